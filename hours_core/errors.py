@@ -1,0 +1,167 @@
+"""The errors the core raises.
+
+Every error the core raises subclasses :class:`HoursError` and carries a stable snake_case
+``code``. Adapters map codes to transport statuses (only the HTTP adapter knows that
+``not_found`` is a 404); the core never does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import ClassVar
+
+__all__ = [
+    "Conflict",
+    "EntryLocked",
+    "Forbidden",
+    "HoursError",
+    "IdempotencyKeyInvalid",
+    "IdempotencyKeyReused",
+    "IdempotencyRequestInProgress",
+    "NotFound",
+    "PlanRequired",
+    "StaleUpdate",
+    "TimerAlreadyRunning",
+    "Unauthenticated",
+    "ValidationFailed",
+]
+
+
+class HoursError(Exception):
+    """The base of every error the core raises on purpose.
+
+    ``code`` is stable: clients may branch on it. ``message`` is for a person.
+    """
+
+    code: ClassVar[str] = "hours_error"
+    default_message: ClassVar[str] = "The request could not be completed."
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message or self.default_message
+        super().__init__(self.message)
+
+
+class ValidationFailed(HoursError):
+    """One or more fields are wrong; ``fields`` maps each field name to a message."""
+
+    code = "validation_failed"
+    default_message = "The request has invalid fields."
+
+    def __init__(self, fields: Mapping[str, str], message: str | None = None) -> None:
+        if not fields:
+            raise ValueError("ValidationFailed needs at least one field message")
+        self.fields: Mapping[str, str] = MappingProxyType(dict(fields))
+        super().__init__(message or _summarize(self.fields))
+
+    @classmethod
+    def one(cls, field: str, message: str) -> ValidationFailed:
+        """The error for a single wrong field."""
+        return cls({field: message})
+
+
+def _summarize(fields: Mapping[str, str]) -> str:
+    if len(fields) == 1:
+        ((name, problem),) = fields.items()
+        return f"{name}: {problem}"
+    return f"{len(fields)} fields are invalid: {', '.join(sorted(fields))}."
+
+
+class NotFound(HoursError):
+    """The resource does not exist, or belongs to another organization (the same error either way)."""
+
+    code = "not_found"
+    default_message = "The resource was not found."
+
+    @classmethod
+    def of(cls, kind: str) -> NotFound:
+        """A not-found error that names the kind of resource, e.g. ``NotFound.of("project")``."""
+        return cls(f"The {kind} was not found.")
+
+
+class Forbidden(HoursError):
+    """The caller is authenticated, but their role may not do this."""
+
+    code = "forbidden"
+    default_message = "Your role does not allow this action."
+
+
+class Unauthenticated(HoursError):
+    """No usable credentials. One message for every cause, so that callers learn nothing from it."""
+
+    code = "unauthenticated"
+    default_message = "A valid personal access token is required (Authorization: Bearer hsk_...)."
+
+    def __init__(self, message: str | None = None, *, token_sent: bool = False) -> None:
+        self.token_sent = token_sent
+        super().__init__(message)
+
+
+class PlanRequired(HoursError):
+    """The organization's plan lacks a feature that the request uses."""
+
+    code = "plan_required"
+
+    def __init__(self, required_plan: str, feature: str, message: str | None = None) -> None:
+        self.required_plan = required_plan
+        self.feature = feature
+        super().__init__(
+            message or f"The feature '{feature}' needs the {required_plan} plan or higher; upgrade to use it."
+        )
+
+
+class Conflict(HoursError):
+    """The request conflicts with the current state of the resource."""
+
+    code = "conflict"
+    default_message = "The request conflicts with the current state."
+
+
+class EntryLocked(Conflict):
+    """The time entry is invoiced and may no longer change."""
+
+    code = "entry_locked"
+    default_message = "The time entry is invoiced and locked; it can no longer be changed or deleted."
+
+
+class TimerAlreadyRunning(Conflict):
+    """The user already has a running timer."""
+
+    code = "timer_already_running"
+
+    def __init__(self, running_entry_id: str) -> None:
+        self.running_entry_id = running_entry_id
+        super().__init__(
+            f"A timer is already running (time entry {running_entry_id}); stop it first, "
+            'or send "stopRunning": true to stop it now.'
+        )
+
+
+class StaleUpdate(Conflict):
+    """The resource changed since the caller read it (optimistic concurrency)."""
+
+    code = "stale_update"
+    default_message = "The resource changed since you read it; fetch it again and retry."
+
+
+class IdempotencyKeyInvalid(HoursError):
+    """The Idempotency-Key header is not a UUID or a ULID."""
+
+    code = "idempotency_key_invalid"
+    default_message = "The Idempotency-Key header must be a UUID (8-4-4-4-12 hex) or a 26-character ULID."
+
+
+class IdempotencyRequestInProgress(HoursError):
+    """A request with the same key is still being processed."""
+
+    code = "idempotency_request_in_progress"
+    default_message = "A request with this Idempotency-Key is still in progress; retry shortly."
+
+
+class IdempotencyKeyReused(HoursError):
+    """The key was already used with a different request."""
+
+    code = "idempotency_key_reused"
+    default_message = (
+        "This Idempotency-Key was already used with a different request; use a new key for a new request."
+    )

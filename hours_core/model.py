@@ -1,0 +1,256 @@
+"""The entities of hours: organizations, users, projects, tasks and time entries.
+
+Entities are frozen attrs classes. Invariants live in field validators, so an invalid entity
+cannot exist; changes go through named methods that return a new instance (``attrs.evolve``).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, timedelta
+from typing import Any, NewType
+from uuid import UUID
+
+import attrs
+
+from hours_core.errors import ValidationFailed
+
+__all__ = [
+    "MAX_ENTRY_SECONDS",
+    "MAX_NOTE_LENGTH",
+    "Org",
+    "OrgId",
+    "Plan",
+    "Project",
+    "ProjectId",
+    "Role",
+    "Task",
+    "TaskId",
+    "TimeEntry",
+    "TimeEntryId",
+    "User",
+    "UserId",
+]
+
+OrgId = NewType("OrgId", UUID)
+UserId = NewType("UserId", UUID)
+ProjectId = NewType("ProjectId", UUID)
+TaskId = NewType("TaskId", UUID)
+TimeEntryId = NewType("TimeEntryId", UUID)
+
+MAX_ENTRY_SECONDS = 86_400
+"""One time entry belongs to one day: at most 24 hours."""
+
+MAX_NOTE_LENGTH = 5_000
+"""The longest note, in Unicode code points."""
+
+MAX_NAME_LENGTH = 200
+"""The longest name of an organization, project or task."""
+
+
+class Plan(enum.StrEnum):
+    """The subscription plans, in ascending order of what they include."""
+
+    FREE = "free"
+    SOLO = "solo"
+    STUDIO = "studio"
+    AGENCY = "agency"
+
+    @property
+    def rank(self) -> int:
+        """The plan's position in the order free < solo < studio < agency."""
+        return _PLAN_ORDER.index(self)
+
+    def includes(self, other: Plan) -> bool:
+        """Whether this plan is ``other`` or a higher one."""
+        return self.rank >= other.rank
+
+
+_PLAN_ORDER = (Plan.FREE, Plan.SOLO, Plan.STUDIO, Plan.AGENCY)
+
+
+class Role(enum.StrEnum):
+    """A user's role in their organization."""
+
+    OWNER = "owner"
+    ADMIN = "admin"
+    MEMBER = "member"
+
+    @property
+    def manages_org(self) -> bool:
+        """Owners and admins manage projects, tasks and other members' time."""
+        return self in (Role.OWNER, Role.ADMIN)
+
+
+def _aware_utc(_instance: object, attribute: attrs.Attribute[Any], value: datetime | None) -> None:
+    if value is not None and value.utcoffset() != timedelta(0):
+        raise ValueError(f"{attribute.name} must be a UTC datetime, got {value!r}")
+
+
+def _name(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if not value.strip():
+        raise ValidationFailed.one("name", "must not be blank")
+    if len(value) > MAX_NAME_LENGTH:
+        raise ValidationFailed.one("name", f"must be at most {MAX_NAME_LENGTH} characters")
+
+
+@attrs.frozen
+class Org:
+    """An organization: the tenant. Everything else belongs to exactly one."""
+
+    id: OrgId
+    name: str = attrs.field(validator=_name)
+    plan: Plan
+    created_at: datetime = attrs.field(validator=_aware_utc)
+
+    def with_plan(self, plan: Plan) -> Org:
+        """The organization moved to another plan."""
+        return attrs.evolve(self, plan=plan)
+
+
+@attrs.frozen
+class User:
+    """A person in an organization."""
+
+    id: UserId
+    org_id: OrgId
+    email: str = attrs.field()
+    role: Role
+    created_at: datetime = attrs.field(validator=_aware_utc)
+
+    @email.validator
+    def _check_email(self, _attribute: attrs.Attribute[str], value: str) -> None:
+        local, at, domain = value.partition("@")
+        if not (local and at and domain) or len(value) > 254 or any(c.isspace() for c in value):
+            raise ValidationFailed.one("email", "must be an email address like ada@example.com")
+
+
+@attrs.frozen
+class Project:
+    """A project; time entries are logged against one."""
+
+    id: ProjectId
+    org_id: OrgId
+    name: str = attrs.field(validator=_name)
+    archived: bool
+    billable_by_default: bool
+    created_at: datetime = attrs.field(validator=_aware_utc)
+    updated_at: datetime = attrs.field(validator=_aware_utc)
+
+    def revised(
+        self,
+        now: datetime,
+        *,
+        name: str | None = None,
+        archived: bool | None = None,
+        billable_by_default: bool | None = None,
+    ) -> Project:
+        """The project with the given attributes changed; ``None`` leaves one as it is."""
+        return attrs.evolve(
+            self,
+            name=self.name if name is None else name,
+            archived=self.archived if archived is None else archived,
+            billable_by_default=(
+                self.billable_by_default if billable_by_default is None else billable_by_default
+            ),
+            updated_at=now,
+        )
+
+
+@attrs.frozen
+class Task:
+    """A task inside a project."""
+
+    id: TaskId
+    org_id: OrgId
+    project_id: ProjectId
+    name: str = attrs.field(validator=_name)
+    archived: bool
+    created_at: datetime = attrs.field(validator=_aware_utc)
+    updated_at: datetime = attrs.field(validator=_aware_utc)
+
+    def revised(self, now: datetime, *, name: str | None = None, archived: bool | None = None) -> Task:
+        """The task with the given attributes changed; ``None`` leaves one as it is."""
+        return attrs.evolve(
+            self,
+            name=self.name if name is None else name,
+            archived=self.archived if archived is None else archived,
+            updated_at=now,
+        )
+
+
+@attrs.frozen
+class TimeEntry:
+    """Time one user spent on one project on one day.
+
+    A *running* entry (a timer) has ``started_at`` and no ``stopped_at``; its stored
+    ``duration_seconds`` is 0 until it stops, and :meth:`elapsed_seconds` reports the time so far.
+    """
+
+    id: TimeEntryId
+    org_id: OrgId
+    user_id: UserId
+    project_id: ProjectId
+    task_id: TaskId | None
+    invoice_id: UUID | None
+    duration_seconds: int = attrs.field()
+    billable: bool
+    note: str | None
+    entry_date: date
+    started_at: datetime | None = attrs.field(validator=_aware_utc)
+    stopped_at: datetime | None = attrs.field(validator=_aware_utc)
+    created_at: datetime = attrs.field(validator=_aware_utc)
+    updated_at: datetime = attrs.field(validator=_aware_utc)
+    deleted_at: datetime | None = attrs.field(default=None, validator=_aware_utc)
+
+    @duration_seconds.validator
+    def _check_duration(self, _attribute: attrs.Attribute[int], value: int) -> None:
+        if type(value) is not int or not 0 <= value <= MAX_ENTRY_SECONDS:
+            raise ValueError(f"duration_seconds must be an int in 0..{MAX_ENTRY_SECONDS}, got {value!r}")
+
+    @stopped_at.validator
+    def _check_span(self, _attribute: attrs.Attribute[Any], value: datetime | None) -> None:
+        _aware_utc(self, _attribute, value)
+        if value is None:
+            return
+        if self.started_at is None:
+            raise ValueError("stopped_at needs started_at")
+        if value < self.started_at:
+            raise ValueError("stopped_at is earlier than started_at")
+
+    @property
+    def is_running(self) -> bool:
+        """Whether this entry is a timer that has not been stopped."""
+        return self.started_at is not None and self.stopped_at is None
+
+    @property
+    def is_deleted(self) -> bool:
+        """Whether this entry was soft-deleted."""
+        return self.deleted_at is not None
+
+    @property
+    def is_locked(self) -> bool:
+        """Invoiced entries are locked: they can no longer change."""
+        return self.invoice_id is not None
+
+    def elapsed_seconds(self, now: datetime) -> int:
+        """The duration to report at ``now``: the elapsed time while running, else the stored one."""
+        if self.started_at is not None and self.stopped_at is None:
+            return max(0, min(MAX_ENTRY_SECONDS, int((now - self.started_at).total_seconds())))
+        return self.duration_seconds
+
+    def stopped(self, at: datetime, now: datetime) -> TimeEntry:
+        """The running entry stopped at ``at``; its duration becomes the span."""
+        assert self.started_at is not None
+        span = int((at - self.started_at).total_seconds())
+        return attrs.evolve(
+            self, stopped_at=at, duration_seconds=min(span, MAX_ENTRY_SECONDS), updated_at=now
+        )
+
+    def deleted(self, now: datetime) -> TimeEntry:
+        """The entry soft-deleted at ``now``."""
+        return attrs.evolve(self, deleted_at=now, updated_at=now)
+
+    def restored(self, now: datetime) -> TimeEntry:
+        """The soft-deleted entry brought back."""
+        return attrs.evolve(self, deleted_at=None, updated_at=now)

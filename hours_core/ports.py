@@ -1,0 +1,322 @@
+"""Ports: what the core needs from the outside world, as ``typing.Protocol`` classes.
+
+Repositories speak domain types only and raise only core errors. Every method that reads or
+writes tenant data takes the organization, so that one tenant can never reach another's rows by
+forgetting a filter. The single exception is :meth:`TokenRepository.find_credentials`: it is
+how a request learns its organization in the first place.
+
+A :class:`UnitOfWork` is one transaction. Use it as a context manager; leaving the block without
+calling :meth:`UnitOfWork.commit` rolls everything back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from types import TracebackType
+from typing import Protocol, Self
+from uuid import UUID
+
+import attrs
+
+from hours_core.idempotency import IdempotencyRecord
+from hours_core.model import (
+    Org,
+    OrgId,
+    Project,
+    ProjectId,
+    Task,
+    TaskId,
+    TimeEntry,
+    TimeEntryId,
+    User,
+    UserId,
+)
+from hours_core.tokens import ApiToken
+
+__all__ = [
+    "Clock",
+    "Credentials",
+    "EntryCursor",
+    "EntryQuery",
+    "IdFactory",
+    "IdempotencyRepository",
+    "OrgRepository",
+    "ProjectRepository",
+    "TaskRepository",
+    "TimeEntryRepository",
+    "TokenRepository",
+    "UnitOfWork",
+    "UnitOfWorkFactory",
+    "UserRepository",
+]
+
+
+class Clock(Protocol):
+    """The source of the current time."""
+
+    def now(self) -> datetime:
+        """The current instant, timezone-aware UTC."""
+        ...
+
+
+class IdFactory(Protocol):
+    """The source of new identifiers."""
+
+    def new_id(self) -> UUID:
+        """A new unique id."""
+        ...
+
+
+class OrgRepository(Protocol):
+    """Organizations. An organization is its own tenant, so lookups take its id."""
+
+    def add(self, org: Org) -> None:
+        """Store a new organization."""
+        ...
+
+    def get(self, org_id: OrgId) -> Org | None:
+        """The organization, or ``None``."""
+        ...
+
+    def list(self) -> Sequence[Org]:
+        """Every organization, oldest first (operator tooling only; no API exposes this)."""
+        ...
+
+    def update(self, org: Org) -> None:
+        """Replace a stored organization."""
+        ...
+
+
+class UserRepository(Protocol):
+    """Users of one organization."""
+
+    def add(self, user: User) -> None:
+        """Store a new user; raise :class:`~hours_core.errors.Conflict` if the email is taken in the org."""
+        ...
+
+    def get(self, org_id: OrgId, user_id: UserId) -> User | None:
+        """The user of ``org_id``, or ``None``."""
+        ...
+
+    def list(self, org_id: OrgId) -> Sequence[User]:
+        """The organization's users, oldest first."""
+        ...
+
+    def locate(self, user_id: UserId) -> User | None:
+        """The user with ``user_id`` in any organization: operator tooling only, never the API."""
+        ...
+
+
+class ProjectRepository(Protocol):
+    """Projects of one organization."""
+
+    def add(self, project: Project) -> None:
+        """Store a new project."""
+        ...
+
+    def get(self, org_id: OrgId, project_id: ProjectId) -> Project | None:
+        """The project of ``org_id``, or ``None``."""
+        ...
+
+    def list(self, org_id: OrgId, *, include_archived: bool = True) -> Sequence[Project]:
+        """The organization's projects, oldest first."""
+        ...
+
+    def locate(self, project_id: ProjectId) -> Project | None:
+        """The project with ``project_id`` in any organization: operator tooling only, never the API."""
+        ...
+
+    def count_active(self, org_id: OrgId) -> int:
+        """How many projects of the organization are not archived."""
+        ...
+
+    def update(self, project: Project) -> None:
+        """Replace a stored project."""
+        ...
+
+
+class TaskRepository(Protocol):
+    """Tasks of one organization's projects."""
+
+    def add(self, task: Task) -> None:
+        """Store a new task."""
+        ...
+
+    def get(self, org_id: OrgId, task_id: TaskId) -> Task | None:
+        """The task of ``org_id``, or ``None``."""
+        ...
+
+    def list_for_project(self, org_id: OrgId, project_id: ProjectId) -> Sequence[Task]:
+        """The project's tasks, oldest first."""
+        ...
+
+    def update(self, task: Task) -> None:
+        """Replace a stored task."""
+        ...
+
+
+@attrs.frozen
+class EntryCursor:
+    """A position in the entry order: (entry date, creation time, id)."""
+
+    entry_date: date
+    created_at: datetime
+    id: TimeEntryId
+
+    @classmethod
+    def of(cls, entry: TimeEntry) -> EntryCursor:
+        """The position of ``entry``."""
+        return cls(entry.entry_date, entry.created_at, entry.id)
+
+
+@attrs.frozen
+class EntryQuery:
+    """Which entries to list, in which order, and from where.
+
+    Rows are ordered by (entry date, creation time, id), ascending unless ``descending``.
+    ``after`` is the position of the last row of the previous page; the page holds the rows
+    strictly after it in that order. ``None`` in a filter means "any".
+    """
+
+    date_from: date | None = None
+    date_to: date | None = None
+    project_id: ProjectId | None = None
+    task_id: TaskId | None = None
+    user_id: UserId | None = None
+    billable: bool | None = None
+    invoiced: bool | None = None
+    running: bool | None = None
+    updated_since: datetime | None = None
+    include_deleted: bool = False
+    descending: bool = False
+    limit: int = 50
+    after: EntryCursor | None = None
+
+
+class TimeEntryRepository(Protocol):
+    """Time entries of one organization."""
+
+    def add(self, entry: TimeEntry) -> None:
+        """Store a new entry."""
+        ...
+
+    def add_many(self, entries: Sequence[TimeEntry]) -> None:
+        """Store many new entries at once (the bulk path for imports and benchmarks)."""
+        ...
+
+    def get(self, org_id: OrgId, entry_id: TimeEntryId, *, include_deleted: bool = False) -> TimeEntry | None:
+        """The entry of ``org_id``, or ``None``; soft-deleted ones only with ``include_deleted``."""
+        ...
+
+    def update(self, entry: TimeEntry) -> None:
+        """Replace a stored entry."""
+        ...
+
+    def list(self, org_id: OrgId, query: EntryQuery) -> Sequence[TimeEntry]:
+        """At most ``query.limit`` entries matching ``query``, in its order."""
+        ...
+
+    def running_for_user(self, org_id: OrgId, user_id: UserId) -> TimeEntry | None:
+        """The user's running timer that is not deleted, or ``None``."""
+        ...
+
+
+@attrs.frozen
+class Credentials:
+    """A token with the user and organization it belongs to."""
+
+    token: ApiToken
+    user: User
+    org: Org
+
+
+class TokenRepository(Protocol):
+    """Personal access tokens, without their secrets."""
+
+    def add(self, token: ApiToken) -> None:
+        """Store a new token."""
+        ...
+
+    def find_credentials(self, prefix: str) -> Credentials | None:
+        """The token with ``prefix`` and its user and org, in one lookup (not tenant-scoped: see above)."""
+        ...
+
+    def get(self, org_id: OrgId, prefix: str) -> ApiToken | None:
+        """The organization's token with ``prefix``, or ``None``."""
+        ...
+
+    def list_for_user(self, org_id: OrgId, user_id: UserId) -> Sequence[ApiToken]:
+        """The user's tokens, newest first."""
+        ...
+
+    def record_use(self, org_id: OrgId, prefix: str, at: datetime) -> None:
+        """Set the token's ``last_used_at`` to ``at``, touching nothing else."""
+        ...
+
+    def revoke(self, org_id: OrgId, prefix: str, at: datetime) -> None:
+        """Set the token's ``revoked_at`` to ``at`` unless it is already revoked."""
+        ...
+
+
+class IdempotencyRepository(Protocol):
+    """Idempotency records, keyed by (organization, user, key)."""
+
+    def get(self, org_id: OrgId, user_id: UserId, key: str) -> IdempotencyRecord | None:
+        """The committed record of the key, or ``None``."""
+        ...
+
+    def claim(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
+        """Insert ``record`` unless its key exists; return the existing record, or ``None`` if inserted.
+
+        This is one atomic write: of two transactions claiming one key, exactly one inserts. A
+        claim that meets a concurrent, uncommitted claim of the same key waits for it (a bounded
+        time) and then returns the record it committed; if the wait runs out it raises
+        :class:`~hours_core.errors.IdempotencyRequestInProgress`.
+        """
+        ...
+
+    def replace(self, record: IdempotencyRecord) -> None:
+        """Overwrite the record of ``record``'s key (an expired claim taken over, or a completion)."""
+        ...
+
+    def purge_completed_before(self, cutoff: datetime) -> int:
+        """Delete records completed before ``cutoff``; return how many went."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction over every repository. Leaving the block without :meth:`commit` rolls back."""
+
+    orgs: OrgRepository
+    users: UserRepository
+    projects: ProjectRepository
+    tasks: TaskRepository
+    entries: TimeEntryRepository
+    tokens: TokenRepository
+    idempotency: IdempotencyRepository
+
+    def __enter__(self) -> Self:
+        """Begin the transaction."""
+        ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """End the transaction, rolling back whatever was not committed."""
+        ...
+
+    def commit(self) -> None:
+        """Make the transaction's writes durable and visible."""
+        ...
+
+
+class UnitOfWorkFactory(Protocol):
+    """Opens units of work. ``read_only`` ones may run concurrently and must not write."""
+
+    def __call__(self, *, read_only: bool = False) -> UnitOfWork:
+        """A new, not yet entered, unit of work."""
+        ...

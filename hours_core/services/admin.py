@@ -1,0 +1,170 @@
+"""Operator use cases: what the ``hours`` command line does outside the API.
+
+These act without a caller, as the operator of the installation, so they may look rows up by id
+across organizations (``locate``). The API never reaches them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+import attrs
+
+from hours_core.errors import NotFound
+from hours_core.model import Org, OrgId, Plan, Project, ProjectId, Role, Task, TaskId, User, UserId
+from hours_core.ports import Clock, IdFactory
+from hours_core.services.transactions import Transactions
+from hours_core.tokens import DEFAULT_TOKEN_LIFETIME, ApiToken, MintedToken
+
+__all__ = ["AdminService", "Bootstrapped"]
+
+
+@attrs.frozen
+class Bootstrapped:
+    """What ``hours bootstrap`` made: a usable demo organization and a token for its owner."""
+
+    org: Org
+    user: User
+    project: Project
+    task: Task
+    token: MintedToken
+
+
+class AdminService:
+    """Creates organizations, users, projects, tasks and tokens for the operator."""
+
+    def __init__(self, transactions: Transactions, clock: Clock, ids: IdFactory) -> None:
+        self._transactions = transactions
+        self._clock = clock
+        self._ids = ids
+
+    def create_org(self, name: str, plan: Plan = Plan.FREE) -> Org:
+        """A new organization on ``plan``."""
+        org = Org(id=OrgId(self._ids.new_id()), name=name, plan=plan, created_at=self._clock.now())
+        with self._transactions.write() as uow:
+            uow.orgs.add(org)
+        return org
+
+    def list_orgs(self) -> Sequence[Org]:
+        """Every organization, oldest first."""
+        with self._transactions.read() as uow:
+            return uow.orgs.list()
+
+    def set_plan(self, org_id: OrgId, plan: Plan) -> Org:
+        """Move an organization to another plan."""
+        with self._transactions.write() as uow:
+            org = uow.orgs.get(org_id)
+            if org is None:
+                raise NotFound.of("organization")
+            changed = org.with_plan(plan)
+            uow.orgs.update(changed)
+        return changed
+
+    def create_user(self, org_id: OrgId, email: str, role: Role = Role.MEMBER) -> User:
+        """A new user of the organization."""
+        with self._transactions.write() as uow:
+            if uow.orgs.get(org_id) is None:
+                raise NotFound.of("organization")
+            user = User(
+                id=UserId(self._ids.new_id()),
+                org_id=org_id,
+                email=email,
+                role=role,
+                created_at=self._clock.now(),
+            )
+            uow.users.add(user)
+        return user
+
+    def create_project(self, org_id: OrgId, name: str, *, billable_by_default: bool = False) -> Project:
+        """A new project of the organization."""
+        now = self._clock.now()
+        project = Project(
+            id=ProjectId(self._ids.new_id()),
+            org_id=org_id,
+            name=name,
+            archived=False,
+            billable_by_default=billable_by_default,
+            created_at=now,
+            updated_at=now,
+        )
+        with self._transactions.write() as uow:
+            if uow.orgs.get(org_id) is None:
+                raise NotFound.of("organization")
+            uow.projects.add(project)
+        return project
+
+    def create_task(self, project_id: ProjectId, name: str) -> Task:
+        """A new task of the project."""
+        with self._transactions.write() as uow:
+            project = uow.projects.locate(project_id)
+            if project is None:
+                raise NotFound.of("project")
+            now = self._clock.now()
+            task = Task(
+                id=TaskId(self._ids.new_id()),
+                org_id=project.org_id,
+                project_id=project.id,
+                name=name,
+                archived=False,
+                created_at=now,
+                updated_at=now,
+            )
+            uow.tasks.add(task)
+        return task
+
+    def mint_token(
+        self,
+        user_id: UserId,
+        *,
+        env: str,
+        name: str = "cli",
+        lifetime: timedelta | None = DEFAULT_TOKEN_LIFETIME,
+    ) -> MintedToken:
+        """A new personal access token for the user; the plaintext is in the result only."""
+        with self._transactions.write() as uow:
+            user = uow.users.locate(user_id)
+            if user is None:
+                raise NotFound.of("user")
+            minted = ApiToken.mint(
+                token_id=self._ids.new_id(),
+                org_id=user.org_id,
+                user_id=user.id,
+                name=name,
+                env=env,
+                now=self._clock.now(),
+                lifetime=lifetime,
+            )
+            uow.tokens.add(minted.token)
+        return minted
+
+    def list_tokens(self, user_id: UserId) -> Sequence[ApiToken]:
+        """The user's tokens, newest first, without secrets."""
+        with self._transactions.read() as uow:
+            user = uow.users.locate(user_id)
+            if user is None:
+                raise NotFound.of("user")
+            return uow.tokens.list_for_user(user.org_id, user.id)
+
+    def revoke_token(self, prefix: str) -> ApiToken:
+        """Revoke the token with ``prefix``; it stops working on the next request."""
+        with self._transactions.write() as uow:
+            credentials = uow.tokens.find_credentials(prefix)
+            if credentials is None:
+                raise NotFound.of("token")
+            uow.tokens.revoke(credentials.org.id, prefix, self._clock.now())
+            revoked = uow.tokens.get(credentials.org.id, prefix)
+        assert revoked is not None
+        return revoked
+
+    def bootstrap(
+        self, *, org_name: str, plan: Plan, email: str, env: str, project_name: str = "My first project"
+    ) -> Bootstrapped:
+        """A demo organization: owner, one project with one task, and a token; each call makes a new one."""
+        with self._transactions.write():
+            org = self.create_org(org_name, plan)
+            user = self.create_user(org.id, email, Role.OWNER)
+            project = self.create_project(org.id, project_name)
+            task = self.create_task(project.id, "General")
+            token = self.mint_token(user.id, env=env, name="bootstrap")
+        return Bootstrapped(org=org, user=user, project=project, task=task, token=token)

@@ -1,0 +1,40 @@
+"""Who is making a request, and the checks on what they may do."""
+
+from __future__ import annotations
+
+import attrs
+
+from hours_core.errors import Forbidden
+from hours_core.model import Org, OrgId, User, UserId
+from hours_core.plans import Feature, require
+from hours_core.tokens import ApiToken
+
+__all__ = ["Caller"]
+
+
+@attrs.frozen
+class Caller:
+    """An authenticated user acting in their organization, through ``token`` when it came over the API."""
+
+    user: User
+    org: Org
+    token: ApiToken | None = None
+
+    @property
+    def org_id(self) -> OrgId:
+        """The caller's organization id: the tenant of every lookup."""
+        return self.org.id
+
+    @property
+    def user_id(self) -> UserId:
+        """The caller's user id."""
+        return self.user.id
+
+    def require_manager(self, action: str) -> None:
+        """Raise :class:`Forbidden` unless the caller is an owner or admin."""
+        if not self.user.role.manages_org:
+            raise Forbidden(f"Only owners and admins may {action}.")
+
+    def require_feature(self, feature: Feature) -> None:
+        """Raise :class:`~hours_core.errors.PlanRequired` unless the org's plan includes ``feature``."""
+        require(self.org.plan, feature)

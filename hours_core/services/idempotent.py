@@ -1,0 +1,122 @@
+"""Running a write under an ``Idempotency-Key``.
+
+The claim, the change and the recorded response are one transaction:
+
+1. A committed record that replays (same request, within the window) answers at once from a
+   read-only lookup: no write, no lock.
+2. Otherwise, inside one write transaction: claim the key (an atomic insert on the unique
+   (org, user, key) index), run the change, record the response, commit. A concurrent claim of
+   the same key waits on that index until this transaction ends, then sees the committed record
+   and replays it.
+3. Any error rolls the whole transaction back, the claim with it, so a failed request releases
+   its key and a corrected retry runs as new. A crash mid-request leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import attrs
+
+from hours_core.errors import IdempotencyKeyReused, IdempotencyRequestInProgress
+from hours_core.idempotency import REPLAY_WINDOW, Decision, IdempotencyRecord, RecordedResponse, decide
+from hours_core.ports import Clock
+from hours_core.services.caller import Caller
+from hours_core.services.transactions import Transactions
+
+__all__ = ["IdempotentRunner", "KeyedRequest", "Outcome"]
+
+PURGE_INTERVAL = timedelta(hours=1)
+
+
+@attrs.frozen
+class KeyedRequest:
+    """The idempotency side of a request: its validated key and its fingerprint."""
+
+    key: str
+    fingerprint: str
+
+
+@attrs.frozen
+class Outcome:
+    """The response to send, and whether it is a replay of a recorded one."""
+
+    response: RecordedResponse
+    replayed: bool = False
+
+
+class IdempotentRunner:
+    """Runs writes once per key and replays their recorded responses."""
+
+    def __init__(self, transactions: Transactions, clock: Clock) -> None:
+        self._transactions = transactions
+        self._clock = clock
+        self._purge_lock = threading.Lock()
+        self._next_purge: datetime | None = None
+
+    def run(
+        self, caller: Caller, keyed: KeyedRequest | None, work: Callable[[], RecordedResponse]
+    ) -> Outcome:
+        """Run ``work`` in one write transaction, once per key; replay when the key was used.
+
+        ``work`` performs the change through the services (which join this transaction) and
+        returns the 2xx response to send and record.
+        """
+        if keyed is None:
+            with self._transactions.write():
+                return Outcome(work())
+        self._purge_if_due()
+        replay = self._recorded_replay(caller, keyed)
+        if replay is not None:
+            return Outcome(replay, replayed=True)
+        with self._transactions.write() as uow:
+            now = self._clock.now()
+            claim = IdempotencyRecord(
+                org_id=caller.org_id,
+                user_id=caller.user_id,
+                key=keyed.key,
+                fingerprint=keyed.fingerprint,
+                created_at=now,
+            )
+            existing = uow.idempotency.claim(claim)
+            decision = decide(existing, keyed.fingerprint, now)
+            if decision is Decision.REPLAY:
+                assert existing is not None and existing.response is not None
+                return Outcome(existing.response, replayed=True)
+            _raise_for(decision)
+            if decision is Decision.EXPIRED:
+                uow.idempotency.replace(claim)
+            response = work()
+            uow.idempotency.replace(claim.completed(response, self._clock.now()))
+        return Outcome(response)
+
+    def _recorded_replay(self, caller: Caller, keyed: KeyedRequest) -> RecordedResponse | None:
+        with self._transactions.read() as uow:
+            existing = uow.idempotency.get(caller.org_id, caller.user_id, keyed.key)
+        if existing is None:
+            return None
+        decision = decide(existing, keyed.fingerprint, self._clock.now())
+        _raise_for(decision)
+        return existing.response if decision is Decision.REPLAY else None
+
+    def _purge_if_due(self) -> None:
+        now = self._clock.now()
+        with self._purge_lock:
+            if self._next_purge is not None and now < self._next_purge:
+                return
+            self._next_purge = now + PURGE_INTERVAL
+        self.purge_expired()
+
+    def purge_expired(self) -> int:
+        """Delete every record past the replay window; return how many went."""
+        with self._transactions.write() as uow:
+            return uow.idempotency.purge_completed_before(self._clock.now() - REPLAY_WINDOW)
+
+
+def _raise_for(decision: Decision) -> None:
+    if decision is Decision.REUSED:
+        raise IdempotencyKeyReused()
+    if decision is Decision.IN_PROGRESS:
+        raise IdempotencyRequestInProgress()

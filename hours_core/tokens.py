@@ -1,0 +1,174 @@
+"""Personal access tokens: ``hsk_<env>_<prefix12>_<secret32>``.
+
+A token is minted from :mod:`secrets`, shown once, and never stored: the store keeps the
+public ``prefix`` (to find the row) and the SHA-256 of the whole token (to check it). Checking
+uses :func:`hmac.compare_digest`, so the comparison time does not depend on the secret.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import string
+from datetime import datetime, timedelta
+from uuid import UUID
+
+import attrs
+
+from hours_core.errors import Unauthenticated, ValidationFailed
+from hours_core.model import OrgId, UserId
+
+__all__ = [
+    "DEFAULT_TOKEN_LIFETIME",
+    "ENV_PATTERN",
+    "LAST_USED_RESOLUTION",
+    "MAX_TOKEN_LIFETIME",
+    "TOKEN_PATTERN",
+    "ApiToken",
+    "MintedToken",
+    "ParsedToken",
+    "hash_token",
+    "parse_token",
+]
+
+ENV_PATTERN = re.compile(r"[a-z][a-z0-9]{1,15}")
+"""What an environment name looks like: ``live``, ``test``, ``staging2``."""
+
+TOKEN_PATTERN = re.compile(
+    r"hsk_(?P<env>[a-z][a-z0-9]{1,15})_(?P<prefix>[0-9A-Za-z]{12})_(?P<secret>[0-9A-Za-z]{32})"
+)
+"""The one published shape of a token; match it with ``fullmatch``."""
+
+DEFAULT_TOKEN_LIFETIME = timedelta(days=90)
+MAX_TOKEN_LIFETIME = timedelta(days=365)
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+"""``last_used_at`` is written at most this often per token, so reads do not become writes."""
+
+MAX_TOKEN_NAME_LENGTH = 100
+
+_BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
+
+
+def _random_base62(length: int) -> str:
+    return "".join(secrets.choice(_BASE62) for _ in range(length))
+
+
+def hash_token(plaintext: str) -> str:
+    """The hex SHA-256 of the whole token: what the store keeps instead of the token."""
+    return hashlib.sha256(plaintext.encode("ascii")).hexdigest()
+
+
+@attrs.frozen
+class ParsedToken:
+    """A token string that has the published shape. ``secret`` never leaves this object's scope."""
+
+    env: str
+    prefix: str
+    plaintext: str = attrs.field(repr=False)
+
+
+def parse_token(text: str) -> ParsedToken:
+    """Split ``text`` into its parts, or raise :class:`Unauthenticated` if it is not a token."""
+    match = TOKEN_PATTERN.fullmatch(text)
+    if match is None:
+        raise Unauthenticated(token_sent=True)
+    return ParsedToken(env=match["env"], prefix=match["prefix"], plaintext=text)
+
+
+@attrs.frozen
+class MintedToken:
+    """A newly minted token: the only time the plaintext exists."""
+
+    plaintext: str = attrs.field(repr=False)
+    token: ApiToken
+
+
+def _check_env(env: str) -> str:
+    if ENV_PATTERN.fullmatch(env) is None:
+        raise ValidationFailed.one(
+            "env", "must be 2 to 16 lowercase letters or digits, starting with a letter"
+        )
+    return env
+
+
+@attrs.frozen
+class ApiToken:
+    """A stored personal access token, without its secret."""
+
+    id: UUID
+    org_id: OrgId
+    user_id: UserId
+    name: str = attrs.field()
+    env: str
+    prefix: str
+    secret_hash: str = attrs.field(repr=False)
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None = None
+    last_used_at: datetime | None = None
+
+    @name.validator
+    def _check_name(self, _attribute: attrs.Attribute[str], value: str) -> None:
+        if not value.strip() or len(value) > MAX_TOKEN_NAME_LENGTH:
+            raise ValidationFailed.one("name", f"must be 1 to {MAX_TOKEN_NAME_LENGTH} characters")
+
+    @classmethod
+    def mint(
+        cls,
+        *,
+        token_id: UUID,
+        org_id: OrgId,
+        user_id: UserId,
+        name: str,
+        env: str,
+        now: datetime,
+        lifetime: timedelta | None = DEFAULT_TOKEN_LIFETIME,
+    ) -> MintedToken:
+        """Mint a new token. ``lifetime=None`` never expires; otherwise 1 day to a year."""
+        _check_env(env)
+        if lifetime is not None and not timedelta(days=1) <= lifetime <= MAX_TOKEN_LIFETIME:
+            raise ValidationFailed.one("expiresInDays", "must be between 1 and 365 days")
+        prefix = _random_base62(12)
+        plaintext = f"hsk_{env}_{prefix}_{_random_base62(32)}"
+        token = cls(
+            id=token_id,
+            org_id=org_id,
+            user_id=user_id,
+            name=name,
+            env=env,
+            prefix=prefix,
+            secret_hash=hash_token(plaintext),
+            created_at=now,
+            expires_at=None if lifetime is None else now + lifetime,
+        )
+        return MintedToken(plaintext=plaintext, token=token)
+
+    def is_expired(self, now: datetime) -> bool:
+        """Whether the token has passed its expiry."""
+        return self.expires_at is not None and now >= self.expires_at
+
+    def verify(self, presented: ParsedToken, *, env: str, now: datetime) -> None:
+        """Raise :class:`Unauthenticated` unless ``presented`` is this token, live, in ``env``.
+
+        Every failure raises the same error, so a caller cannot tell a wrong secret from a
+        revoked token.
+        """
+        matches = hmac.compare_digest(hash_token(presented.plaintext), self.secret_hash)
+        if not matches or presented.prefix != self.prefix or presented.env != env or self.env != env:
+            raise Unauthenticated(token_sent=True)
+        if self.revoked_at is not None or self.is_expired(now):
+            raise Unauthenticated(token_sent=True)
+
+    def needs_last_used_update(self, now: datetime) -> bool:
+        """Whether ``last_used_at`` is stale enough to be written again."""
+        return self.last_used_at is None or now - self.last_used_at >= LAST_USED_RESOLUTION
+
+    def used(self, now: datetime) -> ApiToken:
+        """The token with its last use set to ``now``."""
+        return attrs.evolve(self, last_used_at=now)
+
+    def revoked(self, now: datetime) -> ApiToken:
+        """The token revoked at ``now`` (a revoked token keeps its first revocation time)."""
+        return self if self.revoked_at is not None else attrs.evolve(self, revoked_at=now)

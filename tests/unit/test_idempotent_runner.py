@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import threading
+from datetime import date, timedelta
+
+import pytest
+
+from hours_core.errors import IdempotencyKeyReused, ValidationFailed
+from hours_core.idempotency import RecordedResponse
+from hours_core.ports import EntryQuery
+from hours_core.services import CreateTimeEntry, KeyedRequest
+from hours_memory import InMemoryStore
+from tests.world import World
+
+KEY = "5a8591dd-4039-49df-9202-96385ba3eff8"
+
+
+def create(world: World, duration: str = "1h") -> RecordedResponse:
+    entry = world.services.entries.create_time_entry(
+        world.caller(world.owner),
+        CreateTimeEntry(project_id=world.project.id, entry_date=date(2026, 3, 2), duration=duration),
+    )
+    return RecordedResponse(201, str(entry.id).encode(), (("Location", f"/time-entries/{entry.id}"),))
+
+
+def entry_count(store: InMemoryStore, world: World) -> int:
+    with store.unit_of_work(read_only=True) as uow:
+        return len(uow.entries.list(world.org.id, EntryQuery(limit=500)))
+
+
+def run(world: World, fingerprint: str = "fp", duration: str = "1h"):  # type: ignore[no-untyped-def]
+    return world.services.idempotent.run(
+        world.caller(world.owner), KeyedRequest(KEY, fingerprint), lambda: create(world, duration)
+    )
+
+
+def test_replaying_a_key_returns_the_original_response_and_writes_nothing(
+    world: World, store: InMemoryStore
+) -> None:
+    first = run(world)
+    second = run(world)
+    assert not first.replayed and second.replayed
+    assert second.response == first.response
+    assert entry_count(store, world) == 1
+
+
+def test_a_key_reused_with_another_request_is_refused(world: World) -> None:
+    run(world)
+    with pytest.raises(IdempotencyKeyReused):
+        run(world, fingerprint="other")
+
+
+def test_a_failed_request_releases_its_key(world: World, store: InMemoryStore) -> None:
+    with pytest.raises(ValidationFailed):
+        run(world, duration="nonsense")
+    assert not run(world).replayed
+    assert entry_count(store, world) == 1
+
+
+def test_a_key_counts_as_new_a_day_after_its_success(world: World, store: InMemoryStore) -> None:
+    run(world)
+    world.clock.advance(timedelta(hours=24))
+    assert not run(world).replayed
+    assert entry_count(store, world) == 2
+
+
+def test_keys_are_scoped_to_the_user(world: World, store: InMemoryStore) -> None:
+    run(world)
+    other = world.services.idempotent.run(
+        world.caller(world.admin), KeyedRequest(KEY, "fp"), lambda: create(world)
+    )
+    assert not other.replayed
+
+
+def test_expired_records_are_purged(world: World, store: InMemoryStore) -> None:
+    run(world)
+    world.clock.advance(timedelta(hours=25))
+    assert world.services.idempotent.purge_expired() == 1
+
+
+def test_without_a_key_every_request_runs(world: World, store: InMemoryStore) -> None:
+    world.services.idempotent.run(world.caller(world.owner), None, lambda: create(world))
+    world.services.idempotent.run(world.caller(world.owner), None, lambda: create(world))
+    assert entry_count(store, world) == 2
+
+
+def test_fifty_concurrent_requests_with_one_key_create_one_entry(world: World, store: InMemoryStore) -> None:
+    outcomes = []
+    barrier = threading.Barrier(50)
+
+    def send() -> None:
+        barrier.wait()
+        outcomes.append(run(world))
+
+    threads = [threading.Thread(target=send) for _ in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert entry_count(store, world) == 1
+    assert sum(not outcome.replayed for outcome in outcomes) == 1
+    assert len({outcome.response for outcome in outcomes}) == 1

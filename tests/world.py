@@ -1,0 +1,66 @@
+"""A small organization to test against: owner, admin and member, a project with a task."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import attrs
+
+from hours_core.clock import FixedClock
+from hours_core.ids import UuidV7Ids
+from hours_core.model import Org, Plan, Project, Role, Task, User
+from hours_core.ports import UnitOfWorkFactory
+from hours_core.services import Caller, Services, build_services
+
+__all__ = ["START", "World", "make_world"]
+
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@attrs.frozen
+class World:
+    """One organization with a user of each role, and the services over its store."""
+
+    services: Services
+    clock: FixedClock
+    org: Org
+    owner: User
+    admin: User
+    member: User
+    project: Project
+    task: Task
+    owner_token: str
+    admin_token: str
+    member_token: str
+
+    def caller(self, user: User) -> Caller:
+        """The caller acting as ``user``, with the org as it is stored now."""
+        org = self.services.admin.list_orgs()
+        current = next(o for o in org if o.id == user.org_id)
+        return Caller(user=user, org=current)
+
+    def set_plan(self, plan: Plan) -> None:
+        """Move the organization to ``plan``."""
+        self.services.admin.set_plan(self.org.id, plan)
+
+
+def make_world(unit_of_work: UnitOfWorkFactory, *, plan: Plan = Plan.AGENCY, name: str = "Acme") -> World:
+    """Bootstrap an organization on ``plan`` in the store behind ``unit_of_work``."""
+    clock = FixedClock(START)
+    services = build_services(unit_of_work, clock=clock, ids=UuidV7Ids(), env="live")
+    made = services.admin.bootstrap(org_name=name, plan=plan, email=f"owner@{name.lower()}.test", env="live")
+    admin = services.admin.create_user(made.org.id, f"admin@{name.lower()}.test", Role.ADMIN)
+    member = services.admin.create_user(made.org.id, f"member@{name.lower()}.test", Role.MEMBER)
+    return World(
+        services=services,
+        clock=clock,
+        org=made.org,
+        owner=made.user,
+        admin=admin,
+        member=member,
+        project=made.project,
+        task=made.task,
+        owner_token=made.token.plaintext,
+        admin_token=services.admin.mint_token(admin.id, env="live").plaintext,
+        member_token=services.admin.mint_token(member.id, env="live").plaintext,
+    )

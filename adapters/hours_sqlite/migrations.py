@@ -1,0 +1,179 @@
+"""The schema, as an ordered set of sqlite-utils :class:`~sqlite_utils.Migrations`.
+
+Migrations are named ``NNNN_what`` and applied in registration order; sqlite-utils records each
+applied name in its ``_sqlite_migrations`` table (migration set ``"hours"``). A new migration is
+a new function at the end of this module; an applied one is never edited.
+
+:func:`apply_pending` runs every pending migration inside one ``BEGIN IMMEDIATE`` transaction on
+the writer connection, so two processes migrating the same file at once serialize: the second
+finds nothing pending. Each migration still runs in its own savepoint (sqlite-utils nests
+``atomic()``), and any failure rolls the whole run back.
+
+Storage conventions (every table is ``STRICT``):
+
+* ids are UUIDs as ``TEXT`` in canonical form (lowercase, hyphenated), so text order is UUID order;
+* dates are ``TEXT`` ``YYYY-MM-DD``; instants are ``TEXT`` ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (UTC,
+  fixed width), so text order is time order;
+* booleans are ``INTEGER`` 0/1 with a ``CHECK``;
+* tenancy is enforced by composite foreign keys: a row that names a user, project or task names
+  it together with its own ``org_id``, so it can only refer to rows of its own organization.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+__all__ = ["MIGRATIONS", "apply_pending", "pending"]
+
+MIGRATIONS = Migrations("hours")
+
+_INITIAL = (
+    """
+    CREATE TABLE orgs (
+        id TEXT NOT NULL PRIMARY KEY,
+        name TEXT NOT NULL,
+        plan TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    ) STRICT
+    """,
+    "CREATE INDEX orgs_by_age ON orgs (created_at, id)",
+    """
+    CREATE TABLE users (
+        id TEXT NOT NULL PRIMARY KEY,
+        org_id TEXT NOT NULL REFERENCES orgs (id),
+        email TEXT NOT NULL,
+        role TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (org_id, id)
+    ) STRICT
+    """,
+    "CREATE UNIQUE INDEX users_email_per_org ON users (org_id, email COLLATE NOCASE)",
+    "CREATE INDEX users_by_org_age ON users (org_id, created_at, id)",
+    """
+    CREATE TABLE projects (
+        id TEXT NOT NULL PRIMARY KEY,
+        org_id TEXT NOT NULL REFERENCES orgs (id),
+        name TEXT NOT NULL,
+        archived INTEGER NOT NULL CHECK (archived IN (0, 1)),
+        billable_by_default INTEGER NOT NULL CHECK (billable_by_default IN (0, 1)),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        UNIQUE (org_id, id)
+    ) STRICT
+    """,
+    "CREATE INDEX projects_by_org_age ON projects (org_id, created_at, id)",
+    """
+    CREATE TABLE tasks (
+        id TEXT NOT NULL PRIMARY KEY,
+        org_id TEXT NOT NULL,
+        project_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        archived INTEGER NOT NULL CHECK (archived IN (0, 1)),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        UNIQUE (org_id, project_id, id),
+        FOREIGN KEY (org_id, project_id) REFERENCES projects (org_id, id)
+    ) STRICT
+    """,
+    "CREATE INDEX tasks_by_project_age ON tasks (org_id, project_id, created_at, id)",
+    """
+    CREATE TABLE time_entries (
+        id TEXT NOT NULL PRIMARY KEY,
+        org_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        project_id TEXT NOT NULL,
+        task_id TEXT,
+        invoice_id TEXT,
+        duration_seconds INTEGER NOT NULL CHECK (duration_seconds BETWEEN 0 AND 86400),
+        billable INTEGER NOT NULL CHECK (billable IN (0, 1)),
+        note TEXT,
+        entry_date TEXT NOT NULL,
+        started_at TEXT,
+        stopped_at TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        deleted_at TEXT,
+        CHECK (stopped_at IS NULL OR started_at IS NOT NULL),
+        FOREIGN KEY (org_id, user_id) REFERENCES users (org_id, id),
+        FOREIGN KEY (org_id, project_id) REFERENCES projects (org_id, id),
+        FOREIGN KEY (org_id, project_id, task_id) REFERENCES tasks (org_id, project_id, id)
+    ) STRICT
+    """,
+    # The list order is (entry_date, created_at, id) within an organization, optionally of one
+    # user or one project: each index below serves keyset pages of one of those, either way.
+    "CREATE INDEX time_entries_in_order ON time_entries (org_id, entry_date, created_at, id)",
+    "CREATE INDEX time_entries_of_user_in_order"
+    " ON time_entries (org_id, user_id, entry_date, created_at, id)",
+    "CREATE INDEX time_entries_of_project_in_order"
+    " ON time_entries (org_id, project_id, entry_date, created_at, id)",
+    "CREATE INDEX time_entries_by_update ON time_entries (org_id, updated_at)",
+    """
+    CREATE INDEX time_entries_running ON time_entries (org_id, user_id)
+    WHERE stopped_at IS NULL AND started_at IS NOT NULL AND deleted_at IS NULL
+    """,
+    """
+    CREATE TABLE api_tokens (
+        prefix TEXT NOT NULL PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        org_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        env TEXT NOT NULL,
+        secret_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT,
+        revoked_at TEXT,
+        last_used_at TEXT,
+        FOREIGN KEY (org_id, user_id) REFERENCES users (org_id, id)
+    ) STRICT
+    """,
+    "CREATE INDEX api_tokens_of_user ON api_tokens (org_id, user_id, created_at, id)",
+    """
+    CREATE TABLE idempotency_records (
+        org_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        response_status INTEGER,
+        response_body BLOB,
+        response_headers TEXT,
+        completed_at TEXT,
+        PRIMARY KEY (org_id, user_id, key),
+        FOREIGN KEY (org_id, user_id) REFERENCES users (org_id, id),
+        CHECK ((response_status IS NULL) = (response_body IS NULL)),
+        CHECK ((response_status IS NULL) = (response_headers IS NULL))
+    ) STRICT
+    """,
+    "CREATE INDEX idempotency_records_by_completion ON idempotency_records (completed_at)"
+    " WHERE completed_at IS NOT NULL",
+)
+
+
+@MIGRATIONS(name="0001_initial")
+def _initial(db: Database) -> None:
+    """Organizations, users, projects, tasks, time entries, API tokens, idempotency records."""
+    for statement in _INITIAL:
+        db.execute(statement)
+
+
+def pending(db: Database) -> list[str]:
+    """The names of the migrations not yet applied to ``db``, in the order they would run."""
+    return [migration.name for migration in MIGRATIONS.pending(db)]
+
+
+def apply_pending(db: Database) -> list[str]:
+    """Apply every pending migration in one ``BEGIN IMMEDIATE`` transaction; return their names.
+
+    ``db`` must be the writer connection, held by the caller, with no transaction open.
+    """
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        names = pending(db)
+        MIGRATIONS.apply(db)
+        db.execute("COMMIT")
+    except BaseException:
+        if db.conn.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    return names

@@ -1,0 +1,250 @@
+"""The SQLite store and its unit of work: every port of :mod:`hours_core.ports` on one file.
+
+Concurrency. One process may run many threads (Litestar runs sync handlers in a thread pool) and
+several processes may share the file. A store has one writer connection behind a lock; a write
+unit of work holds that lock from ``__enter__`` to ``__exit__`` and runs ``BEGIN IMMEDIATE`` ...
+``COMMIT``/``ROLLBACK`` on it. Read-only units of work use per-thread reader connections and a
+deferred ``BEGIN``, so each reads one consistent snapshot while WAL lets them run beside the
+writer. Reader connections are ``query_only``, and the repositories refuse writes first.
+
+Busy database. A write unit of work waits for the writer at most ``busy_timeout_ms`` (first for
+the lock of this process, then, inside ``BEGIN IMMEDIATE``, for other processes). When the wait
+runs out, ``__enter__`` raises :class:`hours_core.errors.Conflict` ("The database is busy; retry
+shortly."), as does any statement that meets SQLITE_BUSY. An idempotency claim therefore never
+meets another's uncommitted claim: the second writer waits before its transaction begins, then
+sees the first one's committed record.
+
+Transactions. Leaving the ``with`` block without :meth:`SqliteUnitOfWork.commit` rolls back;
+``commit()`` inside the block commits, and the next statement begins a new transaction.
+
+Operations. :meth:`SqliteStore.open` never changes the schema: call :meth:`SqliteStore.migrate`
+(idempotent; safe to run from several processes at once). :meth:`SqliteStore.backup` uses the
+SQLite online backup API and may run while the store is in use.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import sqlite3
+from types import TracebackType
+from typing import Self
+
+from hours_core.ports import (
+    IdempotencyRepository,
+    OrgRepository,
+    ProjectRepository,
+    TaskRepository,
+    TimeEntryRepository,
+    TokenRepository,
+    UnitOfWork,
+    UnitOfWorkFactory,
+    UserRepository,
+)
+from hours_sqlite import migrations
+from hours_sqlite.connection import ConnectionSettings, ReaderPool, WriterGate, connect
+from hours_sqlite.repositories import (
+    SqliteIdempotencyRepository,
+    SqliteOrgRepository,
+    SqliteProjectRepository,
+    SqliteSession,
+    SqliteTaskRepository,
+    SqliteTimeEntryRepository,
+    SqliteTokenRepository,
+    SqliteUserRepository,
+)
+
+__all__ = ["SqliteStore", "SqliteUnitOfWork"]
+
+
+class SqliteStore:
+    """An hours database file: its connections, its schema and its maintenance operations."""
+
+    def __init__(self, settings: ConnectionSettings) -> None:
+        """Open the writer connection (use :meth:`open`, which validates its arguments)."""
+        self.settings = settings
+        self._writer = WriterGate(connect(settings, read_only=False), settings)
+        self._readers = ReaderPool(settings)
+
+    @classmethod
+    def open(
+        cls, path: str | pathlib.Path, *, busy_timeout_ms: int = 5000, synchronous: str = "full"
+    ) -> SqliteStore:
+        """Open (or create) the database at ``path`` in WAL mode; this does not migrate it.
+
+        ``busy_timeout_ms`` bounds every wait for the write lock; ``synchronous`` is ``"full"``
+        (durable at every commit) or ``"normal"`` (faster; in WAL mode a power loss may drop the
+        last commits but never corrupts the file).
+        """
+        return cls(
+            ConnectionSettings(
+                path=pathlib.Path(path), busy_timeout_ms=busy_timeout_ms, synchronous=synchronous
+            )
+        )
+
+    @property
+    def path(self) -> pathlib.Path:
+        """The database file."""
+        return self.settings.path
+
+    def pending_migrations(self) -> list[str]:
+        """The names of the migrations not yet applied, in the order :meth:`migrate` would apply them."""
+        with self._writer.held() as db:
+            return migrations.pending(db)
+
+    def migrate(self) -> list[str]:
+        """Apply the pending migrations in order, in one transaction; return their names.
+
+        Idempotent: a migrated database returns ``[]``.
+        """
+        with self._writer.held() as db:
+            return migrations.apply_pending(db)
+
+    def unit_of_work(self, *, read_only: bool = False) -> SqliteUnitOfWork:
+        """A new, not yet entered, unit of work (this bound method is a ``UnitOfWorkFactory``)."""
+        return SqliteUnitOfWork(self._writer, self._readers, read_only=read_only)
+
+    def integrity_check(self) -> str:
+        """The result of ``PRAGMA integrity_check``: ``"ok"`` when the file is healthy."""
+        db = self._readers.acquire()
+        try:
+            rows = db.execute("PRAGMA integrity_check").fetchall()
+        finally:
+            self._readers.release(db)
+        return "\n".join(str(row[0]) for row in rows)
+
+    def backup(self, target: str | pathlib.Path) -> None:
+        """Copy the database to ``target`` with the online backup API (one consistent snapshot).
+
+        Writers may keep working meanwhile; ``target`` is overwritten if it exists.
+        """
+        source = connect(self.settings, read_only=True)
+        try:
+            destination = sqlite3.connect(pathlib.Path(target))
+            try:
+                source.conn.backup(destination)
+            finally:
+                destination.close()
+        finally:
+            source.close()
+
+    def close(self) -> None:
+        """Wait for the current writer, then close every connection; the store is unusable after."""
+        self._writer.close()
+        self._readers.close()
+
+    def __enter__(self) -> Self:
+        """The store itself; the ``with`` block closes it."""
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Close the store."""
+        self.close()
+
+
+class SqliteUnitOfWork:
+    """One transaction on a :class:`SqliteStore`: the writer's, or a read-only snapshot."""
+
+    orgs: OrgRepository
+    users: UserRepository
+    projects: ProjectRepository
+    tasks: TaskRepository
+    entries: TimeEntryRepository
+    tokens: TokenRepository
+    idempotency: IdempotencyRepository
+
+    def __init__(self, writer: WriterGate, readers: ReaderPool, *, read_only: bool = False) -> None:
+        """A unit of work on ``writer`` or, if ``read_only``, on a reader of ``readers``."""
+        self._writer = writer
+        self._readers = readers
+        self._read_only = read_only
+        self._session: SqliteSession | None = None
+
+    @property
+    def read_only(self) -> bool:
+        """Whether this unit of work refuses writes."""
+        return self._read_only
+
+    def __enter__(self) -> Self:
+        """Take a connection and begin the transaction.
+
+        A write unit of work raises :class:`~hours_core.errors.Conflict` if the database stays
+        busy for longer than the busy timeout.
+        """
+        if self._session is not None:
+            raise RuntimeError("this unit of work is already open")
+        db = self._readers.acquire() if self._read_only else self._writer.acquire()
+        session = SqliteSession(db, writable=not self._read_only)
+        try:
+            session.begin()
+        except BaseException:
+            session.close()
+            self._give_back(session)
+            raise
+        self._session = session
+        self.orgs = SqliteOrgRepository(session)
+        self.users = SqliteUserRepository(session)
+        self.projects = SqliteProjectRepository(session)
+        self.tasks = SqliteTaskRepository(session)
+        self.entries = SqliteTimeEntryRepository(session)
+        self.tokens = SqliteTokenRepository(session)
+        self.idempotency = SqliteIdempotencyRepository(session)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Roll back whatever was not committed and give the connection back."""
+        session, self._session = self._session, None
+        if session is None:
+            return
+        try:
+            session.rollback()
+        finally:
+            session.close()
+            self._give_back(session)
+
+    def commit(self) -> None:
+        """Commit; later statements in the block run in a new transaction."""
+        if self._session is None:
+            raise RuntimeError("commit() outside the unit of work's block")
+        self._session.commit()
+
+    def _give_back(self, session: SqliteSession) -> None:
+        if self._read_only:
+            self._readers.release(session.db)
+        else:
+            self._writer.release()
+
+
+_: type[UnitOfWork] = SqliteUnitOfWork
+
+
+def _conforms(store: SqliteStore) -> UnitOfWorkFactory:
+    return store.unit_of_work
+
+
+_ports: tuple[
+    type[OrgRepository],
+    type[UserRepository],
+    type[ProjectRepository],
+    type[TaskRepository],
+    type[TimeEntryRepository],
+    type[TokenRepository],
+    type[IdempotencyRepository],
+] = (
+    SqliteOrgRepository,
+    SqliteUserRepository,
+    SqliteProjectRepository,
+    SqliteTaskRepository,
+    SqliteTimeEntryRepository,
+    SqliteTokenRepository,
+    SqliteIdempotencyRepository,
+)

@@ -1,0 +1,39 @@
+"""The Litestar application factory."""
+
+from __future__ import annotations
+
+from litestar import Litestar
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+
+from hours_core.services import Services
+from hours_http.auth import BearerAuthentication, caller_of
+from hours_http.controllers.health import health
+from hours_http.controllers.time_entries import TimeEntryController
+from hours_http.errors import exception_handlers
+from hours_http.openapi import openapi_config
+
+__all__ = ["MAX_BODY_BYTES", "create_app"]
+
+MAX_BODY_BYTES = 64 * 1024
+"""The largest request body; larger ones get 413 ``payload_too_large``."""
+
+
+def create_app(services: Services, *, version: str = "0.1.0", debug: bool = False) -> Litestar:
+    """The HTTP API over ``services``. Builds nothing else and starts nothing: no side effects."""
+
+    def provide_services() -> Services:
+        return services
+
+    return Litestar(
+        route_handlers=[health, TimeEntryController],
+        dependencies={
+            "services": Provide(provide_services, use_cache=True, sync_to_thread=False),
+            "caller": Provide(caller_of, sync_to_thread=False),
+        },
+        middleware=[DefineMiddleware(BearerAuthentication, authenticator=services.authenticator)],
+        exception_handlers=exception_handlers,
+        openapi_config=openapi_config(version),
+        request_max_body_size=MAX_BODY_BYTES,
+        debug=debug,
+    )

@@ -1,0 +1,99 @@
+"""Request bodies that are decoded when the handler asks, not before.
+
+The documented order of checks puts authentication and the idempotency replay *before* JSON
+decoding and validation: a replay must answer even if the decoder would now object, and a key
+reused with a different (even malformed) body must say so. So a handler receives a
+:class:`PendingBody`: the raw bytes (already size-checked by the framework) and the wire type,
+and calls :meth:`PendingBody.decode` once the idempotency claim is made.
+
+:class:`StrictJson` is the Litestar DTO that produces it. It also tells Litestar the body's
+schema, so the OpenAPI document shows the wire type exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from litestar.dto import AbstractDTO
+from litestar.typing import FieldDefinition
+
+from hours_http.decoding import decode_document, parse_json, structure
+from hours_http.errors import UnsupportedMediaType
+
+if TYPE_CHECKING:
+    from litestar._openapi.schema_generation import SchemaCreator
+    from litestar.dto.data_structures import DTOFieldDefinition
+    from litestar.openapi.spec import Reference, Schema
+
+__all__ = ["PendingBody", "StrictJson"]
+
+T = TypeVar("T")
+
+
+class PendingBody(Generic[T]):
+    """A request body not yet decoded: its bytes, its content type and the wire type it must match."""
+
+    __slots__ = ("__dict__", "content_type", "raw", "wire_type")
+
+    def __init__(self, raw: bytes, content_type: str, wire_type: type[T]) -> None:
+        self.raw = raw
+        self.content_type = content_type
+        self.wire_type = wire_type
+
+    @cached_property
+    def document(self) -> Any:
+        """The parsed JSON (or :data:`hours_http.decoding.NOT_JSON`), for fingerprints and decoding."""
+        return parse_json(self.raw)
+
+    def decode(self) -> T:
+        """The body as the wire type; raises 415, 400 ``invalid_json`` or 422 with field messages."""
+        if not _is_json(self.content_type):
+            raise UnsupportedMediaType()
+        return structure(decode_document(self.document), self.wire_type)
+
+
+def _is_json(content_type: str) -> bool:
+    media_type = content_type.partition(";")[0].strip().lower()
+    return media_type == "application/json"
+
+
+class StrictJson(AbstractDTO[T]):
+    """Hands the handler a :class:`PendingBody` of ``T`` and documents ``T`` as the request body.
+
+    Use on handlers as ``dto=StrictJson[WireType], return_dto=None`` with a
+    ``data: JSONBody[PendingBody[WireType]]`` parameter.
+    """
+
+    def decode_bytes(self, value: bytes) -> Any:
+        """Wrap the raw body; decoding waits for :meth:`PendingBody.decode`."""
+        content_type = self.asgi_connection.headers.get("content-type", "")
+        return PendingBody(value, content_type, self.model_type)
+
+    def decode_builtins(self, value: dict[str, Any]) -> Any:
+        """Form bodies never reach a JSON handler."""
+        raise UnsupportedMediaType()
+
+    @classmethod
+    def create_for_field_definition(
+        cls, field_definition: FieldDefinition, handler_id: str, backend_cls: Any = None
+    ) -> None:
+        """No transfer models: the body is decoded by :mod:`hours_http.decoding`."""
+
+    @classmethod
+    def create_openapi_schema(
+        cls, field_definition: FieldDefinition, handler_id: str, schema_creator: SchemaCreator
+    ) -> Reference | Schema:
+        """The wire type's own schema."""
+        return schema_creator.for_field_definition(FieldDefinition.from_annotation(cls.model_type))
+
+    @classmethod
+    def generate_field_definitions(cls, model_type: type[Any]) -> Generator[DTOFieldDefinition, None, None]:
+        """Unused: this DTO builds no transfer model."""
+        yield from ()
+
+    @classmethod
+    def detect_nested_field(cls, field_definition: FieldDefinition) -> bool:
+        """Unused: this DTO builds no transfer model."""
+        return False

@@ -1,0 +1,1 @@
+"""HTTP controllers: decode, call one use case, encode."""

@@ -1,0 +1,15 @@
+"""``/health``: for load balancers; no authentication."""
+
+from __future__ import annotations
+
+from litestar import get
+
+from hours_http.wire import HealthBody, HealthEnvelope
+
+__all__ = ["health"]
+
+
+@get("/health", summary="Health check", tags=["Operations"], security=[{}], sync_to_thread=False)
+def health() -> HealthEnvelope:
+    """Answers 200 `{"data": {"status": "ok"}}` while the server is up. Needs no token."""
+    return HealthEnvelope(data=HealthBody(status="ok"))

@@ -1,0 +1,194 @@
+"""The error body, the HTTP status of each error code, and the app's exception handlers.
+
+Every error leaves as ``{"error": {"code", "message", "fields"?, "requiredPlan"?, "feature"?}}``
+with a JSON content type: core errors, framework errors (unknown route, wrong method, body too
+large) and bugs alike. A bug answers 500 ``internal_error`` with a generic message; the stack
+trace goes to the log, never to the client.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import msgspec
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException
+from litestar.types import ExceptionHandlersMap
+
+from hours_core.errors import (
+    HoursError,
+    IdempotencyRequestInProgress,
+    PlanRequired,
+    Unauthenticated,
+    ValidationFailed,
+)
+
+__all__ = [
+    "InvalidJson",
+    "PayloadTooLarge",
+    "UnsupportedMediaType",
+    "error_response",
+    "exception_handlers",
+    "status_for",
+]
+
+logger = logging.getLogger("hours.http")
+
+
+class InvalidJson(HoursError):
+    """The body is not JSON, or not a JSON object."""
+
+    code = "invalid_json"
+    default_message = "The request body must be a JSON object."
+
+
+class UnsupportedMediaType(HoursError):
+    """The Content-Type is missing or not application/json."""
+
+    code = "unsupported_media_type"
+    default_message = "Send the body as JSON with the header Content-Type: application/json."
+
+
+class PayloadTooLarge(HoursError):
+    """The body exceeds the limit."""
+
+    code = "payload_too_large"
+    default_message = "The request body exceeds the limit of 64 KiB."
+
+
+class RateLimited(HoursError):
+    """Too many requests for this token."""
+
+    code = "rate_limited"
+    default_message = "Too many requests; retry after the time in Retry-After."
+
+
+_STATUS_BY_CODE = {
+    "invalid_json": 400,
+    "idempotency_key_invalid": 400,
+    "bad_request": 400,
+    "unauthenticated": 401,
+    "plan_required": 402,
+    "forbidden": 403,
+    "not_found": 404,
+    "method_not_allowed": 405,
+    "conflict": 409,
+    "entry_locked": 409,
+    "timer_already_running": 409,
+    "stale_update": 409,
+    "idempotency_request_in_progress": 409,
+    "payload_too_large": 413,
+    "unsupported_media_type": 415,
+    "validation_failed": 422,
+    "invalid_duration": 422,
+    "duration_too_long": 422,
+    "duration_out_of_range": 422,
+    "idempotency_key_reused": 422,
+    "rate_limited": 429,
+    "internal_error": 500,
+    "service_unavailable": 503,
+}
+
+_CODE_BY_FRAMEWORK_STATUS = {
+    400: ("bad_request", "The request is malformed."),
+    401: ("unauthenticated", Unauthenticated.default_message),
+    403: ("forbidden", "You may not do this."),
+    404: ("not_found", "There is no such resource."),
+    405: ("method_not_allowed", "This method is not allowed on this resource."),
+    413: ("payload_too_large", PayloadTooLarge.default_message),
+    415: ("unsupported_media_type", UnsupportedMediaType.default_message),
+    429: ("rate_limited", RateLimited.default_message),
+    503: ("service_unavailable", "The service is temporarily unavailable; retry shortly."),
+}
+
+
+def status_for(error: HoursError) -> int:
+    """The HTTP status of a core or adapter error code."""
+    return _STATUS_BY_CODE.get(error.code, 400 if isinstance(error, ValueError) else 500)
+
+
+def error_body(
+    code: str,
+    message: str,
+    *,
+    fields: dict[str, str] | None = None,
+    required_plan: str | None = None,
+    feature: str | None = None,
+) -> bytes:
+    """The JSON bytes of an error body; absent members are left out."""
+    error: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        error["fields"] = fields
+    if required_plan is not None:
+        error["requiredPlan"] = required_plan
+    if feature is not None:
+        error["feature"] = feature
+    return msgspec.json.encode({"error": error})
+
+
+def error_response(error: HoursError, headers: dict[str, str] | None = None) -> Response[bytes]:
+    """The response for a core or adapter error."""
+    fields = dict(error.fields) if isinstance(error, ValidationFailed) else None
+    if fields is None and error.code in {"invalid_duration", "duration_too_long", "duration_out_of_range"}:
+        fields = {"duration": error.message}
+    plan = error if isinstance(error, PlanRequired) else None
+    extra = dict(headers or {})
+    if isinstance(error, Unauthenticated):
+        extra["WWW-Authenticate"] = 'Bearer error="invalid_token"' if error.token_sent else "Bearer"
+    if isinstance(error, IdempotencyRequestInProgress):
+        extra["Retry-After"] = "1"
+    body = error_body(
+        error.code,
+        error.message,
+        fields=fields,
+        required_plan=plan.required_plan if plan else None,
+        feature=plan.feature if plan else None,
+    )
+    return Response(body, status_code=status_for(error), media_type=MediaType.JSON, headers=extra)
+
+
+def _handle_hours_error(_request: Request[Any, Any, Any], error: HoursError) -> Response[bytes]:
+    return error_response(error)
+
+
+def _handle_http_exception(request: Request[Any, Any, Any], error: HTTPException) -> Response[bytes]:
+    status = error.status_code
+    if status >= 500:
+        return _handle_bug(request, error)
+    code, message = _CODE_BY_FRAMEWORK_STATUS.get(status, ("bad_request", "The request is malformed."))
+    headers = {name: value for name, value in (error.headers or {}).items() if name.lower() != "allow"}
+    if status == 405:
+        headers["Allow"] = _allowed_methods(error)
+    if status == 401:
+        headers.setdefault("WWW-Authenticate", "Bearer")
+    return Response(
+        error_body(code, message), status_code=status, media_type=MediaType.JSON, headers=headers or None
+    )
+
+
+def _allowed_methods(error: HTTPException) -> str:
+    allow = next((value for name, value in (error.headers or {}).items() if name.lower() == "allow"), "")
+    return ", ".join(method.strip() for method in allow.split(",") if method.strip())
+
+
+def _handle_bug(request: Request[Any, Any, Any], error: Exception) -> Response[bytes]:
+    logger.error(
+        "unhandled error on %s %s",
+        request.method,
+        request.url.path,
+        exc_info=(type(error), error, error.__traceback__),
+    )
+    return Response(
+        error_body("internal_error", "Something went wrong on our side; the error was logged."),
+        status_code=500,
+        media_type=MediaType.JSON,
+    )
+
+
+exception_handlers: ExceptionHandlersMap = {
+    HoursError: _handle_hours_error,
+    HTTPException: _handle_http_exception,
+    Exception: _handle_bug,
+}
+"""The app's exception handlers: one for the core's error base, one for the framework's, one for bugs."""

@@ -1,0 +1,84 @@
+"""The OpenAPI document: bearer auth, the Idempotency-Key header and the error responses."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar.openapi import OpenAPIConfig, ResponseSpec
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.params import HeaderParameter
+
+from hours_http.idempotency import IDEMPOTENCY_HEADER
+from hours_http.wire import ErrorEnvelope
+
+__all__ = ["SECURITY", "IdempotencyKeyHeader", "error_responses", "openapi_config"]
+
+SECURITY_SCHEME = "BearerAuth"
+SECURITY: list[dict[str, list[str]]] = [{SECURITY_SCHEME: []}]
+
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    HeaderParameter(
+        name=IDEMPOTENCY_HEADER,
+        required=False,
+        max_length=200,
+        description=(
+            "A UUID or ULID chosen by the client. A replay of the same request within 24 hours of its "
+            "first success returns the recorded response (with Idempotent-Replayed: true) and writes nothing."
+        ),
+        examples=None,
+    ),
+]
+
+_ERRORS = {
+    400: "Bad request: `invalid_json` (the body is not a JSON object) or `idempotency_key_invalid`.",
+    401: "`unauthenticated`: no, malformed, unknown, revoked or expired token.",
+    402: "`plan_required`: the organization's plan lacks a feature; `requiredPlan` and `feature` say which.",
+    403: "`forbidden`: the caller's role may not do this.",
+    404: "`not_found`: no such resource in the caller's organization.",
+    409: "A conflict: `idempotency_request_in_progress` (retry after `Retry-After`), or a state conflict.",
+    413: "`payload_too_large`: the body exceeds 64 KiB.",
+    415: "`unsupported_media_type`: send `Content-Type: application/json`.",
+    422: "`validation_failed` (`fields` names each wrong field) or `idempotency_key_reused`.",
+    429: "`rate_limited`: too many requests for this token; see `Retry-After`.",
+    500: "`internal_error`: a bug on our side; never a stack trace.",
+}
+
+
+def error_responses(*statuses: int) -> dict[int, ResponseSpec]:
+    """The documented error responses for ``statuses``, each with the error body schema."""
+    return {
+        status: ResponseSpec(
+            data_container=ErrorEnvelope, description=_ERRORS[status], generate_examples=False
+        )
+        for status in statuses
+    }
+
+
+def openapi_config(version: str) -> OpenAPIConfig:
+    """The OpenAPI configuration: served at ``/schema``, JSON at ``/schema/openapi.json``."""
+    return OpenAPIConfig(
+        title="hours API",
+        version=version,
+        description=(
+            "Time tracking over HTTP. Authenticate with a personal access token "
+            "(`Authorization: Bearer hsk_<env>_<prefix12>_<secret32>`), minted in Settings -> API or with "
+            '`hours tokens create`. Success bodies are `{"data": ...}`; errors are '
+            '`{"error": {"code", "message", "fields", "requiredPlan", "feature"}}`.'
+        ),
+        path="/schema",
+        render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        components=Components(
+            security_schemes={
+                SECURITY_SCHEME: SecurityScheme(
+                    type="http",
+                    scheme="bearer",
+                    bearer_format="hsk_<env>_<prefix12>_<secret32>",
+                    description="A personal access token: Settings -> API, or `hours tokens create`.",
+                )
+            }
+        ),
+        security=SECURITY,
+        use_handler_docstrings=True,
+    )

@@ -1,0 +1,1 @@
+"""The composition root: settings, bootstrap, CLI and ASGI factory."""

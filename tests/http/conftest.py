@@ -1,0 +1,40 @@
+"""HTTP tests: the API through Litestar's TestClient, over every store that can back it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from hours_http import create_app
+from hours_memory import InMemoryStore
+from hours_sqlite import SqliteStore
+from tests.world import World, make_world
+
+STORES = ["memory", "sqlite"]
+
+
+@pytest.fixture(params=STORES)
+def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
+    if request.param == "memory":
+        yield make_world(InMemoryStore().unit_of_work)
+        return
+    store = SqliteStore.open(tmp_path / "hours.db")
+    store.migrate()
+    try:
+        yield make_world(store.unit_of_work)
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def client(world: World) -> Iterator[TestClient[Any]]:
+    with TestClient(create_app(world.services)) as test_client:
+        yield test_client
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

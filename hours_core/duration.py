@@ -356,7 +356,7 @@ def _parts(
             k += 1
         if fraction is not None:
             if k != end:
-                raise _after_fraction(runs, number_k, k, end, iso=iso)
+                raise _after_fraction(runs, number_k, k, iso=iso)
             return _round_half_even(total + whole * unit, int(fraction) * unit, 10 ** len(fraction))
         total += whole * unit
         if k == end:
@@ -661,7 +661,7 @@ def _not_below_sixty(
     return DurationError(message, _position(runs, number_k))
 
 
-def _after_fraction(runs: list[str], number_k: int, k: int, end: int, *, iso: bool) -> DurationError:
+def _after_fraction(runs: list[str], number_k: int, k: int, *, iso: bool) -> DurationError:
     run = runs[k]
     if run.isdigit() or run == ".":
         part = _quote(runs, number_k, k).rstrip(" \t")

@@ -247,6 +247,12 @@ class TimeEntry:
             self, stopped_at=at, duration_seconds=min(span, MAX_ENTRY_SECONDS), updated_at=now
         )
 
+    def invoiced(self, invoice_id: UUID, now: datetime) -> TimeEntry:
+        """The entry attached to an invoice, and so locked."""
+        return attrs.evolve(
+            self, invoice_id=invoice_id, updated_at=max(now, self.updated_at + timedelta(microseconds=1))
+        )
+
     def deleted(self, now: datetime) -> TimeEntry:
         """The entry soft-deleted at ``now``."""
         return attrs.evolve(self, deleted_at=now, updated_at=now)

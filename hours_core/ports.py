@@ -209,8 +209,13 @@ class TimeEntryRepository(Protocol):
         """The entry of ``org_id``, or ``None``; soft-deleted ones only with ``include_deleted``."""
         ...
 
-    def update(self, entry: TimeEntry) -> None:
-        """Replace a stored entry."""
+    def update(self, entry: TimeEntry, *, expected_updated_at: datetime) -> None:
+        """Replace a stored entry, if it is still the version the caller read.
+
+        The write only happens when the stored ``updated_at`` equals ``expected_updated_at``
+        (optimistic concurrency); otherwise it raises :class:`~hours_core.errors.StaleUpdate`,
+        so that concurrent changes are never lost silently.
+        """
         ...
 
     def list(self, org_id: OrgId, query: EntryQuery) -> Sequence[TimeEntry]:

@@ -14,7 +14,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
-from hours_core.errors import Conflict
+from hours_core.errors import Conflict, StaleUpdate
 from hours_core.idempotency import IdempotencyRecord
 from hours_core.model import (
     Org,
@@ -279,7 +279,10 @@ class InMemoryTimeEntryRepository(_Repository):
             return None
         return entry
 
-    def update(self, entry: TimeEntry) -> None:
+    def update(self, entry: TimeEntry, *, expected_updated_at: datetime) -> None:
+        stored = _owned(self.tables.read("entries").get(entry.id), entry.org_id)
+        if stored is None or stored.updated_at != expected_updated_at:
+            raise StaleUpdate()
         self.tables.write("entries")[entry.id] = entry
 
     def list(self, org_id: OrgId, query: EntryQuery) -> Sequence[TimeEntry]:

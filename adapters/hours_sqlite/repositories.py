@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from hours_core.errors import Conflict
+from hours_core.errors import Conflict, StaleUpdate
 from hours_core.idempotency import IdempotencyRecord
 from hours_core.model import (
     Org,
@@ -372,7 +372,7 @@ class SqliteTaskRepository(_Repository):
 
 _ENTRY_SELECT = _select(_columns(ENTRY_COLUMNS), "time_entries")
 _ENTRY_INSERT = _insert("time_entries", ENTRY_COLUMNS)
-_ENTRY_UPDATE = _update("time_entries", ENTRY_COLUMNS[2:], "id = ? AND org_id = ?")
+_ENTRY_UPDATE = _update("time_entries", ENTRY_COLUMNS[2:], "id = ? AND org_id = ? AND updated_at = ?")
 _RUNNING = "started_at IS NOT NULL AND stopped_at IS NULL"
 _BY_DATE = attrgetter("entry_date", "created_at")
 
@@ -455,10 +455,18 @@ class SqliteTimeEntryRepository(_Repository):
         )
         return None if row is None else decode_entry(row)
 
-    def update(self, entry: TimeEntry) -> None:
-        """Replace a stored entry (nothing happens if the organization has no such entry)."""
+    def update(self, entry: TimeEntry, *, expected_updated_at: datetime) -> None:
+        """Replace a stored entry if its ``updated_at`` is still ``expected_updated_at``.
+
+        Otherwise (another writer changed it, or the organization has no such entry) raise
+        :class:`~hours_core.errors.StaleUpdate`; the check and the write are one statement.
+        """
         id_, org_id, *rest = encode_entry(entry)
-        self._session.write(_ENTRY_UPDATE, (*rest, id_, org_id), kind="time entry")
+        changed = self._session.write(
+            _ENTRY_UPDATE, (*rest, id_, org_id, encode_instant(expected_updated_at)), kind="time entry"
+        )
+        if not changed:
+            raise StaleUpdate()
 
     def list(self, org_id: OrgId, query: EntryQuery) -> Sequence[TimeEntry]:
         """At most ``query.limit`` entries matching ``query``, in its order (see :func:`entry_list_sql`)."""

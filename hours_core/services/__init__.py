@@ -5,25 +5,42 @@ from __future__ import annotations
 import attrs
 
 from hours_core.ports import Clock, IdFactory, UnitOfWorkFactory
+from hours_core.services.account import AccountService
 from hours_core.services.admin import AdminService, Bootstrapped
 from hours_core.services.authentication import Authenticator
 from hours_core.services.caller import Caller
 from hours_core.services.idempotent import IdempotentRunner, KeyedRequest, Outcome
-from hours_core.services.time_entries import CreateTimeEntry, TimeEntryService
+from hours_core.services.projects import ChangeProject, ChangeTask, ProjectService
+from hours_core.services.time_entries import (
+    UNSET,
+    CreateTimeEntry,
+    EntryPage,
+    StartTimer,
+    TimeEntryService,
+    UpdateTimeEntry,
+)
 from hours_core.services.transactions import Transactions
 
 __all__ = [
+    "UNSET",
+    "AccountService",
     "AdminService",
     "Authenticator",
     "Bootstrapped",
     "Caller",
+    "ChangeProject",
+    "ChangeTask",
     "CreateTimeEntry",
+    "EntryPage",
     "IdempotentRunner",
     "KeyedRequest",
     "Outcome",
+    "ProjectService",
     "Services",
+    "StartTimer",
     "TimeEntryService",
     "Transactions",
+    "UpdateTimeEntry",
     "build_services",
 ]
 
@@ -35,6 +52,8 @@ class Services:
     authenticator: Authenticator
     idempotent: IdempotentRunner
     entries: TimeEntryService
+    projects: ProjectService
+    account: AccountService
     admin: AdminService
     clock: Clock
 
@@ -48,6 +67,8 @@ def build_services(
         authenticator=Authenticator(transactions, clock, env),
         idempotent=IdempotentRunner(transactions, clock),
         entries=TimeEntryService(transactions, clock, ids),
+        projects=ProjectService(transactions, clock, ids),
+        account=AccountService(transactions, clock, ids, env),
         admin=AdminService(transactions, clock, ids),
         clock=clock,
     )

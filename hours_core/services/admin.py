@@ -8,11 +8,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from uuid import UUID
 
 import attrs
 
 from hours_core.errors import NotFound
-from hours_core.model import Org, OrgId, Plan, Project, ProjectId, Role, Task, TaskId, User, UserId
+from hours_core.model import (
+    Org,
+    OrgId,
+    Plan,
+    Project,
+    ProjectId,
+    Role,
+    Task,
+    TaskId,
+    TimeEntry,
+    TimeEntryId,
+    User,
+    UserId,
+)
 from hours_core.ports import Clock, IdFactory
 from hours_core.services.transactions import Transactions
 from hours_core.tokens import DEFAULT_TOKEN_LIFETIME, ApiToken, MintedToken
@@ -156,6 +170,16 @@ class AdminService:
             revoked = uow.tokens.get(credentials.org.id, prefix)
         assert revoked is not None
         return revoked
+
+    def mark_invoiced(self, org_id: OrgId, entry_id: TimeEntryId, invoice_id: UUID) -> TimeEntry:
+        """Attach an invoice to an entry (for an invoicing integration); the entry is locked from then on."""
+        with self._transactions.write() as uow:
+            entry = uow.entries.get(org_id, entry_id)
+            if entry is None:
+                raise NotFound.of("time entry")
+            invoiced = entry.invoiced(invoice_id, self._clock.now())
+            uow.entries.update(invoiced, expected_updated_at=entry.updated_at)
+        return invoiced
 
     def bootstrap(
         self, *, org_name: str, plan: Plan, email: str, env: str, project_name: str = "My first project"

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from typing import Any, Final
 
 import attrs
 
-from hours_core.errors import NotFound
+from hours_core.errors import EntryLocked, Forbidden, NotFound, TimerAlreadyRunning, ValidationFailed
 from hours_core.model import (
+    MAX_ENTRY_SECONDS,
     Project,
     ProjectId,
     TaskId,
@@ -17,12 +21,30 @@ from hours_core.model import (
     UserId,
 )
 from hours_core.plans import Feature
-from hours_core.ports import Clock, IdFactory, UnitOfWork
+from hours_core.ports import Clock, EntryCursor, EntryQuery, IdFactory, UnitOfWork
 from hours_core.services.caller import Caller
 from hours_core.services.transactions import Transactions
 from hours_core.validation import FieldErrors, check_entry_date, check_note, resolve_duration
 
-__all__ = ["CreateTimeEntry", "TimeEntryService"]
+__all__ = [
+    "UNSET",
+    "CreateTimeEntry",
+    "EntryPage",
+    "StartTimer",
+    "TimeEntryService",
+    "UpdateTimeEntry",
+]
+
+
+class _Unset(enum.Enum):
+    UNSET = "unset"
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Final = _Unset.UNSET
+"""A field an update leaves as it is (``None`` clears a nullable field)."""
 
 
 @attrs.frozen
@@ -46,6 +68,133 @@ class CreateTimeEntry:
     user_id: UserId | None = None
 
 
+@attrs.frozen
+class UpdateTimeEntry:
+    """Change some fields of an entry; :data:`UNSET` leaves a field as it is.
+
+    ``None`` clears a nullable field (task, note, start, stop). Sending ``duration_seconds`` or
+    ``duration`` replaces the duration (``duration_seconds`` wins when both are sent).
+    """
+
+    project_id: ProjectId | _Unset = UNSET
+    task_id: TaskId | _Unset | None = UNSET
+    entry_date: date | _Unset = UNSET
+    duration_seconds: int | _Unset = UNSET
+    duration: str | _Unset = UNSET
+    billable: bool | _Unset = UNSET
+    note: str | _Unset | None = UNSET
+    started_at: datetime | _Unset | None = UNSET
+    stopped_at: datetime | _Unset | None = UNSET
+
+    def sent_fields(self) -> frozenset[str]:
+        """The wire names of the fields this update sets."""
+        return frozenset(
+            _WIRE_NAMES[field.name]
+            for field in attrs.fields(UpdateTimeEntry)
+            if getattr(self, field.name) is not UNSET
+        )
+
+
+_WIRE_NAMES = {
+    "project_id": "projectId",
+    "task_id": "taskId",
+    "entry_date": "entryDate",
+    "duration_seconds": "durationSeconds",
+    "duration": "duration",
+    "billable": "billable",
+    "note": "note",
+    "started_at": "startedAt",
+    "stopped_at": "stoppedAt",
+}
+
+
+@attrs.frozen
+class StartTimer:
+    """Start a running entry: ``POST /timers``. ``entry_date`` defaults to the start's UTC date."""
+
+    project_id: ProjectId
+    task_id: TaskId | None = None
+    note: str | None = None
+    billable: bool | None = None
+    entry_date: date | None = None
+    stop_running: bool = False
+
+
+@attrs.frozen
+class EntryPage:
+    """One page of a list, and where the next one starts (``None`` on the last page)."""
+
+    entries: Sequence[TimeEntry]
+    next_cursor: EntryCursor | None
+
+
+@attrs.frozen
+class _Draft:
+    """The state an entry should have, before validation: a new entry, or an old one with an update."""
+
+    project_id: ProjectId
+    task_id: TaskId | None
+    entry_date: date
+    duration_seconds: int | None
+    duration: str | None
+    billable: bool | None
+    note: str | None
+    started_at: datetime | None
+    stopped_at: datetime | None
+
+    @classmethod
+    def merge(cls, entry: TimeEntry, update: UpdateTimeEntry) -> _Draft:
+        """``entry`` with ``update`` applied."""
+
+        def pick(new: Any, old: Any) -> Any:
+            return old if new is UNSET else new
+
+        new_duration = update.duration_seconds is not UNSET or update.duration is not UNSET
+        return cls(
+            project_id=pick(update.project_id, entry.project_id),
+            task_id=pick(update.task_id, entry.task_id),
+            entry_date=pick(update.entry_date, entry.entry_date),
+            duration_seconds=(
+                pick(update.duration_seconds, None) if new_duration else entry.duration_seconds
+            ),
+            duration=pick(update.duration, None) if new_duration else None,
+            billable=pick(update.billable, entry.billable),
+            note=pick(update.note, entry.note),
+            started_at=pick(update.started_at, entry.started_at),
+            stopped_at=pick(update.stopped_at, entry.stopped_at),
+        )
+
+    def validate(
+        self, *, running: bool, changed: frozenset[str] | None = None
+    ) -> tuple[int, datetime | None]:
+        """Check every field rule; return the duration in seconds and the effective stop time.
+
+        A start without a stop is completed by the duration, unless the entry is a running timer.
+        ``changed`` (the fields an update sent) picks which field an error about the span names.
+        """
+        errors = FieldErrors()
+        check_entry_date(self.entry_date, errors)
+        check_note(self.note, errors)
+        duration_field = "durationSeconds" if self.duration_seconds is not None else "duration"
+        seconds = resolve_duration(self.duration_seconds, self.duration, errors)
+        started_at, stopped_at = self.started_at, self.stopped_at
+        if stopped_at is not None and started_at is None:
+            errors.add("stoppedAt", "needs startedAt")
+        elif started_at is not None and stopped_at is not None and stopped_at < started_at:
+            errors.add("stoppedAt", "must not be earlier than startedAt")
+        errors.raise_if_any()
+        assert seconds is not None
+        if started_at is not None and stopped_at is None and not running:
+            stopped_at = started_at + timedelta(seconds=seconds)
+        elif started_at is not None and stopped_at is not None and seconds > _span(started_at, stopped_at):
+            field = duration_field
+            if changed is not None and not changed & {"duration", "durationSeconds"}:
+                field = "stoppedAt" if "stoppedAt" in changed or "startedAt" not in changed else "startedAt"
+            errors.add(field, "the duration must not exceed the time between startedAt and stoppedAt")
+            errors.raise_if_any()
+        return seconds, stopped_at
+
+
 class TimeEntryService:
     """Creates, reads and changes time entries, enforcing tenancy, roles and plan gates."""
 
@@ -60,55 +209,40 @@ class TimeEntryService:
         Checks run in the documented order: field validation, existence in the caller's
         organization, the state of what the entry refers to, the caller's role, the plan.
         """
-        errors = FieldErrors()
-        check_entry_date(command.entry_date, errors)
-        check_note(command.note, errors)
-        duration_field = "durationSeconds" if command.duration_seconds is not None else "duration"
-        seconds = resolve_duration(command.duration_seconds, command.duration, errors)
-        started_at, stopped_at = command.started_at, command.stopped_at
-        if stopped_at is not None and started_at is None:
-            errors.add("stoppedAt", "needs startedAt")
-        elif started_at is not None and stopped_at is not None and stopped_at < started_at:
-            errors.add("stoppedAt", "must not be earlier than startedAt")
-        errors.raise_if_any()
-        assert seconds is not None
-        if started_at is not None and stopped_at is None:
-            stopped_at = started_at + _seconds(seconds)
-        elif started_at is not None and stopped_at is not None and seconds > _span(started_at, stopped_at):
-            errors.add(duration_field, "must not exceed the time between startedAt and stoppedAt")
-            errors.raise_if_any()
-
+        draft = _Draft(
+            project_id=command.project_id,
+            task_id=command.task_id,
+            entry_date=command.entry_date,
+            duration_seconds=command.duration_seconds,
+            duration=command.duration,
+            billable=command.billable,
+            note=command.note,
+            started_at=command.started_at,
+            stopped_at=command.stopped_at,
+        )
+        seconds, stopped_at = draft.validate(running=False)
         with self._transactions.write() as uow:
-            project = _project(uow, caller, command.project_id)
-            if command.task_id is not None:
-                _check_task(uow, caller, command.task_id, project, errors)
+            project = _project(uow, caller, draft.project_id)
             user = caller.user if command.user_id is None else _user(uow, caller, command.user_id)
-            if project.archived:
-                errors.add("projectId", "the project is archived and takes no new entries")
-            errors.raise_if_any()
+            _check_references(uow, caller, project, draft.task_id)
             on_behalf = user.id != caller.user_id
             if on_behalf:
                 caller.require_manager("log time for other users")
             billable = project.billable_by_default if command.billable is None else command.billable
-            if billable:
-                caller.require_feature(Feature.BILLABLE_TIME)
-            if command.task_id is not None:
-                caller.require_feature(Feature.TASKS)
-            if on_behalf:
-                caller.require_feature(Feature.TEAM_ENTRIES)
+            _require_features(caller, billable=billable, task=draft.task_id is not None, on_behalf=on_behalf)
             now = self._clock.now()
             entry = TimeEntry(
                 id=TimeEntryId(self._ids.new_id()),
                 org_id=caller.org_id,
                 user_id=user.id,
                 project_id=project.id,
-                task_id=command.task_id,
+                task_id=draft.task_id,
                 invoice_id=None,
                 duration_seconds=seconds,
                 billable=billable,
                 note=command.note,
                 entry_date=command.entry_date,
-                started_at=started_at,
+                started_at=draft.started_at,
                 stopped_at=stopped_at,
                 created_at=now,
                 updated_at=now,
@@ -119,10 +253,172 @@ class TimeEntryService:
     def get_time_entry(self, caller: Caller, entry_id: TimeEntryId) -> TimeEntry:
         """One entry the caller may see: their own, or any of the org's for owners and admins."""
         with self._transactions.read() as uow:
-            entry = uow.entries.get(caller.org_id, entry_id)
-        if entry is None or not _may_see(caller, entry):
-            raise NotFound.of("time entry")
+            return _visible_entry(uow, caller, entry_id)
+
+    def list_time_entries(self, caller: Caller, query: EntryQuery) -> EntryPage:
+        """A page of the entries the caller may see, and the cursor of the next page.
+
+        Members see their own entries; filtering by another user is :class:`Forbidden`.
+        """
+        if not caller.user.role.manages_org:
+            if query.user_id is not None and query.user_id != caller.user_id:
+                raise Forbidden("Members see only their own time entries.")
+            query = attrs.evolve(query, user_id=caller.user_id)
+        with self._transactions.read() as uow:
+            rows = list(uow.entries.list(caller.org_id, attrs.evolve(query, limit=query.limit + 1)))
+        if len(rows) > query.limit:
+            rows = rows[: query.limit]
+            return EntryPage(entries=rows, next_cursor=EntryCursor.of(rows[-1]))
+        return EntryPage(entries=rows, next_cursor=None)
+
+    def update_time_entry(self, caller: Caller, entry_id: TimeEntryId, command: UpdateTimeEntry) -> TimeEntry:
+        """Change some fields of an entry; the merged result is validated as a whole.
+
+        Invoiced entries are locked (:class:`EntryLocked`). Plan gates apply to what the update
+        sets. ``createdAt`` never changes; ``updatedAt`` does.
+        """
+        with self._transactions.write() as uow:
+            entry = _visible_entry(uow, caller, entry_id)
+            if entry.is_locked:
+                raise EntryLocked()
+            draft = _Draft.merge(entry, command)
+            seconds, stopped_at = draft.validate(running=entry.is_running, changed=command.sent_fields())
+            project = _project(uow, caller, draft.project_id) if command.project_id is not UNSET else None
+            if project is not None or command.task_id is not UNSET:
+                project = project or _project(uow, caller, draft.project_id)
+                _check_references(uow, caller, project, draft.task_id)
+            _require_features(
+                caller,
+                billable=command.billable is True,
+                task=command.task_id is not UNSET and command.task_id is not None,
+                on_behalf=False,
+            )
+            changed = attrs.evolve(
+                entry,
+                project_id=draft.project_id,
+                task_id=draft.task_id,
+                entry_date=draft.entry_date,
+                duration_seconds=seconds,
+                billable=entry.billable if draft.billable is None else draft.billable,
+                note=draft.note,
+                started_at=draft.started_at,
+                stopped_at=stopped_at,
+                updated_at=_later(self._clock.now(), entry.updated_at),
+            )
+            uow.entries.update(changed, expected_updated_at=entry.updated_at)
+        return changed
+
+    def delete_time_entry(self, caller: Caller, entry_id: TimeEntryId) -> TimeEntry:
+        """Soft-delete an entry: it vanishes from reads and lists until restored."""
+        with self._transactions.write() as uow:
+            entry = _visible_entry(uow, caller, entry_id)
+            if entry.is_locked:
+                raise EntryLocked()
+            deleted = entry.deleted(_later(self._clock.now(), entry.updated_at))
+            uow.entries.update(deleted, expected_updated_at=entry.updated_at)
+        return deleted
+
+    def restore_time_entry(self, caller: Caller, entry_id: TimeEntryId) -> TimeEntry:
+        """Undo a soft delete; restoring an entry that is not deleted changes nothing."""
+        with self._transactions.write() as uow:
+            entry = _visible_entry(uow, caller, entry_id, include_deleted=True)
+            if not entry.is_deleted:
+                return entry
+            restored = entry.restored(_later(self._clock.now(), entry.updated_at))
+            uow.entries.update(restored, expected_updated_at=entry.updated_at)
+        return restored
+
+    def start_timer(self, caller: Caller, command: StartTimer) -> TimeEntry:
+        """Start a running entry for the caller; one runs at a time unless ``stop_running`` stops it."""
+        errors = FieldErrors()
+        now = self._clock.now()
+        entry_date = command.entry_date or now.date()
+        check_entry_date(entry_date, errors)
+        check_note(command.note, errors)
+        errors.raise_if_any()
+        with self._transactions.write() as uow:
+            project = _project(uow, caller, command.project_id)
+            _check_references(uow, caller, project, command.task_id)
+            billable = project.billable_by_default if command.billable is None else command.billable
+            _require_features(caller, billable=billable, task=command.task_id is not None, on_behalf=False)
+            running = uow.entries.running_for_user(caller.org_id, caller.user_id)
+            if running is not None:
+                if not command.stop_running:
+                    raise TimerAlreadyRunning(str(running.id))
+                uow.entries.update(_stop(running, now, now), expected_updated_at=running.updated_at)
+            entry = TimeEntry(
+                id=TimeEntryId(self._ids.new_id()),
+                org_id=caller.org_id,
+                user_id=caller.user_id,
+                project_id=project.id,
+                task_id=command.task_id,
+                invoice_id=None,
+                duration_seconds=0,
+                billable=billable,
+                note=command.note,
+                entry_date=entry_date,
+                started_at=now,
+                stopped_at=None,
+                created_at=now,
+                updated_at=now,
+            )
+            uow.entries.add(entry)
         return entry
+
+    def current_timer(self, caller: Caller) -> TimeEntry:
+        """The caller's running entry, or :class:`NotFound`."""
+        with self._transactions.read() as uow:
+            running = uow.entries.running_for_user(caller.org_id, caller.user_id)
+        if running is None:
+            raise NotFound("No timer is running.")
+        return running
+
+    def stop_timer(self, caller: Caller, stopped_at: datetime | None = None) -> TimeEntry:
+        """Stop the caller's running entry at ``stopped_at`` (default: now); its duration becomes fixed."""
+        now = self._clock.now()
+        with self._transactions.write() as uow:
+            running = uow.entries.running_for_user(caller.org_id, caller.user_id)
+            if running is None:
+                raise NotFound("No timer is running.")
+            stopped = _stop(running, stopped_at or now, now)
+            uow.entries.update(stopped, expected_updated_at=running.updated_at)
+        return stopped
+
+
+def _stop(running: TimeEntry, at: datetime, now: datetime) -> TimeEntry:
+    assert running.started_at is not None
+    if at > now:
+        raise ValidationFailed.one("stoppedAt", "must not be in the future")
+    if at < running.started_at:
+        raise ValidationFailed.one("stoppedAt", "must not be earlier than the timer's start")
+    if _span(running.started_at, at) > MAX_ENTRY_SECONDS:
+        raise ValidationFailed.one(
+            "stoppedAt", "the timer would exceed 24 hours; send a stoppedAt within 24 hours of its start"
+        )
+    return running.stopped(at, _later(now, running.updated_at))
+
+
+def _later(now: datetime, previous: datetime) -> datetime:
+    """``now``, or just after ``previous`` if the clock has not moved: updatedAt always advances."""
+    return now if now > previous else previous + timedelta(microseconds=1)
+
+
+def _require_features(caller: Caller, *, billable: bool, task: bool, on_behalf: bool) -> None:
+    if billable:
+        caller.require_feature(Feature.BILLABLE_TIME)
+    if task:
+        caller.require_feature(Feature.TASKS)
+    if on_behalf:
+        caller.require_feature(Feature.TEAM_ENTRIES)
+
+
+def _visible_entry(
+    uow: UnitOfWork, caller: Caller, entry_id: TimeEntryId, *, include_deleted: bool = False
+) -> TimeEntry:
+    entry = uow.entries.get(caller.org_id, entry_id, include_deleted=include_deleted)
+    if entry is None or not _may_see(caller, entry):
+        raise NotFound.of("time entry")
+    return entry
 
 
 def _may_see(caller: Caller, entry: TimeEntry) -> bool:
@@ -151,13 +447,17 @@ def _user(uow: UnitOfWork, caller: Caller, user_id: UserId) -> User:
     return user
 
 
-def _check_task(
-    uow: UnitOfWork, caller: Caller, task_id: TaskId, project: Project, errors: FieldErrors
-) -> None:
-    task = uow.tasks.get(caller.org_id, task_id)
-    if task is None:
-        raise NotFound.of("task")
-    if task.project_id != project.id:
-        errors.add("taskId", "the task belongs to another project")
-    elif task.archived:
-        errors.add("taskId", "the task is archived and takes no new entries")
+def _check_references(uow: UnitOfWork, caller: Caller, project: Project, task_id: TaskId | None) -> None:
+    """The task exists in the org (else 404), belongs to the project, and neither is archived (else 422)."""
+    errors = FieldErrors()
+    if task_id is not None:
+        task = uow.tasks.get(caller.org_id, task_id)
+        if task is None:
+            raise NotFound.of("task")
+        if task.project_id != project.id:
+            errors.add("taskId", "the task belongs to another project")
+        elif task.archived:
+            errors.add("taskId", "the task is archived and takes no new entries")
+    if project.archived:
+        errors.add("projectId", "the project is archived and takes no new entries")
+    errors.raise_if_any()

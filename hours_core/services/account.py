@@ -1,0 +1,54 @@
+"""The caller's own account: who am I, and my personal access tokens ("Settings -> API")."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from hours_core.errors import NotFound
+from hours_core.ports import Clock, IdFactory
+from hours_core.services.caller import Caller
+from hours_core.services.transactions import Transactions
+from hours_core.tokens import DEFAULT_TOKEN_LIFETIME, ApiToken, MintedToken
+
+__all__ = ["AccountService"]
+
+
+class AccountService:
+    """Lists, mints and revokes the caller's own tokens."""
+
+    def __init__(self, transactions: Transactions, clock: Clock, ids: IdFactory, env: str) -> None:
+        self._transactions = transactions
+        self._clock = clock
+        self._ids = ids
+        self._env = env
+
+    def list_tokens(self, caller: Caller) -> Sequence[ApiToken]:
+        """The caller's tokens, newest first; never their secrets."""
+        with self._transactions.read() as uow:
+            return uow.tokens.list_for_user(caller.org_id, caller.user_id)
+
+    def mint_token(
+        self, caller: Caller, name: str, lifetime: timedelta | None = DEFAULT_TOKEN_LIFETIME
+    ) -> MintedToken:
+        """A new token for the caller, in this installation's environment; the plaintext is returned once."""
+        minted = ApiToken.mint(
+            token_id=self._ids.new_id(),
+            org_id=caller.org_id,
+            user_id=caller.user_id,
+            name=name,
+            env=self._env,
+            now=self._clock.now(),
+            lifetime=lifetime,
+        )
+        with self._transactions.write() as uow:
+            uow.tokens.add(minted.token)
+        return minted
+
+    def revoke_token(self, caller: Caller, prefix: str) -> None:
+        """Revoke one of the caller's tokens; it stops working on the next request."""
+        with self._transactions.write() as uow:
+            token = uow.tokens.get(caller.org_id, prefix)
+            if token is None or token.user_id != caller.user_id:
+                raise NotFound.of("token")
+            uow.tokens.revoke(caller.org_id, prefix, self._clock.now())

@@ -1,0 +1,144 @@
+"""Project and task use cases: owners and admins write, everyone in the org reads."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+
+from hours_core.errors import NotFound, PlanRequired
+from hours_core.model import Project, ProjectId, Task, TaskId
+from hours_core.plans import FREE_PLAN_ACTIVE_PROJECTS, Feature, allows, required_plan
+from hours_core.ports import Clock, IdFactory, UnitOfWork
+from hours_core.services.caller import Caller
+from hours_core.services.transactions import Transactions
+
+__all__ = ["ChangeProject", "ChangeTask", "ProjectService"]
+
+
+@attrs.frozen
+class ChangeProject:
+    """Rename, archive or unarchive a project, or change its billable default; ``None`` keeps a field."""
+
+    name: str | None = None
+    archived: bool | None = None
+    billable_by_default: bool | None = None
+
+
+@attrs.frozen
+class ChangeTask:
+    """Rename, archive or unarchive a task; ``None`` keeps a field."""
+
+    name: str | None = None
+    archived: bool | None = None
+
+
+class ProjectService:
+    """Projects and their tasks."""
+
+    def __init__(self, transactions: Transactions, clock: Clock, ids: IdFactory) -> None:
+        self._transactions = transactions
+        self._clock = clock
+        self._ids = ids
+
+    def list_projects(self, caller: Caller, *, include_archived: bool = True) -> Sequence[Project]:
+        """The organization's projects, oldest first."""
+        with self._transactions.read() as uow:
+            return uow.projects.list(caller.org_id, include_archived=include_archived)
+
+    def get_project(self, caller: Caller, project_id: ProjectId) -> Project:
+        """One project of the caller's organization."""
+        with self._transactions.read() as uow:
+            return _project(uow, caller, project_id)
+
+    def create_project(self, caller: Caller, name: str, *, billable_by_default: bool = False) -> Project:
+        """A new project; the free plan holds at most three active ones."""
+        caller.require_manager("create projects")
+        if billable_by_default:
+            caller.require_feature(Feature.BILLABLE_TIME)
+        now = self._clock.now()
+        project = Project(
+            id=ProjectId(self._ids.new_id()),
+            org_id=caller.org_id,
+            name=name,
+            archived=False,
+            billable_by_default=billable_by_default,
+            created_at=now,
+            updated_at=now,
+        )
+        with self._transactions.write() as uow:
+            _require_room_for_an_active_project(uow, caller)
+            uow.projects.add(project)
+        return project
+
+    def change_project(self, caller: Caller, project_id: ProjectId, change: ChangeProject) -> Project:
+        """Rename, archive, unarchive, or change the billable default of a project."""
+        with self._transactions.write() as uow:
+            project = _project(uow, caller, project_id)
+            caller.require_manager("change projects")
+            if change.billable_by_default:
+                caller.require_feature(Feature.BILLABLE_TIME)
+            if project.archived and change.archived is False:
+                _require_room_for_an_active_project(uow, caller)
+            changed = project.revised(
+                self._clock.now(),
+                name=change.name,
+                archived=change.archived,
+                billable_by_default=change.billable_by_default,
+            )
+            uow.projects.update(changed)
+        return changed
+
+    def list_tasks(self, caller: Caller, project_id: ProjectId) -> Sequence[Task]:
+        """The project's tasks, oldest first."""
+        with self._transactions.read() as uow:
+            _project(uow, caller, project_id)
+            return uow.tasks.list_for_project(caller.org_id, project_id)
+
+    def create_task(self, caller: Caller, project_id: ProjectId, name: str) -> Task:
+        """A new task in the project (tasks need the studio plan)."""
+        with self._transactions.write() as uow:
+            project = _project(uow, caller, project_id)
+            caller.require_manager("create tasks")
+            caller.require_feature(Feature.TASKS)
+            now = self._clock.now()
+            task = Task(
+                id=TaskId(self._ids.new_id()),
+                org_id=caller.org_id,
+                project_id=project.id,
+                name=name,
+                archived=False,
+                created_at=now,
+                updated_at=now,
+            )
+            uow.tasks.add(task)
+        return task
+
+    def change_task(self, caller: Caller, task_id: TaskId, change: ChangeTask) -> Task:
+        """Rename, archive or unarchive a task."""
+        with self._transactions.write() as uow:
+            task = uow.tasks.get(caller.org_id, task_id)
+            if task is None:
+                raise NotFound.of("task")
+            caller.require_manager("change tasks")
+            changed = task.revised(self._clock.now(), name=change.name, archived=change.archived)
+            uow.tasks.update(changed)
+        return changed
+
+
+def _project(uow: UnitOfWork, caller: Caller, project_id: ProjectId) -> Project:
+    project = uow.projects.get(caller.org_id, project_id)
+    if project is None:
+        raise NotFound.of("project")
+    return project
+
+
+def _require_room_for_an_active_project(uow: UnitOfWork, caller: Caller) -> None:
+    if allows(caller.org.plan, Feature.UNLIMITED_PROJECTS):
+        return
+    if uow.projects.count_active(caller.org_id) >= FREE_PLAN_ACTIVE_PROJECTS:
+        raise PlanRequired(
+            required_plan(Feature.UNLIMITED_PROJECTS).value,
+            Feature.UNLIMITED_PROJECTS.value,
+            f"The free plan holds {FREE_PLAN_ACTIVE_PROJECTS} active projects; archive one or upgrade.",
+        )

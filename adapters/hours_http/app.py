@@ -8,8 +8,11 @@ from litestar.middleware import DefineMiddleware
 
 from hours_core.services import Services
 from hours_http.auth import BearerAuthentication, caller_of
+from hours_http.controllers.account import MeController, TokenController
 from hours_http.controllers.health import health
+from hours_http.controllers.projects import ProjectController, TaskController
 from hours_http.controllers.time_entries import TimeEntryController
+from hours_http.controllers.timers import TimerController
 from hours_http.errors import exception_handlers
 from hours_http.openapi import openapi_config
 
@@ -26,7 +29,15 @@ def create_app(services: Services, *, version: str = "0.1.0", debug: bool = Fals
         return services
 
     return Litestar(
-        route_handlers=[health, TimeEntryController],
+        route_handlers=[
+            health,
+            TimeEntryController,
+            TimerController,
+            ProjectController,
+            TaskController,
+            MeController,
+            TokenController,
+        ],
         dependencies={
             "services": Provide(provide_services, use_cache=True, sync_to_thread=False),
             "caller": Provide(caller_of, sync_to_thread=False),

@@ -53,6 +53,12 @@ class PendingBody(Generic[T]):
             raise UnsupportedMediaType()
         return structure(decode_document(self.document), self.wire_type)
 
+    def decode_optional(self) -> T | None:
+        """Like :meth:`decode`, but an empty body (with any content type) is ``None``."""
+        if not self.raw.strip():
+            return None
+        return self.decode()
+
 
 def _is_json(content_type: str) -> bool:
     media_type = content_type.partition(";")[0].strip().lower()

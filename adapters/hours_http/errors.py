@@ -13,7 +13,7 @@ from typing import Any
 
 import msgspec
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap
 
 from hours_core.errors import (
@@ -153,6 +153,10 @@ def _handle_hours_error(_request: Request[Any, Any, Any], error: HoursError) -> 
 
 
 def _handle_http_exception(request: Request[Any, Any, Any], error: HTTPException) -> Response[bytes]:
+    if isinstance(error, ValidationException):
+        fields = _parameter_messages(request, error)
+        if fields:
+            return error_response(ValidationFailed(fields))
     status = error.status_code
     if status >= 500:
         return _handle_bug(request, error)
@@ -165,6 +169,30 @@ def _handle_http_exception(request: Request[Any, Any, Any], error: HTTPException
     return Response(
         error_body(code, message), status_code=status, media_type=MediaType.JSON, headers=headers or None
     )
+
+
+def _parameter_messages(request: Request[Any, Any, Any], error: ValidationException) -> dict[str, str]:
+    """Litestar's parameter errors, keyed by the names clients send (``from``, not ``date_from``)."""
+    problems = error.extra if isinstance(error.extra, list) else []
+    signature = getattr(request.scope.get("route_handler"), "parsed_fn_signature", None)
+    parameters = getattr(signature, "parameters", {})
+    fields: dict[str, str] = {}
+    for problem in problems:
+        if not isinstance(problem, dict) or problem.get("source") == "body" or "key" not in problem:
+            continue
+        key = str(problem["key"])
+        definition = getattr(parameters.get(key), "kwarg_definition", None)
+        name = getattr(definition, "query", None) or getattr(definition, "header", None)
+        name = name or getattr(definition, "name", None) or key
+        fields[name] = _parameter_message(str(problem.get("message", "")))
+    return fields
+
+
+def _parameter_message(message: str) -> str:
+    text = message.replace("`", "")
+    if text.startswith("Expected "):
+        text = "must be " + text[len("Expected ") :]
+    return text or "is not valid"
 
 
 def _allowed_methods(error: HTTPException) -> str:

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme
+from litestar.openapi.spec import Components, Operation, RequestBody, SecurityScheme
 from litestar.params import HeaderParameter
 
 from hours_http.idempotency import IDEMPOTENCY_HEADER
 from hours_http.wire import ErrorEnvelope
 
-__all__ = ["SECURITY", "IdempotencyKeyHeader", "error_responses", "openapi_config"]
+__all__ = ["SECURITY", "IdempotencyKeyHeader", "OptionalBodyOperation", "error_responses", "openapi_config"]
 
 SECURITY_SCHEME = "BearerAuth"
 SECURITY: list[dict[str, list[str]]] = [{SECURITY_SCHEME: []}]
@@ -44,6 +45,15 @@ _ERRORS = {
     429: "`rate_limited`: too many requests for this token; see `Retry-After`.",
     500: "`internal_error`: a bug on our side; never a stack trace.",
 }
+
+
+@dataclass
+class OptionalBodyOperation(Operation):
+    """An operation whose request body may be left out (Litestar marks every body required)."""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.request_body, RequestBody):
+            self.request_body.required = False
 
 
 def error_responses(*statuses: int) -> dict[int, ResponseSpec]:

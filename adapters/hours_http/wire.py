@@ -47,16 +47,16 @@ class CreateTimeEntryBody:
     optional field.
     """
 
-    projectId: UUID  # noqa: N815 (JSON names on the wire)
-    entryDate: EntryDate  # noqa: N815
-    durationSeconds: Seconds | None = None  # noqa: N815
+    projectId: UUID
+    entryDate: EntryDate
+    durationSeconds: Seconds | None = None
     duration: DurationText | None = None
-    taskId: UUID | None = None  # noqa: N815
+    taskId: UUID | None = None
     billable: bool | None = None
     note: Note | None = None
-    startedAt: Instant | None = None  # noqa: N815
-    stoppedAt: Instant | None = None  # noqa: N815
-    userId: UUID | None = None  # noqa: N815
+    startedAt: Instant | None = None
+    stoppedAt: Instant | None = None
+    userId: UUID | None = None
 
 
 @attrs.frozen
@@ -64,20 +64,20 @@ class TimeEntryOut:
     """A time entry. Absent values are ``null``; timestamps are RFC 3339 in UTC with ``Z``."""
 
     id: UUID
-    orgId: UUID  # noqa: N815
-    userId: UUID  # noqa: N815
-    projectId: UUID  # noqa: N815
-    taskId: UUID | None  # noqa: N815
-    invoiceId: UUID | None  # noqa: N815
-    durationSeconds: Seconds  # noqa: N815
+    orgId: UUID
+    userId: UUID
+    projectId: UUID
+    taskId: UUID | None
+    invoiceId: UUID | None
+    durationSeconds: Seconds
     billable: bool
     note: str | None
-    entryDate: dt.date  # noqa: N815
-    startedAt: dt.datetime | None  # noqa: N815
-    stoppedAt: dt.datetime | None  # noqa: N815
-    createdAt: dt.datetime  # noqa: N815
-    updatedAt: dt.datetime  # noqa: N815
-    deletedAt: dt.datetime | None  # noqa: N815
+    entryDate: dt.date
+    startedAt: dt.datetime | None
+    stoppedAt: dt.datetime | None
+    createdAt: dt.datetime
+    updatedAt: dt.datetime
+    deletedAt: dt.datetime | None
 
 
 @attrs.frozen
@@ -94,7 +94,7 @@ class ErrorBody:
     code: str
     message: str
     fields: dict[str, str] | None = None
-    requiredPlan: Literal["free", "solo", "studio", "agency"] | None = None  # noqa: N815
+    requiredPlan: Literal["free", "solo", "studio", "agency"] | None = None
     feature: str | None = None
 
 
@@ -117,3 +117,233 @@ class HealthEnvelope:
     """``{"data": {"status": "ok"}}``."""
 
     data: HealthBody
+
+
+Name = Annotated[str, Meta(min_length=1, max_length=200, description="1 to 200 characters.")]
+
+
+@attrs.frozen
+class UpdateTimeEntryBody:
+    """The body of ``PATCH /time-entries/{id}``: only the fields to change.
+
+    ``null`` clears ``taskId``, ``note``, ``startedAt`` and ``stoppedAt``; it is an error for the
+    other fields. The merged entry is validated as a whole.
+    """
+
+    projectId: UUID | None = None
+    taskId: UUID | None = None
+    entryDate: EntryDate | None = None
+    durationSeconds: Seconds | None = None
+    duration: DurationText | None = None
+    billable: bool | None = None
+    note: Note | None = None
+    startedAt: Instant | None = None
+    stoppedAt: Instant | None = None
+
+
+@attrs.frozen
+class TimeEntryListEnvelope:
+    """A page of time entries; pass ``nextCursor`` back as ``cursor`` (``null``: the last page)."""
+
+    data: list[TimeEntryOut]
+    nextCursor: str | None
+
+
+@attrs.frozen
+class StartTimerBody:
+    """The body of ``POST /timers``."""
+
+    projectId: UUID
+    taskId: UUID | None = None
+    note: Note | None = None
+    billable: bool | None = None
+    entryDate: EntryDate | None = None
+    stopRunning: bool | None = None
+
+
+@attrs.frozen
+class StopTimerBody:
+    """The optional body of ``POST /timers/current/stop``; without ``stoppedAt`` the timer stops now."""
+
+    stoppedAt: Instant | None = None
+
+
+@attrs.frozen
+class CreateProjectBody:
+    """The body of ``POST /projects``."""
+
+    name: Name
+    billableByDefault: bool | None = None
+
+
+@attrs.frozen
+class UpdateProjectBody:
+    """The body of ``PATCH /projects/{id}``: rename, archive, unarchive, billable default."""
+
+    name: Name | None = None
+    archived: bool | None = None
+    billableByDefault: bool | None = None
+
+
+@attrs.frozen
+class ProjectOut:
+    """A project."""
+
+    id: UUID
+    orgId: UUID
+    name: str
+    archived: bool
+    billableByDefault: bool
+    createdAt: dt.datetime
+    updatedAt: dt.datetime
+
+
+@attrs.frozen
+class ProjectEnvelope:
+    """``{"data": Project}``."""
+
+    data: ProjectOut
+
+
+@attrs.frozen
+class ProjectListEnvelope:
+    """``{"data": [Project, ...]}``."""
+
+    data: list[ProjectOut]
+
+
+@attrs.frozen
+class CreateTaskBody:
+    """The body of ``POST /projects/{id}/tasks``."""
+
+    name: Name
+
+
+@attrs.frozen
+class UpdateTaskBody:
+    """The body of ``PATCH /tasks/{id}``: rename, archive, unarchive."""
+
+    name: Name | None = None
+    archived: bool | None = None
+
+
+@attrs.frozen
+class TaskOut:
+    """A task of a project."""
+
+    id: UUID
+    orgId: UUID
+    projectId: UUID
+    name: str
+    archived: bool
+    createdAt: dt.datetime
+    updatedAt: dt.datetime
+
+
+@attrs.frozen
+class TaskEnvelope:
+    """``{"data": Task}``."""
+
+    data: TaskOut
+
+
+@attrs.frozen
+class TaskListEnvelope:
+    """``{"data": [Task, ...]}``."""
+
+    data: list[TaskOut]
+
+
+@attrs.frozen
+class CreateTokenBody:
+    """The body of ``POST /tokens``."""
+
+    name: Annotated[str, Meta(min_length=1, max_length=100, description="What the token is for.")]
+    expiresInDays: (
+        Annotated[int, Meta(ge=1, le=365, description="Days until it expires (default 90).")] | None
+    ) = None
+
+
+@attrs.frozen
+class TokenOut:
+    """A personal access token, described without its secret."""
+
+    prefix: str
+    name: str
+    env: str
+    createdAt: dt.datetime
+    expiresAt: dt.datetime | None
+    lastUsedAt: dt.datetime | None
+    revokedAt: dt.datetime | None
+
+
+@attrs.frozen
+class CreatedTokenOut:
+    """A new token. ``token`` is the plaintext, shown in this response only: store it now."""
+
+    token: str
+    prefix: str
+    name: str
+    env: str
+    createdAt: dt.datetime
+    expiresAt: dt.datetime | None
+
+
+@attrs.frozen
+class CreatedTokenEnvelope:
+    """``{"data": {"token", "prefix", ...}}``."""
+
+    data: CreatedTokenOut
+
+
+@attrs.frozen
+class TokenListEnvelope:
+    """``{"data": [Token, ...]}``."""
+
+    data: list[TokenOut]
+
+
+@attrs.frozen
+class MeUser:
+    """The calling user."""
+
+    id: UUID
+    email: str
+    role: Literal["owner", "admin", "member"]
+    createdAt: dt.datetime
+
+
+@attrs.frozen
+class MeOrg:
+    """The caller's organization."""
+
+    id: UUID
+    name: str
+    plan: Literal["free", "solo", "studio", "agency"]
+
+
+@attrs.frozen
+class MeToken:
+    """The token this request came with."""
+
+    prefix: str
+    name: str
+    env: str
+    expiresAt: dt.datetime | None
+    lastUsedAt: dt.datetime | None
+
+
+@attrs.frozen
+class Me:
+    """Who is calling."""
+
+    user: MeUser
+    org: MeOrg
+    token: MeToken | None
+
+
+@attrs.frozen
+class MeEnvelope:
+    """``{"data": {"user", "org", "token"}}``."""
+
+    data: Me

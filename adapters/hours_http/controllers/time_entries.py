@@ -1,22 +1,32 @@
-"""``/time-entries``."""
+"""``/time-entries``: log, read, list, change, delete and restore time."""
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from typing import Annotated, Any
+from uuid import UUID
 
-from litestar import Controller, Request, Response, post
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody, QueryParameter
 
-from hours_core.model import ProjectId, TaskId, UserId
-from hours_core.services import Caller, CreateTimeEntry, Services
+from hours_core.errors import ValidationFailed
+from hours_core.model import ProjectId, TaskId, TimeEntryId, UserId
+from hours_core.ports import EntryQuery
+from hours_core.services import UNSET, Caller, CreateTimeEntry, Services, UpdateTimeEntry
 from hours_http.body import PendingBody, StrictJson
-from hours_http.encoding import encode_data, time_entry_json
-from hours_http.idempotency import keyed_request, recorded, to_response
+from hours_http.cursors import decode_cursor, encode_cursor
+from hours_http.encoding import time_entry_json
 from hours_http.openapi import IdempotencyKeyHeader, error_responses
-from hours_http.wire import CreateTimeEntryBody, TimeEntryEnvelope
+from hours_http.responses import idempotent_write, json_response
+from hours_http.wire import (
+    CreateTimeEntryBody,
+    TimeEntryEnvelope,
+    TimeEntryListEnvelope,
+    UpdateTimeEntryBody,
+)
 
-__all__ = ["TimeEntryController"]
+__all__ = ["TimeEntryController", "create_command", "update_command"]
 
 
 def create_command(body: CreateTimeEntryBody) -> CreateTimeEntry:
@@ -35,6 +45,40 @@ def create_command(body: CreateTimeEntryBody) -> CreateTimeEntry:
     )
 
 
+_NOT_NULLABLE = ("projectId", "entryDate", "billable")
+
+
+def update_command(body: UpdateTimeEntryBody, sent: set[str]) -> UpdateTimeEntry:
+    """The core command for a decoded ``PATCH`` body; ``sent`` holds the keys the client sent."""
+    nulls = {
+        name: "must not be null" for name in _NOT_NULLABLE if name in sent and getattr(body, name) is None
+    }
+    seconds_sent = body.durationSeconds is not None
+    if not seconds_sent and "duration" in sent and body.duration is None and "durationSeconds" not in sent:
+        nulls["duration"] = "must not be null; send a duration or durationSeconds"
+    if nulls:
+        raise ValidationFailed(nulls)
+
+    def given(name: str) -> Any:
+        return getattr(body, name) if name in sent else UNSET
+
+    return UpdateTimeEntry(
+        project_id=UNSET if body.projectId is None else ProjectId(body.projectId),
+        task_id=UNSET if "taskId" not in sent else (None if body.taskId is None else TaskId(body.taskId)),
+        entry_date=UNSET if body.entryDate is None else body.entryDate,
+        duration_seconds=UNSET if body.durationSeconds is None else body.durationSeconds,
+        duration=UNSET if seconds_sent or body.duration is None else body.duration,
+        billable=UNSET if body.billable is None else body.billable,
+        note=given("note"),
+        started_at=given("startedAt"),
+        stopped_at=given("stoppedAt"),
+    )
+
+
+def _entry_location(entry: dict[str, Any]) -> str:
+    return f"/time-entries/{entry['id']}"
+
+
 class TimeEntryController(Controller):
     """Time entries: the time one user spent on one project on one day."""
 
@@ -49,7 +93,6 @@ class TimeEntryController(Controller):
         status_code=201,
         sync_to_thread=True,
         responses=error_responses(400, 401, 402, 403, 404, 409, 413, 415, 422, 500),
-        response_headers=None,
     )
     def create_time_entry(
         self,
@@ -65,11 +108,166 @@ class TimeEntryController(Controller):
         Checks run in this order: authentication, the idempotency key and replay, JSON decoding and
         validation, existence in your organization, your role, your plan.
         """
-        keyed = keyed_request(idempotency_key, "POST", request.url.path, data)
 
-        def create() -> Any:
+        def create() -> dict[str, Any]:
             entry = services.entries.create_time_entry(caller, create_command(data.decode()))
-            body = encode_data(time_entry_json(entry, services.clock.now()))
-            return recorded(201, body, location=f"/time-entries/{entry.id}")
+            return time_entry_json(entry, services.clock.now())
 
-        return to_response(services.idempotent.run(caller, keyed, create))
+        return idempotent_write(
+            request, services, caller, idempotency_key, data, create, status=201, location=_entry_location
+        )
+
+    @get(
+        "/{entry_id:uuid}",
+        summary="Get a time entry",
+        sync_to_thread=True,
+        responses=error_responses(401, 404, 500),
+    )
+    def get_time_entry(
+        self, entry_id: FromPath[UUID], caller: NamedDependency[Caller], services: NamedDependency[Services]
+    ) -> Response[TimeEntryEnvelope]:
+        """One of your entries (owners and admins: any of the organization's). Deleted entries are 404."""
+        entry = services.entries.get_time_entry(caller, TimeEntryId(entry_id))
+        return json_response(time_entry_json(entry, services.clock.now()))
+
+    @get(
+        "/",
+        summary="List time entries",
+        sync_to_thread=True,
+        responses=error_responses(401, 403, 422, 500),
+    )
+    def list_time_entries(
+        self,
+        caller: NamedDependency[Caller],
+        services: NamedDependency[Services],
+        date_from: Annotated[
+            dt.date | None, QueryParameter(name="from", description="First entryDate, inclusive.")
+        ] = None,
+        date_to: Annotated[
+            dt.date | None, QueryParameter(name="to", description="Last entryDate, inclusive.")
+        ] = None,
+        project_id: Annotated[UUID | None, QueryParameter(name="projectId")] = None,
+        task_id: Annotated[UUID | None, QueryParameter(name="taskId")] = None,
+        user_id: Annotated[
+            UUID | None,
+            QueryParameter(name="userId", description="Owners and admins only (members: yourself)."),
+        ] = None,
+        billable: Annotated[bool | None, QueryParameter()] = None,
+        invoiced: Annotated[
+            bool | None, QueryParameter(description="Entries with (true) or without an invoice.")
+        ] = None,
+        running: Annotated[
+            bool | None, QueryParameter(description="Running timers (true) or stopped entries.")
+        ] = None,
+        updated_since: Annotated[
+            dt.datetime | None,
+            QueryParameter(
+                name="updatedSince",
+                description="Entries changed at or after this instant, soft-deleted ones included.",
+            ),
+        ] = None,
+        include_deleted: Annotated[bool, QueryParameter(name="includeDeleted")] = False,
+        sort: Annotated[
+            str,
+            QueryParameter(pattern=r"^-?entryDate$", description="`entryDate` (ascending) or `-entryDate`."),
+        ] = "entryDate",
+        limit: Annotated[int, QueryParameter(ge=1, le=500, description="Page size, 1 to 500.")] = 50,
+        cursor: Annotated[
+            str | None, QueryParameter(max_length=512, description="The `nextCursor` of the previous page.")
+        ] = None,
+    ) -> Response[TimeEntryListEnvelope]:
+        """Your entries (owners and admins: the organization's), sorted by `entryDate` then `createdAt`,
+        one page at a time. Pass the returned `nextCursor` back as `cursor`; `null` means the last page.
+        """
+        descending = sort.startswith("-")
+        if updated_since is not None and updated_since.tzinfo is None:
+            raise ValidationFailed.one("updatedSince", "must be an RFC 3339 date-time with an offset")
+        query = EntryQuery(
+            date_from=date_from,
+            date_to=date_to,
+            project_id=None if project_id is None else ProjectId(project_id),
+            task_id=None if task_id is None else TaskId(task_id),
+            user_id=None if user_id is None else UserId(user_id),
+            billable=billable,
+            invoiced=invoiced,
+            running=running,
+            updated_since=None if updated_since is None else updated_since.astimezone(dt.UTC),
+            include_deleted=include_deleted,
+            descending=descending,
+            limit=limit,
+            after=None if cursor is None else decode_cursor(cursor, descending=descending),
+        )
+        page = services.entries.list_time_entries(caller, query)
+        now = services.clock.now()
+        next_cursor = (
+            None if page.next_cursor is None else encode_cursor(page.next_cursor, descending=descending)
+        )
+        return json_response([time_entry_json(e, now) for e in page.entries], nextCursor=next_cursor)
+
+    @patch(
+        "/{entry_id:uuid}",
+        summary="Change a time entry",
+        dto=StrictJson[UpdateTimeEntryBody],
+        return_dto=None,
+        sync_to_thread=True,
+        responses=error_responses(400, 401, 402, 404, 409, 413, 415, 422, 500),
+    )
+    def update_time_entry(
+        self,
+        request: Request[Any, Any, Any],
+        entry_id: FromPath[UUID],
+        caller: NamedDependency[Caller],
+        services: NamedDependency[Services],
+        data: JSONBody[PendingBody[UpdateTimeEntryBody]],
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Response[TimeEntryEnvelope]:
+        """Change some fields; the merged entry is validated as a whole. `null` clears `taskId`, `note`,
+        `startedAt` and `stoppedAt`. Invoiced entries are locked (409 `entry_locked`). A concurrent change
+        to the same entry is never lost silently: the loser gets 409 `stale_update`.
+        """
+
+        def update() -> dict[str, Any]:
+            body = data.decode()
+            command = update_command(body, set(data.document))
+            entry = services.entries.update_time_entry(caller, TimeEntryId(entry_id), command)
+            return time_entry_json(entry, services.clock.now())
+
+        return idempotent_write(request, services, caller, idempotency_key, data, update)
+
+    @delete(
+        "/{entry_id:uuid}",
+        summary="Delete a time entry",
+        sync_to_thread=True,
+        status_code=204,
+        responses=error_responses(401, 404, 409, 500),
+    )
+    def delete_time_entry(
+        self, entry_id: FromPath[UUID], caller: NamedDependency[Caller], services: NamedDependency[Services]
+    ) -> None:
+        """Soft-delete: the entry vanishes from reads and lists (but not from `updatedSince` syncs)
+        until restored. Invoiced entries are locked (409 `entry_locked`).
+        """
+        services.entries.delete_time_entry(caller, TimeEntryId(entry_id))
+
+    @post(
+        "/{entry_id:uuid}/restore",
+        summary="Restore a deleted time entry",
+        sync_to_thread=True,
+        status_code=200,
+        responses=error_responses(400, 401, 404, 409, 500),
+    )
+    def restore_time_entry(
+        self,
+        request: Request[Any, Any, Any],
+        entry_id: FromPath[UUID],
+        caller: NamedDependency[Caller],
+        services: NamedDependency[Services],
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Response[TimeEntryEnvelope]:
+        """Undo a delete: 200 with the entry. Restoring an entry that is not deleted changes nothing."""
+
+        def restore() -> dict[str, Any]:
+            entry = services.entries.restore_time_entry(caller, TimeEntryId(entry_id))
+            return time_entry_json(entry, services.clock.now())
+
+        return idempotent_write(request, services, caller, idempotency_key, None, restore)

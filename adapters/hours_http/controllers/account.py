@@ -1,0 +1,89 @@
+"""``/me`` and ``/tokens``: the caller and their personal access tokens ("Settings -> API")."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+
+from hours_core.services import Caller, Services
+from hours_core.tokens import DEFAULT_TOKEN_LIFETIME
+from hours_http.body import PendingBody, StrictJson
+from hours_http.encoding import created_token_json, me_json, token_json
+from hours_http.openapi import IdempotencyKeyHeader, error_responses
+from hours_http.responses import idempotent_write, json_response
+from hours_http.wire import CreatedTokenEnvelope, CreateTokenBody, MeEnvelope, TokenListEnvelope
+
+__all__ = ["MeController", "TokenController"]
+
+
+class MeController(Controller):
+    """Who is calling."""
+
+    path = "/me"
+    tags = ["Account"]  # noqa: RUF012 (Litestar declares it as an instance attribute)
+
+    @get("/", summary="Who am I", sync_to_thread=False, responses=error_responses(401, 500))
+    def me(self, caller: NamedDependency[Caller]) -> Response[MeEnvelope]:
+        """You, your organization and its plan, and the token this request came with."""
+        return json_response(me_json(caller))
+
+
+class TokenController(Controller):
+    """Your personal access tokens. The plaintext of a token is shown once, when it is created."""
+
+    path = "/tokens"
+    tags = ["Account"]  # noqa: RUF012 (Litestar declares it as an instance attribute)
+
+    @get("/", summary="List your tokens", sync_to_thread=True, responses=error_responses(401, 500))
+    def list_tokens(
+        self, caller: NamedDependency[Caller], services: NamedDependency[Services]
+    ) -> Response[TokenListEnvelope]:
+        """Your tokens, newest first: prefix, name, created, expires, last used; never the secret."""
+        return json_response([token_json(t) for t in services.account.list_tokens(caller)])
+
+    @post(
+        "/",
+        summary="Create a token",
+        dto=StrictJson[CreateTokenBody],
+        return_dto=None,
+        status_code=201,
+        sync_to_thread=True,
+        responses=error_responses(400, 401, 413, 415, 422, 500),
+    )
+    def create_token(
+        self,
+        request: Request[Any, Any, Any],
+        caller: NamedDependency[Caller],
+        services: NamedDependency[Services],
+        data: JSONBody[PendingBody[CreateTokenBody]],
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Response[CreatedTokenEnvelope]:
+        """A new token for you, expiring after `expiresInDays` (default 90, at most 365). The plaintext
+        `token` is in this response only: store it now.
+        """
+
+        def create() -> dict[str, Any]:
+            body = data.decode()
+            lifetime = (
+                DEFAULT_TOKEN_LIFETIME if body.expiresInDays is None else timedelta(days=body.expiresInDays)
+            )
+            return created_token_json(services.account.mint_token(caller, body.name, lifetime))
+
+        return idempotent_write(request, services, caller, idempotency_key, data, create, status=201)
+
+    @delete(
+        "/{prefix:str}",
+        summary="Revoke a token",
+        sync_to_thread=True,
+        status_code=204,
+        responses=error_responses(401, 404, 500),
+    )
+    def revoke_token(
+        self, prefix: FromPath[str], caller: NamedDependency[Caller], services: NamedDependency[Services]
+    ) -> None:
+        """Revoke one of your tokens by its prefix; it stops working on the next request."""
+        services.account.revoke_token(caller, prefix)

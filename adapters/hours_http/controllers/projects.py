@@ -1,0 +1,218 @@
+"""``/projects`` and ``/tasks``: owners and admins write, members read."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from litestar import Controller, Request, Response, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+
+from hours_core.errors import ValidationFailed
+from hours_core.model import ProjectId, TaskId
+from hours_core.services import Caller, ChangeProject, ChangeTask, Services
+from hours_http.body import PendingBody, StrictJson
+from hours_http.encoding import project_json, task_json
+from hours_http.openapi import IdempotencyKeyHeader, error_responses
+from hours_http.responses import idempotent_write, json_response
+from hours_http.wire import (
+    CreateProjectBody,
+    CreateTaskBody,
+    ProjectEnvelope,
+    ProjectListEnvelope,
+    TaskEnvelope,
+    TaskListEnvelope,
+    UpdateProjectBody,
+    UpdateTaskBody,
+)
+
+__all__ = ["ProjectController", "TaskController"]
+
+
+def _no_nulls(body: PendingBody[Any]) -> None:
+    """``null`` is not a value for any project or task field."""
+    document = body.document
+    if isinstance(document, dict):
+        nulls = {name: "must not be null" for name, value in document.items() if value is None}
+        if nulls:
+            raise ValidationFailed(nulls)
+
+
+class ProjectController(Controller):
+    """Projects: time is logged against one. The free plan holds three active projects."""
+
+    path = "/projects"
+    tags = ["Projects and tasks"]  # noqa: RUF012 (Litestar declares it as an instance attribute)
+
+    @get("/", summary="List projects", sync_to_thread=True, responses=error_responses(401, 500))
+    def list_projects(
+        self, caller: NamedDependency[Caller], services: NamedDependency[Services]
+    ) -> Response[ProjectListEnvelope]:
+        """The organization's projects, archived ones included, oldest first."""
+        return json_response([project_json(p) for p in services.projects.list_projects(caller)])
+
+    @post(
+        "/",
+        summary="Create a project",
+        dto=StrictJson[CreateProjectBody],
+        return_dto=None,
+        status_code=201,
+        sync_to_thread=True,
+        responses=error_responses(400, 401, 402, 403, 413, 415, 422, 500),
+    )
+    def create_project(
+        self,
+        request: Request[Any, Any, Any],
+        caller: NamedDependency[Caller],
+        services: NamedDependency[Services],
+        data: JSONBody[PendingBody[CreateProjectBody]],
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Response[ProjectEnvelope]:
+        """Owners and admins only. On the free plan, a fourth active project is 402 `plan_required`
+        (feature `unlimited_projects`, plan solo).
+        """
+
+        def create() -> dict[str, Any]:
+            body = data.decode()
+            project = services.projects.create_project(
+                caller, body.name, billable_by_default=bool(body.billableByDefault)
+            )
+            return project_json(project)
+
+        return idempotent_write(
+            request,
+            services,
+            caller,
+            idempotency_key,
+            data,
+            create,
+            status=201,
+            location=lambda project: f"/projects/{project['id']}",
+        )
+
+    @get(
+        "/{project_id:uuid}",
+        summary="Get a project",
+        sync_to_thread=True,
+        responses=error_responses(401, 404, 500),
+    )
+    def get_project(
+        self, project_id: FromPath[UUID], caller: NamedDependency[Caller], services: NamedDependency[Services]
+    ) -> Response[ProjectEnvelope]:
+        """One project of your organization."""
+        return json_response(project_json(services.projects.get_project(caller, ProjectId(project_id))))
+
+    @patch(
+        "/{project_id:uuid}",
+        summary="Change a project",
+        dto=StrictJson[UpdateProjectBody],
+        return_dto=None,
+        sync_to_thread=True,
+        responses=error_responses(400, 401, 402, 403, 404, 413, 415, 422, 500),
+    )
+    def update_project(
+        self,
+        request: Request[Any, Any, Any],
+        project_id: FromPath[UUID],
+        caller: NamedDependency[Caller],
+        services: NamedDependency[Services],
+        data: JSONBody[PendingBody[UpdateProjectBody]],
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Response[ProjectEnvelope]:
+        """Rename, archive, unarchive, or change `billableByDefault`. Archived projects keep their entries
+        but take no new ones.
+        """
+
+        def change() -> dict[str, Any]:
+            body = data.decode()
+            _no_nulls(data)
+            change = ChangeProject(
+                name=body.name, archived=body.archived, billable_by_default=body.billableByDefault
+            )
+            return project_json(services.projects.change_project(caller, ProjectId(project_id), change))
+
+        return idempotent_write(request, services, caller, idempotency_key, data, change)
+
+    @get(
+        "/{project_id:uuid}/tasks",
+        summary="List a project's tasks",
+        sync_to_thread=True,
+        responses=error_responses(401, 404, 500),
+    )
+    def list_tasks(
+        self, project_id: FromPath[UUID], caller: NamedDependency[Caller], services: NamedDependency[Services]
+    ) -> Response[TaskListEnvelope]:
+        """The project's tasks, archived ones included, oldest first."""
+        return json_response(
+            [task_json(t) for t in services.projects.list_tasks(caller, ProjectId(project_id))]
+        )
+
+    @post(
+        "/{project_id:uuid}/tasks",
+        summary="Create a task",
+        dto=StrictJson[CreateTaskBody],
+        return_dto=None,
+        status_code=201,
+        sync_to_thread=True,
+        responses=error_responses(400, 401, 402, 403, 404, 413, 415, 422, 500),
+    )
+    def create_task(
+        self,
+        request: Request[Any, Any, Any],
+        project_id: FromPath[UUID],
+        caller: NamedDependency[Caller],
+        services: NamedDependency[Services],
+        data: JSONBody[PendingBody[CreateTaskBody]],
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Response[TaskEnvelope]:
+        """Owners and admins only; tasks need the studio plan."""
+
+        def create() -> dict[str, Any]:
+            body = data.decode()
+            return task_json(services.projects.create_task(caller, ProjectId(project_id), body.name))
+
+        return idempotent_write(
+            request,
+            services,
+            caller,
+            idempotency_key,
+            data,
+            create,
+            status=201,
+            location=lambda task: f"/tasks/{task['id']}",
+        )
+
+
+class TaskController(Controller):
+    """Tasks of projects."""
+
+    path = "/tasks"
+    tags = ["Projects and tasks"]  # noqa: RUF012 (Litestar declares it as an instance attribute)
+
+    @patch(
+        "/{task_id:uuid}",
+        summary="Change a task",
+        dto=StrictJson[UpdateTaskBody],
+        return_dto=None,
+        sync_to_thread=True,
+        responses=error_responses(400, 401, 403, 404, 413, 415, 422, 500),
+    )
+    def update_task(
+        self,
+        request: Request[Any, Any, Any],
+        task_id: FromPath[UUID],
+        caller: NamedDependency[Caller],
+        services: NamedDependency[Services],
+        data: JSONBody[PendingBody[UpdateTaskBody]],
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Response[TaskEnvelope]:
+        """Rename, archive or unarchive a task. Archived tasks keep their entries but take no new ones."""
+
+        def change() -> dict[str, Any]:
+            body = data.decode()
+            _no_nulls(data)
+            change = ChangeTask(name=body.name, archived=body.archived)
+            return task_json(services.projects.change_task(caller, TaskId(task_id), change))
+
+        return idempotent_write(request, services, caller, idempotency_key, data, change)

@@ -1,0 +1,115 @@
+"""Every endpoint, called with a second organization's token and the first one's ids: 404 or an empty list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.testing import TestClient
+
+from tests.http.conftest import bearer
+from tests.world import World
+
+
+def test_another_orgs_token_never_reaches_this_orgs_data(client: TestClient[Any], world: World) -> None:
+    other = world.services.admin.bootstrap(
+        org_name="Intruder", plan=world.org.plan, email="x@intruder.test", env="live"
+    )
+    foreign = bearer(other.token.plaintext)
+    owner = bearer(world.owner_token)
+    entry = client.post(
+        "/time-entries",
+        json={"projectId": str(world.project.id), "entryDate": "2026-03-02", "duration": "1h"},
+        headers=owner,
+    ).json()["data"]
+    client.post("/timers", json={"projectId": str(world.project.id)}, headers=owner)
+    entry_url = f"/time-entries/{entry['id']}"
+    project_url = f"/projects/{world.project.id}"
+    owner_prefix = world.owner_token.split("_")[2]
+
+    not_found = [
+        ("GET", entry_url, None),
+        ("PATCH", entry_url, {"note": "mine now"}),
+        ("DELETE", entry_url, None),
+        ("POST", f"{entry_url}/restore", None),
+        (
+            "POST",
+            "/time-entries",
+            {"projectId": str(world.project.id), "entryDate": "2026-03-02", "duration": "1h"},
+        ),
+        (
+            "POST",
+            "/time-entries",
+            {
+                "projectId": str(other.project.id),
+                "taskId": str(world.task.id),
+                "entryDate": "2026-03-02",
+                "duration": "1h",
+            },
+        ),
+        (
+            "POST",
+            "/time-entries",
+            {
+                "projectId": str(other.project.id),
+                "userId": str(world.member.id),
+                "entryDate": "2026-03-02",
+                "duration": "1h",
+            },
+        ),
+        ("POST", "/timers", {"projectId": str(world.project.id)}),
+        ("GET", "/timers/current", None),
+        ("POST", "/timers/current/stop", None),
+        ("GET", project_url, None),
+        ("PATCH", project_url, {"name": "Stolen"}),
+        ("GET", f"{project_url}/tasks", None),
+        ("POST", f"{project_url}/tasks", {"name": "Stolen"}),
+        ("PATCH", f"/tasks/{world.task.id}", {"name": "Stolen"}),
+        ("DELETE", f"/tokens/{owner_prefix}", None),
+    ]
+    for method, url, payload in not_found:
+        response = client.request(method, url, json=payload, headers=foreign)
+        assert response.status_code == 404, (method, url, response.text)
+        assert response.json()["error"]["code"] == "not_found"
+
+    lists = [
+        "/time-entries",
+        f"/time-entries?projectId={world.project.id}",
+        "/time-entries?updatedSince=2000-01-01T00:00:00Z",
+    ]
+    for url in lists:
+        response = client.get(url, headers=foreign)
+        assert response.status_code == 200
+        assert response.json()["data"] == []
+    projects = client.get("/projects", headers=foreign).json()["data"]
+    assert [p["id"] for p in projects] == [str(other.project.id)]
+    tokens = client.get("/tokens", headers=foreign).json()["data"]
+    assert owner_prefix not in [t["prefix"] for t in tokens]
+    me = client.get("/me", headers=foreign).json()["data"]
+    assert me["org"]["id"] == str(other.org.id)
+
+    after = client.get(entry_url, headers=owner).json()["data"]
+    assert after == client.get(entry_url, headers=owner).json()["data"]
+    assert after["note"] is None and after["deletedAt"] is None
+    assert client.get(project_url, headers=owner).json()["data"]["name"] == world.project.name
+
+
+def test_an_idempotency_key_of_another_org_never_replays_its_response(
+    client: TestClient[Any], world: World
+) -> None:
+    other = world.services.admin.bootstrap(
+        org_name="Intruder", plan=world.org.plan, email="x@intruder.test", env="live"
+    )
+    key = {"Idempotency-Key": "5a8591dd-4039-49df-9202-96385ba3eff8"}
+    mine = client.post(
+        "/time-entries",
+        json={"projectId": str(world.project.id), "entryDate": "2026-03-02", "duration": "1h"},
+        headers={**bearer(world.owner_token), **key},
+    )
+    theirs = client.post(
+        "/time-entries",
+        json={"projectId": str(world.project.id), "entryDate": "2026-03-02", "duration": "1h"},
+        headers={**bearer(other.token.plaintext), **key},
+    )
+    assert mine.status_code == 201
+    assert theirs.status_code == 404
+    assert "idempotent-replayed" not in theirs.headers

@@ -15,6 +15,7 @@ from hours_http.controllers.time_entries import TimeEntryController
 from hours_http.controllers.timers import TimerController
 from hours_http.errors import exception_handlers
 from hours_http.openapi import openapi_config
+from hours_http.rate_limit import RateLimit, RateLimiter, RateLimitMiddleware
 
 __all__ = ["MAX_BODY_BYTES", "create_app"]
 
@@ -22,8 +23,16 @@ MAX_BODY_BYTES = 64 * 1024
 """The largest request body; larger ones get 413 ``payload_too_large``."""
 
 
-def create_app(services: Services, *, version: str = "0.1.0", debug: bool = False) -> Litestar:
-    """The HTTP API over ``services``. Builds nothing else and starts nothing: no side effects."""
+def create_app(
+    services: Services, *, version: str = "0.1.0", rate_limit: RateLimit | None = None, debug: bool = False
+) -> Litestar:
+    """The HTTP API over ``services``. Builds nothing else and starts nothing: no side effects.
+
+    ``rate_limit`` caps requests per token (per process); ``None`` sets no cap.
+    """
+    middleware = [DefineMiddleware(BearerAuthentication, authenticator=services.authenticator)]
+    if rate_limit is not None:
+        middleware.append(DefineMiddleware(RateLimitMiddleware, limiter=RateLimiter(rate_limit)))
 
     def provide_services() -> Services:
         return services
@@ -42,7 +51,7 @@ def create_app(services: Services, *, version: str = "0.1.0", debug: bool = Fals
             "services": Provide(provide_services, use_cache=True, sync_to_thread=False),
             "caller": Provide(caller_of, sync_to_thread=False),
         },
-        middleware=[DefineMiddleware(BearerAuthentication, authenticator=services.authenticator)],
+        middleware=middleware,
         exception_handlers=exception_handlers,
         openapi_config=openapi_config(version),
         request_max_body_size=MAX_BODY_BYTES,

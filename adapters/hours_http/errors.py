@@ -27,6 +27,7 @@ from hours_core.errors import (
 __all__ = [
     "InvalidJson",
     "PayloadTooLarge",
+    "RateLimited",
     "UnsupportedMediaType",
     "error_response",
     "exception_handlers",
@@ -58,10 +59,14 @@ class PayloadTooLarge(HoursError):
 
 
 class RateLimited(HoursError):
-    """Too many requests for this token."""
+    """Too many requests for this token; ``headers`` carry Retry-After and the RateLimit fields."""
 
     code = "rate_limited"
-    default_message = "Too many requests; retry after the time in Retry-After."
+    default_message = "Too many requests for this token; retry after the seconds in Retry-After."
+
+    def __init__(self, headers: dict[str, str]) -> None:
+        self.headers = headers
+        super().__init__()
 
 
 _STATUS_BY_CODE = {
@@ -138,6 +143,8 @@ def error_response(error: HoursError, headers: dict[str, str] | None = None) -> 
         extra["WWW-Authenticate"] = 'Bearer error="invalid_token"' if error.token_sent else "Bearer"
     if isinstance(error, IdempotencyRequestInProgress):
         extra["Retry-After"] = "1"
+    if isinstance(error, RateLimited):
+        extra.update(error.headers)
     body = error_body(
         error.code,
         error.message,

@@ -24,7 +24,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from hours_http.errors import RateLimited
 
-__all__ = ["RateLimit", "RateLimiter", "RateLimitMiddleware", "parse_rate_limit"]
+__all__ = ["RateLimit", "RateLimitMiddleware", "RateLimiter", "parse_rate_limit"]
 
 _UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
 _SPEC = re.compile(r"(?P<count>[1-9][0-9]{0,8})/(?P<unit>[a-z]+)")
@@ -102,7 +102,7 @@ class RateLimitMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         caller: Any = scope.get("user")
         token = getattr(caller, "token", None)
-        if scope["type"] != "http" or token is None:
+        if token is None:
             await self.app(scope, receive, send)
             return
         decision = self.limiter.hit(token.prefix)

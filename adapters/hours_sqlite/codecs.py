@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -104,8 +105,19 @@ def decode_date(text: str) -> date:
     return date.fromisoformat(text)
 
 
-def _uuid_or_none(value: UUID | None) -> str | None:
-    return None if value is None else str(value)
+_REFERENCES_CACHED = 8192
+
+
+@lru_cache(maxsize=_REFERENCES_CACHED)
+def _ref_text(value: UUID) -> str:
+    """The text of an id that many rows refer to (organization, user, project, task), memoized."""
+    return str(value)
+
+
+@lru_cache(maxsize=_REFERENCES_CACHED)
+def _ref(text: str) -> UUID:
+    """The id of the text of an id that many rows refer to, memoized (UUIDs are immutable)."""
+    return UUID(text)
 
 
 def _bool(value: int) -> bool:
@@ -137,7 +149,13 @@ USER_COLUMNS = ("id", "org_id", "email", "role", "created_at")
 
 def encode_user(user: User) -> tuple[Any, ...]:
     """The parameters of ``user`` in :data:`USER_COLUMNS` order."""
-    return (str(user.id), str(user.org_id), user.email, user.role.value, encode_instant(user.created_at))
+    return (
+        str(user.id),
+        _ref_text(user.org_id),
+        user.email,
+        user.role.value,
+        encode_instant(user.created_at),
+    )
 
 
 def decode_user(row: Row) -> User:
@@ -145,7 +163,7 @@ def decode_user(row: Row) -> User:
     id_, org_id, email, role, created_at = row
     return User(
         id=UserId(UUID(id_)),
-        org_id=OrgId(UUID(org_id)),
+        org_id=OrgId(_ref(org_id)),
         email=email,
         role=Role(role),
         created_at=decode_instant(created_at),
@@ -159,7 +177,7 @@ def encode_project(project: Project) -> tuple[Any, ...]:
     """The parameters of ``project`` in :data:`PROJECT_COLUMNS` order."""
     return (
         str(project.id),
-        str(project.org_id),
+        _ref_text(project.org_id),
         project.name,
         int(project.archived),
         int(project.billable_by_default),
@@ -173,7 +191,7 @@ def decode_project(row: Row) -> Project:
     id_, org_id, name, archived, billable_by_default, created_at, updated_at = row
     return Project(
         id=ProjectId(UUID(id_)),
-        org_id=OrgId(UUID(org_id)),
+        org_id=OrgId(_ref(org_id)),
         name=name,
         archived=_bool(archived),
         billable_by_default=_bool(billable_by_default),
@@ -189,8 +207,8 @@ def encode_task(task: Task) -> tuple[Any, ...]:
     """The parameters of ``task`` in :data:`TASK_COLUMNS` order."""
     return (
         str(task.id),
-        str(task.org_id),
-        str(task.project_id),
+        _ref_text(task.org_id),
+        _ref_text(task.project_id),
         task.name,
         int(task.archived),
         encode_instant(task.created_at),
@@ -203,8 +221,8 @@ def decode_task(row: Row) -> Task:
     id_, org_id, project_id, name, archived, created_at, updated_at = row
     return Task(
         id=TaskId(UUID(id_)),
-        org_id=OrgId(UUID(org_id)),
-        project_id=ProjectId(UUID(project_id)),
+        org_id=OrgId(_ref(org_id)),
+        project_id=ProjectId(_ref(project_id)),
         name=name,
         archived=_bool(archived),
         created_at=decode_instant(created_at),
@@ -235,12 +253,13 @@ ENTRY_COLUMNS = (
 
 def encode_entry(entry: TimeEntry) -> tuple[Any, ...]:
     """The parameters of ``entry`` in :data:`ENTRY_COLUMNS` order."""
+    created_at = encode_instant(entry.created_at)
     return (
         str(entry.id),
-        str(entry.org_id),
-        str(entry.user_id),
-        str(entry.project_id),
-        None if entry.task_id is None else str(entry.task_id),
+        _ref_text(entry.org_id),
+        _ref_text(entry.user_id),
+        _ref_text(entry.project_id),
+        None if entry.task_id is None else _ref_text(entry.task_id),
         None if entry.invoice_id is None else str(entry.invoice_id),
         entry.duration_seconds,
         1 if entry.billable else 0,
@@ -248,8 +267,8 @@ def encode_entry(entry: TimeEntry) -> tuple[Any, ...]:
         entry.entry_date.isoformat(),
         None if entry.started_at is None else encode_instant(entry.started_at),
         None if entry.stopped_at is None else encode_instant(entry.stopped_at),
-        encode_instant(entry.created_at),
-        encode_instant(entry.updated_at),
+        created_at,
+        created_at if entry.updated_at == entry.created_at else encode_instant(entry.updated_at),
         None if entry.deleted_at is None else encode_instant(entry.deleted_at),
     )
 
@@ -275,10 +294,10 @@ def decode_entry(row: Row) -> TimeEntry:
     ) = row
     return TimeEntry(
         id=TimeEntryId(UUID(id_)),
-        org_id=OrgId(UUID(org_id)),
-        user_id=UserId(UUID(user_id)),
-        project_id=ProjectId(UUID(project_id)),
-        task_id=None if task_id is None else TaskId(UUID(task_id)),
+        org_id=OrgId(_ref(org_id)),
+        user_id=UserId(_ref(user_id)),
+        project_id=ProjectId(_ref(project_id)),
+        task_id=None if task_id is None else TaskId(_ref(task_id)),
         invoice_id=None if invoice_id is None else UUID(invoice_id),
         duration_seconds=duration_seconds,
         billable=_bool(billable),
@@ -313,8 +332,8 @@ def encode_token(token: ApiToken) -> tuple[Any, ...]:
     """The parameters of ``token`` in :data:`TOKEN_COLUMNS` order (its hash, never a plaintext)."""
     return (
         str(token.id),
-        str(token.org_id),
-        str(token.user_id),
+        _ref_text(token.org_id),
+        _ref_text(token.user_id),
         token.name,
         token.env,
         token.prefix,
@@ -343,8 +362,8 @@ def decode_token(row: Row) -> ApiToken:
     ) = row
     return ApiToken(
         id=UUID(id_),
-        org_id=OrgId(UUID(org_id)),
-        user_id=UserId(UUID(user_id)),
+        org_id=OrgId(_ref(org_id)),
+        user_id=UserId(_ref(user_id)),
         name=name,
         env=env,
         prefix=prefix,
@@ -378,8 +397,8 @@ def encode_idempotency(record: IdempotencyRecord) -> tuple[Any, ...]:
     """
     response = record.response
     return (
-        str(record.org_id),
-        str(record.user_id),
+        _ref_text(record.org_id),
+        _ref_text(record.user_id),
         record.key,
         record.fingerprint,
         encode_instant(record.created_at),
@@ -399,8 +418,8 @@ def decode_idempotency(row: Row) -> IdempotencyRecord:
         else RecordedResponse(status=status, body=bytes(body), headers=_decode_headers(headers))
     )
     return IdempotencyRecord(
-        org_id=OrgId(UUID(org_id)),
-        user_id=UserId(UUID(user_id)),
+        org_id=OrgId(_ref(org_id)),
+        user_id=UserId(_ref(user_id)),
         key=key,
         fingerprint=fingerprint,
         created_at=decode_instant(created_at),

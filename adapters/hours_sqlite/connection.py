@@ -48,8 +48,8 @@ may lose the last commits on power loss, never consistency."""
 BUSY_MESSAGE = "The database is busy; retry shortly."
 
 WRITER_CACHE_KIB = 65_536
-"""The writer's page cache (64 MiB; SQLite's default is 2 MiB). Index pages of a large table stay
-hot across the writes of one transaction, which is what makes the bulk path fast."""
+"""The writer's page cache (64 MiB; SQLite's default is 2 MiB), so that the index pages a large
+write transaction keeps touching (the bulk path) stay in memory instead of spilling to the WAL."""
 
 _SQLITE_BUSY = 5
 _SQLITE_LOCKED = 6

@@ -100,12 +100,13 @@ _INITIAL = (
     ) STRICT
     """,
     # The list order is (entry_date, created_at, id) within an organization, optionally of one
-    # user or one project: each index below serves keyset pages of one of those, either way.
+    # user: these two indexes serve keyset pages of either, in both directions. Other filters
+    # (project, task, flags) are checked on the rows of the organization's (or user's) range; a
+    # per-project index would speed those up at about 15% of the bulk insert rate.
     "CREATE INDEX time_entries_in_order ON time_entries (org_id, entry_date, created_at, id)",
     "CREATE INDEX time_entries_of_user_in_order"
     " ON time_entries (org_id, user_id, entry_date, created_at, id)",
-    "CREATE INDEX time_entries_of_project_in_order"
-    " ON time_entries (org_id, project_id, entry_date, created_at, id)",
+    # The sync feed (updated_since) and the running timer of a user.
     "CREATE INDEX time_entries_by_update ON time_entries (org_id, updated_at)",
     """
     CREATE INDEX time_entries_running ON time_entries (org_id, user_id)

@@ -170,7 +170,7 @@ class SqliteSession:
     def write_many(
         self, sql: str, rows: Iterable[Params], *, kind: str, unique: Mapping[str, str] | None = None
     ) -> int:
-        """Run one write for each of ``rows`` (``executemany``); return how many rows changed."""
+        """Run one write for each of ``rows`` (``executemany``), all or none; return how many rows changed."""
         return self._write(sql, rows, kind=kind, unique=unique, many=True)
 
     def _write(
@@ -180,7 +180,11 @@ class SqliteSession:
             raise RuntimeError("this unit of work is read-only")
         self._ensure_transaction()
         try:
-            cursor = self.db.conn.executemany(sql, params) if many else self.db.execute(sql, params)
+            if many:
+                with self.db.atomic():  # a savepoint: one failing row undoes the whole batch
+                    cursor = self.db.conn.executemany(sql, params)
+            else:
+                cursor = self.db.execute(sql, params)
         except sqlite3.IntegrityError as error:
             raise _conflict(error, kind, unique or {}) from error
         except sqlite3.OperationalError as error:
@@ -204,7 +208,7 @@ def _conflict(error: sqlite3.IntegrityError, kind: str, unique: Mapping[str, str
             if column in failed:
                 return Conflict(message)
         return Conflict(f"The {kind} already exists.")
-    return Conflict(f"The {kind} breaks a rule of the database: {text}.")
+    return Conflict(f"The {kind} breaks a rule of the database.")  # the cause (chained) names the rule
 
 
 # The SQL below is assembled from the column tuples of the codecs (so that the two cannot drift

@@ -60,7 +60,7 @@ class SqliteStore:
     """An hours database file: its connections, its schema and its maintenance operations."""
 
     def __init__(self, settings: ConnectionSettings) -> None:
-        """Open the writer connection (use :meth:`open`, which validates its arguments)."""
+        """Open the writer connection to the database of ``settings`` (:meth:`open` is the usual way in)."""
         self.settings = settings
         self._writer = WriterGate(connect(settings, read_only=False), settings)
         self._readers = ReaderPool(settings)

@@ -1,0 +1,320 @@
+"""The storage contract: one test suite for the ports, run against every storage adapter.
+
+Each adapter is one :class:`StoreFactory` in :data:`STORE_FACTORIES`. The ``store`` fixture is
+parametrized over that list, so every test that takes ``store`` runs once per adapter (the test
+id names it: ``[memory]``, ``[sqlite]``). To add an adapter, add one entry, for example::
+
+    StoreFactory("postgres", _postgres, marks=(pytest.mark.postgres,))
+
+where ``_postgres`` is a context manager that takes a fresh temporary directory, yields the
+store's ``unit_of_work`` (skipping with ``pytest.skip`` when ``HOURS_TEST_POSTGRES_URL`` is not
+set), and cleans up afterwards. Each test gets an empty, migrated store.
+
+Test data is built by :class:`Build` (valid entities with predictable ids and fixed UTC times) and
+the ``world`` fixture stores two tenants with users, projects and tasks.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, date, datetime, timedelta
+
+import attrs
+import pytest
+
+from hours_core.idempotency import IdempotencyRecord
+from hours_core.model import (
+    Org,
+    OrgId,
+    Plan,
+    Project,
+    ProjectId,
+    Role,
+    Task,
+    TaskId,
+    TimeEntry,
+    TimeEntryId,
+    User,
+    UserId,
+)
+from hours_core.ports import UnitOfWork, UnitOfWorkFactory
+from hours_core.tokens import ApiToken, hash_token
+from hours_memory import InMemoryStore
+from hours_sqlite import SqliteStore
+
+T0 = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
+"""The fixed "now" of the contract tests."""
+
+D0 = date(2024, 3, 1)
+"""The fixed "today" of the contract tests."""
+
+
+# The stores under test.
+
+
+@attrs.frozen
+class OpenStore:
+    """A store under test: the adapter's name and its unit-of-work factory."""
+
+    name: str
+    unit_of_work: UnitOfWorkFactory
+
+    def seed(self, *rows: object) -> None:
+        """Store ``rows`` (entities, tokens, idempotency records) in one committed unit of work."""
+        with self.unit_of_work() as uow:
+            for row in rows:
+                _add(uow, row)
+            uow.commit()
+
+
+def _add(uow: UnitOfWork, row: object) -> None:
+    match row:
+        case Org():
+            uow.orgs.add(row)
+        case User():
+            uow.users.add(row)
+        case Project():
+            uow.projects.add(row)
+        case Task():
+            uow.tasks.add(row)
+        case TimeEntry():
+            uow.entries.add(row)
+        case ApiToken():
+            uow.tokens.add(row)
+        case IdempotencyRecord():
+            assert uow.idempotency.claim(row) is None
+        case _:
+            raise TypeError(f"cannot seed {row!r}")
+
+
+@attrs.frozen
+class StoreFactory:
+    """How to open one adapter's store for a test: a name, a context manager, pytest marks."""
+
+    name: str
+    open: Callable[[pathlib.Path], AbstractContextManager[UnitOfWorkFactory]]
+    marks: tuple[pytest.MarkDecorator, ...] = ()
+
+
+@contextmanager
+def _memory(_directory: pathlib.Path) -> Iterator[UnitOfWorkFactory]:
+    yield InMemoryStore().unit_of_work
+
+
+@contextmanager
+def _sqlite(directory: pathlib.Path) -> Iterator[UnitOfWorkFactory]:
+    with SqliteStore.open(directory / "hours.db") as sqlite_store:
+        sqlite_store.migrate()
+        yield sqlite_store.unit_of_work
+
+
+STORE_FACTORIES: tuple[StoreFactory, ...] = (
+    StoreFactory("memory", _memory),
+    StoreFactory("sqlite", _sqlite),
+)
+
+
+@pytest.fixture(
+    params=[pytest.param(factory, id=factory.name, marks=factory.marks) for factory in STORE_FACTORIES]
+)
+def store(request: pytest.FixtureRequest, tmp_path: pathlib.Path) -> Iterator[OpenStore]:
+    """An empty store of each adapter in turn."""
+    factory: StoreFactory = request.param
+    with factory.open(tmp_path) as unit_of_work:
+        yield OpenStore(factory.name, unit_of_work)
+
+
+# Test data.
+
+
+class Build:
+    """Valid entities with predictable, increasing ids and fixed times; nothing is stored."""
+
+    def __init__(self) -> None:
+        self._last = 0
+
+    def id(self) -> uuid.UUID:
+        """The next id: ids increase in the order they are made."""
+        self._last += 1
+        return uuid.UUID(f"00000000-0000-7000-8000-{self._last:012x}")
+
+    def org(self, name: str = "Acme", *, plan: Plan = Plan.STUDIO, created_at: datetime = T0) -> Org:
+        """A new organization."""
+        return Org(id=OrgId(self.id()), name=name, plan=plan, created_at=created_at)
+
+    def user(
+        self, org: Org, email: str | None = None, *, role: Role = Role.MEMBER, created_at: datetime = T0
+    ) -> User:
+        """A new user of ``org``."""
+        user_id = UserId(self.id())
+        return User(
+            id=user_id,
+            org_id=org.id,
+            email=email or f"user-{user_id.int}@example.com",
+            role=role,
+            created_at=created_at,
+        )
+
+    def project(
+        self,
+        org: Org,
+        name: str = "Website",
+        *,
+        archived: bool = False,
+        billable_by_default: bool = True,
+        created_at: datetime = T0,
+    ) -> Project:
+        """A new project of ``org``."""
+        return Project(
+            id=ProjectId(self.id()),
+            org_id=org.id,
+            name=name,
+            archived=archived,
+            billable_by_default=billable_by_default,
+            created_at=created_at,
+            updated_at=created_at,
+        )
+
+    def task(
+        self, project: Project, name: str = "Design", *, archived: bool = False, created_at: datetime = T0
+    ) -> Task:
+        """A new task of ``project``."""
+        return Task(
+            id=TaskId(self.id()),
+            org_id=project.org_id,
+            project_id=project.id,
+            name=name,
+            archived=archived,
+            created_at=created_at,
+            updated_at=created_at,
+        )
+
+    def entry(
+        self,
+        user: User,
+        project: Project,
+        *,
+        task: Task | None = None,
+        entry_date: date = D0,
+        created_at: datetime = T0,
+        updated_at: datetime | None = None,
+        duration_seconds: int = 3600,
+        billable: bool = True,
+        note: str | None = None,
+        invoice_id: uuid.UUID | None = None,
+        started_at: datetime | None = None,
+        stopped_at: datetime | None = None,
+        deleted_at: datetime | None = None,
+    ) -> TimeEntry:
+        """A new time entry of ``user`` on ``project``."""
+        return TimeEntry(
+            id=TimeEntryId(self.id()),
+            org_id=user.org_id,
+            user_id=user.id,
+            project_id=project.id,
+            task_id=None if task is None else task.id,
+            invoice_id=invoice_id,
+            duration_seconds=duration_seconds,
+            billable=billable,
+            note=note,
+            entry_date=entry_date,
+            started_at=started_at,
+            stopped_at=stopped_at,
+            created_at=created_at,
+            updated_at=created_at if updated_at is None else updated_at,
+            deleted_at=deleted_at,
+        )
+
+    def running(self, user: User, project: Project, *, started_at: datetime = T0) -> TimeEntry:
+        """A new running timer of ``user``."""
+        return self.entry(
+            user, project, started_at=started_at, created_at=started_at, duration_seconds=0, entry_date=D0
+        )
+
+    def token(
+        self,
+        user: User,
+        *,
+        prefix: str | None = None,
+        name: str = "laptop",
+        created_at: datetime = T0,
+        expires_at: datetime | None = T0 + timedelta(days=90),
+    ) -> ApiToken:
+        """A new (stored form of a) token of ``user``; its secret is irrelevant here."""
+        token_id = self.id()
+        prefix = prefix or f"pfx{token_id.int:09d}"
+        return ApiToken(
+            id=token_id,
+            org_id=user.org_id,
+            user_id=user.id,
+            name=name,
+            env="test",
+            prefix=prefix,
+            secret_hash=hash_token(f"hsk_test_{prefix}_{'s' * 32}"),
+            created_at=created_at,
+            expires_at=expires_at,
+        )
+
+    def record(
+        self, user: User, key: str | None = None, *, fingerprint: str = "f" * 64, created_at: datetime = T0
+    ) -> IdempotencyRecord:
+        """A new idempotency claim of ``user``."""
+        return IdempotencyRecord(
+            org_id=user.org_id,
+            user_id=user.id,
+            key=key or str(self.id()),
+            fingerprint=fingerprint,
+            created_at=created_at,
+        )
+
+
+@pytest.fixture
+def build() -> Build:
+    """A fresh :class:`Build`."""
+    return Build()
+
+
+@attrs.frozen
+class Tenant:
+    """One stored organization with an owner, a member, two projects and a task."""
+
+    org: Org
+    owner: User
+    member: User
+    project: Project
+    other_project: Project
+    task: Task
+
+
+@attrs.frozen
+class World:
+    """Two stored tenants: ``a`` and ``b``."""
+
+    a: Tenant
+    b: Tenant
+
+
+def make_tenant(build: Build, name: str) -> Tenant:
+    """A new tenant called ``name`` (not stored)."""
+    org = build.org(name)
+    project = build.project(org, "Website")
+    return Tenant(
+        org=org,
+        owner=build.user(org, f"owner@{name.lower()}.example", role=Role.OWNER),
+        member=build.user(org, f"member@{name.lower()}.example"),
+        project=project,
+        other_project=build.project(org, "Support", billable_by_default=False),
+        task=build.task(project),
+    )
+
+
+@pytest.fixture
+def world(store: OpenStore, build: Build) -> World:
+    """Two tenants, stored."""
+    tenants = World(a=make_tenant(build, "Acme"), b=make_tenant(build, "Globex"))
+    for tenant in (tenants.a, tenants.b):
+        store.seed(tenant.org, tenant.owner, tenant.member, tenant.project, tenant.other_project, tenant.task)
+    return tenants

@@ -1,0 +1,121 @@
+"""The contract of the idempotency repository, for every store."""
+
+from datetime import timedelta
+
+from hours_core.idempotency import IdempotencyRecord, RecordedResponse
+
+from .conftest import T0, Build, OpenStore, World
+
+RESPONSE = RecordedResponse(
+    status=201,
+    body=b'{"id":"e1","note":"caf\xc3\xa9"}\x00\xff',
+    headers=(("Location", "/v1/time-entries/e1"), ("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")),
+)
+
+
+def stored_record(store: OpenStore, record: IdempotencyRecord) -> IdempotencyRecord | None:
+    with store.unit_of_work(read_only=True) as uow:
+        return uow.idempotency.get(record.org_id, record.user_id, record.key)
+
+
+def test_a_first_claim_inserts_the_record(store: OpenStore, world: World, build: Build) -> None:
+    claim = build.record(world.a.member)
+
+    with store.unit_of_work() as uow:
+        assert uow.idempotency.claim(claim) is None
+        uow.commit()
+
+    assert stored_record(store, claim) == claim
+
+
+def test_a_second_claim_returns_the_first_and_changes_nothing(
+    store: OpenStore, world: World, build: Build
+) -> None:
+    first = build.record(world.a.member, "k-1", fingerprint="a" * 64)
+    second = build.record(world.a.member, "k-1", fingerprint="b" * 64, created_at=T0 + timedelta(seconds=1))
+    store.seed(first)
+
+    with store.unit_of_work() as uow:
+        assert uow.idempotency.claim(second) == first
+        uow.commit()
+
+    assert stored_record(store, first) == first
+
+
+def test_keys_belong_to_one_user_of_one_organization(store: OpenStore, world: World, build: Build) -> None:
+    mine = build.record(world.a.member, "shared-key")
+    colleagues = build.record(world.a.owner, "shared-key")
+    strangers = build.record(world.b.member, "shared-key")
+
+    with store.unit_of_work() as uow:
+        assert uow.idempotency.claim(mine) is None
+        assert uow.idempotency.claim(colleagues) is None
+        assert uow.idempotency.claim(strangers) is None
+        uow.commit()
+
+    with store.unit_of_work(read_only=True) as uow:
+        assert uow.idempotency.get(world.a.org.id, world.a.member.id, "shared-key") == mine
+        assert uow.idempotency.get(world.b.org.id, world.a.member.id, "shared-key") is None
+        assert uow.idempotency.get(world.a.org.id, world.a.member.id, "other-key") is None
+
+
+def test_a_completed_record_keeps_the_response_exactly(store: OpenStore, world: World, build: Build) -> None:
+    claim = build.record(world.a.member)
+    store.seed(claim)
+    completed = claim.completed(RESPONSE, T0 + timedelta(milliseconds=250))
+
+    with store.unit_of_work() as uow:
+        uow.idempotency.replace(completed)
+        uow.commit()
+
+    stored = stored_record(store, claim)
+    assert stored == completed
+    assert stored.response == RESPONSE
+
+
+def test_an_empty_response_body_and_no_headers_are_kept(store: OpenStore, world: World, build: Build) -> None:
+    claim = build.record(world.a.member)
+    store.seed(claim)
+    completed = claim.completed(RecordedResponse(status=204, body=b""), T0)
+
+    with store.unit_of_work() as uow:
+        uow.idempotency.replace(completed)
+        uow.commit()
+
+    assert stored_record(store, claim) == completed
+
+
+def test_replacing_takes_over_an_expired_record(store: OpenStore, world: World, build: Build) -> None:
+    old = build.record(world.a.member, "k", fingerprint="a" * 64).completed(RESPONSE, T0)
+    store.seed(old)
+    fresh = build.record(world.a.member, "k", fingerprint="b" * 64, created_at=T0 + timedelta(days=2))
+
+    with store.unit_of_work() as uow:
+        uow.idempotency.replace(fresh)
+        uow.commit()
+
+    assert stored_record(store, fresh) == fresh
+
+
+def test_purging_deletes_only_records_completed_before_the_cutoff(
+    store: OpenStore, world: World, build: Build
+) -> None:
+    cutoff = T0 + timedelta(days=1)
+    expired = build.record(world.a.member).completed(RESPONSE, cutoff - timedelta(microseconds=1))
+    at_cutoff = build.record(world.a.member).completed(RESPONSE, cutoff)
+    recent = build.record(world.b.owner).completed(RESPONSE, cutoff + timedelta(hours=1))
+    in_progress = build.record(world.a.owner, created_at=T0 - timedelta(days=30))
+    store.seed(expired, at_cutoff, recent, in_progress)
+
+    with store.unit_of_work() as uow:
+        assert uow.idempotency.purge_completed_before(cutoff) == 1
+        uow.commit()
+
+    assert stored_record(store, expired) is None
+    for kept in (at_cutoff, recent, in_progress):
+        assert stored_record(store, kept) == kept
+
+
+def test_purging_nothing_returns_zero(store: OpenStore, world: World) -> None:
+    with store.unit_of_work() as uow:
+        assert uow.idempotency.purge_completed_before(T0) == 0

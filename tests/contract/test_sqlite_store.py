@@ -1,0 +1,346 @@
+"""What only the SQLite store promises: migrations, pragmas, busy handling, backups, query plans."""
+
+import pathlib
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import closing
+from datetime import UTC, datetime, timedelta, timezone
+
+import attrs
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from hours_core.errors import Conflict
+from hours_core.model import TimeEntryId
+from hours_core.ports import EntryCursor, EntryQuery
+from hours_core.tokens import ApiToken
+from hours_sqlite import SqliteStore
+from hours_sqlite.codecs import decode_instant, encode_instant
+from hours_sqlite.connection import ConnectionSettings, connect
+from hours_sqlite.repositories import entry_list_sql
+
+from .conftest import D0, T0, Build, OpenStore, Tenant, make_tenant
+
+TABLES = {"orgs", "users", "projects", "tasks", "time_entries", "api_tokens", "idempotency_records"}
+
+
+@pytest.fixture
+def path(tmp_path: pathlib.Path) -> pathlib.Path:
+    return tmp_path / "hours.db"
+
+
+@pytest.fixture
+def sqlite_store(path: pathlib.Path) -> Iterator[SqliteStore]:
+    """A migrated SQLite store."""
+    with SqliteStore.open(path) as opened:
+        opened.migrate()
+        yield opened
+
+
+def seed(store: SqliteStore, *rows: object) -> None:
+    """Store ``rows`` in one committed unit of work."""
+    OpenStore("sqlite", store.unit_of_work).seed(*rows)
+
+
+def tenant(store: SqliteStore, build: Build) -> Tenant:
+    """A new tenant, stored."""
+    made = make_tenant(build, f"Tenant{build.id().int}")
+    seed(store, made.org, made.owner, made.member, made.project, made.other_project, made.task)
+    return made
+
+
+# Migrations.
+
+
+def test_opening_a_new_file_changes_no_schema(path: pathlib.Path) -> None:
+    with SqliteStore.open(path) as store:
+        assert store.pending_migrations() == ["0001_initial"]
+    with closing(sqlite3.connect(path)) as raw:
+        assert TABLES.isdisjoint(name for (name,) in raw.execute("SELECT name FROM sqlite_schema"))
+
+
+def test_migrating_applies_each_pending_migration_once(path: pathlib.Path) -> None:
+    with SqliteStore.open(path) as store:
+        assert store.migrate() == ["0001_initial"]
+        assert store.migrate() == []
+        assert store.pending_migrations() == []
+    with SqliteStore.open(path) as reopened:
+        assert reopened.pending_migrations() == []
+        assert reopened.migrate() == []
+
+
+def test_two_stores_on_one_file_migrating_at_once_apply_each_migration_once(path: pathlib.Path) -> None:
+    first, second = SqliteStore.open(path), SqliteStore.open(path)
+    applied: list[list[str]] = []
+    start = threading.Barrier(2)
+
+    def migrate(store: SqliteStore) -> None:
+        start.wait(30)
+        applied.append(store.migrate())
+
+    threads = [threading.Thread(target=migrate, args=(store,)) for store in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    first.close()
+    second.close()
+
+    assert sorted(applied) == [[], ["0001_initial"]]
+
+
+def test_every_table_is_strict(sqlite_store: SqliteStore, path: pathlib.Path) -> None:
+    with closing(sqlite3.connect(path)) as raw:
+        strict = {
+            name
+            for _schema, name, _type, _ncol, _wr, is_strict in raw.execute("PRAGMA table_list")
+            if is_strict
+        }
+    assert strict >= TABLES
+
+
+# Connections.
+
+
+@pytest.mark.parametrize(("level", "number"), [("full", 2), ("NORMAL", 1)])
+def test_connections_use_wal_foreign_keys_a_busy_timeout_and_the_chosen_synchronous_level(
+    path: pathlib.Path, level: str, number: int
+) -> None:
+    settings = ConnectionSettings(path=path, busy_timeout_ms=1234, synchronous=level)
+    for read_only in (False, True):
+        db = connect(settings, read_only=read_only)
+        try:
+            assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+            assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+            assert db.execute("PRAGMA busy_timeout").fetchone()[0] == 1234
+            assert db.execute("PRAGMA synchronous").fetchone()[0] == number
+            assert db.execute("PRAGMA query_only").fetchone()[0] == int(read_only)
+        finally:
+            db.close()
+
+
+@pytest.mark.parametrize("level", ["off", "extra", ""])
+def test_an_unknown_synchronous_level_is_refused(path: pathlib.Path, level: str) -> None:
+    with pytest.raises(ValueError, match="synchronous"):
+        SqliteStore.open(path, synchronous=level)
+
+
+def test_a_negative_busy_timeout_is_refused(path: pathlib.Path) -> None:
+    with pytest.raises(ValueError, match="busy_timeout_ms"):
+        SqliteStore.open(path, busy_timeout_ms=-1)
+
+
+# Writers and the busy database.
+
+
+def test_a_writer_kept_waiting_by_another_process_gets_a_busy_conflict(
+    path: pathlib.Path, build: Build
+) -> None:
+    with SqliteStore.open(path, busy_timeout_ms=50) as store:
+        store.migrate()
+        org = build.org()
+        other_process = sqlite3.connect(path, isolation_level=None)
+        other_process.execute("BEGIN IMMEDIATE")
+        try:
+            with pytest.raises(Conflict, match="busy"), store.unit_of_work():
+                pass
+            with store.unit_of_work(read_only=True) as uow:  # readers are not blocked
+                assert list(uow.orgs.list()) == []
+        finally:
+            other_process.execute("ROLLBACK")
+            other_process.close()
+
+        seed(store, org)  # the failed writer gave the writer connection back
+
+        with store.unit_of_work(read_only=True) as uow:
+            assert uow.orgs.get(org.id) == org
+
+
+def test_a_write_unit_of_work_nested_in_one_thread_raises_instead_of_deadlocking(
+    sqlite_store: SqliteStore,
+) -> None:
+    with sqlite_store.unit_of_work(), pytest.raises(RuntimeError, match="already holds"):
+        sqlite_store.unit_of_work().__enter__()
+
+
+def test_repositories_refuse_use_after_their_block(sqlite_store: SqliteStore, build: Build) -> None:
+    with sqlite_store.unit_of_work() as uow:
+        pass
+
+    with pytest.raises(RuntimeError, match="ended"):
+        uow.orgs.add(build.org())
+
+
+CROSSING: dict[str, Callable[[Tenant, Tenant, Build], object]] = {
+    "entry-on-foreign-project": lambda a, b, build: build.entry(a.member, b.project),
+    "entry-on-foreign-task": lambda a, b, build: build.entry(a.member, a.project, task=b.task),
+    "entry-on-task-of-other-project": lambda a, b, build: build.entry(a.member, a.other_project, task=a.task),
+    "task-in-foreign-project": lambda a, b, build: attrs.evolve(build.task(b.project), org_id=a.org.id),
+    "user-of-no-organization": lambda a, b, build: build.user(build.org()),
+    "token-of-foreign-user": lambda a, b, build: attrs.evolve(build.token(b.owner), org_id=a.org.id),
+    "claim-of-foreign-user": lambda a, b, build: attrs.evolve(build.record(b.owner), org_id=a.org.id),
+}
+"""Rows that name a user, project or task outside their own organization (or nothing at all)."""
+
+
+@pytest.mark.parametrize("case", list(CROSSING))
+def test_the_database_refuses_rows_that_cross_organizations(
+    sqlite_store: SqliteStore, build: Build, case: str
+) -> None:
+    a, b = tenant(sqlite_store, build), tenant(sqlite_store, build)
+    row = CROSSING[case](a, b, build)
+
+    with pytest.raises(Conflict, match="does not exist"):
+        seed(sqlite_store, row)
+
+
+def test_a_batch_with_one_refused_entry_adds_none_of_them(sqlite_store: SqliteStore, build: Build) -> None:
+    a, b = tenant(sqlite_store, build), tenant(sqlite_store, build)
+    batch = [build.entry(a.member, a.project, created_at=T0 + timedelta(seconds=n)) for n in range(10)]
+    batch.append(build.entry(a.member, b.project, created_at=T0 + timedelta(hours=1)))  # inserted last
+
+    with sqlite_store.unit_of_work() as uow:
+        with pytest.raises(Conflict):
+            uow.entries.add_many(batch)
+        uow.commit()
+
+    with sqlite_store.unit_of_work(read_only=True) as uow:
+        assert list(uow.entries.list(a.org.id, EntryQuery())) == []
+
+
+# Tokens.
+
+
+def test_no_plaintext_token_reaches_the_database_file(path: pathlib.Path, build: Build) -> None:
+    with SqliteStore.open(path) as store:
+        store.migrate()
+        a = tenant(store, build)
+        minted = ApiToken.mint(
+            token_id=build.id(), org_id=a.org.id, user_id=a.owner.id, name="CI", env="live", now=T0
+        )
+        seed(store, minted.token)
+    secret = minted.plaintext.rsplit("_", 1)[1]
+
+    files = b"".join(p.read_bytes() for p in path.parent.iterdir() if p.name.startswith(path.name))
+    assert minted.token.secret_hash.encode() in files
+    assert secret.encode() not in files
+
+
+# Operations.
+
+
+def test_the_integrity_check_of_a_healthy_file_is_ok(sqlite_store: SqliteStore, build: Build) -> None:
+    tenant(sqlite_store, build)
+    assert sqlite_store.integrity_check() == "ok"
+
+
+def test_a_backup_holds_the_committed_data_and_schema(
+    sqlite_store: SqliteStore, build: Build, tmp_path: pathlib.Path
+) -> None:
+    a = tenant(sqlite_store, build)
+    entry = build.entry(a.member, a.project)
+    seed(sqlite_store, entry)
+
+    with sqlite_store.unit_of_work() as uncommitted:
+        uncommitted.orgs.add(build.org("Not yet"))
+        sqlite_store.backup(tmp_path / "copy.db")
+
+    with SqliteStore.open(tmp_path / "copy.db") as copy:
+        assert copy.pending_migrations() == []
+        assert copy.integrity_check() == "ok"
+        with copy.unit_of_work(read_only=True) as uow:
+            assert list(uow.orgs.list()) == [a.org]
+            assert uow.entries.get(a.org.id, entry.id) == entry
+
+
+# Query plans of the entry list.
+
+DEEP = EntryCursor(
+    entry_date=D0 + timedelta(days=40),
+    created_at=T0 + timedelta(seconds=1234),
+    id=TimeEntryId(uuid.UUID("00000000-0000-7000-8000-000000000abc")),
+)
+"""A cursor in the middle of the populated entries."""
+
+
+def plan_queries(a: Tenant) -> dict[str, EntryQuery]:
+    window = {"date_from": D0, "date_to": D0 + timedelta(days=80)}
+    return {
+        "org, dates, first page": EntryQuery(**window),
+        "org, dates, deep page": EntryQuery(**window, after=DEEP),
+        "org, dates, newest first, first page": EntryQuery(**window, descending=True),
+        "org, dates, newest first, deep page": EntryQuery(**window, descending=True, after=DEEP),
+        "org, no dates, deep page": EntryQuery(after=DEEP),
+        "user, dates, deep page": EntryQuery(**window, user_id=a.member.id, after=DEEP),
+        "user, newest first, deep page": EntryQuery(user_id=a.member.id, descending=True, after=DEEP),
+        "project, deep page": EntryQuery(project_id=a.project.id, after=DEEP),
+    }
+
+
+@pytest.fixture
+def populated(sqlite_store: SqliteStore, build: Build) -> Tenant:
+    """Tenant A with 3,000 entries over 100 days, two users and two projects, next to tenant B."""
+    a = tenant(sqlite_store, build)
+    b = tenant(sqlite_store, build)
+    entries = [
+        build.entry(
+            (a.owner, a.member)[n % 2],
+            (a.project, a.other_project)[n % 3 == 0],
+            entry_date=D0 + timedelta(days=n % 100),
+            created_at=T0 + timedelta(seconds=n),
+        )
+        for n in range(3000)
+    ] + [build.entry(b.owner, b.project, entry_date=D0 + timedelta(days=n % 100)) for n in range(500)]
+    with sqlite_store.unit_of_work() as uow:
+        uow.entries.add_many(entries)
+        uow.commit()
+    return a
+
+
+@pytest.mark.parametrize("analyzed", [False, True], ids=["no-statistics", "analyzed"])
+def test_entry_list_pages_are_index_searches_without_a_sort(
+    sqlite_store: SqliteStore, populated: Tenant, path: pathlib.Path, analyzed: bool
+) -> None:
+    with closing(sqlite3.connect(path)) as raw:
+        if analyzed:
+            raw.execute("ANALYZE")
+        for name, query in plan_queries(populated).items():
+            sql, params = entry_list_sql(populated.org.id, query)
+            plan = [
+                detail for _id, _parent, _unused, detail in raw.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            ]
+            assert any(step.startswith("SEARCH time_entries USING INDEX") for step in plan), (name, plan)
+            assert not any(step.startswith("SCAN") for step in plan), (name, plan)
+            assert not any("TEMP B-TREE" in step for step in plan), (name, plan)
+
+
+# Storage forms.
+
+_OFFSETS = st.builds(lambda minutes: timezone(timedelta(minutes=minutes)), st.integers(-14 * 60, 14 * 60))
+_INSTANTS = st.datetimes(
+    min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.one_of(st.just(UTC), _OFFSETS)
+)
+
+
+@given(_INSTANTS)
+@example(datetime(2024, 3, 1, 9, 0, tzinfo=UTC))
+@example(datetime(2024, 3, 1, 10, 0, 0, 1, tzinfo=timezone(timedelta(hours=1))))
+def test_a_stored_instant_reads_back_as_the_same_instant(instant: datetime) -> None:
+    text = encode_instant(instant)
+    assert len(text) == 27
+    assert text.endswith("Z")
+    assert decode_instant(text) == instant
+    assert decode_instant(text).utcoffset() == timedelta(0)
+
+
+@given(_INSTANTS, _INSTANTS)
+def test_stored_instants_sort_as_text_in_time_order(first: datetime, second: datetime) -> None:
+    assert (encode_instant(first) < encode_instant(second)) == (first < second)
+
+
+def test_a_naive_datetime_cannot_be_stored() -> None:
+    with pytest.raises(ValueError, match="naive"):
+        encode_instant(datetime(2024, 3, 1, 9, 0))

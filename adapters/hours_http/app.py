@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import Litestar
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
+from litestar.types import Middleware
 
 from hours_core.services import Services
 from hours_http.auth import BearerAuthentication, caller_of
@@ -15,6 +16,8 @@ from hours_http.controllers.time_entries import TimeEntryController
 from hours_http.controllers.timers import TimerController
 from hours_http.errors import exception_handlers
 from hours_http.openapi import openapi_config
+from hours_http.options import AllowEveryMethodOfTheRoute
+from hours_http.query import refuse_unknown_query_parameters
 from hours_http.rate_limit import RateLimit, RateLimiter, RateLimitMiddleware
 
 __all__ = ["MAX_BODY_BYTES", "create_app"]
@@ -30,7 +33,10 @@ def create_app(
 
     ``rate_limit`` caps requests per token (per process); ``None`` sets no cap.
     """
-    middleware = [DefineMiddleware(BearerAuthentication, authenticator=services.authenticator)]
+    middleware: list[Middleware] = [
+        AllowEveryMethodOfTheRoute,
+        DefineMiddleware(BearerAuthentication, authenticator=services.authenticator),
+    ]
     if rate_limit is not None:
         middleware.append(DefineMiddleware(RateLimitMiddleware, limiter=RateLimiter(rate_limit)))
 
@@ -55,5 +61,6 @@ def create_app(
         exception_handlers=exception_handlers,
         openapi_config=openapi_config(version),
         request_max_body_size=MAX_BODY_BYTES,
+        before_request=refuse_unknown_query_parameters,
         debug=debug,
     )

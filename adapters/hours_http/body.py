@@ -17,6 +17,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from litestar.dto import AbstractDTO
+from litestar.openapi.spec import Reference
 from litestar.typing import FieldDefinition
 
 from hours_http.decoding import decode_document, parse_json, structure
@@ -25,7 +26,7 @@ from hours_http.errors import UnsupportedMediaType
 if TYPE_CHECKING:
     from litestar._openapi.schema_generation import SchemaCreator
     from litestar.dto.data_structures import DTOFieldDefinition
-    from litestar.openapi.spec import Reference, Schema
+    from litestar.openapi.spec import Schema
 
 __all__ = ["PendingBody", "StrictJson"]
 
@@ -91,8 +92,18 @@ class StrictJson(AbstractDTO[T]):
     def create_openapi_schema(
         cls, field_definition: FieldDefinition, handler_id: str, schema_creator: SchemaCreator
     ) -> Reference | Schema:
-        """The wire type's own schema."""
-        return schema_creator.for_field_definition(FieldDefinition.from_annotation(cls.model_type))
+        """The wire type's own schema: no unknown fields, plus the cross-field rules it declares
+        (``__openapi_any_of__``, ``__openapi_dependent_required__``).
+        """
+        reference = schema_creator.for_field_definition(FieldDefinition.from_annotation(cls.model_type))
+        if isinstance(reference, Reference):
+            schema = schema_creator.schema_registry.from_reference(reference).schema
+            schema.additional_properties = False
+            any_of = getattr(cls.model_type, "__openapi_any_of__", None)
+            if any_of is not None:
+                schema.any_of = any_of()
+            schema.dependent_required = getattr(cls.model_type, "__openapi_dependent_required__", None)
+        return reference
 
     @classmethod
     def generate_field_definitions(cls, model_type: type[Any]) -> Generator[DTOFieldDefinition, None, None]:

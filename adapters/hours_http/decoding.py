@@ -23,7 +23,7 @@ from hours_core.errors import ValidationFailed
 from hours_http.errors import InvalidJson
 from hours_http.wire import CreateTimeEntryBody
 
-__all__ = ["NOT_JSON", "decode_document", "parse_json", "structure"]
+__all__ = ["NOT_JSON", "decode_document", "parse_instant", "parse_json", "structure"]
 
 T = TypeVar("T")
 
@@ -92,6 +92,14 @@ def _datetime(value: object, _type: object) -> dt.datetime:
     except ValueError:
         raise _WrongValue(f"is not a real date and time: {value}") from None
     return parsed.astimezone(dt.UTC)
+
+
+def parse_instant(text: str, field: str) -> dt.datetime:
+    """An RFC 3339 date-time with an offset, in UTC; 422 naming ``field`` otherwise."""
+    try:
+        return _datetime(text, dt.datetime)
+    except _WrongValue as error:
+        raise ValidationFailed.one(field, str(error)) from None
 
 
 def _json_type(value: object) -> str:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
-from litestar.openapi.spec import Components, Operation, RequestBody, SecurityScheme
+from litestar.openapi.spec import Components, OpenAPIType, Operation, RequestBody, SecurityScheme
 from litestar.params import HeaderParameter
 
 from hours_http.idempotency import IDEMPOTENCY_HEADER
@@ -16,6 +16,11 @@ from hours_http.wire import ErrorEnvelope
 __all__ = ["SECURITY", "IdempotencyKeyHeader", "OptionalBodyOperation", "error_responses", "openapi_config"]
 
 SECURITY_SCHEME = "BearerAuth"
+
+_UUID = "[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
+_ULID = "[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}"
+IDEMPOTENCY_KEY_PATTERN = f'^(?:{_UUID}|{_ULID}|"{_UUID}"|"{_ULID}")$'
+"""The documented shape of an Idempotency-Key (``hours_core.idempotency.parse_key`` is the check)."""
 SECURITY: list[dict[str, list[str]]] = [{SECURITY_SCHEME: []}]
 
 IdempotencyKeyHeader = Annotated[
@@ -23,7 +28,9 @@ IdempotencyKeyHeader = Annotated[
     HeaderParameter(
         name=IDEMPOTENCY_HEADER,
         required=False,
-        max_length=200,
+        # Documented as a plain string with its pattern: "absent" is how a client leaves it out, not null.
+        # The pattern documents the shape; parse_key checks it (400 idempotency_key_invalid).
+        schema_extra={"oneOf": None, "type": OpenAPIType.STRING, "pattern": IDEMPOTENCY_KEY_PATTERN},
         description=(
             "A UUID or ULID chosen by the client. A replay of the same request within 24 hours of its "
             "first success returns the recorded response (with Idempotent-Replayed: true) and writes nothing."
@@ -57,7 +64,11 @@ class OptionalBodyOperation(Operation):
 
 
 def error_responses(*statuses: int) -> dict[int, ResponseSpec]:
-    """The documented error responses for ``statuses``, each with the error body schema."""
+    """The documented error responses for ``statuses``, each with the error body schema.
+
+    Every API operation may also answer 422 (an unknown query parameter), 429 (rate limit) and 500.
+    """
+    statuses = tuple(sorted({*statuses, 422, 429, 500}))
     return {
         status: ResponseSpec(
             data_container=ErrorEnvelope, description=_ERRORS[status], generate_examples=False

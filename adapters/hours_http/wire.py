@@ -8,13 +8,15 @@ Litestar documents these attrs classes in the OpenAPI schema as they are; the st
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
 import attrs
-from msgspec import Meta
+from litestar.openapi.spec import OpenAPIType, Schema
+from litestar.params import KwargDefinition
 
 __all__ = [
+    "ABSENT",
     "CreateTimeEntryBody",
     "ErrorBody",
     "ErrorEnvelope",
@@ -24,18 +26,51 @@ __all__ = [
     "TimeEntryOut",
 ]
 
-Seconds = Annotated[int, Meta(ge=0, le=86_400, description="Whole seconds, 0 to 86400 (24 hours).")]
+# Constraints are KwargDefinition metadata, which Litestar turns into the OpenAPI schema. (Litestar
+# 2.25 drops falsy bounds such as ge=0, so "at least 0" is written gt=-1, the same for integers.)
+Seconds = Annotated[
+    int,
+    KwargDefinition(gt=-1, le=86_400, description="Whole seconds, 0 to 86400 (24 hours)."),
+]
 DurationText = Annotated[
     str,
-    Meta(
+    KwargDefinition(
+        min_length=1,
         max_length=64,
         description='A duration such as "1h30m", "1:30", "90m", "1.5h" or "PT1H30M"; at most 24h.',
-        examples=["1h30m"],
     ),
 ]
-Note = Annotated[str, Meta(max_length=5000, description="Free text, at most 5,000 characters.")]
-EntryDate = Annotated[dt.date, Meta(description="The calendar day, 2000-01-01 to 2100-12-31.")]
-Instant = Annotated[dt.datetime, Meta(description="An RFC 3339 date-time with an offset; stored in UTC.")]
+Note = Annotated[str, KwargDefinition(max_length=5000, description="Free text, at most 5,000 characters.")]
+EntryDate = Annotated[dt.date, KwargDefinition(description="The calendar day, 2000-01-01 to 2100-12-31.")]
+Instant = Annotated[
+    dt.datetime, KwargDefinition(description="An RFC 3339 date-time with an offset; stored in UTC.")
+]
+Name = Annotated[
+    str,
+    KwargDefinition(
+        min_length=1, max_length=200, pattern=r"\S", description="1 to 200 characters, not blank."
+    ),
+]
+TokenName = Annotated[
+    str, KwargDefinition(min_length=1, max_length=100, pattern=r"\S", description="What the token is for.")
+]
+LifetimeDays = Annotated[
+    int, KwargDefinition(ge=1, le=365, description="Days until it expires (default 90).")
+]
+
+
+class _Absent:
+    """The default of a PATCH field the client did not send."""
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+ABSENT: Any = _Absent()
+"""A PATCH field that was not sent (``null`` is a value: it clears a nullable field)."""
 
 
 @attrs.frozen
@@ -57,6 +92,18 @@ class CreateTimeEntryBody:
     startedAt: Instant | None = None
     stoppedAt: Instant | None = None
     userId: UUID | None = None
+
+    __openapi_dependent_required__: ClassVar = {"stoppedAt": ["startedAt"]}
+
+    @staticmethod
+    def __openapi_any_of__() -> list[Schema]:
+        """Exactly one of the duration pair is needed (``durationSeconds`` wins when both are sent)."""
+        return [
+            Schema(
+                required=["durationSeconds"], properties={"durationSeconds": Schema(type=OpenAPIType.INTEGER)}
+            ),
+            Schema(required=["duration"], properties={"duration": Schema(type=OpenAPIType.STRING)}),
+        ]
 
 
 @attrs.frozen
@@ -119,9 +166,6 @@ class HealthEnvelope:
     data: HealthBody
 
 
-Name = Annotated[str, Meta(min_length=1, max_length=200, description="1 to 200 characters.")]
-
-
 @attrs.frozen
 class UpdateTimeEntryBody:
     """The body of ``PATCH /time-entries/{id}``: only the fields to change.
@@ -130,15 +174,15 @@ class UpdateTimeEntryBody:
     other fields. The merged entry is validated as a whole.
     """
 
-    projectId: UUID | None = None
-    taskId: UUID | None = None
-    entryDate: EntryDate | None = None
-    durationSeconds: Seconds | None = None
-    duration: DurationText | None = None
-    billable: bool | None = None
-    note: Note | None = None
-    startedAt: Instant | None = None
-    stoppedAt: Instant | None = None
+    projectId: UUID = ABSENT
+    taskId: UUID | None = ABSENT
+    entryDate: EntryDate = ABSENT
+    durationSeconds: Seconds = ABSENT
+    duration: DurationText = ABSENT
+    billable: bool = ABSENT
+    note: Note | None = ABSENT
+    startedAt: Instant | None = ABSENT
+    stoppedAt: Instant | None = ABSENT
 
 
 @attrs.frozen
@@ -180,9 +224,9 @@ class CreateProjectBody:
 class UpdateProjectBody:
     """The body of ``PATCH /projects/{id}``: rename, archive, unarchive, billable default."""
 
-    name: Name | None = None
-    archived: bool | None = None
-    billableByDefault: bool | None = None
+    name: Name = ABSENT
+    archived: bool = ABSENT
+    billableByDefault: bool = ABSENT
 
 
 @attrs.frozen
@@ -223,8 +267,8 @@ class CreateTaskBody:
 class UpdateTaskBody:
     """The body of ``PATCH /tasks/{id}``: rename, archive, unarchive."""
 
-    name: Name | None = None
-    archived: bool | None = None
+    name: Name = ABSENT
+    archived: bool = ABSENT
 
 
 @attrs.frozen
@@ -258,10 +302,8 @@ class TaskListEnvelope:
 class CreateTokenBody:
     """The body of ``POST /tokens``."""
 
-    name: Annotated[str, Meta(min_length=1, max_length=100, description="What the token is for.")]
-    expiresInDays: (
-        Annotated[int, Meta(ge=1, le=365, description="Days until it expires (default 90).")] | None
-    ) = None
+    name: TokenName
+    expiresInDays: LifetimeDays | None = None
 
 
 @attrs.frozen

@@ -361,3 +361,14 @@ def test_a_token_lifetime_over_a_year_is_refused(client: TestClient[Any], world:
 def test_revoking_someone_elses_token_is_404(client: TestClient[Any], world: World) -> None:
     prefix = world.member_token.split("_")[2]
     assert client.delete(f"/tokens/{prefix}", headers=bearer(world.owner_token)).status_code == 404
+
+
+def test_an_unknown_query_parameter_is_422_naming_it(client: TestClient[Any], world: World) -> None:
+    response = client.get("/time-entries?projectID=abc", headers=bearer(world.owner_token))
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"] == {"projectID": "is not a query parameter of this endpoint"}
+
+
+def test_options_lists_every_method_of_the_path(client: TestClient[Any], world: World) -> None:
+    response = client.options("/time-entries/5a8591dd-4039-49df-9202-96385ba3eff8")
+    assert response.headers["allow"] == "DELETE, GET, OPTIONS, PATCH"

@@ -14,6 +14,7 @@ from hours_core.tokens import DEFAULT_TOKEN_LIFETIME
 from hours_http.body import PendingBody, StrictJson
 from hours_http.encoding import created_token_json, me_json, token_json
 from hours_http.openapi import IdempotencyKeyHeader, error_responses
+from hours_http.query import STRICT_QUERY
 from hours_http.responses import idempotent_write, json_response
 from hours_http.wire import CreatedTokenEnvelope, CreateTokenBody, MeEnvelope, TokenListEnvelope
 
@@ -24,6 +25,7 @@ class MeController(Controller):
     """Who is calling."""
 
     path = "/me"
+    opt = STRICT_QUERY
     tags = ["Account"]  # noqa: RUF012 (Litestar declares it as an instance attribute)
 
     @get("/", summary="Who am I", sync_to_thread=False, responses=error_responses(401, 500))
@@ -36,6 +38,7 @@ class TokenController(Controller):
     """Your personal access tokens. The plaintext of a token is shown once, when it is created."""
 
     path = "/tokens"
+    opt = STRICT_QUERY
     tags = ["Account"]  # noqa: RUF012 (Litestar declares it as an instance attribute)
 
     @get("/", summary="List your tokens", sync_to_thread=True, responses=error_responses(401, 500))

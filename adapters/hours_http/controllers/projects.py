@@ -9,14 +9,15 @@ from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
-from hours_core.errors import ValidationFailed
 from hours_core.model import ProjectId, TaskId
 from hours_core.services import Caller, ChangeProject, ChangeTask, Services
 from hours_http.body import PendingBody, StrictJson
 from hours_http.encoding import project_json, task_json
 from hours_http.openapi import IdempotencyKeyHeader, error_responses
+from hours_http.query import STRICT_QUERY
 from hours_http.responses import idempotent_write, json_response
 from hours_http.wire import (
+    ABSENT,
     CreateProjectBody,
     CreateTaskBody,
     ProjectEnvelope,
@@ -30,19 +31,16 @@ from hours_http.wire import (
 __all__ = ["ProjectController", "TaskController"]
 
 
-def _no_nulls(body: PendingBody[Any]) -> None:
-    """``null`` is not a value for any project or task field."""
-    document = body.document
-    if isinstance(document, dict):
-        nulls = {name: "must not be null" for name, value in document.items() if value is None}
-        if nulls:
-            raise ValidationFailed(nulls)
+def _sent(value: Any) -> Any:
+    """``None`` (keep) for a PATCH field that was not sent."""
+    return None if value is ABSENT else value
 
 
 class ProjectController(Controller):
     """Projects: time is logged against one. The free plan holds three active projects."""
 
     path = "/projects"
+    opt = STRICT_QUERY
     tags = ["Projects and tasks"]  # noqa: RUF012 (Litestar declares it as an instance attribute)
 
     @get("/", summary="List projects", sync_to_thread=True, responses=error_responses(401, 500))
@@ -126,9 +124,10 @@ class ProjectController(Controller):
 
         def change() -> dict[str, Any]:
             body = data.decode()
-            _no_nulls(data)
             change = ChangeProject(
-                name=body.name, archived=body.archived, billable_by_default=body.billableByDefault
+                name=_sent(body.name),
+                archived=_sent(body.archived),
+                billable_by_default=_sent(body.billableByDefault),
             )
             return project_json(services.projects.change_project(caller, ProjectId(project_id), change))
 
@@ -188,6 +187,7 @@ class TaskController(Controller):
     """Tasks of projects."""
 
     path = "/tasks"
+    opt = STRICT_QUERY
     tags = ["Projects and tasks"]  # noqa: RUF012 (Litestar declares it as an instance attribute)
 
     @patch(
@@ -211,8 +211,7 @@ class TaskController(Controller):
 
         def change() -> dict[str, Any]:
             body = data.decode()
-            _no_nulls(data)
-            change = ChangeTask(name=body.name, archived=body.archived)
+            change = ChangeTask(name=_sent(body.name), archived=_sent(body.archived))
             return task_json(services.projects.change_task(caller, TaskId(task_id), change))
 
         return idempotent_write(request, services, caller, idempotency_key, data, change)

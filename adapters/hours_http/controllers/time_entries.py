@@ -8,18 +8,21 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
+from litestar.openapi.spec import OpenAPIFormat
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from hours_core.errors import ValidationFailed
 from hours_core.model import ProjectId, TaskId, TimeEntryId, UserId
 from hours_core.ports import EntryQuery
 from hours_core.services import UNSET, Caller, CreateTimeEntry, Services, UpdateTimeEntry
 from hours_http.body import PendingBody, StrictJson
 from hours_http.cursors import decode_cursor, encode_cursor
+from hours_http.decoding import parse_instant
 from hours_http.encoding import time_entry_json
 from hours_http.openapi import IdempotencyKeyHeader, error_responses
+from hours_http.query import STRICT_QUERY
 from hours_http.responses import idempotent_write, json_response
 from hours_http.wire import (
+    ABSENT,
     CreateTimeEntryBody,
     TimeEntryEnvelope,
     TimeEntryListEnvelope,
@@ -45,33 +48,22 @@ def create_command(body: CreateTimeEntryBody) -> CreateTimeEntry:
     )
 
 
-_NOT_NULLABLE = ("projectId", "entryDate", "billable")
+def update_command(body: UpdateTimeEntryBody) -> UpdateTimeEntry:
+    """The core command for a decoded ``PATCH`` body: fields not sent stay :data:`UNSET`."""
 
-
-def update_command(body: UpdateTimeEntryBody, sent: set[str]) -> UpdateTimeEntry:
-    """The core command for a decoded ``PATCH`` body; ``sent`` holds the keys the client sent."""
-    nulls = {
-        name: "must not be null" for name in _NOT_NULLABLE if name in sent and getattr(body, name) is None
-    }
-    seconds_sent = body.durationSeconds is not None
-    if not seconds_sent and "duration" in sent and body.duration is None and "durationSeconds" not in sent:
-        nulls["duration"] = "must not be null; send a duration or durationSeconds"
-    if nulls:
-        raise ValidationFailed(nulls)
-
-    def given(name: str) -> Any:
-        return getattr(body, name) if name in sent else UNSET
+    def given(value: Any) -> Any:
+        return UNSET if value is ABSENT else value
 
     return UpdateTimeEntry(
-        project_id=UNSET if body.projectId is None else ProjectId(body.projectId),
-        task_id=UNSET if "taskId" not in sent else (None if body.taskId is None else TaskId(body.taskId)),
-        entry_date=UNSET if body.entryDate is None else body.entryDate,
-        duration_seconds=UNSET if body.durationSeconds is None else body.durationSeconds,
-        duration=UNSET if seconds_sent or body.duration is None else body.duration,
-        billable=UNSET if body.billable is None else body.billable,
-        note=given("note"),
-        started_at=given("startedAt"),
-        stopped_at=given("stoppedAt"),
+        project_id=given(body.projectId),
+        task_id=given(body.taskId),
+        entry_date=given(body.entryDate),
+        duration_seconds=given(body.durationSeconds),
+        duration=UNSET if body.durationSeconds is not ABSENT else given(body.duration),
+        billable=given(body.billable),
+        note=given(body.note),
+        started_at=given(body.startedAt),
+        stopped_at=given(body.stoppedAt),
     )
 
 
@@ -83,6 +75,7 @@ class TimeEntryController(Controller):
     """Time entries: the time one user spent on one project on one day."""
 
     path = "/time-entries"
+    opt = STRICT_QUERY
     tags = ["Time entries"]  # noqa: RUF012 (Litestar declares it as an instance attribute)
 
     @post(
@@ -160,10 +153,11 @@ class TimeEntryController(Controller):
             bool | None, QueryParameter(description="Running timers (true) or stopped entries.")
         ] = None,
         updated_since: Annotated[
-            dt.datetime | None,
+            str | None,
             QueryParameter(
                 name="updatedSince",
-                description="Entries changed at or after this instant, soft-deleted ones included.",
+                description="Entries changed at or after this RFC 3339 instant, soft-deleted ones included.",
+                schema_extra={"format": OpenAPIFormat.DATE_TIME},
             ),
         ] = None,
         include_deleted: Annotated[bool, QueryParameter(name="includeDeleted")] = False,
@@ -180,8 +174,6 @@ class TimeEntryController(Controller):
         one page at a time. Pass the returned `nextCursor` back as `cursor`; `null` means the last page.
         """
         descending = sort.startswith("-")
-        if updated_since is not None and updated_since.tzinfo is None:
-            raise ValidationFailed.one("updatedSince", "must be an RFC 3339 date-time with an offset")
         query = EntryQuery(
             date_from=date_from,
             date_to=date_to,
@@ -191,7 +183,7 @@ class TimeEntryController(Controller):
             billable=billable,
             invoiced=invoiced,
             running=running,
-            updated_since=None if updated_since is None else updated_since.astimezone(dt.UTC),
+            updated_since=None if updated_since is None else parse_instant(updated_since, "updatedSince"),
             include_deleted=include_deleted,
             descending=descending,
             limit=limit,
@@ -227,8 +219,7 @@ class TimeEntryController(Controller):
         """
 
         def update() -> dict[str, Any]:
-            body = data.decode()
-            command = update_command(body, set(data.document))
+            command = update_command(data.decode())
             entry = services.entries.update_time_entry(caller, TimeEntryId(entry_id), command)
             return time_entry_json(entry, services.clock.now())
 

@@ -13,6 +13,7 @@ from hours_core.services import Caller, Services, StartTimer
 from hours_http.body import PendingBody, StrictJson
 from hours_http.encoding import time_entry_json
 from hours_http.openapi import IdempotencyKeyHeader, OptionalBodyOperation, error_responses
+from hours_http.query import STRICT_QUERY
 from hours_http.responses import idempotent_write, json_response
 from hours_http.wire import StartTimerBody, StopTimerBody, TimeEntryEnvelope
 
@@ -23,6 +24,7 @@ class TimerController(Controller):
     """Timers: a running entry has `startedAt` and no `stoppedAt`; one runs per user."""
 
     path = "/timers"
+    opt = STRICT_QUERY
     tags = ["Timers"]  # noqa: RUF012 (Litestar declares it as an instance attribute)
 
     @post(

@@ -1,0 +1,37 @@
+"""Schema-driven fuzzing: schemathesis against the app's own OpenAPI document, all checks on.
+
+Every generated request, valid or not, must get a documented status with a body and headers
+that match the schema, and never a 5xx. ``schemathesis.toml`` holds the one setting: which
+statuses count as a business-rule refusal of schema-valid data (see the comment there).
+
+The schema is loaded when this module is collected (schemathesis parametrizes at collection);
+the app it loads from runs over an in-memory store, so nothing outside the test is touched.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import schemathesis
+from hypothesis import HealthCheck, settings
+
+from hours_http import create_app
+from hours_memory import InMemoryStore
+from tests.http.conftest import bearer
+from tests.world import make_world
+
+FUZZ = make_world(InMemoryStore().unit_of_work)
+schema = schemathesis.openapi.from_asgi("/schema/openapi.json", create_app(FUZZ.services))
+fuzz_settings = settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+
+
+@schema.parametrize()
+@fuzz_settings
+def test_every_operation_answers_as_documented_with_a_valid_token(case: Any) -> None:
+    case.call_and_validate(headers=bearer(FUZZ.owner_token))
+
+
+@schema.parametrize()
+@fuzz_settings
+def test_every_operation_answers_as_documented_without_a_token(case: Any) -> None:
+    case.call_and_validate()

@@ -151,7 +151,7 @@ def parse_json(body: bytes) -> Any:
     """The JSON document in ``body``, or :data:`NOT_JSON` when it is not JSON (or not UTF-8)."""
     try:
         return msgspec.json.decode(body)
-    except (msgspec.DecodeError, msgspec.ValidationError):
+    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError):
         return NOT_JSON
 
 

@@ -164,6 +164,8 @@ def _handle_http_exception(request: Request[Any, Any, Any], error: HTTPException
         fields = _parameter_messages(request, error)
         if fields:
             return error_response(ValidationFailed(fields))
+        if _is_missing_body(error):
+            return error_response(InvalidJson("The request body is empty; send a JSON object."))
     status = error.status_code
     if status >= 500:
         return _handle_bug(request, error)
@@ -193,6 +195,11 @@ def _parameter_messages(request: Request[Any, Any, Any], error: ValidationExcept
         name = name or getattr(definition, "name", None) or key
         fields[name] = _parameter_message(str(problem.get("message", "")))
     return fields
+
+
+def _is_missing_body(error: ValidationException) -> bool:
+    problems = error.extra if isinstance(error.extra, list) else []
+    return any(isinstance(problem, dict) and problem.get("source") == "body" for problem in problems)
 
 
 def _parameter_message(message: str) -> str:

@@ -1,0 +1,107 @@
+"""Hostile input: each gets its documented error, and the server keeps serving."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from tests.http.conftest import bearer
+from tests.world import World
+
+
+def valid_body(world: World) -> dict[str, Any]:
+    return {"projectId": str(world.project.id), "entryDate": "2026-03-02", "duration": "1h"}
+
+
+def still_serving(client: TestClient[Any], world: World) -> None:
+    response = client.post("/time-entries", json=valid_body(world), headers=bearer(world.owner_token))
+    assert response.status_code == 201
+
+
+def send(client: TestClient[Any], world: World, raw: bytes, content_type: str = "application/json") -> Any:
+    headers = {**bearer(world.owner_token), "Content-Type": content_type}
+    return client.post("/time-entries", content=raw, headers=headers)
+
+
+@pytest.mark.parametrize(
+    ("raw", "status", "code"),
+    [
+        (b"x" * (64 * 1024 + 1), 413, "payload_too_large"),
+        (b'{"note": "\xff\xfe"}', 400, "invalid_json"),
+        (b"[" * 10_000 + b"]" * 10_000, 400, "invalid_json"),
+        (b'{"a":' * 5_000 + b"1" + b"}" * 5_000, 400, "invalid_json"),
+        (b'{"durationSeconds": 1e400}', 400, "invalid_json"),
+        (b"", 400, "invalid_json"),
+    ],
+    ids=["over 64 KiB", "invalid UTF-8", "deep array nesting", "deep object nesting", "huge float", "empty"],
+)
+def test_malformed_bodies_get_their_documented_error(
+    client: TestClient[Any], world: World, raw: bytes, status: int, code: str
+) -> None:
+    response = send(client, world, raw)
+    assert response.status_code == status, response.text
+    assert response.json()["error"]["code"] == code
+    still_serving(client, world)
+
+
+def test_a_nul_byte_in_a_string_is_refused_as_a_control_character(
+    client: TestClient[Any], world: World
+) -> None:
+    body = json.dumps({**valid_body(world), "note": "a\u0000b"}).encode()
+    response = send(client, world, body)
+    assert response.status_code == 422
+    assert "note" in response.json()["error"]["fields"]
+
+
+def test_a_huge_integer_is_a_field_error(client: TestClient[Any], world: World) -> None:
+    body = json.dumps({**valid_body(world), "durationSeconds": 10**200}).encode()
+    response = send(client, world, body)
+    assert response.status_code == 422
+    assert "durationSeconds" in response.json()["error"]["fields"]
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/xml", "multipart/form-data; boundary=x"])
+def test_wrong_content_types_are_415(client: TestClient[Any], world: World, content_type: str) -> None:
+    response = send(client, world, json.dumps(valid_body(world)).encode(), content_type)
+    assert response.status_code == 415
+    assert response.json()["error"]["code"] == "unsupported_media_type"
+    still_serving(client, world)
+
+
+def test_json_with_a_charset_parameter_is_accepted(client: TestClient[Any], world: World) -> None:
+    response = send(client, world, json.dumps(valid_body(world)).encode(), "application/json; charset=utf-8")
+    assert response.status_code == 201
+
+
+def test_a_very_long_header_value_is_refused_cleanly(client: TestClient[Any], world: World) -> None:
+    response = client.post(
+        "/time-entries",
+        json=valid_body(world),
+        headers={**bearer(world.owner_token), "Idempotency-Key": "k" * 20_000},
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "idempotency_key_invalid"
+    still_serving(client, world)
+
+
+def test_a_very_long_token_is_401(client: TestClient[Any], world: World) -> None:
+    response = client.get("/me", headers={"Authorization": "Bearer " + "h" * 50_000})
+    assert response.status_code == 401
+
+
+def test_a_very_long_query_string_is_a_clean_error(client: TestClient[Any], world: World) -> None:
+    response = client.get("/time-entries?cursor=" + "A" * 60_000, headers=bearer(world.owner_token))
+    assert response.status_code == 422
+    still_serving(client, world)
+
+
+@pytest.mark.parametrize("method", ["PUT", "TRACE", "BREW"])
+def test_unknown_methods_are_405_with_allow(client: TestClient[Any], world: World, method: str) -> None:
+    response = client.request(method, "/time-entries", headers=bearer(world.owner_token))
+    assert response.status_code == 405
+    assert set(response.headers["allow"].split(", ")) >= {"GET", "POST"}
+    assert response.json()["error"]["code"] == "method_not_allowed"
+    still_serving(client, world)

@@ -1,0 +1,78 @@
+"""Races on one entry and one key, through the services over every store (memory, SQLite, PostgreSQL)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from hours_core.errors import StaleUpdate
+from hours_core.idempotency import RecordedResponse
+from hours_core.ports import EntryQuery
+from hours_core.services import CreateTimeEntry, KeyedRequest, UpdateTimeEntry
+from tests.world import World
+
+
+def together(count: int, action: Callable[[int], Any]) -> list[Any]:
+    """Run ``action(i)`` for i in range(count) in threads released at once; return results or errors."""
+    barrier = threading.Barrier(count)
+    results: list[Any] = [None] * count
+
+    def run(index: int) -> None:
+        barrier.wait()
+        try:
+            results[index] = action(index)
+        except Exception as error:
+            results[index] = error
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_concurrent_patches_never_lose_an_update_silently(world: World) -> None:
+    owner = world.caller(world.owner)
+    entry = world.services.entries.create_time_entry(
+        owner, CreateTimeEntry(project_id=world.project.id, entry_date=date(2026, 3, 2), duration="1h")
+    )
+    world.clock.set(world.clock.now())
+
+    def patch(index: int) -> Any:
+        return world.services.entries.update_time_entry(
+            owner, entry.id, UpdateTimeEntry(note=f"writer {index}")
+        )
+
+    results = together(12, patch)
+    assert all(not isinstance(r, Exception) or isinstance(r, StaleUpdate) for r in results), results
+    applied = sorted((r for r in results if not isinstance(r, Exception)), key=lambda e: e.updated_at)
+    assert applied, "at least one update lands"
+    final = world.services.entries.get_time_entry(owner, entry.id)
+    assert final == applied[-1]
+    assert len({e.updated_at for e in applied}) == len(applied)
+
+
+def test_fifty_concurrent_requests_with_one_key_create_exactly_one_entry(world: World) -> None:
+    owner = world.caller(world.owner)
+
+    def create(_: int) -> Any:
+        def work() -> RecordedResponse:
+            made = world.services.entries.create_time_entry(
+                owner,
+                CreateTimeEntry(project_id=world.project.id, entry_date=date(2026, 3, 2), duration="1h"),
+            )
+            return RecordedResponse(201, str(made.id).encode())
+
+        return world.services.idempotent.run(owner, KeyedRequest("01arz3ndektsv4rrffq69g5fav", "same"), work)
+
+    outcomes = together(50, create)
+    failures = [o for o in outcomes if isinstance(o, Exception)]
+    assert all(type(f).__name__ == "IdempotencyRequestInProgress" for f in failures), failures
+    successes = [o for o in outcomes if not isinstance(o, Exception)]
+    assert sum(not o.replayed for o in successes) == 1
+    assert len({o.response.body for o in successes}) == 1
+    page = world.services.entries.list_time_entries(owner, EntryQuery(limit=100))
+    assert len(page.entries) == 1

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from litestar.testing import TestClient
 
+from hours_core.model import Role
 from tests.http.conftest import bearer
 from tests.world import World
 
 
-def test_another_orgs_token_never_reaches_this_orgs_data(client: TestClient[Any], world: World) -> None:
+@pytest.mark.parametrize("intruder_role", [Role.OWNER, Role.ADMIN, Role.MEMBER])
+def test_another_orgs_token_never_reaches_this_orgs_data(
+    client: TestClient[Any], world: World, intruder_role: Role
+) -> None:
     other = world.services.admin.bootstrap(
         org_name="Intruder", plan=world.org.plan, email="x@intruder.test", env="live"
     )
     foreign = bearer(other.token.plaintext)
+    if intruder_role is not Role.OWNER:
+        intruder = world.services.admin.create_user(other.org.id, "y@intruder.test", intruder_role)
+        foreign = bearer(world.services.admin.mint_token(intruder.id, env="live").plaintext)
     owner = bearer(world.owner_token)
     entry = client.post(
         "/time-entries",
@@ -113,3 +121,30 @@ def test_an_idempotency_key_of_another_org_never_replays_its_response(
     assert mine.status_code == 201
     assert theirs.status_code == 404
     assert "idempotent-replayed" not in theirs.headers
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "payload"),
+    [
+        ("POST", "/projects", {"name": "New"}),
+        ("PATCH", "/projects/{project}", {"name": "Renamed"}),
+        ("POST", "/projects/{project}/tasks", {"name": "New task"}),
+        ("PATCH", "/tasks/{task}", {"name": "Renamed"}),
+        ("POST", "/time-entries", {"entryDate": "2026-03-02", "duration": "1h", "userId": "{owner}"}),
+        ("GET", "/time-entries?userId={owner}", None),
+    ],
+)
+def test_the_role_matrix_members_read_owners_and_admins_write(
+    client: TestClient[Any], world: World, method: str, path: str, payload: dict[str, str] | None
+) -> None:
+    ids = {"project": str(world.project.id), "task": str(world.task.id), "owner": str(world.owner.id)}
+    url = path.format(**ids)
+    body = None if payload is None else {k: v.format(**ids) for k, v in payload.items()}
+    if body is not None and url == "/time-entries":
+        body["projectId"] = ids["project"]
+    member = client.request(method, url, json=body, headers=bearer(world.member_token))
+    assert member.status_code == 403, member.text
+    assert member.json()["error"]["code"] == "forbidden"
+    for token in (world.admin_token, world.owner_token):
+        allowed = client.request(method, url, json=body, headers=bearer(token))
+        assert allowed.status_code in (200, 201), allowed.text

@@ -2,7 +2,9 @@
 
 Each server process calls the factory once: it reads the settings from the environment, opens
 the store and builds the app. ``hours serve`` uses it, so N workers means N processes, each with
-its own connections.
+its own connections. The app is wrapped in :class:`~hours_app.logging_setup.AccessLogMiddleware`
+(one JSON line per request, never a header but ``User-Agent``); :func:`create_api` is the bare
+Litestar app, for tests and embedding.
 """
 
 from __future__ import annotations
@@ -12,16 +14,18 @@ import logging
 from litestar import Litestar
 
 from hours_app.bootstrap import build
+from hours_app.logging_setup import AccessLogMiddleware
 from hours_app.settings import Settings
+from hours_app.version import hours_version
 from hours_http import create_app
 
-__all__ = ["create_asgi_app"]
+__all__ = ["create_api", "create_asgi_app"]
 
 logger = logging.getLogger("hours")
 
 
-def create_asgi_app() -> Litestar:
-    """The API app, wired from ``HOURS_*`` environment variables."""
+def create_api() -> Litestar:
+    """The API app, wired from ``HOURS_*`` environment variables; it closes its store on shutdown."""
     settings = Settings.from_env()
     application = build(settings)
     logger.info(
@@ -29,6 +33,11 @@ def create_asgi_app() -> Litestar:
         application.store.description,
         settings.token_env,
     )
-    app = create_app(application.services)
+    app = create_app(application.services, version=hours_version())
     app.on_shutdown.append(application.close)
     return app
+
+
+def create_asgi_app() -> AccessLogMiddleware:
+    """The API app with the JSON access log: what ``hours serve`` runs under uvicorn."""
+    return AccessLogMiddleware(create_api())

@@ -1,0 +1,477 @@
+"""The ``hours`` command line: serve the API and administer an installation.
+
+``hours --help`` lists the commands; ``hours <command> --help`` explains each, with examples.
+Every command takes ``--db URL`` (default: ``$HOURS_DATABASE_URL``, else ``sqlite:///hours.db``
+in the current folder), applies pending migrations by itself, and prints JSON with ``--json``.
+
+Exit status: 0 on success; 1 when the database cannot be opened or reached, an id is not found,
+or the request conflicts with what is stored (e.g. a duplicate email); 2 for bad arguments
+(including values the core rejects, such as a malformed email, and a bad ``--db`` URL).
+Errors go to stderr as ``error: <message>``, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from hours_app import cli_args, cli_commands
+from hours_app.bootstrap import StoreUnavailable
+from hours_app.cli_output import print_error, print_validation_error
+from hours_app.logging_setup import LOG_LEVELS, cli_logging
+from hours_app.settings import Settings, SettingsError
+from hours_app.version import hours_version
+from hours_core.errors import HoursError, ValidationFailed
+from hours_core.model import Plan, Role
+
+__all__ = ["EXIT_BAD_ARGUMENTS", "EXIT_FAILED", "EXIT_OK", "build_parser", "main"]
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BAD_ARGUMENTS = 2
+EXIT_INTERRUPTED = 130
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+_PLANS = [plan.value for plan in Plan]
+_ROLES = [role.value for role in Role]
+
+_DB_HELP = (
+    "database URL: sqlite:///relative/path.db, sqlite:////absolute/path.db or postgresql://... "
+    "(default: $HOURS_DATABASE_URL, else sqlite:///hours.db in the current folder)"
+)
+
+_MAIN_EPILOG = """\
+examples:
+  hours bootstrap                      a demo organization, its owner, a project, a task and a token
+  hours serve                          serve the API on http://127.0.0.1:8000 (docs at /schema)
+  hours --db sqlite:////var/lib/hours/hours.db migrate
+  hours orgs list --json
+  hours tokens create --user 0190c2d4-5a6b-7c8d-9e0f-112233445566 --expires-in 30d
+
+Every command applies pending migrations to the database by itself.
+
+environment:
+  HOURS_DATABASE_URL  the default for --db        HOURS_ENV        the default for --env
+  HOURS_HOST, HOURS_PORT, HOURS_WORKERS, HOURS_LOG_LEVEL   defaults for `hours serve`
+  HOURS_SQLITE_SYNCHRONOUS  full (default) or normal
+
+exit status:
+  0  success
+  1  the database cannot be opened or reached, an id was not found, or a conflict
+  2  bad arguments (a usage error, a malformed id, email or name, a bad --db URL)
+"""
+
+
+def _common_options(*, suppress: bool) -> argparse.ArgumentParser:
+    """``--db`` and ``--json``. Subcommands suppress their defaults so ``hours --db X cmd`` works too."""
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("common options")
+    group.add_argument("--db", metavar="URL", help=_DB_HELP, default=argparse.SUPPRESS if suppress else None)
+    group.add_argument(
+        "--json",
+        action="store_true",
+        help="print the result as JSON (for scripts)",
+        default=argparse.SUPPRESS if suppress else False,
+    )
+    return parent
+
+
+class _Commands:
+    """Adds subcommands that share the common options, help formatting and a handler."""
+
+    def __init__(self, subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+        self._subparsers = subparsers
+        self._common = _common_options(suppress=True)
+
+    def add(
+        self, name: str, summary: str, *, epilog: str, handler: Handler | None = None, details: str = ""
+    ) -> argparse.ArgumentParser:
+        """A subcommand; ``handler`` runs it (a group of subcommands has none)."""
+        parser = self._subparsers.add_parser(
+            name,
+            help=summary,
+            description=f"{summary}\n\n{details}".rstrip(),
+            epilog=epilog,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            parents=[self._common],
+        )
+        if handler is not None:
+            parser.set_defaults(handler=handler)
+        return parser
+
+
+def _group(parser: argparse.ArgumentParser, title: str) -> _Commands:
+    subparsers = parser.add_subparsers(title=title, metavar="COMMAND", required=True)
+    return _Commands(subparsers)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``hours`` command, with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="hours",
+        description="hours: a time-tracking API server, and the tools to run it.",
+        epilog=_MAIN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[_common_options(suppress=False)],
+    )
+    parser.add_argument("--version", action="version", version=f"hours {hours_version()}")
+    commands = _group(parser, "commands")
+    _add_serve(commands)
+    _add_migrate(commands)
+    _add_bootstrap(commands)
+    _add_orgs(commands)
+    _add_users(commands)
+    _add_projects(commands)
+    _add_tasks(commands)
+    _add_tokens(commands)
+    _add_schema(commands)
+    return parser
+
+
+def _add_serve(commands: _Commands) -> None:
+    serve = commands.add(
+        "serve",
+        "Apply pending migrations, then serve the HTTP API with uvicorn.",
+        details=(
+            "Logs the version, the store, the listen address, the token environment and where the API\n"
+            "docs are (/schema) on stderr; access logs go to stdout, one JSON line per request (never\n"
+            "with the Authorization header). With --json every log line is JSON. Stop with Ctrl-C or\n"
+            "SIGTERM: requests in flight finish first."
+        ),
+        epilog="""\
+examples:
+  hours serve
+  hours serve --db sqlite:////var/lib/hours/hours.db --host 0.0.0.0 --port 8080 --workers 4
+  HOURS_DATABASE_URL=sqlite:///demo.db hours serve --log-level debug""",
+        handler=cli_commands.serve,
+    )
+    serve.add_argument("--host", help="address to listen on (default: $HOURS_HOST, else 127.0.0.1)")
+    serve.add_argument(
+        "--port", type=cli_args.port, help="TCP port to listen on (default: $HOURS_PORT, else 8000)"
+    )
+    serve.add_argument(
+        "--env",
+        type=cli_args.token_env,
+        help="token environment this server accepts, e.g. live or test (default: $HOURS_ENV, else live)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=cli_args.workers,
+        metavar="N",
+        help="worker processes, each with its own connections (default: $HOURS_WORKERS, else 1)",
+    )
+    serve.add_argument(
+        "--log-level",
+        choices=list(LOG_LEVELS),
+        help="least severe level to log (default: $HOURS_LOG_LEVEL, else info)",
+    )
+
+
+def _add_migrate(commands: _Commands) -> None:
+    commands.add(
+        "migrate",
+        "Apply pending database migrations and say which ran.",
+        details="Safe to run any time, from several processes at once; other commands migrate by themselves.",
+        epilog="""\
+examples:
+  hours migrate
+  hours migrate --db sqlite:////var/lib/hours/hours.db --json""",
+        handler=cli_commands.migrate,
+    )
+
+
+def _add_bootstrap(commands: _Commands) -> None:
+    bootstrap = commands.add(
+        "bootstrap",
+        "Create a demo organization: its owner, a project with a task, and a token.",
+        details=(
+            "Each run creates another, independent organization. Without --json it prints a summary\n"
+            "with the token (shown only once) and a curl command that logs time; with --json it prints\n"
+            '{"orgId", "userId", "projectId", "taskId", "token"}.'
+        ),
+        epilog="""\
+examples:
+  hours bootstrap
+  hours bootstrap --org-name "Acme" --plan studio --email ada@acme.test --json
+  TOKEN=$(hours bootstrap --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')""",
+        handler=cli_commands.bootstrap,
+    )
+    bootstrap.add_argument(
+        "--org-name", default="Demo", metavar="NAME", help="organization name (default: Demo)"
+    )
+    bootstrap.add_argument("--plan", choices=_PLANS, default=Plan.FREE.value, help="plan (default: free)")
+    bootstrap.add_argument(
+        "--email", default="owner@example.com", help="the owner's email (default: owner@example.com)"
+    )
+    bootstrap.add_argument(
+        "--env",
+        type=cli_args.token_env,
+        help="environment of the token; the server must run with the same (default: $HOURS_ENV, else live)",
+    )
+
+
+def _add_orgs(commands: _Commands) -> None:
+    orgs = _group(
+        commands.add(
+            "orgs",
+            "Create and list organizations, and change their plan.",
+            epilog="examples:\n  hours orgs create --name Acme --plan solo\n  hours orgs list --json",
+        ),
+        "orgs commands",
+    )
+    create = orgs.add(
+        "create",
+        "Create an organization.",
+        epilog="""\
+examples:
+  hours orgs create --name "Acme"
+  hours orgs create --name "Acme" --plan studio --json""",
+        handler=cli_commands.orgs_create,
+    )
+    create.add_argument("--name", required=True, help="organization name (1 to 200 characters)")
+    create.add_argument("--plan", choices=_PLANS, default=Plan.FREE.value, help="plan (default: free)")
+    orgs.add(
+        "list",
+        "List every organization, oldest first.",
+        epilog="examples:\n  hours orgs list\n  hours orgs list --json",
+        handler=cli_commands.orgs_list,
+    )
+    set_plan = orgs.add(
+        "set-plan",
+        "Move an organization to another plan.",
+        details="Plans, from least to most: free < solo < studio < agency.",
+        epilog="examples:\n  hours orgs set-plan 0190c2d4-5a6b-7c8d-9e0f-112233445566 studio",
+        handler=cli_commands.orgs_set_plan,
+    )
+    set_plan.add_argument("org_id", metavar="ORG_ID", type=cli_args.identifier, help="the organization's id")
+    set_plan.add_argument("plan", metavar="PLAN", choices=_PLANS, help=f"the new plan: {', '.join(_PLANS)}")
+
+
+def _add_users(commands: _Commands) -> None:
+    users = _group(
+        commands.add(
+            "users",
+            "Create users.",
+            epilog="examples:\n  hours users create --org ORG_ID --email ada@acme.test --role admin",
+        ),
+        "users commands",
+    )
+    create = users.add(
+        "create",
+        "Create a user in an organization.",
+        details='With --json prints {"userId", "orgId", "email", "role", "createdAt"}.',
+        epilog="""\
+examples:
+  hours users create --org 0190c2d4-5a6b-7c8d-9e0f-112233445566 --email ada@acme.test --role member
+  hours users create --org 0190c2d4-5a6b-7c8d-9e0f-112233445566 --email bo@acme.test --role admin --json""",
+        handler=cli_commands.users_create,
+    )
+    create.add_argument(
+        "--org", required=True, type=cli_args.identifier, metavar="ORG_ID", help="organization id"
+    )
+    create.add_argument("--email", required=True, help="email address, unique within the organization")
+    create.add_argument("--role", required=True, choices=_ROLES, help="role: owner, admin or member")
+
+
+def _add_projects(commands: _Commands) -> None:
+    projects = _group(
+        commands.add(
+            "projects",
+            "Create projects.",
+            epilog="examples:\n  hours projects create --org ORG_ID --name Website",
+        ),
+        "projects commands",
+    )
+    create = projects.add(
+        "create",
+        "Create a project in an organization.",
+        epilog="""\
+examples:
+  hours projects create --org 0190c2d4-5a6b-7c8d-9e0f-112233445566 --name "Website"
+  hours projects create --org 0190c2d4-5a6b-7c8d-9e0f-112233445566 --name "Retainer" --billable-by-default""",
+        handler=cli_commands.projects_create,
+    )
+    create.add_argument(
+        "--org", required=True, type=cli_args.identifier, metavar="ORG_ID", help="organization id"
+    )
+    create.add_argument("--name", required=True, help="project name (1 to 200 characters)")
+    create.add_argument(
+        "--billable-by-default", action="store_true", help="new time entries on it are billable unless told"
+    )
+
+
+def _add_tasks(commands: _Commands) -> None:
+    tasks = _group(
+        commands.add(
+            "tasks",
+            "Create tasks.",
+            epilog="examples:\n  hours tasks create --project PROJECT_ID --name Design",
+        ),
+        "tasks commands",
+    )
+    create = tasks.add(
+        "create",
+        "Create a task in a project.",
+        epilog=(
+            "examples:\n"
+            "  hours tasks create --project 0190c2d4-5a6b-7c8d-9e0f-112233445566 --name Design --json"
+        ),
+        handler=cli_commands.tasks_create,
+    )
+    create.add_argument(
+        "--project", required=True, type=cli_args.identifier, metavar="PROJECT_ID", help="project id"
+    )
+    create.add_argument("--name", required=True, help="task name (1 to 200 characters)")
+
+
+def _add_tokens(commands: _Commands) -> None:
+    tokens = _group(
+        commands.add(
+            "tokens",
+            "Mint, list and revoke personal access tokens.",
+            epilog=(
+                "examples:\n  hours tokens create --user USER_ID --expires-in 30d --json\n"
+                "  hours tokens list --user USER_ID\n  hours tokens revoke PREFIX"
+            ),
+        ),
+        "tokens commands",
+    )
+    create = tokens.add(
+        "create",
+        "Mint a token for a user; it is printed this once and never stored.",
+        details='With --json prints {"token", "prefix", "expiresAt"} (expiresAt is null for never).',
+        epilog="""\
+examples:
+  hours tokens create --user 0190c2d4-5a6b-7c8d-9e0f-112233445566
+  hours tokens create --user 0190c2d4-5a6b-7c8d-9e0f-112233445566 --name ci --expires-in 30d --json
+  hours tokens create --user 0190c2d4-5a6b-7c8d-9e0f-112233445566 --expires-in never --env test""",
+        handler=cli_commands.tokens_create,
+    )
+    create.add_argument("--user", required=True, type=cli_args.identifier, metavar="USER_ID", help="user id")
+    create.add_argument("--name", default="cli", help="a label to recognize the token by (default: cli)")
+    create.add_argument(
+        "--expires-in",
+        type=cli_args.lifetime,
+        default=cli_args.lifetime("90d"),
+        metavar="DAYS",
+        help="lifetime in days, 1d to 365d (e.g. 30d), or never (default: 90d)",
+    )
+    create.add_argument(
+        "--env",
+        type=cli_args.token_env,
+        help="environment of the token; the server must run with the same (default: $HOURS_ENV, else live)",
+    )
+    listing = tokens.add(
+        "list",
+        "List a user's tokens, newest first, without secrets.",
+        details=(
+            "With --json prints an array of "
+            '{"prefix", "name", "env", "createdAt", "expiresAt", "lastUsedAt", "revokedAt"}.'
+        ),
+        epilog="examples:\n  hours tokens list --user 0190c2d4-5a6b-7c8d-9e0f-112233445566 --json",
+        handler=cli_commands.tokens_list,
+    )
+    listing.add_argument("--user", required=True, type=cli_args.identifier, metavar="USER_ID", help="user id")
+    revoke = tokens.add(
+        "revoke",
+        "Revoke a token; it stops working on the next request.",
+        epilog="examples:\n  hours tokens revoke a1B2c3D4e5F6",
+        handler=cli_commands.tokens_revoke,
+    )
+    revoke.add_argument(
+        "prefix",
+        metavar="PREFIX",
+        type=cli_args.token_prefix,
+        help="the token's 12-character prefix, as `hours tokens list` shows it (or the whole token)",
+    )
+
+
+def _add_schema(commands: _Commands) -> None:
+    schema = _group(
+        commands.add(
+            "schema",
+            "Print the API's OpenAPI document or TypeScript definitions (no database needed).",
+            epilog=(
+                "examples:\n  hours schema openapi > openapi.json\n  hours schema typescript > hours-api.ts"
+            ),
+        ),
+        "schema commands",
+    )
+    schema.add(
+        "openapi",
+        "Print the OpenAPI 3.1 document of the API as JSON.",
+        details="The same document the server serves at /schema/openapi.json; --db is ignored.",
+        epilog="examples:\n  hours schema openapi > openapi.json",
+        handler=cli_commands.schema_openapi,
+    )
+    schema.add(
+        "typescript",
+        "Print TypeScript definitions of the API's parameters, request and response bodies.",
+        details=(
+            'Generated from the OpenAPI document; --json wraps them as {"typescript": "..."}; '
+            "--db is ignored."
+        ),
+        epilog="examples:\n  hours schema typescript > src/hours-api.ts",
+        handler=cli_commands.schema_typescript,
+    )
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    """Settings from the environment, with the flags this command has on top."""
+    flags = {
+        "database": args.db,
+        "token_env": getattr(args, "env", None),
+        "host": getattr(args, "host", None),
+        "port": getattr(args, "port", None),
+        "workers": getattr(args, "workers", None),
+        "log_level": getattr(args, "log_level", None),
+    }
+    return Settings.from_env(**flags)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``hours`` command line with ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # --help, --version, or a usage error (argparse printed it)
+        return stop.code if isinstance(stop.code, int) else EXIT_BAD_ARGUMENTS
+    handler: Handler = args.handler
+    try:
+        settings = _settings(args)
+        if handler is cli_commands.serve:
+            return handler(args, settings)
+        with cli_logging():
+            return handler(args, settings)
+    except SettingsError as error:
+        print_error(str(error))
+        return EXIT_BAD_ARGUMENTS
+    except StoreUnavailable as error:
+        print_error(str(error))
+        return EXIT_FAILED
+    except ValidationFailed as error:
+        print_validation_error(error)
+        return EXIT_BAD_ARGUMENTS
+    except HoursError as error:
+        print_error(error.message)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # e.g. `hours schema openapi | head`: the reader left; say nothing more
+        _silence_stdout()
+        return EXIT_FAILED
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that flushing it at exit does not fail again."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

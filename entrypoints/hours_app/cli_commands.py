@@ -1,0 +1,310 @@
+"""What each ``hours`` command does, once its arguments are parsed.
+
+Every function here takes the parsed arguments and the :class:`~hours_app.settings.Settings`,
+opens the store through the composition root (which applies pending migrations), calls one
+operator use case, prints the result and returns the exit status. Errors propagate to
+:func:`hours_app.cli.main`, which turns them into ``error: ...`` and an exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from hours_app import cli_output as out
+from hours_app.bootstrap import Application, build, open_store
+from hours_app.cli_schema import openapi_document, typescript_definitions
+from hours_app.logging_setup import LOG_LEVELS, uvicorn_log_config
+from hours_app.settings import DEFAULT_DATABASE_URL, Settings, SettingsError
+from hours_app.version import hours_version
+from hours_core.model import OrgId, Plan, ProjectId, Role, UserId
+
+__all__ = [
+    "bootstrap",
+    "migrate",
+    "orgs_create",
+    "orgs_list",
+    "orgs_set_plan",
+    "projects_create",
+    "schema_openapi",
+    "schema_typescript",
+    "serve",
+    "tasks_create",
+    "tokens_create",
+    "tokens_list",
+    "tokens_revoke",
+    "users_create",
+]
+
+logger = logging.getLogger("hours")
+
+ASGI_FACTORY = "hours_app.asgi:create_asgi_app"
+
+
+@contextmanager
+def _opened(settings: Settings) -> Iterator[Application]:
+    application = build(settings)
+    try:
+        yield application
+    finally:
+        application.close()
+
+
+def _base_url(settings: Settings) -> str:
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    return f"http://{host}:{settings.port}"
+
+
+# -- server and schema ------------------------------------------------------------------------
+
+
+def serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Apply pending migrations, log where everything is, then run uvicorn until stopped."""
+    import logging.config
+
+    import uvicorn
+
+    if settings.log_level not in LOG_LEVELS:
+        raise SettingsError(
+            f"HOURS_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {settings.log_level!r}"
+        )
+    if settings.workers < 1:
+        raise SettingsError(f"HOURS_WORKERS must be 1 or more, got {settings.workers}")
+    logging.config.dictConfig(uvicorn_log_config(settings.log_level, json_lines=args.json))
+    store = open_store(settings.database, settings, migrate=True)
+    try:
+        description = store.description
+        applied = store.applied_migrations
+    finally:
+        store.close()
+    base = _base_url(settings)
+    logger.info("hours %s starting", hours_version())
+    logger.info("store: %s", description)
+    logger.info("migrations: %s", ", ".join(applied) + " applied" if applied else "up to date")
+    logger.info("token env: %s (tokens look like hsk_%s_...)", settings.token_env, settings.token_env)
+    logger.info(
+        "listening on %s with %d worker%s", base, settings.workers, "" if settings.workers == 1 else "s"
+    )
+    logger.info("API docs: %s/schema (OpenAPI JSON at %s/schema/openapi.json)", base, base)
+    os.environ.update(settings.to_env())  # worker processes read their settings from here
+    try:
+        uvicorn.run(
+            ASGI_FACTORY,
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            log_level=settings.log_level,
+            log_config=uvicorn_log_config(settings.log_level, json_lines=args.json),
+            access_log=False,
+            server_header=False,
+        )
+    except SystemExit as stop:  # uvicorn exits (with 1 or 3) when it cannot bind or start the app
+        return 0 if stop.code in (0, None) else 1
+    return 0
+
+
+def schema_openapi(args: argparse.Namespace, _settings: Settings) -> int:
+    """Print the OpenAPI document (JSON either way)."""
+    print(openapi_document())
+    return 0
+
+
+def schema_typescript(args: argparse.Namespace, _settings: Settings) -> int:
+    """Print the TypeScript definitions; ``--json`` wraps them as ``{"typescript": "..."}``."""
+    source = typescript_definitions()
+    out.emit(args.json, {"typescript": source}, source.rstrip("\n"))
+    return 0
+
+
+def migrate(args: argparse.Namespace, settings: Settings) -> int:
+    """Apply pending migrations and say which ran."""
+    store = open_store(settings.database, settings, migrate=True)
+    try:
+        applied, description = store.applied_migrations, store.description
+    finally:
+        store.close()
+    human = (
+        f"Applied {len(applied)} migration{'s' if len(applied) != 1 else ''} to {description}:\n"
+        + "\n".join(f"  {name}" for name in applied)
+        if applied
+        else f"{description} is up to date; no migrations to apply."
+    )
+    out.emit(args.json, {"applied": applied, "upToDate": not applied, "store": description}, human)
+    return 0
+
+
+# -- bootstrap ---------------------------------------------------------------------------------
+
+
+def bootstrap(args: argparse.Namespace, settings: Settings) -> int:
+    """Create a demo organization with its owner, a project, a task and a token."""
+    with _opened(settings) as application:
+        made = application.services.admin.bootstrap(
+            org_name=args.org_name, plan=Plan(args.plan), email=args.email, env=settings.token_env
+        )
+    document = {
+        "orgId": str(made.org.id),
+        "userId": str(made.user.id),
+        "projectId": str(made.project.id),
+        "taskId": str(made.task.id),
+        "token": made.token.plaintext,
+    }
+    if args.json:
+        out.emit(True, document, "")
+        return 0
+    serve_command = "hours serve"
+    if settings.database.url != DEFAULT_DATABASE_URL:
+        serve_command += f" --db {settings.database.url}"
+    if settings.token_env != "live":
+        serve_command += f" --env {settings.token_env}"
+    entry = json.dumps(
+        {
+            "projectId": str(made.project.id),
+            "entryDate": datetime.now(UTC).date().isoformat(),
+            "duration": "1h30m",
+            "note": "Hello, hours",
+        }
+    )
+    expires = out.when(made.token.token.expires_at, missing="never")
+    print(
+        f"""Created organization {made.org.name!r} on the {made.org.plan.value} plan.
+
+  organization  {made.org.id}  {made.org.name}
+  owner         {made.user.id}  {made.user.email}
+  project       {made.project.id}  {made.project.name}
+  task          {made.task.id}  {made.task.name}
+
+API token for {made.user.email} (env {made.token.token.env}, expires {expires}); it is shown only now:
+
+  {made.token.plaintext}
+
+Start the server:
+
+  {serve_command}
+
+Then log an hour and a half (run it twice: the second answer is a replay, marked
+Idempotent-Replayed: true, and no second entry is made):
+
+curl -sS -i -X POST {_base_url(settings)}/time-entries \\
+  -H "Authorization: Bearer {made.token.plaintext}" \\
+  -H "Content-Type: application/json" \\
+  -H "Idempotency-Key: {uuid.uuid4()}" \\
+  -d '{entry}'
+
+API docs: {_base_url(settings)}/schema"""
+    )
+    return 0
+
+
+# -- organizations, users, projects, tasks -----------------------------------------------------
+
+
+def orgs_create(args: argparse.Namespace, settings: Settings) -> int:
+    """Create an organization."""
+    with _opened(settings) as application:
+        org = application.services.admin.create_org(args.name, Plan(args.plan))
+    out.emit(args.json, out.org_json(org), f"Created organization {org.name!r} ({org.plan.value}): {org.id}")
+    return 0
+
+
+def orgs_list(args: argparse.Namespace, settings: Settings) -> int:
+    """List every organization, oldest first."""
+    with _opened(settings) as application:
+        orgs = application.services.admin.list_orgs()
+    rows = [(str(org.id), org.plan.value, out.when(org.created_at), org.name) for org in orgs]
+    human = out.table(("ID", "PLAN", "CREATED", "NAME"), rows, empty="No organizations yet.")
+    out.emit(args.json, [out.org_json(org) for org in orgs], human)
+    return 0
+
+
+def orgs_set_plan(args: argparse.Namespace, settings: Settings) -> int:
+    """Move an organization to another plan."""
+    with _opened(settings) as application:
+        org = application.services.admin.set_plan(OrgId(args.org_id), Plan(args.plan))
+    out.emit(
+        args.json, out.org_json(org), f"Organization {org.name!r} ({org.id}) is now on the {org.plan} plan."
+    )
+    return 0
+
+
+def users_create(args: argparse.Namespace, settings: Settings) -> int:
+    """Create a user in an organization."""
+    with _opened(settings) as application:
+        user = application.services.admin.create_user(OrgId(args.org), args.email, Role(args.role))
+    human = (
+        f"Created {user.role.value} {user.email}: {user.id}\n"
+        f"Mint a token for them: hours tokens create --user {user.id}"
+    )
+    out.emit(args.json, out.user_json(user), human)
+    return 0
+
+
+def projects_create(args: argparse.Namespace, settings: Settings) -> int:
+    """Create a project in an organization."""
+    with _opened(settings) as application:
+        project = application.services.admin.create_project(
+            OrgId(args.org), args.name, billable_by_default=args.billable_by_default
+        )
+    billable = " (billable by default)" if project.billable_by_default else ""
+    out.emit(
+        args.json, out.project_json(project), f"Created project {project.name!r}{billable}: {project.id}"
+    )
+    return 0
+
+
+def tasks_create(args: argparse.Namespace, settings: Settings) -> int:
+    """Create a task in a project."""
+    with _opened(settings) as application:
+        task = application.services.admin.create_task(ProjectId(args.project), args.name)
+    out.emit(
+        args.json, out.task_json(task), f"Created task {task.name!r} in project {task.project_id}: {task.id}"
+    )
+    return 0
+
+
+# -- tokens ------------------------------------------------------------------------------------
+
+
+def tokens_create(args: argparse.Namespace, settings: Settings) -> int:
+    """Mint a token for a user and print it, this once."""
+    with _opened(settings) as application:
+        minted = application.services.admin.mint_token(
+            UserId(args.user), env=settings.token_env, name=args.name, lifetime=args.expires_in
+        )
+    token = minted.token
+    document = {"token": minted.plaintext, "prefix": token.prefix, "expiresAt": out.instant(token.expires_at)}
+    human = (
+        f"Token {token.name!r} for user {token.user_id} (env {token.env}, prefix {token.prefix}, "
+        f"expires {out.when(token.expires_at, missing='never')}).\n"
+        "It is shown only now; store it somewhere safe:\n\n"
+        f"  {minted.plaintext}"
+    )
+    out.emit(args.json, document, human)
+    return 0
+
+
+def tokens_list(args: argparse.Namespace, settings: Settings) -> int:
+    """List a user's tokens, newest first, without secrets: always a JSON array, for scripts."""
+    with _opened(settings) as application:
+        tokens = application.services.admin.list_tokens(UserId(args.user))
+    out.emit(True, [out.token_json(token) for token in tokens], "")
+    return 0
+
+
+def tokens_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    """Revoke the token with a prefix."""
+    with _opened(settings) as application:
+        token = application.services.admin.revoke_token(args.prefix)
+    human = (
+        f"Revoked token {token.prefix} ({token.name!r}) at {out.when(token.revoked_at)}; "
+        "it stops working on the next request."
+    )
+    out.emit(args.json, {"prefix": token.prefix, "revokedAt": out.instant(token.revoked_at)}, human)
+    return 0

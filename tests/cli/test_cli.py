@@ -1,0 +1,329 @@
+"""The ``hours`` command line, run in-process through ``main([...])`` against a temporary SQLite file."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from hours_app.cli import main
+from hours_core.tokens import TOKEN_PATTERN
+
+UNKNOWN_ID = "01900000-0000-7000-8000-000000000000"
+
+
+class Run:
+    """Runs ``hours`` with ``--db`` pointing at one temporary database, capturing its output."""
+
+    def __init__(self, db: str, capsys: pytest.CaptureFixture[str]) -> None:
+        self.db = db
+        self._capsys = capsys
+        self.stdout = ""
+        self.stderr = ""
+
+    def __call__(self, *argv: str, db: bool = True) -> int:
+        self._capsys.readouterr()
+        code = main([*argv, "--db", self.db] if db else list(argv))
+        self.stdout, self.stderr = self._capsys.readouterr()
+        return code
+
+    @property
+    def error(self) -> str:
+        """The last line on stderr (earlier lines may report migrations applied to a new database)."""
+        lines = self.stderr.splitlines()
+        return lines[-1] if lines else ""
+
+    def json(self, *argv: str) -> Any:
+        """Run with ``--json``; the command must succeed and print one JSON document."""
+        code = self(*argv, "--json")
+        assert code == 0, self.stderr
+        return json.loads(self.stdout)
+
+
+@pytest.fixture(autouse=True)
+def _no_hours_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for variable in ("HOURS_DATABASE_URL", "HOURS_ENV", "HOURS_HOST", "HOURS_PORT", "HOURS_LOG_LEVEL"):
+        monkeypatch.delenv(variable, raising=False)
+
+
+@pytest.fixture
+def hours(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Run:
+    return Run(f"sqlite:///{tmp_path / 'hours.db'}", capsys)
+
+
+@pytest.fixture
+def demo(hours: Run) -> dict[str, str]:
+    result: dict[str, str] = hours.json("bootstrap")
+    return result
+
+
+# -- help --------------------------------------------------------------------------------------
+
+COMMANDS = [
+    [],
+    ["serve"],
+    ["migrate"],
+    ["bootstrap"],
+    ["orgs"],
+    ["orgs", "create"],
+    ["orgs", "list"],
+    ["orgs", "set-plan"],
+    ["users"],
+    ["users", "create"],
+    ["projects"],
+    ["projects", "create"],
+    ["tasks"],
+    ["tasks", "create"],
+    ["tokens"],
+    ["tokens", "create"],
+    ["tokens", "list"],
+    ["tokens", "revoke"],
+    ["schema"],
+    ["schema", "openapi"],
+    ["schema", "typescript"],
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "hours")
+def test_every_command_has_help_with_examples(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*command, "--help"]) == 0
+    text = capsys.readouterr().out
+    assert "examples:" in text
+    assert f"hours {' '.join(command)}".strip() in text
+
+
+def test_serve_help_names_every_option(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--help"]) == 0
+    text = capsys.readouterr().out
+    for option in ("--db", "--json", "--host", "--port", "--env", "--workers", "--log-level"):
+        assert option in text
+
+
+# -- migrate and bootstrap ---------------------------------------------------------------------
+
+
+def test_migrate_applies_the_migrations_once_then_reports_up_to_date(hours: Run) -> None:
+    first = hours.json("migrate")
+    assert first["applied"] and first["upToDate"] is False
+    second = hours.json("migrate")
+    assert second == {**first, "applied": [], "upToDate": True}
+    assert hours("migrate") == 0
+    assert "up to date" in hours.stdout
+
+
+def test_bootstrap_prints_ids_and_a_token(demo: dict[str, str]) -> None:
+    assert list(demo) == ["orgId", "userId", "projectId", "taskId", "token"]
+    for key in ("orgId", "userId", "projectId", "taskId"):
+        UUID(demo[key])
+    assert TOKEN_PATTERN.fullmatch(demo["token"])
+    assert demo["token"].startswith("hsk_live_")
+
+
+def test_bootstrap_again_makes_another_independent_org(hours: Run, demo: dict[str, str]) -> None:
+    again = hours.json("bootstrap")
+    assert again["orgId"] != demo["orgId"] and again["token"] != demo["token"]
+    orgs = hours.json("orgs", "list")
+    assert [org["orgId"] for org in orgs] == [demo["orgId"], again["orgId"]]
+    assert {org["name"] for org in orgs} == {"Demo"} and {org["plan"] for org in orgs} == {"free"}
+
+
+def test_bootstrap_takes_a_name_plan_email_and_env(hours: Run) -> None:
+    made = hours.json(
+        "bootstrap", "--org-name", "Acme", "--plan", "studio", "--email", "ada@acme.test", "--env", "test"
+    )
+    assert made["token"].startswith("hsk_test_")
+    [org] = hours.json("orgs", "list")
+    assert org == {**org, "orgId": made["orgId"], "name": "Acme", "plan": "studio"}
+
+
+def test_bootstrap_without_json_prints_the_token_and_a_curl_command(hours: Run) -> None:
+    assert hours("bootstrap") == 0
+    text = hours.stdout
+    token = re.search(TOKEN_PATTERN.pattern, text)
+    assert token is not None
+    assert "curl" in text and "http://127.0.0.1:8000/time-entries" in text
+    assert f"Authorization: Bearer {token.group(0)}" in text
+    assert "Idempotency-Key: " in text and '"duration": "1h30m"' in text
+    assert f"hours serve --db {hours.db}" in text
+
+
+# -- orgs, users, projects, tasks --------------------------------------------------------------
+
+
+def test_orgs_create_list_and_set_plan(hours: Run) -> None:
+    created = hours.json("orgs", "create", "--name", "Acme", "--plan", "solo")
+    assert created["name"] == "Acme" and created["plan"] == "solo"
+    changed = hours.json("orgs", "set-plan", created["orgId"], "agency")
+    assert changed == {**created, "plan": "agency"}
+    assert hours.json("orgs", "list") == [changed]
+    assert hours("orgs", "list") == 0
+    assert created["orgId"] in hours.stdout and "agency" in hours.stdout
+
+
+def test_orgs_list_is_empty_on_a_new_database(hours: Run) -> None:
+    assert hours.json("orgs", "list") == []
+    assert hours("orgs", "list") == 0
+    assert "No organizations" in hours.stdout
+
+
+def test_users_projects_and_tasks_are_created_in_an_org(hours: Run, demo: dict[str, str]) -> None:
+    user = hours.json(
+        "users", "create", "--org", demo["orgId"], "--email", "bo@example.com", "--role", "admin"
+    )
+    assert user["orgId"] == demo["orgId"] and user["role"] == "admin" and UUID(user["userId"])
+    project = hours.json(
+        "projects", "create", "--org", demo["orgId"], "--name", "Site", "--billable-by-default"
+    )
+    assert project["billableByDefault"] is True and project["orgId"] == demo["orgId"]
+    task = hours.json("tasks", "create", "--project", project["projectId"], "--name", "Design")
+    assert task["projectId"] == project["projectId"] and task["orgId"] == demo["orgId"]
+
+
+def test_a_malformed_id_is_a_usage_error(hours: Run) -> None:
+    assert hours("users", "create", "--org", "not-an-id", "--email", "a@b.c", "--role", "member") == 2
+    assert "'not-an-id' is not an id; ids are UUIDs" in hours.stderr
+    assert "Traceback" not in hours.stderr
+
+
+def test_an_unknown_id_is_not_found(hours: Run) -> None:
+    assert hours("users", "create", "--org", UNKNOWN_ID, "--email", "a@b.c", "--role", "member") == 1
+    assert hours.error == "error: The organization was not found."
+    assert hours("tasks", "create", "--project", UNKNOWN_ID, "--name", "x") == 1
+    assert hours.error == "error: The project was not found."
+    assert hours("orgs", "set-plan", UNKNOWN_ID, "solo") == 1
+    assert hours("tokens", "list", "--user", UNKNOWN_ID) == 1
+
+
+def test_invalid_values_name_the_field(hours: Run, demo: dict[str, str]) -> None:
+    assert hours("users", "create", "--org", demo["orgId"], "--email", "nope", "--role", "member") == 2
+    assert hours.error.startswith("error: email: must be an email address")
+    assert hours("orgs", "create", "--name", "   ") == 2
+    assert hours.error.startswith("error: name: must not be blank")
+
+
+def test_a_duplicate_email_is_a_conflict(hours: Run, demo: dict[str, str]) -> None:
+    code = hours(
+        "users", "create", "--org", demo["orgId"], "--email", "owner@example.com", "--role", "member"
+    )
+    assert code == 1
+    assert hours.error.startswith("error: ") and "owner@example.com" in hours.error
+
+
+def test_a_missing_required_option_is_a_usage_error(hours: Run) -> None:
+    assert hours("orgs", "create") == 2
+    assert "--name" in hours.stderr
+    assert hours("orgs", "set-plan", UNKNOWN_ID, "platinum") == 2
+    assert hours("tokens") == 2
+
+
+# -- tokens ------------------------------------------------------------------------------------
+
+
+def test_tokens_create_prints_the_token_once_with_prefix_and_expiry(hours: Run, demo: dict[str, str]) -> None:
+    minted = hours.json("tokens", "create", "--user", demo["userId"], "--name", "ci", "--expires-in", "30d")
+    assert list(minted) == ["token", "prefix", "expiresAt"]
+    assert TOKEN_PATTERN.fullmatch(minted["token"])
+    assert minted["token"].split("_")[2] == minted["prefix"]
+    assert minted["expiresAt"].endswith("Z")
+    forever = hours.json("tokens", "create", "--user", demo["userId"], "--expires-in", "never")
+    assert forever["expiresAt"] is None
+
+
+@pytest.mark.parametrize("lifetime", ["0d", "366d", "30", "1w", "P30D", "-1d", "soon"])
+def test_tokens_create_rejects_lifetimes_outside_1d_to_365d(
+    hours: Run, demo: dict[str, str], lifetime: str
+) -> None:
+    assert hours("tokens", "create", "--user", demo["userId"], f"--expires-in={lifetime}") == 2
+    assert "1d to 365d" in hours.stderr
+
+
+def test_tokens_list_shows_no_secrets(hours: Run, demo: dict[str, str]) -> None:
+    minted = hours.json("tokens", "create", "--user", demo["userId"], "--name", "ci")
+    listed = hours.json("tokens", "list", "--user", demo["userId"])
+    assert [token["name"] for token in listed] == ["ci", "bootstrap"]
+    assert set(listed[0]) == {"prefix", "name", "env", "createdAt", "expiresAt", "lastUsedAt", "revokedAt"}
+    assert listed[0]["prefix"] == minted["prefix"] and listed[0]["revokedAt"] is None
+    assert hours("tokens", "list", "--user", demo["userId"]) == 0
+    for text in (json.dumps(listed), hours.stdout):
+        assert minted["token"] not in text and demo["token"] not in text
+        assert "hsk_" not in text
+
+
+def test_tokens_revoke_marks_the_token_revoked(hours: Run, demo: dict[str, str]) -> None:
+    prefix = demo["token"].split("_")[2]
+    revoked = hours.json("tokens", "revoke", prefix)
+    assert revoked["prefix"] == prefix and revoked["revokedAt"].endswith("Z")
+    [listed] = hours.json("tokens", "list", "--user", demo["userId"])
+    assert listed["revokedAt"] == revoked["revokedAt"]
+
+
+def test_tokens_revoke_needs_a_known_well_formed_prefix(hours: Run) -> None:
+    assert hours("tokens", "revoke", "short") == 2
+    assert "not a token prefix" in hours.stderr
+    assert hours("tokens", "revoke", "AAAAAAAAAAAA") == 1
+    assert hours.error == "error: The token was not found."
+
+
+# -- the database URL --------------------------------------------------------------------------
+
+
+def test_the_default_database_is_hours_db_in_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["orgs", "create", "--name", "Here"]) == 0
+    assert (tmp_path / "hours.db").is_file()
+
+
+def test_the_database_comes_from_hours_database_url(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOURS_DATABASE_URL", "sqlite:///from-env.db")
+    assert main(["orgs", "create", "--name", "Env", "--json"]) == 0
+    assert (tmp_path / "from-env.db").is_file() and not (tmp_path / "hours.db").exists()
+
+
+def test_db_may_come_before_the_command(hours: Run) -> None:
+    assert hours("--db", hours.db, "--json", "orgs", "create", "--name", "First", db=False) == 0
+    assert json.loads(hours.stdout)["name"] == "First"
+    assert [org["name"] for org in hours.json("orgs", "list")] == ["First"]
+
+
+def test_an_unopenable_database_exits_1_with_a_message(hours: Run, tmp_path: Path) -> None:
+    missing = f"sqlite:///{tmp_path / 'no' / 'such' / 'folder.db'}"
+    assert hours("--db", missing, "orgs", "list", db=False) == 1
+    assert hours.stderr.startswith("error: cannot open ") and "does not exist" in hours.stderr
+    not_a_database = tmp_path / "notes.txt"
+    not_a_database.write_text("these are not the tables you are looking for\n" * 100)
+    assert hours("--db", f"sqlite:///{not_a_database}", "migrate", db=False) == 1
+    assert hours.error.startswith("error: ") and "Traceback" not in hours.stderr
+
+
+def test_an_unsupported_database_url_is_a_usage_error(hours: Run) -> None:
+    assert hours("--db", "mysql://localhost/hours", "orgs", "list", db=False) == 2
+    assert hours.stderr.startswith("error: unsupported database URL")
+
+
+# -- schema ------------------------------------------------------------------------------------
+
+
+def test_schema_openapi_prints_the_document_without_a_database(hours: Run, tmp_path: Path) -> None:
+    assert hours("schema", "openapi") == 0
+    document = json.loads(hours.stdout)
+    assert document["openapi"].startswith("3.")
+    assert "/time-entries" in document["paths"]
+    assert not (tmp_path / "hours.db").exists()
+
+
+def test_schema_typescript_prints_the_body_types(hours: Run) -> None:
+    assert hours("schema", "typescript") == 0
+    assert "export namespace HoursAPI {" in hours.stdout
+    assert "projectId: string;" in hours.stdout
+    plain = hours.stdout
+    wrapped = hours.json("schema", "typescript")
+    assert wrapped["typescript"].rstrip("\n") == plain.rstrip("\n")

@@ -369,10 +369,10 @@ examples:
         "list",
         "List a user's tokens, newest first, without secrets.",
         details=(
-            "With --json prints an array of "
+            "Always prints a JSON array of "
             '{"prefix", "name", "env", "createdAt", "expiresAt", "lastUsedAt", "revokedAt"}.'
         ),
-        epilog="examples:\n  hours tokens list --user 0190c2d4-5a6b-7c8d-9e0f-112233445566 --json",
+        epilog="examples:\n  hours tokens list --user 0190c2d4-5a6b-7c8d-9e0f-112233445566",
         handler=cli_commands.tokens_list,
     )
     listing.add_argument("--user", required=True, type=cli_args.identifier, metavar="USER_ID", help="user id")

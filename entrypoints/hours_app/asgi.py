@@ -33,7 +33,7 @@ def create_api() -> Litestar:
         application.store.description,
         settings.token_env,
     )
-    app = create_app(application.services, version=hours_version())
+    app = create_app(application.services, version=hours_version(), rate_limit=settings.parsed_rate_limit())
     app.on_shutdown.append(application.close)
     return app
 

@@ -169,6 +169,11 @@ examples:
         choices=list(LOG_LEVELS),
         help="least severe level to log (default: $HOURS_LOG_LEVEL, else info)",
     )
+    serve.add_argument(
+        "--rate-limit",
+        metavar="COUNT/UNIT",
+        help="per token and process: 600/min, 10/s, 5000/hour (default: $HOURS_RATE_LIMIT, or none)",
+    )
 
 
 def _add_migrate(commands: _Commands) -> None:
@@ -429,6 +434,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         "port": getattr(args, "port", None),
         "workers": getattr(args, "workers", None),
         "log_level": getattr(args, "log_level", None),
+        "rate_limit": getattr(args, "rate_limit", None),
     }
     return Settings.from_env(**flags)
 

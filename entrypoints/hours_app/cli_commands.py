@@ -88,6 +88,10 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     logger.info("store: %s", description)
     logger.info("migrations: %s", ", ".join(applied) + " applied" if applied else "up to date")
     logger.info("token env: %s (tokens look like hsk_%s_...)", settings.token_env, settings.token_env)
+    rate = settings.parsed_rate_limit()
+    logger.info(
+        "rate limit: %s", f"{rate.limit} per {rate.window}s per token, per process" if rate else "none"
+    )
     logger.info(
         "listening on %s with %d worker%s", base, settings.workers, "" if settings.workers == 1 else "s"
     )

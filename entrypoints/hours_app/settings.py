@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from hours_http.rate_limit import RateLimit, parse_rate_limit
+
 __all__ = ["DEFAULT_DATABASE_URL", "DatabaseUrl", "Settings", "SettingsError"]
 
 DEFAULT_DATABASE_URL = "sqlite:///hours.db"
@@ -93,7 +95,18 @@ class Settings:
             if value is None:
                 continue
             values[name] = DatabaseUrl.parse(str(value)) if name == "database" else value
-        return cls(**values)  # type: ignore[arg-type]
+        settings = cls(**values)  # type: ignore[arg-type]
+        settings.parsed_rate_limit()
+        return settings
+
+    def parsed_rate_limit(self) -> RateLimit | None:
+        """The per-token rate limit, or ``None``; :class:`SettingsError` when it is malformed."""
+        if not self.rate_limit:
+            return None
+        try:
+            return parse_rate_limit(self.rate_limit)
+        except ValueError as error:
+            raise SettingsError(f"HOURS_RATE_LIMIT / --rate-limit: {error}") from None
 
     def to_env(self) -> dict[str, str]:
         """These settings as environment variables (to hand them to worker processes)."""

@@ -137,6 +137,21 @@ class Project:
     created_at: datetime = attrs.field(validator=_aware_utc)
     updated_at: datetime = attrs.field(validator=_aware_utc)
 
+    @classmethod
+    def new(
+        cls, project_id: ProjectId, org_id: OrgId, name: str, now: datetime, *, billable_by_default: bool
+    ) -> Project:
+        """A new, active project."""
+        return cls(
+            id=project_id,
+            org_id=org_id,
+            name=name,
+            archived=False,
+            billable_by_default=billable_by_default,
+            created_at=now,
+            updated_at=now,
+        )
+
     def revised(
         self,
         now: datetime,
@@ -168,6 +183,19 @@ class Task:
     archived: bool
     created_at: datetime = attrs.field(validator=_aware_utc)
     updated_at: datetime = attrs.field(validator=_aware_utc)
+
+    @classmethod
+    def new(cls, task_id: TaskId, project: Project, name: str, now: datetime) -> Task:
+        """A new, active task of ``project``."""
+        return cls(
+            id=task_id,
+            org_id=project.org_id,
+            project_id=project.id,
+            name=name,
+            archived=False,
+            created_at=now,
+            updated_at=now,
+        )
 
     def revised(self, now: datetime, *, name: str | None = None, archived: bool | None = None) -> Task:
         """The task with the given attributes changed; ``None`` leaves one as it is."""

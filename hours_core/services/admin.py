@@ -93,14 +93,8 @@ class AdminService:
     def create_project(self, org_id: OrgId, name: str, *, billable_by_default: bool = False) -> Project:
         """A new project of the organization."""
         now = self._clock.now()
-        project = Project(
-            id=ProjectId(self._ids.new_id()),
-            org_id=org_id,
-            name=name,
-            archived=False,
-            billable_by_default=billable_by_default,
-            created_at=now,
-            updated_at=now,
+        project = Project.new(
+            ProjectId(self._ids.new_id()), org_id, name, now, billable_by_default=billable_by_default
         )
         with self._transactions.write() as uow:
             if uow.orgs.get(org_id) is None:
@@ -115,15 +109,7 @@ class AdminService:
             if project is None:
                 raise NotFound.of("project")
             now = self._clock.now()
-            task = Task(
-                id=TaskId(self._ids.new_id()),
-                org_id=project.org_id,
-                project_id=project.id,
-                name=name,
-                archived=False,
-                created_at=now,
-                updated_at=now,
-            )
+            task = Task.new(TaskId(self._ids.new_id()), project, name, now)
             uow.tasks.add(task)
         return task
 

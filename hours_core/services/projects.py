@@ -57,14 +57,8 @@ class ProjectService:
         if billable_by_default:
             caller.require_feature(Feature.BILLABLE_TIME)
         now = self._clock.now()
-        project = Project(
-            id=ProjectId(self._ids.new_id()),
-            org_id=caller.org_id,
-            name=name,
-            archived=False,
-            billable_by_default=billable_by_default,
-            created_at=now,
-            updated_at=now,
+        project = Project.new(
+            ProjectId(self._ids.new_id()), caller.org_id, name, now, billable_by_default=billable_by_default
         )
         with self._transactions.write() as uow:
             _require_room_for_an_active_project(uow, caller)
@@ -102,15 +96,7 @@ class ProjectService:
             caller.require_manager("create tasks")
             caller.require_feature(Feature.TASKS)
             now = self._clock.now()
-            task = Task(
-                id=TaskId(self._ids.new_id()),
-                org_id=caller.org_id,
-                project_id=project.id,
-                name=name,
-                archived=False,
-                created_at=now,
-                updated_at=now,
-            )
+            task = Task.new(TaskId(self._ids.new_id()), project, name, now)
             uow.tasks.add(task)
         return task
 

@@ -22,6 +22,7 @@ __all__ = [
     "NotFound",
     "PlanRequired",
     "StaleUpdate",
+    "StoreBusy",
     "TimerAlreadyRunning",
     "Unauthenticated",
     "ValidationFailed",
@@ -142,6 +143,13 @@ class StaleUpdate(Conflict):
 
     code = "stale_update"
     default_message = "The resource changed since you read it; fetch it again and retry."
+
+
+class StoreBusy(HoursError):
+    """The store could not take the write in time (another writer held it); retry shortly."""
+
+    code = "store_busy"
+    default_message = "The database is busy; retry shortly."
 
 
 class IdempotencyKeyInvalid(HoursError):

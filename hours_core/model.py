@@ -30,6 +30,7 @@ __all__ = [
     "TimeEntryId",
     "User",
     "UserId",
+    "check_name",
 ]
 
 OrgId = NewType("OrgId", UUID)
@@ -87,11 +88,16 @@ def _aware_utc(_instance: object, attribute: attrs.Attribute[Any], value: dateti
         raise ValueError(f"{attribute.name} must be a UTC datetime, got {value!r}")
 
 
-def _name(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+def check_name(value: str) -> None:
+    """Names of organizations, projects and tasks: 1 to 200 characters, not blank."""
     if not value.strip():
         raise ValidationFailed.one("name", "must not be blank")
     if len(value) > MAX_NAME_LENGTH:
         raise ValidationFailed.one("name", f"must be at most {MAX_NAME_LENGTH} characters")
+
+
+def _name(_instance: object, _attribute: attrs.Attribute[str], value: str) -> None:
+    check_name(value)
 
 
 @attrs.frozen

@@ -20,6 +20,7 @@ from hours_core.errors import (
     HoursError,
     IdempotencyRequestInProgress,
     PlanRequired,
+    StoreBusy,
     Unauthenticated,
     ValidationFailed,
 )
@@ -93,6 +94,7 @@ _STATUS_BY_CODE = {
     "rate_limited": 429,
     "internal_error": 500,
     "service_unavailable": 503,
+    "store_busy": 503,
 }
 
 _CODE_BY_FRAMEWORK_STATUS = {
@@ -141,7 +143,7 @@ def error_response(error: HoursError, headers: dict[str, str] | None = None) -> 
     extra = dict(headers or {})
     if isinstance(error, Unauthenticated):
         extra["WWW-Authenticate"] = 'Bearer error="invalid_token"' if error.token_sent else "Bearer"
-    if isinstance(error, IdempotencyRequestInProgress):
+    if isinstance(error, IdempotencyRequestInProgress | StoreBusy):
         extra["Retry-After"] = "1"
     if isinstance(error, RateLimited):
         extra.update(error.headers)

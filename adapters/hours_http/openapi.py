@@ -45,12 +45,16 @@ _ERRORS = {
     402: "`plan_required`: the organization's plan lacks a feature; `requiredPlan` and `feature` say which.",
     403: "`forbidden`: the caller's role may not do this.",
     404: "`not_found`: no such resource in the caller's organization.",
-    409: "A conflict: `idempotency_request_in_progress` (retry after `Retry-After`), or a state conflict.",
+    409: (
+        "A conflict: `idempotency_request_in_progress` (retry after `Retry-After`), `stale_update` (changed "
+        "concurrently), `entry_locked`, `timer_already_running`, or `conflict` (e.g. a duplicate)."
+    ),
     413: "`payload_too_large`: the body exceeds 64 KiB.",
     415: "`unsupported_media_type`: send `Content-Type: application/json`.",
     422: "`validation_failed` (`fields` names each wrong field) or `idempotency_key_reused`.",
     429: "`rate_limited`: too many requests for this token; see `Retry-After`.",
     500: "`internal_error`: a bug on our side; never a stack trace.",
+    503: "`store_busy`: the database could not take the write in time; retry after `Retry-After`.",
 }
 
 
@@ -66,9 +70,10 @@ class OptionalBodyOperation(Operation):
 def error_responses(*statuses: int) -> dict[int, ResponseSpec]:
     """The documented error responses for ``statuses``, each with the error body schema.
 
-    Every API operation may also answer 422 (an unknown query parameter), 429 (rate limit) and 500.
+    Every API operation may also answer 422 (an unknown query parameter), 429 (rate limit), 500,
+    and 503 (a busy store).
     """
-    statuses = tuple(sorted({*statuses, 422, 429, 500}))
+    statuses = tuple(sorted({*statuses, 422, 429, 500, 503}))
     return {
         status: ResponseSpec(
             data_container=ErrorEnvelope, description=_ERRORS[status], generate_examples=False

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
-from hours_core.errors import NotFound
+from hours_core.errors import NotFound, ValidationFailed
 from hours_core.ports import Clock, IdFactory
 from hours_core.services.caller import Caller
 from hours_core.services.transactions import Transactions
-from hours_core.tokens import DEFAULT_TOKEN_LIFETIME, ApiToken, MintedToken
+from hours_core.tokens import DEFAULT_TOKEN_LIFETIME, MAX_TOKEN_LIFETIME, ApiToken, MintedToken
 
 __all__ = ["AccountService"]
 
@@ -28,10 +28,17 @@ class AccountService:
         with self._transactions.read() as uow:
             return uow.tokens.list_for_user(caller.org_id, caller.user_id)
 
-    def mint_token(
-        self, caller: Caller, name: str, lifetime: timedelta | None = DEFAULT_TOKEN_LIFETIME
-    ) -> MintedToken:
-        """A new token for the caller, in this installation's environment; the plaintext is returned once."""
+    def mint_token(self, caller: Caller, name: str, expires_in_days: int | None = None) -> MintedToken:
+        """A new token for the caller, in this installation's environment; the plaintext is returned once.
+
+        It expires after ``expires_in_days`` (1 to 365; default 90).
+        """
+        if expires_in_days is None:
+            lifetime = DEFAULT_TOKEN_LIFETIME
+        elif 1 <= expires_in_days <= MAX_TOKEN_LIFETIME.days:
+            lifetime = timedelta(days=expires_in_days)
+        else:
+            raise ValidationFailed.one("expiresInDays", f"must be 1 to {MAX_TOKEN_LIFETIME.days} days")
         minted = ApiToken.mint(
             token_id=self._ids.new_id(),
             org_id=caller.org_id,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import attrs
 
 from hours_core.errors import NotFound, PlanRequired
-from hours_core.model import Project, ProjectId, Task, TaskId
+from hours_core.model import Project, ProjectId, Task, TaskId, check_name
 from hours_core.plans import FREE_PLAN_ACTIVE_PROJECTS, Feature, allows, required_plan
 from hours_core.ports import Clock, IdFactory, UnitOfWork
 from hours_core.services.caller import Caller
@@ -53,6 +53,7 @@ class ProjectService:
 
     def create_project(self, caller: Caller, name: str, *, billable_by_default: bool = False) -> Project:
         """A new project; the free plan holds at most three active ones."""
+        check_name(name)
         caller.require_manager("create projects")
         if billable_by_default:
             caller.require_feature(Feature.BILLABLE_TIME)
@@ -67,6 +68,8 @@ class ProjectService:
 
     def change_project(self, caller: Caller, project_id: ProjectId, change: ChangeProject) -> Project:
         """Rename, archive, unarchive, or change the billable default of a project."""
+        if change.name is not None:
+            check_name(change.name)
         with self._transactions.write() as uow:
             project = _project(uow, caller, project_id)
             caller.require_manager("change projects")
@@ -91,6 +94,7 @@ class ProjectService:
 
     def create_task(self, caller: Caller, project_id: ProjectId, name: str) -> Task:
         """A new task in the project (tasks need the studio plan)."""
+        check_name(name)
         with self._transactions.write() as uow:
             project = _project(uow, caller, project_id)
             caller.require_manager("create tasks")
@@ -102,6 +106,8 @@ class ProjectService:
 
     def change_task(self, caller: Caller, task_id: TaskId, change: ChangeTask) -> Task:
         """Rename, archive or unarchive a task."""
+        if change.name is not None:
+            check_name(change.name)
         with self._transactions.write() as uow:
             task = uow.tasks.get(caller.org_id, task_id)
             if task is None:

@@ -281,6 +281,8 @@ class TimeEntryService:
             entry = _visible_entry(uow, caller, entry_id)
             if entry.is_locked:
                 raise EntryLocked()
+            if entry.is_running:
+                _check_running_update(command)
             draft = _Draft.merge(entry, command)
             seconds, stopped_at = draft.validate(running=entry.is_running, changed=command.sent_fields())
             project = _project(uow, caller, draft.project_id) if command.project_id is not UNSET else None
@@ -324,6 +326,10 @@ class TimeEntryService:
             entry = _visible_entry(uow, caller, entry_id, include_deleted=True)
             if not entry.is_deleted:
                 return entry
+            if entry.is_running:
+                running = uow.entries.running_for_user(caller.org_id, entry.user_id)
+                if running is not None:
+                    raise TimerAlreadyRunning(str(running.id))
             restored = entry.restored(_later(self._clock.now(), entry.updated_at))
             uow.entries.update(restored, expected_updated_at=entry.updated_at)
         return restored
@@ -383,6 +389,21 @@ class TimeEntryService:
             stopped = _stop(running, stopped_at or now, now)
             uow.entries.update(stopped, expected_updated_at=running.updated_at)
         return stopped
+
+
+def _check_running_update(command: UpdateTimeEntry) -> None:
+    """A running timer's stop and duration belong to ``POST /timers/current/stop``, not to a PATCH."""
+    errors = FieldErrors()
+    advice = "the entry is a running timer: stop it with POST /timers/current/stop first"
+    if command.stopped_at is not UNSET:
+        errors.add("stoppedAt", advice)
+    if command.duration_seconds is not UNSET:
+        errors.add("durationSeconds", advice)
+    if command.duration is not UNSET:
+        errors.add("duration", advice)
+    if command.started_at is None:
+        errors.add("startedAt", "a running timer needs its start; stop or delete it instead")
+    errors.raise_if_any()
 
 
 def _stop(running: TimeEntry, at: datetime, now: datetime) -> TimeEntry:

@@ -372,3 +372,43 @@ def test_an_unknown_query_parameter_is_422_naming_it(client: TestClient[Any], wo
 def test_options_lists_every_method_of_the_path(client: TestClient[Any], world: World) -> None:
     response = client.options("/time-entries/5a8591dd-4039-49df-9202-96385ba3eff8")
     assert response.headers["allow"] == "DELETE, GET, OPTIONS, PATCH"
+
+
+def test_a_running_timer_is_stopped_only_by_the_stop_endpoint(client: TestClient[Any], world: World) -> None:
+    started = client.post(
+        "/timers", json={"projectId": str(world.project.id)}, headers=bearer(world.owner_token)
+    )
+    url = f"/time-entries/{started.json()['data']['id']}"
+    for payload, field in (
+        ({"stoppedAt": "2099-01-01T00:00:00Z"}, "stoppedAt"),
+        ({"durationSeconds": 60}, "durationSeconds"),
+        ({"startedAt": None}, "startedAt"),
+    ):
+        response = client.patch(url, json=payload, headers=bearer(world.owner_token))
+        assert response.status_code == 422 and field in response.json()["error"]["fields"]
+    renamed = client.patch(url, json={"note": "still running"}, headers=bearer(world.owner_token))
+    assert renamed.status_code == 200 and renamed.json()["data"]["stoppedAt"] is None
+
+
+def test_restoring_a_deleted_timer_while_another_runs_is_409(client: TestClient[Any], world: World) -> None:
+    first = client.post(
+        "/timers", json={"projectId": str(world.project.id)}, headers=bearer(world.owner_token)
+    )
+    first_id = first.json()["data"]["id"]
+    client.delete(f"/time-entries/{first_id}", headers=bearer(world.owner_token))
+    client.post("/timers", json={"projectId": str(world.project.id)}, headers=bearer(world.owner_token))
+    restored = client.post(f"/time-entries/{first_id}/restore", headers=bearer(world.owner_token))
+    assert restored.status_code == 409
+    assert restored.json()["error"]["code"] == "timer_already_running"
+
+
+def test_names_are_validated_before_roles_and_plans(client: TestClient[Any], world: World) -> None:
+    response = client.post("/projects", json={"name": "   "}, headers=bearer(world.member_token))
+    assert response.status_code == 422 and "name" in response.json()["error"]["fields"]
+
+
+def test_minting_a_token_never_records_it_for_replay(client: TestClient[Any], world: World) -> None:
+    headers = {**bearer(world.owner_token), "Idempotency-Key": "5a8591dd-4039-49df-9202-96385ba3eff8"}
+    first = client.post("/tokens", json={"name": "a"}, headers=headers).json()["data"]["token"]
+    second = client.post("/tokens", json={"name": "a"}, headers=headers).json()["data"]["token"]
+    assert first != second

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
-
-from litestar import Controller, Request, Response, delete, get, post
+from litestar import Controller, Response, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from hours_core.services import Caller, Services
-from hours_core.tokens import DEFAULT_TOKEN_LIFETIME
 from hours_http.body import PendingBody, StrictJson
 from hours_http.encoding import created_token_json, me_json, token_json
-from hours_http.openapi import IdempotencyKeyHeader, error_responses
+from hours_http.openapi import error_responses
 from hours_http.query import STRICT_QUERY
-from hours_http.responses import idempotent_write, json_response
+from hours_http.responses import json_response
 from hours_http.wire import CreatedTokenEnvelope, CreateTokenBody, MeEnvelope, TokenListEnvelope
 
 __all__ = ["MeController", "TokenController"]
@@ -59,24 +55,19 @@ class TokenController(Controller):
     )
     def create_token(
         self,
-        request: Request[Any, Any, Any],
         caller: NamedDependency[Caller],
         services: NamedDependency[Services],
         data: JSONBody[PendingBody[CreateTokenBody]],
-        idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[CreatedTokenEnvelope]:
         """A new token for you, expiring after `expiresInDays` (default 90, at most 365). The plaintext
         `token` is in this response only: store it now.
+
+        This is the one write without `Idempotency-Key`: replaying it would mean storing the token's
+        plaintext, which hours never does. A retry mints another token; revoke the one you lost.
         """
-
-        def create() -> dict[str, Any]:
-            body = data.decode()
-            lifetime = (
-                DEFAULT_TOKEN_LIFETIME if body.expiresInDays is None else timedelta(days=body.expiresInDays)
-            )
-            return created_token_json(services.account.mint_token(caller, body.name, lifetime))
-
-        return idempotent_write(request, services, caller, idempotency_key, data, create, status=201)
+        body = data.decode()
+        minted = services.account.mint_token(caller, body.name, body.expiresInDays)
+        return json_response(created_token_json(minted), status=201)
 
     @delete(
         "/{prefix:str}",

@@ -57,7 +57,7 @@ class ProjectController(Controller):
         return_dto=None,
         status_code=201,
         sync_to_thread=True,
-        responses=error_responses(400, 401, 402, 403, 413, 415, 422, 500),
+        responses=error_responses(409, 400, 401, 402, 403, 413, 415, 422, 500),
     )
     def create_project(
         self,
@@ -107,7 +107,7 @@ class ProjectController(Controller):
         dto=StrictJson[UpdateProjectBody],
         return_dto=None,
         sync_to_thread=True,
-        responses=error_responses(400, 401, 402, 403, 404, 413, 415, 422, 500),
+        responses=error_responses(409, 400, 401, 402, 403, 404, 413, 415, 422, 500),
     )
     def update_project(
         self,
@@ -154,7 +154,7 @@ class ProjectController(Controller):
         return_dto=None,
         status_code=201,
         sync_to_thread=True,
-        responses=error_responses(400, 401, 402, 403, 404, 413, 415, 422, 500),
+        responses=error_responses(409, 400, 401, 402, 403, 404, 413, 415, 422, 500),
     )
     def create_task(
         self,
@@ -196,7 +196,7 @@ class TaskController(Controller):
         dto=StrictJson[UpdateTaskBody],
         return_dto=None,
         sync_to_thread=True,
-        responses=error_responses(400, 401, 403, 404, 413, 415, 422, 500),
+        responses=error_responses(409, 400, 401, 403, 404, 413, 415, 422, 500),
     )
     def update_task(
         self,

@@ -95,7 +95,7 @@ class TimerController(Controller):
         return_dto=None,
         status_code=200,
         sync_to_thread=True,
-        responses=error_responses(400, 401, 404, 413, 415, 422, 500),
+        responses=error_responses(409, 400, 401, 404, 413, 415, 422, 500),
     )
     def stop_timer(
         self,

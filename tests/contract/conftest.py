@@ -2,13 +2,14 @@
 
 Each adapter is one :class:`StoreFactory` in :data:`STORE_FACTORIES`. The ``store`` fixture is
 parametrized over that list, so every test that takes ``store`` runs once per adapter (the test
-id names it: ``[memory]``, ``[sqlite]``). To add an adapter, add one entry, for example::
+id names it: ``[memory]``, ``[sqlite]``, ``[postgres]``). To add an adapter, add one entry, e.g.::
 
-    StoreFactory("postgres", _postgres, marks=(pytest.mark.postgres,))
+    StoreFactory("postgres", empty_postgres_store, marks=(pytest.mark.postgres,))
 
-where ``_postgres`` is a context manager that takes a fresh temporary directory, yields the
-store's ``unit_of_work`` (skipping with ``pytest.skip`` when ``HOURS_TEST_POSTGRES_URL`` is not
-set), and cleans up afterwards. Each test gets an empty, migrated store.
+where the second field is a context manager that takes a fresh temporary directory, yields the
+store's ``unit_of_work``, and cleans up afterwards. Each test gets an empty, migrated store.
+PostgreSQL runs on ``$HOURS_TEST_POSTGRES_URL`` in a schema of its own per run (see
+:mod:`tests.postgres_support`); without a reachable server its tests skip (fail under CI=true).
 
 Test data is built by :class:`Build` (valid entities with predictable ids and fixed UTC times) and
 the ``world`` fixture stores two tenants with users, projects and tasks.
@@ -44,6 +45,10 @@ from hours_core.ports import UnitOfWork, UnitOfWorkFactory
 from hours_core.tokens import ApiToken, hash_token
 from hours_memory import InMemoryStore
 from hours_sqlite import SqliteStore
+from tests.postgres_support import (
+    drop_the_postgres_schema_at_the_end,  # noqa: F401 - a session fixture: drops the run's schema
+    empty_postgres_store,
+)
 
 T0 = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 """The fixed "now" of the contract tests."""
@@ -114,6 +119,7 @@ def _sqlite(directory: pathlib.Path) -> Iterator[UnitOfWorkFactory]:
 STORE_FACTORIES: tuple[StoreFactory, ...] = (
     StoreFactory("memory", _memory),
     StoreFactory("sqlite", _sqlite),
+    StoreFactory("postgres", empty_postgres_store, marks=(pytest.mark.postgres,)),
 )
 
 

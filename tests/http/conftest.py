@@ -12,15 +12,23 @@ from litestar.testing import TestClient
 from hours_http import create_app
 from hours_memory import InMemoryStore
 from hours_sqlite import SqliteStore
+from tests.postgres_support import (
+    drop_the_postgres_schema_at_the_end,  # noqa: F401 - a session fixture: drops the run's schema
+    empty_postgres_store,
+)
 from tests.world import World, make_world
 
-STORES = ["memory", "sqlite"]
+STORES = ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
 @pytest.fixture(params=STORES)
 def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
     if request.param == "memory":
         yield make_world(InMemoryStore().unit_of_work)
+        return
+    if request.param == "postgres":
+        with empty_postgres_store() as unit_of_work:
+            yield make_world(unit_of_work)
         return
     store = SqliteStore.open(tmp_path / "hours.db")
     store.migrate()

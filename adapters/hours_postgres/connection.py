@@ -1,0 +1,226 @@
+"""Connections: the pool, how each connection is configured, and what PostgreSQL's errors mean.
+
+Every connection comes from one :class:`psycopg_pool.ConnectionPool` per store and is in
+autocommit mode: the unit of work sends ``BEGIN``, ``SAVEPOINT``, ``COMMIT`` and ``ROLLBACK``
+itself (see :mod:`hours_postgres.repositories`), so the driver never opens or ends a transaction
+behind its back. When the pool opens a connection it sets, once for the connection's life:
+
+* ``TimeZone`` to UTC, so ``timestamptz`` values come back as UTC datetimes (the entities refuse
+  anything else) whatever the server's default is;
+* ``client_encoding`` to UTF8;
+* ``search_path`` to the store's schema, when it has one (tests use a schema per run).
+
+Errors. :func:`translate` turns a driver error into what the ports promise: constraint
+violations become :class:`~hours_core.errors.Conflict`; lock timeouts, deadlocks and cancelled
+statements become :class:`~hours_core.errors.StoreBusy` (as in the SQLite adapter);
+values PostgreSQL cannot store (a NUL character in text) become
+:class:`~hours_core.errors.ValidationFailed`; a server that cannot be reached, a lost connection
+or an exhausted pool become :class:`DatabaseUnavailable` (code ``service_unavailable``). Anything
+else is a bug in this adapter's SQL and becomes a ``RuntimeError`` that names it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg.conninfo import conninfo_to_dict
+from psycopg.rows import TupleRow
+from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
+
+from hours_core.errors import Conflict, HoursError, StoreBusy, ValidationFailed
+
+__all__ = [
+    "BUSY_MESSAGE",
+    "SCHEMA_PATTERN",
+    "Connection",
+    "ConnectionSettings",
+    "DatabaseUnavailable",
+    "busy",
+    "connect",
+    "ensure_schema",
+    "open_pool",
+    "quoted_schema",
+    "translate",
+]
+
+Connection = psycopg.Connection[TupleRow]
+"""A pooled connection: rows come back as tuples, in the order of a ``*_COLUMNS`` tuple."""
+
+BUSY_MESSAGE = "The database is busy; retry shortly."
+
+SCHEMA_PATTERN = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+"""What a schema name may look like: a lowercase SQL identifier that needs no quoting."""
+
+_APPLICATION_NAME = "hours"
+
+
+class DatabaseUnavailable(HoursError):
+    """PostgreSQL cannot be reached, the connection broke, or every pooled connection stayed busy.
+
+    The request did not complete (a write that failed at ``COMMIT`` may or may not have been
+    applied: the idempotency key makes the retry safe). Clients should retry shortly.
+    """
+
+    code = "service_unavailable"
+    default_message = "The database is unavailable; retry shortly."
+
+
+def busy() -> StoreBusy:
+    """The core error for "a lock stayed taken longer than the lock timeout" (and deadlocks)."""
+    return StoreBusy(BUSY_MESSAGE)
+
+
+def _check_schema(_instance: object, _attribute: object, value: str | None) -> None:
+    if value is not None and SCHEMA_PATTERN.fullmatch(value) is None:
+        raise ValueError(
+            f"schema must be a lowercase SQL identifier (letters, digits, _; at most 63), got {value!r}"
+        )
+
+
+def _check_positive(_instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if type(value) is not int or value < 1:
+        raise ValueError(f"{attribute.name} must be a positive int, got {value!r}")
+
+
+def _check_sizes(instance: ConnectionSettings, _attribute: object, value: int) -> None:
+    _check_positive(instance, attrs.fields(ConnectionSettings).max_size, value)
+    if value < instance.min_size:
+        raise ValueError(f"max_size ({value}) must be at least min_size ({instance.min_size})")
+
+
+@attrs.frozen
+class ConnectionSettings:
+    """Where the database is and how the store's connections behave.
+
+    ``url`` is a libpq URL or DSN (it may carry a password, so it never appears in ``repr``).
+    ``lock_timeout_ms`` bounds every wait for a lock inside a write unit of work, notably an
+    idempotency claim waiting for a concurrent claim of the same key.
+    """
+
+    url: str = attrs.field(repr=False)
+    schema: str | None = attrs.field(default=None, validator=_check_schema)
+    min_size: int = attrs.field(default=1, validator=_check_positive)
+    max_size: int = attrs.field(default=10, validator=_check_sizes)
+    lock_timeout_ms: int = attrs.field(default=5000, validator=_check_positive)
+    connect_timeout_s: int = attrs.field(default=10, validator=_check_positive)
+    pool_timeout_s: float = 30.0
+    """How long a unit of work waits for a free pooled connection before ``DatabaseUnavailable``."""
+
+
+def quoted_schema(schema: str) -> str:
+    """``schema`` as an SQL identifier (already checked against :data:`SCHEMA_PATTERN`)."""
+    if SCHEMA_PATTERN.fullmatch(schema) is None:
+        raise ValueError(f"not a schema name hours accepts: {schema!r}")
+    return f'"{schema}"'
+
+
+def _connect_kwargs(settings: ConnectionSettings) -> dict[str, Any]:
+    """Keyword arguments for every connection; the URL's own choices win over these defaults."""
+    given = conninfo_to_dict(settings.url)
+    kwargs: dict[str, Any] = {"autocommit": True}
+    if "connect_timeout" not in given:
+        kwargs["connect_timeout"] = settings.connect_timeout_s
+    if "application_name" not in given:
+        kwargs["application_name"] = _APPLICATION_NAME
+    return kwargs
+
+
+def _session_setup(settings: ConnectionSettings) -> str:
+    statements = ["SET TIME ZONE 'UTC'", "SET client_encoding TO 'UTF8'"]
+    if settings.schema is not None:
+        statements.append(f"SET search_path TO {quoted_schema(settings.schema)}")
+    return "; ".join(statements)
+
+
+def _configurer(settings: ConnectionSettings) -> Callable[[Connection], None]:
+    setup = _session_setup(settings)
+
+    def configure(conn: Connection) -> None:
+        # One simple-protocol round trip for every setting; autocommit leaves the connection idle.
+        conn.execute(setup)
+
+    return configure
+
+
+def connect(settings: ConnectionSettings) -> Connection:
+    """One configured connection outside the pool (the reachability probe, schema creation)."""
+    conn = psycopg.connect(settings.url, **_connect_kwargs(settings))
+    try:
+        _configurer(settings)(conn)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def ensure_schema(settings: ConnectionSettings) -> None:
+    """Connect once (so that a wrong URL fails here, with the driver's reason) and create the schema."""
+    with connect(settings) as conn:
+        if settings.schema is None:
+            return
+        exists = conn.execute("SELECT to_regnamespace(%s) IS NOT NULL", (settings.schema,)).fetchone()
+        if not (exists and exists[0]):  # only then: CREATE needs a privilege a user of it may lack
+            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quoted_schema(settings.schema)}")
+
+
+def open_pool(settings: ConnectionSettings) -> ConnectionPool[Connection]:
+    """The store's pool, opened and holding ``min_size`` configured connections."""
+    pool: ConnectionPool[Connection] = ConnectionPool(
+        settings.url,
+        kwargs=_connect_kwargs(settings),
+        min_size=settings.min_size,
+        max_size=settings.max_size,
+        configure=_configurer(settings),
+        name=_APPLICATION_NAME,
+        timeout=settings.pool_timeout_s,
+        open=False,
+    )
+    try:
+        pool.open(wait=True, timeout=float(settings.connect_timeout_s))
+    except BaseException:
+        pool.close()
+        raise
+    return pool
+
+
+_BUSY = (
+    pg_errors.LockNotAvailable,
+    pg_errors.DeadlockDetected,
+    pg_errors.SerializationFailure,
+    pg_errors.QueryCanceled,
+)
+
+
+def translate(error: Exception, *, kind: str = "row") -> Exception:
+    """The error a port raises for the driver's ``error``; ``kind`` names the entity in messages.
+
+    Unique violations get a generic message here: callers that can say more (which email is
+    taken, which timer is running) map the violated constraint themselves first.
+    """
+    if isinstance(error, pg_errors.ForeignKeyViolation):
+        return Conflict(
+            f"The {kind} refers to an organization, user, project or task that does not exist "
+            "in its organization."
+        )
+    if isinstance(error, pg_errors.UniqueViolation):
+        return Conflict(f"The {kind} already exists.")
+    if isinstance(error, psycopg.IntegrityError):
+        return Conflict(f"The {kind} breaks a rule of the database.")  # the cause (chained) names it
+    if isinstance(error, _BUSY):
+        return busy()
+    if isinstance(error, psycopg.DataError | UnicodeEncodeError):
+        return ValidationFailed.one(
+            kind, "contains a value the database cannot store (such as a NUL character in text)"
+        )
+    if isinstance(error, PoolClosed):
+        return RuntimeError("the store is closed")
+    if isinstance(error, PoolTimeout):
+        return DatabaseUnavailable("Every database connection stayed busy; retry shortly.")
+    if isinstance(error, psycopg.OperationalError | psycopg.InterfaceError):
+        return DatabaseUnavailable()
+    return RuntimeError(f"PostgreSQL refused a statement of the hours adapter: {error}")

@@ -1,0 +1,241 @@
+"""The schema, as an ordered list of named migrations.
+
+Migrations are named ``NNNN_what`` and applied in list order; each applied name is recorded in
+the ``hours_migrations`` table of the store's schema. A new migration is a new entry at the end
+of :data:`MIGRATIONS`; an applied one is never edited.
+
+:func:`apply_pending` runs in one transaction (PostgreSQL's DDL is transactional: a failure
+leaves nothing behind) under a transaction-scoped advisory lock keyed by the schema, so that
+servers starting together, or ``hours migrate`` run beside them, serialize: the second finds
+nothing pending.
+
+Storage conventions:
+
+* ids are ``uuid`` (ordered like the UUIDs' integers, so ``(..., id)`` ties break as in Python);
+  dates are ``date``; instants are ``timestamptz`` (microseconds, like Python's datetimes);
+  flags are ``boolean``; a recorded response body is ``bytea`` and its headers ``jsonb``;
+* plans and roles are ``text`` limited by a ``CHECK`` to the core's values;
+* token prefixes and idempotency keys are ``text COLLATE "C"``: compared byte for byte;
+* tenancy is enforced by composite foreign keys: a row that names a user, project or task names
+  it together with its own ``org_id``, so it can only refer to rows of its own organization;
+* the indexes are the SQLite adapter's, and the running-timer index is ``UNIQUE``: the database
+  itself refuses a second running timer for one user, even from two processes at once.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from hours_postgres.connection import Connection
+
+__all__ = [
+    "MIGRATIONS",
+    "MIGRATIONS_TABLE",
+    "MIGRATION_LOCK_TIMEOUT_MS",
+    "Migration",
+    "apply_pending",
+    "current_schema",
+    "pending",
+]
+
+MIGRATIONS_TABLE = "hours_migrations"
+
+
+@attrs.frozen
+class Migration:
+    """One named step of the schema: statements that run in order."""
+
+    name: str
+    statements: tuple[str, ...]
+
+
+_INITIAL = (
+    """
+    CREATE TABLE orgs (
+        id uuid PRIMARY KEY,
+        name text NOT NULL,
+        plan text NOT NULL CHECK (plan IN ('free', 'solo', 'studio', 'agency')),
+        created_at timestamptz NOT NULL
+    )
+    """,
+    "CREATE INDEX orgs_by_age ON orgs (created_at, id)",
+    """
+    CREATE TABLE users (
+        id uuid PRIMARY KEY,
+        org_id uuid NOT NULL REFERENCES orgs (id),
+        email text NOT NULL,
+        role text NOT NULL CHECK (role IN ('owner', 'admin', 'member')),
+        created_at timestamptz NOT NULL,
+        CONSTRAINT users_org_id_id_key UNIQUE (org_id, id)
+    )
+    """,
+    "CREATE UNIQUE INDEX users_email_per_org ON users (org_id, lower(email))",
+    "CREATE INDEX users_by_org_age ON users (org_id, created_at, id)",
+    """
+    CREATE TABLE projects (
+        id uuid PRIMARY KEY,
+        org_id uuid NOT NULL REFERENCES orgs (id),
+        name text NOT NULL,
+        archived boolean NOT NULL,
+        billable_by_default boolean NOT NULL,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL,
+        CONSTRAINT projects_org_id_id_key UNIQUE (org_id, id)
+    )
+    """,
+    "CREATE INDEX projects_by_org_age ON projects (org_id, created_at, id)",
+    """
+    CREATE TABLE tasks (
+        id uuid PRIMARY KEY,
+        org_id uuid NOT NULL,
+        project_id uuid NOT NULL,
+        name text NOT NULL,
+        archived boolean NOT NULL,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL,
+        CONSTRAINT tasks_org_id_project_id_id_key UNIQUE (org_id, project_id, id),
+        CONSTRAINT tasks_project_fkey FOREIGN KEY (org_id, project_id) REFERENCES projects (org_id, id)
+    )
+    """,
+    "CREATE INDEX tasks_by_project_age ON tasks (org_id, project_id, created_at, id)",
+    """
+    CREATE TABLE time_entries (
+        id uuid PRIMARY KEY,
+        org_id uuid NOT NULL,
+        user_id uuid NOT NULL,
+        project_id uuid NOT NULL,
+        task_id uuid,
+        invoice_id uuid,
+        duration_seconds integer NOT NULL CHECK (duration_seconds BETWEEN 0 AND 86400),
+        billable boolean NOT NULL,
+        note text,
+        entry_date date NOT NULL,
+        started_at timestamptz,
+        stopped_at timestamptz,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL,
+        deleted_at timestamptz,
+        CONSTRAINT time_entries_span CHECK (stopped_at IS NULL OR stopped_at >= started_at),
+        CONSTRAINT time_entries_user_fkey FOREIGN KEY (org_id, user_id) REFERENCES users (org_id, id),
+        CONSTRAINT time_entries_project_fkey
+            FOREIGN KEY (org_id, project_id) REFERENCES projects (org_id, id),
+        CONSTRAINT time_entries_task_fkey
+            FOREIGN KEY (org_id, project_id, task_id) REFERENCES tasks (org_id, project_id, id)
+    )
+    """,
+    # The list order is (entry_date, created_at, id) within an organization, optionally of one
+    # user: these two indexes serve keyset pages of either, in both directions.
+    "CREATE INDEX time_entries_in_order ON time_entries (org_id, entry_date, created_at, id)",
+    "CREATE INDEX time_entries_of_user_in_order"
+    " ON time_entries (org_id, user_id, entry_date, created_at, id)",
+    # The sync feed (updated_since).
+    "CREATE INDEX time_entries_by_update ON time_entries (org_id, updated_at)",
+    # At most one running timer per user: a concurrent second start fails here, whichever
+    # process runs it.
+    """
+    CREATE UNIQUE INDEX time_entries_one_running_per_user ON time_entries (org_id, user_id)
+    WHERE started_at IS NOT NULL AND stopped_at IS NULL AND deleted_at IS NULL
+    """,
+    """
+    CREATE TABLE api_tokens (
+        prefix text COLLATE "C" PRIMARY KEY,
+        id uuid NOT NULL UNIQUE,
+        org_id uuid NOT NULL,
+        user_id uuid NOT NULL,
+        name text NOT NULL,
+        env text NOT NULL,
+        secret_hash text NOT NULL,
+        created_at timestamptz NOT NULL,
+        expires_at timestamptz,
+        revoked_at timestamptz,
+        last_used_at timestamptz,
+        CONSTRAINT api_tokens_user_fkey FOREIGN KEY (org_id, user_id) REFERENCES users (org_id, id)
+    )
+    """,
+    "CREATE INDEX api_tokens_of_user ON api_tokens (org_id, user_id, created_at, id)",
+    """
+    CREATE TABLE idempotency_records (
+        org_id uuid NOT NULL,
+        user_id uuid NOT NULL,
+        key text COLLATE "C" NOT NULL,
+        fingerprint text NOT NULL,
+        created_at timestamptz NOT NULL,
+        response_status integer,
+        response_body bytea,
+        response_headers jsonb,
+        completed_at timestamptz,
+        CONSTRAINT idempotency_records_pkey PRIMARY KEY (org_id, user_id, key),
+        CONSTRAINT idempotency_records_user_fkey
+            FOREIGN KEY (org_id, user_id) REFERENCES users (org_id, id),
+        CHECK ((response_status IS NULL) = (response_body IS NULL)),
+        CHECK ((response_status IS NULL) = (response_headers IS NULL)),
+        CHECK (response_headers IS NULL OR jsonb_typeof(response_headers) = 'array')
+    )
+    """,
+    "CREATE INDEX idempotency_records_by_completion ON idempotency_records (completed_at)"
+    " WHERE completed_at IS NOT NULL",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (Migration("0001_initial", _INITIAL),)
+"""Every migration, in the order they apply."""
+
+_CREATE_TABLE = f"""
+    CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} (
+        name text PRIMARY KEY,
+        applied_at timestamptz NOT NULL DEFAULT now()
+    )
+"""
+
+# One lock per schema: stores of other schemas (parallel test runs) migrate independently.
+_LOCK = "SELECT pg_advisory_xact_lock(hashtext('hours_migrations'), hashtext(coalesce(current_schema(), '')))"
+
+MIGRATION_LOCK_TIMEOUT_MS = 300_000
+"""How long a migration waits for another process's migration of the same schema (5 minutes)."""
+
+
+def _applied(conn: Connection) -> set[str]:
+    row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (MIGRATIONS_TABLE,)).fetchone()
+    if row is None or not row[0]:
+        return set()
+    return {name for (name,) in conn.execute(f"SELECT name FROM {MIGRATIONS_TABLE}")}  # noqa: S608
+
+
+def pending(conn: Connection) -> list[str]:
+    """The names of the migrations not yet applied, in the order they would run."""
+    applied = _applied(conn)
+    return [migration.name for migration in MIGRATIONS if migration.name not in applied]
+
+
+def apply_pending(conn: Connection, *, lock_timeout_ms: int) -> list[str]:
+    """Apply every pending migration in one transaction; return their names.
+
+    ``conn`` is an autocommit connection with no transaction open. The statements of a
+    migration wait at most ``lock_timeout_ms`` for a lock, so that a migration never queues
+    behind a long transaction while blocking the traffic that queues behind it.
+    """
+    if current_schema(conn) is None:
+        raise RuntimeError(
+            "no schema to create the tables in: the search_path names no existing schema "
+            "(create it, or open the store with schema=...)"
+        )
+    with conn.transaction():
+        conn.execute(f"SET LOCAL lock_timeout = {MIGRATION_LOCK_TIMEOUT_MS:d}")
+        conn.execute(_LOCK)
+        conn.execute(f"SET LOCAL lock_timeout = {lock_timeout_ms:d}")
+        conn.execute(_CREATE_TABLE)
+        applied = _applied(conn)
+        names: list[str] = []
+        for migration in MIGRATIONS:
+            if migration.name in applied:
+                continue
+            for statement in migration.statements:
+                conn.execute(statement)
+            conn.execute(f"INSERT INTO {MIGRATIONS_TABLE} (name) VALUES (%s)", (migration.name,))  # noqa: S608
+            names.append(migration.name)
+    return names
+
+
+def current_schema(conn: Connection) -> str | None:
+    """The schema new tables go to (the first existing schema of the search path), if any."""
+    row = conn.execute("SELECT current_schema()").fetchone()
+    return None if row is None else row[0]

@@ -1,0 +1,486 @@
+"""What only the PostgreSQL store promises: migrations, schema, types, indexes, locks and errors.
+
+The shared contract (every other file here) runs against PostgreSQL too; these tests cover what
+is PostgreSQL's own: the database refusing a second running timer or a row that crosses
+organizations, bounded lock waits, the errors a port raises instead of the driver's, and the
+schema's types and indexes. They need a reachable server (``HOURS_TEST_POSTGRES_URL``).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+
+import attrs
+import psycopg
+import pytest
+
+from hours_app.bootstrap import open_store
+from hours_app.settings import DatabaseUrl, Settings
+from hours_core.errors import (
+    Conflict,
+    IdempotencyRequestInProgress,
+    StaleUpdate,
+    StoreBusy,
+    TimerAlreadyRunning,
+    ValidationFailed,
+)
+from hours_core.ports import EntryCursor, EntryQuery
+from hours_postgres import DatabaseUnavailable, PostgresStore
+from hours_postgres.repositories import entry_list_sql
+from tests.postgres_support import empty_postgres_store, run_store
+from tests.postgres_url import new_schema_name, require_postgres, url_with_search_path
+
+from .conftest import D0, T0, Build, OpenStore, Tenant, make_tenant
+
+pytestmark = pytest.mark.postgres
+
+TABLES = {"orgs", "users", "projects", "tasks", "time_entries", "api_tokens", "idempotency_records"}
+WAIT = 30
+"""How long a thread waits for another before the test gives up (a guard against hangs)."""
+
+
+@pytest.fixture
+def fresh() -> Iterator[PostgresStore]:
+    """A store on a new, empty schema of its own (not migrated)."""
+    store = PostgresStore.open(require_postgres(), schema=new_schema_name("t"))
+    try:
+        yield store
+    finally:
+        store.drop_schema()
+        store.close()
+
+
+@pytest.fixture
+def pg() -> Iterator[PostgresStore]:
+    """The run's migrated store, emptied."""
+    with empty_postgres_store():
+        yield run_store()
+
+
+@pytest.fixture
+def impatient(pg: PostgresStore) -> Iterator[PostgresStore]:
+    """Another store on the run's schema whose lock waits run out after 100 ms."""
+    other = PostgresStore.open(require_postgres(), schema=pg.schema, lock_timeout_ms=100)
+    try:
+        yield other
+    finally:
+        other.close()
+
+
+def seed(store: PostgresStore, *rows: object) -> None:
+    OpenStore("postgres", store.unit_of_work).seed(*rows)
+
+
+def tenant(store: PostgresStore, build: Build) -> Tenant:
+    made = make_tenant(build, f"Tenant{build.id().int}")
+    seed(store, made.org, made.owner, made.member, made.project, made.other_project, made.task)
+    return made
+
+
+def catalog(store: PostgresStore, sql: str) -> list[tuple[object, ...]]:
+    """Rows of a catalog query about the store's schema (``%s`` is the schema)."""
+    with psycopg.connect(require_postgres()) as conn:
+        return conn.execute(sql, (store.schema,)).fetchall()
+
+
+def in_thread(target: Callable[[], None]) -> Callable[[], None]:
+    """Start ``target`` in a thread; return a function that joins it and re-raises its failure."""
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            target()
+        except BaseException as error:
+            failures.append(error)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+
+    def join() -> None:
+        thread.join(WAIT)
+        assert not thread.is_alive(), "the thread did not finish"
+        if failures:
+            raise failures[0]
+
+    return join
+
+
+# Opening and migrating.
+
+
+def test_opening_creates_the_schema_but_no_table(fresh: PostgresStore) -> None:
+    assert fresh.pending_migrations() == ["0001_initial"]
+    assert catalog(fresh, "SELECT tablename FROM pg_tables WHERE schemaname = %s") == []
+    assert catalog(fresh, "SELECT nspname FROM pg_namespace WHERE nspname = %s") == [(fresh.schema,)]
+
+
+def test_migrating_applies_each_pending_migration_once(fresh: PostgresStore) -> None:
+    assert fresh.migrate() == ["0001_initial"]
+    assert fresh.migrate() == []
+    assert fresh.pending_migrations() == []
+    tables = {name for (name,) in catalog(fresh, "SELECT tablename FROM pg_tables WHERE schemaname = %s")}
+    assert tables == {*TABLES, "hours_migrations"}
+
+
+def test_two_stores_migrating_one_schema_at_once_apply_each_migration_once(fresh: PostgresStore) -> None:
+    other = PostgresStore.open(require_postgres(), schema=fresh.schema)
+    applied: list[list[str]] = []
+    start = threading.Barrier(2)
+
+    def migrate(store: PostgresStore) -> Callable[[], None]:
+        def run() -> None:
+            start.wait(WAIT)
+            applied.append(store.migrate())
+
+        return run
+
+    try:
+        joins = [in_thread(migrate(store)) for store in (fresh, other)]
+        for join in joins:
+            join()
+    finally:
+        other.close()
+
+    assert sorted(applied) == [[], ["0001_initial"]]
+
+
+def test_a_url_with_a_search_path_puts_the_tables_in_that_schema(fresh: PostgresStore) -> None:
+    assert fresh.schema is not None
+    with PostgresStore.open(url_with_search_path(require_postgres(), fresh.schema)) as by_url:
+        assert by_url.schema is None
+        assert by_url.migrate() == ["0001_initial"]
+    assert fresh.pending_migrations() == []
+
+
+def test_the_composition_root_opens_and_migrates_a_postgresql_url(fresh: PostgresStore) -> None:
+    assert fresh.schema is not None
+    url = DatabaseUrl.parse(url_with_search_path(require_postgres(), fresh.schema))
+
+    opened = open_store(url, Settings(database=url))
+    try:
+        assert opened.kind == "postgresql"
+        assert opened.applied_migrations == ["0001_initial"]
+        with opened.unit_of_work(read_only=True) as uow:
+            assert list(uow.orgs.list()) == []
+    finally:
+        opened.close()
+
+
+def test_an_unreachable_server_is_database_unavailable() -> None:
+    with pytest.raises(DatabaseUnavailable, match="cannot connect"):
+        PostgresStore.open("postgresql://postgres@127.0.0.1:1/test?connect_timeout=2")
+
+
+@pytest.mark.parametrize("schema", ["Hours", "a-b", "x" * 64, "", 'a"; DROP TABLE orgs; --'])
+def test_a_schema_name_that_needs_quoting_is_refused(schema: str) -> None:
+    with pytest.raises(ValueError, match="schema"):
+        PostgresStore.open("postgresql://postgres@127.0.0.1:1/test", schema=schema)
+
+
+def test_a_store_without_a_schema_of_its_own_refuses_to_drop_one(fresh: PostgresStore) -> None:
+    assert fresh.schema is not None
+    with (
+        PostgresStore.open(url_with_search_path(require_postgres(), fresh.schema)) as by_url,
+        pytest.raises(RuntimeError, match="no schema of its own"),
+    ):
+        by_url.drop_schema()
+
+
+# The schema.
+
+
+def test_columns_have_real_types(pg: PostgresStore) -> None:
+    types = {
+        (table, column): kind
+        for table, column, kind in catalog(
+            pg,
+            "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = %s",
+        )
+    }
+    assert types[("time_entries", "id")] == "uuid"
+    assert types[("time_entries", "entry_date")] == "date"
+    assert types[("time_entries", "created_at")] == "timestamp with time zone"
+    assert types[("time_entries", "billable")] == "boolean"
+    assert types[("idempotency_records", "response_body")] == "bytea"
+    assert types[("idempotency_records", "response_headers")] == "jsonb"
+
+
+def test_the_indexes_are_tenant_scoped(pg: PostgresStore) -> None:
+    indexes = {
+        name: definition.partition(" USING ")[2]
+        for name, definition in catalog(
+            pg, "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = %s"
+        )
+    }
+    assert indexes["time_entries_in_order"] == "btree (org_id, entry_date, created_at, id)"
+    assert indexes["time_entries_of_user_in_order"] == "btree (org_id, user_id, entry_date, created_at, id)"
+    assert indexes["time_entries_by_update"] == "btree (org_id, updated_at)"
+    assert indexes["time_entries_one_running_per_user"].startswith("btree (org_id, user_id) WHERE")
+    assert indexes["users_email_per_org"] == "btree (org_id, lower(email))"
+    assert indexes["api_tokens_pkey"] == "btree (prefix)"
+    assert indexes["idempotency_records_pkey"] == "btree (org_id, user_id, key)"
+    assert indexes["idempotency_records_by_completion"].startswith("btree (completed_at)")
+    unique = {
+        name
+        for (name,) in catalog(
+            pg, "SELECT indexname FROM pg_indexes WHERE schemaname = %s AND indexdef LIKE 'CREATE UNIQUE%%'"
+        )
+    }
+    assert {"time_entries_one_running_per_user", "users_email_per_org"} <= unique
+
+
+@pytest.mark.parametrize("descending", [False, True], ids=["oldest-first", "newest-first"])
+@pytest.mark.parametrize("user", [False, True], ids=["org", "user"])
+def test_a_deep_page_is_an_index_range_scan_from_the_cursor(
+    pg: PostgresStore, build: Build, descending: bool, user: bool
+) -> None:
+    a = tenant(pg, build)
+    cursor = EntryCursor(entry_date=D0, created_at=T0, id=build.id())
+    query = EntryQuery(after=cursor, descending=descending, user_id=a.member.id if user else None, limit=50)
+    sql, params = entry_list_sql(a.org.id, query)
+
+    with psycopg.connect(require_postgres(), autocommit=True) as conn:
+        conn.execute(f'SET search_path TO "{pg.schema}"')
+        conn.execute("SET enable_seqscan = off")  # a near-empty table would be scanned whole anyway
+        conn.execute("SET enable_sort = off")
+        plan = "\n".join(row[0] for row in conn.execute(f"EXPLAIN {sql}", params).fetchall())
+
+    index = "time_entries_of_user_in_order" if user else "time_entries_in_order"
+    assert f"Index Scan{' Backward' if descending else ''} using {index}" in plan
+    assert "Sort" not in plan
+
+
+# What the database itself refuses.
+
+
+def test_a_second_running_timer_is_refused_naming_the_first(pg: PostgresStore, build: Build) -> None:
+    a = tenant(pg, build)
+    first = build.running(a.member, a.project)
+    seed(pg, first)
+
+    with pytest.raises(TimerAlreadyRunning) as refused, pg.unit_of_work() as uow:
+        uow.entries.add(build.running(a.member, a.project, started_at=T0 + timedelta(minutes=5)))
+
+    assert refused.value.running_entry_id == str(first.id)
+
+
+def test_of_two_transactions_starting_a_timer_for_one_user_the_second_waits_and_is_refused(
+    pg: PostgresStore, build: Build
+) -> None:
+    a = tenant(pg, build)
+    first = build.running(a.member, a.project)
+    second = build.running(a.member, a.project, started_at=T0 + timedelta(seconds=1))
+    first_added, second_starting = threading.Event(), threading.Event()
+    outcome: list[BaseException] = []
+
+    def second_writer() -> None:
+        assert first_added.wait(WAIT)
+        second_starting.set()
+        try:
+            with pg.unit_of_work() as uow:
+                uow.entries.add(second)
+                uow.commit()
+        except TimerAlreadyRunning as error:
+            outcome.append(error)
+
+    with pg.unit_of_work() as uow:
+        uow.entries.add(first)
+        first_added.set()
+        join = in_thread(second_writer)
+        assert second_starting.wait(WAIT)
+        time.sleep(0.05)  # let the second writer reach the index; the outcome is the same either way
+        uow.commit()
+    join()
+
+    assert [str(error) for error in outcome] == [str(TimerAlreadyRunning(str(first.id)))]
+    with pg.unit_of_work(read_only=True) as uow:
+        assert uow.entries.running_for_user(a.org.id, a.member.id) == first
+
+
+def test_restoring_a_deleted_timer_while_another_runs_is_refused(pg: PostgresStore, build: Build) -> None:
+    a = tenant(pg, build)
+    deleted = build.running(a.member, a.project).deleted(T0 + timedelta(minutes=1))
+    running = build.running(a.member, a.project, started_at=T0 + timedelta(minutes=2))
+    seed(pg, deleted, running)
+
+    with pytest.raises(TimerAlreadyRunning), pg.unit_of_work() as uow:
+        uow.entries.update(
+            deleted.restored(T0 + timedelta(minutes=3)), expected_updated_at=deleted.updated_at
+        )
+
+
+CROSSING: dict[str, Callable[[Tenant, Tenant, Build], object]] = {
+    "entry-on-foreign-project": lambda a, b, build: build.entry(a.member, b.project),
+    "entry-on-foreign-task": lambda a, b, build: build.entry(a.member, a.project, task=b.task),
+    "entry-on-task-of-other-project": lambda a, b, build: build.entry(a.member, a.other_project, task=a.task),
+    "task-in-foreign-project": lambda a, b, build: attrs.evolve(build.task(b.project), org_id=a.org.id),
+    "user-of-no-organization": lambda a, b, build: build.user(build.org()),
+    "token-of-foreign-user": lambda a, b, build: attrs.evolve(build.token(b.owner), org_id=a.org.id),
+    "claim-of-foreign-user": lambda a, b, build: attrs.evolve(build.record(b.owner), org_id=a.org.id),
+}
+"""Rows that name a user, project or task outside their own organization (or nothing at all)."""
+
+
+@pytest.mark.parametrize("case", list(CROSSING))
+def test_the_database_refuses_rows_that_cross_organizations(
+    pg: PostgresStore, build: Build, case: str
+) -> None:
+    a, b = tenant(pg, build), tenant(pg, build)
+
+    with pytest.raises(Conflict, match="does not exist"):
+        seed(pg, CROSSING[case](a, b, build))
+
+
+def test_a_batch_with_one_refused_entry_adds_none_of_them(pg: PostgresStore, build: Build) -> None:
+    a, b = tenant(pg, build), tenant(pg, build)
+    batch = [build.entry(a.member, a.project) for _ in range(5)] + [build.entry(a.member, b.project)]
+
+    with pg.unit_of_work() as uow:
+        with pytest.raises(Conflict):
+            uow.entries.add_many(batch)
+        uow.entries.add(batch[0])  # the unit of work goes on after the refused batch
+        uow.commit()
+
+    with pg.unit_of_work(read_only=True) as uow:
+        assert list(uow.entries.list(a.org.id, EntryQuery())) == [batch[0]]
+
+
+@pytest.mark.parametrize("text", ["nul \x00 inside", "lone \ud800 surrogate"])
+def test_text_postgresql_cannot_store_is_a_validation_error_not_a_driver_error(
+    pg: PostgresStore, build: Build, text: str
+) -> None:
+    a = tenant(pg, build)
+
+    with pg.unit_of_work() as uow:
+        with pytest.raises(ValidationFailed):
+            uow.projects.add(build.project(a.org, text))
+        with pytest.raises(ValidationFailed):
+            uow.entries.add_many([build.entry(a.member, a.project, note=text)])
+        assert uow.projects.count_active(a.org.id) == 2  # the unit of work goes on
+
+
+# Lock waits are bounded.
+
+
+def test_a_claim_that_waits_longer_than_the_lock_timeout_is_in_progress(
+    pg: PostgresStore, impatient: PostgresStore, build: Build
+) -> None:
+    a = tenant(pg, build)
+    first = build.record(a.member, "k")
+    later = build.record(a.member, "k", fingerprint="2" * 64)
+
+    with pg.unit_of_work() as holder:
+        assert holder.idempotency.claim(first) is None
+        with impatient.unit_of_work() as waiter:
+            with pytest.raises(IdempotencyRequestInProgress):
+                waiter.idempotency.claim(later)
+            assert waiter.idempotency.claim(build.record(a.member, "other")) is None  # it goes on
+        holder.commit()
+
+    with pg.unit_of_work(read_only=True) as uow:
+        assert uow.idempotency.get(a.org.id, a.member.id, "k") == first
+        assert uow.idempotency.get(a.org.id, a.member.id, "other") is None
+
+
+def test_an_update_that_waits_longer_than_the_lock_timeout_is_a_store_busy_error(
+    pg: PostgresStore, impatient: PostgresStore, build: Build
+) -> None:
+    a = tenant(pg, build)
+    entry = build.entry(a.member, a.project, note="first")
+    seed(pg, entry)
+    mine = attrs.evolve(entry, note="mine", updated_at=T0 + timedelta(minutes=1))
+
+    with pg.unit_of_work() as holder:
+        holder.entries.update(mine, expected_updated_at=entry.updated_at)
+        with pytest.raises(StoreBusy, match="busy"), impatient.unit_of_work() as waiter:
+            waiter.entries.update(attrs.evolve(mine, note="theirs"), expected_updated_at=entry.updated_at)
+        holder.commit()
+
+
+def test_of_two_concurrent_updates_of_one_version_the_second_is_stale(
+    pg: PostgresStore, build: Build
+) -> None:
+    a = tenant(pg, build)
+    entry = build.entry(a.member, a.project, note="first")
+    seed(pg, entry)
+    first_updated, second_starting = threading.Event(), threading.Event()
+    outcome: list[BaseException] = []
+
+    def second_writer() -> None:
+        assert first_updated.wait(WAIT)
+        second_starting.set()
+        theirs = attrs.evolve(entry, note="theirs", updated_at=T0 + timedelta(minutes=2))
+        try:
+            with pg.unit_of_work() as uow:
+                uow.entries.update(theirs, expected_updated_at=entry.updated_at)
+                uow.commit()
+        except StaleUpdate as error:
+            outcome.append(error)
+
+    mine = attrs.evolve(entry, note="mine", updated_at=T0 + timedelta(minutes=1))
+    with pg.unit_of_work() as uow:
+        uow.entries.update(mine, expected_updated_at=entry.updated_at)
+        first_updated.set()
+        join = in_thread(second_writer)
+        assert second_starting.wait(WAIT)
+        time.sleep(0.05)  # let the second writer wait for the row; the outcome is the same either way
+        uow.commit()
+    join()
+
+    assert len(outcome) == 1
+    with pg.unit_of_work(read_only=True) as uow:
+        assert uow.entries.get(a.org.id, entry.id) == mine
+
+
+# Units of work.
+
+
+def test_repositories_refuse_use_after_their_block(pg: PostgresStore, build: Build) -> None:
+    with pg.unit_of_work() as uow:
+        pass
+
+    with pytest.raises(RuntimeError, match="ended"):
+        uow.orgs.add(build.org())
+
+
+def current_settings(uow: object, *names: str) -> tuple[str, ...]:
+    conn = uow._session.conn  # type: ignore[attr-defined]  # a look inside, for these tests only
+    return tuple(conn.execute(f"SELECT current_setting('{name}')").fetchone()[0] for name in names)
+
+
+def test_a_write_unit_of_work_is_read_committed_with_the_stores_lock_timeout(
+    impatient: PostgresStore,
+) -> None:
+    with impatient.unit_of_work() as uow:
+        assert current_settings(uow, "transaction_isolation", "transaction_read_only", "lock_timeout") == (
+            "read committed",
+            "off",
+            "100ms",
+        )
+
+
+def test_a_read_only_unit_of_work_is_a_read_only_snapshot(pg: PostgresStore) -> None:
+    with pg.unit_of_work(read_only=True) as uow:
+        assert current_settings(uow, "transaction_isolation", "transaction_read_only") == (
+            "repeatable read",
+            "on",
+        )
+
+
+def test_a_pooled_connection_the_server_dropped_is_replaced_without_an_error(
+    fresh: PostgresStore, build: Build
+) -> None:
+    fresh.migrate()
+    with fresh.unit_of_work(read_only=True) as uow:
+        pid = uow._session.conn.info.backend_pid  # type: ignore[attr-defined]
+    with psycopg.connect(require_postgres(), autocommit=True) as admin:
+        assert admin.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone() == (True,)
+
+    org = build.org()
+    seed(fresh, org)
+
+    with fresh.unit_of_work(read_only=True) as uow:
+        assert uow.orgs.get(org.id) == org

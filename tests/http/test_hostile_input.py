@@ -111,6 +111,8 @@ def test_unknown_methods_are_405_with_allow(client: TestClient[Any], world: Worl
 def test_a_token_lifetime_out_of_range_is_a_field_error_at_any_size(
     client: TestClient[Any], world: World, days: int
 ) -> None:
-    response = client.post("/tokens", json={"name": "x", "expiresInDays": days}, headers=bearer(world.owner_token))
+    response = client.post(
+        "/tokens", json={"name": "x", "expiresInDays": days}, headers=bearer(world.owner_token)
+    )
     assert response.status_code == 422
     assert "expiresInDays" in response.json()["error"]["fields"]

@@ -5,7 +5,7 @@ Every tenant-scoped statement filters on ``org_id`` (the ``locate`` methods and
 never leave this module as such (see :func:`hours_postgres.connection.translate`): a constraint
 violation becomes :class:`~hours_core.errors.Conflict` with a message for a person, a second
 running timer :class:`~hours_core.errors.TimerAlreadyRunning`, a lock wait that runs out the
-"database is busy" ``Conflict`` (or, during an idempotency claim,
+"database is busy" :class:`~hours_core.errors.StoreBusy` (or, during an idempotency claim,
 :class:`~hours_core.errors.IdempotencyRequestInProgress`).
 """
 
@@ -176,7 +176,7 @@ class PostgresSession:
 
         ``kind`` names the entity in conflict messages; ``unique`` maps the name of a unique
         index to the error for a duplicate in it; ``lock_timeout`` makes the error for a lock
-        wait that ran out (default: the busy ``Conflict``).
+        wait that ran out (default: the busy ``StoreBusy``).
         """
 
         def run() -> int:

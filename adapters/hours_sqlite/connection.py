@@ -9,9 +9,17 @@ gets ``journal_mode=WAL`` (persistent, set once by the writer), ``busy_timeout``
 SQLite allows one writer at a time per database file, and WAL lets readers run beside it:
 
 * :class:`WriterGate` owns the single writer connection of a store and a :class:`threading.Lock`.
-  A write unit of work holds the lock from its start to its end, so threads of one process
+  A write unit of work holds the lock while it runs statements, so threads of one process
   queue here rather than inside SQLite; ``BEGIN IMMEDIATE`` then queues against other
   processes, for at most the busy timeout.
+* Group commit. Each write unit of work runs in a savepoint of a *group* transaction on the
+  writer connection. When a unit of work commits, it releases its savepoint; if other writers
+  are queued for the lock, it hands the still-open transaction to the next one, otherwise it
+  commits the transaction (one ``COMMIT``, one sync of the WAL at ``synchronous=FULL``). Every
+  unit of work of the group waits for that ``COMMIT`` before its ``commit()`` returns, so no
+  write is acknowledged before it is durable, and if the ``COMMIT`` fails every one of them
+  raises. A unit of work that rolls back undoes its savepoint only. A group holds at most
+  :data:`MAX_GROUP` units of work, so writers of other processes wait a bounded time.
 * :class:`ReaderPool` hands out reader connections, kept per thread (:class:`threading.local`).
   They are ``PRAGMA query_only``: a read-only unit of work cannot write even by mistake.
 """
@@ -27,14 +35,16 @@ from contextlib import contextmanager
 import attrs
 from sqlite_utils import Database
 
-from hours_core.errors import Conflict
+from hours_core.errors import StoreBusy
 
 __all__ = [
     "BUSY_MESSAGE",
+    "MAX_GROUP",
     "SYNCHRONOUS_LEVELS",
     "WRITER_CACHE_KIB",
     "ConnectionSettings",
     "ReaderPool",
+    "WriteGroup",
     "WriterGate",
     "busy",
     "connect",
@@ -51,13 +61,19 @@ WRITER_CACHE_KIB = 65_536
 """The writer's page cache (64 MiB; SQLite's default is 2 MiB), so that the index pages a large
 write transaction keeps touching (the bulk path) stay in memory instead of spilling to the WAL."""
 
+MAX_GROUP = 32
+"""The most write units of work one group transaction (one ``COMMIT``) takes."""
+
+_SAVEPOINT = "hours_unit_of_work"
+_HANDOFF_CHECK_SECONDS = 0.05
+
 _SQLITE_BUSY = 5
 _SQLITE_LOCKED = 6
 
 
-def busy() -> Conflict:
+def busy() -> StoreBusy:
     """The core error for "another writer held the database longer than the busy timeout"."""
-    return Conflict(BUSY_MESSAGE)
+    return StoreBusy(BUSY_MESSAGE)
 
 
 def is_busy(error: sqlite3.Error) -> bool:
@@ -120,27 +136,52 @@ def connect(settings: ConnectionSettings, *, read_only: bool) -> Database:
         raise
 
 
+class WriteGroup:
+    """One transaction on the writer connection, shared by the write units of work that run in it.
+
+    ``done`` is set when it has ended; ``error`` is then ``None`` if it committed.
+    """
+
+    __slots__ = ("done", "error", "members")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.error: BaseException | None = None
+        self.members = 0
+        """How many units of work released their savepoint into it (their changes await its commit)."""
+
+
 class WriterGate:
-    """The store's one writer connection and the lock that lets one writer use it at a time."""
+    """The store's one writer connection, the lock that lets one writer use it at a time, and the
+    open group transaction (see the module's "Group commit").
+    """
 
     def __init__(self, db: Database, settings: ConnectionSettings) -> None:
         self.db = db
         self._settings = settings
         self._lock = threading.Lock()
         self._owner: int | None = None
+        self._waiting = 0
+        self._waiting_lock = threading.Lock()
+        self._group: WriteGroup | None = None
         self.closed = False
 
     def acquire(self) -> Database:
         """Wait (at most the busy timeout) for the writer connection and take it.
 
-        Raises :class:`~hours_core.errors.Conflict` when the wait runs out, and ``RuntimeError``
+        Raises :class:`~hours_core.errors.StoreBusy` when the wait runs out, and ``RuntimeError``
         when this thread already holds it (a nested write unit of work would deadlock).
         """
         if self._owner == threading.get_ident():
             raise RuntimeError(
                 "this thread already holds the write unit of work; join it (Transactions) instead of nesting"
             )
-        if not self._lock.acquire(timeout=self._settings.busy_timeout_seconds):
+        self._count_waiting(+1)
+        try:
+            acquired = self._lock.acquire(timeout=self._settings.busy_timeout_seconds)
+        finally:
+            self._count_waiting(-1)
+        if not acquired:
             raise busy()
         if self.closed:
             self._lock.release()
@@ -148,16 +189,115 @@ class WriterGate:
         self._owner = threading.get_ident()
         return self.db
 
+    def _count_waiting(self, change: int) -> None:
+        # ``+=`` on an attribute is not atomic across threads: a lost update would leave groups
+        # open for writers that never come (each then waits out a hand-off check).
+        with self._waiting_lock:
+            self._waiting += change
+
     def release(self) -> None:
-        """Give the writer connection back."""
+        """Give the writer connection back (with no group transaction open: see :meth:`leave`)."""
         self._owner = None
         self._lock.release()
+
+    def begin(self) -> WriteGroup:
+        """Start the holder's unit of work: join the open group transaction (or begin one with
+        ``BEGIN IMMEDIATE``) and open its savepoint. Raises the busy error if another process
+        keeps the database locked past the busy timeout.
+        """
+        conn = self.db.conn
+        group = self._group
+        if group is None:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as error:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                if is_busy(error):
+                    raise busy() from error
+                raise
+            group = self._group = WriteGroup()
+        conn.execute(f"SAVEPOINT {_SAVEPOINT}")
+        return group
+
+    def end(self, *, keep: bool) -> None:
+        """End the holder's savepoint: keep its changes in the group, or undo them."""
+        conn = self.db.conn
+        if not conn.in_transaction:  # SQLite rolled the whole group back (after an I/O error)
+            return
+        if keep:
+            conn.execute(f"RELEASE {_SAVEPOINT}")
+            assert self._group is not None
+            self._group.members += 1
+        else:
+            conn.execute(f"ROLLBACK TO {_SAVEPOINT}")
+            conn.execute(f"RELEASE {_SAVEPOINT}")
+
+    def leave(self) -> WriteGroup | None:
+        """End the holder's turn and release the lock; return the group its work belongs to.
+
+        If other writers are queued and the group has room, the group stays open for them (one
+        of them commits it); otherwise it is committed now, or rolled back if nothing in it was
+        kept. The caller waits for the returned group (:meth:`WriteGroup.wait`) without the lock.
+        """
+        group = self._group
+        try:
+            if group is not None and not (self._waiting > 0 and group.members < MAX_GROUP):
+                self._finish(group)
+        finally:
+            self.release()
+        return group
+
+    def wait_for(self, group: WriteGroup) -> None:
+        """Wait (without the lock) until ``group`` has ended; raise its error if it did not commit.
+
+        Normally the writer that takes the lock after this one commits the group. Should that
+        writer never come (its wait for the lock ran out just as the lock was handed over), the
+        group would stay open with the lock free: so a waiter that finds the lock free takes it
+        and commits the group itself.
+        """
+        while not group.done.wait(_HANDOFF_CHECK_SECONDS):
+            if self._lock.acquire(blocking=False):
+                try:
+                    if self._group is group:
+                        self._finish(group)
+                finally:
+                    self._lock.release()
+        if group.error is not None:
+            raise group.error
+
+    def _finish(self, group: WriteGroup) -> None:
+        """Commit (or, when empty, roll back) the open group and wake its members."""
+        conn = self.db.conn
+        self._group = None
+        try:
+            if not conn.in_transaction:
+                raise RuntimeError("SQLite rolled the transaction back after an error; retry the request")
+            conn.execute("COMMIT" if group.members else "ROLLBACK")
+        except BaseException as error:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            failure: BaseException = error
+            if isinstance(error, sqlite3.OperationalError) and is_busy(error):
+                failure = busy()
+                failure.__cause__ = error
+            group.error = failure
+            if not group.members:
+                raise
+        finally:
+            group.done.set()
+
+    def flush(self) -> None:
+        """Commit the open group, if any (the holder needs the connection outside a group)."""
+        if self._group is not None:
+            self._finish(self._group)
 
     @contextmanager
     def held(self) -> Iterator[Database]:
         """The writer connection for the duration of a ``with`` block (migrations, maintenance)."""
         db = self.acquire()
         try:
+            self.flush()
             yield db
         finally:
             self.release()
@@ -167,7 +307,10 @@ class WriterGate:
         with self._lock:
             if not self.closed:
                 self.closed = True
-                self.db.close()
+                try:
+                    self.flush()
+                finally:
+                    self.db.close()
 
 
 class _PerThread(threading.local):

@@ -59,7 +59,7 @@ from hours_sqlite.codecs import (
     encode_token,
     encode_user,
 )
-from hours_sqlite.connection import busy, is_busy
+from hours_sqlite.connection import WriterGate, busy, is_busy
 
 __all__ = [
     "SqliteIdempotencyRepository",
@@ -79,40 +79,67 @@ Params = Sequence[Any]
 class SqliteSession:
     """One unit of work's connection and transaction, shared by its repositories.
 
-    A writable session runs ``BEGIN IMMEDIATE`` (take the file's write lock now, waiting at most
-    the busy timeout); a read-only one runs ``BEGIN`` and reads once, so that its snapshot is
-    fixed from the start. After :meth:`commit` the next statement begins a new transaction.
+    A writable session takes the store's writer (waiting at most the busy timeout) and runs in a
+    savepoint of the writer's group transaction (see :mod:`hours_sqlite.connection`): its
+    :meth:`commit` returns once the group's ``COMMIT`` is durable. A read-only one runs ``BEGIN``
+    and reads once, so that its snapshot is fixed from the start. After :meth:`commit` the next
+    statement begins a new transaction.
     """
 
-    def __init__(self, db: Database, *, writable: bool) -> None:
+    def __init__(self, db: Database, *, writable: bool, gate: WriterGate | None = None) -> None:
+        if writable and gate is None:
+            raise ValueError("a writable session needs the store's writer gate")
         self.db = db
         self.writable = writable
+        self._gate = gate
+        self._holding = False
         self._active = False
         self._closed = False
 
     def begin(self) -> None:
-        """Begin a transaction; raise the busy ``Conflict`` if the write lock stays taken."""
+        """Begin a transaction; raise the busy error if the write lock stays taken."""
+        if self.writable:
+            self._begin_write()
+            return
+        conn = self.db.conn
         try:
-            if self.writable:
-                self.db.execute("BEGIN IMMEDIATE")
-            else:
-                self.db.execute("BEGIN")
-                self.db.execute("SELECT 1 FROM sqlite_schema LIMIT 1").fetchall()
+            conn.execute("BEGIN")
+            conn.execute("SELECT 1 FROM sqlite_schema LIMIT 1").fetchall()
         except sqlite3.OperationalError as error:
-            if self.db.conn.in_transaction:
-                self.db.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             if is_busy(error):
                 raise busy() from error
             raise
         self._active = True
 
+    def _begin_write(self) -> None:
+        gate = self._gate
+        assert gate is not None
+        if not self._holding:
+            gate.acquire()
+            self._holding = True
+        try:
+            gate.begin()
+        except BaseException:
+            self._holding = False
+            gate.leave()
+            raise
+        self._active = True
+
     def commit(self) -> None:
-        """Commit the open transaction, if any."""
+        """Commit the open transaction, if any (a write: once its group's ``COMMIT`` is durable)."""
         if not self._active:
             return
         self._check_alive()
+        if self.writable:
+            assert self._gate is not None
+            self._gate.end(keep=True)
+            self._active = False
+            self._end_turn()
+            return
         try:
-            self.db.execute("COMMIT")
+            self.db.conn.execute("COMMIT")
         except sqlite3.OperationalError as error:
             if is_busy(error):
                 raise busy() from error
@@ -120,10 +147,29 @@ class SqliteSession:
         self._active = False
 
     def rollback(self) -> None:
-        """Roll back the open transaction, if any."""
-        self._active = False
-        if self.db.conn.in_transaction:
-            self.db.execute("ROLLBACK")
+        """Roll back the open transaction, if any (a write: its savepoint only)."""
+        active, self._active = self._active, False
+        if not self.writable:
+            if self.db.conn.in_transaction:
+                self.db.conn.execute("ROLLBACK")
+            return
+        if not self._holding:
+            return
+        assert self._gate is not None
+        try:
+            if active:
+                self._gate.end(keep=False)
+        finally:
+            # It may have read changes of the group that are not durable yet: it waits for them
+            # too, so that nothing it answers rests on a write that is then lost.
+            self._end_turn()
+
+    def _end_turn(self) -> None:
+        assert self._gate is not None
+        self._holding = False
+        group = self._gate.leave()
+        if group is not None and group.members:
+            self._gate.wait_for(group)
 
     def close(self) -> None:
         """Forbid further use: the connection goes back to its pool (or to the next writer)."""
@@ -148,7 +194,9 @@ class SqliteSession:
         """Every row of a query, as tuples."""
         self._ensure_transaction()
         try:
-            return self.db.execute(sql, params).fetchall()
+            # The connection's own execute: a transaction is always open here, so sqlite-utils'
+            # wrapper (which commits implicit transactions) would only add work to every statement.
+            return self.db.conn.execute(sql, params).fetchall()
         except sqlite3.OperationalError as error:
             if is_busy(error):
                 raise busy() from error
@@ -184,7 +232,7 @@ class SqliteSession:
                 with self.db.atomic():  # a savepoint: one failing row undoes the whole batch
                     cursor = self.db.conn.executemany(sql, params)
             else:
-                cursor = self.db.execute(sql, params)
+                cursor = self.db.conn.execute(sql, params)
         except sqlite3.IntegrityError as error:
             raise _conflict(error, kind, unique or {}) from error
         except sqlite3.OperationalError as error:

@@ -2,17 +2,21 @@
 
 Concurrency. One process may run many threads (Litestar runs sync handlers in a thread pool) and
 several processes may share the file. A store has one writer connection behind a lock; a write
-unit of work holds that lock from ``__enter__`` to ``__exit__`` and runs ``BEGIN IMMEDIATE`` ...
-``COMMIT``/``ROLLBACK`` on it. Read-only units of work use per-thread reader connections and a
-deferred ``BEGIN``, so each reads one consistent snapshot while WAL lets them run beside the
-writer. Reader connections are ``query_only``, and the repositories refuse writes first.
+unit of work holds that lock from ``__enter__`` until it commits or rolls back, and runs in a
+savepoint of the writer's *group* transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``): writers that
+queue up behind one another share one ``COMMIT``, and each ``commit()`` returns only once that
+``COMMIT`` is durable (see :mod:`hours_sqlite.connection`). Read-only units of work use
+per-thread reader connections and a deferred ``BEGIN``, so each reads one consistent snapshot
+while WAL lets them run beside the writer. Reader connections are ``query_only``, and the
+repositories refuse writes first.
 
 Busy database. A write unit of work waits for the writer at most ``busy_timeout_ms`` (first for
 the lock of this process, then, inside ``BEGIN IMMEDIATE``, for other processes). When the wait
-runs out, ``__enter__`` raises :class:`hours_core.errors.Conflict` ("The database is busy; retry
+runs out, ``__enter__`` raises :class:`hours_core.errors.StoreBusy` ("The database is busy; retry
 shortly."), as does any statement that meets SQLITE_BUSY. An idempotency claim therefore never
-meets another's uncommitted claim: the second writer waits before its transaction begins, then
-sees the first one's committed record.
+meets another's claim in progress: the second writer waits until the first one has committed or
+rolled back, then sees its record (if the first one's group has not reached its ``COMMIT`` yet,
+the second one joins that group, and its answer waits for the same ``COMMIT``).
 
 Transactions. Leaving the ``with`` block without :meth:`SqliteUnitOfWork.commit` rolls back;
 ``commit()`` inside the block commits, and the next statement begins a new transaction.
@@ -172,15 +176,17 @@ class SqliteUnitOfWork:
     def __enter__(self) -> Self:
         """Take a connection and begin the transaction.
 
-        A write unit of work raises :class:`~hours_core.errors.Conflict` if the database stays
+        A write unit of work raises :class:`~hours_core.errors.StoreBusy` if the database stays
         busy for longer than the busy timeout.
         """
         if self._session is not None:
             raise RuntimeError("this unit of work is already open")
-        db = self._readers.acquire() if self._read_only else self._writer.acquire()
-        session = SqliteSession(db, writable=not self._read_only)
+        if self._read_only:
+            session = SqliteSession(self._readers.acquire(), writable=False)
+        else:
+            session = SqliteSession(self._writer.db, writable=True, gate=self._writer)
         try:
-            session.begin()
+            session.begin()  # a write session takes the writer here, and gives it back if this fails
         except BaseException:
             session.close()
             self._give_back(session)
@@ -220,8 +226,7 @@ class SqliteUnitOfWork:
     def _give_back(self, session: SqliteSession) -> None:
         if self._read_only:
             self._readers.release(session.db)
-        else:
-            self._writer.release()
+        # A write session gives the writer back itself, when it commits or rolls back.
 
 
 _: type[UnitOfWork] = SqliteUnitOfWork

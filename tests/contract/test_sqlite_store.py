@@ -13,7 +13,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from hours_core.errors import Conflict
+from hours_core.errors import Conflict, StoreBusy
 from hours_core.model import TimeEntryId
 from hours_core.ports import EntryCursor, EntryQuery
 from hours_core.tokens import ApiToken
@@ -136,7 +136,7 @@ def test_a_negative_busy_timeout_is_refused(path: pathlib.Path) -> None:
 # Writers and the busy database.
 
 
-def test_a_writer_kept_waiting_by_another_process_gets_a_busy_conflict(
+def test_a_writer_kept_waiting_by_another_process_gets_a_store_busy_error(
     path: pathlib.Path, build: Build
 ) -> None:
     with SqliteStore.open(path, busy_timeout_ms=50) as store:
@@ -145,7 +145,7 @@ def test_a_writer_kept_waiting_by_another_process_gets_a_busy_conflict(
         other_process = sqlite3.connect(path, isolation_level=None)
         other_process.execute("BEGIN IMMEDIATE")
         try:
-            with pytest.raises(Conflict, match="busy"), store.unit_of_work():
+            with pytest.raises(StoreBusy, match="busy"), store.unit_of_work():
                 pass
             with store.unit_of_work(read_only=True) as uow:  # readers are not blocked
                 assert list(uow.orgs.list()) == []

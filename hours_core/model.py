@@ -83,8 +83,11 @@ class Role(enum.StrEnum):
         return self in (Role.OWNER, Role.ADMIN)
 
 
+_NO_OFFSET = timedelta(0)
+
+
 def _aware_utc(_instance: object, attribute: attrs.Attribute[Any], value: datetime | None) -> None:
-    if value is not None and value.utcoffset() != timedelta(0):
+    if value is not None and value.utcoffset() != _NO_OFFSET:
         raise ValueError(f"{attribute.name} must be a UTC datetime, got {value!r}")
 
 

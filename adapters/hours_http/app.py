@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Litestar
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.types import Middleware
@@ -19,6 +20,7 @@ from hours_http.openapi import openapi_config
 from hours_http.options import AllowEveryMethodOfTheRoute
 from hours_http.query import refuse_unknown_query_parameters
 from hours_http.rate_limit import RateLimit, RateLimiter, RateLimitMiddleware
+from hours_http.responses import READS_IN_THREAD
 
 __all__ = ["MAX_BODY_BYTES", "create_app"]
 
@@ -27,15 +29,28 @@ MAX_BODY_BYTES = 64 * 1024
 
 
 def create_app(
-    services: Services, *, version: str = "0.1.0", rate_limit: RateLimit | None = None, debug: bool = False
+    services: Services,
+    *,
+    version: str = "0.1.0",
+    rate_limit: RateLimit | None = None,
+    debug: bool = False,
+    reads_in_thread: bool = True,
 ) -> Litestar:
     """The HTTP API over ``services``. Builds nothing else and starts nothing: no side effects.
 
     ``rate_limit`` caps requests per token (per process); ``None`` sets no cap.
+
+    ``reads_in_thread=False`` runs the token lookup of every request and the idempotency replay
+    lookup of ``POST /time-entries`` on the event loop instead of in a worker thread: a thread
+    hop less per request (two for a replay), for a store whose reads never wait on the network
+    or on a lock (SQLite in WAL mode). Keep the default for a store across the network
+    (PostgreSQL). Writes always run in a worker thread.
     """
     middleware: list[Middleware] = [
         AllowEveryMethodOfTheRoute,
-        DefineMiddleware(BearerAuthentication, authenticator=services.authenticator),
+        DefineMiddleware(
+            BearerAuthentication, authenticator=services.authenticator, in_thread=reads_in_thread
+        ),
     ]
     if rate_limit is not None:
         middleware.append(DefineMiddleware(RateLimitMiddleware, limiter=RateLimiter(rate_limit)))
@@ -62,5 +77,6 @@ def create_app(
         openapi_config=openapi_config(version),
         request_max_body_size=MAX_BODY_BYTES,
         before_request=refuse_unknown_query_parameters,
+        state=State({READS_IN_THREAD: reads_in_thread}),
         debug=debug,
     )

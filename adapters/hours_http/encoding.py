@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from uuid import UUID
 
 import msgspec
 
@@ -23,10 +22,6 @@ __all__ = [
 ]
 
 
-def _uuid(value: UUID | None) -> str | None:
-    return None if value is None else str(value)
-
-
 def _instant(value: dt.datetime | None) -> str | None:
     if value is None:
         return None
@@ -34,26 +29,29 @@ def _instant(value: dt.datetime | None) -> str | None:
 
 
 def time_entry_json(entry: TimeEntry, now: dt.datetime) -> dict[str, Any]:
-    """The wire form of ``entry`` (see :class:`hours_http.wire.TimeEntryOut`).
+    """The wire form of ``entry`` (see :class:`hours_http.wire.TimeEntryOut`), for :func:`encode_data`.
 
-    A running entry reports its elapsed seconds at ``now``.
+    A running entry reports its elapsed seconds at ``now``. Ids, the date and the instants stay
+    objects: msgspec renders them in C exactly as the wire form wants them (a UUID's canonical
+    form, ``YYYY-MM-DD``, and RFC 3339 with ``Z``, since an entity's instants are UTC), which
+    makes a list page several times cheaper than formatting them here.
     """
     return {
-        "id": str(entry.id),
-        "orgId": str(entry.org_id),
-        "userId": str(entry.user_id),
-        "projectId": str(entry.project_id),
-        "taskId": _uuid(entry.task_id),
-        "invoiceId": _uuid(entry.invoice_id),
+        "id": entry.id,
+        "orgId": entry.org_id,
+        "userId": entry.user_id,
+        "projectId": entry.project_id,
+        "taskId": entry.task_id,
+        "invoiceId": entry.invoice_id,
         "durationSeconds": entry.elapsed_seconds(now),
         "billable": entry.billable,
         "note": entry.note,
-        "entryDate": entry.entry_date.isoformat(),
-        "startedAt": _instant(entry.started_at),
-        "stoppedAt": _instant(entry.stopped_at),
-        "createdAt": _instant(entry.created_at),
-        "updatedAt": _instant(entry.updated_at),
-        "deletedAt": _instant(entry.deleted_at),
+        "entryDate": entry.entry_date,
+        "startedAt": entry.started_at,
+        "stoppedAt": entry.stopped_at,
+        "createdAt": entry.created_at,
+        "updatedAt": entry.updated_at,
+        "deletedAt": entry.deleted_at,
     }
 
 

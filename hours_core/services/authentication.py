@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import attrs
+
 from hours_core.errors import Unauthenticated
 from hours_core.ports import Clock
 from hours_core.services.caller import Caller
@@ -23,18 +25,33 @@ class Authenticator:
         """The caller that ``token_text`` identifies, or :class:`Unauthenticated`.
 
         Unknown, malformed, wrong-secret, revoked, expired and other-environment tokens all raise
-        the same error. Revocation takes effect on the next request: nothing is cached.
+        the same error. Revocation takes effect on the next request: nothing is cached. This is
+        :meth:`identify` then, when it is due, :meth:`record_use`.
         """
+        caller = self.identify(token_text)
+        return self.record_use(caller) if self.use_is_stale(caller) else caller
+
+    def identify(self, token_text: str) -> Caller:
+        """The read-only part of :meth:`authenticate`: one lookup, no write."""
         presented = parse_token(token_text)
         with self._transactions.read() as uow:
             credentials = uow.tokens.find_credentials(presented.prefix)
         if credentials is None:
             raise Unauthenticated(token_sent=True)
+        credentials.token.verify(presented, env=self.env, now=self._clock.now())
+        return Caller(user=credentials.user, org=credentials.org, token=credentials.token)
+
+    def use_is_stale(self, caller: Caller) -> bool:
+        """Whether the caller's token has a ``last_used_at`` old enough to be written again."""
+        return caller.token is not None and caller.token.needs_last_used_update(self._clock.now())
+
+    def record_use(self, caller: Caller) -> Caller:
+        """Write the token's last use (now); return the caller with the updated token."""
+        token = caller.token
+        if token is None:
+            return caller
         now = self._clock.now()
-        credentials.token.verify(presented, env=self.env, now=now)
-        token = credentials.token
-        if token.needs_last_used_update(now):
-            token = token.used(now)
-            with self._transactions.write() as uow:
-                uow.tokens.record_use(token.org_id, token.prefix, now)
-        return Caller(user=credentials.user, org=credentials.org, token=token)
+        token = token.used(now)
+        with self._transactions.write() as uow:
+            uow.tokens.record_use(token.org_id, token.prefix, now)
+        return attrs.evolve(caller, token=token)

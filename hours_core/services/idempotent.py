@@ -10,6 +10,9 @@ The claim, the change and the recorded response are one transaction:
    and replays it.
 3. Any error rolls the whole transaction back, the claim with it, so a failed request releases
    its key and a corrected retry runs as new. A crash mid-request leaves nothing behind.
+4. At most once per :data:`PURGE_INTERVAL`, the claiming transaction also deletes the records
+   past the replay window (no write transaction of its own; if the request fails, the purge is
+   rolled back with it and the next request purges).
 """
 
 from __future__ import annotations
@@ -57,22 +60,41 @@ class IdempotentRunner:
         self._next_purge: datetime | None = None
 
     def run(
-        self, caller: Caller, keyed: KeyedRequest | None, work: Callable[[], RecordedResponse]
+        self,
+        caller: Caller,
+        keyed: KeyedRequest | None,
+        work: Callable[[], RecordedResponse],
+        *,
+        replay_checked: bool = False,
     ) -> Outcome:
         """Run ``work`` in one write transaction, once per key; replay when the key was used.
 
         ``work`` performs the change through the services (which join this transaction) and
-        returns the 2xx response to send and record.
+        returns the 2xx response to send and record. ``replay_checked`` skips the read-only
+        lookup when the caller has just made it (:meth:`replay`); the claim still decides.
         """
         if keyed is None:
             with self._transactions.write():
                 return Outcome(work())
-        self._purge_if_due()
-        replay = self._recorded_replay(caller, keyed)
-        if replay is not None:
-            return Outcome(replay, replayed=True)
+        if not replay_checked:
+            outcome = self.replay(caller, keyed)
+            if outcome is not None:
+                return outcome
+        purging = self._take_purge_turn()
+        try:
+            return self._claim_and_run(caller, keyed, work, purging=purging)
+        except BaseException:
+            if purging:  # the purge was rolled back with the request: the next request purges
+                self._next_purge = None
+            raise
+
+    def _claim_and_run(
+        self, caller: Caller, keyed: KeyedRequest, work: Callable[[], RecordedResponse], *, purging: bool
+    ) -> Outcome:
         with self._transactions.write() as uow:
             now = self._clock.now()
+            if purging:  # in this transaction rather than a write transaction of its own
+                uow.idempotency.purge_completed_before(now - REPLAY_WINDOW)
             claim = IdempotencyRecord(
                 org_id=caller.org_id,
                 user_id=caller.user_id,
@@ -92,22 +114,29 @@ class IdempotentRunner:
             uow.idempotency.replace(claim.completed(response, self._clock.now()))
         return Outcome(response)
 
-    def _recorded_replay(self, caller: Caller, keyed: KeyedRequest) -> RecordedResponse | None:
+    def replay(self, caller: Caller, keyed: KeyedRequest) -> Outcome | None:
+        """The recorded response, if the key replays, from a read-only lookup (no write, no lock);
+        ``None`` if the request has to run. Raises for a key reused with another request.
+        """
         with self._transactions.read() as uow:
             existing = uow.idempotency.get(caller.org_id, caller.user_id, keyed.key)
         if existing is None:
             return None
         decision = decide(existing, keyed.fingerprint, self._clock.now())
         _raise_for(decision)
-        return existing.response if decision is Decision.REPLAY else None
+        if decision is not Decision.REPLAY:
+            return None
+        assert existing.response is not None
+        return Outcome(existing.response, replayed=True)
 
-    def _purge_if_due(self) -> None:
+    def _take_purge_turn(self) -> bool:
+        """Whether this request purges the expired records (at most once per :data:`PURGE_INTERVAL`)."""
         now = self._clock.now()
         with self._purge_lock:
             if self._next_purge is not None and now < self._next_purge:
-                return
+                return False
             self._next_purge = now + PURGE_INTERVAL
-        self.purge_expired()
+        return True
 
     def purge_expired(self) -> int:
         """Delete every record past the replay window; return how many went."""

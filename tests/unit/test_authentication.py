@@ -46,3 +46,21 @@ def test_last_use_is_recorded_at_most_once_a_minute(world: World) -> None:
     world.services.authenticator.authenticate(world.member_token)
     second = next(t for t in world.services.admin.list_tokens(world.member.id) if t.prefix == prefix)
     assert first.last_used_at == second.last_used_at is not None
+
+
+def test_identify_only_reads_and_record_use_writes_the_last_use(world: World) -> None:
+    prefix = world.member_token.split("_")[2]
+    authenticator = world.services.authenticator
+
+    def last_used():  # type: ignore[no-untyped-def]
+        return next(
+            t for t in world.services.admin.list_tokens(world.member.id) if t.prefix == prefix
+        ).last_used_at
+
+    caller = authenticator.identify(world.member_token)
+    assert authenticator.use_is_stale(caller)
+    assert last_used() is None
+    recorded = authenticator.record_use(caller)
+    assert recorded.token is not None and recorded.token.last_used_at == world.clock.now()
+    assert last_used() == world.clock.now()
+    assert not authenticator.use_is_stale(authenticator.identify(world.member_token))

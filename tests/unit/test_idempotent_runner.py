@@ -100,3 +100,58 @@ def test_fifty_concurrent_requests_with_one_key_create_one_entry(world: World, s
     assert entry_count(store, world) == 1
     assert sum(not outcome.replayed for outcome in outcomes) == 1
     assert len({outcome.response for outcome in outcomes}) == 1
+
+
+def recorded_keys(store: InMemoryStore, world: World, *keys: str) -> set[str]:
+    with store.unit_of_work(read_only=True) as uow:
+        return {key for key in keys if uow.idempotency.get(world.org.id, world.owner.id, key) is not None}
+
+
+OTHER_KEY = "0b6c8d3e-9f3a-4d0c-8f5e-2a1b3c4d5e6f"
+THIRD_KEY = "01JDQZ6S8X4M1V2B3N4P5Q6R7S"
+
+
+def run_with(world: World, key: str, duration: str = "1h"):  # type: ignore[no-untyped-def]
+    return world.services.idempotent.run(
+        world.caller(world.owner), KeyedRequest(key, "fp"), lambda: create(world, duration)
+    )
+
+
+def test_a_claiming_request_purges_the_records_past_the_window(world: World, store: InMemoryStore) -> None:
+    run(world)
+    world.clock.advance(timedelta(hours=25))
+    run_with(world, OTHER_KEY)
+    assert recorded_keys(store, world, KEY, OTHER_KEY) == {OTHER_KEY}
+
+
+def test_a_failed_request_rolls_its_purge_back_and_the_next_request_purges(
+    world: World, store: InMemoryStore
+) -> None:
+    run(world)
+    world.clock.advance(timedelta(hours=25))
+    with pytest.raises(ValidationFailed):
+        run_with(world, OTHER_KEY, duration="nonsense")
+    assert recorded_keys(store, world, KEY) == {KEY}
+    run_with(world, THIRD_KEY)
+    assert recorded_keys(store, world, KEY, THIRD_KEY) == {THIRD_KEY}
+
+
+def test_the_read_only_replay_lookup_answers_only_for_a_recorded_key(world: World) -> None:
+    caller, keyed = world.caller(world.owner), KeyedRequest(KEY, "fp")
+    assert world.services.idempotent.replay(caller, keyed) is None
+    first = run(world)
+    replay = world.services.idempotent.replay(caller, keyed)
+    assert replay is not None and replay.replayed and replay.response == first.response
+    with pytest.raises(IdempotencyKeyReused):
+        world.services.idempotent.replay(caller, KeyedRequest(KEY, "other"))
+
+
+def test_a_run_told_the_replay_was_checked_still_replays_through_the_claim(
+    world: World, store: InMemoryStore
+) -> None:
+    run(world)
+    again = world.services.idempotent.run(
+        world.caller(world.owner), KeyedRequest(KEY, "fp"), lambda: create(world), replay_checked=True
+    )
+    assert again.replayed
+    assert entry_count(store, world) == 1

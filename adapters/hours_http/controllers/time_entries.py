@@ -20,7 +20,7 @@ from hours_http.decoding import parse_instant
 from hours_http.encoding import time_entry_json
 from hours_http.openapi import IdempotencyKeyHeader, error_responses
 from hours_http.query import STRICT_QUERY
-from hours_http.responses import idempotent_write, json_response
+from hours_http.responses import idempotent_write, idempotent_write_from_loop, json_response
 from hours_http.wire import (
     ABSENT,
     CreateTimeEntryBody,
@@ -84,10 +84,9 @@ class TimeEntryController(Controller):
         dto=StrictJson[CreateTimeEntryBody],
         return_dto=None,
         status_code=201,
-        sync_to_thread=True,
         responses=error_responses(400, 401, 402, 403, 404, 409, 413, 415, 422, 500),
     )
-    def create_time_entry(
+    async def create_time_entry(
         self,
         request: Request[Any, Any, Any],
         caller: NamedDependency[Caller],
@@ -106,7 +105,7 @@ class TimeEntryController(Controller):
             entry = services.entries.create_time_entry(caller, create_command(data.decode()))
             return time_entry_json(entry, services.clock.now())
 
-        return idempotent_write(
+        return await idempotent_write_from_loop(
             request, services, caller, idempotency_key, data, create, status=201, location=_entry_location
         )
 

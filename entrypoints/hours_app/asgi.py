@@ -33,7 +33,12 @@ def create_api() -> Litestar:
         application.store.description,
         settings.token_env,
     )
-    app = create_app(application.services, version=hours_version(), rate_limit=settings.parsed_rate_limit())
+    app = create_app(
+        application.services,
+        version=hours_version(),
+        rate_limit=settings.parsed_rate_limit(),
+        reads_in_thread=not application.store.reads_are_local,
+    )
     app.on_shutdown.append(application.close)
     return app
 

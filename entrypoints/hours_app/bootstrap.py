@@ -35,6 +35,9 @@ class OpenedStore:
     applied_migrations: list[str]
     close: Callable[[], None]
     description: str
+    reads_are_local: bool
+    """Whether a read is a local lookup that never waits on the network (SQLite in WAL mode): then
+    the HTTP app may run its per-request token and replay lookups on the event loop."""
 
 
 def open_store(database: DatabaseUrl, settings: Settings, *, migrate: bool = True) -> OpenedStore:
@@ -65,6 +68,7 @@ def _open_sqlite(database: DatabaseUrl, settings: Settings, *, migrate: bool) ->
         applied_migrations=applied,
         close=store.close,
         description=f"SQLite at {path.resolve()}",
+        reads_are_local=True,
     )
 
 
@@ -84,6 +88,7 @@ def _open_postgres(database: DatabaseUrl, *, migrate: bool) -> OpenedStore:
         applied_migrations=applied,
         close=store.close,
         description=f"PostgreSQL at {database.redacted()}",
+        reads_are_local=False,
     )
 
 

@@ -161,7 +161,7 @@ def test_the_composition_root_opens_and_migrates_a_postgresql_url(fresh: Postgre
 
     opened = open_store(url, Settings(database=url))
     try:
-        assert opened.kind == "postgresql"
+        assert opened.kind == "postgresql" and not opened.reads_are_local
         assert opened.applied_migrations == ["0001_initial"]
         with opened.unit_of_work(read_only=True) as uow:
             assert list(uow.orgs.list()) == []

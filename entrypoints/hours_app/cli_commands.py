@@ -12,6 +12,7 @@ import argparse
 import json
 import logging
 import os
+import socket
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -76,6 +77,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         )
     if settings.workers < 1:
         raise SettingsError(f"HOURS_WORKERS must be 1 or more, got {settings.workers}")
+    _check_address_free(settings)
     logging.config.dictConfig(uvicorn_log_config(settings.log_level, json_lines=args.json))
     store = open_store(settings.database, settings, migrate=True)
     try:
@@ -112,6 +114,28 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     except SystemExit as stop:  # uvicorn exits (with 1 or 3) when it cannot bind or start the app
         return 0 if stop.code in (0, None) else 1
     return 0
+
+
+def _check_address_free(settings: Settings) -> None:
+    """Refuse to start, with a hint, when another program already listens on the host and port.
+
+    uvicorn would find out too, but only after the startup lines have said "listening on ...".
+    Binding a socket and closing it again is the same test uvicorn makes (with ``SO_REUSEADDR``).
+    """
+    try:
+        infos = socket.getaddrinfo(settings.host, settings.port, type=socket.SOCK_STREAM)
+    except socket.gaierror as error:
+        raise SettingsError(f"cannot listen on {settings.host!r}: {error.strerror}") from error
+    family, kind, proto, _name, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as error:
+            raise SettingsError(
+                f"cannot listen on {_base_url(settings)}: {error.strerror}; is another server running "
+                "there? Stop it, or pick another port with --port (or HOURS_PORT)"
+            ) from error
 
 
 def schema_openapi(args: argparse.Namespace, _settings: Settings) -> int:

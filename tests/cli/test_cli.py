@@ -327,3 +327,17 @@ def test_schema_typescript_prints_the_body_types(hours: Run) -> None:
     plain = hours.stdout
     wrapped = hours.json("schema", "typescript")
     assert wrapped["typescript"].rstrip("\n") == plain.rstrip("\n")
+
+
+def test_serve_on_a_port_in_use_says_so_before_starting(hours: Run) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code = hours("serve", "--port", str(port))
+    assert code == 2
+    assert f"cannot listen on http://127.0.0.1:{port}" in hours.error
+    assert "--port" in hours.error
+    assert "listening" not in hours.stderr

@@ -19,7 +19,10 @@ SQLite allows one writer at a time per database file, and WAL lets readers run b
   unit of work of the group waits for that ``COMMIT`` before its ``commit()`` returns, so no
   write is acknowledged before it is durable, and if the ``COMMIT`` fails every one of them
   raises. A unit of work that rolls back undoes its savepoint only. A group holds at most
-  :data:`MAX_GROUP` units of work, so writers of other processes wait a bounded time.
+  :data:`MAX_GROUP` units of work. Writers of other processes still wait in SQLite's busy
+  handler, which polls: a process that writes without pause can keep them waiting up to the
+  busy timeout (then they get the busy error). Heavy writes from several processes belong on
+  PostgreSQL.
 * :class:`ReaderPool` hands out reader connections, kept per thread (:class:`threading.local`).
   They are ``PRAGMA query_only``: a read-only unit of work cannot write even by mistake.
 """
@@ -136,6 +139,14 @@ def connect(settings: ConnectionSettings, *, read_only: bool) -> Database:
         raise
 
 
+def _rolled_back() -> RuntimeError:
+    return RuntimeError("SQLite rolled the transaction back after an error; retry the request")
+
+
+def _group_failed(error: BaseException) -> RuntimeError:
+    return RuntimeError(f"the transaction this write joined did not commit: {error}")
+
+
 class WriteGroup:
     """One transaction on the writer connection, shared by the write units of work that run in it.
 
@@ -207,6 +218,12 @@ class WriterGate:
         """
         conn = self.db.conn
         group = self._group
+        if group is not None and not conn.in_transaction:
+            # SQLite rolled the group back by itself (an I/O error, out of memory): its members
+            # get the error, and this unit of work starts a group of its own. A bare SAVEPOINT
+            # here would begin a deferred transaction that its RELEASE commits on the spot.
+            self._finish(group)
+            group = None
         if group is None:
             try:
                 conn.execute("BEGIN IMMEDIATE")
@@ -224,6 +241,8 @@ class WriterGate:
         """End the holder's savepoint: keep its changes in the group, or undo them."""
         conn = self.db.conn
         if not conn.in_transaction:  # SQLite rolled the whole group back (after an I/O error)
+            if keep:
+                raise _rolled_back()
             return
         if keep:
             conn.execute(f"RELEASE {_SAVEPOINT}")
@@ -236,17 +255,23 @@ class WriterGate:
     def leave(self) -> WriteGroup | None:
         """End the holder's turn and release the lock; return the group its work belongs to.
 
-        If other writers are queued and the group has room, the group stays open for them (one
-        of them commits it); otherwise it is committed now, or rolled back if nothing in it was
-        kept. The caller waits for the returned group (:meth:`WriteGroup.wait`) without the lock.
+        If the group holds kept changes, other writers are queued and the group has room, it
+        stays open for them (one of them commits it); otherwise it is committed now, or rolled
+        back if nothing in it was kept. An empty group is never handed on: only members watch a
+        group (:meth:`wait_for`), so an empty one whose next writer gave up waiting would keep
+        the file's write lock with nobody to end it. The caller waits for the returned group
+        (:meth:`wait_for`) without the lock.
         """
         group = self._group
         try:
-            if group is not None and not (self._waiting > 0 and group.members < MAX_GROUP):
+            if group is not None and not self._hand_on(group):
                 self._finish(group)
         finally:
             self.release()
         return group
+
+    def _hand_on(self, group: WriteGroup) -> bool:
+        return 0 < group.members < MAX_GROUP and self._waiting > 0 and self.db.conn.in_transaction
 
     def wait_for(self, group: WriteGroup) -> None:
         """Wait (without the lock) until ``group`` has ended; raise its error if it did not commit.
@@ -254,7 +279,8 @@ class WriterGate:
         Normally the writer that takes the lock after this one commits the group. Should that
         writer never come (its wait for the lock ran out just as the lock was handed over), the
         group would stay open with the lock free: so a waiter that finds the lock free takes it
-        and commits the group itself.
+        and commits the group itself. Each member raises an error of its own, chained from the
+        group's (one exception object raised in several threads would mix their tracebacks).
         """
         while not group.done.wait(_HANDOFF_CHECK_SECONDS):
             if self._lock.acquire(blocking=False):
@@ -263,8 +289,9 @@ class WriterGate:
                         self._finish(group)
                 finally:
                     self._lock.release()
-        if group.error is not None:
-            raise group.error
+        error = group.error
+        if error is not None:
+            raise (busy() if isinstance(error, StoreBusy) else _group_failed(error)) from error
 
     def _finish(self, group: WriteGroup) -> None:
         """Commit (or, when empty, roll back) the open group and wake its members."""
@@ -272,7 +299,7 @@ class WriterGate:
         self._group = None
         try:
             if not conn.in_transaction:
-                raise RuntimeError("SQLite rolled the transaction back after an error; retry the request")
+                raise _rolled_back()
             conn.execute("COMMIT" if group.members else "ROLLBACK")
         except BaseException as error:
             if conn.in_transaction:

@@ -161,15 +161,21 @@ class SqliteSession:
                 self._gate.end(keep=False)
         finally:
             # It may have read changes of the group that are not durable yet: it waits for them
-            # too, so that nothing it answers rests on a write that is then lost.
-            self._end_turn()
+            # too, so that nothing it answers rests on a write that is then lost. Its own error
+            # is what it reports, not the group's.
+            self._end_turn(report_group_error=False)
 
-    def _end_turn(self) -> None:
+    def _end_turn(self, *, report_group_error: bool = True) -> None:
         assert self._gate is not None
         self._holding = False
         group = self._gate.leave()
-        if group is not None and group.members:
+        if group is None or not group.members:
+            return
+        try:
             self._gate.wait_for(group)
+        except Exception:
+            if report_group_error:
+                raise
 
     def close(self) -> None:
         """Forbid further use: the connection goes back to its pool (or to the next writer)."""

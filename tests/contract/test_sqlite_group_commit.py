@@ -3,13 +3,16 @@
 import pathlib
 import sqlite3
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import closing
 
 import pytest
 
+from hours_core.errors import StoreBusy
 from hours_core.model import TimeEntry
 from hours_sqlite import SqliteStore
+from hours_sqlite.repositories import SqliteSession, SqliteTimeEntryRepository
 
 from .conftest import Build, OpenStore, Tenant, make_tenant
 
@@ -106,3 +109,121 @@ def test_statements_after_commit_run_in_a_new_transaction_that_rolls_back_alone(
     assert stored_ids(path) == {str(kept.id)}
     with store.unit_of_work() as uow:  # the writer is free again
         assert uow.entries.get(tenant.org.id, kept.id) == kept
+
+
+# Regressions found in review: the group must never be left open without a writer to end it,
+# and a group that SQLite rolled back by itself must never swallow the next writer's work.
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.001)
+
+
+def writer_session(store: SqliteStore) -> SqliteSession:
+    gate = store._writer
+    return SqliteSession(gate.db, writable=True, gate=gate)
+
+
+def test_an_empty_group_is_not_left_open_when_the_next_writer_gives_up(
+    path: pathlib.Path, tenant: Tenant, build: Build, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with SqliteStore.open(path, busy_timeout_ms=200) as store:
+        gate = store._writer
+        count_waiting = gate._count_waiting
+        gave_up = threading.Event()
+
+        def slow_to_leave_the_queue(change: int) -> None:  # widens the window after a timed-out wait
+            if change < 0 and threading.current_thread().name == "quitter":
+                gave_up.set()
+                time.sleep(0.2)
+            count_waiting(change)
+
+        monkeypatch.setattr(gate, "_count_waiting", slow_to_leave_the_queue)
+
+        def failing_writer() -> None:
+            session = writer_session(store)
+            session.begin()
+            session.write("DELETE FROM time_entries", (), kind="time entry")
+            gave_up.wait(5)
+            session.rollback()
+
+        def quitter() -> None:
+            with pytest.raises(StoreBusy):
+                writer_session(store).begin()
+
+        first = threading.Thread(target=failing_writer)
+        first.start()
+        wait_until(gate._lock.locked)
+        second = threading.Thread(target=quitter, name="quitter")
+        second.start()
+        first.join()
+        second.join()
+
+        assert not gate.db.conn.in_transaction
+        other_process = sqlite3.connect(path, isolation_level=None, timeout=0.5)
+        try:
+            other_process.execute("BEGIN IMMEDIATE")  # the file's write lock is free
+            other_process.execute("ROLLBACK")
+        finally:
+            other_process.close()
+
+
+def test_after_sqlite_rolls_a_group_back_its_members_fail_and_the_next_writer_commits_alone(
+    path: pathlib.Path, tenant: Tenant, build: Build
+) -> None:
+    with SqliteStore.open(path) as store:
+        gate = store._writer
+        lost, joined, alone = (build.entry(tenant.owner, tenant.project) for _ in range(3))
+        outcome: dict[str, object] = {}
+
+        def member() -> None:  # keeps its entry in the group, then waits for the COMMIT
+            session = writer_session(store)
+            session.begin()
+            SqliteTimeEntryRepository(session).add(lost)
+            wait_until(lambda: gate._waiting >= 1)
+            try:
+                session.commit()
+                outcome["member"] = "committed"
+            except RuntimeError as error:
+                outcome["member"] = error
+
+        def interrupted() -> None:  # joins the group; SQLite rolls the whole group back
+            session = writer_session(store)
+            session.begin()
+            SqliteTimeEntryRepository(session).add(joined)
+            wait_until(lambda: gate._waiting >= 1)
+            calls = iter(range(1_000_000))
+            gate.db.conn.set_progress_handler(lambda: int(next(calls) > 2), 10)
+            try:
+                with pytest.raises(sqlite3.OperationalError, match="interrupted"):
+                    session.write(  # an interrupted write rolls the whole transaction back
+                        "UPDATE time_entries SET note = note WHERE (WITH RECURSIVE n(i) AS"
+                        " (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000) SELECT count(*) FROM n)",
+                        (),
+                        kind="time entry",
+                    )
+            finally:
+                gate.db.conn.set_progress_handler(None, 0)
+            session.rollback()
+
+        def next_writer() -> None:
+            session = writer_session(store)
+            session.begin()
+            outcome["in transaction"] = gate.db.conn.in_transaction
+            SqliteTimeEntryRepository(session).add(alone)
+            session.commit()
+            outcome["next writer"] = "committed"
+
+        threads = [threading.Thread(target=target) for target in (member, interrupted, next_writer)]
+        for thread in threads:
+            thread.start()
+            time.sleep(0.1)
+        for thread in threads:
+            thread.join()
+
+        assert isinstance(outcome["member"], RuntimeError)
+        assert outcome["in transaction"] is True and outcome["next writer"] == "committed"
+        assert stored_ids(path) == {str(alone.id)}

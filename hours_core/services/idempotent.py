@@ -10,9 +10,10 @@ The claim, the change and the recorded response are one transaction:
    and replays it.
 3. Any error rolls the whole transaction back, the claim with it, so a failed request releases
    its key and a corrected retry runs as new. A crash mid-request leaves nothing behind.
-4. At most once per :data:`PURGE_INTERVAL`, the claiming transaction also deletes the records
-   past the replay window (no write transaction of its own; if the request fails, the purge is
-   rolled back with it and the next request purges).
+4. At most once per :data:`PURGE_INTERVAL` per process, a keyed request first deletes the
+   records past the replay window, in a short write transaction of its own. (Inside the claim's
+   transaction it would hold the expired rows' locks for the whole request: on PostgreSQL a
+   concurrent claim of an expired key would wait on them.)
 """
 
 from __future__ import annotations
@@ -80,21 +81,15 @@ class IdempotentRunner:
             outcome = self.replay(caller, keyed)
             if outcome is not None:
                 return outcome
-        purging = self._take_purge_turn()
-        try:
-            return self._claim_and_run(caller, keyed, work, purging=purging)
-        except BaseException:
-            if purging:  # the purge was rolled back with the request: the next request purges
-                self._next_purge = None
-            raise
+        if self._take_purge_turn():
+            self.purge_expired()
+        return self._claim_and_run(caller, keyed, work)
 
     def _claim_and_run(
-        self, caller: Caller, keyed: KeyedRequest, work: Callable[[], RecordedResponse], *, purging: bool
+        self, caller: Caller, keyed: KeyedRequest, work: Callable[[], RecordedResponse]
     ) -> Outcome:
         with self._transactions.write() as uow:
             now = self._clock.now()
-            if purging:  # in this transaction rather than a write transaction of its own
-                uow.idempotency.purge_completed_before(now - REPLAY_WINDOW)
             claim = IdempotencyRecord(
                 org_id=caller.org_id,
                 user_id=caller.user_id,

@@ -124,16 +124,27 @@ def test_a_claiming_request_purges_the_records_past_the_window(world: World, sto
     assert recorded_keys(store, world, KEY, OTHER_KEY) == {OTHER_KEY}
 
 
-def test_a_failed_request_rolls_its_purge_back_and_the_next_request_purges(
+def test_the_purge_is_its_own_transaction_and_outlives_a_failed_request(
     world: World, store: InMemoryStore
 ) -> None:
     run(world)
     world.clock.advance(timedelta(hours=25))
     with pytest.raises(ValidationFailed):
         run_with(world, OTHER_KEY, duration="nonsense")
-    assert recorded_keys(store, world, KEY) == {KEY}
-    run_with(world, THIRD_KEY)
-    assert recorded_keys(store, world, KEY, THIRD_KEY) == {THIRD_KEY}
+    assert recorded_keys(store, world, KEY, OTHER_KEY) == set()
+
+
+def test_the_purge_runs_at_most_once_an_hour(world: World, store: InMemoryStore) -> None:
+    fourth_key = "7d2f0c1e-5b3a-4e6f-9a8b-1c2d3e4f5a6b"
+    run(world)  # t0: the first purge turn; KEY expires at t0 + 24 h
+    world.clock.advance(timedelta(minutes=30))
+    run_with(world, OTHER_KEY)  # expires at t0 + 24 h 30 min
+    world.clock.advance(timedelta(hours=23, minutes=50))
+    run_with(world, THIRD_KEY)  # t0 + 24 h 20 min: a purge turn; KEY goes
+    assert recorded_keys(store, world, KEY, OTHER_KEY) == {OTHER_KEY}
+    world.clock.advance(timedelta(minutes=20))
+    run_with(world, fourth_key)  # OTHER_KEY has expired, but the last purge was 20 minutes ago
+    assert recorded_keys(store, world, OTHER_KEY) == {OTHER_KEY}
 
 
 def test_the_read_only_replay_lookup_answers_only_for_a_recorded_key(world: World) -> None:

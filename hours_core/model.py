@@ -31,6 +31,7 @@ __all__ = [
     "User",
     "UserId",
     "check_name",
+    "name_problem",
 ]
 
 OrgId = NewType("OrgId", UUID)
@@ -91,12 +92,24 @@ def _aware_utc(_instance: object, attribute: attrs.Attribute[Any], value: dateti
         raise ValueError(f"{attribute.name} must be a UTC datetime, got {value!r}")
 
 
-def check_name(value: str) -> None:
-    """Names of organizations, projects and tasks: 1 to 200 characters, not blank."""
+def name_problem(value: str, max_length: int = MAX_NAME_LENGTH) -> str | None:
+    """What is wrong with a name, or ``None``: names are not blank and at most ``max_length`` characters.
+
+    The one rule for the names of organizations, projects and tasks (200 characters) and of tokens
+    (100): empty and whitespace-only names are blank.
+    """
     if not value.strip():
-        raise ValidationFailed.one("name", "must not be blank")
-    if len(value) > MAX_NAME_LENGTH:
-        raise ValidationFailed.one("name", f"must be at most {MAX_NAME_LENGTH} characters")
+        return "must not be blank"
+    if len(value) > max_length:
+        return f"must be at most {max_length} characters (got {len(value)})"
+    return None
+
+
+def check_name(value: str, max_length: int = MAX_NAME_LENGTH) -> None:
+    """Raise :class:`ValidationFailed` naming ``name`` unless :func:`name_problem` finds nothing."""
+    problem = name_problem(value, max_length)
+    if problem is not None:
+        raise ValidationFailed.one("name", problem)
 
 
 def _name(_instance: object, _attribute: attrs.Attribute[str], value: str) -> None:

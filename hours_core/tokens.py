@@ -17,19 +17,23 @@ from uuid import UUID
 
 import attrs
 
-from hours_core.errors import Unauthenticated, ValidationFailed
-from hours_core.model import OrgId, UserId
+from hours_core.errors import Unauthenticated
+from hours_core.model import OrgId, UserId, check_name, name_problem
+from hours_core.validation import FieldErrors
 
 __all__ = [
     "DEFAULT_TOKEN_LIFETIME",
     "ENV_PATTERN",
     "LAST_USED_RESOLUTION",
     "MAX_TOKEN_LIFETIME",
+    "MAX_TOKEN_NAME_LENGTH",
     "TOKEN_PATTERN",
     "ApiToken",
     "MintedToken",
     "ParsedToken",
+    "check_token_name",
     "hash_token",
+    "lifetime_in_days",
     "parse_token",
 ]
 
@@ -46,7 +50,10 @@ MAX_TOKEN_LIFETIME = timedelta(days=365)
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 """``last_used_at`` is written at most this often per token, so reads do not become writes."""
 
+MIN_TOKEN_LIFETIME = timedelta(days=1)
 MAX_TOKEN_NAME_LENGTH = 100
+
+_LIFETIME_RULE = f"must be {MIN_TOKEN_LIFETIME.days} to {MAX_TOKEN_LIFETIME.days} days"
 
 _BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
 
@@ -85,12 +92,32 @@ class MintedToken:
     token: ApiToken
 
 
-def _check_env(env: str) -> str:
+def _check_env(env: str, errors: FieldErrors) -> None:
     if ENV_PATTERN.fullmatch(env) is None:
-        raise ValidationFailed.one(
-            "env", "must be 2 to 16 lowercase letters or digits, starting with a letter"
-        )
-    return env
+        errors.add("env", "must be 2 to 16 lowercase letters or digits, starting with a letter")
+
+
+def check_token_name(name: str, errors: FieldErrors, field: str = "name") -> None:
+    """A token's name follows the rule of every name (not blank), with at most 100 characters."""
+    problem = name_problem(name, MAX_TOKEN_NAME_LENGTH)
+    if problem is not None:
+        errors.add(field, problem)
+
+
+def _check_lifetime(lifetime: timedelta | None, errors: FieldErrors, field: str = "expiresInDays") -> None:
+    if lifetime is not None and not MIN_TOKEN_LIFETIME <= lifetime <= MAX_TOKEN_LIFETIME:
+        errors.add(field, _LIFETIME_RULE)
+
+
+def lifetime_in_days(days: int, errors: FieldErrors, field: str = "expiresInDays") -> timedelta | None:
+    """``days`` as a token lifetime; outside 1 to 365 it records the error in ``errors`` and is ``None``.
+
+    The range is checked on the integer, so that no value (however large) can overflow a timedelta.
+    """
+    if not MIN_TOKEN_LIFETIME.days <= days <= MAX_TOKEN_LIFETIME.days:
+        errors.add(field, _LIFETIME_RULE)
+        return None
+    return timedelta(days=days)
 
 
 @attrs.frozen
@@ -111,8 +138,7 @@ class ApiToken:
 
     @name.validator
     def _check_name(self, _attribute: attrs.Attribute[str], value: str) -> None:
-        if not value.strip() or len(value) > MAX_TOKEN_NAME_LENGTH:
-            raise ValidationFailed.one("name", f"must be 1 to {MAX_TOKEN_NAME_LENGTH} characters")
+        check_name(value, MAX_TOKEN_NAME_LENGTH)
 
     @classmethod
     def mint(
@@ -126,10 +152,15 @@ class ApiToken:
         now: datetime,
         lifetime: timedelta | None = DEFAULT_TOKEN_LIFETIME,
     ) -> MintedToken:
-        """Mint a new token. ``lifetime=None`` never expires; otherwise 1 day to a year."""
-        _check_env(env)
-        if lifetime is not None and not timedelta(days=1) <= lifetime <= MAX_TOKEN_LIFETIME:
-            raise ValidationFailed.one("expiresInDays", "must be between 1 and 365 days")
+        """Mint a new token. ``lifetime=None`` never expires; otherwise 1 day to a year.
+
+        A wrong ``env``, ``name`` and lifetime (``expiresInDays``) are reported together.
+        """
+        errors = FieldErrors()
+        _check_env(env, errors)
+        check_token_name(name, errors)
+        _check_lifetime(lifetime, errors)
+        errors.raise_if_any()
         prefix = _random_base62(12)
         plaintext = f"hsk_{env}_{prefix}_{_random_base62(32)}"
         token = cls(

@@ -20,7 +20,7 @@ from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError
 from cattrs.gen import make_dict_structure_fn
 
 from hours_core.errors import ValidationFailed
-from hours_http.errors import InvalidJson
+from hours_http.errors import TYPE_PHRASES, InvalidJson
 from hours_http.wire import CreateTimeEntryBody
 
 __all__ = ["NOT_JSON", "decode_document", "parse_instant", "parse_json", "structure"]
@@ -58,7 +58,7 @@ def _exact(kind: type, expected: str) -> Any:
 
 
 def _uuid(value: object, _type: object) -> UUID:
-    expected = "a UUID such as 5a8591dd-4039-49df-9202-96385ba3eff8"
+    expected = TYPE_PHRASES[UUID]
     if value is None:
         raise _null(expected)
     if type(value) is not str or _UUID.fullmatch(value) is None:
@@ -67,7 +67,7 @@ def _uuid(value: object, _type: object) -> UUID:
 
 
 def _date(value: object, _type: object) -> dt.date:
-    expected = "a date in the form YYYY-MM-DD"
+    expected = TYPE_PHRASES[dt.date]
     if value is None:
         raise _null(expected)
     if type(value) is not str or _DATE.fullmatch(value) is None:
@@ -79,7 +79,7 @@ def _date(value: object, _type: object) -> dt.date:
 
 
 def _datetime(value: object, _type: object) -> dt.datetime:
-    expected = "an RFC 3339 date-time with an offset, such as 2019-08-24T14:15:22Z"
+    expected = TYPE_PHRASES[dt.datetime]
     if value is None:
         raise _null(expected)
     match = _DATETIME.fullmatch(value) if type(value) is str else None
@@ -120,9 +120,8 @@ def _json_type(value: object) -> str:
 
 def _build_converter() -> cattrs.Converter:
     converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
-    converter.register_structure_hook(int, _exact(int, "an integer"))
-    converter.register_structure_hook(bool, _exact(bool, "true or false"))
-    converter.register_structure_hook(str, _exact(str, "a string"))
+    for kind in (int, bool, str):
+        converter.register_structure_hook(kind, _exact(kind, TYPE_PHRASES[kind]))
     converter.register_structure_hook(UUID, _uuid)
     converter.register_structure_hook(dt.date, _date)
     converter.register_structure_hook(dt.datetime, _datetime)

@@ -4,17 +4,28 @@ Every error leaves as ``{"error": {"code", "message", "fields"?, "requiredPlan"?
 with a JSON content type: core errors, framework errors (unknown route, wrong method, body too
 large) and bugs alike. A bug answers 500 ``internal_error`` with a generic message; the stack
 trace goes to the log, never to the client.
+
+A query parameter the framework refuses is a 422 ``validation_failed`` like a wrong body field, and
+its message is written from the parameter's declared type and constraints (``must be an integer from
+1 to 500``), in the words of the body messages (:data:`TYPE_PHRASES`), not in the framework's.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import math
+import re
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
+from uuid import UUID
 
 import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap
+from litestar.typing import FieldDefinition
 
 from hours_core.errors import (
     HoursError,
@@ -26,6 +37,8 @@ from hours_core.errors import (
 )
 
 __all__ = [
+    "STATUS_BY_CODE",
+    "TYPE_PHRASES",
     "InvalidJson",
     "PayloadTooLarge",
     "RateLimited",
@@ -36,6 +49,18 @@ __all__ = [
 ]
 
 logger = logging.getLogger("hours.http")
+
+TYPE_PHRASES: Mapping[type, str] = MappingProxyType(
+    {
+        bool: "true or false",
+        int: "an integer",
+        str: "a string",
+        UUID: "a UUID such as 5a8591dd-4039-49df-9202-96385ba3eff8",
+        dt.date: "a date in the form YYYY-MM-DD",
+        dt.datetime: "an RFC 3339 date-time with an offset, such as 2019-08-24T14:15:22Z",
+    }
+)
+"""What a value of each wire type must be, as body fields and query parameters both say it."""
 
 
 class InvalidJson(HoursError):
@@ -70,7 +95,7 @@ class RateLimited(HoursError):
         super().__init__()
 
 
-_STATUS_BY_CODE = {
+STATUS_BY_CODE: Mapping[str, int] = {
     "invalid_json": 400,
     "idempotency_key_invalid": 400,
     "bad_request": 400,
@@ -96,6 +121,7 @@ _STATUS_BY_CODE = {
     "service_unavailable": 503,
     "store_busy": 503,
 }
+"""The HTTP status of each error code; only this adapter maps codes to statuses."""
 
 _CODE_BY_FRAMEWORK_STATUS = {
     400: ("bad_request", "The request is malformed."),
@@ -112,7 +138,7 @@ _CODE_BY_FRAMEWORK_STATUS = {
 
 def status_for(error: HoursError) -> int:
     """The HTTP status of a core or adapter error code."""
-    return _STATUS_BY_CODE.get(error.code, 400 if isinstance(error, ValueError) else 500)
+    return STATUS_BY_CODE.get(error.code, 400 if isinstance(error, ValueError) else 500)
 
 
 def error_body(
@@ -192,10 +218,14 @@ def _parameter_messages(request: Request[Any, Any, Any], error: ValidationExcept
         if not isinstance(problem, dict) or problem.get("source") == "body" or "key" not in problem:
             continue
         key = str(problem["key"])
-        definition = getattr(parameters.get(key), "kwarg_definition", None)
+        parameter = parameters.get(key)
+        definition = getattr(parameter, "kwarg_definition", None)
         name = getattr(definition, "query", None) or getattr(definition, "header", None)
         name = name or getattr(definition, "name", None) or key
-        fields[name] = _parameter_message(str(problem.get("message", "")))
+        sent = request.query_params.get(name) if problem.get("source") == "query" else None
+        framework_message = str(problem.get("message", ""))
+        declared = parameter if isinstance(parameter, FieldDefinition) else None
+        fields[name] = _parameter_message(declared, sent) or _framework_message(framework_message)
     return fields
 
 
@@ -204,7 +234,86 @@ def _is_missing_body(error: ValidationException) -> bool:
     return any(isinstance(problem, dict) and problem.get("source") == "body" for problem in problems)
 
 
-def _parameter_message(message: str) -> str:
+def _parameter_message(parameter: FieldDefinition | None, sent: str | None) -> str | None:
+    """What the parameter must be, from its declared type and constraints; ``None`` if we cannot say.
+
+    The message states the whole rule (``must be an integer from 1 to 500``), so it fits whichever
+    part of it the value broke.
+    """
+    if parameter is None:
+        return None
+    declared = _declared_type(parameter)
+    if declared is None:
+        return None
+    definition = parameter.kwarg_definition
+    if declared.is_literal:
+        return _one_of([str(value) for value in declared.args])
+    if declared.is_enum:
+        return _one_of([str(member.value) for member in declared.annotation])
+    kind = declared.annotation
+    if kind is int:
+        return _integer_rule(definition)
+    if kind is str:
+        return _string_rule(definition)
+    if kind is dt.date and sent is not None and _DATE_SHAPE.fullmatch(sent):
+        return f"is not a real calendar date: {sent}"
+    phrase = TYPE_PHRASES.get(kind)
+    return None if phrase is None else f"must be {phrase}"
+
+
+def _declared_type(parameter: FieldDefinition) -> FieldDefinition | None:
+    """The parameter's type without ``| None``; ``None`` for a union of several types."""
+    if not parameter.is_optional:
+        return parameter
+    kinds = [inner for inner in parameter.inner_types if not inner.is_none_type]
+    return kinds[0] if len(kinds) == 1 else None
+
+
+_DATE_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _integer_rule(definition: Any) -> str:
+    ge, gt = getattr(definition, "ge", None), getattr(definition, "gt", None)
+    le, lt = getattr(definition, "le", None), getattr(definition, "lt", None)
+    low = math.ceil(ge) if ge is not None else None if gt is None else math.floor(gt) + 1
+    high = math.floor(le) if le is not None else None if lt is None else math.ceil(lt) - 1
+    if low is not None and high is not None:
+        return f"must be an integer from {low} to {high}"
+    if low is not None:
+        return f"must be an integer of at least {low}"
+    if high is not None:
+        return f"must be an integer of at most {high}"
+    return f"must be {TYPE_PHRASES[int]}"
+
+
+def _string_rule(definition: Any) -> str:
+    pattern = getattr(definition, "pattern", None)
+    shortest, longest = getattr(definition, "min_length", None), getattr(definition, "max_length", None)
+    if shortest is not None and longest is not None:
+        length = f"{shortest} to {longest} characters"
+    elif shortest is not None:
+        length = f"at least {shortest} characters"
+    elif longest is not None:
+        length = f"at most {longest} characters"
+    else:
+        length = None
+    if pattern:
+        return (
+            f"must be {length} matching the pattern {pattern}"
+            if length
+            else f"must match the pattern {pattern}"
+        )
+    return f"must be {length}" if length else f"must be {TYPE_PHRASES[str]}"
+
+
+def _one_of(choices: list[str]) -> str:
+    if len(choices) == 1:
+        return f"must be {choices[0]}"
+    return f"must be {', '.join(choices[:-1])} or {choices[-1]}"
+
+
+def _framework_message(message: str) -> str:
+    """The fallback: the framework's own text, with its ``Expected`` turned into ``must be``."""
     text = message.replace("`", "")
     if text.startswith("Expected "):
         text = "must be " + text[len("Expected ") :]

@@ -8,8 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request
+from litestar.constants import RESERVED_KWARGS
 from litestar.enums import ParamType
-from litestar.params import KwargDefinition, ParameterKwarg
+from litestar.params import DependencyKwarg, KwargDefinition, ParameterKwarg
 
 from hours_core.errors import ValidationFailed
 
@@ -22,11 +23,18 @@ _known: dict[int, frozenset[str]] = {}
 
 
 def _query_names(route_handler: Any) -> frozenset[str]:
+    """The query parameters the handler declares: its arguments that are not the framework's
+    reserved ones (``request``, ``data``, ...), dependencies (``caller``, ``services``), or path,
+    header and cookie parameters; under the name a client sends (``from``, not ``date_from``).
+    """
     names = _known.get(id(route_handler))
     if names is None:
+        dependencies = route_handler.resolve_dependencies()
         found: set[str] = set()
         for name, field in route_handler.parsed_fn_signature.parameters.items():
             definition = field.kwarg_definition
+            if name in RESERVED_KWARGS or name in dependencies or isinstance(definition, DependencyKwarg):
+                continue
             if isinstance(definition, ParameterKwarg) and definition.param_type not in (
                 None,
                 ParamType.QUERY,
@@ -45,6 +53,7 @@ async def refuse_unknown_query_parameters(request: Request[Any, Any, Any]) -> No
     if not request.scope.get("query_string") or not request.route_handler.opt.get("strict_query"):
         return
     allowed = _query_names(request.route_handler)
-    unknown = [name for name in request.query_params if name not in allowed]
+    path_names = request.path_params  # a path parameter is no query parameter
+    unknown = [name for name in request.query_params if name not in allowed or name in path_names]
     if unknown:
         raise ValidationFailed(dict.fromkeys(unknown, "is not a query parameter of this endpoint"))

@@ -5,11 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
-from hours_core.errors import NotFound, ValidationFailed
+from hours_core.errors import NotFound
 from hours_core.ports import Clock, IdFactory
 from hours_core.services.caller import Caller
 from hours_core.services.transactions import Transactions
-from hours_core.tokens import DEFAULT_TOKEN_LIFETIME, MAX_TOKEN_LIFETIME, ApiToken, MintedToken
+from hours_core.tokens import (
+    DEFAULT_TOKEN_LIFETIME,
+    ApiToken,
+    MintedToken,
+    check_token_name,
+    lifetime_in_days,
+)
+from hours_core.validation import FieldErrors
 
 __all__ = ["AccountService"]
 
@@ -31,14 +38,16 @@ class AccountService:
     def mint_token(self, caller: Caller, name: str, expires_in_days: int | None = None) -> MintedToken:
         """A new token for the caller, in this installation's environment; the plaintext is returned once.
 
-        It expires after ``expires_in_days`` (1 to 365; default 90).
+        It expires after ``expires_in_days`` (1 to 365; default 90). A wrong name and a wrong
+        lifetime are reported together.
         """
-        if expires_in_days is None:
-            lifetime = DEFAULT_TOKEN_LIFETIME
-        elif 1 <= expires_in_days <= MAX_TOKEN_LIFETIME.days:
-            lifetime = timedelta(days=expires_in_days)
-        else:
-            raise ValidationFailed.one("expiresInDays", f"must be 1 to {MAX_TOKEN_LIFETIME.days} days")
+        errors = FieldErrors()
+        check_token_name(name, errors)
+        lifetime: timedelta | None = DEFAULT_TOKEN_LIFETIME
+        if expires_in_days is not None:
+            lifetime = lifetime_in_days(expires_in_days, errors)
+        errors.raise_if_any()
+        assert lifetime is not None  # None (never expires) comes only from the admin path
         minted = ApiToken.mint(
             token_id=self._ids.new_id(),
             org_id=caller.org_id,

@@ -3,23 +3,28 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from hours_core.errors import Unauthenticated, ValidationFailed
 from hours_core.model import OrgId, UserId
-from hours_core.tokens import TOKEN_PATTERN, ApiToken, MintedToken, hash_token, parse_token
+from hours_core.tokens import TOKEN_PATTERN, ApiToken, MintedToken, hash_token, lifetime_in_days, parse_token
+from hours_core.validation import FieldErrors
+from tests.world import World
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def mint(env: str = "live", lifetime: timedelta | None = timedelta(days=90)) -> MintedToken:
+def mint(
+    env: str = "live", lifetime: timedelta | None = timedelta(days=90), name: str = "laptop"
+) -> MintedToken:
     return ApiToken.mint(
         token_id=UUID(int=1),
         org_id=OrgId(UUID(int=2)),
         user_id=UserId(UUID(int=3)),
-        name="laptop",
+        name=name,
         env=env,
         now=NOW,
         lifetime=lifetime,
@@ -83,8 +88,65 @@ def test_a_token_that_never_expires_has_no_expiry() -> None:
 
 @pytest.mark.parametrize("lifetime", [timedelta(hours=1), timedelta(days=366)])
 def test_a_lifetime_outside_one_day_to_one_year_is_refused(lifetime: timedelta) -> None:
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailed) as raised:
         mint(lifetime=lifetime)
+    assert raised.value.fields == {"expiresInDays": "must be 1 to 365 days"}
+
+
+@pytest.mark.parametrize("lifetime", [timedelta(days=1), timedelta(days=365)])
+def test_a_lifetime_of_one_day_or_one_year_is_allowed(lifetime: timedelta) -> None:
+    assert mint(lifetime=lifetime).token.expires_at == NOW + lifetime
+
+
+@pytest.mark.parametrize("name", ["", " ", "\t\n", "\u3000"])
+def test_a_blank_token_name_is_refused_as_blank(name: str) -> None:
+    with pytest.raises(ValidationFailed) as raised:
+        mint(name=name)
+    assert raised.value.fields == {"name": "must not be blank"}
+
+
+def test_a_token_name_may_have_100_characters_but_not_101() -> None:
+    assert mint(name="n" * 100).token.name == "n" * 100
+    with pytest.raises(ValidationFailed) as raised:
+        mint(name="n" * 101)
+    assert raised.value.fields == {"name": "must be at most 100 characters (got 101)"}
+
+
+def test_minting_reports_a_wrong_env_name_and_lifetime_together() -> None:
+    with pytest.raises(ValidationFailed) as raised:
+        mint(env="Live", name=" ", lifetime=timedelta(days=400))
+    assert set(raised.value.fields) == {"env", "name", "expiresInDays"}
+    assert raised.value.fields["name"] == "must not be blank"
+
+
+def test_a_stored_token_with_a_blank_name_cannot_exist() -> None:
+    token = mint().token
+    with pytest.raises(ValidationFailed) as raised:
+        attrs.evolve(token, name="  ")
+    assert raised.value.fields == {"name": "must not be blank"}
+
+
+@pytest.mark.parametrize("days", [0, -1, 366, 10**30, -(10**30)])
+def test_a_number_of_days_out_of_range_is_a_field_error_and_never_overflows(days: int) -> None:
+    errors = FieldErrors()
+    assert lifetime_in_days(days, errors) is None
+    with pytest.raises(ValidationFailed) as raised:
+        errors.raise_if_any()
+    assert raised.value.fields == {"expiresInDays": "must be 1 to 365 days"}
+
+
+def test_the_account_service_reports_a_blank_name_and_a_wrong_lifetime_together(world: World) -> None:
+    caller = world.caller(world.member)
+    before = world.services.account.list_tokens(caller)
+    with pytest.raises(ValidationFailed) as raised:
+        world.services.account.mint_token(caller, " ", 400)
+    assert raised.value.fields == {"name": "must not be blank", "expiresInDays": "must be 1 to 365 days"}
+    assert world.services.account.list_tokens(caller) == before
+
+
+def test_the_account_service_mints_for_the_default_90_days_when_no_lifetime_is_given(world: World) -> None:
+    minted = world.services.account.mint_token(world.caller(world.member), "ci")
+    assert minted.token.expires_at == minted.token.created_at + timedelta(days=90)
 
 
 @pytest.mark.parametrize("env", ["", "l", "Live", "1abc", "a" * 17, "li-ve"])

@@ -1,21 +1,63 @@
-"""The OpenAPI document: bearer auth, the Idempotency-Key header and the error responses."""
+"""The OpenAPI document: bearer auth, the Idempotency-Key header, and each operation's responses.
+
+Each operation declares what it can answer with :func:`documented`: the error codes it can return
+(the descriptions come from one table, :data:`ERROR_TEXT`, unless the operation words a reason
+itself) and the headers it sends. Litestar cannot say all of that on its own:
+
+- ``ResponseSpec`` (``responses=``) carries no headers, and ``ResponseHeader`` (``response_headers=``)
+  documents only the success response, with a schema derived from the type of its ``value``;
+- Litestar adds its own 400 body (``{status_code, detail, extra}``) to every handler with parameters
+  (``ResponseFactory.create_responses(raises_validation_error=True)``), which our API never sends:
+  a path id that is not a UUID matches no route (404), and a wrong query parameter is 422.
+
+So :func:`documented` also gives the handler an operation class that, when Litestar builds the
+operation, drops every error response the operation did not declare and adds the headers.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, TypedDict
 
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
-from litestar.openapi.spec import Components, OpenAPIType, Operation, RequestBody, SecurityScheme
+from litestar.openapi.spec import (
+    Components,
+    OpenAPIFormat,
+    OpenAPIHeader,
+    OpenAPIResponse,
+    OpenAPIType,
+    Operation,
+    Reference,
+    RequestBody,
+    Schema,
+    SecurityScheme,
+)
 from litestar.params import HeaderParameter
 
-from hours_http.idempotency import IDEMPOTENCY_HEADER
+from hours_http.errors import STATUS_BY_CODE
+from hours_http.idempotency import IDEMPOTENCY_HEADER, REPLAYED_HEADER
 from hours_http.wire import ErrorEnvelope
 
-__all__ = ["SECURITY", "IdempotencyKeyHeader", "OptionalBodyOperation", "error_responses", "openapi_config"]
+__all__ = [
+    "ERROR_TEXT",
+    "SCALAR_VERSION",
+    "SECURITY",
+    "SWAGGER_UI_VERSION",
+    "Documentation",
+    "IdempotencyKeyHeader",
+    "Reason",
+    "documented",
+    "openapi_config",
+]
 
 SECURITY_SCHEME = "BearerAuth"
+
+SCALAR_VERSION = "1.76.0"
+"""The Scalar bundle that ``/schema`` loads from cdn.jsdelivr.net (pinned: ``latest`` changes under us)."""
+SWAGGER_UI_VERSION = "5.18.2"
+"""The Swagger UI bundle that ``/schema/swagger`` loads from cdn.jsdelivr.net."""
 
 _UUID = "[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
 _ULID = "[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}"
@@ -39,71 +81,256 @@ IdempotencyKeyHeader = Annotated[
     ),
 ]
 
-_ERRORS = {
-    400: "Bad request: `invalid_json` (the body is not a JSON object) or `idempotency_key_invalid`.",
-    401: "`unauthenticated`: no, malformed, unknown, revoked or expired token.",
-    402: "`plan_required`: the organization's plan lacks a feature; `requiredPlan` and `feature` say which.",
-    403: "`forbidden`: the caller's role may not do this.",
-    404: "`not_found`: no such resource in the caller's organization.",
-    409: (
-        "A conflict: `idempotency_request_in_progress` (retry after `Retry-After`), `stale_update` (changed "
-        "concurrently), `entry_locked`, `timer_already_running`, or `conflict` (e.g. a duplicate)."
+ERROR_TEXT: Mapping[str, str] = {
+    "invalid_json": "the body is not a JSON object (not JSON, an array, `null`, ...) or is empty",
+    "idempotency_key_invalid": "`Idempotency-Key` is not a UUID or a ULID",
+    "unauthenticated": (
+        "no, malformed, unknown, revoked, expired or other-environment token; `WWW-Authenticate` is "
+        '`Bearer` without an `Authorization` header, else `Bearer error="invalid_token"`'
     ),
-    413: "`payload_too_large`: the body exceeds 64 KiB.",
-    415: "`unsupported_media_type`: send `Content-Type: application/json`.",
-    422: "`validation_failed` (`fields` names each wrong field) or `idempotency_key_reused`.",
-    429: "`rate_limited`: too many requests for this token; see `Retry-After`.",
-    500: "`internal_error`: a bug on our side; never a stack trace.",
-    503: "`store_busy`: the database could not take the write in time; retry after `Retry-After`.",
+    "plan_required": "the organization's plan lacks a feature; `requiredPlan` and `feature` say which",
+    "forbidden": "your role may not do this",
+    "not_found": "no such resource in your organization",
+    "conflict": "the store refused the write as conflicting",
+    "entry_locked": "the entry is invoiced (`invoiceId` is set) and cannot change",
+    "timer_already_running": "another timer of yours is running; the message names its id",
+    "stale_update": "the entry changed concurrently; read it again and retry",
+    "idempotency_request_in_progress": (
+        "a request with the same key is still running; retry after `Retry-After` seconds"
+    ),
+    "payload_too_large": "the body exceeds 64 KiB",
+    "unsupported_media_type": "a body sent without `Content-Type: application/json`",
+    "validation_failed": "an unknown query parameter; `fields` names it",
+    "idempotency_key_reused": "the key was used within 24 hours for a different request",
+    "rate_limited": (
+        "over the per-token limit (only when the server runs with `--rate-limit`); retry after "
+        "`Retry-After` seconds"
+    ),
+    "internal_error": "a bug on our side; it was logged, the body never holds a stack trace",
+    "store_busy": (
+        "the database could not take a write in time (on a read: the token's last-use stamp, written "
+        "at most once a minute); retry after `Retry-After` seconds"
+    ),
+    "service_unavailable": "PostgreSQL is unreachable or every pooled connection stayed busy; retry shortly",
 }
+"""What each error code means, unless an operation words it itself (:class:`Reason`)."""
+
+_IDEMPOTENCY_CODES = ("idempotency_key_invalid", "idempotency_key_reused", "idempotency_request_in_progress")
+_BODY_CODES = ("invalid_json", "payload_too_large", "unsupported_media_type")
+_EVERY_OPERATION = ("unauthenticated", "validation_failed", "rate_limited", "internal_error")
+_STORE_CODES = ("store_busy", "service_unavailable")
+
+_BODY_VALIDATION = (
+    "a body field is wrong, or a query parameter unknown; `fields` names each (an unknown body field too)"
+)
+
+# The headers the API sends, declared inline on each response that sends them.
+_HEADER_COMPONENTS: dict[str, OpenAPIHeader] = {
+    "WWW-Authenticate": OpenAPIHeader(
+        schema=Schema(type=OpenAPIType.STRING, enum=["Bearer", 'Bearer error="invalid_token"']),
+        description='`Bearer` when no `Authorization` header was sent, else `Bearer error="invalid_token"`.',
+        required=True,
+    ),
+    "Retry-After": OpenAPIHeader(
+        schema=Schema(type=OpenAPIType.INTEGER, minimum=1),
+        description="Seconds to wait before retrying.",
+    ),
+    "RateLimit-Policy": OpenAPIHeader(
+        schema=Schema(type=OpenAPIType.STRING, pattern=r'^"token";q=[0-9]+;w=[0-9]+$'),
+        description=(
+            'The per-token quota and window in seconds, e.g. `"token";q=600;w=60`. Sent on every '
+            "authenticated response when the server runs with `--rate-limit`."
+        ),
+    ),
+    "RateLimit": OpenAPIHeader(
+        schema=Schema(type=OpenAPIType.STRING, pattern=r'^"token";r=[0-9]+;t=[0-9]+$'),
+        description=(
+            'Requests remaining and seconds until the quota is full again, e.g. `"token";r=599;t=1`. '
+            "Sent on every authenticated response when the server runs with `--rate-limit`."
+        ),
+    ),
+    REPLAYED_HEADER: OpenAPIHeader(
+        schema=Schema(type=OpenAPIType.STRING, enum=["true"]),
+        description=(
+            "`true` when this response is the recorded answer to an earlier request with the same "
+            "`Idempotency-Key` (nothing was written); absent otherwise."
+        ),
+    ),
+}
+_RATE_LIMIT_HEADERS = ("RateLimit-Policy", "RateLimit")
+_HEADERS_BY_CODE: Mapping[str, tuple[str, ...]] = {
+    "unauthenticated": ("WWW-Authenticate",),
+    "rate_limited": ("Retry-After", *_RATE_LIMIT_HEADERS),
+    "store_busy": ("Retry-After",),
+    "idempotency_request_in_progress": ("Retry-After",),
+}
+"""The headers each error code always sends (``hours_http.errors.error_response``, ``rate_limit``)."""
 
 
-@dataclass
-class OptionalBodyOperation(Operation):
-    """An operation whose request body may be left out (Litestar marks every body required)."""
-
-    def __post_init__(self) -> None:
-        if isinstance(self.request_body, RequestBody):
-            self.request_body.required = False
-
-
-def error_responses(*statuses: int) -> dict[int, ResponseSpec]:
-    """The documented error responses for ``statuses``, each with the error body schema.
-
-    Every API operation may also answer 422 (an unknown query parameter), 429 (rate limit), 500,
-    and 503 (a busy store).
+def _header_ref(name: str, *, required: bool) -> OpenAPIHeader | Reference:
+    """The header, inline: ``components.headers`` would break Litestar's TypeScript conversion
+    (``hours schema typescript`` expects only schemas among the components).
     """
-    statuses = tuple(sorted({*statuses, 422, 429, 500, 503}))
-    return {
+    component = _HEADER_COMPONENTS[name]
+    return OpenAPIHeader(schema=component.schema, description=component.description, required=required)
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One error an operation can return: its code and, if the general text does not fit, its own."""
+
+    code: str
+    text: str | None = None
+
+    @property
+    def status(self) -> int:
+        """The HTTP status of the code."""
+        return STATUS_BY_CODE[self.code]
+
+    def describe(self) -> str:
+        """``code``: text."""
+        return f"`{self.code}`: {self.text or ERROR_TEXT[self.code]}"
+
+
+class Documentation(TypedDict):
+    """The keyword arguments of a route decorator that document its responses."""
+
+    responses: dict[int, ResponseSpec]
+    operation_class: type[Operation]
+
+
+def documented(
+    *reasons: str | Reason,
+    body: bool = False,
+    idempotent: bool = False,
+    location: str | None = None,
+    optional_body: bool = False,
+) -> Documentation:
+    """The responses of an authenticated operation, for its decorator: ``@post(..., **documented(...))``.
+
+    ``reasons`` are the operation's own error codes (or :class:`Reason` with its own wording); every
+    operation may also answer 401, 422 (an unknown query parameter), 429, 500 and 503. ``body``: it
+    reads a JSON body (400 ``invalid_json``, 413, 415, 422 on its fields); ``idempotent``: it honors
+    ``Idempotency-Key`` (400, 409 and 422 of the key, ``Idempotent-Replayed`` on success);
+    ``location``: its success answer carries ``Location`` with this path (e.g.
+    ``/time-entries/{id}``); ``optional_body``: the body may be left out.
+    """
+    chosen = [reason if isinstance(reason, Reason) else Reason(reason) for reason in reasons]
+    extra = [*_EVERY_OPERATION, *_STORE_CODES]
+    if (body or optional_body) and all(reason.code != "validation_failed" for reason in chosen):
+        chosen.append(Reason("validation_failed", _BODY_VALIDATION))
+    if body or optional_body:
+        extra += _BODY_CODES
+    if idempotent:
+        extra += _IDEMPOTENCY_CODES
+    named = {reason.code for reason in chosen}
+    chosen += [Reason(code) for code in extra if code not in named]
+
+    by_status: dict[int, list[Reason]] = {}
+    for reason in sorted(chosen, key=lambda r: (r.status, r.code)):
+        group = by_status.setdefault(reason.status, [])
+        if reason not in group:
+            group.append(reason)
+
+    responses = {
         status: ResponseSpec(
-            data_container=ErrorEnvelope, description=_ERRORS[status], generate_examples=False
+            data_container=ErrorEnvelope,
+            description="; ".join(reason.describe() for reason in group) + ".",
+            generate_examples=False,
         )
-        for status in statuses
+        for status, group in by_status.items()
     }
+    error_headers = {
+        status: _error_headers([reason.code for reason in group]) for status, group in by_status.items()
+    }
+    success_headers: dict[str, OpenAPIHeader | Reference] = {}
+    if location is not None:
+        success_headers["Location"] = OpenAPIHeader(
+            schema=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.URI_REFERENCE),
+            description=f"The path of the new resource: `{location}`.",
+            required=True,
+        )
+    if idempotent:
+        success_headers[REPLAYED_HEADER] = _header_ref(REPLAYED_HEADER, required=False)
+    success_headers.update({name: _header_ref(name, required=False) for name in _RATE_LIMIT_HEADERS})
+    return Documentation(
+        responses=responses,
+        operation_class=_operation_class(error_headers, success_headers, optional_body=optional_body),
+    )
+
+
+def _error_headers(codes: Iterable[str]) -> dict[str, OpenAPIHeader | Reference]:
+    """The headers of one error status: required when every code of the status sends them."""
+    codes = list(codes)
+    sent = [set(_HEADERS_BY_CODE.get(code, ())) for code in codes]
+    names = [name for name in _HEADER_COMPONENTS if any(name in group for group in sent)]
+    headers = {name: _header_ref(name, required=all(name in group for group in sent)) for name in names}
+    # Every authenticated response carries the rate limit headers when the limit is on; a 401 never.
+    if not {"unauthenticated", "rate_limited"} & set(codes):
+        headers.update({name: _header_ref(name, required=False) for name in _RATE_LIMIT_HEADERS})
+    return headers
+
+
+def _operation_class(
+    error_headers: Mapping[int, Mapping[str, OpenAPIHeader | Reference]],
+    success_headers: Mapping[str, OpenAPIHeader | Reference],
+    *,
+    optional_body: bool,
+) -> type[Operation]:
+    """An :class:`Operation` that keeps only the declared error responses and adds their headers."""
+
+    @dataclass
+    class DocumentedOperation(Operation):
+        def __post_init__(self) -> None:
+            if optional_body and isinstance(self.request_body, RequestBody):
+                self.request_body.required = False  # Litestar marks every body required
+            kept: dict[str, OpenAPIResponse | Reference] = {}
+            for status, response in (self.responses or {}).items():
+                code = int(status)
+                if code >= 400 and code not in error_headers:
+                    continue  # Litestar's own 400, which this operation never sends
+                if isinstance(response, OpenAPIResponse):
+                    headers = error_headers.get(code) if code >= 400 else success_headers
+                    response.headers = {**(response.headers or {}), **(headers or {})} or None
+                kept[status] = response
+            self.responses = kept
+
+    return DocumentedOperation
 
 
 def openapi_config(version: str) -> OpenAPIConfig:
-    """The OpenAPI configuration: served at ``/schema``, JSON at ``/schema/openapi.json``."""
+    """The OpenAPI configuration: served at ``/schema``, JSON at ``/schema/openapi.json``.
+
+    The JSON needs nothing but the server; the pages at ``/schema`` (Scalar) and ``/schema/swagger``
+    load their JavaScript from cdn.jsdelivr.net, at the pinned versions.
+    """
     return OpenAPIConfig(
         title="hours API",
         version=version,
         description=(
             "Time tracking over HTTP. Authenticate with a personal access token "
-            "(`Authorization: Bearer hsk_<env>_<prefix12>_<secret32>`), minted in Settings -> API or with "
-            '`hours tokens create`. Success bodies are `{"data": ...}`; errors are '
-            '`{"error": {"code", "message", "fields", "requiredPlan", "feature"}}`.'
+            "(`Authorization: Bearer hsk_<env>_<prefix12>_<secret32>`), minted with `POST /tokens` or "
+            "on the server with `hours tokens create` (a client app may offer this as Settings -> API). "
+            'Success bodies are `{"data": ...}`; errors are '
+            '`{"error": {"code", "message", "fields"?, "requiredPlan"?, "feature"?}}`, where members '
+            "that do not apply are left out (never `null`)."
         ),
         path="/schema",
-        render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        render_plugins=[
+            ScalarRenderPlugin(version=SCALAR_VERSION),
+            SwaggerRenderPlugin(version=SWAGGER_UI_VERSION, path="/swagger"),
+        ],
         components=Components(
             security_schemes={
                 SECURITY_SCHEME: SecurityScheme(
                     type="http",
                     scheme="bearer",
                     bearer_format="hsk_<env>_<prefix12>_<secret32>",
-                    description="A personal access token: Settings -> API, or `hours tokens create`.",
+                    description=(
+                        "A personal access token: minted with `POST /tokens` or `hours tokens create`."
+                    ),
                 )
-            }
+            },
         ),
         security=SECURITY,
         use_handler_docstrings=True,

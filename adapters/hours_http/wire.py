@@ -26,18 +26,31 @@ __all__ = [
     "TimeEntryOut",
 ]
 
+
+class _SchemaExtra(dict[str, Any]):
+    """A ``schema_extra`` that can be hashed, as a ``KwargDefinition`` in a union (``Seconds | None``) is."""
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(sorted(self.items())))
+
+
 # Constraints are KwargDefinition metadata, which Litestar turns into the OpenAPI schema. (Litestar
-# 2.25 drops falsy bounds such as ge=0, so "at least 0" is written gt=-1, the same for integers.)
+# 2.25 drops falsy bounds such as ge=0, so "at least 0" is set through schema_extra.)
 Seconds = Annotated[
     int,
-    KwargDefinition(gt=-1, le=86_400, description="Whole seconds, 0 to 86400 (24 hours)."),
+    KwargDefinition(
+        le=86_400, schema_extra=_SchemaExtra(minimum=0), description="Whole seconds, 0 to 86400 (24 hours)."
+    ),
 ]
 DurationText = Annotated[
     str,
     KwargDefinition(
         min_length=1,
         max_length=64,
-        description='A duration such as "1h30m", "1:30", "90m", "1.5h" or "PT1H30M"; at most 24h.',
+        description=(
+            'A duration such as "1h30m", "1:30", "90m", "1.5h" or "PT1H30M"; at most 24h. '
+            "Ignored when `durationSeconds` is sent."
+        ),
     ),
 ]
 Note = Annotated[str, KwargDefinition(max_length=5000, description="Free text, at most 5,000 characters.")]
@@ -136,13 +149,17 @@ class TimeEntryEnvelope:
 
 @attrs.frozen
 class ErrorBody:
-    """What went wrong: ``fields`` names wrong fields; a plan gate sets ``requiredPlan`` and ``feature``."""
+    """What went wrong: ``fields`` names wrong fields; a plan gate sets ``requiredPlan`` and ``feature``.
+
+    Members that do not apply are left out, never ``null`` (``hours_http.errors.error_body``).
+    """
 
     code: str
     message: str
-    fields: dict[str, str] | None = None
-    requiredPlan: Literal["free", "solo", "studio", "agency"] | None = None
-    feature: str | None = None
+    fields: dict[str, str] = ABSENT
+    # The free plan is never required: it is the lowest (hours_core.plans.FEATURE_PLANS).
+    requiredPlan: Literal["solo", "studio", "agency"] = ABSENT
+    feature: Literal["billable_time", "tasks", "team_entries", "unlimited_projects"] = ABSENT
 
 
 @attrs.frozen
@@ -381,7 +398,7 @@ class Me:
 
     user: MeUser
     org: MeOrg
-    token: MeToken | None
+    token: MeToken
 
 
 @attrs.frozen

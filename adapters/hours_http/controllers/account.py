@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Controller, Response, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody, PathParameter
 
 from hours_core.services import Caller, Services
 from hours_http.body import PendingBody, StrictJson
 from hours_http.encoding import created_token_json, me_json, token_json
-from hours_http.openapi import error_responses
+from hours_http.openapi import Reason, documented
 from hours_http.query import STRICT_QUERY
 from hours_http.responses import json_response
 from hours_http.wire import CreatedTokenEnvelope, CreateTokenBody, MeEnvelope, TokenListEnvelope
 
 __all__ = ["MeController", "TokenController"]
+
+TOKEN_PREFIX_PATTERN = "^[0-9A-Za-z]{12}$"
+"""The documented shape of a token prefix (the ``prefix`` group of ``hours_core.tokens.TOKEN_PATTERN``).
+
+Documentation only: a prefix of another shape is not refused as such, it names no token (404).
+"""
+
+TokenPrefix = Annotated[
+    str,
+    PathParameter(
+        description="The token's public 12-character prefix, as `GET /tokens` lists it.",
+        schema_extra={"pattern": TOKEN_PREFIX_PATTERN, "minLength": 12, "maxLength": 12},
+    ),
+]
 
 
 class MeController(Controller):
@@ -24,7 +40,7 @@ class MeController(Controller):
     opt = STRICT_QUERY
     tags = ["Account"]  # noqa: RUF012 (Litestar declares it as an instance attribute)
 
-    @get("/", summary="Who am I", sync_to_thread=False, responses=error_responses(401, 500))
+    @get("/", summary="Who am I", sync_to_thread=False, **documented())
     def me(self, caller: NamedDependency[Caller]) -> Response[MeEnvelope]:
         """You, your organization and its plan, and the token this request came with."""
         return json_response(me_json(caller))
@@ -37,7 +53,7 @@ class TokenController(Controller):
     opt = STRICT_QUERY
     tags = ["Account"]  # noqa: RUF012 (Litestar declares it as an instance attribute)
 
-    @get("/", summary="List your tokens", sync_to_thread=True, responses=error_responses(401, 500))
+    @get("/", summary="List your tokens", sync_to_thread=True, **documented())
     def list_tokens(
         self, caller: NamedDependency[Caller], services: NamedDependency[Services]
     ) -> Response[TokenListEnvelope]:
@@ -51,7 +67,11 @@ class TokenController(Controller):
         return_dto=None,
         status_code=201,
         sync_to_thread=True,
-        responses=error_responses(400, 401, 413, 415, 422, 500),
+        response_description="The new token, with its plaintext `token`: shown in this response only.",
+        **documented(
+            Reason("conflict", "the new token's random prefix is taken already (a 1 in 62^12 chance); retry"),
+            body=True,
+        ),
     )
     def create_token(
         self,
@@ -74,10 +94,13 @@ class TokenController(Controller):
         summary="Revoke a token",
         sync_to_thread=True,
         status_code=204,
-        responses=error_responses(401, 404, 500),
+        **documented(Reason("not_found", "none of your tokens has this prefix")),
     )
     def revoke_token(
-        self, prefix: FromPath[str], caller: NamedDependency[Caller], services: NamedDependency[Services]
+        self,
+        prefix: TokenPrefix,
+        caller: NamedDependency[Caller],
+        services: NamedDependency[Services],
     ) -> None:
         """Revoke one of your tokens by its prefix; it stops working on the next request."""
         services.account.revoke_token(caller, prefix)

@@ -13,7 +13,7 @@ from hours_core.model import ProjectId, TaskId
 from hours_core.services import Caller, ChangeProject, ChangeTask, Services
 from hours_http.body import PendingBody, StrictJson
 from hours_http.encoding import project_json, task_json
-from hours_http.openapi import IdempotencyKeyHeader, error_responses
+from hours_http.openapi import IdempotencyKeyHeader, Reason, documented
 from hours_http.query import STRICT_QUERY
 from hours_http.responses import idempotent_write, json_response
 from hours_http.wire import (
@@ -30,6 +30,12 @@ from hours_http.wire import (
 
 __all__ = ["ProjectController", "TaskController"]
 
+_NO_PROJECT = Reason(
+    "not_found", "no such project in your organization (a `project_id` that is not a UUID matches no route)"
+)
+_MANAGERS_ONLY = Reason("forbidden", "members may not do this: owners and admins only")
+_BILLABLE_DEFAULT = "`billableByDefault: true` needs solo (`billable_time`)"
+
 
 def _sent(value: Any) -> Any:
     """``None`` (keep) for a PATCH field that was not sent."""
@@ -43,7 +49,7 @@ class ProjectController(Controller):
     opt = STRICT_QUERY
     tags = ["Projects and tasks"]  # noqa: RUF012 (Litestar declares it as an instance attribute)
 
-    @get("/", summary="List projects", sync_to_thread=True, responses=error_responses(401, 500))
+    @get("/", summary="List projects", sync_to_thread=True, **documented())
     def list_projects(
         self, caller: NamedDependency[Caller], services: NamedDependency[Services]
     ) -> Response[ProjectListEnvelope]:
@@ -57,7 +63,18 @@ class ProjectController(Controller):
         return_dto=None,
         status_code=201,
         sync_to_thread=True,
-        responses=error_responses(409, 400, 401, 402, 403, 413, 415, 422, 500),
+        **documented(
+            Reason(
+                "plan_required",
+                f"{_BILLABLE_DEFAULT}; on the free plan, a fourth active project needs solo "
+                "(`unlimited_projects`)",
+            ),
+            _MANAGERS_ONLY,
+            "conflict",
+            body=True,
+            idempotent=True,
+            location="/projects/{id}",
+        ),
     )
     def create_project(
         self,
@@ -93,7 +110,7 @@ class ProjectController(Controller):
         "/{project_id:uuid}",
         summary="Get a project",
         sync_to_thread=True,
-        responses=error_responses(401, 404, 500),
+        **documented(_NO_PROJECT),
     )
     def get_project(
         self, project_id: FromPath[UUID], caller: NamedDependency[Caller], services: NamedDependency[Services]
@@ -107,7 +124,17 @@ class ProjectController(Controller):
         dto=StrictJson[UpdateProjectBody],
         return_dto=None,
         sync_to_thread=True,
-        responses=error_responses(409, 400, 401, 402, 403, 404, 413, 415, 422, 500),
+        **documented(
+            Reason(
+                "plan_required",
+                f"{_BILLABLE_DEFAULT}; unarchiving on the free plan with 3 active projects needs solo "
+                "(`unlimited_projects`)",
+            ),
+            _MANAGERS_ONLY,
+            _NO_PROJECT,
+            body=True,
+            idempotent=True,
+        ),
     )
     def update_project(
         self,
@@ -137,7 +164,7 @@ class ProjectController(Controller):
         "/{project_id:uuid}/tasks",
         summary="List a project's tasks",
         sync_to_thread=True,
-        responses=error_responses(401, 404, 500),
+        **documented(_NO_PROJECT),
     )
     def list_tasks(
         self, project_id: FromPath[UUID], caller: NamedDependency[Caller], services: NamedDependency[Services]
@@ -154,7 +181,15 @@ class ProjectController(Controller):
         return_dto=None,
         status_code=201,
         sync_to_thread=True,
-        responses=error_responses(409, 400, 401, 402, 403, 404, 413, 415, 422, 500),
+        **documented(
+            Reason("plan_required", "tasks need studio (`tasks`)"),
+            _MANAGERS_ONLY,
+            _NO_PROJECT,
+            "conflict",
+            body=True,
+            idempotent=True,
+            location="/tasks/{id}",
+        ),
     )
     def create_task(
         self,
@@ -196,7 +231,15 @@ class TaskController(Controller):
         dto=StrictJson[UpdateTaskBody],
         return_dto=None,
         sync_to_thread=True,
-        responses=error_responses(409, 400, 401, 403, 404, 413, 415, 422, 500),
+        **documented(
+            _MANAGERS_ONLY,
+            Reason(
+                "not_found",
+                "no such task in your organization (a `task_id` that is not a UUID matches no route)",
+            ),
+            body=True,
+            idempotent=True,
+        ),
     )
     def update_task(
         self,

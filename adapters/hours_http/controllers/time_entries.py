@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.openapi.spec import OpenAPIFormat
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIType, Schema
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from hours_core.model import ProjectId, TaskId, TimeEntryId, UserId
@@ -18,7 +18,7 @@ from hours_http.body import PendingBody, StrictJson
 from hours_http.cursors import decode_cursor, encode_cursor
 from hours_http.decoding import parse_instant
 from hours_http.encoding import time_entry_json
-from hours_http.openapi import IdempotencyKeyHeader, error_responses
+from hours_http.openapi import IdempotencyKeyHeader, Reason, documented
 from hours_http.query import STRICT_QUERY
 from hours_http.responses import idempotent_write, idempotent_write_from_loop, json_response
 from hours_http.wire import (
@@ -67,6 +67,12 @@ def update_command(body: UpdateTimeEntryBody) -> UpdateTimeEntry:
     )
 
 
+_NO_ENTRY = Reason(
+    "not_found",
+    "no such entry that you may see, or it is deleted (an `entry_id` that is not a UUID matches no route)",
+)
+
+
 def _entry_location(entry: dict[str, Any]) -> str:
     return f"/time-entries/{entry['id']}"
 
@@ -84,7 +90,19 @@ class TimeEntryController(Controller):
         dto=StrictJson[CreateTimeEntryBody],
         return_dto=None,
         status_code=201,
-        responses=error_responses(400, 401, 402, 403, 404, 409, 413, 415, 422, 500),
+        **documented(
+            Reason(
+                "plan_required",
+                "billable time needs solo (`billable_time`); a task (`tasks`) or another user's time "
+                "(`team_entries`) needs studio; the first of these that fails is named",
+            ),
+            Reason("forbidden", "members may not log time for another user (`userId`)"),
+            Reason("not_found", "the project, task or user the body names is not in your organization"),
+            "conflict",
+            body=True,
+            idempotent=True,
+            location="/time-entries/{id}",
+        ),
     )
     async def create_time_entry(
         self,
@@ -113,7 +131,7 @@ class TimeEntryController(Controller):
         "/{entry_id:uuid}",
         summary="Get a time entry",
         sync_to_thread=True,
-        responses=error_responses(401, 404, 500),
+        **documented(_NO_ENTRY),
     )
     def get_time_entry(
         self, entry_id: FromPath[UUID], caller: NamedDependency[Caller], services: NamedDependency[Services]
@@ -126,7 +144,14 @@ class TimeEntryController(Controller):
         "/",
         summary="List time entries",
         sync_to_thread=True,
-        responses=error_responses(401, 403, 422, 500),
+        **documented(
+            Reason("forbidden", "a member filtered by another user's `userId`"),
+            Reason(
+                "validation_failed",
+                "a query parameter is unknown or has a wrong value, or `cursor` is not one this API "
+                "returned or was returned for the other sort order; `fields` names each",
+            ),
+        ),
     )
     def list_time_entries(
         self,
@@ -156,13 +181,19 @@ class TimeEntryController(Controller):
             QueryParameter(
                 name="updatedSince",
                 description="Entries changed at or after this RFC 3339 instant, soft-deleted ones included.",
-                schema_extra={"format": OpenAPIFormat.DATE_TIME},
+                # The format belongs to the string, not next to the oneOf that Litestar builds.
+                schema_extra={
+                    "one_of": [
+                        Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.DATE_TIME),
+                        Schema(type=OpenAPIType.NULL),
+                    ]
+                },
             ),
         ] = None,
         include_deleted: Annotated[bool, QueryParameter(name="includeDeleted")] = False,
         sort: Annotated[
-            str,
-            QueryParameter(pattern=r"^-?entryDate$", description="`entryDate` (ascending) or `-entryDate`."),
+            Literal["entryDate", "-entryDate"],
+            QueryParameter(description="`entryDate` (ascending) or `-entryDate`."),
         ] = "entryDate",
         limit: Annotated[int, QueryParameter(ge=1, le=500, description="Page size, 1 to 500.")] = 50,
         cursor: Annotated[
@@ -201,7 +232,21 @@ class TimeEntryController(Controller):
         dto=StrictJson[UpdateTimeEntryBody],
         return_dto=None,
         sync_to_thread=True,
-        responses=error_responses(400, 401, 402, 404, 409, 413, 415, 422, 500),
+        **documented(
+            Reason(
+                "plan_required",
+                "`billable: true` needs solo (`billable_time`); a `taskId` needs studio (`tasks`)",
+            ),
+            Reason(
+                "not_found",
+                "no such entry that you may see, or the project or task the body names is not in your "
+                "organization (an `entry_id` that is not a UUID matches no route)",
+            ),
+            "entry_locked",
+            "stale_update",
+            body=True,
+            idempotent=True,
+        ),
     )
     def update_time_entry(
         self,
@@ -229,7 +274,7 @@ class TimeEntryController(Controller):
         summary="Delete a time entry",
         sync_to_thread=True,
         status_code=204,
-        responses=error_responses(401, 404, 409, 500),
+        **documented(_NO_ENTRY, "entry_locked", "stale_update"),
     )
     def delete_time_entry(
         self, entry_id: FromPath[UUID], caller: NamedDependency[Caller], services: NamedDependency[Services]
@@ -244,7 +289,20 @@ class TimeEntryController(Controller):
         summary="Restore a deleted time entry",
         sync_to_thread=True,
         status_code=200,
-        responses=error_responses(400, 401, 404, 409, 500),
+        **documented(
+            Reason(
+                "not_found",
+                "no such entry that you may see (an `entry_id` that is not a UUID matches no route)",
+            ),
+            Reason(
+                "timer_already_running",
+                "the entry is a deleted running timer and another timer of yours is running; the message "
+                "names its id",
+            ),
+            "stale_update",
+            Reason("conflict", "another timer of yours started concurrently; retry"),
+            idempotent=True,
+        ),
     )
     def restore_time_entry(
         self,

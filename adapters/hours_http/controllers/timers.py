@@ -12,12 +12,14 @@ from hours_core.model import ProjectId, TaskId
 from hours_core.services import Caller, Services, StartTimer
 from hours_http.body import PendingBody, StrictJson
 from hours_http.encoding import time_entry_json
-from hours_http.openapi import IdempotencyKeyHeader, OptionalBodyOperation, error_responses
+from hours_http.openapi import IdempotencyKeyHeader, Reason, documented
 from hours_http.query import STRICT_QUERY
 from hours_http.responses import idempotent_write, json_response
 from hours_http.wire import StartTimerBody, StopTimerBody, TimeEntryEnvelope
 
 __all__ = ["TimerController"]
+
+_NO_TIMER = Reason("not_found", "no timer of yours is running")
 
 
 class TimerController(Controller):
@@ -34,7 +36,23 @@ class TimerController(Controller):
         return_dto=None,
         status_code=201,
         sync_to_thread=True,
-        responses=error_responses(400, 401, 402, 404, 409, 413, 415, 422, 500),
+        **documented(
+            Reason(
+                "plan_required",
+                "a billable timer (`billable`, or the project's `billableByDefault`) needs solo "
+                "(`billable_time`); a task needs studio (`tasks`)",
+            ),
+            Reason("not_found", "the project or task the body names is not in your organization"),
+            Reason(
+                "timer_already_running",
+                "a timer of yours is running and `stopRunning` is not `true`; the message names its id",
+            ),
+            Reason("stale_update", "the running timer that `stopRunning` stops changed concurrently; retry"),
+            Reason("conflict", "another timer of yours started concurrently; retry"),
+            body=True,
+            idempotent=True,
+            location="/time-entries/{id}",
+        ),
     )
     def start_timer(
         self,
@@ -78,7 +96,7 @@ class TimerController(Controller):
         "/current",
         summary="Get the running timer",
         sync_to_thread=True,
-        responses=error_responses(401, 404, 500),
+        **documented(_NO_TIMER),
     )
     def current_timer(
         self, caller: NamedDependency[Caller], services: NamedDependency[Services]
@@ -90,12 +108,20 @@ class TimerController(Controller):
     @post(
         "/current/stop",
         summary="Stop the running timer",
-        operation_class=OptionalBodyOperation,
         dto=StrictJson[StopTimerBody],
         return_dto=None,
         status_code=200,
         sync_to_thread=True,
-        responses=error_responses(409, 400, 401, 404, 413, 415, 422, 500),
+        **documented(
+            _NO_TIMER,
+            Reason("stale_update", "the timer changed concurrently; retry"),
+            Reason("invalid_json", "a body was sent and it is not a JSON object"),
+            Reason(
+                "unsupported_media_type", "a non-empty body sent without `Content-Type: application/json`"
+            ),
+            optional_body=True,
+            idempotent=True,
+        ),
     )
     def stop_timer(
         self,

@@ -1,0 +1,301 @@
+"""The OpenAPI document says what the API really does: error bodies, headers, codes per operation."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from hours_core.model import Plan
+from hours_core.plans import FEATURE_PLANS, Feature
+from hours_core.tokens import TOKEN_PATTERN
+from hours_http import create_app
+from hours_http.controllers.account import TOKEN_PREFIX_PATTERN
+from hours_http.errors import STATUS_BY_CODE
+from hours_http.openapi import SCALAR_VERSION, SWAGGER_UI_VERSION
+from hours_http.rate_limit import RateLimit
+from hours_memory import InMemoryStore
+from tests.http.conftest import bearer
+from tests.world import World, make_world
+
+ERROR_ENVELOPE = {"$ref": "#/components/schemas/ErrorEnvelope"}
+CODE = re.compile(r"`([a-z]+(?:_[a-z]+)+|[a-z]+)`:")
+METHODS = {"get", "post", "patch", "put", "delete"}
+
+
+@pytest.fixture(scope="module")
+def world() -> World:
+    return make_world(InMemoryStore().unit_of_work)
+
+
+@pytest.fixture(scope="module")
+def client(world: World) -> Iterator[TestClient[Any]]:
+    with TestClient(create_app(world.services)) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def document(client: TestClient[Any]) -> dict[str, Any]:
+    response = client.get("/schema/openapi.json")
+    assert response.status_code == 200
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def operations(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method in METHODS:
+                yield f"{method.upper()} {path}", operation
+
+
+def codes_in(description: str) -> set[str]:
+    return set(CODE.findall(description))
+
+
+def header(document: dict[str, Any], declared: dict[str, Any]) -> dict[str, Any]:
+    if "$ref" in declared:
+        found: dict[str, Any] = document["components"]["headers"][declared["$ref"].rsplit("/", 1)[1]]
+        return found
+    return declared
+
+
+def test_no_operation_documents_an_error_body_other_than_ours(document: dict[str, Any]) -> None:
+    for name, operation in operations(document):
+        for status, response in operation["responses"].items():
+            if int(status) >= 400:
+                assert response["content"]["application/json"]["schema"] == ERROR_ENVELOPE, (name, status)
+                assert "status_code" not in str(response), (name, status)
+                assert "Bad request syntax" not in response["description"], (name, status)
+
+
+def test_every_error_description_names_codes_of_its_own_status(document: dict[str, Any]) -> None:
+    for name, operation in operations(document):
+        for status, response in operation["responses"].items():
+            if int(status) >= 400:
+                codes = codes_in(response["description"])
+                assert codes, (name, status)
+                assert {STATUS_BY_CODE[code] for code in codes} == {int(status)}, (name, status, codes)
+
+
+@pytest.mark.parametrize(
+    ("operation", "absent"),
+    [
+        (
+            "POST /tokens",
+            {"idempotency_key_invalid", "idempotency_key_reused", "idempotency_request_in_progress"},
+        ),
+        ("GET /time-entries", {"idempotency_key_reused", "invalid_json", "not_found"}),
+        ("GET /time-entries/{entry_id}", {"idempotency_key_reused", "idempotency_key_invalid"}),
+        ("DELETE /time-entries/{entry_id}", {"idempotency_key_reused", "idempotency_request_in_progress"}),
+        ("DELETE /tokens/{prefix}", {"idempotency_key_reused", "forbidden"}),
+        ("POST /time-entries/{entry_id}/restore", {"invalid_json", "payload_too_large"}),
+        ("PATCH /tasks/{task_id}", {"plan_required"}),
+        ("POST /timers", {"forbidden", "entry_locked"}),
+    ],
+)
+def test_an_operation_names_no_code_it_cannot_return(
+    document: dict[str, Any], operation: str, absent: set[str]
+) -> None:
+    responses = dict(operations(document))[operation]["responses"]
+    named = set().union(*(codes_in(r["description"]) for s, r in responses.items() if int(s) >= 400))
+    assert not named & absent
+
+
+def test_every_operation_documents_both_causes_of_503_and_every_cause_of_401(
+    document: dict[str, Any],
+) -> None:
+    for name, operation in operations(document):
+        if name == "GET /health":
+            continue
+        responses = operation["responses"]
+        assert codes_in(responses["503"]["description"]) == {"store_busy", "service_unavailable"}, name
+        assert "other-environment" in responses["401"]["description"], name
+
+
+def test_the_201_of_post_tokens_promises_no_url(document: dict[str, Any]) -> None:
+    created = document["paths"]["/tokens"]["post"]["responses"]["201"]
+    assert "URL" not in created["description"]
+    assert "Location" not in created.get("headers", {})
+
+
+def test_post_tokens_documents_the_409_of_a_taken_prefix(document: dict[str, Any]) -> None:
+    responses = document["paths"]["/tokens"]["post"]["responses"]
+    assert codes_in(responses["409"]["description"]) == {"conflict"}
+
+
+def test_every_201_that_sends_location_declares_it(client: TestClient[Any], world: World) -> None:
+    owner = bearer(world.owner_token)
+    requests = {
+        "POST /time-entries": (
+            "/time-entries",
+            {"projectId": str(world.project.id), "entryDate": "2026-03-02", "durationSeconds": 60},
+        ),
+        "POST /timers": ("/timers", {"projectId": str(world.project.id), "stopRunning": True}),
+        "POST /projects": ("/projects", {"name": "Location"}),
+        "POST /projects/{project_id}/tasks": (f"/projects/{world.project.id}/tasks", {"name": "Location"}),
+        "POST /tokens": ("/tokens", {"name": "location"}),
+    }
+    document = client.get("/schema/openapi.json").json()
+    documented = dict(operations(document))
+    for name, (path, body) in requests.items():
+        response = client.post(path, json=body, headers=owner)
+        assert response.status_code == 201, (name, response.text)
+        declared = documented[name]["responses"]["201"].get("headers", {})
+        if "location" in response.headers:
+            assert declared["Location"]["required"] is True, name
+        else:
+            assert "Location" not in declared, name
+
+
+def test_operations_that_honor_idempotency_key_declare_idempotent_replayed(document: dict[str, Any]) -> None:
+    for name, operation in operations(document):
+        takes_key = any(p["name"] == "Idempotency-Key" for p in operation.get("parameters", []))
+        success = next(r for s, r in operation["responses"].items() if int(s) < 300)
+        assert ("Idempotent-Replayed" in (success.get("headers") or {})) == takes_key, name
+        assert ("idempotency_key_invalid" in str(operation["responses"])) == takes_key, name
+
+
+def test_a_replay_carries_the_declared_idempotent_replayed_value(
+    client: TestClient[Any], world: World, document: dict[str, Any]
+) -> None:
+    headers = {**bearer(world.owner_token), "Idempotency-Key": "0190c2d4-0000-7000-8000-00000000abcd"}
+    body = {"name": "Replayed"}
+    client.post("/projects", json=body, headers=headers)
+    replay = client.post("/projects", json=body, headers=headers)
+    declared = document["paths"]["/projects"]["post"]["responses"]["201"]["headers"]["Idempotent-Replayed"]
+    assert replay.headers["idempotent-replayed"] in header(document, declared)["schema"]["enum"]
+
+
+def test_401_declares_www_authenticate_as_always_sent(
+    client: TestClient[Any], document: dict[str, Any]
+) -> None:
+    for name, operation in operations(document):
+        if name == "GET /health":
+            continue
+        declared = header(document, operation["responses"]["401"]["headers"]["WWW-Authenticate"])
+        assert declared["required"] is True, name
+    for authorization in ({}, {"Authorization": "Basic x"}):
+        answer = client.get("/me", headers=authorization)
+        assert answer.headers["www-authenticate"] in declared["schema"]["enum"]
+
+
+def test_retry_after_is_declared_on_409_exactly_where_a_key_can_be_in_progress(
+    document: dict[str, Any],
+) -> None:
+    for name, operation in operations(document):
+        conflict = operation["responses"].get("409")
+        if conflict is None:
+            continue
+        in_progress = "idempotency_request_in_progress" in codes_in(conflict["description"])
+        assert ("Retry-After" in conflict["headers"]) == in_progress, name
+
+
+def test_429_declares_retry_after_and_the_rate_limit_headers_it_sends(world: World) -> None:
+    app = create_app(world.services, rate_limit=RateLimit(limit=1, window=60))
+    with TestClient(app) as client:
+        document = client.get("/schema/openapi.json").json()
+        client.get("/me", headers=bearer(world.admin_token))
+        refused = client.get("/me", headers=bearer(world.admin_token))
+    assert refused.status_code == 429
+    declared = document["paths"]["/me"]["get"]["responses"]["429"]["headers"]
+    assert set(declared) == {"Retry-After", "RateLimit-Policy", "RateLimit"}
+    for name, declaration in declared.items():
+        spec = header(document, declaration)
+        assert spec["required"] is True
+        value = refused.headers[name]
+        pattern = spec["schema"].get("pattern")
+        assert pattern is None or re.fullmatch(pattern.strip("^$"), value), (name, value)
+
+
+def test_503_declares_retry_after_as_sent_with_store_busy_only(document: dict[str, Any]) -> None:
+    busy = document["paths"]["/me"]["get"]["responses"]["503"]["headers"]["Retry-After"]
+    assert header(document, busy)["required"] is False
+
+
+def test_the_error_body_has_no_nullable_member(document: dict[str, Any]) -> None:
+    body = document["components"]["schemas"]["ErrorBody"]
+    assert body["required"] == ["code", "message"]
+    for name, member in body["properties"].items():
+        assert "null" not in str(member).lower(), name
+        assert "oneOf" not in member, name
+
+
+def test_the_required_plan_is_one_a_feature_can_require(document: dict[str, Any]) -> None:
+    members = document["components"]["schemas"]["ErrorBody"]["properties"]
+    plans = set(members["requiredPlan"]["enum"])
+    assert {plan.value for plan in FEATURE_PLANS.values()} <= plans  # today solo and studio
+    assert plans == {plan.value for plan in Plan} - {Plan.FREE.value}  # free is never required
+    assert set(members["feature"]["enum"]) == {feature.value for feature in Feature}
+
+
+def test_bad_path_and_query_input_gets_a_documented_status_and_our_error_body(
+    client: TestClient[Any], world: World, document: dict[str, Any]
+) -> None:
+    owner = bearer(world.owner_token)
+    entry = "0190c2d4-0000-7000-8000-000000000001"
+    cases = [
+        ("GET", "/time-entries?limit=abc", "GET /time-entries", 422),
+        ("GET", "/time-entries?from=2026-13-01", "GET /time-entries", 422),
+        ("GET", "/time-entries?cursor=garbage", "GET /time-entries", 422),
+        ("GET", "/time-entries?bogus=1", "GET /time-entries", 422),
+        ("GET", "/time-entries/not-a-uuid", "GET /time-entries/{entry_id}", 404),
+        ("GET", f"/time-entries/{entry}?bogus=1", "GET /time-entries/{entry_id}", 422),
+        ("DELETE", "/time-entries/not-a-uuid", "DELETE /time-entries/{entry_id}", 404),
+        ("GET", "/projects/not-a-uuid", "GET /projects/{project_id}", 404),
+        ("GET", "/projects/not-a-uuid/tasks", "GET /projects/{project_id}/tasks", 404),
+        ("DELETE", "/tokens/short", "DELETE /tokens/{prefix}", 404),
+        ("DELETE", "/tokens/abc?bogus=1", "DELETE /tokens/{prefix}", 422),
+    ]
+    documented = dict(operations(document))
+    for method, url, operation, status in cases:
+        response = client.request(method, url, headers=owner)
+        assert response.status_code == status, (method, url, response.text)
+        assert str(status) in documented[operation]["responses"], (operation, status)
+        assert set(response.json()) == {"error"}
+        assert response.json()["error"]["code"] in codes_in(
+            documented[operation]["responses"][str(status)]["description"]
+        )
+
+
+def test_the_documented_token_prefix_is_the_prefix_of_a_token(world: World) -> None:
+    assert TOKEN_PREFIX_PATTERN.strip("^$") == TOKEN_PATTERN.pattern.split("(?P<prefix>")[1].split(")")[0]
+    prefix = TOKEN_PATTERN.fullmatch(world.owner_token)["prefix"]  # type: ignore[index]
+    assert re.fullmatch(TOKEN_PREFIX_PATTERN, prefix)
+
+
+def test_duration_seconds_has_a_minimum_of_zero(document: dict[str, Any]) -> None:
+    seconds = document["components"]["schemas"]["TimeEntryOut"]["properties"]["durationSeconds"]
+    assert seconds["minimum"] == 0
+    assert "exclusiveMinimum" not in seconds
+
+
+def test_updated_since_carries_its_format_inside_the_string_branch(document: dict[str, Any]) -> None:
+    parameter = next(
+        p for p in document["paths"]["/time-entries"]["get"]["parameters"] if p["name"] == "updatedSince"
+    )
+    assert "format" not in parameter["schema"]
+    assert {"type": "string", "format": "date-time"} in parameter["schema"]["oneOf"]
+
+
+def test_me_always_has_its_token(document: dict[str, Any]) -> None:
+    assert document["components"]["schemas"]["Me"]["properties"]["token"] == {
+        "$ref": "#/components/schemas/MeToken"
+    }
+
+
+def test_the_description_says_where_tokens_are_minted(document: dict[str, Any]) -> None:
+    description = document["info"]["description"]
+    assert "POST /tokens" in description
+    assert "hours tokens create" in description
+
+
+def test_the_documentation_pages_load_pinned_versions(client: TestClient[Any]) -> None:
+    scalar = client.get("/schema").text
+    swagger = client.get("/schema/swagger").text
+    assert f"@scalar/api-reference@{SCALAR_VERSION}" in scalar
+    assert f"swagger-ui-dist@{SWAGGER_UI_VERSION}" in swagger
+    assert "@latest" not in scalar + swagger

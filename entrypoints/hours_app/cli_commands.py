@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import socket
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -94,6 +95,8 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     logger.info(
         "rate limit: %s", f"{rate.limit} per {rate.window}s per token, per process" if rate else "none"
     )
+    loop = "asyncio" if sys.platform == "win32" else "uvloop"  # the measured choice: docs/performance.md
+    logger.info("server: uvicorn %s (%s, httptools)", uvicorn.__version__, loop)
     logger.info(
         "listening on %s with %d worker%s", base, settings.workers, "" if settings.workers == 1 else "s"
     )
@@ -106,6 +109,8 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
             host=settings.host,
             port=settings.port,
             workers=settings.workers,
+            loop=loop,
+            http="httptools",
             log_level=settings.log_level,
             log_config=uvicorn_log_config(settings.log_level, json_lines=args.json),
             access_log=False,

@@ -62,7 +62,8 @@ environment:
 exit status:
   0  success
   1  the database cannot be opened or reached, an id was not found, or a conflict
-  2  bad arguments (a usage error, a malformed id, email or name, a bad --db URL)
+  2  bad arguments (a usage error, a malformed id, email or name, a bad --db URL,
+     a --port that another program already listens on)
 """
 
 

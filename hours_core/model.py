@@ -31,6 +31,7 @@ __all__ = [
     "User",
     "UserId",
     "check_name",
+    "control_character_problem",
     "name_problem",
 ]
 
@@ -92,17 +93,30 @@ def _aware_utc(_instance: object, attribute: attrs.Attribute[Any], value: dateti
         raise ValueError(f"{attribute.name} must be a UTC datetime, got {value!r}")
 
 
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+"""Zero-width characters: a name made of them (and white space) looks blank, so it counts as blank."""
+
+
+def control_character_problem(value: str, allowed: str = "") -> str | None:
+    """The message for the first control character of ``value`` (C0, DEL or C1) not in ``allowed``."""
+    for index, char in enumerate(value):
+        if (char < " " or "\x7f" <= char <= "\x9f") and char not in allowed:
+            return f"contains the control character U+{ord(char):04X} at position {index + 1}"
+    return None
+
+
 def name_problem(value: str, max_length: int = MAX_NAME_LENGTH) -> str | None:
-    """What is wrong with a name, or ``None``: names are not blank and at most ``max_length`` characters.
+    """What is wrong with a name, or ``None``.
 
     The one rule for the names of organizations, projects and tasks (200 characters) and of tokens
-    (100): empty and whitespace-only names are blank.
+    (100): not blank (empty, white space or zero-width characters only), at most ``max_length``
+    characters, and one line of text (no control characters, not even tab or newline).
     """
-    if not value.strip():
+    if not value.strip().strip(_INVISIBLE).strip():
         return "must not be blank"
     if len(value) > max_length:
         return f"must be at most {max_length} characters (got {len(value)})"
-    return None
+    return control_character_problem(value)
 
 
 def check_name(value: str, max_length: int = MAX_NAME_LENGTH) -> None:

@@ -6,7 +6,7 @@ from datetime import date
 
 from hours_core.duration import DurationError, parse_duration
 from hours_core.errors import ValidationFailed
-from hours_core.model import MAX_ENTRY_SECONDS, MAX_NOTE_LENGTH
+from hours_core.model import MAX_ENTRY_SECONDS, MAX_NOTE_LENGTH, control_character_problem
 
 __all__ = [
     "FIRST_ENTRY_DATE",
@@ -20,7 +20,7 @@ __all__ = [
 FIRST_ENTRY_DATE = date(2000, 1, 1)
 LAST_ENTRY_DATE = date(2100, 12, 31)
 
-_ALLOWED_CONTROLS = frozenset("\t\n\r")
+_ALLOWED_CONTROLS = "\t\n\r"
 
 
 class FieldErrors:
@@ -58,10 +58,9 @@ def check_note(value: str | None, errors: FieldErrors, field: str = "note") -> N
     if len(value) > MAX_NOTE_LENGTH:
         errors.add(field, f"must be at most {MAX_NOTE_LENGTH} characters (got {len(value)})")
         return
-    for index, char in enumerate(value):
-        if (char < " " or "\x7f" <= char <= "\x9f") and char not in _ALLOWED_CONTROLS:
-            errors.add(field, f"contains the control character U+{ord(char):04X} at position {index + 1}")
-            return
+    problem = control_character_problem(value, allowed=_ALLOWED_CONTROLS)
+    if problem is not None:
+        errors.add(field, problem)
 
 
 def resolve_duration(

@@ -167,9 +167,9 @@ _HEADERS_BY_CODE: Mapping[str, tuple[str, ...]] = {
 """The headers each error code always sends (``hours_http.errors.error_response``, ``rate_limit``)."""
 
 
-def _header_ref(name: str, *, required: bool) -> OpenAPIHeader | Reference:
-    """The header, inline: ``components.headers`` would break Litestar's TypeScript conversion
-    (``hours schema typescript`` expects only schemas among the components).
+def _header(name: str, *, required: bool) -> OpenAPIHeader:
+    """The header, written out on each response that sends it: shared ``components.headers`` would
+    break Litestar's TypeScript conversion (``hours schema typescript`` expects only schemas there).
     """
     component = _HEADER_COMPONENTS[name]
     return OpenAPIHeader(schema=component.schema, description=component.description, required=required)
@@ -235,7 +235,7 @@ def documented(
     responses = {
         status: ResponseSpec(
             data_container=ErrorEnvelope,
-            description="; ".join(reason.describe() for reason in group) + ".",
+            description="\n".join(f"- {reason.describe()}." for reason in group),
             generate_examples=False,
         )
         for status, group in by_status.items()
@@ -243,7 +243,7 @@ def documented(
     error_headers = {
         status: _error_headers([reason.code for reason in group]) for status, group in by_status.items()
     }
-    success_headers: dict[str, OpenAPIHeader | Reference] = {}
+    success_headers: dict[str, OpenAPIHeader] = {}
     if location is not None:
         success_headers["Location"] = OpenAPIHeader(
             schema=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.URI_REFERENCE),
@@ -251,29 +251,29 @@ def documented(
             required=True,
         )
     if idempotent:
-        success_headers[REPLAYED_HEADER] = _header_ref(REPLAYED_HEADER, required=False)
-    success_headers.update({name: _header_ref(name, required=False) for name in _RATE_LIMIT_HEADERS})
+        success_headers[REPLAYED_HEADER] = _header(REPLAYED_HEADER, required=False)
+    success_headers.update({name: _header(name, required=False) for name in _RATE_LIMIT_HEADERS})
     return Documentation(
         responses=responses,
         operation_class=_operation_class(error_headers, success_headers, optional_body=optional_body),
     )
 
 
-def _error_headers(codes: Iterable[str]) -> dict[str, OpenAPIHeader | Reference]:
+def _error_headers(codes: Iterable[str]) -> dict[str, OpenAPIHeader]:
     """The headers of one error status: required when every code of the status sends them."""
     codes = list(codes)
     sent = [set(_HEADERS_BY_CODE.get(code, ())) for code in codes]
     names = [name for name in _HEADER_COMPONENTS if any(name in group for group in sent)]
-    headers = {name: _header_ref(name, required=all(name in group for group in sent)) for name in names}
+    headers = {name: _header(name, required=all(name in group for group in sent)) for name in names}
     # Every authenticated response carries the rate limit headers when the limit is on; a 401 never.
     if not {"unauthenticated", "rate_limited"} & set(codes):
-        headers.update({name: _header_ref(name, required=False) for name in _RATE_LIMIT_HEADERS})
+        headers.update({name: _header(name, required=False) for name in _RATE_LIMIT_HEADERS})
     return headers
 
 
 def _operation_class(
-    error_headers: Mapping[int, Mapping[str, OpenAPIHeader | Reference]],
-    success_headers: Mapping[str, OpenAPIHeader | Reference],
+    error_headers: Mapping[int, Mapping[str, OpenAPIHeader]],
+    success_headers: Mapping[str, OpenAPIHeader],
     *,
     optional_body: bool,
 ) -> type[Operation]:
@@ -282,13 +282,21 @@ def _operation_class(
     @dataclass
     class DocumentedOperation(Operation):
         def __post_init__(self) -> None:
+            parent = getattr(super(), "__post_init__", None)
+            if parent is not None:  # should Litestar's Operation ever get one
+                parent()
             if optional_body and isinstance(self.request_body, RequestBody):
                 self.request_body.required = False  # Litestar marks every body required
             kept: dict[str, OpenAPIResponse | Reference] = {}
             for status, response in (self.responses or {}).items():
+                if not status.isdigit():  # "default", "4XX": not ours to touch
+                    kept[status] = response
+                    continue
                 code = int(status)
+                if code == 400 and code not in error_headers:
+                    continue  # Litestar's own 400 (its ValidationException), which our API never sends
                 if code >= 400 and code not in error_headers:
-                    continue  # Litestar's own 400, which this operation never sends
+                    raise ValueError(f"status {code} is not declared with documented(): declare its codes")
                 if isinstance(response, OpenAPIResponse):
                     headers = error_headers.get(code) if code >= 400 else success_headers
                     response.headers = {**(response.headers or {}), **(headers or {})} or None

@@ -12,6 +12,7 @@ from litestar.params import ParameterKwarg
 from litestar.testing import TestClient
 from litestar.typing import FieldDefinition
 
+from hours_http import create_app
 from tests.http.conftest import bearer
 from tests.world import World
 
@@ -285,3 +286,21 @@ def test_handler_arguments_that_are_not_query_parameters_are_refused_as_unknown(
     one = client.get(f"/time-entries/{entry_id}", params={name: "x"}, headers=bearer(world.owner_token))
     assert one.status_code == 422
     assert fields_of(one) == {name: "is not a query parameter of this endpoint"}
+
+
+@pytest.mark.parametrize(
+    "query", ["from=2026-01-01&from=2026-02-30", "limit=5&limit=6", "sort=entryDate&sort=-entryDate"]
+)
+def test_a_query_parameter_given_twice_is_refused(client: TestClient[Any], world: World, query: str) -> None:
+    response = client.get(f"/time-entries?{query}", headers=bearer(world.owner_token))
+    assert response.status_code == 422
+    assert fields_of(response) == {query.split("=", maxsplit=1)[0]: "must be given once"}
+
+
+def test_the_allowed_query_parameters_of_one_app_do_not_leak_into_the_next(world: World) -> None:
+    for _ in range(30):  # apps built and dropped one after another, as in tests or embedded use
+        with TestClient(create_app(world.services)) as fresh:
+            listing = fresh.get("/time-entries?limit=5", headers=bearer(world.owner_token))
+            me = fresh.get("/me?limit=5", headers=bearer(world.owner_token))
+        assert listing.status_code == 200
+        assert me.status_code == 422

@@ -45,3 +45,17 @@ def test_a_blank_project_or_task_name_is_refused_as_blank(world: World) -> None:
             attempt()
         assert raised.value.fields == {"name": "must not be blank"}
     assert world.services.projects.get_project(owner, world.project.id).name == world.project.name
+
+
+@pytest.mark.parametrize("name", ["\u200b", " \ufeff ", "\u2060\t"])
+def test_a_name_of_invisible_characters_is_blank(name: str) -> None:
+    assert name_problem(name) == "must not be blank"
+
+
+@pytest.mark.parametrize(
+    ("name", "position"), [("a\x00b", 2), ("tab\there", 4), ("line\n", 5), ("c1\x85", 3)]
+)
+def test_a_name_is_one_line_of_text_without_control_characters(name: str, position: int) -> None:
+    problem = name_problem(name)
+    assert problem is not None and problem.startswith("contains the control character U+")
+    assert problem.endswith(f"at position {position}")

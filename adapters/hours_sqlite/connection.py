@@ -52,6 +52,7 @@ __all__ = [
     "busy",
     "connect",
     "is_busy",
+    "open_transaction",
 ]
 
 SYNCHRONOUS_LEVELS = ("full", "normal")
@@ -136,6 +137,22 @@ def connect(settings: ConnectionSettings, *, read_only: bool) -> Database:
         return Database(conn, execute_plugins=False)
     except BaseException:
         conn.close()
+        raise
+
+
+def open_transaction(conn: sqlite3.Connection, *statements: str) -> None:
+    """Run the statements that open a transaction (``BEGIN ...`` and any first read).
+
+    If one fails, the transaction is rolled back, and SQLITE_BUSY becomes the busy error.
+    """
+    try:
+        for statement in statements:
+            conn.execute(statement).fetchall()
+    except sqlite3.OperationalError as error:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        if is_busy(error):
+            raise busy() from error
         raise
 
 
@@ -225,14 +242,7 @@ class WriterGate:
             self._finish(group)
             group = None
         if group is None:
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as error:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                if is_busy(error):
-                    raise busy() from error
-                raise
+            open_transaction(conn, "BEGIN IMMEDIATE")
             group = self._group = WriteGroup()
         conn.execute(f"SAVEPOINT {_SAVEPOINT}")
         return group

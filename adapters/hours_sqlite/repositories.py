@@ -59,7 +59,7 @@ from hours_sqlite.codecs import (
     encode_token,
     encode_user,
 )
-from hours_sqlite.connection import WriterGate, busy, is_busy
+from hours_sqlite.connection import WriterGate, busy, is_busy, open_transaction
 
 __all__ = [
     "SqliteIdempotencyRepository",
@@ -101,16 +101,8 @@ class SqliteSession:
         if self.writable:
             self._begin_write()
             return
-        conn = self.db.conn
-        try:
-            conn.execute("BEGIN")
-            conn.execute("SELECT 1 FROM sqlite_schema LIMIT 1").fetchall()
-        except sqlite3.OperationalError as error:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            if is_busy(error):
-                raise busy() from error
-            raise
+        # The first read fixes the snapshot now, not at the first query of the unit of work.
+        open_transaction(self.db.conn, "BEGIN", "SELECT 1 FROM sqlite_schema LIMIT 1")
         self._active = True
 
     def _begin_write(self) -> None:

@@ -58,6 +58,11 @@ def redact(text: str) -> str:
     return _TOKEN_SHAPE.sub("hsk_[redacted]", text)
 
 
+def _logger_name(record: logging.LogRecord) -> str:
+    """The logger's name, with uvicorn's ``uvicorn.error`` (its general log, errors or not) as ``uvicorn``."""
+    return "uvicorn" if record.name == "uvicorn.error" else record.name
+
+
 def _timestamp(created: float) -> str:
     moment = datetime.fromtimestamp(created, UTC)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -68,7 +73,8 @@ class TextFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         """The record as one human-readable line."""
-        line = f"{_timestamp(record.created)} {record.levelname} {record.name}: {record.getMessage()}"
+        when, name = _timestamp(record.created), _logger_name(record)
+        line = f"{when} {record.levelname} {name}: {record.getMessage()}"
         if record.exc_info:
             line = f"{line}\n{self.formatException(record.exc_info)}"
         return redact(line)
@@ -82,7 +88,7 @@ class JsonLineFormatter(logging.Formatter):
         line: dict[str, Any] = {
             "time": _timestamp(record.created),
             "level": record.levelname.lower(),
-            "logger": record.name,
+            "logger": _logger_name(record),
         }
         access = getattr(record, "access", None)
         if isinstance(access, dict):

@@ -27,6 +27,7 @@ __all__ = [
     "LAST_USED_RESOLUTION",
     "MAX_TOKEN_LIFETIME",
     "MAX_TOKEN_NAME_LENGTH",
+    "PREFIX_PATTERN",
     "TOKEN_PATTERN",
     "ApiToken",
     "MintedToken",
@@ -40,8 +41,11 @@ __all__ = [
 ENV_PATTERN = re.compile(r"[a-z][a-z0-9]{1,15}")
 """What an environment name looks like: ``live``, ``test``, ``staging2``."""
 
+PREFIX_PATTERN = "[0-9A-Za-z]{12}"
+"""A token's public prefix: 12 base62 characters (the ``prefix`` group of :data:`TOKEN_PATTERN`)."""
+
 TOKEN_PATTERN = re.compile(
-    r"hsk_(?P<env>[a-z][a-z0-9]{1,15})_(?P<prefix>[0-9A-Za-z]{12})_(?P<secret>[0-9A-Za-z]{32})"
+    rf"hsk_(?P<env>{ENV_PATTERN.pattern})_(?P<prefix>{PREFIX_PATTERN})_(?P<secret>[0-9A-Za-z]{{32}})"
 )
 """The one published shape of a token; match it with ``fullmatch``."""
 

@@ -164,4 +164,6 @@ def test_a_served_api_logs_time_and_replays_an_idempotent_request(server: Server
     assert re.search(r"hours \S+ starting", app_log)
     assert "/schema" in app_log and "SQLite at" in app_log and "token env: live" in app_log
     assert "Application shutdown complete" in app_log
-    assert "INFO uvicorn: Started server process" in app_log  # uvicorn's "uvicorn.error" logger, named plainly
+    assert (
+        "INFO uvicorn: Started server process" in app_log
+    )  # uvicorn's "uvicorn.error" logger, named plainly

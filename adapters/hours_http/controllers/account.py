@@ -9,6 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody, PathParameter
 
 from hours_core.services import Caller, Services
+from hours_core.tokens import PREFIX_PATTERN
 from hours_http.body import PendingBody, StrictJson
 from hours_http.encoding import created_token_json, me_json, token_json
 from hours_http.openapi import Reason, documented
@@ -18,8 +19,8 @@ from hours_http.wire import CreatedTokenEnvelope, CreateTokenBody, MeEnvelope, T
 
 __all__ = ["MeController", "TokenController"]
 
-TOKEN_PREFIX_PATTERN = "^[0-9A-Za-z]{12}$"
-"""The documented shape of a token prefix (the ``prefix`` group of ``hours_core.tokens.TOKEN_PATTERN``).
+TOKEN_PREFIX_PATTERN = f"^{PREFIX_PATTERN}$"
+"""The documented shape of a token prefix.
 
 Documentation only: a prefix of another shape is not refused as such, it names no token (404).
 """
@@ -27,7 +28,10 @@ Documentation only: a prefix of another shape is not refused as such, it names n
 TokenPrefix = Annotated[
     str,
     PathParameter(
-        description="The token's public 12-character prefix, as `GET /tokens` lists it.",
+        description=(
+            "The token's public 12-character prefix, as `GET /tokens` lists it (any other string names "
+            "no token: 404)."
+        ),
         schema_extra={"pattern": TOKEN_PREFIX_PATTERN, "minLength": 12, "maxLength": 12},
     ),
 ]

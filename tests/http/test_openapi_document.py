@@ -298,3 +298,23 @@ def test_the_documentation_pages_load_pinned_versions(client: TestClient[Any]) -
     assert f"@scalar/api-reference@{SCALAR_VERSION}" in scalar
     assert f"swagger-ui-dist@{SWAGGER_UI_VERSION}" in swagger
     assert "@latest" not in scalar + swagger
+
+
+def test_the_declared_error_headers_are_the_ones_error_response_sends() -> None:
+    from hours_core import errors as core_errors
+    from hours_http.errors import error_response
+    from hours_http.openapi import _HEADERS_BY_CODE
+
+    samples = {
+        "unauthenticated": core_errors.Unauthenticated(token_sent=True),
+        "idempotency_request_in_progress": core_errors.IdempotencyRequestInProgress(),
+        "store_busy": core_errors.StoreBusy(),
+        "not_found": core_errors.NotFound(),
+        "conflict": core_errors.Conflict(),
+        "forbidden": core_errors.Forbidden(),
+    }
+    for code, error in samples.items():
+        sent = {name.lower() for name in error_response(error).headers}
+        declared = {name.lower() for name in _HEADERS_BY_CODE.get(code, ())}
+        assert declared <= sent, code
+        assert not ({"retry-after", "www-authenticate"} & sent) - declared, code

@@ -14,7 +14,7 @@ from hours_http.body import PendingBody
 from hours_http.encoding import encode_data
 from hours_http.idempotency import keyed_request, recorded, to_response
 
-__all__ = ["READS_IN_THREAD", "idempotent_write", "idempotent_write_from_loop", "json_response"]
+__all__ = ["READS_IN_THREAD", "idempotent_write", "idempotent_write_from_loop", "json_response", "look_up"]
 
 READS_IN_THREAD = "reads_in_thread"
 """The app state key of :func:`hours_http.create_app`'s ``reads_in_thread``."""
@@ -23,6 +23,18 @@ READS_IN_THREAD = "reads_in_thread"
 def json_response(data: object, *, status: int = 200, **extra: object) -> Response[Any]:
     """``{"data": data, **extra}`` with the given status."""
     return Response(encode_data(data, **extra), status_code=status, media_type=MediaType.JSON)
+
+
+async def look_up(request: Request[Any, Any, Any], read: Callable[[], Response[Any]]) -> Response[Any]:
+    """Answer with ``read``, a lookup of one row by its key: on the event loop when the app reads
+    there (``create_app(reads_in_thread=False)``, a local store), else in a worker thread.
+
+    Only for single-row reads: a page of entries decodes up to 500 rows, which would hold up every
+    other request on the loop, so lists always run in a thread.
+    """
+    if request.app.state.get(READS_IN_THREAD, True):
+        return await sync_to_thread(read)
+    return read()
 
 
 def idempotent_write(

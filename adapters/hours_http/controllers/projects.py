@@ -15,7 +15,7 @@ from hours_http.body import PendingBody, StrictJson
 from hours_http.encoding import project_json, task_json
 from hours_http.openapi import IdempotencyKeyHeader, Reason, documented
 from hours_http.query import STRICT_QUERY
-from hours_http.responses import idempotent_write, json_response
+from hours_http.responses import idempotent_write, json_response, look_up
 from hours_http.wire import (
     ABSENT,
     CreateProjectBody,
@@ -106,17 +106,20 @@ class ProjectController(Controller):
             location=lambda project: f"/projects/{project['id']}",
         )
 
-    @get(
-        "/{project_id:uuid}",
-        summary="Get a project",
-        sync_to_thread=True,
-        **documented(_NO_PROJECT),
-    )
-    def get_project(
-        self, project_id: FromPath[UUID], caller: NamedDependency[Caller], services: NamedDependency[Services]
+    @get("/{project_id:uuid}", summary="Get a project", **documented(_NO_PROJECT))
+    async def get_project(
+        self,
+        request: Request[Any, Any, Any],
+        project_id: FromPath[UUID],
+        caller: NamedDependency[Caller],
+        services: NamedDependency[Services],
     ) -> Response[ProjectEnvelope]:
         """One project of your organization."""
-        return json_response(project_json(services.projects.get_project(caller, ProjectId(project_id))))
+
+        def read() -> Response[Any]:
+            return json_response(project_json(services.projects.get_project(caller, ProjectId(project_id))))
+
+        return await look_up(request, read)
 
     @patch(
         "/{project_id:uuid}",

@@ -20,7 +20,7 @@ from hours_http.decoding import parse_instant
 from hours_http.encoding import time_entry_json
 from hours_http.openapi import IdempotencyKeyHeader, Reason, documented
 from hours_http.query import STRICT_QUERY
-from hours_http.responses import idempotent_write, idempotent_write_from_loop, json_response
+from hours_http.responses import idempotent_write, idempotent_write_from_loop, json_response, look_up
 from hours_http.wire import (
     ABSENT,
     CreateTimeEntryBody,
@@ -127,18 +127,21 @@ class TimeEntryController(Controller):
             request, services, caller, idempotency_key, data, create, status=201, location=_entry_location
         )
 
-    @get(
-        "/{entry_id:uuid}",
-        summary="Get a time entry",
-        sync_to_thread=True,
-        **documented(_NO_ENTRY),
-    )
-    def get_time_entry(
-        self, entry_id: FromPath[UUID], caller: NamedDependency[Caller], services: NamedDependency[Services]
+    @get("/{entry_id:uuid}", summary="Get a time entry", **documented(_NO_ENTRY))
+    async def get_time_entry(
+        self,
+        request: Request[Any, Any, Any],
+        entry_id: FromPath[UUID],
+        caller: NamedDependency[Caller],
+        services: NamedDependency[Services],
     ) -> Response[TimeEntryEnvelope]:
         """One of your entries (owners and admins: any of the organization's). Deleted entries are 404."""
-        entry = services.entries.get_time_entry(caller, TimeEntryId(entry_id))
-        return json_response(time_entry_json(entry, services.clock.now()))
+
+        def read() -> Response[Any]:
+            entry = services.entries.get_time_entry(caller, TimeEntryId(entry_id))
+            return json_response(time_entry_json(entry, services.clock.now()))
+
+        return await look_up(request, read)
 
     @get(
         "/",

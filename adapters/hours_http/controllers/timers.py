@@ -14,7 +14,7 @@ from hours_http.body import PendingBody, StrictJson
 from hours_http.encoding import time_entry_json
 from hours_http.openapi import IdempotencyKeyHeader, Reason, documented
 from hours_http.query import STRICT_QUERY
-from hours_http.responses import idempotent_write, json_response
+from hours_http.responses import idempotent_write, json_response, look_up
 from hours_http.wire import StartTimerBody, StopTimerBody, TimeEntryEnvelope
 
 __all__ = ["TimerController"]
@@ -92,18 +92,20 @@ class TimerController(Controller):
             location=lambda entry: f"/time-entries/{entry['id']}",
         )
 
-    @get(
-        "/current",
-        summary="Get the running timer",
-        sync_to_thread=True,
-        **documented(_NO_TIMER),
-    )
-    def current_timer(
-        self, caller: NamedDependency[Caller], services: NamedDependency[Services]
+    @get("/current", summary="Get the running timer", **documented(_NO_TIMER))
+    async def current_timer(
+        self,
+        request: Request[Any, Any, Any],
+        caller: NamedDependency[Caller],
+        services: NamedDependency[Services],
     ) -> Response[TimeEntryEnvelope]:
         """Your running entry, with `durationSeconds` counting the seconds so far; 404 when none runs."""
-        entry = services.entries.current_timer(caller)
-        return json_response(time_entry_json(entry, services.clock.now()))
+
+        def read() -> Response[Any]:
+            entry = services.entries.current_timer(caller)
+            return json_response(time_entry_json(entry, services.clock.now()))
+
+        return await look_up(request, read)
 
     @post(
         "/current/stop",

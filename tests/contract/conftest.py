@@ -278,6 +278,20 @@ class Build:
 
 
 @pytest.fixture
+def path(tmp_path: pathlib.Path) -> pathlib.Path:
+    """Where the SQLite-only tests keep their database file."""
+    return tmp_path / "hours.db"
+
+
+@pytest.fixture
+def sqlite_store(path: pathlib.Path) -> Iterator[SqliteStore]:
+    """A migrated SQLite store at ``path``, for the tests of what only the SQLite adapter does."""
+    with SqliteStore.open(path) as opened:
+        opened.migrate()
+        yield opened
+
+
+@pytest.fixture
 def build() -> Build:
     """A fresh :class:`Build`."""
     return Build()

@@ -4,7 +4,7 @@ import pathlib
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import closing
 
 import pytest
@@ -20,21 +20,9 @@ WRITERS = 12
 
 
 @pytest.fixture
-def path(tmp_path: pathlib.Path) -> pathlib.Path:
-    return tmp_path / "hours.db"
-
-
-@pytest.fixture
-def store(path: pathlib.Path) -> Iterator[SqliteStore]:
-    with SqliteStore.open(path) as opened:
-        opened.migrate()
-        yield opened
-
-
-@pytest.fixture
-def tenant(store: SqliteStore, build: Build) -> Tenant:
+def tenant(sqlite_store: SqliteStore, build: Build) -> Tenant:
     made = make_tenant(build, "Grouped")
-    OpenStore("sqlite", store.unit_of_work).seed(
+    OpenStore("sqlite", sqlite_store.unit_of_work).seed(
         made.org, made.owner, made.member, made.project, made.other_project, made.task
     )
     return made
@@ -78,36 +66,36 @@ def run_writers(
 
 
 def test_every_commit_of_concurrent_writers_is_visible_to_other_connections_when_it_returns(
-    store: SqliteStore, tenant: Tenant, build: Build, path: pathlib.Path
+    sqlite_store: SqliteStore, tenant: Tenant, build: Build, path: pathlib.Path
 ) -> None:
     entries = [build.entry(tenant.owner, tenant.project) for _ in range(WRITERS)]
-    outcome = run_writers(store, entries, path, failing=set())
+    outcome = run_writers(sqlite_store, entries, path, failing=set())
     assert outcome == dict.fromkeys(range(WRITERS), True)
     assert stored_ids(path) == {str(entry.id) for entry in entries}
 
 
 def test_a_writer_that_rolls_back_undoes_only_its_own_changes(
-    store: SqliteStore, tenant: Tenant, build: Build, path: pathlib.Path
+    sqlite_store: SqliteStore, tenant: Tenant, build: Build, path: pathlib.Path
 ) -> None:
     entries = [build.entry(tenant.owner, tenant.project) for _ in range(WRITERS)]
     failing = set(range(1, WRITERS, 2))
-    outcome = run_writers(store, entries, path, failing=failing)
+    outcome = run_writers(sqlite_store, entries, path, failing=failing)
     assert all(isinstance(outcome[n], ValueError) for n in failing)
     assert all(outcome[n] is True for n in range(WRITERS) if n not in failing)
     assert stored_ids(path) == {str(entries[n].id) for n in range(WRITERS) if n not in failing}
 
 
 def test_statements_after_commit_run_in_a_new_transaction_that_rolls_back_alone(
-    store: SqliteStore, tenant: Tenant, build: Build, path: pathlib.Path
+    sqlite_store: SqliteStore, tenant: Tenant, build: Build, path: pathlib.Path
 ) -> None:
     kept, dropped = build.entry(tenant.owner, tenant.project), build.entry(tenant.owner, tenant.project)
-    with store.unit_of_work() as uow:
+    with sqlite_store.unit_of_work() as uow:
         uow.entries.add(kept)
         uow.commit()
         assert str(kept.id) in stored_ids(path)
         uow.entries.add(dropped)
     assert stored_ids(path) == {str(kept.id)}
-    with store.unit_of_work() as uow:  # the writer is free again
+    with sqlite_store.unit_of_work() as uow:  # the writer is free again
         assert uow.entries.get(tenant.org.id, kept.id) == kept
 
 

@@ -4,7 +4,7 @@ import pathlib
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import closing
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -25,19 +25,6 @@ from hours_sqlite.repositories import entry_list_sql
 from .conftest import D0, T0, Build, OpenStore, Tenant, make_tenant
 
 TABLES = {"orgs", "users", "projects", "tasks", "time_entries", "api_tokens", "idempotency_records"}
-
-
-@pytest.fixture
-def path(tmp_path: pathlib.Path) -> pathlib.Path:
-    return tmp_path / "hours.db"
-
-
-@pytest.fixture
-def sqlite_store(path: pathlib.Path) -> Iterator[SqliteStore]:
-    """A migrated SQLite store."""
-    with SqliteStore.open(path) as opened:
-        opened.migrate()
-        yield opened
 
 
 def seed(store: SqliteStore, *rows: object) -> None:

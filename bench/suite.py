@@ -252,49 +252,38 @@ def write_runs(
             )
         replay_nonce = secrets.token_hex(4)
         warm_replay_keys(targets[0][1].url, seeded, body, replay_nonce)
+
+        def keyed_run(
+            name: str, server: Server, run: str, nonce: str, connections: int, top: WrkResult
+        ) -> None:
+            """One create or replay run against ``server``: measured, checked and recorded."""
+            before = settled_count(database_url)
+            result = run_wrk(
+                server.url + "/time-entries",
+                run,
+                connections=connections,
+                seconds=settings.seconds,
+                env={**env, "BENCH_NONCE": nonce},
+            )
+            made = settled_count(database_url) - before
+            report.commands.setdefault(f"wrk {run}", result.command)
+            if run == "create":
+                text = f"{made} entries stored for {result.requests} answers"
+                ok = result.requests <= made <= result.requests + connections  # the rest were in flight
+            else:
+                text, ok = f"{made} entries stored by {result.requests} replays", made == 0
+            _check(report, f"{label}, {name}, c{connections} {run}: {text}", ok and result.non_2xx == 0)
+            _print(name, run, result, top)
+            report.writes.append(_row(label, kind, synchronous, name, run, result, top))
+
         for connections in settings.concurrency:
             top = run_wrk(ceiling.url + "/ping", "ceiling", connections=connections, seconds=settings.seconds)
             report.commands.setdefault("wrk ceiling", top.command)
             _print(label, "ceiling", top, top)
             report.writes.append(_row(label, kind, synchronous, "ceiling", "ceiling", top, top))
             for name, server in targets:
-                before = settled_count(database_url)
-                create = run_wrk(
-                    server.url + "/time-entries",
-                    "create",
-                    connections=connections,
-                    seconds=settings.seconds,
-                    env={**env, "BENCH_NONCE": secrets.token_hex(4)},
-                )
-                made = settled_count(database_url) - before
-                report.commands.setdefault("wrk create", create.command)
-                _check(
-                    report,
-                    f"{label}, {name}, c{connections} create: {made} entries stored"
-                    f" for {create.requests} answers",
-                    create.requests <= made <= create.requests + connections and create.non_2xx == 0,
-                )
-                _print(name, "create", create, top)
-                report.writes.append(_row(label, kind, synchronous, name, "create", create, top))
-
-                before = settled_count(database_url)
-                replay = run_wrk(
-                    server.url + "/time-entries",
-                    "replay",
-                    connections=connections,
-                    seconds=settings.seconds,
-                    env={**env, "BENCH_NONCE": replay_nonce},
-                )
-                made = settled_count(database_url) - before
-                report.commands.setdefault("wrk replay", replay.command)
-                _check(
-                    report,
-                    f"{label}, {name}, c{connections} replay: {made} entries stored"
-                    f" by {replay.requests} replays",
-                    made == 0 and replay.non_2xx == 0,
-                )
-                _print(name, "replay", replay, top)
-                report.writes.append(_row(label, kind, synchronous, name, "replay", replay, top))
+                keyed_run(name, server, "create", secrets.token_hex(4), connections, top)
+                keyed_run(name, server, "replay", replay_nonce, connections, top)
         for name, server in targets:
             peak = server.peak_rss_kib()
             report.memory.append(

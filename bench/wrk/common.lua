@@ -18,6 +18,15 @@ function M.key(nonce, thread, counter)
   return string.format("%s-%04x-4%03x-8%03x-%04x%08x", nonce, thread % 65536, high % 4096, 0, 0, low)
 end
 
+-- The headers of an authenticated JSON POST with the run's token (BENCH_TOKEN).
+function M.json_headers()
+  return {
+    ["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN"),
+    ["Content-Type"] = "application/json",
+    ["Accept"] = "application/json",
+  }
+end
+
 function M.done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(

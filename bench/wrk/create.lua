@@ -12,11 +12,7 @@ local headers, body, nonce
 function init(args)
   nonce = os.getenv("BENCH_NONCE")
   body = os.getenv("BENCH_BODY")
-  headers = {
-    ["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN"),
-    ["Content-Type"] = "application/json",
-    ["Accept"] = "application/json",
-  }
+  headers = common.json_headers()
 end
 
 function request()

@@ -13,11 +13,7 @@ function init(args)
   nonce = os.getenv("BENCH_NONCE")
   body = os.getenv("BENCH_BODY")
   keys = tonumber(os.getenv("BENCH_KEYS"))
-  headers = {
-    ["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN"),
-    ["Content-Type"] = "application/json",
-    ["Accept"] = "application/json",
-  }
+  headers = common.json_headers()
 end
 
 function request()

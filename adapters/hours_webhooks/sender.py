@@ -154,7 +154,7 @@ class HttpWebhookSender:
     ``allow_http`` admits plain ``http`` URLs and ``allow_private`` admits non-public addresses
     (both for development; the composition root reads them from ``HOURS_WEBHOOKS_ALLOW_HTTP`` and
     ``HOURS_WEBHOOKS_ALLOW_PRIVATE``). ``tls_context`` defaults to the system's trust store with
-    certificate and host name checks; ``resolve`` to the system resolver.
+    certificate and host name checks, TLS 1.2 or later; ``resolve`` to the system resolver.
     """
 
     def __init__(
@@ -179,6 +179,7 @@ class HttpWebhookSender:
         self.max_response_bytes = max_response_bytes
         if tls_context is None:
             tls_context = ssl.create_default_context()
+            tls_context.minimum_version = ssl.TLSVersion.TLSv1_2
             tls_context.set_alpn_protocols(["http/1.1"])
         self._tls_context = tls_context
         self._resolve = resolve

@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date, tzinfo
 from types import MappingProxyType
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 import attrs
 
@@ -59,6 +59,8 @@ from hours_exchange.wall_clock import (
 __all__ = ["Cells", "Column", "CsvLayout", "RowContext", "read_csv", "row_reference"]
 
 _DELIMITERS = (",", ";", "\t")
+
+_T = TypeVar("_T")
 
 _name_problem = functools.lru_cache(maxsize=4096)(name_problem)
 """Names repeat on almost every row (the same projects, users, clients): check each once."""
@@ -122,6 +124,25 @@ class _Header:
     """field -> position in the row"""
     labels: Mapping[str, str]
     """field -> the header as the file spells it"""
+    row_columns: Mapping[str, str]
+    """ImportRow field -> the header it comes from (ImportRow.columns)"""
+
+
+_ROW_FIELD_SOURCES = {
+    "user_name": ("user_name", "first_name"),
+    "user_email": ("user_email",),
+    "client": ("client",),
+    "project": ("project",),
+    "task": ("task",),
+    "note": ("note",),
+    "billable": ("billable",),
+    "tags": ("tags",),
+    "entry_date": ("start_date", "date"),
+    "started_at": ("start_time",),
+    "stopped_at": ("end_time", "duration", "duration_decimal"),
+    "duration_seconds": ("duration", "duration_decimal", "hours", "end_time"),
+}
+"""Which column each ImportRow field comes from, in order of preference (the first the file has)."""
 
 
 class Cells:
@@ -215,7 +236,7 @@ class Cells:
             "tags": self.tags("tags"),
         }
 
-    def _parsed(self, field: str, parse: Callable[[str], Any]) -> Any:
+    def _parsed(self, field: str, parse: Callable[[str], _T]) -> _T | None:
         value = self.text(field)
         if value is None:
             return None
@@ -227,19 +248,19 @@ class Cells:
 
     def date(self, field: str, order: DateFormat | None) -> date | None:
         """A date (see :func:`~hours_exchange.wall_clock.parse_date`)."""
-        return self._parsed(field, lambda text: parse_date(text, order))  # type: ignore[no-any-return]
+        return self._parsed(field, lambda text: parse_date(text, order))
 
     def time(self, field: str) -> ClockTime | None:
         """A time of day, 24- or 12-hour."""
-        return self._parsed(field, parse_time_of_day)  # type: ignore[no-any-return]
+        return self._parsed(field, parse_time_of_day)
 
     def duration(self, field: str) -> Duration | None:
         """A duration (``H:MM:SS``, ``H:MM``, decimal hours)."""
-        return self._parsed(field, parse_duration_text)  # type: ignore[no-any-return]
+        return self._parsed(field, parse_duration_text)
 
     def boolean(self, field: str) -> bool | None:
         """``Yes`` or ``No``; ``None`` when empty or missing."""
-        return self._parsed(field, parse_boolean)  # type: ignore[no-any-return]
+        return self._parsed(field, parse_boolean)
 
     def tags(self, field: str) -> tuple[str, ...]:
         """Tags joined with ``", "`` (as Toggl and Clockify write them), trimmed, empty ones dropped."""
@@ -277,7 +298,9 @@ def _read_header(text: SourceText, layout: CsvLayout, limits: ImportLimits) -> _
     with text.open() as stream:
         line = stream.readline(limits.max_row_chars + 1)
     if not line.strip():
-        raise ImportFileUnreadable("The file is empty: there is no header row.", row=1)
+        raise ImportFileUnreadable(
+            "The first line is empty: the file is empty, or does not start with its header row.", row=1
+        )
     if len(line) > limits.max_row_chars and not line.endswith("\n"):
         raise ImportFileTooLarge(
             f"The header row is longer than {limits.max_row_chars:,} characters; is this a CSV export?", row=1
@@ -318,7 +341,18 @@ def _read_header(text: SourceText, layout: CsvLayout, limits: ImportLimits) -> _
             f"Its columns are: {', '.join(name.strip() for name in names)}.",
             row=1,
         )
-    return _Header(delimiter, len(names), MappingProxyType(index), MappingProxyType(labels))
+    row_columns = {
+        field: next(labels[source] for source in sources if source in labels)
+        for field, sources in _ROW_FIELD_SOURCES.items()
+        if any(source in labels for source in sources)
+    }
+    return _Header(
+        delimiter,
+        len(names),
+        MappingProxyType(index),
+        MappingProxyType(labels),
+        MappingProxyType(row_columns),
+    )
 
 
 def _display(layout: CsvLayout, field: str) -> str:
@@ -402,7 +436,7 @@ def _rows(
                 continue
             reference = row_reference(layout.source, fields, seen)
             yield ImportRow(
-                source=layout.source, row=row, external_ref=reference, columns=header.labels, **fields
+                source=layout.source, row=row, external_ref=reference, columns=header.row_columns, **fields
             )
 
 

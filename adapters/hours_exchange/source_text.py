@@ -58,13 +58,15 @@ class SourceText:
 
     def __init__(self, data: ImportData, max_bytes: int) -> None:
         self._max_bytes = max_bytes
-        self._bytes: bytes | memoryview | None = None
+        self._bytes: bytes | None = None
         self._stream: IO[bytes] | None = None
         self._start = 0
         if isinstance(data, bytes | bytearray | memoryview):
             if len(data) > max_bytes:
                 raise _too_large(max_bytes)
-            self._bytes = memoryview(data)
+            self._bytes = (
+                data if isinstance(data, bytes) else bytes(data)
+            )  # BytesIO shares bytes, copies others
         elif _is_text(data):
             self._stream = self._spool_text(data)  # type: ignore[arg-type]
         elif _seekable(data):

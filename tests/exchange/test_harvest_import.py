@@ -42,6 +42,7 @@ def test_a_row_is_a_date_and_a_duration_only() -> None:
     assert row.entry_date == date(2025, 2, 3)
     assert (row.started_at, row.stopped_at) == (None, None)
     assert (row.user_name, row.user_email) == ("Grace Hopper", None)
+    assert (row.columns["user_name"], row.columns["duration_seconds"]) == ("First Name", "Hours")
     assert (row.client, row.project, row.task, row.note, row.billable) == (
         "Acme",
         "Website",

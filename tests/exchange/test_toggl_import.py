@@ -57,6 +57,7 @@ def test_an_old_layout_row_becomes_an_entry_with_utc_times_in_the_given_zone() -
     assert row.duration_seconds == 5400
     assert row.tags == ("Design", "Client work")
     assert row.columns["note"] == "Description"
+    assert (row.columns["entry_date"], row.columns["duration_seconds"]) == ("Start date", "Duration")
     assert len(row.external_ref) == 64
 
 

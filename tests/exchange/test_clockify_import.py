@@ -1,0 +1,155 @@
+"""Clockify "Detailed report" CSV: variable layouts, date orders, 12-hour times, CRLF."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from hours_core.errors import ValidationFailed
+from hours_exchange import AmbiguousDateFormat, ImportRow, RejectedRow, read_clockify
+
+HEADER = (
+    '"Project","Client","Description","Task","User","Group","Email","Tags","Billable","Start Date",'
+    '"Start Time","End Date","End Time","Duration (h)","Duration (decimal)","Billable Rate (USD)",'
+    '"Billable Amount (USD)"\r\n'
+)
+
+
+def line(start_date: str, start: str, end_date: str, end: str, duration: str, *, task: str = "Design") -> str:
+    return (
+        f'"Website","Acme","Wireframes","{task}","Ada Lovelace","","ada@example.com","Design, UX","Yes",'
+        f'"{start_date}","{start}","{end_date}","{end}","{duration}","0.00","0.00","0.00"\r\n'
+    )
+
+
+def read(text: str, **options: object) -> list[ImportRow | RejectedRow]:
+    return list(read_clockify(text.encode(), timezone=options.pop("timezone", "America/New_York"), **options))  # type: ignore[arg-type]
+
+
+def test_month_first_dates_are_detected_from_a_day_above_12() -> None:
+    rows = read(
+        HEADER
+        + line("03/04/2024", "10:23:52 AM", "03/04/2024", "11:23:52 AM", "01:00:00")
+        + line("03/25/2024", "09:00 AM", "03/25/2024", "09:30 AM", "00:30:00")
+    )
+    assert [row.entry_date for row in rows if isinstance(row, ImportRow)] == [
+        date(2024, 3, 4),
+        date(2024, 3, 25),
+    ]
+
+
+def test_day_first_dates_are_detected_from_a_day_above_12() -> None:
+    rows = read(
+        HEADER
+        + line("03/04/2024", "10:00:00", "03/04/2024", "11:00:00", "01:00:00")
+        + line("25/04/2024", "10:00:00", "25/04/2024", "11:00:00", "01:00:00")
+    )
+    assert [row.entry_date for row in rows if isinstance(row, ImportRow)] == [
+        date(2024, 4, 3),
+        date(2024, 4, 25),
+    ]
+
+
+def test_a_file_that_stays_ambiguous_is_refused_naming_the_option() -> None:
+    text = HEADER + line("09/04/2025", "10:00 AM", "09/04/2025", "11:00 AM", "01:00:00")
+    with pytest.raises(AmbiguousDateFormat) as raised:
+        read(text)
+    error = raised.value
+    assert error.code == "ambiguous_date_format"
+    assert (error.row, error.column, error.option) == (2, "Start Date", "date_format")
+    assert "09/04/2025" in error.message
+    assert "--date-format" in error.message
+    assert "dateFormat" in error.message
+
+
+@pytest.mark.parametrize(("date_format", "expected"), [("MDY", date(2025, 9, 4)), ("DMY", date(2025, 4, 9))])
+def test_the_date_format_option_settles_an_ambiguous_file(date_format: str, expected: date) -> None:
+    text = HEADER + line("09/04/2025", "10:00 AM", "09/04/2025", "11:00 AM", "01:00:00")
+    (row,) = read(text, date_format=date_format)
+    assert isinstance(row, ImportRow)
+    assert row.entry_date == expected
+
+
+def test_an_unknown_date_format_is_a_validation_error_naming_it() -> None:
+    with pytest.raises(ValidationFailed) as raised:
+        read(HEADER, date_format="YMD")
+    assert "dateFormat" in raised.value.fields
+
+
+def test_a_date_that_contradicts_the_settled_order_fails_only_its_own_row() -> None:
+    rows = read(
+        HEADER
+        + line("03/25/2024", "09:00 AM", "03/25/2024", "09:30 AM", "00:30:00")
+        + line("25/03/2024", "09:00 AM", "25/03/2024", "09:30 AM", "00:30:00")
+    )
+    assert isinstance(rows[0], ImportRow)
+    assert isinstance(rows[1], RejectedRow)
+    assert {(error.column, error.code) for error in rows[1].errors} == {
+        ("Start Date", "invalid_date"),
+        ("End Date", "invalid_date"),
+    }
+    assert "MM/DD/YYYY" in rows[1].errors[0].message
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "utc_start", "utc_end"),
+    [
+        ("12:00 AM", "12:30 AM", (5, 0), (5, 30)),
+        ("12:15:00 PM", "1:45:00 PM", (17, 15), (18, 45)),
+        ("11:59 PM", "11:59 PM", (4, 59), (4, 59)),
+        ("14:05:00", "14:35:00", (19, 5), (19, 35)),
+    ],
+)
+def test_twelve_and_twenty_four_hour_times_read_in_the_zone(
+    start: str, end: str, utc_start: tuple[int, int], utc_end: tuple[int, int]
+) -> None:
+    day = "01/15/2025"
+    (row,) = read(HEADER + line(day, start, day, end, ""))
+    assert isinstance(row, ImportRow), row
+    assert (row.started_at.hour, row.started_at.minute) == utc_start  # type: ignore[union-attr]
+    assert (row.stopped_at.hour, row.stopped_at.minute) == utc_end  # type: ignore[union-attr]
+
+
+def test_minute_precision_times_accept_a_duration_a_few_seconds_longer_and_move_the_end() -> None:
+    (row,) = read(HEADER + line("01/15/2025", "10:23 AM", "01/15/2025", "11:23 AM", "01:00:30"))
+    assert isinstance(row, ImportRow)
+    assert row.duration_seconds == 3630
+    assert row.stopped_at == datetime(2025, 1, 15, 16, 23, 30, tzinfo=UTC)
+
+
+def test_an_hour_of_13_with_pm_is_refused() -> None:
+    (row,) = read(HEADER + line("01/15/2025", "13:00 PM", "01/15/2025", "1:30 PM", "00:30:00"))
+    assert isinstance(row, RejectedRow)
+    assert [(error.column, error.code) for error in row.errors] == [("Start Time", "invalid_time")]
+
+
+@pytest.mark.parametrize(("duration", "seconds"), [("1:30", 5400), ("1.50", 5400), ("97:16:34", None)])
+def test_each_workspace_duration_format_reads(duration: str, seconds: int | None) -> None:
+    (row,) = read(HEADER + line("01/15/2025", "08:00 AM", "01/19/2025", "09:16:34 AM", duration))
+    if seconds is None:
+        assert isinstance(row, RejectedRow)
+        assert row.errors[0].code == "duration_over_24_hours"
+    else:
+        assert isinstance(row, ImportRow)
+        assert row.duration_seconds == seconds
+
+
+def test_the_activity_header_is_the_task_and_missing_billable_and_client_are_none() -> None:
+    header = '"Project","Description","Activity","User","Email","Start Date","Start Time","End Date","End Time","Duration (h)"\r\n'
+    text = (
+        header
+        + '"Website","","Research","Ada","ada@example.com","01/15/2025","9:00 AM","01/15/2025","9:30 AM","00:30:00"'
+    )
+    (row,) = read(text)
+    assert isinstance(row, ImportRow)
+    assert (row.task, row.billable, row.client, row.note) == ("Research", None, None, None)
+    assert row.columns["task"] == "Activity"
+
+
+def test_only_the_decimal_duration_is_enough() -> None:
+    header = '"Project","Start Date","Start Time","Duration (decimal)"\r\n'
+    (row,) = read(header + '"Website","2025-01-15","09:00:00","0.25"\r\n')
+    assert isinstance(row, ImportRow)
+    assert row.duration_seconds == 900
+    assert row.stopped_at == datetime(2025, 1, 15, 14, 15, tzinfo=UTC)

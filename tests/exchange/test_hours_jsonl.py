@@ -1,0 +1,99 @@
+"""hours' own JSON lines: an export re-imports losslessly, and a bad line fails alone."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hours_exchange import ExportRow, ImportRow, ImportSource, RejectedRow, read_hours_jsonl, write_jsonl
+
+from .entries import export_row, export_rows
+
+
+def exported(rows: list[ExportRow]) -> bytes:
+    return b"".join(write_jsonl(rows))
+
+
+def imported(data: bytes) -> list[ImportRow | RejectedRow]:
+    return list(read_hours_jsonl(data))
+
+
+def assert_same_entry(original: ExportRow, row: ImportRow) -> None:
+    assert row.source is ImportSource.HOURS
+    assert (row.user_email, row.user_name) == (original.user_email, original.user_name)
+    assert (row.client, row.project, row.task) == (
+        original.client_name,
+        original.project_name,
+        original.task_name,
+    )
+    assert (row.note, row.billable, row.entry_date) == (original.note, original.billable, original.entry_date)
+    assert (row.started_at, row.stopped_at) == (original.started_at, original.stopped_at)
+    assert row.duration_seconds == original.duration_seconds
+
+
+@given(st.lists(export_rows(), max_size=5))
+def test_an_hours_export_imports_back_to_the_same_entries(rows: list[ExportRow]) -> None:
+    back = imported(exported(rows))
+    assert len(back) == len(rows)
+    for original, row in zip(rows, back, strict=True):
+        assert isinstance(row, ImportRow), row
+        assert_same_entry(original, row)
+
+
+def test_the_reference_is_the_exported_entrys_id_so_a_later_edit_is_still_a_duplicate() -> None:
+    (first,) = imported(exported([export_row()]))
+    (edited,) = imported(exported([export_row(note="Design review, take two")]))
+    (other,) = imported(exported([export_row(id=export_row().project_id)]))
+    assert first.external_ref == edited.external_ref != other.external_ref  # type: ignore[union-attr]
+
+
+def test_line_numbers_are_rows_and_blank_lines_are_skipped() -> None:
+    data = exported([export_row()]) + b"\n\n" + exported([export_row()])
+    assert [row.row for row in imported(data)] == [1, 4]
+
+
+@pytest.mark.parametrize(
+    ("change", "column", "code"),
+    [
+        ({"durationSeconds": 86_401}, "durationSeconds", "invalid_duration"),
+        ({"durationSeconds": "5400"}, "durationSeconds", "invalid_duration"),
+        ({"durationSeconds": True}, "durationSeconds", "invalid_duration"),
+        ({"stoppedAt": None}, "stoppedAt", "running_timer"),
+        ({"startedAt": "2026-03-02T08:00:00"}, "startedAt", "invalid_datetime"),
+        ({"entryDate": "2026-02-30"}, "entryDate", "invalid_date"),
+        ({"projectName": None}, "projectName", "missing_value"),
+        ({"projectName": 7}, "projectName", "invalid_type"),
+        ({"billable": "yes"}, "billable", "invalid_boolean"),
+        ({"note": "bell \x07"}, "note", "invalid_note"),
+        ({"durationSeconds": 7200}, "durationSeconds", "duration_exceeds_span"),
+    ],
+)
+def test_a_bad_member_fails_its_line_naming_the_member(
+    change: dict[str, object], column: str, code: str
+) -> None:
+    member = json.loads(exported([export_row()]))
+    member.update(change)
+    (row,) = imported(json.dumps(member).encode())
+    assert isinstance(row, RejectedRow)
+    assert [(error.row, error.column, error.code) for error in row.errors] == [(1, column, code)]
+
+
+@pytest.mark.parametrize(
+    "line", [b"[1, 2]", b"{", b'{"durationSeconds": NaN}', b'{"id": "a", "id": "b"}', b"\xff"[:0] + b"null"]
+)
+def test_a_line_that_is_no_json_object_fails_alone(line: bytes) -> None:
+    good = exported([export_row()])
+    rows = imported(good + line + b"\n" + good)
+    assert [type(row).__name__ for row in rows] == ["ImportRow", "RejectedRow", "ImportRow"]
+    assert rows[1].errors[0].code == "invalid_json"  # type: ignore[union-attr]
+
+
+def test_instants_with_any_offset_become_utc() -> None:
+    member = json.loads(exported([export_row()]))
+    member["startedAt"] = "2026-03-02T09:00:00+01:00"
+    (row,) = imported(json.dumps(member).encode())
+    assert row.started_at == datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # type: ignore[union-attr]

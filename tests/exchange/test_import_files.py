@@ -1,0 +1,193 @@
+"""What every reader does with the file as a whole: encodings, line ends, streams, limits, references."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+
+import pytest
+
+from hours_core.errors import ValidationFailed
+from hours_exchange import (
+    ImportFileTooLarge,
+    ImportFileUnreadable,
+    ImportLimits,
+    ImportRow,
+    RejectedRow,
+    read_import,
+    read_toggl,
+)
+
+TEXT = (
+    "User,Email,Project,Description,Start date,Start time,End date,End time,Duration\n"
+    "Ada,ada@example.com,Website,First,2025-01-10,09:00:00,2025-01-10,10:00:00,01:00:00\n"
+    'Ada,ada@example.com,Website,"Two\nlines",2025-01-10,11:00:00,2025-01-10,11:30:00,00:30:00\n'
+)
+
+
+def rows_of(data: object, **options: object) -> list[ImportRow | RejectedRow]:
+    return list(read_toggl(data, timezone=options.pop("timezone", "UTC"), **options))  # type: ignore[arg-type]
+
+
+def test_a_bom_crlf_and_no_final_newline_read_exactly_like_the_plain_file() -> None:
+    plain = rows_of(TEXT.encode())
+    dressed = rows_of(("\ufeff" + TEXT.replace("\n", "\r\n")).rstrip("\r\n").encode())
+    assert dressed == plain
+    assert [row.external_ref for row in dressed] == [row.external_ref for row in plain]  # type: ignore[union-attr]
+    assert plain[1].note == "Two\nlines"  # type: ignore[union-attr]
+
+
+def test_the_reference_does_not_depend_on_column_order_or_quoting() -> None:
+    reordered = (
+        '"Duration","End time","End date","Start time","Start date","Description","Project","Email","User"\n'
+        '"01:00:00","10:00:00","2025-01-10","09:00:00","2025-01-10","First","Website","ada@example.com","Ada"\n'
+    )
+    assert rows_of(reordered.encode())[0].external_ref == rows_of(TEXT.encode())[0].external_ref  # type: ignore[union-attr]
+
+
+def test_a_different_row_has_a_different_reference() -> None:
+    changed = rows_of(TEXT.replace("First", "Frist").encode())
+    assert changed[0].external_ref != rows_of(TEXT.encode())[0].external_ref  # type: ignore[union-attr]
+    assert changed[1].external_ref == rows_of(TEXT.encode())[1].external_ref  # type: ignore[union-attr]
+
+
+def test_binary_streams_text_streams_and_unseekable_pipes_read_the_same() -> None:
+    expected = rows_of(TEXT.encode())
+
+    class Pipe(io.RawIOBase):
+        def __init__(self, data: bytes) -> None:
+            self._data = io.BytesIO(data)
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+            return self._data.readinto(buffer)
+
+    assert rows_of(io.BytesIO(TEXT.encode())) == expected
+    assert rows_of(io.StringIO(TEXT)) == expected
+    assert rows_of(io.BufferedReader(Pipe(TEXT.encode()))) == expected
+
+
+def test_a_file_that_is_not_utf8_is_refused_with_the_way_out() -> None:
+    with pytest.raises(ImportFileUnreadable, match="UTF-8") as raised:
+        rows_of(TEXT.replace("First", "Für").encode("latin-1"))
+    assert raised.value.code == "import_file_unreadable"
+
+
+def test_an_empty_file_is_refused() -> None:
+    with pytest.raises(ImportFileUnreadable, match="empty"):
+        rows_of(b"")
+    with pytest.raises(ImportFileUnreadable, match="empty"):
+        rows_of(b"\xef\xbb\xbf\r\n")
+
+
+def test_a_header_without_rows_reads_as_no_rows() -> None:
+    assert rows_of(TEXT.splitlines()[0].encode()) == []
+
+
+def test_a_quote_left_open_is_refused_as_unreadable() -> None:
+    broken = (
+        TEXT + 'Ada,x@example.com,Website,"open,2025-01-10,12:00:00,2025-01-10,12:30:00,00:30:00\n' + "x" * 10
+    )
+    with pytest.raises(ImportFileUnreadable, match="quote"):
+        rows_of(broken.encode(), limits=ImportLimits(max_row_chars=100))
+
+
+def test_a_row_with_the_wrong_number_of_fields_is_rejected_alone() -> None:
+    text = TEXT + "Ada,ada@example.com,Website,oops\n" + TEXT.splitlines()[1] + "\n"
+    rows = rows_of(text.encode())
+    assert [type(row).__name__ for row in rows] == ["ImportRow", "ImportRow", "RejectedRow", "ImportRow"]
+    (error,) = rows[2].errors  # type: ignore[union-attr]
+    assert (error.row, error.column, error.code) == (4, None, "wrong_field_count")  # row 3 spans two lines
+
+
+def test_blank_lines_are_skipped_but_counted_in_row_numbers() -> None:
+    lines = TEXT.split("\n")
+    text = lines[0] + "\n\n,,,,,,,,\n" + lines[1] + "\n"
+    (row,) = rows_of(text.encode())
+    assert row.row == 4
+
+
+def test_a_file_over_the_byte_limit_is_refused_from_bytes_and_from_a_stream() -> None:
+    limits = ImportLimits(max_bytes=100)
+    with pytest.raises(ImportFileTooLarge, match="100 bytes"):
+        rows_of(TEXT.encode(), limits=limits)
+    with pytest.raises(ImportFileTooLarge):
+        rows_of(io.BufferedReader(io.BytesIO(TEXT.encode())), limits=limits)
+
+
+def test_more_rows_than_the_limit_refuse_the_file_in_the_date_pass_before_any_row() -> None:
+    with pytest.raises(ImportFileTooLarge, match="more than 1 rows") as raised:
+        read_toggl(TEXT.encode(), timezone="UTC", limits=ImportLimits(max_rows=1))
+    assert raised.value.row == 3
+
+
+def test_more_rows_than_the_limit_stop_the_file_while_it_is_read_when_the_date_format_is_given() -> None:
+    rows = read_toggl(TEXT.encode(), timezone="UTC", date_format="DMY", limits=ImportLimits(max_rows=1))
+    assert isinstance(next(rows), ImportRow)
+    with pytest.raises(ImportFileTooLarge, match="more than 1 rows"):
+        next(rows)
+
+
+def test_a_header_with_too_many_columns_is_refused() -> None:
+    with pytest.raises(ImportFileTooLarge, match="columns"):
+        rows_of(TEXT.encode(), limits=ImportLimits(max_columns=5))
+
+
+def test_a_row_longer_than_the_limit_is_rejected_alone() -> None:
+    long_note = "x" * 300
+    text = (
+        TEXT + f"Ada,ada@example.com,Website,{long_note},2025-01-10,12:00:00,2025-01-10,12:30:00,00:30:00\n"
+    )
+    rows = rows_of(text.encode(), limits=ImportLimits(max_row_chars=200))
+    assert rows[2].errors[0].code == "row_too_long"  # type: ignore[union-attr]
+
+
+def test_a_repeated_known_column_is_refused() -> None:
+    with pytest.raises(ImportFileUnreadable, match="same thing"):
+        rows_of(b"Project,Start date,Duration,duration\nWebsite,2025-01-10,01:00:00,01:00:00\n")
+
+
+def test_a_note_over_5000_characters_and_bad_names_are_rejected() -> None:
+    text = (
+        "Project,Task,Description,Start date,Duration\n"
+        + f"Website,\x07bell,{'n' * 5001},2025-01-10,01:00:00\n"
+    )
+    (row,) = rows_of(text.encode())
+    assert isinstance(row, RejectedRow)
+    assert sorted((error.column, error.code) for error in row.errors) == [
+        ("Description", "note_too_long"),
+        ("Task", "invalid_name"),
+    ]
+
+
+def test_an_unknown_time_zone_is_a_validation_error_naming_timezone() -> None:
+    with pytest.raises(ValidationFailed) as raised:
+        rows_of(TEXT.encode(), timezone="Mars/Olympus_Mons")
+    assert set(raised.value.fields) == {"timezone"}
+
+
+def test_read_import_needs_a_time_zone_for_wall_clock_sources_only() -> None:
+    with pytest.raises(ValidationFailed) as raised:
+        read_import("toggl", TEXT.encode())
+    assert set(raised.value.fields) == {"timezone"}
+    harvest = b"Date,Project,Hours\n2025-01-10,Website,1.5\n"
+    assert [row.duration_seconds for row in read_import("harvest", harvest)] == [5400]  # type: ignore[union-attr]
+    with pytest.raises(ValidationFailed) as unknown:
+        read_import("excel", harvest)
+    assert set(unknown.value.fields) == {"source"}
+
+
+def test_rows_are_read_lazily_one_at_a_time() -> None:
+    def lines() -> Iterator[str]:
+        yield TEXT
+        for _ in range(100_000):
+            yield "Ada,ada@example.com,Website,More,2025-01-10,12:00:00,2025-01-10,12:30:00,00:30:00\n"
+
+    data = "".join(lines()).encode()
+    rows = read_toggl(data, timezone="UTC")
+    first = next(rows)
+    assert isinstance(first, ImportRow)
+    assert first.row == 2
+    assert sum(1 for _ in rows) == 100_001

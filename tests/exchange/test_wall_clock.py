@@ -1,0 +1,108 @@
+"""The cell grammars: durations, times of day, dates; and that bad text only ever fails one way."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, time
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hours_exchange import DateFormat
+from hours_exchange.wall_clock import CellProblem, parse_date, parse_duration_text, parse_time_of_day
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds", "precision"),
+    [
+        ("00:00:00", 0, 1),
+        ("97:16:34", 350_194, 1),
+        ("1:30", 5400, 60),
+        ("1.85", 6660, 36),
+        ("20,0", 72_000, 360),
+        ("2.000,0", 7_200_000, 360),
+        ("1,234", 4442, 4),
+        ("0.0001", 0, 1),
+        ("0.00014", 1, 1),
+        ("1.5 h", 5400, 360),
+        ("47:06 min", 2826, 1),
+    ],
+)
+def test_durations_read_to_whole_seconds(text: str, seconds: int, precision: int) -> None:
+    duration = parse_duration_text(text)
+    assert (duration.seconds, duration.precision) == (seconds, precision)
+
+
+@pytest.mark.parametrize(
+    "text", ["", "1:60", "1:2", "-1:00", "1.2.3,4", "1,5,0", "1h30m", "12:30:61", "1:00:00 min"]
+)
+def test_malformed_durations_are_refused(text: str) -> None:
+    with pytest.raises(CellProblem) as raised:
+        parse_duration_text(text)
+    assert raised.value.code == "invalid_duration"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "has_seconds"),
+    [
+        ("00:00:00", time(0, 0), True),
+        ("12:00 AM", time(0, 0), False),
+        ("12:30:15 pm", time(12, 30, 15), True),
+        ("1:05 P.M.", time(13, 5), False),
+        ("23:59", time(23, 59), False),
+    ],
+)
+def test_times_of_day_read_in_12_and_24_hours(text: str, expected: time, has_seconds: bool) -> None:
+    clock = parse_time_of_day(text)
+    assert (clock.value, clock.has_seconds) == (expected, has_seconds)
+
+
+@pytest.mark.parametrize("text", ["24:00", "0:00 AM", "13:00 PM", "9", "9:5", "noon"])
+def test_impossible_times_are_refused(text: str) -> None:
+    with pytest.raises(CellProblem):
+        parse_time_of_day(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "order", "expected"),
+    [
+        ("2025-04-09", None, date(2025, 4, 9)),
+        ("2025/4/9", DateFormat.DMY, date(2025, 4, 9)),
+        ("09/04/2025", DateFormat.MDY, date(2025, 9, 4)),
+        ("09.04.2025", DateFormat.DMY, date(2025, 4, 9)),
+        ("9-4-2025", DateFormat.DMY, date(2025, 4, 9)),
+    ],
+)
+def test_dates_read_in_the_given_order(text: str, order: DateFormat | None, expected: date) -> None:
+    assert parse_date(text, order) == expected
+
+
+def code_of(parse: Callable[[str], object], text: str) -> str | None:
+    """The code of the CellProblem ``parse(text)`` raises, or ``None`` when it reads."""
+    try:
+        parse(text)
+    except CellProblem as problem:
+        return problem.code
+    return None
+
+
+@given(st.text(max_size=20))
+def test_any_text_is_a_duration_or_a_cell_problem(text: str) -> None:
+    assert code_of(parse_duration_text, text) in (None, "invalid_duration")
+
+
+@given(st.text(max_size=20), st.sampled_from([None, DateFormat.MDY, DateFormat.DMY]))
+def test_any_text_is_a_date_or_a_cell_problem(text: str, order: DateFormat | None) -> None:
+    assert code_of(lambda value: parse_date(value, order), text) in (None, "invalid_date")
+
+
+@given(st.text(max_size=20))
+def test_any_text_is_a_time_or_a_cell_problem(text: str) -> None:
+    assert code_of(parse_time_of_day, text) in (None, "invalid_time")
+
+
+@pytest.mark.parametrize("text", ["\u0661:\u0663\u0660", "\uff11.5"])
+def test_only_ascii_digits_count(text: str) -> None:
+    with pytest.raises(CellProblem):
+        parse_duration_text(text)

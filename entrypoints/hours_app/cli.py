@@ -19,8 +19,8 @@ import sys
 from collections.abc import Callable, Sequence
 
 from hours_app import cli_args, cli_commands
-from hours_app.bootstrap import StoreUnavailable
 from hours_app.cli_output import print_error, print_validation_error
+from hours_app.composition import StoreUnavailable
 from hours_app.logging_setup import LOG_LEVELS, cli_logging
 from hours_app.settings import Settings, SettingsError
 from hours_app.version import hours_version

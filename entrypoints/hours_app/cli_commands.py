@@ -20,8 +20,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from hours_app import cli_output as out
-from hours_app.bootstrap import Application, build, open_store
 from hours_app.cli_schema import openapi_document, typescript_definitions
+from hours_app.composition import Application, build, open_store
 from hours_app.logging_setup import LOG_LEVELS, uvicorn_log_config
 from hours_app.settings import DEFAULT_DATABASE_URL, Settings, SettingsError
 from hours_app.version import hours_version

@@ -446,10 +446,6 @@ def _may_see(caller: Caller, entry: TimeEntry) -> bool:
     return entry.user_id == caller.user_id or caller.user.role.manages_org
 
 
-def _seconds(seconds: int) -> timedelta:
-    return timedelta(seconds=seconds)
-
-
 def _span(started_at: datetime, stopped_at: datetime) -> int:
     return int((stopped_at - started_at).total_seconds())
 

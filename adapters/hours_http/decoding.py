@@ -19,8 +19,7 @@ import msgspec
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError
 from cattrs.gen import make_dict_structure_fn
 
-from hours_core.errors import ValidationFailed
-from hours_http.errors import TYPE_PHRASES, InvalidJson
+from hours_http.errors import TYPE_PHRASES, InvalidJson, InvalidWireFields
 from hours_http.wire import CreateTimeEntryBody
 
 __all__ = ["NOT_JSON", "decode_document", "parse_instant", "parse_json", "structure"]
@@ -99,7 +98,7 @@ def parse_instant(text: str, field: str) -> dt.datetime:
     try:
         return _datetime(text, dt.datetime)
     except _WrongValue as error:
-        raise ValidationFailed.one(field, str(error)) from None
+        raise InvalidWireFields.one(field, str(error)) from None
 
 
 def _json_type(value: object) -> str:
@@ -168,7 +167,7 @@ def structure(document: dict[str, Any], wire_type: type[T]) -> T:
     try:
         return _converter.structure(document, wire_type)
     except ClassValidationError as group:
-        raise ValidationFailed(_field_messages(group)) from None
+        raise InvalidWireFields(_field_messages(group)) from None
 
 
 def _field_messages(group: ClassValidationError) -> dict[str, str]:

@@ -10,9 +10,10 @@ import json
 import sys
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any
 
-from hours_core.errors import ValidationFailed
+from hours_core.errors import Hint, ValidationFailed
 from hours_core.model import Org, Project, Task, User
 from hours_core.tokens import ApiToken
 
@@ -58,8 +59,24 @@ def print_error(message: str) -> None:
     print(f"error: {message}", file=sys.stderr)
 
 
+CLI_HINTS: Mapping[Hint, str] = MappingProxyType({Hint.STOP_THE_TIMER: "stop it first"})
+"""How the command line words each next step the core suggests."""
+
+
+_OPTIONS = MappingProxyType({"lifetime": "--expires-in"})
+
+
+def option_name(field: str) -> str:
+    """The command-line option that sets the core's ``field``: ``email`` -> ``--email``."""
+    return _OPTIONS.get(field, "--" + field.replace("_", "-"))
+
+
 def print_validation_error(error: ValidationFailed) -> None:
-    """``error: <message>``, then each wrong field on its own line (unless the message is that line)."""
+    """``error: <message>``, then each wrong field on its own line (unless the message is that line).
+
+    Fields are named by the options that set them (:func:`option_name`).
+    """
+    error = error.respelled(option_name, CLI_HINTS)
     print_error(error.message)
     for name, problem in sorted(error.fields.items()):
         if error.message != f"{name}: {problem}":

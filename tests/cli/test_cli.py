@@ -200,9 +200,9 @@ def test_an_unknown_id_is_not_found(hours: Run) -> None:
 
 def test_invalid_values_name_the_field(hours: Run, demo: dict[str, str]) -> None:
     assert hours("users", "create", "--org", demo["orgId"], "--email", "nope", "--role", "member") == 2
-    assert hours.error.startswith("error: email: must be an email address")
+    assert hours.error.startswith("error: --email: must be an email address")
     assert hours("orgs", "create", "--name", "   ") == 2
-    assert hours.error.startswith("error: name: must not be blank")
+    assert hours.error.startswith("error: --name: must not be blank")
 
 
 def test_a_duplicate_email_is_a_conflict(hours: Run, demo: dict[str, str]) -> None:

@@ -20,7 +20,7 @@ from hours_http.decoding import parse_instant
 from hours_http.encoding import time_entry_json
 from hours_http.openapi import IdempotencyKeyHeader, Reason, documented
 from hours_http.query import STRICT_QUERY
-from hours_http.responses import idempotent_write, idempotent_write_from_loop, json_response, look_up
+from hours_http.responses import Writer, json_response, look_up
 from hours_http.wire import (
     ABSENT,
     CreateTimeEntryBody,
@@ -73,10 +73,6 @@ _NO_ENTRY = Reason(
 )
 
 
-def _entry_location(entry: dict[str, Any]) -> str:
-    return f"/time-entries/{entry['id']}"
-
-
 class TimeEntryController(Controller):
     """Time entries: the time one user spent on one project on one day."""
 
@@ -106,9 +102,9 @@ class TimeEntryController(Controller):
     )
     async def create_time_entry(
         self,
-        request: Request[Any, Any, Any],
         caller: NamedDependency[Caller],
         services: NamedDependency[Services],
+        writer: NamedDependency[Writer],
         data: JSONBody[PendingBody[CreateTimeEntryBody]],
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[TimeEntryEnvelope]:
@@ -123,9 +119,7 @@ class TimeEntryController(Controller):
             entry = services.entries.create_time_entry(caller, create_command(data.decode()))
             return time_entry_json(entry, services.clock.now())
 
-        return await idempotent_write_from_loop(
-            request, services, caller, idempotency_key, data, create, status=201, location=_entry_location
-        )
+        return await writer(create, body=data, key=idempotency_key)
 
     @get("/{entry_id:uuid}", summary="Get a time entry", **documented(_NO_ENTRY))
     async def get_time_entry(
@@ -234,7 +228,6 @@ class TimeEntryController(Controller):
         summary="Change a time entry",
         dto=StrictJson[UpdateTimeEntryBody],
         return_dto=None,
-        sync_to_thread=True,
         **documented(
             Reason(
                 "plan_required",
@@ -251,12 +244,12 @@ class TimeEntryController(Controller):
             idempotent=True,
         ),
     )
-    def update_time_entry(
+    async def update_time_entry(
         self,
-        request: Request[Any, Any, Any],
         entry_id: FromPath[UUID],
         caller: NamedDependency[Caller],
         services: NamedDependency[Services],
+        writer: NamedDependency[Writer],
         data: JSONBody[PendingBody[UpdateTimeEntryBody]],
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[TimeEntryEnvelope]:
@@ -270,27 +263,33 @@ class TimeEntryController(Controller):
             entry = services.entries.update_time_entry(caller, TimeEntryId(entry_id), command)
             return time_entry_json(entry, services.clock.now())
 
-        return idempotent_write(request, services, caller, idempotency_key, data, update)
+        return await writer(update, body=data, key=idempotency_key)
 
     @delete(
         "/{entry_id:uuid}",
         summary="Delete a time entry",
-        sync_to_thread=True,
         status_code=204,
         **documented(_NO_ENTRY, "entry_locked", "stale_update"),
     )
-    def delete_time_entry(
-        self, entry_id: FromPath[UUID], caller: NamedDependency[Caller], services: NamedDependency[Services]
-    ) -> None:
+    async def delete_time_entry(
+        self,
+        entry_id: FromPath[UUID],
+        caller: NamedDependency[Caller],
+        services: NamedDependency[Services],
+        writer: NamedDependency[Writer],
+    ) -> Response[None]:
         """Soft-delete: the entry vanishes from reads and lists (but not from `updatedSince` syncs)
         until restored. Invoiced entries are locked (409 `entry_locked`).
         """
-        services.entries.delete_time_entry(caller, TimeEntryId(entry_id))
+
+        def delete() -> None:
+            services.entries.delete_time_entry(caller, TimeEntryId(entry_id))
+
+        return await writer(delete)
 
     @post(
         "/{entry_id:uuid}/restore",
         summary="Restore a deleted time entry",
-        sync_to_thread=True,
         status_code=200,
         **documented(
             Reason(
@@ -307,12 +306,12 @@ class TimeEntryController(Controller):
             idempotent=True,
         ),
     )
-    def restore_time_entry(
+    async def restore_time_entry(
         self,
-        request: Request[Any, Any, Any],
         entry_id: FromPath[UUID],
         caller: NamedDependency[Caller],
         services: NamedDependency[Services],
+        writer: NamedDependency[Writer],
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[TimeEntryEnvelope]:
         """Undo a delete: 200 with the entry. Restoring an entry that is not deleted changes nothing."""
@@ -321,4 +320,4 @@ class TimeEntryController(Controller):
             entry = services.entries.restore_time_entry(caller, TimeEntryId(entry_id))
             return time_entry_json(entry, services.clock.now())
 
-        return idempotent_write(request, services, caller, idempotency_key, None, restore)
+        return await writer(restore, key=idempotency_key)

@@ -131,14 +131,14 @@ class ApiToken:
     id: UUID
     org_id: OrgId
     user_id: UserId
+    prefix: str
     name: str = attrs.field()
     env: str
-    prefix: str
     secret_hash: str = attrs.field(repr=False)
     created_at: datetime
     expires_at: datetime | None
-    revoked_at: datetime | None = None
     last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
 
     @name.validator
     def _check_name(self, _attribute: attrs.Attribute[str], value: str) -> None:

@@ -20,7 +20,8 @@ from litestar.dto import AbstractDTO
 from litestar.openapi.spec import Reference
 from litestar.typing import FieldDefinition
 
-from hours_http.decoding import decode_document, parse_json, structure
+from hours_http.converter import structure
+from hours_http.decoding import decode_document, parse_json
 from hours_http.errors import UnsupportedMediaType
 
 if TYPE_CHECKING:

@@ -17,7 +17,7 @@ from litestar.di import NamedDependency
 from hours_core.idempotency import RecordedResponse
 from hours_core.services import Caller, Outcome, Services
 from hours_http.body import PendingBody
-from hours_http.encoding import encode_data
+from hours_http.converter import encode_data
 from hours_http.idempotency import keyed_request, recorded, to_response
 from hours_http.openapi import LOCATION
 

@@ -269,7 +269,7 @@ def _add_users(commands: _Commands) -> None:
     create = users.add(
         "create",
         "Create a user in an organization.",
-        details='With --json prints {"userId", "orgId", "email", "role", "createdAt"}.',
+        details='With --json prints {"id", "orgId", "email", "role", "createdAt"}.',
         epilog="""\
 examples:
   hours users create --org 0190c2d4-5a6b-7c8d-9e0f-112233445566 --email ada@acme.test --role member

@@ -312,7 +312,7 @@ def tokens_create(args: argparse.Namespace, settings: Settings) -> int:
             UserId(args.user), env=settings.token_env, name=args.name, lifetime=args.expires_in
         )
     token = minted.token
-    document = {"token": minted.plaintext, "prefix": token.prefix, "expiresAt": out.instant(token.expires_at)}
+    document = {"token": minted.plaintext, "prefix": token.prefix, "expiresAt": token.expires_at}
     human = (
         f"Token {token.name!r} for user {token.user_id} (env {token.env}, prefix {token.prefix}, "
         f"expires {out.when(token.expires_at, missing='never')}).\n"
@@ -339,5 +339,5 @@ def tokens_revoke(args: argparse.Namespace, settings: Settings) -> int:
         f"Revoked token {token.prefix} ({token.name!r}) at {out.when(token.revoked_at)}; "
         "it stops working on the next request."
     )
-    out.emit(args.json, {"prefix": token.prefix, "revokedAt": out.instant(token.revoked_at)}, human)
+    out.emit(args.json, {"prefix": token.prefix, "revokedAt": token.revoked_at}, human)
     return 0

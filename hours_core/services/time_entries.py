@@ -81,7 +81,8 @@ class UpdateTimeEntry:
     """Change some fields of an entry; :data:`UNSET` leaves a field as it is.
 
     ``None`` clears a nullable field (task, note, start, stop). Sending ``duration_seconds`` or
-    ``duration`` replaces the duration (``duration_seconds`` wins when both are sent).
+    ``duration`` replaces the duration (``duration_seconds`` wins when both are sent: ``duration``
+    is then ignored).
     """
 
     project_id: ProjectId | _Unset = UNSET
@@ -270,6 +271,8 @@ class TimeEntryService:
         Invoiced entries are locked (:class:`EntryLocked`). Plan gates apply to what the update
         sets. ``created_at`` never changes; ``updated_at`` does.
         """
+        if command.duration_seconds is not UNSET:
+            command = attrs.evolve(command, duration=UNSET)
         with self._transactions.write() as uow:
             entry = _visible_entry(uow, caller, entry_id)
             if entry.is_locked:

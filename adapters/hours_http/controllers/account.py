@@ -11,7 +11,7 @@ from litestar.params import JSONBody, PathParameter
 from hours_core.services import Caller, Services
 from hours_core.tokens import PREFIX_PATTERN
 from hours_http.body import PendingBody, StrictJson
-from hours_http.encoding import created_token_json, me_json, token_json
+from hours_http.converter import created_token_json, me_json, token_json
 from hours_http.openapi import Reason, documented
 from hours_http.query import STRICT_QUERY
 from hours_http.responses import Writer, json_response

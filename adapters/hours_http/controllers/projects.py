@@ -12,12 +12,11 @@ from litestar.params import FromPath, JSONBody
 from hours_core.model import ProjectId, TaskId
 from hours_core.services import Caller, ChangeProject, ChangeTask, Services
 from hours_http.body import PendingBody, StrictJson
-from hours_http.encoding import project_json, task_json
+from hours_http.converter import command_from, project_json, task_json
 from hours_http.openapi import IdempotencyKeyHeader, Reason, documented
 from hours_http.query import STRICT_QUERY
 from hours_http.responses import Writer, json_response, look_up
 from hours_http.wire import (
-    ABSENT,
     CreateProjectBody,
     CreateTaskBody,
     ProjectEnvelope,
@@ -35,11 +34,6 @@ _NO_PROJECT = Reason(
 )
 _MANAGERS_ONLY = Reason("forbidden", "members may not do this: owners and admins only")
 _BILLABLE_DEFAULT = "`billableByDefault: true` needs solo (`billable_time`)"
-
-
-def _sent(value: Any) -> Any:
-    """``None`` (keep) for a PATCH field that was not sent."""
-    return None if value is ABSENT else value
 
 
 class ProjectController(Controller):
@@ -142,12 +136,7 @@ class ProjectController(Controller):
         """
 
         def change() -> dict[str, Any]:
-            body = data.decode()
-            change = ChangeProject(
-                name=_sent(body.name),
-                archived=_sent(body.archived),
-                billable_by_default=_sent(body.billableByDefault),
-            )
+            change = command_from(data.decode(), ChangeProject)
             return project_json(services.projects.change_project(caller, ProjectId(project_id), change))
 
         return await writer(change, body=data, key=idempotency_key)
@@ -234,8 +223,7 @@ class TaskController(Controller):
         """Rename, archive or unarchive a task. Archived tasks keep their entries but take no new ones."""
 
         def change() -> dict[str, Any]:
-            body = data.decode()
-            change = ChangeTask(name=_sent(body.name), archived=_sent(body.archived))
+            change = command_from(data.decode(), ChangeTask)
             return task_json(services.projects.change_task(caller, TaskId(task_id), change))
 
         return await writer(change, body=data, key=idempotency_key)

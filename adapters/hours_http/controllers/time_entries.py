@@ -13,58 +13,22 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from hours_core.model import ProjectId, TaskId, TimeEntryId, UserId
 from hours_core.ports import EntryQuery
-from hours_core.services import UNSET, Caller, CreateTimeEntry, Services, UpdateTimeEntry
+from hours_core.services import Caller, CreateTimeEntry, Services, UpdateTimeEntry
 from hours_http.body import PendingBody, StrictJson
+from hours_http.converter import command_from, time_entry_json
 from hours_http.cursors import decode_cursor, encode_cursor
 from hours_http.decoding import parse_instant
-from hours_http.encoding import time_entry_json
 from hours_http.openapi import IdempotencyKeyHeader, Reason, documented
 from hours_http.query import STRICT_QUERY
 from hours_http.responses import Writer, json_response, look_up
 from hours_http.wire import (
-    ABSENT,
     CreateTimeEntryBody,
     TimeEntryEnvelope,
     TimeEntryListEnvelope,
     UpdateTimeEntryBody,
 )
 
-__all__ = ["TimeEntryController", "create_command", "update_command"]
-
-
-def create_command(body: CreateTimeEntryBody) -> CreateTimeEntry:
-    """The core command for a decoded ``POST /time-entries`` body."""
-    return CreateTimeEntry(
-        project_id=ProjectId(body.projectId),
-        entry_date=body.entryDate,
-        duration_seconds=body.durationSeconds,
-        duration=None if body.durationSeconds is not None else body.duration,
-        task_id=None if body.taskId is None else TaskId(body.taskId),
-        billable=body.billable,
-        note=body.note,
-        started_at=body.startedAt,
-        stopped_at=body.stoppedAt,
-        user_id=None if body.userId is None else UserId(body.userId),
-    )
-
-
-def update_command(body: UpdateTimeEntryBody) -> UpdateTimeEntry:
-    """The core command for a decoded ``PATCH`` body: fields not sent stay :data:`UNSET`."""
-
-    def given(value: Any) -> Any:
-        return UNSET if value is ABSENT else value
-
-    return UpdateTimeEntry(
-        project_id=given(body.projectId),
-        task_id=given(body.taskId),
-        entry_date=given(body.entryDate),
-        duration_seconds=given(body.durationSeconds),
-        duration=UNSET if body.durationSeconds is not ABSENT else given(body.duration),
-        billable=given(body.billable),
-        note=given(body.note),
-        started_at=given(body.startedAt),
-        stopped_at=given(body.stoppedAt),
-    )
+__all__ = ["TimeEntryController"]
 
 
 _NO_ENTRY = Reason(
@@ -116,7 +80,7 @@ class TimeEntryController(Controller):
         """
 
         def create() -> dict[str, Any]:
-            entry = services.entries.create_time_entry(caller, create_command(data.decode()))
+            entry = services.entries.create_time_entry(caller, command_from(data.decode(), CreateTimeEntry))
             return time_entry_json(entry, services.clock.now())
 
         return await writer(create, body=data, key=idempotency_key)
@@ -259,7 +223,7 @@ class TimeEntryController(Controller):
         """
 
         def update() -> dict[str, Any]:
-            command = update_command(data.decode())
+            command = command_from(data.decode(), UpdateTimeEntry)
             entry = services.entries.update_time_entry(caller, TimeEntryId(entry_id), command)
             return time_entry_json(entry, services.clock.now())
 

@@ -8,10 +8,9 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
-from hours_core.model import ProjectId, TaskId
 from hours_core.services import Caller, Services, StartTimer
 from hours_http.body import PendingBody, StrictJson
-from hours_http.encoding import time_entry_json
+from hours_http.converter import command_from, time_entry_json
 from hours_http.openapi import IdempotencyKeyHeader, Reason, documented
 from hours_http.query import STRICT_QUERY
 from hours_http.responses import Writer, json_response, look_up
@@ -66,18 +65,7 @@ class TimerController(Controller):
         """
 
         def start() -> dict[str, Any]:
-            body = data.decode()
-            entry = services.entries.start_timer(
-                caller,
-                StartTimer(
-                    project_id=ProjectId(body.projectId),
-                    task_id=None if body.taskId is None else TaskId(body.taskId),
-                    note=body.note,
-                    billable=body.billable,
-                    entry_date=body.entryDate,
-                    stop_running=bool(body.stopRunning),
-                ),
-            )
+            entry = services.entries.start_timer(caller, command_from(data.decode(), StartTimer))
             return time_entry_json(entry, services.clock.now())
 
         return await writer(start, body=data, key=idempotency_key)

@@ -113,9 +113,15 @@ class CreateTimeEntryBody:
         """Exactly one of the duration pair is needed (``durationSeconds`` wins when both are sent)."""
         return [
             Schema(
-                required=["durationSeconds"], properties={"durationSeconds": Schema(type=OpenAPIType.INTEGER)}
+                type=OpenAPIType.OBJECT,
+                required=["durationSeconds"],
+                properties={"durationSeconds": Schema(type=OpenAPIType.INTEGER)},
             ),
-            Schema(required=["duration"], properties={"duration": Schema(type=OpenAPIType.STRING)}),
+            Schema(
+                type=OpenAPIType.OBJECT,
+                required=["duration"],
+                properties={"duration": Schema(type=OpenAPIType.STRING)},
+            ),
         ]
 
 

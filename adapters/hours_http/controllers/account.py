@@ -108,10 +108,10 @@ class TokenController(Controller):
         caller: NamedDependency[Caller],
         services: NamedDependency[Services],
         writer: NamedDependency[Writer],
-    ) -> Response[None]:
+    ) -> None:
         """Revoke one of your tokens by its prefix; it stops working on the next request."""
 
         def revoke() -> None:
             services.account.revoke_token(caller, prefix)
 
-        return await writer(revoke)
+        await writer(revoke)

@@ -241,7 +241,7 @@ class TimeEntryController(Controller):
         caller: NamedDependency[Caller],
         services: NamedDependency[Services],
         writer: NamedDependency[Writer],
-    ) -> Response[None]:
+    ) -> None:
         """Soft-delete: the entry vanishes from reads and lists (but not from `updatedSince` syncs)
         until restored. Invoiced entries are locked (409 `entry_locked`).
         """
@@ -249,7 +249,7 @@ class TimeEntryController(Controller):
         def delete() -> None:
             services.entries.delete_time_entry(caller, TimeEntryId(entry_id))
 
-        return await writer(delete)
+        await writer(delete)
 
     @post(
         "/{entry_id:uuid}/restore",

@@ -162,7 +162,7 @@ class Unauthenticated(HoursError):
     """No usable credentials. One message for every cause, so that callers learn nothing from it."""
 
     code = "unauthenticated"
-    default_message = "A valid personal access token is required (Authorization: Bearer hsk_...)."
+    default_message = "A valid personal access token is required."
 
     def __init__(self, message: str | None = None, *, token_sent: bool = False) -> None:
         self.token_sent = token_sent

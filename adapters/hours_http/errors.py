@@ -68,6 +68,9 @@ TYPE_PHRASES: Mapping[type, str] = MappingProxyType(
 """What a value of each wire type must be, as body fields and query parameters both say it."""
 
 
+UNAUTHENTICATED_MESSAGE = "A valid personal access token is required (Authorization: Bearer hsk_...)."
+"""The one message of every 401, naming the header the token goes in."""
+
 HTTP_HINTS: Mapping[Hint, str] = MappingProxyType(
     {Hint.STOP_THE_TIMER: "stop it with POST /timers/current/stop first"}
 )
@@ -142,7 +145,7 @@ STATUS_BY_CODE: Mapping[str, int] = {
 
 _CODE_BY_FRAMEWORK_STATUS = {
     400: ("bad_request", "The request is malformed."),
-    401: ("unauthenticated", Unauthenticated.default_message),
+    401: ("unauthenticated", UNAUTHENTICATED_MESSAGE),
     403: ("forbidden", "You may not do this."),
     404: ("not_found", "There is no such resource."),
     405: ("method_not_allowed", "This method is not allowed on this resource."),
@@ -205,7 +208,9 @@ def error_response(error: HoursError, headers: dict[str, str] | None = None) -> 
 
 
 def _wire_message(error: HoursError) -> str:
-    """The message of ``error``; a core message that suggests a request field is worded here."""
+    """The message of ``error``; a core message that suggests a request member or header is worded here."""
+    if isinstance(error, Unauthenticated) and error.message == Unauthenticated.default_message:
+        return UNAUTHENTICATED_MESSAGE
     if isinstance(error, TimerAlreadyRunning):
         return (
             f"A timer is already running (time entry {error.running_entry_id}); stop it first, "

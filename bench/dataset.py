@@ -1,6 +1,6 @@
 """Databases for the suite: a seeded organization for the write runs, and a large one for reads.
 
-Both go through the composition root (``hours_app.bootstrap.build``) the way the server does,
+Both go through the composition root (``hours_app.composition.build``) the way the server does,
 so the file has the real schema, migrations and settings.
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from uuid import UUID
 
-from hours_app.bootstrap import build
+from hours_app.composition import build
 from hours_app.settings import Settings
 from hours_core.model import OrgId, Plan, ProjectId, Role, TimeEntry, TimeEntryId, UserId
 

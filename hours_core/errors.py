@@ -7,14 +7,21 @@ Every error the core raises subclasses :class:`HoursError` and carries a stable 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import enum
+import re
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import ClassVar
 
+import attrs
+
 __all__ = [
+    "CORE_HINTS",
     "Conflict",
     "EntryLocked",
+    "FieldProblem",
     "Forbidden",
+    "Hint",
     "HoursError",
     "IdempotencyKeyInvalid",
     "IdempotencyKeyReused",
@@ -26,6 +33,7 @@ __all__ = [
     "TimerAlreadyRunning",
     "Unauthenticated",
     "ValidationFailed",
+    "summarize",
 ]
 
 
@@ -43,25 +51,88 @@ class HoursError(Exception):
         super().__init__(self.message)
 
 
+class Hint(enum.Enum):
+    """A next step that a message suggests. Only a boundary knows how to take it (a route, a flag),
+    so each adapter phrases it in its own terms; :data:`CORE_HINTS` is the core's own wording.
+    """
+
+    STOP_THE_TIMER = "stop_the_timer"
+    """Stop the running timer first."""
+
+
+CORE_HINTS: Mapping[Hint, str] = MappingProxyType({Hint.STOP_THE_TIMER: "stop it first"})
+"""How the core words each hint, for callers without a boundary of their own (the library)."""
+
+
+@attrs.frozen
+class FieldProblem:
+    """What is wrong with one field, in the core's words.
+
+    ``text`` names other fields by their core names (``needs started_at``) and lists them in
+    ``mentions``, so that an adapter can respell them by its naming rule; ``hint`` is a next step
+    that the adapter phrases (see :meth:`render`). Neither names a route or a wire field.
+    """
+
+    text: str
+    mentions: tuple[str, ...] = ()
+    hint: Hint | None = None
+
+    def render(self, name: Callable[[str], str], hints: Mapping[Hint, str]) -> str:
+        """The message with each mentioned field named by ``name`` and the hint phrased by ``hints``."""
+        text = self.text
+        for mentioned in self.mentions:
+            text = re.sub(rf"\b{re.escape(mentioned)}\b", name(mentioned), text)
+        return text if self.hint is None else f"{text}: {hints[self.hint]}"
+
+    def __str__(self) -> str:
+        return self.render(_same_name, CORE_HINTS)
+
+
+def _same_name(field: str) -> str:
+    return field
+
+
 class ValidationFailed(HoursError):
-    """One or more fields are wrong; ``fields`` maps each field name to a message."""
+    """One or more fields are wrong.
+
+    ``problems`` maps each field, by its core name (``duration_seconds``), to a
+    :class:`FieldProblem`; ``fields`` maps it to the problem in the core's words. Adapters name
+    the fields their own way with :meth:`respelled`.
+    """
 
     code = "validation_failed"
     default_message = "The request has invalid fields."
 
-    def __init__(self, fields: Mapping[str, str], message: str | None = None) -> None:
+    def __init__(self, fields: Mapping[str, str | FieldProblem], message: str | None = None) -> None:
         if not fields:
             raise ValueError("ValidationFailed needs at least one field message")
-        self.fields: Mapping[str, str] = MappingProxyType(dict(fields))
-        super().__init__(message or _summarize(self.fields))
+        self.problems: Mapping[str, FieldProblem] = MappingProxyType(
+            {
+                name: problem if isinstance(problem, FieldProblem) else FieldProblem(problem)
+                for name, problem in fields.items()
+            }
+        )
+        self.fields: Mapping[str, str] = MappingProxyType(
+            {name: str(problem) for name, problem in self.problems.items()}
+        )
+        self.summarized = message is None
+        super().__init__(message or summarize(self.fields))
 
     @classmethod
-    def one(cls, field: str, message: str) -> ValidationFailed:
+    def one(cls, field: str, message: str | FieldProblem) -> ValidationFailed:
         """The error for a single wrong field."""
         return cls({field: message})
 
+    def respelled(self, name: Callable[[str], str], hints: Mapping[Hint, str]) -> ValidationFailed:
+        """The same error with every field named by ``name`` (an adapter's naming rule), in the
+        messages too, and every hint phrased by ``hints``; a summary message is written anew.
+        """
+        fields = {name(field): problem.render(name, hints) for field, problem in self.problems.items()}
+        return ValidationFailed(fields, None if self.summarized else self.message)
 
-def _summarize(fields: Mapping[str, str]) -> str:
+
+def summarize(fields: Mapping[str, str]) -> str:
+    """The message of an error about ``fields``: the one problem, or how many fields are wrong."""
     if len(fields) == 1:
         ((name, problem),) = fields.items()
         return f"{name}: {problem}"
@@ -91,7 +162,7 @@ class Unauthenticated(HoursError):
     """No usable credentials. One message for every cause, so that callers learn nothing from it."""
 
     code = "unauthenticated"
-    default_message = "A valid personal access token is required (Authorization: Bearer hsk_...)."
+    default_message = "A valid personal access token is required."
 
     def __init__(self, message: str | None = None, *, token_sent: bool = False) -> None:
         self.token_sent = token_sent
@@ -134,7 +205,7 @@ class TimerAlreadyRunning(Conflict):
         self.running_entry_id = running_entry_id
         super().__init__(
             f"A timer is already running (time entry {running_entry_id}); stop it first, "
-            'or send "stopRunning": true to stop it now.'
+            "or start the new one with stop_running to stop it now."
         )
 
 

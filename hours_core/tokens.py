@@ -108,12 +108,12 @@ def check_token_name(name: str, errors: FieldErrors, field: str = "name") -> Non
         errors.add(field, problem)
 
 
-def _check_lifetime(lifetime: timedelta | None, errors: FieldErrors, field: str = "expiresInDays") -> None:
+def _check_lifetime(lifetime: timedelta | None, errors: FieldErrors, field: str = "lifetime") -> None:
     if lifetime is not None and not MIN_TOKEN_LIFETIME <= lifetime <= MAX_TOKEN_LIFETIME:
         errors.add(field, _LIFETIME_RULE)
 
 
-def lifetime_in_days(days: int, errors: FieldErrors, field: str = "expiresInDays") -> timedelta | None:
+def lifetime_in_days(days: int, errors: FieldErrors, field: str = "expires_in_days") -> timedelta | None:
     """``days`` as a token lifetime; outside 1 to 365 it records the error in ``errors`` and is ``None``.
 
     The range is checked on the integer, so that no value (however large) can overflow a timedelta.
@@ -131,14 +131,14 @@ class ApiToken:
     id: UUID
     org_id: OrgId
     user_id: UserId
+    prefix: str
     name: str = attrs.field()
     env: str
-    prefix: str
     secret_hash: str = attrs.field(repr=False)
     created_at: datetime
     expires_at: datetime | None
-    revoked_at: datetime | None = None
     last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
 
     @name.validator
     def _check_name(self, _attribute: attrs.Attribute[str], value: str) -> None:
@@ -158,7 +158,7 @@ class ApiToken:
     ) -> MintedToken:
         """Mint a new token. ``lifetime=None`` never expires; otherwise 1 day to a year.
 
-        A wrong ``env``, ``name`` and lifetime (``expiresInDays``) are reported together.
+        A wrong ``env``, ``name`` and ``lifetime`` are reported together.
         """
         errors = FieldErrors()
         _check_env(env, errors)

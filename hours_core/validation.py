@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from hours_core.duration import DurationError, parse_duration
-from hours_core.errors import ValidationFailed
+from hours_core.errors import FieldProblem, ValidationFailed
 from hours_core.model import MAX_ENTRY_SECONDS, MAX_NOTE_LENGTH, control_character_problem
 
 __all__ = [
@@ -27,10 +27,10 @@ class FieldErrors:
     """Collects per-field messages; :meth:`raise_if_any` raises one :class:`ValidationFailed`."""
 
     def __init__(self) -> None:
-        self._fields: dict[str, str] = {}
+        self._fields: dict[str, str | FieldProblem] = {}
 
-    def add(self, field: str, message: str) -> None:
-        """Record ``message`` for ``field``; the first message for a field wins."""
+    def add(self, field: str, message: str | FieldProblem) -> None:
+        """Record ``message`` for ``field`` (its core name); the first message for a field wins."""
         self._fields.setdefault(field, message)
 
     def __contains__(self, field: str) -> bool:
@@ -45,7 +45,7 @@ class FieldErrors:
             raise ValidationFailed(self._fields)
 
 
-def check_entry_date(value: date, errors: FieldErrors, field: str = "entryDate") -> None:
+def check_entry_date(value: date, errors: FieldErrors, field: str = "entry_date") -> None:
     """Entry dates lie between 2000-01-01 and 2100-12-31."""
     if not FIRST_ENTRY_DATE <= value <= LAST_ENTRY_DATE:
         errors.add(field, f"must be a date from {FIRST_ENTRY_DATE} to {LAST_ENTRY_DATE}")
@@ -66,14 +66,14 @@ def check_note(value: str | None, errors: FieldErrors, field: str = "note") -> N
 def resolve_duration(
     duration_seconds: int | None, duration: str | None, errors: FieldErrors, *, required: bool = True
 ) -> int | None:
-    """The entry's duration from the pair ``durationSeconds`` / ``duration``.
+    """The entry's duration from the pair ``duration_seconds`` / ``duration``.
 
-    ``durationSeconds`` wins when both are given (``duration`` is then ignored, even when it is
+    ``duration_seconds`` wins when both are given (``duration`` is then ignored, even when it is
     malformed). Either must lie in 0..86400: one entry belongs to one day.
     """
     if duration_seconds is not None:
         if not 0 <= duration_seconds <= MAX_ENTRY_SECONDS:
-            errors.add("durationSeconds", f"must be between 0 and {MAX_ENTRY_SECONDS} (24 hours)")
+            errors.add("duration_seconds", f"must be between 0 and {MAX_ENTRY_SECONDS} (24 hours)")
             return None
         return duration_seconds
     if duration is not None:
@@ -87,5 +87,11 @@ def resolve_duration(
             return None
         return seconds
     if required:
-        errors.add("duration", "send durationSeconds (an integer) or duration (a string such as 1h30m)")
+        errors.add(
+            "duration",
+            FieldProblem(
+                "send duration_seconds (an integer) or duration (a string such as 1h30m)",
+                mentions=("duration_seconds", "duration"),
+            ),
+        )
     return None

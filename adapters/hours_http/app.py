@@ -20,7 +20,7 @@ from hours_http.openapi import openapi_config
 from hours_http.options import AllowEveryMethodOfTheRoute
 from hours_http.query import refuse_unknown_query_parameters
 from hours_http.rate_limit import RateLimit, RateLimiter, RateLimitMiddleware
-from hours_http.responses import READS_IN_THREAD
+from hours_http.responses import READS_IN_THREAD, provide_writer
 
 __all__ = ["MAX_BODY_BYTES", "create_app"]
 
@@ -71,6 +71,7 @@ def create_app(
         dependencies={
             "services": Provide(provide_services, use_cache=True, sync_to_thread=False),
             "caller": Provide(caller_of, sync_to_thread=False),
+            "writer": Provide(provide_writer, sync_to_thread=False),
         },
         middleware=middleware,
         exception_handlers=exception_handlers,

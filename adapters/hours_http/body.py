@@ -12,21 +12,22 @@ schema, so the OpenAPI document shows the wire type exactly.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Generator
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from litestar.dto import AbstractDTO
-from litestar.openapi.spec import Reference
+from litestar.openapi.spec import Reference, Schema
 from litestar.typing import FieldDefinition
 
-from hours_http.decoding import decode_document, parse_json, structure
+from hours_http.converter import structure
+from hours_http.decoding import decode_document, parse_json
 from hours_http.errors import UnsupportedMediaType
 
 if TYPE_CHECKING:
     from litestar._openapi.schema_generation import SchemaCreator
     from litestar.dto.data_structures import DTOFieldDefinition
-    from litestar.openapi.spec import Schema
 
 __all__ = ["PendingBody", "StrictJson"]
 
@@ -61,6 +62,16 @@ class PendingBody(Generic[T]):
         return self.decode()
 
 
+def _choose_one_of(schema: Schema, choices: list[Schema]) -> None:
+    """Turn ``schema`` in place into ``allOf: [the object as it was, {anyOf: choices}]``; its
+    title and description stay on the outside."""
+    whole = dataclasses.replace(schema, title=None, description=None)
+    for field in dataclasses.fields(schema):
+        if field.name not in {"title", "description"}:
+            setattr(schema, field.name, field.default)
+    schema.all_of = [whole, Schema(any_of=choices)]
+
+
 def _is_json(content_type: str) -> bool:
     media_type = content_type.partition(";")[0].strip().lower()
     return media_type == "application/json"
@@ -93,16 +104,20 @@ class StrictJson(AbstractDTO[T]):
         cls, field_definition: FieldDefinition, handler_id: str, schema_creator: SchemaCreator
     ) -> Reference | Schema:
         """The wire type's own schema: no unknown fields, plus the cross-field rules it declares
-        (``__openapi_any_of__``, ``__openapi_dependent_required__``).
+        (``__openapi_dependent_required__``, and ``__openapi_any_of__``: a choice of members).
+
+        A choice is documented as ``allOf`` of the object and an ``anyOf`` of the choices, not as an
+        ``anyOf`` beside the object's ``properties``: code generators (openapi-typescript) turn the
+        latter into a union whose branches drop the object's required members.
         """
         reference = schema_creator.for_field_definition(FieldDefinition.from_annotation(cls.model_type))
         if isinstance(reference, Reference):
             schema = schema_creator.schema_registry.from_reference(reference).schema
             schema.additional_properties = False
+            schema.dependent_required = getattr(cls.model_type, "__openapi_dependent_required__", None)
             any_of = getattr(cls.model_type, "__openapi_any_of__", None)
             if any_of is not None:
-                schema.any_of = any_of()
-            schema.dependent_required = getattr(cls.model_type, "__openapi_dependent_required__", None)
+                _choose_one_of(schema, any_of())
         return reference
 
     @classmethod

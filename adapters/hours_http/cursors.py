@@ -12,9 +12,9 @@ import datetime as dt
 import json
 from uuid import UUID
 
-from hours_core.errors import ValidationFailed
 from hours_core.model import TimeEntryId
 from hours_core.ports import EntryCursor
+from hours_http.errors import InvalidWireFields
 
 __all__ = ["decode_cursor", "encode_cursor"]
 
@@ -47,11 +47,11 @@ def decode_cursor(text: str, *, descending: bool) -> EntryCursor:
             id=TimeEntryId(UUID(entry_id)),
         )
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise ValidationFailed.one(
+        raise InvalidWireFields.one(
             "cursor", "is not a cursor this API returned; pass nextCursor as it is"
         ) from None
     if order != ("desc" if descending else "asc"):
-        raise ValidationFailed.one(
+        raise InvalidWireFields.one(
             "cursor", "was returned for the other sort order; keep the sort of the first page"
         )
     return cursor

@@ -28,18 +28,23 @@ from litestar.types import ExceptionHandlersMap
 from litestar.typing import FieldDefinition
 
 from hours_core.errors import (
+    Hint,
     HoursError,
     IdempotencyRequestInProgress,
     PlanRequired,
     StoreBusy,
+    TimerAlreadyRunning,
     Unauthenticated,
     ValidationFailed,
 )
+from hours_http.naming import json_name
 
 __all__ = [
+    "HTTP_HINTS",
     "STATUS_BY_CODE",
     "TYPE_PHRASES",
     "InvalidJson",
+    "InvalidWireFields",
     "PayloadTooLarge",
     "RateLimited",
     "UnsupportedMediaType",
@@ -61,6 +66,21 @@ TYPE_PHRASES: Mapping[type, str] = MappingProxyType(
     }
 )
 """What a value of each wire type must be, as body fields and query parameters both say it."""
+
+
+UNAUTHENTICATED_MESSAGE = "A valid personal access token is required (Authorization: Bearer hsk_...)."
+"""The one message of every 401, naming the header the token goes in."""
+
+HTTP_HINTS: Mapping[Hint, str] = MappingProxyType(
+    {Hint.STOP_THE_TIMER: "stop it with POST /timers/current/stop first"}
+)
+"""How this API words each next step the core suggests: by its route."""
+
+
+class InvalidWireFields(ValidationFailed):
+    """``validation_failed`` found by this adapter (body, query, cursor): its fields are named as
+    the client sent them already, so :func:`error_response` does not respell them.
+    """
 
 
 class InvalidJson(HoursError):
@@ -125,7 +145,7 @@ STATUS_BY_CODE: Mapping[str, int] = {
 
 _CODE_BY_FRAMEWORK_STATUS = {
     400: ("bad_request", "The request is malformed."),
-    401: ("unauthenticated", Unauthenticated.default_message),
+    401: ("unauthenticated", UNAUTHENTICATED_MESSAGE),
     403: ("forbidden", "You may not do this."),
     404: ("not_found", "There is no such resource."),
     405: ("method_not_allowed", "This method is not allowed on this resource."),
@@ -161,7 +181,11 @@ def error_body(
 
 
 def error_response(error: HoursError, headers: dict[str, str] | None = None) -> Response[bytes]:
-    """The response for a core or adapter error."""
+    """The response for a core or adapter error, in the wire's words: the fields the core names
+    are named by :func:`~hours_http.naming.json_name`, and its hints by :data:`HTTP_HINTS`.
+    """
+    if isinstance(error, ValidationFailed) and not isinstance(error, InvalidWireFields):
+        error = error.respelled(json_name, HTTP_HINTS)
     fields = dict(error.fields) if isinstance(error, ValidationFailed) else None
     if fields is None and error.code in {"invalid_duration", "duration_too_long", "duration_out_of_range"}:
         fields = {"duration": error.message}
@@ -175,12 +199,24 @@ def error_response(error: HoursError, headers: dict[str, str] | None = None) -> 
         extra.update(error.headers)
     body = error_body(
         error.code,
-        error.message,
+        _wire_message(error),
         fields=fields,
         required_plan=plan.required_plan if plan else None,
         feature=plan.feature if plan else None,
     )
     return Response(body, status_code=status_for(error), media_type=MediaType.JSON, headers=extra)
+
+
+def _wire_message(error: HoursError) -> str:
+    """The message of ``error``; a core message that suggests a request member or header is worded here."""
+    if isinstance(error, Unauthenticated) and error.message == Unauthenticated.default_message:
+        return UNAUTHENTICATED_MESSAGE
+    if isinstance(error, TimerAlreadyRunning):
+        return (
+            f"A timer is already running (time entry {error.running_entry_id}); stop it first, "
+            f'or send "{json_name("stop_running")}": true to stop it now.'
+        )
+    return error.message
 
 
 def _handle_hours_error(_request: Request[Any, Any, Any], error: HoursError) -> Response[bytes]:
@@ -191,7 +227,7 @@ def _handle_http_exception(request: Request[Any, Any, Any], error: HTTPException
     if isinstance(error, ValidationException):
         fields = _parameter_messages(request, error)
         if fields:
-            return error_response(ValidationFailed(fields))
+            return error_response(InvalidWireFields(fields))
         if _is_missing_body(error):
             return error_response(InvalidJson("The request body is empty; send a JSON object."))
     status = error.status_code

@@ -42,6 +42,7 @@ from hours_http.wire import ErrorEnvelope
 
 __all__ = [
     "ERROR_TEXT",
+    "LOCATION",
     "SCALAR_VERSION",
     "SECURITY",
     "SWAGGER_UI_VERSION",
@@ -53,6 +54,9 @@ __all__ = [
 ]
 
 SECURITY_SCHEME = "BearerAuth"
+
+LOCATION = "location"
+"""The route ``opt`` key of the path template (``/time-entries/{id}``) of a created resource."""
 
 SCALAR_VERSION = "1.76.0"
 """The Scalar bundle that ``/schema`` loads from cdn.jsdelivr.net (pinned: ``latest`` changes under us)."""
@@ -197,6 +201,7 @@ class Documentation(TypedDict):
 
     responses: dict[int, ResponseSpec]
     operation_class: type[Operation]
+    opt: dict[str, str]
 
 
 def documented(
@@ -213,7 +218,8 @@ def documented(
     reads a JSON body (400 ``invalid_json``, 413, 415, 422 on its fields); ``idempotent``: it honors
     ``Idempotency-Key`` (400, 409 and 422 of the key, ``Idempotent-Replayed`` on success);
     ``location``: its success answer carries ``Location`` with this path (e.g.
-    ``/time-entries/{id}``); ``optional_body``: the body may be left out.
+    ``/time-entries/{id}``), which :class:`hours_http.responses.Writer` fills in with the new
+    resource's id; ``optional_body``: the body may be left out.
     """
     chosen = [reason if isinstance(reason, Reason) else Reason(reason) for reason in reasons]
     extra = [*_EVERY_OPERATION, *_STORE_CODES]
@@ -256,6 +262,7 @@ def documented(
     return Documentation(
         responses=responses,
         operation_class=_operation_class(error_headers, success_headers, optional_body=optional_body),
+        opt={} if location is None else {LOCATION: location},
     )
 
 

@@ -12,7 +12,7 @@ from litestar.constants import RESERVED_KWARGS
 from litestar.enums import ParamType
 from litestar.params import DependencyKwarg, KwargDefinition, ParameterKwarg
 
-from hours_core.errors import ValidationFailed
+from hours_http.errors import InvalidWireFields
 
 __all__ = ["STRICT_QUERY", "refuse_unknown_query_parameters"]
 
@@ -58,4 +58,4 @@ async def refuse_unknown_query_parameters(request: Request[Any, Any, Any]) -> No
         elif len(request.query_params.getall(name)) > 1:
             problems[name] = "must be given once"
     if problems:
-        raise ValidationFailed(problems)
+        raise InvalidWireFields(problems)

@@ -1,4 +1,9 @@
-"""Building responses: JSON bodies, and writes that honor ``Idempotency-Key``."""
+"""Building responses: JSON bodies, single-row lookups, and the one way every write runs.
+
+Where a read runs is decided once, by the composition root (``create_app(reads_in_thread=...)``,
+from ``OpenedStore.reads_are_local``), and kept in the app state: :func:`look_up` and
+:class:`Writer` both read it there. Writes themselves always run in a worker thread.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +12,16 @@ from typing import Any
 
 from litestar import MediaType, Request, Response
 from litestar.concurrency import sync_to_thread
+from litestar.di import NamedDependency
 
 from hours_core.idempotency import RecordedResponse
-from hours_core.services import Caller, Services
+from hours_core.services import Caller, Outcome, Services
 from hours_http.body import PendingBody
-from hours_http.encoding import encode_data
+from hours_http.converter import encode_data
 from hours_http.idempotency import keyed_request, recorded, to_response
+from hours_http.openapi import LOCATION
 
-__all__ = ["READS_IN_THREAD", "idempotent_write", "idempotent_write_from_loop", "json_response", "look_up"]
+__all__ = ["READS_IN_THREAD", "Writer", "json_response", "look_up", "provide_writer"]
 
 READS_IN_THREAD = "reads_in_thread"
 """The app state key of :func:`hours_http.create_app`'s ``reads_in_thread``."""
@@ -25,6 +32,10 @@ def json_response(data: object, *, status: int = 200, **extra: object) -> Respon
     return Response(encode_data(data, **extra), status_code=status, media_type=MediaType.JSON)
 
 
+def _reads_in_thread(request: Request[Any, Any, Any]) -> bool:
+    return bool(request.app.state.get(READS_IN_THREAD, True))
+
+
 async def look_up(request: Request[Any, Any, Any], read: Callable[[], Response[Any]]) -> Response[Any]:
     """Answer with ``read``, a lookup of one row by its key: on the event loop when the app reads
     there (``create_app(reads_in_thread=False)``, a local store), else in a worker thread.
@@ -32,77 +43,66 @@ async def look_up(request: Request[Any, Any, Any], read: Callable[[], Response[A
     Only for single-row reads: a page of entries decodes up to 500 rows, which would hold up every
     other request on the loop, so lists always run in a thread.
     """
-    if request.app.state.get(READS_IN_THREAD, True):
+    if _reads_in_thread(request):
         return await sync_to_thread(read)
     return read()
 
 
-def idempotent_write(
-    request: Request[Any, Any, Any],
-    services: Services,
-    caller: Caller,
-    idempotency_key: str | None,
-    body: PendingBody[Any] | None,
-    write: Callable[[], object],
-    *,
-    status: int = 200,
-    location: Callable[[Any], str] | None = None,
-) -> Response[Any]:
-    """Run ``write`` (which calls one use case and returns its JSON-ready result) under the key, if any.
+class Writer:
+    """The one way a write route runs its use case; handlers get it as the ``writer`` dependency.
 
-    The response is recorded with the change in one transaction; a replay returns it as it was.
+    ``await writer(work, body=data, key=idempotency_key)``: ``work`` calls one use case and returns
+    its JSON-ready result (``None`` for a 204). With a key, the replay lookup comes first, on the
+    event loop when the app reads there; then the claim, ``work`` and the recorded response commit
+    in one write transaction in a worker thread (:class:`~hours_core.services.IdempotentRunner`).
+    Without one (no header, or a route that takes none: DELETE, ``POST /tokens``), ``work`` runs
+    in that same transaction, unrecorded. The status is the route's; a route declared with a
+    ``location`` (see :func:`hours_http.openapi.documented`) answers ``Location`` built from the
+    result's ``id``.
     """
-    keyed = keyed_request(idempotency_key, request.method, request.url.path, body)
-    return to_response(services.idempotent.run(caller, keyed, _recording(write, status, location)))
 
+    def __init__(self, request: Request[Any, Any, Any], services: Services, caller: Caller) -> None:
+        self._request = request
+        self._services = services
+        self._caller = caller
 
-def _recording(
-    write: Callable[[], object], status: int, location: Callable[[Any], str] | None
-) -> Callable[[], RecordedResponse]:
-    """``write``, turned into the work of ``IdempotentRunner.run``: its result as the response to record."""
-
-    def work() -> RecordedResponse:
-        result = write()
-        where = location(result) if location is not None else None
-        return recorded(status, encode_data(result), location=where)
-
-    return work
-
-
-async def idempotent_write_from_loop(
-    request: Request[Any, Any, Any],
-    services: Services,
-    caller: Caller,
-    idempotency_key: str | None,
-    body: PendingBody[Any] | None,
-    write: Callable[[], object],
-    *,
-    status: int = 200,
-    location: Callable[[Any], str] | None = None,
-) -> Response[Any]:
-    """:func:`idempotent_write` for an ``async`` handler: the write runs in a worker thread (Litestar's
-    executor, as for a ``sync_to_thread=True`` handler).
-
-    When the app reads on the event loop (``create_app(reads_in_thread=False)``), the replay
-    lookup runs here first, so that a replay is answered without a thread hop.
-    """
-    if request.app.state.get(READS_IN_THREAD, True):
-        return await sync_to_thread(
-            idempotent_write,
-            request,
-            services,
-            caller,
-            idempotency_key,
-            body,
-            write,
-            status=status,
-            location=location,
+    async def __call__(
+        self, work: Callable[[], object], *, body: PendingBody[Any] | None = None, key: str | None = None
+    ) -> Response[Any]:
+        """Run ``work`` once per ``key`` and answer with its recorded response (or its replay)."""
+        request, runner = self._request, self._services.idempotent
+        keyed = keyed_request(key, request.method, request.url.path, body)
+        replay_checked = False
+        if keyed is not None and not _reads_in_thread(request):
+            replay = runner.replay(self._caller, keyed)
+            if replay is not None:
+                return to_response(replay)
+            replay_checked = True
+        outcome: Outcome = await sync_to_thread(
+            runner.run, self._caller, keyed, self._recording(work), replay_checked=replay_checked
         )
-    keyed = keyed_request(idempotency_key, request.method, request.url.path, body)
-    if keyed is not None:
-        replay = services.idempotent.replay(caller, keyed)
-        if replay is not None:
-            return to_response(replay)
-    work = _recording(write, status, location)
-    outcome = await sync_to_thread(services.idempotent.run, caller, keyed, work, replay_checked=True)
-    return to_response(outcome)
+        if not outcome.response.body:
+            return Response(None, status_code=outcome.response.status)
+        return to_response(outcome)
+
+    def _recording(self, work: Callable[[], object]) -> Callable[[], RecordedResponse]:
+        """``work`` as the work of ``IdempotentRunner.run``: its result as the response to record."""
+        handler = self._request.route_handler
+        status = handler.status_code
+        template: str | None = handler.opt.get(LOCATION)
+
+        def run() -> RecordedResponse:
+            result = work()
+            if result is None:
+                return recorded(status, b"")
+            where = None if template is None else template.format(id=result["id"])  # type: ignore[index]
+            return recorded(status, encode_data(result), location=where)
+
+        return run
+
+
+def provide_writer(
+    request: Request[Any, Any, Any], services: NamedDependency[Services], caller: NamedDependency[Caller]
+) -> Writer:
+    """The ``writer`` dependency of write routes (resolved after ``caller``, which follows ``services``)."""
+    return Writer(request, services, caller)

@@ -1,8 +1,9 @@
 """Wire types: the JSON request and response bodies, with their JSON names as attribute names.
 
-Litestar documents these attrs classes in the OpenAPI schema as they are; the strict decoder
-(:mod:`hours_http.decoding`) structures request bodies into them, and
-:mod:`hours_http.encoding` renders responses with the same names.
+Litestar documents these attrs classes in the OpenAPI schema as they are. They are also the one
+mapping between the core and the wire: each member is a core attribute named by the naming rule
+(:func:`hours_http.naming.json_name`), and the converter (:mod:`hours_http.converter`) derives
+from them how to structure request bodies and render entities, in the order listed here.
 """
 
 from __future__ import annotations
@@ -113,9 +114,15 @@ class CreateTimeEntryBody:
         """Exactly one of the duration pair is needed (``durationSeconds`` wins when both are sent)."""
         return [
             Schema(
-                required=["durationSeconds"], properties={"durationSeconds": Schema(type=OpenAPIType.INTEGER)}
+                type=OpenAPIType.OBJECT,
+                required=["durationSeconds"],
+                properties={"durationSeconds": Schema(type=OpenAPIType.INTEGER)},
             ),
-            Schema(required=["duration"], properties={"duration": Schema(type=OpenAPIType.STRING)}),
+            Schema(
+                type=OpenAPIType.OBJECT,
+                required=["duration"],
+                properties={"duration": Schema(type=OpenAPIType.STRING)},
+            ),
         ]
 
 

@@ -1,1 +1,1 @@
-"""The composition root: settings, bootstrap, CLI and ASGI factory."""
+"""The entrypoints: settings, the composition root, the CLI and the ASGI factory."""

@@ -13,7 +13,7 @@ import logging
 
 from litestar import Litestar
 
-from hours_app.bootstrap import build
+from hours_app.composition import build
 from hours_app.logging_setup import AccessLogMiddleware
 from hours_app.settings import Settings
 from hours_app.version import hours_version

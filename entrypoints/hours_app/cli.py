@@ -19,8 +19,8 @@ import sys
 from collections.abc import Callable, Sequence
 
 from hours_app import cli_args, cli_commands
-from hours_app.bootstrap import StoreUnavailable
 from hours_app.cli_output import print_error, print_validation_error
+from hours_app.composition import StoreUnavailable
 from hours_app.logging_setup import LOG_LEVELS, cli_logging
 from hours_app.settings import Settings, SettingsError
 from hours_app.version import hours_version
@@ -269,7 +269,7 @@ def _add_users(commands: _Commands) -> None:
     create = users.add(
         "create",
         "Create a user in an organization.",
-        details='With --json prints {"userId", "orgId", "email", "role", "createdAt"}.',
+        details='With --json prints {"id", "orgId", "email", "role", "createdAt"}.',
         epilog="""\
 examples:
   hours users create --org 0190c2d4-5a6b-7c8d-9e0f-112233445566 --email ada@acme.test --role member

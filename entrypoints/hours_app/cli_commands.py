@@ -20,8 +20,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from hours_app import cli_output as out
-from hours_app.bootstrap import Application, build, open_store
 from hours_app.cli_schema import openapi_document, typescript_definitions
+from hours_app.composition import Application, build, open_store
 from hours_app.logging_setup import LOG_LEVELS, uvicorn_log_config
 from hours_app.settings import DEFAULT_DATABASE_URL, Settings, SettingsError
 from hours_app.version import hours_version
@@ -312,7 +312,7 @@ def tokens_create(args: argparse.Namespace, settings: Settings) -> int:
             UserId(args.user), env=settings.token_env, name=args.name, lifetime=args.expires_in
         )
     token = minted.token
-    document = {"token": minted.plaintext, "prefix": token.prefix, "expiresAt": out.instant(token.expires_at)}
+    document = {"token": minted.plaintext, "prefix": token.prefix, "expiresAt": token.expires_at}
     human = (
         f"Token {token.name!r} for user {token.user_id} (env {token.env}, prefix {token.prefix}, "
         f"expires {out.when(token.expires_at, missing='never')}).\n"
@@ -339,5 +339,5 @@ def tokens_revoke(args: argparse.Namespace, settings: Settings) -> int:
         f"Revoked token {token.prefix} ({token.name!r}) at {out.when(token.revoked_at)}; "
         "it stops working on the next request."
     )
-    out.emit(args.json, {"prefix": token.prefix, "revokedAt": out.instant(token.revoked_at)}, human)
+    out.emit(args.json, {"prefix": token.prefix, "revokedAt": token.revoked_at}, human)
     return 0

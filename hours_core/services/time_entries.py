@@ -9,7 +9,15 @@ from typing import Any, Final
 
 import attrs
 
-from hours_core.errors import EntryLocked, Forbidden, NotFound, TimerAlreadyRunning, ValidationFailed
+from hours_core.errors import (
+    EntryLocked,
+    FieldProblem,
+    Forbidden,
+    Hint,
+    NotFound,
+    TimerAlreadyRunning,
+    ValidationFailed,
+)
 from hours_core.model import (
     MAX_ENTRY_SECONDS,
     Project,
@@ -49,7 +57,7 @@ UNSET: Final = _Unset.UNSET
 
 @attrs.frozen
 class CreateTimeEntry:
-    """Log time: the fields of ``POST /time-entries``, already of the right types.
+    """Log time: what a new entry needs, already of the right types.
 
     Exactly one of ``duration_seconds`` and ``duration`` (a string in the duration grammar) is
     needed; when both are given ``duration_seconds`` wins. ``billable=None`` takes the project's
@@ -73,7 +81,8 @@ class UpdateTimeEntry:
     """Change some fields of an entry; :data:`UNSET` leaves a field as it is.
 
     ``None`` clears a nullable field (task, note, start, stop). Sending ``duration_seconds`` or
-    ``duration`` replaces the duration (``duration_seconds`` wins when both are sent).
+    ``duration`` replaces the duration (``duration_seconds`` wins when both are sent: ``duration``
+    is then ignored).
     """
 
     project_id: ProjectId | _Unset = UNSET
@@ -86,31 +95,12 @@ class UpdateTimeEntry:
     started_at: datetime | _Unset | None = UNSET
     stopped_at: datetime | _Unset | None = UNSET
 
-    def sent_fields(self) -> frozenset[str]:
-        """The wire names of the fields this update sets."""
-        return frozenset(
-            _WIRE_NAMES[field.name]
-            for field in attrs.fields(UpdateTimeEntry)
-            if getattr(self, field.name) is not UNSET
-        )
-
-
-_WIRE_NAMES = {
-    "project_id": "projectId",
-    "task_id": "taskId",
-    "entry_date": "entryDate",
-    "duration_seconds": "durationSeconds",
-    "duration": "duration",
-    "billable": "billable",
-    "note": "note",
-    "started_at": "startedAt",
-    "stopped_at": "stoppedAt",
-}
-
 
 @attrs.frozen
 class StartTimer:
-    """Start a running entry: ``POST /timers``. ``entry_date`` defaults to the start's UTC date."""
+    """Start a running entry now. ``entry_date`` defaults to the start's UTC date; ``stop_running``
+    stops a timer that is running at the same instant, instead of :class:`TimerAlreadyRunning`.
+    """
 
     project_id: ProjectId
     task_id: TaskId | None = None
@@ -175,22 +165,26 @@ class _Draft:
         errors = FieldErrors()
         check_entry_date(self.entry_date, errors)
         check_note(self.note, errors)
-        duration_field = "durationSeconds" if self.duration_seconds is not None else "duration"
+        duration_field = "duration_seconds" if self.duration_seconds is not None else "duration"
         seconds = resolve_duration(self.duration_seconds, self.duration, errors)
         started_at, stopped_at = self.started_at, self.stopped_at
         if stopped_at is not None and started_at is None:
-            errors.add("stoppedAt", "needs startedAt")
+            errors.add("stopped_at", FieldProblem("needs started_at", mentions=("started_at",)))
         elif started_at is not None and stopped_at is not None and stopped_at < started_at:
-            errors.add("stoppedAt", "must not be earlier than startedAt")
+            errors.add(
+                "stopped_at", FieldProblem("must not be earlier than started_at", mentions=("started_at",))
+            )
         errors.raise_if_any()
         assert seconds is not None
         if started_at is not None and stopped_at is None and not running:
             stopped_at = started_at + timedelta(seconds=seconds)
         elif started_at is not None and stopped_at is not None and seconds > _span(started_at, stopped_at):
             field = duration_field
-            if changed is not None and not changed & {"duration", "durationSeconds"}:
-                field = "stoppedAt" if "stoppedAt" in changed or "startedAt" not in changed else "startedAt"
-            errors.add(field, "the duration must not exceed the time between startedAt and stoppedAt")
+            if changed is not None and not changed & {"duration", "duration_seconds"}:
+                field = (
+                    "stopped_at" if "stopped_at" in changed or "started_at" not in changed else "started_at"
+                )
+            errors.add(field, _SPAN_EXCEEDED)
             errors.raise_if_any()
         return seconds, stopped_at
 
@@ -275,8 +269,10 @@ class TimeEntryService:
         """Change some fields of an entry; the merged result is validated as a whole.
 
         Invoiced entries are locked (:class:`EntryLocked`). Plan gates apply to what the update
-        sets. ``createdAt`` never changes; ``updatedAt`` does.
+        sets. ``created_at`` never changes; ``updated_at`` does.
         """
+        if command.duration_seconds is not UNSET:
+            command = attrs.evolve(command, duration=UNSET)
         with self._transactions.write() as uow:
             entry = _visible_entry(uow, caller, entry_id)
             if entry.is_locked:
@@ -284,7 +280,7 @@ class TimeEntryService:
             if entry.is_running:
                 _check_running_update(command)
             draft = _Draft.merge(entry, command)
-            seconds, stopped_at = draft.validate(running=entry.is_running, changed=command.sent_fields())
+            seconds, stopped_at = draft.validate(running=entry.is_running, changed=_sent_fields(command))
             project = _project(uow, caller, draft.project_id) if command.project_id is not UNSET else None
             if project is not None or command.task_id is not UNSET:
                 project = project or _project(uow, caller, draft.project_id)
@@ -391,30 +387,47 @@ class TimeEntryService:
         return stopped
 
 
+_SPAN_EXCEEDED = FieldProblem(
+    "the duration must not exceed the time between started_at and stopped_at",
+    mentions=("started_at", "stopped_at"),
+)
+
+
+def _sent_fields(command: UpdateTimeEntry) -> frozenset[str]:
+    """The names of the fields ``command`` sets."""
+    return frozenset(
+        field.name for field in attrs.fields(UpdateTimeEntry) if getattr(command, field.name) is not UNSET
+    )
+
+
 def _check_running_update(command: UpdateTimeEntry) -> None:
-    """A running timer's stop and duration belong to ``POST /timers/current/stop``, not to a PATCH."""
+    """A running timer's stop and duration belong to :meth:`TimeEntryService.stop_timer`, not to an update."""
     errors = FieldErrors()
-    advice = "the entry is a running timer: stop it with POST /timers/current/stop first"
+    advice = FieldProblem("the entry is a running timer", hint=Hint.STOP_THE_TIMER)
     if command.stopped_at is not UNSET:
-        errors.add("stoppedAt", advice)
+        errors.add("stopped_at", advice)
     if command.duration_seconds is not UNSET:
-        errors.add("durationSeconds", advice)
+        errors.add("duration_seconds", advice)
     if command.duration is not UNSET:
         errors.add("duration", advice)
     if command.started_at is None:
-        errors.add("startedAt", "a running timer needs its start; stop or delete it instead")
+        errors.add("started_at", "a running timer needs its start; stop or delete it instead")
     errors.raise_if_any()
 
 
 def _stop(running: TimeEntry, at: datetime, now: datetime) -> TimeEntry:
     assert running.started_at is not None
     if at > now:
-        raise ValidationFailed.one("stoppedAt", "must not be in the future")
+        raise ValidationFailed.one("stopped_at", "must not be in the future")
     if at < running.started_at:
-        raise ValidationFailed.one("stoppedAt", "must not be earlier than the timer's start")
+        raise ValidationFailed.one("stopped_at", "must not be earlier than the timer's start")
     if _span(running.started_at, at) > MAX_ENTRY_SECONDS:
         raise ValidationFailed.one(
-            "stoppedAt", "the timer would exceed 24 hours; send a stoppedAt within 24 hours of its start"
+            "stopped_at",
+            FieldProblem(
+                "the timer would exceed 24 hours; send a stopped_at within 24 hours of its start",
+                mentions=("stopped_at",),
+            ),
         )
     return running.stopped(at, _later(now, running.updated_at))
 
@@ -446,10 +459,6 @@ def _may_see(caller: Caller, entry: TimeEntry) -> bool:
     return entry.user_id == caller.user_id or caller.user.role.manages_org
 
 
-def _seconds(seconds: int) -> timedelta:
-    return timedelta(seconds=seconds)
-
-
 def _span(started_at: datetime, stopped_at: datetime) -> int:
     return int((stopped_at - started_at).total_seconds())
 
@@ -476,9 +485,9 @@ def _check_references(uow: UnitOfWork, caller: Caller, project: Project, task_id
         if task is None:
             raise NotFound.of("task")
         if task.project_id != project.id:
-            errors.add("taskId", "the task belongs to another project")
+            errors.add("task_id", "the task belongs to another project")
         elif task.archived:
-            errors.add("taskId", "the task is archived and takes no new entries")
+            errors.add("task_id", "the task is archived and takes no new entries")
     if project.archived:
-        errors.add("projectId", "the project is archived and takes no new entries")
+        errors.add("project_id", "the project is archived and takes no new entries")
     errors.raise_if_any()

@@ -9,9 +9,13 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from litestar.testing import TestClient
 
 from hours_app.cli import main
+from hours_app.composition import build
+from hours_app.settings import DatabaseUrl, Settings
 from hours_core.tokens import TOKEN_PATTERN
+from hours_http import create_app
 
 UNKNOWN_ID = "01900000-0000-7000-8000-000000000000"
 
@@ -127,7 +131,7 @@ def test_bootstrap_again_makes_another_independent_org(hours: Run, demo: dict[st
     again = hours.json("bootstrap")
     assert again["orgId"] != demo["orgId"] and again["token"] != demo["token"]
     orgs = hours.json("orgs", "list")
-    assert [org["orgId"] for org in orgs] == [demo["orgId"], again["orgId"]]
+    assert [org["id"] for org in orgs] == [demo["orgId"], again["orgId"]]
     assert {org["name"] for org in orgs} == {"Demo"} and {org["plan"] for org in orgs} == {"free"}
 
 
@@ -137,7 +141,7 @@ def test_bootstrap_takes_a_name_plan_email_and_env(hours: Run) -> None:
     )
     assert made["token"].startswith("hsk_test_")
     [org] = hours.json("orgs", "list")
-    assert org == {**org, "orgId": made["orgId"], "name": "Acme", "plan": "studio"}
+    assert org == {**org, "id": made["orgId"], "name": "Acme", "plan": "studio"}
 
 
 def test_bootstrap_without_json_prints_the_token_and_a_curl_command(hours: Run) -> None:
@@ -157,11 +161,12 @@ def test_bootstrap_without_json_prints_the_token_and_a_curl_command(hours: Run) 
 def test_orgs_create_list_and_set_plan(hours: Run) -> None:
     created = hours.json("orgs", "create", "--name", "Acme", "--plan", "solo")
     assert created["name"] == "Acme" and created["plan"] == "solo"
-    changed = hours.json("orgs", "set-plan", created["orgId"], "agency")
+    assert list(created) == ["id", "name", "plan", "createdAt"]
+    changed = hours.json("orgs", "set-plan", created["id"], "agency")
     assert changed == {**created, "plan": "agency"}
     assert hours.json("orgs", "list") == [changed]
     assert hours("orgs", "list") == 0
-    assert created["orgId"] in hours.stdout and "agency" in hours.stdout
+    assert created["id"] in hours.stdout and "agency" in hours.stdout
 
 
 def test_orgs_list_is_empty_on_a_new_database(hours: Run) -> None:
@@ -170,17 +175,37 @@ def test_orgs_list_is_empty_on_a_new_database(hours: Run) -> None:
     assert "No organizations" in hours.stdout
 
 
+def test_the_json_of_users_projects_and_tasks_names_things_as_the_api_does(
+    hours: Run, demo: dict[str, str]
+) -> None:
+    """A project or task the CLI prints is the body the API answers for it, member for member."""
+    project = hours.json("projects", "create", "--org", demo["orgId"], "--name", "Shared")
+    task = hours.json("tasks", "create", "--project", project["id"], "--name", "Design")
+    application = build(Settings(database=DatabaseUrl.parse(hours.db)))
+    try:
+        with TestClient(create_app(application.services)) as client:
+            auth = {"Authorization": f"Bearer {demo['token']}"}
+            assert client.get(f"/projects/{project['id']}", headers=auth).json()["data"] == project
+            assert client.get(f"/projects/{project['id']}/tasks", headers=auth).json()["data"] == [task]
+    finally:
+        application.close()
+    user = hours.json(
+        "users", "create", "--org", demo["orgId"], "--email", "cy@example.com", "--role", "member"
+    )
+    assert list(user) == ["id", "orgId", "email", "role", "createdAt"]
+
+
 def test_users_projects_and_tasks_are_created_in_an_org(hours: Run, demo: dict[str, str]) -> None:
     user = hours.json(
         "users", "create", "--org", demo["orgId"], "--email", "bo@example.com", "--role", "admin"
     )
-    assert user["orgId"] == demo["orgId"] and user["role"] == "admin" and UUID(user["userId"])
+    assert user["orgId"] == demo["orgId"] and user["role"] == "admin" and UUID(user["id"])
     project = hours.json(
         "projects", "create", "--org", demo["orgId"], "--name", "Site", "--billable-by-default"
     )
     assert project["billableByDefault"] is True and project["orgId"] == demo["orgId"]
-    task = hours.json("tasks", "create", "--project", project["projectId"], "--name", "Design")
-    assert task["projectId"] == project["projectId"] and task["orgId"] == demo["orgId"]
+    task = hours.json("tasks", "create", "--project", project["id"], "--name", "Design")
+    assert task["projectId"] == project["id"] and task["orgId"] == demo["orgId"]
 
 
 def test_a_malformed_id_is_a_usage_error(hours: Run) -> None:
@@ -200,9 +225,9 @@ def test_an_unknown_id_is_not_found(hours: Run) -> None:
 
 def test_invalid_values_name_the_field(hours: Run, demo: dict[str, str]) -> None:
     assert hours("users", "create", "--org", demo["orgId"], "--email", "nope", "--role", "member") == 2
-    assert hours.error.startswith("error: email: must be an email address")
+    assert hours.error.startswith("error: --email: must be an email address")
     assert hours("orgs", "create", "--name", "   ") == 2
-    assert hours.error.startswith("error: name: must not be blank")
+    assert hours.error.startswith("error: --name: must not be blank")
 
 
 def test_a_duplicate_email_is_a_conflict(hours: Run, demo: dict[str, str]) -> None:

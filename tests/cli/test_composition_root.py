@@ -8,7 +8,7 @@ import pytest
 from litestar.testing import TestClient
 
 from hours_app.asgi import create_api
-from hours_app.bootstrap import build, open_store
+from hours_app.composition import build, open_store
 from hours_app.settings import DatabaseUrl, Settings
 from hours_core.model import Plan
 from hours_http.responses import READS_IN_THREAD

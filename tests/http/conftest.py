@@ -44,5 +44,13 @@ def client(world: World) -> Iterator[TestClient[Any]]:
         yield test_client
 
 
+@pytest.fixture(params=[True, False], ids=["reads-in-a-thread", "reads-on-the-loop"])
+def client_reading_either_way(world: World, request: pytest.FixtureRequest) -> Iterator[TestClient[Any]]:
+    """A client of an app that reads in a worker thread (PostgreSQL's setting), then of one that
+    reads on the event loop (SQLite's: ``create_app(reads_in_thread=False)``)."""
+    with TestClient(create_app(world.services, reads_in_thread=request.param)) as test_client:
+        yield test_client
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,6 +12,13 @@ from litestar.testing import TestClient
 from hours_core.model import Plan
 from tests.http.conftest import bearer
 from tests.world import World
+
+
+@pytest.fixture
+def client(client_reading_either_way: TestClient[Any]) -> TestClient[Any]:
+    """Every test here runs with reads in a worker thread and with reads on the event loop."""
+    return client_reading_either_way
+
 
 KEY = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
 ENTRY_FIELDS = [
@@ -231,3 +239,10 @@ def test_the_health_check_needs_no_token(client: TestClient[Any]) -> None:
     response = client.get("/health")
     assert response.status_code == 200
     assert response.json() == {"data": {"status": "ok"}}
+
+
+def test_the_last_use_of_a_token_is_still_recorded(client: TestClient[Any], world: World) -> None:
+    first = client.get("/me", headers=bearer(world.member_token)).json()["data"]["token"]["lastUsedAt"]
+    world.clock.advance(timedelta(minutes=2))
+    second = client.get("/me", headers=bearer(world.member_token)).json()["data"]["token"]["lastUsedAt"]
+    assert first is not None and second is not None and second > first

@@ -14,6 +14,12 @@ from tests.http.conftest import bearer
 from tests.world import World
 
 
+@pytest.fixture
+def client(client_reading_either_way: TestClient[Any]) -> TestClient[Any]:
+    """Every test here runs with reads in a worker thread and with reads on the event loop."""
+    return client_reading_either_way
+
+
 def create(client: TestClient[Any], world: World, token: str | None = None, **changes: Any) -> dict[str, Any]:
     payload = {"projectId": str(world.project.id), "entryDate": "2026-03-02", "duration": "1h", **changes}
     response = client.post("/time-entries", json=payload, headers=bearer(token or world.owner_token))

@@ -48,14 +48,14 @@ def test_duration_seconds_wins_over_a_malformed_duration(world: World) -> None:
         ({"duration": None}, "duration"),
         ({"duration": "90"}, "duration"),
         ({"duration": "25h"}, "duration"),
-        ({"duration": None, "duration_seconds": 86_401}, "durationSeconds"),
-        ({"duration": None, "duration_seconds": -1}, "durationSeconds"),
-        ({"entry_date": date(1999, 12, 31)}, "entryDate"),
-        ({"entry_date": date(2101, 1, 1)}, "entryDate"),
+        ({"duration": None, "duration_seconds": 86_401}, "duration_seconds"),
+        ({"duration": None, "duration_seconds": -1}, "duration_seconds"),
+        ({"entry_date": date(1999, 12, 31)}, "entry_date"),
+        ({"entry_date": date(2101, 1, 1)}, "entry_date"),
         ({"note": "x" * 5001}, "note"),
         ({"note": "bell\x07"}, "note"),
-        ({"stopped_at": START}, "stoppedAt"),
-        ({"started_at": START, "stopped_at": START - timedelta(seconds=1)}, "stoppedAt"),
+        ({"stopped_at": START}, "stopped_at"),
+        ({"started_at": START, "stopped_at": START - timedelta(seconds=1)}, "stopped_at"),
         ({"started_at": START, "stopped_at": START + timedelta(hours=1)}, "duration"),
         (
             {
@@ -64,7 +64,7 @@ def test_duration_seconds_wins_over_a_malformed_duration(world: World) -> None:
                 "duration": None,
                 "duration_seconds": 3601,
             },
-            "durationSeconds",
+            "duration_seconds",
         ),
     ],
 )
@@ -80,7 +80,7 @@ def test_every_wrong_field_is_reported_at_once(world: World) -> None:
             world.caller(world.owner),
             command(world, entry_date=date(1990, 1, 1), note="\x00", duration="1 d"),
         )
-    assert set(fields_of(raised)) == {"entryDate", "note", "duration"}
+    assert set(fields_of(raised)) == {"entry_date", "note", "duration"}
 
 
 def test_notes_keep_tabs_and_newlines_and_accept_exactly_5000_code_points(world: World) -> None:
@@ -124,7 +124,7 @@ def test_a_task_of_another_project_is_refused(world: World) -> None:
         world.services.entries.create_time_entry(
             world.caller(world.owner), command(world, project_id=second.id, task_id=world.task.id)
         )
-    assert "taskId" in fields_of(raised)
+    assert "task_id" in fields_of(raised)
 
 
 def test_a_member_may_not_log_time_for_someone_else(world: World) -> None:
@@ -189,7 +189,7 @@ def test_an_archived_project_takes_no_new_entries(world: World, store: Any) -> N
         uow.commit()
     with pytest.raises(ValidationFailed) as raised:
         world.services.entries.create_time_entry(world.caller(world.owner), command(world))
-    assert "projectId" in fields_of(raised)
+    assert "project_id" in fields_of(raised)
 
 
 def test_a_member_cannot_read_someone_elses_entry(world: World) -> None:

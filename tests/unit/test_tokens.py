@@ -90,7 +90,7 @@ def test_a_token_that_never_expires_has_no_expiry() -> None:
 def test_a_lifetime_outside_one_day_to_one_year_is_refused(lifetime: timedelta) -> None:
     with pytest.raises(ValidationFailed) as raised:
         mint(lifetime=lifetime)
-    assert raised.value.fields == {"expiresInDays": "must be 1 to 365 days"}
+    assert raised.value.fields == {"lifetime": "must be 1 to 365 days"}
 
 
 @pytest.mark.parametrize("lifetime", [timedelta(days=1), timedelta(days=365)])
@@ -115,7 +115,7 @@ def test_a_token_name_may_have_100_characters_but_not_101() -> None:
 def test_minting_reports_a_wrong_env_name_and_lifetime_together() -> None:
     with pytest.raises(ValidationFailed) as raised:
         mint(env="Live", name=" ", lifetime=timedelta(days=400))
-    assert set(raised.value.fields) == {"env", "name", "expiresInDays"}
+    assert set(raised.value.fields) == {"env", "name", "lifetime"}
     assert raised.value.fields["name"] == "must not be blank"
 
 
@@ -132,7 +132,7 @@ def test_a_number_of_days_out_of_range_is_a_field_error_and_never_overflows(days
     assert lifetime_in_days(days, errors) is None
     with pytest.raises(ValidationFailed) as raised:
         errors.raise_if_any()
-    assert raised.value.fields == {"expiresInDays": "must be 1 to 365 days"}
+    assert raised.value.fields == {"expires_in_days": "must be 1 to 365 days"}
 
 
 def test_the_account_service_reports_a_blank_name_and_a_wrong_lifetime_together(world: World) -> None:
@@ -140,7 +140,7 @@ def test_the_account_service_reports_a_blank_name_and_a_wrong_lifetime_together(
     before = world.services.account.list_tokens(caller)
     with pytest.raises(ValidationFailed) as raised:
         world.services.account.mint_token(caller, " ", 400)
-    assert raised.value.fields == {"name": "must not be blank", "expiresInDays": "must be 1 to 365 days"}
+    assert raised.value.fields == {"name": "must not be blank", "expires_in_days": "must be 1 to 365 days"}
     assert world.services.account.list_tokens(caller) == before
 
 

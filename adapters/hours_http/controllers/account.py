@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Controller, Response, delete, get, post
 from litestar.di import NamedDependency
@@ -11,10 +11,10 @@ from litestar.params import JSONBody, PathParameter
 from hours_core.services import Caller, Services
 from hours_core.tokens import PREFIX_PATTERN
 from hours_http.body import PendingBody, StrictJson
-from hours_http.encoding import created_token_json, me_json, token_json
+from hours_http.converter import created_token_json, me_json, token_json
 from hours_http.openapi import Reason, documented
 from hours_http.query import STRICT_QUERY
-from hours_http.responses import json_response
+from hours_http.responses import Writer, json_response
 from hours_http.wire import CreatedTokenEnvelope, CreateTokenBody, MeEnvelope, TokenListEnvelope
 
 __all__ = ["MeController", "TokenController"]
@@ -70,17 +70,17 @@ class TokenController(Controller):
         dto=StrictJson[CreateTokenBody],
         return_dto=None,
         status_code=201,
-        sync_to_thread=True,
         response_description="The new token, with its plaintext `token`: shown in this response only.",
         **documented(
             Reason("conflict", "the new token's random prefix is taken already (a 1 in 62^12 chance); retry"),
             body=True,
         ),
     )
-    def create_token(
+    async def create_token(
         self,
         caller: NamedDependency[Caller],
         services: NamedDependency[Services],
+        writer: NamedDependency[Writer],
         data: JSONBody[PendingBody[CreateTokenBody]],
     ) -> Response[CreatedTokenEnvelope]:
         """A new token for you, expiring after `expiresInDays` (default 90, at most 365). The plaintext
@@ -89,22 +89,29 @@ class TokenController(Controller):
         This is the one write without `Idempotency-Key`: replaying it would mean storing the token's
         plaintext, which hours never does. A retry mints another token; revoke the one you lost.
         """
-        body = data.decode()
-        minted = services.account.mint_token(caller, body.name, body.expiresInDays)
-        return json_response(created_token_json(minted), status=201)
+
+        def create() -> dict[str, Any]:
+            body = data.decode()
+            return created_token_json(services.account.mint_token(caller, body.name, body.expiresInDays))
+
+        return await writer(create, body=data)
 
     @delete(
         "/{prefix:str}",
         summary="Revoke a token",
-        sync_to_thread=True,
         status_code=204,
         **documented(Reason("not_found", "none of your tokens has this prefix")),
     )
-    def revoke_token(
+    async def revoke_token(
         self,
         prefix: TokenPrefix,
         caller: NamedDependency[Caller],
         services: NamedDependency[Services],
+        writer: NamedDependency[Writer],
     ) -> None:
         """Revoke one of your tokens by its prefix; it stops working on the next request."""
-        services.account.revoke_token(caller, prefix)
+
+        def revoke() -> None:
+            services.account.revoke_token(caller, prefix)
+
+        await writer(revoke)

@@ -12,12 +12,11 @@ from litestar.params import FromPath, JSONBody
 from hours_core.model import ProjectId, TaskId
 from hours_core.services import Caller, ChangeProject, ChangeTask, Services
 from hours_http.body import PendingBody, StrictJson
-from hours_http.encoding import project_json, task_json
+from hours_http.converter import command_from, project_json, task_json
 from hours_http.openapi import IdempotencyKeyHeader, Reason, documented
 from hours_http.query import STRICT_QUERY
-from hours_http.responses import idempotent_write, json_response, look_up
+from hours_http.responses import Writer, json_response, look_up
 from hours_http.wire import (
-    ABSENT,
     CreateProjectBody,
     CreateTaskBody,
     ProjectEnvelope,
@@ -35,11 +34,6 @@ _NO_PROJECT = Reason(
 )
 _MANAGERS_ONLY = Reason("forbidden", "members may not do this: owners and admins only")
 _BILLABLE_DEFAULT = "`billableByDefault: true` needs solo (`billable_time`)"
-
-
-def _sent(value: Any) -> Any:
-    """``None`` (keep) for a PATCH field that was not sent."""
-    return None if value is ABSENT else value
 
 
 class ProjectController(Controller):
@@ -62,7 +56,6 @@ class ProjectController(Controller):
         dto=StrictJson[CreateProjectBody],
         return_dto=None,
         status_code=201,
-        sync_to_thread=True,
         **documented(
             Reason(
                 "plan_required",
@@ -76,11 +69,11 @@ class ProjectController(Controller):
             location="/projects/{id}",
         ),
     )
-    def create_project(
+    async def create_project(
         self,
-        request: Request[Any, Any, Any],
         caller: NamedDependency[Caller],
         services: NamedDependency[Services],
+        writer: NamedDependency[Writer],
         data: JSONBody[PendingBody[CreateProjectBody]],
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[ProjectEnvelope]:
@@ -95,16 +88,7 @@ class ProjectController(Controller):
             )
             return project_json(project)
 
-        return idempotent_write(
-            request,
-            services,
-            caller,
-            idempotency_key,
-            data,
-            create,
-            status=201,
-            location=lambda project: f"/projects/{project['id']}",
-        )
+        return await writer(create, body=data, key=idempotency_key)
 
     @get("/{project_id:uuid}", summary="Get a project", **documented(_NO_PROJECT))
     async def get_project(
@@ -126,7 +110,6 @@ class ProjectController(Controller):
         summary="Change a project",
         dto=StrictJson[UpdateProjectBody],
         return_dto=None,
-        sync_to_thread=True,
         **documented(
             Reason(
                 "plan_required",
@@ -139,12 +122,12 @@ class ProjectController(Controller):
             idempotent=True,
         ),
     )
-    def update_project(
+    async def update_project(
         self,
-        request: Request[Any, Any, Any],
         project_id: FromPath[UUID],
         caller: NamedDependency[Caller],
         services: NamedDependency[Services],
+        writer: NamedDependency[Writer],
         data: JSONBody[PendingBody[UpdateProjectBody]],
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[ProjectEnvelope]:
@@ -153,15 +136,10 @@ class ProjectController(Controller):
         """
 
         def change() -> dict[str, Any]:
-            body = data.decode()
-            change = ChangeProject(
-                name=_sent(body.name),
-                archived=_sent(body.archived),
-                billable_by_default=_sent(body.billableByDefault),
-            )
+            change = command_from(data.decode(), ChangeProject)
             return project_json(services.projects.change_project(caller, ProjectId(project_id), change))
 
-        return idempotent_write(request, services, caller, idempotency_key, data, change)
+        return await writer(change, body=data, key=idempotency_key)
 
     @get(
         "/{project_id:uuid}/tasks",
@@ -183,7 +161,6 @@ class ProjectController(Controller):
         dto=StrictJson[CreateTaskBody],
         return_dto=None,
         status_code=201,
-        sync_to_thread=True,
         **documented(
             Reason("plan_required", "tasks need studio (`tasks`)"),
             _MANAGERS_ONLY,
@@ -194,12 +171,12 @@ class ProjectController(Controller):
             location="/tasks/{id}",
         ),
     )
-    def create_task(
+    async def create_task(
         self,
-        request: Request[Any, Any, Any],
         project_id: FromPath[UUID],
         caller: NamedDependency[Caller],
         services: NamedDependency[Services],
+        writer: NamedDependency[Writer],
         data: JSONBody[PendingBody[CreateTaskBody]],
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[TaskEnvelope]:
@@ -209,16 +186,7 @@ class ProjectController(Controller):
             body = data.decode()
             return task_json(services.projects.create_task(caller, ProjectId(project_id), body.name))
 
-        return idempotent_write(
-            request,
-            services,
-            caller,
-            idempotency_key,
-            data,
-            create,
-            status=201,
-            location=lambda task: f"/tasks/{task['id']}",
-        )
+        return await writer(create, body=data, key=idempotency_key)
 
 
 class TaskController(Controller):
@@ -233,7 +201,6 @@ class TaskController(Controller):
         summary="Change a task",
         dto=StrictJson[UpdateTaskBody],
         return_dto=None,
-        sync_to_thread=True,
         **documented(
             _MANAGERS_ONLY,
             Reason(
@@ -244,20 +211,19 @@ class TaskController(Controller):
             idempotent=True,
         ),
     )
-    def update_task(
+    async def update_task(
         self,
-        request: Request[Any, Any, Any],
         task_id: FromPath[UUID],
         caller: NamedDependency[Caller],
         services: NamedDependency[Services],
+        writer: NamedDependency[Writer],
         data: JSONBody[PendingBody[UpdateTaskBody]],
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[TaskEnvelope]:
         """Rename, archive or unarchive a task. Archived tasks keep their entries but take no new ones."""
 
         def change() -> dict[str, Any]:
-            body = data.decode()
-            change = ChangeTask(name=_sent(body.name), archived=_sent(body.archived))
+            change = command_from(data.decode(), ChangeTask)
             return task_json(services.projects.change_task(caller, TaskId(task_id), change))
 
-        return idempotent_write(request, services, caller, idempotency_key, data, change)
+        return await writer(change, body=data, key=idempotency_key)

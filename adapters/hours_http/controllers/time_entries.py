@@ -13,68 +13,28 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from hours_core.model import ProjectId, TaskId, TimeEntryId, UserId
 from hours_core.ports import EntryQuery
-from hours_core.services import UNSET, Caller, CreateTimeEntry, Services, UpdateTimeEntry
+from hours_core.services import Caller, CreateTimeEntry, Services, UpdateTimeEntry
 from hours_http.body import PendingBody, StrictJson
+from hours_http.converter import command_from, time_entry_json
 from hours_http.cursors import decode_cursor, encode_cursor
 from hours_http.decoding import parse_instant
-from hours_http.encoding import time_entry_json
 from hours_http.openapi import IdempotencyKeyHeader, Reason, documented
 from hours_http.query import STRICT_QUERY
-from hours_http.responses import idempotent_write, idempotent_write_from_loop, json_response, look_up
+from hours_http.responses import Writer, json_response, look_up
 from hours_http.wire import (
-    ABSENT,
     CreateTimeEntryBody,
     TimeEntryEnvelope,
     TimeEntryListEnvelope,
     UpdateTimeEntryBody,
 )
 
-__all__ = ["TimeEntryController", "create_command", "update_command"]
-
-
-def create_command(body: CreateTimeEntryBody) -> CreateTimeEntry:
-    """The core command for a decoded ``POST /time-entries`` body."""
-    return CreateTimeEntry(
-        project_id=ProjectId(body.projectId),
-        entry_date=body.entryDate,
-        duration_seconds=body.durationSeconds,
-        duration=None if body.durationSeconds is not None else body.duration,
-        task_id=None if body.taskId is None else TaskId(body.taskId),
-        billable=body.billable,
-        note=body.note,
-        started_at=body.startedAt,
-        stopped_at=body.stoppedAt,
-        user_id=None if body.userId is None else UserId(body.userId),
-    )
-
-
-def update_command(body: UpdateTimeEntryBody) -> UpdateTimeEntry:
-    """The core command for a decoded ``PATCH`` body: fields not sent stay :data:`UNSET`."""
-
-    def given(value: Any) -> Any:
-        return UNSET if value is ABSENT else value
-
-    return UpdateTimeEntry(
-        project_id=given(body.projectId),
-        task_id=given(body.taskId),
-        entry_date=given(body.entryDate),
-        duration_seconds=given(body.durationSeconds),
-        duration=UNSET if body.durationSeconds is not ABSENT else given(body.duration),
-        billable=given(body.billable),
-        note=given(body.note),
-        started_at=given(body.startedAt),
-        stopped_at=given(body.stoppedAt),
-    )
+__all__ = ["TimeEntryController"]
 
 
 _NO_ENTRY = Reason(
     "not_found",
     "no such entry that you may see, or it is deleted (an `entry_id` that is not a UUID matches no route)",
 )
-
-
-def _entry_location(entry: dict[str, Any]) -> str:
-    return f"/time-entries/{entry['id']}"
 
 
 class TimeEntryController(Controller):
@@ -106,9 +66,9 @@ class TimeEntryController(Controller):
     )
     async def create_time_entry(
         self,
-        request: Request[Any, Any, Any],
         caller: NamedDependency[Caller],
         services: NamedDependency[Services],
+        writer: NamedDependency[Writer],
         data: JSONBody[PendingBody[CreateTimeEntryBody]],
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[TimeEntryEnvelope]:
@@ -120,12 +80,10 @@ class TimeEntryController(Controller):
         """
 
         def create() -> dict[str, Any]:
-            entry = services.entries.create_time_entry(caller, create_command(data.decode()))
+            entry = services.entries.create_time_entry(caller, command_from(data.decode(), CreateTimeEntry))
             return time_entry_json(entry, services.clock.now())
 
-        return await idempotent_write_from_loop(
-            request, services, caller, idempotency_key, data, create, status=201, location=_entry_location
-        )
+        return await writer(create, body=data, key=idempotency_key)
 
     @get("/{entry_id:uuid}", summary="Get a time entry", **documented(_NO_ENTRY))
     async def get_time_entry(
@@ -234,7 +192,6 @@ class TimeEntryController(Controller):
         summary="Change a time entry",
         dto=StrictJson[UpdateTimeEntryBody],
         return_dto=None,
-        sync_to_thread=True,
         **documented(
             Reason(
                 "plan_required",
@@ -251,12 +208,12 @@ class TimeEntryController(Controller):
             idempotent=True,
         ),
     )
-    def update_time_entry(
+    async def update_time_entry(
         self,
-        request: Request[Any, Any, Any],
         entry_id: FromPath[UUID],
         caller: NamedDependency[Caller],
         services: NamedDependency[Services],
+        writer: NamedDependency[Writer],
         data: JSONBody[PendingBody[UpdateTimeEntryBody]],
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[TimeEntryEnvelope]:
@@ -266,31 +223,37 @@ class TimeEntryController(Controller):
         """
 
         def update() -> dict[str, Any]:
-            command = update_command(data.decode())
+            command = command_from(data.decode(), UpdateTimeEntry)
             entry = services.entries.update_time_entry(caller, TimeEntryId(entry_id), command)
             return time_entry_json(entry, services.clock.now())
 
-        return idempotent_write(request, services, caller, idempotency_key, data, update)
+        return await writer(update, body=data, key=idempotency_key)
 
     @delete(
         "/{entry_id:uuid}",
         summary="Delete a time entry",
-        sync_to_thread=True,
         status_code=204,
         **documented(_NO_ENTRY, "entry_locked", "stale_update"),
     )
-    def delete_time_entry(
-        self, entry_id: FromPath[UUID], caller: NamedDependency[Caller], services: NamedDependency[Services]
+    async def delete_time_entry(
+        self,
+        entry_id: FromPath[UUID],
+        caller: NamedDependency[Caller],
+        services: NamedDependency[Services],
+        writer: NamedDependency[Writer],
     ) -> None:
         """Soft-delete: the entry vanishes from reads and lists (but not from `updatedSince` syncs)
         until restored. Invoiced entries are locked (409 `entry_locked`).
         """
-        services.entries.delete_time_entry(caller, TimeEntryId(entry_id))
+
+        def delete() -> None:
+            services.entries.delete_time_entry(caller, TimeEntryId(entry_id))
+
+        await writer(delete)
 
     @post(
         "/{entry_id:uuid}/restore",
         summary="Restore a deleted time entry",
-        sync_to_thread=True,
         status_code=200,
         **documented(
             Reason(
@@ -307,12 +270,12 @@ class TimeEntryController(Controller):
             idempotent=True,
         ),
     )
-    def restore_time_entry(
+    async def restore_time_entry(
         self,
-        request: Request[Any, Any, Any],
         entry_id: FromPath[UUID],
         caller: NamedDependency[Caller],
         services: NamedDependency[Services],
+        writer: NamedDependency[Writer],
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[TimeEntryEnvelope]:
         """Undo a delete: 200 with the entry. Restoring an entry that is not deleted changes nothing."""
@@ -321,4 +284,4 @@ class TimeEntryController(Controller):
             entry = services.entries.restore_time_entry(caller, TimeEntryId(entry_id))
             return time_entry_json(entry, services.clock.now())
 
-        return idempotent_write(request, services, caller, idempotency_key, None, restore)
+        return await writer(restore, key=idempotency_key)

@@ -8,13 +8,12 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
-from hours_core.model import ProjectId, TaskId
 from hours_core.services import Caller, Services, StartTimer
 from hours_http.body import PendingBody, StrictJson
-from hours_http.encoding import time_entry_json
+from hours_http.converter import command_from, time_entry_json
 from hours_http.openapi import IdempotencyKeyHeader, Reason, documented
 from hours_http.query import STRICT_QUERY
-from hours_http.responses import idempotent_write, json_response, look_up
+from hours_http.responses import Writer, json_response, look_up
 from hours_http.wire import StartTimerBody, StopTimerBody, TimeEntryEnvelope
 
 __all__ = ["TimerController"]
@@ -35,7 +34,6 @@ class TimerController(Controller):
         dto=StrictJson[StartTimerBody],
         return_dto=None,
         status_code=201,
-        sync_to_thread=True,
         **documented(
             Reason(
                 "plan_required",
@@ -54,11 +52,11 @@ class TimerController(Controller):
             location="/time-entries/{id}",
         ),
     )
-    def start_timer(
+    async def start_timer(
         self,
-        request: Request[Any, Any, Any],
         caller: NamedDependency[Caller],
         services: NamedDependency[Services],
+        writer: NamedDependency[Writer],
         data: JSONBody[PendingBody[StartTimerBody]],
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[TimeEntryEnvelope]:
@@ -67,30 +65,10 @@ class TimerController(Controller):
         """
 
         def start() -> dict[str, Any]:
-            body = data.decode()
-            entry = services.entries.start_timer(
-                caller,
-                StartTimer(
-                    project_id=ProjectId(body.projectId),
-                    task_id=None if body.taskId is None else TaskId(body.taskId),
-                    note=body.note,
-                    billable=body.billable,
-                    entry_date=body.entryDate,
-                    stop_running=bool(body.stopRunning),
-                ),
-            )
+            entry = services.entries.start_timer(caller, command_from(data.decode(), StartTimer))
             return time_entry_json(entry, services.clock.now())
 
-        return idempotent_write(
-            request,
-            services,
-            caller,
-            idempotency_key,
-            data,
-            start,
-            status=201,
-            location=lambda entry: f"/time-entries/{entry['id']}",
-        )
+        return await writer(start, body=data, key=idempotency_key)
 
     @get("/current", summary="Get the running timer", **documented(_NO_TIMER))
     async def current_timer(
@@ -113,7 +91,6 @@ class TimerController(Controller):
         dto=StrictJson[StopTimerBody],
         return_dto=None,
         status_code=200,
-        sync_to_thread=True,
         **documented(
             _NO_TIMER,
             Reason("stale_update", "the timer changed concurrently; retry"),
@@ -125,11 +102,11 @@ class TimerController(Controller):
             idempotent=True,
         ),
     )
-    def stop_timer(
+    async def stop_timer(
         self,
-        request: Request[Any, Any, Any],
         caller: NamedDependency[Caller],
         services: NamedDependency[Services],
+        writer: NamedDependency[Writer],
         idempotency_key: IdempotencyKeyHeader = None,
         data: JSONBody[PendingBody[StopTimerBody] | None] = None,
     ) -> Response[TimeEntryEnvelope]:
@@ -144,4 +121,4 @@ class TimerController(Controller):
             entry = services.entries.stop_timer(caller, stopped_at)
             return time_entry_json(entry, services.clock.now())
 
-        return idempotent_write(request, services, caller, idempotency_key, data, stop)
+        return await writer(stop, body=data, key=idempotency_key)

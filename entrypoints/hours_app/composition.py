@@ -1,0 +1,116 @@
+"""The composition root: settings in, a running set of services out.
+
+:func:`open_store` opens the store a database URL names and applies pending migrations;
+:func:`build` wires the core's services over it. Nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import attrs
+
+from hours_app.settings import DatabaseUrl, Settings, SettingsError
+from hours_core.clock import SystemClock
+from hours_core.ids import UuidV7Ids
+from hours_core.ports import UnitOfWorkFactory
+from hours_core.services import Services, build_services
+
+__all__ = ["Application", "OpenedStore", "StoreUnavailable", "build", "open_store"]
+
+logger = logging.getLogger("hours")
+
+
+class StoreUnavailable(RuntimeError):
+    """The database cannot be opened or migrated; the message says why."""
+
+
+@attrs.frozen
+class OpenedStore:
+    """An open store: its unit-of-work factory, what migrations ran, and how to close it."""
+
+    kind: str
+    unit_of_work: UnitOfWorkFactory
+    applied_migrations: list[str]
+    close: Callable[[], None]
+    description: str
+    reads_are_local: bool
+    """Whether a read is a local lookup that never waits on the network (SQLite in WAL mode): then
+    the HTTP app may run its per-request token and replay lookups on the event loop."""
+
+
+def open_store(database: DatabaseUrl, settings: Settings, *, migrate: bool = True) -> OpenedStore:
+    """Open the store at ``database`` and, unless told not to, apply its pending migrations."""
+    if database.scheme == "sqlite":
+        return _open_sqlite(database, settings, migrate=migrate)
+    if database.scheme == "postgresql":
+        return _open_postgres(database, migrate=migrate)
+    raise SettingsError(f"unsupported database {database.url!r}")
+
+
+def _open_sqlite(database: DatabaseUrl, settings: Settings, *, migrate: bool) -> OpenedStore:
+    import sqlite3
+
+    from hours_sqlite import SqliteStore
+
+    path = database.sqlite_path
+    if path.parent != path and not path.parent.exists():
+        raise StoreUnavailable(f"cannot open {path}: the folder {path.parent} does not exist")
+    try:
+        store = SqliteStore.open(path, synchronous=settings.sqlite_synchronous)
+        applied = store.migrate() if migrate else []
+    except (sqlite3.Error, OSError) as error:
+        raise StoreUnavailable(f"cannot open the SQLite database {path}: {error}") from error
+    return OpenedStore(
+        kind="sqlite",
+        unit_of_work=store.unit_of_work,
+        applied_migrations=applied,
+        close=store.close,
+        description=f"SQLite at {path.resolve()}",
+        reads_are_local=True,
+    )
+
+
+def _open_postgres(database: DatabaseUrl, *, migrate: bool) -> OpenedStore:
+    try:
+        from hours_postgres import PostgresStore  # type: ignore[attr-defined,unused-ignore]
+    except ImportError as error:
+        raise StoreUnavailable(f"the PostgreSQL adapter is not available: {error}") from error
+    try:
+        store = PostgresStore.open(database.url)
+        applied = store.migrate() if migrate else []
+    except Exception as error:
+        raise StoreUnavailable(f"cannot reach PostgreSQL at {database.redacted()}: {error}") from error
+    return OpenedStore(
+        kind="postgresql",
+        unit_of_work=store.unit_of_work,
+        applied_migrations=applied,
+        close=store.close,
+        description=f"PostgreSQL at {database.redacted()}",
+        reads_are_local=False,
+    )
+
+
+@attrs.frozen
+class Application:
+    """The wired services and the store under them."""
+
+    services: Services
+    store: OpenedStore
+    settings: Settings
+
+    def close(self) -> None:
+        """Close the store."""
+        self.store.close()
+
+
+def build(settings: Settings, *, migrate: bool = True) -> Application:
+    """Open the store, apply migrations, and wire the services."""
+    store = open_store(settings.database, settings, migrate=migrate)
+    if store.applied_migrations:
+        logger.info("applied migrations: %s", ", ".join(store.applied_migrations))
+    services = build_services(
+        store.unit_of_work, clock=SystemClock(), ids=UuidV7Ids(), env=settings.token_env
+    )
+    return Application(services=services, store=store, settings=settings)

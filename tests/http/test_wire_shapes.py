@@ -1,0 +1,115 @@
+"""The wire classes (what OpenAPI documents), the converter (what the API sends) and the core's
+entities and commands agree, member for member, by the one naming rule."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import attrs
+import pytest
+
+from hours_app.cli_schema import openapi_document
+from hours_core.model import Project, Task, TimeEntry
+from hours_core.services import ChangeProject, ChangeTask, CreateTimeEntry, StartTimer, UpdateTimeEntry
+from hours_core.tokens import ApiToken
+from hours_http import wire
+from hours_http.converter import WIRE_SHAPES, render, time_entry_json
+from hours_http.naming import json_name
+from tests.world import START, World
+
+FULLY_SERVED = {wire.TimeEntryOut: TimeEntry, wire.ProjectOut: Project, wire.TaskOut: Task}
+"""Wire classes that carry every attribute of their entity."""
+
+NEVER_SERVED = {"secret_hash"}
+"""Attributes no response body carries."""
+
+COMMANDS = {
+    wire.CreateTimeEntryBody: CreateTimeEntry,
+    wire.UpdateTimeEntryBody: UpdateTimeEntry,
+    wire.StartTimerBody: StartTimer,
+    wire.UpdateProjectBody: ChangeProject,
+    wire.UpdateTaskBody: ChangeTask,
+}
+"""Request bodies that the converter turns into the core's commands (``command_from``)."""
+
+
+def members(wire_class: type) -> list[str]:
+    return [field.name for field in attrs.fields(wire_class)]
+
+
+def test_the_naming_rule_turns_snake_case_into_camel_case() -> None:
+    assert [json_name(name) for name in ("id", "entry_date", "billable_by_default")] == [
+        "id",
+        "entryDate",
+        "billableByDefault",
+    ]
+
+
+@pytest.mark.parametrize("wire_class", list(FULLY_SERVED), ids=lambda cls: cls.__name__)
+def test_a_served_entity_is_its_wire_class_member_for_member_in_order(wire_class: type) -> None:
+    entity = FULLY_SERVED[wire_class]
+    assert members(wire_class) == [json_name(attribute.name) for attribute in attrs.fields(entity)]
+
+
+@pytest.mark.parametrize("wire_class", list(WIRE_SHAPES), ids=lambda cls: cls.__name__)
+def test_every_member_of_a_wire_class_is_an_attribute_of_its_source_by_the_rule(wire_class: type) -> None:
+    source_names = [json_name(attribute.name) for attribute in attrs.fields(WIRE_SHAPES[wire_class])]
+    supplied = {"token"} if wire_class is wire.CreatedTokenOut else set()
+    listed = [name for name in members(wire_class) if name not in supplied]
+    assert listed == [name for name in source_names if name in listed]
+    assert not {json_name(name) for name in NEVER_SERVED} & set(members(wire_class))
+
+
+def _samples(world: World) -> dict[type, Any]:
+    caller = world.caller(world.owner)
+    entry = world.services.entries.start_timer(caller, StartTimer(project_id=world.project.id))
+    token = world.services.account.list_tokens(caller)[0]
+    minted = world.services.account.mint_token(caller, "ci")
+    return {
+        wire.TimeEntryOut: entry,
+        wire.ProjectOut: world.project,
+        wire.TaskOut: world.task,
+        wire.TokenOut: token,
+        wire.CreatedTokenOut: minted.token,
+        wire.MeUser: world.owner,
+        wire.MeOrg: world.org,
+        wire.MeToken: token,
+        wire.Me: attrs.evolve(caller, token=token),
+    }
+
+
+def test_the_converter_renders_each_wire_class_with_its_members_in_order_as_openapi_lists_them(
+    world: World,
+) -> None:
+    schemas = json.loads(openapi_document())["components"]["schemas"]
+    for wire_class, sample in _samples(world).items():
+        rendered = render(sample, wire_class)
+        supplied = ["token"] if wire_class is wire.CreatedTokenOut else []
+        assert [*supplied, *rendered] == members(wire_class), wire_class.__name__
+        assert list(schemas[wire_class.__name__]["properties"]) == members(wire_class), wire_class.__name__
+
+
+def test_a_running_entry_renders_its_elapsed_seconds(world: World) -> None:
+    entry = world.services.entries.start_timer(
+        world.caller(world.member), StartTimer(project_id=world.project.id)
+    )
+    assert time_entry_json(entry, START + timedelta(seconds=90))["durationSeconds"] == 90
+
+
+def test_a_token_never_renders_its_secret_hash(world: World) -> None:
+    token: ApiToken = world.services.account.list_tokens(world.caller(world.owner))[0]
+    for wire_class in (wire.TokenOut, wire.MeToken, wire.CreatedTokenOut):
+        assert token.secret_hash not in json.dumps(render(token, wire_class), default=str)
+
+
+@pytest.mark.parametrize("body", list(COMMANDS), ids=lambda cls: cls.__name__)
+def test_every_member_of_a_request_body_is_an_attribute_of_its_command(body: type) -> None:
+    command = COMMANDS[body]
+    assert members(body) == [
+        json_name(attribute.name)
+        for attribute in attrs.fields(command)
+        if json_name(attribute.name) in members(body)
+    ]
+    assert set(members(body)) <= {json_name(attribute.name) for attribute in attrs.fields(command)}

@@ -1,6 +1,6 @@
 """Signed webhooks: the signature scheme, signing secrets, the retry schedule and the URL policy.
 
-Everything here is pure and uses the standard library only, so a Python receiver can verify a
+Everything here is pure (the standard library and attrs), so a Python receiver can verify a
 delivery with :func:`verify` without anything else from hours. docs/webhooks.md is the guide.
 
 Signature
@@ -35,10 +35,11 @@ import re
 import secrets as secrets_module
 import string
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 from urllib.parse import urlsplit
+
+import attrs
 
 from hours_core.errors import HoursError, ValidationFailed
 
@@ -192,7 +193,7 @@ def sign(secrets: Sequence[str], body: bytes, t: int | datetime) -> str:
     return ",".join([f"t={timestamp_text}", *signatures])
 
 
-@dataclass(frozen=True, slots=True)
+@attrs.frozen
 class _ParsedSignature:
     timestamp_text: str
     candidates: tuple[bytes, ...]
@@ -465,7 +466,7 @@ def _is_local_name(host: str) -> bool:
     return any(host == domain or host.endswith("." + domain) for domain in _LOCAL_DOMAINS)
 
 
-@dataclass(frozen=True, slots=True)
+@attrs.frozen
 class WebhookUrl:
     """A webhook URL that passed the policy, split into what a delivery needs.
 
@@ -620,7 +621,7 @@ class DeliveryOutcome(enum.StrEnum):
     """Anything else: try again later (:func:`next_attempt`)."""
 
 
-@dataclass(frozen=True, slots=True)
+@attrs.frozen
 class DeliveryError:
     """A failed attempt: a stable ``kind`` for code and a ``message`` for the delivery log."""
 
@@ -628,7 +629,7 @@ class DeliveryError:
     message: str
 
 
-@dataclass(frozen=True, slots=True)
+@attrs.frozen
 class DeliveryResult:
     """The result of one delivery attempt.
 
@@ -643,7 +644,7 @@ class DeliveryResult:
     error: DeliveryError | None
     response_excerpt: str = ""
 
-    def __post_init__(self) -> None:
+    def __attrs_post_init__(self) -> None:
         answered_2xx = self.status_code is not None and 200 <= self.status_code < 300
         if answered_2xx != (self.error is None):
             raise ValueError("a DeliveryResult has an error exactly when the status is not 2xx")

@@ -5,7 +5,7 @@ hours runs with no proxy in front, so the server protects itself at the connecti
 
 - **header size**: a request line plus headers larger than ``--max-header-bytes`` (64 KiB) is
   answered ``431 Request Header Fields Too Large`` and the connection closed, before any of it
-  reaches Python;
+  reaches Python (checked after each read of at most that size, so never more than twice it);
 - **header time**: a client that has not sent a complete request head within ``--header-timeout``
   seconds (10) is disconnected: a silent new connection, one that trickles its headers
   (slowloris), and an idle keep-alive connection between two requests alike;

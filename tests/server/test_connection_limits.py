@@ -79,6 +79,15 @@ def test_huge_headers_do_not_grow_the_server(server: Server) -> None:
     assert after - before < 16 * 1024, f"the workers grew by {after - before} KiB"
 
 
+def test_a_head_of_twice_the_limit_sent_at_once_gets_431(server: Server) -> None:
+    """The limit is checked after each read of at most the limit: no head of twice it ever passes."""
+    padding = b"a" * (2 * 64 * 1024)
+    answer = raw_exchange(
+        server.port, b"GET /health HTTP/1.1\r\nHost: hours\r\nX-Padding: " + padding + b"\r\n\r\n"
+    )
+    assert status_line(answer) == b"HTTP/1.1 431 Request Header Fields Too Large"
+
+
 def test_headers_within_the_limit_are_served(server: Server) -> None:
     padding = b"a" * (48 * 1024)
     answer = raw_exchange(

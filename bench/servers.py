@@ -4,7 +4,7 @@ Every server of a run is started with the same settings, whichever app it serves
 
 * uvicorn, as ``hours serve`` runs it: one process, ``--factory``, uvicorn's access log off
   (hours writes its own JSON access log), no ``Server`` header, and the log configuration of
-  :func:`hours_app.logging_setup.uvicorn_log_config` (written to a JSON file for the CLI), so
+  :func:`hours_app.logging_setup.server_log_config` (written to a JSON file for the CLI), so
   the hours server writes one JSON access line per request, as in production. Its stdout (the
   access log) goes to a file.
 * granian (if installed), with the ASGI interface, one worker, HTTP/1.
@@ -24,7 +24,8 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 
-from hours_app.logging_setup import uvicorn_log_config
+from hours_app.logging_setup import server_log_config
+from hours_app.settings import Settings
 
 __all__ = [
     "CEILING_FACTORY",
@@ -47,17 +48,25 @@ class ServerKind:
     """A server and its settings; ``name`` is how the suite's options and tables call it."""
 
     name: str
-    server: str  # "uvicorn" or "granian"
+    server: str  # "uvicorn", "granian" or "hours-serve"
     loop: str
     http: str = ""
+    options: tuple[str, ...] = ()
+    """More command-line options (granian's tuning knobs)."""
 
     def command(
         self, factory: str, port: int, workdir: pathlib.Path, log_level: str, app_dir: pathlib.Path = REPO
     ) -> list[str]:
         """The command line that serves ``factory`` (imported from ``app_dir`` first) on ``port``."""
+        log_config = workdir / f"server-log-{log_level}.json"
+        log_config.write_text(json.dumps(server_log_config(log_level)))
+        if self.server == "hours-serve":
+            if factory != HOURS_FACTORY:
+                raise ValueError(f"hours serve serves the hours app only, not {factory}")
+            # The database comes from HOURS_DATABASE_URL, as for the other kinds.
+            command = [sys.executable, "-m", "hours_app", "serve", "--port", str(port)]
+            return [*command, "--log-level", log_level, *self.options]
         if self.server == "uvicorn":
-            log_config = workdir / f"uvicorn-log-{log_level}.json"
-            log_config.write_text(json.dumps(uvicorn_log_config(log_level)))
             return [
                 str(BIN / "uvicorn"),
                 "--factory",
@@ -77,7 +86,9 @@ class ServerKind:
                 "--log-config",
                 str(log_config),
                 *(["--app-dir", str(app_dir)] if app_dir != REPO else []),
+                *self.options,
             ]
+        limits = Settings()  # hours serve's defaults
         return [
             str(BIN / "granian"),
             "--interface",
@@ -94,9 +105,18 @@ class ServerKind:
             "--http",
             "1",
             "--no-ws",
+            "--http1-header-read-timeout",
+            str(round(limits.header_timeout * 1000)),
+            "--http1-buffer-size",
+            str(limits.max_header_bytes),
+            "--backpressure",
+            str(limits.max_connections),
             "--log-level",
             log_level,
+            "--log-config",
+            str(log_config),
             "--no-access-log",
+            *self.options,
             factory,
         ]
 
@@ -104,14 +124,18 @@ class ServerKind:
 SERVER_KINDS = {
     kind.name: kind
     for kind in (
+        ServerKind("granian-uvloop", "granian", "uvloop"),
         ServerKind("uvicorn-uvloop-httptools", "uvicorn", "uvloop", "httptools"),
         ServerKind("uvicorn-asyncio-httptools", "uvicorn", "asyncio", "httptools"),
         ServerKind("uvicorn-uvloop-h11", "uvicorn", "uvloop", "h11"),
         ServerKind("uvicorn-asyncio-h11", "uvicorn", "asyncio", "h11"),
-        ServerKind("granian-uvloop", "granian", "uvloop"),
+        ServerKind("granian-uvloop-st", "granian", "uvloop", options=("--runtime-mode", "st")),
+        ServerKind("granian-uvloop-rust-tasks", "granian", "uvloop", options=("--task-impl", "rust")),
+        ServerKind("hours-serve", "hours-serve", "uvloop"),
     )
 }
-"""The servers the suite knows; the first is the default."""
+"""The servers the suite knows; the first (the stack ``hours serve`` runs, with its settings) is the
+default. ``hours-serve`` serves the hours app only, so it fits :mod:`bench.stack`, not the suite."""
 
 
 def python_path(tree: pathlib.Path) -> str:
@@ -204,17 +228,25 @@ class Server:
                 found.extend(int(child) for child in children if int(child) not in found)
         return found
 
+    def pss_kib(self) -> int:
+        """The sum of Pss (proportional set size: shared pages split among their sharers) over the
+        server's processes, now, in KiB: what the server costs in memory, without counting the pages
+        that a worker shares with its supervisor twice, as the sum of RSS does."""
+        return self._summed("smaps_rollup", "Pss:")
+
     def peak_rss_kib(self) -> int:
         """The sum of VmHWM (peak resident set) over the server's processes, in KiB."""
+        return self._summed("status", "VmHWM:")
+
+    def _summed(self, proc_file: str, field_name: str) -> int:
+        """The sum of one ``/proc/<pid>/<proc_file>`` field (in kB) over the server's processes."""
         total = 0
         for pid in self.pids():
             try:
-                status = pathlib.Path(f"/proc/{pid}/status").read_text()
+                lines = pathlib.Path(f"/proc/{pid}/{proc_file}").read_text().splitlines()
             except OSError:
                 continue
-            for line in status.splitlines():
-                if line.startswith("VmHWM:"):
-                    total += int(line.split()[1])
+            total += sum(int(line.split()[1]) for line in lines if line.startswith(field_name))
         return total
 
 

@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the four load runs and print one line each."""
     parser = argparse.ArgumentParser(prog="python -m bench.tail", description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each wrk run (default 10)")
-    parser.add_argument("--server", default="uvicorn-uvloop-httptools", choices=sorted(SERVER_KINDS))
+    parser.add_argument("--server", default=next(iter(SERVER_KINDS)), choices=sorted(SERVER_KINDS))
     args = parser.parse_args(argv)
     env = {
         "BENCH_TOKEN": "unused",

@@ -18,10 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, TypedDict
 
+from litestar import Router
+from litestar.datastructures import CacheControlHeader
 from litestar.openapi import OpenAPIConfig, ResponseSpec
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.plugins import OpenAPIRenderPlugin, ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import (
     Components,
     OpenAPIFormat,
@@ -35,12 +38,16 @@ from litestar.openapi.spec import (
     SecurityScheme,
 )
 from litestar.params import HeaderParameter
+from litestar.static_files import create_static_files_router
 
 from hours_http.errors import STATUS_BY_CODE
 from hours_http.idempotency import IDEMPOTENCY_HEADER, REPLAYED_HEADER
 from hours_http.wire import ErrorEnvelope
 
 __all__ = [
+    "DOCS_ASSETS",
+    "DOCS_ASSETS_CACHE_CONTROL",
+    "DOCS_ASSETS_PATH",
     "ERROR_TEXT",
     "LOCATION",
     "SCALAR_VERSION",
@@ -49,6 +56,7 @@ __all__ = [
     "Documentation",
     "IdempotencyKeyHeader",
     "Reason",
+    "docs_pages",
     "documented",
     "openapi_config",
 ]
@@ -59,9 +67,16 @@ LOCATION = "location"
 """The route ``opt`` key of the path template (``/time-entries/{id}``) of a created resource."""
 
 SCALAR_VERSION = "1.76.0"
-"""The Scalar bundle that ``/schema`` loads from cdn.jsdelivr.net (pinned: ``latest`` changes under us)."""
-SWAGGER_UI_VERSION = "5.18.2"
-"""The Swagger UI bundle that ``/schema/swagger`` loads from cdn.jsdelivr.net."""
+"""The Scalar bundle (npm ``@scalar/api-reference``) of ``/schema``, vendored in :data:`DOCS_ASSETS`."""
+SWAGGER_UI_VERSION = "5.35.0"
+"""The Swagger UI bundle (npm ``swagger-ui-dist``) of ``/schema/swagger``, vendored in :data:`DOCS_ASSETS`."""
+DOCS_ASSETS = Path(__file__).with_name("docs_assets")
+"""The vendored scripts and styles of the docs pages, one folder per ``<npm package>@<version>``
+(provenance and licenses: ``docs_assets/README.md``; ``scripts/vendor-docs-assets`` updates them)."""
+DOCS_ASSETS_PATH = "/schema/assets"
+"""Where the server serves :data:`DOCS_ASSETS`."""
+DOCS_ASSETS_CACHE_CONTROL = CacheControlHeader(public=True, max_age=365 * 24 * 3600, immutable=True)
+"""Each asset URL names its version, so its content never changes: clients may keep it a year."""
 
 _UUID = "[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
 _ULID = "[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}"
@@ -313,11 +328,58 @@ def _operation_class(
     return DocumentedOperation
 
 
+def docs_pages() -> list[OpenAPIRenderPlugin]:
+    """The interactive docs: Scalar at ``/schema``, Swagger UI at ``/schema/swagger``.
+
+    Both load their scripts and styles from the server itself (:data:`DOCS_ASSETS_PATH`), never
+    from a CDN, so they work offline and run the vendored, pinned code. Scalar's options switch
+    off what would reach the internet by itself: its web fonts, telemetry, and the AI agent and MCP
+    integrations; and its developer toolbar (links to Scalar's hosted services, shown on localhost).
+    The favicon is an empty ``data:`` URL (no request at all).
+    """
+    scalar = f"{DOCS_ASSETS_PATH}/@scalar/api-reference@{SCALAR_VERSION}"
+    swagger = f"{DOCS_ASSETS_PATH}/swagger-ui-dist@{SWAGGER_UI_VERSION}"
+    favicon = "<link rel='icon' href='data:,'>"
+    return [
+        ScalarRenderPlugin(
+            js_url=f"{scalar}/standalone.js",
+            css_url=f"{DOCS_ASSETS_PATH}/hours-scalar.css",
+            options={
+                "withDefaultFonts": False,
+                "telemetry": False,
+                "agent": {"disabled": True},
+                "mcp": {"disabled": True},
+                "showDeveloperTools": "never",
+            },
+            favicon=favicon,
+        ),
+        SwaggerRenderPlugin(
+            js_url=f"{swagger}/swagger-ui-bundle.js",
+            css_url=f"{swagger}/swagger-ui.css",
+            standalone_preset_js_url=f"{swagger}/swagger-ui-standalone-preset.js",
+            path="/swagger",
+            favicon=favicon,
+        ),
+    ]
+
+
+def _docs_router() -> Router:
+    """The ``/schema`` router, with the vendored assets; Litestar adds the pages and the JSON to it."""
+    assets = create_static_files_router(
+        path=DOCS_ASSETS_PATH.removeprefix("/schema"),
+        directories=[DOCS_ASSETS],
+        name="docs_assets",
+        cache_control=DOCS_ASSETS_CACHE_CONTROL,
+        include_in_schema=False,
+    )
+    return Router("/schema", route_handlers=[assets], include_in_schema=False)
+
+
 def openapi_config(version: str) -> OpenAPIConfig:
     """The OpenAPI configuration: served at ``/schema``, JSON at ``/schema/openapi.json``.
 
-    The JSON needs nothing but the server; the pages at ``/schema`` (Scalar) and ``/schema/swagger``
-    load their JavaScript from cdn.jsdelivr.net, at the pinned versions.
+    The pages at ``/schema`` (Scalar) and ``/schema/swagger`` need nothing but the server: see
+    :func:`docs_pages`.
     """
     return OpenAPIConfig(
         title="hours API",
@@ -331,10 +393,8 @@ def openapi_config(version: str) -> OpenAPIConfig:
             "that do not apply are left out (never `null`)."
         ),
         path="/schema",
-        render_plugins=[
-            ScalarRenderPlugin(version=SCALAR_VERSION),
-            SwaggerRenderPlugin(version=SWAGGER_UI_VERSION, path="/swagger"),
-        ],
+        openapi_router=_docs_router(),
+        render_plugins=docs_pages(),
         components=Components(
             security_schemes={
                 SECURITY_SCHEME: SecurityScheme(

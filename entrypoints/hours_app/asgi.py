@@ -1,10 +1,10 @@
-"""The ASGI entry point for servers: ``uvicorn --factory hours_app.asgi:create_asgi_app``.
+"""The ASGI entry point for servers: ``granian --interface asgi --factory hours_app.asgi:create_asgi_app``.
 
 Each server process calls the factory once: it reads the settings from the environment, opens
-the store and builds the app. ``hours serve`` uses it, so N workers means N processes, each with
-its own connections. The app is wrapped in :class:`~hours_app.logging_setup.AccessLogMiddleware`
-(one JSON line per request, never a header but ``User-Agent``); :func:`create_api` is the bare
-Litestar app, for tests and embedding.
+the store and builds the app. ``hours serve`` uses it (through :func:`hours_app.server.worker_app`),
+so N workers means N processes, each with its own connections. The app is wrapped in
+:class:`~hours_app.logging_setup.AccessLogMiddleware` (one JSON line per request, never a header
+but ``User-Agent``); :func:`create_api` is the bare Litestar app, for tests and embedding.
 """
 
 from __future__ import annotations
@@ -44,5 +44,5 @@ def create_api() -> Litestar:
 
 
 def create_asgi_app() -> AccessLogMiddleware:
-    """The API app with the JSON access log: what ``hours serve`` runs under uvicorn."""
+    """The API app with the JSON access log: what each worker of ``hours serve`` runs."""
     return AccessLogMiddleware(create_api())

@@ -18,7 +18,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from hours_app import cli_args, cli_commands
+from hours_app import cli_args, cli_commands, server
 from hours_app.cli_output import print_error, print_validation_error
 from hours_app.composition import StoreUnavailable
 from hours_app.logging_setup import LOG_LEVELS, cli_logging
@@ -57,6 +57,7 @@ Every command applies pending migrations to the database by itself.
 environment:
   HOURS_DATABASE_URL  the default for --db        HOURS_ENV        the default for --env
   HOURS_HOST, HOURS_PORT, HOURS_WORKERS, HOURS_LOG_LEVEL   defaults for `hours serve`
+  HOURS_HEADER_TIMEOUT, HOURS_MAX_HEADER_BYTES, HOURS_MAX_CONNECTIONS   its connection limits
   HOURS_SQLITE_SYNCHRONOUS  full (default) or normal
 
 exit status:
@@ -136,19 +137,21 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_serve(commands: _Commands) -> None:
     serve = commands.add(
         "serve",
-        "Apply pending migrations, then serve the HTTP API with uvicorn.",
+        "Apply pending migrations, then serve the HTTP API (granian, HTTP/1.1).",
         details=(
             "Logs the version, the store, the listen address, the token environment and where the API\n"
             "docs are (/schema) on stderr; access logs go to stdout, one JSON line per request (never\n"
             "with the Authorization header). With --json every log line is JSON. Stop with Ctrl-C or\n"
-            "SIGTERM: requests in flight finish first."
+            "SIGTERM: requests in flight finish first (for up to 30 s).\n\n"
+            "The server needs no proxy in front: it caps the size of request headers, disconnects\n"
+            "clients that are slow to send them, and caps open connections (the limits below)."
         ),
         epilog="""\
 examples:
   hours serve
   hours serve --db sqlite:////var/lib/hours/hours.db --host 0.0.0.0 --port 8080 --workers 4
   HOURS_DATABASE_URL=sqlite:///demo.db hours serve --log-level debug""",
-        handler=cli_commands.serve,
+        handler=server.serve,
     )
     serve.add_argument("--host", help="address to listen on (default: $HOURS_HOST, else 127.0.0.1)")
     serve.add_argument(
@@ -174,6 +177,28 @@ examples:
         "--rate-limit",
         metavar="COUNT/UNIT",
         help="per token and process: 600/min, 10/s, 5000/hour (default: $HOURS_RATE_LIMIT, or none)",
+    )
+    limits = serve.add_argument_group("connection limits (docs/operations.md)")
+    limits.add_argument(
+        "--header-timeout",
+        type=cli_args.seconds,
+        metavar="SECONDS",
+        help="disconnect a client that has not sent a request's headers within this time, idle "
+        "keep-alive connections included; 0.1 to 60 (default: $HOURS_HEADER_TIMEOUT, else 10)",
+    )
+    limits.add_argument(
+        "--max-header-bytes",
+        type=cli_args.count,
+        metavar="BYTES",
+        help="largest request line plus headers, answered 431 beyond; 8192 to 1048576 "
+        "(default: $HOURS_MAX_HEADER_BYTES, else 65536)",
+    )
+    limits.add_argument(
+        "--max-connections",
+        type=cli_args.count,
+        metavar="N",
+        help="open connections per worker process; more wait in the listen backlog "
+        "(default: $HOURS_MAX_CONNECTIONS, else 512)",
     )
 
 
@@ -436,6 +461,9 @@ def _settings(args: argparse.Namespace) -> Settings:
         "workers": getattr(args, "workers", None),
         "log_level": getattr(args, "log_level", None),
         "rate_limit": getattr(args, "rate_limit", None),
+        "header_timeout": getattr(args, "header_timeout", None),
+        "max_header_bytes": getattr(args, "max_header_bytes", None),
+        "max_connections": getattr(args, "max_connections", None),
     }
     return Settings.from_env(**flags)
 
@@ -450,7 +478,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler = args.handler
     try:
         settings = _settings(args)
-        if handler is cli_commands.serve:
+        if handler is server.serve:
             return handler(args, settings)
         with cli_logging():
             return handler(args, settings)

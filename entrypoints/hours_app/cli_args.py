@@ -13,11 +13,12 @@ from uuid import UUID
 
 from hours_core.tokens import ENV_PATTERN, TOKEN_PATTERN
 
-__all__ = ["identifier", "lifetime", "port", "token_env", "token_prefix", "workers"]
+__all__ = ["count", "identifier", "lifetime", "port", "seconds", "token_env", "token_prefix", "workers"]
 
 _EXAMPLE_ID = "0190c2d4-5a6b-7c8d-9e0f-112233445566"
 _DAYS = re.compile(r"(?P<days>[0-9]{1,4})d")
 _PREFIX = re.compile(r"[0-9A-Za-z]{12}")
+_SECONDS = re.compile(r"[0-9]{1,5}(?:\.[0-9]{1,3})?")
 MAX_DAYS = 365
 
 
@@ -79,3 +80,17 @@ def workers(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of workers; use 1 or more")
     return int(text)
+
+
+def count(text: str) -> int:
+    """A whole number, 1 or more (``hours serve`` checks each limit's own range)."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return int(text)
+
+
+def seconds(text: str) -> float:
+    """A number of seconds, e.g. ``10`` or ``0.5``."""
+    if _SECONDS.fullmatch(text) is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds; use e.g. 10 or 0.5")
+    return float(text)

@@ -11,9 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
-import socket
-import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,9 +19,8 @@ from datetime import UTC, datetime
 from hours_app import cli_output as out
 from hours_app.cli_schema import openapi_document, typescript_definitions
 from hours_app.composition import Application, build, open_store
-from hours_app.logging_setup import LOG_LEVELS, uvicorn_log_config
-from hours_app.settings import DEFAULT_DATABASE_URL, Settings, SettingsError
-from hours_app.version import hours_version
+from hours_app.server import base_url as _base_url
+from hours_app.settings import DEFAULT_DATABASE_URL, Settings
 from hours_core.model import OrgId, Plan, ProjectId, Role, UserId
 
 __all__ = [
@@ -36,7 +32,6 @@ __all__ = [
     "projects_create",
     "schema_openapi",
     "schema_typescript",
-    "serve",
     "tasks_create",
     "tokens_create",
     "tokens_list",
@@ -45,8 +40,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger("hours")
-
-ASGI_FACTORY = "hours_app.asgi:create_asgi_app"
 
 
 @contextmanager
@@ -58,89 +51,7 @@ def _opened(settings: Settings) -> Iterator[Application]:
         application.close()
 
 
-def _base_url(settings: Settings) -> str:
-    host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    return f"http://{host}:{settings.port}"
-
-
 # -- server and schema ------------------------------------------------------------------------
-
-
-def serve(args: argparse.Namespace, settings: Settings) -> int:
-    """Apply pending migrations, log where everything is, then run uvicorn until stopped."""
-    import logging.config
-
-    import uvicorn
-
-    if settings.log_level not in LOG_LEVELS:
-        raise SettingsError(
-            f"HOURS_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {settings.log_level!r}"
-        )
-    if settings.workers < 1:
-        raise SettingsError(f"HOURS_WORKERS must be 1 or more, got {settings.workers}")
-    _check_address_free(settings)
-    logging.config.dictConfig(uvicorn_log_config(settings.log_level, json_lines=args.json))
-    store = open_store(settings.database, settings, migrate=True)
-    try:
-        description = store.description
-        applied = store.applied_migrations
-    finally:
-        store.close()
-    base = _base_url(settings)
-    logger.info("hours %s starting", hours_version())
-    logger.info("store: %s", description)
-    logger.info("migrations: %s", ", ".join(applied) + " applied" if applied else "up to date")
-    logger.info("token env: %s (tokens look like hsk_%s_...)", settings.token_env, settings.token_env)
-    rate = settings.parsed_rate_limit()
-    logger.info(
-        "rate limit: %s", f"{rate.limit} per {rate.window}s per token, per process" if rate else "none"
-    )
-    loop = "asyncio" if sys.platform == "win32" else "uvloop"  # the measured choice: docs/performance.md
-    logger.info("server: uvicorn %s (%s, httptools)", uvicorn.__version__, loop)
-    logger.info(
-        "listening on %s with %d worker%s", base, settings.workers, "" if settings.workers == 1 else "s"
-    )
-    logger.info("API docs: %s/schema (OpenAPI JSON at %s/schema/openapi.json)", base, base)
-    os.environ.update(settings.to_env())  # worker processes read their settings from here
-    try:
-        uvicorn.run(
-            ASGI_FACTORY,
-            factory=True,
-            host=settings.host,
-            port=settings.port,
-            workers=settings.workers,
-            loop=loop,
-            http="httptools",
-            log_level=settings.log_level,
-            log_config=uvicorn_log_config(settings.log_level, json_lines=args.json),
-            access_log=False,
-            server_header=False,
-        )
-    except SystemExit as stop:  # uvicorn exits (with 1 or 3) when it cannot bind or start the app
-        return 0 if stop.code in (0, None) else 1
-    return 0
-
-
-def _check_address_free(settings: Settings) -> None:
-    """Refuse to start, with a hint, when another program already listens on the host and port.
-
-    uvicorn would find out too, but only after the startup lines have said "listening on ...".
-    Binding a socket and closing it again is the same test uvicorn makes (with ``SO_REUSEADDR``).
-    """
-    try:
-        infos = socket.getaddrinfo(settings.host, settings.port, type=socket.SOCK_STREAM)
-    except socket.gaierror as error:
-        raise SettingsError(f"cannot listen on {settings.host!r}: {error.strerror}") from error
-    family, kind, proto, _name, address = infos[0]
-    with socket.socket(family, kind, proto) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(address)
-        except OSError as error:
-            raise SettingsError(
-                f"cannot listen on {_base_url(settings)}: {error.strerror}; is another server running "
-                "there? Stop it, or pick another port with --port (or HOURS_PORT)"
-            ) from error
 
 
 def schema_openapi(args: argparse.Namespace, _settings: Settings) -> int:

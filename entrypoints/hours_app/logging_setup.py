@@ -2,14 +2,28 @@
 
 Two kinds of lines:
 
-- *application logs* (logger ``hours``, and uvicorn's ``uvicorn``/``uvicorn.error``): startup,
-  migrations, shutdown. Text on stderr by default (``2026-03-02T09:00:00Z INFO hours: ...``), or
-  JSON lines with ``hours serve --json``.
+- *application logs* (logger ``hours``, and the server stack's: granian's ``_granian``, shown as
+  ``granian``; uvicorn's ``uvicorn``/``uvicorn.error``, for the benchmarks): startup, migrations,
+  shutdown, errors. Text on stderr by default (``2026-03-02T09:00:00Z INFO hours: ...``), or JSON
+  lines with ``hours serve --json``.
 - *access logs* (logger ``hours.access``): one JSON line per HTTP request on stdout, written by
-  :class:`AccessLogMiddleware`. uvicorn's own access log is switched off, because we choose the
-  fields: method, path, query, status, bytes, duration, client address and user agent. No other
-  request header is ever read, so the ``Authorization`` header (the token) cannot reach a log;
-  anything shaped like a token (``hsk_...``) in the path, query or user agent is redacted as well.
+  :class:`AccessLogMiddleware`. The server's own access log is switched off, because we choose
+  the fields: method, path, query, status, bytes, duration, client address and user agent.
+
+Everything a client controls is made safe before it is written (docs/operations.md, "Logs"):
+
+- **no secrets**: no request header but ``User-Agent`` is ever read, so the ``Authorization``
+  header cannot reach a log; anything shaped like a personal access token (``hsk_...``) is
+  redacted from every field and every application log line, also when it was percent-encoded
+  (``hsk%5Flive%5F...``, even twice), see :func:`redact`;
+- **bounded size**: each client-controlled access field is cut to :data:`MAX_FIELD_CHARS`
+  characters (the user agent to :data:`MAX_USER_AGENT_CHARS`), an application log message to
+  :data:`MAX_MESSAGE_CHARS` and a traceback to :data:`MAX_TRACEBACK_CHARS`; a cut value ends with
+  ``...[N chars]``, N being its length as sent;
+- **client aborts are not errors**: a client that disconnects before it has sent its whole body
+  gets one access line with status 499 (nginx's "client closed request") and ``"clientAbort":
+  true``, at info level; the error the app raises when its body read fails is not logged (no
+  stack trace, no 500 line), see :class:`ClientAbortFilter`.
 """
 
 from __future__ import annotations
@@ -20,22 +34,32 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
-from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+if TYPE_CHECKING:  # only types: the server's supervisor process imports this module without Litestar
+    from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
 __all__ = [
     "ACCESS_LOGGER",
+    "CLIENT_ABORT_STATUS",
     "LOG_LEVELS",
+    "MAX_FIELD_CHARS",
+    "MAX_MESSAGE_CHARS",
+    "MAX_TRACEBACK_CHARS",
+    "MAX_USER_AGENT_CHARS",
     "AccessLogMiddleware",
+    "ClientAbortFilter",
     "JsonLineFormatter",
     "TextFormatter",
     "cli_logging",
     "redact",
-    "uvicorn_log_config",
+    "safe_field",
+    "server_log_config",
 ]
 
 ACCESS_LOGGER = "hours.access"
@@ -50,17 +74,98 @@ LOG_LEVELS = {
 }
 """The ``--log-level`` names (uvicorn's), and the numeric level of each."""
 
-_TOKEN_SHAPE = re.compile(r"hsk_[0-9A-Za-z_%\-]{12,}")
+MAX_FIELD_CHARS = 1024
+"""The longest path, query or method an access line holds; the rest is cut (``...[N chars]``)."""
+MAX_USER_AGENT_CHARS = 256
+"""The longest user agent an access line holds."""
+MAX_MESSAGE_CHARS = 4096
+"""The longest application log message (it may quote a path or other client input)."""
+MAX_TRACEBACK_CHARS = 16384
+"""The longest traceback of an application log line."""
+CLIENT_ABORT_STATUS = 499
+"""The status an access line gives a request whose client left before sending its whole body."""
+
+_TOKEN_SHAPE = re.compile(r"(?i:hsk)_[0-9A-Za-z_]{8,}")
+"""Anything shaped like a token: ``hsk_`` and 8 or more of the characters tokens are made of."""
+_PERCENT_ASCII = re.compile(r"%([0-7][0-9A-Fa-f])")
+"""A percent-encoded ASCII character; tokens are ASCII, so no other escape can hide a part of one."""
+_DECODING_ROUNDS = 3
+_REDACTED = "hsk_[redacted]"
 
 
 def redact(text: str) -> str:
-    """``text`` with anything that looks like a personal access token replaced."""
-    return _TOKEN_SHAPE.sub("hsk_[redacted]", text)
+    """``text`` with anything that looks like a personal access token replaced by ``hsk_[redacted]``.
+
+    Token shapes are looked for in the text's most decoded form (percent-decoded up to three
+    times, so that a token encoded once, twice or three times over is found, and also one that is
+    only partly encoded); each shape found is replaced where it stands in the text as written,
+    escapes and all, so the rest of the line keeps its form. One pass, linear in the length.
+    """
+    if "%" not in text:
+        return _TOKEN_SHAPE.sub(_REDACTED, text)
+    layers: list[list[int]] = []  # per decoding round: where each character came from
+    current = text
+    for _ in range(_DECODING_ROUNDS):
+        decoded, origins = _decode(current)
+        if decoded == current:
+            break
+        layers.append(origins)
+        current = decoded
+    pieces: list[str] = []
+    written = 0
+    # Decoding only ever reveals more of a token (an escape next to a shape may decode to one more
+    # of its characters), so the most decoded form holds every shape at its widest.
+    for match in _TOKEN_SHAPE.finditer(current):
+        start, end = match.span()
+        for origins in reversed(layers):
+            start, end = origins[start], origins[end]
+        pieces += [text[written:start], _REDACTED]
+        written = end
+    return "".join([*pieces, text[written:]])
+
+
+def _decode(text: str) -> tuple[str, list[int]]:
+    """``text`` with its ASCII escapes decoded, and the index in ``text`` each character came from
+    (with one more entry: the end of ``text``)."""
+    pieces: list[str] = []
+    origins: list[int] = []
+    written = 0
+    for match in _PERCENT_ASCII.finditer(text):
+        pieces.append(text[written : match.start()])
+        origins.extend(range(written, match.start()))
+        pieces.append(chr(int(match[1], 16)))
+        origins.append(match.start())
+        written = match.end()
+    pieces.append(text[written:])
+    origins.extend(range(written, len(text) + 1))
+    return "".join(pieces), origins
+
+
+def safe_field(text: str, limit: int = MAX_FIELD_CHARS) -> str:
+    """A client-controlled value as a log may hold it: at most ``limit`` characters, tokens redacted.
+
+    A longer value keeps its first ``limit`` characters (after redaction) and ends with
+    ``...[N chars]``, N being its length as sent. Only the first ``limit`` + :data:`_TOKEN_SPAN`
+    characters are looked at, so a huge value costs no more than a short one; a token that
+    straddles the cut is redacted whole, and one that starts near the end of what is looked at can
+    show at most its first characters (``hsk_``, its environment), never its secret, which is last.
+    """
+    if len(text) <= limit:
+        return redact(text)
+    return f"{redact(text[: limit + _TOKEN_SPAN])[:limit]}...[{len(text)} chars]"
+
+
+_TOKEN_SPAN = 512
+"""More than the longest token written three times percent-encoded (66 characters, 7 each)."""
 
 
 def _logger_name(record: logging.LogRecord) -> str:
-    """The logger's name, with uvicorn's ``uvicorn.error`` (its general log, errors or not) as ``uvicorn``."""
-    return "uvicorn" if record.name == "uvicorn.error" else record.name
+    """The logger's name, named plainly: granian's ``_granian`` (and its Rust modules' ``_granian.*``)
+    as ``granian``, uvicorn's ``uvicorn.error`` (its general log, errors or not) as ``uvicorn``."""
+    name = record.name
+    if name == "_granian" or name.startswith("_granian."):
+        return "granian"
+    return "uvicorn" if name == "uvicorn.error" else name
 
 
 def _timestamp(created: float) -> str:
@@ -74,10 +179,10 @@ class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         """The record as one human-readable line."""
         when, name = _timestamp(record.created), _logger_name(record)
-        line = f"{when} {record.levelname} {name}: {record.getMessage()}"
+        line = f"{when} {record.levelname} {name}: {_message(record)}"
         if record.exc_info:
-            line = f"{line}\n{self.formatException(record.exc_info)}"
-        return redact(line)
+            line = f"{line}\n{_traceback(self, record)}"
+        return line
 
 
 class JsonLineFormatter(logging.Formatter):
@@ -94,23 +199,35 @@ class JsonLineFormatter(logging.Formatter):
         if isinstance(access, dict):
             line.update(access)
         else:
-            line["message"] = redact(record.getMessage())
+            line["message"] = _message(record)
         if record.exc_info:
-            line["exception"] = redact(self.formatException(record.exc_info))
+            line["exception"] = _traceback(self, record)
         return _encode_line(line).decode()
+
+
+def _message(record: logging.LogRecord) -> str:
+    return safe_field(record.getMessage(), MAX_MESSAGE_CHARS)
+
+
+def _traceback(formatter: logging.Formatter, record: logging.LogRecord) -> str:
+    assert record.exc_info is not None
+    return safe_field(formatter.formatException(record.exc_info), MAX_TRACEBACK_CHARS)
 
 
 _encode_line = msgspec.json.Encoder().encode
 """Compact JSON, UTF-8 as it is: one access line per request, so msgspec rather than ``json.dumps``."""
 
 
-def uvicorn_log_config(level: str, *, json_lines: bool = False) -> dict[str, Any]:
-    """A :func:`logging.config.dictConfig` for ``hours serve``, handed to uvicorn (and its workers).
+def server_log_config(level: str, *, json_lines: bool = False) -> dict[str, Any]:
+    """A :func:`logging.config.dictConfig` for ``hours serve``, handed to the server (and its workers).
 
     Application logs go to stderr (text, or JSON lines when ``json_lines``); access logs go to
-    stdout as JSON lines; uvicorn's access logger is silenced.
+    stdout as JSON lines; the server's own access logger is silenced. The application handler
+    drops the errors a client abort causes (:class:`ClientAbortFilter`). Configures granian's
+    loggers (what ``hours serve`` runs) and uvicorn's (what the benchmarks compare it with).
     """
     numeric = LOG_LEVELS[level]
+    silenced = {"handlers": [], "level": logging.CRITICAL + 1, "propagate": False}
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -118,11 +235,13 @@ def uvicorn_log_config(level: str, *, json_lines: bool = False) -> dict[str, Any
             "text": {"()": "hours_app.logging_setup.TextFormatter"},
             "json": {"()": "hours_app.logging_setup.JsonLineFormatter"},
         },
+        "filters": {"client_abort": {"()": "hours_app.logging_setup.ClientAbortFilter"}},
         "handlers": {
             "app": {
                 "class": "logging.StreamHandler",
                 "formatter": "json" if json_lines else "text",
                 "stream": "ext://sys.stderr",
+                "filters": ["client_abort"],
             },
             "access": {
                 "class": "logging.StreamHandler",
@@ -130,12 +249,15 @@ def uvicorn_log_config(level: str, *, json_lines: bool = False) -> dict[str, Any
                 "stream": "ext://sys.stdout",
             },
         },
+        "root": {"handlers": ["app"], "level": logging.WARNING},
         "loggers": {
             "hours": {"handlers": ["app"], "level": numeric, "propagate": False},
             ACCESS_LOGGER: {"handlers": ["access"], "level": numeric, "propagate": False},
+            "_granian": {"handlers": ["app"], "level": numeric, "propagate": False},
+            "granian.access": silenced,
             "uvicorn": {"handlers": ["app"], "level": numeric, "propagate": False},
             "uvicorn.error": {"level": numeric},
-            "uvicorn.access": {"handlers": [], "level": logging.CRITICAL + 1, "propagate": False},
+            "uvicorn.access": silenced,
         },
     }
 
@@ -175,11 +297,40 @@ def cli_logging(level: int = logging.INFO) -> Iterator[None]:
         logger.setLevel(previous)
 
 
+@dataclass
+class _Exchange:
+    """What the access log learns about one request while it is served."""
+
+    body_complete: bool = False
+    client_aborted: bool = False
+
+
+_CURRENT_EXCHANGE: ContextVar[_Exchange | None] = ContextVar("hours_current_exchange", default=None)
+"""The request being served in this context (tasks and threads started for it inherit it)."""
+
+
+class ClientAbortFilter(logging.Filter):
+    """Drops error records of a request whose client left before sending its whole body.
+
+    When a client disconnects in the middle of its body, reading the body fails and the app
+    reports that as an unhandled error (with a stack trace and a 500 nobody receives). It is not a
+    server error: the request's access line already says what happened (status 499,
+    ``"clientAbort": true``), so this filter, on the application log handler, drops the error.
+    Records of other requests, and records below ``ERROR``, pass.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """False for an error record emitted while serving a request whose client aborted."""
+        exchange = _CURRENT_EXCHANGE.get()
+        return not (exchange is not None and exchange.client_aborted and record.levelno >= logging.ERROR)
+
+
 class AccessLogMiddleware:
     """ASGI middleware: one JSON line per HTTP request on the ``hours.access`` logger.
 
     Lifespan and WebSocket traffic passes through untouched. The only request header read is
-    ``User-Agent``.
+    ``User-Agent``. A client that disconnects before its body is complete is logged as a client
+    abort (status 499, ``"clientAbort": true``), and nothing is sent to it any more.
     """
 
     def __init__(self, app: ASGIApp, logger: logging.Logger | None = None) -> None:
@@ -188,15 +339,28 @@ class AccessLogMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve the request through the wrapped app, then log it."""
-        if scope["type"] != ScopeType.HTTP:
+        scope_type: str = scope["type"]
+        if scope_type != "http":
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
         status: int | None = None
         size = 0
+        exchange = _Exchange()
+        current = _CURRENT_EXCHANGE.set(exchange)
+
+        async def receive_and_note() -> ReceiveMessage:
+            message = await receive()
+            if message["type"] == "http.request":
+                exchange.body_complete = exchange.body_complete or not message.get("more_body", False)
+            elif message["type"] == "http.disconnect" and not exchange.body_complete:
+                exchange.client_aborted = True
+            return message
 
         async def send_and_note(message: Message) -> None:
             nonlocal status, size
+            if exchange.client_aborted:
+                return  # the client is gone: there is no one to answer
             if message["type"] == "http.response.start":
                 status = message["status"]
             elif message["type"] == "http.response.body":
@@ -204,12 +368,14 @@ class AccessLogMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_and_note)
+            await self.app(scope, receive_and_note, send_and_note)
         finally:
-            self.logger.info(
-                "request",
-                extra={"access": _access_fields(scope, status, size, time.perf_counter() - started)},
-            )
+            fields = _access_fields(scope, status, size, time.perf_counter() - started)
+            if exchange.client_aborted:
+                fields["status"] = CLIENT_ABORT_STATUS
+                fields["clientAbort"] = True
+            self.logger.info("request", extra={"access": fields})
+            _CURRENT_EXCHANGE.reset(current)
 
 
 def _access_fields(scope: Scope, status: int | None, size: int, seconds: float) -> dict[str, Any]:
@@ -220,13 +386,13 @@ def _access_fields(scope: Scope, status: int | None, size: int, seconds: float) 
     )
     query = scope.get("query_string", b"").decode("latin-1")
     return {
-        "method": scope.get("method"),
-        "path": redact(scope.get("path", "")),
-        "query": redact(query) if query else None,
+        "method": safe_field(str(scope.get("method", ""))),
+        "path": safe_field(scope.get("path", "")),
+        "query": safe_field(query) if query else None,
         "status": 500 if status is None else status,
         "bytes": size,
         "durationMs": round(seconds * 1000, 2),
         "client": client[0] if client else None,
         "httpVersion": scope.get("http_version"),
-        "userAgent": None if user_agent is None else redact(user_agent),
+        "userAgent": None if user_agent is None else safe_field(user_agent, MAX_USER_AGENT_CHARS),
     }

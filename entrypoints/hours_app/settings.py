@@ -19,7 +19,7 @@ import attrs
 
 from hours_http.rate_limit import RateLimit, parse_rate_limit
 
-__all__ = ["DEFAULT_DATABASE_URL", "DatabaseUrl", "Settings", "SettingsError"]
+__all__ = ["DEFAULT_DATABASE_URL", "SERVER_LIMIT_RANGES", "DatabaseUrl", "Settings", "SettingsError"]
 
 DEFAULT_DATABASE_URL = "sqlite:///hours.db"
 
@@ -77,6 +77,12 @@ class Settings:
     log_level: str = "info"
     sqlite_synchronous: str = "full"
     rate_limit: str | None = None
+    header_timeout: float = 10.0
+    """Seconds a client has to send a request's line and headers (``hours serve``)."""
+    max_header_bytes: int = 64 * 1024
+    """The largest request line plus headers; larger ones get 431 (``hours serve``)."""
+    max_connections: int = 512
+    """Open connections per worker process; more wait in the listen backlog (``hours serve``)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -88,16 +94,36 @@ class Settings:
         for name, variable in _ENV_VARIABLES.items():
             if variable in env:
                 values[name] = env[variable]
-        for name in ("port", "workers"):
+        for name in ("port", "workers", "max_header_bytes", "max_connections"):
             if name in values:
                 values[name] = _integer(str(values[name]), _ENV_VARIABLES[name])
+        if "header_timeout" in values:
+            values["header_timeout"] = _seconds(
+                str(values["header_timeout"]), _ENV_VARIABLES["header_timeout"]
+            )
         for name, value in overrides.items():
             if value is None:
                 continue
             values[name] = DatabaseUrl.parse(str(value)) if name == "database" else value
         settings = cls(**values)  # type: ignore[arg-type]
         settings.parsed_rate_limit()
+        settings.check_server_limits()
         return settings
+
+    def check_server_limits(self) -> None:
+        """:class:`SettingsError` when a connection limit of ``hours serve`` is out of its range."""
+        for name, unit in (
+            ("header_timeout", " seconds"),
+            ("max_header_bytes", " bytes"),
+            ("max_connections", ""),
+        ):
+            low, high = SERVER_LIMIT_RANGES[name]
+            value = getattr(self, name)
+            if not low <= value <= high:
+                flag = "--" + name.replace("_", "-")
+                raise SettingsError(
+                    f"{_ENV_VARIABLES[name]} / {flag} must be {low} to {high}{unit}, got {value}"
+                )
 
     def parsed_rate_limit(self) -> RateLimit | None:
         """The per-token rate limit, or ``None``; :class:`SettingsError` when it is malformed."""
@@ -126,7 +152,18 @@ _ENV_VARIABLES = {
     "log_level": "HOURS_LOG_LEVEL",
     "sqlite_synchronous": "HOURS_SQLITE_SYNCHRONOUS",
     "rate_limit": "HOURS_RATE_LIMIT",
+    "header_timeout": "HOURS_HEADER_TIMEOUT",
+    "max_header_bytes": "HOURS_MAX_HEADER_BYTES",
+    "max_connections": "HOURS_MAX_CONNECTIONS",
 }
+
+SERVER_LIMIT_RANGES: Mapping[str, tuple[int | float, int | float]] = {
+    "header_timeout": (0.1, 60),
+    "max_header_bytes": (8 * 1024, 1024 * 1024),
+    "max_connections": (1, 100_000),
+}
+"""The accepted range of each connection limit (the server stack's own bounds: granian's header
+read timeout is 1 ms to 60 s, its buffer at least 8 KiB)."""
 
 
 def _integer(value: str, variable: str) -> int:
@@ -134,3 +171,11 @@ def _integer(value: str, variable: str) -> int:
         return int(value)
     except ValueError:
         raise SettingsError(f"{variable} must be a whole number, got {value!r}") from None
+
+
+def _seconds(value: str, variable: str) -> float:
+    """A number of seconds (NaN and infinities fail the range check that follows)."""
+    try:
+        return float(value)
+    except ValueError:
+        raise SettingsError(f"{variable} must be a number of seconds, got {value!r}") from None

@@ -1,0 +1,363 @@
+"""``hours serve``: the HTTP server stack, its connection limits, and how it starts and stops.
+
+hours runs with no proxy in front, so the server protects itself at the connection level
+(docs/operations.md, "The server: connection limits"):
+
+- **header size**: a request line plus headers larger than ``--max-header-bytes`` (64 KiB) is
+  answered ``431 Request Header Fields Too Large`` and the connection closed, before any of it
+  reaches Python (checked after each read of at most that size, so never more than twice it);
+- **header time**: a client that has not sent a complete request head within ``--header-timeout``
+  seconds (10) is disconnected: a silent new connection, one that trickles its headers
+  (slowloris), and an idle keep-alive connection between two requests alike;
+- **connections**: each worker process holds at most ``--max-connections`` (512) connections; the
+  next ones wait in the kernel's listen backlog until one closes.
+
+uvicorn cannot do these (with httptools it has no header limit; it has no header timeout; its
+``limit_concurrency`` answers 503 only once a request is complete, after its headers were read),
+so ``hours serve`` runs granian: an HTTP/1.1 server in Rust (hyper on tokio) that calls the ASGI
+app on a uvloop event loop, where each of the three limits is a setting. The measurements behind
+the choice are in docs/performance.md ("Server stack").
+
+``hours serve`` runs in two steps. :func:`serve` checks the settings and the address, applies
+pending migrations and logs the startup lines; then it replaces itself (``exec``, same process
+id) with the *supervisor*, ``python -m hours_app.server`` and the :class:`ServerOptions` as
+arguments, which imports granian and the logging setup only, starts the worker processes and
+stops them on SIGTERM or Ctrl-C. Each worker imports the app and builds it from the ``HOURS_*``
+environment (:func:`hours_app.asgi.create_asgi_app`). The supervisor stays small because it never
+imports the app: the workers do not inherit what the migrations and the CLI loaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import socket
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from hours_app.logging_setup import LOG_LEVELS, server_log_config
+
+if TYPE_CHECKING:
+    from granian.server.common import AbstractServer
+    from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+    from hours_app.settings import Settings
+
+__all__ = [
+    "ASGI_FACTORY",
+    "OPEN_FILES_MARGIN",
+    "SHUTDOWN_SECONDS",
+    "NamedServer",
+    "ServerOptions",
+    "base_url",
+    "check_address_free",
+    "granian_server",
+    "serve",
+    "supervise",
+    "worker_app",
+]
+
+logger = logging.getLogger("hours")
+
+ASGI_FACTORY = "hours_app.server:worker_app"
+"""What each worker process serves: the app factory, called once per process (:func:`worker_app`)."""
+
+SHUTDOWN_SECONDS = 30
+"""On SIGTERM or Ctrl-C, how long requests in flight may take to finish before workers are killed."""
+
+OPEN_FILES_MARGIN = 128
+"""File descriptors a worker needs besides its connections: the database, logs, pipes, threads."""
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    """What the supervisor needs to know: the address, the workers, the limits and the logging."""
+
+    host: str
+    port: int
+    workers: int
+    log_level: str
+    json_lines: bool
+    header_timeout: float
+    max_header_bytes: int
+    max_connections: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, json_lines: bool) -> ServerOptions:
+        """The options ``hours serve`` runs the supervisor with."""
+        return cls(
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            log_level=settings.log_level,
+            json_lines=json_lines,
+            header_timeout=settings.header_timeout,
+            max_header_bytes=settings.max_header_bytes,
+            max_connections=settings.max_connections,
+        )
+
+    def to_argv(self) -> list[str]:
+        """The supervisor's command-line arguments (:meth:`from_argv` reads them back)."""
+        return [
+            f"--host={self.host}",
+            f"--port={self.port}",
+            f"--workers={self.workers}",
+            f"--log-level={self.log_level}",
+            f"--header-timeout={self.header_timeout!r}",
+            f"--max-header-bytes={self.max_header_bytes}",
+            f"--max-connections={self.max_connections}",
+            *(["--json"] if self.json_lines else []),
+        ]
+
+    @classmethod
+    def from_argv(cls, argv: Sequence[str]) -> ServerOptions:
+        """The options from the supervisor's arguments, as :meth:`to_argv` writes them."""
+        parser = argparse.ArgumentParser(prog="python -m hours_app.server", description=__doc__)
+        parser.add_argument("--host", required=True)
+        parser.add_argument("--port", type=int, required=True)
+        parser.add_argument("--workers", type=int, required=True)
+        parser.add_argument("--log-level", choices=list(LOG_LEVELS), required=True)
+        parser.add_argument("--header-timeout", type=float, required=True)
+        parser.add_argument("--max-header-bytes", type=int, required=True)
+        parser.add_argument("--max-connections", type=int, required=True)
+        parser.add_argument("--json", action="store_true", dest="json_lines")
+        return cls(**vars(parser.parse_args(argv)))
+
+    def describe(self) -> str:
+        """The server stack and its limits, for the startup log."""
+        from importlib.metadata import version
+
+        return (
+            f"granian {version('granian')} (HTTP/1.1, {_loop_name()}); request head at most "
+            f"{self.max_header_bytes} bytes, sent within {self.header_timeout:g} s; at most "
+            f"{self.max_connections} connections per worker"
+        )
+
+
+def base_url(settings: Settings) -> str:
+    """``http://host:port`` of the server (IPv6 hosts in brackets)."""
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    return f"http://{host}:{settings.port}"
+
+
+def _loop_name() -> str:
+    return "asyncio" if sys.platform == "win32" else "uvloop"  # uvloop does not exist on Windows
+
+
+def serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Apply pending migrations, log where everything is, then become the supervisor until stopped."""
+    import logging.config
+
+    from hours_app.composition import open_store
+    from hours_app.settings import SettingsError
+    from hours_app.version import hours_version
+
+    if settings.log_level not in LOG_LEVELS:
+        raise SettingsError(
+            f"HOURS_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {settings.log_level!r}"
+        )
+    if settings.workers < 1:
+        raise SettingsError(f"HOURS_WORKERS must be 1 or more, got {settings.workers}")
+    check_address_free(settings)
+    options = ServerOptions.from_settings(settings, json_lines=args.json)
+    logging.config.dictConfig(server_log_config(options.log_level, json_lines=options.json_lines))
+    store = open_store(settings.database, settings, migrate=True)
+    try:
+        description = store.description
+        applied = store.applied_migrations
+    finally:
+        store.close()
+    base = base_url(settings)
+    logger.info("hours %s starting", hours_version())
+    logger.info("store: %s", description)
+    logger.info("migrations: %s", ", ".join(applied) + " applied" if applied else "up to date")
+    logger.info("token env: %s (tokens look like hsk_%s_...)", settings.token_env, settings.token_env)
+    rate = settings.parsed_rate_limit()
+    logger.info(
+        "rate limit: %s", f"{rate.limit} per {rate.window}s per token, per process" if rate else "none"
+    )
+    logger.info("server: %s", options.describe())
+    _ensure_open_files(settings.max_connections + OPEN_FILES_MARGIN)
+    logger.info(
+        "listening on %s with %d worker%s", base, settings.workers, "" if settings.workers == 1 else "s"
+    )
+    logger.info("API docs: %s/schema (OpenAPI JSON at %s/schema/openapi.json)", base, base)
+    os.environ.update(settings.to_env())  # worker processes read their settings from here
+    if os.name != "posix":  # no exec on Windows: supervise from this process
+        return supervise(options.to_argv())
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    command = [sys.executable, "-m", "hours_app.server", *options.to_argv()]
+    os.execv(command[0], command)  # noqa: S606 - this interpreter, this package: nothing from outside
+    raise AssertionError("unreachable: exec returns only by raising")
+
+
+def supervise(argv: Sequence[str]) -> int:
+    """The supervisor: serve with granian until SIGTERM or Ctrl-C; the exit status.
+
+    It waits up to :data:`SHUTDOWN_SECONDS` for requests in flight before it kills a worker.
+    """
+    import logging.config
+
+    options = ServerOptions.from_argv(argv)
+    log_config = server_log_config(options.log_level, json_lines=options.json_lines)
+    logging.config.dictConfig(log_config)
+    try:
+        granian_server(options, log_config=log_config).serve()
+    except SystemExit as stop:  # granian exits with 1 when a worker fails to start or dies
+        return 0 if stop.code in (0, None) else 1
+    return 0
+
+
+def granian_server(options: ServerOptions, *, log_config: dict[str, Any]) -> AbstractServer[Any]:
+    """The granian server of ``options`` (configured, not started)."""
+    from granian import Granian
+    from granian.constants import HTTPModes, Interfaces, Loops
+    from granian.http import HTTP1Settings
+    from granian.log import LogLevels
+
+    level = "debug" if options.log_level == "trace" else options.log_level  # granian has no trace
+    return Granian(
+        ASGI_FACTORY,
+        factory=True,
+        address=options.host,
+        port=options.port,
+        interface=Interfaces.ASGI,
+        workers=options.workers,
+        loop=Loops(_loop_name()),
+        http=HTTPModes.http1,
+        websockets=False,
+        backpressure=options.max_connections,
+        http1_settings=HTTP1Settings(
+            header_read_timeout=max(1, round(options.header_timeout * 1000)),
+            keep_alive=True,
+            max_buffer_size=options.max_header_bytes,
+        ),
+        log_enabled=True,
+        log_level=LogLevels(level),
+        log_dictconfig=log_config,
+        log_access=False,
+        workers_kill_timeout=SHUTDOWN_SECONDS,
+    )
+
+
+def worker_app() -> ASGIApp:
+    """The app a worker process serves: the API with its access log (:func:`hours_app.asgi.create_asgi_app`),
+    its responses named ``Server: hours``.
+
+    First it makes sure the worker stops with its supervisor:
+
+    - a worker starts with the supervisor's Python signal handlers, which only flag the
+      supervisor's own loop, so a SIGTERM or Ctrl-C that reaches it before granian installs the
+      worker's handlers would be lost and the worker would keep running; until then, the signals
+      get their default action (the process ends: it has served nothing yet);
+    - it asks the kernel to send it SIGTERM when its supervisor dies (Linux), so that a supervisor
+      killed with SIGKILL leaves no worker behind serving on its own: the worker finishes its
+      requests in flight and exits.
+    """
+    from hours_app.asgi import create_asgi_app
+
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, signal.SIG_DFL)
+    _stop_with_supervisor()
+    return NamedServer(create_asgi_app())
+
+
+class NamedServer:
+    """ASGI middleware: every response says ``Server: hours``.
+
+    granian adds ``server: granian`` to every response that has no ``Server`` header, and cannot be
+    told not to; naming the product rather than the server stack tells a client nothing it could
+    use (uvicorn sent no ``Server`` header at all).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve through the wrapped app, adding the header to the response's start."""
+
+        async def send_named(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), _SERVER_HEADER]
+            await send(message)
+
+        await self.app(scope, receive, send_named)
+
+
+_SERVER_HEADER = (b"server", b"hours")
+
+
+def _stop_with_supervisor() -> None:
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    supervisor = os.getppid()
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM) != 0:
+        logger.warning("cannot ask to stop with the supervisor: %s", os.strerror(ctypes.get_errno()))
+    if os.getppid() != supervisor:  # it died before the request took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+_PR_SET_PDEATHSIG = 1
+"""prctl(2): the signal the calling process gets when its parent dies."""
+
+
+def check_address_free(settings: Settings) -> None:
+    """Refuse to start, with a hint, when another program already listens on the host and port.
+
+    The server would find out too, but only after the startup lines have said "listening on ...".
+    Binding a socket (with ``SO_REUSEADDR``, as the server does) and closing it again is the test.
+    """
+    from hours_app.settings import SettingsError
+
+    try:
+        infos = socket.getaddrinfo(settings.host, settings.port, type=socket.SOCK_STREAM)
+    except socket.gaierror as error:
+        raise SettingsError(f"cannot listen on {settings.host!r}: {error.strerror}") from error
+    family, kind, proto, _name, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as error:
+            raise SettingsError(
+                f"cannot listen on {base_url(settings)}: {error.strerror}; is another server running "
+                "there? Stop it, or pick another port with --port (or HOURS_PORT)"
+            ) from error
+
+
+def _ensure_open_files(needed: int) -> None:
+    """Raise this process's open-files limit to ``needed`` if the hard limit allows (workers inherit it).
+
+    Past the limit, accepting a connection fails (EMFILE): the connection cap is only a cap if a
+    worker can hold that many. When the hard limit is lower, say so: the operator raises it.
+    """
+    try:
+        import resource
+    except ImportError:  # Windows: no such limit
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return
+    target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+    if target > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        logger.info("open-files limit raised from %d to %d", soft, target)
+    if target < needed:
+        logger.warning(
+            "the open-files limit (%d) is below --max-connections plus %d: raise it (ulimit -n) or "
+            "lower --max-connections, or connections past it will fail",
+            target,
+            OPEN_FILES_MARGIN,
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(supervise(sys.argv[1:]))

@@ -1,0 +1,150 @@
+"""Connection-level abuse against a real ``hours serve``: huge headers, slow headers, too many connections.
+
+Each test starts the server with small limits where that keeps it short (``--header-timeout 1``,
+``--max-connections 4``) and talks to it over raw sockets. The assertions are about behaviour: a
+generous bound (30 s) only keeps a broken server from hanging the run; no test measures speed.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+
+from tests.server_support import Server, raw_exchange, request, served
+
+pytestmark = pytest.mark.slow
+
+HEALTH = b"GET /health HTTP/1.1\r\nHost: hours\r\n\r\n"
+PATIENCE_SECONDS = 30
+"""The longest a test waits for the server to answer or to close (a bound, not a measurement)."""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with served(tmp_path_factory.mktemp("limits"), "--header-timeout", "1") as running:
+        yield running
+
+
+def status_line(answer: bytes) -> bytes:
+    return answer.split(b"\r\n", 1)[0]
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError(f"no VmRSS for {pid}")
+
+
+def worker_pids(server: Server) -> list[int]:
+    children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children").read_text()
+    return [int(pid) for pid in children.split()]
+
+
+def send_header_of(port: int, size: int) -> bytes:
+    """A request with one header of ``size`` bytes, streamed in 64 KiB pieces; what the server answers
+    (an empty answer: the server closed the connection)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=PATIENCE_SECONDS) as connection:
+        connection.sendall(b"GET /health HTTP/1.1\r\nHost: hours\r\nX-Padding: ")
+        piece = b"a" * 65536
+        try:
+            for _ in range(size // len(piece)):
+                connection.sendall(piece)
+            connection.sendall(b"\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server stopped reading: it has answered, or closed
+        try:
+            return connection.recv(65536)
+        except ConnectionResetError:
+            return b""
+
+
+def test_a_one_megabyte_header_gets_431_and_the_server_answers_others(server: Server) -> None:
+    answer = send_header_of(server.port, 1024 * 1024)
+    assert answer == b"" or status_line(answer) == b"HTTP/1.1 431 Request Header Fields Too Large"
+    assert status_line(raw_exchange(server.port, HEALTH)) == b"HTTP/1.1 200 OK"
+
+
+def test_huge_headers_do_not_grow_the_server(server: Server) -> None:
+    before = sum(rss_kib(pid) for pid in worker_pids(server))
+    for _ in range(3):
+        answer = send_header_of(server.port, 8 * 1024 * 1024)
+        assert answer == b"" or status_line(answer).startswith(b"HTTP/1.1 431")
+    after = sum(rss_kib(pid) for pid in worker_pids(server))
+    assert after - before < 16 * 1024, f"the workers grew by {after - before} KiB"
+
+
+def test_a_head_of_twice_the_limit_sent_at_once_gets_431(server: Server) -> None:
+    """The limit is checked after each read of at most the limit: no head of twice it ever passes."""
+    padding = b"a" * (2 * 64 * 1024)
+    answer = raw_exchange(
+        server.port, b"GET /health HTTP/1.1\r\nHost: hours\r\nX-Padding: " + padding + b"\r\n\r\n"
+    )
+    assert status_line(answer) == b"HTTP/1.1 431 Request Header Fields Too Large"
+
+
+def test_headers_within_the_limit_are_served(server: Server) -> None:
+    padding = b"a" * (48 * 1024)
+    answer = raw_exchange(
+        server.port, b"GET /health HTTP/1.1\r\nHost: hours\r\nX-Padding: " + padding + b"\r\n\r\n"
+    )
+    assert status_line(answer) == b"HTTP/1.1 200 OK"
+
+
+def test_a_client_that_stops_in_the_middle_of_its_headers_is_disconnected(server: Server) -> None:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=PATIENCE_SECONDS) as connection:
+        connection.sendall(b"GET /health HTTP/1.1\r\nHost: hours\r\n")  # no blank line: never complete
+        assert connection.recv(1024) == b""  # closed by the server, without an answer
+
+
+def test_a_silent_connection_is_disconnected(server: Server) -> None:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=PATIENCE_SECONDS) as connection:
+        assert connection.recv(1024) == b""
+
+
+def test_a_client_that_trickles_its_headers_is_disconnected_before_it_finishes(server: Server) -> None:
+    """Slowloris: a byte every 0.1 s keeps the connection busy, but never past the header timeout."""
+    header = b"GET /health HTTP/1.1\r\nHost: hours\r\nX-Slow: " + b"a" * 600 + b"\r\n\r\n"  # 60 s of bytes
+    with socket.create_connection(("127.0.0.1", server.port), timeout=PATIENCE_SECONDS) as connection:
+        closed = False
+        for byte in header:
+            try:
+                connection.sendall(bytes([byte]))
+            except (BrokenPipeError, ConnectionResetError):
+                closed = True
+                break
+            time.sleep(0.1)
+        assert closed, "the server let a client spend a minute on its headers"
+
+
+def test_an_idle_keep_alive_connection_is_closed(server: Server) -> None:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=PATIENCE_SECONDS) as connection:
+        connection.sendall(HEALTH)
+        first = connection.recv(65536)
+        assert status_line(first) == b"HTTP/1.1 200 OK"
+        assert b"connection: close" not in first.lower()  # kept open for a next request
+        assert connection.recv(1024) == b""  # nothing more is asked: the server closes it
+
+
+def test_connections_over_the_cap_wait_until_one_closes(tmp_path: Path) -> None:
+    with (
+        served(tmp_path, "--max-connections", "4", "--header-timeout", "60") as server,
+        ExitStack() as held,
+    ):
+        idle = [held.enter_context(socket.create_connection(("127.0.0.1", server.port))) for _ in range(4)]
+        for connection in idle:
+            connection.sendall(b"GET /health HTTP/1.1\r\n")  # every slot busy with an unfinished head
+        waiting = held.enter_context(socket.create_connection(("127.0.0.1", server.port), timeout=1))
+        waiting.sendall(HEALTH)
+        with pytest.raises(TimeoutError):
+            waiting.recv(1024)  # the fifth connection is not served while the four are open
+        for connection in idle:
+            connection.close()
+        waiting.settimeout(PATIENCE_SECONDS)
+        assert status_line(waiting.recv(65536)) == b"HTTP/1.1 200 OK"  # served once a slot is free
+        assert request(f"{server.base_url}/health").status == 200

@@ -1,0 +1,158 @@
+"""``hours serve`` as a command: its limit settings, its process, its shutdown and its response header."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from hours_app.cli import EXIT_BAD_ARGUMENTS, main
+from hours_app.server import ServerOptions
+from hours_app.settings import Settings
+from tests.server_support import raw_exchange, served
+
+PATIENCE_SECONDS = 30
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (
+            ["--header-timeout", "0"],
+            "HOURS_HEADER_TIMEOUT / --header-timeout must be 0.1 to 60 seconds, got 0.0",
+        ),
+        (["--header-timeout", "61"], "must be 0.1 to 60 seconds"),
+        (
+            ["--max-header-bytes", "100"],
+            "HOURS_MAX_HEADER_BYTES / --max-header-bytes must be 8192 to 1048576 bytes",
+        ),
+        (["--max-connections", "100001"], "HOURS_MAX_CONNECTIONS / --max-connections must be 1 to 100000"),
+    ],
+)
+def test_a_limit_out_of_its_range_is_refused_before_anything_starts(
+    flags: list[str], message: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    status = main(["serve", "--db", f"sqlite:///{tmp_path / 'hours.db'}", *flags])
+    assert status == EXIT_BAD_ARGUMENTS
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "hours.db").exists()
+
+
+@pytest.mark.parametrize("value", ["ten", "-1", "1e3", "nan"])
+def test_a_header_timeout_that_is_not_a_number_of_seconds_is_a_usage_error(
+    value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["serve", "--header-timeout", value]) == EXIT_BAD_ARGUMENTS
+    assert "is not a number of seconds" in capsys.readouterr().err
+
+
+def test_a_port_another_program_listens_on_is_refused_with_a_hint(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        status = main(["serve", "--db", f"sqlite:///{tmp_path / 'hours.db'}", "--port", str(port)])
+    assert status == EXIT_BAD_ARGUMENTS
+    error = capsys.readouterr().err
+    assert (
+        f"cannot listen on http://127.0.0.1:{port}" in error and "is another server running there?" in error
+    )
+
+
+def test_limits_come_from_the_environment_and_flags_win() -> None:
+    environ = {
+        "HOURS_HEADER_TIMEOUT": "2.5",
+        "HOURS_MAX_HEADER_BYTES": "16384",
+        "HOURS_MAX_CONNECTIONS": "64",
+    }
+    settings = Settings.from_env(environ)
+    assert (settings.header_timeout, settings.max_header_bytes, settings.max_connections) == (2.5, 16384, 64)
+    assert Settings.from_env(environ, max_connections=8).max_connections == 8
+    assert Settings.from_env({}).max_header_bytes == 64 * 1024
+    assert Settings.from_env(settings.to_env()) == settings
+
+
+def test_the_supervisor_reads_back_the_options_it_is_given() -> None:
+    options = ServerOptions("::1", 8080, 3, "debug", True, 0.25, 9000, 7)
+    assert ServerOptions.from_argv(options.to_argv()) == options
+
+
+@pytest.mark.slow
+def test_several_workers_serve_one_port_and_stop_together(tmp_path: Path) -> None:
+    with served(tmp_path, "--workers", "2") as server:
+        supervisor = server.process.pid
+        workers = Path(f"/proc/{supervisor}/task/{supervisor}/children").read_text().split()
+        assert len(workers) == 2
+        for _ in range(4):
+            assert raw_exchange(server.port, b"GET /health HTTP/1.1\r\nHost: hours\r\n\r\n").startswith(
+                b"HTTP/1.1 200 OK"
+            )
+        server.process.send_signal(signal.SIGTERM)
+        assert server.process.wait(timeout=PATIENCE_SECONDS) == 0
+        assert "with 2 workers" in server.stderr.read_text()
+
+
+@pytest.mark.slow
+def test_responses_name_hours_and_not_the_server_stack(tmp_path: Path) -> None:
+    with served(tmp_path) as server:
+        answer = raw_exchange(server.port, b"GET /health HTTP/1.1\r\nHost: hours\r\n\r\n").lower()
+        assert b"\r\nserver: hours\r\n" in answer and b"granian" not in answer
+
+
+@pytest.mark.slow
+def test_a_request_in_flight_finishes_when_the_server_is_stopped(tmp_path: Path) -> None:
+    with served(tmp_path) as server:
+        body = json.dumps(
+            {"projectId": server.demo["projectId"], "entryDate": "2026-03-02", "duration": "1h"}
+        )
+        head = (
+            f"POST /time-entries HTTP/1.1\r\nHost: hours\r\nAuthorization: Bearer {server.demo['token']}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        with socket.create_connection(("127.0.0.1", server.port), timeout=PATIENCE_SECONDS) as connection:
+            connection.sendall(head.encode() + body[:10].encode())
+            time.sleep(0.5)  # the request is in flight: the server waits for the rest of its body
+            server.process.send_signal(signal.SIGTERM)
+            time.sleep(0.5)
+            connection.sendall(body[10:].encode())
+            answer = connection.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 201 Created"), answer
+        assert server.process.wait(timeout=PATIENCE_SECONDS) == 0
+        assert "Granian shutdown completed" in server.stderr.read_text()
+
+
+@pytest.mark.slow
+def test_killing_the_supervisor_stops_its_workers(tmp_path: Path) -> None:
+    with served(tmp_path) as server:
+        supervisor = server.process.pid
+        workers = [
+            int(pid) for pid in Path(f"/proc/{supervisor}/task/{supervisor}/children").read_text().split()
+        ]
+        assert workers
+        server.process.kill()
+        server.process.wait()
+        for pid in workers:
+            for _ in range(PATIENCE_SECONDS * 10):
+                if not _running(pid):
+                    break
+                time.sleep(0.1)
+            assert not _running(pid), f"worker {pid} outlived its supervisor"
+        with pytest.raises(ConnectionRefusedError):
+            raw_exchange(server.port, b"GET /health HTTP/1.1\r\nHost: hours\r\n\r\n", timeout=5)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (exited, not yet reaped by init) counts as stopped.
+    status = Path(f"/proc/{pid}/status").read_text() if Path(f"/proc/{pid}/status").exists() else ""
+    return "State:\tZ" not in status

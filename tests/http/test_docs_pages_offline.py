@@ -10,7 +10,6 @@ API's operations.
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -24,6 +23,7 @@ from litestar.testing import TestClient
 from hours_http import create_app
 from hours_http.openapi import DOCS_ASSETS, DOCS_ASSETS_PATH, SCALAR_VERSION, SWAGGER_UI_VERSION
 from hours_memory import InMemoryStore
+from tests.browser_support import CHROMIUM_ARGS, require_chromium, require_playwright
 from tests.server_support import Server, served
 from tests.world import make_world
 
@@ -121,9 +121,7 @@ def test_the_wheel_ships_the_vendored_assets(tmp_path: Path) -> None:
             assert f"hours_http/docs_assets/{file.relative_to(DOCS_ASSETS).as_posix()}" in names
 
 
-# -- rendered in a browser, when one is installed ------------------------------------------------
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# -- rendered in a browser ------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +131,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium (apt-get install chromium)")
 @pytest.mark.parametrize(
     ("path", "shown"),
     [
@@ -144,12 +141,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 def test_a_docs_page_renders_the_operations_with_every_request_off_the_server_refused(
     server: Server, path: str, shown: tuple[str, ...]
 ) -> None:
-    playwright = pytest.importorskip("playwright.sync_api")
+    chromium = require_chromium()
+    playwright = require_playwright()
     off_server: list[str] = []
     with playwright.sync_playwright() as browsers:
-        browser = browsers.chromium.launch(
-            executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
-        )
+        browser = browsers.chromium.launch(executable_path=chromium, args=list(CHROMIUM_ARGS))
         try:
             page = browser.new_page()
 

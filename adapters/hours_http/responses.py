@@ -8,7 +8,6 @@ from typing import Any
 from litestar import MediaType, Request, Response
 from litestar.concurrency import sync_to_thread
 
-from hours_core.idempotency import RecordedResponse
 from hours_core.services import Caller, Services
 from hours_http.body import PendingBody
 from hours_http.encoding import encode_data
@@ -58,10 +57,10 @@ def idempotent_write(
 
 def _recording(
     write: Callable[[], object], status: int, location: Callable[[Any], str] | None
-) -> Callable[[], RecordedResponse]:
+) -> Callable[[], bytes]:
     """``write``, turned into the work of ``IdempotentRunner.run``: its result as the response to record."""
 
-    def work() -> RecordedResponse:
+    def work() -> bytes:
         result = write()
         where = location(result) if location is not None else None
         return recorded(status, encode_data(result), location=where)

@@ -16,9 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from psycopg.types.json import Jsonb
-
-from hours_core.idempotency import IdempotencyRecord, RecordedResponse
+from hours_core.idempotency import IdempotencyRecord
 from hours_core.model import (
     Org,
     OrgId,
@@ -305,57 +303,33 @@ IDEMPOTENCY_COLUMNS = (
     "key",
     "fingerprint",
     "created_at",
-    "response_status",
-    "response_body",
-    "response_headers",
+    "result",
     "completed_at",
 )
 
 
 def encode_idempotency(record: IdempotencyRecord) -> tuple[Any, ...]:
-    """The parameters of ``record`` in :data:`IDEMPOTENCY_COLUMNS` order.
-
-    The body is ``bytea`` (the exact bytes); headers are ``jsonb``, an array of ``[name, value]``.
-    """
-    response = record.response
+    """The parameters of ``record`` in :data:`IDEMPOTENCY_COLUMNS` order (its result as opaque bytes)."""
     return (
         record.org_id,
         record.user_id,
         record.key,
         record.fingerprint,
         record.created_at,
-        None if response is None else response.status,
-        None if response is None else bytes(response.body),
-        None if response is None else Jsonb([[name, value] for name, value in response.headers]),
+        record.result,
         record.completed_at,
     )
 
 
 def decode_idempotency(row: Row) -> IdempotencyRecord:
     """The idempotency record of a row in :data:`IDEMPOTENCY_COLUMNS` order."""
-    org_id, user_id, key, fingerprint, created_at, status, body, headers, completed_at = row
-    response = (
-        None
-        if status is None
-        else RecordedResponse(status=status, body=bytes(body), headers=_decode_headers(headers))
-    )
+    org_id, user_id, key, fingerprint, created_at, result, completed_at = row
     return IdempotencyRecord(
         org_id=OrgId(org_id),
         user_id=UserId(user_id),
         key=key,
         fingerprint=fingerprint,
         created_at=created_at,
-        response=response,
+        result=None if result is None else bytes(result),
         completed_at=completed_at,
     )
-
-
-def _decode_headers(pairs: object) -> tuple[tuple[str, str], ...]:
-    if not isinstance(pairs, list):
-        raise ValueError("stored response headers must be a JSON array of [name, value] pairs")
-    decoded: list[tuple[str, str]] = []
-    for pair in pairs:
-        if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(part, str) for part in pair)):
-            raise ValueError("stored response headers must be a JSON array of [name, value] pairs")
-        decoded.append((pair[0], pair[1]))
-    return tuple(decoded)

@@ -114,14 +114,17 @@ class PostgresStore:
         with self._connection() as conn:
             return migrations.pending(conn)
 
-    def migrate(self) -> list[str]:
+    def migrate(self, *, stop_before: str | None = None) -> list[str]:
         """Apply the pending migrations in order, in one transaction; return their names.
 
         Idempotent: a migrated database returns ``[]``. Concurrent calls (from any process)
-        serialize on an advisory lock of the schema.
+        serialize on an advisory lock of the schema. ``stop_before`` names a migration to stop at
+        (it and those after it stay pending): for staged upgrades and tests of migrations.
         """
         with self._connection() as conn:
-            return migrations.apply_pending(conn, lock_timeout_ms=self.settings.lock_timeout_ms)
+            return migrations.apply_pending(
+                conn, lock_timeout_ms=self.settings.lock_timeout_ms, stop_before=stop_before
+            )
 
     def unit_of_work(self, *, read_only: bool = False) -> PostgresUnitOfWork:
         """A new, not yet entered, unit of work (this bound method is a ``UnitOfWorkFactory``)."""

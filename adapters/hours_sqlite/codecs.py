@@ -11,14 +11,13 @@ matching ``decode_*`` expects; the repositories build their SQL from these tuple
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
-from hours_core.idempotency import IdempotencyRecord, RecordedResponse
+from hours_core.idempotency import IdempotencyRecord
 from hours_core.model import (
     Org,
     OrgId,
@@ -388,62 +387,33 @@ IDEMPOTENCY_COLUMNS = (
     "key",
     "fingerprint",
     "created_at",
-    "response_status",
-    "response_body",
-    "response_headers",
+    "result",
     "completed_at",
 )
 
 
 def encode_idempotency(record: IdempotencyRecord) -> tuple[Any, ...]:
-    """The parameters of ``record`` in :data:`IDEMPOTENCY_COLUMNS` order.
-
-    Headers are stored as a JSON array of ``[name, value]`` pairs, keeping order and repeats.
-    """
-    response = record.response
+    """The parameters of ``record`` in :data:`IDEMPOTENCY_COLUMNS` order (its result as opaque bytes)."""
     return (
         _ref_text(record.org_id),
         _ref_text(record.user_id),
         record.key,
         record.fingerprint,
         encode_instant(record.created_at),
-        None if response is None else response.status,
-        None if response is None else bytes(response.body),
-        None if response is None else _encode_headers(response.headers),
+        record.result,
         _instant_or_none(record.completed_at),
     )
 
 
 def decode_idempotency(row: Row) -> IdempotencyRecord:
     """The idempotency record of a row in :data:`IDEMPOTENCY_COLUMNS` order."""
-    org_id, user_id, key, fingerprint, created_at, status, body, headers, completed_at = row
-    response = (
-        None
-        if status is None
-        else RecordedResponse(status=status, body=bytes(body), headers=_decode_headers(headers))
-    )
+    org_id, user_id, key, fingerprint, created_at, result, completed_at = row
     return IdempotencyRecord(
         org_id=OrgId(_ref(org_id)),
         user_id=UserId(_ref(user_id)),
         key=key,
         fingerprint=fingerprint,
         created_at=decode_instant(created_at),
-        response=response,
+        result=None if result is None else bytes(result),
         completed_at=_decode_instant_or_none(completed_at),
     )
-
-
-def _encode_headers(headers: tuple[tuple[str, str], ...]) -> str:
-    return json.dumps([[name, value] for name, value in headers], ensure_ascii=False, separators=(",", ":"))
-
-
-def _decode_headers(text: str) -> tuple[tuple[str, str], ...]:
-    pairs = json.loads(text)
-    if not isinstance(pairs, list):
-        raise ValueError("stored response headers must be a JSON array of [name, value] pairs")
-    decoded: list[tuple[str, str]] = []
-    for pair in pairs:
-        if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(part, str) for part in pair)):
-            raise ValueError("stored response headers must be a JSON array of [name, value] pairs")
-        decoded.append((pair[0], pair[1]))
-    return tuple(decoded)

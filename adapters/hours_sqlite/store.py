@@ -95,13 +95,14 @@ class SqliteStore:
         with self._writer.held() as db:
             return migrations.pending(db)
 
-    def migrate(self) -> list[str]:
+    def migrate(self, *, stop_before: str | None = None) -> list[str]:
         """Apply the pending migrations in order, in one transaction; return their names.
 
-        Idempotent: a migrated database returns ``[]``.
+        Idempotent: a migrated database returns ``[]``. ``stop_before`` names a migration to stop
+        at (it and those after it stay pending): for staged upgrades and tests of migrations.
         """
         with self._writer.held() as db:
-            return migrations.apply_pending(db)
+            return migrations.apply_pending(db, stop_before=stop_before)
 
     def unit_of_work(self, *, read_only: bool = False) -> SqliteUnitOfWork:
         """A new, not yet entered, unit of work (this bound method is a ``UnitOfWorkFactory``)."""

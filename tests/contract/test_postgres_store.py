@@ -37,6 +37,9 @@ from .conftest import D0, T0, Build, OpenStore, Tenant, make_tenant
 
 pytestmark = pytest.mark.postgres
 
+MIGRATIONS = ["0001_initial", "0002_idempotency_result"]
+"""Every migration of the adapter, in order."""
+
 TABLES = {"orgs", "users", "projects", "tasks", "time_entries", "api_tokens", "idempotency_records"}
 WAIT = 30
 """How long a thread waits for another before the test gives up (a guard against hangs)."""
@@ -112,13 +115,13 @@ def in_thread(target: Callable[[], None]) -> Callable[[], None]:
 
 
 def test_opening_creates_the_schema_but_no_table(fresh: PostgresStore) -> None:
-    assert fresh.pending_migrations() == ["0001_initial"]
+    assert fresh.pending_migrations() == MIGRATIONS
     assert catalog(fresh, "SELECT tablename FROM pg_tables WHERE schemaname = %s") == []
     assert catalog(fresh, "SELECT nspname FROM pg_namespace WHERE nspname = %s") == [(fresh.schema,)]
 
 
 def test_migrating_applies_each_pending_migration_once(fresh: PostgresStore) -> None:
-    assert fresh.migrate() == ["0001_initial"]
+    assert fresh.migrate() == MIGRATIONS
     assert fresh.migrate() == []
     assert fresh.pending_migrations() == []
     tables = {name for (name,) in catalog(fresh, "SELECT tablename FROM pg_tables WHERE schemaname = %s")}
@@ -144,14 +147,14 @@ def test_two_stores_migrating_one_schema_at_once_apply_each_migration_once(fresh
     finally:
         other.close()
 
-    assert sorted(applied) == [[], ["0001_initial"]]
+    assert sorted(applied) == [[], MIGRATIONS]
 
 
 def test_a_url_with_a_search_path_puts_the_tables_in_that_schema(fresh: PostgresStore) -> None:
     assert fresh.schema is not None
     with PostgresStore.open(url_with_search_path(require_postgres(), fresh.schema)) as by_url:
         assert by_url.schema is None
-        assert by_url.migrate() == ["0001_initial"]
+        assert by_url.migrate() == MIGRATIONS
     assert fresh.pending_migrations() == []
 
 
@@ -162,7 +165,7 @@ def test_the_composition_root_opens_and_migrates_a_postgresql_url(fresh: Postgre
     opened = open_store(url, Settings(database=url))
     try:
         assert opened.kind == "postgresql" and not opened.reads_are_local
-        assert opened.applied_migrations == ["0001_initial"]
+        assert opened.applied_migrations == MIGRATIONS
         with opened.unit_of_work(read_only=True) as uow:
             assert list(uow.orgs.list()) == []
     finally:
@@ -204,8 +207,7 @@ def test_columns_have_real_types(pg: PostgresStore) -> None:
     assert types[("time_entries", "entry_date")] == "date"
     assert types[("time_entries", "created_at")] == "timestamp with time zone"
     assert types[("time_entries", "billable")] == "boolean"
-    assert types[("idempotency_records", "response_body")] == "bytea"
-    assert types[("idempotency_records", "response_headers")] == "jsonb"
+    assert types[("idempotency_records", "result")] == "bytea"
 
 
 def test_the_indexes_are_tenant_scoped(pg: PostgresStore) -> None:

@@ -24,6 +24,9 @@ from hours_sqlite.repositories import entry_list_sql
 
 from .conftest import D0, T0, Build, OpenStore, Tenant, make_tenant
 
+MIGRATIONS = ["0001_initial", "0002_idempotency_result"]
+"""Every migration of the adapter, in order."""
+
 TABLES = {"orgs", "users", "projects", "tasks", "time_entries", "api_tokens", "idempotency_records"}
 
 
@@ -44,14 +47,14 @@ def tenant(store: SqliteStore, build: Build) -> Tenant:
 
 def test_opening_a_new_file_changes_no_schema(path: pathlib.Path) -> None:
     with SqliteStore.open(path) as store:
-        assert store.pending_migrations() == ["0001_initial"]
+        assert store.pending_migrations() == MIGRATIONS
     with closing(sqlite3.connect(path)) as raw:
         assert TABLES.isdisjoint(name for (name,) in raw.execute("SELECT name FROM sqlite_schema"))
 
 
 def test_migrating_applies_each_pending_migration_once(path: pathlib.Path) -> None:
     with SqliteStore.open(path) as store:
-        assert store.migrate() == ["0001_initial"]
+        assert store.migrate() == MIGRATIONS
         assert store.migrate() == []
         assert store.pending_migrations() == []
     with SqliteStore.open(path) as reopened:
@@ -76,7 +79,7 @@ def test_two_stores_on_one_file_migrating_at_once_apply_each_migration_once(path
     first.close()
     second.close()
 
-    assert sorted(applied) == [[], ["0001_initial"]]
+    assert sorted(applied) == [[], MIGRATIONS]
 
 
 def test_every_table_is_strict(sqlite_store: SqliteStore, path: pathlib.Path) -> None:

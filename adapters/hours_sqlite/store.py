@@ -30,37 +30,17 @@ from __future__ import annotations
 
 import pathlib
 import sqlite3
-from types import TracebackType
-from typing import Self
 
-from hours_core.ports import (
-    IdempotencyRepository,
-    OrgRepository,
-    ProjectRepository,
-    TaskRepository,
-    TimeEntryRepository,
-    TokenRepository,
-    UnitOfWork,
-    UnitOfWorkFactory,
-    UserRepository,
-)
+from hours_sql import Session, SqlStore, SqlUnitOfWork, statements_for
 from hours_sqlite import migrations
 from hours_sqlite.connection import ConnectionSettings, ReaderPool, WriterGate, connect
-from hours_sqlite.repositories import (
-    SqliteIdempotencyRepository,
-    SqliteOrgRepository,
-    SqliteProjectRepository,
-    SqliteSession,
-    SqliteTaskRepository,
-    SqliteTimeEntryRepository,
-    SqliteTokenRepository,
-    SqliteUserRepository,
-)
+from hours_sqlite.dialect import SQLITE
+from hours_sqlite.session import SqliteSession
 
 __all__ = ["SqliteStore", "SqliteUnitOfWork"]
 
 
-class SqliteStore:
+class SqliteStore(SqlStore):
     """An hours database file: its connections, its schema and its maintenance operations."""
 
     def __init__(self, settings: ConnectionSettings) -> None:
@@ -137,52 +117,23 @@ class SqliteStore:
         self._writer.close()
         self._readers.close()
 
-    def __enter__(self) -> Self:
-        """The store itself; the ``with`` block closes it."""
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        """Close the store."""
-        self.close()
-
-
-class SqliteUnitOfWork:
+class SqliteUnitOfWork(SqlUnitOfWork):
     """One transaction on a :class:`SqliteStore`: the writer's, or a read-only snapshot."""
-
-    orgs: OrgRepository
-    users: UserRepository
-    projects: ProjectRepository
-    tasks: TaskRepository
-    entries: TimeEntryRepository
-    tokens: TokenRepository
-    idempotency: IdempotencyRepository
 
     def __init__(self, writer: WriterGate, readers: ReaderPool, *, read_only: bool = False) -> None:
         """A unit of work on ``writer`` or, if ``read_only``, on a reader of ``readers``."""
+        super().__init__(statements_for(SQLITE), read_only=read_only)
         self._writer = writer
         self._readers = readers
-        self._read_only = read_only
-        self._session: SqliteSession | None = None
 
-    @property
-    def read_only(self) -> bool:
-        """Whether this unit of work refuses writes."""
-        return self._read_only
-
-    def __enter__(self) -> Self:
+    def _begin(self) -> Session:
         """Take a connection and begin the transaction.
 
         A write unit of work raises :class:`~hours_core.errors.StoreBusy` if the database stays
         busy for longer than the busy timeout.
         """
-        if self._session is not None:
-            raise RuntimeError("this unit of work is already open")
-        if self._read_only:
+        if self.read_only:
             session = SqliteSession(self._readers.acquire(), writable=False)
         else:
             session = SqliteSession(self._writer.db, writable=True, gate=self._writer)
@@ -192,65 +143,10 @@ class SqliteUnitOfWork:
             session.close()
             self._give_back(session)
             raise
-        self._session = session
-        self.orgs = SqliteOrgRepository(session)
-        self.users = SqliteUserRepository(session)
-        self.projects = SqliteProjectRepository(session)
-        self.tasks = SqliteTaskRepository(session)
-        self.entries = SqliteTimeEntryRepository(session)
-        self.tokens = SqliteTokenRepository(session)
-        self.idempotency = SqliteIdempotencyRepository(session)
-        return self
+        return session
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        """Roll back whatever was not committed and give the connection back."""
-        session, self._session = self._session, None
-        if session is None:
-            return
-        try:
-            session.rollback()
-        finally:
-            session.close()
-            self._give_back(session)
-
-    def commit(self) -> None:
-        """Commit; later statements in the block run in a new transaction."""
-        if self._session is None:
-            raise RuntimeError("commit() outside the unit of work's block")
-        self._session.commit()
-
-    def _give_back(self, session: SqliteSession) -> None:
-        if self._read_only:
-            self._readers.release(session.db)
+    def _give_back(self, session: Session) -> None:
         # A write session gives the writer back itself, when it commits or rolls back.
-
-
-_: type[UnitOfWork] = SqliteUnitOfWork
-
-
-def _conforms(store: SqliteStore) -> UnitOfWorkFactory:
-    return store.unit_of_work
-
-
-_ports: tuple[
-    type[OrgRepository],
-    type[UserRepository],
-    type[ProjectRepository],
-    type[TaskRepository],
-    type[TimeEntryRepository],
-    type[TokenRepository],
-    type[IdempotencyRepository],
-] = (
-    SqliteOrgRepository,
-    SqliteUserRepository,
-    SqliteProjectRepository,
-    SqliteTaskRepository,
-    SqliteTimeEntryRepository,
-    SqliteTokenRepository,
-    SqliteIdempotencyRepository,
-)
+        if self.read_only:
+            assert isinstance(session, SqliteSession)
+            self._readers.release(session.db)

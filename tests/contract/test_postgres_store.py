@@ -29,7 +29,8 @@ from hours_core.errors import (
 )
 from hours_core.ports import EntryCursor, EntryQuery
 from hours_postgres import DatabaseUnavailable, PostgresStore
-from hours_postgres.repositories import entry_list_sql
+from hours_postgres.dialect import POSTGRES
+from hours_sql import statements_for
 from tests.postgres_support import empty_postgres_store, run_store
 from tests.postgres_url import new_schema_name, require_postgres, url_with_search_path
 
@@ -242,7 +243,7 @@ def test_a_deep_page_is_an_index_range_scan_from_the_cursor(
     a = tenant(pg, build)
     cursor = EntryCursor(entry_date=D0, created_at=T0, id=build.id())
     query = EntryQuery(after=cursor, descending=descending, user_id=a.member.id if user else None, limit=50)
-    sql, params = entry_list_sql(a.org.id, query)
+    sql, params = statements_for(POSTGRES).entry_list(a.org.id, query)
 
     with psycopg.connect(require_postgres(), autocommit=True) as conn:
         conn.execute(f'SET search_path TO "{pg.schema}"')

@@ -11,8 +11,11 @@ import pytest
 
 from hours_core.errors import StoreBusy
 from hours_core.model import TimeEntry
+from hours_sql import statements_for
+from hours_sql.repositories import SqlTimeEntryRepository
 from hours_sqlite import SqliteStore
-from hours_sqlite.repositories import SqliteSession, SqliteTimeEntryRepository
+from hours_sqlite.dialect import SQLITE
+from hours_sqlite.session import SqliteSession
 
 from .conftest import Build, OpenStore, Tenant, make_tenant
 
@@ -134,7 +137,7 @@ def test_an_empty_group_is_not_left_open_when_the_next_writer_gives_up(
         def failing_writer() -> None:
             session = writer_session(store)
             session.begin()
-            session.write("DELETE FROM time_entries", (), kind="time entry")
+            session.write("DELETE FROM time_entries", ())
             gave_up.wait(5)
             session.rollback()
 
@@ -170,7 +173,7 @@ def test_after_sqlite_rolls_a_group_back_its_members_fail_and_the_next_writer_co
         def member() -> None:  # keeps its entry in the group, then waits for the COMMIT
             session = writer_session(store)
             session.begin()
-            SqliteTimeEntryRepository(session).add(lost)
+            SqlTimeEntryRepository(session, statements_for(SQLITE)).add(lost)
             wait_until(lambda: gate._waiting >= 1)
             try:
                 session.commit()
@@ -181,7 +184,7 @@ def test_after_sqlite_rolls_a_group_back_its_members_fail_and_the_next_writer_co
         def interrupted() -> None:  # joins the group; SQLite rolls the whole group back
             session = writer_session(store)
             session.begin()
-            SqliteTimeEntryRepository(session).add(joined)
+            SqlTimeEntryRepository(session, statements_for(SQLITE)).add(joined)
             wait_until(lambda: gate._waiting >= 1)
             calls = iter(range(1_000_000))
             gate.db.conn.set_progress_handler(lambda: int(next(calls) > 2), 10)
@@ -191,7 +194,6 @@ def test_after_sqlite_rolls_a_group_back_its_members_fail_and_the_next_writer_co
                         "UPDATE time_entries SET note = note WHERE (WITH RECURSIVE n(i) AS"
                         " (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000) SELECT count(*) FROM n)",
                         (),
-                        kind="time entry",
                     )
             finally:
                 gate.db.conn.set_progress_handler(None, 0)
@@ -201,7 +203,7 @@ def test_after_sqlite_rolls_a_group_back_its_members_fail_and_the_next_writer_co
             session = writer_session(store)
             session.begin()
             outcome["in transaction"] = gate.db.conn.in_transaction
-            SqliteTimeEntryRepository(session).add(alone)
+            SqlTimeEntryRepository(session, statements_for(SQLITE)).add(alone)
             session.commit()
             outcome["next writer"] = "committed"
 

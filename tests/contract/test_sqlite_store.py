@@ -17,10 +17,10 @@ from hours_core.errors import Conflict, StoreBusy
 from hours_core.model import TimeEntryId
 from hours_core.ports import EntryCursor, EntryQuery
 from hours_core.tokens import ApiToken
+from hours_sql import statements_for
 from hours_sqlite import SqliteStore
-from hours_sqlite.codecs import decode_instant, encode_instant
 from hours_sqlite.connection import ConnectionSettings, connect
-from hours_sqlite.repositories import entry_list_sql
+from hours_sqlite.dialect import SQLITE, decode_instant, encode_instant
 
 from .conftest import D0, T0, Build, OpenStore, Tenant, make_tenant
 
@@ -298,7 +298,7 @@ def test_entry_list_pages_are_index_searches_without_a_sort(
         if analyzed:
             raw.execute("ANALYZE")
         for name, query in plan_queries(populated).items():
-            sql, params = entry_list_sql(populated.org.id, query)
+            sql, params = statements_for(SQLITE).entry_list(populated.org.id, query)
             plan = [
                 detail for _id, _parent, _unused, detail in raw.execute(f"EXPLAIN QUERY PLAN {sql}", params)
             ]

@@ -9,12 +9,15 @@ the writer connection, so two processes migrating the same file at once serializ
 finds nothing pending. Each migration still runs in its own savepoint (sqlite-utils nests
 ``atomic()``), and any failure rolls the whole run back.
 
-Storage conventions (every table is ``STRICT``):
+Storage conventions (every table is ``STRICT``; the codecs are :mod:`hours_sqlite.dialect`):
 
 * ids are UUIDs as ``TEXT`` in canonical form (lowercase, hyphenated), so text order is UUID order;
 * dates are ``TEXT`` ``YYYY-MM-DD``; instants are ``TEXT`` ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (UTC,
   fixed width), so text order is time order;
 * booleans are ``INTEGER`` 0/1 with a ``CHECK``;
+* the unique constraints the repositories name (:data:`hours_sql.tables.UNIQUE_CONSTRAINTS`) have
+  the names they have on PostgreSQL, or, where SQLite names no constraint (a primary key), the
+  same columns;
 * tenancy is enforced by composite foreign keys: a row that names a user, project or task names
   it together with its own ``org_id``, so it can only refer to rows of its own organization.
 """
@@ -22,8 +25,11 @@ Storage conventions (every table is ``STRICT``):
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 from sqlite_utils import Database, Migrations
+
+from hours_sqlite.dialect import encode_instant
 
 __all__ = ["MIGRATIONS", "apply_pending", "pending"]
 
@@ -209,6 +215,41 @@ def _idempotency_result(db: Database) -> None:
     db.conn.create_function("hours_0002_framed_response", 3, _framed_response, deterministic=True)
     for statement in _IDEMPOTENCY_RESULT:
         db.execute(statement)
+
+
+# 0003: at most one running timer per user, as on PostgreSQL: the running-timer index becomes
+# UNIQUE, so that the database refuses a second one whichever process starts it. Before 0003 two
+# processes could each start one; the migration keeps the first (the one ``running_for_user``
+# reports: the oldest by creation time, then id) and soft-deletes the others, which their owners can
+# still find (``include_deleted``, the sync feed) and restore once the first has stopped.
+
+_ONE_RUNNING_TIMER = (
+    """
+    UPDATE time_entries
+    SET deleted_at = max(updated_at, :now), updated_at = max(updated_at, :now)
+    WHERE started_at IS NOT NULL AND stopped_at IS NULL AND deleted_at IS NULL
+        AND EXISTS (
+            SELECT 1 FROM time_entries AS earlier
+            WHERE earlier.org_id = time_entries.org_id AND earlier.user_id = time_entries.user_id
+                AND earlier.started_at IS NOT NULL AND earlier.stopped_at IS NULL
+                AND earlier.deleted_at IS NULL
+                AND (earlier.created_at, earlier.id) < (time_entries.created_at, time_entries.id)
+        )
+    """,
+    "DROP INDEX time_entries_running",
+    """
+    CREATE UNIQUE INDEX time_entries_one_running_per_user ON time_entries (org_id, user_id)
+    WHERE started_at IS NOT NULL AND stopped_at IS NULL AND deleted_at IS NULL
+    """,
+)
+
+
+@MIGRATIONS(name="0003_one_running_timer_per_user")
+def _one_running_timer_per_user(db: Database) -> None:
+    """The database refuses a second running timer of one user (extra ones are soft-deleted first)."""
+    now = {"now": encode_instant(datetime.now(UTC))}
+    for statement in _ONE_RUNNING_TIMER:
+        db.execute(statement, now if ":now" in statement else ())
 
 
 def pending(db: Database) -> list[str]:

@@ -1,9 +1,9 @@
 """What only the PostgreSQL store promises: migrations, schema, types, indexes, locks and errors.
 
-The shared contract (every other file here) runs against PostgreSQL too; these tests cover what
-is PostgreSQL's own: the database refusing a second running timer or a row that crosses
-organizations, bounded lock waits, the errors a port raises instead of the driver's, and the
-schema's types and indexes. They need a reachable server (``HOURS_TEST_POSTGRES_URL``).
+The shared contract (every other file here) runs against PostgreSQL too, including what the
+database refuses (``test_integrity.py``); these tests cover what is PostgreSQL's own: migrations
+into a schema, bounded lock waits, text it cannot store, the errors a port raises instead of the
+driver's, isolation levels, and the schema's types and indexes. They need a reachable server (``HOURS_TEST_POSTGRES_URL``).
 """
 
 from __future__ import annotations
@@ -20,11 +20,9 @@ import pytest
 from hours_app.bootstrap import open_store
 from hours_app.settings import DatabaseUrl, Settings
 from hours_core.errors import (
-    Conflict,
     IdempotencyRequestInProgress,
     StaleUpdate,
     StoreBusy,
-    TimerAlreadyRunning,
     ValidationFailed,
 )
 from hours_core.ports import EntryCursor, EntryQuery
@@ -259,98 +257,6 @@ def test_a_deep_page_is_an_index_range_scan_from_the_cursor(
 # What the database itself refuses.
 
 
-def test_a_second_running_timer_is_refused_naming_the_first(pg: PostgresStore, build: Build) -> None:
-    a = tenant(pg, build)
-    first = build.running(a.member, a.project)
-    seed(pg, first)
-
-    with pytest.raises(TimerAlreadyRunning) as refused, pg.unit_of_work() as uow:
-        uow.entries.add(build.running(a.member, a.project, started_at=T0 + timedelta(minutes=5)))
-
-    assert refused.value.running_entry_id == str(first.id)
-
-
-def test_of_two_transactions_starting_a_timer_for_one_user_the_second_waits_and_is_refused(
-    pg: PostgresStore, build: Build
-) -> None:
-    a = tenant(pg, build)
-    first = build.running(a.member, a.project)
-    second = build.running(a.member, a.project, started_at=T0 + timedelta(seconds=1))
-    first_added, second_starting = threading.Event(), threading.Event()
-    outcome: list[BaseException] = []
-
-    def second_writer() -> None:
-        assert first_added.wait(WAIT)
-        second_starting.set()
-        try:
-            with pg.unit_of_work() as uow:
-                uow.entries.add(second)
-                uow.commit()
-        except TimerAlreadyRunning as error:
-            outcome.append(error)
-
-    with pg.unit_of_work() as uow:
-        uow.entries.add(first)
-        first_added.set()
-        join = in_thread(second_writer)
-        assert second_starting.wait(WAIT)
-        time.sleep(0.05)  # let the second writer reach the index; the outcome is the same either way
-        uow.commit()
-    join()
-
-    assert [str(error) for error in outcome] == [str(TimerAlreadyRunning(str(first.id)))]
-    with pg.unit_of_work(read_only=True) as uow:
-        assert uow.entries.running_for_user(a.org.id, a.member.id) == first
-
-
-def test_restoring_a_deleted_timer_while_another_runs_is_refused(pg: PostgresStore, build: Build) -> None:
-    a = tenant(pg, build)
-    deleted = build.running(a.member, a.project).deleted(T0 + timedelta(minutes=1))
-    running = build.running(a.member, a.project, started_at=T0 + timedelta(minutes=2))
-    seed(pg, deleted, running)
-
-    with pytest.raises(TimerAlreadyRunning), pg.unit_of_work() as uow:
-        uow.entries.update(
-            deleted.restored(T0 + timedelta(minutes=3)), expected_updated_at=deleted.updated_at
-        )
-
-
-CROSSING: dict[str, Callable[[Tenant, Tenant, Build], object]] = {
-    "entry-on-foreign-project": lambda a, b, build: build.entry(a.member, b.project),
-    "entry-on-foreign-task": lambda a, b, build: build.entry(a.member, a.project, task=b.task),
-    "entry-on-task-of-other-project": lambda a, b, build: build.entry(a.member, a.other_project, task=a.task),
-    "task-in-foreign-project": lambda a, b, build: attrs.evolve(build.task(b.project), org_id=a.org.id),
-    "user-of-no-organization": lambda a, b, build: build.user(build.org()),
-    "token-of-foreign-user": lambda a, b, build: attrs.evolve(build.token(b.owner), org_id=a.org.id),
-    "claim-of-foreign-user": lambda a, b, build: attrs.evolve(build.record(b.owner), org_id=a.org.id),
-}
-"""Rows that name a user, project or task outside their own organization (or nothing at all)."""
-
-
-@pytest.mark.parametrize("case", list(CROSSING))
-def test_the_database_refuses_rows_that_cross_organizations(
-    pg: PostgresStore, build: Build, case: str
-) -> None:
-    a, b = tenant(pg, build), tenant(pg, build)
-
-    with pytest.raises(Conflict, match="does not exist"):
-        seed(pg, CROSSING[case](a, b, build))
-
-
-def test_a_batch_with_one_refused_entry_adds_none_of_them(pg: PostgresStore, build: Build) -> None:
-    a, b = tenant(pg, build), tenant(pg, build)
-    batch = [build.entry(a.member, a.project) for _ in range(5)] + [build.entry(a.member, b.project)]
-
-    with pg.unit_of_work() as uow:
-        with pytest.raises(Conflict):
-            uow.entries.add_many(batch)
-        uow.entries.add(batch[0])  # the unit of work goes on after the refused batch
-        uow.commit()
-
-    with pg.unit_of_work(read_only=True) as uow:
-        assert list(uow.entries.list(a.org.id, EntryQuery())) == [batch[0]]
-
-
 @pytest.mark.parametrize("text", ["nul \x00 inside", "lone \ud800 surrogate"])
 def test_text_postgresql_cannot_store_is_a_validation_error_not_a_driver_error(
     pg: PostgresStore, build: Build, text: str
@@ -439,14 +345,6 @@ def test_of_two_concurrent_updates_of_one_version_the_second_is_stale(
 
 
 # Units of work.
-
-
-def test_repositories_refuse_use_after_their_block(pg: PostgresStore, build: Build) -> None:
-    with pg.unit_of_work() as uow:
-        pass
-
-    with pytest.raises(RuntimeError, match="ended"):
-        uow.orgs.add(build.org())
 
 
 def current_settings(uow: object, *names: str) -> tuple[str, ...]:

@@ -1,20 +1,22 @@
-"""What only the SQLite store promises: migrations, pragmas, busy handling, backups, query plans."""
+"""What only the SQLite store promises: migrations, pragmas, busy handling, two processes on one
+file, backups, query plans, storage forms. What every store refuses is in ``test_integrity.py``."""
 
+import multiprocessing
 import pathlib
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable
 from contextlib import closing
 from datetime import UTC, datetime, timedelta, timezone
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Barrier
 
-import attrs
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from hours_core.errors import Conflict, StoreBusy
-from hours_core.model import TimeEntryId
+from hours_core.errors import StoreBusy, TimerAlreadyRunning
+from hours_core.model import TimeEntry, TimeEntryId
 from hours_core.ports import EntryCursor, EntryQuery
 from hours_core.tokens import ApiToken
 from hours_sql import statements_for
@@ -24,8 +26,11 @@ from hours_sqlite.dialect import SQLITE, decode_instant, encode_instant
 
 from .conftest import D0, T0, Build, OpenStore, Tenant, make_tenant
 
-MIGRATIONS = ["0001_initial", "0002_idempotency_result"]
+MIGRATIONS = ["0001_initial", "0002_idempotency_result", "0003_one_running_timer_per_user"]
 """Every migration of the adapter, in order."""
+
+WAIT = 60
+"""How long the test waits for another process (a guard against hangs, not a limit)."""
 
 TABLES = {"orgs", "users", "projects", "tasks", "time_entries", "api_tokens", "idempotency_records"}
 
@@ -156,49 +161,77 @@ def test_a_write_unit_of_work_nested_in_one_thread_raises_instead_of_deadlocking
         sqlite_store.unit_of_work().__enter__()
 
 
-def test_repositories_refuse_use_after_their_block(sqlite_store: SqliteStore, build: Build) -> None:
-    with sqlite_store.unit_of_work() as uow:
-        pass
-
-    with pytest.raises(RuntimeError, match="ended"):
-        uow.orgs.add(build.org())
+# The one running timer of a user, across processes.
 
 
-CROSSING: dict[str, Callable[[Tenant, Tenant, Build], object]] = {
-    "entry-on-foreign-project": lambda a, b, build: build.entry(a.member, b.project),
-    "entry-on-foreign-task": lambda a, b, build: build.entry(a.member, a.project, task=b.task),
-    "entry-on-task-of-other-project": lambda a, b, build: build.entry(a.member, a.other_project, task=a.task),
-    "task-in-foreign-project": lambda a, b, build: attrs.evolve(build.task(b.project), org_id=a.org.id),
-    "user-of-no-organization": lambda a, b, build: build.user(build.org()),
-    "token-of-foreign-user": lambda a, b, build: attrs.evolve(build.token(b.owner), org_id=a.org.id),
-    "claim-of-foreign-user": lambda a, b, build: attrs.evolve(build.record(b.owner), org_id=a.org.id),
-}
-"""Rows that name a user, project or task outside their own organization (or nothing at all)."""
+def start_timer_in_another_process(
+    path: pathlib.Path, timer: TimeEntry, start: Barrier, results: Queue
+) -> None:  # pragma: no cover - runs in a child process
+    """Open the store at ``path`` (another process), wait for the others, add ``timer``, report."""
+    with SqliteStore.open(path, busy_timeout_ms=30_000) as store:
+        start.wait(WAIT)
+        try:
+            with store.unit_of_work() as uow:
+                uow.entries.add(timer)
+                uow.commit()
+        except TimerAlreadyRunning as refused:
+            results.put(("refused", timer.id, refused.running_entry_id))
+        else:
+            results.put(("started", timer.id, None))
 
 
-@pytest.mark.parametrize("case", list(CROSSING))
-def test_the_database_refuses_rows_that_cross_organizations(
-    sqlite_store: SqliteStore, build: Build, case: str
+def test_of_two_processes_starting_a_timer_for_one_user_at_once_exactly_one_succeeds(
+    sqlite_store: SqliteStore, path: pathlib.Path, build: Build
 ) -> None:
-    a, b = tenant(sqlite_store, build), tenant(sqlite_store, build)
-    row = CROSSING[case](a, b, build)
+    a = tenant(sqlite_store, build)
+    timers = [build.running(a.member, a.project, started_at=T0 + timedelta(seconds=n)) for n in range(2)]
+    spawn = multiprocessing.get_context("spawn")  # no fork: the test process may run threads
+    start, results = spawn.Barrier(len(timers)), spawn.Queue()
+    processes = [
+        spawn.Process(target=start_timer_in_another_process, args=(path, timer, start, results))
+        for timer in timers
+    ]
+    for process in processes:
+        process.start()
+    outcomes = sorted(results.get(timeout=WAIT) for _ in processes)
+    for process in processes:
+        process.join(WAIT)
+        assert process.exitcode == 0
 
-    with pytest.raises(Conflict, match="does not exist"):
-        seed(sqlite_store, row)
-
-
-def test_a_batch_with_one_refused_entry_adds_none_of_them(sqlite_store: SqliteStore, build: Build) -> None:
-    a, b = tenant(sqlite_store, build), tenant(sqlite_store, build)
-    batch = [build.entry(a.member, a.project, created_at=T0 + timedelta(seconds=n)) for n in range(10)]
-    batch.append(build.entry(a.member, b.project, created_at=T0 + timedelta(hours=1)))  # inserted last
-
-    with sqlite_store.unit_of_work() as uow:
-        with pytest.raises(Conflict):
-            uow.entries.add_many(batch)
-        uow.commit()
-
+    (first_status, started, _), (second_status, refused, running) = sorted(
+        outcomes, key=lambda o: o[0] != "started"
+    )
+    assert (first_status, second_status) == ("started", "refused")
+    assert running == str(started) and refused != started
     with sqlite_store.unit_of_work(read_only=True) as uow:
-        assert list(uow.entries.list(a.org.id, EntryQuery())) == []
+        assert uow.entries.running_for_user(a.org.id, a.member.id) == next(
+            t for t in timers if t.id == started
+        )
+        assert uow.entries.get(a.org.id, refused) is None
+
+
+def test_migrating_to_one_running_timer_keeps_the_first_and_soft_deletes_the_others(
+    path: pathlib.Path, build: Build
+) -> None:
+    with SqliteStore.open(path) as store:
+        store.migrate(stop_before="0003_one_running_timer_per_user")
+        a = tenant(store, build)
+        first = build.running(a.member, a.project, started_at=T0)
+        second = build.running(a.member, a.project, started_at=T0 + timedelta(minutes=1))
+        others = build.running(a.owner, a.project)
+        seed(store, second, first, others)  # possible before 0003: nothing refused a second timer
+
+        assert store.migrate() == ["0003_one_running_timer_per_user"]
+
+        with store.unit_of_work(read_only=True) as uow:
+            assert uow.entries.running_for_user(a.org.id, a.member.id) == first
+            assert uow.entries.running_for_user(a.org.id, a.owner.id) == others
+            assert uow.entries.get(a.org.id, second.id) is None
+            kept = uow.entries.get(a.org.id, second.id, include_deleted=True)
+        assert kept is not None and kept.is_running and kept.is_deleted
+        assert kept.updated_at == kept.deleted_at and kept.updated_at > second.updated_at
+        with pytest.raises(TimerAlreadyRunning), store.unit_of_work() as uow:
+            uow.entries.update(kept.restored(kept.updated_at), expected_updated_at=kept.updated_at)
 
 
 # Tokens.

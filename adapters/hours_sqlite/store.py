@@ -30,10 +30,14 @@ from __future__ import annotations
 
 import pathlib
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlite_utils import Database
 
 from hours_sql import Session, SqlStore, SqlUnitOfWork, statements_for
-from hours_sqlite import migrations
-from hours_sqlite.connection import ConnectionSettings, ReaderPool, WriterGate, connect
+from hours_sqlite import introspection, migrations
+from hours_sqlite.connection import ConnectionSettings, ReaderPool, WriterGate, connect, open_transaction
 from hours_sqlite.dialect import SQLITE
 from hours_sqlite.session import SqliteSession
 
@@ -90,12 +94,32 @@ class SqliteStore(SqlStore):
 
     def integrity_check(self) -> str:
         """The result of ``PRAGMA integrity_check``: ``"ok"`` when the file is healthy."""
+        with self._snapshot() as db:
+            rows = db.execute("PRAGMA integrity_check").fetchall()
+        return "\n".join(str(row[0]) for row in rows)
+
+    def table_counts(self) -> dict[str, int]:
+        """How many rows each table of hours holds, from one snapshot (for operator commands)."""
+        with self._snapshot() as db:
+            return introspection.table_counts(db)
+
+    def describe(self) -> tuple[introspection.TableDescription, ...]:
+        """Every table of hours with its rows, columns and indexes, from one snapshot."""
+        with self._snapshot() as db:
+            return introspection.describe(db)
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[Database]:
+        """A reader connection in a read transaction: one consistent view for maintenance reads."""
         db = self._readers.acquire()
         try:
-            rows = db.execute("PRAGMA integrity_check").fetchall()
+            open_transaction(db.conn, "BEGIN", "SELECT 1 FROM sqlite_schema LIMIT 1")
+            try:
+                yield db
+            finally:
+                db.conn.execute("ROLLBACK")
         finally:
             self._readers.release(db)
-        return "\n".join(str(row[0]) for row in rows)
 
     def backup(self, target: str | pathlib.Path) -> None:
         """Copy the database to ``target`` with the online backup API (one consistent snapshot).

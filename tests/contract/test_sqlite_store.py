@@ -23,6 +23,7 @@ from hours_sql import statements_for
 from hours_sqlite import SqliteStore
 from hours_sqlite.connection import ConnectionSettings, connect
 from hours_sqlite.dialect import SQLITE, decode_instant, encode_instant
+from hours_sqlite.introspection import ColumnDescription, IndexDescription
 
 from .conftest import D0, T0, Build, OpenStore, Tenant, make_tenant
 
@@ -258,6 +259,59 @@ def test_no_plaintext_token_reaches_the_database_file(path: pathlib.Path, build:
 def test_the_integrity_check_of_a_healthy_file_is_ok(sqlite_store: SqliteStore, build: Build) -> None:
     tenant(sqlite_store, build)
     assert sqlite_store.integrity_check() == "ok"
+
+
+def test_table_counts_are_the_committed_rows_of_each_table(sqlite_store: SqliteStore, build: Build) -> None:
+    a = tenant(sqlite_store, build)
+    seed(sqlite_store, build.entry(a.member, a.project), build.entry(a.owner, a.project))
+
+    with sqlite_store.unit_of_work() as uncommitted:
+        uncommitted.orgs.add(build.org("Not yet"))
+        counts = sqlite_store.table_counts()
+
+    assert counts == {
+        "orgs": 1,
+        "users": 2,
+        "projects": 2,
+        "tasks": 1,
+        "time_entries": 2,
+        "api_tokens": 0,
+        "idempotency_records": 0,
+    }
+
+
+def test_an_unmigrated_file_has_no_tables_to_count(path: pathlib.Path) -> None:
+    with SqliteStore.open(path) as store:
+        assert store.table_counts() == {}
+        assert store.describe() == ()
+
+
+def test_describing_the_store_names_every_table_with_its_columns_and_indexes(
+    sqlite_store: SqliteStore, build: Build
+) -> None:
+    tenant(sqlite_store, build)
+
+    described = {table.name: table for table in sqlite_store.describe()}
+
+    assert set(described) == TABLES
+    assert all(table.strict for table in described.values())
+    entries = described["time_entries"]
+    assert entries.rows == 0
+    assert [column.name for column in entries.columns][:3] == ["id", "org_id", "user_id"]
+    assert entries.columns[0] == ColumnDescription("id", "TEXT", not_null=True, primary_key=True)
+    assert (
+        IndexDescription(
+            "time_entries_one_running_per_user", ("org_id", "user_id"), unique=True, partial=True
+        )
+        in entries.indexes
+    )
+    assert (
+        IndexDescription(
+            "time_entries_in_order", ("org_id", "entry_date", "created_at", "id"), unique=False, partial=False
+        )
+        in entries.indexes
+    )
+    assert described["users"].rows == 2
 
 
 def test_a_backup_holds_the_committed_data_and_schema(

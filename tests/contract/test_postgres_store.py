@@ -28,11 +28,12 @@ from hours_core.errors import (
 from hours_core.ports import EntryCursor, EntryQuery
 from hours_postgres import DatabaseUnavailable, PostgresStore
 from hours_postgres.dialect import POSTGRES
-from hours_sql import statements_for
+from hours_sql import TABLES as TABLE_DESCRIPTIONS
+from hours_sql import Kind, Table, statements_for
 from tests.postgres_support import empty_postgres_store, run_store
 from tests.postgres_url import new_schema_name, require_postgres, url_with_search_path
 
-from .conftest import D0, T0, Build, OpenStore, Tenant, make_tenant
+from .conftest import D0, T0, Build, OpenStore, Tenant, make_tenant, stored_as
 
 pytestmark = pytest.mark.postgres
 
@@ -231,6 +232,36 @@ def test_the_indexes_are_tenant_scoped(pg: PostgresStore) -> None:
         )
     }
     assert {"time_entries_one_running_per_user", "users_email_per_org"} <= unique
+
+
+POSTGRES_TYPES = {
+    Kind.UUID: "uuid",
+    Kind.REFERENCE: "uuid",
+    Kind.DATE: "date",
+    Kind.INSTANT: "timestamp with time zone",
+    Kind.BOOLEAN: "boolean",
+    Kind.BYTES: "bytea",
+    int: "integer",
+    str: "text",
+}
+"""The column type that stores each kind of field (enums are stored as their text value)."""
+
+
+@pytest.mark.parametrize("table", TABLE_DESCRIPTIONS, ids=lambda table: table.name)
+def test_each_table_has_a_column_of_the_right_type_for_each_field_of_its_entity(
+    pg: PostgresStore, table: Table
+) -> None:
+    columns = catalog(
+        pg,
+        "SELECT column_name, data_type, is_nullable = 'NO' FROM information_schema.columns"
+        f" WHERE table_schema = %s AND table_name = '{table.name}'",
+    )
+
+    expected = {
+        column.name: (POSTGRES_TYPES[stored_as(table, column)], not column.nullable)
+        for column in table.columns
+    }
+    assert {name: (kind, not_null) for name, kind, not_null in columns} == expected
 
 
 @pytest.mark.parametrize("descending", [False, True], ids=["oldest-first", "newest-first"])

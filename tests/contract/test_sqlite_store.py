@@ -19,13 +19,14 @@ from hours_core.errors import StoreBusy, TimerAlreadyRunning
 from hours_core.model import TimeEntry, TimeEntryId
 from hours_core.ports import EntryCursor, EntryQuery
 from hours_core.tokens import ApiToken
-from hours_sql import statements_for
+from hours_sql import TABLES as TABLE_DESCRIPTIONS
+from hours_sql import Kind, Table, statements_for
 from hours_sqlite import SqliteStore
 from hours_sqlite.connection import ConnectionSettings, connect
 from hours_sqlite.dialect import SQLITE, decode_instant, encode_instant
 from hours_sqlite.introspection import ColumnDescription, IndexDescription
 
-from .conftest import D0, T0, Build, OpenStore, Tenant, make_tenant
+from .conftest import D0, T0, Build, OpenStore, Tenant, make_tenant, stored_as
 
 MIGRATIONS = ["0001_initial", "0002_idempotency_result", "0003_one_running_timer_per_user"]
 """Every migration of the adapter, in order."""
@@ -312,6 +313,31 @@ def test_describing_the_store_names_every_table_with_its_columns_and_indexes(
         in entries.indexes
     )
     assert described["users"].rows == 2
+
+
+SQLITE_TYPES = {
+    Kind.UUID: "TEXT",
+    Kind.REFERENCE: "TEXT",
+    Kind.DATE: "TEXT",
+    Kind.INSTANT: "TEXT",
+    Kind.BOOLEAN: "INTEGER",
+    Kind.BYTES: "BLOB",
+    int: "INTEGER",
+    str: "TEXT",
+}
+"""The column type that stores each kind of field (enums are stored as their text value)."""
+
+
+@pytest.mark.parametrize("table", TABLE_DESCRIPTIONS, ids=lambda table: table.name)
+def test_each_table_has_a_column_of_the_right_type_for_each_field_of_its_entity(
+    sqlite_store: SqliteStore, table: Table
+) -> None:
+    columns = next(described for described in sqlite_store.describe() if described.name == table.name).columns
+
+    expected = {
+        column.name: (SQLITE_TYPES[stored_as(table, column)], not column.nullable) for column in table.columns
+    }
+    assert {column.name: (column.type, column.not_null) for column in columns} == expected
 
 
 def test_a_backup_holds_the_committed_data_and_schema(

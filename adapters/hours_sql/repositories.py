@@ -62,6 +62,10 @@ _CLAIM_ATTEMPTS = 3
 _BY_DATE = attrgetter("entry_date", "created_at")
 
 
+def _second_timer_in_batch() -> Exception:
+    return Conflict("The entries hold a second running timer for one user.")
+
+
 class _Repository:
     def __init__(self, session: Session, statements: Statements) -> None:
         self._session = session
@@ -213,12 +217,10 @@ class SqlTimeEntryRepository(_Repository):
 
     def add(self, entry: TimeEntry) -> None:
         """Store a new entry; a second running timer of its user raises ``TimerAlreadyRunning``."""
-        self._write(
-            self._sql.entries.insert,
-            self._sql.entries.encode(entry),
-            kind="time entry",
-            unique=self._one_timer(entry),
-        )
+        try:
+            self._session.write(self._sql.entries.insert, self._sql.entries.encode(entry))
+        except Refused as refusal:
+            raise refusal.error("time entry", self._one_timer(entry)) from refusal
 
     def add_many(self, entries: Sequence[TimeEntry]) -> None:
         """Store many new entries in this transaction, all or none, the database's fastest way.
@@ -233,8 +235,7 @@ class SqlTimeEntryRepository(_Repository):
         try:
             self._session.insert_many(ENTRIES, map(self._sql.entries.encode, in_date_order))
         except Refused as refusal:
-            second_timer = lambda: Conflict("The entries hold a second running timer for one user.")  # noqa: E731
-            raise refusal.error("time entry", {ONE_RUNNING_TIMER.name: second_timer}) from refusal
+            raise refusal.error("time entry", {ONE_RUNNING_TIMER.name: _second_timer_in_batch}) from refusal
 
     def get(self, org_id: OrgId, entry_id: TimeEntryId, *, include_deleted: bool = False) -> TimeEntry | None:
         """The entry of ``org_id``, or ``None``; soft-deleted ones only with ``include_deleted``."""
@@ -250,12 +251,11 @@ class SqlTimeEntryRepository(_Repository):
         :class:`~hours_core.errors.StaleUpdate`; the check and the write are one statement.
         """
         id_, org_id, *rest = self._sql.entries.encode(entry)
-        changed = self._write(
-            self._sql.entry_update,
-            (*rest, id_, org_id, self._sql.instant(expected_updated_at)),
-            kind="time entry",
-            unique=self._one_timer(entry),
-        )
+        params = (*rest, id_, org_id, self._sql.instant(expected_updated_at))
+        try:
+            changed = self._session.write(self._sql.entry_update, params)
+        except Refused as refusal:
+            raise refusal.error("time entry", self._one_timer(entry)) from refusal
         if not changed:
             raise StaleUpdate()
 
@@ -272,6 +272,8 @@ class SqlTimeEntryRepository(_Repository):
         return None if row is None else sql.entries.decode(row)
 
     def _one_timer(self, entry: TimeEntry) -> Mapping[str, ErrorFactory]:
+        """The error for a second running timer of ``entry``'s user (it reads the running one)."""
+
         def already_running() -> Exception:
             running = self.running_for_user(entry.org_id, entry.user_id)
             if running is None:  # the other timer stopped meanwhile

@@ -17,7 +17,7 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
-from hours_sql.dialect import Dialect
+from hours_sql.dialect import Dialect, Kind
 from hours_sql.tables import Column, Table
 
 __all__ = ["Row", "RowCodec", "row_codec"]
@@ -39,21 +39,34 @@ class RowCodec(Generic[T]):
     """The entity of a row in column order."""
 
 
-def _encoding(index: int, column: Column, dialect: Dialect, names: dict[str, Any]) -> tuple[str, str | None]:
-    """The expression of column ``index`` for ``entity``, and the line that binds it if it is needed twice."""
+def _encoding(
+    index: int, column: Column, dialect: Dialect, names: dict[str, Any], previous_instant: int | None
+) -> tuple[str, list[str]]:
+    """The expression of column ``index`` for ``entity``, and the lines that bind what it needs.
+
+    An instant equal to the instant of an earlier column (``previous_instant``: ``updated_at`` of
+    a new row is its ``created_at``) reuses that column's encoding: equal instants encode alike,
+    and a comparison costs a fraction of an encoding (the bulk path encodes millions).
+    """
     value = f"entity.{column.name}"
     if column.enum is not None:
         call = "{}.value"
     else:
         encode = None if column.kind is None else dialect.codecs[column.kind].encode
         if encode is None:
-            return value, None
+            return value, []
         names[f"encode_{index}"] = encode
         call = f"encode_{index}({{}})"
+    if not column.nullable and column.kind is Kind.INSTANT:
+        local, encoded = f"value_{index}", call.format(f"value_{index}")
+        if previous_instant is not None:
+            earlier = previous_instant
+            encoded = f"encoded_{earlier} if {local} == value_{earlier} else {encoded}"
+        return f"encoded_{index}", [f"    {local} = {value}", f"    encoded_{index} = {encoded}"]
     if not column.nullable:
-        return call.format(value), None
+        return call.format(value), []
     local = f"value_{index}"
-    return f"None if {local} is None else {call.format(local)}", f"    {local} = {value}"
+    return f"None if {local} is None else {call.format(local)}", [f"    {local} = {value}"]
 
 
 def _decoding(index: int, column: Column, dialect: Dialect, names: dict[str, Any]) -> str:
@@ -77,11 +90,13 @@ def row_codec(table: Table, dialect: Dialect) -> RowCodec[Any]:
     bindings: list[str] = []
     encoded: list[str] = []
     decoded: list[str] = []
+    previous_instant: int | None = None
     for index, column in enumerate(table.columns):
-        expression, binding = _encoding(index, column, dialect, names)
+        expression, needed = _encoding(index, column, dialect, names, previous_instant)
         encoded.append(expression)
-        if binding is not None:
-            bindings.append(binding)
+        bindings += needed
+        if not column.nullable and column.kind is Kind.INSTANT and dialect.codecs[Kind.INSTANT].encode:
+            previous_instant = index
         decoded.append(_decoding(index, column, dialect, names))
     fields = attrs.fields(table.entity)
     if any(field.kw_only for field in fields):

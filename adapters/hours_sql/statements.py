@@ -13,7 +13,6 @@ list of time entries.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from typing import Any
 
 from hours_core.model import OrgId
@@ -165,40 +164,44 @@ class Statements:
         where = ["org_id = ?"]
         params: list[Any] = [self.reference(org_id)]
 
-        def condition(sql: str, encode: Callable[[Any], Any] | None = None, *values: Any) -> None:
+        def condition(sql: str, *values: Any) -> None:
             where.append(sql)
-            params.extend(values if encode is None else map(encode, values))
+            params.extend(values)
 
         if query.user_id is not None:
-            condition("user_id = ?", self.reference, query.user_id)
+            condition("user_id = ?", self.reference(query.user_id))
         if query.project_id is not None:
-            condition("project_id = ?", self.reference, query.project_id)
+            condition("project_id = ?", self.reference(query.project_id))
         if query.task_id is not None:
-            condition("task_id = ?", self.reference, query.task_id)
+            condition("task_id = ?", self.reference(query.task_id))
         after = query.after
         # The cursor bounds the date on the side it moves from; drop the looser bound so that the
         # planner takes the cursor as the start of its index range.
         if query.date_from is not None and not (
             after is not None and not query.descending and after.entry_date >= query.date_from
         ):
-            condition("entry_date >= ?", self.date, query.date_from)
+            condition("entry_date >= ?", self.date(query.date_from))
         if query.date_to is not None and not (
             after is not None and query.descending and after.entry_date <= query.date_to
         ):
-            condition("entry_date <= ?", self.date, query.date_to)
+            condition("entry_date <= ?", self.date(query.date_to))
         if query.billable is not None:
-            condition("billable = ?", self.boolean, query.billable)
+            condition("billable = ?", self.boolean(query.billable))
         if query.invoiced is not None:
             condition("invoice_id IS NOT NULL" if query.invoiced else "invoice_id IS NULL")
         if query.running is not None:
             condition(f"({RUNNING})" if query.running else f"NOT ({RUNNING})")
         if query.updated_since is not None:
-            condition("updated_at >= ?", self.instant, query.updated_since)
+            condition("updated_at >= ?", self.instant(query.updated_since))
         elif not query.include_deleted:
             condition("deleted_at IS NULL")
         if after is not None:
-            condition(f"({', '.join(_ENTRY_ORDER)}) {'<' if query.descending else '>'} (?, ?, ?)")
-            params += [self.date(after.entry_date), self.instant(after.created_at), self.uuid(after.id)]
+            condition(
+                f"({', '.join(_ENTRY_ORDER)}) {'<' if query.descending else '>'} (?, ?, ?)",
+                self.date(after.entry_date),
+                self.instant(after.created_at),
+                self.uuid(after.id),
+            )
         direction = " DESC" if query.descending else ""
         order = ", ".join(f"{column}{direction}" for column in _ENTRY_ORDER)
         params.append(max(query.limit, 0))

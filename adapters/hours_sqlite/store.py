@@ -8,7 +8,7 @@ queue up behind one another share one ``COMMIT``, and each ``commit()`` returns 
 ``COMMIT`` is durable (see :mod:`hours_sqlite.connection`). Read-only units of work use
 per-thread reader connections and a deferred ``BEGIN``, so each reads one consistent snapshot
 while WAL lets them run beside the writer. Reader connections are ``query_only``, and the
-repositories refuse writes first.
+session refuses writes first. The repositories are the shared ones of :mod:`hours_sql`.
 
 Busy database. A write unit of work waits for the writer at most ``busy_timeout_ms`` (first for
 the lock of this process, then, inside ``BEGIN IMMEDIATE``, for other processes). When the wait
@@ -23,7 +23,8 @@ Transactions. Leaving the ``with`` block without :meth:`SqliteUnitOfWork.commit`
 
 Operations. :meth:`SqliteStore.open` never changes the schema: call :meth:`SqliteStore.migrate`
 (idempotent; safe to run from several processes at once). :meth:`SqliteStore.backup` uses the
-SQLite online backup API and may run while the store is in use.
+SQLite online backup API and may run while the store is in use. :meth:`SqliteStore.table_counts`
+and :meth:`SqliteStore.describe` tell operator commands what the file holds.
 """
 
 from __future__ import annotations

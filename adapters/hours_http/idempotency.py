@@ -128,11 +128,16 @@ def recorded(status: int, body: bytes, *, location: str | None = None) -> bytes:
 
 
 def to_response(outcome: Outcome) -> Response[Any]:
-    """The Litestar response for an outcome, marking replays with ``Idempotent-Replayed: true``."""
+    """The Litestar response for an outcome, marking replays with ``Idempotent-Replayed: true``.
+
+    A JSON body goes out as it was recorded; an empty one (a 204) as no content at all.
+    """
     response = unframe(outcome.result)
     headers = dict(response.headers)
     if outcome.replayed:
         headers[REPLAYED_HEADER] = "true"
+    if not response.body:
+        return Response(None, status_code=response.status, headers=headers or None)
     return Response(
         response.body,
         status_code=response.status,

@@ -76,3 +76,11 @@ def test_a_replay_sends_the_recorded_status_headers_and_body_marked_as_replayed(
     assert first.content == replay.content == b'{"data":{"id":"e1"}}'
     assert first.headers == {"Location": "/time-entries/e1"}
     assert replay.headers == {"Location": "/time-entries/e1", "Idempotent-Replayed": "true"}
+
+
+def test_an_empty_recorded_body_is_sent_as_no_content() -> None:
+    response = to_response(Outcome(recorded(204, b"")))
+
+    assert response.status_code == 204
+    assert response.content is None
+    assert response.media_type is None

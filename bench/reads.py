@@ -20,7 +20,10 @@ from sqlite_utils import Database
 from hours_core.model import OrgId, TimeEntryId
 from hours_core.ports import EntryQuery
 from hours_http.cursors import decode_cursor
-from hours_sqlite.repositories import SqliteSession, SqliteTimeEntryRepository
+from hours_sql import statements_for
+from hours_sql.repositories import SqlTimeEntryRepository
+from hours_sqlite.dialect import SQLITE
+from hours_sqlite.session import SqliteSession
 
 __all__ = ["ReadTiming", "Reader", "interleaved", "query_plans", "timed"]
 
@@ -169,7 +172,7 @@ def query_plans(path: str, org_id: OrgId, queries: dict[str, EntryQuery], entry_
         runs["get by id"] = lambda repository: repository.get(org_id, TimeEntryId(UUID(entry_id)))
         for name, run in runs.items():
             session = _RecordingSession(Database(connection, execute_plugins=False))
-            run(SqliteTimeEntryRepository(session))
+            run(SqlTimeEntryRepository(session, statements_for(SQLITE)))
             session.rollback()
             sql, params = session.statements[-1]
             steps = [row[3] for row in connection.execute(f"EXPLAIN QUERY PLAN {sql}", params)]

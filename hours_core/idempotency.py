@@ -1,12 +1,16 @@
 """Idempotency keys: the rules, without storage.
 
 A client sends ``Idempotency-Key`` with a write. The first success is recorded with its
-response; a replay of the same request within :data:`REPLAY_WINDOW` gets the recorded response
+result; a replay of the same request within :data:`REPLAY_WINDOW` gets the recorded result
 and writes nothing. Keys are scoped to (organization, user).
 
 This module holds the pure parts: key validation (:func:`parse_key`), the request fingerprint
 (:func:`fingerprint`), the record, and the decision (:func:`decide`). The transaction that claims
 a key and commits the outcome with the change lives in :mod:`hours_core.services.idempotent`.
+
+The record keeps the outcome of the request as opaque bytes (:attr:`IdempotencyRecord.result`),
+encoded by the adapter that ran the request and decoded only by it: the core knows nothing of
+status codes or headers.
 """
 
 from __future__ import annotations
@@ -26,7 +30,6 @@ __all__ = [
     "REPLAY_WINDOW",
     "Decision",
     "IdempotencyRecord",
-    "RecordedResponse",
     "decide",
     "fingerprint",
     "parse_key",
@@ -84,46 +87,37 @@ def fingerprint(method: str, route: str, body: object | bytes) -> str:
     return digest.hexdigest()
 
 
-@attrs.frozen
-class RecordedResponse:
-    """A response as the client received it: status, headers and the body bytes."""
-
-    status: int
-    body: bytes
-    headers: tuple[tuple[str, str], ...] = ()
-
-    def header(self, name: str) -> str | None:
-        """The first header called ``name`` (case-insensitive), if any."""
-        wanted = name.lower()
-        return next((value for key, value in self.headers if key.lower() == wanted), None)
+def _completed_together(record: IdempotencyRecord, _attribute: object, value: datetime | None) -> None:
+    if (value is None) != (record.result is None):
+        raise ValueError("a record has a result exactly when it has a completion time")
 
 
 @attrs.frozen
 class IdempotencyRecord:
-    """One key's claim and, once the request succeeded, its response."""
+    """One key's claim and, once the request succeeded, its result."""
 
     org_id: OrgId
     user_id: UserId
     key: str
     fingerprint: str
     created_at: datetime
-    response: RecordedResponse | None = None
-    completed_at: datetime | None = None
+    result: bytes | None = None
+    """The outcome of the request that succeeded, encoded by the adapter that ran it (the HTTP
+    adapter keeps the response it sent); the core stores it and hands it back, never reads it."""
+    completed_at: datetime | None = attrs.field(default=None, validator=_completed_together)
 
     @property
     def is_complete(self) -> bool:
-        """Whether the request succeeded and its response is recorded."""
-        return self.response is not None
+        """Whether the request succeeded and its result is recorded."""
+        return self.result is not None
 
     def expires_at(self) -> datetime | None:
         """When the key stops replaying (``None`` while the request is in progress)."""
         return None if self.completed_at is None else self.completed_at + REPLAY_WINDOW
 
-    def completed(self, response: RecordedResponse, now: datetime) -> IdempotencyRecord:
-        """The record of a request that succeeded with ``response``."""
-        if not 200 <= response.status < 300:
-            raise ValueError("only successful (2xx) responses are recorded")
-        return attrs.evolve(self, response=response, completed_at=now)
+    def completed(self, result: bytes, now: datetime) -> IdempotencyRecord:
+        """The record of a request that succeeded with ``result`` (the adapter's encoding of it)."""
+        return attrs.evolve(self, result=bytes(result), completed_at=now)
 
 
 class Decision(enum.Enum):
@@ -132,7 +126,7 @@ class Decision(enum.Enum):
     NEW = "new"
     """No usable record: run the request."""
     REPLAY = "replay"
-    """The same request succeeded: answer with the recorded response."""
+    """The same request succeeded: answer with the recorded result."""
     IN_PROGRESS = "in_progress"
     """The same key is still being processed elsewhere."""
     REUSED = "reused"

@@ -1,20 +1,55 @@
-"""The HTTP side of idempotency: the ``Idempotency-Key`` header in, the replay headers out."""
+"""The HTTP side of idempotency: the ``Idempotency-Key`` header in, the recorded response out.
+
+The core records the result of a keyed write as opaque bytes; for the HTTP adapter that result
+is the response it sent, framed as HTTP/1.1 frames a response message: a status line, one line
+per header field, an empty line, then the body bytes exactly as sent::
+
+    HTTP/1.1 201 \\r\\n
+    Location: /time-entries/0190...\\r\\n
+    \\r\\n
+    {"data":{...}}
+
+(the reason phrase is empty; header fields are UTF-8). :func:`recorded` frames a response,
+:func:`to_response` unframes a recorded one into the Litestar response, so a replay sends the
+status, the headers and the very bytes of the body of the first answer. Only successful (2xx)
+responses are recorded: an error releases the key instead (see
+:mod:`hours_core.services.idempotent`), so a corrected retry runs as new.
+
+The schema migrations that turned the records of earlier versions (status, body and headers in
+columns of their own) into this framing are the ``0002_idempotency_result`` of each database; a
+record written before an upgrade replays after it, byte for byte.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+import attrs
 from litestar import MediaType, Response
 
-from hours_core.idempotency import RecordedResponse, fingerprint, parse_key
+from hours_core.idempotency import fingerprint, parse_key
 from hours_core.services import KeyedRequest, Outcome
 from hours_http.body import PendingBody
 from hours_http.decoding import NOT_JSON
 
-__all__ = ["IDEMPOTENCY_HEADER", "keyed_request", "recorded", "to_response"]
+__all__ = [
+    "IDEMPOTENCY_HEADER",
+    "REPLAYED_HEADER",
+    "RecordedResponse",
+    "frame",
+    "keyed_request",
+    "recorded",
+    "to_response",
+    "unframe",
+]
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
+
+_VERSION = b"HTTP/1.1"
+_LINE_END = b"\r\n"
+_HEAD_END = b"\r\n\r\n"
+_FIELD_SEPARATOR = b": "
 
 
 def keyed_request(
@@ -35,20 +70,77 @@ def keyed_request(
     return KeyedRequest(key=key, fingerprint=fingerprint(method, path, content))
 
 
-def recorded(status: int, body: bytes, *, location: str | None = None) -> RecordedResponse:
-    """A JSON response as the idempotency record keeps it."""
+@attrs.frozen
+class RecordedResponse:
+    """A response as the client received it: status, header fields in order, and the body bytes."""
+
+    status: int
+    body: bytes
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+def frame(response: RecordedResponse) -> bytes:
+    """``response`` as the bytes the idempotency record keeps (see the module's docstring).
+
+    Raises ``ValueError`` for a status outside 2xx (only successes are recorded) and for a header
+    field that cannot be framed (a name with a colon or white space, CR or LF anywhere).
+    """
+    if not 200 <= response.status < 300:
+        raise ValueError(f"only successful (2xx) responses are recorded, not {response.status}")
+    lines = [b"%s %d " % (_VERSION, response.status)]
+    for name, value in response.headers:
+        if not name or any(char in name for char in ": \t\r\n") or "\r" in value or "\n" in value:
+            raise ValueError(f"a header field that cannot be recorded: {name!r}: {value!r}")
+        lines.append(name.encode() + _FIELD_SEPARATOR + value.encode())
+    return _LINE_END.join(lines) + _HEAD_END + response.body
+
+
+def unframe(result: bytes) -> RecordedResponse:
+    """The response that :func:`frame` made ``result`` of; ``ValueError`` for anything else."""
+    head, separator, body = result.partition(_HEAD_END)
+    lines = head.split(_LINE_END)
+    version, _, rest = lines[0].partition(b" ")
+    status, _, _reason = rest.partition(b" ")
+    if (
+        not separator
+        or version != _VERSION
+        or len(status) != 3
+        or not status.startswith(b"2")
+        or not status.isdigit()
+    ):
+        raise ValueError("not a response recorded by the HTTP adapter")
+    headers = []
+    for line in lines[1:]:
+        name, found, value = line.partition(_FIELD_SEPARATOR)
+        if not found or not name:
+            raise ValueError("not a response recorded by the HTTP adapter (a malformed header field)")
+        headers.append((name.decode(), value.decode()))
+    return RecordedResponse(status=int(status), body=body, headers=tuple(headers))
+
+
+def recorded(status: int, body: bytes, *, location: str | None = None) -> bytes:
+    """A 2xx JSON response (with its ``Location``, if any), framed for the idempotency record.
+
+    ``ValueError`` for any other status: only successes are recorded.
+    """
     headers = (("Location", location),) if location is not None else ()
-    return RecordedResponse(status=status, body=body, headers=headers)
+    return frame(RecordedResponse(status=status, body=body, headers=headers))
 
 
 def to_response(outcome: Outcome) -> Response[Any]:
-    """The Litestar response for an outcome, marking replays with ``Idempotent-Replayed: true``."""
-    headers = dict(outcome.response.headers)
+    """The Litestar response for an outcome, marking replays with ``Idempotent-Replayed: true``.
+
+    A JSON body goes out as it was recorded; an empty one (a 204) as no content at all.
+    """
+    response = unframe(outcome.result)
+    headers = dict(response.headers)
     if outcome.replayed:
         headers[REPLAYED_HEADER] = "true"
+    if not response.body:
+        return Response(None, status_code=response.status, headers=headers or None)
     return Response(
-        outcome.response.body,
-        status_code=outcome.response.status,
+        response.body,
+        status_code=response.status,
         media_type=MediaType.JSON,
         headers=headers or None,
     )

@@ -14,7 +14,6 @@ from litestar import MediaType, Request, Response
 from litestar.concurrency import sync_to_thread
 from litestar.di import NamedDependency
 
-from hours_core.idempotency import RecordedResponse
 from hours_core.services import Caller, Outcome, Services
 from hours_http.body import PendingBody
 from hours_http.converter import encode_data
@@ -81,17 +80,15 @@ class Writer:
         outcome: Outcome = await sync_to_thread(
             runner.run, self._caller, keyed, self._recording(work), replay_checked=replay_checked
         )
-        if not outcome.response.body:
-            return Response(None, status_code=outcome.response.status)
         return to_response(outcome)
 
-    def _recording(self, work: Callable[[], object]) -> Callable[[], RecordedResponse]:
+    def _recording(self, work: Callable[[], object]) -> Callable[[], bytes]:
         """``work`` as the work of ``IdempotentRunner.run``: its result as the response to record."""
         handler = self._request.route_handler
         status = handler.status_code
         template: str | None = handler.opt.get(LOCATION)
 
-        def run() -> RecordedResponse:
+        def run() -> bytes:
             result = work()
             if result is None:
                 return recorded(status, b"")

@@ -4,6 +4,18 @@ Writers take one lock (like SQLite, one writer at a time) and work on copy-on-wr
 :meth:`InMemoryUnitOfWork.commit` swaps them in, and leaving without a commit drops them.
 Readers see the last committed state. Used by the unit tests and for embedding hours in a
 process that needs no persistence.
+
+It is the fast fake of the SQL stores, so it refuses what their schemas refuse, with the same
+errors (the contract suite in ``tests/contract`` checks each rule on all three stores):
+
+* a row whose id is taken (``Conflict``: "already exists");
+* a row that names an organization, user, project or task that does not exist in its own
+  organization, or a task of another project (``Conflict``: "does not exist in its organization");
+* an email taken in the organization, ignoring case, and a token prefix taken anywhere;
+* a second running timer of one user (``TimerAlreadyRunning``, naming the running one);
+* an entry update whose expected ``updated_at`` is not the stored one (``StaleUpdate``).
+
+A refused write changes nothing, and the unit of work goes on, as on the databases.
 """
 
 from __future__ import annotations
@@ -14,7 +26,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
-from hours_core.errors import Conflict, StaleUpdate
+from hours_core.errors import Conflict, StaleUpdate, TimerAlreadyRunning
 from hours_core.idempotency import IdempotencyRecord
 from hours_core.model import (
     Org,
@@ -70,11 +82,16 @@ class _Tables:
         self._committed = dict(store.tables)
         self._working: dict[str, dict[Any, Any]] = {}
         self._writable = writable
+        self.ended = False
 
     def read(self, name: str) -> dict[Any, Any]:
+        if self.ended:
+            raise RuntimeError("this unit of work has ended; open a new one")
         return self._working.get(name, self._committed[name])
 
     def write(self, name: str) -> dict[Any, Any]:
+        if self.ended:
+            raise RuntimeError("this unit of work has ended; open a new one")
         if not self._writable:
             raise RuntimeError("this unit of work is read-only")
         if name not in self._working:
@@ -130,6 +147,8 @@ class InMemoryUnitOfWork:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        if self._tables is not None:
+            self._tables.ended = True
         self._tables = None
         if not self._read_only:
             self._store.writer.release()
@@ -141,6 +160,7 @@ class InMemoryUnitOfWork:
         changes = self._tables.changes()
         if changes:
             self._store.tables = {**self._store.tables, **changes}
+            self._tables.ended = True
             self._tables = _Tables(self._store, writable=not self._read_only)
             self._rebind(self._tables)
 
@@ -153,12 +173,32 @@ class _Repository:
     def __init__(self, tables: _Tables) -> None:
         self.tables = tables
 
+    def _insert(self, table: str, key: Any, row: object, kind: str) -> None:
+        """Store a new row under ``key``; ``Conflict`` if the key is taken (a primary key)."""
+        if key in self.tables.read(table):
+            raise Conflict(f"The {kind} already exists.")
+        self.tables.write(table)[key] = row
+
+    def _require(self, found: bool, kind: str) -> None:
+        """``Conflict`` unless what a row refers to exists in its organization (a foreign key)."""
+        if not found:
+            raise Conflict(
+                f"The {kind} refers to an organization, user, project or task that does not exist "
+                "in its organization."
+            )
+
+    def _user_exists(self, org_id: OrgId, user_id: UserId) -> bool:
+        return _owned(self.tables.read("users").get(user_id), org_id) is not None
+
+    def _project_exists(self, org_id: OrgId, project_id: ProjectId) -> bool:
+        return _owned(self.tables.read("projects").get(project_id), org_id) is not None
+
 
 class InMemoryOrgRepository(_Repository):
     """Organizations in memory."""
 
     def add(self, org: Org) -> None:
-        self.tables.write("orgs")[org.id] = org
+        self._insert("orgs", org.id, org, "organization")
 
     def get(self, org_id: OrgId) -> Org | None:
         org: Org | None = self.tables.read("orgs").get(org_id)
@@ -168,18 +208,20 @@ class InMemoryOrgRepository(_Repository):
         return sorted(self.tables.read("orgs").values(), key=lambda org: (org.created_at, org.id))
 
     def update(self, org: Org) -> None:
-        self.tables.write("orgs")[org.id] = org
+        if org.id in self.tables.read("orgs"):
+            self.tables.write("orgs")[org.id] = org
 
 
 class InMemoryUserRepository(_Repository):
-    """Users in memory."""
+    """Users in memory; the email is unique per organization, ignoring case."""
 
     def add(self, user: User) -> None:
+        self._require(user.org_id in self.tables.read("orgs"), "user")
         email = user.email.casefold()
         for other in self.tables.read("users").values():
             if other.org_id == user.org_id and other.email.casefold() == email:
                 raise Conflict(f"A user with the email {user.email} already exists in this organization.")
-        self.tables.write("users")[user.id] = user
+        self._insert("users", user.id, user, "user")
 
     def get(self, org_id: OrgId, user_id: UserId) -> User | None:
         return _owned(self.tables.read("users").get(user_id), org_id)
@@ -196,7 +238,8 @@ class InMemoryProjectRepository(_Repository):
     """Projects in memory."""
 
     def add(self, project: Project) -> None:
-        self.tables.write("projects")[project.id] = project
+        self._require(project.org_id in self.tables.read("orgs"), "project")
+        self._insert("projects", project.id, project, "project")
 
     def get(self, org_id: OrgId, project_id: ProjectId) -> Project | None:
         return _owned(self.tables.read("projects").get(project_id), org_id)
@@ -216,14 +259,16 @@ class InMemoryProjectRepository(_Repository):
         return sum(1 for p in self.tables.read("projects").values() if p.org_id == org_id and not p.archived)
 
     def update(self, project: Project) -> None:
-        self.tables.write("projects")[project.id] = project
+        if self._project_exists(project.org_id, project.id):
+            self.tables.write("projects")[project.id] = project
 
 
 class InMemoryTaskRepository(_Repository):
     """Tasks in memory."""
 
     def add(self, task: Task) -> None:
-        self.tables.write("tasks")[task.id] = task
+        self._require(self._project_exists(task.org_id, task.project_id), "task")
+        self._insert("tasks", task.id, task, "task")
 
     def get(self, org_id: OrgId, task_id: TaskId) -> Task | None:
         return _owned(self.tables.read("tasks").get(task_id), org_id)
@@ -234,6 +279,9 @@ class InMemoryTaskRepository(_Repository):
         )
 
     def update(self, task: Task) -> None:
+        if _owned(self.tables.read("tasks").get(task.id), task.org_id) is None:
+            return
+        self._require(self._project_exists(task.org_id, task.project_id), "task")
         self.tables.write("tasks")[task.id] = task
 
 
@@ -262,13 +310,32 @@ def _entry_filter(query: EntryQuery) -> Callable[[TimeEntry], bool]:
     return matches
 
 
+def _counts_as_running(entry: TimeEntry) -> bool:
+    return entry.is_running and entry.deleted_at is None
+
+
 class InMemoryTimeEntryRepository(_Repository):
-    """Time entries in memory."""
+    """Time entries in memory; one running timer per user, as the databases' unique index says."""
 
     def add(self, entry: TimeEntry) -> None:
-        self.tables.write("entries")[entry.id] = entry
+        self._check(entry)
+        self._check_one_timer(entry, second=lambda running: TimerAlreadyRunning(str(running.id)))
+        self._insert("entries", entry.id, entry, "time entry")
 
     def add_many(self, entries: Sequence[TimeEntry]) -> None:
+        stored = self.tables.read("entries")
+        running: set[tuple[OrgId, UserId]] = set()
+        for entry in entries:  # every check first: all or none
+            if entry.id in stored:
+                raise Conflict("The time entry already exists.")
+            self._check(entry)
+            if _counts_as_running(entry):
+                owner = (entry.org_id, entry.user_id)
+                if owner in running or self.running_for_user(*owner) is not None:
+                    raise Conflict("The entries hold a second running timer for one user.")
+                running.add(owner)
+        if len({entry.id for entry in entries}) != len(entries):
+            raise Conflict("The time entry already exists.")
         table = self.tables.write("entries")
         for entry in entries:
             table[entry.id] = entry
@@ -283,6 +350,8 @@ class InMemoryTimeEntryRepository(_Repository):
         stored = _owned(self.tables.read("entries").get(entry.id), entry.org_id)
         if stored is None or stored.updated_at != expected_updated_at:
             raise StaleUpdate()
+        self._check(entry)
+        self._check_one_timer(entry, second=lambda running: TimerAlreadyRunning(str(running.id)))
         self.tables.write("entries")[entry.id] = entry
 
     def list(self, org_id: OrgId, query: EntryQuery) -> Sequence[TimeEntry]:
@@ -298,22 +367,42 @@ class InMemoryTimeEntryRepository(_Repository):
         return rows[: query.limit]
 
     def running_for_user(self, org_id: OrgId, user_id: UserId) -> TimeEntry | None:
-        return next(
-            (
-                e
-                for e in self.tables.read("entries").values()
-                if e.org_id == org_id and e.user_id == user_id and e.is_running and e.deleted_at is None
-            ),
-            None,
+        running = [
+            e
+            for e in self.tables.read("entries").values()
+            if e.org_id == org_id and e.user_id == user_id and _counts_as_running(e)
+        ]
+        return min(running, key=lambda e: (e.created_at, e.id), default=None)
+
+    def _check(self, entry: TimeEntry) -> None:
+        """The entry's user, project and task exist in its organization (the task in its project)."""
+        org_id = entry.org_id
+        task = None if entry.task_id is None else _owned(self.tables.read("tasks").get(entry.task_id), org_id)
+        self._require(
+            self._user_exists(org_id, entry.user_id)
+            and self._project_exists(org_id, entry.project_id)
+            and (entry.task_id is None or (task is not None and task.project_id == entry.project_id)),
+            "time entry",
         )
+
+    def _check_one_timer(self, entry: TimeEntry, second: Callable[[TimeEntry], Exception]) -> None:
+        if not _counts_as_running(entry):
+            return
+        running = self.running_for_user(entry.org_id, entry.user_id)
+        if running is not None and running.id != entry.id:
+            raise second(running)
 
 
 class InMemoryTokenRepository(_Repository):
     """Tokens in memory, keyed by prefix."""
 
     def add(self, token: ApiToken) -> None:
-        if token.prefix in self.tables.read("tokens"):
+        self._require(self._user_exists(token.org_id, token.user_id), "token")
+        tokens = self.tables.read("tokens")
+        if token.prefix in tokens:
             raise Conflict("A token with this prefix already exists.")
+        if any(other.id == token.id for other in tokens.values()):
+            raise Conflict("The token already exists.")
         self.tables.write("tokens")[token.prefix] = token
 
     def find_credentials(self, prefix: str) -> Credentials | None:
@@ -354,12 +443,14 @@ class InMemoryIdempotencyRepository(_Repository):
         return record
 
     def claim(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
+        self._require(self._user_exists(record.org_id, record.user_id), "idempotency record")
         existing = self.get(record.org_id, record.user_id, record.key)
         if existing is None:
             self.tables.write("idempotency")[(record.org_id, record.user_id, record.key)] = record
         return existing
 
     def replace(self, record: IdempotencyRecord) -> None:
+        self._require(self._user_exists(record.org_id, record.user_id), "idempotency record")
         self.tables.write("idempotency")[(record.org_id, record.user_id, record.key)] = record
 
     def purge_completed_before(self, cutoff: datetime) -> int:

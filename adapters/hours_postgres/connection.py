@@ -2,7 +2,7 @@
 
 Every connection comes from one :class:`psycopg_pool.ConnectionPool` per store and is in
 autocommit mode: the unit of work sends ``BEGIN``, ``SAVEPOINT``, ``COMMIT`` and ``ROLLBACK``
-itself (see :mod:`hours_postgres.repositories`), so the driver never opens or ends a transaction
+itself (see :mod:`hours_postgres.session`), so the driver never opens or ends a transaction
 behind its back. When the pool opens a connection it sets, once for the connection's life:
 
 * ``TimeZone`` to UTC, so ``timestamptz`` values come back as UTC datetimes (the entities refuse

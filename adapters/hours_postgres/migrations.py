@@ -13,7 +13,7 @@ Storage conventions:
 
 * ids are ``uuid`` (ordered like the UUIDs' integers, so ``(..., id)`` ties break as in Python);
   dates are ``date``; instants are ``timestamptz`` (microseconds, like Python's datetimes);
-  flags are ``boolean``; a recorded response body is ``bytea`` and its headers ``jsonb``;
+  flags are ``boolean``; the result of an idempotent request is ``bytea``;
 * plans and roles are ``text`` limited by a ``CHECK`` to the core's values;
 * token prefixes and idempotency keys are ``text COLLATE "C"``: compared byte for byte;
 * tenancy is enforced by composite foreign keys: a row that names a user, project or task names
@@ -176,7 +176,39 @@ _INITIAL = (
     " WHERE completed_at IS NOT NULL",
 )
 
-MIGRATIONS: tuple[Migration, ...] = (Migration("0001_initial", _INITIAL),)
+# The idempotency record keeps the result of the request as opaque bytes, encoded by the adapter
+# that ran it, instead of an HTTP status, body and headers in columns of their own. A record of
+# 0001 is framed as the HTTP adapter frames a response from 0002 on (the status line
+# "HTTP/1.1 <status> ", a "Name: value" line per header, an empty line, the body), so that a replay
+# across the upgrade still works. Dropping the columns drops the CHECKs that named them.
+_IDEMPOTENCY_RESULT = (
+    "ALTER TABLE idempotency_records ADD COLUMN result bytea",
+    r"""
+    UPDATE idempotency_records SET result = convert_to(
+        'HTTP/1.1 ' || response_status || E' \r\n'
+        || coalesce(
+            (SELECT string_agg((header ->> 0) || ': ' || (header ->> 1) || E'\r\n', '' ORDER BY ordinal)
+             FROM jsonb_array_elements(response_headers) WITH ORDINALITY AS fields (header, ordinal)),
+            ''
+        )
+        || E'\r\n',
+        'UTF8'
+    ) || response_body
+    WHERE response_status IS NOT NULL
+    """,
+    """
+    ALTER TABLE idempotency_records
+        DROP COLUMN response_status,
+        DROP COLUMN response_body,
+        DROP COLUMN response_headers,
+        ADD CONSTRAINT idempotency_records_completion CHECK ((result IS NULL) = (completed_at IS NULL))
+    """,
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration("0001_initial", _INITIAL),
+    Migration("0002_idempotency_result", _IDEMPOTENCY_RESULT),
+)
 """Every migration, in the order they apply."""
 
 _CREATE_TABLE = f"""
@@ -206,8 +238,9 @@ def pending(conn: Connection) -> list[str]:
     return [migration.name for migration in MIGRATIONS if migration.name not in applied]
 
 
-def apply_pending(conn: Connection, *, lock_timeout_ms: int) -> list[str]:
-    """Apply every pending migration in one transaction; return their names.
+def apply_pending(conn: Connection, *, lock_timeout_ms: int, stop_before: str | None = None) -> list[str]:
+    """Apply every pending migration (up to ``stop_before``, if given) in one transaction; return
+    their names.
 
     ``conn`` is an autocommit connection with no transaction open. The statements of a
     migration wait at most ``lock_timeout_ms`` for a lock, so that a migration never queues
@@ -224,8 +257,12 @@ def apply_pending(conn: Connection, *, lock_timeout_ms: int) -> list[str]:
         conn.execute(f"SET LOCAL lock_timeout = {lock_timeout_ms:d}")
         conn.execute(_CREATE_TABLE)
         applied = _applied(conn)
+        if stop_before in applied:
+            raise ValueError(f"cannot stop before {stop_before}: it is already applied")
         names: list[str] = []
         for migration in MIGRATIONS:
+            if migration.name == stop_before:
+                break
             if migration.name in applied:
                 continue
             for statement in migration.statements:

@@ -26,23 +26,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from types import TracebackType
-from typing import Self
 
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from hours_core.ports import (
-    IdempotencyRepository,
-    OrgRepository,
-    ProjectRepository,
-    TaskRepository,
-    TimeEntryRepository,
-    TokenRepository,
-    UnitOfWork,
-    UnitOfWorkFactory,
-    UserRepository,
-)
 from hours_postgres import migrations
 from hours_postgres.connection import (
     Connection,
@@ -53,21 +40,14 @@ from hours_postgres.connection import (
     quoted_schema,
     translate,
 )
-from hours_postgres.repositories import (
-    PostgresIdempotencyRepository,
-    PostgresOrgRepository,
-    PostgresProjectRepository,
-    PostgresSession,
-    PostgresTaskRepository,
-    PostgresTimeEntryRepository,
-    PostgresTokenRepository,
-    PostgresUserRepository,
-)
+from hours_postgres.dialect import POSTGRES
+from hours_postgres.session import PostgresSession
+from hours_sql import Session, SqlStore, SqlUnitOfWork, statements_for
 
 __all__ = ["PostgresStore", "PostgresUnitOfWork"]
 
 
-class PostgresStore:
+class PostgresStore(SqlStore):
     """An hours database on PostgreSQL: its connection pool, its schema, its maintenance."""
 
     def __init__(self, settings: ConnectionSettings, pool: ConnectionPool[Connection]) -> None:
@@ -114,14 +94,17 @@ class PostgresStore:
         with self._connection() as conn:
             return migrations.pending(conn)
 
-    def migrate(self) -> list[str]:
+    def migrate(self, *, stop_before: str | None = None) -> list[str]:
         """Apply the pending migrations in order, in one transaction; return their names.
 
         Idempotent: a migrated database returns ``[]``. Concurrent calls (from any process)
-        serialize on an advisory lock of the schema.
+        serialize on an advisory lock of the schema. ``stop_before`` names a migration to stop at
+        (it and those after it stay pending): for staged upgrades and tests of migrations.
         """
         with self._connection() as conn:
-            return migrations.apply_pending(conn, lock_timeout_ms=self.settings.lock_timeout_ms)
+            return migrations.apply_pending(
+                conn, lock_timeout_ms=self.settings.lock_timeout_ms, stop_before=stop_before
+            )
 
     def unit_of_work(self, *, read_only: bool = False) -> PostgresUnitOfWork:
         """A new, not yet entered, unit of work (this bound method is a ``UnitOfWorkFactory``)."""
@@ -152,71 +135,27 @@ class PostgresStore:
         finally:
             self._pool.putconn(conn)
 
-    def __enter__(self) -> Self:
-        """The store itself; the ``with`` block closes it."""
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        """Close the store."""
-        self.close()
-
-
-class PostgresUnitOfWork:
+class PostgresUnitOfWork(SqlUnitOfWork):
     """One transaction on a :class:`PostgresStore`, on one pooled connection."""
-
-    orgs: OrgRepository
-    users: UserRepository
-    projects: ProjectRepository
-    tasks: TaskRepository
-    entries: TimeEntryRepository
-    tokens: TokenRepository
-    idempotency: IdempotencyRepository
 
     def __init__(
         self, pool: ConnectionPool[Connection], settings: ConnectionSettings, *, read_only: bool = False
     ) -> None:
         """A unit of work on a connection of ``pool``, read-only if ``read_only``."""
+        super().__init__(statements_for(POSTGRES), read_only=read_only)
         self._pool = pool
         self._settings = settings
-        self._read_only = read_only
-        self._session: PostgresSession | None = None
 
-    @property
-    def read_only(self) -> bool:
-        """Whether this unit of work refuses writes."""
-        return self._read_only
-
-    def __enter__(self) -> Self:
-        """Take a pooled connection and begin the transaction.
-
-        Raises :class:`~hours_postgres.connection.DatabaseUnavailable` when no connection frees
-        up within the pool timeout or the server cannot be reached.
-        """
-        if self._session is not None:
-            raise RuntimeError("this unit of work is already open")
-        session = self._begin()
-        self._session = session
-        self.orgs = PostgresOrgRepository(session)
-        self.users = PostgresUserRepository(session)
-        self.projects = PostgresProjectRepository(session)
-        self.tasks = PostgresTaskRepository(session)
-        self.entries = PostgresTimeEntryRepository(session)
-        self.tokens = PostgresTokenRepository(session)
-        self.idempotency = PostgresIdempotencyRepository(session)
-        return self
-
-    def _begin(self) -> PostgresSession:
+    def _begin(self) -> Session:
         """A session on a pooled connection, its transaction begun.
 
-        A pooled connection may have died while idle (a server restart, an idle timeout): as
-        nothing has run on it yet, ``BEGIN`` is retried on another one, so that such a restart
-        costs the requests in flight but not the next ones. Every failed attempt takes a dead
-        connection out of the pool, so the attempts are bounded by its size.
+        Raises :class:`~hours_postgres.connection.DatabaseUnavailable` when no connection frees
+        up within the pool timeout or the server cannot be reached. A pooled connection may have
+        died while idle (a server restart, an idle timeout): as nothing has run on it yet,
+        ``BEGIN`` is retried on another one, so that such a restart costs the requests in flight
+        but not the next ones. Every failed attempt takes a dead connection out of the pool, so
+        the attempts are bounded by its size.
         """
         for attempt in range(self._settings.max_size + 1):
             try:
@@ -224,7 +163,7 @@ class PostgresUnitOfWork:
             except psycopg.Error as error:
                 raise translate(error) from error
             session = PostgresSession(
-                conn, writable=not self._read_only, lock_timeout_ms=self._settings.lock_timeout_ms
+                conn, writable=not self.read_only, lock_timeout_ms=self._settings.lock_timeout_ms
             )
             try:
                 session.begin()
@@ -241,50 +180,6 @@ class PostgresUnitOfWork:
             return session
         raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        """Roll back whatever was not committed and give the connection back to the pool."""
-        session, self._session = self._session, None
-        if session is None:
-            return
-        try:
-            session.rollback()
-        finally:
-            session.close()
-            self._pool.putconn(session.conn)
-
-    def commit(self) -> None:
-        """Commit; later statements in the block run in a new transaction."""
-        if self._session is None:
-            raise RuntimeError("commit() outside the unit of work's block")
-        self._session.commit()
-
-
-_: type[UnitOfWork] = PostgresUnitOfWork
-
-
-def _conforms(store: PostgresStore) -> UnitOfWorkFactory:
-    return store.unit_of_work
-
-
-_ports: tuple[
-    type[OrgRepository],
-    type[UserRepository],
-    type[ProjectRepository],
-    type[TaskRepository],
-    type[TimeEntryRepository],
-    type[TokenRepository],
-    type[IdempotencyRepository],
-] = (
-    PostgresOrgRepository,
-    PostgresUserRepository,
-    PostgresProjectRepository,
-    PostgresTaskRepository,
-    PostgresTimeEntryRepository,
-    PostgresTokenRepository,
-    PostgresIdempotencyRepository,
-)
+    def _give_back(self, session: Session) -> None:
+        assert isinstance(session, PostgresSession)
+        self._pool.putconn(session.conn)

@@ -9,19 +9,27 @@ the writer connection, so two processes migrating the same file at once serializ
 finds nothing pending. Each migration still runs in its own savepoint (sqlite-utils nests
 ``atomic()``), and any failure rolls the whole run back.
 
-Storage conventions (every table is ``STRICT``):
+Storage conventions (every table is ``STRICT``; the codecs are :mod:`hours_sqlite.dialect`):
 
 * ids are UUIDs as ``TEXT`` in canonical form (lowercase, hyphenated), so text order is UUID order;
 * dates are ``TEXT`` ``YYYY-MM-DD``; instants are ``TEXT`` ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (UTC,
   fixed width), so text order is time order;
 * booleans are ``INTEGER`` 0/1 with a ``CHECK``;
+* the unique constraints the repositories name (:data:`hours_sql.tables.UNIQUE_CONSTRAINTS`) have
+  the names they have on PostgreSQL, or, where SQLite names no constraint (a primary key), the
+  same columns;
 * tenancy is enforced by composite foreign keys: a row that names a user, project or task names
   it together with its own ``org_id``, so it can only refer to rows of its own organization.
 """
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
+
 from sqlite_utils import Database, Migrations
+
+from hours_sqlite.dialect import encode_instant
 
 __all__ = ["MIGRATIONS", "apply_pending", "pending"]
 
@@ -158,20 +166,109 @@ def _initial(db: Database) -> None:
         db.execute(statement)
 
 
+# 0002: the idempotency record keeps the result of the request as opaque bytes, encoded by the
+# adapter that ran it, instead of an HTTP status, body and headers in columns of their own. The
+# table is rebuilt (SQLite cannot drop columns that a CHECK names); records of 0001 are framed as
+# the HTTP adapter frames a response from 0002 on, so that a replay across the upgrade still works.
+
+_IDEMPOTENCY_RESULT = (
+    """
+    CREATE TABLE idempotency_records_0002 (
+        org_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        result BLOB,
+        completed_at TEXT,
+        PRIMARY KEY (org_id, user_id, key),
+        FOREIGN KEY (org_id, user_id) REFERENCES users (org_id, id),
+        CHECK ((result IS NULL) = (completed_at IS NULL))
+    ) STRICT
+    """,
+    """
+    INSERT INTO idempotency_records_0002
+    SELECT org_id, user_id, key, fingerprint, created_at,
+        hours_0002_framed_response(response_status, response_headers, response_body), completed_at
+    FROM idempotency_records
+    """,
+    "DROP TABLE idempotency_records",
+    "ALTER TABLE idempotency_records_0002 RENAME TO idempotency_records",
+    "CREATE INDEX idempotency_records_by_completion ON idempotency_records (completed_at)"
+    " WHERE completed_at IS NOT NULL",
+)
+
+
+def _framed_response(status: int | None, headers: str | None, body: bytes | None) -> bytes | None:
+    """A response recorded by 0001 as ``hours_http.idempotency`` frames one since 0002: the status
+    line ``HTTP/1.1 <status> ``, a ``Name: value`` line per header, an empty line, the body."""
+    if status is None or headers is None or body is None:
+        return None
+    lines = [f"HTTP/1.1 {status:d} ".encode()]
+    lines += [f"{name}: {value}".encode() for name, value in json.loads(headers)]
+    return b"\r\n".join(lines) + b"\r\n\r\n" + bytes(body)
+
+
+@MIGRATIONS(name="0002_idempotency_result")
+def _idempotency_result(db: Database) -> None:
+    """Idempotency records keep an opaque result instead of an HTTP response."""
+    db.conn.create_function("hours_0002_framed_response", 3, _framed_response, deterministic=True)
+    for statement in _IDEMPOTENCY_RESULT:
+        db.execute(statement)
+
+
+# 0003: at most one running timer per user, as on PostgreSQL: the running-timer index becomes
+# UNIQUE, so that the database refuses a second one whichever process starts it. Before 0003 two
+# processes could each start one; the migration keeps the first (the one ``running_for_user``
+# reports: the oldest by creation time, then id) and soft-deletes the others, which their owners can
+# still find (``include_deleted``, the sync feed) and restore once the first has stopped.
+
+_ONE_RUNNING_TIMER = (
+    """
+    UPDATE time_entries
+    SET deleted_at = max(updated_at, :now), updated_at = max(updated_at, :now)
+    WHERE started_at IS NOT NULL AND stopped_at IS NULL AND deleted_at IS NULL
+        AND EXISTS (
+            SELECT 1 FROM time_entries AS earlier
+            WHERE earlier.org_id = time_entries.org_id AND earlier.user_id = time_entries.user_id
+                AND earlier.started_at IS NOT NULL AND earlier.stopped_at IS NULL
+                AND earlier.deleted_at IS NULL
+                AND (earlier.created_at, earlier.id) < (time_entries.created_at, time_entries.id)
+        )
+    """,
+    "DROP INDEX time_entries_running",
+    """
+    CREATE UNIQUE INDEX time_entries_one_running_per_user ON time_entries (org_id, user_id)
+    WHERE started_at IS NOT NULL AND stopped_at IS NULL AND deleted_at IS NULL
+    """,
+)
+
+
+@MIGRATIONS(name="0003_one_running_timer_per_user")
+def _one_running_timer_per_user(db: Database) -> None:
+    """The database refuses a second running timer of one user (extra ones are soft-deleted first)."""
+    now = {"now": encode_instant(datetime.now(UTC))}
+    for statement in _ONE_RUNNING_TIMER:
+        db.execute(statement, now if ":now" in statement else ())
+
+
 def pending(db: Database) -> list[str]:
     """The names of the migrations not yet applied to ``db``, in the order they would run."""
     return [migration.name for migration in MIGRATIONS.pending(db)]
 
 
-def apply_pending(db: Database) -> list[str]:
-    """Apply every pending migration in one ``BEGIN IMMEDIATE`` transaction; return their names.
+def apply_pending(db: Database, *, stop_before: str | None = None) -> list[str]:
+    """Apply every pending migration (up to ``stop_before``, if given) in one ``BEGIN IMMEDIATE``
+    transaction; return their names.
 
     ``db`` must be the writer connection, held by the caller, with no transaction open.
     """
     db.execute("BEGIN IMMEDIATE")
     try:
         names = pending(db)
-        MIGRATIONS.apply(db)
+        if stop_before is not None and stop_before in names:
+            names = names[: names.index(stop_before)]
+        MIGRATIONS.apply(db, stop_before=stop_before)
         db.execute("COMMIT")
     except BaseException:
         if db.conn.in_transaction:

@@ -8,7 +8,7 @@ queue up behind one another share one ``COMMIT``, and each ``commit()`` returns 
 ``COMMIT`` is durable (see :mod:`hours_sqlite.connection`). Read-only units of work use
 per-thread reader connections and a deferred ``BEGIN``, so each reads one consistent snapshot
 while WAL lets them run beside the writer. Reader connections are ``query_only``, and the
-repositories refuse writes first.
+session refuses writes first. The repositories are the shared ones of :mod:`hours_sql`.
 
 Busy database. A write unit of work waits for the writer at most ``busy_timeout_ms`` (first for
 the lock of this process, then, inside ``BEGIN IMMEDIATE``, for other processes). When the wait
@@ -23,44 +23,29 @@ Transactions. Leaving the ``with`` block without :meth:`SqliteUnitOfWork.commit`
 
 Operations. :meth:`SqliteStore.open` never changes the schema: call :meth:`SqliteStore.migrate`
 (idempotent; safe to run from several processes at once). :meth:`SqliteStore.backup` uses the
-SQLite online backup API and may run while the store is in use.
+SQLite online backup API and may run while the store is in use. :meth:`SqliteStore.table_counts`
+and :meth:`SqliteStore.describe` tell operator commands what the file holds.
 """
 
 from __future__ import annotations
 
 import pathlib
 import sqlite3
-from types import TracebackType
-from typing import Self
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from hours_core.ports import (
-    IdempotencyRepository,
-    OrgRepository,
-    ProjectRepository,
-    TaskRepository,
-    TimeEntryRepository,
-    TokenRepository,
-    UnitOfWork,
-    UnitOfWorkFactory,
-    UserRepository,
-)
-from hours_sqlite import migrations
-from hours_sqlite.connection import ConnectionSettings, ReaderPool, WriterGate, connect
-from hours_sqlite.repositories import (
-    SqliteIdempotencyRepository,
-    SqliteOrgRepository,
-    SqliteProjectRepository,
-    SqliteSession,
-    SqliteTaskRepository,
-    SqliteTimeEntryRepository,
-    SqliteTokenRepository,
-    SqliteUserRepository,
-)
+from sqlite_utils import Database
+
+from hours_sql import Session, SqlStore, SqlUnitOfWork, statements_for
+from hours_sqlite import introspection, migrations
+from hours_sqlite.connection import ConnectionSettings, ReaderPool, WriterGate, connect, open_transaction
+from hours_sqlite.dialect import SQLITE
+from hours_sqlite.session import SqliteSession
 
 __all__ = ["SqliteStore", "SqliteUnitOfWork"]
 
 
-class SqliteStore:
+class SqliteStore(SqlStore):
     """An hours database file: its connections, its schema and its maintenance operations."""
 
     def __init__(self, settings: ConnectionSettings) -> None:
@@ -95,13 +80,14 @@ class SqliteStore:
         with self._writer.held() as db:
             return migrations.pending(db)
 
-    def migrate(self) -> list[str]:
+    def migrate(self, *, stop_before: str | None = None) -> list[str]:
         """Apply the pending migrations in order, in one transaction; return their names.
 
-        Idempotent: a migrated database returns ``[]``.
+        Idempotent: a migrated database returns ``[]``. ``stop_before`` names a migration to stop
+        at (it and those after it stay pending): for staged upgrades and tests of migrations.
         """
         with self._writer.held() as db:
-            return migrations.apply_pending(db)
+            return migrations.apply_pending(db, stop_before=stop_before)
 
     def unit_of_work(self, *, read_only: bool = False) -> SqliteUnitOfWork:
         """A new, not yet entered, unit of work (this bound method is a ``UnitOfWorkFactory``)."""
@@ -109,12 +95,32 @@ class SqliteStore:
 
     def integrity_check(self) -> str:
         """The result of ``PRAGMA integrity_check``: ``"ok"`` when the file is healthy."""
+        with self._snapshot() as db:
+            rows = db.execute("PRAGMA integrity_check").fetchall()
+        return "\n".join(str(row[0]) for row in rows)
+
+    def table_counts(self) -> dict[str, int]:
+        """How many rows each table of hours holds, from one snapshot (for operator commands)."""
+        with self._snapshot() as db:
+            return introspection.table_counts(db)
+
+    def describe(self) -> tuple[introspection.TableDescription, ...]:
+        """Every table of hours with its rows, columns and indexes, from one snapshot."""
+        with self._snapshot() as db:
+            return introspection.describe(db)
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[Database]:
+        """A reader connection in a read transaction: one consistent view for maintenance reads."""
         db = self._readers.acquire()
         try:
-            rows = db.execute("PRAGMA integrity_check").fetchall()
+            open_transaction(db.conn, "BEGIN", "SELECT 1 FROM sqlite_schema LIMIT 1")
+            try:
+                yield db
+            finally:
+                db.conn.execute("ROLLBACK")
         finally:
             self._readers.release(db)
-        return "\n".join(str(row[0]) for row in rows)
 
     def backup(self, target: str | pathlib.Path) -> None:
         """Copy the database to ``target`` with the online backup API (one consistent snapshot).
@@ -136,52 +142,23 @@ class SqliteStore:
         self._writer.close()
         self._readers.close()
 
-    def __enter__(self) -> Self:
-        """The store itself; the ``with`` block closes it."""
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        """Close the store."""
-        self.close()
-
-
-class SqliteUnitOfWork:
+class SqliteUnitOfWork(SqlUnitOfWork):
     """One transaction on a :class:`SqliteStore`: the writer's, or a read-only snapshot."""
-
-    orgs: OrgRepository
-    users: UserRepository
-    projects: ProjectRepository
-    tasks: TaskRepository
-    entries: TimeEntryRepository
-    tokens: TokenRepository
-    idempotency: IdempotencyRepository
 
     def __init__(self, writer: WriterGate, readers: ReaderPool, *, read_only: bool = False) -> None:
         """A unit of work on ``writer`` or, if ``read_only``, on a reader of ``readers``."""
+        super().__init__(statements_for(SQLITE), read_only=read_only)
         self._writer = writer
         self._readers = readers
-        self._read_only = read_only
-        self._session: SqliteSession | None = None
 
-    @property
-    def read_only(self) -> bool:
-        """Whether this unit of work refuses writes."""
-        return self._read_only
-
-    def __enter__(self) -> Self:
+    def _begin(self) -> Session:
         """Take a connection and begin the transaction.
 
         A write unit of work raises :class:`~hours_core.errors.StoreBusy` if the database stays
         busy for longer than the busy timeout.
         """
-        if self._session is not None:
-            raise RuntimeError("this unit of work is already open")
-        if self._read_only:
+        if self.read_only:
             session = SqliteSession(self._readers.acquire(), writable=False)
         else:
             session = SqliteSession(self._writer.db, writable=True, gate=self._writer)
@@ -191,65 +168,10 @@ class SqliteUnitOfWork:
             session.close()
             self._give_back(session)
             raise
-        self._session = session
-        self.orgs = SqliteOrgRepository(session)
-        self.users = SqliteUserRepository(session)
-        self.projects = SqliteProjectRepository(session)
-        self.tasks = SqliteTaskRepository(session)
-        self.entries = SqliteTimeEntryRepository(session)
-        self.tokens = SqliteTokenRepository(session)
-        self.idempotency = SqliteIdempotencyRepository(session)
-        return self
+        return session
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        """Roll back whatever was not committed and give the connection back."""
-        session, self._session = self._session, None
-        if session is None:
-            return
-        try:
-            session.rollback()
-        finally:
-            session.close()
-            self._give_back(session)
-
-    def commit(self) -> None:
-        """Commit; later statements in the block run in a new transaction."""
-        if self._session is None:
-            raise RuntimeError("commit() outside the unit of work's block")
-        self._session.commit()
-
-    def _give_back(self, session: SqliteSession) -> None:
-        if self._read_only:
-            self._readers.release(session.db)
+    def _give_back(self, session: Session) -> None:
         # A write session gives the writer back itself, when it commits or rolls back.
-
-
-_: type[UnitOfWork] = SqliteUnitOfWork
-
-
-def _conforms(store: SqliteStore) -> UnitOfWorkFactory:
-    return store.unit_of_work
-
-
-_ports: tuple[
-    type[OrgRepository],
-    type[UserRepository],
-    type[ProjectRepository],
-    type[TaskRepository],
-    type[TimeEntryRepository],
-    type[TokenRepository],
-    type[IdempotencyRepository],
-] = (
-    SqliteOrgRepository,
-    SqliteUserRepository,
-    SqliteProjectRepository,
-    SqliteTaskRepository,
-    SqliteTimeEntryRepository,
-    SqliteTokenRepository,
-    SqliteIdempotencyRepository,
-)
+        if self.read_only:
+            assert isinstance(session, SqliteSession)
+            self._readers.release(session.db)

@@ -1,11 +1,11 @@
 """Running a write under an ``Idempotency-Key``.
 
-The claim, the change and the recorded response are one transaction:
+The claim, the change and the recorded result are one transaction:
 
 1. A committed record that replays (same request, within the window) answers at once from a
    read-only lookup: no write, no lock.
 2. Otherwise, inside one write transaction: claim the key (an atomic insert on the unique
-   (org, user, key) index), run the change, record the response, commit. A concurrent claim of
+   (org, user, key) index), run the change, record its result, commit. A concurrent claim of
    the same key waits on that index until this transaction ends, then sees the committed record
    and replays it.
 3. Any error rolls the whole transaction back, the claim with it, so a failed request releases
@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 import attrs
 
 from hours_core.errors import IdempotencyKeyReused, IdempotencyRequestInProgress
-from hours_core.idempotency import REPLAY_WINDOW, Decision, IdempotencyRecord, RecordedResponse, decide
+from hours_core.idempotency import REPLAY_WINDOW, Decision, IdempotencyRecord, decide
 from hours_core.ports import Clock
 from hours_core.services.caller import Caller
 from hours_core.services.transactions import Transactions
@@ -45,14 +45,14 @@ class KeyedRequest:
 
 @attrs.frozen
 class Outcome:
-    """The response to send, and whether it is a replay of a recorded one."""
+    """The result of a keyed write, as its adapter encoded it, and whether it is a recorded one replayed."""
 
-    response: RecordedResponse
+    result: bytes
     replayed: bool = False
 
 
 class IdempotentRunner:
-    """Runs writes once per key and replays their recorded responses."""
+    """Runs writes once per key and replays their recorded results."""
 
     def __init__(self, transactions: Transactions, clock: Clock) -> None:
         self._transactions = transactions
@@ -64,14 +64,15 @@ class IdempotentRunner:
         self,
         caller: Caller,
         keyed: KeyedRequest | None,
-        work: Callable[[], RecordedResponse],
+        work: Callable[[], bytes],
         *,
         replay_checked: bool = False,
     ) -> Outcome:
         """Run ``work`` in one write transaction, once per key; replay when the key was used.
 
         ``work`` performs the change through the services (which join this transaction) and
-        returns the 2xx response to send and record. ``replay_checked`` skips the read-only
+        returns its result, encoded by the adapter (the HTTP adapter: the response it sends), to
+        record with the change. ``replay_checked`` skips the read-only
         lookup when the caller has just made it (:meth:`replay`); the claim still decides.
         """
         if keyed is None:
@@ -85,9 +86,7 @@ class IdempotentRunner:
             self.purge_expired()
         return self._claim_and_run(caller, keyed, work)
 
-    def _claim_and_run(
-        self, caller: Caller, keyed: KeyedRequest, work: Callable[[], RecordedResponse]
-    ) -> Outcome:
+    def _claim_and_run(self, caller: Caller, keyed: KeyedRequest, work: Callable[[], bytes]) -> Outcome:
         with self._transactions.write() as uow:
             now = self._clock.now()
             claim = IdempotencyRecord(
@@ -100,17 +99,17 @@ class IdempotentRunner:
             existing = uow.idempotency.claim(claim)
             decision = decide(existing, keyed.fingerprint, now)
             if decision is Decision.REPLAY:
-                assert existing is not None and existing.response is not None
-                return Outcome(existing.response, replayed=True)
+                assert existing is not None and existing.result is not None
+                return Outcome(existing.result, replayed=True)
             _raise_for(decision)
             if decision is Decision.EXPIRED:
                 uow.idempotency.replace(claim)
-            response = work()
-            uow.idempotency.replace(claim.completed(response, self._clock.now()))
-        return Outcome(response)
+            result = work()
+            uow.idempotency.replace(claim.completed(result, self._clock.now()))
+        return Outcome(result)
 
     def replay(self, caller: Caller, keyed: KeyedRequest) -> Outcome | None:
-        """The recorded response, if the key replays, from a read-only lookup (no write, no lock);
+        """The recorded result, if the key replays, from a read-only lookup (no write, no lock);
         ``None`` if the request has to run. Raises for a key reused with another request.
         """
         with self._transactions.read() as uow:
@@ -121,8 +120,8 @@ class IdempotentRunner:
         _raise_for(decision)
         if decision is not Decision.REPLAY:
             return None
-        assert existing.response is not None
-        return Outcome(existing.response, replayed=True)
+        assert existing.result is not None
+        return Outcome(existing.result, replayed=True)
 
     def _take_purge_turn(self) -> bool:
         """Whether this request purges the expired records (at most once per :data:`PURGE_INTERVAL`)."""

@@ -18,6 +18,7 @@ the ``world`` fixture stores two tenants with users, projects and tasks.
 from __future__ import annotations
 
 import pathlib
+import typing
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -44,6 +45,8 @@ from hours_core.model import (
 from hours_core.ports import UnitOfWork, UnitOfWorkFactory
 from hours_core.tokens import ApiToken, hash_token
 from hours_memory import InMemoryStore
+from hours_sql import Kind, Table
+from hours_sql.tables import Column
 from hours_sqlite import SqliteStore
 from tests.postgres_support import (
     drop_the_postgres_schema_at_the_end,  # noqa: F401 - a session fixture: drops the run's schema
@@ -289,6 +292,17 @@ def sqlite_store(path: pathlib.Path) -> Iterator[SqliteStore]:
     with SqliteStore.open(path) as opened:
         opened.migrate()
         yield opened
+
+
+def stored_as(table: Table, column: Column) -> Kind | type:
+    """How a field is stored: its kind, or, for a value stored as it is, its Python type (an enum: ``str``)."""
+    if column.kind is not None:
+        return column.kind
+    if column.enum is not None:
+        return str
+    annotation = typing.get_type_hints(table.entity)[column.name]
+    members = [member for member in typing.get_args(annotation) if member is not type(None)]
+    return members[0] if members else annotation
 
 
 @pytest.fixture

@@ -2,15 +2,12 @@
 
 from datetime import timedelta
 
-from hours_core.idempotency import IdempotencyRecord, RecordedResponse
+from hours_core.idempotency import IdempotencyRecord
 
 from .conftest import T0, Build, OpenStore, World
 
-RESPONSE = RecordedResponse(
-    status=201,
-    body=b'{"id":"e1","note":"caf\xc3\xa9"}\x00\xff',
-    headers=(("Location", "/v1/time-entries/e1"), ("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")),
-)
+RESULT = b'HTTP/1.1 201 \r\nLocation: /e1\r\n\r\n{"id":"e1","note":"caf\xc3\xa9"}\x00\xff'
+"""A result as an adapter might encode it: any bytes, NUL and invalid UTF-8 included."""
 
 
 def stored_record(store: OpenStore, record: IdempotencyRecord) -> IdempotencyRecord | None:
@@ -59,10 +56,10 @@ def test_keys_belong_to_one_user_of_one_organization(store: OpenStore, world: Wo
         assert uow.idempotency.get(world.a.org.id, world.a.member.id, "other-key") is None
 
 
-def test_a_completed_record_keeps_the_response_exactly(store: OpenStore, world: World, build: Build) -> None:
+def test_a_completed_record_keeps_the_result_exactly(store: OpenStore, world: World, build: Build) -> None:
     claim = build.record(world.a.member)
     store.seed(claim)
-    completed = claim.completed(RESPONSE, T0 + timedelta(milliseconds=250))
+    completed = claim.completed(RESULT, T0 + timedelta(milliseconds=250))
 
     with store.unit_of_work() as uow:
         uow.idempotency.replace(completed)
@@ -70,23 +67,25 @@ def test_a_completed_record_keeps_the_response_exactly(store: OpenStore, world: 
 
     stored = stored_record(store, claim)
     assert stored == completed
-    assert stored.response == RESPONSE
+    assert stored.result == RESULT
 
 
-def test_an_empty_response_body_and_no_headers_are_kept(store: OpenStore, world: World, build: Build) -> None:
+def test_an_empty_result_is_kept_as_a_result(store: OpenStore, world: World, build: Build) -> None:
     claim = build.record(world.a.member)
     store.seed(claim)
-    completed = claim.completed(RecordedResponse(status=204, body=b""), T0)
+    completed = claim.completed(b"", T0)
 
     with store.unit_of_work() as uow:
         uow.idempotency.replace(completed)
         uow.commit()
 
-    assert stored_record(store, claim) == completed
+    stored = stored_record(store, claim)
+    assert stored == completed
+    assert stored.result == b"" and stored.is_complete
 
 
 def test_replacing_takes_over_an_expired_record(store: OpenStore, world: World, build: Build) -> None:
-    old = build.record(world.a.member, "k", fingerprint="a" * 64).completed(RESPONSE, T0)
+    old = build.record(world.a.member, "k", fingerprint="a" * 64).completed(RESULT, T0)
     store.seed(old)
     fresh = build.record(world.a.member, "k", fingerprint="b" * 64, created_at=T0 + timedelta(days=2))
 
@@ -101,9 +100,9 @@ def test_purging_deletes_only_records_completed_before_the_cutoff(
     store: OpenStore, world: World, build: Build
 ) -> None:
     cutoff = T0 + timedelta(days=1)
-    expired = build.record(world.a.member).completed(RESPONSE, cutoff - timedelta(microseconds=1))
-    at_cutoff = build.record(world.a.member).completed(RESPONSE, cutoff)
-    recent = build.record(world.b.owner).completed(RESPONSE, cutoff + timedelta(hours=1))
+    expired = build.record(world.a.member).completed(RESULT, cutoff - timedelta(microseconds=1))
+    at_cutoff = build.record(world.a.member).completed(RESULT, cutoff)
+    recent = build.record(world.b.owner).completed(RESULT, cutoff + timedelta(hours=1))
     in_progress = build.record(world.a.owner, created_at=T0 - timedelta(days=30))
     store.seed(expired, at_cutoff, recent, in_progress)
 

@@ -1,9 +1,9 @@
 """What only the PostgreSQL store promises: migrations, schema, types, indexes, locks and errors.
 
-The shared contract (every other file here) runs against PostgreSQL too; these tests cover what
-is PostgreSQL's own: the database refusing a second running timer or a row that crosses
-organizations, bounded lock waits, the errors a port raises instead of the driver's, and the
-schema's types and indexes. They need a reachable server (``HOURS_TEST_POSTGRES_URL``).
+The shared contract (every other file here) runs against PostgreSQL too, including what the
+database refuses (``test_integrity.py``); these tests cover what is PostgreSQL's own: migrations
+into a schema, bounded lock waits, text it cannot store, the errors a port raises instead of the
+driver's, isolation levels, and the schema's types and indexes. They need a reachable server (``HOURS_TEST_POSTGRES_URL``).
 """
 
 from __future__ import annotations
@@ -17,25 +17,28 @@ import attrs
 import psycopg
 import pytest
 
-from hours_app.bootstrap import open_store
+from hours_app.composition import open_store
 from hours_app.settings import DatabaseUrl, Settings
 from hours_core.errors import (
-    Conflict,
     IdempotencyRequestInProgress,
     StaleUpdate,
     StoreBusy,
-    TimerAlreadyRunning,
     ValidationFailed,
 )
 from hours_core.ports import EntryCursor, EntryQuery
 from hours_postgres import DatabaseUnavailable, PostgresStore
-from hours_postgres.repositories import entry_list_sql
+from hours_postgres.dialect import POSTGRES
+from hours_sql import TABLES as TABLE_DESCRIPTIONS
+from hours_sql import Kind, Table, statements_for
 from tests.postgres_support import empty_postgres_store, run_store
 from tests.postgres_url import new_schema_name, require_postgres, url_with_search_path
 
-from .conftest import D0, T0, Build, OpenStore, Tenant, make_tenant
+from .conftest import D0, T0, Build, OpenStore, Tenant, make_tenant, stored_as
 
 pytestmark = pytest.mark.postgres
+
+MIGRATIONS = ["0001_initial", "0002_idempotency_result"]
+"""Every migration of the adapter, in order."""
 
 TABLES = {"orgs", "users", "projects", "tasks", "time_entries", "api_tokens", "idempotency_records"}
 WAIT = 30
@@ -112,13 +115,13 @@ def in_thread(target: Callable[[], None]) -> Callable[[], None]:
 
 
 def test_opening_creates_the_schema_but_no_table(fresh: PostgresStore) -> None:
-    assert fresh.pending_migrations() == ["0001_initial"]
+    assert fresh.pending_migrations() == MIGRATIONS
     assert catalog(fresh, "SELECT tablename FROM pg_tables WHERE schemaname = %s") == []
     assert catalog(fresh, "SELECT nspname FROM pg_namespace WHERE nspname = %s") == [(fresh.schema,)]
 
 
 def test_migrating_applies_each_pending_migration_once(fresh: PostgresStore) -> None:
-    assert fresh.migrate() == ["0001_initial"]
+    assert fresh.migrate() == MIGRATIONS
     assert fresh.migrate() == []
     assert fresh.pending_migrations() == []
     tables = {name for (name,) in catalog(fresh, "SELECT tablename FROM pg_tables WHERE schemaname = %s")}
@@ -144,14 +147,14 @@ def test_two_stores_migrating_one_schema_at_once_apply_each_migration_once(fresh
     finally:
         other.close()
 
-    assert sorted(applied) == [[], ["0001_initial"]]
+    assert sorted(applied) == [[], MIGRATIONS]
 
 
 def test_a_url_with_a_search_path_puts_the_tables_in_that_schema(fresh: PostgresStore) -> None:
     assert fresh.schema is not None
     with PostgresStore.open(url_with_search_path(require_postgres(), fresh.schema)) as by_url:
         assert by_url.schema is None
-        assert by_url.migrate() == ["0001_initial"]
+        assert by_url.migrate() == MIGRATIONS
     assert fresh.pending_migrations() == []
 
 
@@ -162,7 +165,7 @@ def test_the_composition_root_opens_and_migrates_a_postgresql_url(fresh: Postgre
     opened = open_store(url, Settings(database=url))
     try:
         assert opened.kind == "postgresql" and not opened.reads_are_local
-        assert opened.applied_migrations == ["0001_initial"]
+        assert opened.applied_migrations == MIGRATIONS
         with opened.unit_of_work(read_only=True) as uow:
             assert list(uow.orgs.list()) == []
     finally:
@@ -204,8 +207,7 @@ def test_columns_have_real_types(pg: PostgresStore) -> None:
     assert types[("time_entries", "entry_date")] == "date"
     assert types[("time_entries", "created_at")] == "timestamp with time zone"
     assert types[("time_entries", "billable")] == "boolean"
-    assert types[("idempotency_records", "response_body")] == "bytea"
-    assert types[("idempotency_records", "response_headers")] == "jsonb"
+    assert types[("idempotency_records", "result")] == "bytea"
 
 
 def test_the_indexes_are_tenant_scoped(pg: PostgresStore) -> None:
@@ -232,6 +234,36 @@ def test_the_indexes_are_tenant_scoped(pg: PostgresStore) -> None:
     assert {"time_entries_one_running_per_user", "users_email_per_org"} <= unique
 
 
+POSTGRES_TYPES = {
+    Kind.UUID: "uuid",
+    Kind.REFERENCE: "uuid",
+    Kind.DATE: "date",
+    Kind.INSTANT: "timestamp with time zone",
+    Kind.BOOLEAN: "boolean",
+    Kind.BYTES: "bytea",
+    int: "integer",
+    str: "text",
+}
+"""The column type that stores each kind of field (enums are stored as their text value)."""
+
+
+@pytest.mark.parametrize("table", TABLE_DESCRIPTIONS, ids=lambda table: table.name)
+def test_each_table_has_a_column_of_the_right_type_for_each_field_of_its_entity(
+    pg: PostgresStore, table: Table
+) -> None:
+    columns = catalog(
+        pg,
+        "SELECT column_name, data_type, is_nullable = 'NO' FROM information_schema.columns"
+        f" WHERE table_schema = %s AND table_name = '{table.name}'",
+    )
+
+    expected = {
+        column.name: (POSTGRES_TYPES[stored_as(table, column)], not column.nullable)
+        for column in table.columns
+    }
+    assert {name: (kind, not_null) for name, kind, not_null in columns} == expected
+
+
 @pytest.mark.parametrize("descending", [False, True], ids=["oldest-first", "newest-first"])
 @pytest.mark.parametrize("user", [False, True], ids=["org", "user"])
 def test_a_deep_page_is_an_index_range_scan_from_the_cursor(
@@ -240,7 +272,7 @@ def test_a_deep_page_is_an_index_range_scan_from_the_cursor(
     a = tenant(pg, build)
     cursor = EntryCursor(entry_date=D0, created_at=T0, id=build.id())
     query = EntryQuery(after=cursor, descending=descending, user_id=a.member.id if user else None, limit=50)
-    sql, params = entry_list_sql(a.org.id, query)
+    sql, params = statements_for(POSTGRES).entry_list(a.org.id, query)
 
     with psycopg.connect(require_postgres(), autocommit=True) as conn:
         conn.execute(f'SET search_path TO "{pg.schema}"')
@@ -254,98 +286,6 @@ def test_a_deep_page_is_an_index_range_scan_from_the_cursor(
 
 
 # What the database itself refuses.
-
-
-def test_a_second_running_timer_is_refused_naming_the_first(pg: PostgresStore, build: Build) -> None:
-    a = tenant(pg, build)
-    first = build.running(a.member, a.project)
-    seed(pg, first)
-
-    with pytest.raises(TimerAlreadyRunning) as refused, pg.unit_of_work() as uow:
-        uow.entries.add(build.running(a.member, a.project, started_at=T0 + timedelta(minutes=5)))
-
-    assert refused.value.running_entry_id == str(first.id)
-
-
-def test_of_two_transactions_starting_a_timer_for_one_user_the_second_waits_and_is_refused(
-    pg: PostgresStore, build: Build
-) -> None:
-    a = tenant(pg, build)
-    first = build.running(a.member, a.project)
-    second = build.running(a.member, a.project, started_at=T0 + timedelta(seconds=1))
-    first_added, second_starting = threading.Event(), threading.Event()
-    outcome: list[BaseException] = []
-
-    def second_writer() -> None:
-        assert first_added.wait(WAIT)
-        second_starting.set()
-        try:
-            with pg.unit_of_work() as uow:
-                uow.entries.add(second)
-                uow.commit()
-        except TimerAlreadyRunning as error:
-            outcome.append(error)
-
-    with pg.unit_of_work() as uow:
-        uow.entries.add(first)
-        first_added.set()
-        join = in_thread(second_writer)
-        assert second_starting.wait(WAIT)
-        time.sleep(0.05)  # let the second writer reach the index; the outcome is the same either way
-        uow.commit()
-    join()
-
-    assert [str(error) for error in outcome] == [str(TimerAlreadyRunning(str(first.id)))]
-    with pg.unit_of_work(read_only=True) as uow:
-        assert uow.entries.running_for_user(a.org.id, a.member.id) == first
-
-
-def test_restoring_a_deleted_timer_while_another_runs_is_refused(pg: PostgresStore, build: Build) -> None:
-    a = tenant(pg, build)
-    deleted = build.running(a.member, a.project).deleted(T0 + timedelta(minutes=1))
-    running = build.running(a.member, a.project, started_at=T0 + timedelta(minutes=2))
-    seed(pg, deleted, running)
-
-    with pytest.raises(TimerAlreadyRunning), pg.unit_of_work() as uow:
-        uow.entries.update(
-            deleted.restored(T0 + timedelta(minutes=3)), expected_updated_at=deleted.updated_at
-        )
-
-
-CROSSING: dict[str, Callable[[Tenant, Tenant, Build], object]] = {
-    "entry-on-foreign-project": lambda a, b, build: build.entry(a.member, b.project),
-    "entry-on-foreign-task": lambda a, b, build: build.entry(a.member, a.project, task=b.task),
-    "entry-on-task-of-other-project": lambda a, b, build: build.entry(a.member, a.other_project, task=a.task),
-    "task-in-foreign-project": lambda a, b, build: attrs.evolve(build.task(b.project), org_id=a.org.id),
-    "user-of-no-organization": lambda a, b, build: build.user(build.org()),
-    "token-of-foreign-user": lambda a, b, build: attrs.evolve(build.token(b.owner), org_id=a.org.id),
-    "claim-of-foreign-user": lambda a, b, build: attrs.evolve(build.record(b.owner), org_id=a.org.id),
-}
-"""Rows that name a user, project or task outside their own organization (or nothing at all)."""
-
-
-@pytest.mark.parametrize("case", list(CROSSING))
-def test_the_database_refuses_rows_that_cross_organizations(
-    pg: PostgresStore, build: Build, case: str
-) -> None:
-    a, b = tenant(pg, build), tenant(pg, build)
-
-    with pytest.raises(Conflict, match="does not exist"):
-        seed(pg, CROSSING[case](a, b, build))
-
-
-def test_a_batch_with_one_refused_entry_adds_none_of_them(pg: PostgresStore, build: Build) -> None:
-    a, b = tenant(pg, build), tenant(pg, build)
-    batch = [build.entry(a.member, a.project) for _ in range(5)] + [build.entry(a.member, b.project)]
-
-    with pg.unit_of_work() as uow:
-        with pytest.raises(Conflict):
-            uow.entries.add_many(batch)
-        uow.entries.add(batch[0])  # the unit of work goes on after the refused batch
-        uow.commit()
-
-    with pg.unit_of_work(read_only=True) as uow:
-        assert list(uow.entries.list(a.org.id, EntryQuery())) == [batch[0]]
 
 
 @pytest.mark.parametrize("text", ["nul \x00 inside", "lone \ud800 surrogate"])
@@ -436,14 +376,6 @@ def test_of_two_concurrent_updates_of_one_version_the_second_is_stale(
 
 
 # Units of work.
-
-
-def test_repositories_refuse_use_after_their_block(pg: PostgresStore, build: Build) -> None:
-    with pg.unit_of_work() as uow:
-        pass
-
-    with pytest.raises(RuntimeError, match="ended"):
-        uow.orgs.add(build.org())
 
 
 def current_settings(uow: object, *names: str) -> tuple[str, ...]:

@@ -11,8 +11,11 @@ import pytest
 
 from hours_core.errors import StoreBusy
 from hours_core.model import TimeEntry
-from hours_sqlite import SqliteStore
-from hours_sqlite.repositories import SqliteSession, SqliteTimeEntryRepository
+from hours_sql import statements_for
+from hours_sql.repositories import SqlTimeEntryRepository
+from hours_sqlite import SqliteStore, connection
+from hours_sqlite.dialect import SQLITE
+from hours_sqlite.session import SqliteSession
 
 from .conftest import Build, OpenStore, Tenant, make_tenant
 
@@ -32,6 +35,13 @@ def stored_ids(path: pathlib.Path) -> set[str]:
     """The entry ids another connection (another process, in effect) sees as committed."""
     with closing(sqlite3.connect(path)) as other:
         return {row[0] for row in other.execute("SELECT id FROM time_entries")}
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.001)
 
 
 def run_writers(
@@ -99,15 +109,71 @@ def test_statements_after_commit_run_in_a_new_transaction_that_rolls_back_alone(
         assert uow.entries.get(tenant.org.id, kept.id) == kept
 
 
+# Queued writers share one COMMIT: counted on the writer connection (sqlite3's trace callback sees
+# every statement it runs). The members' hand-off polls are slowed down so that no member, waiting
+# for its group, commits it early: the count is then exact.
+
+
+def run_queued_writers(store: SqliteStore, entries: list[TimeEntry]) -> list[str]:
+    """Writer 0 holds the writer until all the others are queued for it; every writer adds one
+    entry and commits. The COMMITs the writer connection ran, in order."""
+    gate = store._writer
+    statements: list[str] = []
+    gate.db.conn.set_trace_callback(statements.append)
+    holding = threading.Event()
+
+    def write(n: int) -> None:
+        if n:
+            assert holding.wait(30)
+        with store.unit_of_work() as uow:
+            uow.entries.add(entries[n])
+            if not n:
+                holding.set()
+                wait_until(lambda: gate._waiting == len(entries) - 1, seconds=60)
+            uow.commit()
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(len(entries))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+        assert not thread.is_alive()
+    gate.db.conn.set_trace_callback(None)
+    return [statement for statement in statements if statement == "COMMIT"]
+
+
+@pytest.fixture
+def patient_members(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Members waiting for their group's COMMIT do not look for a stranded group meanwhile."""
+    monkeypatch.setattr(connection, "_HANDOFF_CHECK_SECONDS", 30.0)
+
+
+@pytest.mark.usefixtures("patient_members")
+def test_writers_queued_behind_a_writer_share_its_single_commit(
+    sqlite_store: SqliteStore, tenant: Tenant, build: Build, path: pathlib.Path
+) -> None:
+    entries = [build.entry(tenant.owner, tenant.project) for _ in range(WRITERS)]
+
+    commits = run_queued_writers(sqlite_store, entries)
+
+    assert len(commits) == 1
+    assert stored_ids(path) == {str(entry.id) for entry in entries}
+
+
+@pytest.mark.usefixtures("patient_members")
+def test_a_group_takes_at_most_max_group_writers(
+    sqlite_store: SqliteStore, tenant: Tenant, build: Build, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(connection, "MAX_GROUP", 5)
+    entries = [build.entry(tenant.owner, tenant.project) for _ in range(WRITERS)]
+
+    commits = run_queued_writers(sqlite_store, entries)
+
+    assert len(commits) == 3  # 12 writers: groups of 5, 5 and 2
+
+
 # Regressions found in review: the group must never be left open without a writer to end it,
 # and a group that SQLite rolled back by itself must never swallow the next writer's work.
-
-
-def wait_until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.001)
 
 
 def writer_session(store: SqliteStore) -> SqliteSession:
@@ -134,7 +200,7 @@ def test_an_empty_group_is_not_left_open_when_the_next_writer_gives_up(
         def failing_writer() -> None:
             session = writer_session(store)
             session.begin()
-            session.write("DELETE FROM time_entries", (), kind="time entry")
+            session.write("DELETE FROM time_entries", ())
             gave_up.wait(5)
             session.rollback()
 
@@ -170,7 +236,7 @@ def test_after_sqlite_rolls_a_group_back_its_members_fail_and_the_next_writer_co
         def member() -> None:  # keeps its entry in the group, then waits for the COMMIT
             session = writer_session(store)
             session.begin()
-            SqliteTimeEntryRepository(session).add(lost)
+            SqlTimeEntryRepository(session, statements_for(SQLITE)).add(lost)
             wait_until(lambda: gate._waiting >= 1)
             try:
                 session.commit()
@@ -181,7 +247,7 @@ def test_after_sqlite_rolls_a_group_back_its_members_fail_and_the_next_writer_co
         def interrupted() -> None:  # joins the group; SQLite rolls the whole group back
             session = writer_session(store)
             session.begin()
-            SqliteTimeEntryRepository(session).add(joined)
+            SqlTimeEntryRepository(session, statements_for(SQLITE)).add(joined)
             wait_until(lambda: gate._waiting >= 1)
             calls = iter(range(1_000_000))
             gate.db.conn.set_progress_handler(lambda: int(next(calls) > 2), 10)
@@ -191,7 +257,6 @@ def test_after_sqlite_rolls_a_group_back_its_members_fail_and_the_next_writer_co
                         "UPDATE time_entries SET note = note WHERE (WITH RECURSIVE n(i) AS"
                         " (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000) SELECT count(*) FROM n)",
                         (),
-                        kind="time entry",
                     )
             finally:
                 gate.db.conn.set_progress_handler(None, 0)
@@ -201,7 +266,7 @@ def test_after_sqlite_rolls_a_group_back_its_members_fail_and_the_next_writer_co
             session = writer_session(store)
             session.begin()
             outcome["in transaction"] = gate.db.conn.in_transaction
-            SqliteTimeEntryRepository(session).add(alone)
+            SqlTimeEntryRepository(session, statements_for(SQLITE)).add(alone)
             session.commit()
             outcome["next writer"] = "committed"
 

@@ -1,28 +1,38 @@
-"""What only the SQLite store promises: migrations, pragmas, busy handling, backups, query plans."""
+"""What only the SQLite store promises: migrations, pragmas, busy handling, two processes on one
+file, backups, query plans, storage forms. What every store refuses is in ``test_integrity.py``."""
 
+import multiprocessing
 import pathlib
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable
 from contextlib import closing
 from datetime import UTC, datetime, timedelta, timezone
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Barrier
 
-import attrs
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from hours_core.errors import Conflict, StoreBusy
-from hours_core.model import TimeEntryId
+from hours_core.errors import StoreBusy, TimerAlreadyRunning
+from hours_core.model import TimeEntry, TimeEntryId
 from hours_core.ports import EntryCursor, EntryQuery
 from hours_core.tokens import ApiToken
+from hours_sql import TABLES as TABLE_DESCRIPTIONS
+from hours_sql import Kind, Table, statements_for
 from hours_sqlite import SqliteStore
-from hours_sqlite.codecs import decode_instant, encode_instant
 from hours_sqlite.connection import ConnectionSettings, connect
-from hours_sqlite.repositories import entry_list_sql
+from hours_sqlite.dialect import SQLITE, decode_instant, encode_instant
+from hours_sqlite.introspection import ColumnDescription, IndexDescription
 
-from .conftest import D0, T0, Build, OpenStore, Tenant, make_tenant
+from .conftest import D0, T0, Build, OpenStore, Tenant, make_tenant, stored_as
+
+MIGRATIONS = ["0001_initial", "0002_idempotency_result", "0003_one_running_timer_per_user"]
+"""Every migration of the adapter, in order."""
+
+WAIT = 60
+"""How long the test waits for another process (a guard against hangs, not a limit)."""
 
 TABLES = {"orgs", "users", "projects", "tasks", "time_entries", "api_tokens", "idempotency_records"}
 
@@ -44,14 +54,14 @@ def tenant(store: SqliteStore, build: Build) -> Tenant:
 
 def test_opening_a_new_file_changes_no_schema(path: pathlib.Path) -> None:
     with SqliteStore.open(path) as store:
-        assert store.pending_migrations() == ["0001_initial"]
+        assert store.pending_migrations() == MIGRATIONS
     with closing(sqlite3.connect(path)) as raw:
         assert TABLES.isdisjoint(name for (name,) in raw.execute("SELECT name FROM sqlite_schema"))
 
 
 def test_migrating_applies_each_pending_migration_once(path: pathlib.Path) -> None:
     with SqliteStore.open(path) as store:
-        assert store.migrate() == ["0001_initial"]
+        assert store.migrate() == MIGRATIONS
         assert store.migrate() == []
         assert store.pending_migrations() == []
     with SqliteStore.open(path) as reopened:
@@ -76,7 +86,7 @@ def test_two_stores_on_one_file_migrating_at_once_apply_each_migration_once(path
     first.close()
     second.close()
 
-    assert sorted(applied) == [[], ["0001_initial"]]
+    assert sorted(applied) == [[], MIGRATIONS]
 
 
 def test_every_table_is_strict(sqlite_store: SqliteStore, path: pathlib.Path) -> None:
@@ -153,49 +163,77 @@ def test_a_write_unit_of_work_nested_in_one_thread_raises_instead_of_deadlocking
         sqlite_store.unit_of_work().__enter__()
 
 
-def test_repositories_refuse_use_after_their_block(sqlite_store: SqliteStore, build: Build) -> None:
-    with sqlite_store.unit_of_work() as uow:
-        pass
-
-    with pytest.raises(RuntimeError, match="ended"):
-        uow.orgs.add(build.org())
+# The one running timer of a user, across processes.
 
 
-CROSSING: dict[str, Callable[[Tenant, Tenant, Build], object]] = {
-    "entry-on-foreign-project": lambda a, b, build: build.entry(a.member, b.project),
-    "entry-on-foreign-task": lambda a, b, build: build.entry(a.member, a.project, task=b.task),
-    "entry-on-task-of-other-project": lambda a, b, build: build.entry(a.member, a.other_project, task=a.task),
-    "task-in-foreign-project": lambda a, b, build: attrs.evolve(build.task(b.project), org_id=a.org.id),
-    "user-of-no-organization": lambda a, b, build: build.user(build.org()),
-    "token-of-foreign-user": lambda a, b, build: attrs.evolve(build.token(b.owner), org_id=a.org.id),
-    "claim-of-foreign-user": lambda a, b, build: attrs.evolve(build.record(b.owner), org_id=a.org.id),
-}
-"""Rows that name a user, project or task outside their own organization (or nothing at all)."""
+def start_timer_in_another_process(
+    path: pathlib.Path, timer: TimeEntry, start: Barrier, results: Queue
+) -> None:  # pragma: no cover - runs in a child process
+    """Open the store at ``path`` (another process), wait for the others, add ``timer``, report."""
+    with SqliteStore.open(path, busy_timeout_ms=30_000) as store:
+        start.wait(WAIT)
+        try:
+            with store.unit_of_work() as uow:
+                uow.entries.add(timer)
+                uow.commit()
+        except TimerAlreadyRunning as refused:
+            results.put(("refused", timer.id, refused.running_entry_id))
+        else:
+            results.put(("started", timer.id, None))
 
 
-@pytest.mark.parametrize("case", list(CROSSING))
-def test_the_database_refuses_rows_that_cross_organizations(
-    sqlite_store: SqliteStore, build: Build, case: str
+def test_of_two_processes_starting_a_timer_for_one_user_at_once_exactly_one_succeeds(
+    sqlite_store: SqliteStore, path: pathlib.Path, build: Build
 ) -> None:
-    a, b = tenant(sqlite_store, build), tenant(sqlite_store, build)
-    row = CROSSING[case](a, b, build)
+    a = tenant(sqlite_store, build)
+    timers = [build.running(a.member, a.project, started_at=T0 + timedelta(seconds=n)) for n in range(2)]
+    spawn = multiprocessing.get_context("spawn")  # no fork: the test process may run threads
+    start, results = spawn.Barrier(len(timers)), spawn.Queue()
+    processes = [
+        spawn.Process(target=start_timer_in_another_process, args=(path, timer, start, results))
+        for timer in timers
+    ]
+    for process in processes:
+        process.start()
+    outcomes = sorted(results.get(timeout=WAIT) for _ in processes)
+    for process in processes:
+        process.join(WAIT)
+        assert process.exitcode == 0
 
-    with pytest.raises(Conflict, match="does not exist"):
-        seed(sqlite_store, row)
-
-
-def test_a_batch_with_one_refused_entry_adds_none_of_them(sqlite_store: SqliteStore, build: Build) -> None:
-    a, b = tenant(sqlite_store, build), tenant(sqlite_store, build)
-    batch = [build.entry(a.member, a.project, created_at=T0 + timedelta(seconds=n)) for n in range(10)]
-    batch.append(build.entry(a.member, b.project, created_at=T0 + timedelta(hours=1)))  # inserted last
-
-    with sqlite_store.unit_of_work() as uow:
-        with pytest.raises(Conflict):
-            uow.entries.add_many(batch)
-        uow.commit()
-
+    (first_status, started, _), (second_status, refused, running) = sorted(
+        outcomes, key=lambda o: o[0] != "started"
+    )
+    assert (first_status, second_status) == ("started", "refused")
+    assert running == str(started) and refused != started
     with sqlite_store.unit_of_work(read_only=True) as uow:
-        assert list(uow.entries.list(a.org.id, EntryQuery())) == []
+        assert uow.entries.running_for_user(a.org.id, a.member.id) == next(
+            t for t in timers if t.id == started
+        )
+        assert uow.entries.get(a.org.id, refused) is None
+
+
+def test_migrating_to_one_running_timer_keeps_the_first_and_soft_deletes_the_others(
+    path: pathlib.Path, build: Build
+) -> None:
+    with SqliteStore.open(path) as store:
+        store.migrate(stop_before="0003_one_running_timer_per_user")
+        a = tenant(store, build)
+        first = build.running(a.member, a.project, started_at=T0)
+        second = build.running(a.member, a.project, started_at=T0 + timedelta(minutes=1))
+        others = build.running(a.owner, a.project)
+        seed(store, second, first, others)  # possible before 0003: nothing refused a second timer
+
+        assert store.migrate() == ["0003_one_running_timer_per_user"]
+
+        with store.unit_of_work(read_only=True) as uow:
+            assert uow.entries.running_for_user(a.org.id, a.member.id) == first
+            assert uow.entries.running_for_user(a.org.id, a.owner.id) == others
+            assert uow.entries.get(a.org.id, second.id) is None
+            kept = uow.entries.get(a.org.id, second.id, include_deleted=True)
+        assert kept is not None and kept.is_running and kept.is_deleted
+        assert kept.updated_at == kept.deleted_at and kept.updated_at > second.updated_at
+        with pytest.raises(TimerAlreadyRunning), store.unit_of_work() as uow:
+            uow.entries.update(kept.restored(kept.updated_at), expected_updated_at=kept.updated_at)
 
 
 # Tokens.
@@ -222,6 +260,84 @@ def test_no_plaintext_token_reaches_the_database_file(path: pathlib.Path, build:
 def test_the_integrity_check_of_a_healthy_file_is_ok(sqlite_store: SqliteStore, build: Build) -> None:
     tenant(sqlite_store, build)
     assert sqlite_store.integrity_check() == "ok"
+
+
+def test_table_counts_are_the_committed_rows_of_each_table(sqlite_store: SqliteStore, build: Build) -> None:
+    a = tenant(sqlite_store, build)
+    seed(sqlite_store, build.entry(a.member, a.project), build.entry(a.owner, a.project))
+
+    with sqlite_store.unit_of_work() as uncommitted:
+        uncommitted.orgs.add(build.org("Not yet"))
+        counts = sqlite_store.table_counts()
+
+    assert counts == {
+        "orgs": 1,
+        "users": 2,
+        "projects": 2,
+        "tasks": 1,
+        "time_entries": 2,
+        "api_tokens": 0,
+        "idempotency_records": 0,
+    }
+
+
+def test_an_unmigrated_file_has_no_tables_to_count(path: pathlib.Path) -> None:
+    with SqliteStore.open(path) as store:
+        assert store.table_counts() == {}
+        assert store.describe() == ()
+
+
+def test_describing_the_store_names_every_table_with_its_columns_and_indexes(
+    sqlite_store: SqliteStore, build: Build
+) -> None:
+    tenant(sqlite_store, build)
+
+    described = {table.name: table for table in sqlite_store.describe()}
+
+    assert set(described) == TABLES
+    assert all(table.strict for table in described.values())
+    entries = described["time_entries"]
+    assert entries.rows == 0
+    assert [column.name for column in entries.columns][:3] == ["id", "org_id", "user_id"]
+    assert entries.columns[0] == ColumnDescription("id", "TEXT", not_null=True, primary_key=True)
+    assert (
+        IndexDescription(
+            "time_entries_one_running_per_user", ("org_id", "user_id"), unique=True, partial=True
+        )
+        in entries.indexes
+    )
+    assert (
+        IndexDescription(
+            "time_entries_in_order", ("org_id", "entry_date", "created_at", "id"), unique=False, partial=False
+        )
+        in entries.indexes
+    )
+    assert described["users"].rows == 2
+
+
+SQLITE_TYPES = {
+    Kind.UUID: "TEXT",
+    Kind.REFERENCE: "TEXT",
+    Kind.DATE: "TEXT",
+    Kind.INSTANT: "TEXT",
+    Kind.BOOLEAN: "INTEGER",
+    Kind.BYTES: "BLOB",
+    int: "INTEGER",
+    str: "TEXT",
+}
+"""The column type that stores each kind of field (enums are stored as their text value)."""
+
+
+@pytest.mark.parametrize("table", TABLE_DESCRIPTIONS, ids=lambda table: table.name)
+def test_each_table_has_a_column_of_the_right_type_for_each_field_of_its_entity(
+    sqlite_store: SqliteStore, table: Table
+) -> None:
+    columns = next(described for described in sqlite_store.describe() if described.name == table.name).columns
+
+    expected = {
+        column.name: (SQLITE_TYPES[stored_as(table, column)], not column.nullable) for column in table.columns
+    }
+    assert {column.name: (column.type, column.not_null) for column in columns} == expected
 
 
 def test_a_backup_holds_the_committed_data_and_schema(
@@ -295,7 +411,7 @@ def test_entry_list_pages_are_index_searches_without_a_sort(
         if analyzed:
             raw.execute("ANALYZE")
         for name, query in plan_queries(populated).items():
-            sql, params = entry_list_sql(populated.org.id, query)
+            sql, params = statements_for(SQLITE).entry_list(populated.org.id, query)
             plan = [
                 detail for _id, _parent, _unused, detail in raw.execute(f"EXPLAIN QUERY PLAN {sql}", params)
             ]

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -12,7 +13,6 @@ from hours_core.idempotency import (
     REPLAY_WINDOW,
     Decision,
     IdempotencyRecord,
-    RecordedResponse,
     decide,
     fingerprint,
     parse_key,
@@ -83,7 +83,7 @@ def record(*, completed: bool, fp: str = "fp", completed_at: datetime = NOW) -> 
     claim = IdempotencyRecord(
         org_id=OrgId(UUID(int=1)), user_id=UserId(UUID(int=2)), key="k", fingerprint=fp, created_at=NOW
     )
-    return claim.completed(RecordedResponse(201, b"{}"), completed_at) if completed else claim
+    return claim.completed(b"{}", completed_at) if completed else claim
 
 
 def test_the_decisions() -> None:
@@ -96,6 +96,10 @@ def test_the_decisions() -> None:
     assert decide(record(completed=True), "other", NOW + REPLAY_WINDOW) is Decision.EXPIRED
 
 
-def test_only_successful_responses_are_recorded() -> None:
-    with pytest.raises(ValueError, match="2xx"):
-        record(completed=False).completed(RecordedResponse(422, b"{}"), NOW)
+def test_a_record_has_a_result_exactly_when_it_has_a_completion_time() -> None:
+    claim = record(completed=False)
+    assert claim.completed(b"", NOW).is_complete  # an empty result is a result
+    with pytest.raises(ValueError, match="completion time"):
+        attrs.evolve(claim, result=b"{}")
+    with pytest.raises(ValueError, match="completion time"):
+        attrs.evolve(claim, completed_at=NOW)

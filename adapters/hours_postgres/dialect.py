@@ -1,0 +1,17 @@
+"""How PostgreSQL stores hours' values: the PostgreSQL :class:`~hours_sql.dialect.Dialect`.
+
+PostgreSQL has the types hours needs (``uuid``, ``date``, ``timestamptz``, ``boolean``,
+``bytea``) and psycopg adapts them both ways, so every value goes in and comes out as it is: the
+generated row codecs only reorder fields and turn enums into their values and back. Parameters
+are psycopg's ``%s``. ``timestamptz`` values come back as UTC datetimes because every connection
+sets ``TimeZone`` to UTC (:mod:`hours_postgres.connection`).
+"""
+
+from __future__ import annotations
+
+from hours_sql import AS_IS, Dialect, Kind
+
+__all__ = ["POSTGRES"]
+
+POSTGRES = Dialect(name="postgresql", placeholder="%s", codecs=dict.fromkeys(Kind, AS_IS))
+"""PostgreSQL's dialect: ``%s`` parameters, native types for every value."""

@@ -1,0 +1,96 @@
+"""What differs between the SQL databases hours runs on, and nothing else.
+
+A :class:`Dialect` is a small value that each database adapter defines once (``hours_sqlite``,
+``hours_postgres``) and hands to the shared layer. It says:
+
+* how a statement spells a parameter (:attr:`Dialect.placeholder`): the shared SQL is written
+  with ``?`` and :meth:`Dialect.sql` rewrites it once, when the statement is built;
+* how each kind of value is stored (:class:`Kind`, :class:`ScalarCodec`): SQLite keeps UUIDs,
+  dates and instants as ``TEXT`` and booleans as 0/1, PostgreSQL has the native types and its
+  driver converts them, so its codecs are "as is".
+
+Everything else that differs lives in the adapter's own session (transactions, locking, bulk
+inserts, reading the driver's errors), behind :class:`hours_sql.session.Session`. What is the
+same on both databases is written once in this package, including the ``INSERT ... ON CONFLICT``
+spelling of an upsert and of "insert unless it exists": SQLite (3.24 and later) and PostgreSQL
+spell both alike, so the dialect has nothing to say about them.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+
+__all__ = ["AS_IS", "Dialect", "Kind", "ScalarCodec"]
+
+
+class Kind(enum.Enum):
+    """The kinds of stored values whose storage form a dialect chooses."""
+
+    UUID = "uuid"
+    """An id of the row itself (or any UUID that few rows share)."""
+    REFERENCE = "reference"
+    """An id that many rows share (an organization, user, project or task): worth memoizing."""
+    DATE = "date"
+    INSTANT = "instant"
+    """A timezone-aware UTC ``datetime``."""
+    BOOLEAN = "boolean"
+    BYTES = "bytes"
+
+
+@attrs.frozen
+class ScalarCodec:
+    """How one kind of value goes into a statement and comes out of a row.
+
+    ``None`` means "as is": the driver takes and returns the Python value itself, and the
+    generated row codecs then do not even call a function for it.
+    """
+
+    encode: Callable[[Any], Any] | None = None
+    decode: Callable[[Any], Any] | None = None
+
+
+AS_IS = ScalarCodec()
+"""The codec of a value the driver converts by itself."""
+
+
+def _check_codecs(_instance: object, _attribute: object, value: Mapping[Kind, ScalarCodec]) -> None:
+    missing = set(Kind) - set(value)
+    if missing:
+        raise ValueError(
+            f"a dialect needs a codec for every kind; missing: {sorted(k.value for k in missing)}"
+        )
+
+
+@attrs.frozen
+class Dialect:
+    """One database's spelling of parameters and storage forms of values."""
+
+    name: str
+    placeholder: str
+    """How a statement of the driver spells a positional parameter (``?`` or ``%s``)."""
+    codecs: Mapping[Kind, ScalarCodec] = attrs.field(validator=_check_codecs, hash=False)
+
+    def sql(self, statement: str) -> str:
+        """``statement``, written with ``?`` parameters, in this dialect's parameter style.
+
+        The shared statements contain no other ``?`` and no ``%`` (a ``%`` is doubled for drivers
+        whose placeholder uses it, so that it stays a literal).
+        """
+        if self.placeholder == "?":
+            return statement
+        if "%" in self.placeholder:
+            statement = statement.replace("%", "%%")
+        return statement.replace("?", self.placeholder)
+
+    def encoder(self, kind: Kind) -> Callable[[Any], Any]:
+        """The function that turns a value of ``kind`` into a parameter (identity when as is)."""
+        encode = self.codecs[kind].encode
+        return _identity if encode is None else encode
+
+
+def _identity(value: Any) -> Any:
+    return value

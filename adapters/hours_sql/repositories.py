@@ -1,0 +1,406 @@
+"""The repositories: every port of :mod:`hours_core.ports` as SQL, once for every SQL database.
+
+Each repository runs the statements of its dialect (:class:`~hours_sql.statements.Statements`)
+on a unit of work's :class:`~hours_sql.session.Session`. Every tenant-scoped statement filters on
+``org_id``; the ``locate`` methods and :meth:`SqlTokenRepository.find_credentials` are the
+documented exceptions. A write the database refuses becomes a core error here
+(:meth:`~hours_sql.session.Refused.error`): a foreign key that leaves the organization and any
+other rule, :class:`~hours_core.errors.Conflict`; a second running timer,
+:class:`~hours_core.errors.TimerAlreadyRunning`; a taken email or token prefix, a ``Conflict``
+that says so; a claim that waits too long for a concurrent one,
+:class:`~hours_core.errors.IdempotencyRequestInProgress`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from operator import attrgetter
+from typing import Any
+
+from hours_core.errors import Conflict, IdempotencyRequestInProgress, StaleUpdate, TimerAlreadyRunning
+from hours_core.idempotency import IdempotencyRecord
+from hours_core.model import (
+    Org,
+    OrgId,
+    Project,
+    ProjectId,
+    Task,
+    TaskId,
+    TimeEntry,
+    TimeEntryId,
+    User,
+    UserId,
+)
+from hours_core.ports import (
+    Credentials,
+    EntryQuery,
+    IdempotencyRepository,
+    OrgRepository,
+    ProjectRepository,
+    TaskRepository,
+    TimeEntryRepository,
+    TokenRepository,
+    UserRepository,
+)
+from hours_core.tokens import ApiToken
+from hours_sql.session import ErrorFactory, Params, Refused, Session
+from hours_sql.statements import Statements
+from hours_sql.tables import EMAIL_PER_ORG, ENTRIES, ONE_RUNNING_TIMER, TOKEN_PREFIX
+
+__all__ = [
+    "SqlIdempotencyRepository",
+    "SqlOrgRepository",
+    "SqlProjectRepository",
+    "SqlTaskRepository",
+    "SqlTimeEntryRepository",
+    "SqlTokenRepository",
+    "SqlUserRepository",
+]
+
+_CLAIM_ATTEMPTS = 3
+_BY_DATE = attrgetter("entry_date", "created_at")
+
+
+def _second_timer_in_batch() -> Exception:
+    return Conflict("The entries hold a second running timer for one user.")
+
+
+class _Repository:
+    def __init__(self, session: Session, statements: Statements) -> None:
+        self._session = session
+        self._sql = statements
+
+    def _row(self, sql: str, params: Params) -> Any | None:
+        rows = self._session.rows(sql, params)
+        return rows[0] if rows else None
+
+    def _write(
+        self,
+        sql: str,
+        params: Params,
+        *,
+        kind: str,
+        unique: Mapping[str, ErrorFactory] | None = None,
+        lock_timeout: ErrorFactory | None = None,
+    ) -> int:
+        try:
+            return self._session.write(sql, params)
+        except Refused as refusal:
+            raise refusal.error(kind, unique, lock_timeout) from refusal
+
+
+# Organizations, users, projects, tasks.
+
+
+class SqlOrgRepository(_Repository):
+    """Organizations in SQL."""
+
+    def add(self, org: Org) -> None:
+        """Store a new organization."""
+        self._write(self._sql.orgs.insert, self._sql.orgs.encode(org), kind="organization")
+
+    def get(self, org_id: OrgId) -> Org | None:
+        """The organization, or ``None``."""
+        row = self._row(self._sql.org_by_id, (self._sql.reference(org_id),))
+        return None if row is None else self._sql.orgs.decode(row)
+
+    def list(self) -> Sequence[Org]:
+        """Every organization, oldest first."""
+        return [self._sql.orgs.decode(row) for row in self._session.rows(self._sql.orgs_by_age)]
+
+    def update(self, org: Org) -> None:
+        """Replace a stored organization (nothing happens if it is not stored)."""
+        id_, *rest = self._sql.orgs.encode(org)
+        self._write(self._sql.org_update, (*rest, id_), kind="organization")
+
+
+class SqlUserRepository(_Repository):
+    """Users in SQL; the email is unique per organization, ignoring case."""
+
+    def add(self, user: User) -> None:
+        """Store a new user; raise ``Conflict`` if the email is taken in the organization."""
+        taken = f"A user with the email {user.email} already exists in this organization."
+        self._write(
+            self._sql.users.insert,
+            self._sql.users.encode(user),
+            kind="user",
+            unique={EMAIL_PER_ORG.name: lambda: Conflict(taken)},
+        )
+
+    def get(self, org_id: OrgId, user_id: UserId) -> User | None:
+        """The user of ``org_id``, or ``None``."""
+        sql = self._sql
+        row = self._row(sql.user_by_id, (sql.reference(user_id), sql.reference(org_id)))
+        return None if row is None else sql.users.decode(row)
+
+    def list(self, org_id: OrgId) -> Sequence[User]:
+        """The organization's users, oldest first."""
+        rows = self._session.rows(self._sql.users_of_org, (self._sql.reference(org_id),))
+        return [self._sql.users.decode(row) for row in rows]
+
+    def locate(self, user_id: UserId) -> User | None:
+        """The user with ``user_id`` in any organization (operator tooling only)."""
+        row = self._row(self._sql.user_anywhere, (self._sql.reference(user_id),))
+        return None if row is None else self._sql.users.decode(row)
+
+
+class SqlProjectRepository(_Repository):
+    """Projects in SQL."""
+
+    def add(self, project: Project) -> None:
+        """Store a new project."""
+        self._write(self._sql.projects.insert, self._sql.projects.encode(project), kind="project")
+
+    def get(self, org_id: OrgId, project_id: ProjectId) -> Project | None:
+        """The project of ``org_id``, or ``None``."""
+        sql = self._sql
+        row = self._row(sql.project_by_id, (sql.uuid(project_id), sql.reference(org_id)))
+        return None if row is None else sql.projects.decode(row)
+
+    def list(self, org_id: OrgId, *, include_archived: bool = True) -> Sequence[Project]:
+        """The organization's projects, oldest first."""
+        sql = self._sql
+        if include_archived:
+            rows = self._session.rows(sql.projects_of_org, (sql.reference(org_id),))
+        else:
+            rows = self._session.rows(sql.active_projects_of_org, (sql.reference(org_id), sql.boolean(False)))
+        return [sql.projects.decode(row) for row in rows]
+
+    def locate(self, project_id: ProjectId) -> Project | None:
+        """The project with ``project_id`` in any organization (operator tooling only)."""
+        row = self._row(self._sql.project_anywhere, (self._sql.uuid(project_id),))
+        return None if row is None else self._sql.projects.decode(row)
+
+    def count_active(self, org_id: OrgId) -> int:
+        """How many projects of the organization are not archived."""
+        sql = self._sql
+        row = self._row(sql.count_active_projects, (sql.reference(org_id), sql.boolean(False)))
+        return int(row[0]) if row is not None else 0
+
+    def update(self, project: Project) -> None:
+        """Replace a stored project (nothing happens if the organization has no such project)."""
+        id_, org_id, *rest = self._sql.projects.encode(project)
+        self._write(self._sql.project_update, (*rest, id_, org_id), kind="project")
+
+
+class SqlTaskRepository(_Repository):
+    """Tasks in SQL."""
+
+    def add(self, task: Task) -> None:
+        """Store a new task (its project must be of the same organization)."""
+        self._write(self._sql.tasks.insert, self._sql.tasks.encode(task), kind="task")
+
+    def get(self, org_id: OrgId, task_id: TaskId) -> Task | None:
+        """The task of ``org_id``, or ``None``."""
+        sql = self._sql
+        row = self._row(sql.task_by_id, (sql.uuid(task_id), sql.reference(org_id)))
+        return None if row is None else sql.tasks.decode(row)
+
+    def list_for_project(self, org_id: OrgId, project_id: ProjectId) -> Sequence[Task]:
+        """The project's tasks, oldest first."""
+        sql = self._sql
+        rows = self._session.rows(sql.tasks_of_project, (sql.reference(org_id), sql.reference(project_id)))
+        return [sql.tasks.decode(row) for row in rows]
+
+    def update(self, task: Task) -> None:
+        """Replace a stored task (nothing happens if the organization has no such task)."""
+        id_, org_id, *rest = self._sql.tasks.encode(task)
+        self._write(self._sql.task_update, (*rest, id_, org_id), kind="task")
+
+
+# Time entries.
+
+
+class SqlTimeEntryRepository(_Repository):
+    """Time entries in SQL; the database refuses a second running timer of one user."""
+
+    def add(self, entry: TimeEntry) -> None:
+        """Store a new entry; a second running timer of its user raises ``TimerAlreadyRunning``."""
+        try:
+            self._session.write(self._sql.entries.insert, self._sql.entries.encode(entry))
+        except Refused as refusal:
+            raise refusal.error("time entry", self._one_timer(entry)) from refusal
+
+    def add_many(self, entries: Sequence[TimeEntry]) -> None:
+        """Store many new entries in this transaction, all or none, the database's fastest way.
+
+        Rows go in date order, whatever the order of ``entries``: the list indexes lead with the
+        date, so each index then grows at a few places instead of all over (the order of the
+        rows is not observable; lists are ordered by their keys).
+        """
+        if not entries:
+            return
+        in_date_order = sorted(entries, key=_BY_DATE)
+        try:
+            self._session.insert_many(ENTRIES, map(self._sql.entries.encode, in_date_order))
+        except Refused as refusal:
+            raise refusal.error("time entry", {ONE_RUNNING_TIMER.name: _second_timer_in_batch}) from refusal
+
+    def get(self, org_id: OrgId, entry_id: TimeEntryId, *, include_deleted: bool = False) -> TimeEntry | None:
+        """The entry of ``org_id``, or ``None``; soft-deleted ones only with ``include_deleted``."""
+        sql = self._sql
+        statement = sql.entry_by_id_with_deleted if include_deleted else sql.entry_by_id
+        row = self._row(statement, (sql.uuid(entry_id), sql.reference(org_id)))
+        return None if row is None else sql.entries.decode(row)
+
+    def update(self, entry: TimeEntry, *, expected_updated_at: datetime) -> None:
+        """Replace a stored entry if its ``updated_at`` is still ``expected_updated_at``.
+
+        Otherwise (another writer changed it, or the organization has no such entry) raise
+        :class:`~hours_core.errors.StaleUpdate`; the check and the write are one statement.
+        """
+        id_, org_id, *rest = self._sql.entries.encode(entry)
+        params = (*rest, id_, org_id, self._sql.instant(expected_updated_at))
+        try:
+            changed = self._session.write(self._sql.entry_update, params)
+        except Refused as refusal:
+            raise refusal.error("time entry", self._one_timer(entry)) from refusal
+        if not changed:
+            raise StaleUpdate()
+
+    def list(self, org_id: OrgId, query: EntryQuery) -> Sequence[TimeEntry]:
+        """At most ``query.limit`` entries matching ``query``, in its order (``Statements.entry_list``)."""
+        sql, params = self._sql.entry_list(org_id, query)
+        decode = self._sql.entries.decode
+        return [decode(row) for row in self._session.rows(sql, params)]
+
+    def running_for_user(self, org_id: OrgId, user_id: UserId) -> TimeEntry | None:
+        """The user's running timer that is not deleted, or ``None``."""
+        sql = self._sql
+        row = self._row(sql.running_entry_of_user, (sql.reference(org_id), sql.reference(user_id)))
+        return None if row is None else sql.entries.decode(row)
+
+    def _one_timer(self, entry: TimeEntry) -> Mapping[str, ErrorFactory]:
+        """The error for a second running timer of ``entry``'s user (it reads the running one)."""
+
+        def already_running() -> Exception:
+            running = self.running_for_user(entry.org_id, entry.user_id)
+            if running is None:  # the other timer stopped meanwhile
+                return Conflict("Another timer of this user was running; retry.")
+            return TimerAlreadyRunning(str(running.id))
+
+        return {ONE_RUNNING_TIMER.name: already_running}
+
+
+# API tokens.
+
+
+class SqlTokenRepository(_Repository):
+    """Tokens in SQL, keyed by their public prefix; only the secret's hash is stored."""
+
+    def add(self, token: ApiToken) -> None:
+        """Store a new token; raise ``Conflict`` if its prefix is taken."""
+        self._write(
+            self._sql.tokens.insert,
+            self._sql.tokens.encode(token),
+            kind="token",
+            unique={TOKEN_PREFIX.name: lambda: Conflict("A token with this prefix already exists.")},
+        )
+
+    def find_credentials(self, prefix: str) -> Credentials | None:
+        """The token with ``prefix`` with its user and org, in one query (not tenant-scoped)."""
+        sql = self._sql
+        row = self._row(sql.credentials, (prefix,))
+        if row is None:
+            return None
+        token_end, user_end = len(sql.tokens.table.columns), sql.credentials_user_end
+        return Credentials(
+            token=sql.tokens.decode(row[:token_end]),
+            user=sql.users.decode(row[token_end:user_end]),
+            org=sql.orgs.decode(row[user_end:]),
+        )
+
+    def get(self, org_id: OrgId, prefix: str) -> ApiToken | None:
+        """The organization's token with ``prefix``, or ``None``."""
+        row = self._row(self._sql.token_by_prefix, (prefix, self._sql.reference(org_id)))
+        return None if row is None else self._sql.tokens.decode(row)
+
+    def list_for_user(self, org_id: OrgId, user_id: UserId) -> Sequence[ApiToken]:
+        """The user's tokens, newest first."""
+        sql = self._sql
+        rows = self._session.rows(sql.tokens_of_user, (sql.reference(org_id), sql.reference(user_id)))
+        return [sql.tokens.decode(row) for row in rows]
+
+    def record_use(self, org_id: OrgId, prefix: str, at: datetime) -> None:
+        """Set the token's ``last_used_at`` to ``at``, touching nothing else."""
+        sql = self._sql
+        self._write(sql.token_use, (sql.instant(at), prefix, sql.reference(org_id)), kind="token")
+
+    def revoke(self, org_id: OrgId, prefix: str, at: datetime) -> None:
+        """Set the token's ``revoked_at`` to ``at`` unless it is already revoked."""
+        sql = self._sql
+        self._write(sql.token_revocation, (sql.instant(at), prefix, sql.reference(org_id)), kind="token")
+
+
+# Idempotency records.
+
+
+class SqlIdempotencyRepository(_Repository):
+    """Idempotency records in SQL, keyed by (organization, user, key).
+
+    A claim is one ``INSERT ... ON CONFLICT DO NOTHING`` on the primary key. How a concurrent,
+    uncommitted claim of the same key is met is the database's: on PostgreSQL the second insert
+    waits on the index entry until the first transaction ends (at most the lock timeout), then
+    inserts (the first rolled back) or reads the record the first committed; on SQLite write
+    transactions run one at a time, so the second claim begins after the first committed.
+    """
+
+    def get(self, org_id: OrgId, user_id: UserId, key: str) -> IdempotencyRecord | None:
+        """The committed record of the key (or this transaction's own), or ``None``."""
+        sql = self._sql
+        row = self._row(sql.idempotency_record, (sql.reference(org_id), sql.reference(user_id), key))
+        return None if row is None else sql.idempotency.decode(row)
+
+    def claim(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
+        """Insert ``record`` unless its key exists; return ``None`` if it was inserted, else the
+        existing record. A wait for a concurrent, uncommitted claim that runs out of the lock
+        timeout raises :class:`~hours_core.errors.IdempotencyRequestInProgress`.
+        """
+        params = self._sql.idempotency.encode(record)
+        for _attempt in range(_CLAIM_ATTEMPTS):
+            inserted = self._write(
+                self._sql.idempotency_claim,
+                params,
+                kind="idempotency record",
+                lock_timeout=IdempotencyRequestInProgress,
+            )
+            if inserted:
+                return None
+            existing = self.get(record.org_id, record.user_id, record.key)
+            if existing is not None:
+                return existing
+            # The record that blocked the insert was purged before the read: claim again.
+        raise IdempotencyRequestInProgress()
+
+    def replace(self, record: IdempotencyRecord) -> None:
+        """Overwrite (or insert) the record of ``record``'s key."""
+        self._write(
+            self._sql.idempotency_replace, self._sql.idempotency.encode(record), kind="idempotency record"
+        )
+
+    def purge_completed_before(self, cutoff: datetime) -> int:
+        """Delete records completed before ``cutoff``; return how many went."""
+        return self._write(
+            self._sql.idempotency_purge, (self._sql.instant(cutoff),), kind="idempotency record"
+        )
+
+
+_ports: tuple[
+    type[OrgRepository],
+    type[UserRepository],
+    type[ProjectRepository],
+    type[TaskRepository],
+    type[TimeEntryRepository],
+    type[TokenRepository],
+    type[IdempotencyRepository],
+] = (
+    SqlOrgRepository,
+    SqlUserRepository,
+    SqlProjectRepository,
+    SqlTaskRepository,
+    SqlTimeEntryRepository,
+    SqlTokenRepository,
+    SqlIdempotencyRepository,
+)
+"""The type checker verifies that each repository implements its port."""

@@ -1,0 +1,215 @@
+"""The SQL of every repository, written once and built once per dialect.
+
+:func:`statements_for` gives a dialect's :class:`Statements`: each statement is assembled from the
+table descriptions (:mod:`hours_sql.tables`, so the column lists and the row codecs cannot drift
+apart) and constant fragments of this module, with ``?`` parameters rewritten to the dialect's
+placeholder, once per process. Every value is a bound parameter, encoded by the dialect's codec
+for its kind (:meth:`Statements.param`).
+
+:meth:`Statements.entry_list` builds the one dynamic statement, the filtered, keyset-paginated
+list of time entries.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from hours_core.model import OrgId
+from hours_core.ports import EntryQuery
+from hours_sql.dialect import Dialect, Kind
+from hours_sql.rows import RowCodec, row_codec
+from hours_sql.tables import (
+    ENTRIES,
+    IDEMPOTENCY_RECORDS,
+    ORGS,
+    PROJECTS,
+    TASKS,
+    TOKENS,
+    USERS,
+    Table,
+)
+
+__all__ = ["RUNNING", "Statements", "TableStatements", "statements_for"]
+
+RUNNING = "started_at IS NOT NULL AND stopped_at IS NULL"
+"""A running timer. With ``deleted_at IS NULL`` it is the predicate of the partial unique index
+``time_entries_one_running_per_user`` on every database (the planner needs the same terms)."""
+
+_ENTRY_ORDER = ("entry_date", "created_at", "id")
+_IDEMPOTENCY_KEY = "(org_id, user_id, key)"
+
+
+def _columns(table: Table, alias: str | None = None) -> str:
+    if alias is None:
+        return ", ".join(table.column_names)
+    return ", ".join(f"{alias}.{column}" for column in table.column_names)
+
+
+def _insert(table: Table) -> str:
+    marks = ", ".join("?" * len(table.columns))
+    return f"INSERT INTO {table.name} ({_columns(table)}) VALUES ({marks})"  # noqa: S608 - constant identifiers
+
+
+def _update(table: Table, skip: int, where: str) -> str:
+    """``UPDATE`` of every column after the first ``skip`` (the key), for the rows ``where`` says."""
+    assignments = ", ".join(f"{column} = ?" for column in table.column_names[skip:])
+    return f"UPDATE {table.name} SET {assignments} WHERE {where}"  # noqa: S608 - constant identifiers
+
+
+class TableStatements:
+    """One table's row codec and its statements that every repository of it uses."""
+
+    def __init__(self, table: Table, dialect: Dialect) -> None:
+        self.table = table
+        self.codec: RowCodec[Any] = row_codec(table, dialect)
+        self.encode = self.codec.encode
+        self.decode = self.codec.decode
+        self.select = f"SELECT {_columns(table)} FROM {table.name}"  # noqa: S608 - constant identifiers
+        self.insert = dialect.sql(_insert(table))
+
+
+class Statements:
+    """Every statement of the shared repositories, in one dialect (see the module's docstring)."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+        sql = dialect.sql
+        self.uuid = dialect.encoder(Kind.UUID)
+        self.reference = dialect.encoder(Kind.REFERENCE)
+        self.date = dialect.encoder(Kind.DATE)
+        self.instant = dialect.encoder(Kind.INSTANT)
+        self.boolean = dialect.encoder(Kind.BOOLEAN)
+
+        self.orgs = orgs = TableStatements(ORGS, dialect)
+        self.org_by_id = sql(f"{orgs.select} WHERE id = ?")
+        self.orgs_by_age = f"{orgs.select} ORDER BY created_at, id"
+        self.org_update = sql(_update(ORGS, 1, "id = ?"))
+
+        self.users = users = TableStatements(USERS, dialect)
+        self.user_by_id = sql(f"{users.select} WHERE id = ? AND org_id = ?")
+        self.users_of_org = sql(f"{users.select} WHERE org_id = ? ORDER BY created_at, id")
+        self.user_anywhere = sql(f"{users.select} WHERE id = ?")
+
+        self.projects = projects = TableStatements(PROJECTS, dialect)
+        self.project_by_id = sql(f"{projects.select} WHERE id = ? AND org_id = ?")
+        self.projects_of_org = sql(f"{projects.select} WHERE org_id = ? ORDER BY created_at, id")
+        self.active_projects_of_org = sql(
+            f"{projects.select} WHERE org_id = ? AND archived = ? ORDER BY created_at, id"
+        )
+        self.project_anywhere = sql(f"{projects.select} WHERE id = ?")
+        self.count_active_projects = sql("SELECT count(*) FROM projects WHERE org_id = ? AND archived = ?")
+        self.project_update = sql(_update(PROJECTS, 2, "id = ? AND org_id = ?"))
+
+        self.tasks = tasks = TableStatements(TASKS, dialect)
+        self.task_by_id = sql(f"{tasks.select} WHERE id = ? AND org_id = ?")
+        self.tasks_of_project = sql(
+            f"{tasks.select} WHERE org_id = ? AND project_id = ? ORDER BY created_at, id"
+        )
+        self.task_update = sql(_update(TASKS, 2, "id = ? AND org_id = ?"))
+
+        self.entries = entries = TableStatements(ENTRIES, dialect)
+        self.entry_by_id = sql(f"{entries.select} WHERE id = ? AND org_id = ? AND deleted_at IS NULL")
+        self.entry_by_id_with_deleted = sql(f"{entries.select} WHERE id = ? AND org_id = ?")
+        self.entry_update = sql(_update(ENTRIES, 2, "id = ? AND org_id = ? AND updated_at = ?"))
+        self.running_entry_of_user = sql(
+            f"{entries.select} WHERE org_id = ? AND user_id = ? AND {RUNNING} AND deleted_at IS NULL"
+            " ORDER BY created_at, id LIMIT 1"
+        )
+
+        self.tokens = tokens = TableStatements(TOKENS, dialect)
+        self.token_by_prefix = sql(f"{tokens.select} WHERE prefix = ? AND org_id = ?")
+        self.tokens_of_user = sql(
+            f"{tokens.select} WHERE org_id = ? AND user_id = ? ORDER BY created_at DESC, id DESC"
+        )
+        self.token_use = sql("UPDATE api_tokens SET last_used_at = ? WHERE prefix = ? AND org_id = ?")
+        self.token_revocation = sql(
+            "UPDATE api_tokens SET revoked_at = ? WHERE prefix = ? AND org_id = ? AND revoked_at IS NULL"
+        )
+        credential_columns = f"{_columns(TOKENS, 't')}, {_columns(USERS, 'u')}, {_columns(ORGS, 'o')}"
+        self.credentials = sql(
+            f"SELECT {credential_columns} FROM api_tokens AS t"  # noqa: S608 - constant identifiers
+            " JOIN users AS u ON u.id = t.user_id AND u.org_id = t.org_id"
+            " JOIN orgs AS o ON o.id = t.org_id"
+            " WHERE t.prefix = ?"
+        )
+        self.credentials_user_end = len(TOKENS.columns) + len(USERS.columns)
+
+        self.idempotency = records = TableStatements(IDEMPOTENCY_RECORDS, dialect)
+        self.idempotency_record = sql(f"{records.select} WHERE org_id = ? AND user_id = ? AND key = ?")
+        self.idempotency_claim = sql(
+            f"{_insert(IDEMPOTENCY_RECORDS)} ON CONFLICT {_IDEMPOTENCY_KEY} DO NOTHING"
+        )
+        self.idempotency_replace = sql(
+            f"{_insert(IDEMPOTENCY_RECORDS)} ON CONFLICT {_IDEMPOTENCY_KEY} DO UPDATE SET "
+            + ", ".join(f"{column} = excluded.{column}" for column in IDEMPOTENCY_RECORDS.column_names[3:])
+        )
+        self.idempotency_purge = sql(
+            "DELETE FROM idempotency_records WHERE completed_at IS NOT NULL AND completed_at < ?"
+        )
+        self._tables = {
+            each.table.name: each for each in (orgs, users, projects, tasks, entries, tokens, records)
+        }
+
+    def of(self, table: Table) -> TableStatements:
+        """The statements of ``table``."""
+        return self._tables[table.name]
+
+    def entry_list(self, org_id: OrgId, query: EntryQuery) -> tuple[str, list[Any]]:
+        """The SQL and parameters of the entry list (public for the query-plan tests).
+
+        Pages are keyset pages: the cursor is a row-value comparison on the index order
+        ``(entry_date, created_at, id)``, never an OFFSET, so a deep page costs what the first does.
+        """
+        where = ["org_id = ?"]
+        params: list[Any] = [self.reference(org_id)]
+
+        def condition(sql: str, *values: Any) -> None:
+            where.append(sql)
+            params.extend(values)
+
+        if query.user_id is not None:
+            condition("user_id = ?", self.reference(query.user_id))
+        if query.project_id is not None:
+            condition("project_id = ?", self.reference(query.project_id))
+        if query.task_id is not None:
+            condition("task_id = ?", self.reference(query.task_id))
+        after = query.after
+        # The cursor bounds the date on the side it moves from; drop the looser bound so that the
+        # planner takes the cursor as the start of its index range.
+        if query.date_from is not None and not (
+            after is not None and not query.descending and after.entry_date >= query.date_from
+        ):
+            condition("entry_date >= ?", self.date(query.date_from))
+        if query.date_to is not None and not (
+            after is not None and query.descending and after.entry_date <= query.date_to
+        ):
+            condition("entry_date <= ?", self.date(query.date_to))
+        if query.billable is not None:
+            condition("billable = ?", self.boolean(query.billable))
+        if query.invoiced is not None:
+            condition("invoice_id IS NOT NULL" if query.invoiced else "invoice_id IS NULL")
+        if query.running is not None:
+            condition(f"({RUNNING})" if query.running else f"NOT ({RUNNING})")
+        if query.updated_since is not None:
+            condition("updated_at >= ?", self.instant(query.updated_since))
+        elif not query.include_deleted:
+            condition("deleted_at IS NULL")
+        if after is not None:
+            condition(
+                f"({', '.join(_ENTRY_ORDER)}) {'<' if query.descending else '>'} (?, ?, ?)",
+                self.date(after.entry_date),
+                self.instant(after.created_at),
+                self.uuid(after.id),
+            )
+        direction = " DESC" if query.descending else ""
+        order = ", ".join(f"{column}{direction}" for column in _ENTRY_ORDER)
+        params.append(max(query.limit, 0))
+        sql = f"{self.entries.select} WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ?"
+        return self.dialect.sql(sql), params
+
+
+@functools.cache
+def statements_for(dialect: Dialect) -> Statements:
+    """The statements of ``dialect``, built on first use and kept for the process."""
+    return Statements(dialect)

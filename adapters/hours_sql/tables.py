@@ -1,0 +1,155 @@
+"""The tables, described once from the entities they store.
+
+A :class:`Table` takes its columns from the attrs fields of its entity, in field order, with the
+field's name as the column's name; each field's type says how the value is stored
+(:func:`column_kind`). So a new field of ``TimeEntry`` needs, in the store, only the migration that
+adds its column: the statements and the row codecs of every dialect follow from this description.
+
+The unique constraints that the repositories turn into errors of their own
+(:data:`UNIQUE_CONSTRAINTS`) are named here once, with the same names in every database's schema.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import functools
+import types
+import typing
+import uuid
+from typing import Any
+
+import attrs
+
+from hours_core.idempotency import IdempotencyRecord
+from hours_core.model import Org, Project, Task, TimeEntry, User
+from hours_core.tokens import ApiToken
+from hours_sql.dialect import Kind
+
+__all__ = [
+    "EMAIL_PER_ORG",
+    "ENTRIES",
+    "IDEMPOTENCY_KEY",
+    "IDEMPOTENCY_RECORDS",
+    "ONE_RUNNING_TIMER",
+    "ORGS",
+    "PROJECTS",
+    "TABLES",
+    "TASKS",
+    "TOKENS",
+    "TOKEN_PREFIX",
+    "UNIQUE_CONSTRAINTS",
+    "USERS",
+    "Column",
+    "Table",
+    "Unique",
+    "column_kind",
+]
+
+
+@attrs.frozen
+class Column:
+    """One column: the entity field it stores, how (``kind``; ``None``: as is), and whether it may be NULL."""
+
+    name: str
+    kind: Kind | None
+    nullable: bool
+    enum: type[enum.Enum] | None = None
+    """The enum class of a field stored as its value (plans, roles)."""
+
+
+def _unwrap(annotation: Any) -> tuple[Any, bool]:
+    """The type of a field without ``| None``, and whether ``None`` was part of it."""
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        members = [member for member in typing.get_args(annotation) if member is not type(None)]
+        if len(members) != 1:
+            raise TypeError(f"a stored field must have one type (or that type | None), got {annotation!r}")
+        return members[0], True
+    return annotation, False
+
+
+def column_kind(name: str, annotation: Any, *, memoize_id: bool = False) -> Column:
+    """The column that stores a field called ``name`` of type ``annotation``.
+
+    ``UUID`` and its ``NewType`` ids are UUIDs; an id of another entity (a ``NewType`` field named
+    ``*_id``) is a reference, and so is the table's own ``id`` when ``memoize_id`` says that
+    many rows of other tables name it. ``bool`` is a boolean, ``datetime`` an instant, ``date`` a
+    date, ``bytes`` bytes; ``int`` and ``str`` are stored as they are, an ``enum.Enum`` as its value.
+    """
+    kind_type, nullable = _unwrap(annotation)
+    supertype = getattr(kind_type, "__supertype__", None)  # a typing.NewType
+    base = kind_type if supertype is None else supertype
+    if base is uuid.UUID:
+        is_reference = (supertype is not None and name.endswith("_id")) or (name == "id" and memoize_id)
+        return Column(name, Kind.REFERENCE if is_reference else Kind.UUID, nullable)
+    if base is bool:
+        return Column(name, Kind.BOOLEAN, nullable)
+    if base is datetime.datetime:
+        return Column(name, Kind.INSTANT, nullable)
+    if base is datetime.date:
+        return Column(name, Kind.DATE, nullable)
+    if base is bytes:
+        return Column(name, Kind.BYTES, nullable)
+    if isinstance(base, type) and issubclass(base, enum.Enum):
+        return Column(name, None, nullable, enum=base)
+    if base in (int, str):
+        return Column(name, None, nullable)
+    raise TypeError(f"no storage form for the field {name}: {annotation!r}")
+
+
+@attrs.frozen
+class Table:
+    """A table and the entity each of its rows is.
+
+    ``columns`` are the entity's attrs fields in order; ``memoize_id`` marks a table whose ids
+    many rows of other tables refer to (organizations, users), so that decoding them is memoized.
+    """
+
+    name: str
+    entity: type
+    memoize_id: bool = False
+
+    @functools.cached_property
+    def columns(self) -> tuple[Column, ...]:
+        """One column per attrs field of the entity, in field order."""
+        hints = typing.get_type_hints(self.entity)
+        return tuple(
+            column_kind(field.name, hints[field.name], memoize_id=self.memoize_id)
+            for field in attrs.fields(self.entity)
+        )
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        """The columns' names, in order."""
+        return tuple(column.name for column in self.columns)
+
+
+ORGS = Table("orgs", Org, memoize_id=True)
+USERS = Table("users", User, memoize_id=True)  # a user is decoded on every request (authentication)
+PROJECTS = Table("projects", Project)
+TASKS = Table("tasks", Task)
+ENTRIES = Table("time_entries", TimeEntry)
+TOKENS = Table("api_tokens", ApiToken)
+IDEMPOTENCY_RECORDS = Table("idempotency_records", IdempotencyRecord)
+
+TABLES = (ORGS, USERS, PROJECTS, TASKS, ENTRIES, TOKENS, IDEMPOTENCY_RECORDS)
+"""Every table, referred-to ones first."""
+
+
+@attrs.frozen
+class Unique:
+    """A unique constraint (or index) a repository maps to an error of its own, by its name."""
+
+    name: str
+    table: str
+    columns: tuple[str, ...]
+
+
+EMAIL_PER_ORG = Unique("users_email_per_org", "users", ("org_id", "email"))
+ONE_RUNNING_TIMER = Unique("time_entries_one_running_per_user", "time_entries", ("org_id", "user_id"))
+TOKEN_PREFIX = Unique("api_tokens_pkey", "api_tokens", ("prefix",))
+IDEMPOTENCY_KEY = Unique("idempotency_records_pkey", "idempotency_records", ("org_id", "user_id", "key"))
+
+UNIQUE_CONSTRAINTS = (EMAIL_PER_ORG, ONE_RUNNING_TIMER, TOKEN_PREFIX, IDEMPOTENCY_KEY)
+"""The constraints the repositories name. A database whose errors name columns rather than
+constraints (SQLite) finds the name here by table and columns."""

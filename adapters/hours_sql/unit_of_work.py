@@ -1,0 +1,112 @@
+"""The unit of work of every SQL store: a session, and the repositories bound to it.
+
+A database adapter subclasses :class:`SqlUnitOfWork` with two methods: :meth:`~SqlUnitOfWork._begin`
+takes a connection and begins the transaction (SQLite: the writer's group or a reader's
+snapshot; PostgreSQL: a pooled connection), and :meth:`~SqlUnitOfWork._give_back` returns the
+connection once the unit of work has ended. Opening, binding the repositories, committing and
+the rollback on the way out are the same for both, and written here.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from hours_core.ports import (
+    IdempotencyRepository,
+    OrgRepository,
+    ProjectRepository,
+    TaskRepository,
+    TimeEntryRepository,
+    TokenRepository,
+    UnitOfWork,
+    UserRepository,
+)
+from hours_sql.repositories import (
+    SqlIdempotencyRepository,
+    SqlOrgRepository,
+    SqlProjectRepository,
+    SqlTaskRepository,
+    SqlTimeEntryRepository,
+    SqlTokenRepository,
+    SqlUserRepository,
+)
+from hours_sql.session import Session
+from hours_sql.statements import Statements
+
+__all__ = ["SqlUnitOfWork"]
+
+
+class SqlUnitOfWork:
+    """One transaction on an SQL store. Leaving the block without :meth:`commit` rolls back."""
+
+    orgs: OrgRepository
+    users: UserRepository
+    projects: ProjectRepository
+    tasks: TaskRepository
+    entries: TimeEntryRepository
+    tokens: TokenRepository
+    idempotency: IdempotencyRepository
+
+    def __init__(self, statements: Statements, *, read_only: bool = False) -> None:
+        """A unit of work that will run ``statements``; read-only ones refuse every write."""
+        self._statements = statements
+        self._read_only = read_only
+        self._session: Session | None = None
+
+    @property
+    def read_only(self) -> bool:
+        """Whether this unit of work refuses writes."""
+        return self._read_only
+
+    def _begin(self) -> Session:
+        """A session on a connection of the store, its transaction begun (each adapter says how).
+
+        If beginning fails, the adapter gives the connection back itself before raising.
+        """
+        raise NotImplementedError
+
+    def _give_back(self, session: Session) -> None:
+        """Return the session's connection to the store, after the unit of work has ended."""
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        """Take a connection and begin the transaction."""
+        if self._session is not None:
+            raise RuntimeError("this unit of work is already open")
+        session = self._begin()
+        self._session = session
+        statements = self._statements
+        self.orgs = SqlOrgRepository(session, statements)
+        self.users = SqlUserRepository(session, statements)
+        self.projects = SqlProjectRepository(session, statements)
+        self.tasks = SqlTaskRepository(session, statements)
+        self.entries = SqlTimeEntryRepository(session, statements)
+        self.tokens = SqlTokenRepository(session, statements)
+        self.idempotency = SqlIdempotencyRepository(session, statements)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Roll back whatever was not committed and give the connection back."""
+        session, self._session = self._session, None
+        if session is None:
+            return
+        try:
+            session.rollback()
+        finally:
+            session.close()
+            self._give_back(session)
+
+    def commit(self) -> None:
+        """Commit; later statements in the block run in a new transaction."""
+        if self._session is None:
+            raise RuntimeError("commit() outside the unit of work's block")
+        self._session.commit()
+
+
+_: type[UnitOfWork] = SqlUnitOfWork

@@ -286,19 +286,27 @@ def _add_users(commands: _Commands) -> None:
     users = _group(
         commands.add(
             "users",
-            "Create users.",
-            epilog="examples:\n  hours users create --org ORG_ID --email ada@acme.test --role admin",
+            "Create and list users, change their role, deactivate and reactivate them.",
+            epilog=(
+                "examples:\n  hours users create --org ORG_ID --email ada@acme.test --role admin\n"
+                "  hours users list --org ORG_ID\n  hours users set-role USER_ID owner\n"
+                "  hours users deactivate USER_ID"
+            ),
         ),
         "users commands",
     )
     create = users.add(
         "create",
         "Create a user in an organization.",
-        details='With --json prints {"id", "orgId", "email", "role", "createdAt"}.',
+        details=(
+            'With --json prints {"id", "orgId", "email", "name", "role", "createdAt", "deactivatedAt"}.\n'
+            "The plan's user limit binds the API, not this command."
+        ),
         epilog="""\
 examples:
   hours users create --org 0190c2d4-5a6b-7c8d-9e0f-112233445566 --email ada@acme.test --role member
-  hours users create --org 0190c2d4-5a6b-7c8d-9e0f-112233445566 --email bo@acme.test --role admin --json""",
+  hours users create --org 0190c2d4-5a6b-7c8d-9e0f-112233445566 --email bo@acme.test --role admin \\
+      --name "Bo Diaz" --json""",
         handler=cli_commands.users_create,
     )
     create.add_argument(
@@ -306,6 +314,47 @@ examples:
     )
     create.add_argument("--email", required=True, help="email address, unique within the organization")
     create.add_argument("--role", required=True, choices=_ROLES, help="role: owner, admin or member")
+    create.add_argument(
+        "--name", help="display name, 1 to 200 characters (default: the part of the email before the @)"
+    )
+    listing = users.add(
+        "list",
+        "List an organization's users, oldest first, deactivated ones included.",
+        details="With --json prints a JSON array of users, each as `hours users create --json` prints one.",
+        epilog="examples:\n  hours users list --org 0190c2d4-5a6b-7c8d-9e0f-112233445566 --json",
+        handler=cli_commands.users_list,
+    )
+    listing.add_argument(
+        "--org", required=True, type=cli_args.identifier, metavar="ORG_ID", help="organization id"
+    )
+    set_role = users.add(
+        "set-role",
+        "Give a user another role.",
+        details="An organization keeps at least one active owner: demoting the last one fails.",
+        epilog="examples:\n  hours users set-role 0190c2d4-5a6b-7c8d-9e0f-112233445566 admin",
+        handler=cli_commands.users_set_role,
+    )
+    set_role.add_argument("user_id", metavar="USER_ID", type=cli_args.identifier, help="the user's id")
+    set_role.add_argument("role", metavar="ROLE", choices=_ROLES, help=f"the new role: {', '.join(_ROLES)}")
+    deactivate = users.add(
+        "deactivate",
+        "Deactivate a user: their tokens stop working at once, their running timer stops now.",
+        details=(
+            "Their time entries stay and keep counting. The last active owner of an organization\n"
+            "cannot be deactivated. Deactivating a deactivated user changes nothing."
+        ),
+        epilog="examples:\n  hours users deactivate 0190c2d4-5a6b-7c8d-9e0f-112233445566",
+        handler=cli_commands.users_deactivate,
+    )
+    deactivate.add_argument("user_id", metavar="USER_ID", type=cli_args.identifier, help="the user's id")
+    reactivate = users.add(
+        "reactivate",
+        "Reactivate a deactivated user: their tokens (unexpired, unrevoked) work again.",
+        details="The plan's user limit binds the API, not this command.",
+        epilog="examples:\n  hours users reactivate 0190c2d4-5a6b-7c8d-9e0f-112233445566",
+        handler=cli_commands.users_reactivate,
+    )
+    reactivate.add_argument("user_id", metavar="USER_ID", type=cli_args.identifier, help="the user's id")
 
 
 def _add_projects(commands: _Commands) -> None:

@@ -199,7 +199,7 @@ def users_create(args: argparse.Namespace, settings: Settings) -> int:
 def users_list(args: argparse.Namespace, settings: Settings) -> int:
     """List an organization's users, oldest first."""
     with _opened(settings) as application:
-        users = application.services.admin.list_users(OrgId(args.org))
+        users = application.services.admin.list_users(OrgId(args.org_id))
     rows = [
         (
             str(user.id),

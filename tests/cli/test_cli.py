@@ -292,6 +292,25 @@ def test_users_set_role_keeps_an_active_owner(hours: Run, demo: dict[str, str]) 
     assert hours("users", "set-role", UNKNOWN_ID, "admin") == 1
 
 
+def test_the_team_commands_take_ids_as_arguments_or_options(hours: Run, demo: dict[str, str]) -> None:
+    by_option = hours.json("users", "list", "--org", demo["orgId"])
+    assert hours.json("users", "list", demo["orgId"]) == by_option
+    other = hours.json(
+        "users", "create", "--org", demo["orgId"], "--email", "o2@example.com", "--role", "member"
+    )
+    assert hours.json("users", "set-role", "--user", other["id"], "--role", "owner")["role"] == "owner"
+    assert hours.json("users", "set-role", other["id"], "--role", "admin")["role"] == "admin"
+    assert hours.json("users", "deactivate", "--user", other["id"])["deactivatedAt"] is not None
+    assert hours.json("users", "reactivate", other["id"], "--user", other["id"])["deactivatedAt"] is None
+    assert hours("users", "deactivate") == 2
+    assert "required: USER_ID (or --user)" in hours.stderr
+    assert hours("users", "set-role", other["id"]) == 2
+    assert "required: ROLE (or --role)" in hours.stderr
+    assert hours("users", "reactivate", other["id"], "--user", demo["userId"]) == 2
+    assert "USER_ID and --user differ" in hours.stderr
+    assert hours("users", "list", "--org", "nope") == 2
+
+
 def test_users_deactivate_refuses_the_users_token_until_reactivated(hours: Run, demo: dict[str, str]) -> None:
     member = hours.json(
         "users", "create", "--org", demo["orgId"], "--email", "m@example.com", "--role", "member"

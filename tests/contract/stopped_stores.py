@@ -76,6 +76,7 @@ def _postgres(migration: str, _directory: pathlib.Path) -> Iterator[StoppedStore
         store.drop_schema()
         store.close()
 
+
 STOPPED_STORES = [
     pytest.param(_sqlite, id="sqlite"),
     pytest.param(_postgres, id="postgres", marks=pytest.mark.postgres),

@@ -26,10 +26,9 @@ from hours_core.model import (
     TimeEntryId,
     User,
     UserId,
-    name_problem,
 )
 from hours_core.ports import Clock, IdFactory, UnitOfWork
-from hours_core.services.team import change_role, check_new_email, deactivate, locked_org, reactivate
+from hours_core.services.team import change_role, check_new_user, deactivate, locked_org, reactivate
 from hours_core.services.transactions import Transactions
 from hours_core.tokens import DEFAULT_TOKEN_LIFETIME, ApiToken, MintedToken
 from hours_core.validation import FieldErrors
@@ -87,11 +86,7 @@ class AdminService:
         user limit does not bind the operator.
         """
         errors = FieldErrors()
-        check_new_email(email, errors)
-        if name is not None:
-            problem = name_problem(name)
-            if problem is not None:
-                errors.add("name", problem)
+        check_new_user(email, name, errors)
         errors.raise_if_any()
         with self._transactions.write() as uow:
             if uow.orgs.get(org_id) is None:

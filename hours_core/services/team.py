@@ -44,7 +44,7 @@ __all__ = [
     "ChangeUser",
     "TeamService",
     "change_role",
-    "check_new_email",
+    "check_new_user",
     "deactivate",
     "locked_org",
     "reactivate",
@@ -78,11 +78,13 @@ class ChangeUser:
     role: Role | None = None
 
 
-def check_new_email(email: str, errors: FieldErrors) -> None:
-    """A new address must have a real address's shape (:func:`hours_core.emails.email_problem`)."""
+def check_new_user(email: str, name: str | None, errors: FieldErrors) -> None:
+    """A new user's email must have a real address's shape (:func:`hours_core.emails.email_problem`)
+    and their name, if given, follow the name rule."""
     problem = email_problem(email)
     if problem is not None:
         errors.add("email", problem)
+    _check_name(name, errors)
 
 
 def _check_name(name: str | None, errors: FieldErrors) -> None:
@@ -200,8 +202,7 @@ class TeamService:
         The plan must hold one more active user; the email must be free in the organization.
         """
         errors = FieldErrors()
-        check_new_email(command.email, errors)
-        _check_name(command.name, errors)
+        check_new_user(command.email, command.name, errors)
         errors.raise_if_any()
         with self._transactions.write() as uow:
             acting = self._acting(uow, caller)

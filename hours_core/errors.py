@@ -18,6 +18,7 @@ import attrs
 __all__ = [
     "CORE_HINTS",
     "Conflict",
+    "EmailTaken",
     "EntryLocked",
     "FieldProblem",
     "Forbidden",
@@ -26,6 +27,7 @@ __all__ = [
     "IdempotencyKeyInvalid",
     "IdempotencyKeyReused",
     "IdempotencyRequestInProgress",
+    "LastOwner",
     "NotFound",
     "PlanRequired",
     "StaleUpdate",
@@ -194,6 +196,25 @@ class EntryLocked(Conflict):
 
     code = "entry_locked"
     default_message = "The time entry is invoiced and locked; it can no longer be changed or deleted."
+
+
+class EmailTaken(Conflict):
+    """Another user of the organization has this email (compared ignoring case)."""
+
+    code = "email_taken"
+
+    def __init__(self, email: str) -> None:
+        self.email = email
+        super().__init__(f"A user with the email {email} already exists in this organization.")
+
+
+class LastOwner(Conflict):
+    """The change would leave the organization without an active owner."""
+
+    code = "last_owner"
+    default_message = (
+        "The organization must keep at least one active owner; make another user an owner first."
+    )
 
 
 class TimerAlreadyRunning(Conflict):

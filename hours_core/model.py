@@ -13,11 +13,14 @@ from uuid import UUID
 
 import attrs
 
+from hours_core.emails import email_key
 from hours_core.errors import ValidationFailed
+from hours_core.timezones import DEFAULT_TIMEZONE
 
 __all__ = [
     "MAX_ENTRY_SECONDS",
     "MAX_NOTE_LENGTH",
+    "MAX_USER_NAME_LENGTH",
     "Org",
     "OrgId",
     "Plan",
@@ -30,6 +33,7 @@ __all__ = [
     "TimeEntryId",
     "User",
     "UserId",
+    "WeekStart",
     "check_name",
     "control_character_problem",
     "name_problem",
@@ -130,35 +134,142 @@ def _name(_instance: object, _attribute: attrs.Attribute[str], value: str) -> No
     check_name(value)
 
 
+class WeekStart(enum.StrEnum):
+    """The first day of an organization's week (its reports' weeks, its timesheets)."""
+
+    MONDAY = "monday"
+    SUNDAY = "sunday"
+
+
+def _timezone_name(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    # Only the shape: the zone database may differ from the one that checked the name when it was set
+    # (hours_core.timezones.timezone_problem, in the use case), and a stored org must always load.
+    if not value or len(value) > 64 or any(char.isspace() for char in value):
+        raise ValueError(f"{attribute.name} must be a time zone name, got {value!r}")
+
+
 @attrs.frozen
 class Org:
-    """An organization: the tenant. Everything else belongs to exactly one."""
+    """An organization: the tenant. Everything else belongs to exactly one.
+
+    Its settings: ``timezone`` (an IANA name; its days are the days of its reports and closed
+    periods) and ``week_start``.
+    """
 
     id: OrgId
     name: str = attrs.field(validator=_name)
     plan: Plan
+    timezone: str = attrs.field(validator=_timezone_name)
+    week_start: WeekStart
     created_at: datetime = attrs.field(validator=_aware_utc)
+
+    @classmethod
+    def new(
+        cls,
+        org_id: OrgId,
+        name: str,
+        plan: Plan,
+        now: datetime,
+        *,
+        timezone: str = DEFAULT_TIMEZONE,
+        week_start: WeekStart = WeekStart.MONDAY,
+    ) -> Org:
+        """A new organization, in UTC with weeks from Monday unless told otherwise."""
+        return cls(id=org_id, name=name, plan=plan, timezone=timezone, week_start=week_start, created_at=now)
 
     def with_plan(self, plan: Plan) -> Org:
         """The organization moved to another plan."""
         return attrs.evolve(self, plan=plan)
 
+    def with_settings(
+        self, *, name: str | None = None, timezone: str | None = None, week_start: WeekStart | None = None
+    ) -> Org:
+        """The organization with the given settings changed; ``None`` leaves one as it is."""
+        return attrs.evolve(
+            self,
+            name=self.name if name is None else name,
+            timezone=self.timezone if timezone is None else timezone,
+            week_start=self.week_start if week_start is None else week_start,
+        )
+
+
+MAX_USER_NAME_LENGTH = MAX_NAME_LENGTH
+"""The longest display name of a user (the name rule's limit)."""
+
+
+def _user_name(_instance: object, _attribute: attrs.Attribute[str], value: str) -> None:
+    check_name(value, MAX_USER_NAME_LENGTH)
+
 
 @attrs.frozen
 class User:
-    """A person in an organization."""
+    """A person in an organization.
+
+    ``email`` is unique in the organization, compared by :attr:`email_key` (ignoring case);
+    ``name`` is how the team sees them. A user with ``deactivated_at`` has left: their tokens
+    stop working, their time stays.
+    """
 
     id: UserId
     org_id: OrgId
     email: str = attrs.field()
+    name: str = attrs.field(validator=_user_name)
     role: Role
     created_at: datetime = attrs.field(validator=_aware_utc)
+    deactivated_at: datetime | None = attrs.field(default=None, validator=_aware_utc)
 
     @email.validator
     def _check_email(self, _attribute: attrs.Attribute[str], value: str) -> None:
+        # The loose shape every stored address has had; new addresses pass the full rule first
+        # (hours_core.emails.email_problem), so that an address stored by an older version still loads.
         local, at, domain = value.partition("@")
         if not (local and at and domain) or len(value) > 254 or any(c.isspace() for c in value):
             raise ValidationFailed.one("email", "must be an email address like ada@example.com")
+
+    @classmethod
+    def new(cls, user_id: UserId, org_id: OrgId, email: str, name: str, role: Role, now: datetime) -> User:
+        """A new, active user."""
+        return cls(id=user_id, org_id=org_id, email=email, name=name, role=role, created_at=now)
+
+    @staticmethod
+    def name_from_email(email: str) -> str:
+        """A display name for a user who has none: the address's local part (``ada.lovelace`` for
+        ``ada.lovelace@example.com``), cut to the name rule's length, without control characters;
+        ``user`` if nothing is left.
+        """
+        local = email.rpartition("@")[0] or email
+        printable = "".join(char for char in local if control_character_problem(char) is None)
+        name = printable[:MAX_USER_NAME_LENGTH]
+        return name if name_problem(name, MAX_USER_NAME_LENGTH) is None else "user"
+
+    @property
+    def email_key(self) -> str:
+        """The email as addresses are compared: case-folded (:func:`hours_core.emails.email_key`)."""
+        return email_key(self.email)
+
+    @property
+    def is_active(self) -> bool:
+        """Whether the user has not been deactivated."""
+        return self.deactivated_at is None
+
+    @property
+    def is_active_owner(self) -> bool:
+        """Whether the user is an owner who has not been deactivated."""
+        return self.role is Role.OWNER and self.deactivated_at is None
+
+    def revised(self, *, name: str | None = None, role: Role | None = None) -> User:
+        """The user renamed or given another role; ``None`` leaves one as it is."""
+        return attrs.evolve(
+            self, name=self.name if name is None else name, role=self.role if role is None else role
+        )
+
+    def deactivated(self, now: datetime) -> User:
+        """The user deactivated at ``now``."""
+        return attrs.evolve(self, deactivated_at=now)
+
+    def reactivated(self) -> User:
+        """The user active again."""
+        return attrs.evolve(self, deactivated_at=None)
 
 
 @attrs.frozen
@@ -310,6 +421,13 @@ class TimeEntry:
         return attrs.evolve(
             self, stopped_at=at, duration_seconds=min(span, MAX_ENTRY_SECONDS), updated_at=now
         )
+
+    def stopped_by_deactivation(self, now: datetime) -> TimeEntry:
+        """The running entry stopped at ``now`` (never before its start) because its user was
+        deactivated; as with any stop, the duration is capped at 24 hours."""
+        assert self.started_at is not None
+        at = max(now, self.started_at)
+        return self.stopped(at, max(now, self.updated_at + timedelta(microseconds=1)))
 
     def invoiced(self, invoice_id: UUID, now: datetime) -> TimeEntry:
         """The entry attached to an invoice, and so locked."""

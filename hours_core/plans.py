@@ -12,7 +12,17 @@ from types import MappingProxyType
 from hours_core.errors import PlanRequired
 from hours_core.model import Plan
 
-__all__ = ["FEATURE_PLANS", "FREE_PLAN_ACTIVE_PROJECTS", "Feature", "allows", "require", "required_plan"]
+__all__ = [
+    "FEATURE_PLANS",
+    "FREE_PLAN_ACTIVE_PROJECTS",
+    "USER_LIMITS",
+    "Feature",
+    "allows",
+    "plan_with_room_for_users",
+    "require",
+    "require_room_for_users",
+    "required_plan",
+]
 
 
 class Feature(enum.StrEnum):
@@ -24,6 +34,8 @@ class Feature(enum.StrEnum):
     """Logging time against tasks."""
     TEAM_ENTRIES = "team_entries"
     """Logging time for another user of the organization."""
+    TEAM_MEMBERS = "team_members"
+    """More active users than the plan holds (:data:`USER_LIMITS`)."""
     UNLIMITED_PROJECTS = "unlimited_projects"
     """More than :data:`FREE_PLAN_ACTIVE_PROJECTS` active projects."""
 
@@ -33,13 +45,26 @@ FEATURE_PLANS = MappingProxyType(
         Feature.BILLABLE_TIME: Plan.SOLO,
         Feature.TASKS: Plan.STUDIO,
         Feature.TEAM_ENTRIES: Plan.STUDIO,
+        Feature.TEAM_MEMBERS: Plan.STUDIO,
         Feature.UNLIMITED_PROJECTS: Plan.SOLO,
     }
 )
-"""The lowest plan that includes each feature."""
+"""The lowest plan that includes each feature (``team_members``: the lowest with room for a second
+user; past 25 users it is agency, see :func:`plan_with_room_for_users`)."""
 
 FREE_PLAN_ACTIVE_PROJECTS = 3
 """How many active (not archived) projects the free plan holds."""
+
+USER_LIMITS = MappingProxyType(
+    {
+        Plan.FREE: 1,
+        Plan.SOLO: 1,
+        Plan.STUDIO: 25,
+        Plan.AGENCY: None,
+    }
+)
+"""How many active (not deactivated) users each plan holds; ``None``: no limit. The limits bind the
+API (adding or reactivating a user); the operator's commands are not limited."""
 
 
 def required_plan(feature: Feature) -> Plan:
@@ -56,3 +81,28 @@ def require(plan: Plan, feature: Feature) -> None:
     """Raise :class:`PlanRequired` naming the lowest plan with ``feature`` unless ``plan`` includes it."""
     if not allows(plan, feature):
         raise PlanRequired(required_plan(feature).value, feature.value)
+
+
+def plan_with_room_for_users(count: int) -> Plan:
+    """The lowest plan that holds ``count`` active users."""
+    for plan in Plan:
+        limit = USER_LIMITS[plan]
+        if limit is None or count <= limit:
+            return plan
+    raise AssertionError("the highest plan holds any number of users")  # pragma: no cover
+
+
+def require_room_for_users(plan: Plan, count: int) -> None:
+    """Raise :class:`PlanRequired` (feature ``team_members``, the lowest plan with room) unless
+    ``plan`` holds ``count`` active users."""
+    limit = USER_LIMITS[plan]
+    if limit is None or count <= limit:
+        return
+    needed = plan_with_room_for_users(count)
+    held = "1 user" if limit == 1 else f"{limit} users"
+    raise PlanRequired(
+        needed.value,
+        Feature.TEAM_MEMBERS.value,
+        f"The {plan.value} plan holds {held}; {count} need the {needed.value} plan or higher. "
+        "Upgrade, or deactivate a user first.",
+    )

@@ -25,6 +25,7 @@ from hours_core.model import (
     OrgId,
     Project,
     ProjectId,
+    Role,
     Task,
     TaskId,
     TimeEntry,
@@ -83,6 +84,17 @@ class OrgRepository(Protocol):
         """Every organization, oldest first (operator tooling only; no API exposes this)."""
         ...
 
+    def lock(self, org_id: OrgId) -> Org | None:
+        """The organization, or ``None``, locked until this unit of work ends.
+
+        Changes to an organization's team and settings take this lock first, so that the checks
+        they make on the team (its last active owner, its plan's user limit) cannot race: of two
+        units of work that lock one organization, the second waits until the first has committed
+        or rolled back, then reads what it left. Only write units of work may lock. (PostgreSQL:
+        ``SELECT ... FOR NO KEY UPDATE``; SQLite and the in-memory store run one writer at a time.)
+        """
+        ...
+
     def update(self, org: Org) -> None:
         """Replace a stored organization."""
         ...
@@ -100,11 +112,20 @@ class UserRepository(Protocol):
         ...
 
     def list(self, org_id: OrgId) -> Sequence[User]:
-        """The organization's users, oldest first."""
+        """The organization's users, deactivated ones included, oldest first."""
         ...
 
     def locate(self, user_id: UserId) -> User | None:
         """The user with ``user_id`` in any organization: operator tooling only, never the API."""
+        ...
+
+    def count_active(self, org_id: OrgId, *, role: Role | None = None) -> int:
+        """How many users of the organization are not deactivated (of ``role``, if given)."""
+        ...
+
+    def update(self, user: User) -> None:
+        """Replace a stored user's name, role and ``deactivated_at``; nothing else of a user changes
+        (nothing happens if the organization has no such user)."""
         ...
 
 

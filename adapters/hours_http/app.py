@@ -12,9 +12,11 @@ from hours_core.services import Services
 from hours_http.auth import BearerAuthentication, caller_of
 from hours_http.controllers.account import MeController, TokenController
 from hours_http.controllers.health import health
+from hours_http.controllers.org import OrgController
 from hours_http.controllers.projects import ProjectController, TaskController
 from hours_http.controllers.time_entries import TimeEntryController
 from hours_http.controllers.timers import TimerController
+from hours_http.controllers.users import UserController
 from hours_http.errors import exception_handlers
 from hours_http.openapi import openapi_config
 from hours_http.options import AllowEveryMethodOfTheRoute
@@ -67,6 +69,8 @@ def create_app(
             TaskController,
             MeController,
             TokenController,
+            OrgController,
+            UserController,
         ],
         dependencies={
             "services": Provide(provide_services, use_cache=True, sync_to_thread=False),

@@ -24,6 +24,7 @@ class (the one mapping, which is also what OpenAPI documents); nothing here.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, get_args
 from uuid import UUID
@@ -38,7 +39,15 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from hours_core.model import Org, Project, Task, TimeEntry, User
 from hours_core.services import Caller
 from hours_core.tokens import ApiToken, MintedToken
-from hours_http.decoding import WrongValue, exact, structure_date, structure_datetime, structure_uuid
+from hours_http.decoding import (
+    WrongValue,
+    exact,
+    is_literal,
+    structure_date,
+    structure_datetime,
+    structure_literal,
+    structure_uuid,
+)
 from hours_http.errors import TYPE_PHRASES, InvalidWireFields
 from hours_http.naming import json_name
 from hours_http.wire import (
@@ -49,25 +58,28 @@ from hours_http.wire import (
     MeOrg,
     MeToken,
     MeUser,
+    OrgOut,
     ProjectOut,
     TaskOut,
     TimeEntryOut,
     TokenOut,
+    UserOut,
 )
 
 __all__ = [
-    "WHOLE_ENTITIES",
     "WIRE_SHAPES",
     "command_from",
     "created_token_json",
     "encode_data",
     "me_json",
+    "org_json",
     "project_json",
     "render",
     "structure",
     "task_json",
     "time_entry_json",
     "token_json",
+    "user_json",
 ]
 
 T = TypeVar("T")
@@ -82,12 +94,10 @@ WIRE_SHAPES: Mapping[type, type] = {
     MeOrg: Org,
     MeToken: ApiToken,
     Me: Caller,
+    OrgOut: Org,
+    UserOut: User,
 }
 """Each wire class of a response body, and the core class whose attributes fill it."""
-
-WHOLE_ENTITIES = (Org, User)
-"""Entities that the API serves only in part (``GET /me``) and the CLI prints whole: rendered with
-every attribute, by the naming rule (``render(org, Org)``)."""
 
 _SUPPLIED: Mapping[type, frozenset[str]] = {CreatedTokenOut: frozenset({"token"})}
 """Members a wire class has that no entity attribute gives: the renderer adds them."""
@@ -100,26 +110,17 @@ def _build_converter() -> cattrs.Converter:
     converter.register_structure_hook(UUID, structure_uuid)
     converter.register_structure_hook(dt.date, structure_date)
     converter.register_structure_hook(dt.datetime, structure_datetime)
+    converter.register_structure_hook_func(is_literal, structure_literal)
     _ignore_duration_when_seconds_sent(converter)
     for wire, source in WIRE_SHAPES.items():
         converter.register_unstructure_hook(wire, _shape(converter, source, wire))
-    for entity in WHOLE_ENTITIES:
-        converter.register_unstructure_hook(entity, _shape(converter, entity, entity, same_names=False))
     return converter
 
 
-def _shape(
-    converter: cattrs.Converter, source: type, wire: type, *, same_names: bool = True
-) -> Callable[[Any], dict[str, Any]]:
-    """The generated function that renders a ``source`` object as the body of ``wire``.
-
-    ``same_names=False`` renders ``source`` whole: ``wire`` is ``source`` itself, whose attribute
-    names are renamed by the rule.
-    """
+def _shape(converter: cattrs.Converter, source: type, wire: type) -> Callable[[Any], dict[str, Any]]:
+    """The generated function that renders a ``source`` object as the body of ``wire``."""
     supplied = _SUPPLIED.get(wire, frozenset())
     members = [field for field in attrs.fields(attrs.resolve_types(wire)) if field.name not in supplied]
-    if not same_names:
-        members = [field.evolve(name=json_name(field.name)) for field in members]
     attributes = {json_name(attribute.name): attribute for attribute in attrs.fields(source)}
     unknown = [member.name for member in members if member.name not in attributes]
     if unknown:
@@ -203,6 +204,23 @@ def created_token_json(minted: MintedToken) -> dict[str, Any]:
     return {"token": minted.plaintext, **render(minted.token, CreatedTokenOut)}
 
 
+def org_json(org: Org) -> dict[str, Any]:
+    """The body of the organization (:class:`~hours_http.wire.OrgOut`)."""
+    return render(org, OrgOut)
+
+
+_EMAIL = json_name("email")
+
+
+def user_json(user: User, *, with_email: bool) -> dict[str, Any]:
+    """The body of a user (:class:`~hours_http.wire.UserOut`); ``email`` is ``null`` unless
+    ``with_email`` (whether the caller may see the team's emails: ``Caller.may_see_emails``)."""
+    document = render(user, UserOut)
+    if not with_email:
+        document[_EMAIL] = None
+    return document
+
+
 def me_json(caller: Caller) -> dict[str, Any]:
     """The caller, their organization and the token in use (:class:`~hours_http.wire.Me`)."""
     return render(caller, Me)
@@ -218,7 +236,10 @@ def structure(document: dict[str, Any], wire_type: type[T]) -> T:
     try:
         return _converter.structure(document, wire_type)
     except ClassValidationError as group:
-        raise InvalidWireFields(_field_messages(group)) from None
+        fields = _field_messages(group)
+        refused: Mapping[str, str] = getattr(wire_type, "__refused_members__", {})
+        fields.update({name: refused[name] for name in fields if name in refused})
+        raise InvalidWireFields(fields) from None
 
 
 def _field_messages(group: ClassValidationError) -> dict[str, str]:
@@ -250,12 +271,23 @@ def command_from(body: object, command: type[T], **given: Any) -> T:
     """
     members = attrs.fields_dict(type(body))  # type: ignore[arg-type]
     values = dict(given)
-    for attribute in attrs.fields(command):  # type: ignore[arg-type]
+    for attribute in attrs.fields(attrs.resolve_types(command)):  # type: ignore[arg-type, type-var]
         member = members.get(json_name(attribute.name))
         if member is None or attribute.name in values:
             continue
         value = getattr(body, member.name)
         if value is ABSENT or (value is None and member.default is None):
             continue
-        values[attribute.name] = value
+        values[attribute.name] = _as_enum(attribute.type, value)
     return command(**values)
+
+
+def _as_enum(declared: Any, value: Any) -> Any:
+    """``value`` as the string enum the command declares (``Role | None``), if it declares one: the
+    wire carries an enum's value (``"admin"``), the core its member (``Role.ADMIN``)."""
+    if not isinstance(value, str):
+        return value
+    for kind in (declared, *get_args(declared)):
+        if isinstance(kind, type) and issubclass(kind, enum.StrEnum) and not isinstance(value, kind):
+            return kind(value)
+    return value

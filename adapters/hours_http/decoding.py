@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from typing import Any, Literal, get_args, get_origin
 from uuid import UUID
 
 import msgspec
@@ -23,11 +23,13 @@ __all__ = [
     "WrongValue",
     "decode_document",
     "exact",
+    "is_literal",
     "json_type",
     "parse_instant",
     "parse_json",
     "structure_date",
     "structure_datetime",
+    "structure_literal",
     "structure_uuid",
 ]
 
@@ -61,6 +63,24 @@ def exact(kind: type, expected: str) -> Any:
         return value
 
     return structure_exactly
+
+
+def is_literal(kind: object) -> bool:
+    """Whether ``kind`` is a ``Literal[...]`` of strings (a choice: a role, a day of the week)."""
+    return get_origin(kind) is Literal
+
+
+def structure_literal(value: object, kind: object) -> str:
+    """One of the strings of a ``Literal``, exactly: ``must be owner, admin or member`` otherwise."""
+    choices = [str(choice) for choice in get_args(kind)]
+    expected = choices[0] if len(choices) == 1 else f"{', '.join(choices[:-1])} or {choices[-1]}"
+    if value is None:
+        raise _null(expected)
+    if type(value) is not str:
+        raise WrongValue(f"must be {expected}, got {json_type(value)}")
+    if value not in choices:
+        raise WrongValue(f"must be {expected}")
+    return value
 
 
 def structure_uuid(value: object, _type: object) -> UUID:

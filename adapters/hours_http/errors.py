@@ -125,6 +125,8 @@ STATUS_BY_CODE: Mapping[str, int] = {
     "not_found": 404,
     "method_not_allowed": 405,
     "conflict": 409,
+    "email_taken": 409,
+    "last_owner": 409,
     "entry_locked": 409,
     "timer_already_running": 409,
     "stale_update": 409,

@@ -111,6 +111,10 @@ ERROR_TEXT: Mapping[str, str] = {
     "forbidden": "your role may not do this",
     "not_found": "no such resource in your organization",
     "conflict": "the store refused the write as conflicting",
+    "email_taken": "another user of your organization has this email (compared ignoring case)",
+    "last_owner": (
+        "the change would leave the organization without an active owner; make another user an owner first"
+    ),
     "entry_locked": "the entry is invoiced (`invoiceId` is set) and cannot change",
     "timer_already_running": "another timer of yours is running; the message names its id",
     "stale_update": "the entry changed concurrently; read it again and retry",

@@ -71,6 +71,30 @@ TokenName = Annotated[
 LifetimeDays = Annotated[
     int, KwargDefinition(ge=1, le=365, description="Days until it expires (default 90).")
 ]
+# The schema's email rule is looser than the server's (hours_core.emails): it documents the length
+# and the one "@"; the server also checks the local part and the domain (422).
+Email = Annotated[
+    str,
+    KwargDefinition(
+        max_length=254,
+        pattern=r"^[^@]+@[^@]+$",
+        description=(
+            "An email address such as `ada@example.com`, at most 254 characters; unique in the "
+            "organization, ignoring case."
+        ),
+    ),
+]
+TimezoneName = Annotated[
+    str,
+    KwargDefinition(
+        min_length=1,
+        max_length=64,
+        description="An IANA time zone name such as `Europe/Berlin`, `America/New_York` or `UTC`.",
+    ),
+]
+RoleName = Literal["owner", "admin", "member"]
+PlanName = Literal["free", "solo", "studio", "agency"]
+WeekStartName = Literal["monday", "sunday"]
 
 
 class _Absent:
@@ -166,7 +190,7 @@ class ErrorBody:
     fields: dict[str, str] = ABSENT
     # The free plan is never required: it is the lowest (hours_core.plans.FEATURE_PLANS).
     requiredPlan: Literal["solo", "studio", "agency"] = ABSENT
-    feature: Literal["billable_time", "tasks", "team_entries", "unlimited_projects"] = ABSENT
+    feature: Literal["billable_time", "tasks", "team_entries", "team_members", "unlimited_projects"] = ABSENT
 
 
 @attrs.frozen
@@ -375,17 +399,17 @@ class MeUser:
 
     id: UUID
     email: str
-    role: Literal["owner", "admin", "member"]
+    role: RoleName
     createdAt: dt.datetime
 
 
 @attrs.frozen
 class MeOrg:
-    """The caller's organization."""
+    """The caller's organization (its settings: ``GET /org``)."""
 
     id: UUID
     name: str
-    plan: Literal["free", "solo", "studio", "agency"]
+    plan: PlanName
 
 
 @attrs.frozen
@@ -413,3 +437,86 @@ class MeEnvelope:
     """``{"data": {"user", "org", "token"}}``."""
 
     data: Me
+
+
+@attrs.frozen
+class OrgOut:
+    """The organization and its settings. The plan is the operator's to change, not the API's."""
+
+    id: UUID
+    name: str
+    plan: PlanName
+    timezone: str
+    weekStart: WeekStartName
+    createdAt: dt.datetime
+
+
+@attrs.frozen
+class OrgEnvelope:
+    """``{"data": Org}``."""
+
+    data: OrgOut
+
+
+@attrs.frozen
+class UpdateOrgBody:
+    """The body of ``PATCH /org``: only the settings to change; ``null`` is refused for each.
+
+    ``plan`` is not one of them: it is the organization's subscription, which its operator changes.
+    """
+
+    name: Name = ABSENT
+    timezone: TimezoneName = ABSENT
+    weekStart: WeekStartName = ABSENT
+
+    __refused_members__: ClassVar = {
+        "plan": (
+            "is not set over the API: the plan is the organization's subscription, which the operator "
+            "changes (hours orgs set-plan)"
+        )
+    }
+
+
+@attrs.frozen
+class UserOut:
+    """A user of the organization. ``email`` is ``null`` when a member asks (members see names and
+    roles only); ``deactivatedAt`` is set on users who left."""
+
+    id: UUID
+    orgId: UUID
+    email: str | None
+    name: str
+    role: RoleName
+    createdAt: dt.datetime
+    deactivatedAt: dt.datetime | None
+
+
+@attrs.frozen
+class UserEnvelope:
+    """``{"data": User}``."""
+
+    data: UserOut
+
+
+@attrs.frozen
+class UserListEnvelope:
+    """``{"data": [User, ...]}``."""
+
+    data: list[UserOut]
+
+
+@attrs.frozen
+class CreateUserBody:
+    """The body of ``POST /users``; ``role`` defaults to ``member``."""
+
+    email: Email
+    name: Name
+    role: RoleName | None = None
+
+
+@attrs.frozen
+class UpdateUserBody:
+    """The body of ``PATCH /users/{id}``: rename, or change the role; ``null`` is refused for each."""
+
+    name: Name = ABSENT
+    role: RoleName = ABSENT

@@ -11,7 +11,8 @@ errors (the contract suite in ``tests/contract`` checks each rule on all three s
 * a row whose id is taken (``Conflict``: "already exists");
 * a row that names an organization, user, project or task that does not exist in its own
   organization, or a task of another project (``Conflict``: "does not exist in its organization");
-* an email taken in the organization, ignoring case, and a token prefix taken anywhere;
+* an email taken in the organization, compared by its key (``User.email_key``: Unicode case
+  folding, as the SQL stores' key column), and a token prefix taken anywhere;
 * a second running timer of one user (``TimerAlreadyRunning``, naming the running one);
 * an entry update whose expected ``updated_at`` is not the stored one (``StaleUpdate``).
 
@@ -26,13 +27,16 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
-from hours_core.errors import Conflict, StaleUpdate, TimerAlreadyRunning
+import attrs
+
+from hours_core.errors import Conflict, EmailTaken, StaleUpdate, TimerAlreadyRunning
 from hours_core.idempotency import IdempotencyRecord
 from hours_core.model import (
     Org,
     OrgId,
     Project,
     ProjectId,
+    Role,
     Task,
     TaskId,
     TimeEntry,
@@ -207,21 +211,40 @@ class InMemoryOrgRepository(_Repository):
     def list(self) -> Sequence[Org]:
         return sorted(self.tables.read("orgs").values(), key=lambda org: (org.created_at, org.id))
 
+    def lock(self, org_id: OrgId) -> Org | None:
+        # Write units of work run one at a time here: holding the writer lock is holding every org's.
+        self.tables.write("orgs")
+        return self.get(org_id)
+
     def update(self, org: Org) -> None:
         if org.id in self.tables.read("orgs"):
             self.tables.write("orgs")[org.id] = org
 
 
 class InMemoryUserRepository(_Repository):
-    """Users in memory; the email is unique per organization, ignoring case."""
+    """Users in memory; the email is unique per organization, compared by its key."""
 
     def add(self, user: User) -> None:
         self._require(user.org_id in self.tables.read("orgs"), "user")
-        email = user.email.casefold()
+        key = user.email_key
         for other in self.tables.read("users").values():
-            if other.org_id == user.org_id and other.email.casefold() == email:
-                raise Conflict(f"A user with the email {user.email} already exists in this organization.")
+            if other.org_id == user.org_id and other.email_key == key:
+                raise EmailTaken(user.email)
         self._insert("users", user.id, user, "user")
+
+    def count_active(self, org_id: OrgId, *, role: Role | None = None) -> int:
+        return sum(
+            1
+            for u in self.tables.read("users").values()
+            if u.org_id == org_id and u.is_active and (role is None or u.role is role)
+        )
+
+    def update(self, user: User) -> None:
+        stored: User | None = _owned(self.tables.read("users").get(user.id), user.org_id)
+        if stored is not None:
+            self.tables.write("users")[user.id] = attrs.evolve(
+                stored, name=user.name, role=user.role, deactivated_at=user.deactivated_at
+            )
 
     def get(self, org_id: OrgId, user_id: UserId) -> User | None:
         return _owned(self.tables.read("users").get(user_id), org_id)

@@ -4,7 +4,8 @@ PostgreSQL has the types hours needs (``uuid``, ``date``, ``timestamptz``, ``boo
 ``bytea``) and psycopg adapts them both ways, so every value goes in and comes out as it is: the
 generated row codecs only reorder fields and turn enums into their values and back. Parameters
 are psycopg's ``%s``. ``timestamptz`` values come back as UTC datetimes because every connection
-sets ``TimeZone`` to UTC (:mod:`hours_postgres.connection`).
+sets ``TimeZone`` to UTC (:mod:`hours_postgres.connection`). A locking read ends with
+``FOR NO KEY UPDATE``.
 """
 
 from __future__ import annotations
@@ -13,5 +14,9 @@ from hours_sql import AS_IS, Dialect, Kind
 
 __all__ = ["POSTGRES"]
 
-POSTGRES = Dialect(name="postgresql", placeholder="%s", codecs=dict.fromkeys(Kind, AS_IS))
-"""PostgreSQL's dialect: ``%s`` parameters, native types for every value."""
+POSTGRES = Dialect(
+    name="postgresql", placeholder="%s", codecs=dict.fromkeys(Kind, AS_IS), row_lock=" FOR NO KEY UPDATE"
+)
+"""PostgreSQL's dialect: ``%s`` parameters, native types for every value, and a row lock that other
+writers of the row wait for (``FOR NO KEY UPDATE``: rows that merely refer to it, whose foreign
+keys take ``FOR KEY SHARE``, do not)."""

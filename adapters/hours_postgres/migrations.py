@@ -24,15 +24,19 @@ Storage conventions:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import attrs
 
 from hours_postgres.connection import Connection
+from hours_sql.upgrades import named_and_keyed
 
 __all__ = [
     "MIGRATIONS",
     "MIGRATIONS_TABLE",
     "MIGRATION_LOCK_TIMEOUT_MS",
     "Migration",
+    "Step",
     "apply_pending",
     "current_schema",
     "pending",
@@ -41,12 +45,17 @@ __all__ = [
 MIGRATIONS_TABLE = "hours_migrations"
 
 
+Step = str | Callable[[Connection], None]
+"""A statement, or a function that runs statements on the migrating connection (for values only
+Python computes)."""
+
+
 @attrs.frozen
 class Migration:
-    """One named step of the schema: statements that run in order."""
+    """One named step of the schema: statements (or functions, :data:`Step`) that run in order."""
 
     name: str
-    statements: tuple[str, ...]
+    statements: tuple[Step, ...]
 
 
 _INITIAL = (
@@ -205,9 +214,48 @@ _IDEMPOTENCY_RESULT = (
     """,
 )
 
+# 0004 (0003 was SQLite's one running timer per user, which PostgreSQL had from 0001): the
+# organization's settings and its team. Organizations get a time zone (UTC) and the first day of
+# their week (Monday); users a display name (the local part of their email,
+# User.name_from_email), a deactivation time and the key their email is compared by
+# (hours_core.emails.email_key, computed in Python: lower() follows the database's locale, which
+# may fold ASCII letters only), with the unique index on it instead of lower(email). Two emails
+# that lower() told apart but the key folds alike keep their addresses; the later user's key gets
+# " " and its id appended (hours_sql.upgrades.named_and_keyed).
+
+
+def _name_and_key_users(conn: Connection) -> None:
+    rows = conn.execute("SELECT id, org_id, email FROM users ORDER BY org_id, created_at, id").fetchall()
+    with conn.cursor() as cursor:
+        cursor.executemany(
+            "UPDATE users SET name = %s, email_key = %s WHERE id = %s",
+            [(name, key, user_id) for user_id, name, key in named_and_keyed(rows)],
+        )
+
+
+_ORG_SETTINGS_AND_TEAM: tuple[Step, ...] = (
+    """
+    ALTER TABLE orgs
+        ADD COLUMN timezone text NOT NULL DEFAULT 'UTC',
+        ADD COLUMN week_start text NOT NULL DEFAULT 'monday' CHECK (week_start IN ('monday', 'sunday'))
+    """,
+    "ALTER TABLE orgs ALTER COLUMN timezone DROP DEFAULT, ALTER COLUMN week_start DROP DEFAULT",
+    """
+    ALTER TABLE users
+        ADD COLUMN name text,
+        ADD COLUMN deactivated_at timestamptz,
+        ADD COLUMN email_key text COLLATE "C"
+    """,
+    _name_and_key_users,
+    "ALTER TABLE users ALTER COLUMN name SET NOT NULL, ALTER COLUMN email_key SET NOT NULL",
+    "DROP INDEX users_email_per_org",
+    "CREATE UNIQUE INDEX users_email_per_org ON users (org_id, email_key)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL),
     Migration("0002_idempotency_result", _IDEMPOTENCY_RESULT),
+    Migration("0004_org_settings_and_team", _ORG_SETTINGS_AND_TEAM),
 )
 """Every migration, in the order they apply."""
 
@@ -265,8 +313,11 @@ def apply_pending(conn: Connection, *, lock_timeout_ms: int, stop_before: str | 
                 break
             if migration.name in applied:
                 continue
-            for statement in migration.statements:
-                conn.execute(statement)
+            for step in migration.statements:
+                if isinstance(step, str):
+                    conn.execute(step)
+                else:
+                    step(conn)
             conn.execute(f"INSERT INTO {MIGRATIONS_TABLE} (name) VALUES (%s)", (migration.name,))  # noqa: S608
             names.append(migration.name)
     return names

@@ -7,7 +7,8 @@ A :class:`Dialect` is a small value that each database adapter defines once (``h
   with ``?`` and :meth:`Dialect.sql` rewrites it once, when the statement is built;
 * how each kind of value is stored (:class:`Kind`, :class:`ScalarCodec`): SQLite keeps UUIDs,
   dates and instants as ``TEXT`` and booleans as 0/1, PostgreSQL has the native types and its
-  driver converts them, so its codecs are "as is".
+  driver converts them, so its codecs are "as is";
+* how a read locks the rows it reads (:attr:`Dialect.row_lock`).
 
 Everything else that differs lives in the adapter's own session (transactions, locking, bulk
 inserts, reading the driver's errors), behind :class:`hours_sql.session.Session`. What is the
@@ -73,6 +74,10 @@ class Dialect:
     placeholder: str
     """How a statement of the driver spells a positional parameter (``?`` or ``%s``)."""
     codecs: Mapping[Kind, ScalarCodec] = attrs.field(validator=_check_codecs, hash=False)
+    row_lock: str = ""
+    """What ends a ``SELECT`` that locks the rows it reads until the transaction ends
+    (`` FOR NO KEY UPDATE`` on PostgreSQL); empty for a database whose writers run one at a time
+    (SQLite), where a write transaction's reads are not raced anyway."""
 
     def sql(self, statement: str) -> str:
         """``statement``, written with ``?`` parameters, in this dialect's parameter style.

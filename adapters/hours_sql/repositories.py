@@ -18,13 +18,20 @@ from datetime import datetime
 from operator import attrgetter
 from typing import Any
 
-from hours_core.errors import Conflict, IdempotencyRequestInProgress, StaleUpdate, TimerAlreadyRunning
+from hours_core.errors import (
+    Conflict,
+    EmailTaken,
+    IdempotencyRequestInProgress,
+    StaleUpdate,
+    TimerAlreadyRunning,
+)
 from hours_core.idempotency import IdempotencyRecord
 from hours_core.model import (
     Org,
     OrgId,
     Project,
     ProjectId,
+    Role,
     Task,
     TaskId,
     TimeEntry,
@@ -109,6 +116,13 @@ class SqlOrgRepository(_Repository):
         """Every organization, oldest first."""
         return [self._sql.orgs.decode(row) for row in self._session.rows(self._sql.orgs_by_age)]
 
+    def lock(self, org_id: OrgId) -> Org | None:
+        """The organization, or ``None``, locked until the unit of work ends (the dialect's row lock:
+        ``FOR NO KEY UPDATE`` on PostgreSQL, which rows that refer to it do not wait for; none on
+        SQLite, whose writers run one at a time)."""
+        row = self._row(self._sql.org_locked, (self._sql.reference(org_id),))
+        return None if row is None else self._sql.orgs.decode(row)
+
     def update(self, org: Org) -> None:
         """Replace a stored organization (nothing happens if it is not stored)."""
         id_, *rest = self._sql.orgs.encode(org)
@@ -119,13 +133,12 @@ class SqlUserRepository(_Repository):
     """Users in SQL; the email is unique per organization, ignoring case."""
 
     def add(self, user: User) -> None:
-        """Store a new user; raise ``Conflict`` if the email is taken in the organization."""
-        taken = f"A user with the email {user.email} already exists in this organization."
+        """Store a new user; raise ``EmailTaken`` if the email's key is taken in the organization."""
         self._write(
             self._sql.users.insert,
             self._sql.users.encode(user),
             kind="user",
-            unique={EMAIL_PER_ORG.name: lambda: Conflict(taken)},
+            unique={EMAIL_PER_ORG.name: lambda: EmailTaken(user.email)},
         )
 
     def get(self, org_id: OrgId, user_id: UserId) -> User | None:
@@ -143,6 +156,28 @@ class SqlUserRepository(_Repository):
         """The user with ``user_id`` in any organization (operator tooling only)."""
         row = self._row(self._sql.user_anywhere, (self._sql.reference(user_id),))
         return None if row is None else self._sql.users.decode(row)
+
+    def count_active(self, org_id: OrgId, *, role: Role | None = None) -> int:
+        """How many users of the organization are not deactivated (of ``role``, if given)."""
+        sql = self._sql
+        if role is None:
+            row = self._row(sql.count_active_users, (sql.reference(org_id),))
+        else:
+            row = self._row(sql.count_active_users_of_role, (sql.reference(org_id), role.value))
+        return int(row[0]) if row is not None else 0
+
+    def update(self, user: User) -> None:
+        """Replace the user's name, role and ``deactivated_at`` (nothing else of a user changes)."""
+        sql = self._sql
+        deactivated_at = None if user.deactivated_at is None else sql.instant(user.deactivated_at)
+        params = (
+            user.name,
+            user.role.value,
+            deactivated_at,
+            sql.reference(user.id),
+            sql.reference(user.org_id),
+        )
+        self._write(sql.user_update, params, kind="user")
 
 
 class SqlProjectRepository(_Repository):
@@ -304,7 +339,7 @@ class SqlTokenRepository(_Repository):
         row = self._row(sql.credentials, (prefix,))
         if row is None:
             return None
-        token_end, user_end = len(sql.tokens.table.columns), sql.credentials_user_end
+        token_end, user_end = len(sql.tokens.table.field_columns), sql.credentials_user_end
         return Credentials(
             token=sql.tokens.decode(row[:token_end]),
             user=sql.users.decode(row[token_end:user_end]),

@@ -6,7 +6,8 @@ lookup by name and no call at all for a value the driver takes as it is. They ar
 hand-written pairs they replace, and they follow the entity: a new field needs no change here.
 
 Decoders build entities through their constructors, so the entities' validators check what comes
-out of the database. ``NewType`` ids are not "called" (they are the UUID itself at run time).
+out of the database. A derived column (``Table.derived``) is encoded and never decoded: rows are
+read without it. ``NewType`` ids are not "called" (they are the UUID itself at run time).
 """
 
 from __future__ import annotations
@@ -97,13 +98,14 @@ def row_codec(table: Table, dialect: Dialect) -> RowCodec[Any]:
         bindings += needed
         if not column.nullable and column.kind is Kind.INSTANT and dialect.codecs[Kind.INSTANT].encode:
             previous_instant = index
-        decoded.append(_decoding(index, column, dialect, names))
+        if not column.derived:
+            decoded.append(_decoding(index, column, dialect, names))
     fields = attrs.fields(table.entity)
     if any(field.kw_only for field in fields):
         arguments = [f"{field.alias}={value}" for field, value in zip(fields, decoded, strict=True)]
     else:
         arguments = decoded  # positional, in field order: the cheapest call
-    cells = ", ".join(f"cell_{index}" for index in range(len(table.columns)))
+    cells = ", ".join(f"cell_{index}" for index in range(len(table.field_columns)))
     source = "\n".join(
         [
             "def encode(entity):",

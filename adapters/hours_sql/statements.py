@@ -30,7 +30,11 @@ from hours_sql.tables import (
     Table,
 )
 
-__all__ = ["RUNNING", "Statements", "TableStatements", "statements_for"]
+__all__ = ["RUNNING", "USER_CHANGES", "Statements", "TableStatements", "statements_for"]
+
+USER_CHANGES = ("name", "role", "deactivated_at")
+"""What an update of a user changes (``UserRepository.update``): its email, and so the derived
+``email_key``, never changes."""
 
 RUNNING = "started_at IS NOT NULL AND stopped_at IS NULL"
 """A running timer. With ``deleted_at IS NULL`` it is the predicate of the partial unique index
@@ -41,19 +45,27 @@ _IDEMPOTENCY_KEY = "(org_id, user_id, key)"
 
 
 def _columns(table: Table, alias: str | None = None) -> str:
+    """The columns a select reads: the entity's fields (derived columns are never read back)."""
     if alias is None:
-        return ", ".join(table.column_names)
-    return ", ".join(f"{alias}.{column}" for column in table.column_names)
+        return ", ".join(table.field_column_names)
+    return ", ".join(f"{alias}.{column}" for column in table.field_column_names)
 
 
 def _insert(table: Table) -> str:
     marks = ", ".join("?" * len(table.columns))
-    return f"INSERT INTO {table.name} ({_columns(table)}) VALUES ({marks})"  # noqa: S608 - constant identifiers
+    columns = ", ".join(table.column_names)
+    return f"INSERT INTO {table.name} ({columns}) VALUES ({marks})"  # noqa: S608 - constant identifiers
 
 
 def _update(table: Table, skip: int, where: str) -> str:
     """``UPDATE`` of every column after the first ``skip`` (the key), for the rows ``where`` says."""
     assignments = ", ".join(f"{column} = ?" for column in table.column_names[skip:])
+    return f"UPDATE {table.name} SET {assignments} WHERE {where}"  # noqa: S608 - constant identifiers
+
+
+def _update_of(table: Table, columns: tuple[str, ...], where: str) -> str:
+    """``UPDATE`` of the named ``columns`` only, for the rows ``where`` says."""
+    assignments = ", ".join(f"{column} = ?" for column in columns)
     return f"UPDATE {table.name} SET {assignments} WHERE {where}"  # noqa: S608 - constant identifiers
 
 
@@ -83,6 +95,7 @@ class Statements:
 
         self.orgs = orgs = TableStatements(ORGS, dialect)
         self.org_by_id = sql(f"{orgs.select} WHERE id = ?")
+        self.org_locked = sql(f"{orgs.select} WHERE id = ?{dialect.row_lock}")
         self.orgs_by_age = f"{orgs.select} ORDER BY created_at, id"
         self.org_update = sql(_update(ORGS, 1, "id = ?"))
 
@@ -90,6 +103,13 @@ class Statements:
         self.user_by_id = sql(f"{users.select} WHERE id = ? AND org_id = ?")
         self.users_of_org = sql(f"{users.select} WHERE org_id = ? ORDER BY created_at, id")
         self.user_anywhere = sql(f"{users.select} WHERE id = ?")
+        self.count_active_users = sql(
+            "SELECT count(*) FROM users WHERE org_id = ? AND deactivated_at IS NULL"
+        )
+        self.count_active_users_of_role = sql(
+            "SELECT count(*) FROM users WHERE org_id = ? AND deactivated_at IS NULL AND role = ?"
+        )
+        self.user_update = sql(_update_of(USERS, USER_CHANGES, "id = ? AND org_id = ?"))
 
         self.projects = projects = TableStatements(PROJECTS, dialect)
         self.project_by_id = sql(f"{projects.select} WHERE id = ? AND org_id = ?")
@@ -133,7 +153,7 @@ class Statements:
             " JOIN orgs AS o ON o.id = t.org_id"
             " WHERE t.prefix = ?"
         )
-        self.credentials_user_end = len(TOKENS.columns) + len(USERS.columns)
+        self.credentials_user_end = len(TOKENS.field_columns) + len(USERS.field_columns)
 
         self.idempotency = records = TableStatements(IDEMPOTENCY_RECORDS, dialect)
         self.idempotency_record = sql(f"{records.select} WHERE org_id = ? AND user_id = ? AND key = ?")

@@ -56,6 +56,9 @@ class Column:
     nullable: bool
     enum: type[enum.Enum] | None = None
     """The enum class of a field stored as its value (plans, roles)."""
+    derived: bool = False
+    """Whether the column stores a property of the entity computed from its fields (see
+    :attr:`Table.derived`) rather than a field."""
 
 
 def _unwrap(annotation: Any) -> tuple[Any, bool]:
@@ -101,31 +104,60 @@ def column_kind(name: str, annotation: Any, *, memoize_id: bool = False) -> Colu
 class Table:
     """A table and the entity each of its rows is.
 
-    ``columns`` are the entity's attrs fields in order; ``memoize_id`` marks a table whose ids
-    many rows of other tables refer to (organizations, users), so that decoding them is memoized.
+    ``columns`` are the entity's attrs fields in order, then its ``derived`` properties;
+    ``memoize_id`` marks a table whose ids many rows of other tables refer to (organizations,
+    users), so that decoding them is memoized.
+
+    A derived column stores a property the entity computes from its fields (``User.email_key``),
+    so that the database can index it without knowing how it is computed. It is written when a
+    row is inserted and never read back: a row's entity is built from its fields alone, and the
+    select statements (:attr:`field_columns`) leave derived columns out.
     """
 
     name: str
     entity: type
     memoize_id: bool = False
+    derived: tuple[str, ...] = ()
 
     @functools.cached_property
     def columns(self) -> tuple[Column, ...]:
-        """One column per attrs field of the entity, in field order."""
+        """One column per attrs field of the entity, in field order, then one per derived property."""
         hints = typing.get_type_hints(self.entity)
-        return tuple(
+        fields = tuple(
             column_kind(field.name, hints[field.name], memoize_id=self.memoize_id)
             for field in attrs.fields(self.entity)
         )
+        derived = tuple(
+            attrs.evolve(column_kind(name, self.annotation(name)), derived=True) for name in self.derived
+        )
+        return fields + derived
+
+    @functools.cached_property
+    def field_columns(self) -> tuple[Column, ...]:
+        """The columns of the entity's fields: what a select reads and a decoder takes."""
+        return tuple(column for column in self.columns if not column.derived)
+
+    def annotation(self, name: str) -> Any:
+        """The type of the field or derived property ``name`` of the entity."""
+        hints = typing.get_type_hints(self.entity)
+        if name in hints:
+            return hints[name]
+        prop = getattr(self.entity, name)
+        return typing.get_type_hints(prop.fget)["return"]
 
     @property
     def column_names(self) -> tuple[str, ...]:
         """The columns' names, in order."""
         return tuple(column.name for column in self.columns)
 
+    @property
+    def field_column_names(self) -> tuple[str, ...]:
+        """The names of :attr:`field_columns`, in order."""
+        return tuple(column.name for column in self.field_columns)
+
 
 ORGS = Table("orgs", Org, memoize_id=True)
-USERS = Table("users", User, memoize_id=True)  # a user is decoded on every request (authentication)
+USERS = Table("users", User, memoize_id=True, derived=("email_key",))  # decoded on every request
 PROJECTS = Table("projects", Project)
 TASKS = Table("tasks", Task)
 ENTRIES = Table("time_entries", TimeEntry)
@@ -145,7 +177,7 @@ class Unique:
     columns: tuple[str, ...]
 
 
-EMAIL_PER_ORG = Unique("users_email_per_org", "users", ("org_id", "email"))
+EMAIL_PER_ORG = Unique("users_email_per_org", "users", ("org_id", "email_key"))
 ONE_RUNNING_TIMER = Unique("time_entries_one_running_per_user", "time_entries", ("org_id", "user_id"))
 TOKEN_PREFIX = Unique("api_tokens_pkey", "api_tokens", ("prefix",))
 IDEMPOTENCY_KEY = Unique("idempotency_records_pkey", "idempotency_records", ("org_id", "user_id", "key"))

@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 
 from sqlite_utils import Database, Migrations
 
+from hours_sql.upgrades import named_and_keyed
 from hours_sqlite.dialect import encode_instant
 
 __all__ = ["MIGRATIONS", "apply_pending", "pending"]
@@ -250,6 +251,39 @@ def _one_running_timer_per_user(db: Database) -> None:
     now = {"now": encode_instant(datetime.now(UTC))}
     for statement in _ONE_RUNNING_TIMER:
         db.execute(statement, now if ":now" in statement else ())
+
+
+# 0004: the organization's settings and its team. Organizations get a time zone (UTC) and the first
+# day of their week (Monday); users a display name (the local part of their email, the rule of
+# User.name_from_email), a deactivation time, and the key their email is compared by
+# (hours_core.emails.email_key: Unicode case folding, which SQLite's NOCASE does for ASCII only),
+# with the unique index on it. Two emails of one organization that NOCASE let in but the key folds
+# alike (ÉLODIE@ and élodie@) keep their emails: the later user's key gets " " and its id appended
+# (no address holds a space), so both can sign in as before, and no new user takes either address.
+
+_ORG_SETTINGS_AND_TEAM = (
+    "ALTER TABLE orgs ADD COLUMN timezone TEXT NOT NULL DEFAULT 'UTC'",
+    "ALTER TABLE orgs ADD COLUMN week_start TEXT NOT NULL DEFAULT 'monday'"
+    " CHECK (week_start IN ('monday', 'sunday'))",
+    "ALTER TABLE users ADD COLUMN name TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE users ADD COLUMN deactivated_at TEXT",
+    "ALTER TABLE users ADD COLUMN email_key TEXT NOT NULL DEFAULT ''",
+    "DROP INDEX users_email_per_org",
+)
+_USERS_BY_ORG_AGE = "SELECT id, org_id, email FROM users ORDER BY org_id, created_at, id"
+_USER_NAME_AND_KEY = "UPDATE users SET name = ?, email_key = ? WHERE id = ?"
+_EMAIL_PER_ORG = "CREATE UNIQUE INDEX users_email_per_org ON users (org_id, email_key)"
+
+
+@MIGRATIONS(name="0004_org_settings_and_team")
+def _org_settings_and_team(db: Database) -> None:
+    """Organizations get a time zone and a first day of the week; users a name, a deactivation time
+    and the key their email is unique by."""
+    for statement in _ORG_SETTINGS_AND_TEAM:
+        db.execute(statement)
+    for user_id, name, key in named_and_keyed(db.execute(_USERS_BY_ORG_AGE).fetchall()):
+        db.execute(_USER_NAME_AND_KEY, (name, key, user_id))
+    db.execute(_EMAIL_PER_ORG)
 
 
 def pending(db: Database) -> list[str]:

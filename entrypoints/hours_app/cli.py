@@ -17,6 +17,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from hours_app import cli_args, cli_commands, server
 from hours_app.cli_output import print_error, print_validation_error
@@ -286,19 +287,27 @@ def _add_users(commands: _Commands) -> None:
     users = _group(
         commands.add(
             "users",
-            "Create users.",
-            epilog="examples:\n  hours users create --org ORG_ID --email ada@acme.test --role admin",
+            "Create and list users, change their role, deactivate and reactivate them.",
+            epilog=(
+                "examples:\n  hours users create --org ORG_ID --email ada@acme.test --role admin\n"
+                "  hours users list --org ORG_ID\n  hours users set-role USER_ID owner\n"
+                "  hours users deactivate USER_ID"
+            ),
         ),
         "users commands",
     )
     create = users.add(
         "create",
         "Create a user in an organization.",
-        details='With --json prints {"id", "orgId", "email", "role", "createdAt"}.',
+        details=(
+            'With --json prints {"id", "orgId", "email", "name", "role", "createdAt", "deactivatedAt"}.\n'
+            "The plan's user limit binds the API, not this command."
+        ),
         epilog="""\
 examples:
   hours users create --org 0190c2d4-5a6b-7c8d-9e0f-112233445566 --email ada@acme.test --role member
-  hours users create --org 0190c2d4-5a6b-7c8d-9e0f-112233445566 --email bo@acme.test --role admin --json""",
+  hours users create --org 0190c2d4-5a6b-7c8d-9e0f-112233445566 --email bo@acme.test --role admin \\
+      --name "Bo Diaz" --json""",
         handler=cli_commands.users_create,
     )
     create.add_argument(
@@ -306,6 +315,78 @@ examples:
     )
     create.add_argument("--email", required=True, help="email address, unique within the organization")
     create.add_argument("--role", required=True, choices=_ROLES, help="role: owner, admin or member")
+    create.add_argument(
+        "--name", help="display name, 1 to 200 characters (default: the part of the email before the @)"
+    )
+    listing = users.add(
+        "list",
+        "List an organization's users, oldest first, deactivated ones included.",
+        details="With --json prints a JSON array of users, each as `hours users create --json` prints one.",
+        epilog="""\
+examples:
+  hours users list --org 0190c2d4-5a6b-7c8d-9e0f-112233445566 --json
+  hours users list 0190c2d4-5a6b-7c8d-9e0f-112233445566""",
+        handler=cli_commands.users_list,
+    )
+    _either(listing, "org_id", "--org", "ORG_ID", "the organization's id", type=cli_args.identifier)
+    set_role = users.add(
+        "set-role",
+        "Give a user another role.",
+        details="An organization keeps at least one active owner: demoting the last one fails.",
+        epilog="""\
+examples:
+  hours users set-role 0190c2d4-5a6b-7c8d-9e0f-112233445566 admin
+  hours users set-role --user 0190c2d4-5a6b-7c8d-9e0f-112233445566 --role owner --json""",
+        handler=cli_commands.users_set_role,
+    )
+    _either(set_role, "user_id", "--user", "USER_ID", "the user's id", type=cli_args.identifier)
+    _either(set_role, "role", "--role", "ROLE", f"the new role: {', '.join(_ROLES)}", choices=_ROLES)
+    deactivate = users.add(
+        "deactivate",
+        "Deactivate a user: their tokens stop working at once, their running timer stops now.",
+        details=(
+            "Their time entries stay and keep counting. The last active owner of an organization\n"
+            "cannot be deactivated. Deactivating a deactivated user changes nothing."
+        ),
+        epilog="examples:\n  hours users deactivate 0190c2d4-5a6b-7c8d-9e0f-112233445566",
+        handler=cli_commands.users_deactivate,
+    )
+    _either(deactivate, "user_id", "--user", "USER_ID", "the user's id", type=cli_args.identifier)
+    reactivate = users.add(
+        "reactivate",
+        "Reactivate a deactivated user: their tokens (unexpired, unrevoked) work again.",
+        details="The plan's user limit binds the API, not this command.",
+        epilog="examples:\n  hours users reactivate 0190c2d4-5a6b-7c8d-9e0f-112233445566",
+        handler=cli_commands.users_reactivate,
+    )
+    _either(reactivate, "user_id", "--user", "USER_ID", "the user's id", type=cli_args.identifier)
+
+
+_EITHER = "either_of"
+"""The parser default that lists the values given either as a positional argument or an option."""
+
+
+def _either(
+    parser: argparse.ArgumentParser, dest: str, option: str, metavar: str, help_text: str, **kind: Any
+) -> None:
+    """A required value given as a positional argument (``USER_ID``) or as an option (``--user``):
+    the commands of the team take both, as ``hours tokens`` takes ``--user`` and ``hours orgs
+    set-plan`` a positional id. :func:`_resolve_either` checks that exactly one came."""
+    parser.add_argument(dest, nargs="?", metavar=metavar, help=f"{help_text} (or {option})", **kind)
+    parser.add_argument(option, dest=f"{dest}_option", metavar=metavar, help=f"the same as {metavar}", **kind)
+    earlier = parser.get_default(_EITHER) or []
+    parser.set_defaults(**{_EITHER: [*earlier, (dest, option, metavar, parser)]})
+
+
+def _resolve_either(args: argparse.Namespace) -> None:
+    """Set each value given either way; a usage error (exit 2) if it is missing or given twice."""
+    for dest, option, metavar, parser in getattr(args, _EITHER, None) or ():
+        positional, given = getattr(args, dest), getattr(args, f"{dest}_option")
+        if positional is None and given is None:
+            parser.error(f"the following arguments are required: {metavar} (or {option})")
+        if positional is not None and given is not None and positional != given:
+            parser.error(f"{metavar} and {option} differ; give one of them")
+        setattr(args, dest, given if positional is None else positional)
 
 
 def _add_projects(commands: _Commands) -> None:
@@ -473,6 +554,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        _resolve_either(args)
     except SystemExit as stop:  # --help, --version, or a usage error (argparse printed it)
         return stop.code if isinstance(stop.code, int) else EXIT_BAD_ARGUMENTS
     handler: Handler = args.handler

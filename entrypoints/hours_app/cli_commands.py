@@ -37,6 +37,10 @@ __all__ = [
     "tokens_list",
     "tokens_revoke",
     "users_create",
+    "users_deactivate",
+    "users_list",
+    "users_reactivate",
+    "users_set_role",
 ]
 
 logger = logging.getLogger("hours")
@@ -181,11 +185,61 @@ def orgs_set_plan(args: argparse.Namespace, settings: Settings) -> int:
 def users_create(args: argparse.Namespace, settings: Settings) -> int:
     """Create a user in an organization."""
     with _opened(settings) as application:
-        user = application.services.admin.create_user(OrgId(args.org), args.email, Role(args.role))
+        user = application.services.admin.create_user(
+            OrgId(args.org), args.email, Role(args.role), name=args.name
+        )
     human = (
-        f"Created {user.role.value} {user.email}: {user.id}\n"
+        f"Created {user.role.value} {user.name!r} <{user.email}>: {user.id}\n"
         f"Mint a token for them: hours tokens create --user {user.id}"
     )
+    out.emit(args.json, out.user_json(user), human)
+    return 0
+
+
+def users_list(args: argparse.Namespace, settings: Settings) -> int:
+    """List an organization's users, oldest first."""
+    with _opened(settings) as application:
+        users = application.services.admin.list_users(OrgId(args.org_id))
+    rows = [
+        (
+            str(user.id),
+            user.role.value,
+            "active" if user.is_active else f"deactivated {out.when(user.deactivated_at)}",
+            user.email,
+            user.name,
+        )
+        for user in users
+    ]
+    human = out.table(("ID", "ROLE", "STATUS", "EMAIL", "NAME"), rows, empty="No users yet.")
+    out.emit(args.json, [out.user_json(user) for user in users], human)
+    return 0
+
+
+def users_set_role(args: argparse.Namespace, settings: Settings) -> int:
+    """Give a user another role."""
+    with _opened(settings) as application:
+        user = application.services.admin.set_role(UserId(args.user_id), Role(args.role))
+    out.emit(args.json, out.user_json(user), f"{user.name!r} <{user.email}> ({user.id}) is now {user.role}.")
+    return 0
+
+
+def users_deactivate(args: argparse.Namespace, settings: Settings) -> int:
+    """Deactivate a user."""
+    with _opened(settings) as application:
+        user = application.services.admin.deactivate_user(UserId(args.user_id))
+    human = (
+        f"{user.name!r} <{user.email}> ({user.id}) is deactivated since {out.when(user.deactivated_at)}: "
+        "their tokens no longer work."
+    )
+    out.emit(args.json, out.user_json(user), human)
+    return 0
+
+
+def users_reactivate(args: argparse.Namespace, settings: Settings) -> int:
+    """Reactivate a deactivated user."""
+    with _opened(settings) as application:
+        user = application.services.admin.reactivate_user(UserId(args.user_id))
+    human = f"{user.name!r} <{user.email}> ({user.id}) is active: their live tokens work again."
     out.emit(args.json, out.user_json(user), human)
     return 0
 

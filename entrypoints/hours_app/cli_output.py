@@ -1,9 +1,9 @@
 """What the ``hours`` commands print: JSON documents for scripts, short text for people.
 
-JSON documents name things as the API does: a project, task or token is the body the API answers
-(``hours_http.converter``: ``id``, not ``projectId``), an organization or a user is the whole
-entity by the same naming rule. Results go to stdout; errors go to stderr as ``error: <message>``,
-with the fields named by the options that set them.
+JSON documents name things as the API does: an organization, user, project, task or token is the
+body the API answers for it (``hours_http.converter``: ``id``, not ``projectId``; a user with
+their email, as owners and admins see them). Results go to stdout; errors go to stderr as
+``error: <message>``, with the fields named by the options that set them.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ import msgspec
 
 from hours_core.errors import Hint, ValidationFailed
 from hours_core.model import Org, User
-from hours_http.converter import project_json, render, task_json, token_json
+from hours_http.converter import org_json as api_org_json
+from hours_http.converter import project_json, task_json, token_json
+from hours_http.converter import user_json as api_user_json
 
 __all__ = [
     "emit",
@@ -95,10 +97,10 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, empty: str) 
 
 
 def org_json(org: Org) -> dict[str, Any]:
-    """An organization, whole, named as the API names things (:mod:`hours_http.converter`)."""
-    return render(org, Org)
+    """An organization as ``GET /org`` answers it."""
+    return api_org_json(org)
 
 
 def user_json(user: User) -> dict[str, Any]:
-    """A user, whole, named as the API names things."""
-    return render(user, User)
+    """A user as ``GET /users/{id}`` answers an owner or admin."""
+    return api_user_json(user, with_email=True)

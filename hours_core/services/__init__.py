@@ -11,6 +11,7 @@ from hours_core.services.authentication import Authenticator
 from hours_core.services.caller import Caller
 from hours_core.services.idempotent import IdempotentRunner, KeyedRequest, Outcome
 from hours_core.services.projects import ChangeProject, ChangeTask, ProjectService
+from hours_core.services.team import AddUser, ChangeOrg, ChangeUser, TeamService
 from hours_core.services.time_entries import (
     UNSET,
     CreateTimeEntry,
@@ -24,12 +25,15 @@ from hours_core.services.transactions import Transactions
 __all__ = [
     "UNSET",
     "AccountService",
+    "AddUser",
     "AdminService",
     "Authenticator",
     "Bootstrapped",
     "Caller",
+    "ChangeOrg",
     "ChangeProject",
     "ChangeTask",
+    "ChangeUser",
     "CreateTimeEntry",
     "EntryPage",
     "IdempotentRunner",
@@ -38,6 +42,7 @@ __all__ = [
     "ProjectService",
     "Services",
     "StartTimer",
+    "TeamService",
     "TimeEntryService",
     "Transactions",
     "UpdateTimeEntry",
@@ -53,6 +58,7 @@ class Services:
     idempotent: IdempotentRunner
     entries: TimeEntryService
     projects: ProjectService
+    team: TeamService
     account: AccountService
     admin: AdminService
     clock: Clock
@@ -68,6 +74,7 @@ def build_services(
         idempotent=IdempotentRunner(transactions, clock),
         entries=TimeEntryService(transactions, clock, ids),
         projects=ProjectService(transactions, clock, ids),
+        team=TeamService(transactions, clock, ids),
         account=AccountService(transactions, clock, ids, env),
         admin=AdminService(transactions, clock, ids),
         clock=clock,

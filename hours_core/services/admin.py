@@ -27,9 +27,11 @@ from hours_core.model import (
     User,
     UserId,
 )
-from hours_core.ports import Clock, IdFactory
+from hours_core.ports import Clock, IdFactory, UnitOfWork
+from hours_core.services.team import change_role, check_new_user, deactivate, locked_org, reactivate
 from hours_core.services.transactions import Transactions
 from hours_core.tokens import DEFAULT_TOKEN_LIFETIME, ApiToken, MintedToken
+from hours_core.validation import FieldErrors
 
 __all__ = ["AdminService", "Bootstrapped"]
 
@@ -54,8 +56,8 @@ class AdminService:
         self._ids = ids
 
     def create_org(self, name: str, plan: Plan = Plan.FREE) -> Org:
-        """A new organization on ``plan``."""
-        org = Org(id=OrgId(self._ids.new_id()), name=name, plan=plan, created_at=self._clock.now())
+        """A new organization on ``plan``, in UTC, with weeks from Monday."""
+        org = Org.new(OrgId(self._ids.new_id()), name, plan, self._clock.now())
         with self._transactions.write() as uow:
             uow.orgs.add(org)
         return org
@@ -75,19 +77,64 @@ class AdminService:
             uow.orgs.update(changed)
         return changed
 
-    def create_user(self, org_id: OrgId, email: str, role: Role = Role.MEMBER) -> User:
-        """A new user of the organization."""
+    def create_user(
+        self, org_id: OrgId, email: str, role: Role = Role.MEMBER, name: str | None = None
+    ) -> User:
+        """A new user of the organization; ``name`` defaults to the email's local part.
+
+        The email must have a real address's shape and be free in the organization. The plan's
+        user limit does not bind the operator.
+        """
+        errors = FieldErrors()
+        check_new_user(email, name, errors)
+        errors.raise_if_any()
         with self._transactions.write() as uow:
             if uow.orgs.get(org_id) is None:
                 raise NotFound.of("organization")
-            user = User(
-                id=UserId(self._ids.new_id()),
-                org_id=org_id,
-                email=email,
-                role=role,
-                created_at=self._clock.now(),
+            user = User.new(
+                UserId(self._ids.new_id()),
+                org_id,
+                email,
+                User.name_from_email(email) if name is None else name,
+                role,
+                self._clock.now(),
             )
             uow.users.add(user)
+        return user
+
+    def list_users(self, org_id: OrgId) -> Sequence[User]:
+        """The organization's users, deactivated ones included, oldest first."""
+        with self._transactions.read() as uow:
+            if uow.orgs.get(org_id) is None:
+                raise NotFound.of("organization")
+            return uow.users.list(org_id)
+
+    def set_role(self, user_id: UserId, role: Role) -> User:
+        """Give a user another role; the organization keeps an active owner (:class:`LastOwner`)."""
+        with self._transactions.write() as uow:
+            user = self._locked_user(uow, user_id)
+            return change_role(uow, user, role)
+
+    def deactivate_user(self, user_id: UserId) -> User:
+        """Deactivate a user: their tokens stop working, their running timer stops now."""
+        with self._transactions.write() as uow:
+            user = self._locked_user(uow, user_id)
+            return deactivate(uow, user, self._clock.now())
+
+    def reactivate_user(self, user_id: UserId) -> User:
+        """Reactivate a deactivated user (the plan's user limit does not bind the operator)."""
+        with self._transactions.write() as uow:
+            user = self._locked_user(uow, user_id)
+            return reactivate(uow, user)
+
+    def _locked_user(self, uow: UnitOfWork, user_id: UserId) -> User:
+        """The user, read again after their organization's lock is taken."""
+        found = uow.users.locate(user_id)
+        if found is None:
+            raise NotFound.of("user")
+        locked_org(uow, found.org_id)
+        user = uow.users.get(found.org_id, user_id)
+        assert user is not None  # users are never deleted
         return user
 
     def create_project(self, org_id: OrgId, name: str, *, billable_by_default: bool = False) -> Project:

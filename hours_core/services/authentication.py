@@ -24,8 +24,9 @@ class Authenticator:
     def authenticate(self, token_text: str) -> Caller:
         """The caller that ``token_text`` identifies, or :class:`Unauthenticated`.
 
-        Unknown, malformed, wrong-secret, revoked, expired and other-environment tokens all raise
-        the same error. Revocation takes effect on the next request: nothing is cached. This is
+        Unknown, malformed, wrong-secret, revoked, expired and other-environment tokens, and the
+        tokens of a deactivated user, all raise the same error. Revocation and deactivation take
+        effect on the next request, in every process: nothing is cached. This is
         :meth:`identify` then, when it is due, :meth:`record_use`.
         """
         caller = self.identify(token_text)
@@ -39,6 +40,8 @@ class Authenticator:
         if credentials is None:
             raise Unauthenticated(token_sent=True)
         credentials.token.verify(presented, env=self.env, now=self._clock.now())
+        if not credentials.user.is_active:
+            raise Unauthenticated(token_sent=True)
         return Caller(user=credentials.user, org=credentials.org, token=credentials.token)
 
     def use_is_stale(self, caller: Caller) -> bool:

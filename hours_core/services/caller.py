@@ -30,6 +30,11 @@ class Caller:
         """The caller's user id."""
         return self.user.id
 
+    @property
+    def may_see_emails(self) -> bool:
+        """Owners and admins see the team's emails; members see names and roles only."""
+        return self.user.role.manages_org
+
     def require_manager(self, action: str) -> None:
         """Raise :class:`Forbidden` unless the caller is an owner or admin."""
         if not self.user.role.manages_org:

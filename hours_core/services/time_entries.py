@@ -471,9 +471,13 @@ def _project(uow: UnitOfWork, caller: Caller, project_id: ProjectId) -> Project:
 
 
 def _user(uow: UnitOfWork, caller: Caller, user_id: UserId) -> User:
+    """The user to log time for: of the org (else 404), and active (else 422: like an archived project,
+    a deactivated user keeps their entries but takes no new ones)."""
     user = uow.users.get(caller.org_id, user_id)
     if user is None:
         raise NotFound.of("user")
+    if not user.is_active:
+        raise ValidationFailed.one("user_id", "the user is deactivated and takes no new entries")
     return user
 
 

@@ -78,6 +78,10 @@ COMMANDS = [
     ["orgs", "set-plan"],
     ["users"],
     ["users", "create"],
+    ["users", "list"],
+    ["users", "set-role"],
+    ["users", "deactivate"],
+    ["users", "reactivate"],
     ["projects"],
     ["projects", "create"],
     ["tasks"],
@@ -161,7 +165,7 @@ def test_bootstrap_without_json_prints_the_token_and_a_curl_command(hours: Run) 
 def test_orgs_create_list_and_set_plan(hours: Run) -> None:
     created = hours.json("orgs", "create", "--name", "Acme", "--plan", "solo")
     assert created["name"] == "Acme" and created["plan"] == "solo"
-    assert list(created) == ["id", "name", "plan", "createdAt"]
+    assert list(created) == ["id", "name", "plan", "timezone", "weekStart", "createdAt"]
     changed = hours.json("orgs", "set-plan", created["id"], "agency")
     assert changed == {**created, "plan": "agency"}
     assert hours.json("orgs", "list") == [changed]
@@ -178,7 +182,7 @@ def test_orgs_list_is_empty_on_a_new_database(hours: Run) -> None:
 def test_the_json_of_users_projects_and_tasks_names_things_as_the_api_does(
     hours: Run, demo: dict[str, str]
 ) -> None:
-    """A project or task the CLI prints is the body the API answers for it, member for member."""
+    """An org, user, project or task the CLI prints is the body the API answers for it, member for member."""
     project = hours.json("projects", "create", "--org", demo["orgId"], "--name", "Shared")
     task = hours.json("tasks", "create", "--project", project["id"], "--name", "Design")
     application = build(Settings(database=DatabaseUrl.parse(hours.db)))
@@ -192,7 +196,7 @@ def test_the_json_of_users_projects_and_tasks_names_things_as_the_api_does(
     user = hours.json(
         "users", "create", "--org", demo["orgId"], "--email", "cy@example.com", "--role", "member"
     )
-    assert list(user) == ["id", "orgId", "email", "role", "createdAt"]
+    assert list(user) == ["id", "orgId", "email", "name", "role", "createdAt", "deactivatedAt"]
 
 
 def test_users_projects_and_tasks_are_created_in_an_org(hours: Run, demo: dict[str, str]) -> None:
@@ -243,6 +247,99 @@ def test_a_missing_required_option_is_a_usage_error(hours: Run) -> None:
     assert "--name" in hours.stderr
     assert hours("orgs", "set-plan", UNKNOWN_ID, "platinum") == 2
     assert hours("tokens") == 2
+
+
+# -- the team ----------------------------------------------------------------------------------
+
+
+def test_users_list_shows_the_team_oldest_first(hours: Run, demo: dict[str, str]) -> None:
+    added = hours.json(
+        "users", "create", "--org", demo["orgId"], "--email", "Bo.Diaz@example.com", "--role", "admin"
+    )
+    named = hours.json(
+        "users",
+        "create",
+        "--org",
+        demo["orgId"],
+        "--email",
+        "cy@example.com",
+        "--role",
+        "member",
+        "--name",
+        "Cy",
+    )
+    assert (added["name"], named["name"]) == ("Bo.Diaz", "Cy")
+    listed = hours.json("users", "list", "--org", demo["orgId"])
+    assert [user["id"] for user in listed] == [demo["userId"], added["id"], named["id"]]
+    assert listed[1] == added and added["deactivatedAt"] is None
+    assert hours("users", "list", "--org", demo["orgId"]) == 0
+    assert "Bo.Diaz@example.com" in hours.stdout and "active" in hours.stdout
+    assert hours("users", "list", "--org", UNKNOWN_ID) == 1
+    assert hours.error == "error: The organization was not found."
+
+
+def test_users_set_role_keeps_an_active_owner(hours: Run, demo: dict[str, str]) -> None:
+    assert hours("users", "set-role", demo["userId"], "admin") == 1
+    assert hours.error == (
+        "error: The organization must keep at least one active owner; make another user an owner first."
+    )
+    other = hours.json(
+        "users", "create", "--org", demo["orgId"], "--email", "o2@example.com", "--role", "admin"
+    )
+    assert hours.json("users", "set-role", other["id"], "owner")["role"] == "owner"
+    assert hours.json("users", "set-role", demo["userId"], "member")["role"] == "member"
+    assert hours("users", "set-role", other["id"], "boss") == 2
+    assert hours("users", "set-role", UNKNOWN_ID, "admin") == 1
+
+
+def test_the_team_commands_take_ids_as_arguments_or_options(hours: Run, demo: dict[str, str]) -> None:
+    by_option = hours.json("users", "list", "--org", demo["orgId"])
+    assert hours.json("users", "list", demo["orgId"]) == by_option
+    other = hours.json(
+        "users", "create", "--org", demo["orgId"], "--email", "o2@example.com", "--role", "member"
+    )
+    assert hours.json("users", "set-role", "--user", other["id"], "--role", "owner")["role"] == "owner"
+    assert hours.json("users", "set-role", other["id"], "--role", "admin")["role"] == "admin"
+    assert hours.json("users", "deactivate", "--user", other["id"])["deactivatedAt"] is not None
+    assert hours.json("users", "reactivate", other["id"], "--user", other["id"])["deactivatedAt"] is None
+    assert hours("users", "deactivate") == 2
+    assert "required: USER_ID (or --user)" in hours.stderr
+    assert hours("users", "set-role", other["id"]) == 2
+    assert "required: ROLE (or --role)" in hours.stderr
+    assert hours("users", "reactivate", other["id"], "--user", demo["userId"]) == 2
+    assert "USER_ID and --user differ" in hours.stderr
+    assert hours("users", "list", "--org", "nope") == 2
+
+
+def test_users_deactivate_refuses_the_users_token_until_reactivated(hours: Run, demo: dict[str, str]) -> None:
+    member = hours.json(
+        "users", "create", "--org", demo["orgId"], "--email", "m@example.com", "--role", "member"
+    )
+    token = hours.json("tokens", "create", "--user", member["id"])["token"]
+    application = build(Settings(database=DatabaseUrl.parse(hours.db)))
+    try:
+        with TestClient(create_app(application.services)) as client:
+            auth = {"Authorization": f"Bearer {token}"}
+            assert client.get("/me", headers=auth).status_code == 200
+            deactivated = hours.json("users", "deactivate", member["id"])
+            assert deactivated["deactivatedAt"].endswith("Z")
+            assert client.get("/me", headers=auth).status_code == 401
+            assert hours.json("users", "deactivate", member["id"]) == deactivated  # a second time: no change
+            assert hours("users", "deactivate", member["id"]) == 0 and "deactivated since" in hours.stdout
+            assert hours.json("users", "reactivate", member["id"])["deactivatedAt"] is None
+            assert client.get("/me", headers=auth).status_code == 200
+    finally:
+        application.close()
+    assert hours("users", "deactivate", demo["userId"]) == 1
+    assert "active owner" in hours.error
+
+
+def test_the_operator_adds_users_past_the_plans_limit(hours: Run, demo: dict[str, str]) -> None:
+    for n in range(3):  # bootstrap's demo is on the free plan, which holds 1 user over the API
+        hours.json(
+            "users", "create", "--org", demo["orgId"], "--email", f"u{n}@example.com", "--role", "member"
+        )
+    assert len(hours.json("users", "list", "--org", demo["orgId"])) == 4
 
 
 # -- tokens ------------------------------------------------------------------------------------

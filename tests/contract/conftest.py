@@ -41,11 +41,12 @@ from hours_core.model import (
     TimeEntryId,
     User,
     UserId,
+    WeekStart,
 )
 from hours_core.ports import UnitOfWork, UnitOfWorkFactory
 from hours_core.tokens import ApiToken, hash_token
 from hours_memory import InMemoryStore
-from hours_sql import Kind, Table
+from hours_sql import Dialect, Kind, Table, statements_for
 from hours_sql.tables import Column
 from hours_sqlite import SqliteStore
 from tests.postgres_support import (
@@ -150,21 +151,39 @@ class Build:
         self._last += 1
         return uuid.UUID(f"00000000-0000-7000-8000-{self._last:012x}")
 
-    def org(self, name: str = "Acme", *, plan: Plan = Plan.STUDIO, created_at: datetime = T0) -> Org:
+    def org(
+        self,
+        name: str = "Acme",
+        *,
+        plan: Plan = Plan.STUDIO,
+        created_at: datetime = T0,
+        timezone: str = "UTC",
+        week_start: WeekStart = WeekStart.MONDAY,
+    ) -> Org:
         """A new organization."""
-        return Org(id=OrgId(self.id()), name=name, plan=plan, created_at=created_at)
+        return Org.new(OrgId(self.id()), name, plan, created_at, timezone=timezone, week_start=week_start)
 
     def user(
-        self, org: Org, email: str | None = None, *, role: Role = Role.MEMBER, created_at: datetime = T0
+        self,
+        org: Org,
+        email: str | None = None,
+        *,
+        role: Role = Role.MEMBER,
+        created_at: datetime = T0,
+        name: str | None = None,
+        deactivated_at: datetime | None = None,
     ) -> User:
         """A new user of ``org``."""
         user_id = UserId(self.id())
+        email = email or f"user-{user_id.int}@example.com"
         return User(
             id=user_id,
             org_id=org.id,
-            email=email or f"user-{user_id.int}@example.com",
+            email=email,
+            name=name or User.name_from_email(email),
             role=role,
             created_at=created_at,
+            deactivated_at=deactivated_at,
         )
 
     def project(
@@ -300,7 +319,7 @@ def stored_as(table: Table, column: Column) -> Kind | type:
         return column.kind
     if column.enum is not None:
         return str
-    annotation = typing.get_type_hints(table.entity)[column.name]
+    annotation = table.annotation(column.name)
     members = [member for member in typing.get_args(annotation) if member is not type(None)]
     return members[0] if members else annotation
 
@@ -352,3 +371,30 @@ def world(store: OpenStore, build: Build) -> World:
     for tenant in (tenants.a, tenants.b):
         store.seed(tenant.org, tenant.owner, tenant.member, tenant.project, tenant.other_project, tenant.task)
     return tenants
+
+
+def rows_before_0004(dialect: Dialect, org: Org, *users: User) -> list[tuple[str, tuple[object, ...]]]:
+    """The statements that store ``org`` and ``users`` as the schema held them before
+    ``0004_org_settings_and_team`` (no time zone, week start, names, deactivation or email keys),
+    for the tests of that migration and of earlier ones (today's codecs write today's columns)."""
+    sql = statements_for(dialect)
+    statements: list[tuple[str, tuple[object, ...]]] = [
+        (
+            dialect.sql("INSERT INTO orgs (id, name, plan, created_at) VALUES (?, ?, ?, ?)"),
+            (sql.reference(org.id), org.name, org.plan.value, sql.instant(org.created_at)),
+        )
+    ]
+    statements += [
+        (
+            dialect.sql("INSERT INTO users (id, org_id, email, role, created_at) VALUES (?, ?, ?, ?, ?)"),
+            (
+                sql.reference(user.id),
+                sql.reference(user.org_id),
+                user.email,
+                user.role.value,
+                sql.instant(user.created_at),
+            ),
+        )
+        for user in users
+    ]
+    return statements

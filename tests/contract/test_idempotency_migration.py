@@ -10,22 +10,18 @@ from __future__ import annotations
 
 import json
 import pathlib
-import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from collections.abc import Iterator
 
-import psycopg
 import pytest
 
 from hours_core.idempotency import IdempotencyRecord
 from hours_core.ports import UnitOfWorkFactory
 from hours_core.services import Outcome
 from hours_http.idempotency import RecordedResponse, to_response, unframe
-from hours_postgres import PostgresStore
-from hours_sqlite import SqliteStore
-from tests.postgres_url import new_schema_name, require_postgres
+from hours_sql import statements_for
 
-from .conftest import T0, Build, OpenStore, Tenant, make_tenant
+from .conftest import T0, Build, Tenant, make_tenant, rows_before_0004
+from .stopped_stores import STOPPED_STORES, StoppedStore
 
 BEFORE = "0002_idempotency_result"
 
@@ -35,82 +31,41 @@ HEADERS = (("Location", "/time-entries/e1"), ("Set-Cookie", "a=1"), ("Set-Cookie
 OldRow = tuple[object, ...]
 """A row of the 0001 table: org, user, key, fingerprint, created, status, body, headers, completed."""
 
-WriteOld = Callable[[list[OldRow]], None]
 
-
-@contextmanager
-def sqlite_before(directory: pathlib.Path) -> Iterator[tuple[SqliteStore, WriteOld]]:
-    with SqliteStore.open(directory / "hours.db") as store:
-        store.migrate(stop_before=BEFORE)
-
-        def write(rows: list[OldRow]) -> None:
-            with closing(sqlite3.connect(directory / "hours.db", isolation_level=None)) as raw:
-                raw.executemany(
-                    "INSERT INTO idempotency_records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        (
-                            str(org),
-                            str(user),
-                            key,
-                            fingerprint,
-                            "2024-03-01T09:00:00.000000Z",
-                            status,
-                            body,
-                            None if headers is None else json.dumps(headers),
-                            None if completed is None else "2024-03-01T09:00:01.000000Z",
-                        )
-                        for org, user, key, fingerprint, _created, status, body, headers, completed in rows
-                    ],
-                )
-
-        yield store, write
-
-
-@contextmanager
-def postgres_before(_directory: pathlib.Path) -> Iterator[tuple[PostgresStore, WriteOld]]:
-    url = require_postgres()
-    store = PostgresStore.open(url, schema=new_schema_name("migration"))
-    try:
-        store.migrate(stop_before=BEFORE)
-
-        def write(rows: list[OldRow]) -> None:
-            with psycopg.connect(url, autocommit=True) as raw:
-                raw.execute(f'SET search_path TO "{store.schema}"')
-                for org, user, key, fingerprint, created, status, body, headers, completed in rows:
-                    raw.execute(
-                        "INSERT INTO idempotency_records VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                        (
-                            org,
-                            user,
-                            key,
-                            fingerprint,
-                            created,
-                            status,
-                            body,
-                            None if headers is None else json.dumps(headers),
-                            completed,
-                        ),
-                    )
-
-        yield store, write
-    finally:
-        store.drop_schema()
-        store.close()
-
-
-OPENERS = {
-    "sqlite": sqlite_before,
-    "postgres": pytest.param(postgres_before, marks=pytest.mark.postgres),
-}
-
-
-@pytest.fixture(params=list(OPENERS.values()), ids=list(OPENERS))
-def before_upgrade(
-    request: pytest.FixtureRequest, tmp_path: pathlib.Path
-) -> Iterator[tuple[SqliteStore | PostgresStore, WriteOld]]:
-    """A store migrated up to, not including, 0002, and a way to write records of the old form."""
-    with request.param(tmp_path) as opened:
+@pytest.fixture(params=STOPPED_STORES)
+def before_upgrade(request: pytest.FixtureRequest, tmp_path: pathlib.Path) -> Iterator[StoppedStore]:
+    """SQLite and PostgreSQL, each migrated up to, not including, 0002."""
+    with request.param(BEFORE, tmp_path) as opened:
         yield opened
+
+
+def write_old_records(stopped: StoppedStore, rows: list[OldRow]) -> None:
+    """Idempotency records in the form of 0001 (status, body and headers in columns of their own)."""
+    sql = statements_for(stopped.dialect)
+    insert = stopped.dialect.sql("INSERT INTO idempotency_records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+
+    def instant(value: object) -> object:
+        return None if value is None else sql.instant(value)
+
+    stopped.execute(
+        [
+            (
+                insert,
+                (
+                    sql.reference(org),
+                    sql.reference(user),
+                    key,
+                    fingerprint,
+                    instant(created),
+                    status,
+                    body,
+                    None if headers is None else json.dumps(headers),
+                    instant(completed),
+                ),
+            )
+            for org, user, key, fingerprint, created, status, body, headers, completed in rows
+        ]
+    )
 
 
 def stored(unit_of_work: UnitOfWorkFactory, tenant: Tenant, key: str) -> IdempotencyRecord | None:
@@ -119,18 +74,19 @@ def stored(unit_of_work: UnitOfWorkFactory, tenant: Tenant, key: str) -> Idempot
 
 
 def test_a_response_recorded_before_the_upgrade_replays_byte_for_byte_after_it(
-    before_upgrade: tuple[SqliteStore | PostgresStore, WriteOld], build: Build
+    before_upgrade: StoppedStore, build: Build
 ) -> None:
-    store, write_old = before_upgrade
+    store = before_upgrade.store
     tenant = make_tenant(build, "Acme")
-    OpenStore("old", store.unit_of_work).seed(tenant.org, tenant.owner, tenant.member, tenant.project)
+    before_upgrade.execute(rows_before_0004(before_upgrade.dialect, tenant.org, tenant.owner, tenant.member))
     member = (tenant.org.id, tenant.member.id)
-    write_old(
+    write_old_records(
+        before_upgrade,
         [
             (*member, "done", "f" * 64, T0, 201, BODY, [list(pair) for pair in HEADERS], T0),
             (*member, "empty", "e" * 64, T0, 204, b"", [], T0),
             (*member, "in-progress", "p" * 64, T0, None, None, None, None),
-        ]
+        ],
     )
 
     assert store.migrate()[0] == BEFORE  # later migrations may follow it

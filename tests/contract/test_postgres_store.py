@@ -37,7 +37,7 @@ from .conftest import D0, T0, Build, OpenStore, Tenant, make_tenant, stored_as
 
 pytestmark = pytest.mark.postgres
 
-MIGRATIONS = ["0001_initial", "0002_idempotency_result"]
+MIGRATIONS = ["0001_initial", "0002_idempotency_result", "0004_org_settings_and_team"]
 """Every migration of the adapter, in order."""
 
 TABLES = {"orgs", "users", "projects", "tasks", "time_entries", "api_tokens", "idempotency_records"}
@@ -221,7 +221,7 @@ def test_the_indexes_are_tenant_scoped(pg: PostgresStore) -> None:
     assert indexes["time_entries_of_user_in_order"] == "btree (org_id, user_id, entry_date, created_at, id)"
     assert indexes["time_entries_by_update"] == "btree (org_id, updated_at)"
     assert indexes["time_entries_one_running_per_user"].startswith("btree (org_id, user_id) WHERE")
-    assert indexes["users_email_per_org"] == "btree (org_id, lower(email))"
+    assert indexes["users_email_per_org"] == "btree (org_id, email_key)"
     assert indexes["api_tokens_pkey"] == "btree (prefix)"
     assert indexes["idempotency_records_pkey"] == "btree (org_id, user_id, key)"
     assert indexes["idempotency_records_by_completion"].startswith("btree (completed_at)")
@@ -337,6 +337,23 @@ def test_an_update_that_waits_longer_than_the_lock_timeout_is_a_store_busy_error
         holder.entries.update(mine, expected_updated_at=entry.updated_at)
         with pytest.raises(StoreBusy, match="busy"), impatient.unit_of_work() as waiter:
             waiter.entries.update(attrs.evolve(mine, note="theirs"), expected_updated_at=entry.updated_at)
+        holder.commit()
+
+
+def test_a_locked_organization_makes_a_second_locker_wait(
+    pg: PostgresStore, impatient: PostgresStore, build: Build
+) -> None:
+    a = tenant(pg, build)
+
+    with pg.unit_of_work() as holder:
+        assert holder.orgs.lock(a.org.id) == a.org
+        with pytest.raises(StoreBusy), impatient.unit_of_work() as waiter:
+            waiter.orgs.lock(a.org.id)
+        with impatient.unit_of_work() as other:
+            assert other.orgs.get(a.org.id) == a.org  # a plain read does not wait
+            other.projects.add(build.project(a.org, "Referring"))  # nor a row that refers to it
+            other.users.add(build.user(a.org, "new@tenant.example"))
+            other.commit()
         holder.commit()
 
 

@@ -26,9 +26,14 @@ from hours_sqlite.connection import ConnectionSettings, connect
 from hours_sqlite.dialect import SQLITE, decode_instant, encode_instant
 from hours_sqlite.introspection import ColumnDescription, IndexDescription
 
-from .conftest import D0, T0, Build, OpenStore, Tenant, make_tenant, stored_as
+from .conftest import D0, T0, Build, OpenStore, Tenant, make_tenant, rows_before_0004, stored_as
 
-MIGRATIONS = ["0001_initial", "0002_idempotency_result", "0003_one_running_timer_per_user"]
+MIGRATIONS = [
+    "0001_initial",
+    "0002_idempotency_result",
+    "0003_one_running_timer_per_user",
+    "0004_org_settings_and_team",
+]
 """Every migration of the adapter, in order."""
 
 WAIT = 60
@@ -46,6 +51,16 @@ def tenant(store: SqliteStore, build: Build) -> Tenant:
     """A new tenant, stored."""
     made = make_tenant(build, f"Tenant{build.id().int}")
     seed(store, made.org, made.owner, made.member, made.project, made.other_project, made.task)
+    return made
+
+
+def tenant_before_0004(store: SqliteStore, build: Build) -> Tenant:
+    """A new tenant, stored in a schema that is not yet at ``0004_org_settings_and_team``."""
+    made = make_tenant(build, f"Tenant{build.id().int}")
+    with closing(sqlite3.connect(store.path, isolation_level=None)) as raw:
+        for statement, params in rows_before_0004(SQLITE, made.org, made.owner, made.member):
+            raw.execute(statement, params)
+    seed(store, made.project, made.other_project, made.task)
     return made
 
 
@@ -217,13 +232,13 @@ def test_migrating_to_one_running_timer_keeps_the_first_and_soft_deletes_the_oth
 ) -> None:
     with SqliteStore.open(path) as store:
         store.migrate(stop_before="0003_one_running_timer_per_user")
-        a = tenant(store, build)
+        a = tenant_before_0004(store, build)
         first = build.running(a.member, a.project, started_at=T0)
         second = build.running(a.member, a.project, started_at=T0 + timedelta(minutes=1))
         others = build.running(a.owner, a.project)
         seed(store, second, first, others)  # possible before 0003: nothing refused a second timer
 
-        assert store.migrate() == ["0003_one_running_timer_per_user"]
+        assert store.migrate()[0] == "0003_one_running_timer_per_user"
 
         with store.unit_of_work(read_only=True) as uow:
             assert uow.entries.running_for_user(a.org.id, a.member.id) == first

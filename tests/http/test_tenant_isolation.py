@@ -73,6 +73,12 @@ def test_another_orgs_token_never_reaches_this_orgs_data(
         ("POST", f"{project_url}/tasks", {"name": "Stolen"}),
         ("PATCH", f"/tasks/{world.task.id}", {"name": "Stolen"}),
         ("DELETE", f"/tokens/{owner_prefix}", None),
+        ("GET", f"/users/{world.member.id}", None),
+        ("PATCH", f"/users/{world.member.id}", {"name": "Stolen"}),
+        ("POST", f"/users/{world.member.id}/deactivate", None),
+        ("POST", f"/users/{world.member.id}/reactivate", None),
+        ("GET", f"/users/{world.owner.id}/tokens", None),
+        ("DELETE", f"/users/{world.owner.id}/tokens/{owner_prefix}", None),
     ]
     for method, url, payload in not_found:
         response = client.request(method, url, json=payload, headers=foreign)
@@ -94,6 +100,10 @@ def test_another_orgs_token_never_reaches_this_orgs_data(
     assert owner_prefix not in [t["prefix"] for t in tokens]
     me = client.get("/me", headers=foreign).json()["data"]
     assert me["org"]["id"] == str(other.org.id)
+    assert client.get("/org", headers=foreign).json()["data"]["id"] == str(other.org.id)
+    users = client.get("/users", headers=foreign).json()["data"]
+    assert {u["orgId"] for u in users} == {str(other.org.id)}
+    assert client.get("/me", headers=bearer(world.member_token)).status_code == 200
 
     after = client.get(entry_url, headers=owner).json()["data"]
     assert after == client.get(entry_url, headers=owner).json()["data"]

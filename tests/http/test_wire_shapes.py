@@ -11,15 +11,30 @@ import attrs
 import pytest
 
 from hours_app.cli_schema import openapi_document
-from hours_core.model import Project, Task, TimeEntry
-from hours_core.services import ChangeProject, ChangeTask, CreateTimeEntry, StartTimer, UpdateTimeEntry
+from hours_core.model import Org, Project, Task, TimeEntry, User
+from hours_core.services import (
+    AddUser,
+    ChangeOrg,
+    ChangeProject,
+    ChangeTask,
+    ChangeUser,
+    CreateTimeEntry,
+    StartTimer,
+    UpdateTimeEntry,
+)
 from hours_core.tokens import ApiToken
 from hours_http import wire
 from hours_http.converter import WIRE_SHAPES, render, time_entry_json
 from hours_http.naming import json_name
 from tests.world import START, World
 
-FULLY_SERVED = {wire.TimeEntryOut: TimeEntry, wire.ProjectOut: Project, wire.TaskOut: Task}
+FULLY_SERVED = {
+    wire.TimeEntryOut: TimeEntry,
+    wire.ProjectOut: Project,
+    wire.TaskOut: Task,
+    wire.OrgOut: Org,
+    wire.UserOut: User,
+}
 """Wire classes that carry every attribute of their entity."""
 
 NEVER_SERVED = {"secret_hash"}
@@ -31,6 +46,9 @@ COMMANDS = {
     wire.StartTimerBody: StartTimer,
     wire.UpdateProjectBody: ChangeProject,
     wire.UpdateTaskBody: ChangeTask,
+    wire.UpdateOrgBody: ChangeOrg,
+    wire.CreateUserBody: AddUser,
+    wire.UpdateUserBody: ChangeUser,
 }
 """Request bodies that the converter turns into the core's commands (``command_from``)."""
 
@@ -77,6 +95,8 @@ def _samples(world: World) -> dict[type, Any]:
         wire.MeOrg: world.org,
         wire.MeToken: token,
         wire.Me: attrs.evolve(caller, token=token),
+        wire.OrgOut: world.org,
+        wire.UserOut: world.member,
     }
 
 

@@ -1,0 +1,310 @@
+"""The organization's settings and its team: everyone reads, owners and admins change.
+
+Every change takes the organization's lock first (:meth:`~hours_core.ports.OrgRepository.lock`)
+and reads the acting user again under it, so that the rules on the team hold however many requests
+run at once, in however many processes:
+
+* an organization always keeps an active owner: demoting or deactivating the last one is
+  :class:`~hours_core.errors.LastOwner`;
+* the plan's user limit (:data:`hours_core.plans.USER_LIMITS`) counts active users when one is
+  added or reactivated over the API (:class:`~hours_core.errors.PlanRequired`, ``team_members``);
+* only an owner makes an owner (adds one, or promotes a user to owner); admins manage everyone
+  else, and may demote or deactivate an owner as long as another active owner remains;
+* a user deactivated meanwhile acts no more (the same error as any unusable token).
+
+Deactivating a user stops their running timer at that moment; their entries stay, and so do their
+tokens, which are refused while the user is deactivated and work again after a reactivation
+(unless they expired or were revoked meanwhile).
+
+The functions :func:`change_role`, :func:`deactivate` and :func:`reactivate` are the rules both
+paths apply: this service (the API) and the operator's (:class:`~hours_core.services.AdminService`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import attrs
+
+from hours_core.emails import email_problem
+from hours_core.errors import Forbidden, LastOwner, NotFound, Unauthenticated
+from hours_core.model import Org, OrgId, Role, User, UserId, WeekStart, name_problem
+from hours_core.plans import require_room_for_users
+from hours_core.ports import Clock, IdFactory, UnitOfWork
+from hours_core.services.caller import Caller
+from hours_core.services.transactions import Transactions
+from hours_core.timezones import timezone_problem
+from hours_core.tokens import ApiToken
+from hours_core.validation import FieldErrors
+
+__all__ = [
+    "AddUser",
+    "ChangeOrg",
+    "ChangeUser",
+    "TeamService",
+    "change_role",
+    "check_new_user",
+    "deactivate",
+    "locked_org",
+    "reactivate",
+]
+
+
+@attrs.frozen
+class ChangeOrg:
+    """Change the organization's settings; ``None`` keeps a setting. The plan is not one of them:
+    it is billing's (the operator's ``hours orgs set-plan``)."""
+
+    name: str | None = None
+    timezone: str | None = None
+    week_start: WeekStart | None = None
+
+
+@attrs.frozen
+class AddUser:
+    """Add a user to the caller's organization."""
+
+    email: str
+    name: str
+    role: Role = Role.MEMBER
+
+
+@attrs.frozen
+class ChangeUser:
+    """Rename a user or give them another role; ``None`` keeps a field."""
+
+    name: str | None = None
+    role: Role | None = None
+
+
+def check_new_user(email: str, name: str | None, errors: FieldErrors) -> None:
+    """A new user's email must have a real address's shape (:func:`hours_core.emails.email_problem`)
+    and their name, if given, follow the name rule."""
+    problem = email_problem(email)
+    if problem is not None:
+        errors.add("email", problem)
+    _check_name(name, errors)
+
+
+def _check_name(name: str | None, errors: FieldErrors) -> None:
+    problem = None if name is None else name_problem(name)
+    if problem is not None:
+        errors.add("name", problem)
+
+
+def locked_org(uow: UnitOfWork, org_id: OrgId) -> Org:
+    """The organization, locked for the rest of the unit of work (see :meth:`OrgRepository.lock`)."""
+    org = uow.orgs.lock(org_id)
+    if org is None:
+        raise NotFound.of("organization")
+    return org
+
+
+def change_role(uow: UnitOfWork, user: User, role: Role) -> User:
+    """``user`` with ``role``, stored; :class:`LastOwner` if that leaves no active owner.
+
+    The caller holds the organization's lock.
+    """
+    if user.is_active_owner and role is not Role.OWNER:
+        _require_another_active_owner(uow, user)
+    changed = user.revised(role=role)
+    uow.users.update(changed)
+    return changed
+
+
+def deactivate(uow: UnitOfWork, user: User, now: datetime) -> User:
+    """``user`` deactivated at ``now``, stored, their running timer stopped at the same moment;
+    a user already deactivated is returned as is. :class:`LastOwner` for the last active owner.
+
+    The caller holds the organization's lock.
+    """
+    if not user.is_active:
+        return user
+    if user.is_active_owner:
+        _require_another_active_owner(uow, user)
+    running = uow.entries.running_for_user(user.org_id, user.id)
+    if running is not None:
+        uow.entries.update(running.stopped_by_deactivation(now), expected_updated_at=running.updated_at)
+    changed = user.deactivated(now)
+    uow.users.update(changed)
+    return changed
+
+
+def reactivate(uow: UnitOfWork, user: User) -> User:
+    """``user`` active again, stored; a user who is active is returned as is.
+
+    The caller holds the organization's lock and has checked the plan's user limit, if it binds.
+    """
+    if user.is_active:
+        return user
+    changed = user.reactivated()
+    uow.users.update(changed)
+    return changed
+
+
+def _require_another_active_owner(uow: UnitOfWork, owner: User) -> None:
+    if uow.users.count_active(owner.org_id, role=Role.OWNER) <= 1:
+        raise LastOwner()
+
+
+class TeamService:
+    """The caller's organization: its settings, its users and their tokens."""
+
+    def __init__(self, transactions: Transactions, clock: Clock, ids: IdFactory) -> None:
+        self._transactions = transactions
+        self._clock = clock
+        self._ids = ids
+
+    # The organization.
+
+    def get_org(self, caller: Caller) -> Org:
+        """The caller's organization, with its settings."""
+        with self._transactions.read() as uow:
+            org = uow.orgs.get(caller.org_id)
+        if org is None:
+            raise NotFound.of("organization")
+        return org
+
+    def change_org(self, caller: Caller, change: ChangeOrg) -> Org:
+        """Rename the organization, or change its time zone or first day of the week (owners and admins)."""
+        errors = FieldErrors()
+        _check_name(change.name, errors)
+        if change.timezone is not None:
+            problem = timezone_problem(change.timezone)
+            if problem is not None:
+                errors.add("timezone", problem)
+        errors.raise_if_any()
+        with self._transactions.write() as uow:
+            acting = self._acting(uow, caller)
+            acting.require_manager("change the organization's settings")
+            changed = acting.org.with_settings(
+                name=change.name, timezone=change.timezone, week_start=change.week_start
+            )
+            uow.orgs.update(changed)
+        return changed
+
+    # Users.
+
+    def list_users(self, caller: Caller) -> Sequence[User]:
+        """The organization's users, deactivated ones included, oldest first."""
+        with self._transactions.read() as uow:
+            return uow.users.list(caller.org_id)
+
+    def get_user(self, caller: Caller, user_id: UserId) -> User:
+        """One user of the caller's organization."""
+        with self._transactions.read() as uow:
+            return _user(uow, caller.org_id, user_id)
+
+    def add_user(self, caller: Caller, command: AddUser) -> User:
+        """A new user of the caller's organization (owners and admins; only owners add owners).
+
+        The plan must hold one more active user; the email must be free in the organization.
+        """
+        errors = FieldErrors()
+        check_new_user(command.email, command.name, errors)
+        errors.raise_if_any()
+        with self._transactions.write() as uow:
+            acting = self._acting(uow, caller)
+            acting.require_manager("add users")
+            if command.role is Role.OWNER:
+                _require_owner(acting, "add an owner")
+            require_room_for_users(acting.org.plan, uow.users.count_active(acting.org_id) + 1)
+            user = User.new(
+                UserId(self._ids.new_id()),
+                acting.org_id,
+                command.email,
+                command.name,
+                command.role,
+                self._clock.now(),
+            )
+            uow.users.add(user)
+        return user
+
+    def change_user(self, caller: Caller, user_id: UserId, change: ChangeUser) -> User:
+        """Rename a user or change their role.
+
+        Owners and admins change anyone (only owners promote to owner); a member may rename
+        themselves only. Demoting the last active owner is :class:`LastOwner`.
+        """
+        errors = FieldErrors()
+        _check_name(change.name, errors)
+        errors.raise_if_any()
+        with self._transactions.write() as uow:
+            acting = self._acting(uow, caller)
+            user = _user(uow, acting.org_id, user_id)
+            if change.role is not None or user.id != acting.user_id:
+                acting.require_manager("change other users or roles")
+            if change.role is Role.OWNER and user.role is not Role.OWNER:
+                _require_owner(acting, "make a user an owner")
+            if change.name is not None:
+                user = user.revised(name=change.name)
+            if change.role is not None:
+                user = change_role(uow, user, change.role)
+            elif change.name is not None:
+                uow.users.update(user)
+        return user
+
+    def deactivate_user(self, caller: Caller, user_id: UserId) -> User:
+        """Deactivate a user (owners and admins): their tokens stop working at once, their running
+        timer stops now, their entries stay. Deactivating a deactivated user changes nothing."""
+        with self._transactions.write() as uow:
+            acting = self._acting(uow, caller)
+            user = _user(uow, acting.org_id, user_id)
+            acting.require_manager("deactivate users")
+            return deactivate(uow, user, self._clock.now())
+
+    def reactivate_user(self, caller: Caller, user_id: UserId) -> User:
+        """Reactivate a deactivated user (owners and admins); the plan must hold one more active user.
+        Reactivating an active user changes nothing."""
+        with self._transactions.write() as uow:
+            acting = self._acting(uow, caller)
+            user = _user(uow, acting.org_id, user_id)
+            acting.require_manager("reactivate users")
+            if user.is_active:
+                return user
+            require_room_for_users(acting.org.plan, uow.users.count_active(acting.org_id) + 1)
+            return reactivate(uow, user)
+
+    # Their tokens.
+
+    def list_user_tokens(self, caller: Caller, user_id: UserId) -> Sequence[ApiToken]:
+        """A user's tokens, newest first, never their secrets: your own, or anyone's for owners and admins."""
+        with self._transactions.read() as uow:
+            user = _user(uow, caller.org_id, user_id)
+            if user.id != caller.user_id:
+                caller.require_manager("see other users' tokens")
+            return uow.tokens.list_for_user(caller.org_id, user.id)
+
+    def revoke_user_token(self, caller: Caller, user_id: UserId, prefix: str) -> None:
+        """Revoke one of a user's tokens: your own, or anyone's for owners and admins. It stops
+        working on the next request; revoking a revoked token keeps its first ``revoked_at``."""
+        with self._transactions.write() as uow:
+            user = _user(uow, caller.org_id, user_id)
+            if user.id != caller.user_id:
+                caller.require_manager("revoke other users' tokens")
+            token = uow.tokens.get(caller.org_id, prefix)
+            if token is None or token.user_id != user.id:
+                raise NotFound.of("token")
+            uow.tokens.revoke(caller.org_id, prefix, self._clock.now())
+
+    def _acting(self, uow: UnitOfWork, caller: Caller) -> Caller:
+        """The caller as they are now, under the organization's lock: their role may have changed
+        since the request was authenticated, and a deactivated user acts no more."""
+        org = locked_org(uow, caller.org_id)
+        user = uow.users.get(org.id, caller.user_id)
+        if user is None or not user.is_active:
+            raise Unauthenticated(token_sent=True)
+        return attrs.evolve(caller, user=user, org=org)
+
+
+def _user(uow: UnitOfWork, org_id: OrgId, user_id: UserId) -> User:
+    user = uow.users.get(org_id, user_id)
+    if user is None:
+        raise NotFound.of("user")
+    return user
+
+
+def _require_owner(acting: Caller, action: str) -> None:
+    if acting.user.role is not Role.OWNER:
+        raise Forbidden(f"Only owners may {action}.")

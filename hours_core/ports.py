@@ -20,6 +20,7 @@ from uuid import UUID
 import attrs
 
 from hours_core.idempotency import IdempotencyRecord
+from hours_core.installation import InstallationSecret
 from hours_core.model import (
     Org,
     OrgId,
@@ -42,6 +43,7 @@ __all__ = [
     "EntryQuery",
     "IdFactory",
     "IdempotencyRepository",
+    "InstallationSecretRepository",
     "OrgRepository",
     "ProjectRepository",
     "TaskRepository",
@@ -311,6 +313,19 @@ class IdempotencyRepository(Protocol):
         ...
 
 
+class InstallationSecretRepository(Protocol):
+    """The installation's named secrets (not an organization's: one set per database)."""
+
+    def get(self, name: str) -> InstallationSecret | None:
+        """The secret named ``name``, or ``None``."""
+        ...
+
+    def add_unless_present(self, secret: InstallationSecret) -> InstallationSecret:
+        """Store ``secret`` unless one of its name is stored (committed, or this transaction's);
+        return the stored one, so that concurrent makers agree on one."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository. Leaving the block without :meth:`commit` rolls back."""
 
@@ -321,6 +336,7 @@ class UnitOfWork(Protocol):
     entries: TimeEntryRepository
     tokens: TokenRepository
     idempotency: IdempotencyRepository
+    installation: InstallationSecretRepository
 
     def __enter__(self) -> Self:
         """Begin the transaction."""

@@ -31,6 +31,7 @@ import attrs
 
 from hours_core.errors import Conflict, EmailTaken, StaleUpdate, TimerAlreadyRunning
 from hours_core.idempotency import IdempotencyRecord
+from hours_core.installation import InstallationSecret
 from hours_core.model import (
     Org,
     OrgId,
@@ -49,6 +50,7 @@ from hours_core.ports import (
     EntryCursor,
     EntryQuery,
     IdempotencyRepository,
+    InstallationSecretRepository,
     OrgRepository,
     ProjectRepository,
     TaskRepository,
@@ -64,7 +66,7 @@ __all__ = ["InMemoryStore", "InMemoryUnitOfWork"]
 
 _Row = TypeVar("_Row", User, Project, Task, TimeEntry, ApiToken)
 
-_TABLES = ("orgs", "users", "projects", "tasks", "entries", "tokens", "idempotency")
+_TABLES = ("orgs", "users", "projects", "tasks", "entries", "tokens", "idempotency", "installation")
 
 
 class InMemoryStore:
@@ -116,6 +118,7 @@ class InMemoryUnitOfWork:
     entries: TimeEntryRepository
     tokens: TokenRepository
     idempotency: IdempotencyRepository
+    installation: InstallationSecretRepository
 
     def __init__(self, store: InMemoryStore, *, read_only: bool = False) -> None:
         self._store = store
@@ -134,6 +137,7 @@ class InMemoryUnitOfWork:
         self.entries = entries = InMemoryTimeEntryRepository(tables)
         self.tokens = tokens = InMemoryTokenRepository(tables)
         self.idempotency = idempotency = InMemoryIdempotencyRepository(tables)
+        self.installation = installation = InMemoryInstallationSecretRepository(tables)
         self._repositories: tuple[_Repository, ...] = (
             orgs,
             users,
@@ -142,6 +146,7 @@ class InMemoryUnitOfWork:
             entries,
             tokens,
             idempotency,
+            installation,
         )
         return self
 
@@ -489,6 +494,21 @@ class InMemoryIdempotencyRepository(_Repository):
         return len(expired)
 
 
+class InMemoryInstallationSecretRepository(_Repository):
+    """The installation's secrets in memory; the writer lock makes an add atomic."""
+
+    def get(self, name: str) -> InstallationSecret | None:
+        secret: InstallationSecret | None = self.tables.read("installation").get(name)
+        return secret
+
+    def add_unless_present(self, secret: InstallationSecret) -> InstallationSecret:
+        existing = self.get(secret.name)
+        if existing is not None:
+            return existing
+        self.tables.write("installation")[secret.name] = secret
+        return secret
+
+
 def _owned(row: _Row | None, org_id: OrgId) -> _Row | None:
     return row if row is not None and row.org_id == org_id else None
 
@@ -512,6 +532,7 @@ _ports: tuple[
     type[TimeEntryRepository],
     type[TokenRepository],
     type[IdempotencyRepository],
+    type[InstallationSecretRepository],
 ] = (
     InMemoryOrgRepository,
     InMemoryUserRepository,
@@ -520,4 +541,5 @@ _ports: tuple[
     InMemoryTimeEntryRepository,
     InMemoryTokenRepository,
     InMemoryIdempotencyRepository,
+    InMemoryInstallationSecretRepository,
 )

@@ -252,10 +252,24 @@ _ORG_SETTINGS_AND_TEAM: tuple[Step, ...] = (
     "CREATE UNIQUE INDEX users_email_per_org ON users (org_id, email_key)",
 )
 
+# 0005: the installation's secrets (hours_core.installation), one row per name, made by the first
+# process that needs one (the key that signs list cursors). No rows are made here: a database
+# migrated by an older version gets its secrets on first use, like a new one.
+_INSTALLATION_SECRETS: tuple[Step, ...] = (
+    """
+    CREATE TABLE installation_secrets (
+        name text NOT NULL PRIMARY KEY,
+        secret bytea NOT NULL CHECK (length(secret) = 32),
+        created_at timestamptz NOT NULL
+    )
+    """,
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL),
     Migration("0002_idempotency_result", _IDEMPOTENCY_RESULT),
     Migration("0004_org_settings_and_team", _ORG_SETTINGS_AND_TEAM),
+    Migration("0005_installation_secrets", _INSTALLATION_SECRETS),
 )
 """Every migration, in the order they apply."""
 

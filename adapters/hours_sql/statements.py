@@ -22,6 +22,7 @@ from hours_sql.rows import RowCodec, row_codec
 from hours_sql.tables import (
     ENTRIES,
     IDEMPOTENCY_RECORDS,
+    INSTALLATION_SECRETS,
     ORGS,
     PROJECTS,
     TASKS,
@@ -84,7 +85,7 @@ class TableStatements:
 class Statements:
     """Every statement of the shared repositories, in one dialect (see the module's docstring)."""
 
-    def __init__(self, dialect: Dialect) -> None:
+    def __init__(self, dialect: Dialect) -> None:  # noqa: PLR0915 - one line per statement
         self.dialect = dialect
         sql = dialect.sql
         self.uuid = dialect.encoder(Kind.UUID)
@@ -167,8 +168,12 @@ class Statements:
         self.idempotency_purge = sql(
             "DELETE FROM idempotency_records WHERE completed_at IS NOT NULL AND completed_at < ?"
         )
+        self.installation = secrets = TableStatements(INSTALLATION_SECRETS, dialect)
+        self.installation_secret = sql(f"{secrets.select} WHERE name = ?")
+        self.installation_secret_add = sql(f"{_insert(INSTALLATION_SECRETS)} ON CONFLICT (name) DO NOTHING")
         self._tables = {
-            each.table.name: each for each in (orgs, users, projects, tasks, entries, tokens, records)
+            each.table.name: each
+            for each in (orgs, users, projects, tasks, entries, tokens, records, secrets)
         }
 
     def of(self, table: Table) -> TableStatements:

@@ -22,6 +22,7 @@ from typing import Any
 import attrs
 
 from hours_core.idempotency import IdempotencyRecord
+from hours_core.installation import InstallationSecret
 from hours_core.model import Org, Project, Task, TimeEntry, User
 from hours_core.tokens import ApiToken
 from hours_sql.dialect import Kind
@@ -31,6 +32,7 @@ __all__ = [
     "ENTRIES",
     "IDEMPOTENCY_KEY",
     "IDEMPOTENCY_RECORDS",
+    "INSTALLATION_SECRETS",
     "ONE_RUNNING_TIMER",
     "ORGS",
     "PROJECTS",
@@ -163,8 +165,9 @@ TASKS = Table("tasks", Task)
 ENTRIES = Table("time_entries", TimeEntry)
 TOKENS = Table("api_tokens", ApiToken)
 IDEMPOTENCY_RECORDS = Table("idempotency_records", IdempotencyRecord)
+INSTALLATION_SECRETS = Table("installation_secrets", InstallationSecret)
 
-TABLES = (ORGS, USERS, PROJECTS, TASKS, ENTRIES, TOKENS, IDEMPOTENCY_RECORDS)
+TABLES = (ORGS, USERS, PROJECTS, TASKS, ENTRIES, TOKENS, IDEMPOTENCY_RECORDS, INSTALLATION_SECRETS)
 """Every table, referred-to ones first."""
 
 

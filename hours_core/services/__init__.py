@@ -10,6 +10,7 @@ from hours_core.services.admin import AdminService, Bootstrapped
 from hours_core.services.authentication import Authenticator
 from hours_core.services.caller import Caller
 from hours_core.services.idempotent import IdempotentRunner, KeyedRequest, Outcome
+from hours_core.services.installation import InstallationService
 from hours_core.services.projects import ChangeProject, ChangeTask, ProjectService
 from hours_core.services.team import AddUser, ChangeOrg, ChangeUser, TeamService
 from hours_core.services.time_entries import (
@@ -37,6 +38,7 @@ __all__ = [
     "CreateTimeEntry",
     "EntryPage",
     "IdempotentRunner",
+    "InstallationService",
     "KeyedRequest",
     "Outcome",
     "ProjectService",
@@ -61,6 +63,7 @@ class Services:
     team: TeamService
     account: AccountService
     admin: AdminService
+    installation: InstallationService
     clock: Clock
 
 
@@ -77,5 +80,6 @@ def build_services(
         team=TeamService(transactions, clock, ids),
         account=AccountService(transactions, clock, ids, env),
         admin=AdminService(transactions, clock, ids),
+        installation=InstallationService(transactions, clock),
         clock=clock,
     )

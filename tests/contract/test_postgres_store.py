@@ -28,6 +28,7 @@ from hours_core.errors import (
 from hours_core.ports import EntryCursor, EntryQuery
 from hours_postgres import DatabaseUnavailable, PostgresStore
 from hours_postgres.dialect import POSTGRES
+from hours_sql import TABLES as STORED_TABLES
 from hours_sql import TABLES as TABLE_DESCRIPTIONS
 from hours_sql import Kind, Table, statements_for
 from tests.postgres_support import empty_postgres_store, run_store
@@ -37,10 +38,15 @@ from .conftest import D0, T0, Build, OpenStore, Tenant, make_tenant, stored_as
 
 pytestmark = pytest.mark.postgres
 
-MIGRATIONS = ["0001_initial", "0002_idempotency_result", "0004_org_settings_and_team"]
+MIGRATIONS = [
+    "0001_initial",
+    "0002_idempotency_result",
+    "0004_org_settings_and_team",
+    "0005_installation_secrets",
+]
 """Every migration of the adapter, in order."""
 
-TABLES = {"orgs", "users", "projects", "tasks", "time_entries", "api_tokens", "idempotency_records"}
+TABLES = {table.name for table in STORED_TABLES}
 WAIT = 30
 """How long a thread waits for another before the test gives up (a guard against hangs)."""
 

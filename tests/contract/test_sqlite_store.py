@@ -19,6 +19,7 @@ from hours_core.errors import StoreBusy, TimerAlreadyRunning
 from hours_core.model import TimeEntry, TimeEntryId
 from hours_core.ports import EntryCursor, EntryQuery
 from hours_core.tokens import ApiToken
+from hours_sql import TABLES as STORED_TABLES
 from hours_sql import TABLES as TABLE_DESCRIPTIONS
 from hours_sql import Kind, Table, statements_for
 from hours_sqlite import SqliteStore
@@ -33,13 +34,14 @@ MIGRATIONS = [
     "0002_idempotency_result",
     "0003_one_running_timer_per_user",
     "0004_org_settings_and_team",
+    "0005_installation_secrets",
 ]
 """Every migration of the adapter, in order."""
 
 WAIT = 60
 """How long the test waits for another process (a guard against hangs, not a limit)."""
 
-TABLES = {"orgs", "users", "projects", "tasks", "time_entries", "api_tokens", "idempotency_records"}
+TABLES = {table.name for table in STORED_TABLES}
 
 
 def seed(store: SqliteStore, *rows: object) -> None:
@@ -293,6 +295,7 @@ def test_table_counts_are_the_committed_rows_of_each_table(sqlite_store: SqliteS
         "time_entries": 2,
         "api_tokens": 0,
         "idempotency_records": 0,
+        "installation_secrets": 0,
     }
 
 

@@ -16,7 +16,7 @@ from hours_core.ports import EntryQuery
 from hours_core.services import Caller, CreateTimeEntry, Services, UpdateTimeEntry
 from hours_http.body import PendingBody, StrictJson
 from hours_http.converter import command_from, time_entry_json
-from hours_http.cursors import decode_cursor, encode_cursor
+from hours_http.cursors import Cursors
 from hours_http.decoding import parse_instant
 from hours_http.openapi import IdempotencyKeyHeader, Reason, documented
 from hours_http.query import STRICT_QUERY
@@ -118,6 +118,7 @@ class TimeEntryController(Controller):
         self,
         caller: NamedDependency[Caller],
         services: NamedDependency[Services],
+        cursors: NamedDependency[Cursors],
         date_from: Annotated[
             dt.date | None, QueryParameter(name="from", description="First entryDate, inclusive.")
         ] = None,
@@ -141,7 +142,10 @@ class TimeEntryController(Controller):
             str | None,
             QueryParameter(
                 name="updatedSince",
-                description="Entries changed at or after this RFC 3339 instant, soft-deleted ones included.",
+                description=(
+                    "Entries changed at or after this RFC 3339 instant (from 1970-01-01T00:00:00Z to "
+                    "2199-12-31T23:59:59.999999Z), soft-deleted ones included."
+                ),
                 # The format belongs to the string, not next to the oneOf that Litestar builds.
                 schema_extra={
                     "one_of": [
@@ -178,12 +182,12 @@ class TimeEntryController(Controller):
             include_deleted=include_deleted,
             descending=descending,
             limit=limit,
-            after=None if cursor is None else decode_cursor(cursor, descending=descending),
+            after=None if cursor is None else cursors.decode(cursor, descending=descending),
         )
         page = services.entries.list_time_entries(caller, query)
         now = services.clock.now()
         next_cursor = (
-            None if page.next_cursor is None else encode_cursor(page.next_cursor, descending=descending)
+            None if page.next_cursor is None else cursors.encode(page.next_cursor, descending=descending)
         )
         return json_response([time_entry_json(e, now) for e in page.entries], nextCursor=next_cursor)
 

@@ -28,6 +28,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 from bench.dataset import Seeded, load_entries, seed
 from bench.load import WrkResult, run_wrk
@@ -41,8 +42,17 @@ from bench.reads import (
     sample_ids,
     timed,
 )
-from bench.servers import CEILING_FACTORY, HOURS_FACTORY, SERVER_KINDS, Server, ServerKind, wrk_available
+from bench.servers import (
+    CEILING_FACTORY,
+    HOURS_FACTORY,
+    SERVER_KINDS,
+    Server,
+    ServerKind,
+    python_path,
+    wrk_available,
+)
 from bench.variants import VARIANTS
+from hours_core.model import OrgId, ProjectId, UserId
 
 __all__ = ["main"]
 
@@ -202,6 +212,52 @@ def warm_replay_keys(url: str, seeded: Seeded, body: str, nonce: str) -> None:
         connection.close()
 
 
+@dataclass
+class Target:
+    """One hours server of a write run, with its own database and seeded organization."""
+
+    name: str
+    server: Server
+    database_url: str
+    seeded: Seeded
+    body: str
+
+    def wrk_env(self, nonce: str) -> dict[str, str]:
+        """What ``bench/wrk/*.lua`` reads: this target's token and body, the keys and the nonce."""
+        return {
+            "BENCH_TOKEN": self.seeded.token,
+            "BENCH_BODY": self.body,
+            "BENCH_KEYS": str(REPLAY_KEYS),
+            "BENCH_NONCE": nonce,
+        }
+
+
+def seed_with(tree: pathlib.Path, database_url: str) -> Seeded:
+    """Seed ``database_url`` with the code of another source tree (its own migrations and schema).
+
+    A tree from before a schema change cannot open a database this tree has migrated, so each
+    compared tree gets its own file, created and seeded by that tree's ``bench.dataset.seed``.
+    """
+    script = (
+        "import json, sys; from bench.dataset import seed; s = seed(sys.argv[1]); "
+        "print(json.dumps([s.token, str(s.org_id), str(s.owner_id), str(s.project_id)]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, database_url],
+        cwd=tree,
+        env={**os.environ, "PYTHONPATH": python_path(tree)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"seeding with {tree} failed:\n{done.stderr}")
+    token, org_id, owner_id, project_id = json.loads(done.stdout.strip().splitlines()[-1])
+    return Seeded(
+        database_url, token, OrgId(UUID(org_id)), UserId(UUID(owner_id)), ProjectId(UUID(project_id))
+    )
+
+
 def write_runs(
     report: Report,
     kind: ServerKind,
@@ -213,83 +269,111 @@ def write_runs(
 ) -> None:
     """Ceiling, create and replay at each concurrency, side by side; then the peak RSS.
 
-    Each variant (a what-if factory of :mod:`bench.variants`) gets its own server on the same
-    database and its own create and replay rows, right after the shipped server's.
+    Each variant (a what-if factory of :mod:`bench.variants`) gets its own server on the shipped
+    server's database; a compared tree (``--compare``) gets its own database file, made by its own
+    code, since an older tree cannot open a schema this one has migrated. Every target gets its own
+    create and replay rows, interleaved with the shipped server's at each concurrency.
     """
-    database_url = f"sqlite:///{workdir}/bench-{kind.name}-{synchronous}.db"
-    seeded = seed(database_url)
-    body = entry_body(seeded)
-    env = {"BENCH_TOKEN": seeded.token, "BENCH_BODY": body, "BENCH_KEYS": str(REPLAY_KEYS)}
-    hours_env = {"HOURS_DATABASE_URL": database_url, "HOURS_SQLITE_SYNCHRONOUS": synchronous}
     label = f"{kind.name}, synchronous={synchronous.upper()}"
     print(f"\n== writes: {label}", flush=True)
+
+    def hours_env(database_url: str) -> dict[str, str]:
+        return {"HOURS_DATABASE_URL": database_url, "HOURS_SQLITE_SYNCHRONOUS": synchronous}
+
+    database_url = f"sqlite:///{workdir}/bench-{kind.name}-{synchronous}.db"
+    seeded = seed(database_url)
     with contextlib.ExitStack() as stack:
         ceiling = stack.enter_context(Server(kind, CEILING_FACTORY, "/ping", workdir))
-        targets = [
-            ("hours", stack.enter_context(Server(kind, HOURS_FACTORY, "/health", workdir, env=hours_env)))
-        ]
+        shipped = Server(kind, HOURS_FACTORY, "/health", workdir, env=hours_env(database_url))
+        targets = [Target("hours", stack.enter_context(shipped), database_url, seeded, entry_body(seeded))]
         if compare is not None:
-            server = Server(kind, HOURS_FACTORY, "/health", workdir, env=hours_env, tree=compare)
-            targets.append((f"hours @ {compare.name}", stack.enter_context(server)))
+            compared_url = f"sqlite:///{workdir}/bench-{kind.name}-{synchronous}-compared.db"
+            compared_seed = seed_with(compare, compared_url)
+            server = Server(
+                kind, HOURS_FACTORY, "/health", workdir, env=hours_env(compared_url), tree=compare
+            )
+            targets.append(
+                Target(
+                    f"hours @ {compare.name}",
+                    stack.enter_context(server),
+                    compared_url,
+                    compared_seed,
+                    entry_body(compared_seed),
+                )
+            )
         for variant in variants:
-            server = Server(kind, VARIANTS[variant], "/health", workdir, env=hours_env)
-            targets.append((f"hours, {variant}", stack.enter_context(server)))
+            server = Server(kind, VARIANTS[variant], "/health", workdir, env=hours_env(database_url))
+            targets.append(
+                Target(
+                    f"hours, {variant}", stack.enter_context(server), database_url, seeded, entry_body(seeded)
+                )
+            )
         report.commands[f"ceiling server ({kind.name})"] = " ".join(ceiling.command)
-        for name, server in targets:
-            report.commands[f"{name} server ({kind.name})"] = (
-                " ".join(f"{key}={value}" for key, value in hours_env.items())
+        for target in targets:
+            report.commands[f"{target.name} server ({kind.name})"] = (
+                " ".join(f"{key}={value}" for key, value in hours_env(target.database_url).items())
                 + " "
-                + " ".join(server.command)
+                + " ".join(target.server.command)
             )
         run_wrk(ceiling.url + "/ping", "ceiling", connections=16, seconds=settings.warmup_seconds)
-        for _name, server in targets:
+        for target in targets:
             run_wrk(
-                server.url + "/time-entries",
+                target.server.url + "/time-entries",
                 "create",
                 connections=16,
                 seconds=settings.warmup_seconds,
-                env={**env, "BENCH_NONCE": secrets.token_hex(4)},
+                env=target.wrk_env(secrets.token_hex(4)),
             )
         replay_nonce = secrets.token_hex(4)
-        warm_replay_keys(targets[0][1].url, seeded, body, replay_nonce)
+        warmed: set[str] = set()
+        for target in targets:
+            if target.database_url not in warmed:  # variants share the shipped server's keys
+                warm_replay_keys(target.server.url, target.seeded, target.body, replay_nonce)
+                warmed.add(target.database_url)
 
-        def keyed_run(
-            name: str, server: Server, run: str, nonce: str, connections: int, top: WrkResult
-        ) -> None:
-            """One create or replay run against ``server``: measured, checked and recorded."""
-            before = settled_count(database_url)
+        def keyed_run(target: Target, run: str, nonce: str, connections: int, top: WrkResult) -> None:
+            """One create or replay run against ``target``: measured, checked and recorded."""
+            before = settled_count(target.database_url)
             result = run_wrk(
-                server.url + "/time-entries",
+                target.server.url + "/time-entries",
                 run,
                 connections=connections,
                 seconds=settings.seconds,
-                env={**env, "BENCH_NONCE": nonce},
+                env=target.wrk_env(nonce),
             )
-            made = settled_count(database_url) - before
+            made = settled_count(target.database_url) - before
             report.commands.setdefault(f"wrk {run}", result.command)
             if run == "create":
                 text = f"{made} entries stored for {result.requests} answers"
                 ok = result.requests <= made <= result.requests + connections  # the rest were in flight
             else:
                 text, ok = f"{made} entries stored by {result.requests} replays", made == 0
-            _check(report, f"{label}, {name}, c{connections} {run}: {text}", ok and result.non_2xx == 0)
-            _print(name, run, result, top)
-            report.writes.append(_row(label, kind, synchronous, name, run, result, top))
+            _check(
+                report, f"{label}, {target.name}, c{connections} {run}: {text}", ok and result.non_2xx == 0
+            )
+            _print(target.name, run, result, top)
+            report.writes.append(_row(label, kind, synchronous, target.name, run, result, top))
 
         for connections in settings.concurrency:
             top = run_wrk(ceiling.url + "/ping", "ceiling", connections=connections, seconds=settings.seconds)
             report.commands.setdefault("wrk ceiling", top.command)
             _print(label, "ceiling", top, top)
             report.writes.append(_row(label, kind, synchronous, "ceiling", "ceiling", top, top))
-            for name, server in targets:
-                keyed_run(name, server, "create", secrets.token_hex(4), connections, top)
-                keyed_run(name, server, "replay", replay_nonce, connections, top)
-        for name, server in targets:
-            peak = server.peak_rss_kib()
+            for target in targets:
+                keyed_run(target, "create", secrets.token_hex(4), connections, top)
+                keyed_run(target, "replay", replay_nonce, connections, top)
+        for target in targets:
+            peak = target.server.peak_rss_kib()
             report.memory.append(
-                {"server": f"{label}, {name}", "peak_rss_mib": round(peak / 1024, 1), "pids": server.pids()}
+                {
+                    "server": f"{label}, {target.name}",
+                    "peak_rss_mib": round(peak / 1024, 1),
+                    "pids": target.server.pids(),
+                }
             )
-            print(f"   peak RSS of {name} (VmHWM, all its processes): {peak / 1024:.1f} MiB", flush=True)
+            print(
+                f"   peak RSS of {target.name} (VmHWM, all its processes): {peak / 1024:.1f} MiB", flush=True
+            )
 
 
 def _row(

@@ -153,16 +153,24 @@ def log_config_of(tree: pathlib.Path, log_level: str) -> dict[str, Any]:
         "make = getattr(logs, 'server_log_config', None) or logs.uvicorn_log_config; "
         "print(json.dumps(make(sys.argv[1])))"
     )
+    done = run_in_tree(tree, script, log_level)
+    config: dict[str, Any] = json.loads(done.stdout)
+    return config
+
+
+def run_in_tree(tree: pathlib.Path, script: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run a Python ``script`` (``python -c``) that imports hours from ``tree``; raise if it fails."""
     done = subprocess.run(
-        [sys.executable, "-c", script, log_level],
+        [sys.executable, "-c", script, *args],
         cwd=tree,
         env={**os.environ, "PYTHONPATH": python_path(tree)},
         capture_output=True,
         text=True,
-        check=True,
+        check=False,
     )
-    config: dict[str, Any] = json.loads(done.stdout)
-    return config
+    if done.returncode != 0:
+        raise RuntimeError(f"python -c in {tree} failed:\n{done.stderr}")
+    return done
 
 
 def python_path(tree: pathlib.Path) -> str:

@@ -48,7 +48,7 @@ from bench.servers import (
     SERVER_KINDS,
     Server,
     ServerKind,
-    python_path,
+    run_in_tree,
     wrk_available,
 )
 from bench.variants import VARIANTS
@@ -242,16 +242,7 @@ def seed_with(tree: pathlib.Path, database_url: str) -> Seeded:
         "import json, sys; from bench.dataset import seed; s = seed(sys.argv[1]); "
         "print(json.dumps([s.token, str(s.org_id), str(s.owner_id), str(s.project_id)]))"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script, database_url],
-        cwd=tree,
-        env={**os.environ, "PYTHONPATH": python_path(tree)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"seeding with {tree} failed:\n{done.stderr}")
+    done = run_in_tree(tree, script, database_url)
     token, org_id, owner_id, project_id = json.loads(done.stdout.strip().splitlines()[-1])
     return Seeded(
         database_url, token, OrgId(UUID(org_id)), UserId(UUID(owner_id)), ProjectId(UUID(project_id))

@@ -26,8 +26,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 from uuid import UUID
 
 from bench.dataset import Seeded, load_entries, seed
@@ -65,6 +67,7 @@ GOALS = {
     "replay_ratio": 0.60,
     "read_median_ms": 10.0,
     "peak_rss_mib": 150.0,
+    "postgres_scaling": 1.5,
 }
 
 
@@ -96,6 +99,7 @@ class Report:
     plans: dict[str, Any] = field(default_factory=dict)
     duration: dict[str, Any] = field(default_factory=dict)
     checks: list[str] = field(default_factory=list)
+    scaling: list[dict[str, Any]] = field(default_factory=list)
 
 
 def machine() -> dict[str, Any]:
@@ -160,7 +164,14 @@ def entry_body(seeded: Seeded) -> str:
 
 
 def count_entries(database_url: str) -> int:
-    """Rows in ``time_entries`` (read with a plain connection, outside the server)."""
+    """Rows in ``time_entries``, read with a plain connection outside the server (SQLite or PostgreSQL)."""
+    if database_url.startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(database_url) as conn:
+            row = conn.execute("SELECT count(*) FROM time_entries").fetchone()
+            assert row is not None
+            return int(row[0])
     path = database_url.removeprefix("sqlite:///")
     with sqlite3.connect(path) as db:
         return int(db.execute("SELECT count(*) FROM time_entries").fetchone()[0])
@@ -249,6 +260,51 @@ def seed_with(tree: pathlib.Path, database_url: str) -> Seeded:
     )
 
 
+POSTGRES_WORKERS = (1, 2)
+
+
+@contextlib.contextmanager
+def postgres_schema(server_url: str) -> Iterator[str]:
+    """A new, empty schema on ``server_url`` for one run, dropped afterwards; yields its URL."""
+    import psycopg
+
+    name = f"hours_bench_{os.getpid()}_{secrets.token_hex(4)}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{name}"')
+    try:
+        yield with_search_path(server_url, name)
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{name}" CASCADE')
+
+
+def with_search_path(url: str, schema: str) -> str:
+    """``url`` with libpq ``options=-csearch_path=<schema>`` (the server processes take only a URL)."""
+    parts = urlsplit(url)
+    query = [(key, value) for key, value in parse_qsl(parts.query) if key != "options"]
+    query.append(("options", f"-csearch_path={schema}"))
+    return parts._replace(query=urlencode(query, quote_via=quote)).geturl()
+
+
+def record_scaling(report: Report, label: str, connections: int) -> None:
+    """Two PostgreSQL workers over one, for each run of this concurrency (just measured)."""
+    rows = {
+        (row["app"], row["run"]): row
+        for row in report.writes
+        if row["server"] == label and row["connections"] == connections
+    }
+    for run in ("create", "replay"):
+        one = rows.get(("hours, PostgreSQL, 1 worker", run))
+        two = rows.get(("hours, PostgreSQL, 2 workers", run))
+        if one is None or two is None or one["rps"] == 0:
+            continue
+        factor = two["rps"] / one["rps"]
+        report.scaling.append({"run": run, "connections": connections, "factor": round(factor, 2)})
+        print(
+            f"   PostgreSQL scaling, {run} c{connections}: 2 workers / 1 worker = {factor:.2f}x", flush=True
+        )
+
+
 def write_runs(
     report: Report,
     kind: ServerKind,
@@ -257,8 +313,13 @@ def write_runs(
     workdir: pathlib.Path,
     variants: list[str],
     compare: pathlib.Path | None = None,
+    postgres: str | None = None,
 ) -> None:
     """Ceiling, create and replay at each concurrency, side by side; then the peak RSS.
+
+    With ``postgres`` (a server URL), ``hours serve --workers 1`` and ``--workers 2`` on a fresh
+    schema of that server are measured beside the rest, and the scaling factor (two processes over
+    one) is recorded for each run and concurrency.
 
     Each variant (a what-if factory of :mod:`bench.variants`) gets its own server on the shipped
     server's database; a compared tree (``--compare``) gets its own database file, made by its own
@@ -292,6 +353,26 @@ def write_runs(
                     entry_body(compared_seed),
                 )
             )
+        if postgres is not None:
+            schema_url = stack.enter_context(postgres_schema(postgres))
+            postgres_seed = seed(schema_url)
+            for workers in POSTGRES_WORKERS:
+                serve = ServerKind(
+                    f"hours-serve-{workers}", "hours-serve", "uvloop", options=("--workers", str(workers))
+                )
+                server = Server(
+                    serve, HOURS_FACTORY, "/health", workdir, env={"HOURS_DATABASE_URL": schema_url}
+                )
+                name = f"hours, PostgreSQL, {workers} worker{'s' if workers > 1 else ''}"
+                targets.append(
+                    Target(
+                        name,
+                        stack.enter_context(server),
+                        schema_url,
+                        postgres_seed,
+                        entry_body(postgres_seed),
+                    )
+                )
         for variant in variants:
             server = Server(kind, VARIANTS[variant], "/health", workdir, env=hours_env(database_url))
             targets.append(
@@ -302,7 +383,7 @@ def write_runs(
         report.commands[f"ceiling server ({kind.name})"] = " ".join(ceiling.command)
         for target in targets:
             report.commands[f"{target.name} server ({kind.name})"] = (
-                " ".join(f"{key}={value}" for key, value in hours_env(target.database_url).items())
+                " ".join(f"{key}={value}" for key, value in target.server.env.items())
                 + " "
                 + " ".join(target.server.command)
             )
@@ -353,6 +434,8 @@ def write_runs(
             for target in targets:
                 keyed_run(target, "create", secrets.token_hex(4), connections, top)
                 keyed_run(target, "replay", replay_nonce, connections, top)
+            if postgres is not None:
+                record_scaling(report, label, connections)
         for target in targets:
             peak = target.server.peak_rss_kib()
             report.memory.append(
@@ -554,6 +637,12 @@ def markdown(report: Report) -> str:
                 f" | {row['ratio']:.1%} | {goal} |"
             )
         lines.append("")
+    for scaling in report.scaling:
+        met = "met" if scaling["factor"] >= GOALS["postgres_scaling"] else "**not met**"
+        lines.append(
+            f"- PostgreSQL, {scaling['run']} c{scaling['connections']}: 2 workers over 1 worker ="
+            f" **{scaling['factor']:.2f}x** (goal ≥ {GOALS['postgres_scaling']}x: {met})."
+        )
     for memory in report.memory:
         met = "met" if memory["peak_rss_mib"] < GOALS["peak_rss_mib"] else "**not met**"
         lines.append(
@@ -631,6 +720,12 @@ def main(argv: list[str] | None = None) -> int:
         help="another source tree of hours (e.g. `git archive HEAD | tar -x -C /tmp/before`) whose server"
         " is measured beside this one's in the write runs",
     )
+    options.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="also measure `hours serve --workers 1` and `--workers 2` on a fresh schema of this PostgreSQL"
+        " server (e.g. postgresql://postgres@127.0.0.1:5432/test) in the write runs",
+    )
     options.add_argument("--seconds", type=float, help="override the length of each load run")
     options.add_argument("--entries", type=int, help="override the number of entries loaded for the reads")
     options.add_argument(
@@ -664,6 +759,7 @@ def main(argv: list[str] | None = None) -> int:
             "synchronous": levels,
             "variants": variants,
             "compare": None if args.compare is None else str(args.compare),
+            "postgres": args.postgres is not None,
             "quick": args.quick,
         },
     )
@@ -673,7 +769,7 @@ def main(argv: list[str] | None = None) -> int:
         if "writes" in only:
             for kind in kinds:
                 for level in levels:
-                    write_runs(report, kind, level, settings, workdir, variants, args.compare)
+                    write_runs(report, kind, level, settings, workdir, variants, args.compare, args.postgres)
         if "reads" in only:
             read_runs(report, kinds[0], settings, workdir)
         if "duration" in only:

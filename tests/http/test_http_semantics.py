@@ -10,21 +10,21 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
+from hours_core.services import CreateTimeEntry, StartTimer
 from tests.http.conftest import bearer
 from tests.world import World
 
 
 def get_paths(client: TestClient[Any], world: World) -> list[str]:
     """A path for every GET route of the app, with ids that exist."""
-    headers = bearer(world.owner_token)
-    entry = client.post(
-        "/time-entries",
-        json={"projectId": str(world.project.id), "entryDate": "2026-03-02", "duration": "1h"},
-        headers=headers,
-    ).json()["data"]
-    client.post("/timers", json={"projectId": str(world.project.id)}, headers=headers)
+    owner = world.caller(world.owner)
+    entry = world.services.entries.create_time_entry(
+        owner,
+        CreateTimeEntry(project_id=world.project.id, entry_date=world.clock.now().date(), duration="1h"),
+    )
+    world.services.entries.start_timer(owner, StartTimer(project_id=world.project.id))
     ids = {
-        "entry_id": entry["id"],
+        "entry_id": str(entry.id),
         "project_id": str(world.project.id),
         "user_id": str(world.member.id),
         "file_path": "hours-scalar.css",

@@ -65,12 +65,44 @@ def _query_parameters(route_handler: Any) -> dict[str, FieldDefinition]:
 
 
 def _value_problem(field: FieldDefinition, value: str) -> str | None:
-    """The message for a query value not in its type's one form, or ``None``."""
+    """The message for a query value that breaks its parameter's rule (its type's one form, its
+    range, length or choices), or ``None``. Every rule of every declared parameter is checked here,
+    so that all wrong parameters are reported at once; Litestar's own parsing only follows."""
     declared = declared_type(field)
-    shape = None if declared is None else _SHAPES.get(declared.annotation)
-    if shape is None or shape.fullmatch(value):
+    if declared is None or _meets_rule(declared, field.kwarg_definition, value):
         return None
     return parameter_message(field, value) or "is not valid"
+
+
+def _meets_rule(declared: FieldDefinition, definition: Any, value: str) -> bool:
+    if declared.is_literal:
+        return value in [str(choice) for choice in declared.args]
+    kind = declared.annotation
+    shape = _SHAPES.get(kind)
+    if shape is not None and shape.fullmatch(value) is None:
+        return False
+    if kind is int:
+        return _within(int(value), definition)
+    if kind is dt.date:
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            return False
+    if kind is str:
+        shortest, longest = getattr(definition, "min_length", None), getattr(definition, "max_length", None)
+        return (shortest is None or len(value) >= shortest) and (longest is None or len(value) <= longest)
+    return True
+
+
+def _within(number: int, definition: Any) -> bool:
+    ge, gt = getattr(definition, "ge", None), getattr(definition, "gt", None)
+    le, lt = getattr(definition, "le", None), getattr(definition, "lt", None)
+    return (
+        (ge is None or number >= ge)
+        and (gt is None or number > gt)
+        and (le is None or number <= le)
+        and (lt is None or number < lt)
+    )
 
 
 async def refuse_unknown_query_parameters(request: Request[Any, Any, Any]) -> None:

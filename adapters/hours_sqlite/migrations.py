@@ -286,6 +286,36 @@ def _org_settings_and_team(db: Database) -> None:
     db.execute(_EMAIL_PER_ORG)
 
 
+# 0010: signing in to the web app. Users get a password hash (NULL: no password, no sign-in), found
+# by the key of their email across organizations (a sign-in names no organization); web sessions
+# are kept by the SHA-256 of their key, with their CSRF token and expiry (hours_core.web_sessions).
+
+_WEB_SESSIONS = (
+    "ALTER TABLE users ADD COLUMN password_hash TEXT",
+    "CREATE INDEX users_by_email_key ON users (email_key)",
+    """
+    CREATE TABLE web_sessions (
+        key_hash TEXT NOT NULL PRIMARY KEY,
+        org_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        csrf_token TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        FOREIGN KEY (org_id, user_id) REFERENCES users (org_id, id)
+    ) STRICT
+    """,
+    "CREATE INDEX web_sessions_of_user ON web_sessions (org_id, user_id)",
+    "CREATE INDEX web_sessions_by_expiry ON web_sessions (expires_at)",
+)
+
+
+@MIGRATIONS(name="0010_web_sessions")
+def _web_sessions(db: Database) -> None:
+    """Users get a password hash; the web app's sessions get a table."""
+    for statement in _WEB_SESSIONS:
+        db.execute(statement)
+
+
 def pending(db: Database) -> list[str]:
     """The names of the migrations not yet applied to ``db``, in the order they would run."""
     return [migration.name for migration in MIGRATIONS.pending(db)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import attrs
 
+from hours_core.passwords import SCRYPT_N
 from hours_core.ports import Clock, IdFactory, UnitOfWorkFactory
 from hours_core.services.account import AccountService
 from hours_core.services.admin import AdminService, Bootstrapped
@@ -11,6 +12,7 @@ from hours_core.services.authentication import Authenticator
 from hours_core.services.caller import Caller
 from hours_core.services.idempotent import IdempotentRunner, KeyedRequest, Outcome
 from hours_core.services.projects import ChangeProject, ChangeTask, ProjectService
+from hours_core.services.sign_in import SessionCaller, SignedIn, SignInService
 from hours_core.services.team import AddUser, ChangeOrg, ChangeUser, TeamService
 from hours_core.services.time_entries import (
     UNSET,
@@ -41,6 +43,9 @@ __all__ = [
     "Outcome",
     "ProjectService",
     "Services",
+    "SessionCaller",
+    "SignInService",
+    "SignedIn",
     "StartTimer",
     "TeamService",
     "TimeEntryService",
@@ -61,13 +66,20 @@ class Services:
     team: TeamService
     account: AccountService
     admin: AdminService
+    sign_in: SignInService
     clock: Clock
 
 
 def build_services(
-    unit_of_work: UnitOfWorkFactory, *, clock: Clock, ids: IdFactory, env: str = "live"
+    unit_of_work: UnitOfWorkFactory,
+    *,
+    clock: Clock,
+    ids: IdFactory,
+    env: str = "live",
+    password_cost: int = SCRYPT_N,
 ) -> Services:
-    """The use cases over a store. ``env`` is the token environment this installation accepts."""
+    """The use cases over a store. ``env`` is the token environment this installation accepts;
+    ``password_cost`` is scrypt's ``n`` for new password hashes (tests lower it to run fast)."""
     transactions = Transactions(unit_of_work)
     return Services(
         authenticator=Authenticator(transactions, clock, env),
@@ -76,6 +88,7 @@ def build_services(
         projects=ProjectService(transactions, clock, ids),
         team=TeamService(transactions, clock, ids),
         account=AccountService(transactions, clock, ids, env),
-        admin=AdminService(transactions, clock, ids),
+        admin=AdminService(transactions, clock, ids, password_cost=password_cost),
+        sign_in=SignInService(transactions, clock, password_cost=password_cost),
         clock=clock,
     )

@@ -317,8 +317,8 @@ def stored_as(table: Table, column: Column) -> Kind | type:
     """How a field is stored: its kind, or, for a value stored as it is, its Python type (an enum: ``str``)."""
     if column.kind is not None:
         return column.kind
-    if column.enum is not None:
-        return str
+    if column.enum is not None or column in table.apart:
+        return str  # an enum's value; the columns apart from the entity are text (a password hash)
     annotation = table.annotation(column.name)
     members = [member for member in typing.get_args(annotation) if member is not type(None)]
     return members[0] if members else annotation

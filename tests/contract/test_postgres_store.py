@@ -37,10 +37,19 @@ from .conftest import D0, T0, Build, OpenStore, Tenant, make_tenant, stored_as
 
 pytestmark = pytest.mark.postgres
 
-MIGRATIONS = ["0001_initial", "0002_idempotency_result", "0004_org_settings_and_team"]
+MIGRATIONS = ["0001_initial", "0002_idempotency_result", "0004_org_settings_and_team", "0010_web_sessions"]
 """Every migration of the adapter, in order."""
 
-TABLES = {"orgs", "users", "projects", "tasks", "time_entries", "api_tokens", "idempotency_records"}
+TABLES = {
+    "orgs",
+    "users",
+    "projects",
+    "tasks",
+    "time_entries",
+    "api_tokens",
+    "idempotency_records",
+    "web_sessions",
+}
 WAIT = 30
 """How long a thread waits for another before the test gives up (a guard against hangs)."""
 
@@ -259,7 +268,7 @@ def test_each_table_has_a_column_of_the_right_type_for_each_field_of_its_entity(
 
     expected = {
         column.name: (POSTGRES_TYPES[stored_as(table, column)], not column.nullable)
-        for column in table.columns
+        for column in table.stored_columns
     }
     assert {name: (kind, not_null) for name, kind, not_null in columns} == expected
 

@@ -33,13 +33,23 @@ MIGRATIONS = [
     "0002_idempotency_result",
     "0003_one_running_timer_per_user",
     "0004_org_settings_and_team",
+    "0010_web_sessions",
 ]
 """Every migration of the adapter, in order."""
 
 WAIT = 60
 """How long the test waits for another process (a guard against hangs, not a limit)."""
 
-TABLES = {"orgs", "users", "projects", "tasks", "time_entries", "api_tokens", "idempotency_records"}
+TABLES = {
+    "orgs",
+    "users",
+    "projects",
+    "tasks",
+    "time_entries",
+    "api_tokens",
+    "idempotency_records",
+    "web_sessions",
+}
 
 
 def seed(store: SqliteStore, *rows: object) -> None:
@@ -293,6 +303,7 @@ def test_table_counts_are_the_committed_rows_of_each_table(sqlite_store: SqliteS
         "time_entries": 2,
         "api_tokens": 0,
         "idempotency_records": 0,
+        "web_sessions": 0,
     }
 
 
@@ -350,7 +361,8 @@ def test_each_table_has_a_column_of_the_right_type_for_each_field_of_its_entity(
     columns = next(described for described in sqlite_store.describe() if described.name == table.name).columns
 
     expected = {
-        column.name: (SQLITE_TYPES[stored_as(table, column)], not column.nullable) for column in table.columns
+        column.name: (SQLITE_TYPES[stored_as(table, column)], not column.nullable)
+        for column in table.stored_columns
     }
     assert {column.name: (column.type, column.not_null) for column in columns} == expected
 

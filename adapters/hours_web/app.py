@@ -9,6 +9,7 @@ bearer token. The composition root serves both from one server (``hours_app.asgi
 from __future__ import annotations
 
 import hashlib
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ __all__ = ["STATIC", "TEMPLATES", "create_web_app"]
 TEMPLATES = Path(__file__).with_name("templates")
 STATIC = Path(__file__).with_name("static")
 STATIC_PATH = f"{APP_PATH}/static"
+logger = logging.getLogger("hours.web")
 STATIC_CACHE_CONTROL = CacheControlHeader(public=True, max_age=365 * 24 * 3600, immutable=True)
 """Static URLs never change content (vendored files carry their version in the path, hours' own a
 hash of their content in the query), so browsers keep them for a year."""
@@ -101,6 +103,12 @@ def _http_error_page(request: Request[Any, Any, Any], error: HTTPException) -> R
     )
 
 
+def _crash_page(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    logger.error("web request failed: %s %s", request.method, request.url.path, exc_info=error)
+    notice = {"text": "Something went wrong on our side; the error is logged. Try again.", "kind": "error"}
+    return Template("error.html", context={"notice": notice, "who": None}, status_code=500)
+
+
 def create_web_app(
     services: Services, *, throttle: LoginThrottle | None = None, debug: bool = False
 ) -> Litestar:
@@ -138,6 +146,7 @@ def create_web_app(
             SignInRequired: _to_sign_in,
             HoursError: _error_page,
             HTTPException: _http_error_page,
+            Exception: _crash_page,
         },
         state=State({"throttle": throttle or LoginThrottle()}),
         openapi_config=None,

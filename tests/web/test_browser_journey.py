@@ -100,7 +100,7 @@ def test_the_whole_journey_in_a_browser(server: Server, tmp_path: Path) -> None:
             cell.fill("1:30")
             page.keyboard.press("Tab")
             page.locator("#week-total").filter(has_text=re.compile(r"^1:30$")).wait_for()
-            assert page.locator("#day-total-%d" % today.weekday()).inner_text() == "1:30"
+            assert page.locator(f"#day-total-{today.weekday()}").inner_text() == "1:30"
             check_page(page)
             camera.shoot(page, "week")
 

@@ -86,6 +86,12 @@ class Cell:
     entries: tuple[TimeEntry, ...]
     seconds: int
     read_only: str | None
+    ref: str = attrs.field(init=False)
+    """The key's ``ref``, made once (a page names each cell several times)."""
+
+    @ref.default
+    def _ref(self) -> str:
+        return self.key.ref
 
     @property
     def text(self) -> str:

@@ -15,7 +15,10 @@ from datetime import datetime, timedelta
 
 from hours_core.emails import email_key
 
-__all__ = ["LoginThrottle"]
+__all__ = ["SWEEP_ABOVE", "LoginThrottle"]
+
+SWEEP_ABOVE = 10_000
+"""How many emails and addresses may be counted before the stale ones are swept out."""
 
 
 class LoginThrottle:
@@ -40,8 +43,16 @@ class LoginThrottle:
         return max((wait for wait in waits if wait is not None), default=None)
 
     def failed(self, email: str, address: str, now: datetime) -> None:
-        """Count one failed sign-in of ``email`` from ``address``."""
+        """Count one failed sign-in of ``email`` from ``address``.
+
+        When more than :data:`SWEEP_ABOVE` emails and addresses are counted, those whose failures
+        have all left the window are forgotten, so that sign-ins with ever new emails cannot grow
+        the process's memory without bound.
+        """
         with self._lock:
+            if len(self._failures) > SWEEP_ABOVE:
+                cutoff = now - self.window
+                self._failures = {key: times for key, times in self._failures.items() if times[-1] > cutoff}
             for key in (_email(email), _address(address)):
                 self._failures.setdefault(key, deque()).append(now)
 

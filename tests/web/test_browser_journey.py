@@ -3,7 +3,7 @@ week grid, start and stop a timer, create a token and use it against the JSON AP
 the API refuse it, sign out. Every page is screenshotted into the test's folder (with
 ``HOURS_UPDATE_SCREENSHOTS=1``, also into ``docs/screenshots/`` for the README); every request off
 the server is refused and recorded, every form control must have a label, and the pages must fit a
-phone's width.
+phone's width, and the console must stay free of errors (the Content-Security-Policy included).
 """
 
 from __future__ import annotations
@@ -80,6 +80,11 @@ def test_the_whole_journey_in_a_browser(server: Server, tmp_path: Path) -> None:
                     route.abort()
 
             page.route("**/*", only_the_server)
+            console_errors: list[str] = []
+            page.on(
+                "console",
+                lambda message: console_errors.append(message.text) if message.type == "error" else None,
+            )
 
             # Sign in, by keyboard.
             page.goto(server.base_url + "/")
@@ -157,6 +162,7 @@ def test_the_whole_journey_in_a_browser(server: Server, tmp_path: Path) -> None:
             page.wait_for_url(server.base_url + "/app/sign-in")
             page.goto(server.base_url + "/app/week")
             assert page.url == server.base_url + "/app/sign-in"
+            assert console_errors == []  # no script error, nothing the Content-Security-Policy refused
         finally:
             browser.close()
     assert off_server == []

@@ -60,6 +60,20 @@ T0 = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 D0 = date(2024, 3, 1)
 """The fixed "today" of the contract tests."""
 
+TABLE_NAMES = frozenset(
+    {
+        "orgs",
+        "users",
+        "projects",
+        "tasks",
+        "time_entries",
+        "api_tokens",
+        "idempotency_records",
+        "web_sessions",
+    }
+)
+"""Every table of the schema, on every SQL store."""
+
 
 # The stores under test.
 

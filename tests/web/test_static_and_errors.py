@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-import zipfile
 from pathlib import Path
 
 import pytest
 from litestar.testing import TestClient
 
 from hours_web.app import STATIC, TEMPLATES
-
-REPOSITORY = Path(__file__).resolve().parents[2]
+from tests.wheel_support import wheel_names
 
 
 def test_every_script_and_style_of_a_page_is_served_by_hours_for_a_year(owner: TestClient) -> None:
@@ -59,25 +55,7 @@ def test_an_unknown_page_and_a_malformed_query_are_pages_not_json(owner: TestCli
 
 @pytest.mark.slow
 def test_the_wheel_ships_the_templates_and_static_files(tmp_path: Path) -> None:
-    built = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--quiet",
-            "--wheel-dir",
-            str(tmp_path),
-            str(REPOSITORY),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert built.returncode == 0, built.stderr
-    (wheel,) = tmp_path.glob("hours-*.whl")
-    names = set(zipfile.ZipFile(wheel).namelist())
+    names = wheel_names(tmp_path)
     for folder, prefix in ((TEMPLATES, "hours_web/templates"), (STATIC, "hours_web/static")):
         for file in folder.rglob("*"):
             if file.is_file():

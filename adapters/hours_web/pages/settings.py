@@ -107,10 +107,6 @@ async def _projects_page(
     )
 
 
-def _id(text: str) -> UUID:
-    return UUID(text)
-
-
 class ProjectPages(Controller):
     """Projects and tasks: everyone reads them; owners and admins create and archive them."""
 

@@ -12,7 +12,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +106,12 @@ def test_the_whole_journey_in_a_browser(server: Server, tmp_path: Path) -> None:
             page.keyboard.press("Tab")
             page.locator("#week-total").filter(has_text=re.compile(r"^1:30$")).wait_for()
             assert page.locator(f"#day-total-{today.weekday()}").inner_text() == "1:30"
+            # Enter saves a cell too, and only that cell (the week's form is not posted as well).
+            other = today + timedelta(days=1 if today.weekday() < 6 else -1)
+            page.get_by_label(f"My first project, {other.strftime('%A %-d %B')}").fill("30m")
+            page.keyboard.press("Enter")
+            page.locator("#week-total").filter(has_text=re.compile(r"^2:00$")).wait_for()
+            assert page.url == server.base_url + "/app/week"
             check_page(page)
             camera.shoot(page, "week")
 
@@ -121,7 +127,7 @@ def test_the_whole_journey_in_a_browser(server: Server, tmp_path: Path) -> None:
             camera.shoot(page, "timer")
             page.get_by_role("button", name="Stop").click()
             page.get_by_role("button", name="Start").wait_for()
-            assert page.locator("#week-total").inner_text().startswith("1:30:")
+            assert page.locator("#week-total").inner_text().startswith("2:00:")
 
             # The entries.
             page.get_by_role("link", name="Entries").click()

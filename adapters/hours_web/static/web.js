@@ -1,4 +1,4 @@
-// hours web app: the running timer's clock and the copy button. Everything else is plain forms and htmx.
+// hours web app: the running timer's clock, the copy button, Enter in a grid cell. Everything else is plain forms and htmx.
 (function () {
   "use strict";
   function pad(n) { return n < 10 ? "0" + n : String(n); }
@@ -18,6 +18,13 @@
     navigator.clipboard.writeText(source.textContent.trim()).then(function () {
       button.textContent = "Copied";
     });
+  });
+  // Enter in a grid cell saves that cell (as leaving it does) instead of posting the whole week too.
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && event.target.matches && event.target.matches(".grid input[hx-post]")) {
+      event.preventDefault();
+      event.target.blur();
+    }
   });
   document.addEventListener("DOMContentLoaded", function () { tick(); setInterval(tick, 1000); });
 })();

@@ -61,7 +61,7 @@ class SignInService:
         """A new session for the active user with this email and password, or :class:`SignInFailed`.
 
         An email is unique in an organization, not across them: when the address has a password in
-        several organizations, the oldest user whose password matches signs in. Expired sessions of
+        several organizations, the oldest active user whose password matches signs in. Expired sessions of
         every organization are purged on the way.
         """
         with self._transactions.read() as uow:
@@ -69,8 +69,12 @@ class SignInService:
         if not logins:
             burn_time(password, cost=self._cost)
             raise SignInFailed()
-        match = next((each for each in logins if verify_password(password, each.password_hash)), None)
-        if match is None or not match.user.is_active:
+        active = [each for each in logins if each.user.is_active]
+        if not active:
+            burn_time(password, cost=self._cost)
+            raise SignInFailed()
+        match = next((each for each in active if verify_password(password, each.password_hash)), None)
+        if match is None:
             raise SignInFailed()
         now = self._clock.now()
         minted = WebSession.mint(match.org.id, match.user.id, now)

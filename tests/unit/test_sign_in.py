@@ -130,3 +130,19 @@ def test_a_password_takes_ten_printable_characters() -> None:
     assert password_problem("1234567890") is None
     assert password_problem("12345\n67890") == "contains the control character U+000A at position 6"
     assert password_problem("x" * 1025) == "must be at most 1024 characters (got 1025)"
+
+
+def test_one_email_in_two_organizations_signs_in_to_the_oldest_active_user_whose_password_matches(
+    world: World,
+) -> None:
+    services = world.services
+    other = services.admin.create_org("Globex")
+    same_email = services.admin.create_user(other.id, world.member.email)
+    services.sign_in.set_password(world.member.id, "shared password")
+    services.sign_in.set_password(same_email.id, "shared password")
+
+    assert services.sign_in.sign_in(world.member.email, "shared password").caller.org.id == world.org.id
+
+    services.admin.deactivate_user(world.member.id)
+
+    assert services.sign_in.sign_in(world.member.email, "shared password").caller.org.id == other.id

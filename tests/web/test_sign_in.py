@@ -49,12 +49,19 @@ def test_cookies_are_secure_anywhere_but_plain_http_to_loopback(world: World) ->
             assert ("Secure" in cookie) is secure, base
 
 
-def test_plain_http_to_another_host_warns_that_the_browser_will_not_keep_the_cookie(world: World) -> None:
+def test_plain_http_to_another_host_says_why_the_browser_dropped_the_cookie(world: World) -> None:
     with TestClient(create_web_app(world.services), base_url="http://hours.example") as client:
         form = client.get("/app/sign-in")
         cookie = next(c for c in form.headers.get_list("set-cookie") if c.startswith("hours_sign_in="))
         assert "Secure" in cookie
-        assert "your\n    browser will not keep the secure session cookie" in form.text
+        assert "did not send back" not in form.text
+
+        refused = sign_in(
+            client, world.owner.email, world.owner_password
+        )  # the client keeps no Secure cookie
+
+    assert refused.status_code == 403  # type: ignore[attr-defined]
+    assert "open it over HTTPS (or on localhost)" in refused.text  # type: ignore[attr-defined]
 
 
 def test_a_wrong_password_shows_one_message_and_sets_no_session(browser: TestClient, world: World) -> None:

@@ -24,6 +24,10 @@ from hours_web.throttle import LoginThrottle
 __all__ = ["SignInPages"]
 
 _SIGN_IN = f"{APP_PATH}/sign-in"
+_NO_COOKIE = (
+    "Your browser did not send back the sign-in form's cookie. hours sets its cookies Secure: open it "
+    "over HTTPS (or on localhost), and allow cookies for this site."
+)
 
 
 def _sign_in_page(
@@ -36,7 +40,6 @@ def _sign_in_page(
         sign_in_csrf=token,
         email=email,
         error=error,
-        insecure=cookie_is_secure(request) and request.url.scheme == "http",
         status_code=status_code,
     )
     response.cookies.append(
@@ -70,7 +73,10 @@ class SignInPages(Controller):
         form = await form_of(request)
         email = form.get("email", "").strip()
         password = form.get("password", "")
-        if not csrf_matches(form.get("csrf"), request.cookies.get(SIGN_IN_COOKIE, "\x00")):
+        expected = request.cookies.get(SIGN_IN_COOKIE)
+        if expected is None:
+            return _sign_in_page(request, email=email, error=_NO_COOKIE, status_code=403)
+        if not csrf_matches(form.get("csrf"), expected):
             return _sign_in_page(
                 request, email=email, error="The form expired; please sign in again.", status_code=403
             )

@@ -219,3 +219,13 @@ def test_a_plan_gate_is_a_notice_with_the_apis_plan_and_feature(world: World) ->
     assert page.status_code == 402
     assert "Available on the studio plan." in page.text
     assert "Plan: <code>studio</code> · feature: <code>tasks</code>" in page.text
+
+
+def test_a_cell_that_is_not_of_the_grid_is_refused(owner: TestClient, world: World) -> None:
+    token = csrf_of(owner.get("/app/week").text)
+    for cell in ("garbage", f"{world.project.id}.-.someday", f"{uuid.uuid4()}.-.2026-03-02"):
+        response = owner.post(
+            "/app/week/cell", data={"cell": cell, f"d.{cell}": "1h"}, headers={"X-CSRF-Token": token}
+        )
+        assert response.status_code in (404, 422), cell
+    assert entries_of(world) == []

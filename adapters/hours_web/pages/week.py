@@ -147,10 +147,15 @@ class WeekPages(Controller):
             error = _cell_error(failure)
         grid = await call(load_week, services, who.caller, key.day, [(key.project_id, key.task_id)])
         row = next(
-            r
-            for r in grid.rows
-            if r.project.id == key.project_id and (r.task.id if r.task else None) == key.task_id
+            (
+                r
+                for r in grid.rows
+                if r.project.id == key.project_id and (r.task.id if r.task else None) == key.task_id
+            ),
+            None,
         )
+        if row is None:  # a cell of a project or task the caller's organization does not have
+            raise NotFound.of("task" if key.task_id else "project")
         index = grid.days.index(key.day)
         return page(
             "week_cell.html",

@@ -276,6 +276,10 @@ class TokenRepository(Protocol):
         """The user's tokens, newest first."""
         ...
 
+    def count_active(self, org_id: OrgId, user_id: UserId, now: datetime) -> int:
+        """How many of the user's tokens are neither revoked nor expired at ``now``."""
+        ...
+
     def record_use(self, org_id: OrgId, prefix: str, at: datetime) -> None:
         """Set the token's ``last_used_at`` to ``at``, touching nothing else."""
         ...

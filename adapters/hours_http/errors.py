@@ -138,6 +138,7 @@ STATUS_BY_CODE: Mapping[str, int] = {
     "duration_too_long": 422,
     "duration_out_of_range": 422,
     "idempotency_key_reused": 422,
+    "too_many_tokens": 422,
     "rate_limited": 429,
     "internal_error": 500,
     "service_unavailable": 503,

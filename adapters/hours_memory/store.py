@@ -447,6 +447,9 @@ class InMemoryTokenRepository(_Repository):
         ]
         return sorted(tokens, key=lambda t: (t.created_at, t.id), reverse=True)
 
+    def count_active(self, org_id: OrgId, user_id: UserId, now: datetime) -> int:
+        return sum(1 for token in self.list_for_user(org_id, user_id) if token.is_active(now))
+
     def record_use(self, org_id: OrgId, prefix: str, at: datetime) -> None:
         token = self.get(org_id, prefix)
         if token is not None:

@@ -142,6 +142,10 @@ class Statements:
         self.tokens_of_user = sql(
             f"{tokens.select} WHERE org_id = ? AND user_id = ? ORDER BY created_at DESC, id DESC"
         )
+        self.active_tokens_of_user = sql(
+            "SELECT count(*) FROM api_tokens WHERE org_id = ? AND user_id = ? AND revoked_at IS NULL"
+            " AND (expires_at IS NULL OR expires_at > ?)"
+        )
         self.token_use = sql("UPDATE api_tokens SET last_used_at = ? WHERE prefix = ? AND org_id = ?")
         self.token_revocation = sql(
             "UPDATE api_tokens SET revoked_at = ? WHERE prefix = ? AND org_id = ? AND revoked_at IS NULL"

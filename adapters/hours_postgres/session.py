@@ -101,6 +101,19 @@ class PostgresSession(SessionState):
         """Run one write in a savepoint; return how many rows it changed."""
         return self._in_savepoint(lambda: self.conn.execute(sql, params).rowcount)
 
+    def execute(self, sql: str, params: Params) -> list[Any]:
+        """Run one write that no client input can make fail, without a savepoint (one round
+        trip); return the rows it returns. A failure aborts the transaction, and so the commit."""
+        self._ensure_writable()
+        try:
+            cursor = self.conn.execute(sql, params)
+            return cursor.fetchall() if cursor.description is not None else []
+        except _DRIVER_ERRORS as error:
+            refused = refusal(error)
+            if refused is None:
+                raise translate(error) from error
+            raise refused from error
+
     def insert_many(self, table: Table, rows: Iterable[Params]) -> int:
         """Load ``rows`` with ``COPY ... FROM STDIN`` in a savepoint, all or none; return how many."""
         statement = f"COPY {table.name} ({', '.join(table.column_names)}) FROM STDIN"

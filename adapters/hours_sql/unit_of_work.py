@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import Self
 
 from hours_core.ports import (
+    EventRepository,
     IdempotencyRepository,
     OrgRepository,
     ProjectRepository,
@@ -22,6 +23,7 @@ from hours_core.ports import (
     UnitOfWork,
     UserRepository,
 )
+from hours_sql.events import SqlEventRepository
 from hours_sql.repositories import (
     SqlIdempotencyRepository,
     SqlOrgRepository,
@@ -47,6 +49,7 @@ class SqlUnitOfWork:
     entries: TimeEntryRepository
     tokens: TokenRepository
     idempotency: IdempotencyRepository
+    events: EventRepository
 
     def __init__(self, statements: Statements, *, read_only: bool = False) -> None:
         """A unit of work that will run ``statements``; read-only ones refuse every write."""
@@ -84,6 +87,7 @@ class SqlUnitOfWork:
         self.entries = SqlTimeEntryRepository(session, statements)
         self.tokens = SqlTokenRepository(session, statements)
         self.idempotency = SqlIdempotencyRepository(session, statements)
+        self.events = self._events = SqlEventRepository(session, statements.dialect)
         return self
 
     def __exit__(
@@ -103,9 +107,11 @@ class SqlUnitOfWork:
             self._give_back(session)
 
     def commit(self) -> None:
-        """Commit; later statements in the block run in a new transaction."""
+        """Write the collected events (numbered under the org's counter lock), then commit; later
+        statements in the block run in a new transaction."""
         if self._session is None:
             raise RuntimeError("commit() outside the unit of work's block")
+        self._events.flush()
         self._session.commit()
 
 

@@ -51,6 +51,8 @@ from hours_core.ports import (
     IdempotencyRepository,
     OrgRepository,
     ProjectRepository,
+    ReportRepository,
+    ReportRows,
     TaskRepository,
     TimeEntryRepository,
     TokenRepository,
@@ -58,6 +60,8 @@ from hours_core.ports import (
     UnitOfWorkFactory,
     UserRepository,
 )
+from hours_core.report_entries import Names, rows_of_entries
+from hours_core.reports import ReportQuery
 from hours_core.tokens import ApiToken
 
 __all__ = ["InMemoryStore", "InMemoryUnitOfWork"]
@@ -116,6 +120,7 @@ class InMemoryUnitOfWork:
     entries: TimeEntryRepository
     tokens: TokenRepository
     idempotency: IdempotencyRepository
+    reports: ReportRepository
 
     def __init__(self, store: InMemoryStore, *, read_only: bool = False) -> None:
         self._store = store
@@ -134,6 +139,7 @@ class InMemoryUnitOfWork:
         self.entries = entries = InMemoryTimeEntryRepository(tables)
         self.tokens = tokens = InMemoryTokenRepository(tables)
         self.idempotency = idempotency = InMemoryIdempotencyRepository(tables)
+        self.reports = reports = InMemoryReportRepository(tables)
         self._repositories: tuple[_Repository, ...] = (
             orgs,
             users,
@@ -142,6 +148,7 @@ class InMemoryUnitOfWork:
             entries,
             tokens,
             idempotency,
+            reports,
         )
         return self
 
@@ -489,6 +496,18 @@ class InMemoryIdempotencyRepository(_Repository):
         return len(expired)
 
 
+class InMemoryReportRepository(_Repository):
+    """Reports in memory: one row per counted entry, which ``build_report`` adds up."""
+
+    def time_report_rows(
+        self, org_id: OrgId, query: ReportQuery, *, now: datetime, amounts: bool
+    ) -> ReportRows:
+        read = self.tables.read
+        names = Names(users=read("users"), projects=read("projects"), tasks=read("tasks"))
+        entries = (entry for entry in read("entries").values() if entry.org_id == org_id)
+        return rows_of_entries(query, entries, names, now=now)
+
+
 def _owned(row: _Row | None, org_id: OrgId) -> _Row | None:
     return row if row is not None and row.org_id == org_id else None
 
@@ -512,6 +531,7 @@ _ports: tuple[
     type[TimeEntryRepository],
     type[TokenRepository],
     type[IdempotencyRepository],
+    type[ReportRepository],
 ] = (
     InMemoryOrgRepository,
     InMemoryUserRepository,
@@ -520,4 +540,5 @@ _ports: tuple[
     InMemoryTimeEntryRepository,
     InMemoryTokenRepository,
     InMemoryIdempotencyRepository,
+    InMemoryReportRepository,
 )

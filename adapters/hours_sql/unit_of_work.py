@@ -16,12 +16,14 @@ from hours_core.ports import (
     IdempotencyRepository,
     OrgRepository,
     ProjectRepository,
+    ReportRepository,
     TaskRepository,
     TimeEntryRepository,
     TokenRepository,
     UnitOfWork,
     UserRepository,
 )
+from hours_sql.reports import SqlReportRepository
 from hours_sql.repositories import (
     SqlIdempotencyRepository,
     SqlOrgRepository,
@@ -47,6 +49,7 @@ class SqlUnitOfWork:
     entries: TimeEntryRepository
     tokens: TokenRepository
     idempotency: IdempotencyRepository
+    reports: ReportRepository
 
     def __init__(self, statements: Statements, *, read_only: bool = False) -> None:
         """A unit of work that will run ``statements``; read-only ones refuse every write."""
@@ -84,6 +87,7 @@ class SqlUnitOfWork:
         self.entries = SqlTimeEntryRepository(session, statements)
         self.tokens = SqlTokenRepository(session, statements)
         self.idempotency = SqlIdempotencyRepository(session, statements)
+        self.reports = SqlReportRepository(session, statements)
         return self
 
     def __exit__(

@@ -34,6 +34,7 @@ from hours_core.model import (
     User,
     UserId,
 )
+from hours_core.reports import ReportQuery, ReportRow
 from hours_core.tokens import ApiToken
 
 __all__ = [
@@ -46,6 +47,8 @@ __all__ = [
     "IdempotencyRepository",
     "OrgRepository",
     "ProjectRepository",
+    "ReportRepository",
+    "ReportRows",
     "TaskRepository",
     "TimeEntryRepository",
     "TokenRepository",
@@ -251,6 +254,34 @@ class TimeEntryRepository(Protocol):
 
 
 @attrs.frozen
+class ReportRows:
+    """What a store aggregated for a report: the rows, and whether a running timer counted."""
+
+    rows: tuple[ReportRow, ...]
+    running: bool = False
+
+
+class ReportRepository(Protocol):
+    """Time reports: the aggregation that the database does (see docs/reports.md)."""
+
+    def time_report_rows(
+        self, org_id: OrgId, query: ReportQuery, *, now: datetime, amounts: bool
+    ) -> ReportRows:
+        """The :class:`~hours_core.reports.ReportRow` objects of the org's entries that ``query`` counts.
+
+        Entries with ``query.date_from <= entry_date <= query.date_to`` that match
+        ``query.entry_filter`` and are not deleted are grouped by the values of ``query.group_by``
+        (users, projects, tasks and clients labelled by their current names) and the currency of
+        their stored rate. A period level's value is the first day of the finest period level of
+        the query (any day of a coarser period will do for :func:`~hours_core.reports.build_report`).
+        Rounded seconds are summed per entry after :func:`~hours_core.rounding.entry_seconds`.
+        A running timer counts its seconds elapsed at ``now``. Without ``amounts`` every row has no
+        currency and no amounts (the plan has no rates).
+        """
+        ...
+
+
+@attrs.frozen
 class Credentials:
     """A token with the user and organization it belongs to."""
 
@@ -362,6 +393,7 @@ class UnitOfWork(Protocol):
     tokens: TokenRepository
     idempotency: IdempotencyRepository
     events: EventRepository
+    reports: ReportRepository
 
     def __enter__(self) -> Self:
         """Begin the transaction."""

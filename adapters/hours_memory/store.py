@@ -53,6 +53,8 @@ from hours_core.ports import (
     IdempotencyRepository,
     OrgRepository,
     ProjectRepository,
+    ReportRepository,
+    ReportRows,
     TaskRepository,
     TimeEntryRepository,
     TokenRepository,
@@ -60,6 +62,8 @@ from hours_core.ports import (
     UnitOfWorkFactory,
     UserRepository,
 )
+from hours_core.report_entries import Names, rows_of_entries
+from hours_core.reports import ReportQuery
 from hours_core.tokens import ApiToken
 
 __all__ = ["InMemoryStore", "InMemoryUnitOfWork"]
@@ -129,6 +133,7 @@ class InMemoryUnitOfWork:
     tokens: TokenRepository
     idempotency: IdempotencyRepository
     events: EventRepository
+    reports: ReportRepository
 
     def __init__(self, store: InMemoryStore, *, read_only: bool = False) -> None:
         self._store = store
@@ -148,6 +153,7 @@ class InMemoryUnitOfWork:
         self.tokens = tokens = InMemoryTokenRepository(tables)
         self.idempotency = idempotency = InMemoryIdempotencyRepository(tables)
         self.events = self._events = events = InMemoryEventRepository(tables)
+        self.reports = reports = InMemoryReportRepository(tables)
         self._repositories: tuple[_Repository, ...] = (
             events,
             orgs,
@@ -157,6 +163,7 @@ class InMemoryUnitOfWork:
             entries,
             tokens,
             idempotency,
+            reports,
         )
         return self
 
@@ -564,6 +571,16 @@ class InMemoryEventRepository(_Repository):
             gone += len(kept) - len(remaining)
             self.tables.write("events")[org_id] = remaining
         return gone
+class InMemoryReportRepository(_Repository):
+    """Reports in memory: one row per counted entry, which ``build_report`` adds up."""
+
+    def time_report_rows(
+        self, org_id: OrgId, query: ReportQuery, *, now: datetime, amounts: bool
+    ) -> ReportRows:
+        read = self.tables.read
+        names = Names(users=read("users"), projects=read("projects"), tasks=read("tasks"))
+        entries = (entry for entry in read("entries").values() if entry.org_id == org_id)
+        return rows_of_entries(query, entries, names, now=now)
 
 
 def _owned(row: _Row | None, org_id: OrgId) -> _Row | None:
@@ -590,6 +607,7 @@ _ports: tuple[
     type[TokenRepository],
     type[IdempotencyRepository],
     type[EventRepository],
+    type[ReportRepository],
 ] = (
     InMemoryOrgRepository,
     InMemoryUserRepository,
@@ -599,4 +617,5 @@ _ports: tuple[
     InMemoryTokenRepository,
     InMemoryIdempotencyRepository,
     InMemoryEventRepository,
+    InMemoryReportRepository,
 )

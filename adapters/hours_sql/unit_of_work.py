@@ -17,6 +17,7 @@ from hours_core.ports import (
     IdempotencyRepository,
     OrgRepository,
     ProjectRepository,
+    ReportRepository,
     TaskRepository,
     TimeEntryRepository,
     TokenRepository,
@@ -24,6 +25,7 @@ from hours_core.ports import (
     UserRepository,
 )
 from hours_sql.events import SqlEventRepository
+from hours_sql.reports import SqlReportRepository
 from hours_sql.repositories import (
     SqlIdempotencyRepository,
     SqlOrgRepository,
@@ -50,6 +52,7 @@ class SqlUnitOfWork:
     tokens: TokenRepository
     idempotency: IdempotencyRepository
     events: EventRepository
+    reports: ReportRepository
 
     def __init__(self, statements: Statements, *, read_only: bool = False) -> None:
         """A unit of work that will run ``statements``; read-only ones refuse every write."""
@@ -88,6 +91,7 @@ class SqlUnitOfWork:
         self.tokens = SqlTokenRepository(session, statements)
         self.idempotency = SqlIdempotencyRepository(session, statements)
         self.events = self._events = SqlEventRepository(session, statements.dialect)
+        self.reports = SqlReportRepository(session, statements)
         return self
 
     def __exit__(

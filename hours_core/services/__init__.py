@@ -11,6 +11,7 @@ from hours_core.services.authentication import Authenticator
 from hours_core.services.caller import Caller
 from hours_core.services.idempotent import IdempotentRunner, KeyedRequest, Outcome
 from hours_core.services.projects import ChangeProject, ChangeTask, ProjectService
+from hours_core.services.reports import ReportService, TimeReport, TimeReportRequest
 from hours_core.services.team import AddUser, ChangeOrg, ChangeUser, TeamService
 from hours_core.services.time_entries import (
     UNSET,
@@ -40,10 +41,13 @@ __all__ = [
     "KeyedRequest",
     "Outcome",
     "ProjectService",
+    "ReportService",
     "Services",
     "StartTimer",
     "TeamService",
     "TimeEntryService",
+    "TimeReport",
+    "TimeReportRequest",
     "Transactions",
     "UpdateTimeEntry",
     "build_services",
@@ -61,6 +65,7 @@ class Services:
     team: TeamService
     account: AccountService
     admin: AdminService
+    reports: ReportService
     clock: Clock
 
 
@@ -77,5 +82,6 @@ def build_services(
         team=TeamService(transactions, clock, ids),
         account=AccountService(transactions, clock, ids, env),
         admin=AdminService(transactions, clock, ids),
+        reports=ReportService(transactions, clock),
         clock=clock,
     )

@@ -14,6 +14,7 @@ from typing import Self
 
 from hours_core.ports import (
     IdempotencyRepository,
+    ImportRepository,
     OrgRepository,
     ProjectRepository,
     TaskRepository,
@@ -24,6 +25,7 @@ from hours_core.ports import (
 )
 from hours_sql.repositories import (
     SqlIdempotencyRepository,
+    SqlImportRepository,
     SqlOrgRepository,
     SqlProjectRepository,
     SqlTaskRepository,
@@ -47,6 +49,7 @@ class SqlUnitOfWork:
     entries: TimeEntryRepository
     tokens: TokenRepository
     idempotency: IdempotencyRepository
+    imports: ImportRepository
 
     def __init__(self, statements: Statements, *, read_only: bool = False) -> None:
         """A unit of work that will run ``statements``; read-only ones refuse every write."""
@@ -84,6 +87,7 @@ class SqlUnitOfWork:
         self.entries = SqlTimeEntryRepository(session, statements)
         self.tokens = SqlTokenRepository(session, statements)
         self.idempotency = SqlIdempotencyRepository(session, statements)
+        self.imports = SqlImportRepository(session, statements)
         return self
 
     def __exit__(

@@ -22,6 +22,8 @@ import attrs
 from hours_core.events import Event, EventQuery, NewEvent
 from hours_core.idempotency import IdempotencyRecord
 from hours_core.model import (
+    Import,
+    ImportId,
     Org,
     OrgId,
     Project,
@@ -45,6 +47,7 @@ __all__ = [
     "EventRepository",
     "IdFactory",
     "IdempotencyRepository",
+    "ImportRepository",
     "OrgRepository",
     "ProjectRepository",
     "ReportRepository",
@@ -252,6 +255,19 @@ class TimeEntryRepository(Protocol):
         """The user's running timer that is not deleted, or ``None``."""
         ...
 
+    def existing_external_refs(self, org_id: OrgId, refs: Sequence[str]) -> set[str]:
+        """Those of ``refs`` that an entry of the organization holds as its ``external_ref``
+        (deleted entries included: an entry deleted on purpose is not imported again)."""
+        ...
+
+    def delete_imported(self, org_id: OrgId, import_id: ImportId, at: datetime) -> int:
+        """Soft-delete the organization's entries that ``import_id`` created and that are not
+        deleted yet, at ``at``, and release their ``external_ref`` (so that the file imports again);
+        return how many. Raise :class:`~hours_core.errors.EntryLocked`, changing nothing, when one
+        of them is on an invoice.
+        """
+        ...
+
 
 @attrs.frozen
 class ReportRows:
@@ -379,6 +395,22 @@ class EventRepository(Protocol):
         ...
 
 
+class ImportRepository(Protocol):
+    """Imports of one organization (what ``DELETE /imports/{id}`` undoes)."""
+
+    def add(self, record: Import) -> None:
+        """Store a new import."""
+        ...
+
+    def get(self, org_id: OrgId, import_id: ImportId) -> Import | None:
+        """The import of ``org_id``, or ``None`` (deleted ones too: see ``deleted_at``)."""
+        ...
+
+    def update(self, record: Import) -> None:
+        """Replace a stored import's counts and ``deleted_at``."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository. Leaving the block without :meth:`commit` rolls back.
 
@@ -394,6 +426,7 @@ class UnitOfWork(Protocol):
     idempotency: IdempotencyRepository
     events: EventRepository
     reports: ReportRepository
+    imports: ImportRepository
 
     def __enter__(self) -> Self:
         """Begin the transaction."""

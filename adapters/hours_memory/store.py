@@ -29,10 +29,12 @@ from typing import Any, Self, TypeVar
 
 import attrs
 
-from hours_core.errors import Conflict, EmailTaken, StaleUpdate, TimerAlreadyRunning
+from hours_core.errors import Conflict, EmailTaken, EntryLocked, StaleUpdate, TimerAlreadyRunning
 from hours_core.events import Event, EventQuery, NewEvent
 from hours_core.idempotency import IdempotencyRecord
 from hours_core.model import (
+    Import,
+    ImportId,
     Org,
     OrgId,
     Project,
@@ -51,6 +53,7 @@ from hours_core.ports import (
     EntryQuery,
     EventRepository,
     IdempotencyRepository,
+    ImportRepository,
     OrgRepository,
     ProjectRepository,
     ReportRepository,
@@ -68,7 +71,7 @@ from hours_core.tokens import ApiToken
 
 __all__ = ["InMemoryStore", "InMemoryUnitOfWork"]
 
-_Row = TypeVar("_Row", User, Project, Task, TimeEntry, ApiToken)
+_Row = TypeVar("_Row", User, Project, Task, TimeEntry, ApiToken, Import)
 
 _TABLES = (
     "orgs",
@@ -80,6 +83,7 @@ _TABLES = (
     "idempotency",
     "events",
     "event_counters",
+    "imports",
 )
 
 
@@ -134,6 +138,7 @@ class InMemoryUnitOfWork:
     idempotency: IdempotencyRepository
     events: EventRepository
     reports: ReportRepository
+    imports: ImportRepository
 
     def __init__(self, store: InMemoryStore, *, read_only: bool = False) -> None:
         self._store = store
@@ -154,8 +159,10 @@ class InMemoryUnitOfWork:
         self.idempotency = idempotency = InMemoryIdempotencyRepository(tables)
         self.events = self._events = events = InMemoryEventRepository(tables)
         self.reports = reports = InMemoryReportRepository(tables)
+        self.imports = imports = InMemoryImportRepository(tables)
         self._repositories: tuple[_Repository, ...] = (
             events,
+            imports,
             orgs,
             users,
             projects,
@@ -366,15 +373,23 @@ class InMemoryTimeEntryRepository(_Repository):
     def add(self, entry: TimeEntry) -> None:
         self._check(entry)
         self._check_one_timer(entry, second=lambda running: TimerAlreadyRunning(str(running.id)))
+        self._check_external_ref(entry)
         self._insert("entries", entry.id, entry, "time entry")
 
     def add_many(self, entries: Sequence[TimeEntry]) -> None:
         stored = self.tables.read("entries")
         running: set[tuple[OrgId, UserId]] = set()
+        refs: set[tuple[OrgId, str]] = set()
         for entry in entries:  # every check first: all or none
             if entry.id in stored:
                 raise Conflict("The time entry already exists.")
             self._check(entry)
+            if entry.external_ref is not None:
+                ref = (entry.org_id, entry.external_ref)
+                if ref in refs:
+                    raise Conflict("The time entry already exists.")
+                refs.add(ref)
+                self._check_external_ref(entry)
             if _counts_as_running(entry):
                 owner = (entry.org_id, entry.user_id)
                 if owner in running or self.running_for_user(*owner) is not None:
@@ -398,6 +413,7 @@ class InMemoryTimeEntryRepository(_Repository):
             raise StaleUpdate()
         self._check(entry)
         self._check_one_timer(entry, second=lambda running: TimerAlreadyRunning(str(running.id)))
+        self._check_external_ref(entry)
         self.tables.write("entries")[entry.id] = entry
 
     def list(self, org_id: OrgId, query: EntryQuery) -> Sequence[TimeEntry]:
@@ -420,14 +436,53 @@ class InMemoryTimeEntryRepository(_Repository):
         ]
         return min(running, key=lambda e: (e.created_at, e.id), default=None)
 
+    def existing_external_refs(self, org_id: OrgId, refs: Sequence[str]) -> set[str]:
+        wanted = set(refs)
+        return {
+            e.external_ref
+            for e in self.tables.read("entries").values()
+            if e.org_id == org_id and e.external_ref in wanted
+        }
+
+    def delete_imported(self, org_id: OrgId, import_id: ImportId, at: datetime) -> int:
+        mine = [
+            e
+            for e in self.tables.read("entries").values()
+            if e.org_id == org_id and e.import_id == import_id and e.deleted_at is None
+        ]
+        if any(e.invoice_id is not None for e in mine):
+            raise EntryLocked()
+        if mine:
+            table = self.tables.write("entries")
+            for entry in mine:
+                table[entry.id] = attrs.evolve(entry, deleted_at=at, updated_at=at, external_ref=None)
+        return len(mine)
+
+    def _check_external_ref(self, entry: TimeEntry) -> None:
+        """No other entry of the organization holds the entry's ``external_ref`` (a unique index)."""
+        if entry.external_ref is None:
+            return
+        for other in self.tables.read("entries").values():
+            if (
+                other.org_id == entry.org_id
+                and other.external_ref == entry.external_ref
+                and other.id != entry.id
+            ):
+                raise Conflict("The time entry already exists.")
+
     def _check(self, entry: TimeEntry) -> None:
-        """The entry's user, project and task exist in its organization (the task in its project)."""
+        """The entry's user, project and task exist in its organization (the task in its project),
+        and so does its import."""
         org_id = entry.org_id
         task = None if entry.task_id is None else _owned(self.tables.read("tasks").get(entry.task_id), org_id)
         self._require(
             self._user_exists(org_id, entry.user_id)
             and self._project_exists(org_id, entry.project_id)
-            and (entry.task_id is None or (task is not None and task.project_id == entry.project_id)),
+            and (entry.task_id is None or (task is not None and task.project_id == entry.project_id))
+            and (
+                entry.import_id is None
+                or _owned(self.tables.read("imports").get(entry.import_id), org_id) is not None
+            ),
             "time entry",
         )
 
@@ -581,6 +636,27 @@ class InMemoryReportRepository(_Repository):
         names = Names(users=read("users"), projects=read("projects"), tasks=read("tasks"))
         entries = (entry for entry in read("entries").values() if entry.org_id == org_id)
         return rows_of_entries(query, entries, names, now=now)
+class InMemoryImportRepository(_Repository):
+    """Imports in memory."""
+
+    def add(self, record: Import) -> None:
+        self._require(self._user_exists(record.org_id, record.user_id), "import")
+        self._insert("imports", record.id, record, "import")
+
+    def get(self, org_id: OrgId, import_id: ImportId) -> Import | None:
+        found: Import | None = _owned(self.tables.read("imports").get(import_id), org_id)
+        return found
+
+    def update(self, record: Import) -> None:
+        stored: Import | None = _owned(self.tables.read("imports").get(record.id), record.org_id)
+        if stored is not None:
+            self.tables.write("imports")[record.id] = attrs.evolve(
+                stored,
+                created=record.created,
+                duplicates=record.duplicates,
+                failed=record.failed,
+                deleted_at=record.deleted_at,
+            )
 
 
 def _owned(row: _Row | None, org_id: OrgId) -> _Row | None:

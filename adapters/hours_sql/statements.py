@@ -22,6 +22,7 @@ from hours_sql.rows import RowCodec, row_codec
 from hours_sql.tables import (
     ENTRIES,
     IDEMPOTENCY_RECORDS,
+    IMPORTS,
     ORGS,
     PROJECTS,
     TASKS,
@@ -137,6 +138,8 @@ class Statements:
             " ORDER BY created_at, id LIMIT 1"
         )
 
+        self.imports = imports = self._import_statements()
+
         self.tokens = tokens = TableStatements(TOKENS, dialect)
         self.token_by_prefix = sql(f"{tokens.select} WHERE prefix = ? AND org_id = ?")
         self.tokens_of_user = sql(
@@ -172,12 +175,40 @@ class Statements:
             "DELETE FROM idempotency_records WHERE completed_at IS NOT NULL AND completed_at < ?"
         )
         self._tables = {
-            each.table.name: each for each in (orgs, users, projects, tasks, entries, tokens, records)
+            each.table.name: each
+            for each in (orgs, users, projects, tasks, imports, entries, tokens, records)
         }
+
+    def _import_statements(self) -> TableStatements:
+        """The statements of imports, and of the entries one import created."""
+        sql = self.dialect.sql
+        self.locked_entries_of_import = sql(
+            "SELECT count(*) FROM time_entries WHERE org_id = ? AND import_id = ?"
+            " AND deleted_at IS NULL AND invoice_id IS NOT NULL"
+        )
+        self.delete_entries_of_import = sql(
+            "UPDATE time_entries SET deleted_at = ?, updated_at = ?, external_ref = NULL"
+            " WHERE org_id = ? AND import_id = ? AND deleted_at IS NULL"
+        )
+
+        imports = TableStatements(IMPORTS, self.dialect)
+        self.import_by_id = sql(f"{imports.select} WHERE id = ? AND org_id = ?")
+        self.import_update = sql(
+            _update_of(IMPORTS, ("created", "duplicates", "failed", "deleted_at"), "id = ? AND org_id = ?")
+        )
+
+        return imports
 
     def of(self, table: Table) -> TableStatements:
         """The statements of ``table``."""
         return self._tables[table.name]
+
+    def external_refs(self, count: int) -> str:
+        """The select of which of ``count`` external references the entries of an org hold."""
+        marks = ", ".join("?" * count)
+        return self.dialect.sql(
+            f"SELECT external_ref FROM time_entries WHERE org_id = ? AND external_ref IN ({marks})"  # noqa: S608
+        )
 
     def entry_list(self, org_id: OrgId, query: EntryQuery) -> tuple[str, list[Any]]:
         """The SQL and parameters of the entry list (public for the query-plan tests).

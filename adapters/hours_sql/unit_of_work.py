@@ -15,6 +15,7 @@ from typing import Self
 from hours_core.ports import (
     EventRepository,
     IdempotencyRepository,
+    ImportRepository,
     OrgRepository,
     ProjectRepository,
     ReportRepository,
@@ -28,6 +29,7 @@ from hours_sql.events import SqlEventRepository
 from hours_sql.reports import SqlReportRepository
 from hours_sql.repositories import (
     SqlIdempotencyRepository,
+    SqlImportRepository,
     SqlOrgRepository,
     SqlProjectRepository,
     SqlTaskRepository,
@@ -53,6 +55,7 @@ class SqlUnitOfWork:
     idempotency: IdempotencyRepository
     events: EventRepository
     reports: ReportRepository
+    imports: ImportRepository
 
     def __init__(self, statements: Statements, *, read_only: bool = False) -> None:
         """A unit of work that will run ``statements``; read-only ones refuse every write."""
@@ -92,6 +95,7 @@ class SqlUnitOfWork:
         self.idempotency = SqlIdempotencyRepository(session, statements)
         self.events = self._events = SqlEventRepository(session, statements.dialect)
         self.reports = SqlReportRepository(session, statements)
+        self.imports = SqlImportRepository(session, statements)
         return self
 
     def __exit__(

@@ -332,6 +332,43 @@ def _events(db: Database) -> None:
         db.execute(statement)
 
 
+# 0011: imports. Each run of an import is a row of ``imports`` (who, from where, what it did); an
+# entry it created names it (``import_id``) and the source row it came from (``external_ref``,
+# ``source:sha256``), unique per organization, so that the same file imported twice creates
+# nothing the second time. SQLite cannot add a table constraint to an existing table, so
+# ``import_id`` refers to the import by its id alone (PostgreSQL: with the org, as the other
+# references); the use case only ever names an import of the entry's own organization.
+
+_IMPORTS = (
+    """
+    CREATE TABLE imports (
+        id TEXT NOT NULL PRIMARY KEY,
+        org_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        source TEXT NOT NULL,
+        created INTEGER NOT NULL CHECK (created >= 0),
+        duplicates INTEGER NOT NULL CHECK (duplicates >= 0),
+        failed INTEGER NOT NULL CHECK (failed >= 0),
+        created_at TEXT NOT NULL,
+        deleted_at TEXT,
+        UNIQUE (org_id, id),
+        FOREIGN KEY (org_id, user_id) REFERENCES users (org_id, id)
+    ) STRICT
+    """,
+    "ALTER TABLE time_entries ADD COLUMN import_id TEXT REFERENCES imports (id)",
+    "ALTER TABLE time_entries ADD COLUMN external_ref TEXT",
+    "CREATE UNIQUE INDEX time_entries_external_ref_per_org ON time_entries (org_id, external_ref)",
+    "CREATE INDEX time_entries_of_import ON time_entries (org_id, import_id) WHERE import_id IS NOT NULL",
+)
+
+
+@MIGRATIONS(name="0011_imports")
+def _imports(db: Database) -> None:
+    """Imports, and the import and source row of each imported entry (unique per organization)."""
+    for statement in _IMPORTS:
+        db.execute(statement)
+
+
 def pending(db: Database) -> list[str]:
     """The names of the migrations not yet applied to ``db``, in the order they would run."""
     return [migration.name for migration in MIGRATIONS.pending(db)]

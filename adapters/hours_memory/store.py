@@ -626,6 +626,8 @@ class InMemoryEventRepository(_Repository):
             gone += len(kept) - len(remaining)
             self.tables.write("events")[org_id] = remaining
         return gone
+
+
 class InMemoryReportRepository(_Repository):
     """Reports in memory: one row per counted entry, which ``build_report`` adds up."""
 
@@ -636,6 +638,8 @@ class InMemoryReportRepository(_Repository):
         names = Names(users=read("users"), projects=read("projects"), tasks=read("tasks"))
         entries = (entry for entry in read("entries").values() if entry.org_id == org_id)
         return rows_of_entries(query, entries, names, now=now)
+
+
 class InMemoryImportRepository(_Repository):
     """Imports in memory."""
 

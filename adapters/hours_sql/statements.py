@@ -140,7 +140,29 @@ class Statements:
 
         self.imports = imports = self._import_statements()
 
-        self.tokens = tokens = TableStatements(TOKENS, dialect)
+        self.tokens = tokens = self._token_statements()
+
+        self.idempotency = records = TableStatements(IDEMPOTENCY_RECORDS, dialect)
+        self.idempotency_record = sql(f"{records.select} WHERE org_id = ? AND user_id = ? AND key = ?")
+        self.idempotency_claim = sql(
+            f"{_insert(IDEMPOTENCY_RECORDS)} ON CONFLICT {_IDEMPOTENCY_KEY} DO NOTHING"
+        )
+        self.idempotency_replace = sql(
+            f"{_insert(IDEMPOTENCY_RECORDS)} ON CONFLICT {_IDEMPOTENCY_KEY} DO UPDATE SET "
+            + ", ".join(f"{column} = excluded.{column}" for column in IDEMPOTENCY_RECORDS.column_names[3:])
+        )
+        self.idempotency_purge = sql(
+            "DELETE FROM idempotency_records WHERE completed_at IS NOT NULL AND completed_at < ?"
+        )
+        self._tables = {
+            each.table.name: each
+            for each in (orgs, users, projects, tasks, imports, entries, tokens, records)
+        }
+
+    def _token_statements(self) -> TableStatements:
+        """The statements of tokens, and the credentials lookup that joins a token to its user and org."""
+        sql = self.dialect.sql
+        tokens = TableStatements(TOKENS, self.dialect)
         self.token_by_prefix = sql(f"{tokens.select} WHERE prefix = ? AND org_id = ?")
         self.tokens_of_user = sql(
             f"{tokens.select} WHERE org_id = ? AND user_id = ? ORDER BY created_at DESC, id DESC"
@@ -161,23 +183,7 @@ class Statements:
             " WHERE t.prefix = ?"
         )
         self.credentials_user_end = len(TOKENS.field_columns) + len(USERS.field_columns)
-
-        self.idempotency = records = TableStatements(IDEMPOTENCY_RECORDS, dialect)
-        self.idempotency_record = sql(f"{records.select} WHERE org_id = ? AND user_id = ? AND key = ?")
-        self.idempotency_claim = sql(
-            f"{_insert(IDEMPOTENCY_RECORDS)} ON CONFLICT {_IDEMPOTENCY_KEY} DO NOTHING"
-        )
-        self.idempotency_replace = sql(
-            f"{_insert(IDEMPOTENCY_RECORDS)} ON CONFLICT {_IDEMPOTENCY_KEY} DO UPDATE SET "
-            + ", ".join(f"{column} = excluded.{column}" for column in IDEMPOTENCY_RECORDS.column_names[3:])
-        )
-        self.idempotency_purge = sql(
-            "DELETE FROM idempotency_records WHERE completed_at IS NOT NULL AND completed_at < ?"
-        )
-        self._tables = {
-            each.table.name: each
-            for each in (orgs, users, projects, tasks, imports, entries, tokens, records)
-        }
+        return tokens
 
     def _import_statements(self) -> TableStatements:
         """The statements of imports, and of the entries one import created."""

@@ -138,6 +138,7 @@ STATUS_BY_CODE: Mapping[str, int] = {
     "duration_too_long": 422,
     "duration_out_of_range": 422,
     "idempotency_key_reused": 422,
+    "too_many_tokens": 422,
     "rate_limited": 429,
     "internal_error": 500,
     "service_unavailable": 503,
@@ -288,6 +289,9 @@ def _parameter_message(parameter: FieldDefinition | None, sent: str | None) -> s
         return _one_of([str(value) for value in declared.args])
     if declared.is_enum:
         return _one_of([str(member.value) for member in declared.annotation])
+    if declared.is_non_string_sequence and len(declared.inner_types) == 1:
+        phrase = TYPE_PHRASES.get(declared.inner_types[0].annotation)
+        return None if phrase is None else f"must be {phrase} each time it is given"
     kind = declared.annotation
     if kind is int:
         return _integer_rule(definition)

@@ -22,7 +22,7 @@ from typing import Any
 import attrs
 
 from hours_core.idempotency import IdempotencyRecord
-from hours_core.model import Org, Project, Task, TimeEntry, User
+from hours_core.model import Import, Org, Project, Task, TimeEntry, User
 from hours_core.tokens import ApiToken
 from hours_core.web_sessions import WebSession
 from hours_sql.dialect import Kind
@@ -30,8 +30,10 @@ from hours_sql.dialect import Kind
 __all__ = [
     "EMAIL_PER_ORG",
     "ENTRIES",
+    "EXTERNAL_REF_PER_ORG",
     "IDEMPOTENCY_KEY",
     "IDEMPOTENCY_RECORDS",
+    "IMPORTS",
     "ONE_RUNNING_TIMER",
     "ORGS",
     "PROJECTS",
@@ -176,12 +178,13 @@ USERS = Table(  # decoded on every request
 )
 PROJECTS = Table("projects", Project)
 TASKS = Table("tasks", Task)
+IMPORTS = Table("imports", Import)
 ENTRIES = Table("time_entries", TimeEntry)
 TOKENS = Table("api_tokens", ApiToken)
 IDEMPOTENCY_RECORDS = Table("idempotency_records", IdempotencyRecord)
 WEB_SESSIONS = Table("web_sessions", WebSession)
 
-TABLES = (ORGS, USERS, PROJECTS, TASKS, ENTRIES, TOKENS, IDEMPOTENCY_RECORDS, WEB_SESSIONS)
+TABLES = (ORGS, USERS, PROJECTS, TASKS, IMPORTS, ENTRIES, TOKENS, IDEMPOTENCY_RECORDS, WEB_SESSIONS)
 """Every table, referred-to ones first."""
 
 
@@ -198,7 +201,8 @@ EMAIL_PER_ORG = Unique("users_email_per_org", "users", ("org_id", "email_key"))
 ONE_RUNNING_TIMER = Unique("time_entries_one_running_per_user", "time_entries", ("org_id", "user_id"))
 TOKEN_PREFIX = Unique("api_tokens_pkey", "api_tokens", ("prefix",))
 IDEMPOTENCY_KEY = Unique("idempotency_records_pkey", "idempotency_records", ("org_id", "user_id", "key"))
+EXTERNAL_REF_PER_ORG = Unique("time_entries_external_ref_per_org", "time_entries", ("org_id", "external_ref"))
 
-UNIQUE_CONSTRAINTS = (EMAIL_PER_ORG, ONE_RUNNING_TIMER, TOKEN_PREFIX, IDEMPOTENCY_KEY)
+UNIQUE_CONSTRAINTS = (EMAIL_PER_ORG, ONE_RUNNING_TIMER, TOKEN_PREFIX, IDEMPOTENCY_KEY, EXTERNAL_REF_PER_ORG)
 """The constraints the repositories name. A database whose errors name columns rather than
 constraints (SQLite) finds the name here by table and columns."""

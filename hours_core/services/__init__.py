@@ -12,6 +12,7 @@ from hours_core.services.authentication import Authenticator
 from hours_core.services.caller import Caller
 from hours_core.services.idempotent import IdempotentRunner, KeyedRequest, Outcome
 from hours_core.services.projects import ChangeProject, ChangeTask, ProjectService
+from hours_core.services.reports import ReportService, TimeReport, TimeReportRequest
 from hours_core.services.sign_in import SessionCaller, SignedIn, SignInService
 from hours_core.services.team import AddUser, ChangeOrg, ChangeUser, TeamService
 from hours_core.services.time_entries import (
@@ -42,6 +43,7 @@ __all__ = [
     "KeyedRequest",
     "Outcome",
     "ProjectService",
+    "ReportService",
     "Services",
     "SessionCaller",
     "SignInService",
@@ -49,6 +51,8 @@ __all__ = [
     "StartTimer",
     "TeamService",
     "TimeEntryService",
+    "TimeReport",
+    "TimeReportRequest",
     "Transactions",
     "UpdateTimeEntry",
     "build_services",
@@ -67,6 +71,7 @@ class Services:
     account: AccountService
     admin: AdminService
     sign_in: SignInService
+    reports: ReportService
     clock: Clock
 
 
@@ -90,5 +95,6 @@ def build_services(
         account=AccountService(transactions, clock, ids, env),
         admin=AdminService(transactions, clock, ids, password_cost=password_cost),
         sign_in=SignInService(transactions, clock, password_cost=password_cost),
+        reports=ReportService(transactions, clock),
         clock=clock,
     )

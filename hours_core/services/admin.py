@@ -29,6 +29,7 @@ from hours_core.model import (
 )
 from hours_core.passwords import SCRYPT_N, generate_password, hash_password
 from hours_core.ports import Clock, IdFactory, UnitOfWork
+from hours_core.services.account import add_token
 from hours_core.services.team import change_role, check_new_user, deactivate, locked_org, reactivate
 from hours_core.services.transactions import Transactions
 from hours_core.tokens import DEFAULT_TOKEN_LIFETIME, ApiToken, MintedToken
@@ -174,7 +175,10 @@ class AdminService:
         name: str = "cli",
         lifetime: timedelta | None = DEFAULT_TOKEN_LIFETIME,
     ) -> MintedToken:
-        """A new personal access token for the user; the plaintext is in the result only."""
+        """A new personal access token for the user; the plaintext is in the result only.
+
+        The user's active tokens are capped as on the API (:func:`add_token`).
+        """
         with self._transactions.write() as uow:
             user = uow.users.locate(user_id)
             if user is None:
@@ -188,7 +192,7 @@ class AdminService:
                 now=self._clock.now(),
                 lifetime=lifetime,
             )
-            uow.tokens.add(minted.token)
+            add_token(uow, minted.token, minted.token.created_at)
         return minted
 
     def list_tokens(self, user_id: UserId) -> Sequence[ApiToken]:

@@ -69,6 +69,9 @@ TABLE_NAMES = frozenset(
         "time_entries",
         "api_tokens",
         "idempotency_records",
+        "event_counters",
+        "events",
+        "imports",
         "web_sessions",
     }
 )
@@ -412,3 +415,13 @@ def rows_before_0004(dialect: Dialect, org: Org, *users: User) -> list[tuple[str
         for user in users
     ]
     return statements
+
+
+def entries_before_0011(dialect: Dialect, *entries: TimeEntry) -> list[tuple[str, tuple[object, ...]]]:
+    """The statements that store ``entries`` as the schema held them before ``0011_imports``
+    (no ``import_id`` or ``external_ref``), for the tests of earlier migrations."""
+    table = statements_for(dialect).entries
+    names = [name for name in table.table.column_names if name not in ("import_id", "external_ref")]
+    marks = ", ".join("?" * len(names))
+    insert = dialect.sql(f"INSERT INTO time_entries ({', '.join(names)}) VALUES ({marks})")
+    return [(insert, tuple(table.encode(entry))[: len(names)]) for entry in entries]

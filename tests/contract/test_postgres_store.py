@@ -37,7 +37,14 @@ from .conftest import D0, T0, TABLE_NAMES, Build, OpenStore, Tenant, make_tenant
 
 pytestmark = pytest.mark.postgres
 
-MIGRATIONS = ["0001_initial", "0002_idempotency_result", "0004_org_settings_and_team", "0010_web_sessions"]
+MIGRATIONS = [
+    "0001_initial",
+    "0002_idempotency_result",
+    "0004_org_settings_and_team",
+    "0008_events",
+    "0010_web_sessions",
+    "0011_imports",
+]
 """Every migration of the adapter, in order."""
 
 TABLES = TABLE_NAMES

@@ -26,14 +26,27 @@ from hours_sqlite.connection import ConnectionSettings, connect
 from hours_sqlite.dialect import SQLITE, decode_instant, encode_instant
 from hours_sqlite.introspection import ColumnDescription, IndexDescription
 
-from .conftest import D0, T0, TABLE_NAMES, Build, OpenStore, Tenant, make_tenant, rows_before_0004, stored_as
+from .conftest import (
+    D0,
+    T0,
+    TABLE_NAMES,
+    Build,
+    OpenStore,
+    Tenant,
+    entries_before_0011,
+    make_tenant,
+    rows_before_0004,
+    stored_as,
+)
 
 MIGRATIONS = [
     "0001_initial",
     "0002_idempotency_result",
     "0003_one_running_timer_per_user",
     "0004_org_settings_and_team",
+    "0008_events",
     "0010_web_sessions",
+    "0011_imports",
 ]
 """Every migration of the adapter, in order."""
 
@@ -237,7 +250,10 @@ def test_migrating_to_one_running_timer_keeps_the_first_and_soft_deletes_the_oth
         first = build.running(a.member, a.project, started_at=T0)
         second = build.running(a.member, a.project, started_at=T0 + timedelta(minutes=1))
         others = build.running(a.owner, a.project)
-        seed(store, second, first, others)  # possible before 0003: nothing refused a second timer
+        with closing(sqlite3.connect(store.path, isolation_level=None)) as raw:
+            # possible before 0003: nothing refused a second timer
+            for statement, params in entries_before_0011(SQLITE, second, first, others):
+                raw.execute(statement, params)
 
         assert store.migrate()[0] == "0003_one_running_timer_per_user"
 
@@ -291,9 +307,12 @@ def test_table_counts_are_the_committed_rows_of_each_table(sqlite_store: SqliteS
         "users": 2,
         "projects": 2,
         "tasks": 1,
+        "imports": 0,
         "time_entries": 2,
         "api_tokens": 0,
         "idempotency_records": 0,
+        "event_counters": 0,
+        "events": 0,
         "web_sessions": 0,
     }
 

@@ -28,6 +28,7 @@ from hours_core.errors import HoursError
 from hours_core.services import Services
 from hours_web.notices import notice_of, status_of
 from hours_web.pages.entries import EntriesPages
+from hours_web.pages.reports import ReportPages
 from hours_web.pages.settings import ApiTokenPages, ProjectPages
 from hours_web.pages.sign_in import SignInPages
 from hours_web.pages.week import WeekPages
@@ -160,6 +161,7 @@ def create_web_app(
             EntriesPages,
             ApiTokenPages,
             ProjectPages,
+            ReportPages,
         ],
         dependencies={
             "services": Provide(provide_services, use_cache=True, sync_to_thread=False),

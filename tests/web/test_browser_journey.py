@@ -1,5 +1,5 @@
 """The whole journey in Debian's Chromium against a real ``hours serve``: sign in, log 1:30 in the
-week grid, start and stop a timer, create a token and use it against the JSON API, revoke it and see
+week grid, start and stop a timer, see the report's total change, create a token and use it against the JSON API, revoke it and see
 the API refuse it, sign out. Every page is screenshotted into the test's folder (with
 ``HOURS_UPDATE_SCREENSHOTS=1``, also into ``docs/screenshots/`` for the README); every request off
 the server is refused and recorded, every form control must have a label, and the pages must fit a
@@ -99,6 +99,11 @@ def test_the_whole_journey_in_a_browser(server: Server, tmp_path: Path) -> None:
             page.wait_for_url(server.base_url + "/app/week")
             page.keyboard.press("Tab")
             assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+            page.get_by_role("link", name="Reports").click()
+            page.wait_for_url(re.compile(r".*/app/reports"))
+            assert page.locator("#report-total").inner_text() == "0:00"
+            page.get_by_role("link", name="Week").click()
+            page.wait_for_url(server.base_url + "/app/week")
 
             # Log 1:30 in today's cell of the week grid: it saves when the cell loses focus.
             cell = page.get_by_label(f"My first project, {today.strftime('%A %-d %B')}")
@@ -127,7 +132,19 @@ def test_the_whole_journey_in_a_browser(server: Server, tmp_path: Path) -> None:
             camera.shoot(page, "timer")
             page.get_by_role("button", name="Stop").click()
             page.get_by_role("button", name="Start").wait_for()
-            assert page.locator("#week-total").inner_text().startswith("2:00:")
+            assert re.fullmatch(
+                r"2:00(:\d\d)?", page.locator("#week-total").inner_text()
+            )  # and the timer's seconds
+
+            # The report's total has changed.
+            page.get_by_role("link", name="Reports").click()
+            page.wait_for_url(re.compile(r".*/app/reports"))
+            # The default range is this month so far: 1:30 and the timer's seconds today, and the 30m
+            # of the other day when that day is in it.
+            counted = "2:00" if today.replace(day=1) <= other <= today else "1:30"
+            assert re.fullmatch(counted + r"(:\d\d)?", page.locator("#report-total").inner_text())
+            check_page(page)
+            camera.shoot(page, "reports")
 
             # The entries.
             page.get_by_role("link", name="Entries").click()
@@ -157,7 +174,13 @@ def test_the_whole_journey_in_a_browser(server: Server, tmp_path: Path) -> None:
             check_page(page)
             camera.shoot(page, "projects")
             page.set_viewport_size(PHONE)
-            for path in ("/app/entries", "/app/settings/api", "/app/settings/projects", "/app/week"):
+            for path in (
+                "/app/entries",
+                "/app/reports",
+                "/app/settings/api",
+                "/app/settings/projects",
+                "/app/week",
+            ):
                 page.goto(server.base_url + path)
                 check_page(page)
             camera.shoot(page, "week-phone")

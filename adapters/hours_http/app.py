@@ -12,6 +12,7 @@ from hours_core.services import Services
 from hours_http.auth import BearerAuthentication, caller_of
 from hours_http.controllers.account import MeController, TokenController
 from hours_http.controllers.health import health
+from hours_http.controllers.imports import ImportController
 from hours_http.controllers.org import OrgController
 from hours_http.controllers.projects import ProjectController, TaskController
 from hours_http.controllers.time_entries import TimeEntryController
@@ -71,6 +72,7 @@ def create_app(
             TokenController,
             OrgController,
             UserController,
+            ImportController,
         ],
         dependencies={
             "services": Provide(provide_services, use_cache=True, sync_to_thread=False),

@@ -132,12 +132,17 @@ STATUS_BY_CODE: Mapping[str, int] = {
     "stale_update": 409,
     "idempotency_request_in_progress": 409,
     "payload_too_large": 413,
+    "import_file_too_large": 413,
     "unsupported_media_type": 415,
     "validation_failed": 422,
     "invalid_duration": 422,
     "duration_too_long": 422,
     "duration_out_of_range": 422,
     "idempotency_key_reused": 422,
+    "import_file_invalid": 422,
+    "import_file_unreadable": 422,
+    "import_columns_missing": 422,
+    "ambiguous_date_format": 422,
     "rate_limited": 429,
     "internal_error": 500,
     "service_unavailable": 503,
@@ -191,6 +196,9 @@ def error_response(error: HoursError, headers: dict[str, str] | None = None) -> 
     fields = dict(error.fields) if isinstance(error, ValidationFailed) else None
     if fields is None and error.code in {"invalid_duration", "duration_too_long", "duration_out_of_range"}:
         fields = {"duration": error.message}
+    option = getattr(error, "option", None)  # the argument that settles it (ambiguous_date_format)
+    if fields is None and isinstance(option, str):
+        fields = {json_name(option): error.message}
     plan = error if isinstance(error, PlanRequired) else None
     extra = dict(headers or {})
     if isinstance(error, Unauthenticated):

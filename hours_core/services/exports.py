@@ -66,7 +66,7 @@ class ExportService:
         user is :class:`~hours_core.errors.Forbidden`), free on every plan.
 
         Every argument is checked before this returns (:class:`ValidationFailed` naming
-        ``export_format``, ``columns`` or ``delimiter``); the entries are read as the chunks are.
+        ``format``, ``columns`` or ``delimiter``); the entries are read as the chunks are.
         """
         if self._formats is None:
             raise RuntimeError("no file formats were wired into the services")
@@ -74,7 +74,7 @@ class ExportService:
             export_format = ExportFormat(command.export_format)
         except ValueError:
             raise ValidationFailed.one(
-                "export_format", f"must be csv, jsonl or xlsx, got {command.export_format!r}"
+                "format", f"must be csv, jsonl or xlsx, got {command.export_format!r}"
             ) from None
         query = visible_query(caller, command.query)
         now = self._clock.now()

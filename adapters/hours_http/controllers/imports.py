@@ -91,6 +91,7 @@ class ImportController(Controller):
                 "a query parameter is unknown or wrong (`timezone` is not an IANA zone, or is missing "
                 "for Toggl and Clockify); `fields` names each",
             ),
+            Reason("conflict", "another import of the same rows committed first; nothing was stored"),
             "import_file_too_large",
             "import_file_unreadable",
             "import_columns_missing",

@@ -12,7 +12,9 @@ the tracker's reader, users are matched by email (the file names 50 users, creat
 projects and 800 tasks are created as the rows name them, the duplicates are looked up and the
 entries are stored in batches through ``add_many``, all in one transaction. It then imports the
 same file again (every row a duplicate: nothing is stored) and reports both times. The issue's
-budget is 20 s for the first import of 100,000 rows.
+budget is 20 s for the first import of 100,000 rows. ``cpu_seconds`` is the process's CPU time
+for the first import (the reader, the use case and SQLite's own work all run in it): on a machine
+that other work shares, it says what the import costs better than the wall-clock ``seconds``.
 """
 
 from __future__ import annotations
@@ -93,9 +95,9 @@ def measure(source: str, rows: int, postgres: str | None) -> dict[str, object]:
         caller = services.admin.owner_caller(made.org.id)
         limits = ImportLimits(max_rows=rows, max_bytes=2**31)
         command = ImportEntries(source=source, data=data, timezone="Europe/Berlin", limits=limits)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         first = services.imports.import_entries(caller, command)
-        first_seconds = time.perf_counter() - started
+        first_seconds, first_cpu = time.perf_counter() - started, time.process_time() - cpu
         started = time.perf_counter()
         second = services.imports.import_entries(caller, command)
         second_seconds = time.perf_counter() - started
@@ -106,6 +108,7 @@ def measure(source: str, rows: int, postgres: str | None) -> dict[str, object]:
         "created": first.created,
         "failed": first.failed,
         "seconds": round(first_seconds, 2),
+        "cpu_seconds": round(first_cpu, 2),
         "rows_per_second": round(rows / first_seconds),
         "again_duplicates": second.duplicates,
         "again_seconds": round(second_seconds, 2),

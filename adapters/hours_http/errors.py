@@ -236,6 +236,9 @@ def _handle_hours_error(_request: Request[Any, Any, Any], error: HoursError) -> 
 def _handle_http_exception(request: Request[Any, Any, Any], error: HTTPException) -> Response[bytes]:
     if isinstance(error, ValidationException):
         fields = _parameter_messages(request, error)
+        missing = _MISSING_QUERY_PARAMETER.match(error.detail or "")
+        if missing is not None:
+            fields[missing.group(1)] = "is required"
         if fields:
             return error_response(InvalidWireFields(fields))
         if _is_missing_body(error):
@@ -252,6 +255,10 @@ def _handle_http_exception(request: Request[Any, Any, Any], error: HTTPException
     return Response(
         error_body(code, message), status_code=status, media_type=MediaType.JSON, headers=headers or None
     )
+
+
+_MISSING_QUERY_PARAMETER = re.compile(r"Missing required query parameter '([^']+)'")
+"""Litestar's words for a required query parameter left out (``POST /imports`` without ``source``)."""
 
 
 def _parameter_messages(request: Request[Any, Any, Any], error: ValidationException) -> dict[str, str]:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO, TextIO
 
 from hours_app import cli_output as out
-from hours_app.composition import Application, build
+from hours_app.cli_commands import _opened
 from hours_app.settings import Settings
 from hours_core.exchange import ImportLimits
 from hours_core.model import OrgId, ProjectId, TaskId, UserId
@@ -32,15 +32,6 @@ CLI_IMPORT_LIMITS = ImportLimits(max_bytes=4 * 1024**3, max_rows=20_000_000)
 
 EXIT_ROWS_FAILED = 3
 """``hours import``'s exit status when the import ran but some rows failed (see the report)."""
-
-
-@contextmanager
-def _opened(settings: Settings) -> Iterator[Application]:
-    application = build(settings)
-    try:
-        yield application
-    finally:
-        application.close()
 
 
 class Progress:

@@ -267,6 +267,7 @@ def test_a_body_over_the_limit_is_413(
         ("?source=toggl", None, 422, "validation_failed", "timezone"),
         ("?source=toggl&timezone=Mars/Olympus", None, 422, "validation_failed", "timezone"),
         ("?source=excel", None, 422, "validation_failed", "source"),
+        ("?timezone=UTC", None, 422, "validation_failed", "source"),
         ("?source=harvest&dateFormat=YMD", None, 422, "validation_failed", "dateFormat"),
         (
             "?source=clockify&timezone=UTC",

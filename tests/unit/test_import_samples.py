@@ -45,5 +45,5 @@ def test_each_sample_imports_once_and_only_once(name: str) -> None:
     else:
         second = run()
     created, duplicates, failed = first
-    assert created > 0
+    assert created > 0 and duplicates == 0
     assert second == (0, created, failed)

@@ -34,6 +34,8 @@ IMPORT_MEDIA_TYPES = {
 }
 """The ``Content-Type`` each source's file is sent with."""
 
+_ACCEPTED = frozenset(IMPORT_MEDIA_TYPES.values())
+
 _SPOOL_IN_MEMORY = 8 * 1024 * 1024
 """A body larger than this waits on disk, not in memory, until the import reads it."""
 
@@ -58,9 +60,11 @@ async def _spooled_body(request: Request[Any, Any, Any]) -> IO[bytes]:
 
 
 def _check_media_type(request: Request[Any, Any, Any], source: str) -> None:
-    expected = IMPORT_MEDIA_TYPES[source]
+    """The body must be a file: ``text/csv`` or ``application/jsonl`` (the source, not the media
+    type, decides how it is read, so either is taken for any source)."""
     media_type = request.content_type[0].lower()
-    if media_type != expected:
+    if media_type not in _ACCEPTED:
+        expected = IMPORT_MEDIA_TYPES[source]
         raise UnsupportedMediaType(
             f"Send a {source} file with the header Content-Type: {expected} (got {media_type or 'none'})."
         )
@@ -83,8 +87,8 @@ class ImportController(Controller):
             Reason("payload_too_large", f"the file is larger than {MAX_IMPORT_BYTES // 2**20} MiB"),
             Reason(
                 "unsupported_media_type",
-                "the body is not sent as `text/csv` (Toggl, Clockify, Harvest) or `application/jsonl` "
-                "(hours)",
+                "the body is sent neither as `text/csv` (Toggl, Clockify, Harvest) nor as "
+                "`application/jsonl` (hours)",
             ),
             Reason(
                 "validation_failed",

@@ -9,6 +9,7 @@ from uuid import UUID
 from litestar import Controller, Request, Response, delete, post
 from litestar.concurrency import sync_to_thread
 from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, QueryParameter
 
 from hours_core.exchange import DEFAULT_LIMITS
@@ -70,6 +71,33 @@ def _check_media_type(request: Request[Any, Any, Any], source: str) -> None:
         )
 
 
+_IMPORT_DOCUMENTATION = documented(
+    Reason("forbidden", "only owners and admins import"),
+    Reason("payload_too_large", f"the file is larger than {MAX_IMPORT_BYTES // 2**20} MiB"),
+    Reason(
+        "unsupported_media_type",
+        "the body is sent neither as `text/csv` (Toggl, Clockify, Harvest) nor as "
+        "`application/jsonl` (hours)",
+    ),
+    Reason(
+        "validation_failed",
+        "a query parameter is unknown or wrong (`timezone` is not an IANA zone, or is missing "
+        "for Toggl and Clockify); `fields` names each",
+    ),
+    Reason("conflict", "another import of the same rows committed first; nothing was stored"),
+    "import_file_too_large",
+    "import_file_unreadable",
+    "import_columns_missing",
+    "ambiguous_date_format",
+    raw_body=sorted(set(IMPORT_MEDIA_TYPES.values())),
+)
+_IMPORT_DOCUMENTATION["responses"][200] = ResponseSpec(
+    data_container=ImportReportEnvelope,
+    description="Nothing was stored: a dry run, or an atomic import with a failed row. The report.",
+    generate_examples=False,
+)
+
+
 class ImportController(Controller):
     """Imports: Toggl, Clockify and Harvest exports and hours' own JSON lines, without duplicates."""
 
@@ -82,26 +110,7 @@ class ImportController(Controller):
         summary="Import a file",
         status_code=201,
         request_max_body_size=None,
-        **documented(
-            Reason("forbidden", "only owners and admins import"),
-            Reason("payload_too_large", f"the file is larger than {MAX_IMPORT_BYTES // 2**20} MiB"),
-            Reason(
-                "unsupported_media_type",
-                "the body is sent neither as `text/csv` (Toggl, Clockify, Harvest) nor as "
-                "`application/jsonl` (hours)",
-            ),
-            Reason(
-                "validation_failed",
-                "a query parameter is unknown or wrong (`timezone` is not an IANA zone, or is missing "
-                "for Toggl and Clockify); `fields` names each",
-            ),
-            Reason("conflict", "another import of the same rows committed first; nothing was stored"),
-            "import_file_too_large",
-            "import_file_unreadable",
-            "import_columns_missing",
-            "ambiguous_date_format",
-            raw_body=sorted(set(IMPORT_MEDIA_TYPES.values())),
-        ),
+        **_IMPORT_DOCUMENTATION,
     )
     async def create_import(
         self,

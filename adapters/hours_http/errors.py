@@ -143,6 +143,7 @@ STATUS_BY_CODE: Mapping[str, int] = {
     "import_file_unreadable": 422,
     "import_columns_missing": 422,
     "ambiguous_date_format": 422,
+    "too_many_tokens": 422,
     "rate_limited": 429,
     "internal_error": 500,
     "service_unavailable": 503,
@@ -303,6 +304,9 @@ def _parameter_message(parameter: FieldDefinition | None, sent: str | None) -> s
         return _one_of([str(value) for value in declared.args])
     if declared.is_enum:
         return _one_of([str(member.value) for member in declared.annotation])
+    if declared.is_non_string_sequence and len(declared.inner_types) == 1:
+        phrase = TYPE_PHRASES.get(declared.inner_types[0].annotation)
+        return None if phrase is None else f"must be {phrase} each time it is given"
     kind = declared.annotation
     if kind is int:
         return _integer_rule(definition)

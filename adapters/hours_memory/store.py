@@ -30,6 +30,7 @@ from typing import Any, Self, TypeVar
 import attrs
 
 from hours_core.errors import Conflict, EmailTaken, EntryLocked, StaleUpdate, TimerAlreadyRunning
+from hours_core.events import Event, EventQuery, NewEvent
 from hours_core.idempotency import IdempotencyRecord
 from hours_core.model import (
     Import,
@@ -50,10 +51,13 @@ from hours_core.ports import (
     Credentials,
     EntryCursor,
     EntryQuery,
+    EventRepository,
     IdempotencyRepository,
     ImportRepository,
     OrgRepository,
     ProjectRepository,
+    ReportRepository,
+    ReportRows,
     TaskRepository,
     TimeEntryRepository,
     TokenRepository,
@@ -61,13 +65,26 @@ from hours_core.ports import (
     UnitOfWorkFactory,
     UserRepository,
 )
+from hours_core.report_entries import Names, rows_of_entries
+from hours_core.reports import ReportQuery
 from hours_core.tokens import ApiToken
 
 __all__ = ["InMemoryStore", "InMemoryUnitOfWork"]
 
 _Row = TypeVar("_Row", User, Project, Task, TimeEntry, ApiToken, Import)
 
-_TABLES = ("orgs", "users", "projects", "tasks", "entries", "tokens", "idempotency", "imports")
+_TABLES = (
+    "orgs",
+    "users",
+    "projects",
+    "tasks",
+    "entries",
+    "tokens",
+    "idempotency",
+    "events",
+    "event_counters",
+    "imports",
+)
 
 
 class InMemoryStore:
@@ -119,6 +136,8 @@ class InMemoryUnitOfWork:
     entries: TimeEntryRepository
     tokens: TokenRepository
     idempotency: IdempotencyRepository
+    events: EventRepository
+    reports: ReportRepository
     imports: ImportRepository
 
     def __init__(self, store: InMemoryStore, *, read_only: bool = False) -> None:
@@ -138,8 +157,11 @@ class InMemoryUnitOfWork:
         self.entries = entries = InMemoryTimeEntryRepository(tables)
         self.tokens = tokens = InMemoryTokenRepository(tables)
         self.idempotency = idempotency = InMemoryIdempotencyRepository(tables)
+        self.events = self._events = events = InMemoryEventRepository(tables)
+        self.reports = reports = InMemoryReportRepository(tables)
         self.imports = imports = InMemoryImportRepository(tables)
         self._repositories: tuple[_Repository, ...] = (
+            events,
             imports,
             orgs,
             users,
@@ -148,6 +170,7 @@ class InMemoryUnitOfWork:
             entries,
             tokens,
             idempotency,
+            reports,
         )
         return self
 
@@ -167,6 +190,7 @@ class InMemoryUnitOfWork:
         """Publish this transaction's writes."""
         if self._tables is None:
             raise RuntimeError("commit() outside the unit of work's block")
+        self._events.flush()
         changes = self._tables.changes()
         if changes:
             self._store.tables = {**self._store.tables, **changes}
@@ -505,6 +529,9 @@ class InMemoryTokenRepository(_Repository):
         ]
         return sorted(tokens, key=lambda t: (t.created_at, t.id), reverse=True)
 
+    def count_active(self, org_id: OrgId, user_id: UserId, now: datetime) -> int:
+        return sum(1 for token in self.list_for_user(org_id, user_id) if token.is_active(now))
+
     def record_use(self, org_id: OrgId, prefix: str, at: datetime) -> None:
         token = self.get(org_id, prefix)
         if token is not None:
@@ -545,6 +572,76 @@ class InMemoryIdempotencyRepository(_Repository):
             for key in expired:
                 del table[key]
         return len(expired)
+
+
+class InMemoryEventRepository(_Repository):
+    """Events in memory: each org's committed events are a tuple in sequence order; the counters
+    ``(last seq, purged through)`` are numbered under the writer lock, so commit order is seq order.
+    """
+
+    def __init__(self, tables: _Tables) -> None:
+        super().__init__(tables)
+        self._pending: list[NewEvent] = []
+
+    def append(self, event: NewEvent) -> None:
+        self.tables.write("events")  # a read-only unit of work refuses, as the databases do
+        self._pending.append(event)
+
+    def flush(self) -> None:
+        """Number the collected events after each org's last one and store them (the commit's first step)."""
+        if not self._pending:
+            return
+        events, counters = self.tables.write("events"), self.tables.write("event_counters")
+        for event in self._pending:
+            self._require(event.org_id in self.tables.read("orgs"), "event")
+            last, purged = counters.get(event.org_id, (0, 0))
+            counters[event.org_id] = (last + 1, purged)
+            events[event.org_id] = (*events.get(event.org_id, ()), event.sequenced(last + 1))
+        self._pending.clear()
+
+    def list(self, org_id: OrgId, query: EventQuery) -> Sequence[Event]:
+        ordered: Iterable[Event] = self.tables.read("events").get(org_id, ())
+        if query.descending:
+            ordered = reversed(tuple(ordered))
+        found: list[Event] = []
+        for event in ordered:
+            if len(found) >= query.limit:
+                break
+            if query.matches(event):
+                found.append(event)
+        return found
+
+    def latest_seq(self, org_id: OrgId) -> int:
+        return int(self.tables.read("event_counters").get(org_id, (0, 0))[0])
+
+    def purged_through(self, org_id: OrgId) -> int:
+        return int(self.tables.read("event_counters").get(org_id, (0, 0))[1])
+
+    def purge_before(self, cutoff: datetime) -> int:
+        gone = 0
+        for org_id, kept in list(self.tables.read("events").items()):
+            old = [event.seq for event in kept if event.occurred_at < cutoff]
+            if not old:
+                continue
+            through = max(old)
+            counters = self.tables.write("event_counters")
+            counters[org_id] = (counters[org_id][0], through)
+            remaining = tuple(event for event in kept if event.seq > through)
+            gone += len(kept) - len(remaining)
+            self.tables.write("events")[org_id] = remaining
+        return gone
+
+
+class InMemoryReportRepository(_Repository):
+    """Reports in memory: one row per counted entry, which ``build_report`` adds up."""
+
+    def time_report_rows(
+        self, org_id: OrgId, query: ReportQuery, *, now: datetime, amounts: bool
+    ) -> ReportRows:
+        read = self.tables.read
+        names = Names(users=read("users"), projects=read("projects"), tasks=read("tasks"))
+        entries = (entry for entry in read("entries").values() if entry.org_id == org_id)
+        return rows_of_entries(query, entries, names, now=now)
 
 
 class InMemoryImportRepository(_Repository):
@@ -593,6 +690,8 @@ _ports: tuple[
     type[TimeEntryRepository],
     type[TokenRepository],
     type[IdempotencyRepository],
+    type[EventRepository],
+    type[ReportRepository],
 ] = (
     InMemoryOrgRepository,
     InMemoryUserRepository,
@@ -601,4 +700,6 @@ _ports: tuple[
     InMemoryTimeEntryRepository,
     InMemoryTokenRepository,
     InMemoryIdempotencyRepository,
+    InMemoryEventRepository,
+    InMemoryReportRepository,
 )

@@ -413,6 +413,15 @@ class SqlTokenRepository(_Repository):
         rows = self._session.rows(sql.tokens_of_user, (sql.reference(org_id), sql.reference(user_id)))
         return [sql.tokens.decode(row) for row in rows]
 
+    def count_active(self, org_id: OrgId, user_id: UserId, now: datetime) -> int:
+        """How many of the user's tokens are neither revoked nor expired at ``now``."""
+        sql = self._sql
+        row = self._row(
+            sql.active_tokens_of_user, (sql.reference(org_id), sql.reference(user_id), sql.instant(now))
+        )
+        assert row is not None  # count(*) always answers one row
+        return int(row[0])
+
     def record_use(self, org_id: OrgId, prefix: str, at: datetime) -> None:
         """Set the token's ``last_used_at`` to ``at``, touching nothing else."""
         sql = self._sql

@@ -140,23 +140,7 @@ class Statements:
 
         self.imports = imports = self._import_statements()
 
-        self.tokens = tokens = TableStatements(TOKENS, dialect)
-        self.token_by_prefix = sql(f"{tokens.select} WHERE prefix = ? AND org_id = ?")
-        self.tokens_of_user = sql(
-            f"{tokens.select} WHERE org_id = ? AND user_id = ? ORDER BY created_at DESC, id DESC"
-        )
-        self.token_use = sql("UPDATE api_tokens SET last_used_at = ? WHERE prefix = ? AND org_id = ?")
-        self.token_revocation = sql(
-            "UPDATE api_tokens SET revoked_at = ? WHERE prefix = ? AND org_id = ? AND revoked_at IS NULL"
-        )
-        credential_columns = f"{_columns(TOKENS, 't')}, {_columns(USERS, 'u')}, {_columns(ORGS, 'o')}"
-        self.credentials = sql(
-            f"SELECT {credential_columns} FROM api_tokens AS t"  # noqa: S608 - constant identifiers
-            " JOIN users AS u ON u.id = t.user_id AND u.org_id = t.org_id"
-            " JOIN orgs AS o ON o.id = t.org_id"
-            " WHERE t.prefix = ?"
-        )
-        self.credentials_user_end = len(TOKENS.field_columns) + len(USERS.field_columns)
+        self.tokens = tokens = self._token_statements()
 
         self.idempotency = records = TableStatements(IDEMPOTENCY_RECORDS, dialect)
         self.idempotency_record = sql(f"{records.select} WHERE org_id = ? AND user_id = ? AND key = ?")
@@ -174,6 +158,32 @@ class Statements:
             each.table.name: each
             for each in (orgs, users, projects, tasks, imports, entries, tokens, records)
         }
+
+    def _token_statements(self) -> TableStatements:
+        """The statements of tokens, and the credentials lookup that joins a token to its user and org."""
+        sql = self.dialect.sql
+        tokens = TableStatements(TOKENS, self.dialect)
+        self.token_by_prefix = sql(f"{tokens.select} WHERE prefix = ? AND org_id = ?")
+        self.tokens_of_user = sql(
+            f"{tokens.select} WHERE org_id = ? AND user_id = ? ORDER BY created_at DESC, id DESC"
+        )
+        self.active_tokens_of_user = sql(
+            "SELECT count(*) FROM api_tokens WHERE org_id = ? AND user_id = ? AND revoked_at IS NULL"
+            " AND (expires_at IS NULL OR expires_at > ?)"
+        )
+        self.token_use = sql("UPDATE api_tokens SET last_used_at = ? WHERE prefix = ? AND org_id = ?")
+        self.token_revocation = sql(
+            "UPDATE api_tokens SET revoked_at = ? WHERE prefix = ? AND org_id = ? AND revoked_at IS NULL"
+        )
+        credential_columns = f"{_columns(TOKENS, 't')}, {_columns(USERS, 'u')}, {_columns(ORGS, 'o')}"
+        self.credentials = sql(
+            f"SELECT {credential_columns} FROM api_tokens AS t"  # noqa: S608 - constant identifiers
+            " JOIN users AS u ON u.id = t.user_id AND u.org_id = t.org_id"
+            " JOIN orgs AS o ON o.id = t.org_id"
+            " WHERE t.prefix = ?"
+        )
+        self.credentials_user_end = len(TOKENS.field_columns) + len(USERS.field_columns)
+        return tokens
 
     def _import_statements(self) -> TableStatements:
         """The statements of imports, and of the entries one import created."""

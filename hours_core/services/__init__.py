@@ -14,6 +14,7 @@ from hours_core.services.exports import Export, ExportEntries, ExportService
 from hours_core.services.idempotent import IdempotentRunner, KeyedRequest, Outcome
 from hours_core.services.imports import ImportEntries, ImportReport, ImportService
 from hours_core.services.projects import ChangeProject, ChangeTask, ProjectService
+from hours_core.services.reports import ReportService, TimeReport, TimeReportRequest
 from hours_core.services.team import AddUser, ChangeOrg, ChangeUser, TeamService
 from hours_core.services.time_entries import (
     UNSET,
@@ -49,10 +50,13 @@ __all__ = [
     "KeyedRequest",
     "Outcome",
     "ProjectService",
+    "ReportService",
     "Services",
     "StartTimer",
     "TeamService",
     "TimeEntryService",
+    "TimeReport",
+    "TimeReportRequest",
     "Transactions",
     "UpdateTimeEntry",
     "build_services",
@@ -72,6 +76,7 @@ class Services:
     admin: AdminService
     exports: ExportService
     imports: ImportService
+    reports: ReportService
     clock: Clock
 
 
@@ -96,5 +101,6 @@ def build_services(
         admin=AdminService(transactions, clock, ids),
         exports=ExportService(transactions, clock, file_formats),
         imports=ImportService(transactions, clock, ids, file_formats),
+        reports=ReportService(transactions, clock),
         clock=clock,
     )

@@ -28,6 +28,7 @@ from hours_core.model import (
     UserId,
 )
 from hours_core.ports import Clock, IdFactory, UnitOfWork
+from hours_core.services.account import add_token
 from hours_core.services.caller import Caller
 from hours_core.services.team import change_role, check_new_user, deactivate, locked_org, reactivate
 from hours_core.services.transactions import Transactions
@@ -181,7 +182,10 @@ class AdminService:
         name: str = "cli",
         lifetime: timedelta | None = DEFAULT_TOKEN_LIFETIME,
     ) -> MintedToken:
-        """A new personal access token for the user; the plaintext is in the result only."""
+        """A new personal access token for the user; the plaintext is in the result only.
+
+        The user's active tokens are capped as on the API (:func:`add_token`).
+        """
         with self._transactions.write() as uow:
             user = uow.users.locate(user_id)
             if user is None:
@@ -195,7 +199,7 @@ class AdminService:
                 now=self._clock.now(),
                 lifetime=lifetime,
             )
-            uow.tokens.add(minted.token)
+            add_token(uow, minted.token, minted.token.created_at)
         return minted
 
     def list_tokens(self, user_id: UserId) -> Sequence[ApiToken]:

@@ -37,7 +37,13 @@ from .conftest import D0, T0, Build, OpenStore, Tenant, make_tenant, stored_as
 
 pytestmark = pytest.mark.postgres
 
-MIGRATIONS = ["0001_initial", "0002_idempotency_result", "0004_org_settings_and_team", "0011_imports"]
+MIGRATIONS = [
+    "0001_initial",
+    "0002_idempotency_result",
+    "0004_org_settings_and_team",
+    "0008_events",
+    "0011_imports",
+]
 """Every migration of the adapter, in order."""
 
 TABLES = {
@@ -45,10 +51,12 @@ TABLES = {
     "users",
     "projects",
     "tasks",
-    "imports",
     "time_entries",
     "api_tokens",
     "idempotency_records",
+    "event_counters",
+    "events",
+    "imports",
 }
 WAIT = 30
 """How long a thread waits for another before the test gives up (a guard against hangs)."""

@@ -43,6 +43,7 @@ MIGRATIONS = [
     "0002_idempotency_result",
     "0003_one_running_timer_per_user",
     "0004_org_settings_and_team",
+    "0008_events",
     "0011_imports",
 ]
 """Every migration of the adapter, in order."""
@@ -55,10 +56,12 @@ TABLES = {
     "users",
     "projects",
     "tasks",
-    "imports",
     "time_entries",
     "api_tokens",
     "idempotency_records",
+    "event_counters",
+    "events",
+    "imports",
 }
 
 
@@ -317,6 +320,8 @@ def test_table_counts_are_the_committed_rows_of_each_table(sqlite_store: SqliteS
         "time_entries": 2,
         "api_tokens": 0,
         "idempotency_records": 0,
+        "event_counters": 0,
+        "events": 0,
     }
 
 

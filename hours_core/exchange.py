@@ -22,6 +22,7 @@ from hours_core.model import Project, Task, TimeEntry, User
 
 __all__ = [
     "DEFAULT_LIMITS",
+    "EXPORT_COLUMNS_VERSION",
     "DateFormat",
     "ExportFormat",
     "ExportRow",
@@ -36,6 +37,10 @@ __all__ = [
     "RowError",
     "utc_or_none",
 ]
+
+EXPORT_COLUMNS_VERSION = 1
+"""The version of the export's column list (docs/export-import.md, "Columns, version 1"): within a
+version columns are only ever added at the end."""
 
 ImportData = bytes | bytearray | memoryview | IO[bytes] | IO[str]
 """What a reader accepts: the file's bytes, or a binary or text stream positioned at its start."""

@@ -12,6 +12,7 @@ from hours_core.services import Services
 from hours_http.auth import BearerAuthentication, caller_of
 from hours_http.controllers.account import MeController, TokenController
 from hours_http.controllers.health import health
+from hours_http.controllers.imports import ImportController
 from hours_http.controllers.org import OrgController
 from hours_http.controllers.projects import ProjectController, TaskController
 from hours_http.controllers.reports import ReportController
@@ -77,6 +78,7 @@ def create_app(
             TokenController,
             OrgController,
             UserController,
+            ImportController,
             ReportController,
         ],
         dependencies={

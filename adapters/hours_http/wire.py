@@ -24,6 +24,9 @@ __all__ = [
     "ErrorEnvelope",
     "HealthBody",
     "HealthEnvelope",
+    "ImportReportEnvelope",
+    "ImportReportOut",
+    "ImportRowErrorOut",
     "TimeEntryEnvelope",
     "TimeEntryOut",
 ]
@@ -170,6 +173,8 @@ class TimeEntryOut:
     createdAt: dt.datetime
     updatedAt: dt.datetime
     deletedAt: dt.datetime | None
+    importId: UUID | None
+    externalRef: str | None
 
 
 @attrs.frozen
@@ -361,6 +366,40 @@ class CreateTokenBody:
 
     name: TokenName
     expiresInDays: LifetimeDays | None = None
+
+
+@attrs.frozen
+class ImportRowErrorOut:
+    """Why one row of an import file was not imported."""
+
+    row: int
+    column: str | None
+    code: str
+    message: str
+
+
+@attrs.frozen
+class ImportReportOut:
+    """What an import did (a dry run: would do)."""
+
+    id: UUID | None
+    source: str
+    dryRun: bool
+    created: int
+    duplicates: int
+    failed: int
+    createdProjects: list[str]
+    createdClients: list[str]
+    createdTasks: list[str]
+    createdUsers: list[str]
+    errors: list[ImportRowErrorOut]
+
+
+@attrs.frozen
+class ImportReportEnvelope:
+    """``{"data": ImportReport}``."""
+
+    data: ImportReportOut
 
 
 @attrs.frozen

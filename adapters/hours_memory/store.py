@@ -389,16 +389,20 @@ class InMemoryTimeEntryRepository(_Repository):
         stored = self.tables.read("entries")
         running: set[tuple[OrgId, UserId]] = set()
         refs: set[tuple[OrgId, str]] = set()
+        taken = (  # read once per batch, not once per entry
+            {(e.org_id, e.external_ref) for e in stored.values() if e.external_ref is not None}
+            if any(entry.external_ref is not None for entry in entries)
+            else set()
+        )
         for entry in entries:  # every check first: all or none
             if entry.id in stored:
                 raise Conflict("The time entry already exists.")
             self._check(entry)
             if entry.external_ref is not None:
                 ref = (entry.org_id, entry.external_ref)
-                if ref in refs:
+                if ref in refs or ref in taken:
                     raise Conflict("The time entry already exists.")
                 refs.add(ref)
-                self._check_external_ref(entry)
             if _counts_as_running(entry):
                 owner = (entry.org_id, entry.user_id)
                 if owner in running or self.running_for_user(*owner) is not None:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import attrs
 
+from hours_core.exchange import FileFormats
 from hours_core.passwords import SCRYPT_N
 from hours_core.ports import Clock, IdFactory, UnitOfWorkFactory
 from hours_core.services.account import AccountService
 from hours_core.services.admin import AdminService, Bootstrapped
 from hours_core.services.authentication import Authenticator
 from hours_core.services.caller import Caller
+from hours_core.services.exports import Export, ExportEntries, ExportService
 from hours_core.services.idempotent import IdempotentRunner, KeyedRequest, Outcome
+from hours_core.services.imports import ImportEntries, ImportReport, ImportService
 from hours_core.services.projects import ChangeProject, ChangeTask, ProjectService
 from hours_core.services.reports import ReportService, TimeReport, TimeReportRequest
 from hours_core.services.sign_in import SessionCaller, SignedIn, SignInService
@@ -39,7 +42,13 @@ __all__ = [
     "ChangeUser",
     "CreateTimeEntry",
     "EntryPage",
+    "Export",
+    "ExportEntries",
+    "ExportService",
     "IdempotentRunner",
+    "ImportEntries",
+    "ImportReport",
+    "ImportService",
     "KeyedRequest",
     "Outcome",
     "ProjectService",
@@ -71,6 +80,8 @@ class Services:
     account: AccountService
     admin: AdminService
     sign_in: SignInService
+    exports: ExportService
+    imports: ImportService
     reports: ReportService
     clock: Clock
 
@@ -81,9 +92,11 @@ def build_services(
     clock: Clock,
     ids: IdFactory,
     env: str = "live",
+    file_formats: FileFormats | None = None,
     password_cost: int = SCRYPT_N,
 ) -> Services:
     """The use cases over a store. ``env`` is the token environment this installation accepts;
+    ``file_formats`` are what exports write and imports read (without them, both refuse to run);
     ``password_cost`` is scrypt's ``n`` for new password hashes (tests lower it to run fast)."""
     transactions = Transactions(unit_of_work)
     return Services(
@@ -95,6 +108,8 @@ def build_services(
         account=AccountService(transactions, clock, ids, env),
         admin=AdminService(transactions, clock, ids, password_cost=password_cost),
         sign_in=SignInService(transactions, clock, password_cost=password_cost),
+        exports=ExportService(transactions, clock, file_formats),
+        imports=ImportService(transactions, clock, ids, file_formats),
         reports=ReportService(transactions, clock),
         clock=clock,
     )

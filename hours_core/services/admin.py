@@ -30,6 +30,7 @@ from hours_core.model import (
 from hours_core.passwords import SCRYPT_N, generate_password, hash_password
 from hours_core.ports import Clock, IdFactory, UnitOfWork
 from hours_core.services.account import add_token
+from hours_core.services.caller import Caller
 from hours_core.services.team import change_role, check_new_user, deactivate, locked_org, reactivate
 from hours_core.services.transactions import Transactions
 from hours_core.tokens import DEFAULT_TOKEN_LIFETIME, ApiToken, MintedToken
@@ -155,6 +156,18 @@ class AdminService:
                 raise NotFound.of("organization")
             uow.projects.add(project)
         return project
+
+    def owner_caller(self, org_id: OrgId) -> Caller:
+        """The organization's oldest active owner as a caller: whom an operator command acts as
+        when it runs a use case of the API (``hours export``, ``hours import``)."""
+        with self._transactions.read() as uow:
+            org = uow.orgs.get(org_id)
+            if org is None:
+                raise NotFound.of("organization")
+            owner = next((user for user in uow.users.list(org_id) if user.is_active_owner), None)
+        if owner is None:
+            raise NotFound("The organization has no active owner to act as.")
+        return Caller(user=owner, org=org)
 
     def create_task(self, project_id: ProjectId, name: str) -> Task:
         """A new task of the project."""

@@ -91,6 +91,8 @@ COMMANDS = [
     ["tokens", "create"],
     ["tokens", "list"],
     ["tokens", "revoke"],
+    ["export"],
+    ["import"],
     ["schema"],
     ["schema", "openapi"],
     ["schema", "typescript"],

@@ -84,3 +84,24 @@ def test_a_member_sees_their_own_time_only(browser: TestClient, world: World) ->
     page = browser.get("/app/reports?from=2026-03-01&to=2026-03-07").text
 
     assert '<td class="num" id="report-total">0:00</td>' in page and "No time in this range." in page
+
+
+def test_the_reports_range_downloads_as_csv_and_xlsx(owner: TestClient, world: World) -> None:
+    log(world, "2026-03-02", "1h30m")
+    log(world, "2026-03-20", "2h")
+    page = owner.get("/app/reports?from=2026-03-01&to=2026-03-07").text
+    assert 'href="/app/reports/export?format=csv&amp;from=2026-03-01&amp;to=2026-03-07"' in page
+
+    csv = owner.get("/app/reports/export?format=csv&from=2026-03-01&to=2026-03-07")
+    xlsx = owner.get("/app/reports/export?format=xlsx&from=2026-03-01&to=2026-03-07")
+
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    assert csv.headers["content-disposition"].startswith('attachment; filename="time-entries-')
+    assert "2026-03-02" in csv.text and "2026-03-20" not in csv.text and "My first project" in csv.text
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+
+
+def test_an_unknown_download_format_is_refused(owner: TestClient) -> None:
+    response = owner.get("/app/reports/export?format=pdf&from=2026-03-01&to=2026-03-07")
+
+    assert response.status_code == 422 and "Format: must be one of csv, xlsx" in response.text

@@ -8,12 +8,13 @@ from typing import Annotated
 import attrs
 from litestar import Controller, get
 from litestar.params import QueryParameter
-from litestar.response import Template
+from litestar.response import Stream, Template
 
 from hours_core.errors import HoursError, ValidationFailed
 from hours_core.money import format_minor
+from hours_core.ports import EntryQuery
 from hours_core.reports import GroupKey, Node, period_id, period_start
-from hours_core.services import TimeReport, TimeReportRequest
+from hours_core.services import ExportEntries, TimeReport, TimeReportRequest
 from hours_web.chart import bar_chart
 from hours_web.notices import Notice, notice_of, status_of
 from hours_web.pages import Deps, Who, call, page
@@ -61,6 +62,10 @@ def amounts_text(report: TimeReport, node: Node) -> str:
     return ", ".join(
         f"{format_minor(each.billable_minor, each.currency)} {each.currency}" for each in node.amounts
     )
+
+
+EXPORT_FORMATS = ("csv", "xlsx")
+"""The downloads the reports page offers (the API's export takes ``jsonl`` too)."""
 
 
 class ReportPages(Controller):
@@ -119,6 +124,29 @@ class ReportPages(Controller):
             chart_report=chart_report,
             report=by_report,
             amounts_text=amounts_text,
+            export_formats=EXPORT_FORMATS,
             notice=notice,
             status_code=status,
+        )
+
+    @get("/export")
+    async def export(
+        self,
+        services: Deps,
+        who: Who,
+        date_from: Annotated[date | None, QueryParameter(name="from")] = None,
+        date_to: Annotated[date | None, QueryParameter(name="to")] = None,
+        export_format: Annotated[str, QueryParameter(name="format")] = "csv",
+    ) -> Stream:
+        """The entries of the report's range as a CSV or XLSX download (the export use case)."""
+        if export_format not in EXPORT_FORMATS:
+            raise ValidationFailed.one("format", f"must be one of {', '.join(EXPORT_FORMATS)}")
+        command = ExportEntries(
+            export_format=export_format, query=EntryQuery(date_from=date_from, date_to=date_to)
+        )
+        made = await call(services.exports.export_time_entries, who.caller, command)
+        return Stream(
+            made.chunks,
+            media_type=made.export_format.media_type,
+            headers={"Content-Disposition": f'attachment; filename="{made.filename}"'},
         )

@@ -24,6 +24,7 @@ import attrs
 from hours_core.idempotency import IdempotencyRecord
 from hours_core.model import Import, Org, Project, Task, TimeEntry, User
 from hours_core.tokens import ApiToken
+from hours_core.web_sessions import WebSession
 from hours_sql.dialect import Kind
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "TOKEN_PREFIX",
     "UNIQUE_CONSTRAINTS",
     "USERS",
+    "WEB_SESSIONS",
     "Column",
     "Table",
     "Unique",
@@ -120,6 +122,14 @@ class Table:
     entity: type
     memoize_id: bool = False
     derived: tuple[str, ...] = ()
+    apart: tuple[Column, ...] = ()
+    """Columns the entity has no field for, read and written by statements of their own (a user's
+    password hash: no user object carries it); an insert leaves them NULL."""
+
+    @property
+    def stored_columns(self) -> tuple[Column, ...]:
+        """Every column of the table: :attr:`columns`, then :attr:`apart`."""
+        return self.columns + self.apart
 
     @functools.cached_property
     def columns(self) -> tuple[Column, ...]:
@@ -159,15 +169,22 @@ class Table:
 
 
 ORGS = Table("orgs", Org, memoize_id=True)
-USERS = Table("users", User, memoize_id=True, derived=("email_key",))  # decoded on every request
+USERS = Table(  # decoded on every request
+    "users",
+    User,
+    memoize_id=True,
+    derived=("email_key",),
+    apart=(Column("password_hash", None, nullable=True),),
+)
 PROJECTS = Table("projects", Project)
 TASKS = Table("tasks", Task)
 IMPORTS = Table("imports", Import)
 ENTRIES = Table("time_entries", TimeEntry)
 TOKENS = Table("api_tokens", ApiToken)
 IDEMPOTENCY_RECORDS = Table("idempotency_records", IdempotencyRecord)
+WEB_SESSIONS = Table("web_sessions", WebSession)
 
-TABLES = (ORGS, USERS, PROJECTS, TASKS, IMPORTS, ENTRIES, TOKENS, IDEMPOTENCY_RECORDS)
+TABLES = (ORGS, USERS, PROJECTS, TASKS, IMPORTS, ENTRIES, TOKENS, IDEMPOTENCY_RECORDS, WEB_SESSIONS)
 """Every table, referred-to ones first."""
 
 

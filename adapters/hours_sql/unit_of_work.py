@@ -19,6 +19,7 @@ from hours_core.ports import (
     OrgRepository,
     ProjectRepository,
     ReportRepository,
+    SessionRepository,
     TaskRepository,
     TimeEntryRepository,
     TokenRepository,
@@ -32,6 +33,7 @@ from hours_sql.repositories import (
     SqlImportRepository,
     SqlOrgRepository,
     SqlProjectRepository,
+    SqlSessionRepository,
     SqlTaskRepository,
     SqlTimeEntryRepository,
     SqlTokenRepository,
@@ -53,6 +55,7 @@ class SqlUnitOfWork:
     entries: TimeEntryRepository
     tokens: TokenRepository
     idempotency: IdempotencyRepository
+    sessions: SessionRepository
     events: EventRepository
     reports: ReportRepository
     imports: ImportRepository
@@ -93,6 +96,7 @@ class SqlUnitOfWork:
         self.entries = SqlTimeEntryRepository(session, statements)
         self.tokens = SqlTokenRepository(session, statements)
         self.idempotency = SqlIdempotencyRepository(session, statements)
+        self.sessions = SqlSessionRepository(session, statements)
         self.events = self._events = SqlEventRepository(session, statements.dialect)
         self.reports = SqlReportRepository(session, statements)
         self.imports = SqlImportRepository(session, statements)

@@ -60,7 +60,8 @@ def _query_parameters(route_handler: Any) -> dict[str, FieldDefinition]:
             continue
         if isinstance(definition, KwargDefinition) and not isinstance(definition, ParameterKwarg):
             continue
-        found[getattr(definition, "query", None) or getattr(definition, "name", None) or name] = field
+        query_name = getattr(definition, "query", None) or getattr(definition, "name", None) or name
+        found[query_name] = field
     return found
 
 
@@ -69,6 +70,9 @@ def _value_problem(field: FieldDefinition, value: str) -> str | None:
     range, length or choices), or ``None``. Every rule of every declared parameter is checked here,
     so that all wrong parameters are reported at once; Litestar's own parsing only follows."""
     declared = declared_type(field)
+    if declared is not None and declared.is_non_string_sequence:  # a list: each value is one element
+        declared = declared.inner_types[0] if declared.inner_types else None
+        field = declared or field
     if declared is None or _meets_rule(declared, field.kwarg_definition, value):
         return None
     return parameter_message(field, value) or "is not valid"
@@ -107,8 +111,9 @@ def _within(number: int, definition: Any) -> bool:
 
 async def refuse_unknown_query_parameters(request: Request[Any, Any, Any]) -> None:
     """422 naming every query parameter the endpoint does not take, every one it takes that is
-    given more than once (each takes one value; silently keeping the first or the last would hide a
-    client's bug), and every value not in its type's one form.
+    given more than once unless it takes a list (``?projectId=a&projectId=b``; a single value
+    silently keeping the first or the last would hide a client's bug), and every value that breaks
+    its parameter's rule.
     """
     if not request.scope.get("query_string") or not request.route_handler.opt.get("strict_query"):
         return
@@ -119,10 +124,13 @@ async def refuse_unknown_query_parameters(request: Request[Any, Any, Any]) -> No
         values = request.query_params.getall(name)
         if name not in declared or name in path_names:
             problems[name] = "is not a query parameter of this endpoint"
-        elif len(values) > 1:
+        elif len(values) > 1 and not declared[name].is_non_string_sequence:
             problems[name] = "must be given once"
-        elif (problem := _value_problem(declared[name], values[0])) is not None:
-            problems[name] = problem
+        else:
+            found = (_value_problem(declared[name], value) for value in values)
+            problem = next((each for each in found if each is not None), None)
+            if problem is not None:
+                problems[name] = problem
     if problems:
         raise InvalidWireFields(problems)
 

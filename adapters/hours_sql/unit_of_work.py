@@ -13,21 +13,29 @@ from types import TracebackType
 from typing import Self
 
 from hours_core.ports import (
+    EventRepository,
     IdempotencyRepository,
+    ImportRepository,
     InstallationSecretRepository,
     OrgRepository,
     ProjectRepository,
+    ReportRepository,
+    SessionRepository,
     TaskRepository,
     TimeEntryRepository,
     TokenRepository,
     UnitOfWork,
     UserRepository,
 )
+from hours_sql.events import SqlEventRepository
+from hours_sql.reports import SqlReportRepository
 from hours_sql.repositories import (
     SqlIdempotencyRepository,
+    SqlImportRepository,
     SqlInstallationSecretRepository,
     SqlOrgRepository,
     SqlProjectRepository,
+    SqlSessionRepository,
     SqlTaskRepository,
     SqlTimeEntryRepository,
     SqlTokenRepository,
@@ -49,6 +57,10 @@ class SqlUnitOfWork:
     entries: TimeEntryRepository
     tokens: TokenRepository
     idempotency: IdempotencyRepository
+    sessions: SessionRepository
+    events: EventRepository
+    reports: ReportRepository
+    imports: ImportRepository
     installation: InstallationSecretRepository
 
     def __init__(self, statements: Statements, *, read_only: bool = False) -> None:
@@ -87,6 +99,10 @@ class SqlUnitOfWork:
         self.entries = SqlTimeEntryRepository(session, statements)
         self.tokens = SqlTokenRepository(session, statements)
         self.idempotency = SqlIdempotencyRepository(session, statements)
+        self.sessions = SqlSessionRepository(session, statements)
+        self.events = self._events = SqlEventRepository(session, statements.dialect)
+        self.reports = SqlReportRepository(session, statements)
+        self.imports = SqlImportRepository(session, statements)
         self.installation = SqlInstallationSecretRepository(session, statements)
         return self
 
@@ -107,9 +123,11 @@ class SqlUnitOfWork:
             self._give_back(session)
 
     def commit(self) -> None:
-        """Commit; later statements in the block run in a new transaction."""
+        """Write the collected events (numbered under the org's counter lock), then commit; later
+        statements in the block run in a new transaction."""
         if self._session is None:
             raise RuntimeError("commit() outside the unit of work's block")
+        self._events.flush()
         self._session.commit()
 
 

@@ -17,9 +17,10 @@ from uuid import UUID
 
 from sqlite_utils import Database
 
+from hours_core.installation import CURSOR_SECRET
 from hours_core.model import OrgId, TimeEntryId
 from hours_core.ports import EntryQuery
-from hours_http.cursors import decode_cursor
+from hours_http.cursors import Cursors
 from hours_sql import statements_for
 from hours_sql.repositories import SqlTimeEntryRepository
 from hours_sqlite.dialect import SQLITE
@@ -182,11 +183,18 @@ def query_plans(path: str, org_id: OrgId, queries: dict[str, EntryQuery], entry_
     return plans
 
 
-def list_query(date_from: dt.date, date_to: dt.date, limit: int, cursor: str | None) -> EntryQuery:
-    """The query the service sends the repository for an owner's page (one row more than the page)."""
+def list_query(path: str, date_from: dt.date, date_to: dt.date, limit: int, cursor: str | None) -> EntryQuery:
+    """The query the service sends the repository for an owner's page (one row more than the page);
+    ``cursor`` is checked with the cursor secret of the database file at ``path``."""
+
+    def load_key() -> bytes:
+        with sqlite3.connect(path) as db:
+            row = db.execute("SELECT secret FROM installation_secrets WHERE name = ?", (CURSOR_SECRET,))
+            return bytes(row.fetchone()[0])
+
     return EntryQuery(
         date_from=date_from,
         date_to=date_to,
         limit=limit + 1,
-        after=None if cursor is None else decode_cursor(cursor, descending=False),
+        after=None if cursor is None else Cursors(load_key).decode(cursor, descending=False),
     )

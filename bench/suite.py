@@ -567,9 +567,9 @@ def read_runs(report: Report, kind: ServerKind, settings: Settings, workdir: pat
         path,
         seeded.org_id,
         {
-            "month, first page": list_query(month[0], month[1], 100, None),
+            "month, first page": list_query(path, month[0], month[1], 100, None),
             f"year, page {settings.deep_page}": list_query(
-                year[0], year[1], 100, deep_cursors[len(years) // 2]
+                path, year[0], year[1], 100, deep_cursors[len(years) // 2]
             ),
         },
         ids[0],

@@ -7,6 +7,7 @@ cannot exist; changes go through named methods that return a new instance (``att
 from __future__ import annotations
 
 import enum
+import unicodedata
 from datetime import date, datetime, timedelta
 from typing import Any, NewType
 from uuid import UUID
@@ -101,8 +102,20 @@ def _aware_utc(_instance: object, attribute: attrs.Attribute[Any], value: dateti
         raise ValueError(f"{attribute.name} must be a UTC datetime, got {value!r}")
 
 
-_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
-"""Zero-width characters: a name made of them (and white space) looks blank, so it counts as blank."""
+_INVISIBLE = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u2800\u3164\uffa0")
+"""Characters that show nothing but are neither white space nor format characters (a combining
+grapheme joiner, Hangul and braille blanks); with those two classes they make a name look blank."""
+
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+"""The bidirectional embeddings, overrides and isolates: they reorder how the text around them is
+shown (a name could display as something it is not). The marks U+200E, U+200F and U+061C stay
+allowed: they change no order, and right-to-left names use them."""
+
+
+def _is_invisible(char: str) -> bool:
+    """White space, a format character (Cf: zero-width spaces and joiners, bidi controls, the BOM,
+    soft hyphens), or one of :data:`_INVISIBLE`."""
+    return char.isspace() or unicodedata.category(char) == "Cf" or char in _INVISIBLE
 
 
 def control_character_problem(value: str, allowed: str = "") -> str | None:
@@ -113,18 +126,31 @@ def control_character_problem(value: str, allowed: str = "") -> str | None:
     return None
 
 
+def _one_line_problem(value: str) -> str | None:
+    """The message for the first line or paragraph separator (U+2028, U+2029: refused like a newline)
+    or bidirectional control of ``value``."""
+    for index, char in enumerate(value):
+        if unicodedata.category(char) in ("Zl", "Zp"):
+            return f"contains the line or paragraph separator U+{ord(char):04X} at position {index + 1}"
+        if char in _BIDI_CONTROLS:
+            return f"contains the bidirectional control character U+{ord(char):04X} at position {index + 1}"
+    return None
+
+
 def name_problem(value: str, max_length: int = MAX_NAME_LENGTH) -> str | None:
     """What is wrong with a name, or ``None``.
 
-    The one rule for the names of organizations, projects and tasks (200 characters) and of tokens
-    (100): not blank (empty, white space or zero-width characters only), at most ``max_length``
-    characters, and one line of text (no control characters, not even tab or newline).
+    The one rule for the names of organizations, projects and tasks (200 characters), of users
+    (200) and of tokens (100): not blank (empty, or only white space and invisible characters,
+    wherever they stand), at most ``max_length`` characters, and one line of text that shows as it
+    reads: no control characters (not even tab or newline), no line or paragraph separators, no
+    bidirectional embeddings, overrides or isolates.
     """
-    if not value.strip().strip(_INVISIBLE).strip():
+    if all(_is_invisible(char) for char in value):
         return "must not be blank"
     if len(value) > max_length:
         return f"must be at most {max_length} characters (got {len(value)})"
-    return control_character_problem(value)
+    return control_character_problem(value) or _one_line_problem(value)
 
 
 def check_name(value: str, max_length: int = MAX_NAME_LENGTH) -> None:

@@ -22,6 +22,7 @@ import attrs
 
 from hours_core.events import Event, EventQuery, NewEvent
 from hours_core.idempotency import IdempotencyRecord
+from hours_core.installation import InstallationSecret
 from hours_core.model import (
     Import,
     ImportId,
@@ -50,6 +51,7 @@ __all__ = [
     "IdFactory",
     "IdempotencyRepository",
     "ImportRepository",
+    "InstallationSecretRepository",
     "OrgRepository",
     "PasswordLogin",
     "ProjectRepository",
@@ -467,6 +469,18 @@ class ImportRepository(Protocol):
 
     def update(self, record: Import) -> None:
         """Replace a stored import's counts and ``deleted_at``."""
+
+
+class InstallationSecretRepository(Protocol):
+    """The installation's named secrets (not an organization's: one set per database)."""
+
+    def get(self, name: str) -> InstallationSecret | None:
+        """The secret named ``name``, or ``None``."""
+        ...
+
+    def add_unless_present(self, secret: InstallationSecret) -> InstallationSecret:
+        """Store ``secret`` unless one of its name is stored (committed, or this transaction's);
+        return the stored one, so that concurrent makers agree on one."""
         ...
 
 
@@ -487,6 +501,7 @@ class UnitOfWork(Protocol):
     events: EventRepository
     reports: ReportRepository
     imports: ImportRepository
+    installation: InstallationSecretRepository
 
     def __enter__(self) -> Self:
         """Begin the transaction."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 from hours_core.duration import DurationError, parse_duration
 from hours_core.errors import FieldProblem, ValidationFailed
@@ -10,15 +10,33 @@ from hours_core.model import MAX_ENTRY_SECONDS, MAX_NOTE_LENGTH, control_charact
 
 __all__ = [
     "FIRST_ENTRY_DATE",
+    "FIRST_INSTANT",
+    "INSTANT_RANGE",
     "LAST_ENTRY_DATE",
+    "LAST_INSTANT",
     "FieldErrors",
     "check_entry_date",
+    "check_instant",
     "check_note",
+    "check_span_end",
+    "instant_problem",
     "resolve_duration",
 ]
 
 FIRST_ENTRY_DATE = date(2000, 1, 1)
 LAST_ENTRY_DATE = date(2100, 12, 31)
+
+FIRST_INSTANT = datetime(1970, 1, 1, tzinfo=UTC)
+LAST_INSTANT = datetime(2199, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC)
+"""Every instant a client sends (a start, a stop, an ``updatedSince``) lies in this range, inclusive.
+
+It is wide enough for any entry date (2000 to 2100) in any offset, and narrow enough that an
+instant in it plus a day (the longest entry) is still a date-time Python can hold: arithmetic on
+a checked instant never overflows.
+"""
+
+INSTANT_RANGE = "an instant from 1970-01-01T00:00:00Z to 2199-12-31T23:59:59.999999Z"
+"""How messages state the range of instants."""
 
 _ALLOWED_CONTROLS = "\t\n\r"
 
@@ -49,6 +67,41 @@ def check_entry_date(value: date, errors: FieldErrors, field: str = "entry_date"
     """Entry dates lie between 2000-01-01 and 2100-12-31."""
     if not FIRST_ENTRY_DATE <= value <= LAST_ENTRY_DATE:
         errors.add(field, f"must be a date from {FIRST_ENTRY_DATE} to {LAST_ENTRY_DATE}")
+
+
+def instant_problem(value: datetime) -> str | None:
+    """What is wrong with ``value`` as an instant, or ``None``: it must carry an offset and lie
+    from :data:`FIRST_INSTANT` to :data:`LAST_INSTANT`.
+
+    Total for any aware datetime, in any offset, even one that cannot be converted to UTC (year 1
+    at +01:00, year 9999 at -01:00): the comparison never converts, so it never overflows.
+    """
+    if value.utcoffset() is None:
+        return "must be a date-time with an offset"
+    if not FIRST_INSTANT <= value <= LAST_INSTANT:
+        return f"must be {INSTANT_RANGE}"
+    return None
+
+
+def check_instant(value: datetime | None, errors: FieldErrors, field: str) -> bool:
+    """Record the problem of the instant ``value`` under ``field``; whether it is fine (or absent)."""
+    if value is None:
+        return True
+    problem = instant_problem(value)
+    if problem is not None:
+        errors.add(field, problem)
+        return False
+    return True
+
+
+def check_span_end(started_at: datetime, seconds: int, errors: FieldErrors, field: str) -> datetime | None:
+    """``started_at`` (a checked instant) plus ``seconds`` (at most a day), or ``None`` after recording
+    under ``field`` that the end passes :data:`LAST_INSTANT`."""
+    end = started_at + timedelta(seconds=seconds)
+    if end > LAST_INSTANT:
+        errors.add(field, f"the start plus the duration must end within {INSTANT_RANGE}")
+        return None
+    return end
 
 
 def check_note(value: str | None, errors: FieldErrors, field: str = "note") -> None:

@@ -18,6 +18,7 @@ from types import MappingProxyType
 from typing import Any
 
 from hours_core.model import MAX_NOTE_LENGTH, control_character_problem, name_problem
+from hours_core.validation import instant_problem
 from hours_exchange.errors import ImportFileTooLarge
 from hours_exchange.import_rows import (
     DEFAULT_LIMITS,
@@ -229,4 +230,7 @@ def _instant(member: dict[str, Any], key: str) -> datetime | None:
             "invalid_datetime",
             f"must be a date-time with an offset like 2026-03-02T08:00:00Z, got {value!r}",
         )
+    problem = instant_problem(parsed)  # before the conversion, which overflows out of range
+    if problem is not None:
+        raise _Problem(key, "invalid_datetime", f"{problem}, got {value!r}")
     return parsed.astimezone(UTC)

@@ -8,6 +8,7 @@ from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.types import Middleware
 
+from hours_core.installation import CURSOR_SECRET
 from hours_core.services import Services
 from hours_http.auth import BearerAuthentication, caller_of
 from hours_http.controllers.account import MeController, TokenController
@@ -19,13 +20,15 @@ from hours_http.controllers.reports import ReportController
 from hours_http.controllers.time_entries import TimeEntryController
 from hours_http.controllers.timers import TimerController
 from hours_http.controllers.users import UserController
+from hours_http.cursors import Cursors
 from hours_http.errors import exception_handlers
 from hours_http.last_use import LastUseWriter
 from hours_http.openapi import openapi_config
 from hours_http.options import AllowEveryMethodOfTheRoute
-from hours_http.query import refuse_unknown_query_parameters
+from hours_http.query import check_parameters
 from hours_http.rate_limit import RateLimit, RateLimiter, RateLimitMiddleware
 from hours_http.responses import READS_IN_THREAD, provide_writer
+from hours_http.transport import HttpSemantics
 
 __all__ = ["MAX_BODY_BYTES", "create_app"]
 
@@ -67,7 +70,12 @@ def create_app(
     def provide_services() -> Services:
         return services
 
-    return Litestar(
+    cursors = Cursors(lambda: services.installation.secret(CURSOR_SECRET))
+
+    def provide_cursors() -> Cursors:
+        return cursors
+
+    app = Litestar(
         route_handlers=[
             health,
             TimeEntryController,
@@ -85,13 +93,18 @@ def create_app(
             "services": Provide(provide_services, use_cache=True, sync_to_thread=False),
             "caller": Provide(caller_of, sync_to_thread=False),
             "writer": Provide(provide_writer, sync_to_thread=False),
+            "cursors": Provide(provide_cursors, use_cache=True, sync_to_thread=False),
         },
         middleware=middleware,
         exception_handlers=exception_handlers,
         openapi_config=openapi_config(version),
         request_max_body_size=MAX_BODY_BYTES,
-        before_request=refuse_unknown_query_parameters,
+        before_request=check_parameters,
         state=State({READS_IN_THREAD: reads_in_thread}),
         on_shutdown=[last_uses.close],
         debug=debug,
     )
+    # Outside the router, so that it acts before routing (HEAD reaches GET routes): Litestar calls
+    # ``asgi_handler`` for every request and builds it once, in its constructor.
+    app.asgi_handler = HttpSemantics(app.asgi_handler)
+    return app

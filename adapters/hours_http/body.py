@@ -46,7 +46,8 @@ class PendingBody(Generic[T]):
 
     @cached_property
     def document(self) -> Any:
-        """The parsed JSON (or :data:`hours_http.decoding.NOT_JSON`), for fingerprints and decoding."""
+        """The parsed JSON (or :data:`hours_http.decoding.NOT_JSON`), for fingerprints and decoding;
+        raises 400 ``invalid_json`` for a body nested deeper than the limit, before parsing it."""
         return parse_json(self.raw)
 
     def decode(self) -> T:

@@ -1,7 +1,16 @@
-"""Opaque list cursors: the position of the last row of a page, and the order it was read in.
+"""Opaque list cursors: the position of the last row of a page, and the order it was read in,
+signed so that only a cursor this API issued is ever read.
 
-A cursor is URL-safe base64 of a small JSON array. It names a row position (entry date, creation
-time, id), not an offset, so it stays correct while rows are inserted or deleted between pages.
+A cursor is URL-safe base64 (no padding) of a 16-byte MAC followed by a small JSON array. The MAC
+is HMAC-SHA256 of the JSON, cut to 16 bytes, under the installation's cursor secret (kept in the
+database, shared by every process: :mod:`hours_core.installation`). A cursor is checked in this
+order, and anything else is 422 on ``cursor``: its text is the canonical encoding of its bytes (no
+padding, no other alphabet, nothing re-encoded), its MAC is right (compared in constant time),
+and only then is its JSON parsed, by a parser that checks every type and accepts nothing else.
+A forged, truncated or altered cursor is refused before its JSON is read.
+
+The position is a row position (entry date, creation time, id), not an offset, so it stays
+correct while rows are inserted or deleted between pages.
 """
 
 from __future__ import annotations
@@ -9,49 +18,110 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import hashlib
+import hmac
 import json
+import threading
+from collections.abc import Callable
+from typing import Any
 from uuid import UUID
 
 from hours_core.model import TimeEntryId
 from hours_core.ports import EntryCursor
+from hours_http.decoding import DATE_SHAPE, UUID_SHAPE
 from hours_http.errors import InvalidWireFields
 
-__all__ = ["decode_cursor", "encode_cursor"]
+__all__ = ["MAC_BYTES", "Cursors"]
+
+MAC_BYTES = 16
+"""The length of a cursor's MAC: 128 bits of HMAC-SHA256."""
 
 _VERSION = 1
+_FOREIGN = "is not a cursor this API returned; pass nextCursor as it is"
+_OTHER_ORDER = "was returned for the other sort order; keep the sort of the first page"
 
 
-def encode_cursor(cursor: EntryCursor, *, descending: bool) -> str:
-    """The opaque form of ``cursor`` for a list read in the given order."""
-    payload = [
-        _VERSION,
-        "desc" if descending else "asc",
-        cursor.entry_date.isoformat(),
-        cursor.created_at.astimezone(dt.UTC).isoformat(),
-        str(cursor.id),
-    ]
-    raw = json.dumps(payload, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+class Cursors:
+    """Signs and reads cursors under the key ``load_key`` returns, loaded once, on first use."""
+
+    def __init__(self, load_key: Callable[[], bytes]) -> None:
+        self._load_key = load_key
+        self._key: bytes | None = None
+        self._lock = threading.Lock()
+
+    def _mac(self, payload: bytes) -> bytes:
+        if self._key is None:
+            with self._lock:
+                if self._key is None:
+                    self._key = self._load_key()
+        return hmac.new(self._key, payload, hashlib.sha256).digest()[:MAC_BYTES]
+
+    def encode(self, cursor: EntryCursor, *, descending: bool) -> str:
+        """The opaque, signed form of ``cursor`` for a list read in the given order."""
+        payload = json.dumps(
+            [
+                _VERSION,
+                "desc" if descending else "asc",
+                cursor.entry_date.isoformat(),
+                cursor.created_at.astimezone(dt.UTC).isoformat(),
+                str(cursor.id),
+            ],
+            separators=(",", ":"),
+        ).encode()
+        return _text(self._mac(payload) + payload)
+
+    def decode(self, text: str, *, descending: bool) -> EntryCursor:
+        """The position ``text`` encodes; 422 naming ``cursor`` for any cursor this API did not
+        issue (forged, truncated, altered, re-encoded) and for one of the other order."""
+        raw = _bytes(text)
+        if raw is None or len(raw) <= MAC_BYTES:
+            raise InvalidWireFields.one("cursor", _FOREIGN)
+        mac, payload = raw[:MAC_BYTES], raw[MAC_BYTES:]
+        if not hmac.compare_digest(mac, self._mac(payload)):
+            raise InvalidWireFields.one("cursor", _FOREIGN)
+        parsed = _parse(payload)
+        if parsed is None:
+            raise InvalidWireFields.one("cursor", _FOREIGN)
+        order, cursor = parsed
+        if order != ("desc" if descending else "asc"):
+            raise InvalidWireFields.one("cursor", _OTHER_ORDER)
+        return cursor
 
 
-def decode_cursor(text: str, *, descending: bool) -> EntryCursor:
-    """The position ``text`` encodes; 422 naming ``cursor`` for a foreign cursor or another order."""
+def _text(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def _bytes(text: str) -> bytes | None:
+    """The bytes of ``text`` if it is exactly how :func:`_text` writes them, else ``None``."""
     try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-        version, order, entry_date, created_at, entry_id = json.loads(raw)
-        if version != _VERSION:
-            raise ValueError("unknown cursor version")
-        cursor = EntryCursor(
-            entry_date=dt.date.fromisoformat(entry_date),
-            created_at=dt.datetime.fromisoformat(created_at).astimezone(dt.UTC),
-            id=TimeEntryId(UUID(entry_id)),
-        )
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise InvalidWireFields.one(
-            "cursor", "is not a cursor this API returned; pass nextCursor as it is"
-        ) from None
-    if order != ("desc" if descending else "asc"):
-        raise InvalidWireFields.one(
-            "cursor", "was returned for the other sort order; keep the sort of the first page"
-        )
-    return cursor
+        raw = base64.urlsafe_b64decode(text.encode("ascii") + b"=" * (-len(text) % 4))
+    except (ValueError, binascii.Error, UnicodeEncodeError):
+        return None
+    return raw if _text(raw) == text else None
+
+
+def _parse(payload: bytes) -> tuple[str, EntryCursor] | None:
+    """The order and position of a signed payload; ``None`` for any other shape (a total parser:
+    every member's type is checked, nothing is converted on trust)."""
+    try:
+        document: Any = json.loads(payload)
+    except (ValueError, RecursionError):
+        return None
+    if type(document) is not list or len(document) != 5:
+        return None
+    version, order, entry_date, created_at, entry_id = document
+    if version != _VERSION or type(version) is not int or order not in ("asc", "desc"):
+        return None
+    if not all(type(value) is str for value in (entry_date, created_at, entry_id)):
+        return None
+    if DATE_SHAPE.fullmatch(entry_date) is None or UUID_SHAPE.fullmatch(entry_id) is None:
+        return None
+    try:
+        day = dt.date.fromisoformat(entry_date)
+        created = dt.datetime.fromisoformat(created_at)
+    except ValueError:
+        return None
+    if created.utcoffset() != dt.timedelta(0):
+        return None
+    return order, EntryCursor(entry_date=day, created_at=created, id=TimeEntryId(UUID(entry_id)))

@@ -16,15 +16,20 @@ from uuid import UUID
 
 import msgspec
 
+from hours_core.validation import instant_problem
 from hours_http.errors import TYPE_PHRASES, InvalidJson, InvalidWireFields
 
 __all__ = [
+    "DATE_SHAPE",
+    "MAX_NESTING",
     "NOT_JSON",
+    "UUID_SHAPE",
     "WrongValue",
     "decode_document",
     "exact",
     "is_literal",
     "json_type",
+    "nesting_exceeds",
     "parse_instant",
     "parse_json",
     "structure_date",
@@ -33,8 +38,10 @@ __all__ = [
     "structure_uuid",
 ]
 
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+UUID_SHAPE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+"""The one accepted form of a UUID, in bodies, paths and queries: hyphenated 8-4-4-4-12 hex digits."""
+DATE_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+"""The one accepted form of a date: ``YYYY-MM-DD``."""
 _DATETIME = re.compile(
     r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})[Tt](?P<time>[0-9]{2}:[0-9]{2}:[0-9]{2})"
     r"(?:\.(?P<fraction>[0-9]{1,9}))?(?P<offset>[Zz]|[+-][0-9]{2}:[0-9]{2})"
@@ -89,7 +96,7 @@ def structure_uuid(value: object, _type: object) -> UUID:
     expected = TYPE_PHRASES[UUID]
     if value is None:
         raise _null(expected)
-    if type(value) is not str or _UUID.fullmatch(value) is None:
+    if type(value) is not str or UUID_SHAPE.fullmatch(value) is None:
         raise WrongValue(f"must be {expected}")
     return UUID(value)
 
@@ -100,7 +107,7 @@ def structure_date(value: object, _type: object) -> dt.date:
     expected = TYPE_PHRASES[dt.date]
     if value is None:
         raise _null(expected)
-    if type(value) is not str or _DATE.fullmatch(value) is None:
+    if type(value) is not str or DATE_SHAPE.fullmatch(value) is None:
         raise WrongValue(f"must be {expected}")
     try:
         return dt.date.fromisoformat(value)
@@ -109,7 +116,8 @@ def structure_date(value: object, _type: object) -> dt.date:
 
 
 def structure_datetime(value: object, _type: object) -> dt.datetime:
-    """An RFC 3339 date-time with an offset, in UTC."""
+    """An RFC 3339 date-time with an offset, in the range of instants
+    (:data:`hours_core.validation.FIRST_INSTANT` to ``LAST_INSTANT``), in UTC."""
 
     expected = TYPE_PHRASES[dt.datetime]
     if value is None:
@@ -123,6 +131,9 @@ def structure_datetime(value: object, _type: object) -> dt.datetime:
         parsed = dt.datetime.fromisoformat(f"{match['date']}T{match['time']}.{fraction}{offset}")
     except ValueError:
         raise WrongValue(f"is not a real date and time: {value}") from None
+    problem = instant_problem(parsed)  # before the conversion, which overflows out of range
+    if problem is not None:
+        raise WrongValue(problem)
     return parsed.astimezone(dt.UTC)
 
 
@@ -152,8 +163,43 @@ def json_type(value: object) -> str:
     return "an object"
 
 
+MAX_NESTING = 32
+"""The deepest nesting of arrays and objects a body may have, its own object counting as one. No
+request of the API needs more than three; a deeper body is refused before it is parsed, so that
+nothing that walks a document (the idempotency fingerprint's canonical JSON) recurses far."""
+
+_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"?|[\[\]{}]', re.DOTALL)
+"""A string (to its closing quote, or to the end when it has none: every byte is read once) or a bracket."""
+
+
+def nesting_exceeds(body: bytes, limit: int = MAX_NESTING) -> bool:
+    """Whether the arrays and objects of ``body`` nest deeper than ``limit``, brackets inside
+    strings aside. One pass with no recursion, for any bytes (JSON or not)."""
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    depth = 0
+    for token in _TOKEN.finditer(body):
+        kind = token[0][:1]
+        if kind in (b"[", b"{"):
+            depth += 1
+            if depth > limit:
+                return True
+        elif kind in (b"]", b"}"):
+            depth -= 1
+    return False
+
+
 def parse_json(body: bytes) -> Any:
-    """The JSON document in ``body``, or :data:`NOT_JSON` when it is not JSON (or not UTF-8)."""
+    """The JSON document in ``body``, or :data:`NOT_JSON` when it is not JSON (or not UTF-8).
+
+    Raises :class:`InvalidJson` for a body that nests deeper than :data:`MAX_NESTING`, before
+    parsing it.
+    """
+    if nesting_exceeds(body):
+        raise InvalidJson(
+            f"The request body nests arrays and objects deeper than {MAX_NESTING} levels; "
+            f"at most {MAX_NESTING} are allowed."
+        )
     try:
         return msgspec.json.decode(body)
     except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError):

@@ -38,6 +38,7 @@ from hours_core.errors import (
     ValidationFailed,
 )
 from hours_http.naming import json_name
+from hours_http.options import with_head
 
 __all__ = [
     "HTTP_HINTS",
@@ -48,8 +49,11 @@ __all__ = [
     "PayloadTooLarge",
     "RateLimited",
     "UnsupportedMediaType",
+    "declared_type",
+    "error_body",
     "error_response",
     "exception_handlers",
+    "parameter_message",
     "status_for",
 ]
 
@@ -279,7 +283,7 @@ def _parameter_messages(request: Request[Any, Any, Any], error: ValidationExcept
         sent = request.query_params.get(name) if problem.get("source") == "query" else None
         framework_message = str(problem.get("message", ""))
         declared = parameter if isinstance(parameter, FieldDefinition) else None
-        fields[name] = _parameter_message(declared, sent) or _framework_message(framework_message)
+        fields[name] = parameter_message(declared, sent) or _framework_message(framework_message)
     return fields
 
 
@@ -288,7 +292,7 @@ def _is_missing_body(error: ValidationException) -> bool:
     return any(isinstance(problem, dict) and problem.get("source") == "body" for problem in problems)
 
 
-def _parameter_message(parameter: FieldDefinition | None, sent: str | None) -> str | None:
+def parameter_message(parameter: FieldDefinition | None, sent: str | None) -> str | None:
     """What the parameter must be, from its declared type and constraints; ``None`` if we cannot say.
 
     The message states the whole rule (``must be an integer from 1 to 500``), so it fits whichever
@@ -296,7 +300,7 @@ def _parameter_message(parameter: FieldDefinition | None, sent: str | None) -> s
     """
     if parameter is None:
         return None
-    declared = _declared_type(parameter)
+    declared = declared_type(parameter)
     if declared is None:
         return None
     definition = parameter.kwarg_definition
@@ -318,7 +322,7 @@ def _parameter_message(parameter: FieldDefinition | None, sent: str | None) -> s
     return None if phrase is None else f"must be {phrase}"
 
 
-def _declared_type(parameter: FieldDefinition) -> FieldDefinition | None:
+def declared_type(parameter: FieldDefinition) -> FieldDefinition | None:
     """The parameter's type without ``| None``; ``None`` for a union of several types."""
     if not parameter.is_optional:
         return parameter
@@ -379,7 +383,8 @@ def _framework_message(message: str) -> str:
 
 def _allowed_methods(error: HTTPException) -> str:
     allow = next((value for name, value in (error.headers or {}).items() if name.lower() == "allow"), "")
-    return ", ".join(method.strip() for method in allow.split(",") if method.strip())
+    methods = {method.strip() for method in allow.split(",") if method.strip()}
+    return ", ".join(sorted(with_head(methods)))
 
 
 def _handle_bug(request: Request[Any, Any, Any], error: Exception) -> Response[bytes]:

@@ -2,14 +2,24 @@
 
 Litestar's automatic OPTIONS handler lists only the methods of the first handler it saw for a
 path (``Allow: DELETE, OPTIONS`` on ``/time-entries/{id}``); the route itself knows them all. This
-middleware rewrites ``Allow`` on OPTIONS responses and leaves every other request alone.
+middleware rewrites ``Allow`` on OPTIONS responses (adding ``HEAD`` where there is ``GET``) and
+leaves every other request alone.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["AllowEveryMethodOfTheRoute"]
+__all__ = ["AllowEveryMethodOfTheRoute", "with_head"]
+
+
+def with_head(methods: Iterable[str]) -> set[str]:
+    """``methods`` and ``HEAD`` when they include ``GET``: every GET route answers HEAD
+    (:mod:`hours_http.transport`), though Litestar lists only its own handlers' methods."""
+    found = set(methods)
+    return {*found, "HEAD"} if "GET" in found else found
 
 
 class AllowEveryMethodOfTheRoute:
@@ -28,7 +38,7 @@ class AllowEveryMethodOfTheRoute:
         if not methods:
             await self.app(scope, receive, send)
             return
-        allow = ", ".join(sorted(methods)).encode()
+        allow = ", ".join(sorted(with_head(methods))).encode()
 
         async def send_with_allow(message: Message) -> None:
             if message["type"] == "http.response.start":

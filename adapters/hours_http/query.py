@@ -1,28 +1,49 @@
-"""Unknown query parameters are refused, like unknown body fields, and so are repeated ones.
+"""Strict request parameters: query parameters and path ids accept exactly their documented forms.
 
-A typo such as ``?projectID=...`` would otherwise be ignored silently and return unfiltered data.
+Unknown query parameters are refused, like unknown body fields, and so are repeated ones: a typo
+such as ``?projectID=...`` would otherwise be ignored silently and return unfiltered data. The
+framework's own parsing is lax (``limit=2.0`` and ``limit=1e2`` are 2 and 100, ``billable=TRUE``
+and ``billable=1`` are true, an id may be 32 hex digits, in braces or a ``urn:uuid:``), so every
+value is first held to its one form: an integer is plain decimal digits, a boolean ``true`` or
+``false``, a UUID hyphenated 8-4-4-4-12 hex digits, a date ``YYYY-MM-DD``. A query value in
+another form is a 422 naming the parameter; a path id in another form matches no route (404),
+as any other text in its place does.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import Any
+from uuid import UUID
 
 from litestar import Request
 from litestar.constants import RESERVED_KWARGS
 from litestar.enums import ParamType
+from litestar.exceptions import NotFoundException
 from litestar.params import DependencyKwarg, KwargDefinition, ParameterKwarg
+from litestar.typing import FieldDefinition
 
-from hours_http.errors import InvalidWireFields
+from hours_http.decoding import DATE_SHAPE, UUID_SHAPE
+from hours_http.errors import InvalidWireFields, declared_type, parameter_message
 
-__all__ = ["STRICT_QUERY", "refuse_unknown_query_parameters"]
+__all__ = ["STRICT_QUERY", "check_parameters", "refuse_unknown_query_parameters"]
 
 STRICT_QUERY = {"strict_query": True}
 """The ``opt`` of controllers whose handlers refuse unknown query parameters (the API, not /schema)."""
 
+_SHAPES: dict[Any, re.Pattern[str]] = {
+    int: re.compile(r"0|[1-9][0-9]{0,17}"),
+    bool: re.compile(r"true|false"),
+    UUID: UUID_SHAPE,
+    dt.date: DATE_SHAPE,
+}
+"""The one accepted form of a query value of each type (an integer has at most 18 digits: every
+integer parameter is far smaller, and the range message covers the rest)."""
 
-def _query_parameters(route_handler: Any) -> dict[str, bool]:
-    """The query parameters the handler declares, each with whether it takes a list
-    (``?projectId=a&projectId=b``): its arguments that are not the framework's
+
+def _query_parameters(route_handler: Any) -> dict[str, FieldDefinition]:
+    """The query parameters the handler declares: its arguments that are not the framework's
     reserved ones (``request``, ``data``, ...), dependencies (``caller``, ``services``), or path,
     header and cookie parameters; under the name a client sends (``from``, not ``date_from``).
 
@@ -30,7 +51,7 @@ def _query_parameters(route_handler: Any) -> dict[str, bool]:
     by the handler would outlive it, and ``id()`` keys are reused once an app is collected.
     """
     dependencies = route_handler.resolve_dependencies()
-    found: dict[str, bool] = {}
+    found: dict[str, FieldDefinition] = {}
     for name, field in route_handler.parsed_fn_signature.parameters.items():
         definition = field.kwarg_definition
         if name in RESERVED_KWARGS or name in dependencies or isinstance(definition, DependencyKwarg):
@@ -40,24 +61,93 @@ def _query_parameters(route_handler: Any) -> dict[str, bool]:
         if isinstance(definition, KwargDefinition) and not isinstance(definition, ParameterKwarg):
             continue
         query_name = getattr(definition, "query", None) or getattr(definition, "name", None) or name
-        found[query_name] = field.is_non_string_sequence
+        found[query_name] = field
     return found
 
 
+def _value_problem(field: FieldDefinition, value: str) -> str | None:
+    """The message for a query value that breaks its parameter's rule (its type's one form, its
+    range, length or choices), or ``None``. Every rule of every declared parameter is checked here,
+    so that all wrong parameters are reported at once; Litestar's own parsing only follows."""
+    declared = declared_type(field)
+    if declared is not None and declared.is_non_string_sequence:  # a list: each value is one element
+        declared = declared.inner_types[0] if declared.inner_types else None
+        field = declared or field
+    if declared is None or _meets_rule(declared, field.kwarg_definition, value):
+        return None
+    return parameter_message(field, value) or "is not valid"
+
+
+def _meets_rule(declared: FieldDefinition, definition: Any, value: str) -> bool:
+    if declared.is_literal:
+        return value in [str(choice) for choice in declared.args]
+    kind = declared.annotation
+    shape = _SHAPES.get(kind)
+    if shape is not None and shape.fullmatch(value) is None:
+        return False
+    if kind is int:
+        return _within(int(value), definition)
+    if kind is dt.date:
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            return False
+    if kind is str:
+        shortest, longest = getattr(definition, "min_length", None), getattr(definition, "max_length", None)
+        return (shortest is None or len(value) >= shortest) and (longest is None or len(value) <= longest)
+    return True
+
+
+def _within(number: int, definition: Any) -> bool:
+    ge, gt = getattr(definition, "ge", None), getattr(definition, "gt", None)
+    le, lt = getattr(definition, "le", None), getattr(definition, "lt", None)
+    return (
+        (ge is None or number >= ge)
+        and (gt is None or number > gt)
+        and (le is None or number <= le)
+        and (lt is None or number < lt)
+    )
+
+
 async def refuse_unknown_query_parameters(request: Request[Any, Any, Any]) -> None:
-    """The app's ``before_request`` hook: 422 naming every query parameter the endpoint does not
-    take, and every one it takes that is given more than once (each takes one value; silently
-    keeping the first or the last would hide a client's bug), unless it takes a list.
+    """422 naming every query parameter the endpoint does not take, every one it takes that is
+    given more than once unless it takes a list (``?projectId=a&projectId=b``; a single value
+    silently keeping the first or the last would hide a client's bug), and every value that breaks
+    its parameter's rule.
     """
     if not request.scope.get("query_string") or not request.route_handler.opt.get("strict_query"):
         return
-    parameters = _query_parameters(request.route_handler)
+    declared = _query_parameters(request.route_handler)
     path_names = request.path_params  # a path parameter is no query parameter
     problems: dict[str, str] = {}
     for name in request.query_params:
-        if name not in parameters or name in path_names:
+        values = request.query_params.getall(name)
+        if name not in declared or name in path_names:
             problems[name] = "is not a query parameter of this endpoint"
-        elif not parameters[name] and len(request.query_params.getall(name)) > 1:
+        elif len(values) > 1 and not declared[name].is_non_string_sequence:
             problems[name] = "must be given once"
+        else:
+            found = (_value_problem(declared[name], value) for value in values)
+            problem = next((each for each in found if each is not None), None)
+            if problem is not None:
+                problems[name] = problem
     if problems:
         raise InvalidWireFields(problems)
+
+
+def refuse_loose_path_ids(request: Request[Any, Any, Any]) -> None:
+    """404 (as for any path that matches no route) when a UUID path parameter was not written in
+    the canonical hyphenated form: the framework also reads 32 hex digits, braces and ``urn:uuid:``.
+    """
+    ids = [value for value in request.path_params.values() if isinstance(value, UUID)]
+    if not ids:
+        return
+    written = {UUID(segment) for segment in request.scope["path"].split("/") if UUID_SHAPE.fullmatch(segment)}
+    if any(value not in written for value in ids):
+        raise NotFoundException()
+
+
+async def check_parameters(request: Request[Any, Any, Any]) -> None:
+    """The app's ``before_request`` hook: path ids, then query parameters (see the module)."""
+    refuse_loose_path_ids(request)
+    await refuse_unknown_query_parameters(request)

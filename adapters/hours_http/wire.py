@@ -17,6 +17,8 @@ import msgspec
 from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import KwargDefinition
 
+from hours_core.validation import INSTANT_RANGE
+
 __all__ = [
     "ABSENT",
     "CreateTimeEntryBody",
@@ -61,7 +63,8 @@ DurationText = Annotated[
 Note = Annotated[str, KwargDefinition(max_length=5000, description="Free text, at most 5,000 characters.")]
 EntryDate = Annotated[dt.date, KwargDefinition(description="The calendar day, 2000-01-01 to 2100-12-31.")]
 Instant = Annotated[
-    dt.datetime, KwargDefinition(description="An RFC 3339 date-time with an offset; stored in UTC.")
+    dt.datetime,
+    KwargDefinition(description=f"An RFC 3339 date-time with an offset: {INSTANT_RANGE}; stored in UTC."),
 ]
 Name = Annotated[
     str,

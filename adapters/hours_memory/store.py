@@ -32,6 +32,7 @@ import attrs
 from hours_core.errors import Conflict, EmailTaken, EntryLocked, StaleUpdate, TimerAlreadyRunning
 from hours_core.events import Event, EventQuery, NewEvent
 from hours_core.idempotency import IdempotencyRecord
+from hours_core.installation import InstallationSecret
 from hours_core.model import (
     Import,
     ImportId,
@@ -54,6 +55,7 @@ from hours_core.ports import (
     EventRepository,
     IdempotencyRepository,
     ImportRepository,
+    InstallationSecretRepository,
     OrgRepository,
     PasswordLogin,
     ProjectRepository,
@@ -90,6 +92,7 @@ _TABLES = (
     "imports",
     "passwords",
     "sessions",
+    "installation",
 )
 
 
@@ -146,6 +149,7 @@ class InMemoryUnitOfWork:
     events: EventRepository
     reports: ReportRepository
     imports: ImportRepository
+    installation: InstallationSecretRepository
 
     def __init__(self, store: InMemoryStore, *, read_only: bool = False) -> None:
         self._store = store
@@ -168,6 +172,7 @@ class InMemoryUnitOfWork:
         self.events = self._events = events = InMemoryEventRepository(tables)
         self.reports = reports = InMemoryReportRepository(tables)
         self.imports = imports = InMemoryImportRepository(tables)
+        self.installation = installation = InMemoryInstallationSecretRepository(tables)
         self._repositories: tuple[_Repository, ...] = (
             events,
             imports,
@@ -180,6 +185,7 @@ class InMemoryUnitOfWork:
             idempotency,
             sessions,
             reports,
+            installation,
         )
         return self
 
@@ -726,6 +732,21 @@ class InMemoryImportRepository(_Repository):
             )
 
 
+class InMemoryInstallationSecretRepository(_Repository):
+    """The installation's secrets in memory; the writer lock makes an add atomic."""
+
+    def get(self, name: str) -> InstallationSecret | None:
+        secret: InstallationSecret | None = self.tables.read("installation").get(name)
+        return secret
+
+    def add_unless_present(self, secret: InstallationSecret) -> InstallationSecret:
+        existing = self.get(secret.name)
+        if existing is not None:
+            return existing
+        self.tables.write("installation")[secret.name] = secret
+        return secret
+
+
 def _owned(row: _Row | None, org_id: OrgId) -> _Row | None:
     return row if row is not None and row.org_id == org_id else None
 
@@ -752,6 +773,7 @@ _ports: tuple[
     type[SessionRepository],
     type[EventRepository],
     type[ReportRepository],
+    type[InstallationSecretRepository],
 ] = (
     InMemoryOrgRepository,
     InMemoryUserRepository,
@@ -763,4 +785,5 @@ _ports: tuple[
     InMemorySessionRepository,
     InMemoryEventRepository,
     InMemoryReportRepository,
+    InMemoryInstallationSecretRepository,
 )

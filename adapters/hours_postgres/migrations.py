@@ -252,6 +252,19 @@ _ORG_SETTINGS_AND_TEAM: tuple[Step, ...] = (
     "CREATE UNIQUE INDEX users_email_per_org ON users (org_id, email_key)",
 )
 
+# 0005: the installation's secrets (hours_core.installation), one row per name, made by the first
+# process that needs one (the key that signs list cursors). No rows are made here: a database
+# migrated by an older version gets its secrets on first use, like a new one.
+_INSTALLATION_SECRETS: tuple[Step, ...] = (
+    """
+    CREATE TABLE installation_secrets (
+        name text NOT NULL PRIMARY KEY,
+        secret bytea NOT NULL CHECK (length(secret) = 32),
+        created_at timestamptz NOT NULL
+    )
+    """,
+)
+
 # 0008: the outbox (see the SQLite migration of the same name and hours_sql.events). ``changes``
 # is JSON text, kept byte for byte as written (jsonb would reorder its members).
 
@@ -342,6 +355,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL),
     Migration("0002_idempotency_result", _IDEMPOTENCY_RESULT),
     Migration("0004_org_settings_and_team", _ORG_SETTINGS_AND_TEAM),
+    Migration("0005_installation_secrets", _INSTALLATION_SECRETS),
     Migration("0008_events", _EVENTS),
     Migration("0010_web_sessions", _WEB_SESSIONS),
     Migration("0011_imports", _IMPORTS),

@@ -27,6 +27,7 @@ from hours_core.errors import (
     TimerAlreadyRunning,
 )
 from hours_core.idempotency import IdempotencyRecord
+from hours_core.installation import InstallationSecret
 from hours_core.model import (
     Import,
     ImportId,
@@ -47,6 +48,7 @@ from hours_core.ports import (
     EntryQuery,
     IdempotencyRepository,
     ImportRepository,
+    InstallationSecretRepository,
     OrgRepository,
     PasswordLogin,
     ProjectRepository,
@@ -549,6 +551,35 @@ class SqlSessionRepository(_Repository):
         return self._write(self._sql.sessions_purge, (self._sql.instant(now),), kind="web session")
 
 
+# The installation's secrets.
+
+
+class SqlInstallationSecretRepository(_Repository):
+    """The installation's secrets in SQL, one row per name.
+
+    An add is one ``INSERT ... ON CONFLICT (name) DO NOTHING`` followed by a read of the row: of
+    two processes that make a secret at once, the second insert waits for the first transaction
+    (PostgreSQL) or runs after it (SQLite), finds its row and returns it.
+    """
+
+    def get(self, name: str) -> InstallationSecret | None:
+        """The secret named ``name``, or ``None``."""
+        row = self._row(self._sql.installation_secret, (name,))
+        return None if row is None else self._sql.installation.decode(row)
+
+    def add_unless_present(self, secret: InstallationSecret) -> InstallationSecret:
+        """Insert ``secret`` unless its name is taken; return the stored secret."""
+        self._write(
+            self._sql.installation_secret_add,
+            self._sql.installation.encode(secret),
+            kind="installation secret",
+        )
+        stored = self.get(secret.name)
+        if stored is None:  # pragma: no cover - the row was just inserted or found
+            raise RuntimeError(f"the installation secret {secret.name!r} is missing after its insert")
+        return stored
+
+
 _ports: tuple[
     type[OrgRepository],
     type[UserRepository],
@@ -559,6 +590,7 @@ _ports: tuple[
     type[IdempotencyRepository],
     type[SessionRepository],
     type[ImportRepository],
+    type[InstallationSecretRepository],
 ] = (
     SqlOrgRepository,
     SqlUserRepository,
@@ -569,5 +601,6 @@ _ports: tuple[
     SqlIdempotencyRepository,
     SqlSessionRepository,
     SqlImportRepository,
+    SqlInstallationSecretRepository,
 )
 """The type checker verifies that each repository implements its port."""

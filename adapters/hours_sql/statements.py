@@ -23,6 +23,7 @@ from hours_sql.tables import (
     ENTRIES,
     IDEMPOTENCY_RECORDS,
     IMPORTS,
+    INSTALLATION_SECRETS,
     ORGS,
     PROJECTS,
     TASKS,
@@ -155,11 +156,14 @@ class Statements:
         self.idempotency_purge = sql(
             "DELETE FROM idempotency_records WHERE completed_at IS NOT NULL AND completed_at < ?"
         )
+        self.installation = secrets = TableStatements(INSTALLATION_SECRETS, dialect)
+        self.installation_secret = sql(f"{secrets.select} WHERE name = ?")
+        self.installation_secret_add = sql(f"{_insert(INSTALLATION_SECRETS)} ON CONFLICT (name) DO NOTHING")
 
         self.sessions = sessions = self._web_sign_in()
         self._tables = {
             each.table.name: each
-            for each in (orgs, users, projects, tasks, imports, entries, tokens, records, sessions)
+            for each in (orgs, users, projects, tasks, imports, entries, tokens, records, sessions, secrets)
         }
 
     def _token_statements(self) -> TableStatements:

@@ -22,6 +22,7 @@ from typing import Any
 import attrs
 
 from hours_core.idempotency import IdempotencyRecord
+from hours_core.installation import InstallationSecret
 from hours_core.model import Import, Org, Project, Task, TimeEntry, User
 from hours_core.tokens import ApiToken
 from hours_core.web_sessions import WebSession
@@ -34,6 +35,7 @@ __all__ = [
     "IDEMPOTENCY_KEY",
     "IDEMPOTENCY_RECORDS",
     "IMPORTS",
+    "INSTALLATION_SECRETS",
     "ONE_RUNNING_TIMER",
     "ORGS",
     "PROJECTS",
@@ -182,9 +184,21 @@ IMPORTS = Table("imports", Import)
 ENTRIES = Table("time_entries", TimeEntry)
 TOKENS = Table("api_tokens", ApiToken)
 IDEMPOTENCY_RECORDS = Table("idempotency_records", IdempotencyRecord)
+INSTALLATION_SECRETS = Table("installation_secrets", InstallationSecret)
 WEB_SESSIONS = Table("web_sessions", WebSession)
 
-TABLES = (ORGS, USERS, PROJECTS, TASKS, IMPORTS, ENTRIES, TOKENS, IDEMPOTENCY_RECORDS, WEB_SESSIONS)
+TABLES = (
+    ORGS,
+    USERS,
+    PROJECTS,
+    TASKS,
+    IMPORTS,
+    ENTRIES,
+    TOKENS,
+    IDEMPOTENCY_RECORDS,
+    WEB_SESSIONS,
+    INSTALLATION_SECRETS,
+)
 """Every table, referred-to ones first."""
 
 

@@ -16,6 +16,7 @@ from hours_core.ports import (
     EventRepository,
     IdempotencyRepository,
     ImportRepository,
+    InstallationSecretRepository,
     OrgRepository,
     ProjectRepository,
     ReportRepository,
@@ -31,6 +32,7 @@ from hours_sql.reports import SqlReportRepository
 from hours_sql.repositories import (
     SqlIdempotencyRepository,
     SqlImportRepository,
+    SqlInstallationSecretRepository,
     SqlOrgRepository,
     SqlProjectRepository,
     SqlSessionRepository,
@@ -59,6 +61,7 @@ class SqlUnitOfWork:
     events: EventRepository
     reports: ReportRepository
     imports: ImportRepository
+    installation: InstallationSecretRepository
 
     def __init__(self, statements: Statements, *, read_only: bool = False) -> None:
         """A unit of work that will run ``statements``; read-only ones refuse every write."""
@@ -100,6 +103,7 @@ class SqlUnitOfWork:
         self.events = self._events = SqlEventRepository(session, statements.dialect)
         self.reports = SqlReportRepository(session, statements)
         self.imports = SqlImportRepository(session, statements)
+        self.installation = SqlInstallationSecretRepository(session, statements)
         return self
 
     def __exit__(

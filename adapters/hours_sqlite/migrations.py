@@ -286,6 +286,25 @@ def _org_settings_and_team(db: Database) -> None:
     db.execute(_EMAIL_PER_ORG)
 
 
+# 0005: the installation's secrets (hours_core.installation), one row per name, made by the first
+# process that needs one (the key that signs list cursors). No rows are made here: a database
+# migrated by an older version gets its secrets on first use, like a new one.
+
+_INSTALLATION_SECRETS = """
+    CREATE TABLE installation_secrets (
+        name TEXT NOT NULL PRIMARY KEY,
+        secret BLOB NOT NULL CHECK (length(secret) = 32),
+        created_at TEXT NOT NULL
+    ) STRICT
+"""
+
+
+@MIGRATIONS(name="0005_installation_secrets")
+def _installation_secrets(db: Database) -> None:
+    """The installation's named secrets."""
+    db.execute(_INSTALLATION_SECRETS)
+
+
 # 0008: the outbox. Every change writes its event here in its own transaction (hours_sql.events):
 # ``seq`` is the org's sequence number, assigned from ``event_counters`` (the org's last number and
 # how far the retention purge has deleted) as the transaction commits. Events are never updated;

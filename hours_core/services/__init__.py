@@ -14,6 +14,7 @@ from hours_core.services.caller import Caller
 from hours_core.services.exports import Export, ExportEntries, ExportService
 from hours_core.services.idempotent import IdempotentRunner, KeyedRequest, Outcome
 from hours_core.services.imports import ImportEntries, ImportReport, ImportService
+from hours_core.services.installation import InstallationService
 from hours_core.services.projects import ChangeProject, ChangeTask, ProjectService
 from hours_core.services.reports import ReportService, TimeReport, TimeReportRequest
 from hours_core.services.sign_in import SessionCaller, SignedIn, SignInService
@@ -49,6 +50,7 @@ __all__ = [
     "ImportEntries",
     "ImportReport",
     "ImportService",
+    "InstallationService",
     "KeyedRequest",
     "Outcome",
     "ProjectService",
@@ -83,6 +85,7 @@ class Services:
     exports: ExportService
     imports: ImportService
     reports: ReportService
+    installation: InstallationService
     clock: Clock
 
 
@@ -111,5 +114,6 @@ def build_services(
         exports=ExportService(transactions, clock, file_formats),
         imports=ImportService(transactions, clock, ids, file_formats),
         reports=ReportService(transactions, clock),
+        installation=InstallationService(transactions, clock),
         clock=clock,
     )

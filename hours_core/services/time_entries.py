@@ -32,7 +32,14 @@ from hours_core.plans import Feature
 from hours_core.ports import Clock, EntryCursor, EntryQuery, IdFactory, UnitOfWork
 from hours_core.services.caller import Caller
 from hours_core.services.transactions import Transactions
-from hours_core.validation import FieldErrors, check_entry_date, check_note, resolve_duration
+from hours_core.validation import (
+    FieldErrors,
+    check_entry_date,
+    check_instant,
+    check_note,
+    check_span_end,
+    resolve_duration,
+)
 
 __all__ = [
     "UNSET",
@@ -169,6 +176,8 @@ class _Draft:
         duration_field = "duration_seconds" if self.duration_seconds is not None else "duration"
         seconds = resolve_duration(self.duration_seconds, self.duration, errors)
         started_at, stopped_at = self.started_at, self.stopped_at
+        check_instant(started_at, errors, "started_at")
+        check_instant(stopped_at, errors, "stopped_at")
         if stopped_at is not None and started_at is None:
             errors.add("stopped_at", FieldProblem("needs started_at", mentions=("started_at",)))
         elif started_at is not None and stopped_at is not None and stopped_at < started_at:
@@ -178,7 +187,11 @@ class _Draft:
         errors.raise_if_any()
         assert seconds is not None
         if started_at is not None and stopped_at is None and not running:
-            stopped_at = started_at + timedelta(seconds=seconds)
+            span_field = "started_at"
+            if changed is not None and "started_at" not in changed:
+                span_field = duration_field
+            stopped_at = check_span_end(started_at, seconds, errors, span_field)
+            errors.raise_if_any()
         elif started_at is not None and stopped_at is not None and seconds > _span(started_at, stopped_at):
             field = duration_field
             if changed is not None and not changed & {"duration", "duration_seconds"}:
@@ -255,6 +268,9 @@ class TimeEntryService:
 
         Members see their own entries; filtering by another user is :class:`Forbidden`.
         """
+        errors = FieldErrors()
+        check_instant(query.updated_since, errors, "updated_since")
+        errors.raise_if_any()
         query = visible_query(caller, query)
         with self._transactions.read() as uow:
             rows = list(uow.entries.list(caller.org_id, attrs.evolve(query, limit=query.limit + 1)))
@@ -276,7 +292,7 @@ class TimeEntryService:
             if entry.is_locked:
                 raise EntryLocked()
             if entry.is_running:
-                _check_running_update(command)
+                _check_running_update(command, self._clock.now())
             draft = _Draft.merge(entry, command)
             seconds, stopped_at = draft.validate(running=entry.is_running, changed=_sent_fields(command))
             project = _project(uow, caller, draft.project_id) if command.project_id is not UNSET else None
@@ -375,6 +391,9 @@ class TimeEntryService:
 
     def stop_timer(self, caller: Caller, stopped_at: datetime | None = None) -> TimeEntry:
         """Stop the caller's running entry at ``stopped_at`` (default: now); its duration becomes fixed."""
+        errors = FieldErrors()
+        check_instant(stopped_at, errors, "stopped_at")
+        errors.raise_if_any()
         now = self._clock.now()
         with self._transactions.write() as uow:
             running = uow.entries.running_for_user(caller.org_id, caller.user_id)
@@ -408,8 +427,10 @@ def _sent_fields(command: UpdateTimeEntry) -> frozenset[str]:
     )
 
 
-def _check_running_update(command: UpdateTimeEntry) -> None:
-    """A running timer's stop and duration belong to :meth:`TimeEntryService.stop_timer`, not to an update."""
+def _check_running_update(command: UpdateTimeEntry, now: datetime) -> None:
+    """A running timer's stop and duration belong to :meth:`TimeEntryService.stop_timer`, not to an
+    update; and its start stays in the past (a timer that starts in the future could never be stopped:
+    a stop is never in the future, nor before the start)."""
     errors = FieldErrors()
     advice = FieldProblem("the entry is a running timer", hint=Hint.STOP_THE_TIMER)
     if command.stopped_at is not UNSET:
@@ -420,6 +441,12 @@ def _check_running_update(command: UpdateTimeEntry) -> None:
         errors.add("duration", advice)
     if command.started_at is None:
         errors.add("started_at", "a running timer needs its start; stop or delete it instead")
+    elif (
+        isinstance(command.started_at, datetime)
+        and check_instant(command.started_at, errors, "started_at")
+        and command.started_at > now
+    ):
+        errors.add("started_at", "must not be in the future: the entry is a running timer")
     errors.raise_if_any()
 
 

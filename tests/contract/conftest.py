@@ -73,6 +73,7 @@ TABLE_NAMES = frozenset(
         "events",
         "imports",
         "web_sessions",
+        "installation_secrets",
     }
 )
 """Every table of the schema, on every SQL store."""

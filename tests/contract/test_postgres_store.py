@@ -41,6 +41,7 @@ MIGRATIONS = [
     "0001_initial",
     "0002_idempotency_result",
     "0004_org_settings_and_team",
+    "0005_installation_secrets",
     "0008_events",
     "0010_web_sessions",
     "0011_imports",

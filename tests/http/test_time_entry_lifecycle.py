@@ -377,7 +377,7 @@ def test_an_unknown_query_parameter_is_422_naming_it(client: TestClient[Any], wo
 
 def test_options_lists_every_method_of_the_path(client: TestClient[Any], world: World) -> None:
     response = client.options("/time-entries/5a8591dd-4039-49df-9202-96385ba3eff8")
-    assert response.headers["allow"] == "DELETE, GET, OPTIONS, PATCH"
+    assert response.headers["allow"] == "DELETE, GET, HEAD, OPTIONS, PATCH"
 
 
 def test_a_running_timer_is_stopped_only_by_the_stop_endpoint(client: TestClient[Any], world: World) -> None:

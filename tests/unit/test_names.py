@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from hours_core.errors import ValidationFailed
 from hours_core.model import check_name, name_problem
@@ -59,3 +63,71 @@ def test_a_name_is_one_line_of_text_without_control_characters(name: str, positi
     problem = name_problem(name)
     assert problem is not None and problem.startswith("contains the control character U+")
     assert problem.endswith(f"at position {position}")
+
+
+@pytest.mark.parametrize(
+    "name", ["\u200b \u200b", " \u200b\u3000\u200d ", "\u3164", "\u2800\u2800", "\u00ad", "\u034f\u2060"]
+)
+def test_a_name_of_white_space_and_invisible_characters_anywhere_is_blank(name: str) -> None:
+    assert name_problem(name) == "must not be blank"
+
+
+invisible = st.one_of(
+    st.characters(categories=["Zs", "Cf"]),
+    st.sampled_from("\t\n\r\u2028\u2029\u034f\u115f\u1160\u2800\u3164\uffa0"),
+)
+
+
+@given(st.text(invisible, min_size=1, max_size=50))
+def test_any_name_made_only_of_invisible_characters_is_blank(name: str) -> None:
+    assert name_problem(name) == "must not be blank"
+
+
+@given(st.text(invisible, max_size=5), st.text(invisible, max_size=5))
+@example("\u200b", "\u200b")
+def test_one_visible_character_among_invisible_ones_is_not_blank(before: str, after: str) -> None:
+    assert name_problem(before + "x" + after) != "must not be blank"
+
+
+separators = ["\u2028", "\u2029"]
+bidi_controls = [chr(code) for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))]
+
+
+@given(
+    st.text(st.characters(categories=["L", "N", "P"]), min_size=1, max_size=20),
+    st.sampled_from(separators),
+    st.text(st.characters(categories=["L", "N", "P"]), max_size=20),
+)
+def test_line_and_paragraph_separators_are_refused_like_newlines(
+    before: str, separator: str, after: str
+) -> None:
+    assert name_problem(before + separator + after) == (
+        f"contains the line or paragraph separator U+{ord(separator):04X} at position {len(before) + 1}"
+    )
+
+
+@given(
+    st.text(st.characters(categories=["L", "N"]), min_size=1, max_size=20),
+    st.sampled_from(bidi_controls),
+    st.text(st.characters(categories=["L", "N"]), max_size=20),
+)
+@example("admin", "\u202e", "txt.exe")
+def test_bidirectional_controls_are_refused_in_names(before: str, control: str, after: str) -> None:
+    assert name_problem(before + control + after) == (
+        f"contains the bidirectional control character U+{ord(control):04X} at position {len(before) + 1}"
+    )
+
+
+@pytest.mark.parametrize("name", ["\u05e9\u05dc\u05d5\u05dd\u200f", "a\u200eb", "Caf\u00e9 \u2014 Ada"])
+def test_marks_and_ordinary_text_stay_allowed(name: str) -> None:
+    assert name_problem(name) is None
+
+
+@given(st.text(max_size=300))
+def test_the_name_rule_is_total_and_what_it_accepts_is_one_visible_line(name: str) -> None:
+    problem = name_problem(name)
+    if problem is None:
+        assert 0 < len(name) <= 200
+        assert not any(unicodedata.category(char) in ("Cc", "Zl", "Zp") for char in name)
+        assert not any(char in bidi_controls for char in name)
+        assert not all(char.isspace() or unicodedata.category(char) == "Cf" for char in name)

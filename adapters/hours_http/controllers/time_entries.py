@@ -19,7 +19,7 @@ from hours_core.ports import EntryQuery
 from hours_core.services import Caller, CreateTimeEntry, ExportEntries, Services, UpdateTimeEntry
 from hours_http.body import PendingBody, StrictJson
 from hours_http.converter import command_from, time_entry_json
-from hours_http.cursors import decode_cursor, encode_cursor
+from hours_http.cursors import Cursors
 from hours_http.decoding import parse_instant
 from hours_http.openapi import IdempotencyKeyHeader, Reason, documented
 from hours_http.query import STRICT_QUERY
@@ -261,6 +261,7 @@ class TimeEntryController(Controller):
         self,
         caller: NamedDependency[Caller],
         services: NamedDependency[Services],
+        cursors: NamedDependency[Cursors],
         date_from: DateFrom = None,
         date_to: DateTo = None,
         project_id: ProjectFilter = None,
@@ -299,12 +300,12 @@ class TimeEntryController(Controller):
             ),
             descending=descending,
             limit=limit,
-            after=None if cursor is None else decode_cursor(cursor, descending=descending),
+            after=None if cursor is None else cursors.decode(cursor, descending=descending),
         )
         page = services.entries.list_time_entries(caller, query)
         now = services.clock.now()
         next_cursor = (
-            None if page.next_cursor is None else encode_cursor(page.next_cursor, descending=descending)
+            None if page.next_cursor is None else cursors.encode(page.next_cursor, descending=descending)
         )
         return json_response([time_entry_json(e, now) for e in page.entries], nextCursor=next_cursor)
 

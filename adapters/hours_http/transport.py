@@ -1,0 +1,125 @@
+"""HTTP semantics the router never sees: ``HEAD``, ambiguous security headers, content codings,
+and the caching of answers that belong to one caller.
+
+:class:`HttpSemantics` wraps the whole Litestar app (outside its router), so it acts on every
+request before routing:
+
+* ``HEAD`` on a ``GET`` route answers what ``GET`` would, headers and all (``Content-Length``
+  included), without the body (RFC 9110, 9.3.2). Load balancers probe ``HEAD /health``.
+* ``Authorization`` or ``Idempotency-Key`` sent more than once is 400 ``bad_request`` naming the
+  header: silently taking the first (or the last) could authenticate or deduplicate a request as
+  another part of the chain read it.
+* A body with a ``Content-Encoding`` other than ``identity`` is 415 ``unsupported_media_type``:
+  hours decodes no content coding, and must not read gzip bytes as JSON.
+* Every answer of a route that needs a token carries ``Cache-Control: private, no-store``, so no
+  shared cache (and no browser cache) keeps what belongs to one caller, a new token's secret
+  above all. ``/health`` and the API reference keep their own caching.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from litestar.types import ASGIApp, Message, Send
+
+from hours_http.auth import PUBLIC_PATHS
+from hours_http.errors import STATUS_BY_CODE, error_body
+
+__all__ = ["CACHE_CONTROL", "REPEATABLE_NOWHERE", "HttpSemantics"]
+
+REPEATABLE_NOWHERE = (b"authorization", b"idempotency-key")
+"""Request headers that must be sent at most once."""
+
+CACHE_CONTROL = b"private, no-store"
+"""The ``Cache-Control`` of every answer of a route that needs a token."""
+
+_PUBLIC = re.compile("|".join(PUBLIC_PATHS))
+_CANONICAL_NAMES = {b"authorization": "Authorization", b"idempotency-key": "Idempotency-Key"}
+
+
+class HttpSemantics:
+    """The ASGI wrapper described in the module docstring."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        refusal = _refusal(scope["headers"])
+        if refusal is not None:
+            await _answer(send, *refusal)
+            return
+        if not _PUBLIC.match(scope["path"]):
+            send = _private(send)
+        if scope["method"] == "HEAD":
+            scope = {**scope, "method": "GET"}
+            send = _without_body(send)
+        await self.app(scope, receive, send)
+
+
+def _refusal(headers: Any) -> tuple[str, str, dict[str, str] | None] | None:
+    """The error code, message and field messages for a request its headers already refuse."""
+    seen: set[bytes] = set()
+    for raw_name, value in headers:
+        name = raw_name.lower()
+        if name in REPEATABLE_NOWHERE:
+            if name in seen:
+                header = _CANONICAL_NAMES[name]
+                return (
+                    "bad_request",
+                    f"The {header} header is sent more than once; send it once.",
+                    {header: "must be sent once"},
+                )
+            seen.add(name)
+        elif name == b"content-encoding" and any(
+            coding.strip().lower() not in (b"identity", b"") for coding in value.split(b",")
+        ):
+            coding = value.decode("latin-1").strip()[:64]
+            return (
+                "unsupported_media_type",
+                f"The Content-Encoding {coding!r} is not supported: send the body unencoded (identity).",
+                None,
+            )
+    return None
+
+
+async def _answer(send: Send, code: str, message: str, fields: dict[str, str] | None) -> None:
+    body = error_body(code, message, fields=fields)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": STATUS_BY_CODE[code],
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"cache-control", b"no-store"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+def _private(send: Send) -> Send:
+    async def send_private(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = [
+                (name, value)
+                for name, value in message.get("headers", [])
+                if name.lower() != b"cache-control"
+            ]
+            message = {**message, "headers": [*headers, (b"cache-control", CACHE_CONTROL)]}
+        await send(message)
+
+    return send_private
+
+
+def _without_body(send: Send) -> Send:
+    async def send_head(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            message = {**message, "body": b""}
+        await send(message)
+
+    return send_head

@@ -1,0 +1,31 @@
+"""The installation's secrets, made on first use (see :mod:`hours_core.installation`)."""
+
+from __future__ import annotations
+
+from hours_core.installation import InstallationSecret
+from hours_core.ports import Clock
+from hours_core.services.transactions import Transactions
+
+__all__ = ["InstallationService"]
+
+
+class InstallationService:
+    """Hands out the installation's named secrets."""
+
+    def __init__(self, transactions: Transactions, clock: Clock) -> None:
+        self._transactions = transactions
+        self._clock = clock
+
+    def secret(self, name: str) -> bytes:
+        """The secret named ``name``: read if any process made it, else made now and stored.
+
+        Two processes that make it at once store one: the second insert finds the first's row and
+        both return the stored secret.
+        """
+        with self._transactions.read() as uow:
+            found = uow.installation.get(name)
+        if found is not None:
+            return found.secret
+        with self._transactions.write() as uow:
+            stored = uow.installation.add_unless_present(InstallationSecret.new(name, self._clock.now()))
+        return stored.secret

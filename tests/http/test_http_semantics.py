@@ -1,0 +1,129 @@
+"""HEAD on every GET route, content codings refused, and answers that no shared cache keeps."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import uuid
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from hours_core.services import CreateTimeEntry, StartTimer
+from tests.http.conftest import bearer
+from tests.world import World
+
+
+def get_paths(client: TestClient[Any], world: World) -> list[str]:
+    """A path for every GET route of the app, with ids that exist."""
+    owner = world.caller(world.owner)
+    entry = world.services.entries.create_time_entry(
+        owner,
+        CreateTimeEntry(project_id=world.project.id, entry_date=world.clock.now().date(), duration="1h"),
+    )
+    world.services.entries.start_timer(owner, StartTimer(project_id=world.project.id))
+    ids = {
+        "entry_id": str(entry.id),
+        "project_id": str(world.project.id),
+        "user_id": str(world.member.id),
+        "file_path": "hours-scalar.css",
+        "path": "openapi.json",
+    }
+    paths = []
+    for route in client.app.routes:
+        if "GET" in route.methods:
+            paths.append(route.path_format.format(**ids))
+    return paths
+
+
+def test_head_answers_every_get_route_with_its_headers_and_no_body(
+    client: TestClient[Any], world: World
+) -> None:
+    headers = bearer(world.owner_token)
+    paths = get_paths(client, world)
+    assert "/health" in paths and "/me" in paths and len(paths) >= 15
+    for path in paths:
+        got = client.get(path, headers=headers)
+        head = client.head(path, headers=headers)
+        assert head.status_code == got.status_code, path
+        assert got.status_code == 200 or path == "/schema/oauth2-redirect.html", path
+        assert head.content == b"", path
+        assert head.headers.get("content-length") == got.headers.get("content-length"), path
+        assert head.headers.get("content-type") == got.headers.get("content-type"), path
+        assert head.headers.get("cache-control") == got.headers.get("cache-control"), path
+
+
+def test_head_without_a_token_is_401_without_a_body(client: TestClient[Any]) -> None:
+    response = client.head("/me")
+    assert response.status_code == 401 and response.content == b""
+    assert client.head("/health").status_code == 200
+
+
+def test_head_where_there_is_no_get_is_405_and_allow_lists_head(
+    client: TestClient[Any], world: World
+) -> None:
+    response = client.head("/timers/current/stop", headers=bearer(world.owner_token))
+    assert response.status_code == 405 and response.content == b""
+    assert client.options("/me", headers=bearer(world.owner_token)).headers["allow"] == "GET, HEAD, OPTIONS"
+    put = client.put("/me", headers=bearer(world.owner_token))
+    assert put.status_code == 405
+    assert put.headers["allow"] == "GET, HEAD, OPTIONS"
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "br", "x-custom", "identity, gzip", "GZIP"])
+def test_a_content_encoding_hours_does_not_decode_is_415(
+    client: TestClient[Any], world: World, coding: str
+) -> None:
+    body = json.dumps(
+        {"projectId": str(world.project.id), "entryDate": "2026-03-02", "duration": "1h"}
+    ).encode()
+    for sent in (body, gzip.compress(body)):
+        response = client.post(
+            "/time-entries",
+            content=sent,
+            headers={
+                **bearer(world.owner_token),
+                "Content-Type": "application/json",
+                "Content-Encoding": coding,
+            },
+        )
+        assert response.status_code == 415
+        error = response.json()["error"]
+        assert error["code"] == "unsupported_media_type"
+        assert "Content-Encoding" in error["message"] and "identity" in error["message"]
+    listed = client.get("/time-entries", headers=bearer(world.owner_token)).json()["data"]
+    assert listed == []
+
+
+def test_identity_is_the_one_content_encoding_accepted(client: TestClient[Any], world: World) -> None:
+    body = {"projectId": str(world.project.id), "entryDate": "2026-03-02", "duration": "1h"}
+    response = client.post(
+        "/time-entries", json=body, headers={**bearer(world.owner_token), "Content-Encoding": "identity"}
+    )
+    assert response.status_code == 201
+
+
+def test_a_new_tokens_secret_and_every_authenticated_answer_are_not_stored(
+    client: TestClient[Any], world: World
+) -> None:
+    headers = bearer(world.owner_token)
+    created = client.post("/tokens", json={"name": "ci"}, headers=headers)
+    assert created.status_code == 201
+    assert created.headers["cache-control"] == "private, no-store"
+    keyed = {**headers, "Idempotency-Key": str(uuid.uuid4())}
+    body = {"projectId": str(world.project.id), "entryDate": "2026-03-02", "duration": "1h"}
+    first = client.post("/time-entries", json=body, headers=keyed)
+    replay = client.post("/time-entries", json=body, headers=keyed)
+    for response in (
+        first,
+        replay,
+        client.get("/me", headers=headers),
+        client.get("/time-entries", headers=headers),
+        client.get("/me"),  # a 401 too
+        client.get(f"/projects/{uuid.uuid4()}", headers=headers),
+    ):
+        assert response.headers["cache-control"] == "private, no-store", response.request.url
+    assert replay.headers["idempotent-replayed"] == "true"
+    assert "private" not in client.get("/health").headers.get("cache-control", "")
+    assert client.get("/schema/assets/hours-scalar.css").headers["cache-control"].endswith("immutable")

@@ -1,0 +1,161 @@
+"""Query values and path ids in exactly their documented forms; security headers sent once."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from litestar.testing import TestClient
+
+from hours_http import create_app
+from hours_memory import InMemoryStore
+from tests.http.conftest import bearer
+from tests.world import World, make_world
+
+
+@pytest.mark.parametrize("value", ["2.0", "1e2", "+1", " 1", "1 ", "01", "0x10", "1_0", "١", "10.", "-1"])
+def test_a_query_integer_is_plain_decimal_digits(client: TestClient[Any], world: World, value: str) -> None:
+    response = client.get("/time-entries", params={"limit": value}, headers=bearer(world.owner_token))
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"] == {"limit": "must be an integer from 1 to 500"}
+
+
+@pytest.mark.parametrize("value", ["TRUE", "True", "1", "0", "yes", "on", "t", " true", "false "])
+def test_a_query_boolean_is_true_or_false(client: TestClient[Any], world: World, value: str) -> None:
+    for name in ("billable", "invoiced", "running", "includeDeleted"):
+        response = client.get("/time-entries", params={name: value}, headers=bearer(world.owner_token))
+        assert response.status_code == 422
+        assert response.json()["error"]["fields"] == {name: "must be true or false"}
+
+
+def test_the_documented_forms_are_accepted(client: TestClient[Any], world: World) -> None:
+    params = {
+        "limit": "500",
+        "billable": "false",
+        "includeDeleted": "true",
+        "projectId": str(world.project.id).upper(),
+        "from": "2026-03-01",
+    }
+    response = client.get("/time-entries", params=params, headers=bearer(world.owner_token))
+    assert response.status_code == 200, response.text
+
+
+def loose_forms(value: uuid.UUID) -> list[str]:
+    return [value.hex, "{" + str(value) + "}", f"urn:uuid:{value}", value.hex.upper(), f" {value}"]
+
+
+def test_a_query_id_is_a_hyphenated_uuid(client: TestClient[Any], world: World) -> None:
+    for form in loose_forms(world.project.id):
+        response = client.get("/time-entries", params={"projectId": form}, headers=bearer(world.owner_token))
+        assert response.status_code == 422, form
+        assert response.json()["error"]["fields"] == {
+            "projectId": "must be a UUID such as 5a8591dd-4039-49df-9202-96385ba3eff8"
+        }
+
+
+def test_a_path_id_in_another_form_matches_no_route(client: TestClient[Any], world: World) -> None:
+    headers = bearer(world.owner_token)
+    for form in loose_forms(world.project.id)[:4]:
+        for method, path in (
+            ("GET", f"/projects/{form}"),
+            ("PATCH", f"/projects/{form}"),
+            ("GET", f"/projects/{form}/tasks"),
+            ("GET", f"/users/{form.replace(world.project.id.hex, world.member.id.hex)}"),
+        ):
+            response = client.request(method, path, headers=headers, json={} if method == "PATCH" else None)
+            assert response.status_code == 404, (method, path, response.text)
+            assert response.json() == {
+                "error": {"code": "not_found", "message": "There is no such resource."}
+            }
+    for form in (str(world.project.id), str(world.project.id).upper()):
+        assert client.get(f"/projects/{form}", headers=headers).status_code == 200
+
+
+def test_any_limit_text_is_a_page_or_a_422() -> None:
+    world = make_world(InMemoryStore().unit_of_work)
+    with TestClient(create_app(world.services)) as client:
+
+        @settings(max_examples=100, deadline=None)
+        @given(st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=12))
+        def check(text: str) -> None:
+            response = client.get("/time-entries", params={"limit": text}, headers=bearer(world.owner_token))
+            plain = text.isascii() and text.isdigit() and (text == "0" or not text.startswith("0"))
+            if plain and 1 <= int(text) <= 500:
+                assert response.status_code == 200
+            else:
+                assert response.status_code == 422
+                assert response.json()["error"]["fields"] == {"limit": "must be an integer from 1 to 500"}
+
+        check()
+
+
+# -- repeated security headers: TestClient joins repeated headers, so these call the ASGI app --------
+
+
+def call(
+    app: Any, method: str, path: str, headers: list[tuple[bytes, bytes]], body: bytes = b""
+) -> tuple[int, dict[bytes, bytes], bytes]:
+    """One request straight through the ASGI app, with the header list exactly as given."""
+    sent: list[dict[str, Any]] = []
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"hours"), *headers],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+        "state": {},
+    }
+    chunks = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def receive() -> dict[str, Any]:
+        return chunks.pop(0) if chunks else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    start = next(message for message in sent if message["type"] == "http.response.start")
+    body_bytes = b"".join(
+        message.get("body", b"") for message in sent if message["type"] == "http.response.body"
+    )
+    return start["status"], dict(start["headers"]), body_bytes
+
+
+@pytest.mark.parametrize(
+    ("name", "method", "path"),
+    [
+        ("Authorization", "GET", "/me"),
+        ("Idempotency-Key", "POST", "/time-entries"),
+        ("Authorization", "GET", "/health"),
+    ],
+)
+def test_a_security_header_sent_twice_is_400_naming_it(
+    world: World, name: str, method: str, path: str
+) -> None:
+    app = create_app(world.services)
+    auth = (b"authorization", f"Bearer {world.owner_token}".encode())
+    key = (b"idempotency-key", str(uuid.uuid4()).encode())
+    for second in (auth[1], b"Bearer hsk_live_other", b""):
+        headers = [auth, key, (name.lower().encode(), second if name == "Authorization" else key[1])]
+        status, response_headers, body = call(app, method, path, headers, b"{}")
+        assert status == 400
+        assert body == (
+            b'{"error":{"code":"bad_request","message":"The '
+            + name.encode()
+            + b" header is sent more than once; "
+            b'send it once.","fields":{"' + name.encode() + b'":"must be sent once"}}}'
+        )
+        assert response_headers[b"content-type"] == b"application/json"
+    status, _, _ = call(app, "GET", "/me", [auth])
+    assert status == 200

@@ -1,0 +1,79 @@
+"""HEAD and repeated security headers against a real ``hours serve``, over raw sockets."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+
+import pytest
+
+from tests.server_support import Server, served
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with served(tmp_path_factory.mktemp("semantics")) as running:
+        yield running
+
+
+def read_response(connection: socket.socket, *, head_request: bool) -> tuple[str, dict[str, str], bytes]:
+    """One response from ``connection``: status line, headers, and the body its length says (none for HEAD)."""
+    received = b""
+    while b"\r\n\r\n" not in received:
+        chunk = connection.recv(65536)
+        assert chunk, f"the connection closed after {received!r}"
+        received += chunk
+    head, _, rest = received.partition(b"\r\n\r\n")
+    status, *lines = head.decode("latin-1").split("\r\n")
+    headers = {name.lower(): value.strip() for name, _, value in (line.partition(":") for line in lines)}
+    length = 0 if head_request else int(headers.get("content-length", "0"))
+    while len(rest) < length:
+        chunk = connection.recv(65536)
+        assert chunk
+        rest += chunk
+    assert len(rest) == length, "bytes after the response"
+    return status, headers, rest
+
+
+@pytest.mark.slow
+def test_head_answers_with_the_headers_of_get_and_no_body_on_a_keep_alive_connection(server: Server) -> None:
+    token = server.demo["token"]
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as connection:
+        for path, auth in (("/health", ""), ("/me", f"Authorization: Bearer {token}\r\n")):
+            connection.sendall(f"GET {path} HTTP/1.1\r\nHost: hours\r\n{auth}\r\n".encode())
+            got_status, got_headers, got_body = read_response(connection, head_request=False)
+            connection.sendall(f"HEAD {path} HTTP/1.1\r\nHost: hours\r\n{auth}\r\n".encode())
+            status, headers, body = read_response(connection, head_request=True)
+            assert got_status == status == "HTTP/1.1 200 OK"
+            assert body == b"" and got_body
+            assert headers["content-length"] == got_headers["content-length"] == str(len(got_body))
+            assert headers.get("cache-control") == got_headers.get("cache-control")
+        # the connection still serves: no stray body bytes were sent after a HEAD answer
+        connection.sendall(b"GET /health HTTP/1.1\r\nHost: hours\r\n\r\n")
+        status, _, body = read_response(connection, head_request=False)
+        assert status == "HTTP/1.1 200 OK" and json.loads(body) == {"data": {"status": "ok"}}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["Authorization", "Idempotency-Key"])
+def test_a_security_header_sent_twice_is_400_naming_it(server: Server, name: str) -> None:
+    token = server.demo["token"]
+    key = "0190a000-0000-7000-8000-00000000000a"
+    twice = f"{name}: Bearer {token}\r\n" if name == "Authorization" else f"{name}: {key}\r\n"
+    body = json.dumps({"projectId": server.demo["projectId"], "entryDate": "2026-03-02", "duration": "1h"})
+    request = (
+        f"POST /time-entries HTTP/1.1\r\nHost: hours\r\nAuthorization: Bearer {token}\r\n"
+        f"Idempotency-Key: {key}\r\n{twice}Content-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n{body}"
+    )
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as connection:
+        connection.sendall(request.encode())
+        status, headers, answer = read_response(connection, head_request=False)
+    assert status == "HTTP/1.1 400 Bad Request"
+    assert json.loads(answer)["error"] == {
+        "code": "bad_request",
+        "message": f"The {name} header is sent more than once; send it once.",
+        "fields": {name: "must be sent once"},
+    }
+    assert headers["content-type"] == "application/json"

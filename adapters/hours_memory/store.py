@@ -51,6 +51,7 @@ from hours_core.ports import (
     IdempotencyRepository,
     OrgRepository,
     ProjectRepository,
+    RateCounterRepository,
     TaskRepository,
     TimeEntryRepository,
     TokenRepository,
@@ -64,7 +65,7 @@ __all__ = ["InMemoryStore", "InMemoryUnitOfWork"]
 
 _Row = TypeVar("_Row", User, Project, Task, TimeEntry, ApiToken)
 
-_TABLES = ("orgs", "users", "projects", "tasks", "entries", "tokens", "idempotency")
+_TABLES = ("orgs", "users", "projects", "tasks", "entries", "tokens", "idempotency", "rate_counters")
 
 
 class InMemoryStore:
@@ -116,6 +117,7 @@ class InMemoryUnitOfWork:
     entries: TimeEntryRepository
     tokens: TokenRepository
     idempotency: IdempotencyRepository
+    rate_counters: RateCounterRepository
 
     def __init__(self, store: InMemoryStore, *, read_only: bool = False) -> None:
         self._store = store
@@ -134,6 +136,7 @@ class InMemoryUnitOfWork:
         self.entries = entries = InMemoryTimeEntryRepository(tables)
         self.tokens = tokens = InMemoryTokenRepository(tables)
         self.idempotency = idempotency = InMemoryIdempotencyRepository(tables)
+        self.rate_counters = rate_counters = InMemoryRateCounterRepository(tables)
         self._repositories: tuple[_Repository, ...] = (
             orgs,
             users,
@@ -142,6 +145,7 @@ class InMemoryUnitOfWork:
             entries,
             tokens,
             idempotency,
+            rate_counters,
         )
         return self
 
@@ -492,6 +496,24 @@ class InMemoryIdempotencyRepository(_Repository):
         return len(expired)
 
 
+class InMemoryRateCounterRepository(_Repository):
+    """Rate counters in memory, keyed by (key, window end); the writer lock makes an add atomic."""
+
+    def add(self, key: str, window_end: int, count: int) -> int:
+        counters = self.tables.write("rate_counters")
+        total: int = counters.get((key, window_end), 0) + count
+        counters[(key, window_end)] = total
+        return total
+
+    def purge_ended(self, now: int) -> int:
+        ended = [key for key in self.tables.read("rate_counters") if key[1] <= now]
+        if ended:
+            counters = self.tables.write("rate_counters")
+            for key in ended:
+                del counters[key]
+        return len(ended)
+
+
 def _owned(row: _Row | None, org_id: OrgId) -> _Row | None:
     return row if row is not None and row.org_id == org_id else None
 
@@ -515,6 +537,7 @@ _ports: tuple[
     type[TimeEntryRepository],
     type[TokenRepository],
     type[IdempotencyRepository],
+    type[RateCounterRepository],
 ] = (
     InMemoryOrgRepository,
     InMemoryUserRepository,
@@ -523,4 +546,5 @@ _ports: tuple[
     InMemoryTimeEntryRepository,
     InMemoryTokenRepository,
     InMemoryIdempotencyRepository,
+    InMemoryRateCounterRepository,
 )

@@ -252,10 +252,26 @@ _ORG_SETTINGS_AND_TEAM: tuple[Step, ...] = (
     "CREATE UNIQUE INDEX users_email_per_org ON users (org_id, email_key)",
 )
 
+# 0006: counters of the rate limits, shared by every process and host on the database
+# (hours_core.services.rate_limits). One row per key and fixed window, named by its end in Unix
+# seconds. UNLOGGED: a counter is worth no WAL write and no replica; after a crash PostgreSQL
+# empties the table, which only restarts the current windows' counts.
+_RATE_COUNTERS: tuple[Step, ...] = (
+    """
+    CREATE UNLOGGED TABLE rate_counters (
+        counter_key text NOT NULL,
+        window_end bigint NOT NULL,
+        hits bigint NOT NULL CHECK (hits >= 0),
+        PRIMARY KEY (counter_key, window_end)
+    )
+    """,
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL),
     Migration("0002_idempotency_result", _IDEMPOTENCY_RESULT),
     Migration("0004_org_settings_and_team", _ORG_SETTINGS_AND_TEAM),
+    Migration("0006_rate_counters", _RATE_COUNTERS),
 )
 """Every migration, in the order they apply."""
 

@@ -45,6 +45,7 @@ from hours_core.ports import (
     IdempotencyRepository,
     OrgRepository,
     ProjectRepository,
+    RateCounterRepository,
     TaskRepository,
     TimeEntryRepository,
     TokenRepository,
@@ -430,6 +431,25 @@ class SqlIdempotencyRepository(_Repository):
         )
 
 
+# Rate counters.
+
+
+class SqlRateCounterRepository(_Repository):
+    """Rate counters in SQL: one row per (key, window end). An add is one upsert that increments
+    the row and returns its new value, atomic on both databases (PostgreSQL's row lock on the
+    conflicting row; SQLite's single writer)."""
+
+    def add(self, key: str, window_end: int, count: int) -> int:
+        """Add ``count`` to the counter of ``key`` and ``window_end``; return its new value."""
+        row = self._row(self._sql.rate_counter_add, (key, window_end, count))
+        assert row is not None  # RETURNING answers the inserted or updated row
+        return int(row[0])
+
+    def purge_ended(self, now: int) -> int:
+        """Delete the counters of windows that ended at or before ``now``; return how many."""
+        return self._write(self._sql.rate_counter_purge, (now,), kind="rate counter")
+
+
 _ports: tuple[
     type[OrgRepository],
     type[UserRepository],
@@ -438,6 +458,7 @@ _ports: tuple[
     type[TimeEntryRepository],
     type[TokenRepository],
     type[IdempotencyRepository],
+    type[RateCounterRepository],
 ] = (
     SqlOrgRepository,
     SqlUserRepository,
@@ -446,5 +467,6 @@ _ports: tuple[
     SqlTimeEntryRepository,
     SqlTokenRepository,
     SqlIdempotencyRepository,
+    SqlRateCounterRepository,
 )
 """The type checker verifies that each repository implements its port."""

@@ -81,6 +81,19 @@ class TableStatements:
         self.insert = dialect.sql(_insert(table))
 
 
+_ACTIVE_TOKENS_OF_USER = (
+    "SELECT count(*) FROM api_tokens WHERE org_id = ? AND user_id = ? AND revoked_at IS NULL"
+    " AND (expires_at IS NULL OR expires_at > ?)"
+)
+_TOKEN_USE = "UPDATE api_tokens SET last_used_at = ? WHERE prefix = ? AND org_id = ?"
+_RATE_COUNTER_ADD = (
+    "INSERT INTO rate_counters (counter_key, window_end, hits) VALUES (?, ?, ?)"
+    " ON CONFLICT (counter_key, window_end) DO UPDATE SET hits = rate_counters.hits + excluded.hits"
+    " RETURNING hits"
+)
+_RATE_COUNTER_PURGE = "DELETE FROM rate_counters WHERE window_end <= ?"
+
+
 class Statements:
     """Every statement of the shared repositories, in one dialect (see the module's docstring)."""
 
@@ -142,11 +155,7 @@ class Statements:
         self.tokens_of_user = sql(
             f"{tokens.select} WHERE org_id = ? AND user_id = ? ORDER BY created_at DESC, id DESC"
         )
-        self.active_tokens_of_user = sql(
-            "SELECT count(*) FROM api_tokens WHERE org_id = ? AND user_id = ? AND revoked_at IS NULL"
-            " AND (expires_at IS NULL OR expires_at > ?)"
-        )
-        self.token_use = sql("UPDATE api_tokens SET last_used_at = ? WHERE prefix = ? AND org_id = ?")
+        self.active_tokens_of_user, self.token_use = sql(_ACTIVE_TOKENS_OF_USER), sql(_TOKEN_USE)
         self.token_revocation = sql(
             "UPDATE api_tokens SET revoked_at = ? WHERE prefix = ? AND org_id = ? AND revoked_at IS NULL"
         )
@@ -171,6 +180,7 @@ class Statements:
         self.idempotency_purge = sql(
             "DELETE FROM idempotency_records WHERE completed_at IS NOT NULL AND completed_at < ?"
         )
+        self.rate_counter_add, self.rate_counter_purge = sql(_RATE_COUNTER_ADD), sql(_RATE_COUNTER_PURGE)
         self._tables = {
             each.table.name: each for each in (orgs, users, projects, tasks, entries, tokens, records)
         }

@@ -16,6 +16,7 @@ from hours_core.ports import (
     IdempotencyRepository,
     OrgRepository,
     ProjectRepository,
+    RateCounterRepository,
     TaskRepository,
     TimeEntryRepository,
     TokenRepository,
@@ -26,6 +27,7 @@ from hours_sql.repositories import (
     SqlIdempotencyRepository,
     SqlOrgRepository,
     SqlProjectRepository,
+    SqlRateCounterRepository,
     SqlTaskRepository,
     SqlTimeEntryRepository,
     SqlTokenRepository,
@@ -47,6 +49,7 @@ class SqlUnitOfWork:
     entries: TimeEntryRepository
     tokens: TokenRepository
     idempotency: IdempotencyRepository
+    rate_counters: RateCounterRepository
 
     def __init__(self, statements: Statements, *, read_only: bool = False) -> None:
         """A unit of work that will run ``statements``; read-only ones refuse every write."""
@@ -84,6 +87,7 @@ class SqlUnitOfWork:
         self.entries = SqlTimeEntryRepository(session, statements)
         self.tokens = SqlTokenRepository(session, statements)
         self.idempotency = SqlIdempotencyRepository(session, statements)
+        self.rate_counters = SqlRateCounterRepository(session, statements)
         return self
 
     def __exit__(

@@ -50,7 +50,11 @@ class TableDescription:
 def _hours_tables(db: Database) -> list[str]:
     """The tables of hours that the file holds (none before it is migrated), referred-to ones first."""
     present = set(db.table_names())
-    return [table.name for table in TABLES if table.name in present]
+    return [name for name in (*(table.name for table in TABLES), *_UNDESCRIBED) if name in present]
+
+
+_UNDESCRIBED = ("rate_counters",)
+"""Tables of hours that no entity describes (``hours_sql.TABLES`` lists those that do)."""
 
 
 def table_counts(db: Database) -> dict[str, int]:

@@ -286,6 +286,25 @@ def _org_settings_and_team(db: Database) -> None:
     db.execute(_EMAIL_PER_ORG)
 
 
+# 0006: counters of the rate limits, shared by every process on the file
+# (hours_core.services.rate_limits). One row per key and fixed window, named by its end in Unix
+# seconds; the limiter increments a row with one upsert and deletes the rows of ended windows.
+_RATE_COUNTERS = """
+    CREATE TABLE rate_counters (
+        counter_key TEXT NOT NULL,
+        window_end INTEGER NOT NULL,
+        hits INTEGER NOT NULL CHECK (hits >= 0),
+        PRIMARY KEY (counter_key, window_end)
+    ) STRICT, WITHOUT ROWID
+"""
+
+
+@MIGRATIONS(name="0006_rate_counters")
+def _rate_counters(db: Database) -> None:
+    """The rate limits' counters."""
+    db.execute(_RATE_COUNTERS)
+
+
 def pending(db: Database) -> list[str]:
     """The names of the migrations not yet applied to ``db``, in the order they would run."""
     return [migration.name for migration in MIGRATIONS.pending(db)]

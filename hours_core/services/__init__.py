@@ -11,6 +11,7 @@ from hours_core.services.authentication import Authenticator
 from hours_core.services.caller import Caller
 from hours_core.services.idempotent import IdempotentRunner, KeyedRequest, Outcome
 from hours_core.services.projects import ChangeProject, ChangeTask, ProjectService
+from hours_core.services.rate_limits import RateLimits
 from hours_core.services.team import AddUser, ChangeOrg, ChangeUser, TeamService
 from hours_core.services.time_entries import (
     UNSET,
@@ -40,6 +41,7 @@ __all__ = [
     "KeyedRequest",
     "Outcome",
     "ProjectService",
+    "RateLimits",
     "Services",
     "StartTimer",
     "TeamService",
@@ -61,6 +63,7 @@ class Services:
     team: TeamService
     account: AccountService
     admin: AdminService
+    rate_limits: RateLimits
     clock: Clock
 
 
@@ -77,5 +80,6 @@ def build_services(
         team=TeamService(transactions, clock, ids),
         account=AccountService(transactions, clock, ids, env),
         admin=AdminService(transactions, clock, ids),
+        rate_limits=RateLimits(transactions, clock),
         clock=clock,
     )

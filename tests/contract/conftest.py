@@ -54,6 +54,20 @@ from tests.postgres_support import (
     empty_postgres_store,
 )
 
+STORED_TABLES = frozenset(
+    {
+        "orgs",
+        "users",
+        "projects",
+        "tasks",
+        "time_entries",
+        "api_tokens",
+        "idempotency_records",
+        "rate_counters",
+    }
+)
+"""Every table a migrated SQL store holds (besides the record of migrations)."""
+
 T0 = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 """The fixed "now" of the contract tests."""
 

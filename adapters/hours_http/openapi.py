@@ -126,8 +126,8 @@ ERROR_TEXT: Mapping[str, str] = {
     "validation_failed": "an unknown query parameter; `fields` names it",
     "idempotency_key_reused": "the key was used within 24 hours for a different request",
     "rate_limited": (
-        "over the per-token limit (only when the server runs with `--rate-limit`); retry after "
-        "`Retry-After` seconds"
+        "over your user's request limit (when the server runs with `--rate-limit`), or your address "
+        "over its limit of failed authentications; retry after `Retry-After` seconds"
     ),
     "internal_error": "a bug on our side; it was logged, the body never holds a stack trace",
     "store_busy": (

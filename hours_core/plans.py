@@ -28,8 +28,12 @@ __all__ = [
 class Feature(enum.StrEnum):
     """A capability that some plans lack."""
 
+    BILLABLE_RATES = "billable_rates"
+    """Hourly rates, and the amounts reports compute from them."""
     BILLABLE_TIME = "billable_time"
     """Marking time as billable."""
+    ROUNDING = "rounding"
+    """Rounding the time of reports (``rounding=up:15:entry``)."""
     TASKS = "tasks"
     """Logging time against tasks."""
     TEAM_ENTRIES = "team_entries"
@@ -42,7 +46,9 @@ class Feature(enum.StrEnum):
 
 FEATURE_PLANS = MappingProxyType(
     {
+        Feature.BILLABLE_RATES: Plan.SOLO,
         Feature.BILLABLE_TIME: Plan.SOLO,
+        Feature.ROUNDING: Plan.SOLO,
         Feature.TASKS: Plan.STUDIO,
         Feature.TEAM_ENTRIES: Plan.STUDIO,
         Feature.TEAM_MEMBERS: Plan.STUDIO,

@@ -12,8 +12,10 @@ from hours_core.services import Services
 from hours_http.auth import BearerAuthentication, caller_of
 from hours_http.controllers.account import MeController, TokenController
 from hours_http.controllers.health import health
+from hours_http.controllers.imports import ImportController
 from hours_http.controllers.org import OrgController
 from hours_http.controllers.projects import ProjectController, TaskController
+from hours_http.controllers.reports import ReportController
 from hours_http.controllers.time_entries import TimeEntryController
 from hours_http.controllers.timers import TimerController
 from hours_http.controllers.users import UserController
@@ -85,6 +87,8 @@ def create_app(
             TokenController,
             OrgController,
             UserController,
+            ImportController,
+            ReportController,
         ],
         dependencies={
             "services": Provide(provide_services, use_cache=True, sync_to_thread=False),

@@ -37,7 +37,7 @@ from cattrs.fns import identity
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from hours_core.model import Org, Project, Task, TimeEntry, User
-from hours_core.services import Caller
+from hours_core.services import Caller, ImportReport
 from hours_core.tokens import ApiToken, MintedToken
 from hours_http.decoding import (
     WrongValue,
@@ -54,6 +54,7 @@ from hours_http.wire import (
     ABSENT,
     CreatedTokenOut,
     CreateTimeEntryBody,
+    ImportReportOut,
     Me,
     MeOrg,
     MeToken,
@@ -71,6 +72,7 @@ __all__ = [
     "command_from",
     "created_token_json",
     "encode_data",
+    "import_report_json",
     "me_json",
     "org_json",
     "project_json",
@@ -96,6 +98,7 @@ WIRE_SHAPES: Mapping[type, type] = {
     Me: Caller,
     OrgOut: Org,
     UserOut: User,
+    ImportReportOut: ImportReport,
 }
 """Each wire class of a response body, and the core class whose attributes fill it."""
 
@@ -169,6 +172,13 @@ _DURATION_SECONDS = json_name("duration_seconds")
 def render(value: object, wire: type) -> dict[str, Any]:
     """``value`` as the body of the wire class ``wire`` (one of :data:`WIRE_SHAPES`), for msgspec."""
     document: dict[str, Any] = _converter.unstructure(value, wire)
+    return document
+
+
+def import_report_json(report: ImportReport) -> dict[str, Any]:
+    """The body of an import's report; each row error is ``{row, column, code, message}``."""
+    document = render(report, ImportReportOut)
+    document["errors"] = [error.as_dict() for error in report.errors]
     return document
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import attrs
 from sqlite_utils import Database
 
-from hours_sql import TABLES
+from hours_sql import OUTBOX_TABLES, TABLES
 
 __all__ = ["ColumnDescription", "IndexDescription", "TableDescription", "describe", "table_counts"]
 
@@ -50,11 +50,12 @@ class TableDescription:
 def _hours_tables(db: Database) -> list[str]:
     """The tables of hours that the file holds (none before it is migrated), referred-to ones first."""
     present = set(db.table_names())
-    return [name for name in (*(table.name for table in TABLES), *_UNDESCRIBED) if name in present]
+    names = [*(table.name for table in TABLES), *OUTBOX_TABLES, *_UNDESCRIBED]
+    return [name for name in names if name in present]
 
 
 _UNDESCRIBED = ("rate_counters",)
-"""Tables of hours that no entity describes (``hours_sql.TABLES`` lists those that do)."""
+"""Tables no entity describes, besides the outbox's (``hours_sql.TABLES`` lists those that do)."""
 
 
 def table_counts(db: Database) -> dict[str, int]:

@@ -55,6 +55,7 @@ __all__ = [
     "OrgRepository",
     "PasswordLogin",
     "ProjectRepository",
+    "RateCounterRepository",
     "ReportRepository",
     "ReportRows",
     "SessionCredentials",
@@ -399,6 +400,24 @@ class TokenRepository(Protocol):
         ...
 
 
+class RateCounterRepository(Protocol):
+    """Counters of requests per key and fixed window, shared by every server process and host.
+
+    Not tenant data: a key is an opaque string the rate limiter makes (a user's id, a client's
+    address, see :mod:`hours_core.services.rate_limits`); a window is named by its end, in whole
+    seconds since the Unix epoch.
+    """
+
+    def add(self, key: str, window_end: int, count: int) -> int:
+        """Add ``count`` to the counter of ``key`` for the window ending at ``window_end`` (a new
+        counter starts at 0), atomically; return the counter's new value."""
+        ...
+
+    def purge_ended(self, now: int) -> int:
+        """Delete the counters of every window that ended at or before ``now``; return how many."""
+        ...
+
+
 class IdempotencyRepository(Protocol):
     """Idempotency records, keyed by (organization, user, key)."""
 
@@ -497,6 +516,7 @@ class UnitOfWork(Protocol):
     entries: TimeEntryRepository
     tokens: TokenRepository
     idempotency: IdempotencyRepository
+    rate_counters: RateCounterRepository
     sessions: SessionRepository
     events: EventRepository
     reports: ReportRepository

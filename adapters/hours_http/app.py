@@ -26,7 +26,7 @@ from hours_http.last_use import LastUseWriter
 from hours_http.openapi import openapi_config
 from hours_http.options import AllowEveryMethodOfTheRoute
 from hours_http.query import check_parameters
-from hours_http.rate_limit import RateLimit, RateLimiter, RateLimitMiddleware
+from hours_http.rate_limit import AuthFailureLimit, RateLimit, RateLimitMiddleware, user_policy
 from hours_http.responses import READS_IN_THREAD, provide_writer
 from hours_http.transport import HttpSemantics
 
@@ -41,12 +41,16 @@ def create_app(
     *,
     version: str = "0.1.0",
     rate_limit: RateLimit | None = None,
+    auth_failure_limit: RateLimit | None = None,
     debug: bool = False,
     reads_in_thread: bool = True,
 ) -> Litestar:
     """The HTTP API over ``services``. Builds nothing else and starts nothing: no side effects.
 
-    ``rate_limit`` caps requests per token (per process); ``None`` sets no cap.
+    ``rate_limit`` caps the requests of each user (all their tokens together), and
+    ``auth_failure_limit`` the failed authentications of each client address; both are counted
+    in the store, so they hold across processes and hosts (``hours_http.rate_limit``). ``None``
+    sets no cap.
 
     ``reads_in_thread=False`` runs the token lookup of every request and the idempotency replay
     lookup of ``POST /time-entries`` on the event loop instead of in a worker thread: a thread
@@ -55,17 +59,22 @@ def create_app(
     (PostgreSQL). Writes always run in a worker thread.
     """
     last_uses = LastUseWriter(services.authenticator.last_uses)
+    failures = None
+    if auth_failure_limit is not None:
+        failures = AuthFailureLimit(auth_failure_limit, services.rate_limits)
     middleware: list[Middleware] = [
         AllowEveryMethodOfTheRoute,
         DefineMiddleware(
             BearerAuthentication,
             authenticator=services.authenticator,
             last_uses=last_uses,
+            failures=failures,
             in_thread=reads_in_thread,
         ),
     ]
     if rate_limit is not None:
-        middleware.append(DefineMiddleware(RateLimitMiddleware, limiter=RateLimiter(rate_limit)))
+        policy = user_policy(rate_limit, services.rate_limits)
+        middleware.append(DefineMiddleware(RateLimitMiddleware, policy=policy))
 
     def provide_services() -> Services:
         return services

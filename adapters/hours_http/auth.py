@@ -23,6 +23,7 @@ from litestar.types import ASGIApp
 from hours_core.errors import Unauthenticated
 from hours_core.services import Authenticator, Caller, Services
 from hours_http.last_use import LastUseWriter
+from hours_http.rate_limit import AuthFailureLimit
 
 __all__ = ["PUBLIC_PATHS", "BearerAuthentication", "caller_of"]
 
@@ -44,25 +45,45 @@ class BearerAuthentication(AbstractAuthenticationMiddleware):
     """Puts the authenticated :class:`Caller` in ``request.user``."""
 
     def __init__(
-        self, app: ASGIApp, authenticator: Authenticator, last_uses: LastUseWriter, in_thread: bool = True
+        self,
+        app: ASGIApp,
+        authenticator: Authenticator,
+        last_uses: LastUseWriter,
+        failures: AuthFailureLimit | None = None,
+        in_thread: bool = True,
     ) -> None:
         super().__init__(app, exclude=list(PUBLIC_PATHS), scopes=None)
         self._authenticator = authenticator
         self._last_uses = last_uses
+        self._failures = failures
         self._in_thread = in_thread
 
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
-        """Authenticate the bearer token, or raise :class:`Unauthenticated`."""
-        token = bearer_token(connection.headers.get("authorization"))
-        authenticator = self._authenticator
-        if self._in_thread:  # Litestar's executor, as for sync_to_thread=True handlers
-            caller = await sync_to_thread(authenticator.authenticate, token)
-        else:
-            caller = authenticator.authenticate(token)
+        """Authenticate the bearer token, or raise :class:`Unauthenticated`.
+
+        With an auth failure limit, a client address known to be over it is refused (429) before
+        its token is looked at, and each failure counts against it (the one too many is 429).
+        """
+        failures = self._failures
+        address = connection.client.host if connection.client is not None else ""
+        if failures is not None:
+            failures.check(address)
+        try:
+            caller = await self._authenticate(connection)
+        except Unauthenticated:
+            if failures is not None:
+                await failures.count_failure(address)
+            raise
         self._last_uses.schedule()
         return AuthenticationResult(user=caller, auth=caller.token)
+
+    async def _authenticate(self, connection: ASGIConnection[Any, Any, Any, Any]) -> Caller:
+        token = bearer_token(connection.headers.get("authorization"))
+        if self._in_thread:  # Litestar's executor, as for sync_to_thread=True handlers
+            return await sync_to_thread(self._authenticator.authenticate, token)
+        return self._authenticator.authenticate(token)
 
 
 def caller_of(request: ASGIConnection[Any, Any, Any, Any], services: NamedDependency[Services]) -> Caller:

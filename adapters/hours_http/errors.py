@@ -109,14 +109,14 @@ class PayloadTooLarge(HoursError):
 
 
 class RateLimited(HoursError):
-    """Too many requests for this token; ``headers`` carry Retry-After and the RateLimit fields."""
+    """Over a rate limit; ``headers`` carry Retry-After and the RateLimit fields."""
 
     code = "rate_limited"
-    default_message = "Too many requests for this token; retry after the seconds in Retry-After."
+    default_message = "Too many requests for your user; retry after the seconds in Retry-After."
 
-    def __init__(self, headers: dict[str, str]) -> None:
+    def __init__(self, headers: dict[str, str], message: str | None = None) -> None:
         self.headers = headers
-        super().__init__()
+        super().__init__(message)
 
 
 STATUS_BY_CODE: Mapping[str, int] = {

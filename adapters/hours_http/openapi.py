@@ -137,8 +137,8 @@ ERROR_TEXT: Mapping[str, str] = {
     ),
     "idempotency_key_reused": "the key was used within 24 hours for a different request",
     "rate_limited": (
-        "over the per-token limit (only when the server runs with `--rate-limit`); retry after "
-        "`Retry-After` seconds"
+        "over your user's request limit (when the server runs with `--rate-limit`), or your address "
+        "over its limit of failed authentications; retry after `Retry-After` seconds"
     ),
     "internal_error": "a bug on our side; it was logged, the body never holds a stack trace",
     "store_busy": (
@@ -170,17 +170,19 @@ _HEADER_COMPONENTS: dict[str, OpenAPIHeader] = {
         description="Seconds to wait before retrying.",
     ),
     "RateLimit-Policy": OpenAPIHeader(
-        schema=Schema(type=OpenAPIType.STRING, pattern=r'^"token";q=[0-9]+;w=[0-9]+$'),
+        schema=Schema(type=OpenAPIType.STRING, pattern=r'^"(user|address)";q=[0-9]+;w=[0-9]+$'),
         description=(
-            'The per-token quota and window in seconds, e.g. `"token";q=600;w=60`. Sent on every '
-            "authenticated response when the server runs with `--rate-limit`."
+            'The quota and its window in seconds: `"user";q=600;w=60` on every authenticated response '
+            "when the server runs with `--rate-limit` (per user, all their tokens together), "
+            '`"address";q=60;w=60` on a 429 for too many failed authentications from the client\'s '
+            "address."
         ),
     ),
     "RateLimit": OpenAPIHeader(
-        schema=Schema(type=OpenAPIType.STRING, pattern=r'^"token";r=[0-9]+;t=[0-9]+$'),
+        schema=Schema(type=OpenAPIType.STRING, pattern=r'^"(user|address)";r=[0-9]+;t=[0-9]+$'),
         description=(
-            'Requests remaining and seconds until the quota is full again, e.g. `"token";r=599;t=1`. '
-            "Sent on every authenticated response when the server runs with `--rate-limit`."
+            "Requests remaining in the window and seconds until it ends and the quota is full again, "
+            'e.g. `"user";r=599;t=42`; sent with `RateLimit-Policy`.'
         ),
     ),
     REPLAYED_HEADER: OpenAPIHeader(

@@ -1,30 +1,43 @@
-"""Per-token rate limiting: ``--rate-limit 600/min``.
+"""Rate limiting: ``--rate-limit 600/min`` per user, ``--auth-failure-limit 60/min`` per client address.
 
-Each token gets ``limit`` requests per window, refilled continuously (the generic cell rate
-algorithm: a request is allowed when the token's "theoretical arrival time" is no more than one
-window ahead of now). A refused request answers 429 ``rate_limited`` with ``Retry-After``; every
-authenticated response carries ``RateLimit-Policy`` and ``RateLimit`` (IETF draft
-"RateLimit header fields for HTTP", structured-field form).
+Two policies, each a :class:`RateLimit` counted by the core's
+:class:`~hours_core.services.rate_limits.RateLimits` in fixed windows shared by every server
+process and host through the store (see that module for the leases and their bounds):
 
-The key is the token's prefix, never a client-supplied header. Counts live in the memory of one
-server process: with N processes behind a load balancer a token may get up to N times the limit.
+* ``user``: every authenticated request counts against its **user**, whichever of their tokens it
+  carries (minting more tokens gives no more requests). :class:`RateLimitMiddleware` runs after
+  authentication. Authenticated responses carry ``RateLimit-Policy`` and ``RateLimit`` (IETF
+  draft "RateLimit header fields for HTTP", structured-field form).
+* ``address``: every request that fails authentication (no token, a malformed, unknown, revoked
+  or expired one) counts against the **client address** of the connection (never a
+  client-supplied header such as ``X-Forwarded-For``). Once an address is over, every request it
+  makes to an authenticated route is refused before its token is even looked at, valid or not,
+  until the window ends (:class:`AuthFailureLimit`, called by the authentication middleware).
+
+Over either limit: 429 ``rate_limited`` with ``Retry-After`` (the seconds until the window ends)
+and both RateLimit fields.
 """
 
 from __future__ import annotations
 
-import math
 import re
-import threading
-import time
-from collections.abc import Callable
 from typing import Any
 
 import attrs
+from litestar.concurrency import sync_to_thread
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from hours_core.services.rate_limits import Allowance, Quota, RateLimits
 from hours_http.errors import RateLimited
 
-__all__ = ["RateLimit", "RateLimitMiddleware", "RateLimiter", "parse_rate_limit"]
+__all__ = [
+    "AuthFailureLimit",
+    "Policy",
+    "RateLimit",
+    "RateLimitMiddleware",
+    "parse_rate_limit",
+    "user_policy",
+]
 
 _UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
 _SPEC = re.compile(r"(?P<count>[1-9][0-9]{0,8})/(?P<unit>[a-z]+)")
@@ -37,9 +50,9 @@ class RateLimit:
     limit: int
     window: int
 
-    def policy_header(self) -> str:
-        """The ``RateLimit-Policy`` header value."""
-        return f'"token";q={self.limit};w={self.window}'
+    def quota(self) -> Quota:
+        """The core's form of this limit."""
+        return Quota(limit=self.limit, window=self.window)
 
 
 def parse_rate_limit(text: str) -> RateLimit:
@@ -50,68 +63,91 @@ def parse_rate_limit(text: str) -> RateLimit:
     return RateLimit(limit=int(match["count"]), window=_UNITS[match["unit"]])
 
 
-@attrs.frozen
-class Decision:
-    """Whether a request may pass, how many remain, and when to come back."""
+class Policy:
+    """One named limit (``user``, ``address``) over the shared counts."""
 
-    allowed: bool
-    remaining: int
-    reset_seconds: int
-    retry_after: int
-
-
-class RateLimiter:
-    """The counts of one process, keyed by token prefix."""
-
-    def __init__(self, rate: RateLimit, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, name: str, rate: RateLimit, limits: RateLimits, message: str) -> None:
+        self.name = name
         self.rate = rate
-        self._clock = clock
-        self._interval = rate.window / rate.limit
-        self._arrivals: dict[str, float] = {}
-        self._lock = threading.Lock()
+        self.message = message
+        self._quota = rate.quota()
+        self._limits = limits
 
-    def hit(self, key: str) -> Decision:
-        """Count one request for ``key`` if it is allowed."""
-        now = self._clock()
-        window = float(self.rate.window)
-        with self._lock:
-            arrival = max(self._arrivals.get(key, now), now)
-            if arrival + self._interval - now > window + 1e-9:
-                wait = arrival + self._interval - now - window
-                return Decision(False, 0, math.ceil(arrival - now), max(1, math.ceil(wait)))
-            arrival += self._interval
-            self._arrivals[key] = arrival
-            if len(self._arrivals) > 100_000:
-                self._forget_idle(now)
-        backlog = arrival - now
-        remaining = max(0, int((window - backlog) / self._interval + 1e-9))
-        return Decision(True, remaining, math.ceil(backlog), 0)
+    def _key(self, subject: str) -> str:
+        return f"{self.name}/{self.rate.window}/{subject}"
 
-    def _forget_idle(self, now: float) -> None:
-        for key in [key for key, arrival in self._arrivals.items() if arrival <= now]:
-            del self._arrivals[key]
+    async def take(self, subject: str) -> Allowance:
+        """Count one request of ``subject``: on the event loop when this process holds a unit (or
+        knows there is none left), else in a worker thread, which asks the store for a lease."""
+        key = self._key(subject)
+        answer = self._limits.take_held(key, self._quota)
+        if answer is None:
+            answer = await sync_to_thread(self._limits.take, key, self._quota)
+        return answer
+
+    def known_refusal(self, subject: str) -> Allowance | None:
+        """The refusal of ``subject`` if this process knows it is over, without counting; else ``None``."""
+        return self._limits.refused(self._key(subject), self._quota)
+
+    def headers(self, answer: Allowance) -> dict[str, str]:
+        """``RateLimit-Policy`` and ``RateLimit`` for ``answer``."""
+        return {
+            "RateLimit-Policy": f'"{self.name}";q={self.rate.limit};w={self.rate.window}',
+            "RateLimit": f'"{self.name}";r={answer.remaining};t={answer.reset_seconds}',
+        }
+
+    def refusal(self, answer: Allowance) -> RateLimited:
+        """The 429 for a refused ``answer``."""
+        return RateLimited({**self.headers(answer), "Retry-After": str(answer.reset_seconds)}, self.message)
+
+
+USER_OVER_LIMIT = "Too many requests for your user; retry after the seconds in Retry-After."
+ADDRESS_OVER_LIMIT = (
+    "Too many failed authentications from your address; retry after the seconds in Retry-After."
+)
+
+
+def user_policy(rate: RateLimit, limits: RateLimits) -> Policy:
+    """Requests per user."""
+    return Policy("user", rate, limits, USER_OVER_LIMIT)
+
+
+class AuthFailureLimit:
+    """Failed authentications per client address; the authentication middleware calls it."""
+
+    def __init__(self, rate: RateLimit, limits: RateLimits) -> None:
+        self.policy = Policy("address", rate, limits, ADDRESS_OVER_LIMIT)
+
+    def check(self, address: str) -> None:
+        """Raise 429 if this process knows that ``address`` is over its limit (no I/O)."""
+        refused = self.policy.known_refusal(address)
+        if refused is not None:
+            raise self.policy.refusal(refused)
+
+    async def count_failure(self, address: str) -> None:
+        """Count a failed authentication of ``address``; raise 429 if it is one too many."""
+        answer = await self.policy.take(address)
+        if not answer.allowed:
+            raise self.policy.refusal(answer)
 
 
 class RateLimitMiddleware:
-    """Applies a :class:`RateLimiter` to authenticated requests (it runs after authentication)."""
+    """Counts authenticated requests against their user (it runs after authentication)."""
 
-    def __init__(self, app: ASGIApp, limiter: RateLimiter) -> None:
+    def __init__(self, app: ASGIApp, policy: Policy) -> None:
         self.app = app
-        self.limiter = limiter
+        self.policy = policy
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         caller: Any = scope.get("user")
-        token = getattr(caller, "token", None)
-        if token is None:
+        user = getattr(caller, "user", None)
+        if user is None:
             await self.app(scope, receive, send)
             return
-        decision = self.limiter.hit(token.prefix)
-        headers = {
-            "RateLimit-Policy": self.limiter.rate.policy_header(),
-            "RateLimit": f'"token";r={decision.remaining};t={decision.reset_seconds}',
-        }
-        if not decision.allowed:
-            raise RateLimited({**headers, "Retry-After": str(decision.retry_after)})
+        answer = await self.policy.take(str(user.id))
+        headers = self.policy.headers(answer)
+        if not answer.allowed:
+            raise self.policy.refusal(answer)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

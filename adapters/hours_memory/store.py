@@ -59,6 +59,7 @@ from hours_core.ports import (
     OrgRepository,
     PasswordLogin,
     ProjectRepository,
+    RateCounterRepository,
     ReportRepository,
     ReportRows,
     SessionCredentials,
@@ -93,6 +94,7 @@ _TABLES = (
     "passwords",
     "sessions",
     "installation",
+    "rate_counters",
 )
 
 
@@ -145,6 +147,7 @@ class InMemoryUnitOfWork:
     entries: TimeEntryRepository
     tokens: TokenRepository
     idempotency: IdempotencyRepository
+    rate_counters: RateCounterRepository
     sessions: SessionRepository
     events: EventRepository
     reports: ReportRepository
@@ -168,6 +171,7 @@ class InMemoryUnitOfWork:
         self.entries = entries = InMemoryTimeEntryRepository(tables)
         self.tokens = tokens = InMemoryTokenRepository(tables)
         self.idempotency = idempotency = InMemoryIdempotencyRepository(tables)
+        self.rate_counters = rate_counters = InMemoryRateCounterRepository(tables)
         self.sessions = sessions = InMemorySessionRepository(tables)
         self.events = self._events = events = InMemoryEventRepository(tables)
         self.reports = reports = InMemoryReportRepository(tables)
@@ -183,6 +187,7 @@ class InMemoryUnitOfWork:
             entries,
             tokens,
             idempotency,
+            rate_counters,
             sessions,
             reports,
             installation,
@@ -589,6 +594,24 @@ class InMemoryIdempotencyRepository(_Repository):
         return len(expired)
 
 
+class InMemoryRateCounterRepository(_Repository):
+    """Rate counters in memory, keyed by (key, window end); the writer lock makes an add atomic."""
+
+    def add(self, key: str, window_end: int, count: int) -> int:
+        counters = self.tables.write("rate_counters")
+        total: int = counters.get((key, window_end), 0) + count
+        counters[(key, window_end)] = total
+        return total
+
+    def purge_ended(self, now: int) -> int:
+        ended = [key for key in self.tables.read("rate_counters") if key[1] <= now]
+        if ended:
+            counters = self.tables.write("rate_counters")
+            for key in ended:
+                del counters[key]
+        return len(ended)
+
+
 class InMemorySessionRepository(_Repository):
     """Password hashes (by user id) and web sessions (by key hash) in memory."""
 
@@ -770,6 +793,7 @@ _ports: tuple[
     type[TimeEntryRepository],
     type[TokenRepository],
     type[IdempotencyRepository],
+    type[RateCounterRepository],
     type[SessionRepository],
     type[EventRepository],
     type[ReportRepository],
@@ -782,6 +806,7 @@ _ports: tuple[
     InMemoryTimeEntryRepository,
     InMemoryTokenRepository,
     InMemoryIdempotencyRepository,
+    InMemoryRateCounterRepository,
     InMemorySessionRepository,
     InMemoryEventRepository,
     InMemoryReportRepository,

@@ -265,6 +265,21 @@ _INSTALLATION_SECRETS: tuple[Step, ...] = (
     """,
 )
 
+# 0006: counters of the rate limits, shared by every process and host on the database
+# (hours_core.services.rate_limits). One row per key and fixed window, named by its end in Unix
+# seconds. UNLOGGED: a counter is worth no WAL write and no replica; after a crash PostgreSQL
+# empties the table, which only restarts the current windows' counts.
+_RATE_COUNTERS: tuple[Step, ...] = (
+    """
+    CREATE UNLOGGED TABLE rate_counters (
+        counter_key text NOT NULL,
+        window_end bigint NOT NULL,
+        hits bigint NOT NULL CHECK (hits >= 0),
+        PRIMARY KEY (counter_key, window_end)
+    )
+    """,
+)
+
 # 0008: the outbox (see the SQLite migration of the same name and hours_sql.events). ``changes``
 # is JSON text, kept byte for byte as written (jsonb would reorder its members).
 
@@ -356,6 +371,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0002_idempotency_result", _IDEMPOTENCY_RESULT),
     Migration("0004_org_settings_and_team", _ORG_SETTINGS_AND_TEAM),
     Migration("0005_installation_secrets", _INSTALLATION_SECRETS),
+    Migration("0006_rate_counters", _RATE_COUNTERS),
     Migration("0008_events", _EVENTS),
     Migration("0010_web_sessions", _WEB_SESSIONS),
     Migration("0011_imports", _IMPORTS),

@@ -52,6 +52,7 @@ from hours_core.ports import (
     OrgRepository,
     PasswordLogin,
     ProjectRepository,
+    RateCounterRepository,
     SessionCredentials,
     SessionRepository,
     TaskRepository,
@@ -493,6 +494,25 @@ class SqlIdempotencyRepository(_Repository):
         )
 
 
+# Rate counters.
+
+
+class SqlRateCounterRepository(_Repository):
+    """Rate counters in SQL: one row per (key, window end). An add is one upsert that increments
+    the row and returns its new value, atomic on both databases (PostgreSQL's row lock on the
+    conflicting row; SQLite's single writer)."""
+
+    def add(self, key: str, window_end: int, count: int) -> int:
+        """Add ``count`` to the counter of ``key`` and ``window_end``; return its new value."""
+        row = self._row(self._sql.rate_counter_add, (key, window_end, count))
+        assert row is not None  # RETURNING answers the inserted or updated row
+        return int(row[0])
+
+    def purge_ended(self, now: int) -> int:
+        """Delete the counters of windows that ended at or before ``now``; return how many."""
+        return self._write(self._sql.rate_counter_purge, (now,), kind="rate counter")
+
+
 # Passwords and web sessions.
 
 
@@ -588,6 +608,7 @@ _ports: tuple[
     type[TimeEntryRepository],
     type[TokenRepository],
     type[IdempotencyRepository],
+    type[RateCounterRepository],
     type[SessionRepository],
     type[ImportRepository],
     type[InstallationSecretRepository],
@@ -599,6 +620,7 @@ _ports: tuple[
     SqlTimeEntryRepository,
     SqlTokenRepository,
     SqlIdempotencyRepository,
+    SqlRateCounterRepository,
     SqlSessionRepository,
     SqlImportRepository,
     SqlInstallationSecretRepository,

@@ -84,6 +84,14 @@ class TableStatements:
         self.insert = dialect.sql(_insert(table))
 
 
+_RATE_COUNTER_ADD = (
+    "INSERT INTO rate_counters (counter_key, window_end, hits) VALUES (?, ?, ?)"
+    " ON CONFLICT (counter_key, window_end) DO UPDATE SET hits = rate_counters.hits + excluded.hits"
+    " RETURNING hits"
+)
+_RATE_COUNTER_PURGE = "DELETE FROM rate_counters WHERE window_end <= ?"
+
+
 class Statements:
     """Every statement of the shared repositories, in one dialect (see the module's docstring)."""
 
@@ -159,6 +167,7 @@ class Statements:
         self.installation = secrets = TableStatements(INSTALLATION_SECRETS, dialect)
         self.installation_secret = sql(f"{secrets.select} WHERE name = ?")
         self.installation_secret_add = sql(f"{_insert(INSTALLATION_SECRETS)} ON CONFLICT (name) DO NOTHING")
+        self.rate_counter_add, self.rate_counter_purge = sql(_RATE_COUNTER_ADD), sql(_RATE_COUNTER_PURGE)
 
         self.sessions = sessions = self._web_sign_in()
         self._tables = {

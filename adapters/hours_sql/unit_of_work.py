@@ -19,6 +19,7 @@ from hours_core.ports import (
     InstallationSecretRepository,
     OrgRepository,
     ProjectRepository,
+    RateCounterRepository,
     ReportRepository,
     SessionRepository,
     TaskRepository,
@@ -35,6 +36,7 @@ from hours_sql.repositories import (
     SqlInstallationSecretRepository,
     SqlOrgRepository,
     SqlProjectRepository,
+    SqlRateCounterRepository,
     SqlSessionRepository,
     SqlTaskRepository,
     SqlTimeEntryRepository,
@@ -57,6 +59,7 @@ class SqlUnitOfWork:
     entries: TimeEntryRepository
     tokens: TokenRepository
     idempotency: IdempotencyRepository
+    rate_counters: RateCounterRepository
     sessions: SessionRepository
     events: EventRepository
     reports: ReportRepository
@@ -99,6 +102,7 @@ class SqlUnitOfWork:
         self.entries = SqlTimeEntryRepository(session, statements)
         self.tokens = SqlTokenRepository(session, statements)
         self.idempotency = SqlIdempotencyRepository(session, statements)
+        self.rate_counters = SqlRateCounterRepository(session, statements)
         self.sessions = SqlSessionRepository(session, statements)
         self.events = self._events = SqlEventRepository(session, statements.dialect)
         self.reports = SqlReportRepository(session, statements)

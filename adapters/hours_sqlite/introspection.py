@@ -50,8 +50,12 @@ class TableDescription:
 def _hours_tables(db: Database) -> list[str]:
     """The tables of hours that the file holds (none before it is migrated), referred-to ones first."""
     present = set(db.table_names())
-    names = [*(table.name for table in TABLES), *OUTBOX_TABLES]
+    names = [*(table.name for table in TABLES), *OUTBOX_TABLES, *_UNDESCRIBED]
     return [name for name in names if name in present]
+
+
+_UNDESCRIBED = ("rate_counters",)
+"""Tables no entity describes, besides the outbox's (``hours_sql.TABLES`` lists those that do)."""
 
 
 def table_counts(db: Database) -> dict[str, int]:

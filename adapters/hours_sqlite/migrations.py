@@ -305,6 +305,25 @@ def _installation_secrets(db: Database) -> None:
     db.execute(_INSTALLATION_SECRETS)
 
 
+# 0006: counters of the rate limits, shared by every process on the file
+# (hours_core.services.rate_limits). One row per key and fixed window, named by its end in Unix
+# seconds; the limiter increments a row with one upsert and deletes the rows of ended windows.
+_RATE_COUNTERS = """
+    CREATE TABLE rate_counters (
+        counter_key TEXT NOT NULL,
+        window_end INTEGER NOT NULL,
+        hits INTEGER NOT NULL CHECK (hits >= 0),
+        PRIMARY KEY (counter_key, window_end)
+    ) STRICT, WITHOUT ROWID
+"""
+
+
+@MIGRATIONS(name="0006_rate_counters")
+def _rate_counters(db: Database) -> None:
+    """The rate limits' counters."""
+    db.execute(_RATE_COUNTERS)
+
+
 # 0008: the outbox. Every change writes its event here in its own transaction (hours_sql.events):
 # ``seq`` is the org's sequence number, assigned from ``event_counters`` (the org's last number and
 # how far the retention purge has deleted) as the transaction commits. Events are never updated;

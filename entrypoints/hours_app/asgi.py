@@ -40,6 +40,7 @@ def create_api(application: Application | None = None) -> Litestar:
         application.services,
         version=hours_version(),
         rate_limit=settings.parsed_rate_limit(),
+        auth_failure_limit=settings.parsed_auth_failure_limit(),
         reads_in_thread=not application.store.reads_are_local,
     )
     app.on_shutdown.append(application.close)

@@ -256,7 +256,15 @@ examples:
     serve.add_argument(
         "--rate-limit",
         metavar="COUNT/UNIT",
-        help="per token and process: 600/min, 10/s, 5000/hour (default: $HOURS_RATE_LIMIT, or none)",
+        help="requests per user, all their tokens and every server process together: 600/min, 10/s, "
+        "5000/hour (default: $HOURS_RATE_LIMIT, or none)",
+    )
+    serve.add_argument(
+        "--auth-failure-limit",
+        metavar="COUNT/UNIT",
+        help="failed authentications per client address, every server process together; over it, "
+        "the address is refused (429) until the window ends; off for none "
+        "(default: $HOURS_AUTH_FAILURE_LIMIT, else 60/min)",
     )
     limits = serve.add_argument_group("connection limits (docs/operations.md)")
     limits.add_argument(
@@ -642,6 +650,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         "workers": getattr(args, "workers", None),
         "log_level": getattr(args, "log_level", None),
         "rate_limit": getattr(args, "rate_limit", None),
+        "auth_failure_limit": getattr(args, "auth_failure_limit", None),
         "header_timeout": getattr(args, "header_timeout", None),
         "max_header_bytes": getattr(args, "max_header_bytes", None),
         "max_connections": getattr(args, "max_connections", None),

@@ -176,9 +176,11 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     logger.info("store: %s", description)
     logger.info("migrations: %s", ", ".join(applied) + " applied" if applied else "up to date")
     logger.info("token env: %s (tokens look like hsk_%s_...)", settings.token_env, settings.token_env)
-    rate = settings.parsed_rate_limit()
+    rate, failures = settings.parsed_rate_limit(), settings.parsed_auth_failure_limit()
     logger.info(
-        "rate limit: %s", f"{rate.limit} per {rate.window}s per token, per process" if rate else "none"
+        "rate limit: %s; failed authentications: %s",
+        f"{rate.limit} per {rate.window}s per user" if rate else "none",
+        f"{failures.limit} per {failures.window}s per client address" if failures else "no limit",
     )
     logger.info("server: %s", options.describe())
     _ensure_open_files(settings.max_connections + OPEN_FILES_MARGIN)

@@ -77,6 +77,8 @@ class Settings:
     log_level: str = "info"
     sqlite_synchronous: str = "full"
     rate_limit: str | None = None
+    auth_failure_limit: str = "60/min"
+    """Failed authentications per client address, or ``off`` (``hours serve``)."""
     header_timeout: float = 10.0
     """Seconds a client has to send a request's line and headers (``hours serve``)."""
     max_header_bytes: int = 64 * 1024
@@ -107,6 +109,7 @@ class Settings:
             values[name] = DatabaseUrl.parse(str(value)) if name == "database" else value
         settings = cls(**values)  # type: ignore[arg-type]
         settings.parsed_rate_limit()
+        settings.parsed_auth_failure_limit()
         settings.check_server_limits()
         return settings
 
@@ -126,13 +129,25 @@ class Settings:
                 )
 
     def parsed_rate_limit(self) -> RateLimit | None:
-        """The per-token rate limit, or ``None``; :class:`SettingsError` when it is malformed."""
+        """The per-user rate limit, or ``None``; :class:`SettingsError` when it is malformed."""
         if not self.rate_limit:
             return None
         try:
             return parse_rate_limit(self.rate_limit)
         except ValueError as error:
             raise SettingsError(f"HOURS_RATE_LIMIT / --rate-limit: {error}") from None
+
+    def parsed_auth_failure_limit(self) -> RateLimit | None:
+        """The limit of failed authentications per client address, or ``None`` for ``off``;
+        :class:`SettingsError` when it is malformed."""
+        if self.auth_failure_limit.strip().lower() == "off":
+            return None
+        try:
+            return parse_rate_limit(self.auth_failure_limit)
+        except ValueError as error:
+            raise SettingsError(
+                f"HOURS_AUTH_FAILURE_LIMIT / --auth-failure-limit: {error} (or off)"
+            ) from None
 
     def to_env(self) -> dict[str, str]:
         """These settings as environment variables (to hand them to worker processes)."""
@@ -152,6 +167,7 @@ _ENV_VARIABLES = {
     "log_level": "HOURS_LOG_LEVEL",
     "sqlite_synchronous": "HOURS_SQLITE_SYNCHRONOUS",
     "rate_limit": "HOURS_RATE_LIMIT",
+    "auth_failure_limit": "HOURS_AUTH_FAILURE_LIMIT",
     "header_timeout": "HOURS_HEADER_TIMEOUT",
     "max_header_bytes": "HOURS_MAX_HEADER_BYTES",
     "max_connections": "HOURS_MAX_CONNECTIONS",

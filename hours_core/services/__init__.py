@@ -16,6 +16,7 @@ from hours_core.services.idempotent import IdempotentRunner, KeyedRequest, Outco
 from hours_core.services.imports import ImportEntries, ImportReport, ImportService
 from hours_core.services.installation import InstallationService
 from hours_core.services.projects import ChangeProject, ChangeTask, ProjectService
+from hours_core.services.rate_limits import RateLimits
 from hours_core.services.reports import ReportService, TimeReport, TimeReportRequest
 from hours_core.services.sign_in import SessionCaller, SignedIn, SignInService
 from hours_core.services.team import AddUser, ChangeOrg, ChangeUser, TeamService
@@ -54,6 +55,7 @@ __all__ = [
     "KeyedRequest",
     "Outcome",
     "ProjectService",
+    "RateLimits",
     "ReportService",
     "Services",
     "SessionCaller",
@@ -81,6 +83,7 @@ class Services:
     team: TeamService
     account: AccountService
     admin: AdminService
+    rate_limits: RateLimits
     sign_in: SignInService
     exports: ExportService
     imports: ImportService
@@ -110,6 +113,7 @@ def build_services(
         team=TeamService(transactions, clock, ids),
         account=AccountService(transactions, clock, ids, env),
         admin=AdminService(transactions, clock, ids, password_cost=password_cost),
+        rate_limits=RateLimits(transactions, clock),
         sign_in=SignInService(transactions, clock, password_cost=password_cost),
         exports=ExportService(transactions, clock, file_formats),
         imports=ImportService(transactions, clock, ids, file_formats),

@@ -74,6 +74,7 @@ TABLE_NAMES = frozenset(
         "imports",
         "web_sessions",
         "installation_secrets",
+        "rate_counters",
     }
 )
 """Every table of the schema, on every SQL store."""

@@ -42,6 +42,7 @@ MIGRATIONS = [
     "0002_idempotency_result",
     "0004_org_settings_and_team",
     "0005_installation_secrets",
+    "0006_rate_counters",
     "0008_events",
     "0010_web_sessions",
     "0011_imports",

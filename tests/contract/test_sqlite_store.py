@@ -45,6 +45,7 @@ MIGRATIONS = [
     "0003_one_running_timer_per_user",
     "0004_org_settings_and_team",
     "0005_installation_secrets",
+    "0006_rate_counters",
     "0008_events",
     "0010_web_sessions",
     "0011_imports",
@@ -316,6 +317,7 @@ def test_table_counts_are_the_committed_rows_of_each_table(sqlite_store: SqliteS
         "event_counters": 0,
         "events": 0,
         "web_sessions": 0,
+        "rate_counters": 0,
     }
 
 

@@ -70,13 +70,13 @@ def hours(database: str, folder: pathlib.Path, *args: str) -> Any:
 
 
 @contextmanager
-def server(database: str, folder: pathlib.Path) -> Iterator[str]:
-    """An ``hours serve`` process on ``database`` until the block ends; its base URL."""
+def server(database: str, folder: pathlib.Path, *options: str) -> Iterator[str]:
+    """An ``hours serve`` process on ``database`` (with ``options``) until the block ends; its base URL."""
     port = free_port()
     log = folder / f"serve-{port}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            hours_command("serve", "--db", database, "--port", str(port)),
+            hours_command("serve", "--db", database, "--port", str(port), *options),
             stdout=out,
             stderr=subprocess.STDOUT,
             cwd=folder,

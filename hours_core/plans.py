@@ -30,6 +30,8 @@ class Feature(enum.StrEnum):
 
     BILLABLE_TIME = "billable_time"
     """Marking time as billable."""
+    BILLABLE_RATES = "billable_rates"
+    """Hourly rates (``/rates``), the rate an entry stores, and amounts in reports."""
     TASKS = "tasks"
     """Logging time against tasks."""
     TEAM_ENTRIES = "team_entries"
@@ -43,6 +45,7 @@ class Feature(enum.StrEnum):
 FEATURE_PLANS = MappingProxyType(
     {
         Feature.BILLABLE_TIME: Plan.SOLO,
+        Feature.BILLABLE_RATES: Plan.SOLO,
         Feature.TASKS: Plan.STUDIO,
         Feature.TEAM_ENTRIES: Plan.STUDIO,
         Feature.TEAM_MEMBERS: Plan.STUDIO,

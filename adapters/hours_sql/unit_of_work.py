@@ -13,9 +13,11 @@ from types import TracebackType
 from typing import Self
 
 from hours_core.ports import (
+    ClientRepository,
     IdempotencyRepository,
     OrgRepository,
     ProjectRepository,
+    RateRepository,
     TaskRepository,
     TimeEntryRepository,
     TokenRepository,
@@ -23,9 +25,11 @@ from hours_core.ports import (
     UserRepository,
 )
 from hours_sql.repositories import (
+    SqlClientRepository,
     SqlIdempotencyRepository,
     SqlOrgRepository,
     SqlProjectRepository,
+    SqlRateRepository,
     SqlTaskRepository,
     SqlTimeEntryRepository,
     SqlTokenRepository,
@@ -42,11 +46,13 @@ class SqlUnitOfWork:
 
     orgs: OrgRepository
     users: UserRepository
+    clients: ClientRepository
     projects: ProjectRepository
     tasks: TaskRepository
     entries: TimeEntryRepository
     tokens: TokenRepository
     idempotency: IdempotencyRepository
+    rates: RateRepository
 
     def __init__(self, statements: Statements, *, read_only: bool = False) -> None:
         """A unit of work that will run ``statements``; read-only ones refuse every write."""
@@ -79,11 +85,13 @@ class SqlUnitOfWork:
         statements = self._statements
         self.orgs = SqlOrgRepository(session, statements)
         self.users = SqlUserRepository(session, statements)
+        self.clients = SqlClientRepository(session, statements)
         self.projects = SqlProjectRepository(session, statements)
         self.tasks = SqlTaskRepository(session, statements)
         self.entries = SqlTimeEntryRepository(session, statements)
         self.tokens = SqlTokenRepository(session, statements)
         self.idempotency = SqlIdempotencyRepository(session, statements)
+        self.rates = SqlRateRepository(session, statements)
         return self
 
     def __exit__(

@@ -33,6 +33,7 @@ __all__ = [
     "StaleUpdate",
     "StoreBusy",
     "TimerAlreadyRunning",
+    "TooManyTokens",
     "Unauthenticated",
     "ValidationFailed",
     "summarize",
@@ -235,6 +236,19 @@ class StaleUpdate(Conflict):
 
     code = "stale_update"
     default_message = "The resource changed since you read it; fetch it again and retry."
+
+
+class TooManyTokens(HoursError):
+    """The user has as many active tokens as a user may have; revoking one frees a slot."""
+
+    code = "too_many_tokens"
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(
+            f"A user may have at most {limit} active tokens (not revoked and not expired), and this "
+            "user has that many; revoke one to create another."
+        )
 
 
 class StoreBusy(HoursError):

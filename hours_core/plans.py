@@ -32,6 +32,8 @@ class Feature(enum.StrEnum):
     """Marking time as billable."""
     BILLABLE_RATES = "billable_rates"
     """Hourly rates (``/rates``), the rate an entry stores, and amounts in reports."""
+    ROUNDING = "rounding"
+    """Rounding the time of reports (``rounding=up:15:entry``)."""
     TASKS = "tasks"
     """Logging time against tasks."""
     TEAM_ENTRIES = "team_entries"
@@ -46,6 +48,7 @@ FEATURE_PLANS = MappingProxyType(
     {
         Feature.BILLABLE_TIME: Plan.SOLO,
         Feature.BILLABLE_RATES: Plan.SOLO,
+        Feature.ROUNDING: Plan.SOLO,
         Feature.TASKS: Plan.STUDIO,
         Feature.TEAM_ENTRIES: Plan.STUDIO,
         Feature.TEAM_MEMBERS: Plan.STUDIO,

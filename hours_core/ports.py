@@ -19,10 +19,13 @@ from uuid import UUID
 
 import attrs
 
+from hours_core.events import Event, EventQuery, NewEvent
 from hours_core.idempotency import IdempotencyRecord
 from hours_core.model import (
     Client,
     ClientId,
+    Import,
+    ImportId,
     Org,
     OrgId,
     Project,
@@ -37,6 +40,7 @@ from hours_core.model import (
     User,
     UserId,
 )
+from hours_core.reports import ReportQuery, ReportRow
 from hours_core.tokens import ApiToken
 
 __all__ = [
@@ -45,11 +49,15 @@ __all__ = [
     "Credentials",
     "EntryCursor",
     "EntryQuery",
+    "EventRepository",
     "IdFactory",
     "IdempotencyRepository",
+    "ImportRepository",
     "OrgRepository",
     "ProjectRepository",
     "RateRepository",
+    "ReportRepository",
+    "ReportRows",
     "TaskRepository",
     "TimeEntryRepository",
     "TokenRepository",
@@ -293,6 +301,47 @@ class TimeEntryRepository(Protocol):
         """The user's running timer that is not deleted, or ``None``."""
         ...
 
+    def existing_external_refs(self, org_id: OrgId, refs: Sequence[str]) -> set[str]:
+        """Those of ``refs`` that an entry of the organization holds as its ``external_ref``
+        (deleted entries included: an entry deleted on purpose is not imported again)."""
+        ...
+
+    def delete_imported(self, org_id: OrgId, import_id: ImportId, at: datetime) -> int:
+        """Soft-delete the organization's entries that ``import_id`` created and that are not
+        deleted yet, at ``at``, and release their ``external_ref`` (so that the file imports again);
+        return how many. Raise :class:`~hours_core.errors.EntryLocked`, changing nothing, when one
+        of them is on an invoice.
+        """
+        ...
+
+
+@attrs.frozen
+class ReportRows:
+    """What a store aggregated for a report: the rows, and whether a running timer counted."""
+
+    rows: tuple[ReportRow, ...]
+    running: bool = False
+
+
+class ReportRepository(Protocol):
+    """Time reports: the aggregation that the database does (see docs/reports.md)."""
+
+    def time_report_rows(
+        self, org_id: OrgId, query: ReportQuery, *, now: datetime, amounts: bool
+    ) -> ReportRows:
+        """The :class:`~hours_core.reports.ReportRow` objects of the org's entries that ``query`` counts.
+
+        Entries with ``query.date_from <= entry_date <= query.date_to`` that match
+        ``query.entry_filter`` and are not deleted are grouped by the values of ``query.group_by``
+        (users, projects, tasks and clients labelled by their current names) and the currency of
+        their stored rate. A period level's value is the first day of the finest period level of
+        the query (any day of a coarser period will do for :func:`~hours_core.reports.build_report`).
+        Rounded seconds are summed per entry after :func:`~hours_core.rounding.entry_seconds`.
+        A running timer counts its seconds elapsed at ``now``. Without ``amounts`` every row has no
+        currency and no amounts (the plan has no rates).
+        """
+        ...
+
 
 @attrs.frozen
 class Credentials:
@@ -320,6 +369,10 @@ class TokenRepository(Protocol):
 
     def list_for_user(self, org_id: OrgId, user_id: UserId) -> Sequence[ApiToken]:
         """The user's tokens, newest first."""
+        ...
+
+    def count_active(self, org_id: OrgId, user_id: UserId, now: datetime) -> int:
+        """How many of the user's tokens are neither revoked nor expired at ``now``."""
         ...
 
     def record_use(self, org_id: OrgId, prefix: str, at: datetime) -> None:
@@ -357,8 +410,58 @@ class IdempotencyRepository(Protocol):
         ...
 
 
+class EventRepository(Protocol):
+    """The organizations' events (the outbox): appended with the change, never edited.
+
+    :meth:`append` only collects: the unit of work writes what it collected when it commits, in
+    the same transaction, numbering each org's events after the last committed one under a
+    per-org counter that stays locked until the commit (so sequence numbers become visible in
+    order, even across processes). Rolled-back events are never written and take no number.
+    """
+
+    def append(self, event: NewEvent) -> None:
+        """Collect ``event``; the commit of this unit of work writes it with its sequence number."""
+        ...
+
+    def list(self, org_id: OrgId, query: EventQuery) -> Sequence[Event]:
+        """At most ``query.limit`` committed events of the org matching ``query``, by ``seq``."""
+        ...
+
+    def latest_seq(self, org_id: OrgId) -> int:
+        """The org's last committed sequence number (0 before its first event)."""
+        ...
+
+    def purged_through(self, org_id: OrgId) -> int:
+        """The highest sequence number the retention purge has deleted in the org (0: none)."""
+        ...
+
+    def purge_before(self, cutoff: datetime) -> int:
+        """Delete, in every org, the events up to the last one that occurred before ``cutoff``
+        (a prefix of each org's sequence); return how many went. The retention purge only."""
+        ...
+
+
+class ImportRepository(Protocol):
+    """Imports of one organization (what ``DELETE /imports/{id}`` undoes)."""
+
+    def add(self, record: Import) -> None:
+        """Store a new import."""
+        ...
+
+    def get(self, org_id: OrgId, import_id: ImportId) -> Import | None:
+        """The import of ``org_id``, or ``None`` (deleted ones too: see ``deleted_at``)."""
+        ...
+
+    def update(self, record: Import) -> None:
+        """Replace a stored import's counts and ``deleted_at``."""
+        ...
+
+
 class UnitOfWork(Protocol):
-    """One transaction over every repository. Leaving the block without :meth:`commit` rolls back."""
+    """One transaction over every repository. Leaving the block without :meth:`commit` rolls back.
+
+    :meth:`commit` first writes the events collected by ``events`` (see :class:`EventRepository`).
+    """
 
     orgs: OrgRepository
     users: UserRepository
@@ -369,6 +472,9 @@ class UnitOfWork(Protocol):
     tokens: TokenRepository
     idempotency: IdempotencyRepository
     rates: RateRepository
+    events: EventRepository
+    reports: ReportRepository
+    imports: ImportRepository
 
     def __enter__(self) -> Self:
         """Begin the transaction."""

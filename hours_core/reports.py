@@ -215,12 +215,14 @@ def period_id(key: GroupKey, start: date) -> str:
     raise ValueError(f"{key.value} is not a period")
 
 
-def check_report_range(date_from: date, date_to: date, errors: FieldErrors) -> None:
-    """``from`` and ``to`` are inclusive, in the entry-date range, and at most 366 days apart."""
+def check_report_range(date_from: date | None, date_to: date | None, errors: FieldErrors) -> None:
+    """``from`` and ``to`` are given, inclusive, in the entry-date range, and at most 366 days apart."""
     for field, value in (("from", date_from), ("to", date_to)):
-        if not FIRST_ENTRY_DATE <= value <= LAST_ENTRY_DATE:
+        if value is None:
+            errors.add(field, "is required: a date such as 2024-01-31")
+        elif not FIRST_ENTRY_DATE <= value <= LAST_ENTRY_DATE:
             errors.add(field, f"must be a date from {FIRST_ENTRY_DATE} to {LAST_ENTRY_DATE}")
-    if "from" in errors or "to" in errors:
+    if "from" in errors or "to" in errors or date_from is None or date_to is None:
         return
     if date_to < date_from:
         errors.add("to", f"must not be before from ({date_from})")
@@ -230,6 +232,10 @@ def check_report_range(date_from: date, date_to: date, errors: FieldErrors) -> N
             f"must be at most {MAX_REPORT_SPAN_DAYS} days after from (latest: "
             f"{date_from + timedelta(days=MAX_REPORT_SPAN_DAYS)}); export longer ranges",
         )
+
+
+def _id_set(values: Iterable[UUID]) -> frozenset[UUID]:
+    return frozenset(values)
 
 
 def _ids(_instance: object, attribute: attrs.Attribute[frozenset[UUID]], value: frozenset[UUID]) -> None:
@@ -246,10 +252,10 @@ class ReportFilter:
     (or whose project has no client) never matches a non-empty ``task_ids`` (``client_ids``).
     """
 
-    user_ids: frozenset[UUID] = attrs.field(default=frozenset(), converter=frozenset, validator=_ids)
-    project_ids: frozenset[UUID] = attrs.field(default=frozenset(), converter=frozenset, validator=_ids)
-    task_ids: frozenset[UUID] = attrs.field(default=frozenset(), converter=frozenset, validator=_ids)
-    client_ids: frozenset[UUID] = attrs.field(default=frozenset(), converter=frozenset, validator=_ids)
+    user_ids: frozenset[UUID] = attrs.field(default=frozenset(), converter=_id_set, validator=_ids)
+    project_ids: frozenset[UUID] = attrs.field(default=frozenset(), converter=_id_set, validator=_ids)
+    task_ids: frozenset[UUID] = attrs.field(default=frozenset(), converter=_id_set, validator=_ids)
+    client_ids: frozenset[UUID] = attrs.field(default=frozenset(), converter=_id_set, validator=_ids)
     billable: bool | None = None
 
     def matches(
@@ -294,8 +300,8 @@ class ReportQuery:
     def parse(
         cls,
         *,
-        date_from: date,
-        date_to: date,
+        date_from: date | None,
+        date_to: date | None,
         group_by: str | None,
         week_start: str | None,
         rounding: str | None,
@@ -304,7 +310,8 @@ class ReportQuery:
     ) -> ReportQuery:
         """The query from the request's values, or one :class:`ValidationFailed` naming every bad field.
 
-        ``week_start`` defaults to the organization's; ``group_by`` and ``rounding`` may be absent.
+        ``week_start`` defaults to the organization's; ``group_by`` and ``rounding`` may be absent;
+        ``date_from`` and ``date_to`` may not (``None`` is reported as missing).
         """
         errors = FieldErrors()
         check_report_range(date_from, date_to, errors)
@@ -328,6 +335,7 @@ class ReportQuery:
         chosen = entry_filter if entry_filter is not None else ReportFilter()
         chosen.check(errors)
         errors.raise_if_any()
+        assert date_from is not None and date_to is not None  # reported as missing otherwise
         return cls(date_from, date_to, levels, start, parsed_rounding, chosen)
 
 

@@ -11,6 +11,7 @@ from hours_core.ids import UuidV7Ids
 from hours_core.model import Org, Plan, Project, Role, Task, User
 from hours_core.ports import UnitOfWorkFactory
 from hours_core.services import Caller, Services, build_services
+from hours_exchange import FILE_FORMATS
 
 __all__ = ["START", "World", "make_world"]
 
@@ -47,7 +48,9 @@ class World:
 def make_world(unit_of_work: UnitOfWorkFactory, *, plan: Plan = Plan.AGENCY, name: str = "Acme") -> World:
     """Bootstrap an organization on ``plan`` in the store behind ``unit_of_work``."""
     clock = FixedClock(START)
-    services = build_services(unit_of_work, clock=clock, ids=UuidV7Ids(), env="live")
+    services = build_services(
+        unit_of_work, clock=clock, ids=UuidV7Ids(), env="live", file_formats=FILE_FORMATS
+    )
     made = services.admin.bootstrap(org_name=name, plan=plan, email=f"owner@{name.lower()}.test", env="live")
     admin = services.admin.create_user(made.org.id, f"admin@{name.lower()}.test", Role.ADMIN)
     member = services.admin.create_user(made.org.id, f"member@{name.lower()}.test", Role.MEMBER)

@@ -13,6 +13,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
 import attrs
+import msgspec
 from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import KwargDefinition
 
@@ -27,6 +28,9 @@ __all__ = [
     "ErrorEnvelope",
     "HealthBody",
     "HealthEnvelope",
+    "ImportReportEnvelope",
+    "ImportReportOut",
+    "ImportRowErrorOut",
     "TimeEntryEnvelope",
     "TimeEntryOut",
 ]
@@ -192,6 +196,8 @@ class TimeEntryOut:
     updatedAt: dt.datetime
     deletedAt: dt.datetime | None
     rate: StoredRateOut | None
+    importId: UUID | None
+    externalRef: str | None
 
 
 @attrs.frozen
@@ -232,7 +238,13 @@ class ErrorBody:
     # The free plan is never required: it is the lowest (hours_core.plans.FEATURE_PLANS).
     requiredPlan: Literal["solo", "studio", "agency"] = ABSENT
     feature: Literal[
-        "billable_time", "billable_rates", "tasks", "team_entries", "team_members", "unlimited_projects"
+        "billable_rates",
+        "billable_time",
+        "rounding",
+        "tasks",
+        "team_entries",
+        "team_members",
+        "unlimited_projects",
     ] = ABSENT
 
 
@@ -447,6 +459,40 @@ class CreateTokenBody:
 
     name: TokenName
     expiresInDays: LifetimeDays | None = None
+
+
+@attrs.frozen
+class ImportRowErrorOut:
+    """Why one row of an import file was not imported."""
+
+    row: int
+    column: str | None
+    code: str
+    message: str
+
+
+@attrs.frozen
+class ImportReportOut:
+    """What an import did (a dry run: would do)."""
+
+    id: UUID | None
+    source: str
+    dryRun: bool
+    created: int
+    duplicates: int
+    failed: int
+    createdProjects: list[str]
+    createdClients: list[str]
+    createdTasks: list[str]
+    createdUsers: list[str]
+    errors: list[ImportRowErrorOut]
+
+
+@attrs.frozen
+class ImportReportEnvelope:
+    """``{"data": ImportReport}``."""
+
+    data: ImportReportOut
 
 
 @attrs.frozen
@@ -706,3 +752,71 @@ class ReapplyResultEnvelope:
     """``{"data": ReapplyResult}``."""
 
     data: ReapplyResultOut
+
+
+ReportLevel = Literal["day", "week", "month", "year", "user", "client", "project", "task", "billable"]
+
+
+@attrs.frozen
+class ReportKeyOut:
+    """What a report node groups: ``type`` is its level (``total`` for the totals), ``id`` the value
+    (a period's name, a user's, client's, project's or task's id, ``"true"``/``"false"`` for
+    ``billable``; ``null`` for the totals, no client and no task), ``label`` a name for people."""
+
+    type: Literal["total", "day", "week", "month", "year", "user", "client", "project", "task", "billable"]
+    id: str | None
+    label: str
+
+
+@attrs.frozen
+class ReportAmountOut:
+    """A node's amounts in one currency, in its minor units (cents): never added across currencies."""
+
+    currency: str
+    billableMinor: int
+    costMinor: int
+
+
+@attrs.frozen
+class ReportNodeOut:
+    """One group of a report (or its totals): raw, billable and rounded seconds, the number of
+    entries, the amounts per currency, and ``children`` on every level but the finest."""
+
+    key: ReportKeyOut
+    durationSeconds: int
+    billableSeconds: int
+    roundedSeconds: int
+    entryCount: int
+    amounts: list[ReportAmountOut]
+    children: list[ReportNodeOut] = ABSENT
+
+
+@attrs.frozen
+class ReportOut:
+    """The totals and the top-level groups (``[]`` without ``groupBy``)."""
+
+    totals: ReportNodeOut
+    groups: list[ReportNodeOut]
+
+
+class ReportMeta(msgspec.Struct):
+    """What the report answers: the range, the levels, the week start and rounding it used (the
+    rounding's canonical spelling, or ``null``), and whether a running timer was counted up to now.
+
+    A msgspec struct rather than attrs, because a member is called ``from``, a Python keyword.
+    """
+
+    from_: dt.date = msgspec.field(name="from")
+    to: dt.date = msgspec.field()
+    groupBy: list[ReportLevel] = msgspec.field()
+    weekStart: WeekStartName = msgspec.field()
+    rounding: str | None = msgspec.field()
+    running: bool = msgspec.field()
+
+
+@attrs.frozen
+class ReportEnvelope:
+    """``{"data": {"totals", "groups"}, "meta": {...}}``."""
+
+    data: ReportOut
+    meta: ReportMeta

@@ -15,7 +15,16 @@ from hours_sql import AS_IS, Dialect, Kind
 __all__ = ["POSTGRES"]
 
 POSTGRES = Dialect(
-    name="postgresql", placeholder="%s", codecs=dict.fromkeys(Kind, AS_IS), row_lock=" FOR NO KEY UPDATE"
+    name="postgresql",
+    placeholder="%s",
+    codecs=dict.fromkeys(Kind, AS_IS),
+    row_lock=" FOR NO KEY UPDATE",
+    # A date minus an integer is a date; date_trunc gives a timestamp, cast back to a date.
+    period_starts={
+        "week": "({column} - (CAST(EXTRACT(DOW FROM {column}) AS INTEGER) + 7 - {first}) % 7)",
+        "month": "CAST(date_trunc('month', {column}) AS DATE)",
+        "year": "CAST(date_trunc('year', {column}) AS DATE)",
+    },
 )
 """PostgreSQL's dialect: ``%s`` parameters, native types for every value, and a row lock that other
 writers of the row wait for (``FOR NO KEY UPDATE``: rows that merely refer to it, whose foreign

@@ -8,7 +8,9 @@ A :class:`Dialect` is a small value that each database adapter defines once (``h
 * how each kind of value is stored (:class:`Kind`, :class:`ScalarCodec`): SQLite keeps UUIDs,
   dates and instants as ``TEXT`` and booleans as 0/1, PostgreSQL has the native types and its
   driver converts them, so its codecs are "as is";
-* how a read locks the rows it reads (:attr:`Dialect.row_lock`).
+* how a read locks the rows it reads (:attr:`Dialect.row_lock`);
+* how a date column is bucketed into the first day of its week, month or year
+  (:attr:`Dialect.period_starts`, for the ``GROUP BY`` of reports).
 
 Everything else that differs lives in the adapter's own session (transactions, locking, bulk
 inserts, reading the driver's errors), behind :class:`hours_sql.session.Session`. What is the
@@ -78,6 +80,16 @@ class Dialect:
     """What ends a ``SELECT`` that locks the rows it reads until the transaction ends
     (`` FOR NO KEY UPDATE`` on PostgreSQL); empty for a database whose writers run one at a time
     (SQLite), where a write transaction's reads are not raced anyway."""
+    period_starts: Mapping[str, str] = attrs.field(factory=dict, hash=False)
+    """For ``week``, ``month`` and ``year``: an expression of the first day of the period that holds
+    the date ``{column}``, of the type the dialect stores dates in; ``{first}`` is the first day of a
+    week, 1 for Monday and 0 for Sunday (the numbering of SQLite's ``%w`` and PostgreSQL's ``dow``)."""
+
+    def period_start(self, period: str, column: str, first: int) -> str:
+        """The SQL of the first day of the ``period`` (day, week, month, year) that holds ``column``."""
+        if period == "day":
+            return column
+        return self.period_starts[period].format(column=column, first=first)
 
     def sql(self, statement: str) -> str:
         """``statement``, written with ``?`` parameters, in this dialect's parameter style.

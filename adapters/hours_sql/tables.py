@@ -22,7 +22,7 @@ from typing import Any
 import attrs
 
 from hours_core.idempotency import IdempotencyRecord
-from hours_core.model import Client, Org, Project, Rate, Task, TimeEntry, User
+from hours_core.model import Client, Import, Org, Project, Rate, Task, TimeEntry, User
 from hours_core.tokens import ApiToken
 from hours_sql.dialect import Kind
 
@@ -31,8 +31,10 @@ __all__ = [
     "EMAIL_PER_ORG",
     "ENTRIES",
     "ENTRY_RATE_COLUMNS",
+    "EXTERNAL_REF_PER_ORG",
     "IDEMPOTENCY_KEY",
     "IDEMPOTENCY_RECORDS",
+    "IMPORTS",
     "ONE_RUNNING_TIMER",
     "ORGS",
     "PROJECTS",
@@ -217,11 +219,12 @@ ENTRY_RATE_COLUMNS = (
 )
 """The columns of an entry's stored rate (``TimeEntry.rate``), one per member of ``StoredRate``."""
 ENTRIES = Table("time_entries", TimeEntry, embedded=(("rate", ENTRY_RATE_COLUMNS),))
+IMPORTS = Table("imports", Import)
 TOKENS = Table("api_tokens", ApiToken)
 IDEMPOTENCY_RECORDS = Table("idempotency_records", IdempotencyRecord)
 RATES = Table("rates", Rate)
 
-TABLES = (ORGS, USERS, CLIENTS, PROJECTS, TASKS, ENTRIES, TOKENS, IDEMPOTENCY_RECORDS, RATES)
+TABLES = (ORGS, USERS, CLIENTS, PROJECTS, TASKS, IMPORTS, ENTRIES, TOKENS, IDEMPOTENCY_RECORDS, RATES)
 """Every table, referred-to ones first."""
 
 
@@ -238,7 +241,8 @@ EMAIL_PER_ORG = Unique("users_email_per_org", "users", ("org_id", "email_key"))
 ONE_RUNNING_TIMER = Unique("time_entries_one_running_per_user", "time_entries", ("org_id", "user_id"))
 TOKEN_PREFIX = Unique("api_tokens_pkey", "api_tokens", ("prefix",))
 IDEMPOTENCY_KEY = Unique("idempotency_records_pkey", "idempotency_records", ("org_id", "user_id", "key"))
+EXTERNAL_REF_PER_ORG = Unique("time_entries_external_ref_per_org", "time_entries", ("org_id", "external_ref"))
 
-UNIQUE_CONSTRAINTS = (EMAIL_PER_ORG, ONE_RUNNING_TIMER, TOKEN_PREFIX, IDEMPOTENCY_KEY)
+UNIQUE_CONSTRAINTS = (EMAIL_PER_ORG, ONE_RUNNING_TIMER, TOKEN_PREFIX, IDEMPOTENCY_KEY, EXTERNAL_REF_PER_ORG)
 """The constraints the repositories name. A database whose errors name columns rather than
 constraints (SQLite) finds the name here by table and columns."""

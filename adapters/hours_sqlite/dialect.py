@@ -77,5 +77,16 @@ SQLITE = Dialect(
         Kind.BOOLEAN: ScalarCodec(int, _decode_boolean),
         Kind.BYTES: AS_IS,  # sqlite3 takes and returns bytes for a BLOB
     },
+    # Dates are ISO text: a month or a year is a prefix of it; a week goes back by the days since
+    # its first day (strftime's %w counts Sunday as 0). Checked against hours_core.reports in the
+    # contract suite.
+    period_starts={
+        "week": (
+            "date({column}, '-' || ((CAST(strftime('%w', {column}) AS INTEGER) + 7 - {first}) % 7)"
+            " || ' days')"
+        ),
+        "month": "substr({column}, 1, 8) || '01'",
+        "year": "substr({column}, 1, 5) || '01-01'",
+    },
 )
 """SQLite's dialect: ``?`` parameters and the storage forms above."""

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import attrs
 
+from hours_core.exchange import FileFormats
 from hours_core.ports import Clock, IdFactory, UnitOfWorkFactory
 from hours_core.services.account import AccountService
 from hours_core.services.admin import AdminService, Bootstrapped
 from hours_core.services.authentication import Authenticator
 from hours_core.services.caller import Caller
 from hours_core.services.clients import ChangeClient, ClientService
+from hours_core.services.exports import Export, ExportEntries, ExportService
 from hours_core.services.idempotent import IdempotentRunner, KeyedRequest, Outcome
+from hours_core.services.imports import ImportEntries, ImportReport, ImportService
 from hours_core.services.projects import ChangeProject, ChangeTask, ProjectService
 from hours_core.services.rates import (
     CreateRate,
@@ -19,6 +22,7 @@ from hours_core.services.rates import (
     ReapplyRates,
     ReapplyResult,
 )
+from hours_core.services.reports import ReportService, TimeReport, TimeReportRequest
 from hours_core.services.team import AddUser, ChangeOrg, ChangeUser, TeamService
 from hours_core.services.time_entries import (
     UNSET,
@@ -47,7 +51,13 @@ __all__ = [
     "CreateRate",
     "CreateTimeEntry",
     "EntryPage",
+    "Export",
+    "ExportEntries",
+    "ExportService",
     "IdempotentRunner",
+    "ImportEntries",
+    "ImportReport",
+    "ImportService",
     "KeyedRequest",
     "Outcome",
     "ProjectService",
@@ -55,10 +65,13 @@ __all__ = [
     "RateService",
     "ReapplyRates",
     "ReapplyResult",
+    "ReportService",
     "Services",
     "StartTimer",
     "TeamService",
     "TimeEntryService",
+    "TimeReport",
+    "TimeReportRequest",
     "Transactions",
     "UpdateTimeEntry",
     "build_services",
@@ -78,13 +91,22 @@ class Services:
     team: TeamService
     account: AccountService
     admin: AdminService
+    exports: ExportService
+    imports: ImportService
+    reports: ReportService
     clock: Clock
 
 
 def build_services(
-    unit_of_work: UnitOfWorkFactory, *, clock: Clock, ids: IdFactory, env: str = "live"
+    unit_of_work: UnitOfWorkFactory,
+    *,
+    clock: Clock,
+    ids: IdFactory,
+    env: str = "live",
+    file_formats: FileFormats | None = None,
 ) -> Services:
-    """The use cases over a store. ``env`` is the token environment this installation accepts."""
+    """The use cases over a store. ``env`` is the token environment this installation accepts;
+    ``file_formats`` are what exports write and imports read (without them, both refuse to run)."""
     transactions = Transactions(unit_of_work)
     return Services(
         authenticator=Authenticator(transactions, clock, env),
@@ -96,5 +118,8 @@ def build_services(
         team=TeamService(transactions, clock, ids),
         account=AccountService(transactions, clock, ids, env),
         admin=AdminService(transactions, clock, ids),
+        exports=ExportService(transactions, clock, file_formats),
+        imports=ImportService(transactions, clock, ids, file_formats),
+        reports=ReportService(transactions, clock),
         clock=clock,
     )

@@ -28,6 +28,8 @@ from hours_core.model import (
     UserId,
 )
 from hours_core.ports import Clock, IdFactory, UnitOfWork
+from hours_core.services.account import add_token
+from hours_core.services.caller import Caller
 from hours_core.services.team import change_role, check_new_user, deactivate, locked_org, reactivate
 from hours_core.services.transactions import Transactions
 from hours_core.tokens import DEFAULT_TOKEN_LIFETIME, ApiToken, MintedToken
@@ -149,6 +151,18 @@ class AdminService:
             uow.projects.add(project)
         return project
 
+    def owner_caller(self, org_id: OrgId) -> Caller:
+        """The organization's oldest active owner as a caller: whom an operator command acts as
+        when it runs a use case of the API (``hours export``, ``hours import``)."""
+        with self._transactions.read() as uow:
+            org = uow.orgs.get(org_id)
+            if org is None:
+                raise NotFound.of("organization")
+            owner = next((user for user in uow.users.list(org_id) if user.is_active_owner), None)
+        if owner is None:
+            raise NotFound("The organization has no active owner to act as.")
+        return Caller(user=owner, org=org)
+
     def create_task(self, project_id: ProjectId, name: str) -> Task:
         """A new task of the project."""
         with self._transactions.write() as uow:
@@ -168,7 +182,10 @@ class AdminService:
         name: str = "cli",
         lifetime: timedelta | None = DEFAULT_TOKEN_LIFETIME,
     ) -> MintedToken:
-        """A new personal access token for the user; the plaintext is in the result only."""
+        """A new personal access token for the user; the plaintext is in the result only.
+
+        The user's active tokens are capped as on the API (:func:`add_token`).
+        """
         with self._transactions.write() as uow:
             user = uow.users.locate(user_id)
             if user is None:
@@ -182,7 +199,7 @@ class AdminService:
                 now=self._clock.now(),
                 lifetime=lifetime,
             )
-            uow.tokens.add(minted.token)
+            add_token(uow, minted.token, minted.token.created_at)
         return minted
 
     def list_tokens(self, user_id: UserId) -> Sequence[ApiToken]:

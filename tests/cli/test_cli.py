@@ -90,6 +90,8 @@ COMMANDS = [
     ["tokens", "create"],
     ["tokens", "list"],
     ["tokens", "revoke"],
+    ["export"],
+    ["import"],
     ["schema"],
     ["schema", "openapi"],
     ["schema", "typescript"],
@@ -381,6 +383,19 @@ def test_tokens_revoke_marks_the_token_revoked(hours: Run, demo: dict[str, str])
     assert revoked["prefix"] == prefix and revoked["revokedAt"].endswith("Z")
     [listed] = hours.json("tokens", "list", "--user", demo["userId"])
     assert listed["revokedAt"] == revoked["revokedAt"]
+
+
+def test_tokens_create_refuses_a_51st_active_token_naming_the_limit(hours: Run, demo: dict[str, str]) -> None:
+    user = ["--user", demo["userId"]]
+    for _ in range(49):  # and the bootstrap token: 50
+        assert hours("tokens", "create", *user) == 0
+    assert hours("tokens", "create", *user) == 1
+    assert hours.error == (
+        "error: A user may have at most 50 active tokens (not revoked and not expired), "
+        "and this user has that many; revoke one to create another."
+    )
+    assert hours("tokens", "revoke", demo["token"].split("_")[2]) == 0
+    assert hours("tokens", "create", *user) == 0
 
 
 def test_tokens_revoke_needs_a_known_well_formed_prefix(hours: Run) -> None:

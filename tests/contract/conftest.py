@@ -467,9 +467,10 @@ def rows_before_0004(dialect: Dialect, org: Org, *users: User) -> list[tuple[str
 
 _ADDED_BY_0007 = {
     "projects": ("client_id",),
-    "time_entries": tuple(column for _m, column in ENTRY_RATE_COLUMNS),
+    "time_entries": (*(column for _m, column in ENTRY_RATE_COLUMNS), "import_id", "external_ref"),
 }
-"""The columns that ``0007_clients_and_rates`` added to tables that existed before it."""
+"""The columns that ``0007_clients_and_rates`` (and the later ``0011_imports``) added to tables that
+existed before it."""
 
 
 def rows_before_0007(dialect: Dialect, *entities: object) -> list[tuple[str, tuple[object, ...]]]:
@@ -492,3 +493,13 @@ def rows_before_0007(dialect: Dialect, *entities: object) -> list[tuple[str, tup
             )
         )
     return statements
+
+
+def entries_before_0011(dialect: Dialect, *entries: TimeEntry) -> list[tuple[str, tuple[object, ...]]]:
+    """The statements that store ``entries`` as the schema held them before ``0011_imports``
+    (no ``import_id`` or ``external_ref``), for the tests of earlier migrations."""
+    table = statements_for(dialect).entries
+    names = [name for name in table.table.column_names if name not in ("import_id", "external_ref")]
+    marks = ", ".join("?" * len(names))
+    insert = dialect.sql(f"INSERT INTO time_entries ({', '.join(names)}) VALUES ({marks})")
+    return [(insert, tuple(table.encode(entry))[: len(names)]) for entry in entries]

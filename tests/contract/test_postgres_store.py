@@ -42,6 +42,8 @@ MIGRATIONS = [
     "0002_idempotency_result",
     "0004_org_settings_and_team",
     "0007_clients_and_rates",
+    "0008_events",
+    "0011_imports",
 ]
 """Every migration of the adapter, in order."""
 
@@ -55,6 +57,9 @@ TABLES = {
     "api_tokens",
     "idempotency_records",
     "rates",
+    "event_counters",
+    "events",
+    "imports",
 }
 WAIT = 30
 """How long a thread waits for another before the test gives up (a guard against hangs)."""

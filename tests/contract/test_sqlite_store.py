@@ -44,6 +44,8 @@ MIGRATIONS = [
     "0003_one_running_timer_per_user",
     "0004_org_settings_and_team",
     "0007_clients_and_rates",
+    "0008_events",
+    "0011_imports",
 ]
 """Every migration of the adapter, in order."""
 
@@ -60,6 +62,9 @@ TABLES = {
     "api_tokens",
     "idempotency_records",
     "rates",
+    "event_counters",
+    "events",
+    "imports",
 }
 
 
@@ -262,7 +267,8 @@ def test_migrating_to_one_running_timer_keeps_the_first_and_soft_deletes_the_oth
         first = build.running(a.member, a.project, started_at=T0)
         second = build.running(a.member, a.project, started_at=T0 + timedelta(minutes=1))
         others = build.running(a.owner, a.project)
-        raw_insert(store, rows_before_0007(SQLITE, second, first, others))  # possible before 0003
+        # possible before 0003: nothing refused a second timer
+        raw_insert(store, rows_before_0007(SQLITE, second, first, others))
 
         assert store.migrate()[0] == "0003_one_running_timer_per_user"
 
@@ -316,11 +322,14 @@ def test_table_counts_are_the_committed_rows_of_each_table(sqlite_store: SqliteS
         "users": 2,
         "projects": 2,
         "tasks": 1,
+        "imports": 0,
         "time_entries": 2,
         "api_tokens": 0,
         "idempotency_records": 0,
         "clients": 0,
         "rates": 0,
+        "event_counters": 0,
+        "events": 0,
     }
 
 

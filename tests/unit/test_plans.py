@@ -15,7 +15,9 @@ def test_plans_are_ordered_free_solo_studio_agency() -> None:
 @pytest.mark.parametrize(
     ("feature", "lowest"),
     [
+        (Feature.BILLABLE_RATES, Plan.SOLO),
         (Feature.BILLABLE_TIME, Plan.SOLO),
+        (Feature.ROUNDING, Plan.SOLO),
         (Feature.TASKS, Plan.STUDIO),
         (Feature.TEAM_ENTRIES, Plan.STUDIO),
         (Feature.UNLIMITED_PROJECTS, Plan.SOLO),

@@ -1,0 +1,214 @@
+"""Time reports in SQL: one ``GROUP BY`` in the database, the same SQL on SQLite and PostgreSQL.
+
+:class:`ReportStatement` builds, for one :class:`~hours_core.reports.ReportQuery`, the aggregation
+of the stopped entries: the report's levels (a period as the first day of the finest period level,
+bucketed by the dialect's :meth:`~hours_sql.dialect.Dialect.period_start`; users, projects and tasks
+by id; ``billable``) and the stored rate's currency are the ``GROUP BY``; the sums are computed per
+entry with integer arithmetic (docs/reports.md gives the expressions):
+
+* the entry-rounded seconds (:func:`hours_core.rounding.entry_seconds`);
+* the billable and cost amounts, each rounded half to even per entry, then summed.
+
+Nothing but the grouped rows comes back. Running timers (at most one per user) are read as entries
+and counted up to ``now`` in Python, each as a row of its own; ``build_report`` adds them in. The
+labels of the users, projects and tasks named by the rows come from one small query per level.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from hours_core.model import OrgId
+from hours_core.ports import ReportRepository, ReportRows
+from hours_core.report_entries import entry_row
+from hours_core.reports import GroupKey, GroupValue, Labelled, ReportQuery, ReportRow
+from hours_core.rounding import Rounding, RoundingMode
+from hours_sql.dialect import Kind
+from hours_sql.session import Session
+from hours_sql.statements import RUNNING, Statements
+
+__all__ = ["ReportStatement", "SqlReportRepository", "amount_sql", "rounded_sql"]
+
+_PERIOD_ORDER = (GroupKey.DAY, GroupKey.WEEK, GroupKey.MONTH, GroupKey.YEAR)
+
+_ID_COLUMNS = {
+    GroupKey.USER: "e.user_id",
+    GroupKey.PROJECT: "e.project_id",
+    GroupKey.TASK: "e.task_id",
+}
+_FILTER_COLUMNS = (("user_ids", "e.user_id"), ("project_ids", "e.project_id"), ("task_ids", "e.task_id"))
+_LABEL_TABLES = {GroupKey.USER: "users", GroupKey.PROJECT: "projects", GroupKey.TASK: "tasks"}
+
+
+def rounded_sql(seconds: str, rounding: Rounding | None) -> str:
+    """The SQL of :func:`hours_core.rounding.entry_seconds` of the integer expression ``seconds``."""
+    if rounding is None or not rounding.per_entry:
+        return seconds
+    step = rounding.step_seconds
+    if rounding.mode is RoundingMode.UP:
+        return f"((({seconds}) + {step - 1}) / {step}) * {step}"
+    if rounding.mode is RoundingMode.DOWN:
+        return f"(({seconds}) / {step}) * {step}"
+    return f"((({seconds}) + {step // 2}) / {step}) * {step}"
+
+
+def amount_sql(seconds: str, rate: str) -> str:
+    """The SQL of :func:`hours_core.money.amount_minor`: ``seconds x rate / 3600`` half to even."""
+    product = f"(({seconds}) * ({rate}))"
+    return (
+        f"({product} / 3600 + CASE WHEN {product} % 3600 * 2 > 3600"
+        f" OR ({product} % 3600 * 2 = 3600 AND ({product} / 3600) % 2 = 1) THEN 1 ELSE 0 END)"
+    )
+
+
+def _finest_period(levels: Sequence[GroupKey]) -> GroupKey | None:
+    return next((key for key in _PERIOD_ORDER if key in levels), None)
+
+
+class ReportStatement:
+    """The SQL and parameters of one report's aggregation and of its running timers."""
+
+    def __init__(self, statements: Statements, org_id: OrgId, query: ReportQuery, *, amounts: bool) -> None:
+        self._sql = statements
+        self.query = query
+        self.amounts = amounts
+        dialect = statements.dialect
+        finest = _finest_period(query.group_by)
+        first = 1 if query.week_start.weekday == 0 else 0
+        self.level_columns: list[str] = []
+        for key in query.group_by:
+            if key.is_period:
+                assert finest is not None
+                self.level_columns.append(dialect.period_start(finest.value, "e.entry_date", first))
+            elif key is GroupKey.BILLABLE:
+                self.level_columns.append("e.billable")
+            else:
+                self.level_columns.append(_ID_COLUMNS[key])
+        where = ["e.org_id = ?", "e.entry_date >= ?", "e.entry_date <= ?", "e.deleted_at IS NULL"]
+        params: list[Any] = [
+            statements.reference(org_id),
+            statements.date(query.date_from),
+            statements.date(query.date_to),
+        ]
+        wanted = query.entry_filter
+        for attribute, column in _FILTER_COLUMNS:
+            ids: frozenset[UUID] = getattr(wanted, attribute)
+            if ids:
+                where.append(f"{column} IN ({', '.join('?' * len(ids))})")
+                params.extend(statements.reference(each) for each in sorted(ids))
+        if wanted.billable is not None:
+            where.append("e.billable = ?")
+            params.append(statements.boolean(wanted.billable))
+        self.where = where
+        self.params = params
+
+    def aggregate(self) -> tuple[str, list[Any]]:
+        """The ``GROUP BY`` of the stopped entries: the levels, then count and sums."""
+        seconds = "CAST(e.duration_seconds AS BIGINT)"
+        rounded = rounded_sql(seconds, self.query.rounding)
+        groups = list(self.level_columns)
+        sums = [
+            "count(*)",
+            f"CAST(sum({seconds}) AS BIGINT)",
+            f"CAST(sum(CASE WHEN e.billable THEN {seconds} ELSE 0 END) AS BIGINT)",
+            f"CAST(sum({rounded}) AS BIGINT)",
+        ]
+        columns = [*groups, "NULL", *sums, "0", "0"]
+        grouping = f" GROUP BY {', '.join(groups)}" if groups else ""
+        where = [*self.where, f"NOT ({_qualified_running()})"]
+        sql = (
+            f"SELECT {', '.join(columns)} FROM time_entries AS e"  # noqa: S608 - built from constants
+            f" WHERE {' AND '.join(where)}{grouping}"
+        )
+        return self._sql.dialect.sql(sql), list(self.params)
+
+    def running(self) -> tuple[str, list[Any]]:
+        """The running timers the report counts: the level values, then the whole entry."""
+        columns = [*self.level_columns, *(f"e.{name}" for name in self._sql.entries.table.field_column_names)]
+        where = [*self.where, f"({_qualified_running()})"]
+        sql = (
+            f"SELECT {', '.join(columns)} FROM time_entries AS e"  # noqa: S608 - built from constants
+            f" WHERE {' AND '.join(where)}"
+        )
+        return self._sql.dialect.sql(sql), list(self.params)
+
+
+def _qualified_running() -> str:
+    return " AND ".join(f"e.{term}" for term in RUNNING.split(" AND "))
+
+
+class SqlReportRepository:
+    """Reports in SQL (see the module's docstring)."""
+
+    def __init__(self, session: Session, statements: Statements) -> None:
+        self._session = session
+        self._sql = statements
+
+    def time_report_rows(
+        self, org_id: OrgId, query: ReportQuery, *, now: datetime, amounts: bool
+    ) -> ReportRows:
+        """The grouped rows of the report (see :meth:`hours_core.ports.ReportRepository.time_report_rows`)."""
+        statement = ReportStatement(self._sql, org_id, query, amounts=amounts)
+        levels = query.group_by
+        width = len(levels)
+        grouped = self._session.rows(*statement.aggregate())
+        running = self._session.rows(*statement.running())
+        labels = self._labels(org_id, levels)
+        decode = self._value_decoder(levels, labels)
+        rows = [
+            ReportRow(
+                values=decode(row[:width]),
+                currency=row[width],
+                entry_count=int(row[width + 1]),
+                duration_seconds=int(row[width + 2]),
+                billable_seconds=int(row[width + 3]),
+                rounded_seconds=int(row[width + 4]),
+                billable_minor=int(row[width + 5]),
+                cost_minor=int(row[width + 6]),
+            )
+            for row in grouped
+            if row[width + 1]  # without GROUP BY, no entries still make one row, of NULL sums
+        ]
+        for row in running:
+            rows.append(entry_row(query, self._sql.entries.decode(row[width:]), decode(row[:width]), now=now))
+        return ReportRows(tuple(rows), running=bool(running))
+
+    def _labels(self, org_id: OrgId, levels: Sequence[GroupKey]) -> dict[GroupKey, dict[Any, str]]:
+        """The names of the org's users, projects and tasks, for the levels that group by them."""
+        found: dict[GroupKey, dict[Any, str]] = {}
+        for key in levels:
+            table = _LABEL_TABLES.get(key)
+            if table is not None:
+                sql = self._sql.dialect.sql(f"SELECT id, name FROM {table} WHERE org_id = ?")  # noqa: S608
+                found[key] = dict(self._session.rows(sql, (self._sql.reference(org_id),)))
+        return found
+
+    def _value_decoder(
+        self, levels: Sequence[GroupKey], labels: dict[GroupKey, dict[Any, str]]
+    ) -> Callable[[Sequence[Any]], tuple[GroupValue, ...]]:
+        dialect = self._sql.dialect
+        date_of = dialect.codecs[Kind.DATE].decode
+        bool_of = dialect.codecs[Kind.BOOLEAN].decode
+        id_of = dialect.codecs[Kind.REFERENCE].decode
+
+        def one(key: GroupKey, value: Any) -> GroupValue:
+            if key.is_period:
+                day: date = value if date_of is None else date_of(value)
+                return day
+            if key is GroupKey.BILLABLE:
+                return bool(value) if bool_of is None else bool_of(value)
+            if value is None:
+                return None
+            name = labels[key][value]
+            return Labelled(str(value if id_of is None else id_of(value)), name)
+
+        def decode(values: Sequence[Any]) -> tuple[GroupValue, ...]:
+            return tuple(one(key, value) for key, value in zip(levels, values, strict=True))
+
+        return decode
+
+
+_: type[ReportRepository] = SqlReportRepository

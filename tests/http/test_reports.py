@@ -1,0 +1,223 @@
+"""``GET /reports/time`` over HTTP, on every store: the body's shape, meta, the members' view, the
+plan gates, and one test per error family (status and body)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from litestar.testing import TestClient
+
+from hours_core.model import Plan, WeekStart
+from hours_core.services import ChangeOrg, CreateTimeEntry, StartTimer
+from tests.http.conftest import bearer
+from tests.world import START, World
+
+REPORT = "/reports/time"
+MARCH = {"from": "2026-03-01", "to": "2026-03-31"}
+
+
+def log(world: World, user_index: int, day: str, seconds: int, *, billable: bool = True) -> None:
+    user = (world.owner, world.admin, world.member)[user_index]
+    world.services.entries.create_time_entry(
+        world.caller(user),
+        CreateTimeEntry(
+            project_id=world.project.id,
+            entry_date=date.fromisoformat(day),
+            duration_seconds=seconds,
+            billable=billable,
+        ),
+    )
+
+
+def get(client: TestClient[Any], token: str, **params: Any) -> Any:
+    return client.get(REPORT, params=params, headers=bearer(token))
+
+
+def test_a_report_grouped_by_week_and_user_has_the_documented_shape(
+    client: TestClient[Any], world: World
+) -> None:
+    log(world, 0, "2026-03-02", 900)
+    log(world, 0, "2026-03-03", 1350, billable=False)
+    log(world, 2, "2026-03-09", 3600)
+    response = get(client, world.owner_token, groupBy="week,user", **MARCH)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["meta"] == {
+        "from": "2026-03-01",
+        "to": "2026-03-31",
+        "groupBy": ["week", "user"],
+        "weekStart": "monday",
+        "rounding": None,
+        "running": False,
+    }
+    totals = body["data"]["totals"]
+    assert totals == {
+        "key": {"type": "total", "id": None, "label": "Total"},
+        "durationSeconds": 5850,
+        "billableSeconds": 4500,
+        "roundedSeconds": 5850,
+        "entryCount": 3,
+        "amounts": [],
+    }
+    weeks = body["data"]["groups"]
+    assert [week["key"] for week in weeks] == [
+        {"type": "week", "id": "2026-03-02", "label": "2026-03-02"},
+        {"type": "week", "id": "2026-03-09", "label": "2026-03-09"},
+    ]
+    assert weeks[0]["children"] == [
+        {
+            "key": {"type": "user", "id": str(world.owner.id), "label": world.owner.name},
+            "durationSeconds": 2250,
+            "billableSeconds": 900,
+            "roundedSeconds": 2250,
+            "entryCount": 2,
+            "amounts": [],
+        }
+    ]
+    assert weeks[1]["children"][0]["key"]["id"] == str(world.member.id)
+    assert sum(week["durationSeconds"] for week in weeks) == totals["durationSeconds"]
+
+
+def test_without_group_by_the_report_is_the_totals_alone(client: TestClient[Any], world: World) -> None:
+    log(world, 1, "2026-03-05", 600)
+    body = get(client, world.admin_token, **MARCH).json()
+    assert body["data"]["groups"] == []
+    assert body["data"]["totals"]["durationSeconds"] == 600
+    assert body["meta"]["groupBy"] == []
+
+
+def test_week_start_defaults_to_the_orgs_and_a_parameter_overrides_it(
+    client: TestClient[Any], world: World
+) -> None:
+    log(world, 0, "2026-03-08", 60)  # a Sunday
+    monday = get(client, world.owner_token, groupBy="week", **MARCH).json()
+    assert [g["key"]["id"] for g in monday["data"]["groups"]] == ["2026-03-02"]
+    world.services.team.change_org(world.caller(world.owner), ChangeOrg(week_start=WeekStart.SUNDAY))
+    sunday = get(client, world.owner_token, groupBy="week", **MARCH).json()
+    assert (sunday["meta"]["weekStart"], [g["key"]["id"] for g in sunday["data"]["groups"]]) == (
+        "sunday",
+        ["2026-03-08"],
+    )
+    again = get(client, world.owner_token, groupBy="week", weekStart="monday", **MARCH).json()
+    assert [g["key"]["id"] for g in again["data"]["groups"]] == ["2026-03-02"]
+
+
+def test_rounding_is_applied_and_echoed_in_its_canonical_spelling(
+    client: TestClient[Any], world: World
+) -> None:
+    log(world, 0, "2026-03-02", 900)
+    log(world, 0, "2026-03-02", 901)
+    body = get(client, world.owner_token, groupBy="day", rounding="up:15:entry", **MARCH).json()
+    assert body["meta"]["rounding"] == "up:15:entry"
+    assert (body["data"]["totals"]["durationSeconds"], body["data"]["totals"]["roundedSeconds"]) == (
+        1801,
+        2700,
+    )
+
+
+def test_filters_repeat_and_combine(client: TestClient[Any], world: World) -> None:
+    log(world, 0, "2026-03-02", 100)
+    log(world, 1, "2026-03-02", 200, billable=False)
+    log(world, 2, "2026-03-02", 400)
+    params = [("from", "2026-03-01"), ("to", "2026-03-31"), ("userId", str(world.owner.id))]
+    params.append(("userId", str(world.admin.id)))
+    both = client.get(REPORT, params=params, headers=bearer(world.owner_token)).json()
+    assert both["data"]["totals"]["durationSeconds"] == 300
+    billable = client.get(REPORT, params=[*params, ("billable", "true")], headers=bearer(world.owner_token))
+    assert billable.json()["data"]["totals"]["durationSeconds"] == 100
+    by_project = get(client, world.owner_token, projectId=str(world.project.id), **MARCH).json()
+    assert by_project["data"]["totals"]["entryCount"] == 3
+
+
+def test_members_report_on_their_own_time_only(client: TestClient[Any], world: World) -> None:
+    log(world, 0, "2026-03-02", 100)
+    log(world, 2, "2026-03-02", 400)
+    own = get(client, world.member_token, groupBy="user", **MARCH).json()
+    assert [g["key"]["id"] for g in own["data"]["groups"]] == [str(world.member.id)]
+    assert own["data"]["totals"]["durationSeconds"] == 400
+    refused = get(client, world.member_token, userId=str(world.owner.id), **MARCH)
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "forbidden"
+
+
+def test_a_running_timer_counts_up_to_now_and_meta_says_so(client: TestClient[Any], world: World) -> None:
+    world.services.entries.start_timer(world.caller(world.owner), StartTimer(project_id=world.project.id))
+    world.clock.advance(timedelta(minutes=10))
+    body = get(client, world.owner_token, **MARCH).json()
+    assert body["meta"]["running"] is True
+    assert body["data"]["totals"]["durationSeconds"] == 600
+
+
+def test_deleted_entries_never_count(client: TestClient[Any], world: World) -> None:
+    log(world, 0, "2026-03-02", 100)
+    caller = world.caller(world.owner)
+    entry = world.services.entries.create_time_entry(
+        caller, CreateTimeEntry(project_id=world.project.id, entry_date=START.date(), duration_seconds=50)
+    )
+    world.services.entries.delete_time_entry(caller, entry.id)
+    assert get(client, world.owner_token, **MARCH).json()["data"]["totals"]["durationSeconds"] == 100
+
+
+def test_every_wrong_parameter_is_named_at_once(client: TestClient[Any], world: World) -> None:
+    response = get(
+        client,
+        world.owner_token,
+        **{"from": "2026-01-01", "to": "2027-01-03"},
+        groupBy="day,month",
+        rounding="UP:7",
+    )
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "validation_failed"
+    assert set(error["fields"]) == {"to", "groupBy", "rounding"}
+    assert "366 days" in error["fields"]["to"]
+
+
+def test_from_and_to_are_required(client: TestClient[Any], world: World) -> None:
+    response = client.get(REPORT, headers=bearer(world.owner_token))
+    assert response.status_code == 422
+    assert {"from", "to"} <= set(response.json()["error"]["fields"])
+
+
+def test_a_range_of_366_days_is_allowed(client: TestClient[Any], world: World) -> None:
+    assert get(client, world.owner_token, **{"from": "2026-01-01", "to": "2027-01-02"}).status_code == 200
+    assert get(client, world.owner_token, **{"from": "2026-01-01", "to": "2027-01-03"}).status_code == 422
+
+
+def test_a_filter_given_once_is_still_refused_when_it_is_unknown_or_a_scalar_repeats(
+    client: TestClient[Any], world: World
+) -> None:
+    params = [("from", "2026-03-01"), ("to", "2026-03-31"), ("to", "2026-03-30"), ("clientID", "x")]
+    response = client.get(REPORT, params=params, headers=bearer(world.owner_token))
+    assert response.status_code == 422
+    assert set(response.json()["error"]["fields"]) == {"to", "clientID"}
+
+
+def test_rounding_needs_solo_and_names_the_feature(client: TestClient[Any], world: World) -> None:
+    world.set_plan(Plan.FREE)
+    response = get(client, world.owner_token, rounding="up:15:entry", **MARCH)
+    assert response.status_code == 402
+    error = response.json()["error"]
+    assert (error["code"], error["requiredPlan"], error["feature"]) == ("plan_required", "solo", "rounding")
+    assert get(client, world.owner_token, **MARCH).status_code == 200  # reports themselves: every plan
+
+
+def test_the_report_is_in_the_openapi_document(client: TestClient[Any], world: World) -> None:
+    document = client.get("/schema/openapi.json").json()
+    operation = document["paths"][REPORT]["get"]
+    names = {parameter["name"] for parameter in operation["parameters"]}
+    assert {
+        "from",
+        "to",
+        "groupBy",
+        "weekStart",
+        "rounding",
+        "userId",
+        "projectId",
+        "taskId",
+        "billable",
+    } <= names
+    assert set(operation["responses"]) >= {"200", "402", "403", "422"}
+    meta = document["components"]["schemas"]["ReportMeta"]
+    assert set(meta["required"]) == {"from", "to", "groupBy", "weekStart", "rounding", "running"}

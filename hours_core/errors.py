@@ -30,6 +30,7 @@ __all__ = [
     "LastOwner",
     "NotFound",
     "PlanRequired",
+    "SignInFailed",
     "StaleUpdate",
     "StoreBusy",
     "TimerAlreadyRunning",
@@ -170,6 +171,13 @@ class Unauthenticated(HoursError):
     def __init__(self, message: str | None = None, *, token_sent: bool = False) -> None:
         self.token_sent = token_sent
         super().__init__(message)
+
+
+class SignInFailed(Unauthenticated):
+    """A sign-in with an email and password that match no active user. One message for every cause."""
+
+    code = "sign_in_failed"
+    default_message = "The email or password is wrong."
 
 
 class PlanRequired(HoursError):

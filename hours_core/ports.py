@@ -2,8 +2,9 @@
 
 Repositories speak domain types only and raise only core errors. Every method that reads or
 writes tenant data takes the organization, so that one tenant can never reach another's rows by
-forgetting a filter. The single exception is :meth:`TokenRepository.find_credentials`: it is
-how a request learns its organization in the first place.
+forgetting a filter. The exceptions are :meth:`TokenRepository.find_credentials` and
+:meth:`SessionRepository.password_logins` and :meth:`SessionRepository.find`: they are how a
+request or a sign-in learns its organization in the first place.
 
 A :class:`UnitOfWork` is one transaction. Use it as a context manager; leaving the block without
 calling :meth:`UnitOfWork.commit` rolls everything back.
@@ -42,6 +43,7 @@ from hours_core.model import (
 )
 from hours_core.reports import ReportQuery, ReportRow
 from hours_core.tokens import ApiToken
+from hours_core.web_sessions import WebSession
 
 __all__ = [
     "ClientRepository",
@@ -54,10 +56,13 @@ __all__ = [
     "IdempotencyRepository",
     "ImportRepository",
     "OrgRepository",
+    "PasswordLogin",
     "ProjectRepository",
     "RateRepository",
     "ReportRepository",
     "ReportRows",
+    "SessionCredentials",
+    "SessionRepository",
     "TaskRepository",
     "TimeEntryRepository",
     "TokenRepository",
@@ -352,6 +357,60 @@ class Credentials:
     org: Org
 
 
+@attrs.frozen
+class PasswordLogin:
+    """A user who may sign in with a password: the user, their organization and the password's hash."""
+
+    user: User
+    org: Org
+    password_hash: str
+
+
+@attrs.frozen
+class SessionCredentials:
+    """A web session with the user and organization it belongs to."""
+
+    session: WebSession
+    user: User
+    org: Org
+
+
+class SessionRepository(Protocol):
+    """Signing in to the web app: users' password hashes and the server-side sessions.
+
+    :meth:`password_logins` and :meth:`find` take no organization: they are how a sign-in and a
+    signed-in request learn theirs (like :meth:`TokenRepository.find_credentials`).
+    """
+
+    def set_password(self, org_id: OrgId, user_id: UserId, password_hash: str | None) -> None:
+        """Store the user's password hash (``None``: no password, no sign-in)."""
+        ...
+
+    def password_logins(self, email_key: str) -> Sequence[PasswordLogin]:
+        """The users whose email has ``email_key`` and who have a password, oldest first, in any org."""
+        ...
+
+    def add(self, session: WebSession) -> None:
+        """Store a new session."""
+        ...
+
+    def find(self, key_hash: str) -> SessionCredentials | None:
+        """The session with ``key_hash`` with its user and org, in one lookup, or ``None``."""
+        ...
+
+    def delete(self, org_id: OrgId, key_hash: str) -> None:
+        """End one session (nothing happens if there is none)."""
+        ...
+
+    def delete_for_user(self, org_id: OrgId, user_id: UserId) -> int:
+        """End every session of the user; return how many ended."""
+        ...
+
+    def purge_expired(self, now: datetime) -> int:
+        """Delete the sessions of every org that have expired by ``now``; return how many went."""
+        ...
+
+
 class TokenRepository(Protocol):
     """Personal access tokens, without their secrets."""
 
@@ -472,6 +531,7 @@ class UnitOfWork(Protocol):
     tokens: TokenRepository
     idempotency: IdempotencyRepository
     rates: RateRepository
+    sessions: SessionRepository
     events: EventRepository
     reports: ReportRepository
     imports: ImportRepository

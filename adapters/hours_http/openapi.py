@@ -424,8 +424,9 @@ def openapi_config(version: str) -> OpenAPIConfig:
         version=version,
         description=(
             "Time tracking over HTTP. Authenticate with a personal access token "
-            "(`Authorization: Bearer hsk_<env>_<prefix12>_<secret32>`), minted with `POST /tokens` or "
-            "on the server with `hours tokens create` (a client app may offer this as Settings -> API). "
+            "(`Authorization: Bearer hsk_<env>_<prefix12>_<secret32>`), minted in the web app's "
+            "Settings -> API (`/app/settings/api`), with `POST /tokens`, or on the server with "
+            "`hours tokens create`. The API takes tokens only: never a password or the web app's cookie. "
             'Success bodies are `{"data": ...}`; errors are '
             '`{"error": {"code", "message", "fields"?, "requiredPlan"?, "feature"?}}`, where members '
             "that do not apply are left out (never `null`)."

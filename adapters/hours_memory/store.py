@@ -60,10 +60,13 @@ from hours_core.ports import (
     IdempotencyRepository,
     ImportRepository,
     OrgRepository,
+    PasswordLogin,
     ProjectRepository,
     RateRepository,
     ReportRepository,
     ReportRows,
+    SessionCredentials,
+    SessionRepository,
     TaskRepository,
     TimeEntryRepository,
     TokenRepository,
@@ -74,6 +77,7 @@ from hours_core.ports import (
 from hours_core.report_entries import Names, rows_of_entries
 from hours_core.reports import ReportQuery
 from hours_core.tokens import ApiToken
+from hours_core.web_sessions import WebSession
 
 __all__ = ["InMemoryStore", "InMemoryUnitOfWork"]
 
@@ -92,6 +96,8 @@ _TABLES = (
     "event_counters",
     "imports",
     "rates",
+    "passwords",
+    "sessions",
 )
 
 
@@ -146,6 +152,7 @@ class InMemoryUnitOfWork:
     tokens: TokenRepository
     idempotency: IdempotencyRepository
     rates: RateRepository
+    sessions: SessionRepository
     events: EventRepository
     reports: ReportRepository
     imports: ImportRepository
@@ -169,6 +176,7 @@ class InMemoryUnitOfWork:
         self.tokens = tokens = InMemoryTokenRepository(tables)
         self.idempotency = idempotency = InMemoryIdempotencyRepository(tables)
         self.rates = rates = InMemoryRateRepository(tables)
+        self.sessions = sessions = InMemorySessionRepository(tables)
         self.events = self._events = events = InMemoryEventRepository(tables)
         self.reports = reports = InMemoryReportRepository(tables)
         self.imports = imports = InMemoryImportRepository(tables)
@@ -184,6 +192,7 @@ class InMemoryUnitOfWork:
             tokens,
             idempotency,
             rates,
+            sessions,
             reports,
         )
         return self
@@ -646,6 +655,56 @@ class InMemoryIdempotencyRepository(_Repository):
         return len(expired)
 
 
+class InMemorySessionRepository(_Repository):
+    """Password hashes (by user id) and web sessions (by key hash) in memory."""
+
+    def set_password(self, org_id: OrgId, user_id: UserId, password_hash: str | None) -> None:
+        if not self._user_exists(org_id, user_id):
+            return
+        if password_hash is None:
+            self.tables.write("passwords").pop(user_id, None)
+        else:
+            self.tables.write("passwords")[user_id] = password_hash
+
+    def password_logins(self, email_key: str) -> Sequence[PasswordLogin]:
+        passwords = self.tables.read("passwords")
+        orgs = self.tables.read("orgs")
+        users = _oldest_first(
+            u for u in self.tables.read("users").values() if u.email_key == email_key and u.id in passwords
+        )
+        return [PasswordLogin(user=u, org=orgs[u.org_id], password_hash=passwords[u.id]) for u in users]
+
+    def add(self, session: WebSession) -> None:
+        self._require(self._user_exists(session.org_id, session.user_id), "web session")
+        self._insert("sessions", session.key_hash, session, "web session")
+
+    def find(self, key_hash: str) -> SessionCredentials | None:
+        session: WebSession | None = self.tables.read("sessions").get(key_hash)
+        if session is None:
+            return None
+        user = self.tables.read("users")[session.user_id]
+        return SessionCredentials(session=session, user=user, org=self.tables.read("orgs")[session.org_id])
+
+    def delete(self, org_id: OrgId, key_hash: str) -> None:
+        session = self.tables.read("sessions").get(key_hash)
+        if session is not None and session.org_id == org_id:
+            del self.tables.write("sessions")[key_hash]
+
+    def delete_for_user(self, org_id: OrgId, user_id: UserId) -> int:
+        return self._delete_where(lambda s: s.org_id == org_id and s.user_id == user_id)
+
+    def purge_expired(self, now: datetime) -> int:
+        return self._delete_where(lambda s: s.is_expired(now))
+
+    def _delete_where(self, condition: Callable[[WebSession], bool]) -> int:
+        keys = [key for key, session in self.tables.read("sessions").items() if condition(session)]
+        if keys:
+            table = self.tables.write("sessions")
+            for key in keys:
+                del table[key]
+        return len(keys)
+
+
 class InMemoryEventRepository(_Repository):
     """Events in memory: each org's committed events are a tuple in sequence order; the counters
     ``(last seq, purged through)`` are numbered under the writer lock, so commit order is seq order.
@@ -764,6 +823,7 @@ _ports: tuple[
     type[TimeEntryRepository],
     type[TokenRepository],
     type[IdempotencyRepository],
+    type[SessionRepository],
     type[EventRepository],
     type[ReportRepository],
 ] = (
@@ -776,6 +836,7 @@ _ports: tuple[
     InMemoryTimeEntryRepository,
     InMemoryTokenRepository,
     InMemoryIdempotencyRepository,
+    InMemorySessionRepository,
     InMemoryEventRepository,
     InMemoryReportRepository,
 )

@@ -344,6 +344,28 @@ _EVENTS: tuple[Step, ...] = (
     "CREATE INDEX events_by_time ON events (occurred_at)",
 )
 
+# 0010: signing in to the web app. Users get a password hash (NULL: no password, no sign-in), found
+# by the key of their email across organizations (a sign-in names no organization); web sessions
+# are kept by the SHA-256 of their key, with their CSRF token and expiry (hours_core.web_sessions).
+
+_WEB_SESSIONS: tuple[Step, ...] = (
+    "ALTER TABLE users ADD COLUMN password_hash text",
+    "CREATE INDEX users_by_email_key ON users (email_key)",
+    """
+    CREATE TABLE web_sessions (
+        key_hash text COLLATE "C" PRIMARY KEY,
+        org_id uuid NOT NULL,
+        user_id uuid NOT NULL,
+        csrf_token text NOT NULL,
+        created_at timestamptz NOT NULL,
+        expires_at timestamptz NOT NULL,
+        CONSTRAINT web_sessions_user_fkey FOREIGN KEY (org_id, user_id) REFERENCES users (org_id, id)
+    )
+    """,
+    "CREATE INDEX web_sessions_of_user ON web_sessions (org_id, user_id)",
+    "CREATE INDEX web_sessions_by_expiry ON web_sessions (expires_at)",
+)
+
 # 0011: imports (see the SQLite migration of the same name): the runs, and the import and source
 # row of each imported entry, unique per organization.
 
@@ -380,6 +402,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0004_org_settings_and_team", _ORG_SETTINGS_AND_TEAM),
     Migration("0007_clients_and_rates", _CLIENTS_AND_RATES),
     Migration("0008_events", _EVENTS),
+    Migration("0010_web_sessions", _WEB_SESSIONS),
     Migration("0011_imports", _IMPORTS),
 )
 """Every migration, in the order they apply."""

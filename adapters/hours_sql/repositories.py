@@ -53,14 +53,18 @@ from hours_core.ports import (
     IdempotencyRepository,
     ImportRepository,
     OrgRepository,
+    PasswordLogin,
     ProjectRepository,
     RateRepository,
+    SessionCredentials,
+    SessionRepository,
     TaskRepository,
     TimeEntryRepository,
     TokenRepository,
     UserRepository,
 )
 from hours_core.tokens import ApiToken
+from hours_core.web_sessions import WebSession
 from hours_sql.session import ErrorFactory, Params, Refused, Session
 from hours_sql.statements import Statements
 from hours_sql.tables import EMAIL_PER_ORG, ENTRIES, ONE_RUNNING_TIMER, TOKEN_PREFIX
@@ -72,6 +76,7 @@ __all__ = [
     "SqlOrgRepository",
     "SqlProjectRepository",
     "SqlRateRepository",
+    "SqlSessionRepository",
     "SqlTaskRepository",
     "SqlTimeEntryRepository",
     "SqlTokenRepository",
@@ -545,6 +550,64 @@ class SqlIdempotencyRepository(_Repository):
         )
 
 
+# Passwords and web sessions.
+
+
+class SqlSessionRepository(_Repository):
+    """Password hashes (a column of ``users``) and web sessions (``web_sessions``, keyed by the hash)."""
+
+    def set_password(self, org_id: OrgId, user_id: UserId, password_hash: str | None) -> None:
+        """Store the user's password hash (``None``: no password)."""
+        sql = self._sql
+        params = (password_hash, sql.reference(user_id), sql.reference(org_id))
+        self._write(sql.password_update, params, kind="user")
+
+    def password_logins(self, email_key: str) -> Sequence[PasswordLogin]:
+        """The users with ``email_key`` and a password, oldest first, in any organization."""
+        sql = self._sql
+        user_end = len(sql.users.table.field_columns)
+        org_end = user_end + len(sql.orgs.table.field_columns)
+        return [
+            PasswordLogin(
+                user=sql.users.decode(row[:user_end]),
+                org=sql.orgs.decode(row[user_end:org_end]),
+                password_hash=row[org_end],
+            )
+            for row in self._session.rows(sql.password_logins, (email_key,))
+        ]
+
+    def add(self, session: WebSession) -> None:
+        """Store a new session."""
+        self._write(self._sql.sessions.insert, self._sql.sessions.encode(session), kind="web session")
+
+    def find(self, key_hash: str) -> SessionCredentials | None:
+        """The session with its user and org, in one query (not tenant-scoped)."""
+        sql = self._sql
+        row = self._row(sql.session_credentials, (key_hash,))
+        if row is None:
+            return None
+        session_end, user_end = len(sql.sessions.table.field_columns), sql.session_credentials_user_end
+        return SessionCredentials(
+            session=sql.sessions.decode(row[:session_end]),
+            user=sql.users.decode(row[session_end:user_end]),
+            org=sql.orgs.decode(row[user_end:]),
+        )
+
+    def delete(self, org_id: OrgId, key_hash: str) -> None:
+        """End one session."""
+        self._write(self._sql.session_delete, (key_hash, self._sql.reference(org_id)), kind="web session")
+
+    def delete_for_user(self, org_id: OrgId, user_id: UserId) -> int:
+        """End every session of the user."""
+        sql = self._sql
+        params = (sql.reference(org_id), sql.reference(user_id))
+        return self._write(sql.sessions_of_user_delete, params, kind="web session")
+
+    def purge_expired(self, now: datetime) -> int:
+        """Delete every expired session."""
+        return self._write(self._sql.sessions_purge, (self._sql.instant(now),), kind="web session")
+
+
 _ports: tuple[
     type[OrgRepository],
     type[UserRepository],
@@ -555,6 +618,7 @@ _ports: tuple[
     type[TimeEntryRepository],
     type[TokenRepository],
     type[IdempotencyRepository],
+    type[SessionRepository],
     type[ImportRepository],
 ] = (
     SqlOrgRepository,
@@ -566,6 +630,7 @@ _ports: tuple[
     SqlTimeEntryRepository,
     SqlTokenRepository,
     SqlIdempotencyRepository,
+    SqlSessionRepository,
     SqlImportRepository,
 )
 """The type checker verifies that each repository implements its port."""

@@ -30,6 +30,7 @@ from hours_sql.tables import (
     TASKS,
     TOKENS,
     USERS,
+    WEB_SESSIONS,
     Table,
 )
 
@@ -158,9 +159,23 @@ class Statements:
         self.idempotency_purge = sql(
             "DELETE FROM idempotency_records WHERE completed_at IS NOT NULL AND completed_at < ?"
         )
+
+        self.sessions = sessions = self._web_sign_in()
         self._tables = {
             each.table.name: each
-            for each in (orgs, users, clients, projects, tasks, imports, entries, tokens, records, rates)
+            for each in (
+                orgs,
+                users,
+                clients,
+                projects,
+                tasks,
+                imports,
+                entries,
+                tokens,
+                records,
+                sessions,
+                rates,
+            )
         }
 
     def _clients_and_rates(self, dialect: Dialect) -> tuple[TableStatements, TableStatements]:
@@ -225,6 +240,29 @@ class Statements:
         )
 
         return imports
+
+    def _web_sign_in(self) -> TableStatements:
+        """The statements of passwords (a column of ``users``) and web sessions; the sessions' table."""
+        sql = self.dialect.sql
+        self.password_update = sql("UPDATE users SET password_hash = ? WHERE id = ? AND org_id = ?")
+        self.password_logins = sql(
+            f"SELECT {_columns(USERS, 'u')}, {_columns(ORGS, 'o')}, u.password_hash"  # noqa: S608
+            " FROM users AS u JOIN orgs AS o ON o.id = u.org_id"
+            " WHERE u.email_key = ? AND u.password_hash IS NOT NULL ORDER BY u.created_at, u.id"
+        )
+        sessions = TableStatements(WEB_SESSIONS, self.dialect)
+        session_columns = f"{_columns(WEB_SESSIONS, 's')}, {_columns(USERS, 'u')}, {_columns(ORGS, 'o')}"
+        self.session_credentials = sql(
+            f"SELECT {session_columns} FROM web_sessions AS s"  # noqa: S608 - constant identifiers
+            " JOIN users AS u ON u.id = s.user_id AND u.org_id = s.org_id"
+            " JOIN orgs AS o ON o.id = s.org_id"
+            " WHERE s.key_hash = ?"
+        )
+        self.session_credentials_user_end = len(WEB_SESSIONS.field_columns) + len(USERS.field_columns)
+        self.session_delete = sql("DELETE FROM web_sessions WHERE key_hash = ? AND org_id = ?")
+        self.sessions_of_user_delete = sql("DELETE FROM web_sessions WHERE org_id = ? AND user_id = ?")
+        self.sessions_purge = sql("DELETE FROM web_sessions WHERE expires_at <= ?")
+        return sessions
 
     def of(self, table: Table) -> TableStatements:
         """The statements of ``table``."""

@@ -24,6 +24,7 @@ import attrs
 from hours_core.idempotency import IdempotencyRecord
 from hours_core.model import Client, Import, Org, Project, Rate, Task, TimeEntry, User
 from hours_core.tokens import ApiToken
+from hours_core.web_sessions import WebSession
 from hours_sql.dialect import Kind
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "TOKEN_PREFIX",
     "UNIQUE_CONSTRAINTS",
     "USERS",
+    "WEB_SESSIONS",
     "Column",
     "Table",
     "Unique",
@@ -134,6 +136,14 @@ class Table:
     embedded: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
     """Fields whose value is an optional attrs value object (``TimeEntry.rate``), stored as one
     nullable column per member, in the place of the field: ``(field, ((member, column), ...))``."""
+    apart: tuple[Column, ...] = ()
+    """Columns the entity has no field for, read and written by statements of their own (a user's
+    password hash: no user object carries it); an insert leaves them NULL."""
+
+    @property
+    def stored_columns(self) -> tuple[Column, ...]:
+        """Every column of the table: :attr:`columns`, then :attr:`apart`."""
+        return self.columns + self.apart
 
     @functools.cached_property
     def columns(self) -> tuple[Column, ...]:
@@ -206,7 +216,13 @@ class Table:
 
 
 ORGS = Table("orgs", Org, memoize_id=True)
-USERS = Table("users", User, memoize_id=True, derived=("email_key",))  # decoded on every request
+USERS = Table(  # decoded on every request
+    "users",
+    User,
+    memoize_id=True,
+    derived=("email_key",),
+    apart=(Column("password_hash", None, nullable=True),),
+)
 CLIENTS = Table("clients", Client)
 PROJECTS = Table("projects", Project)
 TASKS = Table("tasks", Task)
@@ -223,8 +239,21 @@ IMPORTS = Table("imports", Import)
 TOKENS = Table("api_tokens", ApiToken)
 IDEMPOTENCY_RECORDS = Table("idempotency_records", IdempotencyRecord)
 RATES = Table("rates", Rate)
+WEB_SESSIONS = Table("web_sessions", WebSession)
 
-TABLES = (ORGS, USERS, CLIENTS, PROJECTS, TASKS, IMPORTS, ENTRIES, TOKENS, IDEMPOTENCY_RECORDS, RATES)
+TABLES = (
+    ORGS,
+    USERS,
+    CLIENTS,
+    PROJECTS,
+    TASKS,
+    IMPORTS,
+    ENTRIES,
+    TOKENS,
+    IDEMPOTENCY_RECORDS,
+    WEB_SESSIONS,
+    RATES,
+)
 """Every table, referred-to ones first."""
 
 

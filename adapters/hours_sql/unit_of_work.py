@@ -21,6 +21,7 @@ from hours_core.ports import (
     ProjectRepository,
     RateRepository,
     ReportRepository,
+    SessionRepository,
     TaskRepository,
     TimeEntryRepository,
     TokenRepository,
@@ -36,6 +37,7 @@ from hours_sql.repositories import (
     SqlOrgRepository,
     SqlProjectRepository,
     SqlRateRepository,
+    SqlSessionRepository,
     SqlTaskRepository,
     SqlTimeEntryRepository,
     SqlTokenRepository,
@@ -59,6 +61,7 @@ class SqlUnitOfWork:
     tokens: TokenRepository
     idempotency: IdempotencyRepository
     rates: RateRepository
+    sessions: SessionRepository
     events: EventRepository
     reports: ReportRepository
     imports: ImportRepository
@@ -101,6 +104,7 @@ class SqlUnitOfWork:
         self.tokens = SqlTokenRepository(session, statements)
         self.idempotency = SqlIdempotencyRepository(session, statements)
         self.rates = SqlRateRepository(session, statements)
+        self.sessions = SqlSessionRepository(session, statements)
         self.events = self._events = SqlEventRepository(session, statements.dialect)
         self.reports = SqlReportRepository(session, statements)
         self.imports = SqlImportRepository(session, statements)

@@ -404,6 +404,36 @@ def _events(db: Database) -> None:
         db.execute(statement)
 
 
+# 0010: signing in to the web app. Users get a password hash (NULL: no password, no sign-in), found
+# by the key of their email across organizations (a sign-in names no organization); web sessions
+# are kept by the SHA-256 of their key, with their CSRF token and expiry (hours_core.web_sessions).
+
+_WEB_SESSIONS = (
+    "ALTER TABLE users ADD COLUMN password_hash TEXT",
+    "CREATE INDEX users_by_email_key ON users (email_key)",
+    """
+    CREATE TABLE web_sessions (
+        key_hash TEXT NOT NULL PRIMARY KEY,
+        org_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        csrf_token TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        FOREIGN KEY (org_id, user_id) REFERENCES users (org_id, id)
+    ) STRICT
+    """,
+    "CREATE INDEX web_sessions_of_user ON web_sessions (org_id, user_id)",
+    "CREATE INDEX web_sessions_by_expiry ON web_sessions (expires_at)",
+)
+
+
+@MIGRATIONS(name="0010_web_sessions")
+def _web_sessions(db: Database) -> None:
+    """Users get a password hash; the web app's sessions get a table."""
+    for statement in _WEB_SESSIONS:
+        db.execute(statement)
+
+
 # 0011: imports. Each run of an import is a row of ``imports`` (who, from where, what it did); an
 # entry it created names it (``import_id``) and the source row it came from (``external_ref``,
 # ``source:sha256``), unique per organization, so that the same file imported twice creates

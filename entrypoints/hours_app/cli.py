@@ -301,8 +301,9 @@ def _add_bootstrap(commands: _Commands) -> None:
         "Create a demo organization: its owner, a project with a task, and a token.",
         details=(
             "Each run creates another, independent organization. Without --json it prints a summary\n"
-            "with the token (shown only once) and a curl command that logs time; with --json it prints\n"
-            '{"orgId", "userId", "projectId", "taskId", "token"}.'
+            "with the token and the owner's first password for the web app (both shown only once) and a\n"
+            'curl command that logs time; with --json it prints {"orgId", "userId", "projectId", "taskId",\n'
+            '"token", "password"}.'
         ),
         epilog="""\
 examples:
@@ -366,7 +367,7 @@ def _add_users(commands: _Commands) -> None:
     users = _group(
         commands.add(
             "users",
-            "Create and list users, change their role, deactivate and reactivate them.",
+            "Create and list users, set their password, change their role, deactivate and reactivate them.",
             epilog=(
                 "examples:\n  hours users create --org ORG_ID --email ada@acme.test --role admin\n"
                 "  hours users list --org ORG_ID\n  hours users set-role USER_ID owner\n"
@@ -420,6 +421,26 @@ examples:
     )
     _either(set_role, "user_id", "--user", "USER_ID", "the user's id", type=cli_args.identifier)
     _either(set_role, "role", "--role", "ROLE", f"the new role: {', '.join(_ROLES)}", choices=_ROLES)
+    set_password = users.add(
+        "set-password",
+        "Give a user a password to sign in to the web app; their web sessions end.",
+        details=(
+            "The password (10 to 1024 characters) is read from the first line of stdin, or prompted\n"
+            "for twice on a terminal; --generate makes a random one and prints it once. The JSON API\n"
+            'takes tokens only, never a password. With --json prints {"userId"} (and "password" with\n'
+            "--generate)."
+        ),
+        epilog="""\
+examples:
+  hours users set-password 0190c2d4-5a6b-7c8d-9e0f-112233445566
+  printf '%s\\n' "$NEW_PASSWORD" | hours users set-password --user 0190c2d4-5a6b-7c8d-9e0f-112233445566
+  hours users set-password 0190c2d4-5a6b-7c8d-9e0f-112233445566 --generate --json""",
+        handler=cli_commands.users_set_password,
+    )
+    _either(set_password, "user_id", "--user", "USER_ID", "the user's id", type=cli_args.identifier)
+    set_password.add_argument(
+        "--generate", action="store_true", help="make a random password and print it (shown only once)"
+    )
     deactivate = users.add(
         "deactivate",
         "Deactivate a user: their tokens stop working at once, their running timer stops now.",

@@ -29,6 +29,7 @@ from hours_sqlite.introspection import ColumnDescription, IndexDescription
 from .conftest import (
     D0,
     T0,
+    TABLE_NAMES,
     Build,
     OpenStore,
     Tenant,
@@ -45,6 +46,7 @@ MIGRATIONS = [
     "0004_org_settings_and_team",
     "0007_clients_and_rates",
     "0008_events",
+    "0010_web_sessions",
     "0011_imports",
 ]
 """Every migration of the adapter, in order."""
@@ -52,20 +54,7 @@ MIGRATIONS = [
 WAIT = 60
 """How long the test waits for another process (a guard against hangs, not a limit)."""
 
-TABLES = {
-    "orgs",
-    "users",
-    "clients",
-    "projects",
-    "tasks",
-    "time_entries",
-    "api_tokens",
-    "idempotency_records",
-    "rates",
-    "event_counters",
-    "events",
-    "imports",
-}
+TABLES = TABLE_NAMES
 
 
 def seed(store: SqliteStore, *rows: object) -> None:
@@ -330,6 +319,7 @@ def test_table_counts_are_the_committed_rows_of_each_table(sqlite_store: SqliteS
         "rates": 0,
         "event_counters": 0,
         "events": 0,
+        "web_sessions": 0,
     }
 
 
@@ -387,7 +377,8 @@ def test_each_table_has_a_column_of_the_right_type_for_each_field_of_its_entity(
     columns = next(described for described in sqlite_store.describe() if described.name == table.name).columns
 
     expected = {
-        column.name: (SQLITE_TYPES[stored_as(table, column)], not column.nullable) for column in table.columns
+        column.name: (SQLITE_TYPES[stored_as(table, column)], not column.nullable)
+        for column in table.stored_columns
     }
     assert {column.name: (column.type, column.not_null) for column in columns} == expected
 

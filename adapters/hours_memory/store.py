@@ -9,7 +9,7 @@ It is the fast fake of the SQL stores, so it refuses what their schemas refuse, 
 errors (the contract suite in ``tests/contract`` checks each rule on all three stores):
 
 * a row whose id is taken (``Conflict``: "already exists");
-* a row that names an organization, user, project or task that does not exist in its own
+* a row that names an organization, user, client, project or task that does not exist in its own
   organization, or a task of another project (``Conflict``: "does not exist in its organization");
 * an email taken in the organization, compared by its key (``User.email_key``: Unicode case
   folding, as the SQL stores' key column), and a token prefix taken anywhere;
@@ -34,12 +34,16 @@ from hours_core.events import Event, EventQuery, NewEvent
 from hours_core.idempotency import IdempotencyRecord
 from hours_core.installation import InstallationSecret
 from hours_core.model import (
+    Client,
+    ClientId,
     Import,
     ImportId,
     Org,
     OrgId,
     Project,
     ProjectId,
+    Rate,
+    RateId,
     Role,
     Task,
     TaskId,
@@ -49,6 +53,7 @@ from hours_core.model import (
     UserId,
 )
 from hours_core.ports import (
+    ClientRepository,
     Credentials,
     EntryCursor,
     EntryQuery,
@@ -60,6 +65,7 @@ from hours_core.ports import (
     PasswordLogin,
     ProjectRepository,
     RateCounterRepository,
+    RateRepository,
     ReportRepository,
     ReportRows,
     SessionCredentials,
@@ -78,11 +84,12 @@ from hours_core.web_sessions import WebSession
 
 __all__ = ["InMemoryStore", "InMemoryUnitOfWork"]
 
-_Row = TypeVar("_Row", User, Project, Task, TimeEntry, ApiToken, Import)
+_Row = TypeVar("_Row", User, Client, Project, Task, TimeEntry, ApiToken, Import, Rate)
 
 _TABLES = (
     "orgs",
     "users",
+    "clients",
     "projects",
     "tasks",
     "entries",
@@ -91,6 +98,7 @@ _TABLES = (
     "events",
     "event_counters",
     "imports",
+    "rates",
     "passwords",
     "sessions",
     "installation",
@@ -142,12 +150,14 @@ class InMemoryUnitOfWork:
 
     orgs: OrgRepository
     users: UserRepository
+    clients: ClientRepository
     projects: ProjectRepository
     tasks: TaskRepository
     entries: TimeEntryRepository
     tokens: TokenRepository
     idempotency: IdempotencyRepository
     rate_counters: RateCounterRepository
+    rates: RateRepository
     sessions: SessionRepository
     events: EventRepository
     reports: ReportRepository
@@ -166,12 +176,14 @@ class InMemoryUnitOfWork:
         self._tables = tables
         self.orgs = orgs = InMemoryOrgRepository(tables)
         self.users = users = InMemoryUserRepository(tables)
+        self.clients = clients = InMemoryClientRepository(tables)
         self.projects = projects = InMemoryProjectRepository(tables)
         self.tasks = tasks = InMemoryTaskRepository(tables)
         self.entries = entries = InMemoryTimeEntryRepository(tables)
         self.tokens = tokens = InMemoryTokenRepository(tables)
         self.idempotency = idempotency = InMemoryIdempotencyRepository(tables)
         self.rate_counters = rate_counters = InMemoryRateCounterRepository(tables)
+        self.rates = rates = InMemoryRateRepository(tables)
         self.sessions = sessions = InMemorySessionRepository(tables)
         self.events = self._events = events = InMemoryEventRepository(tables)
         self.reports = reports = InMemoryReportRepository(tables)
@@ -182,12 +194,14 @@ class InMemoryUnitOfWork:
             imports,
             orgs,
             users,
+            clients,
             projects,
             tasks,
             entries,
             tokens,
             idempotency,
             rate_counters,
+            rates,
             sessions,
             reports,
             installation,
@@ -237,7 +251,7 @@ class _Repository:
         """``Conflict`` unless what a row refers to exists in its organization (a foreign key)."""
         if not found:
             raise Conflict(
-                f"The {kind} refers to an organization, user, project or task that does not exist "
+                f"The {kind} refers to an organization, user, client, project or task that does not exist "
                 "in its organization."
             )
 
@@ -246,6 +260,10 @@ class _Repository:
 
     def _project_exists(self, org_id: OrgId, project_id: ProjectId) -> bool:
         return _owned(self.tables.read("projects").get(project_id), org_id) is not None
+
+    def _client_exists(self, org_id: OrgId, client_id: ClientId | None) -> bool:
+        """Whether the client exists in the organization (``None``, no client, always does)."""
+        return client_id is None or _owned(self.tables.read("clients").get(client_id), org_id) is not None
 
 
 class InMemoryOrgRepository(_Repository):
@@ -307,11 +325,64 @@ class InMemoryUserRepository(_Repository):
         return user
 
 
+class InMemoryClientRepository(_Repository):
+    """Clients in memory."""
+
+    def add(self, client: Client) -> None:
+        self._require(client.org_id in self.tables.read("orgs"), "client")
+        self._insert("clients", client.id, client, "client")
+
+    def get(self, org_id: OrgId, client_id: ClientId) -> Client | None:
+        return _owned(self.tables.read("clients").get(client_id), org_id)
+
+    def list(self, org_id: OrgId, *, include_archived: bool = True) -> Sequence[Client]:
+        return _oldest_first(
+            c
+            for c in self.tables.read("clients").values()
+            if c.org_id == org_id and (include_archived or not c.archived)
+        )
+
+    def update(self, client: Client) -> None:
+        if self._client_exists(client.org_id, client.id):
+            self.tables.write("clients")[client.id] = client
+
+
+class InMemoryRateRepository(_Repository):
+    """Rates in memory; what a rate names must exist in its organization."""
+
+    def add(self, rate: Rate) -> None:
+        org_id = rate.org_id
+        self._require(
+            rate.org_id in self.tables.read("orgs")
+            and self._client_exists(org_id, rate.client_id)
+            and (rate.project_id is None or self._project_exists(org_id, rate.project_id))
+            and (rate.user_id is None or self._user_exists(org_id, rate.user_id)),
+            "rate",
+        )
+        self._insert("rates", rate.id, rate, "rate")
+
+    def get(self, org_id: OrgId, rate_id: RateId) -> Rate | None:
+        return _owned(self.tables.read("rates").get(rate_id), org_id)
+
+    def list(self, org_id: OrgId) -> Sequence[Rate]:
+        return _oldest_first(r for r in self.tables.read("rates").values() if r.org_id == org_id)
+
+    def delete(self, org_id: OrgId, rate_id: RateId) -> bool:
+        if self.get(org_id, rate_id) is None:
+            return False
+        del self.tables.write("rates")[rate_id]
+        return True
+
+
 class InMemoryProjectRepository(_Repository):
     """Projects in memory."""
 
     def add(self, project: Project) -> None:
-        self._require(project.org_id in self.tables.read("orgs"), "project")
+        self._require(
+            project.org_id in self.tables.read("orgs")
+            and self._client_exists(project.org_id, project.client_id),
+            "project",
+        )
         self._insert("projects", project.id, project, "project")
 
     def get(self, org_id: OrgId, project_id: ProjectId) -> Project | None:
@@ -333,6 +404,7 @@ class InMemoryProjectRepository(_Repository):
 
     def update(self, project: Project) -> None:
         if self._project_exists(project.org_id, project.id):
+            self._require(self._client_exists(project.org_id, project.client_id), "project")
             self.tables.write("projects")[project.id] = project
 
 
@@ -788,6 +860,8 @@ def _conforms(store: InMemoryStore) -> UnitOfWorkFactory:
 _ports: tuple[
     type[OrgRepository],
     type[UserRepository],
+    type[ClientRepository],
+    type[RateRepository],
     type[ProjectRepository],
     type[TaskRepository],
     type[TimeEntryRepository],
@@ -801,6 +875,8 @@ _ports: tuple[
 ] = (
     InMemoryOrgRepository,
     InMemoryUserRepository,
+    InMemoryClientRepository,
+    InMemoryRateRepository,
     InMemoryProjectRepository,
     InMemoryTaskRepository,
     InMemoryTimeEntryRepository,

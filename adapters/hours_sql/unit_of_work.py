@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import Self
 
 from hours_core.ports import (
+    ClientRepository,
     EventRepository,
     IdempotencyRepository,
     ImportRepository,
@@ -20,6 +21,7 @@ from hours_core.ports import (
     OrgRepository,
     ProjectRepository,
     RateCounterRepository,
+    RateRepository,
     ReportRepository,
     SessionRepository,
     TaskRepository,
@@ -31,12 +33,14 @@ from hours_core.ports import (
 from hours_sql.events import SqlEventRepository
 from hours_sql.reports import SqlReportRepository
 from hours_sql.repositories import (
+    SqlClientRepository,
     SqlIdempotencyRepository,
     SqlImportRepository,
     SqlInstallationSecretRepository,
     SqlOrgRepository,
     SqlProjectRepository,
     SqlRateCounterRepository,
+    SqlRateRepository,
     SqlSessionRepository,
     SqlTaskRepository,
     SqlTimeEntryRepository,
@@ -54,12 +58,14 @@ class SqlUnitOfWork:
 
     orgs: OrgRepository
     users: UserRepository
+    clients: ClientRepository
     projects: ProjectRepository
     tasks: TaskRepository
     entries: TimeEntryRepository
     tokens: TokenRepository
     idempotency: IdempotencyRepository
     rate_counters: RateCounterRepository
+    rates: RateRepository
     sessions: SessionRepository
     events: EventRepository
     reports: ReportRepository
@@ -97,12 +103,14 @@ class SqlUnitOfWork:
         statements = self._statements
         self.orgs = SqlOrgRepository(session, statements)
         self.users = SqlUserRepository(session, statements)
+        self.clients = SqlClientRepository(session, statements)
         self.projects = SqlProjectRepository(session, statements)
         self.tasks = SqlTaskRepository(session, statements)
         self.entries = SqlTimeEntryRepository(session, statements)
         self.tokens = SqlTokenRepository(session, statements)
         self.idempotency = SqlIdempotencyRepository(session, statements)
         self.rate_counters = SqlRateCounterRepository(session, statements)
+        self.rates = SqlRateRepository(session, statements)
         self.sessions = SqlSessionRepository(session, statements)
         self.events = self._events = SqlEventRepository(session, statements.dialect)
         self.reports = SqlReportRepository(session, statements)

@@ -11,12 +11,20 @@ from hours_core.services.account import AccountService
 from hours_core.services.admin import AdminService, Bootstrapped
 from hours_core.services.authentication import Authenticator
 from hours_core.services.caller import Caller
+from hours_core.services.clients import ChangeClient, ClientService
 from hours_core.services.exports import Export, ExportEntries, ExportService
 from hours_core.services.idempotent import IdempotentRunner, KeyedRequest, Outcome
 from hours_core.services.imports import ImportEntries, ImportReport, ImportService
 from hours_core.services.installation import InstallationService
 from hours_core.services.projects import ChangeProject, ChangeTask, ProjectService
 from hours_core.services.rate_limits import RateLimits
+from hours_core.services.rates import (
+    CreateRate,
+    RateChange,
+    RateService,
+    ReapplyRates,
+    ReapplyResult,
+)
 from hours_core.services.reports import ReportService, TimeReport, TimeReportRequest
 from hours_core.services.sign_in import SessionCaller, SignedIn, SignInService
 from hours_core.services.team import AddUser, ChangeOrg, ChangeUser, TeamService
@@ -38,10 +46,13 @@ __all__ = [
     "Authenticator",
     "Bootstrapped",
     "Caller",
+    "ChangeClient",
     "ChangeOrg",
     "ChangeProject",
     "ChangeTask",
     "ChangeUser",
+    "ClientService",
+    "CreateRate",
     "CreateTimeEntry",
     "EntryPage",
     "Export",
@@ -55,7 +66,11 @@ __all__ = [
     "KeyedRequest",
     "Outcome",
     "ProjectService",
+    "RateChange",
     "RateLimits",
+    "RateService",
+    "ReapplyRates",
+    "ReapplyResult",
     "ReportService",
     "Services",
     "SessionCaller",
@@ -80,6 +95,8 @@ class Services:
     idempotent: IdempotentRunner
     entries: TimeEntryService
     projects: ProjectService
+    clients: ClientService
+    rates: RateService
     team: TeamService
     account: AccountService
     admin: AdminService
@@ -110,6 +127,8 @@ def build_services(
         idempotent=IdempotentRunner(transactions, clock),
         entries=TimeEntryService(transactions, clock, ids),
         projects=ProjectService(transactions, clock, ids),
+        clients=ClientService(transactions, clock, ids),
+        rates=RateService(transactions, clock, ids),
         team=TeamService(transactions, clock, ids),
         account=AccountService(transactions, clock, ids, env),
         admin=AdminService(transactions, clock, ids, password_cost=password_cost),

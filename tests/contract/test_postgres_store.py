@@ -43,6 +43,7 @@ MIGRATIONS = [
     "0004_org_settings_and_team",
     "0005_installation_secrets",
     "0006_rate_counters",
+    "0007_clients_and_rates",
     "0008_events",
     "0010_web_sessions",
     "0011_imports",

@@ -33,9 +33,9 @@ from .conftest import (
     Build,
     OpenStore,
     Tenant,
-    entries_before_0011,
     make_tenant,
     rows_before_0004,
+    rows_before_0007,
     stored_as,
 )
 
@@ -46,6 +46,7 @@ MIGRATIONS = [
     "0004_org_settings_and_team",
     "0005_installation_secrets",
     "0006_rate_counters",
+    "0007_clients_and_rates",
     "0008_events",
     "0010_web_sessions",
     "0011_imports",
@@ -73,11 +74,16 @@ def tenant(store: SqliteStore, build: Build) -> Tenant:
 def tenant_before_0004(store: SqliteStore, build: Build) -> Tenant:
     """A new tenant, stored in a schema that is not yet at ``0004_org_settings_and_team``."""
     made = make_tenant(build, f"Tenant{build.id().int}")
-    with closing(sqlite3.connect(store.path, isolation_level=None)) as raw:
-        for statement, params in rows_before_0004(SQLITE, made.org, made.owner, made.member):
-            raw.execute(statement, params)
-    seed(store, made.project, made.other_project, made.task)
+    raw_insert(store, rows_before_0004(SQLITE, made.org, made.owner, made.member))
+    raw_insert(store, rows_before_0007(SQLITE, made.project, made.other_project, made.task))
     return made
+
+
+def raw_insert(store: SqliteStore, statements: list[tuple[str, tuple[object, ...]]]) -> None:
+    """Run ``statements`` on the store's file, outside the store (rows of an older schema)."""
+    with closing(sqlite3.connect(store.path, isolation_level=None)) as raw:
+        for statement, params in statements:
+            raw.execute(statement, params)
 
 
 # Migrations.
@@ -252,10 +258,8 @@ def test_migrating_to_one_running_timer_keeps_the_first_and_soft_deletes_the_oth
         first = build.running(a.member, a.project, started_at=T0)
         second = build.running(a.member, a.project, started_at=T0 + timedelta(minutes=1))
         others = build.running(a.owner, a.project)
-        with closing(sqlite3.connect(store.path, isolation_level=None)) as raw:
-            # possible before 0003: nothing refused a second timer
-            for statement, params in entries_before_0011(SQLITE, second, first, others):
-                raw.execute(statement, params)
+        # possible before 0003: nothing refused a second timer
+        raw_insert(store, rows_before_0007(SQLITE, second, first, others))
 
         assert store.migrate()[0] == "0003_one_running_timer_per_user"
 
@@ -314,6 +318,8 @@ def test_table_counts_are_the_committed_rows_of_each_table(sqlite_store: SqliteS
         "api_tokens": 0,
         "idempotency_records": 0,
         "installation_secrets": 0,
+        "clients": 0,
+        "rates": 0,
         "event_counters": 0,
         "events": 0,
         "web_sessions": 0,

@@ -7,6 +7,7 @@ import attrs
 from hours_core.ports import Clock, IdFactory, UnitOfWorkFactory
 from hours_core.services.account import AccountService
 from hours_core.services.admin import AdminService, Bootstrapped
+from hours_core.services.audit import AuditFilter, EventPage, EventService, FeedPage
 from hours_core.services.authentication import Authenticator
 from hours_core.services.caller import Caller
 from hours_core.services.idempotent import IdempotentRunner, KeyedRequest, Outcome
@@ -27,6 +28,7 @@ __all__ = [
     "AccountService",
     "AddUser",
     "AdminService",
+    "AuditFilter",
     "Authenticator",
     "Bootstrapped",
     "Caller",
@@ -36,6 +38,9 @@ __all__ = [
     "ChangeUser",
     "CreateTimeEntry",
     "EntryPage",
+    "EventPage",
+    "EventService",
+    "FeedPage",
     "IdempotentRunner",
     "KeyedRequest",
     "Outcome",
@@ -61,6 +66,7 @@ class Services:
     team: TeamService
     account: AccountService
     admin: AdminService
+    events: EventService
     clock: Clock
 
 
@@ -69,13 +75,15 @@ def build_services(
 ) -> Services:
     """The use cases over a store. ``env`` is the token environment this installation accepts."""
     transactions = Transactions(unit_of_work)
+    events = EventService(transactions, clock)
     return Services(
         authenticator=Authenticator(transactions, clock, env),
-        idempotent=IdempotentRunner(transactions, clock),
+        idempotent=IdempotentRunner(transactions, clock, housekeeping=events.purge_if_due),
         entries=TimeEntryService(transactions, clock, ids),
         projects=ProjectService(transactions, clock, ids),
         team=TeamService(transactions, clock, ids),
         account=AccountService(transactions, clock, ids, env),
         admin=AdminService(transactions, clock, ids),
+        events=events,
         clock=clock,
     )

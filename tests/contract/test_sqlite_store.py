@@ -26,7 +26,7 @@ from hours_sqlite.connection import ConnectionSettings, connect
 from hours_sqlite.dialect import SQLITE, decode_instant, encode_instant
 from hours_sqlite.introspection import ColumnDescription, IndexDescription
 
-from .conftest import D0, T0, Build, OpenStore, Tenant, make_tenant, rows_before_0004, stored_as
+from .conftest import D0, SQL_TABLES, T0, Build, OpenStore, Tenant, make_tenant, rows_before_0004, stored_as
 
 MIGRATIONS = [
     "0001_initial",
@@ -40,17 +40,7 @@ MIGRATIONS = [
 WAIT = 60
 """How long the test waits for another process (a guard against hangs, not a limit)."""
 
-TABLES = {
-    "orgs",
-    "users",
-    "projects",
-    "tasks",
-    "time_entries",
-    "api_tokens",
-    "idempotency_records",
-    "event_counters",
-    "events",
-}
+TABLES = SQL_TABLES
 
 
 def seed(store: SqliteStore, *rows: object) -> None:

@@ -36,7 +36,7 @@ from hours_core.events import (
 from hours_core.model import OrgId, UserId
 from hours_core.ports import EventRepository
 from hours_sql.dialect import Dialect, Kind
-from hours_sql.session import Refused, Session
+from hours_sql.session import Params, Refused, Session
 
 __all__ = ["EVENT_COLUMNS", "OUTBOX_TABLES", "EventStatements", "SqlEventRepository", "event_statements_for"]
 
@@ -79,13 +79,17 @@ class EventStatements:
         self.decode_reference = _decoder(dialect, Kind.REFERENCE)
         self.decode_uuid = _decoder(dialect, Kind.UUID)
         self.decode_instant = _decoder(dialect, Kind.INSTANT)
-        marks = ", ".join("?" * len(EVENT_COLUMNS))
         self.columns = ", ".join(EVENT_COLUMNS)
-        self.insert = sql(f"INSERT INTO events ({self.columns}) VALUES ({marks})")  # noqa: S608
+        # The number is read from the counter that the transaction has just moved (its own write),
+        # so the inserts need nothing back from the database and go with the upsert at once.
+        marks = ", ".join("?" * (len(EVENT_COLUMNS) - 2))
+        self.insert_numbered = sql(
+            f"INSERT INTO events ({self.columns}) VALUES "  # noqa: S608 - constant identifiers
+            f"(?, (SELECT last_seq FROM event_counters WHERE org_id = ?) - ?, {marks})"
+        )
         self.advance = sql(
             "INSERT INTO event_counters (org_id, last_seq, purged_through) VALUES (?, ?, 0)"
             " ON CONFLICT (org_id) DO UPDATE SET last_seq = event_counters.last_seq + excluded.last_seq"
-            " RETURNING last_seq"
         )
         self.counters = sql("SELECT last_seq, purged_through FROM event_counters WHERE org_id = ?")
         self.purge_mark = sql(
@@ -99,12 +103,15 @@ class EventStatements:
             " WHERE c.org_id = events.org_id)"
         )
 
-    def encode(self, event: Event) -> tuple[Any, ...]:
-        """The parameters of ``event``'s row, in :data:`EVENT_COLUMNS` order."""
+    def encode_numbered(self, event: NewEvent, back: int) -> tuple[Any, ...]:
+        """The parameters of :attr:`insert_numbered` for ``event``, numbered ``back`` below the
+        org's counter (0: the counter's number itself)."""
         actor, subject = event.actor, event.subject
+        org_id = self.reference(event.org_id)
         return (
-            self.reference(event.org_id),
-            event.seq,
+            org_id,
+            org_id,
+            back,
             self.uuid(event.id),
             event.type.value,
             self.instant(event.occurred_at),
@@ -222,13 +229,16 @@ class SqlEventRepository:
         by_org: dict[OrgId, list[NewEvent]] = {}
         for event in pending:
             by_org.setdefault(event.org_id, []).append(event)
-        sql, session = self._sql, self._session
+        sql = self._sql
+        statements: list[tuple[str, Params]] = []
+        for org_id, events in by_org.items():
+            statements.append((sql.advance, (sql.reference(org_id), len(events))))
+            statements += [
+                (sql.insert_numbered, sql.encode_numbered(event, len(events) - 1 - offset))
+                for offset, event in enumerate(events)
+            ]
         try:
-            for org_id, events in by_org.items():
-                (last,) = session.execute(sql.advance, (sql.reference(org_id), len(events)))[0]
-                first = int(last) - len(events) + 1
-                for offset, event in enumerate(events):
-                    session.execute(sql.insert, sql.encode(event.sequenced(first + offset)))
+            self._session.execute_all(statements)
         except Refused as refusal:
             raise refusal.error("event") from refusal
 

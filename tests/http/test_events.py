@@ -270,3 +270,13 @@ def test_every_response_carries_a_request_id_kept_when_safe_and_made_otherwise(
     assert unauthenticated.status_code == 401 and unauthenticated.headers["X-Request-Id"] == "r-401"
     assert unmatched.status_code == 404 and unmatched.headers["X-Request-Id"] == "r-404"
     assert len(too_long.headers["X-Request-Id"]) == 36
+
+
+def test_every_documented_response_declares_the_request_id_header(client: TestClient[Any]) -> None:
+    document = client.get("/schema/openapi.json").json()
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if path.startswith("/schema") or path == "/health" or method == "options":
+                continue
+            for status, response in operation["responses"].items():
+                assert "X-Request-Id" in response.get("headers", {}), (method, path, status)

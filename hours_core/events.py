@@ -77,7 +77,7 @@ class SubjectType(enum.StrEnum):
     USER = "user"
 
 
-SHARED_SUBJECTS: tuple[SubjectType, ...] = (SubjectType.PROJECT, SubjectType.TASK)
+SHARED_SUBJECTS: tuple[SubjectType, ...] = (SubjectType.PROJECT, SubjectType.TASK, SubjectType.ORG)
 """Subjects every member of the org may read, so every member sees their events in the feed."""
 
 

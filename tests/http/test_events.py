@@ -144,7 +144,7 @@ def test_the_feed_pages_never_miss_nor_repeat_and_report_the_latest_number(
     assert changes(client, world.owner_token, after=latest + 10)["data"] == []
 
 
-def test_members_see_their_own_data_and_the_shared_projects_and_tasks_but_not_others_changes(
+def test_members_see_their_own_data_and_the_shared_projects_tasks_and_settings_but_not_others_changes(
     client: TestClient[Any], world: World
 ) -> None:
     start = changes(client, world.owner_token)["latestSeq"]
@@ -152,13 +152,15 @@ def test_members_see_their_own_data_and_the_shared_projects_and_tasks_but_not_ot
     log_time(client, world, world.admin_token)
     client.post("/projects", json={"name": "Shared"}, headers=bearer(world.owner_token))
     client.post("/users", json={"email": "x@acme.test", "name": "X"}, headers=bearer(world.owner_token))
+    client.patch("/org", json={"timezone": "Europe/Berlin"}, headers=bearer(world.owner_token))
+    client.post("/tokens", json={"name": "admin's"}, headers=bearer(world.admin_token))
 
     page = changes(client, world.member_token, after=start)
 
     assert [(e["type"], e["subject"]["id"]) for e in page["data"]][:1] == [("time_entry.created", mine["id"])]
-    assert [e["type"] for e in page["data"]] == ["time_entry.created", "project.created"]
-    assert page["nextAfter"] == start + 4  # past the changes a member does not see
-    assert len(everything_after(client, world.admin_token, start)) == 4
+    assert [e["type"] for e in page["data"]] == ["time_entry.created", "project.created", "org.updated"]
+    assert page["nextAfter"] == start + 6  # past the changes a member does not see
+    assert len(everything_after(client, world.admin_token, start)) == 6
 
 
 def test_an_after_older_than_the_kept_events_is_410_cursor_expired(

@@ -528,6 +528,31 @@ class UpdateUserBody:
 
 JsonScalar = str | int | float | bool | None
 
+EventTypeName = Literal[
+    "time_entry.created",
+    "time_entry.updated",
+    "time_entry.deleted",
+    "time_entry.restored",
+    "timer.started",
+    "timer.stopped",
+    "project.created",
+    "project.updated",
+    "project.archived",
+    "project.unarchived",
+    "task.created",
+    "task.updated",
+    "task.archived",
+    "task.unarchived",
+    "token.created",
+    "token.revoked",
+    "org.updated",
+    "user.created",
+    "user.updated",
+    "user.deactivated",
+    "user.reactivated",
+]
+"""Every event type (``hours_core.events.EventType``; ``test_events`` holds the two together)."""
+
 ChangeOut = TypedDict("ChangeOut", {"from": JsonScalar, "to": JsonScalar})
 """One field's value before (``null`` before a creation) and after a change."""
 
@@ -557,7 +582,7 @@ class EventOut:
 
     id: UUID
     seq: int
-    type: str
+    type: EventTypeName
     occurredAt: dt.datetime
     actor: ActorOut
     requestId: str | None

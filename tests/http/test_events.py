@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import typing
 from typing import Any
 
 from litestar.testing import TestClient
 
-from hours_core.events import EVENT_RETENTION
+from hours_core.events import EVENT_RETENTION, EventType
 from hours_core.model import Plan
+from hours_http import wire
 from tests.world import World
 
 from .conftest import bearer
@@ -282,3 +284,7 @@ def test_every_documented_response_declares_the_request_id_header(client: TestCl
                 continue
             for status, response in operation["responses"].items():
                 assert "X-Request-Id" in response.get("headers", {}), (method, path, status)
+
+
+def test_the_documented_event_types_are_the_cores() -> None:
+    assert set(typing.get_args(wire.EventTypeName)) == {event_type.value for event_type in EventType}

@@ -18,6 +18,7 @@ import attrs
 __all__ = [
     "CORE_HINTS",
     "Conflict",
+    "CursorExpired",
     "EmailTaken",
     "EntryLocked",
     "FieldProblem",
@@ -257,6 +258,16 @@ class TooManyTokens(HoursError):
             f"A user may have at most {limit} active tokens (not revoked and not expired), and this "
             "user has that many; revoke one to create another."
         )
+
+
+class CursorExpired(HoursError):
+    """The change feed's ``after`` is older than the events kept: changes after it are gone."""
+
+    code = "cursor_expired"
+    default_message = (
+        "The events after this position are no longer kept (at least 90 days are); resync from the "
+        "lists and follow the changes from the latest position."
+    )
 
 
 class StoreBusy(HoursError):

@@ -42,6 +42,8 @@ class Feature(enum.StrEnum):
     """More active users than the plan holds (:data:`USER_LIMITS`)."""
     UNLIMITED_PROJECTS = "unlimited_projects"
     """More than :data:`FREE_PLAN_ACTIVE_PROJECTS` active projects."""
+    AUDIT_LOG = "audit_log"
+    """The organization's audit trail (``GET /audit-events``)."""
 
 
 FEATURE_PLANS = MappingProxyType(
@@ -53,6 +55,7 @@ FEATURE_PLANS = MappingProxyType(
         Feature.TEAM_ENTRIES: Plan.STUDIO,
         Feature.TEAM_MEMBERS: Plan.STUDIO,
         Feature.UNLIMITED_PROJECTS: Plan.SOLO,
+        Feature.AUDIT_LOG: Plan.STUDIO,
     }
 )
 """The lowest plan that includes each feature (``team_members``: the lowest with room for a second

@@ -13,6 +13,7 @@ from hours_core.services import Services
 from hours_http.auth import BearerAuthentication, caller_of
 from hours_http.controllers.account import MeController, TokenController
 from hours_http.controllers.clients import ClientController
+from hours_http.controllers.events import AuditController, ChangeController
 from hours_http.controllers.health import health
 from hours_http.controllers.imports import ImportController
 from hours_http.controllers.org import OrgController
@@ -29,6 +30,7 @@ from hours_http.openapi import openapi_config
 from hours_http.options import AllowEveryMethodOfTheRoute
 from hours_http.query import check_parameters
 from hours_http.rate_limit import AuthFailureLimit, RateLimit, RateLimitMiddleware, user_policy
+from hours_http.request_id import echo_request_id
 from hours_http.responses import READS_IN_THREAD, provide_writer
 from hours_http.transport import HttpSemantics
 
@@ -101,6 +103,8 @@ def create_app(
             UserController,
             ImportController,
             ReportController,
+            ChangeController,
+            AuditController,
         ],
         dependencies={
             "services": Provide(provide_services, use_cache=True, sync_to_thread=False),
@@ -113,6 +117,7 @@ def create_app(
         openapi_config=openapi_config(version),
         request_max_body_size=MAX_BODY_BYTES,
         before_request=check_parameters,
+        before_send=[echo_request_id],
         state=State({READS_IN_THREAD: reads_in_thread}),
         on_shutdown=[last_uses.close],
         debug=debug,

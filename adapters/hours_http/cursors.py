@@ -70,6 +70,39 @@ class Cursors:
         ).encode()
         return _text(self._mac(payload) + payload)
 
+    def encode_events(self, seq: int, *, listing: str) -> str:
+        """The opaque, signed cursor of the next page of events of ``listing`` (``history``,
+        ``audit``), after (or before, for the newest-first audit trail) ``seq``."""
+        payload = json.dumps([_VERSION, listing, seq], separators=(",", ":")).encode()
+        return _text(self._mac(payload) + payload)
+
+    def decode_events(self, text: str, *, listing: str) -> int:
+        """The sequence number ``text`` encodes; 422 naming ``cursor`` for any cursor this API did
+        not issue, and for a cursor of another listing (an entry list's, the audit trail's)."""
+        document = self._verified(text)
+        if type(document) is not list or len(document) != 3:
+            raise InvalidWireFields.one("cursor", _FOREIGN)
+        version, kind, seq = document
+        if type(version) is not int or version != _VERSION or kind != listing:
+            raise InvalidWireFields.one("cursor", _FOREIGN)
+        if type(seq) is not int or seq < 0:
+            raise InvalidWireFields.one("cursor", _FOREIGN)
+        return seq
+
+    def _verified(self, text: str) -> object:
+        """The JSON of a cursor whose text and MAC check; 422 naming ``cursor`` otherwise."""
+        raw = _bytes(text)
+        if raw is None or len(raw) <= MAC_BYTES:
+            raise InvalidWireFields.one("cursor", _FOREIGN)
+        mac, payload = raw[:MAC_BYTES], raw[MAC_BYTES:]
+        if not hmac.compare_digest(mac, self._mac(payload)):
+            raise InvalidWireFields.one("cursor", _FOREIGN)
+        try:
+            document: object = json.loads(payload)
+        except (ValueError, RecursionError):
+            raise InvalidWireFields.one("cursor", _FOREIGN) from None
+        return document
+
     def decode(self, text: str, *, descending: bool) -> EntryCursor:
         """The position ``text`` encodes; 422 naming ``cursor`` for any cursor this API did not
         issue (forged, truncated, altered, re-encoded) and for one of the other order."""

@@ -9,7 +9,7 @@ from them how to structure request bodies and render entities, in the order list
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, TypedDict
 from uuid import UUID
 
 import attrs
@@ -241,6 +241,7 @@ class ErrorBody:
     # The free plan is never required: it is the lowest (hours_core.plans.FEATURE_PLANS).
     requiredPlan: Literal["solo", "studio", "agency"] = ABSENT
     feature: Literal[
+        "audit_log",
         "billable_rates",
         "billable_time",
         "rounding",
@@ -823,3 +824,88 @@ class ReportEnvelope:
 
     data: ReportOut
     meta: ReportMeta
+
+
+# Events: the change feed, an entry's history, the audit trail (docs/events.md).
+
+JsonScalar = str | int | float | bool | None
+
+EventTypeName = Literal[
+    "time_entry.created",
+    "time_entry.updated",
+    "time_entry.deleted",
+    "time_entry.restored",
+    "timer.started",
+    "timer.stopped",
+    "project.created",
+    "project.updated",
+    "project.archived",
+    "project.unarchived",
+    "task.created",
+    "task.updated",
+    "task.archived",
+    "task.unarchived",
+    "token.created",
+    "token.revoked",
+    "org.updated",
+    "user.created",
+    "user.updated",
+    "user.deactivated",
+    "user.reactivated",
+]
+"""Every event type (``hours_core.events.EventType``; ``test_events`` holds the two together)."""
+
+ChangeOut = TypedDict("ChangeOut", {"from": JsonScalar, "to": JsonScalar})
+"""One field's value before (``null`` before a creation) and after a change."""
+
+
+@attrs.frozen
+class ActorOut:
+    """Who made a change: ``userId`` and ``tokenPrefix`` over the API; both ``null`` for the operator
+    (``via: "cli"``) and for hours itself (``via: "system"``)."""
+
+    userId: UUID | None
+    tokenPrefix: str | None
+    via: Literal["api", "cli", "import", "system"]
+
+
+@attrs.frozen
+class SubjectOut:
+    """What a change is about: its kind and its id (a UUID, or a token's prefix)."""
+
+    type: Literal["time_entry", "project", "task", "token", "org", "user"]
+    id: str
+
+
+@attrs.frozen
+class EventOut:
+    """One change. ``seq`` is the organization's sequence number: strictly increasing, no gaps.
+    ``changes`` names each changed field by its JSON name."""
+
+    id: UUID
+    seq: int
+    type: EventTypeName
+    occurredAt: dt.datetime
+    actor: ActorOut
+    requestId: str | None
+    idempotencyKey: str | None
+    subject: SubjectOut
+    changes: dict[str, ChangeOut]
+
+
+@attrs.frozen
+class ChangeFeedEnvelope:
+    """A page of the change feed: pass ``nextAfter`` back as ``after``; ``latestSeq`` is the
+    organization's latest sequence number as of this read."""
+
+    data: list[EventOut]
+    nextAfter: int
+    latestSeq: int
+
+
+@attrs.frozen
+class EventListEnvelope:
+    """A page of events; pass ``nextCursor`` back as ``cursor`` (``null``: the last page)."""
+
+    data: list[EventOut]
+    nextCursor: str | None

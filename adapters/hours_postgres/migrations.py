@@ -369,7 +369,7 @@ _EVENTS: tuple[Step, ...] = (
     )
     """,
     "CREATE INDEX events_of_subject ON events (org_id, subject_type, subject_id, seq)",
-    "CREATE INDEX events_by_time ON events (occurred_at)",
+    "CREATE INDEX events_by_time ON events (org_id, occurred_at)",
 )
 
 # 0010: signing in to the web app. Users get a password hash (NULL: no password, no sign-in), found

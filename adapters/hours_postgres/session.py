@@ -14,7 +14,7 @@ become :class:`~hours_sql.session.Refused`; everything else the driver raises go
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import psycopg
@@ -114,13 +114,14 @@ class PostgresSession(SessionState):
             raise self._undone(error) from error
         return cursor.rowcount
 
-    def execute(self, sql: str, params: Params) -> list[Any]:
-        """Run one write that no client input can make fail, without a savepoint (one round
-        trip); return the rows it returns. A failure aborts the transaction, and so the commit."""
+    def execute_all(self, statements: Sequence[tuple[str, Params]]) -> None:
+        """Run writes that no client input can make fail, in order, in one pipeline (one round
+        trip), without savepoints. A failure aborts the transaction, and so the commit."""
         self._ensure_writable()
         try:
-            cursor = self.conn.execute(sql, params)
-            return cursor.fetchall() if cursor.description is not None else []
+            with self.conn.pipeline():
+                for sql, params in statements:
+                    self.conn.execute(sql, params)
         except _DRIVER_ERRORS as error:
             refused = refusal(error)
             if refused is None:

@@ -36,7 +36,7 @@ from hours_core.events import (
 from hours_core.model import OrgId, UserId
 from hours_core.ports import EventRepository
 from hours_sql.dialect import Dialect, Kind
-from hours_sql.session import Refused, Session
+from hours_sql.session import Params, Refused, Session
 
 __all__ = ["EVENT_COLUMNS", "OUTBOX_TABLES", "EventStatements", "SqlEventRepository", "event_statements_for"]
 
@@ -79,32 +79,35 @@ class EventStatements:
         self.decode_reference = _decoder(dialect, Kind.REFERENCE)
         self.decode_uuid = _decoder(dialect, Kind.UUID)
         self.decode_instant = _decoder(dialect, Kind.INSTANT)
-        marks = ", ".join("?" * len(EVENT_COLUMNS))
         self.columns = ", ".join(EVENT_COLUMNS)
-        self.insert = sql(f"INSERT INTO events ({self.columns}) VALUES ({marks})")  # noqa: S608
+        # The number is read from the counter that the transaction has just moved (its own write),
+        # so the inserts need nothing back from the database and go with the upsert at once.
+        marks = ", ".join("?" * (len(EVENT_COLUMNS) - 2))
+        self.insert_numbered = sql(
+            f"INSERT INTO events ({self.columns}) VALUES "  # noqa: S608 - constant identifiers
+            f"(?, (SELECT last_seq FROM event_counters WHERE org_id = ?) - ?, {marks})"
+        )
         self.advance = sql(
             "INSERT INTO event_counters (org_id, last_seq, purged_through) VALUES (?, ?, 0)"
             " ON CONFLICT (org_id) DO UPDATE SET last_seq = event_counters.last_seq + excluded.last_seq"
-            " RETURNING last_seq"
         )
         self.counters = sql("SELECT last_seq, purged_through FROM event_counters WHERE org_id = ?")
-        self.purge_mark = sql(
-            "UPDATE event_counters SET purged_through = (SELECT max(seq) FROM events AS e"
-            " WHERE e.org_id = event_counters.org_id AND e.occurred_at < ?)"
-            " WHERE EXISTS (SELECT 1 FROM events AS e"
-            " WHERE e.org_id = event_counters.org_id AND e.occurred_at < ?)"
-        )
-        self.purge = (
-            "DELETE FROM events WHERE seq <= (SELECT c.purged_through FROM event_counters AS c"
-            " WHERE c.org_id = events.org_id)"
-        )
+        # The purge, org by org, on the indexes: (org_id, occurred_at) finds the last old event,
+        # the primary key (org_id, seq) the prefix to delete.
+        self.orgs_with_events = "SELECT org_id FROM event_counters"
+        self.last_old = sql("SELECT max(seq) FROM events WHERE org_id = ? AND occurred_at < ?")
+        self.purge_mark = sql("UPDATE event_counters SET purged_through = ? WHERE org_id = ?")
+        self.purge = sql("DELETE FROM events WHERE org_id = ? AND seq <= ?")
 
-    def encode(self, event: Event) -> tuple[Any, ...]:
-        """The parameters of ``event``'s row, in :data:`EVENT_COLUMNS` order."""
+    def encode_numbered(self, event: NewEvent, back: int) -> tuple[Any, ...]:
+        """The parameters of :attr:`insert_numbered` for ``event``, numbered ``back`` below the
+        org's counter (0: the counter's number itself)."""
         actor, subject = event.actor, event.subject
+        org_id = self.reference(event.org_id)
         return (
-            self.reference(event.org_id),
-            event.seq,
+            org_id,
+            org_id,
+            back,
             self.uuid(event.id),
             event.type.value,
             self.instant(event.occurred_at),
@@ -222,13 +225,16 @@ class SqlEventRepository:
         by_org: dict[OrgId, list[NewEvent]] = {}
         for event in pending:
             by_org.setdefault(event.org_id, []).append(event)
-        sql, session = self._sql, self._session
+        sql = self._sql
+        statements: list[tuple[str, Params]] = []
+        for org_id, events in by_org.items():
+            statements.append((sql.advance, (sql.reference(org_id), len(events))))
+            statements += [
+                (sql.insert_numbered, sql.encode_numbered(event, len(events) - 1 - offset))
+                for offset, event in enumerate(events)
+            ]
         try:
-            for org_id, events in by_org.items():
-                (last,) = session.execute(sql.advance, (sql.reference(org_id), len(events)))[0]
-                first = int(last) - len(events) + 1
-                for offset, event in enumerate(events):
-                    session.execute(sql.insert, sql.encode(event.sequenced(first + offset)))
+            self._session.execute_all(statements)
         except Refused as refusal:
             raise refusal.error("event") from refusal
 
@@ -249,9 +255,16 @@ class SqlEventRepository:
 
     def purge_before(self, cutoff: datetime) -> int:
         """Delete each org's events up to the last one that occurred before ``cutoff``."""
-        at = self._sql.instant(cutoff)
-        self._session.write(self._sql.purge_mark, (at, at))
-        return self._session.write(self._sql.purge, ())
+        sql, session = self._sql, self._session
+        at, gone = sql.instant(cutoff), 0
+        for (org_id,) in session.rows(sql.orgs_with_events):
+            rows = session.rows(sql.last_old, (org_id, at))
+            through = rows[0][0] if rows else None
+            if through is None:
+                continue
+            session.write(sql.purge_mark, (through, org_id))
+            gone += session.write(sql.purge, (org_id, through))
+        return gone
 
 
 _: type[EventRepository] = SqlEventRepository

@@ -100,11 +100,10 @@ class Session(Protocol):
         """Run one write; return how many rows it changed. Raises :class:`Refused`."""
         ...
 
-    def execute(self, sql: str, params: Params) -> list[Any]:
-        """Run one write that no client input can make fail (the outbox, as the unit of work
-        commits), without the undo of :meth:`write`; return the rows it returns (``RETURNING``).
-
-        A failure here fails the commit: the unit of work rolls back as a whole.
+    def execute_all(self, statements: Sequence[tuple[str, Params]]) -> None:
+        """Run writes that no client input can make fail (the outbox, as the unit of work commits),
+        in order, without the undo of :meth:`write`, at once where the database can (PostgreSQL:
+        one pipeline, one round trip). A failure fails the commit: the unit of work rolls back whole.
         """
         ...
 

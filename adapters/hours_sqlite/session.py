@@ -14,7 +14,7 @@ file) are failures of the infrastructure, not of the request, and propagate unch
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlite_utils import Database
@@ -174,11 +174,12 @@ class SqliteSession(SessionState):
         except sqlite3.OperationalError as error:
             raise _busy_or_raise(error) from error
 
-    def execute(self, sql: str, params: Params) -> list[Any]:
-        """Run one write that no client input can make fail; return the rows it returns."""
+    def execute_all(self, statements: Sequence[tuple[str, Params]]) -> None:
+        """Run writes that no client input can make fail, in order."""
         self._ensure_writable()
         try:
-            return self.db.conn.execute(sql, params).fetchall()
+            for sql, params in statements:
+                self.db.conn.execute(sql, params)
         except sqlite3.IntegrityError as error:
             raise refusal(error) from error
         except sqlite3.OperationalError as error:

@@ -9,6 +9,7 @@ from hours_core.passwords import SCRYPT_N
 from hours_core.ports import Clock, IdFactory, UnitOfWorkFactory
 from hours_core.services.account import AccountService
 from hours_core.services.admin import AdminService, Bootstrapped
+from hours_core.services.audit import AuditFilter, EventPage, EventService, FeedPage
 from hours_core.services.authentication import Authenticator
 from hours_core.services.caller import Caller
 from hours_core.services.clients import ChangeClient, ClientService
@@ -43,6 +44,7 @@ __all__ = [
     "AccountService",
     "AddUser",
     "AdminService",
+    "AuditFilter",
     "Authenticator",
     "Bootstrapped",
     "Caller",
@@ -55,9 +57,12 @@ __all__ = [
     "CreateRate",
     "CreateTimeEntry",
     "EntryPage",
+    "EventPage",
+    "EventService",
     "Export",
     "ExportEntries",
     "ExportService",
+    "FeedPage",
     "IdempotentRunner",
     "ImportEntries",
     "ImportReport",
@@ -106,6 +111,7 @@ class Services:
     imports: ImportService
     reports: ReportService
     installation: InstallationService
+    events: EventService
     clock: Clock
 
 
@@ -122,9 +128,10 @@ def build_services(
     ``file_formats`` are what exports write and imports read (without them, both refuse to run);
     ``password_cost`` is scrypt's ``n`` for new password hashes (tests lower it to run fast)."""
     transactions = Transactions(unit_of_work)
+    events = EventService(transactions, clock)
     return Services(
         authenticator=Authenticator(transactions, clock, env),
-        idempotent=IdempotentRunner(transactions, clock),
+        idempotent=IdempotentRunner(transactions, clock, housekeeping=events.purge_if_due),
         entries=TimeEntryService(transactions, clock, ids),
         projects=ProjectService(transactions, clock, ids),
         clients=ClientService(transactions, clock, ids),
@@ -138,5 +145,6 @@ def build_services(
         imports=ImportService(transactions, clock, ids, file_formats),
         reports=ReportService(transactions, clock),
         installation=InstallationService(transactions, clock),
+        events=events,
         clock=clock,
     )

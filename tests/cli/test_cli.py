@@ -93,6 +93,8 @@ COMMANDS = [
     ["tokens", "revoke"],
     ["export"],
     ["import"],
+    ["events"],
+    ["events", "purge"],
     ["schema"],
     ["schema", "openapi"],
     ["schema", "typescript"],
@@ -529,3 +531,28 @@ def test_users_set_password_refuses_a_short_one_and_an_unknown_user(
     assert hours("users", "set-password", demo["userId"]) == 2
     assert hours.error == "error: the new password must be at least 10 characters (got 5)"
     assert hours("users", "set-password", UNKNOWN_ID, "--generate") == 1
+
+
+# -- events ------------------------------------------------------------------------------------
+
+
+def test_events_purge_deletes_nothing_younger_than_the_retention_and_says_how_many(
+    hours: Run, demo: dict[str, str]
+) -> None:
+    assert hours.json("events", "purge") == {"purged": 0}
+    assert hours("events", "purge") == 0
+    assert hours.stdout.strip() == "Purged 0 events older than 90 days."
+
+
+def test_the_operators_changes_are_events_via_the_cli(hours: Run, demo: dict[str, str]) -> None:
+    hours("orgs", "set-plan", demo["orgId"], "studio")
+    application = build(Settings(database=DatabaseUrl.parse(hours.db)))
+    try:
+        with TestClient(create_app(application.services)) as client:
+            page = client.get("/changes", headers={"Authorization": f"Bearer {demo['token']}"}).json()
+    finally:
+        application.close()
+    last = page["data"][-1]
+    assert last["type"] == "org.updated"
+    assert last["actor"] == {"userId": None, "tokenPrefix": None, "via": "cli"}
+    assert last["changes"]["plan"]["to"] == "studio"

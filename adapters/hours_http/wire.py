@@ -555,9 +555,9 @@ class ReportAmountOut:
 
 
 @attrs.frozen
-class ReportNodeOut:
-    """One group of a report (or its totals): raw, billable and rounded seconds, the number of
-    entries, the amounts per currency, and ``children`` on every level but the finest."""
+class ReportTotalsOut:
+    """A report's totals, or a group at its finest level: raw, billable and rounded seconds, the
+    number of entries, and the amounts per currency (``[]`` when no entry has a rate)."""
 
     key: ReportKeyOut
     durationSeconds: int
@@ -565,14 +565,30 @@ class ReportNodeOut:
     roundedSeconds: int
     entryCount: int
     amounts: list[ReportAmountOut]
-    children: list[ReportNodeOut] = ABSENT
+
+
+@attrs.frozen
+class ReportInnerNodeOut(ReportTotalsOut):
+    """A group at the second of three levels: its ``children`` are the third level's groups."""
+
+    children: list[ReportTotalsOut] = ABSENT
+
+
+@attrs.frozen
+class ReportNodeOut(ReportTotalsOut):
+    """A top-level group: ``children`` (its groups at the next level) on every level but the finest.
+
+    The three classes spell out the three levels a report may have (``groupBy`` lists one to three).
+    """
+
+    children: list[ReportInnerNodeOut] = ABSENT
 
 
 @attrs.frozen
 class ReportOut:
     """The totals and the top-level groups (``[]`` without ``groupBy``)."""
 
-    totals: ReportNodeOut
+    totals: ReportTotalsOut
     groups: list[ReportNodeOut]
 
 

@@ -205,8 +205,18 @@ class SqlReportRepository:
             name = labels[key][value]
             return Labelled(str(value if id_of is None else id_of(value)), name)
 
+        known: dict[tuple[GroupKey, Any], GroupValue] = {}
+
+        def cached(key: GroupKey, value: Any) -> GroupValue:
+            # Rows share values (a row per project and user): each is decoded and labelled once.
+            try:
+                return known[key, value]
+            except KeyError:
+                decoded = known[key, value] = one(key, value)
+                return decoded
+
         def decode(values: Sequence[Any]) -> tuple[GroupValue, ...]:
-            return tuple(one(key, value) for key, value in zip(levels, values, strict=True))
+            return tuple(cached(key, value) for key, value in zip(levels, values, strict=True))
 
         return decode
 

@@ -90,6 +90,7 @@ COMMANDS = [
     ["tokens", "create"],
     ["tokens", "list"],
     ["tokens", "revoke"],
+    ["report"],
     ["schema"],
     ["schema", "openapi"],
     ["schema", "typescript"],

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeAlias
 from uuid import UUID
 
 from hours_core.model import OrgId
@@ -35,12 +35,24 @@ __all__ = ["ReportStatement", "SqlReportRepository", "amount_sql", "rounded_sql"
 _PERIOD_ORDER = (GroupKey.DAY, GroupKey.WEEK, GroupKey.MONTH, GroupKey.YEAR)
 
 _ID_COLUMNS = {
+    # A project has at most one client: the database groups by project, and each project's row is
+    # labelled with its client (rows finer than the levels are merged by build_report).
+    GroupKey.CLIENT: "e.project_id",
     GroupKey.USER: "e.user_id",
     GroupKey.PROJECT: "e.project_id",
     GroupKey.TASK: "e.task_id",
 }
 _FILTER_COLUMNS = (("user_ids", "e.user_id"), ("project_ids", "e.project_id"), ("task_ids", "e.task_id"))
-_LABEL_TABLES = {GroupKey.USER: "users", GroupKey.PROJECT: "projects", GroupKey.TASK: "tasks"}
+_LABELS = {
+    GroupKey.USER: "SELECT id, id, name FROM users WHERE org_id = ?",
+    GroupKey.PROJECT: "SELECT id, id, name FROM projects WHERE org_id = ?",
+    GroupKey.TASK: "SELECT id, id, name FROM tasks WHERE org_id = ?",
+    # Every project, with its client (None: no client); clients arrive with migration 0007.
+    GroupKey.CLIENT: "SELECT id, NULL, NULL FROM projects WHERE org_id = ?",
+}
+"""For each labelled level: its grouped value (an id), and the id and name of the group it stands for."""
+_CLIENT_FILTER = "0 = 1"
+"""Entries of the listed clients' projects (no entry has a client until migration 0007)."""
 
 
 def rounded_sql(seconds: str, rounding: Rounding | None) -> str:
@@ -62,6 +74,10 @@ def amount_sql(seconds: str, rate: str) -> str:
         f"({product} / 3600 + CASE WHEN {product} % 3600 * 2 > 3600"
         f" OR ({product} % 3600 * 2 = 3600 AND ({product} / 3600) % 2 = 1) THEN 1 ELSE 0 END)"
     )
+
+
+_Groups: TypeAlias = dict[Any, Labelled | None]
+"""A labelled level's groups by the value the database grouped by."""
 
 
 def _finest_period(levels: Sequence[GroupKey]) -> GroupKey | None:
@@ -99,6 +115,8 @@ class ReportStatement:
             if ids:
                 where.append(f"{column} IN ({', '.join('?' * len(ids))})")
                 params.extend(statements.reference(each) for each in sorted(ids))
+        if wanted.client_ids:
+            where.append(_CLIENT_FILTER)
         if wanted.billable is not None:
             where.append("e.billable = ?")
             params.append(statements.boolean(wanted.billable))
@@ -176,23 +194,32 @@ class SqlReportRepository:
             rows.append(entry_row(query, self._sql.entries.decode(row[width:]), decode(row[:width]), now=now))
         return ReportRows(tuple(rows), running=bool(running))
 
-    def _labels(self, org_id: OrgId, levels: Sequence[GroupKey]) -> dict[GroupKey, dict[Any, str]]:
-        """The names of the org's users, projects and tasks, for the levels that group by them."""
-        found: dict[GroupKey, dict[Any, str]] = {}
+    def _labels(
+        self, org_id: OrgId, levels: Sequence[GroupKey]
+    ) -> dict[GroupKey, dict[Any, Labelled | None]]:
+        """For each labelled level of the report, its groups by the value the database grouped by
+        (the org's users, projects, tasks by id; each project's client by project id)."""
+        id_of = self._sql.dialect.codecs[Kind.REFERENCE].decode
+        found: dict[GroupKey, _Groups] = {}
         for key in levels:
-            table = _LABEL_TABLES.get(key)
-            if table is not None:
-                sql = self._sql.dialect.sql(f"SELECT id, name FROM {table} WHERE org_id = ?")  # noqa: S608
-                found[key] = dict(self._session.rows(sql, (self._sql.reference(org_id),)))
+            sql = _LABELS.get(key)
+            if sql is None:
+                continue
+            rows = self._session.rows(self._sql.dialect.sql(sql), (self._sql.reference(org_id),))
+            found[key] = {
+                value: None
+                if group is None
+                else Labelled(str(group if id_of is None else id_of(group)), name)
+                for value, group, name in rows
+            }
         return found
 
     def _value_decoder(
-        self, levels: Sequence[GroupKey], labels: dict[GroupKey, dict[Any, str]]
+        self, levels: Sequence[GroupKey], labels: dict[GroupKey, _Groups]
     ) -> Callable[[Sequence[Any]], tuple[GroupValue, ...]]:
         dialect = self._sql.dialect
         date_of = dialect.codecs[Kind.DATE].decode
         bool_of = dialect.codecs[Kind.BOOLEAN].decode
-        id_of = dialect.codecs[Kind.REFERENCE].decode
 
         def one(key: GroupKey, value: Any) -> GroupValue:
             if key.is_period:
@@ -200,10 +227,7 @@ class SqlReportRepository:
                 return day
             if key is GroupKey.BILLABLE:
                 return bool(value) if bool_of is None else bool_of(value)
-            if value is None:
-                return None
-            name = labels[key][value]
-            return Labelled(str(value if id_of is None else id_of(value)), name)
+            return None if value is None else labels[key][value]
 
         known: dict[tuple[GroupKey, Any], GroupValue] = {}
 

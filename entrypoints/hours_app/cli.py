@@ -548,7 +548,11 @@ examples:
     parser.add_argument("--group-by", metavar="LEVELS", help="1 to 3 levels, e.g. project,user or month")
     parser.add_argument("--week-start", choices=("monday", "sunday"), help="default: the organization's")
     parser.add_argument("--rounding", metavar="MODE:MINUTES:SCOPE", help="e.g. up:15:entry (needs solo)")
-    for option, dest, what in (("--user", "users", "user"), ("--project", "projects", "project")):
+    for option, dest, what in (
+        ("--user", "users", "user"),
+        ("--project", "projects", "project"),
+        ("--client", "clients", "client"),
+    ):
         parser.add_argument(
             option,
             dest=dest,

@@ -324,6 +324,7 @@ def report(args: argparse.Namespace, settings: Settings) -> int:
         user_ids=frozenset(args.users or ()),
         project_ids=frozenset(args.projects or ()),
         task_ids=frozenset(args.tasks or ()),
+        client_ids=frozenset(args.clients or ()),
         billable=args.billable,
     )
     with _opened(settings) as application:

@@ -49,6 +49,8 @@ GROUPINGS = [
     "project",
     "task",
     "billable",
+    "client",
+    "client,project",
     "month,project",
     "project,user",
     "week,user",

@@ -216,6 +216,7 @@ def test_the_report_is_in_the_openapi_document(client: TestClient[Any], world: W
         "userId",
         "projectId",
         "taskId",
+        "clientId",
         "billable",
     } <= names
     assert set(operation["responses"]) >= {"200", "402", "403", "422"}

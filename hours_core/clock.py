@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-__all__ = ["FixedClock", "SystemClock"]
+__all__ = ["FixedClock", "SystemClock", "later"]
+
+
+def later(now: datetime, previous: datetime) -> datetime:
+    """``now``, or just after ``previous`` if the clock has not moved past it: an ``updated_at``
+    always advances."""
+    return now if now > previous else previous + timedelta(microseconds=1)
 
 
 class SystemClock:

@@ -15,18 +15,28 @@ import attrs
 
 from hours_core.emails import email_key
 from hours_core.errors import ValidationFailed
+from hours_core.money import currency_problem
 from hours_core.timezones import DEFAULT_TIMEZONE
 
 __all__ = [
+    "KEEP",
     "MAX_ENTRY_SECONDS",
     "MAX_NOTE_LENGTH",
+    "MAX_RATE_MINOR",
     "MAX_USER_NAME_LENGTH",
+    "Client",
+    "ClientId",
+    "Keep",
     "Org",
     "OrgId",
     "Plan",
     "Project",
     "ProjectId",
+    "Rate",
+    "RateId",
+    "RateScope",
     "Role",
+    "StoredRate",
     "Task",
     "TaskId",
     "TimeEntry",
@@ -44,6 +54,8 @@ UserId = NewType("UserId", UUID)
 ProjectId = NewType("ProjectId", UUID)
 TaskId = NewType("TaskId", UUID)
 TimeEntryId = NewType("TimeEntryId", UUID)
+ClientId = NewType("ClientId", UUID)
+RateId = NewType("RateId", UUID)
 
 MAX_ENTRY_SECONDS = 86_400
 """One time entry belongs to one day: at most 24 hours."""
@@ -272,6 +284,99 @@ class User:
         return attrs.evolve(self, deactivated_at=None)
 
 
+class Keep(enum.Enum):
+    """The type of :data:`KEEP`."""
+
+    KEEP = "keep"
+
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+KEEP = Keep.KEEP
+"""A nullable attribute a revision leaves as it is (``None`` sets it to ``None``)."""
+
+
+def _currency(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    problem = currency_problem(value)
+    if problem is not None:
+        raise ValueError(f"{attribute.name} {value!r}: {problem}")
+
+
+@attrs.frozen
+class Client:
+    """A client: whom projects are done for, and the currency their rates are in.
+
+    ``currency`` is an ISO 4217 code with a minor unit (:func:`hours_core.money.currency_problem`);
+    ``billable_by_default`` (``None``: not set) is what new projects of the client take as their
+    billable default when their creation does not say. An archived client (``archived_at``) keeps
+    its projects but takes no new ones.
+    """
+
+    id: ClientId
+    org_id: OrgId
+    name: str = attrs.field(validator=_name)
+    currency: str = attrs.field(validator=_currency)
+    billable_by_default: bool | None
+    archived_at: datetime | None = attrs.field(validator=_aware_utc)
+    created_at: datetime = attrs.field(validator=_aware_utc)
+
+    @classmethod
+    def new(
+        cls,
+        client_id: ClientId,
+        org_id: OrgId,
+        name: str,
+        currency: str,
+        now: datetime,
+        *,
+        billable_by_default: bool | None = None,
+    ) -> Client:
+        """A new, active client."""
+        return cls(
+            id=client_id,
+            org_id=org_id,
+            name=name,
+            currency=currency,
+            billable_by_default=billable_by_default,
+            archived_at=None,
+            created_at=now,
+        )
+
+    @property
+    def archived(self) -> bool:
+        """Whether the client is archived."""
+        return self.archived_at is not None
+
+    def revised(
+        self,
+        now: datetime,
+        *,
+        name: str | None = None,
+        currency: str | None = None,
+        archived: bool | None = None,
+        billable_by_default: bool | Keep | None = KEEP,
+    ) -> Client:
+        """The client with the given attributes changed; ``None`` leaves one as it is.
+
+        ``billable_by_default`` is nullable: :data:`KEEP` (the default) leaves it as it is.
+        """
+        archived_at = self.archived_at
+        if archived is True and archived_at is None:
+            archived_at = now
+        elif archived is False:
+            archived_at = None
+        return attrs.evolve(
+            self,
+            name=self.name if name is None else name,
+            currency=self.currency if currency is None else currency,
+            archived_at=archived_at,
+            billable_by_default=(
+                self.billable_by_default if isinstance(billable_by_default, Keep) else billable_by_default
+            ),
+        )
+
+
 @attrs.frozen
 class Project:
     """A project; time entries are logged against one."""
@@ -283,12 +388,20 @@ class Project:
     billable_by_default: bool
     created_at: datetime = attrs.field(validator=_aware_utc)
     updated_at: datetime = attrs.field(validator=_aware_utc)
+    client_id: ClientId | None = None
 
     @classmethod
     def new(
-        cls, project_id: ProjectId, org_id: OrgId, name: str, now: datetime, *, billable_by_default: bool
+        cls,
+        project_id: ProjectId,
+        org_id: OrgId,
+        name: str,
+        now: datetime,
+        *,
+        billable_by_default: bool,
+        client_id: ClientId | None = None,
     ) -> Project:
-        """A new, active project."""
+        """A new, active project (of ``client_id``, if given)."""
         return cls(
             id=project_id,
             org_id=org_id,
@@ -297,6 +410,7 @@ class Project:
             billable_by_default=billable_by_default,
             created_at=now,
             updated_at=now,
+            client_id=client_id,
         )
 
     def revised(
@@ -306,8 +420,10 @@ class Project:
         name: str | None = None,
         archived: bool | None = None,
         billable_by_default: bool | None = None,
+        client_id: ClientId | Keep | None = KEEP,
     ) -> Project:
-        """The project with the given attributes changed; ``None`` leaves one as it is."""
+        """The project with the given attributes changed; ``None`` leaves one as it is (but
+        ``client_id=None`` detaches it from its client; :data:`KEEP` leaves the client)."""
         return attrs.evolve(
             self,
             name=self.name if name is None else name,
@@ -316,6 +432,7 @@ class Project:
                 self.billable_by_default if billable_by_default is None else billable_by_default
             ),
             updated_at=now,
+            client_id=self.client_id if isinstance(client_id, Keep) else client_id,
         )
 
 
@@ -354,6 +471,102 @@ class Task:
         )
 
 
+MAX_RATE_MINOR = 1_000_000_000
+"""The highest hourly rate, in minor units (10,000,000.00 an hour in a currency with cents): it
+fits a 32-bit column, and a day of it (86,400 s x rate) fits 64-bit arithmetic many times over."""
+
+
+class RateScope(enum.StrEnum):
+    """Where a rate applies, from the least to the most specific (:attr:`specificity`)."""
+
+    ORG = "org"
+    CLIENT = "client"
+    PROJECT = "project"
+    USER = "user"
+    USER_PROJECT = "user_project"
+
+    @property
+    def specificity(self) -> int:
+        """The scope's rank in resolution: a higher one wins (docs/reports.md, "Rates")."""
+        return _SCOPE_ORDER.index(self)
+
+
+_SCOPE_ORDER = (RateScope.ORG, RateScope.CLIENT, RateScope.PROJECT, RateScope.USER, RateScope.USER_PROJECT)
+
+_SCOPE_TARGETS = {
+    RateScope.ORG: (False, False, False),
+    RateScope.CLIENT: (True, False, False),
+    RateScope.PROJECT: (False, True, False),
+    RateScope.USER: (False, False, True),
+    RateScope.USER_PROJECT: (False, True, True),
+}
+"""Which of (client, project, user) each scope names; the others must be ``None``."""
+
+
+def _rate_minor(_instance: object, attribute: attrs.Attribute[int | None], value: int | None) -> None:
+    if value is not None and (type(value) is not int or not 0 <= value <= MAX_RATE_MINOR):
+        raise ValueError(f"{attribute.name} must be an int in 0..{MAX_RATE_MINOR} or None, got {value!r}")
+
+
+@attrs.frozen
+class StoredRate:
+    """The rate an entry stored when it was logged, and where it came from (``scope``, ``rate_id``).
+
+    A snapshot: a later change of the rates never changes it (only ``POST /rates/reapply`` does).
+    """
+
+    billable_rate_minor: int | None = attrs.field(validator=_rate_minor)
+    cost_rate_minor: int | None = attrs.field(validator=_rate_minor)
+    currency: str = attrs.field(validator=_currency)
+    scope: RateScope
+    rate_id: RateId
+
+
+@attrs.frozen
+class Rate:
+    """An hourly billable and/or cost rate in minor units of ``currency``, at one scope, from
+    ``effective_from`` on (until a later rate of the same scope and target takes over).
+
+    The scope says which of ``client_id``, ``project_id`` and ``user_id`` are set: none (org), the
+    client, the project, the user, or the user and the project (user_project). At least one of the
+    two rates is set.
+    """
+
+    id: RateId
+    org_id: OrgId
+    scope: RateScope
+    client_id: ClientId | None
+    project_id: ProjectId | None
+    user_id: UserId | None
+    billable_rate_minor: int | None = attrs.field(validator=_rate_minor)
+    cost_rate_minor: int | None = attrs.field(validator=_rate_minor)
+    currency: str = attrs.field(validator=_currency)
+    effective_from: date
+    created_at: datetime = attrs.field(validator=_aware_utc)
+
+    def __attrs_post_init__(self) -> None:
+        named = (self.client_id is not None, self.project_id is not None, self.user_id is not None)
+        if named != _SCOPE_TARGETS[self.scope]:
+            raise ValueError(f"a rate of scope {self.scope.value} names the wrong targets: {named!r}")
+        if self.billable_rate_minor is None and self.cost_rate_minor is None:
+            raise ValueError("a rate needs a billable rate, a cost rate or both")
+
+    @property
+    def target(self) -> tuple[RateScope, ClientId | None, ProjectId | None, UserId | None]:
+        """What the rate applies to: rates of one target follow each other by ``effective_from``."""
+        return (self.scope, self.client_id, self.project_id, self.user_id)
+
+    def stored(self) -> StoredRate:
+        """The snapshot an entry stores of this rate."""
+        return StoredRate(
+            billable_rate_minor=self.billable_rate_minor,
+            cost_rate_minor=self.cost_rate_minor,
+            currency=self.currency,
+            scope=self.scope,
+            rate_id=self.id,
+        )
+
+
 @attrs.frozen
 class TimeEntry:
     """Time one user spent on one project on one day.
@@ -377,6 +590,9 @@ class TimeEntry:
     created_at: datetime = attrs.field(validator=_aware_utc)
     updated_at: datetime = attrs.field(validator=_aware_utc)
     deleted_at: datetime | None = attrs.field(default=None, validator=_aware_utc)
+    rate: StoredRate | None = None
+    """The rate stored when the entry was logged or its project, user or date changed; ``None``
+    when none applied (or the organization's plan has no ``billable_rates``)."""
 
     @duration_seconds.validator
     def _check_duration(self, _attribute: attrs.Attribute[int], value: int) -> None:

@@ -28,10 +28,10 @@ __all__ = [
 class Feature(enum.StrEnum):
     """A capability that some plans lack."""
 
-    BILLABLE_RATES = "billable_rates"
-    """Hourly rates, and the amounts reports compute from them."""
     BILLABLE_TIME = "billable_time"
     """Marking time as billable."""
+    BILLABLE_RATES = "billable_rates"
+    """Hourly rates (``/rates``), the rate an entry stores, and amounts in reports."""
     ROUNDING = "rounding"
     """Rounding the time of reports (``rounding=up:15:entry``)."""
     TASKS = "tasks"
@@ -46,8 +46,8 @@ class Feature(enum.StrEnum):
 
 FEATURE_PLANS = MappingProxyType(
     {
-        Feature.BILLABLE_RATES: Plan.SOLO,
         Feature.BILLABLE_TIME: Plan.SOLO,
+        Feature.BILLABLE_RATES: Plan.SOLO,
         Feature.ROUNDING: Plan.SOLO,
         Feature.TASKS: Plan.STUDIO,
         Feature.TEAM_ENTRIES: Plan.STUDIO,

@@ -21,10 +21,14 @@ import attrs
 
 from hours_core.idempotency import IdempotencyRecord
 from hours_core.model import (
+    Client,
+    ClientId,
     Org,
     OrgId,
     Project,
     ProjectId,
+    Rate,
+    RateId,
     Role,
     Task,
     TaskId,
@@ -37,6 +41,7 @@ from hours_core.reports import ReportQuery, ReportRow
 from hours_core.tokens import ApiToken
 
 __all__ = [
+    "ClientRepository",
     "Clock",
     "Credentials",
     "EntryCursor",
@@ -45,6 +50,7 @@ __all__ = [
     "IdempotencyRepository",
     "OrgRepository",
     "ProjectRepository",
+    "RateRepository",
     "ReportRepository",
     "ReportRows",
     "TaskRepository",
@@ -129,6 +135,46 @@ class UserRepository(Protocol):
     def update(self, user: User) -> None:
         """Replace a stored user's name, role and ``deactivated_at``; nothing else of a user changes
         (nothing happens if the organization has no such user)."""
+        ...
+
+
+class ClientRepository(Protocol):
+    """Clients of one organization."""
+
+    def add(self, client: Client) -> None:
+        """Store a new client."""
+        ...
+
+    def get(self, org_id: OrgId, client_id: ClientId) -> Client | None:
+        """The client of ``org_id``, or ``None``."""
+        ...
+
+    def list(self, org_id: OrgId, *, include_archived: bool = True) -> Sequence[Client]:
+        """The organization's clients, oldest first."""
+        ...
+
+    def update(self, client: Client) -> None:
+        """Replace a stored client (nothing happens if the organization has no such client)."""
+        ...
+
+
+class RateRepository(Protocol):
+    """Hourly rates of one organization."""
+
+    def add(self, rate: Rate) -> None:
+        """Store a new rate (the client, project and user it names must be of its organization)."""
+        ...
+
+    def get(self, org_id: OrgId, rate_id: RateId) -> Rate | None:
+        """The rate of ``org_id``, or ``None``."""
+        ...
+
+    def list(self, org_id: OrgId) -> Sequence[Rate]:
+        """The organization's rates, oldest first (by creation time, then id)."""
+        ...
+
+    def delete(self, org_id: OrgId, rate_id: RateId) -> bool:
+        """Delete the rate for good; whether there was one. Entries keep the rate they stored."""
         ...
 
 
@@ -347,12 +393,14 @@ class UnitOfWork(Protocol):
 
     orgs: OrgRepository
     users: UserRepository
+    clients: ClientRepository
     projects: ProjectRepository
     tasks: TaskRepository
     entries: TimeEntryRepository
     tokens: TokenRepository
     idempotency: IdempotencyRepository
     reports: ReportRepository
+    rates: RateRepository
 
     def __enter__(self) -> Self:
         """Begin the transaction."""

@@ -11,9 +11,11 @@ from litestar.types import Middleware
 from hours_core.services import Services
 from hours_http.auth import BearerAuthentication, caller_of
 from hours_http.controllers.account import MeController, TokenController
+from hours_http.controllers.clients import ClientController
 from hours_http.controllers.health import health
 from hours_http.controllers.org import OrgController
 from hours_http.controllers.projects import ProjectController, TaskController
+from hours_http.controllers.rates import RateController
 from hours_http.controllers.reports import ReportController
 from hours_http.controllers.time_entries import TimeEntryController
 from hours_http.controllers.timers import TimerController
@@ -68,6 +70,8 @@ def create_app(
             TimerController,
             ProjectController,
             TaskController,
+            ClientController,
+            RateController,
             MeController,
             TokenController,
             OrgController,

@@ -72,6 +72,16 @@ def _choose_one_of(schema: Schema, choices: list[Schema]) -> None:
     schema.all_of = [whole, Schema(any_of=choices)]
 
 
+def _use_wire_names(schema: Schema, names: dict[str, str]) -> None:
+    """Rename in place the members whose JSON name is not their attribute's (``from_`` -> ``from``)."""
+    if not names:
+        return
+    if schema.properties is not None:
+        schema.properties = {names.get(key, key): value for key, value in schema.properties.items()}
+    if schema.required is not None:
+        schema.required = [names.get(key, key) for key in schema.required]
+
+
 def _is_json(content_type: str) -> bool:
     media_type = content_type.partition(";")[0].strip().lower()
     return media_type == "application/json"
@@ -114,6 +124,7 @@ class StrictJson(AbstractDTO[T]):
         if isinstance(reference, Reference):
             schema = schema_creator.schema_registry.from_reference(reference).schema
             schema.additional_properties = False
+            _use_wire_names(schema, getattr(cls.model_type, "__wire_names__", {}))
             schema.dependent_required = getattr(cls.model_type, "__openapi_dependent_required__", None)
             any_of = getattr(cls.model_type, "__openapi_any_of__", None)
             if any_of is not None:

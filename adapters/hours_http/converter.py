@@ -36,8 +36,8 @@ from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError
 from cattrs.fns import identity
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from hours_core.model import Org, Project, Task, TimeEntry, User
-from hours_core.services import Caller
+from hours_core.model import Client, Org, Project, Rate, StoredRate, Task, TimeEntry, User
+from hours_core.services import Caller, ReapplyResult
 from hours_core.tokens import ApiToken, MintedToken
 from hours_http.decoding import (
     WrongValue,
@@ -52,6 +52,7 @@ from hours_http.errors import TYPE_PHRASES, InvalidWireFields
 from hours_http.naming import json_name
 from hours_http.wire import (
     ABSENT,
+    ClientOut,
     CreatedTokenOut,
     CreateTimeEntryBody,
     Me,
@@ -60,6 +61,9 @@ from hours_http.wire import (
     MeUser,
     OrgOut,
     ProjectOut,
+    RateOut,
+    ReapplyRatesBody,
+    StoredRateOut,
     TaskOut,
     TimeEntryOut,
     TokenOut,
@@ -68,13 +72,17 @@ from hours_http.wire import (
 
 __all__ = [
     "WIRE_SHAPES",
+    "client_json",
     "command_from",
     "created_token_json",
     "encode_data",
     "me_json",
     "org_json",
     "project_json",
+    "rate_json",
+    "reapply_json",
     "render",
+    "stored_rate_json",
     "structure",
     "task_json",
     "time_entry_json",
@@ -87,6 +95,8 @@ T = TypeVar("T")
 WIRE_SHAPES: Mapping[type, type] = {
     TimeEntryOut: TimeEntry,
     ProjectOut: Project,
+    ClientOut: Client,
+    RateOut: Rate,
     TaskOut: Task,
     TokenOut: ApiToken,
     CreatedTokenOut: ApiToken,
@@ -98,6 +108,9 @@ WIRE_SHAPES: Mapping[type, type] = {
     UserOut: User,
 }
 """Each wire class of a response body, and the core class whose attributes fill it."""
+
+_RENAMED_BODIES: tuple[Any, ...] = (ReapplyRatesBody,)
+"""Request bodies with a member whose JSON name is a Python keyword (``__wire_names__``)."""
 
 _SUPPLIED: Mapping[type, frozenset[str]] = {CreatedTokenOut: frozenset({"token"})}
 """Members a wire class has that no entity attribute gives: the renderer adds them."""
@@ -114,6 +127,14 @@ def _build_converter() -> cattrs.Converter:
     _ignore_duration_when_seconds_sent(converter)
     for wire, source in WIRE_SHAPES.items():
         converter.register_unstructure_hook(wire, _shape(converter, source, wire))
+    for body in _RENAMED_BODIES:
+        renames: dict[str, Any] = {name: override(rename=json) for name, json in body.__wire_names__.items()}
+        converter.register_structure_hook(
+            body,
+            make_dict_structure_fn(
+                body, converter, _cattrs_forbid_extra_keys=True, _cattrs_detailed_validation=True, **renames
+            ),
+        )
     return converter
 
 
@@ -130,12 +151,28 @@ def _shape(converter: cattrs.Converter, source: type, wire: type) -> Callable[[A
         raise TypeError(f"{wire.__name__} lists its members in another order than {source.__name__}")
     overrides: dict[str, Any] = {attribute.name: override(omit=True) for attribute in attrs.fields(source)}
     for member in members:
-        nested = next((kind for kind in (member.type, *get_args(member.type)) if kind in WIRE_SHAPES), None)
+        kinds = (member.type, *get_args(member.type))
+        nested = next((kind for kind in kinds if kind in WIRE_SHAPES), None)
         hook: Callable[[Any], Any] = identity
         if nested is not None:
             hook = _nested(converter, nested)
+        elif StoredRateOut in kinds:
+            hook = stored_rate_json
         overrides[listed[members.index(member)]] = override(rename=member.name, unstruct_hook=hook)
     return make_dict_unstructure_fn(source, converter, **overrides)
+
+
+def stored_rate_json(rate: StoredRate | None) -> dict[str, Any] | None:
+    """The body of an entry's stored rate (:class:`~hours_http.wire.StoredRateOut`), or ``None``:
+    its figures, and its ``source`` (scope and rate id) as an object of its own."""
+    if rate is None:
+        return None
+    return {
+        "billableRateMinor": rate.billable_rate_minor,
+        "costRateMinor": rate.cost_rate_minor,
+        "currency": rate.currency,
+        "source": {"scope": rate.scope.value, "rateId": rate.rate_id},
+    }
 
 
 def _nested(converter: cattrs.Converter, wire: type) -> Callable[[Any], Any]:
@@ -187,6 +224,35 @@ def project_json(project: Project) -> dict[str, Any]:
     return render(project, ProjectOut)
 
 
+def client_json(client: Client) -> dict[str, Any]:
+    """The body of a client (:class:`~hours_http.wire.ClientOut`)."""
+    return render(client, ClientOut)
+
+
+def rate_json(rate: Rate) -> dict[str, Any]:
+    """The body of a rate (:class:`~hours_http.wire.RateOut`)."""
+    return render(rate, RateOut)
+
+
+def reapply_json(result: ReapplyResult) -> dict[str, Any]:
+    """The body of a reapply's result (:class:`~hours_http.wire.ReapplyResultOut`)."""
+    return {
+        "dryRun": result.dry_run,
+        "examined": result.examined,
+        "changed": result.changed,
+        "skippedLocked": result.skipped_locked,
+        "changes": [
+            {
+                "entryId": change.entry_id,
+                "before": stored_rate_json(change.before),
+                "after": stored_rate_json(change.after),
+            }
+            for change in result.changes
+        ],
+        "truncated": result.truncated,
+    }
+
+
 def task_json(task: Task) -> dict[str, Any]:
     """The body of a task (:class:`~hours_http.wire.TaskOut`)."""
     return render(task, TaskOut)
@@ -236,13 +302,13 @@ def structure(document: dict[str, Any], wire_type: type[T]) -> T:
     try:
         return _converter.structure(document, wire_type)
     except ClassValidationError as group:
-        fields = _field_messages(group)
+        fields = _field_messages(group, getattr(wire_type, "__wire_names__", {}))
         refused: Mapping[str, str] = getattr(wire_type, "__refused_members__", {})
         fields.update({name: refused[name] for name in fields if name in refused})
         raise InvalidWireFields(fields) from None
 
 
-def _field_messages(group: ClassValidationError) -> dict[str, str]:
+def _field_messages(group: ClassValidationError, renamed: Mapping[str, str]) -> dict[str, str]:
     fields: dict[str, str] = {}
     for error in group.exceptions:
         if isinstance(error, ForbiddenExtraKeysError):
@@ -254,6 +320,7 @@ def _field_messages(group: ClassValidationError) -> dict[str, str]:
         )
         if name is None:
             continue
+        name = renamed.get(name, name)
         if isinstance(error, KeyError):
             fields[name] = "is required"
         elif isinstance(error, WrongValue):

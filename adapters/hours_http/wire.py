@@ -19,6 +19,10 @@ from litestar.params import KwargDefinition
 
 __all__ = [
     "ABSENT",
+    "ClientEnvelope",
+    "ClientListEnvelope",
+    "ClientOut",
+    "CreateClientBody",
     "CreateTimeEntryBody",
     "ErrorBody",
     "ErrorEnvelope",
@@ -93,6 +97,24 @@ TimezoneName = Annotated[
         description="An IANA time zone name such as `Europe/Berlin`, `America/New_York` or `UTC`.",
     ),
 ]
+CurrencyCode = Annotated[
+    str,
+    KwargDefinition(
+        min_length=3,
+        max_length=3,
+        pattern=r"^[A-Z]{3}$",
+        description="An ISO 4217 code with a minor unit, in capitals, such as `EUR`, `USD` or `JPY`.",
+    ),
+]
+RateMinor = Annotated[
+    int,
+    KwargDefinition(
+        le=1_000_000_000,
+        schema_extra=_SchemaExtra(minimum=0),
+        description="An hourly rate in minor units of the currency (cents for EUR): 0 to 1,000,000,000.",
+    ),
+]
+RateScopeName = Literal["org", "client", "project", "user", "user_project"]
 RoleName = Literal["owner", "admin", "member"]
 PlanName = Literal["free", "solo", "studio", "agency"]
 WeekStartName = Literal["monday", "sunday"]
@@ -170,6 +192,25 @@ class TimeEntryOut:
     createdAt: dt.datetime
     updatedAt: dt.datetime
     deletedAt: dt.datetime | None
+    rate: StoredRateOut | None
+
+
+@attrs.frozen
+class RateSourceOut:
+    """Where a stored rate came from: the rate's scope and id (the rate may since have been deleted)."""
+
+    scope: RateScopeName
+    rateId: UUID
+
+
+@attrs.frozen
+class StoredRateOut:
+    """The rate a time entry stored when it was logged, or its project, user or date last changed."""
+
+    billableRateMinor: RateMinor | None
+    costRateMinor: RateMinor | None
+    currency: str
+    source: RateSourceOut
 
 
 @attrs.frozen
@@ -192,8 +233,8 @@ class ErrorBody:
     # The free plan is never required: it is the lowest (hours_core.plans.FEATURE_PLANS).
     requiredPlan: Literal["solo", "studio", "agency"] = ABSENT
     feature: Literal[
-        "billable_rates",
         "billable_time",
+        "billable_rates",
         "rounding",
         "tasks",
         "team_entries",
@@ -270,25 +311,76 @@ class StopTimerBody:
 
 
 @attrs.frozen
-class CreateProjectBody:
-    """The body of ``POST /projects``."""
+class CreateClientBody:
+    """The body of ``POST /clients``."""
 
     name: Name
+    currency: CurrencyCode
     billableByDefault: bool | None = None
 
 
 @attrs.frozen
+class UpdateClientBody:
+    """The body of ``PATCH /clients/{id}``: rename, archive, unarchive, currency, billable default
+    (``null`` clears the billable default)."""
+
+    name: Name = ABSENT
+    currency: CurrencyCode = ABSENT
+    archived: bool = ABSENT
+    billableByDefault: bool | None = ABSENT
+
+
+@attrs.frozen
+class ClientOut:
+    """A client. ``archivedAt`` is ``null`` while it is active; ``billableByDefault`` ``null`` when
+    not set (its projects then default to not billable)."""
+
+    id: UUID
+    name: str
+    currency: str
+    billableByDefault: bool | None
+    archivedAt: dt.datetime | None
+    createdAt: dt.datetime
+
+
+@attrs.frozen
+class ClientEnvelope:
+    """``{"data": Client}``."""
+
+    data: ClientOut
+
+
+@attrs.frozen
+class ClientListEnvelope:
+    """``{"data": [Client, ...]}``."""
+
+    data: list[ClientOut]
+
+
+@attrs.frozen
+class CreateProjectBody:
+    """The body of ``POST /projects``. Without ``billableByDefault`` the project takes its client's
+    billable default (false without a client or when the client has none)."""
+
+    name: Name
+    billableByDefault: bool | None = None
+    clientId: UUID | None = None
+
+
+@attrs.frozen
 class UpdateProjectBody:
-    """The body of ``PATCH /projects/{id}``: rename, archive, unarchive, billable default."""
+    """The body of ``PATCH /projects/{id}``: rename, archive, unarchive, billable default, client
+    (``clientId: null`` detaches the project from its client)."""
 
     name: Name = ABSENT
     archived: bool = ABSENT
     billableByDefault: bool = ABSENT
+    clientId: UUID | None = ABSENT
 
 
 @attrs.frozen
 class ProjectOut:
-    """A project."""
+    """A project; ``clientId`` is ``null`` for a project of no client."""
 
     id: UUID
     orgId: UUID
@@ -297,6 +389,7 @@ class ProjectOut:
     billableByDefault: bool
     createdAt: dt.datetime
     updatedAt: dt.datetime
+    clientId: UUID | None
 
 
 @attrs.frozen
@@ -613,3 +706,94 @@ class ReportEnvelope:
 
     data: ReportOut
     meta: ReportMeta
+
+
+@attrs.frozen
+class CreateRateBody:
+    """The body of ``POST /rates``. ``scope`` says which ids are sent: none (``org``), ``clientId``
+    (``client``), ``projectId`` (``project``), ``userId`` (``user``), ``userId`` and ``projectId``
+    (``user_project``). At least one of the two rates is needed. ``currency`` may be left out where
+    the scope has a client (it is then the client's)."""
+
+    scope: RateScopeName
+    effectiveFrom: EntryDate
+    clientId: UUID | None = None
+    projectId: UUID | None = None
+    userId: UUID | None = None
+    billableRateMinor: RateMinor | None = None
+    costRateMinor: RateMinor | None = None
+    currency: CurrencyCode | None = None
+
+
+@attrs.frozen
+class RateOut:
+    """An hourly rate: in effect from ``effectiveFrom`` until a later rate of the same scope and
+    target takes over."""
+
+    id: UUID
+    scope: RateScopeName
+    clientId: UUID | None
+    projectId: UUID | None
+    userId: UUID | None
+    billableRateMinor: RateMinor | None
+    costRateMinor: RateMinor | None
+    currency: str
+    effectiveFrom: dt.date
+    createdAt: dt.datetime
+
+
+@attrs.frozen
+class RateEnvelope:
+    """``{"data": Rate}``."""
+
+    data: RateOut
+
+
+@attrs.frozen
+class RateListEnvelope:
+    """``{"data": [Rate, ...]}``."""
+
+    data: list[RateOut]
+
+
+@attrs.frozen
+class ReapplyRatesBody:
+    """The body of ``POST /rates/reapply``: the entry dates to re-resolve, inclusive, at most 366 days
+    apart; ``dryRun`` (default false) reports what would change and changes nothing."""
+
+    from_: EntryDate
+    to: EntryDate
+    dryRun: bool = False
+
+    __wire_names__: ClassVar = {"from_": "from"}
+    """Members whose JSON name is a Python keyword: the converter and the schema use the JSON name."""
+
+
+@attrs.frozen
+class RateChangeOut:
+    """One entry whose stored rate changed (or would): its rate before and after."""
+
+    entryId: UUID
+    before: StoredRateOut | None
+    after: StoredRateOut | None
+
+
+@attrs.frozen
+class ReapplyResultOut:
+    """What a reapply did (or would do, ``dryRun``): entries examined, changed, and skipped because
+    they are invoiced (locked); ``changes`` lists the first 1,000 changes, ``truncated`` says more
+    changed."""
+
+    dryRun: bool
+    examined: int
+    changed: int
+    skippedLocked: int
+    changes: list[RateChangeOut]
+    truncated: bool
+
+
+@attrs.frozen
+class ReapplyResultEnvelope:
+    """``{"data": ReapplyResult}``."""
+
+    data: ReapplyResultOut

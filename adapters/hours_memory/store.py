@@ -9,7 +9,7 @@ It is the fast fake of the SQL stores, so it refuses what their schemas refuse, 
 errors (the contract suite in ``tests/contract`` checks each rule on all three stores):
 
 * a row whose id is taken (``Conflict``: "already exists");
-* a row that names an organization, user, project or task that does not exist in its own
+* a row that names an organization, user, client, project or task that does not exist in its own
   organization, or a task of another project (``Conflict``: "does not exist in its organization");
 * an email taken in the organization, compared by its key (``User.email_key``: Unicode case
   folding, as the SQL stores' key column), and a token prefix taken anywhere;
@@ -32,10 +32,14 @@ import attrs
 from hours_core.errors import Conflict, EmailTaken, StaleUpdate, TimerAlreadyRunning
 from hours_core.idempotency import IdempotencyRecord
 from hours_core.model import (
+    Client,
+    ClientId,
     Org,
     OrgId,
     Project,
     ProjectId,
+    Rate,
+    RateId,
     Role,
     Task,
     TaskId,
@@ -45,12 +49,14 @@ from hours_core.model import (
     UserId,
 )
 from hours_core.ports import (
+    ClientRepository,
     Credentials,
     EntryCursor,
     EntryQuery,
     IdempotencyRepository,
     OrgRepository,
     ProjectRepository,
+    RateRepository,
     ReportRepository,
     ReportRows,
     TaskRepository,
@@ -66,9 +72,9 @@ from hours_core.tokens import ApiToken
 
 __all__ = ["InMemoryStore", "InMemoryUnitOfWork"]
 
-_Row = TypeVar("_Row", User, Project, Task, TimeEntry, ApiToken)
+_Row = TypeVar("_Row", User, Client, Project, Task, TimeEntry, ApiToken, Rate)
 
-_TABLES = ("orgs", "users", "projects", "tasks", "entries", "tokens", "idempotency")
+_TABLES = ("orgs", "users", "clients", "projects", "tasks", "entries", "tokens", "idempotency", "rates")
 
 
 class InMemoryStore:
@@ -115,12 +121,14 @@ class InMemoryUnitOfWork:
 
     orgs: OrgRepository
     users: UserRepository
+    clients: ClientRepository
     projects: ProjectRepository
     tasks: TaskRepository
     entries: TimeEntryRepository
     tokens: TokenRepository
     idempotency: IdempotencyRepository
     reports: ReportRepository
+    rates: RateRepository
 
     def __init__(self, store: InMemoryStore, *, read_only: bool = False) -> None:
         self._store = store
@@ -134,21 +142,25 @@ class InMemoryUnitOfWork:
         self._tables = tables
         self.orgs = orgs = InMemoryOrgRepository(tables)
         self.users = users = InMemoryUserRepository(tables)
+        self.clients = clients = InMemoryClientRepository(tables)
         self.projects = projects = InMemoryProjectRepository(tables)
         self.tasks = tasks = InMemoryTaskRepository(tables)
         self.entries = entries = InMemoryTimeEntryRepository(tables)
         self.tokens = tokens = InMemoryTokenRepository(tables)
         self.idempotency = idempotency = InMemoryIdempotencyRepository(tables)
         self.reports = reports = InMemoryReportRepository(tables)
+        self.rates = rates = InMemoryRateRepository(tables)
         self._repositories: tuple[_Repository, ...] = (
             orgs,
             users,
+            clients,
             projects,
             tasks,
             entries,
             tokens,
             idempotency,
             reports,
+            rates,
         )
         return self
 
@@ -194,7 +206,7 @@ class _Repository:
         """``Conflict`` unless what a row refers to exists in its organization (a foreign key)."""
         if not found:
             raise Conflict(
-                f"The {kind} refers to an organization, user, project or task that does not exist "
+                f"The {kind} refers to an organization, user, client, project or task that does not exist "
                 "in its organization."
             )
 
@@ -203,6 +215,10 @@ class _Repository:
 
     def _project_exists(self, org_id: OrgId, project_id: ProjectId) -> bool:
         return _owned(self.tables.read("projects").get(project_id), org_id) is not None
+
+    def _client_exists(self, org_id: OrgId, client_id: ClientId | None) -> bool:
+        """Whether the client exists in the organization (``None``, no client, always does)."""
+        return client_id is None or _owned(self.tables.read("clients").get(client_id), org_id) is not None
 
 
 class InMemoryOrgRepository(_Repository):
@@ -264,11 +280,64 @@ class InMemoryUserRepository(_Repository):
         return user
 
 
+class InMemoryClientRepository(_Repository):
+    """Clients in memory."""
+
+    def add(self, client: Client) -> None:
+        self._require(client.org_id in self.tables.read("orgs"), "client")
+        self._insert("clients", client.id, client, "client")
+
+    def get(self, org_id: OrgId, client_id: ClientId) -> Client | None:
+        return _owned(self.tables.read("clients").get(client_id), org_id)
+
+    def list(self, org_id: OrgId, *, include_archived: bool = True) -> Sequence[Client]:
+        return _oldest_first(
+            c
+            for c in self.tables.read("clients").values()
+            if c.org_id == org_id and (include_archived or not c.archived)
+        )
+
+    def update(self, client: Client) -> None:
+        if self._client_exists(client.org_id, client.id):
+            self.tables.write("clients")[client.id] = client
+
+
+class InMemoryRateRepository(_Repository):
+    """Rates in memory; what a rate names must exist in its organization."""
+
+    def add(self, rate: Rate) -> None:
+        org_id = rate.org_id
+        self._require(
+            rate.org_id in self.tables.read("orgs")
+            and self._client_exists(org_id, rate.client_id)
+            and (rate.project_id is None or self._project_exists(org_id, rate.project_id))
+            and (rate.user_id is None or self._user_exists(org_id, rate.user_id)),
+            "rate",
+        )
+        self._insert("rates", rate.id, rate, "rate")
+
+    def get(self, org_id: OrgId, rate_id: RateId) -> Rate | None:
+        return _owned(self.tables.read("rates").get(rate_id), org_id)
+
+    def list(self, org_id: OrgId) -> Sequence[Rate]:
+        return _oldest_first(r for r in self.tables.read("rates").values() if r.org_id == org_id)
+
+    def delete(self, org_id: OrgId, rate_id: RateId) -> bool:
+        if self.get(org_id, rate_id) is None:
+            return False
+        del self.tables.write("rates")[rate_id]
+        return True
+
+
 class InMemoryProjectRepository(_Repository):
     """Projects in memory."""
 
     def add(self, project: Project) -> None:
-        self._require(project.org_id in self.tables.read("orgs"), "project")
+        self._require(
+            project.org_id in self.tables.read("orgs")
+            and self._client_exists(project.org_id, project.client_id),
+            "project",
+        )
         self._insert("projects", project.id, project, "project")
 
     def get(self, org_id: OrgId, project_id: ProjectId) -> Project | None:
@@ -290,6 +359,7 @@ class InMemoryProjectRepository(_Repository):
 
     def update(self, project: Project) -> None:
         if self._project_exists(project.org_id, project.id):
+            self._require(self._client_exists(project.org_id, project.client_id), "project")
             self.tables.write("projects")[project.id] = project
 
 
@@ -526,6 +596,8 @@ def _conforms(store: InMemoryStore) -> UnitOfWorkFactory:
 _ports: tuple[
     type[OrgRepository],
     type[UserRepository],
+    type[ClientRepository],
+    type[RateRepository],
     type[ProjectRepository],
     type[TaskRepository],
     type[TimeEntryRepository],
@@ -535,6 +607,8 @@ _ports: tuple[
 ] = (
     InMemoryOrgRepository,
     InMemoryUserRepository,
+    InMemoryClientRepository,
+    InMemoryRateRepository,
     InMemoryProjectRepository,
     InMemoryTaskRepository,
     InMemoryTimeEntryRepository,

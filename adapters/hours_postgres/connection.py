@@ -204,7 +204,7 @@ def translate(error: Exception, *, kind: str = "row") -> Exception:
     """
     if isinstance(error, pg_errors.ForeignKeyViolation):
         return Conflict(
-            f"The {kind} refers to an organization, user, project or task that does not exist "
+            f"The {kind} refers to an organization, user, client, project or task that does not exist "
             "in its organization."
         )
     if isinstance(error, pg_errors.UniqueViolation):

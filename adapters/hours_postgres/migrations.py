@@ -252,10 +252,69 @@ _ORG_SETTINGS_AND_TEAM: tuple[Step, ...] = (
     "CREATE UNIQUE INDEX users_email_per_org ON users (org_id, email_key)",
 )
 
+# 0007: clients and hourly rates. Clients are a new table; a project may name one of its own
+# organization (a composite foreign key; NULL: no client); rates are a new table; a time entry stores
+# the rate it resolved (``rate_*`` columns, all NULL when none applied). ``rate_id`` names no row:
+# rates are deleted for good, and the entries that stored one keep its figures.
+
+_RATE_SCOPES = "('org', 'client', 'project', 'user', 'user_project')"
+_CLIENTS_AND_RATES: tuple[Step, ...] = (
+    """
+    CREATE TABLE clients (
+        id uuid PRIMARY KEY,
+        org_id uuid NOT NULL REFERENCES orgs (id),
+        name text NOT NULL,
+        currency text NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
+        billable_by_default boolean,
+        archived_at timestamptz,
+        created_at timestamptz NOT NULL,
+        CONSTRAINT clients_org_id_id_key UNIQUE (org_id, id)
+    )
+    """,
+    "CREATE INDEX clients_by_org_age ON clients (org_id, created_at, id)",
+    """
+    ALTER TABLE projects
+        ADD COLUMN client_id uuid,
+        ADD CONSTRAINT projects_client_fkey FOREIGN KEY (org_id, client_id) REFERENCES clients (org_id, id)
+    """,
+    "CREATE INDEX projects_of_client ON projects (org_id, client_id)",
+    f"""
+    CREATE TABLE rates (
+        id uuid PRIMARY KEY,
+        org_id uuid NOT NULL REFERENCES orgs (id),
+        scope text NOT NULL CHECK (scope IN {_RATE_SCOPES}),
+        client_id uuid,
+        project_id uuid,
+        user_id uuid,
+        billable_rate_minor integer CHECK (billable_rate_minor BETWEEN 0 AND 1000000000),
+        cost_rate_minor integer CHECK (cost_rate_minor BETWEEN 0 AND 1000000000),
+        currency text NOT NULL CHECK (currency ~ '^[A-Z]{{3}}$'),
+        effective_from date NOT NULL,
+        created_at timestamptz NOT NULL,
+        CHECK (billable_rate_minor IS NOT NULL OR cost_rate_minor IS NOT NULL),
+        CONSTRAINT rates_client_fkey FOREIGN KEY (org_id, client_id) REFERENCES clients (org_id, id),
+        CONSTRAINT rates_project_fkey FOREIGN KEY (org_id, project_id) REFERENCES projects (org_id, id),
+        CONSTRAINT rates_user_fkey FOREIGN KEY (org_id, user_id) REFERENCES users (org_id, id)
+    )
+    """,
+    "CREATE INDEX rates_by_org_age ON rates (org_id, created_at, id)",
+    f"""
+    ALTER TABLE time_entries
+        ADD COLUMN rate_billable_minor integer,
+        ADD COLUMN rate_cost_minor integer,
+        ADD COLUMN rate_currency text,
+        ADD COLUMN rate_scope text CHECK (rate_scope IN {_RATE_SCOPES}),
+        ADD COLUMN rate_id uuid,
+        ADD CONSTRAINT time_entries_rate_whole
+            CHECK ((rate_id IS NULL) = (rate_currency IS NULL) AND (rate_id IS NULL) = (rate_scope IS NULL))
+    """,
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL),
     Migration("0002_idempotency_result", _IDEMPOTENCY_RESULT),
     Migration("0004_org_settings_and_team", _ORG_SETTINGS_AND_TEAM),
+    Migration("0007_clients_and_rates", _CLIENTS_AND_RATES),
 )
 """Every migration, in the order they apply."""
 

@@ -27,10 +27,14 @@ from hours_core.errors import (
 )
 from hours_core.idempotency import IdempotencyRecord
 from hours_core.model import (
+    Client,
+    ClientId,
     Org,
     OrgId,
     Project,
     ProjectId,
+    Rate,
+    RateId,
     Role,
     Task,
     TaskId,
@@ -40,11 +44,13 @@ from hours_core.model import (
     UserId,
 )
 from hours_core.ports import (
+    ClientRepository,
     Credentials,
     EntryQuery,
     IdempotencyRepository,
     OrgRepository,
     ProjectRepository,
+    RateRepository,
     TaskRepository,
     TimeEntryRepository,
     TokenRepository,
@@ -56,9 +62,11 @@ from hours_sql.statements import Statements
 from hours_sql.tables import EMAIL_PER_ORG, ENTRIES, ONE_RUNNING_TIMER, TOKEN_PREFIX
 
 __all__ = [
+    "SqlClientRepository",
     "SqlIdempotencyRepository",
     "SqlOrgRepository",
     "SqlProjectRepository",
+    "SqlRateRepository",
     "SqlTaskRepository",
     "SqlTimeEntryRepository",
     "SqlTokenRepository",
@@ -178,6 +186,57 @@ class SqlUserRepository(_Repository):
             sql.reference(user.org_id),
         )
         self._write(sql.user_update, params, kind="user")
+
+
+class SqlClientRepository(_Repository):
+    """Clients in SQL."""
+
+    def add(self, client: Client) -> None:
+        """Store a new client."""
+        self._write(self._sql.clients.insert, self._sql.clients.encode(client), kind="client")
+
+    def get(self, org_id: OrgId, client_id: ClientId) -> Client | None:
+        """The client of ``org_id``, or ``None``."""
+        sql = self._sql
+        row = self._row(sql.client_by_id, (sql.uuid(client_id), sql.reference(org_id)))
+        return None if row is None else sql.clients.decode(row)
+
+    def list(self, org_id: OrgId, *, include_archived: bool = True) -> Sequence[Client]:
+        """The organization's clients, oldest first."""
+        sql = self._sql
+        statement = sql.clients_of_org if include_archived else sql.active_clients_of_org
+        return [sql.clients.decode(row) for row in self._session.rows(statement, (sql.reference(org_id),))]
+
+    def update(self, client: Client) -> None:
+        """Replace a stored client (nothing happens if the organization has no such client)."""
+        id_, org_id, *rest = self._sql.clients.encode(client)
+        self._write(self._sql.client_update, (*rest, id_, org_id), kind="client")
+
+
+class SqlRateRepository(_Repository):
+    """Rates in SQL; composite foreign keys keep what a rate names in its organization."""
+
+    def add(self, rate: Rate) -> None:
+        """Store a new rate."""
+        self._write(self._sql.rates.insert, self._sql.rates.encode(rate), kind="rate")
+
+    def get(self, org_id: OrgId, rate_id: RateId) -> Rate | None:
+        """The rate of ``org_id``, or ``None``."""
+        sql = self._sql
+        row = self._row(sql.rate_by_id, (sql.uuid(rate_id), sql.reference(org_id)))
+        return None if row is None else sql.rates.decode(row)
+
+    def list(self, org_id: OrgId) -> Sequence[Rate]:
+        """The organization's rates, oldest first."""
+        sql = self._sql
+        return [
+            sql.rates.decode(row) for row in self._session.rows(sql.rates_of_org, (sql.reference(org_id),))
+        ]
+
+    def delete(self, org_id: OrgId, rate_id: RateId) -> bool:
+        """Delete the rate; whether there was one."""
+        sql = self._sql
+        return self._write(sql.rate_delete, (sql.uuid(rate_id), sql.reference(org_id)), kind="rate") > 0
 
 
 class SqlProjectRepository(_Repository):
@@ -424,6 +483,8 @@ class SqlIdempotencyRepository(_Repository):
 _ports: tuple[
     type[OrgRepository],
     type[UserRepository],
+    type[ClientRepository],
+    type[RateRepository],
     type[ProjectRepository],
     type[TaskRepository],
     type[TimeEntryRepository],
@@ -432,6 +493,8 @@ _ports: tuple[
 ] = (
     SqlOrgRepository,
     SqlUserRepository,
+    SqlClientRepository,
+    SqlRateRepository,
     SqlProjectRepository,
     SqlTaskRepository,
     SqlTimeEntryRepository,

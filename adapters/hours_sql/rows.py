@@ -13,6 +13,7 @@ read without it. ``NewType`` ids are not "called" (they are the UUID itself at r
 from __future__ import annotations
 
 import linecache
+import typing
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -50,6 +51,8 @@ def _encoding(
     and a comparison costs a fraction of an encoding (the bulk path encodes millions).
     """
     value = f"entity.{column.name}"
+    if column.embedded_in is not None:
+        return _embedded_encoding(index, column, dialect, names)
     if column.enum is not None:
         call = "{}.value"
     else:
@@ -68,6 +71,47 @@ def _encoding(
         return call.format(value), []
     local = f"value_{index}"
     return f"None if {local} is None else {call.format(local)}", [f"    {local} = {value}"]
+
+
+def _embedded_encoding(
+    index: int, column: Column, dialect: Dialect, names: dict[str, Any]
+) -> tuple[str, list[str]]:
+    """The expression of a column that stores a member of an embedded value: NULL when the value
+    is ``None``, else the member encoded as a column of its own would be."""
+    part, local = f"embedded_{column.embedded_in}", f"value_{index}"
+    bindings = []
+    if part not in names:  # the first member binds the embedded value once
+        names[part] = None
+        bindings.append(f"    {part} = entity.{column.embedded_in}")
+    if column.enum is not None:
+        call = "{}.value"
+    else:
+        encode = None if column.kind is None else dialect.codecs[column.kind].encode
+        if encode is None:
+            call = "{}"
+        else:
+            names[f"encode_{index}"] = encode
+            call = f"encode_{index}({{}})"
+    bindings.append(f"    {local} = None if {part} is None else {part}.{column.member}")
+    if call == "{}":
+        return local, bindings
+    return f"None if {local} is None else {call.format(local)}", bindings
+
+
+def _embedded_decoding(
+    columns: list[tuple[int, Column]], table: Table, dialect: Dialect, names: dict[str, Any]
+) -> str:
+    """The expression that builds an embedded value from its columns' cells, or ``None`` when the
+    cell of its first required member is NULL."""
+    field = columns[0][1].embedded_in
+    assert field is not None
+    value_class = table.annotation(field)
+    names[f"Embedded_{field}"] = next(kind for kind in typing.get_args(value_class) if kind is not type(None))
+    members = []
+    for index, column in columns:
+        members.append(f"{column.member}={_decoding(index, column, dialect, names)}")
+    marker = next(index for index, column in columns if column.required_member)
+    return f"None if cell_{marker} is None else Embedded_{field}({', '.join(members)})"
 
 
 def _decoding(index: int, column: Column, dialect: Dialect, names: dict[str, Any]) -> str:
@@ -92,14 +136,22 @@ def row_codec(table: Table, dialect: Dialect) -> RowCodec[Any]:
     encoded: list[str] = []
     decoded: list[str] = []
     previous_instant: int | None = None
+    group: list[tuple[int, Column]] = []
     for index, column in enumerate(table.columns):
         expression, needed = _encoding(index, column, dialect, names, previous_instant)
         encoded.append(expression)
         bindings += needed
         if not column.nullable and column.kind is Kind.INSTANT and dialect.codecs[Kind.INSTANT].encode:
             previous_instant = index
-        if not column.derived:
+        if group and column.embedded_in != group[0][1].embedded_in:
+            decoded.append(_embedded_decoding(group, table, dialect, names))
+            group = []
+        if column.embedded_in is not None:
+            group.append((index, column))
+        elif not column.derived:
             decoded.append(_decoding(index, column, dialect, names))
+    if group:
+        decoded.append(_embedded_decoding(group, table, dialect, names))
     fields = attrs.fields(table.entity)
     if any(field.kw_only for field in fields):
         arguments = [f"{field.alias}={value}" for field, value in zip(fields, decoded, strict=True)]

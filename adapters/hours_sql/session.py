@@ -77,7 +77,7 @@ class Refused(Exception):
             return Conflict(f"The {kind} already exists.") if factory is None else factory()
         if self.reason is Reason.FOREIGN_KEY:
             return Conflict(
-                f"The {kind} refers to an organization, user, project or task that does not exist "
+                f"The {kind} refers to an organization, user, client, project or task that does not exist "
                 "in its organization."
             )
         if self.reason is Reason.LOCK_TIMEOUT:

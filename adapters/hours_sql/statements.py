@@ -20,10 +20,12 @@ from hours_core.ports import EntryQuery
 from hours_sql.dialect import Dialect, Kind
 from hours_sql.rows import RowCodec, row_codec
 from hours_sql.tables import (
+    CLIENTS,
     ENTRIES,
     IDEMPOTENCY_RECORDS,
     ORGS,
     PROJECTS,
+    RATES,
     TASKS,
     TOKENS,
     USERS,
@@ -111,6 +113,8 @@ class Statements:
         )
         self.user_update = sql(_update_of(USERS, USER_CHANGES, "id = ? AND org_id = ?"))
 
+        clients, rates = self._clients_and_rates(dialect)
+
         self.projects = projects = TableStatements(PROJECTS, dialect)
         self.project_by_id = sql(f"{projects.select} WHERE id = ? AND org_id = ?")
         self.projects_of_org = sql(f"{projects.select} WHERE org_id = ? ORDER BY created_at, id")
@@ -168,8 +172,26 @@ class Statements:
             "DELETE FROM idempotency_records WHERE completed_at IS NOT NULL AND completed_at < ?"
         )
         self._tables = {
-            each.table.name: each for each in (orgs, users, projects, tasks, entries, tokens, records)
+            each.table.name: each
+            for each in (orgs, users, clients, projects, tasks, entries, tokens, records, rates)
         }
+
+    def _clients_and_rates(self, dialect: Dialect) -> tuple[TableStatements, TableStatements]:
+        """The statements of clients and rates (a method of its own: ``__init__`` is long enough)."""
+        sql = dialect.sql
+        self.clients = clients = TableStatements(CLIENTS, dialect)
+        self.client_by_id = sql(f"{clients.select} WHERE id = ? AND org_id = ?")
+        self.clients_of_org = sql(f"{clients.select} WHERE org_id = ? ORDER BY created_at, id")
+        self.active_clients_of_org = sql(
+            f"{clients.select} WHERE org_id = ? AND archived_at IS NULL ORDER BY created_at, id"
+        )
+        self.client_update = sql(_update(CLIENTS, 2, "id = ? AND org_id = ?"))
+
+        self.rates = rates = TableStatements(RATES, dialect)
+        self.rate_by_id = sql(f"{rates.select} WHERE id = ? AND org_id = ?")
+        self.rates_of_org = sql(f"{rates.select} WHERE org_id = ? ORDER BY created_at, id")
+        self.rate_delete = sql("DELETE FROM rates WHERE id = ? AND org_id = ?")
+        return clients, rates
 
     def of(self, table: Table) -> TableStatements:
         """The statements of ``table``."""

@@ -22,18 +22,21 @@ from typing import Any
 import attrs
 
 from hours_core.idempotency import IdempotencyRecord
-from hours_core.model import Org, Project, Task, TimeEntry, User
+from hours_core.model import Client, Org, Project, Rate, Task, TimeEntry, User
 from hours_core.tokens import ApiToken
 from hours_sql.dialect import Kind
 
 __all__ = [
+    "CLIENTS",
     "EMAIL_PER_ORG",
     "ENTRIES",
+    "ENTRY_RATE_COLUMNS",
     "IDEMPOTENCY_KEY",
     "IDEMPOTENCY_RECORDS",
     "ONE_RUNNING_TIMER",
     "ORGS",
     "PROJECTS",
+    "RATES",
     "TABLES",
     "TASKS",
     "TOKENS",
@@ -59,6 +62,14 @@ class Column:
     derived: bool = False
     """Whether the column stores a property of the entity computed from its fields (see
     :attr:`Table.derived`) rather than a field."""
+    embedded_in: str | None = None
+    """The entity field (an optional attrs value object, :attr:`Table.embedded`) this column
+    stores one member of; ``None`` for a column of a field of its own."""
+    member: str | None = None
+    """The member of the embedded value this column stores."""
+    required_member: bool = False
+    """Whether the member is never ``None`` in a stored value: such a column is NULL exactly when
+    the embedded value is ``None``, and the decoder reads it to tell."""
 
 
 def _unwrap(annotation: Any) -> tuple[Any, bool]:
@@ -118,19 +129,50 @@ class Table:
     entity: type
     memoize_id: bool = False
     derived: tuple[str, ...] = ()
+    embedded: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    """Fields whose value is an optional attrs value object (``TimeEntry.rate``), stored as one
+    nullable column per member, in the place of the field: ``(field, ((member, column), ...))``."""
 
     @functools.cached_property
     def columns(self) -> tuple[Column, ...]:
-        """One column per attrs field of the entity, in field order, then one per derived property."""
+        """One column per attrs field of the entity, in field order (one per member of an embedded
+        field), then one per derived property."""
         hints = typing.get_type_hints(self.entity)
-        fields = tuple(
-            column_kind(field.name, hints[field.name], memoize_id=self.memoize_id)
-            for field in attrs.fields(self.entity)
-        )
+        embedded = dict(self.embedded)
+        fields: tuple[Column, ...] = ()
+        for field in attrs.fields(self.entity):
+            if field.name in embedded:
+                fields += self._embedded_columns(field.name, hints[field.name], embedded[field.name])
+            else:
+                fields += (column_kind(field.name, hints[field.name], memoize_id=self.memoize_id),)
         derived = tuple(
             attrs.evolve(column_kind(name, self.annotation(name)), derived=True) for name in self.derived
         )
         return fields + derived
+
+    @staticmethod
+    def _embedded_columns(
+        field: str, annotation: Any, members: tuple[tuple[str, str], ...]
+    ) -> tuple[Column, ...]:
+        value_class, _nullable = _unwrap(annotation)
+        hints = typing.get_type_hints(value_class)
+        if [name for name, _column in members] != [each.name for each in attrs.fields(value_class)]:
+            raise TypeError(
+                f"the columns of {field} must name every member of {value_class.__name__} in order"
+            )
+        columns = []
+        for member, column_name in members:
+            column = column_kind(column_name, hints[member])
+            columns.append(
+                attrs.evolve(
+                    column,
+                    nullable=True,
+                    embedded_in=field,
+                    member=member,
+                    required_member=not column.nullable,
+                )
+            )
+        return tuple(columns)
 
     @functools.cached_property
     def field_columns(self) -> tuple[Column, ...]:
@@ -138,8 +180,13 @@ class Table:
         return tuple(column for column in self.columns if not column.derived)
 
     def annotation(self, name: str) -> Any:
-        """The type of the field or derived property ``name`` of the entity."""
+        """The type of the field or derived property ``name`` of the entity (of the member, for the
+        column of an embedded field)."""
         hints = typing.get_type_hints(self.entity)
+        for field, members in self.embedded:
+            member = {column: member for member, column in members}.get(name)
+            if member is not None:
+                return typing.get_type_hints(_unwrap(hints[field])[0])[member] | None
         if name in hints:
             return hints[name]
         prop = getattr(self.entity, name)
@@ -158,13 +205,23 @@ class Table:
 
 ORGS = Table("orgs", Org, memoize_id=True)
 USERS = Table("users", User, memoize_id=True, derived=("email_key",))  # decoded on every request
+CLIENTS = Table("clients", Client)
 PROJECTS = Table("projects", Project)
 TASKS = Table("tasks", Task)
-ENTRIES = Table("time_entries", TimeEntry)
+ENTRY_RATE_COLUMNS = (
+    ("billable_rate_minor", "rate_billable_minor"),
+    ("cost_rate_minor", "rate_cost_minor"),
+    ("currency", "rate_currency"),
+    ("scope", "rate_scope"),
+    ("rate_id", "rate_id"),
+)
+"""The columns of an entry's stored rate (``TimeEntry.rate``), one per member of ``StoredRate``."""
+ENTRIES = Table("time_entries", TimeEntry, embedded=(("rate", ENTRY_RATE_COLUMNS),))
 TOKENS = Table("api_tokens", ApiToken)
 IDEMPOTENCY_RECORDS = Table("idempotency_records", IdempotencyRecord)
+RATES = Table("rates", Rate)
 
-TABLES = (ORGS, USERS, PROJECTS, TASKS, ENTRIES, TOKENS, IDEMPOTENCY_RECORDS)
+TABLES = (ORGS, USERS, CLIENTS, PROJECTS, TASKS, ENTRIES, TOKENS, IDEMPOTENCY_RECORDS, RATES)
 """Every table, referred-to ones first."""
 
 

@@ -13,9 +13,11 @@ from types import TracebackType
 from typing import Self
 
 from hours_core.ports import (
+    ClientRepository,
     IdempotencyRepository,
     OrgRepository,
     ProjectRepository,
+    RateRepository,
     ReportRepository,
     TaskRepository,
     TimeEntryRepository,
@@ -25,9 +27,11 @@ from hours_core.ports import (
 )
 from hours_sql.reports import SqlReportRepository
 from hours_sql.repositories import (
+    SqlClientRepository,
     SqlIdempotencyRepository,
     SqlOrgRepository,
     SqlProjectRepository,
+    SqlRateRepository,
     SqlTaskRepository,
     SqlTimeEntryRepository,
     SqlTokenRepository,
@@ -44,12 +48,14 @@ class SqlUnitOfWork:
 
     orgs: OrgRepository
     users: UserRepository
+    clients: ClientRepository
     projects: ProjectRepository
     tasks: TaskRepository
     entries: TimeEntryRepository
     tokens: TokenRepository
     idempotency: IdempotencyRepository
     reports: ReportRepository
+    rates: RateRepository
 
     def __init__(self, statements: Statements, *, read_only: bool = False) -> None:
         """A unit of work that will run ``statements``; read-only ones refuse every write."""
@@ -82,12 +88,14 @@ class SqlUnitOfWork:
         statements = self._statements
         self.orgs = SqlOrgRepository(session, statements)
         self.users = SqlUserRepository(session, statements)
+        self.clients = SqlClientRepository(session, statements)
         self.projects = SqlProjectRepository(session, statements)
         self.tasks = SqlTaskRepository(session, statements)
         self.entries = SqlTimeEntryRepository(session, statements)
         self.tokens = SqlTokenRepository(session, statements)
         self.idempotency = SqlIdempotencyRepository(session, statements)
         self.reports = SqlReportRepository(session, statements)
+        self.rates = SqlRateRepository(session, statements)
         return self
 
     def __exit__(

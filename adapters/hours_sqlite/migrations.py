@@ -286,6 +286,78 @@ def _org_settings_and_team(db: Database) -> None:
     db.execute(_EMAIL_PER_ORG)
 
 
+# 0007: clients and hourly rates. Clients are a new table; a project may name one (``client_id``: a
+# column added to ``projects``, whose composite foreign key SQLite cannot add to a table it does not
+# rebuild, so two triggers refuse a client of another organization, or none, as the key would:
+# with the foreign-key error, which the session reads as one); rates are a new table; a time entry
+# stores the rate it resolved (``rate_*`` columns, all NULL when none applied). ``rate_id`` names
+# no row: rates are deleted for good, and the entries that stored one keep its figures.
+
+_RATE_SCOPES = "('org', 'client', 'project', 'user', 'user_project')"
+_CLIENT_IN_ORG = (
+    "NEW.client_id IS NOT NULL AND NOT EXISTS"
+    " (SELECT 1 FROM clients WHERE clients.org_id = NEW.org_id AND clients.id = NEW.client_id)"
+)
+_CLIENTS_AND_RATES = (
+    """
+    CREATE TABLE clients (
+        id TEXT NOT NULL PRIMARY KEY,
+        org_id TEXT NOT NULL REFERENCES orgs (id),
+        name TEXT NOT NULL,
+        currency TEXT NOT NULL CHECK (length(currency) = 3),
+        billable_by_default INTEGER CHECK (billable_by_default IN (0, 1)),
+        archived_at TEXT,
+        created_at TEXT NOT NULL,
+        UNIQUE (org_id, id)
+    ) STRICT
+    """,
+    "CREATE INDEX clients_by_org_age ON clients (org_id, created_at, id)",
+    "ALTER TABLE projects ADD COLUMN client_id TEXT",
+    "CREATE INDEX projects_of_client ON projects (org_id, client_id)",
+    f"""
+    CREATE TRIGGER projects_client_fkey_insert BEFORE INSERT ON projects WHEN {_CLIENT_IN_ORG}
+    BEGIN SELECT RAISE(ABORT, 'FOREIGN KEY constraint failed'); END
+    """,
+    f"""
+    CREATE TRIGGER projects_client_fkey_update BEFORE UPDATE OF org_id, client_id ON projects
+    WHEN {_CLIENT_IN_ORG}
+    BEGIN SELECT RAISE(ABORT, 'FOREIGN KEY constraint failed'); END
+    """,
+    f"""
+    CREATE TABLE rates (
+        id TEXT NOT NULL PRIMARY KEY,
+        org_id TEXT NOT NULL REFERENCES orgs (id),
+        scope TEXT NOT NULL CHECK (scope IN {_RATE_SCOPES}),
+        client_id TEXT,
+        project_id TEXT,
+        user_id TEXT,
+        billable_rate_minor INTEGER CHECK (billable_rate_minor BETWEEN 0 AND 1000000000),
+        cost_rate_minor INTEGER CHECK (cost_rate_minor BETWEEN 0 AND 1000000000),
+        currency TEXT NOT NULL CHECK (length(currency) = 3),
+        effective_from TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        CHECK (billable_rate_minor IS NOT NULL OR cost_rate_minor IS NOT NULL),
+        FOREIGN KEY (org_id, client_id) REFERENCES clients (org_id, id),
+        FOREIGN KEY (org_id, project_id) REFERENCES projects (org_id, id),
+        FOREIGN KEY (org_id, user_id) REFERENCES users (org_id, id)
+    ) STRICT
+    """,
+    "CREATE INDEX rates_by_org_age ON rates (org_id, created_at, id)",
+    "ALTER TABLE time_entries ADD COLUMN rate_billable_minor INTEGER",
+    "ALTER TABLE time_entries ADD COLUMN rate_cost_minor INTEGER",
+    "ALTER TABLE time_entries ADD COLUMN rate_currency TEXT",
+    f"ALTER TABLE time_entries ADD COLUMN rate_scope TEXT CHECK (rate_scope IN {_RATE_SCOPES})",
+    "ALTER TABLE time_entries ADD COLUMN rate_id TEXT",
+)
+
+
+@MIGRATIONS(name="0007_clients_and_rates")
+def _clients_and_rates(db: Database) -> None:
+    """Clients, a project's client, rates, and the rate a time entry stored."""
+    for statement in _CLIENTS_AND_RATES:
+        db.execute(statement)
+
+
 def pending(db: Database) -> list[str]:
     """The names of the migrations not yet applied to ``db``, in the order they would run."""
     return [migration.name for migration in MIGRATIONS.pending(db)]

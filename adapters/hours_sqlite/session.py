@@ -49,7 +49,9 @@ def _unique_constraint(message: str) -> str | None:
 def refusal(error: sqlite3.IntegrityError) -> Refused:
     """What SQLite refused, in the shared terms."""
     name = getattr(error, "sqlite_errorname", "")
-    if name == "SQLITE_CONSTRAINT_FOREIGNKEY":
+    if name == "SQLITE_CONSTRAINT_FOREIGNKEY" or (
+        name == "SQLITE_CONSTRAINT_TRIGGER" and str(error) == "FOREIGN KEY constraint failed"
+    ):  # the triggers that stand for a composite foreign key SQLite could not add (migration 0007)
         return Refused(Reason.FOREIGN_KEY)
     if name in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"):
         return Refused(Reason.UNIQUE, _unique_constraint(str(error)))

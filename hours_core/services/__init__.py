@@ -9,8 +9,16 @@ from hours_core.services.account import AccountService
 from hours_core.services.admin import AdminService, Bootstrapped
 from hours_core.services.authentication import Authenticator
 from hours_core.services.caller import Caller
+from hours_core.services.clients import ChangeClient, ClientService
 from hours_core.services.idempotent import IdempotentRunner, KeyedRequest, Outcome
 from hours_core.services.projects import ChangeProject, ChangeTask, ProjectService
+from hours_core.services.rates import (
+    CreateRate,
+    RateChange,
+    RateService,
+    ReapplyRates,
+    ReapplyResult,
+)
 from hours_core.services.reports import ReportService, TimeReport, TimeReportRequest
 from hours_core.services.team import AddUser, ChangeOrg, ChangeUser, TeamService
 from hours_core.services.time_entries import (
@@ -31,16 +39,23 @@ __all__ = [
     "Authenticator",
     "Bootstrapped",
     "Caller",
+    "ChangeClient",
     "ChangeOrg",
     "ChangeProject",
     "ChangeTask",
     "ChangeUser",
+    "ClientService",
+    "CreateRate",
     "CreateTimeEntry",
     "EntryPage",
     "IdempotentRunner",
     "KeyedRequest",
     "Outcome",
     "ProjectService",
+    "RateChange",
+    "RateService",
+    "ReapplyRates",
+    "ReapplyResult",
     "ReportService",
     "Services",
     "StartTimer",
@@ -62,6 +77,8 @@ class Services:
     idempotent: IdempotentRunner
     entries: TimeEntryService
     projects: ProjectService
+    clients: ClientService
+    rates: RateService
     team: TeamService
     account: AccountService
     admin: AdminService
@@ -79,6 +96,8 @@ def build_services(
         idempotent=IdempotentRunner(transactions, clock),
         entries=TimeEntryService(transactions, clock, ids),
         projects=ProjectService(transactions, clock, ids),
+        clients=ClientService(transactions, clock, ids),
+        rates=RateService(transactions, clock, ids),
         team=TeamService(transactions, clock, ids),
         account=AccountService(transactions, clock, ids, env),
         admin=AdminService(transactions, clock, ids),

@@ -7,10 +7,11 @@ from collections.abc import Sequence
 import attrs
 
 from hours_core.errors import NotFound, PlanRequired
-from hours_core.model import Project, ProjectId, Task, TaskId, check_name
+from hours_core.model import KEEP, ClientId, Keep, Project, ProjectId, Task, TaskId, check_name
 from hours_core.plans import FREE_PLAN_ACTIVE_PROJECTS, Feature, allows, required_plan
 from hours_core.ports import Clock, IdFactory, UnitOfWork
 from hours_core.services.caller import Caller
+from hours_core.services.clients import check_project_rates_currency, client_for_project
 from hours_core.services.transactions import Transactions
 
 __all__ = ["ChangeProject", "ChangeTask", "ProjectService"]
@@ -18,11 +19,14 @@ __all__ = ["ChangeProject", "ChangeTask", "ProjectService"]
 
 @attrs.frozen
 class ChangeProject:
-    """Rename, archive or unarchive a project, or change its billable default; ``None`` keeps a field."""
+    """Rename, archive or unarchive a project, change its billable default or its client; ``None``
+    keeps a field, except ``client_id``: :data:`~hours_core.model.KEEP` keeps it, ``None`` detaches
+    the project from its client."""
 
     name: str | None = None
     archived: bool | None = None
     billable_by_default: bool | None = None
+    client_id: ClientId | Keep | None = KEEP
 
 
 @attrs.frozen
@@ -51,17 +55,35 @@ class ProjectService:
         with self._transactions.read() as uow:
             return _project(uow, caller, project_id)
 
-    def create_project(self, caller: Caller, name: str, *, billable_by_default: bool = False) -> Project:
-        """A new project; the free plan holds at most three active ones."""
+    def create_project(
+        self,
+        caller: Caller,
+        name: str,
+        *,
+        billable_by_default: bool | None = None,
+        client_id: ClientId | None = None,
+    ) -> Project:
+        """A new project, of ``client_id`` if given (of the org, else 404; not archived, else 422);
+        the free plan holds at most three active ones.
+
+        ``billable_by_default=None`` takes the client's billable default, if it has one, else false.
+        """
         check_name(name)
         caller.require_manager("create projects")
-        if billable_by_default:
-            caller.require_feature(Feature.BILLABLE_TIME)
-        now = self._clock.now()
-        project = Project.new(
-            ProjectId(self._ids.new_id()), caller.org_id, name, now, billable_by_default=billable_by_default
-        )
         with self._transactions.write() as uow:
+            client = None if client_id is None else client_for_project(uow, caller, client_id)
+            if billable_by_default is None:
+                billable_by_default = bool(client is not None and client.billable_by_default)
+            if billable_by_default:
+                caller.require_feature(Feature.BILLABLE_TIME)
+            project = Project.new(
+                ProjectId(self._ids.new_id()),
+                caller.org_id,
+                name,
+                self._clock.now(),
+                billable_by_default=billable_by_default,
+                client_id=client_id,
+            )
             _require_room_for_an_active_project(uow, caller)
             uow.projects.add(project)
         return project
@@ -73,6 +95,10 @@ class ProjectService:
         with self._transactions.write() as uow:
             project = _project(uow, caller, project_id)
             caller.require_manager("change projects")
+            new_client = None if isinstance(change.client_id, Keep) else change.client_id
+            if new_client is not None and new_client != project.client_id:
+                client = client_for_project(uow, caller, new_client)
+                check_project_rates_currency(uow, project, client)
             if change.billable_by_default:
                 caller.require_feature(Feature.BILLABLE_TIME)
             if project.archived and change.archived is False:
@@ -82,6 +108,7 @@ class ProjectService:
                 name=change.name,
                 archived=change.archived,
                 billable_by_default=change.billable_by_default,
+                client_id=change.client_id,
             )
             uow.projects.update(changed)
         return changed

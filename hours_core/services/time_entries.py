@@ -9,6 +9,7 @@ from typing import Any, Final
 
 import attrs
 
+from hours_core.clock import later
 from hours_core.errors import (
     EntryLocked,
     FieldProblem,
@@ -31,6 +32,7 @@ from hours_core.model import (
 from hours_core.plans import Feature
 from hours_core.ports import Clock, EntryCursor, EntryQuery, IdFactory, UnitOfWork
 from hours_core.services.caller import Caller
+from hours_core.services.rates import rate_for_entry
 from hours_core.services.transactions import Transactions
 from hours_core.validation import FieldErrors, check_entry_date, check_note, resolve_duration
 
@@ -241,6 +243,7 @@ class TimeEntryService:
                 created_at=now,
                 updated_at=now,
             )
+            entry = attrs.evolve(entry, rate=rate_for_entry(uow, caller, entry, project))
             uow.entries.add(entry)
         return entry
 
@@ -301,8 +304,11 @@ class TimeEntryService:
                 note=draft.note,
                 started_at=draft.started_at,
                 stopped_at=stopped_at,
-                updated_at=_later(self._clock.now(), entry.updated_at),
+                updated_at=later(self._clock.now(), entry.updated_at),
             )
+            if (changed.project_id, changed.entry_date) != (entry.project_id, entry.entry_date):
+                project = project or _project(uow, caller, changed.project_id)
+                changed = attrs.evolve(changed, rate=rate_for_entry(uow, caller, changed, project))
             uow.entries.update(changed, expected_updated_at=entry.updated_at)
         return changed
 
@@ -312,7 +318,7 @@ class TimeEntryService:
             entry = _visible_entry(uow, caller, entry_id)
             if entry.is_locked:
                 raise EntryLocked()
-            deleted = entry.deleted(_later(self._clock.now(), entry.updated_at))
+            deleted = entry.deleted(later(self._clock.now(), entry.updated_at))
             uow.entries.update(deleted, expected_updated_at=entry.updated_at)
         return deleted
 
@@ -326,7 +332,7 @@ class TimeEntryService:
                 running = uow.entries.running_for_user(caller.org_id, entry.user_id)
                 if running is not None:
                     raise TimerAlreadyRunning(str(running.id))
-            restored = entry.restored(_later(self._clock.now(), entry.updated_at))
+            restored = entry.restored(later(self._clock.now(), entry.updated_at))
             uow.entries.update(restored, expected_updated_at=entry.updated_at)
         return restored
 
@@ -364,6 +370,7 @@ class TimeEntryService:
                 created_at=now,
                 updated_at=now,
             )
+            entry = attrs.evolve(entry, rate=rate_for_entry(uow, caller, entry, project))
             uow.entries.add(entry)
         return entry
 
@@ -429,12 +436,7 @@ def _stop(running: TimeEntry, at: datetime, now: datetime) -> TimeEntry:
                 mentions=("stopped_at",),
             ),
         )
-    return running.stopped(at, _later(now, running.updated_at))
-
-
-def _later(now: datetime, previous: datetime) -> datetime:
-    """``now``, or just after ``previous`` if the clock has not moved: updatedAt always advances."""
-    return now if now > previous else previous + timedelta(microseconds=1)
+    return running.stopped(at, later(now, running.updated_at))
 
 
 def _require_features(caller: Caller, *, billable: bool, task: bool, on_behalf: bool) -> None:

@@ -29,11 +29,16 @@ import pytest
 
 from hours_core.idempotency import IdempotencyRecord
 from hours_core.model import (
+    Client,
+    ClientId,
     Org,
     OrgId,
     Plan,
     Project,
     ProjectId,
+    Rate,
+    RateId,
+    RateScope,
     Role,
     Task,
     TaskId,
@@ -47,7 +52,7 @@ from hours_core.ports import UnitOfWork, UnitOfWorkFactory
 from hours_core.tokens import ApiToken, hash_token
 from hours_memory import InMemoryStore
 from hours_sql import Dialect, Kind, Table, statements_for
-from hours_sql.tables import Column
+from hours_sql.tables import ENTRY_RATE_COLUMNS, TABLES, Column
 from hours_sqlite import SqliteStore
 from tests.postgres_support import (
     drop_the_postgres_schema_at_the_end,  # noqa: F401 - a session fixture: drops the run's schema
@@ -85,6 +90,10 @@ def _add(uow: UnitOfWork, row: object) -> None:
             uow.orgs.add(row)
         case User():
             uow.users.add(row)
+        case Client():
+            uow.clients.add(row)
+        case Rate():
+            uow.rates.add(row)
         case Project():
             uow.projects.add(row)
         case Task():
@@ -204,6 +213,62 @@ class Build:
             billable_by_default=billable_by_default,
             created_at=created_at,
             updated_at=created_at,
+        )
+
+    def client(
+        self,
+        org: Org,
+        name: str = "Globex Corp",
+        *,
+        currency: str = "EUR",
+        billable_by_default: bool | None = None,
+        archived_at: datetime | None = None,
+        created_at: datetime = T0,
+    ) -> Client:
+        """A new client of ``org``."""
+        return Client(
+            id=ClientId(self.id()),
+            org_id=org.id,
+            name=name,
+            currency=currency,
+            billable_by_default=billable_by_default,
+            archived_at=archived_at,
+            created_at=created_at,
+        )
+
+    def rate(
+        self,
+        org: Org,
+        *,
+        client: Client | None = None,
+        project: Project | None = None,
+        user: User | None = None,
+        billable: int | None = 10000,
+        cost: int | None = 6000,
+        currency: str = "EUR",
+        effective_from: date = D0,
+        created_at: datetime = T0,
+    ) -> Rate:
+        """A new rate of ``org`` at the scope that what it names gives."""
+        scope = {
+            (False, False, False): RateScope.ORG,
+            (True, False, False): RateScope.CLIENT,
+            (False, True, False): RateScope.PROJECT,
+            (False, False, True): RateScope.USER,
+            (False, True, True): RateScope.USER_PROJECT,
+        }[(client is not None, project is not None, user is not None)]
+        return Rate(
+            id=RateId(self.id()),
+            org_id=org.id,
+            scope=scope,
+            client_id=None if client is None else client.id,
+            project_id=None if project is None else project.id,
+            user_id=None if user is None else user.id,
+            billable_rate_minor=billable,
+            cost_rate_minor=cost,
+            currency=currency,
+            effective_from=effective_from,
+            created_at=created_at,
         )
 
     def task(
@@ -397,4 +462,33 @@ def rows_before_0004(dialect: Dialect, org: Org, *users: User) -> list[tuple[str
         )
         for user in users
     ]
+    return statements
+
+
+_ADDED_BY_0007 = {
+    "projects": ("client_id",),
+    "time_entries": tuple(column for _m, column in ENTRY_RATE_COLUMNS),
+}
+"""The columns that ``0007_clients_and_rates`` added to tables that existed before it."""
+
+
+def rows_before_0007(dialect: Dialect, *entities: object) -> list[tuple[str, tuple[object, ...]]]:
+    """The statements that store projects, tasks and time entries as the schema held them before
+    ``0007_clients_and_rates`` (no client of a project, no stored rate of an entry), for the tests
+    of earlier migrations (today's codecs write today's columns)."""
+    sql = statements_for(dialect)
+    statements: list[tuple[str, tuple[object, ...]]] = []
+    for entity in entities:
+        table = next(each for each in TABLES if isinstance(entity, each.entity))
+        dropped = _ADDED_BY_0007.get(table.name, ())
+        kept = [index for index, name in enumerate(table.column_names) if name not in dropped]
+        values = sql.of(table).encode(entity)
+        columns = ", ".join(table.column_names[index] for index in kept)
+        marks = ", ".join("?" for _index in kept)
+        statements.append(
+            (
+                dialect.sql(f"INSERT INTO {table.name} ({columns}) VALUES ({marks})"),
+                tuple(values[index] for index in kept),
+            )
+        )
     return statements

@@ -37,10 +37,25 @@ from .conftest import D0, T0, Build, OpenStore, Tenant, make_tenant, stored_as
 
 pytestmark = pytest.mark.postgres
 
-MIGRATIONS = ["0001_initial", "0002_idempotency_result", "0004_org_settings_and_team"]
+MIGRATIONS = [
+    "0001_initial",
+    "0002_idempotency_result",
+    "0004_org_settings_and_team",
+    "0007_clients_and_rates",
+]
 """Every migration of the adapter, in order."""
 
-TABLES = {"orgs", "users", "projects", "tasks", "time_entries", "api_tokens", "idempotency_records"}
+TABLES = {
+    "orgs",
+    "users",
+    "clients",
+    "projects",
+    "tasks",
+    "time_entries",
+    "api_tokens",
+    "idempotency_records",
+    "rates",
+}
 WAIT = 30
 """How long a thread waits for another before the test gives up (a guard against hangs)."""
 

@@ -26,20 +26,41 @@ from hours_sqlite.connection import ConnectionSettings, connect
 from hours_sqlite.dialect import SQLITE, decode_instant, encode_instant
 from hours_sqlite.introspection import ColumnDescription, IndexDescription
 
-from .conftest import D0, T0, Build, OpenStore, Tenant, make_tenant, rows_before_0004, stored_as
+from .conftest import (
+    D0,
+    T0,
+    Build,
+    OpenStore,
+    Tenant,
+    make_tenant,
+    rows_before_0004,
+    rows_before_0007,
+    stored_as,
+)
 
 MIGRATIONS = [
     "0001_initial",
     "0002_idempotency_result",
     "0003_one_running_timer_per_user",
     "0004_org_settings_and_team",
+    "0007_clients_and_rates",
 ]
 """Every migration of the adapter, in order."""
 
 WAIT = 60
 """How long the test waits for another process (a guard against hangs, not a limit)."""
 
-TABLES = {"orgs", "users", "projects", "tasks", "time_entries", "api_tokens", "idempotency_records"}
+TABLES = {
+    "orgs",
+    "users",
+    "clients",
+    "projects",
+    "tasks",
+    "time_entries",
+    "api_tokens",
+    "idempotency_records",
+    "rates",
+}
 
 
 def seed(store: SqliteStore, *rows: object) -> None:
@@ -57,11 +78,16 @@ def tenant(store: SqliteStore, build: Build) -> Tenant:
 def tenant_before_0004(store: SqliteStore, build: Build) -> Tenant:
     """A new tenant, stored in a schema that is not yet at ``0004_org_settings_and_team``."""
     made = make_tenant(build, f"Tenant{build.id().int}")
-    with closing(sqlite3.connect(store.path, isolation_level=None)) as raw:
-        for statement, params in rows_before_0004(SQLITE, made.org, made.owner, made.member):
-            raw.execute(statement, params)
-    seed(store, made.project, made.other_project, made.task)
+    raw_insert(store, rows_before_0004(SQLITE, made.org, made.owner, made.member))
+    raw_insert(store, rows_before_0007(SQLITE, made.project, made.other_project, made.task))
     return made
+
+
+def raw_insert(store: SqliteStore, statements: list[tuple[str, tuple[object, ...]]]) -> None:
+    """Run ``statements`` on the store's file, outside the store (rows of an older schema)."""
+    with closing(sqlite3.connect(store.path, isolation_level=None)) as raw:
+        for statement, params in statements:
+            raw.execute(statement, params)
 
 
 # Migrations.
@@ -236,7 +262,7 @@ def test_migrating_to_one_running_timer_keeps_the_first_and_soft_deletes_the_oth
         first = build.running(a.member, a.project, started_at=T0)
         second = build.running(a.member, a.project, started_at=T0 + timedelta(minutes=1))
         others = build.running(a.owner, a.project)
-        seed(store, second, first, others)  # possible before 0003: nothing refused a second timer
+        raw_insert(store, rows_before_0007(SQLITE, second, first, others))  # possible before 0003
 
         assert store.migrate()[0] == "0003_one_running_timer_per_user"
 
@@ -293,6 +319,8 @@ def test_table_counts_are_the_committed_rows_of_each_table(sqlite_store: SqliteS
         "time_entries": 2,
         "api_tokens": 0,
         "idempotency_records": 0,
+        "clients": 0,
+        "rates": 0,
     }
 
 

@@ -9,7 +9,7 @@ from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
-from hours_core.model import ProjectId, TaskId
+from hours_core.model import ClientId, ProjectId, TaskId
 from hours_core.services import Caller, ChangeProject, ChangeTask, Services
 from hours_http.body import PendingBody, StrictJson
 from hours_http.converter import command_from, project_json, task_json
@@ -33,7 +33,8 @@ _NO_PROJECT = Reason(
     "not_found", "no such project in your organization (a `project_id` that is not a UUID matches no route)"
 )
 _MANAGERS_ONLY = Reason("forbidden", "members may not do this: owners and admins only")
-_BILLABLE_DEFAULT = "`billableByDefault: true` needs solo (`billable_time`)"
+_BILLABLE_DEFAULT = "`billableByDefault: true` (sent, or taken from the client) needs solo (`billable_time`)"
+_NO_CLIENT = Reason("not_found", "no such client (`clientId`) in your organization")
 
 
 class ProjectController(Controller):
@@ -63,6 +64,7 @@ class ProjectController(Controller):
                 "(`unlimited_projects`)",
             ),
             _MANAGERS_ONLY,
+            _NO_CLIENT,
             "conflict",
             body=True,
             idempotent=True,
@@ -78,13 +80,15 @@ class ProjectController(Controller):
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[ProjectEnvelope]:
         """Owners and admins only. On the free plan, a fourth active project is 402 `plan_required`
-        (feature `unlimited_projects`, plan solo).
+        (feature `unlimited_projects`, plan solo). `clientId` names a client of your organization (404
+        otherwise) that is not archived (422 otherwise).
         """
 
         def create() -> dict[str, Any]:
             body = data.decode()
+            client_id = None if body.clientId is None else ClientId(body.clientId)
             project = services.projects.create_project(
-                caller, body.name, billable_by_default=bool(body.billableByDefault)
+                caller, body.name, billable_by_default=body.billableByDefault, client_id=client_id
             )
             return project_json(project)
 
@@ -117,7 +121,7 @@ class ProjectController(Controller):
                 "(`unlimited_projects`)",
             ),
             _MANAGERS_ONLY,
-            _NO_PROJECT,
+            Reason("not_found", "no such project, or no such client (`clientId`), in your organization"),
             body=True,
             idempotent=True,
         ),
@@ -131,8 +135,9 @@ class ProjectController(Controller):
         data: JSONBody[PendingBody[UpdateProjectBody]],
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[ProjectEnvelope]:
-        """Rename, archive, unarchive, or change `billableByDefault`. Archived projects keep their entries
-        but take no new ones.
+        """Rename, archive, unarchive, or change `billableByDefault` or `clientId` (`null` detaches the
+        project from its client; a new client must be of your organization, 404, and not archived,
+        422). Archived projects keep their entries but take no new ones.
         """
 
         def change() -> dict[str, Any]:

@@ -1,0 +1,172 @@
+"""The contract of the client and rate repositories, a project's client and an entry's stored rate,
+for every store."""
+
+import uuid
+from datetime import timedelta
+
+import attrs
+import pytest
+
+from hours_core.errors import Conflict
+from hours_core.model import ClientId, RateId, RateScope, StoredRate
+
+from .conftest import D0, T0, Build, OpenStore, World
+
+NOBODY = uuid.UUID(int=0)
+"""An id that no row has."""
+
+
+# Clients.
+
+
+def test_an_added_client_can_be_read_back(store: OpenStore, world: World, build: Build) -> None:
+    client = build.client(world.a.org, "Ærø Café ☕", currency="JPY", billable_by_default=True)
+    store.seed(client)
+
+    with store.unit_of_work(read_only=True) as uow:
+        assert uow.clients.get(world.a.org.id, client.id) == client
+        assert uow.clients.get(world.b.org.id, client.id) is None
+        assert uow.clients.get(world.a.org.id, ClientId(NOBODY)) is None
+
+
+def test_clients_are_listed_oldest_first_with_or_without_the_archived(
+    store: OpenStore, world: World, build: Build
+) -> None:
+    newest = build.client(world.a.org, "Newest", created_at=T0 + timedelta(days=1))
+    archived = build.client(world.a.org, "Archived", archived_at=T0, billable_by_default=False)
+    oldest = build.client(world.a.org, "Oldest", created_at=T0 - timedelta(days=1))
+    theirs = build.client(world.b.org, "Theirs")
+    store.seed(newest, archived, oldest, theirs)
+
+    with store.unit_of_work(read_only=True) as uow:
+        assert list(uow.clients.list(world.a.org.id)) == [oldest, archived, newest]
+        assert list(uow.clients.list(world.a.org.id, include_archived=False)) == [oldest, newest]
+
+
+def test_an_updated_client_replaces_the_stored_one_in_its_organization_only(
+    store: OpenStore, world: World, build: Build
+) -> None:
+    client = build.client(world.a.org)
+    store.seed(client)
+    changed = client.revised(T0, name="Renamed", currency="USD", archived=True, billable_by_default=True)
+
+    with store.unit_of_work() as uow:
+        uow.clients.update(changed)
+        uow.clients.update(attrs.evolve(changed, org_id=world.b.org.id, name="Hijacked"))
+        uow.commit()
+
+    with store.unit_of_work(read_only=True) as uow:
+        assert uow.clients.get(world.a.org.id, client.id) == changed
+    assert changed.archived_at == T0
+
+
+def test_a_client_of_an_unknown_organization_is_refused(store: OpenStore, build: Build) -> None:
+    with pytest.raises(Conflict), store.unit_of_work() as uow:
+        uow.clients.add(build.client(build.org()))
+
+
+# A project's client.
+
+
+def test_a_project_names_a_client_of_its_own_organization_only(
+    store: OpenStore, world: World, build: Build
+) -> None:
+    ours, theirs = build.client(world.a.org), build.client(world.b.org)
+    store.seed(ours, theirs)
+    project = attrs.evolve(build.project(world.a.org, "Client work"), client_id=ours.id)
+    store.seed(project)
+
+    with store.unit_of_work(read_only=True) as uow:
+        assert uow.projects.get(world.a.org.id, project.id) == project
+    with pytest.raises(Conflict), store.unit_of_work() as uow:
+        uow.projects.add(attrs.evolve(build.project(world.a.org), client_id=theirs.id))
+    with pytest.raises(Conflict), store.unit_of_work() as uow:
+        uow.projects.update(attrs.evolve(project, client_id=theirs.id))
+    with pytest.raises(Conflict), store.unit_of_work() as uow:
+        uow.projects.update(attrs.evolve(project, client_id=ClientId(NOBODY)))
+
+    with store.unit_of_work() as uow:
+        uow.projects.update(project.revised(T0, client_id=None))
+        uow.commit()
+    with store.unit_of_work(read_only=True) as uow:
+        stored = uow.projects.get(world.a.org.id, project.id)
+    assert stored is not None and stored.client_id is None
+
+
+# Rates.
+
+
+def test_rates_of_every_scope_are_stored_listed_oldest_first_and_deleted(
+    store: OpenStore, world: World, build: Build
+) -> None:
+    a = world.a
+    client = build.client(a.org)
+    store.seed(client)
+    rates = [
+        build.rate(a.org, billable=0, cost=None, created_at=T0 + timedelta(seconds=5)),
+        build.rate(a.org, client=client, billable=None, cost=1, currency="EUR"),
+        build.rate(a.org, project=a.project, currency="KWD", effective_from=D0 - timedelta(days=400)),
+        build.rate(a.org, user=a.member, billable=1_000_000_000, cost=1_000_000_000),
+        build.rate(a.org, project=a.project, user=a.member, created_at=T0 + timedelta(seconds=1)),
+    ]
+    store.seed(*rates, build.rate(world.b.org))
+
+    with store.unit_of_work(read_only=True) as uow:
+        listed = list(uow.rates.list(a.org.id))
+        assert uow.rates.get(a.org.id, rates[4].id) == rates[4]
+        assert uow.rates.get(world.b.org.id, rates[4].id) is None
+    assert listed == [rates[1], rates[2], rates[3], rates[4], rates[0]]
+    assert [rate.scope for rate in rates] == list(RateScope)
+
+    with store.unit_of_work() as uow:
+        assert uow.rates.delete(world.b.org.id, rates[3].id) is False
+        assert uow.rates.delete(a.org.id, rates[3].id) is True
+        assert uow.rates.delete(a.org.id, RateId(NOBODY)) is False
+        uow.commit()
+    with store.unit_of_work(read_only=True) as uow:
+        assert rates[3] not in uow.rates.list(a.org.id)
+        assert uow.rates.get(a.org.id, rates[3].id) is None
+
+
+@pytest.mark.parametrize("target", ["client", "project", "user"])
+def test_a_rate_naming_another_organizations_row_is_refused(
+    store: OpenStore, world: World, build: Build, target: str
+) -> None:
+    theirs = build.client(world.b.org)
+    store.seed(theirs)
+    named = {"client": theirs, "project": world.b.project, "user": world.b.member}[target]
+
+    with pytest.raises(Conflict), store.unit_of_work() as uow:
+        uow.rates.add(build.rate(world.a.org, **{target: named}))  # type: ignore[arg-type]
+
+
+# An entry's stored rate.
+
+
+def test_an_entry_stores_its_rate_through_add_update_and_the_bulk_path(
+    store: OpenStore, world: World, build: Build
+) -> None:
+    a = world.a
+    rate = build.rate(a.org, user=a.member, billable=None, cost=4200, currency="CLF")
+    store.seed(rate)
+    stored = rate.stored()
+    assert stored == StoredRate(None, 4200, "CLF", RateScope.USER, rate.id)
+    single = attrs.evolve(build.entry(a.member, a.project), rate=stored)
+    bulk = [attrs.evolve(build.entry(a.member, a.project), rate=stored), build.entry(a.owner, a.project)]
+    store.seed(single)
+    with store.unit_of_work() as uow:
+        uow.entries.add_many(bulk)
+        uow.commit()
+
+    with store.unit_of_work(read_only=True) as uow:
+        assert uow.entries.get(a.org.id, single.id) == single
+        assert [uow.entries.get(a.org.id, entry.id) for entry in bulk] == bulk
+
+    cleared = attrs.evolve(single, rate=None, updated_at=T0 + timedelta(seconds=1))
+    with store.unit_of_work() as uow:
+        uow.entries.update(cleared, expected_updated_at=single.updated_at)
+        uow.rates.delete(a.org.id, rate.id)  # entries keep what they stored
+        uow.commit()
+    with store.unit_of_work(read_only=True) as uow:
+        assert uow.entries.get(a.org.id, single.id) == cleared
+        assert uow.entries.get(a.org.id, bulk[0].id) == bulk[0]

@@ -1,0 +1,245 @@
+"""``/rates``, ``POST /rates/reapply`` and the entry's ``rate`` over HTTP, on every store: the happy
+path of each route, one test per error family (status and body), and what OpenAPI says."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar.testing import TestClient
+
+from hours_core.model import Plan
+from tests.http.conftest import bearer
+from tests.world import World
+
+UNKNOWN = "0190c2d4-0000-7000-8000-0000000000ff"
+
+
+def key() -> dict[str, str]:
+    return {"Idempotency-Key": str(uuid.uuid4())}
+
+
+def post_rate(client: TestClient[Any], world: World, body: dict[str, Any], token: str | None = None) -> Any:
+    return client.post("/rates", json=body, headers=bearer(token or world.owner_token))
+
+
+def log(client: TestClient[Any], world: World, day: str = "2026-03-02") -> Any:
+    body = {"projectId": str(world.project.id), "entryDate": day, "duration": "1h", "billable": True}
+    return client.post("/time-entries", json=body, headers=bearer(world.owner_token))
+
+
+def test_a_rate_is_set_listed_read_stored_on_entries_and_deleted(
+    client: TestClient[Any], world: World
+) -> None:
+    created = post_rate(
+        client,
+        world,
+        {
+            "scope": "org",
+            "billableRateMinor": 12050,
+            "costRateMinor": 7000,
+            "currency": "EUR",
+            "effectiveFrom": "2026-01-01",
+        },
+    )
+    assert created.status_code == 201, created.text
+    rate = created.json()["data"]
+    assert list(rate) == [
+        "id",
+        "scope",
+        "clientId",
+        "projectId",
+        "userId",
+        "billableRateMinor",
+        "costRateMinor",
+        "currency",
+        "effectiveFrom",
+        "createdAt",
+    ]
+    assert (rate["scope"], rate["clientId"], rate["billableRateMinor"], rate["effectiveFrom"]) == (
+        "org",
+        None,
+        12050,
+        "2026-01-01",
+    )
+    assert created.headers["Location"] == f"/rates/{rate['id']}"
+    assert client.get("/rates", headers=bearer(world.admin_token)).json() == {"data": [rate]}
+    assert client.get(f"/rates/{rate['id']}", headers=bearer(world.owner_token)).json() == {"data": rate}
+
+    entry = log(client, world).json()["data"]
+    assert entry["rate"] == {
+        "billableRateMinor": 12050,
+        "costRateMinor": 7000,
+        "currency": "EUR",
+        "source": {"scope": "org", "rateId": rate["id"]},
+    }
+    assert log(client, world, "2025-12-31").json()["data"]["rate"] is None
+
+    deleted = client.delete(f"/rates/{rate['id']}", headers=bearer(world.owner_token))
+    assert deleted.status_code == 204
+    assert (
+        client.get(f"/time-entries/{entry['id']}", headers=bearer(world.owner_token)).json()["data"] == entry
+    )
+    assert client.delete(f"/rates/{rate['id']}", headers=bearer(world.owner_token)).status_code == 404
+
+
+def test_reapply_reports_and_makes_the_changes_idempotently(client: TestClient[Any], world: World) -> None:
+    first = post_rate(
+        client,
+        world,
+        {"scope": "org", "billableRateMinor": 100, "currency": "EUR", "effectiveFrom": "2026-01-01"},
+    )
+    entry = log(client, world).json()["data"]
+    user_rate = post_rate(
+        client,
+        world,
+        {
+            "scope": "user",
+            "userId": str(world.owner.id),
+            "costRateMinor": 5,
+            "currency": "USD",
+            "effectiveFrom": "2026-03-01",
+        },
+    ).json()["data"]
+    headers = bearer(world.owner_token) | key()
+    body = {"from": "2026-03-01", "to": "2026-03-31", "dryRun": True}
+    dry = client.post("/rates/reapply", json=body, headers=headers)
+    assert dry.status_code == 200, dry.text
+    after = {
+        "billableRateMinor": None,
+        "costRateMinor": 5,
+        "currency": "USD",
+        "source": {"scope": "user", "rateId": user_rate["id"]},
+    }
+    assert dry.json()["data"] == {
+        "dryRun": True,
+        "examined": 1,
+        "changed": 1,
+        "skippedLocked": 0,
+        "changes": [{"entryId": entry["id"], "before": entry["rate"], "after": after}],
+        "truncated": False,
+    }
+    assert entry["rate"]["source"]["rateId"] == first.json()["data"]["id"]
+    replay = client.post("/rates/reapply", json=body, headers=headers)
+    assert replay.json() == dry.json() and replay.headers["Idempotent-Replayed"] == "true"
+
+    done = client.post(
+        "/rates/reapply", json={"from": "2026-03-01", "to": "2026-03-31"}, headers=bearer(world.owner_token)
+    )
+    assert done.json()["data"]["dryRun"] is False and done.json()["data"]["changed"] == 1
+    stored = client.get(f"/time-entries/{entry['id']}", headers=bearer(world.owner_token)).json()["data"]
+    assert stored["rate"] == after
+
+
+def test_wrong_fields_are_a_422_naming_each(client: TestClient[Any], world: World) -> None:
+    answer = post_rate(
+        client,
+        world,
+        {
+            "scope": "client",
+            "userId": UNKNOWN,
+            "billableRateMinor": -1,
+            "currency": "EUR",
+            "effectiveFrom": "2026-01-01",
+        },
+    )
+    assert answer.status_code == 422, answer.text
+    assert set(answer.json()["error"]["fields"]) == {"billableRateMinor", "clientId", "userId"}
+    answer = post_rate(
+        client,
+        world,
+        {"scope": "client", "userId": UNKNOWN, "costRateMinor": 1, "effectiveFrom": "2026-01-01"},
+    )
+    assert answer.status_code == 422
+    assert set(answer.json()["error"]["fields"]) == {"clientId", "userId"}
+    reapply = client.post(
+        "/rates/reapply", json={"from": "2026-03-02", "to": "2026-03-01"}, headers=bearer(world.owner_token)
+    )
+    assert reapply.status_code == 422 and set(reapply.json()["error"]["fields"]) == {"to"}
+    missing = client.post("/rates/reapply", json={"to": "2026-03-01"}, headers=bearer(world.owner_token))
+    assert missing.json()["error"]["fields"] == {"from": "is required"}
+
+
+def test_a_currency_other_than_the_clients_is_a_422(client: TestClient[Any], world: World) -> None:
+    owner = bearer(world.owner_token)
+    globex = client.post("/clients", json={"name": "Globex", "currency": "JPY"}, headers=owner).json()["data"]
+    answer = post_rate(
+        client,
+        world,
+        {
+            "scope": "client",
+            "clientId": globex["id"],
+            "billableRateMinor": 1,
+            "currency": "EUR",
+            "effectiveFrom": "2026-01-01",
+        },
+    )
+    assert answer.status_code == 422
+    assert answer.json()["error"]["fields"] == {"currency": "must be the client's currency, JPY"}
+    taken = post_rate(
+        client,
+        world,
+        {"scope": "client", "clientId": globex["id"], "billableRateMinor": 1, "effectiveFrom": "2026-01-01"},
+    )
+    assert taken.status_code == 201 and taken.json()["data"]["currency"] == "JPY"
+
+
+def test_members_get_403_and_other_plans_402(client: TestClient[Any], world: World) -> None:
+    body = {"scope": "org", "billableRateMinor": 1, "currency": "EUR", "effectiveFrom": "2026-01-01"}
+    forbidden = post_rate(client, world, body, world.member_token)
+    assert forbidden.status_code == 403 and forbidden.json()["error"]["code"] == "forbidden"
+    assert client.get("/rates", headers=bearer(world.member_token)).status_code == 403
+    world.set_plan(Plan.FREE)
+    for answer in (post_rate(client, world, body), client.get("/rates", headers=bearer(world.owner_token))):
+        assert answer.status_code == 402
+        error = answer.json()["error"]
+        assert (error["code"], error["requiredPlan"], error["feature"]) == (
+            "plan_required",
+            "solo",
+            "billable_rates",
+        )
+
+
+def test_unknown_targets_are_a_404_and_a_second_rate_of_a_day_a_409(
+    client: TestClient[Any], world: World
+) -> None:
+    unknown = post_rate(
+        client,
+        world,
+        {
+            "scope": "user",
+            "userId": UNKNOWN,
+            "costRateMinor": 1,
+            "currency": "EUR",
+            "effectiveFrom": "2026-01-01",
+        },
+    )
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "not_found"
+    assert client.get(f"/rates/{UNKNOWN}", headers=bearer(world.owner_token)).status_code == 404
+    body = {
+        "scope": "user",
+        "userId": str(world.member.id),
+        "costRateMinor": 1,
+        "currency": "EUR",
+        "effectiveFrom": "2026-01-01",
+    }
+    assert post_rate(client, world, body).status_code == 201
+    again = post_rate(client, world, body)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "conflict"
+
+
+def test_openapi_documents_the_rate_routes(client: TestClient[Any]) -> None:
+    document = client.get("/schema/openapi.json").json()
+    paths = document["paths"]
+    assert set(paths["/rates"]) >= {"get", "post"}
+    assert set(paths["/rates/{rate_id}"]) >= {"get", "delete"}
+    for status in ("201", "402", "403", "404", "409", "422"):
+        assert status in paths["/rates"]["post"]["responses"]
+    reapply = paths["/rates/reapply"]["post"]
+    reference = reapply["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    body = document["components"]["schemas"][reference]
+    assert set(body["properties"]) == {"from", "to", "dryRun"} and set(body["required"]) == {"from", "to"}
+    entry = next(
+        schema for name, schema in document["components"]["schemas"].items() if name.endswith("TimeEntryOut")
+    )
+    assert "rate" in entry["properties"]

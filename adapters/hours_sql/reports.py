@@ -47,12 +47,17 @@ _LABELS = {
     GroupKey.USER: "SELECT id, id, name FROM users WHERE org_id = ?",
     GroupKey.PROJECT: "SELECT id, id, name FROM projects WHERE org_id = ?",
     GroupKey.TASK: "SELECT id, id, name FROM tasks WHERE org_id = ?",
-    # Every project, with its client (None: no client); clients arrive with migration 0007.
-    GroupKey.CLIENT: "SELECT id, NULL, NULL FROM projects WHERE org_id = ?",
+    # Every project, with its client (None: no client).
+    GroupKey.CLIENT: (
+        "SELECT p.id, c.id, c.name FROM projects AS p"
+        " LEFT JOIN clients AS c ON c.org_id = p.org_id AND c.id = p.client_id WHERE p.org_id = ?"
+    ),
 }
 """For each labelled level: its grouped value (an id), and the id and name of the group it stands for."""
-_CLIENT_FILTER = "0 = 1"
-"""Entries of the listed clients' projects (no entry has a client until migration 0007)."""
+_CLIENT_FILTER = (
+    "e.project_id IN (SELECT p.id FROM projects AS p WHERE p.org_id = ? AND p.client_id IN ({marks}))"
+)
+"""Entries of the listed clients' projects (a project's client is its current one)."""
 
 
 def rounded_sql(seconds: str, rounding: Rounding | None) -> str:
@@ -116,7 +121,9 @@ class ReportStatement:
                 where.append(f"{column} IN ({', '.join('?' * len(ids))})")
                 params.extend(statements.reference(each) for each in sorted(ids))
         if wanted.client_ids:
-            where.append(_CLIENT_FILTER)
+            where.append(_CLIENT_FILTER.format(marks=", ".join("?" * len(wanted.client_ids))))
+            params.append(statements.reference(org_id))
+            params.extend(statements.reference(each) for each in sorted(wanted.client_ids))
         if wanted.billable is not None:
             where.append("e.billable = ?")
             params.append(statements.boolean(wanted.billable))
@@ -124,7 +131,8 @@ class ReportStatement:
         self.params = params
 
     def aggregate(self) -> tuple[str, list[Any]]:
-        """The ``GROUP BY`` of the stopped entries: the levels, then count and sums."""
+        """The ``GROUP BY`` of the stopped entries: the levels and the rate's currency, then the count
+        and the sums (seconds, billable seconds, rounded seconds, billable and cost amounts)."""
         seconds = "CAST(e.duration_seconds AS BIGINT)"
         rounded = rounded_sql(seconds, self.query.rounding)
         groups = list(self.level_columns)
@@ -134,7 +142,20 @@ class ReportStatement:
             f"CAST(sum(CASE WHEN e.billable THEN {seconds} ELSE 0 END) AS BIGINT)",
             f"CAST(sum({rounded}) AS BIGINT)",
         ]
-        columns = [*groups, "NULL", *sums, "0", "0"]
+        if self.amounts:
+            # Each entry's amount is rounded half to even on its own, then summed; a rate without a
+            # billable (cost) part counts 0 for it. Currencies are groups of their own.
+            groups.append("e.rate_currency")
+            billable = amount_sql(rounded, "CAST(COALESCE(e.rate_billable_minor, 0) AS BIGINT)")
+            cost = amount_sql(rounded, "CAST(COALESCE(e.rate_cost_minor, 0) AS BIGINT)")
+            columns = [
+                *groups,
+                *sums,
+                f"CAST(sum(CASE WHEN e.billable THEN {billable} ELSE 0 END) AS BIGINT)",
+                f"CAST(sum({cost}) AS BIGINT)",
+            ]
+        else:
+            columns = [*groups, "NULL", *sums, "0", "0"]
         grouping = f" GROUP BY {', '.join(groups)}" if groups else ""
         where = [*self.where, f"NOT ({_qualified_running()})"]
         sql = (
@@ -191,7 +212,8 @@ class SqlReportRepository:
             if row[width + 1]  # without GROUP BY, no entries still make one row, of NULL sums
         ]
         for row in running:
-            rows.append(entry_row(query, self._sql.entries.decode(row[width:]), decode(row[:width]), now=now))
+            entry = self._sql.entries.decode(row[width:])
+            rows.append(entry_row(query, entry, decode(row[:width]), now=now, amounts=amounts))
         return ReportRows(tuple(rows), running=bool(running))
 
     def _labels(

@@ -14,10 +14,24 @@ import itertools
 from datetime import date, timedelta
 from typing import Any
 
+import attrs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hours_core.model import Org, OrgId, Project, Role, Task, TimeEntry, User
+from hours_core.model import (
+    Client,
+    ClientId,
+    Org,
+    OrgId,
+    Project,
+    RateId,
+    RateScope,
+    Role,
+    StoredRate,
+    Task,
+    TimeEntry,
+    User,
+)
 from hours_core.reports import GroupKey, ReportFilter, ReportQuery, WeekStart, build_report
 from hours_core.rounding import Rounding
 from tests.unit.reference_report import Entry, Filter, reference_report
@@ -36,9 +50,17 @@ SECONDS = st.one_of(
 )
 
 
+RATES = st.none() | st.tuples(
+    st.none() | st.integers(0, 1_000_000) | st.sampled_from([1, 1800, 9050]),
+    st.none() | st.integers(0, 1_000_000) | st.sampled_from([1, 1800, 4030]),
+    st.sampled_from(["EUR", "JPY", "KWD"]),
+)
+"""A stored rate's (billable, cost, currency), either part may be missing; or no rate."""
+
+
 @st.composite
 def drawn_entries(draw: st.DrawFn) -> list[tuple[Any, ...]]:
-    """(user, project, task or None, day, seconds, billable, deleted) by index."""
+    """(user, project, task or None, day, seconds, billable, deleted, rate) by index."""
     return draw(
         st.lists(
             st.tuples(
@@ -49,6 +71,7 @@ def drawn_entries(draw: st.DrawFn) -> list[tuple[Any, ...]]:
                 SECONDS,
                 st.booleans(),
                 st.integers(0, 9).map(lambda n: n == 0),
+                RATES,
             ),
             max_size=30,
         )
@@ -64,15 +87,25 @@ class Tenant:
             build.user(self.org, role=Role.OWNER if n == 0 else Role.MEMBER, name=name)
             for n, name in enumerate(USER_NAMES)
         ]
-        self.projects: list[Project] = [build.project(self.org, name) for name in PROJECT_NAMES]
+        self.clients: list[Client] = [
+            Client.new(ClientId(build.id()), self.org.id, name, currency, T0)
+            for name, currency in (("Acme", "EUR"), ("acme", "JPY"))
+        ]
+        # Projects 0 and 1 have a client each (both named Acme but for its case); 2 has none.
+        self.projects: list[Project] = [
+            attrs.evolve(build.project(self.org, name), client_id=client)
+            for name, client in zip(PROJECT_NAMES, [c.id for c in self.clients] + [None], strict=True)
+        ]
         # Project 2 has no tasks; the others have two each.
         self.tasks: dict[int, list[Task]] = {
             n: [build.task(self.projects[n], "Design"), build.task(self.projects[n], "build")] for n in (0, 1)
         }
-        store.seed(self.org, *self.users, *self.projects, *itertools.chain(*self.tasks.values()))
+        store.seed(
+            self.org, *self.users, *self.clients, *self.projects, *itertools.chain(*self.tasks.values())
+        )
         stored: list[TimeEntry] = []
         self.model: list[Entry] = []
-        for user, project, task_index, day, seconds, billable, deleted in drawn:
+        for user, project, task_index, day, seconds, billable, deleted, rate in drawn:
             tasks = self.tasks.get(project, [])
             task = None if task_index is None or not tasks else tasks[task_index]
             entry = build.entry(
@@ -84,6 +117,8 @@ class Tenant:
                 billable=billable,
                 deleted_at=T0 if deleted else None,
             )
+            if rate is not None:
+                entry = attrs.evolve(entry, rate=StoredRate(*rate, RateScope.ORG, RateId(build.id())))
             stored.append(entry)
             if not deleted:
                 self.model.append(self.as_model(entry, seconds))
@@ -106,16 +141,20 @@ class Tenant:
     def as_model(self, entry: TimeEntry, seconds: int) -> Entry:
         user = next(u for u in self.users if u.id == entry.user_id)
         project = next(p for p in self.projects if p.id == entry.project_id)
+        client = next((c for c in self.clients if c.id == project.client_id), None)
         task = next((t for t in itertools.chain(*self.tasks.values()) if t.id == entry.task_id), None)
+        rate = entry.rate
         return Entry(
             entry_date=entry.entry_date,
             user=(str(user.id), user.name),
             project=(str(project.id), project.name),
-            client=None,
+            client=None if client is None else (str(client.id), client.name),
             task=None if task is None else (str(task.id), task.name),
             billable=entry.billable,
             seconds=seconds,
-            rate=None,
+            rate=None
+            if rate is None
+            else (rate.billable_rate_minor or 0, rate.cost_rate_minor or 0, rate.currency),
         )
 
     @property
@@ -130,6 +169,7 @@ def filters(draw: st.DrawFn, tenant_shape: int = 3) -> tuple[dict[str, list[int]
         name: draw(st.just([]) | st.lists(st.integers(0, tenant_shape - 1), min_size=1, max_size=2))
         for name in ("users", "projects", "tasks")
     }
+    chosen["clients"] = draw(st.just([]) | st.lists(st.integers(0, 1), min_size=1, max_size=2))
     return chosen, draw(st.none() | st.booleans())
 
 
@@ -162,13 +202,16 @@ def test_a_stored_report_equals_the_naive_model_of_its_entry_list(
     users = {tenant.users[i].id for i in indexes["users"]}
     projects = {tenant.projects[i].id for i in indexes["projects"]}
     tasks = {all_tasks[i].id for i in indexes["tasks"]}
+    clients = {tenant.clients[i].id for i in indexes["clients"]}
     query = ReportQuery(
         FIRST_DAY,
         FIRST_DAY + timedelta(days=16),
         tuple(levels),
         week_start,
         rounding,
-        ReportFilter(user_ids=users, project_ids=projects, task_ids=tasks, billable=billable),
+        ReportFilter(
+            user_ids=users, project_ids=projects, task_ids=tasks, client_ids=clients, billable=billable
+        ),
     )
     with store.unit_of_work(read_only=True) as uow:
         found = uow.reports.time_report_rows(tenant.org_id, query, now=NOW, amounts=True)
@@ -180,6 +223,7 @@ def test_a_stored_report_equals_the_naive_model_of_its_entry_list(
         user_ids=frozenset(map(str, users)),
         project_ids=frozenset(map(str, projects)),
         task_ids=frozenset(map(str, tasks)),
+        client_ids=frozenset(map(str, clients)),
         billable=billable,
     )
     expected = reference_report(

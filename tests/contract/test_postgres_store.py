@@ -42,6 +42,7 @@ MIGRATIONS = [
     "0002_idempotency_result",
     "0004_org_settings_and_team",
     "0007_clients_and_rates",
+    "0012_report_indexes",
 ]
 """Every migration of the adapter, in order."""
 

@@ -44,6 +44,7 @@ MIGRATIONS = [
     "0003_one_running_timer_per_user",
     "0004_org_settings_and_team",
     "0007_clients_and_rates",
+    "0012_report_indexes",
 ]
 """Every migration of the adapter, in order."""
 

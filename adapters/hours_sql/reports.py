@@ -73,12 +73,10 @@ def rounded_sql(seconds: str, rounding: Rounding | None) -> str:
 
 
 def amount_sql(seconds: str, rate: str) -> str:
-    """The SQL of :func:`hours_core.money.amount_minor`: ``seconds x rate / 3600`` half to even."""
+    """The SQL of :func:`hours_core.money.amount_minor`: ``seconds x rate / 3600`` half to even
+    (half up, less one on a tie whose quotient is even; docs/reports.md)."""
     product = f"(({seconds}) * ({rate}))"
-    return (
-        f"({product} / 3600 + CASE WHEN {product} % 3600 * 2 > 3600"
-        f" OR ({product} % 3600 * 2 = 3600 AND ({product} / 3600) % 2 = 1) THEN 1 ELSE 0 END)"
-    )
+    return f"(({product} + 1800) / 3600 - CASE WHEN {product} % 7200 = 1800 THEN 1 ELSE 0 END)"
 
 
 _Groups: TypeAlias = dict[Any, Labelled | None]

@@ -7,10 +7,12 @@ import uuid
 from datetime import date, timedelta
 from typing import Any
 
+import attrs
 import pytest
 
 from hours_core.errors import Conflict, Forbidden, NotFound, PlanRequired, ValidationFailed
 from hours_core.model import ClientId, Plan, ProjectId, Rate, RateScope, StoredRate, TimeEntry, UserId
+from hours_core.rates import RateBook
 from hours_core.services import (
     ChangeClient,
     CreateRate,
@@ -222,3 +224,21 @@ def test_a_reapply_range_is_checked(world: World) -> None:
         world.services.rates.reapply_rates(
             world.caller(world.owner), ReapplyRates(DAY, DAY + timedelta(days=367))
         )
+
+
+def test_the_bulk_path_stores_the_rates_the_book_stamps(world: World, store: InMemoryStore) -> None:
+    org_rate = set_rate(world)
+    user_rate = set_rate(world, scope=RateScope.USER, user_id=world.member.id, cost_rate_minor=9)
+    template = log(world)
+    entries = [
+        attrs.evolve(template, id=uuid.uuid4(), user_id=user, entry_date=day, rate=None)
+        for user in (world.owner.id, world.member.id)
+        for day in (DAY - timedelta(days=1), DAY)
+    ]
+    with store.unit_of_work() as uow:
+        book = RateBook(uow.rates.list(world.org.id))
+        uow.entries.add_many(book.stamp(entries, {world.project.id: world.project}))
+        uow.commit()
+    owner = world.caller(world.owner)
+    stored = [world.services.entries.get_time_entry(owner, entry.id).rate for entry in entries]
+    assert stored == [None, org_rate.stored(), None, user_rate.stored()]

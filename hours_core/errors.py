@@ -30,9 +30,11 @@ __all__ = [
     "LastOwner",
     "NotFound",
     "PlanRequired",
+    "SignInFailed",
     "StaleUpdate",
     "StoreBusy",
     "TimerAlreadyRunning",
+    "TooManyTokens",
     "Unauthenticated",
     "ValidationFailed",
     "summarize",
@@ -171,6 +173,13 @@ class Unauthenticated(HoursError):
         super().__init__(message)
 
 
+class SignInFailed(Unauthenticated):
+    """A sign-in with an email and password that match no active user. One message for every cause."""
+
+    code = "sign_in_failed"
+    default_message = "The email or password is wrong."
+
+
 class PlanRequired(HoursError):
     """The organization's plan lacks a feature that the request uses."""
 
@@ -235,6 +244,19 @@ class StaleUpdate(Conflict):
 
     code = "stale_update"
     default_message = "The resource changed since you read it; fetch it again and retry."
+
+
+class TooManyTokens(HoursError):
+    """The user has as many active tokens as a user may have; revoking one frees a slot."""
+
+    code = "too_many_tokens"
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(
+            f"A user may have at most {limit} active tokens (not revoked and not expired), and this "
+            "user has that many; revoke one to create another."
+        )
 
 
 class StoreBusy(HoursError):

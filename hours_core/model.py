@@ -21,11 +21,14 @@ from hours_core.timezones import DEFAULT_TIMEZONE
 __all__ = [
     "KEEP",
     "MAX_ENTRY_SECONDS",
+    "MAX_EXTERNAL_REF_LENGTH",
     "MAX_NOTE_LENGTH",
     "MAX_RATE_MINOR",
     "MAX_USER_NAME_LENGTH",
     "Client",
     "ClientId",
+    "Import",
+    "ImportId",
     "Keep",
     "Org",
     "OrgId",
@@ -56,6 +59,7 @@ TaskId = NewType("TaskId", UUID)
 TimeEntryId = NewType("TimeEntryId", UUID)
 ClientId = NewType("ClientId", UUID)
 RateId = NewType("RateId", UUID)
+ImportId = NewType("ImportId", UUID)
 
 MAX_ENTRY_SECONDS = 86_400
 """One time entry belongs to one day: at most 24 hours."""
@@ -567,6 +571,15 @@ class Rate:
         )
 
 
+MAX_EXTERNAL_REF_LENGTH = 100
+"""The longest ``external_ref``: a source name, a colon and a SHA-256 in hex fit well within it."""
+
+
+def _external_ref(_instance: object, attribute: attrs.Attribute[Any], value: str | None) -> None:
+    if value is not None and not (0 < len(value) <= MAX_EXTERNAL_REF_LENGTH and value.isprintable()):
+        raise ValueError(f"{attribute.name} must be 1 to {MAX_EXTERNAL_REF_LENGTH} printable characters")
+
+
 @attrs.frozen
 class TimeEntry:
     """Time one user spent on one project on one day.
@@ -593,6 +606,10 @@ class TimeEntry:
     rate: StoredRate | None = None
     """The rate stored when the entry was logged or its project, user or date changed; ``None``
     when none applied (or the organization's plan has no ``billable_rates``)."""
+    import_id: ImportId | None = None
+    """The import that created the entry, if one did (``DELETE /imports/{id}`` undoes it)."""
+    external_ref: str | None = attrs.field(default=None, validator=_external_ref)
+    """``source:sha256`` of the source row an import read the entry from; unique per organization."""
 
     @duration_seconds.validator
     def _check_duration(self, _attribute: attrs.Attribute[int], value: int) -> None:
@@ -658,3 +675,26 @@ class TimeEntry:
     def restored(self, now: datetime) -> TimeEntry:
         """The soft-deleted entry brought back."""
         return attrs.evolve(self, deleted_at=None, updated_at=now)
+
+
+@attrs.frozen
+class Import:
+    """One import of a file into an organization: who ran it, from where, and what it did.
+
+    ``created``, ``duplicates`` and ``failed`` count the file's rows as the import's report did.
+    ``deleted_at`` is set when the import was undone (its entries soft-deleted).
+    """
+
+    id: ImportId
+    org_id: OrgId
+    user_id: UserId
+    source: str
+    created: int
+    duplicates: int
+    failed: int
+    created_at: datetime = attrs.field(validator=_aware_utc)
+    deleted_at: datetime | None = attrs.field(default=None, validator=_aware_utc)
+
+    def deleted(self, now: datetime) -> Import:
+        """The import undone at ``now``."""
+        return attrs.evolve(self, deleted_at=now)

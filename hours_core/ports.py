@@ -2,8 +2,9 @@
 
 Repositories speak domain types only and raise only core errors. Every method that reads or
 writes tenant data takes the organization, so that one tenant can never reach another's rows by
-forgetting a filter. The single exception is :meth:`TokenRepository.find_credentials`: it is
-how a request learns its organization in the first place.
+forgetting a filter. The exceptions are :meth:`TokenRepository.find_credentials` and
+:meth:`SessionRepository.password_logins` and :meth:`SessionRepository.find`: they are how a
+request or a sign-in learns its organization in the first place.
 
 A :class:`UnitOfWork` is one transaction. Use it as a context manager; leaving the block without
 calling :meth:`UnitOfWork.commit` rolls everything back.
@@ -19,10 +20,13 @@ from uuid import UUID
 
 import attrs
 
+from hours_core.events import Event, EventQuery, NewEvent
 from hours_core.idempotency import IdempotencyRecord
 from hours_core.model import (
     Client,
     ClientId,
+    Import,
+    ImportId,
     Org,
     OrgId,
     Project,
@@ -39,6 +43,7 @@ from hours_core.model import (
 )
 from hours_core.reports import ReportQuery, ReportRow
 from hours_core.tokens import ApiToken
+from hours_core.web_sessions import WebSession
 
 __all__ = [
     "ClientRepository",
@@ -46,13 +51,18 @@ __all__ = [
     "Credentials",
     "EntryCursor",
     "EntryQuery",
+    "EventRepository",
     "IdFactory",
     "IdempotencyRepository",
+    "ImportRepository",
     "OrgRepository",
+    "PasswordLogin",
     "ProjectRepository",
     "RateRepository",
     "ReportRepository",
     "ReportRows",
+    "SessionCredentials",
+    "SessionRepository",
     "TaskRepository",
     "TimeEntryRepository",
     "TokenRepository",
@@ -296,6 +306,19 @@ class TimeEntryRepository(Protocol):
         """The user's running timer that is not deleted, or ``None``."""
         ...
 
+    def existing_external_refs(self, org_id: OrgId, refs: Sequence[str]) -> set[str]:
+        """Those of ``refs`` that an entry of the organization holds as its ``external_ref``
+        (deleted entries included: an entry deleted on purpose is not imported again)."""
+        ...
+
+    def delete_imported(self, org_id: OrgId, import_id: ImportId, at: datetime) -> int:
+        """Soft-delete the organization's entries that ``import_id`` created and that are not
+        deleted yet, at ``at``, and release their ``external_ref`` (so that the file imports again);
+        return how many. Raise :class:`~hours_core.errors.EntryLocked`, changing nothing, when one
+        of them is on an invoice.
+        """
+        ...
+
 
 @attrs.frozen
 class ReportRows:
@@ -334,6 +357,60 @@ class Credentials:
     org: Org
 
 
+@attrs.frozen
+class PasswordLogin:
+    """A user who may sign in with a password: the user, their organization and the password's hash."""
+
+    user: User
+    org: Org
+    password_hash: str
+
+
+@attrs.frozen
+class SessionCredentials:
+    """A web session with the user and organization it belongs to."""
+
+    session: WebSession
+    user: User
+    org: Org
+
+
+class SessionRepository(Protocol):
+    """Signing in to the web app: users' password hashes and the server-side sessions.
+
+    :meth:`password_logins` and :meth:`find` take no organization: they are how a sign-in and a
+    signed-in request learn theirs (like :meth:`TokenRepository.find_credentials`).
+    """
+
+    def set_password(self, org_id: OrgId, user_id: UserId, password_hash: str | None) -> None:
+        """Store the user's password hash (``None``: no password, no sign-in)."""
+        ...
+
+    def password_logins(self, email_key: str) -> Sequence[PasswordLogin]:
+        """The users whose email has ``email_key`` and who have a password, oldest first, in any org."""
+        ...
+
+    def add(self, session: WebSession) -> None:
+        """Store a new session."""
+        ...
+
+    def find(self, key_hash: str) -> SessionCredentials | None:
+        """The session with ``key_hash`` with its user and org, in one lookup, or ``None``."""
+        ...
+
+    def delete(self, org_id: OrgId, key_hash: str) -> None:
+        """End one session (nothing happens if there is none)."""
+        ...
+
+    def delete_for_user(self, org_id: OrgId, user_id: UserId) -> int:
+        """End every session of the user; return how many ended."""
+        ...
+
+    def purge_expired(self, now: datetime) -> int:
+        """Delete the sessions of every org that have expired by ``now``; return how many went."""
+        ...
+
+
 class TokenRepository(Protocol):
     """Personal access tokens, without their secrets."""
 
@@ -351,6 +428,10 @@ class TokenRepository(Protocol):
 
     def list_for_user(self, org_id: OrgId, user_id: UserId) -> Sequence[ApiToken]:
         """The user's tokens, newest first."""
+        ...
+
+    def count_active(self, org_id: OrgId, user_id: UserId, now: datetime) -> int:
+        """How many of the user's tokens are neither revoked nor expired at ``now``."""
         ...
 
     def record_use(self, org_id: OrgId, prefix: str, at: datetime) -> None:
@@ -388,8 +469,58 @@ class IdempotencyRepository(Protocol):
         ...
 
 
+class EventRepository(Protocol):
+    """The organizations' events (the outbox): appended with the change, never edited.
+
+    :meth:`append` only collects: the unit of work writes what it collected when it commits, in
+    the same transaction, numbering each org's events after the last committed one under a
+    per-org counter that stays locked until the commit (so sequence numbers become visible in
+    order, even across processes). Rolled-back events are never written and take no number.
+    """
+
+    def append(self, event: NewEvent) -> None:
+        """Collect ``event``; the commit of this unit of work writes it with its sequence number."""
+        ...
+
+    def list(self, org_id: OrgId, query: EventQuery) -> Sequence[Event]:
+        """At most ``query.limit`` committed events of the org matching ``query``, by ``seq``."""
+        ...
+
+    def latest_seq(self, org_id: OrgId) -> int:
+        """The org's last committed sequence number (0 before its first event)."""
+        ...
+
+    def purged_through(self, org_id: OrgId) -> int:
+        """The highest sequence number the retention purge has deleted in the org (0: none)."""
+        ...
+
+    def purge_before(self, cutoff: datetime) -> int:
+        """Delete, in every org, the events up to the last one that occurred before ``cutoff``
+        (a prefix of each org's sequence); return how many went. The retention purge only."""
+        ...
+
+
+class ImportRepository(Protocol):
+    """Imports of one organization (what ``DELETE /imports/{id}`` undoes)."""
+
+    def add(self, record: Import) -> None:
+        """Store a new import."""
+        ...
+
+    def get(self, org_id: OrgId, import_id: ImportId) -> Import | None:
+        """The import of ``org_id``, or ``None`` (deleted ones too: see ``deleted_at``)."""
+        ...
+
+    def update(self, record: Import) -> None:
+        """Replace a stored import's counts and ``deleted_at``."""
+        ...
+
+
 class UnitOfWork(Protocol):
-    """One transaction over every repository. Leaving the block without :meth:`commit` rolls back."""
+    """One transaction over every repository. Leaving the block without :meth:`commit` rolls back.
+
+    :meth:`commit` first writes the events collected by ``events`` (see :class:`EventRepository`).
+    """
 
     orgs: OrgRepository
     users: UserRepository
@@ -399,8 +530,11 @@ class UnitOfWork(Protocol):
     entries: TimeEntryRepository
     tokens: TokenRepository
     idempotency: IdempotencyRepository
-    reports: ReportRepository
     rates: RateRepository
+    sessions: SessionRepository
+    events: EventRepository
+    reports: ReportRepository
+    imports: ImportRepository
 
     def __enter__(self) -> Self:
         """Begin the transaction."""

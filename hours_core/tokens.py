@@ -25,6 +25,7 @@ __all__ = [
     "DEFAULT_TOKEN_LIFETIME",
     "ENV_PATTERN",
     "LAST_USED_RESOLUTION",
+    "MAX_ACTIVE_TOKENS",
     "MAX_TOKEN_LIFETIME",
     "MAX_TOKEN_NAME_LENGTH",
     "PREFIX_PATTERN",
@@ -53,6 +54,9 @@ DEFAULT_TOKEN_LIFETIME = timedelta(days=90)
 MAX_TOKEN_LIFETIME = timedelta(days=365)
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 """``last_used_at`` is written at most this often per token, so reads do not become writes."""
+
+MAX_ACTIVE_TOKENS = 50
+"""The most tokens one user may hold at once that are neither revoked nor expired."""
 
 MIN_TOKEN_LIFETIME = timedelta(days=1)
 MAX_TOKEN_NAME_LENGTH = 100
@@ -179,6 +183,10 @@ class ApiToken:
             expires_at=None if lifetime is None else now + lifetime,
         )
         return MintedToken(plaintext=plaintext, token=token)
+
+    def is_active(self, now: datetime) -> bool:
+        """Whether the token counts against :data:`MAX_ACTIVE_TOKENS`: not revoked, not expired."""
+        return self.revoked_at is None and not self.is_expired(now)
 
     def is_expired(self, now: datetime) -> bool:
         """Whether the token has passed its expiry."""

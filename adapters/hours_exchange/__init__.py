@@ -18,7 +18,7 @@ from hours_exchange.errors import (
     ImportFileUnreadable,
 )
 from hours_exchange.export_rows import ExportRow
-from hours_exchange.formats import ExportFormat, read_import, write_export
+from hours_exchange.formats import FILE_FORMATS, ExportFormat, read_import, write_export
 from hours_exchange.harvest import read_harvest
 from hours_exchange.import_rows import (
     DEFAULT_LIMITS,
@@ -39,6 +39,7 @@ __all__ = [
     "COLUMNS",
     "COLUMNS_VERSION",
     "DEFAULT_LIMITS",
+    "FILE_FORMATS",
     "SHEET_ROW_LIMIT",
     "AmbiguousDateFormat",
     "ColumnKind",

@@ -18,6 +18,7 @@ from uuid import UUID
 import attrs
 
 from hours_core.errors import ValidationFailed
+from hours_core.exchange import EXPORT_COLUMNS_VERSION
 from hours_exchange.export_rows import ExportRow
 
 __all__ = [
@@ -33,7 +34,7 @@ __all__ = [
     "utf8",
 ]
 
-COLUMNS_VERSION = 1
+COLUMNS_VERSION = EXPORT_COLUMNS_VERSION
 """The version of the column list; exports say it (``Hours-Export-Version``, docs)."""
 
 Value = str | int | bool | Decimal | date | datetime | UUID | None

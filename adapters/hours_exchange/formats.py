@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import tzinfo
 
 from hours_core.errors import ValidationFailed
+from hours_core.exchange import ExportFormat, FileFormats
 from hours_exchange.clockify import read_clockify
 from hours_exchange.csv_export import write_csv
 from hours_exchange.export_rows import ExportRow
@@ -25,29 +25,7 @@ from hours_exchange.source_text import ImportData
 from hours_exchange.toggl import read_toggl
 from hours_exchange.xlsx_export import write_xlsx
 
-__all__ = ["ExportFormat", "read_import", "write_export"]
-
-
-class ExportFormat(enum.StrEnum):
-    """The export formats, with the media type and file extension of each."""
-
-    CSV = "csv"
-    JSONL = "jsonl"
-    XLSX = "xlsx"
-
-    @property
-    def media_type(self) -> str:
-        """The ``Content-Type`` of the export."""
-        return {
-            ExportFormat.CSV: "text/csv; charset=utf-8",
-            ExportFormat.JSONL: "application/jsonl",
-            ExportFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        }[self]
-
-    @property
-    def extension(self) -> str:
-        """The file name extension, without the dot."""
-        return self.value
+__all__ = ["FILE_FORMATS", "ExportFormat", "read_import", "write_export"]
 
 
 def write_export(
@@ -114,3 +92,7 @@ def read_import(
             f"is required for {chosen.value} files: their times are wall-clock times (e.g. Europe/Berlin)",
         )
     return _READERS[chosen](data, timezone=timezone, date_format=date_format, limits=limits)
+
+
+FILE_FORMATS = FileFormats(write=write_export, read=read_import)
+"""Both ports of the core's :class:`~hours_core.exchange.FileFormats`, for the composition root."""

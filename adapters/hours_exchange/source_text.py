@@ -12,14 +12,13 @@ import io
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO, BinaryIO, TextIO
+from typing import IO, TextIO
 
+from hours_core.exchange import ImportData
 from hours_exchange.errors import ImportFileTooLarge, ImportFileUnreadable
 
 __all__ = ["ImportData", "SourceText"]
 
-ImportData = bytes | bytearray | memoryview | BinaryIO | TextIO | IO[bytes] | IO[str]
-"""What a reader accepts: the file's bytes, or a binary or text stream positioned at its start."""
 
 _SPOOL_IN_MEMORY = 8 * 1024 * 1024
 _CHUNK = 1024 * 1024

@@ -13,6 +13,7 @@ from hours_http.auth import BearerAuthentication, caller_of
 from hours_http.controllers.account import MeController, TokenController
 from hours_http.controllers.clients import ClientController
 from hours_http.controllers.health import health
+from hours_http.controllers.imports import ImportController
 from hours_http.controllers.org import OrgController
 from hours_http.controllers.projects import ProjectController, TaskController
 from hours_http.controllers.rates import RateController
@@ -21,6 +22,7 @@ from hours_http.controllers.time_entries import TimeEntryController
 from hours_http.controllers.timers import TimerController
 from hours_http.controllers.users import UserController
 from hours_http.errors import exception_handlers
+from hours_http.last_use import LastUseWriter
 from hours_http.openapi import openapi_config
 from hours_http.options import AllowEveryMethodOfTheRoute
 from hours_http.query import refuse_unknown_query_parameters
@@ -51,10 +53,14 @@ def create_app(
     or on a lock (SQLite in WAL mode). Keep the default for a store across the network
     (PostgreSQL). Writes always run in a worker thread.
     """
+    last_uses = LastUseWriter(services.authenticator.last_uses)
     middleware: list[Middleware] = [
         AllowEveryMethodOfTheRoute,
         DefineMiddleware(
-            BearerAuthentication, authenticator=services.authenticator, in_thread=reads_in_thread
+            BearerAuthentication,
+            authenticator=services.authenticator,
+            last_uses=last_uses,
+            in_thread=reads_in_thread,
         ),
     ]
     if rate_limit is not None:
@@ -76,6 +82,7 @@ def create_app(
             TokenController,
             OrgController,
             UserController,
+            ImportController,
             ReportController,
         ],
         dependencies={
@@ -89,5 +96,6 @@ def create_app(
         request_max_body_size=MAX_BODY_BYTES,
         before_request=refuse_unknown_query_parameters,
         state=State({READS_IN_THREAD: reads_in_thread}),
+        on_shutdown=[last_uses.close],
         debug=debug,
     )

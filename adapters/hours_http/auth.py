@@ -5,8 +5,9 @@ request, before the body is read. The token lookup is one indexed query. By defa
 worker thread, so a store that waits on the network never blocks the event loop. With
 ``in_thread=False`` it runs on the event loop, saving a thread hop per request: right for a store
 whose reads are local and never wait for a lock (SQLite in WAL mode: one indexed read of a local
-file). The write of the token's last use (at most once a minute per token) always runs in a
-worker thread, since a write may wait for the writer.
+file). The token's last use (at most once a minute per token) is only noted: the request never
+writes it, so it never waits for the store's writer; :class:`~hours_http.last_use.LastUseWriter`
+writes it in the background (best effort).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from litestar.types import ASGIApp
 
 from hours_core.errors import Unauthenticated
 from hours_core.services import Authenticator, Caller, Services
+from hours_http.last_use import LastUseWriter
 
 __all__ = ["PUBLIC_PATHS", "BearerAuthentication", "caller_of"]
 
@@ -41,9 +43,12 @@ def bearer_token(authorization: str | None) -> str:
 class BearerAuthentication(AbstractAuthenticationMiddleware):
     """Puts the authenticated :class:`Caller` in ``request.user``."""
 
-    def __init__(self, app: ASGIApp, authenticator: Authenticator, in_thread: bool = True) -> None:
+    def __init__(
+        self, app: ASGIApp, authenticator: Authenticator, last_uses: LastUseWriter, in_thread: bool = True
+    ) -> None:
         super().__init__(app, exclude=list(PUBLIC_PATHS), scopes=None)
         self._authenticator = authenticator
+        self._last_uses = last_uses
         self._in_thread = in_thread
 
     async def authenticate_request(
@@ -55,9 +60,8 @@ class BearerAuthentication(AbstractAuthenticationMiddleware):
         if self._in_thread:  # Litestar's executor, as for sync_to_thread=True handlers
             caller = await sync_to_thread(authenticator.authenticate, token)
         else:
-            caller = authenticator.identify(token)
-            if authenticator.use_is_stale(caller):
-                caller = await sync_to_thread(authenticator.record_use, caller)
+            caller = authenticator.authenticate(token)
+        self._last_uses.schedule()
         return AuthenticationResult(user=caller, auth=caller.token)
 
 

@@ -37,7 +37,7 @@ from cattrs.fns import identity
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from hours_core.model import Client, Org, Project, Rate, StoredRate, Task, TimeEntry, User
-from hours_core.services import Caller, ReapplyResult
+from hours_core.services import Caller, ImportReport, ReapplyResult
 from hours_core.tokens import ApiToken, MintedToken
 from hours_http.decoding import (
     WrongValue,
@@ -55,6 +55,7 @@ from hours_http.wire import (
     ClientOut,
     CreatedTokenOut,
     CreateTimeEntryBody,
+    ImportReportOut,
     Me,
     MeOrg,
     MeToken,
@@ -76,6 +77,7 @@ __all__ = [
     "command_from",
     "created_token_json",
     "encode_data",
+    "import_report_json",
     "me_json",
     "org_json",
     "project_json",
@@ -106,6 +108,7 @@ WIRE_SHAPES: Mapping[type, type] = {
     Me: Caller,
     OrgOut: Org,
     UserOut: User,
+    ImportReportOut: ImportReport,
 }
 """Each wire class of a response body, and the core class whose attributes fill it."""
 
@@ -206,6 +209,13 @@ _DURATION_SECONDS = json_name("duration_seconds")
 def render(value: object, wire: type) -> dict[str, Any]:
     """``value`` as the body of the wire class ``wire`` (one of :data:`WIRE_SHAPES`), for msgspec."""
     document: dict[str, Any] = _converter.unstructure(value, wire)
+    return document
+
+
+def import_report_json(report: ImportReport) -> dict[str, Any]:
+    """The body of an import's report; each row error is ``{row, column, code, message}``."""
+    document = render(report, ImportReportOut)
+    document["errors"] = [error.as_dict() for error in report.errors]
     return document
 
 

@@ -132,12 +132,18 @@ STATUS_BY_CODE: Mapping[str, int] = {
     "stale_update": 409,
     "idempotency_request_in_progress": 409,
     "payload_too_large": 413,
+    "import_file_too_large": 413,
     "unsupported_media_type": 415,
     "validation_failed": 422,
     "invalid_duration": 422,
     "duration_too_long": 422,
     "duration_out_of_range": 422,
     "idempotency_key_reused": 422,
+    "import_file_invalid": 422,
+    "import_file_unreadable": 422,
+    "import_columns_missing": 422,
+    "ambiguous_date_format": 422,
+    "too_many_tokens": 422,
     "rate_limited": 429,
     "internal_error": 500,
     "service_unavailable": 503,
@@ -191,6 +197,9 @@ def error_response(error: HoursError, headers: dict[str, str] | None = None) -> 
     fields = dict(error.fields) if isinstance(error, ValidationFailed) else None
     if fields is None and error.code in {"invalid_duration", "duration_too_long", "duration_out_of_range"}:
         fields = {"duration": error.message}
+    option = getattr(error, "option", None)  # the argument that settles it (ambiguous_date_format)
+    if fields is None and isinstance(option, str):
+        fields = {json_name(option): error.message}
     plan = error if isinstance(error, PlanRequired) else None
     extra = dict(headers or {})
     if isinstance(error, Unauthenticated):
@@ -228,6 +237,9 @@ def _handle_hours_error(_request: Request[Any, Any, Any], error: HoursError) -> 
 def _handle_http_exception(request: Request[Any, Any, Any], error: HTTPException) -> Response[bytes]:
     if isinstance(error, ValidationException):
         fields = _parameter_messages(request, error)
+        missing = _MISSING_QUERY_PARAMETER.match(error.detail or "")
+        if missing is not None:
+            fields[missing.group(1)] = "is required"
         if fields:
             return error_response(InvalidWireFields(fields))
         if _is_missing_body(error):
@@ -244,6 +256,10 @@ def _handle_http_exception(request: Request[Any, Any, Any], error: HTTPException
     return Response(
         error_body(code, message), status_code=status, media_type=MediaType.JSON, headers=headers or None
     )
+
+
+_MISSING_QUERY_PARAMETER = re.compile(r"Missing required query parameter '([^']+)'")
+"""Litestar's words for a required query parameter left out (``POST /imports`` without ``source``)."""
 
 
 def _parameter_messages(request: Request[Any, Any, Any], error: ValidationException) -> dict[str, str]:

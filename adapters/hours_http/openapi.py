@@ -16,7 +16,7 @@ operation, drops every error response the operation did not declare and adds the
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, TypedDict
@@ -29,6 +29,7 @@ from litestar.openapi.spec import (
     Components,
     OpenAPIFormat,
     OpenAPIHeader,
+    OpenAPIMediaType,
     OpenAPIResponse,
     OpenAPIType,
     Operation,
@@ -124,6 +125,16 @@ ERROR_TEXT: Mapping[str, str] = {
     "payload_too_large": "the body exceeds 64 KiB",
     "unsupported_media_type": "a body sent without `Content-Type: application/json`",
     "validation_failed": "an unknown query parameter; `fields` names it",
+    "import_file_too_large": "the file is over a limit of docs/export-import.md (bytes, rows or columns)",
+    "import_file_invalid": "the file cannot be read as a whole",
+    "import_file_unreadable": (
+        "the file is empty, not UTF-8 (save it as CSV UTF-8), has a quote left open, or names a column twice"
+    ),
+    "import_columns_missing": "a column the source always has is missing; the message names it",
+    "ambiguous_date_format": (
+        "the dates read month-first and day-first alike; send `dateFormat` (`MDY` or `DMY`), "
+        "which `fields` names"
+    ),
     "idempotency_key_reused": "the key was used within 24 hours for a different request",
     "rate_limited": (
         "over the per-token limit (only when the server runs with `--rate-limit`); retry after "
@@ -229,6 +240,8 @@ def documented(
     idempotent: bool = False,
     location: str | None = None,
     optional_body: bool = False,
+    success_content: Sequence[str] = (),
+    raw_body: Sequence[str] = (),
 ) -> Documentation:
     """The responses of an authenticated operation, for its decorator: ``@post(..., **documented(...))``.
 
@@ -238,7 +251,9 @@ def documented(
     ``Idempotency-Key`` (400, 409 and 422 of the key, ``Idempotent-Replayed`` on success);
     ``location``: its success answer carries ``Location`` with this path (e.g.
     ``/time-entries/{id}``), which :class:`hours_http.responses.Writer` fills in with the new
-    resource's id; ``optional_body``: the body may be left out.
+    resource's id; ``optional_body``: the body may be left out. ``success_content``: the media
+    types of a success answer that is a file, not JSON (an export); ``raw_body``: the media types of
+    a body that is a file, not JSON, read by the handler itself (an import).
     """
     chosen = [reason if isinstance(reason, Reason) else Reason(reason) for reason in reasons]
     extra = [*_EVERY_OPERATION, *_STORE_CODES]
@@ -280,7 +295,13 @@ def documented(
     success_headers.update({name: _header(name, required=False) for name in _RATE_LIMIT_HEADERS})
     return Documentation(
         responses=responses,
-        operation_class=_operation_class(error_headers, success_headers, optional_body=optional_body),
+        operation_class=_operation_class(
+            error_headers,
+            success_headers,
+            optional_body=optional_body,
+            success_content=success_content,
+            raw_body=raw_body,
+        ),
         opt={} if location is None else {LOCATION: location},
     )
 
@@ -302,8 +323,12 @@ def _operation_class(
     success_headers: Mapping[str, OpenAPIHeader],
     *,
     optional_body: bool,
+    success_content: Sequence[str] = (),
+    raw_body: Sequence[str] = (),
 ) -> type[Operation]:
-    """An :class:`Operation` that keeps only the declared error responses and adds their headers."""
+    """An :class:`Operation` that keeps only the declared error responses and adds their headers
+    (and, for files, declares their media types)."""
+    binary = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
 
     @dataclass
     class DocumentedOperation(Operation):
@@ -313,6 +338,11 @@ def _operation_class(
                 parent()
             if optional_body and isinstance(self.request_body, RequestBody):
                 self.request_body.required = False  # Litestar marks every body required
+            if raw_body:
+                self.request_body = RequestBody(
+                    content={media_type: OpenAPIMediaType(schema=binary) for media_type in raw_body},
+                    required=True,
+                )
             kept: dict[str, OpenAPIResponse | Reference] = {}
             for status, response in (self.responses or {}).items():
                 if not status.isdigit():  # "default", "4XX": not ours to touch
@@ -324,6 +354,10 @@ def _operation_class(
                 if code >= 400 and code not in error_headers:
                     raise ValueError(f"status {code} is not declared with documented(): declare its codes")
                 if isinstance(response, OpenAPIResponse):
+                    if success_content and code < 300:
+                        response.content = {
+                            media_type: OpenAPIMediaType(schema=binary) for media_type in success_content
+                        }
                     headers = error_headers.get(code) if code >= 400 else success_headers
                     response.headers = {**(response.headers or {}), **(headers or {})} or None
                 kept[status] = response
@@ -390,8 +424,9 @@ def openapi_config(version: str) -> OpenAPIConfig:
         version=version,
         description=(
             "Time tracking over HTTP. Authenticate with a personal access token "
-            "(`Authorization: Bearer hsk_<env>_<prefix12>_<secret32>`), minted with `POST /tokens` or "
-            "on the server with `hours tokens create` (a client app may offer this as Settings -> API). "
+            "(`Authorization: Bearer hsk_<env>_<prefix12>_<secret32>`), minted in the web app's "
+            "Settings -> API (`/app/settings/api`), with `POST /tokens`, or on the server with "
+            "`hours tokens create`. The API takes tokens only: never a password or the web app's cookie. "
             'Success bodies are `{"data": ...}`; errors are '
             '`{"error": {"code", "message", "fields"?, "requiredPlan"?, "feature"?}}`, where members '
             "that do not apply are left out (never `null`)."

@@ -28,6 +28,9 @@ __all__ = [
     "ErrorEnvelope",
     "HealthBody",
     "HealthEnvelope",
+    "ImportReportEnvelope",
+    "ImportReportOut",
+    "ImportRowErrorOut",
     "TimeEntryEnvelope",
     "TimeEntryOut",
 ]
@@ -193,6 +196,8 @@ class TimeEntryOut:
     updatedAt: dt.datetime
     deletedAt: dt.datetime | None
     rate: StoredRateOut | None
+    importId: UUID | None
+    externalRef: str | None
 
 
 @attrs.frozen
@@ -233,6 +238,7 @@ class ErrorBody:
     # The free plan is never required: it is the lowest (hours_core.plans.FEATURE_PLANS).
     requiredPlan: Literal["solo", "studio", "agency"] = ABSENT
     feature: Literal[
+        "billable_rates",
         "billable_time",
         "billable_rates",
         "rounding",
@@ -454,6 +460,40 @@ class CreateTokenBody:
 
     name: TokenName
     expiresInDays: LifetimeDays | None = None
+
+
+@attrs.frozen
+class ImportRowErrorOut:
+    """Why one row of an import file was not imported."""
+
+    row: int
+    column: str | None
+    code: str
+    message: str
+
+
+@attrs.frozen
+class ImportReportOut:
+    """What an import did (a dry run: would do)."""
+
+    id: UUID | None
+    source: str
+    dryRun: bool
+    created: int
+    duplicates: int
+    failed: int
+    createdProjects: list[str]
+    createdClients: list[str]
+    createdTasks: list[str]
+    createdUsers: list[str]
+    errors: list[ImportRowErrorOut]
+
+
+@attrs.frozen
+class ImportReportEnvelope:
+    """``{"data": ImportReport}``."""
+
+    data: ImportReportOut
 
 
 @attrs.frozen

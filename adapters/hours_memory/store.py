@@ -29,11 +29,14 @@ from typing import Any, Self, TypeVar
 
 import attrs
 
-from hours_core.errors import Conflict, EmailTaken, StaleUpdate, TimerAlreadyRunning
+from hours_core.errors import Conflict, EmailTaken, EntryLocked, StaleUpdate, TimerAlreadyRunning
+from hours_core.events import Event, EventQuery, NewEvent
 from hours_core.idempotency import IdempotencyRecord
 from hours_core.model import (
     Client,
     ClientId,
+    Import,
+    ImportId,
     Org,
     OrgId,
     Project,
@@ -53,12 +56,17 @@ from hours_core.ports import (
     Credentials,
     EntryCursor,
     EntryQuery,
+    EventRepository,
     IdempotencyRepository,
+    ImportRepository,
     OrgRepository,
+    PasswordLogin,
     ProjectRepository,
     RateRepository,
     ReportRepository,
     ReportRows,
+    SessionCredentials,
+    SessionRepository,
     TaskRepository,
     TimeEntryRepository,
     TokenRepository,
@@ -69,12 +77,28 @@ from hours_core.ports import (
 from hours_core.report_entries import Names, rows_of_entries
 from hours_core.reports import ReportQuery
 from hours_core.tokens import ApiToken
+from hours_core.web_sessions import WebSession
 
 __all__ = ["InMemoryStore", "InMemoryUnitOfWork"]
 
-_Row = TypeVar("_Row", User, Client, Project, Task, TimeEntry, ApiToken, Rate)
+_Row = TypeVar("_Row", User, Client, Project, Task, TimeEntry, ApiToken, Import, Rate)
 
-_TABLES = ("orgs", "users", "clients", "projects", "tasks", "entries", "tokens", "idempotency", "rates")
+_TABLES = (
+    "orgs",
+    "users",
+    "clients",
+    "projects",
+    "tasks",
+    "entries",
+    "tokens",
+    "idempotency",
+    "events",
+    "event_counters",
+    "imports",
+    "rates",
+    "passwords",
+    "sessions",
+)
 
 
 class InMemoryStore:
@@ -127,8 +151,11 @@ class InMemoryUnitOfWork:
     entries: TimeEntryRepository
     tokens: TokenRepository
     idempotency: IdempotencyRepository
-    reports: ReportRepository
     rates: RateRepository
+    sessions: SessionRepository
+    events: EventRepository
+    reports: ReportRepository
+    imports: ImportRepository
 
     def __init__(self, store: InMemoryStore, *, read_only: bool = False) -> None:
         self._store = store
@@ -148,9 +175,14 @@ class InMemoryUnitOfWork:
         self.entries = entries = InMemoryTimeEntryRepository(tables)
         self.tokens = tokens = InMemoryTokenRepository(tables)
         self.idempotency = idempotency = InMemoryIdempotencyRepository(tables)
-        self.reports = reports = InMemoryReportRepository(tables)
         self.rates = rates = InMemoryRateRepository(tables)
+        self.sessions = sessions = InMemorySessionRepository(tables)
+        self.events = self._events = events = InMemoryEventRepository(tables)
+        self.reports = reports = InMemoryReportRepository(tables)
+        self.imports = imports = InMemoryImportRepository(tables)
         self._repositories: tuple[_Repository, ...] = (
+            events,
+            imports,
             orgs,
             users,
             clients,
@@ -159,8 +191,9 @@ class InMemoryUnitOfWork:
             entries,
             tokens,
             idempotency,
-            reports,
             rates,
+            sessions,
+            reports,
         )
         return self
 
@@ -180,6 +213,7 @@ class InMemoryUnitOfWork:
         """Publish this transaction's writes."""
         if self._tables is None:
             raise RuntimeError("commit() outside the unit of work's block")
+        self._events.flush()
         changes = self._tables.changes()
         if changes:
             self._store.tables = {**self._store.tables, **changes}
@@ -420,15 +454,27 @@ class InMemoryTimeEntryRepository(_Repository):
     def add(self, entry: TimeEntry) -> None:
         self._check(entry)
         self._check_one_timer(entry, second=lambda running: TimerAlreadyRunning(str(running.id)))
+        self._check_external_ref(entry)
         self._insert("entries", entry.id, entry, "time entry")
 
     def add_many(self, entries: Sequence[TimeEntry]) -> None:
         stored = self.tables.read("entries")
         running: set[tuple[OrgId, UserId]] = set()
+        refs: set[tuple[OrgId, str]] = set()
+        taken = (  # read once per batch, not once per entry
+            {(e.org_id, e.external_ref) for e in stored.values() if e.external_ref is not None}
+            if any(entry.external_ref is not None for entry in entries)
+            else set()
+        )
         for entry in entries:  # every check first: all or none
             if entry.id in stored:
                 raise Conflict("The time entry already exists.")
             self._check(entry)
+            if entry.external_ref is not None:
+                ref = (entry.org_id, entry.external_ref)
+                if ref in refs or ref in taken:
+                    raise Conflict("The time entry already exists.")
+                refs.add(ref)
             if _counts_as_running(entry):
                 owner = (entry.org_id, entry.user_id)
                 if owner in running or self.running_for_user(*owner) is not None:
@@ -452,6 +498,7 @@ class InMemoryTimeEntryRepository(_Repository):
             raise StaleUpdate()
         self._check(entry)
         self._check_one_timer(entry, second=lambda running: TimerAlreadyRunning(str(running.id)))
+        self._check_external_ref(entry)
         self.tables.write("entries")[entry.id] = entry
 
     def list(self, org_id: OrgId, query: EntryQuery) -> Sequence[TimeEntry]:
@@ -474,14 +521,53 @@ class InMemoryTimeEntryRepository(_Repository):
         ]
         return min(running, key=lambda e: (e.created_at, e.id), default=None)
 
+    def existing_external_refs(self, org_id: OrgId, refs: Sequence[str]) -> set[str]:
+        wanted = set(refs)
+        return {
+            e.external_ref
+            for e in self.tables.read("entries").values()
+            if e.org_id == org_id and e.external_ref in wanted
+        }
+
+    def delete_imported(self, org_id: OrgId, import_id: ImportId, at: datetime) -> int:
+        mine = [
+            e
+            for e in self.tables.read("entries").values()
+            if e.org_id == org_id and e.import_id == import_id and e.deleted_at is None
+        ]
+        if any(e.invoice_id is not None for e in mine):
+            raise EntryLocked()
+        if mine:
+            table = self.tables.write("entries")
+            for entry in mine:
+                table[entry.id] = attrs.evolve(entry, deleted_at=at, updated_at=at, external_ref=None)
+        return len(mine)
+
+    def _check_external_ref(self, entry: TimeEntry) -> None:
+        """No other entry of the organization holds the entry's ``external_ref`` (a unique index)."""
+        if entry.external_ref is None:
+            return
+        for other in self.tables.read("entries").values():
+            if (
+                other.org_id == entry.org_id
+                and other.external_ref == entry.external_ref
+                and other.id != entry.id
+            ):
+                raise Conflict("The time entry already exists.")
+
     def _check(self, entry: TimeEntry) -> None:
-        """The entry's user, project and task exist in its organization (the task in its project)."""
+        """The entry's user, project and task exist in its organization (the task in its project),
+        and so does its import."""
         org_id = entry.org_id
         task = None if entry.task_id is None else _owned(self.tables.read("tasks").get(entry.task_id), org_id)
         self._require(
             self._user_exists(org_id, entry.user_id)
             and self._project_exists(org_id, entry.project_id)
-            and (entry.task_id is None or (task is not None and task.project_id == entry.project_id)),
+            and (entry.task_id is None or (task is not None and task.project_id == entry.project_id))
+            and (
+                entry.import_id is None
+                or _owned(self.tables.read("imports").get(entry.import_id), org_id) is not None
+            ),
             "time entry",
         )
 
@@ -523,6 +609,9 @@ class InMemoryTokenRepository(_Repository):
             t for t in self.tables.read("tokens").values() if t.org_id == org_id and t.user_id == user_id
         ]
         return sorted(tokens, key=lambda t: (t.created_at, t.id), reverse=True)
+
+    def count_active(self, org_id: OrgId, user_id: UserId, now: datetime) -> int:
+        return sum(1 for token in self.list_for_user(org_id, user_id) if token.is_active(now))
 
     def record_use(self, org_id: OrgId, prefix: str, at: datetime) -> None:
         token = self.get(org_id, prefix)
@@ -566,6 +655,114 @@ class InMemoryIdempotencyRepository(_Repository):
         return len(expired)
 
 
+class InMemorySessionRepository(_Repository):
+    """Password hashes (by user id) and web sessions (by key hash) in memory."""
+
+    def set_password(self, org_id: OrgId, user_id: UserId, password_hash: str | None) -> None:
+        if not self._user_exists(org_id, user_id):
+            return
+        if password_hash is None:
+            self.tables.write("passwords").pop(user_id, None)
+        else:
+            self.tables.write("passwords")[user_id] = password_hash
+
+    def password_logins(self, email_key: str) -> Sequence[PasswordLogin]:
+        passwords = self.tables.read("passwords")
+        orgs = self.tables.read("orgs")
+        users = _oldest_first(
+            u for u in self.tables.read("users").values() if u.email_key == email_key and u.id in passwords
+        )
+        return [PasswordLogin(user=u, org=orgs[u.org_id], password_hash=passwords[u.id]) for u in users]
+
+    def add(self, session: WebSession) -> None:
+        self._require(self._user_exists(session.org_id, session.user_id), "web session")
+        self._insert("sessions", session.key_hash, session, "web session")
+
+    def find(self, key_hash: str) -> SessionCredentials | None:
+        session: WebSession | None = self.tables.read("sessions").get(key_hash)
+        if session is None:
+            return None
+        user = self.tables.read("users")[session.user_id]
+        return SessionCredentials(session=session, user=user, org=self.tables.read("orgs")[session.org_id])
+
+    def delete(self, org_id: OrgId, key_hash: str) -> None:
+        session = self.tables.read("sessions").get(key_hash)
+        if session is not None and session.org_id == org_id:
+            del self.tables.write("sessions")[key_hash]
+
+    def delete_for_user(self, org_id: OrgId, user_id: UserId) -> int:
+        return self._delete_where(lambda s: s.org_id == org_id and s.user_id == user_id)
+
+    def purge_expired(self, now: datetime) -> int:
+        return self._delete_where(lambda s: s.is_expired(now))
+
+    def _delete_where(self, condition: Callable[[WebSession], bool]) -> int:
+        keys = [key for key, session in self.tables.read("sessions").items() if condition(session)]
+        if keys:
+            table = self.tables.write("sessions")
+            for key in keys:
+                del table[key]
+        return len(keys)
+
+
+class InMemoryEventRepository(_Repository):
+    """Events in memory: each org's committed events are a tuple in sequence order; the counters
+    ``(last seq, purged through)`` are numbered under the writer lock, so commit order is seq order.
+    """
+
+    def __init__(self, tables: _Tables) -> None:
+        super().__init__(tables)
+        self._pending: list[NewEvent] = []
+
+    def append(self, event: NewEvent) -> None:
+        self.tables.write("events")  # a read-only unit of work refuses, as the databases do
+        self._pending.append(event)
+
+    def flush(self) -> None:
+        """Number the collected events after each org's last one and store them (the commit's first step)."""
+        if not self._pending:
+            return
+        events, counters = self.tables.write("events"), self.tables.write("event_counters")
+        for event in self._pending:
+            self._require(event.org_id in self.tables.read("orgs"), "event")
+            last, purged = counters.get(event.org_id, (0, 0))
+            counters[event.org_id] = (last + 1, purged)
+            events[event.org_id] = (*events.get(event.org_id, ()), event.sequenced(last + 1))
+        self._pending.clear()
+
+    def list(self, org_id: OrgId, query: EventQuery) -> Sequence[Event]:
+        ordered: Iterable[Event] = self.tables.read("events").get(org_id, ())
+        if query.descending:
+            ordered = reversed(tuple(ordered))
+        found: list[Event] = []
+        for event in ordered:
+            if len(found) >= query.limit:
+                break
+            if query.matches(event):
+                found.append(event)
+        return found
+
+    def latest_seq(self, org_id: OrgId) -> int:
+        return int(self.tables.read("event_counters").get(org_id, (0, 0))[0])
+
+    def purged_through(self, org_id: OrgId) -> int:
+        return int(self.tables.read("event_counters").get(org_id, (0, 0))[1])
+
+    def purge_before(self, cutoff: datetime) -> int:
+        gone = 0
+        for org_id, kept in list(self.tables.read("events").items()):
+            old = [event.seq for event in kept if event.occurred_at < cutoff]
+            if not old:
+                continue
+            through = max(old)
+            counters = self.tables.write("event_counters")
+            counters[org_id] = (counters[org_id][0], through)
+            remaining = tuple(event for event in kept if event.seq > through)
+            gone += len(kept) - len(remaining)
+            self.tables.write("events")[org_id] = remaining
+        return gone
+
+
 class InMemoryReportRepository(_Repository):
     """Reports in memory: one row per counted entry, which ``build_report`` adds up."""
 
@@ -578,6 +775,29 @@ class InMemoryReportRepository(_Repository):
         )
         entries = (entry for entry in read("entries").values() if entry.org_id == org_id)
         return rows_of_entries(query, entries, names, now=now, amounts=amounts)
+
+
+class InMemoryImportRepository(_Repository):
+    """Imports in memory."""
+
+    def add(self, record: Import) -> None:
+        self._require(self._user_exists(record.org_id, record.user_id), "import")
+        self._insert("imports", record.id, record, "import")
+
+    def get(self, org_id: OrgId, import_id: ImportId) -> Import | None:
+        found: Import | None = _owned(self.tables.read("imports").get(import_id), org_id)
+        return found
+
+    def update(self, record: Import) -> None:
+        stored: Import | None = _owned(self.tables.read("imports").get(record.id), record.org_id)
+        if stored is not None:
+            self.tables.write("imports")[record.id] = attrs.evolve(
+                stored,
+                created=record.created,
+                duplicates=record.duplicates,
+                failed=record.failed,
+                deleted_at=record.deleted_at,
+            )
 
 
 def _owned(row: _Row | None, org_id: OrgId) -> _Row | None:
@@ -605,6 +825,8 @@ _ports: tuple[
     type[TimeEntryRepository],
     type[TokenRepository],
     type[IdempotencyRepository],
+    type[SessionRepository],
+    type[EventRepository],
     type[ReportRepository],
 ] = (
     InMemoryOrgRepository,
@@ -616,5 +838,7 @@ _ports: tuple[
     InMemoryTimeEntryRepository,
     InMemoryTokenRepository,
     InMemoryIdempotencyRepository,
+    InMemorySessionRepository,
+    InMemoryEventRepository,
     InMemoryReportRepository,
 )

@@ -310,6 +310,92 @@ _CLIENTS_AND_RATES: tuple[Step, ...] = (
     """,
 )
 
+# 0008: the outbox (see the SQLite migration of the same name and hours_sql.events). ``changes``
+# is JSON text, kept byte for byte as written (jsonb would reorder its members).
+
+_EVENTS: tuple[Step, ...] = (
+    """
+    CREATE TABLE event_counters (
+        org_id uuid PRIMARY KEY REFERENCES orgs (id),
+        last_seq bigint NOT NULL CHECK (last_seq >= 0),
+        purged_through bigint NOT NULL CHECK (purged_through >= 0 AND purged_through <= last_seq)
+    )
+    """,
+    """
+    CREATE TABLE events (
+        org_id uuid NOT NULL REFERENCES event_counters (org_id),
+        seq bigint NOT NULL CHECK (seq > 0),
+        id uuid NOT NULL,
+        type text NOT NULL,
+        occurred_at timestamptz NOT NULL,
+        actor_user_id uuid,
+        actor_token_prefix text COLLATE "C",
+        actor_via text NOT NULL CHECK (actor_via IN ('api', 'cli', 'import', 'system')),
+        request_id text,
+        idempotency_key text COLLATE "C",
+        subject_type text NOT NULL,
+        subject_id text COLLATE "C" NOT NULL,
+        owner_id uuid,
+        changes text NOT NULL,
+        PRIMARY KEY (org_id, seq)
+    )
+    """,
+    "CREATE INDEX events_of_subject ON events (org_id, subject_type, subject_id, seq)",
+    "CREATE INDEX events_by_time ON events (occurred_at)",
+)
+
+# 0010: signing in to the web app. Users get a password hash (NULL: no password, no sign-in), found
+# by the key of their email across organizations (a sign-in names no organization); web sessions
+# are kept by the SHA-256 of their key, with their CSRF token and expiry (hours_core.web_sessions).
+
+_WEB_SESSIONS: tuple[Step, ...] = (
+    "ALTER TABLE users ADD COLUMN password_hash text",
+    "CREATE INDEX users_by_email_key ON users (email_key)",
+    """
+    CREATE TABLE web_sessions (
+        key_hash text COLLATE "C" PRIMARY KEY,
+        org_id uuid NOT NULL,
+        user_id uuid NOT NULL,
+        csrf_token text NOT NULL,
+        created_at timestamptz NOT NULL,
+        expires_at timestamptz NOT NULL,
+        CONSTRAINT web_sessions_user_fkey FOREIGN KEY (org_id, user_id) REFERENCES users (org_id, id)
+    )
+    """,
+    "CREATE INDEX web_sessions_of_user ON web_sessions (org_id, user_id)",
+    "CREATE INDEX web_sessions_by_expiry ON web_sessions (expires_at)",
+)
+
+# 0011: imports (see the SQLite migration of the same name): the runs, and the import and source
+# row of each imported entry, unique per organization.
+
+_IMPORTS: tuple[Step, ...] = (
+    """
+    CREATE TABLE imports (
+        id uuid PRIMARY KEY,
+        org_id uuid NOT NULL,
+        user_id uuid NOT NULL,
+        source text NOT NULL,
+        created integer NOT NULL CHECK (created >= 0),
+        duplicates integer NOT NULL CHECK (duplicates >= 0),
+        failed integer NOT NULL CHECK (failed >= 0),
+        created_at timestamptz NOT NULL,
+        deleted_at timestamptz,
+        CONSTRAINT imports_org_id_id_key UNIQUE (org_id, id),
+        CONSTRAINT imports_user_fkey FOREIGN KEY (org_id, user_id) REFERENCES users (org_id, id)
+    )
+    """,
+    """
+    ALTER TABLE time_entries
+        ADD COLUMN import_id uuid,
+        ADD COLUMN external_ref text COLLATE "C",
+        ADD CONSTRAINT time_entries_import_fkey
+            FOREIGN KEY (org_id, import_id) REFERENCES imports (org_id, id)
+    """,
+    "CREATE UNIQUE INDEX time_entries_external_ref_per_org ON time_entries (org_id, external_ref)",
+    "CREATE INDEX time_entries_of_import ON time_entries (org_id, import_id) WHERE import_id IS NOT NULL",
+)
+
 # The index of reports: the entries a report counts (not deleted, not running), by organization and
 # date, with every other column it reads included, so that a report is an index-only scan of its
 # date range (hours_sql.reports).
@@ -327,6 +413,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0002_idempotency_result", _IDEMPOTENCY_RESULT),
     Migration("0004_org_settings_and_team", _ORG_SETTINGS_AND_TEAM),
     Migration("0007_clients_and_rates", _CLIENTS_AND_RATES),
+    Migration("0008_events", _EVENTS),
+    Migration("0010_web_sessions", _WEB_SESSIONS),
+    Migration("0011_imports", _IMPORTS),
     Migration("0012_report_indexes", _REPORT_INDEXES),
 )
 """Every migration, in the order they apply."""

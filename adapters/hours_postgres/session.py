@@ -114,6 +114,19 @@ class PostgresSession(SessionState):
             raise self._undone(error) from error
         return cursor.rowcount
 
+    def execute(self, sql: str, params: Params) -> list[Any]:
+        """Run one write that no client input can make fail, without a savepoint (one round
+        trip); return the rows it returns. A failure aborts the transaction, and so the commit."""
+        self._ensure_writable()
+        try:
+            cursor = self.conn.execute(sql, params)
+            return cursor.fetchall() if cursor.description is not None else []
+        except _DRIVER_ERRORS as error:
+            refused = refusal(error)
+            if refused is None:
+                raise translate(error) from error
+            raise refused from error
+
     def insert_many(self, table: Table, rows: Iterable[Params]) -> int:
         """Load ``rows`` with ``COPY ... FROM STDIN`` in a savepoint, all or none; return how many."""
         statement = f"COPY {table.name} ({', '.join(table.column_names)}) FROM STDIN"

@@ -21,6 +21,7 @@ from typing import Any
 from hours_core.errors import (
     Conflict,
     EmailTaken,
+    EntryLocked,
     IdempotencyRequestInProgress,
     StaleUpdate,
     TimerAlreadyRunning,
@@ -29,6 +30,8 @@ from hours_core.idempotency import IdempotencyRecord
 from hours_core.model import (
     Client,
     ClientId,
+    Import,
+    ImportId,
     Org,
     OrgId,
     Project,
@@ -48,15 +51,20 @@ from hours_core.ports import (
     Credentials,
     EntryQuery,
     IdempotencyRepository,
+    ImportRepository,
     OrgRepository,
+    PasswordLogin,
     ProjectRepository,
     RateRepository,
+    SessionCredentials,
+    SessionRepository,
     TaskRepository,
     TimeEntryRepository,
     TokenRepository,
     UserRepository,
 )
 from hours_core.tokens import ApiToken
+from hours_core.web_sessions import WebSession
 from hours_sql.session import ErrorFactory, Params, Refused, Session
 from hours_sql.statements import Statements
 from hours_sql.tables import EMAIL_PER_ORG, ENTRIES, ONE_RUNNING_TIMER, TOKEN_PREFIX
@@ -64,9 +72,11 @@ from hours_sql.tables import EMAIL_PER_ORG, ENTRIES, ONE_RUNNING_TIMER, TOKEN_PR
 __all__ = [
     "SqlClientRepository",
     "SqlIdempotencyRepository",
+    "SqlImportRepository",
     "SqlOrgRepository",
     "SqlProjectRepository",
     "SqlRateRepository",
+    "SqlSessionRepository",
     "SqlTaskRepository",
     "SqlTimeEntryRepository",
     "SqlTokenRepository",
@@ -74,6 +84,8 @@ __all__ = [
 ]
 
 _CLAIM_ATTEMPTS = 3
+_REFS_PER_QUERY = 500
+"""External references asked for in one query (well under every database's parameter limit)."""
 _BY_DATE = attrgetter("entry_date", "created_at")
 
 
@@ -365,6 +377,29 @@ class SqlTimeEntryRepository(_Repository):
         row = self._row(sql.running_entry_of_user, (sql.reference(org_id), sql.reference(user_id)))
         return None if row is None else sql.entries.decode(row)
 
+    def existing_external_refs(self, org_id: OrgId, refs: Sequence[str]) -> set[str]:
+        """Those of ``refs`` that an entry of the organization holds (deleted ones included)."""
+        found: set[str] = set()
+        org = self._sql.reference(org_id)
+        unique = list(dict.fromkeys(refs))
+        for start in range(0, len(unique), _REFS_PER_QUERY):
+            batch = unique[start : start + _REFS_PER_QUERY]
+            found.update(
+                ref for (ref,) in self._session.rows(self._sql.external_refs(len(batch)), (org, *batch))
+            )
+        return found
+
+    def delete_imported(self, org_id: OrgId, import_id: ImportId, at: datetime) -> int:
+        """Soft-delete the import's live entries and release their references; ``EntryLocked`` if
+        one is invoiced (then nothing changes)."""
+        sql = self._sql
+        org, imported = sql.reference(org_id), sql.reference(import_id)
+        row = self._row(sql.locked_entries_of_import, (org, imported))
+        if row is not None and row[0]:
+            raise EntryLocked()
+        instant = sql.instant(at)
+        return self._write(sql.delete_entries_of_import, (instant, instant, org, imported), kind="time entry")
+
     def _one_timer(self, entry: TimeEntry) -> Mapping[str, ErrorFactory]:
         """The error for a second running timer of ``entry``'s user (it reads the running one)."""
 
@@ -375,6 +410,32 @@ class SqlTimeEntryRepository(_Repository):
             return TimerAlreadyRunning(str(running.id))
 
         return {ONE_RUNNING_TIMER.name: already_running}
+
+
+# Imports.
+
+
+class SqlImportRepository(_Repository):
+    """Imports in SQL: what one run of an import did, so that it can be undone."""
+
+    def add(self, record: Import) -> None:
+        """Store a new import."""
+        self._write(self._sql.imports.insert, self._sql.imports.encode(record), kind="import")
+
+    def get(self, org_id: OrgId, import_id: ImportId) -> Import | None:
+        """The import of ``org_id``, or ``None``."""
+        sql = self._sql
+        row = self._row(sql.import_by_id, (sql.uuid(import_id), sql.reference(org_id)))
+        return None if row is None else sql.imports.decode(row)
+
+    def update(self, record: Import) -> None:
+        """Replace a stored import's counts and ``deleted_at``."""
+        sql = self._sql
+        deleted = None if record.deleted_at is None else sql.instant(record.deleted_at)
+        params = (record.created, record.duplicates, record.failed, deleted)
+        self._write(
+            sql.import_update, (*params, sql.uuid(record.id), sql.reference(record.org_id)), kind="import"
+        )
 
 
 # API tokens.
@@ -415,6 +476,15 @@ class SqlTokenRepository(_Repository):
         sql = self._sql
         rows = self._session.rows(sql.tokens_of_user, (sql.reference(org_id), sql.reference(user_id)))
         return [sql.tokens.decode(row) for row in rows]
+
+    def count_active(self, org_id: OrgId, user_id: UserId, now: datetime) -> int:
+        """How many of the user's tokens are neither revoked nor expired at ``now``."""
+        sql = self._sql
+        row = self._row(
+            sql.active_tokens_of_user, (sql.reference(org_id), sql.reference(user_id), sql.instant(now))
+        )
+        assert row is not None  # count(*) always answers one row
+        return int(row[0])
 
     def record_use(self, org_id: OrgId, prefix: str, at: datetime) -> None:
         """Set the token's ``last_used_at`` to ``at``, touching nothing else."""
@@ -480,6 +550,64 @@ class SqlIdempotencyRepository(_Repository):
         )
 
 
+# Passwords and web sessions.
+
+
+class SqlSessionRepository(_Repository):
+    """Password hashes (a column of ``users``) and web sessions (``web_sessions``, keyed by the hash)."""
+
+    def set_password(self, org_id: OrgId, user_id: UserId, password_hash: str | None) -> None:
+        """Store the user's password hash (``None``: no password)."""
+        sql = self._sql
+        params = (password_hash, sql.reference(user_id), sql.reference(org_id))
+        self._write(sql.password_update, params, kind="user")
+
+    def password_logins(self, email_key: str) -> Sequence[PasswordLogin]:
+        """The users with ``email_key`` and a password, oldest first, in any organization."""
+        sql = self._sql
+        user_end = len(sql.users.table.field_columns)
+        org_end = user_end + len(sql.orgs.table.field_columns)
+        return [
+            PasswordLogin(
+                user=sql.users.decode(row[:user_end]),
+                org=sql.orgs.decode(row[user_end:org_end]),
+                password_hash=row[org_end],
+            )
+            for row in self._session.rows(sql.password_logins, (email_key,))
+        ]
+
+    def add(self, session: WebSession) -> None:
+        """Store a new session."""
+        self._write(self._sql.sessions.insert, self._sql.sessions.encode(session), kind="web session")
+
+    def find(self, key_hash: str) -> SessionCredentials | None:
+        """The session with its user and org, in one query (not tenant-scoped)."""
+        sql = self._sql
+        row = self._row(sql.session_credentials, (key_hash,))
+        if row is None:
+            return None
+        session_end, user_end = len(sql.sessions.table.field_columns), sql.session_credentials_user_end
+        return SessionCredentials(
+            session=sql.sessions.decode(row[:session_end]),
+            user=sql.users.decode(row[session_end:user_end]),
+            org=sql.orgs.decode(row[user_end:]),
+        )
+
+    def delete(self, org_id: OrgId, key_hash: str) -> None:
+        """End one session."""
+        self._write(self._sql.session_delete, (key_hash, self._sql.reference(org_id)), kind="web session")
+
+    def delete_for_user(self, org_id: OrgId, user_id: UserId) -> int:
+        """End every session of the user."""
+        sql = self._sql
+        params = (sql.reference(org_id), sql.reference(user_id))
+        return self._write(sql.sessions_of_user_delete, params, kind="web session")
+
+    def purge_expired(self, now: datetime) -> int:
+        """Delete every expired session."""
+        return self._write(self._sql.sessions_purge, (self._sql.instant(now),), kind="web session")
+
+
 _ports: tuple[
     type[OrgRepository],
     type[UserRepository],
@@ -490,6 +618,8 @@ _ports: tuple[
     type[TimeEntryRepository],
     type[TokenRepository],
     type[IdempotencyRepository],
+    type[SessionRepository],
+    type[ImportRepository],
 ] = (
     SqlOrgRepository,
     SqlUserRepository,
@@ -500,5 +630,7 @@ _ports: tuple[
     SqlTimeEntryRepository,
     SqlTokenRepository,
     SqlIdempotencyRepository,
+    SqlSessionRepository,
+    SqlImportRepository,
 )
 """The type checker verifies that each repository implements its port."""

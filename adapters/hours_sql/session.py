@@ -100,6 +100,14 @@ class Session(Protocol):
         """Run one write; return how many rows it changed. Raises :class:`Refused`."""
         ...
 
+    def execute(self, sql: str, params: Params) -> list[Any]:
+        """Run one write that no client input can make fail (the outbox, as the unit of work
+        commits), without the undo of :meth:`write`; return the rows it returns (``RETURNING``).
+
+        A failure here fails the commit: the unit of work rolls back as a whole.
+        """
+        ...
+
     def insert_many(self, table: Table, rows: Iterable[Params]) -> int:
         """Insert ``rows`` (each in ``table``'s column order), all or none; return how many.
 

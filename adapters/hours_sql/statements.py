@@ -23,12 +23,14 @@ from hours_sql.tables import (
     CLIENTS,
     ENTRIES,
     IDEMPOTENCY_RECORDS,
+    IMPORTS,
     ORGS,
     PROJECTS,
     RATES,
     TASKS,
     TOKENS,
     USERS,
+    WEB_SESSIONS,
     Table,
 )
 
@@ -141,23 +143,9 @@ class Statements:
             " ORDER BY created_at, id LIMIT 1"
         )
 
-        self.tokens = tokens = TableStatements(TOKENS, dialect)
-        self.token_by_prefix = sql(f"{tokens.select} WHERE prefix = ? AND org_id = ?")
-        self.tokens_of_user = sql(
-            f"{tokens.select} WHERE org_id = ? AND user_id = ? ORDER BY created_at DESC, id DESC"
-        )
-        self.token_use = sql("UPDATE api_tokens SET last_used_at = ? WHERE prefix = ? AND org_id = ?")
-        self.token_revocation = sql(
-            "UPDATE api_tokens SET revoked_at = ? WHERE prefix = ? AND org_id = ? AND revoked_at IS NULL"
-        )
-        credential_columns = f"{_columns(TOKENS, 't')}, {_columns(USERS, 'u')}, {_columns(ORGS, 'o')}"
-        self.credentials = sql(
-            f"SELECT {credential_columns} FROM api_tokens AS t"  # noqa: S608 - constant identifiers
-            " JOIN users AS u ON u.id = t.user_id AND u.org_id = t.org_id"
-            " JOIN orgs AS o ON o.id = t.org_id"
-            " WHERE t.prefix = ?"
-        )
-        self.credentials_user_end = len(TOKENS.field_columns) + len(USERS.field_columns)
+        self.imports = imports = self._import_statements()
+
+        self.tokens = tokens = self._token_statements()
 
         self.idempotency = records = TableStatements(IDEMPOTENCY_RECORDS, dialect)
         self.idempotency_record = sql(f"{records.select} WHERE org_id = ? AND user_id = ? AND key = ?")
@@ -171,9 +159,23 @@ class Statements:
         self.idempotency_purge = sql(
             "DELETE FROM idempotency_records WHERE completed_at IS NOT NULL AND completed_at < ?"
         )
+
+        self.sessions = sessions = self._web_sign_in()
         self._tables = {
             each.table.name: each
-            for each in (orgs, users, clients, projects, tasks, entries, tokens, records, rates)
+            for each in (
+                orgs,
+                users,
+                clients,
+                projects,
+                tasks,
+                imports,
+                entries,
+                tokens,
+                records,
+                sessions,
+                rates,
+            )
         }
 
     def _clients_and_rates(self, dialect: Dialect) -> tuple[TableStatements, TableStatements]:
@@ -193,9 +195,85 @@ class Statements:
         self.rate_delete = sql("DELETE FROM rates WHERE id = ? AND org_id = ?")
         return clients, rates
 
+    def _token_statements(self) -> TableStatements:
+        """The statements of tokens, and the credentials lookup that joins a token to its user and org."""
+        sql = self.dialect.sql
+        tokens = TableStatements(TOKENS, self.dialect)
+        self.token_by_prefix = sql(f"{tokens.select} WHERE prefix = ? AND org_id = ?")
+        self.tokens_of_user = sql(
+            f"{tokens.select} WHERE org_id = ? AND user_id = ? ORDER BY created_at DESC, id DESC"
+        )
+        self.active_tokens_of_user = sql(
+            "SELECT count(*) FROM api_tokens WHERE org_id = ? AND user_id = ? AND revoked_at IS NULL"
+            " AND (expires_at IS NULL OR expires_at > ?)"
+        )
+        self.token_use = sql("UPDATE api_tokens SET last_used_at = ? WHERE prefix = ? AND org_id = ?")
+        self.token_revocation = sql(
+            "UPDATE api_tokens SET revoked_at = ? WHERE prefix = ? AND org_id = ? AND revoked_at IS NULL"
+        )
+        credential_columns = f"{_columns(TOKENS, 't')}, {_columns(USERS, 'u')}, {_columns(ORGS, 'o')}"
+        self.credentials = sql(
+            f"SELECT {credential_columns} FROM api_tokens AS t"  # noqa: S608 - constant identifiers
+            " JOIN users AS u ON u.id = t.user_id AND u.org_id = t.org_id"
+            " JOIN orgs AS o ON o.id = t.org_id"
+            " WHERE t.prefix = ?"
+        )
+        self.credentials_user_end = len(TOKENS.field_columns) + len(USERS.field_columns)
+        return tokens
+
+    def _import_statements(self) -> TableStatements:
+        """The statements of imports, and of the entries one import created."""
+        sql = self.dialect.sql
+        self.locked_entries_of_import = sql(
+            "SELECT count(*) FROM time_entries WHERE org_id = ? AND import_id = ?"
+            " AND deleted_at IS NULL AND invoice_id IS NOT NULL"
+        )
+        self.delete_entries_of_import = sql(
+            "UPDATE time_entries SET deleted_at = ?, updated_at = ?, external_ref = NULL"
+            " WHERE org_id = ? AND import_id = ? AND deleted_at IS NULL"
+        )
+
+        imports = TableStatements(IMPORTS, self.dialect)
+        self.import_by_id = sql(f"{imports.select} WHERE id = ? AND org_id = ?")
+        self.import_update = sql(
+            _update_of(IMPORTS, ("created", "duplicates", "failed", "deleted_at"), "id = ? AND org_id = ?")
+        )
+
+        return imports
+
+    def _web_sign_in(self) -> TableStatements:
+        """The statements of passwords (a column of ``users``) and web sessions; the sessions' table."""
+        sql = self.dialect.sql
+        self.password_update = sql("UPDATE users SET password_hash = ? WHERE id = ? AND org_id = ?")
+        self.password_logins = sql(
+            f"SELECT {_columns(USERS, 'u')}, {_columns(ORGS, 'o')}, u.password_hash"  # noqa: S608
+            " FROM users AS u JOIN orgs AS o ON o.id = u.org_id"
+            " WHERE u.email_key = ? AND u.password_hash IS NOT NULL ORDER BY u.created_at, u.id"
+        )
+        sessions = TableStatements(WEB_SESSIONS, self.dialect)
+        session_columns = f"{_columns(WEB_SESSIONS, 's')}, {_columns(USERS, 'u')}, {_columns(ORGS, 'o')}"
+        self.session_credentials = sql(
+            f"SELECT {session_columns} FROM web_sessions AS s"  # noqa: S608 - constant identifiers
+            " JOIN users AS u ON u.id = s.user_id AND u.org_id = s.org_id"
+            " JOIN orgs AS o ON o.id = s.org_id"
+            " WHERE s.key_hash = ?"
+        )
+        self.session_credentials_user_end = len(WEB_SESSIONS.field_columns) + len(USERS.field_columns)
+        self.session_delete = sql("DELETE FROM web_sessions WHERE key_hash = ? AND org_id = ?")
+        self.sessions_of_user_delete = sql("DELETE FROM web_sessions WHERE org_id = ? AND user_id = ?")
+        self.sessions_purge = sql("DELETE FROM web_sessions WHERE expires_at <= ?")
+        return sessions
+
     def of(self, table: Table) -> TableStatements:
         """The statements of ``table``."""
         return self._tables[table.name]
+
+    def external_refs(self, count: int) -> str:
+        """The select of which of ``count`` external references the entries of an org hold."""
+        marks = ", ".join("?" * count)
+        return self.dialect.sql(
+            f"SELECT external_ref FROM time_entries WHERE org_id = ? AND external_ref IN ({marks})"  # noqa: S608
+        )
 
     def entry_list(self, org_id: OrgId, query: EntryQuery) -> tuple[str, list[Any]]:
         """The SQL and parameters of the entry list (public for the query-plan tests).

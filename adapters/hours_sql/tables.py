@@ -22,8 +22,9 @@ from typing import Any
 import attrs
 
 from hours_core.idempotency import IdempotencyRecord
-from hours_core.model import Client, Org, Project, Rate, Task, TimeEntry, User
+from hours_core.model import Client, Import, Org, Project, Rate, Task, TimeEntry, User
 from hours_core.tokens import ApiToken
+from hours_core.web_sessions import WebSession
 from hours_sql.dialect import Kind
 
 __all__ = [
@@ -31,8 +32,10 @@ __all__ = [
     "EMAIL_PER_ORG",
     "ENTRIES",
     "ENTRY_RATE_COLUMNS",
+    "EXTERNAL_REF_PER_ORG",
     "IDEMPOTENCY_KEY",
     "IDEMPOTENCY_RECORDS",
+    "IMPORTS",
     "ONE_RUNNING_TIMER",
     "ORGS",
     "PROJECTS",
@@ -43,6 +46,7 @@ __all__ = [
     "TOKEN_PREFIX",
     "UNIQUE_CONSTRAINTS",
     "USERS",
+    "WEB_SESSIONS",
     "Column",
     "Table",
     "Unique",
@@ -132,6 +136,14 @@ class Table:
     embedded: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
     """Fields whose value is an optional attrs value object (``TimeEntry.rate``), stored as one
     nullable column per member, in the place of the field: ``(field, ((member, column), ...))``."""
+    apart: tuple[Column, ...] = ()
+    """Columns the entity has no field for, read and written by statements of their own (a user's
+    password hash: no user object carries it); an insert leaves them NULL."""
+
+    @property
+    def stored_columns(self) -> tuple[Column, ...]:
+        """Every column of the table: :attr:`columns`, then :attr:`apart`."""
+        return self.columns + self.apart
 
     @functools.cached_property
     def columns(self) -> tuple[Column, ...]:
@@ -204,7 +216,13 @@ class Table:
 
 
 ORGS = Table("orgs", Org, memoize_id=True)
-USERS = Table("users", User, memoize_id=True, derived=("email_key",))  # decoded on every request
+USERS = Table(  # decoded on every request
+    "users",
+    User,
+    memoize_id=True,
+    derived=("email_key",),
+    apart=(Column("password_hash", None, nullable=True),),
+)
 CLIENTS = Table("clients", Client)
 PROJECTS = Table("projects", Project)
 TASKS = Table("tasks", Task)
@@ -217,11 +235,25 @@ ENTRY_RATE_COLUMNS = (
 )
 """The columns of an entry's stored rate (``TimeEntry.rate``), one per member of ``StoredRate``."""
 ENTRIES = Table("time_entries", TimeEntry, embedded=(("rate", ENTRY_RATE_COLUMNS),))
+IMPORTS = Table("imports", Import)
 TOKENS = Table("api_tokens", ApiToken)
 IDEMPOTENCY_RECORDS = Table("idempotency_records", IdempotencyRecord)
 RATES = Table("rates", Rate)
+WEB_SESSIONS = Table("web_sessions", WebSession)
 
-TABLES = (ORGS, USERS, CLIENTS, PROJECTS, TASKS, ENTRIES, TOKENS, IDEMPOTENCY_RECORDS, RATES)
+TABLES = (
+    ORGS,
+    USERS,
+    CLIENTS,
+    PROJECTS,
+    TASKS,
+    IMPORTS,
+    ENTRIES,
+    TOKENS,
+    IDEMPOTENCY_RECORDS,
+    WEB_SESSIONS,
+    RATES,
+)
 """Every table, referred-to ones first."""
 
 
@@ -238,7 +270,8 @@ EMAIL_PER_ORG = Unique("users_email_per_org", "users", ("org_id", "email_key"))
 ONE_RUNNING_TIMER = Unique("time_entries_one_running_per_user", "time_entries", ("org_id", "user_id"))
 TOKEN_PREFIX = Unique("api_tokens_pkey", "api_tokens", ("prefix",))
 IDEMPOTENCY_KEY = Unique("idempotency_records_pkey", "idempotency_records", ("org_id", "user_id", "key"))
+EXTERNAL_REF_PER_ORG = Unique("time_entries_external_ref_per_org", "time_entries", ("org_id", "external_ref"))
 
-UNIQUE_CONSTRAINTS = (EMAIL_PER_ORG, ONE_RUNNING_TIMER, TOKEN_PREFIX, IDEMPOTENCY_KEY)
+UNIQUE_CONSTRAINTS = (EMAIL_PER_ORG, ONE_RUNNING_TIMER, TOKEN_PREFIX, IDEMPOTENCY_KEY, EXTERNAL_REF_PER_ORG)
 """The constraints the repositories name. A database whose errors name columns rather than
 constraints (SQLite) finds the name here by table and columns."""

@@ -14,24 +14,30 @@ from typing import Self
 
 from hours_core.ports import (
     ClientRepository,
+    EventRepository,
     IdempotencyRepository,
+    ImportRepository,
     OrgRepository,
     ProjectRepository,
     RateRepository,
     ReportRepository,
+    SessionRepository,
     TaskRepository,
     TimeEntryRepository,
     TokenRepository,
     UnitOfWork,
     UserRepository,
 )
+from hours_sql.events import SqlEventRepository
 from hours_sql.reports import SqlReportRepository
 from hours_sql.repositories import (
     SqlClientRepository,
     SqlIdempotencyRepository,
+    SqlImportRepository,
     SqlOrgRepository,
     SqlProjectRepository,
     SqlRateRepository,
+    SqlSessionRepository,
     SqlTaskRepository,
     SqlTimeEntryRepository,
     SqlTokenRepository,
@@ -54,8 +60,11 @@ class SqlUnitOfWork:
     entries: TimeEntryRepository
     tokens: TokenRepository
     idempotency: IdempotencyRepository
-    reports: ReportRepository
     rates: RateRepository
+    sessions: SessionRepository
+    events: EventRepository
+    reports: ReportRepository
+    imports: ImportRepository
 
     def __init__(self, statements: Statements, *, read_only: bool = False) -> None:
         """A unit of work that will run ``statements``; read-only ones refuse every write."""
@@ -94,8 +103,11 @@ class SqlUnitOfWork:
         self.entries = SqlTimeEntryRepository(session, statements)
         self.tokens = SqlTokenRepository(session, statements)
         self.idempotency = SqlIdempotencyRepository(session, statements)
-        self.reports = SqlReportRepository(session, statements)
         self.rates = SqlRateRepository(session, statements)
+        self.sessions = SqlSessionRepository(session, statements)
+        self.events = self._events = SqlEventRepository(session, statements.dialect)
+        self.reports = SqlReportRepository(session, statements)
+        self.imports = SqlImportRepository(session, statements)
         return self
 
     def __exit__(
@@ -115,9 +127,11 @@ class SqlUnitOfWork:
             self._give_back(session)
 
     def commit(self) -> None:
-        """Commit; later statements in the block run in a new transaction."""
+        """Write the collected events (numbered under the org's counter lock), then commit; later
+        statements in the block run in a new transaction."""
         if self._session is None:
             raise RuntimeError("commit() outside the unit of work's block")
+        self._events.flush()
         self._session.commit()
 
 

@@ -358,6 +358,119 @@ def _clients_and_rates(db: Database) -> None:
         db.execute(statement)
 
 
+# 0008: the outbox. Every change writes its event here in its own transaction (hours_sql.events):
+# ``seq`` is the org's sequence number, assigned from ``event_counters`` (the org's last number and
+# how far the retention purge has deleted) as the transaction commits. Events are never updated;
+# the retention purge deletes a prefix of an org's sequence. ``changes`` is JSON text.
+
+_EVENTS = (
+    """
+    CREATE TABLE event_counters (
+        org_id TEXT NOT NULL PRIMARY KEY REFERENCES orgs (id),
+        last_seq INTEGER NOT NULL CHECK (last_seq >= 0),
+        purged_through INTEGER NOT NULL CHECK (purged_through >= 0 AND purged_through <= last_seq)
+    ) STRICT
+    """,
+    """
+    CREATE TABLE events (
+        org_id TEXT NOT NULL REFERENCES event_counters (org_id),
+        seq INTEGER NOT NULL CHECK (seq > 0),
+        id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        occurred_at TEXT NOT NULL,
+        actor_user_id TEXT,
+        actor_token_prefix TEXT,
+        actor_via TEXT NOT NULL CHECK (actor_via IN ('api', 'cli', 'import', 'system')),
+        request_id TEXT,
+        idempotency_key TEXT,
+        subject_type TEXT NOT NULL,
+        subject_id TEXT NOT NULL,
+        owner_id TEXT,
+        changes TEXT NOT NULL,
+        PRIMARY KEY (org_id, seq)
+    ) STRICT, WITHOUT ROWID
+    """,
+    # An entry's history and the audit trail of one subject; the retention purge and the audit's
+    # time range.
+    "CREATE INDEX events_of_subject ON events (org_id, subject_type, subject_id, seq)",
+    "CREATE INDEX events_by_time ON events (occurred_at)",
+)
+
+
+@MIGRATIONS(name="0008_events")
+def _events(db: Database) -> None:
+    """The outbox: every change's event, numbered per organization."""
+    for statement in _EVENTS:
+        db.execute(statement)
+
+
+# 0010: signing in to the web app. Users get a password hash (NULL: no password, no sign-in), found
+# by the key of their email across organizations (a sign-in names no organization); web sessions
+# are kept by the SHA-256 of their key, with their CSRF token and expiry (hours_core.web_sessions).
+
+_WEB_SESSIONS = (
+    "ALTER TABLE users ADD COLUMN password_hash TEXT",
+    "CREATE INDEX users_by_email_key ON users (email_key)",
+    """
+    CREATE TABLE web_sessions (
+        key_hash TEXT NOT NULL PRIMARY KEY,
+        org_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        csrf_token TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        FOREIGN KEY (org_id, user_id) REFERENCES users (org_id, id)
+    ) STRICT
+    """,
+    "CREATE INDEX web_sessions_of_user ON web_sessions (org_id, user_id)",
+    "CREATE INDEX web_sessions_by_expiry ON web_sessions (expires_at)",
+)
+
+
+@MIGRATIONS(name="0010_web_sessions")
+def _web_sessions(db: Database) -> None:
+    """Users get a password hash; the web app's sessions get a table."""
+    for statement in _WEB_SESSIONS:
+        db.execute(statement)
+
+
+# 0011: imports. Each run of an import is a row of ``imports`` (who, from where, what it did); an
+# entry it created names it (``import_id``) and the source row it came from (``external_ref``,
+# ``source:sha256``), unique per organization, so that the same file imported twice creates
+# nothing the second time. SQLite cannot add a table constraint to an existing table, so
+# ``import_id`` refers to the import by its id alone (PostgreSQL: with the org, as the other
+# references); the use case only ever names an import of the entry's own organization.
+
+_IMPORTS = (
+    """
+    CREATE TABLE imports (
+        id TEXT NOT NULL PRIMARY KEY,
+        org_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        source TEXT NOT NULL,
+        created INTEGER NOT NULL CHECK (created >= 0),
+        duplicates INTEGER NOT NULL CHECK (duplicates >= 0),
+        failed INTEGER NOT NULL CHECK (failed >= 0),
+        created_at TEXT NOT NULL,
+        deleted_at TEXT,
+        UNIQUE (org_id, id),
+        FOREIGN KEY (org_id, user_id) REFERENCES users (org_id, id)
+    ) STRICT
+    """,
+    "ALTER TABLE time_entries ADD COLUMN import_id TEXT REFERENCES imports (id)",
+    "ALTER TABLE time_entries ADD COLUMN external_ref TEXT",
+    "CREATE UNIQUE INDEX time_entries_external_ref_per_org ON time_entries (org_id, external_ref)",
+    "CREATE INDEX time_entries_of_import ON time_entries (org_id, import_id) WHERE import_id IS NOT NULL",
+)
+
+
+@MIGRATIONS(name="0011_imports")
+def _imports(db: Database) -> None:
+    """Imports, and the import and source row of each imported entry (unique per organization)."""
+    for statement in _IMPORTS:
+        db.execute(statement)
+
+
 # 0012: the index of reports. A report sums a date range of one organization's entries
 # (hours_sql.reports); this index holds every column it reads, so SQLite answers from the index
 # alone (a covering index) instead of looking each of a year's entries up in the table. SQLite

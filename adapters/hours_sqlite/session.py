@@ -174,6 +174,16 @@ class SqliteSession(SessionState):
         except sqlite3.OperationalError as error:
             raise _busy_or_raise(error) from error
 
+    def execute(self, sql: str, params: Params) -> list[Any]:
+        """Run one write that no client input can make fail; return the rows it returns."""
+        self._ensure_writable()
+        try:
+            return self.db.conn.execute(sql, params).fetchall()
+        except sqlite3.IntegrityError as error:
+            raise refusal(error) from error
+        except sqlite3.OperationalError as error:
+            raise _busy_or_raise(error) from error
+
     def insert_many(self, table: Table, rows: Iterable[Params]) -> int:
         """Insert ``rows`` with one ``executemany`` in a savepoint, all or none; return how many."""
         self._ensure_writable()

@@ -13,21 +13,24 @@ import logging
 
 from litestar import Litestar
 
-from hours_app.composition import build
+from hours_app.composition import Application, build
 from hours_app.logging_setup import AccessLogMiddleware
+from hours_app.mount import WebAndApi
 from hours_app.settings import Settings
 from hours_app.version import hours_version
 from hours_http import create_app
+from hours_web import create_web_app
 
-__all__ = ["create_api", "create_asgi_app"]
+__all__ = ["create_api", "create_asgi_app", "create_site"]
 
 logger = logging.getLogger("hours")
 
 
-def create_api() -> Litestar:
-    """The API app, wired from ``HOURS_*`` environment variables; it closes its store on shutdown."""
-    settings = Settings.from_env()
-    application = build(settings)
+def create_api(application: Application | None = None) -> Litestar:
+    """The API app, wired from ``HOURS_*`` environment variables (or over ``application``); it
+    closes its store on shutdown."""
+    settings = Settings.from_env() if application is None else application.settings
+    application = application or build(settings)
     logger.info(
         "hours ready: %s, token env %r, API docs at /schema",
         application.store.description,
@@ -43,6 +46,11 @@ def create_api() -> Litestar:
     return app
 
 
+def create_site(application: Application) -> WebAndApi:
+    """The web app and the API over one application: ``/`` and ``/app/...`` are the web app's."""
+    return WebAndApi(api=create_api(application), web=create_web_app(application.services))
+
+
 def create_asgi_app() -> AccessLogMiddleware:
-    """The API app with the JSON access log: what each worker of ``hours serve`` runs."""
-    return AccessLogMiddleware(create_api())
+    """The web app and the API with the JSON access log: what each worker of ``hours serve`` runs."""
+    return AccessLogMiddleware(create_site(build(Settings.from_env())))

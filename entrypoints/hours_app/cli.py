@@ -17,9 +17,11 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
 from typing import Any
 
-from hours_app import cli_args, cli_commands, server
+from hours_app import cli_args, cli_commands, cli_exchange, server
 from hours_app.cli_output import print_error, print_validation_error
 from hours_app.composition import StoreUnavailable
 from hours_app.logging_setup import LOG_LEVELS, cli_logging
@@ -132,8 +134,85 @@ def build_parser() -> argparse.ArgumentParser:
     _add_tasks(commands)
     _add_tokens(commands)
     _add_report(commands)
+    _add_export(commands)
+    _add_import(commands)
     _add_schema(commands)
     return parser
+
+
+def _flag(text: str) -> bool:
+    """``true`` or ``false``, as the API's boolean query parameters."""
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    raise argparse.ArgumentTypeError(f"must be true or false, got {text!r}")
+
+
+def _add_export(commands: _Commands) -> None:
+    export = commands.add(
+        "export",
+        "Export an organization's time entries as CSV, JSON lines or XLSX.",
+        details=(
+            "The same file as GET /time-entries/export, with the same filters and columns\n"
+            "(docs/export-import.md), as the organization's oldest active owner sees it. The file goes\n"
+            "to --output (written as FILE.partial, renamed when complete) or to standard output; a\n"
+            "progress line goes to standard error when it is a terminal."
+        ),
+        epilog="""\
+examples:
+  hours export --org 0190c2d4-5a6b-7c8d-9e0f-112233445566 --format csv --output entries.csv
+  hours export --org 0190c2d4-5a6b-7c8d-9e0f-112233445566 --format jsonl --from 2026-01-01 > 2026.jsonl
+  hours export --org 0190c2d4-5a6b-7c8d-9e0f-112233445566 --format xlsx --output q1.xlsx \\
+      --from 2026-01-01 --to 2026-03-31 --columns entryDate,userEmail,projectName,decimalHours""",
+        handler=cli_exchange.export_entries,
+    )
+    export.add_argument(
+        "--org", required=True, type=cli_args.identifier, metavar="ORG_ID", help="organization id"
+    )
+    export.add_argument("--format", choices=("csv", "jsonl", "xlsx"), default="csv", help="file format (csv)")
+    export.add_argument("--output", type=Path, metavar="FILE", help="write here (default: standard output)")
+    export.add_argument("--columns", help="comma-separated column keys, in order (default: all)")
+    export.add_argument(
+        "--delimiter", choices=("comma", "semicolon", "tab"), default="comma", help="CSV delimiter (comma)"
+    )
+    export.add_argument("--no-bom", action="store_true", help="CSV without the UTF-8 byte-order mark")
+    export.add_argument("--from", dest="date_from", type=date.fromisoformat, metavar="DATE", help="first day")
+    export.add_argument("--to", dest="date_to", type=date.fromisoformat, metavar="DATE", help="last day")
+    export.add_argument("--project", type=cli_args.identifier, metavar="PROJECT_ID", help="one project")
+    export.add_argument("--task", type=cli_args.identifier, metavar="TASK_ID", help="one task")
+    export.add_argument("--user", type=cli_args.identifier, metavar="USER_ID", help="one user")
+    export.add_argument("--billable", type=_flag, metavar="true|false", help="billable entries or not")
+    export.add_argument("--invoiced", type=_flag, metavar="true|false", help="invoiced entries or not")
+    export.add_argument("--include-deleted", action="store_true", help="soft-deleted entries too")
+
+
+def _add_import(commands: _Commands) -> None:
+    imported = commands.add(
+        "import",
+        "Import a Toggl, Clockify or Harvest export, or an hours JSON lines export.",
+        details=(
+            "The same import as POST /imports (docs/export-import.md), as the organization's oldest\n"
+            "active owner. Rows already imported are skipped as duplicates. Prints the report; with\n"
+            "--json the API's body. Exit status 3: the import ran, but some rows failed."
+        ),
+        epilog="""\
+examples:
+  hours import toggl Toggl_time_entries.csv --org 0190c2d4-5a6b-7c8d-9e0f-112233445566 \\
+      --timezone Europe/Berlin
+  hours import clockify report.csv --org 0190c2d4-5a6b-7c8d-9e0f-112233445566 --timezone UTC \\
+      --date-format DMY --dry-run
+  hours import harvest harvest.csv --org 0190c2d4-5a6b-7c8d-9e0f-112233445566 --all-or-nothing --json""",
+        handler=cli_exchange.import_file,
+    )
+    imported.add_argument("source", choices=("toggl", "clockify", "harvest", "hours"), help="whose export")
+    imported.add_argument("file", metavar="FILE", help="the file (- for standard input)")
+    imported.add_argument(
+        "--org", required=True, type=cli_args.identifier, metavar="ORG_ID", help="organization id"
+    )
+    imported.add_argument("--timezone", metavar="ZONE", help="IANA zone of the times (Toggl, Clockify)")
+    imported.add_argument("--date-format", choices=("MDY", "DMY"), help="the order of dates like 09/04/2025")
+    imported.add_argument("--dry-run", action="store_true", help="check everything, store nothing")
+    imported.add_argument("--all-or-nothing", action="store_true", help="store nothing when a row fails")
+    imported.add_argument("--create-users", action="store_true", help="add unknown emails as members")
 
 
 def _add_serve(commands: _Commands) -> None:
@@ -223,8 +302,9 @@ def _add_bootstrap(commands: _Commands) -> None:
         "Create a demo organization: its owner, a project with a task, and a token.",
         details=(
             "Each run creates another, independent organization. Without --json it prints a summary\n"
-            "with the token (shown only once) and a curl command that logs time; with --json it prints\n"
-            '{"orgId", "userId", "projectId", "taskId", "token"}.'
+            "with the token and the owner's first password for the web app (both shown only once) and a\n"
+            'curl command that logs time; with --json it prints {"orgId", "userId", "projectId", "taskId",\n'
+            '"token", "password"}.'
         ),
         epilog="""\
 examples:
@@ -288,7 +368,7 @@ def _add_users(commands: _Commands) -> None:
     users = _group(
         commands.add(
             "users",
-            "Create and list users, change their role, deactivate and reactivate them.",
+            "Create and list users, set their password, change their role, deactivate and reactivate them.",
             epilog=(
                 "examples:\n  hours users create --org ORG_ID --email ada@acme.test --role admin\n"
                 "  hours users list --org ORG_ID\n  hours users set-role USER_ID owner\n"
@@ -342,6 +422,26 @@ examples:
     )
     _either(set_role, "user_id", "--user", "USER_ID", "the user's id", type=cli_args.identifier)
     _either(set_role, "role", "--role", "ROLE", f"the new role: {', '.join(_ROLES)}", choices=_ROLES)
+    set_password = users.add(
+        "set-password",
+        "Give a user a password to sign in to the web app; their web sessions end.",
+        details=(
+            "The password (10 to 1024 characters) is read from the first line of stdin, or prompted\n"
+            "for twice on a terminal; --generate makes a random one and prints it once. The JSON API\n"
+            'takes tokens only, never a password. With --json prints {"userId"} (and "password" with\n'
+            "--generate)."
+        ),
+        epilog="""\
+examples:
+  hours users set-password 0190c2d4-5a6b-7c8d-9e0f-112233445566
+  printf '%s\\n' "$NEW_PASSWORD" | hours users set-password --user 0190c2d4-5a6b-7c8d-9e0f-112233445566
+  hours users set-password 0190c2d4-5a6b-7c8d-9e0f-112233445566 --generate --json""",
+        handler=cli_commands.users_set_password,
+    )
+    _either(set_password, "user_id", "--user", "USER_ID", "the user's id", type=cli_args.identifier)
+    set_password.add_argument(
+        "--generate", action="store_true", help="make a random password and print it (shown only once)"
+    )
     deactivate = users.add(
         "deactivate",
         "Deactivate a user: their tokens stop working at once, their running timer stops now.",

@@ -9,8 +9,10 @@ operator use case, prints the result and returns the exit status. Errors propaga
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import logging
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,8 +22,9 @@ from hours_app import cli_output as out
 from hours_app.cli_schema import openapi_document, typescript_definitions
 from hours_app.composition import Application, build, open_store
 from hours_app.server import base_url as _base_url
-from hours_app.settings import DEFAULT_DATABASE_URL, Settings
+from hours_app.settings import DEFAULT_DATABASE_URL, Settings, SettingsError
 from hours_core.model import OrgId, Plan, ProjectId, Role, UserId
+from hours_core.passwords import generate_password, password_problem
 from hours_core.services import TimeReportRequest
 
 __all__ = [
@@ -42,6 +45,7 @@ __all__ = [
     "users_deactivate",
     "users_list",
     "users_reactivate",
+    "users_set_password",
     "users_set_role",
 ]
 
@@ -105,6 +109,7 @@ def bootstrap(args: argparse.Namespace, settings: Settings) -> int:
         "projectId": str(made.project.id),
         "taskId": str(made.task.id),
         "token": made.token.plaintext,
+        "password": made.password,
     }
     if args.json:
         out.emit(True, document, "")
@@ -134,6 +139,11 @@ def bootstrap(args: argparse.Namespace, settings: Settings) -> int:
 API token for {made.user.email} (env {made.token.token.env}, expires {expires}); it is shown only now:
 
   {made.token.plaintext}
+
+Password for {made.user.email} to sign in to the web app at {_base_url(settings)}/ (shown only now;
+change it with `hours users set-password {made.user.id}`):
+
+  {made.password}
 
 Start the server:
 
@@ -223,6 +233,32 @@ def users_set_role(args: argparse.Namespace, settings: Settings) -> int:
         user = application.services.admin.set_role(UserId(args.user_id), Role(args.role))
     out.emit(args.json, out.user_json(user), f"{user.name!r} <{user.email}> ({user.id}) is now {user.role}.")
     return 0
+
+
+def users_set_password(args: argparse.Namespace, settings: Settings) -> int:
+    """Give a user a new password for the web app (read from stdin, prompted for, or generated)."""
+    password = generate_password() if args.generate else _read_password()
+    problem = password_problem(password)
+    if problem is not None:  # the use case checks the same; this names what was read, not an option
+        raise SettingsError(f"the new password {problem}")
+    with _opened(settings) as application:
+        application.services.sign_in.set_password(UserId(args.user_id), password)
+    document = {"userId": str(args.user_id), **({"password": password} if args.generate else {})}
+    human = f"The password of user {args.user_id} is set; their web sessions have ended."
+    if args.generate:
+        human += f" The new password (shown only now):\n\n  {password}"
+    out.emit(args.json, document, human)
+    return 0
+
+
+def _read_password() -> str:
+    """The new password: prompted for twice on a terminal, else the first line of stdin."""
+    if sys.stdin.isatty():
+        first = getpass.getpass("New password: ")
+        if getpass.getpass("Again: ") != first:
+            raise SettingsError("the two passwords differ")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
 
 
 def users_deactivate(args: argparse.Namespace, settings: Settings) -> int:

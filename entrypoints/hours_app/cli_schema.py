@@ -13,12 +13,13 @@ import dataclasses
 import msgspec
 from litestar import Litestar
 from litestar._openapi.typescript_converter.converter import convert_openapi_to_typescript
-from litestar.openapi.spec import OpenAPI, Schema
+from litestar.openapi.spec import OpenAPI, Reference, Schema
 from litestar.serialization import encode_json, get_serializer
 
 from hours_app.version import hours_version
 from hours_core.clock import SystemClock
 from hours_core.ids import UuidV7Ids
+from hours_core.reports import MAX_GROUP_LEVELS
 from hours_core.services import build_services
 from hours_http import create_app
 from hours_memory import InMemoryStore
@@ -62,11 +63,15 @@ def _for_typescript(document: OpenAPI) -> OpenAPI:
     - ``anyOf`` becomes ``oneOf``: the converter reads only the latter, and both are a TypeScript
       union (a union of object types admits an object that matches several members, as ``anyOf``
       does).
+    - A component that refers to itself (a report node's ``children``) is unrolled to the depth the
+      API can reach (:data:`~hours_core.reports.MAX_GROUP_LEVELS`): the converter inlines every
+      reference, so a recursive one would never end.
     - ``allOf: [A, {oneOf: [B, C]}]`` becomes ``oneOf: [{allOf: [A, B]}, {allOf: [A, C]}]``, the same
       set of values: the converter writes ``A & B | C`` without parentheses, which TypeScript reads
       as ``(A & B) | C``.
     """
     copied = copy.deepcopy(document)
+    _unroll_recursive_components(copied)
     pending: list[object] = [copied]
     while pending:
         node = pending.pop()
@@ -81,6 +86,65 @@ def _for_typescript(document: OpenAPI) -> OpenAPI:
         elif isinstance(node, list | tuple):
             pending.extend(node)
     return copied
+
+
+def _unroll_recursive_components(document: OpenAPI) -> None:
+    """Replace each self-referring component schema with itself unrolled ``MAX_GROUP_LEVELS`` deep.
+
+    The innermost copy drops the properties that refer to the component (a report node of the
+    finest ``groupBy`` level has no ``children``), so the TypeScript type is exact for every
+    report the API can answer.
+    """
+    schemas = document.components.schemas if document.components else None
+    for name, schema in list((schemas or {}).items()):
+        ref = f"#/components/schemas/{name}"
+        if not _refers_to(schema, ref):
+            continue
+        unrolled = _without_references(copy.deepcopy(schema), ref)
+        for _ in range(MAX_GROUP_LEVELS - 1):
+            outer = copy.deepcopy(schema)
+            _with_references_replaced(outer, ref, unrolled)
+            unrolled = outer
+        assert schemas is not None
+        schemas[name] = unrolled
+
+
+def _refers_to(node: object, ref: str) -> bool:
+    """Whether ``ref`` is referenced anywhere inside ``node``."""
+    if isinstance(node, Reference):
+        return node.ref == ref
+    if dataclasses.is_dataclass(node) and not isinstance(node, type):
+        return any(_refers_to(getattr(node, field.name), ref) for field in dataclasses.fields(node))
+    if isinstance(node, dict):
+        return any(_refers_to(value, ref) for value in node.values())
+    if isinstance(node, list | tuple):
+        return any(_refers_to(value, ref) for value in node)
+    return False
+
+
+def _without_references(schema: Schema, ref: str) -> Schema:
+    """``schema`` without the properties that refer to ``ref`` (nor their ``required`` entries)."""
+    dropped = {key for key, value in (schema.properties or {}).items() if _refers_to(value, ref)}
+    if schema.properties:
+        schema.properties = {key: value for key, value in schema.properties.items() if key not in dropped}
+    if schema.required:
+        schema.required = [key for key in schema.required if key not in dropped]
+    return schema
+
+
+def _with_references_replaced(node: object, ref: str, replacement: Schema) -> object:
+    """``node`` (changed in place, and returned) with every reference to ``ref`` replaced."""
+    if isinstance(node, Reference) and node.ref == ref:
+        return replacement
+    if dataclasses.is_dataclass(node) and not isinstance(node, type):
+        for field in dataclasses.fields(node):
+            setattr(node, field.name, _with_references_replaced(getattr(node, field.name), ref, replacement))
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            node[key] = _with_references_replaced(value, ref, replacement)
+    elif isinstance(node, list):
+        node[:] = [_with_references_replaced(value, ref, replacement) for value in node]
+    return node
 
 
 def _distribute(schema: Schema) -> None:

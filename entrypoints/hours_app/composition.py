@@ -16,6 +16,7 @@ from hours_core.clock import SystemClock
 from hours_core.ids import UuidV7Ids
 from hours_core.ports import UnitOfWorkFactory
 from hours_core.services import Services, build_services
+from hours_exchange import FILE_FORMATS
 
 __all__ = ["Application", "OpenedStore", "StoreUnavailable", "build", "open_store"]
 
@@ -111,6 +112,10 @@ def build(settings: Settings, *, migrate: bool = True) -> Application:
     if store.applied_migrations:
         logger.info("applied migrations: %s", ", ".join(store.applied_migrations))
     services = build_services(
-        store.unit_of_work, clock=SystemClock(), ids=UuidV7Ids(), env=settings.token_env
+        store.unit_of_work,
+        clock=SystemClock(),
+        ids=UuidV7Ids(),
+        env=settings.token_env,
+        file_formats=FILE_FORMATS,
     )
     return Application(services=services, store=store, settings=settings)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from hours_core.errors import NotFound
-from hours_core.ports import Clock, IdFactory
+from hours_core.errors import NotFound, TooManyTokens
+from hours_core.ports import Clock, IdFactory, UnitOfWork
 from hours_core.services.caller import Caller
 from hours_core.services.transactions import Transactions
 from hours_core.tokens import (
     DEFAULT_TOKEN_LIFETIME,
+    MAX_ACTIVE_TOKENS,
     ApiToken,
     MintedToken,
     check_token_name,
@@ -18,7 +19,21 @@ from hours_core.tokens import (
 )
 from hours_core.validation import FieldErrors
 
-__all__ = ["AccountService"]
+__all__ = ["AccountService", "add_token"]
+
+
+def add_token(uow: UnitOfWork, token: ApiToken, now: datetime) -> None:
+    """Store a new token unless its user holds :data:`MAX_ACTIVE_TOKENS` active ones already
+    (:class:`TooManyTokens`). Every path that mints a token goes through here.
+
+    The count and the insert run under the organization's lock (``FOR NO KEY UPDATE`` on
+    PostgreSQL; SQLite and the in-memory store run one writer at a time), so concurrent mints,
+    in one process or many, cannot both take the last slot.
+    """
+    uow.orgs.lock(token.org_id)
+    if uow.tokens.count_active(token.org_id, token.user_id, now) >= MAX_ACTIVE_TOKENS:
+        raise TooManyTokens(MAX_ACTIVE_TOKENS)
+    uow.tokens.add(token)
 
 
 class AccountService:
@@ -39,7 +54,8 @@ class AccountService:
         """A new token for the caller, in this installation's environment; the plaintext is returned once.
 
         It expires after ``expires_in_days`` (1 to 365; default 90). A wrong name and a wrong
-        lifetime are reported together.
+        lifetime are reported together. A user holds at most :data:`MAX_ACTIVE_TOKENS` active
+        tokens (:class:`TooManyTokens`); revoking one frees a slot.
         """
         errors = FieldErrors()
         check_token_name(name, errors)
@@ -58,7 +74,7 @@ class AccountService:
             lifetime=lifetime,
         )
         with self._transactions.write() as uow:
-            uow.tokens.add(minted.token)
+            add_token(uow, minted.token, minted.token.created_at)
         return minted
 
     def revoke_token(self, caller: Caller, prefix: str) -> None:

@@ -27,7 +27,10 @@ from hours_core.model import (
     User,
     UserId,
 )
+from hours_core.passwords import SCRYPT_N, generate_password, hash_password
 from hours_core.ports import Clock, IdFactory, UnitOfWork
+from hours_core.services.account import add_token
+from hours_core.services.caller import Caller
 from hours_core.services.team import change_role, check_new_user, deactivate, locked_org, reactivate
 from hours_core.services.transactions import Transactions
 from hours_core.tokens import DEFAULT_TOKEN_LIFETIME, ApiToken, MintedToken
@@ -38,22 +41,27 @@ __all__ = ["AdminService", "Bootstrapped"]
 
 @attrs.frozen
 class Bootstrapped:
-    """What ``hours bootstrap`` made: a usable demo organization and a token for its owner."""
+    """What ``hours bootstrap`` made: a usable demo organization, a token and a first password for
+    its owner (the web app's sign-in)."""
 
     org: Org
     user: User
     project: Project
     task: Task
     token: MintedToken
+    password: str = attrs.field(repr=False)
 
 
 class AdminService:
     """Creates organizations, users, projects, tasks and tokens for the operator."""
 
-    def __init__(self, transactions: Transactions, clock: Clock, ids: IdFactory) -> None:
+    def __init__(
+        self, transactions: Transactions, clock: Clock, ids: IdFactory, *, password_cost: int = SCRYPT_N
+    ) -> None:
         self._transactions = transactions
         self._clock = clock
         self._ids = ids
+        self._password_cost = password_cost
 
     def create_org(self, name: str, plan: Plan = Plan.FREE) -> Org:
         """A new organization on ``plan``, in UTC, with weeks from Monday."""
@@ -149,6 +157,18 @@ class AdminService:
             uow.projects.add(project)
         return project
 
+    def owner_caller(self, org_id: OrgId) -> Caller:
+        """The organization's oldest active owner as a caller: whom an operator command acts as
+        when it runs a use case of the API (``hours export``, ``hours import``)."""
+        with self._transactions.read() as uow:
+            org = uow.orgs.get(org_id)
+            if org is None:
+                raise NotFound.of("organization")
+            owner = next((user for user in uow.users.list(org_id) if user.is_active_owner), None)
+        if owner is None:
+            raise NotFound("The organization has no active owner to act as.")
+        return Caller(user=owner, org=org)
+
     def create_task(self, project_id: ProjectId, name: str) -> Task:
         """A new task of the project."""
         with self._transactions.write() as uow:
@@ -168,7 +188,10 @@ class AdminService:
         name: str = "cli",
         lifetime: timedelta | None = DEFAULT_TOKEN_LIFETIME,
     ) -> MintedToken:
-        """A new personal access token for the user; the plaintext is in the result only."""
+        """A new personal access token for the user; the plaintext is in the result only.
+
+        The user's active tokens are capped as on the API (:func:`add_token`).
+        """
         with self._transactions.write() as uow:
             user = uow.users.locate(user_id)
             if user is None:
@@ -182,7 +205,7 @@ class AdminService:
                 now=self._clock.now(),
                 lifetime=lifetime,
             )
-            uow.tokens.add(minted.token)
+            add_token(uow, minted.token, minted.token.created_at)
         return minted
 
     def list_tokens(self, user_id: UserId) -> Sequence[ApiToken]:
@@ -217,11 +240,14 @@ class AdminService:
     def bootstrap(
         self, *, org_name: str, plan: Plan, email: str, env: str, project_name: str = "My first project"
     ) -> Bootstrapped:
-        """A demo organization: owner, one project with one task, and a token; each call makes a new one."""
-        with self._transactions.write():
+        """A demo organization: owner, one project with one task, a token and a first password; each call
+        makes a new one."""
+        with self._transactions.write() as uow:
             org = self.create_org(org_name, plan)
             user = self.create_user(org.id, email, Role.OWNER)
             project = self.create_project(org.id, project_name)
             task = self.create_task(project.id, "General")
             token = self.mint_token(user.id, env=env, name="bootstrap")
-        return Bootstrapped(org=org, user=user, project=project, task=task, token=token)
+            password = generate_password()
+            uow.sessions.set_password(org.id, user.id, hash_password(password, cost=self._password_cost))
+        return Bootstrapped(org=org, user=user, project=project, task=task, token=token, password=password)

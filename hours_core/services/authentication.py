@@ -7,6 +7,7 @@ import attrs
 from hours_core.errors import Unauthenticated
 from hours_core.ports import Clock
 from hours_core.services.caller import Caller
+from hours_core.services.token_use import LastUses
 from hours_core.services.transactions import Transactions
 from hours_core.tokens import parse_token
 
@@ -20,6 +21,8 @@ class Authenticator:
         self._transactions = transactions
         self._clock = clock
         self.env = env
+        self.last_uses = LastUses(transactions)
+        """The uses noted by :meth:`authenticate`; whoever runs the server writes them (``write``)."""
 
     def authenticate(self, token_text: str) -> Caller:
         """The caller that ``token_text`` identifies, or :class:`Unauthenticated`.
@@ -27,13 +30,13 @@ class Authenticator:
         Unknown, malformed, wrong-secret, revoked, expired and other-environment tokens, and the
         tokens of a deactivated user, all raise the same error. Revocation and deactivation take
         effect on the next request, in every process: nothing is cached. This is
-        :meth:`identify` then, when it is due, :meth:`record_use`.
+        :meth:`identify` then, when it is due, :meth:`note_use`: one read, never a write.
         """
         caller = self.identify(token_text)
-        return self.record_use(caller) if self.use_is_stale(caller) else caller
+        return self.note_use(caller) if self.use_is_stale(caller) else caller
 
     def identify(self, token_text: str) -> Caller:
-        """The read-only part of :meth:`authenticate`: one lookup, no write."""
+        """The lookup of :meth:`authenticate`, without noting the use."""
         presented = parse_token(token_text)
         with self._transactions.read() as uow:
             credentials = uow.tokens.find_credentials(presented.prefix)
@@ -48,13 +51,12 @@ class Authenticator:
         """Whether the caller's token has a ``last_used_at`` old enough to be written again."""
         return caller.token is not None and caller.token.needs_last_used_update(self._clock.now())
 
-    def record_use(self, caller: Caller) -> Caller:
-        """Write the token's last use (now); return the caller with the updated token."""
+    def note_use(self, caller: Caller) -> Caller:
+        """Note the token's use (now) in :attr:`last_uses`, to be written later, off the request
+        path; return the caller with the token as it will be stored. Never waits for the store."""
         token = caller.token
         if token is None:
             return caller
         now = self._clock.now()
-        token = token.used(now)
-        with self._transactions.write() as uow:
-            uow.tokens.record_use(token.org_id, token.prefix, now)
-        return attrs.evolve(caller, token=token)
+        self.last_uses.note(token, now)
+        return attrs.evolve(caller, token=token.used(now))

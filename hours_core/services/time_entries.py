@@ -43,6 +43,7 @@ __all__ = [
     "StartTimer",
     "TimeEntryService",
     "UpdateTimeEntry",
+    "visible_query",
 ]
 
 
@@ -257,10 +258,7 @@ class TimeEntryService:
 
         Members see their own entries; filtering by another user is :class:`Forbidden`.
         """
-        if not caller.user.role.manages_org:
-            if query.user_id is not None and query.user_id != caller.user_id:
-                raise Forbidden("Members see only their own time entries.")
-            query = attrs.evolve(query, user_id=caller.user_id)
+        query = visible_query(caller, query)
         with self._transactions.read() as uow:
             rows = list(uow.entries.list(caller.org_id, attrs.evolve(query, limit=query.limit + 1)))
         if len(rows) > query.limit:
@@ -392,6 +390,16 @@ class TimeEntryService:
             stopped = _stop(running, stopped_at or now, now)
             uow.entries.update(stopped, expected_updated_at=running.updated_at)
         return stopped
+
+
+def visible_query(caller: Caller, query: EntryQuery) -> EntryQuery:
+    """``query`` limited to what the caller may see: members their own entries (filtering by
+    another user is :class:`Forbidden`), owners and admins the organization's."""
+    if caller.user.role.manages_org:
+        return query
+    if query.user_id is not None and query.user_id != caller.user_id:
+        raise Forbidden("Members see only their own time entries.")
+    return attrs.evolve(query, user_id=caller.user_id)
 
 
 _SPAN_EXCEEDED = FieldProblem(

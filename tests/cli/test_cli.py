@@ -80,6 +80,7 @@ COMMANDS = [
     ["users", "create"],
     ["users", "list"],
     ["users", "set-role"],
+    ["users", "set-password"],
     ["users", "deactivate"],
     ["users", "reactivate"],
     ["projects"],
@@ -91,6 +92,8 @@ COMMANDS = [
     ["tokens", "list"],
     ["tokens", "revoke"],
     ["report"],
+    ["export"],
+    ["import"],
     ["schema"],
     ["schema", "openapi"],
     ["schema", "typescript"],
@@ -125,7 +128,7 @@ def test_migrate_applies_the_migrations_once_then_reports_up_to_date(hours: Run)
 
 
 def test_bootstrap_prints_ids_and_a_token(demo: dict[str, str]) -> None:
-    assert list(demo) == ["orgId", "userId", "projectId", "taskId", "token"]
+    assert list(demo) == ["orgId", "userId", "projectId", "taskId", "token", "password"]
     for key in ("orgId", "userId", "projectId", "taskId"):
         UUID(demo[key])
     assert TOKEN_PATTERN.fullmatch(demo["token"])
@@ -384,6 +387,19 @@ def test_tokens_revoke_marks_the_token_revoked(hours: Run, demo: dict[str, str])
     assert listed["revokedAt"] == revoked["revokedAt"]
 
 
+def test_tokens_create_refuses_a_51st_active_token_naming_the_limit(hours: Run, demo: dict[str, str]) -> None:
+    user = ["--user", demo["userId"]]
+    for _ in range(49):  # and the bootstrap token: 50
+        assert hours("tokens", "create", *user) == 0
+    assert hours("tokens", "create", *user) == 1
+    assert hours.error == (
+        "error: A user may have at most 50 active tokens (not revoked and not expired), "
+        "and this user has that many; revoke one to create another."
+    )
+    assert hours("tokens", "revoke", demo["token"].split("_")[2]) == 0
+    assert hours("tokens", "create", *user) == 0
+
+
 def test_tokens_revoke_needs_a_known_well_formed_prefix(hours: Run) -> None:
     assert hours("tokens", "revoke", "short") == 2
     assert "not a token prefix" in hours.stderr
@@ -464,3 +480,53 @@ def test_serve_on_a_port_in_use_says_so_before_starting(hours: Run) -> None:
     assert f"cannot listen on http://127.0.0.1:{port}" in hours.error
     assert "--port" in hours.error
     assert "listening" not in hours.stderr
+
+
+# -- passwords for the web app -----------------------------------------------------------------
+
+
+def _signs_in(hours: Run, email: str, password: str) -> bool:
+    application = build(Settings(database=DatabaseUrl.parse(hours.db)))
+    try:
+        application.services.sign_in.sign_in(email, password)
+    except Exception:
+        return False
+    finally:
+        application.close()
+    return True
+
+
+def test_bootstrap_prints_a_first_password_that_signs_the_owner_in(hours: Run) -> None:
+    made = hours.json("bootstrap", "--email", "ada@acme.test")
+    assert len(made["password"]) == 20
+    assert _signs_in(hours, "ada@acme.test", made["password"])
+    assert hours("bootstrap", "--email", "bo@acme.test") == 0
+    assert "Password for bo@acme.test to sign in to the web app at http://127.0.0.1:8000/" in hours.stdout
+
+
+def test_users_set_password_reads_stdin_and_ends_the_old_password(
+    hours: Run, demo: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("a new long password\n"))
+    assert hours.json("users", "set-password", demo["userId"]) == {"userId": demo["userId"]}
+    assert _signs_in(hours, "owner@example.com", "a new long password")
+    assert not _signs_in(hours, "owner@example.com", demo["password"])
+
+
+def test_users_set_password_generates_one_on_request(hours: Run, demo: dict[str, str]) -> None:
+    made = hours.json("users", "set-password", "--user", demo["userId"], "--generate")
+    assert list(made) == ["userId", "password"]
+    assert _signs_in(hours, "owner@example.com", made["password"])
+
+
+def test_users_set_password_refuses_a_short_one_and_an_unknown_user(
+    hours: Run, demo: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert hours("users", "set-password", demo["userId"]) == 2
+    assert hours.error == "error: the new password must be at least 10 characters (got 5)"
+    assert hours("users", "set-password", UNKNOWN_ID, "--generate") == 1

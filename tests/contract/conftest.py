@@ -65,6 +65,25 @@ T0 = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 D0 = date(2024, 3, 1)
 """The fixed "today" of the contract tests."""
 
+TABLE_NAMES = frozenset(
+    {
+        "orgs",
+        "users",
+        "clients",
+        "projects",
+        "tasks",
+        "time_entries",
+        "api_tokens",
+        "idempotency_records",
+        "event_counters",
+        "events",
+        "imports",
+        "web_sessions",
+        "rates",
+    }
+)
+"""Every table of the schema, on every SQL store."""
+
 
 # The stores under test.
 
@@ -382,8 +401,8 @@ def stored_as(table: Table, column: Column) -> Kind | type:
     """How a field is stored: its kind, or, for a value stored as it is, its Python type (an enum: ``str``)."""
     if column.kind is not None:
         return column.kind
-    if column.enum is not None:
-        return str
+    if column.enum is not None or column in table.apart:
+        return str  # an enum's value; the columns apart from the entity are text (a password hash)
     annotation = table.annotation(column.name)
     members = [member for member in typing.get_args(annotation) if member is not type(None)]
     return members[0] if members else annotation
@@ -467,9 +486,10 @@ def rows_before_0004(dialect: Dialect, org: Org, *users: User) -> list[tuple[str
 
 _ADDED_BY_0007 = {
     "projects": ("client_id",),
-    "time_entries": tuple(column for _m, column in ENTRY_RATE_COLUMNS),
+    "time_entries": (*(column for _m, column in ENTRY_RATE_COLUMNS), "import_id", "external_ref"),
 }
-"""The columns that ``0007_clients_and_rates`` added to tables that existed before it."""
+"""The columns that ``0007_clients_and_rates`` (and the later ``0011_imports``) added to tables that
+existed before it."""
 
 
 def rows_before_0007(dialect: Dialect, *entities: object) -> list[tuple[str, tuple[object, ...]]]:
@@ -492,3 +512,13 @@ def rows_before_0007(dialect: Dialect, *entities: object) -> list[tuple[str, tup
             )
         )
     return statements
+
+
+def entries_before_0011(dialect: Dialect, *entries: TimeEntry) -> list[tuple[str, tuple[object, ...]]]:
+    """The statements that store ``entries`` as the schema held them before ``0011_imports``
+    (no ``import_id`` or ``external_ref``), for the tests of earlier migrations."""
+    table = statements_for(dialect).entries
+    names = [name for name in table.table.column_names if name not in ("import_id", "external_ref")]
+    marks = ", ".join("?" * len(names))
+    insert = dialect.sql(f"INSERT INTO time_entries ({', '.join(names)}) VALUES ({marks})")
+    return [(insert, tuple(table.encode(entry))[: len(names)]) for entry in entries]

@@ -29,6 +29,7 @@ from hours_sqlite.introspection import ColumnDescription, IndexDescription
 from .conftest import (
     D0,
     T0,
+    TABLE_NAMES,
     Build,
     OpenStore,
     Tenant,
@@ -44,6 +45,9 @@ MIGRATIONS = [
     "0003_one_running_timer_per_user",
     "0004_org_settings_and_team",
     "0007_clients_and_rates",
+    "0008_events",
+    "0010_web_sessions",
+    "0011_imports",
     "0012_report_indexes",
 ]
 """Every migration of the adapter, in order."""
@@ -51,17 +55,7 @@ MIGRATIONS = [
 WAIT = 60
 """How long the test waits for another process (a guard against hangs, not a limit)."""
 
-TABLES = {
-    "orgs",
-    "users",
-    "clients",
-    "projects",
-    "tasks",
-    "time_entries",
-    "api_tokens",
-    "idempotency_records",
-    "rates",
-}
+TABLES = TABLE_NAMES
 
 
 def seed(store: SqliteStore, *rows: object) -> None:
@@ -263,7 +257,8 @@ def test_migrating_to_one_running_timer_keeps_the_first_and_soft_deletes_the_oth
         first = build.running(a.member, a.project, started_at=T0)
         second = build.running(a.member, a.project, started_at=T0 + timedelta(minutes=1))
         others = build.running(a.owner, a.project)
-        raw_insert(store, rows_before_0007(SQLITE, second, first, others))  # possible before 0003
+        # possible before 0003: nothing refused a second timer
+        raw_insert(store, rows_before_0007(SQLITE, second, first, others))
 
         assert store.migrate()[0] == "0003_one_running_timer_per_user"
 
@@ -317,11 +312,15 @@ def test_table_counts_are_the_committed_rows_of_each_table(sqlite_store: SqliteS
         "users": 2,
         "projects": 2,
         "tasks": 1,
+        "imports": 0,
         "time_entries": 2,
         "api_tokens": 0,
         "idempotency_records": 0,
         "clients": 0,
         "rates": 0,
+        "event_counters": 0,
+        "events": 0,
+        "web_sessions": 0,
     }
 
 
@@ -379,7 +378,8 @@ def test_each_table_has_a_column_of_the_right_type_for_each_field_of_its_entity(
     columns = next(described for described in sqlite_store.describe() if described.name == table.name).columns
 
     expected = {
-        column.name: (SQLITE_TYPES[stored_as(table, column)], not column.nullable) for column in table.columns
+        column.name: (SQLITE_TYPES[stored_as(table, column)], not column.nullable)
+        for column in table.stored_columns
     }
     assert {column.name: (column.type, column.not_null) for column in columns} == expected
 

@@ -1,14 +1,16 @@
 """The contract of the token repository, for every store."""
 
+import threading
 from datetime import timedelta
 
 import attrs
 import pytest
 
-from hours_core.errors import Conflict
+from hours_core.errors import Conflict, TooManyTokens
 from hours_core.model import Role
 from hours_core.ports import Credentials
-from hours_core.tokens import ApiToken
+from hours_core.services.account import add_token
+from hours_core.tokens import MAX_ACTIVE_TOKENS, ApiToken
 
 from .conftest import T0, Build, OpenStore, World
 
@@ -127,3 +129,65 @@ def test_a_revoked_token_keeps_its_first_revocation_time(
         uow.commit()
 
     assert stored_token(store, world, token) == attrs.evolve(token, revoked_at=first)
+
+
+def test_active_tokens_are_counted_per_user_without_the_revoked_and_the_expired(
+    store: OpenStore, world: World, build: Build
+) -> None:
+    live = build.token(world.a.member)
+    forever = build.token(world.a.member, expires_at=None)
+    expired = build.token(world.a.member, created_at=T0 - timedelta(days=2), expires_at=T0)
+    revoked = attrs.evolve(build.token(world.a.member), revoked_at=T0)
+    store.seed(live, forever, expired, revoked, build.token(world.a.owner), build.token(world.b.member))
+
+    with store.unit_of_work(read_only=True) as uow:
+        assert uow.tokens.count_active(world.a.org.id, world.a.member.id, T0) == 2
+        assert uow.tokens.count_active(world.a.org.id, world.a.member.id, T0 - timedelta(days=1)) == 3
+        assert uow.tokens.count_active(world.b.org.id, world.a.member.id, T0) == 0
+
+
+def test_concurrent_mints_never_take_a_user_past_the_cap_of_active_tokens(
+    store: OpenStore, world: World, build: Build
+) -> None:
+    """Eight writers race for the last two slots: exactly two get one, on every store (PostgreSQL
+    serializes them on the organization's row lock; the others run one writer at a time)."""
+    member = world.a.member
+    store.seed(*(build.token(member) for _ in range(MAX_ACTIVE_TOKENS - 2)))
+    start = threading.Barrier(8)
+    outcomes: list[str] = []
+
+    def mint(token: ApiToken) -> None:
+        start.wait()
+        try:
+            with store.unit_of_work() as uow:
+                add_token(uow, token, T0)
+                uow.commit()
+            outcomes.append("minted")
+        except TooManyTokens as refused:
+            outcomes.append(f"refused at {refused.limit}")
+
+    threads = [threading.Thread(target=mint, args=(build.token(member),)) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["minted"] * 2 + [f"refused at {MAX_ACTIVE_TOKENS}"] * 6
+    with store.unit_of_work(read_only=True) as uow:
+        assert uow.tokens.count_active(world.a.org.id, member.id, T0) == MAX_ACTIVE_TOKENS
+
+
+def test_a_revoked_token_frees_its_slot(store: OpenStore, world: World, build: Build) -> None:
+    member = world.a.member
+    held = [build.token(member) for _ in range(MAX_ACTIVE_TOKENS)]
+    store.seed(*held)
+    with pytest.raises(TooManyTokens), store.unit_of_work() as uow:
+        add_token(uow, build.token(member), T0)
+
+    with store.unit_of_work() as uow:
+        uow.tokens.revoke(world.a.org.id, held[0].prefix, T0)
+        add_token(uow, build.token(member), T0)
+        uow.commit()
+
+    with store.unit_of_work(read_only=True) as uow:
+        assert uow.tokens.count_active(world.a.org.id, member.id, T0) == MAX_ACTIVE_TOKENS

@@ -23,7 +23,8 @@ def client(client_reading_either_way: TestClient[Any]) -> TestClient[Any]:
 KEY = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
 ENTRY_FIELDS = [
     "id", "orgId", "userId", "projectId", "taskId", "invoiceId", "durationSeconds", "billable", "note",
-    "entryDate", "startedAt", "stoppedAt", "createdAt", "updatedAt", "deletedAt", "rate",
+    "entryDate", "startedAt", "stoppedAt", "createdAt", "updatedAt", "deletedAt", "rate", "importId",
+    "externalRef",
 ]  # fmt: skip
 
 

@@ -10,9 +10,6 @@ API's operations.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,13 +22,13 @@ from hours_http.openapi import DOCS_ASSETS, DOCS_ASSETS_PATH, SCALAR_VERSION, SW
 from hours_memory import InMemoryStore
 from tests.browser_support import CHROMIUM_ARGS, require_chromium, require_playwright
 from tests.server_support import Server, served
+from tests.wheel_support import wheel_names
 from tests.world import make_world
 
 PAGES = ["/schema", "/schema/swagger"]
 ASSET_URL = re.compile(r"""(?:src|href)\s*=\s*["']([^"']+)["']""")
 EXTERNAL = re.compile(r"""\b(?:https?:)?//[A-Za-z0-9.-]+""")
 CONTENT_TYPES = {".js": "javascript", ".css": "text/css"}
-REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -97,25 +94,7 @@ def test_unknown_assets_and_paths_outside_the_folder_are_not_found(client: TestC
 
 @pytest.mark.slow
 def test_the_wheel_ships_the_vendored_assets(tmp_path: Path) -> None:
-    built = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--quiet",
-            "--wheel-dir",
-            str(tmp_path),
-            str(REPOSITORY),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert built.returncode == 0, built.stderr
-    (wheel,) = tmp_path.glob("hours-*.whl")
-    names = set(zipfile.ZipFile(wheel).namelist())
+    names = wheel_names(tmp_path)
     for file in DOCS_ASSETS.rglob("*"):
         if file.is_file():
             assert f"hours_http/docs_assets/{file.relative_to(DOCS_ASSETS).as_posix()}" in names

@@ -19,6 +19,7 @@ from hours_core.services import (
     ChangeTask,
     ChangeUser,
     CreateTimeEntry,
+    ImportEntries,
     StartTimer,
     UpdateTimeEntry,
 )
@@ -36,6 +37,8 @@ FULLY_SERVED = {
     wire.UserOut: User,
 }
 """Wire classes that carry every attribute of their entity."""
+
+HARVEST_ROW = b"Date,Project,Hours,Notes\n2026-03-02,Website,1.5,Standup\n"
 
 NEVER_SERVED = {"secret_hash"}
 """Attributes no response body carries."""
@@ -97,6 +100,9 @@ def _samples(world: World) -> dict[type, Any]:
         wire.Me: attrs.evolve(caller, token=token),
         wire.OrgOut: world.org,
         wire.UserOut: world.member,
+        wire.ImportReportOut: world.services.imports.import_entries(
+            caller, ImportEntries(source="harvest", data=HARVEST_ROW, dry_run=True)
+        ),
     }
 
 

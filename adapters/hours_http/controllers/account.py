@@ -9,7 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody, PathParameter
 
 from hours_core.services import Caller, Services
-from hours_core.tokens import PREFIX_PATTERN
+from hours_core.tokens import MAX_ACTIVE_TOKENS, PREFIX_PATTERN
 from hours_http.body import PendingBody, StrictJson
 from hours_http.converter import created_token_json, me_json, token_json
 from hours_http.openapi import Reason, documented
@@ -73,6 +73,11 @@ class TokenController(Controller):
         response_description="The new token, with its plaintext `token`: shown in this response only.",
         **documented(
             Reason("conflict", "the new token's random prefix is taken already (a 1 in 62^12 chance); retry"),
+            Reason(
+                "too_many_tokens",
+                f"you hold {MAX_ACTIVE_TOKENS} active tokens (not revoked, not expired), the most a user "
+                "may hold; revoke one first",
+            ),
             body=True,
         ),
     )
@@ -84,7 +89,8 @@ class TokenController(Controller):
         data: JSONBody[PendingBody[CreateTokenBody]],
     ) -> Response[CreatedTokenEnvelope]:
         """A new token for you, expiring after `expiresInDays` (default 90, at most 365). The plaintext
-        `token` is in this response only: store it now.
+        `token` is in this response only: store it now. You may hold at most 50 active tokens (not
+        revoked, not expired); the 51st is 422 `too_many_tokens` until you revoke one.
 
         This is the one write without `Idempotency-Key`: replaying it would mean storing the token's
         plaintext, which hours never does. A retry mints another token; revoke the one you lost.

@@ -6,14 +6,17 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
+import attrs
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.openapi.spec import OpenAPIFormat, OpenAPIType, Schema
 from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.response import Stream
 
+from hours_core.exchange import EXPORT_COLUMNS_VERSION, ExportFormat
 from hours_core.model import ProjectId, TaskId, TimeEntryId, UserId
 from hours_core.ports import EntryQuery
-from hours_core.services import Caller, CreateTimeEntry, Services, UpdateTimeEntry
+from hours_core.services import Caller, CreateTimeEntry, ExportEntries, Services, UpdateTimeEntry
 from hours_http.body import PendingBody, StrictJson
 from hours_http.converter import command_from, time_entry_json
 from hours_http.cursors import decode_cursor, encode_cursor
@@ -28,13 +31,77 @@ from hours_http.wire import (
     UpdateTimeEntryBody,
 )
 
-__all__ = ["TimeEntryController"]
+__all__ = ["EXPORT_VERSION_HEADER", "TimeEntryController", "entry_filters"]
+
+EXPORT_VERSION_HEADER = "Hours-Export-Version"
+"""The header that names the version of the export's column list."""
+
+_EXPORT_MEDIA_TYPES = tuple(ExportFormat)
 
 
 _NO_ENTRY = Reason(
     "not_found",
     "no such entry that you may see, or it is deleted (an `entry_id` that is not a UUID matches no route)",
 )
+
+DateFrom = Annotated[dt.date | None, QueryParameter(name="from", description="First entryDate, inclusive.")]
+DateTo = Annotated[dt.date | None, QueryParameter(name="to", description="Last entryDate, inclusive.")]
+ProjectFilter = Annotated[UUID | None, QueryParameter(name="projectId")]
+TaskFilter = Annotated[UUID | None, QueryParameter(name="taskId")]
+UserFilter = Annotated[
+    UUID | None, QueryParameter(name="userId", description="Owners and admins only (members: yourself).")
+]
+BillableFilter = Annotated[bool | None, QueryParameter()]
+InvoicedFilter = Annotated[
+    bool | None, QueryParameter(description="Entries with (true) or without an invoice.")
+]
+RunningFilter = Annotated[
+    bool | None, QueryParameter(description="Running timers (true) or stopped entries.")
+]
+UpdatedSince = Annotated[
+    str | None,
+    QueryParameter(
+        name="updatedSince",
+        description="Entries changed at or after this RFC 3339 instant, soft-deleted ones included.",
+        # The format belongs to the string, not next to the oneOf that Litestar builds.
+        schema_extra={
+            "one_of": [
+                Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.DATE_TIME),
+                Schema(type=OpenAPIType.NULL),
+            ]
+        },
+    ),
+]
+IncludeDeleted = Annotated[bool, QueryParameter(name="includeDeleted")]
+"""The filters of the entry list, shared by the list and the export (each handler declares its own
+query parameters: :mod:`hours_http.query` refuses the others)."""
+
+
+def entry_filters(
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+    project_id: UUID | None,
+    task_id: UUID | None,
+    user_id: UUID | None,
+    billable: bool | None,
+    invoiced: bool | None,
+    running: bool | None,
+    updated_since: str | None,
+    include_deleted: bool,
+) -> EntryQuery:
+    """The core's query of the entry list's filters."""
+    return EntryQuery(
+        date_from=date_from,
+        date_to=date_to,
+        project_id=None if project_id is None else ProjectId(project_id),
+        task_id=None if task_id is None else TaskId(task_id),
+        user_id=None if user_id is None else UserId(user_id),
+        billable=billable,
+        invoiced=invoiced,
+        running=running,
+        updated_since=None if updated_since is None else parse_instant(updated_since, "updatedSince"),
+        include_deleted=include_deleted,
+    )
 
 
 class TimeEntryController(Controller):
@@ -85,6 +152,82 @@ class TimeEntryController(Controller):
 
         return await writer(create, body=data, key=idempotency_key)
 
+    @get(
+        "/export",
+        summary="Export time entries",
+        sync_to_thread=True,
+        **documented(
+            Reason("forbidden", "a member filtered by another user's `userId`"),
+            Reason(
+                "validation_failed",
+                "a query parameter is unknown or has a wrong value, or `columns` names an unknown column, "
+                "one twice, or none; `fields` names each",
+            ),
+            success_content=[export_format.media_type for export_format in _EXPORT_MEDIA_TYPES],
+        ),
+    )
+    def export_time_entries(
+        self,
+        caller: NamedDependency[Caller],
+        services: NamedDependency[Services],
+        export_format: Annotated[
+            Literal["csv", "jsonl", "xlsx"],
+            QueryParameter(name="format", description="`csv` (the default), `jsonl` or `xlsx`."),
+        ] = "csv",
+        columns: Annotated[
+            str | None,
+            QueryParameter(
+                max_length=2000,
+                description="Comma-separated column keys to write, in this order (default: every column).",
+            ),
+        ] = None,
+        delimiter: Annotated[
+            Literal["comma", "semicolon", "tab"], QueryParameter(description="CSV only.")
+        ] = "comma",
+        bom: Annotated[
+            bool, QueryParameter(description="CSV only: start with a UTF-8 byte-order mark (for Excel).")
+        ] = True,
+        date_from: DateFrom = None,
+        date_to: DateTo = None,
+        project_id: ProjectFilter = None,
+        task_id: TaskFilter = None,
+        user_id: UserFilter = None,
+        billable: BillableFilter = None,
+        invoiced: InvoicedFilter = None,
+        running: RunningFilter = None,
+        updated_since: UpdatedSince = None,
+        include_deleted: IncludeDeleted = False,
+    ) -> Stream:
+        """Every entry the list would show with these filters (no page size, no cap, no date range
+        limit), as one file streamed while it is read, sorted by `entryDate` then creation. Free on
+        every plan. The columns are documented and versioned (`Hours-Export-Version`).
+        """
+        query = entry_filters(
+            date_from,
+            date_to,
+            project_id,
+            task_id,
+            user_id,
+            billable,
+            invoiced,
+            running,
+            updated_since,
+            include_deleted,
+        )
+        command = ExportEntries(
+            export_format=export_format, query=query, columns=columns, delimiter=delimiter, bom=bom
+        )
+        export = services.exports.export_time_entries(caller, command)
+        return Stream(
+            export.chunks,
+            # Litestar adds "; charset=utf-8" to a text/* type itself.
+            media_type=export.export_format.media_type.removesuffix("; charset=utf-8"),
+            headers={
+                "Content-Disposition": f'attachment; filename="{export.filename}"',
+                EXPORT_VERSION_HEADER: str(EXPORT_COLUMNS_VERSION),
+            },
+        )
+
     @get("/{entry_id:uuid}", summary="Get a time entry", **documented(_NO_ENTRY))
     async def get_time_entry(
         self,
@@ -118,40 +261,16 @@ class TimeEntryController(Controller):
         self,
         caller: NamedDependency[Caller],
         services: NamedDependency[Services],
-        date_from: Annotated[
-            dt.date | None, QueryParameter(name="from", description="First entryDate, inclusive.")
-        ] = None,
-        date_to: Annotated[
-            dt.date | None, QueryParameter(name="to", description="Last entryDate, inclusive.")
-        ] = None,
-        project_id: Annotated[UUID | None, QueryParameter(name="projectId")] = None,
-        task_id: Annotated[UUID | None, QueryParameter(name="taskId")] = None,
-        user_id: Annotated[
-            UUID | None,
-            QueryParameter(name="userId", description="Owners and admins only (members: yourself)."),
-        ] = None,
-        billable: Annotated[bool | None, QueryParameter()] = None,
-        invoiced: Annotated[
-            bool | None, QueryParameter(description="Entries with (true) or without an invoice.")
-        ] = None,
-        running: Annotated[
-            bool | None, QueryParameter(description="Running timers (true) or stopped entries.")
-        ] = None,
-        updated_since: Annotated[
-            str | None,
-            QueryParameter(
-                name="updatedSince",
-                description="Entries changed at or after this RFC 3339 instant, soft-deleted ones included.",
-                # The format belongs to the string, not next to the oneOf that Litestar builds.
-                schema_extra={
-                    "one_of": [
-                        Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.DATE_TIME),
-                        Schema(type=OpenAPIType.NULL),
-                    ]
-                },
-            ),
-        ] = None,
-        include_deleted: Annotated[bool, QueryParameter(name="includeDeleted")] = False,
+        date_from: DateFrom = None,
+        date_to: DateTo = None,
+        project_id: ProjectFilter = None,
+        task_id: TaskFilter = None,
+        user_id: UserFilter = None,
+        billable: BillableFilter = None,
+        invoiced: InvoicedFilter = None,
+        running: RunningFilter = None,
+        updated_since: UpdatedSince = None,
+        include_deleted: IncludeDeleted = False,
         sort: Annotated[
             Literal["entryDate", "-entryDate"],
             QueryParameter(description="`entryDate` (ascending) or `-entryDate`."),
@@ -165,17 +284,19 @@ class TimeEntryController(Controller):
         one page at a time. Pass the returned `nextCursor` back as `cursor`; `null` means the last page.
         """
         descending = sort.startswith("-")
-        query = EntryQuery(
-            date_from=date_from,
-            date_to=date_to,
-            project_id=None if project_id is None else ProjectId(project_id),
-            task_id=None if task_id is None else TaskId(task_id),
-            user_id=None if user_id is None else UserId(user_id),
-            billable=billable,
-            invoiced=invoiced,
-            running=running,
-            updated_since=None if updated_since is None else parse_instant(updated_since, "updatedSince"),
-            include_deleted=include_deleted,
+        query = attrs.evolve(
+            entry_filters(
+                date_from,
+                date_to,
+                project_id,
+                task_id,
+                user_id,
+                billable,
+                invoiced,
+                running,
+                updated_since,
+                include_deleted,
+            ),
             descending=descending,
             limit=limit,
             after=None if cursor is None else decode_cursor(cursor, descending=descending),

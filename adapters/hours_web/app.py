@@ -1,0 +1,182 @@
+"""The web app's factory: server-rendered pages (Jinja2) with htmx, over the same use cases as the API.
+
+:func:`create_web_app` builds a Litestar app of its own, separate from the JSON API's, so that no
+middleware of one reaches the other: the API never reads a cookie and the web app never reads a
+bearer token. The composition root serves both from one server (``hours_app.asgi``): ``/`` and
+``/app/...`` here, everything else the API.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from litestar import Litestar, Request, Response, get
+from litestar.datastructures import CacheControlHeader, State
+from litestar.di import Provide
+from litestar.exceptions import HTTPException
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Redirect, Template
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from hours_core.duration import format_clock
+from hours_core.errors import HoursError
+from hours_core.services import Services
+from hours_web.notices import notice_of, status_of
+from hours_web.pages.entries import EntriesPages
+from hours_web.pages.reports import ReportPages
+from hours_web.pages.settings import ApiTokenPages, ProjectPages
+from hours_web.pages.sign_in import SignInPages
+from hours_web.pages.week import WeekPages
+from hours_web.session import APP_PATH, SignInRequired, visitor
+from hours_web.throttle import LoginThrottle
+
+__all__ = ["STATIC", "TEMPLATES", "create_web_app"]
+
+TEMPLATES = Path(__file__).with_name("templates")
+STATIC = Path(__file__).with_name("static")
+STATIC_PATH = f"{APP_PATH}/static"
+logger = logging.getLogger("hours.web")
+STATIC_CACHE_CONTROL = CacheControlHeader(public=True, max_age=365 * 24 * 3600, immutable=True)
+"""Static URLs never change content (vendored files carry their version in the path, hours' own a
+hash of their content in the query), so browsers keep them for a year."""
+
+
+def _asset_urls() -> dict[str, str]:
+    """The URL of each static file: its path, and for hours' own files their content's hash."""
+    urls: dict[str, str] = {}
+    for path in sorted(STATIC.rglob("*")):
+        if path.is_file():
+            relative = path.relative_to(STATIC).as_posix()
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+            urls[relative] = f"{STATIC_PATH}/{relative}" + ("" if "@" in relative else f"?v={digest}")
+    return urls
+
+
+def _environment(assets: dict[str, str]) -> Environment:
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.globals["asset"] = assets.__getitem__
+    environment.filters["clock"] = format_clock
+    return environment
+
+
+@get("/", include_in_schema=False, sync_to_thread=False)
+def home() -> Redirect:
+    """``/``: the week."""
+    return Redirect(f"{APP_PATH}/week", status_code=303)
+
+
+@get(APP_PATH, include_in_schema=False, sync_to_thread=False)
+def app_home() -> Redirect:
+    """``/app``: the week."""
+    return Redirect(f"{APP_PATH}/week", status_code=303)
+
+
+def _to_sign_in(request: Request[Any, Any, Any], _error: SignInRequired) -> Response[Any]:
+    target = f"{APP_PATH}/sign-in"
+    if request.headers.get("hx-request"):
+        return _secured(Response(b"", status_code=204, headers={"HX-Redirect": target}))
+    return _secured(Redirect(target, status_code=303))
+
+
+def _error_page(request: Request[Any, Any, Any], error: HoursError) -> Response[Any]:
+    return _secured(
+        Template(
+            "error.html", context={"notice": notice_of(error), "who": None}, status_code=status_of(error)
+        )
+    )
+
+
+def _http_error_page(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
+    notice = {"text": error.detail, "kind": "error"}
+    return _secured(
+        Template("error.html", context={"notice": notice, "who": None}, status_code=error.status_code)
+    )
+
+
+def _crash_page(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    logger.error("web request failed: %s %s", request.method, request.url.path, exc_info=error)
+    notice = {"text": "Something went wrong on our side; the error is logged. Try again.", "kind": "error"}
+    return _secured(Template("error.html", context={"notice": notice, "who": None}, status_code=500))
+
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+"""Every page's headers: only the server's own scripts and styles (no inline script or style), no
+framing (clickjacking), no referrer to other sites, and no copy of a signed-in page in a cache."""
+
+
+def _secured(response: Response[Any]) -> Response[Any]:
+    for name, value in SECURITY_HEADERS.items():
+        if name.lower() not in response.headers:  # the static files keep their year of caching
+            response.headers[name] = value
+    return response
+
+
+async def _secure_headers(response: Response[Any]) -> Response[Any]:
+    """After every handled request: :data:`SECURITY_HEADERS` (the error pages add them themselves)."""
+    return _secured(response)
+
+
+def create_web_app(
+    services: Services, *, throttle: LoginThrottle | None = None, debug: bool = False
+) -> Litestar:
+    """The web app over ``services``; ``throttle`` limits sign-in attempts (a new one by default)."""
+    assets = _asset_urls()
+    environment = _environment(assets)
+
+    def provide_services() -> Services:
+        return services
+
+    static = create_static_files_router(
+        path=STATIC_PATH,
+        directories=[STATIC],
+        cache_control=STATIC_CACHE_CONTROL,
+        name="web_static",
+        include_in_schema=False,
+    )
+    return Litestar(
+        route_handlers=[
+            home,
+            app_home,
+            static,
+            SignInPages,
+            WeekPages,
+            EntriesPages,
+            ApiTokenPages,
+            ProjectPages,
+            ReportPages,
+        ],
+        dependencies={
+            "services": Provide(provide_services, use_cache=True, sync_to_thread=False),
+            "who": Provide(visitor),
+        },
+        template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(environment)),
+        exception_handlers={
+            SignInRequired: _to_sign_in,
+            HoursError: _error_page,
+            HTTPException: _http_error_page,
+            Exception: _crash_page,
+        },
+        state=State({"throttle": throttle or LoginThrottle()}),
+        after_request=_secure_headers,
+        openapi_config=None,
+        request_max_body_size=256 * 1024,
+        debug=debug,
+    )

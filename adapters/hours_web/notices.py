@@ -1,0 +1,89 @@
+"""What a person reads when a use case refuses: the core's errors in the web app's words.
+
+Fields are named by their form labels; a plan gate names the plan and the feature exactly as the
+API's 402 does (``requiredPlan``, ``feature``), as a notice rather than an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+import attrs
+
+from hours_core.errors import (
+    CORE_HINTS,
+    Conflict,
+    Forbidden,
+    HoursError,
+    NotFound,
+    PlanRequired,
+    Unauthenticated,
+    ValidationFailed,
+)
+
+__all__ = ["FIELD_LABELS", "Notice", "notice_of", "status_of"]
+
+FIELD_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "project_id": "Project",
+        "task_id": "Task",
+        "entry_date": "Date",
+        "duration": "Duration",
+        "duration_seconds": "Duration",
+        "billable": "Billable",
+        "note": "Note",
+        "started_at": "Start",
+        "stopped_at": "Stop",
+        "name": "Name",
+        "expires_in_days": "Expires in (days)",
+        "password": "Password",
+        "email": "Email",
+    }
+)
+"""The label of each core field name, as the forms show it."""
+
+
+@attrs.frozen
+class Notice:
+    """A message for the page: ``kind`` is ``error`` or ``plan`` (a plan gate, with its names)."""
+
+    text: str
+    kind: str = "error"
+    fields: Mapping[str, str] = attrs.field(factory=dict)
+    required_plan: str | None = None
+    feature: str | None = None
+
+
+def _label(name: str) -> str:
+    return FIELD_LABELS.get(name, name.replace("_", " ").capitalize())
+
+
+def notice_of(error: HoursError) -> Notice:
+    """The notice for ``error``: field problems by label, a plan gate with its plan and feature."""
+    if isinstance(error, PlanRequired):
+        return Notice(
+            text=error.message, kind="plan", required_plan=error.required_plan, feature=error.feature
+        )
+    if isinstance(error, ValidationFailed):
+        respelled = error.respelled(_label, CORE_HINTS)
+        return Notice(text=respelled.message, fields=dict(respelled.fields))
+    return Notice(text=error.message)
+
+
+def status_of(error: HoursError) -> int:
+    """The status of a page that shows ``error`` (a browser reads the page, not the status)."""
+    for kind, status in _STATUSES:
+        if isinstance(error, kind):
+            return status
+    return 400
+
+
+_STATUSES: tuple[tuple[type[HoursError], int], ...] = (
+    (ValidationFailed, 422),
+    (NotFound, 404),
+    (Forbidden, 403),
+    (Unauthenticated, 401),
+    (PlanRequired, 402),
+    (Conflict, 409),
+)

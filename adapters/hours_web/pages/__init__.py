@@ -1,0 +1,43 @@
+"""The web app's pages, one module per area; :func:`page` and :func:`call` are what they share."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import anyio.to_thread
+from litestar.di import NamedDependency
+from litestar.response import Template
+
+from hours_core.services import Services, SessionCaller
+
+__all__ = ["Deps", "Who", "call", "page"]
+
+Deps = NamedDependency[Services]
+"""A handler's parameter that receives the use cases (the app's ``services`` dependency)."""
+
+Who = NamedDependency[SessionCaller]
+"""A handler's parameter that receives the signed-in caller (the ``who`` dependency: no session,
+no page; a POST without the session's CSRF token, refused)."""
+
+T = TypeVar("T")
+
+
+async def call(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run one use case in a worker thread (a store may wait on disk, a lock or the network)."""
+    return await anyio.to_thread.run_sync(functools.partial(function, *args, **kwargs))
+
+
+def page(name: str, who: SessionCaller | None, *, status_code: int = 200, **context: Any) -> Template:
+    """The template ``name`` with the signed-in caller, their CSRF token and ``context``."""
+    return Template(
+        name,
+        context={
+            "who": who,
+            "csrf": None if who is None else who.session.csrf_token,
+            "manages": who is not None and who.caller.user.role.manages_org,
+            **context,
+        },
+        status_code=status_code,
+    )

@@ -1,0 +1,114 @@
+"""Signing in and out."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import Cookie
+from litestar.response import Redirect, Template
+
+from hours_core.errors import SignInFailed
+from hours_web.pages import Deps, Who, call, page
+from hours_web.session import (
+    APP_PATH,
+    SIGN_IN_COOKIE,
+    cookie_is_secure,
+    csrf_matches,
+    form_of,
+    session_cookie,
+)
+from hours_web.throttle import LoginThrottle
+
+__all__ = ["SignInPages"]
+
+_SIGN_IN = f"{APP_PATH}/sign-in"
+_NO_COOKIE = (
+    "Your browser did not send back the sign-in form's cookie. hours sets its cookies Secure: open it "
+    "over HTTPS (or on localhost), and allow cookies for this site."
+)
+
+
+def _sign_in_page(
+    request: Request[Any, Any, Any], *, email: str = "", error: str | None = None, status_code: int = 200
+) -> Template:
+    token = secrets.token_urlsafe(32)
+    response = page(
+        "sign_in.html",
+        None,
+        sign_in_csrf=token,
+        email=email,
+        error=error,
+        status_code=status_code,
+    )
+    response.cookies.append(
+        Cookie(
+            key=SIGN_IN_COOKIE,
+            value=token,
+            path=_SIGN_IN,
+            max_age=3600,
+            secure=cookie_is_secure(request),
+            httponly=True,
+            samesite="strict",
+        )
+    )
+    return response
+
+
+class SignInPages(Controller):
+    """``/app/sign-in`` and ``/app/sign-out``."""
+
+    path = APP_PATH
+    include_in_schema = False
+
+    @get("/sign-in", sync_to_thread=False)
+    def sign_in_form(self, request: Request[Any, Any, Any]) -> Template:
+        """The sign-in form."""
+        return _sign_in_page(request)
+
+    @post("/sign-in")
+    async def sign_in(self, request: Request[Any, Any, Any], services: Deps) -> Template | Redirect:
+        """Check the email and password; on success set the session cookie and go to the week."""
+        form = await form_of(request)
+        email = form.get("email", "").strip()
+        password = form.get("password", "")
+        expected = request.cookies.get(SIGN_IN_COOKIE)
+        if expected is None:
+            return _sign_in_page(request, email=email, error=_NO_COOKIE, status_code=403)
+        if not csrf_matches(form.get("csrf"), expected):
+            return _sign_in_page(
+                request, email=email, error="The form expired; please sign in again.", status_code=403
+            )
+        throttle: LoginThrottle = request.app.state["throttle"]
+        address = request.client.host if request.client else "unknown"
+        now = services.clock.now()
+        wait = throttle.retry_after(email, address, now)
+        if wait is not None:
+            minutes = max(1, int(wait.total_seconds() + 59) // 60)
+            response = _sign_in_page(
+                request,
+                email=email,
+                error=f"Too many failed attempts. Try again in {minutes} minute{'s' if minutes > 1 else ''}.",
+                status_code=429,
+            )
+            response.headers["Retry-After"] = str(int(wait.total_seconds()) + 1)
+            return response
+        try:
+            signed_in = await call(services.sign_in.sign_in, email, password)
+        except SignInFailed as failure:
+            throttle.failed(email, address, now)
+            return _sign_in_page(request, email=email, error=failure.message, status_code=401)
+        throttle.succeeded(email)
+        redirect = Redirect(f"{APP_PATH}/week", status_code=303)
+        redirect.cookies.append(session_cookie(request, signed_in.minted.key))
+        redirect.cookies.append(Cookie(key=SIGN_IN_COOKIE, path=_SIGN_IN, value="", max_age=0))
+        return redirect
+
+    @post("/sign-out")
+    async def sign_out(self, request: Request[Any, Any, Any], services: Deps, who: Who) -> Redirect:
+        """End the session and forget the cookie."""
+        await call(services.sign_in.sign_out, who.session)
+        redirect = Redirect(_SIGN_IN, status_code=303)
+        redirect.cookies.append(session_cookie(request, None))
+        return redirect

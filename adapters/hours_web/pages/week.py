@@ -1,0 +1,249 @@
+"""``/app/week``: the week grid and the timer."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Annotated, Any
+from uuid import UUID
+
+import attrs
+from litestar import Controller, Request, get, post
+from litestar.params import QueryParameter
+from litestar.response import Redirect, Template
+
+from hours_core.errors import HoursError, NotFound, ValidationFailed
+from hours_core.model import Project, ProjectId, Task, TaskId, TimeEntry
+from hours_core.services import Services, SessionCaller, StartTimer
+from hours_web.notices import Notice, notice_of, status_of
+from hours_web.pages import Deps, Who, call, page
+from hours_web.session import APP_PATH, form_of
+from hours_web.week import CellKey, WeekGrid, load_week, save_cell, today_of
+
+__all__ = ["WeekPages"]
+
+_CELL_FIELD = "d."
+_WAS_FIELD = "was."
+
+
+def _uuid(text: str | None) -> UUID | None:
+    try:
+        return UUID(text) if text else None
+    except ValueError:
+        return None
+
+
+def _extra_rows(refs: list[str] | None) -> list[tuple[ProjectId, TaskId | None]]:
+    rows: list[tuple[ProjectId, TaskId | None]] = []
+    for ref in refs or []:
+        project, _, task = ref.partition(".")
+        project_id, task_id = _uuid(project), _uuid(task)
+        if project_id is not None:
+            rows.append((ProjectId(project_id), None if task_id is None else TaskId(task_id)))
+    return rows
+
+
+def _timer_choices(
+    services: Services, who: SessionCaller
+) -> tuple[list[Project], dict[ProjectId, list[Task]]]:
+    projects = list(services.projects.list_projects(who.caller, include_archived=False))
+    tasks = {
+        project.id: [
+            task for task in services.projects.list_tasks(who.caller, project.id) if not task.archived
+        ]
+        for project in projects
+    }
+    return projects, tasks
+
+
+@attrs.frozen
+class _Timer:
+    entry: TimeEntry
+    project: Project
+    task: Task | None
+
+
+def _running(services: Services, who: SessionCaller) -> _Timer | None:
+    try:
+        entry = services.entries.current_timer(who.caller)
+    except NotFound:
+        return None
+    project = services.projects.get_project(who.caller, entry.project_id)
+    tasks = services.projects.list_tasks(who.caller, project.id) if entry.task_id else ()
+    return _Timer(entry, project, next((task for task in tasks if task.id == entry.task_id), None))
+
+
+def _load(
+    services: Services,
+    who: SessionCaller,
+    day: date,
+    rows: list[tuple[ProjectId, TaskId | None]],
+) -> tuple[WeekGrid, list[Project], dict[ProjectId, list[Task]], _Timer | None]:
+    grid = load_week(services, who.caller, day, rows)
+    projects, tasks = _timer_choices(services, who)
+    return grid, projects, tasks, _running(services, who)
+
+
+async def _week_page(
+    services: Services,
+    who: SessionCaller,
+    day: date | None,
+    rows: list[str] | None = None,
+    *,
+    notice: Notice | None = None,
+    cell_errors: Mapping[str, tuple[str, str]] | None = None,
+    status_code: int = 200,
+) -> Template:
+    when = day or today_of(who.caller, services)
+    grid, projects, tasks, timer = await call(_load, services, who, when, _extra_rows(rows))
+    return page(
+        "week.html",
+        who,
+        section="week",
+        grid=grid,
+        projects=projects,
+        tasks=tasks,
+        timer=timer,
+        now=services.clock.now(),
+        rows=rows or [],
+        notice=notice,
+        cell_errors=cell_errors or {},
+        status_code=status_code,
+    )
+
+
+class WeekPages(Controller):
+    """The week grid, its cells, and the timer."""
+
+    path = APP_PATH
+    include_in_schema = False
+
+    @get("/week")
+    async def week(
+        self,
+        services: Deps,
+        who: Who,
+        week: Annotated[date | None, QueryParameter(name="week")] = None,
+        row: Annotated[list[str] | None, QueryParameter(name="row")] = None,
+    ) -> Template:
+        """The week that holds ``week`` (default: today in the org's time zone)."""
+        return await _week_page(services, who, week, row)
+
+    @post("/week/cell")
+    async def save_one_cell(
+        self,
+        request: Request[Any, Any, Any],
+        services: Deps,
+        who: Who,
+    ) -> Template:
+        """Save one cell (htmx, on blur): answers the cell and, out of band, the totals it changes."""
+        form = await form_of(request)
+        key = CellKey.parse(form.get("cell", ""))
+        text = form.get(_CELL_FIELD + key.ref, "")
+        error: str | None = None
+        try:
+            await call(save_cell, services, who.caller, key, text)
+        except HoursError as failure:
+            error = _cell_error(failure)
+        grid = await call(load_week, services, who.caller, key.day, [(key.project_id, key.task_id)])
+        row = next(
+            (
+                r
+                for r in grid.rows
+                if r.project.id == key.project_id and (r.task.id if r.task else None) == key.task_id
+            ),
+            None,
+        )
+        if row is None:  # a cell of a project or task the caller's organization does not have
+            raise NotFound.of("task" if key.task_id else "project")
+        index = grid.days.index(key.day)
+        return page(
+            "week_cell.html",
+            who,
+            grid=grid,
+            row=row,
+            cell=row.cells[index],
+            index=index,
+            typed=text if error else None,
+            error=error,
+        )
+
+    @post("/week")
+    async def save_week(
+        self,
+        request: Request[Any, Any, Any],
+        services: Deps,
+        who: Who,
+    ) -> Template | Redirect:
+        """Save every changed cell of the grid (the form without JavaScript)."""
+        form = await form_of(request)
+        errors: dict[str, tuple[str, str]] = {}
+        day: date | None = None
+        for name, text in form.items():
+            if not name.startswith(_CELL_FIELD) or form.get(_WAS_FIELD + name[len(_CELL_FIELD) :]) == text:
+                continue
+            try:
+                key = CellKey.parse(name[len(_CELL_FIELD) :])
+                day = day or key.day
+                await call(save_cell, services, who.caller, key, text)
+            except HoursError as failure:
+                errors[name[len(_CELL_FIELD) :]] = (text, _cell_error(failure))
+        week = _day(form.get("week")) or day
+        if errors:
+            notice = Notice(text=f"{len(errors)} cell{'s' if len(errors) > 1 else ''} could not be saved.")
+            return await _week_page(services, who, week, notice=notice, cell_errors=errors, status_code=422)
+        return Redirect(f"{APP_PATH}/week" + (f"?week={week.isoformat()}" if week else ""), status_code=303)
+
+    @post("/timer/start")
+    async def start_timer(
+        self,
+        request: Request[Any, Any, Any],
+        services: Deps,
+        who: Who,
+    ) -> Template | Redirect:
+        """Start a timer (project, task, note): the same use case as ``POST /timers``."""
+        form = await form_of(request)
+        project_id = _uuid(form.get("project"))
+        task_id = _uuid(form.get("task"))
+        note = form.get("note", "").strip() or None
+        try:
+            if project_id is None:
+                raise ValidationFailed.one("project_id", "choose a project")
+            command = StartTimer(
+                project_id=ProjectId(project_id),
+                task_id=None if task_id is None else TaskId(task_id),
+                note=note,
+            )
+            await call(services.entries.start_timer, who.caller, command)
+        except HoursError as failure:
+            return await _week_page(
+                services, who, None, notice=notice_of(failure), status_code=status_of(failure)
+            )
+        return Redirect(f"{APP_PATH}/week", status_code=303)
+
+    @post("/timer/stop")
+    async def stop_timer(self, services: Deps, who: Who) -> Template | Redirect:
+        """Stop the running timer now."""
+        try:
+            await call(services.entries.stop_timer, who.caller)
+        except HoursError as failure:
+            return await _week_page(
+                services, who, None, notice=notice_of(failure), status_code=status_of(failure)
+            )
+        return Redirect(f"{APP_PATH}/week", status_code=303)
+
+
+def _day(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _cell_error(failure: HoursError) -> str:
+    notice = notice_of(failure)
+    if notice.kind == "plan":
+        return f"{notice.text} (plan {notice.required_plan}, feature {notice.feature})"
+    if notice.fields:
+        return "; ".join(notice.fields.values())
+    return notice.text

@@ -1,0 +1,260 @@
+"""The week grid: the caller's time of one week as project/task rows and day columns.
+
+:func:`load_week` reads it through the use cases (entries, projects, tasks, the running timer);
+:func:`save_cell` turns what a person typed into one cell into the one use case it means:
+an empty cell logs a new entry (``create_time_entry``), a cell of one entry changes that entry's
+duration (``update_time_entry``), an emptied cell deletes it (``delete_time_entry``, undone from
+the entries page). A cell of several entries, of an entry with a lock (:func:`lock_reason`), or
+of a running timer is read-only here and says why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import attrs
+
+from hours_core.duration import format_clock
+from hours_core.entry_locks import LockReason, lock_reason
+from hours_core.errors import HoursError, ValidationFailed
+from hours_core.model import Project, ProjectId, Task, TaskId, TimeEntry
+from hours_core.ports import EntryQuery
+from hours_core.reports import GroupKey, period_start
+from hours_core.reports import WeekStart as ReportWeekStart
+from hours_core.services import CreateTimeEntry, Services, UpdateTimeEntry
+from hours_core.services.caller import Caller
+
+__all__ = [
+    "LOCK_TEXT",
+    "Cell",
+    "CellKey",
+    "CellReadOnly",
+    "Row",
+    "WeekGrid",
+    "all_entries",
+    "load_week",
+    "save_cell",
+    "today_of",
+    "week_of",
+]
+
+LOCK_TEXT = {LockReason.INVOICED: "Invoiced: an invoiced entry cannot change"}
+"""What a read-only cell says for each lock reason."""
+
+_PAGE = 500
+
+
+class CellReadOnly(HoursError):
+    """The cell cannot be typed into (several entries, a lock, a running timer); the message says why."""
+
+    code = "cell_read_only"
+
+
+@attrs.frozen
+class CellKey:
+    """Which cell: a project, a task or none, a day. Its ``ref`` names it in forms."""
+
+    project_id: ProjectId
+    task_id: TaskId | None
+    day: date
+
+    @property
+    def ref(self) -> str:
+        """``<project id>.<task id or ->.<YYYY-MM-DD>``."""
+        return f"{self.project_id}.{self.task_id or '-'}.{self.day.isoformat()}"
+
+    @classmethod
+    def parse(cls, ref: str) -> CellKey:
+        """The key a ``ref`` names; :class:`ValidationFailed` (``cell``) for anything else."""
+        try:
+            project, task, day = ref.split(".")
+            return cls(
+                ProjectId(UUID(project)), None if task == "-" else TaskId(UUID(task)), date.fromisoformat(day)
+            )
+        except ValueError as error:
+            raise ValidationFailed.one("cell", "is not a cell of the week grid") from error
+
+
+@attrs.frozen
+class Cell:
+    """One project/task on one day: its entries, their time, and why it is read-only (or ``None``)."""
+
+    key: CellKey
+    entries: tuple[TimeEntry, ...]
+    seconds: int
+    read_only: str | None
+    ref: str = attrs.field(init=False)
+    """The key's ``ref``, made once (a page names each cell several times)."""
+
+    @ref.default
+    def _ref(self) -> str:
+        return self.key.ref
+
+    @property
+    def text(self) -> str:
+        """The time as ``H:MM`` (``H:MM:SS`` with seconds); empty for no entries."""
+        return format_clock(self.seconds) if self.entries else ""
+
+
+@attrs.frozen
+class Row:
+    """A project (and task) across the week."""
+
+    project: Project
+    task: Task | None
+    cells: tuple[Cell, ...]
+
+    @property
+    def seconds(self) -> int:
+        """The row's total."""
+        return sum(cell.seconds for cell in self.cells)
+
+
+@attrs.frozen
+class WeekGrid:
+    """The week from ``start``: its days, rows, totals, and the caller's running timer."""
+
+    start: date
+    today: date
+    days: tuple[date, ...]
+    rows: tuple[Row, ...]
+    timer: TimeEntry | None
+
+    @property
+    def day_seconds(self) -> tuple[int, ...]:
+        """Each day's total."""
+        return tuple(sum(row.cells[index].seconds for row in self.rows) for index in range(len(self.days)))
+
+    @property
+    def seconds(self) -> int:
+        """The week's total."""
+        return sum(row.seconds for row in self.rows)
+
+    @property
+    def previous(self) -> date:
+        """The start of the week before."""
+        return self.start - timedelta(days=7)
+
+    @property
+    def next(self) -> date:
+        """The start of the week after."""
+        return self.start + timedelta(days=7)
+
+
+def today_of(caller: Caller, services: Services) -> date:
+    """Today in the organization's time zone."""
+    return services.clock.now().astimezone(ZoneInfo(caller.org.timezone)).date()
+
+
+def week_of(caller: Caller, day: date) -> date:
+    """The first day of the organization's week (its ``week_start``) that holds ``day``."""
+    return period_start(GroupKey.WEEK, day, ReportWeekStart(caller.org.week_start.value))
+
+
+def all_entries(services: Services, caller: Caller, query: EntryQuery) -> list[TimeEntry]:
+    """Every entry of ``query`` the caller may see, page after page (``list_time_entries``)."""
+    entries: list[TimeEntry] = []
+    query = attrs.evolve(query, limit=_PAGE)
+    while True:
+        page = services.entries.list_time_entries(caller, query)
+        entries.extend(page.entries)
+        if page.next_cursor is None:
+            return entries
+        query = attrs.evolve(query, after=page.next_cursor)
+
+
+def _read_only(entries: Sequence[TimeEntry], project: Project, task: Task | None) -> str | None:
+    for entry in entries:
+        reason = lock_reason(entry)
+        if reason is not None:
+            return LOCK_TEXT[reason]
+    if any(entry.is_running for entry in entries):
+        return "A timer is running: stop it to change this day"
+    if len(entries) > 1:
+        return f"{len(entries)} entries: change them under Entries"
+    if not entries and (project.archived or (task is not None and task.archived)):
+        return "Archived: takes no new time"
+    return None
+
+
+def load_week(
+    services: Services, caller: Caller, day: date, extra_rows: Iterable[tuple[ProjectId, TaskId | None]] = ()
+) -> WeekGrid:
+    """The caller's week that holds ``day``: a row for each active project, for each project and
+    task with time this week, and for each of ``extra_rows`` (a row added to the view)."""
+    start = week_of(caller, day)
+    days = tuple(start + timedelta(days=offset) for offset in range(7))
+    now = services.clock.now()
+    entries = all_entries(
+        services, caller, EntryQuery(date_from=days[0], date_to=days[-1], user_id=caller.user_id)
+    )
+    projects = {project.id: project for project in services.projects.list_projects(caller)}
+    by_cell: dict[tuple[ProjectId, TaskId | None, date], list[TimeEntry]] = {}
+    for entry in entries:
+        by_cell.setdefault((entry.project_id, entry.task_id, entry.entry_date), []).append(entry)
+    keys: dict[tuple[ProjectId, TaskId | None], None] = {
+        (project.id, None): None for project in projects.values() if not project.archived
+    }
+    keys.update({(project_id, task_id): None for project_id, task_id, _ in by_cell})
+    keys.update({pair: None for pair in extra_rows if pair[0] in projects})
+    tasks = _tasks(services, caller, {project_id for project_id, task_id in keys if task_id is not None})
+    rows = []
+    for project_id, task_id in keys:
+        project = projects[project_id]
+        task = None if task_id is None else tasks.get(task_id)
+        if task_id is not None and task is None:
+            continue
+        cells = []
+        for each in days:
+            found = tuple(by_cell.get((project_id, task_id, each), ()))
+            cells.append(
+                Cell(
+                    key=CellKey(project_id, task_id, each),
+                    entries=found,
+                    seconds=sum(entry.elapsed_seconds(now) for entry in found),
+                    read_only=_read_only(found, project, task),
+                )
+            )
+        rows.append(Row(project=project, task=task, cells=tuple(cells)))
+    rows.sort(
+        key=lambda row: (row.project.name.casefold(), row.task is not None, row.task.name if row.task else "")
+    )
+    running = next((entry for entry in entries if entry.is_running), None)
+    return WeekGrid(start=start, today=today_of(caller, services), days=days, rows=tuple(rows), timer=running)
+
+
+def _tasks(services: Services, caller: Caller, project_ids: Iterable[ProjectId]) -> dict[TaskId, Task]:
+    tasks: dict[TaskId, Task] = {}
+    for project_id in project_ids:
+        tasks.update({task.id: task for task in services.projects.list_tasks(caller, project_id)})
+    return tasks
+
+
+def _cell_entries(services: Services, caller: Caller, key: CellKey) -> list[TimeEntry]:
+    query = EntryQuery(date_from=key.day, date_to=key.day, project_id=key.project_id, user_id=caller.user_id)
+    return [entry for entry in all_entries(services, caller, query) if entry.task_id == key.task_id]
+
+
+def save_cell(services: Services, caller: Caller, key: CellKey, text: str) -> TimeEntry | None:
+    """Apply what was typed into a cell through one use case; return the entry it made, changed or
+    deleted (``None`` when nothing changed)."""
+    text = text.strip()
+    entries = _cell_entries(services, caller, key)
+    if not entries:
+        if not text:
+            return None
+        command = CreateTimeEntry(
+            project_id=key.project_id, task_id=key.task_id, entry_date=key.day, duration=text
+        )
+        return services.entries.create_time_entry(caller, command)
+    project = services.projects.get_project(caller, key.project_id)
+    reason = _read_only(entries, project, None)
+    if reason is not None:
+        raise CellReadOnly(reason)
+    (entry,) = entries
+    if not text:
+        return services.entries.delete_time_entry(caller, entry.id)
+    return services.entries.update_time_entry(caller, entry.id, UpdateTimeEntry(duration=text))

@@ -1,0 +1,145 @@
+"""Benchmark: importing 100,000 rows through the import use case and the bulk path (``add_many``).
+
+Run from the repository root::
+
+    .venv/bin/python -m bench.bench_import                          # Toggl, Clockify, Harvest on SQLite
+    .venv/bin/python -m bench.bench_import --sources harvest --rows 20000
+    .venv/bin/python -m bench.bench_import --postgres postgresql://postgres@127.0.0.1:5432/test
+
+Each import runs in a fresh process against a new database (SQLite in a temporary folder, or a new
+schema of the PostgreSQL database given), as ``hours import`` runs it: the file's bytes are read by
+the tracker's reader, users are matched by email (the file names 50 users, created first), 200
+projects and 800 tasks are created as the rows name them, the duplicates are looked up and the
+entries are stored in batches through ``add_many``, all in one transaction. It then imports the
+same file again (every row a duplicate: nothing is stored) and reports both times. The issue's
+budget is 20 s for the first import of 100,000 rows. ``cpu_seconds`` is the process's CPU time
+for the first import (the reader, the use case and SQLite's own work all run in it): on a machine
+that other work shares, it says what the import costs better than the wall-clock ``seconds``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+
+from bench.bench_exchange import import_file
+
+
+def _sqlite_store() -> AbstractContextManager[Callable[..., object]]:
+    @contextmanager
+    def opened() -> Iterator[Callable[..., object]]:
+        from hours_sqlite import SqliteStore
+
+        with tempfile.TemporaryDirectory() as folder, SqliteStore.open(Path(folder) / "bench.db") as store:
+            store.migrate()
+            yield store.unit_of_work
+
+    return opened()
+
+
+def _postgres_store(url: str) -> AbstractContextManager[Callable[..., object]]:
+    @contextmanager
+    def opened() -> Iterator[Callable[..., object]]:
+        import psycopg
+
+        from hours_postgres import PostgresStore
+
+        schema = f"bench_import_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(f"CREATE SCHEMA {schema}")
+        try:
+            with PostgresStore.open(url, schema=schema) as store:
+                store.migrate()
+                yield store.unit_of_work
+        finally:
+            with psycopg.connect(url, autocommit=True) as admin:
+                admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+    return opened()
+
+
+def measure(source: str, rows: int, postgres: str | None) -> dict[str, object]:
+    """Import a ``rows``-row ``source`` file twice into a new store; the figures as a dict."""
+    from hours_core.clock import SystemClock
+    from hours_core.exchange import ImportLimits
+    from hours_core.ids import UuidV7Ids
+    from hours_core.model import Plan, Role
+    from hours_core.services import ImportEntries, build_services
+    from hours_exchange import FILE_FORMATS
+
+    data = import_file(source, rows)
+    store = _sqlite_store() if postgres is None else _postgres_store(postgres)
+    with store as unit_of_work:
+        services = build_services(
+            unit_of_work,  # type: ignore[arg-type]
+            clock=SystemClock(),
+            ids=UuidV7Ids(),
+            file_formats=FILE_FORMATS,
+        )
+        made = services.admin.bootstrap(
+            org_name="Bench", plan=Plan.AGENCY, email="owner@example.com", env="live"
+        )
+        for number in range(50):
+            services.admin.create_user(
+                made.org.id, f"user{number}@example.com", Role.MEMBER, name=f"First{number} Last"
+            )
+        caller = services.admin.owner_caller(made.org.id)
+        limits = ImportLimits(max_rows=rows, max_bytes=2**31)
+        command = ImportEntries(source=source, data=data, timezone="Europe/Berlin", limits=limits)
+        started, cpu = time.perf_counter(), time.process_time()
+        first = services.imports.import_entries(caller, command)
+        first_seconds, first_cpu = time.perf_counter() - started, time.process_time() - cpu
+        started = time.perf_counter()
+        second = services.imports.import_entries(caller, command)
+        second_seconds = time.perf_counter() - started
+    return {
+        "store": "sqlite" if postgres is None else "postgresql",
+        "source": source,
+        "rows": rows,
+        "created": first.created,
+        "failed": first.failed,
+        "seconds": round(first_seconds, 2),
+        "cpu_seconds": round(first_cpu, 2),
+        "rows_per_second": round(rows / first_seconds),
+        "again_duplicates": second.duplicates,
+        "again_seconds": round(second_seconds, 2),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark (see the module docstring)."""
+    options = argparse.ArgumentParser(
+        prog="python -m bench.bench_import", description=__doc__.splitlines()[0]
+    )
+    options.add_argument("--rows", type=int, default=100_000, help="rows per file (default 100,000)")
+    options.add_argument("--sources", default="toggl,clockify,harvest")
+    options.add_argument(
+        "--postgres", metavar="URL", help="import into a new schema of this database instead"
+    )
+    options.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    arguments = options.parse_args(argv)
+    if arguments.child:
+        source, rows = arguments.child
+        print(json.dumps(measure(source, int(rows), arguments.postgres)))
+        return 0
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
+    for source in arguments.sources.split(","):
+        command = [sys.executable, "-m", "bench.bench_import", "--child", source, str(arguments.rows)]
+        if arguments.postgres:
+            command += ["--postgres", arguments.postgres]
+        output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+        print(output.strip())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

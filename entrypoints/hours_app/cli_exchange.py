@@ -1,0 +1,180 @@
+"""``hours export`` and ``hours import``: the API's export and import use cases on the command line.
+
+Both act as the organization's oldest active owner (:meth:`AdminService.owner_caller`), so they
+see and may do what an owner sees and does over the API. ``hours export`` writes the file to
+``--output`` or standard output, and draws a progress line on standard error when that is a
+terminal; ``hours import`` prints the import's report (``--json``: the API's body).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from typing import IO, TextIO
+
+from hours_app import cli_output as out
+from hours_app.cli_commands import _opened
+from hours_app.settings import Settings
+from hours_core.exchange import ImportLimits
+from hours_core.model import OrgId, ProjectId, TaskId, UserId
+from hours_core.ports import EntryQuery
+from hours_core.services import ExportEntries, ImportEntries, ImportReport
+from hours_http.converter import import_report_json
+
+__all__ = ["CLI_IMPORT_LIMITS", "EXIT_ROWS_FAILED", "Progress", "export_entries", "import_file"]
+
+CLI_IMPORT_LIMITS = ImportLimits(max_bytes=4 * 1024**3, max_rows=20_000_000)
+"""The CLI reads files from disk: larger ones than the API takes (4 GiB, 20 million rows)."""
+
+EXIT_ROWS_FAILED = 3
+"""``hours import``'s exit status when the import ran but some rows failed (see the report)."""
+
+
+class Progress:
+    """A progress line on a terminal: bytes written, the rate, the time so far; redrawn at most
+    ten times a second, and only when ``stream`` is a terminal (never into a pipe or a log)."""
+
+    def __init__(self, stream: TextIO, *, label: str) -> None:
+        self._stream = stream
+        self._label = label
+        self._on = stream.isatty()
+        self._start = time.monotonic()
+        self._drawn = 0.0
+        self._bytes = 0
+
+    def advance(self, size: int) -> None:
+        """Count ``size`` more bytes, and redraw when a tenth of a second has passed."""
+        self._bytes += size
+        now = time.monotonic()
+        if self._on and now - self._drawn >= 0.1:
+            self._drawn = now
+            self._draw(now)
+
+    def finish(self) -> None:
+        """Draw the last state and end the line."""
+        if self._on:
+            self._draw(time.monotonic())
+            self._stream.write("\n")
+            self._stream.flush()
+
+    def _draw(self, now: float) -> None:
+        elapsed = max(now - self._start, 1e-6)
+        mib = self._bytes / 2**20
+        width = 24
+        filled = int(elapsed * 4) % (width + 1)  # the file's size is not known ahead: a moving bar
+        bar = "=" * filled + ">" + " " * (width - filled)
+        self._stream.write(
+            f"\r{self._label} [{bar[:width]}] {mib:8.1f} MiB  {mib / elapsed:6.1f} MiB/s  {elapsed:5.1f} s"
+        )
+        self._stream.flush()
+
+
+def export_entries(args: argparse.Namespace, settings: Settings) -> int:
+    """Write an export of an organization's entries to ``--output`` or standard output."""
+    query = EntryQuery(
+        date_from=args.date_from,
+        date_to=args.date_to,
+        project_id=None if args.project is None else ProjectId(args.project),
+        task_id=None if args.task is None else TaskId(args.task),
+        user_id=None if args.user is None else UserId(args.user),
+        billable=args.billable,
+        invoiced=args.invoiced,
+        include_deleted=args.include_deleted,
+    )
+    command = ExportEntries(
+        export_format=args.format,
+        query=query,
+        columns=args.columns,
+        delimiter=args.delimiter,
+        bom=not args.no_bom,
+    )
+    with _opened(settings) as application:
+        services = application.services
+        caller = services.admin.owner_caller(OrgId(args.org))
+        export = services.exports.export_time_entries(caller, command)
+        progress = Progress(sys.stderr, label=f"exporting {export.export_format.value}")
+        target: IO[bytes]
+        with _output(args.output) as target:
+            for chunk in export.chunks:
+                target.write(chunk)
+                progress.advance(len(chunk))
+        progress.finish()
+    return 0
+
+
+@contextmanager
+def _output(path: Path | None) -> Iterator[IO[bytes]]:
+    if path is None:
+        with nullcontext(sys.stdout.buffer) as stdout:
+            yield stdout
+            stdout.flush()
+        return
+    partial = path.with_name(path.name + ".partial")
+    with partial.open("wb") as file:
+        yield file
+    partial.replace(path)  # a failed export leaves no file that looks complete
+
+
+def import_file(args: argparse.Namespace, settings: Settings) -> int:
+    """Import a file into an organization and print the report."""
+    with _opened(settings) as application:
+        services = application.services
+        caller = services.admin.owner_caller(OrgId(args.org))
+        with _input(args.file) as data:
+            report = services.imports.import_entries(
+                caller,
+                ImportEntries(
+                    source=args.source,
+                    data=data,
+                    timezone=args.timezone,
+                    date_format=args.date_format,
+                    dry_run=args.dry_run,
+                    atomic=args.all_or_nothing,
+                    create_users=args.create_users,
+                    limits=CLI_IMPORT_LIMITS,
+                ),
+            )
+    out.emit(args.json, import_report_json(report), _human_report(report))
+    return EXIT_ROWS_FAILED if report.failed else 0
+
+
+@contextmanager
+def _input(name: str) -> Iterator[IO[bytes]]:
+    if name == "-":
+        yield sys.stdin.buffer
+        return
+    with Path(name).open("rb") as file:
+        yield file
+
+
+def _human_report(report: ImportReport) -> str:
+    if report.dry_run:
+        head = "Dry run, nothing stored:"
+        verb = "would be created"
+    elif report.id is None:
+        head = "Nothing stored (--all-or-nothing, and rows failed):"
+        verb = "created"
+    else:
+        head = f"Import {report.id} (undo it with DELETE /imports/{report.id}):"
+        verb = "created"
+    lines = [
+        head,
+        f"  {report.created} entries {verb}, {report.duplicates} duplicates skipped, "
+        f"{report.failed} rows failed",
+    ]
+    for kind, names in (
+        ("projects", report.created_projects),
+        ("clients", report.created_clients),
+        ("tasks", report.created_tasks),
+        ("users", report.created_users),
+    ):
+        if names:
+            lines.append(f"  new {kind}: {', '.join(names)}")
+    if report.errors:
+        rows = [(str(e.row), e.column or "-", e.code, e.message) for e in report.errors]
+        lines.append(out.table(("ROW", "COLUMN", "CODE", "MESSAGE"), rows, empty=""))
+    return "\n".join(lines)

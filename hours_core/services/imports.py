@@ -1,0 +1,456 @@
+"""The import use case: a tracker's export in, time entries out, each source row at most once.
+
+The file is read through the :class:`~hours_core.exchange.ImportReader` port, row by row, in
+batches of :data:`IMPORT_BATCH_SIZE`. Each good row is matched to the organization's users (by
+email), projects and tasks (by name; created when missing), checked as a new entry is, and stored
+through the bulk path (``add_many``) unless an entry of the organization already holds its
+``external_ref`` (then it is a duplicate). The whole import is one write transaction: an
+``atomic`` import that meets a failed row, and a problem with the file itself, store nothing; a
+dry run reads and checks everything in a read-only one. docs/export-import.md has the rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from itertools import islice
+
+import attrs
+
+from hours_core.emails import email_key, email_problem
+from hours_core.errors import NotFound, PlanRequired
+from hours_core.exchange import (
+    DEFAULT_LIMITS,
+    FileFormats,
+    ImportData,
+    ImportLimits,
+    ImportRow,
+    RejectedRow,
+    RowError,
+)
+from hours_core.model import (
+    Import,
+    ImportId,
+    Project,
+    ProjectId,
+    Role,
+    Task,
+    TaskId,
+    TimeEntry,
+    TimeEntryId,
+    User,
+    UserId,
+    name_problem,
+)
+from hours_core.plans import (
+    FREE_PLAN_ACTIVE_PROJECTS,
+    Feature,
+    allows,
+    require_room_for_users,
+    required_plan,
+)
+from hours_core.ports import Clock, IdFactory, UnitOfWork
+from hours_core.services.caller import Caller
+from hours_core.services.transactions import Transactions
+from hours_core.validation import FIRST_ENTRY_DATE, LAST_ENTRY_DATE
+
+__all__ = ["IMPORT_BATCH_SIZE", "ImportEntries", "ImportReport", "ImportService"]
+
+IMPORT_BATCH_SIZE = 2_000
+"""Rows checked for duplicates and stored together."""
+
+
+@attrs.frozen
+class ImportEntries:
+    """Import a file: ``source`` is ``toggl``, ``clockify``, ``harvest`` or ``hours``.
+
+    ``timezone`` (an IANA name) is required for Toggl and Clockify; ``date_format`` (``MDY`` or
+    ``DMY``) settles dates such as ``09/04/2025``. ``dry_run`` stores nothing; ``atomic`` stores
+    nothing when any row fails; ``create_users`` adds an unknown email as a member.
+    """
+
+    source: str
+    data: ImportData
+    timezone: str | None = None
+    date_format: str | None = None
+    dry_run: bool = False
+    atomic: bool = False
+    create_users: bool = False
+    limits: ImportLimits = DEFAULT_LIMITS
+
+
+@attrs.frozen
+class ImportReport:
+    """What an import did (or, for a dry run, would do).
+
+    ``created`` entries were stored (0 when nothing was: a dry run counts what it would store in
+    ``created`` all the same; an atomic import with a failed row stores and counts nothing);
+    ``duplicates`` rows were already imported; ``failed`` rows are explained in ``errors``. The
+    ``created_*`` lists name what the import created (or would), in the order it did. ``id`` is the
+    stored import's id (``None`` when nothing was stored).
+    """
+
+    id: ImportId | None
+    source: str
+    dry_run: bool
+    created: int
+    duplicates: int
+    failed: int
+    created_projects: tuple[str, ...]
+    created_clients: tuple[str, ...]
+    created_tasks: tuple[str, ...]
+    created_users: tuple[str, ...]
+    errors: tuple[RowError, ...]
+
+
+class _Abandoned(Exception):
+    """Rolls an atomic import with a failed row back, carrying its report out."""
+
+    def __init__(self, report: ImportReport) -> None:
+        super().__init__("atomic import abandoned")
+        self.report = report
+
+
+class ImportService:
+    """Imports files, and undoes imports."""
+
+    def __init__(
+        self, transactions: Transactions, clock: Clock, ids: IdFactory, formats: FileFormats | None
+    ) -> None:
+        self._transactions = transactions
+        self._clock = clock
+        self._ids = ids
+        self._formats = formats
+
+    def import_entries(self, caller: Caller, command: ImportEntries) -> ImportReport:
+        """Import the file (owners and admins); answer with the report.
+
+        File-level problems (a missing column, dates that stay ambiguous, a file too large) raise
+        an :class:`~hours_core.errors.HoursError` and store nothing, wherever in the file they are.
+        """
+        if self._formats is None:
+            raise RuntimeError("no file formats were wired into the services")
+        caller.require_manager("import time entries")
+        rows = self._formats.read(
+            command.source,
+            command.data,
+            timezone=command.timezone,
+            date_format=command.date_format,
+            limits=command.limits,
+        )
+        source = str(command.source)
+        if command.dry_run:
+            with self._transactions.read() as uow:
+                run = _Run(uow, caller, self._ids, self._clock.now(), source, command, store=False)
+                run.take_all(rows)
+                return run.report(None)
+        try:
+            with self._transactions.write() as uow:
+                now = self._clock.now()
+                if command.create_users:
+                    uow.orgs.lock(caller.org_id)
+                record = Import(
+                    id=ImportId(self._ids.new_id()),
+                    org_id=caller.org_id,
+                    user_id=caller.user_id,
+                    source=source,
+                    created=0,
+                    duplicates=0,
+                    failed=0,
+                    created_at=now,
+                )
+                uow.imports.add(record)
+                run = _Run(uow, caller, self._ids, now, source, command, store=True, import_id=record.id)
+                run.take_all(rows)
+                if command.atomic and run.failed:
+                    raise _Abandoned(run.report(None, stored=False))
+                uow.imports.update(
+                    attrs.evolve(record, created=run.created, duplicates=run.duplicates, failed=run.failed)
+                )
+                return run.report(record.id)
+        except _Abandoned as abandoned:
+            return abandoned.report
+
+    def delete_import(self, caller: Caller, import_id: ImportId) -> Import:
+        """Undo an import (owners and admins): soft-delete the entries it created that are not
+        deleted yet, and release their source rows, so that the file imports again.
+
+        An import of another organization, or one already deleted, is :class:`NotFound`; an
+        import with an invoiced entry is :class:`~hours_core.errors.EntryLocked` (nothing changes).
+        """
+        caller.require_manager("delete imports")
+        with self._transactions.write() as uow:
+            record = uow.imports.get(caller.org_id, import_id)
+            if record is None or record.deleted_at is not None:
+                raise NotFound.of("import")
+            now = self._clock.now()
+            uow.entries.delete_imported(caller.org_id, import_id, now)
+            deleted = record.deleted(now)
+            uow.imports.update(deleted)
+        return deleted
+
+
+class _RowFailed(Exception):
+    def __init__(self, column: str | None, code: str, message: str) -> None:
+        super().__init__(message)
+        self.column = column
+        self.code = code
+        self.message = message
+
+
+def _batches(rows: Iterable[ImportRow | RejectedRow]) -> Iterator[list[ImportRow | RejectedRow]]:
+    iterator = iter(rows)
+    while batch := list(islice(iterator, IMPORT_BATCH_SIZE)):
+        yield batch
+
+
+class _Run:
+    """One import in progress: what it has matched, created and counted so far."""
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        caller: Caller,
+        ids: IdFactory,
+        now: datetime,
+        source: str,
+        command: ImportEntries,
+        *,
+        store: bool,
+        import_id: ImportId | None = None,
+    ) -> None:
+        self.uow, self.caller, self.ids, self.now = uow, caller, ids, now
+        self.source, self.command, self.store, self.import_id = source, command, store, import_id
+        self.created = self.duplicates = self.failed = 0
+        self.errors: list[RowError] = []
+        self.created_projects: list[str] = []
+        self.created_tasks: list[str] = []
+        self.created_users: list[str] = []
+        org = caller.org_id
+        users = uow.users.list(org)
+        self.users_by_email = {user.email_key: user for user in users}
+        self.users_by_name: dict[str, list[User]] = {}
+        for user in users:
+            self.users_by_name.setdefault(user.name.casefold(), []).append(user)
+        self.active_users = sum(1 for user in users if user.is_active)
+        projects = uow.projects.list(org)
+        self.projects: dict[str, Project] = {}
+        for project in projects:  # the oldest of a name, an active one first
+            known = self.projects.get(project.name.casefold())
+            if known is None or (known.archived and not project.archived):
+                self.projects[project.name.casefold()] = project
+        self.active_projects = sum(1 for project in projects if not project.archived)
+        self.tasks: dict[tuple[ProjectId, str], Task] = {}
+        self.tasks_loaded: set[ProjectId] = set()
+        self.seen: set[str] = set()
+
+    def take_all(self, rows: Iterable[ImportRow | RejectedRow]) -> None:
+        """Read every row of the file, storing each batch as it goes."""
+        for batch in _batches(rows):
+            self._take(batch)
+
+    def report(self, import_id: ImportId | None, *, stored: bool = True) -> ImportReport:
+        """The report so far (``stored=False``: an atomic import rolled back, nothing created)."""
+        errors = tuple(sorted(self.errors, key=lambda error: error.row))
+        return ImportReport(
+            id=import_id,
+            source=self.source,
+            dry_run=not self.store,
+            created=self.created if stored else 0,
+            duplicates=self.duplicates,
+            failed=self.failed,
+            created_projects=tuple(self.created_projects) if stored else (),
+            created_clients=(),
+            created_tasks=tuple(self.created_tasks) if stored else (),
+            created_users=tuple(self.created_users) if stored else (),
+            errors=errors,
+        )
+
+    def _take(self, batch: list[ImportRow | RejectedRow]) -> None:
+        good = [row for row in batch if isinstance(row, ImportRow)]
+        refs = [self._ref(row) for row in good]
+        existing = self.uow.entries.existing_external_refs(self.caller.org_id, refs) if refs else set()
+        entries: list[TimeEntry] = []
+        for row in batch:
+            if isinstance(row, RejectedRow):
+                self.failed += 1
+                self.errors.extend(row.errors)
+                continue
+            ref = self._ref(row)
+            if ref in existing or ref in self.seen:
+                self.duplicates += 1
+                continue
+            try:
+                entries.append(self._entry(row, ref))
+            except _RowFailed as failure:
+                self.failed += 1
+                self.errors.append(RowError(row.row, failure.column, failure.code, failure.message))
+                continue
+            self.seen.add(ref)
+        if self.store and entries:
+            self.uow.entries.add_many(entries)
+        self.created += len(entries)
+
+    def _ref(self, row: ImportRow) -> str:
+        return f"{self.source}:{row.external_ref}"
+
+    def _entry(self, row: ImportRow, ref: str) -> TimeEntry:
+        if not FIRST_ENTRY_DATE <= row.entry_date <= LAST_ENTRY_DATE:
+            raise _RowFailed(
+                _column(row, "entry_date"),
+                "invalid_date",
+                f"the date must be from {FIRST_ENTRY_DATE} to {LAST_ENTRY_DATE}, got {row.entry_date}",
+            )
+        user = self._user(row)
+        project = self._project(row)
+        task = self._task(row, project)
+        billable = project.billable_by_default if row.billable is None else row.billable
+        if billable:
+            self._require(row, "billable", Feature.BILLABLE_TIME, "billable time")
+        if user.id != self.caller.user_id:
+            self._require(row, "user_email", Feature.TEAM_ENTRIES, "entries of other users")
+        return TimeEntry(
+            id=TimeEntryId(self.ids.new_id()),
+            org_id=self.caller.org_id,
+            user_id=user.id,
+            project_id=project.id,
+            task_id=None if task is None else task.id,
+            invoice_id=None,
+            duration_seconds=row.duration_seconds,
+            billable=billable,
+            note=row.note,
+            entry_date=row.entry_date,
+            started_at=row.started_at,
+            stopped_at=row.stopped_at,
+            created_at=self.now,
+            updated_at=self.now,
+            import_id=self.import_id,
+            external_ref=ref,
+        )
+
+    def _require(self, row: ImportRow, field: str, feature: Feature, what: str) -> None:
+        if not allows(self.caller.org.plan, feature):
+            plan = required_plan(feature).value
+            raise _RowFailed(
+                _column(row, field),
+                "plan_required",
+                f"{what} needs the {plan} plan (feature {feature.value})",
+            )
+
+    def _user(self, row: ImportRow) -> User:
+        if row.user_email is not None:
+            column = _column(row, "user_email")
+            user = self.users_by_email.get(email_key(row.user_email))
+            if user is None:
+                user = self._new_user(row, column)
+        elif row.user_name is not None:
+            column = _column(row, "user_name")
+            named = self.users_by_name.get(row.user_name.casefold(), [])
+            if len(named) != 1:
+                how = "no user" if not named else "more than one user"
+                raise _RowFailed(
+                    column, "unknown_user", f"{how} of this organization is called {row.user_name!r}"
+                )
+            user = named[0]
+        else:
+            return self.caller.user
+        if not user.is_active:
+            raise _RowFailed(column, "user_deactivated", f"the user {user.email} is deactivated")
+        return user
+
+    def _new_user(self, row: ImportRow, column: str) -> User:
+        email = row.user_email or ""
+        if not self.command.create_users:
+            raise _RowFailed(
+                column,
+                "unknown_user",
+                f"no user of this organization has the email {email}; add them first, or let the "
+                "import create users",
+            )
+        problem = email_problem(email)
+        if problem is not None:
+            raise _RowFailed(column, "invalid_email", f"the email {problem}")
+        try:
+            require_room_for_users(self.caller.org.plan, self.active_users + 1)
+        except PlanRequired as refusal:
+            raise _RowFailed(column, "plan_required", refusal.message) from None
+        name = row.user_name if row.user_name and name_problem(row.user_name) is None else None
+        user = User.new(
+            UserId(self.ids.new_id()),
+            self.caller.org_id,
+            email,
+            name or User.name_from_email(email),
+            Role.MEMBER,
+            self.now,
+        )
+        if self.store:
+            self.uow.users.add(user)
+        self.users_by_email[user.email_key] = user
+        self.users_by_name.setdefault(user.name.casefold(), []).append(user)
+        self.active_users += 1
+        self.created_users.append(email)
+        return user
+
+    def _project(self, row: ImportRow) -> Project:
+        column = _column(row, "project")
+        if row.project is None:
+            raise _RowFailed(column, "missing_value", "the row names no project; every entry needs one")
+        project = self.projects.get(row.project.casefold())
+        if project is None:
+            project = self._new_project(row.project, column)
+        elif project.archived:
+            raise _RowFailed(column, "project_archived", f"the project {project.name!r} is archived")
+        return project
+
+    def _new_project(self, name: str, column: str) -> Project:
+        problem = name_problem(name)
+        if problem is not None:
+            raise _RowFailed(column, "invalid_name", f"the project name {problem}")
+        plan = self.caller.org.plan
+        if not allows(plan, Feature.UNLIMITED_PROJECTS) and self.active_projects >= FREE_PLAN_ACTIVE_PROJECTS:
+            needed = required_plan(Feature.UNLIMITED_PROJECTS).value
+            raise _RowFailed(
+                column,
+                "plan_required",
+                f"the {plan.value} plan holds {FREE_PLAN_ACTIVE_PROJECTS} active projects; creating "
+                f"{name!r} needs the {needed} plan",
+            )
+        project = Project.new(
+            ProjectId(self.ids.new_id()), self.caller.org_id, name, self.now, billable_by_default=False
+        )
+        if self.store:
+            self.uow.projects.add(project)
+        self.projects[name.casefold()] = project
+        self.tasks_loaded.add(project.id)
+        self.active_projects += 1
+        self.created_projects.append(name)
+        return project
+
+    def _task(self, row: ImportRow, project: Project) -> Task | None:
+        if row.task is None:
+            return None
+        column = _column(row, "task")
+        self._require(row, "task", Feature.TASKS, "tasks")
+        if project.id not in self.tasks_loaded:
+            for task in self.uow.tasks.list_for_project(self.caller.org_id, project.id):
+                self.tasks.setdefault((project.id, task.name.casefold()), task)
+            self.tasks_loaded.add(project.id)
+        known = self.tasks.get((project.id, row.task.casefold()))
+        if known is not None:
+            if known.archived:
+                raise _RowFailed(column, "task_archived", f"the task {known.name!r} is archived")
+            return known
+        problem = name_problem(row.task)
+        if problem is not None:
+            raise _RowFailed(column, "invalid_name", f"the task name {problem}")
+        task = Task.new(TaskId(self.ids.new_id()), project, row.task, self.now)
+        if self.store:
+            self.uow.tasks.add(task)
+        self.tasks[(project.id, row.task.casefold())] = task
+        self.created_tasks.append(row.task)
+        return task
+
+
+def _column(row: ImportRow, field: str) -> str:
+    """The header of the column ``field`` came from in the row's file (the field's name if none)."""
+    return row.columns.get(field, field)

@@ -1,0 +1,163 @@
+"""``hours export`` and ``hours import``, run in-process against a temporary SQLite file."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from hours_app import cli_exchange
+from hours_app.cli import main
+from tests.exchange.odd_files import harvest_file, toggl_file
+
+
+@pytest.fixture(autouse=True)
+def _no_hours_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for variable in ("HOURS_DATABASE_URL", "HOURS_ENV", "HOURS_LOG_LEVEL"):
+        monkeypatch.delenv(variable, raising=False)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'hours.db'}"
+
+
+@pytest.fixture
+def org(db: str, capsys: pytest.CaptureFixture[str]) -> str:
+    assert main(["bootstrap", "--plan", "agency", "--db", db, "--json"]) == 0
+    org_id: str = json.loads(capsys.readouterr().out)["orgId"]
+    return org_id
+
+
+def owner_email(db: str, org: str, capsys: pytest.CaptureFixture[str]) -> str:
+    assert main(["users", "list", org, "--db", db, "--json"]) == 0
+    email: str = json.loads(capsys.readouterr().out)[0]["email"]
+    return email
+
+
+def test_an_import_prints_its_report_and_exits_3_when_rows_failed(
+    db: str, org: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    email = owner_email(db, org, capsys)
+    path = tmp_path / "toggl.csv"
+    path.write_bytes(toggl_file(email, email))
+
+    code = main(["import", "toggl", str(path), "--org", org, "--timezone", "Europe/Berlin", "--db", db])
+    text = capsys.readouterr().out
+    assert code == cli_exchange.EXIT_ROWS_FAILED
+    assert "5 entries created, 0 duplicates skipped, 1 rows failed" in text
+    assert "duration_over_24_hours" in text
+
+    again = main(
+        ["import", "toggl", str(path), "--org", org, "--timezone", "Europe/Berlin", "--db", db, "--json"]
+    )
+    report = json.loads(capsys.readouterr().out)
+    assert again == cli_exchange.EXIT_ROWS_FAILED
+    assert (report["created"], report["duplicates"], report["failed"]) == (0, 5, 1)
+    assert report["errors"][0] == {
+        "row": 4,
+        "column": "Duration",
+        "code": "duration_over_24_hours",
+        "message": report["errors"][0]["message"],
+    }
+
+
+def test_dry_run_and_all_or_nothing_store_nothing(
+    db: str, org: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    email = owner_email(db, org, capsys)
+    path = tmp_path / "toggl.csv"
+    path.write_bytes(toggl_file(email, email))
+    base = ["import", "toggl", str(path), "--org", org, "--timezone", "Europe/Berlin", "--db", db, "--json"]
+
+    main([*base, "--dry-run"])
+    dry = json.loads(capsys.readouterr().out)
+    main([*base, "--all-or-nothing"])
+    atomic = json.loads(capsys.readouterr().out)
+    assert (dry["dryRun"], dry["created"], dry["id"]) == (True, 5, None)
+    assert (atomic["created"], atomic["id"]) == (0, None)
+
+    assert main(["export", "--org", org, "--db", db, "--output", str(tmp_path / "out.csv")]) == 0
+    assert (tmp_path / "out.csv").read_bytes().decode("utf-8-sig").count("\r\n") == 1  # the header only
+
+
+def test_a_clean_import_exits_0_and_the_export_writes_the_file(
+    db: str, org: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "harvest.csv"
+    path.write_bytes(harvest_file())
+    assert main(["import", "harvest", str(path), "--org", org, "--db", db]) == 0
+    capsys.readouterr()
+
+    target = tmp_path / "out.xlsx"
+    assert main(["export", "--org", org, "--format", "xlsx", "--output", str(target), "--db", db]) == 0
+    sheet = openpyxl.load_workbook(target).active
+    assert sheet is not None
+    assert sheet.max_row == 3
+    assert not (tmp_path / "out.xlsx.partial").exists()
+    assert capsys.readouterr().err == ""  # no progress line: standard error is not a terminal
+
+
+def test_the_export_goes_to_standard_output_with_the_list_s_filters(
+    db: str, tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    assert main(["bootstrap", "--plan", "agency", "--db", db, "--json"]) == 0
+    org = json.loads(capsysbinary.readouterr().out)["orgId"]
+    path = tmp_path / "harvest.csv"
+    path.write_bytes(harvest_file())
+    assert main(["import", "harvest", str(path), "--org", org, "--db", db]) == 0
+    capsysbinary.readouterr()
+
+    code = main(
+        [
+            "export",
+            "--org",
+            org,
+            "--db",
+            db,
+            "--from",
+            "2025-02-04",
+            "--columns",
+            "entryDate,note",
+            "--no-bom",
+        ]
+    )
+    assert code == 0
+    out = capsysbinary.readouterr().out
+    assert list(csv.reader(io.StringIO(out.decode()))) == [["entryDate", "note"], ["2025-02-04", "Review"]]
+
+
+def test_an_unknown_column_is_a_usage_error(db: str, org: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["export", "--org", org, "--db", db, "--columns", "nope"]) == 2
+    assert "nope" in capsys.readouterr().err
+
+
+def test_an_ambiguous_file_names_the_option(
+    db: str, org: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "clockify.csv"
+    path.write_bytes(
+        b'"Project","Start Date","Start Time","Duration (h)"\n"P","09/04/2025","10:00 AM","1:00:00"\n'
+    )
+    assert main(["import", "clockify", str(path), "--org", org, "--timezone", "UTC", "--db", db]) == 1
+    assert "--date-format" in capsys.readouterr().err
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_progress_line_is_drawn_on_a_terminal_only() -> None:
+    terminal, pipe = _Terminal(), io.StringIO()
+    for stream in (terminal, pipe):
+        progress = cli_exchange.Progress(stream, label="exporting csv")
+        progress.advance(3 * 2**20)
+        progress.finish()
+    assert "exporting csv [" in terminal.getvalue() and "MiB" in terminal.getvalue()
+    assert terminal.getvalue().endswith("\n")
+    assert pipe.getvalue() == ""

@@ -1,0 +1,157 @@
+"""Imports in every store: the import records, each imported entry's source row unique per
+organization, and undoing an import (its entries soft-deleted, their source rows released)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import attrs
+import pytest
+
+from hours_core.errors import Conflict, EntryLocked
+from hours_core.model import Import, ImportId, TimeEntry
+
+from .conftest import T0, Build, OpenStore, Tenant, World
+
+
+def an_import(build: Build, tenant: Tenant) -> Import:
+    return Import(
+        id=ImportId(build.id()),
+        org_id=tenant.org.id,
+        user_id=tenant.owner.id,
+        source="toggl",
+        created=0,
+        duplicates=0,
+        failed=0,
+        created_at=T0,
+    )
+
+
+def imported(build: Build, tenant: Tenant, record: Import, ref: str, **fields: object) -> TimeEntry:
+    entry = build.entry(tenant.member, tenant.project, **fields)  # type: ignore[arg-type]
+    return attrs.evolve(entry, import_id=record.id, external_ref=ref)
+
+
+def test_an_import_is_stored_read_back_and_updated_in_its_organization_only(
+    store: OpenStore, world: World, build: Build
+) -> None:
+    record = an_import(build, world.a)
+    store.seed()
+    with store.unit_of_work() as uow:
+        uow.imports.add(record)
+        uow.commit()
+    done = attrs.evolve(record, created=3, duplicates=2, failed=1, deleted_at=T0 + timedelta(hours=1))
+    with store.unit_of_work() as uow:
+        uow.imports.update(done)
+        uow.imports.update(attrs.evolve(done, org_id=world.b.org.id, created=99))  # not b's: nothing
+        uow.commit()
+    with store.unit_of_work(read_only=True) as uow:
+        assert uow.imports.get(world.a.org.id, record.id) == done
+        assert uow.imports.get(world.b.org.id, record.id) is None
+
+
+def test_an_entry_holds_its_import_and_source_row(store: OpenStore, world: World, build: Build) -> None:
+    record = an_import(build, world.a)
+    entry = imported(build, world.a, record, "toggl:abc")
+    with store.unit_of_work() as uow:
+        uow.imports.add(record)
+        uow.entries.add_many([entry])
+        uow.commit()
+    with store.unit_of_work(read_only=True) as uow:
+        assert uow.entries.get(world.a.org.id, entry.id) == entry
+        assert uow.entries.existing_external_refs(world.a.org.id, ["toggl:abc", "toggl:def"]) == {"toggl:abc"}
+        assert uow.entries.existing_external_refs(world.b.org.id, ["toggl:abc"]) == set()
+
+
+def test_a_source_row_is_unique_per_organization_in_a_batch_and_across_batches(
+    store: OpenStore, world: World, build: Build
+) -> None:
+    record, other = an_import(build, world.a), an_import(build, world.b)
+    first = imported(build, world.a, record, "toggl:same")
+    with store.unit_of_work() as uow:
+        uow.imports.add(record)
+        uow.imports.add(other)
+        uow.entries.add_many([first])
+        uow.commit()
+    with store.unit_of_work() as uow, pytest.raises(Conflict):
+        uow.entries.add_many([imported(build, world.a, record, "toggl:same")])
+    with store.unit_of_work() as uow, pytest.raises(Conflict):
+        uow.entries.add_many(
+            [imported(build, world.a, record, "x:1"), imported(build, world.a, record, "x:1")]
+        )
+    with store.unit_of_work() as uow:  # another organization may hold the same reference
+        uow.entries.add_many([imported(build, world.b, other, "toggl:same")])
+        uow.commit()
+    with store.unit_of_work(read_only=True) as uow:
+        assert uow.entries.existing_external_refs(world.a.org.id, ["x:1"]) == set()
+
+
+def test_many_references_are_looked_up_at_once(store: OpenStore, world: World, build: Build) -> None:
+    record = an_import(build, world.a)
+    entries = [imported(build, world.a, record, f"hours:{n:04d}") for n in range(1200)]
+    with store.unit_of_work() as uow:
+        uow.imports.add(record)
+        uow.entries.add_many(entries)
+        uow.commit()
+    asked = [f"hours:{n:04d}" for n in range(0, 2400, 2)]
+    with store.unit_of_work(read_only=True) as uow:
+        found = uow.entries.existing_external_refs(world.a.org.id, asked)
+    assert found == {f"hours:{n:04d}" for n in range(0, 1200, 2)}
+
+
+def test_deleting_an_import_soft_deletes_its_live_entries_and_releases_their_rows(
+    store: OpenStore, world: World, build: Build
+) -> None:
+    record, later = an_import(build, world.a), an_import(build, world.a)
+    mine = [imported(build, world.a, record, f"toggl:{n}") for n in range(3)]
+    theirs = imported(build, world.a, later, "toggl:other")
+    by_hand = build.entry(world.a.member, world.a.project)
+    with store.unit_of_work() as uow:
+        uow.imports.add(record)
+        uow.imports.add(later)
+        uow.entries.add_many([*mine, theirs, by_hand])
+        uow.commit()
+    at = T0 + timedelta(days=1)
+    with store.unit_of_work() as uow:
+        assert uow.entries.delete_imported(world.b.org.id, record.id, at) == 0  # not b's import
+        assert uow.entries.delete_imported(world.a.org.id, record.id, at) == 3
+        uow.commit()
+    with store.unit_of_work(read_only=True) as uow:
+        for entry in mine:
+            assert uow.entries.get(world.a.org.id, entry.id) is None
+            gone = uow.entries.get(world.a.org.id, entry.id, include_deleted=True)
+            assert gone is not None
+            assert (gone.deleted_at, gone.updated_at, gone.external_ref) == (at, at, None)
+        assert uow.entries.get(world.a.org.id, theirs.id) == theirs
+        assert uow.entries.get(world.a.org.id, by_hand.id) == by_hand
+        assert uow.entries.existing_external_refs(world.a.org.id, ["toggl:0", "toggl:other"]) == {
+            "toggl:other"
+        }
+    with store.unit_of_work() as uow:  # the released rows import again
+        uow.entries.add_many([imported(build, world.a, record, "toggl:0")])
+        uow.commit()
+
+
+def test_an_import_with_an_invoiced_entry_is_locked_and_nothing_changes(
+    store: OpenStore, world: World, build: Build
+) -> None:
+    record = an_import(build, world.a)
+    invoiced = imported(build, world.a, record, "toggl:1", invoice_id=uuid.uuid4())
+    plain = imported(build, world.a, record, "toggl:2")
+    with store.unit_of_work() as uow:
+        uow.imports.add(record)
+        uow.entries.add_many([invoiced, plain])
+        uow.commit()
+    with store.unit_of_work() as uow, pytest.raises(EntryLocked):
+        uow.entries.delete_imported(world.a.org.id, record.id, T0 + timedelta(days=1))
+    with store.unit_of_work(read_only=True) as uow:
+        assert uow.entries.get(world.a.org.id, plain.id) == plain
+
+
+def test_an_entry_cannot_name_an_import_that_does_not_exist(
+    store: OpenStore, world: World, build: Build
+) -> None:
+    ghost = an_import(build, world.a)
+    with store.unit_of_work() as uow, pytest.raises(Conflict):
+        uow.entries.add(imported(build, world.a, ghost, "toggl:1"))

@@ -1,0 +1,299 @@
+"""``GET /time-entries/export``, ``POST /imports`` and ``DELETE /imports/{id}`` over HTTP, on every store."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+import openpyxl
+import pytest
+from litestar.testing import TestClient
+
+from hours_core.model import Plan
+from hours_http.controllers import imports as imports_controller
+from tests.exchange.odd_files import harvest_file, toggl_file
+from tests.http.conftest import bearer
+from tests.world import World
+
+CSV = {"Content-Type": "text/csv"}
+FORMULA = '=HYPERLINK("http://evil.example","click")'
+
+
+def log(client: TestClient[Any], world: World, note: str, **fields: Any) -> dict[str, Any]:
+    body = {
+        "projectId": str(world.project.id),
+        "entryDate": "2026-03-02",
+        "duration": "1h",
+        "note": note,
+        **fields,
+    }
+    response = client.post("/time-entries", json=body, headers=bearer(world.owner_token))
+    assert response.status_code == 201, response.text
+    data: dict[str, Any] = response.json()["data"]
+    return data
+
+
+def export(client: TestClient[Any], token: str, query: str = "") -> Any:
+    return client.get(f"/time-entries/export{query}", headers=bearer(token))
+
+
+def csv_rows(content: bytes, delimiter: str = ",") -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"), newline=""), delimiter=delimiter))
+
+
+def toggl(client: TestClient[Any], world: World, query: str = "", token: str | None = None) -> Any:
+    return client.post(
+        f"/imports?source=toggl&timezone=Europe/Berlin{query}",
+        content=toggl_file(world.owner.email, world.member.email),
+        headers={**bearer(token or world.owner_token), **CSV},
+    )
+
+
+def listed(client: TestClient[Any], world: World, query: str = "") -> list[dict[str, Any]]:
+    response = client.get(f"/time-entries?limit=500{query}", headers=bearer(world.owner_token))
+    entries: list[dict[str, Any]] = response.json()["data"]
+    return entries
+
+
+# Export.
+
+
+def test_a_csv_export_is_a_streamed_attachment_with_a_bom_and_a_header(
+    client: TestClient[Any], world: World
+) -> None:
+    entry = log(client, world, "Kickoff, with a comma\nand a line")
+    response = export(client, world.owner_token)
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    assert response.headers["content-disposition"].startswith('attachment; filename="time-entries-')
+    assert response.headers["content-disposition"].endswith('.csv"')
+    assert response.headers["hours-export-version"] == "1"
+    assert "content-length" not in response.headers  # streamed, not buffered
+    assert response.content.startswith(b"\xef\xbb\xbfid,entryDate,")
+    (row,) = csv_rows(response.content)
+    assert (row["id"], row["note"], row["durationSeconds"], row["decimalHours"]) == (
+        entry["id"],
+        "Kickoff, with a comma\nand a line",
+        "3600",
+        "1.00",
+    )
+
+
+def test_bom_delimiter_and_columns_shape_the_csv(client: TestClient[Any], world: World) -> None:
+    log(client, world, "a;b")
+    response = export(
+        client, world.owner_token, "?bom=false&delimiter=semicolon&columns=note,hoursMinutes,entryDate"
+    )
+    assert response.content == b'note;hoursMinutes;entryDate\r\n"a;b";1:00;2026-03-02\r\n'
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("?columns=entryDate,nope", "columns"),
+        ("?columns=note,note", "columns"),
+        ("?format=pdf", "format"),
+        ("?delimiter=pipe", "delimiter"),
+        ("?limit=5", "limit"),
+    ],
+)
+def test_wrong_export_parameters_are_422_naming_them(
+    client: TestClient[Any], world: World, query: str, field: str
+) -> None:
+    response = export(client, world.owner_token, query)
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "validation_failed"
+    assert field in response.json()["error"]["fields"]
+    if field == "columns" and "nope" in query:
+        assert "nope" in response.json()["error"]["fields"]["columns"]
+
+
+def test_formula_injection_is_escaped_in_csv_only(client: TestClient[Any], world: World) -> None:
+    log(client, world, FORMULA)
+    log(client, world, "-5 minutes of a=b")
+
+    notes = [row["note"] for row in csv_rows(export(client, world.owner_token).content)]
+    assert notes == ["'" + FORMULA, "'-5 minutes of a=b"]
+    lines = export(client, world.owner_token, "?format=jsonl").content.splitlines()
+    assert [json.loads(line)["note"] for line in lines] == [FORMULA, "-5 minutes of a=b"]
+    xlsx = export(client, world.owner_token, "?format=xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet is not None
+    header = [cell.value for cell in sheet[1]]
+    note = sheet.cell(row=2, column=header.index("note") + 1)
+    assert (note.value, note.data_type) == (FORMULA, "s")
+    assert sheet.cell(row=2, column=header.index("durationSeconds") + 1).value == 3600
+
+
+def test_json_lines_and_xlsx_have_their_media_types(client: TestClient[Any], world: World) -> None:
+    log(client, world, "x")
+    jsonl = export(client, world.owner_token, "?format=jsonl")
+    xlsx = export(client, world.owner_token, "?format=xlsx")
+    assert jsonl.headers["content-type"] == "application/jsonl"
+    assert jsonl.headers["content-disposition"].endswith('.jsonl"')
+    assert xlsx.headers["content-type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert xlsx.content.startswith(b"PK")
+
+
+def test_members_export_their_own_entries_only(client: TestClient[Any], world: World) -> None:
+    log(client, world, "the owner's")
+    mine = {"projectId": str(world.project.id), "entryDate": "2026-03-03", "duration": "2h", "note": "mine"}
+    assert client.post("/time-entries", json=mine, headers=bearer(world.member_token)).status_code == 201
+
+    rows = csv_rows(export(client, world.member_token).content)
+    assert [row["note"] for row in rows] == ["mine"]
+    refused = export(client, world.member_token, f"?userId={world.owner.id}")
+    assert refused.status_code == 403
+    assert len(csv_rows(export(client, world.admin_token).content)) == 2
+
+
+def test_the_export_takes_the_list_s_filters(client: TestClient[Any], world: World) -> None:
+    log(client, world, "march", entryDate="2026-03-02")
+    log(client, world, "april", entryDate="2026-04-02")
+    rows = csv_rows(export(client, world.owner_token, "?from=2026-04-01&to=2026-04-30").content)
+    assert [row["note"] for row in rows] == ["april"]
+
+
+# Import.
+
+
+def test_an_import_answers_201_with_its_report(client: TestClient[Any], world: World) -> None:
+    response = toggl(client, world)
+
+    assert response.status_code == 201, response.text
+    report = response.json()["data"]
+    assert list(report) == [
+        "id", "source", "dryRun", "created", "duplicates", "failed", "createdProjects",
+        "createdClients", "createdTasks", "createdUsers", "errors",
+    ]  # fmt: skip
+    assert (report["created"], report["duplicates"], report["failed"]) == (5, 0, 1)
+    assert report["createdProjects"] == ["Website", "Backend"]
+    assert report["errors"] == [
+        {
+            "row": 4,
+            "column": "Duration",
+            "code": "duration_over_24_hours",
+            "message": report["errors"][0]["message"],
+        }
+    ]
+    entries = listed(client, world)
+    assert len(entries) == 5
+    assert {entry["importId"] for entry in entries} == {report["id"]}
+    assert all(entry["externalRef"].startswith("toggl:") for entry in entries)
+
+
+def test_importing_the_same_file_twice_creates_nothing_the_second_time(
+    client: TestClient[Any], world: World
+) -> None:
+    toggl(client, world)
+    again = toggl(client, world).json()["data"]
+    assert (again["created"], again["duplicates"], again["failed"]) == (0, 5, 1)
+    assert len(listed(client, world)) == 5
+
+
+def test_an_atomic_import_with_a_failed_row_answers_200_and_stores_nothing(
+    client: TestClient[Any], world: World
+) -> None:
+    response = toggl(client, world, "&atomic=true")
+    assert response.status_code == 200
+    report = response.json()["data"]
+    assert (report["id"], report["created"], report["failed"]) == (None, 0, 1)
+    assert listed(client, world) == []
+
+
+def test_a_dry_run_answers_200_and_stores_nothing(client: TestClient[Any], world: World) -> None:
+    response = toggl(client, world, "&dryRun=true")
+    assert response.status_code == 200
+    report = response.json()["data"]
+    assert (report["id"], report["dryRun"], report["created"]) == (None, True, 5)
+    assert listed(client, world) == []
+
+
+def test_deleting_an_import_soft_deletes_what_it_created(client: TestClient[Any], world: World) -> None:
+    import_id = toggl(client, world).json()["data"]["id"]
+
+    response = client.delete(f"/imports/{import_id}", headers=bearer(world.owner_token))
+    assert (response.status_code, response.content) == (204, b"")
+    assert listed(client, world) == []
+    assert len(listed(client, world, "&includeDeleted=true")) == 5
+    again = client.delete(f"/imports/{import_id}", headers=bearer(world.owner_token))
+    assert (again.status_code, again.json()["error"]["code"]) == (404, "not_found")
+
+
+def test_another_organizations_import_is_404(client: TestClient[Any], world: World) -> None:
+    other = world.services.admin.bootstrap(
+        org_name="Globex", plan=Plan.AGENCY, email="owner@globex.test", env="live"
+    )
+    import_id = toggl(client, world).json()["data"]["id"]
+
+    response = client.delete(f"/imports/{import_id}", headers=bearer(other.token.plaintext))
+    assert (response.status_code, response.json()["error"]["code"]) == (404, "not_found")
+    assert len(listed(client, world)) == 5
+
+
+def test_members_may_not_import(client: TestClient[Any], world: World) -> None:
+    response = toggl(client, world, token=world.member_token)
+    assert (response.status_code, response.json()["error"]["code"]) == (403, "forbidden")
+
+
+@pytest.mark.parametrize(
+    ("source", "content_type"),
+    [("toggl", "application/json"), ("hours", "text/plain"), ("harvest", None)],
+)
+def test_a_body_of_the_wrong_media_type_is_415(
+    client: TestClient[Any], world: World, source: str, content_type: str | None
+) -> None:
+    headers = bearer(world.owner_token) | ({} if content_type is None else {"Content-Type": content_type})
+    response = client.post(f"/imports?source={source}&timezone=UTC", content=harvest_file(), headers=headers)
+    assert (response.status_code, response.json()["error"]["code"]) == (415, "unsupported_media_type")
+
+
+def test_a_body_over_the_limit_is_413(
+    client: TestClient[Any], world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(imports_controller, "MAX_IMPORT_BYTES", 100)
+    response = client.post(
+        "/imports?source=harvest", content=harvest_file() * 3, headers={**bearer(world.owner_token), **CSV}
+    )
+    assert (response.status_code, response.json()["error"]["code"]) == (413, "payload_too_large")
+
+
+@pytest.mark.parametrize(
+    ("query", "body", "status", "code", "field"),
+    [
+        ("?source=toggl", None, 422, "validation_failed", "timezone"),
+        ("?source=toggl&timezone=Mars/Olympus", None, 422, "validation_failed", "timezone"),
+        ("?source=excel", None, 422, "validation_failed", "source"),
+        ("?timezone=UTC", None, 422, "validation_failed", "source"),
+        ("?source=harvest&dateFormat=YMD", None, 422, "validation_failed", "dateFormat"),
+        (
+            "?source=clockify&timezone=UTC",
+            b'"Project","Email","Start Date","Start Time","Duration (h)"\n"P","a@b.c","09/04/2025","10:00 AM","1:00:00"\n',
+            422,
+            "ambiguous_date_format",
+            "dateFormat",
+        ),
+        ("?source=harvest", b"Date,Project\n2025-01-01,P\n", 422, "import_columns_missing", None),
+        ("?source=harvest", b"\xff\xfe not utf-8", 422, "import_file_unreadable", None),
+    ],
+)
+def test_file_and_parameter_problems_are_refused_naming_them(
+    client: TestClient[Any],
+    world: World,
+    query: str,
+    body: bytes | None,
+    status: int,
+    code: str,
+    field: str | None,
+) -> None:
+    data = toggl_file(world.owner.email, world.member.email) if body is None else body
+    response = client.post(f"/imports{query}", content=data, headers={**bearer(world.owner_token), **CSV})
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert error["code"] == code
+    if field is not None:
+        assert field in error["fields"]
+    assert listed(client, world) == []

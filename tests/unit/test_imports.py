@@ -1,0 +1,226 @@
+"""The import use case over the in-memory store: odd rows, idempotency, atomic and dry runs,
+users, projects and tasks matched or created, plan gates, and undoing an import."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from hours_core.errors import Forbidden, NotFound
+from hours_core.exchange import ImportSource
+from hours_core.model import ImportId, Plan
+from hours_core.ports import EntryQuery
+from hours_core.services import ExportEntries, ImportEntries, ImportReport
+from hours_exchange import AmbiguousDateFormat, ImportColumnsMissing
+from hours_memory import InMemoryStore
+from tests.exchange.odd_files import clockify_file, harvest_file, toggl_file
+from tests.world import World, make_world
+
+
+@pytest.fixture
+def world() -> World:
+    return make_world(InMemoryStore().unit_of_work)
+
+
+def run(world: World, source: str, data: bytes, **options: object) -> ImportReport:
+    command = ImportEntries(source=source, data=data, **options)  # type: ignore[arg-type]
+    return world.services.imports.import_entries(world.caller(world.owner), command)
+
+
+def toggl(world: World, **options: object) -> ImportReport:
+    data = toggl_file(world.owner.email, world.member.email)
+    return run(world, "toggl", data, timezone="Europe/Berlin", **options)
+
+
+def entries(world: World, **filters: object) -> list:  # type: ignore[type-arg]
+    query = EntryQuery(limit=500, **filters)  # type: ignore[arg-type]
+    return list(world.services.entries.list_time_entries(world.caller(world.owner), query).entries)
+
+
+def test_the_odd_rows_of_a_toggl_file_import_or_fail_with_their_row_and_column(world: World) -> None:
+    report = toggl(world)
+
+    assert (report.created, report.duplicates, report.failed) == (5, 0, 1)
+    assert [(e.row, e.column, e.code) for e in report.errors] == [(4, "Duration", "duration_over_24_hours")]
+    assert report.created_projects == ("Website", "Backend")
+    assert report.created_tasks == ("Design",)
+    stored = {entry.note: entry for entry in entries(world)}
+    kickoff = stored["Kickoff\nwith notes"]
+    assert (kickoff.duration_seconds, kickoff.billable, kickoff.user_id) == (5400, True, world.owner.id)
+    assert kickoff.started_at == datetime(2025, 3, 4, 8, 0, tzinfo=UTC)  # 09:00 in Berlin
+    assert stored["Empty duration"].duration_seconds == 3600
+    assert stored["Zero"].duration_seconds == 0
+    late = stored["Late deploy"]
+    assert (late.entry_date, late.duration_seconds) == (date(2025, 3, 6), 3600)
+    assert (late.started_at, late.stopped_at) == (
+        datetime(2025, 3, 6, 22, 30, tzinfo=UTC),
+        datetime(2025, 3, 6, 23, 30, tzinfo=UTC),
+    )
+    assert stored["=SUM(A1)"].user_id == world.member.id
+    assert all(e.import_id == report.id and e.external_ref.startswith("toggl:") for e in stored.values())
+
+
+def test_importing_the_same_file_twice_creates_nothing_the_second_time(world: World) -> None:
+    first = toggl(world)
+    second = toggl(world)
+
+    assert (second.created, second.duplicates, second.failed) == (0, 5, 1)
+    assert second.created_projects == second.created_tasks == ()
+    assert len(entries(world)) == first.created == 5
+
+
+def test_an_atomic_import_with_a_failed_row_stores_nothing(world: World) -> None:
+    report = toggl(world, atomic=True)
+
+    assert report.id is None
+    assert (report.created, report.failed) == (0, 1)
+    assert report.created_projects == ()
+    assert entries(world) == []
+    names = {p.name for p in world.services.projects.list_projects(world.caller(world.owner))}
+    assert "Backend" not in names
+
+
+def test_an_atomic_import_without_failed_rows_stores_everything(world: World) -> None:
+    report = run(world, "harvest", harvest_file(), atomic=True)
+    assert report.id is not None and (report.created, report.failed) == (2, 0)
+
+
+def test_a_dry_run_stores_nothing_and_reports_what_it_would_do(world: World) -> None:
+    report = toggl(world, dry_run=True)
+
+    assert report.id is None and report.dry_run
+    assert (report.created, report.failed) == (5, 1)
+    assert report.created_projects == ("Website", "Backend")
+    assert entries(world) == []
+    assert toggl(world).created == 5  # and the real run still creates them
+
+
+def test_deleting_an_import_soft_deletes_its_entries_and_the_file_imports_again(world: World) -> None:
+    report = toggl(world)
+    assert report.id is not None
+    deleted = world.services.imports.delete_import(world.caller(world.owner), report.id)
+
+    assert deleted.deleted_at is not None
+    assert entries(world) == []
+    assert len(entries(world, include_deleted=True)) == 5
+    with pytest.raises(NotFound):
+        world.services.imports.delete_import(world.caller(world.owner), report.id)
+    assert toggl(world).created == 5
+
+
+def test_an_import_of_another_organization_is_not_found(world: World) -> None:
+    report = toggl(world)
+    assert report.id is not None
+    other = make_world(InMemoryStore().unit_of_work, name="Globex")
+    with pytest.raises(NotFound):
+        other.services.imports.delete_import(other.caller(other.owner), report.id)
+    with pytest.raises(NotFound):
+        world.services.imports.delete_import(world.caller(world.owner), ImportId(other.org.id))
+
+
+def test_members_may_not_import_or_undo_imports(world: World) -> None:
+    with pytest.raises(Forbidden):
+        world.services.imports.import_entries(
+            world.caller(world.member), ImportEntries(source="harvest", data=harvest_file())
+        )
+    report = run(world, "harvest", harvest_file())
+    assert report.id is not None
+    with pytest.raises(Forbidden):
+        world.services.imports.delete_import(world.caller(world.member), report.id)
+
+
+def test_an_unknown_email_fails_its_row_unless_the_import_creates_users(world: World) -> None:
+    data = clockify_file("newcomer@acme.test")
+    refused = run(world, "clockify", data, timezone="America/New_York")
+    assert (refused.created, refused.failed) == (0, 2)
+    assert {(e.column, e.code) for e in refused.errors} == {("Email", "unknown_user")}
+
+    created = run(world, "clockify", data, timezone="America/New_York", create_users=True)
+    assert (created.created, created.failed, created.created_users) == (2, 0, ("newcomer@acme.test",))
+    users = world.services.admin.list_users(world.org.id)
+    newcomer = next(user for user in users if user.email == "newcomer@acme.test")
+    assert (newcomer.role.value, newcomer.name) == ("member", "Ada")
+
+
+def test_clockify_month_first_dates_and_12_hour_times_are_read_in_the_time_zone(world: World) -> None:
+    report = run(world, "clockify", clockify_file(world.owner.email), timezone="America/New_York")
+
+    assert (report.created, report.failed) == (2, 0)
+    stored = {entry.note: entry for entry in entries(world)}
+    review = stored["Review"]
+    assert review.entry_date == date(2025, 3, 14)
+    assert review.started_at == datetime(2025, 3, 14, 13, 15, tzinfo=UTC)  # 09:15 AM EDT
+    assert stored["Late"].started_at == datetime(2025, 3, 5, 4, 30, tzinfo=UTC)  # 11:30 PM EST
+
+
+def test_an_ambiguous_date_order_is_refused_unless_the_option_settles_it(world: World) -> None:
+    data = clockify_file(world.owner.email, dates=("09/04/2025", "10/04/2025"))
+    with pytest.raises(AmbiguousDateFormat) as refused:
+        run(world, "clockify", data, timezone="UTC")
+    assert refused.value.option == "date_format"
+    assert entries(world) == []
+
+    report = run(world, "clockify", data, timezone="UTC", date_format="DMY")
+    assert report.created == 2
+    assert {e.entry_date for e in entries(world)} == {date(2025, 4, 9), date(2025, 4, 10)}
+
+
+def test_harvest_decimal_commas_become_durations_of_the_importing_owner(world: World) -> None:
+    report = run(world, "harvest", harvest_file())
+
+    assert (report.created, report.failed) == (2, 0)
+    assert sorted(e.duration_seconds for e in entries(world)) == [900, 5400]
+    assert {e.user_id for e in entries(world)} == {world.owner.id}
+    assert {(e.started_at, e.stopped_at) for e in entries(world)} == {(None, None)}
+
+
+def test_a_file_without_a_required_column_stores_nothing(world: World) -> None:
+    with pytest.raises(ImportColumnsMissing):
+        run(world, "harvest", b"Date,Project\n2025-02-03,Website\n")
+    assert entries(world) == []
+
+
+def test_the_plan_gates_fail_the_rows_that_need_a_higher_plan(world: World) -> None:
+    world.set_plan(Plan.FREE)
+    report = toggl(world)
+
+    codes = {(e.row, e.column, e.code) for e in report.errors}
+    assert (2, "Task", "plan_required") in codes  # a task needs studio
+    assert (3, "Email", "plan_required") in codes  # another user's entry needs studio
+    assert report.created == 0
+
+
+def test_an_archived_project_fails_its_rows(world: World) -> None:
+    caller = world.caller(world.owner)
+    project = world.services.projects.create_project(caller, "Website")
+    from hours_core.services import ChangeProject
+
+    world.services.projects.change_project(caller, project.id, ChangeProject(archived=True))
+    report = run(world, "harvest", harvest_file())
+    assert {(e.column, e.code) for e in report.errors} == {("Project", "project_archived")}
+
+
+def test_an_hours_export_re_imports_into_another_organization_without_loss(world: World) -> None:
+    toggl(world)
+    export = world.services.exports.export_time_entries(world.caller(world.owner), ExportEntries("jsonl"))
+    data = b"".join(export.chunks)
+    other = make_world(InMemoryStore().unit_of_work, name="Globex")
+    for email in (world.owner.email, world.member.email):
+        if email != other.owner.email:
+            other.services.admin.create_user(other.org.id, email, other.member.role)
+
+    report = other.services.imports.import_entries(
+        other.caller(other.owner), ImportEntries(source=ImportSource.HOURS, data=data)
+    )
+    again = other.services.imports.import_entries(
+        other.caller(other.owner), ImportEntries(source=ImportSource.HOURS, data=data)
+    )
+
+    assert (report.created, report.failed, again.duplicates) == (5, 0, 5)
+    theirs = other.services.entries.list_time_entries(
+        other.caller(other.owner), EntryQuery(limit=500)
+    ).entries
+    mine = entries(world)
+    key = lambda e: (e.entry_date, e.started_at, e.stopped_at, e.duration_seconds, e.billable, e.note)  # noqa: E731
+    assert sorted(map(key, theirs), key=str) == sorted(map(key, mine), key=str)

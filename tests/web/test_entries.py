@@ -1,0 +1,136 @@
+"""The entries page: filters, edit, delete and undo, all through the API's use cases."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from litestar.testing import TestClient
+
+from hours_core.services import CreateTimeEntry
+from tests.world import World
+
+from .conftest import csrf_of, sign_in
+
+
+def log(
+    world: World, day: str, duration: str, *, billable: bool = False, note: str | None = None
+) -> uuid.UUID:
+    entry = world.services.entries.create_time_entry(
+        world.caller(world.owner),
+        CreateTimeEntry(
+            project_id=world.project.id,
+            entry_date=date.fromisoformat(day),
+            duration=duration,
+            billable=billable,
+            note=note,
+        ),
+    )
+    return entry.id
+
+
+def test_the_list_filters_by_dates_and_billable(owner: TestClient, world: World) -> None:
+    log(world, "2026-03-01", "1h", note="early")
+    log(world, "2026-03-02", "2h", billable=True, note="billed")
+    log(world, "2026-03-03", "3h", note="late")
+
+    everything = owner.get("/app/entries").text
+    ranged = owner.get("/app/entries?from=2026-03-02&to=2026-03-02").text
+    billable = owner.get("/app/entries?billable=yes").text
+    by_project = owner.get(f"/app/entries?project={world.project.id}").text
+
+    assert everything.index("late") < everything.index("billed") < everything.index("early")
+    assert "billed" in ranged and "early" not in ranged and "late" not in ranged
+    assert "billed" in billable and "late" not in billable
+    assert all(note in by_project for note in ("early", "billed", "late"))
+
+
+def test_reversed_dates_are_a_notice_not_an_error(owner: TestClient, world: World) -> None:
+    page = owner.get("/app/entries?from=2026-03-05&to=2026-03-01")
+
+    assert page.status_code == 200
+    assert "Date: the first date is after the last" in page.text
+
+
+def test_an_entry_is_edited_through_the_form(owner: TestClient, world: World) -> None:
+    entry_id = log(world, "2026-03-02", "1h", note="draft")
+    form = owner.get(f"/app/entries/{entry_id}/edit").text
+    assert 'value="1:00"' in form and "draft</textarea>" in form
+
+    saved = owner.post(
+        f"/app/entries/{entry_id}/edit",
+        data={
+            "csrf": csrf_of(form),
+            "date": "2026-03-03",
+            "project": str(world.project.id),
+            "task": str(world.task.id),
+            "duration": "1:30",
+            "billable": "on",
+            "note": "final",
+        },
+        follow_redirects=False,
+    )
+
+    assert saved.status_code == 303
+    entry = world.services.entries.get_time_entry(world.caller(world.owner), entry_id)  # type: ignore[arg-type]
+    assert (entry.entry_date, entry.duration_seconds, entry.task_id, entry.billable, entry.note) == (
+        date(2026, 3, 3),
+        5400,
+        world.task.id,
+        True,
+        "final",
+    )
+
+
+def test_a_wrong_edit_keeps_what_was_typed_and_names_the_field(owner: TestClient, world: World) -> None:
+    entry_id = log(world, "2026-03-02", "1h")
+    form = owner.get(f"/app/entries/{entry_id}/edit").text
+
+    page = owner.post(
+        f"/app/entries/{entry_id}/edit",
+        data={
+            "csrf": csrf_of(form),
+            "date": "2026-03-02",
+            "project": str(world.project.id),
+            "duration": "25h",
+        },
+    )
+
+    assert page.status_code == 422
+    assert "Duration: must be at most 24h" in page.text and 'value="25h"' in page.text
+
+
+def test_delete_then_undo(owner: TestClient, world: World) -> None:
+    entry_id = log(world, "2026-03-02", "1h", note="oops")
+    token = csrf_of(owner.get("/app/entries").text)
+
+    after_delete = owner.post(f"/app/entries/{entry_id}/delete", data={"csrf": token})
+    assert "The entry was deleted." in after_delete.text and "oops" not in after_delete.text
+
+    after_undo = owner.post(f"/app/entries/{entry_id}/restore", data={"csrf": token})
+    assert "oops" in after_undo.text
+
+
+def test_an_invoiced_entry_has_no_edit_or_delete(owner: TestClient, world: World) -> None:
+    entry_id = log(world, "2026-03-02", "1h")
+    world.services.admin.mark_invoiced(world.org.id, entry_id, uuid.uuid4())  # type: ignore[arg-type]
+
+    page = owner.get("/app/entries").text
+    edit = owner.get(f"/app/entries/{entry_id}/edit").text
+    refused = owner.post(f"/app/entries/{entry_id}/delete", data={"csrf": csrf_of(page)})
+
+    assert "Invoiced: an invoiced entry cannot change" in page and f"/app/entries/{entry_id}/edit" not in page
+    assert (
+        "Invoiced: an invoiced entry cannot change." in edit
+        and '<form method="post" action="/app/entries' not in edit
+    )
+    assert refused.status_code == 409
+
+
+def test_a_member_sees_only_their_own_entries_and_not_others(browser: TestClient, world: World) -> None:
+    owners = log(world, "2026-03-02", "1h", note="the owner's")
+    world.services.sign_in.set_password(world.member.id, "member password")
+    sign_in(browser, world.member.email, "member password")
+
+    assert "the owner's" not in browser.get("/app/entries").text
+    assert browser.get(f"/app/entries/{owners}/edit").status_code == 404

@@ -1,0 +1,140 @@
+"""Signing in and out of the web app: cookies, CSRF, the throttle, and the API staying token-only."""
+
+from __future__ import annotations
+
+from litestar.testing import TestClient
+
+from hours_app.mount import WebAndApi
+from hours_http import create_app
+from hours_web import LoginThrottle, create_web_app
+from tests.world import World
+
+from .conftest import BASE_URL, csrf_of, sign_in
+
+
+def test_a_stranger_is_sent_to_the_sign_in_page(browser: TestClient) -> None:
+    for path in ("/", "/app", "/app/week", "/app/entries", "/app/settings/api"):
+        response = browser.get(path)
+        assert response.url.path == "/app/sign-in", path
+        assert "<h1>Sign in to hours</h1>" in response.text
+
+
+def test_signing_in_sets_an_http_only_lax_session_cookie_and_opens_the_week(
+    browser: TestClient, world: World
+) -> None:
+    response = sign_in(browser, "OWNER@acme.test", world.owner_password)
+
+    assert response.status_code == 303
+    assert response.headers["location"] == "/app/week"
+    cookie = next(c for c in response.headers.get_list("set-cookie") if c.startswith("hours_session="))
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/app" in cookie
+    assert "Secure" not in cookie  # plain HTTP to 127.0.0.1
+    week = browser.get("/app/week")
+    assert week.status_code == 200
+    assert "Week of" in week.text and world.owner.name in week.text
+
+
+def test_cookies_are_secure_anywhere_but_plain_http_to_loopback(world: World) -> None:
+    app = create_web_app(world.services)
+    for base, secure in (
+        ("https://hours.example", True),
+        ("https://localhost", True),
+        ("http://localhost:8000", False),
+    ):
+        with TestClient(app, base_url=base) as client:
+            response = sign_in(client, world.owner.email, world.owner_password)
+            cookie = next(
+                c for c in response.headers.get_list("set-cookie") if c.startswith("hours_session=")
+            )
+            assert ("Secure" in cookie) is secure, base
+
+
+def test_plain_http_to_another_host_says_why_the_browser_dropped_the_cookie(world: World) -> None:
+    with TestClient(create_web_app(world.services), base_url="http://hours.example") as client:
+        form = client.get("/app/sign-in")
+        cookie = next(c for c in form.headers.get_list("set-cookie") if c.startswith("hours_sign_in="))
+        assert "Secure" in cookie
+        assert "did not send back" not in form.text
+
+        refused = sign_in(
+            client, world.owner.email, world.owner_password
+        )  # the client keeps no Secure cookie
+
+    assert refused.status_code == 403  # type: ignore[attr-defined]
+    assert "open it over HTTPS (or on localhost)" in refused.text  # type: ignore[attr-defined]
+
+
+def test_a_wrong_password_shows_one_message_and_sets_no_session(browser: TestClient, world: World) -> None:
+    response = sign_in(browser, world.owner.email, "not the password")
+
+    assert response.status_code == 401
+    assert "The email or password is wrong." in response.text
+    assert not any(c.startswith("hours_session=") for c in response.headers.get_list("set-cookie"))
+
+
+def test_a_sign_in_without_the_forms_csrf_token_is_refused(browser: TestClient, world: World) -> None:
+    browser.get("/app/sign-in")
+    response = browser.post(
+        "/app/sign-in", data={"email": world.owner.email, "password": world.owner_password, "csrf": "forged"}
+    )
+
+    assert response.status_code == 403
+    assert "The form expired" in response.text
+
+
+def test_failed_sign_ins_are_limited_per_email(world: World) -> None:
+    app = create_web_app(world.services, throttle=LoginThrottle(per_email=3, per_address=100))
+    with TestClient(app, base_url=BASE_URL) as client:
+        for _ in range(3):
+            assert sign_in(client, world.owner.email, "wrong password").status_code == 401
+        refused = sign_in(client, world.owner.email, world.owner_password)
+        assert refused.status_code == 429
+        assert "Too many failed attempts. Try again in 15 minutes." in refused.text
+        assert int(refused.headers["retry-after"]) > 0
+        assert sign_in(client, world.admin.email, "another wrong one").status_code == 401
+
+
+def test_failed_sign_ins_are_limited_per_address(world: World) -> None:
+    app = create_web_app(world.services, throttle=LoginThrottle(per_email=100, per_address=2))
+    with TestClient(app, base_url=BASE_URL) as client:
+        assert sign_in(client, "a@acme.test", "wrong password").status_code == 401
+        assert sign_in(client, "b@acme.test", "wrong password").status_code == 401
+        assert sign_in(client, world.owner.email, world.owner_password).status_code == 429
+
+
+def test_a_post_without_the_sessions_csrf_token_is_refused(owner: TestClient) -> None:
+    response = owner.post("/app/timer/stop", data={"csrf": "forged"})
+
+    assert response.status_code == 403
+    assert "This form has expired or did not come from hours" in response.text
+
+
+def test_signing_out_ends_the_session(owner: TestClient) -> None:
+    token = csrf_of(owner.get("/app/week").text)
+    session = owner.cookies["hours_session"]
+
+    response = owner.post("/app/sign-out", data={"csrf": token}, follow_redirects=False)
+
+    assert response.status_code == 303 and response.headers["location"] == "/app/sign-in"
+    owner.cookies.set("hours_session", session, domain="127.0.0.1", path="/app")
+    assert owner.get("/app/week").url.path == "/app/sign-in"
+
+
+def test_an_htmx_request_without_a_session_is_told_where_to_sign_in(browser: TestClient) -> None:
+    response = browser.post("/app/week/cell", headers={"HX-Request": "true"}, follow_redirects=False)
+
+    assert response.status_code == 204
+    assert response.headers["hx-redirect"] == "/app/sign-in"
+
+
+def test_a_session_cookie_never_authenticates_the_json_api(world: World) -> None:
+    site = WebAndApi(api=create_app(world.services), web=create_web_app(world.services))
+    with TestClient(site, base_url=BASE_URL) as client:  # type: ignore[arg-type]
+        assert sign_in(client, world.owner.email, world.owner_password).status_code == 303
+        session = client.cookies["hours_session"]
+
+        for path in ("/time-entries", "/me", "/tokens", "/projects"):
+            response = client.get(path, headers={"Cookie": f"hours_session={session}"})
+            assert response.status_code == 401, path
+            assert response.json()["error"]["code"] == "unauthenticated"
+        assert client.get("/me", headers={"Authorization": f"Bearer {world.owner_token}"}).status_code == 200

@@ -1,0 +1,231 @@
+"""The week grid and the timer, through the same use cases as the API."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date, timedelta
+
+from litestar.testing import TestClient
+
+from hours_core.model import Plan, WeekStart
+from hours_core.ports import EntryQuery
+from hours_core.services import ChangeOrg, CreateTimeEntry
+from hours_web import create_web_app
+from tests.world import World
+
+from .conftest import BASE_URL, csrf_of, sign_in
+
+MONDAY = date(2026, 3, 2)  # the world's today
+
+
+def entries_of(world: World) -> list:  # type: ignore[type-arg]
+    caller = world.caller(world.owner)
+    return list(world.services.entries.list_time_entries(caller, EntryQuery(limit=500)).entries)
+
+
+def ref(world: World, day: date, task: bool = False) -> str:
+    return f"{world.project.id}.{world.task.id if task else '-'}.{day.isoformat()}"
+
+
+def type_into(client: TestClient, cell: str, text: str) -> str:  # type: ignore[type-arg]
+    """What htmx sends when a cell loses focus after a change: the cell's ref and its value."""
+    token = csrf_of(client.get("/app/week").text)
+    response = client.post(
+        "/app/week/cell",
+        data={"cell": cell, f"d.{cell}": text},
+        headers={"HX-Request": "true", "X-CSRF-Token": token},
+    )
+    assert response.status_code == 200
+    return response.text
+
+
+def test_the_week_has_a_row_per_project_and_a_column_per_day_from_the_orgs_week_start(
+    owner: TestClient, world: World
+) -> None:
+    page = owner.get("/app/week").text
+
+    assert "Week of 2 March 2026" in page
+    days = re.findall(r'<abbr title="(\w+ \d+ \w+)">', page)
+    assert days[0] == "Monday 2 March" and days[-1] == "Sunday 8 March" and len(days) == 7
+    assert f'name="d.{ref(world, MONDAY)}"' in page
+    assert 'aria-label="My first project, Monday 2 March"' in page
+
+    world.services.team.change_org(world.caller(world.owner), ChangeOrg(week_start=WeekStart.SUNDAY))
+    sunday_page = owner.get("/app/week").text
+    assert "Week of 1 March 2026" in sunday_page
+    assert re.findall(r'<abbr title="(\w+ \d+ \w+)">', sunday_page)[0] == "Sunday 1 March"
+
+
+def test_typing_one_thirty_into_a_cell_logs_the_time_and_updates_the_totals(
+    owner: TestClient, world: World
+) -> None:
+    answer = type_into(owner, ref(world, MONDAY), "1:30")
+
+    (entry,) = entries_of(world)
+    assert (entry.duration_seconds, entry.entry_date, entry.project_id) == (5400, MONDAY, world.project.id)
+    assert 'value="1:30"' in answer
+    assert '<span id="day-total-0" hx-swap-oob="true">1:30</span>' in answer
+    assert '<span id="week-total" hx-swap-oob="true">1:30</span>' in answer
+    assert f'<span id="row-total-{world.project.id}-none" hx-swap-oob="true">1:30</span>' in answer
+
+
+def test_a_cell_takes_the_duration_grammar_changes_and_clears_its_entry(
+    owner: TestClient, world: World
+) -> None:
+    cell = ref(world, MONDAY + timedelta(days=2))
+    type_into(owner, cell, "90m")
+    type_into(owner, cell, "1.5h")
+    type_into(owner, cell, "2h15m")
+    (entry,) = entries_of(world)
+    assert entry.duration_seconds == 8100
+
+    type_into(owner, cell, "")
+
+    assert entries_of(world) == []
+    restored = world.services.entries.restore_time_entry(world.caller(world.owner), entry.id)
+    assert restored.duration_seconds == 8100  # a cleared cell is a soft delete: the entries page undoes it
+
+
+def test_a_wrong_duration_is_shown_in_the_cell_and_logs_nothing(owner: TestClient, world: World) -> None:
+    answer = type_into(owner, ref(world, MONDAY), "1:75")
+
+    assert entries_of(world) == []
+    assert 'aria-invalid="true"' in answer and 'role="alert"' in answer
+    assert 'value="1:75"' in answer
+
+
+def test_an_invoiced_entry_is_read_only_with_the_reason(owner: TestClient, world: World) -> None:
+    caller = world.caller(world.owner)
+    entry = world.services.entries.create_time_entry(
+        caller, CreateTimeEntry(project_id=world.project.id, entry_date=MONDAY, duration="2h")
+    )
+    world.services.admin.mark_invoiced(world.org.id, entry.id, uuid.uuid4())
+
+    page = owner.get("/app/week").text
+    assert f'name="d.{ref(world, MONDAY)}"' not in page
+    assert "Invoiced: an invoiced entry cannot change" in page
+
+    answer = type_into(owner, ref(world, MONDAY), "3h")
+    assert "Invoiced: an invoiced entry cannot change" in answer
+    assert [e.duration_seconds for e in entries_of(world)] == [7200]
+
+
+def test_a_day_of_two_entries_is_read_only_and_says_where_to_change_them(
+    owner: TestClient, world: World
+) -> None:
+    caller = world.caller(world.owner)
+    for duration in ("1h", "2h"):
+        world.services.entries.create_time_entry(
+            caller, CreateTimeEntry(project_id=world.project.id, entry_date=MONDAY, duration=duration)
+        )
+
+    page = owner.get("/app/week").text
+
+    assert "2 entries: change them under Entries" in page
+    assert '<span id="day-total-0">3:00</span>' in page
+
+
+def test_previous_and_next_weeks(owner: TestClient, world: World) -> None:
+    page = owner.get("/app/week?week=2026-03-11").text
+
+    assert "Week of 9 March 2026" in page
+    assert 'href="/app/week?week=2026-03-02"' in page and 'href="/app/week?week=2026-03-16"' in page
+
+
+def test_the_week_saves_as_a_plain_form_without_javascript(owner: TestClient, world: World) -> None:
+    token = csrf_of(owner.get("/app/week").text)
+    monday, tuesday = ref(world, MONDAY), ref(world, MONDAY + timedelta(days=1))
+
+    response = owner.post(
+        "/app/week",
+        data={
+            "csrf": token,
+            "week": MONDAY.isoformat(),
+            f"d.{monday}": "1:30",
+            f"was.{monday}": "",
+            f"d.{tuesday}": "",
+            f"was.{tuesday}": "",
+        },
+        follow_redirects=False,
+    )
+
+    assert response.status_code == 303 and response.headers["location"] == "/app/week?week=2026-03-02"
+    assert [e.duration_seconds for e in entries_of(world)] == [5400]
+
+
+def test_the_plain_form_shows_each_cell_it_could_not_save(owner: TestClient, world: World) -> None:
+    token = csrf_of(owner.get("/app/week").text)
+    cell = ref(world, MONDAY)
+
+    response = owner.post("/app/week", data={"csrf": token, f"d.{cell}": "soon", f"was.{cell}": ""})
+
+    assert response.status_code == 422
+    assert "1 cell could not be saved." in response.text and 'value="soon"' in response.text
+
+
+def test_a_task_row_is_added_to_the_view_and_takes_time(owner: TestClient, world: World) -> None:
+    page = owner.get(f"/app/week?row={world.project.id}.{world.task.id}").text
+    assert "My first project · General" in page
+
+    type_into(owner, ref(world, MONDAY, task=True), "45m")
+
+    (entry,) = entries_of(world)
+    assert entry.task_id == world.task.id and entry.duration_seconds == 2700
+
+
+def test_the_timer_starts_counts_up_and_stops(owner: TestClient, world: World) -> None:
+    token = csrf_of(owner.get("/app/week").text)
+    started = owner.post(
+        "/app/timer/start",
+        data={"csrf": token, "project": str(world.project.id), "task": str(world.task.id), "note": "Design"},
+    )
+    assert started.status_code == 200
+    assert 'role="timer"' in started.text and "data-started-at=" in started.text
+    assert "My first project · General — Design" in started.text
+
+    world.clock.advance(timedelta(minutes=25))
+    stopped = owner.post("/app/timer/stop", data={"csrf": token})
+
+    assert "Start</button>" in stopped.text
+    (entry,) = entries_of(world)
+    assert entry.duration_seconds == 1500 and entry.note == "Design" and not entry.is_running
+    assert '<span id="day-total-0">0:25</span>' in stopped.text
+
+
+def test_the_timer_follows_the_apis_rules(owner: TestClient, world: World) -> None:
+    token = csrf_of(owner.get("/app/week").text)
+    assert owner.post("/app/timer/stop", data={"csrf": token}).status_code == 404
+    owner.post("/app/timer/start", data={"csrf": token, "project": str(world.project.id)})
+
+    second = owner.post("/app/timer/start", data={"csrf": token, "project": str(world.project.id)})
+    no_project = owner.post("/app/timer/start", data={"csrf": token, "project": ""})
+
+    assert second.status_code == 409 and "already running" in second.text
+    assert no_project.status_code == 422 and "Project: choose a project" in no_project.text
+
+
+def test_a_plan_gate_is_a_notice_with_the_apis_plan_and_feature(world: World) -> None:
+    world.set_plan(Plan.FREE)
+    with TestClient(create_web_app(world.services), base_url=BASE_URL) as client:
+        sign_in(client, world.owner.email, world.owner_password)
+        token = csrf_of(client.get("/app/week").text)
+
+        page = client.post(
+            "/app/timer/start",
+            data={"csrf": token, "project": str(world.project.id), "task": str(world.task.id)},
+        )
+
+    assert page.status_code == 402
+    assert "Available on the studio plan." in page.text
+    assert "Plan: <code>studio</code> · feature: <code>tasks</code>" in page.text
+
+
+def test_a_cell_that_is_not_of_the_grid_is_refused(owner: TestClient, world: World) -> None:
+    token = csrf_of(owner.get("/app/week").text)
+    for cell in ("garbage", f"{world.project.id}.-.someday", f"{uuid.uuid4()}.-.2026-03-02"):
+        response = owner.post(
+            "/app/week/cell", data={"cell": cell, f"d.{cell}": "1h"}, headers={"X-CSRF-Token": token}
+        )
+        assert response.status_code in (404, 422), cell
+    assert entries_of(world) == []

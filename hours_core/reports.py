@@ -28,7 +28,7 @@ import enum
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from types import MappingProxyType
-from typing import TypeAlias
+from typing import Any, TypeAlias
 from uuid import UUID
 
 import attrs
@@ -339,7 +339,7 @@ class ReportQuery:
         return cls(date_from, date_to, levels, start, parsed_rounding, chosen)
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Labelled:
     """A named thing a report groups by (a user, client, project or task): its id and label."""
 
@@ -438,7 +438,7 @@ class ReportRow:
         )
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class NodeKey:
     """What a node groups: ``type`` is the level (or ``total``), ``id`` its value (``None`` for
     the totals and the null groups), ``label`` a name for people."""
@@ -486,7 +486,7 @@ class Report:
 _SortKey: TypeAlias = tuple[int, str, str, str]
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class _Level:
     key: NodeKey
     order: _SortKey
@@ -578,39 +578,56 @@ def build_report(
     """
     levels = tuple(group_by)
     group_rounding = rounding if rounding is not None and not rounding.per_entry else None
-    leaves: dict[tuple[_Level, ...], _Sums] = {}
     labels: dict[tuple[str, str], str] = {}
+    # Many rows share a value (a report by project,user has a row per pair): each distinct value of
+    # a level is made into its _Level, and its label checked, once.
+    known_levels: list[dict[GroupValue, _Level]] = [{} for _ in levels]
+
+    def level_of(depth: int, value: GroupValue) -> _Level:
+        key = levels[depth]
+        step = known_levels[depth][value] = _level(key, value, week_start)
+        if step.key.id is not None:
+            known = labels.setdefault((step.key.type, step.key.id), step.key.label)
+            if known != step.key.label:
+                raise ValueError(
+                    f"{step.key.type} {step.key.id} has two labels: {known!r} and {step.key.label!r}"
+                )
+        return step
+
+    # The tree of groups as nested dictionaries, level by level; a leaf holds the sums of its rows.
+    tree: dict[_Level, Any] = {}
+    totals_only = _Sums()
+    last = len(levels) - 1
     for row in rows:
         if len(row.values) != len(levels):
             raise ValueError(f"a row has {len(row.values)} values for {len(levels)} levels")
         if (rounding is None or not rounding.per_entry) and row.rounded_seconds != row.duration_seconds:
             raise ValueError("without entry rounding, a row's rounded_seconds equals its duration_seconds")
-        path = tuple(_level(key, value, week_start) for key, value in zip(levels, row.values, strict=True))
-        for step in path:
-            if step.key.id is not None:
-                known = labels.setdefault((step.key.type, step.key.id), step.key.label)
-                if known != step.key.label:
-                    raise ValueError(
-                        f"{step.key.type} {step.key.id} has two labels: {known!r} and {step.key.label!r}"
-                    )
-        leaves.setdefault(path, _Sums()).add_row(row)
+        if not levels:
+            totals_only.add_row(row)
+            continue
+        branch: Any = tree
+        for depth, value in enumerate(row.values):
+            step = known_levels[depth].get(value) or level_of(depth, value)
+            below = branch.get(step)
+            if below is None:
+                below = branch[step] = _Sums() if depth == last else {}
+            branch = below
+        branch.add_row(row)
 
     def leaf_rounded(sums: _Sums) -> int:
         if group_rounding is not None:
             return group_rounding.round_seconds(sums.duration_seconds)
         return sums.rounded_seconds
 
-    def subtree(depth: int, paths: list[tuple[_Level, ...]]) -> tuple[Node, ...]:
-        by_level: dict[_Level, list[tuple[_Level, ...]]] = {}
-        for path in paths:
-            by_level.setdefault(path[depth], []).append(path)
+    def subtree(depth: int, branch: dict[_Level, Any]) -> tuple[Node, ...]:
         nodes = []
-        for level in sorted(by_level, key=lambda item: item.order):
-            if depth == len(levels) - 1:
-                (path,) = by_level[level]
-                nodes.append(leaves[path].node(level.key, leaf_rounded(leaves[path])))
+        for level in sorted(branch, key=lambda item: item.order):
+            if depth == last:
+                leaf: _Sums = branch[level]
+                nodes.append(leaf.node(level.key, leaf_rounded(leaf)))
                 continue
-            children = subtree(depth + 1, by_level[level])
+            children = subtree(depth + 1, branch[level])
             sums = _Sums()
             for child in children:
                 sums.add_node(child)
@@ -618,9 +635,10 @@ def build_report(
         return tuple(nodes)
 
     if not levels:
-        sums = leaves.get((), _Sums())
-        return Report(totals=sums.node(TOTAL_KEY, leaf_rounded(sums)), groups=(), running=running)
-    groups = subtree(0, list(leaves)) if leaves else ()
+        return Report(
+            totals=totals_only.node(TOTAL_KEY, leaf_rounded(totals_only)), groups=(), running=running
+        )
+    groups = subtree(0, tree)
     totals = _Sums()
     for group in groups:
         totals.add_node(group)

@@ -244,6 +244,7 @@ class ErrorBody:
         "audit_log",
         "billable_rates",
         "billable_time",
+        "billable_rates",
         "rounding",
         "tasks",
         "team_entries",
@@ -667,6 +668,90 @@ class UpdateUserBody:
     role: RoleName = ABSENT
 
 
+ReportLevel = Literal["day", "week", "month", "year", "user", "client", "project", "task", "billable"]
+
+
+@attrs.frozen
+class ReportKeyOut:
+    """What a report node groups: ``type`` is its level (``total`` for the totals), ``id`` the value
+    (a period's name, a user's, client's, project's or task's id, ``"true"``/``"false"`` for
+    ``billable``; ``null`` for the totals, no client and no task), ``label`` a name for people."""
+
+    type: Literal["total", "day", "week", "month", "year", "user", "client", "project", "task", "billable"]
+    id: str | None
+    label: str
+
+
+@attrs.frozen
+class ReportAmountOut:
+    """A node's amounts in one currency, in its minor units (cents): never added across currencies."""
+
+    currency: str
+    billableMinor: int
+    costMinor: int
+
+
+@attrs.frozen
+class ReportTotalsOut:
+    """A report's totals, or a group at its finest level: raw, billable and rounded seconds, the
+    number of entries, and the amounts per currency (``[]`` when no entry has a rate)."""
+
+    key: ReportKeyOut
+    durationSeconds: int
+    billableSeconds: int
+    roundedSeconds: int
+    entryCount: int
+    amounts: list[ReportAmountOut]
+
+
+@attrs.frozen
+class ReportInnerNodeOut(ReportTotalsOut):
+    """A group at the second of three levels: its ``children`` are the third level's groups."""
+
+    children: list[ReportTotalsOut] = ABSENT
+
+
+@attrs.frozen
+class ReportNodeOut(ReportTotalsOut):
+    """A top-level group: ``children`` (its groups at the next level) on every level but the finest.
+
+    The three classes spell out the three levels a report may have (``groupBy`` lists one to three).
+    """
+
+    children: list[ReportInnerNodeOut] = ABSENT
+
+
+@attrs.frozen
+class ReportOut:
+    """The totals and the top-level groups (``[]`` without ``groupBy``)."""
+
+    totals: ReportTotalsOut
+    groups: list[ReportNodeOut]
+
+
+class ReportMeta(msgspec.Struct):
+    """What the report answers: the range, the levels, the week start and rounding it used (the
+    rounding's canonical spelling, or ``null``), and whether a running timer was counted up to now.
+
+    A msgspec struct rather than attrs, because a member is called ``from``, a Python keyword.
+    """
+
+    from_: dt.date = msgspec.field(name="from")
+    to: dt.date = msgspec.field()
+    groupBy: list[ReportLevel] = msgspec.field()
+    weekStart: WeekStartName = msgspec.field()
+    rounding: str | None = msgspec.field()
+    running: bool = msgspec.field()
+
+
+@attrs.frozen
+class ReportEnvelope:
+    """``{"data": {"totals", "groups"}, "meta": {...}}``."""
+
+    data: ReportOut
+    meta: ReportMeta
+
+
 @attrs.frozen
 class CreateRateBody:
     """The body of ``POST /rates``. ``scope`` says which ids are sent: none (``org``), ``clientId``
@@ -756,76 +841,6 @@ class ReapplyResultEnvelope:
     """``{"data": ReapplyResult}``."""
 
     data: ReapplyResultOut
-
-
-ReportLevel = Literal["day", "week", "month", "year", "user", "client", "project", "task", "billable"]
-
-
-@attrs.frozen
-class ReportKeyOut:
-    """What a report node groups: ``type`` is its level (``total`` for the totals), ``id`` the value
-    (a period's name, a user's, client's, project's or task's id, ``"true"``/``"false"`` for
-    ``billable``; ``null`` for the totals, no client and no task), ``label`` a name for people."""
-
-    type: Literal["total", "day", "week", "month", "year", "user", "client", "project", "task", "billable"]
-    id: str | None
-    label: str
-
-
-@attrs.frozen
-class ReportAmountOut:
-    """A node's amounts in one currency, in its minor units (cents): never added across currencies."""
-
-    currency: str
-    billableMinor: int
-    costMinor: int
-
-
-@attrs.frozen
-class ReportNodeOut:
-    """One group of a report (or its totals): raw, billable and rounded seconds, the number of
-    entries, the amounts per currency, and ``children`` on every level but the finest."""
-
-    key: ReportKeyOut
-    durationSeconds: int
-    billableSeconds: int
-    roundedSeconds: int
-    entryCount: int
-    amounts: list[ReportAmountOut]
-    children: list[ReportNodeOut] = ABSENT
-
-
-@attrs.frozen
-class ReportOut:
-    """The totals and the top-level groups (``[]`` without ``groupBy``)."""
-
-    totals: ReportNodeOut
-    groups: list[ReportNodeOut]
-
-
-class ReportMeta(msgspec.Struct):
-    """What the report answers: the range, the levels, the week start and rounding it used (the
-    rounding's canonical spelling, or ``null``), and whether a running timer was counted up to now.
-
-    A msgspec struct rather than attrs, because a member is called ``from``, a Python keyword.
-    """
-
-    from_: dt.date = msgspec.field(name="from")
-    to: dt.date = msgspec.field()
-    groupBy: list[ReportLevel] = msgspec.field()
-    weekStart: WeekStartName = msgspec.field()
-    rounding: str | None = msgspec.field()
-    running: bool = msgspec.field()
-
-
-@attrs.frozen
-class ReportEnvelope:
-    """``{"data": {"totals", "groups"}, "meta": {...}}``."""
-
-    data: ReportOut
-    meta: ReportMeta
-
-
 # Events: the change feed, an entry's history, the audit trail (docs/events.md).
 
 JsonScalar = str | int | float | bool | None

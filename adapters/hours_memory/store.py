@@ -799,9 +799,11 @@ class InMemoryReportRepository(_Repository):
         self, org_id: OrgId, query: ReportQuery, *, now: datetime, amounts: bool
     ) -> ReportRows:
         read = self.tables.read
-        names = Names(users=read("users"), projects=read("projects"), tasks=read("tasks"))
+        names = Names(
+            users=read("users"), projects=read("projects"), tasks=read("tasks"), clients=read("clients")
+        )
         entries = (entry for entry in read("entries").values() if entry.org_id == org_id)
-        return rows_of_entries(query, entries, names, now=now)
+        return rows_of_entries(query, entries, names, now=now, amounts=amounts)
 
 
 class InMemoryImportRepository(_Repository):

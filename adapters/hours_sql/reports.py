@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeAlias
 from uuid import UUID
 
 from hours_core.model import OrgId
@@ -35,12 +35,29 @@ __all__ = ["ReportStatement", "SqlReportRepository", "amount_sql", "rounded_sql"
 _PERIOD_ORDER = (GroupKey.DAY, GroupKey.WEEK, GroupKey.MONTH, GroupKey.YEAR)
 
 _ID_COLUMNS = {
+    # A project has at most one client: the database groups by project, and each project's row is
+    # labelled with its client (rows finer than the levels are merged by build_report).
+    GroupKey.CLIENT: "e.project_id",
     GroupKey.USER: "e.user_id",
     GroupKey.PROJECT: "e.project_id",
     GroupKey.TASK: "e.task_id",
 }
 _FILTER_COLUMNS = (("user_ids", "e.user_id"), ("project_ids", "e.project_id"), ("task_ids", "e.task_id"))
-_LABEL_TABLES = {GroupKey.USER: "users", GroupKey.PROJECT: "projects", GroupKey.TASK: "tasks"}
+_LABELS = {
+    GroupKey.USER: "SELECT id, id, name FROM users WHERE org_id = ?",
+    GroupKey.PROJECT: "SELECT id, id, name FROM projects WHERE org_id = ?",
+    GroupKey.TASK: "SELECT id, id, name FROM tasks WHERE org_id = ?",
+    # Every project, with its client (None: no client).
+    GroupKey.CLIENT: (
+        "SELECT p.id, c.id, c.name FROM projects AS p"
+        " LEFT JOIN clients AS c ON c.org_id = p.org_id AND c.id = p.client_id WHERE p.org_id = ?"
+    ),
+}
+"""For each labelled level: its grouped value (an id), and the id and name of the group it stands for."""
+_CLIENT_FILTER = (
+    "e.project_id IN (SELECT p.id FROM projects AS p WHERE p.org_id = ? AND p.client_id IN ({marks}))"
+)
+"""Entries of the listed clients' projects (a project's client is its current one)."""
 
 
 def rounded_sql(seconds: str, rounding: Rounding | None) -> str:
@@ -56,12 +73,14 @@ def rounded_sql(seconds: str, rounding: Rounding | None) -> str:
 
 
 def amount_sql(seconds: str, rate: str) -> str:
-    """The SQL of :func:`hours_core.money.amount_minor`: ``seconds x rate / 3600`` half to even."""
+    """The SQL of :func:`hours_core.money.amount_minor`: ``seconds x rate / 3600`` half to even
+    (half up, less one on a tie whose quotient is even; docs/reports.md)."""
     product = f"(({seconds}) * ({rate}))"
-    return (
-        f"({product} / 3600 + CASE WHEN {product} % 3600 * 2 > 3600"
-        f" OR ({product} % 3600 * 2 = 3600 AND ({product} / 3600) % 2 = 1) THEN 1 ELSE 0 END)"
-    )
+    return f"(({product} + 1800) / 3600 - CASE WHEN {product} % 7200 = 1800 THEN 1 ELSE 0 END)"
+
+
+_Groups: TypeAlias = dict[Any, Labelled | None]
+"""A labelled level's groups by the value the database grouped by."""
 
 
 def _finest_period(levels: Sequence[GroupKey]) -> GroupKey | None:
@@ -99,6 +118,10 @@ class ReportStatement:
             if ids:
                 where.append(f"{column} IN ({', '.join('?' * len(ids))})")
                 params.extend(statements.reference(each) for each in sorted(ids))
+        if wanted.client_ids:
+            where.append(_CLIENT_FILTER.format(marks=", ".join("?" * len(wanted.client_ids))))
+            params.append(statements.reference(org_id))
+            params.extend(statements.reference(each) for each in sorted(wanted.client_ids))
         if wanted.billable is not None:
             where.append("e.billable = ?")
             params.append(statements.boolean(wanted.billable))
@@ -106,7 +129,8 @@ class ReportStatement:
         self.params = params
 
     def aggregate(self) -> tuple[str, list[Any]]:
-        """The ``GROUP BY`` of the stopped entries: the levels, then count and sums."""
+        """The ``GROUP BY`` of the stopped entries: the levels and the rate's currency, then the count
+        and the sums (seconds, billable seconds, rounded seconds, billable and cost amounts)."""
         seconds = "CAST(e.duration_seconds AS BIGINT)"
         rounded = rounded_sql(seconds, self.query.rounding)
         groups = list(self.level_columns)
@@ -116,7 +140,20 @@ class ReportStatement:
             f"CAST(sum(CASE WHEN e.billable THEN {seconds} ELSE 0 END) AS BIGINT)",
             f"CAST(sum({rounded}) AS BIGINT)",
         ]
-        columns = [*groups, "NULL", *sums, "0", "0"]
+        if self.amounts:
+            # Each entry's amount is rounded half to even on its own, then summed; a rate without a
+            # billable (cost) part counts 0 for it. Currencies are groups of their own.
+            groups.append("e.rate_currency")
+            billable = amount_sql(rounded, "CAST(COALESCE(e.rate_billable_minor, 0) AS BIGINT)")
+            cost = amount_sql(rounded, "CAST(COALESCE(e.rate_cost_minor, 0) AS BIGINT)")
+            columns = [
+                *groups,
+                *sums,
+                f"CAST(sum(CASE WHEN e.billable THEN {billable} ELSE 0 END) AS BIGINT)",
+                f"CAST(sum({cost}) AS BIGINT)",
+            ]
+        else:
+            columns = [*groups, "NULL", *sums, "0", "0"]
         grouping = f" GROUP BY {', '.join(groups)}" if groups else ""
         where = [*self.where, f"NOT ({_qualified_running()})"]
         sql = (
@@ -173,26 +210,36 @@ class SqlReportRepository:
             if row[width + 1]  # without GROUP BY, no entries still make one row, of NULL sums
         ]
         for row in running:
-            rows.append(entry_row(query, self._sql.entries.decode(row[width:]), decode(row[:width]), now=now))
+            entry = self._sql.entries.decode(row[width:])
+            rows.append(entry_row(query, entry, decode(row[:width]), now=now, amounts=amounts))
         return ReportRows(tuple(rows), running=bool(running))
 
-    def _labels(self, org_id: OrgId, levels: Sequence[GroupKey]) -> dict[GroupKey, dict[Any, str]]:
-        """The names of the org's users, projects and tasks, for the levels that group by them."""
-        found: dict[GroupKey, dict[Any, str]] = {}
+    def _labels(
+        self, org_id: OrgId, levels: Sequence[GroupKey]
+    ) -> dict[GroupKey, dict[Any, Labelled | None]]:
+        """For each labelled level of the report, its groups by the value the database grouped by
+        (the org's users, projects, tasks by id; each project's client by project id)."""
+        id_of = self._sql.dialect.codecs[Kind.REFERENCE].decode
+        found: dict[GroupKey, _Groups] = {}
         for key in levels:
-            table = _LABEL_TABLES.get(key)
-            if table is not None:
-                sql = self._sql.dialect.sql(f"SELECT id, name FROM {table} WHERE org_id = ?")  # noqa: S608
-                found[key] = dict(self._session.rows(sql, (self._sql.reference(org_id),)))
+            sql = _LABELS.get(key)
+            if sql is None:
+                continue
+            rows = self._session.rows(self._sql.dialect.sql(sql), (self._sql.reference(org_id),))
+            found[key] = {
+                value: None
+                if group is None
+                else Labelled(str(group if id_of is None else id_of(group)), name)
+                for value, group, name in rows
+            }
         return found
 
     def _value_decoder(
-        self, levels: Sequence[GroupKey], labels: dict[GroupKey, dict[Any, str]]
+        self, levels: Sequence[GroupKey], labels: dict[GroupKey, _Groups]
     ) -> Callable[[Sequence[Any]], tuple[GroupValue, ...]]:
         dialect = self._sql.dialect
         date_of = dialect.codecs[Kind.DATE].decode
         bool_of = dialect.codecs[Kind.BOOLEAN].decode
-        id_of = dialect.codecs[Kind.REFERENCE].decode
 
         def one(key: GroupKey, value: Any) -> GroupValue:
             if key.is_period:
@@ -200,13 +247,20 @@ class SqlReportRepository:
                 return day
             if key is GroupKey.BILLABLE:
                 return bool(value) if bool_of is None else bool_of(value)
-            if value is None:
-                return None
-            name = labels[key][value]
-            return Labelled(str(value if id_of is None else id_of(value)), name)
+            return None if value is None else labels[key][value]
+
+        known: dict[tuple[GroupKey, Any], GroupValue] = {}
+
+        def cached(key: GroupKey, value: Any) -> GroupValue:
+            # Rows share values (a row per project and user): each is decoded and labelled once.
+            try:
+                return known[key, value]
+            except KeyError:
+                decoded = known[key, value] = one(key, value)
+                return decoded
 
         def decode(values: Sequence[Any]) -> tuple[GroupValue, ...]:
-            return tuple(one(key, value) for key, value in zip(levels, values, strict=True))
+            return tuple(cached(key, value) for key, value in zip(levels, values, strict=True))
 
         return decode
 

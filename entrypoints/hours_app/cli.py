@@ -133,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_projects(commands)
     _add_tasks(commands)
     _add_tokens(commands)
+    _add_report(commands)
     _add_export(commands)
     _add_import(commands)
     _add_events(commands)
@@ -630,6 +631,81 @@ examples:
         metavar="PREFIX",
         type=cli_args.token_prefix,
         help="the token's 12-character prefix, as `hours tokens list` shows it (or the whole token)",
+    )
+
+
+def _add_report(commands: _Commands) -> None:
+    parser = commands.add(
+        "report",
+        "Print an organization's time report, as GET /reports/time answers its owners.",
+        details=(
+            "A table with one line per group (indented by level) and the totals; times are H:MM:SS,\n"
+            "amounts billable / cost per currency. With --json prints the API's body,\n"
+            '{"data": {"totals", "groups"}, "meta": {...}}. The plan gates apply as on the API\n'
+            "(--rounding needs solo). docs/reports.md states the semantics."
+        ),
+        epilog="""\
+examples:
+  hours report --org 0190c2d4-5a6b-7c8d-9e0f-112233445566 --from 2026-03-01 --to 2026-03-31 \\
+      --group-by project,user
+  hours report --org 0190c2d4-5a6b-7c8d-9e0f-112233445566 --from 2026-01-01 --to 2026-12-31 \\
+      --group-by month --rounding up:15:entry --billable --json""",
+        handler=cli_commands.report,
+    )
+    parser.add_argument(
+        "--org",
+        dest="org_id",
+        required=True,
+        type=cli_args.identifier,
+        metavar="ORG_ID",
+        help="organization id",
+    )
+    parser.add_argument(
+        "--from",
+        dest="date_from",
+        required=True,
+        type=cli_args.day,
+        metavar="DATE",
+        help="first day, YYYY-MM-DD",
+    )
+    parser.add_argument(
+        "--to",
+        dest="date_to",
+        required=True,
+        type=cli_args.day,
+        metavar="DATE",
+        help="last day, YYYY-MM-DD (inclusive; at most 366 days after --from)",
+    )
+    parser.add_argument("--group-by", metavar="LEVELS", help="1 to 3 levels, e.g. project,user or month")
+    parser.add_argument("--week-start", choices=("monday", "sunday"), help="default: the organization's")
+    parser.add_argument("--rounding", metavar="MODE:MINUTES:SCOPE", help="e.g. up:15:entry (needs solo)")
+    for option, dest, what in (
+        ("--user", "users", "user"),
+        ("--project", "projects", "project"),
+        ("--client", "clients", "client"),
+    ):
+        parser.add_argument(
+            option,
+            dest=dest,
+            action="append",
+            type=cli_args.identifier,
+            metavar="ID",
+            help=f"only this {what} (repeatable)",
+        )
+    parser.add_argument(
+        "--task",
+        dest="tasks",
+        action="append",
+        type=cli_args.identifier,
+        metavar="ID",
+        help="only this task (repeatable)",
+    )
+    billable = parser.add_mutually_exclusive_group()
+    billable.add_argument(
+        "--billable", dest="billable", action="store_const", const=True, help="billable time only"
+    )
+    billable.add_argument(
+        "--non-billable", dest="billable", action="store_const", const=False, help="non-billable time only"
     )
 
 

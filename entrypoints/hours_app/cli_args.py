@@ -8,16 +8,27 @@ from __future__ import annotations
 
 import argparse
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from uuid import UUID
 
 from hours_core.tokens import ENV_PATTERN, TOKEN_PATTERN
 
-__all__ = ["count", "identifier", "lifetime", "port", "seconds", "token_env", "token_prefix", "workers"]
+__all__ = [
+    "count",
+    "day",
+    "identifier",
+    "lifetime",
+    "port",
+    "seconds",
+    "token_env",
+    "token_prefix",
+    "workers",
+]
 
 _EXAMPLE_ID = "0190c2d4-5a6b-7c8d-9e0f-112233445566"
 _DAYS = re.compile(r"(?P<days>[0-9]{1,4})d")
 _PREFIX = re.compile(r"[0-9A-Za-z]{12}")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _SECONDS = re.compile(r"[0-9]{1,5}(?:\.[0-9]{1,3})?")
 MAX_DAYS = 365
 
@@ -94,3 +105,13 @@ def seconds(text: str) -> float:
     if _SECONDS.fullmatch(text) is None:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds; use e.g. 10 or 0.5")
     return float(text)
+
+
+def day(text: str) -> date:
+    """A date, ``YYYY-MM-DD``."""
+    if _DAY.fullmatch(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+    raise argparse.ArgumentTypeError(f"must be a date such as 2026-03-31, not {text!r}")

@@ -25,6 +25,7 @@ from hours_app.server import base_url as _base_url
 from hours_app.settings import DEFAULT_DATABASE_URL, Settings, SettingsError
 from hours_core.model import OrgId, Plan, ProjectId, Role, UserId
 from hours_core.passwords import generate_password, password_problem
+from hours_core.services import TimeReportRequest
 
 __all__ = [
     "bootstrap",
@@ -33,6 +34,7 @@ __all__ = [
     "orgs_list",
     "orgs_set_plan",
     "projects_create",
+    "report",
     "schema_openapi",
     "schema_typescript",
     "tasks_create",
@@ -352,4 +354,28 @@ def tokens_revoke(args: argparse.Namespace, settings: Settings) -> int:
         "it stops working on the next request."
     )
     out.emit(args.json, {"prefix": token.prefix, "revokedAt": token.revoked_at}, human)
+    return 0
+
+
+# -- reports ------------------------------------------------------------------------------------
+
+
+def report(args: argparse.Namespace, settings: Settings) -> int:
+    """Print an organization's time report: a table, or with ``--json`` the API's body."""
+    request = TimeReportRequest(
+        date_from=args.date_from,
+        date_to=args.date_to,
+        group_by=args.group_by,
+        week_start=args.week_start,
+        rounding=args.rounding,
+        user_ids=frozenset(args.users or ()),
+        project_ids=frozenset(args.projects or ()),
+        task_ids=frozenset(args.tasks or ()),
+        client_ids=frozenset(args.clients or ()),
+        billable=args.billable,
+    )
+    with _opened(settings) as application:
+        result = application.services.reports.org_time_report(OrgId(args.org_id), request)
+    data, meta = out.report_document(result)
+    out.emit(args.json, {"data": data, "meta": meta}, out.report_table(result))
     return 0

@@ -18,9 +18,13 @@ import msgspec
 
 from hours_core.errors import Hint, ValidationFailed
 from hours_core.model import Org, User
+from hours_core.money import format_minor
+from hours_core.reports import Node
+from hours_core.services import TimeReport
 from hours_http.converter import org_json as api_org_json
 from hours_http.converter import project_json, task_json, token_json
 from hours_http.converter import user_json as api_user_json
+from hours_http.report_json import report_document
 
 __all__ = [
     "emit",
@@ -28,6 +32,8 @@ __all__ = [
     "print_error",
     "print_validation_error",
     "project_json",
+    "report_document",
+    "report_table",
     "table",
     "task_json",
     "token_json",
@@ -64,7 +70,18 @@ CLI_HINTS: Mapping[Hint, str] = MappingProxyType({Hint.STOP_THE_TIMER: "stop it 
 """How the command line words each next step the core suggests."""
 
 
-_OPTIONS = MappingProxyType({"lifetime": "--expires-in"})
+_OPTIONS = MappingProxyType(
+    {
+        "lifetime": "--expires-in",
+        # The report's parameters, which the core names as the API does (hours_core.reports).
+        "groupBy": "--group-by",
+        "weekStart": "--week-start",
+        "userId": "--user",
+        "projectId": "--project",
+        "taskId": "--task",
+        "clientId": "--client",
+    }
+)
 
 
 def option_name(field: str) -> str:
@@ -104,3 +121,54 @@ def org_json(org: Org) -> dict[str, Any]:
 def user_json(user: User) -> dict[str, Any]:
     """A user as ``GET /users/{id}`` answers an owner or admin."""
     return api_user_json(user, with_email=True)
+
+
+def clock_time(seconds: int) -> str:
+    """Seconds as hours, minutes and seconds: ``1:02:03``; hours are not wrapped (``100:00:00``)."""
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
+
+
+def _amounts(node: Node) -> str:
+    return ", ".join(
+        f"{amount.currency} {format_minor(amount.billable_minor, amount.currency)}"
+        f" / {format_minor(amount.cost_minor, amount.currency)}"
+        for amount in node.amounts
+    )
+
+
+def report_table(result: TimeReport) -> str:
+    """The report as a table: one line per group, indented by level, then the totals.
+
+    Times are ``H:MM:SS``; amounts are ``CUR billable / cost`` in major units, one per currency.
+    """
+    query = result.query
+    rows: list[tuple[str, ...]] = []
+
+    def add(node: Node, depth: int) -> None:
+        rows.append(
+            (
+                "  " * depth + node.key.label,
+                str(node.entry_count),
+                clock_time(node.duration_seconds),
+                clock_time(node.billable_seconds),
+                clock_time(node.rounded_seconds),
+                _amounts(node),
+            )
+        )
+        for child in node.children:
+            add(child, depth + 1)
+
+    for group in result.report.groups:
+        add(group, 0)
+    add(result.report.totals, 0)
+    levels = ",".join(key.value for key in query.group_by) or "-"
+    heading = (
+        f"Time from {query.date_from} to {query.date_to}, by {levels}; "
+        f"weeks start on {query.week_start.value}; rounding {query.rounding or 'none'}"
+        + ("; a running timer counted up to now" if result.report.running else "")
+    )
+    body = table(
+        ("GROUP", "ENTRIES", "DURATION", "BILLABLE", "ROUNDED", "AMOUNTS (BILLABLE / COST)"), rows, empty=""
+    )
+    return f"{heading}\n{body}"

@@ -15,8 +15,9 @@ from uuid import UUID
 
 import attrs
 
-from hours_core.errors import Forbidden
-from hours_core.plans import Feature, allows
+from hours_core.errors import Forbidden, NotFound
+from hours_core.model import Org, OrgId
+from hours_core.plans import Feature, allows, require
 from hours_core.ports import Clock
 from hours_core.reports import Report, ReportFilter, ReportQuery, WeekStart, build_report
 from hours_core.services.caller import Caller
@@ -71,33 +72,30 @@ class ReportService:
         (:class:`~hours_core.errors.PlanRequired`). A plan without ``billable_rates`` gets the
         report without amounts.
         """
-        entry_filter = ReportFilter(
-            user_ids=request.user_ids,
-            project_ids=request.project_ids,
-            task_ids=request.task_ids,
-            client_ids=request.client_ids,
-            billable=request.billable,
-        )
-        query = ReportQuery.parse(
-            date_from=request.date_from,
-            date_to=request.date_to,
-            group_by=request.group_by,
-            week_start=request.week_start,
-            rounding=request.rounding,
-            default_week_start=WeekStart(caller.org.week_start.value),
-            entry_filter=entry_filter,
-        )
+        query = _query(request, caller.org)
         if not caller.user.role.manages_org:
-            if entry_filter.user_ids - {caller.user_id}:
+            if query.entry_filter.user_ids - {caller.user_id}:
                 raise Forbidden("Members report only on their own time.")
-            own = attrs.evolve(entry_filter, user_ids={caller.user_id})
+            own = attrs.evolve(query.entry_filter, user_ids={caller.user_id})
             query = attrs.evolve(query, entry_filter=own)
+        return self._report(caller.org, query)
+
+    def org_time_report(self, org_id: OrgId, request: TimeReportRequest) -> TimeReport:
+        """The report of the whole organization, as its owners see it (``hours report``: operator
+        tooling, never the API); the same checks and plan gates as :meth:`time_report`."""
+        with self._transactions.read() as uow:
+            org = uow.orgs.get(org_id)
+        if org is None:
+            raise NotFound.of("organization")
+        return self._report(org, _query(request, org))
+
+    def _report(self, org: Org, query: ReportQuery) -> TimeReport:
         if query.rounding is not None:
-            caller.require_feature(Feature.ROUNDING)
-        amounts = allows(caller.org.plan, Feature.BILLABLE_RATES)
+            require(org.plan, Feature.ROUNDING)
+        amounts = allows(org.plan, Feature.BILLABLE_RATES)
         now = self._clock.now()
         with self._transactions.read() as uow:
-            found = uow.reports.time_report_rows(caller.org_id, query, now=now, amounts=amounts)
+            found = uow.reports.time_report_rows(org.id, query, now=now, amounts=amounts)
         report = build_report(
             found.rows,
             group_by=query.group_by,
@@ -106,3 +104,22 @@ class ReportService:
             running=found.running,
         )
         return TimeReport(query=query, report=report, amounts=amounts)
+
+
+def _query(request: TimeReportRequest, org: Org) -> ReportQuery:
+    """The checked query of ``request`` in ``org`` (whose ``week_start`` is the default)."""
+    return ReportQuery.parse(
+        date_from=request.date_from,
+        date_to=request.date_to,
+        group_by=request.group_by,
+        week_start=request.week_start,
+        rounding=request.rounding,
+        default_week_start=WeekStart(org.week_start.value),
+        entry_filter=ReportFilter(
+            user_ids=request.user_ids,
+            project_ids=request.project_ids,
+            task_ids=request.task_ids,
+            client_ids=request.client_ids,
+            billable=request.billable,
+        ),
+    )

@@ -91,6 +91,7 @@ COMMANDS = [
     ["tokens", "create"],
     ["tokens", "list"],
     ["tokens", "revoke"],
+    ["report"],
     ["export"],
     ["import"],
     ["events"],

@@ -47,6 +47,7 @@ MIGRATIONS = [
     "0008_events",
     "0010_web_sessions",
     "0011_imports",
+    "0012_report_indexes",
 ]
 """Every migration of the adapter, in order."""
 

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 import attrs
 import pytest
 
-from hours_core.model import Project, Task, TimeEntry, User
+from hours_core.model import Client, ClientId, Project, RateId, RateScope, StoredRate, Task, TimeEntry, User
 from hours_core.ports import ReportRows
 from hours_core.report_entries import Names, rows_of_entries
 from hours_core.reports import (
@@ -49,6 +49,8 @@ GROUPINGS = [
     "project",
     "task",
     "billable",
+    "client",
+    "client,project",
     "month,project",
     "project,user",
     "week,user",
@@ -68,16 +70,37 @@ class Ledger:
     projects: tuple[Project, ...]
     tasks: tuple[Task, ...]
     entries: tuple[TimeEntry, ...]
+    clients: tuple[Client, ...] = ()
+
+
+def stored_rate(build: Build, billable: int | None, cost: int | None, currency: str) -> StoredRate:
+    """A rate an entry stored (its ``rate_id`` names no row: rates are deleted for good)."""
+    return StoredRate(billable, cost, currency, RateScope.ORG, RateId(build.id()))
 
 
 @pytest.fixture
 def ledger(store: OpenStore, world: World, build: Build) -> Ledger:
     a = world.a
-    third = build.project(a.org, "website")  # the same label but for its case
+    acme = Client.new(ClientId(build.id()), a.org.id, "Acme", "EUR", T0)
+    zeta = Client.new(ClientId(build.id()), a.org.id, "zeta", "JPY", T0)
+    # The same label as a.project but for its case, and a client; a.project has none.
+    third = attrs.evolve(build.project(a.org, "website"), client_id=zeta.id)
+    other_project = attrs.evolve(a.other_project, client_id=acme.id)
     other_task = build.task(a.other_project, "Build")
     admin = build.user(a.org, "zed@acme.example", name="Zed")
-    store.seed(third, other_task, admin)
-    projects = (a.project, a.other_project, third)
+    store.seed(acme, zeta, third, other_task, admin)
+    with store.unit_of_work() as uow:
+        uow.projects.update(other_project)
+        uow.commit()
+    projects = (a.project, other_project, third)
+    rates = [
+        None,
+        stored_rate(build, 9050, 4030, "EUR"),
+        stored_rate(build, None, 1800, "EUR"),
+        stored_rate(build, 4999, 2001, "JPY"),
+        stored_rate(build, 25_000, None, "KWD"),
+        stored_rate(build, 1, 1, "EUR"),
+    ]
     users = (a.owner, a.member, admin)
     rng = random.Random(13)
     entries: list[TimeEntry] = []
@@ -85,21 +108,22 @@ def ledger(store: OpenStore, world: World, build: Build) -> Ledger:
     for n in range(90):
         project = rng.choice(projects)
         task = {a.project.id: a.task, a.other_project.id: other_task}.get(project.id)
-        entries.append(
-            build.entry(
-                rng.choice(users),
-                project,
-                task=task if rng.random() < 0.6 else None,
-                entry_date=FIRST + timedelta(days=rng.randrange((LAST - FIRST).days + 1)),
-                duration_seconds=seconds[n] if n < len(seconds) else rng.randrange(0, 86_401),
-                billable=rng.random() < 0.6,
-                deleted_at=T0 if n % 17 == 5 else None,
-            )
+        entry = build.entry(
+            rng.choice(users),
+            project,
+            task=task if rng.random() < 0.6 else None,
+            entry_date=FIRST + timedelta(days=rng.randrange((LAST - FIRST).days + 1)),
+            duration_seconds=seconds[n] if n < len(seconds) else rng.randrange(0, 86_401),
+            billable=rng.random() < 0.6,
+            deleted_at=T0 if n % 17 == 5 else None,
         )
+        entries.append(attrs.evolve(entry, rate=rng.choice(rates)))
     # Two running timers (owner: 2h07m30s by NOW; member: over 24 hours, so capped), and a
     # deleted one, which never counts.
-    entries.append(build.running(a.owner, a.project, started_at=T0))
-    entries.append(build.running(a.member, third, started_at=T0 - timedelta(days=2)))
+    entries.append(attrs.evolve(build.running(a.owner, a.project, started_at=T0), rate=rates[1]))
+    entries.append(
+        attrs.evolve(build.running(a.member, third, started_at=T0 - timedelta(days=2)), rate=rates[3])
+    )
     entries.append(attrs.evolve(build.running(admin, a.project, started_at=T0), deleted_at=T0))
     # The other tenant's entries on the same days never count.
     entries_b = [
@@ -109,17 +133,18 @@ def ledger(store: OpenStore, world: World, build: Build) -> Ledger:
         uow.entries.add_many(entries)
         uow.entries.add_many(entries_b)
         uow.commit()
-    return Ledger(users, projects, (a.task, other_task), tuple(entries))
+    return Ledger(users, projects, (a.task, other_task), tuple(entries), (acme, zeta))
 
 
-def expected_rows(ledger: Ledger, query: ReportQuery, now: datetime) -> ReportRows:
+def expected_rows(ledger: Ledger, query: ReportQuery, now: datetime, *, amounts: bool = True) -> ReportRows:
     """The rows of the report, one per entry, from the entities themselves."""
     names = Names(
         users={user.id: user for user in ledger.users},
         projects={project.id: project for project in ledger.projects},
         tasks={task.id: task for task in ledger.tasks},
+        clients={client.id: client for client in ledger.clients},
     )
-    return rows_of_entries(query, ledger.entries, names, now=now)
+    return rows_of_entries(query, ledger.entries, names, now=now, amounts=amounts)
 
 
 def report_of(found: ReportRows, query: ReportQuery) -> Report:
@@ -132,9 +157,11 @@ def report_of(found: ReportRows, query: ReportQuery) -> Report:
     )
 
 
-def stored_report(store: OpenStore, world: World, query: ReportQuery, now: datetime = NOW) -> Report:
+def stored_report(
+    store: OpenStore, world: World, query: ReportQuery, now: datetime = NOW, *, amounts: bool = True
+) -> Report:
     with store.unit_of_work(read_only=True) as uow:
-        found = uow.reports.time_report_rows(world.a.org.id, query, now=now, amounts=True)
+        found = uow.reports.time_report_rows(world.a.org.id, query, now=now, amounts=amounts)
     return report_of(found, query)
 
 
@@ -146,6 +173,8 @@ def queries(ledger: Ledger) -> Iterable[ReportQuery]:
         ReportFilter(user_ids={ledger.users[1].id}, billable=False),
         ReportFilter(project_ids={a_project.id, other_project.id}),
         ReportFilter(task_ids={ledger.tasks[0].id}, user_ids={ledger.users[0].id, ledger.users[2].id}),
+        ReportFilter(client_ids={ledger.clients[0].id}),
+        ReportFilter(client_ids={client.id for client in ledger.clients}, billable=True),
     ]
     for group_by, rounding in itertools.product(GROUPINGS, ROUNDINGS):
         for week_start in WeekStart:
@@ -157,7 +186,7 @@ def queries(ledger: Ledger) -> Iterable[ReportQuery]:
                 None if rounding is None else Rounding.parse(rounding),
             )
     for entry_filter in filters:
-        for group_by in ("project,user", "week,task", "billable"):
+        for group_by in ("project,user", "week,task", "billable", "client,user"):
             yield ReportQuery(
                 FIRST,
                 LAST,
@@ -260,3 +289,24 @@ def test_weeks_months_and_years_are_bucketed_as_the_core_says_on_every_day(
                 expected_rows(attrs.evolve(ledger, entries=tuple(per_day)), query, NOW), query
             )
             assert stored_report(store, world, query) == expected, (level, week_start, start)
+
+
+def test_amounts_are_per_currency_sums_of_per_entry_amounts(
+    store: OpenStore, world: World, ledger: Ledger
+) -> None:
+    query = ReportQuery(
+        FIRST, LAST, parse_group_by("client"), WeekStart.MONDAY, Rounding.parse("up:15:entry")
+    )
+    report = stored_report(store, world, query)
+    assert {amount.currency for amount in report.totals.amounts} == {"EUR", "JPY", "KWD"}
+    assert report == report_of(expected_rows(ledger, query, NOW), query)
+    labels = [group.key.label for group in report.groups]
+    assert labels == ["Acme", "zeta", "No client"]
+
+
+def test_without_amounts_no_node_has_any(store: OpenStore, world: World, ledger: Ledger) -> None:
+    query = ReportQuery(FIRST, LAST, parse_group_by("project,user"), WeekStart.MONDAY)
+    report = stored_report(store, world, query, amounts=False)
+    assert report == report_of(expected_rows(ledger, query, NOW, amounts=False), query)
+    nodes = [report.totals, *report.groups, *(child for group in report.groups for child in group.children)]
+    assert all(node.amounts == () for node in nodes)

@@ -8,8 +8,8 @@ from typing import Any
 
 from litestar.testing import TestClient
 
-from hours_core.model import Plan, WeekStart
-from hours_core.services import ChangeOrg, CreateTimeEntry, StartTimer
+from hours_core.model import Plan, RateScope, WeekStart
+from hours_core.services import ChangeOrg, ChangeProject, CreateRate, CreateTimeEntry, StartTimer
 from tests.http.conftest import bearer
 from tests.world import START, World
 
@@ -216,8 +216,53 @@ def test_the_report_is_in_the_openapi_document(client: TestClient[Any], world: W
         "userId",
         "projectId",
         "taskId",
+        "clientId",
         "billable",
     } <= names
     assert set(operation["responses"]) >= {"200", "402", "403", "422"}
     meta = document["components"]["schemas"]["ReportMeta"]
     assert set(meta["required"]) == {"from", "to", "groupBy", "weekStart", "rounding", "running"}
+
+
+def with_client_and_rate(world: World) -> str:
+    """Acme (EUR) as the client of the world's project, and an org rate of 90.50 / 40.30 EUR an hour."""
+    caller = world.caller(world.owner)
+    client = world.services.clients.create_client(caller, "Acme", "EUR")
+    world.services.projects.change_project(caller, world.project.id, ChangeProject(client_id=client.id))
+    world.services.rates.create_rate(
+        caller,
+        CreateRate(
+            scope=RateScope.CLIENT,
+            client_id=client.id,
+            effective_from=date(2026, 1, 1),
+            billable_rate_minor=9050,
+            cost_rate_minor=4030,
+        ),
+    )
+    return str(client.id)
+
+
+def test_amounts_are_per_entry_half_even_sums_per_currency(client: TestClient[Any], world: World) -> None:
+    client_id = with_client_and_rate(world)
+    log(world, 0, "2026-03-02", 600)  # 1508.33 -> 1508 billable, 671.66 -> 672 cost
+    log(world, 0, "2026-03-02", 1350, billable=False)  # cost 1511.25 -> 1511
+    body = get(client, world.owner_token, groupBy="client", rounding="up:15:entry", **MARCH).json()
+    (acme,) = body["data"]["groups"]
+    assert acme["key"] == {"type": "client", "id": client_id, "label": "Acme"}
+    # Rounded up to 900 and 1800 seconds: 2262.5 -> 2262 billable; 1007.5 -> 1008 and 2015 cost.
+    assert acme["amounts"] == [{"currency": "EUR", "billableMinor": 2262, "costMinor": 3023}]
+    assert body["data"]["totals"]["amounts"] == acme["amounts"]
+    raw = get(client, world.owner_token, clientId=client_id, **MARCH).json()
+    assert raw["data"]["totals"]["amounts"] == [{"currency": "EUR", "billableMinor": 1508, "costMinor": 2183}]
+
+
+def test_a_plan_without_rates_gets_the_report_without_amounts(client: TestClient[Any], world: World) -> None:
+    with_client_and_rate(world)
+    log(world, 0, "2026-03-02", 600)
+    world.set_plan(Plan.FREE)
+    response = get(client, world.owner_token, groupBy="client", **MARCH)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["data"]["totals"]["amounts"] == []
+    assert body["data"]["groups"][0]["amounts"] == []
+    assert body["data"]["totals"]["durationSeconds"] == 600

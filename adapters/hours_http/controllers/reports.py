@@ -99,6 +99,14 @@ class ReportController(Controller):
         task_id: Annotated[
             list[UUID] | None, QueryParameter(name="taskId", description=_IDS.format(name="taskId"))
         ] = None,
+        client_id: Annotated[
+            list[UUID] | None,
+            QueryParameter(
+                name="clientId",
+                description=_IDS.format(name="clientId")
+                + " Entries of projects without a client never match.",
+            ),
+        ] = None,
         billable: Annotated[bool | None, QueryParameter(description="Billable (true) or other time.")] = None,
     ) -> Response[ReportEnvelope]:
         """The time of the entries with an `entryDate` from `from` to `to`, grouped by `groupBy`: each node
@@ -115,6 +123,7 @@ class ReportController(Controller):
             user_ids=frozenset(user_id or ()),
             project_ids=frozenset(project_id or ()),
             task_ids=frozenset(task_id or ()),
+            client_ids=frozenset(client_id or ()),
             billable=billable,
         )
         data, meta = report_document(services.reports.time_report(caller, request))

@@ -841,6 +841,8 @@ class ReapplyResultEnvelope:
     """``{"data": ReapplyResult}``."""
 
     data: ReapplyResultOut
+
+
 # Events: the change feed, an entry's history, the audit trail (docs/events.md).
 
 JsonScalar = str | int | float | bool | None

@@ -38,6 +38,8 @@ class Feature(enum.StrEnum):
     """More active users than the plan holds (:data:`USER_LIMITS`)."""
     UNLIMITED_PROJECTS = "unlimited_projects"
     """More than :data:`FREE_PLAN_ACTIVE_PROJECTS` active projects."""
+    WEBHOOKS = "webhooks"
+    """Signed webhooks (``/webhooks``)."""
 
 
 FEATURE_PLANS = MappingProxyType(
@@ -47,6 +49,7 @@ FEATURE_PLANS = MappingProxyType(
         Feature.TEAM_ENTRIES: Plan.STUDIO,
         Feature.TEAM_MEMBERS: Plan.STUDIO,
         Feature.UNLIMITED_PROJECTS: Plan.SOLO,
+        Feature.WEBHOOKS: Plan.STUDIO,
     }
 )
 """The lowest plan that includes each feature (``team_members``: the lowest with room for a second

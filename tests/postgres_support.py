@@ -24,7 +24,10 @@ from tests.postgres_url import new_schema_name, require_postgres
 
 __all__ = ["drop_the_postgres_schema_at_the_end", "empty_postgres_store", "run_store"]
 
-_EMPTY_ALL = "; ".join(f"DELETE FROM {table.name}" for table in reversed(TABLES))
+_EMPTY_ALL = "; ".join(
+    f"DELETE FROM {name}"
+    for name in ("webhook_dispatcher_lease", *(table.name for table in reversed(TABLES)))
+)
 """Every table, referring ones first. DELETE is several times faster than TRUNCATE on a few rows."""
 _CLEANUP_LOCK_TIMEOUT = "10s"
 

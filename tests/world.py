@@ -11,6 +11,8 @@ from hours_core.ids import UuidV7Ids
 from hours_core.model import Org, Plan, Project, Role, Task, User
 from hours_core.ports import UnitOfWorkFactory
 from hours_core.services import Caller, Services, build_services
+from hours_core.subscriptions import UrlPolicy
+from hours_http import JsonEventBodies
 
 __all__ = ["START", "World", "make_world"]
 
@@ -44,10 +46,23 @@ class World:
         self.services.admin.set_plan(self.org.id, plan)
 
 
-def make_world(unit_of_work: UnitOfWorkFactory, *, plan: Plan = Plan.AGENCY, name: str = "Acme") -> World:
+def make_world(
+    unit_of_work: UnitOfWorkFactory,
+    *,
+    plan: Plan = Plan.AGENCY,
+    name: str = "Acme",
+    url_policy: UrlPolicy | None = None,
+) -> World:
     """Bootstrap an organization on ``plan`` in the store behind ``unit_of_work``."""
     clock = FixedClock(START)
-    services = build_services(unit_of_work, clock=clock, ids=UuidV7Ids(), env="live")
+    services = build_services(
+        unit_of_work,
+        clock=clock,
+        ids=UuidV7Ids(),
+        bodies=JsonEventBodies(),
+        env="live",
+        url_policy=url_policy,
+    )
     made = services.admin.bootstrap(org_name=name, plan=plan, email=f"owner@{name.lower()}.test", env="live")
     admin = services.admin.create_user(made.org.id, f"admin@{name.lower()}.test", Role.ADMIN)
     member = services.admin.create_user(made.org.id, f"member@{name.lower()}.test", Role.MEMBER)

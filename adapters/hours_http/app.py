@@ -17,6 +17,7 @@ from hours_http.controllers.projects import ProjectController, TaskController
 from hours_http.controllers.time_entries import TimeEntryController
 from hours_http.controllers.timers import TimerController
 from hours_http.controllers.users import UserController
+from hours_http.controllers.webhooks import WebhookController
 from hours_http.errors import exception_handlers
 from hours_http.openapi import openapi_config
 from hours_http.options import AllowEveryMethodOfTheRoute
@@ -71,6 +72,7 @@ def create_app(
             TokenController,
             OrgController,
             UserController,
+            WebhookController,
         ],
         dependencies={
             "services": Provide(provide_services, use_cache=True, sync_to_thread=False),

@@ -38,6 +38,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 
 from hours_core.model import Org, Project, Task, TimeEntry, User
 from hours_core.services import Caller
+from hours_core.subscriptions import Webhook, WebhookDelivery
 from hours_core.tokens import ApiToken, MintedToken
 from hours_http.decoding import (
     WrongValue,
@@ -46,6 +47,7 @@ from hours_http.decoding import (
     structure_date,
     structure_datetime,
     structure_literal,
+    structure_strings,
     structure_uuid,
 )
 from hours_http.errors import TYPE_PHRASES, InvalidWireFields
@@ -54,6 +56,7 @@ from hours_http.wire import (
     ABSENT,
     CreatedTokenOut,
     CreateTimeEntryBody,
+    DeliveryOut,
     Me,
     MeOrg,
     MeToken,
@@ -64,12 +67,15 @@ from hours_http.wire import (
     TimeEntryOut,
     TokenOut,
     UserOut,
+    WebhookOut,
+    WebhookWithSecretOut,
 )
 
 __all__ = [
     "WIRE_SHAPES",
     "command_from",
     "created_token_json",
+    "delivery_json",
     "encode_data",
     "me_json",
     "org_json",
@@ -80,6 +86,7 @@ __all__ = [
     "time_entry_json",
     "token_json",
     "user_json",
+    "webhook_json",
 ]
 
 T = TypeVar("T")
@@ -96,10 +103,16 @@ WIRE_SHAPES: Mapping[type, type] = {
     Me: Caller,
     OrgOut: Org,
     UserOut: User,
+    WebhookOut: Webhook,
+    WebhookWithSecretOut: Webhook,
+    DeliveryOut: WebhookDelivery,
 }
 """Each wire class of a response body, and the core class whose attributes fill it."""
 
-_SUPPLIED: Mapping[type, frozenset[str]] = {CreatedTokenOut: frozenset({"token"})}
+_SUPPLIED: Mapping[type, frozenset[str]] = {
+    CreatedTokenOut: frozenset({"token"}),
+    WebhookWithSecretOut: frozenset({"secret"}),
+}
 """Members a wire class has that no entity attribute gives: the renderer adds them."""
 
 
@@ -108,6 +121,7 @@ def _build_converter() -> cattrs.Converter:
     for kind in (int, bool, str):
         converter.register_structure_hook(kind, exact(kind, TYPE_PHRASES[kind]))
     converter.register_structure_hook(UUID, structure_uuid)
+    converter.register_structure_hook_func(lambda kind: kind == list[str], structure_strings)
     converter.register_structure_hook(dt.date, structure_date)
     converter.register_structure_hook(dt.datetime, structure_datetime)
     converter.register_structure_hook_func(is_literal, structure_literal)
@@ -219,6 +233,19 @@ def user_json(user: User, *, with_email: bool) -> dict[str, Any]:
     if not with_email:
         document[_EMAIL] = None
     return document
+
+
+def webhook_json(webhook: Webhook, *, with_secret: bool = False) -> dict[str, Any]:
+    """A webhook (:class:`~hours_http.wire.WebhookOut`); with its signing secret first
+    (:class:`~hours_http.wire.WebhookWithSecretOut`) for the responses of creation and rotation."""
+    if with_secret:
+        return {"secret": webhook.secret, **render(webhook, WebhookWithSecretOut)}
+    return render(webhook, WebhookOut)
+
+
+def delivery_json(delivery: WebhookDelivery) -> dict[str, Any]:
+    """A delivery of a webhook (:class:`~hours_http.wire.DeliveryOut`), without its body."""
+    return render(delivery, DeliveryOut)
 
 
 def me_json(caller: Caller) -> dict[str, Any]:

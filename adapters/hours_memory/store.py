@@ -57,14 +57,28 @@ from hours_core.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
     UserRepository,
+    WebhookDeliveryRepository,
+    WebhookRepository,
 )
 from hours_core.tokens import ApiToken
+from hours_memory.webhooks import InMemoryWebhookDeliveryRepository, InMemoryWebhookRepository
 
 __all__ = ["InMemoryStore", "InMemoryUnitOfWork"]
 
 _Row = TypeVar("_Row", User, Project, Task, TimeEntry, ApiToken)
 
-_TABLES = ("orgs", "users", "projects", "tasks", "entries", "tokens", "idempotency")
+_TABLES = (
+    "orgs",
+    "users",
+    "projects",
+    "tasks",
+    "entries",
+    "tokens",
+    "idempotency",
+    "webhooks",
+    "deliveries",
+    "dispatcher_lease",
+)
 
 
 class InMemoryStore:
@@ -116,6 +130,8 @@ class InMemoryUnitOfWork:
     entries: TimeEntryRepository
     tokens: TokenRepository
     idempotency: IdempotencyRepository
+    webhooks: WebhookRepository
+    deliveries: WebhookDeliveryRepository
 
     def __init__(self, store: InMemoryStore, *, read_only: bool = False) -> None:
         self._store = store
@@ -134,7 +150,13 @@ class InMemoryUnitOfWork:
         self.entries = entries = InMemoryTimeEntryRepository(tables)
         self.tokens = tokens = InMemoryTokenRepository(tables)
         self.idempotency = idempotency = InMemoryIdempotencyRepository(tables)
-        self._repositories: tuple[_Repository, ...] = (
+        self.webhooks = webhooks = InMemoryWebhookRepository(tables)
+        self.deliveries = deliveries = InMemoryWebhookDeliveryRepository(tables)
+        self._repositories: tuple[
+            _Repository | InMemoryWebhookRepository | InMemoryWebhookDeliveryRepository, ...
+        ] = (
+            webhooks,
+            deliveries,
             orgs,
             users,
             projects,

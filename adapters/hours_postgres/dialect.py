@@ -10,12 +10,16 @@ sets ``TimeZone`` to UTC (:mod:`hours_postgres.connection`). A locking read ends
 
 from __future__ import annotations
 
-from hours_sql import AS_IS, Dialect, Kind
+from hours_sql import AS_IS, JSON_STRINGS, Dialect, Kind
 
 __all__ = ["POSTGRES"]
 
 POSTGRES = Dialect(
-    name="postgresql", placeholder="%s", codecs=dict.fromkeys(Kind, AS_IS), row_lock=" FOR NO KEY UPDATE"
+    name="postgresql",
+    placeholder="%s",
+    codecs={**dict.fromkeys(Kind, AS_IS), Kind.STRINGS: JSON_STRINGS},
+    row_lock=" FOR NO KEY UPDATE",
+    skip_locked=" FOR UPDATE SKIP LOCKED",
 )
 """PostgreSQL's dialect: ``%s`` parameters, native types for every value, and a row lock that other
 writers of the row wait for (``FOR NO KEY UPDATE``: rows that merely refer to it, whose foreign

@@ -252,10 +252,70 @@ _ORG_SETTINGS_AND_TEAM: tuple[Step, ...] = (
     "CREATE UNIQUE INDEX users_email_per_org ON users (org_id, email_key)",
 )
 
+# 0009: webhooks, each webhook's queue and delivery log, and the dispatcher lease (used by SQLite
+# only; the table exists on every database so that the shared statements run everywhere).
+_WEBHOOKS: tuple[Step, ...] = (
+    """
+    CREATE TABLE webhooks (
+        id uuid PRIMARY KEY,
+        org_id uuid NOT NULL REFERENCES orgs (id),
+        url text NOT NULL,
+        events text NOT NULL,
+        description text NOT NULL,
+        active boolean NOT NULL,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL,
+        disabled_at timestamptz,
+        disabled_reason text,
+        secret text NOT NULL,
+        previous_secret text,
+        previous_secret_expires_at timestamptz,
+        event_cursor integer NOT NULL,
+        last_position integer NOT NULL,
+        CONSTRAINT webhooks_org_id_id_key UNIQUE (org_id, id)
+    )
+    """,
+    "CREATE INDEX webhooks_by_org_age ON webhooks (org_id, created_at, id)",
+    """
+    CREATE TABLE webhook_deliveries (
+        id uuid PRIMARY KEY,
+        org_id uuid NOT NULL,
+        webhook_id uuid NOT NULL,
+        position integer NOT NULL,
+        event_id text NOT NULL,
+        event_type text NOT NULL,
+        payload bytea NOT NULL,
+        status text NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+        attempt integer NOT NULL,
+        response_code integer,
+        duration_ms integer,
+        error text,
+        created_at timestamptz NOT NULL,
+        last_attempt_at timestamptz,
+        next_attempt_at timestamptz,
+        completed_at timestamptz,
+        leased_until timestamptz,
+        FOREIGN KEY (org_id, webhook_id) REFERENCES webhooks (org_id, id)
+    )
+    """,
+    "CREATE UNIQUE INDEX webhook_deliveries_position ON webhook_deliveries (webhook_id, position)",
+    "CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending'",
+    "CREATE INDEX webhook_deliveries_by_completion ON webhook_deliveries (completed_at)"
+    " WHERE completed_at IS NOT NULL",
+    """
+    CREATE TABLE webhook_dispatcher_lease (
+        name text PRIMARY KEY,
+        holder text NOT NULL,
+        expires_at timestamptz NOT NULL
+    )
+    """,
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL),
     Migration("0002_idempotency_result", _IDEMPOTENCY_RESULT),
     Migration("0004_org_settings_and_team", _ORG_SETTINGS_AND_TEAM),
+    Migration("0009_webhooks", _WEBHOOKS),
 )
 """Every migration, in the order they apply."""
 

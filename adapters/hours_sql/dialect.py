@@ -20,12 +20,13 @@ spell both alike, so the dialect has nothing to say about them.
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
 
-__all__ = ["AS_IS", "Dialect", "Kind", "ScalarCodec"]
+__all__ = ["AS_IS", "JSON_STRINGS", "Dialect", "Kind", "ScalarCodec"]
 
 
 class Kind(enum.Enum):
@@ -40,6 +41,8 @@ class Kind(enum.Enum):
     """A timezone-aware UTC ``datetime``."""
     BOOLEAN = "boolean"
     BYTES = "bytes"
+    STRINGS = "strings"
+    """A tuple of strings (a webhook's event types): a JSON array in a text column, on every database."""
 
 
 @attrs.frozen
@@ -56,6 +59,21 @@ class ScalarCodec:
 
 AS_IS = ScalarCodec()
 """The codec of a value the driver converts by itself."""
+
+
+def _encode_strings(value: tuple[str, ...]) -> str:
+    return json.dumps(list(value), ensure_ascii=False, separators=(",", ":"))
+
+
+def _decode_strings(text: str) -> tuple[str, ...]:
+    value = json.loads(text)
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValueError(f"expected a stored JSON array of strings, got {text!r}")
+    return tuple(value)
+
+
+JSON_STRINGS = ScalarCodec(_encode_strings, _decode_strings)
+"""The codec of :attr:`Kind.STRINGS` on every database: a JSON array of strings, as text."""
 
 
 def _check_codecs(_instance: object, _attribute: object, value: Mapping[Kind, ScalarCodec]) -> None:
@@ -78,6 +96,10 @@ class Dialect:
     """What ends a ``SELECT`` that locks the rows it reads until the transaction ends
     (`` FOR NO KEY UPDATE`` on PostgreSQL); empty for a database whose writers run one at a time
     (SQLite), where a write transaction's reads are not raced anyway."""
+    skip_locked: str = ""
+    """What ends a ``SELECT`` that claims rows for this transaction and passes over rows another
+    transaction has claimed (`` FOR UPDATE SKIP LOCKED`` on PostgreSQL: the webhook dispatchers of
+    several processes); empty where writers run one at a time (SQLite)."""
 
     def sql(self, statement: str) -> str:
         """``statement``, written with ``?`` parameters, in this dialect's parameter style.

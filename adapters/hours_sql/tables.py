@@ -23,6 +23,7 @@ import attrs
 
 from hours_core.idempotency import IdempotencyRecord
 from hours_core.model import Org, Project, Task, TimeEntry, User
+from hours_core.subscriptions import Webhook, WebhookDelivery
 from hours_core.tokens import ApiToken
 from hours_sql.dialect import Kind
 
@@ -40,6 +41,8 @@ __all__ = [
     "TOKEN_PREFIX",
     "UNIQUE_CONSTRAINTS",
     "USERS",
+    "WEBHOOKS",
+    "WEBHOOK_DELIVERIES",
     "Column",
     "Table",
     "Unique",
@@ -93,6 +96,8 @@ def column_kind(name: str, annotation: Any, *, memoize_id: bool = False) -> Colu
         return Column(name, Kind.DATE, nullable)
     if base is bytes:
         return Column(name, Kind.BYTES, nullable)
+    if typing.get_origin(base) is tuple and typing.get_args(base) == (str, ...):
+        return Column(name, Kind.STRINGS, nullable)
     if isinstance(base, type) and issubclass(base, enum.Enum):
         return Column(name, None, nullable, enum=base)
     if base in (int, str):
@@ -163,8 +168,10 @@ TASKS = Table("tasks", Task)
 ENTRIES = Table("time_entries", TimeEntry)
 TOKENS = Table("api_tokens", ApiToken)
 IDEMPOTENCY_RECORDS = Table("idempotency_records", IdempotencyRecord)
+WEBHOOKS = Table("webhooks", Webhook)
+WEBHOOK_DELIVERIES = Table("webhook_deliveries", WebhookDelivery)
 
-TABLES = (ORGS, USERS, PROJECTS, TASKS, ENTRIES, TOKENS, IDEMPOTENCY_RECORDS)
+TABLES = (ORGS, USERS, PROJECTS, TASKS, ENTRIES, TOKENS, IDEMPOTENCY_RECORDS, WEBHOOKS, WEBHOOK_DELIVERIES)
 """Every table, referred-to ones first."""
 
 

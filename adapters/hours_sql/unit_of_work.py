@@ -21,6 +21,8 @@ from hours_core.ports import (
     TokenRepository,
     UnitOfWork,
     UserRepository,
+    WebhookDeliveryRepository,
+    WebhookRepository,
 )
 from hours_sql.repositories import (
     SqlIdempotencyRepository,
@@ -33,6 +35,7 @@ from hours_sql.repositories import (
 )
 from hours_sql.session import Session
 from hours_sql.statements import Statements
+from hours_sql.webhook_repositories import SqlWebhookDeliveryRepository, SqlWebhookRepository
 
 __all__ = ["SqlUnitOfWork"]
 
@@ -47,6 +50,8 @@ class SqlUnitOfWork:
     entries: TimeEntryRepository
     tokens: TokenRepository
     idempotency: IdempotencyRepository
+    webhooks: WebhookRepository
+    deliveries: WebhookDeliveryRepository
 
     def __init__(self, statements: Statements, *, read_only: bool = False) -> None:
         """A unit of work that will run ``statements``; read-only ones refuse every write."""
@@ -84,6 +89,8 @@ class SqlUnitOfWork:
         self.entries = SqlTimeEntryRepository(session, statements)
         self.tokens = SqlTokenRepository(session, statements)
         self.idempotency = SqlIdempotencyRepository(session, statements)
+        self.webhooks = SqlWebhookRepository(session, statements)
+        self.deliveries = SqlWebhookDeliveryRepository(session, statements)
         return self
 
     def __exit__(

@@ -13,7 +13,7 @@ import logging
 
 from litestar import Litestar
 
-from hours_app.composition import build
+from hours_app.composition import build, build_dispatcher
 from hours_app.logging_setup import AccessLogMiddleware
 from hours_app.settings import Settings
 from hours_app.version import hours_version
@@ -25,7 +25,8 @@ logger = logging.getLogger("hours")
 
 
 def create_api() -> Litestar:
-    """The API app, wired from ``HOURS_*`` environment variables; it closes its store on shutdown."""
+    """The API app, wired from ``HOURS_*`` environment variables; it runs the webhook dispatcher in a
+    background thread while it serves, and closes its store on shutdown."""
     settings = Settings.from_env()
     application = build(settings)
     logger.info(
@@ -39,6 +40,9 @@ def create_api() -> Litestar:
         rate_limit=settings.parsed_rate_limit(),
         reads_in_thread=not application.store.reads_are_local,
     )
+    dispatcher = build_dispatcher(application)
+    app.on_startup.append(dispatcher.start)
+    app.on_shutdown.append(dispatcher.stop)
     app.on_shutdown.append(application.close)
     return app
 

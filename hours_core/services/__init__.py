@@ -21,6 +21,14 @@ from hours_core.services.time_entries import (
     UpdateTimeEntry,
 )
 from hours_core.services.transactions import Transactions
+from hours_core.services.webhooks import (
+    ChangeWebhook,
+    CreateWebhook,
+    DeliveryPage,
+    PingBodies,
+    WebhookService,
+)
+from hours_core.subscriptions import UrlPolicy
 
 __all__ = [
     "UNSET",
@@ -34,11 +42,15 @@ __all__ = [
     "ChangeProject",
     "ChangeTask",
     "ChangeUser",
+    "ChangeWebhook",
     "CreateTimeEntry",
+    "CreateWebhook",
+    "DeliveryPage",
     "EntryPage",
     "IdempotentRunner",
     "KeyedRequest",
     "Outcome",
+    "PingBodies",
     "ProjectService",
     "Services",
     "StartTimer",
@@ -46,6 +58,7 @@ __all__ = [
     "TimeEntryService",
     "Transactions",
     "UpdateTimeEntry",
+    "WebhookService",
     "build_services",
 ]
 
@@ -61,13 +74,22 @@ class Services:
     team: TeamService
     account: AccountService
     admin: AdminService
+    webhooks: WebhookService
     clock: Clock
+    transactions: Transactions
 
 
 def build_services(
-    unit_of_work: UnitOfWorkFactory, *, clock: Clock, ids: IdFactory, env: str = "live"
+    unit_of_work: UnitOfWorkFactory,
+    *,
+    clock: Clock,
+    ids: IdFactory,
+    bodies: PingBodies,
+    env: str = "live",
+    url_policy: UrlPolicy | None = None,
 ) -> Services:
-    """The use cases over a store. ``env`` is the token environment this installation accepts."""
+    """The use cases over a store. ``env`` is the token environment this installation accepts;
+    ``url_policy`` the operator's webhook URL rules; ``bodies`` writes test deliveries' bodies."""
     transactions = Transactions(unit_of_work)
     return Services(
         authenticator=Authenticator(transactions, clock, env),
@@ -77,5 +99,7 @@ def build_services(
         team=TeamService(transactions, clock, ids),
         account=AccountService(transactions, clock, ids, env),
         admin=AdminService(transactions, clock, ids),
+        webhooks=WebhookService(transactions, clock, ids, policy=url_policy or UrlPolicy(), bodies=bodies),
         clock=clock,
+        transactions=transactions,
     )

@@ -37,10 +37,21 @@ from .conftest import D0, T0, Build, OpenStore, Tenant, make_tenant, stored_as
 
 pytestmark = pytest.mark.postgres
 
-MIGRATIONS = ["0001_initial", "0002_idempotency_result", "0004_org_settings_and_team"]
+MIGRATIONS = ["0001_initial", "0002_idempotency_result", "0004_org_settings_and_team", "0009_webhooks"]
 """Every migration of the adapter, in order."""
 
-TABLES = {"orgs", "users", "projects", "tasks", "time_entries", "api_tokens", "idempotency_records"}
+TABLES = {
+    "orgs",
+    "users",
+    "projects",
+    "tasks",
+    "time_entries",
+    "api_tokens",
+    "idempotency_records",
+    "webhooks",
+    "webhook_deliveries",
+    "webhook_dispatcher_lease",
+}
 WAIT = 30
 """How long a thread waits for another before the test gives up (a guard against hangs)."""
 
@@ -241,6 +252,7 @@ POSTGRES_TYPES = {
     Kind.INSTANT: "timestamp with time zone",
     Kind.BOOLEAN: "boolean",
     Kind.BYTES: "bytea",
+    Kind.STRINGS: "text",
     int: "integer",
     str: "text",
 }

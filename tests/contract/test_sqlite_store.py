@@ -33,13 +33,24 @@ MIGRATIONS = [
     "0002_idempotency_result",
     "0003_one_running_timer_per_user",
     "0004_org_settings_and_team",
+    "0009_webhooks",
 ]
 """Every migration of the adapter, in order."""
 
 WAIT = 60
 """How long the test waits for another process (a guard against hangs, not a limit)."""
 
-TABLES = {"orgs", "users", "projects", "tasks", "time_entries", "api_tokens", "idempotency_records"}
+TABLES = {
+    "orgs",
+    "users",
+    "projects",
+    "tasks",
+    "time_entries",
+    "api_tokens",
+    "idempotency_records",
+    "webhooks",
+    "webhook_deliveries",
+}
 
 
 def seed(store: SqliteStore, *rows: object) -> None:
@@ -293,6 +304,8 @@ def test_table_counts_are_the_committed_rows_of_each_table(sqlite_store: SqliteS
         "time_entries": 2,
         "api_tokens": 0,
         "idempotency_records": 0,
+        "webhooks": 0,
+        "webhook_deliveries": 0,
     }
 
 
@@ -337,6 +350,7 @@ SQLITE_TYPES = {
     Kind.INSTANT: "TEXT",
     Kind.BOOLEAN: "INTEGER",
     Kind.BYTES: "BLOB",
+    Kind.STRINGS: "TEXT",
     int: "INTEGER",
     str: "TEXT",
 }

@@ -1,0 +1,97 @@
+"""At least once, never lost: ``hours worker`` killed with SIGKILL mid-delivery, and the delivery made
+again by the next worker; and ``hours serve`` delivering by itself (its background dispatcher)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from hours_core.services import CreateWebhook
+from hours_core.subscriptions import DeliveryStatus, UrlPolicy
+from hours_sqlite import SqliteStore
+from tests.webhooks.receiver import Receiver, Reply
+from tests.world import make_world
+
+GUARD_SECONDS = 120
+"""How long a wait for the other process gives up after (a guard against hangs, not a time limit)."""
+
+
+def wait_for(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + GUARD_SECONDS
+    while not condition():
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Path:
+    return tmp_path / "hours.db"
+
+
+def worker(database: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "HOURS_DATABASE_URL": f"sqlite:///{database}",
+        "HOURS_WEBHOOKS_ALLOW_HTTP": "1",
+        "HOURS_WEBHOOKS_ALLOW_PRIVATE": "1",
+    }
+    command = [sys.executable, "-m", "hours_app", "worker", "--lease-seconds", "2", "--poll-seconds", "0.05"]
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+@pytest.fixture
+def stopped_at_the_end() -> Iterator[list[subprocess.Popen[bytes]]]:
+    processes: list[subprocess.Popen[bytes]] = []
+    yield processes
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+
+
+def test_a_worker_killed_mid_delivery_leaves_the_event_to_be_delivered_again(
+    database: Path, receiver: Receiver, stopped_at_the_end: list[subprocess.Popen[bytes]]
+) -> None:
+    store = SqliteStore.open(database)
+    store.migrate()
+    try:
+        world = make_world(store.unit_of_work, url_policy=UrlPolicy(allow_http=True, allow_private=True))
+        owner = world.caller(world.owner)
+        webhook = world.services.webhooks.create(owner, CreateWebhook(url=receiver.url(), events=("*",)))
+        queued = world.services.webhooks.ping(owner, webhook.id)
+    finally:
+        store.close()
+    held = threading.Event()
+    receiver.reply_with(Reply(hold=held))
+
+    first = worker(database)
+    stopped_at_the_end.append(first)
+    wait_for(lambda: len(receiver.requests) == 1, "the first worker's request")
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    receiver.reply_with(Reply(status=200))
+    held.set()
+
+    second = worker(database)
+    stopped_at_the_end.append(second)
+    wait_for(lambda: len(receiver.requests) == 2, "the delivery again, from the second worker")
+
+    def delivered() -> bool:
+        with SqliteStore.open(database) as reading, reading.unit_of_work(read_only=True) as uow:
+            found = uow.deliveries.get(world.org.id, webhook.id, queued.id)
+        return found is not None and found.status is DeliveryStatus.DELIVERED
+
+    wait_for(delivered, "the delivery to be recorded")
+    second.send_signal(signal.SIGTERM)
+    assert second.wait(GUARD_SECONDS) == 0
+    before, after = receiver.requests
+    assert before.header("Hours-Event-Id") == after.header("Hours-Event-Id") == queued.event_id
+    assert before.body == after.body

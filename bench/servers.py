@@ -23,6 +23,7 @@ import sys
 import time
 import urllib.request
 from dataclasses import dataclass, field
+from typing import Any
 
 from hours_app.logging_setup import server_log_config
 from hours_app.settings import Settings
@@ -58,8 +59,8 @@ class ServerKind:
         self, factory: str, port: int, workdir: pathlib.Path, log_level: str, app_dir: pathlib.Path = REPO
     ) -> list[str]:
         """The command line that serves ``factory`` (imported from ``app_dir`` first) on ``port``."""
-        log_config = workdir / f"server-log-{log_level}.json"
-        log_config.write_text(json.dumps(server_log_config(log_level)))
+        log_config = workdir / f"server-log-{log_level}-{port}.json"
+        log_config.write_text(json.dumps(log_config_of(app_dir, log_level)))
         if self.server == "hours-serve":
             if factory != HOURS_FACTORY:
                 raise ValueError(f"hours serve serves the hours app only, not {factory}")
@@ -136,6 +137,40 @@ SERVER_KINDS = {
 }
 """The servers the suite knows; the first (the stack ``hours serve`` runs, with its settings) is the
 default. ``hours-serve`` serves the hours app only, so it fits :mod:`bench.stack`, not the suite."""
+
+
+def log_config_of(tree: pathlib.Path, log_level: str) -> dict[str, Any]:
+    """The server log configuration of the hours in ``tree``, which names that tree's own classes.
+
+    For this tree it is :func:`hours_app.logging_setup.server_log_config`; another tree (``--compare``)
+    is asked in a subprocess that imports it, by whichever name it had then (``server_log_config``,
+    or ``uvicorn_log_config`` before the move to granian).
+    """
+    if tree == REPO:
+        return server_log_config(log_level)
+    script = (
+        "import json, sys; import hours_app.logging_setup as logs; "
+        "make = getattr(logs, 'server_log_config', None) or logs.uvicorn_log_config; "
+        "print(json.dumps(make(sys.argv[1])))"
+    )
+    done = run_in_tree(tree, script, log_level)
+    config: dict[str, Any] = json.loads(done.stdout)
+    return config
+
+
+def run_in_tree(tree: pathlib.Path, script: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run a Python ``script`` (``python -c``) that imports hours from ``tree``; raise if it fails."""
+    done = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        cwd=tree,
+        env={**os.environ, "PYTHONPATH": python_path(tree)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"python -c in {tree} failed:\n{done.stderr}")
+    return done
 
 
 def python_path(tree: pathlib.Path) -> str:

@@ -26,8 +26,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+from uuid import UUID
 
 from bench.dataset import Seeded, load_entries, seed
 from bench.load import WrkResult, run_wrk
@@ -41,8 +44,17 @@ from bench.reads import (
     sample_ids,
     timed,
 )
-from bench.servers import CEILING_FACTORY, HOURS_FACTORY, SERVER_KINDS, Server, ServerKind, wrk_available
+from bench.servers import (
+    CEILING_FACTORY,
+    HOURS_FACTORY,
+    SERVER_KINDS,
+    Server,
+    ServerKind,
+    run_in_tree,
+    wrk_available,
+)
 from bench.variants import VARIANTS
+from hours_core.model import OrgId, ProjectId, UserId
 
 __all__ = ["main"]
 
@@ -55,6 +67,7 @@ GOALS = {
     "replay_ratio": 0.60,
     "read_median_ms": 10.0,
     "peak_rss_mib": 150.0,
+    "postgres_scaling": 1.5,
 }
 
 
@@ -86,6 +99,7 @@ class Report:
     plans: dict[str, Any] = field(default_factory=dict)
     duration: dict[str, Any] = field(default_factory=dict)
     checks: list[str] = field(default_factory=list)
+    scaling: list[dict[str, Any]] = field(default_factory=list)
 
 
 def machine() -> dict[str, Any]:
@@ -150,7 +164,14 @@ def entry_body(seeded: Seeded) -> str:
 
 
 def count_entries(database_url: str) -> int:
-    """Rows in ``time_entries`` (read with a plain connection, outside the server)."""
+    """Rows in ``time_entries``, read with a plain connection outside the server (SQLite or PostgreSQL)."""
+    if database_url.startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(database_url) as conn:
+            row = conn.execute("SELECT count(*) FROM time_entries").fetchone()
+            assert row is not None
+            return int(row[0])
     path = database_url.removeprefix("sqlite:///")
     with sqlite3.connect(path) as db:
         return int(db.execute("SELECT count(*) FROM time_entries").fetchone()[0])
@@ -202,6 +223,88 @@ def warm_replay_keys(url: str, seeded: Seeded, body: str, nonce: str) -> None:
         connection.close()
 
 
+@dataclass
+class Target:
+    """One hours server of a write run, with its own database and seeded organization."""
+
+    name: str
+    server: Server
+    database_url: str
+    seeded: Seeded
+    body: str
+
+    def wrk_env(self, nonce: str) -> dict[str, str]:
+        """What ``bench/wrk/*.lua`` reads: this target's token and body, the keys and the nonce."""
+        return {
+            "BENCH_TOKEN": self.seeded.token,
+            "BENCH_BODY": self.body,
+            "BENCH_KEYS": str(REPLAY_KEYS),
+            "BENCH_NONCE": nonce,
+        }
+
+
+def seed_with(tree: pathlib.Path, database_url: str) -> Seeded:
+    """Seed ``database_url`` with the code of another source tree (its own migrations and schema).
+
+    A tree from before a schema change cannot open a database this tree has migrated, so each
+    compared tree gets its own file, created and seeded by that tree's ``bench.dataset.seed``.
+    """
+    script = (
+        "import json, sys; from bench.dataset import seed; s = seed(sys.argv[1]); "
+        "print(json.dumps([s.token, str(s.org_id), str(s.owner_id), str(s.project_id)]))"
+    )
+    done = run_in_tree(tree, script, database_url)
+    token, org_id, owner_id, project_id = json.loads(done.stdout.strip().splitlines()[-1])
+    return Seeded(
+        database_url, token, OrgId(UUID(org_id)), UserId(UUID(owner_id)), ProjectId(UUID(project_id))
+    )
+
+
+POSTGRES_WORKERS = (1, 2)
+
+
+@contextlib.contextmanager
+def postgres_schema(server_url: str) -> Iterator[str]:
+    """A new, empty schema on ``server_url`` for one run, dropped afterwards; yields its URL."""
+    import psycopg
+
+    name = f"hours_bench_{os.getpid()}_{secrets.token_hex(4)}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{name}"')
+    try:
+        yield with_search_path(server_url, name)
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{name}" CASCADE')
+
+
+def with_search_path(url: str, schema: str) -> str:
+    """``url`` with libpq ``options=-csearch_path=<schema>`` (the server processes take only a URL)."""
+    parts = urlsplit(url)
+    query = [(key, value) for key, value in parse_qsl(parts.query) if key != "options"]
+    query.append(("options", f"-csearch_path={schema}"))
+    return parts._replace(query=urlencode(query, quote_via=quote)).geturl()
+
+
+def record_scaling(report: Report, label: str, connections: int) -> None:
+    """Two PostgreSQL workers over one, for each run of this concurrency (just measured)."""
+    rows = {
+        (row["app"], row["run"]): row
+        for row in report.writes
+        if row["server"] == label and row["connections"] == connections
+    }
+    for run in ("create", "replay"):
+        one = rows.get(("hours, PostgreSQL, 1 worker", run))
+        two = rows.get(("hours, PostgreSQL, 2 workers", run))
+        if one is None or two is None or one["rps"] == 0:
+            continue
+        factor = two["rps"] / one["rps"]
+        report.scaling.append({"run": run, "connections": connections, "factor": round(factor, 2)})
+        print(
+            f"   PostgreSQL scaling, {run} c{connections}: 2 workers / 1 worker = {factor:.2f}x", flush=True
+        )
+
+
 def write_runs(
     report: Report,
     kind: ServerKind,
@@ -210,86 +313,141 @@ def write_runs(
     workdir: pathlib.Path,
     variants: list[str],
     compare: pathlib.Path | None = None,
+    postgres: str | None = None,
 ) -> None:
     """Ceiling, create and replay at each concurrency, side by side; then the peak RSS.
 
-    Each variant (a what-if factory of :mod:`bench.variants`) gets its own server on the same
-    database and its own create and replay rows, right after the shipped server's.
+    With ``postgres`` (a server URL), ``hours serve --workers 1`` and ``--workers 2`` on a fresh
+    schema of that server are measured beside the rest, and the scaling factor (two processes over
+    one) is recorded for each run and concurrency.
+
+    Each variant (a what-if factory of :mod:`bench.variants`) gets its own server on the shipped
+    server's database; a compared tree (``--compare``) gets its own database file, made by its own
+    code, since an older tree cannot open a schema this one has migrated. Every target gets its own
+    create and replay rows, interleaved with the shipped server's at each concurrency.
     """
-    database_url = f"sqlite:///{workdir}/bench-{kind.name}-{synchronous}.db"
-    seeded = seed(database_url)
-    body = entry_body(seeded)
-    env = {"BENCH_TOKEN": seeded.token, "BENCH_BODY": body, "BENCH_KEYS": str(REPLAY_KEYS)}
-    hours_env = {"HOURS_DATABASE_URL": database_url, "HOURS_SQLITE_SYNCHRONOUS": synchronous}
     label = f"{kind.name}, synchronous={synchronous.upper()}"
     print(f"\n== writes: {label}", flush=True)
+
+    def hours_env(database_url: str) -> dict[str, str]:
+        return {"HOURS_DATABASE_URL": database_url, "HOURS_SQLITE_SYNCHRONOUS": synchronous}
+
+    database_url = f"sqlite:///{workdir}/bench-{kind.name}-{synchronous}.db"
+    seeded = seed(database_url)
     with contextlib.ExitStack() as stack:
         ceiling = stack.enter_context(Server(kind, CEILING_FACTORY, "/ping", workdir))
-        targets = [
-            ("hours", stack.enter_context(Server(kind, HOURS_FACTORY, "/health", workdir, env=hours_env)))
-        ]
+        shipped = Server(kind, HOURS_FACTORY, "/health", workdir, env=hours_env(database_url))
+        targets = [Target("hours", stack.enter_context(shipped), database_url, seeded, entry_body(seeded))]
         if compare is not None:
-            server = Server(kind, HOURS_FACTORY, "/health", workdir, env=hours_env, tree=compare)
-            targets.append((f"hours @ {compare.name}", stack.enter_context(server)))
+            compared_url = f"sqlite:///{workdir}/bench-{kind.name}-{synchronous}-compared.db"
+            compared_seed = seed_with(compare, compared_url)
+            server = Server(
+                kind, HOURS_FACTORY, "/health", workdir, env=hours_env(compared_url), tree=compare
+            )
+            targets.append(
+                Target(
+                    f"hours @ {compare.name}",
+                    stack.enter_context(server),
+                    compared_url,
+                    compared_seed,
+                    entry_body(compared_seed),
+                )
+            )
+        if postgres is not None:
+            schema_url = stack.enter_context(postgres_schema(postgres))
+            postgres_seed = seed(schema_url)
+            for workers in POSTGRES_WORKERS:
+                serve = ServerKind(
+                    f"hours-serve-{workers}", "hours-serve", "uvloop", options=("--workers", str(workers))
+                )
+                server = Server(
+                    serve, HOURS_FACTORY, "/health", workdir, env={"HOURS_DATABASE_URL": schema_url}
+                )
+                name = f"hours, PostgreSQL, {workers} worker{'s' if workers > 1 else ''}"
+                targets.append(
+                    Target(
+                        name,
+                        stack.enter_context(server),
+                        schema_url,
+                        postgres_seed,
+                        entry_body(postgres_seed),
+                    )
+                )
         for variant in variants:
-            server = Server(kind, VARIANTS[variant], "/health", workdir, env=hours_env)
-            targets.append((f"hours, {variant}", stack.enter_context(server)))
+            server = Server(kind, VARIANTS[variant], "/health", workdir, env=hours_env(database_url))
+            targets.append(
+                Target(
+                    f"hours, {variant}", stack.enter_context(server), database_url, seeded, entry_body(seeded)
+                )
+            )
         report.commands[f"ceiling server ({kind.name})"] = " ".join(ceiling.command)
-        for name, server in targets:
-            report.commands[f"{name} server ({kind.name})"] = (
-                " ".join(f"{key}={value}" for key, value in hours_env.items())
+        for target in targets:
+            report.commands[f"{target.name} server ({kind.name})"] = (
+                " ".join(f"{key}={value}" for key, value in target.server.env.items())
                 + " "
-                + " ".join(server.command)
+                + " ".join(target.server.command)
             )
         run_wrk(ceiling.url + "/ping", "ceiling", connections=16, seconds=settings.warmup_seconds)
-        for _name, server in targets:
+        for target in targets:
             run_wrk(
-                server.url + "/time-entries",
+                target.server.url + "/time-entries",
                 "create",
                 connections=16,
                 seconds=settings.warmup_seconds,
-                env={**env, "BENCH_NONCE": secrets.token_hex(4)},
+                env=target.wrk_env(secrets.token_hex(4)),
             )
         replay_nonce = secrets.token_hex(4)
-        warm_replay_keys(targets[0][1].url, seeded, body, replay_nonce)
+        warmed: set[str] = set()
+        for target in targets:
+            if target.database_url not in warmed:  # variants share the shipped server's keys
+                warm_replay_keys(target.server.url, target.seeded, target.body, replay_nonce)
+                warmed.add(target.database_url)
 
-        def keyed_run(
-            name: str, server: Server, run: str, nonce: str, connections: int, top: WrkResult
-        ) -> None:
-            """One create or replay run against ``server``: measured, checked and recorded."""
-            before = settled_count(database_url)
+        def keyed_run(target: Target, run: str, nonce: str, connections: int, top: WrkResult) -> None:
+            """One create or replay run against ``target``: measured, checked and recorded."""
+            before = settled_count(target.database_url)
             result = run_wrk(
-                server.url + "/time-entries",
+                target.server.url + "/time-entries",
                 run,
                 connections=connections,
                 seconds=settings.seconds,
-                env={**env, "BENCH_NONCE": nonce},
+                env=target.wrk_env(nonce),
             )
-            made = settled_count(database_url) - before
+            made = settled_count(target.database_url) - before
             report.commands.setdefault(f"wrk {run}", result.command)
             if run == "create":
                 text = f"{made} entries stored for {result.requests} answers"
                 ok = result.requests <= made <= result.requests + connections  # the rest were in flight
             else:
                 text, ok = f"{made} entries stored by {result.requests} replays", made == 0
-            _check(report, f"{label}, {name}, c{connections} {run}: {text}", ok and result.non_2xx == 0)
-            _print(name, run, result, top)
-            report.writes.append(_row(label, kind, synchronous, name, run, result, top))
+            _check(
+                report, f"{label}, {target.name}, c{connections} {run}: {text}", ok and result.non_2xx == 0
+            )
+            _print(target.name, run, result, top)
+            report.writes.append(_row(label, kind, synchronous, target.name, run, result, top))
 
         for connections in settings.concurrency:
             top = run_wrk(ceiling.url + "/ping", "ceiling", connections=connections, seconds=settings.seconds)
             report.commands.setdefault("wrk ceiling", top.command)
             _print(label, "ceiling", top, top)
             report.writes.append(_row(label, kind, synchronous, "ceiling", "ceiling", top, top))
-            for name, server in targets:
-                keyed_run(name, server, "create", secrets.token_hex(4), connections, top)
-                keyed_run(name, server, "replay", replay_nonce, connections, top)
-        for name, server in targets:
-            peak = server.peak_rss_kib()
+            for target in targets:
+                keyed_run(target, "create", secrets.token_hex(4), connections, top)
+                keyed_run(target, "replay", replay_nonce, connections, top)
+            if postgres is not None:
+                record_scaling(report, label, connections)
+        for target in targets:
+            peak = target.server.peak_rss_kib()
             report.memory.append(
-                {"server": f"{label}, {name}", "peak_rss_mib": round(peak / 1024, 1), "pids": server.pids()}
+                {
+                    "server": f"{label}, {target.name}",
+                    "peak_rss_mib": round(peak / 1024, 1),
+                    "pids": target.server.pids(),
+                }
             )
-            print(f"   peak RSS of {name} (VmHWM, all its processes): {peak / 1024:.1f} MiB", flush=True)
+            print(
+                f"   peak RSS of {target.name} (VmHWM, all its processes): {peak / 1024:.1f} MiB", flush=True
+            )
 
 
 def _row(
@@ -479,6 +637,12 @@ def markdown(report: Report) -> str:
                 f" | {row['ratio']:.1%} | {goal} |"
             )
         lines.append("")
+    for scaling in report.scaling:
+        met = "met" if scaling["factor"] >= GOALS["postgres_scaling"] else "**not met**"
+        lines.append(
+            f"- PostgreSQL, {scaling['run']} c{scaling['connections']}: 2 workers over 1 worker ="
+            f" **{scaling['factor']:.2f}x** (goal ≥ {GOALS['postgres_scaling']}x: {met})."
+        )
     for memory in report.memory:
         met = "met" if memory["peak_rss_mib"] < GOALS["peak_rss_mib"] else "**not met**"
         lines.append(
@@ -556,6 +720,12 @@ def main(argv: list[str] | None = None) -> int:
         help="another source tree of hours (e.g. `git archive HEAD | tar -x -C /tmp/before`) whose server"
         " is measured beside this one's in the write runs",
     )
+    options.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="also measure `hours serve --workers 1` and `--workers 2` on a fresh schema of this PostgreSQL"
+        " server (e.g. postgresql://postgres@127.0.0.1:5432/test) in the write runs",
+    )
     options.add_argument("--seconds", type=float, help="override the length of each load run")
     options.add_argument("--entries", type=int, help="override the number of entries loaded for the reads")
     options.add_argument(
@@ -589,6 +759,7 @@ def main(argv: list[str] | None = None) -> int:
             "synchronous": levels,
             "variants": variants,
             "compare": None if args.compare is None else str(args.compare),
+            "postgres": args.postgres is not None,
             "quick": args.quick,
         },
     )
@@ -598,7 +769,7 @@ def main(argv: list[str] | None = None) -> int:
         if "writes" in only:
             for kind in kinds:
                 for level in levels:
-                    write_runs(report, kind, level, settings, workdir, variants, args.compare)
+                    write_runs(report, kind, level, settings, workdir, variants, args.compare, args.postgres)
         if "reads" in only:
             read_runs(report, kinds[0], settings, workdir)
         if "duration" in only:

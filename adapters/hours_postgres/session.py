@@ -98,8 +98,21 @@ class PostgresSession(SessionState):
             raise translate(error) from error
 
     def write(self, sql: str, params: Params) -> int:
-        """Run one write in a savepoint; return how many rows it changed."""
-        return self._in_savepoint(lambda: self.conn.execute(sql, params).rowcount)
+        """Run one write in a savepoint; return how many rows it changed.
+
+        ``SAVEPOINT``, the write and ``RELEASE`` go in one pipeline: one round trip instead of
+        three. When the write fails, the server skips the rest of the pipeline, and the savepoint
+        is rolled back as for any other failed write.
+        """
+        self._ensure_writable()
+        try:
+            with self.conn.pipeline():
+                self.conn.execute("SAVEPOINT hours_write")
+                cursor = self.conn.execute(sql, params)
+                self.conn.execute("RELEASE SAVEPOINT hours_write")
+        except _DRIVER_ERRORS as error:
+            raise self._undone(error) from error
+        return cursor.rowcount
 
     def insert_many(self, table: Table, rows: Iterable[Params]) -> int:
         """Load ``rows`` with ``COPY ... FROM STDIN`` in a savepoint, all or none; return how many."""
@@ -121,10 +134,12 @@ class PostgresSession(SessionState):
         try:
             changed = run()
         except _DRIVER_ERRORS as error:
-            self._send("ROLLBACK TO SAVEPOINT hours_write; RELEASE SAVEPOINT hours_write")
-            refused = refusal(error)
-            if refused is None:
-                raise translate(error) from error
-            raise refused from error
+            raise self._undone(error) from error
         self._send("RELEASE SAVEPOINT hours_write")
         return changed
+
+    def _undone(self, error: Exception) -> Exception:
+        """Roll the failed write's savepoint back; the error to raise for ``error``."""
+        self._send("ROLLBACK TO SAVEPOINT hours_write; RELEASE SAVEPOINT hours_write")
+        refused = refusal(error)
+        return translate(error) if refused is None else refused

@@ -18,6 +18,7 @@ import attrs
 __all__ = [
     "CORE_HINTS",
     "Conflict",
+    "CursorExpired",
     "EmailTaken",
     "EntryLocked",
     "FieldProblem",
@@ -243,6 +244,16 @@ class StaleUpdate(Conflict):
 
     code = "stale_update"
     default_message = "The resource changed since you read it; fetch it again and retry."
+
+
+class CursorExpired(HoursError):
+    """The change feed's ``after`` is older than the events kept: changes after it are gone."""
+
+    code = "cursor_expired"
+    default_message = (
+        "The events after this position are no longer kept (at least 90 days are); resync from the "
+        "lists and follow the changes from the latest position."
+    )
 
 
 class StoreBusy(HoursError):

@@ -40,6 +40,8 @@ class Feature(enum.StrEnum):
     """More than :data:`FREE_PLAN_ACTIVE_PROJECTS` active projects."""
     WEBHOOKS = "webhooks"
     """Signed webhooks (``/webhooks``)."""
+    AUDIT_LOG = "audit_log"
+    """The organization's audit trail (``GET /audit-events``)."""
 
 
 FEATURE_PLANS = MappingProxyType(
@@ -50,6 +52,7 @@ FEATURE_PLANS = MappingProxyType(
         Feature.TEAM_MEMBERS: Plan.STUDIO,
         Feature.UNLIMITED_PROJECTS: Plan.SOLO,
         Feature.WEBHOOKS: Plan.STUDIO,
+        Feature.AUDIT_LOG: Plan.STUDIO,
     }
 )
 """The lowest plan that includes each feature (``team_members``: the lowest with room for a second

@@ -19,6 +19,7 @@ from uuid import UUID
 
 import attrs
 
+from hours_core.events import Event, EventQuery, NewEvent
 from hours_core.idempotency import IdempotencyRecord
 from hours_core.model import (
     Org,
@@ -41,6 +42,7 @@ __all__ = [
     "Credentials",
     "EntryCursor",
     "EntryQuery",
+    "EventRepository",
     "IdFactory",
     "IdempotencyRepository",
     "OrgRepository",
@@ -342,6 +344,12 @@ class WebhookRepository(Protocol):
         """Delete the webhook and its deliveries; whether it existed."""
         ...
 
+    def behind(self, limit: int) -> Sequence[Webhook]:
+        """At most ``limit`` active webhooks, of any org, whose ``event_cursor`` is below their org's
+        latest event, locked for this unit of work (PostgreSQL: ``FOR UPDATE SKIP LOCKED``, so that
+        dispatchers of several processes take different webhooks). The fan-out of events only."""
+        ...
+
     def take_dispatcher_lease(self, holder: str, now: datetime, until: datetime) -> bool:
         """Hold (or renew) the one dispatcher lease of the store until ``until``, unless another
         ``holder`` holds it past ``now``; whether ``holder`` holds it now (housekeeping across every
@@ -389,8 +397,42 @@ class WebhookDeliveryRepository(Protocol):
         ...
 
 
+class EventRepository(Protocol):
+    """The organizations' events (the outbox): appended with the change, never edited.
+
+    :meth:`append` only collects: the unit of work writes what it collected when it commits, in
+    the same transaction, numbering each org's events after the last committed one under a
+    per-org counter that stays locked until the commit (so sequence numbers become visible in
+    order, even across processes). Rolled-back events are never written and take no number.
+    """
+
+    def append(self, event: NewEvent) -> None:
+        """Collect ``event``; the commit of this unit of work writes it with its sequence number."""
+        ...
+
+    def list(self, org_id: OrgId, query: EventQuery) -> Sequence[Event]:
+        """At most ``query.limit`` committed events of the org matching ``query``, by ``seq``."""
+        ...
+
+    def latest_seq(self, org_id: OrgId) -> int:
+        """The org's last committed sequence number (0 before its first event)."""
+        ...
+
+    def purged_through(self, org_id: OrgId) -> int:
+        """The highest sequence number the retention purge has deleted in the org (0: none)."""
+        ...
+
+    def purge_before(self, cutoff: datetime) -> int:
+        """Delete, in every org, the events up to the last one that occurred before ``cutoff``
+        (a prefix of each org's sequence); return how many went. The retention purge only."""
+        ...
+
+
 class UnitOfWork(Protocol):
-    """One transaction over every repository. Leaving the block without :meth:`commit` rolls back."""
+    """One transaction over every repository. Leaving the block without :meth:`commit` rolls back.
+
+    :meth:`commit` first writes the events collected by ``events`` (see :class:`EventRepository`).
+    """
 
     orgs: OrgRepository
     users: UserRepository
@@ -401,6 +443,7 @@ class UnitOfWork(Protocol):
     idempotency: IdempotencyRepository
     webhooks: WebhookRepository
     deliveries: WebhookDeliveryRepository
+    events: EventRepository
 
     def __enter__(self) -> Self:
         """Begin the transaction."""

@@ -22,6 +22,7 @@ from uuid import UUID
 
 import attrs
 
+from hours_core.events import EventType
 from hours_core.model import OrgId, control_character_problem
 from hours_core.webhooks import SECRET_ROTATION_OVERLAP, WebhookUrl
 
@@ -29,6 +30,7 @@ __all__ = [
     "ALL_EVENTS",
     "DELIVERY_RETENTION",
     "EVENT_FAMILIES",
+    "EVENT_TYPES",
     "MAX_DESCRIPTION_LENGTH",
     "MAX_EVENT_FILTERS",
     "PING_EVENT_TYPE",
@@ -53,8 +55,11 @@ PING_EVENT_TYPE = "ping"
 """The type of the test delivery ``POST /webhooks/{id}/ping`` queues; it matches no filter and is
 sent whatever the webhook subscribes to."""
 
-EVENT_FAMILIES = ("time_entry", "timer", "project", "task", "client", "rate", "token")
-"""The subjects events are about; an event type is ``<family>.<verb>`` (``time_entry.created``)."""
+EVENT_TYPES: tuple[str, ...] = tuple(kind.value for kind in EventType)
+"""Every event type a webhook may subscribe to (:class:`~hours_core.events.EventType`)."""
+
+EVENT_FAMILIES: tuple[str, ...] = tuple(dict.fromkeys(kind.partition(".")[0] for kind in EVENT_TYPES))
+"""The families of event types (``time_entry``, ``timer``, ...): ``<family>.*`` subscribes to all of one."""
 
 MAX_EVENT_FILTERS = 50
 """The most entries of a webhook's ``events`` list."""
@@ -71,9 +76,9 @@ _EVENT_FILTER = re.compile(r"(?P<family>[a-z_]+)\.(?P<verb>\*|[a-z_]+)")
 def event_filter_problem(events: Sequence[str]) -> str | None:
     """What is wrong with a webhook's ``events`` list, or ``None``.
 
-    Each entry is ``*`` (every event), ``<family>.*`` (every event of a subject, ``project.*``) or
-    one event type (``time_entry.created``), of the families in :data:`EVENT_FAMILIES`; the list
-    holds 1 to :data:`MAX_EVENT_FILTERS` entries, without repeats.
+    Each entry is ``*`` (every event), ``<family>.*`` (every event of a family, ``project.*``) or
+    one of :data:`EVENT_TYPES` (``time_entry.created``); the list holds 1 to
+    :data:`MAX_EVENT_FILTERS` entries, without repeats.
     """
     if not events:
         return 'must list at least one event type, or "*" for every event'
@@ -82,14 +87,14 @@ def event_filter_problem(events: Sequence[str]) -> str | None:
     if len(set(events)) != len(events):
         return "must not list an event type twice"
     for entry in events:
-        if entry == ALL_EVENTS:
+        if entry == ALL_EVENTS or entry in EVENT_TYPES:
             continue
         match = _EVENT_FILTER.fullmatch(entry)
-        if match is None or match["family"] not in EVENT_FAMILIES:
+        if match is None or match["verb"] != "*" or match["family"] not in EVENT_FAMILIES:
             families = ", ".join(EVENT_FAMILIES)
             return (
-                f'has {entry!r}, which is no event type: use "*", "<subject>.*" or "<subject>.<verb>" '
-                f"(time_entry.created), with a subject of {families}"
+                f'has {entry!r}, which is no event type: use "*", "<family>.*" with a family of '
+                f"{families}, or an event type such as time_entry.created"
             )
     return None
 

@@ -11,6 +11,7 @@ from litestar.types import Middleware
 from hours_core.services import Services
 from hours_http.auth import BearerAuthentication, caller_of
 from hours_http.controllers.account import MeController, TokenController
+from hours_http.controllers.events import AuditController, ChangeController
 from hours_http.controllers.health import health
 from hours_http.controllers.org import OrgController
 from hours_http.controllers.projects import ProjectController, TaskController
@@ -23,6 +24,7 @@ from hours_http.openapi import openapi_config
 from hours_http.options import AllowEveryMethodOfTheRoute
 from hours_http.query import refuse_unknown_query_parameters
 from hours_http.rate_limit import RateLimit, RateLimiter, RateLimitMiddleware
+from hours_http.request_id import echo_request_id
 from hours_http.responses import READS_IN_THREAD, provide_writer
 
 __all__ = ["MAX_BODY_BYTES", "create_app"]
@@ -73,6 +75,8 @@ def create_app(
             OrgController,
             UserController,
             WebhookController,
+            ChangeController,
+            AuditController,
         ],
         dependencies={
             "services": Provide(provide_services, use_cache=True, sync_to_thread=False),
@@ -84,6 +88,7 @@ def create_app(
         openapi_config=openapi_config(version),
         request_max_body_size=MAX_BODY_BYTES,
         before_request=refuse_unknown_query_parameters,
+        before_send=[echo_request_id],
         state=State({READS_IN_THREAD: reads_in_thread}),
         debug=debug,
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
 from litestar.concurrency import sync_to_thread
 from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
@@ -21,6 +22,7 @@ from litestar.types import ASGIApp
 
 from hours_core.errors import Unauthenticated
 from hours_core.services import Authenticator, Caller, Services
+from hours_http.request_id import request_id_of
 
 __all__ = ["PUBLIC_PATHS", "BearerAuthentication", "caller_of"]
 
@@ -62,11 +64,11 @@ class BearerAuthentication(AbstractAuthenticationMiddleware):
 
 
 def caller_of(request: ASGIConnection[Any, Any, Any, Any], services: NamedDependency[Services]) -> Caller:
-    """The dependency that hands handlers the authenticated caller.
+    """The dependency that hands handlers the authenticated caller, with the request's id.
 
     It names ``services`` only to be resolved after it: Litestar resolves independent
     dependencies of a handler concurrently, in an anyio task group with a task each, which for
     two attribute reads costs more than the rest of the dependency injection of a request.
     """
     caller: Caller = request.user
-    return caller
+    return attrs.evolve(caller, request_id=request_id_of(request.scope))

@@ -36,6 +36,7 @@ from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError
 from cattrs.fns import identity
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
+from hours_core.events import Event
 from hours_core.model import Org, Project, Task, TimeEntry, User
 from hours_core.services import Caller
 from hours_core.subscriptions import Webhook, WebhookDelivery
@@ -77,6 +78,7 @@ __all__ = [
     "created_token_json",
     "delivery_json",
     "encode_data",
+    "event_json",
     "me_json",
     "org_json",
     "project_json",
@@ -251,6 +253,24 @@ def delivery_json(delivery: WebhookDelivery) -> dict[str, Any]:
 def me_json(caller: Caller) -> dict[str, Any]:
     """The caller, their organization and the token in use (:class:`~hours_http.wire.Me`)."""
     return render(caller, Me)
+
+
+def event_json(event: Event) -> dict[str, Any]:
+    """The body of an event (:class:`~hours_http.wire.EventOut`): its changes named by the naming rule."""
+    actor, subject = event.actor, event.subject
+    return {
+        "id": event.id,
+        "seq": event.seq,
+        "type": event.type.value,
+        "occurredAt": event.occurred_at,
+        "actor": {"userId": actor.user_id, "tokenPrefix": actor.token_prefix, "via": actor.via.value},
+        "requestId": event.request_id,
+        "idempotencyKey": event.idempotency_key,
+        "subject": {"type": subject.type.value, "id": subject.id},
+        "changes": {
+            json_name(name): {"from": change.old, "to": change.new} for name, change in event.changes.items()
+        },
+    }
 
 
 def encode_data(data: object, **extra: object) -> bytes:

@@ -16,7 +16,7 @@ from hours_core.model import TimeEntryId
 from hours_core.ports import EntryCursor
 from hours_http.errors import InvalidWireFields
 
-__all__ = ["decode_cursor", "encode_cursor"]
+__all__ = ["decode_cursor", "decode_event_cursor", "encode_cursor", "encode_event_cursor"]
 
 _VERSION = 1
 
@@ -32,6 +32,26 @@ def encode_cursor(cursor: EntryCursor, *, descending: bool) -> str:
     ]
     raw = json.dumps(payload, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def encode_event_cursor(seq: int, *, listing: str) -> str:
+    """The opaque cursor of the next page of events of ``listing`` (``history``, ``audit``), after ``seq``."""
+    raw = json.dumps([_VERSION, listing, seq], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_event_cursor(text: str, *, listing: str) -> int:
+    """The sequence number ``text`` encodes; 422 naming ``cursor`` for a cursor of another listing."""
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        version, kind, seq = json.loads(raw)
+        if version != _VERSION or kind != listing or type(seq) is not int or seq < 0:
+            raise ValueError("not an event cursor of this listing")
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise InvalidWireFields.one(
+            "cursor", "is not a cursor this API returned; pass nextCursor as it is"
+        ) from None
+    return seq
 
 
 def decode_cursor(text: str, *, descending: bool) -> EntryCursor:

@@ -132,6 +132,7 @@ STATUS_BY_CODE: Mapping[str, int] = {
     "timer_already_running": 409,
     "stale_update": 409,
     "idempotency_request_in_progress": 409,
+    "cursor_expired": 410,
     "payload_too_large": 413,
     "unsupported_media_type": 415,
     "validation_failed": 422,

@@ -1,7 +1,7 @@
-"""The JSON bodies of webhook deliveries that the HTTP adapter writes: the ``ping`` test delivery.
+"""The JSON bodies of webhook deliveries: an event exactly as the change feed shows it, and a ping.
 
-A ping is shaped like an event of the change feed (``id``, ``type``, ``occurredAt``, ``subject``),
-so that a receiver's code for events handles it too; its ``subject`` is the webhook itself.
+A ping is shaped like an event (``id``, ``type``, ``occurredAt``, ``subject``), so that a
+receiver's code for events handles it too; its ``subject`` is the webhook itself.
 """
 
 from __future__ import annotations
@@ -10,14 +10,20 @@ from datetime import datetime
 
 import msgspec
 
-from hours_core.services import PingBodies
+from hours_core.events import Event
+from hours_core.services import EventBodies
 from hours_core.subscriptions import PING_EVENT_TYPE, Webhook
+from hours_http.converter import event_json
 
 __all__ = ["JsonEventBodies"]
 
 
 class JsonEventBodies:
     """Writes delivery bodies as compact JSON with the API's names (camelCase members)."""
+
+    def event(self, event: Event) -> bytes:
+        """The event as ``GET /changes`` lists it (:func:`hours_http.converter.event_json`)."""
+        return msgspec.json.encode(event_json(event))
 
     def ping(self, event_id: str, webhook: Webhook, at: datetime) -> bytes:
         """``{"id", "type": "ping", "occurredAt", "subject": {"type": "webhook", "id"}}``."""
@@ -31,4 +37,4 @@ class JsonEventBodies:
         )
 
 
-_: type[PingBodies] = JsonEventBodies
+_: type[EventBodies] = JsonEventBodies

@@ -150,6 +150,14 @@ _BODY_VALIDATION = (
 
 # The headers the API sends, declared inline on each response that sends them.
 _HEADER_COMPONENTS: dict[str, OpenAPIHeader] = {
+    "X-Request-Id": OpenAPIHeader(
+        schema=Schema(type=OpenAPIType.STRING, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}$"),
+        description=(
+            "The request's id: the `X-Request-Id` the request sent, when safe, else a new UUID. "
+            "Every response carries it; the events of the request's changes record it."
+        ),
+        required=True,
+    ),
     "WWW-Authenticate": OpenAPIHeader(
         schema=Schema(type=OpenAPIType.STRING, enum=["Bearer", 'Bearer error="invalid_token"']),
         description='`Bearer` when no `Authorization` header was sent, else `Bearer error="invalid_token"`.',
@@ -269,7 +277,7 @@ def documented(
     error_headers = {
         status: _error_headers([reason.code for reason in group]) for status, group in by_status.items()
     }
-    success_headers: dict[str, OpenAPIHeader] = {}
+    success_headers: dict[str, OpenAPIHeader] = {"X-Request-Id": _header("X-Request-Id", required=True)}
     if location is not None:
         success_headers["Location"] = OpenAPIHeader(
             schema=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.URI_REFERENCE),
@@ -292,6 +300,7 @@ def _error_headers(codes: Iterable[str]) -> dict[str, OpenAPIHeader]:
     sent = [set(_HEADERS_BY_CODE.get(code, ())) for code in codes]
     names = [name for name in _HEADER_COMPONENTS if any(name in group for group in sent)]
     headers = {name: _header(name, required=all(name in group for group in sent)) for name in names}
+    headers["X-Request-Id"] = _header("X-Request-Id", required=True)
     # Every authenticated response carries the rate limit headers when the limit is on; a 401 never.
     if not {"unauthenticated", "rate_limited"} & set(codes):
         headers.update({name: _header(name, required=False) for name in _RATE_LIMIT_HEADERS})

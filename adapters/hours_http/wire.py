@@ -9,7 +9,7 @@ from them how to structure request bodies and render entities, in the order list
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, TypedDict
 from uuid import UUID
 
 import attrs
@@ -191,7 +191,13 @@ class ErrorBody:
     # The free plan is never required: it is the lowest (hours_core.plans.FEATURE_PLANS).
     requiredPlan: Literal["solo", "studio", "agency"] = ABSENT
     feature: Literal[
-        "billable_time", "tasks", "team_entries", "team_members", "unlimited_projects", "webhooks"
+        "billable_time",
+        "tasks",
+        "team_entries",
+        "team_members",
+        "unlimited_projects",
+        "webhooks",
+        "audit_log",
     ] = ABSENT
 
 
@@ -541,9 +547,9 @@ EventFilter = Annotated[
         min_items=1,
         max_items=50,
         description=(
-            '`"*"` for every event, `"<subject>.*"` (e.g. `"project.*"`) for every event of a subject, or '
-            "event types such as `time_entry.created`; subjects: time_entry, timer, project, task, client, "
-            "rate, token."
+            '`"*"` for every event, `"<family>.*"` (e.g. `"project.*"`) for every event of a family, or '
+            "event types such as `time_entry.created`; families: time_entry, timer, project, task, token, "
+            "org, user."
         ),
     ),
 ]
@@ -665,4 +671,64 @@ class DeliveryListEnvelope:
     """A page of deliveries, newest first; pass ``nextCursor`` back as ``cursor`` (``null``: the end)."""
 
     data: list[DeliveryOut]
+    nextCursor: str | None
+
+
+# Events: the change feed, an entry's history, the audit trail (docs/events.md).
+
+JsonScalar = str | int | float | bool | None
+
+ChangeOut = TypedDict("ChangeOut", {"from": JsonScalar, "to": JsonScalar})
+"""One field's value before (``null`` before a creation) and after a change."""
+
+
+@attrs.frozen
+class ActorOut:
+    """Who made a change: ``userId`` and ``tokenPrefix`` over the API; both ``null`` for the operator
+    (``via: "cli"``) and for hours itself (``via: "system"``)."""
+
+    userId: UUID | None
+    tokenPrefix: str | None
+    via: Literal["api", "cli", "import", "system"]
+
+
+@attrs.frozen
+class SubjectOut:
+    """What a change is about: its kind and its id (a UUID, or a token's prefix)."""
+
+    type: Literal["time_entry", "project", "task", "token", "org", "user"]
+    id: str
+
+
+@attrs.frozen
+class EventOut:
+    """One change. ``seq`` is the organization's sequence number: strictly increasing, no gaps.
+    ``changes`` names each changed field by its JSON name."""
+
+    id: UUID
+    seq: int
+    type: str
+    occurredAt: dt.datetime
+    actor: ActorOut
+    requestId: str | None
+    idempotencyKey: str | None
+    subject: SubjectOut
+    changes: dict[str, ChangeOut]
+
+
+@attrs.frozen
+class ChangeFeedEnvelope:
+    """A page of the change feed: pass ``nextAfter`` back as ``after``; ``latestSeq`` is the
+    organization's latest sequence number as of this read."""
+
+    data: list[EventOut]
+    nextAfter: int
+    latestSeq: int
+
+
+@attrs.frozen
+class EventListEnvelope:
+    """A page of events; pass ``nextCursor`` back as ``cursor`` (``null``: the last page)."""
+
+    data: list[EventOut]
     nextCursor: str | None

@@ -30,6 +30,7 @@ from typing import Any, Self, TypeVar
 import attrs
 
 from hours_core.errors import Conflict, EmailTaken, StaleUpdate, TimerAlreadyRunning
+from hours_core.events import Event, EventQuery, NewEvent
 from hours_core.idempotency import IdempotencyRecord
 from hours_core.model import (
     Org,
@@ -48,6 +49,7 @@ from hours_core.ports import (
     Credentials,
     EntryCursor,
     EntryQuery,
+    EventRepository,
     IdempotencyRepository,
     OrgRepository,
     ProjectRepository,
@@ -78,6 +80,8 @@ _TABLES = (
     "webhooks",
     "deliveries",
     "dispatcher_lease",
+    "events",
+    "event_counters",
 )
 
 
@@ -132,6 +136,7 @@ class InMemoryUnitOfWork:
     idempotency: IdempotencyRepository
     webhooks: WebhookRepository
     deliveries: WebhookDeliveryRepository
+    events: EventRepository
 
     def __init__(self, store: InMemoryStore, *, read_only: bool = False) -> None:
         self._store = store
@@ -152,9 +157,11 @@ class InMemoryUnitOfWork:
         self.idempotency = idempotency = InMemoryIdempotencyRepository(tables)
         self.webhooks = webhooks = InMemoryWebhookRepository(tables)
         self.deliveries = deliveries = InMemoryWebhookDeliveryRepository(tables)
+        self.events = self._events = events = InMemoryEventRepository(tables)
         self._repositories: tuple[
             _Repository | InMemoryWebhookRepository | InMemoryWebhookDeliveryRepository, ...
         ] = (
+            events,
             webhooks,
             deliveries,
             orgs,
@@ -183,6 +190,7 @@ class InMemoryUnitOfWork:
         """Publish this transaction's writes."""
         if self._tables is None:
             raise RuntimeError("commit() outside the unit of work's block")
+        self._events.flush()
         changes = self._tables.changes()
         if changes:
             self._store.tables = {**self._store.tables, **changes}
@@ -511,6 +519,64 @@ class InMemoryIdempotencyRepository(_Repository):
         return len(expired)
 
 
+class InMemoryEventRepository(_Repository):
+    """Events in memory: each org's committed events are a tuple in sequence order; the counters
+    ``(last seq, purged through)`` are numbered under the writer lock, so commit order is seq order.
+    """
+
+    def __init__(self, tables: _Tables) -> None:
+        super().__init__(tables)
+        self._pending: list[NewEvent] = []
+
+    def append(self, event: NewEvent) -> None:
+        self.tables.write("events")  # a read-only unit of work refuses, as the databases do
+        self._pending.append(event)
+
+    def flush(self) -> None:
+        """Number the collected events after each org's last one and store them (the commit's first step)."""
+        if not self._pending:
+            return
+        events, counters = self.tables.write("events"), self.tables.write("event_counters")
+        for event in self._pending:
+            self._require(event.org_id in self.tables.read("orgs"), "event")
+            last, purged = counters.get(event.org_id, (0, 0))
+            counters[event.org_id] = (last + 1, purged)
+            events[event.org_id] = (*events.get(event.org_id, ()), event.sequenced(last + 1))
+        self._pending.clear()
+
+    def list(self, org_id: OrgId, query: EventQuery) -> Sequence[Event]:
+        ordered: Iterable[Event] = self.tables.read("events").get(org_id, ())
+        if query.descending:
+            ordered = reversed(tuple(ordered))
+        found: list[Event] = []
+        for event in ordered:
+            if len(found) >= query.limit:
+                break
+            if query.matches(event):
+                found.append(event)
+        return found
+
+    def latest_seq(self, org_id: OrgId) -> int:
+        return int(self.tables.read("event_counters").get(org_id, (0, 0))[0])
+
+    def purged_through(self, org_id: OrgId) -> int:
+        return int(self.tables.read("event_counters").get(org_id, (0, 0))[1])
+
+    def purge_before(self, cutoff: datetime) -> int:
+        gone = 0
+        for org_id, kept in list(self.tables.read("events").items()):
+            old = [event.seq for event in kept if event.occurred_at < cutoff]
+            if not old:
+                continue
+            through = max(old)
+            counters = self.tables.write("event_counters")
+            counters[org_id] = (counters[org_id][0], through)
+            remaining = tuple(event for event in kept if event.seq > through)
+            gone += len(kept) - len(remaining)
+            self.tables.write("events")[org_id] = remaining
+        return gone
+
+
 def _owned(row: _Row | None, org_id: OrgId) -> _Row | None:
     return row if row is not None and row.org_id == org_id else None
 
@@ -534,6 +600,7 @@ _ports: tuple[
     type[TimeEntryRepository],
     type[TokenRepository],
     type[IdempotencyRepository],
+    type[EventRepository],
 ] = (
     InMemoryOrgRepository,
     InMemoryUserRepository,
@@ -542,4 +609,5 @@ _ports: tuple[
     InMemoryTimeEntryRepository,
     InMemoryTokenRepository,
     InMemoryIdempotencyRepository,
+    InMemoryEventRepository,
 )

@@ -82,6 +82,16 @@ class InMemoryWebhookRepository(_Repository):
         del self.tables.write("webhooks")[webhook_id]
         return True
 
+    def behind(self, limit: int) -> Sequence[Webhook]:
+        self.tables.write("webhooks")  # writers run one at a time: holding the writer lock is the lock
+        counters = self.tables.read("event_counters")
+        found = [
+            webhook
+            for webhook in self.tables.read("webhooks").values()
+            if webhook.active and webhook.event_cursor < counters.get(webhook.org_id, (0, 0))[0]
+        ]
+        return sorted(found, key=lambda webhook: webhook.id)[: max(limit, 0)]
+
     def take_dispatcher_lease(self, holder: str, now: datetime, until: datetime) -> bool:
         current: tuple[str, datetime] | None = self.tables.read("dispatcher_lease").get("dispatcher")
         if current is not None and current[0] != holder and current[1] > now:

@@ -252,6 +252,40 @@ _ORG_SETTINGS_AND_TEAM: tuple[Step, ...] = (
     "CREATE UNIQUE INDEX users_email_per_org ON users (org_id, email_key)",
 )
 
+# 0008: the outbox (see the SQLite migration of the same name and hours_sql.events). ``changes``
+# is JSON text, kept byte for byte as written (jsonb would reorder its members).
+
+_EVENTS: tuple[Step, ...] = (
+    """
+    CREATE TABLE event_counters (
+        org_id uuid PRIMARY KEY REFERENCES orgs (id),
+        last_seq bigint NOT NULL CHECK (last_seq >= 0),
+        purged_through bigint NOT NULL CHECK (purged_through >= 0 AND purged_through <= last_seq)
+    )
+    """,
+    """
+    CREATE TABLE events (
+        org_id uuid NOT NULL REFERENCES event_counters (org_id),
+        seq bigint NOT NULL CHECK (seq > 0),
+        id uuid NOT NULL,
+        type text NOT NULL,
+        occurred_at timestamptz NOT NULL,
+        actor_user_id uuid,
+        actor_token_prefix text COLLATE "C",
+        actor_via text NOT NULL CHECK (actor_via IN ('api', 'cli', 'import', 'system')),
+        request_id text,
+        idempotency_key text COLLATE "C",
+        subject_type text NOT NULL,
+        subject_id text COLLATE "C" NOT NULL,
+        owner_id uuid,
+        changes text NOT NULL,
+        PRIMARY KEY (org_id, seq)
+    )
+    """,
+    "CREATE INDEX events_of_subject ON events (org_id, subject_type, subject_id, seq)",
+    "CREATE INDEX events_by_time ON events (occurred_at)",
+)
+
 # 0009: webhooks, each webhook's queue and delivery log, and the dispatcher lease (used by SQLite
 # only; the table exists on every database so that the shared statements run everywhere).
 _WEBHOOKS: tuple[Step, ...] = (
@@ -315,6 +349,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL),
     Migration("0002_idempotency_result", _IDEMPOTENCY_RESULT),
     Migration("0004_org_settings_and_team", _ORG_SETTINGS_AND_TEAM),
+    Migration("0008_events", _EVENTS),
     Migration("0009_webhooks", _WEBHOOKS),
 )
 """Every migration, in the order they apply."""

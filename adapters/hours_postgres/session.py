@@ -14,7 +14,7 @@ become :class:`~hours_sql.session.Refused`; everything else the driver raises go
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import psycopg
@@ -113,6 +113,20 @@ class PostgresSession(SessionState):
         except _DRIVER_ERRORS as error:
             raise self._undone(error) from error
         return cursor.rowcount
+
+    def execute_all(self, statements: Sequence[tuple[str, Params]]) -> None:
+        """Run writes that no client input can make fail, in order, in one pipeline (one round
+        trip), without savepoints. A failure aborts the transaction, and so the commit."""
+        self._ensure_writable()
+        try:
+            with self.conn.pipeline():
+                for sql, params in statements:
+                    self.conn.execute(sql, params)
+        except _DRIVER_ERRORS as error:
+            refused = refusal(error)
+            if refused is None:
+                raise translate(error) from error
+            raise refused from error
 
     def insert_many(self, table: Table, rows: Iterable[Params]) -> int:
         """Load ``rows`` with ``COPY ... FROM STDIN`` in a savepoint, all or none; return how many."""

@@ -17,6 +17,7 @@ of entries), the repositories and the errors they raise (:mod:`hours_sql.reposit
 """
 
 from hours_sql.dialect import AS_IS, JSON_STRINGS, Dialect, Kind, ScalarCodec
+from hours_sql.events import OUTBOX_TABLES
 from hours_sql.session import Params, Reason, Refused, Session, SessionState
 from hours_sql.statements import Statements, statements_for
 from hours_sql.store import SqlStore
@@ -26,6 +27,7 @@ from hours_sql.unit_of_work import SqlUnitOfWork
 __all__ = [
     "AS_IS",
     "JSON_STRINGS",
+    "OUTBOX_TABLES",
     "TABLES",
     "UNIQUE_CONSTRAINTS",
     "Dialect",

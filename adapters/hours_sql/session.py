@@ -100,6 +100,13 @@ class Session(Protocol):
         """Run one write; return how many rows it changed. Raises :class:`Refused`."""
         ...
 
+    def execute_all(self, statements: Sequence[tuple[str, Params]]) -> None:
+        """Run writes that no client input can make fail (the outbox, as the unit of work commits),
+        in order, without the undo of :meth:`write`, at once where the database can (PostgreSQL:
+        one pipeline, one round trip). A failure fails the commit: the unit of work rolls back whole.
+        """
+        ...
+
     def insert_many(self, table: Table, rows: Iterable[Params]) -> int:
         """Insert ``rows`` (each in ``table``'s column order), all or none; return how many.
 

@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import Self
 
 from hours_core.ports import (
+    EventRepository,
     IdempotencyRepository,
     OrgRepository,
     ProjectRepository,
@@ -24,6 +25,7 @@ from hours_core.ports import (
     WebhookDeliveryRepository,
     WebhookRepository,
 )
+from hours_sql.events import SqlEventRepository
 from hours_sql.repositories import (
     SqlIdempotencyRepository,
     SqlOrgRepository,
@@ -52,6 +54,7 @@ class SqlUnitOfWork:
     idempotency: IdempotencyRepository
     webhooks: WebhookRepository
     deliveries: WebhookDeliveryRepository
+    events: EventRepository
 
     def __init__(self, statements: Statements, *, read_only: bool = False) -> None:
         """A unit of work that will run ``statements``; read-only ones refuse every write."""
@@ -91,6 +94,7 @@ class SqlUnitOfWork:
         self.idempotency = SqlIdempotencyRepository(session, statements)
         self.webhooks = SqlWebhookRepository(session, statements)
         self.deliveries = SqlWebhookDeliveryRepository(session, statements)
+        self.events = self._events = SqlEventRepository(session, statements.dialect)
         return self
 
     def __exit__(
@@ -110,9 +114,11 @@ class SqlUnitOfWork:
             self._give_back(session)
 
     def commit(self) -> None:
-        """Commit; later statements in the block run in a new transaction."""
+        """Write the collected events (numbered under the org's counter lock), then commit; later
+        statements in the block run in a new transaction."""
         if self._session is None:
             raise RuntimeError("commit() outside the unit of work's block")
+        self._events.flush()
         self._session.commit()
 
 

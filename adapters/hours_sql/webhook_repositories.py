@@ -67,6 +67,11 @@ class SqlWebhookRepository(_WebhookRepository):
         self._write(self._hooks.deliveries_of_webhook_deleted, params, kind="delivery")
         return self._write(self._hooks.webhook_delete, params, kind="webhook") > 0
 
+    def behind(self, limit: int) -> Sequence[Webhook]:
+        """Active webhooks behind their org's latest event, locked (PostgreSQL: ``SKIP LOCKED``)."""
+        rows = self._session.rows(self._hooks.webhooks_behind, (self._sql.boolean(True), max(limit, 0)))
+        return [self._hooks.webhooks.decode(row) for row in rows]
+
     def take_dispatcher_lease(self, holder: str, now: datetime, until: datetime) -> bool:
         """Hold or renew the store's dispatcher lease, unless another holder's runs past ``now``."""
         sql = self._sql

@@ -11,7 +11,7 @@ from __future__ import annotations
 import attrs
 from sqlite_utils import Database
 
-from hours_sql import TABLES
+from hours_sql import OUTBOX_TABLES, TABLES
 
 __all__ = ["ColumnDescription", "IndexDescription", "TableDescription", "describe", "table_counts"]
 
@@ -50,7 +50,8 @@ class TableDescription:
 def _hours_tables(db: Database) -> list[str]:
     """The tables of hours that the file holds (none before it is migrated), referred-to ones first."""
     present = set(db.table_names())
-    return [table.name for table in TABLES if table.name in present]
+    names = [*(table.name for table in TABLES), *OUTBOX_TABLES]
+    return [name for name in names if name in present]
 
 
 def table_counts(db: Database) -> dict[str, int]:

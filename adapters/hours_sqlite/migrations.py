@@ -286,6 +286,52 @@ def _org_settings_and_team(db: Database) -> None:
     db.execute(_EMAIL_PER_ORG)
 
 
+# 0008: the outbox. Every change writes its event here in its own transaction (hours_sql.events):
+# ``seq`` is the org's sequence number, assigned from ``event_counters`` (the org's last number and
+# how far the retention purge has deleted) as the transaction commits. Events are never updated;
+# the retention purge deletes a prefix of an org's sequence. ``changes`` is JSON text.
+
+_EVENTS = (
+    """
+    CREATE TABLE event_counters (
+        org_id TEXT NOT NULL PRIMARY KEY REFERENCES orgs (id),
+        last_seq INTEGER NOT NULL CHECK (last_seq >= 0),
+        purged_through INTEGER NOT NULL CHECK (purged_through >= 0 AND purged_through <= last_seq)
+    ) STRICT
+    """,
+    """
+    CREATE TABLE events (
+        org_id TEXT NOT NULL REFERENCES event_counters (org_id),
+        seq INTEGER NOT NULL CHECK (seq > 0),
+        id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        occurred_at TEXT NOT NULL,
+        actor_user_id TEXT,
+        actor_token_prefix TEXT,
+        actor_via TEXT NOT NULL CHECK (actor_via IN ('api', 'cli', 'import', 'system')),
+        request_id TEXT,
+        idempotency_key TEXT,
+        subject_type TEXT NOT NULL,
+        subject_id TEXT NOT NULL,
+        owner_id TEXT,
+        changes TEXT NOT NULL,
+        PRIMARY KEY (org_id, seq)
+    ) STRICT, WITHOUT ROWID
+    """,
+    # An entry's history and the audit trail of one subject; the retention purge and the audit's
+    # time range.
+    "CREATE INDEX events_of_subject ON events (org_id, subject_type, subject_id, seq)",
+    "CREATE INDEX events_by_time ON events (occurred_at)",
+)
+
+
+@MIGRATIONS(name="0008_events")
+def _events(db: Database) -> None:
+    """The outbox: every change's event, numbered per organization."""
+    for statement in _EVENTS:
+        db.execute(statement)
+
+
 # 0009: webhooks, each webhook's queue and delivery log, and the lease of the one dispatcher a
 # SQLite file has (docs/webhooks.md, "The dispatcher").
 

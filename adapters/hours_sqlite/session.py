@@ -14,7 +14,7 @@ file) are failures of the infrastructure, not of the request, and propagate unch
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlite_utils import Database
@@ -167,6 +167,17 @@ class SqliteSession(SessionState):
         self._ensure_writable()
         try:
             return self.db.conn.execute(sql, params).rowcount
+        except sqlite3.IntegrityError as error:
+            raise refusal(error) from error
+        except sqlite3.OperationalError as error:
+            raise _busy_or_raise(error) from error
+
+    def execute_all(self, statements: Sequence[tuple[str, Params]]) -> None:
+        """Run writes that no client input can make fail, in order."""
+        self._ensure_writable()
+        try:
+            for sql, params in statements:
+                self.db.conn.execute(sql, params)
         except sqlite3.IntegrityError as error:
             raise refusal(error) from error
         except sqlite3.OperationalError as error:

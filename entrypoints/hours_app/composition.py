@@ -143,6 +143,7 @@ def build_dispatcher(
     import random
 
     from hours_app.dispatching import DispatcherLoop
+    from hours_http import JsonEventBodies
     from hours_webhooks import HttpWebhookSender
 
     settings = application.settings
@@ -154,6 +155,8 @@ def build_dispatcher(
         application.services.clock,
         sender,
         random.random,
+        ids=UuidV7Ids(),
+        bodies=JsonEventBodies(),
         lease=lease,
     )
     return DispatcherLoop(dispatcher, single=application.store.kind == "sqlite", poll=poll)

@@ -1,8 +1,9 @@
 """The webhook dispatcher's loop: a background thread of each ``hours serve`` worker, or ``hours worker``.
 
-Each round (:meth:`DispatcherLoop.step`) claims up to ``batch`` due deliveries and sends them at
-once, each in a thread of its own (deliveries of one webhook are never claimed together: only the
-first pending one of a webhook is due), then waits ``poll`` seconds when there was nothing to do.
+Each round (:meth:`DispatcherLoop.step`) fans new events out to the webhooks' queues, claims up
+to ``batch`` due deliveries and sends them at once, each in a thread of its own (deliveries of one
+webhook are never claimed together: only the first pending one of a webhook is due), then waits
+``poll`` seconds when there was nothing to do.
 Once an hour it purges deliveries that finished more than 30 days ago.
 
 On a store that takes one dispatcher (SQLite: ``single=True``) a round first takes or renews the
@@ -70,6 +71,7 @@ class DispatcherLoop:
             self._last_purge = time.monotonic()
             if purged:
                 logger.info("purged %d webhook deliveries finished over 30 days ago", purged)
+        self._dispatcher.fan_out()
         claims = self._dispatcher.claim(self._batch)
         recorded = list(self._pool.map(self._dispatcher.deliver, claims))
         for delivery in recorded:

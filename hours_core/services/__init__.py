@@ -7,6 +7,7 @@ import attrs
 from hours_core.ports import Clock, IdFactory, UnitOfWorkFactory
 from hours_core.services.account import AccountService
 from hours_core.services.admin import AdminService, Bootstrapped
+from hours_core.services.audit import AuditFilter, EventPage, EventService, FeedPage
 from hours_core.services.authentication import Authenticator
 from hours_core.services.caller import Caller
 from hours_core.services.idempotent import IdempotentRunner, KeyedRequest, Outcome
@@ -25,7 +26,7 @@ from hours_core.services.webhooks import (
     ChangeWebhook,
     CreateWebhook,
     DeliveryPage,
-    PingBodies,
+    EventBodies,
     WebhookService,
 )
 from hours_core.subscriptions import UrlPolicy
@@ -35,6 +36,7 @@ __all__ = [
     "AccountService",
     "AddUser",
     "AdminService",
+    "AuditFilter",
     "Authenticator",
     "Bootstrapped",
     "Caller",
@@ -47,10 +49,13 @@ __all__ = [
     "CreateWebhook",
     "DeliveryPage",
     "EntryPage",
+    "EventBodies",
+    "EventPage",
+    "EventService",
+    "FeedPage",
     "IdempotentRunner",
     "KeyedRequest",
     "Outcome",
-    "PingBodies",
     "ProjectService",
     "Services",
     "StartTimer",
@@ -75,6 +80,7 @@ class Services:
     account: AccountService
     admin: AdminService
     webhooks: WebhookService
+    events: EventService
     clock: Clock
     transactions: Transactions
 
@@ -84,22 +90,24 @@ def build_services(
     *,
     clock: Clock,
     ids: IdFactory,
-    bodies: PingBodies,
+    bodies: EventBodies,
     env: str = "live",
     url_policy: UrlPolicy | None = None,
 ) -> Services:
     """The use cases over a store. ``env`` is the token environment this installation accepts;
     ``url_policy`` the operator's webhook URL rules; ``bodies`` writes test deliveries' bodies."""
     transactions = Transactions(unit_of_work)
+    events = EventService(transactions, clock)
     return Services(
         authenticator=Authenticator(transactions, clock, env),
-        idempotent=IdempotentRunner(transactions, clock),
+        idempotent=IdempotentRunner(transactions, clock, housekeeping=events.purge_if_due),
         entries=TimeEntryService(transactions, clock, ids),
         projects=ProjectService(transactions, clock, ids),
         team=TeamService(transactions, clock, ids),
         account=AccountService(transactions, clock, ids, env),
         admin=AdminService(transactions, clock, ids),
         webhooks=WebhookService(transactions, clock, ids, policy=url_policy or UrlPolicy(), bodies=bodies),
+        events=events,
         clock=clock,
         transactions=transactions,
     )

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from hours_core.errors import NotFound
-from hours_core.ports import Clock, IdFactory
+from hours_core.events import EventType
+from hours_core.ports import Clock, IdFactory, UnitOfWork
 from hours_core.services.caller import Caller
+from hours_core.services.recording import EventRecorder, Origin
 from hours_core.services.transactions import Transactions
 from hours_core.tokens import (
     DEFAULT_TOKEN_LIFETIME,
@@ -18,7 +20,7 @@ from hours_core.tokens import (
 )
 from hours_core.validation import FieldErrors
 
-__all__ = ["AccountService"]
+__all__ = ["AccountService", "revoke"]
 
 
 class AccountService:
@@ -29,6 +31,7 @@ class AccountService:
         self._clock = clock
         self._ids = ids
         self._env = env
+        self._events = EventRecorder(clock, ids)
 
     def list_tokens(self, caller: Caller) -> Sequence[ApiToken]:
         """The caller's tokens, newest first; never their secrets."""
@@ -59,6 +62,7 @@ class AccountService:
         )
         with self._transactions.write() as uow:
             uow.tokens.add(minted.token)
+            self._events.token(uow, caller, EventType.TOKEN_CREATED, None, minted.token)
         return minted
 
     def revoke_token(self, caller: Caller, prefix: str) -> None:
@@ -67,4 +71,15 @@ class AccountService:
             token = uow.tokens.get(caller.org_id, prefix)
             if token is None or token.user_id != caller.user_id:
                 raise NotFound.of("token")
-            uow.tokens.revoke(caller.org_id, prefix, self._clock.now())
+            revoke(uow, self._events, caller, token, self._clock.now())
+
+
+def revoke(
+    uow: UnitOfWork, events: EventRecorder, origin: Origin | Caller, token: ApiToken, now: datetime
+) -> None:
+    """Revoke ``token`` at ``now`` and record ``token.revoked``; a revoked token stays as it was
+    (its first ``revoked_at``), and nothing is recorded."""
+    if token.revoked_at is not None:
+        return
+    uow.tokens.revoke(token.org_id, token.prefix, now)
+    events.token(uow, origin, EventType.TOKEN_REVOKED, token, token.revoked(now))

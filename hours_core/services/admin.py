@@ -13,6 +13,7 @@ from uuid import UUID
 import attrs
 
 from hours_core.errors import NotFound
+from hours_core.events import EventType
 from hours_core.model import (
     Org,
     OrgId,
@@ -28,6 +29,8 @@ from hours_core.model import (
     UserId,
 )
 from hours_core.ports import Clock, IdFactory, UnitOfWork
+from hours_core.services.account import revoke
+from hours_core.services.recording import OPERATOR, EventRecorder
 from hours_core.services.team import change_role, check_new_user, deactivate, locked_org, reactivate
 from hours_core.services.transactions import Transactions
 from hours_core.tokens import DEFAULT_TOKEN_LIFETIME, ApiToken, MintedToken
@@ -54,6 +57,7 @@ class AdminService:
         self._transactions = transactions
         self._clock = clock
         self._ids = ids
+        self._events = EventRecorder(clock, ids)
 
     def create_org(self, name: str, plan: Plan = Plan.FREE) -> Org:
         """A new organization on ``plan``, in UTC, with weeks from Monday."""
@@ -75,6 +79,7 @@ class AdminService:
                 raise NotFound.of("organization")
             changed = org.with_plan(plan)
             uow.orgs.update(changed)
+            self._events.org(uow, OPERATOR, org, changed)
         return changed
 
     def create_user(
@@ -100,6 +105,7 @@ class AdminService:
                 self._clock.now(),
             )
             uow.users.add(user)
+            self._events.user(uow, OPERATOR, EventType.USER_CREATED, None, user)
         return user
 
     def list_users(self, org_id: OrgId) -> Sequence[User]:
@@ -113,19 +119,19 @@ class AdminService:
         """Give a user another role; the organization keeps an active owner (:class:`LastOwner`)."""
         with self._transactions.write() as uow:
             user = self._locked_user(uow, user_id)
-            return change_role(uow, user, role)
+            return change_role(uow, self._events, OPERATOR, user, role)
 
     def deactivate_user(self, user_id: UserId) -> User:
         """Deactivate a user: their tokens stop working, their running timer stops now."""
         with self._transactions.write() as uow:
             user = self._locked_user(uow, user_id)
-            return deactivate(uow, user, self._clock.now())
+            return deactivate(uow, self._events, OPERATOR, user, self._clock.now())
 
     def reactivate_user(self, user_id: UserId) -> User:
         """Reactivate a deactivated user (the plan's user limit does not bind the operator)."""
         with self._transactions.write() as uow:
             user = self._locked_user(uow, user_id)
-            return reactivate(uow, user)
+            return reactivate(uow, self._events, OPERATOR, user)
 
     def _locked_user(self, uow: UnitOfWork, user_id: UserId) -> User:
         """The user, read again after their organization's lock is taken."""
@@ -147,6 +153,7 @@ class AdminService:
             if uow.orgs.get(org_id) is None:
                 raise NotFound.of("organization")
             uow.projects.add(project)
+            self._events.archivable(uow, OPERATOR, None, project)
         return project
 
     def create_task(self, project_id: ProjectId, name: str) -> Task:
@@ -158,6 +165,7 @@ class AdminService:
             now = self._clock.now()
             task = Task.new(TaskId(self._ids.new_id()), project, name, now)
             uow.tasks.add(task)
+            self._events.archivable(uow, OPERATOR, None, task)
         return task
 
     def mint_token(
@@ -183,6 +191,7 @@ class AdminService:
                 lifetime=lifetime,
             )
             uow.tokens.add(minted.token)
+            self._events.token(uow, OPERATOR, EventType.TOKEN_CREATED, None, minted.token)
         return minted
 
     def list_tokens(self, user_id: UserId) -> Sequence[ApiToken]:
@@ -199,7 +208,7 @@ class AdminService:
             credentials = uow.tokens.find_credentials(prefix)
             if credentials is None:
                 raise NotFound.of("token")
-            uow.tokens.revoke(credentials.org.id, prefix, self._clock.now())
+            revoke(uow, self._events, OPERATOR, credentials.token, self._clock.now())
             revoked = uow.tokens.get(credentials.org.id, prefix)
         assert revoked is not None
         return revoked
@@ -212,6 +221,7 @@ class AdminService:
                 raise NotFound.of("time entry")
             invoiced = entry.invoiced(invoice_id, self._clock.now())
             uow.entries.update(invoiced, expected_updated_at=entry.updated_at)
+            self._events.entry(uow, OPERATOR, EventType.TIME_ENTRY_UPDATED, entry, invoiced)
         return invoiced
 
     def bootstrap(

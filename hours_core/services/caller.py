@@ -5,6 +5,7 @@ from __future__ import annotations
 import attrs
 
 from hours_core.errors import Forbidden
+from hours_core.events import Actor, Via
 from hours_core.model import Org, OrgId, User, UserId
 from hours_core.plans import Feature, require
 from hours_core.tokens import ApiToken
@@ -14,11 +15,24 @@ __all__ = ["Caller"]
 
 @attrs.frozen
 class Caller:
-    """An authenticated user acting in their organization, through ``token`` when it came over the API."""
+    """An authenticated user acting in their organization, through ``token`` when it came over the API.
+
+    ``via`` and ``request_id`` say where the request came from (the adapter's own id of it, such as
+    HTTP's ``X-Request-Id``); the events of its changes record both.
+    """
 
     user: User
     org: Org
     token: ApiToken | None = None
+    via: Via = Via.API
+    request_id: str | None = None
+
+    @property
+    def actor(self) -> Actor:
+        """The caller as the events of their changes name them."""
+        return Actor(
+            user_id=self.user.id, token_prefix=None if self.token is None else self.token.prefix, via=self.via
+        )
 
     @property
     def org_id(self) -> OrgId:

@@ -1,4 +1,10 @@
-"""The webhook dispatcher's steps: claim due deliveries, send each once, record what happened.
+"""The webhook dispatcher's steps: fan events out to the webhooks' queues, claim due deliveries,
+send each once, record what happened.
+
+:meth:`WebhookDispatcher.fan_out` reads the outbox after each active webhook's ``event_cursor`` and
+queues a delivery (the event's JSON, as the change feed shows it) for each event its ``events``
+filter takes, at the next positions of its queue, moving the cursor past every event read, in one
+transaction that holds the webhook (PostgreSQL: ``FOR UPDATE SKIP LOCKED``).
 
 A delivery is sent outside any transaction: :meth:`WebhookDispatcher.claim` leases due deliveries
 in one short write (so that no other dispatcher takes them), :meth:`WebhookDispatcher.deliver`
@@ -23,9 +29,18 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from hours_core.ports import Clock
+from hours_core.events import EventQuery
+from hours_core.ports import Clock, IdFactory
 from hours_core.services.transactions import Transactions
-from hours_core.subscriptions import DELIVERY_RETENTION, DeliveryStatus, Webhook, WebhookDelivery
+from hours_core.services.webhooks import EventBodies
+from hours_core.subscriptions import (
+    DELIVERY_RETENTION,
+    DeliveryId,
+    DeliveryStatus,
+    Webhook,
+    WebhookDelivery,
+    matches,
+)
 from hours_core.webhooks import (
     MAX_DELIVERY_ATTEMPTS,
     DeliveryOutcome,
@@ -35,10 +50,14 @@ from hours_core.webhooks import (
     next_attempt,
 )
 
-__all__ = ["DEFAULT_LEASE", "Claim", "WebhookDispatcher"]
+__all__ = ["DEFAULT_LEASE", "EVENTS_PER_FAN_OUT", "Claim", "WebhookDispatcher"]
 
 DEFAULT_LEASE = timedelta(seconds=60)
 """How long a claimed delivery is held: longer than any attempt (5 s DNS, 3 x 5 s connect, TLS, 10 s read)."""
+
+
+EVENTS_PER_FAN_OUT = 200
+"""The most events one fan-out reads for one webhook (the next round reads on)."""
 
 
 @attrs.frozen
@@ -59,12 +78,16 @@ class WebhookDispatcher:
         sender: WebhookSender,
         random: Callable[[], float],
         *,
+        ids: IdFactory,
+        bodies: EventBodies,
         lease: timedelta = DEFAULT_LEASE,
     ) -> None:
         if lease <= timedelta(0):
             raise ValueError("the lease must be positive")
         self._transactions = transactions
         self._clock = clock
+        self._ids = ids
+        self._bodies = bodies
         self._sender = sender
         self._random = random
         self.lease = lease
@@ -75,6 +98,39 @@ class WebhookDispatcher:
         now = self._clock.now()
         with self._transactions.write() as uow:
             return uow.webhooks.take_dispatcher_lease(holder, now, now + self.lease)
+
+    def fan_out(self, limit: int = 50) -> int:
+        """Queue the new events of at most ``limit`` webhooks that are behind; how many deliveries
+        were queued."""
+        now = self._clock.now()
+        queued = 0
+        with self._transactions.write() as uow:
+            for webhook in uow.webhooks.behind(limit):
+                events = uow.events.list(
+                    webhook.org_id, EventQuery(after=webhook.event_cursor, limit=EVENTS_PER_FAN_OUT)
+                )
+                if not events:  # purged past the cursor: nothing left to read up to the latest
+                    uow.webhooks.update(
+                        attrs.evolve(webhook, event_cursor=uow.events.latest_seq(webhook.org_id))
+                    )
+                    continue
+                taken = [event for event in events if matches(webhook.events, event.type.value)]
+                advanced, positions = webhook.queued(len(taken))
+                for event, position in zip(taken, positions, strict=True):
+                    uow.deliveries.add(
+                        WebhookDelivery.queued(
+                            DeliveryId(self._ids.new_id()),
+                            webhook,
+                            position,
+                            event_id=str(event.id),
+                            event_type=event.type.value,
+                            payload=self._bodies.event(event),
+                            now=now,
+                        )
+                    )
+                uow.webhooks.update(attrs.evolve(advanced, event_cursor=events[-1].seq))
+                queued += len(taken)
+        return queued
 
     def claim(self, limit: int) -> list[Claim]:
         """Lease at most ``limit`` due deliveries (each the first pending one of its webhook)."""
@@ -141,7 +197,9 @@ class WebhookDispatcher:
             return uow.deliveries.purge_finished_before(self._clock.now() - DELIVERY_RETENTION)
 
     def run_due(self, limit: int) -> Sequence[WebhookDelivery]:
-        """Claim at most ``limit`` due deliveries and deliver each in turn (one thread); what was recorded."""
+        """Fan out new events, claim at most ``limit`` due deliveries and deliver each in turn (one
+        thread); what was recorded."""
+        self.fan_out()
         return [self.deliver(claim) for claim in self.claim(limit)]
 
 

@@ -24,10 +24,11 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from hours_core.errors import IdempotencyKeyReused, IdempotencyRequestInProgress
+from hours_core.errors import IdempotencyKeyReused, IdempotencyRequestInProgress, StoreBusy
 from hours_core.idempotency import REPLAY_WINDOW, Decision, IdempotencyRecord, decide
 from hours_core.ports import Clock
 from hours_core.services.caller import Caller
+from hours_core.services.recording import keyed
 from hours_core.services.transactions import Transactions
 
 __all__ = ["IdempotentRunner", "KeyedRequest", "Outcome"]
@@ -54,9 +55,12 @@ class Outcome:
 class IdempotentRunner:
     """Runs writes once per key and replays their recorded results."""
 
-    def __init__(self, transactions: Transactions, clock: Clock) -> None:
+    def __init__(
+        self, transactions: Transactions, clock: Clock, *, housekeeping: Callable[[], object] | None = None
+    ) -> None:
         self._transactions = transactions
         self._clock = clock
+        self._housekeeping = housekeeping
         self._purge_lock = threading.Lock()
         self._next_purge: datetime | None = None
 
@@ -75,6 +79,8 @@ class IdempotentRunner:
         record with the change. ``replay_checked`` skips the read-only
         lookup when the caller has just made it (:meth:`replay`); the claim still decides.
         """
+        if self._housekeeping is not None:
+            self._run_housekeeping()
         if keyed is None:
             with self._transactions.write():
                 return Outcome(work())
@@ -86,25 +92,28 @@ class IdempotentRunner:
             self.purge_expired()
         return self._claim_and_run(caller, keyed, work)
 
-    def _claim_and_run(self, caller: Caller, keyed: KeyedRequest, work: Callable[[], bytes]) -> Outcome:
+    def _claim_and_run(
+        self, caller: Caller, keyed_request: KeyedRequest, work: Callable[[], bytes]
+    ) -> Outcome:
         with self._transactions.write() as uow:
             now = self._clock.now()
             claim = IdempotencyRecord(
                 org_id=caller.org_id,
                 user_id=caller.user_id,
-                key=keyed.key,
-                fingerprint=keyed.fingerprint,
+                key=keyed_request.key,
+                fingerprint=keyed_request.fingerprint,
                 created_at=now,
             )
             existing = uow.idempotency.claim(claim)
-            decision = decide(existing, keyed.fingerprint, now)
+            decision = decide(existing, keyed_request.fingerprint, now)
             if decision is Decision.REPLAY:
                 assert existing is not None and existing.result is not None
                 return Outcome(existing.result, replayed=True)
             _raise_for(decision)
             if decision is Decision.EXPIRED:
                 uow.idempotency.replace(claim)
-            result = work()
+            with keyed(keyed_request.key):
+                result = work()
             uow.idempotency.replace(claim.completed(result, self._clock.now()))
         return Outcome(result)
 
@@ -122,6 +131,16 @@ class IdempotentRunner:
             return None
         assert existing.result is not None
         return Outcome(existing.result, replayed=True)
+
+    def _run_housekeeping(self) -> None:
+        """The housekeeping every write runs first (the events' retention purge, which runs at most
+        once an hour per process), in its own transaction; a busy store postpones it, never fails
+        the request."""
+        assert self._housekeeping is not None
+        try:
+            self._housekeeping()
+        except StoreBusy:
+            return
 
     def _take_purge_turn(self) -> bool:
         """Whether this request purges the expired records (at most once per :data:`PURGE_INTERVAL`)."""

@@ -11,6 +11,7 @@ from hours_core.model import Project, ProjectId, Task, TaskId, check_name
 from hours_core.plans import FREE_PLAN_ACTIVE_PROJECTS, Feature, allows, required_plan
 from hours_core.ports import Clock, IdFactory, UnitOfWork
 from hours_core.services.caller import Caller
+from hours_core.services.recording import EventRecorder
 from hours_core.services.transactions import Transactions
 
 __all__ = ["ChangeProject", "ChangeTask", "ProjectService"]
@@ -40,6 +41,7 @@ class ProjectService:
         self._transactions = transactions
         self._clock = clock
         self._ids = ids
+        self._events = EventRecorder(clock, ids)
 
     def list_projects(self, caller: Caller, *, include_archived: bool = True) -> Sequence[Project]:
         """The organization's projects, oldest first."""
@@ -64,6 +66,7 @@ class ProjectService:
         with self._transactions.write() as uow:
             _require_room_for_an_active_project(uow, caller)
             uow.projects.add(project)
+            self._events.archivable(uow, caller, None, project)
         return project
 
     def change_project(self, caller: Caller, project_id: ProjectId, change: ChangeProject) -> Project:
@@ -84,6 +87,7 @@ class ProjectService:
                 billable_by_default=change.billable_by_default,
             )
             uow.projects.update(changed)
+            self._events.archivable(uow, caller, project, changed)
         return changed
 
     def list_tasks(self, caller: Caller, project_id: ProjectId) -> Sequence[Task]:
@@ -102,6 +106,7 @@ class ProjectService:
             now = self._clock.now()
             task = Task.new(TaskId(self._ids.new_id()), project, name, now)
             uow.tasks.add(task)
+            self._events.archivable(uow, caller, None, task)
         return task
 
     def change_task(self, caller: Caller, task_id: TaskId, change: ChangeTask) -> Task:
@@ -115,6 +120,7 @@ class ProjectService:
             caller.require_manager("change tasks")
             changed = task.revised(self._clock.now(), name=change.name, archived=change.archived)
             uow.tasks.update(changed)
+            self._events.archivable(uow, caller, task, changed)
         return changed
 
 

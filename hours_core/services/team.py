@@ -29,10 +29,13 @@ import attrs
 
 from hours_core.emails import email_problem
 from hours_core.errors import Forbidden, LastOwner, NotFound, Unauthenticated
+from hours_core.events import EventType
 from hours_core.model import Org, OrgId, Role, User, UserId, WeekStart, name_problem
 from hours_core.plans import require_room_for_users
 from hours_core.ports import Clock, IdFactory, UnitOfWork
+from hours_core.services.account import revoke
 from hours_core.services.caller import Caller
+from hours_core.services.recording import EventRecorder, Origin
 from hours_core.services.transactions import Transactions
 from hours_core.timezones import timezone_problem
 from hours_core.tokens import ApiToken
@@ -101,8 +104,17 @@ def locked_org(uow: UnitOfWork, org_id: OrgId) -> Org:
     return org
 
 
-def change_role(uow: UnitOfWork, user: User, role: Role) -> User:
-    """``user`` with ``role``, stored; :class:`LastOwner` if that leaves no active owner.
+def change_role(
+    uow: UnitOfWork,
+    events: EventRecorder,
+    origin: Origin | Caller,
+    user: User,
+    role: Role,
+    *,
+    was: User | None = None,
+) -> User:
+    """``user`` with ``role``, stored, and ``user.updated`` recorded (from ``was``, if the user
+    changed before in the same request); :class:`LastOwner` if that leaves no active owner.
 
     The caller holds the organization's lock.
     """
@@ -110,10 +122,13 @@ def change_role(uow: UnitOfWork, user: User, role: Role) -> User:
         _require_another_active_owner(uow, user)
     changed = user.revised(role=role)
     uow.users.update(changed)
+    events.user(uow, origin, EventType.USER_UPDATED, user if was is None else was, changed)
     return changed
 
 
-def deactivate(uow: UnitOfWork, user: User, now: datetime) -> User:
+def deactivate(
+    uow: UnitOfWork, events: EventRecorder, origin: Origin | Caller, user: User, now: datetime
+) -> User:
     """``user`` deactivated at ``now``, stored, their running timer stopped at the same moment;
     a user already deactivated is returned as is. :class:`LastOwner` for the last active owner.
 
@@ -125,13 +140,16 @@ def deactivate(uow: UnitOfWork, user: User, now: datetime) -> User:
         _require_another_active_owner(uow, user)
     running = uow.entries.running_for_user(user.org_id, user.id)
     if running is not None:
-        uow.entries.update(running.stopped_by_deactivation(now), expected_updated_at=running.updated_at)
+        stopped = running.stopped_by_deactivation(now)
+        uow.entries.update(stopped, expected_updated_at=running.updated_at)
+        events.entry(uow, origin, EventType.TIMER_STOPPED, running, stopped)
     changed = user.deactivated(now)
     uow.users.update(changed)
+    events.user(uow, origin, EventType.USER_DEACTIVATED, user, changed)
     return changed
 
 
-def reactivate(uow: UnitOfWork, user: User) -> User:
+def reactivate(uow: UnitOfWork, events: EventRecorder, origin: Origin | Caller, user: User) -> User:
     """``user`` active again, stored; a user who is active is returned as is.
 
     The caller holds the organization's lock and has checked the plan's user limit, if it binds.
@@ -140,6 +158,7 @@ def reactivate(uow: UnitOfWork, user: User) -> User:
         return user
     changed = user.reactivated()
     uow.users.update(changed)
+    events.user(uow, origin, EventType.USER_REACTIVATED, user, changed)
     return changed
 
 
@@ -155,6 +174,7 @@ class TeamService:
         self._transactions = transactions
         self._clock = clock
         self._ids = ids
+        self._events = EventRecorder(clock, ids)
 
     # The organization.
 
@@ -182,6 +202,7 @@ class TeamService:
                 name=change.name, timezone=change.timezone, week_start=change.week_start
             )
             uow.orgs.update(changed)
+            self._events.org(uow, acting, acting.org, changed)
         return changed
 
     # Users.
@@ -219,6 +240,7 @@ class TeamService:
                 self._clock.now(),
             )
             uow.users.add(user)
+            self._events.user(uow, acting, EventType.USER_CREATED, None, user)
         return user
 
     def change_user(self, caller: Caller, user_id: UserId, change: ChangeUser) -> User:
@@ -237,12 +259,14 @@ class TeamService:
                 acting.require_manager("change other users or roles")
             if change.role is Role.OWNER and user.role is not Role.OWNER:
                 _require_owner(acting, "make a user an owner")
+            was = user
             if change.name is not None:
                 user = user.revised(name=change.name)
             if change.role is not None:
-                user = change_role(uow, user, change.role)
+                user = change_role(uow, self._events, acting, user, change.role, was=was)
             elif change.name is not None:
                 uow.users.update(user)
+                self._events.user(uow, acting, EventType.USER_UPDATED, was, user)
         return user
 
     def deactivate_user(self, caller: Caller, user_id: UserId) -> User:
@@ -252,7 +276,7 @@ class TeamService:
             acting = self._acting(uow, caller)
             user = _user(uow, acting.org_id, user_id)
             acting.require_manager("deactivate users")
-            return deactivate(uow, user, self._clock.now())
+            return deactivate(uow, self._events, acting, user, self._clock.now())
 
     def reactivate_user(self, caller: Caller, user_id: UserId) -> User:
         """Reactivate a deactivated user (owners and admins); the plan must hold one more active user.
@@ -264,7 +288,7 @@ class TeamService:
             if user.is_active:
                 return user
             require_room_for_users(acting.org.plan, uow.users.count_active(acting.org_id) + 1)
-            return reactivate(uow, user)
+            return reactivate(uow, self._events, acting, user)
 
     # Their tokens.
 
@@ -286,7 +310,7 @@ class TeamService:
             token = uow.tokens.get(caller.org_id, prefix)
             if token is None or token.user_id != user.id:
                 raise NotFound.of("token")
-            uow.tokens.revoke(caller.org_id, prefix, self._clock.now())
+            revoke(uow, self._events, caller, token, self._clock.now())
 
     def _acting(self, uow: UnitOfWork, caller: Caller) -> Caller:
         """The caller as they are now, under the organization's lock: their role may have changed

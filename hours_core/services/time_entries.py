@@ -18,6 +18,7 @@ from hours_core.errors import (
     TimerAlreadyRunning,
     ValidationFailed,
 )
+from hours_core.events import EventType
 from hours_core.model import (
     MAX_ENTRY_SECONDS,
     Project,
@@ -31,6 +32,7 @@ from hours_core.model import (
 from hours_core.plans import Feature
 from hours_core.ports import Clock, EntryCursor, EntryQuery, IdFactory, UnitOfWork
 from hours_core.services.caller import Caller
+from hours_core.services.recording import EventRecorder
 from hours_core.services.transactions import Transactions
 from hours_core.validation import FieldErrors, check_entry_date, check_note, resolve_duration
 
@@ -196,6 +198,7 @@ class TimeEntryService:
         self._transactions = transactions
         self._clock = clock
         self._ids = ids
+        self._events = EventRecorder(clock, ids)
 
     def create_time_entry(self, caller: Caller, command: CreateTimeEntry) -> TimeEntry:
         """Log time for the caller (or, for owners and admins, another member).
@@ -242,6 +245,7 @@ class TimeEntryService:
                 updated_at=now,
             )
             uow.entries.add(entry)
+            self._events.entry(uow, caller, EventType.TIME_ENTRY_CREATED, None, entry)
         return entry
 
     def get_time_entry(self, caller: Caller, entry_id: TimeEntryId) -> TimeEntry:
@@ -304,6 +308,7 @@ class TimeEntryService:
                 updated_at=_later(self._clock.now(), entry.updated_at),
             )
             uow.entries.update(changed, expected_updated_at=entry.updated_at)
+            self._events.entry(uow, caller, EventType.TIME_ENTRY_UPDATED, entry, changed)
         return changed
 
     def delete_time_entry(self, caller: Caller, entry_id: TimeEntryId) -> TimeEntry:
@@ -314,6 +319,7 @@ class TimeEntryService:
                 raise EntryLocked()
             deleted = entry.deleted(_later(self._clock.now(), entry.updated_at))
             uow.entries.update(deleted, expected_updated_at=entry.updated_at)
+            self._events.entry(uow, caller, EventType.TIME_ENTRY_DELETED, entry, deleted)
         return deleted
 
     def restore_time_entry(self, caller: Caller, entry_id: TimeEntryId) -> TimeEntry:
@@ -328,6 +334,7 @@ class TimeEntryService:
                     raise TimerAlreadyRunning(str(running.id))
             restored = entry.restored(_later(self._clock.now(), entry.updated_at))
             uow.entries.update(restored, expected_updated_at=entry.updated_at)
+            self._events.entry(uow, caller, EventType.TIME_ENTRY_RESTORED, entry, restored)
         return restored
 
     def start_timer(self, caller: Caller, command: StartTimer) -> TimeEntry:
@@ -347,7 +354,9 @@ class TimeEntryService:
             if running is not None:
                 if not command.stop_running:
                     raise TimerAlreadyRunning(str(running.id))
-                uow.entries.update(_stop(running, now, now), expected_updated_at=running.updated_at)
+                stopped = _stop(running, now, now)
+                uow.entries.update(stopped, expected_updated_at=running.updated_at)
+                self._events.entry(uow, caller, EventType.TIMER_STOPPED, running, stopped)
             entry = TimeEntry(
                 id=TimeEntryId(self._ids.new_id()),
                 org_id=caller.org_id,
@@ -365,6 +374,7 @@ class TimeEntryService:
                 updated_at=now,
             )
             uow.entries.add(entry)
+            self._events.entry(uow, caller, EventType.TIMER_STARTED, None, entry)
         return entry
 
     def current_timer(self, caller: Caller) -> TimeEntry:
@@ -384,6 +394,7 @@ class TimeEntryService:
                 raise NotFound("No timer is running.")
             stopped = _stop(running, stopped_at or now, now)
             uow.entries.update(stopped, expected_updated_at=running.updated_at)
+            self._events.entry(uow, caller, EventType.TIMER_STOPPED, running, stopped)
         return stopped
 
 

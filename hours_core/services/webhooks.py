@@ -15,6 +15,7 @@ from typing import Protocol
 import attrs
 
 from hours_core.errors import NotFound, ValidationFailed, WebhookInactive
+from hours_core.events import Event
 from hours_core.plans import Feature
 from hours_core.ports import Clock, IdFactory, UnitOfWork
 from hours_core.services.caller import Caller
@@ -32,11 +33,15 @@ from hours_core.subscriptions import (
 from hours_core.validation import FieldErrors
 from hours_core.webhooks import mint_signing_secret
 
-__all__ = ["ChangeWebhook", "CreateWebhook", "DeliveryPage", "PingBodies", "WebhookService"]
+__all__ = ["ChangeWebhook", "CreateWebhook", "DeliveryPage", "EventBodies", "WebhookService"]
 
 
-class PingBodies(Protocol):
-    """Writes the body of a test delivery (the adapter that owns the wire format knows how)."""
+class EventBodies(Protocol):
+    """Writes the bodies of deliveries (the adapter that owns the wire format knows how)."""
+
+    def event(self, event: Event) -> bytes:
+        """The JSON body of a delivery of ``event``: the event as the change feed shows it."""
+        ...
 
     def ping(self, event_id: str, webhook: Webhook, at: datetime) -> bytes:
         """The JSON body of a ``ping`` delivery to ``webhook`` with the id ``event_id``, made at ``at``."""
@@ -81,7 +86,7 @@ class WebhookService:
         ids: IdFactory,
         *,
         policy: UrlPolicy,
-        bodies: PingBodies,
+        bodies: EventBodies,
     ) -> None:
         self._transactions = transactions
         self._clock = clock
@@ -136,6 +141,8 @@ class WebhookService:
             last_position=0,
         )
         with self._transactions.write() as uow:
+            # Events from now on: the ones before the webhook existed are not sent to it.
+            webhook = attrs.evolve(webhook, event_cursor=uow.events.latest_seq(caller.org_id))
             uow.webhooks.add(webhook)
         return webhook
 
@@ -168,8 +175,11 @@ class WebhookService:
             }
             if "events" in changes:
                 changes["events"] = tuple(command.events or ())
-            if command.active:
-                changes.update(disabled_at=None, disabled_reason=None)
+            if command.active and not webhook.active:
+                # Events that happened while it was off are not queued for it (GET /changes has them).
+                changes.update(
+                    disabled_at=None, disabled_reason=None, event_cursor=uow.events.latest_seq(caller.org_id)
+                )
             if not changes:
                 return webhook
             changed = attrs.evolve(webhook, **changes, updated_at=now)  # type: ignore[arg-type]

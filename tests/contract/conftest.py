@@ -54,6 +54,23 @@ from tests.postgres_support import (
     empty_postgres_store,
 )
 
+SQL_TABLES = frozenset(
+    {
+        "orgs",
+        "users",
+        "projects",
+        "tasks",
+        "time_entries",
+        "api_tokens",
+        "idempotency_records",
+        "event_counters",
+        "events",
+        "webhooks",
+        "webhook_deliveries",
+    }
+)
+"""Every table of the SQL stores' schema."""
+
 T0 = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 """The fixed "now" of the contract tests."""
 

@@ -33,25 +33,20 @@ from hours_sql import Kind, Table, statements_for
 from tests.postgres_support import empty_postgres_store, run_store
 from tests.postgres_url import new_schema_name, require_postgres, url_with_search_path
 
-from .conftest import D0, T0, Build, OpenStore, Tenant, make_tenant, stored_as
+from .conftest import D0, SQL_TABLES, T0, Build, OpenStore, Tenant, make_tenant, stored_as
 
 pytestmark = pytest.mark.postgres
 
-MIGRATIONS = ["0001_initial", "0002_idempotency_result", "0004_org_settings_and_team", "0009_webhooks"]
+MIGRATIONS = [
+    "0001_initial",
+    "0002_idempotency_result",
+    "0004_org_settings_and_team",
+    "0008_events",
+    "0009_webhooks",
+]
 """Every migration of the adapter, in order."""
 
-TABLES = {
-    "orgs",
-    "users",
-    "projects",
-    "tasks",
-    "time_entries",
-    "api_tokens",
-    "idempotency_records",
-    "webhooks",
-    "webhook_deliveries",
-    "webhook_dispatcher_lease",
-}
+TABLES = SQL_TABLES | {"webhook_dispatcher_lease"}
 WAIT = 30
 """How long a thread waits for another before the test gives up (a guard against hangs)."""
 

@@ -26,13 +26,14 @@ from hours_sqlite.connection import ConnectionSettings, connect
 from hours_sqlite.dialect import SQLITE, decode_instant, encode_instant
 from hours_sqlite.introspection import ColumnDescription, IndexDescription
 
-from .conftest import D0, T0, Build, OpenStore, Tenant, make_tenant, rows_before_0004, stored_as
+from .conftest import D0, SQL_TABLES, T0, Build, OpenStore, Tenant, make_tenant, rows_before_0004, stored_as
 
 MIGRATIONS = [
     "0001_initial",
     "0002_idempotency_result",
     "0003_one_running_timer_per_user",
     "0004_org_settings_and_team",
+    "0008_events",
     "0009_webhooks",
 ]
 """Every migration of the adapter, in order."""
@@ -40,17 +41,7 @@ MIGRATIONS = [
 WAIT = 60
 """How long the test waits for another process (a guard against hangs, not a limit)."""
 
-TABLES = {
-    "orgs",
-    "users",
-    "projects",
-    "tasks",
-    "time_entries",
-    "api_tokens",
-    "idempotency_records",
-    "webhooks",
-    "webhook_deliveries",
-}
+TABLES = SQL_TABLES
 
 
 def seed(store: SqliteStore, *rows: object) -> None:
@@ -306,6 +297,8 @@ def test_table_counts_are_the_committed_rows_of_each_table(sqlite_store: SqliteS
         "idempotency_records": 0,
         "webhooks": 0,
         "webhook_deliveries": 0,
+        "event_counters": 0,
+        "events": 0,
     }
 
 

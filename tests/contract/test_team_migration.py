@@ -38,7 +38,7 @@ def test_organizations_and_users_stored_before_the_upgrade_load_after_it(
     before.execute(rows_before_0004(before.dialect, acme.org, owner, older, newer))
     before.execute(rows_before_0004(before.dialect, globex.org, namesake))
 
-    assert before.store.migrate() == [MIGRATION]
+    assert before.store.migrate()[0] == MIGRATION  # later migrations may follow it
 
     store = before.store
     with store.unit_of_work(read_only=True) as uow:

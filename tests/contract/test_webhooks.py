@@ -13,6 +13,7 @@ from hours_core.subscriptions import DeliveryId, DeliveryStatus, Webhook, Webhoo
 from tests.postgres_support import empty_postgres_store
 
 from .conftest import T0, Build, OpenStore, Tenant, World, make_tenant
+from .test_events import new_event
 
 LEASE = T0 + timedelta(seconds=60)
 
@@ -302,3 +303,32 @@ def test_two_concurrent_claims_on_postgresql_never_take_the_same_delivery(build:
     assert len(taken["first"]) == 2
     assert len(taken["second"]) == 2
     assert set(taken["first"]).isdisjoint(taken["second"])
+
+
+# The fan-out's view of the outbox.
+
+
+def test_behind_are_the_active_webhooks_below_their_orgs_latest_event(
+    store: OpenStore, world: World, build: Build
+) -> None:
+    caught_up, lagging, off, elsewhere = (
+        a_webhook(build, world.a),
+        a_webhook(build, world.a),
+        a_webhook(build, world.a, active=False),
+        a_webhook(build, world.b),
+    )
+    add(store, caught_up, lagging, off, elsewhere)
+    with store.unit_of_work() as uow:
+        for _ in range(2):
+            uow.events.append(new_event(world.a.org.id))
+        uow.commit()
+    with store.unit_of_work() as uow:
+        uow.webhooks.update(attrs.evolve(caught_up, event_cursor=2))
+        uow.webhooks.update(attrs.evolve(lagging, event_cursor=1))
+        uow.commit()
+
+    with store.unit_of_work() as uow:
+        behind = list(uow.webhooks.behind(10))
+
+    assert [webhook.id for webhook in behind] == [lagging.id]
+    assert behind[0].event_cursor == 1

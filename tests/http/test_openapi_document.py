@@ -202,7 +202,7 @@ def test_429_declares_retry_after_and_the_rate_limit_headers_it_sends(world: Wor
         refused = client.get("/me", headers=bearer(world.admin_token))
     assert refused.status_code == 429
     declared = document["paths"]["/me"]["get"]["responses"]["429"]["headers"]
-    assert set(declared) == {"Retry-After", "RateLimit-Policy", "RateLimit"}
+    assert set(declared) == {"Retry-After", "RateLimit-Policy", "RateLimit", "X-Request-Id"}
     for name, declaration in declared.items():
         spec = header(document, declaration)
         assert spec["required"] is True

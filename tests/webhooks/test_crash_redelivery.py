@@ -13,7 +13,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from litestar.testing import TestClient
 
+from hours_app.asgi import create_api
 from hours_core.services import CreateWebhook
 from hours_core.subscriptions import DeliveryStatus, UrlPolicy
 from hours_sqlite import SqliteStore
@@ -95,3 +97,38 @@ def test_a_worker_killed_mid_delivery_leaves_the_event_to_be_delivered_again(
     before, after = receiver.requests
     assert before.header("Hours-Event-Id") == after.header("Hours-Event-Id") == queued.event_id
     assert before.body == after.body
+
+
+def test_the_api_server_delivers_by_itself(
+    database: Path, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = SqliteStore.open(database)
+    store.migrate()
+    try:
+        world = make_world(store.unit_of_work, url_policy=UrlPolicy(allow_http=True, allow_private=True))
+        webhook = world.services.webhooks.create(
+            world.caller(world.owner), CreateWebhook(url=receiver.url(), events=("project.*",))
+        )
+        # The world's clock stands still in the past; the server runs on the real one.
+        token = world.services.admin.mint_token(world.owner.id, env="live", lifetime=None).plaintext
+    finally:
+        store.close()
+    for name, value in {
+        "HOURS_DATABASE_URL": f"sqlite:///{database}",
+        "HOURS_WEBHOOKS_ALLOW_HTTP": "1",
+        "HOURS_WEBHOOKS_ALLOW_PRIVATE": "1",
+    }.items():
+        monkeypatch.setenv(name, value)
+
+    with TestClient(create_api()) as client:
+        created = client.post(
+            "/projects", json={"name": "Launch"}, headers={"Authorization": f"Bearer {token}"}
+        )
+        assert created.status_code == 201, created.text
+        wait_for(lambda: len(receiver.requests) == 1, "the server's dispatcher to deliver")
+
+    (request,) = receiver.requests
+    assert request.header("Hours-Event-Type") == "project.created"
+    body = request.body.decode()
+    assert created.json()["data"]["id"] in body
+    assert webhook.secret not in body

@@ -8,12 +8,16 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import msgspec
 import pytest
 
-from hours_core.services import ChangeWebhook, CreateWebhook
+from hours_core.ids import UuidV7Ids
+from hours_core.services import ChangeProject, ChangeWebhook, CreateWebhook
 from hours_core.services.dispatcher import WebhookDispatcher
 from hours_core.subscriptions import DeliveryStatus, UrlPolicy, Webhook
 from hours_core.webhooks import MAX_DELIVERY_ATTEMPTS, SECRET_ROTATION_OVERLAP, retry_delay_cap, verify
+from hours_http import JsonEventBodies
+from hours_http.converter import event_json
 from hours_memory import InMemoryStore
 from hours_sqlite import SqliteStore
 from hours_webhooks import HttpWebhookSender
@@ -39,7 +43,14 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
 @pytest.fixture
 def dispatcher(world: World) -> WebhookDispatcher:
     sender = HttpWebhookSender(allow_http=True, allow_private=True)
-    return WebhookDispatcher(world.services.transactions, world.clock, sender, lambda: 1.0)
+    return WebhookDispatcher(
+        world.services.transactions,
+        world.clock,
+        sender,
+        lambda: 1.0,
+        ids=UuidV7Ids(),
+        bodies=JsonEventBodies(),
+    )
 
 
 def subscribe(world: World, receiver: Receiver, **changes: object) -> Webhook:
@@ -237,3 +248,78 @@ def test_a_deleted_webhook_gets_nothing_more(
 
     assert len(recorded) == 1 and len(receiver.requests) == 1
     assert dispatcher.run_due(10) == []
+
+
+# Events from the outbox.
+
+
+def test_each_matching_event_is_delivered_as_the_change_feed_shows_it(
+    world: World, dispatcher: WebhookDispatcher, receiver: Receiver
+) -> None:
+    owner = world.caller(world.owner)
+    world.services.projects.create_project(owner, "Before the webhook")
+    webhook = world.services.webhooks.create(
+        owner, CreateWebhook(url=receiver.url(), events=("project.created", "task.*"))
+    )
+    first = world.services.projects.create_project(owner, "Website")
+    world.services.projects.change_project(owner, first.id, ChangeProject(name="Web site"))  # not subscribed
+    second = world.services.projects.create_project(owner, "Support")
+
+    while dispatcher.run_due(10):
+        pass
+
+    feed = world.services.events.changes(owner, after=0, limit=100).events
+    wanted = [
+        event
+        for event in feed
+        if event.type.value == "project.created" and event.subject.id in (str(first.id), str(second.id))
+    ]
+    assert [json.loads(request.body)["subject"]["id"] for request in receiver.requests] == [
+        str(first.id),
+        str(second.id),
+    ]
+    for request, event in zip(receiver.requests, wanted, strict=True):
+        assert request.body == msgspec.json.encode(event_json(event))
+        assert request.header("Hours-Event-Id") == str(event.id)
+        assert request.header("Hours-Event-Type") == "project.created"
+        verify(webhook.secret, request.header("Hours-Signature"), request.body, world.clock.now())
+
+
+def test_events_queue_in_sequence_order_behind_a_failing_delivery(
+    world: World, dispatcher: WebhookDispatcher, receiver: Receiver
+) -> None:
+    owner = world.caller(world.owner)
+    webhook = subscribe(world, receiver)
+    names = [f"Project {number}" for number in range(5)]
+    receiver.reply_with(Reply(status=500))
+    world.services.projects.create_project(owner, names[0])
+    dispatcher.run_due(10)
+    for name in names[1:]:
+        world.services.projects.create_project(owner, name)
+    dispatcher.run_due(10)
+    receiver.reply_with(Reply(status=200))
+    world.clock.advance(retry_delay_cap(1))
+
+    while dispatcher.run_due(10):
+        pass
+
+    sent = [json.loads(request.body) for request in receiver.requests]
+    assert [body["changes"]["name"]["to"] for body in sent] == [names[0], *names]
+    assert [body["seq"] for body in sent[1:]] == sorted(body["seq"] for body in sent[1:])
+    assert all(status is DeliveryStatus.DELIVERED for _, status, _, _ in log(world, webhook))
+
+
+def test_events_while_a_webhook_is_off_are_not_queued_for_it(
+    world: World, dispatcher: WebhookDispatcher, receiver: Receiver
+) -> None:
+    owner = world.caller(world.owner)
+    webhook = subscribe(world, receiver)
+    world.services.webhooks.change(owner, webhook.id, ChangeWebhook(active=False))
+    world.services.projects.create_project(owner, "Quiet")
+    dispatcher.run_due(10)
+    world.services.webhooks.change(owner, webhook.id, ChangeWebhook(active=True))
+    loud = world.services.projects.create_project(owner, "Loud")
+
+    dispatcher.run_due(10)
+
+    assert [json.loads(request.body)["subject"]["id"] for request in receiver.requests] == [str(loud.id)]

@@ -15,14 +15,16 @@ from hours_core.model import ProjectId, TaskId, TimeEntryId, UserId
 from hours_core.ports import EntryQuery
 from hours_core.services import Caller, CreateTimeEntry, Services, UpdateTimeEntry
 from hours_http.body import PendingBody, StrictJson
+from hours_http.controllers.events import event_page_response
 from hours_http.converter import command_from, time_entry_json
-from hours_http.cursors import decode_cursor, encode_cursor
+from hours_http.cursors import decode_cursor, decode_event_cursor, encode_cursor
 from hours_http.decoding import parse_instant
 from hours_http.openapi import IdempotencyKeyHeader, Reason, documented
 from hours_http.query import STRICT_QUERY
 from hours_http.responses import Writer, json_response, look_up
 from hours_http.wire import (
     CreateTimeEntryBody,
+    EventListEnvelope,
     TimeEntryEnvelope,
     TimeEntryListEnvelope,
     UpdateTimeEntryBody,
@@ -186,6 +188,36 @@ class TimeEntryController(Controller):
             None if page.next_cursor is None else encode_cursor(page.next_cursor, descending=descending)
         )
         return json_response([time_entry_json(e, now) for e in page.entries], nextCursor=next_cursor)
+
+    @get(
+        "/{entry_id:uuid}/history",
+        summary="Get a time entry's history",
+        sync_to_thread=True,
+        **documented(
+            Reason("not_found", "no such entry that you may see (deleted entries have a history too)"),
+            Reason(
+                "validation_failed",
+                "a query parameter is unknown or has a wrong value, or `cursor` is not one this "
+                "endpoint returned; `fields` names each",
+            ),
+        ),
+    )
+    def time_entry_history(
+        self,
+        entry_id: FromPath[UUID],
+        caller: NamedDependency[Caller],
+        services: NamedDependency[Services],
+        limit: Annotated[int, QueryParameter(ge=1, le=500, description="Page size, 1 to 500.")] = 100,
+        cursor: Annotated[
+            str | None, QueryParameter(max_length=512, description="The `nextCursor` of the previous page.")
+        ] = None,
+    ) -> Response[EventListEnvelope]:
+        """Every change of one entry, oldest first: its creation (or timer start), updates, stop,
+        deletion and restoration, each with who made it and what changed. Every plan; members see
+        their own entries' history only."""
+        after = 0 if cursor is None else decode_event_cursor(cursor, listing="history")
+        page = services.events.history(caller, TimeEntryId(entry_id), after, limit)
+        return event_page_response(page, listing="history")
 
     @patch(
         "/{entry_id:uuid}",

@@ -1,0 +1,267 @@
+"""The outbox in SQL: the ``events`` table, the per-org ``event_counters`` row, and their repository.
+
+:class:`SqlEventRepository` collects a unit of work's events; :meth:`SqlEventRepository.flush`
+writes them as the unit of work commits. For each organization with events it first moves the
+org's counter (one upsert, ``RETURNING`` the new last number), which takes the counter row's
+lock, then inserts the events numbered below it. The lock is held until the transaction ends,
+so a second writer of the same org waits at its own upsert until the first has committed, and
+then numbers after it: commit order is sequence order, and no reader sees number N+1 before N.
+The counter moves last, just before ``COMMIT``, so the wait covers the commit only, not the
+whole change. (PostgreSQL: the row lock of the upsert; SQLite: its one writer at a time.)
+
+An event is one row; its actor and subject are columns, and its ``changes`` a JSON text
+``{"field": {"from": old, "to": new}}`` in the core's field names.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from hours_core.events import (
+    Actor,
+    Change,
+    Event,
+    EventId,
+    EventQuery,
+    EventType,
+    NewEvent,
+    Subject,
+    SubjectType,
+    Via,
+)
+from hours_core.model import OrgId, UserId
+from hours_core.ports import EventRepository
+from hours_sql.dialect import Dialect, Kind
+from hours_sql.session import Params, Refused, Session
+
+__all__ = ["EVENT_COLUMNS", "OUTBOX_TABLES", "EventStatements", "SqlEventRepository", "event_statements_for"]
+
+OUTBOX_TABLES = ("event_counters", "events")
+"""The outbox's tables, referred-to one first (their rows are not entities: see the module's docstring)."""
+
+EVENT_COLUMNS = (
+    "org_id",
+    "seq",
+    "id",
+    "type",
+    "occurred_at",
+    "actor_user_id",
+    "actor_token_prefix",
+    "actor_via",
+    "request_id",
+    "idempotency_key",
+    "subject_type",
+    "subject_id",
+    "owner_id",
+    "changes",
+)
+"""The columns of ``events``, in the order of the statements' parameters and rows."""
+
+
+def _decoder(dialect: Dialect, kind: Kind) -> Callable[[Any], Any]:
+    decode = dialect.codecs[kind].decode
+    return (lambda value: value) if decode is None else decode
+
+
+class EventStatements:
+    """The event statements of one dialect, and its encoders and decoders of event rows."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        sql = dialect.sql
+        self.dialect = dialect
+        self.reference = dialect.encoder(Kind.REFERENCE)
+        self.uuid = dialect.encoder(Kind.UUID)
+        self.instant = dialect.encoder(Kind.INSTANT)
+        self.decode_reference = _decoder(dialect, Kind.REFERENCE)
+        self.decode_uuid = _decoder(dialect, Kind.UUID)
+        self.decode_instant = _decoder(dialect, Kind.INSTANT)
+        self.columns = ", ".join(EVENT_COLUMNS)
+        # The number is read from the counter that the transaction has just moved (its own write),
+        # so the inserts need nothing back from the database and go with the upsert at once.
+        marks = ", ".join("?" * (len(EVENT_COLUMNS) - 2))
+        self.insert_numbered = sql(
+            f"INSERT INTO events ({self.columns}) VALUES "  # noqa: S608 - constant identifiers
+            f"(?, (SELECT last_seq FROM event_counters WHERE org_id = ?) - ?, {marks})"
+        )
+        self.advance = sql(
+            "INSERT INTO event_counters (org_id, last_seq, purged_through) VALUES (?, ?, 0)"
+            " ON CONFLICT (org_id) DO UPDATE SET last_seq = event_counters.last_seq + excluded.last_seq"
+        )
+        self.counters = sql("SELECT last_seq, purged_through FROM event_counters WHERE org_id = ?")
+        self.purge_mark = sql(
+            "UPDATE event_counters SET purged_through = (SELECT max(seq) FROM events AS e"
+            " WHERE e.org_id = event_counters.org_id AND e.occurred_at < ?)"
+            " WHERE EXISTS (SELECT 1 FROM events AS e"
+            " WHERE e.org_id = event_counters.org_id AND e.occurred_at < ?)"
+        )
+        self.purge = (
+            "DELETE FROM events WHERE seq <= (SELECT c.purged_through FROM event_counters AS c"
+            " WHERE c.org_id = events.org_id)"
+        )
+
+    def encode_numbered(self, event: NewEvent, back: int) -> tuple[Any, ...]:
+        """The parameters of :attr:`insert_numbered` for ``event``, numbered ``back`` below the
+        org's counter (0: the counter's number itself)."""
+        actor, subject = event.actor, event.subject
+        org_id = self.reference(event.org_id)
+        return (
+            org_id,
+            org_id,
+            back,
+            self.uuid(event.id),
+            event.type.value,
+            self.instant(event.occurred_at),
+            None if actor.user_id is None else self.reference(actor.user_id),
+            actor.token_prefix,
+            actor.via.value,
+            event.request_id,
+            event.idempotency_key,
+            subject.type.value,
+            subject.id,
+            None if event.owner_id is None else self.reference(event.owner_id),
+            json.dumps(
+                {name: {"from": change.old, "to": change.new} for name, change in event.changes.items()},
+                separators=(",", ":"),
+                ensure_ascii=False,
+            ),
+        )
+
+    def decode(self, row: Sequence[Any]) -> Event:
+        """The event of a row in :data:`EVENT_COLUMNS` order."""
+        (
+            org_id,
+            seq,
+            event_id,
+            type_,
+            occurred_at,
+            actor_user_id,
+            token_prefix,
+            via,
+            request_id,
+            idempotency_key,
+            subject_type,
+            subject_id,
+            owner_id,
+            changes,
+        ) = row
+        return Event(
+            id=EventId(self.decode_uuid(event_id)),
+            org_id=OrgId(self.decode_reference(org_id)),
+            seq=int(seq),
+            type=EventType(type_),
+            occurred_at=self.decode_instant(occurred_at),
+            actor=Actor(
+                user_id=None if actor_user_id is None else UserId(self.decode_reference(actor_user_id)),
+                token_prefix=token_prefix,
+                via=Via(via),
+            ),
+            request_id=request_id,
+            idempotency_key=idempotency_key,
+            subject=Subject(SubjectType(subject_type), subject_id),
+            changes={
+                name: Change(change["from"], change["to"]) for name, change in json.loads(changes).items()
+            },
+            owner_id=None if owner_id is None else UserId(self.decode_reference(owner_id)),
+        )
+
+    def listing(self, org_id: OrgId, query: EventQuery) -> tuple[str, list[Any]]:
+        """The SQL and parameters of :meth:`SqlEventRepository.list`."""
+        where = ["org_id = ?", "seq > ?"]
+        params: list[Any] = [self.reference(org_id), query.after]
+
+        def condition(sql: str, *values: Any) -> None:
+            where.append(sql)
+            params.extend(values)
+
+        if query.before is not None:
+            condition("seq < ?", query.before)
+        if query.subject_type is not None:
+            condition("subject_type = ?", query.subject_type.value)
+        if query.subject_id is not None:
+            condition("subject_id = ?", query.subject_id)
+        if query.actor_id is not None:
+            condition("actor_user_id = ?", self.reference(query.actor_id))
+        if query.occurred_from is not None:
+            condition("occurred_at >= ?", self.instant(query.occurred_from))
+        if query.occurred_to is not None:
+            condition("occurred_at < ?", self.instant(query.occurred_to))
+        if query.owner_id is not None:
+            shared = ", ".join("?" * len(query.or_subject_types))
+            either = f" OR subject_type IN ({shared})" if shared else ""
+            condition(
+                f"(owner_id = ?{either})",
+                self.reference(query.owner_id),
+                *(kind.value for kind in query.or_subject_types),
+            )
+        params.append(max(query.limit, 0))
+        order = "DESC" if query.descending else "ASC"
+        sql = f"SELECT {self.columns} FROM events WHERE {' AND '.join(where)} ORDER BY seq {order} LIMIT ?"  # noqa: S608
+        return self.dialect.sql(sql), params
+
+
+@functools.cache
+def event_statements_for(dialect: Dialect) -> EventStatements:
+    """The event statements of ``dialect``, built on first use and kept for the process."""
+    return EventStatements(dialect)
+
+
+class SqlEventRepository:
+    """Events in SQL (see the module's docstring for how numbers are assigned)."""
+
+    def __init__(self, session: Session, dialect: Dialect) -> None:
+        self._session = session
+        self._sql = event_statements_for(dialect)
+        self._pending: list[NewEvent] = []
+
+    def append(self, event: NewEvent) -> None:
+        """Collect ``event``; :meth:`flush` writes it as the unit of work commits."""
+        self._pending.append(event)
+
+    def flush(self) -> None:
+        """Number and insert the collected events, org by org (the commit's last step before ``COMMIT``)."""
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        by_org: dict[OrgId, list[NewEvent]] = {}
+        for event in pending:
+            by_org.setdefault(event.org_id, []).append(event)
+        sql = self._sql
+        statements: list[tuple[str, Params]] = []
+        for org_id, events in by_org.items():
+            statements.append((sql.advance, (sql.reference(org_id), len(events))))
+            statements += [
+                (sql.insert_numbered, sql.encode_numbered(event, len(events) - 1 - offset))
+                for offset, event in enumerate(events)
+            ]
+        try:
+            self._session.execute_all(statements)
+        except Refused as refusal:
+            raise refusal.error("event") from refusal
+
+    def list(self, org_id: OrgId, query: EventQuery) -> Sequence[Event]:
+        """At most ``query.limit`` committed events of the org matching ``query``, by ``seq``."""
+        statement, params = self._sql.listing(org_id, query)
+        return [self._sql.decode(row) for row in self._session.rows(statement, params)]
+
+    def latest_seq(self, org_id: OrgId) -> int:
+        """The org's last committed sequence number (0 before its first event)."""
+        rows = self._session.rows(self._sql.counters, (self._sql.reference(org_id),))
+        return int(rows[0][0]) if rows else 0
+
+    def purged_through(self, org_id: OrgId) -> int:
+        """The highest sequence number the retention purge has deleted in the org (0: none)."""
+        rows = self._session.rows(self._sql.counters, (self._sql.reference(org_id),))
+        return int(rows[0][1]) if rows else 0
+
+    def purge_before(self, cutoff: datetime) -> int:
+        """Delete each org's events up to the last one that occurred before ``cutoff``."""
+        at = self._sql.instant(cutoff)
+        self._session.write(self._sql.purge_mark, (at, at))
+        return self._session.write(self._sql.purge, ())
+
+
+_: type[EventRepository] = SqlEventRepository

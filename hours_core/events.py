@@ -1,0 +1,283 @@
+"""Events: one record of every change, written in the same transaction as the change (an outbox).
+
+A use case that changes something appends a :class:`NewEvent` to its unit of work
+(``uow.events.append``); the unit of work gives the org's pending events their sequence numbers
+when it commits, in the same transaction, and they become :class:`Event` s. Sequence numbers are
+per organization, start at 1 and have no gaps; the stores assign them under a per-org counter
+that is locked until the transaction commits, so commit order is sequence order and a reader
+never sees seq N+1 before seq N (see docs/events.md).
+
+``changes`` maps the core's field names (snake_case, as on the entities) to the value before and
+after, both JSON-able (:func:`jsonable`: ids and times as strings, enums as their values), so that
+a store can keep them as JSON and each boundary respell only the names.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
+from types import MappingProxyType
+from typing import Any, NewType
+
+import attrs
+from attrs import AttrsInstance
+
+from hours_core.model import OrgId, UserId
+
+__all__ = [
+    "EVENT_RETENTION",
+    "MAX_REQUEST_ID_LENGTH",
+    "SHARED_SUBJECTS",
+    "Actor",
+    "Change",
+    "Event",
+    "EventId",
+    "EventQuery",
+    "EventType",
+    "JsonScalar",
+    "NewEvent",
+    "Subject",
+    "SubjectType",
+    "Via",
+    "changes_between",
+    "jsonable",
+]
+
+EventId = NewType("EventId", uuid.UUID)
+
+JsonScalar = str | int | float | bool | None
+"""What a value of :attr:`Change.old` and :attr:`Change.new` may be."""
+
+EVENT_RETENTION = timedelta(days=90)
+"""Events are kept at least this long; the retention purge deletes older ones (docs/events.md)."""
+
+MAX_REQUEST_ID_LENGTH = 128
+"""The longest request id an event keeps."""
+
+
+class Via(enum.StrEnum):
+    """How a change came in."""
+
+    API = "api"
+    CLI = "cli"
+    IMPORT = "import"
+    SYSTEM = "system"
+
+
+class SubjectType(enum.StrEnum):
+    """What kind of thing an event is about."""
+
+    TIME_ENTRY = "time_entry"
+    PROJECT = "project"
+    TASK = "task"
+    TOKEN = "token"
+    ORG = "org"
+    USER = "user"
+
+
+SHARED_SUBJECTS: tuple[SubjectType, ...] = (SubjectType.PROJECT, SubjectType.TASK)
+"""Subjects every member of the org may read, so every member sees their events in the feed."""
+
+
+class EventType(enum.StrEnum):
+    """Every kind of event: ``<subject>.<what happened>``."""
+
+    TIME_ENTRY_CREATED = "time_entry.created"
+    TIME_ENTRY_UPDATED = "time_entry.updated"
+    TIME_ENTRY_DELETED = "time_entry.deleted"
+    TIME_ENTRY_RESTORED = "time_entry.restored"
+    TIMER_STARTED = "timer.started"
+    TIMER_STOPPED = "timer.stopped"
+    PROJECT_CREATED = "project.created"
+    PROJECT_UPDATED = "project.updated"
+    PROJECT_ARCHIVED = "project.archived"
+    PROJECT_UNARCHIVED = "project.unarchived"
+    TASK_CREATED = "task.created"
+    TASK_UPDATED = "task.updated"
+    TASK_ARCHIVED = "task.archived"
+    TASK_UNARCHIVED = "task.unarchived"
+    TOKEN_CREATED = "token.created"
+    TOKEN_REVOKED = "token.revoked"
+    ORG_UPDATED = "org.updated"
+    USER_CREATED = "user.created"
+    USER_UPDATED = "user.updated"
+    USER_DEACTIVATED = "user.deactivated"
+    USER_REACTIVATED = "user.reactivated"
+
+
+@attrs.frozen
+class Actor:
+    """Who made a change: a user (through a token, over the API), the operator (CLI), or hours itself."""
+
+    user_id: UserId | None
+    token_prefix: str | None
+    via: Via
+
+
+@attrs.frozen
+class Subject:
+    """What a change is about. ``id`` is how the API names it (a UUID, or a token's prefix)."""
+
+    type: SubjectType
+    id: str
+
+
+@attrs.frozen
+class Change:
+    """One field's value before and after a change (``None`` before a creation)."""
+
+    old: JsonScalar
+    new: JsonScalar
+
+
+_NO_OFFSET = timedelta(0)
+
+
+def _utc(_instance: object, attribute: attrs.Attribute[Any], value: datetime) -> None:
+    if value.utcoffset() != _NO_OFFSET:
+        raise ValueError(f"{attribute.name} must be a UTC datetime, got {value!r}")
+
+
+def _frozen_changes(value: Mapping[str, Change]) -> Mapping[str, Change]:
+    return MappingProxyType(dict(value))
+
+
+@attrs.frozen
+class NewEvent:
+    """An event of an uncommitted change: everything but its sequence number.
+
+    ``owner_id`` is the user whose data the subject is (an entry's user, a token's user, the
+    user a team change is about), ``None`` for the org's shared things: members see the events of
+    their own data and of :data:`SHARED_SUBJECTS`. It is not part of the event's public shape.
+    """
+
+    id: EventId
+    org_id: OrgId
+    type: EventType
+    occurred_at: datetime = attrs.field(validator=_utc)
+    actor: Actor
+    request_id: str | None
+    idempotency_key: str | None
+    subject: Subject
+    changes: Mapping[str, Change] = attrs.field(converter=_frozen_changes)
+    owner_id: UserId | None = None
+
+    def sequenced(self, seq: int) -> Event:
+        """This event, committed as number ``seq`` of its organization."""
+        return Event(
+            id=self.id,
+            org_id=self.org_id,
+            seq=seq,
+            type=self.type,
+            occurred_at=self.occurred_at,
+            actor=self.actor,
+            request_id=self.request_id,
+            idempotency_key=self.idempotency_key,
+            subject=self.subject,
+            changes=self.changes,
+            owner_id=self.owner_id,
+        )
+
+
+def _positive(_instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if type(value) is not int or value < 1:
+        raise ValueError(f"{attribute.name} must be a positive int, got {value!r}")
+
+
+@attrs.frozen
+class Event:
+    """A committed change: number ``seq`` of its organization's strictly increasing sequence."""
+
+    id: EventId
+    org_id: OrgId
+    seq: int = attrs.field(validator=_positive)
+    type: EventType
+    occurred_at: datetime = attrs.field(validator=_utc)
+    actor: Actor
+    request_id: str | None
+    idempotency_key: str | None
+    subject: Subject
+    changes: Mapping[str, Change] = attrs.field(converter=_frozen_changes)
+    owner_id: UserId | None = None
+
+
+@attrs.frozen
+class EventQuery:
+    """Which of an organization's events to list, in sequence order, and from where.
+
+    ``after``/``before`` bound the sequence numbers (exclusive). ``owner_id`` keeps the events
+    about that user's data, and also those about ``or_subject_types`` when given (what a member
+    sees). ``occurred_from`` is inclusive, ``occurred_to`` exclusive. ``None`` means "any".
+    """
+
+    after: int = 0
+    before: int | None = None
+    subject_type: SubjectType | None = None
+    subject_id: str | None = None
+    actor_id: UserId | None = None
+    occurred_from: datetime | None = None
+    occurred_to: datetime | None = None
+    owner_id: UserId | None = None
+    or_subject_types: tuple[SubjectType, ...] = ()
+    descending: bool = False
+    limit: int = 100
+
+    def matches(self, event: Event) -> bool:
+        """Whether ``event`` passes every filter (the in-memory store's query; SQL has its own)."""
+        if event.seq <= self.after or (self.before is not None and event.seq >= self.before):
+            return False
+        if self.subject_type is not None and event.subject.type is not self.subject_type:
+            return False
+        if self.subject_id is not None and event.subject.id != self.subject_id:
+            return False
+        if self.actor_id is not None and event.actor.user_id != self.actor_id:
+            return False
+        if self.occurred_from is not None and event.occurred_at < self.occurred_from:
+            return False
+        if self.occurred_to is not None and event.occurred_at >= self.occurred_to:
+            return False
+        if self.owner_id is not None and event.owner_id != self.owner_id:
+            return event.subject.type in self.or_subject_types
+        return True
+
+
+def jsonable(value: object) -> JsonScalar:
+    """``value`` as a JSON scalar: UUIDs canonical, instants RFC 3339 with ``Z``, dates ISO, enums
+    their value; strings, numbers, booleans and ``None`` as they are."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, enum.Enum):
+        return jsonable(value.value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"no JSON form for {value!r}")
+
+
+_NEVER_IN_CHANGES = frozenset({"id", "org_id", "created_at", "updated_at", "secret_hash", "last_used_at"})
+"""Fields no event reports: the subject's identity, bookkeeping times (the event has its own
+``occurred_at``), a token's hash and its last use (not a change anyone made)."""
+
+
+def changes_between(old: AttrsInstance | None, new: AttrsInstance | None) -> dict[str, Change]:
+    """The fields of two versions of one attrs entity that differ, as :class:`Change` s.
+
+    ``old=None`` (a creation) reports every field of ``new``; ``new=None`` every field of ``old``.
+    """
+    entity = new if new is not None else old
+    if entity is None:
+        return {}
+    changes: dict[str, Change] = {}
+    for field in attrs.fields(type(entity)):
+        if field.name in _NEVER_IN_CHANGES:
+            continue
+        before = None if old is None else jsonable(getattr(old, field.name))
+        after = None if new is None else jsonable(getattr(new, field.name))
+        if old is None or new is None or before != after:
+            changes[field.name] = Change(before, after)
+    return changes

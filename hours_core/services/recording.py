@@ -1,0 +1,161 @@
+"""Recording events: each use case appends the event of its change to the unit of work it runs in.
+
+:class:`EventRecorder` builds a :class:`~hours_core.events.NewEvent` (a new id, the clock's time,
+who and from where, what changed) and appends it to ``uow.events``; the unit of work numbers and
+writes it when it commits (see :mod:`hours_core.events`). An update that changes no field writes
+no event. The idempotency key of the request, if any, comes from :func:`keyed`, which the
+idempotent runner wraps around the work it runs once per key (so a replay, which runs nothing,
+records nothing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+import attrs
+
+from hours_core.events import (
+    Actor,
+    Change,
+    EventId,
+    EventType,
+    NewEvent,
+    Subject,
+    SubjectType,
+    Via,
+    changes_between,
+)
+from hours_core.model import Org, OrgId, Project, Task, TimeEntry, User, UserId
+from hours_core.ports import Clock, IdFactory, UnitOfWork
+from hours_core.services.caller import Caller
+from hours_core.tokens import ApiToken
+
+__all__ = ["OPERATOR", "EventRecorder", "Origin", "keyed"]
+
+
+@attrs.frozen
+class Origin:
+    """Who makes a change, and the id of the request that carried it (if the boundary has one)."""
+
+    actor: Actor
+    request_id: str | None = None
+
+    @classmethod
+    def of(cls, caller: Caller) -> Origin:
+        """The origin of the caller's changes."""
+        return cls(caller.actor, caller.request_id)
+
+
+OPERATOR = Origin(Actor(user_id=None, token_prefix=None, via=Via.CLI))
+"""The operator of the installation, acting through the ``hours`` command."""
+
+_idempotency_key: ContextVar[str | None] = ContextVar("hours_idempotency_key", default=None)
+
+
+@contextmanager
+def keyed(key: str) -> Iterator[None]:
+    """Within the block, recorded events carry ``key`` as their idempotency key."""
+    token = _idempotency_key.set(key)
+    try:
+        yield
+    finally:
+        _idempotency_key.reset(token)
+
+
+class EventRecorder:
+    """Appends the events of changes to their units of work."""
+
+    def __init__(self, clock: Clock, ids: IdFactory) -> None:
+        self._clock = clock
+        self._ids = ids
+
+    def record(
+        self,
+        uow: UnitOfWork,
+        origin: Origin | Caller,
+        type_: EventType,
+        subject: Subject,
+        changes: Mapping[str, Change],
+        *,
+        org_id: OrgId,
+        owner_id: UserId | None,
+    ) -> None:
+        """Append the event of a change of ``subject`` in ``org_id``."""
+        if isinstance(origin, Caller):
+            origin = Origin.of(origin)
+        uow.events.append(
+            NewEvent(
+                id=EventId(self._ids.new_id()),
+                org_id=org_id,
+                type=type_,
+                occurred_at=self._clock.now(),
+                actor=origin.actor,
+                request_id=origin.request_id,
+                idempotency_key=_idempotency_key.get(),
+                subject=subject,
+                changes=changes,
+                owner_id=owner_id,
+            )
+        )
+
+    def entry(
+        self,
+        uow: UnitOfWork,
+        origin: Origin | Caller,
+        type_: EventType,
+        old: TimeEntry | None,
+        new: TimeEntry,
+    ) -> None:
+        """The event of a time entry's change (timers included: their subject is the entry)."""
+        changes = changes_between(old, new)
+        if old is not None and not changes:
+            return
+        subject = Subject(SubjectType.TIME_ENTRY, str(new.id))
+        self.record(uow, origin, type_, subject, changes, org_id=new.org_id, owner_id=new.user_id)
+
+    def archivable(
+        self, uow: UnitOfWork, origin: Origin | Caller, old: Project | Task | None, new: Project | Task
+    ) -> None:
+        """``project.*`` or ``task.*``: ``created``, ``archived``, ``unarchived`` or ``updated``."""
+        changes = changes_between(old, new)
+        if old is not None and not changes:
+            return
+        kind = SubjectType.PROJECT if isinstance(new, Project) else SubjectType.TASK
+        if old is None:
+            what = "created"
+        elif new.archived != old.archived:
+            what = "archived" if new.archived else "unarchived"
+        else:
+            what = "updated"
+        subject = Subject(kind, str(new.id))
+        self.record(
+            uow, origin, EventType(f"{kind}.{what}"), subject, changes, org_id=new.org_id, owner_id=None
+        )
+
+    def token(
+        self, uow: UnitOfWork, origin: Origin | Caller, type_: EventType, old: ApiToken | None, new: ApiToken
+    ) -> None:
+        """The event of a token's creation or revocation (its subject id is the token's prefix)."""
+        changes = changes_between(old, new)
+        subject = Subject(SubjectType.TOKEN, new.prefix)
+        self.record(uow, origin, type_, subject, changes, org_id=new.org_id, owner_id=new.user_id)
+
+    def org(self, uow: UnitOfWork, origin: Origin | Caller, old: Org, new: Org) -> None:
+        """``org.updated``, unless nothing changed."""
+        changes = changes_between(old, new)
+        if not changes:
+            return
+        subject = Subject(SubjectType.ORG, str(new.id))
+        self.record(uow, origin, EventType.ORG_UPDATED, subject, changes, org_id=new.id, owner_id=None)
+
+    def user(
+        self, uow: UnitOfWork, origin: Origin | Caller, type_: EventType, old: User | None, new: User
+    ) -> None:
+        """The event of a team change about ``new`` (its own data: the user is its owner)."""
+        changes = changes_between(old, new)
+        if old is not None and not changes:
+            return
+        subject = Subject(SubjectType.USER, str(new.id))
+        self.record(uow, origin, type_, subject, changes, org_id=new.org_id, owner_id=new.id)

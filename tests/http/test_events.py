@@ -1,0 +1,282 @@
+"""The change feed, an entry's history, the audit trail and X-Request-Id, over every store."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.testing import TestClient
+
+from hours_core.events import EVENT_RETENTION
+from hours_core.model import Plan
+from tests.world import World
+
+from .conftest import bearer
+
+KEY = "0190a8b4-6c9e-7bb6-8a55-2f3c9d1e4a70"
+
+
+def changes(client: TestClient[Any], token: str, **params: Any) -> dict[str, Any]:
+    response = client.get("/changes", params=params, headers=bearer(token))
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def everything_after(client: TestClient[Any], token: str, after: int) -> list[dict[str, Any]]:
+    events = changes(client, token, after=after, limit=1000)["data"]
+    return list(events)
+
+
+def log_time(client: TestClient[Any], world: World, token: str, **extra: Any) -> dict[str, Any]:
+    body = {"projectId": str(world.project.id), "entryDate": "2026-03-02", "duration": "1h", **extra}
+    response = client.post("/time-entries", json=body, headers=bearer(token))
+    assert response.status_code == 201, response.text
+    entry: dict[str, Any] = response.json()["data"]
+    return entry
+
+
+def test_every_change_of_an_entry_is_one_event_in_order_with_its_actor_request_and_changes(
+    client: TestClient[Any], world: World
+) -> None:
+    start = changes(client, world.owner_token)["latestSeq"]
+    headers = {**bearer(world.member_token), "X-Request-Id": "client-req.1", "Idempotency-Key": KEY}
+    body = {"projectId": str(world.project.id), "entryDate": "2026-03-02", "duration": "1h"}
+    created = client.post("/time-entries", json=body, headers=headers)
+    assert created.status_code == 201
+    assert created.headers["X-Request-Id"] == "client-req.1"
+    replayed = client.post("/time-entries", json=body, headers=headers)
+    assert replayed.headers["Idempotent-Replayed"] == "true"
+    entry_id = created.json()["data"]["id"]
+    member = bearer(world.member_token)
+    assert client.patch(f"/time-entries/{entry_id}", json={"note": "Docs"}, headers=member).status_code == 200
+    assert client.delete(f"/time-entries/{entry_id}", headers=member).status_code == 204
+    assert client.post(f"/time-entries/{entry_id}/restore", headers=member).status_code == 200
+
+    events = everything_after(client, world.owner_token, start)
+
+    assert [event["type"] for event in events] == [
+        "time_entry.created",
+        "time_entry.updated",
+        "time_entry.deleted",
+        "time_entry.restored",
+    ]
+    assert [event["seq"] for event in events] == list(range(start + 1, start + 5))
+    first = events[0]
+    assert first["actor"]["userId"] == str(world.member.id)
+    assert first["actor"]["via"] == "api"
+    assert first["actor"]["tokenPrefix"] == world.member_token.split("_")[2]
+    assert first["requestId"] == "client-req.1"
+    assert first["idempotencyKey"] == KEY
+    assert first["subject"] == {"type": "time_entry", "id": entry_id}
+    assert first["changes"]["durationSeconds"] == {"from": None, "to": 3600}
+    assert first["changes"]["projectId"] == {"from": None, "to": str(world.project.id)}
+    assert events[1]["changes"] == {"note": {"from": None, "to": "Docs"}}
+    assert events[1]["idempotencyKey"] is None
+    assert events[1]["requestId"] != "client-req.1"  # generated per request
+    assert set(events[2]["changes"]) == {"deletedAt"}
+    assert events[3]["changes"]["deletedAt"]["to"] is None
+
+
+def test_timers_projects_tasks_tokens_and_the_team_write_their_events(
+    client: TestClient[Any], world: World
+) -> None:
+    start = changes(client, world.owner_token)["latestSeq"]
+    owner = bearer(world.owner_token)
+    timer = client.post("/timers", json={"projectId": str(world.project.id)}, headers=owner).json()["data"]
+    client.post("/timers/current/stop", json={}, headers=owner)
+    project = client.post("/projects", json={"name": "Site"}, headers=owner).json()["data"]
+    client.patch(f"/projects/{project['id']}", json={"archived": True}, headers=owner)
+    client.patch(f"/projects/{project['id']}", json={"name": "Site"}, headers=owner)  # no change, no event
+    task = client.post(f"/projects/{world.project.id}/tasks", json={"name": "QA"}, headers=owner).json()[
+        "data"
+    ]
+    client.patch(f"/tasks/{task['id']}", json={"name": "Testing"}, headers=owner)
+    minted = client.post("/tokens", json={"name": "ci"}, headers=owner).json()["data"]
+    assert client.delete(f"/tokens/{minted['prefix']}", headers=owner).status_code == 204
+    client.patch("/org", json={"weekStart": "sunday"}, headers=owner)
+    user = client.post("/users", json={"email": "new@acme.test", "name": "New"}, headers=owner).json()["data"]
+    client.patch(f"/users/{user['id']}", json={"role": "admin"}, headers=owner)
+    client.post(f"/users/{user['id']}/deactivate", headers=owner)
+    client.post(f"/users/{user['id']}/reactivate", headers=owner)
+
+    events = everything_after(client, world.owner_token, start)
+
+    assert [(event["type"], event["subject"]["type"]) for event in events] == [
+        ("timer.started", "time_entry"),
+        ("timer.stopped", "time_entry"),
+        ("project.created", "project"),
+        ("project.archived", "project"),
+        ("task.created", "task"),
+        ("task.updated", "task"),
+        ("token.created", "token"),
+        ("token.revoked", "token"),
+        ("org.updated", "org"),
+        ("user.created", "user"),
+        ("user.updated", "user"),
+        ("user.deactivated", "user"),
+        ("user.reactivated", "user"),
+    ]
+    assert events[0]["subject"]["id"] == timer["id"]
+    assert events[1]["changes"]["stoppedAt"]["from"] is None
+    assert events[3]["changes"] == {"archived": {"from": False, "to": True}}
+    assert events[6]["subject"]["id"] == minted["prefix"]
+    assert "secretHash" not in events[6]["changes"]
+    assert events[8]["changes"] == {"weekStart": {"from": "monday", "to": "sunday"}}
+    assert events[10]["changes"] == {"role": {"from": "member", "to": "admin"}}
+
+
+def test_the_feed_pages_never_miss_nor_repeat_and_report_the_latest_number(
+    client: TestClient[Any], world: World
+) -> None:
+    for _ in range(5):
+        log_time(client, world, world.owner_token)
+    latest = changes(client, world.owner_token)["latestSeq"]
+    seen: list[int] = []
+    after = 0
+    while True:
+        page = changes(client, world.owner_token, after=after, limit=2)
+        seen += [event["seq"] for event in page["data"]]
+        if not page["data"]:
+            break
+        after = page["nextAfter"]
+    assert seen == list(range(1, latest + 1))
+    assert page["nextAfter"] == latest
+    assert changes(client, world.owner_token, after=latest + 10)["data"] == []
+
+
+def test_members_see_their_own_data_and_the_shared_projects_and_tasks_but_not_others_changes(
+    client: TestClient[Any], world: World
+) -> None:
+    start = changes(client, world.owner_token)["latestSeq"]
+    mine = log_time(client, world, world.member_token)
+    log_time(client, world, world.admin_token)
+    client.post("/projects", json={"name": "Shared"}, headers=bearer(world.owner_token))
+    client.post("/users", json={"email": "x@acme.test", "name": "X"}, headers=bearer(world.owner_token))
+
+    page = changes(client, world.member_token, after=start)
+
+    assert [(e["type"], e["subject"]["id"]) for e in page["data"]][:1] == [("time_entry.created", mine["id"])]
+    assert [e["type"] for e in page["data"]] == ["time_entry.created", "project.created"]
+    assert page["nextAfter"] == start + 4  # past the changes a member does not see
+    assert len(everything_after(client, world.admin_token, start)) == 4
+
+
+def test_an_after_older_than_the_kept_events_is_410_cursor_expired(
+    client: TestClient[Any], world: World
+) -> None:
+    log_time(client, world, world.owner_token)
+    world.clock.advance(EVENT_RETENTION + EVENT_RETENTION)
+    token = world.services.admin.mint_token(world.owner.id, env="live", lifetime=None).plaintext
+    log_time(client, world, token)  # every write first runs the hourly retention purge, when due
+    latest = changes(client, token)["latestSeq"]
+
+    response = client.get("/changes", params={"after": 0}, headers=bearer(token))
+
+    assert response.status_code == 410
+    assert response.json()["error"]["code"] == "cursor_expired"
+    kept = changes(client, token)  # no after: from the oldest event kept
+    assert [event["seq"] for event in kept["data"]] == [latest - 1, latest]
+    assert [event["type"] for event in kept["data"]] == ["token.created", "time_entry.created"]
+    assert kept["nextAfter"] == latest
+
+
+def test_wrong_feed_parameters_are_422(client: TestClient[Any], world: World) -> None:
+    for params in ({"after": -1}, {"after": "x"}, {"limit": 0}, {"limit": 1001}, {"since": 1}):
+        response = client.get("/changes", params=params, headers=bearer(world.owner_token))
+        assert response.status_code == 422, params
+        assert response.json()["error"]["code"] == "validation_failed"
+
+
+def test_an_entry_history_is_its_events_oldest_first_for_its_owner_and_managers(
+    client: TestClient[Any], world: World
+) -> None:
+    entry = log_time(client, world, world.member_token)
+    member = bearer(world.member_token)
+    for note in ("a", "b", "c"):
+        client.patch(f"/time-entries/{entry['id']}", json={"note": note}, headers=member)
+    client.delete(f"/time-entries/{entry['id']}", headers=member)
+
+    first = client.get(f"/time-entries/{entry['id']}/history", params={"limit": 3}, headers=member).json()
+    rest = client.get(
+        f"/time-entries/{entry['id']}/history", params={"cursor": first["nextCursor"]}, headers=member
+    ).json()
+
+    types = [event["type"] for event in first["data"] + rest["data"]]
+    assert types == ["time_entry.created", *["time_entry.updated"] * 3, "time_entry.deleted"]
+    assert rest["nextCursor"] is None
+    by_admin = client.get(f"/time-entries/{entry['id']}/history", headers=bearer(world.admin_token))
+    assert len(by_admin.json()["data"]) == 5
+    others = log_time(client, world, world.admin_token)
+    refused = client.get(f"/time-entries/{others['id']}/history", headers=member)
+    assert refused.status_code == 404
+    assert refused.json()["error"]["code"] == "not_found"
+    foreign = client.get(
+        f"/time-entries/{entry['id']}/history", params={"cursor": "bm90IGEgY3Vyc29y"}, headers=member
+    )
+    assert foreign.status_code == 422
+    assert "cursor" in foreign.json()["error"]["fields"]
+
+
+def test_the_audit_trail_needs_studio_and_filters_newest_first(client: TestClient[Any], world: World) -> None:
+    owner = bearer(world.owner_token)
+    world.set_plan(Plan.SOLO)
+    refused = client.get("/audit-events", headers=owner)
+    assert refused.status_code == 402
+    assert refused.json()["error"] | {"message": ""} == {
+        "code": "plan_required",
+        "message": "",
+        "requiredPlan": "studio",
+        "feature": "audit_log",
+    }
+    world.set_plan(Plan.STUDIO)
+    entry = log_time(client, world, world.member_token)
+    client.patch(f"/time-entries/{entry['id']}", json={"note": "x"}, headers=bearer(world.admin_token))
+    log_time(client, world, world.admin_token)
+
+    by_subject = client.get(
+        "/audit-events", params={"subjectType": "time_entry", "subjectId": entry["id"]}, headers=owner
+    ).json()
+    by_actor = client.get("/audit-events", params={"actorId": str(world.admin.id), "limit": 1}, headers=owner)
+    members = client.get("/audit-events", headers=bearer(world.member_token)).json()
+    later = client.get("/audit-events", params={"from": "2030-01-01T00:00:00Z"}, headers=owner).json()
+
+    assert [e["type"] for e in by_subject["data"]] == ["time_entry.updated", "time_entry.created"]
+    assert by_actor.json()["data"][0]["type"] == "time_entry.created"
+    assert by_actor.json()["nextCursor"] is not None
+    second = client.get(
+        "/audit-events",
+        params={"actorId": str(world.admin.id), "limit": 1, "cursor": by_actor.json()["nextCursor"]},
+        headers=owner,
+    ).json()
+    assert second["data"][0]["type"] == "time_entry.updated"
+    assert {e["subject"]["id"] for e in members["data"]} == {entry["id"]}
+    assert later["data"] == []
+    wrong = client.get("/audit-events", params={"from": "yesterday", "subjectType": "x"}, headers=owner)
+    assert wrong.status_code == 422
+    assert set(wrong.json()["error"]["fields"]) >= {"from", "subjectType"} or wrong.json()["error"]["fields"]
+
+
+def test_every_response_carries_a_request_id_kept_when_safe_and_made_otherwise(
+    client: TestClient[Any], world: World
+) -> None:
+    kept = client.get("/me", headers={**bearer(world.owner_token), "X-Request-Id": "trace:abc/1=+"})
+    made = client.get("/me", headers={**bearer(world.owner_token), "X-Request-Id": "has space"})
+    unauthenticated = client.get("/me", headers={"X-Request-Id": "r-401"})
+    unmatched = client.get("/no-such-route", headers={"X-Request-Id": "r-404"})
+    too_long = client.get("/me", headers={**bearer(world.owner_token), "X-Request-Id": "a" * 129})
+
+    assert kept.headers["X-Request-Id"] == "trace:abc/1=+"
+    assert made.headers["X-Request-Id"] not in ("has space", "")
+    assert unauthenticated.status_code == 401 and unauthenticated.headers["X-Request-Id"] == "r-401"
+    assert unmatched.status_code == 404 and unmatched.headers["X-Request-Id"] == "r-404"
+    assert len(too_long.headers["X-Request-Id"]) == 36
+
+
+def test_every_documented_response_declares_the_request_id_header(client: TestClient[Any]) -> None:
+    document = client.get("/schema/openapi.json").json()
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if path.startswith("/schema") or path == "/health" or method == "options":
+                continue
+            for status, response in operation["responses"].items():
+                assert "X-Request-Id" in response.get("headers", {}), (method, path, status)

@@ -1,8 +1,10 @@
 """At least once, never lost: ``hours worker`` killed with SIGKILL mid-delivery, and the delivery made
-again by the next worker; and ``hours serve`` delivering by itself (its background dispatcher)."""
+again by the next worker; ``hours serve`` delivering by itself (its background dispatcher); and two
+workers on PostgreSQL sharing the work, each delivery made once, in order per webhook."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -18,7 +20,9 @@ from litestar.testing import TestClient
 from hours_app.asgi import create_api
 from hours_core.services import CreateWebhook
 from hours_core.subscriptions import DeliveryStatus, UrlPolicy
+from hours_postgres import PostgresStore
 from hours_sqlite import SqliteStore
+from tests.postgres_url import new_schema_name, require_postgres, url_with_search_path
 from tests.webhooks.receiver import Receiver, Reply
 from tests.world import make_world
 
@@ -38,10 +42,11 @@ def database(tmp_path: Path) -> Path:
     return tmp_path / "hours.db"
 
 
-def worker(database: Path) -> subprocess.Popen[bytes]:
+def worker(database: Path | str) -> subprocess.Popen[bytes]:
+    url = database if isinstance(database, str) else f"sqlite:///{database}"
     env = {
         **os.environ,
-        "HOURS_DATABASE_URL": f"sqlite:///{database}",
+        "HOURS_DATABASE_URL": url,
         "HOURS_WEBHOOKS_ALLOW_HTTP": "1",
         "HOURS_WEBHOOKS_ALLOW_PRIVATE": "1",
     }
@@ -132,3 +137,38 @@ def test_the_api_server_delivers_by_itself(
     body = request.body.decode()
     assert created.json()["data"]["id"] in body
     assert webhook.secret not in body
+
+
+@pytest.mark.postgres
+def test_two_workers_on_postgresql_make_each_delivery_once_in_order(
+    receiver: Receiver, stopped_at_the_end: list[subprocess.Popen[bytes]]
+) -> None:
+    url = require_postgres()
+    store = PostgresStore.open(url, schema=new_schema_name("hooks"), max_size=2)
+    assert store.schema is not None
+    try:
+        store.migrate()
+        world = make_world(store.unit_of_work, url_policy=UrlPolicy(allow_http=True, allow_private=True))
+        owner = world.caller(world.owner)
+        hooks = [
+            world.services.webhooks.create(
+                owner, CreateWebhook(url=receiver.url(path=f"/hook/{number}"), events=("project.created",))
+            )
+            for number in range(3)
+        ]
+        made = [world.services.projects.create_project(owner, f"Project {n}") for n in range(10)]
+        workers = [worker(url_with_search_path(url, store.schema)) for _ in range(2)]
+        stopped_at_the_end.extend(workers)
+        wait_for(lambda: len(receiver.requests) >= len(hooks) * len(made), "every delivery")
+        for process in workers:
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(GUARD_SECONDS) == 0
+    finally:
+        store.drop_schema()
+        store.close()
+
+    expected = [str(project.id) for project in made]
+    for number in range(len(hooks)):
+        received = [r for r in receiver.requests if r.target == f"/hook/{number}"]
+        subjects = [json.loads(request.body)["subject"]["id"] for request in received]
+        assert subjects == expected  # each once, in sequence order

@@ -61,10 +61,21 @@ class DispatcherLoop:
         self._thread: threading.Thread | None = None
         self._pool = ThreadPoolExecutor(max_workers=batch, thread_name_prefix="hours-webhook-send")
         self._last_purge = float("-inf")
+        self._renew_after = float("-inf")
+
+    def _holds_the_store(self) -> bool:
+        """Take or renew the store's dispatcher lease, at most every third of its length: at the start
+        of every round at least two thirds of it remain, more than a round can take."""
+        if time.monotonic() < self._renew_after:
+            return True
+        if not self._dispatcher.hold_the_store(self.holder):
+            return False
+        self._renew_after = time.monotonic() + self._dispatcher.lease.total_seconds() / 3
+        return True
 
     def step(self) -> int:
         """One round: take the lease if the store needs one, claim, send; how many were sent."""
-        if self._single and not self._dispatcher.hold_the_store(self.holder):
+        if self._single and not self._holds_the_store():
             return 0
         if time.monotonic() - self._last_purge >= PURGE_INTERVAL_SECONDS:
             purged = self._dispatcher.purge()

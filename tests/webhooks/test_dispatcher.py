@@ -11,6 +11,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from hours_app.dispatching import DispatcherLoop
 from hours_core.ids import UuidV7Ids
 from hours_core.services import ChangeProject, ChangeWebhook, CreateWebhook
 from hours_core.services.dispatcher import WebhookDispatcher
@@ -323,3 +324,22 @@ def test_events_while_a_webhook_is_off_are_not_queued_for_it(
     dispatcher.run_due(10)
 
     assert [json.loads(request.body)["subject"]["id"] for request in receiver.requests] == [str(loud.id)]
+
+
+def test_on_a_single_dispatcher_store_a_second_loop_waits_for_the_lease(
+    world: World, dispatcher: WebhookDispatcher, receiver: Receiver
+) -> None:
+    first, second = (DispatcherLoop(dispatcher, single=True) for _ in range(2))
+    webhook = subscribe(world, receiver)
+    try:
+        assert first.step() == 0  # takes the lease; nothing to send yet
+        ping(world, webhook)
+        assert second.step() == 0  # the first holds the lease: the second sends nothing
+        assert first.step() == 1
+        world.clock.advance(dispatcher.lease)
+        ping(world, webhook)
+        assert second.step() == 1  # the first's lease ran out (as if it had died): the second takes over
+    finally:
+        first.stop()
+        second.stop()
+    assert len(receiver.requests) == 2

@@ -77,7 +77,7 @@ class SubjectType(enum.StrEnum):
     USER = "user"
 
 
-SHARED_SUBJECTS: tuple[SubjectType, ...] = (SubjectType.PROJECT, SubjectType.TASK)
+SHARED_SUBJECTS: tuple[SubjectType, ...] = (SubjectType.PROJECT, SubjectType.TASK, SubjectType.ORG)
 """Subjects every member of the org may read, so every member sees their events in the feed."""
 
 
@@ -140,6 +140,11 @@ def _utc(_instance: object, attribute: attrs.Attribute[Any], value: datetime) ->
         raise ValueError(f"{attribute.name} must be a UTC datetime, got {value!r}")
 
 
+def _request_id(_instance: object, attribute: attrs.Attribute[Any], value: str | None) -> None:
+    if value is not None and not 0 < len(value) <= MAX_REQUEST_ID_LENGTH:
+        raise ValueError(f"{attribute.name} must be 1 to {MAX_REQUEST_ID_LENGTH} characters, got {value!r}")
+
+
 def _frozen_changes(value: Mapping[str, Change]) -> Mapping[str, Change]:
     return MappingProxyType(dict(value))
 
@@ -158,7 +163,7 @@ class NewEvent:
     type: EventType
     occurred_at: datetime = attrs.field(validator=_utc)
     actor: Actor
-    request_id: str | None
+    request_id: str | None = attrs.field(validator=_request_id)
     idempotency_key: str | None
     subject: Subject
     changes: Mapping[str, Change] = attrs.field(converter=_frozen_changes)
@@ -196,7 +201,7 @@ class Event:
     type: EventType
     occurred_at: datetime = attrs.field(validator=_utc)
     actor: Actor
-    request_id: str | None
+    request_id: str | None = attrs.field(validator=_request_id)
     idempotency_key: str | None
     subject: Subject
     changes: Mapping[str, Change] = attrs.field(converter=_frozen_changes)

@@ -678,6 +678,31 @@ class DeliveryListEnvelope:
 
 JsonScalar = str | int | float | bool | None
 
+EventTypeName = Literal[
+    "time_entry.created",
+    "time_entry.updated",
+    "time_entry.deleted",
+    "time_entry.restored",
+    "timer.started",
+    "timer.stopped",
+    "project.created",
+    "project.updated",
+    "project.archived",
+    "project.unarchived",
+    "task.created",
+    "task.updated",
+    "task.archived",
+    "task.unarchived",
+    "token.created",
+    "token.revoked",
+    "org.updated",
+    "user.created",
+    "user.updated",
+    "user.deactivated",
+    "user.reactivated",
+]
+"""Every event type (``hours_core.events.EventType``; ``test_events`` holds the two together)."""
+
 ChangeOut = TypedDict("ChangeOut", {"from": JsonScalar, "to": JsonScalar})
 """One field's value before (``null`` before a creation) and after a change."""
 
@@ -707,7 +732,7 @@ class EventOut:
 
     id: UUID
     seq: int
-    type: str
+    type: EventTypeName
     occurredAt: dt.datetime
     actor: ActorOut
     requestId: str | None

@@ -283,7 +283,7 @@ _EVENTS: tuple[Step, ...] = (
     )
     """,
     "CREATE INDEX events_of_subject ON events (org_id, subject_type, subject_id, seq)",
-    "CREATE INDEX events_by_time ON events (occurred_at)",
+    "CREATE INDEX events_by_time ON events (org_id, occurred_at)",
 )
 
 # 0009: webhooks, each webhook's queue and delivery log, and the dispatcher lease (used by SQLite

@@ -92,16 +92,12 @@ class EventStatements:
             " ON CONFLICT (org_id) DO UPDATE SET last_seq = event_counters.last_seq + excluded.last_seq"
         )
         self.counters = sql("SELECT last_seq, purged_through FROM event_counters WHERE org_id = ?")
-        self.purge_mark = sql(
-            "UPDATE event_counters SET purged_through = (SELECT max(seq) FROM events AS e"
-            " WHERE e.org_id = event_counters.org_id AND e.occurred_at < ?)"
-            " WHERE EXISTS (SELECT 1 FROM events AS e"
-            " WHERE e.org_id = event_counters.org_id AND e.occurred_at < ?)"
-        )
-        self.purge = (
-            "DELETE FROM events WHERE seq <= (SELECT c.purged_through FROM event_counters AS c"
-            " WHERE c.org_id = events.org_id)"
-        )
+        # The purge, org by org, on the indexes: (org_id, occurred_at) finds the last old event,
+        # the primary key (org_id, seq) the prefix to delete.
+        self.orgs_with_events = "SELECT org_id FROM event_counters"
+        self.last_old = sql("SELECT max(seq) FROM events WHERE org_id = ? AND occurred_at < ?")
+        self.purge_mark = sql("UPDATE event_counters SET purged_through = ? WHERE org_id = ?")
+        self.purge = sql("DELETE FROM events WHERE org_id = ? AND seq <= ?")
 
     def encode_numbered(self, event: NewEvent, back: int) -> tuple[Any, ...]:
         """The parameters of :attr:`insert_numbered` for ``event``, numbered ``back`` below the
@@ -259,9 +255,16 @@ class SqlEventRepository:
 
     def purge_before(self, cutoff: datetime) -> int:
         """Delete each org's events up to the last one that occurred before ``cutoff``."""
-        at = self._sql.instant(cutoff)
-        self._session.write(self._sql.purge_mark, (at, at))
-        return self._session.write(self._sql.purge, ())
+        sql, session = self._sql, self._session
+        at, gone = sql.instant(cutoff), 0
+        for (org_id,) in session.rows(sql.orgs_with_events):
+            rows = session.rows(sql.last_old, (org_id, at))
+            through = rows[0][0] if rows else None
+            if through is None:
+                continue
+            session.write(sql.purge_mark, (through, org_id))
+            gone += session.write(sql.purge, (org_id, through))
+        return gone
 
 
 _: type[EventRepository] = SqlEventRepository

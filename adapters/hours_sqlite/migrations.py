@@ -318,10 +318,10 @@ _EVENTS = (
         PRIMARY KEY (org_id, seq)
     ) STRICT, WITHOUT ROWID
     """,
-    # An entry's history and the audit trail of one subject; the retention purge and the audit's
-    # time range.
+    # An entry's history and the audit trail of one subject; the retention purge (org by org) and
+    # the audit's time range.
     "CREATE INDEX events_of_subject ON events (org_id, subject_type, subject_id, seq)",
-    "CREATE INDEX events_by_time ON events (occurred_at)",
+    "CREATE INDEX events_by_time ON events (org_id, occurred_at)",
 )
 
 

@@ -133,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_projects(commands)
     _add_tasks(commands)
     _add_tokens(commands)
+    _add_events(commands)
     _add_schema(commands)
     return parser
 
@@ -320,6 +321,28 @@ examples:
     )
     set_plan.add_argument("org_id", metavar="ORG_ID", type=cli_args.identifier, help="the organization's id")
     set_plan.add_argument("plan", metavar="PLAN", choices=_PLANS, help=f"the new plan: {', '.join(_PLANS)}")
+
+
+def _add_events(commands: _Commands) -> None:
+    events = _group(
+        commands.add(
+            "events",
+            "Housekeeping of the events (the change feed and the audit trail).",
+            epilog="examples:\n  hours events purge",
+        ),
+        "events commands",
+    )
+    events.add(
+        "purge",
+        "Delete the events older than the retention (90 days).",
+        details=(
+            "hours serve runs the same purge by itself, at most once an hour per process; run this from\n"
+            "cron where no server writes. A change feed position older than what is deleted is answered\n"
+            "with 410 cursor_expired."
+        ),
+        epilog="examples:\n  hours events purge\n  hours events purge --json",
+        handler=cli_commands.events_purge,
+    )
 
 
 def _add_users(commands: _Commands) -> None:

@@ -151,6 +151,17 @@ API docs: {_base_url(settings)}/schema"""
     return 0
 
 
+# -- events ----------------------------------------------------------------------------------
+
+
+def events_purge(args: argparse.Namespace, settings: Settings) -> int:
+    """Delete the events past the retention."""
+    with _opened(settings) as application:
+        gone = application.services.events.purge_expired()
+    out.emit(args.json, {"purged": gone}, f"Purged {gone} events older than 90 days.")
+    return 0
+
+
 # -- organizations, users, projects, tasks -----------------------------------------------------
 
 

@@ -4,7 +4,7 @@ Who sees what (docs/events.md):
 
 * the change feed (:meth:`EventService.changes`): owners and admins see every event of the org;
   members see the events about their own data (their entries and timers, their tokens, their own
-  user) and about what every member reads (projects and tasks);
+  user) and about what every member reads (projects, tasks, the org's settings);
 * an entry's history (:meth:`EventService.history`): every plan; members only their own entries';
 * the audit trail (:meth:`EventService.audit`): the ``audit_log`` feature (studio); owners and
   admins see the org's events, members only those of their own entries.

@@ -90,6 +90,8 @@ COMMANDS = [
     ["tokens", "create"],
     ["tokens", "list"],
     ["tokens", "revoke"],
+    ["events"],
+    ["events", "purge"],
     ["schema"],
     ["schema", "openapi"],
     ["schema", "typescript"],
@@ -463,3 +465,28 @@ def test_serve_on_a_port_in_use_says_so_before_starting(hours: Run) -> None:
     assert f"cannot listen on http://127.0.0.1:{port}" in hours.error
     assert "--port" in hours.error
     assert "listening" not in hours.stderr
+
+
+# -- events ------------------------------------------------------------------------------------
+
+
+def test_events_purge_deletes_nothing_younger_than_the_retention_and_says_how_many(
+    hours: Run, demo: dict[str, str]
+) -> None:
+    assert hours.json("events", "purge") == {"purged": 0}
+    assert hours("events", "purge") == 0
+    assert hours.stdout.strip() == "Purged 0 events older than 90 days."
+
+
+def test_the_operators_changes_are_events_via_the_cli(hours: Run, demo: dict[str, str]) -> None:
+    hours("orgs", "set-plan", demo["orgId"], "studio")
+    application = build(Settings(database=DatabaseUrl.parse(hours.db)))
+    try:
+        with TestClient(create_app(application.services)) as client:
+            page = client.get("/changes", headers={"Authorization": f"Bearer {demo['token']}"}).json()
+    finally:
+        application.close()
+    last = page["data"][-1]
+    assert last["type"] == "org.updated"
+    assert last["actor"] == {"userId": None, "tokenPrefix": None, "via": "cli"}
+    assert last["changes"]["plan"]["to"] == "studio"

@@ -14,9 +14,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hours_core.events import Actor, Change, EventId, EventType, NewEvent, Subject, SubjectType, Via
 from hours_core.model import OrgId, ProjectId, TaskId, TimeEntry, TimeEntryId, UserId
 from hours_postgres.dialect import POSTGRES
 from hours_sql import Dialect, statements_for
+from hours_sql.events import event_statements_for
 from hours_sqlite.dialect import SQLITE, encode_instant
 
 DIALECTS = [pytest.param(SQLITE, id="sqlite"), pytest.param(POSTGRES, id="postgres")]
@@ -95,3 +97,40 @@ def test_an_updated_at_equal_to_the_created_at_but_another_object_is_stored_as_t
     row = statements_for(SQLITE).entries.encode(entry)
 
     assert row[12] == row[13] == "2024-03-01T09:00:00.000000Z"
+
+
+# Event rows (hours_sql.events): the changes go through JSON text and come back equal.
+
+json_scalars = (
+    st.none() | st.booleans() | st.integers() | st.text() | st.floats(allow_nan=False, allow_infinity=False)
+)
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+@given(
+    changes=st.dictionaries(
+        st.from_regex(r"[a-z][a-z_]{0,20}", fullmatch=True), st.tuples(json_scalars, json_scalars)
+    ),
+    request_id=st.none() | st.text(min_size=1, max_size=128),
+    seq=st.integers(min_value=1, max_value=2**62),
+)
+def test_an_event_row_decodes_to_the_event_it_encodes(
+    dialect: Dialect, changes: dict[str, tuple[object, object]], request_id: str | None, seq: int
+) -> None:
+    event = NewEvent(
+        id=EventId(uuid.uuid4()),
+        org_id=OrgId(uuid.uuid4()),
+        type=EventType.TIME_ENTRY_UPDATED,
+        occurred_at=datetime(2026, 3, 2, 9, 30, 1, 250, tzinfo=UTC),
+        actor=Actor(user_id=UserId(uuid.uuid4()), token_prefix="AbCdEfGhIjKl", via=Via.API),
+        request_id=request_id,
+        idempotency_key=None,
+        subject=Subject(SubjectType.TIME_ENTRY, str(uuid.uuid4())),
+        changes={name: Change(old, new) for name, (old, new) in changes.items()},  # type: ignore[arg-type]
+        owner_id=None,
+    )
+    sql = event_statements_for(dialect)
+    org_id, _org_id, _back, *rest = sql.encode_numbered(event, 0)
+    decoded = sql.decode((org_id, seq, *rest))
+    assert decoded == event.sequenced(seq)
+    assert list(decoded.changes) == list(event.changes)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import typing
 from typing import Any
 
 from litestar.testing import TestClient
 
-from hours_core.events import EVENT_RETENTION
+from hours_core.events import EVENT_RETENTION, EventType
 from hours_core.model import Plan
+from hours_http import wire
 from tests.world import World
 
 from .conftest import bearer
@@ -144,7 +146,7 @@ def test_the_feed_pages_never_miss_nor_repeat_and_report_the_latest_number(
     assert changes(client, world.owner_token, after=latest + 10)["data"] == []
 
 
-def test_members_see_their_own_data_and_the_shared_projects_and_tasks_but_not_others_changes(
+def test_members_see_their_own_data_and_the_shared_projects_tasks_and_settings_but_not_others_changes(
     client: TestClient[Any], world: World
 ) -> None:
     start = changes(client, world.owner_token)["latestSeq"]
@@ -152,13 +154,15 @@ def test_members_see_their_own_data_and_the_shared_projects_and_tasks_but_not_ot
     log_time(client, world, world.admin_token)
     client.post("/projects", json={"name": "Shared"}, headers=bearer(world.owner_token))
     client.post("/users", json={"email": "x@acme.test", "name": "X"}, headers=bearer(world.owner_token))
+    client.patch("/org", json={"timezone": "Europe/Berlin"}, headers=bearer(world.owner_token))
+    client.post("/tokens", json={"name": "admin's"}, headers=bearer(world.admin_token))
 
     page = changes(client, world.member_token, after=start)
 
     assert [(e["type"], e["subject"]["id"]) for e in page["data"]][:1] == [("time_entry.created", mine["id"])]
-    assert [e["type"] for e in page["data"]] == ["time_entry.created", "project.created"]
-    assert page["nextAfter"] == start + 4  # past the changes a member does not see
-    assert len(everything_after(client, world.admin_token, start)) == 4
+    assert [e["type"] for e in page["data"]] == ["time_entry.created", "project.created", "org.updated"]
+    assert page["nextAfter"] == start + 6  # past the changes a member does not see
+    assert len(everything_after(client, world.admin_token, start)) == 6
 
 
 def test_an_after_older_than_the_kept_events_is_410_cursor_expired(
@@ -280,3 +284,7 @@ def test_every_documented_response_declares_the_request_id_header(client: TestCl
                 continue
             for status, response in operation["responses"].items():
                 assert "X-Request-Id" in response.get("headers", {}), (method, path, status)
+
+
+def test_the_documented_event_types_are_the_cores() -> None:
+    assert set(typing.get_args(wire.EventTypeName)) == {event_type.value for event_type in EventType}

@@ -75,6 +75,7 @@ def measure(source: str, rows: int, postgres: str | None) -> dict[str, object]:
     from hours_core.model import Plan, Role
     from hours_core.services import ImportEntries, build_services
     from hours_exchange import FILE_FORMATS
+    from hours_http import JsonEventBodies
 
     data = import_file(source, rows)
     store = _sqlite_store() if postgres is None else _postgres_store(postgres)
@@ -83,6 +84,7 @@ def measure(source: str, rows: int, postgres: str | None) -> dict[str, object]:
             unit_of_work,  # type: ignore[arg-type]
             clock=SystemClock(),
             ids=UuidV7Ids(),
+            bodies=JsonEventBodies(),
             file_formats=FILE_FORMATS,
         )
         made = services.admin.bootstrap(

@@ -38,6 +38,7 @@ __all__ = [
     "TooManyTokens",
     "Unauthenticated",
     "ValidationFailed",
+    "WebhookInactive",
     "summarize",
 ]
 
@@ -225,6 +226,13 @@ class LastOwner(Conflict):
     default_message = (
         "The organization must keep at least one active owner; make another user an owner first."
     )
+
+
+class WebhookInactive(Conflict):
+    """A test or repeated delivery was asked of a webhook that is not active."""
+
+    code = "webhook_inactive"
+    default_message = "The webhook is not active; set active to true first (its reason says why it stopped)."
 
 
 class TimerAlreadyRunning(Conflict):

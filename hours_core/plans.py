@@ -42,6 +42,8 @@ class Feature(enum.StrEnum):
     """More active users than the plan holds (:data:`USER_LIMITS`)."""
     UNLIMITED_PROJECTS = "unlimited_projects"
     """More than :data:`FREE_PLAN_ACTIVE_PROJECTS` active projects."""
+    WEBHOOKS = "webhooks"
+    """Signed webhooks (``/webhooks``)."""
     AUDIT_LOG = "audit_log"
     """The organization's audit trail (``GET /audit-events``)."""
 
@@ -55,6 +57,7 @@ FEATURE_PLANS = MappingProxyType(
         Feature.TEAM_ENTRIES: Plan.STUDIO,
         Feature.TEAM_MEMBERS: Plan.STUDIO,
         Feature.UNLIMITED_PROJECTS: Plan.SOLO,
+        Feature.WEBHOOKS: Plan.STUDIO,
         Feature.AUDIT_LOG: Plan.STUDIO,
     }
 )

@@ -43,6 +43,7 @@ from hours_core.model import (
     UserId,
 )
 from hours_core.reports import ReportQuery, ReportRow
+from hours_core.subscriptions import DeliveryId, Webhook, WebhookDelivery, WebhookId
 from hours_core.tokens import ApiToken
 from hours_core.web_sessions import WebSession
 
@@ -72,6 +73,8 @@ __all__ = [
     "UnitOfWork",
     "UnitOfWorkFactory",
     "UserRepository",
+    "WebhookDeliveryRepository",
+    "WebhookRepository",
 ]
 
 
@@ -490,6 +493,87 @@ class IdempotencyRepository(Protocol):
         ...
 
 
+class WebhookRepository(Protocol):
+    """Webhook subscriptions of one organization, and the lease of the single dispatcher."""
+
+    def add(self, webhook: Webhook) -> None:
+        """Store a new webhook."""
+        ...
+
+    def get(self, org_id: OrgId, webhook_id: WebhookId) -> Webhook | None:
+        """The webhook of ``org_id``, or ``None``."""
+        ...
+
+    def lock(self, org_id: OrgId, webhook_id: WebhookId) -> Webhook | None:
+        """The webhook, or ``None``, locked until this unit of work ends (write units of work only):
+        changes to its queue (new positions) take this lock, so that positions never collide."""
+        ...
+
+    def list(self, org_id: OrgId) -> Sequence[Webhook]:
+        """The organization's webhooks, oldest first."""
+        ...
+
+    def update(self, webhook: Webhook) -> None:
+        """Replace a stored webhook (nothing happens if it is not stored)."""
+        ...
+
+    def delete(self, org_id: OrgId, webhook_id: WebhookId) -> bool:
+        """Delete the webhook and its deliveries; whether it existed."""
+        ...
+
+    def behind(self, limit: int) -> Sequence[Webhook]:
+        """At most ``limit`` active webhooks, of any org, whose ``event_cursor`` is below their org's
+        latest event, locked for this unit of work (PostgreSQL: ``FOR UPDATE SKIP LOCKED``, so that
+        dispatchers of several processes take different webhooks). The fan-out of events only."""
+        ...
+
+    def take_dispatcher_lease(self, holder: str, now: datetime, until: datetime) -> bool:
+        """Hold (or renew) the one dispatcher lease of the store until ``until``, unless another
+        ``holder`` holds it past ``now``; whether ``holder`` holds it now (housekeeping across every
+        org: a SQLite file has one dispatcher, see docs/webhooks.md)."""
+        ...
+
+
+class WebhookDeliveryRepository(Protocol):
+    """The deliveries of webhooks: each webhook's queue, and its log."""
+
+    def add(self, delivery: WebhookDelivery) -> None:
+        """Queue a new delivery (its webhook must exist in its organization)."""
+        ...
+
+    def get(self, org_id: OrgId, webhook_id: WebhookId, delivery_id: DeliveryId) -> WebhookDelivery | None:
+        """The delivery of the organization's webhook, or ``None``."""
+        ...
+
+    def list(
+        self, org_id: OrgId, webhook_id: WebhookId, *, limit: int, before: int | None = None
+    ) -> Sequence[WebhookDelivery]:
+        """At most ``limit`` deliveries of the webhook, newest (highest position) first, below
+        position ``before`` if given."""
+        ...
+
+    def claim_due(self, now: datetime, until: datetime, limit: int) -> Sequence[WebhookDelivery]:
+        """Lease at most ``limit`` due deliveries until ``until`` and return them, leased.
+
+        A delivery is due when it is pending, its ``next_attempt_at`` has come, no lease on it runs
+        past ``now``, its webhook is active, and it is the first pending delivery of its webhook
+        (deliveries of a webhook go out one at a time, in order). Of several dispatchers claiming at
+        once, each delivery goes to one (PostgreSQL: ``FOR UPDATE SKIP LOCKED``). Housekeeping across
+        every org, like :meth:`purge_finished_before`.
+        """
+        ...
+
+    def record(self, delivery: WebhookDelivery, *, leased_until: datetime) -> bool:
+        """Store the outcome of an attempt, if the delivery is still held under the lease that ends
+        at ``leased_until``; whether it was (``False``: the lease ran out and another dispatcher
+        took the delivery, or the webhook was deleted)."""
+        ...
+
+    def purge_finished_before(self, cutoff: datetime) -> int:
+        """Delete deliveries delivered or given up before ``cutoff``; how many went."""
+        ...
+
+
 class EventRepository(Protocol):
     """The organizations' events (the outbox): appended with the change, never edited.
 
@@ -566,6 +650,8 @@ class UnitOfWork(Protocol):
     rate_counters: RateCounterRepository
     rates: RateRepository
     sessions: SessionRepository
+    webhooks: WebhookRepository
+    deliveries: WebhookDeliveryRepository
     events: EventRepository
     reports: ReportRepository
     imports: ImportRepository

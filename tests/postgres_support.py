@@ -26,7 +26,13 @@ __all__ = ["drop_the_postgres_schema_at_the_end", "empty_postgres_store", "run_s
 
 _EMPTY_ALL = "; ".join(
     f"DELETE FROM {name}"
-    for name in ("rate_counters", "events", "event_counters", *(table.name for table in reversed(TABLES)))
+    for name in (
+        "webhook_dispatcher_lease",
+        "rate_counters",
+        "events",
+        "event_counters",
+        *(table.name for table in reversed(TABLES)),
+    )
 )
 """Every table, referring ones first. DELETE is several times faster than TRUNCATE on a few rows."""
 _CLEANUP_LOCK_TIMEOUT = "10s"

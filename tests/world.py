@@ -11,7 +11,9 @@ from hours_core.ids import UuidV7Ids
 from hours_core.model import Org, Plan, Project, Role, Task, User
 from hours_core.ports import UnitOfWorkFactory
 from hours_core.services import Caller, Services, build_services
+from hours_core.subscriptions import UrlPolicy
 from hours_exchange import FILE_FORMATS
+from hours_http import JsonEventBodies
 
 __all__ = ["START", "TEST_PASSWORD_COST", "World", "make_world"]
 
@@ -49,16 +51,24 @@ class World:
         self.services.admin.set_plan(self.org.id, plan)
 
 
-def make_world(unit_of_work: UnitOfWorkFactory, *, plan: Plan = Plan.AGENCY, name: str = "Acme") -> World:
+def make_world(
+    unit_of_work: UnitOfWorkFactory,
+    *,
+    plan: Plan = Plan.AGENCY,
+    name: str = "Acme",
+    url_policy: UrlPolicy | None = None,
+) -> World:
     """Bootstrap an organization on ``plan`` in the store behind ``unit_of_work``."""
     clock = FixedClock(START)
     services = build_services(
         unit_of_work,
         clock=clock,
         ids=UuidV7Ids(),
+        bodies=JsonEventBodies(),
         env="live",
         file_formats=FILE_FORMATS,
         password_cost=TEST_PASSWORD_COST,
+        url_policy=url_policy,
     )
     made = services.admin.bootstrap(org_name=name, plan=plan, email=f"owner@{name.lower()}.test", env="live")
     admin = services.admin.create_user(made.org.id, f"admin@{name.lower()}.test", Role.ADMIN)

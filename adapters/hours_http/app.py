@@ -23,6 +23,7 @@ from hours_http.controllers.reports import ReportController
 from hours_http.controllers.time_entries import TimeEntryController
 from hours_http.controllers.timers import TimerController
 from hours_http.controllers.users import UserController
+from hours_http.controllers.webhooks import WebhookController
 from hours_http.cursors import Cursors
 from hours_http.errors import exception_handlers
 from hours_http.last_use import LastUseWriter
@@ -103,6 +104,7 @@ def create_app(
             UserController,
             ImportController,
             ReportController,
+            WebhookController,
             ChangeController,
             AuditController,
         ],

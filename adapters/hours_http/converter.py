@@ -39,6 +39,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from hours_core.events import Event
 from hours_core.model import Client, Org, Project, Rate, StoredRate, Task, TimeEntry, User
 from hours_core.services import Caller, ImportReport, ReapplyResult
+from hours_core.subscriptions import Webhook, WebhookDelivery
 from hours_core.tokens import ApiToken, MintedToken
 from hours_http.decoding import (
     WrongValue,
@@ -47,6 +48,7 @@ from hours_http.decoding import (
     structure_date,
     structure_datetime,
     structure_literal,
+    structure_strings,
     structure_uuid,
 )
 from hours_http.errors import TYPE_PHRASES, InvalidWireFields
@@ -56,6 +58,7 @@ from hours_http.wire import (
     ClientOut,
     CreatedTokenOut,
     CreateTimeEntryBody,
+    DeliveryOut,
     ImportReportOut,
     Me,
     MeOrg,
@@ -70,6 +73,8 @@ from hours_http.wire import (
     TimeEntryOut,
     TokenOut,
     UserOut,
+    WebhookOut,
+    WebhookWithSecretOut,
 )
 
 __all__ = [
@@ -77,6 +82,7 @@ __all__ = [
     "client_json",
     "command_from",
     "created_token_json",
+    "delivery_json",
     "encode_data",
     "event_json",
     "import_report_json",
@@ -92,6 +98,7 @@ __all__ = [
     "time_entry_json",
     "token_json",
     "user_json",
+    "webhook_json",
 ]
 
 T = TypeVar("T")
@@ -111,13 +118,19 @@ WIRE_SHAPES: Mapping[type, type] = {
     OrgOut: Org,
     UserOut: User,
     ImportReportOut: ImportReport,
+    WebhookOut: Webhook,
+    WebhookWithSecretOut: Webhook,
+    DeliveryOut: WebhookDelivery,
 }
 """Each wire class of a response body, and the core class whose attributes fill it."""
 
 _RENAMED_BODIES: tuple[Any, ...] = (ReapplyRatesBody,)
 """Request bodies with a member whose JSON name is a Python keyword (``__wire_names__``)."""
 
-_SUPPLIED: Mapping[type, frozenset[str]] = {CreatedTokenOut: frozenset({"token"})}
+_SUPPLIED: Mapping[type, frozenset[str]] = {
+    CreatedTokenOut: frozenset({"token"}),
+    WebhookWithSecretOut: frozenset({"secret"}),
+}
 """Members a wire class has that no entity attribute gives: the renderer adds them."""
 
 
@@ -126,6 +139,7 @@ def _build_converter() -> cattrs.Converter:
     for kind in (int, bool, str):
         converter.register_structure_hook(kind, exact(kind, TYPE_PHRASES[kind]))
     converter.register_structure_hook(UUID, structure_uuid)
+    converter.register_structure_hook_func(lambda kind: kind == list[str], structure_strings)
     converter.register_structure_hook(dt.date, structure_date)
     converter.register_structure_hook(dt.datetime, structure_datetime)
     converter.register_structure_hook_func(is_literal, structure_literal)
@@ -297,6 +311,19 @@ def user_json(user: User, *, with_email: bool) -> dict[str, Any]:
     if not with_email:
         document[_EMAIL] = None
     return document
+
+
+def webhook_json(webhook: Webhook, *, with_secret: bool = False) -> dict[str, Any]:
+    """A webhook (:class:`~hours_http.wire.WebhookOut`); with its signing secret first
+    (:class:`~hours_http.wire.WebhookWithSecretOut`) for the responses of creation and rotation."""
+    if with_secret:
+        return {"secret": webhook.secret, **render(webhook, WebhookWithSecretOut)}
+    return render(webhook, WebhookOut)
+
+
+def delivery_json(delivery: WebhookDelivery) -> dict[str, Any]:
+    """A delivery of a webhook (:class:`~hours_http.wire.DeliveryOut`), without its body."""
+    return render(delivery, DeliveryOut)
 
 
 def me_json(caller: Caller) -> dict[str, Any]:

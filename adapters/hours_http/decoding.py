@@ -35,6 +35,7 @@ __all__ = [
     "structure_date",
     "structure_datetime",
     "structure_literal",
+    "structure_strings",
     "structure_uuid",
 ]
 
@@ -70,6 +71,18 @@ def exact(kind: type, expected: str) -> Any:
         return value
 
     return structure_exactly
+
+
+def structure_strings(value: object, _type: object) -> list[str]:
+    """A structure hook for ``list[str]``: a JSON array of strings, nothing else (a string is not one)."""
+    if value is None:
+        raise _null("an array of strings")
+    if type(value) is not list:
+        raise WrongValue(f"must be an array of strings, got {json_type(value)}")
+    for index, item in enumerate(value):
+        if type(item) is not str:
+            raise WrongValue(f"must be an array of strings; item {index + 1} is {json_type(item)}")
+    return list(value)
 
 
 def is_literal(kind: object) -> bool:

@@ -131,6 +131,7 @@ STATUS_BY_CODE: Mapping[str, int] = {
     "conflict": 409,
     "email_taken": 409,
     "last_owner": 409,
+    "webhook_inactive": 409,
     "entry_locked": 409,
     "timer_already_running": 409,
     "stale_update": 409,

@@ -116,6 +116,7 @@ ERROR_TEXT: Mapping[str, str] = {
     "last_owner": (
         "the change would leave the organization without an active owner; make another user an owner first"
     ),
+    "webhook_inactive": "the webhook is not active; set `active` to true first",
     "entry_locked": "the entry is invoiced (`invoiceId` is set) and cannot change",
     "timer_already_running": "another timer of yours is running; the message names its id",
     "stale_update": "the entry changed concurrently; read it again and retry",

@@ -244,12 +244,12 @@ class ErrorBody:
         "audit_log",
         "billable_rates",
         "billable_time",
-        "billable_rates",
         "rounding",
         "tasks",
         "team_entries",
         "team_members",
         "unlimited_projects",
+        "webhooks",
     ] = ABSENT
 
 
@@ -841,6 +841,150 @@ class ReapplyResultEnvelope:
     """``{"data": ReapplyResult}``."""
 
     data: ReapplyResultOut
+
+
+WebhookUrlText = Annotated[
+    str,
+    KwargDefinition(
+        min_length=1,
+        max_length=2048,
+        description=(
+            "An absolute `https` URL (plain `http` only where the operator allows it) of a public host; "
+            "no user name, password or fragment. See docs/webhooks.md for every rule."
+        ),
+    ),
+]
+EventFilter = Annotated[
+    list[str],
+    KwargDefinition(
+        min_items=1,
+        max_items=50,
+        description=(
+            '`"*"` for every event, `"<family>.*"` (e.g. `"project.*"`) for every event of a family, or '
+            "event types such as `time_entry.created`; families: time_entry, timer, project, task, token, "
+            "org, user."
+        ),
+    ),
+]
+WebhookDescription = Annotated[
+    str, KwargDefinition(max_length=500, description="A note for people, at most 500 characters.")
+]
+
+
+@attrs.frozen
+class CreateWebhookBody:
+    """The body of ``POST /webhooks``."""
+
+    url: WebhookUrlText
+    events: EventFilter
+    description: WebhookDescription | None = None
+    active: bool | None = None
+
+
+@attrs.frozen
+class UpdateWebhookBody:
+    """The body of ``PATCH /webhooks/{id}``: send only what changes; ``null`` is refused for each."""
+
+    url: WebhookUrlText = ABSENT
+    events: EventFilter = ABSENT
+    description: WebhookDescription = ABSENT
+    active: bool = ABSENT
+
+
+@attrs.frozen
+class WebhookOut:
+    """A webhook, without its signing secret. ``disabledAt`` and ``disabledReason`` say when and why
+    hours turned it off (a 410 answer, or about 3 days of failed attempts); ``previousSecretExpiresAt``
+    is when the secret replaced by the last rotation stops signing."""
+
+    id: UUID
+    url: str
+    events: list[str]
+    description: str
+    active: bool
+    createdAt: dt.datetime
+    updatedAt: dt.datetime
+    disabledAt: dt.datetime | None
+    disabledReason: str | None
+    previousSecretExpiresAt: dt.datetime | None
+
+
+@attrs.frozen
+class WebhookWithSecretOut:
+    """A webhook with its signing secret (``whsec_`` and 32 characters), shown in this response only:
+    store it now."""
+
+    secret: str
+    id: UUID
+    url: str
+    events: list[str]
+    description: str
+    active: bool
+    createdAt: dt.datetime
+    updatedAt: dt.datetime
+    disabledAt: dt.datetime | None
+    disabledReason: str | None
+    previousSecretExpiresAt: dt.datetime | None
+
+
+@attrs.frozen
+class WebhookEnvelope:
+    """``{"data": Webhook}``."""
+
+    data: WebhookOut
+
+
+@attrs.frozen
+class WebhookWithSecretEnvelope:
+    """``{"data": Webhook with its secret}``."""
+
+    data: WebhookWithSecretOut
+
+
+@attrs.frozen
+class WebhookListEnvelope:
+    """``{"data": [Webhook, ...]}``."""
+
+    data: list[WebhookOut]
+
+
+DeliveryStatusName = Literal["pending", "delivered", "failed"]
+
+
+@attrs.frozen
+class DeliveryOut:
+    """One delivery of a webhook: an event (or a ping) and its last attempt. ``attempt`` counts the
+    attempts made (0: not tried yet); ``responseCode``, ``durationMs`` and ``error`` describe the last
+    one; ``nextAttemptAt`` is set while it is pending."""
+
+    id: UUID
+    webhookId: UUID
+    eventId: str
+    eventType: str
+    status: DeliveryStatusName
+    attempt: int
+    responseCode: int | None
+    durationMs: int | None
+    error: str | None
+    createdAt: dt.datetime
+    lastAttemptAt: dt.datetime | None
+    nextAttemptAt: dt.datetime | None
+    completedAt: dt.datetime | None
+
+
+@attrs.frozen
+class DeliveryEnvelope:
+    """``{"data": Delivery}``."""
+
+    data: DeliveryOut
+
+
+@attrs.frozen
+class DeliveryListEnvelope:
+    """A page of deliveries, newest first; pass ``nextCursor`` back as ``cursor`` (``null``: the end)."""
+
+    data: list[DeliveryOut]
+    nextCursor: str | None
 
 
 # Events: the change feed, an entry's history, the audit trail (docs/events.md).

@@ -76,11 +76,14 @@ from hours_core.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
     UserRepository,
+    WebhookDeliveryRepository,
+    WebhookRepository,
 )
 from hours_core.report_entries import Names, rows_of_entries
 from hours_core.reports import ReportQuery
 from hours_core.tokens import ApiToken
 from hours_core.web_sessions import WebSession
+from hours_memory.webhooks import InMemoryWebhookDeliveryRepository, InMemoryWebhookRepository
 
 __all__ = ["InMemoryStore", "InMemoryUnitOfWork"]
 
@@ -95,6 +98,9 @@ _TABLES = (
     "entries",
     "tokens",
     "idempotency",
+    "webhooks",
+    "deliveries",
+    "dispatcher_lease",
     "events",
     "event_counters",
     "imports",
@@ -159,6 +165,8 @@ class InMemoryUnitOfWork:
     rate_counters: RateCounterRepository
     rates: RateRepository
     sessions: SessionRepository
+    webhooks: WebhookRepository
+    deliveries: WebhookDeliveryRepository
     events: EventRepository
     reports: ReportRepository
     imports: ImportRepository
@@ -189,8 +197,14 @@ class InMemoryUnitOfWork:
         self.reports = reports = InMemoryReportRepository(tables)
         self.imports = imports = InMemoryImportRepository(tables)
         self.installation = installation = InMemoryInstallationSecretRepository(tables)
-        self._repositories: tuple[_Repository, ...] = (
+        self.webhooks = webhooks = InMemoryWebhookRepository(tables)
+        self.deliveries = deliveries = InMemoryWebhookDeliveryRepository(tables)
+        self._repositories: tuple[
+            _Repository | InMemoryWebhookRepository | InMemoryWebhookDeliveryRepository, ...
+        ] = (
             events,
+            webhooks,
+            deliveries,
             imports,
             orgs,
             users,

@@ -10,15 +10,16 @@ sets ``TimeZone`` to UTC (:mod:`hours_postgres.connection`). A locking read ends
 
 from __future__ import annotations
 
-from hours_sql import AS_IS, Dialect, Kind
+from hours_sql import AS_IS, JSON_STRINGS, Dialect, Kind
 
 __all__ = ["POSTGRES"]
 
 POSTGRES = Dialect(
     name="postgresql",
     placeholder="%s",
-    codecs=dict.fromkeys(Kind, AS_IS),
+    codecs={**dict.fromkeys(Kind, AS_IS), Kind.STRINGS: JSON_STRINGS},
     row_lock=" FOR NO KEY UPDATE",
+    skip_locked=" FOR UPDATE SKIP LOCKED",
     # A date minus an integer is a date; date_trunc gives a timestamp, cast back to a date.
     period_starts={
         "week": "({column} - (CAST(EXTRACT(DOW FROM {column}) AS INTEGER) + 7 - {first}) % 7)",

@@ -372,6 +372,65 @@ _EVENTS: tuple[Step, ...] = (
     "CREATE INDEX events_by_time ON events (org_id, occurred_at)",
 )
 
+# 0009: webhooks, each webhook's queue and delivery log, and the dispatcher lease (used by SQLite
+# only; the table exists on every database so that the shared statements run everywhere).
+_WEBHOOKS: tuple[Step, ...] = (
+    """
+    CREATE TABLE webhooks (
+        id uuid PRIMARY KEY,
+        org_id uuid NOT NULL REFERENCES orgs (id),
+        url text NOT NULL,
+        events text NOT NULL,
+        description text NOT NULL,
+        active boolean NOT NULL,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL,
+        disabled_at timestamptz,
+        disabled_reason text,
+        secret text NOT NULL,
+        previous_secret text,
+        previous_secret_expires_at timestamptz,
+        event_cursor integer NOT NULL,
+        last_position integer NOT NULL,
+        CONSTRAINT webhooks_org_id_id_key UNIQUE (org_id, id)
+    )
+    """,
+    "CREATE INDEX webhooks_by_org_age ON webhooks (org_id, created_at, id)",
+    """
+    CREATE TABLE webhook_deliveries (
+        id uuid PRIMARY KEY,
+        org_id uuid NOT NULL,
+        webhook_id uuid NOT NULL,
+        position integer NOT NULL,
+        event_id text NOT NULL,
+        event_type text NOT NULL,
+        payload bytea NOT NULL,
+        status text NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+        attempt integer NOT NULL,
+        response_code integer,
+        duration_ms integer,
+        error text,
+        created_at timestamptz NOT NULL,
+        last_attempt_at timestamptz,
+        next_attempt_at timestamptz,
+        completed_at timestamptz,
+        leased_until timestamptz,
+        FOREIGN KEY (org_id, webhook_id) REFERENCES webhooks (org_id, id)
+    )
+    """,
+    "CREATE UNIQUE INDEX webhook_deliveries_position ON webhook_deliveries (webhook_id, position)",
+    "CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending'",
+    "CREATE INDEX webhook_deliveries_by_completion ON webhook_deliveries (completed_at)"
+    " WHERE completed_at IS NOT NULL",
+    """
+    CREATE TABLE webhook_dispatcher_lease (
+        name text PRIMARY KEY,
+        holder text NOT NULL,
+        expires_at timestamptz NOT NULL
+    )
+    """,
+)
+
 # 0010: signing in to the web app. Users get a password hash (NULL: no password, no sign-in), found
 # by the key of their email across organizations (a sign-in names no organization); web sessions
 # are kept by the SHA-256 of their key, with their CSRF token and expiry (hours_core.web_sessions).
@@ -444,6 +503,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0006_rate_counters", _RATE_COUNTERS),
     Migration("0007_clients_and_rates", _CLIENTS_AND_RATES),
     Migration("0008_events", _EVENTS),
+    Migration("0009_webhooks", _WEBHOOKS),
     Migration("0010_web_sessions", _WEB_SESSIONS),
     Migration("0011_imports", _IMPORTS),
     Migration("0012_report_indexes", _REPORT_INDEXES),

@@ -16,7 +16,7 @@ This package holds the rest, once: the table descriptions taken from the entitie
 of entries), the repositories and the errors they raise (:mod:`hours_sql.repositories`).
 """
 
-from hours_sql.dialect import AS_IS, Dialect, Kind, ScalarCodec
+from hours_sql.dialect import AS_IS, JSON_STRINGS, Dialect, Kind, ScalarCodec
 from hours_sql.events import OUTBOX_TABLES
 from hours_sql.session import Params, Reason, Refused, Session, SessionState
 from hours_sql.statements import Statements, statements_for
@@ -26,6 +26,7 @@ from hours_sql.unit_of_work import SqlUnitOfWork
 
 __all__ = [
     "AS_IS",
+    "JSON_STRINGS",
     "OUTBOX_TABLES",
     "TABLES",
     "UNIQUE_CONSTRAINTS",

@@ -22,12 +22,13 @@ spell both alike, so the dialect has nothing to say about them.
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
 
-__all__ = ["AS_IS", "Dialect", "Kind", "ScalarCodec"]
+__all__ = ["AS_IS", "JSON_STRINGS", "Dialect", "Kind", "ScalarCodec"]
 
 
 class Kind(enum.Enum):
@@ -42,6 +43,8 @@ class Kind(enum.Enum):
     """A timezone-aware UTC ``datetime``."""
     BOOLEAN = "boolean"
     BYTES = "bytes"
+    STRINGS = "strings"
+    """A tuple of strings (a webhook's event types): a JSON array in a text column, on every database."""
 
 
 @attrs.frozen
@@ -58,6 +61,21 @@ class ScalarCodec:
 
 AS_IS = ScalarCodec()
 """The codec of a value the driver converts by itself."""
+
+
+def _encode_strings(value: tuple[str, ...]) -> str:
+    return json.dumps(list(value), ensure_ascii=False, separators=(",", ":"))
+
+
+def _decode_strings(text: str) -> tuple[str, ...]:
+    value = json.loads(text)
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValueError(f"expected a stored JSON array of strings, got {text!r}")
+    return tuple(value)
+
+
+JSON_STRINGS = ScalarCodec(_encode_strings, _decode_strings)
+"""The codec of :attr:`Kind.STRINGS` on every database: a JSON array of strings, as text."""
 
 
 def _check_codecs(_instance: object, _attribute: object, value: Mapping[Kind, ScalarCodec]) -> None:
@@ -90,6 +108,11 @@ class Dialect:
         if period == "day":
             return column
         return self.period_starts[period].format(column=column, first=first)
+
+    skip_locked: str = ""
+    """What ends a ``SELECT`` that claims rows for this transaction and passes over rows another
+    transaction has claimed (`` FOR UPDATE SKIP LOCKED`` on PostgreSQL: the webhook dispatchers of
+    several processes); empty where writers run one at a time (SQLite)."""
 
     def sql(self, statement: str) -> str:
         """``statement``, written with ``?`` parameters, in this dialect's parameter style.

@@ -32,10 +32,12 @@ from hours_sql.tables import (
     TOKENS,
     USERS,
     WEB_SESSIONS,
+    WEBHOOK_DELIVERIES,
+    WEBHOOKS,
     Table,
 )
 
-__all__ = ["RUNNING", "USER_CHANGES", "Statements", "TableStatements", "statements_for"]
+__all__ = ["RUNNING", "USER_CHANGES", "Statements", "TableStatements", "WebhookStatements", "statements_for"]
 
 USER_CHANGES = ("name", "role", "deactivated_at")
 """What an update of a user changes (``UserRepository.update``): its email, and so the derived
@@ -174,6 +176,7 @@ class Statements:
         self.rate_counter_add, self.rate_counter_purge = sql(_RATE_COUNTER_ADD), sql(_RATE_COUNTER_PURGE)
 
         self.sessions = sessions = self._web_sign_in()
+        self.webhook_sql = hooks = WebhookStatements(dialect)
         self._tables = {
             each.table.name: each
             for each in (
@@ -189,6 +192,8 @@ class Statements:
                 sessions,
                 secrets,
                 rates,
+                hooks.webhooks,
+                hooks.deliveries,
             )
         }
 
@@ -341,6 +346,58 @@ class Statements:
         params.append(max(query.limit, 0))
         sql = f"{self.entries.select} WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ?"
         return self.dialect.sql(sql), params
+
+
+class WebhookStatements:
+    """The statements of webhooks, their deliveries and the dispatcher lease, in one dialect."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        sql = dialect.sql
+        self.webhooks = webhooks = TableStatements(WEBHOOKS, dialect)
+        self.webhook_by_id = sql(f"{webhooks.select} WHERE id = ? AND org_id = ?")
+        self.webhook_locked = sql(f"{webhooks.select} WHERE id = ? AND org_id = ?{dialect.row_lock}")
+        self.webhooks_of_org = sql(f"{webhooks.select} WHERE org_id = ? ORDER BY created_at, id")
+        self.webhook_update = sql(_update(WEBHOOKS, 2, "id = ? AND org_id = ?"))
+        self.webhook_delete = sql("DELETE FROM webhooks WHERE id = ? AND org_id = ?")
+        self.webhooks_behind = sql(
+            f"SELECT {_columns(WEBHOOKS, 'w')} FROM webhooks AS w"  # noqa: S608 - constant identifiers
+            " WHERE w.active = ? AND w.event_cursor <"
+            " (SELECT c.last_seq FROM event_counters AS c WHERE c.org_id = w.org_id)"
+            f" ORDER BY w.id LIMIT ?{dialect.skip_locked}"
+        )
+        self.dispatcher_lease = sql(
+            "INSERT INTO webhook_dispatcher_lease (name, holder, expires_at) VALUES ('dispatcher', ?, ?)"
+            " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at"
+            " WHERE webhook_dispatcher_lease.holder = excluded.holder"
+            " OR webhook_dispatcher_lease.expires_at <= ?"
+        )
+
+        self.deliveries = deliveries = TableStatements(WEBHOOK_DELIVERIES, dialect)
+        self.delivery_by_id = sql(f"{deliveries.select} WHERE id = ? AND org_id = ? AND webhook_id = ?")
+        self.deliveries_of_webhook = sql(
+            f"{deliveries.select} WHERE org_id = ? AND webhook_id = ? ORDER BY position DESC LIMIT ?"
+        )
+        self.deliveries_of_webhook_before = sql(
+            f"{deliveries.select} WHERE org_id = ? AND webhook_id = ? AND position < ?"
+            " ORDER BY position DESC LIMIT ?"
+        )
+        self.deliveries_of_webhook_deleted = sql(
+            "DELETE FROM webhook_deliveries WHERE webhook_id = ? AND org_id = ?"
+        )
+        self.deliveries_due = sql(
+            f"SELECT {_columns(WEBHOOK_DELIVERIES, 'd')} FROM webhook_deliveries AS d"  # noqa: S608
+            " WHERE d.status = 'pending' AND d.next_attempt_at <= ?"
+            " AND (d.leased_until IS NULL OR d.leased_until <= ?)"
+            " AND d.position = (SELECT min(p.position) FROM webhook_deliveries AS p"
+            " WHERE p.webhook_id = d.webhook_id AND p.status = 'pending')"
+            " AND d.webhook_id IN (SELECT w.id FROM webhooks AS w WHERE w.active = ?)"
+            f" ORDER BY d.next_attempt_at, d.id LIMIT ?{dialect.skip_locked}"
+        )
+        self.delivery_lease = sql("UPDATE webhook_deliveries SET leased_until = ? WHERE id = ?")
+        self.delivery_record = sql(_update(WEBHOOK_DELIVERIES, 1, "id = ? AND leased_until = ?"))
+        self.deliveries_purge = sql(
+            "DELETE FROM webhook_deliveries WHERE status <> 'pending' AND completed_at < ?"
+        )
 
 
 @functools.cache

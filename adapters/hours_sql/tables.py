@@ -24,6 +24,7 @@ import attrs
 from hours_core.idempotency import IdempotencyRecord
 from hours_core.installation import InstallationSecret
 from hours_core.model import Client, Import, Org, Project, Rate, Task, TimeEntry, User
+from hours_core.subscriptions import Webhook, WebhookDelivery
 from hours_core.tokens import ApiToken
 from hours_core.web_sessions import WebSession
 from hours_sql.dialect import Kind
@@ -48,6 +49,8 @@ __all__ = [
     "TOKEN_PREFIX",
     "UNIQUE_CONSTRAINTS",
     "USERS",
+    "WEBHOOKS",
+    "WEBHOOK_DELIVERIES",
     "WEB_SESSIONS",
     "Column",
     "Table",
@@ -110,6 +113,8 @@ def column_kind(name: str, annotation: Any, *, memoize_id: bool = False) -> Colu
         return Column(name, Kind.DATE, nullable)
     if base is bytes:
         return Column(name, Kind.BYTES, nullable)
+    if typing.get_origin(base) is tuple and typing.get_args(base) == (str, ...):
+        return Column(name, Kind.STRINGS, nullable)
     if isinstance(base, type) and issubclass(base, enum.Enum):
         return Column(name, None, nullable, enum=base)
     if base in (int, str):
@@ -243,6 +248,8 @@ IDEMPOTENCY_RECORDS = Table("idempotency_records", IdempotencyRecord)
 INSTALLATION_SECRETS = Table("installation_secrets", InstallationSecret)
 RATES = Table("rates", Rate)
 WEB_SESSIONS = Table("web_sessions", WebSession)
+WEBHOOKS = Table("webhooks", Webhook)
+WEBHOOK_DELIVERIES = Table("webhook_deliveries", WebhookDelivery)
 
 TABLES = (
     ORGS,
@@ -257,6 +264,8 @@ TABLES = (
     WEB_SESSIONS,
     INSTALLATION_SECRETS,
     RATES,
+    WEBHOOKS,
+    WEBHOOK_DELIVERIES,
 )
 """Every table, referred-to ones first."""
 

@@ -29,6 +29,8 @@ from hours_core.ports import (
     TokenRepository,
     UnitOfWork,
     UserRepository,
+    WebhookDeliveryRepository,
+    WebhookRepository,
 )
 from hours_sql.events import SqlEventRepository
 from hours_sql.reports import SqlReportRepository
@@ -49,6 +51,7 @@ from hours_sql.repositories import (
 )
 from hours_sql.session import Session
 from hours_sql.statements import Statements
+from hours_sql.webhook_repositories import SqlWebhookDeliveryRepository, SqlWebhookRepository
 
 __all__ = ["SqlUnitOfWork"]
 
@@ -67,6 +70,8 @@ class SqlUnitOfWork:
     rate_counters: RateCounterRepository
     rates: RateRepository
     sessions: SessionRepository
+    webhooks: WebhookRepository
+    deliveries: WebhookDeliveryRepository
     events: EventRepository
     reports: ReportRepository
     imports: ImportRepository
@@ -112,6 +117,8 @@ class SqlUnitOfWork:
         self.rate_counters = SqlRateCounterRepository(session, statements)
         self.rates = SqlRateRepository(session, statements)
         self.sessions = SqlSessionRepository(session, statements)
+        self.webhooks = SqlWebhookRepository(session, statements)
+        self.deliveries = SqlWebhookDeliveryRepository(session, statements)
         self.events = self._events = SqlEventRepository(session, statements.dialect)
         self.reports = SqlReportRepository(session, statements)
         self.imports = SqlImportRepository(session, statements)

@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from uuid import UUID
 
-from hours_sql import AS_IS, Dialect, Kind, ScalarCodec
+from hours_sql import AS_IS, JSON_STRINGS, Dialect, Kind, ScalarCodec
 
 __all__ = ["SQLITE", "decode_instant", "encode_instant"]
 
@@ -76,6 +76,7 @@ SQLITE = Dialect(
         Kind.INSTANT: ScalarCodec(encode_instant, decode_instant),
         Kind.BOOLEAN: ScalarCodec(int, _decode_boolean),
         Kind.BYTES: AS_IS,  # sqlite3 takes and returns bytes for a BLOB
+        Kind.STRINGS: JSON_STRINGS,
     },
     # Dates are ISO text: a month or a year is a prefix of it; a week goes back by the days since
     # its first day (strftime's %w counts Sunday as 0). Checked against hours_core.reports in the

@@ -442,6 +442,74 @@ def _events(db: Database) -> None:
         db.execute(statement)
 
 
+# 0009: webhooks, each webhook's queue and delivery log, and the lease of the one dispatcher a
+# SQLite file has (docs/webhooks.md, "The dispatcher").
+
+_WEBHOOKS = (
+    """
+    CREATE TABLE webhooks (
+        id TEXT NOT NULL PRIMARY KEY,
+        org_id TEXT NOT NULL REFERENCES orgs (id),
+        url TEXT NOT NULL,
+        events TEXT NOT NULL,
+        description TEXT NOT NULL,
+        active INTEGER NOT NULL CHECK (active IN (0, 1)),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        disabled_at TEXT,
+        disabled_reason TEXT,
+        secret TEXT NOT NULL,
+        previous_secret TEXT,
+        previous_secret_expires_at TEXT,
+        event_cursor INTEGER NOT NULL,
+        last_position INTEGER NOT NULL,
+        UNIQUE (org_id, id)
+    ) STRICT
+    """,
+    "CREATE INDEX webhooks_by_org_age ON webhooks (org_id, created_at, id)",
+    """
+    CREATE TABLE webhook_deliveries (
+        id TEXT NOT NULL PRIMARY KEY,
+        org_id TEXT NOT NULL,
+        webhook_id TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        event_id TEXT NOT NULL,
+        event_type TEXT NOT NULL,
+        payload BLOB NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+        attempt INTEGER NOT NULL,
+        response_code INTEGER,
+        duration_ms INTEGER,
+        error TEXT,
+        created_at TEXT NOT NULL,
+        last_attempt_at TEXT,
+        next_attempt_at TEXT,
+        completed_at TEXT,
+        leased_until TEXT,
+        FOREIGN KEY (org_id, webhook_id) REFERENCES webhooks (org_id, id)
+    ) STRICT
+    """,
+    "CREATE UNIQUE INDEX webhook_deliveries_position ON webhook_deliveries (webhook_id, position)",
+    "CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending'",
+    "CREATE INDEX webhook_deliveries_by_completion ON webhook_deliveries (completed_at)"
+    " WHERE completed_at IS NOT NULL",
+    """
+    CREATE TABLE webhook_dispatcher_lease (
+        name TEXT NOT NULL PRIMARY KEY,
+        holder TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    ) STRICT
+    """,
+)
+
+
+@MIGRATIONS(name="0009_webhooks")
+def _webhooks(db: Database) -> None:
+    """Webhooks, their deliveries, and the dispatcher lease."""
+    for statement in _WEBHOOKS:
+        db.execute(statement)
+
+
 # 0010: signing in to the web app. Users get a password hash (NULL: no password, no sign-in), found
 # by the key of their email across organizations (a sign-in names no organization); web sessions
 # are kept by the SHA-256 of their key, with their CSRF token and expiry (hours_core.web_sessions).

@@ -13,7 +13,7 @@ import logging
 
 from litestar import Litestar
 
-from hours_app.composition import Application, build
+from hours_app.composition import Application, build, build_dispatcher
 from hours_app.logging_setup import AccessLogMiddleware
 from hours_app.mount import WebAndApi
 from hours_app.settings import Settings
@@ -27,8 +27,8 @@ logger = logging.getLogger("hours")
 
 
 def create_api(application: Application | None = None) -> Litestar:
-    """The API app, wired from ``HOURS_*`` environment variables (or over ``application``); it
-    closes its store on shutdown."""
+    """The API app, wired from ``HOURS_*`` environment variables (or over ``application``); it runs
+    the webhook dispatcher in a background thread while it serves, and closes its store on shutdown."""
     settings = Settings.from_env() if application is None else application.settings
     application = application or build(settings)
     logger.info(
@@ -43,6 +43,9 @@ def create_api(application: Application | None = None) -> Litestar:
         auth_failure_limit=settings.parsed_auth_failure_limit(),
         reads_in_thread=not application.store.reads_are_local,
     )
+    dispatcher = build_dispatcher(application)
+    app.on_startup.append(dispatcher.start)
+    app.on_shutdown.append(dispatcher.stop)
     app.on_shutdown.append(application.close)
     return app
 

@@ -62,6 +62,7 @@ environment:
   HOURS_HOST, HOURS_PORT, HOURS_WORKERS, HOURS_LOG_LEVEL   defaults for `hours serve`
   HOURS_HEADER_TIMEOUT, HOURS_MAX_HEADER_BYTES, HOURS_MAX_CONNECTIONS   its connection limits
   HOURS_SQLITE_SYNCHRONOUS  full (default) or normal
+  HOURS_WEBHOOKS_ALLOW_HTTP, HOURS_WEBHOOKS_ALLOW_PRIVATE   1: webhooks may use http, internal addresses
 
 exit status:
   0  success
@@ -126,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"hours {hours_version()}")
     commands = _group(parser, "commands")
     _add_serve(commands)
+    _add_worker(commands)
     _add_migrate(commands)
     _add_bootstrap(commands)
     _add_orgs(commands)
@@ -214,6 +216,43 @@ examples:
     imported.add_argument("--dry-run", action="store_true", help="check everything, store nothing")
     imported.add_argument("--all-or-nothing", action="store_true", help="store nothing when a row fails")
     imported.add_argument("--create-users", action="store_true", help="add unknown emails as members")
+
+
+def _add_worker(commands: _Commands) -> None:
+    from hours_app.worker import worker
+
+    parser = commands.add(
+        "worker",
+        "Apply pending migrations, then deliver webhooks until stopped (without serving the API).",
+        details=(
+            "hours serve delivers webhooks too (a background thread of each worker process); run\n"
+            "hours worker where the deliveries should run apart from the API. On PostgreSQL any number\n"
+            "of workers and servers share the work; on SQLite one process at a time dispatches (a lease\n"
+            "in the database), the others wait. Stop with Ctrl-C or SIGTERM: the round in progress\n"
+            "finishes first. HOURS_WEBHOOKS_ALLOW_HTTP=1 and HOURS_WEBHOOKS_ALLOW_PRIVATE=1 lift the\n"
+            "https-only and public-addresses-only rules (development only; docs/webhooks.md)."
+        ),
+        epilog="""\
+examples:
+  hours worker --db postgresql://hours@db/hours
+  HOURS_DATABASE_URL=sqlite:///hours.db hours worker""",
+        handler=worker,
+    )
+    parser.add_argument(
+        "--lease-seconds",
+        type=cli_args.seconds,
+        default=60.0,
+        metavar="SECONDS",
+        help="how long a claimed delivery (and SQLite's dispatcher lease) is held before another "
+        "dispatcher may take it over: longer than one attempt (default: 60)",
+    )
+    parser.add_argument(
+        "--poll-seconds",
+        type=cli_args.seconds,
+        default=1.0,
+        metavar="SECONDS",
+        help="how long to wait after a round with nothing to send (default: 1)",
+    )
 
 
 def _add_serve(commands: _Commands) -> None:

@@ -21,7 +21,7 @@ from hours_core.clock import SystemClock
 from hours_core.ids import UuidV7Ids
 from hours_core.reports import MAX_GROUP_LEVELS
 from hours_core.services import build_services
-from hours_http import create_app
+from hours_http import JsonEventBodies, create_app
 from hours_memory import InMemoryStore
 
 __all__ = ["TYPESCRIPT_NAMESPACE", "openapi_document", "typescript_definitions"]
@@ -35,7 +35,9 @@ _TYPESCRIPT_HEADER = (
 
 
 def _offline_app() -> Litestar:
-    services = build_services(InMemoryStore().unit_of_work, clock=SystemClock(), ids=UuidV7Ids())
+    services = build_services(
+        InMemoryStore().unit_of_work, clock=SystemClock(), ids=UuidV7Ids(), bodies=JsonEventBodies()
+    )
     return create_app(services, version=hours_version())
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -16,9 +18,14 @@ from hours_core.clock import SystemClock
 from hours_core.ids import UuidV7Ids
 from hours_core.ports import UnitOfWorkFactory
 from hours_core.services import Services, build_services
+from hours_core.services.dispatcher import DEFAULT_LEASE, WebhookDispatcher
+from hours_core.subscriptions import UrlPolicy
 from hours_exchange import FILE_FORMATS
 
-__all__ = ["Application", "OpenedStore", "StoreUnavailable", "build", "open_store"]
+if TYPE_CHECKING:
+    from hours_app.dispatching import DispatcherLoop
+
+__all__ = ["Application", "OpenedStore", "StoreUnavailable", "build", "build_dispatcher", "open_store"]
 
 logger = logging.getLogger("hours")
 
@@ -111,11 +118,47 @@ def build(settings: Settings, *, migrate: bool = True) -> Application:
     store = open_store(settings.database, settings, migrate=migrate)
     if store.applied_migrations:
         logger.info("applied migrations: %s", ", ".join(store.applied_migrations))
+    from hours_http import JsonEventBodies
+
     services = build_services(
         store.unit_of_work,
         clock=SystemClock(),
         ids=UuidV7Ids(),
+        bodies=JsonEventBodies(),
         env=settings.token_env,
         file_formats=FILE_FORMATS,
+        url_policy=url_policy(settings),
     )
     return Application(services=services, store=store, settings=settings)
+
+
+def url_policy(settings: Settings) -> UrlPolicy:
+    """The operator's webhook URL rules (``HOURS_WEBHOOKS_ALLOW_HTTP``, ``HOURS_WEBHOOKS_ALLOW_PRIVATE``)."""
+    return UrlPolicy(allow_http=settings.webhooks_allow_http, allow_private=settings.webhooks_allow_private)
+
+
+def build_dispatcher(
+    application: Application, *, lease: timedelta = DEFAULT_LEASE, poll: float = 1.0
+) -> DispatcherLoop:
+    """The webhook dispatcher's loop over the application's store: the HTTP sender with the operator's
+    rules, and one dispatcher per file on SQLite (its lease), any number on PostgreSQL."""
+    import random
+
+    from hours_app.dispatching import DispatcherLoop
+    from hours_http import JsonEventBodies
+    from hours_webhooks import HttpWebhookSender
+
+    settings = application.settings
+    sender = HttpWebhookSender(
+        allow_http=settings.webhooks_allow_http, allow_private=settings.webhooks_allow_private
+    )
+    dispatcher = WebhookDispatcher(
+        application.services.transactions,
+        application.services.clock,
+        sender,
+        random.random,
+        ids=UuidV7Ids(),
+        bodies=JsonEventBodies(),
+        lease=lease,
+    )
+    return DispatcherLoop(dispatcher, single=application.store.kind == "sqlite", poll=poll)

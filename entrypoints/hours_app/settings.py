@@ -85,6 +85,11 @@ class Settings:
     """The largest request line plus headers; larger ones get 431 (``hours serve``)."""
     max_connections: int = 512
     """Open connections per worker process; more wait in the listen backlog (``hours serve``)."""
+    webhooks_allow_http: bool = False
+    """Whether webhook URLs may be plain ``http`` (``HOURS_WEBHOOKS_ALLOW_HTTP=1``; development only)."""
+    webhooks_allow_private: bool = False
+    """Whether webhooks may call loopback, private, link-local and other internal addresses
+    (``HOURS_WEBHOOKS_ALLOW_PRIVATE=1``; development, tests with a local receiver)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -99,6 +104,9 @@ class Settings:
         for name in ("port", "workers", "max_header_bytes", "max_connections"):
             if name in values:
                 values[name] = _integer(str(values[name]), _ENV_VARIABLES[name])
+        for name in ("webhooks_allow_http", "webhooks_allow_private"):
+            if name in values:
+                values[name] = _switch(str(values[name]), _ENV_VARIABLES[name])
         if "header_timeout" in values:
             values["header_timeout"] = _seconds(
                 str(values["header_timeout"]), _ENV_VARIABLES["header_timeout"]
@@ -154,7 +162,9 @@ class Settings:
         env = {"HOURS_DATABASE_URL": self.database.url}
         for name, variable in _ENV_VARIABLES.items():
             value = getattr(self, name)
-            if value is not None:
+            if isinstance(value, bool):
+                env[variable] = "1" if value else "0"
+            elif value is not None:
                 env[variable] = str(value)
         return env
 
@@ -171,6 +181,8 @@ _ENV_VARIABLES = {
     "header_timeout": "HOURS_HEADER_TIMEOUT",
     "max_header_bytes": "HOURS_MAX_HEADER_BYTES",
     "max_connections": "HOURS_MAX_CONNECTIONS",
+    "webhooks_allow_http": "HOURS_WEBHOOKS_ALLOW_HTTP",
+    "webhooks_allow_private": "HOURS_WEBHOOKS_ALLOW_PRIVATE",
 }
 
 SERVER_LIMIT_RANGES: Mapping[str, tuple[int | float, int | float]] = {
@@ -187,6 +199,17 @@ def _integer(value: str, variable: str) -> int:
         return int(value)
     except ValueError:
         raise SettingsError(f"{variable} must be a whole number, got {value!r}") from None
+
+
+_SWITCHES = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False, "": False}
+
+
+def _switch(value: str, variable: str) -> bool:
+    """An on/off setting: ``1``, ``true`` or ``yes`` is on; ``0``, ``false``, ``no`` or empty is off."""
+    try:
+        return _SWITCHES[value.strip().lower()]
+    except KeyError:
+        raise SettingsError(f"{variable} must be 1 or 0 (true/false, yes/no), got {value!r}") from None
 
 
 def _seconds(value: str, variable: str) -> float:

@@ -38,6 +38,14 @@ from hours_core.services.time_entries import (
     UpdateTimeEntry,
 )
 from hours_core.services.transactions import Transactions
+from hours_core.services.webhooks import (
+    ChangeWebhook,
+    CreateWebhook,
+    DeliveryPage,
+    EventBodies,
+    WebhookService,
+)
+from hours_core.subscriptions import UrlPolicy
 
 __all__ = [
     "UNSET",
@@ -53,10 +61,14 @@ __all__ = [
     "ChangeProject",
     "ChangeTask",
     "ChangeUser",
+    "ChangeWebhook",
     "ClientService",
     "CreateRate",
     "CreateTimeEntry",
+    "CreateWebhook",
+    "DeliveryPage",
     "EntryPage",
+    "EventBodies",
     "EventPage",
     "EventService",
     "Export",
@@ -88,6 +100,7 @@ __all__ = [
     "TimeReportRequest",
     "Transactions",
     "UpdateTimeEntry",
+    "WebhookService",
     "build_services",
 ]
 
@@ -111,8 +124,10 @@ class Services:
     imports: ImportService
     reports: ReportService
     installation: InstallationService
+    webhooks: WebhookService
     events: EventService
     clock: Clock
+    transactions: Transactions
 
 
 def build_services(
@@ -120,13 +135,16 @@ def build_services(
     *,
     clock: Clock,
     ids: IdFactory,
+    bodies: EventBodies,
     env: str = "live",
     file_formats: FileFormats | None = None,
     password_cost: int = SCRYPT_N,
+    url_policy: UrlPolicy | None = None,
 ) -> Services:
     """The use cases over a store. ``env`` is the token environment this installation accepts;
     ``file_formats`` are what exports write and imports read (without them, both refuse to run);
-    ``password_cost`` is scrypt's ``n`` for new password hashes (tests lower it to run fast)."""
+    ``password_cost`` is scrypt's ``n`` for new password hashes (tests lower it to run fast);
+    ``url_policy`` the operator's webhook URL rules; ``bodies`` writes webhook deliveries' bodies."""
     transactions = Transactions(unit_of_work)
     events = EventService(transactions, clock)
     return Services(
@@ -145,6 +163,8 @@ def build_services(
         imports=ImportService(transactions, clock, ids, file_formats),
         reports=ReportService(transactions, clock),
         installation=InstallationService(transactions, clock),
+        webhooks=WebhookService(transactions, clock, ids, policy=url_policy or UrlPolicy(), bodies=bodies),
         events=events,
         clock=clock,
+        transactions=transactions,
     )

@@ -82,6 +82,8 @@ TABLE_NAMES = frozenset(
         "installation_secrets",
         "rate_counters",
         "rates",
+        "webhooks",
+        "webhook_deliveries",
     }
 )
 """Every table of the schema, on every SQL store."""

@@ -45,13 +45,14 @@ MIGRATIONS = [
     "0006_rate_counters",
     "0007_clients_and_rates",
     "0008_events",
+    "0009_webhooks",
     "0010_web_sessions",
     "0011_imports",
     "0012_report_indexes",
 ]
 """Every migration of the adapter, in order."""
 
-TABLES = TABLE_NAMES
+TABLES = TABLE_NAMES | {"webhook_dispatcher_lease"}
 WAIT = 30
 """How long a thread waits for another before the test gives up (a guard against hangs)."""
 
@@ -252,6 +253,7 @@ POSTGRES_TYPES = {
     Kind.INSTANT: "timestamp with time zone",
     Kind.BOOLEAN: "boolean",
     Kind.BYTES: "bytea",
+    Kind.STRINGS: "text",
     int: "integer",
     str: "text",
 }

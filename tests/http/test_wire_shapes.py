@@ -19,13 +19,14 @@ from hours_core.services import (
     ChangeTask,
     ChangeUser,
     CreateTimeEntry,
+    CreateWebhook,
     ImportEntries,
     StartTimer,
     UpdateTimeEntry,
 )
 from hours_core.tokens import ApiToken
 from hours_http import wire
-from hours_http.converter import WIRE_SHAPES, render, time_entry_json
+from hours_http.converter import WIRE_SHAPES, render, time_entry_json, webhook_json
 from hours_http.naming import json_name
 from tests.world import START, World
 
@@ -40,7 +41,7 @@ FULLY_SERVED = {
 
 HARVEST_ROW = b"Date,Project,Hours,Notes\n2026-03-02,Website,1.5,Standup\n"
 
-NEVER_SERVED = {"secret_hash"}
+NEVER_SERVED = {"secret_hash", "previous_secret", "payload", "leased_until"}
 """Attributes no response body carries."""
 
 COMMANDS = {
@@ -77,10 +78,24 @@ def test_a_served_entity_is_its_wire_class_member_for_member_in_order(wire_class
 @pytest.mark.parametrize("wire_class", list(WIRE_SHAPES), ids=lambda cls: cls.__name__)
 def test_every_member_of_a_wire_class_is_an_attribute_of_its_source_by_the_rule(wire_class: type) -> None:
     source_names = [json_name(attribute.name) for attribute in attrs.fields(WIRE_SHAPES[wire_class])]
-    supplied = {"token"} if wire_class is wire.CreatedTokenOut else set()
+    supplied = SUPPLIED.get(wire_class, set())
     listed = [name for name in members(wire_class) if name not in supplied]
     assert listed == [name for name in source_names if name in listed]
     assert not {json_name(name) for name in NEVER_SERVED} & set(members(wire_class))
+
+
+SUPPLIED: dict[type, set[str]] = {wire.CreatedTokenOut: {"token"}, wire.WebhookWithSecretOut: {"secret"}}
+"""Members a renderer adds that no attribute gives."""
+
+
+def test_a_webhook_renders_its_secret_only_where_it_is_shown_once(world: World) -> None:
+    caller = world.caller(world.owner)
+    webhook = world.services.webhooks.create(
+        caller, CreateWebhook(url="https://hooks.example.com/", events=("*",))
+    )
+    assert webhook.secret not in json.dumps(render(webhook, wire.WebhookOut), default=str)
+    assert webhook.secret not in json.dumps(render(webhook, wire.WebhookWithSecretOut), default=str)
+    assert webhook_json(webhook, with_secret=True)["secret"] == webhook.secret
 
 
 def _samples(world: World) -> dict[type, Any]:
@@ -88,6 +103,9 @@ def _samples(world: World) -> dict[type, Any]:
     entry = world.services.entries.start_timer(caller, StartTimer(project_id=world.project.id))
     token = world.services.account.list_tokens(caller)[0]
     minted = world.services.account.mint_token(caller, "ci")
+    webhook = world.services.webhooks.create(
+        caller, CreateWebhook(url="https://hooks.example.com/", events=("*",))
+    )
     return {
         wire.TimeEntryOut: entry,
         wire.ProjectOut: world.project,
@@ -103,6 +121,9 @@ def _samples(world: World) -> dict[type, Any]:
         wire.ImportReportOut: world.services.imports.import_entries(
             caller, ImportEntries(source="harvest", data=HARVEST_ROW, dry_run=True)
         ),
+        wire.WebhookOut: webhook,
+        wire.WebhookWithSecretOut: webhook,
+        wire.DeliveryOut: world.services.webhooks.ping(caller, webhook.id),
     }
 
 
@@ -112,7 +133,7 @@ def test_the_converter_renders_each_wire_class_with_its_members_in_order_as_open
     schemas = json.loads(openapi_document())["components"]["schemas"]
     for wire_class, sample in _samples(world).items():
         rendered = render(sample, wire_class)
-        supplied = ["token"] if wire_class is wire.CreatedTokenOut else []
+        supplied = sorted(SUPPLIED.get(wire_class, set()))
         assert [*supplied, *rendered] == members(wire_class), wire_class.__name__
         assert list(schemas[wire_class.__name__]["properties"]) == members(wire_class), wire_class.__name__
 

@@ -1,0 +1,54 @@
+"""``hours worker``: the webhook dispatcher on its own, for deployments that run it apart from the API.
+
+It applies pending migrations, then runs the dispatcher's loop in the foreground until SIGTERM or
+Ctrl-C, and stops after the round in progress. ``hours serve`` runs the same loop in a background
+thread of each worker process, so a separate worker is optional (docs/operations.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+from datetime import timedelta
+from types import FrameType
+
+from hours_app.composition import build, build_dispatcher
+from hours_app.settings import Settings
+
+__all__ = ["worker"]
+
+logger = logging.getLogger("hours")
+
+
+def worker(args: argparse.Namespace, settings: Settings) -> int:
+    """Dispatch webhook deliveries until SIGTERM or SIGINT; exit status 0."""
+    application = build(settings)
+    lease = timedelta(seconds=args.lease_seconds)
+    loop = build_dispatcher(application, lease=lease, poll=args.poll_seconds)
+    logger.info(
+        "hours worker: dispatching webhooks from %s (claims held %gs, idle poll %gs, %s)",
+        application.store.description,
+        args.lease_seconds,
+        args.poll_seconds,
+        "one dispatcher per file" if application.store.kind == "sqlite" else "with any other dispatchers",
+    )
+    stopping = threading.Event()
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        logger.info(
+            "hours worker: %s received, stopping after the round in progress", signal.Signals(signum).name
+        )
+        stopping.set()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        loop.start()
+        stopping.wait()
+    finally:
+        loop.stop()
+        application.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0

@@ -43,6 +43,7 @@ from hours_core.services.webhooks import (
     CreateWebhook,
     DeliveryPage,
     EventBodies,
+    NoEventBodies,
     WebhookService,
 )
 from hours_core.subscriptions import UrlPolicy
@@ -135,7 +136,7 @@ def build_services(
     *,
     clock: Clock,
     ids: IdFactory,
-    bodies: EventBodies,
+    bodies: EventBodies | None = None,
     env: str = "live",
     file_formats: FileFormats | None = None,
     password_cost: int = SCRYPT_N,
@@ -144,7 +145,8 @@ def build_services(
     """The use cases over a store. ``env`` is the token environment this installation accepts;
     ``file_formats`` are what exports write and imports read (without them, both refuse to run);
     ``password_cost`` is scrypt's ``n`` for new password hashes (tests lower it to run fast);
-    ``url_policy`` the operator's webhook URL rules; ``bodies`` writes webhook deliveries' bodies."""
+    ``url_policy`` the operator's webhook URL rules; ``bodies`` writes webhook deliveries' bodies
+    (the HTTP adapter's ``JsonEventBodies``; without it, sending a delivery raises)."""
     transactions = Transactions(unit_of_work)
     events = EventService(transactions, clock)
     return Services(
@@ -163,7 +165,9 @@ def build_services(
         imports=ImportService(transactions, clock, ids, file_formats),
         reports=ReportService(transactions, clock),
         installation=InstallationService(transactions, clock),
-        webhooks=WebhookService(transactions, clock, ids, policy=url_policy or UrlPolicy(), bodies=bodies),
+        webhooks=WebhookService(
+            transactions, clock, ids, policy=url_policy or UrlPolicy(), bodies=bodies or NoEventBodies()
+        ),
         events=events,
         clock=clock,
         transactions=transactions,

@@ -33,7 +33,7 @@ from hours_core.subscriptions import (
 from hours_core.validation import FieldErrors
 from hours_core.webhooks import mint_signing_secret
 
-__all__ = ["ChangeWebhook", "CreateWebhook", "DeliveryPage", "EventBodies", "WebhookService"]
+__all__ = ["ChangeWebhook", "CreateWebhook", "DeliveryPage", "EventBodies", "NoEventBodies", "WebhookService"]
 
 
 class EventBodies(Protocol):
@@ -46,6 +46,25 @@ class EventBodies(Protocol):
     def ping(self, event_id: str, webhook: Webhook, at: datetime) -> bytes:
         """The JSON body of a ``ping`` delivery to ``webhook`` with the id ``event_id``, made at ``at``."""
         ...
+
+
+class NoEventBodies:
+    """The :class:`EventBodies` of a store wired without a wire format (the core library used on its
+    own): anything that would send a delivery says what to pass instead."""
+
+    def event(self, event: Event) -> bytes:
+        """Refuse: deliveries need the adapter's JSON."""
+        raise RuntimeError(_NO_BODIES)
+
+    def ping(self, event_id: str, webhook: Webhook, at: datetime) -> bytes:
+        """Refuse: deliveries need the adapter's JSON."""
+        raise RuntimeError(_NO_BODIES)
+
+
+_NO_BODIES = (
+    "webhook deliveries need their JSON bodies: build the services with "
+    "build_services(..., bodies=hours_http.JsonEventBodies())"
+)
 
 
 @attrs.frozen

@@ -111,7 +111,7 @@ def test_the_address_429_sends_the_headers_the_openapi_document_declares(world: 
         refused = client.get("/me")
     assert refused.status_code == 429
     declared = document["paths"]["/me"]["get"]["responses"]["429"]["headers"]
-    assert set(declared) == {"Retry-After", "RateLimit-Policy", "RateLimit"}
+    assert set(declared) == {"Retry-After", "RateLimit-Policy", "RateLimit", "X-Request-Id"}
     for name, declaration in declared.items():
         pattern = declaration["schema"].get("pattern")
         assert pattern is None or re.fullmatch(pattern, refused.headers[name]), (name, refused.headers[name])

@@ -16,7 +16,20 @@ import attrs
 
 from hours_core.errors import ValidationFailed
 from hours_core.exchange import ExportFormat, ExportRow, FileFormats
-from hours_core.model import Project, ProjectId, Task, TaskId, TimeEntry, User, UserId
+from hours_core.model import (
+    Client,
+    ClientId,
+    Project,
+    ProjectId,
+    StoredRate,
+    Task,
+    TaskId,
+    TimeEntry,
+    User,
+    UserId,
+)
+from hours_core.money import CURRENCIES, amount_minor
+from hours_core.plans import Feature, allows
 from hours_core.ports import Clock, EntryCursor, EntryQuery, UnitOfWork
 from hours_core.services.caller import Caller
 from hours_core.services.time_entries import visible_query
@@ -90,7 +103,7 @@ class ExportService:
 
     def _rows(self, caller: Caller, query: EntryQuery, now: datetime) -> Iterator[ExportRow]:
         """The rows, read page by page; nothing is read until the first row is asked for."""
-        names = _Names()
+        names = _Names(money=allows(caller.org.plan, Feature.BILLABLE_RATES))
         after: EntryCursor | None = None
         page_query = attrs.evolve(query, descending=False, limit=EXPORT_PAGE_SIZE)
         while True:
@@ -105,10 +118,16 @@ class ExportService:
 
 
 class _Names:
-    """The users, projects and tasks the exported entries name, read once and kept."""
+    """The users, clients, projects and tasks the exported entries name, read once and kept.
 
-    def __init__(self) -> None:
+    ``money``: whether the rows carry the entries' stored rates and amounts (the organization's plan
+    has ``billable_rates``, as for the amounts of reports; below it the money columns are empty).
+    """
+
+    def __init__(self, *, money: bool) -> None:
+        self.money = money
         self.users: dict[UserId, User] = {}
+        self.clients: dict[ClientId, Client] = {}
         self.projects: dict[ProjectId, Project] = {}
         self.tasks: dict[TaskId, Task] = {}
 
@@ -118,6 +137,7 @@ class _Names:
             self.users = {user.id: user for user in uow.users.list(caller.org_id)}
         if any(entry.project_id not in self.projects for entry in page):
             self.projects = {project.id: project for project in uow.projects.list(caller.org_id)}
+            self.clients = {client.id: client for client in uow.clients.list(caller.org_id)}
         for project_id in {
             e.project_id for e in page if e.task_id is not None and e.task_id not in self.tasks
         }:
@@ -128,13 +148,39 @@ class _Names:
     def row(self, entry: TimeEntry, now: datetime) -> ExportRow:
         """The export row of ``entry``; a running timer's duration is its elapsed time ``now``."""
         user = self.users[entry.user_id]
+        project = self.projects[entry.project_id]
+        client = None if project.client_id is None else self.clients.get(project.client_id)
         row = ExportRow.of(
             entry,
             user=user,
-            project=self.projects[entry.project_id],
+            project=project,
             task=None if entry.task_id is None else self.tasks[entry.task_id],
             user_name=user.name,
+            client_id=None if client is None else client.id,
+            client_name=None if client is None else client.name,
         )
         if entry.is_running:
             row = attrs.evolve(row, duration_seconds=entry.elapsed_seconds(now))
+        if self.money and entry.rate is not None:
+            row = with_money(row, entry.rate)
         return row
+
+
+def with_money(row: ExportRow, rate: StoredRate) -> ExportRow:
+    """``row`` with the entry's stored rate and what the entry is worth, as reports count it: each
+    amount is the row's seconds times the hourly rate, rounded half-even to the currency's minor
+    unit; only a billable entry has a billable amount (0 otherwise); cost counts every entry."""
+    digits = CURRENCIES[rate.currency].minor_units
+    billable = rate.billable_rate_minor
+    cost = rate.cost_rate_minor
+    return attrs.evolve(
+        row,
+        currency=rate.currency,
+        currency_digits=2 if digits is None else digits,
+        billable_rate_minor=billable,
+        cost_rate_minor=cost,
+        billable_amount_minor=(
+            None if billable is None else amount_minor(row.duration_seconds, billable) if row.billable else 0
+        ),
+        cost_amount_minor=None if cost is None else amount_minor(row.duration_seconds, cost),
+    )

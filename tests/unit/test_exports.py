@@ -141,3 +141,45 @@ def test_a_running_timer_exports_its_elapsed_time(world: World) -> None:
     export = world.services.exports.export_time_entries(world.caller(world.owner), ExportEntries("csv"))
     (row,) = rows(b"".join(export.chunks))
     assert (row["durationSeconds"], row["stoppedAt"]) == ("300", "")
+
+
+def test_rows_name_the_client_and_carry_the_stored_rate_and_amounts(world: World) -> None:
+    from hours_core.model import Plan, RateScope
+    from hours_core.services import CreateRate, CreateTimeEntry
+
+    owner = world.caller(world.owner)
+    client = world.services.clients.create_client(owner, "Globex", "EUR")
+    project = world.services.projects.create_project(owner, "Portal", client_id=client.id)
+    world.services.rates.create_rate(
+        owner,
+        CreateRate(
+            scope=RateScope.CLIENT,
+            effective_from=date(2026, 1, 1),
+            client_id=client.id,
+            billable_rate_minor=9050,
+            cost_rate_minor=4030,
+        ),
+    )
+    for minutes, billable in ((90, True), (20, False)):
+        world.services.entries.create_time_entry(
+            owner,
+            CreateTimeEntry(
+                project_id=project.id, entry_date=date(2026, 3, 2), duration=f"{minutes}m", billable=billable
+            ),
+        )
+    columns = "clientName,durationSeconds,billable,currency,billableRate,costRate,billableAmount,costAmount"
+    exported = world.services.exports.export_time_entries(owner, ExportEntries("csv", columns=columns))
+    got = rows(b"".join(exported.chunks))
+    # 5400 s x 90.50/h = 135.75; 5400 s x 40.30/h = 60.45; 1200 s x 40.30/h = 13.4333 -> 13.43.
+    assert [(r["clientName"], r["billableAmount"], r["costAmount"]) for r in got] == [
+        ("Globex", "135.75", "60.45"),
+        ("Globex", "0.00", "13.43"),
+    ]
+    assert {(r["currency"], r["billableRate"], r["costRate"]) for r in got} == {("EUR", "90.50", "40.30")}
+
+    world.set_plan(Plan.FREE)  # below billable_rates the money columns are empty, as reports' amounts
+    owner = world.caller(world.owner)
+    exported = world.services.exports.export_time_entries(owner, ExportEntries("csv", columns=columns))
+    assert {(r["clientName"], r["currency"], r["costAmount"]) for r in rows(b"".join(exported.chunks))} == {
+        ("Globex", "", "")
+    }

@@ -29,6 +29,8 @@ from hours_core.exchange import (
     RowError,
 )
 from hours_core.model import (
+    Client,
+    ClientId,
     Import,
     ImportId,
     Project,
@@ -50,14 +52,18 @@ from hours_core.plans import (
     required_plan,
 )
 from hours_core.ports import Clock, IdFactory, UnitOfWork
+from hours_core.rates import RateBook
 from hours_core.services.caller import Caller
 from hours_core.services.transactions import Transactions
 from hours_core.validation import FIRST_ENTRY_DATE, LAST_ENTRY_DATE
 
-__all__ = ["IMPORT_BATCH_SIZE", "ImportEntries", "ImportReport", "ImportService"]
+__all__ = ["IMPORT_BATCH_SIZE", "IMPORT_CURRENCY", "ImportEntries", "ImportReport", "ImportService"]
 
 IMPORT_BATCH_SIZE = 2_000
 """Rows checked for duplicates and stored together."""
+
+IMPORT_CURRENCY = "EUR"
+"""The currency of a client an import creates: no tracker's export states a client's currency."""
 
 
 @attrs.frozen
@@ -224,6 +230,7 @@ class _Run:
         self.created = self.duplicates = self.failed = 0
         self.errors: list[RowError] = []
         self.created_projects: list[str] = []
+        self.created_clients: list[str] = []
         self.created_tasks: list[str] = []
         self.created_users: list[str] = []
         org = caller.org_id
@@ -240,6 +247,14 @@ class _Run:
             if known is None or (known.archived and not project.archived):
                 self.projects[project.name.casefold()] = project
         self.active_projects = sum(1 for project in projects if not project.archived)
+        self.clients: dict[str, Client] = {}
+        for client in uow.clients.list(org):  # the oldest of a name, an active one first
+            known_client = self.clients.get(client.name.casefold())
+            if known_client is None or (known_client.archived and not client.archived):
+                self.clients[client.name.casefold()] = client
+        self.rates = (
+            RateBook(uow.rates.list(org)) if allows(caller.org.plan, Feature.BILLABLE_RATES) else None
+        )
         self.tasks: dict[tuple[ProjectId, str], Task] = {}
         self.tasks_loaded: set[ProjectId] = set()
         self.seen: set[str] = set()
@@ -260,7 +275,7 @@ class _Run:
             duplicates=self.duplicates,
             failed=self.failed,
             created_projects=tuple(self.created_projects) if stored else (),
-            created_clients=(),
+            created_clients=tuple(self.created_clients) if stored else (),
             created_tasks=tuple(self.created_tasks) if stored else (),
             created_users=tuple(self.created_users) if stored else (),
             errors=errors,
@@ -309,7 +324,7 @@ class _Run:
             self._require(row, "billable", Feature.BILLABLE_TIME, "billable time")
         if user.id != self.caller.user_id:
             self._require(row, "user_email", Feature.TEAM_ENTRIES, "entries of other users")
-        return TimeEntry(
+        entry = TimeEntry(
             id=TimeEntryId(self.ids.new_id()),
             org_id=self.caller.org_id,
             user_id=user.id,
@@ -327,6 +342,9 @@ class _Run:
             import_id=self.import_id,
             external_ref=ref,
         )
+        if self.rates:
+            entry = attrs.evolve(entry, rate=self.rates.stored_for(entry, project))
+        return entry
 
     def _require(self, row: ImportRow, field: str, feature: Feature, what: str) -> None:
         if not allows(self.caller.org.plan, feature):
@@ -397,12 +415,32 @@ class _Run:
             raise _RowFailed(column, "missing_value", "the row names no project; every entry needs one")
         project = self.projects.get(row.project.casefold())
         if project is None:
-            project = self._new_project(row.project, column)
+            client = None if row.client is None else self._client(row.client, _column(row, "client"))
+            project = self._new_project(row.project, column, client)
         elif project.archived:
             raise _RowFailed(column, "project_archived", f"the project {project.name!r} is archived")
         return project
 
-    def _new_project(self, name: str, column: str) -> Project:
+    def _client(self, name: str, column: str) -> Client:
+        """The client of that name (ignoring case), created when missing: in :data:`IMPORT_CURRENCY`,
+        since no tracker's export states a client's currency (change it with ``PATCH /clients/{id}``
+        before setting its rates)."""
+        client = self.clients.get(name.casefold())
+        if client is not None:
+            if client.archived:
+                raise _RowFailed(column, "client_archived", f"the client {client.name!r} is archived")
+            return client
+        problem = name_problem(name)
+        if problem is not None:
+            raise _RowFailed(column, "invalid_name", f"the client name {problem}")
+        client = Client.new(ClientId(self.ids.new_id()), self.caller.org_id, name, IMPORT_CURRENCY, self.now)
+        if self.store:
+            self.uow.clients.add(client)
+        self.clients[name.casefold()] = client
+        self.created_clients.append(name)
+        return client
+
+    def _new_project(self, name: str, column: str, client: Client | None = None) -> Project:
         problem = name_problem(name)
         if problem is not None:
             raise _RowFailed(column, "invalid_name", f"the project name {problem}")
@@ -416,7 +454,12 @@ class _Run:
                 f"{name!r} needs the {needed} plan",
             )
         project = Project.new(
-            ProjectId(self.ids.new_id()), self.caller.org_id, name, self.now, billable_by_default=False
+            ProjectId(self.ids.new_id()),
+            self.caller.org_id,
+            name,
+            self.now,
+            billable_by_default=False,
+            client_id=None if client is None else client.id,
         )
         if self.store:
             self.uow.projects.add(project)

@@ -224,3 +224,32 @@ def test_an_hours_export_re_imports_into_another_organization_without_loss(world
     mine = entries(world)
     key = lambda e: (e.entry_date, e.started_at, e.stopped_at, e.duration_seconds, e.billable, e.note)  # noqa: E731
     assert sorted(map(key, theirs), key=str) == sorted(map(key, mine), key=str)
+
+
+def test_a_new_project_gets_the_row_s_client_matched_by_name_or_created_and_entries_store_their_rate(
+    world: World,
+) -> None:
+    from hours_core.model import RateScope
+    from hours_core.services import CreateRate
+
+    owner = world.caller(world.owner)
+    world.services.rates.create_rate(
+        owner,
+        CreateRate(
+            scope=RateScope.ORG, effective_from=date(2025, 1, 1), billable_rate_minor=8000, currency="EUR"
+        ),
+    )
+    first = run(world, "harvest", harvest_file())
+    assert (first.created, first.created_clients, first.created_projects) == (2, ("Acme",), ("Website",))
+    clients = world.services.clients.list_clients(owner)
+    assert [(c.name, c.currency) for c in clients] == [("Acme", "EUR")]
+    website = next(p for p in world.services.projects.list_projects(owner) if p.name == "Website")
+    assert website.client_id == clients[0].id
+    stored = entries(world, project_id=website.id)
+    assert {(e.rate.scope, e.rate.billable_rate_minor) for e in stored} == {(RateScope.ORG, 8000)}
+
+    again = "Date,Client,Project,Task,Notes,Hours,Billable?,First Name,Last Name\n2025-02-05,ACME,Portal,,Call,1,No,,\n"
+    second = run(world, "harvest", again.encode())
+    assert (second.created, second.created_clients, second.created_projects) == (1, (), ("Portal",))
+    portal = next(p for p in world.services.projects.list_projects(owner) if p.name == "Portal")
+    assert portal.client_id == clients[0].id

@@ -1,4 +1,4 @@
-"""Settings: API tokens (the plaintext once, revoke) and projects and tasks for admins."""
+"""Settings: API tokens (the plaintext once, revoke) and clients, projects and tasks for admins."""
 
 from __future__ import annotations
 
@@ -70,11 +70,36 @@ def test_an_admin_creates_and_archives_projects_and_tasks(owner: TestClient, wor
     assert world.services.projects.get_project(world.caller(world.owner), website.id).archived
 
 
+def test_an_admin_creates_a_client_a_project_of_it_and_archives_the_client(
+    owner: TestClient, world: World
+) -> None:
+    token = csrf_of(owner.get("/app/settings/projects").text)
+    owner_caller = world.caller(world.owner)
+
+    owner.post("/app/settings/projects/clients", data={"csrf": token, "name": "Globex", "currency": "JPY"})
+    (globex,) = world.services.clients.list_clients(owner_caller)
+    owner.post("/app/settings/projects/", data={"csrf": token, "name": "Portal", "client": str(globex.id)})
+    (portal,) = [p for p in world.services.projects.list_projects(owner_caller) if p.name == "Portal"]
+    page = owner.post(
+        f"/app/settings/projects/clients/{globex.id}/archive", data={"csrf": token, "archived": "1"}
+    )
+
+    assert (globex.currency, portal.client_id) == ("JPY", globex.id)
+    assert "Globex <small>(JPY)</small> <small>(archived)</small>" in page.text
+    assert "Portal <small>(Globex)</small>" in page.text
+    assert world.services.clients.get_client(owner_caller, globex.id).archived
+    refused = owner.post(
+        "/app/settings/projects/clients", data={"csrf": token, "name": "X", "currency": "EURO"}
+    )
+    assert refused.status_code == 422 and "currency" in refused.text
+
+
 def test_a_member_reads_projects_but_may_not_create_them(browser: TestClient, world: World) -> None:
     world.services.sign_in.set_password(world.member.id, "member password")
     sign_in(browser, world.member.email, "member password")
     page = browser.get("/app/settings/projects").text
-    assert "Owners and admins create and archive projects and tasks." in page and "Create project" not in page
+    assert "Owners and admins create and archive clients, projects and tasks." in page
+    assert "Create project" not in page and "Create client" not in page
 
     refused = browser.post("/app/settings/projects/", data={"csrf": csrf_of(page), "name": "Mine"})
 

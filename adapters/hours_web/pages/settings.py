@@ -1,4 +1,4 @@
-"""``/app/settings``: the caller's API tokens, and the organization's projects and tasks."""
+"""``/app/settings``: the caller's API tokens, and the organization's clients, projects and tasks."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from hours_core.errors import HoursError, ValidationFailed
-from hours_core.model import Project, ProjectId, Task, TaskId
-from hours_core.services import ChangeProject, ChangeTask, Services, SessionCaller
+from hours_core.model import Client, ClientId, Project, ProjectId, Task, TaskId
+from hours_core.services import ChangeClient, ChangeProject, ChangeTask, Services, SessionCaller
 from hours_core.tokens import MintedToken
 from hours_web.notices import Notice, notice_of, status_of
 from hours_web.pages import Deps, Who, call, page
@@ -81,11 +81,16 @@ class ApiTokenPages(Controller):
         return Redirect(f"{APP_PATH}/settings/api", status_code=303)
 
 
-def _catalog(services: Services, who: SessionCaller) -> tuple[list[Project], dict[ProjectId, list[Task]]]:
+def _catalog(
+    services: Services, who: SessionCaller
+) -> tuple[list[Client], list[Project], dict[ProjectId, list[Task]]]:
+    clients = list(services.clients.list_clients(who.caller))
     projects = list(services.projects.list_projects(who.caller))
-    return projects, {
-        project.id: list(services.projects.list_tasks(who.caller, project.id)) for project in projects
-    }
+    return (
+        clients,
+        projects,
+        {project.id: list(services.projects.list_tasks(who.caller, project.id)) for project in projects},
+    )
 
 
 async def _projects_page(
@@ -95,11 +100,13 @@ async def _projects_page(
     notice: Notice | None = None,
     status_code: int = 200,
 ) -> Template:
-    projects, tasks = await call(_catalog, services, who)
+    clients, projects, tasks = await call(_catalog, services, who)
     return page(
         "projects.html",
         who,
         section="projects",
+        clients=clients,
+        client_names={client.id: client.name for client in clients},
         projects=projects,
         tasks=tasks,
         notice=notice,
@@ -107,8 +114,19 @@ async def _projects_page(
     )
 
 
+def _client_id(text: str) -> ClientId | None:
+    """The client a form's select names (``""``: none). A value that is no UUID names no client the
+    org has, so the use case answers it as an unknown client."""
+    if not text:
+        return None
+    try:
+        return ClientId(UUID(text))
+    except ValueError:
+        return ClientId(UUID(int=0))
+
+
 class ProjectPages(Controller):
-    """Projects and tasks: everyone reads them; owners and admins create and archive them."""
+    """Clients, projects and tasks: everyone reads them; owners and admins create and archive them."""
 
     path = f"{APP_PATH}/settings/projects"
     include_in_schema = False
@@ -127,6 +145,7 @@ class ProjectPages(Controller):
     ) -> Template | Redirect:
         """A new project (``create_project``: the use case of ``POST /projects``)."""
         form = await form_of(request)
+        client = form.get("client", "")
         return await self._run(
             services,
             who,
@@ -134,6 +153,40 @@ class ProjectPages(Controller):
             who.caller,
             form.get("name", "").strip(),
             billable_by_default=form.get("billable") == "on",
+            client_id=_client_id(client),
+        )
+
+    @post("/clients")
+    async def create_client(
+        self,
+        request: Request[Any, Any, Any],
+        services: Deps,
+        who: Who,
+    ) -> Template | Redirect:
+        """A new client (``create_client``: the use case of ``POST /clients``)."""
+        form = await form_of(request)
+        return await self._run(
+            services,
+            who,
+            services.clients.create_client,
+            who.caller,
+            form.get("name", "").strip(),
+            form.get("currency", "").strip(),
+        )
+
+    @post("/clients/{client_id:uuid}/archive")
+    async def archive_client(
+        self,
+        request: Request[Any, Any, Any],
+        services: Deps,
+        who: Who,
+        client_id: FromPath[UUID],
+    ) -> Template | Redirect:
+        """Archive (``archived=1``) or unarchive (``archived=0``) a client."""
+        archived = (await form_of(request)).get("archived") != "0"
+        change = ChangeClient(archived=archived)
+        return await self._run(
+            services, who, services.clients.change_client, who.caller, ClientId(client_id), change
         )
 
     @post("/{project_id:uuid}/archive")

@@ -114,6 +114,11 @@ async def _projects_page(
     )
 
 
+async def _archived_of(request: Request[Any, Any, Any]) -> bool:
+    """What an archive form asks: ``archived=0`` unarchives, anything else archives."""
+    return (await form_of(request)).get("archived") != "0"
+
+
 def _client_id(text: str) -> ClientId | None:
     """The client a form's select names (``""``: none). A value that is no UUID names no client the
     org has, so the use case answers it as an unknown client."""
@@ -183,7 +188,7 @@ class ProjectPages(Controller):
         client_id: FromPath[UUID],
     ) -> Template | Redirect:
         """Archive (``archived=1``) or unarchive (``archived=0``) a client."""
-        archived = (await form_of(request)).get("archived") != "0"
+        archived = await _archived_of(request)
         change = ChangeClient(archived=archived)
         return await self._run(
             services, who, services.clients.change_client, who.caller, ClientId(client_id), change
@@ -198,7 +203,7 @@ class ProjectPages(Controller):
         project_id: FromPath[UUID],
     ) -> Template | Redirect:
         """Archive (``archived=1``) or unarchive (``archived=0``) a project."""
-        archived = (await form_of(request)).get("archived") != "0"
+        archived = await _archived_of(request)
         change = ChangeProject(archived=archived)
         return await self._run(
             services, who, services.projects.change_project, who.caller, ProjectId(project_id), change
@@ -227,7 +232,7 @@ class ProjectPages(Controller):
         task_id: FromPath[UUID],
     ) -> Template | Redirect:
         """Archive (``archived=1``) or unarchive (``archived=0``) a task."""
-        archived = (await form_of(request)).get("archived") != "0"
+        archived = await _archived_of(request)
         return await self._run(
             services,
             who,

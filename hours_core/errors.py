@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Callable, Mapping
+from datetime import date
 from types import MappingProxyType
 from typing import ClassVar
 
@@ -55,6 +56,16 @@ class HoursError(Exception):
     def __init__(self, message: str | None = None) -> None:
         self.message = message or self.default_message
         super().__init__(self.message)
+
+    def details(self) -> Mapping[str, object]:
+        """Members of the error beyond its code and message, in the core's words.
+
+        Names are snake_case (each boundary respells them: ``current_version`` becomes
+        ``currentVersion`` in JSON); values are plain data: strings, numbers, booleans, ``None``,
+        dates and instants, and lists and mappings of these. Empty unless an error has more to say
+        (which lock refused a write, which entries overlap).
+        """
+        return {}
 
 
 class Hint(enum.Enum):
@@ -203,10 +214,33 @@ class Conflict(HoursError):
 
 
 class EntryLocked(Conflict):
-    """The time entry is invoiced and may no longer change."""
+    """The time entry is locked and may not change: why (``reason``) and, for a lock that covers
+    a range of days, the last day it covers (``through``).
+
+    Invoiced entries are locked with the reason ``invoiced``; other locks (closed periods,
+    timesheets) name their own reason and may add members of their own (``more``), all reported
+    under ``lock`` by :meth:`details`.
+    """
 
     code = "entry_locked"
     default_message = "The time entry is invoiced and locked; it can no longer be changed or deleted."
+
+    def __init__(
+        self,
+        reason: str = "invoiced",
+        *,
+        through: date | None = None,
+        message: str | None = None,
+        more: Mapping[str, object] | None = None,
+    ) -> None:
+        self.reason = reason
+        self.through = through
+        self.more: Mapping[str, object] = dict(more or {})
+        super().__init__(message)
+
+    def details(self) -> Mapping[str, object]:
+        """``{"lock": {"reason": ..., "through": ..., **more}}``."""
+        return {"lock": {"reason": self.reason, "through": self.through, **self.more}}
 
 
 class EmailTaken(Conflict):

@@ -182,8 +182,13 @@ def error_body(
     fields: dict[str, str] | None = None,
     required_plan: str | None = None,
     feature: str | None = None,
+    details: Mapping[str, object] | None = None,
 ) -> bytes:
-    """The JSON bytes of an error body; absent members are left out."""
+    """The JSON bytes of an error body; absent members are left out.
+
+    ``details`` (see :meth:`~hours_core.errors.HoursError.details`) are added with their names
+    respelled by :func:`~hours_http.naming.json_name`, at every depth.
+    """
     error: dict[str, Any] = {"code": code, "message": message}
     if fields:
         error["fields"] = fields
@@ -191,7 +196,18 @@ def error_body(
         error["requiredPlan"] = required_plan
     if feature is not None:
         error["feature"] = feature
+    if details:
+        error.update(_respelled(details))
     return msgspec.json.encode({"error": error})
+
+
+def _respelled(value: Any) -> Any:
+    """``value`` with the keys of its mappings (at every depth) in JSON names."""
+    if isinstance(value, Mapping):
+        return {json_name(str(key)): _respelled(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_respelled(item) for item in value]
+    return value
 
 
 def error_response(error: HoursError, headers: dict[str, str] | None = None) -> Response[bytes]:
@@ -220,6 +236,7 @@ def error_response(error: HoursError, headers: dict[str, str] | None = None) -> 
         fields=fields,
         required_plan=plan.required_plan if plan else None,
         feature=plan.feature if plan else None,
+        details=error.details(),
     )
     return Response(body, status_code=status_for(error), media_type=MediaType.JSON, headers=extra)
 

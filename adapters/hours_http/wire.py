@@ -33,6 +33,7 @@ __all__ = [
     "ImportReportEnvelope",
     "ImportReportOut",
     "ImportRowErrorOut",
+    "LockOut",
     "TimeEntryEnvelope",
     "TimeEntryOut",
 ]
@@ -229,8 +230,18 @@ class TimeEntryEnvelope:
 
 
 @attrs.frozen
+class LockOut:
+    """Why an entry is locked (``entry_locked``): ``invoiced``, or the lock's own reason, and the last
+    day a lock of a range of days covers (``null`` for a lock of one entry, such as an invoice)."""
+
+    reason: str
+    through: dt.date | None
+
+
+@attrs.frozen
 class ErrorBody:
-    """What went wrong: ``fields`` names wrong fields; a plan gate sets ``requiredPlan`` and ``feature``.
+    """What went wrong: ``fields`` names wrong fields; a plan gate sets ``requiredPlan`` and ``feature``;
+    ``lock`` says which lock refused a write (``entry_locked``).
 
     Members that do not apply are left out, never ``null`` (``hours_http.errors.error_body``).
     """
@@ -251,6 +262,7 @@ class ErrorBody:
         "unlimited_projects",
         "webhooks",
     ] = ABSENT
+    lock: LockOut = ABSENT
 
 
 @attrs.frozen

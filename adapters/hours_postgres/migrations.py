@@ -495,6 +495,14 @@ _REPORT_INDEXES: tuple[Step, ...] = (
     """,
 )
 
+# 0013: versions (see the SQLite migration of the same name): every entry, project, task and client
+# counts its writes; existing rows start at 1.
+_VERSIONS: tuple[Step, ...] = tuple(
+    f"ALTER TABLE {table} ADD COLUMN version integer NOT NULL DEFAULT 1"
+    f" CONSTRAINT {table}_version_check CHECK (version >= 1)"
+    for table in ("time_entries", "projects", "tasks", "clients")
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL),
     Migration("0002_idempotency_result", _IDEMPOTENCY_RESULT),
@@ -507,6 +515,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0010_web_sessions", _WEB_SESSIONS),
     Migration("0011_imports", _IMPORTS),
     Migration("0012_report_indexes", _REPORT_INDEXES),
+    Migration("0013_versions", _VERSIONS),
 )
 """Every migration, in the order they apply."""
 

@@ -36,6 +36,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from bench.bench_export import ONE_WORKER, stream_export
 from bench.bench_reports import GOALS_MS, analyze, cases
@@ -106,7 +107,7 @@ def measure(database: str, database_url: str, entries: int, args: argparse.Names
     )
     token = loaded.seeded.token
     year = cases(loaded.last_day)[0].request
-    span = {"from": year.date_from.isoformat(), "to": year.date_to.isoformat()}
+    span: dict[str, Any] = {"from": year.date_from, "to": year.date_to}
     with (
         tempfile.TemporaryDirectory(prefix="hours-growth-server-") as workdir,
         Server(
@@ -121,7 +122,8 @@ def measure(database: str, database_url: str, entries: int, args: argparse.Names
         try:
             reads = read_requests(reader, loaded, args.runs, DEEP_PAGE, last_if_shorter=True)
             requests = {row: reads.requests[name] for row, name in READS.items()}
-            settle = [(f"/time-entries/{reads.entry_id}", None)] * args.runs
+            settle: list[tuple[str, dict[str, Any] | None]] = [(f"/time-entries/{reads.entry_id}", None)]
+            settle *= args.runs
             for row, group_by in REPORTS.items():
                 report = ("/reports/time", {**span, "groupBy": group_by})
                 reader.get(*report)  # the warm-up run

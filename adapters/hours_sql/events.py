@@ -84,6 +84,10 @@ SPILL_AT = 1000
 """How many events a unit of work collects before it writes them to ``event_drafts``."""
 
 
+_encode_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+"""Compact JSON, as ``json.dumps`` with these options makes it, without a new encoder per event."""
+
+
 def _decoder(dialect: Dialect, kind: Kind) -> Callable[[Any], Any]:
     decode = dialect.codecs[kind].decode
     return (lambda value: value) if decode is None else decode
@@ -154,10 +158,8 @@ class EventStatements:
             subject.type.value,
             subject.id,
             None if event.owner_id is None else self.reference(event.owner_id),
-            json.dumps(
-                {name: {"from": change.old, "to": change.new} for name, change in event.changes.items()},
-                separators=(",", ":"),
-                ensure_ascii=False,
+            _encode_json(
+                {name: {"from": change.old, "to": change.new} for name, change in event.changes.items()}
             ),
         )
 

@@ -301,3 +301,18 @@ def test_a_rolled_back_unit_of_work_with_many_events_writes_none(store: OpenStor
     with store.unit_of_work() as uow:
         commit_one(uow, new_event(org))
     assert all_events(store, org) == [1]
+
+
+def test_a_change_whose_value_is_an_object_reads_back_equal(store: OpenStore, world: World) -> None:
+    rate = {
+        "billable_rate_minor": 100,
+        "cost_rate_minor": None,
+        "currency": "EUR",
+        "scope": "org",
+        "rate_id": "r",
+    }
+    event = new_event(world.a.org.id, changes={"rate": Change(None, rate)})
+    with store.unit_of_work() as uow:
+        commit_one(uow, event)
+    with store.unit_of_work(read_only=True) as uow:
+        assert list(uow.events.list(world.a.org.id, EventQuery())) == [event.sequenced(1)]

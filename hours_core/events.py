@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from types import MappingProxyType
-from typing import Any, NewType, cast
+from typing import Any, NamedTuple, NewType, cast
 
 import attrs
 from attrs import AttrsInstance
@@ -147,9 +147,12 @@ class Subject:
     id: str
 
 
-@attrs.frozen
-class Change:
-    """One field's value before and after a change (``None`` before a creation)."""
+class Change(NamedTuple):
+    """One field's value before and after a change (``None`` before a creation).
+
+    A named tuple rather than an attrs class: an event holds one per field, and an import makes
+    one event per entry, where a frozen attrs instance costs several times as much to build.
+    """
 
     old: JsonValue
     new: JsonValue

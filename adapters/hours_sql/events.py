@@ -136,14 +136,14 @@ class EventStatements:
         """The parameters of :attr:`insert_numbered` for ``event``, numbered ``back`` below the
         org's counter (0: the counter's number itself)."""
         org_id = self.reference(event.org_id)
-        return (org_id, org_id, back, *self._encode_rest(event))
+        return (org_id, org_id, back, *self.encode_rest(event))
 
     def encode_draft(self, draft_id: uuid.UUID, event: NewEvent, ordinal: int) -> tuple[Any, ...]:
         """The row of ``event_drafts`` (:data:`DRAFT_COLUMNS`) of ``event``, number ``ordinal`` of its
         org in the draft."""
-        return (self.uuid(draft_id), self.reference(event.org_id), ordinal, *self._encode_rest(event))
+        return (self.uuid(draft_id), self.reference(event.org_id), ordinal, *self.encode_rest(event))
 
-    def _encode_rest(self, event: NewEvent) -> tuple[Any, ...]:
+    def encode_rest(self, event: NewEvent) -> tuple[Any, ...]:
         """The values of an event's columns after ``seq``."""
         actor, subject = event.actor, event.subject
         return (
@@ -269,12 +269,9 @@ class SqlEventRepository:
         if not self._pending:
             return
         pending, self._pending = self._pending, []
-        by_org: dict[OrgId, list[NewEvent]] = {}
-        for event in pending:
-            by_org.setdefault(event.org_id, []).append(event)
         sql = self._sql
         statements: list[tuple[str, Params]] = []
-        for org_id, events in by_org.items():
+        for org_id, events in _by_org(pending).items():
             statements.append((sql.advance, (sql.reference(org_id), len(events))))
             statements += [
                 (sql.insert_numbered, sql.encode_numbered(event, len(events) - 1 - offset))
@@ -283,7 +280,12 @@ class SqlEventRepository:
         self._execute(statements)
 
     def _spill(self) -> None:
-        """Write the collected events to ``event_drafts``, each with its ordinal in its org."""
+        """Write the collected events to ``event_drafts``, each with its ordinal in its org; or,
+        where the database runs one writer at a time (SQLite), number them now and write them to
+        ``events`` at once: no other transaction can number or commit before this one."""
+        if self._sql.dialect.one_writer:
+            self._number_now()
+            return
         pending, self._pending = self._pending, []
         rows = []
         for event in pending:
@@ -292,6 +294,23 @@ class SqlEventRepository:
             rows.append(self._sql.encode_draft(self._draft_id, event, ordinal))
         try:
             self._session.insert_rows("event_drafts", DRAFT_COLUMNS, rows)
+        except Refused as refusal:
+            raise refusal.error("event") from refusal
+
+    def _number_now(self) -> None:
+        """Move each org's counter by its collected events and insert them numbered from it, by
+        the bulk path (for a database with one writer at a time only)."""
+        pending, self._pending = self._pending, []
+        sql, session = self._sql, self._session
+        rows: list[tuple[Any, ...]] = []
+        for org_id, events in _by_org(pending).items():
+            org = sql.reference(org_id)
+            self._execute([(sql.advance, (org, len(events)))])
+            last = int(session.rows(sql.counters, (org,))[0][0])
+            first = last - len(events) + 1
+            rows += [(org, first + offset, *sql.encode_rest(event)) for offset, event in enumerate(events)]
+        try:
+            session.insert_rows("events", EVENT_COLUMNS, rows)
         except Refused as refusal:
             raise refusal.error("event") from refusal
 
@@ -341,6 +360,14 @@ class SqlEventRepository:
             session.write(sql.purge_mark, (through, org_id))
             gone += session.write(sql.purge, (org_id, through))
         return gone
+
+
+def _by_org(events: list[NewEvent]) -> dict[OrgId, list[NewEvent]]:
+    """``events`` by organization, each org's in their order."""
+    by_org: dict[OrgId, list[NewEvent]] = {}
+    for event in events:
+        by_org.setdefault(event.org_id, []).append(event)
+    return by_org
 
 
 _: type[EventRepository] = SqlEventRepository

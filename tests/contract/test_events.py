@@ -316,3 +316,25 @@ def test_a_change_whose_value_is_an_object_reads_back_equal(store: OpenStore, wo
         commit_one(uow, event)
     with store.unit_of_work(read_only=True) as uow:
         assert list(uow.events.list(world.a.org.id, EventQuery())) == [event.sequenced(1)]
+
+
+def test_two_writers_with_many_events_each_get_one_unbroken_run_of_numbers(
+    store: OpenStore, world: World
+) -> None:
+    org = world.a.org.id
+    batches = [[new_event(org) for _ in range(1500)] for _ in range(2)]
+
+    def writer(events: list[NewEvent]) -> None:
+        with store.unit_of_work() as uow:
+            for event in events:
+                uow.events.append(event)
+            uow.commit()
+
+    run_in_threads(*(lambda events=events: writer(events) for events in batches))
+
+    with store.unit_of_work(read_only=True) as uow:
+        numbers = {event.id: event.seq for event in uow.events.list(org, EventQuery(limit=5000))}
+    assert sorted(numbers.values()) == list(range(1, 3001))
+    for events in batches:
+        seqs = [numbers[event.id] for event in events]
+        assert seqs == list(range(seqs[0], seqs[0] + len(events)))

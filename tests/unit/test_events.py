@@ -202,3 +202,22 @@ def test_an_import_dry_run_and_an_atomic_import_with_a_failed_row_record_nothing
         )
         assert world.services.imports.import_entries(owner, command).failed == 1
     assert new_events(world, start) == []
+
+
+def test_the_operator_s_import_is_via_import_as_the_owner_it_acts_as(world: World) -> None:
+    caller = world.services.admin.owner_caller(world.org.id)
+    start = latest(world)
+    data = io.BytesIO(toggl_file(world.owner.email, "newcomer@acme.test"))
+    report = world.services.imports.import_entries(
+        caller, ImportEntries(source="toggl", data=data, timezone="Europe/Berlin", create_users=True)
+    )
+
+    events = new_events(world, start)
+
+    (joined,) = [e for e in events if e.type is EventType.USER_CREATED]
+    assert joined.changes["email"] == Change(None, "newcomer@acme.test")
+    assert len([e for e in events if e.type is EventType.TIME_ENTRY_CREATED]) == report.created == 5
+    assert {(e.actor.user_id, e.actor.token_prefix, e.actor.via) for e in events} == {
+        (world.owner.id, None, Via.IMPORT)
+    }
+    assert all(e.request_id is None and e.idempotency_key is None for e in events)

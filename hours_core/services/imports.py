@@ -7,6 +7,11 @@ through the bulk path (``add_many``) unless an entry of the organization already
 ``external_ref`` (then it is a duplicate). The whole import is one write transaction: an
 ``atomic`` import that meets a failed row, and a problem with the file itself, store nothing; a
 dry run reads and checks everything in a read-only one. docs/export-import.md has the rules.
+
+What an import stores writes its events in the same transaction, ``via: import``: the
+``*.created`` of each user, client, project and task it creates, and ``time_entry.created`` for
+each entry of a batch it stores; duplicates write nothing. Its undo writes ``time_entry.deleted``
+for each entry it deletes (docs/events.md, "Imports").
 """
 
 from __future__ import annotations

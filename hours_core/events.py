@@ -302,10 +302,13 @@ def scalar(value: object) -> JsonScalar:
     raise TypeError(f"no JSON form for {value!r}")
 
 
-_NEVER_IN_CHANGES = frozenset({"id", "org_id", "created_at", "updated_at", "secret_hash", "last_used_at"})
+_NEVER_IN_CHANGES = frozenset(
+    {"id", "org_id", "created_at", "updated_at", "version", "secret_hash", "last_used_at"}
+)
 """Fields no event reports: the subject's identity, bookkeeping times (the event has its own
-``occurred_at``), and a token's hash and its last use (not a change anyone made). An entry's stored
-``rate`` is reported, as an object of its fields (:func:`jsonable`), or ``None``."""
+``occurred_at``) and write counts (``version``: one more with every write, events or not), and a
+token's hash and its last use (not a change anyone made). An entry's stored ``rate`` is reported,
+as an object of its fields (:func:`jsonable`), or ``None``."""
 
 
 def changes_between(old: AttrsInstance | None, new: AttrsInstance | None) -> dict[str, Change]:

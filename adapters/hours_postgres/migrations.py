@@ -495,6 +495,19 @@ _REPORT_INDEXES: tuple[Step, ...] = (
     """,
 )
 
+# 0016: the overlap policy (see the SQLite migration of the same name): the organization's setting,
+# and the index of each user's timed entries by start, with the stop, that overlap checks read.
+_OVERLAP_POLICY: tuple[Step, ...] = (
+    """
+    ALTER TABLE orgs ADD COLUMN overlap_policy text NOT NULL DEFAULT 'allow'
+        CHECK (overlap_policy IN ('allow', 'warn', 'reject'))
+    """,
+    """
+    CREATE INDEX time_entries_timed_of_user ON time_entries (org_id, user_id, started_at, id, stopped_at)
+        WHERE deleted_at IS NULL AND started_at IS NOT NULL
+    """,
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL),
     Migration("0002_idempotency_result", _IDEMPOTENCY_RESULT),
@@ -507,6 +520,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0010_web_sessions", _WEB_SESSIONS),
     Migration("0011_imports", _IMPORTS),
     Migration("0012_report_indexes", _REPORT_INDEXES),
+    Migration("0016_overlap_policy", _OVERLAP_POLICY),
 )
 """Every migration, in the order they apply."""
 

@@ -496,7 +496,7 @@ _REPORT_INDEXES: tuple[Step, ...] = (
 )
 
 # 0016: the overlap policy (see the SQLite migration of the same name): the organization's setting,
-# and the index of each user's timed entries by start, with the stop, that overlap checks read.
+# and the index of each user's timed entries by (start, id), holding the stop, that overlap checks read.
 _OVERLAP_POLICY: tuple[Step, ...] = (
     """
     ALTER TABLE orgs ADD COLUMN overlap_policy text NOT NULL DEFAULT 'allow'
@@ -506,6 +506,19 @@ _OVERLAP_POLICY: tuple[Step, ...] = (
     CREATE INDEX time_entries_timed_of_user ON time_entries (org_id, user_id, started_at, id, stopped_at)
         WHERE deleted_at IS NULL AND started_at IS NOT NULL
     """,
+)
+
+# 0019: how many groups a report makes. The planner estimates the groups of several columns as the
+# product of each column's distinct values (50 users x 200 projects x ... = far too many), and
+# then sorts a year of entries on disk rather than hashing them; statistics of the columns'
+# combinations (ndistinct) give it the real count, and a report by project,user becomes a
+# (parallel) hash aggregate in memory (docs/performance.md, "Reports").
+_REPORT_GROUP_STATISTICS: tuple[Step, ...] = (
+    """
+    CREATE STATISTICS time_entries_report_groups (ndistinct)
+        ON user_id, project_id, task_id, billable, rate_currency FROM time_entries
+    """,
+    "ANALYZE time_entries",
 )
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -521,6 +534,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0011_imports", _IMPORTS),
     Migration("0012_report_indexes", _REPORT_INDEXES),
     Migration("0016_overlap_policy", _OVERLAP_POLICY),
+    Migration("0019_report_group_statistics", _REPORT_GROUP_STATISTICS),
 )
 """Every migration, in the order they apply."""
 

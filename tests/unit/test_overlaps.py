@@ -284,3 +284,29 @@ def _span_command(world: World, start: int, end: int) -> CreateTimeEntry:
         started_at=at(start),
         stopped_at=at(end),
     )
+
+
+def test_an_error_lists_the_first_twenty_conflicts_by_start_and_counts_them_all(world: World) -> None:
+    entries = world.services.entries
+    owner = world.caller(world.owner)
+    made = [
+        entries.create_time_entry(owner, _span_command(world, minute, minute + 60)) for minute in range(25)
+    ]
+    world.services.team.change_org(owner, ChangeOrg(overlap_policy=OverlapPolicy.REJECT))
+    with pytest.raises(EntryOverlaps) as refused:
+        entries.create_time_entry(world.caller(world.owner), _span_command(world, 0, 120))
+    assert [e["id"] for e in refused.value.entries] == [e.id for e in made[:20]]
+    assert refused.value.total == 25
+    assert "25 other entries" in refused.value.message
+    assert "first 20" in refused.value.message
+
+
+def test_warnings_go_nowhere_without_a_collector(world: World) -> None:
+    entries = world.services.entries
+    owner = world.caller(world.owner)
+    entries.create_time_entry(owner, _span_command(world, 0, 60))
+    world.services.team.change_org(owner, ChangeOrg(overlap_policy=OverlapPolicy.WARN))
+    stored = entries.create_time_entry(world.caller(world.owner), _span_command(world, 30, 90))
+    with collecting() as warnings:
+        entries.update_time_entry(world.caller(world.owner), stored.id, UpdateTimeEntry(note="n"))
+    assert warnings == []

@@ -599,6 +599,20 @@ def _report_indexes(db: Database) -> None:
         db.execute(statement)
 
 
+# 0013: versions. Every entry, project, task and client counts its writes (``version``: 1 when
+# created, one more per change; the repositories write it). HTTP sends it as the ETag and compares
+# If-Match against it (docs/api.md, "Optimistic concurrency"). Existing rows start at 1.
+
+_VERSIONED_TABLES = ("time_entries", "projects", "tasks", "clients")
+
+
+@MIGRATIONS(name="0013_versions")
+def _versions(db: Database) -> None:
+    """A ``version`` column on entries, projects, tasks and clients."""
+    for table in _VERSIONED_TABLES:
+        db.execute(f"ALTER TABLE {table} ADD COLUMN version INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1)")
+
+
 # 0016: the overlap policy. Organizations get ``overlap_policy`` (allow, the behaviour so far), and
 # time entries an index of each user's live entries with a start (stopped or running), in the order
 # (user, start, id) that the overlap check of a write and the list of overlaps read them in

@@ -39,6 +39,7 @@ from hours_core.services.time_entries import (
     UpdateTimeEntry,
 )
 from hours_core.services.transactions import Transactions
+from hours_core.services.versions import IfMatch
 from hours_core.services.webhooks import (
     ChangeWebhook,
     CreateWebhook,
@@ -78,6 +79,7 @@ __all__ = [
     "ExportService",
     "FeedPage",
     "IdempotentRunner",
+    "IfMatch",
     "ImportEntries",
     "ImportReport",
     "ImportService",

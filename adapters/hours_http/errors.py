@@ -56,6 +56,7 @@ __all__ = [
     "error_response",
     "exception_handlers",
     "parameter_message",
+    "respelled",
     "status_for",
 ]
 
@@ -136,6 +137,7 @@ STATUS_BY_CODE: Mapping[str, int] = {
     "last_owner": 409,
     "webhook_inactive": 409,
     "entry_locked": 409,
+    "entry_overlaps": 409,
     "timer_already_running": 409,
     "stale_update": 409,
     "idempotency_request_in_progress": 409,
@@ -201,16 +203,16 @@ def error_body(
     if feature is not None:
         error["feature"] = feature
     if details:
-        error.update(_respelled(details))
+        error.update(respelled(details))
     return msgspec.json.encode({"error": error})
 
 
-def _respelled(value: Any) -> Any:
+def respelled(value: Any) -> Any:
     """``value`` with the keys of its mappings (at every depth) in JSON names."""
     if isinstance(value, Mapping):
-        return {json_name(str(key)): _respelled(item) for key, item in value.items()}
+        return {json_name(str(key)): respelled(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [_respelled(item) for item in value]
+        return [respelled(item) for item in value]
     return value
 
 

@@ -75,6 +75,7 @@ class SubjectType(enum.StrEnum):
     TOKEN = "token"
     ORG = "org"
     USER = "user"
+    TIMESHEET = "timesheet"
 
 
 SHARED_SUBJECTS: tuple[SubjectType, ...] = (SubjectType.PROJECT, SubjectType.TASK, SubjectType.ORG)
@@ -105,6 +106,11 @@ class EventType(enum.StrEnum):
     USER_UPDATED = "user.updated"
     USER_DEACTIVATED = "user.deactivated"
     USER_REACTIVATED = "user.reactivated"
+    TIMESHEET_CREATED = "timesheet.created"
+    TIMESHEET_SUBMITTED = "timesheet.submitted"
+    TIMESHEET_APPROVED = "timesheet.approved"
+    TIMESHEET_REJECTED = "timesheet.rejected"
+    TIMESHEET_REOPENED = "timesheet.reopened"
 
 
 @attrs.frozen

@@ -133,6 +133,7 @@ STATUS_BY_CODE: Mapping[str, int] = {
     "last_owner": 409,
     "webhook_inactive": 409,
     "entry_locked": 409,
+    "invalid_transition": 409,
     "timer_already_running": 409,
     "stale_update": 409,
     "idempotency_request_in_progress": 409,

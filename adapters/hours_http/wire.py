@@ -236,6 +236,11 @@ class LockOut:
 
     reason: str
     through: dt.date | None
+    kind: Literal["timesheet"] = ABSENT
+    """What kind of lock of a range of days refused the write (``timesheet``: a submitted or approved
+    timesheet, ``reason`` ``submitted`` or ``approved``, ``through`` the last day of its week)."""
+    timesheetId: UUID = ABSENT
+    """The timesheet that locks the entry (``kind: timesheet``)."""
 
 
 @attrs.frozen
@@ -252,6 +257,7 @@ class ErrorBody:
     # The free plan is never required: it is the lowest (hours_core.plans.FEATURE_PLANS).
     requiredPlan: Literal["solo", "studio", "agency"] = ABSENT
     feature: Literal[
+        "approvals",
         "audit_log",
         "billable_rates",
         "billable_time",
@@ -263,6 +269,10 @@ class ErrorBody:
         "webhooks",
     ] = ABSENT
     lock: LockOut = ABSENT
+    currentStatus: Literal["draft", "submitted", "approved", "rejected"] = ABSENT
+    """The status of the timesheet that refused a transition (``invalid_transition``)."""
+    timesheetId: UUID = ABSENT
+    """The timesheet of the user and week that exists already (``conflict`` on ``POST /timesheets``)."""
 
 
 @attrs.frozen
@@ -874,7 +884,7 @@ EventFilter = Annotated[
         description=(
             '`"*"` for every event, `"<family>.*"` (e.g. `"project.*"`) for every event of a family, or '
             "event types such as `time_entry.created`; families: time_entry, timer, project, task, token, "
-            "org, user."
+            "org, user, timesheet."
         ),
     ),
 ]
@@ -1025,6 +1035,11 @@ EventTypeName = Literal[
     "user.updated",
     "user.deactivated",
     "user.reactivated",
+    "timesheet.created",
+    "timesheet.submitted",
+    "timesheet.approved",
+    "timesheet.rejected",
+    "timesheet.reopened",
 ]
 """Every event type (``hours_core.events.EventType``; ``test_events`` holds the two together)."""
 
@@ -1046,7 +1061,7 @@ class ActorOut:
 class SubjectOut:
     """What a change is about: its kind and its id (a UUID, or a token's prefix)."""
 
-    type: Literal["time_entry", "project", "task", "token", "org", "user"]
+    type: Literal["time_entry", "project", "task", "token", "org", "user", "timesheet"]
     id: str
 
 
@@ -1082,3 +1097,75 @@ class EventListEnvelope:
 
     data: list[EventOut]
     nextCursor: str | None
+
+
+# Timesheets.
+
+TimesheetStatusName = Literal["draft", "submitted", "approved", "rejected"]
+RejectionReason = Annotated[
+    str,
+    KwargDefinition(
+        min_length=1,
+        max_length=1000,
+        pattern=r"\S",
+        description="Why the timesheet is rejected, for its user: 1 to 1,000 characters, not blank.",
+    ),
+]
+
+
+@attrs.frozen
+class CreateTimesheetBody:
+    """The body of ``POST /timesheets``: the week's first day (by the organization's ``weekStart``)
+    and whose week it is (``userId`` left out or ``null``: yours)."""
+
+    weekStart: EntryDate
+    userId: UUID | None = None
+
+
+@attrs.frozen
+class RejectTimesheetBody:
+    """The body of ``POST /timesheets/{id}/reject``."""
+
+    reason: RejectionReason
+
+
+@attrs.frozen
+class TimesheetTotalsOut:
+    """The time of the week: the seconds of the user's entries dated in it (a running timer's so
+    far) and how many entries there are (deleted ones left out)."""
+
+    durationSeconds: int
+    entryCount: int
+
+
+@attrs.frozen
+class TimesheetOut:
+    """A user's week and its approval: ``weekStart`` to ``weekEnd`` (inclusive), the last
+    submission (``submittedAt``, ``submittedBy``) and the decision that followed it (``decidedAt``,
+    ``decidedBy``; ``rejectionReason`` for a rejection); ``null`` where there is none yet."""
+
+    id: UUID
+    userId: UUID
+    weekStart: dt.date
+    weekEnd: dt.date
+    status: TimesheetStatusName
+    submittedAt: dt.datetime | None
+    submittedBy: UUID | None
+    decidedAt: dt.datetime | None
+    decidedBy: UUID | None
+    rejectionReason: str | None
+    totals: TimesheetTotalsOut
+
+
+@attrs.frozen
+class TimesheetEnvelope:
+    """``{"data": Timesheet}``."""
+
+    data: TimesheetOut
+
+
+@attrs.frozen
+class TimesheetListEnvelope:
+    """``{"data": [Timesheet, ...]}``."""
+
+    data: list[TimesheetOut]

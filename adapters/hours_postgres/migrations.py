@@ -495,6 +495,31 @@ _REPORT_INDEXES: tuple[Step, ...] = (
     """,
 )
 
+# 0015: timesheets (see the SQLite migration of the same name).
+_TIMESHEETS: tuple[Step, ...] = (
+    """
+    CREATE TABLE timesheets (
+        id uuid PRIMARY KEY,
+        org_id uuid NOT NULL,
+        user_id uuid NOT NULL,
+        week_start date NOT NULL,
+        status text NOT NULL CHECK (status IN ('draft', 'submitted', 'approved', 'rejected')),
+        submitted_at timestamptz,
+        submitted_by uuid,
+        decided_at timestamptz,
+        decided_by uuid,
+        rejection_reason text,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL,
+        CONSTRAINT timesheets_user_fkey FOREIGN KEY (org_id, user_id) REFERENCES users (org_id, id),
+        CONSTRAINT timesheets_submitter_fkey FOREIGN KEY (org_id, submitted_by) REFERENCES users (org_id, id),
+        CONSTRAINT timesheets_decider_fkey FOREIGN KEY (org_id, decided_by) REFERENCES users (org_id, id)
+    )
+    """,
+    "CREATE UNIQUE INDEX timesheets_one_per_week ON timesheets (org_id, user_id, week_start)",
+    "CREATE INDEX timesheets_by_org_week ON timesheets (org_id, week_start)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL),
     Migration("0002_idempotency_result", _IDEMPOTENCY_RESULT),
@@ -507,6 +532,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0010_web_sessions", _WEB_SESSIONS),
     Migration("0011_imports", _IMPORTS),
     Migration("0012_report_indexes", _REPORT_INDEXES),
+    Migration("0015_timesheets", _TIMESHEETS),
 )
 """Every migration, in the order they apply."""
 

@@ -599,6 +599,42 @@ def _report_indexes(db: Database) -> None:
         db.execute(statement)
 
 
+# 0015: timesheets. One row per user and first day of a week (unique), its users named with its
+# organization (composite foreign keys; a NULL submitter or decider refers to nobody); the lock check
+# of entry writes finds a user's timesheets by (org, user, week start).
+
+_TIMESHEETS = (
+    """
+    CREATE TABLE timesheets (
+        id TEXT NOT NULL PRIMARY KEY,
+        org_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        week_start TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('draft', 'submitted', 'approved', 'rejected')),
+        submitted_at TEXT,
+        submitted_by TEXT,
+        decided_at TEXT,
+        decided_by TEXT,
+        rejection_reason TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        FOREIGN KEY (org_id, user_id) REFERENCES users (org_id, id),
+        FOREIGN KEY (org_id, submitted_by) REFERENCES users (org_id, id),
+        FOREIGN KEY (org_id, decided_by) REFERENCES users (org_id, id)
+    ) STRICT
+    """,
+    "CREATE UNIQUE INDEX timesheets_one_per_week ON timesheets (org_id, user_id, week_start)",
+    "CREATE INDEX timesheets_by_org_week ON timesheets (org_id, week_start)",
+)
+
+
+@MIGRATIONS(name="0015_timesheets")
+def _timesheets(db: Database) -> None:
+    """Timesheets: a user's week and its approval."""
+    for statement in _TIMESHEETS:
+        db.execute(statement)
+
+
 def pending(db: Database) -> list[str]:
     """The names of the migrations not yet applied to ``db``, in the order they would run."""
     return [migration.name for migration in MIGRATIONS.pending(db)]

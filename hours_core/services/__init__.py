@@ -37,6 +37,7 @@ from hours_core.services.time_entries import (
     TimeEntryService,
     UpdateTimeEntry,
 )
+from hours_core.services.timesheets import CreateTimesheet, TimesheetService, TimesheetView
 from hours_core.services.transactions import Transactions
 from hours_core.services.webhooks import (
     ChangeWebhook,
@@ -66,6 +67,7 @@ __all__ = [
     "ClientService",
     "CreateRate",
     "CreateTimeEntry",
+    "CreateTimesheet",
     "CreateWebhook",
     "DeliveryPage",
     "EntryPage",
@@ -99,6 +101,8 @@ __all__ = [
     "TimeEntryService",
     "TimeReport",
     "TimeReportRequest",
+    "TimesheetService",
+    "TimesheetView",
     "Transactions",
     "UpdateTimeEntry",
     "WebhookService",
@@ -127,6 +131,7 @@ class Services:
     installation: InstallationService
     webhooks: WebhookService
     events: EventService
+    timesheets: TimesheetService
     clock: Clock
     transactions: Transactions
 
@@ -169,6 +174,7 @@ def build_services(
             transactions, clock, ids, policy=url_policy or UrlPolicy(), bodies=bodies or NoEventBodies()
         ),
         events=events,
+        timesheets=TimesheetService(transactions, clock, ids),
         clock=clock,
         transactions=transactions,
     )

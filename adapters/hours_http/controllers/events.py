@@ -107,7 +107,7 @@ class AuditController(Controller):
         services: NamedDependency[Services],
         cursors: NamedDependency[Cursors],
         subject_type: Annotated[
-            Literal["time_entry", "project", "task", "token", "org", "user"] | None,
+            Literal["time_entry", "project", "task", "token", "org", "user", "timesheet"] | None,
             QueryParameter(name="subjectType", description="Events about this kind of subject."),
         ] = None,
         subject_id: Annotated[

@@ -106,6 +106,12 @@ def entry_filters(
     )
 
 
+_TIMESHEET_LOCK = (
+    "the entry's date is in a week whose timesheet is submitted or approved; `lock` says which "
+    "(`reason`, `through`, `kind: timesheet`, `timesheetId`)"
+)
+
+
 class TimeEntryController(Controller):
     """Time entries: the time one user spent on one project on one day."""
 
@@ -128,6 +134,7 @@ class TimeEntryController(Controller):
             Reason("forbidden", "members may not log time for another user (`userId`)"),
             Reason("not_found", "the project, task or user the body names is not in your organization"),
             "conflict",
+            Reason("entry_locked", _TIMESHEET_LOCK),
             body=True,
             idempotent=True,
             location="/time-entries/{id}",
@@ -422,6 +429,7 @@ class TimeEntryController(Controller):
             ),
             "stale_update",
             Reason("conflict", "another timer of yours started concurrently; retry"),
+            Reason("entry_locked", _TIMESHEET_LOCK),
             idempotent=True,
         ),
     )

@@ -14,9 +14,9 @@ from datetime import date
 from hours_core.errors import EntryLocked
 from hours_core.model import OrgId, UserId
 from hours_core.ports import UnitOfWork
-from hours_core.timesheets import Timesheet, TimesheetStatus
+from hours_core.timesheets import Timesheet, TimesheetQuery, TimesheetStatus
 
-__all__ = ["check_timesheet_lock", "timesheet_lock", "timesheet_locked"]
+__all__ = ["TimesheetLocks", "check_timesheet_lock", "timesheet_lock", "timesheet_locked"]
 
 
 def timesheet_lock(uow: UnitOfWork, org_id: OrgId, user_id: UserId, *days: date) -> Timesheet | None:
@@ -52,3 +52,24 @@ def check_timesheet_lock(uow: UnitOfWork, org_id: OrgId, user_id: UserId, *days:
     timesheet = timesheet_lock(uow, org_id, user_id, *days)
     if timesheet is not None:
         raise timesheet_locked(timesheet)
+
+
+class TimesheetLocks:
+    """The submitted and approved timesheets of an organization's users, read once per user: the
+    check of a bulk writer (an import) that writes many entries of few users."""
+
+    def __init__(self, uow: UnitOfWork, org_id: OrgId) -> None:
+        self._uow = uow
+        self._org_id = org_id
+        self._by_user: dict[UserId, list[Timesheet]] = {}
+
+    def holding(self, user_id: UserId, day: date) -> Timesheet | None:
+        """The submitted or approved timesheet of ``user_id`` whose week holds ``day``, or ``None``."""
+        locking = self._by_user.get(user_id)
+        if locking is None:
+            query = TimesheetQuery(user_id=user_id)
+            locking = [
+                each for each in self._uow.timesheets.list(self._org_id, query) if each.status.locks_entries
+            ]
+            self._by_user[user_id] = locking
+        return next((each for each in locking if each.holds(day)), None)

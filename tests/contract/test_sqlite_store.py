@@ -329,6 +329,7 @@ def test_table_counts_are_the_committed_rows_of_each_table(sqlite_store: SqliteS
         "events": 0,
         "web_sessions": 0,
         "rate_counters": 0,
+        "timesheets": 0,
     }
 
 

@@ -3,6 +3,7 @@ tenancy, updates, the filters and order of the list, and the week a day falls in
 
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import date, timedelta
 
@@ -132,3 +133,49 @@ def test_covering_finds_the_users_timesheet_of_each_day_of_its_week_and_no_other
         assert uow.timesheets.covering(world.a.org.id, member, MONDAY - timedelta(days=1)) == []
         assert uow.timesheets.covering(world.a.org.id, member, MONDAY + timedelta(days=7)) == []
         assert uow.timesheets.covering(world.b.org.id, member, MONDAY) == []
+
+
+def test_a_submission_waits_for_an_entry_write_that_checked_the_week(
+    store: OpenStore, world: World, build: Build
+) -> None:
+    """A write unit of work that read a week's timesheet (``covering``) holds it until it ends: a
+    submission (``lock``) waits for it, and a check after a submission sees it submitted, whatever the
+    store (PostgreSQL's row lock; one writer at a time elsewhere)."""
+    draft = timesheet(build, world.a)
+    add(store, draft)
+    org, member = world.a.org.id, world.a.member.id
+    checked, locked_it = threading.Event(), threading.Event()
+    seen: list[TimesheetStatus] = []
+    order: list[str] = []
+
+    def submission() -> None:
+        checked.wait()
+        with store.unit_of_work() as uow:
+            locked = uow.timesheets.lock(org, draft.id)
+            assert locked is not None
+            order.append("submission locked")
+            locked_it.set()
+            seen.append(locked.status)
+            uow.timesheets.update(locked.submitted(member, T0))
+            uow.commit()
+
+    waiting = threading.Thread(target=submission)
+    waiting.start()
+    with store.unit_of_work() as uow:
+        assert [each.status for each in uow.timesheets.covering(org, member, MONDAY)] == [
+            TimesheetStatus.DRAFT
+        ]
+        checked.set()
+        # The submission cannot take the timesheet while this unit of work holds it: this wait runs out.
+        assert not locked_it.wait(0.5)
+        uow.entries.add(build.entry(world.a.member, world.a.project, entry_date=MONDAY))
+        order.append("entry written")
+        uow.commit()
+    waiting.join()
+    assert seen == [TimesheetStatus.DRAFT]
+    assert order == ["entry written", "submission locked"]
+
+    with store.unit_of_work() as uow:
+        assert [each.status for each in uow.timesheets.covering(org, member, MONDAY)] == [
+            TimesheetStatus.SUBMITTED
+        ]

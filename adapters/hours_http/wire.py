@@ -847,8 +847,8 @@ class RateChangeOut:
 @attrs.frozen
 class ReapplyResultOut:
     """What a reapply did (or would do, ``dryRun``): entries examined, changed, and skipped because
-    they are invoiced (locked); ``changes`` lists the first 1,000 changes, ``truncated`` says more
-    changed."""
+    they are locked (invoiced, or in a submitted or approved timesheet's week); ``changes`` lists the
+    first 1,000 changes, ``truncated`` says more changed."""
 
     dryRun: bool
     examined: int

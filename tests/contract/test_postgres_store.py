@@ -411,8 +411,9 @@ def test_of_two_concurrent_updates_of_one_version_the_second_is_stale(
 
 
 def current_settings(uow: object, *names: str) -> tuple[str, ...]:
-    conn = uow._session.conn  # type: ignore[attr-defined]  # a look inside, for these tests only
-    return tuple(conn.execute(f"SELECT current_setting('{name}')").fetchone()[0] for name in names)
+    """The settings of the unit of work's transaction (the session begins it with its first statement)."""
+    session = uow._session  # type: ignore[attr-defined]  # a look inside, for these tests only
+    return tuple(session.rows(f"SELECT current_setting('{name}')")[0][0] for name in names)
 
 
 def test_a_write_unit_of_work_is_read_committed_with_the_stores_lock_timeout(

@@ -121,6 +121,17 @@ RateMinor = Annotated[
         description="An hourly rate in minor units of the currency (cents for EUR): 0 to 1,000,000,000.",
     ),
 ]
+Version = Annotated[
+    int,
+    KwargDefinition(
+        ge=1,
+        description=(
+            "How many times the resource was written: 1 when created, one more for every change. "
+            'The `ETag` header carries it (`"3"`); send it back in `If-Match` to change only that '
+            'version (see "Optimistic concurrency").'
+        ),
+    ),
+]
 RateScopeName = Literal["org", "client", "project", "user", "user_project"]
 RoleName = Literal["owner", "admin", "member"]
 PlanName = Literal["free", "solo", "studio", "agency"]
@@ -202,6 +213,7 @@ class TimeEntryOut:
     rate: StoredRateOut | None
     importId: UUID | None
     externalRef: str | None
+    version: Version
 
 
 @attrs.frozen
@@ -373,6 +385,7 @@ class ClientOut:
     billableByDefault: bool | None
     archivedAt: dt.datetime | None
     createdAt: dt.datetime
+    version: Version
 
 
 @attrs.frozen
@@ -422,6 +435,7 @@ class ProjectOut:
     createdAt: dt.datetime
     updatedAt: dt.datetime
     clientId: UUID | None
+    version: Version
 
 
 @attrs.frozen
@@ -464,6 +478,7 @@ class TaskOut:
     archived: bool
     createdAt: dt.datetime
     updatedAt: dt.datetime
+    version: Version
 
 
 @attrs.frozen

@@ -39,6 +39,7 @@ from hours_core.services.time_entries import (
 )
 from hours_core.services.timesheets import CreateTimesheet, TimesheetService, TimesheetView
 from hours_core.services.transactions import Transactions
+from hours_core.services.versions import IfMatch
 from hours_core.services.webhooks import (
     ChangeWebhook,
     CreateWebhook,
@@ -79,6 +80,7 @@ __all__ = [
     "ExportService",
     "FeedPage",
     "IdempotentRunner",
+    "IfMatch",
     "ImportEntries",
     "ImportReport",
     "ImportService",

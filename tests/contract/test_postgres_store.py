@@ -49,6 +49,7 @@ MIGRATIONS = [
     "0010_web_sessions",
     "0011_imports",
     "0012_report_indexes",
+    "0013_versions",
     "0015_timesheets",
     "0019_report_group_statistics",
 ]
@@ -394,7 +395,7 @@ def test_of_two_concurrent_updates_of_one_version_the_second_is_stale(
 
     mine = attrs.evolve(entry, note="mine", updated_at=T0 + timedelta(minutes=1))
     with pg.unit_of_work() as uow:
-        uow.entries.update(mine, expected_updated_at=entry.updated_at)
+        mine = uow.entries.update(mine, expected_updated_at=entry.updated_at)
         first_updated.set()
         join = in_thread(second_writer)
         assert second_starting.wait(WAIT)

@@ -85,6 +85,7 @@ class SubjectType(enum.StrEnum):
     # Clients and rates (issue 14's gaps).
     CLIENT = "client"
     RATE = "rate"
+    TIMESHEET = "timesheet"
 
 
 SHARED_SUBJECTS: tuple[SubjectType, ...] = (
@@ -128,6 +129,11 @@ class EventType(enum.StrEnum):
     CLIENT_UNARCHIVED = "client.unarchived"
     RATE_CREATED = "rate.created"
     RATE_DELETED = "rate.deleted"
+    TIMESHEET_CREATED = "timesheet.created"
+    TIMESHEET_SUBMITTED = "timesheet.submitted"
+    TIMESHEET_APPROVED = "timesheet.approved"
+    TIMESHEET_REJECTED = "timesheet.rejected"
+    TIMESHEET_REOPENED = "timesheet.reopened"
 
 
 @attrs.frozen

@@ -44,6 +44,7 @@ from hours_core.model import (
 )
 from hours_core.reports import ReportQuery, ReportRow
 from hours_core.subscriptions import DeliveryId, Webhook, WebhookDelivery, WebhookId
+from hours_core.timesheets import Timesheet, TimesheetId, TimesheetQuery
 from hours_core.tokens import ApiToken
 from hours_core.web_sessions import WebSession
 
@@ -69,6 +70,7 @@ __all__ = [
     "SessionRepository",
     "TaskRepository",
     "TimeEntryRepository",
+    "TimesheetRepository",
     "TokenRepository",
     "UnitOfWork",
     "UnitOfWorkFactory",
@@ -672,6 +674,39 @@ class ImportRepository(Protocol):
         """Replace a stored import's counts and ``deleted_at``."""
 
 
+class TimesheetRepository(Protocol):
+    """Timesheets of one organization: at most one per user and first day of a week."""
+
+    def add(self, timesheet: Timesheet) -> None:
+        """Store a new timesheet; :class:`~hours_core.errors.Conflict` if its user has one that
+        starts the same day (or its user is not of its organization)."""
+        ...
+
+    def get(self, org_id: OrgId, timesheet_id: TimesheetId) -> Timesheet | None:
+        """The timesheet of ``org_id``, or ``None``."""
+        ...
+
+    def lock(self, org_id: OrgId, timesheet_id: TimesheetId) -> Timesheet | None:
+        """The timesheet, or ``None``, locked until this unit of work ends (write units of work
+        only): its transitions take this lock, so that two of them cannot both start from one status."""
+        ...
+
+    def update(self, timesheet: Timesheet) -> None:
+        """Replace a stored timesheet's status and its submission and decision."""
+        ...
+
+    def list(self, org_id: OrgId, query: TimesheetQuery) -> Sequence[Timesheet]:
+        """The organization's timesheets that match ``query``, newest week first (then by user and id)."""
+        ...
+
+    def covering(self, org_id: OrgId, user_id: UserId, day: date) -> Sequence[Timesheet]:
+        """The user's timesheets whose week holds ``day``, in any status (one, unless the org's week
+        start changed between two creations). In a write unit of work the rows stay locked until it
+        ends (PostgreSQL: ``FOR NO KEY UPDATE``), so that an entry write checked against a timesheet
+        and that timesheet's submission happen one after the other, never across each other."""
+        ...
+
+
 class InstallationSecretRepository(Protocol):
     """The installation's named secrets (not an organization's: one set per database)."""
 
@@ -708,6 +743,7 @@ class UnitOfWork(Protocol):
     reports: ReportRepository
     imports: ImportRepository
     installation: InstallationSecretRepository
+    timesheets: TimesheetRepository
 
     def __enter__(self) -> Self:
         """Begin the transaction."""

@@ -22,6 +22,7 @@ from hours_http.controllers.rates import RateController
 from hours_http.controllers.reports import ReportController
 from hours_http.controllers.time_entries import TimeEntryController
 from hours_http.controllers.timers import TimerController
+from hours_http.controllers.timesheets import TimesheetController
 from hours_http.controllers.users import UserController
 from hours_http.controllers.webhooks import WebhookController
 from hours_http.cursors import Cursors
@@ -107,6 +108,7 @@ def create_app(
             WebhookController,
             ChangeController,
             AuditController,
+            TimesheetController,
         ],
         dependencies={
             "services": Provide(provide_services, use_cache=True, sync_to_thread=False),

@@ -39,6 +39,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from hours_core.events import Event, JsonValue
 from hours_core.model import Client, Org, Project, Rate, StoredRate, Task, TimeEntry, User
 from hours_core.services import Caller, ImportReport, OverlapList, ReapplyResult
+from hours_core.services.timesheets import TimesheetView
 from hours_core.subscriptions import Webhook, WebhookDelivery
 from hours_core.tokens import ApiToken, MintedToken
 from hours_http.decoding import (
@@ -97,6 +98,7 @@ __all__ = [
     "structure",
     "task_json",
     "time_entry_json",
+    "timesheet_json",
     "token_json",
     "user_json",
     "webhook_json",
@@ -389,6 +391,24 @@ def overlap_list_json(found: OverlapList) -> dict[str, Any]:
 
 def _overlapping(entry: TimeEntry) -> dict[str, Any]:
     return {"id": entry.id, "startedAt": entry.started_at, "stoppedAt": entry.stopped_at}
+
+
+def timesheet_json(view: TimesheetView) -> dict[str, Any]:
+    """The body of a timesheet and its totals (:class:`~hours_http.wire.TimesheetOut`)."""
+    timesheet, totals = view.timesheet, view.totals
+    return {
+        "id": timesheet.id,
+        "userId": timesheet.user_id,
+        "weekStart": timesheet.week_start,
+        "weekEnd": timesheet.week_end,
+        "status": timesheet.status.value,
+        "submittedAt": timesheet.submitted_at,
+        "submittedBy": timesheet.submitted_by,
+        "decidedAt": timesheet.decided_at,
+        "decidedBy": timesheet.decided_by,
+        "rejectionReason": timesheet.rejection_reason,
+        "totals": {"durationSeconds": totals.duration_seconds, "entryCount": totals.entry_count},
+    }
 
 
 def encode_data(data: object, **extra: object) -> bytes:

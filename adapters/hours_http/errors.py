@@ -138,6 +138,7 @@ STATUS_BY_CODE: Mapping[str, int] = {
     "webhook_inactive": 409,
     "entry_locked": 409,
     "entry_overlaps": 409,
+    "invalid_transition": 409,
     "timer_already_running": 409,
     "stale_update": 409,
     "idempotency_request_in_progress": 409,

@@ -121,7 +121,14 @@ ERROR_TEXT: Mapping[str, str] = {
         "the change would leave the organization without an active owner; make another user an owner first"
     ),
     "webhook_inactive": "the webhook is not active; set `active` to true first",
-    "entry_locked": "the entry is invoiced (`invoiceId` is set) and cannot change",
+    "entry_locked": (
+        "the entry is invoiced (`invoiceId` is set), or its date (old or new) is in a week whose timesheet "
+        "is submitted or approved, and cannot change; `lock` says which lock"
+    ),
+    "invalid_transition": (
+        "the timesheet's status does not allow this (approving a draft, submitting twice); "
+        "`currentStatus` says its status"
+    ),
     "entry_overlaps": (
         "the entry would overlap other entries of its user and the organization's `overlapPolicy` is "
         "`reject`; `entries` lists them (the first 20 by start)"

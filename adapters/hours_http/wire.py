@@ -293,6 +293,11 @@ class LockOut:
 
     reason: str
     through: dt.date | None
+    kind: Literal["timesheet"] = ABSENT
+    """What kind of lock of a range of days refused the write (``timesheet``: a submitted or approved
+    timesheet, ``reason`` ``submitted`` or ``approved``, ``through`` the last day of its week)."""
+    timesheetId: UUID = ABSENT
+    """The timesheet that locks the entry (``kind: timesheet``)."""
 
 
 @attrs.frozen
@@ -310,6 +315,7 @@ class ErrorBody:
     # The free plan is never required: it is the lowest (hours_core.plans.FEATURE_PLANS).
     requiredPlan: Literal["solo", "studio", "agency"] = ABSENT
     feature: Literal[
+        "approvals",
         "audit_log",
         "billable_rates",
         "billable_time",
@@ -322,6 +328,10 @@ class ErrorBody:
     ] = ABSENT
     lock: LockOut = ABSENT
     entries: list[OverlappingEntryOut] = ABSENT
+    currentStatus: Literal["draft", "submitted", "approved", "rejected"] = ABSENT
+    """The status of the timesheet that refused a transition (``invalid_transition``)."""
+    timesheetId: UUID = ABSENT
+    """The timesheet of the user and week that exists already (``conflict`` on ``POST /timesheets``)."""
 
 
 @attrs.frozen
@@ -901,8 +911,8 @@ class RateChangeOut:
 @attrs.frozen
 class ReapplyResultOut:
     """What a reapply did (or would do, ``dryRun``): entries examined, changed, and skipped because
-    they are invoiced (locked); ``changes`` lists the first 1,000 changes, ``truncated`` says more
-    changed."""
+    they are locked (invoiced, or in a submitted or approved timesheet's week); ``changes`` lists the
+    first 1,000 changes, ``truncated`` says more changed."""
 
     dryRun: bool
     examined: int
@@ -938,7 +948,7 @@ EventFilter = Annotated[
         description=(
             '`"*"` for every event, `"<family>.*"` (e.g. `"project.*"`) for every event of a family, or '
             "event types such as `time_entry.created`; families: time_entry, timer, project, task, token, "
-            "org, user, client, rate."
+            "org, user, client, rate, timesheet."
         ),
     ),
 ]
@@ -1096,6 +1106,11 @@ EventTypeName = Literal[
     "client.unarchived",
     "rate.created",
     "rate.deleted",
+    "timesheet.created",
+    "timesheet.submitted",
+    "timesheet.approved",
+    "timesheet.rejected",
+    "timesheet.reopened",
 ]
 """Every event type (``hours_core.events.EventType``; ``test_events`` holds the two together)."""
 
@@ -1124,6 +1139,7 @@ SubjectTypeName = Literal[
     # Clients and rates (issue 14's gaps).
     "client",
     "rate",
+    "timesheet",
 ]
 """Every kind of subject (``hours_core.events.SubjectType``; ``test_events`` holds the two together)."""
 
@@ -1168,3 +1184,75 @@ class EventListEnvelope:
 
     data: list[EventOut]
     nextCursor: str | None
+
+
+# Timesheets.
+
+TimesheetStatusName = Literal["draft", "submitted", "approved", "rejected"]
+RejectionReason = Annotated[
+    str,
+    KwargDefinition(
+        min_length=1,
+        max_length=1000,
+        pattern=r"\S",
+        description="Why the timesheet is rejected, for its user: 1 to 1,000 characters, not blank.",
+    ),
+]
+
+
+@attrs.frozen
+class CreateTimesheetBody:
+    """The body of ``POST /timesheets``: the week's first day (by the organization's ``weekStart``)
+    and whose week it is (``userId`` left out or ``null``: yours)."""
+
+    weekStart: EntryDate
+    userId: UUID | None = None
+
+
+@attrs.frozen
+class RejectTimesheetBody:
+    """The body of ``POST /timesheets/{id}/reject``."""
+
+    reason: RejectionReason
+
+
+@attrs.frozen
+class TimesheetTotalsOut:
+    """The time of the week: the seconds of the user's entries dated in it (a running timer's so
+    far) and how many entries there are (deleted ones left out)."""
+
+    durationSeconds: int
+    entryCount: int
+
+
+@attrs.frozen
+class TimesheetOut:
+    """A user's week and its approval: ``weekStart`` to ``weekEnd`` (inclusive), the last
+    submission (``submittedAt``, ``submittedBy``) and the decision that followed it (``decidedAt``,
+    ``decidedBy``; ``rejectionReason`` for a rejection); ``null`` where there is none yet."""
+
+    id: UUID
+    userId: UUID
+    weekStart: dt.date
+    weekEnd: dt.date
+    status: TimesheetStatusName
+    submittedAt: dt.datetime | None
+    submittedBy: UUID | None
+    decidedAt: dt.datetime | None
+    decidedBy: UUID | None
+    rejectionReason: str | None
+    totals: TimesheetTotalsOut
+
+
+@attrs.frozen
+class TimesheetEnvelope:
+    """``{"data": Timesheet}``."""
+
+    data: TimesheetOut
+
+
+@attrs.frozen
+class TimesheetListEnvelope:
+    """``{"data": [Timesheet, ...]}``."""
+
+    data: list[TimesheetOut]

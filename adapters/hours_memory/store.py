@@ -74,6 +74,7 @@ from hours_core.ports import (
     SessionRepository,
     TaskRepository,
     TimeEntryRepository,
+    TimesheetRepository,
     TokenRepository,
     UnitOfWork,
     UnitOfWorkFactory,
@@ -85,6 +86,7 @@ from hours_core.report_entries import Names, rows_of_entries
 from hours_core.reports import ReportQuery
 from hours_core.tokens import ApiToken
 from hours_core.web_sessions import WebSession
+from hours_memory.timesheets import InMemoryTimesheetRepository
 from hours_memory.webhooks import InMemoryWebhookDeliveryRepository, InMemoryWebhookRepository
 
 __all__ = ["InMemoryStore", "InMemoryUnitOfWork"]
@@ -111,6 +113,7 @@ _TABLES = (
     "sessions",
     "installation",
     "rate_counters",
+    "timesheets",
 )
 
 
@@ -173,6 +176,7 @@ class InMemoryUnitOfWork:
     reports: ReportRepository
     imports: ImportRepository
     installation: InstallationSecretRepository
+    timesheets: TimesheetRepository
 
     def __init__(self, store: InMemoryStore, *, read_only: bool = False) -> None:
         self._store = store
@@ -201,9 +205,15 @@ class InMemoryUnitOfWork:
         self.installation = installation = InMemoryInstallationSecretRepository(tables)
         self.webhooks = webhooks = InMemoryWebhookRepository(tables)
         self.deliveries = deliveries = InMemoryWebhookDeliveryRepository(tables)
+        self.timesheets = timesheets = InMemoryTimesheetRepository(tables)
         self._repositories: tuple[
-            _Repository | InMemoryWebhookRepository | InMemoryWebhookDeliveryRepository, ...
+            _Repository
+            | InMemoryWebhookRepository
+            | InMemoryWebhookDeliveryRepository
+            | InMemoryTimesheetRepository,
+            ...,
         ] = (
+            timesheets,
             events,
             webhooks,
             deliveries,

@@ -503,6 +503,31 @@ _VERSIONS: tuple[Step, ...] = tuple(
     for table in ("time_entries", "projects", "tasks", "clients")
 )
 
+# 0015: timesheets (see the SQLite migration of the same name).
+_TIMESHEETS: tuple[Step, ...] = (
+    """
+    CREATE TABLE timesheets (
+        id uuid PRIMARY KEY,
+        org_id uuid NOT NULL,
+        user_id uuid NOT NULL,
+        week_start date NOT NULL,
+        status text NOT NULL CHECK (status IN ('draft', 'submitted', 'approved', 'rejected')),
+        submitted_at timestamptz,
+        submitted_by uuid,
+        decided_at timestamptz,
+        decided_by uuid,
+        rejection_reason text,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL,
+        CONSTRAINT timesheets_user_fkey FOREIGN KEY (org_id, user_id) REFERENCES users (org_id, id),
+        CONSTRAINT timesheets_submitter_fkey FOREIGN KEY (org_id, submitted_by) REFERENCES users (org_id, id),
+        CONSTRAINT timesheets_decider_fkey FOREIGN KEY (org_id, decided_by) REFERENCES users (org_id, id)
+    )
+    """,
+    "CREATE UNIQUE INDEX timesheets_one_per_week ON timesheets (org_id, user_id, week_start)",
+    "CREATE INDEX timesheets_by_org_week ON timesheets (org_id, week_start)",
+)
+
 # 0016: the overlap policy (see the SQLite migration of the same name): the organization's setting,
 # and the index of each user's timed entries by (start, id), holding the stop, that overlap checks read.
 _OVERLAP_POLICY: tuple[Step, ...] = (
@@ -568,6 +593,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0011_imports", _IMPORTS),
     Migration("0012_report_indexes", _REPORT_INDEXES),
     Migration("0013_versions", _VERSIONS),
+    Migration("0015_timesheets", _TIMESHEETS),
     Migration("0016_overlap_policy", _OVERLAP_POLICY),
     Migration("0017_event_drafts", _EVENT_DRAFTS),
     Migration("0019_report_group_statistics", _REPORT_GROUP_STATISTICS),

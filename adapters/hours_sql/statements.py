@@ -30,6 +30,7 @@ from hours_sql.tables import (
     PROJECTS,
     RATES,
     TASKS,
+    TIMESHEETS,
     TOKENS,
     USERS,
     WEB_SESSIONS,
@@ -44,6 +45,7 @@ __all__ = [
     "VERSIONED",
     "Statements",
     "TableStatements",
+    "TimesheetStatements",
     "WebhookStatements",
     "statements_for",
 ]
@@ -301,8 +303,15 @@ class Statements:
         self.sessions_purge = sql("DELETE FROM web_sessions WHERE expires_at <= ?")
         return sessions
 
+    @functools.cached_property
+    def timesheet_sql(self) -> TimesheetStatements:
+        """The statements of timesheets."""
+        return TimesheetStatements(self.dialect)
+
     def of(self, table: Table) -> TableStatements:
         """The statements of ``table``."""
+        if table is TIMESHEETS:
+            return self.timesheet_sql.timesheets
         return self._tables[table.name]
 
     def unimport_entries(self, count: int) -> str:
@@ -450,6 +459,41 @@ class WebhookStatements:
         self.deliveries_purge = sql(
             "DELETE FROM webhook_deliveries WHERE status <> 'pending' AND completed_at < ?"
         )
+
+
+class TimesheetStatements:
+    """The statements of timesheets, in one dialect."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        sql = dialect.sql
+        self.timesheets = timesheets = TableStatements(TIMESHEETS, dialect)
+        self.by_id = sql(f"{timesheets.select} WHERE id = ? AND org_id = ?")
+        self.by_id_locked = sql(f"{timesheets.select} WHERE id = ? AND org_id = ?{dialect.row_lock}")
+        self.update = sql(_update_of(TIMESHEETS, TIMESHEET_CHANGES, "id = ? AND org_id = ?"))
+        covering = (
+            f"{timesheets.select} WHERE org_id = ? AND user_id = ? AND week_start <= ? AND week_start > ?"
+        )
+        self.covering = sql(f"{covering} ORDER BY week_start, id")
+        self.covering_locked = sql(f"{covering} ORDER BY week_start, id{dialect.row_lock}")
+        self._select = timesheets.select
+        self._dialect = dialect
+
+    def listing(self, filters: tuple[str, ...]) -> str:
+        """The list of an org's timesheets with ``filters`` (SQL conditions with ``?``), newest week first."""
+        where = " AND ".join(("org_id = ?", *filters))
+        return self._dialect.sql(f"{self._select} WHERE {where} ORDER BY week_start DESC, user_id, id")
+
+
+TIMESHEET_CHANGES = (
+    "status",
+    "submitted_at",
+    "submitted_by",
+    "decided_at",
+    "decided_by",
+    "rejection_reason",
+    "updated_at",
+)
+"""What an update of a timesheet changes (``TimesheetRepository.update``)."""
 
 
 @functools.cache

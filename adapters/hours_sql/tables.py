@@ -25,6 +25,7 @@ from hours_core.idempotency import IdempotencyRecord
 from hours_core.installation import InstallationSecret
 from hours_core.model import Client, Import, Org, Project, Rate, Task, TimeEntry, User
 from hours_core.subscriptions import Webhook, WebhookDelivery
+from hours_core.timesheets import Timesheet
 from hours_core.tokens import ApiToken
 from hours_core.web_sessions import WebSession
 from hours_sql.dialect import Kind
@@ -45,6 +46,7 @@ __all__ = [
     "RATES",
     "TABLES",
     "TASKS",
+    "TIMESHEETS",
     "TOKENS",
     "TOKEN_PREFIX",
     "UNIQUE_CONSTRAINTS",
@@ -250,6 +252,7 @@ RATES = Table("rates", Rate)
 WEB_SESSIONS = Table("web_sessions", WebSession)
 WEBHOOKS = Table("webhooks", Webhook)
 WEBHOOK_DELIVERIES = Table("webhook_deliveries", WebhookDelivery)
+TIMESHEETS = Table("timesheets", Timesheet)
 
 TABLES = (
     ORGS,
@@ -266,6 +269,7 @@ TABLES = (
     RATES,
     WEBHOOKS,
     WEBHOOK_DELIVERIES,
+    TIMESHEETS,
 )
 """Every table, referred-to ones first."""
 

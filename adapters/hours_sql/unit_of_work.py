@@ -26,6 +26,7 @@ from hours_core.ports import (
     SessionRepository,
     TaskRepository,
     TimeEntryRepository,
+    TimesheetRepository,
     TokenRepository,
     UnitOfWork,
     UserRepository,
@@ -51,6 +52,7 @@ from hours_sql.repositories import (
 )
 from hours_sql.session import Session
 from hours_sql.statements import Statements
+from hours_sql.timesheet_repositories import SqlTimesheetRepository
 from hours_sql.webhook_repositories import SqlWebhookDeliveryRepository, SqlWebhookRepository
 
 __all__ = ["SqlUnitOfWork"]
@@ -76,6 +78,7 @@ class SqlUnitOfWork:
     reports: ReportRepository
     imports: ImportRepository
     installation: InstallationSecretRepository
+    timesheets: TimesheetRepository
 
     def __init__(self, statements: Statements, *, read_only: bool = False) -> None:
         """A unit of work that will run ``statements``; read-only ones refuse every write."""
@@ -123,6 +126,7 @@ class SqlUnitOfWork:
         self.reports = SqlReportRepository(session, statements)
         self.imports = SqlImportRepository(session, statements)
         self.installation = SqlInstallationSecretRepository(session, statements)
+        self.timesheets = SqlTimesheetRepository(session, statements, locking=not self._read_only)
         return self
 
     def __exit__(

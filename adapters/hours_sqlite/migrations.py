@@ -613,6 +613,42 @@ def _versions(db: Database) -> None:
         db.execute(f"ALTER TABLE {table} ADD COLUMN version INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1)")
 
 
+# 0015: timesheets. One row per user and first day of a week (unique), its users named with its
+# organization (composite foreign keys; a NULL submitter or decider refers to nobody); the lock check
+# of entry writes finds a user's timesheets by (org, user, week start).
+
+_TIMESHEETS = (
+    """
+    CREATE TABLE timesheets (
+        id TEXT NOT NULL PRIMARY KEY,
+        org_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        week_start TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('draft', 'submitted', 'approved', 'rejected')),
+        submitted_at TEXT,
+        submitted_by TEXT,
+        decided_at TEXT,
+        decided_by TEXT,
+        rejection_reason TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        FOREIGN KEY (org_id, user_id) REFERENCES users (org_id, id),
+        FOREIGN KEY (org_id, submitted_by) REFERENCES users (org_id, id),
+        FOREIGN KEY (org_id, decided_by) REFERENCES users (org_id, id)
+    ) STRICT
+    """,
+    "CREATE UNIQUE INDEX timesheets_one_per_week ON timesheets (org_id, user_id, week_start)",
+    "CREATE INDEX timesheets_by_org_week ON timesheets (org_id, week_start)",
+)
+
+
+@MIGRATIONS(name="0015_timesheets")
+def _timesheets(db: Database) -> None:
+    """Timesheets: a user's week and its approval."""
+    for statement in _TIMESHEETS:
+        db.execute(statement)
+
+
 # 0016: the overlap policy. Organizations get ``overlap_policy`` (allow, the behaviour so far), and
 # time entries an index of each user's live entries with a start (stopped or running), in the order
 # (user, start, id) that the overlap check of a write and the list of overlaps read them in

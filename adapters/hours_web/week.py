@@ -41,7 +41,11 @@ __all__ = [
     "week_of",
 ]
 
-LOCK_TEXT = {LockReason.INVOICED: "Invoiced: an invoiced entry cannot change"}
+LOCK_TEXT = {
+    LockReason.INVOICED: "Invoiced: an invoiced entry cannot change",
+    LockReason.SUBMITTED: "Submitted: the week's timesheet awaits approval",
+    LockReason.APPROVED: "Approved: the week's timesheet is approved",
+}
 """What a read-only cell says for each lock reason."""
 
 _PAGE = 500

@@ -38,6 +38,7 @@ from hours_core.services.time_entries import (
     TimeEntryService,
     UpdateTimeEntry,
 )
+from hours_core.services.timesheets import CreateTimesheet, TimesheetService, TimesheetView
 from hours_core.services.transactions import Transactions
 from hours_core.services.versions import IfMatch
 from hours_core.services.webhooks import (
@@ -68,6 +69,7 @@ __all__ = [
     "ClientService",
     "CreateRate",
     "CreateTimeEntry",
+    "CreateTimesheet",
     "CreateWebhook",
     "DeliveryPage",
     "EntryPage",
@@ -106,6 +108,8 @@ __all__ = [
     "TimeEntryService",
     "TimeReport",
     "TimeReportRequest",
+    "TimesheetService",
+    "TimesheetView",
     "Transactions",
     "UpdateTimeEntry",
     "WebhookService",
@@ -135,6 +139,7 @@ class Services:
     webhooks: WebhookService
     events: EventService
     overlaps: OverlapService
+    timesheets: TimesheetService
     clock: Clock
     transactions: Transactions
 
@@ -178,6 +183,7 @@ def build_services(
         ),
         events=events,
         overlaps=OverlapService(transactions, clock),
+        timesheets=TimesheetService(transactions, clock, ids),
         clock=clock,
         transactions=transactions,
     )

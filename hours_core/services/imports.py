@@ -62,6 +62,7 @@ from hours_core.rates import RateBook
 from hours_core.services.caller import Caller
 from hours_core.services.recording import EventRecorder, Origin
 from hours_core.services.transactions import Transactions
+from hours_core.timesheet_locks import TimesheetLocks
 from hours_core.validation import FIRST_ENTRY_DATE, LAST_ENTRY_DATE
 
 __all__ = ["IMPORT_BATCH_SIZE", "IMPORT_CURRENCY", "ImportEntries", "ImportReport", "ImportService"]
@@ -282,6 +283,7 @@ class _Run:
         self.tasks: dict[tuple[ProjectId, str], Task] = {}
         self.tasks_loaded: set[ProjectId] = set()
         self.seen: set[str] = set()
+        self.week_locks = TimesheetLocks(uow, org)
 
     def take_all(self, rows: Iterable[ImportRow | RejectedRow]) -> None:
         """Read every row of the file, storing each batch as it goes."""
@@ -342,6 +344,14 @@ class _Run:
                 f"the date must be from {FIRST_ENTRY_DATE} to {LAST_ENTRY_DATE}, got {row.entry_date}",
             )
         user = self._user(row)
+        locked = self.week_locks.holding(user.id, row.entry_date)
+        if locked is not None:
+            raise _RowFailed(
+                _column(row, "entry_date"),
+                "entry_locked",
+                f"the date is in the week {locked.week_start} to {locked.week_end}, whose timesheet is "
+                f"{locked.status.value}",
+            )
         project = self._project(row)
         task = self._task(row, project)
         billable = project.billable_by_default if row.billable is None else row.billable

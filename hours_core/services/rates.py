@@ -39,6 +39,7 @@ from hours_core.reports import check_report_range
 from hours_core.services.caller import Caller
 from hours_core.services.recording import EventRecorder
 from hours_core.services.transactions import Transactions
+from hours_core.timesheet_locks import TimesheetLocks
 from hours_core.validation import FIRST_ENTRY_DATE, LAST_ENTRY_DATE, FieldErrors
 
 __all__ = [
@@ -197,13 +198,14 @@ class RateService:
         with self._transactions.write() as uow:
             book = RateBook(uow.rates.list(caller.org_id))
             projects = {project.id: project for project in uow.projects.list(caller.org_id)}
+            week_locks = TimesheetLocks(uow, caller.org_id)
             now = self._clock.now()
             for entry in _entries_in(uow, caller, command.date_from, command.date_to):
                 examined += 1
                 after = book.stored_for(entry, projects[entry.project_id])
                 if after == entry.rate:
                     continue
-                if entry.is_locked:
+                if entry.is_locked or week_locks.holding(entry.user_id, entry.entry_date) is not None:
                     skipped += 1
                     continue
                 changed += 1

@@ -38,6 +38,7 @@ from hours_core.services.rates import rate_for_entry
 from hours_core.services.recording import EventRecorder
 from hours_core.services.transactions import Transactions
 from hours_core.services.versions import IfMatch, check_if_match, raced
+from hours_core.timesheet_locks import check_timesheet_lock
 from hours_core.validation import (
     FieldErrors,
     check_entry_date,
@@ -245,6 +246,7 @@ class TimeEntryService:
                 caller.require_manager("log time for other users")
             billable = project.billable_by_default if command.billable is None else command.billable
             _require_features(caller, billable=billable, task=draft.task_id is not None, on_behalf=on_behalf)
+            check_timesheet_lock(uow, caller.org_id, user.id, command.entry_date)
             now = self._clock.now()
             entry = TimeEntry(
                 id=TimeEntryId(self._ids.new_id()),
@@ -319,6 +321,7 @@ class TimeEntryService:
                 task=command.task_id is not UNSET and command.task_id is not None,
                 on_behalf=False,
             )
+            check_timesheet_lock(uow, caller.org_id, entry.user_id, entry.entry_date, draft.entry_date)
             changed = attrs.evolve(
                 entry,
                 project_id=draft.project_id,
@@ -349,6 +352,7 @@ class TimeEntryService:
             check_if_match(entry, if_match)
             if entry.is_locked:
                 raise EntryLocked()
+            check_timesheet_lock(uow, caller.org_id, entry.user_id, entry.entry_date)
             deleted = entry.deleted(later(self._clock.now(), entry.updated_at))
             deleted = _replace(uow, entry, deleted, if_match)
             self._events.entry(uow, caller, EventType.TIME_ENTRY_DELETED, entry, deleted)
@@ -364,6 +368,7 @@ class TimeEntryService:
             check_if_match(entry, if_match)
             if not entry.is_deleted:
                 return entry
+            check_timesheet_lock(uow, caller.org_id, entry.user_id, entry.entry_date)
             if entry.is_running:
                 running = uow.entries.running_for_user(caller.org_id, entry.user_id)
                 if running is not None:
@@ -387,6 +392,7 @@ class TimeEntryService:
             _check_references(uow, caller, project, command.task_id)
             billable = project.billable_by_default if command.billable is None else command.billable
             _require_features(caller, billable=billable, task=command.task_id is not None, on_behalf=False)
+            check_timesheet_lock(uow, caller.org_id, caller.user_id, entry_date)
             running = uow.entries.running_for_user(caller.org_id, caller.user_id)
             if running is not None:
                 if not command.stop_running:

@@ -85,6 +85,7 @@ TABLE_NAMES = frozenset(
         "rates",
         "webhooks",
         "webhook_deliveries",
+        "timesheets",
     }
 )
 """Every table of the schema, on every SQL store."""

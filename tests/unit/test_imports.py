@@ -11,7 +11,7 @@ from hours_core.errors import Forbidden, NotFound
 from hours_core.exchange import ImportSource
 from hours_core.model import ImportId, Plan
 from hours_core.ports import EntryQuery
-from hours_core.services import ExportEntries, ImportEntries, ImportReport
+from hours_core.services import CreateTimesheet, ExportEntries, ImportEntries, ImportReport
 from hours_exchange import AmbiguousDateFormat, ImportColumnsMissing
 from hours_memory import InMemoryStore
 from tests.exchange.odd_files import clockify_file, harvest_file, toggl_file
@@ -253,3 +253,19 @@ def test_a_new_project_gets_the_row_s_client_matched_by_name_or_created_and_entr
     assert (second.created, second.created_clients, second.created_projects) == (1, (), ("Portal",))
     portal = next(p for p in world.services.projects.list_projects(owner) if p.name == "Portal")
     assert portal.client_id == clients[0].id
+
+
+def test_rows_of_a_week_whose_timesheet_is_submitted_fail_with_entry_locked(world: World) -> None:
+    owner = world.caller(world.owner)
+    week = world.services.timesheets.create_timesheet(
+        owner, CreateTimesheet(week_start=date(2025, 3, 3), user_id=world.member.id)
+    )
+    world.services.timesheets.submit(owner, week.timesheet.id)
+
+    report = toggl(world)
+
+    locked = [error for error in report.errors if error.code == "entry_locked"]
+    assert locked and all(error.column == "Start date" for error in locked)
+    assert "whose timesheet is submitted" in locked[0].message
+    assert entries(world, user_id=world.member.id) == []
+    assert report.created + report.failed == 6 and report.created > 0

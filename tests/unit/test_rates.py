@@ -17,6 +17,7 @@ from hours_core.services import (
     ChangeClient,
     CreateRate,
     CreateTimeEntry,
+    CreateTimesheet,
     ReapplyRates,
     StartTimer,
     UpdateTimeEntry,
@@ -242,3 +243,18 @@ def test_the_bulk_path_stores_the_rates_the_book_stamps(world: World, store: InM
     owner = world.caller(world.owner)
     stored = [world.services.entries.get_time_entry(owner, entry.id).rate for entry in entries]
     assert stored == [None, org_rate.stored(), None, user_rate.stored()]
+
+
+def test_reapply_skips_the_entries_of_a_submitted_or_approved_timesheets_week(world: World) -> None:
+    owner = world.caller(world.owner)
+    old = set_rate(world, billable_rate_minor=100)
+    in_week, next_week = log(world), log(world, on=DAY + timedelta(days=7))
+    sheet = world.services.timesheets.create_timesheet(owner, CreateTimesheet(week_start=DAY)).timesheet
+    world.services.timesheets.submit(owner, sheet.id)
+    set_rate(world, scope=RateScope.USER, user_id=world.owner.id, billable_rate_minor=300)
+
+    done = world.services.rates.reapply_rates(owner, ReapplyRates(DAY, DAY + timedelta(days=7)))
+
+    assert (done.examined, done.changed, done.skipped_locked) == (2, 1, 1)
+    assert world.services.entries.get_time_entry(owner, in_week.id).rate == old.stored()
+    assert world.services.entries.get_time_entry(owner, next_week.id).rate != old.stored()

@@ -72,7 +72,7 @@ class ChangeController(Controller):
         """The events after `after`, in sequence order (`seq`), deletions included. Store `nextAfter`
         and pass it as `after` next time: you never miss nor repeat a change, even while several
         servers write. Owners and admins see every change of the organization; members see the
-        changes of their own time entries, timers, tokens and user, and of projects, tasks and the
+        changes of their own time entries, timers, tokens, timesheets and user, and of projects, tasks and the
         organization's settings.
         """
         page = services.events.changes(caller, after, limit)

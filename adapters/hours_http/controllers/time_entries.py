@@ -115,6 +115,12 @@ def entry_filters(
     )
 
 
+_TIMESHEET_LOCK = (
+    "the entry's date is in a week whose timesheet is submitted or approved; `lock` says which "
+    "(`reason`, `through`, `kind: timesheet`, `timesheetId`)"
+)
+
+
 class TimeEntryController(Controller):
     """Time entries: the time one user spent on one project on one day."""
 
@@ -138,6 +144,7 @@ class TimeEntryController(Controller):
             Reason("not_found", "the project, task or user the body names is not in your organization"),
             "conflict",
             "entry_overlaps",
+            Reason("entry_locked", _TIMESHEET_LOCK),
             body=True,
             idempotent=True,
             location="/time-entries/{id}",
@@ -496,6 +503,7 @@ class TimeEntryController(Controller):
             "stale_update",
             Reason("conflict", "another timer of yours started concurrently; retry"),
             "entry_overlaps",
+            Reason("entry_locked", _TIMESHEET_LOCK),
             idempotent=True,
             etag=True,
             if_match=True,

@@ -48,6 +48,10 @@ class TimerController(Controller):
             Reason("stale_update", "the running timer that `stopRunning` stops changed concurrently; retry"),
             Reason("conflict", "another timer of yours started concurrently; retry"),
             "entry_overlaps",
+            Reason(
+                "entry_locked",
+                "the timer's date is in a week whose timesheet is submitted or approved; `lock` says which",
+            ),
             body=True,
             idempotent=True,
             location="/time-entries/{id}",

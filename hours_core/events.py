@@ -75,9 +75,16 @@ class SubjectType(enum.StrEnum):
     TOKEN = "token"
     ORG = "org"
     USER = "user"
+    PERIOD = "period"
+    INVOICE = "invoice"
 
 
-SHARED_SUBJECTS: tuple[SubjectType, ...] = (SubjectType.PROJECT, SubjectType.TASK, SubjectType.ORG)
+SHARED_SUBJECTS: tuple[SubjectType, ...] = (
+    SubjectType.PROJECT,
+    SubjectType.TASK,
+    SubjectType.ORG,
+    SubjectType.PERIOD,
+)
 """Subjects every member of the org may read, so every member sees their events in the feed."""
 
 
@@ -105,6 +112,10 @@ class EventType(enum.StrEnum):
     USER_UPDATED = "user.updated"
     USER_DEACTIVATED = "user.deactivated"
     USER_REACTIVATED = "user.reactivated"
+    PERIOD_LOCKED = "period.locked"
+    PERIOD_UNLOCKED = "period.unlocked"
+    INVOICE_CREATED = "invoice.created"
+    INVOICE_VOIDED = "invoice.voided"
 
 
 @attrs.frozen

@@ -23,6 +23,7 @@ __all__ = [
     "KEEP",
     "MAX_ENTRY_SECONDS",
     "MAX_EXTERNAL_REF_LENGTH",
+    "MAX_LOCK_AFTER_DAYS",
     "MAX_NOTE_LENGTH",
     "MAX_RATE_MINOR",
     "MAX_USER_NAME_LENGTH",
@@ -190,12 +191,37 @@ def _timezone_name(_instance: object, attribute: attrs.Attribute[str], value: st
         raise ValueError(f"{attribute.name} must be a time zone name, got {value!r}")
 
 
+class Keep(enum.Enum):
+    """The type of :data:`KEEP`."""
+
+    KEEP = "keep"
+
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+KEEP = Keep.KEEP
+"""A nullable attribute a revision leaves as it is (``None`` sets it to ``None``)."""
+
+
+MAX_LOCK_AFTER_DAYS = 3650
+"""The longest rolling rule of closed periods (``Org.lock_after_days``): ten years."""
+
+
+def _lock_after_days(_instance: object, attribute: attrs.Attribute[Any], value: int | None) -> None:
+    if value is not None and (type(value) is not int or not 1 <= value <= MAX_LOCK_AFTER_DAYS):
+        raise ValueError(
+            f"{attribute.name} must be an int in 1..{MAX_LOCK_AFTER_DAYS} or None, got {value!r}"
+        )
+
+
 @attrs.frozen
 class Org:
     """An organization: the tenant. Everything else belongs to exactly one.
 
     Its settings: ``timezone`` (an IANA name; its days are the days of its reports and closed
-    periods) and ``week_start``.
+    periods), ``week_start``, and ``lock_after_days`` (the rolling rule of closed periods: days
+    older than that many days are closed, see :mod:`hours_core.periods`; ``None``: no rule).
     """
 
     id: OrgId
@@ -204,6 +230,7 @@ class Org:
     timezone: str = attrs.field(validator=_timezone_name)
     week_start: WeekStart
     created_at: datetime = attrs.field(validator=_aware_utc)
+    lock_after_days: int | None = attrs.field(default=None, validator=_lock_after_days)
 
     @classmethod
     def new(
@@ -224,14 +251,21 @@ class Org:
         return attrs.evolve(self, plan=plan)
 
     def with_settings(
-        self, *, name: str | None = None, timezone: str | None = None, week_start: WeekStart | None = None
+        self,
+        *,
+        name: str | None = None,
+        timezone: str | None = None,
+        week_start: WeekStart | None = None,
+        lock_after_days: int | Keep | None = KEEP,
     ) -> Org:
-        """The organization with the given settings changed; ``None`` leaves one as it is."""
+        """The organization with the given settings changed; ``None`` leaves one as it is (but
+        ``lock_after_days`` is nullable: :data:`KEEP`, its default here, leaves it)."""
         return attrs.evolve(
             self,
             name=self.name if name is None else name,
             timezone=self.timezone if timezone is None else timezone,
             week_start=self.week_start if week_start is None else week_start,
+            lock_after_days=(self.lock_after_days if isinstance(lock_after_days, Keep) else lock_after_days),
         )
 
 
@@ -312,19 +346,6 @@ class User:
     def reactivated(self) -> User:
         """The user active again."""
         return attrs.evolve(self, deactivated_at=None)
-
-
-class Keep(enum.Enum):
-    """The type of :data:`KEEP`."""
-
-    KEEP = "keep"
-
-    def __repr__(self) -> str:
-        return "KEEP"
-
-
-KEEP = Keep.KEEP
-"""A nullable attribute a revision leaves as it is (``None`` sets it to ``None``)."""
 
 
 def _currency(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:
@@ -692,6 +713,12 @@ class TimeEntry:
         """The entry attached to an invoice, and so locked."""
         return attrs.evolve(
             self, invoice_id=invoice_id, updated_at=max(now, self.updated_at + timedelta(microseconds=1))
+        )
+
+    def uninvoiced(self, now: datetime) -> TimeEntry:
+        """The entry freed from its invoice (the invoice was voided), and so unlocked."""
+        return attrs.evolve(
+            self, invoice_id=None, updated_at=max(now, self.updated_at + timedelta(microseconds=1))
         )
 
     def deleted(self, now: datetime) -> TimeEntry:

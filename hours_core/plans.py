@@ -46,6 +46,8 @@ class Feature(enum.StrEnum):
     """Signed webhooks (``/webhooks``)."""
     AUDIT_LOG = "audit_log"
     """The organization's audit trail (``GET /audit-events``)."""
+    PERIOD_LOCKS = "period_locks"
+    """Closing periods (``POST /periods/lock``) and the rolling rule (``lockPolicy``)."""
 
 
 FEATURE_PLANS = MappingProxyType(
@@ -59,6 +61,7 @@ FEATURE_PLANS = MappingProxyType(
         Feature.UNLIMITED_PROJECTS: Plan.SOLO,
         Feature.WEBHOOKS: Plan.STUDIO,
         Feature.AUDIT_LOG: Plan.STUDIO,
+        Feature.PERIOD_LOCKS: Plan.STUDIO,
     }
 )
 """The lowest plan that includes each feature (``team_members``: the lowest with room for a second

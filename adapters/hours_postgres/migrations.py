@@ -495,6 +495,39 @@ _REPORT_INDEXES: tuple[Step, ...] = (
     """,
 )
 
+# Closed periods and invoices: an organization's rolling rule, its closed periods (disjoint ranges
+# keyed by their last day), and invoices with the ids of their entries and their totals.
+_PERIODS_AND_INVOICES: tuple[Step, ...] = (
+    "ALTER TABLE orgs ADD COLUMN lock_after_days integer CHECK (lock_after_days BETWEEN 1 AND 3650)",
+    """
+    CREATE TABLE closed_periods (
+        org_id uuid NOT NULL REFERENCES orgs (id),
+        first_day date,
+        last_day date NOT NULL,
+        reason text NOT NULL,
+        locked_by uuid,
+        locked_at timestamptz NOT NULL,
+        PRIMARY KEY (org_id, last_day),
+        CONSTRAINT closed_periods_range CHECK (first_day IS NULL OR first_day <= last_day)
+    )
+    """,
+    """
+    CREATE TABLE invoices (
+        id uuid PRIMARY KEY,
+        org_id uuid NOT NULL REFERENCES orgs (id),
+        external_ref text NOT NULL,
+        status text NOT NULL CHECK (status IN ('open', 'void')),
+        entry_ids text NOT NULL,
+        duration_seconds integer NOT NULL CHECK (duration_seconds >= 0),
+        amounts text NOT NULL,
+        created_by uuid,
+        created_at timestamptz NOT NULL,
+        voided_at timestamptz
+    )
+    """,
+    "CREATE INDEX invoices_of_org ON invoices (org_id, id)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL),
     Migration("0002_idempotency_result", _IDEMPOTENCY_RESULT),
@@ -507,6 +540,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0010_web_sessions", _WEB_SESSIONS),
     Migration("0011_imports", _IMPORTS),
     Migration("0012_report_indexes", _REPORT_INDEXES),
+    Migration("0014_periods_and_invoices", _PERIODS_AND_INVOICES),
 )
 """Every migration, in the order they apply."""
 

@@ -18,7 +18,9 @@ from hours_core.ports import (
     IdempotencyRepository,
     ImportRepository,
     InstallationSecretRepository,
+    InvoiceRepository,
     OrgRepository,
+    PeriodRepository,
     ProjectRepository,
     RateCounterRepository,
     RateRepository,
@@ -33,6 +35,7 @@ from hours_core.ports import (
     WebhookRepository,
 )
 from hours_sql.events import SqlEventRepository
+from hours_sql.period_repositories import SqlInvoiceRepository, SqlPeriodRepository
 from hours_sql.reports import SqlReportRepository
 from hours_sql.repositories import (
     SqlClientRepository,
@@ -76,6 +79,8 @@ class SqlUnitOfWork:
     reports: ReportRepository
     imports: ImportRepository
     installation: InstallationSecretRepository
+    periods: PeriodRepository
+    invoices: InvoiceRepository
 
     def __init__(self, statements: Statements, *, read_only: bool = False) -> None:
         """A unit of work that will run ``statements``; read-only ones refuse every write."""
@@ -123,6 +128,8 @@ class SqlUnitOfWork:
         self.reports = SqlReportRepository(session, statements)
         self.imports = SqlImportRepository(session, statements)
         self.installation = SqlInstallationSecretRepository(session, statements)
+        self.periods = SqlPeriodRepository(session, statements)
+        self.invoices = SqlInvoiceRepository(session, statements)
         return self
 
     def __exit__(

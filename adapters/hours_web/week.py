@@ -41,7 +41,10 @@ __all__ = [
     "week_of",
 ]
 
-LOCK_TEXT = {LockReason.INVOICED: "Invoiced: an invoiced entry cannot change"}
+LOCK_TEXT = {
+    LockReason.INVOICED: "Invoiced: an invoiced entry cannot change",
+    LockReason.CLOSED_PERIOD: "Closed: the day is in a closed period",
+}
 """What a read-only cell says for each lock reason."""
 
 _PAGE = 500

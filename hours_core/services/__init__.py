@@ -17,6 +17,8 @@ from hours_core.services.exports import Export, ExportEntries, ExportService
 from hours_core.services.idempotent import IdempotentRunner, KeyedRequest, Outcome
 from hours_core.services.imports import ImportEntries, ImportReport, ImportService
 from hours_core.services.installation import InstallationService
+from hours_core.services.invoices import CreateInvoice, InvoiceService, InvoiceWithEntries
+from hours_core.services.periods import ClosedDaysView, PeriodService
 from hours_core.services.projects import ChangeProject, ChangeTask, ProjectService
 from hours_core.services.rate_limits import RateLimits
 from hours_core.services.rates import (
@@ -64,6 +66,8 @@ __all__ = [
     "ChangeUser",
     "ChangeWebhook",
     "ClientService",
+    "ClosedDaysView",
+    "CreateInvoice",
     "CreateRate",
     "CreateTimeEntry",
     "CreateWebhook",
@@ -81,8 +85,11 @@ __all__ = [
     "ImportReport",
     "ImportService",
     "InstallationService",
+    "InvoiceService",
+    "InvoiceWithEntries",
     "KeyedRequest",
     "Outcome",
+    "PeriodService",
     "ProjectService",
     "RateChange",
     "RateLimits",
@@ -129,6 +136,8 @@ class Services:
     events: EventService
     clock: Clock
     transactions: Transactions
+    periods: PeriodService
+    invoices: InvoiceService
 
 
 def build_services(
@@ -171,4 +180,6 @@ def build_services(
         events=events,
         clock=clock,
         transactions=transactions,
+        periods=PeriodService(transactions, clock, ids),
+        invoices=InvoiceService(transactions, clock, ids),
     )

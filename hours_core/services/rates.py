@@ -15,6 +15,7 @@ from datetime import date
 import attrs
 
 from hours_core.clock import later
+from hours_core.entry_locks import ClosedDays, lock_reason
 from hours_core.errors import NotFound
 from hours_core.model import (
     MAX_RATE_MINOR,
@@ -182,7 +183,8 @@ class RateService:
         return rate
 
     def reapply_rates(self, caller: Caller, command: ReapplyRates) -> ReapplyResult:
-        """Re-resolve the stored rate of every entry in the range that is not deleted or locked."""
+        """Re-resolve the stored rate of every entry in the range that is not deleted or locked
+        (invoiced, or dated in a closed period: those count as ``skipped_locked``)."""
         errors = FieldErrors()
         check_report_range(command.date_from, command.date_to, errors)
         errors.raise_if_any()
@@ -193,12 +195,13 @@ class RateService:
             book = RateBook(uow.rates.list(caller.org_id))
             projects = {project.id: project for project in uow.projects.list(caller.org_id)}
             now = self._clock.now()
+            closed = ClosedDays.read(uow.periods, caller.org, now)
             for entry in _entries_in(uow, caller, command.date_from, command.date_to):
                 examined += 1
                 after = book.stored_for(entry, projects[entry.project_id])
                 if after == entry.rate:
                     continue
-                if entry.is_locked:
+                if lock_reason(entry, closed) is not None:
                     skipped += 1
                     continue
                 changed += 1

@@ -117,7 +117,10 @@ ERROR_TEXT: Mapping[str, str] = {
         "the change would leave the organization without an active owner; make another user an owner first"
     ),
     "webhook_inactive": "the webhook is not active; set `active` to true first",
-    "entry_locked": "the entry is invoiced (`invoiceId` is set) and cannot change",
+    "entry_locked": (
+        "the entry is invoiced (`invoiceId` is set), or its old or new `entryDate` is in a closed period; "
+        "`lock` says which (`reason`, `through`, `kind`)"
+    ),
     "timer_already_running": "another timer of yours is running; the message names its id",
     "stale_update": "the entry changed concurrently; read it again and retry",
     "idempotency_request_in_progress": (

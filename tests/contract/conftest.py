@@ -84,6 +84,8 @@ TABLE_NAMES = frozenset(
         "rates",
         "webhooks",
         "webhook_deliveries",
+        "closed_periods",
+        "invoices",
     }
 )
 """Every table of the schema, on every SQL store."""

@@ -23,6 +23,7 @@ from hours_http.converter import command_from, time_entry_json
 from hours_http.cursors import Cursors
 from hours_http.decoding import parse_instant
 from hours_http.openapi import IdempotencyKeyHeader, Reason, documented
+from hours_http.overrides import OverrideLockQuery, OverrideReasonQuery, override_of, override_of_query
 from hours_http.query import STRICT_QUERY
 from hours_http.responses import Writer, json_response, look_up
 from hours_http.wire import (
@@ -45,6 +46,13 @@ _NO_ENTRY = Reason(
     "not_found",
     "no such entry that you may see, or it is deleted (an `entry_id` that is not a UUID matches no route)",
 )
+
+_LOCKED = Reason(
+    "entry_locked",
+    "the entry is invoiced, or its old or new `entryDate` is in a closed period; `lock` says which "
+    "(`reason`, `through`, `kind`)",
+)
+_OWNERS_OVERRIDE = Reason("forbidden", "only owners may send `overrideLock`")
 
 DateFrom = Annotated[dt.date | None, QueryParameter(name="from", description="First entryDate, inclusive.")]
 DateTo = Annotated[dt.date | None, QueryParameter(name="to", description="Last entryDate, inclusive.")]
@@ -125,8 +133,12 @@ class TimeEntryController(Controller):
                 "billable time needs solo (`billable_time`); a task (`tasks`) or another user's time "
                 "(`team_entries`) needs studio; the first of these that fails is named",
             ),
-            Reason("forbidden", "members may not log time for another user (`userId`)"),
+            Reason(
+                "forbidden",
+                "members may not log time for another user (`userId`); only owners may send `overrideLock`",
+            ),
             Reason("not_found", "the project, task or user the body names is not in your organization"),
+            _LOCKED,
             "conflict",
             body=True,
             idempotent=True,
@@ -149,7 +161,9 @@ class TimeEntryController(Controller):
         """
 
         def create() -> dict[str, Any]:
-            entry = services.entries.create_time_entry(caller, command_from(data.decode(), CreateTimeEntry))
+            body = data.decode()
+            command = command_from(body, CreateTimeEntry)
+            entry = services.entries.create_time_entry(caller, command, override=override_of(body))
             return time_entry_json(entry, services.clock.now())
 
         return await writer(create, body=data, key=idempotency_key)
@@ -357,7 +371,8 @@ class TimeEntryController(Controller):
                 "no such entry that you may see, or the project or task the body names is not in your "
                 "organization (an `entry_id` that is not a UUID matches no route)",
             ),
-            "entry_locked",
+            _LOCKED,
+            _OWNERS_OVERRIDE,
             "stale_update",
             body=True,
             idempotent=True,
@@ -378,8 +393,12 @@ class TimeEntryController(Controller):
         """
 
         def update() -> dict[str, Any]:
-            command = command_from(data.decode(), UpdateTimeEntry)
-            entry = services.entries.update_time_entry(caller, TimeEntryId(entry_id), command)
+            body = data.decode()
+            command = command_from(body, UpdateTimeEntry)
+            override = override_of(body)
+            entry = services.entries.update_time_entry(
+                caller, TimeEntryId(entry_id), command, override=override
+            )
             return time_entry_json(entry, services.clock.now())
 
         return await writer(update, body=data, key=idempotency_key)
@@ -388,7 +407,7 @@ class TimeEntryController(Controller):
         "/{entry_id:uuid}",
         summary="Delete a time entry",
         status_code=204,
-        **documented(_NO_ENTRY, "entry_locked", "stale_update"),
+        **documented(_NO_ENTRY, _LOCKED, _OWNERS_OVERRIDE, "stale_update"),
     )
     async def delete_time_entry(
         self,
@@ -396,13 +415,17 @@ class TimeEntryController(Controller):
         caller: NamedDependency[Caller],
         services: NamedDependency[Services],
         writer: NamedDependency[Writer],
+        override_lock: OverrideLockQuery = None,
+        reason: OverrideReasonQuery = None,
     ) -> None:
         """Soft-delete: the entry vanishes from reads and lists (but not from `updatedSince` syncs)
-        until restored. Invoiced entries are locked (409 `entry_locked`).
+        until restored. Invoiced entries and entries in a closed period are locked (409
+        `entry_locked`); an owner may override a closed period with `?overrideLock=true&reason=...`.
         """
 
         def delete() -> None:
-            services.entries.delete_time_entry(caller, TimeEntryId(entry_id))
+            override = override_of_query(override_lock, reason)
+            services.entries.delete_time_entry(caller, TimeEntryId(entry_id), override=override)
 
         await writer(delete)
 
@@ -421,6 +444,8 @@ class TimeEntryController(Controller):
                 "names its id",
             ),
             "stale_update",
+            _LOCKED,
+            _OWNERS_OVERRIDE,
             Reason("conflict", "another timer of yours started concurrently; retry"),
             idempotent=True,
         ),
@@ -432,11 +457,16 @@ class TimeEntryController(Controller):
         services: NamedDependency[Services],
         writer: NamedDependency[Writer],
         idempotency_key: IdempotencyKeyHeader = None,
+        override_lock: OverrideLockQuery = None,
+        reason: OverrideReasonQuery = None,
     ) -> Response[TimeEntryEnvelope]:
-        """Undo a delete: 200 with the entry. Restoring an entry that is not deleted changes nothing."""
+        """Undo a delete: 200 with the entry. Restoring an entry that is not deleted changes nothing.
+        An entry in a closed period is locked (409 `entry_locked`); an owner may override it with
+        `?overrideLock=true&reason=...`."""
 
         def restore() -> dict[str, Any]:
-            entry = services.entries.restore_time_entry(caller, TimeEntryId(entry_id))
+            override = override_of_query(override_lock, reason)
+            entry = services.entries.restore_time_entry(caller, TimeEntryId(entry_id), override=override)
             return time_entry_json(entry, services.clock.now())
 
         return await writer(restore, key=idempotency_key)

@@ -49,6 +49,7 @@ MIGRATIONS = [
     "0010_web_sessions",
     "0011_imports",
     "0012_report_indexes",
+    "0014_periods_and_invoices",
 ]
 """Every migration of the adapter, in order."""
 

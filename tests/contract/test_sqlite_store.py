@@ -52,6 +52,7 @@ MIGRATIONS = [
     "0010_web_sessions",
     "0011_imports",
     "0012_report_indexes",
+    "0014_periods_and_invoices",
 ]
 """Every migration of the adapter, in order."""
 
@@ -328,6 +329,8 @@ def test_table_counts_are_the_committed_rows_of_each_table(sqlite_store: SqliteS
         "events": 0,
         "web_sessions": 0,
         "rate_counters": 0,
+        "closed_periods": 0,
+        "invoices": 0,
     }
 
 

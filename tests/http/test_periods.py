@@ -10,6 +10,7 @@ from typing import Any
 from litestar.testing import TestClient
 
 from hours_core.model import Plan
+from hours_core.services import ImportEntries
 from tests.http.conftest import bearer
 from tests.world import World
 
@@ -240,3 +241,14 @@ def test_a_lock_is_replayed_with_its_key_and_refuses_bad_input(client: TestClien
     ):
         answer = client.post("/periods/lock", json=bad, headers=bearer(world.owner_token))
         assert answer.status_code == 422, (bad, answer.text)
+
+
+def test_an_import_fails_the_rows_dated_on_a_closed_day(client: TestClient[Any], world: World) -> None:
+    lock(client, world, "2026-03-01")
+    data = b"Date,Project,Hours,Notes\n2026-03-01,Website,1.5,Closed\n2026-03-02,Website,1,Open\n"
+    report = world.services.imports.import_entries(
+        world.caller(world.owner), ImportEntries(source="harvest", data=data)
+    )
+    assert (report.created, report.failed) == (1, 1)
+    (error,) = report.errors
+    assert (error.row, error.code) == (2, "entry_locked")

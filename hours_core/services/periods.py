@@ -13,6 +13,7 @@ from datetime import date
 
 import attrs
 
+from hours_core.entry_locks import ClosedDays
 from hours_core.events import Change, EventType, Subject, SubjectType
 from hours_core.periods import ClosedPeriod, lock_through, policy_through, reason_problem, unlock_through
 from hours_core.plans import Feature
@@ -47,6 +48,12 @@ class PeriodService:
         """The organization's closed periods and rolling rule (any member)."""
         with self._transactions.read() as uow:
             return self._view(uow, caller)
+
+    def locks(self, caller: Caller) -> ClosedDays:
+        """The organization's closed days now, to ask of any day whether a write there is refused
+        (:meth:`~hours_core.entry_locks.ClosedDays.lock_of`): what screens show before a write."""
+        with self._transactions.read() as uow:
+            return ClosedDays.read(uow.periods, uow.orgs.get(caller.org_id) or caller.org, self._clock.now())
 
     def lock(self, caller: Caller, through: date, reason: str) -> ClosedDaysView:
         """Close every open day up to ``through`` for ``reason`` (owners and admins, ``period_locks``)."""

@@ -17,8 +17,9 @@ from uuid import UUID
 
 import attrs
 
-from hours_core.model import OrgId, TimeEntry, TimeEntryId, UserId, control_character_problem
+from hours_core.model import OrgId, TimeEntry, TimeEntryId, UserId
 from hours_core.money import HourlyRate
+from hours_core.periods import short_text_problem
 from hours_core.reports import ReportRow
 
 __all__ = [
@@ -43,11 +44,7 @@ MAX_INVOICE_EXTERNAL_REF_LENGTH = 200
 
 def external_ref_problem(value: str) -> str | None:
     """What is wrong with an invoice's ``external_ref``, or ``None``."""
-    if not value.strip():
-        return "must not be blank"
-    if len(value) > MAX_INVOICE_EXTERNAL_REF_LENGTH:
-        return f"must be at most {MAX_INVOICE_EXTERNAL_REF_LENGTH} characters (got {len(value)})"
-    return control_character_problem(value)
+    return short_text_problem(value, MAX_INVOICE_EXTERNAL_REF_LENGTH)
 
 
 class InvoiceStatus(enum.StrEnum):

@@ -34,6 +34,7 @@ __all__ = [
     "policy_reason",
     "policy_through",
     "reason_problem",
+    "short_text_problem",
     "today_in",
     "unlock_through",
 ]
@@ -44,13 +45,19 @@ MAX_LOCK_REASON_LENGTH = 500
 _ONE_DAY = timedelta(days=1)
 
 
+def short_text_problem(value: str, max_length: int) -> str | None:
+    """What is wrong with a short free text (a reason, an invoice's reference), or ``None``: not
+    blank, at most ``max_length`` characters, no control characters."""
+    if not value.strip():
+        return "must not be blank"
+    if len(value) > max_length:
+        return f"must be at most {max_length} characters (got {len(value)})"
+    return control_character_problem(value)
+
+
 def reason_problem(reason: str) -> str | None:
     """What is wrong with the reason of a lock, an unlock or an override, or ``None``."""
-    if not reason.strip():
-        return "must not be blank"
-    if len(reason) > MAX_LOCK_REASON_LENGTH:
-        return f"must be at most {MAX_LOCK_REASON_LENGTH} characters (got {len(reason)})"
-    return control_character_problem(reason)
+    return short_text_problem(reason, MAX_LOCK_REASON_LENGTH)
 
 
 @attrs.frozen

@@ -242,3 +242,16 @@ def test_the_bulk_path_stores_the_rates_the_book_stamps(world: World, store: InM
     owner = world.caller(world.owner)
     stored = [world.services.entries.get_time_entry(owner, entry.id).rate for entry in entries]
     assert stored == [None, org_rate.stored(), None, user_rate.stored()]
+
+
+def test_reapply_skips_entries_on_closed_days_and_counts_them(world: World) -> None:
+    owner = world.caller(world.owner)
+    set_rate(world, billable_rate_minor=100)
+    closed, open_day = log(world), log(world, on=DAY + timedelta(days=1))
+    world.services.periods.lock(owner, DAY, "payroll")
+    set_rate(world, scope=RateScope.USER, user_id=world.owner.id, billable_rate_minor=300)
+
+    done = world.services.rates.reapply_rates(owner, ReapplyRates(DAY, DAY + timedelta(days=1)))
+    assert (done.examined, done.changed, done.skipped_locked) == (2, 1, 1)
+    assert [change.entry_id for change in done.changes] == [open_day.id]
+    assert world.services.entries.get_time_entry(owner, closed.id).rate == closed.rate

@@ -139,6 +139,17 @@ OverrideLock = Annotated[
         )
     ),
 ]
+Version = Annotated[
+    int,
+    KwargDefinition(
+        ge=1,
+        description=(
+            "How many times the resource was written: 1 when created, one more for every change. "
+            'The `ETag` header carries it (`"3"`); send it back in `If-Match` to change only that '
+            'version (see "Optimistic concurrency").'
+        ),
+    ),
+]
 RateScopeName = Literal["org", "client", "project", "user", "user_project"]
 RoleName = Literal["owner", "admin", "member"]
 PlanName = Literal["free", "solo", "studio", "agency"]
@@ -222,6 +233,7 @@ class TimeEntryOut:
     rate: StoredRateOut | None
     importId: UUID | None
     externalRef: str | None
+    version: Version
 
 
 @attrs.frozen
@@ -397,6 +409,7 @@ class ClientOut:
     billableByDefault: bool | None
     archivedAt: dt.datetime | None
     createdAt: dt.datetime
+    version: Version
 
 
 @attrs.frozen
@@ -446,6 +459,7 @@ class ProjectOut:
     createdAt: dt.datetime
     updatedAt: dt.datetime
     clientId: UUID | None
+    version: Version
 
 
 @attrs.frozen
@@ -488,6 +502,7 @@ class TaskOut:
     archived: bool
     createdAt: dt.datetime
     updatedAt: dt.datetime
+    version: Version
 
 
 @attrs.frozen

@@ -495,6 +495,14 @@ _REPORT_INDEXES: tuple[Step, ...] = (
     """,
 )
 
+# 0013: versions (see the SQLite migration of the same name): every entry, project, task and client
+# counts its writes; existing rows start at 1.
+_VERSIONS: tuple[Step, ...] = tuple(
+    f"ALTER TABLE {table} ADD COLUMN version integer NOT NULL DEFAULT 1"
+    f" CONSTRAINT {table}_version_check CHECK (version >= 1)"
+    for table in ("time_entries", "projects", "tasks", "clients")
+)
+
 # Closed periods and invoices: an organization's rolling rule, its closed periods (disjoint ranges
 # keyed by their last day), and invoices with the ids of their entries and their totals.
 _PERIODS_AND_INVOICES: tuple[Step, ...] = (
@@ -553,6 +561,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0010_web_sessions", _WEB_SESSIONS),
     Migration("0011_imports", _IMPORTS),
     Migration("0012_report_indexes", _REPORT_INDEXES),
+    Migration("0013_versions", _VERSIONS),
     Migration("0014_periods_and_invoices", _PERIODS_AND_INVOICES),
     Migration("0019_report_group_statistics", _REPORT_GROUP_STATISTICS),
 )

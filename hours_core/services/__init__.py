@@ -40,6 +40,7 @@ from hours_core.services.time_entries import (
     UpdateTimeEntry,
 )
 from hours_core.services.transactions import Transactions
+from hours_core.services.versions import IfMatch
 from hours_core.services.webhooks import (
     ChangeWebhook,
     CreateWebhook,
@@ -81,6 +82,7 @@ __all__ = [
     "ExportService",
     "FeedPage",
     "IdempotentRunner",
+    "IfMatch",
     "ImportEntries",
     "ImportReport",
     "ImportService",

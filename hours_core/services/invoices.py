@@ -84,8 +84,9 @@ class InvoiceService:
             uow.invoices.add(invoice)
             self._record(uow, caller, EventType.INVOICE_CREATED, invoice, None)
             for entry in entries:
-                invoiced = entry.invoiced(invoice.id, now)
-                uow.entries.update(invoiced, expected_updated_at=entry.updated_at)
+                invoiced = uow.entries.update(
+                    entry.invoiced(invoice.id, now), expected_updated_at=entry.updated_at
+                )
                 self._events.entry(uow, caller, EventType.TIME_ENTRY_UPDATED, entry, invoiced)
         return invoice
 
@@ -126,8 +127,7 @@ class InvoiceService:
                 entry = uow.entries.get(caller.org_id, entry_id, include_deleted=True)
                 if entry is None or entry.invoice_id != invoice.id:
                     continue
-                freed = entry.uninvoiced(now)
-                uow.entries.update(freed, expected_updated_at=entry.updated_at)
+                freed = uow.entries.update(entry.uninvoiced(now), expected_updated_at=entry.updated_at)
                 self._events.entry(uow, caller, EventType.TIME_ENTRY_UPDATED, entry, freed)
         return voided
 

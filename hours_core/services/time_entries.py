@@ -37,6 +37,7 @@ from hours_core.services.entry_guard import guard_entry_write
 from hours_core.services.rates import rate_for_entry
 from hours_core.services.recording import EventRecorder
 from hours_core.services.transactions import Transactions
+from hours_core.services.versions import IfMatch, check_if_match, raced
 from hours_core.validation import (
     FieldErrors,
     check_entry_date,
@@ -296,6 +297,7 @@ class TimeEntryService:
         entry_id: TimeEntryId,
         command: UpdateTimeEntry,
         *,
+        if_match: IfMatch = None,
         override: LockOverride | None = None,
     ) -> TimeEntry:
         """Change some fields of an entry; the merged result is validated as a whole.
@@ -303,11 +305,14 @@ class TimeEntryService:
         Invoiced entries and entries whose old or new date is closed are locked
         (:class:`~hours_core.errors.EntryLocked`; owners may override a closed period). Plan gates
         apply to what the update sets. ``created_at`` never changes; ``updated_at`` does.
+        ``if_match``: the version the caller read (:class:`~hours_core.errors.PreconditionFailed` if
+        it is not the entry's).
         """
         if command.duration_seconds is not UNSET:
             command = attrs.evolve(command, duration=UNSET)
         with self._transactions.write() as uow:
             entry = _visible_entry(uow, caller, entry_id)
+            check_if_match(entry, if_match)
             new_date = entry.entry_date if command.entry_date is UNSET else command.entry_date
             overridden = guard_entry_write(
                 uow, caller, self._clock.now(), entry, [entry.entry_date, new_date], override
@@ -341,30 +346,44 @@ class TimeEntryService:
             if (changed.project_id, changed.entry_date) != (entry.project_id, entry.entry_date):
                 project = project or _project(uow, caller, changed.project_id)
                 changed = attrs.evolve(changed, rate=rate_for_entry(uow, caller, changed, project))
-            uow.entries.update(changed, expected_updated_at=entry.updated_at)
+            changed = _replace(uow, entry, changed, if_match)
             self._events.entry(uow, caller, EventType.TIME_ENTRY_UPDATED, entry, changed, override=overridden)
         return changed
 
     def delete_time_entry(
-        self, caller: Caller, entry_id: TimeEntryId, *, override: LockOverride | None = None
+        self,
+        caller: Caller,
+        entry_id: TimeEntryId,
+        *,
+        if_match: IfMatch = None,
+        override: LockOverride | None = None,
     ) -> TimeEntry:
-        """Soft-delete an entry: it vanishes from reads and lists until restored."""
+        """Soft-delete an entry: it vanishes from reads and lists until restored (``if_match``: as
+        for :meth:`update_time_entry`)."""
         with self._transactions.write() as uow:
             entry = _visible_entry(uow, caller, entry_id)
+            check_if_match(entry, if_match)
             overridden = guard_entry_write(
                 uow, caller, self._clock.now(), entry, [entry.entry_date], override
             )
             deleted = entry.deleted(later(self._clock.now(), entry.updated_at))
-            uow.entries.update(deleted, expected_updated_at=entry.updated_at)
+            deleted = _replace(uow, entry, deleted, if_match)
             self._events.entry(uow, caller, EventType.TIME_ENTRY_DELETED, entry, deleted, override=overridden)
         return deleted
 
     def restore_time_entry(
-        self, caller: Caller, entry_id: TimeEntryId, *, override: LockOverride | None = None
+        self,
+        caller: Caller,
+        entry_id: TimeEntryId,
+        *,
+        if_match: IfMatch = None,
+        override: LockOverride | None = None,
     ) -> TimeEntry:
-        """Undo a soft delete; restoring an entry that is not deleted changes nothing."""
+        """Undo a soft delete; restoring an entry that is not deleted changes nothing (``if_match``:
+        as for :meth:`update_time_entry`, checked first)."""
         with self._transactions.write() as uow:
             entry = _visible_entry(uow, caller, entry_id, include_deleted=True)
+            check_if_match(entry, if_match)
             if not entry.is_deleted:
                 return entry
             overridden = guard_entry_write(
@@ -375,7 +394,7 @@ class TimeEntryService:
                 if running is not None:
                     raise TimerAlreadyRunning(str(running.id))
             restored = entry.restored(later(self._clock.now(), entry.updated_at))
-            uow.entries.update(restored, expected_updated_at=entry.updated_at)
+            restored = _replace(uow, entry, restored, if_match)
             self._events.entry(
                 uow, caller, EventType.TIME_ENTRY_RESTORED, entry, restored, override=overridden
             )
@@ -403,7 +422,7 @@ class TimeEntryService:
                     raise TimerAlreadyRunning(str(running.id))
                 stopping = guard_entry_write(uow, caller, now, running, [running.entry_date], override)
                 stopped = _stop(running, now, now)
-                uow.entries.update(stopped, expected_updated_at=running.updated_at)
+                stopped = uow.entries.update(stopped, expected_updated_at=running.updated_at)
                 self._events.entry(uow, caller, EventType.TIMER_STOPPED, running, stopped, override=stopping)
             entry = TimeEntry(
                 id=TimeEntryId(self._ids.new_id()),
@@ -448,7 +467,7 @@ class TimeEntryService:
                 raise NotFound("No timer is running.")
             overridden = guard_entry_write(uow, caller, now, running, [running.entry_date], override)
             stopped = _stop(running, stopped_at or now, now)
-            uow.entries.update(stopped, expected_updated_at=running.updated_at)
+            stopped = uow.entries.update(stopped, expected_updated_at=running.updated_at)
             self._events.entry(uow, caller, EventType.TIMER_STOPPED, running, stopped, override=overridden)
         return stopped
 
@@ -514,6 +533,14 @@ def _stop(running: TimeEntry, at: datetime, now: datetime) -> TimeEntry:
             ),
         )
     return running.stopped(at, later(now, running.updated_at))
+
+
+def _replace(uow: UnitOfWork, entry: TimeEntry, changed: TimeEntry, if_match: IfMatch) -> TimeEntry:
+    """Store ``changed`` over ``entry`` (as read in this unit of work); return it as stored, one
+    version up. A writer that got in between is :class:`~hours_core.errors.PreconditionFailed` when
+    the caller sent ``if_match`` (:func:`~hours_core.services.versions.raced`), else ``StaleUpdate``."""
+    with raced(if_match, lambda: uow.entries.get(entry.org_id, entry.id, include_deleted=True)):
+        return uow.entries.update(changed, expected_updated_at=entry.updated_at)
 
 
 def _require_features(caller: Caller, *, billable: bool, task: bool, on_behalf: bool) -> None:

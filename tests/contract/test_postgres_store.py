@@ -51,6 +51,7 @@ MIGRATIONS = [
     "0012_report_indexes",
     "0013_versions",
     "0014_periods_and_invoices",
+    "0017_event_drafts",
     "0019_report_group_statistics",
 ]
 """Every migration of the adapter, in order."""

@@ -86,6 +86,8 @@ class SubjectType(enum.StrEnum):
     CLIENT = "client"
     RATE = "rate"
     TIMESHEET = "timesheet"
+    PERIOD = "period"
+    INVOICE = "invoice"
 
 
 SHARED_SUBJECTS: tuple[SubjectType, ...] = (
@@ -93,6 +95,7 @@ SHARED_SUBJECTS: tuple[SubjectType, ...] = (
     SubjectType.TASK,
     SubjectType.ORG,
     SubjectType.CLIENT,
+    SubjectType.PERIOD,
 )
 """Subjects every member of the org may read, so every member sees their events in the feed (rates
 are not among them: only owners and admins read rates)."""
@@ -134,6 +137,10 @@ class EventType(enum.StrEnum):
     TIMESHEET_APPROVED = "timesheet.approved"
     TIMESHEET_REJECTED = "timesheet.rejected"
     TIMESHEET_REOPENED = "timesheet.reopened"
+    PERIOD_LOCKED = "period.locked"
+    PERIOD_UNLOCKED = "period.unlocked"
+    INVOICE_CREATED = "invoice.created"
+    INVOICE_VOIDED = "invoice.voided"
 
 
 @attrs.frozen

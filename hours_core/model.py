@@ -23,6 +23,7 @@ __all__ = [
     "KEEP",
     "MAX_ENTRY_SECONDS",
     "MAX_EXTERNAL_REF_LENGTH",
+    "MAX_LOCK_AFTER_DAYS",
     "MAX_NOTE_LENGTH",
     "MAX_RATE_MINOR",
     "MAX_USER_NAME_LENGTH",
@@ -200,12 +201,38 @@ def _timezone_name(_instance: object, attribute: attrs.Attribute[str], value: st
         raise ValueError(f"{attribute.name} must be a time zone name, got {value!r}")
 
 
+class Keep(enum.Enum):
+    """The type of :data:`KEEP`."""
+
+    KEEP = "keep"
+
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+KEEP = Keep.KEEP
+"""A nullable attribute a revision leaves as it is (``None`` sets it to ``None``)."""
+
+
+MAX_LOCK_AFTER_DAYS = 3650
+"""The longest rolling rule of closed periods (``Org.lock_after_days``): ten years."""
+
+
+def _lock_after_days(_instance: object, attribute: attrs.Attribute[Any], value: int | None) -> None:
+    if value is not None and (type(value) is not int or not 1 <= value <= MAX_LOCK_AFTER_DAYS):
+        raise ValueError(
+            f"{attribute.name} must be an int in 1..{MAX_LOCK_AFTER_DAYS} or None, got {value!r}"
+        )
+
+
 @attrs.frozen
 class Org:
     """An organization: the tenant. Everything else belongs to exactly one.
 
     Its settings: ``timezone`` (an IANA name; its days are the days of its reports and closed
-    periods), ``week_start`` and ``overlap_policy`` (what a write of overlapping entries does).
+    periods), ``week_start``, ``overlap_policy`` (what a write of overlapping entries does), and
+    ``lock_after_days`` (the rolling rule of closed periods: days older than that many days are
+    closed, see :mod:`hours_core.periods`; ``None``: no rule).
     """
 
     id: OrgId
@@ -215,6 +242,7 @@ class Org:
     week_start: WeekStart
     created_at: datetime = attrs.field(validator=_aware_utc)
     overlap_policy: OverlapPolicy = OverlapPolicy.ALLOW
+    lock_after_days: int | None = attrs.field(default=None, validator=_lock_after_days)
 
     @classmethod
     def new(
@@ -241,14 +269,17 @@ class Org:
         timezone: str | None = None,
         week_start: WeekStart | None = None,
         overlap_policy: OverlapPolicy | None = None,
+        lock_after_days: int | Keep | None = KEEP,
     ) -> Org:
-        """The organization with the given settings changed; ``None`` leaves one as it is."""
+        """The organization with the given settings changed; ``None`` leaves one as it is (but
+        ``lock_after_days`` is nullable: :data:`KEEP`, its default here, leaves it)."""
         return attrs.evolve(
             self,
             name=self.name if name is None else name,
             timezone=self.timezone if timezone is None else timezone,
             week_start=self.week_start if week_start is None else week_start,
             overlap_policy=self.overlap_policy if overlap_policy is None else overlap_policy,
+            lock_after_days=(self.lock_after_days if isinstance(lock_after_days, Keep) else lock_after_days),
         )
 
 
@@ -329,19 +360,6 @@ class User:
     def reactivated(self) -> User:
         """The user active again."""
         return attrs.evolve(self, deactivated_at=None)
-
-
-class Keep(enum.Enum):
-    """The type of :data:`KEEP`."""
-
-    KEEP = "keep"
-
-    def __repr__(self) -> str:
-        return "KEEP"
-
-
-KEEP = Keep.KEEP
-"""A nullable attribute a revision leaves as it is (``None`` sets it to ``None``)."""
 
 
 def _version(_instance: object, attribute: attrs.Attribute[int], value: int) -> None:
@@ -722,6 +740,12 @@ class TimeEntry:
         """The entry attached to an invoice, and so locked."""
         return attrs.evolve(
             self, invoice_id=invoice_id, updated_at=max(now, self.updated_at + timedelta(microseconds=1))
+        )
+
+    def uninvoiced(self, now: datetime) -> TimeEntry:
+        """The entry freed from its invoice (the invoice was voided), and so unlocked."""
+        return attrs.evolve(
+            self, invoice_id=None, updated_at=max(now, self.updated_at + timedelta(microseconds=1))
         )
 
     def deleted(self, now: datetime) -> TimeEntry:

@@ -48,6 +48,8 @@ class Feature(enum.StrEnum):
     """The organization's audit trail (``GET /audit-events``)."""
     APPROVALS = "approvals"
     """Timesheets: submitting a user's week for approval, which locks its entries (``/timesheets``)."""
+    PERIOD_LOCKS = "period_locks"
+    """Closing periods (``POST /periods/lock``) and the rolling rule (``lockPolicy``)."""
 
 
 FEATURE_PLANS = MappingProxyType(
@@ -62,6 +64,7 @@ FEATURE_PLANS = MappingProxyType(
         Feature.WEBHOOKS: Plan.STUDIO,
         Feature.AUDIT_LOG: Plan.STUDIO,
         Feature.APPROVALS: Plan.AGENCY,
+        Feature.PERIOD_LOCKS: Plan.STUDIO,
     }
 )
 """The lowest plan that includes each feature (``team_members``: the lowest with room for a second

@@ -23,6 +23,7 @@ import attrs
 from hours_core.events import Event, EventQuery, NewEvent
 from hours_core.idempotency import IdempotencyRecord
 from hours_core.installation import InstallationSecret
+from hours_core.invoices import Invoice, InvoiceId
 from hours_core.model import (
     Client,
     ClientId,
@@ -42,6 +43,7 @@ from hours_core.model import (
     User,
     UserId,
 )
+from hours_core.periods import ClosedPeriod
 from hours_core.reports import ReportQuery, ReportRow
 from hours_core.subscriptions import DeliveryId, Webhook, WebhookDelivery, WebhookId
 from hours_core.timesheets import Timesheet, TimesheetId, TimesheetQuery
@@ -59,8 +61,10 @@ __all__ = [
     "IdempotencyRepository",
     "ImportRepository",
     "InstallationSecretRepository",
+    "InvoiceRepository",
     "OrgRepository",
     "PasswordLogin",
+    "PeriodRepository",
     "ProjectRepository",
     "RateCounterRepository",
     "RateRepository",
@@ -720,6 +724,39 @@ class InstallationSecretRepository(Protocol):
         ...
 
 
+class PeriodRepository(Protocol):
+    """The closed periods of one organization (:mod:`hours_core.periods`): a few disjoint ranges."""
+
+    def list(self, org_id: OrgId) -> Sequence[ClosedPeriod]:
+        """The organization's closed periods, by their last day."""
+        ...
+
+    def replace(self, org_id: OrgId, periods: Sequence[ClosedPeriod]) -> None:
+        """Make ``periods`` (disjoint, of ``org_id``) the organization's closed periods."""
+        ...
+
+
+class InvoiceRepository(Protocol):
+    """Invoices of one organization (the entries they name carry their id while they are open)."""
+
+    def add(self, invoice: Invoice) -> None:
+        """Store a new invoice."""
+        ...
+
+    def get(self, org_id: OrgId, invoice_id: InvoiceId) -> Invoice | None:
+        """The invoice of ``org_id``, or ``None``."""
+        ...
+
+    def list(self, org_id: OrgId, *, limit: int, before: InvoiceId | None = None) -> Sequence[Invoice]:
+        """At most ``limit`` invoices of the organization, newest first, older than ``before`` if given
+        (invoice ids grow with time)."""
+        ...
+
+    def update(self, invoice: Invoice) -> None:
+        """Replace a stored invoice's ``status`` and ``voided_at`` (nothing else changes)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository. Leaving the block without :meth:`commit` rolls back.
 
@@ -744,6 +781,8 @@ class UnitOfWork(Protocol):
     imports: ImportRepository
     installation: InstallationSecretRepository
     timesheets: TimesheetRepository
+    periods: PeriodRepository
+    invoices: InvoiceRepository
 
     def __enter__(self) -> Self:
         """Begin the transaction."""

@@ -16,7 +16,9 @@ from hours_http.controllers.clients import ClientController
 from hours_http.controllers.events import AuditController, ChangeController
 from hours_http.controllers.health import health
 from hours_http.controllers.imports import ImportController
+from hours_http.controllers.invoices import InvoiceController
 from hours_http.controllers.org import OrgController
+from hours_http.controllers.periods import PeriodController
 from hours_http.controllers.projects import ProjectController, TaskController
 from hours_http.controllers.rates import RateController
 from hours_http.controllers.reports import ReportController
@@ -102,6 +104,8 @@ def create_app(
             MeController,
             TokenController,
             OrgController,
+            PeriodController,
+            InvoiceController,
             UserController,
             ImportController,
             ReportController,

@@ -37,8 +37,16 @@ from cattrs.fns import identity
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from hours_core.events import Event, JsonValue
+from hours_core.invoices import Invoice
 from hours_core.model import Client, Org, Project, Rate, StoredRate, Task, TimeEntry, User
-from hours_core.services import Caller, ImportReport, OverlapList, ReapplyResult
+from hours_core.services import (
+    Caller,
+    ClosedDaysView,
+    ImportReport,
+    InvoiceWithEntries,
+    OverlapList,
+    ReapplyResult,
+)
 from hours_core.services.timesheets import TimesheetView
 from hours_core.subscriptions import Webhook, WebhookDelivery
 from hours_core.tokens import ApiToken, MintedToken
@@ -81,12 +89,16 @@ from hours_http.wire import (
 __all__ = [
     "WIRE_SHAPES",
     "client_json",
+    "closed_days_json",
     "command_from",
     "created_token_json",
     "delivery_json",
     "encode_data",
     "event_json",
     "import_report_json",
+    "invoice_json",
+    "invoice_with_entries_json",
+    "lock_policy_json",
     "me_json",
     "org_json",
     "overlap_list_json",
@@ -131,6 +143,7 @@ _RENAMED_BODIES: tuple[Any, ...] = (ReapplyRatesBody,)
 """Request bodies with a member whose JSON name is a Python keyword (``__wire_names__``)."""
 
 _SUPPLIED: Mapping[type, frozenset[str]] = {
+    OrgOut: frozenset({"lockPolicy"}),
     CreatedTokenOut: frozenset({"token"}),
     WebhookWithSecretOut: frozenset({"secret"}),
 }
@@ -306,8 +319,61 @@ def created_token_json(minted: MintedToken) -> dict[str, Any]:
 
 
 def org_json(org: Org) -> dict[str, Any]:
-    """The body of the organization (:class:`~hours_http.wire.OrgOut`)."""
-    return render(org, OrgOut)
+    """The body of the organization (:class:`~hours_http.wire.OrgOut`), with its ``lockPolicy``."""
+    return {**render(org, OrgOut), "lockPolicy": lock_policy_json(org.lock_after_days)}
+
+
+def closed_days_json(view: ClosedDaysView) -> dict[str, Any]:
+    """The closed periods and the rolling rule (:class:`~hours_http.wire.ClosedDaysOut`)."""
+    return {
+        "periods": [
+            {
+                "firstDay": period.first_day,
+                "through": period.last_day,
+                "reason": period.reason,
+                "lockedBy": period.locked_by,
+                "lockedAt": period.locked_at,
+            }
+            for period in view.periods
+        ],
+        "lockPolicy": lock_policy_json(view.lock_after_days),
+        "policyThrough": view.policy_through,
+    }
+
+
+def invoice_json(invoice: Invoice) -> dict[str, Any]:
+    """The body of an invoice (:class:`~hours_http.wire.InvoiceOut`)."""
+    return {
+        "id": invoice.id,
+        "externalRef": invoice.external_ref,
+        "status": invoice.status.value,
+        "entryIds": list(invoice.entries),
+        "totals": {
+            "durationSeconds": invoice.duration_seconds,
+            "entryCount": invoice.entry_count,
+            "amounts": [
+                {
+                    "currency": line.currency,
+                    "billableMinor": line.billable_minor,
+                    "costMinor": line.cost_minor,
+                }
+                for line in invoice.amount_lines
+            ],
+        },
+        "createdBy": invoice.created_by,
+        "createdAt": invoice.created_at,
+        "voidedAt": invoice.voided_at,
+    }
+
+
+def invoice_with_entries_json(found: InvoiceWithEntries, now: dt.datetime) -> dict[str, Any]:
+    """An invoice with its entries (:class:`~hours_http.wire.InvoiceWithEntriesOut`)."""
+    return {**invoice_json(found.invoice), "entries": [time_entry_json(e, now) for e in found.entries]}
+
+
+def lock_policy_json(lock_after_days: int | None) -> dict[str, Any] | None:
+    """The rolling rule of closed periods (:class:`~hours_http.wire.LockPolicyOut`), or ``None``."""
+    return None if lock_after_days is None else {"afterDays": lock_after_days}
 
 
 _EMAIL = json_name("email")

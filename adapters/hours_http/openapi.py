@@ -122,8 +122,9 @@ ERROR_TEXT: Mapping[str, str] = {
     ),
     "webhook_inactive": "the webhook is not active; set `active` to true first",
     "entry_locked": (
-        "the entry is invoiced (`invoiceId` is set), or its date (old or new) is in a week whose timesheet "
-        "is submitted or approved, and cannot change; `lock` says which lock"
+        "the entry is invoiced (`invoiceId` is set), or its old or new `entryDate` is in a closed period "
+        "or in a week whose timesheet is submitted or approved; `lock` says which (`reason`, `through`, "
+        "`kind`)"
     ),
     "invalid_transition": (
         "the timesheet's status does not allow this (approving a draft, submitting twice); "

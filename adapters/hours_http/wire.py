@@ -124,6 +124,24 @@ RateMinor = Annotated[
         description="An hourly rate in minor units of the currency (cents for EUR): 0 to 1,000,000,000.",
     ),
 ]
+LockReasonText = Annotated[
+    str,
+    KwargDefinition(
+        min_length=1,
+        max_length=500,
+        pattern=r"\S",
+        description="Why: 1 to 500 characters, not blank, no control characters.",
+    ),
+]
+OverrideLock = Annotated[
+    bool,
+    KwargDefinition(
+        description=(
+            "Owners only: write through a closed period (never an invoice). Needs `reason`, which the "
+            "event of the write records as `lockOverride`."
+        )
+    ),
+]
 Version = Annotated[
     int,
     KwargDefinition(
@@ -175,8 +193,10 @@ class CreateTimeEntryBody:
     startedAt: Instant | None = None
     stoppedAt: Instant | None = None
     userId: UUID | None = None
+    overrideLock: OverrideLock | None = None
+    reason: LockReasonText | None = None
 
-    __openapi_dependent_required__: ClassVar = {"stoppedAt": ["startedAt"]}
+    __openapi_dependent_required__: ClassVar = {"stoppedAt": ["startedAt"], "overrideLock": ["reason"]}
 
     @staticmethod
     def __openapi_any_of__() -> list[Schema]:
@@ -289,13 +309,19 @@ class OverlapListEnvelope:
 @attrs.frozen
 class LockOut:
     """Why an entry is locked (``entry_locked``): ``invoiced``, or the lock's own reason, and the last
-    day a lock of a range of days covers (``null`` for a lock of one entry, such as an invoice)."""
+    day a lock of a range of days covers (``null`` for a lock of one entry, such as an invoice).
+
+    ``kind`` is ``period`` (a closed period or the rolling rule: an owner may override it) or
+    ``invoiced`` (with the ``invoiceId``: void the invoice to free the entry)."""
 
     reason: str
     through: dt.date | None
-    kind: Literal["timesheet"] = ABSENT
-    """What kind of lock of a range of days refused the write (``timesheet``: a submitted or approved
+    kind: Literal["period", "invoiced", "timesheet"] = ABSENT
+    """What kind of lock refused the write: ``period`` (a closed period or the rolling rule),
+    ``invoiced`` (``invoiceId`` names the invoice) or ``timesheet`` (a submitted or approved
     timesheet, ``reason`` ``submitted`` or ``approved``, ``through`` the last day of its week)."""
+    invoiceId: UUID = ABSENT
+    """The invoice that locks the entry (``kind: invoiced``)."""
     timesheetId: UUID = ABSENT
     """The timesheet that locks the entry (``kind: timesheet``)."""
 
@@ -319,6 +345,7 @@ class ErrorBody:
         "audit_log",
         "billable_rates",
         "billable_time",
+        "period_locks",
         "rounding",
         "tasks",
         "team_entries",
@@ -372,6 +399,10 @@ class UpdateTimeEntryBody:
     note: Note | None = ABSENT
     startedAt: Instant | None = ABSENT
     stoppedAt: Instant | None = ABSENT
+    overrideLock: OverrideLock = ABSENT
+    reason: LockReasonText = ABSENT
+
+    __openapi_dependent_required__: ClassVar = {"overrideLock": ["reason"]}
 
 
 @attrs.frozen
@@ -392,6 +423,8 @@ class StartTimerBody:
     billable: bool | None = None
     entryDate: EntryDate | None = None
     stopRunning: bool | None = None
+    overrideLock: OverrideLock | None = None
+    reason: LockReasonText | None = None
 
 
 @attrs.frozen
@@ -399,6 +432,8 @@ class StopTimerBody:
     """The optional body of ``POST /timers/current/stop``; without ``stoppedAt`` the timer stops now."""
 
     stoppedAt: Instant | None = None
+    overrideLock: OverrideLock | None = None
+    reason: LockReasonText | None = None
 
 
 @attrs.frozen
@@ -680,6 +715,15 @@ class OrgOut:
     weekStart: WeekStartName
     createdAt: dt.datetime
     overlapPolicy: OverlapPolicyName
+    lockPolicy: LockPolicyOut | None
+
+
+@attrs.frozen
+class LockPolicyOut:
+    """The rolling rule of closed periods: days older than ``afterDays`` days (in the organization's
+    time zone) are closed."""
+
+    afterDays: int
 
 
 @attrs.frozen
@@ -700,6 +744,7 @@ class UpdateOrgBody:
     timezone: TimezoneName = ABSENT
     weekStart: WeekStartName = ABSENT
     overlapPolicy: OverlapPolicyName = ABSENT
+    lockPolicy: LockPolicyBody | None = ABSENT
 
     __refused_members__: ClassVar = {
         "plan": (
@@ -707,6 +752,13 @@ class UpdateOrgBody:
             "changes (hours orgs set-plan)"
         )
     }
+
+
+@attrs.frozen
+class LockPolicyBody:
+    """``lockPolicy`` of ``PATCH /org`` (``null`` removes the rule)."""
+
+    afterDays: Annotated[int, KwargDefinition(ge=1, le=3650, description="Days, 1 to 3650.")]
 
 
 @attrs.frozen
@@ -1111,6 +1163,10 @@ EventTypeName = Literal[
     "timesheet.approved",
     "timesheet.rejected",
     "timesheet.reopened",
+    "period.locked",
+    "period.unlocked",
+    "invoice.created",
+    "invoice.voided",
 ]
 """Every event type (``hours_core.events.EventType``; ``test_events`` holds the two together)."""
 
@@ -1140,6 +1196,9 @@ SubjectTypeName = Literal[
     "client",
     "rate",
     "timesheet",
+    # Closed periods and invoices (issue 15).
+    "period",
+    "invoice",
 ]
 """Every kind of subject (``hours_core.events.SubjectType``; ``test_events`` holds the two together)."""
 
@@ -1256,3 +1315,122 @@ class TimesheetListEnvelope:
     """``{"data": [Timesheet, ...]}``."""
 
     data: list[TimesheetOut]
+
+
+# Closed periods and invoices (docs/api.md, "Closed periods", "Invoices").
+
+
+@attrs.frozen
+class PeriodChangeBody:
+    """The body of ``POST /periods/lock`` and ``POST /periods/unlock``."""
+
+    through: Annotated[dt.date, KwargDefinition(description="The last day to close (or reopen), inclusive.")]
+    reason: LockReasonText
+
+
+@attrs.frozen
+class ClosedPeriodOut:
+    """A range of closed days: ``firstDay`` (``null``: every day before) to ``through``, inclusive."""
+
+    firstDay: dt.date | None
+    through: dt.date
+    reason: str
+    lockedBy: UUID | None
+    lockedAt: dt.datetime
+
+
+@attrs.frozen
+class ClosedDaysOut:
+    """What is closed: the closed periods by date, the rolling rule, and the last day it closes
+    today (``policyThrough``, ``null`` without a rule)."""
+
+    periods: list[ClosedPeriodOut]
+    lockPolicy: LockPolicyOut | None
+    policyThrough: dt.date | None
+
+
+@attrs.frozen
+class ClosedDaysEnvelope:
+    """``{"data": ClosedDays}``."""
+
+    data: ClosedDaysOut
+
+
+@attrs.frozen
+class CreateInvoiceBody:
+    """The body of ``POST /invoices``."""
+
+    externalRef: Annotated[
+        str,
+        KwargDefinition(
+            min_length=1,
+            max_length=200,
+            pattern=r"\S",
+            description="The invoicing system's id of the invoice.",
+        ),
+    ]
+    entryIds: Annotated[
+        list[UUID],
+        KwargDefinition(min_items=1, max_items=1000, description="1 to 1,000 entries, no repeats."),
+    ]
+
+
+@attrs.frozen
+class InvoiceAmountOut:
+    """What an invoice's entries are worth in one currency, in minor units (exact integers)."""
+
+    currency: str
+    billableMinor: int
+    costMinor: int
+
+
+@attrs.frozen
+class InvoiceTotalsOut:
+    """An invoice's totals as they were when it was made."""
+
+    durationSeconds: int
+    entryCount: int
+    amounts: list[InvoiceAmountOut]
+
+
+@attrs.frozen
+class InvoiceOut:
+    """An invoice: its entries (their ids, in the order sent), totals and status."""
+
+    id: UUID
+    externalRef: str
+    status: Literal["open", "void"]
+    entryIds: list[UUID]
+    totals: InvoiceTotalsOut
+    createdBy: UUID | None
+    createdAt: dt.datetime
+    voidedAt: dt.datetime | None
+
+
+@attrs.frozen
+class InvoiceWithEntriesOut(InvoiceOut):
+    """An invoice with its entries (deleted ones included)."""
+
+    entries: list[TimeEntryOut]
+
+
+@attrs.frozen
+class InvoiceEnvelope:
+    """``{"data": Invoice}``."""
+
+    data: InvoiceOut
+
+
+@attrs.frozen
+class InvoiceWithEntriesEnvelope:
+    """``{"data": Invoice}`` with its entries."""
+
+    data: InvoiceWithEntriesOut
+
+
+@attrs.frozen
+class InvoiceListEnvelope:
+    """A page of invoices, newest first; pass ``nextCursor`` back as ``cursor`` (``null``: the last page)."""
+
+    data: list[InvoiceOut]
+    nextCursor: str | None

@@ -35,6 +35,7 @@ from hours_core.errors import Conflict, EmailTaken, EntryLocked, StaleUpdate, Ti
 from hours_core.events import Event, EventQuery, NewEvent
 from hours_core.idempotency import IdempotencyRecord
 from hours_core.installation import InstallationSecret
+from hours_core.invoices import Invoice, InvoiceId
 from hours_core.model import (
     Client,
     ClientId,
@@ -54,6 +55,7 @@ from hours_core.model import (
     User,
     UserId,
 )
+from hours_core.periods import ClosedPeriod
 from hours_core.ports import (
     ClientRepository,
     Credentials,
@@ -63,8 +65,10 @@ from hours_core.ports import (
     IdempotencyRepository,
     ImportRepository,
     InstallationSecretRepository,
+    InvoiceRepository,
     OrgRepository,
     PasswordLogin,
+    PeriodRepository,
     ProjectRepository,
     RateCounterRepository,
     RateRepository,
@@ -114,6 +118,8 @@ _TABLES = (
     "installation",
     "rate_counters",
     "timesheets",
+    "periods",
+    "invoices",
 )
 
 
@@ -177,6 +183,8 @@ class InMemoryUnitOfWork:
     imports: ImportRepository
     installation: InstallationSecretRepository
     timesheets: TimesheetRepository
+    periods: PeriodRepository
+    invoices: InvoiceRepository
 
     def __init__(self, store: InMemoryStore, *, read_only: bool = False) -> None:
         self._store = store
@@ -206,6 +214,8 @@ class InMemoryUnitOfWork:
         self.webhooks = webhooks = InMemoryWebhookRepository(tables)
         self.deliveries = deliveries = InMemoryWebhookDeliveryRepository(tables)
         self.timesheets = timesheets = InMemoryTimesheetRepository(tables)
+        self.periods = periods = InMemoryPeriodRepository(tables)
+        self.invoices = invoices = InMemoryInvoiceRepository(tables)
         self._repositories: tuple[
             _Repository
             | InMemoryWebhookRepository
@@ -231,6 +241,8 @@ class InMemoryUnitOfWork:
             sessions,
             reports,
             installation,
+            periods,
+            invoices,
         )
         return self
 
@@ -930,6 +942,47 @@ class InMemoryInstallationSecretRepository(_Repository):
         return secret
 
 
+class InMemoryPeriodRepository(_Repository):
+    """Closed periods in memory: one tuple per organization."""
+
+    def list(self, org_id: OrgId) -> Sequence[ClosedPeriod]:
+        periods: tuple[ClosedPeriod, ...] = self.tables.read("periods").get(org_id, ())
+        return periods
+
+    def replace(self, org_id: OrgId, periods: Sequence[ClosedPeriod]) -> None:
+        self._require(org_id in self.tables.read("orgs"), "closed period")
+        if any(period.org_id != org_id for period in periods):
+            raise Conflict("A closed period belongs to another organization.")
+        self.tables.write("periods")[org_id] = tuple(sorted(periods, key=lambda period: period.last_day))
+
+
+class InMemoryInvoiceRepository(_Repository):
+    """Invoices in memory."""
+
+    def add(self, invoice: Invoice) -> None:
+        self._require(invoice.org_id in self.tables.read("orgs"), "invoice")
+        self._insert("invoices", invoice.id, invoice, "invoice")
+
+    def get(self, org_id: OrgId, invoice_id: InvoiceId) -> Invoice | None:
+        invoice: Invoice | None = self.tables.read("invoices").get(invoice_id)
+        return invoice if invoice is not None and invoice.org_id == org_id else None
+
+    def list(self, org_id: OrgId, *, limit: int, before: InvoiceId | None = None) -> Sequence[Invoice]:
+        invoices = [
+            invoice
+            for invoice in self.tables.read("invoices").values()
+            if invoice.org_id == org_id and (before is None or invoice.id < before)
+        ]
+        return sorted(invoices, key=lambda invoice: invoice.id, reverse=True)[: max(limit, 0)]
+
+    def update(self, invoice: Invoice) -> None:
+        stored = self.get(invoice.org_id, invoice.id)
+        if stored is not None:
+            self.tables.write("invoices")[invoice.id] = attrs.evolve(
+                stored, status=invoice.status, voided_at=invoice.voided_at
+            )
+
+
 def _owned(row: _Row | None, org_id: OrgId) -> _Row | None:
     return row if row is not None and row.org_id == org_id else None
 
@@ -960,6 +1013,8 @@ _ports: tuple[
     type[EventRepository],
     type[ReportRepository],
     type[InstallationSecretRepository],
+    type[PeriodRepository],
+    type[InvoiceRepository],
 ] = (
     InMemoryOrgRepository,
     InMemoryUserRepository,
@@ -975,4 +1030,6 @@ _ports: tuple[
     InMemoryEventRepository,
     InMemoryReportRepository,
     InMemoryInstallationSecretRepository,
+    InMemoryPeriodRepository,
+    InMemoryInvoiceRepository,
 )

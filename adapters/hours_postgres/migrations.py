@@ -503,6 +503,39 @@ _VERSIONS: tuple[Step, ...] = tuple(
     for table in ("time_entries", "projects", "tasks", "clients")
 )
 
+# Closed periods and invoices: an organization's rolling rule, its closed periods (disjoint ranges
+# keyed by their last day), and invoices with the ids of their entries and their totals.
+_PERIODS_AND_INVOICES: tuple[Step, ...] = (
+    "ALTER TABLE orgs ADD COLUMN lock_after_days integer CHECK (lock_after_days BETWEEN 1 AND 3650)",
+    """
+    CREATE TABLE closed_periods (
+        org_id uuid NOT NULL REFERENCES orgs (id),
+        first_day date,
+        last_day date NOT NULL,
+        reason text NOT NULL,
+        locked_by uuid,
+        locked_at timestamptz NOT NULL,
+        PRIMARY KEY (org_id, last_day),
+        CONSTRAINT closed_periods_range CHECK (first_day IS NULL OR first_day <= last_day)
+    )
+    """,
+    """
+    CREATE TABLE invoices (
+        id uuid PRIMARY KEY,
+        org_id uuid NOT NULL REFERENCES orgs (id),
+        external_ref text NOT NULL,
+        status text NOT NULL CHECK (status IN ('open', 'void')),
+        entry_ids text NOT NULL,
+        duration_seconds integer NOT NULL CHECK (duration_seconds >= 0),
+        amounts text NOT NULL,
+        created_by uuid,
+        created_at timestamptz NOT NULL,
+        voided_at timestamptz
+    )
+    """,
+    "CREATE INDEX invoices_of_org ON invoices (org_id, id)",
+)
+
 # 0015: timesheets (see the SQLite migration of the same name).
 _TIMESHEETS: tuple[Step, ...] = (
     """
@@ -593,6 +626,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0011_imports", _IMPORTS),
     Migration("0012_report_indexes", _REPORT_INDEXES),
     Migration("0013_versions", _VERSIONS),
+    Migration("0014_periods_and_invoices", _PERIODS_AND_INVOICES),
     Migration("0015_timesheets", _TIMESHEETS),
     Migration("0016_overlap_policy", _OVERLAP_POLICY),
     Migration("0017_event_drafts", _EVENT_DRAFTS),

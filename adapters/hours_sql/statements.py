@@ -22,10 +22,12 @@ from hours_sql.dialect import Dialect, Kind
 from hours_sql.rows import RowCodec, row_codec
 from hours_sql.tables import (
     CLIENTS,
+    CLOSED_PERIODS,
     ENTRIES,
     IDEMPOTENCY_RECORDS,
     IMPORTS,
     INSTALLATION_SECRETS,
+    INVOICES,
     ORGS,
     PROJECTS,
     RATES,
@@ -43,6 +45,7 @@ __all__ = [
     "RUNNING",
     "USER_CHANGES",
     "VERSIONED",
+    "PeriodStatements",
     "Statements",
     "TableStatements",
     "TimesheetStatements",
@@ -196,7 +199,10 @@ class Statements:
         self.rate_counter_add, self.rate_counter_purge = sql(_RATE_COUNTER_ADD), sql(_RATE_COUNTER_PURGE)
 
         self.sessions = sessions = self._web_sign_in()
-        self.webhook_sql = hooks = WebhookStatements(dialect)
+        self.webhook_sql, self.period_sql = hooks, ledger = (
+            WebhookStatements(dialect),
+            PeriodStatements(dialect),
+        )
         self._tables = {
             each.table.name: each
             for each in (
@@ -214,6 +220,8 @@ class Statements:
                 rates,
                 hooks.webhooks,
                 hooks.deliveries,
+                ledger.periods,
+                ledger.invoices,
             )
         }
 
@@ -494,6 +502,24 @@ TIMESHEET_CHANGES = (
     "updated_at",
 )
 """What an update of a timesheet changes (``TimesheetRepository.update``)."""
+
+
+class PeriodStatements:
+    """The statements of closed periods and invoices, in one dialect."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        sql = dialect.sql
+        self.periods = periods = TableStatements(CLOSED_PERIODS, dialect)
+        self.periods_of_org = sql(f"{periods.select} WHERE org_id = ? ORDER BY last_day")
+        self.periods_delete = sql("DELETE FROM closed_periods WHERE org_id = ?")
+
+        self.invoices = invoices = TableStatements(INVOICES, dialect)
+        self.invoice_by_id = sql(f"{invoices.select} WHERE id = ? AND org_id = ?")
+        self.invoices_of_org = sql(f"{invoices.select} WHERE org_id = ? ORDER BY id DESC LIMIT ?")
+        self.invoices_of_org_before = sql(
+            f"{invoices.select} WHERE org_id = ? AND id < ? ORDER BY id DESC LIMIT ?"
+        )
+        self.invoice_update = sql(_update_of(INVOICES, ("status", "voided_at"), "id = ? AND org_id = ?"))
 
 
 @functools.cache

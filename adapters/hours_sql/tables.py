@@ -23,7 +23,9 @@ import attrs
 
 from hours_core.idempotency import IdempotencyRecord
 from hours_core.installation import InstallationSecret
+from hours_core.invoices import Invoice
 from hours_core.model import Client, Import, Org, Project, Rate, Task, TimeEntry, User
+from hours_core.periods import ClosedPeriod
 from hours_core.subscriptions import Webhook, WebhookDelivery
 from hours_core.timesheets import Timesheet
 from hours_core.tokens import ApiToken
@@ -32,6 +34,7 @@ from hours_sql.dialect import Kind
 
 __all__ = [
     "CLIENTS",
+    "CLOSED_PERIODS",
     "EMAIL_PER_ORG",
     "ENTRIES",
     "ENTRY_RATE_COLUMNS",
@@ -40,6 +43,7 @@ __all__ = [
     "IDEMPOTENCY_RECORDS",
     "IMPORTS",
     "INSTALLATION_SECRETS",
+    "INVOICES",
     "ONE_RUNNING_TIMER",
     "ORGS",
     "PROJECTS",
@@ -253,6 +257,8 @@ WEB_SESSIONS = Table("web_sessions", WebSession)
 WEBHOOKS = Table("webhooks", Webhook)
 WEBHOOK_DELIVERIES = Table("webhook_deliveries", WebhookDelivery)
 TIMESHEETS = Table("timesheets", Timesheet)
+CLOSED_PERIODS = Table("closed_periods", ClosedPeriod)
+INVOICES = Table("invoices", Invoice)
 
 TABLES = (
     ORGS,
@@ -270,6 +276,8 @@ TABLES = (
     WEBHOOKS,
     WEBHOOK_DELIVERIES,
     TIMESHEETS,
+    CLOSED_PERIODS,
+    INVOICES,
 )
 """Every table, referred-to ones first."""
 

@@ -18,7 +18,9 @@ from hours_core.ports import (
     IdempotencyRepository,
     ImportRepository,
     InstallationSecretRepository,
+    InvoiceRepository,
     OrgRepository,
+    PeriodRepository,
     ProjectRepository,
     RateCounterRepository,
     RateRepository,
@@ -34,6 +36,7 @@ from hours_core.ports import (
     WebhookRepository,
 )
 from hours_sql.events import SqlEventRepository
+from hours_sql.period_repositories import SqlInvoiceRepository, SqlPeriodRepository
 from hours_sql.reports import SqlReportRepository
 from hours_sql.repositories import (
     SqlClientRepository,
@@ -79,6 +82,8 @@ class SqlUnitOfWork:
     imports: ImportRepository
     installation: InstallationSecretRepository
     timesheets: TimesheetRepository
+    periods: PeriodRepository
+    invoices: InvoiceRepository
 
     def __init__(self, statements: Statements, *, read_only: bool = False) -> None:
         """A unit of work that will run ``statements``; read-only ones refuse every write."""
@@ -127,6 +132,8 @@ class SqlUnitOfWork:
         self.imports = SqlImportRepository(session, statements)
         self.installation = SqlInstallationSecretRepository(session, statements)
         self.timesheets = SqlTimesheetRepository(session, statements, locking=not self._read_only)
+        self.periods = SqlPeriodRepository(session, statements)
+        self.invoices = SqlInvoiceRepository(session, statements)
         return self
 
     def __exit__(

@@ -613,6 +613,49 @@ def _versions(db: Database) -> None:
         db.execute(f"ALTER TABLE {table} ADD COLUMN version INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1)")
 
 
+# 0014: closed periods and invoices. An organization's rolling rule (``lock_after_days``); its
+# closed periods, disjoint ranges keyed by their last day (``first_day`` NULL: from the beginning);
+# invoices, which keep the ids of their entries and their totals (JSON arrays of strings).
+
+_PERIODS_AND_INVOICES = (
+    "ALTER TABLE orgs ADD COLUMN lock_after_days INTEGER CHECK (lock_after_days BETWEEN 1 AND 3650)",
+    """
+    CREATE TABLE closed_periods (
+        org_id TEXT NOT NULL REFERENCES orgs (id),
+        first_day TEXT,
+        last_day TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        locked_by TEXT,
+        locked_at TEXT NOT NULL,
+        PRIMARY KEY (org_id, last_day),
+        CHECK (first_day IS NULL OR first_day <= last_day)
+    ) STRICT
+    """,
+    """
+    CREATE TABLE invoices (
+        id TEXT NOT NULL PRIMARY KEY,
+        org_id TEXT NOT NULL REFERENCES orgs (id),
+        external_ref TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('open', 'void')),
+        entry_ids TEXT NOT NULL,
+        duration_seconds INTEGER NOT NULL CHECK (duration_seconds >= 0),
+        amounts TEXT NOT NULL,
+        created_by TEXT,
+        created_at TEXT NOT NULL,
+        voided_at TEXT
+    ) STRICT
+    """,
+    "CREATE INDEX invoices_of_org ON invoices (org_id, id)",
+)
+
+
+@MIGRATIONS(name="0014_periods_and_invoices")
+def _periods_and_invoices(db: Database) -> None:
+    """Closed periods, the rolling rule of an organization, and invoices."""
+    for statement in _PERIODS_AND_INVOICES:
+        db.execute(statement)
+
+
 # 0015: timesheets. One row per user and first day of a week (unique), its users named with its
 # organization (composite foreign keys; a NULL submitter or decider refers to nobody); the lock check
 # of entry writes finds a user's timesheets by (org, user, week start).

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from hours_core.duration import format_clock
-from hours_core.entry_locks import LockReason, lock_reason
+from hours_core.entry_locks import ClosedDays, LockReason, lock_reason
 from hours_core.errors import HoursError, ValidationFailed
 from hours_core.model import Project, ProjectId, Task, TaskId, TimeEntry
 from hours_core.ports import EntryQuery
@@ -45,6 +45,7 @@ LOCK_TEXT = {
     LockReason.INVOICED: "Invoiced: an invoiced entry cannot change",
     LockReason.SUBMITTED: "Submitted: the week's timesheet awaits approval",
     LockReason.APPROVED: "Approved: the week's timesheet is approved",
+    LockReason.CLOSED_PERIOD: "Closed: the day is in a closed period",
 }
 """What a read-only cell says for each lock reason."""
 
@@ -170,11 +171,19 @@ def all_entries(services: Services, caller: Caller, query: EntryQuery) -> list[T
         query = attrs.evolve(query, after=page.next_cursor)
 
 
-def _read_only(entries: Sequence[TimeEntry], project: Project, task: Task | None) -> str | None:
+def _read_only(
+    entries: Sequence[TimeEntry],
+    project: Project,
+    task: Task | None,
+    closed: ClosedDays | None = None,
+    day: date | None = None,
+) -> str | None:
     for entry in entries:
-        reason = lock_reason(entry)
+        reason = lock_reason(entry, closed)
         if reason is not None:
             return LOCK_TEXT[reason]
+    if closed is not None and day is not None and closed.lock_of(day) is not None:
+        return LOCK_TEXT[LockReason.CLOSED_PERIOD]
     if any(entry.is_running for entry in entries):
         return "A timer is running: stop it to change this day"
     if len(entries) > 1:
@@ -196,6 +205,7 @@ def load_week(
         services, caller, EntryQuery(date_from=days[0], date_to=days[-1], user_id=caller.user_id)
     )
     projects = {project.id: project for project in services.projects.list_projects(caller)}
+    closed = services.periods.locks(caller)
     by_cell: dict[tuple[ProjectId, TaskId | None, date], list[TimeEntry]] = {}
     for entry in entries:
         by_cell.setdefault((entry.project_id, entry.task_id, entry.entry_date), []).append(entry)
@@ -219,7 +229,7 @@ def load_week(
                     key=CellKey(project_id, task_id, each),
                     entries=found,
                     seconds=sum(entry.elapsed_seconds(now) for entry in found),
-                    read_only=_read_only(found, project, task),
+                    read_only=_read_only(found, project, task, closed, each),
                 )
             )
         rows.append(Row(project=project, task=task, cells=tuple(cells)))

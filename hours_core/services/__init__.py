@@ -17,7 +17,9 @@ from hours_core.services.exports import Export, ExportEntries, ExportService
 from hours_core.services.idempotent import IdempotentRunner, KeyedRequest, Outcome
 from hours_core.services.imports import ImportEntries, ImportReport, ImportService
 from hours_core.services.installation import InstallationService
+from hours_core.services.invoices import CreateInvoice, InvoiceService, InvoiceWithEntries
 from hours_core.services.overlaps import ListOverlaps, OverlapCluster, OverlapList, OverlapService
+from hours_core.services.periods import ClosedDaysView, PeriodService
 from hours_core.services.projects import ChangeProject, ChangeTask, ProjectService
 from hours_core.services.rate_limits import RateLimits
 from hours_core.services.rates import (
@@ -67,6 +69,8 @@ __all__ = [
     "ChangeUser",
     "ChangeWebhook",
     "ClientService",
+    "ClosedDaysView",
+    "CreateInvoice",
     "CreateRate",
     "CreateTimeEntry",
     "CreateTimesheet",
@@ -86,12 +90,15 @@ __all__ = [
     "ImportReport",
     "ImportService",
     "InstallationService",
+    "InvoiceService",
+    "InvoiceWithEntries",
     "KeyedRequest",
     "ListOverlaps",
     "Outcome",
     "OverlapCluster",
     "OverlapList",
     "OverlapService",
+    "PeriodService",
     "ProjectService",
     "RateChange",
     "RateLimits",
@@ -142,6 +149,8 @@ class Services:
     timesheets: TimesheetService
     clock: Clock
     transactions: Transactions
+    periods: PeriodService
+    invoices: InvoiceService
 
 
 def build_services(
@@ -186,4 +195,6 @@ def build_services(
         timesheets=TimesheetService(transactions, clock, ids),
         clock=clock,
         transactions=transactions,
+        periods=PeriodService(transactions, clock, ids),
+        invoices=InvoiceService(transactions, clock, ids),
     )

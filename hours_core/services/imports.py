@@ -23,6 +23,7 @@ from itertools import islice
 import attrs
 
 from hours_core.emails import email_key, email_problem
+from hours_core.entry_locks import ClosedDays
 from hours_core.errors import NotFound, PlanRequired
 from hours_core.events import EventType
 from hours_core.exchange import (
@@ -282,6 +283,7 @@ class _Run:
         )
         self.tasks: dict[tuple[ProjectId, str], Task] = {}
         self.tasks_loaded: set[ProjectId] = set()
+        self.closed = ClosedDays.read(uow.periods, caller.org, now)
         self.seen: set[str] = set()
         self.week_locks = TimesheetLocks(uow, org)
 
@@ -343,6 +345,9 @@ class _Run:
                 "invalid_date",
                 f"the date must be from {FIRST_ENTRY_DATE} to {LAST_ENTRY_DATE}, got {row.entry_date}",
             )
+        lock = self.closed.lock_of(row.entry_date)
+        if lock is not None:
+            raise _RowFailed(_column(row, "entry_date"), "entry_locked", lock.message)
         user = self._user(row)
         locked = self.week_locks.holding(user.id, row.entry_date)
         if locked is not None:

@@ -15,6 +15,7 @@ from datetime import date
 import attrs
 
 from hours_core.clock import later
+from hours_core.entry_locks import ClosedDays, lock_reason
 from hours_core.errors import NotFound
 from hours_core.events import EventType
 from hours_core.model import (
@@ -188,7 +189,8 @@ class RateService:
         return rate
 
     def reapply_rates(self, caller: Caller, command: ReapplyRates) -> ReapplyResult:
-        """Re-resolve the stored rate of every entry in the range that is not deleted or locked."""
+        """Re-resolve the stored rate of every entry in the range that is not deleted or locked
+        (invoiced, or dated in a closed period: those count as ``skipped_locked``)."""
         errors = FieldErrors()
         check_report_range(command.date_from, command.date_to, errors)
         errors.raise_if_any()
@@ -200,12 +202,16 @@ class RateService:
             projects = {project.id: project for project in uow.projects.list(caller.org_id)}
             week_locks = TimesheetLocks(uow, caller.org_id)
             now = self._clock.now()
+            closed = ClosedDays.read(uow.periods, caller.org, now)
             for entry in _entries_in(uow, caller, command.date_from, command.date_to):
                 examined += 1
                 after = book.stored_for(entry, projects[entry.project_id])
                 if after == entry.rate:
                     continue
-                if entry.is_locked or week_locks.holding(entry.user_id, entry.entry_date) is not None:
+                if (
+                    lock_reason(entry, closed) is not None
+                    or week_locks.holding(entry.user_id, entry.entry_date) is not None
+                ):
                     skipped += 1
                     continue
                 changed += 1

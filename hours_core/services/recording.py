@@ -119,11 +119,19 @@ class EventRecorder:
         type_: EventType,
         old: TimeEntry | None,
         new: TimeEntry,
+        *,
+        override: str | None = None,
     ) -> None:
-        """The event of a time entry's change (timers included: their subject is the entry)."""
+        """The event of a time entry's change (timers included: their subject is the entry).
+
+        ``override`` is the reason an owner gave to write through a closed period: the event
+        records it as the change ``lock_override`` (from ``None`` to the reason).
+        """
         changes = changes_between(old, new)
         if old is not None and not changes:
             return
+        if override is not None:
+            changes["lock_override"] = Change(None, override)
         subject = Subject(SubjectType.TIME_ENTRY, str(new.id))
         self.record(uow, origin, type_, subject, changes, org_id=new.org_id, owner_id=new.user_id)
 

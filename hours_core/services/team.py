@@ -30,8 +30,20 @@ import attrs
 from hours_core.emails import email_problem
 from hours_core.errors import Forbidden, LastOwner, NotFound, Unauthenticated
 from hours_core.events import EventType
-from hours_core.model import Org, OrgId, OverlapPolicy, Role, User, UserId, WeekStart, name_problem
-from hours_core.plans import require_room_for_users
+from hours_core.model import (
+    KEEP,
+    MAX_LOCK_AFTER_DAYS,
+    Keep,
+    Org,
+    OrgId,
+    OverlapPolicy,
+    Role,
+    User,
+    UserId,
+    WeekStart,
+    name_problem,
+)
+from hours_core.plans import Feature, require_room_for_users
 from hours_core.ports import Clock, IdFactory, UnitOfWork
 from hours_core.services.account import revoke
 from hours_core.services.caller import Caller
@@ -57,12 +69,14 @@ __all__ = [
 @attrs.frozen
 class ChangeOrg:
     """Change the organization's settings; ``None`` keeps a setting. The plan is not one of them:
-    it is billing's (the operator's ``hours orgs set-plan``)."""
+    it is billing's (the operator's ``hours orgs set-plan``). ``lock_after_days`` is nullable:
+    :data:`~hours_core.model.KEEP` keeps it, ``None`` removes the rolling rule."""
 
     name: str | None = None
     timezone: str | None = None
     week_start: WeekStart | None = None
     overlap_policy: OverlapPolicy | None = None
+    lock_after_days: int | Keep | None = KEEP
 
 
 @attrs.frozen
@@ -195,15 +209,21 @@ class TeamService:
             problem = timezone_problem(change.timezone)
             if problem is not None:
                 errors.add("timezone", problem)
+        after_days = change.lock_after_days
+        if isinstance(after_days, int) and not 1 <= after_days <= MAX_LOCK_AFTER_DAYS:
+            errors.add("lock_after_days", f"must be a whole number of days from 1 to {MAX_LOCK_AFTER_DAYS}")
         errors.raise_if_any()
         with self._transactions.write() as uow:
             acting = self._acting(uow, caller)
             acting.require_manager("change the organization's settings")
+            if isinstance(after_days, int):
+                acting.require_feature(Feature.PERIOD_LOCKS)
             changed = acting.org.with_settings(
                 name=change.name,
                 timezone=change.timezone,
                 week_start=change.week_start,
                 overlap_policy=change.overlap_policy,
+                lock_after_days=after_days,
             )
             uow.orgs.update(changed)
             self._events.org(uow, acting, acting.org, changed)

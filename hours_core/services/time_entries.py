@@ -10,8 +10,8 @@ from typing import Any, Final
 import attrs
 
 from hours_core.clock import later
+from hours_core.entry_locks import LockOverride
 from hours_core.errors import (
-    EntryLocked,
     FieldProblem,
     Forbidden,
     Hint,
@@ -33,6 +33,7 @@ from hours_core.model import (
 from hours_core.plans import Feature
 from hours_core.ports import Clock, EntryCursor, EntryQuery, IdFactory, UnitOfWork
 from hours_core.services.caller import Caller
+from hours_core.services.entry_guard import guard_entry_write
 from hours_core.services.overlaps import check_overlaps
 from hours_core.services.rates import rate_for_entry
 from hours_core.services.recording import EventRecorder
@@ -219,7 +220,9 @@ class TimeEntryService:
         self._ids = ids
         self._events = EventRecorder(clock, ids)
 
-    def create_time_entry(self, caller: Caller, command: CreateTimeEntry) -> TimeEntry:
+    def create_time_entry(
+        self, caller: Caller, command: CreateTimeEntry, *, override: LockOverride | None = None
+    ) -> TimeEntry:
         """Log time for the caller (or, for owners and admins, another member).
 
         Checks run in the documented order: field validation, existence in the caller's
@@ -248,6 +251,7 @@ class TimeEntryService:
             _require_features(caller, billable=billable, task=draft.task_id is not None, on_behalf=on_behalf)
             check_timesheet_lock(uow, caller.org_id, user.id, command.entry_date)
             now = self._clock.now()
+            overridden = guard_entry_write(uow, caller, now, None, [command.entry_date], override)
             entry = TimeEntry(
                 id=TimeEntryId(self._ids.new_id()),
                 org_id=caller.org_id,
@@ -267,7 +271,7 @@ class TimeEntryService:
             entry = attrs.evolve(entry, rate=rate_for_entry(uow, caller, entry, project))
             check_overlaps(uow, caller, entry, now)
             uow.entries.add(entry)
-            self._events.entry(uow, caller, EventType.TIME_ENTRY_CREATED, None, entry)
+            self._events.entry(uow, caller, EventType.TIME_ENTRY_CREATED, None, entry, override=overridden)
         return entry
 
     def get_time_entry(self, caller: Caller, entry_id: TimeEntryId) -> TimeEntry:
@@ -292,21 +296,31 @@ class TimeEntryService:
         return EntryPage(entries=rows, next_cursor=None)
 
     def update_time_entry(
-        self, caller: Caller, entry_id: TimeEntryId, command: UpdateTimeEntry, *, if_match: IfMatch = None
+        self,
+        caller: Caller,
+        entry_id: TimeEntryId,
+        command: UpdateTimeEntry,
+        *,
+        if_match: IfMatch = None,
+        override: LockOverride | None = None,
     ) -> TimeEntry:
         """Change some fields of an entry; the merged result is validated as a whole.
 
-        Invoiced entries are locked (:class:`EntryLocked`). Plan gates apply to what the update
-        sets. ``created_at`` never changes; ``updated_at`` does. ``if_match``: the version the
-        caller read (:class:`~hours_core.errors.PreconditionFailed` if it is not the entry's).
+        Invoiced entries and entries whose old or new date is closed are locked
+        (:class:`~hours_core.errors.EntryLocked`; owners may override a closed period). Plan gates
+        apply to what the update sets. ``created_at`` never changes; ``updated_at`` does.
+        ``if_match``: the version the caller read (:class:`~hours_core.errors.PreconditionFailed` if
+        it is not the entry's).
         """
         if command.duration_seconds is not UNSET:
             command = attrs.evolve(command, duration=UNSET)
         with self._transactions.write() as uow:
             entry = _visible_entry(uow, caller, entry_id)
             check_if_match(entry, if_match)
-            if entry.is_locked:
-                raise EntryLocked()
+            new_date = entry.entry_date if command.entry_date is UNSET else command.entry_date
+            overridden = guard_entry_write(
+                uow, caller, self._clock.now(), entry, [entry.entry_date, new_date], override
+            )
             if entry.is_running:
                 _check_running_update(command, self._clock.now())
             draft = _Draft.merge(entry, command)
@@ -339,27 +353,38 @@ class TimeEntryService:
                 changed = attrs.evolve(changed, rate=rate_for_entry(uow, caller, changed, project))
             check_overlaps(uow, caller, changed, self._clock.now(), before=entry)
             changed = _replace(uow, entry, changed, if_match)
-            self._events.entry(uow, caller, EventType.TIME_ENTRY_UPDATED, entry, changed)
+            self._events.entry(uow, caller, EventType.TIME_ENTRY_UPDATED, entry, changed, override=overridden)
         return changed
 
     def delete_time_entry(
-        self, caller: Caller, entry_id: TimeEntryId, *, if_match: IfMatch = None
+        self,
+        caller: Caller,
+        entry_id: TimeEntryId,
+        *,
+        if_match: IfMatch = None,
+        override: LockOverride | None = None,
     ) -> TimeEntry:
         """Soft-delete an entry: it vanishes from reads and lists until restored (``if_match``: as
         for :meth:`update_time_entry`)."""
         with self._transactions.write() as uow:
             entry = _visible_entry(uow, caller, entry_id)
             check_if_match(entry, if_match)
-            if entry.is_locked:
-                raise EntryLocked()
+            overridden = guard_entry_write(
+                uow, caller, self._clock.now(), entry, [entry.entry_date], override
+            )
             check_timesheet_lock(uow, caller.org_id, entry.user_id, entry.entry_date)
             deleted = entry.deleted(later(self._clock.now(), entry.updated_at))
             deleted = _replace(uow, entry, deleted, if_match)
-            self._events.entry(uow, caller, EventType.TIME_ENTRY_DELETED, entry, deleted)
+            self._events.entry(uow, caller, EventType.TIME_ENTRY_DELETED, entry, deleted, override=overridden)
         return deleted
 
     def restore_time_entry(
-        self, caller: Caller, entry_id: TimeEntryId, *, if_match: IfMatch = None
+        self,
+        caller: Caller,
+        entry_id: TimeEntryId,
+        *,
+        if_match: IfMatch = None,
+        override: LockOverride | None = None,
     ) -> TimeEntry:
         """Undo a soft delete; restoring an entry that is not deleted changes nothing (``if_match``:
         as for :meth:`update_time_entry`, checked first)."""
@@ -368,6 +393,9 @@ class TimeEntryService:
             check_if_match(entry, if_match)
             if not entry.is_deleted:
                 return entry
+            overridden = guard_entry_write(
+                uow, caller, self._clock.now(), entry, [entry.entry_date], override
+            )
             check_timesheet_lock(uow, caller.org_id, entry.user_id, entry.entry_date)
             if entry.is_running:
                 running = uow.entries.running_for_user(caller.org_id, entry.user_id)
@@ -376,10 +404,14 @@ class TimeEntryService:
             restored = entry.restored(later(self._clock.now(), entry.updated_at))
             check_overlaps(uow, caller, restored, self._clock.now(), before=entry)
             restored = _replace(uow, entry, restored, if_match)
-            self._events.entry(uow, caller, EventType.TIME_ENTRY_RESTORED, entry, restored)
+            self._events.entry(
+                uow, caller, EventType.TIME_ENTRY_RESTORED, entry, restored, override=overridden
+            )
         return restored
 
-    def start_timer(self, caller: Caller, command: StartTimer) -> TimeEntry:
+    def start_timer(
+        self, caller: Caller, command: StartTimer, *, override: LockOverride | None = None
+    ) -> TimeEntry:
         """Start a running entry for the caller; one runs at a time unless ``stop_running`` stops it."""
         errors = FieldErrors()
         now = self._clock.now()
@@ -392,14 +424,16 @@ class TimeEntryService:
             _check_references(uow, caller, project, command.task_id)
             billable = project.billable_by_default if command.billable is None else command.billable
             _require_features(caller, billable=billable, task=command.task_id is not None, on_behalf=False)
+            overridden = guard_entry_write(uow, caller, now, None, [entry_date], override)
             check_timesheet_lock(uow, caller.org_id, caller.user_id, entry_date)
             running = uow.entries.running_for_user(caller.org_id, caller.user_id)
             if running is not None:
                 if not command.stop_running:
                     raise TimerAlreadyRunning(str(running.id))
+                stopping = guard_entry_write(uow, caller, now, running, [running.entry_date], override)
                 stopped = _stop(running, now, now)
                 stopped = uow.entries.update(stopped, expected_updated_at=running.updated_at)
-                self._events.entry(uow, caller, EventType.TIMER_STOPPED, running, stopped)
+                self._events.entry(uow, caller, EventType.TIMER_STOPPED, running, stopped, override=stopping)
             entry = TimeEntry(
                 id=TimeEntryId(self._ids.new_id()),
                 org_id=caller.org_id,
@@ -419,7 +453,7 @@ class TimeEntryService:
             entry = attrs.evolve(entry, rate=rate_for_entry(uow, caller, entry, project))
             check_overlaps(uow, caller, entry, now)
             uow.entries.add(entry)
-            self._events.entry(uow, caller, EventType.TIMER_STARTED, None, entry)
+            self._events.entry(uow, caller, EventType.TIMER_STARTED, None, entry, override=overridden)
         return entry
 
     def current_timer(self, caller: Caller) -> TimeEntry:
@@ -430,7 +464,9 @@ class TimeEntryService:
             raise NotFound("No timer is running.")
         return running
 
-    def stop_timer(self, caller: Caller, stopped_at: datetime | None = None) -> TimeEntry:
+    def stop_timer(
+        self, caller: Caller, stopped_at: datetime | None = None, *, override: LockOverride | None = None
+    ) -> TimeEntry:
         """Stop the caller's running entry at ``stopped_at`` (default: now); its duration becomes fixed."""
         errors = FieldErrors()
         check_instant(stopped_at, errors, "stopped_at")
@@ -440,9 +476,10 @@ class TimeEntryService:
             running = uow.entries.running_for_user(caller.org_id, caller.user_id)
             if running is None:
                 raise NotFound("No timer is running.")
+            overridden = guard_entry_write(uow, caller, now, running, [running.entry_date], override)
             stopped = _stop(running, stopped_at or now, now)
             stopped = uow.entries.update(stopped, expected_updated_at=running.updated_at)
-            self._events.entry(uow, caller, EventType.TIMER_STOPPED, running, stopped)
+            self._events.entry(uow, caller, EventType.TIMER_STOPPED, running, stopped, override=overridden)
         return stopped
 
 

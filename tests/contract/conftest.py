@@ -86,6 +86,8 @@ TABLE_NAMES = frozenset(
         "webhooks",
         "webhook_deliveries",
         "timesheets",
+        "closed_periods",
+        "invoices",
     }
 )
 """Every table of the schema, on every SQL store."""

@@ -89,6 +89,36 @@ def test_an_appended_event_is_written_at_commit_with_the_next_number_and_reads_b
     assert list(events[0].changes) == ["note", "duration_seconds"]
 
 
+def test_period_and_invoice_events_read_back_and_filter_by_their_subject(
+    store: OpenStore, world: World
+) -> None:
+    org = world.a.org.id
+    locked = new_event(
+        org,
+        type_=EventType.PERIOD_LOCKED,
+        subject=Subject(SubjectType.PERIOD, str(org)),
+        changes={"through": Change(None, "2024-02-29"), "closed_days": Change("", "..2024-02-29")},
+    )
+    invoiced = new_event(
+        org, type_=EventType.INVOICE_CREATED, subject=Subject(SubjectType.INVOICE, str(uuid.uuid4()))
+    )
+    voided = new_event(org, type_=EventType.INVOICE_VOIDED, subject=invoiced.subject)
+    unlocked = new_event(org, type_=EventType.PERIOD_UNLOCKED, subject=locked.subject)
+    with store.unit_of_work() as uow:
+        for event in (locked, invoiced, voided, unlocked):
+            uow.events.append(event)
+        uow.commit()
+    with store.unit_of_work(read_only=True) as uow:
+        assert list(uow.events.list(org, EventQuery(subject_type=SubjectType.INVOICE))) == [
+            invoiced.sequenced(2),
+            voided.sequenced(3),
+        ]
+        assert list(uow.events.list(org, EventQuery(subject_type=SubjectType.PERIOD))) == [
+            locked.sequenced(1),
+            unlocked.sequenced(4),
+        ]
+
+
 def test_a_rolled_back_unit_of_work_writes_no_event_and_takes_no_number(
     store: OpenStore, world: World
 ) -> None:

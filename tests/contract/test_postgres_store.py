@@ -50,6 +50,7 @@ MIGRATIONS = [
     "0011_imports",
     "0012_report_indexes",
     "0013_versions",
+    "0014_periods_and_invoices",
     "0015_timesheets",
     "0016_overlap_policy",
     "0017_event_drafts",

@@ -53,6 +53,7 @@ MIGRATIONS = [
     "0011_imports",
     "0012_report_indexes",
     "0013_versions",
+    "0014_periods_and_invoices",
     "0015_timesheets",
     "0016_overlap_policy",
     "0017_event_drafts",
@@ -334,6 +335,8 @@ def test_table_counts_are_the_committed_rows_of_each_table(sqlite_store: SqliteS
         "event_drafts": 0,
         "web_sessions": 0,
         "rate_counters": 0,
+        "closed_periods": 0,
+        "invoices": 0,
         "timesheets": 0,
     }
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from litestar.testing import TestClient
 
-from hours_core.events import EVENT_RETENTION, EventType
+from hours_core.events import EVENT_RETENTION, EventType, SubjectType
 from hours_core.model import Plan
 from hours_http import wire
 from tests.world import World
@@ -288,3 +288,8 @@ def test_every_documented_response_declares_the_request_id_header(client: TestCl
 
 def test_the_documented_event_types_are_the_cores() -> None:
     assert set(typing.get_args(wire.EventTypeName)) == {event_type.value for event_type in EventType}
+
+
+def test_the_documented_subject_types_are_the_cores() -> None:
+    hints = typing.get_type_hints(wire.SubjectOut)
+    assert set(typing.get_args(hints["type"])) == {subject_type.value for subject_type in SubjectType}

@@ -94,8 +94,9 @@ def test_every_error_description_names_codes_of_its_own_status(document: dict[st
         ("DELETE /tokens/{prefix}", {"idempotency_key_reused", "forbidden"}),
         ("POST /time-entries/{entry_id}/restore", {"invalid_json", "payload_too_large"}),
         ("PATCH /tasks/{task_id}", {"plan_required"}),
-        ("POST /timers", {"forbidden"}),
         ("POST /timesheets/{timesheet_id}/submit", {"forbidden", "invalid_json"}),
+        ("GET /periods", {"forbidden", "plan_required", "entry_locked", "idempotency_key_reused"}),
+        ("POST /periods/unlock", {"plan_required"}),
     ],
 )
 def test_an_operation_names_no_code_it_cannot_return(

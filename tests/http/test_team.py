@@ -151,6 +151,7 @@ def test_the_organization_has_its_settings(client: TestClient[Any], team: Team) 
         "weekStart": "monday",
         "createdAt": "2026-03-02T09:00:00Z",
         "overlapPolicy": "allow",
+        "lockPolicy": None,
     }
     changed = client.patch(
         "/org",
@@ -495,6 +496,7 @@ DOCUMENTED = {
     "GET /org": set(),
     "PATCH /org": {
         "forbidden",
+        "plan_required",
         "validation_failed",
         "invalid_json",
         "payload_too_large",

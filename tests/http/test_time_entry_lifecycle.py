@@ -215,7 +215,12 @@ def test_invoiced_entries_are_locked(client: TestClient[Any], world: World) -> N
     deleted = client.delete(url, headers=bearer(world.owner_token))
     assert patched.status_code == deleted.status_code == 409
     assert patched.json()["error"]["code"] == deleted.json()["error"]["code"] == "entry_locked"
-    assert patched.json()["error"]["lock"] == {"reason": "invoiced", "through": None}
+    assert patched.json()["error"]["lock"] == {
+        "reason": "invoiced",
+        "through": None,
+        "kind": "invoiced",
+        "invoiceId": "4f163819-178d-470c-a246-d6768476a6ec",
+    }
 
 
 def test_timers_start_report_elapsed_time_and_stop(client: TestClient[Any], world: World) -> None:

@@ -258,3 +258,16 @@ def test_reapply_skips_the_entries_of_a_submitted_or_approved_timesheets_week(wo
     assert (done.examined, done.changed, done.skipped_locked) == (2, 1, 1)
     assert world.services.entries.get_time_entry(owner, in_week.id).rate == old.stored()
     assert world.services.entries.get_time_entry(owner, next_week.id).rate != old.stored()
+
+
+def test_reapply_skips_entries_on_closed_days_and_counts_them(world: World) -> None:
+    owner = world.caller(world.owner)
+    set_rate(world, billable_rate_minor=100)
+    closed, open_day = log(world), log(world, on=DAY + timedelta(days=1))
+    world.services.periods.lock(owner, DAY, "payroll")
+    set_rate(world, scope=RateScope.USER, user_id=world.owner.id, billable_rate_minor=300)
+
+    done = world.services.rates.reapply_rates(owner, ReapplyRates(DAY, DAY + timedelta(days=1)))
+    assert (done.examined, done.changed, done.skipped_locked) == (2, 1, 1)
+    assert [change.entry_id for change in done.changes] == [open_day.id]
+    assert world.services.entries.get_time_entry(owner, closed.id).rate == closed.rate

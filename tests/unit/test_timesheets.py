@@ -103,9 +103,9 @@ def test_lock_reason_reports_a_submitted_or_approved_week_of_the_entrys_user() -
         updated_at=NOW,
     )
     sheet = draft()
-    assert lock_reason(entry, [sheet]) is None
-    assert lock_reason(entry, [sheet.submitted(USER, NOW)]) is LockReason.SUBMITTED
-    assert lock_reason(entry, [sheet.submitted(USER, NOW).approved(BOSS, NOW)]) is LockReason.APPROVED
+    assert lock_reason(entry, None, [sheet]) is None
+    assert lock_reason(entry, None, [sheet.submitted(USER, NOW)]) is LockReason.SUBMITTED
+    assert lock_reason(entry, None, [sheet.submitted(USER, NOW).approved(BOSS, NOW)]) is LockReason.APPROVED
     other_week = Timesheet.new(TimesheetId(uuid.uuid4()), ORG, USER, MONDAY + timedelta(days=7), NOW)
-    assert lock_reason(entry, [other_week.submitted(USER, NOW)]) is None
+    assert lock_reason(entry, None, [other_week.submitted(USER, NOW)]) is None
     assert lock_reason(entry) is None

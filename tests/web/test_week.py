@@ -111,6 +111,15 @@ def test_an_invoiced_entry_is_read_only_with_the_reason(owner: TestClient, world
     assert [e.duration_seconds for e in entries_of(world)] == [7200]
 
 
+def test_a_closed_day_is_read_only_with_the_reason(owner: TestClient, world: World) -> None:
+    world.services.periods.lock(world.caller(world.owner), MONDAY, "payroll")
+
+    page = owner.get("/app/week").text
+    assert f'name="d.{ref(world, MONDAY)}"' not in page
+    assert "Closed: the day is in a closed period" in page
+    assert f'name="d.{ref(world, MONDAY + timedelta(days=1))}"' in page
+
+
 def test_a_day_of_two_entries_is_read_only_and_says_where_to_change_them(
     owner: TestClient, world: World
 ) -> None:

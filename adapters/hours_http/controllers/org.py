@@ -14,7 +14,7 @@ from hours_http.converter import command_from, org_json
 from hours_http.openapi import IdempotencyKeyHeader, Reason, documented
 from hours_http.query import STRICT_QUERY
 from hours_http.responses import Writer, json_response, look_up
-from hours_http.wire import OrgEnvelope, UpdateOrgBody
+from hours_http.wire import ABSENT, LockPolicyBody, OrgEnvelope, UpdateOrgBody
 
 __all__ = ["OrgController"]
 
@@ -48,6 +48,9 @@ class OrgController(Controller):
         **documented(
             Reason("forbidden", "members may not do this: owners and admins only"),
             Reason(
+                "plan_required", "a `lockPolicy` needs studio (`period_locks`); `null` is allowed on any plan"
+            ),
+            Reason(
                 "validation_failed",
                 "a body field is wrong (a `timezone` that is no IANA time zone name, `plan`, which the "
                 "operator sets, or an unknown field), or a query parameter unknown; `fields` names each",
@@ -65,13 +68,22 @@ class OrgController(Controller):
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[OrgEnvelope]:
         """Owners and admins: rename the organization, or change its `timezone` (an IANA name such as
-        `Europe/Berlin`), `weekStart` (`monday` or `sunday`) or `overlapPolicy` (`allow`, `warn` or
-        `reject`: what a write of a time entry that overlaps another of its user's does). Send only
-        what changes. The plan is not set here (422): it is the operator's (`hours orgs set-plan`).
+        `Europe/Berlin`), `weekStart` (`monday` or `sunday`), `overlapPolicy` (`allow`, `warn` or
+        `reject`: what a write of a time entry that overlaps another of its user's does) or
+        `lockPolicy` (`{"afterDays": N}`, N from 1 to 3650: days before today minus N, in the
+        organization's time zone, are closed; `null` removes the rule; setting one needs studio,
+        `period_locks`). Send only what changes. The plan is not set here (422): it is the operator's
+        (`hours orgs set-plan`).
         """
 
         def change() -> dict[str, Any]:
-            command = command_from(data.decode(), ChangeOrg)
+            body = data.decode()
+            given = {} if body.lockPolicy is ABSENT else {"lock_after_days": _after_days(body.lockPolicy)}
+            command = command_from(body, ChangeOrg, **given)
             return org_json(services.team.change_org(caller, command))
 
         return await writer(change, body=data, key=idempotency_key)
+
+
+def _after_days(policy: LockPolicyBody | None) -> int | None:
+    return None if policy is None else policy.afterDays

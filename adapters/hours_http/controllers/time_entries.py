@@ -30,6 +30,7 @@ from hours_http.converter import command_from, overlap_list_json, time_entry_jso
 from hours_http.cursors import Cursors
 from hours_http.decoding import parse_instant
 from hours_http.openapi import IdempotencyKeyHeader, Reason, documented
+from hours_http.overrides import OverrideLockQuery, OverrideReasonQuery, override_of, override_of_query
 from hours_http.preconditions import IfMatchHeader, IfNoneMatchHeader, if_match_versions, if_none_match_tags
 from hours_http.query import STRICT_QUERY
 from hours_http.responses import Writer, json_response, look_up, versioned_response
@@ -54,6 +55,14 @@ _NO_ENTRY = Reason(
     "not_found",
     "no such entry that you may see, or it is deleted (an `entry_id` that is not a UUID matches no route)",
 )
+
+_LOCKED = Reason(
+    "entry_locked",
+    "the entry is invoiced, or its old or new `entryDate` is in a closed period or in a week whose "
+    "timesheet is submitted or approved; `lock` says which (`reason`, `through`, `kind`, and "
+    "`invoiceId` or `timesheetId`)",
+)
+_OWNERS_OVERRIDE = Reason("forbidden", "only owners may send `overrideLock`")
 
 DateFrom = Annotated[dt.date | None, QueryParameter(name="from", description="First entryDate, inclusive.")]
 DateTo = Annotated[dt.date | None, QueryParameter(name="to", description="Last entryDate, inclusive.")]
@@ -115,12 +124,6 @@ def entry_filters(
     )
 
 
-_TIMESHEET_LOCK = (
-    "the entry's date is in a week whose timesheet is submitted or approved; `lock` says which "
-    "(`reason`, `through`, `kind: timesheet`, `timesheetId`)"
-)
-
-
 class TimeEntryController(Controller):
     """Time entries: the time one user spent on one project on one day."""
 
@@ -140,11 +143,14 @@ class TimeEntryController(Controller):
                 "billable time needs solo (`billable_time`); a task (`tasks`) or another user's time "
                 "(`team_entries`) needs studio; the first of these that fails is named",
             ),
-            Reason("forbidden", "members may not log time for another user (`userId`)"),
+            Reason(
+                "forbidden",
+                "members may not log time for another user (`userId`); only owners may send `overrideLock`",
+            ),
             Reason("not_found", "the project, task or user the body names is not in your organization"),
+            _LOCKED,
             "conflict",
             "entry_overlaps",
-            Reason("entry_locked", _TIMESHEET_LOCK),
             body=True,
             idempotent=True,
             location="/time-entries/{id}",
@@ -167,7 +173,9 @@ class TimeEntryController(Controller):
         """
 
         def create() -> dict[str, Any]:
-            entry = services.entries.create_time_entry(caller, command_from(data.decode(), CreateTimeEntry))
+            body = data.decode()
+            command = command_from(body, CreateTimeEntry)
+            entry = services.entries.create_time_entry(caller, command, override=override_of(body))
             return time_entry_json(entry, services.clock.now())
 
         return await writer(create, body=data, key=idempotency_key)
@@ -426,7 +434,8 @@ class TimeEntryController(Controller):
                 "no such entry that you may see, or the project or task the body names is not in your "
                 "organization (an `entry_id` that is not a UUID matches no route)",
             ),
-            "entry_locked",
+            _LOCKED,
+            _OWNERS_OVERRIDE,
             "entry_overlaps",
             "stale_update",
             body=True,
@@ -453,9 +462,11 @@ class TimeEntryController(Controller):
 
         def update() -> dict[str, Any]:
             versions = if_match_versions(if_match)
-            command = command_from(data.decode(), UpdateTimeEntry)
+            body = data.decode()
+            command = command_from(body, UpdateTimeEntry)
+            override = override_of(body)
             entry = services.entries.update_time_entry(
-                caller, TimeEntryId(entry_id), command, if_match=versions
+                caller, TimeEntryId(entry_id), command, if_match=versions, override=override
             )
             return time_entry_json(entry, services.clock.now())
 
@@ -465,7 +476,7 @@ class TimeEntryController(Controller):
         "/{entry_id:uuid}",
         summary="Delete a time entry",
         status_code=204,
-        **documented(_NO_ENTRY, "entry_locked", "stale_update", if_match=True),
+        **documented(_NO_ENTRY, _LOCKED, _OWNERS_OVERRIDE, "stale_update", if_match=True),
     )
     async def delete_time_entry(
         self,
@@ -474,15 +485,21 @@ class TimeEntryController(Controller):
         services: NamedDependency[Services],
         writer: NamedDependency[Writer],
         if_match: IfMatchHeader = None,
+        override_lock: OverrideLockQuery = None,
+        reason: OverrideReasonQuery = None,
     ) -> None:
         """Soft-delete: the entry vanishes from reads and lists (but not from `updatedSince` syncs)
-        until restored. Invoiced entries are locked (409 `entry_locked`). With `If-Match`, only the
-        version it names is deleted: 412 `precondition_failed` otherwise.
+        until restored. Invoiced entries and entries in a closed period are locked (409
+        `entry_locked`); an owner may override a closed period with `?overrideLock=true&reason=...`.
+        With `If-Match`, only the version it names is deleted: 412 `precondition_failed` otherwise.
         """
 
         def delete() -> None:
             versions = if_match_versions(if_match)
-            services.entries.delete_time_entry(caller, TimeEntryId(entry_id), if_match=versions)
+            override = override_of_query(override_lock, reason)
+            services.entries.delete_time_entry(
+                caller, TimeEntryId(entry_id), if_match=versions, override=override
+            )
 
         await writer(delete)
 
@@ -501,9 +518,10 @@ class TimeEntryController(Controller):
                 "names its id",
             ),
             "stale_update",
+            _LOCKED,
+            _OWNERS_OVERRIDE,
             Reason("conflict", "another timer of yours started concurrently; retry"),
             "entry_overlaps",
-            Reason("entry_locked", _TIMESHEET_LOCK),
             idempotent=True,
             etag=True,
             if_match=True,
@@ -517,13 +535,20 @@ class TimeEntryController(Controller):
         writer: NamedDependency[Writer],
         idempotency_key: IdempotencyKeyHeader = None,
         if_match: IfMatchHeader = None,
+        override_lock: OverrideLockQuery = None,
+        reason: OverrideReasonQuery = None,
     ) -> Response[TimeEntryEnvelope]:
         """Undo a delete: 200 with the entry. Restoring an entry that is not deleted changes nothing.
-        With `If-Match`, only the version it names is restored: 412 `precondition_failed` otherwise."""
+        An entry in a closed period is locked (409 `entry_locked`); an owner may override it with
+        `?overrideLock=true&reason=...`. With `If-Match`, only the version it names is restored: 412
+        `precondition_failed` otherwise."""
 
         def restore() -> dict[str, Any]:
             versions = if_match_versions(if_match)
-            entry = services.entries.restore_time_entry(caller, TimeEntryId(entry_id), if_match=versions)
+            override = override_of_query(override_lock, reason)
+            entry = services.entries.restore_time_entry(
+                caller, TimeEntryId(entry_id), if_match=versions, override=override
+            )
             return time_entry_json(entry, services.clock.now())
 
         return await writer(restore, key=idempotency_key)

@@ -12,6 +12,7 @@ from hours_core.services import Caller, Services, StartTimer
 from hours_http.body import PendingBody, StrictJson
 from hours_http.converter import command_from, time_entry_json
 from hours_http.openapi import IdempotencyKeyHeader, Reason, documented
+from hours_http.overrides import override_of
 from hours_http.query import STRICT_QUERY
 from hours_http.responses import Writer, look_up, versioned_response
 from hours_http.wire import StartTimerBody, StopTimerBody, TimeEntryEnvelope
@@ -50,8 +51,10 @@ class TimerController(Controller):
             "entry_overlaps",
             Reason(
                 "entry_locked",
-                "the timer's date is in a week whose timesheet is submitted or approved; `lock` says which",
+                "the timer's `entryDate` is in a closed period, or in a week whose timesheet is submitted "
+                "or approved; `lock` says which",
             ),
+            Reason("forbidden", "only owners may send `overrideLock`"),
             body=True,
             idempotent=True,
             location="/time-entries/{id}",
@@ -71,7 +74,9 @@ class TimerController(Controller):
         """
 
         def start() -> dict[str, Any]:
-            entry = services.entries.start_timer(caller, command_from(data.decode(), StartTimer))
+            body = data.decode()
+            command = command_from(body, StartTimer)
+            entry = services.entries.start_timer(caller, command, override=override_of(body))
             return time_entry_json(entry, services.clock.now())
 
         return await writer(start, body=data, key=idempotency_key)
@@ -105,6 +110,8 @@ class TimerController(Controller):
             Reason(
                 "unsupported_media_type", "a non-empty body sent without `Content-Type: application/json`"
             ),
+            Reason("entry_locked", "the timer's `entryDate` is in a closed period; `lock` says which"),
+            Reason("forbidden", "only owners may send `overrideLock`"),
             optional_body=True,
             idempotent=True,
             etag=True,
@@ -126,7 +133,7 @@ class TimerController(Controller):
         def stop() -> dict[str, Any]:
             body = None if data is None else data.decode_optional()
             stopped_at = None if body is None else body.stoppedAt
-            entry = services.entries.stop_timer(caller, stopped_at)
+            entry = services.entries.stop_timer(caller, stopped_at, override=override_of(body))
             return time_entry_json(entry, services.clock.now())
 
         return await writer(stop, body=data, key=idempotency_key)

@@ -10,7 +10,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
-from hours_core.entry_locks import lock_reason
+from hours_core.entry_locks import ClosedDays, lock_reason
 from hours_core.errors import HoursError, ValidationFailed
 from hours_core.model import Project, ProjectId, Task, TaskId, TimeEntry, TimeEntryId
 from hours_core.ports import EntryQuery
@@ -83,6 +83,7 @@ class EntriesPages(Controller):
             notice = notice_of(failure)
             rows, more = [], False
             projects, tasks = await call(_choices, services, who)
+        closed = await call(services.periods.locks, who.caller)
         return page(
             "entries.html",
             who,
@@ -94,7 +95,7 @@ class EntriesPages(Controller):
             tasks=tasks,
             filters={"from": date_from, "to": date_to, "project": project_id, "billable": billable or ""},
             deleted=_uuid(deleted),
-            locks={entry.id: _lock_text(entry) for entry in rows},
+            locks={entry.id: _lock_text(entry, closed) for entry in rows},
             notice=notice,
             now=services.clock.now(),
         )
@@ -153,8 +154,8 @@ class EntriesPages(Controller):
         return Redirect(f"{APP_PATH}/entries", status_code=303)
 
 
-def _lock_text(entry: TimeEntry) -> str | None:
-    reason = lock_reason(entry)
+def _lock_text(entry: TimeEntry, closed: ClosedDays | None = None) -> str | None:
+    reason = lock_reason(entry, closed)
     return None if reason is None else LOCK_TEXT[reason]
 
 
@@ -168,6 +169,7 @@ async def _edit_page(
     status_code: int = 200,
 ) -> Template:
     projects, tasks = await call(_choices, services, who)
+    closed = await call(services.periods.locks, who.caller)
     return page(
         "entry_edit.html",
         who,
@@ -176,7 +178,7 @@ async def _edit_page(
         form=form,
         projects=projects,
         tasks=tasks,
-        lock=_lock_text(entry),
+        lock=_lock_text(entry, closed),
         notice=notice,
         now=services.clock.now(),
         status_code=status_code,

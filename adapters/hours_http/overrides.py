@@ -1,0 +1,36 @@
+"""``overrideLock`` and ``reason``: an owner's override of a closed period, from a body or a query."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar.params import QueryParameter
+
+from hours_core.entry_locks import LockOverride, lock_override
+from hours_http.wire import ABSENT
+
+__all__ = ["OverrideLockQuery", "OverrideReasonQuery", "override_of", "override_of_query"]
+
+OverrideLockQuery = Annotated[
+    bool | None,
+    QueryParameter(
+        name="overrideLock",
+        description="Owners only: `true` writes through a closed period (never an invoice); needs `reason`.",
+    ),
+]
+OverrideReasonQuery = Annotated[
+    str | None,
+    QueryParameter(description="Why the owner overrides the closed period (with `overrideLock=true`)."),
+]
+
+
+def override_of(body: object | None) -> LockOverride | None:
+    """The override a decoded body asks for (its ``overrideLock`` and ``reason``), or ``None``."""
+    flag = getattr(body, "overrideLock", None)
+    reason = getattr(body, "reason", None)
+    return lock_override(None if flag is ABSENT else flag, None if reason is ABSENT else reason)
+
+
+def override_of_query(override_lock: bool | None, reason: str | None) -> LockOverride | None:
+    """The override the query parameters ``overrideLock`` and ``reason`` ask for, or ``None``."""
+    return lock_override(override_lock, reason)

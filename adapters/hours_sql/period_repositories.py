@@ -1,0 +1,72 @@
+"""Closed periods and invoices in SQL, for every SQL database."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from hours_core.invoices import Invoice, InvoiceId
+from hours_core.model import OrgId
+from hours_core.periods import ClosedPeriod
+from hours_core.ports import InvoiceRepository, PeriodRepository
+from hours_sql.repositories import _Repository
+from hours_sql.statements import PeriodStatements
+
+__all__ = ["SqlInvoiceRepository", "SqlPeriodRepository"]
+
+
+class _LedgerRepository(_Repository):
+    @property
+    def _ledger(self) -> PeriodStatements:
+        return self._sql.period_sql
+
+
+class SqlPeriodRepository(_LedgerRepository):
+    """Closed periods in SQL: the organization's rows are replaced as a whole."""
+
+    def list(self, org_id: OrgId) -> Sequence[ClosedPeriod]:
+        """The organization's closed periods, by their last day."""
+        ledger = self._ledger
+        rows = self._session.rows(ledger.periods_of_org, (self._sql.reference(org_id),))
+        return [ledger.periods.decode(row) for row in rows]
+
+    def replace(self, org_id: OrgId, periods: Sequence[ClosedPeriod]) -> None:
+        """Make ``periods`` the organization's closed periods."""
+        ledger = self._ledger
+        self._write(ledger.periods_delete, (self._sql.reference(org_id),), kind="closed period")
+        for period in periods:
+            self._write(ledger.periods.insert, ledger.periods.encode(period), kind="closed period")
+
+
+class SqlInvoiceRepository(_LedgerRepository):
+    """Invoices in SQL."""
+
+    def add(self, invoice: Invoice) -> None:
+        """Store a new invoice."""
+        self._write(self._ledger.invoices.insert, self._ledger.invoices.encode(invoice), kind="invoice")
+
+    def get(self, org_id: OrgId, invoice_id: InvoiceId) -> Invoice | None:
+        """The invoice of ``org_id``, or ``None``."""
+        sql = self._sql
+        row = self._row(self._ledger.invoice_by_id, (sql.uuid(invoice_id), sql.reference(org_id)))
+        return None if row is None else self._ledger.invoices.decode(row)
+
+    def list(self, org_id: OrgId, *, limit: int, before: InvoiceId | None = None) -> Sequence[Invoice]:
+        """At most ``limit`` invoices, newest first, older than ``before`` if given."""
+        sql, ledger = self._sql, self._ledger
+        if before is None:
+            rows = self._session.rows(ledger.invoices_of_org, (sql.reference(org_id), max(limit, 0)))
+        else:
+            params = (sql.reference(org_id), sql.uuid(before), max(limit, 0))
+            rows = self._session.rows(ledger.invoices_of_org_before, params)
+        return [ledger.invoices.decode(row) for row in rows]
+
+    def update(self, invoice: Invoice) -> None:
+        """Replace a stored invoice's status and ``voided_at``."""
+        sql = self._sql
+        voided = None if invoice.voided_at is None else sql.instant(invoice.voided_at)
+        params = (invoice.status.value, voided, sql.uuid(invoice.id), sql.reference(invoice.org_id))
+        self._write(self._ledger.invoice_update, params, kind="invoice")
+
+
+_periods: type[PeriodRepository] = SqlPeriodRepository
+_invoices: type[InvoiceRepository] = SqlInvoiceRepository

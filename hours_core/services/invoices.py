@@ -1,0 +1,198 @@
+"""Invoices: an invoicing system marks the entries it billed, all or nothing, and may void it.
+
+Owners and admins only. Creating one needs ``billable_rates`` (solo: the plans with amounts);
+reading and voiding do not, so that an organization that left the plan can still free its entries.
+An invoice's entries are locked (reason ``invoiced``) while it is open; closed periods do not stop
+invoicing or voiding (neither changes what an entry says: only its ``invoice_id``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from uuid import UUID
+
+import attrs
+
+from hours_core.errors import Conflict, FieldProblem, NotFound, ValidationFailed
+from hours_core.events import Change, EventType, Subject, SubjectType
+from hours_core.invoices import (
+    MAX_INVOICE_ENTRIES,
+    Invoice,
+    InvoiceId,
+    InvoiceStatus,
+    external_ref_problem,
+    totals_of,
+)
+from hours_core.model import TimeEntry, TimeEntryId
+from hours_core.plans import Feature
+from hours_core.ports import Clock, IdFactory, UnitOfWork
+from hours_core.services.caller import Caller
+from hours_core.services.recording import EventRecorder
+from hours_core.services.transactions import Transactions
+from hours_core.validation import FieldErrors
+
+__all__ = ["CreateInvoice", "InvoiceService", "InvoiceWithEntries"]
+
+
+@attrs.frozen
+class CreateInvoice:
+    """Mark ``entry_ids`` (1 to 1,000, no repeats) as invoiced under the invoicing system's
+    ``external_ref``."""
+
+    external_ref: str
+    entry_ids: Sequence[UUID]
+
+
+@attrs.frozen
+class InvoiceWithEntries:
+    """An invoice and its entries (deleted ones included, in the invoice's order)."""
+
+    invoice: Invoice
+    entries: tuple[TimeEntry, ...]
+
+
+class InvoiceService:
+    """Invoices (see the module's docstring)."""
+
+    def __init__(self, transactions: Transactions, clock: Clock, ids: IdFactory) -> None:
+        self._transactions = transactions
+        self._clock = clock
+        self._ids = ids
+        self._events = EventRecorder(clock, ids)
+
+    def create_invoice(self, caller: Caller, command: CreateInvoice) -> Invoice:
+        """Make an invoice of the entries and lock them, or change nothing: an entry that is unknown,
+        deleted, running or already invoiced fails the call (422, one field ``entry_ids[i]`` each)."""
+        _check_command(command)
+        caller.require_manager("create invoices")
+        caller.require_feature(Feature.BILLABLE_RATES)
+        with self._transactions.write() as uow:
+            entries = _invoiceable(uow, caller, command.entry_ids)
+            now = self._clock.now()
+            seconds, amounts = totals_of(entries)
+            invoice = Invoice(
+                id=InvoiceId(self._ids.new_id()),
+                org_id=caller.org_id,
+                external_ref=command.external_ref,
+                status=InvoiceStatus.OPEN,
+                entry_ids=tuple(str(entry.id) for entry in entries),
+                duration_seconds=seconds,
+                amounts=amounts,
+                created_by=caller.user_id,
+                created_at=now,
+            )
+            uow.invoices.add(invoice)
+            self._record(uow, caller, EventType.INVOICE_CREATED, invoice, None)
+            for entry in entries:
+                invoiced = uow.entries.update(
+                    entry.invoiced(invoice.id, now), expected_updated_at=entry.updated_at
+                )
+                self._events.entry(uow, caller, EventType.TIME_ENTRY_UPDATED, entry, invoiced)
+        return invoice
+
+    def get_invoice(self, caller: Caller, invoice_id: InvoiceId) -> InvoiceWithEntries:
+        """One invoice with its entries (owners and admins)."""
+        caller.require_manager("read invoices")
+        with self._transactions.read() as uow:
+            invoice = _invoice(uow, caller, invoice_id)
+            entries = tuple(
+                entry
+                for entry in (
+                    uow.entries.get(caller.org_id, each, include_deleted=True) for each in invoice.entries
+                )
+                if entry is not None
+            )
+        return InvoiceWithEntries(invoice, entries)
+
+    def list_invoices(
+        self, caller: Caller, *, limit: int, before: InvoiceId | None = None
+    ) -> Sequence[Invoice]:
+        """At most ``limit`` invoices, newest first, older than ``before`` if given (owners and admins)."""
+        caller.require_manager("read invoices")
+        with self._transactions.read() as uow:
+            return uow.invoices.list(caller.org_id, limit=limit, before=before)
+
+    def void_invoice(self, caller: Caller, invoice_id: InvoiceId) -> Invoice:
+        """Void an open invoice: its entries lose their ``invoice_id`` and unlock (409 if already void)."""
+        caller.require_manager("void invoices")
+        with self._transactions.write() as uow:
+            invoice = _invoice(uow, caller, invoice_id)
+            if not invoice.is_open:
+                raise Conflict("The invoice is already void.")
+            now = self._clock.now()
+            voided = invoice.voided(now)
+            uow.invoices.update(voided)
+            self._record(uow, caller, EventType.INVOICE_VOIDED, voided, invoice)
+            for entry_id in invoice.entries:
+                entry = uow.entries.get(caller.org_id, entry_id, include_deleted=True)
+                if entry is None or entry.invoice_id != invoice.id:
+                    continue
+                freed = uow.entries.update(entry.uninvoiced(now), expected_updated_at=entry.updated_at)
+                self._events.entry(uow, caller, EventType.TIME_ENTRY_UPDATED, entry, freed)
+        return voided
+
+    def _record(
+        self, uow: UnitOfWork, caller: Caller, type_: EventType, invoice: Invoice, old: Invoice | None
+    ) -> None:
+        if old is None:
+            changes = {
+                "external_ref": Change(None, invoice.external_ref),
+                "status": Change(None, invoice.status.value),
+                "entry_count": Change(None, invoice.entry_count),
+                "duration_seconds": Change(None, invoice.duration_seconds),
+            }
+        else:
+            changes = {"status": Change(old.status.value, invoice.status.value)}
+        subject = Subject(SubjectType.INVOICE, str(invoice.id))
+        self._events.record(uow, caller, type_, subject, changes, org_id=caller.org_id, owner_id=None)
+
+
+def _check_command(command: CreateInvoice) -> None:
+    errors = FieldErrors()
+    problem = external_ref_problem(command.external_ref)
+    if problem is not None:
+        errors.add("external_ref", problem)
+    ids = command.entry_ids
+    if not ids:
+        errors.add("entry_ids", "must name at least one time entry")
+    elif len(ids) > MAX_INVOICE_ENTRIES:
+        errors.add("entry_ids", f"must name at most {MAX_INVOICE_ENTRIES} time entries (got {len(ids)})")
+    else:
+        first: dict[UUID, int] = {}
+        for index, entry_id in enumerate(ids):
+            if entry_id in first:
+                errors.add(
+                    f"entry_ids[{index}]",
+                    FieldProblem(f"repeats entry_ids[{first[entry_id]}]", mentions=("entry_ids",)),
+                )
+            first.setdefault(entry_id, index)
+    errors.raise_if_any()
+
+
+def _invoiceable(uow: UnitOfWork, caller: Caller, entry_ids: Sequence[UUID]) -> list[TimeEntry]:
+    """The entries, each live, stopped and not invoiced; else one field error per entry that is not."""
+    problems: dict[str, str] = {}
+    entries: list[TimeEntry] = []
+    for index, entry_id in enumerate(entry_ids):
+        entry = uow.entries.get(caller.org_id, TimeEntryId(entry_id), include_deleted=True)
+        field = f"entry_ids[{index}]"
+        if entry is None:
+            problems[field] = "no such time entry in your organization"
+        elif entry.is_deleted:
+            problems[field] = "the time entry is deleted"
+        elif entry.is_running:
+            problems[field] = "the time entry is a running timer; stop it first"
+        elif entry.invoice_id is not None:
+            problems[field] = f"the time entry is already invoiced (invoice {entry.invoice_id})"
+        else:
+            entries.append(entry)
+    if problems:
+        raise ValidationFailed(problems, f"{len(problems)} of {len(entry_ids)} entries cannot be invoiced.")
+    return entries
+
+
+def _invoice(uow: UnitOfWork, caller: Caller, invoice_id: InvoiceId) -> Invoice:
+    invoice = uow.invoices.get(caller.org_id, invoice_id)
+    if invoice is None:
+        raise NotFound.of("invoice")
+    return invoice

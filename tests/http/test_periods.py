@@ -1,0 +1,254 @@
+"""Closed periods over HTTP, on every store: lock and unlock boundaries, the rolling rule in the
+organization's time zone, an owner's override (and who may not), plan gates and replays."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from litestar.testing import TestClient
+
+from hours_core.model import Plan
+from hours_core.services import ImportEntries
+from tests.http.conftest import bearer
+from tests.world import World
+
+
+def key() -> dict[str, str]:
+    return {"Idempotency-Key": str(uuid.uuid4())}
+
+
+def lock(
+    client: TestClient[Any], world: World, through: str, reason: str = "February payroll", **kw: Any
+) -> Any:
+    token = kw.pop("token", world.owner_token)
+    return client.post(
+        "/periods/lock", json={"through": through, "reason": reason}, headers={**bearer(token), **key()}
+    )
+
+
+def unlock(client: TestClient[Any], world: World, through: str) -> Any:
+    return client.post(
+        "/periods/unlock", json={"through": through, "reason": "reopened"}, headers=bearer(world.admin_token)
+    )
+
+
+def log(client: TestClient[Any], world: World, day: str, token: str | None = None, **extra: Any) -> Any:
+    body = {"projectId": str(world.project.id), "entryDate": day, "durationSeconds": 3600, **extra}
+    return client.post("/time-entries", json=body, headers=bearer(token or world.owner_token))
+
+
+def test_a_lock_closes_its_last_day_and_the_next_day_stays_open(
+    client: TestClient[Any], world: World
+) -> None:
+    locked = lock(client, world, "2026-02-28")
+    assert locked.status_code == 200, locked.text
+    assert [(p["firstDay"], p["through"], p["reason"]) for p in locked.json()["data"]["periods"]] == [
+        (None, "2026-02-28", "February payroll")
+    ]
+    refused = log(client, world, "2026-02-28", world.member_token)
+    assert refused.status_code == 409, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "entry_locked"
+    assert error["lock"] == {"reason": "February payroll", "through": "2026-02-28", "kind": "period"}
+    assert log(client, world, "2026-03-01", world.member_token).status_code == 201
+
+    listed = client.get("/periods", headers=bearer(world.member_token)).json()["data"]
+    assert listed["lockPolicy"] is None
+    assert listed["policyThrough"] is None
+    (period,) = listed["periods"]
+    assert period["lockedBy"] == str(world.owner.id)
+
+
+def test_an_entry_moved_into_a_closed_day_and_back_is_refused_both_ways(
+    client: TestClient[Any], world: World
+) -> None:
+    entry = log(client, world, "2026-03-01").json()["data"]
+    lock(client, world, "2026-02-28")
+    path = f"/time-entries/{entry['id']}"
+    into = client.patch(path, json={"entryDate": "2026-02-28"}, headers=bearer(world.owner_token))
+    assert into.status_code == 409, into.text
+    assert into.json()["error"]["lock"]["through"] == "2026-02-28"
+
+    forced = client.patch(
+        path,
+        json={"entryDate": "2026-02-28", "overrideLock": True, "reason": "payroll correction"},
+        headers=bearer(world.owner_token),
+    )
+    assert forced.status_code == 200, forced.text
+    back = client.patch(path, json={"entryDate": "2026-03-01"}, headers=bearer(world.owner_token))
+    assert back.status_code == 409, back.text
+    note = client.patch(path, json={"note": "typo"}, headers=bearer(world.owner_token))
+    assert note.status_code == 409
+
+    history = client.get(f"{path}/history", headers=bearer(world.owner_token)).json()["data"]
+    assert history[-1]["changes"]["lockOverride"] == {"from": None, "to": "payroll correction"}
+    assert history[-1]["changes"]["entryDate"] == {"from": "2026-03-01", "to": "2026-02-28"}
+
+
+def test_unlocking_part_of_a_range_reopens_exactly_the_days_up_to_its_date(
+    client: TestClient[Any], world: World
+) -> None:
+    lock(client, world, "2026-02-28")
+    reopened = unlock(client, world, "2026-02-15")
+    assert reopened.status_code == 200, reopened.text
+    assert [(p["firstDay"], p["through"]) for p in reopened.json()["data"]["periods"]] == [
+        ("2026-02-16", "2026-02-28")
+    ]
+    assert log(client, world, "2026-02-15").status_code == 201
+    assert log(client, world, "2026-02-16").status_code == 409
+    assert unlock(client, world, "2026-02-28").json()["data"]["periods"] == []
+    assert log(client, world, "2026-02-16").status_code == 201
+
+    changes = client.get("/changes", headers=bearer(world.member_token)).json()["data"]
+    kinds = [
+        (event["type"], event["subject"]["type"]) for event in changes if event["type"].startswith("period")
+    ]
+    assert kinds == [
+        ("period.locked", "period"),
+        ("period.unlocked", "period"),
+        ("period.unlocked", "period"),
+    ]
+
+
+def test_the_lock_policy_closes_days_before_today_minus_n_in_the_orgs_time_zone(
+    client: TestClient[Any], world: World
+) -> None:
+    # 12:00 UTC on 2026-03-02 is 01:00 on 2026-03-03 in Auckland: today there is the 3rd.
+    world.clock.set(datetime(2026, 3, 2, 12, 0, tzinfo=UTC))
+    changed = client.patch(
+        "/org",
+        json={"timezone": "Pacific/Auckland", "lockPolicy": {"afterDays": 10}},
+        headers=bearer(world.admin_token),
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["data"]["lockPolicy"] == {"afterDays": 10}
+    assert (
+        client.get("/periods", headers=bearer(world.member_token)).json()["data"]["policyThrough"]
+        == "2026-02-20"
+    )
+
+    refused = log(client, world, "2026-02-20", world.member_token)
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["error"]["lock"] == {
+        "reason": "older than 10 days (lockPolicy)",
+        "through": "2026-02-20",
+        "kind": "period",
+    }
+    assert log(client, world, "2026-02-21", world.member_token).status_code == 201
+
+    removed = client.patch("/org", json={"lockPolicy": None}, headers=bearer(world.owner_token))
+    assert removed.json()["data"]["lockPolicy"] is None
+    assert log(client, world, "2026-02-20", world.member_token).status_code == 201
+
+
+def test_the_lock_policy_must_be_a_whole_number_of_days_from_1_to_3650(
+    client: TestClient[Any], world: World
+) -> None:
+    for bad in (0, 3651, "10", True, None):
+        answer = client.patch(
+            "/org", json={"lockPolicy": {"afterDays": bad}}, headers=bearer(world.owner_token)
+        )
+        assert answer.status_code == 422, (bad, answer.text)
+    extra = client.patch(
+        "/org", json={"lockPolicy": {"afterDays": 5, "x": 1}}, headers=bearer(world.owner_token)
+    )
+    assert extra.status_code == 422
+
+
+def test_only_owners_override_a_closed_period_and_only_with_a_reason(
+    client: TestClient[Any], world: World
+) -> None:
+    lock(client, world, "2026-02-28")
+    override = {"overrideLock": True, "reason": "late timesheet"}
+    for token in (world.admin_token, world.member_token):
+        answer = log(client, world, "2026-02-27", token, **override)
+        assert answer.status_code == 403, answer.text
+    missing = log(client, world, "2026-02-27", world.owner_token, overrideLock=True)
+    assert missing.status_code == 422
+    assert set(missing.json()["error"]["fields"]) == {"reason"}
+    assert "overrideLock" in missing.json()["error"]["fields"]["reason"]
+
+    made = log(client, world, "2026-02-27", world.owner_token, **override)
+    assert made.status_code == 201, made.text
+    entry_id = made.json()["data"]["id"]
+    history = client.get(f"/time-entries/{entry_id}/history", headers=bearer(world.owner_token)).json()[
+        "data"
+    ]
+    assert history[0]["changes"]["lockOverride"] == {"from": None, "to": "late timesheet"}
+
+    path = f"/time-entries/{entry_id}"
+    assert client.delete(path, headers=bearer(world.owner_token)).status_code == 409
+    assert client.delete(f"{path}?overrideLock=true", headers=bearer(world.owner_token)).status_code == 422
+    assert (
+        client.delete(f"{path}?overrideLock=true&reason=dup", headers=bearer(world.admin_token)).status_code
+        == 403
+    )
+    assert (
+        client.delete(f"{path}?overrideLock=true&reason=dup", headers=bearer(world.owner_token)).status_code
+        == 204
+    )
+    assert client.post(f"{path}/restore", headers=bearer(world.owner_token)).status_code == 409
+    restored = client.post(f"{path}/restore?overrideLock=true&reason=oops", headers=bearer(world.owner_token))
+    assert restored.status_code == 200, restored.text
+
+
+def test_a_timer_cannot_start_or_stop_on_a_closed_day(client: TestClient[Any], world: World) -> None:
+    started = client.post(
+        "/timers", json={"projectId": str(world.project.id)}, headers=bearer(world.member_token)
+    )
+    assert started.status_code == 201, started.text
+    lock(client, world, "2026-03-02")
+    stop = client.post("/timers/current/stop", headers=bearer(world.member_token))
+    assert stop.status_code == 409, stop.text
+    body = {"projectId": str(world.project.id), "entryDate": "2026-03-01"}
+    assert client.post("/timers", json=body, headers=bearer(world.owner_token)).status_code == 409
+    forced = client.post(
+        "/timers", json={**body, "overrideLock": True, "reason": "forgot"}, headers=bearer(world.owner_token)
+    )
+    assert forced.status_code == 201, forced.text
+
+
+def test_closing_periods_needs_studio_and_a_manager(client: TestClient[Any], world: World) -> None:
+    assert lock(client, world, "2026-02-28", token=world.member_token).status_code == 403
+    world.set_plan(Plan.SOLO)
+    refused = lock(client, world, "2026-02-28")
+    assert refused.status_code == 402, refused.text
+    error = refused.json()["error"]
+    assert (error["requiredPlan"], error["feature"]) == ("studio", "period_locks")
+    policy = client.patch("/org", json={"lockPolicy": {"afterDays": 30}}, headers=bearer(world.owner_token))
+    assert policy.status_code == 402
+    assert policy.json()["error"]["feature"] == "period_locks"
+    assert unlock(client, world, "2026-02-28").status_code == 200
+
+
+def test_a_lock_is_replayed_with_its_key_and_refuses_bad_input(client: TestClient[Any], world: World) -> None:
+    headers = {**bearer(world.owner_token), **key()}
+    body = {"through": "2026-02-28", "reason": "close"}
+    first = client.post("/periods/lock", json=body, headers=headers)
+    again = client.post("/periods/lock", json=body, headers=headers)
+    assert again.status_code == 200
+    assert again.json() == first.json()
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    for bad in (
+        {"through": "2026-02-30", "reason": "x"},
+        {"through": "1999-12-31", "reason": "x"},
+        {"through": "2026-02-28", "reason": " "},
+        {"through": "2026-02-28"},
+        {"through": "2026-02-28", "reason": "x" * 501},
+        {"through": "2026-02-28", "reason": "x", "extra": 1},
+    ):
+        answer = client.post("/periods/lock", json=bad, headers=bearer(world.owner_token))
+        assert answer.status_code == 422, (bad, answer.text)
+
+
+def test_an_import_fails_the_rows_dated_on_a_closed_day(client: TestClient[Any], world: World) -> None:
+    lock(client, world, "2026-03-01")
+    data = b"Date,Project,Hours,Notes\n2026-03-01,Website,1.5,Closed\n2026-03-02,Website,1,Open\n"
+    report = world.services.imports.import_entries(
+        world.caller(world.owner), ImportEntries(source="harvest", data=data)
+    )
+    assert (report.created, report.failed) == (1, 1)
+    (error,) = report.errors
+    assert (error.row, error.code) == (2, "entry_locked")

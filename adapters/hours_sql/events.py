@@ -217,6 +217,14 @@ class SqlEventRepository:
         """Collect ``event``; :meth:`flush` writes it as the unit of work commits."""
         self._pending.append(event)
 
+    def collected(self) -> int:
+        """How many events are collected (a mark for :meth:`forget_after`)."""
+        return len(self._pending)
+
+    def forget_after(self, mark: int) -> None:
+        """Drop the events collected after :meth:`collected` returned ``mark`` (a savepoint undone)."""
+        del self._pending[mark:]
+
     def flush(self) -> None:
         """Number and insert the collected events, org by org (the commit's last step before ``COMMIT``)."""
         if not self._pending:

@@ -52,9 +52,14 @@ class PendingBody(Generic[T]):
 
     def decode(self) -> T:
         """The body as the wire type; raises 415, 400 ``invalid_json`` or 422 with field messages."""
+        return structure(self.json_object(), self.wire_type)
+
+    def json_object(self) -> dict[str, Any]:
+        """The body as a JSON object, for a handler that reads it itself; raises 415 or 400
+        ``invalid_json``."""
         if not _is_json(self.content_type):
             raise UnsupportedMediaType()
-        return structure(decode_document(self.document), self.wire_type)
+        return decode_document(self.document)
 
     def decode_optional(self) -> T | None:
         """Like :meth:`decode`, but an empty body (with any content type) is ``None``."""

@@ -226,11 +226,13 @@ class Reason:
 
     code: str
     text: str | None = None
+    at: int | None = None
+    """The status, for a code answered with more than one (``batch_failed``: 409 or 422)."""
 
     @property
     def status(self) -> int:
-        """The HTTP status of the code."""
-        return STATUS_BY_CODE[self.code]
+        """The HTTP status of the code (or the one it is documented at)."""
+        return self.at or STATUS_BY_CODE[self.code]
 
     def describe(self) -> str:
         """``code``: text."""

@@ -21,6 +21,12 @@ from hours_core.validation import INSTANT_RANGE
 
 __all__ = [
     "ABSENT",
+    "BatchBody",
+    "BatchEnvelope",
+    "BatchErrorOut",
+    "BatchOperationBody",
+    "BatchOut",
+    "BatchResultOut",
     "ClientEnvelope",
     "ClientListEnvelope",
     "ClientOut",
@@ -239,6 +245,22 @@ class LockOut:
 
 
 @attrs.frozen
+class BatchErrorOut:
+    """A failed operation of an all-or-nothing batch (``batch_failed``): its index (from 0), the
+    status its single-entry route would have answered, and its error; ``fields`` is ``{}`` when the
+    error names no field. A plan gate adds ``requiredPlan`` and ``feature``, a lock ``lock``."""
+
+    index: int
+    status: int
+    code: str
+    message: str
+    fields: dict[str, str]
+    requiredPlan: Literal["solo", "studio", "agency"] = ABSENT
+    feature: str = ABSENT
+    lock: LockOut = ABSENT
+
+
+@attrs.frozen
 class ErrorBody:
     """What went wrong: ``fields`` names wrong fields; a plan gate sets ``requiredPlan`` and ``feature``;
     ``lock`` says which lock refused a write (``entry_locked``).
@@ -263,6 +285,7 @@ class ErrorBody:
         "webhooks",
     ] = ABSENT
     lock: LockOut = ABSENT
+    errors: list[BatchErrorOut] = ABSENT
 
 
 @attrs.frozen
@@ -1082,3 +1105,60 @@ class EventListEnvelope:
 
     data: list[EventOut]
     nextCursor: str | None
+
+
+BatchOperationName = Literal["create", "update", "delete", "restore"]
+
+
+@attrs.frozen
+class BatchOperationBody:
+    """One operation of ``POST /time-entries/batch``.
+
+    ``create`` takes ``body`` (the body of ``POST /time-entries``) and no ``id``; ``update`` takes
+    ``id`` and ``body`` (the body of ``PATCH /time-entries/{id}``); ``delete`` and ``restore`` take
+    ``id`` and no ``body``. ``null`` counts as absent.
+    """
+
+    op: BatchOperationName
+    id: UUID | None = ABSENT
+    body: CreateTimeEntryBody | UpdateTimeEntryBody | None = ABSENT
+
+
+BatchOperations = Annotated[
+    list[BatchOperationBody],
+    KwargDefinition(min_items=1, max_items=500, description="1 to 500 operations, applied in order."),
+]
+
+
+@attrs.frozen
+class BatchBody:
+    """The body of ``POST /time-entries/batch``."""
+
+    atomic: bool
+    operations: BatchOperations
+
+
+@attrs.frozen
+class BatchResultOut:
+    """What became of one operation: its index (from 0), the status its single-entry route would
+    have answered (201 create, 200 update and restore, 204 delete, 4xx), and ``data`` (the entry as
+    that route returns it; ``null`` for a delete) or ``error`` (that route's error)."""
+
+    index: int
+    status: int
+    data: TimeEntryOut | None = ABSENT
+    error: ErrorBody = ABSENT
+
+
+@attrs.frozen
+class BatchOut:
+    """The outcome of a batch: one result per operation, in order."""
+
+    results: list[BatchResultOut]
+
+
+@attrs.frozen
+class BatchEnvelope:
+    """``{"data": {"results": [...]}}``."""
+
+    data: BatchOut

@@ -45,6 +45,7 @@ __all__ = [
     "HTTP_HINTS",
     "STATUS_BY_CODE",
     "TYPE_PHRASES",
+    "VARYING_STATUSES",
     "InvalidJson",
     "InvalidWireFields",
     "PayloadTooLarge",
@@ -159,6 +160,10 @@ STATUS_BY_CODE: Mapping[str, int] = {
     "store_busy": 503,
 }
 """The HTTP status of each error code; only this adapter maps codes to statuses."""
+
+VARYING_STATUSES: Mapping[str, frozenset[int]] = {"batch_failed": frozenset({409, 422})}
+"""The codes answered with more than one status (:func:`status_for` says which, each time); their
+:data:`STATUS_BY_CODE` entry is the default."""
 
 _CODE_BY_FRAMEWORK_STATUS = {
     400: ("bad_request", "The request is malformed."),

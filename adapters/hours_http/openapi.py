@@ -120,6 +120,7 @@ ERROR_TEXT: Mapping[str, str] = {
     "entry_locked": "the entry is invoiced (`invoiceId` is set) and cannot change",
     "timer_already_running": "another timer of yours is running; the message names its id",
     "stale_update": "the entry changed concurrently; read it again and retry",
+    "batch_failed": "an operation of an atomic batch failed, so nothing was stored; `errors` names it",
     "idempotency_request_in_progress": (
         "a request with the same key is still running; retry after `Retry-After` seconds"
     ),

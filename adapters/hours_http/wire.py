@@ -14,7 +14,7 @@ from uuid import UUID
 
 import attrs
 import msgspec
-from litestar.openapi.spec import OpenAPIType, Schema
+from litestar.openapi.spec import OpenAPIType, Reference, Schema
 from litestar.params import KwargDefinition
 
 from hours_core.validation import INSTANT_RANGE
@@ -1121,7 +1121,21 @@ class BatchOperationBody:
 
     op: BatchOperationName
     id: UUID | None = ABSENT
-    body: CreateTimeEntryBody | UpdateTimeEntryBody | None = ABSENT
+    body: Annotated[
+        CreateTimeEntryBody | UpdateTimeEntryBody | None,
+        KwargDefinition(
+            description="The body of `POST /time-entries` (create) or `PATCH /time-entries/{id}` (update).",
+            # Any of, not one of: a create body is also a valid update body.
+            schema_extra={
+                "one_of": None,
+                "any_of": [
+                    Reference("#/components/schemas/CreateTimeEntryBody"),
+                    Reference("#/components/schemas/UpdateTimeEntryBody"),
+                    Schema(type=OpenAPIType.NULL),
+                ],
+            },
+        ),
+    ] = ABSENT
 
 
 BatchOperations = Annotated[
@@ -1136,6 +1150,8 @@ class BatchBody:
 
     atomic: bool
     operations: BatchOperations
+
+    __openapi_closed_parts__: ClassVar = (BatchOperationBody,)
 
 
 @attrs.frozen

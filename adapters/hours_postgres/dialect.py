@@ -20,6 +20,7 @@ POSTGRES = Dialect(
     codecs={**dict.fromkeys(Kind, AS_IS), Kind.STRINGS: JSON_STRINGS},
     row_lock=" FOR NO KEY UPDATE",
     skip_locked=" FOR UPDATE SKIP LOCKED",
+    reference_as_text="CAST({column} AS TEXT)",
     # A date minus an integer is a date; date_trunc gives a timestamp, cast back to a date.
     period_starts={
         "week": "({column} - (CAST(EXTRACT(DOW FROM {column}) AS INTEGER) + 7 - {first}) % 7)",

@@ -495,6 +495,19 @@ _REPORT_INDEXES: tuple[Step, ...] = (
     """,
 )
 
+# 0019: how many groups a report makes. The planner estimates the groups of several columns as the
+# product of each column's distinct values (50 users x 200 projects x ... = far too many), and
+# then sorts a year of entries on disk rather than hashing them; statistics of the columns'
+# combinations (ndistinct) give it the real count, and a report by project,user becomes a
+# (parallel) hash aggregate in memory (docs/performance.md, "Reports").
+_REPORT_GROUP_STATISTICS: tuple[Step, ...] = (
+    """
+    CREATE STATISTICS time_entries_report_groups (ndistinct)
+        ON user_id, project_id, task_id, billable, rate_currency FROM time_entries
+    """,
+    "ANALYZE time_entries",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL),
     Migration("0002_idempotency_result", _IDEMPOTENCY_RESULT),
@@ -507,6 +520,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0010_web_sessions", _WEB_SESSIONS),
     Migration("0011_imports", _IMPORTS),
     Migration("0012_report_indexes", _REPORT_INDEXES),
+    Migration("0019_report_group_statistics", _REPORT_GROUP_STATISTICS),
 )
 """Every migration, in the order they apply."""
 

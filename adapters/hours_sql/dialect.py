@@ -109,6 +109,28 @@ class Dialect:
             return column
         return self.period_starts[period].format(column=column, first=first)
 
+    one_if_true: str = "(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+    """An integer expression: 1 where the boolean SQL ``{condition}`` holds, else 0 (SQLite's
+    booleans are these integers already)."""
+
+    def one_if(self, condition: str) -> str:
+        """The SQL of 1 where ``condition`` holds, else 0 (see :attr:`one_if_true`)."""
+        return self.one_if_true.format(condition=condition)
+
+    reference_as_text: str = "{column}"
+    """The text of the id in ``{column}``, in the form SQLite stores ids in (``CAST(... AS TEXT)``
+    where the database has a type of its own for them)."""
+
+    def reference_text(self, column: str) -> str:
+        """The SQL of the id in ``column`` as text (see :attr:`reference_as_text`)."""
+        return self.reference_as_text.format(column=column)
+
+    running_timers_index: str = ""
+    """What follows ``FROM time_entries AS e`` in a query of running timers in a date range, so that
+    it reads the few running timers of the partial index ``time_entries_one_running_per_user``
+    rather than every entry of the range (SQLite's planner prefers the range without it); empty
+    where the planner finds the partial index itself."""
+
     skip_locked: str = ""
     """What ends a ``SELECT`` that claims rows for this transaction and passes over rows another
     transaction has claimed (`` FOR UPDATE SKIP LOCKED`` on PostgreSQL: the webhook dispatchers of

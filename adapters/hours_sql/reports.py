@@ -26,7 +26,7 @@ from hours_core.ports import ReportRepository, ReportRows
 from hours_core.report_entries import entry_row
 from hours_core.reports import GroupKey, GroupValue, Labelled, ReportQuery, ReportRow
 from hours_core.rounding import Rounding, RoundingMode
-from hours_sql.dialect import Kind
+from hours_sql.dialect import Dialect, Kind
 from hours_sql.session import Session
 from hours_sql.statements import RUNNING, Statements
 
@@ -44,16 +44,18 @@ _ID_COLUMNS = {
 }
 _FILTER_COLUMNS = (("user_ids", "e.user_id"), ("project_ids", "e.project_id"), ("task_ids", "e.task_id"))
 _LABELS = {
-    GroupKey.USER: "SELECT id, id, name FROM users WHERE org_id = ?",
-    GroupKey.PROJECT: "SELECT id, id, name FROM projects WHERE org_id = ?",
-    GroupKey.TASK: "SELECT id, id, name FROM tasks WHERE org_id = ?",
+    GroupKey.USER: "SELECT {value}, id, name FROM users WHERE org_id = ?",
+    GroupKey.PROJECT: "SELECT {value}, id, name FROM projects WHERE org_id = ?",
+    GroupKey.TASK: "SELECT {value}, id, name FROM tasks WHERE org_id = ?",
     # Every project, with its client (None: no client).
     GroupKey.CLIENT: (
-        "SELECT p.id, c.id, c.name FROM projects AS p"
+        "SELECT {value}, c.id, c.name FROM projects AS p"
         " LEFT JOIN clients AS c ON c.org_id = p.org_id AND c.id = p.client_id WHERE p.org_id = ?"
     ),
 }
-"""For each labelled level: its grouped value (an id), and the id and name of the group it stands for."""
+"""For each labelled level: its grouped value (an id, as the report's rows spell it: ``{value}`` is the
+id's column), and the id and name of the group it stands for."""
+_LABEL_VALUES = {GroupKey.CLIENT: "p.id"}
 _CLIENT_FILTER = (
     "e.project_id IN (SELECT p.id FROM projects AS p WHERE p.org_id = ? AND p.client_id IN ({marks}))"
 )
@@ -72,11 +74,11 @@ def rounded_sql(seconds: str, rounding: Rounding | None) -> str:
     return f"((({seconds}) + {step // 2}) / {step}) * {step}"
 
 
-def amount_sql(seconds: str, rate: str) -> str:
+def amount_sql(seconds: str, rate: str, dialect: Dialect) -> str:
     """The SQL of :func:`hours_core.money.amount_minor`: ``seconds x rate / 3600`` half to even
-    (half up, less one on a tie whose quotient is even; docs/reports.md)."""
+    (half up, less one on a tie whose quotient is even; docs/reports.md). ``NULL`` when the rate is."""
     product = f"(({seconds}) * ({rate}))"
-    return f"(({product} + 1800) / 3600 - CASE WHEN {product} % 7200 = 1800 THEN 1 ELSE 0 END)"
+    return f"(({product} + 1800) / 3600 - {dialect.one_if(f'{product} % 7200 = 1800')})"
 
 
 _Groups: TypeAlias = dict[Any, Labelled | None]
@@ -96,8 +98,17 @@ class ReportStatement:
         self.amounts = amounts
         dialect = statements.dialect
         finest = _finest_period(query.group_by)
+        if not any(key in _ID_COLUMNS for key in query.group_by):
+            # Without a level of ids, a report has at most 366 days (x 2 billable values x the
+            # currencies) of rows: the days themselves are grouped, in the order of the index
+            # (entry_date, then rate_currency: no sort), and build_report folds them into periods.
+            finest = GroupKey.DAY
         first = 1 if query.week_start.weekday == 0 else 0
         self.level_columns: list[str] = []
+        """What each level groups by."""
+        self.level_values: list[str] = []
+        """What the rows hold for each level: its column, an id as text (a text is cheaper to
+        fetch, hash and compare in Python than a driver's UUID, in reports of thousands of rows)."""
         for key in query.group_by:
             if key.is_period:
                 assert finest is not None
@@ -106,6 +117,8 @@ class ReportStatement:
                 self.level_columns.append("e.billable")
             else:
                 self.level_columns.append(_ID_COLUMNS[key])
+            column = self.level_columns[-1]
+            self.level_values.append(dialect.reference_text(column) if key in _ID_COLUMNS else column)
         where = ["e.org_id = ?", "e.entry_date >= ?", "e.entry_date <= ?", "e.deleted_at IS NULL"]
         params: list[Any] = [
             statements.reference(org_id),
@@ -131,29 +144,33 @@ class ReportStatement:
     def aggregate(self) -> tuple[str, list[Any]]:
         """The ``GROUP BY`` of the stopped entries: the levels and the rate's currency, then the count
         and the sums (seconds, billable seconds, rounded seconds, billable and cost amounts)."""
+        dialect = self._sql.dialect
         seconds = "CAST(e.duration_seconds AS BIGINT)"
         rounded = rounded_sql(seconds, self.query.rounding)
+        is_billable = dialect.one_if("e.billable")
         groups = list(self.level_columns)
         sums = [
             "count(*)",
             f"CAST(sum({seconds}) AS BIGINT)",
-            f"CAST(sum(CASE WHEN e.billable THEN {seconds} ELSE 0 END) AS BIGINT)",
+            f"CAST(sum({seconds} * {is_billable}) AS BIGINT)",
             f"CAST(sum({rounded}) AS BIGINT)",
         ]
         if self.amounts:
             # Each entry's amount is rounded half to even on its own, then summed; a rate without a
-            # billable (cost) part counts 0 for it. Currencies are groups of their own.
+            # billable (cost) part counts 0 for it (sum() passes over its NULL amount, and a group
+            # of NULLs sums to NULL, hence the COALESCE). Currencies are groups of their own.
             groups.append("e.rate_currency")
-            billable = amount_sql(rounded, "CAST(COALESCE(e.rate_billable_minor, 0) AS BIGINT)")
-            cost = amount_sql(rounded, "CAST(COALESCE(e.rate_cost_minor, 0) AS BIGINT)")
+            billable = amount_sql(rounded, "e.rate_billable_minor", dialect)
+            cost = amount_sql(rounded, "e.rate_cost_minor", dialect)
             columns = [
-                *groups,
+                *self.level_values,
+                "e.rate_currency",
                 *sums,
-                f"CAST(sum(CASE WHEN e.billable THEN {billable} ELSE 0 END) AS BIGINT)",
-                f"CAST(sum({cost}) AS BIGINT)",
+                f"COALESCE(CAST(sum({is_billable} * {billable}) AS BIGINT), 0)",
+                f"COALESCE(CAST(sum({cost}) AS BIGINT), 0)",
             ]
         else:
-            columns = [*groups, "NULL", *sums, "0", "0"]
+            columns = [*self.level_values, "NULL", *sums, "0", "0"]
         grouping = f" GROUP BY {', '.join(groups)}" if groups else ""
         where = [*self.where, f"NOT ({_qualified_running()})"]
         sql = (
@@ -164,10 +181,10 @@ class ReportStatement:
 
     def running(self) -> tuple[str, list[Any]]:
         """The running timers the report counts: the level values, then the whole entry."""
-        columns = [*self.level_columns, *(f"e.{name}" for name in self._sql.entries.table.field_column_names)]
+        columns = [*self.level_values, *(f"e.{name}" for name in self._sql.entries.table.field_column_names)]
         where = [*self.where, f"({_qualified_running()})"]
         sql = (
-            f"SELECT {', '.join(columns)} FROM time_entries AS e"  # noqa: S608 - built from constants
+            f"SELECT {', '.join(columns)} FROM time_entries AS e{self._sql.dialect.running_timers_index}"  # noqa: S608 - built from constants
             f" WHERE {' AND '.join(where)}"
         )
         return self._sql.dialect.sql(sql), list(self.params)
@@ -225,6 +242,7 @@ class SqlReportRepository:
             sql = _LABELS.get(key)
             if sql is None:
                 continue
+            sql = sql.format(value=self._sql.dialect.reference_text(_LABEL_VALUES.get(key, "id")))
             rows = self._session.rows(self._sql.dialect.sql(sql), (self._sql.reference(org_id),))
             found[key] = {
                 value: None

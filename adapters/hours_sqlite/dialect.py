@@ -81,6 +81,8 @@ SQLITE = Dialect(
     # Dates are ISO text: a month or a year is a prefix of it; a week goes back by the days since
     # its first day (strftime's %w counts Sunday as 0). Checked against hours_core.reports in the
     # contract suite.
+    one_if_true="({condition})",
+    running_timers_index=" INDEXED BY time_entries_one_running_per_user",
     period_starts={
         "week": (
             "date({column}, '-' || ((CAST(strftime('%w', {column}) AS INTEGER) + 7 - {first}) % 7)"

@@ -722,6 +722,7 @@ examples:
         ("--user", "users", "user"),
         ("--project", "projects", "project"),
         ("--client", "clients", "client"),
+        ("--task", "tasks", "task"),
     ):
         parser.add_argument(
             option,
@@ -731,14 +732,6 @@ examples:
             metavar="ID",
             help=f"only this {what} (repeatable)",
         )
-    parser.add_argument(
-        "--task",
-        dest="tasks",
-        action="append",
-        type=cli_args.identifier,
-        metavar="ID",
-        help="only this task (repeatable)",
-    )
     billable = parser.add_mutually_exclusive_group()
     billable.add_argument(
         "--billable", dest="billable", action="store_const", const=True, help="billable time only"

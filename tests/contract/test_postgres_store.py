@@ -49,6 +49,7 @@ MIGRATIONS = [
     "0010_web_sessions",
     "0011_imports",
     "0012_report_indexes",
+    "0019_report_group_statistics",
 ]
 """Every migration of the adapter, in order."""
 

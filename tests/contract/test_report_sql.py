@@ -21,6 +21,7 @@ from hours_core.reports import ReportQuery, WeekStart, parse_group_by
 from hours_core.rounding import Rounding
 from hours_postgres.dialect import POSTGRES
 from hours_sql import statements_for
+from hours_sql.dialect import Dialect
 from hours_sql.reports import ReportStatement, amount_sql, rounded_sql
 from hours_sqlite import SqliteStore
 from hours_sqlite.dialect import SQLITE
@@ -125,10 +126,13 @@ def expected_values() -> list[tuple[int, ...]]:
     ]
 
 
-def value_sql(placeholder: str) -> str:
+def value_sql(placeholder: str, dialect: Dialect) -> str:
     seconds, rate = "CAST(v.s AS BIGINT)", "CAST(v.r AS BIGINT)"
-    columns = [amount_sql(seconds, rate), *(rounded_sql(seconds, rounding) for rounding in ROUNDINGS)]
-    columns.append(amount_sql(rounded_sql(seconds, ROUNDINGS[7]), rate))
+    columns = [
+        amount_sql(seconds, rate, dialect),
+        *(rounded_sql(seconds, rounding) for rounding in ROUNDINGS),
+    ]
+    columns.append(amount_sql(rounded_sql(seconds, ROUNDINGS[7]), rate, dialect))
     rows = ", ".join(f"({placeholder}, {placeholder})" for _ in PAIRS)
     return f"SELECT {', '.join(columns)} FROM (VALUES {rows}) AS v (s, r)"
 
@@ -136,7 +140,7 @@ def value_sql(placeholder: str) -> str:
 def test_sqlite_computes_amounts_and_rounding_as_the_core_does() -> None:
     with closing(sqlite3.connect(":memory:")) as raw:
         sql = (
-            value_sql("?")
+            value_sql("?", SQLITE)
             .replace(" AS v (s, r)", " AS v")
             .replace("v.s", "v.column1")
             .replace("v.r", "v.column2")
@@ -148,6 +152,6 @@ def test_sqlite_computes_amounts_and_rounding_as_the_core_does() -> None:
 @pytest.mark.postgres
 def test_postgresql_computes_amounts_and_rounding_as_the_core_does() -> None:
     with psycopg.connect(require_postgres()) as conn:
-        sql = value_sql("%s").replace("%", "%%").replace("%%s", "%s")
+        sql = value_sql("%s", POSTGRES).replace("%", "%%").replace("%%s", "%s")
         found = conn.execute(sql, [value for pair in PAIRS for value in pair]).fetchall()  # type: ignore[arg-type]
     assert found == expected_values()

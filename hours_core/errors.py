@@ -33,6 +33,7 @@ __all__ = [
     "LastOwner",
     "NotFound",
     "PlanRequired",
+    "PreconditionFailed",
     "SignInFailed",
     "StaleUpdate",
     "StoreBusy",
@@ -292,6 +293,24 @@ class StaleUpdate(Conflict):
 
     code = "stale_update"
     default_message = "The resource changed since you read it; fetch it again and retry."
+
+
+class PreconditionFailed(HoursError):
+    """The caller's ``If-Match`` names a version that is no longer the resource's: someone changed
+    it since the caller read it. ``current_version`` is the version now stored."""
+
+    code = "precondition_failed"
+    default_message = (
+        "The resource changed since you read it (If-Match names an older version); fetch it again and retry."
+    )
+
+    def __init__(self, current_version: int, message: str | None = None) -> None:
+        self.current_version = current_version
+        super().__init__(message)
+
+    def details(self) -> Mapping[str, object]:
+        """``{"current_version": N}``."""
+        return {"current_version": self.current_version}
 
 
 class TooManyTokens(HoursError):

@@ -265,12 +265,13 @@ def jsonable(value: object) -> JsonScalar:
 
 
 _NEVER_IN_CHANGES = frozenset(
-    {"id", "org_id", "created_at", "updated_at", "secret_hash", "last_used_at", "rate"}
+    {"id", "org_id", "created_at", "updated_at", "version", "secret_hash", "last_used_at", "rate"}
 )
 """Fields no event reports: the subject's identity, bookkeeping times (the event has its own
-``occurred_at``), a token's hash and its last use (not a change anyone made), and an entry's stored
-rate (a value of several parts that follows from the entry's project, user and date, which are
-reported, and from the org's rates; ``changes`` holds scalars only)."""
+``occurred_at``) and write counts (``version``: one more with every write, events or not), a
+token's hash and its last use (not a change anyone made), and an entry's stored rate (a value of
+several parts that follows from the entry's project, user and date, which are reported, and from
+the org's rates; ``changes`` holds scalars only)."""
 
 
 def changes_between(old: AttrsInstance | None, new: AttrsInstance | None) -> dict[str, Change]:

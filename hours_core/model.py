@@ -327,6 +327,11 @@ KEEP = Keep.KEEP
 """A nullable attribute a revision leaves as it is (``None`` sets it to ``None``)."""
 
 
+def _version(_instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if type(value) is not int or value < 1:
+        raise ValueError(f"{attribute.name} must be an int of at least 1, got {value!r}")
+
+
 def _currency(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:
     problem = currency_problem(value)
     if problem is not None:
@@ -350,6 +355,8 @@ class Client:
     billable_by_default: bool | None
     archived_at: datetime | None = attrs.field(validator=_aware_utc)
     created_at: datetime = attrs.field(validator=_aware_utc)
+    version: int = attrs.field(default=1, validator=_version)
+    """1 when created, one more for every write of the row: the store counts (``ETag``, ``If-Match``)."""
 
     @classmethod
     def new(
@@ -419,6 +426,8 @@ class Project:
     created_at: datetime = attrs.field(validator=_aware_utc)
     updated_at: datetime = attrs.field(validator=_aware_utc)
     client_id: ClientId | None = None
+    version: int = attrs.field(default=1, validator=_version)
+    """1 when created, one more for every write of the row: the store counts (``ETag``, ``If-Match``)."""
 
     @classmethod
     def new(
@@ -477,6 +486,8 @@ class Task:
     archived: bool
     created_at: datetime = attrs.field(validator=_aware_utc)
     updated_at: datetime = attrs.field(validator=_aware_utc)
+    version: int = attrs.field(default=1, validator=_version)
+    """1 when created, one more for every write of the row: the store counts (``ETag``, ``If-Match``)."""
 
     @classmethod
     def new(cls, task_id: TaskId, project: Project, name: str, now: datetime) -> Task:
@@ -636,6 +647,8 @@ class TimeEntry:
     """The import that created the entry, if one did (``DELETE /imports/{id}`` undoes it)."""
     external_ref: str | None = attrs.field(default=None, validator=_external_ref)
     """``source:sha256`` of the source row an import read the entry from; unique per organization."""
+    version: int = attrs.field(default=1, validator=_version)
+    """1 when created, one more for every write of the row: the store counts (``ETag``, ``If-Match``)."""
 
     @duration_seconds.validator
     def _check_duration(self, _attribute: attrs.Attribute[int], value: int) -> None:

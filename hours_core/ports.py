@@ -170,8 +170,14 @@ class ClientRepository(Protocol):
         """The organization's clients, oldest first."""
         ...
 
-    def update(self, client: Client) -> None:
-        """Replace a stored client (nothing happens if the organization has no such client)."""
+    def update(self, client: Client) -> Client:
+        """Replace a stored client (nothing happens if the organization has no such client).
+
+        Versions: the stored row must still be at ``client.version`` (the version the caller read); it
+        is stored at that version plus one, and the client as stored is returned. A stored row at
+        another version (another writer changed it) raises :class:`~hours_core.errors.StaleUpdate`
+        and changes nothing.
+        """
         ...
 
 
@@ -218,8 +224,14 @@ class ProjectRepository(Protocol):
         """How many projects of the organization are not archived."""
         ...
 
-    def update(self, project: Project) -> None:
-        """Replace a stored project."""
+    def update(self, project: Project) -> Project:
+        """Replace a stored project (nothing happens if the organization has no such project).
+
+        Versions: the stored row must still be at ``project.version`` (the version the caller read); it
+        is stored at that version plus one, and the project as stored is returned. A stored row at
+        another version (another writer changed it) raises :class:`~hours_core.errors.StaleUpdate`
+        and changes nothing.
+        """
         ...
 
 
@@ -238,8 +250,14 @@ class TaskRepository(Protocol):
         """The project's tasks, oldest first."""
         ...
 
-    def update(self, task: Task) -> None:
-        """Replace a stored task."""
+    def update(self, task: Task) -> Task:
+        """Replace a stored task (nothing happens if the organization has no such task).
+
+        Versions: the stored row must still be at ``task.version`` (the version the caller read); it
+        is stored at that version plus one, and the task as stored is returned. A stored row at
+        another version (another writer changed it) raises :class:`~hours_core.errors.StaleUpdate`
+        and changes nothing.
+        """
         ...
 
 
@@ -296,12 +314,13 @@ class TimeEntryRepository(Protocol):
         """The entry of ``org_id``, or ``None``; soft-deleted ones only with ``include_deleted``."""
         ...
 
-    def update(self, entry: TimeEntry, *, expected_updated_at: datetime) -> None:
-        """Replace a stored entry, if it is still the version the caller read.
+    def update(self, entry: TimeEntry, *, expected_updated_at: datetime) -> TimeEntry:
+        """Replace a stored entry, if it is still the version the caller read; return it as stored.
 
-        The write only happens when the stored ``updated_at`` equals ``expected_updated_at``
-        (optimistic concurrency); otherwise it raises :class:`~hours_core.errors.StaleUpdate`,
-        so that concurrent changes are never lost silently.
+        The write only happens when the stored ``updated_at`` equals ``expected_updated_at`` and
+        the stored ``version`` equals ``entry.version`` (optimistic concurrency); otherwise it
+        raises :class:`~hours_core.errors.StaleUpdate`, so that concurrent changes are never lost
+        silently. The row is stored at ``entry.version + 1``: every write counts exactly once.
         """
         ...
 
@@ -320,9 +339,9 @@ class TimeEntryRepository(Protocol):
 
     def delete_imported(self, org_id: OrgId, import_id: ImportId, at: datetime) -> int:
         """Soft-delete the organization's entries that ``import_id`` created and that are not
-        deleted yet, at ``at``, and release their ``external_ref`` (so that the file imports again);
-        return how many. Raise :class:`~hours_core.errors.EntryLocked`, changing nothing, when one
-        of them is on an invoice.
+        deleted yet, at ``at``, and release their ``external_ref`` (so that the file imports again),
+        each one version up; return how many. Raise :class:`~hours_core.errors.EntryLocked`,
+        changing nothing, when one of them is on an invoice.
         """
         ...
 

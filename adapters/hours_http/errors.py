@@ -33,6 +33,7 @@ from hours_core.errors import (
     HoursError,
     IdempotencyRequestInProgress,
     PlanRequired,
+    PreconditionFailed,
     StoreBusy,
     TimerAlreadyRunning,
     Unauthenticated,
@@ -40,6 +41,7 @@ from hours_core.errors import (
 )
 from hours_http.naming import json_name
 from hours_http.options import with_head
+from hours_http.preconditions import ETAG_HEADER, entity_tag
 
 __all__ = [
     "HTTP_HINTS",
@@ -126,6 +128,7 @@ STATUS_BY_CODE: Mapping[str, int] = {
     "invalid_json": 400,
     "idempotency_key_invalid": 400,
     "bad_request": 400,
+    "invalid_precondition": 400,
     "unauthenticated": 401,
     "plan_required": 402,
     "forbidden": 403,
@@ -141,6 +144,7 @@ STATUS_BY_CODE: Mapping[str, int] = {
     "batch_failed": 409,
     "idempotency_request_in_progress": 409,
     "cursor_expired": 410,
+    "precondition_failed": 412,
     "payload_too_large": 413,
     "import_file_too_large": 413,
     "unsupported_media_type": 415,
@@ -273,6 +277,8 @@ def error_response(error: HoursError, headers: dict[str, str] | None = None) -> 
         extra["Retry-After"] = "1"
     if isinstance(error, RateLimited):
         extra.update(error.headers)
+    if isinstance(error, PreconditionFailed):
+        extra[ETAG_HEADER] = entity_tag(error.current_version)  # the version to read again
     body = msgspec.json.encode({"error": error_member(error)})
     return Response(body, status_code=status_for(error), media_type=MediaType.JSON, headers=extra)
 

@@ -118,12 +118,15 @@ def unframe(result: bytes) -> RecordedResponse:
     return RecordedResponse(status=int(status), body=body, headers=tuple(headers))
 
 
-def recorded(status: int, body: bytes, *, location: str | None = None) -> bytes:
-    """A 2xx JSON response (with its ``Location``, if any), framed for the idempotency record.
+def recorded(status: int, body: bytes, *, location: str | None = None, etag: str | None = None) -> bytes:
+    """A 2xx JSON response (with its ``Location`` and ``ETag``, if any), framed for the idempotency
+    record (a replay sends the same headers).
 
     ``ValueError`` for any other status: only successes are recorded.
     """
-    headers = (("Location", location),) if location is not None else ()
+    headers: tuple[tuple[str, str], ...] = (("Location", location),) if location is not None else ()
+    if etag is not None:
+        headers += (("ETag", etag),)
     return frame(RecordedResponse(status=status, body=body, headers=headers))
 
 

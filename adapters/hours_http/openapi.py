@@ -50,6 +50,7 @@ __all__ = [
     "DOCS_ASSETS_CACHE_CONTROL",
     "DOCS_ASSETS_PATH",
     "ERROR_TEXT",
+    "ETAG",
     "LOCATION",
     "SCALAR_VERSION",
     "SECURITY",
@@ -66,6 +67,9 @@ SECURITY_SCHEME = "BearerAuth"
 
 LOCATION = "location"
 """The route ``opt`` key of the path template (``/time-entries/{id}``) of a created resource."""
+
+ETAG = "etag"
+"""The route ``opt`` key of a route whose success answer is one versioned resource: its ``ETag``."""
 
 SCALAR_VERSION = "1.76.0"
 """The Scalar bundle (npm ``@scalar/api-reference``) of ``/schema``, vendored in :data:`DOCS_ASSETS`."""
@@ -121,6 +125,14 @@ ERROR_TEXT: Mapping[str, str] = {
     "timer_already_running": "another timer of yours is running; the message names its id",
     "stale_update": "the entry changed concurrently; read it again and retry",
     "batch_failed": "an operation of an atomic batch failed, so nothing was stored; `errors` names it",
+    "invalid_precondition": (
+        '`If-Match` or `If-None-Match` is not `*` nor a list of quoted entity tags (`"3"`, '
+        '`W/"3"`), or lists more than 100'
+    ),
+    "precondition_failed": (
+        "`If-Match` names a version that is no longer the resource's; `currentVersion` is the one "
+        "stored now, and the `ETag` header carries it"
+    ),
     "idempotency_request_in_progress": (
         "a request with the same key is still running; retry after `Retry-After` seconds"
     ),
@@ -195,6 +207,14 @@ _HEADER_COMPONENTS: dict[str, OpenAPIHeader] = {
             'e.g. `"user";r=599;t=42`; sent with `RateLimit-Policy`.'
         ),
     ),
+    "ETag": OpenAPIHeader(
+        schema=Schema(type=OpenAPIType.STRING, pattern=r'^"[1-9][0-9]*"$'),
+        description=(
+            'The version of the resource as a strong entity tag: `"3"` for `version` 3. Send it back '
+            "in `If-Match` to change only that version, or in `If-None-Match` to read it only if it "
+            "changed."
+        ),
+    ),
     REPLAYED_HEADER: OpenAPIHeader(
         schema=Schema(type=OpenAPIType.STRING, enum=["true"]),
         description=(
@@ -209,6 +229,7 @@ _HEADERS_BY_CODE: Mapping[str, tuple[str, ...]] = {
     "rate_limited": ("Retry-After", *_RATE_LIMIT_HEADERS),
     "store_busy": ("Retry-After",),
     "idempotency_request_in_progress": ("Retry-After",),
+    "precondition_failed": ("ETag",),
 }
 """The headers each error code always sends (``hours_http.errors.error_response``, ``rate_limit``)."""
 
@@ -256,6 +277,9 @@ def documented(
     optional_body: bool = False,
     success_content: Sequence[str] = (),
     raw_body: Sequence[str] = (),
+    etag: bool = False,
+    if_match: bool = False,
+    if_none_match: bool = False,
 ) -> Documentation:
     """The responses of an authenticated operation, for its decorator: ``@post(..., **documented(...))``.
 
@@ -268,8 +292,17 @@ def documented(
     resource's id; ``optional_body``: the body may be left out. ``success_content``: the media
     types of a success answer that is a file, not JSON (an export); ``raw_body``: the media types of
     a body that is a file, not JSON, read by the handler itself (an import).
+
+    Versions (docs/api.md, "Optimistic concurrency"): ``etag``: the success answer is one versioned
+    resource and carries its ``ETag`` (the :class:`~hours_http.responses.Writer` adds it to a
+    write's answer); ``if_match``: the operation takes ``If-Match`` (412 ``precondition_failed``,
+    400 ``invalid_precondition``); ``if_none_match``: it takes ``If-None-Match`` (304, and 400).
     """
     chosen = [reason if isinstance(reason, Reason) else Reason(reason) for reason in reasons]
+    if if_match:
+        chosen.append(Reason("precondition_failed"))
+    if if_match or if_none_match:
+        chosen.append(Reason("invalid_precondition"))
     extra = [*_EVERY_OPERATION, *_STORE_CODES]
     if (body or optional_body) and all(reason.code != "validation_failed" for reason in chosen):
         chosen.append(Reason("validation_failed", _BODY_VALIDATION))
@@ -306,7 +339,12 @@ def documented(
         )
     if idempotent:
         success_headers[REPLAYED_HEADER] = _header(REPLAYED_HEADER, required=False)
+    if etag:
+        success_headers["ETag"] = _header("ETag", required=True)
     success_headers.update({name: _header(name, required=False) for name in _RATE_LIMIT_HEADERS})
+    opt = {} if location is None else {LOCATION: location}
+    if etag:
+        opt[ETAG] = "true"
     return Documentation(
         responses=responses,
         operation_class=_operation_class(
@@ -315,8 +353,9 @@ def documented(
             optional_body=optional_body,
             success_content=success_content,
             raw_body=raw_body,
+            not_modified=if_none_match,
         ),
-        opt={} if location is None else {LOCATION: location},
+        opt=opt,
     )
 
 
@@ -340,9 +379,10 @@ def _operation_class(
     optional_body: bool,
     success_content: Sequence[str] = (),
     raw_body: Sequence[str] = (),
+    not_modified: bool = False,
 ) -> type[Operation]:
     """An :class:`Operation` that keeps only the declared error responses and adds their headers
-    (and, for files, declares their media types)."""
+    (and, for files, declares their media types; with ``not_modified``, the 304 of ``If-None-Match``)."""
     binary = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
 
     @dataclass
@@ -376,6 +416,17 @@ def _operation_class(
                     headers = error_headers.get(code) if code >= 400 else success_headers
                     response.headers = {**(response.headers or {}), **(headers or {})} or None
                 kept[status] = response
+            if not_modified:
+                kept["304"] = OpenAPIResponse(
+                    description=(
+                        "Not modified: `If-None-Match` names the current version. No body; the `ETag` "
+                        "header carries the version."
+                    ),
+                    headers={
+                        "ETag": _header("ETag", required=True),
+                        "X-Request-Id": _header("X-Request-Id", required=True),
+                    },
+                )
             self.responses = kept
 
     return DocumentedOperation

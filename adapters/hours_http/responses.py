@@ -18,9 +18,17 @@ from hours_core.services import Caller, Outcome, Services
 from hours_http.body import PendingBody
 from hours_http.converter import encode_data
 from hours_http.idempotency import keyed_request, recorded, to_response
-from hours_http.openapi import LOCATION
+from hours_http.openapi import ETAG, LOCATION
+from hours_http.preconditions import ETAG_HEADER, EntityTags, entity_tag, not_modified
 
-__all__ = ["READS_IN_THREAD", "Writer", "json_response", "look_up", "provide_writer"]
+__all__ = [
+    "READS_IN_THREAD",
+    "Writer",
+    "json_response",
+    "look_up",
+    "provide_writer",
+    "versioned_response",
+]
 
 READS_IN_THREAD = "reads_in_thread"
 """The app state key of :func:`hours_http.create_app`'s ``reads_in_thread``."""
@@ -29,6 +37,16 @@ READS_IN_THREAD = "reads_in_thread"
 def json_response(data: object, *, status: int = 200, **extra: object) -> Response[Any]:
     """``{"data": data, **extra}`` with the given status."""
     return Response(encode_data(data, **extra), status_code=status, media_type=MediaType.JSON)
+
+
+def versioned_response(document: dict[str, Any], if_none_match: EntityTags | None = None) -> Response[Any]:
+    """``{"data": document}`` with the ``ETag`` of ``document["version"]``; or, when
+    ``if_none_match`` names that version, the 304 that answers it (the ``ETag``, no body)."""
+    version: int = document["version"]
+    headers = {ETAG_HEADER: entity_tag(version)}
+    if not_modified(if_none_match, version):
+        return Response(None, status_code=304, headers=headers)
+    return Response(encode_data(document), media_type=MediaType.JSON, headers=headers)
 
 
 def _reads_in_thread(request: Request[Any, Any, Any]) -> bool:
@@ -57,7 +75,7 @@ class Writer:
     Without one (no header, or a route that takes none: DELETE, ``POST /tokens``), ``work`` runs
     in that same transaction, unrecorded. The status is the route's; a route declared with a
     ``location`` (see :func:`hours_http.openapi.documented`) answers ``Location`` built from the
-    result's ``id``.
+    result's ``id``, and one declared with ``etag`` answers the ``ETag`` of the result's ``version``.
     """
 
     def __init__(self, request: Request[Any, Any, Any], services: Services, caller: Caller) -> None:
@@ -87,13 +105,15 @@ class Writer:
         handler = self._request.route_handler
         status = handler.status_code
         template: str | None = handler.opt.get(LOCATION)
+        tagged = bool(handler.opt.get(ETAG))
 
         def run() -> bytes:
             result = work()
             if result is None:
                 return recorded(status, b"")
             where = None if template is None else template.format(id=result["id"])  # type: ignore[index]
-            return recorded(status, encode_data(result), location=where)
+            etag = entity_tag(result["version"]) if tagged else None  # type: ignore[index]
+            return recorded(status, encode_data(result), location=where, etag=etag)
 
         return run
 

@@ -127,6 +127,17 @@ RateMinor = Annotated[
         description="An hourly rate in minor units of the currency (cents for EUR): 0 to 1,000,000,000.",
     ),
 ]
+Version = Annotated[
+    int,
+    KwargDefinition(
+        ge=1,
+        description=(
+            "How many times the resource was written: 1 when created, one more for every change. "
+            'The `ETag` header carries it (`"3"`); send it back in `If-Match` to change only that '
+            'version (see "Optimistic concurrency").'
+        ),
+    ),
+]
 RateScopeName = Literal["org", "client", "project", "user", "user_project"]
 RoleName = Literal["owner", "admin", "member"]
 PlanName = Literal["free", "solo", "studio", "agency"]
@@ -208,6 +219,7 @@ class TimeEntryOut:
     rate: StoredRateOut | None
     importId: UUID | None
     externalRef: str | None
+    version: Version
 
 
 @attrs.frozen
@@ -386,6 +398,7 @@ class ClientOut:
     billableByDefault: bool | None
     archivedAt: dt.datetime | None
     createdAt: dt.datetime
+    version: Version
 
 
 @attrs.frozen
@@ -435,6 +448,7 @@ class ProjectOut:
     createdAt: dt.datetime
     updatedAt: dt.datetime
     clientId: UUID | None
+    version: Version
 
 
 @attrs.frozen
@@ -477,6 +491,7 @@ class TaskOut:
     archived: bool
     createdAt: dt.datetime
     updatedAt: dt.datetime
+    version: Version
 
 
 @attrs.frozen

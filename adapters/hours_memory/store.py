@@ -14,7 +14,9 @@ errors (the contract suite in ``tests/contract`` checks each rule on all three s
 * an email taken in the organization, compared by its key (``User.email_key``: Unicode case
   folding, as the SQL stores' key column), and a token prefix taken anywhere;
 * a second running timer of one user (``TimerAlreadyRunning``, naming the running one);
-* an entry update whose expected ``updated_at`` is not the stored one (``StaleUpdate``).
+* an entry update whose expected ``updated_at`` is not the stored one (``StaleUpdate``);
+* an update of an entry, project, task or client whose version is not the stored one
+  (``StaleUpdate``). Every write stores its row one version up.
 
 A refused write changes nothing, and the unit of work goes on, as on the databases.
 """
@@ -382,9 +384,11 @@ class InMemoryClientRepository(_Repository):
             if c.org_id == org_id and (include_archived or not c.archived)
         )
 
-    def update(self, client: Client) -> None:
+    def update(self, client: Client) -> Client:
+        stored = _next_version(self.get(client.org_id, client.id), client)
         if self._client_exists(client.org_id, client.id):
-            self.tables.write("clients")[client.id] = client
+            self.tables.write("clients")[client.id] = stored
+        return stored
 
 
 class InMemoryRateRepository(_Repository):
@@ -442,10 +446,12 @@ class InMemoryProjectRepository(_Repository):
     def count_active(self, org_id: OrgId) -> int:
         return sum(1 for p in self.tables.read("projects").values() if p.org_id == org_id and not p.archived)
 
-    def update(self, project: Project) -> None:
+    def update(self, project: Project) -> Project:
+        stored = _next_version(self.get(project.org_id, project.id), project)
         if self._project_exists(project.org_id, project.id):
             self._require(self._client_exists(project.org_id, project.client_id), "project")
-            self.tables.write("projects")[project.id] = project
+            self.tables.write("projects")[project.id] = stored
+        return stored
 
 
 class InMemoryTaskRepository(_Repository):
@@ -463,11 +469,24 @@ class InMemoryTaskRepository(_Repository):
             t for t in self.tables.read("tasks").values() if t.org_id == org_id and t.project_id == project_id
         )
 
-    def update(self, task: Task) -> None:
+    def update(self, task: Task) -> Task:
+        stored = _next_version(self.get(task.org_id, task.id), task)
         if _owned(self.tables.read("tasks").get(task.id), task.org_id) is None:
-            return
+            return stored
         self._require(self._project_exists(task.org_id, task.project_id), "task")
-        self.tables.write("tasks")[task.id] = task
+        self.tables.write("tasks")[task.id] = stored
+        return stored
+
+
+_Versioned = TypeVar("_Versioned", Client, Project, Task, TimeEntry)
+
+
+def _next_version(stored: _Versioned | None, entity: _Versioned) -> _Versioned:
+    """``entity`` one version up; ``StaleUpdate`` if its row is stored at another version than
+    ``entity.version`` (``stored``: the row, ``None`` when the organization has none)."""
+    if stored is not None and stored.version != entity.version:
+        raise StaleUpdate()
+    return attrs.evolve(entity, version=entity.version + 1)
 
 
 def _entry_key(entry: TimeEntry | EntryCursor) -> tuple[Any, ...]:
@@ -543,14 +562,16 @@ class InMemoryTimeEntryRepository(_Repository):
             return None
         return entry
 
-    def update(self, entry: TimeEntry, *, expected_updated_at: datetime) -> None:
+    def update(self, entry: TimeEntry, *, expected_updated_at: datetime) -> TimeEntry:
         stored = _owned(self.tables.read("entries").get(entry.id), entry.org_id)
         if stored is None or stored.updated_at != expected_updated_at:
             raise StaleUpdate()
+        entry = _next_version(stored, entry)
         self._check(entry)
         self._check_one_timer(entry, second=lambda running: TimerAlreadyRunning(str(running.id)))
         self._check_external_ref(entry)
         self.tables.write("entries")[entry.id] = entry
+        return entry
 
     def list(self, org_id: OrgId, query: EntryQuery) -> Sequence[TimeEntry]:
         matches = _entry_filter(query)
@@ -591,7 +612,9 @@ class InMemoryTimeEntryRepository(_Repository):
         if mine:
             table = self.tables.write("entries")
             for entry in mine:
-                table[entry.id] = attrs.evolve(entry, deleted_at=at, updated_at=at, external_ref=None)
+                table[entry.id] = attrs.evolve(
+                    entry, deleted_at=at, updated_at=at, external_ref=None, version=entry.version + 1
+                )
         return len(mine)
 
     def _check_external_ref(self, entry: TimeEntry) -> None:

@@ -495,6 +495,14 @@ _REPORT_INDEXES: tuple[Step, ...] = (
     """,
 )
 
+# 0013: versions (see the SQLite migration of the same name): every entry, project, task and client
+# counts its writes; existing rows start at 1.
+_VERSIONS: tuple[Step, ...] = tuple(
+    f"ALTER TABLE {table} ADD COLUMN version integer NOT NULL DEFAULT 1"
+    f" CONSTRAINT {table}_version_check CHECK (version >= 1)"
+    for table in ("time_entries", "projects", "tasks", "clients")
+)
+
 # 0019: how many groups a report makes. The planner estimates the groups of several columns as the
 # product of each column's distinct values (50 users x 200 projects x ... = far too many), and
 # then sorts a year of entries on disk rather than hashing them; statistics of the columns'
@@ -520,6 +528,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0010_web_sessions", _WEB_SESSIONS),
     Migration("0011_imports", _IMPORTS),
     Migration("0012_report_indexes", _REPORT_INDEXES),
+    Migration("0013_versions", _VERSIONS),
     Migration("0019_report_group_statistics", _REPORT_GROUP_STATISTICS),
 )
 """Every migration, in the order they apply."""

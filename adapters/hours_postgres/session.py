@@ -4,8 +4,15 @@ A writable session runs ``BEGIN ISOLATION LEVEL READ COMMITTED`` and bounds ever
 ``SET LOCAL lock_timeout``; each write runs inside a savepoint, so that a write that fails (a
 duplicate email, a second running timer) is undone alone and the unit of work can go on, as it
 can on the other stores. A read-only session runs ``BEGIN ISOLATION LEVEL REPEATABLE READ READ
-ONLY`` and reads once, so that every read of the unit of work sees one snapshot, fixed from the
-start. The bulk insert is one ``COPY ... FROM STDIN``.
+ONLY``, so that every read of the unit of work sees the snapshot of its first. The bulk insert is
+one ``COPY ... FROM STDIN``.
+
+Round trips. ``BEGIN`` is not sent on its own: it goes in one pipeline with the transaction's first
+statement, which saves a round trip per unit of work (a token lookup is then two: the lookup and
+``ROLLBACK``). A pooled connection that died while idle (a server restart) fails that first
+pipeline before anything of the transaction ran, so the session takes another connection from
+the pool and sends it again (:meth:`PostgresSession._first`); the next requests never see the
+restart.
 
 Errors. A constraint violation, a lock wait that runs out and a value PostgreSQL cannot store
 become :class:`~hours_sql.session.Refused`; everything else the driver raises goes through
@@ -16,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -26,6 +33,8 @@ from hours_postgres.connection import Connection, translate
 from hours_sql import Params, Reason, Refused, SessionState, Table, savepoint
 
 __all__ = ["PostgresSession", "refusal"]
+
+_T = TypeVar("_T")
 
 _DRIVER_ERRORS = (psycopg.Error, UnicodeEncodeError)
 """What the driver raises: its own errors, and text that cannot be encoded (lone surrogates)."""
@@ -47,26 +56,44 @@ def refusal(error: Exception) -> Refused | None:
 
 
 class PostgresSession(SessionState):
-    """One unit of work's pooled connection and transaction, shared by its repositories."""
+    """One unit of work's pooled connection and transaction, shared by its repositories.
 
-    def __init__(self, conn: Connection, *, writable: bool, lock_timeout_ms: int) -> None:
+    ``replace`` takes a connection that died before its transaction sent anything and returns
+    another one of the pool (see :meth:`_first`); ``retries`` bounds how often (the pool's size).
+    """
+
+    def __init__(
+        self,
+        conn: Connection,
+        *,
+        writable: bool,
+        lock_timeout_ms: int,
+        replace: Callable[[Connection], Connection] | None = None,
+        retries: int = 0,
+    ) -> None:
         super().__init__(writable=writable)
         self.conn = conn
-        self._begin_sql = (
-            f"BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = {lock_timeout_ms:d}"
+        self._replace = replace
+        self._retries = retries
+        self._begin_pending = False
+        self._begin_statements = (
+            ("BEGIN ISOLATION LEVEL READ COMMITTED", f"SET LOCAL lock_timeout = {lock_timeout_ms:d}")
             if writable
-            else "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT 1"
+            else ("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",)
         )
 
     def begin(self) -> None:
-        """Begin a transaction (one round trip: the statements go as one simple query)."""
-        self._send(self._begin_sql)
+        """Begin a transaction: its ``BEGIN`` goes with the first statement (:meth:`_first`)."""
+        self._begin_pending = True
         self._active = True
 
     def commit(self) -> None:
         """Commit the open transaction, if any."""
         self._check_alive()
         if not self._active:
+            return
+        if self._begin_pending:  # nothing was sent: nothing to commit
+            self._active = self._begin_pending = False
             return
         if self.conn.info.transaction_status == TransactionStatus.INERROR:
             # PostgreSQL would answer COMMIT with a silent ROLLBACK: say so instead.
@@ -77,6 +104,7 @@ class PostgresSession(SessionState):
     def rollback(self) -> None:
         """Roll back the open transaction, if any. Never raises: a broken connection is closed."""
         self._active = False
+        self._begin_pending = False
         if self.conn.closed or self.conn.info.transaction_status == TransactionStatus.IDLE:
             return
         try:
@@ -90,9 +118,34 @@ class PostgresSession(SessionState):
         self._ensure_writable()
         return savepoint(self._send)
 
+    def _first(self, work: Callable[[], _T]) -> _T:
+        """Run ``work`` (statements on :attr:`conn`), after the pending ``BEGIN`` if there is one.
+
+        With a pending ``BEGIN``, both go in one pipeline: one round trip. If the connection turns
+        out dead (closed by the failure), nothing of the transaction ran, so the pipeline is sent
+        again on a connection :attr:`_replace` gives, at most :attr:`_retries` times.
+        """
+        if not self._begin_pending:
+            return work()
+        for attempt in range(self._retries + 1):
+            try:
+                with self.conn.pipeline():
+                    for statement in self._begin_statements:
+                        self.conn.execute(statement)
+                    result = work()
+            except _DRIVER_ERRORS:
+                if self.conn.closed and self._replace is not None and attempt < self._retries:
+                    self.conn = self._replace(self.conn)
+                    continue
+                self._begin_pending = False
+                raise
+            self._begin_pending = False
+            return result
+        raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
+
     def _send(self, sql: str, params: Params | None = None) -> psycopg.Cursor[Any]:
         try:
-            return self.conn.execute(sql, params)
+            return self._first(lambda: self.conn.execute(sql, params))
         except _DRIVER_ERRORS as error:
             raise translate(error) from error
 
@@ -100,7 +153,7 @@ class PostgresSession(SessionState):
         """Every row of a query, as tuples."""
         self._ensure_transaction()
         try:
-            return self.conn.execute(sql, params).fetchall()
+            return self._first(lambda: self.conn.execute(sql, params)).fetchall()
         except _DRIVER_ERRORS as error:
             raise translate(error) from error
 
@@ -112,23 +165,31 @@ class PostgresSession(SessionState):
         is rolled back as for any other failed write.
         """
         self._ensure_writable()
-        try:
+
+        def pipelined() -> psycopg.Cursor[Any]:
             with self.conn.pipeline():
                 self.conn.execute("SAVEPOINT hours_write")
                 cursor = self.conn.execute(sql, params)
                 self.conn.execute("RELEASE SAVEPOINT hours_write")
+            return cursor
+
+        try:
+            return self._first(pipelined).rowcount
         except _DRIVER_ERRORS as error:
             raise self._undone(error) from error
-        return cursor.rowcount
 
     def execute_all(self, statements: Sequence[tuple[str, Params]]) -> None:
         """Run writes that no client input can make fail, in order, in one pipeline (one round
         trip), without savepoints. A failure aborts the transaction, and so the commit."""
         self._ensure_writable()
-        try:
+
+        def pipelined() -> None:
             with self.conn.pipeline():
                 for sql, params in statements:
                     self.conn.execute(sql, params)
+
+        try:
+            self._first(pipelined)
         except _DRIVER_ERRORS as error:
             refused = refusal(error)
             if refused is None:
@@ -161,6 +222,8 @@ class PostgresSession(SessionState):
 
     def _undone(self, error: Exception) -> Exception:
         """Roll the failed write's savepoint back; the error to raise for ``error``."""
+        if self.conn.closed:  # the connection is gone, and its transaction with it
+            return translate(error)
         self._send("ROLLBACK TO SAVEPOINT hours_write; RELEASE SAVEPOINT hours_write")
         refused = refusal(error)
         return translate(error) if refused is None else refused

@@ -148,37 +148,34 @@ class PostgresUnitOfWork(SqlUnitOfWork):
         self._settings = settings
 
     def _begin(self) -> Session:
-        """A session on a pooled connection, its transaction begun.
+        """A session on a pooled connection; its transaction begins with its first statement.
 
         Raises :class:`~hours_postgres.connection.DatabaseUnavailable` when no connection frees
-        up within the pool timeout or the server cannot be reached. A pooled connection may have
-        died while idle (a server restart, an idle timeout): as nothing has run on it yet,
-        ``BEGIN`` is retried on another one, so that such a restart costs the requests in flight
-        but not the next ones. Every failed attempt takes a dead connection out of the pool, so
-        the attempts are bounded by its size.
+        up within the pool timeout. A pooled connection may have died while idle (a server
+        restart, an idle timeout): the session's first pipeline (``BEGIN`` and the first
+        statement) then fails before anything ran, and is sent again on another connection
+        (:meth:`_replace`), so that such a restart costs the requests in flight but not the next
+        ones. Every failed attempt takes a dead connection out of the pool, so the attempts are
+        bounded by its size.
         """
-        for attempt in range(self._settings.max_size + 1):
-            try:
-                conn = self._pool.getconn()
-            except psycopg.Error as error:
-                raise translate(error) from error
-            session = PostgresSession(
-                conn, writable=not self.read_only, lock_timeout_ms=self._settings.lock_timeout_ms
-            )
-            try:
-                session.begin()
-            except DatabaseUnavailable:
-                session.rollback()
-                self._pool.putconn(conn)
-                if conn.closed and attempt < self._settings.max_size:
-                    continue
-                raise
-            except BaseException:
-                session.rollback()
-                self._pool.putconn(conn)
-                raise
-            return session
-        raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
+        return PostgresSession(
+            self._connection(),
+            writable=not self.read_only,
+            lock_timeout_ms=self._settings.lock_timeout_ms,
+            replace=self._replace,
+            retries=self._settings.max_size,
+        )
+
+    def _connection(self) -> Connection:
+        try:
+            return self._pool.getconn()
+        except psycopg.Error as error:
+            raise translate(error) from error
+
+    def _replace(self, dead: Connection) -> Connection:
+        """Give ``dead`` back (the pool discards a closed connection) and take another one."""
+        self._pool.putconn(dead)
+        return self._connection()
 
     def _give_back(self, session: Session) -> None:
         assert isinstance(session, PostgresSession)

@@ -13,10 +13,12 @@ that says so; a claim that waits too long for a concurrent one,
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from operator import attrgetter
-from typing import Any
+from typing import Any, TypeVar
+
+import attrs
 
 from hours_core.errors import (
     Conflict,
@@ -92,6 +94,17 @@ _REFS_PER_QUERY = 500
 _BY_DATE = attrgetter("entry_date", "created_at")
 
 
+_Versioned = TypeVar("_Versioned", Client, Project, Task, TimeEntry)
+
+
+def _versioned_params(encode: Any, entity: _Versioned) -> tuple[_Versioned, tuple[Any, ...]]:
+    """``entity`` one version up, and the parameters of its versioned update
+    (:data:`~hours_sql.statements.VERSIONED`: the new values, then the id, the org and the version read)."""
+    stored = attrs.evolve(entity, version=entity.version + 1)
+    id_, org_id, *rest = encode(stored)
+    return stored, (*rest, id_, org_id, entity.version)
+
+
 def _second_timer_in_batch() -> Exception:
     return Conflict("The entries hold a second running timer for one user.")
 
@@ -118,6 +131,19 @@ class _Repository:
             return self._session.write(sql, params)
         except Refused as refusal:
             raise refusal.error(kind, unique, lock_timeout) from refusal
+
+    def _replace(
+        self, sql: str, encode: Any, entity: _Versioned, get: Callable[[Any, Any], object | None], kind: str
+    ) -> _Versioned:
+        """Write ``entity`` one version up over its row, if the row is still at ``entity.version``.
+
+        No row written: :class:`StaleUpdate` if the row exists (``get(org_id, id)``, read after the
+        miss: another writer moved its version), else nothing happens (the organization has no such row).
+        """
+        stored, params = _versioned_params(encode, entity)
+        if not self._write(sql, params, kind=kind) and get(entity.org_id, entity.id) is not None:
+            raise StaleUpdate()
+        return stored
 
 
 # Organizations, users, projects, tasks.
@@ -222,10 +248,9 @@ class SqlClientRepository(_Repository):
         statement = sql.clients_of_org if include_archived else sql.active_clients_of_org
         return [sql.clients.decode(row) for row in self._session.rows(statement, (sql.reference(org_id),))]
 
-    def update(self, client: Client) -> None:
-        """Replace a stored client (nothing happens if the organization has no such client)."""
-        id_, org_id, *rest = self._sql.clients.encode(client)
-        self._write(self._sql.client_update, (*rest, id_, org_id), kind="client")
+    def update(self, client: Client) -> Client:
+        """Replace a stored client one version up (see ``ClientRepository.update``)."""
+        return self._replace(self._sql.client_update, self._sql.clients.encode, client, self.get, "client")
 
 
 class SqlRateRepository(_Repository):
@@ -287,10 +312,11 @@ class SqlProjectRepository(_Repository):
         row = self._row(sql.count_active_projects, (sql.reference(org_id), sql.boolean(False)))
         return int(row[0]) if row is not None else 0
 
-    def update(self, project: Project) -> None:
-        """Replace a stored project (nothing happens if the organization has no such project)."""
-        id_, org_id, *rest = self._sql.projects.encode(project)
-        self._write(self._sql.project_update, (*rest, id_, org_id), kind="project")
+    def update(self, project: Project) -> Project:
+        """Replace a stored project one version up (see ``ProjectRepository.update``)."""
+        return self._replace(
+            self._sql.project_update, self._sql.projects.encode, project, self.get, "project"
+        )
 
 
 class SqlTaskRepository(_Repository):
@@ -312,10 +338,9 @@ class SqlTaskRepository(_Repository):
         rows = self._session.rows(sql.tasks_of_project, (sql.reference(org_id), sql.reference(project_id)))
         return [sql.tasks.decode(row) for row in rows]
 
-    def update(self, task: Task) -> None:
-        """Replace a stored task (nothing happens if the organization has no such task)."""
-        id_, org_id, *rest = self._sql.tasks.encode(task)
-        self._write(self._sql.task_update, (*rest, id_, org_id), kind="task")
+    def update(self, task: Task) -> Task:
+        """Replace a stored task one version up (see ``TaskRepository.update``)."""
+        return self._replace(self._sql.task_update, self._sql.tasks.encode, task, self.get, "task")
 
 
 # Time entries.
@@ -353,20 +378,23 @@ class SqlTimeEntryRepository(_Repository):
         row = self._row(statement, (sql.uuid(entry_id), sql.reference(org_id)))
         return None if row is None else sql.entries.decode(row)
 
-    def update(self, entry: TimeEntry, *, expected_updated_at: datetime) -> None:
-        """Replace a stored entry if its ``updated_at`` is still ``expected_updated_at``.
+    def update(self, entry: TimeEntry, *, expected_updated_at: datetime) -> TimeEntry:
+        """Replace a stored entry one version up if its ``updated_at`` is still
+        ``expected_updated_at`` and its version ``entry.version``; return it as stored.
 
         Otherwise (another writer changed it, or the organization has no such entry) raise
         :class:`~hours_core.errors.StaleUpdate`; the check and the write are one statement.
         """
-        id_, org_id, *rest = self._sql.entries.encode(entry)
-        params = (*rest, id_, org_id, self._sql.instant(expected_updated_at))
+        stored, params = _versioned_params(self._sql.entries.encode, entry)
         try:
-            changed = self._session.write(self._sql.entry_update, params)
+            changed = self._session.write(
+                self._sql.entry_update, (*params, self._sql.instant(expected_updated_at))
+            )
         except Refused as refusal:
             raise refusal.error("time entry", self._one_timer(entry)) from refusal
         if not changed:
             raise StaleUpdate()
+        return stored
 
     def list(self, org_id: OrgId, query: EntryQuery) -> Sequence[TimeEntry]:
         """At most ``query.limit`` entries matching ``query``, in its order (``Statements.entry_list``)."""

@@ -37,11 +37,23 @@ from hours_sql.tables import (
     Table,
 )
 
-__all__ = ["RUNNING", "USER_CHANGES", "Statements", "TableStatements", "WebhookStatements", "statements_for"]
+__all__ = [
+    "RUNNING",
+    "USER_CHANGES",
+    "VERSIONED",
+    "Statements",
+    "TableStatements",
+    "WebhookStatements",
+    "statements_for",
+]
 
 USER_CHANGES = ("name", "role", "deactivated_at")
 """What an update of a user changes (``UserRepository.update``): its email, and so the derived
 ``email_key``, never changes."""
+
+VERSIONED = "id = ? AND org_id = ? AND version = ?"
+"""The row a versioned update replaces: the one the caller read, still at the version it read
+(the repository binds the entity at its next version, and the version it read last)."""
 
 RUNNING = "started_at IS NOT NULL AND stopped_at IS NULL"
 """A running timer. With ``deleted_at IS NULL`` it is the predicate of the partial unique index
@@ -136,19 +148,19 @@ class Statements:
         )
         self.project_anywhere = sql(f"{projects.select} WHERE id = ?")
         self.count_active_projects = sql("SELECT count(*) FROM projects WHERE org_id = ? AND archived = ?")
-        self.project_update = sql(_update(PROJECTS, 2, "id = ? AND org_id = ?"))
+        self.project_update = sql(_update(PROJECTS, 2, VERSIONED))
 
         self.tasks = tasks = TableStatements(TASKS, dialect)
         self.task_by_id = sql(f"{tasks.select} WHERE id = ? AND org_id = ?")
         self.tasks_of_project = sql(
             f"{tasks.select} WHERE org_id = ? AND project_id = ? ORDER BY created_at, id"
         )
-        self.task_update = sql(_update(TASKS, 2, "id = ? AND org_id = ?"))
+        self.task_update = sql(_update(TASKS, 2, VERSIONED))
 
         self.entries = entries = TableStatements(ENTRIES, dialect)
         self.entry_by_id = sql(f"{entries.select} WHERE id = ? AND org_id = ? AND deleted_at IS NULL")
         self.entry_by_id_with_deleted = sql(f"{entries.select} WHERE id = ? AND org_id = ?")
-        self.entry_update = sql(_update(ENTRIES, 2, "id = ? AND org_id = ? AND updated_at = ?"))
+        self.entry_update = sql(_update(ENTRIES, 2, f"{VERSIONED} AND updated_at = ?"))
         self.running_entry_of_user = sql(
             f"{entries.select} WHERE org_id = ? AND user_id = ? AND {RUNNING} AND deleted_at IS NULL"
             " ORDER BY created_at, id LIMIT 1"
@@ -206,7 +218,7 @@ class Statements:
         self.active_clients_of_org = sql(
             f"{clients.select} WHERE org_id = ? AND archived_at IS NULL ORDER BY created_at, id"
         )
-        self.client_update = sql(_update(CLIENTS, 2, "id = ? AND org_id = ?"))
+        self.client_update = sql(_update(CLIENTS, 2, VERSIONED))
 
         self.rates = rates = TableStatements(RATES, dialect)
         self.rate_by_id = sql(f"{rates.select} WHERE id = ? AND org_id = ?")
@@ -248,8 +260,8 @@ class Statements:
             " AND deleted_at IS NULL AND invoice_id IS NOT NULL"
         )
         self.delete_entries_of_import = sql(
-            "UPDATE time_entries SET deleted_at = ?, updated_at = ?, external_ref = NULL"
-            " WHERE org_id = ? AND import_id = ? AND deleted_at IS NULL"
+            "UPDATE time_entries SET deleted_at = ?, updated_at = ?, external_ref = NULL,"
+            " version = version + 1 WHERE org_id = ? AND import_id = ? AND deleted_at IS NULL"
         )
 
         imports = TableStatements(IMPORTS, self.dialect)

@@ -599,6 +599,20 @@ def _report_indexes(db: Database) -> None:
         db.execute(statement)
 
 
+# 0013: versions. Every entry, project, task and client counts its writes (``version``: 1 when
+# created, one more per change; the repositories write it). HTTP sends it as the ETag and compares
+# If-Match against it (docs/api.md, "Optimistic concurrency"). Existing rows start at 1.
+
+_VERSIONED_TABLES = ("time_entries", "projects", "tasks", "clients")
+
+
+@MIGRATIONS(name="0013_versions")
+def _versions(db: Database) -> None:
+    """A ``version`` column on entries, projects, tasks and clients."""
+    for table in _VERSIONED_TABLES:
+        db.execute(f"ALTER TABLE {table} ADD COLUMN version INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1)")
+
+
 # 0019: the index of reports again, with rate_currency right after entry_date: a report without a
 # level of ids groups by (entry_date, rate_currency), which SQLite then reads in the index's order
 # instead of sorting a year of entries in a temporary B-tree (docs/performance.md, "Reports").

@@ -51,6 +51,7 @@ from hours_core.services.time_entries import (
     UpdateTimeEntry,
 )
 from hours_core.services.transactions import Transactions
+from hours_core.services.versions import IfMatch
 from hours_core.services.webhooks import (
     ChangeWebhook,
     CreateWebhook,
@@ -97,6 +98,7 @@ __all__ = [
     "Failed",
     "FeedPage",
     "IdempotentRunner",
+    "IfMatch",
     "ImportEntries",
     "ImportReport",
     "ImportService",

@@ -242,7 +242,7 @@ class AdminService:
             if entry is None:
                 raise NotFound.of("time entry")
             invoiced = entry.invoiced(invoice_id, self._clock.now())
-            uow.entries.update(invoiced, expected_updated_at=entry.updated_at)
+            invoiced = uow.entries.update(invoiced, expected_updated_at=entry.updated_at)
             self._events.entry(uow, OPERATOR, EventType.TIME_ENTRY_UPDATED, entry, invoiced)
         return invoiced
 

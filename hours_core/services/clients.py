@@ -13,6 +13,7 @@ from hours_core.plans import Feature
 from hours_core.ports import Clock, IdFactory, UnitOfWork
 from hours_core.services.caller import Caller
 from hours_core.services.transactions import Transactions
+from hours_core.services.versions import IfMatch, check_if_match, raced
 from hours_core.validation import FieldErrors
 
 __all__ = ["ChangeClient", "ClientService", "client_for_project", "rates_bound_to_client"]
@@ -70,16 +71,21 @@ class ClientService:
             uow.clients.add(client)
         return client
 
-    def change_client(self, caller: Caller, client_id: ClientId, change: ChangeClient) -> Client:
+    def change_client(
+        self, caller: Caller, client_id: ClientId, change: ChangeClient, *, if_match: IfMatch = None
+    ) -> Client:
         """Rename, archive, unarchive, or change the currency or billable default of a client.
 
         A currency change is refused (:class:`Conflict`) while rates that must be in the client's
-        currency exist: rates of the client, and rates of its projects.
+        currency exist: rates of the client, and rates of its projects. ``if_match``: the version
+        the caller read (:class:`~hours_core.errors.PreconditionFailed` if it is not the client's),
+        checked after the caller's role.
         """
         _check_fields(change.name, change.currency)
         with self._transactions.write() as uow:
             client = _client(uow, caller, client_id)
             caller.require_manager("change clients")
+            check_if_match(client, if_match)
             if change.billable_by_default is True:
                 caller.require_feature(Feature.BILLABLE_TIME)
             if change.currency is not None and change.currency != client.currency:
@@ -96,7 +102,8 @@ class ClientService:
                 archived=change.archived,
                 billable_by_default=change.billable_by_default,
             )
-            uow.clients.update(changed)
+            with raced(if_match, lambda: uow.clients.get(caller.org_id, client_id)):
+                changed = uow.clients.update(changed)
         return changed
 
 

@@ -14,6 +14,7 @@ from hours_core.services.caller import Caller
 from hours_core.services.clients import check_project_rates_currency, client_for_project
 from hours_core.services.recording import EventRecorder
 from hours_core.services.transactions import Transactions
+from hours_core.services.versions import IfMatch, check_if_match, raced
 
 __all__ = ["ChangeProject", "ChangeTask", "ProjectService"]
 
@@ -91,13 +92,20 @@ class ProjectService:
             self._events.archivable(uow, caller, None, project)
         return project
 
-    def change_project(self, caller: Caller, project_id: ProjectId, change: ChangeProject) -> Project:
-        """Rename, archive, unarchive, or change the billable default of a project."""
+    def change_project(
+        self, caller: Caller, project_id: ProjectId, change: ChangeProject, *, if_match: IfMatch = None
+    ) -> Project:
+        """Rename, archive, unarchive, or change the billable default of a project.
+
+        ``if_match``: the version the caller read (:class:`~hours_core.errors.PreconditionFailed`
+        if it is not the project's), checked after the caller's role.
+        """
         if change.name is not None:
             check_name(change.name)
         with self._transactions.write() as uow:
             project = _project(uow, caller, project_id)
             caller.require_manager("change projects")
+            check_if_match(project, if_match)
             new_client = None if isinstance(change.client_id, Keep) else change.client_id
             if new_client is not None and new_client != project.client_id:
                 client = client_for_project(uow, caller, new_client)
@@ -113,7 +121,8 @@ class ProjectService:
                 billable_by_default=change.billable_by_default,
                 client_id=change.client_id,
             )
-            uow.projects.update(changed)
+            with raced(if_match, lambda: uow.projects.get(caller.org_id, project_id)):
+                changed = uow.projects.update(changed)
             self._events.archivable(uow, caller, project, changed)
         return changed
 
@@ -136,8 +145,10 @@ class ProjectService:
             self._events.archivable(uow, caller, None, task)
         return task
 
-    def change_task(self, caller: Caller, task_id: TaskId, change: ChangeTask) -> Task:
-        """Rename, archive or unarchive a task."""
+    def change_task(
+        self, caller: Caller, task_id: TaskId, change: ChangeTask, *, if_match: IfMatch = None
+    ) -> Task:
+        """Rename, archive or unarchive a task (``if_match``: as for :meth:`change_project`)."""
         if change.name is not None:
             check_name(change.name)
         with self._transactions.write() as uow:
@@ -145,8 +156,10 @@ class ProjectService:
             if task is None:
                 raise NotFound.of("task")
             caller.require_manager("change tasks")
+            check_if_match(task, if_match)
             changed = task.revised(self._clock.now(), name=change.name, archived=change.archived)
-            uow.tasks.update(changed)
+            with raced(if_match, lambda: uow.tasks.get(caller.org_id, task_id)):
+                changed = uow.tasks.update(changed)
             self._events.archivable(uow, caller, task, changed)
         return changed
 

@@ -141,7 +141,7 @@ def deactivate(
     running = uow.entries.running_for_user(user.org_id, user.id)
     if running is not None:
         stopped = running.stopped_by_deactivation(now)
-        uow.entries.update(stopped, expected_updated_at=running.updated_at)
+        stopped = uow.entries.update(stopped, expected_updated_at=running.updated_at)
         events.entry(uow, origin, EventType.TIMER_STOPPED, running, stopped)
     changed = user.deactivated(now)
     uow.users.update(changed)

@@ -36,6 +36,7 @@ from hours_core.services.caller import Caller
 from hours_core.services.rates import rate_for_entry
 from hours_core.services.recording import EventRecorder
 from hours_core.services.transactions import Transactions
+from hours_core.services.versions import IfMatch, check_if_match, raced
 from hours_core.validation import (
     FieldErrors,
     check_entry_date,
@@ -286,16 +287,20 @@ class TimeEntryService:
             return EntryPage(entries=rows, next_cursor=EntryCursor.of(rows[-1]))
         return EntryPage(entries=rows, next_cursor=None)
 
-    def update_time_entry(self, caller: Caller, entry_id: TimeEntryId, command: UpdateTimeEntry) -> TimeEntry:
+    def update_time_entry(
+        self, caller: Caller, entry_id: TimeEntryId, command: UpdateTimeEntry, *, if_match: IfMatch = None
+    ) -> TimeEntry:
         """Change some fields of an entry; the merged result is validated as a whole.
 
         Invoiced entries are locked (:class:`EntryLocked`). Plan gates apply to what the update
-        sets. ``created_at`` never changes; ``updated_at`` does.
+        sets. ``created_at`` never changes; ``updated_at`` does. ``if_match``: the version the
+        caller read (:class:`~hours_core.errors.PreconditionFailed` if it is not the entry's).
         """
         if command.duration_seconds is not UNSET:
             command = attrs.evolve(command, duration=UNSET)
         with self._transactions.write() as uow:
             entry = _visible_entry(uow, caller, entry_id)
+            check_if_match(entry, if_match)
             if entry.is_locked:
                 raise EntryLocked()
             if entry.is_running:
@@ -327,25 +332,33 @@ class TimeEntryService:
             if (changed.project_id, changed.entry_date) != (entry.project_id, entry.entry_date):
                 project = project or _project(uow, caller, changed.project_id)
                 changed = attrs.evolve(changed, rate=rate_for_entry(uow, caller, changed, project))
-            uow.entries.update(changed, expected_updated_at=entry.updated_at)
+            changed = _replace(uow, entry, changed, if_match)
             self._events.entry(uow, caller, EventType.TIME_ENTRY_UPDATED, entry, changed)
         return changed
 
-    def delete_time_entry(self, caller: Caller, entry_id: TimeEntryId) -> TimeEntry:
-        """Soft-delete an entry: it vanishes from reads and lists until restored."""
+    def delete_time_entry(
+        self, caller: Caller, entry_id: TimeEntryId, *, if_match: IfMatch = None
+    ) -> TimeEntry:
+        """Soft-delete an entry: it vanishes from reads and lists until restored (``if_match``: as
+        for :meth:`update_time_entry`)."""
         with self._transactions.write() as uow:
             entry = _visible_entry(uow, caller, entry_id)
+            check_if_match(entry, if_match)
             if entry.is_locked:
                 raise EntryLocked()
             deleted = entry.deleted(later(self._clock.now(), entry.updated_at))
-            uow.entries.update(deleted, expected_updated_at=entry.updated_at)
+            deleted = _replace(uow, entry, deleted, if_match)
             self._events.entry(uow, caller, EventType.TIME_ENTRY_DELETED, entry, deleted)
         return deleted
 
-    def restore_time_entry(self, caller: Caller, entry_id: TimeEntryId) -> TimeEntry:
-        """Undo a soft delete; restoring an entry that is not deleted changes nothing."""
+    def restore_time_entry(
+        self, caller: Caller, entry_id: TimeEntryId, *, if_match: IfMatch = None
+    ) -> TimeEntry:
+        """Undo a soft delete; restoring an entry that is not deleted changes nothing (``if_match``:
+        as for :meth:`update_time_entry`, checked first)."""
         with self._transactions.write() as uow:
             entry = _visible_entry(uow, caller, entry_id, include_deleted=True)
+            check_if_match(entry, if_match)
             if not entry.is_deleted:
                 return entry
             if entry.is_running:
@@ -353,7 +366,7 @@ class TimeEntryService:
                 if running is not None:
                     raise TimerAlreadyRunning(str(running.id))
             restored = entry.restored(later(self._clock.now(), entry.updated_at))
-            uow.entries.update(restored, expected_updated_at=entry.updated_at)
+            restored = _replace(uow, entry, restored, if_match)
             self._events.entry(uow, caller, EventType.TIME_ENTRY_RESTORED, entry, restored)
         return restored
 
@@ -375,7 +388,7 @@ class TimeEntryService:
                 if not command.stop_running:
                     raise TimerAlreadyRunning(str(running.id))
                 stopped = _stop(running, now, now)
-                uow.entries.update(stopped, expected_updated_at=running.updated_at)
+                stopped = uow.entries.update(stopped, expected_updated_at=running.updated_at)
                 self._events.entry(uow, caller, EventType.TIMER_STOPPED, running, stopped)
             entry = TimeEntry(
                 id=TimeEntryId(self._ids.new_id()),
@@ -417,7 +430,7 @@ class TimeEntryService:
             if running is None:
                 raise NotFound("No timer is running.")
             stopped = _stop(running, stopped_at or now, now)
-            uow.entries.update(stopped, expected_updated_at=running.updated_at)
+            stopped = uow.entries.update(stopped, expected_updated_at=running.updated_at)
             self._events.entry(uow, caller, EventType.TIMER_STOPPED, running, stopped)
         return stopped
 
@@ -483,6 +496,14 @@ def _stop(running: TimeEntry, at: datetime, now: datetime) -> TimeEntry:
             ),
         )
     return running.stopped(at, later(now, running.updated_at))
+
+
+def _replace(uow: UnitOfWork, entry: TimeEntry, changed: TimeEntry, if_match: IfMatch) -> TimeEntry:
+    """Store ``changed`` over ``entry`` (as read in this unit of work); return it as stored, one
+    version up. A writer that got in between is :class:`~hours_core.errors.PreconditionFailed` when
+    the caller sent ``if_match`` (:func:`~hours_core.services.versions.raced`), else ``StaleUpdate``."""
+    with raced(if_match, lambda: uow.entries.get(entry.org_id, entry.id, include_deleted=True)):
+        return uow.entries.update(changed, expected_updated_at=entry.updated_at)
 
 
 def _require_features(caller: Caller, *, billable: bool, task: bool, on_behalf: bool) -> None:

@@ -489,11 +489,12 @@ def rows_before_0004(dialect: Dialect, org: Org, *users: User) -> list[tuple[str
 
 
 _ADDED_BY_0007 = {
-    "projects": ("client_id",),
-    "time_entries": (*(column for _m, column in ENTRY_RATE_COLUMNS), "import_id", "external_ref"),
+    "projects": ("client_id", "version"),
+    "tasks": ("version",),
+    "time_entries": (*(column for _m, column in ENTRY_RATE_COLUMNS), "import_id", "external_ref", "version"),
 }
-"""The columns that ``0007_clients_and_rates`` (and the later ``0011_imports``) added to tables that
-existed before it."""
+"""The columns that ``0007_clients_and_rates`` (and the later ``0011_imports`` and ``0013_versions``)
+added to tables that existed before it."""
 
 
 def rows_before_0007(dialect: Dialect, *entities: object) -> list[tuple[str, tuple[object, ...]]]:
@@ -520,9 +521,11 @@ def rows_before_0007(dialect: Dialect, *entities: object) -> list[tuple[str, tup
 
 def entries_before_0011(dialect: Dialect, *entries: TimeEntry) -> list[tuple[str, tuple[object, ...]]]:
     """The statements that store ``entries`` as the schema held them before ``0011_imports``
-    (no ``import_id`` or ``external_ref``), for the tests of earlier migrations."""
+    (no ``import_id`` or ``external_ref``, nor the later ``version``), for the tests of earlier migrations."""
     table = statements_for(dialect).entries
-    names = [name for name in table.table.column_names if name not in ("import_id", "external_ref")]
+    later = ("import_id", "external_ref", "version")
+    kept = [index for index, name in enumerate(table.table.column_names) if name not in later]
+    names = [table.table.column_names[index] for index in kept]
     marks = ", ".join("?" * len(names))
     insert = dialect.sql(f"INSERT INTO time_entries ({', '.join(names)}) VALUES ({marks})")
-    return [(insert, tuple(table.encode(entry))[: len(names)]) for entry in entries]
+    return [(insert, tuple(table.encode(entry)[index] for index in kept)) for entry in entries]

@@ -51,12 +51,12 @@ def test_an_updated_client_replaces_the_stored_one_in_its_organization_only(
     changed = client.revised(T0, name="Renamed", currency="USD", archived=True, billable_by_default=True)
 
     with store.unit_of_work() as uow:
-        uow.clients.update(changed)
+        stored = uow.clients.update(changed)
         uow.clients.update(attrs.evolve(changed, org_id=world.b.org.id, name="Hijacked"))
         uow.commit()
 
     with store.unit_of_work(read_only=True) as uow:
-        assert uow.clients.get(world.a.org.id, client.id) == changed
+        assert uow.clients.get(world.a.org.id, client.id) == stored == attrs.evolve(changed, version=2)
     assert changed.archived_at == T0
 
 
@@ -164,7 +164,7 @@ def test_an_entry_stores_its_rate_through_add_update_and_the_bulk_path(
 
     cleared = attrs.evolve(single, rate=None, updated_at=T0 + timedelta(seconds=1))
     with store.unit_of_work() as uow:
-        uow.entries.update(cleared, expected_updated_at=single.updated_at)
+        cleared = uow.entries.update(cleared, expected_updated_at=single.updated_at)
         uow.rates.delete(a.org.id, rate.id)  # entries keep what they stored
         uow.commit()
     with store.unit_of_work(read_only=True) as uow:

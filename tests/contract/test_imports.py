@@ -123,6 +123,7 @@ def test_deleting_an_import_soft_deletes_its_live_entries_and_releases_their_row
             gone = uow.entries.get(world.a.org.id, entry.id, include_deleted=True)
             assert gone is not None
             assert (gone.deleted_at, gone.updated_at, gone.external_ref) == (at, at, None)
+            assert gone.version == entry.version + 1
         assert uow.entries.get(world.a.org.id, theirs.id) == theirs
         assert uow.entries.get(world.a.org.id, by_hand.id) == by_hand
         assert uow.entries.existing_external_refs(world.a.org.id, ["toggl:0", "toggl:other"]) == {

@@ -3,6 +3,7 @@
 import uuid
 from datetime import timedelta
 
+import attrs
 import pytest
 
 from hours_core.errors import Conflict
@@ -147,11 +148,12 @@ def test_an_updated_project_replaces_the_stored_one(store: OpenStore, world: Wor
     revised = world.a.project.revised(T0 + timedelta(hours=1), name="Web shop", archived=True)
 
     with store.unit_of_work() as uow:
-        uow.projects.update(revised)
+        stored = uow.projects.update(revised)
         uow.commit()
 
+    assert stored == attrs.evolve(revised, version=2)
     with store.unit_of_work(read_only=True) as uow:
-        assert uow.projects.get(world.a.org.id, world.a.project.id) == revised
+        assert uow.projects.get(world.a.org.id, world.a.project.id) == stored
         assert uow.projects.count_active(world.a.org.id) == 1
 
 
@@ -184,8 +186,9 @@ def test_an_updated_task_replaces_the_stored_one(store: OpenStore, world: World)
     revised = world.a.task.revised(T0 + timedelta(minutes=5), name="UX design", archived=True)
 
     with store.unit_of_work() as uow:
-        uow.tasks.update(revised)
+        stored = uow.tasks.update(revised)
         uow.commit()
 
+    assert stored == attrs.evolve(revised, version=2)
     with store.unit_of_work(read_only=True) as uow:
-        assert uow.tasks.get(world.a.org.id, world.a.task.id) == revised
+        assert uow.tasks.get(world.a.org.id, world.a.task.id) == stored

@@ -49,6 +49,7 @@ MIGRATIONS = [
     "0010_web_sessions",
     "0011_imports",
     "0012_report_indexes",
+    "0013_versions",
     "0019_report_group_statistics",
 ]
 """Every migration of the adapter, in order."""
@@ -393,7 +394,7 @@ def test_of_two_concurrent_updates_of_one_version_the_second_is_stale(
 
     mine = attrs.evolve(entry, note="mine", updated_at=T0 + timedelta(minutes=1))
     with pg.unit_of_work() as uow:
-        uow.entries.update(mine, expected_updated_at=entry.updated_at)
+        mine = uow.entries.update(mine, expected_updated_at=entry.updated_at)
         first_updated.set()
         join = in_thread(second_writer)
         assert second_starting.wait(WAIT)
@@ -410,8 +411,9 @@ def test_of_two_concurrent_updates_of_one_version_the_second_is_stale(
 
 
 def current_settings(uow: object, *names: str) -> tuple[str, ...]:
-    conn = uow._session.conn  # type: ignore[attr-defined]  # a look inside, for these tests only
-    return tuple(conn.execute(f"SELECT current_setting('{name}')").fetchone()[0] for name in names)
+    """The settings of the unit of work's transaction (the session begins it with its first statement)."""
+    session = uow._session  # type: ignore[attr-defined]  # a look inside, for these tests only
+    return tuple(session.rows(f"SELECT current_setting('{name}')")[0][0] for name in names)
 
 
 def test_a_write_unit_of_work_is_read_committed_with_the_stores_lock_timeout(

@@ -52,6 +52,7 @@ MIGRATIONS = [
     "0010_web_sessions",
     "0011_imports",
     "0012_report_indexes",
+    "0013_versions",
     "0019_report_index_by_day",
 ]
 """Every migration of the adapter, in order."""

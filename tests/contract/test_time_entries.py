@@ -121,11 +121,12 @@ def test_an_updated_entry_replaces_the_stored_one(store: OpenStore, world: World
     stopped = timer.stopped(T0 + timedelta(minutes=90), T0 + timedelta(minutes=91))
 
     with store.unit_of_work() as uow:
-        uow.entries.update(stopped, expected_updated_at=timer.updated_at)
+        stored = uow.entries.update(stopped, expected_updated_at=timer.updated_at)
         uow.commit()
 
+    assert stored == attrs.evolve(stopped, version=2)
     with store.unit_of_work(read_only=True) as uow:
-        assert uow.entries.get(world.a.org.id, timer.id) == stopped
+        assert uow.entries.get(world.a.org.id, timer.id) == stored
 
 
 def test_an_update_of_a_version_that_changed_meanwhile_is_refused(
@@ -136,14 +137,14 @@ def test_an_update_of_a_version_that_changed_meanwhile_is_refused(
     theirs = attrs.evolve(entry, note="theirs", updated_at=T0 + timedelta(minutes=1))
     mine = attrs.evolve(entry, note="mine", updated_at=T0 + timedelta(minutes=2))
     with store.unit_of_work() as uow:
-        uow.entries.update(theirs, expected_updated_at=entry.updated_at)
+        stored = uow.entries.update(theirs, expected_updated_at=entry.updated_at)
         uow.commit()
 
     with pytest.raises(StaleUpdate), store.unit_of_work() as uow:
         uow.entries.update(mine, expected_updated_at=entry.updated_at)
 
     with store.unit_of_work(read_only=True) as uow:
-        assert uow.entries.get(world.a.org.id, entry.id) == theirs
+        assert uow.entries.get(world.a.org.id, entry.id) == stored == attrs.evolve(theirs, version=2)
 
 
 def test_an_update_of_an_entry_that_is_not_stored_is_refused(
@@ -186,11 +187,11 @@ def test_a_restored_entry_is_found_again(store: OpenStore, world: World, ledger:
     restored = ledger.e6.restored(T0 + timedelta(days=11))
 
     with store.unit_of_work() as uow:
-        uow.entries.update(restored, expected_updated_at=ledger.e6.updated_at)
+        stored = uow.entries.update(restored, expected_updated_at=ledger.e6.updated_at)
         uow.commit()
 
     with store.unit_of_work(read_only=True) as uow:
-        assert uow.entries.get(world.a.org.id, ledger.e6.id) == restored
+        assert uow.entries.get(world.a.org.id, ledger.e6.id) == stored == attrs.evolve(restored, version=2)
 
 
 def test_many_entries_added_at_once_are_all_stored(store: OpenStore, world: World, build: Build) -> None:

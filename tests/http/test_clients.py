@@ -24,7 +24,7 @@ def test_a_client_is_created_read_listed_changed_and_archived(client: TestClient
     created = create(client, world, {"name": "Globex", "currency": "EUR", "billableByDefault": True}, KEY)
     assert created.status_code == 201, created.text
     body = created.json()["data"]
-    assert set(body) == {"id", "name", "currency", "billableByDefault", "archivedAt", "createdAt"}
+    assert set(body) == {"id", "name", "currency", "billableByDefault", "archivedAt", "createdAt", "version"}
     assert (body["name"], body["currency"], body["billableByDefault"], body["archivedAt"]) == (
         "Globex",
         "EUR",
@@ -145,6 +145,7 @@ def test_openapi_documents_the_client_routes(client: TestClient[Any]) -> None:
         "billableByDefault",
         "archivedAt",
         "createdAt",
+        "version",
     }
     project_out = next(schema for name, schema in schemas.items() if name.endswith("ProjectOut"))
     assert "clientId" in project_out["properties"]

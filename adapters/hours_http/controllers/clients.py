@@ -14,8 +14,9 @@ from hours_core.services import Caller, ChangeClient, Services
 from hours_http.body import PendingBody, StrictJson
 from hours_http.converter import client_json, command_from
 from hours_http.openapi import IdempotencyKeyHeader, Reason, documented
+from hours_http.preconditions import IfMatchHeader, IfNoneMatchHeader, if_match_versions, if_none_match_tags
 from hours_http.query import STRICT_QUERY
-from hours_http.responses import Writer, json_response, look_up
+from hours_http.responses import Writer, json_response, look_up, versioned_response
 from hours_http.wire import ClientEnvelope, ClientListEnvelope, CreateClientBody, UpdateClientBody
 
 __all__ = ["ClientController"]
@@ -54,6 +55,7 @@ class ClientController(Controller):
             body=True,
             idempotent=True,
             location="/clients/{id}",
+            etag=True,
         ),
     )
     async def create_client(
@@ -76,18 +78,25 @@ class ClientController(Controller):
 
         return await writer(create, body=data, key=idempotency_key)
 
-    @get("/{client_id:uuid}", summary="Get a client", **documented(_NO_CLIENT))
+    @get(
+        "/{client_id:uuid}",
+        summary="Get a client",
+        **documented(_NO_CLIENT, etag=True, if_none_match=True),
+    )
     async def get_client(
         self,
         request: Request[Any, Any, Any],
         client_id: FromPath[UUID],
         caller: NamedDependency[Caller],
         services: NamedDependency[Services],
+        if_none_match: IfNoneMatchHeader = None,
     ) -> Response[ClientEnvelope]:
-        """One client of your organization."""
+        """One client of your organization, with its `ETag`; 304 if `If-None-Match` names its version."""
+        tags = if_none_match_tags(if_none_match)
 
         def read() -> Response[Any]:
-            return json_response(client_json(services.clients.get_client(caller, ClientId(client_id))))
+            client = services.clients.get_client(caller, ClientId(client_id))
+            return versioned_response(client_json(client), tags)
 
         return await look_up(request, read)
 
@@ -103,6 +112,8 @@ class ClientController(Controller):
             Reason("conflict", "a new `currency` while rates of the client or its projects exist"),
             body=True,
             idempotent=True,
+            etag=True,
+            if_match=True,
         ),
     )
     async def update_client(
@@ -113,12 +124,16 @@ class ClientController(Controller):
         writer: NamedDependency[Writer],
         data: JSONBody[PendingBody[UpdateClientBody]],
         idempotency_key: IdempotencyKeyHeader = None,
+        if_match: IfMatchHeader = None,
     ) -> Response[ClientEnvelope]:
         """Rename, archive (`archived: true`), unarchive, change `currency` or `billableByDefault`
-        (`null` clears it). An archived client keeps its projects but takes no new ones."""
+        (`null` clears it). An archived client keeps its projects but takes no new ones. With
+        `If-Match`, only the version it names changes (412 `precondition_failed` otherwise)."""
 
         def change() -> dict[str, Any]:
+            versions = if_match_versions(if_match)
             change = command_from(data.decode(), ChangeClient)
-            return client_json(services.clients.change_client(caller, ClientId(client_id), change))
+            client = services.clients.change_client(caller, ClientId(client_id), change, if_match=versions)
+            return client_json(client)
 
         return await writer(change, body=data, key=idempotency_key)

@@ -14,8 +14,9 @@ from hours_core.services import Caller, ChangeProject, ChangeTask, Services
 from hours_http.body import PendingBody, StrictJson
 from hours_http.converter import command_from, project_json, task_json
 from hours_http.openapi import IdempotencyKeyHeader, Reason, documented
+from hours_http.preconditions import IfMatchHeader, IfNoneMatchHeader, if_match_versions, if_none_match_tags
 from hours_http.query import STRICT_QUERY
-from hours_http.responses import Writer, json_response, look_up
+from hours_http.responses import Writer, json_response, look_up, versioned_response
 from hours_http.wire import (
     CreateProjectBody,
     CreateTaskBody,
@@ -69,6 +70,7 @@ class ProjectController(Controller):
             body=True,
             idempotent=True,
             location="/projects/{id}",
+            etag=True,
         ),
     )
     async def create_project(
@@ -94,18 +96,25 @@ class ProjectController(Controller):
 
         return await writer(create, body=data, key=idempotency_key)
 
-    @get("/{project_id:uuid}", summary="Get a project", **documented(_NO_PROJECT))
+    @get(
+        "/{project_id:uuid}",
+        summary="Get a project",
+        **documented(_NO_PROJECT, etag=True, if_none_match=True),
+    )
     async def get_project(
         self,
         request: Request[Any, Any, Any],
         project_id: FromPath[UUID],
         caller: NamedDependency[Caller],
         services: NamedDependency[Services],
+        if_none_match: IfNoneMatchHeader = None,
     ) -> Response[ProjectEnvelope]:
-        """One project of your organization."""
+        """One project of your organization, with its `ETag`; 304 if `If-None-Match` names its version."""
+        tags = if_none_match_tags(if_none_match)
 
         def read() -> Response[Any]:
-            return json_response(project_json(services.projects.get_project(caller, ProjectId(project_id))))
+            project = services.projects.get_project(caller, ProjectId(project_id))
+            return versioned_response(project_json(project), tags)
 
         return await look_up(request, read)
 
@@ -124,6 +133,8 @@ class ProjectController(Controller):
             Reason("not_found", "no such project, or no such client (`clientId`), in your organization"),
             body=True,
             idempotent=True,
+            etag=True,
+            if_match=True,
         ),
     )
     async def update_project(
@@ -134,15 +145,21 @@ class ProjectController(Controller):
         writer: NamedDependency[Writer],
         data: JSONBody[PendingBody[UpdateProjectBody]],
         idempotency_key: IdempotencyKeyHeader = None,
+        if_match: IfMatchHeader = None,
     ) -> Response[ProjectEnvelope]:
         """Rename, archive, unarchive, or change `billableByDefault` or `clientId` (`null` detaches the
         project from its client; a new client must be of your organization, 404, and not archived,
-        422). Archived projects keep their entries but take no new ones.
+        422). Archived projects keep their entries but take no new ones. With `If-Match`, only the
+        version it names changes (412 `precondition_failed` otherwise).
         """
 
         def change() -> dict[str, Any]:
+            versions = if_match_versions(if_match)
             change = command_from(data.decode(), ChangeProject)
-            return project_json(services.projects.change_project(caller, ProjectId(project_id), change))
+            project = services.projects.change_project(
+                caller, ProjectId(project_id), change, if_match=versions
+            )
+            return project_json(project)
 
         return await writer(change, body=data, key=idempotency_key)
 
@@ -174,6 +191,7 @@ class ProjectController(Controller):
             body=True,
             idempotent=True,
             location="/tasks/{id}",
+            etag=True,
         ),
     )
     async def create_task(
@@ -214,6 +232,8 @@ class TaskController(Controller):
             ),
             body=True,
             idempotent=True,
+            etag=True,
+            if_match=True,
         ),
     )
     async def update_task(
@@ -224,11 +244,16 @@ class TaskController(Controller):
         writer: NamedDependency[Writer],
         data: JSONBody[PendingBody[UpdateTaskBody]],
         idempotency_key: IdempotencyKeyHeader = None,
+        if_match: IfMatchHeader = None,
     ) -> Response[TaskEnvelope]:
-        """Rename, archive or unarchive a task. Archived tasks keep their entries but take no new ones."""
+        """Rename, archive or unarchive a task. Archived tasks keep their entries but take no new ones.
+        With `If-Match`, only the version it names changes (412 `precondition_failed` otherwise)."""
 
         def change() -> dict[str, Any]:
+            versions = if_match_versions(if_match)
             change = command_from(data.decode(), ChangeTask)
-            return task_json(services.projects.change_task(caller, TaskId(task_id), change))
+            return task_json(
+                services.projects.change_task(caller, TaskId(task_id), change, if_match=versions)
+            )
 
         return await writer(change, body=data, key=idempotency_key)

@@ -24,8 +24,9 @@ from hours_http.converter import command_from, time_entry_json
 from hours_http.cursors import Cursors
 from hours_http.decoding import parse_instant
 from hours_http.openapi import IdempotencyKeyHeader, Reason, documented
+from hours_http.preconditions import IfMatchHeader, IfNoneMatchHeader, if_match_versions, if_none_match_tags
 from hours_http.query import STRICT_QUERY
-from hours_http.responses import Writer, json_response, look_up
+from hours_http.responses import Writer, json_response, look_up, versioned_response
 from hours_http.wire import (
     BatchBody,
     BatchEnvelope,
@@ -134,6 +135,7 @@ class TimeEntryController(Controller):
             body=True,
             idempotent=True,
             location="/time-entries/{id}",
+            etag=True,
         ),
     )
     async def create_time_entry(
@@ -292,19 +294,28 @@ class TimeEntryController(Controller):
             },
         )
 
-    @get("/{entry_id:uuid}", summary="Get a time entry", **documented(_NO_ENTRY))
+    @get(
+        "/{entry_id:uuid}",
+        summary="Get a time entry",
+        **documented(_NO_ENTRY, etag=True, if_none_match=True),
+    )
     async def get_time_entry(
         self,
         request: Request[Any, Any, Any],
         entry_id: FromPath[UUID],
         caller: NamedDependency[Caller],
         services: NamedDependency[Services],
+        if_none_match: IfNoneMatchHeader = None,
     ) -> Response[TimeEntryEnvelope]:
-        """One of your entries (owners and admins: any of the organization's). Deleted entries are 404."""
+        """One of your entries (owners and admins: any of the organization's), with its `ETag`. Deleted
+        entries are 404. 304 if `If-None-Match` names its version, except for a running timer, whose
+        `durationSeconds` counts on between reads."""
+        tags = if_none_match_tags(if_none_match)
 
         def read() -> Response[Any]:
             entry = services.entries.get_time_entry(caller, TimeEntryId(entry_id))
-            return json_response(time_entry_json(entry, services.clock.now()))
+            document = time_entry_json(entry, services.clock.now())
+            return versioned_response(document, None if entry.is_running else tags)
 
         return await look_up(request, read)
 
@@ -423,6 +434,8 @@ class TimeEntryController(Controller):
             "stale_update",
             body=True,
             idempotent=True,
+            etag=True,
+            if_match=True,
         ),
     )
     async def update_time_entry(
@@ -433,15 +446,20 @@ class TimeEntryController(Controller):
         writer: NamedDependency[Writer],
         data: JSONBody[PendingBody[UpdateTimeEntryBody]],
         idempotency_key: IdempotencyKeyHeader = None,
+        if_match: IfMatchHeader = None,
     ) -> Response[TimeEntryEnvelope]:
         """Change some fields; the merged entry is validated as a whole. `null` clears `taskId`, `note`,
         `startedAt` and `stoppedAt`. Invoiced entries are locked (409 `entry_locked`). A concurrent change
-        to the same entry is never lost silently: the loser gets 409 `stale_update`.
+        to the same entry is never lost silently: the loser gets 409 `stale_update`. With `If-Match`,
+        only the version it names changes: 412 `precondition_failed` otherwise.
         """
 
         def update() -> dict[str, Any]:
+            versions = if_match_versions(if_match)
             command = command_from(data.decode(), UpdateTimeEntry)
-            entry = services.entries.update_time_entry(caller, TimeEntryId(entry_id), command)
+            entry = services.entries.update_time_entry(
+                caller, TimeEntryId(entry_id), command, if_match=versions
+            )
             return time_entry_json(entry, services.clock.now())
 
         return await writer(update, body=data, key=idempotency_key)
@@ -450,7 +468,7 @@ class TimeEntryController(Controller):
         "/{entry_id:uuid}",
         summary="Delete a time entry",
         status_code=204,
-        **documented(_NO_ENTRY, "entry_locked", "stale_update"),
+        **documented(_NO_ENTRY, "entry_locked", "stale_update", if_match=True),
     )
     async def delete_time_entry(
         self,
@@ -458,13 +476,16 @@ class TimeEntryController(Controller):
         caller: NamedDependency[Caller],
         services: NamedDependency[Services],
         writer: NamedDependency[Writer],
+        if_match: IfMatchHeader = None,
     ) -> None:
         """Soft-delete: the entry vanishes from reads and lists (but not from `updatedSince` syncs)
-        until restored. Invoiced entries are locked (409 `entry_locked`).
+        until restored. Invoiced entries are locked (409 `entry_locked`). With `If-Match`, only the
+        version it names is deleted: 412 `precondition_failed` otherwise.
         """
 
         def delete() -> None:
-            services.entries.delete_time_entry(caller, TimeEntryId(entry_id))
+            versions = if_match_versions(if_match)
+            services.entries.delete_time_entry(caller, TimeEntryId(entry_id), if_match=versions)
 
         await writer(delete)
 
@@ -485,6 +506,8 @@ class TimeEntryController(Controller):
             "stale_update",
             Reason("conflict", "another timer of yours started concurrently; retry"),
             idempotent=True,
+            etag=True,
+            if_match=True,
         ),
     )
     async def restore_time_entry(
@@ -494,11 +517,14 @@ class TimeEntryController(Controller):
         services: NamedDependency[Services],
         writer: NamedDependency[Writer],
         idempotency_key: IdempotencyKeyHeader = None,
+        if_match: IfMatchHeader = None,
     ) -> Response[TimeEntryEnvelope]:
-        """Undo a delete: 200 with the entry. Restoring an entry that is not deleted changes nothing."""
+        """Undo a delete: 200 with the entry. Restoring an entry that is not deleted changes nothing.
+        With `If-Match`, only the version it names is restored: 412 `precondition_failed` otherwise."""
 
         def restore() -> dict[str, Any]:
-            entry = services.entries.restore_time_entry(caller, TimeEntryId(entry_id))
+            versions = if_match_versions(if_match)
+            entry = services.entries.restore_time_entry(caller, TimeEntryId(entry_id), if_match=versions)
             return time_entry_json(entry, services.clock.now())
 
         return await writer(restore, key=idempotency_key)

@@ -13,7 +13,7 @@ from hours_http.body import PendingBody, StrictJson
 from hours_http.converter import command_from, time_entry_json
 from hours_http.openapi import IdempotencyKeyHeader, Reason, documented
 from hours_http.query import STRICT_QUERY
-from hours_http.responses import Writer, json_response, look_up
+from hours_http.responses import Writer, look_up, versioned_response
 from hours_http.wire import StartTimerBody, StopTimerBody, TimeEntryEnvelope
 
 __all__ = ["TimerController"]
@@ -50,6 +50,7 @@ class TimerController(Controller):
             body=True,
             idempotent=True,
             location="/time-entries/{id}",
+            etag=True,
         ),
     )
     async def start_timer(
@@ -70,18 +71,19 @@ class TimerController(Controller):
 
         return await writer(start, body=data, key=idempotency_key)
 
-    @get("/current", summary="Get the running timer", **documented(_NO_TIMER))
+    @get("/current", summary="Get the running timer", **documented(_NO_TIMER, etag=True))
     async def current_timer(
         self,
         request: Request[Any, Any, Any],
         caller: NamedDependency[Caller],
         services: NamedDependency[Services],
     ) -> Response[TimeEntryEnvelope]:
-        """Your running entry, with `durationSeconds` counting the seconds so far; 404 when none runs."""
+        """Your running entry, with `durationSeconds` counting the seconds so far, and its `ETag`; 404
+        when none runs."""
 
         def read() -> Response[Any]:
             entry = services.entries.current_timer(caller)
-            return json_response(time_entry_json(entry, services.clock.now()))
+            return versioned_response(time_entry_json(entry, services.clock.now()))
 
         return await look_up(request, read)
 
@@ -100,6 +102,7 @@ class TimerController(Controller):
             ),
             optional_body=True,
             idempotent=True,
+            etag=True,
         ),
     )
     async def stop_timer(

@@ -31,9 +31,11 @@ from hours_core.services import (
     UpdateTimeEntry,
 )
 from hours_core.services.batches import check_batch_size
+from hours_core.services.versions import IfMatch
 from hours_http.converter import command_from, structure, time_entry_json
 from hours_http.decoding import WrongValue, json_type, structure_literal, structure_uuid
 from hours_http.errors import InvalidWireFields, error_member, status_for
+from hours_http.preconditions import if_match_versions
 from hours_http.wire import BatchOperationName, CreateTimeEntryBody, UpdateTimeEntryBody
 
 __all__ = ["MAX_BATCH_BYTES", "batch_json", "read_batch"]
@@ -42,7 +44,7 @@ MAX_BATCH_BYTES = 1024 * 1024
 """The largest body of ``POST /time-entries/batch`` (1 MiB); larger ones get 413 ``payload_too_large``."""
 
 _BATCH_MEMBERS = ("atomic", "operations")
-_OPERATION_MEMBERS = ("op", "id", "body")
+_OPERATION_MEMBERS = ("op", "id", "ifMatch", "body")
 _UNKNOWN = "is not a field of this request"
 _NEEDS_ID = frozenset({"update", "delete", "restore"})
 _NEEDS_BODY = frozenset({"create", "update"})
@@ -89,11 +91,14 @@ def _operation(item: object) -> Operation:
     fields = dict.fromkeys(sorted(set(item) - set(_OPERATION_MEMBERS)), _UNKNOWN)
     op = _member(item, "op", fields, lambda value: structure_literal(value, BatchOperationName))
     entry_id = _member(item, "id", fields, lambda value: structure_uuid(value, UUID))
+    if_match = _member(item, "ifMatch", fields, _if_match)
     sent_body = item.get("body")
     if sent_body is not None and type(sent_body) is not dict:
         fields["body"] = f"must be an object, got {json_type(sent_body)}"
     if op is not None:
         _check_presence(op, entry_id, sent_body, fields)
+        if op == "create" and if_match is not None:
+            fields["ifMatch"] = "must not be sent with op create: a new entry has no version yet"
     elif "op" not in fields:
         fields["op"] = "is required"
     if fields:
@@ -104,11 +109,30 @@ def _operation(item: object) -> Operation:
             return CreateOperation(command_from(structure(body, CreateTimeEntryBody), CreateTimeEntry))
         case "update":
             command = command_from(structure(body, UpdateTimeEntryBody), UpdateTimeEntry)
-            return UpdateOperation(TimeEntryId(entry_id), command)
+            return UpdateOperation(TimeEntryId(entry_id), command, if_match)
         case "delete":
-            return DeleteOperation(TimeEntryId(entry_id))
+            return DeleteOperation(TimeEntryId(entry_id), if_match)
         case _:
-            return RestoreOperation(TimeEntryId(entry_id))
+            return RestoreOperation(TimeEntryId(entry_id), if_match)
+
+
+_IF_MATCH = (
+    'must be a version (an integer of at least 1) or entity tags as If-Match takes them, such as "\\"3\\""'
+)
+
+
+def _if_match(value: object) -> IfMatch:
+    """``ifMatch``: a version (an integer), or the ``If-Match`` header's value (``"\\"3\\""``, ``*``)."""
+    if type(value) is int:
+        if value < 1:
+            raise WrongValue(_IF_MATCH)
+        return value
+    if type(value) is not str:
+        raise WrongValue(f"{_IF_MATCH}, got {json_type(value)}")
+    try:
+        return if_match_versions(value)
+    except HoursError:
+        raise WrongValue(_IF_MATCH) from None
 
 
 def _member(item: dict[str, Any], name: str, fields: dict[str, str], read: Any) -> Any:

@@ -1129,13 +1129,23 @@ BatchOperationName = Literal["create", "update", "delete", "restore"]
 class BatchOperationBody:
     """One operation of ``POST /time-entries/batch``.
 
-    ``create`` takes ``body`` (the body of ``POST /time-entries``) and no ``id``; ``update`` takes
-    ``id`` and ``body`` (the body of ``PATCH /time-entries/{id}``); ``delete`` and ``restore`` take
-    ``id`` and no ``body``. ``null`` counts as absent.
+    ``create`` takes ``body`` (the body of ``POST /time-entries``) and no ``id`` nor ``ifMatch``;
+    ``update`` takes ``id`` and ``body`` (the body of ``PATCH /time-entries/{id}``); ``delete`` and
+    ``restore`` take ``id`` and no ``body``; these three may take ``ifMatch``. ``null`` counts as absent.
     """
 
     op: BatchOperationName
     id: UUID | None = ABSENT
+    ifMatch: Annotated[
+        int | str | None,
+        KwargDefinition(
+            description=(
+                "Update, delete and restore only: the version the entry must be at (as `version` or the "
+                '`ETag`), an integer such as `3`, or entity tags as `If-Match` takes them (`"\\"3\\""`); '
+                "otherwise the operation fails with 412 `precondition_failed`."
+            )
+        ),
+    ] = ABSENT
     body: Annotated[
         CreateTimeEntryBody | UpdateTimeEntryBody | None,
         KwargDefinition(

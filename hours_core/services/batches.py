@@ -28,6 +28,7 @@ from hours_core.model import TimeEntry, TimeEntryId
 from hours_core.services.caller import Caller
 from hours_core.services.time_entries import CreateTimeEntry, TimeEntryService, UpdateTimeEntry
 from hours_core.services.transactions import Transactions
+from hours_core.services.versions import IfMatch
 
 __all__ = [
     "MAX_BATCH_OPERATIONS",
@@ -61,6 +62,7 @@ class UpdateOperation:
 
     entry_id: TimeEntryId
     command: UpdateTimeEntry
+    if_match: IfMatch = None
 
 
 @attrs.frozen
@@ -68,6 +70,7 @@ class DeleteOperation:
     """Soft-delete an entry (:meth:`TimeEntryService.delete_time_entry`)."""
 
     entry_id: TimeEntryId
+    if_match: IfMatch = None
 
 
 @attrs.frozen
@@ -75,6 +78,7 @@ class RestoreOperation:
     """Undo an entry's soft delete (:meth:`TimeEntryService.restore_time_entry`)."""
 
     entry_id: TimeEntryId
+    if_match: IfMatch = None
 
 
 @attrs.frozen
@@ -170,12 +174,12 @@ class BatchService:
         match operation:
             case CreateOperation(command=command):
                 return entries.create_time_entry(caller, command)
-            case UpdateOperation(entry_id=entry_id, command=command):
-                return entries.update_time_entry(caller, entry_id, command)
-            case DeleteOperation(entry_id=entry_id):
-                return entries.delete_time_entry(caller, entry_id)
-            case RestoreOperation(entry_id=entry_id):
-                return entries.restore_time_entry(caller, entry_id)
+            case UpdateOperation(entry_id=entry_id, command=command, if_match=if_match):
+                return entries.update_time_entry(caller, entry_id, command, if_match=if_match)
+            case DeleteOperation(entry_id=entry_id, if_match=if_match):
+                return entries.delete_time_entry(caller, entry_id, if_match=if_match)
+            case RestoreOperation(entry_id=entry_id, if_match=if_match):
+                return entries.restore_time_entry(caller, entry_id, if_match=if_match)
             case UnreadableOperation(error=error):
                 raise error
 

@@ -318,3 +318,62 @@ def test_the_batch_is_documented(client: TestClient[Any]) -> None:
     assert {"200", "409", "413", "422"} <= set(operation["responses"])
     assert "batch_failed" in operation["responses"]["409"]["description"]
     assert "batch_failed" in operation["responses"]["422"]["description"]
+
+
+# If-Match, per operation.
+
+
+def test_if_match_guards_each_operation(client: TestClient[Any], world: World) -> None:
+    entry = an_entry(client, world)  # version 1
+    operations = [
+        {"op": "update", "id": entry, "ifMatch": 1, "body": {"note": "first"}},  # -> 2
+        {"op": "update", "id": entry, "ifMatch": 1, "body": {"note": "stale"}},
+        {"op": "update", "id": entry, "ifMatch": '"2"', "body": {"note": "second"}},  # -> 3
+        {"op": "delete", "id": entry, "ifMatch": 2},
+        {"op": "delete", "id": entry, "ifMatch": "*"},
+        {"op": "restore", "id": entry, "ifMatch": 4},
+    ]
+    response = batch(client, world, operations, atomic=False)
+    results = response.json()["data"]["results"]
+    assert [r["status"] for r in results] == [200, 412, 200, 412, 204, 200]
+    assert results[1]["error"]["code"] == "precondition_failed"
+    assert results[1]["error"]["currentVersion"] == 2
+    assert results[3]["error"]["currentVersion"] == 3
+    assert (results[5]["data"]["note"], results[5]["data"]["version"]) == ("second", 5)
+
+
+def test_a_stale_if_match_fails_an_atomic_batch_with_409(client: TestClient[Any], world: World) -> None:
+    entry = an_entry(client, world)
+    operations = [create(world), {"op": "delete", "id": entry, "ifMatch": 7}]
+    response = batch(client, world, operations, atomic=True)
+    assert response.status_code == 409
+    (error,) = response.json()["error"]["errors"]
+    assert (error["index"], error["code"], error["status"], error["currentVersion"]) == (
+        1,
+        "precondition_failed",
+        412,
+        1,
+    )
+    assert len(stored(client, world)) == 1
+
+
+@pytest.mark.parametrize(
+    ("operation", "message"),
+    [
+        ({"op": "create", "ifMatch": 1}, "must not be sent with op create: a new entry has no version yet"),
+        ({"op": "delete", "ifMatch": 0}, "must be a version"),
+        ({"op": "delete", "ifMatch": "3"}, "must be a version"),
+        ({"op": "delete", "ifMatch": True}, "must be a version"),
+    ],
+)
+def test_a_wrong_if_match_is_the_operations_422(
+    client: TestClient[Any], world: World, operation: dict[str, Any], message: str
+) -> None:
+    entry = an_entry(client, world)
+    filled = (
+        {**operation, "body": new_entry(world)} if operation["op"] == "create" else {**operation, "id": entry}
+    )
+    response = batch(client, world, [filled], atomic=False)
+    (result,) = response.json()["data"]["results"]
+    assert result["status"] == 422
+    assert result["error"]["fields"]["ifMatch"].startswith(message)

@@ -15,9 +15,15 @@ import http.client
 import pathlib
 import tempfile
 import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
 
 from bench.dataset import load_entries
 from bench.servers import HOURS_FACTORY, Server, ServerKind
+
+ONE_WORKER = ServerKind("hours-serve-1", "hours-serve", "uvloop", options=("--workers", "1"))
+"""``hours serve --workers 1``: the server the export (and :mod:`bench.bench_growth`) runs against."""
 
 
 def _vm_hwm_kib(pid: int) -> int:
@@ -25,6 +31,41 @@ def _vm_hwm_kib(pid: int) -> int:
         if line.startswith("VmHWM:"):
             return int(line.split()[1])
     return 0
+
+
+@dataclass(frozen=True)
+class Exported:
+    """One export as the client saw it: the status, what came, and when (seconds after the request)."""
+
+    status: int
+    size: int
+    lines: int
+    first_byte: float
+    total: float
+
+
+def stream_export(base_url: str, token: str, params: dict[str, Any]) -> Exported:
+    """``GET /time-entries/export?params`` with ``token``, read to the end and discarded."""
+    host, port = base_url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=600)
+    try:
+        started = time.perf_counter()
+        connection.request(
+            "GET",
+            f"/time-entries/export?{urlencode(params)}",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        response = connection.getresponse()
+        first = response.read(1)
+        first_byte = time.perf_counter() - started
+        size, lines = len(first), first.count(b"\n")
+        while chunk := response.read(1 << 16):
+            size += len(chunk)
+            lines += chunk.count(b"\n")
+        total = time.perf_counter() - started
+    finally:
+        connection.close()
+    return Exported(response.status, size, lines, first_byte, total)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,29 +78,13 @@ def main(argv: list[str] | None = None) -> int:
     url = f"sqlite:///{workdir}/export.db"
     loaded = load_entries(url, args.entries)
     print(f"loaded {loaded.entries:,} entries in {loaded.seconds:.1f} s", flush=True)
-    serve = ServerKind("hours-serve-1", "hours-serve", "uvloop", options=("--workers", "1"))
-    with Server(serve, HOURS_FACTORY, "/health", workdir, env={"HOURS_DATABASE_URL": url}) as server:
+    with Server(ONE_WORKER, HOURS_FACTORY, "/health", workdir, env={"HOURS_DATABASE_URL": url}) as server:
         pids = server.pids()
         before = {pid: _vm_hwm_kib(pid) for pid in pids}
-        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=600)
-        started = time.perf_counter()
-        connection.request(
-            "GET",
-            f"/time-entries/export?format={args.format}",
-            headers={"Authorization": f"Bearer {loaded.seeded.token}"},
-        )
-        response = connection.getresponse()
-        first = response.read(1)
-        first_byte = time.perf_counter() - started
-        size, lines = len(first), first.count(b"\n")
-        while chunk := response.read(1 << 16):
-            size += len(chunk)
-            lines += chunk.count(b"\n")
-        total = time.perf_counter() - started
-        connection.close()
+        exported = stream_export(server.url, loaded.seeded.token, {"format": args.format})
         peaks = {pid: _vm_hwm_kib(pid) for pid in server.pids()}
-    print(f"status {response.status}, {size / 1e6:.1f} MB, {lines:,} lines")
-    print(f"first byte after {first_byte * 1000:.0f} ms, all of it after {total:.1f} s")
+    print(f"status {exported.status}, {exported.size / 1e6:.1f} MB, {exported.lines:,} lines")
+    print(f"first byte after {exported.first_byte * 1000:.0f} ms, all of it after {exported.total:.1f} s")
     for pid, peak in peaks.items():
         was = before.get(pid, 0) / 1024
         print(f"peak RSS of pid {pid}: {peak / 1024:.1f} MiB (before the export: {was:.1f} MiB)")

@@ -9,24 +9,29 @@ import random
 import sqlite3
 import statistics
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
-from sqlite_utils import Database
-
+from bench.dataset import Loaded, settings_for
+from hours_app.composition import build
 from hours_core.installation import CURSOR_SECRET
 from hours_core.model import OrgId, TimeEntryId
 from hours_core.ports import EntryQuery
 from hours_http.cursors import Cursors
-from hours_sql import statements_for
-from hours_sql.repositories import SqlTimeEntryRepository
-from hours_sqlite.dialect import SQLITE
-from hours_sqlite.session import SqliteSession
 
-__all__ = ["ReadTiming", "Reader", "interleaved", "query_plans", "timed"]
+__all__ = [
+    "Page",
+    "ReadRequests",
+    "ReadTiming",
+    "Reader",
+    "interleaved",
+    "query_plans",
+    "read_requests",
+    "timed",
+]
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,7 @@ def timed(name: str, reader: Reader, requests: Sequence[tuple[str, dict[str, Any
 
 
 def interleaved(
-    reader: Reader, requests: dict[str, Sequence[tuple[str, dict[str, Any] | None]]]
+    reader: Reader, requests: Mapping[str, Sequence[tuple[str, dict[str, Any] | None]]]
 ) -> list[ReadTiming]:
     """Send the requests of every name in turn (one of each, then the next of each, ...), so that a
     noisy neighbour slows them alike; the latency of each, client-side, summed up per name.
@@ -105,21 +110,29 @@ def interleaved(
     return timings
 
 
-def follow(reader: Reader, params: dict[str, Any], pages: int) -> str:
-    """The cursor that fetches page ``pages`` (1-based) of the list with ``params``."""
+def follow(
+    reader: Reader, params: dict[str, Any], pages: int, *, last_if_shorter: bool = False
+) -> tuple[str, int]:
+    """The cursor that fetches page ``pages`` (1-based) of the list with ``params``, and ``pages``;
+    with ``last_if_shorter``, if the list has fewer pages (but more than one), the cursor of its last
+    page and that page's number instead.
+    """
     cursor: str | None = None
-    for _ in range(pages - 1):
+    for page in range(1, pages):
         document = reader.get("/time-entries", {**params, **({"cursor": cursor} if cursor else {})})
-        cursor = document["nextCursor"]
-        if cursor is None:
+        following = document["nextCursor"]
+        if following is None:
+            if last_if_shorter and cursor is not None:
+                return cursor, page
             raise RuntimeError(f"the list {params} has fewer than {pages} pages")
+        cursor = following
     assert cursor is not None
-    return cursor
+    return cursor, pages
 
 
 def month_ranges(first_day: dt.date, last_day: dt.date) -> list[tuple[dt.date, dt.date]]:
     """Every whole calendar month from ``first_day`` to ``last_day``."""
-    months = []
+    months: list[tuple[dt.date, dt.date]] = []
     day = dt.date(first_day.year, first_day.month, 1)
     if day < first_day:
         day = dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
@@ -131,12 +144,21 @@ def month_ranges(first_day: dt.date, last_day: dt.date) -> list[tuple[dt.date, d
         day = following
 
 
-def sample_ids(path: str, count: int, seed: int) -> list[str]:
-    """``count`` random entry ids from the database file."""
-    with sqlite3.connect(path) as db:
+def sample_ids(database_url: str, count: int, seed: int) -> list[str]:
+    """``count`` random entry ids of the database (SQLite file or PostgreSQL schema), the same for
+    the same ``seed`` and data."""
+    if not database_url.startswith("sqlite:///"):
+        import psycopg
+
+        with psycopg.connect(database_url) as conn:
+            rows = conn.execute(
+                "SELECT id::text FROM time_entries ORDER BY md5(id::text || %s) LIMIT %s", (str(seed), count)
+            ).fetchall()
+        return [row[0] for row in rows]
+    with sqlite3.connect(database_url.removeprefix("sqlite:///")) as db:
         total = db.execute("SELECT max(rowid) FROM time_entries").fetchone()[0]
         rng = random.Random(seed)
-        ids = []
+        ids: list[str] = []
         while len(ids) < count:
             row = db.execute(
                 "SELECT id FROM time_entries WHERE rowid = ?", (rng.randint(1, total),)
@@ -146,55 +168,131 @@ def sample_ids(path: str, count: int, seed: int) -> list[str]:
     return ids
 
 
-class _RecordingSession(SqliteSession):
-    """A read-only session that remembers each statement the repository runs."""
+@dataclass(frozen=True)
+class Page:
+    """A page of an owner's list: its dates, its size and the cursor that reaches it (none: the first)."""
 
-    def __init__(self, db: Database) -> None:
-        super().__init__(db, writable=False)
-        self.statements: list[tuple[str, list[Any]]] = []
-
-    def rows(self, sql: str, params: Any = ()) -> list[Any]:
-        self.statements.append((sql, list(params)))
-        return super().rows(sql, params)
+    date_from: dt.date
+    date_to: dt.date
+    limit: int = 100
+    cursor: str | None = None
 
 
-def query_plans(path: str, org_id: OrgId, queries: dict[str, EntryQuery], entry_id: str) -> dict[str, Any]:
-    """``EXPLAIN QUERY PLAN`` of the statements the SQLite repository runs for each list query and
-    for one ``get``, captured from the repository itself (so they are the statements the API runs).
+@dataclass(frozen=True)
+class ReadRequests:
+    """The read benchmark's requests, by name, and the pages whose plans go with them."""
+
+    requests: dict[str, list[tuple[str, dict[str, Any] | None]]]
+    plan_pages: dict[str, Page]
+    entry_id: str
+    deep_page: int
+    """The page the deep reads fetch (the shallowest, if a year had fewer pages than asked)."""
+
+
+def read_requests(
+    reader: Reader,
+    loaded: Loaded,
+    count: int,
+    deep_page: int,
+    seed: int = 20261128,
+    *,
+    last_if_shorter: bool = False,
+) -> ReadRequests:
+    """``count`` requests of each kind over the ``loaded`` dataset, after one
+    warm-up pass over every month: a random month's first page, a whole calendar year's first page,
+    the same year's page ``deep_page`` (its cursor found by following ``nextCursor``), and
+    ``GET /time-entries/{id}`` of random entries. With ``last_if_shorter``, a year with fewer
+    pages gets its last page instead (:attr:`ReadRequests.deep_page` says the shallowest reached).
     """
-    plans: dict[str, Any] = {}
-    connection = sqlite3.connect(path, isolation_level=None)
-    try:
-        connection.execute("PRAGMA query_only = ON")
-        runs: dict[str, Any] = {
-            name: (lambda repository, query=query: repository.list(org_id, query))
-            for name, query in queries.items()
+    first_day, last_day = loaded.first_day, loaded.last_day
+    rng = random.Random(seed)
+    months = month_ranges(first_day, last_day)
+    years = [
+        (dt.date(year, 1, 1), dt.date(year, 12, 31)) for year in range(first_day.year + 1, last_day.year)
+    ]
+    followed = [
+        follow(reader, {"from": start, "to": end, "limit": 100}, deep_page, last_if_shorter=last_if_shorter)
+        for start, end in years
+    ]
+    deep_cursors = [cursor for cursor, _page in followed]
+    timed(
+        "warm-up",
+        reader,
+        [("/time-entries", {"from": start, "to": end, "limit": 100}) for start, end in months],
+    )
+    ids = sample_ids(loaded.seeded.database_url, count, seed=seed)
+
+    def year_page(n: int, cursor: bool) -> dict[str, Any]:
+        start, end = years[n % len(years)]
+        return {
+            "from": start,
+            "to": end,
+            "limit": 100,
+            **({"cursor": deep_cursors[n % len(years)]} if cursor else {}),
         }
-        runs["get by id"] = lambda repository: repository.get(org_id, TimeEntryId(UUID(entry_id)))
-        for name, run in runs.items():
-            session = _RecordingSession(Database(connection, execute_plugins=False))
-            run(SqlTimeEntryRepository(session, statements_for(SQLITE)))
-            session.rollback()
-            sql, params = session.statements[-1]
-            steps = [row[3] for row in connection.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
-            plans[name] = {"sql": sql, "params": params, "plan": steps}
+
+    requests: dict[str, list[tuple[str, dict[str, Any] | None]]] = {
+        "month, first page (limit 100)": [
+            ("/time-entries", {"from": start, "to": end, "limit": 100})
+            for start, end in (rng.choice(months) for _ in range(count))
+        ],
+        "year, first page (limit 100)": [("/time-entries", year_page(n, False)) for n in range(count)],
+        f"year, page {deep_page} (cursor)": [("/time-entries", year_page(n, True)) for n in range(count)],
+        "GET /time-entries/{id}": [(f"/time-entries/{entry_id}", None) for entry_id in ids],
+    }
+    month = months[len(months) // 2]
+    middle = len(years) // 2
+    plan_pages = {
+        "month, first page": Page(month[0], month[1]),
+        f"year, page {deep_page}": Page(years[middle][0], years[middle][1], cursor=deep_cursors[middle]),
+    }
+    return ReadRequests(requests, plan_pages, ids[0], min(page for _cursor, page in followed))
+
+
+def query_plans(database_url: str, org_id: OrgId, pages: dict[str, Page], entry_id: str) -> dict[str, Any]:
+    """The plan of the statement the repository runs for each page of the owner's list and for one
+    ``get``, captured from the repository itself (so it is the statement the API runs) in a read-only
+    unit of work of the store: SQLite's ``EXPLAIN QUERY PLAN``, PostgreSQL's ``EXPLAIN (ANALYZE,
+    BUFFERS)``.
+    """
+    sqlite = database_url.startswith("sqlite:///")
+    explain = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN (ANALYZE, BUFFERS) "
+    application = build(settings_for(database_url))
+    cursors = Cursors(lambda: application.services.installation.secret(CURSOR_SECRET))
+    queries: dict[str, EntryQuery | None] = {name: _list_query(cursors, page) for name, page in pages.items()}
+    queries["get by id"] = None
+    plans: dict[str, Any] = {}
+    try:
+        for name, query in queries.items():
+            with application.store.unit_of_work(read_only=True) as uow:
+                session = getattr(uow.entries, "_session")  # noqa: B009 (the session the repository runs its statements on)
+                run_rows = session.rows
+                statements: list[tuple[str, list[Any]]] = []
+
+                def recording(
+                    sql: str, params: Any = (), run_rows: Any = run_rows, seen: Any = statements
+                ) -> Any:
+                    seen.append((sql, list(params)))
+                    return run_rows(sql, params)
+
+                session.rows = recording
+                if query is None:
+                    uow.entries.get(org_id, TimeEntryId(UUID(entry_id)))
+                else:
+                    uow.entries.list(org_id, query)
+                sql, params = statements[-1]
+                steps = [str(row[3] if sqlite else row[0]) for row in run_rows(explain + sql, params)]
+            plans[name] = {"sql": sql, "params": [str(param) for param in params], "plan": steps}
     finally:
-        connection.close()
+        application.close()
     return plans
 
 
-def list_query(path: str, date_from: dt.date, date_to: dt.date, limit: int, cursor: str | None) -> EntryQuery:
-    """The query the service sends the repository for an owner's page (one row more than the page);
-    ``cursor`` is checked with the cursor secret of the database file at ``path``."""
-
-    def load_key() -> bytes:
-        with sqlite3.connect(path) as db:
-            row = db.execute("SELECT secret FROM installation_secrets WHERE name = ?", (CURSOR_SECRET,))
-            return bytes(row.fetchone()[0])
-
+def _list_query(cursors: Cursors, page: Page) -> EntryQuery:
+    """The query the service sends the repository for an owner's page (one row more than the page)."""
     return EntryQuery(
-        date_from=date_from,
-        date_to=date_to,
-        limit=limit + 1,
-        after=None if cursor is None else Cursors(load_key).decode(cursor, descending=False),
+        date_from=page.date_from,
+        date_to=page.date_to,
+        limit=page.limit + 1,
+        after=None if page.cursor is None else cursors.decode(page.cursor, descending=False),
     )

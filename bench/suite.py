@@ -18,7 +18,6 @@ import json
 import os
 import pathlib
 import platform
-import random
 import secrets
 import shutil
 import sqlite3
@@ -34,16 +33,7 @@ from uuid import UUID
 
 from bench.dataset import Seeded, load_entries, seed
 from bench.load import WrkResult, run_wrk
-from bench.reads import (
-    Reader,
-    follow,
-    interleaved,
-    list_query,
-    month_ranges,
-    query_plans,
-    sample_ids,
-    timed,
-)
+from bench.reads import Reader, interleaved, query_plans, read_requests
 from bench.servers import (
     CEILING_FACTORY,
     HOURS_FACTORY,
@@ -502,56 +492,12 @@ def read_runs(report: Report, kind: ServerKind, settings: Settings, workdir: pat
         flush=True,
     )
     seeded = loaded.seeded
-    rng = random.Random(20261128)
-    months = month_ranges(loaded.first_day, loaded.last_day)
-    years = [
-        (dt.date(year, 1, 1), dt.date(year, 12, 31))
-        for year in range(loaded.first_day.year + 1, loaded.last_day.year)
-    ]
-    ids = sample_ids(path, settings.read_requests, seed=20261128)
     hours_env = {"HOURS_DATABASE_URL": database_url}
     with Server(kind, HOURS_FACTORY, "/health", workdir, env=hours_env) as hours:
         reader = Reader(hours.url, seeded.token)
         try:
-            deep_cursors = [
-                follow(reader, {"from": start, "to": end, "limit": 100}, settings.deep_page)
-                for start, end in years
-            ]
-            warm = [("/time-entries", {"from": start, "to": end, "limit": 100}) for start, end in months]
-            timed("warm-up", reader, warm)  # one pass over every month
-            month_requests = [
-                ("/time-entries", {"from": start, "to": end, "limit": 100})
-                for start, end in (rng.choice(months) for _ in range(settings.read_requests))
-            ]
-            year_requests = [
-                (
-                    "/time-entries",
-                    {"from": years[n % len(years)][0], "to": years[n % len(years)][1], "limit": 100},
-                )
-                for n in range(settings.read_requests)
-            ]
-            deep_requests = [
-                (
-                    "/time-entries",
-                    {
-                        "from": years[n % len(years)][0],
-                        "to": years[n % len(years)][1],
-                        "limit": 100,
-                        "cursor": deep_cursors[n % len(years)],
-                    },
-                )
-                for n in range(settings.read_requests)
-            ]
-            id_requests = [(f"/time-entries/{entry_id}", None) for entry_id in ids]
-            timings = interleaved(
-                reader,
-                {
-                    "month, first page (limit 100)": month_requests,
-                    "year, first page (limit 100)": year_requests,
-                    f"year, page {settings.deep_page} (cursor)": deep_requests,
-                    "GET /time-entries/{id}": id_requests,
-                },
-            )
+            reads = read_requests(reader, loaded, settings.read_requests, settings.deep_page)
+            timings = interleaved(reader, reads.requests)
         finally:
             reader.close()
     for timing in timings:
@@ -561,19 +507,7 @@ def read_runs(report: Report, kind: ServerKind, settings: Settings, workdir: pat
             f"  ({timing.requests} requests, {timing.rows_per_page:.0f} rows each)",
             flush=True,
         )
-    month = months[len(months) // 2]
-    year = years[len(years) // 2]
-    report.plans = query_plans(
-        path,
-        seeded.org_id,
-        {
-            "month, first page": list_query(path, month[0], month[1], 100, None),
-            f"year, page {settings.deep_page}": list_query(
-                path, year[0], year[1], 100, deep_cursors[len(years) // 2]
-            ),
-        },
-        ids[0],
-    )
+    report.plans = query_plans(database_url, seeded.org_id, reads.plan_pages, reads.entry_id)
     for name, plan in report.plans.items():
         print(f"   EXPLAIN QUERY PLAN ({name}): {' | '.join(plan['plan'])}", flush=True)
 

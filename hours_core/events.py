@@ -15,11 +15,12 @@ a store can keep them as JSON and each boundary respell only the names.
 from __future__ import annotations
 
 import enum
+import functools
 import uuid
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from types import MappingProxyType
-from typing import Any, NewType
+from typing import Any, NamedTuple, NewType, cast
 
 import attrs
 from attrs import AttrsInstance
@@ -37,18 +38,24 @@ __all__ = [
     "EventQuery",
     "EventType",
     "JsonScalar",
+    "JsonValue",
     "NewEvent",
     "Subject",
     "SubjectType",
     "Via",
     "changes_between",
     "jsonable",
+    "scalar",
 ]
 
 EventId = NewType("EventId", uuid.UUID)
 
 JsonScalar = str | int | float | bool | None
-"""What a value of :attr:`Change.old` and :attr:`Change.new` may be."""
+"""A JSON scalar."""
+
+JsonValue = JsonScalar | Mapping[str, JsonScalar]
+"""What a value of :attr:`Change.old` and :attr:`Change.new` may be: a scalar, or a flat object of
+scalars for a value object (an entry's stored ``rate``: its fields by their core names)."""
 
 EVENT_RETENTION = timedelta(days=90)
 """Events are kept at least this long; the retention purge deletes older ones (docs/events.md)."""
@@ -75,10 +82,19 @@ class SubjectType(enum.StrEnum):
     TOKEN = "token"
     ORG = "org"
     USER = "user"
+    # Clients and rates (issue 14's gaps).
+    CLIENT = "client"
+    RATE = "rate"
 
 
-SHARED_SUBJECTS: tuple[SubjectType, ...] = (SubjectType.PROJECT, SubjectType.TASK, SubjectType.ORG)
-"""Subjects every member of the org may read, so every member sees their events in the feed."""
+SHARED_SUBJECTS: tuple[SubjectType, ...] = (
+    SubjectType.PROJECT,
+    SubjectType.TASK,
+    SubjectType.ORG,
+    SubjectType.CLIENT,
+)
+"""Subjects every member of the org may read, so every member sees their events in the feed (rates
+are not among them: only owners and admins read rates)."""
 
 
 class EventType(enum.StrEnum):
@@ -105,6 +121,13 @@ class EventType(enum.StrEnum):
     USER_UPDATED = "user.updated"
     USER_DEACTIVATED = "user.deactivated"
     USER_REACTIVATED = "user.reactivated"
+    # Clients and rates (issue 14's gaps).
+    CLIENT_CREATED = "client.created"
+    CLIENT_UPDATED = "client.updated"
+    CLIENT_ARCHIVED = "client.archived"
+    CLIENT_UNARCHIVED = "client.unarchived"
+    RATE_CREATED = "rate.created"
+    RATE_DELETED = "rate.deleted"
 
 
 @attrs.frozen
@@ -124,12 +147,15 @@ class Subject:
     id: str
 
 
-@attrs.frozen
-class Change:
-    """One field's value before and after a change (``None`` before a creation)."""
+class Change(NamedTuple):
+    """One field's value before and after a change (``None`` before a creation).
 
-    old: JsonScalar
-    new: JsonScalar
+    A named tuple rather than an attrs class: an event holds one per field, and an import makes
+    one event per entry, where a frozen attrs instance costs several times as much to build.
+    """
+
+    old: JsonValue
+    new: JsonValue
 
 
 _NO_OFFSET = timedelta(0)
@@ -248,13 +274,25 @@ class EventQuery:
         return True
 
 
-def jsonable(value: object) -> JsonScalar:
+def jsonable(value: object) -> JsonValue:
+    """``value`` as JSON: a value object (attrs) as an object of its fields (:func:`scalar` each),
+    anything else as :func:`scalar`."""
+    if attrs.has(type(value)):
+        fields = attrs.fields(cast("type[AttrsInstance]", type(value)))
+        return {field.name: scalar(getattr(value, field.name)) for field in fields}
+    return scalar(value)
+
+
+_SCALARS = (bool, int, float, str)
+
+
+def scalar(value: object) -> JsonScalar:
     """``value`` as a JSON scalar: UUIDs canonical, instants RFC 3339 with ``Z``, dates ISO, enums
     their value; strings, numbers, booleans and ``None`` as they are."""
-    if value is None or isinstance(value, bool | int | float | str):
+    if value is None or isinstance(value, _SCALARS):
         return value
     if isinstance(value, enum.Enum):
-        return jsonable(value.value)
+        return scalar(value.value)
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, datetime):
@@ -265,13 +303,12 @@ def jsonable(value: object) -> JsonScalar:
 
 
 _NEVER_IN_CHANGES = frozenset(
-    {"id", "org_id", "created_at", "updated_at", "version", "secret_hash", "last_used_at", "rate"}
+    {"id", "org_id", "created_at", "updated_at", "version", "secret_hash", "last_used_at"}
 )
 """Fields no event reports: the subject's identity, bookkeeping times (the event has its own
-``occurred_at``) and write counts (``version``: one more with every write, events or not), a
-token's hash and its last use (not a change anyone made), and an entry's stored rate (a value of
-several parts that follows from the entry's project, user and date, which are reported, and from
-the org's rates; ``changes`` holds scalars only)."""
+``occurred_at``) and write counts (``version``: one more with every write, events or not), and a
+token's hash and its last use (not a change anyone made). An entry's stored ``rate`` is reported,
+as an object of its fields (:func:`jsonable`), or ``None``."""
 
 
 def changes_between(old: AttrsInstance | None, new: AttrsInstance | None) -> dict[str, Change]:
@@ -279,15 +316,32 @@ def changes_between(old: AttrsInstance | None, new: AttrsInstance | None) -> dic
 
     ``old=None`` (a creation) reports every field of ``new``; ``new=None`` every field of ``old``.
     """
-    entity = new if new is not None else old
-    if entity is None:
-        return {}
+    if old is None:
+        if new is None:
+            return {}
+        return {name: Change(None, _json(getattr(new, name))) for name in _reported(type(new))}
+    if new is None:
+        return {name: Change(_json(getattr(old, name)), None) for name in _reported(type(old))}
     changes: dict[str, Change] = {}
-    for field in attrs.fields(type(entity)):
-        if field.name in _NEVER_IN_CHANGES:
-            continue
-        before = None if old is None else jsonable(getattr(old, field.name))
-        after = None if new is None else jsonable(getattr(new, field.name))
-        if old is None or new is None or before != after:
-            changes[field.name] = Change(before, after)
+    for name in _reported(type(new)):
+        before, after = _json(getattr(old, name)), _json(getattr(new, name))
+        if before != after:
+            changes[name] = Change(before, after)
     return changes
+
+
+def _json(value: object) -> JsonValue:
+    """:func:`jsonable`, the common cases first (it runs for every field of every event)."""
+    if value is None or isinstance(value, _SCALARS):
+        return value
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    return jsonable(value)
+
+
+@functools.cache
+def _reported(entity: type) -> tuple[str, ...]:
+    """The fields of ``entity`` an event reports, in field order."""
+    return tuple(field.name for field in attrs.fields(entity) if field.name not in _NEVER_IN_CHANGES)

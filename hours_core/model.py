@@ -715,6 +715,11 @@ class TimeEntry:
         """The soft-deleted entry brought back."""
         return attrs.evolve(self, deleted_at=None, updated_at=now)
 
+    def unimported(self, now: datetime) -> TimeEntry:
+        """The imported entry soft-deleted by its import's undo at ``now``, its source row released
+        (``external_ref`` cleared, so that the file imports again), one version up."""
+        return attrs.evolve(self, deleted_at=now, updated_at=now, external_ref=None, version=self.version + 1)
+
 
 @attrs.frozen
 class Import:

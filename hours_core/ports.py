@@ -337,11 +337,16 @@ class TimeEntryRepository(Protocol):
         (deleted entries included: an entry deleted on purpose is not imported again)."""
         ...
 
-    def delete_imported(self, org_id: OrgId, import_id: ImportId, at: datetime) -> int:
-        """Soft-delete the organization's entries that ``import_id`` created and that are not
-        deleted yet, at ``at``, and release their ``external_ref`` (so that the file imports again),
-        each one version up; return how many. Raise :class:`~hours_core.errors.EntryLocked`,
-        changing nothing, when one of them is on an invoice.
+    def delete_imported(
+        self, org_id: OrgId, import_id: ImportId, at: datetime, *, limit: int
+    ) -> Sequence[TimeEntry]:
+        """Soft-delete at most ``limit`` of the organization's entries that ``import_id`` created
+        and that are not deleted yet, at ``at`` (:meth:`~hours_core.model.TimeEntry.unimported`:
+        their ``external_ref`` released, so that the file imports again; each one version up);
+        return them as they were before, exactly those this call deleted. Call again until fewer
+        than ``limit`` come back.
+        Raise :class:`~hours_core.errors.EntryLocked`, changing nothing, when one of the import's
+        live entries is on an invoice.
         """
         ...
 

@@ -29,6 +29,7 @@ _EMPTY_ALL = "; ".join(
     for name in (
         "webhook_dispatcher_lease",
         "rate_counters",
+        "event_drafts",
         "events",
         "event_counters",
         *(table.name for table in reversed(TABLES)),

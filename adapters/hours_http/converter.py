@@ -36,7 +36,7 @@ from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError
 from cattrs.fns import identity
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from hours_core.events import Event
+from hours_core.events import Event, JsonValue
 from hours_core.model import Client, Org, Project, Rate, StoredRate, Task, TimeEntry, User
 from hours_core.services import Caller, ImportReport, ReapplyResult
 from hours_core.subscriptions import Webhook, WebhookDelivery
@@ -186,11 +186,17 @@ def stored_rate_json(rate: StoredRate | None) -> dict[str, Any] | None:
     its figures, and its ``source`` (scope and rate id) as an object of its own."""
     if rate is None:
         return None
+    return _stored_rate_body(
+        rate.billable_rate_minor, rate.cost_rate_minor, rate.currency, rate.scope.value, rate.rate_id
+    )
+
+
+def _stored_rate_body(billable: Any, cost: Any, currency: Any, scope: Any, rate_id: Any) -> dict[str, Any]:
     return {
-        "billableRateMinor": rate.billable_rate_minor,
-        "costRateMinor": rate.cost_rate_minor,
-        "currency": rate.currency,
-        "source": {"scope": rate.scope.value, "rateId": rate.rate_id},
+        "billableRateMinor": billable,
+        "costRateMinor": cost,
+        "currency": currency,
+        "source": {"scope": scope, "rateId": rate_id},
     }
 
 
@@ -344,9 +350,22 @@ def event_json(event: Event) -> dict[str, Any]:
         "idempotencyKey": event.idempotency_key,
         "subject": {"type": subject.type.value, "id": subject.id},
         "changes": {
-            json_name(name): {"from": change.old, "to": change.new} for name, change in event.changes.items()
+            json_name(name): {"from": _change_value(name, change.old), "to": _change_value(name, change.new)}
+            for name, change in event.changes.items()
         },
     }
+
+
+def _change_value(name: str, value: JsonValue) -> Any:
+    """A value of an event's change as the resource's JSON has it: an entry's stored ``rate`` (the
+    core's object of its fields) as :func:`stored_rate_json` spells it; any other object with its
+    members named by the naming rule."""
+    if not isinstance(value, Mapping):
+        return value
+    if name == "rate":
+        fields = ("billable_rate_minor", "cost_rate_minor", "currency", "scope", "rate_id")
+        return _stored_rate_body(*(value[field] for field in fields))
+    return {json_name(member): member_value for member, member_value in value.items()}
 
 
 def encode_data(data: object, **extra: object) -> bytes:

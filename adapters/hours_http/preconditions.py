@@ -19,6 +19,7 @@ import re
 from typing import Annotated
 
 import attrs
+from litestar.openapi.spec import OpenAPIType
 from litestar.params import HeaderParameter
 
 from hours_core.errors import HoursError
@@ -26,6 +27,8 @@ from hours_core.services import IfMatch
 
 __all__ = [
     "ETAG_HEADER",
+    "MAX_TAGS",
+    "PRECONDITION_PATTERN",
     "EntityTag",
     "EntityTags",
     "IfMatchHeader",
@@ -43,9 +46,15 @@ ETAG_HEADER = "ETag"
 MAX_TAGS = 100
 """The most entity tags a precondition header may list (a longer list is 400)."""
 
-_ELEMENT = re.compile(r'[ \t]*(?:(W/)?"([\x21\x23-\x7e\x80-\xff]*)")?[ \t]*(,|\Z)')
+_ELEMENT = re.compile(r'[ \t]*(?:(W/)?"([\x21\x23-\x7e]*)")?[ \t]*(,|\Z)')
 """One element of the list and what follows it: optional white space, a tag (or nothing: the
-RFC's lists allow empty elements), optional white space, then a comma or the end."""
+RFC's lists allow empty elements), optional white space, then a comma or the end. A tag's
+characters are printable ASCII but the double quote (the RFC's obsolete bytes 0x80-0xFF are
+refused: no tag of ours has them)."""
+_TAG = r'(?:W/)?"[!#-~]*"'
+PRECONDITION_PATTERN = rf"^[ \t]*(?:\*|(?:,[ \t]*)*{_TAG}(?:[ \t]*,(?:[ \t]*{_TAG})?)*)[ \t]*$"
+"""The documented shape of ``If-Match`` and ``If-None-Match``: the language :func:`parse_entity_tags`
+reads (which also refuses more than :data:`MAX_TAGS` tags)."""
 _VERSION = re.compile(r"[1-9][0-9]{0,17}")
 """The opaque part of a version's tag: a positive integer in canonical decimal."""
 
@@ -144,31 +153,35 @@ def not_modified(tags: EntityTags | None, version: int) -> bool:
     return tags.any or any(tag.version == version for tag in tags.tags)
 
 
+def _header(name: str, description: str) -> HeaderParameter:
+    """An optional precondition header, documented as a plain string with its pattern (as
+    Idempotency-Key: absent, not null, when not sent)."""
+    return HeaderParameter(
+        name=name,
+        required=False,
+        schema_extra={"oneOf": None, "type": OpenAPIType.STRING, "pattern": PRECONDITION_PATTERN},
+        description=description,
+        examples=None,
+    )
+
+
 IfMatchHeader = Annotated[
     str | None,
-    HeaderParameter(
-        name="If-Match",
-        required=False,
-        description=(
-            'Change only this version: the `ETag` you read (`"3"`), a list of them (`"3", "4"`), or '
-            "`*` (any version). A stale one is 412 `precondition_failed` with `currentVersion` and the "
-            'current `ETag`; a weak tag (`W/"3"`) never matches (strong comparison); a value that is '
-            "not `*` nor a list of quoted tags is 400 `invalid_precondition`. An `Idempotency-Key` "
-            "replay answers its recorded response whatever this header says."
-        ),
-        examples=None,
+    _header(
+        "If-Match",
+        'Change only this version: the `ETag` you read (`"3"`), a list of them (`"3", "4"`), or `*` '
+        "(any version). A stale one is 412 `precondition_failed` with `currentVersion` and the current "
+        '`ETag`; a weak tag (`W/"3"`) never matches (strong comparison); a value that is not `*` nor a '
+        "list of quoted tags is 400 `invalid_precondition`. An `Idempotency-Key` replay answers its "
+        "recorded response whatever this header says.",
     ),
 ]
 IfNoneMatchHeader = Annotated[
     str | None,
-    HeaderParameter(
-        name="If-None-Match",
-        required=False,
-        description=(
-            'Answer 304 (no body, with the `ETag`) if the version is still one of these: `"3"`, '
-            '`W/"3"` (weak comparison), a list, or `*`. A value that is not `*` nor a list of quoted '
-            "tags is 400 `invalid_precondition`."
-        ),
-        examples=None,
+    _header(
+        "If-None-Match",
+        'Answer 304 (no body, with the `ETag`) if the version is still one of these: `"3"`, `W/"3"` '
+        "(weak comparison), a list, or `*`. A value that is not `*` nor a list of quoted tags is 400 "
+        "`invalid_precondition`.",
     ),
 ]

@@ -912,7 +912,7 @@ EventFilter = Annotated[
         description=(
             '`"*"` for every event, `"<family>.*"` (e.g. `"project.*"`) for every event of a family, or '
             "event types such as `time_entry.created`; families: time_entry, timer, project, task, token, "
-            "org, user."
+            "org, user, client, rate."
         ),
     ),
 ]
@@ -1063,11 +1063,19 @@ EventTypeName = Literal[
     "user.updated",
     "user.deactivated",
     "user.reactivated",
+    # Clients and rates (issue 14's gaps).
+    "client.created",
+    "client.updated",
+    "client.archived",
+    "client.unarchived",
+    "rate.created",
+    "rate.deleted",
 ]
 """Every event type (``hours_core.events.EventType``; ``test_events`` holds the two together)."""
 
-ChangeOut = TypedDict("ChangeOut", {"from": JsonScalar, "to": JsonScalar})
-"""One field's value before (``null`` before a creation) and after a change."""
+ChangeOut = TypedDict("ChangeOut", {"from": JsonScalar | StoredRateOut, "to": JsonScalar | StoredRateOut})
+"""One field's value before (``null`` before a creation) and after a change; an entry's ``rate`` is
+an object, as the entry has it."""
 
 
 @attrs.frozen
@@ -1080,11 +1088,25 @@ class ActorOut:
     via: Literal["api", "cli", "import", "system"]
 
 
+SubjectTypeName = Literal[
+    "time_entry",
+    "project",
+    "task",
+    "token",
+    "org",
+    "user",
+    # Clients and rates (issue 14's gaps).
+    "client",
+    "rate",
+]
+"""Every kind of subject (``hours_core.events.SubjectType``; ``test_events`` holds the two together)."""
+
+
 @attrs.frozen
 class SubjectOut:
     """What a change is about: its kind and its id (a UUID, or a token's prefix)."""
 
-    type: Literal["time_entry", "project", "task", "token", "org", "user"]
+    type: SubjectTypeName
     id: str
 
 

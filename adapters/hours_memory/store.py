@@ -601,21 +601,25 @@ class InMemoryTimeEntryRepository(_Repository):
             if e.org_id == org_id and e.external_ref in wanted
         }
 
-    def delete_imported(self, org_id: OrgId, import_id: ImportId, at: datetime) -> int:
-        mine = [
-            e
-            for e in self.tables.read("entries").values()
-            if e.org_id == org_id and e.import_id == import_id and e.deleted_at is None
-        ]
+    def delete_imported(
+        self, org_id: OrgId, import_id: ImportId, at: datetime, *, limit: int
+    ) -> Sequence[TimeEntry]:
+        mine = sorted(
+            (
+                e
+                for e in self.tables.read("entries").values()
+                if e.org_id == org_id and e.import_id == import_id and e.deleted_at is None
+            ),
+            key=lambda e: e.id,
+        )
         if any(e.invoice_id is not None for e in mine):
             raise EntryLocked()
-        if mine:
+        page = mine[: max(limit, 0)]
+        if page:
             table = self.tables.write("entries")
-            for entry in mine:
-                table[entry.id] = attrs.evolve(
-                    entry, deleted_at=at, updated_at=at, external_ref=None, version=entry.version + 1
-                )
-        return len(mine)
+            for entry in page:
+                table[entry.id] = entry.unimported(at)
+        return page
 
     def _check_external_ref(self, entry: TimeEntry) -> None:
         """No other entry of the organization holds the entry's ``external_ref`` (a unique index)."""

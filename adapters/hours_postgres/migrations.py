@@ -503,6 +503,31 @@ _VERSIONS: tuple[Step, ...] = tuple(
     for table in ("time_entries", "projects", "tasks", "clients")
 )
 
+# 0017: the outbox's drafts (see the SQLite migration of the same name). UNLOGGED: a draft never
+# outlives its transaction, so it is worth no WAL write and no replica.
+_EVENT_DRAFTS: tuple[Step, ...] = (
+    """
+    CREATE UNLOGGED TABLE event_drafts (
+        draft_id uuid NOT NULL,
+        org_id uuid NOT NULL,
+        ordinal bigint NOT NULL CHECK (ordinal > 0),
+        id uuid NOT NULL,
+        type text NOT NULL,
+        occurred_at timestamptz NOT NULL,
+        actor_user_id uuid,
+        actor_token_prefix text COLLATE "C",
+        actor_via text NOT NULL,
+        request_id text,
+        idempotency_key text COLLATE "C",
+        subject_type text NOT NULL,
+        subject_id text COLLATE "C" NOT NULL,
+        owner_id uuid,
+        changes text NOT NULL,
+        PRIMARY KEY (draft_id, org_id, ordinal)
+    )
+    """,
+)
+
 # 0019: how many groups a report makes. The planner estimates the groups of several columns as the
 # product of each column's distinct values (50 users x 200 projects x ... = far too many), and
 # then sorts a year of entries on disk rather than hashing them; statistics of the columns'
@@ -529,6 +554,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0011_imports", _IMPORTS),
     Migration("0012_report_indexes", _REPORT_INDEXES),
     Migration("0013_versions", _VERSIONS),
+    Migration("0017_event_drafts", _EVENT_DRAFTS),
     Migration("0019_report_group_statistics", _REPORT_GROUP_STATISTICS),
 )
 """Every migration, in the order they apply."""

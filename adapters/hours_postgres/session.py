@@ -198,7 +198,11 @@ class PostgresSession(SessionState):
 
     def insert_many(self, table: Table, rows: Iterable[Params]) -> int:
         """Load ``rows`` with ``COPY ... FROM STDIN`` in a savepoint, all or none; return how many."""
-        statement = f"COPY {table.name} ({', '.join(table.column_names)}) FROM STDIN"
+        return self.insert_rows(table.name, table.column_names, rows)
+
+    def insert_rows(self, table: str, columns: Sequence[str], rows: Iterable[Params]) -> int:
+        """Load ``rows`` into ``columns`` of ``table`` as :meth:`insert_many` does."""
+        statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
 
         def run() -> int:
             count = 0

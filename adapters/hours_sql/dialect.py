@@ -136,6 +136,12 @@ class Dialect:
     transaction has claimed (`` FOR UPDATE SKIP LOCKED`` on PostgreSQL: the webhook dispatchers of
     several processes); empty where writers run one at a time (SQLite)."""
 
+    @property
+    def one_writer(self) -> bool:
+        """Whether the database runs one write transaction at a time (SQLite: it needs no
+        :attr:`row_lock`), so that a transaction's writes are never raced."""
+        return not self.row_lock
+
     def sql(self, statement: str) -> str:
         """``statement``, written with ``?`` parameters, in this dialect's parameter style.
 

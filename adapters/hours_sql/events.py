@@ -11,12 +11,20 @@ whole change. (PostgreSQL: the row lock of the upsert; SQLite: its one writer at
 
 An event is one row; its actor and subject are columns, and its ``changes`` a JSON text
 ``{"field": {"from": old, "to": new}}`` in the core's field names.
+
+A unit of work that writes many events (an import, its undo, a reapply) does not hold them all until
+its commit: every :data:`SPILL_AT` events it writes those collected so far, unnumbered, to
+``event_drafts`` under its own draft id, by the bulk path (SQLite's ``executemany``, PostgreSQL's
+``COPY``), each with its ordinal in the org. Its commit then moves each org's counter by the number
+of its events and moves the drafts into ``events`` numbered from it, in one ``INSERT ... SELECT``,
+and deletes them: the counter is still moved last, so the lock is held for that copy only.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -38,9 +46,16 @@ from hours_core.ports import EventRepository
 from hours_sql.dialect import Dialect, Kind
 from hours_sql.session import Params, Refused, Session
 
-__all__ = ["EVENT_COLUMNS", "OUTBOX_TABLES", "EventStatements", "SqlEventRepository", "event_statements_for"]
+__all__ = [
+    "EVENT_COLUMNS",
+    "OUTBOX_TABLES",
+    "SPILL_AT",
+    "EventStatements",
+    "SqlEventRepository",
+    "event_statements_for",
+]
 
-OUTBOX_TABLES = ("event_counters", "events")
+OUTBOX_TABLES = ("event_counters", "events", "event_drafts")
 """The outbox's tables, referred-to one first (their rows are not entities: see the module's docstring)."""
 
 EVENT_COLUMNS = (
@@ -60,6 +75,17 @@ EVENT_COLUMNS = (
     "changes",
 )
 """The columns of ``events``, in the order of the statements' parameters and rows."""
+
+DRAFT_COLUMNS = ("draft_id", "org_id", "ordinal", *EVENT_COLUMNS[2:])
+"""The columns of ``event_drafts``: the draft, the org and the event's ordinal in it, then an event's
+columns after ``seq``."""
+
+SPILL_AT = 1000
+"""How many events a unit of work collects before it writes them to ``event_drafts``."""
+
+
+_encode_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+"""Compact JSON, as ``json.dumps`` with these options makes it, without a new encoder per event."""
 
 
 def _decoder(dialect: Dialect, kind: Kind) -> Callable[[Any], Any]:
@@ -92,6 +118,13 @@ class EventStatements:
             " ON CONFLICT (org_id) DO UPDATE SET last_seq = event_counters.last_seq + excluded.last_seq"
         )
         self.counters = sql("SELECT last_seq, purged_through FROM event_counters WHERE org_id = ?")
+        rest = ", ".join(EVENT_COLUMNS[2:])
+        self.move_drafts = sql(
+            f"INSERT INTO events ({self.columns}) SELECT org_id,"  # noqa: S608 - constant identifiers
+            f" (SELECT last_seq FROM event_counters WHERE org_id = ?) - ? + ordinal, {rest}"
+            " FROM event_drafts WHERE draft_id = ? AND org_id = ?"
+        )
+        self.drop_drafts = sql("DELETE FROM event_drafts WHERE draft_id = ?")
         # The purge, org by org, on the indexes: (org_id, occurred_at) finds the last old event,
         # the primary key (org_id, seq) the prefix to delete.
         self.orgs_with_events = "SELECT org_id FROM event_counters"
@@ -102,12 +135,18 @@ class EventStatements:
     def encode_numbered(self, event: NewEvent, back: int) -> tuple[Any, ...]:
         """The parameters of :attr:`insert_numbered` for ``event``, numbered ``back`` below the
         org's counter (0: the counter's number itself)."""
-        actor, subject = event.actor, event.subject
         org_id = self.reference(event.org_id)
+        return (org_id, org_id, back, *self.encode_rest(event))
+
+    def encode_draft(self, draft_id: uuid.UUID, event: NewEvent, ordinal: int) -> tuple[Any, ...]:
+        """The row of ``event_drafts`` (:data:`DRAFT_COLUMNS`) of ``event``, number ``ordinal`` of its
+        org in the draft."""
+        return (self.uuid(draft_id), self.reference(event.org_id), ordinal, *self.encode_rest(event))
+
+    def encode_rest(self, event: NewEvent) -> tuple[Any, ...]:
+        """The values of an event's columns after ``seq``."""
+        actor, subject = event.actor, event.subject
         return (
-            org_id,
-            org_id,
-            back,
             self.uuid(event.id),
             event.type.value,
             self.instant(event.occurred_at),
@@ -119,10 +158,8 @@ class EventStatements:
             subject.type.value,
             subject.id,
             None if event.owner_id is None else self.reference(event.owner_id),
-            json.dumps(
-                {name: {"from": change.old, "to": change.new} for name, change in event.changes.items()},
-                separators=(",", ":"),
-                ensure_ascii=False,
+            _encode_json(
+                {name: {"from": change.old, "to": change.new} for name, change in event.changes.items()}
             ),
         )
 
@@ -212,35 +249,96 @@ class SqlEventRepository:
         self._session = session
         self._sql = event_statements_for(dialect)
         self._pending: list[NewEvent] = []
+        self._draft_id = uuid.uuid4()
+        self._drafted: dict[OrgId, int] = {}
+        """How many events of each org this unit of work has written to ``event_drafts``."""
 
     def append(self, event: NewEvent) -> None:
-        """Collect ``event``; :meth:`flush` writes it as the unit of work commits."""
+        """Collect ``event``; :meth:`flush` writes it as the unit of work commits (every
+        :data:`SPILL_AT` events, the collected ones go to the drafts first)."""
         self._pending.append(event)
+        if len(self._pending) >= SPILL_AT:
+            self._spill()
 
-    def collected(self) -> int:
-        """How many events are collected (a mark for :meth:`forget_after`)."""
-        return len(self._pending)
+    def collected(self) -> tuple[list[NewEvent], dict[OrgId, int]]:
+        """What is collected now (a mark for :meth:`forget_after`): the pending events, and the
+        counts of the drafts (which a spill inside a savepoint writes, and its rollback undoes)."""
+        return list(self._pending), dict(self._drafted)
 
-    def forget_after(self, mark: int) -> None:
-        """Drop the events collected after :meth:`collected` returned ``mark`` (a savepoint undone)."""
-        del self._pending[mark:]
+    def forget_after(self, mark: tuple[list[NewEvent], dict[OrgId, int]]) -> None:
+        """Go back to what :meth:`collected` returned as ``mark`` (a savepoint undone): events
+        spilled since are collected again, their rows having been rolled back with the savepoint."""
+        pending, drafted = mark
+        self._pending, self._drafted = list(pending), dict(drafted)
 
     def flush(self) -> None:
         """Number and insert the collected events, org by org (the commit's last step before ``COMMIT``)."""
+        if self._drafted:
+            self._spill()
+            self._move_drafts()
+            return
         if not self._pending:
             return
         pending, self._pending = self._pending, []
-        by_org: dict[OrgId, list[NewEvent]] = {}
-        for event in pending:
-            by_org.setdefault(event.org_id, []).append(event)
         sql = self._sql
         statements: list[tuple[str, Params]] = []
-        for org_id, events in by_org.items():
+        for org_id, events in _by_org(pending).items():
             statements.append((sql.advance, (sql.reference(org_id), len(events))))
             statements += [
                 (sql.insert_numbered, sql.encode_numbered(event, len(events) - 1 - offset))
                 for offset, event in enumerate(events)
             ]
+        self._execute(statements)
+
+    def _spill(self) -> None:
+        """Write the collected events to ``event_drafts``, each with its ordinal in its org; or,
+        where the database runs one writer at a time (SQLite), number them now and write them to
+        ``events`` at once: no other transaction can number or commit before this one."""
+        if self._sql.dialect.one_writer:
+            self._number_now()
+            return
+        pending, self._pending = self._pending, []
+        rows = []
+        for event in pending:
+            ordinal = self._drafted.get(event.org_id, 0) + 1
+            self._drafted[event.org_id] = ordinal
+            rows.append(self._sql.encode_draft(self._draft_id, event, ordinal))
+        try:
+            self._session.insert_rows("event_drafts", DRAFT_COLUMNS, rows)
+        except Refused as refusal:
+            raise refusal.error("event") from refusal
+
+    def _number_now(self) -> None:
+        """Move each org's counter by its collected events and insert them numbered from it, by
+        the bulk path (for a database with one writer at a time only)."""
+        pending, self._pending = self._pending, []
+        sql, session = self._sql, self._session
+        rows: list[tuple[Any, ...]] = []
+        for org_id, events in _by_org(pending).items():
+            org = sql.reference(org_id)
+            self._execute([(sql.advance, (org, len(events)))])
+            last = int(session.rows(sql.counters, (org,))[0][0])
+            first = last - len(events) + 1
+            rows += [(org, first + offset, *sql.encode_rest(event)) for offset, event in enumerate(events)]
+        try:
+            session.insert_rows("events", EVENT_COLUMNS, rows)
+        except Refused as refusal:
+            raise refusal.error("event") from refusal
+
+    def _move_drafts(self) -> None:
+        """Move each org's counter by its drafted events and copy them into ``events`` numbered from
+        it; then delete the drafts."""
+        sql, draft = self._sql, self._sql.uuid(self._draft_id)
+        drafted, self._drafted = self._drafted, {}
+        statements: list[tuple[str, Params]] = []
+        for org_id, count in drafted.items():
+            org = sql.reference(org_id)
+            statements.append((sql.advance, (org, count)))
+            statements.append((sql.move_drafts, (org, count, draft, org)))
+        statements.append((sql.drop_drafts, (draft,)))
+        self._execute(statements)
+
+    def _execute(self, statements: list[tuple[str, Params]]) -> None:
         try:
             self._session.execute_all(statements)
         except Refused as refusal:
@@ -273,6 +371,14 @@ class SqlEventRepository:
             session.write(sql.purge_mark, (through, org_id))
             gone += session.write(sql.purge, (org_id, through))
         return gone
+
+
+def _by_org(events: list[NewEvent]) -> dict[OrgId, list[NewEvent]]:
+    """``events`` by organization, each org's in their order."""
+    by_org: dict[OrgId, list[NewEvent]] = {}
+    for event in events:
+        by_org.setdefault(event.org_id, []).append(event)
+    return by_org
 
 
 _: type[EventRepository] = SqlEventRepository

@@ -420,16 +420,26 @@ class SqlTimeEntryRepository(_Repository):
             )
         return found
 
-    def delete_imported(self, org_id: OrgId, import_id: ImportId, at: datetime) -> int:
-        """Soft-delete the import's live entries and release their references; ``EntryLocked`` if
-        one is invoiced (then nothing changes)."""
+    def delete_imported(
+        self, org_id: OrgId, import_id: ImportId, at: datetime, *, limit: int
+    ) -> Sequence[TimeEntry]:
+        """Soft-delete a page of the import's live entries (in id order, their rows locked until
+        the transaction ends) and release their references; return them as they were.
+        ``EntryLocked`` if one of the import's live entries is invoiced (then nothing changes)."""
         sql = self._sql
         org, imported = sql.reference(org_id), sql.reference(import_id)
         row = self._row(sql.locked_entries_of_import, (org, imported))
         if row is not None and row[0]:
             raise EntryLocked()
-        instant = sql.instant(at)
-        return self._write(sql.delete_entries_of_import, (instant, instant, org, imported), kind="time entry")
+        page = [
+            sql.entries.decode(row)
+            for row in self._session.rows(sql.live_entries_of_import, (org, imported, max(limit, 0)))
+        ]
+        if page:
+            instant = sql.instant(at)
+            ids = [sql.uuid(entry.id) for entry in page]
+            self._write(sql.unimport_entries(len(ids)), (instant, instant, org, *ids), kind="time entry")
+        return page
 
     def _one_timer(self, entry: TimeEntry) -> Mapping[str, ErrorFactory]:
         """The error for a second running timer of ``entry``'s user (it reads the running one)."""

@@ -120,6 +120,11 @@ class Session(Protocol):
         block's writes alone (and goes on), a normal exit keeps them. See :func:`savepoint`."""
         ...
 
+    def insert_rows(self, table: str, columns: Sequence[str], rows: Iterable[Params]) -> int:
+        """Insert ``rows`` (each in the order of ``columns``) into ``table``, as :meth:`insert_many`
+        does: for tables whose rows are not entities (the outbox's drafts)."""
+        ...
+
     def commit(self) -> None:
         """Commit the open transaction, if any; the next statement begins a new one."""
         ...

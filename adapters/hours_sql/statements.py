@@ -259,9 +259,9 @@ class Statements:
             "SELECT count(*) FROM time_entries WHERE org_id = ? AND import_id = ?"
             " AND deleted_at IS NULL AND invoice_id IS NOT NULL"
         )
-        self.delete_entries_of_import = sql(
-            "UPDATE time_entries SET deleted_at = ?, updated_at = ?, external_ref = NULL,"
-            " version = version + 1 WHERE org_id = ? AND import_id = ? AND deleted_at IS NULL"
+        self.live_entries_of_import = sql(
+            f"{self.entries.select} WHERE org_id = ? AND import_id = ? AND deleted_at IS NULL"
+            f" ORDER BY id LIMIT ?{self.dialect.row_lock}"
         )
 
         imports = TableStatements(IMPORTS, self.dialect)
@@ -298,6 +298,14 @@ class Statements:
     def of(self, table: Table) -> TableStatements:
         """The statements of ``table``."""
         return self._tables[table.name]
+
+    def unimport_entries(self, count: int) -> str:
+        """The soft delete of ``count`` entries of an import by id, releasing their source rows."""
+        marks = ", ".join("?" * count)
+        return self.dialect.sql(
+            "UPDATE time_entries SET deleted_at = ?, updated_at = ?, external_ref = NULL,"  # noqa: S608
+            f" version = version + 1 WHERE org_id = ? AND deleted_at IS NULL AND id IN ({marks})"
+        )
 
     def external_refs(self, count: int) -> str:
         """The select of which of ``count`` external references the entries of an org hold."""

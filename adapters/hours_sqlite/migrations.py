@@ -613,6 +613,42 @@ def _versions(db: Database) -> None:
         db.execute(f"ALTER TABLE {table} ADD COLUMN version INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1)")
 
 
+# 0017: the outbox's drafts. A unit of work that writes many events (an import, its undo, a reapply)
+# spills them here as it goes, unnumbered, under its own ``draft_id``; its commit numbers and moves
+# them into ``events`` in one statement and deletes them (hours_sql.events). The table is empty
+# outside such a transaction.
+
+_EVENT_DRAFTS = (
+    """
+    CREATE TABLE event_drafts (
+        draft_id TEXT NOT NULL,
+        org_id TEXT NOT NULL,
+        ordinal INTEGER NOT NULL CHECK (ordinal > 0),
+        id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        occurred_at TEXT NOT NULL,
+        actor_user_id TEXT,
+        actor_token_prefix TEXT,
+        actor_via TEXT NOT NULL,
+        request_id TEXT,
+        idempotency_key TEXT,
+        subject_type TEXT NOT NULL,
+        subject_id TEXT NOT NULL,
+        owner_id TEXT,
+        changes TEXT NOT NULL,
+        PRIMARY KEY (draft_id, org_id, ordinal)
+    ) STRICT, WITHOUT ROWID
+    """,
+)
+
+
+@MIGRATIONS(name="0017_event_drafts")
+def _event_drafts(db: Database) -> None:
+    """The outbox's drafts: the events a large unit of work has spilled before its commit."""
+    for statement in _EVENT_DRAFTS:
+        db.execute(statement)
+
+
 # 0019: the index of reports again, with rate_currency right after entry_date: a report without a
 # level of ids groups by (entry_date, rate_currency), which SQLite then reads in the index's order
 # instead of sorting a year of entries in a temporary B-tree (docs/performance.md, "Reports").

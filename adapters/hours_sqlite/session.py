@@ -208,10 +208,18 @@ class SqliteSession(SessionState):
 
     def insert_many(self, table: Table, rows: Iterable[Params]) -> int:
         """Insert ``rows`` with one ``executemany`` in a savepoint, all or none; return how many."""
+        return self._execute_many(statements_for(SQLITE).of(table).insert, rows)
+
+    def insert_rows(self, table: str, columns: Sequence[str], rows: Iterable[Params]) -> int:
+        """Insert ``rows`` into ``columns`` of ``table`` as :meth:`insert_many` does."""
+        marks = ", ".join("?" * len(columns))
+        return self._execute_many(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)  # noqa: S608
+
+    def _execute_many(self, insert: str, rows: Iterable[Params]) -> int:
         self._ensure_writable()
         try:
             with self.db.atomic():  # a savepoint: one failing row undoes the whole batch
-                return self.db.conn.executemany(statements_for(SQLITE).of(table).insert, rows).rowcount
+                return self.db.conn.executemany(insert, rows).rowcount
         except sqlite3.IntegrityError as error:
             raise refusal(error) from error
         except sqlite3.OperationalError as error:

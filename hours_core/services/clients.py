@@ -12,6 +12,7 @@ from hours_core.money import currency_problem
 from hours_core.plans import Feature
 from hours_core.ports import Clock, IdFactory, UnitOfWork
 from hours_core.services.caller import Caller
+from hours_core.services.recording import EventRecorder
 from hours_core.services.transactions import Transactions
 from hours_core.services.versions import IfMatch, check_if_match, raced
 from hours_core.validation import FieldErrors
@@ -40,6 +41,7 @@ class ClientService:
         self._transactions = transactions
         self._clock = clock
         self._ids = ids
+        self._events = EventRecorder(clock, ids)
 
     def list_clients(self, caller: Caller, *, include_archived: bool = True) -> Sequence[Client]:
         """The organization's clients, oldest first."""
@@ -69,6 +71,7 @@ class ClientService:
         )
         with self._transactions.write() as uow:
             uow.clients.add(client)
+            self._events.archivable(uow, caller, None, client)
         return client
 
     def change_client(
@@ -104,6 +107,7 @@ class ClientService:
             )
             with raced(if_match, lambda: uow.clients.get(caller.org_id, client_id)):
                 changed = uow.clients.update(changed)
+            self._events.archivable(uow, caller, client, changed)
         return changed
 
 

@@ -7,6 +7,11 @@ through the bulk path (``add_many``) unless an entry of the organization already
 ``external_ref`` (then it is a duplicate). The whole import is one write transaction: an
 ``atomic`` import that meets a failed row, and a problem with the file itself, store nothing; a
 dry run reads and checks everything in a read-only one. docs/export-import.md has the rules.
+
+What an import stores writes its events in the same transaction, ``via: import``: the
+``*.created`` of each user, client, project and task it creates, and ``time_entry.created`` for
+each entry of a batch it stores; duplicates write nothing. Its undo writes ``time_entry.deleted``
+for each entry it deletes (docs/events.md, "Imports").
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import attrs
 
 from hours_core.emails import email_key, email_problem
 from hours_core.errors import NotFound, PlanRequired
+from hours_core.events import EventType
 from hours_core.exchange import (
     DEFAULT_LIMITS,
     FileFormats,
@@ -54,6 +60,7 @@ from hours_core.plans import (
 from hours_core.ports import Clock, IdFactory, UnitOfWork
 from hours_core.rates import RateBook
 from hours_core.services.caller import Caller
+from hours_core.services.recording import EventRecorder, Origin
 from hours_core.services.transactions import Transactions
 from hours_core.validation import FIRST_ENTRY_DATE, LAST_ENTRY_DATE
 
@@ -61,6 +68,9 @@ __all__ = ["IMPORT_BATCH_SIZE", "IMPORT_CURRENCY", "ImportEntries", "ImportRepor
 
 IMPORT_BATCH_SIZE = 2_000
 """Rows checked for duplicates and stored together."""
+
+_UNDO_PAGE = 1_000
+"""Entries an undo deletes (and records the events of) at a time."""
 
 IMPORT_CURRENCY = "EUR"
 """The currency of a client an import creates: no tracker's export states a client's currency."""
@@ -127,6 +137,7 @@ class ImportService:
         self._clock = clock
         self._ids = ids
         self._formats = formats
+        self._events = EventRecorder(clock, ids)
 
     def import_entries(self, caller: Caller, command: ImportEntries) -> ImportReport:
         """Import the file (owners and admins); answer with the report.
@@ -147,7 +158,7 @@ class ImportService:
         source = str(command.source)
         if command.dry_run:
             with self._transactions.read() as uow:
-                run = _Run(uow, caller, self._ids, self._clock.now(), source, command, store=False)
+                run = _Run(uow, caller, self._ids, self._clock.now(), source, command, events=None)
                 run.take_all(rows)
                 return run.report(None)
         try:
@@ -166,7 +177,9 @@ class ImportService:
                     created_at=now,
                 )
                 uow.imports.add(record)
-                run = _Run(uow, caller, self._ids, now, source, command, store=True, import_id=record.id)
+                run = _Run(
+                    uow, caller, self._ids, now, source, command, events=self._events, import_id=record.id
+                )
                 run.take_all(rows)
                 if command.atomic and run.failed:
                     raise _Abandoned(run.report(None, stored=False))
@@ -179,7 +192,8 @@ class ImportService:
 
     def delete_import(self, caller: Caller, import_id: ImportId) -> Import:
         """Undo an import (owners and admins): soft-delete the entries it created that are not
-        deleted yet, and release their source rows, so that the file imports again.
+        deleted yet, and release their source rows, so that the file imports again. Each entry
+        deleted writes ``time_entry.deleted`` (``via: import``).
 
         An import of another organization, or one already deleted, is :class:`NotFound`; an
         import with an invoiced entry is :class:`~hours_core.errors.EntryLocked` (nothing changes).
@@ -190,7 +204,15 @@ class ImportService:
             if record is None or record.deleted_at is not None:
                 raise NotFound.of("import")
             now = self._clock.now()
-            uow.entries.delete_imported(caller.org_id, import_id, now)
+            origin = Origin.importing(caller)
+            while True:
+                entries = uow.entries.delete_imported(caller.org_id, import_id, now, limit=_UNDO_PAGE)
+                for entry in entries:
+                    self._events.entry(
+                        uow, origin, EventType.TIME_ENTRY_DELETED, entry, entry.unimported(now)
+                    )
+                if len(entries) < _UNDO_PAGE:
+                    break
             deleted = record.deleted(now)
             uow.imports.update(deleted)
         return deleted
@@ -222,11 +244,13 @@ class _Run:
         source: str,
         command: ImportEntries,
         *,
-        store: bool,
+        events: EventRecorder | None,
         import_id: ImportId | None = None,
     ) -> None:
         self.uow, self.caller, self.ids, self.now = uow, caller, ids, now
-        self.source, self.command, self.store, self.import_id = source, command, store, import_id
+        self.source, self.command, self.import_id = source, command, import_id
+        self.events, self.store = events, events is not None
+        self.origin = Origin.importing(caller)
         self.created = self.duplicates = self.failed = 0
         self.errors: list[RowError] = []
         self.created_projects: list[str] = []
@@ -302,8 +326,9 @@ class _Run:
                 self.errors.append(RowError(row.row, failure.column, failure.code, failure.message))
                 continue
             self.seen.add(ref)
-        if self.store and entries:
+        if self.events is not None and entries:
             self.uow.entries.add_many(entries)
+            self.events.entries_created(self.uow, self.origin, entries)
         self.created += len(entries)
 
     def _ref(self, row: ImportRow) -> str:
@@ -401,8 +426,9 @@ class _Run:
             Role.MEMBER,
             self.now,
         )
-        if self.store:
+        if self.events is not None:
             self.uow.users.add(user)
+            self.events.user(self.uow, self.origin, EventType.USER_CREATED, None, user)
         self.users_by_email[user.email_key] = user
         self.users_by_name.setdefault(user.name.casefold(), []).append(user)
         self.active_users += 1
@@ -434,8 +460,9 @@ class _Run:
         if problem is not None:
             raise _RowFailed(column, "invalid_name", f"the client name {problem}")
         client = Client.new(ClientId(self.ids.new_id()), self.caller.org_id, name, IMPORT_CURRENCY, self.now)
-        if self.store:
+        if self.events is not None:
             self.uow.clients.add(client)
+            self.events.archivable(self.uow, self.origin, None, client)
         self.clients[name.casefold()] = client
         self.created_clients.append(name)
         return client
@@ -461,8 +488,9 @@ class _Run:
             billable_by_default=False,
             client_id=None if client is None else client.id,
         )
-        if self.store:
+        if self.events is not None:
             self.uow.projects.add(project)
+            self.events.archivable(self.uow, self.origin, None, project)
         self.projects[name.casefold()] = project
         self.tasks_loaded.add(project.id)
         self.active_projects += 1
@@ -487,8 +515,9 @@ class _Run:
         if problem is not None:
             raise _RowFailed(column, "invalid_name", f"the task name {problem}")
         task = Task.new(TaskId(self.ids.new_id()), project, row.task, self.now)
-        if self.store:
+        if self.events is not None:
             self.uow.tasks.add(task)
+            self.events.archivable(self.uow, self.origin, None, task)
         self.tasks[(project.id, row.task.casefold())] = task
         self.created_tasks.append(row.task)
         return task

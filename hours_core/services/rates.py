@@ -16,6 +16,7 @@ import attrs
 
 from hours_core.clock import later
 from hours_core.errors import NotFound
+from hours_core.events import EventType
 from hours_core.model import (
     MAX_RATE_MINOR,
     Client,
@@ -36,6 +37,7 @@ from hours_core.ports import Clock, EntryCursor, EntryQuery, IdFactory, UnitOfWo
 from hours_core.rates import RateBook, check_new_rate
 from hours_core.reports import check_report_range
 from hours_core.services.caller import Caller
+from hours_core.services.recording import EventRecorder
 from hours_core.services.transactions import Transactions
 from hours_core.validation import FIRST_ENTRY_DATE, LAST_ENTRY_DATE, FieldErrors
 
@@ -123,6 +125,7 @@ class RateService:
         self._transactions = transactions
         self._clock = clock
         self._ids = ids
+        self._events = EventRecorder(clock, ids)
 
     def list_rates(self, caller: Caller) -> Sequence[Rate]:
         """The organization's rates, oldest first (owners and admins; plan solo)."""
@@ -170,6 +173,7 @@ class RateService:
             )
             check_new_rate(rate, uow.rates.list(caller.org_id))
             uow.rates.add(rate)
+            self._events.rate(uow, caller, EventType.RATE_CREATED, rate)
         return rate
 
     def delete_rate(self, caller: Caller, rate_id: RateId) -> Rate:
@@ -179,6 +183,7 @@ class RateService:
             rate = uow.rates.get(caller.org_id, rate_id)
             if rate is None or not uow.rates.delete(caller.org_id, rate_id):
                 raise NotFound.of("rate")
+            self._events.rate(uow, caller, EventType.RATE_DELETED, rate)
         return rate
 
     def reapply_rates(self, caller: Caller, command: ReapplyRates) -> ReapplyResult:
@@ -207,6 +212,7 @@ class RateService:
                 if not command.dry_run:
                     updated = attrs.evolve(entry, rate=after, updated_at=later(now, entry.updated_at))
                     uow.entries.update(updated, expected_updated_at=entry.updated_at)
+                    self._events.entry(uow, caller, EventType.TIME_ENTRY_UPDATED, entry, updated)
         return ReapplyResult(
             date_from=command.date_from,
             date_to=command.date_to,

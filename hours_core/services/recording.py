@@ -10,7 +10,7 @@ records nothing).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -27,7 +27,7 @@ from hours_core.events import (
     Via,
     changes_between,
 )
-from hours_core.model import Org, OrgId, Project, Task, TimeEntry, User, UserId
+from hours_core.model import Client, Org, OrgId, Project, Rate, Task, TimeEntry, User, UserId
 from hours_core.ports import Clock, IdFactory, UnitOfWork
 from hours_core.services.caller import Caller
 from hours_core.tokens import ApiToken
@@ -47,6 +47,11 @@ class Origin:
         """The origin of the caller's changes."""
         return cls(caller.actor, caller.request_id)
 
+    @classmethod
+    def importing(cls, caller: Caller) -> Origin:
+        """The origin of what an import (or its undo) changes: the caller, ``via: import``."""
+        return cls(attrs.evolve(caller.actor, via=Via.IMPORT), caller.request_id)
+
 
 OPERATOR = Origin(Actor(user_id=None, token_prefix=None, via=Via.CLI))
 """The operator of the installation, acting through the ``hours`` command."""
@@ -62,6 +67,13 @@ def keyed(key: str) -> Iterator[None]:
         yield
     finally:
         _idempotency_key.reset(token)
+
+
+_ARCHIVABLE_KINDS: dict[type, SubjectType] = {
+    Project: SubjectType.PROJECT,
+    Task: SubjectType.TASK,
+    Client: SubjectType.CLIENT,
+}
 
 
 class EventRecorder:
@@ -115,14 +127,35 @@ class EventRecorder:
         subject = Subject(SubjectType.TIME_ENTRY, str(new.id))
         self.record(uow, origin, type_, subject, changes, org_id=new.org_id, owner_id=new.user_id)
 
+    def entries_created(self, uow: UnitOfWork, origin: Origin | Caller, entries: Sequence[TimeEntry]) -> None:
+        """``time_entry.created`` for each of ``entries`` (the bulk path: an import)."""
+        if isinstance(origin, Caller):
+            origin = Origin.of(origin)
+        for entry in entries:
+            subject = Subject(SubjectType.TIME_ENTRY, str(entry.id))
+            self.record(
+                uow,
+                origin,
+                EventType.TIME_ENTRY_CREATED,
+                subject,
+                changes_between(None, entry),
+                org_id=entry.org_id,
+                owner_id=entry.user_id,
+            )
+
     def archivable(
-        self, uow: UnitOfWork, origin: Origin | Caller, old: Project | Task | None, new: Project | Task
+        self,
+        uow: UnitOfWork,
+        origin: Origin | Caller,
+        old: Project | Task | Client | None,
+        new: Project | Task | Client,
     ) -> None:
-        """``project.*`` or ``task.*``: ``created``, ``archived``, ``unarchived`` or ``updated``."""
+        """``project.*``, ``task.*`` or ``client.*``: ``created``, ``archived``, ``unarchived`` or
+        ``updated`` (a change of ``archived`` decides; a client's is its ``archived_at``)."""
         changes = changes_between(old, new)
         if old is not None and not changes:
             return
-        kind = SubjectType.PROJECT if isinstance(new, Project) else SubjectType.TASK
+        kind = _ARCHIVABLE_KINDS[type(new)]
         if old is None:
             what = "created"
         elif new.archived != old.archived:
@@ -133,6 +166,15 @@ class EventRecorder:
         self.record(
             uow, origin, EventType(f"{kind}.{what}"), subject, changes, org_id=new.org_id, owner_id=None
         )
+
+    def rate(self, uow: UnitOfWork, origin: Origin | Caller, type_: EventType, rate: Rate) -> None:
+        """``rate.created`` (every field, from ``None``) or ``rate.deleted`` (every field, to ``None``:
+        a rate is deleted for good). Rates are the managers' own reading: no owner."""
+        changes = (
+            changes_between(None, rate) if type_ is EventType.RATE_CREATED else changes_between(rate, None)
+        )
+        subject = Subject(SubjectType.RATE, str(rate.id))
+        self.record(uow, origin, type_, subject, changes, org_id=rate.org_id, owner_id=None)
 
     def token(
         self, uow: UnitOfWork, origin: Origin | Caller, type_: EventType, old: ApiToken | None, new: ApiToken

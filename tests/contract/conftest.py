@@ -77,6 +77,7 @@ TABLE_NAMES = frozenset(
         "idempotency_records",
         "event_counters",
         "events",
+        "event_drafts",
         "imports",
         "web_sessions",
         "installation_secrets",

@@ -258,3 +258,83 @@ def test_changes_between_reports_the_fields_that_differ_by_their_json_form(
     created = changes_between(None, world.a.task)
     assert created["project_id"] == Change(None, str(world.a.project.id))
     assert "id" not in created and "org_id" not in created and "created_at" not in created
+
+
+def test_a_unit_of_work_with_many_events_numbers_them_all_in_append_order_per_org(
+    store: OpenStore, world: World
+) -> None:
+    """More events than a unit of work collects before spilling them (SQL: to ``event_drafts``):
+    they are numbered as if they had been collected, in append order per org, after earlier ones."""
+    a, b = world.a.org.id, world.b.org.id
+    with store.unit_of_work() as uow:
+        commit_one(uow, new_event(a))
+    appended = [new_event(a if n % 3 else b, changes={"n": Change(None, n)}) for n in range(2500)]
+    with store.unit_of_work() as uow:
+        for event in appended:
+            uow.events.append(event)
+        uow.commit()
+
+    with store.unit_of_work(read_only=True) as uow:
+        of_a = list(uow.events.list(a, EventQuery(limit=5000)))
+        of_b = list(uow.events.list(b, EventQuery(limit=5000)))
+        assert uow.events.latest_seq(a) == len(of_a)
+    assert of_a[1:] == [
+        event.sequenced(seq) for seq, event in enumerate((e for e in appended if e.org_id == a), 2)
+    ]
+    assert [e.seq for e in of_a] == list(range(1, len(of_a) + 1))
+    assert of_b == [
+        event.sequenced(seq) for seq, event in enumerate((e for e in appended if e.org_id == b), 1)
+    ]
+
+
+def test_a_rolled_back_unit_of_work_with_many_events_writes_none(store: OpenStore, world: World) -> None:
+    org = world.a.org.id
+
+    def spill_then_fail() -> None:
+        with store.unit_of_work() as uow:
+            for _ in range(2100):
+                uow.events.append(new_event(org))
+            raise Boom()
+
+    with pytest.raises(Boom):
+        spill_then_fail()
+    with store.unit_of_work() as uow:
+        commit_one(uow, new_event(org))
+    assert all_events(store, org) == [1]
+
+
+def test_a_change_whose_value_is_an_object_reads_back_equal(store: OpenStore, world: World) -> None:
+    rate = {
+        "billable_rate_minor": 100,
+        "cost_rate_minor": None,
+        "currency": "EUR",
+        "scope": "org",
+        "rate_id": "r",
+    }
+    event = new_event(world.a.org.id, changes={"rate": Change(None, rate)})
+    with store.unit_of_work() as uow:
+        commit_one(uow, event)
+    with store.unit_of_work(read_only=True) as uow:
+        assert list(uow.events.list(world.a.org.id, EventQuery())) == [event.sequenced(1)]
+
+
+def test_two_writers_with_many_events_each_get_one_unbroken_run_of_numbers(
+    store: OpenStore, world: World
+) -> None:
+    org = world.a.org.id
+    batches = [[new_event(org) for _ in range(1500)] for _ in range(2)]
+
+    def writer(events: list[NewEvent]) -> None:
+        with store.unit_of_work() as uow:
+            for event in events:
+                uow.events.append(event)
+            uow.commit()
+
+    run_in_threads(*(lambda events=events: writer(events) for events in batches))
+
+    with store.unit_of_work(read_only=True) as uow:
+        numbers = {event.id: event.seq for event in uow.events.list(org, EventQuery(limit=5000))}
+    assert sorted(numbers.values()) == list(range(1, 3001))
+    for events in batches:
+        seqs = [numbers[event.id] for event in events]
+        assert seqs == list(range(seqs[0], seqs[0] + len(events)))

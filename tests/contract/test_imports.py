@@ -114,9 +114,13 @@ def test_deleting_an_import_soft_deletes_its_live_entries_and_releases_their_row
         uow.commit()
     at = T0 + timedelta(days=1)
     with store.unit_of_work() as uow:
-        assert uow.entries.delete_imported(world.b.org.id, record.id, at) == 0  # not b's import
-        assert uow.entries.delete_imported(world.a.org.id, record.id, at) == 3
+        assert uow.entries.delete_imported(world.b.org.id, record.id, at, limit=10) == []  # not b's
+        first = uow.entries.delete_imported(world.a.org.id, record.id, at, limit=2)
+        rest = uow.entries.delete_imported(world.a.org.id, record.id, at, limit=2)
+        assert uow.entries.delete_imported(world.a.org.id, record.id, at, limit=2) == []
         uow.commit()
+    assert sorted([*first, *rest], key=lambda entry: entry.id) == sorted(mine, key=lambda entry: entry.id)
+    assert (len(first), len(rest)) == (2, 1)  # a page at a time, each entry once, as it was before
     with store.unit_of_work(read_only=True) as uow:
         for entry in mine:
             assert uow.entries.get(world.a.org.id, entry.id) is None
@@ -145,7 +149,7 @@ def test_an_import_with_an_invoiced_entry_is_locked_and_nothing_changes(
         uow.entries.add_many([invoiced, plain])
         uow.commit()
     with store.unit_of_work() as uow, pytest.raises(EntryLocked):
-        uow.entries.delete_imported(world.a.org.id, record.id, T0 + timedelta(days=1))
+        uow.entries.delete_imported(world.a.org.id, record.id, T0 + timedelta(days=1), limit=1)
     with store.unit_of_work(read_only=True) as uow:
         assert uow.entries.get(world.a.org.id, plain.id) == plain
 

@@ -53,6 +53,7 @@ MIGRATIONS = [
     "0011_imports",
     "0012_report_indexes",
     "0013_versions",
+    "0017_event_drafts",
     "0019_report_index_by_day",
 ]
 """Every migration of the adapter, in order."""
@@ -328,6 +329,7 @@ def test_table_counts_are_the_committed_rows_of_each_table(sqlite_store: SqliteS
         "webhook_deliveries": 0,
         "event_counters": 0,
         "events": 0,
+        "event_drafts": 0,
         "web_sessions": 0,
         "rate_counters": 0,
     }

@@ -24,7 +24,7 @@ KEY = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
 ENTRY_FIELDS = [
     "id", "orgId", "userId", "projectId", "taskId", "invoiceId", "durationSeconds", "billable", "note",
     "entryDate", "startedAt", "stoppedAt", "createdAt", "updatedAt", "deletedAt", "rate", "importId",
-    "externalRef",
+    "externalRef", "version",
 ]  # fmt: skip
 
 

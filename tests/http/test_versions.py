@@ -239,3 +239,54 @@ def test_a_writer_that_read_the_version_before_the_winner_committed_gets_412_not
     assert len(outcome) == 1 and isinstance(outcome[0], PreconditionFailed), outcome
     assert outcome[0].current_version == 2
     assert entries.get_time_entry(owner, entry.id).note == "winner"
+
+
+_WRITES = [
+    ("/time-entries/{entry_id}", "patch"),
+    ("/time-entries/{entry_id}", "delete"),
+    ("/time-entries/{entry_id}/restore", "post"),
+    ("/projects/{project_id}", "patch"),
+    ("/tasks/{task_id}", "patch"),
+    ("/clients/{client_id}", "patch"),
+]
+_READS = [
+    ("/time-entries/{entry_id}", "get"),
+    ("/projects/{project_id}", "get"),
+    ("/clients/{client_id}", "get"),
+]
+_TAGGED = [
+    *((path, method) for path, method in _WRITES if method != "delete"),
+    *_READS,
+    ("/time-entries", "post"),
+    ("/projects", "post"),
+    ("/projects/{project_id}/tasks", "post"),
+    ("/clients", "post"),
+    ("/timers", "post"),
+    ("/timers/current", "get"),
+    ("/timers/current/stop", "post"),
+]
+
+
+def test_the_openapi_document_declares_etag_if_match_if_none_match_304_and_412(
+    client: TestClient[Any],
+) -> None:
+    paths = client.get("/schema/openapi.json").json()["paths"]
+
+    def headers_in(path: str, method: str) -> set[str]:
+        return {p["name"] for p in paths[path][method].get("parameters", []) if p["in"] == "header"}
+
+    for path, method in _WRITES:
+        operation = paths[path][method]
+        assert "If-Match" in headers_in(path, method), (path, method)
+        failed = operation["responses"]["412"]
+        assert "precondition_failed" in failed["description"]
+        assert failed["headers"]["ETag"]["required"] is True
+        assert "invalid_precondition" in operation["responses"]["400"]["description"]
+    for path, method in _READS:
+        operation = paths[path][method]
+        assert "If-None-Match" in headers_in(path, method), (path, method)
+        assert operation["responses"]["304"]["headers"]["ETag"]["required"] is True
+        assert "content" not in operation["responses"]["304"]
+    for path, method in _TAGGED:
+        success = next(r for status, r in paths[path][method]["responses"].items() if status.startswith("2"))
+        assert success["headers"]["ETag"]["required"] is True, (path, method)

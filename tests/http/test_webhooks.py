@@ -268,3 +268,17 @@ def test_another_organizations_webhook_is_not_found(client: TestClient[Any], wor
         assert response.status_code == 404, (method, path)
         assert response.json()["error"]["code"] == "not_found"
     assert client.get("/webhooks", headers=foreign).json()["data"] == []
+
+
+def test_a_webhook_may_subscribe_to_the_client_and_rate_families_and_types(
+    client: TestClient[Any], world: World
+) -> None:
+    events = ["client.*", "rate.*", "client.archived", "rate.deleted"]
+
+    created = create(client, world, events=events)
+
+    assert created["events"] == events
+    wrong = client.post(
+        "/webhooks", json={"url": URL, "events": ["rate.updated"]}, headers=bearer(world.owner_token)
+    )
+    assert wrong.status_code == 422 and "events" in wrong.json()["error"]["fields"]

@@ -3,6 +3,7 @@ an entry's history and the audit trail read them."""
 
 from __future__ import annotations
 
+import io
 from datetime import date, timedelta
 from uuid import UUID
 
@@ -11,16 +12,19 @@ import pytest
 
 from hours_core.errors import CursorExpired, NotFound, PlanRequired
 from hours_core.events import EVENT_RETENTION, Change, Event, EventType, SubjectType, Via
-from hours_core.model import Plan, TimeEntryId
+from hours_core.model import Plan, RateScope, TimeEntryId
 from hours_core.services import (
     AuditFilter,
     Caller,
+    CreateRate,
     CreateTimeEntry,
+    ImportEntries,
     KeyedRequest,
     StartTimer,
     UpdateTimeEntry,
 )
 from hours_core.services.audit import PURGE_INTERVAL
+from tests.exchange.odd_files import toggl_file
 from tests.world import World
 
 KEYED = KeyedRequest(key="0190a8b4-6c9e-7bb6-8a55-2f3c9d1e4a70", fingerprint="f" * 64)
@@ -152,3 +156,68 @@ def test_the_audit_trail_needs_the_audit_log_feature_and_shows_members_their_ent
     everything = world.services.events.audit(world.caller(world.owner), AuditFilter(), None, 2)
     assert [event.seq for event in everything.events] == [latest(world), latest(world) - 1]
     assert everything.next_seq == latest(world) - 1
+
+
+def test_moving_an_entry_to_a_date_with_another_rate_reports_the_stored_rate_as_an_object(
+    world: World,
+) -> None:
+    owner = world.caller(world.owner)
+    rate = world.services.rates.create_rate(
+        owner,
+        CreateRate(
+            scope=RateScope.ORG, effective_from=date(2026, 1, 1), billable_rate_minor=500, currency="EUR"
+        ),
+    )
+    entry = world.services.entries.create_time_entry(
+        owner,
+        CreateTimeEntry(project_id=world.project.id, entry_date=date(2025, 12, 31), duration_seconds=60),
+    )
+    start = latest(world)
+
+    world.services.entries.update_time_entry(owner, entry.id, UpdateTimeEntry(entry_date=date(2026, 1, 2)))
+
+    (event,) = new_events(world, start)
+    assert event.changes == {
+        "entry_date": Change("2025-12-31", "2026-01-02"),
+        "rate": Change(
+            None,
+            {
+                "billable_rate_minor": 500,
+                "cost_rate_minor": None,
+                "currency": "EUR",
+                "scope": "org",
+                "rate_id": str(rate.id),
+            },
+        ),
+    }
+
+
+def test_an_import_dry_run_and_an_atomic_import_with_a_failed_row_record_nothing(world: World) -> None:
+    owner = world.caller(world.owner)
+    start = latest(world)
+    for dry_run, atomic in ((True, False), (False, True)):
+        data = io.BytesIO(toggl_file(world.owner.email, world.member.email))  # row 4 fails
+        command = ImportEntries(
+            source="toggl", data=data, timezone="Europe/Berlin", dry_run=dry_run, atomic=atomic
+        )
+        assert world.services.imports.import_entries(owner, command).failed == 1
+    assert new_events(world, start) == []
+
+
+def test_the_operator_s_import_is_via_import_as_the_owner_it_acts_as(world: World) -> None:
+    caller = world.services.admin.owner_caller(world.org.id)
+    start = latest(world)
+    data = io.BytesIO(toggl_file(world.owner.email, "newcomer@acme.test"))
+    report = world.services.imports.import_entries(
+        caller, ImportEntries(source="toggl", data=data, timezone="Europe/Berlin", create_users=True)
+    )
+
+    events = new_events(world, start)
+
+    (joined,) = [e for e in events if e.type is EventType.USER_CREATED]
+    assert joined.changes["email"] == Change(None, "newcomer@acme.test")
+    assert len([e for e in events if e.type is EventType.TIME_ENTRY_CREATED]) == report.created == 5
+    assert {(e.actor.user_id, e.actor.token_prefix, e.actor.via) for e in events} == {
+        (world.owner.id, None, Via.IMPORT)
+    }
+    assert all(e.request_id is None and e.idempotency_key is None for e in events)

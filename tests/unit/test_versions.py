@@ -106,3 +106,13 @@ def test_projects_tasks_and_clients_check_if_match_and_move_one_version_up(world
         services.clients.change_client(owner, client.id, ChangeClient(name="Stale"), if_match=3)
     assert services.projects.get_project(owner, project.id) == project
     assert services.clients.get_client(owner, client.id) == client
+
+
+def test_a_timer_stopped_by_its_users_deactivation_moves_one_version_up(world: World) -> None:
+    timer = world.services.entries.start_timer(
+        world.caller(world.member), StartTimer(project_id=world.project.id)
+    )
+    world.clock.advance(timedelta(minutes=5))
+    world.services.team.deactivate_user(world.caller(world.owner), world.member.id)
+    stopped = world.services.entries.get_time_entry(world.caller(world.owner), timer.id)
+    assert (stopped.is_running, stopped.version) == (False, 2)

@@ -3,9 +3,10 @@ order per webhook, retries, 410, giving up after about 3 days, secret rotation, 
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import msgspec
@@ -13,7 +14,15 @@ import pytest
 
 from hours_app.dispatching import DispatcherLoop
 from hours_core.ids import UuidV7Ids
-from hours_core.services import ChangeProject, ChangeWebhook, CreateWebhook
+from hours_core.model import RateScope
+from hours_core.services import (
+    ChangeClient,
+    ChangeProject,
+    ChangeWebhook,
+    CreateRate,
+    CreateWebhook,
+    ImportEntries,
+)
 from hours_core.services.dispatcher import WebhookDispatcher
 from hours_core.subscriptions import DeliveryStatus, UrlPolicy, Webhook
 from hours_core.webhooks import MAX_DELIVERY_ATTEMPTS, SECRET_ROTATION_OVERLAP, retry_delay_cap, verify
@@ -22,6 +31,7 @@ from hours_http.converter import event_json
 from hours_memory import InMemoryStore
 from hours_sqlite import SqliteStore
 from hours_webhooks import HttpWebhookSender
+from tests.exchange.odd_files import toggl_file
 from tests.webhooks.receiver import Receiver, Reply
 from tests.world import World, make_world
 
@@ -343,3 +353,69 @@ def test_on_a_single_dispatcher_store_a_second_loop_waits_for_the_lease(
         first.stop()
         second.stop()
     assert len(receiver.requests) == 2
+
+
+def test_webhooks_filtered_by_the_client_and_rate_families_get_those_events(
+    world: World, dispatcher: WebhookDispatcher, receiver: Receiver
+) -> None:
+    owner = world.caller(world.owner)
+    families = world.services.webhooks.create(
+        owner, CreateWebhook(url=receiver.url(path="/families"), events=("client.*", "rate.created"))
+    )
+    everything = world.services.webhooks.create(
+        owner, CreateWebhook(url=receiver.url(path="/all"), events=("*",))
+    )
+    acme = world.services.clients.create_client(owner, "Initech", "EUR")
+    world.services.clients.change_client(owner, acme.id, ChangeClient(archived=True))
+    world.services.projects.create_project(owner, "Not a client")  # neither client.* nor rate.*
+    rate = world.services.rates.create_rate(
+        owner,
+        CreateRate(
+            scope=RateScope.ORG, effective_from=date(2026, 1, 1), billable_rate_minor=100, currency="EUR"
+        ),
+    )
+    world.services.rates.delete_rate(owner, rate.id)  # rate.deleted: not subscribed by the first
+
+    while dispatcher.run_due(10):
+        pass
+
+    def received(path: str) -> list[tuple[str, str]]:
+        bodies = [json.loads(request.body) for request in receiver.requests if request.target == path]
+        return [(body["type"], body["subject"]["id"]) for body in bodies]
+
+    assert received("/families") == [
+        ("client.created", str(acme.id)),
+        ("client.archived", str(acme.id)),
+        ("rate.created", str(rate.id)),
+    ]
+    assert [kind for kind, _ in received("/all")] == [
+        "client.created",
+        "client.archived",
+        "project.created",
+        "rate.created",
+        "rate.deleted",
+    ]
+    for request in receiver.requests:
+        webhook = families if request.target == "/families" else everything
+        verify(webhook.secret, request.header("Hours-Signature"), request.body, world.clock.now())
+        assert request.header("Hours-Event-Type") == json.loads(request.body)["type"]
+
+
+def test_a_webhook_gets_an_import_s_events_via_import(
+    world: World, dispatcher: WebhookDispatcher, receiver: Receiver
+) -> None:
+    owner = world.caller(world.owner)
+    world.services.webhooks.create(owner, CreateWebhook(url=receiver.url(), events=("time_entry.*",)))
+    data = io.BytesIO(toggl_file(world.owner.email, world.member.email))
+    report = world.services.imports.import_entries(
+        owner, ImportEntries(source="toggl", data=data, timezone="Europe/Berlin")
+    )
+    assert report.id is not None
+    world.services.imports.delete_import(owner, report.id)
+
+    while dispatcher.run_due(10):
+        pass
+
+    bodies = [json.loads(request.body) for request in receiver.requests]
+    assert [body["type"] for body in bodies] == ["time_entry.created"] * 5 + ["time_entry.deleted"] * 5
+    assert {body["actor"]["via"] for body in bodies} == {"import"}

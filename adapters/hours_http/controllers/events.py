@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Response, get
@@ -20,7 +20,7 @@ from hours_http.decoding import parse_instant
 from hours_http.openapi import Reason, documented
 from hours_http.query import STRICT_QUERY
 from hours_http.responses import json_response
-from hours_http.wire import ChangeFeedEnvelope, EventListEnvelope
+from hours_http.wire import ChangeFeedEnvelope, EventListEnvelope, SubjectTypeName
 
 __all__ = ["AuditController", "ChangeController", "event_page_response"]
 
@@ -107,7 +107,7 @@ class AuditController(Controller):
         services: NamedDependency[Services],
         cursors: NamedDependency[Cursors],
         subject_type: Annotated[
-            Literal["time_entry", "project", "task", "token", "org", "user"] | None,
+            SubjectTypeName | None,
             QueryParameter(name="subjectType", description="Events about this kind of subject."),
         ] = None,
         subject_id: Annotated[

@@ -9,6 +9,7 @@ import pytest
 from hours_core.errors import Conflict, TimerAlreadyRunning
 from hours_core.events import EventQuery
 from hours_core.ports import EntryQuery, UnitOfWork
+from hours_sql.events import SPILL_AT
 
 from .conftest import Build, OpenStore, World
 from .test_events import new_event
@@ -121,3 +122,16 @@ def test_an_undone_scope_then_a_rollback_stores_nothing(store: OpenStore, world:
 def test_a_read_only_unit_of_work_has_no_savepoints(store: OpenStore) -> None:
     with store.unit_of_work(read_only=True) as uow, pytest.raises(RuntimeError), uow.savepoint():
         pass
+
+
+def test_events_spilled_inside_an_undone_scope_are_undone_and_earlier_ones_kept(
+    store: OpenStore, world: World
+) -> None:
+    """Past ``SPILL_AT`` collected events the SQL stores write them out before the commit: a scope
+    that spills and is undone takes its own back, and keeps those collected before it."""
+    with store.unit_of_work() as uow:
+        uow.events.append(new_event(world.a.org.id))
+        fail_in_scope(uow, *(lambda: uow.events.append(new_event(world.a.org.id)) for _ in range(SPILL_AT)))
+        uow.events.append(new_event(world.a.org.id))
+        uow.commit()
+    assert event_count(store, world) == 2

@@ -23,6 +23,7 @@ __all__ = [
     "CursorExpired",
     "EmailTaken",
     "EntryLocked",
+    "EntryOverlaps",
     "FieldProblem",
     "Forbidden",
     "Hint",
@@ -247,6 +248,33 @@ class EntryLocked(Conflict):
     def details(self) -> Mapping[str, object]:
         """``{"lock": {"reason": ..., "through": ..., **more}}``."""
         return {"lock": {"reason": self.reason, "through": self.through, **self.more}}
+
+
+class EntryOverlaps(Conflict):
+    """The entry would overlap other live entries of its user, and the organization's overlap
+    policy is ``reject``. ``entries`` describes the first of them by start (``id``, ``started_at``,
+    ``stopped_at``: ``None`` for a running timer); ``total`` counts them all.
+    """
+
+    code = "entry_overlaps"
+
+    def __init__(self, entries: Sequence[Mapping[str, object]], total: int) -> None:
+        self.entries = [dict(entry) for entry in entries]
+        self.total = total
+        super().__init__(overlap_message(len(self.entries), total))
+
+    def details(self) -> Mapping[str, object]:
+        """``{"entries": [{"id", "started_at", "stopped_at"}, ...]}``."""
+        return {"entries": self.entries}
+
+
+def overlap_message(listed: int, total: int) -> str:
+    """What to say of an entry that overlaps ``total`` entries of its user, ``listed`` of them named."""
+    noun = "entry" if total == 1 else "entries"
+    text = f"The time entry overlaps {total} other {noun} of the same user"
+    if listed < total:
+        text += f" (the first {listed} by start are listed)"
+    return text + "."
 
 
 class EmailTaken(Conflict):

@@ -33,6 +33,7 @@ __all__ = [
     "Keep",
     "Org",
     "OrgId",
+    "OverlapPolicy",
     "Plan",
     "Project",
     "ProjectId",
@@ -183,6 +184,15 @@ class WeekStart(enum.StrEnum):
     SUNDAY = "sunday"
 
 
+class OverlapPolicy(enum.StrEnum):
+    """What a write does when a time entry would overlap another of its user's (see
+    :mod:`hours_core.overlaps`): nothing, succeed with a warning, or fail."""
+
+    ALLOW = "allow"
+    WARN = "warn"
+    REJECT = "reject"
+
+
 def _timezone_name(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:
     # Only the shape: the zone database may differ from the one that checked the name when it was set
     # (hours_core.timezones.timezone_problem, in the use case), and a stored org must always load.
@@ -195,7 +205,7 @@ class Org:
     """An organization: the tenant. Everything else belongs to exactly one.
 
     Its settings: ``timezone`` (an IANA name; its days are the days of its reports and closed
-    periods) and ``week_start``.
+    periods), ``week_start`` and ``overlap_policy`` (what a write of overlapping entries does).
     """
 
     id: OrgId
@@ -204,6 +214,7 @@ class Org:
     timezone: str = attrs.field(validator=_timezone_name)
     week_start: WeekStart
     created_at: datetime = attrs.field(validator=_aware_utc)
+    overlap_policy: OverlapPolicy = OverlapPolicy.ALLOW
 
     @classmethod
     def new(
@@ -224,7 +235,12 @@ class Org:
         return attrs.evolve(self, plan=plan)
 
     def with_settings(
-        self, *, name: str | None = None, timezone: str | None = None, week_start: WeekStart | None = None
+        self,
+        *,
+        name: str | None = None,
+        timezone: str | None = None,
+        week_start: WeekStart | None = None,
+        overlap_policy: OverlapPolicy | None = None,
     ) -> Org:
         """The organization with the given settings changed; ``None`` leaves one as it is."""
         return attrs.evolve(
@@ -232,6 +248,7 @@ class Org:
             name=self.name if name is None else name,
             timezone=self.timezone if timezone is None else timezone,
             week_start=self.week_start if week_start is None else week_start,
+            overlap_policy=self.overlap_policy if overlap_policy is None else overlap_policy,
         )
 
 

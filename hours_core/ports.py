@@ -149,6 +149,15 @@ class UserRepository(Protocol):
         """How many users of the organization are not deactivated (of ``role``, if given)."""
         ...
 
+    def lock(self, org_id: OrgId, user_id: UserId) -> User | None:
+        """The user of ``org_id``, or ``None``, locked until this unit of work ends (write units of
+        work only): writes that check a rule across the user's entries (their overlaps) take this
+        lock first, so that of two such writes the second waits, then sees what the first stored.
+        (PostgreSQL: ``SELECT ... FOR NO KEY UPDATE``, which rows that merely refer to the user do
+        not wait for; SQLite and the in-memory store run one writer at a time.)
+        """
+        ...
+
     def update(self, user: User) -> None:
         """Replace a stored user's name, role and ``deactivated_at``; nothing else of a user changes
         (nothing happens if the organization has no such user)."""
@@ -330,6 +339,25 @@ class TimeEntryRepository(Protocol):
 
     def running_for_user(self, org_id: OrgId, user_id: UserId) -> TimeEntry | None:
         """The user's running timer that is not deleted, or ``None``."""
+        ...
+
+    def intersecting(
+        self,
+        org_id: OrgId,
+        start: datetime,
+        end: datetime,
+        *,
+        user_id: UserId | None = None,
+        after: TimeEntry | None = None,
+        limit: int,
+    ) -> Sequence[TimeEntry]:
+        """At most ``limit`` live entries with a start that may cover time in ``[start, end)``: those
+        that start before ``end`` and are running or stop after ``start`` (of ``user_id``, if given),
+        ordered by (user, start, id) and strictly after ``after``'s place in that order, if given.
+
+        A running timer is returned whatever the time now; the caller decides what it covers
+        (:func:`hours_core.overlaps.interval_of`).
+        """
         ...
 
     def existing_external_refs(self, org_id: OrgId, refs: Sequence[str]) -> set[str]:

@@ -38,7 +38,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 
 from hours_core.events import Event, JsonValue
 from hours_core.model import Client, Org, Project, Rate, StoredRate, Task, TimeEntry, User
-from hours_core.services import Caller, ImportReport, ReapplyResult
+from hours_core.services import Caller, ImportReport, OverlapList, ReapplyResult
 from hours_core.subscriptions import Webhook, WebhookDelivery
 from hours_core.tokens import ApiToken, MintedToken
 from hours_http.decoding import (
@@ -88,6 +88,7 @@ __all__ = [
     "import_report_json",
     "me_json",
     "org_json",
+    "overlap_list_json",
     "project_json",
     "rate_json",
     "reapply_json",
@@ -366,6 +367,28 @@ def _change_value(name: str, value: JsonValue) -> Any:
         fields = ("billable_rate_minor", "cost_rate_minor", "currency", "scope", "rate_id")
         return _stored_rate_body(*(value[field] for field in fields))
     return {json_name(member): member_value for member, member_value in value.items()}
+
+
+def overlap_list_json(found: OverlapList) -> dict[str, Any]:
+    """``data`` and ``truncated`` of the overlap list (:class:`~hours_http.wire.OverlapListEnvelope`)."""
+    return {
+        "data": [
+            {
+                "userId": cluster.user_id,
+                "count": cluster.count,
+                "entries": [
+                    {"id": e.id, "startedAt": e.started_at, "stoppedAt": e.stopped_at}
+                    for e in cluster.entries
+                ],
+            }
+            for cluster in found.clusters
+        ],
+        "truncated": found.truncated,
+    }
+
+
+def _overlapping(entry: TimeEntry) -> dict[str, Any]:
+    return {"id": entry.id, "startedAt": entry.started_at, "stoppedAt": entry.stopped_at}
 
 
 def encode_data(data: object, **extra: object) -> bytes:

@@ -59,6 +59,7 @@ __all__ = [
     "error_response",
     "exception_handlers",
     "parameter_message",
+    "respelled",
     "status_for",
 ]
 
@@ -139,6 +140,7 @@ STATUS_BY_CODE: Mapping[str, int] = {
     "last_owner": 409,
     "webhook_inactive": 409,
     "entry_locked": 409,
+    "entry_overlaps": 409,
     "timer_already_running": 409,
     "stale_update": 409,
     "batch_failed": 409,
@@ -215,16 +217,16 @@ def error_body(
     if feature is not None:
         error["feature"] = feature
     if details:
-        error.update(_respelled(details))
+        error.update(respelled(details))
     return msgspec.json.encode({"error": error})
 
 
-def _respelled(value: Any) -> Any:
+def respelled(value: Any) -> Any:
     """``value`` with the keys of its mappings (at every depth) in JSON names."""
     if isinstance(value, Mapping):
-        return {json_name(str(key)): _respelled(item) for key, item in value.items()}
+        return {json_name(str(key)): respelled(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [_respelled(item) for item in value]
+        return [respelled(item) for item in value]
     return value
 
 
@@ -249,7 +251,7 @@ def error_member(error: HoursError) -> dict[str, Any]:
     if isinstance(error, BatchFailed):
         member["errors"] = [_batch_error(index, failed) for index, failed in error.failures]
     else:
-        member.update(_respelled(error.details()))
+        member.update(respelled(error.details()))
     return member
 
 

@@ -122,6 +122,10 @@ ERROR_TEXT: Mapping[str, str] = {
     ),
     "webhook_inactive": "the webhook is not active; set `active` to true first",
     "entry_locked": "the entry is invoiced (`invoiceId` is set) and cannot change",
+    "entry_overlaps": (
+        "the entry would overlap other entries of its user and the organization's `overlapPolicy` is "
+        "`reject`; `entries` lists them (the first 20 by start)"
+    ),
     "timer_already_running": "another timer of yours is running; the message names its id",
     "stale_update": "the entry changed concurrently; read it again and retry",
     "batch_failed": "an operation of an atomic batch failed, so nothing was stored; `errors` names it",

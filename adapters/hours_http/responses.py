@@ -15,8 +15,10 @@ from litestar.concurrency import sync_to_thread
 from litestar.di import NamedDependency
 
 from hours_core.services import Caller, Outcome, Services
+from hours_core.write_warnings import WriteWarning, collecting
 from hours_http.body import PendingBody
 from hours_http.converter import encode_data
+from hours_http.errors import respelled
 from hours_http.idempotency import keyed_request, recorded, to_response
 from hours_http.openapi import ETAG, LOCATION
 from hours_http.preconditions import ETAG_HEADER, EntityTags, entity_tag, not_modified
@@ -76,6 +78,8 @@ class Writer:
     in that same transaction, unrecorded. The status is the route's; a route declared with a
     ``location`` (see :func:`hours_http.openapi.documented`) answers ``Location`` built from the
     result's ``id``, and one declared with ``etag`` answers the ``ETag`` of the result's ``version``.
+    Warnings the use case passed on (:mod:`hours_core.write_warnings`) become the body's
+    ``warnings`` (left out when there are none), recorded like the rest for a replay.
     """
 
     def __init__(self, request: Request[Any, Any, Any], services: Services, caller: Caller) -> None:
@@ -108,14 +112,22 @@ class Writer:
         tagged = bool(handler.opt.get(ETAG))
 
         def run() -> bytes:
-            result = work()
+            with collecting() as warnings:
+                result = work()
             if result is None:
                 return recorded(status, b"")
             where = None if template is None else template.format(id=result["id"])  # type: ignore[index]
             etag = entity_tag(result["version"]) if tagged else None  # type: ignore[index]
-            return recorded(status, encode_data(result), location=where, etag=etag)
+            extra = {"warnings": [warning_json(each) for each in warnings]} if warnings else {}
+            return recorded(status, encode_data(result, **extra), location=where, etag=etag)
 
         return run
+
+
+def warning_json(warning: WriteWarning) -> dict[str, Any]:
+    """A warning as the body's ``warnings`` list holds it: ``code``, ``message`` and its details,
+    named by the naming rule (:class:`~hours_http.wire.WarningOut`)."""
+    return {"code": warning.code, "message": warning.message, **respelled(warning.details)}
 
 
 def provide_writer(

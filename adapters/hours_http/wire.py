@@ -40,8 +40,11 @@ __all__ = [
     "ImportReportOut",
     "ImportRowErrorOut",
     "LockOut",
+    "OverlapListEnvelope",
+    "OverlappingEntryOut",
     "TimeEntryEnvelope",
     "TimeEntryOut",
+    "WarningOut",
 ]
 
 
@@ -142,6 +145,7 @@ RateScopeName = Literal["org", "client", "project", "user", "user_project"]
 RoleName = Literal["owner", "admin", "member"]
 PlanName = Literal["free", "solo", "studio", "agency"]
 WeekStartName = Literal["monday", "sunday"]
+OverlapPolicyName = Literal["allow", "warn", "reject"]
 
 
 class _Absent:
@@ -241,10 +245,51 @@ class StoredRateOut:
 
 
 @attrs.frozen
+class OverlappingEntryOut:
+    """An entry another one overlaps: its id and interval (``stoppedAt`` is ``null`` for a running
+    timer, which covers the time up to now)."""
+
+    id: UUID
+    startedAt: dt.datetime
+    stoppedAt: dt.datetime | None
+
+
+@attrs.frozen
+class WarningOut:
+    """Something to know about a write that succeeded: ``entry_overlaps`` (the org's overlap policy
+    is ``warn``) lists the first 20 entries by start that the entry overlaps."""
+
+    code: Literal["entry_overlaps"]
+    message: str
+    entries: list[OverlappingEntryOut]
+
+
+@attrs.frozen
 class TimeEntryEnvelope:
-    """``{"data": TimeEntry}``."""
+    """``{"data": TimeEntry}``, and ``warnings`` when the write succeeded with some (left out
+    otherwise)."""
 
     data: TimeEntryOut
+    warnings: list[WarningOut] = ABSENT
+
+
+@attrs.frozen
+class OverlapClusterOut:
+    """One user's entries linked by overlaps (each overlaps at least one other of them), by start:
+    the first 100, and ``count``, how many there are."""
+
+    userId: UUID
+    count: int
+    entries: list[OverlappingEntryOut]
+
+
+@attrs.frozen
+class OverlapListEnvelope:
+    """The groups of overlapping entries, by user then start; ``truncated`` when there were more
+    than 200 groups (narrow the dates or pick a user)."""
+
+    data: list[OverlapClusterOut]
+    truncated: bool
 
 
 @attrs.frozen
@@ -275,7 +320,8 @@ class BatchErrorOut:
 @attrs.frozen
 class ErrorBody:
     """What went wrong: ``fields`` names wrong fields; a plan gate sets ``requiredPlan`` and ``feature``;
-    ``lock`` says which lock refused a write (``entry_locked``).
+    ``lock`` says which lock refused a write (``entry_locked``); ``entries`` which entries a write
+    would overlap (``entry_overlaps``: the first 20 by start).
 
     Members that do not apply are left out, never ``null`` (``hours_http.errors.error_body``).
     """
@@ -298,6 +344,7 @@ class ErrorBody:
     ] = ABSENT
     lock: LockOut = ABSENT
     errors: list[BatchErrorOut] = ABSENT
+    entries: list[OverlappingEntryOut] = ABSENT
 
 
 @attrs.frozen
@@ -645,6 +692,7 @@ class OrgOut:
     timezone: str
     weekStart: WeekStartName
     createdAt: dt.datetime
+    overlapPolicy: OverlapPolicyName
 
 
 @attrs.frozen
@@ -664,6 +712,7 @@ class UpdateOrgBody:
     name: Name = ABSENT
     timezone: TimezoneName = ABSENT
     weekStart: WeekStartName = ABSENT
+    overlapPolicy: OverlapPolicyName = ABSENT
 
     __refused_members__: ClassVar = {
         "plan": (

@@ -359,6 +359,10 @@ class InMemoryUserRepository(_Repository):
     def get(self, org_id: OrgId, user_id: UserId) -> User | None:
         return _owned(self.tables.read("users").get(user_id), org_id)
 
+    def lock(self, org_id: OrgId, user_id: UserId) -> User | None:
+        # Write units of work run one at a time here: holding the writer lock is holding every user's.
+        return self.get(org_id, user_id)
+
     def list(self, org_id: OrgId) -> Sequence[User]:
         return _oldest_first(u for u in self.tables.read("users").values() if u.org_id == org_id)
 
@@ -514,6 +518,10 @@ def _entry_filter(query: EntryQuery) -> Callable[[TimeEntry], bool]:
     return matches
 
 
+def _timed_key(entry: TimeEntry) -> tuple[Any, ...]:
+    return (entry.user_id, entry.started_at, entry.id)
+
+
 def _counts_as_running(entry: TimeEntry) -> bool:
     return entry.is_running and entry.deleted_at is None
 
@@ -592,6 +600,33 @@ class InMemoryTimeEntryRepository(_Repository):
             if e.org_id == org_id and e.user_id == user_id and _counts_as_running(e)
         ]
         return min(running, key=lambda e: (e.created_at, e.id), default=None)
+
+    def intersecting(
+        self,
+        org_id: OrgId,
+        start: datetime,
+        end: datetime,
+        *,
+        user_id: UserId | None = None,
+        after: TimeEntry | None = None,
+        limit: int,
+    ) -> Sequence[TimeEntry]:
+        rows = sorted(
+            (
+                e
+                for e in self.tables.read("entries").values()
+                if e.org_id == org_id
+                and e.deleted_at is None
+                and e.started_at is not None
+                and e.started_at < end
+                and (e.stopped_at is None or e.stopped_at > start)
+                and (user_id is None or e.user_id == user_id)
+            ),
+            key=_timed_key,
+        )
+        if after is not None:
+            rows = [e for e in rows if _timed_key(e) > _timed_key(after)]
+        return rows[:limit]
 
     def existing_external_refs(self, org_id: OrgId, refs: Sequence[str]) -> set[str]:
         wanted = set(refs)

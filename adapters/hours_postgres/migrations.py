@@ -503,6 +503,20 @@ _VERSIONS: tuple[Step, ...] = tuple(
     for table in ("time_entries", "projects", "tasks", "clients")
 )
 
+# 0016: the overlap policy (see the SQLite migration of the same name): the organization's setting,
+# and the index of each user's timed entries by (start, id), holding the stop, that overlap checks read.
+_OVERLAP_POLICY: tuple[Step, ...] = (
+    """
+    ALTER TABLE orgs ADD COLUMN overlap_policy text NOT NULL DEFAULT 'allow'
+        CHECK (overlap_policy IN ('allow', 'warn', 'reject'))
+    """,
+    """
+    CREATE INDEX time_entries_timed_of_user ON time_entries (org_id, user_id, started_at, id, stopped_at)
+        WHERE deleted_at IS NULL AND started_at IS NOT NULL
+    """,
+)
+
+
 # 0017: the outbox's drafts (see the SQLite migration of the same name). UNLOGGED: a draft never
 # outlives its transaction, so it is worth no WAL write and no replica.
 _EVENT_DRAFTS: tuple[Step, ...] = (
@@ -554,6 +568,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0011_imports", _IMPORTS),
     Migration("0012_report_indexes", _REPORT_INDEXES),
     Migration("0013_versions", _VERSIONS),
+    Migration("0016_overlap_policy", _OVERLAP_POLICY),
     Migration("0017_event_drafts", _EVENT_DRAFTS),
     Migration("0019_report_group_statistics", _REPORT_GROUP_STATISTICS),
 )

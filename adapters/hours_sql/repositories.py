@@ -201,6 +201,12 @@ class SqlUserRepository(_Repository):
         rows = self._session.rows(self._sql.users_of_org, (self._sql.reference(org_id),))
         return [self._sql.users.decode(row) for row in rows]
 
+    def lock(self, org_id: OrgId, user_id: UserId) -> User | None:
+        """The user, or ``None``, locked until the unit of work ends (the dialect's row lock, as
+        :meth:`SqlOrgRepository.lock`)."""
+        row = self._row(self._sql.user_locked, (self._sql.reference(user_id), self._sql.reference(org_id)))
+        return None if row is None else self._sql.users.decode(row)
+
     def locate(self, user_id: UserId) -> User | None:
         """The user with ``user_id`` in any organization (operator tooling only)."""
         row = self._row(self._sql.user_anywhere, (self._sql.reference(user_id),))
@@ -407,6 +413,21 @@ class SqlTimeEntryRepository(_Repository):
         sql = self._sql
         row = self._row(sql.running_entry_of_user, (sql.reference(org_id), sql.reference(user_id)))
         return None if row is None else sql.entries.decode(row)
+
+    def intersecting(
+        self,
+        org_id: OrgId,
+        start: datetime,
+        end: datetime,
+        *,
+        user_id: UserId | None = None,
+        after: TimeEntry | None = None,
+        limit: int,
+    ) -> Sequence[TimeEntry]:
+        """Live entries with a start that may cover time in ``[start, end)``, by (user, start, id)."""
+        sql, params = self._sql.entries_intersecting(org_id, start, end, user_id, after, limit)
+        decode = self._sql.entries.decode
+        return [decode(row) for row in self._session.rows(sql, params)]
 
     def existing_external_refs(self, org_id: OrgId, refs: Sequence[str]) -> set[str]:
         """Those of ``refs`` that an entry of the organization holds (deleted ones included)."""

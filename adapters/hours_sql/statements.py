@@ -13,9 +13,10 @@ list of time entries.
 from __future__ import annotations
 
 import functools
+from datetime import datetime
 from typing import Any
 
-from hours_core.model import OrgId
+from hours_core.model import OrgId, TimeEntry, UserId
 from hours_core.ports import EntryQuery
 from hours_sql.dialect import Dialect, Kind
 from hours_sql.rows import RowCodec, row_codec
@@ -59,6 +60,8 @@ RUNNING = "started_at IS NOT NULL AND stopped_at IS NULL"
 """A running timer. With ``deleted_at IS NULL`` it is the predicate of the partial unique index
 ``time_entries_one_running_per_user`` on every database (the planner needs the same terms)."""
 
+_TIMED = "started_at IS NOT NULL"
+"""An entry with a start (stopped or running): the predicate of ``time_entries_timed_of_user``."""
 _ENTRY_ORDER = ("entry_date", "created_at", "id")
 _IDEMPOTENCY_KEY = "(org_id, user_id, key)"
 
@@ -136,7 +139,10 @@ class Statements:
         self.count_active_users_of_role = sql(
             "SELECT count(*) FROM users WHERE org_id = ? AND deactivated_at IS NULL AND role = ?"
         )
-        self.user_update = sql(_update_of(USERS, USER_CHANGES, "id = ? AND org_id = ?"))
+        self.user_update, self.user_locked = (
+            sql(_update_of(USERS, USER_CHANGES, "id = ? AND org_id = ?")),
+            sql(f"{users.select} WHERE id = ? AND org_id = ?{dialect.row_lock}"),
+        )
 
         clients, rates = self._clients_and_rates(dialect)
 
@@ -313,6 +319,32 @@ class Statements:
         return self.dialect.sql(
             f"SELECT external_ref FROM time_entries WHERE org_id = ? AND external_ref IN ({marks})"  # noqa: S608
         )
+
+    def entries_intersecting(
+        self,
+        org_id: OrgId,
+        start: datetime,
+        end: datetime,
+        user_id: UserId | None,
+        after: TimeEntry | None,
+        limit: int,
+    ) -> tuple[str, list[Any]]:
+        """The SQL and parameters of ``TimeEntryRepository.intersecting``: live entries with a start
+        before ``end`` that run or stop after ``start``, by (user, start, id), keyset-paged. The
+        index ``time_entries_timed_of_user`` (migration 0016) holds every column the filter reads."""
+        where = [f"org_id = ? AND deleted_at IS NULL AND {_TIMED} AND started_at < ?"]
+        params: list[Any] = [self.reference(org_id), self.instant(end)]
+        where.append("(stopped_at IS NULL OR stopped_at > ?)")
+        params.append(self.instant(start))
+        if user_id is not None:
+            where.append("user_id = ?")
+            params.append(self.reference(user_id))
+        if after is not None:
+            where.append("(user_id, started_at, id) > (?, ?, ?)")
+            params += [self.reference(after.user_id), self.instant(after.started_at), self.uuid(after.id)]
+        params.append(max(limit, 0))
+        sql = f"{self.entries.select} WHERE {' AND '.join(where)} ORDER BY user_id, started_at, id LIMIT ?"
+        return self.dialect.sql(sql), params
 
     def entry_list(self, org_id: OrgId, query: EntryQuery) -> tuple[str, list[Any]]:
         """The SQL and parameters of the entry list (public for the query-plan tests).

@@ -613,6 +613,27 @@ def _versions(db: Database) -> None:
         db.execute(f"ALTER TABLE {table} ADD COLUMN version INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1)")
 
 
+# 0016: the overlap policy. Organizations get ``overlap_policy`` (allow, the behaviour so far), and
+# time entries an index of each user's live entries with a start (stopped or running), in the order
+# (user, start, id) that the overlap check of a write and the list of overlaps read them in
+# (hours_sql.statements.Statements.entries_intersecting), holding the stop too, so that the filter
+# on it runs on the index before any row is read.
+
+_OVERLAP_POLICY = (
+    "ALTER TABLE orgs ADD COLUMN overlap_policy TEXT NOT NULL DEFAULT 'allow'"
+    " CHECK (overlap_policy IN ('allow', 'warn', 'reject'))",
+    "CREATE INDEX time_entries_timed_of_user ON time_entries (org_id, user_id, started_at, id, stopped_at)"
+    " WHERE deleted_at IS NULL AND started_at IS NOT NULL",
+)
+
+
+@MIGRATIONS(name="0016_overlap_policy")
+def _overlap_policy(db: Database) -> None:
+    """The organization's overlap policy, and the index of each user's timed entries by start."""
+    for statement in _OVERLAP_POLICY:
+        db.execute(statement)
+
+
 # 0017: the outbox's drafts. A unit of work that writes many events (an import, its undo, a reapply)
 # spills them here as it goes, unnumbered, under its own ``draft_id``; its commit numbers and moves
 # them into ``events`` in one statement and deletes them (hours_sql.events). The table is empty

@@ -30,6 +30,7 @@ from hours_core.services.exports import Export, ExportEntries, ExportService
 from hours_core.services.idempotent import IdempotentRunner, KeyedRequest, Outcome
 from hours_core.services.imports import ImportEntries, ImportReport, ImportService
 from hours_core.services.installation import InstallationService
+from hours_core.services.overlaps import ListOverlaps, OverlapCluster, OverlapList, OverlapService
 from hours_core.services.projects import ChangeProject, ChangeTask, ProjectService
 from hours_core.services.rate_limits import RateLimits
 from hours_core.services.rates import (
@@ -104,8 +105,12 @@ __all__ = [
     "ImportService",
     "InstallationService",
     "KeyedRequest",
+    "ListOverlaps",
     "Operation",
     "Outcome",
+    "OverlapCluster",
+    "OverlapList",
+    "OverlapService",
     "ProjectService",
     "RateChange",
     "RateLimits",
@@ -154,6 +159,7 @@ class Services:
     installation: InstallationService
     webhooks: WebhookService
     events: EventService
+    overlaps: OverlapService
     clock: Clock
     transactions: Transactions
 
@@ -198,6 +204,7 @@ def build_services(
             transactions, clock, ids, policy=url_policy or UrlPolicy(), bodies=bodies or NoEventBodies()
         ),
         events=events,
+        overlaps=OverlapService(transactions, clock),
         clock=clock,
         transactions=transactions,
     )

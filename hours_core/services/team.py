@@ -30,7 +30,7 @@ import attrs
 from hours_core.emails import email_problem
 from hours_core.errors import Forbidden, LastOwner, NotFound, Unauthenticated
 from hours_core.events import EventType
-from hours_core.model import Org, OrgId, Role, User, UserId, WeekStart, name_problem
+from hours_core.model import Org, OrgId, OverlapPolicy, Role, User, UserId, WeekStart, name_problem
 from hours_core.plans import require_room_for_users
 from hours_core.ports import Clock, IdFactory, UnitOfWork
 from hours_core.services.account import revoke
@@ -62,6 +62,7 @@ class ChangeOrg:
     name: str | None = None
     timezone: str | None = None
     week_start: WeekStart | None = None
+    overlap_policy: OverlapPolicy | None = None
 
 
 @attrs.frozen
@@ -199,7 +200,10 @@ class TeamService:
             acting = self._acting(uow, caller)
             acting.require_manager("change the organization's settings")
             changed = acting.org.with_settings(
-                name=change.name, timezone=change.timezone, week_start=change.week_start
+                name=change.name,
+                timezone=change.timezone,
+                week_start=change.week_start,
+                overlap_policy=change.overlap_policy,
             )
             uow.orgs.update(changed)
             self._events.org(uow, acting, acting.org, changed)

@@ -33,6 +33,7 @@ from hours_core.model import (
 from hours_core.plans import Feature
 from hours_core.ports import Clock, EntryCursor, EntryQuery, IdFactory, UnitOfWork
 from hours_core.services.caller import Caller
+from hours_core.services.overlaps import check_overlaps
 from hours_core.services.rates import rate_for_entry
 from hours_core.services.recording import EventRecorder
 from hours_core.services.transactions import Transactions
@@ -262,6 +263,7 @@ class TimeEntryService:
                 updated_at=now,
             )
             entry = attrs.evolve(entry, rate=rate_for_entry(uow, caller, entry, project))
+            check_overlaps(uow, caller, entry, now)
             uow.entries.add(entry)
             self._events.entry(uow, caller, EventType.TIME_ENTRY_CREATED, None, entry)
         return entry
@@ -332,6 +334,7 @@ class TimeEntryService:
             if (changed.project_id, changed.entry_date) != (entry.project_id, entry.entry_date):
                 project = project or _project(uow, caller, changed.project_id)
                 changed = attrs.evolve(changed, rate=rate_for_entry(uow, caller, changed, project))
+            check_overlaps(uow, caller, changed, self._clock.now(), before=entry)
             changed = _replace(uow, entry, changed, if_match)
             self._events.entry(uow, caller, EventType.TIME_ENTRY_UPDATED, entry, changed)
         return changed
@@ -366,6 +369,7 @@ class TimeEntryService:
                 if running is not None:
                     raise TimerAlreadyRunning(str(running.id))
             restored = entry.restored(later(self._clock.now(), entry.updated_at))
+            check_overlaps(uow, caller, restored, self._clock.now(), before=entry)
             restored = _replace(uow, entry, restored, if_match)
             self._events.entry(uow, caller, EventType.TIME_ENTRY_RESTORED, entry, restored)
         return restored
@@ -407,6 +411,7 @@ class TimeEntryService:
                 updated_at=now,
             )
             entry = attrs.evolve(entry, rate=rate_for_entry(uow, caller, entry, project))
+            check_overlaps(uow, caller, entry, now)
             uow.entries.add(entry)
             self._events.entry(uow, caller, EventType.TIMER_STARTED, None, entry)
         return entry

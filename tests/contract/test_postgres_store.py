@@ -50,6 +50,7 @@ MIGRATIONS = [
     "0011_imports",
     "0012_report_indexes",
     "0013_versions",
+    "0016_overlap_policy",
     "0017_event_drafts",
     "0019_report_group_statistics",
 ]

@@ -150,6 +150,7 @@ def test_the_organization_has_its_settings(client: TestClient[Any], team: Team) 
         "timezone": "UTC",
         "weekStart": "monday",
         "createdAt": "2026-03-02T09:00:00Z",
+        "overlapPolicy": "allow",
     }
     changed = client.patch(
         "/org",

@@ -65,8 +65,9 @@ class OrgController(Controller):
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[OrgEnvelope]:
         """Owners and admins: rename the organization, or change its `timezone` (an IANA name such as
-        `Europe/Berlin`) or `weekStart` (`monday` or `sunday`). Send only what changes. The plan is not
-        set here (422): it is the operator's (`hours orgs set-plan`).
+        `Europe/Berlin`), `weekStart` (`monday` or `sunday`) or `overlapPolicy` (`allow`, `warn` or
+        `reject`: what a write of a time entry that overlaps another of its user's does). Send only
+        what changes. The plan is not set here (422): it is the operator's (`hours orgs set-plan`).
         """
 
         def change() -> dict[str, Any]:

@@ -16,11 +16,18 @@ from litestar.response import Stream
 from hours_core.exchange import EXPORT_COLUMNS_VERSION, ExportFormat
 from hours_core.model import ProjectId, TaskId, TimeEntryId, UserId
 from hours_core.ports import EntryQuery
-from hours_core.services import Caller, CreateTimeEntry, ExportEntries, Services, UpdateTimeEntry
+from hours_core.services import (
+    Caller,
+    CreateTimeEntry,
+    ExportEntries,
+    ListOverlaps,
+    Services,
+    UpdateTimeEntry,
+)
 from hours_http.batches import MAX_BATCH_BYTES, batch_json, read_batch
 from hours_http.body import PendingBody, StrictJson
 from hours_http.controllers.events import event_page_response
-from hours_http.converter import command_from, time_entry_json
+from hours_http.converter import command_from, overlap_list_json, time_entry_json
 from hours_http.cursors import Cursors
 from hours_http.decoding import parse_instant
 from hours_http.openapi import IdempotencyKeyHeader, Reason, documented
@@ -32,6 +39,7 @@ from hours_http.wire import (
     BatchEnvelope,
     CreateTimeEntryBody,
     EventListEnvelope,
+    OverlapListEnvelope,
     TimeEntryEnvelope,
     TimeEntryListEnvelope,
     UpdateTimeEntryBody,
@@ -132,6 +140,7 @@ class TimeEntryController(Controller):
             Reason("forbidden", "members may not log time for another user (`userId`)"),
             Reason("not_found", "the project, task or user the body names is not in your organization"),
             "conflict",
+            "entry_overlaps",
             body=True,
             idempotent=True,
             location="/time-entries/{id}",
@@ -295,6 +304,48 @@ class TimeEntryController(Controller):
         )
 
     @get(
+        "/overlaps",
+        summary="List overlapping time entries",
+        sync_to_thread=True,
+        **documented(
+            Reason("forbidden", "a member asked for another user's `userId`"),
+            Reason(
+                "validation_failed",
+                "`from` or `to` is missing or not a date, `to` is before `from` or more than 366 days "
+                "after it, or a query parameter is unknown; `fields` names each",
+            ),
+        ),
+    )
+    def list_overlaps(
+        self,
+        caller: NamedDependency[Caller],
+        services: NamedDependency[Services],
+        date_from: Annotated[
+            dt.date | None,
+            QueryParameter(
+                name="from", description="First day, inclusive, in the org's time zone (required)."
+            ),
+        ] = None,
+        date_to: Annotated[
+            dt.date | None,
+            QueryParameter(
+                name="to", description="Last day, inclusive (required; at most 366 days after `from`)."
+            ),
+        ] = None,
+        user_id: UserFilter = None,
+    ) -> Response[OverlapListEnvelope]:
+        """The groups of overlapping entries that cover time in the days from `from` through `to`
+        (the org's time zone): each group is one user's live entries linked by overlaps, by start.
+        Members see their own; owners and admins one user's (`userId`) or everyone's. At most 200
+        groups (`truncated` says when there were more) of at most 100 entries each (`count` has them
+        all). Every plan.
+        """
+        command = ListOverlaps(
+            date_from=date_from, date_to=date_to, user_id=None if user_id is None else UserId(user_id)
+        )
+        return json_response(**overlap_list_json(services.overlaps.list_overlaps(caller, command)))
+
+    @get(
         "/{entry_id:uuid}",
         summary="Get a time entry",
         **documented(_NO_ENTRY, etag=True, if_none_match=True),
@@ -431,6 +482,7 @@ class TimeEntryController(Controller):
                 "organization (an `entry_id` that is not a UUID matches no route)",
             ),
             "entry_locked",
+            "entry_overlaps",
             "stale_update",
             body=True,
             idempotent=True,
@@ -505,6 +557,7 @@ class TimeEntryController(Controller):
             ),
             "stale_update",
             Reason("conflict", "another timer of yours started concurrently; retry"),
+            "entry_overlaps",
             idempotent=True,
             etag=True,
             if_match=True,

@@ -47,6 +47,7 @@ class TimerController(Controller):
             ),
             Reason("stale_update", "the running timer that `stopRunning` stops changed concurrently; retry"),
             Reason("conflict", "another timer of yours started concurrently; retry"),
+            "entry_overlaps",
             body=True,
             idempotent=True,
             location="/time-entries/{id}",

@@ -1271,6 +1271,8 @@ class BatchOut:
 
 @attrs.frozen
 class BatchEnvelope:
-    """``{"data": {"results": [...]}}``."""
+    """``{"data": {"results": [...]}}``, and ``warnings`` when operations succeeded with some (those of
+    every operation together; left out when there are none)."""
 
     data: BatchOut
+    warnings: list[WarningOut] = ABSENT

@@ -18,6 +18,7 @@ import attrs
 
 __all__ = [
     "CORE_HINTS",
+    "BatchFailed",
     "Conflict",
     "CursorExpired",
     "EmailTaken",
@@ -54,6 +55,10 @@ class HoursError(Exception):
 
     code: ClassVar[str] = "hours_error"
     default_message: ClassVar[str] = "The request could not be completed."
+    transient: ClassVar[bool] = False
+    """Whether the store, not the request, failed (a busy or unreachable database): the same
+    request may succeed when retried. A batch stops at such an error instead of reporting it as
+    one operation's failure."""
 
     def __init__(self, message: str | None = None) -> None:
         self.message = message or self.default_message
@@ -364,6 +369,7 @@ class StoreBusy(HoursError):
 
     code = "store_busy"
     default_message = "The database is busy; retry shortly."
+    transient = True
 
 
 class IdempotencyKeyInvalid(HoursError):
@@ -387,3 +393,38 @@ class IdempotencyKeyReused(HoursError):
     default_message = (
         "This Idempotency-Key was already used with a different request; use a new key for a new request."
     )
+
+
+class BatchFailed(HoursError):
+    """An all-or-nothing batch stored nothing, because of the operations in ``failures``.
+
+    ``failures`` pairs each failed operation's index (from 0, in the order sent) with its error:
+    every operation that could not be read, or else the first one that failed when applied (later
+    operations may depend on it, so they do not run).
+    """
+
+    code = "batch_failed"
+
+    def __init__(self, failures: Sequence[tuple[int, HoursError]]) -> None:
+        if not failures:
+            raise ValueError("BatchFailed needs at least one failed operation")
+        self.failures: tuple[tuple[int, HoursError], ...] = tuple(failures)
+        first_index, first = self.failures[0]
+        more = "" if len(self.failures) == 1 else f" (and {len(self.failures) - 1} more)"
+        super().__init__(f"The batch stored nothing: operation {first_index} failed{more}: {first.message}")
+
+    def details(self) -> Mapping[str, object]:
+        """``{"errors": [{"index", "code", "message", "fields", ...}]}``, one per failure, each with
+        its error's own details; ``fields`` is empty when the error names none."""
+        return {
+            "errors": [
+                {
+                    "index": index,
+                    "code": error.code,
+                    "message": error.message,
+                    "fields": dict(error.fields) if isinstance(error, ValidationFailed) else {},
+                    **error.details(),
+                }
+                for index, error in self.failures
+            ]
+        }

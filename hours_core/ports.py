@@ -13,6 +13,7 @@ calling :meth:`UnitOfWork.commit` rolls everything back.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import date, datetime
 from types import TracebackType
 from typing import Protocol, Self
@@ -799,6 +800,14 @@ class UnitOfWork(Protocol):
 
     def commit(self) -> None:
         """Make the transaction's writes durable and visible."""
+        ...
+
+    def savepoint(self) -> AbstractContextManager[None]:
+        """A nested scope of this (writable) transaction: leaving it with an exception undoes
+        every write made in it, the events it collected included, and lets the exception through;
+        the transaction goes on as it was when the scope opened. Leaving it normally keeps the
+        writes for :meth:`commit`. Scopes nest. (SQL stores: ``SAVEPOINT``; memory: a snapshot.)
+        """
         ...
 
 

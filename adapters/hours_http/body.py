@@ -52,9 +52,14 @@ class PendingBody(Generic[T]):
 
     def decode(self) -> T:
         """The body as the wire type; raises 415, 400 ``invalid_json`` or 422 with field messages."""
+        return structure(self.json_object(), self.wire_type)
+
+    def json_object(self) -> dict[str, Any]:
+        """The body as a JSON object, for a handler that reads it itself; raises 415 or 400
+        ``invalid_json``."""
         if not _is_json(self.content_type):
             raise UnsupportedMediaType()
-        return structure(decode_document(self.document), self.wire_type)
+        return decode_document(self.document)
 
     def decode_optional(self) -> T | None:
         """Like :meth:`decode`, but an empty body (with any content type) is ``None``."""
@@ -114,13 +119,20 @@ class StrictJson(AbstractDTO[T]):
     def create_openapi_schema(
         cls, field_definition: FieldDefinition, handler_id: str, schema_creator: SchemaCreator
     ) -> Reference | Schema:
-        """The wire type's own schema: no unknown fields, plus the cross-field rules it declares
+        """The wire type's own schema: no unknown fields (nor in the nested objects it lists in
+        ``__openapi_closed_parts__``), plus the cross-field rules it declares
         (``__openapi_dependent_required__``, and ``__openapi_any_of__``: a choice of members).
 
         A choice is documented as ``allOf`` of the object and an ``anyOf`` of the choices, not as an
         ``anyOf`` beside the object's ``properties``: code generators (openapi-typescript) turn the
         latter into a union whose branches drop the object's required members.
         """
+        for part in getattr(
+            cls.model_type, "__openapi_closed_parts__", ()
+        ):  # nested objects: no unknown fields
+            nested = schema_creator.for_field_definition(FieldDefinition.from_annotation(part))
+            if isinstance(nested, Reference):
+                schema_creator.schema_registry.from_reference(nested).schema.additional_properties = False
         reference = schema_creator.for_field_definition(FieldDefinition.from_annotation(cls.model_type))
         if isinstance(reference, Reference):
             schema = schema_creator.schema_registry.from_reference(reference).schema

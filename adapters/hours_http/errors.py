@@ -28,6 +28,7 @@ from litestar.types import ExceptionHandlersMap
 from litestar.typing import FieldDefinition
 
 from hours_core.errors import (
+    BatchFailed,
     Hint,
     HoursError,
     IdempotencyRequestInProgress,
@@ -46,6 +47,7 @@ __all__ = [
     "HTTP_HINTS",
     "STATUS_BY_CODE",
     "TYPE_PHRASES",
+    "VARYING_STATUSES",
     "InvalidJson",
     "InvalidWireFields",
     "PayloadTooLarge",
@@ -53,6 +55,7 @@ __all__ = [
     "UnsupportedMediaType",
     "declared_type",
     "error_body",
+    "error_member",
     "error_response",
     "exception_handlers",
     "parameter_message",
@@ -141,6 +144,7 @@ STATUS_BY_CODE: Mapping[str, int] = {
     "invalid_transition": 409,
     "timer_already_running": 409,
     "stale_update": 409,
+    "batch_failed": 409,
     "idempotency_request_in_progress": 409,
     "cursor_expired": 410,
     "precondition_failed": 412,
@@ -164,6 +168,10 @@ STATUS_BY_CODE: Mapping[str, int] = {
 }
 """The HTTP status of each error code; only this adapter maps codes to statuses."""
 
+VARYING_STATUSES: Mapping[str, frozenset[int]] = {"batch_failed": frozenset({409, 422})}
+"""The codes answered with more than one status (:func:`status_for` says which, each time); their
+:data:`STATUS_BY_CODE` entry is the default."""
+
 _CODE_BY_FRAMEWORK_STATUS = {
     400: ("bad_request", "The request is malformed."),
     401: ("unauthenticated", UNAUTHENTICATED_MESSAGE),
@@ -178,7 +186,13 @@ _CODE_BY_FRAMEWORK_STATUS = {
 
 
 def status_for(error: HoursError) -> int:
-    """The HTTP status of a core or adapter error code."""
+    """The HTTP status of a core or adapter error code.
+
+    A failed all-or-nothing batch (``batch_failed``) is 422 when its operations failed validation
+    (each would have been a 422 on its own), else 409.
+    """
+    if isinstance(error, BatchFailed):
+        return 422 if all(status_for(failed) == 422 for _index, failed in error.failures) else 409
     return STATUS_BY_CODE.get(error.code, 400 if isinstance(error, ValueError) else 500)
 
 
@@ -217,10 +231,10 @@ def respelled(value: Any) -> Any:
     return value
 
 
-def error_response(error: HoursError, headers: dict[str, str] | None = None) -> Response[bytes]:
-    """The response for a core or adapter error, in the wire's words: the fields the core names
-    are named by :func:`~hours_http.naming.json_name`, and its hints by :data:`HTTP_HINTS`.
-    """
+def error_member(error: HoursError) -> dict[str, Any]:
+    """The ``error`` member of the body for ``error``, in the wire's words: the fields the core names
+    are named by :func:`~hours_http.naming.json_name`, and its hints by :data:`HTTP_HINTS`; members
+    that do not apply are left out."""
     if isinstance(error, ValidationFailed) and not isinstance(error, InvalidWireFields):
         error = error.respelled(json_name, HTTP_HINTS)
     fields = dict(error.fields) if isinstance(error, ValidationFailed) else None
@@ -229,7 +243,36 @@ def error_response(error: HoursError, headers: dict[str, str] | None = None) -> 
     option = getattr(error, "option", None)  # the argument that settles it (ambiguous_date_format)
     if fields is None and isinstance(option, str):
         fields = {json_name(option): error.message}
-    plan = error if isinstance(error, PlanRequired) else None
+    member: dict[str, Any] = {"code": error.code, "message": _wire_message(error)}
+    if fields:
+        member["fields"] = fields
+    if isinstance(error, PlanRequired):
+        member["requiredPlan"] = error.required_plan
+        member["feature"] = error.feature
+    if isinstance(error, BatchFailed):
+        member["errors"] = [_batch_error(index, failed) for index, failed in error.failures]
+    else:
+        member.update(respelled(error.details()))
+    return member
+
+
+def _batch_error(index: int, error: HoursError) -> dict[str, Any]:
+    """One failed operation of a batch: ``{index, code, message, fields, status, ...}``, where
+    ``fields`` is always there (``{}`` when the error names none) and ``status`` is the status its
+    single-entry route would have answered."""
+    member = error_member(error)
+    return {
+        "index": index,
+        "code": member.pop("code"),
+        "message": member.pop("message"),
+        "fields": member.pop("fields", {}),
+        "status": status_for(error),
+        **member,
+    }
+
+
+def error_response(error: HoursError, headers: dict[str, str] | None = None) -> Response[bytes]:
+    """The response for a core or adapter error (its body's ``error`` is :func:`error_member`)."""
     extra = dict(headers or {})
     if isinstance(error, Unauthenticated):
         extra["WWW-Authenticate"] = 'Bearer error="invalid_token"' if error.token_sent else "Bearer"
@@ -239,14 +282,7 @@ def error_response(error: HoursError, headers: dict[str, str] | None = None) -> 
         extra.update(error.headers)
     if isinstance(error, PreconditionFailed):
         extra[ETAG_HEADER] = entity_tag(error.current_version)  # the version to read again
-    body = error_body(
-        error.code,
-        _wire_message(error),
-        fields=fields,
-        required_plan=plan.required_plan if plan else None,
-        feature=plan.feature if plan else None,
-        details=error.details(),
-    )
+    body = msgspec.json.encode({"error": error_member(error)})
     return Response(body, status_code=status_for(error), media_type=MediaType.JSON, headers=extra)
 
 
@@ -280,6 +316,8 @@ def _handle_http_exception(request: Request[Any, Any, Any], error: HTTPException
     if status >= 500:
         return _handle_bug(request, error)
     code, message = _CODE_BY_FRAMEWORK_STATUS.get(status, ("bad_request", "The request is malformed."))
+    if status == 413:
+        message = _too_large_message(request)
     headers = {name: value for name, value in (error.headers or {}).items() if name.lower() != "allow"}
     if status == 405:
         headers["Allow"] = _allowed_methods(error)
@@ -288,6 +326,16 @@ def _handle_http_exception(request: Request[Any, Any, Any], error: HTTPException
     return Response(
         error_body(code, message), status_code=status, media_type=MediaType.JSON, headers=headers or None
     )
+
+
+def _too_large_message(request: Request[Any, Any, Any]) -> str:
+    """The 413 message, naming the limit of the route (64 KiB, or 1 MiB for a batch)."""
+    handler = request.scope.get("route_handler")
+    limit = getattr(handler, "resolve_request_max_body_size", lambda: None)()
+    if not isinstance(limit, int) or limit <= 0:
+        return PayloadTooLarge.default_message
+    size = f"{limit // 2**20} MiB" if limit % 2**20 == 0 else f"{limit // 2**10} KiB"
+    return f"The request body exceeds the limit of {size}."
 
 
 _MISSING_QUERY_PARAMETER = re.compile(r"Missing required query parameter '([^']+)'")

@@ -136,6 +136,7 @@ ERROR_TEXT: Mapping[str, str] = {
     ),
     "timer_already_running": "another timer of yours is running; the message names its id",
     "stale_update": "the entry changed concurrently; read it again and retry",
+    "batch_failed": "an operation of an atomic batch failed, so nothing was stored; `errors` names it",
     "invalid_precondition": (
         '`If-Match` or `If-None-Match` is not `*` nor a list of quoted entity tags (`"3"`, '
         '`W/"3"`), or lists more than 100'
@@ -259,11 +260,13 @@ class Reason:
 
     code: str
     text: str | None = None
+    at: int | None = None
+    """The status, for a code answered with more than one (``batch_failed``: 409 or 422)."""
 
     @property
     def status(self) -> int:
-        """The HTTP status of the code."""
-        return STATUS_BY_CODE[self.code]
+        """The HTTP status of the code (or the one it is documented at)."""
+        return self.at or STATUS_BY_CODE[self.code]
 
     def describe(self) -> str:
         """``code``: text."""

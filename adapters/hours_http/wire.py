@@ -14,13 +14,19 @@ from uuid import UUID
 
 import attrs
 import msgspec
-from litestar.openapi.spec import OpenAPIType, Schema
+from litestar.openapi.spec import OpenAPIType, Reference, Schema
 from litestar.params import KwargDefinition
 
 from hours_core.validation import INSTANT_RANGE
 
 __all__ = [
     "ABSENT",
+    "BatchBody",
+    "BatchEnvelope",
+    "BatchErrorOut",
+    "BatchOperationBody",
+    "BatchOut",
+    "BatchResultOut",
     "ClientEnvelope",
     "ClientListEnvelope",
     "ClientOut",
@@ -327,6 +333,22 @@ class LockOut:
 
 
 @attrs.frozen
+class BatchErrorOut:
+    """A failed operation of an all-or-nothing batch (``batch_failed``): its index (from 0), the
+    status its single-entry route would have answered, and its error; ``fields`` is ``{}`` when the
+    error names no field. A plan gate adds ``requiredPlan`` and ``feature``, a lock ``lock``."""
+
+    index: int
+    status: int
+    code: str
+    message: str
+    fields: dict[str, str]
+    requiredPlan: Literal["solo", "studio", "agency"] = ABSENT
+    feature: str = ABSENT
+    lock: LockOut = ABSENT
+
+
+@attrs.frozen
 class ErrorBody:
     """What went wrong: ``fields`` names wrong fields; a plan gate sets ``requiredPlan`` and ``feature``;
     ``lock`` says which lock refused a write (``entry_locked``); ``entries`` which entries a write
@@ -354,6 +376,7 @@ class ErrorBody:
         "webhooks",
     ] = ABSENT
     lock: LockOut = ABSENT
+    errors: list[BatchErrorOut] = ABSENT
     entries: list[OverlappingEntryOut] = ABSENT
     currentStatus: Literal["draft", "submitted", "approved", "rejected"] = ABSENT
     """The status of the timesheet that refused a transition (``invalid_transition``)."""
@@ -1434,3 +1457,88 @@ class InvoiceListEnvelope:
 
     data: list[InvoiceOut]
     nextCursor: str | None
+
+
+BatchOperationName = Literal["create", "update", "delete", "restore"]
+
+
+@attrs.frozen
+class BatchOperationBody:
+    """One operation of ``POST /time-entries/batch``.
+
+    ``create`` takes ``body`` (the body of ``POST /time-entries``) and no ``id`` nor ``ifMatch``;
+    ``update`` takes ``id`` and ``body`` (the body of ``PATCH /time-entries/{id}``); ``delete`` and
+    ``restore`` take ``id`` and no ``body``; these three may take ``ifMatch``. ``null`` counts as absent.
+    """
+
+    op: BatchOperationName
+    id: UUID | None = ABSENT
+    ifMatch: Annotated[
+        int | str | None,
+        KwargDefinition(
+            description=(
+                "Update, delete and restore only: the version the entry must be at (as `version` or the "
+                '`ETag`), an integer such as `3`, or entity tags as `If-Match` takes them (`"\\"3\\""`); '
+                "otherwise the operation fails with 412 `precondition_failed`."
+            )
+        ),
+    ] = ABSENT
+    body: Annotated[
+        CreateTimeEntryBody | UpdateTimeEntryBody | None,
+        KwargDefinition(
+            description="The body of `POST /time-entries` (create) or `PATCH /time-entries/{id}` (update).",
+            # Any of, not one of: a create body is also a valid update body.
+            schema_extra={
+                "one_of": None,
+                "any_of": [
+                    Reference("#/components/schemas/CreateTimeEntryBody"),
+                    Reference("#/components/schemas/UpdateTimeEntryBody"),
+                    Schema(type=OpenAPIType.NULL),
+                ],
+            },
+        ),
+    ] = ABSENT
+
+
+BatchOperations = Annotated[
+    list[BatchOperationBody],
+    KwargDefinition(min_items=1, max_items=500, description="1 to 500 operations, applied in order."),
+]
+
+
+@attrs.frozen
+class BatchBody:
+    """The body of ``POST /time-entries/batch``."""
+
+    atomic: bool
+    operations: BatchOperations
+
+    __openapi_closed_parts__: ClassVar = (BatchOperationBody,)
+
+
+@attrs.frozen
+class BatchResultOut:
+    """What became of one operation: its index (from 0), the status its single-entry route would
+    have answered (201 create, 200 update and restore, 204 delete, 4xx), and ``data`` (the entry as
+    that route returns it; ``null`` for a delete) or ``error`` (that route's error)."""
+
+    index: int
+    status: int
+    data: TimeEntryOut | None = ABSENT
+    error: ErrorBody = ABSENT
+
+
+@attrs.frozen
+class BatchOut:
+    """The outcome of a batch: one result per operation, in order."""
+
+    results: list[BatchResultOut]
+
+
+@attrs.frozen
+class BatchEnvelope:
+    """``{"data": {"results": [...]}}``, and ``warnings`` when operations succeeded with some (those of
+    every operation together; left out when there are none)."""
+
+    data: BatchOut
+    warnings: list[WarningOut] = ABSENT

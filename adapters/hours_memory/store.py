@@ -24,7 +24,8 @@ A refused write changes nothing, and the unit of work goes on, as on the databas
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -161,6 +162,14 @@ class _Tables:
     def changes(self) -> dict[str, dict[Any, Any]]:
         return self._working
 
+    def snapshot(self) -> dict[str, dict[Any, Any]]:
+        """The written tables as they are now (rows are immutable: shallow copies suffice)."""
+        return {name: dict(table) for name, table in self._working.items()}
+
+    def restore(self, snapshot: dict[str, dict[Any, Any]]) -> None:
+        """Undo every write since :meth:`snapshot` returned ``snapshot``."""
+        self._working = snapshot
+
 
 class InMemoryUnitOfWork:
     """One transaction on an :class:`InMemoryStore`."""
@@ -269,6 +278,23 @@ class InMemoryUnitOfWork:
             self._tables.ended = True
             self._tables = _Tables(self._store, writable=not self._read_only)
             self._rebind(self._tables)
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A snapshot of this transaction's tables and events, restored if the block raises."""
+        tables = self._tables
+        if tables is None:
+            raise RuntimeError("savepoint() outside the unit of work's block")
+        if self._read_only:
+            raise RuntimeError("this unit of work is read-only")
+        snapshot, mark = tables.snapshot(), self._events.collected()
+        try:
+            yield
+        except BaseException:
+            if self._tables is tables:
+                tables.restore(snapshot)
+                self._events.forget_after(mark)
+            raise
 
     def _rebind(self, tables: _Tables) -> None:
         for repository in self._repositories:
@@ -844,6 +870,14 @@ class InMemoryEventRepository(_Repository):
     def append(self, event: NewEvent) -> None:
         self.tables.write("events")  # a read-only unit of work refuses, as the databases do
         self._pending.append(event)
+
+    def collected(self) -> int:
+        """How many events are collected (a mark for :meth:`forget_after`)."""
+        return len(self._pending)
+
+    def forget_after(self, mark: int) -> None:
+        """Drop the events collected after :meth:`collected` returned ``mark`` (a savepoint undone)."""
+        del self._pending[mark:]
 
     def flush(self) -> None:
         """Number the collected events after each org's last one and store them (the commit's first step)."""

@@ -68,6 +68,7 @@ class DatabaseUnavailable(HoursError):
 
     code = "service_unavailable"
     default_message = "The database is unavailable; retry shortly."
+    transient = True
 
 
 def busy() -> StoreBusy:

@@ -22,6 +22,7 @@ become :class:`~hours_sql.session.Refused`; everything else the driver raises go
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
 import psycopg
@@ -29,7 +30,7 @@ from psycopg import errors as pg_errors
 from psycopg.pq import TransactionStatus
 
 from hours_postgres.connection import Connection, translate
-from hours_sql import Params, Reason, Refused, SessionState, Table
+from hours_sql import Params, Reason, Refused, SessionState, Table, savepoint
 
 __all__ = ["PostgresSession", "refusal"]
 
@@ -110,6 +111,12 @@ class PostgresSession(SessionState):
             self.conn.execute("ROLLBACK")
         except psycopg.Error:
             self.conn.close()  # the server ends the transaction with the session; the pool replaces it
+
+    def savepoint(self) -> AbstractContextManager[None]:
+        """A savepoint of the transaction (see :func:`hours_sql.savepoint`); the savepoint each
+        write runs in (``hours_write``) nests inside it."""
+        self._ensure_writable()
+        return savepoint(self._send)
 
     def _first(self, work: Callable[[], _T]) -> _T:
         """Run ``work`` (statements on :attr:`conn`), after the pending ``BEGIN`` if there is one.

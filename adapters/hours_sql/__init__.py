@@ -18,7 +18,7 @@ of entries), the repositories and the errors they raise (:mod:`hours_sql.reposit
 
 from hours_sql.dialect import AS_IS, JSON_STRINGS, Dialect, Kind, ScalarCodec
 from hours_sql.events import OUTBOX_TABLES
-from hours_sql.session import Params, Reason, Refused, Session, SessionState
+from hours_sql.session import Params, Reason, Refused, Session, SessionState, savepoint
 from hours_sql.statements import Statements, statements_for
 from hours_sql.store import SqlStore
 from hours_sql.tables import TABLES, UNIQUE_CONSTRAINTS, Table, Unique
@@ -43,5 +43,6 @@ __all__ = [
     "Statements",
     "Table",
     "Unique",
+    "savepoint",
     "statements_for",
 ]

@@ -260,6 +260,17 @@ class SqlEventRepository:
         if len(self._pending) >= SPILL_AT:
             self._spill()
 
+    def collected(self) -> tuple[list[NewEvent], dict[OrgId, int]]:
+        """What is collected now (a mark for :meth:`forget_after`): the pending events, and the
+        counts of the drafts (which a spill inside a savepoint writes, and its rollback undoes)."""
+        return list(self._pending), dict(self._drafted)
+
+    def forget_after(self, mark: tuple[list[NewEvent], dict[OrgId, int]]) -> None:
+        """Go back to what :meth:`collected` returned as ``mark`` (a savepoint undone): events
+        spilled since are collected again, their rows having been rolled back with the savepoint."""
+        pending, drafted = mark
+        self._pending, self._drafted = list(pending), dict(drafted)
+
     def flush(self) -> None:
         """Number and insert the collected events, org by org (the commit's last step before ``COMMIT``)."""
         if self._drafted:

@@ -20,13 +20,14 @@ whether the unit of work has ended.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
 
 from hours_core.errors import Conflict, StoreBusy, ValidationFailed
 from hours_sql.tables import Table
 
-__all__ = ["ErrorFactory", "Params", "Reason", "Refused", "Session", "SessionState"]
+__all__ = ["ErrorFactory", "Params", "Reason", "Refused", "Session", "SessionState", "savepoint"]
 
 Params = Sequence[Any]
 """The parameters of one statement, in the order of its placeholders."""
@@ -114,6 +115,11 @@ class Session(Protocol):
         """
         ...
 
+    def savepoint(self) -> AbstractContextManager[None]:
+        """A savepoint of the (writable) transaction, begun if need be: an exception undoes the
+        block's writes alone (and goes on), a normal exit keeps them. See :func:`savepoint`."""
+        ...
+
     def insert_rows(self, table: str, columns: Sequence[str], rows: Iterable[Params]) -> int:
         """Insert ``rows`` (each in the order of ``columns``) into ``table``, as :meth:`insert_many`
         does: for tables whose rows are not entities (the outbox's drafts)."""
@@ -162,3 +168,23 @@ class SessionState:
         if not self.writable:
             raise RuntimeError("this unit of work is read-only")
         self._ensure_transaction()
+
+
+SAVEPOINT = "hours_step"
+"""The name of :func:`savepoint`'s savepoints. One name serves nested ones: both databases roll
+back to (and release) the innermost savepoint of a name."""
+
+
+@contextmanager
+def savepoint(run: Callable[[str], object]) -> Iterator[None]:
+    """``SAVEPOINT``, then ``RELEASE`` after the block, or ``ROLLBACK TO`` and ``RELEASE`` when it
+    raises; ``run`` sends one statement. The statements are the same on SQLite and PostgreSQL,
+    and ``ROLLBACK TO`` also clears PostgreSQL's failed-transaction state."""
+    run(f"SAVEPOINT {SAVEPOINT}")
+    try:
+        yield
+    except BaseException:
+        run(f"ROLLBACK TO SAVEPOINT {SAVEPOINT}")
+        run(f"RELEASE SAVEPOINT {SAVEPOINT}")
+        raise
+    run(f"RELEASE SAVEPOINT {SAVEPOINT}")

@@ -9,6 +9,8 @@ the rollback on the way out are the same for both, and written here.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Self
 
@@ -151,6 +153,19 @@ class SqlUnitOfWork:
         finally:
             session.close()
             self._give_back(session)
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A savepoint of the transaction; an exception undoes its writes and the events it collected."""
+        if self._session is None:
+            raise RuntimeError("savepoint() outside the unit of work's block")
+        mark = self._events.collected()
+        try:
+            with self._session.savepoint():
+                yield
+        except BaseException:
+            self._events.forget_after(mark)
+            raise
 
     def commit(self) -> None:
         """Write the collected events (numbered under the org's counter lock), then commit; later

@@ -15,12 +15,22 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 from sqlite_utils import Database
 
 from hours_core.errors import StoreBusy
-from hours_sql import UNIQUE_CONSTRAINTS, Params, Reason, Refused, SessionState, Table, statements_for
+from hours_sql import (
+    UNIQUE_CONSTRAINTS,
+    Params,
+    Reason,
+    Refused,
+    SessionState,
+    Table,
+    savepoint,
+    statements_for,
+)
 from hours_sqlite.connection import WriterGate, busy, is_busy, open_transaction
 from hours_sqlite.dialect import SQLITE
 
@@ -153,6 +163,17 @@ class SqliteSession(SessionState):
             # on would run the rest of the block in autocommit mode.
             self._active = False
             raise RuntimeError("SQLite rolled this unit of work back after an error; it cannot continue")
+
+    def savepoint(self) -> AbstractContextManager[None]:
+        """A savepoint inside the unit of work's own (see :func:`hours_sql.savepoint`)."""
+        self._ensure_writable()
+        return savepoint(self._control)
+
+    def _control(self, sql: str) -> None:
+        try:
+            self.db.conn.execute(sql)
+        except sqlite3.OperationalError as error:
+            raise _busy_or_raise(error) from error
 
     def rows(self, sql: str, params: Params = ()) -> list[Any]:
         """Every row of a query, as tuples."""

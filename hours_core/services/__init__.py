@@ -11,6 +11,19 @@ from hours_core.services.account import AccountService
 from hours_core.services.admin import AdminService, Bootstrapped
 from hours_core.services.audit import AuditFilter, EventPage, EventService, FeedPage
 from hours_core.services.authentication import Authenticator
+from hours_core.services.batches import (
+    MAX_BATCH_OPERATIONS,
+    Applied,
+    BatchOutcome,
+    BatchService,
+    CreateOperation,
+    DeleteOperation,
+    Failed,
+    Operation,
+    RestoreOperation,
+    UnreadableOperation,
+    UpdateOperation,
+)
 from hours_core.services.caller import Caller
 from hours_core.services.clients import ChangeClient, ClientService
 from hours_core.services.exports import Export, ExportEntries, ExportService
@@ -54,12 +67,16 @@ from hours_core.services.webhooks import (
 from hours_core.subscriptions import UrlPolicy
 
 __all__ = [
+    "MAX_BATCH_OPERATIONS",
     "UNSET",
     "AccountService",
     "AddUser",
     "AdminService",
+    "Applied",
     "AuditFilter",
     "Authenticator",
+    "BatchOutcome",
+    "BatchService",
     "Bootstrapped",
     "Caller",
     "ChangeClient",
@@ -71,10 +88,12 @@ __all__ = [
     "ClientService",
     "ClosedDaysView",
     "CreateInvoice",
+    "CreateOperation",
     "CreateRate",
     "CreateTimeEntry",
     "CreateTimesheet",
     "CreateWebhook",
+    "DeleteOperation",
     "DeliveryPage",
     "EntryPage",
     "EventBodies",
@@ -83,6 +102,7 @@ __all__ = [
     "Export",
     "ExportEntries",
     "ExportService",
+    "Failed",
     "FeedPage",
     "IdempotentRunner",
     "IfMatch",
@@ -94,6 +114,7 @@ __all__ = [
     "InvoiceWithEntries",
     "KeyedRequest",
     "ListOverlaps",
+    "Operation",
     "Outcome",
     "OverlapCluster",
     "OverlapList",
@@ -106,6 +127,7 @@ __all__ = [
     "ReapplyRates",
     "ReapplyResult",
     "ReportService",
+    "RestoreOperation",
     "Services",
     "SessionCaller",
     "SignInService",
@@ -118,6 +140,8 @@ __all__ = [
     "TimesheetService",
     "TimesheetView",
     "Transactions",
+    "UnreadableOperation",
+    "UpdateOperation",
     "UpdateTimeEntry",
     "WebhookService",
     "build_services",
@@ -131,6 +155,7 @@ class Services:
     authenticator: Authenticator
     idempotent: IdempotentRunner
     entries: TimeEntryService
+    batches: BatchService
     projects: ProjectService
     clients: ClientService
     rates: RateService
@@ -171,10 +196,12 @@ def build_services(
     (the HTTP adapter's ``JsonEventBodies``; without it, sending a delivery raises)."""
     transactions = Transactions(unit_of_work)
     events = EventService(transactions, clock)
+    entries = TimeEntryService(transactions, clock, ids)
     return Services(
         authenticator=Authenticator(transactions, clock, env),
         idempotent=IdempotentRunner(transactions, clock, housekeeping=events.purge_if_due),
-        entries=TimeEntryService(transactions, clock, ids),
+        entries=entries,
+        batches=BatchService(transactions, entries),
         projects=ProjectService(transactions, clock, ids),
         clients=ClientService(transactions, clock, ids),
         rates=RateService(transactions, clock, ids),

@@ -41,6 +41,9 @@ WRITES: dict[str, Callable[[TestClient[Any], World], Request]] = {
     "POST /time-entries": lambda client, world: (
         "POST", "/time-entries", {"projectId": str(world.project.id), "entryDate": "2026-03-02", "duration": "2h"}
     ),
+    "POST /time-entries/batch": lambda client, world: (
+        "POST", "/time-entries/batch", {"atomic": True, "operations": [{"op": "create", "body": {"projectId": str(world.project.id), "entryDate": "2026-03-02", "duration": "2h"}}]}
+    ),
     "PATCH /time-entries/{id}": lambda client, world: (
         "PATCH", f"/time-entries/{_entry(client, world)}", {"note": "pairing"}
     ),

@@ -24,6 +24,7 @@ from hours_core.services import (
     Services,
     UpdateTimeEntry,
 )
+from hours_http.batches import MAX_BATCH_BYTES, batch_json, read_batch
 from hours_http.body import PendingBody, StrictJson
 from hours_http.controllers.events import event_page_response
 from hours_http.converter import command_from, overlap_list_json, time_entry_json
@@ -35,6 +36,8 @@ from hours_http.preconditions import IfMatchHeader, IfNoneMatchHeader, if_match_
 from hours_http.query import STRICT_QUERY
 from hours_http.responses import Writer, json_response, look_up, versioned_response
 from hours_http.wire import (
+    BatchBody,
+    BatchEnvelope,
     CreateTimeEntryBody,
     EventListEnvelope,
     OverlapListEnvelope,
@@ -179,6 +182,65 @@ class TimeEntryController(Controller):
             return time_entry_json(entry, services.clock.now())
 
         return await writer(create, body=data, key=idempotency_key)
+
+    @post(
+        "/batch",
+        summary="Apply a batch of time entry writes",
+        dto=StrictJson[BatchBody],
+        return_dto=None,
+        status_code=200,
+        request_max_body_size=MAX_BATCH_BYTES,
+        **documented(
+            Reason(
+                "batch_failed",
+                "`atomic: true` and an operation failed as its route would have (a lock, a role, a plan, "
+                "an unknown entry, a timer already running, ...): nothing was stored; `errors` names it",
+                at=409,
+            ),
+            Reason(
+                "batch_failed",
+                "`atomic: true` and operations failed validation (a wrong `op`, `id` or `body` member, "
+                "a field rule): nothing was stored; `errors` names each",
+                at=422,
+            ),
+            Reason(
+                "validation_failed",
+                "the batch itself is wrong: `atomic` missing or not a boolean, `operations` missing, not "
+                "an array, empty or longer than 500, an unknown member; `fields` names each",
+            ),
+            Reason("payload_too_large", "the body exceeds 1 MiB"),
+            body=True,
+            idempotent=True,
+        ),
+    )
+    async def run_batch(
+        self,
+        caller: NamedDependency[Caller],
+        services: NamedDependency[Services],
+        writer: NamedDependency[Writer],
+        data: JSONBody[PendingBody[BatchBody]],
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Response[BatchEnvelope]:
+        """Create, change, delete and restore entries in one request: 1 to 500 operations, applied in
+        order in one transaction, each with every rule of its own route (roles, plans, locks) and
+        each writing its events. `body` is the body of `POST /time-entries` (create) or
+        `PATCH /time-entries/{id}` (update); `id` names the entry of an update, delete or restore.
+
+        `atomic: true`: all or nothing. Operations that cannot be read are all reported at once;
+        otherwise the first operation that fails stops the batch. Nothing is stored, and the answer
+        is `batch_failed` (422 when the failures are validation failures, else 409) with
+        `errors: [{index, code, message, fields, status}]`. `atomic: false`: each operation succeeds
+        or fails on its own; the answer is 200. Either way a success answers 200 with
+        `results: [{index, status, data | error}]`, `status` being what the single route would have
+        answered (201, 200, 204 or 4xx). One `Idempotency-Key` covers the whole batch.
+        """
+
+        def run() -> dict[str, Any]:
+            atomic, operations = read_batch(data.json_object())
+            outcomes = services.batches.run_batch(caller, operations, atomic=atomic)
+            return batch_json(outcomes, services.clock.now())
+
+        return await writer(run, body=data, key=idempotency_key)
 
     @get(
         "/export",

@@ -1,0 +1,194 @@
+"""Batches of time entry writes: creates, updates, deletes and restores applied in order.
+
+A batch runs in one write transaction (the outermost scope, or the one it joins: an idempotent
+request's). Each operation is the single-entry use case of :class:`TimeEntryService`, so every
+rule (fields, tenancy, roles, plans, locks, and whatever rule a use case gains) applies to each
+operation, and each writes its own events.
+
+- **All or nothing** (``atomic=True``): if any operation could not be read by its adapter, none
+  runs and :class:`~hours_core.errors.BatchFailed` names every such operation. Otherwise they run
+  in order, and the first failure stops the batch (later operations may depend on it) and raises
+  :class:`BatchFailed` naming it; the transaction rolls back, so nothing is stored.
+- **Each on its own** (``atomic=False``): every operation runs in a savepoint
+  (:meth:`~hours_core.ports.UnitOfWork.savepoint`); a failure undoes that operation alone and is
+  reported in its outcome, and the batch goes on.
+
+Either way an error of the store itself (:attr:`~hours_core.errors.HoursError.transient`: a busy
+or unreachable database) stops the whole batch: nothing is stored and the error propagates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+
+from hours_core.errors import BatchFailed, HoursError, ValidationFailed
+from hours_core.model import TimeEntry, TimeEntryId
+from hours_core.services.caller import Caller
+from hours_core.services.time_entries import CreateTimeEntry, TimeEntryService, UpdateTimeEntry
+from hours_core.services.transactions import Transactions
+from hours_core.services.versions import IfMatch
+
+__all__ = [
+    "MAX_BATCH_OPERATIONS",
+    "Applied",
+    "BatchOutcome",
+    "BatchService",
+    "CreateOperation",
+    "DeleteOperation",
+    "Failed",
+    "Operation",
+    "RestoreOperation",
+    "UnreadableOperation",
+    "UpdateOperation",
+    "check_batch_size",
+]
+
+MAX_BATCH_OPERATIONS = 500
+"""The most operations one batch may hold."""
+
+
+@attrs.frozen
+class CreateOperation:
+    """Log a new entry (:meth:`TimeEntryService.create_time_entry`)."""
+
+    command: CreateTimeEntry
+
+
+@attrs.frozen
+class UpdateOperation:
+    """Change an entry (:meth:`TimeEntryService.update_time_entry`)."""
+
+    entry_id: TimeEntryId
+    command: UpdateTimeEntry
+    if_match: IfMatch = None
+
+
+@attrs.frozen
+class DeleteOperation:
+    """Soft-delete an entry (:meth:`TimeEntryService.delete_time_entry`)."""
+
+    entry_id: TimeEntryId
+    if_match: IfMatch = None
+
+
+@attrs.frozen
+class RestoreOperation:
+    """Undo an entry's soft delete (:meth:`TimeEntryService.restore_time_entry`)."""
+
+    entry_id: TimeEntryId
+    if_match: IfMatch = None
+
+
+@attrs.frozen
+class UnreadableOperation:
+    """An operation its adapter could not read (a wrong field, an unknown kind): it fails with ``error``."""
+
+    error: HoursError
+
+
+Operation = CreateOperation | UpdateOperation | DeleteOperation | RestoreOperation | UnreadableOperation
+"""One operation of a batch."""
+
+
+@attrs.frozen
+class Applied:
+    """An operation that succeeded: its index, the operation, and the entry as it left it."""
+
+    index: int
+    operation: Operation
+    entry: TimeEntry
+
+
+@attrs.frozen
+class Failed:
+    """An operation that failed (and changed nothing): its index and its error."""
+
+    index: int
+    error: HoursError
+
+
+BatchOutcome = Applied | Failed
+"""What became of one operation."""
+
+
+class BatchService:
+    """Applies batches of time entry operations through :class:`TimeEntryService`."""
+
+    def __init__(self, transactions: Transactions, entries: TimeEntryService) -> None:
+        self._transactions = transactions
+        self._entries = entries
+
+    def run_batch(
+        self, caller: Caller, operations: Sequence[Operation], *, atomic: bool
+    ) -> list[BatchOutcome]:
+        """Apply ``operations`` in order; return one outcome per operation, in order.
+
+        ``atomic``: all or nothing (every outcome is :class:`Applied`, or :class:`BatchFailed` is
+        raised); otherwise each operation succeeds or fails on its own. 1 to
+        :data:`MAX_BATCH_OPERATIONS` operations, else :class:`ValidationFailed` on ``operations``.
+        """
+        check_batch_size(len(operations))
+        if atomic:
+            return self._all_or_nothing(caller, operations)
+        return self._each_on_its_own(caller, operations)
+
+    def _all_or_nothing(self, caller: Caller, operations: Sequence[Operation]) -> list[BatchOutcome]:
+        unreadable = [
+            (index, operation.error)
+            for index, operation in enumerate(operations)
+            if isinstance(operation, UnreadableOperation)
+        ]
+        if unreadable:
+            raise BatchFailed(unreadable)
+        outcomes: list[BatchOutcome] = []
+        with self._transactions.write():
+            for index, operation in enumerate(operations):
+                try:
+                    entry = self._apply(caller, operation)
+                except HoursError as error:
+                    if error.transient:
+                        raise
+                    raise BatchFailed([(index, error)]) from error
+                outcomes.append(Applied(index, operation, entry))
+        return outcomes
+
+    def _each_on_its_own(self, caller: Caller, operations: Sequence[Operation]) -> list[BatchOutcome]:
+        outcomes: list[BatchOutcome] = []
+        with self._transactions.write() as uow:
+            for index, operation in enumerate(operations):
+                try:
+                    with uow.savepoint():
+                        entry = self._apply(caller, operation)
+                except HoursError as error:
+                    if error.transient:
+                        raise
+                    outcomes.append(Failed(index, error))
+                    continue
+                outcomes.append(Applied(index, operation, entry))
+        return outcomes
+
+    def _apply(self, caller: Caller, operation: Operation) -> TimeEntry:
+        entries = self._entries
+        match operation:
+            case CreateOperation(command=command):
+                return entries.create_time_entry(caller, command)
+            case UpdateOperation(entry_id=entry_id, command=command, if_match=if_match):
+                return entries.update_time_entry(caller, entry_id, command, if_match=if_match)
+            case DeleteOperation(entry_id=entry_id, if_match=if_match):
+                return entries.delete_time_entry(caller, entry_id, if_match=if_match)
+            case RestoreOperation(entry_id=entry_id, if_match=if_match):
+                return entries.restore_time_entry(caller, entry_id, if_match=if_match)
+            case UnreadableOperation(error=error):
+                raise error
+
+
+def check_batch_size(count: int) -> None:
+    """:class:`ValidationFailed` on ``operations`` unless a batch of ``count`` operations may run."""
+    if count == 0:
+        raise ValidationFailed.one("operations", "must hold at least one operation")
+    if count > MAX_BATCH_OPERATIONS:
+        raise ValidationFailed.one(
+            "operations", f"must hold at most {MAX_BATCH_OPERATIONS} operations, got {count}"
+        )

@@ -219,7 +219,7 @@ def test_members_may_not_manage_webhooks(client: TestClient[Any], world: World) 
         ({"url": "https://user:pw@hooks.example.com/", "events": ["*"]}, "url"),
         ({"url": URL, "events": []}, "events"),
         ({"url": URL, "events": ["time_entry.exploded!"]}, "events"),
-        ({"url": URL, "events": ["invoice.created"]}, "events"),
+        ({"url": URL, "events": ["invoice.paid"]}, "events"),
         ({"url": URL, "events": ["*", "*"]}, "events"),
         ({"url": URL, "events": "*"}, "events"),
         ({"url": URL, "events": ["*"], "description": "x" * 501}, "description"),

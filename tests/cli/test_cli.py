@@ -171,7 +171,16 @@ def test_bootstrap_without_json_prints_the_token_and_a_curl_command(hours: Run) 
 def test_orgs_create_list_and_set_plan(hours: Run) -> None:
     created = hours.json("orgs", "create", "--name", "Acme", "--plan", "solo")
     assert created["name"] == "Acme" and created["plan"] == "solo"
-    assert list(created) == ["id", "name", "plan", "timezone", "weekStart", "createdAt", "overlapPolicy", "lockPolicy"]
+    assert list(created) == [
+        "id",
+        "name",
+        "plan",
+        "timezone",
+        "weekStart",
+        "createdAt",
+        "overlapPolicy",
+        "lockPolicy",
+    ]
     changed = hours.json("orgs", "set-plan", created["id"], "agency")
     assert changed == {**created, "plan": "agency"}
     assert hours.json("orgs", "list") == [changed]

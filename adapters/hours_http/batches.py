@@ -35,6 +35,7 @@ from hours_core.services.versions import IfMatch
 from hours_http.converter import command_from, structure, time_entry_json
 from hours_http.decoding import WrongValue, json_type, structure_literal, structure_uuid
 from hours_http.errors import InvalidWireFields, error_member, status_for
+from hours_http.overrides import override_of
 from hours_http.preconditions import if_match_versions
 from hours_http.wire import BatchOperationName, CreateTimeEntryBody, UpdateTimeEntryBody
 
@@ -106,10 +107,12 @@ def _operation(item: object) -> Operation:
     body: dict[str, Any] = sent_body or {}
     match op:
         case "create":
-            return CreateOperation(command_from(structure(body, CreateTimeEntryBody), CreateTimeEntry))
+            created = structure(body, CreateTimeEntryBody)
+            return CreateOperation(command_from(created, CreateTimeEntry), override_of(created))
         case "update":
-            command = command_from(structure(body, UpdateTimeEntryBody), UpdateTimeEntry)
-            return UpdateOperation(TimeEntryId(entry_id), command, if_match)
+            updated = structure(body, UpdateTimeEntryBody)
+            command = command_from(updated, UpdateTimeEntry)
+            return UpdateOperation(TimeEntryId(entry_id), command, if_match, override_of(updated))
         case "delete":
             return DeleteOperation(TimeEntryId(entry_id), if_match)
         case _:

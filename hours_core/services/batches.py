@@ -23,6 +23,7 @@ from collections.abc import Sequence
 
 import attrs
 
+from hours_core.entry_locks import LockOverride
 from hours_core.errors import BatchFailed, HoursError, ValidationFailed
 from hours_core.model import TimeEntry, TimeEntryId
 from hours_core.services.caller import Caller
@@ -54,6 +55,8 @@ class CreateOperation:
     """Log a new entry (:meth:`TimeEntryService.create_time_entry`)."""
 
     command: CreateTimeEntry
+    override: LockOverride | None = None
+    """An owner's override of a closed period (``overrideLock`` and ``reason`` in the body)."""
 
 
 @attrs.frozen
@@ -63,6 +66,8 @@ class UpdateOperation:
     entry_id: TimeEntryId
     command: UpdateTimeEntry
     if_match: IfMatch = None
+    override: LockOverride | None = None
+    """An owner's override of a closed period (``overrideLock`` and ``reason`` in the body)."""
 
 
 @attrs.frozen
@@ -172,10 +177,12 @@ class BatchService:
     def _apply(self, caller: Caller, operation: Operation) -> TimeEntry:
         entries = self._entries
         match operation:
-            case CreateOperation(command=command):
-                return entries.create_time_entry(caller, command)
-            case UpdateOperation(entry_id=entry_id, command=command, if_match=if_match):
-                return entries.update_time_entry(caller, entry_id, command, if_match=if_match)
+            case CreateOperation(command=command, override=override):
+                return entries.create_time_entry(caller, command, override=override)
+            case UpdateOperation(entry_id=entry_id, command=command, if_match=if_match, override=override):
+                return entries.update_time_entry(
+                    caller, entry_id, command, if_match=if_match, override=override
+                )
             case DeleteOperation(entry_id=entry_id, if_match=if_match):
                 return entries.delete_time_entry(caller, entry_id, if_match=if_match)
             case RestoreOperation(entry_id=entry_id, if_match=if_match):

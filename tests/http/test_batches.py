@@ -377,3 +377,29 @@ def test_a_wrong_if_match_is_the_operations_422(
     (result,) = response.json()["data"]["results"]
     assert result["status"] == 422
     assert result["error"]["fields"]["ifMatch"].startswith(message)
+
+
+def test_an_owner_overrides_a_closed_period_per_operation(client: TestClient[Any], world: World) -> None:
+    entry_id = an_entry(client, world)
+    locked = client.post(
+        "/periods/lock",
+        json={"through": "2026-03-02", "reason": "March payroll"},
+        headers=bearer(world.owner_token),
+    )
+    assert locked.status_code == 200, locked.text
+    override = {"overrideLock": True, "reason": "late entry"}
+    operations = [
+        create(world),
+        create(world, **override),
+        {"op": "update", "id": entry_id, "body": {"note": "x"}},
+        {"op": "update", "id": entry_id, "body": {"note": "x", **override}},
+        create(world, overrideLock=True),
+    ]
+    answer = batch(client, world, operations, atomic=False)
+    assert answer.status_code == 200, answer.text
+    results = answer.json()["data"]["results"]
+    assert [result["status"] for result in results] == [409, 201, 409, 200, 422]
+    assert results[0]["error"]["lock"]["kind"] == "period"
+    assert set(results[4]["error"]["fields"]) == {"reason"}
+    refused = batch(client, world, operations[1:2], atomic=False, token=world.admin_token)
+    assert refused.json()["data"]["results"][0]["status"] == 403

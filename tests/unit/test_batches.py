@@ -78,12 +78,12 @@ def test_a_busy_store_fails_the_whole_batch(world: World, atomic: bool) -> None:
     entries = world.services.entries
 
     class BusyOnTheSecond:
-        def create_time_entry(self, *args: Any) -> Any:
+        def create_time_entry(self, *args: Any, **kwargs: Any) -> Any:
             nonlocal calls
             calls += 1
             if calls == 2:
                 raise StoreBusy()
-            return entries.create_time_entry(*args)
+            return entries.create_time_entry(*args, **kwargs)
 
     batches = BatchService(world.services.transactions, BusyOnTheSecond())  # type: ignore[arg-type]
     with pytest.raises(StoreBusy):

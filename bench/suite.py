@@ -276,23 +276,35 @@ def with_search_path(url: str, schema: str) -> str:
     return parts._replace(query=urlencode(query, quote_via=quote)).geturl()
 
 
+def postgres_name(app: str, workers: int) -> str:
+    """The name of the PostgreSQL row of ``app`` ("hours", or a compared tree's) with ``workers``."""
+    return f"{app}, PostgreSQL, {workers} worker{'s' if workers > 1 else ''}"
+
+
 def record_scaling(report: Report, label: str, connections: int) -> None:
-    """Two PostgreSQL workers over one, for each run of this concurrency (just measured)."""
+    """Two PostgreSQL workers over one, for each run of this concurrency (just measured), for this
+    tree and for a compared one."""
     rows = {
         (row["app"], row["run"]): row
         for row in report.writes
         if row["server"] == label and row["connections"] == connections
     }
-    for run in ("create", "replay"):
-        one = rows.get(("hours, PostgreSQL, 1 worker", run))
-        two = rows.get(("hours, PostgreSQL, 2 workers", run))
-        if one is None or two is None or one["rps"] == 0:
-            continue
-        factor = two["rps"] / one["rps"]
-        report.scaling.append({"run": run, "connections": connections, "factor": round(factor, 2)})
-        print(
-            f"   PostgreSQL scaling, {run} c{connections}: 2 workers / 1 worker = {factor:.2f}x", flush=True
-        )
+    apps = sorted(
+        {app.removesuffix(", PostgreSQL, 1 worker") for app, _run in rows if app.endswith(", 1 worker")}
+    )
+    for app in apps:
+        for run in ("create", "replay"):
+            one = rows.get((postgres_name(app, 1), run))
+            two = rows.get((postgres_name(app, 2), run))
+            if one is None or two is None or one["rps"] == 0:
+                continue
+            factor = two["rps"] / one["rps"]
+            entry = {"run": run, "connections": connections, "factor": round(factor, 2)}
+            report.scaling.append(entry if app == "hours" else {"app": app, **entry})
+            print(
+                f"   PostgreSQL scaling, {app}, {run} c{connections}: 2 workers / 1 worker = {factor:.2f}x",
+                flush=True,
+            )
 
 
 def write_runs(
@@ -344,25 +356,31 @@ def write_runs(
                 )
             )
         if postgres is not None:
-            schema_url = stack.enter_context(postgres_schema(postgres))
-            postgres_seed = seed(schema_url)
-            for workers in POSTGRES_WORKERS:
-                serve = ServerKind(
-                    f"hours-serve-{workers}", "hours-serve", "uvloop", options=("--workers", str(workers))
-                )
-                server = Server(
-                    serve, HOURS_FACTORY, "/health", workdir, env={"HOURS_DATABASE_URL": schema_url}
-                )
-                name = f"hours, PostgreSQL, {workers} worker{'s' if workers > 1 else ''}"
-                targets.append(
-                    Target(
-                        name,
-                        stack.enter_context(server),
-                        schema_url,
-                        postgres_seed,
-                        entry_body(postgres_seed),
+            trees = [(REPO, "hours")] + ([] if compare is None else [(compare, f"hours @ {compare.name}")])
+            for tree, app in trees:
+                schema_url = stack.enter_context(postgres_schema(postgres))
+                postgres_seed = seed(schema_url) if tree == REPO else seed_with(tree, schema_url)
+                for workers in POSTGRES_WORKERS:
+                    serve = ServerKind(
+                        f"hours-serve-{workers}", "hours-serve", "uvloop", options=("--workers", str(workers))
                     )
-                )
+                    server = Server(
+                        serve,
+                        HOURS_FACTORY,
+                        "/health",
+                        workdir,
+                        env={"HOURS_DATABASE_URL": schema_url},
+                        tree=tree,
+                    )
+                    targets.append(
+                        Target(
+                            postgres_name(app, workers),
+                            stack.enter_context(server),
+                            schema_url,
+                            postgres_seed,
+                            entry_body(postgres_seed),
+                        )
+                    )
         for variant in variants:
             server = Server(kind, VARIANTS[variant], "/health", workdir, env=hours_env(database_url))
             targets.append(
@@ -574,7 +592,8 @@ def markdown(report: Report) -> str:
     for scaling in report.scaling:
         met = "met" if scaling["factor"] >= GOALS["postgres_scaling"] else "**not met**"
         lines.append(
-            f"- PostgreSQL, {scaling['run']} c{scaling['connections']}: 2 workers over 1 worker ="
+            f"- PostgreSQL{'' if 'app' not in scaling else ', ' + scaling['app']}, {scaling['run']}"
+            f" c{scaling['connections']}: 2 workers over 1 worker ="
             f" **{scaling['factor']:.2f}x** (goal ≥ {GOALS['postgres_scaling']}x: {met})."
         )
     for memory in report.memory:

@@ -544,7 +544,16 @@ class IdempotencyRepository(Protocol):
         ...
 
     def replace(self, record: IdempotencyRecord) -> None:
-        """Overwrite the record of ``record``'s key (an expired claim taken over, or a completion)."""
+        """Overwrite the record of ``record``'s key (an expired claim taken over)."""
+        ...
+
+    def complete(self, record: IdempotencyRecord) -> None:
+        """Overwrite the record of the key this transaction claimed with ``record``, its completion.
+
+        Nothing a client sends can make it fail (the transaction holds the key's row), so a store
+        may write it as late as its commit (PostgreSQL: in the commit's round trip); a failure
+        then fails the commit.
+        """
         ...
 
     def purge_completed_before(self, cutoff: datetime) -> int:

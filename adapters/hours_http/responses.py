@@ -71,9 +71,12 @@ class Writer:
     """The one way a write route runs its use case; handlers get it as the ``writer`` dependency.
 
     ``await writer(work, body=data, key=idempotency_key)``: ``work`` calls one use case and returns
-    its JSON-ready result (``None`` for a 204). With a key, the replay lookup comes first, on the
-    event loop when the app reads there; then the claim, ``work`` and the recorded response commit
-    in one write transaction in a worker thread (:class:`~hours_core.services.IdempotentRunner`).
+    its JSON-ready result (``None`` for a 204). With a key, when the app reads on the event loop
+    (a local store), a replay lookup there comes first; then the claim, ``work`` and the recorded
+    response commit in one write transaction in a worker thread
+    (:class:`~hours_core.services.IdempotentRunner`). Where reads run in a thread (PostgreSQL),
+    there is no lookup of its own: the claim answers a replay, which saves a create the lookup's
+    transaction (its round trips to the server).
     Without one (no header, or a route that takes none: DELETE, ``POST /tokens``), ``work`` runs
     in that same transaction, unrecorded. The status is the route's; a route declared with a
     ``location`` (see :func:`hours_http.openapi.documented`) answers ``Location`` built from the
@@ -93,14 +96,13 @@ class Writer:
         """Run ``work`` once per ``key`` and answer with its recorded response (or its replay)."""
         request, runner = self._request, self._services.idempotent
         keyed = keyed_request(key, request.method, request.url.path, body)
-        replay_checked = False
         if keyed is not None and not _reads_in_thread(request):
             replay = runner.replay(self._caller, keyed)
             if replay is not None:
                 return to_response(replay)
-            replay_checked = True
+        # Where reads are not local (PostgreSQL), no lookup of its own: the claim answers a replay.
         outcome: Outcome = await sync_to_thread(
-            runner.run, self._caller, keyed, self._recording(work), replay_checked=replay_checked
+            runner.run, self._caller, keyed, self._recording(work), look_up=False
         )
         return to_response(outcome)
 

@@ -777,6 +777,9 @@ class InMemoryIdempotencyRepository(_Repository):
         self._require(self._user_exists(record.org_id, record.user_id), "idempotency record")
         self.tables.write("idempotency")[(record.org_id, record.user_id, record.key)] = record
 
+    def complete(self, record: IdempotencyRecord) -> None:
+        self.replace(record)
+
     def purge_completed_before(self, cutoff: datetime) -> int:
         expired = [
             key

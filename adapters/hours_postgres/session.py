@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
-from typing import Any, TypeVar
+from typing import Any
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -32,9 +32,7 @@ from psycopg.pq import TransactionStatus
 from hours_postgres.connection import Connection, translate
 from hours_sql import Params, Reason, Refused, SessionState, Table, savepoint
 
-__all__ = ["PostgresSession", "refusal"]
-
-_T = TypeVar("_T")
+__all__ = ["PostgresSession", "Statement", "refusal"]
 
 _DRIVER_ERRORS = (psycopg.Error, UnicodeEncodeError)
 """What the driver raises: its own errors, and text that cannot be encoded (lone surrogates)."""
@@ -55,11 +53,15 @@ def refusal(error: Exception) -> Refused | None:
     return None
 
 
+Statement = tuple[str, Params | None]
+"""One statement of a pipeline and its parameters (``None``: none)."""
+
+
 class PostgresSession(SessionState):
     """One unit of work's pooled connection and transaction, shared by its repositories.
 
     ``replace`` takes a connection that died before its transaction sent anything and returns
-    another one of the pool (see :meth:`_first`); ``retries`` bounds how often (the pool's size).
+    another one of the pool (see :meth:`_trip`); ``retries`` bounds how often (the pool's size).
     """
 
     def __init__(
@@ -76,35 +78,49 @@ class PostgresSession(SessionState):
         self._replace = replace
         self._retries = retries
         self._begin_pending = False
-        self._begin_statements = (
-            ("BEGIN ISOLATION LEVEL READ COMMITTED", f"SET LOCAL lock_timeout = {lock_timeout_ms:d}")
+        self._deferred: list[Statement] = []
+        self._begin_statements: tuple[Statement, ...] = (
+            (
+                ("BEGIN ISOLATION LEVEL READ COMMITTED", None),
+                (f"SET LOCAL lock_timeout = {lock_timeout_ms:d}", None),
+            )
             if writable
-            else ("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",)
+            else (("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", None),)
         )
 
     def begin(self) -> None:
-        """Begin a transaction: its ``BEGIN`` goes with the first statement (:meth:`_first`)."""
+        """Begin a transaction: its ``BEGIN`` goes with the first statement (:meth:`_trip`)."""
         self._begin_pending = True
         self._active = True
 
     def commit(self) -> None:
-        """Commit the open transaction, if any."""
+        """Commit the open transaction, if any.
+
+        The writes :meth:`execute_all` deferred (the outbox) go in one pipeline with ``COMMIT``:
+        one round trip. If one fails, the server skips the rest, ``COMMIT`` included, and the
+        error is raised (translated): the unit of work then rolls back whole.
+        """
         self._check_alive()
         if not self._active:
             return
-        if self._begin_pending:  # nothing was sent: nothing to commit
+        if self._begin_pending and not self._deferred:  # nothing was sent: nothing to commit
             self._active = self._begin_pending = False
             return
         if self.conn.info.transaction_status == TransactionStatus.INERROR:
             # PostgreSQL would answer COMMIT with a silent ROLLBACK: say so instead.
             raise RuntimeError("a statement of this unit of work failed; its transaction cannot commit")
+        deferred, self._deferred = self._deferred, []
         self._active = False
-        self._send("COMMIT")
+        try:
+            self._trip([*deferred, ("COMMIT", None)])
+        except _DRIVER_ERRORS as error:
+            raise translate(error) from error
 
     def rollback(self) -> None:
         """Roll back the open transaction, if any. Never raises: a broken connection is closed."""
         self._active = False
         self._begin_pending = False
+        self._deferred = []
         if self.conn.closed or self.conn.info.transaction_status == TransactionStatus.IDLE:
             return
         try:
@@ -118,34 +134,51 @@ class PostgresSession(SessionState):
         self._ensure_writable()
         return savepoint(self._send)
 
-    def _first(self, work: Callable[[], _T]) -> _T:
-        """Run ``work`` (statements on :attr:`conn`), after the pending ``BEGIN`` if there is one.
+    def _trip(self, statements: Sequence[Statement]) -> list[psycopg.Cursor[Any]]:
+        """Send ``statements`` in one round trip, after the pending ``BEGIN`` if there is one;
+        their cursors, in order.
 
-        With a pending ``BEGIN``, both go in one pipeline: one round trip. If the connection turns
-        out dead (closed by the failure), nothing of the transaction ran, so the pipeline is sent
-        again on a connection :attr:`_replace` gives, at most :attr:`_retries` times.
+        Several statements go in one flat pipeline (psycopg syncs, and waits, at each pipeline
+        block's end, a nested one included); one alone is a plain ``execute``. With a pending
+        ``BEGIN``, if the connection turns out dead (closed by the failure), nothing of the
+        transaction ran, so the pipeline is sent again on a connection :attr:`_replace` gives,
+        at most :attr:`_retries` times.
         """
-        if not self._begin_pending:
-            return work()
-        for attempt in range(self._retries + 1):
+        begin = self._begin_statements if self._begin_pending else ()
+        for attempt in range(self._retries + 1 if begin else 1):
             try:
-                with self.conn.pipeline():
-                    for statement in self._begin_statements:
-                        self.conn.execute(statement)
-                    result = work()
+                cursors = self._pipeline([*begin, *statements])
             except _DRIVER_ERRORS:
-                if self.conn.closed and self._replace is not None and attempt < self._retries:
+                if begin and self.conn.closed and self._replace is not None and attempt < self._retries:
                     self.conn = self._replace(self.conn)
                     continue
                 self._begin_pending = False
                 raise
             self._begin_pending = False
-            return result
+            return cursors[len(begin) :]
         raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
+
+    def _pipeline(self, statements: Sequence[Statement]) -> list[psycopg.Cursor[Any]]:
+        conn = self.conn
+        if len(statements) == 1:
+            sql, params = statements[0]
+            return [conn.execute(sql, params)]
+        with conn.pipeline():
+            return [conn.execute(sql, params) for sql, params in statements]
+
+    def _statements(self, statements: Sequence[Statement]) -> list[psycopg.Cursor[Any]]:
+        """:meth:`_trip`, after the deferred writes (in a round trip of their own, if any)."""
+        if self._deferred:
+            deferred, self._deferred = self._deferred, []
+            try:
+                self._trip(deferred)
+            except _DRIVER_ERRORS as error:
+                raise translate(error) from error
+        return self._trip(statements)
 
     def _send(self, sql: str, params: Params | None = None) -> psycopg.Cursor[Any]:
         try:
-            return self._first(lambda: self.conn.execute(sql, params))
+            return self._statements([(sql, params)])[0]
         except _DRIVER_ERRORS as error:
             raise translate(error) from error
 
@@ -153,7 +186,7 @@ class PostgresSession(SessionState):
         """Every row of a query, as tuples."""
         self._ensure_transaction()
         try:
-            return self._first(lambda: self.conn.execute(sql, params)).fetchall()
+            return self._statements([(sql, params)])[0].fetchall()
         except _DRIVER_ERRORS as error:
             raise translate(error) from error
 
@@ -165,36 +198,42 @@ class PostgresSession(SessionState):
         is rolled back as for any other failed write.
         """
         self._ensure_writable()
-
-        def pipelined() -> psycopg.Cursor[Any]:
-            with self.conn.pipeline():
-                self.conn.execute("SAVEPOINT hours_write")
-                cursor = self.conn.execute(sql, params)
-                self.conn.execute("RELEASE SAVEPOINT hours_write")
-            return cursor
-
+        statements: list[Statement] = [
+            ("SAVEPOINT hours_write", None),
+            (sql, params),
+            ("RELEASE SAVEPOINT hours_write", None),
+        ]
         try:
-            return self._first(pipelined).rowcount
+            return self._statements(statements)[1].rowcount
         except _DRIVER_ERRORS as error:
             raise self._undone(error) from error
 
-    def execute_all(self, statements: Sequence[tuple[str, Params]]) -> None:
-        """Run writes that no client input can make fail, in order, in one pipeline (one round
-        trip), without savepoints. A failure aborts the transaction, and so the commit."""
+    def write_or_read(
+        self, sql: str, params: Params, query: str, query_params: Params
+    ) -> tuple[int, list[Any]]:
+        """:meth:`write` and ``query`` in one pipeline (one round trip); the query's rows only if
+        the write changed no row (see :class:`hours_sql.Session`). A failed write skips the query."""
         self._ensure_writable()
-
-        def pipelined() -> None:
-            with self.conn.pipeline():
-                for sql, params in statements:
-                    self.conn.execute(sql, params)
-
+        statements: list[Statement] = [
+            ("SAVEPOINT hours_write", None),
+            (sql, params),
+            ("RELEASE SAVEPOINT hours_write", None),
+            (query, query_params),
+        ]
         try:
-            self._first(pipelined)
+            cursors = self._statements(statements)
         except _DRIVER_ERRORS as error:
-            refused = refusal(error)
-            if refused is None:
-                raise translate(error) from error
-            raise refused from error
+            raise self._undone(error) from error
+        changed = cursors[1].rowcount
+        return changed, [] if changed else cursors[3].fetchall()
+
+    def execute_all(self, statements: Sequence[tuple[str, Params]]) -> None:
+        """Queue writes that no client input can make fail, in order, without savepoints: they
+        go in :meth:`commit`'s pipeline, with ``COMMIT`` (one round trip for the outbox and the
+        commit), or, if another statement comes first, in one pipeline before it. A failure
+        aborts the transaction, and so the commit."""
+        self._ensure_writable()
+        self._deferred += statements
 
     def insert_many(self, table: Table, rows: Iterable[Params]) -> int:
         """Load ``rows`` with ``COPY ... FROM STDIN`` in a savepoint, all or none; return how many."""
@@ -228,6 +267,8 @@ class PostgresSession(SessionState):
         """Roll the failed write's savepoint back; the error to raise for ``error``."""
         if self.conn.closed:  # the connection is gone, and its transaction with it
             return translate(error)
+        # One simple query (two statements, never prepared): psycopg forgets its prepared
+        # statements when a prepared one answers ROLLBACK, which would break a pipeline.
         self._send("ROLLBACK TO SAVEPOINT hours_write; RELEASE SAVEPOINT hours_write")
         refused = refusal(error)
         return translate(error) if refused is None else refused

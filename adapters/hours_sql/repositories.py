@@ -583,18 +583,23 @@ class SqlIdempotencyRepository(_Repository):
         existing record. A wait for a concurrent, uncommitted claim that runs out of the lock
         timeout raises :class:`~hours_core.errors.IdempotencyRequestInProgress`.
         """
-        params = self._sql.idempotency.encode(record)
+        sql = self._sql
+        params = sql.idempotency.encode(record)
+        key = (sql.reference(record.org_id), sql.reference(record.user_id), record.key)
         for _attempt in range(_CLAIM_ATTEMPTS):
-            inserted = self._write(
-                self._sql.idempotency_claim,
-                params,
-                kind="idempotency record",
-                lock_timeout=IdempotencyRequestInProgress,
-            )
+            # The insert, and the record that stopped it, in one round trip where the store can.
+            try:
+                inserted, rows = self._session.write_or_read(
+                    sql.idempotency_claim, params, sql.idempotency_record, key
+                )
+            except Refused as refusal:
+                raise refusal.error(
+                    "idempotency record", lock_timeout=IdempotencyRequestInProgress
+                ) from refusal
             if inserted:
                 return None
-            existing = self.get(record.org_id, record.user_id, record.key)
-            if existing is not None:
+            if rows:
+                existing: IdempotencyRecord = sql.idempotency.decode(rows[0])
                 return existing
             # The record that blocked the insert was purged before the read: claim again.
         raise IdempotencyRequestInProgress()
@@ -604,6 +609,15 @@ class SqlIdempotencyRepository(_Repository):
         self._write(
             self._sql.idempotency_replace, self._sql.idempotency.encode(record), kind="idempotency record"
         )
+
+    def complete(self, record: IdempotencyRecord) -> None:
+        """Overwrite the claimed record with its completion, as a write no client input can make
+        fail (:meth:`~hours_sql.Session.execute_all`: PostgreSQL sends it with ``COMMIT``)."""
+        statement = (self._sql.idempotency_replace, self._sql.idempotency.encode(record))
+        try:
+            self._session.execute_all([statement])
+        except Refused as refusal:
+            raise refusal.error("idempotency record") from refusal
 
     def purge_completed_before(self, cutoff: datetime) -> int:
         """Delete records completed before ``cutoff``; return how many went."""

@@ -101,6 +101,15 @@ class Session(Protocol):
         """Run one write; return how many rows it changed. Raises :class:`Refused`."""
         ...
 
+    def write_or_read(
+        self, sql: str, params: Params, query: str, query_params: Params
+    ) -> tuple[int, list[Any]]:
+        """Run one write as :meth:`write` does; if it changed no row, also ``query`` (after the
+        write, so that it sees what the write waited for): how many rows the write changed, and
+        the query's rows (``[]`` when the write changed one). PostgreSQL sends both at once
+        (one round trip), SQLite the query only when it is needed."""
+        ...
+
     def execute_all(self, statements: Sequence[tuple[str, Params]]) -> None:
         """Run writes that no client input can make fail (the outbox, as the unit of work commits),
         in order, without the undo of :meth:`write`, at once where the database can (PostgreSQL:

@@ -195,6 +195,13 @@ class SqliteSession(SessionState):
         except sqlite3.OperationalError as error:
             raise _busy_or_raise(error) from error
 
+    def write_or_read(
+        self, sql: str, params: Params, query: str, query_params: Params
+    ) -> tuple[int, list[Any]]:
+        """:meth:`write`, then ``query``'s rows if it changed no row (see :class:`hours_sql.Session`)."""
+        changed = self.write(sql, params)
+        return changed, [] if changed else self.rows(query, query_params)
+
     def execute_all(self, statements: Sequence[tuple[str, Params]]) -> None:
         """Run writes that no client input can make fail, in order."""
         self._ensure_writable()

@@ -3,7 +3,9 @@
 The claim, the change and the recorded result are one transaction:
 
 1. A committed record that replays (same request, within the window) answers at once from a
-   read-only lookup: no write, no lock.
+   read-only lookup: no write, no lock. A caller whose store's reads are not local (PostgreSQL)
+   skips that lookup (``look_up=False``): the claim of step 2 answers the replay too, and a
+   create saves the lookup's transaction (two round trips to the server).
 2. Otherwise, inside one write transaction: claim the key (an atomic insert on the unique
    (org, user, key) index), run the change, record its result, commit. A concurrent claim of
    the same key waits on that index until this transaction ends, then sees the committed record
@@ -70,21 +72,22 @@ class IdempotentRunner:
         keyed: KeyedRequest | None,
         work: Callable[[], bytes],
         *,
-        replay_checked: bool = False,
+        look_up: bool = True,
     ) -> Outcome:
         """Run ``work`` in one write transaction, once per key; replay when the key was used.
 
         ``work`` performs the change through the services (which join this transaction) and
         returns its result, encoded by the adapter (the HTTP adapter: the response it sends), to
-        record with the change. ``replay_checked`` skips the read-only
-        lookup when the caller has just made it (:meth:`replay`); the claim still decides.
+        record with the change. ``look_up=False`` skips the read-only lookup (:meth:`replay`): the
+        caller has just made it, or leaves the replay to the claim, which decides the same way
+        (replay, in progress, reused) in the write transaction.
         """
         if self._housekeeping is not None:
             self._run_housekeeping()
         if keyed is None:
             with self._transactions.write():
                 return Outcome(work())
-        if not replay_checked:
+        if look_up:
             outcome = self.replay(caller, keyed)
             if outcome is not None:
                 return outcome
@@ -114,7 +117,7 @@ class IdempotentRunner:
                 uow.idempotency.replace(claim)
             with keyed(keyed_request.key):
                 result = work()
-            uow.idempotency.replace(claim.completed(result, self._clock.now()))
+            uow.idempotency.complete(claim.completed(result, self._clock.now()))
         return Outcome(result)
 
     def replay(self, caller: Caller, keyed: KeyedRequest) -> Outcome | None:

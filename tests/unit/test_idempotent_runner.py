@@ -156,12 +156,10 @@ def test_the_read_only_replay_lookup_answers_only_for_a_recorded_key(world: Worl
         world.services.idempotent.replay(caller, KeyedRequest(KEY, "other"))
 
 
-def test_a_run_told_the_replay_was_checked_still_replays_through_the_claim(
-    world: World, store: InMemoryStore
-) -> None:
+def test_a_run_without_the_lookup_still_replays_through_the_claim(world: World, store: InMemoryStore) -> None:
     run(world)
     again = world.services.idempotent.run(
-        world.caller(world.owner), KeyedRequest(KEY, "fp"), lambda: create(world), replay_checked=True
+        world.caller(world.owner), KeyedRequest(KEY, "fp"), lambda: create(world), look_up=False
     )
     assert again.replayed
     assert entry_count(store, world) == 1

@@ -7,12 +7,15 @@ can on the other stores. A read-only session runs ``BEGIN ISOLATION LEVEL REPEAT
 ONLY``, so that every read of the unit of work sees the snapshot of its first. The bulk insert is
 one ``COPY ... FROM STDIN``.
 
-Round trips. ``BEGIN`` is not sent on its own: it goes in one pipeline with the transaction's first
-statement, which saves a round trip per unit of work (a token lookup is then two: the lookup and
-``ROLLBACK``). A pooled connection that died while idle (a server restart) fails that first
-pipeline before anything of the transaction ran, so the session takes another connection from
-the pool and sends it again (:meth:`PostgresSession._first`); the next requests never see the
-restart.
+Round trips. Every round trip is one flat pipeline (:meth:`PostgresSession._trip`): psycopg syncs,
+and waits for the server, at the end of each pipeline block, a nested one included, so the session
+never nests them. ``BEGIN`` is not sent on its own: it goes in one pipeline with the transaction's
+first statement, which saves a round trip per unit of work (a token lookup is then two: the lookup
+and ``ROLLBACK``). The writes of :meth:`~PostgresSession.execute_all` (the outbox, an idempotency
+record's completion) wait for the commit's round trip and go in its pipeline, with ``COMMIT``. A
+pooled connection that died while idle (a server restart) fails the first pipeline before
+anything of the transaction ran, so the session takes another connection from the pool and sends
+it again (:meth:`PostgresSession._trip`); the next requests never see the restart.
 
 Errors. A constraint violation, a lock wait that runs out and a value PostgreSQL cannot store
 become :class:`~hours_sql.session.Refused`; everything else the driver raises goes through

@@ -2,9 +2,10 @@
 round trips").
 
 A round trip is a wait of the client for the server: a statement sent alone, or a pipeline up to
-its sync, ends with the server's ``ReadyForQuery`` message. The test puts a TCP proxy between
-the store and the server and counts those messages, whatever psycopg does inside (a nested
-pipeline, for one, syncs and waits more than once).
+its sync, ends with the server's ``ReadyForQuery`` message, and the client sends again only after
+it. The test puts a TCP proxy between the store and the server and counts the client's sends that
+follow a ``ReadyForQuery``, whatever psycopg does inside (a nested pipeline, for one, syncs and
+waits more than once; two syncs sent back to back are one wait).
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ pytestmark = pytest.mark.postgres
 
 
 class TurnCounter:
-    """A TCP proxy to ``target`` that counts the server's ``ReadyForQuery`` messages over all its
-    connections: one per statement sent alone, one per pipeline sync (what the client waits for)."""
+    """A TCP proxy to ``target`` that counts round trips over all its connections: each time the
+    client sends after the server said ``ReadyForQuery`` (the end of a statement sent alone, or of
+    a pipeline's sync), the client had waited for that answer."""
 
     def __init__(self, target: tuple[str, int]) -> None:
         self._target = target
@@ -49,12 +51,26 @@ class TurnCounter:
             except OSError:  # closed
                 return
             server = socket.create_connection(self._target)
-            threading.Thread(target=self._pump, args=(client, server, None), daemon=True).start()
-            threading.Thread(target=self._pump, args=(server, client, self._reader()), daemon=True).start()
+            answered = [True]  # whether the server said ReadyForQuery since the client last sent
+            threading.Thread(
+                target=self._pump, args=(client, server, self._sender(answered)), daemon=True
+            ).start()
+            threading.Thread(
+                target=self._pump, args=(server, client, self._reader(answered)), daemon=True
+            ).start()
 
-    def _reader(self) -> Callable[[bytes], None]:
+    def _sender(self, answered: list[bool]) -> Callable[[bytes], None]:
+        def sent(_data: bytes) -> None:
+            with self._lock:
+                if answered[0]:
+                    self.turns += 1
+                answered[0] = False
+
+        return sent
+
+    def _reader(self, answered: list[bool]) -> Callable[[bytes], None]:
         """A parser of the server's messages (type byte, then a 4-byte length that counts itself)
-        that counts each ``Z``; the one-byte answer to the client's SSL request comes first."""
+        that notes each ``Z``; the one-byte answer to the client's SSL request comes first."""
         buffer = bytearray()
         started = [False]
 
@@ -69,16 +85,15 @@ class TurnCounter:
                     return
                 if buffer[:1] == b"Z":
                     with self._lock:
-                        self.turns += 1
+                        answered[0] = True
                 del buffer[: 1 + size]
 
         return read
 
-    def _pump(self, source: socket.socket, sink: socket.socket, read: Callable[[bytes], None] | None) -> None:
+    def _pump(self, source: socket.socket, sink: socket.socket, seen: Callable[[bytes], None]) -> None:
         try:
             while data := source.recv(65536):
-                if read is not None:
-                    read(data)
+                seen(data)
                 sink.sendall(data)
         except OSError:
             pass

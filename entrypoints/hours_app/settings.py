@@ -95,7 +95,7 @@ class Settings:
     auth_cache_seconds: float = 1.0
     """Seconds an authenticated token's caller is served from memory without a read (0: off). A
     revocation or other change is seen at once by the process that made it, within this by others
-    (``HOURS_AUTH_CACHE_SECONDS``, 0 to 60)."""
+    (``HOURS_AUTH_CACHE_SECONDS`` / ``--auth-cache-seconds``, 0 to 60; ``hours serve``)."""
     webhooks_allow_http: bool = False
     """Whether webhook URLs may be plain ``http`` (``HOURS_WEBHOOKS_ALLOW_HTTP=1``; development only)."""
     webhooks_allow_private: bool = False
@@ -137,7 +137,8 @@ class Settings:
         low, high = AUTH_CACHE_SECONDS_RANGE
         if not low <= self.auth_cache_seconds <= high:
             raise SettingsError(
-                f"HOURS_AUTH_CACHE_SECONDS must be {low} to {high} seconds, got {self.auth_cache_seconds}"
+                f"HOURS_AUTH_CACHE_SECONDS / --auth-cache-seconds must be {low} to {high} seconds, "
+                f"got {self.auth_cache_seconds:g}"
             )
 
     def check_server_limits(self) -> None:

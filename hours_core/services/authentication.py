@@ -12,7 +12,7 @@ from hours_core.services.caller import Caller
 from hours_core.services.identity_cache import DEFAULT_AUTH_CACHE_TTL, IdentityCache
 from hours_core.services.token_use import LastUses
 from hours_core.services.transactions import Transactions
-from hours_core.tokens import hash_token, parse_token
+from hours_core.tokens import ParsedToken, hash_token, parse_token
 
 __all__ = ["Authenticator"]
 
@@ -56,26 +56,43 @@ class Authenticator:
         processes. The cached caller carries its token as :meth:`note_use` returned it, so a hit
         notes a use only when one is due (once a minute per token).
         """
-        key, served = self._identify(token_text)
+        return self._noted(*self._lookup(token_text))
+
+    def cached(self, token_text: str) -> Caller | None:
+        """What :meth:`authenticate` answers if ``token_text`` is in the cache, without ever touching
+        the store (so an adapter may call it on an event loop); ``None``: call :meth:`authenticate`."""
+        key = hash_token(parse_token(token_text).plaintext)
+        served = self._from_cache(key)
+        return None if served is None else self._noted(key, served)
+
+    def identify(self, token_text: str) -> Caller:
+        """The lookup of :meth:`authenticate` (from the cache or the store), without noting the use."""
+        return self._lookup(token_text)[1]
+
+    def _lookup(self, token_text: str) -> tuple[str, Caller]:
+        """The token's cache key, and its caller from the cache, else from the store."""
+        presented = parse_token(token_text)
+        key = hash_token(presented.plaintext)
+        served = self._from_cache(key)
+        return key, self._from_store(presented, key) if served is None else served
+
+    def _noted(self, key: str, served: Caller) -> Caller:
+        """``served``, with its use noted if one is due; the cache keeps the caller as noted."""
         if not self.use_is_stale(served):
             return served
         caller = self.note_use(served)
         self.cache.replace(key, served, caller)
         return caller
 
-    def identify(self, token_text: str) -> Caller:
-        """The lookup of :meth:`authenticate` (from the cache or the store), without noting the use."""
-        return self._identify(token_text)[1]
-
-    def _identify(self, token_text: str) -> tuple[str, Caller]:
-        presented = parse_token(token_text)
+    def _from_cache(self, key: str) -> Caller | None:
         now = self._clock.now()
-        key = hash_token(presented.plaintext)
         cached = self.cache.get(key, now)
-        if cached is not None:
-            if cached.token is not None and cached.token.is_expired(now):
-                raise Unauthenticated(token_sent=True)
-            return key, cached
+        if cached is not None and cached.token is not None and cached.token.is_expired(now):
+            raise Unauthenticated(token_sent=True)
+        return cached
+
+    def _from_store(self, presented: ParsedToken, key: str) -> Caller:
+        now = self._clock.now()
         ticket = self.cache.ticket()
         with self._transactions.read() as uow:
             credentials = uow.tokens.find_credentials(presented.prefix)
@@ -86,7 +103,7 @@ class Authenticator:
             raise Unauthenticated(token_sent=True)
         caller = Caller(user=credentials.user, org=credentials.org, token=credentials.token)
         self.cache.put(key, caller, now, ticket)
-        return key, caller
+        return caller
 
     def use_is_stale(self, caller: Caller) -> bool:
         """Whether the caller's token has a ``last_used_at`` old enough to be written again."""

@@ -247,3 +247,18 @@ def test_any_call_on_an_identity_repository_but_a_read_counts_as_a_change(world:
     with world.services.transactions.write() as uow:
         uow.users.update(world.member)
     assert len(auth.cache) == 0
+
+
+def test_cached_answers_a_hit_as_authenticate_does_and_a_miss_with_none(
+    world: World, reads: CountingReads
+) -> None:
+    auth = authenticator(world, reads)
+    assert auth.cached(world.member_token) is None
+    assert reads.reads == 0  # never touches the store
+    first = auth.authenticate(world.member_token)
+    assert auth.cached(world.member_token) == first
+    world.clock.advance(timedelta(seconds=1))
+    assert auth.cached(world.member_token) is None
+    with pytest.raises(Unauthenticated):
+        auth.cached("not a token")
+    assert reads.reads == 1

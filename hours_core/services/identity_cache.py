@@ -28,8 +28,6 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta
 
-import attrs
-
 from hours_core.services.caller import Caller
 
 __all__ = ["DEFAULT_AUTH_CACHE_ENTRIES", "DEFAULT_AUTH_CACHE_TTL", "IdentityCache"]
@@ -39,12 +37,6 @@ DEFAULT_AUTH_CACHE_TTL = timedelta(seconds=1)
 
 DEFAULT_AUTH_CACHE_ENTRIES = 10_000
 """How many tokens the cache remembers at most; the oldest entries go first."""
-
-
-@attrs.frozen
-class _Entry:
-    caller: Caller
-    read_at: datetime
 
 
 class IdentityCache:
@@ -57,7 +49,7 @@ class IdentityCache:
             raise ValueError("the identity cache needs a ttl of 0 or more and room for an entry")
         self.ttl = ttl
         self.max_entries = max_entries
-        self._entries: dict[str, _Entry] = {}  # oldest first: insertion order is read order
+        self._entries: dict[str, tuple[Caller, datetime]] = {}  # caller, read at; oldest read first
         self._generation = 0
         self._lock = threading.Lock()
 
@@ -85,8 +77,9 @@ class IdentityCache:
             entry = self._entries.get(key)
             if entry is None:
                 return None
-            if timedelta(0) <= now - entry.read_at < self.ttl:
-                return entry.caller
+            caller, read_at = entry
+            if timedelta(0) <= now - read_at < self.ttl:
+                return caller
             del self._entries[key]
             return None
 
@@ -99,7 +92,7 @@ class IdentityCache:
             if ticket != self._generation:
                 return
             self._entries.pop(key, None)
-            self._entries[key] = _Entry(caller, read_at)
+            self._entries[key] = (caller, read_at)
             while len(self._entries) > self.max_entries:
                 del self._entries[next(iter(self._entries))]
 
@@ -108,8 +101,8 @@ class IdentityCache:
         ``served`` is still the entry; otherwise (expired, forgotten, read again) leave it."""
         with self._lock:
             entry = self._entries.get(key)
-            if entry is not None and entry.caller is served:
-                self._entries[key] = attrs.evolve(entry, caller=caller)
+            if entry is not None and entry[0] is served:
+                self._entries[key] = (caller, entry[1])
 
     def forget(self) -> None:
         """Drop every entry, and every lookup still under way (see :meth:`put`)."""

@@ -3,7 +3,7 @@ same app, and within the cache's ttl through another app (another process) on th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -25,23 +25,26 @@ def prefix_of(token: str) -> str:
     return token.split("_")[2]
 
 
-def test_a_revoked_token_is_refused_on_the_very_next_request(
-    client_reading_either_way: TestClient[Any], world: World
+def revoke(client: TestClient[Any], world: World) -> int:
+    url = f"/tokens/{prefix_of(world.member_token)}"
+    return client.delete(url, headers=bearer(world.member_token)).status_code
+
+
+def deactivate(client: TestClient[Any], world: World) -> int:
+    url = f"/users/{world.member.id}/deactivate"
+    return client.post(url, headers=bearer(world.owner_token)).status_code
+
+
+@pytest.mark.parametrize(
+    ("change", "status"), [(revoke, 204), (deactivate, 200)], ids=["revoked", "deactivated"]
+)
+def test_a_token_cut_off_is_refused_on_the_very_next_request(
+    client_reading_either_way: TestClient[Any], world: World, change: Callable[..., int], status: int
 ) -> None:
     client, member = client_reading_either_way, bearer(world.member_token)
     assert client.get("/me", headers=member).status_code == 200
     assert client.get("/me", headers=member).status_code == 200  # served from the cache
-    assert client.delete(f"/tokens/{prefix_of(world.member_token)}", headers=member).status_code == 204
-    assert client.get("/me", headers=member).status_code == 401
-
-
-def test_a_deactivated_users_token_is_refused_on_the_very_next_request(
-    client_reading_either_way: TestClient[Any], world: World
-) -> None:
-    client, member = client_reading_either_way, bearer(world.member_token)
-    assert client.get("/me", headers=member).status_code == 200
-    owner = bearer(world.owner_token)
-    assert client.post(f"/users/{world.member.id}/deactivate", headers=owner).status_code == 200
+    assert change(client, world) == status
     assert client.get("/me", headers=member).status_code == 401
 
 

@@ -133,6 +133,7 @@ def build(settings: Settings, *, migrate: bool = True) -> Application:
         env=settings.token_env,
         file_formats=FILE_FORMATS,
         url_policy=url_policy(settings),
+        auth_cache_ttl=timedelta(seconds=settings.auth_cache_seconds),
     )
     return Application(services=services, store=store, settings=settings)
 

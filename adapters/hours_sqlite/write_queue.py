@@ -17,6 +17,10 @@ The guarantees are those of group commit (:mod:`hours_sqlite.connection`):
 * A work that raises rolls back its own savepoint only, and its future gets its own error, after
   the group has ended too (it may have read the group's changes).
 * Each work runs in the :mod:`contextvars` context of the request that queued it.
+* The commit hooks a work fired (:meth:`~hours_core.services.Transactions.on_identity_change`:
+  the authentication cache forgets) run again once its batch is durable
+  (:func:`~hours_core.services.transactions.commit_hooks_held`): a token revoked in a batch is
+  refused by the very next request, even one that read the token in between.
 * Writers of other threads (the CLI, background jobs) still use the gate as before; they may join
   or commit a batch's group, which changes nothing above.
 
@@ -34,6 +38,7 @@ from typing import Any, TypeVar
 
 import attrs
 
+from hours_core.services.transactions import commit_hooks_held
 from hours_sqlite.connection import MAX_GROUP, WriteGroup, WriterGate
 
 __all__ = ["MAX_BATCH", "WriteQueue"]
@@ -55,6 +60,15 @@ class _Work:
     result: Any = None
     error: BaseException | None = None
     groups: list[WriteGroup] = attrs.Factory(list)
+    after_durable: list[Callable[[], None]] = attrs.Factory(list)
+
+    def run_held(self) -> None:
+        """Run the work, keeping the commit hooks it fired to call again once durable."""
+        with commit_hooks_held() as held:
+            try:
+                self.result = self.run()
+            finally:
+                self.after_durable = held
 
 
 class WriteQueue:
@@ -115,7 +129,7 @@ class WriteQueue:
         for index, work in enumerate(batch):
             gate.expect_more(index < last)
             try:
-                work.result = work.context.run(work.run)
+                work.context.run(work.run_held)
             except BaseException as error:  # handed to the request that queued the work
                 work.error = error
             work.groups = gate.take_deferred()
@@ -129,6 +143,9 @@ class WriteQueue:
         finally:
             gate.expect_more(False)
             self.batches += 1
+            for work in batch:
+                for hook in work.after_durable:
+                    hook()
             _answer(batch)
 
 

@@ -27,7 +27,7 @@ from typing import Any, cast
 
 from hours_core.ports import UnitOfWork, UnitOfWorkFactory
 
-__all__ = ["IDENTITY_READS", "IDENTITY_REPOSITORIES", "Transactions"]
+__all__ = ["IDENTITY_READS", "IDENTITY_REPOSITORIES", "Transactions", "commit_hooks_held"]
 
 IDENTITY_REPOSITORIES = frozenset({"orgs", "users", "tokens"})
 """The repositories of a unit of work whose rows make up a caller (see ``Caller``)."""
@@ -40,6 +40,27 @@ IDENTITY_READS = frozenset(
 _NOT_AN_IDENTITY_CHANGE = frozenset({"record_use"})
 """...but these: a token's last use, which the cached callers already carry as they noted it."""
 
+_HELD_HOOKS: ContextVar[list[Callable[[], None]] | None] = ContextVar("hours_held_commit_hooks", default=None)
+
+
+@contextmanager
+def commit_hooks_held() -> Iterator[list[Callable[[], None]]]:
+    """Collect, in the list it yields, the listeners of the commits made inside the block, to be
+    called again once those commits are durable.
+
+    For a runner whose units of work return from ``commit()`` before their transaction is durable
+    (SQLite's writer queue commits a batch of them at once, after the last one): listeners run at
+    ``commit()`` as always, and the runner calls the held ones again after the durable commit, so
+    that nothing another thread read and cached in between (the old rows, still the committed
+    ones) outlives it.
+    """
+    held: list[Callable[[], None]] = []
+    token = _HELD_HOOKS.set(held)
+    try:
+        yield held
+    finally:
+        _HELD_HOOKS.reset(token)
+
 
 class Transactions:
     """Opens and joins units of work for the services."""
@@ -51,7 +72,8 @@ class Transactions:
 
     def on_identity_change(self, listener: Callable[[], None]) -> None:
         """Call ``listener`` (no arguments, quick, never raising) after each commit that changed an
-        org, a user or a token, in the thread that committed, before the write scope returns."""
+        org, a user or a token, in the thread that committed, before the write scope returns (and
+        again once the commit is durable, under :func:`commit_hooks_held`)."""
         self._identity_listeners.append(listener)
 
     @contextmanager
@@ -72,6 +94,9 @@ class Transactions:
             if uow.identity_changed:
                 for listener in self._identity_listeners:
                     listener()
+                held = _HELD_HOOKS.get()
+                if held is not None:
+                    held.extend(self._identity_listeners)
 
     @contextmanager
     def read(self) -> Iterator[UnitOfWork]:

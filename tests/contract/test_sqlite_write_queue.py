@@ -4,12 +4,16 @@ answers none of them before that COMMIT is durable."""
 import asyncio
 import contextvars
 import pathlib
+import sqlite3
 import threading
 from collections.abc import Callable
+from contextlib import closing
 
+import attrs
 import pytest
 
 from hours_core.model import TimeEntry
+from hours_core.services.transactions import Transactions
 from hours_sqlite import SqliteStore, WriteQueue
 
 from .conftest import Build, OpenStore, Tenant, make_tenant, stored_entry_ids
@@ -188,3 +192,31 @@ def test_closing_the_store_runs_what_was_queued_then_refuses_new_work(
 def test_a_batch_holds_at_least_one_work() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         WriteQueue(gate=None, max_batch=0)  # type: ignore[arg-type]
+
+
+def test_commit_hooks_run_again_once_the_batch_is_durable(
+    sqlite_store: SqliteStore, sqlite_tenant: Tenant, path: pathlib.Path
+) -> None:
+    """The authentication cache forgets at commit() and again after the batch's COMMIT: a caller
+    read and cached in between (from the rows still committed then) does not outlive the change."""
+    transactions = Transactions(sqlite_store.unit_of_work)
+    renamed = attrs.evolve(sqlite_tenant.org, name="Renamed")
+    calls: list[bool] = []
+
+    def visible_elsewhere() -> bool:
+        with closing(sqlite3.connect(path)) as other:
+            return other.execute("SELECT name FROM orgs WHERE name = 'Renamed'").fetchone() is not None
+
+    transactions.on_identity_change(lambda: calls.append(visible_elsewhere()))
+
+    def rename() -> None:
+        with transactions.write() as uow:
+            uow.orgs.update(renamed)
+
+    async def main() -> None:
+        await asyncio.gather(*(sqlite_store.write_queue().run(rename) for _ in range(3)))
+
+    asyncio.run(main())
+
+    assert calls.count(True) >= 3  # each rename's hooks ran once its commit was durable
+    assert calls[-1] is True

@@ -1,15 +1,19 @@
-"""The ceiling: a bare Litestar app with one route that returns a small JSON object.
+"""The ceiling: a bare Litestar app with two routes, ``GET /ping`` (a small JSON object) and
+``POST /ping`` (decodes a JSON body like a time entry's and answers 201 with a small object).
 
 The suite serves it with the same server and the same settings as hours, in the same run, and
-reports every hours figure as a fraction of it: what the framework and the server can do on this
-machine at best, with no auth, no database and no middleware.
+reports every hours write figure as a fraction of ``POST /ping``: what the framework and the
+server can do on this machine at best for a POST with a JSON body, with no auth, no database
+and no middleware (issue 17 defines the ceiling so). ``GET /ping`` is measured beside it.
 
     uvicorn --factory bench.ceiling:create_app ...
 """
 
 from __future__ import annotations
 
-from litestar import Litestar, get
+from typing import Any
+
+from litestar import Litestar, get, post
 
 __all__ = ["create_app"]
 
@@ -20,6 +24,12 @@ async def ping() -> dict[str, object]:
     return {"ok": True, "service": "ceiling"}
 
 
+@post("/ping")
+async def ping_with_body(data: dict[str, Any]) -> dict[str, object]:
+    """The body decoded by Litestar (a JSON object), a small JSON object back, 201."""
+    return {"ok": True, "service": "ceiling", "fields": len(data)}
+
+
 def create_app() -> Litestar:
-    """The bare app: one route, Litestar's defaults."""
-    return Litestar(route_handlers=[ping])
+    """The bare app: two routes, Litestar's defaults."""
+    return Litestar(route_handlers=[ping, ping_with_body])

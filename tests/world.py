@@ -14,6 +14,7 @@ from hours_core.services import Caller, Services, build_services
 from hours_core.subscriptions import UrlPolicy
 from hours_exchange import FILE_FORMATS
 from hours_http import JsonEventBodies
+from hours_http.responses import RunWrite
 
 __all__ = ["START", "TEST_PASSWORD_COST", "World", "make_world"]
 
@@ -39,6 +40,9 @@ class World:
     admin_token: str
     member_token: str
     owner_password: str
+    run_write: RunWrite | None = None
+    """How an app over this world runs its writes (``create_app(run_write=...)``): SQLite's writer
+    queue for a SQLite world, as the server runs it; ``None`` (a worker thread each) otherwise."""
 
     def caller(self, user: User) -> Caller:
         """The caller acting as ``user``, with the org as it is stored now."""

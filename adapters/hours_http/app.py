@@ -35,7 +35,7 @@ from hours_http.options import AllowEveryMethodOfTheRoute
 from hours_http.query import check_parameters
 from hours_http.rate_limit import AuthFailureLimit, RateLimit, RateLimitMiddleware, user_policy
 from hours_http.request_id import echo_request_id
-from hours_http.responses import READS_IN_THREAD, provide_writer
+from hours_http.responses import READS_IN_THREAD, RUN_WRITE, RunWrite, provide_writer
 from hours_http.transport import HttpSemantics
 
 __all__ = ["MAX_BODY_BYTES", "create_app"]
@@ -52,6 +52,7 @@ def create_app(
     auth_failure_limit: RateLimit | None = None,
     debug: bool = False,
     reads_in_thread: bool = True,
+    run_write: RunWrite | None = None,
 ) -> Litestar:
     """The HTTP API over ``services``. Builds nothing else and starts nothing: no side effects.
 
@@ -64,7 +65,12 @@ def create_app(
     lookup of ``POST /time-entries`` on the event loop instead of in a worker thread: a thread
     hop less per request (two for a replay), for a store whose reads never wait on the network
     or on a lock (SQLite in WAL mode). Keep the default for a store across the network
-    (PostgreSQL). Writes always run in a worker thread.
+    (PostgreSQL).
+
+    ``run_write`` runs the write transaction of every write route off the event loop (see
+    :data:`~hours_http.responses.RunWrite`): by default in a worker thread; a SQLite server passes
+    its store's writer queue (:meth:`hours_sqlite.SqliteStore.write_queue`), one thread that
+    runs the writes of many requests in a row and commits them together.
     """
     last_uses = LastUseWriter(services.authenticator.last_uses)
     failures = None
@@ -126,7 +132,7 @@ def create_app(
         request_max_body_size=MAX_BODY_BYTES,
         before_request=check_parameters,
         before_send=[echo_request_id],
-        state=State({READS_IN_THREAD: reads_in_thread}),
+        state=State({READS_IN_THREAD: reads_in_thread, RUN_WRITE: run_write}),
         on_shutdown=[last_uses.close],
         debug=debug,
     )

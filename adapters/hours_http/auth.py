@@ -1,13 +1,17 @@
 """Bearer authentication: every request but the health check and the schema carries a token.
 
 The middleware runs before routing to handlers, so authentication is the first check of every
-request, before the body is read. The token lookup is one indexed query. By default it runs in a
-worker thread, so a store that waits on the network never blocks the event loop. With
-``in_thread=False`` it runs on the event loop, saving a thread hop per request: right for a store
-whose reads are local and never wait for a lock (SQLite in WAL mode: one indexed read of a local
-file). The token's last use (at most once a minute per token) is only noted: the request never
-writes it, so it never waits for the store's writer; :class:`~hours_http.last_use.LastUseWriter`
-writes it in the background (best effort).
+request, before the body is read. A token that authenticated less than the cache's ttl ago (1 s by
+default) is answered from the core's in-process cache, on the event loop, with no store access:
+:class:`~hours_core.services.identity_cache.IdentityCache`, which a revocation, deactivation or other
+change of a token, user or org empties as it commits in this process (other processes see it within
+the ttl). Otherwise the token lookup is one indexed query. By default it runs in a worker thread,
+so a store that waits on the network never blocks the event loop. With ``in_thread=False`` it runs
+on the event loop, saving a thread hop per request: right for a store whose reads are local and
+never wait for a lock (SQLite in WAL mode: one indexed read of a local file). The token's last use
+(at most once a minute per token, cached or not) is only noted: the request never writes it, so it
+never waits for the store's writer; :class:`~hours_http.last_use.LastUseWriter` writes it in the
+background (best effort).
 """
 
 from __future__ import annotations
@@ -83,6 +87,9 @@ class BearerAuthentication(AbstractAuthenticationMiddleware):
 
     async def _authenticate(self, connection: ASGIConnection[Any, Any, Any, Any]) -> Caller:
         token = bearer_token(connection.headers.get("authorization"))
+        cached = self._authenticator.cached(token)
+        if cached is not None:  # no store access: no thread hop either
+            return cached
         if self._in_thread:  # Litestar's executor, as for sync_to_thread=True handlers
             return await sync_to_thread(self._authenticator.authenticate, token)
         return self._authenticator.authenticate(token)

@@ -2,13 +2,15 @@
 
 Where a read runs is decided once, by the composition root (``create_app(reads_in_thread=...)``,
 from ``OpenedStore.reads_are_local``), and kept in the app state: :func:`look_up` and
-:class:`Writer` both read it there. Writes themselves always run in a worker thread.
+:class:`Writer` both read it there. Writes run off the event loop as ``create_app(run_write=...)``
+says: in a worker thread by default, or on the one writer thread of a SQLite store.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Any, TypeVar
 
 from litestar import MediaType, Request, Response
 from litestar.concurrency import sync_to_thread
@@ -25,6 +27,8 @@ from hours_http.preconditions import ETAG_HEADER, EntityTags, entity_tag, not_mo
 
 __all__ = [
     "READS_IN_THREAD",
+    "RUN_WRITE",
+    "RunWrite",
     "Writer",
     "json_response",
     "look_up",
@@ -34,6 +38,16 @@ __all__ = [
 
 READS_IN_THREAD = "reads_in_thread"
 """The app state key of :func:`hours_http.create_app`'s ``reads_in_thread``."""
+
+RUN_WRITE = "run_write"
+"""The app state key of :func:`hours_http.create_app`'s ``run_write``."""
+
+_T = TypeVar("_T")
+
+RunWrite = Callable[[Callable[[], Any]], Awaitable[Any]]
+"""How the app runs a write off the event loop: ``await run_write(work)`` returns ``work()``'s
+result. The default is a worker thread (Litestar's executor); a store with one writer offers
+a queue that one thread drains (SQLite's :class:`~hours_sqlite.WriteQueue`)."""
 
 
 def json_response(data: object, *, status: int = 200, **extra: object) -> Response[Any]:
@@ -55,6 +69,11 @@ def _reads_in_thread(request: Request[Any, Any, Any]) -> bool:
     return bool(request.app.state.get(READS_IN_THREAD, True))
 
 
+async def in_a_worker_thread(work: Callable[[], _T]) -> _T:
+    """The default :data:`RunWrite`: ``work`` in Litestar's executor."""
+    return await sync_to_thread(work)
+
+
 async def look_up(request: Request[Any, Any, Any], read: Callable[[], Response[Any]]) -> Response[Any]:
     """Answer with ``read``, a lookup of one row by its key: on the event loop when the app reads
     there (``create_app(reads_in_thread=False)``, a local store), else in a worker thread.
@@ -73,7 +92,8 @@ class Writer:
     ``await writer(work, body=data, key=idempotency_key)``: ``work`` calls one use case and returns
     its JSON-ready result (``None`` for a 204). With a key, when the app reads on the event loop
     (a local store), a replay lookup there comes first; then the claim, ``work`` and the recorded
-    response commit in one write transaction in a worker thread
+    response commit in one write transaction off the loop, as the app runs writes
+    (``create_app(run_write=...)``: a worker thread, or SQLite's writer thread)
     (:class:`~hours_core.services.IdempotentRunner`). Where reads run in a thread (PostgreSQL),
     there is no lookup of its own: the claim answers a replay, which saves a create the lookup's
     transaction (its round trips to the server).
@@ -101,8 +121,9 @@ class Writer:
             if replay is not None:
                 return to_response(replay)
         # Where reads are not local (PostgreSQL), no lookup of its own: the claim answers a replay.
-        outcome: Outcome = await sync_to_thread(
-            runner.run, self._caller, keyed, self._recording(work), look_up=False
+        run_write: RunWrite = self._request.app.state.get(RUN_WRITE) or in_a_worker_thread
+        outcome: Outcome = await run_write(
+            partial(runner.run, self._caller, keyed, self._recording(work), look_up=False)
         )
         return to_response(outcome)
 

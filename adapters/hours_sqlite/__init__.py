@@ -19,5 +19,6 @@ in Python and was a third slower. See ``docs/store.md``.
 """
 
 from hours_sqlite.store import SqliteStore, SqliteUnitOfWork
+from hours_sqlite.write_queue import WriteQueue
 
-__all__ = ["SqliteStore", "SqliteUnitOfWork"]
+__all__ = ["SqliteStore", "SqliteUnitOfWork", "WriteQueue"]

@@ -192,6 +192,9 @@ class WriterGate:
         self._waiting = 0
         self._waiting_lock = threading.Lock()
         self._group: WriteGroup | None = None
+        self._batch_thread: int | None = None
+        self._batch_more = False
+        self._deferred: list[WriteGroup] = []
         self.closed = False
 
     def acquire(self) -> Database:
@@ -281,7 +284,50 @@ class WriterGate:
         return group
 
     def _hand_on(self, group: WriteGroup) -> bool:
-        return 0 < group.members < MAX_GROUP and self._waiting > 0 and self.db.conn.in_transaction
+        return (
+            0 < group.members < MAX_GROUP
+            and (self._waiting > 0 or (self._batch_more and self._owner == self._batch_thread))
+            and self.db.conn.in_transaction
+        )
+
+    # The batch writer (:class:`hours_sqlite.write_queue.WriteQueue`): one thread that runs many
+    # units of work in a row, one group, and only then waits for the group's COMMIT.
+
+    def serve_batches(self) -> None:
+        """Make the calling thread the batch writer: its units of work leave their group open
+        for the next one while :meth:`expect_more` says more follow, and do not wait for it
+        (:meth:`defers`); the batch writer waits for every group at the end of its batch."""
+        self._batch_thread = threading.get_ident()
+
+    def expect_more(self, more: bool) -> None:
+        """Tell the gate whether the batch writer has more units of work to run in this group."""
+        self._batch_more = more
+
+    def defers(self, group: WriteGroup) -> bool:
+        """Whether the calling thread leaves the wait for ``group`` to later (it is the batch
+        writer, which then waits for it in :meth:`take_deferred`'s list); a unit of work that
+        ends calls it instead of waiting."""
+        if threading.get_ident() != self._batch_thread:
+            return False
+        self._deferred.append(group)
+        return True
+
+    def take_deferred(self) -> list[WriteGroup]:
+        """The groups the batch writer's units of work left since the last call (theirs to wait for)."""
+        deferred, self._deferred = self._deferred, []
+        return deferred
+
+    def settle(self) -> None:
+        """End the batch: commit the open group now, unless another writer holds the lock (which
+        then commits it or hands it on). The caller then waits for its groups (:meth:`wait_for`)."""
+        self._batch_more = False
+        if not self._lock.acquire(timeout=self._settings.busy_timeout_seconds):
+            return  # a writer holds the lock: it ends the group, or wait_for's check does
+        try:
+            if self._group is not None:
+                self._finish(self._group)
+        finally:
+            self._lock.release()
 
     def wait_for(self, group: WriteGroup) -> None:
         """Wait (without the lock) until ``group`` has ended; raise its error if it did not commit.

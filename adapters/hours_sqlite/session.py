@@ -148,7 +148,7 @@ class SqliteSession(SessionState):
         assert self._gate is not None
         self._holding = False
         group = self._gate.leave()
-        if group is None or not group.members:
+        if group is None or not group.members or self._gate.defers(group):
             return
         try:
             self._gate.wait_for(group)

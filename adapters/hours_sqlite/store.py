@@ -41,6 +41,7 @@ from hours_sqlite import introspection, migrations
 from hours_sqlite.connection import ConnectionSettings, ReaderPool, WriterGate, connect, open_transaction
 from hours_sqlite.dialect import SQLITE
 from hours_sqlite.session import SqliteSession
+from hours_sqlite.write_queue import WriteQueue
 
 __all__ = ["SqliteStore", "SqliteUnitOfWork"]
 
@@ -53,6 +54,7 @@ class SqliteStore(SqlStore):
         self.settings = settings
         self._writer = WriterGate(connect(settings, read_only=False), settings)
         self._readers = ReaderPool(settings)
+        self._write_queue: WriteQueue | None = None
 
     @classmethod
     def open(
@@ -92,6 +94,15 @@ class SqliteStore(SqlStore):
     def unit_of_work(self, *, read_only: bool = False) -> SqliteUnitOfWork:
         """A new, not yet entered, unit of work (this bound method is a ``UnitOfWorkFactory``)."""
         return SqliteUnitOfWork(self._writer, self._readers, read_only=read_only)
+
+    def write_queue(self) -> WriteQueue:
+        """The store's :class:`~hours_sqlite.write_queue.WriteQueue`: one writer thread, fed from
+        an event loop, that runs write work in batches sharing one ``COMMIT`` (what a server
+        process uses for its write requests). Made on first use; its thread starts with the first
+        work, and :meth:`close` stops it after the work already queued."""
+        if self._write_queue is None:
+            self._write_queue = WriteQueue(self._writer)
+        return self._write_queue
 
     def integrity_check(self) -> str:
         """The result of ``PRAGMA integrity_check``: ``"ok"`` when the file is healthy."""
@@ -138,7 +149,10 @@ class SqliteStore(SqlStore):
             source.close()
 
     def close(self) -> None:
-        """Wait for the current writer, then close every connection; the store is unusable after."""
+        """Finish the queued writes and wait for the current writer, then close every connection;
+        the store is unusable after."""
+        if self._write_queue is not None:
+            self._write_queue.close()
         self._writer.close()
         self._readers.close()
 

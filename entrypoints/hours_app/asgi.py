@@ -42,6 +42,7 @@ def create_api(application: Application | None = None) -> Litestar:
         rate_limit=settings.parsed_rate_limit(),
         auth_failure_limit=settings.parsed_auth_failure_limit(),
         reads_in_thread=not application.store.reads_are_local,
+        run_write=application.store.run_write,
     )
     dispatcher = build_dispatcher(application)
     app.on_startup.append(dispatcher.start)

@@ -307,6 +307,14 @@ examples:
         "the address is refused (429) until the window ends; off for none "
         "(default: $HOURS_AUTH_FAILURE_LIMIT, else 60/min)",
     )
+    serve.add_argument(
+        "--auth-cache-seconds",
+        type=cli_args.seconds,
+        metavar="SECONDS",
+        help="serve an authenticated token's user and org from memory for this long; this process "
+        "sees a revocation at once, other processes within this time; 0 to 60, 0 for off "
+        "(default: $HOURS_AUTH_CACHE_SECONDS, else 1)",
+    )
     limits = serve.add_argument_group("connection limits (docs/operations.md)")
     limits.add_argument(
         "--header-timeout",
@@ -782,6 +790,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         "log_level": getattr(args, "log_level", None),
         "rate_limit": getattr(args, "rate_limit", None),
         "auth_failure_limit": getattr(args, "auth_failure_limit", None),
+        "auth_cache_seconds": getattr(args, "auth_cache_seconds", None),
         "header_timeout": getattr(args, "header_timeout", None),
         "max_header_bytes": getattr(args, "max_header_bytes", None),
         "max_connections": getattr(args, "max_connections", None),

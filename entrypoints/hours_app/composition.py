@@ -24,6 +24,7 @@ from hours_exchange import FILE_FORMATS
 
 if TYPE_CHECKING:
     from hours_app.dispatching import DispatcherLoop
+    from hours_http.responses import RunWrite
 
 __all__ = ["Application", "OpenedStore", "StoreUnavailable", "build", "build_dispatcher", "open_store"]
 
@@ -46,6 +47,9 @@ class OpenedStore:
     reads_are_local: bool
     """Whether a read is a local lookup that never waits on the network (SQLite in WAL mode): then
     the HTTP app may run its per-request token and replay lookups on the event loop."""
+    run_write: RunWrite | None = None
+    """How a server runs its write requests off the event loop, if the store has its own way
+    (SQLite: one writer thread that commits queued writes together); ``None``: a worker thread each."""
 
 
 def open_store(database: DatabaseUrl, settings: Settings, *, migrate: bool = True) -> OpenedStore:
@@ -77,6 +81,7 @@ def _open_sqlite(database: DatabaseUrl, settings: Settings, *, migrate: bool) ->
         close=store.close,
         description=f"SQLite at {path.resolve()}",
         reads_are_local=True,
+        run_write=store.write_queue().run,
     )
 
 
@@ -128,6 +133,7 @@ def build(settings: Settings, *, migrate: bool = True) -> Application:
         env=settings.token_env,
         file_formats=FILE_FORMATS,
         url_policy=url_policy(settings),
+        auth_cache_ttl=timedelta(seconds=settings.auth_cache_seconds),
     )
     return Application(services=services, store=store, settings=settings)
 

@@ -19,7 +19,14 @@ import attrs
 
 from hours_http.rate_limit import RateLimit, parse_rate_limit
 
-__all__ = ["DEFAULT_DATABASE_URL", "SERVER_LIMIT_RANGES", "DatabaseUrl", "Settings", "SettingsError"]
+__all__ = [
+    "AUTH_CACHE_SECONDS_RANGE",
+    "DEFAULT_DATABASE_URL",
+    "SERVER_LIMIT_RANGES",
+    "DatabaseUrl",
+    "Settings",
+    "SettingsError",
+]
 
 DEFAULT_DATABASE_URL = "sqlite:///hours.db"
 
@@ -85,6 +92,10 @@ class Settings:
     """The largest request line plus headers; larger ones get 431 (``hours serve``)."""
     max_connections: int = 512
     """Open connections per worker process; more wait in the listen backlog (``hours serve``)."""
+    auth_cache_seconds: float = 1.0
+    """Seconds an authenticated token's caller is served from memory without a read (0: off). A
+    revocation or other change is seen at once by the process that made it, within this by others
+    (``HOURS_AUTH_CACHE_SECONDS`` / ``--auth-cache-seconds``, 0 to 60; ``hours serve``)."""
     webhooks_allow_http: bool = False
     """Whether webhook URLs may be plain ``http`` (``HOURS_WEBHOOKS_ALLOW_HTTP=1``; development only)."""
     webhooks_allow_private: bool = False
@@ -107,10 +118,9 @@ class Settings:
         for name in ("webhooks_allow_http", "webhooks_allow_private"):
             if name in values:
                 values[name] = _switch(str(values[name]), _ENV_VARIABLES[name])
-        if "header_timeout" in values:
-            values["header_timeout"] = _seconds(
-                str(values["header_timeout"]), _ENV_VARIABLES["header_timeout"]
-            )
+        for name in ("header_timeout", "auth_cache_seconds"):
+            if name in values:
+                values[name] = _seconds(str(values[name]), _ENV_VARIABLES[name])
         for name, value in overrides.items():
             if value is None:
                 continue
@@ -119,7 +129,17 @@ class Settings:
         settings.parsed_rate_limit()
         settings.parsed_auth_failure_limit()
         settings.check_server_limits()
+        settings.check_auth_cache()
         return settings
+
+    def check_auth_cache(self) -> None:
+        """:class:`SettingsError` unless the authentication cache's seconds are 0 to 60."""
+        low, high = AUTH_CACHE_SECONDS_RANGE
+        if not low <= self.auth_cache_seconds <= high:
+            raise SettingsError(
+                f"HOURS_AUTH_CACHE_SECONDS / --auth-cache-seconds must be {low} to {high} seconds, "
+                f"got {self.auth_cache_seconds:g}"
+            )
 
     def check_server_limits(self) -> None:
         """:class:`SettingsError` when a connection limit of ``hours serve`` is out of its range."""
@@ -181,9 +201,13 @@ _ENV_VARIABLES = {
     "header_timeout": "HOURS_HEADER_TIMEOUT",
     "max_header_bytes": "HOURS_MAX_HEADER_BYTES",
     "max_connections": "HOURS_MAX_CONNECTIONS",
+    "auth_cache_seconds": "HOURS_AUTH_CACHE_SECONDS",
     "webhooks_allow_http": "HOURS_WEBHOOKS_ALLOW_HTTP",
     "webhooks_allow_private": "HOURS_WEBHOOKS_ALLOW_PRIVATE",
 }
+
+AUTH_CACHE_SECONDS_RANGE = (0, 60)
+"""The accepted range of ``HOURS_AUTH_CACHE_SECONDS`` (0 turns the cache off)."""
 
 SERVER_LIMIT_RANGES: Mapping[str, tuple[int | float, int | float]] = {
     "header_timeout": (0.1, 60),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import attrs
 
 from hours_core.exchange import FileFormats
@@ -28,6 +30,7 @@ from hours_core.services.caller import Caller
 from hours_core.services.clients import ChangeClient, ClientService
 from hours_core.services.exports import Export, ExportEntries, ExportService
 from hours_core.services.idempotent import IdempotentRunner, KeyedRequest, Outcome
+from hours_core.services.identity_cache import DEFAULT_AUTH_CACHE_TTL, IdentityCache
 from hours_core.services.imports import ImportEntries, ImportReport, ImportService
 from hours_core.services.installation import InstallationService
 from hours_core.services.invoices import CreateInvoice, InvoiceService, InvoiceWithEntries
@@ -67,6 +70,7 @@ from hours_core.services.webhooks import (
 from hours_core.subscriptions import UrlPolicy
 
 __all__ = [
+    "DEFAULT_AUTH_CACHE_TTL",
     "MAX_BATCH_OPERATIONS",
     "UNSET",
     "AccountService",
@@ -105,6 +109,7 @@ __all__ = [
     "Failed",
     "FeedPage",
     "IdempotentRunner",
+    "IdentityCache",
     "IfMatch",
     "ImportEntries",
     "ImportReport",
@@ -188,17 +193,20 @@ def build_services(
     file_formats: FileFormats | None = None,
     password_cost: int = SCRYPT_N,
     url_policy: UrlPolicy | None = None,
+    auth_cache_ttl: timedelta = DEFAULT_AUTH_CACHE_TTL,
 ) -> Services:
     """The use cases over a store. ``env`` is the token environment this installation accepts;
     ``file_formats`` are what exports write and imports read (without them, both refuse to run);
     ``password_cost`` is scrypt's ``n`` for new password hashes (tests lower it to run fast);
     ``url_policy`` the operator's webhook URL rules; ``bodies`` writes webhook deliveries' bodies
-    (the HTTP adapter's ``JsonEventBodies``; without it, sending a delivery raises)."""
+    (the HTTP adapter's ``JsonEventBodies``; without it, sending a delivery raises);
+    ``auth_cache_ttl`` how long an authenticated token's caller is served without a read
+    (``timedelta(0)``: never; see :mod:`hours_core.services.identity_cache`)."""
     transactions = Transactions(unit_of_work)
     events = EventService(transactions, clock)
     entries = TimeEntryService(transactions, clock, ids)
     return Services(
-        authenticator=Authenticator(transactions, clock, env),
+        authenticator=Authenticator(transactions, clock, env, cache_ttl=auth_cache_ttl),
         idempotent=IdempotentRunner(transactions, clock, housekeeping=events.purge_if_due),
         entries=entries,
         batches=BatchService(transactions, entries),

@@ -7,7 +7,8 @@ runs the server writes the noted uses later, off the request path, with :meth:`L
 every pending use in one write transaction. Uses noted again before they are written coalesce
 (the latest time wins). When the store refuses the write (busy: another writer holds it; or
 unreachable), the uses are dropped: a later request of the same token notes its use again, since
-the stored ``last_used_at`` is still old.
+the stored ``last_used_at`` is still old (the first request after the token's cached caller aged
+out: at most the authentication cache's ``ttl``, see :mod:`hours_core.services.identity_cache`).
 """
 
 from __future__ import annotations

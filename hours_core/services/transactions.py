@@ -5,17 +5,61 @@ commits it when the block ends without an exception; scopes opened inside it (in
 thread or task) join that unit of work. So a use case can run on its own, or inside a larger
 transaction (an idempotent request records its response in the same transaction as the change),
 without knowing which.
+
+**Identity changes.** Whoever keeps what the store says about orgs, users and tokens in memory
+(the :class:`~hours_core.services.identity_cache.IdentityCache` of authentication) registers with
+:meth:`Transactions.on_identity_change`; it is called after every committed write scope that
+changed one of them. No service has to remember to report it: the unit of work a write scope hands
+out watches its ``orgs``, ``users`` and ``tokens`` repositories, and any call on them that is not
+one of their reads (:data:`IDENTITY_READS`) marks the scope: ``add``, ``update``, ``revoke``, and
+whatever method such a repository gains later until it is listed as a read. Writing a token's
+last use (``record_use``) is the one write that does not count: the cached callers carry the use
+they noted. The mark is conservative: a write undone by a savepoint still counts (one needless
+refill of the cache), a scope that rolls back does not (nothing changed).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any, cast
 
 from hours_core.ports import UnitOfWork, UnitOfWorkFactory
 
-__all__ = ["Transactions"]
+__all__ = ["IDENTITY_READS", "IDENTITY_REPOSITORIES", "Transactions", "commit_hooks_held"]
+
+IDENTITY_REPOSITORIES = frozenset({"orgs", "users", "tokens"})
+"""The repositories of a unit of work whose rows make up a caller (see ``Caller``)."""
+
+IDENTITY_READS = frozenset(
+    {"get", "list", "locate", "count_active", "lock", "find_credentials", "list_for_user"}
+)
+"""Their methods that change nothing; any other call counts as an identity change..."""
+
+_NOT_AN_IDENTITY_CHANGE = frozenset({"record_use"})
+"""...but these: a token's last use, which the cached callers already carry as they noted it."""
+
+_HELD_HOOKS: ContextVar[list[Callable[[], None]] | None] = ContextVar("hours_held_commit_hooks", default=None)
+
+
+@contextmanager
+def commit_hooks_held() -> Iterator[list[Callable[[], None]]]:
+    """Collect, in the list it yields, the listeners of the commits made inside the block, to be
+    called again once those commits are durable.
+
+    For a runner whose units of work return from ``commit()`` before their transaction is durable
+    (SQLite's writer queue commits a batch of them at once, after the last one): listeners run at
+    ``commit()`` as always, and the runner calls the held ones again after the durable commit, so
+    that nothing another thread read and cached in between (the old rows, still the committed
+    ones) outlives it.
+    """
+    held: list[Callable[[], None]] = []
+    token = _HELD_HOOKS.set(held)
+    try:
+        yield held
+    finally:
+        _HELD_HOOKS.reset(token)
 
 
 class Transactions:
@@ -24,6 +68,13 @@ class Transactions:
     def __init__(self, unit_of_work: UnitOfWorkFactory) -> None:
         self._unit_of_work = unit_of_work
         self._current: ContextVar[UnitOfWork | None] = ContextVar(f"hours_uow_{id(self)}", default=None)
+        self._identity_listeners: list[Callable[[], None]] = []
+
+    def on_identity_change(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` (no arguments, quick, never raising) after each commit that changed an
+        org, a user or a token, in the thread that committed, before the write scope returns (and
+        again once the commit is durable, under :func:`commit_hooks_held`)."""
+        self._identity_listeners.append(listener)
 
     @contextmanager
     def write(self) -> Iterator[UnitOfWork]:
@@ -32,13 +83,20 @@ class Transactions:
         if outer is not None:
             yield outer
             return
-        with self._unit_of_work() as uow:
-            token = self._current.set(uow)
+        with self._unit_of_work() as opened:
+            uow = _WatchedUnitOfWork(opened)
+            token = self._current.set(cast(UnitOfWork, uow))
             try:
-                yield uow
-                uow.commit()
+                yield cast(UnitOfWork, uow)
+                opened.commit()
             finally:
                 self._current.reset(token)
+            if uow.identity_changed:
+                for listener in self._identity_listeners:
+                    listener()
+                held = _HELD_HOOKS.get()
+                if held is not None:
+                    held.extend(self._identity_listeners)
 
     @contextmanager
     def read(self) -> Iterator[UnitOfWork]:
@@ -49,3 +107,40 @@ class Transactions:
             return
         with self._unit_of_work(read_only=True) as uow:
             yield uow
+
+
+class _WatchedUnitOfWork:
+    """A write unit of work as the services see it: the same, but it notes identity changes."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+        self.identity_changed = False
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._uow, name)
+        if name in IDENTITY_REPOSITORIES:
+            value = _WatchedRepository(value, self)
+        setattr(self, name, value)  # later lookups skip __getattr__
+        return value
+
+
+class _WatchedRepository:
+    """An org, user or token repository that marks its unit of work on every call but a read."""
+
+    def __init__(self, repository: object, uow: _WatchedUnitOfWork) -> None:
+        self._repository = repository
+        self._uow = uow
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._repository, name)
+        if name not in IDENTITY_READS and name not in _NOT_AN_IDENTITY_CHANGE and callable(value):
+            method = value
+            uow = self._uow
+
+            def changing(*args: Any, **kwargs: Any) -> Any:
+                uow.identity_changed = True
+                return method(*args, **kwargs)
+
+            value = changing
+        setattr(self, name, value)
+        return value

@@ -331,7 +331,9 @@ def test_users_deactivate_refuses_the_users_token_until_reactivated(hours: Run, 
         "users", "create", "--org", demo["orgId"], "--email", "m@example.com", "--role", "member"
     )
     token = hours.json("tokens", "create", "--user", member["id"])["token"]
-    application = build(Settings(database=DatabaseUrl.parse(hours.db)))
+    # The command is another process as far as the server is concerned: it sees the change within
+    # its authentication cache's ttl (tests/http/test_auth_cache.py); with the cache off, at once.
+    application = build(Settings(database=DatabaseUrl.parse(hours.db), auth_cache_seconds=0))
     try:
         with TestClient(create_app(application.services)) as client:
             auth = {"Authorization": f"Bearer {token}"}

@@ -533,3 +533,22 @@ def entries_before_0011(dialect: Dialect, *entries: TimeEntry) -> list[tuple[str
     marks = ", ".join("?" * len(names))
     insert = dialect.sql(f"INSERT INTO time_entries ({', '.join(names)}) VALUES ({marks})")
     return [(insert, tuple(table.encode(entry)[index] for index in kept)) for entry in entries]
+
+
+@pytest.fixture
+def sqlite_tenant(sqlite_store: SqliteStore, build: Build) -> Tenant:
+    """A tenant seeded in ``sqlite_store`` (the SQLite-only tests of group commit and the writer queue)."""
+    made = make_tenant(build, "Grouped")
+    OpenStore("sqlite", sqlite_store.unit_of_work).seed(
+        made.org, made.owner, made.member, made.project, made.other_project, made.task
+    )
+    return made
+
+
+def stored_entry_ids(path: pathlib.Path) -> set[str]:
+    """The entry ids another connection (another process, in effect) sees committed in the SQLite file."""
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(path)) as other:
+        return {row[0] for row in other.execute("SELECT id FROM time_entries")}

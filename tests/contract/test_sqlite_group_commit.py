@@ -5,7 +5,6 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from contextlib import closing
 
 import pytest
 
@@ -17,24 +16,9 @@ from hours_sqlite import SqliteStore, connection
 from hours_sqlite.dialect import SQLITE
 from hours_sqlite.session import SqliteSession
 
-from .conftest import Build, OpenStore, Tenant, make_tenant
+from .conftest import Build, Tenant, stored_entry_ids
 
 WRITERS = 12
-
-
-@pytest.fixture
-def tenant(sqlite_store: SqliteStore, build: Build) -> Tenant:
-    made = make_tenant(build, "Grouped")
-    OpenStore("sqlite", sqlite_store.unit_of_work).seed(
-        made.org, made.owner, made.member, made.project, made.other_project, made.task
-    )
-    return made
-
-
-def stored_ids(path: pathlib.Path) -> set[str]:
-    """The entry ids another connection (another process, in effect) sees as committed."""
-    with closing(sqlite3.connect(path)) as other:
-        return {row[0] for row in other.execute("SELECT id FROM time_entries")}
 
 
 def wait_until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
@@ -63,7 +47,7 @@ def run_writers(
                 if n in failing:
                     raise ValueError(f"writer {n} fails")
                 uow.commit()
-            outcome[n] = str(entries[n].id) in stored_ids(path)
+            outcome[n] = str(entries[n].id) in stored_entry_ids(path)
         except ValueError as error:
             outcome[n] = error
 
@@ -76,37 +60,40 @@ def run_writers(
 
 
 def test_every_commit_of_concurrent_writers_is_visible_to_other_connections_when_it_returns(
-    sqlite_store: SqliteStore, tenant: Tenant, build: Build, path: pathlib.Path
+    sqlite_store: SqliteStore, sqlite_tenant: Tenant, build: Build, path: pathlib.Path
 ) -> None:
-    entries = [build.entry(tenant.owner, tenant.project) for _ in range(WRITERS)]
+    entries = [build.entry(sqlite_tenant.owner, sqlite_tenant.project) for _ in range(WRITERS)]
     outcome = run_writers(sqlite_store, entries, path, failing=set())
     assert outcome == dict.fromkeys(range(WRITERS), True)
-    assert stored_ids(path) == {str(entry.id) for entry in entries}
+    assert stored_entry_ids(path) == {str(entry.id) for entry in entries}
 
 
 def test_a_writer_that_rolls_back_undoes_only_its_own_changes(
-    sqlite_store: SqliteStore, tenant: Tenant, build: Build, path: pathlib.Path
+    sqlite_store: SqliteStore, sqlite_tenant: Tenant, build: Build, path: pathlib.Path
 ) -> None:
-    entries = [build.entry(tenant.owner, tenant.project) for _ in range(WRITERS)]
+    entries = [build.entry(sqlite_tenant.owner, sqlite_tenant.project) for _ in range(WRITERS)]
     failing = set(range(1, WRITERS, 2))
     outcome = run_writers(sqlite_store, entries, path, failing=failing)
     assert all(isinstance(outcome[n], ValueError) for n in failing)
     assert all(outcome[n] is True for n in range(WRITERS) if n not in failing)
-    assert stored_ids(path) == {str(entries[n].id) for n in range(WRITERS) if n not in failing}
+    assert stored_entry_ids(path) == {str(entries[n].id) for n in range(WRITERS) if n not in failing}
 
 
 def test_statements_after_commit_run_in_a_new_transaction_that_rolls_back_alone(
-    sqlite_store: SqliteStore, tenant: Tenant, build: Build, path: pathlib.Path
+    sqlite_store: SqliteStore, sqlite_tenant: Tenant, build: Build, path: pathlib.Path
 ) -> None:
-    kept, dropped = build.entry(tenant.owner, tenant.project), build.entry(tenant.owner, tenant.project)
+    kept, dropped = (
+        build.entry(sqlite_tenant.owner, sqlite_tenant.project),
+        build.entry(sqlite_tenant.owner, sqlite_tenant.project),
+    )
     with sqlite_store.unit_of_work() as uow:
         uow.entries.add(kept)
         uow.commit()
-        assert str(kept.id) in stored_ids(path)
+        assert str(kept.id) in stored_entry_ids(path)
         uow.entries.add(dropped)
-    assert stored_ids(path) == {str(kept.id)}
+    assert stored_entry_ids(path) == {str(kept.id)}
     with sqlite_store.unit_of_work() as uow:  # the writer is free again
-        assert uow.entries.get(tenant.org.id, kept.id) == kept
+        assert uow.entries.get(sqlite_tenant.org.id, kept.id) == kept
 
 
 # Queued writers share one COMMIT: counted on the writer connection (sqlite3's trace callback sees
@@ -150,22 +137,22 @@ def patient_members(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.usefixtures("patient_members")
 def test_writers_queued_behind_a_writer_share_its_single_commit(
-    sqlite_store: SqliteStore, tenant: Tenant, build: Build, path: pathlib.Path
+    sqlite_store: SqliteStore, sqlite_tenant: Tenant, build: Build, path: pathlib.Path
 ) -> None:
-    entries = [build.entry(tenant.owner, tenant.project) for _ in range(WRITERS)]
+    entries = [build.entry(sqlite_tenant.owner, sqlite_tenant.project) for _ in range(WRITERS)]
 
     commits = run_queued_writers(sqlite_store, entries)
 
     assert len(commits) == 1
-    assert stored_ids(path) == {str(entry.id) for entry in entries}
+    assert stored_entry_ids(path) == {str(entry.id) for entry in entries}
 
 
 @pytest.mark.usefixtures("patient_members")
 def test_a_group_takes_at_most_max_group_writers(
-    sqlite_store: SqliteStore, tenant: Tenant, build: Build, monkeypatch: pytest.MonkeyPatch
+    sqlite_store: SqliteStore, sqlite_tenant: Tenant, build: Build, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(connection, "MAX_GROUP", 5)
-    entries = [build.entry(tenant.owner, tenant.project) for _ in range(WRITERS)]
+    entries = [build.entry(sqlite_tenant.owner, sqlite_tenant.project) for _ in range(WRITERS)]
 
     commits = run_queued_writers(sqlite_store, entries)
 
@@ -182,7 +169,7 @@ def writer_session(store: SqliteStore) -> SqliteSession:
 
 
 def test_an_empty_group_is_not_left_open_when_the_next_writer_gives_up(
-    path: pathlib.Path, tenant: Tenant, build: Build, monkeypatch: pytest.MonkeyPatch
+    path: pathlib.Path, sqlite_tenant: Tenant, build: Build, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with SqliteStore.open(path, busy_timeout_ms=200) as store:
         gate = store._writer
@@ -226,11 +213,11 @@ def test_an_empty_group_is_not_left_open_when_the_next_writer_gives_up(
 
 
 def test_after_sqlite_rolls_a_group_back_its_members_fail_and_the_next_writer_commits_alone(
-    path: pathlib.Path, tenant: Tenant, build: Build
+    path: pathlib.Path, sqlite_tenant: Tenant, build: Build
 ) -> None:
     with SqliteStore.open(path) as store:
         gate = store._writer
-        lost, joined, alone = (build.entry(tenant.owner, tenant.project) for _ in range(3))
+        lost, joined, alone = (build.entry(sqlite_tenant.owner, sqlite_tenant.project) for _ in range(3))
         outcome: dict[str, object] = {}
 
         def member() -> None:  # keeps its entry in the group, then waits for the COMMIT
@@ -279,4 +266,4 @@ def test_after_sqlite_rolls_a_group_back_its_members_fail_and_the_next_writer_co
 
         assert isinstance(outcome["member"], RuntimeError)
         assert outcome["in transaction"] is True and outcome["next writer"] == "committed"
-        assert stored_ids(path) == {str(alone.id)}
+        assert stored_entry_ids(path) == {str(alone.id)}

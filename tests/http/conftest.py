@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from litestar.testing import TestClient
 
@@ -32,15 +33,15 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
         return
     store = SqliteStore.open(tmp_path / "hours.db")
     store.migrate()
-    try:
-        yield make_world(store.unit_of_work)
+    try:  # the app runs its writes on the store's writer thread, as hours serve does
+        yield attrs.evolve(make_world(store.unit_of_work), run_write=store.write_queue().run)
     finally:
         store.close()
 
 
 @pytest.fixture
 def client(world: World) -> Iterator[TestClient[Any]]:
-    with TestClient(create_app(world.services)) as test_client:
+    with TestClient(create_app(world.services, run_write=world.run_write)) as test_client:
         yield test_client
 
 
@@ -48,7 +49,8 @@ def client(world: World) -> Iterator[TestClient[Any]]:
 def client_reading_either_way(world: World, request: pytest.FixtureRequest) -> Iterator[TestClient[Any]]:
     """A client of an app that reads in a worker thread (PostgreSQL's setting), then of one that
     reads on the event loop (SQLite's: ``create_app(reads_in_thread=False)``)."""
-    with TestClient(create_app(world.services, reads_in_thread=request.param)) as test_client:
+    app = create_app(world.services, reads_in_thread=request.param, run_write=world.run_write)
+    with TestClient(app) as test_client:
         yield test_client
 
 

@@ -161,4 +161,4 @@ def test_a_create_and_its_replay_make_the_documented_round_trips(
     assert response.status_code == 201
     replayed, response = turns_of(counter, lambda: create(client, world, key))
     assert response.headers["idempotent-replayed"] == "true"
-    assert (created, replayed) == (9, 4)
+    assert (created, replayed) == (7, 2)  # the token comes from the authentication cache

@@ -4,8 +4,8 @@
   sent to another server process: exactly one succeeds, the other is 409 ``last_owner``, and one
   active owner remains. Several rounds, released together by a barrier each time.
 * A deactivated user's token, accepted by one server process a moment before, is refused by that
-  process on its very next request, the deactivation having gone through the other process:
-  nothing is cached.
+  process once its authentication cache's ttl has passed, the deactivation having gone through the
+  other process; with the cache off (``--auth-cache-seconds 0``), on its very next request.
 
 The organization is made with the command line (``hours bootstrap``, ``hours users create``,
 ``hours tokens create``), as an operator would. Waits are bounded (startup polls ``/health``); no
@@ -18,6 +18,7 @@ import json
 import pathlib
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
@@ -173,18 +174,21 @@ def test_two_admins_demoting_the_two_owners_at_once_leave_one_owner(
             assert sorted(active_owners(bases[0], team)) == sorted(team.owners)
 
 
-def test_a_deactivated_users_token_is_refused_by_another_process_on_its_next_request(
-    database: str, tmp_path: pathlib.Path
+@pytest.mark.parametrize("cache_seconds", [0.0, 0.5], ids=["cache-off", "cache-half-a-second"])
+def test_a_deactivated_users_token_is_refused_by_another_process_within_the_cache_ttl(
+    database: str, tmp_path: pathlib.Path, cache_seconds: float
 ) -> None:
     team = make_team(database, tmp_path)
     member = bearer(team.tokens[team.member])
     admin = bearer(team.tokens[team.admins[0]])
-    with server(database, tmp_path) as first, server(database, tmp_path) as second:
+    cache = ("--auth-cache-seconds", str(cache_seconds))
+    with server(database, tmp_path, *cache) as first, server(database, tmp_path, *cache) as second:
         unknown = httpx.get(f"{second}/me", headers=bearer(team.tokens[team.member][:-4] + "0000"))
         assert httpx.get(f"{second}/me", headers=member).status_code == 200
 
         deactivated = httpx.post(f"{first}/users/{team.member}/deactivate", headers=admin)
         assert deactivated.status_code == 200
+        time.sleep(cache_seconds)  # whatever the second process cached is older than its ttl now
 
         refused = httpx.get(f"{second}/me", headers=member)
         assert refused.status_code == 401

@@ -32,6 +32,10 @@ PATIENCE_SECONDS = 30
             "HOURS_MAX_HEADER_BYTES / --max-header-bytes must be 8192 to 1048576 bytes",
         ),
         (["--max-connections", "100001"], "HOURS_MAX_CONNECTIONS / --max-connections must be 1 to 100000"),
+        (
+            ["--auth-cache-seconds", "61"],
+            "HOURS_AUTH_CACHE_SECONDS / --auth-cache-seconds must be 0 to 60 seconds, got 61",
+        ),
     ],
 )
 def test_a_limit_out_of_its_range_is_refused_before_anything_starts(
@@ -77,6 +81,16 @@ def test_limits_come_from_the_environment_and_flags_win() -> None:
     assert Settings.from_env(environ, max_connections=8).max_connections == 8
     assert Settings.from_env({}).max_header_bytes == 64 * 1024
     assert Settings.from_env(settings.to_env()) == settings
+
+
+def test_the_authentication_cache_lasts_a_second_unless_set_and_0_turns_it_off() -> None:
+    assert Settings.from_env({}).auth_cache_seconds == 1.0
+    settings = Settings.from_env({"HOURS_AUTH_CACHE_SECONDS": "0"})
+    assert settings.auth_cache_seconds == 0.0
+    assert Settings.from_env(settings.to_env()) == settings  # what worker processes get
+    assert (
+        Settings.from_env({"HOURS_AUTH_CACHE_SECONDS": "0"}, auth_cache_seconds=2.5).auth_cache_seconds == 2.5
+    )
 
 
 def test_the_supervisor_reads_back_the_options_it_is_given() -> None:

@@ -94,6 +94,9 @@ def test_a_use_the_store_refuses_to_write_is_dropped_and_noted_again_by_a_later_
     assert authenticator.last_uses.pending() == 0
     assert last_used(world, world.member_token) is None
     busy.refuse = False
+    authenticator.authenticate(world.member_token)  # the cached caller still carries the dropped use
+    assert authenticator.last_uses.pending() == 0
+    world.clock.advance(authenticator.cache.ttl)  # once it ages out, the stored (old) last use shows
     authenticator.authenticate(world.member_token)
     assert authenticator.last_uses.write() == 1
     assert last_used(world, world.member_token) == world.clock.now()

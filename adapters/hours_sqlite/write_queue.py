@@ -1,0 +1,182 @@
+"""One writer thread for the write requests of a server process, fed from the event loop.
+
+A SQLite file takes one writer at a time, so a pool of threads that each run a write request
+only queue at the store's lock (:class:`~hours_sqlite.connection.WriterGate`), and every request
+pays for two thread switches, a lock hand-over and a wake-up of its own. :class:`WriteQueue`
+instead keeps one thread that owns the writing: the event loop appends a request's work to the
+queue and awaits a future; the thread takes everything queued (at most :data:`MAX_BATCH`), runs
+each piece of work in turn, each in its own savepoint of one group transaction, commits the
+group once (one ``COMMIT``, one sync of the WAL), and only then answers the whole batch, with one
+wake-up of the event loop per batch.
+
+The guarantees are those of group commit (:mod:`hours_sqlite.connection`):
+
+* No answer before its write is durable: every future is resolved after the ``COMMIT`` of the
+  group its work joined. If that ``COMMIT`` fails, every work of the group that succeeded gets
+  the error (as from :meth:`~hours_sqlite.connection.WriterGate.wait_for`).
+* A work that raises rolls back its own savepoint only, and its future gets its own error, after
+  the group has ended too (it may have read the group's changes).
+* Each work runs in the :mod:`contextvars` context of the request that queued it.
+* The commit hooks a work fired (:meth:`~hours_core.services.Transactions.on_identity_change`:
+  the authentication cache forgets) run again once its batch is durable
+  (:func:`~hours_core.services.transactions.commit_hooks_held`): a token revoked in a batch is
+  refused by the very next request, even one that read the token in between.
+* Writers of other threads (the CLI, background jobs) still use the gate as before; they may join
+  or commit a batch's group, which changes nothing above.
+
+The thread starts with the first work and stops when the queue is closed, after running what was
+queued: an accepted request is never dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import attrs
+
+from hours_core.services.transactions import commit_hooks_held
+from hours_sqlite.connection import MAX_GROUP, WriteGroup, WriterGate
+
+__all__ = ["MAX_BATCH", "WriteQueue"]
+
+MAX_BATCH = MAX_GROUP
+"""The most pieces of work one batch takes (one group transaction, one ``COMMIT``)."""
+
+_CLOSE_WAIT_SECONDS = 30.0
+
+_T = TypeVar("_T")
+
+
+@attrs.define
+class _Work:
+    run: Callable[[], Any]
+    context: contextvars.Context
+    future: asyncio.Future[Any]
+    loop: asyncio.AbstractEventLoop
+    result: Any = None
+    error: BaseException | None = None
+    groups: list[WriteGroup] = attrs.Factory(list)
+    after_durable: list[Callable[[], None]] = attrs.Factory(list)
+
+    def run_held(self) -> None:
+        """Run the work, keeping the commit hooks it fired to call again once durable."""
+        with commit_hooks_held() as held:
+            try:
+                self.result = self.run()
+            finally:
+                self.after_durable = held
+
+
+class WriteQueue:
+    """Runs write work on one thread, in batches that share one ``COMMIT`` (see the module)."""
+
+    def __init__(self, gate: WriterGate, *, max_batch: int = MAX_BATCH) -> None:
+        if max_batch < 1:
+            raise ValueError(f"max_batch must be at least 1, got {max_batch!r}")
+        self._gate = gate
+        self._max_batch = max_batch
+        self._queued: list[_Work] = []
+        self._ready = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self.batches = 0
+        """How many batches the thread has run (for tests and benchmarks)."""
+
+    async def run(self, work: Callable[[], _T]) -> _T:
+        """Run ``work`` on the writer thread and return its result (or raise its error) once the
+        transaction it wrote in is durable. Raises ``RuntimeError`` once the queue is closed."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[_T] = loop.create_future()
+        queued = _Work(work, contextvars.copy_context(), future, loop)
+        with self._ready:
+            if self._closed:
+                raise RuntimeError("the store is closed")
+            self._queued.append(queued)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._serve, name="hours-sqlite-writer", daemon=True)
+                self._thread.start()
+            self._ready.notify()
+        return await future
+
+    def close(self) -> None:
+        """Stop taking work, let the thread finish what is queued, and wait for it."""
+        with self._ready:
+            self._closed = True
+            self._ready.notify()
+            thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(_CLOSE_WAIT_SECONDS)
+
+    def _serve(self) -> None:
+        self._gate.serve_batches()
+        while True:
+            with self._ready:
+                while not self._queued and not self._closed:
+                    self._ready.wait()
+                if not self._queued:
+                    return
+                batch = self._queued[: self._max_batch]
+                del self._queued[: self._max_batch]
+            self._run_batch(batch)
+
+    def _run_batch(self, batch: list[_Work]) -> None:
+        gate = self._gate
+        last = len(batch) - 1
+        for index, work in enumerate(batch):
+            gate.expect_more(index < last)
+            try:
+                work.context.run(work.run_held)
+            except BaseException as error:  # handed to the request that queued the work
+                work.error = error
+            work.groups = gate.take_deferred()
+        try:
+            gate.settle()
+            for work in batch:
+                _wait_for_groups(gate, work)
+        except Exception as error:  # not durable, then: no work of the batch may succeed
+            for work in batch:
+                work.error = work.error or error
+        finally:
+            gate.expect_more(False)
+            self.batches += 1
+            for work in batch:
+                for hook in work.after_durable:
+                    hook()
+            _answer(batch)
+
+
+def _wait_for_groups(gate: WriterGate, work: _Work) -> None:
+    """Wait until every group ``work`` wrote in has ended; a failed ``COMMIT`` becomes the
+    error of a work that succeeded (one that failed reports its own error)."""
+    for group in work.groups:
+        try:
+            gate.wait_for(group)
+        except Exception as error:
+            if work.error is None:
+                work.error = error
+
+
+def _answer(batch: list[_Work]) -> None:
+    """Resolve the batch's futures: one call into each event loop for the whole batch."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[_Work]] = {}
+    for work in batch:
+        by_loop.setdefault(work.loop, []).append(work)
+    for loop, works in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_resolve, works)
+        except RuntimeError:  # the loop is closed: nobody awaits these any more
+            continue
+
+
+def _resolve(works: list[_Work]) -> None:
+    for work in works:
+        if work.future.done():  # the request was cancelled (its client went away)
+            continue
+        if work.error is not None:
+            work.future.set_exception(work.error)
+        else:
+            work.future.set_result(work.result)

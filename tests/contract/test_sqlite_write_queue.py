@@ -1,0 +1,222 @@
+"""The SQLite writer queue: one thread runs queued writes in batches that share one COMMIT, and
+answers none of them before that COMMIT is durable."""
+
+import asyncio
+import contextvars
+import pathlib
+import sqlite3
+import threading
+from collections.abc import Callable
+from contextlib import closing
+
+import attrs
+import pytest
+
+from hours_core.model import TimeEntry
+from hours_core.services.transactions import Transactions
+from hours_sqlite import SqliteStore, WriteQueue
+
+from .conftest import Build, OpenStore, Tenant, make_tenant, stored_entry_ids
+
+WRITES = 20
+
+
+def adding(
+    store: SqliteStore, entry: TimeEntry, path: pathlib.Path, *, fail: bool = False
+) -> Callable[[], str]:
+    """Work that adds ``entry`` in a write unit of work (and raises after adding, if ``fail``)."""
+
+    def work() -> str:
+        with store.unit_of_work() as uow:
+            uow.entries.add(entry)
+            if fail:
+                raise ValueError(f"{entry.id} fails")
+            uow.commit()
+        return str(entry.id)
+
+    return work
+
+
+def commits_of(store: SqliteStore) -> list[str]:
+    """The COMMITs the writer connection runs from now on (a list that grows)."""
+    statements: list[str] = []
+    store._writer.db.conn.set_trace_callback(statements.append)
+    return statements
+
+
+async def queue_all(queue: WriteQueue, works: list[Callable[[], str]], path: pathlib.Path) -> list[object]:
+    """Queue every work at once; each answer, as it arrives, with whether another connection
+    already sees the entry it names."""
+
+    async def one(work: Callable[[], str]) -> object:
+        try:
+            entry_id = await queue.run(work)
+        except (ValueError, RuntimeError) as error:
+            return error
+        return entry_id, entry_id in stored_entry_ids(path)
+
+    return list(await asyncio.gather(*(one(work) for work in works)))
+
+
+def test_queued_writes_share_commits_and_each_is_durable_when_answered(
+    sqlite_store: SqliteStore, sqlite_tenant: Tenant, build: Build, path: pathlib.Path
+) -> None:
+    entries = [build.entry(sqlite_tenant.owner, sqlite_tenant.project) for _ in range(WRITES)]
+    queue = sqlite_store.write_queue()
+    commits = commits_of(sqlite_store)
+
+    answers = asyncio.run(queue_all(queue, [adding(sqlite_store, e, path) for e in entries], path))
+
+    assert answers == [(str(entry.id), True) for entry in entries]
+    assert stored_entry_ids(path) == {str(entry.id) for entry in entries}
+    assert 1 <= commits.count("COMMIT") == queue.batches < WRITES  # queued together, committed together
+
+
+def test_a_write_that_fails_gets_its_own_error_and_undoes_only_its_own_changes(
+    sqlite_store: SqliteStore, sqlite_tenant: Tenant, build: Build, path: pathlib.Path
+) -> None:
+    entries = [build.entry(sqlite_tenant.owner, sqlite_tenant.project) for _ in range(6)]
+    failing = {1, 4}
+    works = [adding(sqlite_store, e, path, fail=n in failing) for n, e in enumerate(entries)]
+
+    answers = asyncio.run(queue_all(sqlite_store.write_queue(), works, path))
+
+    for n, (entry, answer) in enumerate(zip(entries, answers, strict=True)):
+        if n in failing:
+            assert isinstance(answer, ValueError) and str(entry.id) in str(answer)
+        else:
+            assert answer == (str(entry.id), True)
+    assert stored_entry_ids(path) == {str(e.id) for n, e in enumerate(entries) if n not in failing}
+
+
+def test_a_batch_whose_last_work_writes_nothing_is_still_committed(
+    sqlite_store: SqliteStore, sqlite_tenant: Tenant, build: Build, path: pathlib.Path
+) -> None:
+    entries = [build.entry(sqlite_tenant.owner, sqlite_tenant.project) for _ in range(3)]
+    works: list[Callable[[], str]] = [adding(sqlite_store, e, path) for e in entries]
+    works.append(lambda: "nothing written")
+
+    answers = asyncio.run(queue_all(sqlite_store.write_queue(), works, path))
+
+    assert answers[:3] == [(str(entry.id), True) for entry in entries]
+    assert answers[3] == ("nothing written", False)
+    assert not sqlite_store._writer.db.conn.in_transaction  # no group left open
+
+
+def test_when_the_commit_fails_every_write_of_the_group_gets_the_error(
+    sqlite_store: SqliteStore, sqlite_tenant: Tenant, build: Build, path: pathlib.Path
+) -> None:
+    entries = [build.entry(sqlite_tenant.owner, sqlite_tenant.project) for _ in range(4)]
+    gate = sqlite_store._writer
+    real_finish = gate._finish
+
+    def failing_commit(group: object) -> None:  # SQLite rolls the group back before its COMMIT
+        gate.db.conn.execute("ROLLBACK")
+        real_finish(group)  # type: ignore[arg-type]
+
+    gate._finish = failing_commit  # type: ignore[method-assign]
+    try:
+        answers = asyncio.run(
+            queue_all(sqlite_store.write_queue(), [adding(sqlite_store, e, path) for e in entries], path)
+        )
+    finally:
+        del gate._finish
+
+    assert all(isinstance(answer, RuntimeError) for answer in answers), answers
+    assert stored_entry_ids(path) == set()
+    assert asyncio.run(
+        queue_all(sqlite_store.write_queue(), [adding(sqlite_store, entries[0], path)], path)
+    ) == [(str(entries[0].id), True)]  # the next batch commits as usual
+
+
+def test_work_runs_in_the_context_of_the_request_that_queued_it(sqlite_store: SqliteStore) -> None:
+    request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id")
+
+    async def queue_in_context(name: str) -> tuple[str, str]:
+        request_id.set(name)
+        seen = await sqlite_store.write_queue().run(request_id.get)
+        return name, seen
+
+    async def main() -> list[tuple[str, str]]:
+        return list(await asyncio.gather(*(queue_in_context(f"r{n}") for n in range(5))))
+
+    assert all(name == seen for name, seen in asyncio.run(main()))
+
+
+def test_a_cancelled_request_does_not_stop_the_writer(
+    sqlite_store: SqliteStore, sqlite_tenant: Tenant, build: Build, path: pathlib.Path
+) -> None:
+    first, second = (build.entry(sqlite_tenant.owner, sqlite_tenant.project) for _ in range(2))
+    queue = sqlite_store.write_queue()
+    running = threading.Event()
+    go_on = threading.Event()
+
+    def slow() -> str:
+        running.set()
+        assert go_on.wait(10)
+        return adding(sqlite_store, first, path)()
+
+    async def main() -> object:
+        task = asyncio.ensure_future(queue.run(slow))
+        await asyncio.to_thread(running.wait, 10)
+        task.cancel()  # the client went away while its write ran
+        go_on.set()
+        return await queue.run(adding(sqlite_store, second, path))
+
+    assert asyncio.run(main()) == str(second.id)
+    assert stored_entry_ids(path) == {str(first.id), str(second.id)}  # the cancelled write still ran
+
+
+def test_closing_the_store_runs_what_was_queued_then_refuses_new_work(
+    path: pathlib.Path, build: Build
+) -> None:
+    tenant = make_tenant(build, "Closing")
+    store = SqliteStore.open(path)
+    store.migrate()
+    OpenStore("sqlite", store.unit_of_work).seed(
+        tenant.org, tenant.owner, tenant.member, tenant.project, tenant.other_project, tenant.task
+    )
+    entry = build.entry(tenant.owner, tenant.project)
+    queue = store.write_queue()
+
+    async def main() -> str:
+        return await queue.run(adding(store, entry, path))
+
+    assert asyncio.run(main()) == str(entry.id)
+    store.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        asyncio.run(main())
+    assert stored_entry_ids(path) == {str(entry.id)}
+
+
+def test_a_batch_holds_at_least_one_work() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        WriteQueue(gate=None, max_batch=0)  # type: ignore[arg-type]
+
+
+def test_commit_hooks_run_again_once_the_batch_is_durable(
+    sqlite_store: SqliteStore, sqlite_tenant: Tenant, path: pathlib.Path
+) -> None:
+    """The authentication cache forgets at commit() and again after the batch's COMMIT: a caller
+    read and cached in between (from the rows still committed then) does not outlive the change."""
+    transactions = Transactions(sqlite_store.unit_of_work)
+    renamed = attrs.evolve(sqlite_tenant.org, name="Renamed")
+    calls: list[bool] = []
+
+    def visible_elsewhere() -> bool:
+        with closing(sqlite3.connect(path)) as other:
+            return other.execute("SELECT name FROM orgs WHERE name = 'Renamed'").fetchone() is not None
+
+    transactions.on_identity_change(lambda: calls.append(visible_elsewhere()))
+
+    def rename() -> None:
+        with transactions.write() as uow:
+            uow.orgs.update(renamed)
+
+    async def main() -> None:
+        await asyncio.gather(*(sqlite_store.write_queue().run(rename) for _ in range(3)))
+
+    asyncio.run(main())
+
+    assert calls.count(True) >= 3  # each rename's hooks ran once its commit was durable
+    assert calls[-1] is True

@@ -32,7 +32,7 @@ from __future__ import annotations
 import pathlib
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import attrs
@@ -167,16 +167,41 @@ def _group_failed(error: BaseException) -> RuntimeError:
 class WriteGroup:
     """One transaction on the writer connection, shared by the write units of work that run in it.
 
-    ``done`` is set when it has ended; ``error`` is then ``None`` if it committed.
+    ``done`` is set when it has ended; ``error`` is then ``None`` if it committed. Hooks added with
+    :meth:`after_end` run when it ends, before ``done`` is set.
     """
 
-    __slots__ = ("done", "error", "members")
+    __slots__ = ("_ended", "_hooks", "_lock", "done", "error", "members")
 
     def __init__(self) -> None:
         self.done = threading.Event()
         self.error: BaseException | None = None
         self.members = 0
         """How many units of work released their savepoint into it (their changes await its commit)."""
+        self._lock = threading.Lock()
+        self._hooks: list[Callable[[], None]] = []
+        self._ended = False
+
+    def after_end(self, hooks: list[Callable[[], None]]) -> None:
+        """Run ``hooks`` (quick, never raising) right after the group's ``COMMIT`` or ``ROLLBACK``,
+        in the thread that ends it, before its members are woken; at once if it has ended."""
+        with self._lock:
+            if not self._ended:
+                self._hooks.extend(hooks)
+                return
+        for hook in hooks:
+            hook()
+
+    def _end(self) -> None:
+        """Run the hooks, then wake the members (the last step of :meth:`WriterGate._finish`)."""
+        with self._lock:
+            self._ended = True
+            hooks, self._hooks = self._hooks, []
+        try:
+            for hook in hooks:
+                hook()
+        finally:
+            self.done.set()
 
 
 class WriterGate:
@@ -299,6 +324,11 @@ class WriterGate:
         (:meth:`defers`); the batch writer waits for every group at the end of its batch."""
         self._batch_thread = threading.get_ident()
 
+    def stop_serving_batches(self) -> None:
+        """The batch writer's thread is ending: no thread defers its waits any more."""
+        self._batch_thread = None
+        self._batch_more = False
+
     def expect_more(self, more: bool) -> None:
         """Tell the gate whether the batch writer has more units of work to run in this group."""
         self._batch_more = more
@@ -368,7 +398,7 @@ class WriterGate:
             if not group.members:
                 raise
         finally:
-            group.done.set()
+            group._end()
 
     def flush(self) -> None:
         """Commit the open group, if any (the holder needs the connection outside a group)."""

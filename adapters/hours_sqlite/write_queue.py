@@ -18,20 +18,22 @@ The guarantees are those of group commit (:mod:`hours_sqlite.connection`):
   the group has ended too (it may have read the group's changes).
 * Each work runs in the :mod:`contextvars` context of the request that queued it.
 * The commit hooks a work fired (:meth:`~hours_core.services.Transactions.on_identity_change`:
-  the authentication cache forgets) run again once its batch is durable
+  the authentication cache forgets) run again right after the ``COMMIT`` of its group, in the
+  thread that ran it, before anyone is answered, and once more at the end of the batch
   (:func:`~hours_core.services.transactions.commit_hooks_held`): a token revoked in a batch is
-  refused by the very next request, even one that read the token in between.
+  refused by every request after that ``COMMIT``, even one that read the token in between.
 * Writers of other threads (the CLI, background jobs) still use the gate as before; they may join
   or commit a batch's group, which changes nothing above.
 
 The thread starts with the first work and stops when the queue is closed, after running what was
-queued: an accepted request is never dropped.
+queued (the store's ``close`` waits up to 30 seconds for it).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -47,6 +49,8 @@ MAX_BATCH = MAX_GROUP
 """The most pieces of work one batch takes (one group transaction, one ``COMMIT``)."""
 
 _CLOSE_WAIT_SECONDS = 30.0
+
+logger = logging.getLogger("hours")
 
 _T = TypeVar("_T")
 
@@ -97,13 +101,15 @@ class WriteQueue:
                 raise RuntimeError("the store is closed")
             self._queued.append(queued)
             if self._thread is None:
-                self._thread = threading.Thread(target=self._serve, name="hours-sqlite-writer", daemon=True)
-                self._thread.start()
+                thread = threading.Thread(target=self._serve, name="hours-sqlite-writer", daemon=True)
+                thread.start()
+                self._thread = thread
             self._ready.notify()
         return await future
 
     def close(self) -> None:
-        """Stop taking work, let the thread finish what is queued, and wait for it."""
+        """Stop taking work, let the thread finish what is queued, and wait for it (at most
+        30 seconds: a shutdown does not hang on a write that never ends)."""
         with self._ready:
             self._closed = True
             self._ready.notify()
@@ -113,6 +119,12 @@ class WriteQueue:
 
     def _serve(self) -> None:
         self._gate.serve_batches()
+        try:
+            self._serve_batches()
+        finally:
+            self._gate.stop_serving_batches()
+
+    def _serve_batches(self) -> None:
         while True:
             with self._ready:
                 while not self._queued and not self._closed:
@@ -121,7 +133,10 @@ class WriteQueue:
                     return
                 batch = self._queued[: self._max_batch]
                 del self._queued[: self._max_batch]
-            self._run_batch(batch)
+            try:
+                self._run_batch(batch)
+            except Exception:  # a bug here must not stop the writer: the batch is answered regardless
+                logger.exception("the SQLite writer thread failed on a batch")
 
     def _run_batch(self, batch: list[_Work]) -> None:
         gate = self._gate
@@ -131,8 +146,10 @@ class WriteQueue:
             try:
                 work.context.run(work.run_held)
             except BaseException as error:  # handed to the request that queued the work
-                work.error = error
+                work.error = _answerable(error)
             work.groups = gate.take_deferred()
+            for group in work.groups:  # the hooks run again right after the durable COMMIT
+                group.after_end(work.after_durable)
         try:
             gate.settle()
             for work in batch:
@@ -176,7 +193,20 @@ def _resolve(works: list[_Work]) -> None:
     for work in works:
         if work.future.done():  # the request was cancelled (its client went away)
             continue
-        if work.error is not None:
-            work.future.set_exception(work.error)
-        else:
-            work.future.set_result(work.result)
+        try:
+            if work.error is not None:
+                work.future.set_exception(work.error)
+            else:
+                work.future.set_result(work.result)
+        except Exception as error:  # never leave the rest of the batch unanswered
+            work.future.set_exception(RuntimeError(f"the write's outcome could not be handed over: {error}"))
+
+
+def _answerable(error: BaseException) -> BaseException:
+    """``error`` as a future can carry it: asyncio refuses ``StopIteration`` (it would end a
+    coroutine silently), so that becomes a ``RuntimeError`` caused by it."""
+    if isinstance(error, StopIteration | StopAsyncIteration):
+        wrapped = RuntimeError(f"the write raised {type(error).__name__}")
+        wrapped.__cause__ = error
+        return wrapped
+    return error

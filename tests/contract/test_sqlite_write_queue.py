@@ -15,6 +15,7 @@ import pytest
 from hours_core.model import TimeEntry
 from hours_core.services.transactions import Transactions
 from hours_sqlite import SqliteStore, WriteQueue
+from hours_sqlite.connection import WriteGroup
 
 from .conftest import Build, OpenStore, Tenant, make_tenant, stored_entry_ids
 
@@ -220,3 +221,34 @@ def test_commit_hooks_run_again_once_the_batch_is_durable(
 
     assert calls.count(True) >= 3  # each rename's hooks ran once its commit was durable
     assert calls[-1] is True
+
+
+def test_a_work_that_raises_stop_iteration_gets_an_error_and_the_batch_is_answered(
+    sqlite_store: SqliteStore, sqlite_tenant: Tenant, build: Build, path: pathlib.Path
+) -> None:
+    """asyncio refuses StopIteration as a future's exception: the writer hands over a RuntimeError
+    instead, and every other work of the batch still gets its answer."""
+    entries = [build.entry(sqlite_tenant.owner, sqlite_tenant.project) for _ in range(3)]
+
+    def finds_nothing() -> str:
+        return next(iter([]))
+
+    works: list[Callable[[], str]] = [adding(sqlite_store, entries[0], path), finds_nothing]
+    works += [adding(sqlite_store, entry, path) for entry in entries[1:]]
+
+    answers = asyncio.run(queue_all(sqlite_store.write_queue(), works, path))
+
+    assert isinstance(answers[1], RuntimeError) and "StopIteration" in str(answers[1])
+    assert [answers[0], *answers[2:]] == [(str(entry.id), True) for entry in entries]
+
+
+def test_a_groups_hooks_run_when_it_ends_before_its_members_wake_and_at_once_after() -> None:
+    group = WriteGroup()
+    seen: list[str] = []
+    group.after_end([lambda: seen.append(f"first, members woken: {group.done.is_set()}")])
+
+    group._end()
+    group.after_end([lambda: seen.append("late")])
+
+    assert seen == ["first, members woken: False", "late"]
+    assert group.done.is_set()

@@ -60,6 +60,12 @@ Statement = tuple[str, Params | None]
 """One statement of a pipeline and its parameters (``None``: none)."""
 
 
+def _in_savepoint(sql: str, params: Params) -> list[Statement]:
+    """One write in the savepoint that lets a failed write be undone alone
+    (:meth:`PostgresSession._undone`)."""
+    return [("SAVEPOINT hours_write", None), (sql, params), ("RELEASE SAVEPOINT hours_write", None)]
+
+
 class PostgresSession(SessionState):
     """One unit of work's pooled connection and transaction, shared by its repositories.
 
@@ -201,13 +207,8 @@ class PostgresSession(SessionState):
         is rolled back as for any other failed write.
         """
         self._ensure_writable()
-        statements: list[Statement] = [
-            ("SAVEPOINT hours_write", None),
-            (sql, params),
-            ("RELEASE SAVEPOINT hours_write", None),
-        ]
         try:
-            return self._statements(statements)[1].rowcount
+            return self._statements(_in_savepoint(sql, params))[1].rowcount
         except _DRIVER_ERRORS as error:
             raise self._undone(error) from error
 
@@ -217,14 +218,8 @@ class PostgresSession(SessionState):
         """:meth:`write` and ``query`` in one pipeline (one round trip); the query's rows only if
         the write changed no row (see :class:`hours_sql.Session`). A failed write skips the query."""
         self._ensure_writable()
-        statements: list[Statement] = [
-            ("SAVEPOINT hours_write", None),
-            (sql, params),
-            ("RELEASE SAVEPOINT hours_write", None),
-            (query, query_params),
-        ]
         try:
-            cursors = self._statements(statements)
+            cursors = self._statements([*_in_savepoint(sql, params), (query, query_params)])
         except _DRIVER_ERRORS as error:
             raise self._undone(error) from error
         changed = cursors[1].rowcount

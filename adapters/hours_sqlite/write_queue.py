@@ -19,9 +19,10 @@ The guarantees are those of group commit (:mod:`hours_sqlite.connection`):
 * Each work runs in the :mod:`contextvars` context of the request that queued it.
 * The commit hooks a work fired (:meth:`~hours_core.services.Transactions.on_identity_change`:
   the authentication cache forgets) run again right after the ``COMMIT`` of its group, in the
-  thread that ran it, before anyone is answered, and once more at the end of the batch
-  (:func:`~hours_core.services.transactions.commit_hooks_held`): a token revoked in a batch is
-  refused by every request after that ``COMMIT``, even one that read the token in between.
+  thread that ends the group, before anyone is answered
+  (:func:`~hours_core.services.transactions.commit_hooks_held`, :meth:`WriteGroup.after_end`):
+  a token revoked in a batch is refused by every request after that ``COMMIT``, even one that
+  read the token in between.
 * Writers of other threads (the CLI, background jobs) still use the gate as before; they may join
   or commit a batch's group, which changes nothing above.
 
@@ -160,9 +161,6 @@ class WriteQueue:
         finally:
             gate.expect_more(False)
             self.batches += 1
-            for work in batch:
-                for hook in work.after_durable:
-                    hook()
             _answer(batch)
 
 

@@ -20,7 +20,6 @@ import attrs
 from hours_http.rate_limit import RateLimit, parse_rate_limit
 
 __all__ = [
-    "AUTH_CACHE_SECONDS_RANGE",
     "DEFAULT_DATABASE_URL",
     "SERVER_LIMIT_RANGES",
     "DatabaseUrl",
@@ -129,24 +128,16 @@ class Settings:
         settings.parsed_rate_limit()
         settings.parsed_auth_failure_limit()
         settings.check_server_limits()
-        settings.check_auth_cache()
         return settings
 
-    def check_auth_cache(self) -> None:
-        """:class:`SettingsError` unless the authentication cache's seconds are 0 to 60."""
-        low, high = AUTH_CACHE_SECONDS_RANGE
-        if not low <= self.auth_cache_seconds <= high:
-            raise SettingsError(
-                f"HOURS_AUTH_CACHE_SECONDS / --auth-cache-seconds must be {low} to {high} seconds, "
-                f"got {self.auth_cache_seconds:g}"
-            )
-
     def check_server_limits(self) -> None:
-        """:class:`SettingsError` when a connection limit of ``hours serve`` is out of its range."""
+        """:class:`SettingsError` when a connection limit of ``hours serve``, or its authentication
+        cache's seconds, is out of its range."""
         for name, unit in (
             ("header_timeout", " seconds"),
             ("max_header_bytes", " bytes"),
             ("max_connections", ""),
+            ("auth_cache_seconds", " seconds"),
         ):
             low, high = SERVER_LIMIT_RANGES[name]
             value = getattr(self, name)
@@ -206,13 +197,11 @@ _ENV_VARIABLES = {
     "webhooks_allow_private": "HOURS_WEBHOOKS_ALLOW_PRIVATE",
 }
 
-AUTH_CACHE_SECONDS_RANGE = (0, 60)
-"""The accepted range of ``HOURS_AUTH_CACHE_SECONDS`` (0 turns the cache off)."""
-
 SERVER_LIMIT_RANGES: Mapping[str, tuple[int | float, int | float]] = {
     "header_timeout": (0.1, 60),
     "max_header_bytes": (8 * 1024, 1024 * 1024),
     "max_connections": (1, 100_000),
+    "auth_cache_seconds": (0, 60),  # 0 turns the authentication cache off
 }
 """The accepted range of each connection limit (the server stack's own bounds: granian's header
 read timeout is 1 ms to 60 s, its buffer at least 8 KiB)."""

@@ -9,10 +9,10 @@ the rollback on the way out are the same for both, and written here.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Self
+from typing import Self, cast
 
 from hours_core.ports import (
     ClientRepository,
@@ -110,33 +110,32 @@ class SqlUnitOfWork:
         raise NotImplementedError
 
     def __enter__(self) -> Self:
-        """Take a connection and begin the transaction."""
+        """Take a connection and begin the transaction; the repositories are bound to it as the
+        block first uses each (:meth:`__getattr__`)."""
         if self._session is not None:
             raise RuntimeError("this unit of work is already open")
-        session = self._begin()
-        self._session = session
-        statements = self._statements
-        self.orgs = SqlOrgRepository(session, statements)
-        self.users = SqlUserRepository(session, statements)
-        self.clients = SqlClientRepository(session, statements)
-        self.projects = SqlProjectRepository(session, statements)
-        self.tasks = SqlTaskRepository(session, statements)
-        self.entries = SqlTimeEntryRepository(session, statements)
-        self.tokens = SqlTokenRepository(session, statements)
-        self.idempotency = SqlIdempotencyRepository(session, statements)
-        self.rate_counters = SqlRateCounterRepository(session, statements)
-        self.rates = SqlRateRepository(session, statements)
-        self.sessions = SqlSessionRepository(session, statements)
-        self.webhooks = SqlWebhookRepository(session, statements)
-        self.deliveries = SqlWebhookDeliveryRepository(session, statements)
-        self.events = self._events = SqlEventRepository(session, statements.dialect)
-        self.reports = SqlReportRepository(session, statements)
-        self.imports = SqlImportRepository(session, statements)
-        self.installation = SqlInstallationSecretRepository(session, statements)
-        self.timesheets = SqlTimesheetRepository(session, statements, locking=not self._read_only)
-        self.periods = SqlPeriodRepository(session, statements)
-        self.invoices = SqlInvoiceRepository(session, statements)
+        self._session = self._begin()
+        for name in self.__dict__.keys() & _REPOSITORIES.keys():  # bound to an earlier block
+            del self.__dict__[name]
         return self
+
+    def __getattr__(self, name: str) -> object:
+        """A repository (``orgs``, ``entries``, ...), bound to this block's session on first use.
+
+        Most transactions use two or three of the twenty: building them all as the block opened
+        was a measurable part of a request (a replay lookup, an authentication).
+        """
+        build = _REPOSITORIES.get(name)
+        if build is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        session = self.__dict__.get("_session")
+        if session is None:
+            raise RuntimeError(
+                f"the {name} repository is used after its unit of work ended, or before it began"
+            )
+        repository = build(session, self._statements, self._read_only)
+        setattr(self, name, repository)
+        return repository
 
     def __exit__(
         self,
@@ -159,12 +158,13 @@ class SqlUnitOfWork:
         """A savepoint of the transaction; an exception undoes its writes and the events it collected."""
         if self._session is None:
             raise RuntimeError("savepoint() outside the unit of work's block")
-        mark = self._events.collected()
+        events = cast(SqlEventRepository, self.events)
+        mark = events.collected()
         try:
             with self._session.savepoint():
                 yield
         except BaseException:
-            self._events.forget_after(mark)
+            events.forget_after(mark)
             raise
 
     def commit(self) -> None:
@@ -172,8 +172,37 @@ class SqlUnitOfWork:
         statements in the block run in a new transaction."""
         if self._session is None:
             raise RuntimeError("commit() outside the unit of work's block")
-        self._events.flush()
+        events: SqlEventRepository | None = self.__dict__.get("events")
+        if events is not None:  # the block collected events only if it used the repository
+            events.flush()
         self._session.commit()
 
+
+_REPOSITORIES: dict[str, Callable[[Session, Statements, bool], object]] = {
+    "orgs": lambda session, statements, _: SqlOrgRepository(session, statements),
+    "users": lambda session, statements, _: SqlUserRepository(session, statements),
+    "clients": lambda session, statements, _: SqlClientRepository(session, statements),
+    "projects": lambda session, statements, _: SqlProjectRepository(session, statements),
+    "tasks": lambda session, statements, _: SqlTaskRepository(session, statements),
+    "entries": lambda session, statements, _: SqlTimeEntryRepository(session, statements),
+    "tokens": lambda session, statements, _: SqlTokenRepository(session, statements),
+    "idempotency": lambda session, statements, _: SqlIdempotencyRepository(session, statements),
+    "rate_counters": lambda session, statements, _: SqlRateCounterRepository(session, statements),
+    "rates": lambda session, statements, _: SqlRateRepository(session, statements),
+    "sessions": lambda session, statements, _: SqlSessionRepository(session, statements),
+    "webhooks": lambda session, statements, _: SqlWebhookRepository(session, statements),
+    "deliveries": lambda session, statements, _: SqlWebhookDeliveryRepository(session, statements),
+    "events": lambda session, statements, _: SqlEventRepository(session, statements.dialect),
+    "reports": lambda session, statements, _: SqlReportRepository(session, statements),
+    "imports": lambda session, statements, _: SqlImportRepository(session, statements),
+    "installation": lambda session, statements, _: SqlInstallationSecretRepository(session, statements),
+    "timesheets": lambda session, statements, read_only: SqlTimesheetRepository(
+        session, statements, locking=not read_only
+    ),
+    "periods": lambda session, statements, _: SqlPeriodRepository(session, statements),
+    "invoices": lambda session, statements, _: SqlInvoiceRepository(session, statements),
+}
+"""How each repository of :class:`SqlUnitOfWork` is built on the block's session: its attribute
+name, then a function of the session, the statements and whether the block is read-only."""
 
 _: type[UnitOfWork] = SqlUnitOfWork

@@ -252,7 +252,7 @@ def test_a_number_becomes_visible_only_after_every_smaller_one(store: OpenStore,
     def slow() -> None:
         with store.unit_of_work() as uow:
             uow.events.append(new_event(org))
-            flush = getattr(uow, "_events").flush  # noqa: B009 - number now, commit later
+            flush = getattr(uow.events, "flush")  # noqa: B009 - the store's own: number now, commit later
             flush()
             numbered.set()
             release.wait(10)

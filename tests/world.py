@@ -43,6 +43,10 @@ class World:
     run_write: RunWrite | None = None
     """How an app over this world runs its writes (``create_app(run_write=...)``): SQLite's writer
     queue for a SQLite world, as the server runs it; ``None`` (a worker thread each) otherwise."""
+    reads_in_thread: bool = True
+    """Where an app over this world reads (``create_app(reads_in_thread=...)``): on the event loop
+    for a SQLite world, as the server reads it (replays then answer before the route:
+    :class:`hours_http.replays.ReplayFirst`); in a worker thread otherwise."""
 
     def caller(self, user: User) -> Caller:
         """The caller acting as ``user``, with the org as it is stored now."""

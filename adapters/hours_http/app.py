@@ -34,7 +34,7 @@ from hours_http.openapi import openapi_config
 from hours_http.options import AllowEveryMethodOfTheRoute
 from hours_http.query import check_parameters
 from hours_http.rate_limit import AuthFailureLimit, RateLimit, RateLimitMiddleware, user_policy
-from hours_http.request_id import echo_request_id
+from hours_http.replays import ReplayFirst
 from hours_http.responses import READS_IN_THREAD, RUN_WRITE, RunWrite, provide_writer
 from hours_http.transport import HttpSemantics
 
@@ -64,8 +64,9 @@ def create_app(
     ``reads_in_thread=False`` runs the token lookup of every request and the idempotency replay
     lookup of ``POST /time-entries`` on the event loop instead of in a worker thread: a thread
     hop less per request (two for a replay), for a store whose reads never wait on the network
-    or on a lock (SQLite in WAL mode). Keep the default for a store across the network
-    (PostgreSQL).
+    or on a lock (SQLite in WAL mode); it also answers replays of every keyed write route before
+    the route runs (:class:`~hours_http.replays.ReplayFirst`). Keep the default for a store
+    across the network (PostgreSQL).
 
     ``run_write`` runs the write transaction of every write route off the event loop (see
     :data:`~hours_http.responses.RunWrite`): by default in a worker thread; a SQLite server passes
@@ -89,6 +90,8 @@ def create_app(
     if rate_limit is not None:
         policy = user_policy(rate_limit, services.rate_limits)
         middleware.append(DefineMiddleware(RateLimitMiddleware, policy=policy))
+    if not reads_in_thread:  # a local store: a replay is looked up on the loop, before the route
+        middleware.append(DefineMiddleware(ReplayFirst, runner=services.idempotent))
 
     def provide_services() -> Services:
         return services
@@ -131,7 +134,6 @@ def create_app(
         openapi_config=openapi_config(version),
         request_max_body_size=MAX_BODY_BYTES,
         before_request=check_parameters,
-        before_send=[echo_request_id],
         state=State({READS_IN_THREAD: reads_in_thread, RUN_WRITE: run_write}),
         on_shutdown=[last_uses.close],
         debug=debug,

@@ -34,6 +34,7 @@ from hours_http.decoding import NOT_JSON
 
 __all__ = [
     "IDEMPOTENCY_HEADER",
+    "IDEMPOTENT",
     "REPLAYED_HEADER",
     "RecordedResponse",
     "frame",
@@ -44,6 +45,9 @@ __all__ = [
 ]
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENT = "idempotent"
+"""The ``opt`` key of a route that honors ``Idempotency-Key`` (set by
+:func:`hours_http.openapi.documented`)."""
 REPLAYED_HEADER = "Idempotent-Replayed"
 
 _VERSION = b"HTTP/1.1"

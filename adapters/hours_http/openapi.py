@@ -42,7 +42,7 @@ from litestar.params import HeaderParameter
 from litestar.static_files import create_static_files_router
 
 from hours_http.errors import STATUS_BY_CODE
-from hours_http.idempotency import IDEMPOTENCY_HEADER, REPLAYED_HEADER
+from hours_http.idempotency import IDEMPOTENCY_HEADER, IDEMPOTENT, REPLAYED_HEADER
 from hours_http.wire import ErrorEnvelope
 
 __all__ = [
@@ -357,6 +357,8 @@ def documented(
     opt = {} if location is None else {LOCATION: location}
     if etag:
         opt[ETAG] = "true"
+    if idempotent:
+        opt[IDEMPOTENT] = "true"
     return Documentation(
         responses=responses,
         operation_class=_operation_class(

@@ -27,7 +27,7 @@ from litestar.typing import FieldDefinition
 from hours_http.decoding import DATE_SHAPE, UUID_SHAPE
 from hours_http.errors import InvalidWireFields, declared_type, parameter_message
 
-__all__ = ["STRICT_QUERY", "check_parameters", "refuse_unknown_query_parameters"]
+__all__ = ["STRICT_QUERY", "check_parameters", "loose_path_ids", "refuse_unknown_query_parameters"]
 
 STRICT_QUERY = {"strict_query": True}
 """The ``opt`` of controllers whose handlers refuse unknown query parameters (the API, not /schema)."""
@@ -139,12 +139,18 @@ def refuse_loose_path_ids(request: Request[Any, Any, Any]) -> None:
     """404 (as for any path that matches no route) when a UUID path parameter was not written in
     the canonical hyphenated form: the framework also reads 32 hex digits, braces and ``urn:uuid:``.
     """
-    ids = [value for value in request.path_params.values() if isinstance(value, UUID)]
-    if not ids:
-        return
-    written = {UUID(segment) for segment in request.scope["path"].split("/") if UUID_SHAPE.fullmatch(segment)}
-    if any(value not in written for value in ids):
+    if loose_path_ids(request.scope):
         raise NotFoundException()
+
+
+def loose_path_ids(scope: Any) -> bool:
+    """Whether a UUID path parameter of the routed request ``scope`` was written in another form
+    than the canonical one (see :func:`refuse_loose_path_ids`)."""
+    ids = [value for value in scope.get("path_params", {}).values() if isinstance(value, UUID)]
+    if not ids:
+        return False
+    written = {UUID(segment) for segment in scope["path"].split("/") if UUID_SHAPE.fullmatch(segment)}
+    return any(value not in written for value in ids)
 
 
 async def check_parameters(request: Request[Any, Any, Any]) -> None:

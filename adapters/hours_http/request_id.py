@@ -5,8 +5,8 @@ and ``._:@/+=-``, starting with a letter or digit) keeps it; any other request, 
 unsafe value (which is ignored, not refused), gets a new UUID. The id is worked out once per
 request (:func:`request_id_of`, kept in the scope's state), handed to the use cases through the
 :class:`~hours_core.services.Caller` (the events of the request's changes record it), and echoed
-on every response, errors and unmatched routes included (:func:`echo_request_id`, a ``before_send``
-hook, which sees every response the app sends).
+on every response, errors and unmatched routes included (by :class:`hours_http.transport.HttpSemantics`,
+which wraps the whole app and so sees every response it sends).
 """
 
 from __future__ import annotations
@@ -15,15 +15,16 @@ import re
 import uuid
 from typing import Any
 
-from litestar.types import Message, Scope
+from litestar.types import Scope
 
-__all__ = ["REQUEST_ID_HEADER", "REQUEST_ID_PATTERN", "echo_request_id", "request_id_of"]
+__all__ = ["REQUEST_ID_HEADER", "REQUEST_ID_NAME", "REQUEST_ID_PATTERN", "request_id_of"]
 
 REQUEST_ID_HEADER = "X-Request-Id"
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}")
 """A client's request id that hours keeps (anything else is replaced by a new UUID)."""
 
-_HEADER = REQUEST_ID_HEADER.lower().encode()
+REQUEST_ID_NAME = REQUEST_ID_HEADER.lower().encode()
+"""The header's name as ASGI spells it (lower case bytes)."""
 _STATE_KEY = "hours_request_id"
 
 
@@ -33,16 +34,8 @@ def request_id_of(scope: Scope) -> str:
     known = state.get(_STATE_KEY)
     if known is not None:
         return str(known)
-    sent = next((value for name, value in scope.get("headers", ()) if name.lower() == _HEADER), None)
+    sent = next((value for name, value in scope.get("headers", ()) if name.lower() == REQUEST_ID_NAME), None)
     text = None if sent is None else sent.decode("latin-1")
     request_id = text if text is not None and REQUEST_ID_PATTERN.fullmatch(text) else str(uuid.uuid4())
     state[_STATE_KEY] = request_id
     return request_id
-
-
-async def echo_request_id(message: Message, scope: Scope) -> None:
-    """Add ``X-Request-Id`` to the start of every HTTP response (a ``before_send`` hook)."""
-    if message["type"] != "http.response.start":
-        return
-    headers = [(name, value) for name, value in message.get("headers", ()) if name.lower() != _HEADER]
-    message["headers"] = [*headers, (_HEADER, request_id_of(scope).encode())]

@@ -16,7 +16,7 @@ from litestar import MediaType, Request, Response
 from litestar.concurrency import sync_to_thread
 from litestar.di import NamedDependency
 
-from hours_core.services import Caller, Outcome, Services
+from hours_core.services import Caller, KeyedRequest, Outcome, Services
 from hours_core.write_warnings import WriteWarning, collecting
 from hours_http.body import PendingBody
 from hours_http.converter import encode_data
@@ -24,6 +24,7 @@ from hours_http.errors import respelled
 from hours_http.idempotency import keyed_request, recorded, to_response
 from hours_http.openapi import ETAG, LOCATION
 from hours_http.preconditions import ETAG_HEADER, EntityTags, entity_tag, not_modified
+from hours_http.replays import LOOKED_UP
 
 __all__ = [
     "READS_IN_THREAD",
@@ -91,7 +92,8 @@ class Writer:
 
     ``await writer(work, body=data, key=idempotency_key)``: ``work`` calls one use case and returns
     its JSON-ready result (``None`` for a 204). With a key, when the app reads on the event loop
-    (a local store), a replay lookup there comes first; then the claim, ``work`` and the recorded
+    (a local store), a replay lookup there comes first (made by :class:`~hours_http.replays.ReplayFirst`
+    before the route ran, when it could; else here); then the claim, ``work`` and the recorded
     response commit in one write transaction off the loop, as the app runs writes
     (``create_app(run_write=...)``: a worker thread, or SQLite's writer thread)
     (:class:`~hours_core.services.IdempotentRunner`). Where reads run in a thread (PostgreSQL),
@@ -115,11 +117,13 @@ class Writer:
     ) -> Response[Any]:
         """Run ``work`` once per ``key`` and answer with its recorded response (or its replay)."""
         request, runner = self._request, self._services.idempotent
-        keyed = keyed_request(key, request.method, request.url.path, body)
-        if keyed is not None and not _reads_in_thread(request):
-            replay = runner.replay(self._caller, keyed)
-            if replay is not None:
-                return to_response(replay)
+        keyed: KeyedRequest | None = request.scope.get(LOOKED_UP)  # type: ignore[assignment]
+        if keyed is None:
+            keyed = keyed_request(key, request.method, request.url.path, body)
+            if keyed is not None and not _reads_in_thread(request):
+                replay = runner.replay(self._caller, keyed)
+                if replay is not None:
+                    return to_response(replay)
         # Where reads are not local (PostgreSQL), no lookup of its own: the claim answers a replay.
         run_write: RunWrite = self._request.app.state.get(RUN_WRITE) or in_a_worker_thread
         outcome: Outcome = await run_write(

@@ -14,6 +14,8 @@ request before routing:
 * Every answer of a route that needs a token carries ``Cache-Control: private, no-store``, so no
   shared cache (and no browser cache) keeps what belongs to one caller, a new token's secret
   above all. ``/health`` and the API reference keep their own caching.
+* Every answer, errors and unmatched routes included, says which request it answers
+  (``X-Request-Id``, :mod:`hours_http.request_id`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from litestar.types import ASGIApp, Message, Send
 
 from hours_http.auth import PUBLIC_PATHS
 from hours_http.errors import STATUS_BY_CODE, error_body
+from hours_http.request_id import REQUEST_ID_NAME, request_id_of
 
 __all__ = ["CACHE_CONTROL", "REPEATABLE_NOWHERE", "HttpSemantics"]
 
@@ -48,16 +51,16 @@ class HttpSemantics:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        request_id = request_id_of(scope).encode()  # in the scope's state, before any copy of it
         refusal = _refusal(scope["headers"])
         if refusal is not None:
-            await _answer(send, *refusal)
+            await _answer(_answering(send, request_id, private=False, head=False), *refusal)
             return
-        if not _PUBLIC.match(scope["path"]):
-            send = _private(send)
-        if scope["method"] == "HEAD":
+        head = scope["method"] == "HEAD"
+        if head:
             scope = {**scope, "method": "GET"}
-            send = _without_body(send)
-        await self.app(scope, receive, send)
+        private = not _PUBLIC.match(scope["path"])
+        await self.app(scope, receive, _answering(send, request_id, private=private, head=head))
 
 
 def _refusal(headers: Any) -> tuple[str, str, dict[str, str] | None] | None:
@@ -102,24 +105,23 @@ async def _answer(send: Send, code: str, message: str, fields: dict[str, str] | 
     await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
-def _private(send: Send) -> Send:
-    async def send_private(message: Message) -> None:
+def _answering(send: Send, request_id: bytes, *, private: bool, head: bool) -> Send:
+    """``send`` that adds ``X-Request-Id`` to the start of every response, ``Cache-Control:
+    private, no-store`` too when ``private``, and drops the body when ``head``: one wrapper for
+    the three, as each layer of them costs every request a call."""
+
+    async def send_answer(message: Message) -> None:
         if message["type"] == "http.response.start":
+            dropped = (REQUEST_ID_NAME, b"cache-control") if private else (REQUEST_ID_NAME,)
             headers = [
-                (name, value)
-                for name, value in message.get("headers", [])
-                if name.lower() != b"cache-control"
+                (name, value) for name, value in message.get("headers", ()) if name.lower() not in dropped
             ]
-            message = {**message, "headers": [*headers, (b"cache-control", CACHE_CONTROL)]}
-        await send(message)
-
-    return send_private
-
-
-def _without_body(send: Send) -> Send:
-    async def send_head(message: Message) -> None:
-        if message["type"] == "http.response.body":
+            headers.append((REQUEST_ID_NAME, request_id))
+            if private:
+                headers.append((b"cache-control", CACHE_CONTROL))
+            message = {**message, "headers": headers}
+        elif head and message["type"] == "http.response.body":
             message = {**message, "body": b""}
         await send(message)
 
-    return send_head
+    return send_answer

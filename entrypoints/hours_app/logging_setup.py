@@ -370,11 +370,12 @@ class AccessLogMiddleware:
         try:
             await self.app(scope, receive_and_note, send_and_note)
         finally:
-            fields = _access_fields(scope, status, size, time.perf_counter() - started)
-            if exchange.client_aborted:
-                fields["status"] = CLIENT_ABORT_STATUS
-                fields["clientAbort"] = True
-            self.logger.info("request", extra={"access": fields})
+            if self.logger.isEnabledFor(logging.INFO):  # not with --log-level warning and above
+                fields = _access_fields(scope, status, size, time.perf_counter() - started)
+                if exchange.client_aborted:
+                    fields["status"] = CLIENT_ABORT_STATUS
+                    fields["clientAbort"] = True
+                self.logger.info("request", extra={"access": fields})
             _CURRENT_EXCHANGE.reset(current)
 
 

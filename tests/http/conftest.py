@@ -33,15 +33,17 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
         return
     store = SqliteStore.open(tmp_path / "hours.db")
     store.migrate()
-    try:  # the app runs its writes on the store's writer thread, as hours serve does
-        yield attrs.evolve(make_world(store.unit_of_work), run_write=store.write_queue().run)
+    try:  # the app reads on the loop and writes on the store's writer thread, as hours serve does
+        world = make_world(store.unit_of_work)
+        yield attrs.evolve(world, run_write=store.write_queue().run, reads_in_thread=False)
     finally:
         store.close()
 
 
 @pytest.fixture
 def client(world: World) -> Iterator[TestClient[Any]]:
-    with TestClient(create_app(world.services, run_write=world.run_write)) as test_client:
+    app = create_app(world.services, run_write=world.run_write, reads_in_thread=world.reads_in_thread)
+    with TestClient(app) as test_client:
         yield test_client
 
 

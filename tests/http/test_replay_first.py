@@ -1,0 +1,520 @@
+"""Replays answered before the route (:class:`hours_http.replays.ReplayFirst`).
+
+``create_app(reads_in_thread=False)`` (SQLite's setting) installs a middleware that answers the
+replay of a keyed write before the route's parameter checks, dependencies and body decoding. These
+tests hold it to its promise: over every store, its replay is the route's replay (status, body
+bytes and header fields in order), it looks the key up once and the route does not look again,
+the documented order of checks (docs/api.md, section 3) still holds, a replay still counts
+against the user's rate limit, and two concurrent first uses of one key still store one entry.
+
+"The route" below is the app without the middleware (``reads_in_thread=True``) over the same
+world: the replay as it was answered before :class:`~hours_http.replays.ReplayFirst` existed.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from litestar.testing import TestClient
+
+from hours_core.services import Caller, IdempotentRunner, KeyedRequest, Outcome
+from hours_http import create_app
+from hours_http.rate_limit import RateLimit
+from hours_http.responses import Writer
+from tests.http.conftest import bearer
+from tests.world import World
+
+KEY = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
+OTHER_KEY = "0190c2d4-5a6b-7c8d-9e0f-112233445566"
+UNCOMPARED = {"x-request-id", "date"}
+"""Header fields that may differ between two answers of the same replay."""
+
+Request = tuple[str, str, dict[str, Any] | None]
+"""Method, path and JSON body (``None``: the route takes no body)."""
+
+
+# --- apps and requests ------------------------------------------------------------------------
+
+
+def app_client(world: World, *, replay_first: bool, **options: Any) -> TestClient[Any]:
+    """A client of an app over ``world``: with :class:`ReplayFirst` (reads on the loop) or without."""
+    app = create_app(world.services, reads_in_thread=not replay_first, run_write=world.run_write, **options)
+    return TestClient(app)
+
+
+@contextmanager
+def both_apps(world: World, **options: Any) -> Iterator[tuple[TestClient[Any], TestClient[Any]]]:
+    """Clients of the app with :class:`ReplayFirst` and of the app without it, over one world."""
+    with (
+        app_client(world, replay_first=True, **options) as first,
+        app_client(world, replay_first=False, **options) as route,
+    ):
+        yield first, route
+
+
+def keyed(world: World, key: str = KEY, **more: str) -> dict[str, str]:
+    """The owner's token and ``Idempotency-Key: key``, plus ``more`` header fields."""
+    return {**bearer(world.owner_token), "Idempotency-Key": key, **more}
+
+
+def entry_body(world: World, **changes: Any) -> dict[str, Any]:
+    return {"projectId": str(world.project.id), "entryDate": "2026-03-02", "duration": "1h", **changes}
+
+
+def send(client: TestClient[Any], request: Request, headers: dict[str, str]) -> httpx.Response:
+    method, path, payload = request
+    if payload is None:
+        return client.request(method, path, headers=headers)
+    return client.request(method, path, json=payload, headers=headers)
+
+
+def compared_headers(response: httpx.Response) -> list[tuple[str, str]]:
+    """The response's header fields in order, but those that may differ between two answers."""
+    return [(name, value) for name, value in response.headers.multi_items() if name not in UNCOMPARED]
+
+
+def error_of(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    """The documented error body of ``response``, checked to be ``status`` and ``code``."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/json"
+    document = response.json()
+    assert list(document) == ["error"]
+    error: dict[str, Any] = document["error"]
+    assert error["code"] == code and isinstance(error["message"], str) and error["message"]
+    return error
+
+
+def entry_count(client: TestClient[Any], world: World) -> int:
+    listed = client.get("/time-entries", params={"limit": 100}, headers=bearer(world.owner_token))
+    assert listed.status_code == 200, listed.text
+    return len(listed.json()["data"])
+
+
+# --- the keyed routes replayed ----------------------------------------------------------------
+
+
+def _create_an_entry(client: TestClient[Any], world: World) -> str:
+    made = client.post("/time-entries", json=entry_body(world), headers=bearer(world.owner_token))
+    assert made.status_code == 201, made.text
+    return str(made.json()["data"]["id"])
+
+
+def _restore_a_deleted_entry(client: TestClient[Any], world: World) -> Request:
+    entry_id = _create_an_entry(client, world)
+    assert client.delete(f"/time-entries/{entry_id}", headers=bearer(world.owner_token)).status_code == 204
+    return ("POST", f"/time-entries/{entry_id}/restore", None)
+
+
+def _submit_a_timesheet(client: TestClient[Any], world: World) -> Request:
+    made = client.post("/timesheets", json={"weekStart": "2026-03-02"}, headers=bearer(world.owner_token))
+    assert made.status_code == 201, made.text
+    return ("POST", f"/timesheets/{made.json()['data']['id']}/submit", None)
+
+
+def _patch_an_entry(client: TestClient[Any], world: World) -> Request:
+    return ("PATCH", f"/time-entries/{_create_an_entry(client, world)}", {"note": "pairing"})
+
+
+KEYED_WRITES: dict[str, Callable[[TestClient[Any], World], Request]] = {
+    "POST /time-entries": lambda client, world: ("POST", "/time-entries", entry_body(world)),
+    "POST /time-entries/{id}/restore": _restore_a_deleted_entry,
+    "POST /timesheets/{id}/submit": _submit_a_timesheet,
+    "PATCH /time-entries/{id}": _patch_an_entry,
+}
+"""Keyed routes with a body (create, PATCH with a path id) and without one (restore, submit)."""
+
+
+@pytest.mark.parametrize("route", list(KEYED_WRITES))
+def test_the_replay_before_the_route_is_the_routes_replay_byte_for_byte(route: str, world: World) -> None:
+    with both_apps(world) as (first, route_client):
+        request = KEYED_WRITES[route](first, world)
+        original = send(first, request, keyed(world, **{"X-Request-Id": "first-use"}))
+        assert original.status_code in {200, 201}, original.text
+        assert "idempotent-replayed" not in original.headers
+
+        early = send(first, request, keyed(world, **{"X-Request-Id": "replay-first"}))
+        late = send(route_client, request, keyed(world, **{"X-Request-Id": "replay-in-route"}))
+
+    assert (early.status_code, early.content) == (original.status_code, original.content)
+    assert (late.status_code, late.content) == (early.status_code, early.content)
+    assert compared_headers(early) == compared_headers(late)
+    assert early.headers["idempotent-replayed"] == "true"
+    assert early.headers["cache-control"] == "private, no-store"
+    assert early.headers["content-type"] == "application/json"
+    assert early.headers["x-request-id"] == "replay-first"
+    assert late.headers["x-request-id"] == "replay-in-route"
+    assert early.headers.get("etag") == original.headers.get("etag")
+    assert early.headers.get("location") == original.headers.get("location")
+
+
+def test_a_replayed_create_keeps_its_location_and_etag(world: World) -> None:
+    with app_client(world, replay_first=True) as client:
+        original = client.post("/time-entries", json=entry_body(world), headers=keyed(world))
+        replay = client.post("/time-entries", json=entry_body(world), headers=keyed(world))
+    entry = original.json()["data"]
+    assert original.status_code == replay.status_code == 201
+    assert replay.headers["location"] == f"/time-entries/{entry['id']}"
+    assert replay.headers["etag"] == f'"{entry["version"]}"'
+
+
+def test_a_batch_over_64_kib_is_replayed_within_the_batch_routes_own_limit(world: World) -> None:
+    """The middleware reads the body with the route's limit: 1 MiB for a batch, not 64 KiB."""
+    create = {"op": "create", "body": entry_body(world, note="x" * 900)}
+    batch = {"atomic": True, "operations": [create] * 100}
+    assert len(json.dumps(batch)) > 64 * 1024
+    with both_apps(world) as (first, route):
+        original = first.post("/time-entries/batch", json=batch, headers=keyed(world))
+        early = first.post("/time-entries/batch", json=batch, headers=keyed(world))
+        late = route.post("/time-entries/batch", json=batch, headers=keyed(world))
+        assert entry_count(first, world) == 100
+    assert original.status_code == 200, original.text
+    assert (early.status_code, early.content) == (late.status_code, late.content) == (200, original.content)
+    assert compared_headers(early) == compared_headers(late)
+    assert early.headers["idempotent-replayed"] == "true"
+
+
+# --- the middleware answers before the route ----------------------------------------------------
+
+
+class Calls:
+    """The calls the app makes to the runner's ``replay`` and ``run`` and to the route's ``Writer``."""
+
+    def __init__(self) -> None:
+        self.replay = 0
+        self.run = 0
+        self.writer = 0
+
+    def clear(self) -> None:
+        self.replay = self.run = self.writer = 0
+
+
+@pytest.fixture
+def calls(world: World, monkeypatch: pytest.MonkeyPatch) -> Calls:
+    """Counts, through wrappers around the real methods, the lookups, the runs and the routes."""
+    counted = Calls()
+    runner = world.services.idempotent
+    real_replay, real_run, real_writer = runner.replay, runner.run, Writer.__call__
+
+    def replay(caller: Caller, request: KeyedRequest) -> Outcome | None:
+        counted.replay += 1
+        return real_replay(caller, request)
+
+    def run(*args: Any, **kwargs: Any) -> Outcome:
+        counted.run += 1
+        return real_run(*args, **kwargs)
+
+    async def writer(self: Writer, *args: Any, **kwargs: Any) -> Any:
+        counted.writer += 1
+        return await real_writer(self, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "replay", replay)
+    monkeypatch.setattr(runner, "run", run)
+    monkeypatch.setattr(Writer, "__call__", writer)
+    return counted
+
+
+def test_a_first_use_looks_the_key_up_once_and_the_route_does_not_look_again(
+    world: World, calls: Calls
+) -> None:
+    with app_client(world, replay_first=True) as client:
+        created = client.post("/time-entries", json=entry_body(world), headers=keyed(world))
+    assert created.status_code == 201, created.text
+    assert (calls.replay, calls.run, calls.writer) == (1, 1, 1)
+
+
+def test_a_replay_is_answered_by_one_lookup_without_the_route_or_a_write(world: World, calls: Calls) -> None:
+    with app_client(world, replay_first=True) as client:
+        client.post("/time-entries", json=entry_body(world), headers=keyed(world))
+        calls.clear()
+        replay = client.post("/time-entries", json=entry_body(world), headers=keyed(world))
+        assert replay.headers["idempotent-replayed"] == "true"
+        assert (calls.replay, calls.run, calls.writer) == (1, 0, 0)
+        assert entry_count(client, world) == 1
+
+
+def test_without_the_middleware_the_replay_goes_through_the_route(world: World, calls: Calls) -> None:
+    """The contrast that makes the counts above mean something: the route's own replay."""
+    with app_client(world, replay_first=False) as client:
+        client.post("/time-entries", json=entry_body(world), headers=keyed(world))
+        calls.clear()
+        replay = client.post("/time-entries", json=entry_body(world), headers=keyed(world))
+    assert replay.headers["idempotent-replayed"] == "true"
+    assert calls.writer == 1 and calls.run == 1  # the claim answers the replay, in the route
+
+
+def test_a_request_without_a_key_is_left_to_the_route_and_looks_nothing_up(
+    world: World, calls: Calls
+) -> None:
+    with app_client(world, replay_first=True) as client:
+        created = client.post("/time-entries", json=entry_body(world), headers=bearer(world.owner_token))
+    assert created.status_code == 201
+    assert (calls.replay, calls.run, calls.writer) == (0, 1, 1)
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", None])
+def test_a_replay_answers_even_when_the_retry_would_no_longer_decode(
+    world: World, calls: Calls, content_type: str | None
+) -> None:
+    """Same JSON in another spelling (key order, white space: the same canonical fingerprint), sent
+    as text or with no content type at all, which decoding would refuse with 415."""
+    respelled = json.dumps(dict(reversed(list(entry_body(world).items()))), indent=4).encode()
+    typed = {} if content_type is None else {"Content-Type": content_type}
+    with app_client(world, replay_first=True) as client:
+        original = client.post("/time-entries", json=entry_body(world), headers=keyed(world))
+        calls.clear()
+        replay = client.post("/time-entries", content=respelled, headers=keyed(world, **typed))
+        fresh = client.post("/time-entries", content=respelled, headers=keyed(world, OTHER_KEY, **typed))
+    assert (replay.status_code, replay.content) == (201, original.content)
+    assert replay.headers["idempotent-replayed"] == "true"
+    assert calls.writer == 1  # only the request with a new key reached a route
+    error_of(fresh, 415, "unsupported_media_type")  # which is what the body would have got
+
+
+# --- the order of checks ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def recorded(world: World) -> Iterator[tuple[TestClient[Any], TestClient[Any]]]:
+    """Both apps over a world where the owner's ``POST /time-entries`` with :data:`KEY` is recorded."""
+    with both_apps(world) as (first, route):
+        made = first.post("/time-entries", json=entry_body(world), headers=keyed(world))
+        assert made.status_code == 201, made.text
+        yield first, route
+
+
+def same_answer(
+    apps: tuple[TestClient[Any], TestClient[Any]], call: Callable[[TestClient[Any]], httpx.Response]
+) -> httpx.Response:
+    """``call`` on the app with :class:`ReplayFirst`, checked to answer as the route does."""
+    first, route = apps
+    early, late = call(first), call(route)
+    assert (early.status_code, early.content) == (late.status_code, late.content)
+    return early
+
+
+def test_an_unknown_query_parameter_on_a_replay_is_422_before_the_replay(
+    world: World, recorded: tuple[TestClient[Any], TestClient[Any]]
+) -> None:
+    answer = same_answer(
+        recorded, lambda c: c.post("/time-entries?x=1", json=entry_body(world), headers=keyed(world))
+    )
+    error = error_of(answer, 422, "validation_failed")
+    assert list(error["fields"]) == ["x"]
+
+
+def test_an_unknown_query_parameter_comes_before_the_body_size(
+    world: World, recorded: tuple[TestClient[Any], TestClient[Any]]
+) -> None:
+    too_big = entry_body(world, note="x" * (64 * 1024))
+    answer = same_answer(recorded, lambda c: c.post("/time-entries?x=1", json=too_big, headers=keyed(world)))
+    error_of(answer, 422, "validation_failed")
+
+
+@pytest.mark.parametrize(
+    "spell", [lambda id_: id_.replace("-", ""), lambda id_: "{" + id_ + "}", lambda id_: "urn:uuid:" + id_]
+)
+def test_a_loose_path_id_on_a_keyed_patch_with_a_used_key_is_404(
+    world: World, recorded: tuple[TestClient[Any], TestClient[Any]], spell: Callable[[str], str]
+) -> None:
+    first, _ = recorded
+    entry_id = _create_an_entry(first, world)
+    patched = first.patch(f"/time-entries/{entry_id}", json={"note": "n"}, headers=keyed(world, OTHER_KEY))
+    assert patched.status_code == 200, patched.text
+    answer = same_answer(
+        recorded,
+        lambda c: c.patch(
+            f"/time-entries/{spell(entry_id)}", json={"note": "n"}, headers=keyed(world, OTHER_KEY)
+        ),
+    )
+    error_of(answer, 404, "not_found")
+
+
+def test_an_upper_case_path_id_is_routed_and_is_another_path_for_the_key(
+    world: World, recorded: tuple[TestClient[Any], TestClient[Any]]
+) -> None:
+    """Upper-case hex is the canonical form too (no 404), but the fingerprint takes the path as sent."""
+    first, _ = recorded
+    entry_id = _create_an_entry(first, world)
+    first.patch(f"/time-entries/{entry_id}", json={"note": "n"}, headers=keyed(world, OTHER_KEY))
+    answer = same_answer(
+        recorded,
+        lambda c: c.patch(
+            f"/time-entries/{entry_id.upper()}", json={"note": "n"}, headers=keyed(world, OTHER_KEY)
+        ),
+    )
+    error_of(answer, 422, "idempotency_key_reused")
+
+
+def test_a_malformed_key_is_400_before_the_bodys_nesting_and_content_type(
+    world: World, recorded: tuple[TestClient[Any], TestClient[Any]]
+) -> None:
+    deep = b'{"a":' * 40 + b"1" + b"}" * 40
+    headers = keyed(world, "not-a-key", **{"Content-Type": "text/plain"})
+    answer = same_answer(recorded, lambda c: c.post("/time-entries", content=deep, headers=headers))
+    error_of(answer, 400, "idempotency_key_invalid")
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        pytest.param(lambda world: json.dumps(entry_body(world, note="other")).encode(), id="another-body"),
+        pytest.param(lambda world: b"{not json", id="a-malformed-body"),
+    ],
+)
+def test_a_used_key_with_another_request_is_422_reused(
+    world: World, recorded: tuple[TestClient[Any], TestClient[Any]], other: Callable[[World], bytes]
+) -> None:
+    headers = keyed(world, **{"Content-Type": "application/json"})
+    answer = same_answer(recorded, lambda c: c.post("/time-entries", content=other(world), headers=headers))
+    error_of(answer, 422, "idempotency_key_reused")
+
+
+def test_an_empty_body_with_a_used_key_is_refused_as_the_route_refuses_it(
+    world: World, recorded: tuple[TestClient[Any], TestClient[Any]]
+) -> None:
+    """The route takes an empty body for no body at all (400 ``invalid_json``) before the key."""
+    headers = keyed(world, **{"Content-Type": "application/json"})
+    answer = same_answer(recorded, lambda c: c.post("/time-entries", content=b"", headers=headers))
+    error_of(answer, 400, "invalid_json")
+
+
+def test_a_used_key_on_another_path_is_422_reused(
+    world: World, recorded: tuple[TestClient[Any], TestClient[Any]]
+) -> None:
+    answer = same_answer(recorded, lambda c: c.post("/timers", json=entry_body(world), headers=keyed(world)))
+    error_of(answer, 422, "idempotency_key_reused")
+
+
+def test_a_used_key_with_a_body_nested_40_levels_is_400_invalid_json(
+    world: World, recorded: tuple[TestClient[Any], TestClient[Any]]
+) -> None:
+    deep = b'{"a":' * 40 + b"1" + b"}" * 40
+    headers = keyed(world, **{"Content-Type": "application/json"})
+    answer = same_answer(recorded, lambda c: c.post("/time-entries", content=deep, headers=headers))
+    assert "32 levels" in error_of(answer, 400, "invalid_json")["message"]
+
+
+@pytest.mark.parametrize("key", [KEY, "not-a-key"], ids=["a-used-key", "a-malformed-key"])
+@pytest.mark.parametrize("chunked", [False, True], ids=["with-content-length", "chunked"])
+def test_a_body_over_64_kib_is_413_before_the_key_is_looked_at(
+    world: World, recorded: tuple[TestClient[Any], TestClient[Any]], key: str, chunked: bool
+) -> None:
+    too_big = json.dumps(entry_body(world, note="x" * (64 * 1024))).encode()
+    headers = keyed(world, key, **{"Content-Type": "application/json"})
+
+    def post(client: TestClient[Any]) -> httpx.Response:
+        content: Any = iter([too_big[:1000], too_big[1000:]]) if chunked else too_big
+        return client.post("/time-entries", content=content, headers=headers)
+
+    error = error_of(same_answer(recorded, post), 413, "payload_too_large")
+    assert "64 KiB" in error["message"]
+
+
+@pytest.mark.parametrize(
+    "token",
+    [None, "Basic abc", "Bearer hsk_live_AAAAAAAAAAAA_" + "A" * 32],
+    ids=["no-token", "not-bearer", "unknown-token"],
+)
+@pytest.mark.parametrize("key", [KEY, "not-a-key"], ids=["a-used-key", "a-malformed-key"])
+def test_a_missing_or_bad_token_is_401_before_anything(
+    world: World, recorded: tuple[TestClient[Any], TestClient[Any]], token: str | None, key: str
+) -> None:
+    headers = {"Idempotency-Key": key} if token is None else {"Idempotency-Key": key, "Authorization": token}
+    answer = same_answer(
+        recorded, lambda c: c.post("/time-entries?x=1", json=entry_body(world), headers=headers)
+    )
+    error_of(answer, 401, "unauthenticated")
+    assert answer.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_another_users_key_is_their_own_and_runs_as_new(
+    world: World, recorded: tuple[TestClient[Any], TestClient[Any]]
+) -> None:
+    first, _ = recorded
+    theirs = first.post(
+        "/time-entries", json=entry_body(world), headers={**keyed(world), **bearer(world.admin_token)}
+    )
+    assert theirs.status_code == 201 and "idempotent-replayed" not in theirs.headers
+    assert theirs.json()["data"]["userId"] == str(world.admin.id)
+
+
+# --- rate limits --------------------------------------------------------------------------------
+
+
+def test_a_replay_counts_against_the_rate_limit_with_the_routes_headers(world: World) -> None:
+    """Window one: a create and its replay before the route; window two: one other request and the
+    replay by the route. Each replay is its user's second request of a window of three."""
+    with both_apps(world, rate_limit=RateLimit(3, 60)) as (first, route):
+        assert first.post("/time-entries", json=entry_body(world), headers=keyed(world)).status_code == 201
+        early = first.post("/time-entries", json=entry_body(world), headers=keyed(world))
+        world.clock.advance(timedelta(seconds=60))
+        assert route.get("/me", headers=bearer(world.owner_token)).status_code == 200
+        late = route.post("/time-entries", json=entry_body(world), headers=keyed(world))
+    assert (early.status_code, early.content) == (late.status_code, late.content)
+    assert compared_headers(early) == compared_headers(late)
+    assert early.headers["idempotent-replayed"] == "true"
+    assert early.headers["ratelimit-policy"] == '"user";q=3;w=60'
+    assert early.headers["ratelimit"] == '"user";r=1;t=60'
+
+
+def test_over_the_rate_limit_a_replay_is_429_without_a_lookup(world: World, calls: Calls) -> None:
+    with app_client(world, replay_first=True, rate_limit=RateLimit(3, 60)) as client:
+        answers = [
+            client.post("/time-entries", json=entry_body(world), headers=keyed(world)) for _ in range(4)
+        ]
+    assert [answer.status_code for answer in answers] == [201, 201, 201, 429]
+    assert [answer.headers.get("idempotent-replayed") for answer in answers[:3]] == [None, "true", "true"]
+    refused = answers[3]
+    error_of(refused, 429, "rate_limited")
+    assert refused.headers["retry-after"] == "60"
+    assert refused.headers["ratelimit"] == '"user";r=0;t=60'
+    assert calls.replay == 3  # the refused request never reached the middleware
+
+
+# --- concurrency --------------------------------------------------------------------------------
+
+
+def test_two_concurrent_first_uses_of_one_key_store_one_entry(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two apps (two event loops), so that both lookups find no record before either request writes:
+    each lookup waits for the other. The claim in the write transaction then settles the key."""
+    runner: IdempotentRunner = world.services.idempotent
+    both_looked = threading.Barrier(2, timeout=10)
+    real_replay = runner.replay
+
+    def replay_then_wait(caller: Caller, request: KeyedRequest) -> Outcome | None:
+        found = real_replay(caller, request)
+        both_looked.wait()
+        return found
+
+    monkeypatch.setattr(runner, "replay", replay_then_wait)
+    answers: list[httpx.Response] = []
+    with app_client(world, replay_first=True) as one, app_client(world, replay_first=True) as two:
+
+        def create(client: TestClient[Any]) -> None:
+            answers.append(client.post("/time-entries", json=entry_body(world), headers=keyed(world)))
+
+        threads = [threading.Thread(target=create, args=(client,)) for client in (one, two)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        monkeypatch.setattr(runner, "replay", real_replay)
+        count = entry_count(one, world)
+
+    assert len(answers) == 2 and count == 1
+    created = [a for a in answers if a.status_code == 201 and "idempotent-replayed" not in a.headers]
+    assert len(created) == 1, [a.text for a in answers]
+    other = next(a for a in answers if a is not created[0])
+    if other.status_code == 201:  # the claim waited for the first use and replayed it
+        assert other.headers["idempotent-replayed"] == "true" and other.content == created[0].content
+    else:  # a store that does not wait on the claim says so
+        error_of(other, 409, "idempotency_request_in_progress")

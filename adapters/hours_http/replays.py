@@ -20,16 +20,16 @@ Anything else goes on to the route unchanged, and the route decides as it always
   does not look again: its write transaction claims the key, and a concurrent first use of the
   same key is settled by that claim, as before.
 
-The body read here is kept by the framework for the route (Litestar keeps it in the connection's
-state), so it is read once either way.
+The body read here is handed to the route as the same ASGI messages (:func:`_read_body`), so the
+client sends it once either way, and the route's own size check sees every byte.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.handlers import HTTPRouteHandler
+from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
 
 from hours_core.errors import HoursError
 from hours_core.services import Caller, IdempotentRunner, Outcome
@@ -56,16 +56,24 @@ class ReplayFirst:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         handler = scope["route_handler"]
-        key = None
-        if handler.opt.get(IDEMPOTENT) and not scope.get("query_string"):
-            key = next((value for name, value in scope["headers"] if name == _KEY_HEADER), None)
+        if (
+            not isinstance(handler, HTTPRouteHandler)
+            or not handler.opt.get(IDEMPOTENT)
+            or scope.get("query_string")  # the route checks its query parameters first
+        ):
+            await self.app(scope, receive, send)
+            return
+        key = next((value for name, value in scope["headers"] if name == _KEY_HEADER), None)
         if key is None or loose_path_ids(scope):
             await self.app(scope, receive, send)
             return
         body = None
         if "data" in handler.parsed_fn_signature.parameters:  # the route reads a body
-            raw = await Request(scope, receive, send).body()  # size-checked, kept for the route
-            body = PendingBody(raw, "", object)  # the fingerprint needs no content type
+            chunks, receive = await _read_body(receive, handler.resolve_request_max_body_size())
+            if chunks is None:  # over the route's limit, or the client left: the route answers
+                await self.app(scope, receive, send)
+                return
+            body = PendingBody(b"".join(chunks), "", object)  # the fingerprint needs no content type
         replay = self._replay(scope, key.decode("latin-1"), body)
         if replay is None:
             await self.app(scope, receive, send)
@@ -85,6 +93,42 @@ class ReplayFirst:
         if replay is None:
             scope[LOOKED_UP] = keyed  # type: ignore[literal-required]
         return replay
+
+
+async def _read_body(receive: Receive, limit: int | None) -> tuple[list[bytes] | None, Receive]:
+    """The request body's chunks, read up to ``limit`` bytes, and the ``receive`` the route reads
+    the same body from: the chunks read here, then whatever ``receive`` has left.
+
+    The chunks are ``None`` when the body is over ``limit`` (reading stops one chunk past it) or
+    the client disconnected before it was complete; the route then reads the same messages and
+    refuses the request as it always does (413 ``payload_too_large``).
+    """
+    messages: list[ReceiveMessage] = []
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            return None, _replaying(messages, receive)
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if limit is not None and size > limit:
+            return None, _replaying(messages, receive)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunks, _replaying(messages, receive)
+
+
+def _replaying(messages: list[ReceiveMessage], receive: Receive) -> Receive:
+    """A ``receive`` that gives ``messages`` back in order, then calls ``receive``."""
+    pending = iter(messages)
+
+    async def receive_again() -> Any:
+        message = next(pending, None)
+        return await receive() if message is None else message
+
+    return receive_again
 
 
 async def _send_recorded(send: Send, outcome: Outcome) -> None:

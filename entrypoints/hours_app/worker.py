@@ -27,13 +27,6 @@ def worker(args: argparse.Namespace, settings: Settings) -> int:
     application = build(settings)
     lease = timedelta(seconds=args.lease_seconds)
     loop = build_dispatcher(application, lease=lease, poll=args.poll_seconds)
-    logger.info(
-        "hours worker: dispatching webhooks from %s (claims held %gs, idle poll %gs, %s)",
-        application.store.description,
-        args.lease_seconds,
-        args.poll_seconds,
-        "one dispatcher per file" if application.store.kind == "sqlite" else "with any other dispatchers",
-    )
     stopping = threading.Event()
 
     def stop(signum: int, _frame: FrameType | None) -> None:
@@ -44,6 +37,14 @@ def worker(args: argparse.Namespace, settings: Settings) -> int:
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
+        # Said once a signal would stop it cleanly: before this line, SIGTERM ends it as the default does.
+        logger.info(
+            "hours worker: dispatching webhooks from %s (claims held %gs, idle poll %gs, %s)",
+            application.store.description,
+            args.lease_seconds,
+            args.poll_seconds,
+            "one dispatcher per file" if application.store.kind == "sqlite" else "with any other dispatchers",
+        )
         loop.start()
         stopping.wait()
     finally:

@@ -54,6 +54,21 @@ def worker(database: Path | str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
+def wait_until_dispatching(process: subprocess.Popen[bytes]) -> None:
+    """Wait until the worker says it is dispatching, which it says once SIGTERM stops it cleanly
+    (exit status 0); its standard error is drained from then on, so the pipe never fills."""
+    dispatching = threading.Event()
+
+    def read() -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            if b"dispatching webhooks" in line:
+                dispatching.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    assert dispatching.wait(GUARD_SECONDS), "gave up waiting for the worker to start dispatching"
+
+
 @pytest.fixture
 def stopped_at_the_end() -> Iterator[list[subprocess.Popen[bytes]]]:
     processes: list[subprocess.Popen[bytes]] = []
@@ -160,6 +175,8 @@ def test_two_workers_on_postgresql_make_each_delivery_once_in_order(
         workers = [worker(url_with_search_path(url, store.schema)) for _ in range(2)]
         stopped_at_the_end.extend(workers)
         wait_for(lambda: len(receiver.requests) >= len(hooks) * len(made), "every delivery")
+        for process in workers:  # one may have delivered everything before the other was up
+            wait_until_dispatching(process)
         for process in workers:
             process.send_signal(signal.SIGTERM)
             assert process.wait(GUARD_SECONDS) == 0

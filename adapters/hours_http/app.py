@@ -62,7 +62,7 @@ def create_app(
     sets no cap.
 
     ``reads_in_thread=False`` runs the token lookup of every request and the idempotency replay
-    lookup of ``POST /time-entries`` on the event loop instead of in a worker thread: a thread
+    lookup of every keyed write route on the event loop instead of in a worker thread: a thread
     hop less per request (two for a replay), for a store whose reads never wait on the network
     or on a lock (SQLite in WAL mode); it also answers replays of every keyed write route before
     the route runs (:class:`~hours_http.replays.ReplayFirst`). Keep the default for a store

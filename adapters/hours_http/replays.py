@@ -44,6 +44,7 @@ LOOKED_UP = "hours_replay_looked_up"
 for: the :class:`~hours_core.services.KeyedRequest` it worked out, which the route reuses."""
 
 _KEY_HEADER = b"idempotency-key"
+_CONTENT_LENGTH = b"content-length"
 _REPLAYED = (REPLAYED_HEADER.lower().encode(), b"true")
 
 
@@ -63,13 +64,23 @@ class ReplayFirst:
         ):
             await self.app(scope, receive, send)
             return
-        key = next((value for name, value in scope["headers"] if name == _KEY_HEADER), None)
+        key = announced = None
+        for name, value in scope["headers"]:
+            if name == _KEY_HEADER:
+                key = value
+            elif name == _CONTENT_LENGTH:
+                announced = value
         if key is None or loose_path_ids(scope):
             await self.app(scope, receive, send)
             return
         body = None
         if "data" in handler.parsed_fn_signature.parameters:  # the route reads a body
-            chunks, receive = await _read_body(receive, handler.resolve_request_max_body_size())
+            limit = handler.resolve_request_max_body_size()
+            if announced is not None and not _within(announced, limit):
+                # The route refuses it (413, or 400 for a malformed length) before reading a byte.
+                await self.app(scope, receive, send)
+                return
+            chunks, receive = await _read_body(receive, limit)
             if chunks is None:  # over the route's limit, or the client left: the route answers
                 await self.app(scope, receive, send)
                 return
@@ -101,7 +112,7 @@ async def _read_body(receive: Receive, limit: int | None) -> tuple[list[bytes] |
 
     The chunks are ``None`` when the body is over ``limit`` (reading stops one chunk past it) or
     the client disconnected before it was complete; the route then reads the same messages and
-    refuses the request as it always does (413 ``payload_too_large``).
+    answers as it always does (413 ``payload_too_large``; a 500 for a body the client abandoned).
     """
     messages: list[ReceiveMessage] = []
     chunks: list[bytes] = []
@@ -118,6 +129,13 @@ async def _read_body(receive: Receive, limit: int | None) -> tuple[list[bytes] |
         chunks.append(chunk)
         if not message.get("more_body", False):
             return chunks, _replaying(messages, receive)
+
+
+def _within(content_length: bytes, limit: int | None) -> bool:
+    """Whether a ``Content-Length`` value is a length of at most ``limit`` (no limit: any length)."""
+    if not content_length.isdigit():
+        return False
+    return limit is None or int(content_length) <= limit
 
 
 def _replaying(messages: list[ReceiveMessage], receive: Receive) -> Receive:

@@ -52,11 +52,11 @@ class HttpSemantics:
             await self.app(scope, receive, send)
             return
         request_id = request_id_of(scope).encode()  # in the scope's state, before any copy of it
+        head = scope["method"] == "HEAD"
         refusal = _refusal(scope["headers"])
         if refusal is not None:
-            await _answer(_answering(send, request_id, private=False, head=False), *refusal)
+            await _answer(_answering(send, request_id, private=False, head=head), *refusal)
             return
-        head = scope["method"] == "HEAD"
         if head:
             scope = {**scope, "method": "GET"}
         private = not _PUBLIC.match(scope["path"])

@@ -13,6 +13,7 @@ world: the replay as it was answered before :class:`~hours_http.replays.ReplayFi
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -415,6 +416,44 @@ def test_a_body_over_64_kib_is_413_before_the_key_is_looked_at(
 
     error = error_of(same_answer(recorded, post), 413, "payload_too_large")
     assert "64 KiB" in error["message"]
+
+
+def test_an_announced_length_over_the_limit_is_413_before_a_byte_of_the_body_is_read(world: World) -> None:
+    app = create_app(world.services, reads_in_thread=False, run_write=world.run_write)
+    with TestClient(app) as client:
+        first = client.post("/time-entries", json=entry_body(world), headers=keyed(world))
+        assert first.status_code == 201, first.text
+    received: list[object] = []
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:  # a client that would send 10 MiB if asked (100-continue)
+        received.append("asked")
+        return {"type": "http.request", "body": b"{}", "more_body": True}
+
+    async def collect(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    headers = [(name.lower().encode(), value.encode()) for name, value in keyed(world).items()]
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/time-entries",
+        "raw_path": b"/time-entries",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [*headers, (b"content-type", b"application/json"), (b"content-length", b"10485760")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
+    }
+    asyncio.run(app(scope, receive, collect))  # type: ignore[arg-type]
+
+    assert sent[0]["status"] == 413
+    assert json.loads(sent[1]["body"])["error"]["code"] == "payload_too_large"
+    assert received == []
 
 
 @pytest.mark.parametrize(

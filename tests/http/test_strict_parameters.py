@@ -133,6 +133,26 @@ def call(
 
 
 @pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ([(b"authorization", b"Bearer a"), (b"authorization", b"Bearer b")], 400),
+        ([(b"content-encoding", b"gzip")], 415),
+    ],
+    ids=["a-repeated-authorization", "a-content-encoding"],
+)
+def test_head_refused_for_its_headers_answers_as_get_without_the_body(
+    world: World, headers: list[tuple[bytes, bytes]], status: int
+) -> None:
+    app = create_app(world.services)
+    got_status, got_headers, got_body = call(app, "GET", "/me", headers)
+    head_status, head_headers, head_body = call(app, "HEAD", "/me", headers)
+    assert got_status == head_status == status
+    assert got_body and head_body == b""
+    assert head_headers[b"content-length"] == got_headers[b"content-length"] == str(len(got_body)).encode()
+    assert head_headers[b"x-request-id"]
+
+
+@pytest.mark.parametrize(
     ("name", "method", "path"),
     [
         ("Authorization", "GET", "/me"),

@@ -340,7 +340,7 @@ def test_a_loose_path_id_on_a_keyed_patch_with_a_used_key_is_404(
 def test_an_upper_case_path_id_is_routed_and_is_another_path_for_the_key(
     world: World, recorded: tuple[TestClient[Any], TestClient[Any]]
 ) -> None:
-    """Upper-case hex is the canonical form too (no 404), but the fingerprint takes the path as sent."""
+    """Upper-case hex is the canonical form too (no 404), but the fingerprint keeps the path's case."""
     first, _ = recorded
     entry_id = _create_an_entry(first, world)
     first.patch(f"/time-entries/{entry_id}", json={"note": "n"}, headers=keyed(world, OTHER_KEY))
@@ -418,22 +418,14 @@ def test_a_body_over_64_kib_is_413_before_the_key_is_looked_at(
     assert "64 KiB" in error["message"]
 
 
-def test_an_announced_length_over_the_limit_is_413_before_a_byte_of_the_body_is_read(world: World) -> None:
-    app = create_app(world.services, reads_in_thread=False, run_write=world.run_write)
-    with TestClient(app) as client:
-        first = client.post("/time-entries", json=entry_body(world), headers=keyed(world))
-        assert first.status_code == 201, first.text
-    received: list[object] = []
+def raw_post(app: Any, headers: dict[str, str], receive: Callable[[], Any]) -> list[dict[str, Any]]:
+    """``POST /time-entries`` straight through the ASGI app, its body from ``receive`` (which
+    TestClient cannot stage: a length it does not send, a client that leaves); the messages sent."""
     sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:  # a client that would send 10 MiB if asked (100-continue)
-        received.append("asked")
-        return {"type": "http.request", "body": b"{}", "more_body": True}
 
     async def collect(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    headers = [(name.lower().encode(), value.encode()) for name, value in keyed(world).items()]
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -444,16 +436,56 @@ def test_an_announced_length_over_the_limit_is_413_before_a_byte_of_the_body_is_
         "raw_path": b"/time-entries",
         "root_path": "",
         "query_string": b"",
-        "headers": [*headers, (b"content-type", b"application/json"), (b"content-length", b"10485760")],
+        "headers": [(name.lower().encode(), value.encode()) for name, value in headers.items()],
         "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 8000),
         "state": {},
     }
-    asyncio.run(app(scope, receive, collect))  # type: ignore[arg-type]
+    asyncio.run(app(scope, receive, collect))
+    return sent
+
+
+def test_an_announced_length_over_the_limit_is_413_before_a_byte_of_the_body_is_read(world: World) -> None:
+    app = create_app(world.services, reads_in_thread=False, run_write=world.run_write)
+    with TestClient(app) as client:
+        first = client.post("/time-entries", json=entry_body(world), headers=keyed(world))
+        assert first.status_code == 201, first.text
+    received: list[object] = []
+
+    async def receive() -> dict[str, Any]:  # a client that would send 10 MiB if asked (100-continue)
+        received.append("asked")
+        return {"type": "http.request", "body": b"{}", "more_body": True}
+
+    headers = keyed(world, **{"Content-Type": "application/json", "Content-Length": "10485760"})
+    sent = raw_post(app, headers, receive)
 
     assert sent[0]["status"] == 413
     assert json.loads(sent[1]["body"])["error"]["code"] == "payload_too_large"
     assert received == []
+
+
+def test_a_client_that_leaves_mid_body_with_a_used_key_gets_what_the_route_gives(
+    world: World, recorded: tuple[TestClient[Any], TestClient[Any]]
+) -> None:
+    def leaving() -> Callable[[], Any]:
+        """A client that sends part of its body, then disconnects."""
+        messages = [
+            {"type": "http.request", "body": b'{"projectId": ', "more_body": True},
+            {"type": "http.disconnect"},
+        ]
+
+        async def receive() -> dict[str, Any]:
+            return messages.pop(0) if len(messages) > 1 else messages[0]
+
+        return receive
+
+    answers = []
+    for client in recorded:
+        sent = raw_post(client.app, keyed(world, **{"Content-Type": "application/json"}), leaving())
+        answers.append((sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])))
+    early, late = answers
+    assert early == late
+    assert early[0] == 500
 
 
 @pytest.mark.parametrize(

@@ -63,7 +63,7 @@ from hours_core.rates import RateBook
 from hours_core.services.caller import Caller
 from hours_core.services.recording import EventRecorder, Origin
 from hours_core.services.transactions import Transactions
-from hours_core.timesheet_locks import TimesheetLocks
+from hours_core.timesheet_locks import TimesheetLocks, timesheet_locked
 from hours_core.validation import FIRST_ENTRY_DATE, LAST_ENTRY_DATE
 
 __all__ = ["IMPORT_BATCH_SIZE", "IMPORT_CURRENCY", "ImportEntries", "ImportReport", "ImportService"]
@@ -197,8 +197,11 @@ class ImportService:
         deleted yet, and release their source rows, so that the file imports again. Each entry
         deleted writes ``time_entry.deleted`` (``via: import``).
 
-        An import of another organization, or one already deleted, is :class:`NotFound`; an
-        import with an invoiced entry is :class:`~hours_core.errors.EntryLocked` (nothing changes).
+        An import of another organization, or one already deleted, is :class:`NotFound`. An import
+        with a live entry that no write may change is :class:`~hours_core.errors.EntryLocked`, and
+        nothing changes: an invoiced entry, an entry on a closed day, or one in a week whose timesheet
+        is submitted or approved (the error names the first lock found, as a delete of that entry
+        would). No override: reopen the period or the timesheet first.
         """
         caller.require_manager("delete imports")
         with self._transactions.write() as uow:
@@ -207,9 +210,12 @@ class ImportService:
                 raise NotFound.of("import")
             now = self._clock.now()
             origin = Origin.importing(caller)
+            closed = ClosedDays.read(uow.periods, caller.org, now)
+            week_locks = TimesheetLocks(uow, caller.org_id)
             while True:
                 entries = uow.entries.delete_imported(caller.org_id, import_id, now, limit=_UNDO_PAGE)
                 for entry in entries:
+                    _refuse_if_locked(entry, closed, week_locks)  # raising rolls the whole undo back
                     self._events.entry(
                         uow, origin, EventType.TIME_ENTRY_DELETED, entry, entry.unimported(now)
                     )
@@ -218,6 +224,18 @@ class ImportService:
             deleted = record.deleted(now)
             uow.imports.update(deleted)
         return deleted
+
+
+def _refuse_if_locked(entry: TimeEntry, closed: ClosedDays, week_locks: TimesheetLocks) -> None:
+    """Raise the :class:`~hours_core.errors.EntryLocked` that a delete of ``entry`` would meet: its
+    day closed (a closed period or the rolling rule), or its week in a submitted or approved
+    timesheet of its user. (The store refuses invoiced entries itself.)"""
+    lock = closed.lock_of(entry.entry_date)
+    if lock is not None:
+        raise lock
+    timesheet = week_locks.holding(entry.user_id, entry.entry_date)
+    if timesheet is not None:
+        raise timesheet_locked(timesheet)
 
 
 class _RowFailed(Exception):

@@ -223,6 +223,46 @@ def test_deleting_an_import_soft_deletes_what_it_created(client: TestClient[Any]
     assert (again.status_code, again.json()["error"]["code"]) == (404, "not_found")
 
 
+def test_an_import_with_an_entry_on_a_closed_day_is_409_and_stays(
+    client: TestClient[Any], world: World
+) -> None:
+    import_id = toggl(client, world).json()["data"]["id"]  # entries from 2025-03-04 to 2025-03-07
+    owner = bearer(world.owner_token)
+    closing = {"through": "2025-03-04", "reason": "Q1 payroll"}
+    assert client.post("/periods/lock", json=closing, headers=owner).status_code == 200
+
+    refused = client.delete(f"/imports/{import_id}", headers=owner)
+
+    assert refused.status_code == 409, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "entry_locked"
+    assert error["lock"] == {"reason": "Q1 payroll", "through": "2025-03-04", "kind": "period"}
+    assert len(listed(client, world)) == 5
+    assert client.post("/periods/unlock", json=closing, headers=owner).status_code == 200
+    assert client.delete(f"/imports/{import_id}", headers=owner).status_code == 204
+    assert listed(client, world) == []
+
+
+def test_an_import_with_an_entry_in_a_submitted_week_is_409_and_stays(
+    client: TestClient[Any], world: World
+) -> None:
+    import_id = toggl(client, world).json()["data"]["id"]
+    week = {"weekStart": "2025-03-03", "userId": str(world.member.id)}
+    sheet = client.post("/timesheets", json=week, headers=bearer(world.owner_token)).json()["data"]["id"]
+    submitted = client.post(f"/timesheets/{sheet}/submit", headers=bearer(world.owner_token))
+    assert submitted.status_code == 200, submitted.text
+
+    refused = client.delete(f"/imports/{import_id}", headers=bearer(world.owner_token))
+
+    assert refused.status_code == 409, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "entry_locked"
+    assert error["lock"] == {
+        "reason": "submitted", "through": "2025-03-09", "kind": "timesheet", "timesheetId": sheet
+    }  # fmt: skip
+    assert len(listed(client, world)) == 5
+
+
 def test_another_organizations_import_is_404(client: TestClient[Any], world: World) -> None:
     other = world.services.admin.bootstrap(
         org_name="Globex", plan=Plan.AGENCY, email="owner@globex.test", env="live"

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from hours_core.errors import Forbidden, NotFound
+from hours_core.errors import EntryLocked, Forbidden, NotFound
 from hours_core.exchange import ImportSource
 from hours_core.model import ImportId, Plan
 from hours_core.ports import EntryQuery
@@ -107,6 +107,69 @@ def test_deleting_an_import_soft_deletes_its_entries_and_the_file_imports_again(
     with pytest.raises(NotFound):
         world.services.imports.delete_import(world.caller(world.owner), report.id)
     assert toggl(world).created == 5
+
+
+def latest_seq(world: World) -> int:
+    return world.services.events.changes(world.caller(world.owner), None, 1).latest_seq
+
+
+def undo_refused(world: World, report: ImportReport) -> EntryLocked:
+    """Undo ``report``'s import, which a lock refuses; check that nothing changed, and return the error."""
+    assert report.id is not None
+    live, seq = entries(world), latest_seq(world)
+    with pytest.raises(EntryLocked) as refused:
+        world.services.imports.delete_import(world.caller(world.owner), report.id)
+    assert entries(world) == live
+    assert latest_seq(world) == seq  # no event either
+    return refused.value
+
+
+def test_an_import_with_an_entry_on_a_closed_day_is_not_undone(world: World) -> None:
+    report = toggl(world)  # entries from 2025-03-04 to 2025-03-06
+    assert report.id is not None
+    world.services.periods.lock(world.caller(world.owner), date(2025, 3, 4), "payroll")
+
+    refused = undo_refused(world, report)
+
+    assert refused.reason == "payroll" and refused.through == date(2025, 3, 4)
+    assert "2025-03-04 is in a closed period" in refused.message
+    world.services.periods.unlock(world.caller(world.owner), date(2025, 3, 4), "late import")
+    world.services.imports.delete_import(world.caller(world.owner), report.id)
+    assert entries(world) == []
+
+
+def test_an_import_with_an_entry_in_a_submitted_week_is_not_undone(world: World) -> None:
+    report = toggl(world)
+    assert report.id is not None
+    owner = world.caller(world.owner)
+    week = world.services.timesheets.create_timesheet(
+        owner, CreateTimesheet(week_start=date(2025, 3, 3), user_id=world.member.id)
+    )
+    world.services.timesheets.submit(owner, week.timesheet.id)
+
+    refused = undo_refused(world, report)
+
+    assert refused.reason == "submitted" and refused.through == date(2025, 3, 9)
+    assert "whose timesheet is submitted" in refused.message
+    world.services.timesheets.reject(owner, week.timesheet.id, "undo the import first")
+    world.services.imports.delete_import(owner, report.id)
+    assert entries(world) == []
+
+
+def test_a_lock_met_on_a_later_page_of_the_undo_leaves_every_entry(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("hours_core.services.imports._UNDO_PAGE", 1)  # one entry per page
+    report = toggl(world)
+    first, *rest = sorted(entries(world), key=lambda entry: entry.id)  # the order the undo deletes in
+    assert first.user_id == world.owner.id and {entry.user_id for entry in rest} == {world.member.id}
+    owner = world.caller(world.owner)
+    week = world.services.timesheets.create_timesheet(
+        owner, CreateTimesheet(week_start=date(2025, 3, 3), user_id=world.member.id)
+    )
+    world.services.timesheets.submit(owner, week.timesheet.id)  # locks every entry but the first
+
+    undo_refused(world, report)  # the first page was deleted, then the second refused: all undone
 
 
 def test_an_import_of_another_organization_is_not_found(world: World) -> None:

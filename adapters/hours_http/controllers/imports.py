@@ -174,7 +174,11 @@ class ImportController(Controller):
         **documented(
             Reason("forbidden", "only owners and admins undo imports"),
             Reason("not_found", "no such import in your organization, or it was undone already"),
-            Reason("entry_locked", "an entry of the import is invoiced; nothing was deleted"),
+            Reason(
+                "entry_locked",
+                "an entry of the import is invoiced, on a closed day, or in a submitted or approved "
+                "week; nothing was deleted",
+            ),
         ),
     )
     async def delete_import(

@@ -4,13 +4,14 @@
 :func:`save_cell` turns what a person typed into one cell into the one use case it means:
 an empty cell logs a new entry (``create_time_entry``), a cell of one entry changes that entry's
 duration (``update_time_entry``), an emptied cell deletes it (``delete_time_entry``, undone from
-the entries page). A cell of several entries, of an entry with a lock (:func:`lock_reason`), or
-of a running timer is read-only here and says why.
+the entries page). A cell of several entries, of an entry with a lock (:func:`lock_reason`), of a
+day that no write may touch (a closed day, a week whose timesheet is submitted or approved:
+:class:`DayLocks`), or of a running timer is read-only here and says why.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -20,18 +21,20 @@ import attrs
 from hours_core.duration import format_clock
 from hours_core.entry_locks import ClosedDays, LockReason, lock_reason
 from hours_core.errors import HoursError, ValidationFailed
-from hours_core.model import Project, ProjectId, Task, TaskId, TimeEntry
+from hours_core.model import OverlapPolicy, Project, ProjectId, Task, TaskId, TimeEntry, UserId
 from hours_core.ports import EntryQuery
 from hours_core.reports import GroupKey, period_start
 from hours_core.reports import WeekStart as ReportWeekStart
-from hours_core.services import CreateTimeEntry, Services, UpdateTimeEntry
+from hours_core.services import CreateTimeEntry, ListOverlaps, OverlapCluster, Services, UpdateTimeEntry
 from hours_core.services.caller import Caller
+from hours_core.timesheets import Timesheet
 
 __all__ = [
     "LOCK_TEXT",
     "Cell",
     "CellKey",
     "CellReadOnly",
+    "DayLocks",
     "Row",
     "WeekGrid",
     "all_entries",
@@ -56,6 +59,36 @@ class CellReadOnly(HoursError):
     """The cell cannot be typed into (several entries, a lock, a running timer); the message says why."""
 
     code = "cell_read_only"
+
+
+@attrs.frozen
+class DayLocks:
+    """What locks entries on the days a page shows: the organization's closed days, and the submitted
+    or approved timesheets of the users whose entries it shows (:meth:`read`)."""
+
+    closed: ClosedDays
+    weeks: tuple[Timesheet, ...] = ()
+
+    @classmethod
+    def read(
+        cls, services: Services, caller: Caller, first: date, last: date, *, user_id: UserId | None = None
+    ) -> DayLocks:
+        """The locks from ``first`` to ``last`` on the entries of ``user_id`` (``None``: of every
+        user whose entries the caller sees)."""
+        weeks = services.timesheets.locking(caller, first, last, user_id=user_id)
+        return cls(services.periods.locks(caller), tuple(weeks))
+
+    def day_reason(self, user_id: UserId, day: date) -> LockReason | None:
+        """Why no entry of ``user_id`` may be written on ``day``, or ``None`` if it is open."""
+        if self.closed.lock_of(day) is not None:
+            return LockReason.CLOSED_PERIOD
+        week = next((each for each in self.weeks if each.user_id == user_id and each.holds(day)), None)
+        return None if week is None else LockReason(week.status.value)
+
+    def entry_text(self, entry: TimeEntry) -> str | None:
+        """What a page says of ``entry`` if it is read-only (:func:`lock_reason`), or ``None``."""
+        reason = lock_reason(entry, self.closed, self.weeks)
+        return None if reason is None else LOCK_TEXT[reason]
 
 
 @attrs.frozen
@@ -127,6 +160,9 @@ class WeekGrid:
     days: tuple[date, ...]
     rows: tuple[Row, ...]
     timer: TimeEntry | None
+    overlaps: tuple[str, ...] = ()
+    """Each group of the caller's entries of the week that overlap, as a sentence, when the
+    organization's overlap policy is ``warn`` or ``reject`` (under ``allow`` overlaps are fine)."""
 
     @property
     def day_seconds(self) -> tuple[int, ...]:
@@ -175,15 +211,17 @@ def _read_only(
     entries: Sequence[TimeEntry],
     project: Project,
     task: Task | None,
-    closed: ClosedDays | None = None,
-    day: date | None = None,
+    locks: DayLocks,
+    caller_id: UserId,
+    day: date,
 ) -> str | None:
     for entry in entries:
-        reason = lock_reason(entry, closed)
-        if reason is not None:
-            return LOCK_TEXT[reason]
-    if closed is not None and day is not None and closed.lock_of(day) is not None:
-        return LOCK_TEXT[LockReason.CLOSED_PERIOD]
+        text = locks.entry_text(entry)
+        if text is not None:
+            return text
+    day_reason = locks.day_reason(caller_id, day)
+    if day_reason is not None:
+        return LOCK_TEXT[day_reason]
     if any(entry.is_running for entry in entries):
         return "A timer is running: stop it to change this day"
     if len(entries) > 1:
@@ -205,7 +243,7 @@ def load_week(
         services, caller, EntryQuery(date_from=days[0], date_to=days[-1], user_id=caller.user_id)
     )
     projects = {project.id: project for project in services.projects.list_projects(caller)}
-    closed = services.periods.locks(caller)
+    locks = DayLocks.read(services, caller, days[0], days[-1], user_id=caller.user_id)
     by_cell: dict[tuple[ProjectId, TaskId | None, date], list[TimeEntry]] = {}
     for entry in entries:
         by_cell.setdefault((entry.project_id, entry.task_id, entry.entry_date), []).append(entry)
@@ -229,7 +267,7 @@ def load_week(
                     key=CellKey(project_id, task_id, each),
                     entries=found,
                     seconds=sum(entry.elapsed_seconds(now) for entry in found),
-                    read_only=_read_only(found, project, task, closed, each),
+                    read_only=_read_only(found, project, task, locks, caller.user_id, each),
                 )
             )
         rows.append(Row(project=project, task=task, cells=tuple(cells)))
@@ -237,7 +275,49 @@ def load_week(
         key=lambda row: (row.project.name.casefold(), row.task is not None, row.task.name if row.task else "")
     )
     running = next((entry for entry in entries if entry.is_running), None)
-    return WeekGrid(start=start, today=today_of(caller, services), days=days, rows=tuple(rows), timer=running)
+    return WeekGrid(
+        start=start,
+        today=today_of(caller, services),
+        days=days,
+        rows=tuple(rows),
+        timer=running,
+        overlaps=_overlaps(services, caller, days[0], days[-1], projects),
+    )
+
+
+def _overlaps(
+    services: Services,
+    caller: Caller,
+    first: date,
+    last: date,
+    projects: Mapping[ProjectId, Project],
+) -> tuple[str, ...]:
+    """The caller's groups of overlapping entries that cover time from ``first`` to ``last``, each as
+    a sentence, if the organization cares (``warn``; ``reject``: overlaps older than the policy)."""
+    if caller.org.overlap_policy is OverlapPolicy.ALLOW:
+        return ()
+    found = services.overlaps.list_overlaps(caller, ListOverlaps(first, last, user_id=caller.user_id))
+    zone = ZoneInfo(caller.org.timezone)
+    return tuple(_overlap_sentence(cluster, projects, zone) for cluster in found.clusters)
+
+
+def _overlap_sentence(cluster: OverlapCluster, projects: Mapping[ProjectId, Project], zone: ZoneInfo) -> str:
+    """``Tue 3 Mar 09:00–10:30 Website, Tue 3 Mar 10:00–now Backend`` (and how many more)."""
+    spans = []
+    for entry in cluster.entries:
+        assert entry.started_at is not None  # only entries with a start overlap
+        start = entry.started_at.astimezone(zone)
+        stop = None if entry.stopped_at is None else entry.stopped_at.astimezone(zone)
+        if stop is None:
+            until = "now"
+        elif stop.date() == start.date():
+            until = f"{stop:%H:%M}"
+        else:
+            until = f"{stop:%a %-d %b %H:%M}"
+        project = projects.get(entry.project_id)
+        spans.append(f"{start:%a %-d %b %H:%M}–{until} {project.name if project else 'another project'}")
+    more = cluster.count - len(cluster.entries)
+    return ", ".join(spans) + (f", and {more} more" if more else "")
 
 
 def _tasks(services: Services, caller: Caller, project_ids: Iterable[ProjectId]) -> dict[TaskId, Task]:
@@ -257,15 +337,19 @@ def save_cell(services: Services, caller: Caller, key: CellKey, text: str) -> Ti
     deleted (``None`` when nothing changed)."""
     text = text.strip()
     entries = _cell_entries(services, caller, key)
+    locks = DayLocks.read(services, caller, key.day, key.day, user_id=caller.user_id)
     if not entries:
         if not text:
             return None
+        day_reason = locks.day_reason(caller.user_id, key.day)
+        if day_reason is not None:
+            raise CellReadOnly(LOCK_TEXT[day_reason])
         command = CreateTimeEntry(
             project_id=key.project_id, task_id=key.task_id, entry_date=key.day, duration=text
         )
         return services.entries.create_time_entry(caller, command)
     project = services.projects.get_project(caller, key.project_id)
-    reason = _read_only(entries, project, None)
+    reason = _read_only(entries, project, None, locks, caller.user_id, key.day)
     if reason is not None:
         raise CellReadOnly(reason)
     (entry,) = entries

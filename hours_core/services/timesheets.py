@@ -121,6 +121,23 @@ class TimesheetService:
         with self._transactions.read() as uow:
             return [self._view(uow, timesheet) for timesheet in uow.timesheets.list(caller.org_id, query)]
 
+    def locking(
+        self, caller: Caller, date_from: date, date_to: date, *, user_id: UserId | None = None
+    ) -> Sequence[Timesheet]:
+        """The submitted and approved timesheets whose week overlaps ``date_from`` to ``date_to``:
+        the weeks in which their users' entries cannot change. Those of ``user_id``, or of every user
+        whose entries the caller sees (members: their own; another ``user_id`` is
+        :class:`~hours_core.errors.Forbidden`). What screens show before a write, as
+        :meth:`~hours_core.services.PeriodService.locks` is for closed days; on any plan, since such a
+        lock holds whatever the plan is now."""
+        if not caller.user.role.manages_org:
+            if user_id is not None and user_id != caller.user_id:
+                raise Forbidden("Members see only their own timesheets.")
+            user_id = caller.user_id
+        query = TimesheetQuery(user_id=user_id, date_from=date_from, date_to=date_to)
+        with self._transactions.read() as uow:
+            return [each for each in uow.timesheets.list(caller.org_id, query) if each.status.locks_entries]
+
     def submit(self, caller: Caller, timesheet_id: TimesheetId) -> TimesheetView:
         """Submit the week for approval (from draft or rejected): its entries lock. A member submits
         their own; owners and admins anyone's. Refused while the user's timer runs in the week."""

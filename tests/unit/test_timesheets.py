@@ -1,4 +1,5 @@
-"""The timesheet entity: its week, its transitions, and what the entry lock reports."""
+"""The timesheet entity: its week, its transitions, and what the entry lock reports; the weeks that
+lock a caller's entries (``TimesheetService.locking``)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from hours_core.entry_locks import LockReason, lock_reason
-from hours_core.model import OrgId, TimeEntry, TimeEntryId, UserId, WeekStart
+from hours_core.errors import Forbidden
+from hours_core.model import OrgId, Plan, TimeEntry, TimeEntryId, User, UserId, WeekStart
+from hours_core.services import CreateTimesheet
 from hours_core.timesheets import (
     InvalidTransition,
     Timesheet,
@@ -19,6 +22,8 @@ from hours_core.timesheets import (
     first_day_of_week,
     reason_problem,
 )
+from hours_memory import InMemoryStore
+from tests.world import make_world
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ORG, USER, BOSS = OrgId(uuid.uuid4()), UserId(uuid.uuid4()), UserId(uuid.uuid4())
@@ -109,3 +114,43 @@ def test_lock_reason_reports_a_submitted_or_approved_week_of_the_entrys_user() -
     other_week = Timesheet.new(TimesheetId(uuid.uuid4()), ORG, USER, MONDAY + timedelta(days=7), NOW)
     assert lock_reason(entry, None, [other_week.submitted(USER, NOW)]) is None
     assert lock_reason(entry) is None
+
+
+def test_the_locking_weeks_are_the_callers_submitted_and_approved_ones_in_the_range_on_any_plan() -> None:
+    world = make_world(InMemoryStore().unit_of_work)
+    owner = world.caller(world.owner)
+    weeks = [MONDAY, MONDAY + timedelta(days=7), MONDAY + timedelta(days=14)]
+    sheets = {
+        (user.id, week): world.services.timesheets.create_timesheet(
+            owner, CreateTimesheet(week_start=week, user_id=user.id)
+        ).timesheet.id
+        for user in (world.owner, world.member)
+        for week in weeks
+    }
+    for user in (world.owner, world.member):
+        world.services.timesheets.submit(owner, sheets[user.id, weeks[0]])
+        world.services.timesheets.submit(owner, sheets[user.id, weeks[1]])
+    world.services.timesheets.approve(owner, sheets[world.member.id, weeks[1]])
+    world.services.admin.set_plan(world.org.id, Plan.FREE)  # the locks outlive the feature
+
+    def locking(
+        user: User, first: date, last: date, **only: UserId
+    ) -> list[tuple[UserId, date, TimesheetStatus]]:
+        found = world.services.timesheets.locking(world.caller(user), first, last, **only)
+        return sorted((sheet.user_id, sheet.week_start, sheet.status) for sheet in found)
+
+    member, boss = world.member.id, world.owner.id
+    assert locking(world.member, MONDAY - timedelta(days=7), MONDAY + timedelta(days=30)) == [
+        (member, weeks[0], TimesheetStatus.SUBMITTED),
+        (member, weeks[1], TimesheetStatus.APPROVED),
+    ]  # a member's own, and not the draft third week
+    assert locking(world.owner, weeks[0] + timedelta(days=6), weeks[1], user_id=boss) == [
+        (boss, weeks[0], TimesheetStatus.SUBMITTED),
+        (boss, weeks[1], TimesheetStatus.SUBMITTED),
+    ]  # weeks that overlap the range by a day
+    assert locking(world.owner, weeks[1], weeks[1]) == sorted(
+        [(boss, weeks[1], TimesheetStatus.SUBMITTED), (member, weeks[1], TimesheetStatus.APPROVED)]
+    )  # a manager sees every user's
+    assert locking(world.owner, MONDAY - timedelta(days=7), MONDAY - timedelta(days=1)) == []
+    with pytest.raises(Forbidden):
+        locking(world.member, MONDAY, MONDAY, user_id=boss)

@@ -7,7 +7,7 @@ from datetime import date
 
 from litestar.testing import TestClient
 
-from hours_core.services import CreateTimeEntry
+from hours_core.services import CreateTimeEntry, CreateTimesheet
 from tests.world import World
 
 from .conftest import csrf_of, sign_in
@@ -125,6 +125,29 @@ def test_an_invoiced_entry_has_no_edit_or_delete(owner: TestClient, world: World
         and '<form method="post" action="/app/entries' not in edit
     )
     assert refused.status_code == 409
+
+
+def test_an_entry_in_a_submitted_week_is_read_only_to_its_user_and_to_managers(
+    owner: TestClient, world: World
+) -> None:
+    caller = world.caller(world.owner)
+    members = world.services.entries.create_time_entry(
+        world.caller(world.member),
+        CreateTimeEntry(project_id=world.project.id, entry_date=date(2026, 3, 3), duration="1h", note="m"),
+    ).id
+    owners = log(world, "2026-03-03", "2h", note="o")
+    sheet = world.services.timesheets.create_timesheet(
+        caller, CreateTimesheet(week_start=date(2026, 3, 2), user_id=world.member.id)
+    ).timesheet
+    world.services.timesheets.submit(caller, sheet.id)
+
+    page = owner.get("/app/entries").text  # an owner sees every user's entries
+    edit = owner.get(f"/app/entries/{members}/edit").text
+
+    submitted = "Submitted: the week&#39;s timesheet awaits approval"
+    assert page.count(submitted) == 1 and f"/app/entries/{members}/edit" not in page
+    assert f"/app/entries/{owners}/edit" in page  # the owner's own week is not submitted
+    assert submitted + "." in edit and '<form method="post" action="/app/entries' not in edit
 
 
 def test_a_member_sees_only_their_own_entries_and_not_others(browser: TestClient, world: World) -> None:

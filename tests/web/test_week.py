@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from litestar.testing import TestClient
 
-from hours_core.model import Plan, WeekStart
+from hours_core.model import OverlapPolicy, Plan, WeekStart
 from hours_core.ports import EntryQuery
-from hours_core.services import ChangeOrg, CreateTimeEntry
+from hours_core.services import ChangeOrg, CreateTimeEntry, CreateTimesheet
 from hours_web import create_web_app
 from tests.world import World
 
@@ -118,6 +119,80 @@ def test_a_closed_day_is_read_only_with_the_reason(owner: TestClient, world: Wor
     assert f'name="d.{ref(world, MONDAY)}"' not in page
     assert "Closed: the day is in a closed period" in page
     assert f'name="d.{ref(world, MONDAY + timedelta(days=1))}"' in page
+
+
+def test_a_submitted_or_approved_week_is_read_only_with_the_reason_until_reopened(
+    owner: TestClient, world: World
+) -> None:
+    caller = world.caller(world.owner)
+    world.services.entries.create_time_entry(
+        caller, CreateTimeEntry(project_id=world.project.id, entry_date=MONDAY, duration="2h")
+    )
+    sheet = world.services.timesheets.create_timesheet(
+        caller, CreateTimesheet(week_start=MONDAY, user_id=world.owner.id)
+    ).timesheet
+    world.services.timesheets.submit(caller, sheet.id)
+
+    page = owner.get("/app/week").text
+    assert 'name="d.' not in page  # neither the entry's cell nor the empty ones take input
+    assert page.count("Submitted: the week&#39;s timesheet awaits approval") == 7 * page.count(
+        'id="row-total-'
+    )
+    answer = type_into(owner, ref(world, MONDAY + timedelta(days=1)), "1h")
+    assert "Submitted: the week&#39;s timesheet awaits approval" in answer
+    assert len(entries_of(world)) == 1
+    assert f'name="d.{ref(world, MONDAY + timedelta(days=7))}"' in owner.get("/app/week?week=2026-03-09").text
+
+    world.services.timesheets.approve(caller, sheet.id)
+    assert "Approved: the week&#39;s timesheet is approved" in owner.get("/app/week").text
+    world.services.timesheets.reopen(caller, sheet.id)
+    assert f'name="d.{ref(world, MONDAY)}"' in owner.get("/app/week").text
+
+
+def test_another_users_submitted_week_leaves_the_callers_week_open(owner: TestClient, world: World) -> None:
+    caller = world.caller(world.owner)
+    sheet = world.services.timesheets.create_timesheet(
+        caller, CreateTimesheet(week_start=MONDAY, user_id=world.member.id)
+    ).timesheet
+    world.services.timesheets.submit(caller, sheet.id)
+
+    assert f'name="d.{ref(world, MONDAY)}"' in owner.get("/app/week").text
+    type_into(owner, ref(world, MONDAY), "1h")
+    assert [entry.duration_seconds for entry in entries_of(world)] == [3600]
+
+
+def timed(world: World, start: datetime, stop: datetime, note: str) -> None:
+    span = int((stop - start).total_seconds())
+    world.services.entries.create_time_entry(
+        world.caller(world.owner),
+        CreateTimeEntry(
+            project_id=world.project.id,
+            entry_date=start.date(),
+            duration_seconds=span,
+            started_at=start,
+            stopped_at=stop,
+            note=note,
+        ),
+    )
+
+
+@pytest.mark.parametrize("policy", [OverlapPolicy.WARN, OverlapPolicy.REJECT])
+def test_overlapping_entries_of_the_week_are_named_when_the_org_cares(
+    owner: TestClient, world: World, policy: OverlapPolicy
+) -> None:
+    nine = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
+    timed(world, nine, nine + timedelta(minutes=90), "first")
+    timed(world, nine + timedelta(hours=1), nine + timedelta(hours=2), "second")  # allowed: the default
+    timed(world, nine + timedelta(hours=3), nine + timedelta(hours=4), "alone")
+    assert "overlap" not in owner.get("/app/week").text  # allow: overlaps are fine
+
+    world.services.team.change_org(world.caller(world.owner), ChangeOrg(overlap_policy=policy))
+    page = owner.get("/app/week").text
+
+    assert "Some of your entries this week overlap." in page
+    assert "<li>Tue 3 Mar 09:00–10:30 My first project, Tue 3 Mar 10:00–11:00 My first project</li>" in page
+    assert "12:00" not in page  # the entry that overlaps nothing
+    assert "overlap" not in owner.get("/app/week?week=2026-03-09").text
 
 
 def test_a_day_of_two_entries_is_read_only_and_says_where_to_change_them(

@@ -10,7 +10,6 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
-from hours_core.entry_locks import ClosedDays, lock_reason
 from hours_core.errors import HoursError, ValidationFailed
 from hours_core.model import Project, ProjectId, Task, TaskId, TimeEntry, TimeEntryId
 from hours_core.ports import EntryQuery
@@ -18,7 +17,7 @@ from hours_core.services import UNSET, Services, SessionCaller, UpdateTimeEntry
 from hours_web.notices import Notice, notice_of, status_of
 from hours_web.pages import Deps, Who, call, page
 from hours_web.session import APP_PATH, form_of
-from hours_web.week import LOCK_TEXT
+from hours_web.week import DayLocks
 
 __all__ = ["EntriesPages"]
 
@@ -83,7 +82,7 @@ class EntriesPages(Controller):
             notice = notice_of(failure)
             rows, more = [], False
             projects, tasks = await call(_choices, services, who)
-        closed = await call(services.periods.locks, who.caller)
+        locks = await call(_locks_of, services, who, rows)
         return page(
             "entries.html",
             who,
@@ -95,7 +94,7 @@ class EntriesPages(Controller):
             tasks=tasks,
             filters={"from": date_from, "to": date_to, "project": project_id, "billable": billable or ""},
             deleted=_uuid(deleted),
-            locks={entry.id: _lock_text(entry, closed) for entry in rows},
+            locks={entry.id: locks.entry_text(entry) for entry in rows},
             notice=notice,
             now=services.clock.now(),
         )
@@ -154,9 +153,12 @@ class EntriesPages(Controller):
         return Redirect(f"{APP_PATH}/entries", status_code=303)
 
 
-def _lock_text(entry: TimeEntry, closed: ClosedDays | None = None) -> str | None:
-    reason = lock_reason(entry, closed)
-    return None if reason is None else LOCK_TEXT[reason]
+def _locks_of(services: Services, who: SessionCaller, rows: list[TimeEntry]) -> DayLocks:
+    """The locks on the days of ``rows`` (closed days; the timesheets of the users shown)."""
+    if not rows:
+        return DayLocks(services.periods.locks(who.caller))
+    days = [entry.entry_date for entry in rows]
+    return DayLocks.read(services, who.caller, min(days), max(days))
 
 
 async def _edit_page(
@@ -169,7 +171,8 @@ async def _edit_page(
     status_code: int = 200,
 ) -> Template:
     projects, tasks = await call(_choices, services, who)
-    closed = await call(services.periods.locks, who.caller)
+    day = entry.entry_date
+    locks = await call(DayLocks.read, services, who.caller, day, day, user_id=entry.user_id)
     return page(
         "entry_edit.html",
         who,
@@ -178,7 +181,7 @@ async def _edit_page(
         form=form,
         projects=projects,
         tasks=tasks,
-        lock=_lock_text(entry, closed),
+        lock=locks.entry_text(entry),
         notice=notice,
         now=services.clock.now(),
         status_code=status_code,

@@ -132,6 +132,14 @@ class ProjectService:
             _project(uow, caller, project_id)
             return uow.tasks.list_for_project(caller.org_id, project_id)
 
+    def get_task(self, caller: Caller, task_id: TaskId) -> Task:
+        """One task of the caller's organization (any role, archived or not)."""
+        with self._transactions.read() as uow:
+            task = uow.tasks.get(caller.org_id, task_id)
+        if task is None:
+            raise NotFound.of("task")
+        return task
+
     def create_task(self, caller: Caller, project_id: ProjectId, name: str) -> Task:
         """A new task in the project (tasks need the studio plan)."""
         check_name(name)

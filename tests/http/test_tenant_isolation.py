@@ -71,6 +71,7 @@ def test_another_orgs_token_never_reaches_this_orgs_data(
         ("PATCH", project_url, {"name": "Stolen"}),
         ("GET", f"{project_url}/tasks", None),
         ("POST", f"{project_url}/tasks", {"name": "Stolen"}),
+        ("GET", f"/tasks/{world.task.id}", None),
         ("PATCH", f"/tasks/{world.task.id}", {"name": "Stolen"}),
         ("DELETE", f"/tokens/{owner_prefix}", None),
         ("GET", f"/users/{world.member.id}", None),

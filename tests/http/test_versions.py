@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -79,13 +80,12 @@ def test_a_patch_with_the_version_read_wins_and_a_stale_one_is_412_with_the_curr
     assert error["currentVersion"] == 2
     assert set(error) == {"code", "message", "currentVersion"}
 
-    if kind != "task":  # tasks have no GET of their own
-        read = client.get(path, headers=owner)
-        assert read.headers["ETag"] == '"2"'
-        assert read.json()["data"] == first.json()["data"]
+    read = client.get(path, headers=owner)
+    assert read.headers["ETag"] == '"2"'
+    assert read.json()["data"] == first.json()["data"]
 
 
-@pytest.mark.parametrize("kind", ["entry", "project", "client"])
+@pytest.mark.parametrize("kind", list(RESOURCES))
 def test_a_get_whose_if_none_match_names_the_version_is_304_with_the_etag_and_no_body(
     client: TestClient[Any], world: World, kind: str
 ) -> None:
@@ -102,6 +102,22 @@ def test_a_get_whose_if_none_match_names_the_version_is_304_with_the_etag_and_no
     assert changed.status_code == 200
     assert changed.headers["ETag"] == '"1"'
     assert changed.json()["data"]["version"] == 1
+
+
+def test_any_role_reads_a_task_archived_or_not_and_an_unknown_one_is_404(
+    client: TestClient[Any], world: World
+) -> None:
+    path = _task(client, world)
+    archived = client.patch(path, json={"archived": True}, headers=bearer(world.owner_token))
+    assert archived.status_code == 200
+
+    read = client.get(path, headers=bearer(world.member_token))
+
+    assert (read.status_code, read.headers["ETag"]) == (200, '"2"')
+    assert read.json()["data"] == archived.json()["data"]
+    assert read.json()["data"]["archived"] is True
+    unknown = client.get(f"/tasks/{uuid.uuid4()}", headers=bearer(world.member_token))
+    assert (unknown.status_code, unknown.json()["error"]["code"]) == (404, "not_found")
 
 
 def test_delete_and_restore_take_if_match_and_move_the_version(client: TestClient[Any], world: World) -> None:
@@ -252,6 +268,7 @@ _WRITES = [
 _READS = [
     ("/time-entries/{entry_id}", "get"),
     ("/projects/{project_id}", "get"),
+    ("/tasks/{task_id}", "get"),
     ("/clients/{client_id}", "get"),
 ]
 _TAGGED = [

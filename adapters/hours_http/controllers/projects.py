@@ -212,12 +212,40 @@ class ProjectController(Controller):
         return await writer(create, body=data, key=idempotency_key)
 
 
+_NO_TASK = Reason(
+    "not_found", "no such task in your organization (a `task_id` that is not a UUID matches no route)"
+)
+
+
 class TaskController(Controller):
     """Tasks of projects."""
 
     path = "/tasks"
     opt = STRICT_QUERY
     tags = ["Projects and tasks"]  # noqa: RUF012 (Litestar declares it as an instance attribute)
+
+    @get(
+        "/{task_id:uuid}",
+        summary="Get a task",
+        **documented(_NO_TASK, etag=True, if_none_match=True),
+    )
+    async def get_task(
+        self,
+        request: Request[Any, Any, Any],
+        task_id: FromPath[UUID],
+        caller: NamedDependency[Caller],
+        services: NamedDependency[Services],
+        if_none_match: IfNoneMatchHeader = None,
+    ) -> Response[TaskEnvelope]:
+        """One task of your organization (archived ones too), with its `ETag`; 304 if `If-None-Match`
+        names its version. The `Location` of a created task."""
+        tags = if_none_match_tags(if_none_match)
+
+        def read() -> Response[Any]:
+            task = services.projects.get_task(caller, TaskId(task_id))
+            return versioned_response(task_json(task), tags)
+
+        return await look_up(request, read)
 
     @patch(
         "/{task_id:uuid}",
@@ -226,10 +254,7 @@ class TaskController(Controller):
         return_dto=None,
         **documented(
             _MANAGERS_ONLY,
-            Reason(
-                "not_found",
-                "no such task in your organization (a `task_id` that is not a UUID matches no route)",
-            ),
+            _NO_TASK,
             body=True,
             idempotent=True,
             etag=True,

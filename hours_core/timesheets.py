@@ -227,20 +227,45 @@ class Timesheet:
 
 
 @attrs.frozen
+class TimesheetPosition:
+    """A place in the list of timesheets, whose order is newest week first, then by user id: a
+    user has one timesheet per week, so the pair names one timesheet."""
+
+    week_start: date
+    user_id: UserId
+
+    @classmethod
+    def of(cls, timesheet: Timesheet) -> TimesheetPosition:
+        """Where ``timesheet`` stands in the list."""
+        return cls(timesheet.week_start, timesheet.user_id)
+
+    def precedes(self, timesheet: Timesheet) -> bool:
+        """Whether ``timesheet`` comes after this place in the list."""
+        return timesheet.week_start < self.week_start or (
+            timesheet.week_start == self.week_start and timesheet.user_id > self.user_id
+        )
+
+
+@attrs.frozen
 class TimesheetQuery:
     """Which of an organization's timesheets to list (``None``: any). ``date_from`` and ``date_to``
-    keep the timesheets whose week overlaps that range (inclusive)."""
+    keep the timesheets whose week overlaps that range (inclusive); ``after`` those after a place
+    in the list's order, and ``limit`` keeps at most that many (a page)."""
 
     status: TimesheetStatus | None = None
     user_id: UserId | None = None
     date_from: date | None = None
     date_to: date | None = None
+    after: TimesheetPosition | None = None
+    limit: int | None = None
 
     def matches(self, timesheet: Timesheet) -> bool:
-        """Whether ``timesheet`` passes every filter (the in-memory store's query; SQL has its own)."""
+        """Whether ``timesheet`` passes every filter but ``limit`` (the in-memory store's query; SQL
+        has its own)."""
         return (
             (self.status is None or timesheet.status is self.status)
             and (self.user_id is None or timesheet.user_id == self.user_id)
             and (self.date_from is None or timesheet.week_end >= self.date_from)
             and (self.date_to is None or timesheet.week_start <= self.date_to)
+            and (self.after is None or self.after.precedes(timesheet))
         )

@@ -31,7 +31,7 @@ from hours_core.ports import EntryCursor
 from hours_http.decoding import DATE_SHAPE, UUID_SHAPE
 from hours_http.errors import InvalidWireFields
 
-__all__ = ["MAC_BYTES", "Cursors"]
+__all__ = ["MAC_BYTES", "Cursors", "id_cursor"]
 
 MAC_BYTES = 16
 """The length of a cursor's MAC: 128 bits of HMAC-SHA256."""
@@ -158,3 +158,12 @@ def _parse(payload: bytes) -> tuple[str, EntryCursor] | None:
     if created.utcoffset() != dt.timedelta(0):
         return None
     return order, EntryCursor(entry_date=day, created_at=created, id=TimeEntryId(UUID(entry_id)))
+
+
+def id_cursor(text: str) -> UUID:
+    """The row id that ``text`` names, for a list whose ``nextCursor`` is the id of its last row
+    (invoices, timesheets: their ids order them, or the store finds the row's place); 422 on
+    ``cursor`` for anything but a UUID in its one form."""
+    if not UUID_SHAPE.fullmatch(text):
+        raise InvalidWireFields.one("cursor", "is not a cursor this endpoint returned")
+    return UUID(text)

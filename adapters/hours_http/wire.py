@@ -1335,9 +1335,11 @@ class TimesheetEnvelope:
 
 @attrs.frozen
 class TimesheetListEnvelope:
-    """``{"data": [Timesheet, ...]}``."""
+    """A page of timesheets, newest week first; pass ``nextCursor`` back as ``cursor`` (``null``: the
+    last page)."""
 
     data: list[TimesheetOut]
+    nextCursor: str | None
 
 
 # Closed periods and invoices (docs/api.md, "Closed periods", "Invoices").

@@ -79,7 +79,7 @@ class InMemoryTimesheetRepository:
         ]
         found.sort(key=lambda timesheet: (timesheet.user_id, timesheet.id))
         found.sort(key=lambda timesheet: timesheet.week_start, reverse=True)
-        return found
+        return found if query.limit is None else found[: max(query.limit, 0)]
 
     def covering(self, org_id: OrgId, user_id: UserId, day: date) -> Sequence[Timesheet]:
         return self.list(org_id, TimesheetQuery(user_id=user_id, date_from=day, date_to=day))

@@ -486,10 +486,12 @@ class TimesheetStatements:
         self._select = timesheets.select
         self._dialect = dialect
 
-    def listing(self, filters: tuple[str, ...]) -> str:
-        """The list of an org's timesheets with ``filters`` (SQL conditions with ``?``), newest week first."""
+    def listing(self, filters: tuple[str, ...], *, limited: bool = False) -> str:
+        """The list of an org's timesheets with ``filters`` (SQL conditions with ``?``), newest week
+        first; ``limited``: a last parameter is the most rows to return."""
         where = " AND ".join(("org_id = ?", *filters))
-        return self._dialect.sql(f"{self._select} WHERE {where} ORDER BY week_start DESC, user_id, id")
+        limit = " LIMIT ?" if limited else ""
+        return self._dialect.sql(f"{self._select} WHERE {where} ORDER BY week_start DESC, user_id, id{limit}")
 
 
 TIMESHEET_CHANGES = (

@@ -78,7 +78,14 @@ class SqlTimesheetRepository(_Repository):
         if query.date_to is not None:
             filters.append("week_start <= ?")
             params.append(sql.date(query.date_to))
-        rows = self._session.rows(self._ts.listing(tuple(filters)), tuple(params))
+        if query.after is not None:
+            filters.append("(week_start < ? OR (week_start = ? AND user_id > ?))")
+            week = sql.date(query.after.week_start)
+            params += [week, week, sql.reference(query.after.user_id)]
+        statement = self._ts.listing(tuple(filters), limited=query.limit is not None)
+        if query.limit is not None:
+            params.append(max(query.limit, 0))
+        rows = self._session.rows(statement, tuple(params))
         return [self._ts.timesheets.decode(row) for row in rows]
 
     def covering(self, org_id: OrgId, user_id: UserId, day: date) -> Sequence[Timesheet]:

@@ -56,7 +56,7 @@ from hours_core.services.time_entries import (
     TimeEntryService,
     UpdateTimeEntry,
 )
-from hours_core.services.timesheets import CreateTimesheet, TimesheetService, TimesheetView
+from hours_core.services.timesheets import CreateTimesheet, TimesheetPage, TimesheetService, TimesheetView
 from hours_core.services.transactions import Transactions
 from hours_core.services.versions import IfMatch
 from hours_core.services.webhooks import (
@@ -142,6 +142,7 @@ __all__ = [
     "TimeEntryService",
     "TimeReport",
     "TimeReportRequest",
+    "TimesheetPage",
     "TimesheetService",
     "TimesheetView",
     "Transactions",

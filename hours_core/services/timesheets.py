@@ -25,13 +25,14 @@ from hours_core.timesheets import (
     Timesheet,
     TimesheetExists,
     TimesheetId,
+    TimesheetPosition,
     TimesheetQuery,
     first_day_of_week,
     reason_problem,
 )
 from hours_core.validation import FieldErrors, check_entry_date
 
-__all__ = ["CreateTimesheet", "TimesheetService", "TimesheetTotals", "TimesheetView"]
+__all__ = ["CreateTimesheet", "TimesheetPage", "TimesheetService", "TimesheetTotals", "TimesheetView"]
 
 _PAGE = 1_000
 """Entries read at a time when a timesheet's totals are counted."""
@@ -60,6 +61,14 @@ class TimesheetView:
 
     timesheet: Timesheet
     totals: TimesheetTotals
+
+
+@attrs.frozen
+class TimesheetPage:
+    """A page of timesheets, and the id to list the next one after (``None``: the last page)."""
+
+    timesheets: tuple[TimesheetView, ...]
+    next: TimesheetId | None
 
 
 class TimesheetService:
@@ -108,9 +117,14 @@ class TimesheetService:
         with self._transactions.read() as uow:
             return self._view(uow, _visible(uow, caller, timesheet_id))
 
-    def list_timesheets(self, caller: Caller, query: TimesheetQuery) -> Sequence[TimesheetView]:
-        """The timesheets that match ``query``, newest week first; members see their own (filtering
-        by another user is :class:`~hours_core.errors.Forbidden`)."""
+    def list_timesheets(
+        self, caller: Caller, query: TimesheetQuery, *, after: TimesheetId | None = None, limit: int = 100
+    ) -> TimesheetPage:
+        """A page of the timesheets that match ``query``: at most ``limit``, newest week first (then by
+        user), after the timesheet ``after`` (the ``next`` of the page before) if given. Members see
+        their own (filtering by another user is :class:`~hours_core.errors.Forbidden`). An ``after``
+        that is not a timesheet the caller sees is :class:`~hours_core.errors.ValidationFailed` on
+        ``cursor``."""
         if query.date_from is not None and query.date_to is not None and query.date_from > query.date_to:
             raise ValidationFailed.one("to", "must not be earlier than from")
         caller.require_feature(Feature.APPROVALS)
@@ -119,7 +133,14 @@ class TimesheetService:
                 raise Forbidden("Members see only their own timesheets.")
             query = attrs.evolve(query, user_id=caller.user_id)
         with self._transactions.read() as uow:
-            return [self._view(uow, timesheet) for timesheet in uow.timesheets.list(caller.org_id, query)]
+            if after is not None:
+                start = uow.timesheets.get(caller.org_id, after)
+                if start is None or not _sees(caller, start):
+                    raise ValidationFailed.one("cursor", "is not a cursor this list returned")
+                query = attrs.evolve(query, after=TimesheetPosition.of(start))
+            found = uow.timesheets.list(caller.org_id, attrs.evolve(query, limit=limit + 1))
+            views = tuple(self._view(uow, timesheet) for timesheet in found[:limit])
+        return TimesheetPage(views, views[-1].timesheet.id if len(found) > limit else None)
 
     def locking(
         self, caller: Caller, date_from: date, date_to: date, *, user_id: UserId | None = None
@@ -216,9 +237,14 @@ def _visible(uow: UnitOfWork, caller: Caller, timesheet_id: TimesheetId, *, lock
     """The timesheet, if the caller may see it (their own, or any for owners and admins); else 404."""
     read = uow.timesheets.lock if lock else uow.timesheets.get
     timesheet = read(caller.org_id, timesheet_id)
-    if timesheet is None or not (timesheet.user_id == caller.user_id or caller.user.role.manages_org):
+    if timesheet is None or not _sees(caller, timesheet):
         raise NotFound.of("timesheet")
     return timesheet
+
+
+def _sees(caller: Caller, timesheet: Timesheet) -> bool:
+    """Whether the caller may see ``timesheet``: their own, or any for owners and admins."""
+    return timesheet.user_id == caller.user_id or caller.user.role.manages_org
 
 
 def _totals(uow: UnitOfWork, timesheet: Timesheet, now: datetime) -> TimesheetTotals:

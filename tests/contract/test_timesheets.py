@@ -12,7 +12,7 @@ import pytest
 
 from hours_core.errors import Conflict
 from hours_core.model import UserId
-from hours_core.timesheets import Timesheet, TimesheetId, TimesheetQuery, TimesheetStatus
+from hours_core.timesheets import Timesheet, TimesheetId, TimesheetPosition, TimesheetQuery, TimesheetStatus
 
 from .conftest import T0, Build, OpenStore, Tenant, World
 
@@ -117,6 +117,39 @@ def test_the_list_filters_by_status_user_and_overlapping_range_newest_week_first
     assert listed(date_from=MONDAY + timedelta(days=7), date_to=MONDAY + timedelta(days=14)) == [late.id]
     assert listed(date_from=MONDAY + timedelta(days=7), date_to=MONDAY + timedelta(days=13)) == []
     assert listed(date_to=MONDAY - timedelta(days=1)) == []
+
+
+def test_pages_after_a_position_walk_the_list_in_its_order_with_no_gap_or_repeat(
+    store: OpenStore, world: World, build: Build
+) -> None:
+    a = world.a
+    weeks = [MONDAY + timedelta(days=7 * n) for n in range(3)]
+    made = [timesheet(build, a, week, owner=owner) for week in weeks for owner in (False, True)]
+    add(store, *made, timesheet(build, world.b, MONDAY))
+
+    def page(limit: int, after: Timesheet | None, **query: object) -> list[Timesheet]:
+        position = None if after is None else TimesheetPosition.of(after)
+        with store.unit_of_work(read_only=True) as uow:
+            return list(uow.timesheets.list(a.org.id, TimesheetQuery(after=position, limit=limit, **query)))  # type: ignore[arg-type]
+
+    whole = page(100, None)
+    assert [(each.week_start, each.user_id) for each in whole] == sorted(
+        ((each.week_start, each.user_id) for each in made), key=lambda key: (-key[0].toordinal(), key[1])
+    )
+    for size in (1, 2, 4):
+        walked: list[Timesheet] = []
+        while True:
+            found = page(size, walked[-1] if walked else None)
+            assert len(found) <= size
+            walked += found
+            if len(found) < size:
+                break
+        assert walked == whole, size
+    assert page(0, None) == []
+    assert page(100, whole[-1]) == []
+    assert page(100, whole[0], user_id=a.owner.id) == [
+        each for each in whole[1:] if each.user_id == a.owner.id
+    ]
 
 
 @pytest.mark.parametrize("read_only", [False, True], ids=["writing", "reading"])

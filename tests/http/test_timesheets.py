@@ -345,6 +345,50 @@ def test_the_list_filters_by_status_user_and_range_and_members_see_their_own(
     assert client.get(f"/timesheets/{UNKNOWN}", headers=bearer(owner)).status_code == 404
 
 
+def test_the_list_comes_in_pages_that_a_cursor_walks_with_the_same_filters(
+    client: TestClient[Any], world: World
+) -> None:
+    weeks = ["2026-02-16", "2026-02-23", MONDAY, AFTER]
+    for week in weeks:
+        for token in (world.member_token, world.owner_token):
+            assert create(client, token, week).status_code == 201
+    owner = bearer(world.owner_token)
+    whole = client.get("/timesheets", headers=owner).json()
+    assert whole["nextCursor"] is None and len(whole["data"]) == 8
+
+    def walk(token: str, **query: str) -> list[str]:
+        seen: list[str] = []
+        cursor = None
+        while True:
+            params = {**query, "limit": "3", **({"cursor": cursor} if cursor else {})}
+            answer = client.get("/timesheets", params=params, headers=bearer(token))
+            assert answer.status_code == 200, answer.text
+            page = answer.json()
+            assert len(page["data"]) <= 3
+            seen += [each["id"] for each in page["data"]]
+            cursor = page["nextCursor"]
+            if cursor is None:
+                return seen
+            assert cursor == page["data"][-1]["id"]
+
+    assert walk(world.owner_token) == [each["id"] for each in whole["data"]]
+    assert walk(world.member_token) == [
+        each["id"] for each in whole["data"] if each["userId"] == str(world.member.id)
+    ]
+    assert len(walk(world.owner_token, **{"from": MONDAY})) == 4
+
+    owners_sheet = next(each["id"] for each in whole["data"] if each["userId"] == str(world.owner.id))
+    for cursor in (owners_sheet, UNKNOWN, "nope", owners_sheet.upper().replace("-", "")):
+        refused = client.get("/timesheets", params={"cursor": cursor}, headers=bearer(world.member_token))
+        assert refused.status_code == 422, cursor  # another user's sheet is not a member's cursor
+        assert list(refused.json()["error"]["fields"]) == ["cursor"]
+    for limit in ("0", "501", "ten"):
+        wrong = client.get("/timesheets", params={"limit": limit}, headers=owner)
+        assert wrong.status_code == 422 and "limit" in wrong.json()["error"]["fields"], limit
+    largest = client.get("/timesheets", params={"limit": "500"}, headers=owner).json()
+    assert (len(largest["data"]), largest["nextCursor"]) == (8, None)
+
+
 def test_a_replayed_submit_answers_the_recorded_response_and_writes_nothing(
     client: TestClient[Any], world: World
 ) -> None:

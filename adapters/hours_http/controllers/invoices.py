@@ -9,11 +9,11 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from hours_core.errors import ValidationFailed
 from hours_core.invoices import InvoiceId
 from hours_core.services import Caller, CreateInvoice, Services
 from hours_http.body import PendingBody, StrictJson
 from hours_http.converter import invoice_json, invoice_with_entries_json
+from hours_http.cursors import id_cursor
 from hours_http.openapi import IdempotencyKeyHeader, Reason, documented
 from hours_http.query import STRICT_QUERY
 from hours_http.responses import Writer, json_response, look_up
@@ -88,7 +88,7 @@ class InvoiceController(Controller):
         ] = None,
     ) -> Response[InvoiceListEnvelope]:
         """Owners and admins: the organization's invoices, newest first, without their entries."""
-        before = None if cursor is None else _cursor(cursor)
+        before = None if cursor is None else InvoiceId(id_cursor(cursor))
         invoices = services.invoices.list_invoices(caller, limit=limit + 1, before=before)
         page = list(invoices[:limit])
         next_cursor = str(page[-1].id) if len(invoices) > limit else None
@@ -136,10 +136,3 @@ class InvoiceController(Controller):
             return invoice_json(services.invoices.void_invoice(caller, InvoiceId(invoice_id)))
 
         return await writer(void, key=idempotency_key)
-
-
-def _cursor(cursor: str) -> InvoiceId:
-    try:
-        return InvoiceId(UUID(cursor))
-    except ValueError:
-        raise ValidationFailed.one("cursor", "is not a cursor this endpoint returned") from None

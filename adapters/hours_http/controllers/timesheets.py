@@ -19,6 +19,7 @@ from hours_core.services import Caller, CreateTimesheet, Services
 from hours_core.timesheets import TimesheetId, TimesheetQuery, TimesheetStatus
 from hours_http.body import PendingBody, StrictJson
 from hours_http.converter import timesheet_json
+from hours_http.cursors import id_cursor
 from hours_http.openapi import IdempotencyKeyHeader, Reason, documented
 from hours_http.query import STRICT_QUERY
 from hours_http.responses import Writer, json_response, look_up
@@ -126,18 +127,24 @@ class TimesheetController(Controller):
             dt.date | None,
             QueryParameter(name="to", description="Timesheets whose week starts on or before this day."),
         ] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=500, description="Page size, 1 to 500.")] = 100,
+        cursor: Annotated[
+            str | None, QueryParameter(max_length=64, description="The `nextCursor` of the previous page.")
+        ] = None,
     ) -> Response[TimesheetListEnvelope]:
-        """Every timesheet that matches, newest week first (then by user): members see their own,
-        owners and admins the organization's. `from` and `to` keep the weeks that overlap the range."""
+        """A page of the timesheets that match, newest week first (then by user): members see their
+        own, owners and admins the organization's. `from` and `to` keep the weeks that overlap the
+        range. Pass `nextCursor` back as `cursor`, with the same filters, for the next page."""
         query = TimesheetQuery(
             status=None if status is None else TimesheetStatus(status),
             user_id=None if user_id is None else UserId(user_id),
             date_from=date_from,
             date_to=date_to,
         )
-        return json_response(
-            [timesheet_json(view) for view in services.timesheets.list_timesheets(caller, query)]
-        )
+        after = None if cursor is None else TimesheetId(id_cursor(cursor))
+        page = services.timesheets.list_timesheets(caller, query, after=after, limit=limit)
+        next_cursor = None if page.next is None else str(page.next)
+        return json_response([timesheet_json(view) for view in page.timesheets], nextCursor=next_cursor)
 
     @get("/{timesheet_id:uuid}", summary="Get a timesheet", **documented(_PLAN, _NO_TIMESHEET))
     async def get_timesheet(

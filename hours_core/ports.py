@@ -735,10 +735,24 @@ class InstallationSecretRepository(Protocol):
 
 
 class PeriodRepository(Protocol):
-    """The closed periods of one organization (:mod:`hours_core.periods`): a few disjoint ranges."""
+    """The closed periods of one organization (:mod:`hours_core.periods`): a few disjoint ranges.
+
+    Every write of an entry reads them (:func:`~hours_core.entry_locks.ClosedDays.read`) before it
+    checks its locks, so they are also where an organization's entry writes are held back: in a
+    write unit of work, :meth:`list` takes the organization's entry writes in share mode, and
+    :meth:`hold` takes them exclusively. (PostgreSQL: a transaction-level advisory lock; SQLite and
+    the in-memory store run one writer at a time.)
+    """
 
     def list(self, org_id: OrgId) -> Sequence[ClosedPeriod]:
-        """The organization's closed periods, by their last day."""
+        """The organization's closed periods, by their last day (in a write unit of work, once every
+        unit of work that holds them (:meth:`hold`) has ended)."""
+        ...
+
+    def hold(self, org_id: OrgId) -> None:
+        """Wait for the write units of work that read the organization's closed periods, and keep new
+        ones from reading them, until this unit of work ends (write units of work only): what closes
+        days or weeks does this first, so that no entry write checked before it lands after it."""
         ...
 
     def replace(self, org_id: OrgId, periods: Sequence[ClosedPeriod]) -> None:

@@ -992,6 +992,9 @@ class InMemoryPeriodRepository(_Repository):
             raise Conflict("A closed period belongs to another organization.")
         self.tables.write("periods")[org_id] = tuple(sorted(periods, key=lambda period: period.last_day))
 
+    def hold(self, org_id: OrgId) -> None:
+        self.tables.write("periods")  # writers run one at a time: holding the writer lock is the hold
+
 
 class InMemoryInvoiceRepository(_Repository):
     """Invoices in memory."""

@@ -5,7 +5,7 @@ PostgreSQL has the types hours needs (``uuid``, ``date``, ``timestamptz``, ``boo
 generated row codecs only reorder fields and turn enums into their values and back. Parameters
 are psycopg's ``%s``. ``timestamptz`` values come back as UTC datetimes because every connection
 sets ``TimeZone`` to UTC (:mod:`hours_postgres.connection`). A locking read ends with
-``FOR NO KEY UPDATE``.
+``FOR NO KEY UPDATE``; a lock on a key without a row is a transaction-level advisory lock.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ POSTGRES = Dialect(
     codecs={**dict.fromkeys(Kind, AS_IS), Kind.STRINGS: JSON_STRINGS},
     row_lock=" FOR NO KEY UPDATE",
     skip_locked=" FOR UPDATE SKIP LOCKED",
+    shared_key_lock="SELECT pg_advisory_xact_lock_shared(CAST(? AS INTEGER), CAST(? AS INTEGER))",
+    exclusive_key_lock="SELECT pg_advisory_xact_lock(CAST(? AS INTEGER), CAST(? AS INTEGER))",
     reference_as_text="CAST({column} AS TEXT)",
     # A date minus an integer is a date; date_trunc gives a timestamp, cast back to a date.
     period_starts={

@@ -199,6 +199,15 @@ class PostgresSession(SessionState):
         except _DRIVER_ERRORS as error:
             raise translate(error) from error
 
+    def rows_after(self, statement: str, params: Params, query: str, query_params: Params) -> list[Any]:
+        """``statement``, then ``query``, in one pipeline (one round trip): the query's rows. At READ
+        COMMITTED the query takes its snapshot when it starts, after ``statement`` has ended."""
+        self._ensure_transaction()
+        try:
+            return self._statements([(statement, params), (query, query_params)])[1].fetchall()
+        except _DRIVER_ERRORS as error:
+            raise translate(error) from error
+
     def write(self, sql: str, params: Params) -> int:
         """Run one write in a savepoint; return how many rows it changed.
 

@@ -8,7 +8,8 @@ A :class:`Dialect` is a small value that each database adapter defines once (``h
 * how each kind of value is stored (:class:`Kind`, :class:`ScalarCodec`): SQLite keeps UUIDs,
   dates and instants as ``TEXT`` and booleans as 0/1, PostgreSQL has the native types and its
   driver converts them, so its codecs are "as is";
-* how a read locks the rows it reads (:attr:`Dialect.row_lock`);
+* how a read locks the rows it reads (:attr:`Dialect.row_lock`), and how a transaction locks a key
+  that no row stands for (:attr:`Dialect.shared_key_lock`);
 * how a date column is bucketed into the first day of its week, month or year
   (:attr:`Dialect.period_starts`, for the ``GROUP BY`` of reports).
 
@@ -135,6 +136,12 @@ class Dialect:
     """What ends a ``SELECT`` that claims rows for this transaction and passes over rows another
     transaction has claimed (`` FOR UPDATE SKIP LOCKED`` on PostgreSQL: the webhook dispatchers of
     several processes); empty where writers run one at a time (SQLite)."""
+
+    shared_key_lock: str = ""
+    exclusive_key_lock: str = ""
+    """Statements that take a lock on a key of two integer parameters (``?, ?``) until the
+    transaction ends, shared or exclusive: a key that no row stands for (PostgreSQL's
+    transaction-level advisory locks). Empty where writers run one at a time (SQLite)."""
 
     @property
     def one_writer(self) -> bool:

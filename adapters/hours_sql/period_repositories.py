@@ -9,7 +9,8 @@ from hours_core.model import OrgId
 from hours_core.periods import ClosedPeriod
 from hours_core.ports import InvoiceRepository, PeriodRepository
 from hours_sql.repositories import _Repository
-from hours_sql.statements import PeriodStatements
+from hours_sql.session import Session
+from hours_sql.statements import PeriodStatements, Statements
 
 __all__ = ["SqlInvoiceRepository", "SqlPeriodRepository"]
 
@@ -20,14 +21,47 @@ class _LedgerRepository(_Repository):
         return self._sql.period_sql
 
 
+ENTRY_WRITES_KEY = 0x686F7572
+"""The first half of the key an organization's entry writes lock (``hour`` in ASCII); the second
+half is the low 32 bits of the organization's id, as a signed integer."""
+
+
+def entry_writes_key(org_id: OrgId) -> tuple[int, int]:
+    """The two integers of the key that :meth:`SqlPeriodRepository.list` (shared) and
+    :meth:`SqlPeriodRepository.hold` (exclusive) lock. Two organizations may share a key: one then
+    waits a moment for the other's writes, which changes no answer."""
+    low = org_id.int & 0xFFFF_FFFF
+    return ENTRY_WRITES_KEY, low - (1 << 32) if low >= 1 << 31 else low
+
+
 class SqlPeriodRepository(_LedgerRepository):
-    """Closed periods in SQL: the organization's rows are replaced as a whole."""
+    """Closed periods in SQL: the organization's rows are replaced as a whole. In a write unit of
+    work, reading them takes the organization's entry-writes key in share mode (where the dialect
+    has key locks: PostgreSQL), which :meth:`hold` takes exclusively."""
+
+    def __init__(self, session: Session, statements: Statements, *, locking: bool) -> None:
+        super().__init__(session, statements)
+        self._locking = locking
 
     def list(self, org_id: OrgId) -> Sequence[ClosedPeriod]:
         """The organization's closed periods, by their last day."""
         ledger = self._ledger
-        rows = self._session.rows(ledger.periods_of_org, (self._sql.reference(org_id),))
+        org = (self._sql.reference(org_id),)
+        if self._locking and ledger.entry_writes_shared is not None:
+            # The lock, then the read, in one round trip: the read's snapshot is taken once the
+            # lock is held, so it sees a period that a holder committed while this one waited.
+            lock = entry_writes_key(org_id)
+            rows = self._session.rows_after(ledger.entry_writes_shared, lock, ledger.periods_of_org, org)
+        else:
+            rows = self._session.rows(ledger.periods_of_org, org)
         return [ledger.periods.decode(row) for row in rows]
+
+    def hold(self, org_id: OrgId) -> None:
+        """Wait for the organization's write units of work that read its closed periods, and keep
+        new ones from reading them, until this unit of work ends."""
+        statement = self._ledger.entry_writes_exclusive
+        if statement is not None:
+            self._session.rows(statement, entry_writes_key(org_id))
 
     def replace(self, org_id: OrgId, periods: Sequence[ClosedPeriod]) -> None:
         """Make ``periods`` the organization's closed periods."""

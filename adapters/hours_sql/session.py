@@ -97,6 +97,11 @@ class Session(Protocol):
         """Every row of a query, as tuples in the order of its columns."""
         ...
 
+    def rows_after(self, statement: str, params: Params, query: str, query_params: Params) -> list[Any]:
+        """Run ``statement`` (one that waits for a lock), then ``query``, which sees what committed
+        during that wait: the query's rows. PostgreSQL sends both at once (one round trip)."""
+        ...
+
     def write(self, sql: str, params: Params) -> int:
         """Run one write; return how many rows it changed. Raises :class:`Refused`."""
         ...

@@ -514,6 +514,8 @@ class PeriodStatements:
         self.periods = periods = TableStatements(CLOSED_PERIODS, dialect)
         self.periods_of_org = sql(f"{periods.select} WHERE org_id = ? ORDER BY last_day")
         self.periods_delete = sql("DELETE FROM closed_periods WHERE org_id = ?")
+        self.entry_writes_shared = sql(dialect.shared_key_lock) if dialect.shared_key_lock else None
+        self.entry_writes_exclusive = sql(dialect.exclusive_key_lock) if dialect.exclusive_key_lock else None
 
         self.invoices = invoices = TableStatements(INVOICES, dialect)
         self.invoice_by_id = sql(f"{invoices.select} WHERE id = ? AND org_id = ?")

@@ -199,7 +199,9 @@ _REPOSITORIES: dict[str, Callable[[Session, Statements, bool], object]] = {
     "timesheets": lambda session, statements, read_only: SqlTimesheetRepository(
         session, statements, locking=not read_only
     ),
-    "periods": lambda session, statements, _: SqlPeriodRepository(session, statements),
+    "periods": lambda session, statements, read_only: SqlPeriodRepository(
+        session, statements, locking=not read_only
+    ),
     "invoices": lambda session, statements, _: SqlInvoiceRepository(session, statements),
 }
 """How each repository of :class:`SqlUnitOfWork` is built on the block's session: its attribute

@@ -185,6 +185,11 @@ class SqliteSession(SessionState):
         except sqlite3.OperationalError as error:
             raise _busy_or_raise(error) from error
 
+    def rows_after(self, statement: str, params: Params, query: str, query_params: Params) -> list[Any]:
+        """``statement``, then ``query``: the query's rows (one writer at a time: nothing to wait for)."""
+        self.rows(statement, params)
+        return self.rows(query, query_params)
+
     def write(self, sql: str, params: Params) -> int:
         """Run one write; return how many rows it changed (SQLite undoes a failed statement)."""
         self._ensure_writable()

@@ -71,6 +71,7 @@ class PeriodService:
     def _change(self, caller: Caller, through: date, reason: str, *, locking: bool) -> ClosedDaysView:
         with self._transactions.write() as uow:
             uow.orgs.lock(caller.org_id)
+            uow.periods.hold(caller.org_id)  # entry writes in flight finish first, new ones wait
             before = tuple(uow.periods.list(caller.org_id))
             now = self._clock.now()
             if locking:

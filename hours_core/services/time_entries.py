@@ -249,9 +249,11 @@ class TimeEntryService:
                 caller.require_manager("log time for other users")
             billable = project.billable_by_default if command.billable is None else command.billable
             _require_features(caller, billable=billable, task=draft.task_id is not None, on_behalf=on_behalf)
-            check_timesheet_lock(uow, caller.org_id, user.id, command.entry_date)
             now = self._clock.now()
+            # Closed periods first, then the timesheet's row, as every entry write takes them: what
+            # holds the periods (a period lock, a submission) takes them in the same order.
             overridden = guard_entry_write(uow, caller, now, None, [command.entry_date], override)
+            check_timesheet_lock(uow, caller.org_id, user.id, command.entry_date)
             entry = TimeEntry(
                 id=TimeEntryId(self._ids.new_id()),
                 org_id=caller.org_id,

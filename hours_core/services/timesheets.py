@@ -164,6 +164,10 @@ class TimesheetService:
         their own; owners and admins anyone's. Refused while the user's timer runs in the week."""
         caller.require_feature(Feature.APPROVALS)
         with self._transactions.write() as uow:
+            # Entry writes in flight finish first, new ones wait: one that checked this week before
+            # the timesheet existed (it locked no row of it) cannot land after the submission.
+            # Held before the timesheet's row is locked, in the order entry writes take them.
+            uow.periods.hold(caller.org_id)
             timesheet = _visible(uow, caller, timesheet_id, lock=True)
             running = uow.entries.running_for_user(caller.org_id, timesheet.user_id)
             changed = timesheet.submitted(caller.user_id, self._clock.now())

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import date, timedelta
 
 import attrs
 
 from hours_core.invoices import Invoice, InvoiceId, InvoiceStatus
+from hours_core.model import OrgId
 from hours_core.periods import ClosedPeriod
 
 from .conftest import T0, Build, OpenStore, World
@@ -74,6 +76,64 @@ def test_an_org_keeps_its_rolling_rule(store: OpenStore, world: World) -> None:
         other = uow.orgs.get(world.b.org.id)
         assert other is not None
         assert other.lock_after_days is None
+
+
+def test_holding_the_periods_waits_for_a_write_that_read_them_then_sees_its_change(
+    store: OpenStore, world: World
+) -> None:
+    org = world.a.org.id
+    held = threading.Event()
+    seen: list[tuple[ClosedPeriod, ...]] = []
+
+    def closing() -> None:
+        with store.unit_of_work() as uow:
+            uow.periods.hold(org)
+            held.set()
+            seen.append(tuple(uow.periods.list(org)))
+            uow.commit()
+
+    with store.unit_of_work() as writer:
+        assert list(writer.periods.list(org)) == []  # an entry write reads them before its checks
+        holder = threading.Thread(target=closing)
+        holder.start()
+        assert not held.wait(0.5)  # the hold waits while the write is in flight: this wait runs out
+        writer.periods.replace(org, [period(world, None, date(2024, 1, 31))])
+        writer.commit()
+    holder.join(timeout=30)
+    assert held.is_set() and seen == [(period(world, None, date(2024, 1, 31)),)]
+
+
+def test_a_write_that_reads_held_periods_waits_for_the_holder_and_a_read_only_one_does_not(
+    store: OpenStore, world: World
+) -> None:
+    org = world.a.org.id
+    read = threading.Event()
+    seen: list[tuple[ClosedPeriod, ...]] = []
+
+    def entry_write() -> None:
+        with store.unit_of_work() as uow:
+            seen.append(tuple(uow.periods.list(org)))
+            read.set()
+            uow.commit()
+
+    with store.unit_of_work() as holder:
+        holder.periods.hold(org)
+        holder.periods.replace(org, [period(world, None, date(2024, 1, 31))])
+        writer = threading.Thread(target=entry_write)
+        writer.start()
+        assert not read.wait(0.5)  # the write waits for the holder
+        reader = threading.Thread(target=lambda: _read_periods(store, org))
+        reader.start()
+        reader.join(timeout=30)
+        assert not reader.is_alive()  # a read-only unit of work reads the last committed periods
+        holder.commit()
+    writer.join(timeout=30)
+    assert seen == [(period(world, None, date(2024, 1, 31)),)]  # and then sees what the holder closed
+
+
+def _read_periods(store: OpenStore, org: OrgId) -> None:
+    with store.unit_of_work(read_only=True) as uow:
+        assert list(uow.periods.list(org)) == []
 
 
 def test_an_added_invoice_is_read_back_in_its_organization_only(

@@ -23,7 +23,7 @@ from itertools import islice
 import attrs
 
 from hours_core.emails import email_key, email_problem
-from hours_core.entry_locks import ClosedDays
+from hours_core.entry_locks import ClosedDays, LockOverride, check_entry_write
 from hours_core.errors import NotFound, PlanRequired
 from hours_core.events import EventType
 from hours_core.exchange import (
@@ -192,18 +192,22 @@ class ImportService:
         except _Abandoned as abandoned:
             return abandoned.report
 
-    def delete_import(self, caller: Caller, import_id: ImportId) -> Import:
+    def delete_import(
+        self, caller: Caller, import_id: ImportId, *, override: LockOverride | None = None
+    ) -> Import:
         """Undo an import (owners and admins): soft-delete the entries it created that are not
         deleted yet, and release their source rows, so that the file imports again. Each entry
         deleted writes ``time_entry.deleted`` (``via: import``).
 
         An import of another organization, or one already deleted, is :class:`NotFound`. An import
-        with a live entry that no write may change is :class:`~hours_core.errors.EntryLocked`, and
-        nothing changes: an invoiced entry, an entry on a closed day, or one in a week whose timesheet
-        is submitted or approved (the error names the first lock found, as a delete of that entry
-        would). No override: reopen the period or the timesheet first.
+        with a live entry that a delete of it would not change is :class:`~hours_core.errors.EntryLocked`,
+        and nothing changes: an invoiced entry, an entry on a closed day, or one in a week whose
+        timesheet is submitted or approved. An owner's ``override`` lets the undo through closed days
+        (explicit periods and the rolling rule), as it lets a delete through: each entry it deletes on
+        a closed day records the reason. It never lifts an invoice or a timesheet.
         """
         caller.require_manager("delete imports")
+        check_entry_write(ClosedDays(), caller.user.role, None, (), override)  # only owners override
         with self._transactions.write() as uow:
             record = uow.imports.get(caller.org_id, import_id)
             if record is None or record.deleted_at is not None:
@@ -215,9 +219,9 @@ class ImportService:
             while True:
                 entries = uow.entries.delete_imported(caller.org_id, import_id, now, limit=_UNDO_PAGE)
                 for entry in entries:
-                    _refuse_if_locked(entry, closed, week_locks)  # raising rolls the whole undo back
+                    used = _undo_check(entry, caller, closed, week_locks, override)  # raising undoes all
                     self._events.entry(
-                        uow, origin, EventType.TIME_ENTRY_DELETED, entry, entry.unimported(now)
+                        uow, origin, EventType.TIME_ENTRY_DELETED, entry, entry.unimported(now), override=used
                     )
                 if len(entries) < _UNDO_PAGE:
                     break
@@ -226,16 +230,22 @@ class ImportService:
         return deleted
 
 
-def _refuse_if_locked(entry: TimeEntry, closed: ClosedDays, week_locks: TimesheetLocks) -> None:
-    """Raise the :class:`~hours_core.errors.EntryLocked` that a delete of ``entry`` would meet: its
-    day closed (a closed period or the rolling rule), or its week in a submitted or approved
-    timesheet of its user. (The store refuses invoiced entries itself.)"""
-    lock = closed.lock_of(entry.entry_date)
-    if lock is not None:
-        raise lock
+def _undo_check(
+    entry: TimeEntry,
+    caller: Caller,
+    closed: ClosedDays,
+    week_locks: TimesheetLocks,
+    override: LockOverride | None,
+) -> str | None:
+    """Refuse the undo of ``entry`` as a delete of it would be refused
+    (:class:`~hours_core.errors.EntryLocked`): an invoice, its day closed (unless the owner's
+    ``override``), or its week in a submitted or approved timesheet of its user. The override's
+    reason if it let the entry through."""
+    used = check_entry_write(closed, caller.user.role, entry, [entry.entry_date], override)
     timesheet = week_locks.holding(entry.user_id, entry.entry_date)
     if timesheet is not None:
         raise timesheet_locked(timesheet)
+    return used
 
 
 class _RowFailed(Exception):

@@ -136,7 +136,7 @@ class TimesheetService:
             if after is not None:
                 start = uow.timesheets.get(caller.org_id, after)
                 if start is None or not _sees(caller, start):
-                    raise ValidationFailed.one("cursor", "is not a cursor this list returned")
+                    raise ValidationFailed.one("cursor", "is not a cursor this endpoint returned")
                 query = attrs.evolve(query, after=TimesheetPosition.of(start))
             found = uow.timesheets.list(caller.org_id, attrs.evolve(query, limit=limit + 1))
             views = tuple(self._view(uow, timesheet) for timesheet in found[:limit])
@@ -164,9 +164,13 @@ class TimesheetService:
         their own; owners and admins anyone's. Refused while the user's timer runs in the week."""
         caller.require_feature(Feature.APPROVALS)
         with self._transactions.write() as uow:
+            # A request that is refused anyway (an unknown or foreign id, a week already submitted)
+            # is refused before it holds anyone's writes.
+            _visible(uow, caller, timesheet_id).submitted(caller.user_id, self._clock.now())
             # Entry writes in flight finish first, new ones wait: one that checked this week before
             # the timesheet existed (it locked no row of it) cannot land after the submission.
-            # Held before the timesheet's row is locked, in the order entry writes take them.
+            # Held before the timesheet's row is locked, in the order entry writes take them; then
+            # everything is checked again on the locked row.
             uow.periods.hold(caller.org_id)
             timesheet = _visible(uow, caller, timesheet_id, lock=True)
             running = uow.entries.running_for_user(caller.org_id, timesheet.user_id)

@@ -243,6 +243,23 @@ def test_an_import_with_an_entry_on_a_closed_day_is_409_and_stays(
     assert listed(client, world) == []
 
 
+def test_an_owner_undoes_an_import_through_a_closed_day_with_override_lock_and_a_reason(
+    client: TestClient[Any], world: World
+) -> None:
+    import_id = toggl(client, world).json()["data"]["id"]
+    closing = {"through": "2025-03-31", "reason": "Q1 payroll"}
+    assert client.post("/periods/lock", json=closing, headers=bearer(world.owner_token)).status_code == 200
+    path = f"/imports/{import_id}"
+
+    by_admin = client.delete(f"{path}?overrideLock=true&reason=late", headers=bearer(world.admin_token))
+    no_reason = client.delete(f"{path}?overrideLock=true", headers=bearer(world.owner_token))
+    undone = client.delete(f"{path}?overrideLock=true&reason=wrong%20zone", headers=bearer(world.owner_token))
+
+    assert (by_admin.status_code, by_admin.json()["error"]["code"]) == (403, "forbidden")
+    assert (no_reason.status_code, list(no_reason.json()["error"]["fields"])) == (422, ["reason"])
+    assert (undone.status_code, listed(client, world)) == (204, [])
+
+
 def test_an_import_with_an_entry_in_a_submitted_week_is_409_and_stays(
     client: TestClient[Any], world: World
 ) -> None:

@@ -182,3 +182,27 @@ def test_creating_an_invoice_twice_with_one_key_makes_one_invoice(
     assert again.json() == first.json()
     assert again.headers.get("Idempotent-Replayed") == "true"
     assert len(client.get("/invoices", headers=bearer(world.owner_token)).json()["data"]) == 1
+
+
+def test_the_list_of_invoices_comes_in_pages_whose_cursor_is_an_id_in_its_one_form(
+    client: TestClient[Any], world: World
+) -> None:
+    made = []
+    for number in range(3):
+        entry = log(client, world)
+        body = {"externalRef": f"INV-{number}", "entryIds": [entry]}
+        answer = client.post("/invoices", json=body, headers={**bearer(world.admin_token), **key()})
+        assert answer.status_code == 201, answer.text
+        made.append(answer.json()["data"]["id"])
+    owner = bearer(world.owner_token)
+
+    first = client.get("/invoices", params={"limit": "2"}, headers=owner).json()
+    rest = client.get("/invoices", params={"limit": "2", "cursor": first["nextCursor"]}, headers=owner).json()
+
+    assert [each["id"] for each in first["data"]] == made[:0:-1] and first["nextCursor"] == made[1]
+    assert ([each["id"] for each in rest["data"]], rest["nextCursor"]) == ([made[0]], None)
+    # Any id in the one form is a position (invoice ids grow with time); other spellings are 422.
+    assert client.get("/invoices", params={"cursor": UNKNOWN}, headers=owner).status_code == 200
+    for cursor in (made[1].replace("-", ""), "{" + made[1] + "}", "urn:uuid:" + made[1], "nope"):
+        refused = client.get("/invoices", params={"cursor": cursor}, headers=owner)
+        assert (refused.status_code, list(refused.json()["error"]["fields"])) == (422, ["cursor"]), cursor

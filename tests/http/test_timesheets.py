@@ -431,3 +431,22 @@ def test_every_action_writes_its_event_which_the_timesheets_user_sees(
     ]
     audit = client.get("/audit-events", params={"subjectType": "timesheet"}, headers=bearer(owner))
     assert audit.status_code == 200 and len(audit.json()["data"]) == 6
+
+
+def test_a_day_both_closed_and_in_a_submitted_week_names_the_closed_period_first(
+    client: TestClient[Any], world: World
+) -> None:
+    entry = log(client, world, MONDAY).json()["data"]["id"]
+    sheet = member_sheet(client, world)
+    assert act(client, world.member_token, sheet, "submit").status_code == 200
+    closing = {"through": MONDAY, "reason": "payroll"}
+    assert client.post("/periods/lock", json=closing, headers=bearer(world.owner_token)).status_code == 200
+
+    created = log(client, world, MONDAY)
+    changed = client.patch(f"/time-entries/{entry}", json={"note": "x"}, headers=bearer(world.member_token))
+    elsewhere = log(client, world, SUNDAY)  # in the submitted week, on a day the period leaves open
+
+    for refused in (created, changed):  # every entry write checks the periods before the timesheet
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["error"]["lock"]["kind"] == "period"
+    assert elsewhere.json()["error"]["lock"]["kind"] == "timesheet"

@@ -7,11 +7,13 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from hours_core.entry_locks import LockOverride
 from hours_core.errors import EntryLocked, Forbidden, NotFound
+from hours_core.events import EventType
 from hours_core.exchange import ImportSource
 from hours_core.model import ImportId, Plan
 from hours_core.ports import EntryQuery
-from hours_core.services import CreateTimesheet, ExportEntries, ImportEntries, ImportReport
+from hours_core.services import ChangeOrg, CreateTimesheet, ExportEntries, ImportEntries, ImportReport
 from hours_exchange import AmbiguousDateFormat, ImportColumnsMissing
 from hours_memory import InMemoryStore
 from tests.exchange.odd_files import clockify_file, harvest_file, toggl_file
@@ -154,6 +156,45 @@ def test_an_import_with_an_entry_in_a_submitted_week_is_not_undone(world: World)
     world.services.timesheets.reject(owner, week.timesheet.id, "undo the import first")
     world.services.imports.delete_import(owner, report.id)
     assert entries(world) == []
+
+
+def test_an_owner_undoes_an_import_through_closed_days_with_a_reason_and_nobody_else_may(
+    world: World,
+) -> None:
+    report = toggl(world)
+    assert report.id is not None
+    owner = world.caller(world.owner)
+    world.services.team.change_org(owner, ChangeOrg(lock_after_days=30))  # the rolling rule closes 2025
+    refused = undo_refused(world, report)
+    assert refused.more == {"kind": "period"}  # the rolling rule, which no unlock reopens
+    with pytest.raises(Forbidden):
+        world.services.imports.delete_import(
+            world.caller(world.admin), report.id, override=LockOverride("late fix")
+        )
+    seq = latest_seq(world)
+
+    owner = world.caller(world.owner)  # as a request after the change sees the organization
+    world.services.imports.delete_import(owner, report.id, override=LockOverride("wrong time zone"))
+
+    assert entries(world) == []
+    deleted = world.services.events.changes(owner, seq, 100).events
+    assert [event.type for event in deleted] == [EventType.TIME_ENTRY_DELETED] * 5
+    assert all(event.changes["lock_override"].new == "wrong time zone" for event in deleted)
+
+
+def test_an_override_does_not_lift_a_submitted_week(world: World) -> None:
+    report = toggl(world)
+    assert report.id is not None
+    owner = world.caller(world.owner)
+    week = world.services.timesheets.create_timesheet(
+        owner, CreateTimesheet(week_start=date(2025, 3, 3), user_id=world.member.id)
+    )
+    world.services.timesheets.submit(owner, week.timesheet.id)
+
+    with pytest.raises(EntryLocked) as refused:
+        world.services.imports.delete_import(owner, report.id, override=LockOverride("please"))
+    assert refused.value.reason == "submitted"
+    assert len(entries(world)) == 5
 
 
 def test_a_lock_met_on_a_later_page_of_the_undo_leaves_every_entry(

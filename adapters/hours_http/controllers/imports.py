@@ -18,6 +18,7 @@ from hours_core.services import Caller, ImportEntries, Services
 from hours_http.converter import import_report_json
 from hours_http.errors import PayloadTooLarge, UnsupportedMediaType
 from hours_http.openapi import Reason, documented
+from hours_http.overrides import OverrideLockQuery, OverrideReasonQuery, override_of_query
 from hours_http.query import STRICT_QUERY
 from hours_http.responses import Writer, json_response
 from hours_http.wire import ImportReportEnvelope
@@ -172,13 +173,14 @@ class ImportController(Controller):
         summary="Undo an import",
         status_code=204,
         **documented(
-            Reason("forbidden", "only owners and admins undo imports"),
+            Reason("forbidden", "only owners and admins undo imports; only owners send `overrideLock`"),
             Reason("not_found", "no such import in your organization, or it was undone already"),
             Reason(
                 "entry_locked",
-                "an entry of the import is invoiced, on a closed day, or in a submitted or approved "
-                "week; nothing was deleted",
+                "an entry of the import is invoiced, on a closed day (without an owner's `overrideLock`), "
+                "or in a submitted or approved week; nothing was deleted",
             ),
+            Reason("validation_failed", "`overrideLock=true` without `reason`, or a `reason` without it"),
         ),
     )
     async def delete_import(
@@ -187,13 +189,17 @@ class ImportController(Controller):
         caller: NamedDependency[Caller],
         services: NamedDependency[Services],
         writer: NamedDependency[Writer],
+        override_lock: OverrideLockQuery = None,
+        reason: OverrideReasonQuery = None,
     ) -> None:
         """Soft-delete every entry the import created (they vanish from lists and reports, and
         `includeDeleted` still shows them); their source rows are released, so importing the file
-        again creates them again.
+        again creates them again. Refused, deleting nothing, if one of them could not be deleted
+        (409 `entry_locked`); an owner may undo through closed days with `?overrideLock=true&reason=...`.
         """
 
         def delete() -> None:
-            services.imports.delete_import(caller, ImportId(import_id))
+            override = override_of_query(override_lock, reason)
+            services.imports.delete_import(caller, ImportId(import_id), override=override)
 
         await writer(delete)

@@ -77,7 +77,19 @@ class InvoiceController(Controller):
 
         return await writer(create, body=data, key=idempotency_key)
 
-    @get("/", summary="List invoices", sync_to_thread=True, **documented(_MANAGERS_ONLY))
+    @get(
+        "/",
+        summary="List invoices",
+        sync_to_thread=True,
+        **documented(
+            _MANAGERS_ONLY,
+            Reason(
+                "validation_failed",
+                "a query parameter is unknown or has a wrong value, or `cursor` is not a UUID in its one "
+                "form (hyphenated, as `nextCursor` gives it)",
+            ),
+        ),
+    )
     def list_invoices(
         self,
         caller: NamedDependency[Caller],

@@ -103,8 +103,8 @@ class TimesheetController(Controller):
             Reason("forbidden", "a member filtered by another user (`userId`)"),
             Reason(
                 "validation_failed",
-                "a query parameter is unknown or has a wrong value, or `to` is earlier than `from`; "
-                "`fields` names each",
+                "a query parameter is unknown or has a wrong value, `to` is earlier than `from`, or "
+                "`cursor` is not the id of a timesheet you see; `fields` names each",
             ),
         ),
     )

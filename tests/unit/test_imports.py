@@ -14,6 +14,7 @@ from hours_core.exchange import ImportSource
 from hours_core.model import ImportId, Plan
 from hours_core.ports import EntryQuery
 from hours_core.services import ChangeOrg, CreateTimesheet, ExportEntries, ImportEntries, ImportReport
+from hours_core.timesheets import TimesheetId
 from hours_exchange import AmbiguousDateFormat, ImportColumnsMissing
 from hours_memory import InMemoryStore
 from tests.exchange.odd_files import clockify_file, harvest_file, toggl_file
@@ -111,6 +112,16 @@ def test_deleting_an_import_soft_deletes_its_entries_and_the_file_imports_again(
     assert toggl(world).created == 5
 
 
+def submit_members_week(world: World) -> TimesheetId:
+    """Submit the member's timesheet of the week of 2025-03-03, which holds the Toggl file's days."""
+    owner = world.caller(world.owner)
+    week = world.services.timesheets.create_timesheet(
+        owner, CreateTimesheet(week_start=date(2025, 3, 3), user_id=world.member.id)
+    )
+    world.services.timesheets.submit(owner, week.timesheet.id)
+    return week.timesheet.id
+
+
 def latest_seq(world: World) -> int:
     return world.services.events.changes(world.caller(world.owner), None, 1).latest_seq
 
@@ -144,16 +155,13 @@ def test_an_import_with_an_entry_in_a_submitted_week_is_not_undone(world: World)
     report = toggl(world)
     assert report.id is not None
     owner = world.caller(world.owner)
-    week = world.services.timesheets.create_timesheet(
-        owner, CreateTimesheet(week_start=date(2025, 3, 3), user_id=world.member.id)
-    )
-    world.services.timesheets.submit(owner, week.timesheet.id)
+    sheet = submit_members_week(world)
 
     refused = undo_refused(world, report)
 
     assert refused.reason == "submitted" and refused.through == date(2025, 3, 9)
     assert "whose timesheet is submitted" in refused.message
-    world.services.timesheets.reject(owner, week.timesheet.id, "undo the import first")
+    world.services.timesheets.reject(owner, sheet, "undo the import first")
     world.services.imports.delete_import(owner, report.id)
     assert entries(world) == []
 
@@ -186,10 +194,7 @@ def test_an_override_does_not_lift_a_submitted_week(world: World) -> None:
     report = toggl(world)
     assert report.id is not None
     owner = world.caller(world.owner)
-    week = world.services.timesheets.create_timesheet(
-        owner, CreateTimesheet(week_start=date(2025, 3, 3), user_id=world.member.id)
-    )
-    world.services.timesheets.submit(owner, week.timesheet.id)
+    submit_members_week(world)
 
     with pytest.raises(EntryLocked) as refused:
         world.services.imports.delete_import(owner, report.id, override=LockOverride("please"))
@@ -360,11 +365,7 @@ def test_a_new_project_gets_the_row_s_client_matched_by_name_or_created_and_entr
 
 
 def test_rows_of_a_week_whose_timesheet_is_submitted_fail_with_entry_locked(world: World) -> None:
-    owner = world.caller(world.owner)
-    week = world.services.timesheets.create_timesheet(
-        owner, CreateTimesheet(week_start=date(2025, 3, 3), user_id=world.member.id)
-    )
-    world.services.timesheets.submit(owner, week.timesheet.id)
+    submit_members_week(world)
 
     report = toggl(world)
 

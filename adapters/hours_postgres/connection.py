@@ -121,9 +121,18 @@ def quoted_schema(schema: str) -> str:
 
 
 def _connect_kwargs(settings: ConnectionSettings) -> dict[str, Any]:
-    """Keyword arguments for every connection; the URL's own choices win over these defaults."""
+    """Keyword arguments for every connection; the URL's own choices win over these defaults.
+
+    psycopg's automatic server-side prepared statements are off (``prepare_threshold=None``): in a
+    pipeline whose earlier statement fails, a statement that psycopg was preparing at that moment is
+    never prepared on the server, but psycopg remembers it as prepared, and every later use of it on
+    that connection fails ("prepared statement ... does not exist"). hours pipelines every write
+    (savepoint, write, release) and every commit (outbox, ``COMMIT``), so one refused write could
+    break a connection for good. Measured, leaving them off also costs hours less CPU than it costs
+    PostgreSQL (docs/performance.md, "Prepared statements").
+    """
     given = conninfo_to_dict(settings.url)
-    kwargs: dict[str, Any] = {"autocommit": True}
+    kwargs: dict[str, Any] = {"autocommit": True, "prepare_threshold": None}
     if "connect_timeout" not in given:
         kwargs["connect_timeout"] = settings.connect_timeout_s
     if "application_name" not in given:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 
@@ -20,11 +21,13 @@ import pytest
 from hours_app.composition import open_store
 from hours_app.settings import DatabaseUrl, Settings
 from hours_core.errors import (
+    Conflict,
     IdempotencyRequestInProgress,
     StaleUpdate,
     StoreBusy,
     ValidationFailed,
 )
+from hours_core.model import OrgId
 from hours_core.ports import EntryCursor, EntryQuery
 from hours_postgres import DatabaseUnavailable, PostgresStore
 from hours_postgres.dialect import POSTGRES
@@ -34,6 +37,7 @@ from tests.postgres_support import empty_postgres_store, run_store
 from tests.postgres_url import new_schema_name, require_postgres, url_with_search_path
 
 from .conftest import D0, T0, TABLE_NAMES, Build, OpenStore, Tenant, make_tenant, stored_as
+from .test_events import new_event
 
 pytestmark = pytest.mark.postgres
 
@@ -453,3 +457,30 @@ def test_a_pooled_connection_the_server_dropped_is_replaced_without_an_error(
 
     with fresh.unit_of_work(read_only=True) as uow:
         assert uow.orgs.get(org.id) == org
+
+
+def test_a_failed_pipeline_leaves_every_statement_usable_on_its_connection(
+    pg: PostgresStore, build: Build
+) -> None:
+    """A commit pipeline (the outbox, then ``COMMIT``) whose first statement fails, at the moment
+    psycopg would have started preparing the next one, used to leave that statement unusable on the
+    connection for good. One connection, so every commit runs on it."""
+    tenant = make_tenant(build, "Pipelines")
+    with pg.unit_of_work() as uow:
+        uow.orgs.add(tenant.org)
+        uow.commit()
+    one = PostgresStore.open(require_postgres(), schema=pg.schema, min_size=1, max_size=1)
+    try:
+        for attempt in range(12):
+            ghost = attempt in (4, 5, 6)  # around psycopg's default threshold, preparing on the 6th use
+            with one.unit_of_work() as uow:
+                uow.events.append(new_event(OrgId(uuid.uuid4()) if ghost else tenant.org.id))
+                if ghost:
+                    with pytest.raises(Conflict):  # the counter of an org that does not exist
+                        uow.commit()
+                else:
+                    uow.commit()
+        with one.unit_of_work(read_only=True) as uow:
+            assert uow.events.latest_seq(tenant.org.id) == 9
+    finally:
+        one.close()

@@ -757,6 +757,13 @@ class OrgEnvelope:
 
 
 @attrs.frozen
+class LockPolicyBody:
+    """``lockPolicy`` of ``PATCH /org`` (``null`` removes the rule)."""
+
+    afterDays: Annotated[int, KwargDefinition(ge=1, le=3650, description="Days, 1 to 3650.")]
+
+
+@attrs.frozen
 class UpdateOrgBody:
     """The body of ``PATCH /org``: only the settings to change; ``null`` is refused for each.
 
@@ -775,13 +782,7 @@ class UpdateOrgBody:
             "changes (hours orgs set-plan)"
         )
     }
-
-
-@attrs.frozen
-class LockPolicyBody:
-    """``lockPolicy`` of ``PATCH /org`` (``null`` removes the rule)."""
-
-    afterDays: Annotated[int, KwargDefinition(ge=1, le=3650, description="Days, 1 to 3650.")]
+    __openapi_closed_parts__: ClassVar = (LockPolicyBody,)
 
 
 @attrs.frozen
@@ -1150,7 +1151,11 @@ class DeliveryListEnvelope:
 
 # Events: the change feed, an entry's history, the audit trail (docs/events.md).
 
-JsonScalar = str | int | float | bool | None
+JsonScalar = str | float | bool | None
+"""A JSON scalar as the schema documents it. No ``int`` beside ``float``: JSON Schema's ``number``
+covers the integers, and ``integer`` next to ``number`` in a ``oneOf`` makes every whole number match
+two branches, which ``oneOf`` refuses (a ``lockAfterDays`` change then broke the documented shape).
+Output only: nothing is decoded through it."""
 
 EventTypeName = Literal[
     "time_entry.created",

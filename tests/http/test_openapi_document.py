@@ -322,3 +322,54 @@ def test_the_declared_error_headers_are_the_ones_error_response_sends() -> None:
         declared = {name.lower() for name in _HEADERS_BY_CODE.get(code, ())}
         assert declared <= sent, code
         assert not ({"retry-after", "www-authenticate"} & sent) - declared, code
+
+
+def _schemas_in(node: object) -> Iterator[dict[str, Any]]:
+    """Every object of the document, depth first."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _schemas_in(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _schemas_in(value)
+
+
+def test_no_one_of_lets_a_value_match_two_branches_by_type(document: dict[str, Any]) -> None:
+    """``oneOf`` refuses a value that two branches accept: ``integer`` beside ``number`` (every whole
+    number is both), or one type twice. A change feed event with a whole number once broke this."""
+    clashes = []
+    for schema in _schemas_in(document):
+        branches = schema.get("oneOf")
+        if not isinstance(branches, list):
+            continue
+        types = [branch.get("type") for branch in branches if isinstance(branch, dict) and "type" in branch]
+        if ("integer" in types and "number" in types) or len(types) != len(set(map(str, types))):
+            clashes.append(branches)
+    assert clashes == []
+
+
+def test_a_change_feed_event_with_a_whole_number_matches_its_documented_shape(
+    client: TestClient[Any], world: World, document: dict[str, Any]
+) -> None:
+    owner = bearer(world.owner_token)
+    assert client.patch("/org", json={"lockPolicy": {"afterDays": 7}}, headers=owner).status_code == 200
+    events = client.get("/changes", params={"limit": "500"}, headers=owner).json()["data"]
+    change = next(event for event in events if event["type"] == "org.updated")["changes"]["lockAfterDays"]
+    assert change == {"from": None, "to": 7}
+    shape = document["components"]["schemas"]["ChangeOut"]["properties"]["to"]["oneOf"]
+    assert [branch for branch in shape if branch.get("type") in ("integer", "number")] == [{"type": "number"}]
+
+
+def test_every_request_body_object_refuses_unknown_members_as_the_app_does(document: dict[str, Any]) -> None:
+    """The app refuses unknown members in every body, nested objects included (422): the document says
+    so with ``additionalProperties: false`` on each request body object."""
+    open_bodies = [
+        name
+        for name, schema in document["components"]["schemas"].items()
+        if name.endswith("Body")
+        and schema.get("type") == "object"
+        and schema.get("additionalProperties") is not False
+        and name not in ("ErrorBody", "HealthBody")  # response bodies
+    ]
+    assert open_bodies == []

@@ -18,7 +18,7 @@ from datetime import date, datetime
 import attrs
 
 from hours_core.errors import EntryLocked, FieldProblem, Forbidden, ValidationFailed
-from hours_core.model import Org, Role, TimeEntry
+from hours_core.model import Org, OrgId, Role, TimeEntry, UserId
 from hours_core.periods import ClosedPeriod, covering, policy_reason, policy_through, reason_problem
 from hours_core.ports import PeriodRepository
 from hours_core.timesheets import Timesheet
@@ -28,6 +28,7 @@ __all__ = [
     "LockOverride",
     "LockReason",
     "check_entry_write",
+    "day_lock_reason",
     "invoiced_lock",
     "lock_override",
     "lock_reason",
@@ -168,13 +169,26 @@ def lock_reason(
     entry's user that hold its date and lock count)."""
     if entry.is_locked:
         return LockReason.INVOICED
-    if closed is not None and closed.lock_of(entry.entry_date) is not None:
+    return day_lock_reason(entry.org_id, entry.user_id, entry.entry_date, closed, timesheets)
+
+
+def day_lock_reason(
+    org_id: OrgId,
+    user_id: UserId,
+    day: date,
+    closed: ClosedDays | None = None,
+    timesheets: Iterable[Timesheet] = (),
+) -> LockReason | None:
+    """Why no entry of ``user_id`` may be written on ``day`` (a closed day, or a submitted or approved
+    week of that user among ``timesheets``), or ``None`` if the day is open to them: what
+    :func:`lock_reason` asks of an entry that is not invoiced, and what a screen asks of an empty day."""
+    if closed is not None and closed.lock_of(day) is not None:
         return LockReason.CLOSED_PERIOD
     for timesheet in timesheets:
         if (
-            timesheet.user_id == entry.user_id
-            and timesheet.org_id == entry.org_id
-            and timesheet.holds(entry.entry_date)
+            timesheet.user_id == user_id
+            and timesheet.org_id == org_id
+            and timesheet.holds(day)
             and timesheet.status.locks_entries
         ):
             return LockReason(timesheet.status.value)

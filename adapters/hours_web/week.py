@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from hours_core.duration import format_clock
-from hours_core.entry_locks import ClosedDays, LockReason, lock_reason
+from hours_core.entry_locks import ClosedDays, LockReason, day_lock_reason, lock_reason
 from hours_core.errors import HoursError, ValidationFailed
 from hours_core.model import OverlapPolicy, Project, ProjectId, Task, TaskId, TimeEntry, UserId
 from hours_core.ports import EntryQuery
@@ -78,12 +78,9 @@ class DayLocks:
         weeks = services.timesheets.locking(caller, first, last, user_id=user_id)
         return cls(services.periods.locks(caller), tuple(weeks))
 
-    def day_reason(self, user_id: UserId, day: date) -> LockReason | None:
-        """Why no entry of ``user_id`` may be written on ``day``, or ``None`` if it is open."""
-        if self.closed.lock_of(day) is not None:
-            return LockReason.CLOSED_PERIOD
-        week = next((each for each in self.weeks if each.user_id == user_id and each.holds(day)), None)
-        return None if week is None else LockReason(week.status.value)
+    def day_reason(self, caller: Caller, day: date) -> LockReason | None:
+        """Why no entry of the caller may be written on ``day`` (:func:`day_lock_reason`), or ``None``."""
+        return day_lock_reason(caller.org_id, caller.user_id, day, self.closed, self.weeks)
 
     def entry_text(self, entry: TimeEntry) -> str | None:
         """What a page says of ``entry`` if it is read-only (:func:`lock_reason`), or ``None``."""
@@ -212,14 +209,14 @@ def _read_only(
     project: Project,
     task: Task | None,
     locks: DayLocks,
-    caller_id: UserId,
+    caller: Caller,
     day: date,
 ) -> str | None:
     for entry in entries:
         text = locks.entry_text(entry)
         if text is not None:
             return text
-    day_reason = locks.day_reason(caller_id, day)
+    day_reason = locks.day_reason(caller, day)
     if day_reason is not None:
         return LOCK_TEXT[day_reason]
     if any(entry.is_running for entry in entries):
@@ -267,7 +264,7 @@ def load_week(
                     key=CellKey(project_id, task_id, each),
                     entries=found,
                     seconds=sum(entry.elapsed_seconds(now) for entry in found),
-                    read_only=_read_only(found, project, task, locks, caller.user_id, each),
+                    read_only=_read_only(found, project, task, locks, caller, each),
                 )
             )
         rows.append(Row(project=project, task=task, cells=tuple(cells)))
@@ -341,7 +338,7 @@ def save_cell(services: Services, caller: Caller, key: CellKey, text: str) -> Ti
     if not entries:
         if not text:
             return None
-        day_reason = locks.day_reason(caller.user_id, key.day)
+        day_reason = locks.day_reason(caller, key.day)
         if day_reason is not None:
             raise CellReadOnly(LOCK_TEXT[day_reason])
         command = CreateTimeEntry(
@@ -349,7 +346,7 @@ def save_cell(services: Services, caller: Caller, key: CellKey, text: str) -> Ti
         )
         return services.entries.create_time_entry(caller, command)
     project = services.projects.get_project(caller, key.project_id)
-    reason = _read_only(entries, project, None, locks, caller.user_id, key.day)
+    reason = _read_only(entries, project, None, locks, caller, key.day)
     if reason is not None:
         raise CellReadOnly(reason)
     (entry,) = entries

@@ -128,10 +128,7 @@ class TimesheetService:
         if query.date_from is not None and query.date_to is not None and query.date_from > query.date_to:
             raise ValidationFailed.one("to", "must not be earlier than from")
         caller.require_feature(Feature.APPROVALS)
-        if not caller.user.role.manages_org:
-            if query.user_id is not None and query.user_id != caller.user_id:
-                raise Forbidden("Members see only their own timesheets.")
-            query = attrs.evolve(query, user_id=caller.user_id)
+        query = attrs.evolve(query, user_id=_users_seen(caller, query.user_id))
         with self._transactions.read() as uow:
             if after is not None:
                 start = uow.timesheets.get(caller.org_id, after)
@@ -151,11 +148,7 @@ class TimesheetService:
         :class:`~hours_core.errors.Forbidden`). What screens show before a write, as
         :meth:`~hours_core.services.PeriodService.locks` is for closed days; on any plan, since such a
         lock holds whatever the plan is now."""
-        if not caller.user.role.manages_org:
-            if user_id is not None and user_id != caller.user_id:
-                raise Forbidden("Members see only their own timesheets.")
-            user_id = caller.user_id
-        query = TimesheetQuery(user_id=user_id, date_from=date_from, date_to=date_to)
+        query = TimesheetQuery(user_id=_users_seen(caller, user_id), date_from=date_from, date_to=date_to)
         with self._transactions.read() as uow:
             return [each for each in uow.timesheets.list(caller.org_id, query) if each.status.locks_entries]
 
@@ -248,6 +241,16 @@ def _visible(uow: UnitOfWork, caller: Caller, timesheet_id: TimesheetId, *, lock
     if timesheet is None or not _sees(caller, timesheet):
         raise NotFound.of("timesheet")
     return timesheet
+
+
+def _users_seen(caller: Caller, user_id: UserId | None) -> UserId | None:
+    """Whose timesheets a list for ``user_id`` (``None``: anyone's) may hold: members their own
+    (another user is :class:`~hours_core.errors.Forbidden`), owners and admins anyone's."""
+    if caller.user.role.manages_org:
+        return user_id
+    if user_id is not None and user_id != caller.user_id:
+        raise Forbidden("Members see only their own timesheets.")
+    return caller.user_id
 
 
 def _sees(caller: Caller, timesheet: Timesheet) -> bool:

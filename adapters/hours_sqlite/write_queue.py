@@ -23,6 +23,11 @@ The guarantees are those of group commit (:mod:`hours_sqlite.connection`):
   (:func:`~hours_core.services.transactions.commit_hooks_held`, :meth:`WriteGroup.after_end`):
   a token revoked in a batch is refused by every request after that ``COMMIT``, even one that
   read the token in between.
+* What waits for a work's commits to be durable
+  (:meth:`~hours_core.services.Transactions.when_durable`: the replay memory of idempotency keeps
+  a completed record) runs once its groups' ``COMMIT`` succeeded, before it is answered, and
+  never if the work failed or a ``COMMIT`` did
+  (:func:`~hours_core.services.transactions.durable_callbacks_held`).
 * Writers of other threads (the CLI, background jobs) still use the gate as before; they may join
   or commit a batch's group, which changes nothing above.
 
@@ -41,7 +46,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-from hours_core.services.transactions import commit_hooks_held
+from hours_core.services.transactions import commit_hooks_held, durable_callbacks_held
 from hours_sqlite.connection import MAX_GROUP, WriteGroup, WriterGate
 
 __all__ = ["MAX_BATCH", "WriteQueue"]
@@ -66,14 +71,17 @@ class _Work:
     error: BaseException | None = None
     groups: list[WriteGroup] = attrs.Factory(list)
     after_durable: list[Callable[[], None]] = attrs.Factory(list)
+    on_success: list[Callable[[], None]] = attrs.Factory(list)
 
     def run_held(self) -> None:
-        """Run the work, keeping the commit hooks it fired to call again once durable."""
-        with commit_hooks_held() as held:
+        """Run the work, keeping the commit hooks it fired to call again once its groups ended,
+        and the callbacks that wait for its commits to be durable (:attr:`on_success`)."""
+        with commit_hooks_held() as held, durable_callbacks_held() as durable:
             try:
                 self.result = self.run()
             finally:
                 self.after_durable = held
+                self.on_success = durable
 
 
 class WriteQueue:
@@ -158,6 +166,11 @@ class WriteQueue:
         except Exception as error:  # not durable, then: no work of the batch may succeed
             for work in batch:
                 work.error = work.error or error
+        else:
+            for work in batch:  # durable: what waited for it may now use it, before the answers
+                if work.error is None:
+                    for callback in work.on_success:
+                        callback()
         finally:
             gate.expect_more(False)
             self.batches += 1

@@ -12,7 +12,10 @@ The claim, the change and the recorded result are one transaction:
    and replays it.
 3. Any error rolls the whole transaction back, the claim with it, so a failed request releases
    its key and a corrected retry runs as new. A crash mid-request leaves nothing behind.
-4. At most once per :data:`PURGE_INTERVAL` per process, a keyed request first deletes the
+4. A completed record, once durable, is also kept in this process's
+   :class:`~hours_core.services.replay_memory.ReplayMemory`, which answers the key's later
+   requests (replay or reuse) with no store access until the record expires.
+5. At most once per :data:`PURGE_INTERVAL` per process, a keyed request first deletes the
    records past the replay window, in a short write transaction of its own. (Inside the claim's
    transaction it would hold the expired rows' locks for the whole request: on PostgreSQL a
    concurrent claim of an expired key would wait on them.)
@@ -23,6 +26,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 
 import attrs
 
@@ -31,6 +35,7 @@ from hours_core.idempotency import REPLAY_WINDOW, Decision, IdempotencyRecord, d
 from hours_core.ports import Clock
 from hours_core.services.caller import Caller
 from hours_core.services.recording import keyed
+from hours_core.services.replay_memory import ReplayMemory
 from hours_core.services.transactions import Transactions
 
 __all__ = ["IdempotentRunner", "KeyedRequest", "Outcome"]
@@ -58,13 +63,24 @@ class IdempotentRunner:
     """Runs writes once per key and replays their recorded results."""
 
     def __init__(
-        self, transactions: Transactions, clock: Clock, *, housekeeping: Callable[[], object] | None = None
+        self,
+        transactions: Transactions,
+        clock: Clock,
+        *,
+        housekeeping: Callable[[], object] | None = None,
+        memory: ReplayMemory | None = None,
     ) -> None:
         self._transactions = transactions
         self._clock = clock
+        self._memory = ReplayMemory() if memory is None else memory
         self._housekeeping = housekeeping
         self._purge_lock = threading.Lock()
         self._next_purge: datetime | None = None
+
+    @property
+    def memory(self) -> ReplayMemory:
+        """The process's memory of completed records, which answers replays before the store."""
+        return self._memory
 
     def run(
         self,
@@ -111,29 +127,54 @@ class IdempotentRunner:
             decision = decide(existing, keyed_request.fingerprint, now)
             if decision is Decision.REPLAY:
                 assert existing is not None and existing.result is not None
+                self._remember(existing)
                 return Outcome(existing.result, replayed=True)
             _raise_for(decision)
             if decision is Decision.EXPIRED:
                 uow.idempotency.replace(claim)
             with keyed(keyed_request.key):
                 result = work()
-            uow.idempotency.complete(claim.completed(result, self._clock.now()))
+            completed = claim.completed(result, self._clock.now())
+            uow.idempotency.complete(completed)
+            self._remember(completed)
         return Outcome(result)
 
-    def replay(self, caller: Caller, keyed: KeyedRequest) -> Outcome | None:
-        """The recorded result, if the key replays, from a read-only lookup (no write, no lock);
-        ``None`` if the request has to run. Raises for a key reused with another request.
+    def replay(self, caller: Caller, keyed: KeyedRequest, *, from_store: bool = True) -> Outcome | None:
+        """The recorded result, if the key replays; ``None`` if the request has to run. Raises for
+        a key reused with another request.
+
+        The process's memory of completed records answers first; then, unless ``from_store`` is
+        false, a read-only lookup in the store (no write, no lock), whose completed record is
+        remembered for the next time.
         """
+        remembered = self._memory.recall(caller.org_id, caller.user_id, keyed.key)
+        if remembered is not None:
+            outcome = self._decide_replay(remembered, keyed)
+            if outcome is not None:
+                return outcome
+            self._memory.forget(caller.org_id, caller.user_id, keyed.key)  # expired
+        if not from_store:
+            return None
         with self._transactions.read() as uow:
             existing = uow.idempotency.get(caller.org_id, caller.user_id, keyed.key)
         if existing is None:
             return None
+        outcome = self._decide_replay(existing, keyed)
+        if outcome is not None:
+            self._remember(existing)
+        return outcome
+
+    def _decide_replay(self, existing: IdempotencyRecord, keyed: KeyedRequest) -> Outcome | None:
         decision = decide(existing, keyed.fingerprint, self._clock.now())
         _raise_for(decision)
         if decision is not Decision.REPLAY:
             return None
         assert existing.result is not None
         return Outcome(existing.result, replayed=True)
+
+    def _remember(self, record: IdempotencyRecord) -> None:
+        """Keep a completed ``record`` in memory once what read or wrote it is durable."""
+        self._transactions.when_durable(partial(self._memory.remember, record))
 
     def _run_housekeeping(self) -> None:
         """The housekeeping every write runs first (the events' retention purge, which runs at most

@@ -16,6 +16,14 @@ whatever method such a repository gains later until it is listed as a read. Writ
 last use (``record_use``) is the one write that does not count: the cached callers carry the use
 they noted. The mark is conservative: a write undone by a savepoint still counts (one needless
 refill of the cache), a scope that rolls back does not (nothing changed).
+
+**Durable commits.** Whoever copies what a write committed into memory (the
+:class:`~hours_core.services.replay_memory.ReplayMemory` of idempotency) must not copy it before
+the commit is durable, nor at all if it fails: :meth:`Transactions.when_durable` calls back once
+the outermost write scope's commit is durable, and never if it fails. A runner whose units of work
+return from ``commit()`` before their transaction is durable (SQLite's writer queue) collects
+those callbacks with :func:`durable_callbacks_held` and calls them only after its ``COMMIT``
+succeeded.
 """
 
 from __future__ import annotations
@@ -27,7 +35,13 @@ from typing import Any, cast
 
 from hours_core.ports import UnitOfWork, UnitOfWorkFactory
 
-__all__ = ["IDENTITY_READS", "IDENTITY_REPOSITORIES", "Transactions", "commit_hooks_held"]
+__all__ = [
+    "IDENTITY_READS",
+    "IDENTITY_REPOSITORIES",
+    "Transactions",
+    "commit_hooks_held",
+    "durable_callbacks_held",
+]
 
 IDENTITY_REPOSITORIES = frozenset({"orgs", "users", "tokens"})
 """The repositories of a unit of work whose rows make up a caller (see ``Caller``)."""
@@ -41,6 +55,9 @@ _NOT_AN_IDENTITY_CHANGE = frozenset({"record_use"})
 """...but these: a token's last use, which the cached callers already carry as they noted it."""
 
 _HELD_HOOKS: ContextVar[list[Callable[[], None]] | None] = ContextVar("hours_held_commit_hooks", default=None)
+_HELD_DURABLE: ContextVar[list[Callable[[], None]] | None] = ContextVar(
+    "hours_held_durable_callbacks", default=None
+)
 
 
 @contextmanager
@@ -54,12 +71,34 @@ def commit_hooks_held() -> Iterator[list[Callable[[], None]]]:
     that nothing another thread read and cached in between (the old rows, still the committed
     ones) outlives it.
     """
+    with _holding(_HELD_HOOKS) as held:
+        yield held
+
+
+@contextmanager
+def durable_callbacks_held() -> Iterator[list[Callable[[], None]]]:
+    """Collect, in the list it yields, the :meth:`Transactions.when_durable` callbacks of the
+    commits made inside the block, instead of calling them as each ``commit()`` returns.
+
+    For a runner whose units of work return from ``commit()`` before their transaction is durable:
+    it calls the collected callbacks once that transaction's ``COMMIT`` succeeded, and drops them
+    if it failed.
+    """
+    with _holding(_HELD_DURABLE) as held:
+        yield held
+
+
+@contextmanager
+def _holding(
+    holder: ContextVar[list[Callable[[], None]] | None],
+) -> Iterator[list[Callable[[], None]]]:
+    """A new list in ``holder`` for the block's context, yielded; the one before it restored after."""
     held: list[Callable[[], None]] = []
-    token = _HELD_HOOKS.set(held)
+    token = holder.set(held)
     try:
         yield held
     finally:
-        _HELD_HOOKS.reset(token)
+        holder.reset(token)
 
 
 class Transactions:
@@ -75,6 +114,16 @@ class Transactions:
         org, a user or a token, in the thread that committed, before the write scope returns (and
         again once the commit is durable, under :func:`commit_hooks_held`)."""
         self._identity_listeners.append(listener)
+
+    def when_durable(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` (quick, never raising) once the open write scope's commit is durable,
+        and never if that scope rolls back or its commit fails; with no write scope open, at once
+        (what was read outside one is committed already)."""
+        outer = self._current.get()
+        if outer is None:
+            callback()
+            return
+        cast(_WatchedUnitOfWork, outer).durable_callbacks.append(callback)
 
     @contextmanager
     def write(self) -> Iterator[UnitOfWork]:
@@ -97,6 +146,13 @@ class Transactions:
                 held = _HELD_HOOKS.get()
                 if held is not None:
                     held.extend(self._identity_listeners)
+            if uow.durable_callbacks:
+                later = _HELD_DURABLE.get()
+                if later is not None:
+                    later.extend(uow.durable_callbacks)
+                else:
+                    for callback in uow.durable_callbacks:
+                        callback()
 
     @contextmanager
     def read(self) -> Iterator[UnitOfWork]:
@@ -115,6 +171,7 @@ class _WatchedUnitOfWork:
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
         self.identity_changed = False
+        self.durable_callbacks: list[Callable[[], None]] = []
 
     def __getattr__(self, name: str) -> Any:
         value = getattr(self._uow, name)

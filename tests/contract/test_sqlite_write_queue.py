@@ -6,7 +6,7 @@ import contextvars
 import pathlib
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterable
 from contextlib import closing
 
 import attrs
@@ -221,6 +221,87 @@ def test_commit_hooks_run_again_once_the_batch_is_durable(
 
     assert calls.count(True) >= 3  # each rename's hooks ran once its commit was durable
     assert calls[-1] is True
+
+
+def durable_adding(
+    transactions: Transactions, entry: TimeEntry, path: pathlib.Path, seen: list[tuple[str, bool]]
+) -> Callable[[], str]:
+    """Work that adds ``entry`` and asks to note, once durable, whether another connection sees it."""
+
+    def work() -> str:
+        with transactions.write() as uow:
+            uow.entries.add(entry)
+            transactions.when_durable(
+                lambda: seen.append((str(entry.id), str(entry.id) in stored_entry_ids(path)))
+            )
+        return str(entry.id)
+
+    return work
+
+
+def test_durable_callbacks_run_once_the_batch_is_durable_and_before_the_answer(
+    sqlite_store: SqliteStore, sqlite_tenant: Tenant, build: Build, path: pathlib.Path
+) -> None:
+    """The replay memory keeps a record only once its COMMIT is durable: a callback of
+    ``when_durable`` runs after the batch's COMMIT (another connection sees the row), once, and
+    before the request that queued the work is answered."""
+    transactions = Transactions(sqlite_store.unit_of_work)
+    entries = [build.entry(sqlite_tenant.owner, sqlite_tenant.project) for _ in range(WRITES)]
+    seen: list[tuple[str, bool]] = []
+
+    async def one(entry: TimeEntry) -> bool:
+        entry_id = await sqlite_store.write_queue().run(durable_adding(transactions, entry, path, seen))
+        return (entry_id, True) in seen
+
+    answered_after = asyncio.run(_gather(one(entry) for entry in entries))
+
+    assert all(answered_after)
+    assert sorted(seen) == sorted((str(entry.id), True) for entry in entries)
+
+
+def test_durable_callbacks_never_run_for_a_failed_work_or_a_failed_commit(
+    sqlite_store: SqliteStore, sqlite_tenant: Tenant, build: Build, path: pathlib.Path
+) -> None:
+    transactions = Transactions(sqlite_store.unit_of_work)
+    seen: list[tuple[str, bool]] = []
+    failing_entry = build.entry(sqlite_tenant.owner, sqlite_tenant.project)
+
+    def failing() -> str:
+        with transactions.write() as uow:
+            uow.entries.add(failing_entry)
+            transactions.when_durable(lambda: seen.append(("failed work", False)))
+            raise ValueError("fails")
+
+    gate = sqlite_store._writer
+    real_finish = gate._finish
+
+    def failing_commit(group: object) -> None:
+        gate.db.conn.execute("ROLLBACK")
+        real_finish(group)  # type: ignore[arg-type]
+
+    async def main() -> list[object]:
+        queue = sqlite_store.write_queue()
+        with pytest.raises(ValueError, match="fails"):
+            await queue.run(failing)
+        gate._finish = failing_commit  # type: ignore[method-assign]
+        try:
+            entry = build.entry(sqlite_tenant.owner, sqlite_tenant.project)
+            return list(
+                await asyncio.gather(
+                    queue.run(durable_adding(transactions, entry, path, seen)), return_exceptions=True
+                )
+            )
+        finally:
+            del gate._finish
+
+    answers = asyncio.run(main())
+
+    assert isinstance(answers[0], RuntimeError)
+    assert seen == []
+
+
+async def _gather(awaitables: Iterable[Awaitable[bool]]) -> list[bool]:
+    return list(await asyncio.gather(*awaitables))
 
 
 def test_a_work_that_raises_stop_iteration_gets_an_error_and_the_batch_is_answered(

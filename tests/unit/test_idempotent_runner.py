@@ -1,13 +1,15 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
 
 from hours_core.errors import IdempotencyKeyReused, ValidationFailed
 from hours_core.ports import EntryQuery
-from hours_core.services import CreateTimeEntry, KeyedRequest
+from hours_core.services import CreateTimeEntry, IdempotentRunner, KeyedRequest, Outcome
+from hours_core.services.transactions import Transactions
 from hours_memory import InMemoryStore
 from tests.world import World
 
@@ -163,3 +165,119 @@ def test_a_run_without_the_lookup_still_replays_through_the_claim(world: World, 
     )
     assert again.replayed
     assert entry_count(store, world) == 1
+
+
+class CountingStore:
+    """The in-memory store's unit-of-work factory, counting the units of work opened through it."""
+
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+        self.opened = 0
+
+    def __call__(self, read_only: bool = False):  # type: ignore[no-untyped-def]
+        self.opened += 1
+        return self._store.unit_of_work(read_only=read_only)
+
+
+def counted_work(runs: list[int]) -> Callable[[], bytes]:
+    """Work for a runner of its own: it writes nothing (the world's services have their own
+    transactions, which would wait for the runner's), and appends to ``runs`` each time it runs."""
+
+    def work() -> bytes:
+        runs.append(len(runs) + 1)
+        return f"run {len(runs)}".encode()
+
+    return work
+
+
+def failing_work() -> bytes:
+    raise ValidationFailed({"duration": "not a duration"})
+
+
+def counted_runner(world: World, store: InMemoryStore) -> tuple[IdempotentRunner, CountingStore]:
+    """A runner of its own (its own memory, as another process has) over the world's store."""
+    counting = CountingStore(store)
+    return IdempotentRunner(Transactions(counting), world.clock), counting
+
+
+def test_a_completed_record_answers_its_key_from_memory_without_the_store(
+    world: World, store: InMemoryStore
+) -> None:
+    runs: list[int] = []
+    runner, counting = counted_runner(world, store)
+    caller = world.caller(world.owner)
+    first = runner.run(caller, KeyedRequest(KEY, "fp"), counted_work(runs))
+    counting.opened = 0
+
+    replay = runner.replay(caller, KeyedRequest(KEY, "fp"))
+    again = runner.run(caller, KeyedRequest(KEY, "fp"), counted_work(runs))
+    with pytest.raises(IdempotencyKeyReused):
+        runner.replay(caller, KeyedRequest(KEY, "other"), from_store=False)
+
+    assert replay == again == Outcome(first.result, replayed=True)
+    assert counting.opened == 0
+    assert len(runs) == 1
+
+
+def test_a_record_another_process_wrote_is_remembered_once_read_from_the_store(
+    world: World, store: InMemoryStore
+) -> None:
+    run(world)  # the world's runner: another process, as far as this runner knows
+    runner, counting = counted_runner(world, store)
+    caller, keyed = world.caller(world.owner), KeyedRequest(KEY, "fp")
+
+    assert runner.replay(caller, keyed, from_store=False) is None  # not in memory yet
+    assert runner.replay(caller, keyed) is not None
+    assert counting.opened == 1
+    assert runner.replay(caller, keyed, from_store=False) is not None
+    assert counting.opened == 1
+
+
+def test_a_record_replayed_through_the_claim_is_remembered(world: World, store: InMemoryStore) -> None:
+    runs: list[int] = []
+    run(world)
+    runner, _ = counted_runner(world, store)
+    caller, keyed = world.caller(world.owner), KeyedRequest(KEY, "fp")
+    assert runner.run(caller, keyed, counted_work(runs), look_up=False).replayed
+    assert runner.replay(caller, keyed, from_store=False) is not None
+
+
+def test_a_remembered_record_stops_answering_when_its_window_ends(world: World, store: InMemoryStore) -> None:
+    runs: list[int] = []
+    runner, _ = counted_runner(world, store)
+    caller, keyed = world.caller(world.owner), KeyedRequest(KEY, "fp")
+    runner.run(caller, keyed, counted_work(runs))
+    world.clock.advance(timedelta(hours=24))
+
+    assert runner.replay(caller, keyed, from_store=False) is None
+    assert runner.replay(caller, KeyedRequest(KEY, "other"), from_store=False) is None  # not "reused"
+    assert not runner.run(caller, keyed, counted_work(runs)).replayed
+    assert len(runs) == 2
+
+
+def test_a_failed_request_leaves_nothing_in_memory(world: World, store: InMemoryStore) -> None:
+    runner, _ = counted_runner(world, store)
+    caller, keyed = world.caller(world.owner), KeyedRequest(KEY, "fp")
+    with pytest.raises(ValidationFailed):
+        runner.run(caller, keyed, failing_work)
+    assert runner.replay(caller, keyed, from_store=False) is None
+
+
+def test_a_write_scope_that_rolls_back_remembers_nothing(world: World, store: InMemoryStore) -> None:
+    """A keyed run inside a larger transaction that fails: its record was never committed."""
+    transactions = Transactions(store.unit_of_work)
+    runner = IdempotentRunner(transactions, world.clock)
+    caller, keyed = world.caller(world.owner), KeyedRequest(KEY, "fp")
+    before_the_commit: list[Outcome | None] = []
+
+    def larger_transaction() -> None:
+        with transactions.write():
+            runner.run(caller, keyed, lambda: b"result")
+            before_the_commit.append(runner.replay(caller, keyed, from_store=False))
+            raise RuntimeError("the outer transaction fails")
+
+    with pytest.raises(RuntimeError, match="outer"):
+        larger_transaction()
+    assert before_the_commit == [None]
+    assert runner.replay(caller, keyed, from_store=False) is None
+    assert runner.replay(caller, keyed) is None

@@ -34,7 +34,7 @@ from hours_http.openapi import openapi_config
 from hours_http.options import AllowEveryMethodOfTheRoute
 from hours_http.query import check_parameters
 from hours_http.rate_limit import AuthFailureLimit, RateLimit, RateLimitMiddleware, user_policy
-from hours_http.replays import ReplayFirst
+from hours_http.replays import ReplayBeforeRouting, ReplayFirst
 from hours_http.responses import READS_IN_THREAD, RUN_WRITE, RunWrite, provide_writer
 from hours_http.transport import HttpSemantics
 
@@ -53,6 +53,7 @@ def create_app(
     debug: bool = False,
     reads_in_thread: bool = True,
     run_write: RunWrite | None = None,
+    replay_first: bool = True,
 ) -> Litestar:
     """The HTTP API over ``services``. Builds nothing else and starts nothing: no side effects.
 
@@ -64,9 +65,15 @@ def create_app(
     ``reads_in_thread=False`` runs the token lookup of every request and the idempotency replay
     lookup of every keyed write route on the event loop instead of in a worker thread: a thread
     hop less per request (two for a replay), for a store whose reads never wait on the network
-    or on a lock (SQLite in WAL mode); it also answers replays of every keyed write route before
-    the route runs (:class:`~hours_http.replays.ReplayFirst`). Keep the default for a store
-    across the network (PostgreSQL).
+    or on a lock (SQLite in WAL mode); replays of every keyed write route, answered before the
+    route runs (:class:`~hours_http.replays.ReplayFirst`), are then looked up in the store too,
+    not only in the process's memory of completed records. Keep the default for a store across
+    the network (PostgreSQL).
+
+    Replays are answered before the route (:mod:`hours_http.replays`): before routing, when this
+    process can decide everything from memory (the authentication cache, the replay memory, the
+    rate limit's held units), else after authentication and the rate limit.
+    ``replay_first=False`` leaves every replay to its route (tests compare the two answers).
 
     ``run_write`` runs the write transaction of every write route off the event loop (see
     :data:`~hours_http.responses.RunWrite`): by default in a worker thread; a SQLite server passes
@@ -87,11 +94,13 @@ def create_app(
             in_thread=reads_in_thread,
         ),
     ]
-    if rate_limit is not None:
-        policy = user_policy(rate_limit, services.rate_limits)
+    policy = None if rate_limit is None else user_policy(rate_limit, services.rate_limits)
+    if policy is not None:
         middleware.append(DefineMiddleware(RateLimitMiddleware, policy=policy))
-    if not reads_in_thread:  # a local store: a replay is looked up on the loop, before the route
-        middleware.append(DefineMiddleware(ReplayFirst, runner=services.idempotent))
+    if replay_first:  # from memory or a local store (SQLite); from memory only across the network
+        middleware.append(
+            DefineMiddleware(ReplayFirst, runner=services.idempotent, from_store=not reads_in_thread)
+        )
 
     def provide_services() -> Services:
         return services
@@ -138,7 +147,19 @@ def create_app(
         on_shutdown=[last_uses.close],
         debug=debug,
     )
-    # Outside the router, so that it acts before routing (HEAD reaches GET routes): Litestar calls
-    # ``asgi_handler`` for every request and builds it once, in its constructor.
-    app.asgi_handler = HttpSemantics(app.asgi_handler)
+    # Outside the router, so that they act before routing (HEAD reaches GET routes; a replay this
+    # process can answer from memory skips the router): Litestar calls ``asgi_handler`` for every
+    # request and builds it once, in its constructor.
+    handler = app.asgi_handler
+    if replay_first:
+        handler = ReplayBeforeRouting(
+            handler,
+            app,
+            runner=services.idempotent,
+            authenticator=services.authenticator,
+            last_uses=last_uses,
+            failures=failures,
+            rate_limit=policy,
+        )
+    app.asgi_handler = HttpSemantics(handler)
     return app

@@ -31,12 +31,20 @@ from hours_http.last_use import LastUseWriter
 from hours_http.rate_limit import AuthFailureLimit
 from hours_http.request_id import request_id_of
 
-__all__ = ["PUBLIC_PATHS", "BearerAuthentication", "caller_of"]
+__all__ = ["PUBLIC_PATHS", "BearerAuthentication", "authorization_of", "bearer_token", "caller_of"]
 
 _AUTHORIZATION = b"authorization"
 
 PUBLIC_PATHS = ("^/health$", "^/schema")
 """Paths that need no token."""
+
+
+def authorization_of(scope: Any) -> str | None:
+    """The request's ``Authorization`` header, read from the ASGI scope's raw headers (parsing
+    every header costs more than the rest of a cached authentication). Sent once at most:
+    :class:`~hours_http.transport.HttpSemantics` refuses it repeated."""
+    sent = next((value for name, value in scope["headers"] if name == _AUTHORIZATION), None)
+    return None if sent is None else sent.decode("latin-1")
 
 
 def bearer_token(authorization: str | None) -> str:
@@ -89,10 +97,7 @@ class BearerAuthentication(AbstractAuthenticationMiddleware):
         return AuthenticationResult(user=caller, auth=caller.token)
 
     async def _authenticate(self, connection: ASGIConnection[Any, Any, Any, Any]) -> Caller:
-        # The raw header, not ``connection.headers``: parsing every header costs more than the rest of
-        # a cached authentication. Sent once at most: ``HttpSemantics`` refuses it repeated.
-        sent = next((value for name, value in connection.scope["headers"] if name == _AUTHORIZATION), None)
-        token = bearer_token(None if sent is None else sent.decode("latin-1"))
+        token = bearer_token(authorization_of(connection.scope))
         cached = self._authenticator.cached(token)
         if cached is not None:  # no store access: no thread hop either
             return cached

@@ -79,11 +79,15 @@ class Policy:
     async def take(self, subject: str) -> Allowance:
         """Count one request of ``subject``: on the event loop when this process holds a unit (or
         knows there is none left), else in a worker thread, which asks the store for a lease."""
-        key = self._key(subject)
-        answer = self._limits.take_held(key, self._quota)
+        answer = self.take_held(subject)
         if answer is None:
-            answer = await sync_to_thread(self._limits.take, key, self._quota)
+            answer = await sync_to_thread(self._limits.take, self._key(subject), self._quota)
         return answer
+
+    def take_held(self, subject: str) -> Allowance | None:
+        """Count one request of ``subject`` from the units this process holds (or refuse it when it
+        knows there is none left); ``None``, with nothing counted, when only the store can."""
+        return self._limits.take_held(self._key(subject), self._quota)
 
     def known_refusal(self, subject: str) -> Allowance | None:
         """The refusal of ``subject`` if this process knows it is over, without counting; else ``None``."""

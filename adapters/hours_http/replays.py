@@ -1,4 +1,4 @@
-"""Replays answered before the route runs, where the store reads locally (SQLite).
+"""Replays answered before the route runs.
 
 A replay is the commonest retry and the cheapest answer there is: the recorded response, byte for
 byte. :class:`ReplayFirst` gives it the shortest path. It is a middleware that runs after
@@ -9,6 +9,12 @@ limit, step 5), works out the key and the fingerprint exactly as :class:`~hours_
 does (:func:`~hours_http.idempotency.keyed_request`), and asks the core's
 :meth:`~hours_core.services.IdempotentRunner.replay`. A replay is answered there and then, with
 the recorded status, headers and body and ``Idempotent-Replayed: true``, as the route would.
+
+Where the store reads locally (SQLite), the lookup asks the process's memory of completed records
+and then the store. Where it does not (PostgreSQL), it asks the memory only
+(``from_store=False``), and only for a key the memory holds a record of: a key this process has not
+seen completed costs a create no round trip and no second reading of its body, and the route's claim
+answers its replay as before (and teaches the memory).
 
 Anything else goes on to the route unchanged, and the route decides as it always did:
 
@@ -22,22 +28,40 @@ Anything else goes on to the route unchanged, and the route decides as it always
 
 The body read here is handed to the route as the same ASGI messages (:func:`_read_body`), so the
 client sends it once either way, and the route's own size check sees every byte.
+
+**Before routing.** :class:`ReplayBeforeRouting` answers the commonest replay even earlier, outside
+Litestar's router and middleware: when every check up to the replay can be decided in this process
+with no store access. It routes the request itself (Litestar's own cached routing), authenticates it
+from the authentication cache only, goes on only for a key the replay memory holds (a new key costs
+it a dictionary lookup, not a read of the body), and spends a unit of the user's rate limit only from
+the units this process holds. Whenever any of those would need the store, or would refuse, it
+leaves the request to the app untouched (nothing counted, the body handed on), and the app decides
+as above, so every answer is still the route's. It answers exactly what :class:`ReplayFirst` and
+the rate limit's middleware would: the recorded response, then the ``RateLimit-Policy`` and
+``RateLimit`` fields.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
 from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
+from litestar.utils import normalize_path
 
 from hours_core.errors import HoursError
-from hours_core.services import Caller, IdempotentRunner, Outcome
+from hours_core.idempotency import parse_key
+from hours_core.services import Authenticator, Caller, IdempotentRunner, Outcome
+from hours_http.auth import authorization_of, bearer_token
 from hours_http.body import PendingBody
 from hours_http.idempotency import IDEMPOTENT, REPLAYED_HEADER, keyed_request, unframe
+from hours_http.last_use import LastUseWriter
 from hours_http.query import loose_path_ids
+from hours_http.rate_limit import AuthFailureLimit, Policy
 
-__all__ = ["LOOKED_UP", "ReplayFirst"]
+__all__ = ["LOOKED_UP", "ReplayBeforeRouting", "ReplayFirst"]
 
 LOOKED_UP = "hours_replay_looked_up"
 """The scope key :class:`ReplayFirst` leaves on a keyed request it looked up and found no replay
@@ -49,61 +73,201 @@ _REPLAYED = (REPLAYED_HEADER.lower().encode(), b"true")
 
 
 class ReplayFirst:
-    """The middleware described in the module docstring; ``runner`` is the core's idempotency runner."""
+    """The middleware described in the module docstring; ``runner`` is the core's idempotency
+    runner, ``from_store`` whether a key the runner's memory does not hold is looked up in the store."""
 
-    def __init__(self, app: ASGIApp, runner: IdempotentRunner) -> None:
+    def __init__(self, app: ASGIApp, runner: IdempotentRunner, *, from_store: bool = True) -> None:
         self.app = app
         self._runner = runner
+        self._from_store = from_store
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        handler = scope["route_handler"]
-        if (
-            not isinstance(handler, HTTPRouteHandler)
-            or not handler.opt.get(IDEMPOTENT)
-            or scope.get("query_string")  # the route checks its query parameters first
-        ):
+        replayable = None if LOOKED_UP in scope else _replayable(scope["route_handler"], scope)
+        if replayable is None:  # not replayable here, or looked up before routing already
             await self.app(scope, receive, send)
             return
-        key = announced = None
-        for name, value in scope["headers"]:
-            if name == _KEY_HEADER:
-                key = value
-            elif name == _CONTENT_LENGTH:
-                announced = value
-        if key is None or loose_path_ids(scope):
-            await self.app(scope, receive, send)
+        handler, key = replayable
+        if not self._from_store and _remembered(self._runner, key) is None:
+            await self.app(scope, receive, send)  # a new key, most likely: the route's claim decides
             return
-        body = None
-        if "data" in handler.parsed_fn_signature.parameters:  # the route reads a body
-            limit = handler.resolve_request_max_body_size()
-            if announced is not None and not _within(announced, limit):
-                # The route refuses it (413, or 400 for a malformed length) before reading a byte.
-                await self.app(scope, receive, send)
-                return
-            chunks, receive = await _read_body(receive, limit)
-            if chunks is None:  # over the route's limit, or the client left: the route answers
-                await self.app(scope, receive, send)
-                return
-            body = PendingBody(b"".join(chunks), "", object)  # the fingerprint needs no content type
-        replay = self._replay(scope, key.decode("latin-1"), body)
+        readable, body, receive = await _keyed_body(handler, scope, receive)
+        path = scope.get("root_path", "") + scope["path"]  # the route's ``request.url.path``
+        replay = None
+        if readable:
+            caller: Caller = scope["user"]
+            replay = _look_up(self._runner, caller, scope, key, path, body, from_store=self._from_store)
         if replay is None:
             await self.app(scope, receive, send)
             return
         await _send_recorded(send, replay)
 
-    def _replay(self, scope: Scope, key: str, body: PendingBody[Any] | None) -> Outcome | None:
-        """The recorded outcome of a replay, or ``None`` to let the route decide."""
-        caller: Caller = scope["user"]
-        path = scope.get("root_path", "") + scope["path"]  # the route's ``request.url.path``
-        try:
-            keyed = keyed_request(key, scope["method"], path, body)  # type: ignore[typeddict-item]
-            assert keyed is not None  # the header is there
-            replay = self._runner.replay(caller, keyed)
-        except HoursError:  # a malformed key or body, a reused key, a busy store: the route answers
+
+def _look_up(
+    runner: IdempotentRunner,
+    caller: Caller,
+    scope: Any,
+    key: str,
+    path: str,
+    body: PendingBody[Any] | None,
+    *,
+    from_store: bool = False,
+    note_miss: bool = True,
+) -> Outcome | None:
+    """The recorded outcome of a replay, from memory (and the store too, if ``from_store``), or
+    ``None`` to let the route decide. With ``note_miss``, a key found nowhere is noted in the scope
+    (:data:`LOOKED_UP`), so that nobody after looks again."""
+    try:
+        keyed = keyed_request(key, scope["method"], path, body)
+        assert keyed is not None  # the header is there
+        replay = runner.replay(caller, keyed, from_store=from_store)
+    except HoursError:  # a malformed key or body, a reused key, a busy store: the route answers
+        return None
+    if replay is None and note_miss:
+        scope[LOOKED_UP] = keyed
+    return replay
+
+
+class ReplayBeforeRouting:
+    """The layer described in the module docstring ("Before routing"): it wraps the Litestar
+    app's ASGI handler, inside :class:`~hours_http.transport.HttpSemantics`."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        litestar: Litestar,
+        *,
+        runner: IdempotentRunner,
+        authenticator: Authenticator,
+        last_uses: LastUseWriter,
+        failures: AuthFailureLimit | None,
+        rate_limit: Policy | None,
+    ) -> None:
+        self.app = app
+        self._route = litestar.asgi_router.handle_routing  # Litestar's routing, cached by path
+        self._runner = runner
+        self._authenticator = authenticator
+        self._last_uses = last_uses
+        self._failures = failures
+        self._rate_limit = rate_limit
+
+    async def __call__(self, scope: Any, receive: Receive, send: Send) -> None:
+        # First the cheapest test: a key no remembered record has is new, most likely, and the app
+        # looks it up; then routing, the authentication and the record of this caller.
+        key = self._remembered_key(scope)
+        routed = None if key is None else self._routed(scope)
+        caller = None if routed is None else self._cached_caller(scope)
+        if key is None or routed is None or caller is None:
+            await self.app(scope, receive, send)
+            return
+        handler, header = routed
+        if not self._runner.memory.holds(caller.org_id, caller.user_id, key):  # another user's key
+            await self.app(scope, receive, send)
+            return
+        readable, body, receive = await _keyed_body(handler, scope, receive)
+        replay = None
+        if readable:
+            replay = _look_up(self._runner, caller, scope, header, scope["path"], body, note_miss=False)
+        rate_headers = None if replay is None else self._spend_held_unit(caller)
+        if replay is None or rate_headers is None:
+            await self.app(scope, receive, send)
+            return
+        self._last_uses.schedule()
+        await _send_recorded(send, replay, rate_headers)
+
+    def _routed(self, scope: Any) -> tuple[HTTPRouteHandler, str] | None:
+        """The keyed write route the request goes to and its key, if the app's routing would reach
+        it and its parameter checks have nothing to say; else ``None``."""
+        if scope.get("root_path") or scope.get("query_string"):
             return None
-        if replay is None:
-            scope[LOOKED_UP] = keyed  # type: ignore[literal-required]
-        return replay
+        try:
+            _app, handler, path, params, _template = self._route(
+                path=normalize_path(scope["path"]), method=scope["method"]
+            )
+        except Exception:  # no such route or method, a malformed path parameter: the app answers
+            return None
+        if path != scope["path"]:
+            return None
+        return _replayable(handler, {"path": path, "path_params": params, "headers": scope["headers"]})
+
+    def _remembered_key(self, scope: Any) -> str | None:
+        """The canonical ``Idempotency-Key`` of a write whose key the replay memory holds a record
+        of (for any caller); ``None`` for any other request."""
+        if scope["type"] != "http" or scope["method"] not in _WRITE_METHODS:
+            return None
+        header = next((value for name, value in scope["headers"] if name == _KEY_HEADER), None)
+        return None if header is None else _remembered(self._runner, header.decode("latin-1"))
+
+    def _cached_caller(self, scope: Any) -> Caller | None:
+        """The caller the authentication would find, if its cache holds it and the client's
+        address is not known to be over its failure limit (that refusal comes first)."""
+        failures = self._failures
+        if failures is not None:
+            client = scope.get("client")
+            if failures.policy.known_refusal(client[0] if client else "") is not None:
+                return None
+        try:
+            return self._authenticator.cached(bearer_token(authorization_of(scope)))
+        except HoursError:  # no token, a malformed one: the app refuses it (and counts the failure)
+            return None
+
+    def _spend_held_unit(self, caller: Caller) -> list[tuple[bytes, bytes]] | None:
+        """The rate limit's header fields once a unit of the user's limit this process holds is
+        spent; ``None`` (nothing spent) when only the store can count it, or the user is over."""
+        policy = self._rate_limit
+        if policy is None:
+            return []
+        answer = policy.take_held(str(caller.user.id))
+        if answer is None or not answer.allowed:
+            return None
+        return [(name.lower().encode(), value.encode()) for name, value in policy.headers(answer).items()]
+
+
+_WRITE_METHODS = frozenset({"POST", "PATCH", "PUT"})
+
+
+def _remembered(runner: IdempotentRunner, header: str) -> str | None:
+    """The canonical form of an ``Idempotency-Key`` header if the replay memory holds a record of
+    that key (for any caller): the cheapest test that a key is new here. ``None`` otherwise, or for
+    a malformed key (the route refuses it)."""
+    try:
+        key = parse_key(header)
+    except HoursError:
+        return None
+    return key if runner.memory.knows_key(key) else None
+
+
+def _replayable(handler: object, scope: Any) -> tuple[HTTPRouteHandler, str] | None:
+    """The keyed write route of a request whose replay may be answered before the route, and its
+    ``Idempotency-Key``: no query string and no loosely written path id (the route's parameter
+    checks answer those first). ``None`` for any other request."""
+    if (
+        not isinstance(handler, HTTPRouteHandler)
+        or not handler.opt.get(IDEMPOTENT)
+        or scope.get("query_string")  # the route checks its query parameters first
+    ):
+        return None
+    key: bytes | None = next((value for name, value in scope["headers"] if name == _KEY_HEADER), None)
+    if key is None or loose_path_ids(scope):
+        return None
+    return handler, key.decode("latin-1")
+
+
+async def _keyed_body(
+    handler: HTTPRouteHandler, scope: Scope, receive: Receive
+) -> tuple[bool, PendingBody[Any] | None, Receive]:
+    """Whether the request's body could be read within the route's limit, the body (``None`` for
+    a route that reads none), and the ``receive`` the app reads the same body from."""
+    if "data" not in handler.parsed_fn_signature.parameters:  # the route reads no body
+        return True, None, receive
+    limit = handler.resolve_request_max_body_size()
+    announced = next((value for name, value in scope["headers"] if name == _CONTENT_LENGTH), None)
+    if announced is not None and not _within(announced, limit):
+        # The route refuses it (413, or 400 for a malformed length) before reading a byte.
+        return False, None, receive
+    chunks, receive = await _read_body(receive, limit)
+    if chunks is None:  # over the route's limit, or the client left: the route answers
+        return False, None, receive
+    return True, PendingBody(b"".join(chunks), "", object), receive  # no content type in a fingerprint
 
 
 async def _read_body(receive: Receive, limit: int | None) -> tuple[list[bytes] | None, Receive]:
@@ -149,13 +313,15 @@ def _replaying(messages: list[ReceiveMessage], receive: Receive) -> Receive:
     return receive_again
 
 
-async def _send_recorded(send: Send, outcome: Outcome) -> None:
-    """Send a recorded response as :func:`hours_http.idempotency.to_response` has Litestar send it."""
+async def _send_recorded(send: Send, outcome: Outcome, extra: Sequence[tuple[bytes, bytes]] = ()) -> None:
+    """Send a recorded response as :func:`hours_http.idempotency.to_response` has Litestar send it,
+    then the ``extra`` header fields (the rate limit's, as its middleware appends them)."""
     response = unframe(outcome.result)
     headers = [(name.lower().encode(), value.encode()) for name, value in response.headers]
     headers.append(_REPLAYED)
     if response.body:
         headers.append((b"content-type", b"application/json"))
     headers.append((b"content-length", str(len(response.body)).encode()))
+    headers.extend(extra)
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     await send({"type": "http.response.body", "body": response.body, "more_body": False})

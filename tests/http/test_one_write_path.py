@@ -76,20 +76,32 @@ def threads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    ("reads_in_thread", "replay_threads"),
-    [pytest.param(False, [], id="reads-on-the-loop"), pytest.param(True, ["run"], id="reads-in-a-thread")],
+    ("reads_in_thread", "remembered", "replay_threads"),
+    [
+        pytest.param(False, False, [], id="reads-on-the-loop"),
+        pytest.param(True, True, [], id="reads-in-a-thread-remembered"),
+        pytest.param(True, False, ["run"], id="reads-in-a-thread-another-process"),
+    ],
 )
 @pytest.mark.parametrize("route", list(WRITES))
 def test_a_keyed_retry_of_every_write_route_is_replayed_the_same_way(
-    route: str, reads_in_thread: bool, replay_threads: list[str], world: World, threads: list[str]
+    route: str,
+    reads_in_thread: bool,
+    remembered: bool,
+    replay_threads: list[str],
+    world: World,
+    threads: list[str],
 ) -> None:
-    """Reads on the loop: the replay answers from there, with no thread at all; reads in a thread:
-    the replay lookup runs in the one worker-thread hop of the write."""
+    """Reads on the loop, or a key the process's replay memory holds: the replay answers from the
+    loop, with no thread at all. Reads in a thread and a key the process has not seen complete
+    (another process's): the claim replays it, in the one worker-thread hop of the write."""
     with TestClient(create_app(world.services, reads_in_thread=reads_in_thread)) as client:
         method, path, payload = WRITES[route](client, world)
         headers = {**bearer(world.owner_token), "Idempotency-Key": KEY}
         first = client.request(method, path, json=payload, headers=headers)
         assert first.status_code in {200, 201}, first.text
+        if not remembered:
+            world.services.idempotent.memory.clear()
         threads.clear()
         again = client.request(method, path, json=payload, headers=headers)
     assert threads == replay_threads

@@ -1,14 +1,15 @@
 """Replays answered before the route (:class:`hours_http.replays.ReplayFirst`).
 
-``create_app(reads_in_thread=False)`` (SQLite's setting) installs a middleware that answers the
-replay of a keyed write before the route's parameter checks, dependencies and body decoding. These
+``create_app`` installs a middleware that answers the replay of a keyed write before the route's
+parameter checks, dependencies and body decoding: from the process's memory of completed records,
+then (``reads_in_thread=False``, SQLite's setting) from the store. These
 tests hold it to its promise: over every store, its replay is the route's replay (status, body
 bytes and header fields in order), it looks the key up once and the route does not look again,
 the documented order of checks (docs/api.md, section 3) still holds, a replay still counts
 against the user's rate limit, and two concurrent first uses of one key still store one entry.
 
-"The route" below is the app without the middleware (``reads_in_thread=True``) over the same
-world: the replay as it was answered before :class:`~hours_http.replays.ReplayFirst` existed.
+"The route" below is the app without the middleware (``replay_first=False``, with reads in a
+thread as on PostgreSQL) over the same world: the replay as it was answered before :class:`~hours_http.replays.ReplayFirst` existed.
 """
 
 from __future__ import annotations
@@ -46,7 +47,13 @@ Request = tuple[str, str, dict[str, Any] | None]
 
 def app_client(world: World, *, replay_first: bool, **options: Any) -> TestClient[Any]:
     """A client of an app over ``world``: with :class:`ReplayFirst` (reads on the loop) or without."""
-    app = create_app(world.services, reads_in_thread=not replay_first, run_write=world.run_write, **options)
+    app = create_app(
+        world.services,
+        reads_in_thread=not replay_first,
+        replay_first=replay_first,
+        run_write=world.run_write,
+        **options,
+    )
     return TestClient(app)
 
 
@@ -189,11 +196,19 @@ class Calls:
 
     def __init__(self) -> None:
         self.replay = 0
+        """Lookups, wherever they are answered."""
+        self.recalled = 0
+        """Lookups the replay memory answered (no store access)."""
         self.run = 0
         self.writer = 0
 
+    @property
+    def store_reads(self) -> int:
+        """Lookups that went on to read the store (or would have: from_store=False)."""
+        return self.replay - self.recalled
+
     def clear(self) -> None:
-        self.replay = self.run = self.writer = 0
+        self.replay = self.recalled = self.run = self.writer = 0
 
 
 @pytest.fixture
@@ -203,9 +218,16 @@ def calls(world: World, monkeypatch: pytest.MonkeyPatch) -> Calls:
     runner = world.services.idempotent
     real_replay, real_run, real_writer = runner.replay, runner.run, Writer.__call__
 
-    def replay(caller: Caller, request: KeyedRequest) -> Outcome | None:
+    real_recall = runner.memory.recall
+
+    def replay(caller: Caller, request: KeyedRequest, *, from_store: bool = True) -> Outcome | None:
         counted.replay += 1
-        return real_replay(caller, request)
+        return real_replay(caller, request, from_store=from_store)
+
+    def recall(*args: Any) -> Any:
+        found = real_recall(*args)
+        counted.recalled += found is not None
+        return found
 
     def run(*args: Any, **kwargs: Any) -> Outcome:
         counted.run += 1
@@ -216,6 +238,7 @@ def calls(world: World, monkeypatch: pytest.MonkeyPatch) -> Calls:
         return await real_writer(self, *args, **kwargs)
 
     monkeypatch.setattr(runner, "replay", replay)
+    monkeypatch.setattr(runner.memory, "recall", recall)
     monkeypatch.setattr(runner, "run", run)
     monkeypatch.setattr(Writer, "__call__", writer)
     return counted
@@ -230,14 +253,43 @@ def test_a_first_use_looks_the_key_up_once_and_the_route_does_not_look_again(
     assert (calls.replay, calls.run, calls.writer) == (1, 1, 1)
 
 
-def test_a_replay_is_answered_by_one_lookup_without_the_route_or_a_write(world: World, calls: Calls) -> None:
+def test_a_replay_the_process_remembers_is_answered_before_routing_by_one_lookup_in_memory(
+    world: World, calls: Calls, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with app_client(world, replay_first=True) as client:
         client.post("/time-entries", json=entry_body(world), headers=keyed(world))
         calls.clear()
+        routed: list[str] = []
+        router = client.app.asgi_router
+        real_router_call = type(router).__call__
+
+        async def counting_router(self: Any, scope: Any, receive: Any, send: Any) -> None:
+            routed.append(scope["path"])
+            await real_router_call(self, scope, receive, send)
+
+        monkeypatch.setattr(type(router), "__call__", counting_router)
         replay = client.post("/time-entries", json=entry_body(world), headers=keyed(world))
         assert replay.headers["idempotent-replayed"] == "true"
-        assert (calls.replay, calls.run, calls.writer) == (1, 0, 0)
+        assert (calls.replay, calls.recalled, calls.run, calls.writer) == (1, 1, 0, 0)
+        assert routed == []  # Litestar's router never saw it
         assert entry_count(client, world) == 1
+
+
+def test_a_replay_the_process_has_not_seen_is_answered_by_one_store_lookup_without_the_route(
+    world: World, calls: Calls
+) -> None:
+    """As in another process: the memory does not hold the key, so the lookup reads it from the
+    local store (and the memory keeps it for the next replay)."""
+    with app_client(world, replay_first=True) as client:
+        client.post("/time-entries", json=entry_body(world), headers=keyed(world))
+        world.services.idempotent.memory.clear()
+        calls.clear()
+        replay = client.post("/time-entries", json=entry_body(world), headers=keyed(world))
+        assert replay.headers["idempotent-replayed"] == "true"
+        assert (calls.replay, calls.store_reads, calls.run, calls.writer) == (1, 1, 0, 0)
+        again = client.post("/time-entries", json=entry_body(world), headers=keyed(world))
+        assert again.content == replay.content
+        assert (calls.replay, calls.store_reads) == (2, 1)
 
 
 def test_without_the_middleware_the_replay_goes_through_the_route(world: World, calls: Calls) -> None:
@@ -535,18 +587,90 @@ def test_a_replay_counts_against_the_rate_limit_with_the_routes_headers(world: W
     assert early.headers["ratelimit"] == '"user";r=1;t=60'
 
 
-def test_over_the_rate_limit_a_replay_is_429_without_a_lookup(world: World, calls: Calls) -> None:
+def test_a_replay_before_routing_sends_the_rate_limit_fields_where_the_route_does(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With units of the user's limit held by this process, a remembered replay is answered before
+    routing, its header fields in the order the route's middleware sends them."""
+    with both_apps(world, rate_limit=RateLimit(600, 60)) as (first, route):
+        created = first.post("/time-entries", json=entry_body(world), headers=keyed(world))
+        first.post("/time-entries", json=entry_body(world), headers=keyed(world))  # leases more units
+        routed: list[str] = []
+        router_type = type(first.app.asgi_router)
+        real_router_call = router_type.__call__
+
+        async def counting_router(self: Any, scope: Any, receive: Any, send: Any) -> None:
+            routed.append(scope["path"])
+            await real_router_call(self, scope, receive, send)
+
+        monkeypatch.setattr(router_type, "__call__", counting_router)
+        early = first.post("/time-entries", json=entry_body(world), headers=keyed(world))
+        assert routed == []
+        monkeypatch.undo()
+        late = route.post("/time-entries", json=entry_body(world), headers=keyed(world))
+    assert (early.status_code, early.content) == (late.status_code, late.content) == (201, created.content)
+    names = [name for name, _ in compared_headers(early)]
+    assert names == [name for name, _ in compared_headers(late)]
+    assert [(n, v) for n, v in compared_headers(early) if n != "ratelimit"] == [
+        (n, v) for n, v in compared_headers(late) if n != "ratelimit"
+    ]
+    assert early.headers["ratelimit"] == '"user";r=597;t=60'
+
+
+def test_over_the_rate_limit_a_replay_is_429_without_a_store_lookup(world: World, calls: Calls) -> None:
     with app_client(world, replay_first=True, rate_limit=RateLimit(3, 60)) as client:
         answers = [
-            client.post("/time-entries", json=entry_body(world), headers=keyed(world)) for _ in range(4)
+            client.post("/time-entries", json=entry_body(world), headers=keyed(world)) for _ in range(3)
         ]
+        looked_up = calls.store_reads
+        answers.append(client.post("/time-entries", json=entry_body(world), headers=keyed(world)))
     assert [answer.status_code for answer in answers] == [201, 201, 201, 429]
     assert [answer.headers.get("idempotent-replayed") for answer in answers[:3]] == [None, "true", "true"]
     refused = answers[3]
     error_of(refused, 429, "rate_limited")
     assert refused.headers["retry-after"] == "60"
     assert refused.headers["ratelimit"] == '"user";r=0;t=60'
-    assert calls.replay == 3  # the refused request never reached the middleware
+    assert calls.store_reads == looked_up  # the refused request never reached a lookup in the store
+
+
+@pytest.mark.parametrize("limit", [2, 5, 40])
+def test_replays_before_routing_count_against_the_rate_limit_like_any_request(
+    world: World, limit: int
+) -> None:
+    """Whichever layer answers each replay (before routing from the units this process holds,
+    or after the rate limit's middleware leased more from the store), the user gets exactly
+    ``limit`` answers in the window, with the remaining count going down by one each time."""
+    with app_client(world, replay_first=True, rate_limit=RateLimit(limit, 60)) as client:
+        answers = [
+            client.post("/time-entries", json=entry_body(world), headers=keyed(world))
+            for _ in range(limit + 2)
+        ]
+    assert [answer.status_code for answer in answers] == [201] * limit + [429] * 2
+    remaining = [answer.headers["ratelimit"] for answer in answers]
+    assert remaining[:limit] == [f'"user";r={left};t=60' for left in range(limit - 1, -1, -1)]
+
+
+def test_an_address_over_its_failure_limit_is_refused_even_for_a_replay_this_process_remembers(
+    world: World,
+) -> None:
+    with app_client(world, replay_first=True, auth_failure_limit=RateLimit(2, 60)) as client:
+        created = client.post("/time-entries", json=entry_body(world), headers=keyed(world))
+        for _ in range(2):
+            bad = {**keyed(world), "Authorization": "Bearer hsk_test_nope"}
+            client.post("/time-entries", json=entry_body(world), headers=bad)
+        replay = client.post("/time-entries", json=entry_body(world), headers=keyed(world))
+    assert created.status_code == 201
+    error_of(replay, 429, "rate_limited")
+
+
+def test_a_revoked_token_cannot_replay_from_memory(world: World) -> None:
+    with app_client(world, replay_first=True) as client:
+        created = client.post("/time-entries", json=entry_body(world), headers=keyed(world))
+        prefix = world.owner_token.split("_")[2]
+        revoked = client.delete(f"/tokens/{prefix}", headers=bearer(world.owner_token))
+        replay = client.post("/time-entries", json=entry_body(world), headers=keyed(world))
+    assert created.status_code == 201 and revoked.status_code == 204
+    error_of(replay, 401, "unauthenticated")
 
 
 # --- concurrency --------------------------------------------------------------------------------
@@ -561,9 +685,10 @@ def test_two_concurrent_first_uses_of_one_key_store_one_entry(
     both_looked = threading.Barrier(2, timeout=10)
     real_replay = runner.replay
 
-    def replay_then_wait(caller: Caller, request: KeyedRequest) -> Outcome | None:
-        found = real_replay(caller, request)
-        both_looked.wait()
+    def replay_then_wait(caller: Caller, request: KeyedRequest, *, from_store: bool = True) -> Outcome | None:
+        found = real_replay(caller, request, from_store=from_store)
+        if from_store:  # the lookups in the store, after authentication
+            both_looked.wait()
         return found
 
     monkeypatch.setattr(runner, "replay", replay_then_wait)

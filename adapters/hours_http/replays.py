@@ -47,6 +47,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from litestar import Litestar
+from litestar._asgi.utils import is_valid_host  # the router's own Host check, so both agree
 from litestar.handlers import HTTPRouteHandler
 from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
 from litestar.utils import normalize_path
@@ -160,7 +161,10 @@ class ReplayBeforeRouting:
             await self.app(scope, receive, send)
             return
         handler, header = routed
-        if not self._runner.memory.holds(caller.org_id, caller.user_id, key):  # another user's key
+        if (
+            not self._runner.memory.holds(caller.org_id, caller.user_id, key)  # another user's key
+            or self._known_over_rate_limit(caller)  # the rate limit comes before the body (step 3)
+        ):
             await self.app(scope, receive, send)
             return
         readable, body, receive = await _keyed_body(handler, scope, receive)
@@ -178,6 +182,9 @@ class ReplayBeforeRouting:
         """The keyed write route the request goes to and its key, if the app's routing would reach
         it and its parameter checks have nothing to say; else ``None``."""
         if scope.get("root_path") or scope.get("query_string"):
+            return None
+        host = next((value for name, value in scope["headers"] if name == b"host"), None)
+        if host is not None and not is_valid_host(host):  # the router refuses it (400)
             return None
         try:
             _app, handler, path, params, _template = self._route(
@@ -209,6 +216,11 @@ class ReplayBeforeRouting:
             return self._authenticator.cached(bearer_token(authorization_of(scope)))
         except HoursError:  # no token, a malformed one: the app refuses it (and counts the failure)
             return None
+
+    def _known_over_rate_limit(self, caller: Caller) -> bool:
+        """Whether this process knows the user has nothing left in the window (nothing counted)."""
+        policy = self._rate_limit
+        return policy is not None and policy.known_refusal(str(caller.user.id)) is not None
 
     def _spend_held_unit(self, caller: Caller) -> list[tuple[bytes, bytes]] | None:
         """The rate limit's header fields once a unit of the user's limit this process holds is

@@ -13,8 +13,9 @@ Two rules keep the copies exact:
   :meth:`~hours_core.services.transactions.Transactions.when_durable`, so a record whose commit
   failed (or is still waiting for a group ``COMMIT``) is never answered from memory.
 * Memory is **bounded**: at most :data:`MAX_RECORDS` records and :data:`MAX_BYTES` of recorded
-  results, the least recently used going first, and a result over :data:`MAX_RESULT_BYTES` is not
-  kept (its replays read the store). Forgetting a record costs a store read, never a wrong answer.
+  results (about 11 MiB in all when full), the least recently used going first, and a result over
+  :data:`MAX_RESULT_BYTES` is not kept (its replays read the store). Forgetting a record costs a
+  store read, never a wrong answer.
 
 Each process keeps its own memory; a record another process wrote is remembered here the first
 time this process reads it from the store.
@@ -30,10 +31,12 @@ from hours_core.model import OrgId, UserId
 
 __all__ = ["MAX_BYTES", "MAX_RECORDS", "MAX_RESULT_BYTES", "ReplayMemory"]
 
-MAX_RECORDS = 10_000
-"""The most records one process remembers."""
-MAX_BYTES = 16 * 1024 * 1024
-"""The most bytes of recorded results one process remembers (16 MiB)."""
+MAX_RECORDS = 4_096
+"""The most records one process remembers (a retry comes seconds or minutes after its request, so
+the most recent few thousand keys answer nearly every one)."""
+MAX_BYTES = 8 * 1024 * 1024
+"""The most bytes of recorded results one process remembers (8 MiB; each record also costs about
+750 bytes of bookkeeping: ids, fingerprint, times, map entries)."""
 MAX_RESULT_BYTES = 256 * 1024
 """The largest recorded result kept in memory (256 KiB); a larger one replays from the store."""
 

@@ -673,6 +673,53 @@ def test_a_revoked_token_cannot_replay_from_memory(world: World) -> None:
     error_of(replay, 401, "unauthenticated")
 
 
+def test_a_bad_host_header_is_refused_as_the_router_refuses_it_even_for_a_remembered_replay(
+    world: World,
+) -> None:
+    with both_apps(world) as (first, route):
+        assert first.post("/time-entries", json=entry_body(world), headers=keyed(world)).status_code == 201
+        early = first.post("/time-entries", json=entry_body(world), headers=keyed(world, Host="a b"))
+        late = route.post("/time-entries", json=entry_body(world), headers=keyed(world, Host="a b"))
+    error_of(early, 400, "bad_request")
+    assert (early.status_code, early.content) == (late.status_code, late.content)
+
+
+def test_a_remembered_record_runs_as_new_once_its_24_hours_end(world: World) -> None:
+    with app_client(world, replay_first=True) as client:
+        first = client.post("/time-entries", json=entry_body(world), headers=keyed(world))
+        world.clock.advance(timedelta(hours=24))
+        again = client.post("/time-entries", json=entry_body(world), headers=keyed(world))
+        assert entry_count(client, world) == 2
+    assert first.status_code == again.status_code == 201
+    assert "idempotent-replayed" not in again.headers
+    assert again.json()["data"]["id"] != first.json()["data"]["id"]
+
+
+@pytest.mark.parametrize("route", list(KEYED_WRITES))
+def test_a_replay_from_memory_where_reads_run_in_a_thread_is_the_routes_replay(
+    route: str, world: World
+) -> None:
+    """PostgreSQL's setting: the lookups before the route ask the memory only."""
+    with (
+        TestClient(create_app(world.services, reads_in_thread=True, run_write=world.run_write)) as first,
+        app_client(world, replay_first=False) as route_client,
+    ):
+        request = KEYED_WRITES[route](first, world)
+        original = send(first, request, keyed(world))
+        early = send(first, request, keyed(world))
+        late = send(route_client, request, keyed(world))
+    assert (
+        (early.status_code, early.content)
+        == (late.status_code, late.content)
+        == (
+            original.status_code,
+            original.content,
+        )
+    )
+    assert compared_headers(early) == compared_headers(late)
+    assert early.headers["idempotent-replayed"] == "true"
+
+
 # --- concurrency --------------------------------------------------------------------------------
 
 

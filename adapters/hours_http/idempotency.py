@@ -22,6 +22,7 @@ record written before an upgrade replays after it, byte for byte.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import attrs
@@ -61,17 +62,49 @@ def keyed_request(
 ) -> KeyedRequest | None:
     """The request's idempotency key and fingerprint; ``None`` without the header.
 
-    Raises :class:`~hours_core.errors.IdempotencyKeyInvalid` for a malformed key.
+    Raises :class:`~hours_core.errors.IdempotencyKeyInvalid` for a malformed key, and
+    ``invalid_json`` for a body nested too deep.
     """
     if header is None:
         return None
     key = parse_key(header)
     if body is None:
-        content: object | bytes = b""
-    else:
+        return KeyedRequest(key=key, fingerprint=fingerprint(method, path, b""))
+    return KeyedRequest(key=key, fingerprint=_FINGERPRINTS.of(method, path, body))
+
+
+class _FingerprintMemo:
+    """The fingerprints of recent request bodies, by their bytes' SHA-256: a retry sends the same
+    bytes, whose fingerprint (a JSON parse, a canonical encoding and a hash) then costs one hash.
+
+    Bounded to :attr:`MAX_ENTRIES` (emptied when full: the next retries fill it again), and only
+    bodies of at most :attr:`MAX_BODY_BYTES` count (a larger one is fingerprinted each time).
+    The bytes' own digest keys it, not the bytes, so it holds about 200 bytes an entry.
+    """
+
+    MAX_ENTRIES = 4_096
+    MAX_BODY_BYTES = 16 * 1024
+
+    def __init__(self) -> None:
+        self._fingerprints: dict[tuple[str, str, bytes], str] = {}
+
+    def of(self, method: str, path: str, body: PendingBody[Any]) -> str:
+        """The fingerprint of a request with ``body`` (:func:`hours_core.idempotency.fingerprint`)."""
+        raw = body.raw
+        slot = (method, path, hashlib.sha256(raw).digest()) if len(raw) <= self.MAX_BODY_BYTES else None
+        known = None if slot is None else self._fingerprints.get(slot)
+        if known is not None:
+            return known
         document = body.document
-        content = body.raw if document is NOT_JSON else document
-    return KeyedRequest(key=key, fingerprint=fingerprint(method, path, content))
+        computed = fingerprint(method, path, raw if document is NOT_JSON else document)
+        if slot is not None:
+            if len(self._fingerprints) >= self.MAX_ENTRIES:
+                self._fingerprints.clear()
+            self._fingerprints[slot] = computed
+        return computed
+
+
+_FINGERPRINTS = _FingerprintMemo()
 
 
 @attrs.frozen

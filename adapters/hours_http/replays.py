@@ -44,6 +44,7 @@ the rate limit's middleware would: the recorded response, then the ``RateLimit-P
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from litestar import Litestar
@@ -328,12 +329,29 @@ def _replaying(messages: list[ReceiveMessage], receive: Receive) -> Receive:
 async def _send_recorded(send: Send, outcome: Outcome, extra: Sequence[tuple[bytes, bytes]] = ()) -> None:
     """Send a recorded response as :func:`hours_http.idempotency.to_response` has Litestar send it,
     then the ``extra`` header fields (the rate limit's, as its middleware appends them)."""
-    response = unframe(outcome.result)
+    result = outcome.result
+    status, head, body = _replayed(result) if len(result) <= _HEADS_KEPT_UP_TO else _replay_of(result)
+    await send({"type": "http.response.start", "status": status, "headers": [*head, *extra]})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+_HEADS_KEPT_UP_TO = 4 * 1024
+"""The largest recorded result whose replay :func:`_replayed` keeps ready (at most 4 MiB in all)."""
+
+_Replay = tuple[int, tuple[tuple[bytes, bytes], ...], bytes]
+
+
+def _replay_of(result: bytes) -> _Replay:
+    """The status, header fields and body a replay of ``result`` sends (before any ``extra``)."""
+    response = unframe(result)
     headers = [(name.lower().encode(), value.encode()) for name, value in response.headers]
     headers.append(_REPLAYED)
     if response.body:
         headers.append((b"content-type", b"application/json"))
     headers.append((b"content-length", str(len(response.body)).encode()))
-    headers.extend(extra)
-    await send({"type": "http.response.start", "status": response.status, "headers": headers})
-    await send({"type": "http.response.body", "body": response.body, "more_body": False})
+    return response.status, tuple(headers), response.body
+
+
+_replayed = lru_cache(maxsize=1024)(_replay_of)
+""":func:`_replay_of` for the 1,024 results replayed last: a retried request's record is replayed
+again and again (the replay memory hands out the same bytes, whose hash Python keeps)."""

@@ -543,8 +543,16 @@ class IdempotencyRepository(Protocol):
         """
         ...
 
-    def replace(self, record: IdempotencyRecord) -> None:
-        """Overwrite the record of ``record``'s key (an expired claim taken over)."""
+    def replace(self, record: IdempotencyRecord, *, expired_before: datetime) -> bool:
+        """Take the key of ``record`` over: overwrite its record with ``record`` if that one
+        completed at or before ``expired_before`` (it has expired), or insert ``record`` if the key
+        has none; return whether it did.
+
+        A record that is no longer expired (another transaction took the key over first and
+        committed) stays as it is, and the answer is ``False``: read the key again and decide. Of
+        two transactions taking one expired key over at once, the second waits for the first (the
+        key's row) and then finds its record, so one request runs, not two.
+        """
         ...
 
     def complete(self, record: IdempotencyRecord) -> None:

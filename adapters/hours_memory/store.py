@@ -773,12 +773,16 @@ class InMemoryIdempotencyRepository(_Repository):
             self.tables.write("idempotency")[(record.org_id, record.user_id, record.key)] = record
         return existing
 
-    def replace(self, record: IdempotencyRecord) -> None:
-        self._require(self._user_exists(record.org_id, record.user_id), "idempotency record")
-        self.tables.write("idempotency")[(record.org_id, record.user_id, record.key)] = record
+    def replace(self, record: IdempotencyRecord, *, expired_before: datetime) -> bool:
+        existing = self.get(record.org_id, record.user_id, record.key)
+        if existing is not None and (existing.completed_at is None or existing.completed_at > expired_before):
+            return False
+        self.complete(record)
+        return True
 
     def complete(self, record: IdempotencyRecord) -> None:
-        self.replace(record)
+        self._require(self._user_exists(record.org_id, record.user_id), "idempotency record")
+        self.tables.write("idempotency")[(record.org_id, record.user_id, record.key)] = record
 
     def purge_completed_before(self, cutoff: datetime) -> int:
         expired = [

@@ -604,11 +604,11 @@ class SqlIdempotencyRepository(_Repository):
             # The record that blocked the insert was purged before the read: claim again.
         raise IdempotencyRequestInProgress()
 
-    def replace(self, record: IdempotencyRecord) -> None:
-        """Overwrite (or insert) the record of ``record``'s key."""
-        self._write(
-            self._sql.idempotency_replace, self._sql.idempotency.encode(record), kind="idempotency record"
-        )
+    def replace(self, record: IdempotencyRecord, *, expired_before: datetime) -> bool:
+        """Take the key over (see the port): one upsert whose update is conditional."""
+        sql = self._sql
+        params = (*sql.idempotency.encode(record), sql.instant(expired_before))
+        return self._write(sql.idempotency_takeover, params, kind="idempotency record") > 0
 
     def complete(self, record: IdempotencyRecord) -> None:
         """Overwrite the claimed record with its completion, as a write no client input can make

@@ -115,6 +115,18 @@ _RATE_COUNTER_ADD = (
 )
 _RATE_COUNTER_PURGE = "DELETE FROM rate_counters WHERE window_end <= ?"
 
+_IDEMPOTENCY_OVERWRITE = (
+    f"{_insert(IDEMPOTENCY_RECORDS)} ON CONFLICT {_IDEMPOTENCY_KEY} DO UPDATE SET "
+    + ", ".join(f"{column} = excluded.{column}" for column in IDEMPOTENCY_RECORDS.column_names[3:])
+)
+_IDEMPOTENCY_TAKEOVER = (
+    f"{_IDEMPOTENCY_OVERWRITE} WHERE idempotency_records.completed_at IS NOT NULL"
+    " AND idempotency_records.completed_at <= ?"
+)
+"""A takeover of an expired key overwrites only a record that is still expired: one that a
+concurrent takeover committed first stays (PostgreSQL checks the condition again once the row's
+lock is free)."""
+
 
 class Statements:
     """Every statement of the shared repositories, in one dialect (see the module's docstring)."""
@@ -186,9 +198,9 @@ class Statements:
         self.idempotency_claim = sql(
             f"{_insert(IDEMPOTENCY_RECORDS)} ON CONFLICT {_IDEMPOTENCY_KEY} DO NOTHING"
         )
-        self.idempotency_replace = sql(
-            f"{_insert(IDEMPOTENCY_RECORDS)} ON CONFLICT {_IDEMPOTENCY_KEY} DO UPDATE SET "
-            + ", ".join(f"{column} = excluded.{column}" for column in IDEMPOTENCY_RECORDS.column_names[3:])
+        self.idempotency_replace, self.idempotency_takeover = (
+            sql(_IDEMPOTENCY_OVERWRITE),
+            sql(_IDEMPOTENCY_TAKEOVER),
         )
         self.idempotency_purge = sql(
             "DELETE FROM idempotency_records WHERE completed_at IS NOT NULL AND completed_at < ?"

@@ -130,8 +130,17 @@ class IdempotentRunner:
                 self._remember(existing)
                 return Outcome(existing.result, replayed=True)
             _raise_for(decision)
-            if decision is Decision.EXPIRED:
-                uow.idempotency.replace(claim)
+            if decision is Decision.EXPIRED and not uow.idempotency.replace(
+                claim, expired_before=now - REPLAY_WINDOW
+            ):  # another request took the expired key over first: its record decides
+                existing = uow.idempotency.get(caller.org_id, caller.user_id, keyed_request.key)
+                decision = decide(existing, keyed_request.fingerprint, now)
+                if decision is Decision.REPLAY:
+                    assert existing is not None and existing.result is not None
+                    self._remember(existing)
+                    return Outcome(existing.result, replayed=True)
+                _raise_for(decision)
+                raise IdempotencyRequestInProgress()  # expired or gone again meanwhile: retry
             with keyed(keyed_request.key):
                 result = work()
             completed = claim.completed(result, self._clock.now())

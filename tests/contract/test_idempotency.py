@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+import pytest
+
 from hours_core.idempotency import IdempotencyRecord
 
 from .conftest import T0, Build, OpenStore, World
@@ -62,7 +64,7 @@ def test_a_completed_record_keeps_the_result_exactly(store: OpenStore, world: Wo
     completed = claim.completed(RESULT, T0 + timedelta(milliseconds=250))
 
     with store.unit_of_work() as uow:
-        uow.idempotency.replace(completed)
+        uow.idempotency.complete(completed)
         uow.commit()
 
     stored = stored_record(store, claim)
@@ -76,7 +78,7 @@ def test_an_empty_result_is_kept_as_a_result(store: OpenStore, world: World, bui
     completed = claim.completed(b"", T0)
 
     with store.unit_of_work() as uow:
-        uow.idempotency.replace(completed)
+        uow.idempotency.complete(completed)
         uow.commit()
 
     stored = stored_record(store, claim)
@@ -90,9 +92,42 @@ def test_replacing_takes_over_an_expired_record(store: OpenStore, world: World, 
     fresh = build.record(world.a.member, "k", fingerprint="b" * 64, created_at=T0 + timedelta(days=2))
 
     with store.unit_of_work() as uow:
-        uow.idempotency.replace(fresh)
+        assert uow.idempotency.replace(fresh, expired_before=T0 + timedelta(days=1)) is True
         uow.commit()
 
+    assert stored_record(store, fresh) == fresh
+
+
+@pytest.mark.parametrize("completed_after", [timedelta(seconds=1), None])
+def test_a_takeover_leaves_a_record_that_is_no_longer_expired(
+    store: OpenStore, world: World, build: Build, completed_after: timedelta | None
+) -> None:
+    """Another request took the key over first: its record (completed after the cutoff, or still
+    in progress) stays, and the takeover says so."""
+    cutoff = T0 + timedelta(days=1)
+    theirs = build.record(world.a.member, "k", fingerprint="a" * 64, created_at=cutoff)
+    if completed_after is not None:
+        theirs = theirs.completed(RESULT, cutoff + completed_after)
+    store.seed(theirs)
+    mine = build.record(world.a.member, "k", fingerprint="b" * 64, created_at=T0 + timedelta(days=2))
+
+    with store.unit_of_work() as uow:
+        assert uow.idempotency.replace(mine, expired_before=cutoff) is False
+        uow.commit()
+
+    assert stored_record(store, theirs) == theirs
+
+
+def test_a_takeover_at_the_exact_end_of_the_window_happens(
+    store: OpenStore, world: World, build: Build
+) -> None:
+    """The core counts a record as expired from completion + 24 h on; so does the takeover."""
+    old = build.record(world.a.member, "k", fingerprint="a" * 64).completed(RESULT, T0)
+    store.seed(old)
+    fresh = build.record(world.a.member, "k", fingerprint="b" * 64, created_at=T0 + timedelta(days=1))
+    with store.unit_of_work() as uow:
+        assert uow.idempotency.replace(fresh, expired_before=T0) is True
+        uow.commit()
     assert stored_record(store, fresh) == fresh
 
 

@@ -348,6 +348,40 @@ def test_a_claim_that_waits_longer_than_the_lock_timeout_is_in_progress(
         assert uow.idempotency.get(a.org.id, a.member.id, "other") is None
 
 
+def test_of_two_takeovers_of_one_expired_key_the_second_waits_and_finds_the_firsts_record(
+    pg: PostgresStore, build: Build
+) -> None:
+    """Both read the key's record as expired; the first takes it over and commits; the second,
+    which waited on the key's row, re-checks the condition against the committed record and
+    leaves it: one request runs, not two."""
+    a = tenant(pg, build)
+    seed(pg, build.record(a.member, "k").completed(b"old", T0))
+    cutoff = T0 + timedelta(days=1)
+    first = build.record(a.member, "k", fingerprint="1" * 64, created_at=cutoff)
+    second = build.record(a.member, "k", fingerprint="2" * 64, created_at=cutoff)
+    answers: list[bool] = []
+
+    with pg.unit_of_work() as holder:
+        assert holder.idempotency.replace(first, expired_before=cutoff) is True
+
+        def take_over() -> None:
+            with pg.unit_of_work() as waiter:
+                answers.append(waiter.idempotency.replace(second, expired_before=cutoff))
+                waiter.commit()
+
+        join = in_thread(take_over)
+        time.sleep(0.3)  # the second waits on the key's row meanwhile
+        assert answers == []
+        holder.idempotency.complete(first.completed(b"new", cutoff + timedelta(seconds=1)))
+        holder.commit()
+    join()
+
+    assert answers == [False]
+    with pg.unit_of_work(read_only=True) as uow:
+        stored = uow.idempotency.get(a.org.id, a.member.id, "k")
+    assert stored == first.completed(b"new", cutoff + timedelta(seconds=1))
+
+
 def test_an_update_that_waits_longer_than_the_lock_timeout_is_a_store_busy_error(
     pg: PostgresStore, impatient: PostgresStore, build: Build
 ) -> None:

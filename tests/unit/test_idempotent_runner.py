@@ -7,10 +7,12 @@ from datetime import date, timedelta
 import pytest
 
 from hours_core.errors import IdempotencyKeyReused, ValidationFailed
+from hours_core.idempotency import IdempotencyRecord
 from hours_core.ports import EntryQuery
 from hours_core.services import CreateTimeEntry, IdempotentRunner, KeyedRequest, Outcome
 from hours_core.services.transactions import Transactions
 from hours_memory import InMemoryStore
+from hours_memory.store import InMemoryIdempotencyRepository
 from tests.world import World
 
 KEY = "5a8591dd-4039-49df-9202-96385ba3eff8"
@@ -281,3 +283,26 @@ def test_a_write_scope_that_rolls_back_remembers_nothing(world: World, store: In
     assert before_the_commit == [None]
     assert runner.replay(caller, keyed, from_store=False) is None
     assert runner.replay(caller, keyed) is None
+
+
+def test_a_takeover_of_an_expired_key_that_another_request_won_replays_the_winner(
+    world: World, store: InMemoryStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The claim read the key's old, expired record; meanwhile another request took the key over
+    and completed. The takeover leaves the winner's record, and the request replays it."""
+    runs: list[int] = []
+    winner = run(world)
+    caller = world.caller(world.owner)
+    long_ago = world.clock.now() - timedelta(days=2)
+    expired = IdempotencyRecord(
+        org_id=caller.org_id, user_id=caller.user_id, key=KEY, fingerprint="fp", created_at=long_ago
+    ).completed(b"old", long_ago)
+    monkeypatch.setattr(InMemoryIdempotencyRepository, "claim", lambda self, record: expired)
+    runner, _ = counted_runner(world, store)
+
+    outcome = runner.run(caller, KeyedRequest(KEY, "fp"), counted_work(runs))
+
+    assert outcome == Outcome(winner.result, replayed=True)
+    assert runs == []
+    with pytest.raises(IdempotencyKeyReused):  # another request with the winner's key
+        runner.run(caller, KeyedRequest(KEY, "other"), counted_work(runs))

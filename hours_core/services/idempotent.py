@@ -124,23 +124,17 @@ class IdempotentRunner:
                 created_at=now,
             )
             existing = uow.idempotency.claim(claim)
-            decision = decide(existing, keyed_request.fingerprint, now)
-            if decision is Decision.REPLAY:
-                assert existing is not None and existing.result is not None
-                self._remember(existing)
-                return Outcome(existing.result, replayed=True)
-            _raise_for(decision)
-            if decision is Decision.EXPIRED and not uow.idempotency.replace(
-                claim, expired_before=now - REPLAY_WINDOW
+            if decide(existing, keyed_request.fingerprint, now) is Decision.EXPIRED and not (
+                uow.idempotency.replace(claim, expired_before=now - REPLAY_WINDOW)
             ):  # another request took the expired key over first: its record decides
                 existing = uow.idempotency.get(caller.org_id, caller.user_id, keyed_request.key)
-                decision = decide(existing, keyed_request.fingerprint, now)
-                if decision is Decision.REPLAY:
-                    assert existing is not None and existing.result is not None
+                if decide(existing, keyed_request.fingerprint, now) in (Decision.EXPIRED, Decision.NEW):
+                    raise IdempotencyRequestInProgress()  # expired or gone again meanwhile: retry
+            if existing is not None:  # a replay, a refusal (reused, in progress), or an expired record
+                replay = self._decide_replay(existing, keyed_request, now)
+                if replay is not None:
                     self._remember(existing)
-                    return Outcome(existing.result, replayed=True)
-                _raise_for(decision)
-                raise IdempotencyRequestInProgress()  # expired or gone again meanwhile: retry
+                    return replay
             with keyed(keyed_request.key):
                 result = work()
             completed = claim.completed(result, self._clock.now())
@@ -173,8 +167,12 @@ class IdempotentRunner:
             self._remember(existing)
         return outcome
 
-    def _decide_replay(self, existing: IdempotencyRecord, keyed: KeyedRequest) -> Outcome | None:
-        decision = decide(existing, keyed.fingerprint, self._clock.now())
+    def _decide_replay(
+        self, existing: IdempotencyRecord, keyed: KeyedRequest, now: datetime | None = None
+    ) -> Outcome | None:
+        """The replay of ``existing``, if the request replays it; ``None`` if it has to run (the
+        record expired); raises for a key reused with another request, or one still in progress."""
+        decision = decide(existing, keyed.fingerprint, self._clock.now() if now is None else now)
         _raise_for(decision)
         if decision is not Decision.REPLAY:
             return None

@@ -235,7 +235,8 @@ class ReplayBeforeRouting:
         return [(name.lower().encode(), value.encode()) for name, value in policy.headers(answer).items()]
 
 
-_WRITE_METHODS = frozenset({"POST", "PATCH", "PUT"})
+_WRITE_METHODS = frozenset({"POST", "PATCH"})
+"""The methods of the keyed write routes (a cheap test before the rest)."""
 
 
 def _remembered(runner: IdempotentRunner, header: str) -> str | None:

@@ -405,6 +405,21 @@ def test_an_upper_case_path_id_is_routed_and_is_another_path_for_the_key(
     error_of(answer, 422, "idempotency_key_reused")
 
 
+def test_a_path_id_that_is_no_id_with_a_remembered_key_gets_the_routers_answer(
+    world: World, recorded: tuple[TestClient[Any], TestClient[Any]]
+) -> None:
+    """The routing before the router fails on it, and leaves it to the app, which answers as the
+    route does."""
+    first, _ = recorded
+    entry_id = _create_an_entry(first, world)
+    first.patch(f"/time-entries/{entry_id}", json={"note": "n"}, headers=keyed(world, OTHER_KEY))
+    answer = same_answer(
+        recorded,
+        lambda c: c.patch("/time-entries/not-an-id", json={"note": "n"}, headers=keyed(world, OTHER_KEY)),
+    )
+    error_of(answer, 404, "not_found")
+
+
 def test_a_malformed_key_is_400_before_the_bodys_nesting_and_content_type(
     world: World, recorded: tuple[TestClient[Any], TestClient[Any]]
 ) -> None:

@@ -62,17 +62,16 @@ def create_app(
     in the store, so they hold across processes and hosts (``hours_http.rate_limit``). ``None``
     sets no cap.
 
-    ``reads_in_thread=False`` runs the token lookup of every request and the idempotency replay
-    lookup of every keyed write route on the event loop instead of in a worker thread: a thread
-    hop less per request (two for a replay), for a store whose reads never wait on the network
-    or on a lock (SQLite in WAL mode); replays of every keyed write route, answered before the
-    route runs (:class:`~hours_http.replays.ReplayFirst`), are then looked up in the store too,
-    not only in the process's memory of completed records. Keep the default for a store across
-    the network (PostgreSQL).
+    ``reads_in_thread=False`` runs the token lookup of every request and the single-row reads of
+    the routes (:func:`~hours_http.responses.look_up`) on the event loop instead of in a worker
+    thread: a thread hop less per request, for a store whose reads never wait on the network or on
+    a lock (SQLite in WAL mode). Keep the default for a store across the network (PostgreSQL).
 
-    Replays are answered before the route (:mod:`hours_http.replays`): before routing, when this
-    process can decide everything from memory (the authentication cache, the replay memory, the
-    rate limit's held units), else after authentication and the rate limit.
+    Replays are answered before the route (:mod:`hours_http.replays`), from the process's memory of
+    completed records: before routing, when this process can decide everything from memory (the
+    authentication cache, the replay memory, the rate limit's held units), else after
+    authentication and the rate limit. A replay the memory does not hold is answered by the write's
+    claim of its key, on every store.
     ``replay_first=False`` leaves every replay to its route (tests compare the two answers).
 
     ``run_write`` runs the write transaction of every write route off the event loop (see
@@ -97,10 +96,8 @@ def create_app(
     policy = None if rate_limit is None else user_policy(rate_limit, services.rate_limits)
     if policy is not None:
         middleware.append(DefineMiddleware(RateLimitMiddleware, policy=policy))
-    if replay_first:  # from memory or a local store (SQLite); from memory only across the network
-        middleware.append(
-            DefineMiddleware(ReplayFirst, runner=services.idempotent, from_store=not reads_in_thread)
-        )
+    if replay_first:  # from the replay memory; the write's claim answers the rest
+        middleware.append(DefineMiddleware(ReplayFirst, runner=services.idempotent))
 
     def provide_services() -> Services:
         return services

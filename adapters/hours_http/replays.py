@@ -10,21 +10,24 @@ does (:func:`~hours_http.idempotency.keyed_request`), and asks the core's
 :meth:`~hours_core.services.IdempotentRunner.replay`. A replay is answered there and then, with
 the recorded status, headers and body and ``Idempotent-Replayed: true``, as the route would.
 
-Where the store reads locally (SQLite), the lookup asks the process's memory of completed records
-and then the store. Where it does not (PostgreSQL), it asks the memory only
-(``from_store=False``), and only for a key the memory holds a record of: a key this process has not
-seen completed costs a create no round trip and no second reading of its body, and the route's claim
-answers its replay as before (and teaches the memory).
+It asks the process's memory of completed records only, and only for a key the memory holds a
+record of (:meth:`~hours_core.services.IdempotentRunner.replay` with ``from_store=False``), on every
+store. A key the memory does not hold (new, or used before this process started, or in another
+process, or evicted) costs a create no store lookup and no second reading of its body: the route's
+write transaction claims the key, and that claim answers the replay of a record in the store (and
+teaches the memory, so the next replay of it is answered here). A store lookup before the write
+would cost every create a read transaction to find, almost always, nothing.
 
 Anything else goes on to the route unchanged, and the route decides as it always did:
 
 - a request the middleware is not sure about: a query string or a path id that the route's
   parameter checks (step 4) must see first, a key or a body that the checks of step 6 refuse,
-  a key reused with another request, a store that is busy. The route reaches the same answer,
-  refusal included, by the same code;
-- a key not seen before. The middleware notes that it looked (:data:`LOOKED_UP`), so the route
-  does not look again: its write transaction claims the key, and a concurrent first use of the
-  same key is settled by that claim, as before.
+  a key reused with another request. The route reaches the same answer, refusal included, by
+  the same code;
+- a key the memory does not hold, or whose record's 24 hours have just ended. For the latter, the
+  middleware hands on the request it worked out (:data:`LOOKED_UP`), so the route does not work
+  it out again. Either way the route's write transaction claims the key, and a concurrent first
+  use of the same key is settled by that claim, as before.
 
 The body read here is handed to the route as the same ASGI messages (:func:`_read_body`), so the
 client sends it once either way, and the route's own size check sees every byte.
@@ -76,12 +79,11 @@ _REPLAYED = (REPLAYED_HEADER.lower().encode(), b"true")
 
 class ReplayFirst:
     """The middleware described in the module docstring; ``runner`` is the core's idempotency
-    runner, ``from_store`` whether a key the runner's memory does not hold is looked up in the store."""
+    runner, whose memory it asks."""
 
-    def __init__(self, app: ASGIApp, runner: IdempotentRunner, *, from_store: bool = True) -> None:
+    def __init__(self, app: ASGIApp, runner: IdempotentRunner) -> None:
         self.app = app
         self._runner = runner
-        self._from_store = from_store
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         replayable = None if LOOKED_UP in scope else _replayable(scope["route_handler"], scope)
@@ -89,15 +91,15 @@ class ReplayFirst:
             await self.app(scope, receive, send)
             return
         handler, key = replayable
-        if not self._from_store and _remembered(self._runner, key) is None:
-            await self.app(scope, receive, send)  # a new key, most likely: the route's claim decides
+        if _remembered(self._runner, key) is None:
+            await self.app(scope, receive, send)  # not in memory: the route's claim decides
             return
         readable, body, receive = await _keyed_body(handler, scope, receive)
         path = scope.get("root_path", "") + scope["path"]  # the route's ``request.url.path``
         replay = None
         if readable:
             caller: Caller = scope["user"]
-            replay = _look_up(self._runner, caller, scope, key, path, body, from_store=self._from_store)
+            replay = _look_up(self._runner, caller, scope, key, path, body)
         if replay is None:
             await self.app(scope, receive, send)
             return
@@ -112,16 +114,15 @@ def _look_up(
     path: str,
     body: PendingBody[Any] | None,
     *,
-    from_store: bool = False,
     note_miss: bool = True,
 ) -> Outcome | None:
-    """The recorded outcome of a replay, from memory (and the store too, if ``from_store``), or
-    ``None`` to let the route decide. With ``note_miss``, a key found nowhere is noted in the scope
-    (:data:`LOOKED_UP`), so that nobody after looks again."""
+    """The recorded outcome of a replay, from the runner's memory, or ``None`` to let the route
+    decide. With ``note_miss``, a request with no replay is noted in the scope (:data:`LOOKED_UP`),
+    so that the route does not work it out again."""
     try:
         keyed = keyed_request(key, scope["method"], path, body)
         assert keyed is not None  # the header is there
-        replay = runner.replay(caller, keyed, from_store=from_store)
+        replay = runner.replay(caller, keyed, from_store=False)
     except HoursError:  # a malformed key or body, a reused key, a busy store: the route answers
         return None
     if replay is None and note_miss:

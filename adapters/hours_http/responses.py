@@ -91,14 +91,12 @@ class Writer:
     """The one way a write route runs its use case; handlers get it as the ``writer`` dependency.
 
     ``await writer(work, body=data, key=idempotency_key)``: ``work`` calls one use case and returns
-    its JSON-ready result (``None`` for a 204). With a key, when the app reads on the event loop
-    (a local store), a replay lookup there comes first (made by :class:`~hours_http.replays.ReplayFirst`
-    before the route ran, when it could; else here); then the claim, ``work`` and the recorded
+    its JSON-ready result (``None`` for a 204). With a key, the claim, ``work`` and the recorded
     response commit in one write transaction off the loop, as the app runs writes
     (``create_app(run_write=...)``: a worker thread, or SQLite's writer thread)
-    (:class:`~hours_core.services.IdempotentRunner`). Where reads run in a thread (PostgreSQL),
-    there is no lookup of its own: the claim answers a replay, which saves a create the lookup's
-    transaction (its round trips to the server).
+    (:class:`~hours_core.services.IdempotentRunner`). There is no lookup before it: the replays the
+    process remembers were answered before the route (:mod:`hours_http.replays`), and the claim
+    answers any other replay, which saves every create a read transaction that would find nothing.
     Without one (no header, or a route that takes none: DELETE, ``POST /tokens``), ``work`` runs
     in that same transaction, unrecorded. The status is the route's; a route declared with a
     ``location`` (see :func:`hours_http.openapi.documented`) answers ``Location`` built from the
@@ -120,11 +118,6 @@ class Writer:
         keyed: KeyedRequest | None = request.scope.get(LOOKED_UP)  # type: ignore[assignment]
         if keyed is None:
             keyed = keyed_request(key, request.method, request.url.path, body)
-            if keyed is not None and not _reads_in_thread(request):
-                replay = runner.replay(self._caller, keyed)
-                if replay is not None:
-                    return to_response(replay)
-        # Where reads are not local (PostgreSQL), no lookup of its own: the claim answers a replay.
         run_write: RunWrite = self._request.app.state.get(RUN_WRITE) or in_a_worker_thread
         outcome: Outcome = await run_write(
             partial(runner.run, self._caller, keyed, self._recording(work), look_up=False)

@@ -1,5 +1,6 @@
 """Every write route runs through one mechanism (``hours_http.responses.Writer``): a keyed retry is
-replayed the same way on each, from a lookup on the event loop when the app reads there."""
+replayed the same way on each: from the process's replay memory on the event loop, else by the claim
+of the write transaction."""
 
 from __future__ import annotations
 
@@ -78,7 +79,8 @@ def threads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 @pytest.mark.parametrize(
     ("reads_in_thread", "remembered", "replay_threads"),
     [
-        pytest.param(False, False, [], id="reads-on-the-loop"),
+        pytest.param(False, True, [], id="reads-on-the-loop-remembered"),
+        pytest.param(False, False, ["run"], id="reads-on-the-loop-another-process"),
         pytest.param(True, True, [], id="reads-in-a-thread-remembered"),
         pytest.param(True, False, ["run"], id="reads-in-a-thread-another-process"),
     ],
@@ -92,9 +94,9 @@ def test_a_keyed_retry_of_every_write_route_is_replayed_the_same_way(
     world: World,
     threads: list[str],
 ) -> None:
-    """Reads on the loop, or a key the process's replay memory holds: the replay answers from the
-    loop, with no thread at all. Reads in a thread and a key the process has not seen complete
-    (another process's): the claim replays it, in the one worker-thread hop of the write."""
+    """A key the process's replay memory holds: the replay answers from the loop, with no thread at
+    all, wherever the app reads. A key the process has not seen complete (another process's): the
+    claim replays it, in the one worker-thread hop of the write; no lookup reads the store first."""
     with TestClient(create_app(world.services, reads_in_thread=reads_in_thread)) as client:
         method, path, payload = WRITES[route](client, world)
         headers = {**bearer(world.owner_token), "Idempotency-Key": KEY}

@@ -2,9 +2,9 @@
 
 ``create_app`` installs a middleware that answers the replay of a keyed write before the route's
 parameter checks, dependencies and body decoding: from the process's memory of completed records,
-then (``reads_in_thread=False``, SQLite's setting) from the store. These
+and only for a key the memory holds; the write's claim answers any other replay. These
 tests hold it to its promise: over every store, its replay is the route's replay (status, body
-bytes and header fields in order), it looks the key up once and the route does not look again,
+bytes and header fields in order), a first use costs no lookup and a replay in memory no route,
 the documented order of checks (docs/api.md, section 3) still holds, a replay still counts
 against the user's rate limit, and two concurrent first uses of one key still store one entry.
 
@@ -202,11 +202,6 @@ class Calls:
         self.run = 0
         self.writer = 0
 
-    @property
-    def store_reads(self) -> int:
-        """Lookups that went on to read the store (or would have: from_store=False)."""
-        return self.replay - self.recalled
-
     def clear(self) -> None:
         self.replay = self.recalled = self.run = self.writer = 0
 
@@ -244,13 +239,12 @@ def calls(world: World, monkeypatch: pytest.MonkeyPatch) -> Calls:
     return counted
 
 
-def test_a_first_use_looks_the_key_up_once_and_the_route_does_not_look_again(
-    world: World, calls: Calls
-) -> None:
+def test_a_first_use_is_not_looked_up_and_its_write_claims_the_key(world: World, calls: Calls) -> None:
+    """A key the memory does not hold costs no lookup in the store: the write's claim decides."""
     with app_client(world, replay_first=True) as client:
         created = client.post("/time-entries", json=entry_body(world), headers=keyed(world))
     assert created.status_code == 201, created.text
-    assert (calls.replay, calls.run, calls.writer) == (1, 1, 1)
+    assert (calls.replay, calls.run, calls.writer) == (0, 1, 1)
 
 
 def test_a_replay_the_process_remembers_is_answered_before_routing_by_one_lookup_in_memory(
@@ -275,21 +269,23 @@ def test_a_replay_the_process_remembers_is_answered_before_routing_by_one_lookup
         assert entry_count(client, world) == 1
 
 
-def test_a_replay_the_process_has_not_seen_is_answered_by_one_store_lookup_without_the_route(
+def test_a_replay_the_process_has_not_seen_is_answered_by_the_claim_then_from_memory(
     world: World, calls: Calls
 ) -> None:
-    """As in another process: the memory does not hold the key, so the lookup reads it from the
-    local store (and the memory keeps it for the next replay)."""
+    """As in another process, or after a restart: the memory does not hold the key, so the route's
+    write claims it and finds the record in the store; the memory keeps it for the next replay."""
     with app_client(world, replay_first=True) as client:
-        client.post("/time-entries", json=entry_body(world), headers=keyed(world))
+        created = client.post("/time-entries", json=entry_body(world), headers=keyed(world))
         world.services.idempotent.memory.clear()
         calls.clear()
         replay = client.post("/time-entries", json=entry_body(world), headers=keyed(world))
         assert replay.headers["idempotent-replayed"] == "true"
-        assert (calls.replay, calls.store_reads, calls.run, calls.writer) == (1, 1, 0, 0)
+        assert (replay.status_code, replay.content) == (created.status_code, created.content)
+        assert (calls.replay, calls.run, calls.writer) == (0, 1, 1)
         again = client.post("/time-entries", json=entry_body(world), headers=keyed(world))
         assert again.content == replay.content
-        assert (calls.replay, calls.store_reads) == (2, 1)
+        assert (calls.replay, calls.recalled, calls.run, calls.writer) == (1, 1, 1, 1)
+        assert entry_count(client, world) == 1
 
 
 def test_without_the_middleware_the_replay_goes_through_the_route(world: World, calls: Calls) -> None:
@@ -632,12 +628,12 @@ def test_a_replay_before_routing_sends_the_rate_limit_fields_where_the_route_doe
     assert early.headers["ratelimit"] == '"user";r=597;t=60'
 
 
-def test_over_the_rate_limit_a_replay_is_429_without_a_store_lookup(world: World, calls: Calls) -> None:
+def test_over_the_rate_limit_a_replay_is_429_without_reaching_the_store(world: World, calls: Calls) -> None:
     with app_client(world, replay_first=True, rate_limit=RateLimit(3, 60)) as client:
         answers = [
             client.post("/time-entries", json=entry_body(world), headers=keyed(world)) for _ in range(3)
         ]
-        looked_up = calls.store_reads
+        ran = calls.run
         answers.append(client.post("/time-entries", json=entry_body(world), headers=keyed(world)))
     assert [answer.status_code for answer in answers] == [201, 201, 201, 429]
     assert [answer.headers.get("idempotent-replayed") for answer in answers[:3]] == [None, "true", "true"]
@@ -645,7 +641,7 @@ def test_over_the_rate_limit_a_replay_is_429_without_a_store_lookup(world: World
     error_of(refused, 429, "rate_limited")
     assert refused.headers["retry-after"] == "60"
     assert refused.headers["ratelimit"] == '"user";r=0;t=60'
-    assert calls.store_reads == looked_up  # the refused request never reached a lookup in the store
+    assert calls.run == ran  # the refused request never reached the store
 
 
 @pytest.mark.parametrize("limit", [2, 5, 40])

@@ -29,6 +29,7 @@ __all__ = [
     "TimesheetId",
     "TimesheetQuery",
     "TimesheetStatus",
+    "earliest_week_start_reaching",
     "first_day_of_week",
     "reason_problem",
 ]
@@ -39,6 +40,8 @@ MAX_REJECTION_REASON_LENGTH = 1_000
 """The longest reason of a rejection, in code points."""
 
 WEEK = timedelta(days=7)
+_REST_OF_WEEK = WEEK - timedelta(days=1)
+"""From a week's first day to its last."""
 
 
 class TimesheetStatus(enum.StrEnum):
@@ -107,6 +110,16 @@ def first_day_of_week(day: date, week_start: WeekStart) -> date:
     return day - timedelta(days=(day.weekday() - first) % 7)
 
 
+def earliest_week_start_reaching(day: date) -> date:
+    """The earliest first day of a week that ends on or after ``day``: six days before ``day``, or
+    :data:`datetime.date.min` when that would be before the calendar's first day (every week then
+    reaches ``day``). So "the week ends on or after ``day``" is ``week_start >= this``, for every
+    date a client can send: no subtraction overflows at the start of the calendar."""
+    if day - date.min < _REST_OF_WEEK:
+        return date.min
+    return day - _REST_OF_WEEK
+
+
 def reason_problem(reason: str) -> str | None:
     """What is wrong with a rejection's reason, or ``None``: 1 to 1,000 characters, not blank,
     no control characters but tab and newlines."""
@@ -166,7 +179,7 @@ class Timesheet:
     @property
     def week_end(self) -> date:
         """The last day of the week."""
-        return self.week_start + WEEK - timedelta(days=1)
+        return self.week_start + _REST_OF_WEEK
 
     def holds(self, day: date) -> bool:
         """Whether ``day`` is in the timesheet's week."""

@@ -491,7 +491,7 @@ class TimesheetStatements:
         self.by_id_locked = sql(f"{timesheets.select} WHERE id = ? AND org_id = ?{dialect.row_lock}")
         self.update = sql(_update_of(TIMESHEETS, TIMESHEET_CHANGES, "id = ? AND org_id = ?"))
         covering = (
-            f"{timesheets.select} WHERE org_id = ? AND user_id = ? AND week_start <= ? AND week_start > ?"
+            f"{timesheets.select} WHERE org_id = ? AND user_id = ? AND week_start <= ? AND week_start >= ?"
         )
         self.covering = sql(f"{covering} ORDER BY week_start, id")
         self.covering_locked = sql(f"{covering} ORDER BY week_start, id{dialect.row_lock}")

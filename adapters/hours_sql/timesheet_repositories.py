@@ -10,19 +10,17 @@ submission run one after the other.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from hours_core.model import OrgId, UserId
 from hours_core.ports import TimesheetRepository
-from hours_core.timesheets import Timesheet, TimesheetId, TimesheetQuery
+from hours_core.timesheets import Timesheet, TimesheetId, TimesheetQuery, earliest_week_start_reaching
 from hours_sql.repositories import _Repository
 from hours_sql.session import Session
 from hours_sql.statements import TIMESHEET_CHANGES, Statements, TimesheetStatements
 
 __all__ = ["SqlTimesheetRepository"]
-
-_WEEK = timedelta(days=7)
 
 
 class SqlTimesheetRepository(_Repository):
@@ -73,8 +71,8 @@ class SqlTimesheetRepository(_Repository):
             filters.append("user_id = ?")
             params.append(sql.reference(query.user_id))
         if query.date_from is not None:
-            filters.append("week_start > ?")  # the week ends on or after date_from
-            params.append(sql.date(query.date_from - _WEEK))
+            filters.append("week_start >= ?")  # the week ends on or after date_from
+            params.append(sql.date(earliest_week_start_reaching(query.date_from)))
         if query.date_to is not None:
             filters.append("week_start <= ?")
             params.append(sql.date(query.date_to))
@@ -92,7 +90,8 @@ class SqlTimesheetRepository(_Repository):
         """The user's timesheets whose week holds ``day`` (locked in a write unit of work)."""
         sql = self._sql
         statement = self._ts.covering_locked if self._locking else self._ts.covering
-        params = (sql.reference(org_id), sql.reference(user_id), sql.date(day), sql.date(day - _WEEK))
+        earliest = earliest_week_start_reaching(day)
+        params = (sql.reference(org_id), sql.reference(user_id), sql.date(day), sql.date(earliest))
         return [self._ts.timesheets.decode(row) for row in self._session.rows(statement, params)]
 
 

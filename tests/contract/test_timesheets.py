@@ -168,6 +168,25 @@ def test_covering_finds_the_users_timesheet_of_each_day_of_its_week_and_no_other
         assert uow.timesheets.covering(world.b.org.id, member, MONDAY) == []
 
 
+def test_the_list_and_covering_take_the_first_and_last_days_of_the_calendar(
+    store: OpenStore, world: World, build: Build
+) -> None:
+    """Every date is a bound the store can take, the calendar's first and last included: a range
+    from year 1 or to year 9999 keeps the weeks it reaches, and no week holds those days."""
+    draft = timesheet(build, world.a)
+    add(store, draft)
+    org, member = world.a.org.id, world.a.member.id
+
+    with store.unit_of_work(read_only=True) as uow:
+        for first in (date.min, date(1, 1, 7), date(1, 1, 8)):
+            assert uow.timesheets.list(org, TimesheetQuery(date_from=first)) == [draft]
+            assert uow.timesheets.list(org, TimesheetQuery(date_from=first, date_to=first)) == []
+            assert uow.timesheets.covering(org, member, first) == []
+        assert uow.timesheets.list(org, TimesheetQuery(date_to=date.max)) == [draft]
+        assert uow.timesheets.list(org, TimesheetQuery(date_from=date.max)) == []
+        assert uow.timesheets.covering(org, member, date.max) == []
+
+
 def test_a_submission_waits_for_an_entry_write_that_checked_the_week(
     store: OpenStore, world: World, build: Build
 ) -> None:

@@ -345,6 +345,34 @@ def test_the_list_filters_by_status_user_and_range_and_members_see_their_own(
     assert client.get(f"/timesheets/{UNKNOWN}", headers=bearer(owner)).status_code == 404
 
 
+@pytest.mark.parametrize(
+    ("query", "listed"),
+    [
+        ({"from": "0001-01-01"}, True),
+        ({"from": "0001-01-07"}, True),
+        ({"from": "0001-01-08"}, True),
+        ({"to": "9999-12-31"}, True),
+        ({"from": "0001-01-01", "to": "9999-12-31"}, True),
+        ({"from": "9999-12-31"}, False),
+        ({"to": "0001-01-01"}, False),
+        ({"from": "0001-01-01", "to": "0001-01-01"}, False),
+        ({"from": "9999-12-31", "to": "9999-12-31"}, False),
+    ],
+)
+def test_a_range_reaching_the_first_or_last_day_of_the_calendar_filters_like_any_other(
+    client: TestClient[Any], world: World, query: dict[str, str], listed: bool
+) -> None:
+    """Any date of the form filters: every week ends after year 1 and starts before year 9999, so a
+    range from the calendar's first day or to its last keeps every timesheet, one before or after
+    every week keeps none, and neither is a 500 (the week's end was once computed by a subtraction
+    that overflowed below 0001-01-08)."""
+    timesheet = member_sheet(client, world)
+    answer = client.get("/timesheets", params=query, headers=bearer(world.owner_token))
+    assert answer.status_code == 200, answer.text
+    assert [each["id"] for each in answer.json()["data"]] == ([timesheet] if listed else [])
+    assert answer.json()["nextCursor"] is None
+
+
 def test_the_list_comes_in_pages_that_a_cursor_walks_with_the_same_filters(
     client: TestClient[Any], world: World
 ) -> None:

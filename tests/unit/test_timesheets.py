@@ -19,6 +19,7 @@ from hours_core.timesheets import (
     Timesheet,
     TimesheetId,
     TimesheetStatus,
+    earliest_week_start_reaching,
     first_day_of_week,
     reason_problem,
 )
@@ -44,6 +45,21 @@ def test_the_first_day_of_a_week_is_its_weekday_within_the_six_days_before(
     assert 0 <= (day - first).days < 7
     assert first.weekday() == (0 if start is WeekStart.MONDAY else 6)
     assert first_day_of_week(first, start) == first
+
+
+@given(st.dates())
+@example(date.min)
+@example(date(1, 1, 6))
+@example(date(1, 1, 7))
+@example(date.max)
+def test_the_earliest_week_start_reaching_a_day_is_six_days_before_it_or_the_calendars_first_day(
+    day: date,
+) -> None:
+    """Total over every date (no overflow at the calendar's start): a week that starts on this day
+    or later ends on or after ``day``; one that starts a day earlier (if there is one) ends before."""
+    earliest = earliest_week_start_reaching(day)
+    assert earliest <= day
+    assert earliest == date.min or earliest + timedelta(days=6) == day
 
 
 def test_a_week_holds_its_first_and_last_day_only() -> None:

@@ -33,13 +33,15 @@ STRICT_QUERY = {"strict_query": True}
 """The ``opt`` of controllers whose handlers refuse unknown query parameters (the API, not /schema)."""
 
 _SHAPES: dict[Any, re.Pattern[str]] = {
-    int: re.compile(r"0|[1-9][0-9]{0,17}"),
+    int: re.compile(r"0|[1-9][0-9]{0,18}"),
     bool: re.compile(r"true|false"),
     UUID: UUID_SHAPE,
     dt.date: DATE_SHAPE,
 }
-"""The one accepted form of a query value of each type (an integer has at most 18 digits: every
-integer parameter is far smaller, and the range message covers the rest)."""
+"""The one accepted form of a query value of each type. An integer has at most 19 digits: enough for
+the largest a parameter takes (``after`` of ``GET /changes``: 2**63 - 1, 19 digits), so that every
+value its range message names is accepted; a longer one breaks that range anyway, and is refused
+before ``int()`` reads it."""
 
 
 def _query_parameters(route_handler: Any) -> dict[str, FieldDefinition]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typing
 from typing import Any
 
+import pytest
 from litestar.testing import TestClient
 
 from hours_core.events import EVENT_RETENTION, EventType, SubjectType
@@ -189,6 +190,41 @@ def test_wrong_feed_parameters_are_422(client: TestClient[Any], world: World) ->
         response = client.get("/changes", params=params, headers=bearer(world.owner_token))
         assert response.status_code == 422, params
         assert response.json()["error"]["code"] == "validation_failed"
+
+
+LARGEST_AFTER = 2**63 - 1
+"""The largest ``after`` the feed's message names (a signed 64-bit sequence number)."""
+
+
+@pytest.mark.parametrize("after", [LARGEST_AFTER, LARGEST_AFTER - 1, 10**18, 10**18 - 1])
+def test_every_after_the_range_message_names_is_accepted_up_to_the_largest(
+    client: TestClient[Any], world: World, after: int
+) -> None:
+    """The message says 0 to 9223372036854775807, so the feed takes all of it (it once refused 19
+    digits): past the latest number, an empty page that stays where the client is."""
+    log_time(client, world, world.owner_token)
+    page = changes(client, world.owner_token, after=after)
+    assert page["data"] == []
+    assert page["nextAfter"] == after
+    assert page["latestSeq"] < after
+
+
+@pytest.mark.parametrize("after", [str(LARGEST_AFTER + 1), "9999999999999999999", "1" + "0" * 19, "9" * 400])
+def test_an_after_beyond_the_largest_is_422_with_the_range_it_breaks(
+    client: TestClient[Any], world: World, after: str
+) -> None:
+    response = client.get("/changes", params={"after": after}, headers=bearer(world.owner_token))
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"] == {"after": "must be an integer from 0 to 9223372036854775807"}
+
+
+@pytest.mark.parametrize("limit", ["1001", "9223372036854775807", "9999999999999999999", "1" + "0" * 19])
+def test_a_limit_of_any_length_beyond_its_range_gets_the_same_message(
+    client: TestClient[Any], world: World, limit: str
+) -> None:
+    response = client.get("/changes", params={"limit": limit}, headers=bearer(world.owner_token))
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"] == {"limit": "must be an integer from 1 to 1000"}
 
 
 def test_an_entry_history_is_its_events_oldest_first_for_its_owner_and_managers(

@@ -20,6 +20,7 @@ import attrs
 
 from hours_core.errors import Conflict
 from hours_core.model import OrgId, UserId, WeekStart, control_character_problem
+from hours_core.validation import FIRST_ENTRY_DATE, LAST_ENTRY_DATE
 
 __all__ = [
     "MAX_REJECTION_REASON_LENGTH",
@@ -30,6 +31,7 @@ __all__ = [
     "TimesheetQuery",
     "TimesheetStatus",
     "earliest_week_start_reaching",
+    "first_day_of_entry_week",
     "first_day_of_week",
     "reason_problem",
 ]
@@ -108,6 +110,19 @@ def first_day_of_week(day: date, week_start: WeekStart) -> date:
     """The first day of the week (starting on ``week_start``) that holds ``day``."""
     first = 0 if week_start is WeekStart.MONDAY else 6
     return day - timedelta(days=(day.weekday() - first) % 7)
+
+
+def first_day_of_entry_week(day: date, week_start: WeekStart) -> date | None:
+    """The first day of the week (starting on ``week_start``) that holds ``day``, if that week holds
+    a day an entry can have (2000-01-01 to 2100-12-31); ``None`` for a week wholly before or after
+    them. A screen shows such a week only: no time can be logged in any other, and the calendar's
+    first and last weeks (year 1, year 9999) do not fit in a date. Total for every date."""
+    if not FIRST_ENTRY_DATE - WEEK < day < LAST_ENTRY_DATE + WEEK:
+        return None
+    first = first_day_of_week(day, week_start)
+    if first + _REST_OF_WEEK < FIRST_ENTRY_DATE or first > LAST_ENTRY_DATE:
+        return None
+    return first
 
 
 def earliest_week_start_reaching(day: date) -> date:

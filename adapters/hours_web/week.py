@@ -21,16 +21,16 @@ import attrs
 from hours_core.duration import format_clock
 from hours_core.entry_locks import ClosedDays, LockReason, day_lock_reason, lock_reason
 from hours_core.errors import HoursError, ValidationFailed
-from hours_core.model import OverlapPolicy, Project, ProjectId, Task, TaskId, TimeEntry, UserId
+from hours_core.model import OverlapPolicy, Project, ProjectId, Task, TaskId, TimeEntry, UserId, WeekStart
 from hours_core.ports import EntryQuery
-from hours_core.reports import GroupKey, period_start
-from hours_core.reports import WeekStart as ReportWeekStart
 from hours_core.services import CreateTimeEntry, ListOverlaps, OverlapCluster, Services, UpdateTimeEntry
 from hours_core.services.caller import Caller
-from hours_core.timesheets import Timesheet
+from hours_core.timesheets import Timesheet, first_day_of_entry_week
+from hours_core.validation import FIRST_ENTRY_DATE, LAST_ENTRY_DATE
 
 __all__ = [
     "LOCK_TEXT",
+    "WEEK_OUT_OF_RANGE",
     "Cell",
     "CellKey",
     "CellReadOnly",
@@ -53,6 +53,13 @@ LOCK_TEXT = {
 """What a read-only cell says for each lock reason."""
 
 _PAGE = 500
+_WEEK = timedelta(days=7)
+
+WEEK_OUT_OF_RANGE = (
+    f"must be a day of a week with a date from {FIRST_ENTRY_DATE} to {LAST_ENTRY_DATE}: "
+    "time is logged on those days only"
+)
+"""Why a week is not shown (``?week=``, the grid form's ``week``): it holds no day an entry can have."""
 
 
 class CellReadOnly(HoursError):
@@ -102,15 +109,21 @@ class CellKey:
         return f"{self.project_id}.{self.task_id or '-'}.{self.day.isoformat()}"
 
     @classmethod
-    def parse(cls, ref: str) -> CellKey:
-        """The key a ``ref`` names; :class:`ValidationFailed` (``cell``) for anything else."""
+    def parse(cls, ref: str, week_start: WeekStart) -> CellKey:
+        """The key a ``ref`` names; :class:`ValidationFailed` (``cell``) for anything else, a day of
+        a week that no grid shows included (one without a date an entry can have, such as year 9999:
+        :func:`~hours_core.timesheets.first_day_of_entry_week`; its organization's weeks start on
+        ``week_start``)."""
         try:
             project, task, day = ref.split(".")
-            return cls(
+            key = cls(
                 ProjectId(UUID(project)), None if task == "-" else TaskId(UUID(task)), date.fromisoformat(day)
             )
         except ValueError as error:
             raise ValidationFailed.one("cell", "is not a cell of the week grid") from error
+        if first_day_of_entry_week(key.day, week_start) is None:
+            raise ValidationFailed.one("cell", "is not a cell of the week grid")
+        return key
 
 
 @attrs.frozen
@@ -172,14 +185,17 @@ class WeekGrid:
         return sum(row.seconds for row in self.rows)
 
     @property
-    def previous(self) -> date:
-        """The start of the week before."""
-        return self.start - timedelta(days=7)
+    def previous(self) -> date | None:
+        """The start of the week before, or ``None`` when that week holds no date an entry can have
+        (this week starts on or before 2000-01-01)."""
+        return self.start - _WEEK if self.start > FIRST_ENTRY_DATE else None
 
     @property
-    def next(self) -> date:
-        """The start of the week after."""
-        return self.start + timedelta(days=7)
+    def next(self) -> date | None:
+        """The start of the week after, or ``None`` when that week holds no date an entry can have
+        (it would start after 2100-12-31)."""
+        following = self.start + _WEEK
+        return following if following <= LAST_ENTRY_DATE else None
 
 
 def today_of(caller: Caller, services: Services) -> date:
@@ -188,8 +204,13 @@ def today_of(caller: Caller, services: Services) -> date:
 
 
 def week_of(caller: Caller, day: date) -> date:
-    """The first day of the organization's week (its ``week_start``) that holds ``day``."""
-    return period_start(GroupKey.WEEK, day, ReportWeekStart(caller.org.week_start.value))
+    """The first day of the organization's week (its ``week_start``) that holds ``day``;
+    :class:`ValidationFailed` (``week``: :data:`WEEK_OUT_OF_RANGE`) for a week that holds no date an
+    entry can have, which no grid shows (:func:`~hours_core.timesheets.first_day_of_entry_week`)."""
+    first = first_day_of_entry_week(day, caller.org.week_start)
+    if first is None:
+        raise ValidationFailed.one("week", WEEK_OUT_OF_RANGE)
+    return first
 
 
 def all_entries(services: Services, caller: Caller, query: EntryQuery) -> list[TimeEntry]:
@@ -232,7 +253,8 @@ def load_week(
     services: Services, caller: Caller, day: date, extra_rows: Iterable[tuple[ProjectId, TaskId | None]] = ()
 ) -> WeekGrid:
     """The caller's week that holds ``day``: a row for each active project, for each project and
-    task with time this week, and for each of ``extra_rows`` (a row added to the view)."""
+    task with time this week, and for each of ``extra_rows`` (a row added to the view).
+    :class:`ValidationFailed` (``week``) for a week without a date an entry can have (:func:`week_of`)."""
     start = week_of(caller, day)
     days = tuple(start + timedelta(days=offset) for offset in range(7))
     now = services.clock.now()
@@ -293,6 +315,8 @@ def _overlaps(
     a sentence, if the organization cares (``warn``; ``reject``: overlaps older than the policy)."""
     if caller.org.overlap_policy is OverlapPolicy.ALLOW:
         return ()
+    # The first and last weeks of the grid run past the entry dates, which the use case keeps to.
+    first, last = max(first, FIRST_ENTRY_DATE), min(last, LAST_ENTRY_DATE)
     found = services.overlaps.list_overlaps(caller, ListOverlaps(first, last, user_id=caller.user_id))
     zone = ZoneInfo(caller.org.timezone)
     return tuple(_overlap_sentence(cluster, projects, zone) for cluster in found.clusters)

@@ -20,6 +20,7 @@ from hours_core.timesheets import (
     TimesheetId,
     TimesheetStatus,
     earliest_week_start_reaching,
+    first_day_of_entry_week,
     first_day_of_week,
     reason_problem,
 )
@@ -60,6 +61,25 @@ def test_the_earliest_week_start_reaching_a_day_is_six_days_before_it_or_the_cal
     earliest = earliest_week_start_reaching(day)
     assert earliest <= day
     assert earliest == date.min or earliest + timedelta(days=6) == day
+
+
+@given(st.dates(), st.sampled_from(WeekStart))
+@example(date.min, WeekStart.SUNDAY)
+@example(date.max, WeekStart.MONDAY)
+@example(date(1999, 12, 26), WeekStart.MONDAY)
+@example(date(1999, 12, 26), WeekStart.SUNDAY)
+@example(date(2101, 1, 2), WeekStart.MONDAY)
+@example(date(2101, 1, 2), WeekStart.SUNDAY)
+def test_an_entry_week_is_a_week_that_holds_a_date_an_entry_can_have(day: date, start: WeekStart) -> None:
+    """Total over every date: the week's first day when the week holds 2000-01-01..2100-12-31
+    somewhere, else ``None`` (the calendar's first and last weeks included)."""
+    first = first_day_of_entry_week(day, start)
+    if date(2000, 1, 1) - timedelta(days=7) < day < date(2101, 1, 1) + timedelta(days=7):
+        week = first_day_of_week(day, start)
+        holds_an_entry_date = week + timedelta(days=6) >= date(2000, 1, 1) and week <= date(2100, 12, 31)
+        assert first == (week if holds_an_entry_date else None)
+    else:
+        assert first is None
 
 
 def test_a_week_holds_its_first_and_last_day_only() -> None:

@@ -5,14 +5,16 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
+from uuid import UUID
 
 import anyio.to_thread
 from litestar.di import NamedDependency
 from litestar.response import Template
 
+from hours_core.errors import ValidationFailed
 from hours_core.services import Services, SessionCaller
 
-__all__ = ["Deps", "Who", "call", "page"]
+__all__ = ["Deps", "Who", "call", "chosen_id", "page"]
 
 Deps = NamedDependency[Services]
 """A handler's parameter that receives the use cases (the app's ``services`` dependency)."""
@@ -41,3 +43,17 @@ def page(name: str, who: SessionCaller | None, *, status_code: int = 200, **cont
         },
         status_code=status_code,
     )
+
+
+def chosen_id(text: str | None, field: str) -> UUID | None:
+    """The id a form's select (or hidden field) sent for ``field`` (a core field name such as
+    ``task_id``): ``None`` for nothing chosen (left out or empty), :class:`ValidationFailed` on
+    ``field`` for text that is no id, which no option of ours sends. Refusing it, rather than
+    reading it as "nothing chosen", keeps a stale or forged form from doing something else
+    than it says (starting a timer without the task it names)."""
+    if not text:
+        return None
+    try:
+        return UUID(text)
+    except ValueError as error:
+        raise ValidationFailed.one(field, "is not one of the choices: choose from the list") from error

@@ -15,7 +15,7 @@ from hours_core.model import Project, ProjectId, Task, TaskId, TimeEntry, TimeEn
 from hours_core.ports import EntryQuery
 from hours_core.services import UNSET, Services, SessionCaller, UpdateTimeEntry
 from hours_web.notices import Notice, notice_of, status_of
-from hours_web.pages import Deps, Who, call, page
+from hours_web.pages import Deps, Who, call, chosen_id, page
 from hours_web.session import APP_PATH, form_of
 from hours_web.week import DayLocks
 
@@ -197,10 +197,10 @@ def _uuid(text: str | None) -> UUID | None:
 
 def _update_of(form: dict[str, str], entry: TimeEntry) -> UpdateTimeEntry:
     """The update the edit form asks for: only what differs from the entry."""
-    project_id = _uuid(form.get("project"))
+    project_id = chosen_id(form.get("project"), "project_id")
     if project_id is None:
         raise ValidationFailed.one("project_id", "choose a project")
-    task_id = _uuid(form.get("task"))
+    task_id = chosen_id(form.get("task"), "task_id")
     try:
         entry_date = date.fromisoformat(form.get("date", ""))
     except ValueError as error:

@@ -114,9 +114,23 @@ async def _projects_page(
     )
 
 
+_ARCHIVED_CHOICES = {"1": True, "0": False}
+"""What an archive form's ``archived`` may say: ``1`` archives, ``0`` unarchives."""
+
+
 async def _archived_of(request: Request[Any, Any, Any]) -> bool:
-    """What an archive form asks: ``archived=0`` unarchives, anything else archives."""
-    return (await form_of(request)).get("archived") != "0"
+    """What an archive form asks: ``archived=1`` archives, ``archived=0`` unarchives;
+    :class:`ValidationFailed` on ``archived`` for anything else (left out included), which no form of
+    ours sends: it is not read as one of the two."""
+    choice = _ARCHIVED_CHOICES.get((await form_of(request)).get("archived", ""))
+    if choice is None:
+        raise ValidationFailed.one("archived", "must be 1 (archive) or 0 (unarchive)")
+    return choice
+
+
+async def _refused(services: Services, who: SessionCaller, failure: HoursError) -> Template:
+    """The projects page saying why a form was refused, with the refusal's status."""
+    return await _projects_page(services, who, notice=notice_of(failure), status_code=status_of(failure))
 
 
 def _client_id(text: str) -> ClientId | None:
@@ -188,8 +202,10 @@ class ProjectPages(Controller):
         client_id: FromPath[UUID],
     ) -> Template | Redirect:
         """Archive (``archived=1``) or unarchive (``archived=0``) a client."""
-        archived = await _archived_of(request)
-        change = ChangeClient(archived=archived)
+        try:
+            change = ChangeClient(archived=await _archived_of(request))
+        except ValidationFailed as failure:
+            return await _refused(services, who, failure)
         return await self._run(
             services, who, services.clients.change_client, who.caller, ClientId(client_id), change
         )
@@ -203,8 +219,10 @@ class ProjectPages(Controller):
         project_id: FromPath[UUID],
     ) -> Template | Redirect:
         """Archive (``archived=1``) or unarchive (``archived=0``) a project."""
-        archived = await _archived_of(request)
-        change = ChangeProject(archived=archived)
+        try:
+            change = ChangeProject(archived=await _archived_of(request))
+        except ValidationFailed as failure:
+            return await _refused(services, who, failure)
         return await self._run(
             services, who, services.projects.change_project, who.caller, ProjectId(project_id), change
         )
@@ -232,14 +250,12 @@ class ProjectPages(Controller):
         task_id: FromPath[UUID],
     ) -> Template | Redirect:
         """Archive (``archived=1``) or unarchive (``archived=0``) a task."""
-        archived = await _archived_of(request)
+        try:
+            change = ChangeTask(archived=await _archived_of(request))
+        except ValidationFailed as failure:
+            return await _refused(services, who, failure)
         return await self._run(
-            services,
-            who,
-            services.projects.change_task,
-            who.caller,
-            TaskId(task_id),
-            ChangeTask(archived=archived),
+            services, who, services.projects.change_task, who.caller, TaskId(task_id), change
         )
 
     @staticmethod
@@ -253,7 +269,5 @@ class ProjectPages(Controller):
         try:
             await call(use_case, *args, **kwargs)
         except HoursError as failure:
-            return await _projects_page(
-                services, who, notice=notice_of(failure), status_code=status_of(failure)
-            )
+            return await _refused(services, who, failure)
         return Redirect(f"{APP_PATH}/settings/projects", status_code=303)

@@ -16,9 +16,9 @@ from hours_core.errors import HoursError, NotFound, ValidationFailed
 from hours_core.model import Project, ProjectId, Task, TaskId, TimeEntry
 from hours_core.services import Services, SessionCaller, StartTimer
 from hours_web.notices import Notice, notice_of, status_of
-from hours_web.pages import Deps, Who, call, page
+from hours_web.pages import Deps, Who, call, chosen_id, page
 from hours_web.session import APP_PATH, form_of
-from hours_web.week import CellKey, WeekGrid, load_week, save_cell, today_of
+from hours_web.week import CellKey, WeekGrid, load_week, save_cell, today_of, week_of
 
 __all__ = ["WeekPages"]
 
@@ -138,7 +138,7 @@ class WeekPages(Controller):
     ) -> Template:
         """Save one cell (htmx, on blur): answers the cell and, out of band, the totals it changes."""
         form = await form_of(request)
-        key = CellKey.parse(form.get("cell", ""))
+        key = CellKey.parse(form.get("cell", ""), who.caller.org.week_start)
         text = form.get(_CELL_FIELD + key.ref, "")
         error: str | None = None
         try:
@@ -177,18 +177,19 @@ class WeekPages(Controller):
     ) -> Template | Redirect:
         """Save every changed cell of the grid (the form without JavaScript)."""
         form = await form_of(request)
+        week = _week_field(who, form.get("week"))  # a week no grid shows is refused before any save
         errors: dict[str, tuple[str, str]] = {}
         day: date | None = None
         for name, text in form.items():
             if not name.startswith(_CELL_FIELD) or form.get(_WAS_FIELD + name[len(_CELL_FIELD) :]) == text:
                 continue
             try:
-                key = CellKey.parse(name[len(_CELL_FIELD) :])
+                key = CellKey.parse(name[len(_CELL_FIELD) :], who.caller.org.week_start)
                 day = day or key.day
                 await call(save_cell, services, who.caller, key, text)
             except HoursError as failure:
                 errors[name[len(_CELL_FIELD) :]] = (text, _cell_error(failure))
-        week = _day(form.get("week")) or day
+        week = week or day
         if errors:
             notice = Notice(text=f"{len(errors)} cell{'s' if len(errors) > 1 else ''} could not be saved.")
             return await _week_page(services, who, week, notice=notice, cell_errors=errors, status_code=422)
@@ -203,10 +204,10 @@ class WeekPages(Controller):
     ) -> Template | Redirect:
         """Start a timer (project, task, note): the same use case as ``POST /timers``."""
         form = await form_of(request)
-        project_id = _uuid(form.get("project"))
-        task_id = _uuid(form.get("task"))
         note = form.get("note", "").strip() or None
         try:
+            project_id = chosen_id(form.get("project"), "project_id")
+            task_id = chosen_id(form.get("task"), "task_id")
             if project_id is None:
                 raise ValidationFailed.one("project_id", "choose a project")
             command = StartTimer(
@@ -233,11 +234,18 @@ class WeekPages(Controller):
         return Redirect(f"{APP_PATH}/week", status_code=303)
 
 
-def _day(text: str | None) -> date | None:
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
+def _week_field(who: SessionCaller, text: str | None) -> date | None:
+    """The day of the week the grid form was showing (its ``week``; left out or empty: ``None``).
+    :class:`ValidationFailed` on ``week`` for text that is no date, or a day of a week that no grid
+    shows (:data:`~hours_web.week.WEEK_OUT_OF_RANGE`): the answer would redirect to that week."""
+    if not text:
         return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError as error:
+        raise ValidationFailed.one("week", "must be a date in the form YYYY-MM-DD") from error
+    week_of(who.caller, day)
+    return day
 
 
 def _cell_error(failure: HoursError) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 
 from hours_core.model import MAX_NOTE_LENGTH, control_character_problem, name_problem
 from hours_core.validation import instant_problem
+from hours_exchange.columns import LONE_SURROGATE
 from hours_exchange.errors import ImportFileTooLarge
 from hours_exchange.import_rows import (
     DEFAULT_LIMITS,
@@ -182,6 +183,15 @@ def _string(member: dict[str, Any], key: str, *, required: bool = False) -> str 
         return None
     if not isinstance(value, str):
         raise _Problem(key, "invalid_type", f"must be a string, got {type(value).__name__}")
+    if LONE_SURROGATE.search(value):
+        # JSON lets \ud800 be written, but it is half of a pair, not a character: UTF-8 (and so the
+        # store and the report) cannot hold it. The message does not echo the value, for that reason.
+        raise _Problem(
+            key,
+            "invalid_json",
+            "holds a lone surrogate escape (\\ud800 to \\udfff without its pair), which is not a "
+            "character: JSON text must be Unicode",
+        )
     return value
 
 

@@ -97,3 +97,32 @@ def test_instants_with_any_offset_become_utc() -> None:
     member["startedAt"] = "2026-03-02T09:00:00+01:00"
     (row,) = imported(json.dumps(member).encode())
     assert row.started_at == datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "member", ["note", "projectName", "taskName", "clientName", "userEmail", "userName", "id", "entryDate"]
+)
+@pytest.mark.parametrize("escape", [chr(0xD800), chr(0xDFFF), chr(0xDC00) + chr(0xD800)])
+def test_a_lone_surrogate_escape_fails_its_line_naming_the_member_without_echoing_it(
+    member: str, escape: str
+) -> None:
+    line = json.loads(exported([export_row()]))
+    line[member] = f"a{escape}@example.com" if member == "userEmail" else f"x{escape}y"
+    data = json.dumps(line).encode()  # ASCII: the surrogate is the escape \udXXX
+    assert b"\\ud" in data
+
+    (row,) = imported(data)
+
+    assert isinstance(row, RejectedRow)
+    (error,) = row.errors
+    assert (error.row, error.column, error.code) == (1, member, "invalid_json")
+    assert "lone surrogate" in error.message
+    error.message.encode("utf-8")  # what the report sends can be sent
+
+
+def test_a_surrogate_pair_escape_is_one_character_and_imports() -> None:
+    line = json.loads(exported([export_row()]))
+    line["note"] = "\U0001f600 done"
+    (row,) = imported(json.dumps(line).encode())
+    assert isinstance(row, ImportRow)
+    assert row.note == "\U0001f600 done"

@@ -191,3 +191,27 @@ def test_rows_are_read_lazily_one_at_a_time() -> None:
     assert isinstance(first, ImportRow)
     assert first.row == 2
     assert sum(1 for _ in rows) == 100_001
+
+
+ENCODED_SURROGATE = "\ud800".encode("utf-8", "surrogatepass")
+"""``ED A0 80``: a lone surrogate as a lax encoder writes it. Strict UTF-8 has no such sequence."""
+
+
+@pytest.mark.parametrize(
+    ("source", "text"),
+    [
+        ("toggl", "Project,Description,Start date,Duration\nWebsite,x{}y,2025-01-10,01:00:00\n"),
+        (
+            "clockify",
+            '"Project","Description","Start Date","Duration (h)"\n"Web{}site","x","2025-01-10","1:00"\n',
+        ),
+        ("harvest", "Date,Project,Notes,Hours\n2025-01-10,Website,x{}y,1.5\n"),
+    ],
+)
+def test_a_csv_reader_never_lets_a_lone_surrogate_through(source: str, text: str) -> None:
+    head, tail = text.split("{}")
+    as_bytes = head.encode() + ENCODED_SURROGATE + tail.encode()
+    as_text = io.StringIO(head + "\ud800" + tail)  # a text stream holding one (the CLI may pass one)
+    for data in (as_bytes, as_text):
+        with pytest.raises(ImportFileUnreadable, match="not UTF-8"):
+            list(read_import(source, data, timezone="UTC"))  # type: ignore[arg-type]

@@ -1,0 +1,95 @@
+"""``POST /imports`` with files an attacker writes: every bad row is a row error of the report, every bad
+file or parameter a 4xx in the documented shape, and never a 500 (nor an import stored before one)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from tests.exchange.odd_files import TOGGL_HEADER
+from tests.http.conftest import bearer
+from tests.world import World
+
+JSONL = {"Content-Type": "application/jsonl"}
+CSV = {"Content-Type": "text/csv"}
+GOOD_LINE = '{"id":"good","entryDate":"2025-03-04","durationSeconds":3600,"projectName":"Website"}'
+
+
+def line(member: str, raw_json_value: str) -> str:
+    """A JSON line of an hours export whose ``member`` is ``raw_json_value``, written as is."""
+    members = {
+        "id": '"e-1"',
+        "entryDate": '"2025-03-04"',
+        "durationSeconds": "60",
+        "projectName": '"Website"',
+    }
+    members[member] = raw_json_value
+    return "{" + ",".join(f"{json.dumps(key)}:{value}" for key, value in members.items()) + "}"
+
+
+def post(client: TestClient[Any], world: World, query: str, body: bytes, headers: dict[str, str]) -> Any:
+    return client.post(f"/imports{query}", content=body, headers={**bearer(world.owner_token), **headers})
+
+
+def entries(client: TestClient[Any], world: World) -> list[dict[str, Any]]:
+    response = client.get("/time-entries?limit=500", headers=bearer(world.owner_token))
+    assert response.status_code == 200, response.text
+    found: list[dict[str, Any]] = response.json()["data"]
+    return found
+
+
+def report_of(response: Any, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    report: dict[str, Any] = response.json()["data"]
+    return report
+
+
+def errors_of(report: dict[str, Any]) -> list[tuple[int, str | None, str]]:
+    return [(error["row"], error["column"], error["code"]) for error in report["errors"]]
+
+
+# 1. Lone surrogates.
+
+
+@pytest.mark.parametrize(
+    ("member", "value"),
+    [
+        ("note", '"x\\ud800y"'),
+        ("projectName", '"P\\udfff"'),
+        ("taskName", '"T\\ud800"'),
+        ("clientName", '"New client \\ud800"'),
+        ("userEmail", '"a\\ud800@x.com"'),
+        ("userName", '"\\udc00"'),
+    ],
+)
+def test_a_lone_surrogate_in_a_json_line_fails_that_row_and_the_import_answers_201(
+    client: TestClient[Any], world: World, member: str, value: str
+) -> None:
+    body = f"{GOOD_LINE}\n{line(member, value)}\n".encode()
+
+    report = report_of(post(client, world, "?source=hours", body, JSONL), 201)
+
+    assert (report["created"], report["failed"]) == (1, 1)
+    assert errors_of(report) == [(2, member, "invalid_json")]
+    assert "lone surrogate" in report["errors"][0]["message"]
+    assert report["id"] is not None
+    assert [entry["durationSeconds"] for entry in entries(client, world)] == [3600]
+
+
+def test_a_lone_surrogate_fails_its_row_in_a_dry_run_too(client: TestClient[Any], world: World) -> None:
+    body = line("userEmail", '"a\\ud800@x.com"').encode()
+    report = report_of(post(client, world, "?source=hours&dryRun=true", body, JSONL), 200)
+    assert errors_of(report) == [(1, "userEmail", "invalid_json")]
+
+
+def test_a_csv_file_with_an_encoded_surrogate_is_not_utf_8_and_stores_nothing(
+    client: TestClient[Any], world: World
+) -> None:
+    body = f"{TOGGL_HEADER}\nAda,,,Website,,x".encode() + b"\xed\xa0\x80" + b",No,2025-03-04,,,,01:00:00,\n"
+    response = post(client, world, "?source=toggl&timezone=Europe/Berlin", body, CSV)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] == "import_file_unreadable"
+    assert entries(client, world) == []

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, tzinfo
 from types import MappingProxyType
@@ -32,7 +33,19 @@ from hours_exchange.import_rows import (
 )
 from hours_exchange.source_text import ImportData, SourceText
 
-__all__ = ["read_hours_jsonl"]
+__all__ = ["MAX_NESTING", "nesting_exceeds", "read_hours_jsonl"]
+
+MAX_NESTING = 32
+"""The deepest nesting of arrays and objects a line may have, its own object counting as one.
+
+The HTTP API's limit for a request body (``hours_http.decoding.MAX_NESTING``), kept here as its own
+constant because the adapters do not import each other. An export's line nests one level; a deeper
+line is refused before it is parsed, since Python's ``json`` recurses once per level and a line of
+a thousand ``[`` would exhaust the stack.
+"""
+
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]', re.DOTALL)
+"""A string (to its closing quote, or to the end of the line when it has none) or a bracket."""
 
 _FIELDS = MappingProxyType(
     {
@@ -124,7 +137,30 @@ def _rejected(row: int, column: str | None, code: str, message: str) -> Rejected
     return RejectedRow(row, (RowError(row, column, code, message),))
 
 
+def nesting_exceeds(line: str, limit: int = MAX_NESTING) -> bool:
+    """Whether the arrays and objects of ``line`` nest deeper than ``limit``, brackets inside
+    strings aside. One pass with no recursion, for any text (JSON or not)."""
+    if line.count("[") + line.count("{") <= limit:
+        return False
+    depth = 0
+    for token in _JSON_TOKEN.finditer(line):
+        kind = token[0][0]
+        if kind in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif kind in "]}":
+            depth -= 1
+    return False
+
+
 def _row(line_number: int, line: str) -> ImportRow:
+    if nesting_exceeds(line):
+        raise _Problem(
+            None,
+            "invalid_json",
+            f"nests arrays and objects deeper than {MAX_NESTING} levels; at most {MAX_NESTING} are allowed",
+        )
     try:
         member = json.loads(line, parse_constant=_reject_constant, object_pairs_hook=_unique_members)
     except ValueError as error:

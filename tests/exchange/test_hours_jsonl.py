@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hours_exchange import ExportRow, ImportRow, ImportSource, RejectedRow, read_hours_jsonl, write_jsonl
+from hours_exchange.jsonl_import import nesting_exceeds
 
 from .entries import export_row, export_rows
 
@@ -126,3 +127,58 @@ def test_a_surrogate_pair_escape_is_one_character_and_imports() -> None:
     (row,) = imported(json.dumps(line).encode())
     assert isinstance(row, ImportRow)
     assert row.note == "\U0001f600 done"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"[" * 986,
+        b'{"id": "a", "x": ' + b"[" * 1000 + b"]" * 1000 + b"}",
+        b'{"id": "a", "x": ' + b"{}, " * 10 + b'{"y": ' * 40 + b"1" + b"}" * 40 + b"}",
+        b"[" * 33 + b"]" * 33,
+    ],
+    ids=["986-open-brackets", "1000-nested-arrays", "40-nested-objects", "33-levels"],
+)
+def test_a_line_nested_deeper_than_32_levels_fails_alone_as_invalid_json(line: bytes) -> None:
+    good = exported([export_row()])
+    rows = imported(good + line + b"\n" + good)
+    assert [type(row).__name__ for row in rows] == ["ImportRow", "RejectedRow", "ImportRow"]
+    (error,) = rows[1].errors  # type: ignore[union-attr]
+    assert (error.row, error.column, error.code) == (2, None, "invalid_json")
+    assert error.message == "nests arrays and objects deeper than 32 levels; at most 32 are allowed"
+
+
+def test_32_levels_and_brackets_inside_strings_are_fine() -> None:
+    line = json.loads(exported([export_row()]))
+    line["extra"] = json.loads("[" * 31 + "]" * 31)  # the line's own object is the 32nd level
+    line["note"] = "[[[" * 20 + "{{{" * 20
+    (row,) = imported(json.dumps(line).encode())
+    assert isinstance(row, ImportRow), row
+    assert row.note == "[[[" * 20 + "{{{" * 20
+
+
+json_values = st.recursive(
+    st.none() | st.integers() | st.text(st.sampled_from('[]{}"\\ ax')),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text("[{}]", max_size=3), inner, max_size=3)
+    ),
+    max_leaves=40,
+)
+
+
+@given(st.text(st.sampled_from('[]{}"\\ ax'), max_size=80) | json_values.map(json.dumps), st.integers(0, 12))
+def test_the_nesting_scan_agrees_with_the_parser_on_json_and_never_fails(text: str, limit: int) -> None:
+    deep = nesting_exceeds(text, limit)  # any text: never raises
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return
+    assert deep == (depth_of(document) > limit)
+
+
+def depth_of(value: object) -> int:
+    if isinstance(value, list):
+        return 1 + max((depth_of(item) for item in value), default=0)
+    if isinstance(value, dict):
+        return 1 + max((depth_of(item) for item in value.values()), default=0)
+    return 0

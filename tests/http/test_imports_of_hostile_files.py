@@ -93,3 +93,26 @@ def test_a_csv_file_with_an_encoded_surrogate_is_not_utf_8_and_stores_nothing(
     assert response.status_code == 422, response.text
     assert response.json()["error"]["code"] == "import_file_unreadable"
     assert entries(client, world) == []
+
+
+# 2. Deep nesting.
+
+
+@pytest.mark.parametrize(
+    "deep_line",
+    [
+        "[" * 986,
+        '{"id":"a","x":' + "[" * 1000 + "]" * 1000 + "}",
+    ],
+    ids=["986-open-brackets", "1000-nested-arrays"],
+)
+def test_a_json_line_nested_too_deep_fails_that_row_as_invalid_json(
+    client: TestClient[Any], world: World, deep_line: str
+) -> None:
+    body = f"{deep_line}\n{GOOD_LINE}\n".encode()
+
+    report = report_of(post(client, world, "?source=hours", body, JSONL), 201)
+
+    assert (report["created"], report["failed"]) == (1, 1)
+    assert errors_of(report) == [(1, None, "invalid_json")]
+    assert "deeper than 32 levels" in report["errors"][0]["message"]

@@ -72,7 +72,13 @@ def build_timed_row(cells: Cells, context: RowContext) -> dict[str, Any] | None:
     try:
         span = place_span(start, end, duration, context.zone, minute_precision=not precise)
     except SpanProblem as problem:
-        blamed = {"start": "start_time", "end": "end_time", "duration": duration_field}[problem.column]
+        blamed = {
+            "start_date": "start_date",
+            "start": "start_time",
+            "end_date": "end_date" if end_date is not None else "end_time",
+            "end": "end_time",
+            "duration": duration_field,
+        }[problem.column]
         cells.fail(blamed, problem.code, problem.message)
         return None
     fields["started_at"] = span.started_at

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import attrs
 
 from hours_core.errors import ValidationFailed
+from hours_core.validation import FIRST_ENTRY_DATE, LAST_ENTRY_DATE
 from hours_exchange.import_rows import DateFormat
 
 __all__ = [
@@ -223,7 +224,11 @@ def parse_boolean(text: str) -> bool | None:
 
 
 def _instants(local: datetime, zone: tzinfo) -> list[datetime]:
-    """The UTC instants a wall-clock time names in ``zone``: none (a gap), one, or two (a fold)."""
+    """The UTC instants a wall-clock time names in ``zone``: none (a gap), one, or two (a fold).
+
+    Raises ``OverflowError`` for a time so near the ends of Python's calendar (year 1, year 9999)
+    that its UTC instant is not a date Python can hold.
+    """
     aware = local.replace(tzinfo=zone)
     first = aware.astimezone(UTC)
     second = aware.replace(fold=1).astimezone(UTC)
@@ -270,7 +275,19 @@ def place_span(
       agree with the duration; when nothing tells them apart, the first one.
     - A duration longer than the span is refused, except by less than the precision of the times
       (a minute when they have no seconds): then the end moves to start + duration.
+
+    The start's date must be an entry date (2000-01-01 to 2100-12-31, ``invalid_date`` on
+    ``start_date``, the import use case's message), checked before any arithmetic in the zone; an
+    end so far away that its instant is beyond Python's calendar is ``invalid_date`` on
+    ``end_date``. So the function raises nothing but :class:`SpanProblem`, for any wall-clock
+    times and zone.
     """
+    if not FIRST_ENTRY_DATE <= start.date() <= LAST_ENTRY_DATE:
+        raise SpanProblem(
+            "start_date",
+            "invalid_date",
+            f"the date must be from {FIRST_ENTRY_DATE} to {LAST_ENTRY_DATE}, got {start.date()}",
+        )
     starts = _instants(start, zone)
     if not starts:
         raise SpanProblem("start", "nonexistent_local_time", _gap_message(start, zone))
@@ -280,7 +297,14 @@ def place_span(
         _check_length(duration.seconds, "duration")
         first = starts[0]
         return Span(first, first + timedelta(seconds=duration.seconds), duration.seconds)
-    ends = _instants(end, zone)
+    try:
+        ends = _instants(end, zone)
+    except OverflowError:
+        raise SpanProblem(
+            "end_date",
+            "invalid_date",
+            f"is {end.date()}, too far from the start date {start.date()} for one entry (at most 24:00:00)",
+        ) from None
     if not ends:
         raise SpanProblem("end", "nonexistent_local_time", _gap_message(end, zone))
     pairs = [(s, e) for s in starts for e in ends if e >= s]

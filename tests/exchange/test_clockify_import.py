@@ -153,3 +153,20 @@ def test_only_the_decimal_duration_is_enough() -> None:
     assert isinstance(row, ImportRow)
     assert row.duration_seconds == 900
     assert row.stopped_at == datetime(2025, 1, 15, 14, 15, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("start_date", "end_date", "timezone", "column"),
+    [
+        ("01/01/0001", "01/01/0001", "Asia/Tokyo", "Start Date"),
+        ("12/31/9999", "12/31/9999", "Etc/GMT+12", "Start Date"),
+        ("03/04/2025", "01/01/0001", "Asia/Tokyo", "End Date"),
+    ],
+)
+def test_a_date_at_the_end_of_the_calendar_in_any_zone_is_invalid_date(
+    start_date: str, end_date: str, timezone: str, column: str
+) -> None:
+    text = HEADER + line(start_date, "12:00:00 AM", end_date, "12:30:00 AM", "00:30:00")
+    (row,) = read(text, timezone=timezone, date_format="MDY")
+    assert isinstance(row, RejectedRow), row
+    assert [(error.column, error.code) for error in row.errors] == [(column, "invalid_date")]

@@ -226,3 +226,23 @@ def test_every_bad_cell_of_a_row_is_reported_with_its_column() -> None:
         ("Start time", "invalid_time"),
     ]
     assert {error.row for error in row.errors} == {2}
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "timezone", "column"),
+    [
+        ("0001-01-01,00:00:00,,", "00:10:00", "Europe/Berlin", "Start date"),
+        ("0001-01-01,00:00:00,2024-01-01,00:10:00", "", "Europe/Berlin", "Start date"),
+        ("0001-01-01,00:00:00,,", "00:10:00", "Etc/GMT-14", "Start date"),
+        ("9999-12-31,23:00:00,,", "00:10:00", "Etc/GMT+12", "Start date"),
+        ("9999-12-31,23:00:00,,", "00:10:00", "Europe/Berlin", "Start date"),
+        ("2024-01-01,00:00:00,9999-12-31,23:59:59", "", "Etc/GMT+12", "End date"),
+        ("2024-01-01,00:00:00,0001-01-01,00:00:00", "", "Etc/GMT-14", "End date"),
+    ],
+)
+def test_a_date_at_the_end_of_the_calendar_in_any_zone_is_invalid_date(
+    start: str, end: str, timezone: str, column: str
+) -> None:
+    (row,) = read(OLD_HEADER + f"Ada,ada@example.com,,Website,,,No,{start},{end},,\n", timezone)
+    assert isinstance(row, RejectedRow), row
+    assert [(error.column, error.code) for error in row.errors] == [(column, "invalid_date")]

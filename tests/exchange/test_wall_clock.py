@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, time
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from hours_exchange import DateFormat
-from hours_exchange.wall_clock import CellProblem, parse_date, parse_duration_text, parse_time_of_day
+from hours_exchange.wall_clock import (
+    CellProblem,
+    Duration,
+    SpanProblem,
+    parse_date,
+    parse_duration_text,
+    parse_time_of_day,
+    place_span,
+)
 
 
 @pytest.mark.parametrize(
@@ -106,3 +115,78 @@ def test_any_text_is_a_time_or_a_cell_problem(text: str) -> None:
 def test_only_ascii_digits_count(text: str) -> None:
     with pytest.raises(CellProblem):
         parse_duration_text(text)
+
+
+SPAN_CODES = {
+    "invalid_date",
+    "nonexistent_local_time",
+    "missing_value",
+    "end_before_start",
+    "duration_exceeds_span",
+    "duration_over_24_hours",
+}
+"""What :func:`place_span` may refuse a row with (docs/export-import.md, "Wall-clock times")."""
+
+zones = st.timezones() | st.integers(-23 * 60, 23 * 60).map(
+    lambda minutes: timezone(timedelta(minutes=minutes))
+)
+durations = st.none() | st.builds(Duration, st.integers(0, 200_000), st.sampled_from([1, 60, 36, 360]))
+
+
+@given(st.datetimes(), st.none() | st.datetimes(), durations, zones, st.booleans())
+@example(datetime(1, 1, 1), None, Duration(600, 1), ZoneInfo("Europe/Berlin"), False)
+@example(datetime(1, 1, 1), datetime(2024, 1, 1), None, ZoneInfo("Europe/Berlin"), False)
+@example(datetime(1, 1, 1), None, Duration(600, 1), ZoneInfo("Etc/GMT-14"), False)
+@example(datetime(9999, 12, 31, 23), None, Duration(600, 1), ZoneInfo("Etc/GMT+12"), False)
+@example(datetime(2024, 1, 1), datetime(9999, 12, 31, 23, 59), None, ZoneInfo("Etc/GMT+12"), False)
+@example(datetime(2024, 1, 1), datetime(1, 1, 1), None, ZoneInfo("Etc/GMT-14"), False)
+def test_any_wall_clock_span_in_any_zone_is_placed_or_is_a_row_error(
+    start: datetime, end: datetime | None, duration: Duration | None, zone: tzinfo, minutes: bool
+) -> None:
+    try:
+        span = place_span(start, end, duration, zone, minute_precision=minutes)
+    except SpanProblem as raised:
+        problem = raised
+    else:
+        problem = None
+    if problem is not None:
+        assert problem.code in SPAN_CODES
+        assert problem.column in {"start_date", "start", "end_date", "end", "duration"}
+        return
+    assert span.started_at.tzinfo is UTC
+    assert 0 <= span.duration_seconds <= 86_400
+    assert span.started_at <= span.stopped_at
+
+
+@pytest.mark.parametrize(
+    ("start", "zone"),
+    [
+        (datetime(1, 1, 1), "Europe/Berlin"),
+        (datetime(1, 1, 1), "Etc/GMT-14"),
+        (datetime(9999, 12, 31, 23), "Etc/GMT+12"),
+        (datetime(9999, 12, 31, 23), "Europe/Berlin"),
+        (datetime(1999, 12, 31, 23), "UTC"),
+        (datetime(2101, 1, 1), "UTC"),
+    ],
+)
+def test_a_start_outside_the_entry_dates_is_invalid_date_before_any_zone_arithmetic(
+    start: datetime, zone: str
+) -> None:
+    with pytest.raises(SpanProblem) as raised:
+        place_span(start, None, Duration(600, 1), ZoneInfo(zone), minute_precision=False)
+    assert (raised.value.column, raised.value.code) == ("start_date", "invalid_date")
+    assert raised.value.message == f"the date must be from 2000-01-01 to 2100-12-31, got {start.date()}"
+
+
+@pytest.mark.parametrize(
+    ("end", "zone"), [(datetime(9999, 12, 31, 23, 59), "Etc/GMT+12"), (datetime(1, 1, 1), "Etc/GMT-14")]
+)
+def test_an_end_beyond_the_calendar_in_its_zone_is_invalid_date_on_the_end_date(
+    end: datetime, zone: str
+) -> None:
+    with pytest.raises(SpanProblem) as raised:
+        place_span(datetime(2024, 1, 1), end, None, ZoneInfo(zone), minute_precision=False)
+    assert (raised.value.column, raised.value.code) == ("end_date", "invalid_date")
+    assert raised.value.message == (
+        f"is {end.date()}, too far from the start date 2024-01-01 for one entry (at most 24:00:00)"
+    )

@@ -116,3 +116,42 @@ def test_a_json_line_nested_too_deep_fails_that_row_as_invalid_json(
     assert (report["created"], report["failed"]) == (1, 1)
     assert errors_of(report) == [(1, None, "invalid_json")]
     assert "deeper than 32 levels" in report["errors"][0]["message"]
+
+
+# 3. Dates at the ends of the calendar, in a zone.
+
+
+@pytest.mark.parametrize(
+    ("query", "cells", "column"),
+    [
+        ("timezone=Europe/Berlin", "0001-01-01,00:00:00,,,00:10:00", "Start date"),
+        ("timezone=Europe/Berlin", "0001-01-01,00:00:00,2024-01-01,00:10:00,", "Start date"),
+        ("timezone=Europe/Berlin&dryRun=true", "0001-01-01,00:00:00,,,00:10:00", "Start date"),
+        ("timezone=Etc/GMT-14", "0001-01-01,00:00:00,,,00:10:00", "Start date"),
+        ("timezone=Etc/GMT%2B12", "9999-12-31,23:00:00,,,00:10:00", "Start date"),
+        ("timezone=Europe/Berlin", "9999-12-31,23:00:00,,,00:10:00", "Start date"),
+        ("timezone=Etc/GMT%2B12", "2025-03-04,10:00:00,9999-12-31,23:59:59,", "End date"),
+    ],
+)
+def test_a_toggl_date_at_the_end_of_the_calendar_is_a_row_error_in_any_zone(
+    client: TestClient[Any], world: World, query: str, cells: str, column: str
+) -> None:
+    body = f"{TOGGL_HEADER}\nAda,,,Website,,x,No,{cells},\n".encode()
+
+    response = post(client, world, f"?source=toggl&{query}", body, CSV)
+
+    report = report_of(response, 200 if "dryRun" in query else 201)
+    assert (report["created"], report["failed"]) == (0, 1)
+    assert errors_of(report) == [(2, column, "invalid_date")]
+    assert entries(client, world) == []
+
+
+def test_a_clockify_date_in_year_1_in_tokyo_is_a_row_error(client: TestClient[Any], world: World) -> None:
+    body = (
+        b'"Project","Email","Start Date","Start Time","Duration (h)"\n'
+        b'"Website","","01/01/0001","12:00:00 AM","1:00:00"\n'
+    )
+    response = post(client, world, "?source=clockify&timezone=Asia/Tokyo&dateFormat=MDY", body, CSV)
+    report = report_of(response, 201)
+    assert errors_of(report) == [(2, "Start Date", "invalid_date")]
+    assert report["errors"][0]["message"] == "the date must be from 2000-01-01 to 2100-12-31, got 0001-01-01"

@@ -33,7 +33,7 @@ from hours_exchange.import_rows import (
 )
 from hours_exchange.source_text import ImportData, SourceText
 
-__all__ = ["MAX_NESTING", "nesting_exceeds", "read_hours_jsonl"]
+__all__ = ["MAX_NESTING", "json_type", "nesting_exceeds", "read_hours_jsonl"]
 
 MAX_NESTING = 32
 """The deepest nesting of arrays and objects a line may have, its own object counting as one.
@@ -72,17 +72,58 @@ class _Problem(ValueError):
         super().__init__(message)
 
 
+_MAX_INTEGER_DIGITS = 20
+"""More digits than any integer of an export has (a ``durationSeconds`` has at most five). A longer
+one is not converted: Python refuses to read one of over 4,300 digits, and none would be right."""
+
+
+class _TooLargeInteger:
+    """An integer of the line with more than :data:`_MAX_INTEGER_DIGITS` digits, left unread."""
+
+
+_TOO_LARGE_INTEGER = _TooLargeInteger()
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
+
+
+def _integer(text: str) -> int | _TooLargeInteger:
+    if len(text.lstrip("-")) > _MAX_INTEGER_DIGITS:
+        return _TOO_LARGE_INTEGER
+    return int(text)
 
 
 def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     members: dict[str, Any] = {}
     for key, value in pairs:
         if key in members:
-            raise ValueError(f"the member {key!r} appears twice")
+            raise ValueError(f"the member {json.dumps(key)} appears twice")
         members[key] = value
     return members
+
+
+def json_type(value: object) -> str:
+    """How a message names the JSON type of a parsed ``value``: ``a string``, ``an integer``, ...
+
+    The words of the HTTP API's strict decoding (docs/api.md, "Strict decoding"), so that a row
+    error reads like a field error of a request.
+    """
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, _TooLargeInteger):
+        return "an integer that is too large"
+    if isinstance(value, float):
+        return "a number with a fraction or exponent"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
 
 
 def read_hours_jsonl(
@@ -162,11 +203,16 @@ def _row(line_number: int, line: str) -> ImportRow:
             f"nests arrays and objects deeper than {MAX_NESTING} levels; at most {MAX_NESTING} are allowed",
         )
     try:
-        member = json.loads(line, parse_constant=_reject_constant, object_pairs_hook=_unique_members)
+        member = json.loads(
+            line, parse_constant=_reject_constant, parse_int=_integer, object_pairs_hook=_unique_members
+        )
+    except json.JSONDecodeError as error:
+        reason = error.msg[:1].lower() + error.msg[1:]
+        raise _Problem(None, "invalid_json", f"is not JSON: {reason} at column {error.colno}") from None
     except ValueError as error:
         raise _Problem(None, "invalid_json", f"is not a JSON object: {error}") from None
     if not isinstance(member, dict):
-        raise _Problem(None, "invalid_json", f"must be a JSON object, got {type(member).__name__}")
+        raise _Problem(None, "invalid_json", f"must be a JSON object, got {json_type(member)}")
     entry_id = _string(member, "id", required=True)
     started_at = _instant(member, "startedAt")
     stopped_at = _instant(member, "stoppedAt")
@@ -179,7 +225,9 @@ def _row(line_number: int, line: str) -> ImportRow:
     duration = member.get("durationSeconds")
     if type(duration) is not int or not 0 <= duration <= 86_400:
         raise _Problem(
-            "durationSeconds", "invalid_duration", f"must be an integer in 0..86400, got {duration!r}"
+            "durationSeconds",
+            "invalid_duration",
+            f"must be an integer in 0..86400, got {_number_or_type(duration)}",
         )
     if (
         started_at is not None
@@ -191,7 +239,9 @@ def _row(line_number: int, line: str) -> ImportRow:
         )
     billable = member.get("billable")
     if billable is not None and type(billable) is not bool:
-        raise _Problem("billable", "invalid_boolean", f"must be true, false or null, got {billable!r}")
+        raise _Problem(
+            "billable", "invalid_boolean", f"must be true, false or null, got {json_type(billable)}"
+        )
     return ImportRow(
         source=ImportSource.HOURS,
         row=line_number,
@@ -211,6 +261,11 @@ def _row(line_number: int, line: str) -> ImportRow:
     )
 
 
+def _number_or_type(value: object) -> str:
+    """An integer as itself (it has at most 20 digits), anything else as its JSON type."""
+    return str(value) if type(value) is int else json_type(value)
+
+
 def _string(member: dict[str, Any], key: str, *, required: bool = False) -> str | None:
     value = member.get(key)
     if value is None:
@@ -218,7 +273,7 @@ def _string(member: dict[str, Any], key: str, *, required: bool = False) -> str 
             raise _Problem(key, "missing_value", "is missing; this member is required")
         return None
     if not isinstance(value, str):
-        raise _Problem(key, "invalid_type", f"must be a string, got {type(value).__name__}")
+        raise _Problem(key, "invalid_type", f"must be a string, got {json_type(value)}")
     if LONE_SURROGATE.search(value):
         # JSON lets \ud800 be written, but it is half of a pair, not a character: UTF-8 (and so the
         # store and the report) cannot hold it. The message does not echo the value, for that reason.

@@ -182,3 +182,65 @@ def depth_of(value: object) -> int:
     if isinstance(value, dict):
         return 1 + max((depth_of(item) for item in value.values()), default=0)
     return 0
+
+
+HUGE = "9" * 5000
+"""An integer Python refuses to convert to or from text (over 4,300 digits) without a setting."""
+
+
+@pytest.mark.parametrize(
+    ("member", "raw_value", "code", "message"),
+    [
+        ("durationSeconds", HUGE, "invalid_duration", "must be an integer in 0..86400, got an integer that is too large"),
+        ("durationSeconds", "-" + "9" * 21, "invalid_duration", "must be an integer in 0..86400, got an integer that is too large"),
+        ("durationSeconds", "86401", "invalid_duration", "must be an integer in 0..86400, got 86401"),
+        ("durationSeconds", "null", "invalid_duration", "must be an integer in 0..86400, got null"),
+        ("durationSeconds", "5400.0", "invalid_duration", "must be an integer in 0..86400, got a number with a fraction or exponent"),
+        ("durationSeconds", "1e400", "invalid_duration", "must be an integer in 0..86400, got a number with a fraction or exponent"),
+        ("durationSeconds", "true", "invalid_duration", "must be an integer in 0..86400, got a boolean"),
+        ("durationSeconds", '"5400"', "invalid_duration", "must be an integer in 0..86400, got a string"),
+        ("projectName", "[1]", "invalid_type", "must be a string, got an array"),
+        ("taskName", "1.5", "invalid_type", "must be a string, got a number with a fraction or exponent"),
+        ("note", '{"a": 1}', "invalid_type", "must be a string, got an object"),
+        ("userEmail", HUGE, "invalid_type", "must be a string, got an integer that is too large"),
+        ("id", "7", "invalid_type", "must be a string, got an integer"),
+        ("billable", "[true]", "invalid_boolean", "must be true, false or null, got an array"),
+        ("billable", '"yes"', "invalid_boolean", "must be true, false or null, got a string"),
+    ],
+)  # fmt: skip
+def test_a_wrong_member_is_told_in_json_terms_never_in_python_ones(
+    member: str, raw_value: str, code: str, message: str
+) -> None:
+    line = json.loads(exported([export_row()]))
+    del line[member]
+    data = json.dumps(line)[:-1].encode() + f', "{member}": {raw_value}}}'.encode()
+
+    (row,) = imported(data)
+
+    assert isinstance(row, RejectedRow), row
+    assert [(error.column, error.code, error.message) for error in row.errors] == [(member, code, message)]
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        (b"[1, 2]", "must be a JSON object, got an array"),
+        (b"null", "must be a JSON object, got null"),
+        (b'"text"', "must be a JSON object, got a string"),
+        (b"{", "is not JSON: expecting property name enclosed in double quotes at column 2"),
+        (b'{"id": "a", "id": "b"}', 'is not a JSON object: the member "id" appears twice'),
+        (b'{"durationSeconds": NaN}', "is not a JSON object: NaN is not a JSON number"),
+    ],
+)
+def test_a_line_that_is_no_json_object_is_told_so_in_json_terms(line: bytes, message: str) -> None:
+    (row,) = imported(line)
+    assert isinstance(row, RejectedRow)
+    assert [(error.column, error.code, error.message) for error in row.errors] == [
+        (None, "invalid_json", message)
+    ]
+
+
+def test_a_huge_integer_in_a_member_the_reader_ignores_does_not_fail_the_line() -> None:
+    line = exported([export_row()])
+    (row,) = imported(line[:-2] + f', "extra": {HUGE}}}\n'.encode())
+    assert isinstance(row, ImportRow), row

@@ -155,3 +155,33 @@ def test_a_clockify_date_in_year_1_in_tokyo_is_a_row_error(client: TestClient[An
     report = report_of(response, 201)
     assert errors_of(report) == [(2, "Start Date", "invalid_date")]
     assert report["errors"][0]["message"] == "the date must be from 2000-01-01 to 2100-12-31, got 0001-01-01"
+
+
+# 4. Messages in the wire's terms.
+
+
+def test_row_errors_of_wrong_json_members_speak_json_not_python(
+    client: TestClient[Any], world: World
+) -> None:
+    lines = [
+        line("durationSeconds", "9" * 5000),
+        line("taskName", "1.5"),
+        line("note", "[1]"),
+        line("durationSeconds", "null"),
+        line("billable", '{"a": 1}'),
+        "[1, 2]",
+    ]
+    body = "\n".join(lines).encode()
+
+    report = report_of(post(client, world, "?source=hours", body, JSONL), 201)
+
+    assert [(error["column"], error["message"]) for error in report["errors"]] == [
+        ("durationSeconds", "must be an integer in 0..86400, got an integer that is too large"),
+        ("taskName", "must be a string, got a number with a fraction or exponent"),
+        ("note", "must be a string, got an array"),
+        ("durationSeconds", "must be an integer in 0..86400, got null"),
+        ("billable", "must be true, false or null, got an object"),
+        (None, "must be a JSON object, got an array"),
+    ]
+    for python_word in ("NoneType", "float", "list", "dict", "sys.", "int_max_str_digits"):
+        assert python_word not in json.dumps(report["errors"])

@@ -11,11 +11,12 @@ import functools
 import re
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from fractions import Fraction
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import attrs
 
 from hours_core.errors import ValidationFailed
+from hours_core.timezones import timezone_problem
 from hours_core.validation import FIRST_ENTRY_DATE, LAST_ENTRY_DATE
 from hours_exchange.import_rows import DateFormat
 
@@ -48,17 +49,19 @@ class CellProblem(ValueError):
 
 
 def time_zone(name: str | tzinfo) -> tzinfo:
-    """The IANA time zone ``name`` (``Europe/Berlin``), or :class:`ValidationFailed` naming ``timezone``."""
+    """The IANA time zone ``name`` (``Europe/Berlin``), or :class:`ValidationFailed` naming ``timezone``.
+
+    The names are those an organization's zone may have (``PATCH /org``), checked by the same rule
+    (:func:`hours_core.timezones.timezone_problem`), with the same message: ``localtime`` (the
+    server's own zone) and ``Factory`` are not zones, and a name in the wrong case is told its
+    spelling. A ``tzinfo`` (the CLI's and the tests') is taken as it is.
+    """
     if isinstance(name, tzinfo):
         return name
-    try:
-        if not name or name != name.strip() or ".." in name or name.startswith("/"):
-            raise ValueError(name)
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as error:
-        raise ValidationFailed.one(
-            "timezone", f"must be an IANA time zone such as Europe/Berlin or America/New_York, got {name!r}"
-        ) from error
+    problem = timezone_problem(name)
+    if problem is not None:
+        raise ValidationFailed.one("timezone", problem)
+    return ZoneInfo(name)  # a listed name is a zone file zoneinfo reads
 
 
 # Dates ------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from hours_core.errors import ValidationFailed
+from hours_core.timezones import timezone_problem
 from hours_exchange import (
     ImportFileTooLarge,
     ImportFileUnreadable,
@@ -215,3 +216,36 @@ def test_a_csv_reader_never_lets_a_lone_surrogate_through(source: str, text: str
     for data in (as_bytes, as_text):
         with pytest.raises(ImportFileUnreadable, match="not UTF-8"):
             list(read_import(source, data, timezone="UTC"))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "localtime",
+        "Factory",
+        "posixrules",
+        "right/UTC",
+        "",
+        " UTC",
+        "../etc/passwd",
+        "/usr/share/zoneinfo/UTC",
+    ],
+)
+def test_a_time_zone_is_checked_as_an_organizations_zone_is(name: str) -> None:
+    with pytest.raises(ValidationFailed) as raised:
+        rows_of(TEXT.encode(), timezone=name)
+    assert raised.value.fields == {"timezone": timezone_problem(name)}
+    assert timezone_problem(name) is not None
+
+
+def test_a_time_zone_in_the_wrong_case_is_told_its_spelling() -> None:
+    with pytest.raises(ValidationFailed) as raised:
+        rows_of(TEXT.encode(), timezone="europe/berlin")
+    assert "did you mean Europe/Berlin?" in str(raised.value.fields["timezone"])
+
+
+@pytest.mark.parametrize(
+    "name", ["UTC", "Europe/Berlin", "Etc/GMT+12", "Etc/GMT-14", "America/Argentina/Buenos_Aires"]
+)
+def test_every_zone_an_organization_may_have_reads_a_file(name: str) -> None:
+    assert len(rows_of(TEXT.encode(), timezone=name)) == 2

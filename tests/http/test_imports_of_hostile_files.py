@@ -185,3 +185,22 @@ def test_row_errors_of_wrong_json_members_speak_json_not_python(
     ]
     for python_word in ("NoneType", "float", "list", "dict", "sys.", "int_max_str_digits"):
         assert python_word not in json.dumps(report["errors"])
+
+
+# 5. The time zone is checked as PATCH /org checks it.
+
+
+@pytest.mark.parametrize("zone", ["localtime", "Factory", "europe/berlin"])
+def test_an_import_refuses_the_time_zones_patch_org_refuses_with_the_same_message(
+    client: TestClient[Any], world: World, zone: str
+) -> None:
+    body = f"{TOGGL_HEADER}\nAda,,,Website,,x,No,2025-03-04,10:00:00,,,01:00:00,\n".encode()
+
+    response = post(client, world, f"?source=toggl&timezone={zone}", body, CSV)
+    org = client.patch("/org", json={"timezone": zone}, headers=bearer(world.owner_token))
+
+    assert (response.status_code, org.status_code) == (422, 422), response.text
+    error = response.json()["error"]
+    assert error["code"] == "validation_failed"
+    assert error["fields"] == {"timezone": org.json()["error"]["fields"]["timezone"]}
+    assert entries(client, world) == []

@@ -153,6 +153,10 @@ def parse_time_of_day(text: str) -> ClockTime:
 
 # Durations --------------------------------------------------------------------------------------
 
+_MAX_DURATION_CHARS = 32
+"""The longest duration cell read (``1.234.567,891234 h`` has 18 characters). A longer one is not
+converted: Python refuses to read an integer of over 4,300 digits, and none would be a duration."""
+
 _CLOCK = re.compile(r"(\d{1,6}):(\d{2})(?::(\d{2}))?(?:\s*(h|min))?", re.ASCII)
 _DECIMAL = re.compile(r"(\d{1,3}(?:([.,])\d{3})*|\d+)(?:([.,])(\d+))?(?:\s*h)?", re.ASCII)
 
@@ -175,6 +179,12 @@ def parse_duration_text(text: str) -> Duration:
     comma reads the last one as the decimal mark (``1.234,5``).
     """
     value = text.strip()
+    if len(value) > _MAX_DURATION_CHARS:
+        raise CellProblem(
+            "invalid_duration",
+            f"is {len(value):,} characters long; a duration like 1:30:00, 1:30 or 1.5 (hours) has at most "
+            f"{_MAX_DURATION_CHARS}",
+        )
     if match := _CLOCK.fullmatch(value):
         first, second, third, unit = int(match[1]), int(match[2]), match[3], match[4]
         if second > 59 or (third is not None and int(third) > 59):

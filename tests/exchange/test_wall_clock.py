@@ -96,7 +96,10 @@ def code_of(parse: Callable[[str], object], text: str) -> str | None:
     return None
 
 
-@given(st.text(max_size=20))
+@given(st.text(max_size=20) | st.from_regex(r"[0-9]{30,40}([.,][0-9]{0,5})?", fullmatch=True))
+@example("9" * 5000)
+@example("1." + "5" * 5000)
+@example("9" * 5000 + ",5")
 def test_any_text_is_a_duration_or_a_cell_problem(text: str) -> None:
     assert code_of(parse_duration_text, text) in (None, "invalid_duration")
 
@@ -189,4 +192,13 @@ def test_an_end_beyond_the_calendar_in_its_zone_is_invalid_date_on_the_end_date(
     assert (raised.value.column, raised.value.code) == ("end_date", "invalid_date")
     assert raised.value.message == (
         f"is {end.date()}, too far from the start date 2024-01-01 for one entry (at most 24:00:00)"
+    )
+
+
+def test_a_duration_of_thousands_of_digits_is_refused_without_reading_it() -> None:
+    with pytest.raises(CellProblem) as raised:
+        parse_duration_text("9" * 5000)
+    assert raised.value.code == "invalid_duration"
+    assert raised.value.message == (
+        "is 5,000 characters long; a duration like 1:30:00, 1:30 or 1.5 (hours) has at most 32"
     )

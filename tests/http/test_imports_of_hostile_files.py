@@ -204,3 +204,15 @@ def test_an_import_refuses_the_time_zones_patch_org_refuses_with_the_same_messag
     assert error["code"] == "validation_failed"
     assert error["fields"] == {"timezone": org.json()["error"]["fields"]["timezone"]}
     assert entries(client, world) == []
+
+
+@pytest.mark.parametrize("hours", ["9" * 5000, "1." + "5" * 5000, "9" * 5000 + ",5"])
+def test_a_csv_duration_of_thousands_of_digits_is_a_row_error(
+    client: TestClient[Any], world: World, hours: str
+) -> None:
+    body = f'Date,Project,Hours\n2025-03-04,Website,"{hours}"\n'.encode()
+
+    report = report_of(post(client, world, "?source=harvest", body, CSV), 201)
+
+    assert errors_of(report) == [(2, "Hours", "invalid_duration")]
+    assert "sys." not in report["errors"][0]["message"]

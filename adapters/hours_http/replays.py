@@ -10,13 +10,13 @@ does (:func:`~hours_http.idempotency.keyed_request`), and asks the core's
 :meth:`~hours_core.services.IdempotentRunner.replay`. A replay is answered there and then, with
 the recorded status, headers and body and ``Idempotent-Replayed: true``, as the route would.
 
-It asks the process's memory of completed records only, and only for a key the memory holds a
-record of (:meth:`~hours_core.services.IdempotentRunner.replay` with ``from_store=False``), on every
-store. A key the memory does not hold (new, or used before this process started, or in another
-process, or evicted) costs a create no store lookup and no second reading of its body: the route's
-write transaction claims the key, and that claim answers the replay of a record in the store (and
-teaches the memory, so the next replay of it is answered here). A store lookup before the write
-would cost every create a read transaction to find, almost always, nothing.
+It asks the process's memory of completed records only (``replay`` reads no store), and only for a
+key the memory holds a record of, on every store. A key the memory does not hold (new, or used
+before this process started, or in another process, or evicted) costs a create no store lookup
+and no second reading of its body: the route's write transaction claims the key, and that claim
+answers the replay of a record in the store (and teaches the memory, so the next replay of it is
+answered here). A store lookup before the write would cost every create a read transaction to
+find, almost always, nothing.
 
 Anything else goes on to the route unchanged, and the route decides as it always did:
 
@@ -122,7 +122,7 @@ def _look_up(
     try:
         keyed = keyed_request(key, scope["method"], path, body)
         assert keyed is not None  # the header is there
-        replay = runner.replay(caller, keyed, from_store=False)
+        replay = runner.replay(caller, keyed)
     except HoursError:  # a malformed key or body, a reused key, a busy store: the route answers
         return None
     if replay is None and note_miss:

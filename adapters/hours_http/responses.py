@@ -119,9 +119,7 @@ class Writer:
         if keyed is None:
             keyed = keyed_request(key, request.method, request.url.path, body)
         run_write: RunWrite = self._request.app.state.get(RUN_WRITE) or in_a_worker_thread
-        outcome: Outcome = await run_write(
-            partial(runner.run, self._caller, keyed, self._recording(work), look_up=False)
-        )
+        outcome: Outcome = await run_write(partial(runner.run, self._caller, keyed, self._recording(work)))
         return to_response(outcome)
 
     def _recording(self, work: Callable[[], object]) -> Callable[[], bytes]:

@@ -2,10 +2,10 @@
 
 The claim, the change and the recorded result are one transaction:
 
-1. A committed record that replays (same request, within the window) answers at once from a
-   read-only lookup: no write, no lock. A caller whose store's reads are not local (PostgreSQL)
-   skips that lookup (``look_up=False``): the claim of step 2 answers the replay too, and a
-   create saves the lookup's transaction (two round trips to the server).
+1. A completed record this process remembers (step 4) answers at once, with no store access.
+   Nothing reads the store before the write: a lookup there would cost every first use a
+   transaction to find, almost always, nothing, and the claim of step 2 answers a replay the
+   memory does not hold (and teaches the memory).
 2. Otherwise, inside one write transaction: claim the key (an atomic insert on the unique
    (org, user, key) index), run the change, record its result, commit. A concurrent claim of
    the same key waits on that index until this transaction ends, then sees the committed record
@@ -87,26 +87,23 @@ class IdempotentRunner:
         caller: Caller,
         keyed: KeyedRequest | None,
         work: Callable[[], bytes],
-        *,
-        look_up: bool = True,
     ) -> Outcome:
         """Run ``work`` in one write transaction, once per key; replay when the key was used.
 
         ``work`` performs the change through the services (which join this transaction) and
         returns its result, encoded by the adapter (the HTTP adapter: the response it sends), to
-        record with the change. ``look_up=False`` skips the read-only lookup (:meth:`replay`): the
-        caller has just made it, or leaves the replay to the claim, which decides the same way
-        (replay, in progress, reused) in the write transaction.
+        record with the change. A key the memory holds is decided there (:meth:`replay`); any
+        other is decided by the claim in the write transaction (replay, in progress, reused).
         """
+        if keyed is not None:
+            outcome = self._recalled(caller, keyed)
+            if outcome is not None:
+                return outcome
         if self._housekeeping is not None:
             self._run_housekeeping()
         if keyed is None:
             with self._transactions.write():
                 return Outcome(work())
-        if look_up:
-            outcome = self.replay(caller, keyed)
-            if outcome is not None:
-                return outcome
         if self._take_purge_turn():
             self.purge_expired()
         return self._claim_and_run(caller, keyed, work)
@@ -142,29 +139,20 @@ class IdempotentRunner:
             self._remember(completed)
         return Outcome(result)
 
-    def replay(self, caller: Caller, keyed: KeyedRequest, *, from_store: bool = True) -> Outcome | None:
-        """The recorded result, if the key replays; ``None`` if the request has to run. Raises for
-        a key reused with another request.
-
-        The process's memory of completed records answers first; then, unless ``from_store`` is
-        false, a read-only lookup in the store (no write, no lock), whose completed record is
-        remembered for the next time.
+    def replay(self, caller: Caller, keyed: KeyedRequest) -> Outcome | None:
+        """The recorded result, if the process's memory of completed records holds the key and
+        the request replays it; ``None`` if the memory does not hold it (the request has to run,
+        and its claim decides). Raises for a key reused with another request. No store access.
         """
+        return self._recalled(caller, keyed)
+
+    def _recalled(self, caller: Caller, keyed: KeyedRequest) -> Outcome | None:
         remembered = self._memory.recall(caller.org_id, caller.user_id, keyed.key)
-        if remembered is not None:
-            outcome = self._decide_replay(remembered, keyed)
-            if outcome is not None:
-                return outcome
+        if remembered is None:
+            return None
+        outcome = self._decide_replay(remembered, keyed)
+        if outcome is None:
             self._memory.forget(caller.org_id, caller.user_id, keyed.key)  # expired
-        if not from_store:
-            return None
-        with self._transactions.read() as uow:
-            existing = uow.idempotency.get(caller.org_id, caller.user_id, keyed.key)
-        if existing is None:
-            return None
-        outcome = self._decide_replay(existing, keyed)
-        if outcome is not None:
-            self._remember(existing)
         return outcome
 
     def _decide_replay(

@@ -26,7 +26,7 @@ import httpx
 import pytest
 from litestar.testing import TestClient
 
-from hours_core.services import Caller, IdempotentRunner, KeyedRequest, Outcome
+from hours_core.services import Caller, KeyedRequest, Outcome
 from hours_http import create_app
 from hours_http.rate_limit import RateLimit
 from hours_http.responses import Writer
@@ -215,9 +215,9 @@ def calls(world: World, monkeypatch: pytest.MonkeyPatch) -> Calls:
 
     real_recall = runner.memory.recall
 
-    def replay(caller: Caller, request: KeyedRequest, *, from_store: bool = True) -> Outcome | None:
+    def replay(caller: Caller, request: KeyedRequest) -> Outcome | None:
         counted.replay += 1
-        return real_replay(caller, request, from_store=from_store)
+        return real_replay(caller, request)
 
     def recall(*args: Any) -> Any:
         found = real_recall(*args)
@@ -737,19 +737,17 @@ def test_a_replay_from_memory_where_reads_run_in_a_thread_is_the_routes_replay(
 def test_two_concurrent_first_uses_of_one_key_store_one_entry(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Two apps (two event loops), so that both lookups find no record before either request writes:
-    each lookup waits for the other. The claim in the write transaction then settles the key."""
-    runner: IdempotentRunner = world.services.idempotent
-    both_looked = threading.Barrier(2, timeout=10)
-    real_replay = runner.replay
+    """Two apps (two event loops), so that both requests pass every check before the route (the
+    memory holds no record) before either writes: each waits for the other at the route's write.
+    The claim in the write transaction then settles the key."""
+    both_routed = threading.Barrier(2, timeout=10)
+    real_writer = Writer.__call__
 
-    def replay_then_wait(caller: Caller, request: KeyedRequest, *, from_store: bool = True) -> Outcome | None:
-        found = real_replay(caller, request, from_store=from_store)
-        if from_store:  # the lookups in the store, after authentication
-            both_looked.wait()
-        return found
+    async def wait_then_write(self: Writer, *args: Any, **kwargs: Any) -> Any:
+        await asyncio.to_thread(both_routed.wait)
+        return await real_writer(self, *args, **kwargs)
 
-    monkeypatch.setattr(runner, "replay", replay_then_wait)
+    monkeypatch.setattr(Writer, "__call__", wait_then_write)
     answers: list[httpx.Response] = []
     with app_client(world, replay_first=True) as one, app_client(world, replay_first=True) as two:
 
@@ -761,7 +759,7 @@ def test_two_concurrent_first_uses_of_one_key_store_one_entry(
             thread.start()
         for thread in threads:
             thread.join(timeout=30)
-        monkeypatch.setattr(runner, "replay", real_replay)
+        monkeypatch.setattr(Writer, "__call__", real_writer)
         count = entry_count(one, world)
 
     assert len(answers) == 2 and count == 1

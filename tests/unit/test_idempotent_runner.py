@@ -150,7 +150,7 @@ def test_the_purge_runs_at_most_once_an_hour(world: World, store: InMemoryStore)
     assert recorded_keys(store, world, OTHER_KEY) == {OTHER_KEY}
 
 
-def test_the_read_only_replay_lookup_answers_only_for_a_recorded_key(world: World) -> None:
+def test_the_replay_answers_only_for_a_key_the_process_completed(world: World) -> None:
     caller, keyed = world.caller(world.owner), KeyedRequest(KEY, "fp")
     assert world.services.idempotent.replay(caller, keyed) is None
     first = run(world)
@@ -160,10 +160,11 @@ def test_the_read_only_replay_lookup_answers_only_for_a_recorded_key(world: Worl
         world.services.idempotent.replay(caller, KeyedRequest(KEY, "other"))
 
 
-def test_a_run_without_the_lookup_still_replays_through_the_claim(world: World, store: InMemoryStore) -> None:
+def test_a_run_the_memory_cannot_answer_replays_through_the_claim(world: World, store: InMemoryStore) -> None:
     run(world)
+    world.services.idempotent.memory.clear()
     again = world.services.idempotent.run(
-        world.caller(world.owner), KeyedRequest(KEY, "fp"), lambda: create(world), look_up=False
+        world.caller(world.owner), KeyedRequest(KEY, "fp"), lambda: create(world)
     )
     assert again.replayed
     assert entry_count(store, world) == 1
@@ -214,34 +215,29 @@ def test_a_completed_record_answers_its_key_from_memory_without_the_store(
     replay = runner.replay(caller, KeyedRequest(KEY, "fp"))
     again = runner.run(caller, KeyedRequest(KEY, "fp"), counted_work(runs))
     with pytest.raises(IdempotencyKeyReused):
-        runner.replay(caller, KeyedRequest(KEY, "other"), from_store=False)
+        runner.replay(caller, KeyedRequest(KEY, "other"))
 
     assert replay == again == Outcome(first.result, replayed=True)
     assert counting.opened == 0
     assert len(runs) == 1
 
 
-def test_a_record_another_process_wrote_is_remembered_once_read_from_the_store(
+def test_a_record_another_process_wrote_is_remembered_once_its_claim_found_it(
     world: World, store: InMemoryStore
 ) -> None:
+    runs: list[int] = []
     run(world)  # the world's runner: another process, as far as this runner knows
     runner, counting = counted_runner(world, store)
     caller, keyed = world.caller(world.owner), KeyedRequest(KEY, "fp")
 
-    assert runner.replay(caller, keyed, from_store=False) is None  # not in memory yet
+    assert runner.replay(caller, keyed) is None  # not in memory yet, and the store is not read
+    assert counting.opened == 0
+    assert runner.run(caller, keyed, counted_work(runs)).replayed  # the claim finds it
+    counting.opened = 0
     assert runner.replay(caller, keyed) is not None
-    assert counting.opened == 1
-    assert runner.replay(caller, keyed, from_store=False) is not None
-    assert counting.opened == 1
-
-
-def test_a_record_replayed_through_the_claim_is_remembered(world: World, store: InMemoryStore) -> None:
-    runs: list[int] = []
-    run(world)
-    runner, _ = counted_runner(world, store)
-    caller, keyed = world.caller(world.owner), KeyedRequest(KEY, "fp")
-    assert runner.run(caller, keyed, counted_work(runs), look_up=False).replayed
-    assert runner.replay(caller, keyed, from_store=False) is not None
+    assert runner.run(caller, keyed, counted_work(runs)).replayed
+    assert counting.opened == 0  # both answered from memory
+    assert runs == []
 
 
 def test_a_remembered_record_stops_answering_when_its_window_ends(world: World, store: InMemoryStore) -> None:
@@ -251,8 +247,8 @@ def test_a_remembered_record_stops_answering_when_its_window_ends(world: World, 
     runner.run(caller, keyed, counted_work(runs))
     world.clock.advance(timedelta(hours=24))
 
-    assert runner.replay(caller, keyed, from_store=False) is None
-    assert runner.replay(caller, KeyedRequest(KEY, "other"), from_store=False) is None  # not "reused"
+    assert runner.replay(caller, keyed) is None
+    assert runner.replay(caller, KeyedRequest(KEY, "other")) is None  # not "reused"
     assert not runner.run(caller, keyed, counted_work(runs)).replayed
     assert len(runs) == 2
 
@@ -262,7 +258,7 @@ def test_a_failed_request_leaves_nothing_in_memory(world: World, store: InMemory
     caller, keyed = world.caller(world.owner), KeyedRequest(KEY, "fp")
     with pytest.raises(ValidationFailed):
         runner.run(caller, keyed, failing_work)
-    assert runner.replay(caller, keyed, from_store=False) is None
+    assert runner.replay(caller, keyed) is None
 
 
 def test_a_write_scope_that_rolls_back_remembers_nothing(world: World, store: InMemoryStore) -> None:
@@ -275,13 +271,13 @@ def test_a_write_scope_that_rolls_back_remembers_nothing(world: World, store: In
     def larger_transaction() -> None:
         with transactions.write():
             runner.run(caller, keyed, lambda: b"result")
-            before_the_commit.append(runner.replay(caller, keyed, from_store=False))
+            before_the_commit.append(runner.replay(caller, keyed))
             raise RuntimeError("the outer transaction fails")
 
     with pytest.raises(RuntimeError, match="outer"):
         larger_transaction()
     assert before_the_commit == [None]
-    assert runner.replay(caller, keyed, from_store=False) is None
+    assert runner.replay(caller, keyed) is None
     assert runner.replay(caller, keyed) is None
 
 

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from hours_exchange.csv_import import Cells, Column, RowContext
-from hours_exchange.wall_clock import SpanProblem, check_duration_length, place_span
+from hours_exchange.wall_clock import SpanProblem, check_duration_length, check_start_date, place_span
 
 __all__ = ["TIMED_COLUMNS", "build_timed_row"]
 
@@ -63,13 +63,14 @@ def build_timed_row(cells: Cells, context: RowContext) -> dict[str, Any] | None:
         return fields
     assert context.zone is not None, "the timed readers always have a time zone"
     start = datetime.combine(start_date, start_time.value)
-    end = None
-    if end_time is not None:
-        end = datetime.combine(end_date or start_date, end_time.value)
-        if end_date is None and end < start:
-            end += timedelta(days=1)  # no end date, and the end time is earlier: it crossed midnight
     precise = start_time.has_seconds and (end_time is None or end_time.has_seconds)
     try:
+        check_start_date(start_date)  # before the day added below, which overflows at 9999-12-31
+        end = None
+        if end_time is not None:
+            end = datetime.combine(end_date or start_date, end_time.value)
+            if end_date is None and end < start:
+                end += timedelta(days=1)  # no end date, and the end time is earlier: it crossed midnight
         span = place_span(start, end, duration, context.zone, minute_precision=not precise)
     except SpanProblem as problem:
         blamed = {

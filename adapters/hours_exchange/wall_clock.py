@@ -27,6 +27,7 @@ __all__ = [
     "Span",
     "SpanProblem",
     "check_duration_length",
+    "check_start_date",
     "date_order_evidence",
     "parse_boolean",
     "parse_date",
@@ -295,12 +296,7 @@ def place_span(
     ``end_date``. So the function raises nothing but :class:`SpanProblem`, for any wall-clock
     times and zone.
     """
-    if not FIRST_ENTRY_DATE <= start.date() <= LAST_ENTRY_DATE:
-        raise SpanProblem(
-            "start_date",
-            "invalid_date",
-            f"the date must be from {FIRST_ENTRY_DATE} to {LAST_ENTRY_DATE}, got {start.date()}",
-        )
+    check_start_date(start.date())
     starts = _instants(start, zone)
     if not starts:
         raise SpanProblem("start", "nonexistent_local_time", _gap_message(start, zone))
@@ -343,6 +339,19 @@ def place_span(
             )
         stopped_at = started_at + timedelta(seconds=seconds)
     return Span(started_at, stopped_at, seconds)
+
+
+def check_start_date(day: date) -> None:
+    """Refuse a start date that is no entry date (2000-01-01 to 2100-12-31): :class:`SpanProblem`
+    ``invalid_date`` on ``start_date``, with the import use case's message. Readers check it before
+    any arithmetic on the start (the zone's, or a day added for a span that crosses midnight),
+    which would overflow near the ends of the calendar."""
+    if not FIRST_ENTRY_DATE <= day <= LAST_ENTRY_DATE:
+        raise SpanProblem(
+            "start_date",
+            "invalid_date",
+            f"the date must be from {FIRST_ENTRY_DATE} to {LAST_ENTRY_DATE}, got {day}",
+        )
 
 
 def _check_length(seconds: int, column: str) -> None:

@@ -64,7 +64,7 @@ from hours_core.services.caller import Caller
 from hours_core.services.recording import EventRecorder, Origin
 from hours_core.services.transactions import Transactions
 from hours_core.timesheet_locks import TimesheetLocks, timesheet_locked
-from hours_core.validation import FIRST_ENTRY_DATE, LAST_ENTRY_DATE
+from hours_core.validation import FIRST_ENTRY_DATE, LAST_ENTRY_DATE, instant_problem
 
 __all__ = ["IMPORT_BATCH_SIZE", "IMPORT_CURRENCY", "ImportEntries", "ImportReport", "ImportService"]
 
@@ -373,6 +373,13 @@ class _Run:
                 "invalid_date",
                 f"the date must be from {FIRST_ENTRY_DATE} to {LAST_ENTRY_DATE}, got {row.entry_date}",
             )
+        for field in ("started_at", "stopped_at"):  # the range every instant of an entry keeps
+            instant: datetime | None = getattr(row, field)
+            problem = None if instant is None else instant_problem(instant)
+            if problem is not None:
+                assert instant is not None
+                message = f"{problem}, got {instant.isoformat()}"
+                raise _RowFailed(_column(row, field), "invalid_datetime", message)
         lock = self.closed.lock_of(row.entry_date)
         if lock is not None:
             raise _RowFailed(_column(row, "entry_date"), "entry_locked", lock.message)

@@ -131,6 +131,8 @@ def test_a_json_line_nested_too_deep_fails_that_row_as_invalid_json(
         ("timezone=Etc/GMT%2B12", "9999-12-31,23:00:00,,,00:10:00", "Start date"),
         ("timezone=Europe/Berlin", "9999-12-31,23:00:00,,,00:10:00", "Start date"),
         ("timezone=Etc/GMT%2B12", "2025-03-04,10:00:00,9999-12-31,23:59:59,", "End date"),
+        ("timezone=UTC", "9999-12-31,23:00:00,,01:00:00,02:00:00", "Start date"),  # crosses midnight
+        ("timezone=Europe/Berlin", "0001-01-01,23:00:00,,01:00:00,", "Start date"),
     ],
 )
 def test_a_toggl_date_at_the_end_of_the_calendar_is_a_row_error_in_any_zone(
@@ -155,6 +157,24 @@ def test_a_clockify_date_in_year_1_in_tokyo_is_a_row_error(client: TestClient[An
     report = report_of(response, 201)
     assert errors_of(report) == [(2, "Start Date", "invalid_date")]
     assert report["errors"][0]["message"] == "the date must be from 2000-01-01 to 2100-12-31, got 0001-01-01"
+
+
+def test_an_instant_out_of_the_entries_range_is_a_row_error_and_stores_nothing(
+    client: TestClient[Any], world: World
+) -> None:
+    """A span longer than its duration is kept (breaks), but not one that ends after 2199: the import
+    keeps the range of instants every entry keeps (docs/api.md, "The range of instants")."""
+    body = f"{TOGGL_HEADER}\nAda,,,Website,,x,No,2026-03-02,23:00:00,9999-12-31,23:59:59,02:00:00,\n".encode()
+
+    report = report_of(post(client, world, "?source=toggl&timezone=UTC", body, CSV), 201)
+
+    assert (report["created"], report["failed"]) == (0, 1)
+    [(row, _, code)] = errors_of(report)
+    assert (row, code) == (2, "invalid_datetime")
+    assert report["errors"][0]["message"].startswith(
+        "must be an instant from 1970-01-01T00:00:00Z to 2199-12-31T23:59:59.999999Z, got 9999-12-31T23:59:59"
+    )
+    assert entries(client, world) == []
 
 
 # 4. Messages in the wire's terms.

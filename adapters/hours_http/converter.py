@@ -26,13 +26,18 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar, get_args
+from typing import Any, TypeVar, get_args, get_origin
 from uuid import UUID
 
 import attrs
 import cattrs
 import msgspec
-from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError
+from cattrs.errors import (
+    ClassValidationError,
+    ForbiddenExtraKeysError,
+    IterableValidationError,
+    IterableValidationNote,
+)
 from cattrs.fns import identity
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
@@ -54,6 +59,7 @@ from hours_http.decoding import (
     WrongValue,
     exact,
     is_literal,
+    json_type,
     structure_date,
     structure_datetime,
     structure_literal,
@@ -159,6 +165,8 @@ def _build_converter() -> cattrs.Converter:
     converter.register_structure_hook(dt.date, structure_date)
     converter.register_structure_hook(dt.datetime, structure_datetime)
     converter.register_structure_hook_func(is_literal, structure_literal)
+    converter.register_structure_hook_factory(attrs.has, lambda kind: _structure_object(converter, kind))
+    converter.register_structure_hook_factory(_is_array, lambda kind: _structure_array(converter, kind))
     _ignore_duration_when_seconds_sent(converter)
     for wire, source in WIRE_SHAPES.items():
         converter.register_unstructure_hook(wire, _shape(converter, source, wire))
@@ -171,6 +179,56 @@ def _build_converter() -> cattrs.Converter:
             ),
         )
     return converter
+
+
+def _is_array(kind: Any) -> bool:
+    """``list[X]`` (but ``list[str]``, which :func:`~hours_http.decoding.structure_strings` reads)."""
+    return bool(get_origin(kind) is list and kind != list[str])
+
+
+def _structure_object(converter: cattrs.Converter, kind: type) -> Callable[[Any, Any], Any]:
+    """A structure hook for a wire class: a JSON object (anything else is a :class:`WrongValue`
+    such as ``must be an object, got an array``), whose members are checked strictly and all at
+    once; a nested one's errors are named by their path (``lockPolicy.afterDays``, see
+    :func:`_field_messages`)."""
+    generated: Callable[[Any, Any], Any] = make_dict_structure_fn(
+        kind, converter, _cattrs_forbid_extra_keys=True, _cattrs_detailed_validation=True
+    )
+
+    def structure_object(value: Any, wire_type: Any) -> Any:
+        if value is None:
+            raise WrongValue("must be an object, not null")
+        if type(value) is not dict:
+            raise WrongValue(f"must be an object, got {json_type(value)}")
+        return generated(value, wire_type)
+
+    return structure_object
+
+
+def _structure_array(converter: cattrs.Converter, kind: Any) -> Callable[[Any, Any], list[Any]]:
+    """A structure hook for ``list[X]``: a JSON array (a string is not one, nor an object), each
+    item an ``X``; every wrong item is reported, by its position (``entryIds[2]``, see
+    :func:`_field_messages`)."""
+    (item_type,) = get_args(kind)
+
+    def structure_array(value: Any, _type: Any) -> list[Any]:
+        if value is None:
+            raise WrongValue("must be an array, not null")
+        if type(value) is not list:
+            raise WrongValue(f"must be an array, got {json_type(value)}")
+        items: list[Any] = []
+        problems: list[Exception] = []
+        for index, item in enumerate(value):
+            try:
+                items.append(converter.structure(item, item_type))
+            except Exception as problem:
+                problem.add_note(IterableValidationNote(f"item {index}", index, item_type))
+                problems.append(problem)
+        if problems:
+            raise IterableValidationError(f"While structuring {kind!r}", problems, kind)
+        return items
+
+    return structure_array
 
 
 def _shape(converter: cattrs.Converter, source: type, wire: type) -> Callable[[Any], dict[str, Any]]:
@@ -495,24 +553,45 @@ def structure(document: dict[str, Any], wire_type: type[T]) -> T:
 
 def _field_messages(group: ClassValidationError, renamed: Mapping[str, str]) -> dict[str, str]:
     fields: dict[str, str] = {}
-    for error in group.exceptions:
+    _collect(group, "", renamed, fields)
+    return fields or {"body": "does not match the request schema"}
+
+
+def _collect(group: Exception, path: str, renamed: Mapping[str, str], fields: dict[str, str]) -> None:
+    """The message of each wrong member under ``group`` into ``fields``, keyed by its path from the
+    body: a member of a nested object after a dot (``lockPolicy.afterDays``), an item of an array by
+    its position from 0 in brackets (``entryIds[2]``), as the core names list items."""
+    for error in getattr(group, "exceptions", ()):
         if isinstance(error, ForbiddenExtraKeysError):
             for extra in sorted(error.extra_fields):
-                fields[extra] = "is not a field of this request"
+                fields[_member_path(path, extra)] = "is not a field of this request"
             continue
-        name: str | None = next(
-            (note.name for note in getattr(error, "__notes__", ()) if hasattr(note, "name")), None
-        )
-        if name is None:
+        member = _step(error, path, renamed)
+        if member is None:
             continue
-        name = renamed.get(name, name)
-        if isinstance(error, KeyError):
-            fields[name] = "is required"
+        if isinstance(error, ClassValidationError | IterableValidationError):
+            _collect(error, member, {}, fields)
+        elif isinstance(error, KeyError):
+            fields[member] = "is required"
         elif isinstance(error, WrongValue):
-            fields[name] = str(error)
+            fields[member] = str(error)
         else:
-            fields[name] = "has the wrong type"
-    return fields or {"body": "does not match the request schema"}
+            fields[member] = "has the wrong type"
+
+
+def _step(error: Exception, path: str, renamed: Mapping[str, str]) -> str | None:
+    """The path of the member or item ``error`` is about, from its cattrs note; ``None`` without one."""
+    for note in getattr(error, "__notes__", ()):
+        if isinstance(note, IterableValidationNote):
+            return f"{path}[{note.index}]"
+        name = getattr(note, "name", None)
+        if isinstance(name, str):
+            return _member_path(path, renamed.get(name, name))
+    return None
+
+
+def _member_path(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
 
 
 def command_from(body: object, command: type[T], **given: Any) -> T:

@@ -39,7 +39,7 @@ from hours_core.errors import (
     Unauthenticated,
     ValidationFailed,
 )
-from hours_http.naming import json_name
+from hours_http.naming import field_path, json_name
 from hours_http.options import with_head
 from hours_http.preconditions import ETAG_HEADER, entity_tag
 
@@ -233,10 +233,10 @@ def respelled(value: Any) -> Any:
 
 def error_member(error: HoursError) -> dict[str, Any]:
     """The ``error`` member of the body for ``error``, in the wire's words: the fields the core names
-    are named by :func:`~hours_http.naming.json_name`, and its hints by :data:`HTTP_HINTS`; members
-    that do not apply are left out."""
+    are named by their path in the body (:func:`~hours_http.naming.field_path`), and its hints by
+    :data:`HTTP_HINTS`; members that do not apply are left out."""
     if isinstance(error, ValidationFailed) and not isinstance(error, InvalidWireFields):
-        error = error.respelled(json_name, HTTP_HINTS)
+        error = error.respelled(field_path, HTTP_HINTS)
     fields = dict(error.fields) if isinstance(error, ValidationFailed) else None
     if fields is None and error.code in {"invalid_duration", "duration_too_long", "duration_out_of_range"}:
         fields = {"duration": error.message}

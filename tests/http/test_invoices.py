@@ -154,6 +154,34 @@ def test_an_invoice_refuses_repeats_empty_and_oversized_lists(client: TestClient
         assert answer.status_code == 422, (bad, answer.text)
 
 
+def test_a_wrong_entry_id_is_named_by_its_position_in_the_list(client: TestClient[Any], world: World) -> None:
+    """Each wrong item of ``entryIds`` is its own field, ``entryIds[i]`` (from 0), as the entries
+    that cannot be invoiced are; a value that is no array is named ``entryIds`` and says what it is."""
+    good = log(client, world)
+    items = invoice(client, world, ["abc", good, 5, None])
+    assert items.status_code == 422, items.text
+    uuid_rule = "must be a UUID such as 5a8591dd-4039-49df-9202-96385ba3eff8"
+    assert items.json()["error"]["fields"] == {
+        "entryIds[0]": uuid_rule,
+        "entryIds[2]": uuid_rule,
+        "entryIds[3]": f"{uuid_rule}, not null",
+    }
+    for sent, message in (
+        ("abc", "must be an array, got a string"),
+        ({"a": good}, "must be an array, got an object"),
+        (None, "must be an array, not null"),
+    ):
+        answer = client.post(
+            "/invoices",
+            json={"externalRef": "INV-1", "entryIds": sent},
+            headers=bearer(world.admin_token),
+        )
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["error"]["fields"] == {"entryIds": message}
+    listed = client.get(f"/time-entries/{good}", headers=bearer(world.owner_token)).json()["data"]
+    assert listed["invoiceId"] is None
+
+
 def test_invoices_are_for_managers_on_a_plan_with_rates(client: TestClient[Any], world: World) -> None:
     entry = log(client, world)
     answer = client.post(

@@ -157,6 +157,44 @@ def test_the_lock_policy_must_be_a_whole_number_of_days_from_1_to_3650(
     assert extra.status_code == 422
 
 
+def test_a_wrong_lock_policy_is_named_by_the_member_that_is_wrong(
+    client: TestClient[Any], world: World
+) -> None:
+    """The errors of a nested object name the member by its path (``lockPolicy.afterDays``), the
+    range (checked by the core on ``lock_after_days``) as well as the type and the shape."""
+    answers = {
+        "0": ({"afterDays": 0}, "lockPolicy.afterDays", "must be a whole number of days from 1 to 3650"),
+        "3651": (
+            {"afterDays": 3651},
+            "lockPolicy.afterDays",
+            "must be a whole number of days from 1 to 3650",
+        ),
+        "string": ({"afterDays": "1"}, "lockPolicy.afterDays", "must be an integer, got a string"),
+        "float": (
+            {"afterDays": 1.0},
+            "lockPolicy.afterDays",
+            "must be an integer, got a number with a fraction or exponent",
+        ),
+        "null": ({"afterDays": None}, "lockPolicy.afterDays", "must be an integer, not null"),
+        "empty": ({}, "lockPolicy.afterDays", "is required"),
+        "extra": ({"afterDays": 5, "x": 1}, "lockPolicy.x", "is not a field of this request"),
+        "array": ([], "lockPolicy", "must be an object, got an array"),
+        "string policy": ("7", "lockPolicy", "must be an object, got a string"),
+    }
+    for case, (policy, field, message) in answers.items():
+        answer = client.patch("/org", json={"lockPolicy": policy}, headers=bearer(world.owner_token))
+        assert answer.status_code == 422, (case, answer.text)
+        error = answer.json()["error"]
+        assert error["code"] == "validation_failed"
+        assert error["fields"] == {field: message}, case
+        assert error["message"] == f"{field}: {message}", case
+    both = client.patch(
+        "/org", json={"name": "", "lockPolicy": {"afterDays": 0}}, headers=bearer(world.owner_token)
+    )
+    assert set(both.json()["error"]["fields"]) == {"name", "lockPolicy.afterDays"}
+    assert client.get("/org", headers=bearer(world.owner_token)).json()["data"]["lockPolicy"] is None
+
+
 def test_only_owners_override_a_closed_period_and_only_with_a_reason(
     client: TestClient[Any], world: World
 ) -> None:

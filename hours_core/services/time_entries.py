@@ -186,12 +186,22 @@ class _Draft:
         started_at, stopped_at = self.started_at, self.stopped_at
         check_instant(started_at, errors, "started_at")
         check_instant(stopped_at, errors, "stopped_at")
+        start_sent_alone = changed is not None and "started_at" in changed and "stopped_at" not in changed
         if stopped_at is not None and started_at is None:
-            errors.add("stopped_at", FieldProblem("needs started_at", mentions=("started_at",)))
+            if start_sent_alone:  # an update clears the start of an entry that keeps its stop
+                errors.add("started_at", _START_CLEARED_ALONE)
+            else:
+                errors.add("stopped_at", FieldProblem("needs started_at", mentions=("started_at",)))
         elif started_at is not None and stopped_at is not None and stopped_at < started_at:
-            errors.add(
-                "stopped_at", FieldProblem("must not be earlier than started_at", mentions=("started_at",))
-            )
+            if start_sent_alone:  # an update moves the start past the stop it keeps
+                errors.add(
+                    "started_at", FieldProblem("must not be later than stopped_at", mentions=("stopped_at",))
+                )
+            else:
+                errors.add(
+                    "stopped_at",
+                    FieldProblem("must not be earlier than started_at", mentions=("started_at",)),
+                )
         errors.raise_if_any()
         assert seconds is not None
         if started_at is not None and stopped_at is None and not running:
@@ -209,6 +219,13 @@ class _Draft:
             errors.add(field, _SPAN_EXCEEDED)
             errors.raise_if_any()
         return seconds, stopped_at
+
+
+_START_CLEARED_ALONE = FieldProblem(
+    "cannot be cleared while the entry keeps its stopped_at: clear stopped_at too to drop the times",
+    mentions=("stopped_at",),
+)
+"""An update that clears ``started_at`` of an entry with a stop: the error names the field it sent."""
 
 
 class TimeEntryService:

@@ -150,6 +150,34 @@ def test_patch_validates_the_merged_entry(client: TestClient[Any], world: World)
     assert too_short.status_code == 422 and "stoppedAt" in too_short.json()["error"]["fields"]
 
 
+def test_a_span_error_of_a_patch_names_the_start_it_sent_without_a_stop(
+    client: TestClient[Any], world: World
+) -> None:
+    """Clearing ``startedAt`` alone, or moving it past the stop the entry keeps, is an error on
+    ``startedAt`` (the field sent), in wire names; with ``stoppedAt`` sent too it is on ``stoppedAt``."""
+    entry = create(client, world, startedAt="2026-03-02T09:00:00Z", stoppedAt="2026-03-02T11:00:00Z")
+    path, owner = f"/time-entries/{entry['id']}", bearer(world.owner_token)
+    cleared = client.patch(path, json={"startedAt": None}, headers=owner)
+    assert cleared.status_code == 422, cleared.text
+    assert cleared.json()["error"]["fields"] == {
+        "startedAt": "cannot be cleared while the entry keeps its stoppedAt: clear stoppedAt too to drop the times"
+    }
+    late = client.patch(path, json={"startedAt": "2026-03-02T12:00:00Z"}, headers=owner)
+    assert late.status_code == 422, late.text
+    assert late.json()["error"]["fields"] == {"startedAt": "must not be later than stoppedAt"}
+    both = client.patch(
+        path, json={"startedAt": "2026-03-02T12:00:00Z", "stoppedAt": "2026-03-02T11:30:00Z"}, headers=owner
+    )
+    assert both.json()["error"]["fields"] == {"stoppedAt": "must not be earlier than startedAt"}
+    stop_alone = client.patch(
+        path, json={"startedAt": None, "stoppedAt": "2026-03-02T11:30:00Z"}, headers=owner
+    )
+    assert stop_alone.json()["error"]["fields"] == {"stoppedAt": "needs startedAt"}
+    dropped = client.patch(path, json={"startedAt": None, "stoppedAt": None}, headers=owner)
+    assert dropped.status_code == 200, dropped.text
+    assert (dropped.json()["data"]["startedAt"], dropped.json()["data"]["stoppedAt"]) == (None, None)
+
+
 @pytest.mark.parametrize(
     ("payload", "field"),
     [

@@ -16,7 +16,7 @@ import attrs
 
 from hours_core.clock import later
 from hours_core.entry_locks import ClosedDays, lock_reason
-from hours_core.errors import NotFound
+from hours_core.errors import FieldProblem, NotFound
 from hours_core.events import EventType
 from hours_core.model import (
     MAX_RATE_MINOR,
@@ -274,7 +274,13 @@ def _check_fields(command: CreateRate) -> None:
         if value is not None and not 0 <= value <= MAX_RATE_MINOR:
             errors.add(field, f"must be from 0 to {MAX_RATE_MINOR} (minor units per hour)")
     if command.billable_rate_minor is None and command.cost_rate_minor is None:
-        errors.add("billable_rate_minor", "a rate needs billable_rate_minor, cost_rate_minor or both")
+        errors.add(
+            "billable_rate_minor",
+            FieldProblem(
+                "a rate needs billable_rate_minor, cost_rate_minor or both",
+                mentions=("billable_rate_minor", "cost_rate_minor"),
+            ),
+        )
     if command.currency is not None:
         problem = currency_problem(command.currency)
         if problem is not None:

@@ -160,6 +160,22 @@ def test_wrong_fields_are_a_422_naming_each(client: TestClient[Any], world: Worl
     assert missing.json()["error"]["fields"] == {"from": "is required"}
 
 
+def test_a_rate_without_either_figure_names_both_by_their_wire_names(
+    client: TestClient[Any], world: World
+) -> None:
+    """The message names the other fields it talks of as the body does (``costRateMinor``), in
+    ``fields`` and in ``message``: never the core's ``cost_rate_minor``."""
+    body = {"scope": "org", "currency": "EUR", "effectiveFrom": "2026-01-01"}
+    for figures in ({}, {"billableRateMinor": None, "costRateMinor": None}):
+        answer = post_rate(client, world, {**body, **figures})
+        assert answer.status_code == 422, answer.text
+        error = answer.json()["error"]
+        rule = "a rate needs billableRateMinor, costRateMinor or both"
+        assert error["fields"] == {"billableRateMinor": rule}
+        assert error["message"] == f"billableRateMinor: {rule}"
+        assert "_" not in error["message"]
+
+
 def test_a_currency_other_than_the_clients_is_a_422(client: TestClient[Any], world: World) -> None:
     owner = bearer(world.owner_token)
     globex = client.post("/clients", json={"name": "Globex", "currency": "JPY"}, headers=owner).json()["data"]

@@ -27,11 +27,19 @@ from litestar.types import ASGIApp
 
 from hours_core.errors import Unauthenticated
 from hours_core.services import Authenticator, Caller, Services
+from hours_http.errors import PayloadTooLarge, too_large_message
 from hours_http.last_use import LastUseWriter
 from hours_http.rate_limit import AuthFailureLimit
 from hours_http.request_id import request_id_of
 
-__all__ = ["PUBLIC_PATHS", "BearerAuthentication", "authorization_of", "bearer_token", "caller_of"]
+__all__ = [
+    "PUBLIC_PATHS",
+    "BearerAuthentication",
+    "authorization_of",
+    "bearer_token",
+    "caller_of",
+    "refuse_an_announced_body_over_the_limit",
+]
 
 _AUTHORIZATION = b"authorization"
 
@@ -112,6 +120,32 @@ def caller_of(request: ASGIConnection[Any, Any, Any, Any], services: NamedDepend
     It names ``services`` only to be resolved after it: Litestar resolves independent
     dependencies of a handler concurrently, in an anyio task group with a task each, which for
     two attribute reads costs more than the rest of the dependency injection of a request.
+
+    Every route that needs a token takes the caller, after its parameter checks (step 4 of the
+    order of checks) and before anything reads the store for it: so it is here that a body the
+    route never reads is held to the route's limit (step 5, :func:`refuse_an_announced_body_over_the_limit`).
     """
+    refuse_an_announced_body_over_the_limit(request.scope)
     caller: Caller = request.user
     return attrs.evolve(caller, request_id=request_id_of(request.scope))
+
+
+_CONTENT_LENGTH = b"content-length"
+
+
+def refuse_an_announced_body_over_the_limit(scope: Any) -> None:
+    """413 ``payload_too_large`` for a request whose ``Content-Length`` is over its route's limit.
+
+    A route that reads its body has refused such a body already (the framework counts the bytes
+    it reads); a route that reads none (``GET /me``, ``POST /time-entries/{id}/restore``) would
+    ignore it and answer 200. A route with no limit of the framework's (``POST /imports`` counts
+    its own) is left alone, and so is a body sent chunked, without ``Content-Length``, to a route
+    that reads none: knowing its size would take reading it.
+    """
+    announced = next((value for name, value in scope["headers"] if name == _CONTENT_LENGTH), None)
+    if announced is None or not announced.isdigit():
+        return
+    handler = scope.get("route_handler")
+    limit = getattr(handler, "resolve_request_max_body_size", lambda: None)()
+    if isinstance(limit, int) and int(announced) > limit:
+        raise PayloadTooLarge(too_large_message(limit))

@@ -61,6 +61,7 @@ __all__ = [
     "parameter_message",
     "respelled",
     "status_for",
+    "too_large_message",
 ]
 
 logger = logging.getLogger("hours.http")
@@ -331,7 +332,11 @@ def _handle_http_exception(request: Request[Any, Any, Any], error: HTTPException
 def _too_large_message(request: Request[Any, Any, Any]) -> str:
     """The 413 message, naming the limit of the route (64 KiB, or 1 MiB for a batch)."""
     handler = request.scope.get("route_handler")
-    limit = getattr(handler, "resolve_request_max_body_size", lambda: None)()
+    return too_large_message(getattr(handler, "resolve_request_max_body_size", lambda: None)())
+
+
+def too_large_message(limit: object) -> str:
+    """The 413 message for a route whose body may have ``limit`` bytes (64 KiB, 1 MiB, ...)."""
     if not isinstance(limit, int) or limit <= 0:
         return PayloadTooLarge.default_message
     size = f"{limit // 2**20} MiB" if limit % 2**20 == 0 else f"{limit // 2**10} KiB"

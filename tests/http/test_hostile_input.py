@@ -116,3 +116,34 @@ def test_a_token_lifetime_out_of_range_is_a_field_error_at_any_size(
     )
     assert response.status_code == 422
     assert "expiresInDays" in response.json()["error"]["fields"]
+
+
+def test_a_body_over_64_kib_is_413_on_routes_that_read_no_body_too(
+    client: TestClient[Any], world: World
+) -> None:
+    """A route that ignores its body still refuses one over the limit (step 5 of the order of
+    checks): after authentication and the query parameters, before the resource is looked up."""
+    created = client.post("/time-entries", json=valid_body(world), headers=bearer(world.owner_token))
+    entry_id = created.json()["data"]["id"]
+    too_big = b"x" * (64 * 1024 + 1)
+    owner = bearer(world.owner_token)
+    for method, path in (
+        ("GET", "/me"),
+        ("POST", f"/time-entries/{entry_id}/restore"),
+        ("DELETE", f"/time-entries/{entry_id}"),
+        ("POST", "/time-entries/0190c2d4-0000-7000-8000-0000000000ff/restore"),  # 413 before 404
+    ):
+        response = client.request(method, path, content=too_big, headers=owner)
+        assert response.status_code == 413, (method, path, response.text)
+        error = response.json()["error"]
+        assert error == {
+            "code": "payload_too_large",
+            "message": "The request body exceeds the limit of 64 KiB.",
+        }
+    assert client.get(f"/time-entries/{entry_id}", headers=owner).json()["data"]["deletedAt"] is None
+    assert client.request("GET", "/me", content=b"x" * (64 * 1024), headers=owner).status_code == 200
+    unauthenticated = client.request("GET", "/me", content=too_big)
+    assert unauthenticated.status_code == 401
+    bad_query = client.request("GET", "/me?bogus=1", content=too_big, headers=owner)
+    assert bad_query.status_code == 422
+    assert bad_query.json()["error"]["fields"] == {"bogus": "is not a query parameter of this endpoint"}

@@ -110,7 +110,7 @@ ERROR_TEXT: Mapping[str, str] = {
     "idempotency_key_invalid": "`Idempotency-Key` is not a UUID or a ULID",
     "unauthenticated": (
         "no, malformed, unknown, revoked, expired or other-environment token; `WWW-Authenticate` is "
-        '`Bearer` without an `Authorization` header, else `Bearer error="invalid_token"`'
+        '`Bearer` without an `Authorization` header or with an empty one, else `Bearer error="invalid_token"`'
     ),
     "plan_required": "the organization's plan lacks a feature; `requiredPlan` and `feature` say which",
     "forbidden": "your role may not do this",
@@ -196,7 +196,10 @@ _HEADER_COMPONENTS: dict[str, OpenAPIHeader] = {
     ),
     "WWW-Authenticate": OpenAPIHeader(
         schema=Schema(type=OpenAPIType.STRING, enum=["Bearer", 'Bearer error="invalid_token"']),
-        description='`Bearer` when no `Authorization` header was sent, else `Bearer error="invalid_token"`.',
+        description=(
+            "`Bearer` when no `Authorization` header was sent, or an empty one (no credentials), "
+            'else `Bearer error="invalid_token"`.'
+        ),
         required=True,
     ),
     "Retry-After": OpenAPIHeader(

@@ -72,7 +72,14 @@ def test_a_replay_returns_the_stored_response_with_the_replay_header(
 
 @pytest.mark.parametrize(
     ("headers", "sent"),
-    [({}, False), ({"Authorization": "Basic abc"}, True), ({"Authorization": "Bearer hsk_live_nope"}, True)],
+    [
+        ({}, False),
+        ({"Authorization": ""}, False),  # no credentials: no error attribute (RFC 6750, 3.1)
+        ({"Authorization": "Bearer "}, True),
+        ({"Authorization": "Basic abc"}, True),
+        ({"Authorization": "Bearer hsk_live_nope"}, True),
+    ],
+    ids=["no-header", "empty-header", "empty-bearer-token", "basic", "unknown-token"],
 )
 def test_missing_or_bad_tokens_get_one_401_body(
     client: TestClient[Any], world: World, headers: dict[str, str], sent: bool

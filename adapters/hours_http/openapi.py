@@ -61,6 +61,7 @@ __all__ = [
     "docs_pages",
     "documented",
     "openapi_config",
+    "refused_before_routing",
 ]
 
 SECURITY_SCHEME = "BearerAuth"
@@ -108,6 +109,7 @@ IdempotencyKeyHeader = Annotated[
 ERROR_TEXT: Mapping[str, str] = {
     "invalid_json": "the body is not a JSON object (not JSON, an array, `null`, ...) or is empty",
     "idempotency_key_invalid": "`Idempotency-Key` is not a UUID or a ULID",
+    "bad_request": "the request is malformed",
     "unauthenticated": (
         "no, malformed, unknown, revoked, expired or other-environment token; `WWW-Authenticate` is "
         '`Bearer` without an `Authorization` header or with an empty one, else `Bearer error="invalid_token"`'
@@ -276,6 +278,16 @@ class Reason:
         return f"`{self.code}`: {self.text or ERROR_TEXT[self.code]}"
 
 
+_TRANSPORT_REASONS = (
+    Reason("bad_request", "`Authorization` or `Idempotency-Key` sent more than once; `fields` names it"),
+    Reason("unsupported_media_type", "a `Content-Encoding` other than `identity`, whatever the body"),
+)
+"""What every request may be refused for before routing (:class:`hours_http.transport.HttpSemantics`):
+each operation lists them, after its own reasons for the same code."""
+_UNREAD_BODY = Reason("payload_too_large", "a body over 64 KiB, although this operation reads none")
+"""A body over the limit is refused on an operation that reads none too (``hours_http.auth.caller_of``)."""
+
+
 class Documentation(TypedDict):
     """The keyword arguments of a route decorator that document its responses."""
 
@@ -327,6 +339,10 @@ def documented(
         extra += _IDEMPOTENCY_CODES
     named = {reason.code for reason in chosen}
     chosen += [Reason(code) for code in extra if code not in named]
+    if not (body or optional_body or raw_body) and "payload_too_large" not in named:
+        chosen.append(_UNREAD_BODY)
+    chosen = [_with_transport_reason(reason) for reason in chosen]
+    chosen += [reason for reason in _TRANSPORT_REASONS if reason.code not in {r.code for r in chosen}]
 
     by_status: dict[int, list[Reason]] = {}
     for reason in sorted(chosen, key=lambda r: (r.status, r.code)):
@@ -374,6 +390,26 @@ def documented(
         ),
         opt=opt,
     )
+
+
+def refused_before_routing() -> dict[int, ResponseSpec]:
+    """The error responses of an operation that needs no token (``GET /health``): only what every
+    request may be refused for before routing (:data:`_TRANSPORT_REASONS`)."""
+    return {
+        reason.status: ResponseSpec(
+            data_container=ErrorEnvelope, description=f"- {reason.describe()}.", generate_examples=False
+        )
+        for reason in _TRANSPORT_REASONS
+    }
+
+
+def _with_transport_reason(reason: Reason) -> Reason:
+    """``reason``, with the cause every request may have for its code (:data:`_TRANSPORT_REASONS`)
+    added to its own: an operation's 415 for a body without JSON is also a 415 for a coded body."""
+    transport = next((cause for cause in _TRANSPORT_REASONS if cause.code == reason.code), None)
+    if transport is None:
+        return reason
+    return Reason(reason.code, f"{reason.text or ERROR_TEXT[reason.code]}; or {transport.text}", reason.at)
 
 
 def _error_headers(codes: Iterable[str]) -> dict[str, OpenAPIHeader]:

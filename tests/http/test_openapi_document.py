@@ -94,7 +94,7 @@ def test_every_error_description_names_codes_of_its_own_status(document: dict[st
         ("GET /time-entries/{entry_id}", {"idempotency_key_reused", "idempotency_key_invalid"}),
         ("DELETE /time-entries/{entry_id}", {"idempotency_key_reused", "idempotency_request_in_progress"}),
         ("DELETE /tokens/{prefix}", {"idempotency_key_reused", "forbidden"}),
-        ("POST /time-entries/{entry_id}/restore", {"invalid_json", "payload_too_large"}),
+        ("POST /time-entries/{entry_id}/restore", {"invalid_json"}),
         ("PATCH /tasks/{task_id}", {"plan_required"}),
         ("POST /timesheets/{timesheet_id}/submit", {"forbidden", "invalid_json"}),
         ("GET /periods", {"forbidden", "plan_required", "entry_locked", "idempotency_key_reused"}),
@@ -118,6 +118,28 @@ def test_every_operation_documents_both_causes_of_503_and_every_cause_of_401(
         responses = operation["responses"]
         assert codes_in(responses["503"]["description"]) == {"store_busy", "service_unavailable"}, name
         assert "other-environment" in responses["401"]["description"], name
+
+
+def test_every_operation_documents_what_any_request_is_refused_for_before_routing(
+    client: TestClient[Any], document: dict[str, Any], world: World
+) -> None:
+    """A repeated ``Authorization`` or ``Idempotency-Key`` (400) and a ``Content-Encoding`` (415)
+    are refused on every route, and a body over the limit (413) on every route with a token, whether
+    it reads a body or not: each operation lists them, and the server answers them (the repeated
+    headers: ``tests/http/test_strict_parameters.py``)."""
+    for name, operation in operations(document):
+        responses = operation["responses"]
+        assert "bad_request" in codes_in(responses["400"]["description"]), name
+        assert "Content-Encoding" in responses["415"]["description"], name
+        assert "unsupported_media_type" in codes_in(responses["415"]["description"]), name
+        if name != "GET /health":
+            assert "payload_too_large" in codes_in(responses["413"]["description"]), name
+    owner = bearer(world.owner_token)
+    for path in ("/me", "/health"):
+        coded = client.get(path, headers={**owner, "Content-Encoding": "gzip"})
+        assert (coded.status_code, coded.json()["error"]["code"]) == (415, "unsupported_media_type")
+    too_big = client.request("GET", "/me", content=b"x" * (64 * 1024 + 1), headers=owner)
+    assert (too_big.status_code, too_big.json()["error"]["code"]) == (413, "payload_too_large")
 
 
 def test_the_201_of_post_tokens_promises_no_url(document: dict[str, Any]) -> None:

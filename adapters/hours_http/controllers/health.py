@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from litestar import get
 
+from hours_http.openapi import refused_before_routing
 from hours_http.wire import HealthBody, HealthEnvelope
 
 __all__ = ["health"]
 
 
-@get("/health", summary="Health check", tags=["Operations"], security=[{}], sync_to_thread=False)
+@get(
+    "/health",
+    summary="Health check",
+    tags=["Operations"],
+    security=[{}],
+    sync_to_thread=False,
+    responses=refused_before_routing(),
+)
 def health() -> HealthEnvelope:
     """Answers 200 `{"data": {"status": "ok"}}` while the server is up. Needs no token."""
     return HealthEnvelope(data=HealthBody(status="ok"))

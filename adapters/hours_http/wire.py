@@ -43,6 +43,7 @@ __all__ = [
     "OverlapListEnvelope",
     "OverlappingEntryOut",
     "TimeEntryEnvelope",
+    "TimeEntryOnlyEnvelope",
     "TimeEntryOut",
     "WarningOut",
 ]
@@ -291,6 +292,14 @@ class TimeEntryEnvelope:
 
     data: TimeEntryOut
     warnings: list[WarningOut] = ABSENT
+
+
+@attrs.frozen
+class TimeEntryOnlyEnvelope:
+    """``{"data": TimeEntry}`` and nothing else: the answer of a read and of a timer's stop, which
+    are never checked for overlaps, so never carry ``warnings``."""
+
+    data: TimeEntryOut
 
 
 @attrs.frozen

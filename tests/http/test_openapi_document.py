@@ -142,6 +142,26 @@ def test_every_operation_documents_what_any_request_is_refused_for_before_routin
     assert (too_big.status_code, too_big.json()["error"]["code"]) == (413, "payload_too_large")
 
 
+def test_only_writes_checked_for_overlaps_promise_warnings(document: dict[str, Any]) -> None:
+    """A stop and a read are never checked for overlaps (docs/api.md, "Overlaps"): their 200 has no
+    ``warnings``; a create, an update and a restore may carry them."""
+
+    def members(name: str, status: str) -> set[str]:
+        content = dict(operations(document))[name]["responses"][status]["content"]["application/json"]
+        schema = document["components"]["schemas"][content["schema"]["$ref"].rsplit("/", 1)[1]]
+        return set(schema["properties"])
+
+    for name in ("POST /timers/current/stop", "GET /timers/current", "GET /time-entries/{entry_id}"):
+        assert members(name, "200") == {"data"}, name
+    for name, status in (
+        ("POST /time-entries", "201"),
+        ("POST /timers", "201"),
+        ("PATCH /time-entries/{entry_id}", "200"),
+        ("POST /time-entries/{entry_id}/restore", "200"),
+    ):
+        assert members(name, status) == {"data", "warnings"}, name
+
+
 def test_the_201_of_post_tokens_promises_no_url(document: dict[str, Any]) -> None:
     created = document["paths"]["/tokens"]["post"]["responses"]["201"]
     assert "URL" not in created["description"]

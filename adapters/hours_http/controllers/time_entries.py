@@ -43,6 +43,7 @@ from hours_http.wire import (
     OverlapListEnvelope,
     TimeEntryEnvelope,
     TimeEntryListEnvelope,
+    TimeEntryOnlyEnvelope,
     UpdateTimeEntryBody,
 )
 
@@ -372,7 +373,7 @@ class TimeEntryController(Controller):
         caller: NamedDependency[Caller],
         services: NamedDependency[Services],
         if_none_match: IfNoneMatchHeader = None,
-    ) -> Response[TimeEntryEnvelope]:
+    ) -> Response[TimeEntryOnlyEnvelope]:
         """One of your entries (owners and admins: any of the organization's), with its `ETag`. Deleted
         entries are 404. 304 if `If-None-Match` names its version, except for a running timer, whose
         `durationSeconds` counts on between reads."""

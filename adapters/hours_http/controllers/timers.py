@@ -15,7 +15,7 @@ from hours_http.openapi import IdempotencyKeyHeader, Reason, documented
 from hours_http.overrides import override_of
 from hours_http.query import STRICT_QUERY
 from hours_http.responses import Writer, look_up, versioned_response
-from hours_http.wire import StartTimerBody, StopTimerBody, TimeEntryEnvelope
+from hours_http.wire import StartTimerBody, StopTimerBody, TimeEntryEnvelope, TimeEntryOnlyEnvelope
 
 __all__ = ["TimerController"]
 
@@ -87,7 +87,7 @@ class TimerController(Controller):
         request: Request[Any, Any, Any],
         caller: NamedDependency[Caller],
         services: NamedDependency[Services],
-    ) -> Response[TimeEntryEnvelope]:
+    ) -> Response[TimeEntryOnlyEnvelope]:
         """Your running entry, with `durationSeconds` counting the seconds so far, and its `ETag`; 404
         when none runs."""
 
@@ -124,7 +124,7 @@ class TimerController(Controller):
         writer: NamedDependency[Writer],
         idempotency_key: IdempotencyKeyHeader = None,
         data: JSONBody[PendingBody[StopTimerBody] | None] = None,
-    ) -> Response[TimeEntryEnvelope]:
+    ) -> Response[TimeEntryOnlyEnvelope]:
         """Stop your running entry now, or at `stoppedAt` (not in the future, not before the start); its
         `durationSeconds` becomes fixed. The body is optional. Stopping twice with the same
         `Idempotency-Key` replays the first answer.

@@ -4,15 +4,18 @@ and tenancy (404)."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import pytest
 from litestar.testing import TestClient
 
+from hours_core.events import SubjectType
 from hours_core.model import Plan
-from hours_core.subscriptions import WebhookId
+from hours_core.subscriptions import EVENT_FAMILIES, WebhookId
 from hours_core.webhooks import SIGNING_SECRET_PATTERN
 from tests.http.conftest import bearer
 from tests.world import World
@@ -282,3 +285,14 @@ def test_a_webhook_may_subscribe_to_the_client_and_rate_families_and_types(
         "/webhooks", json={"url": URL, "events": ["rate.updated"]}, headers=bearer(world.owner_token)
     )
     assert wrong.status_code == 422 and "events" in wrong.json()["error"]["fields"]
+
+
+def test_the_api_guide_lists_every_event_family_and_subject_type() -> None:
+    """docs/api.md lists the families ``events`` takes and the subject types ``subjectType`` takes:
+    each list is the core's (``period`` and ``invoice`` included)."""
+    guide = (Path(__file__).parents[2] / "docs" / "api.md").read_text()
+    families = re.search(r"families: ((?:`[a-z_]+`(?:, )?)+)\. Anything else is 422", guide)
+    subjects = re.search(r"`subjectType` \(((?:`[a-z_]+`(?:, )?)+)\)", guide)
+    assert families is not None and subjects is not None
+    assert re.findall(r"`([a-z_]+)`", families[1]) == list(EVENT_FAMILIES)
+    assert set(re.findall(r"`([a-z_]+)`", subjects[1])) == {subject.value for subject in SubjectType}

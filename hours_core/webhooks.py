@@ -450,7 +450,9 @@ def check_address(address: IPAddress, *, allow_private: bool) -> None:
 MAX_URL_LENGTH = 2048
 
 _PRINTABLE_ASCII = re.compile(r"[!-~]+")
-_DNS_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
+_DNS_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+"""A label of a host name (RFC 1123): letters, digits and hyphens, no hyphen first or last. No
+underscore: ``_dmarc.example.com`` names a DNS record, never a host an HTTP client reaches."""
 _MAX_HOSTNAME_LENGTH = 253
 _LOCAL_DOMAINS = ("localhost", "local", "internal", "home.arpa")
 """Special-use names that only ever mean this host or the local network (RFC 6761, 6762, 8375)."""

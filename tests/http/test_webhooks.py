@@ -220,6 +220,7 @@ def test_members_may_not_manage_webhooks(client: TestClient[Any], world: World) 
         ({"url": "https://127.0.0.1/hook", "events": ["*"]}, "url"),
         ({"url": "https://169.254.169.254/latest", "events": ["*"]}, "url"),
         ({"url": "https://user:pw@hooks.example.com/", "events": ["*"]}, "url"),
+        ({"url": "https://ex_ample.com/", "events": ["*"]}, "url"),
         ({"url": URL, "events": []}, "events"),
         ({"url": URL, "events": ["time_entry.exploded!"]}, "events"),
         ({"url": URL, "events": ["invoice.paid"]}, "events"),

@@ -178,6 +178,8 @@ def test_plain_http_needs_the_operator_setting() -> None:
         ("https://[::1/", "not a valid URL"),
         ("https://[fe80::1%25eth0]/", "zone"),
         ("https://exa_mple.com-/", "DNS name"),
+        ("https://ex_ample.com/", "DNS name"),
+        ("https://_hook.example.com/", "DNS name"),
         ("https://a..example.com/", "DNS name"),
         ("https://-a.example.com/", "DNS name"),
         ("https://%6c%6fcalhost/", "DNS name"),

@@ -63,6 +63,21 @@ def test_a_huge_integer_is_a_field_error(client: TestClient[Any], world: World) 
     assert "durationSeconds" in response.json()["error"]["fields"]
 
 
+@pytest.mark.parametrize(("digits", "status"), [(309, 422), (4300, 422), (4301, 400)])
+def test_an_integer_is_a_field_error_up_to_4300_digits_and_not_json_beyond(
+    client: TestClient[Any], world: World, digits: int, status: int
+) -> None:
+    """As docs/api.md says: an integer beyond a double's range but of at most 4,300 digits is out of
+    its field's range (422), a longer one is not read as JSON (400), like ``1e400``."""
+    prefix = json.dumps(valid_body(world)).encode()[:-1]
+    response = send(client, world, prefix + b', "durationSeconds": ' + b"9" * digits + b"}")
+    assert response.status_code == status, response.text
+    if status == 422:
+        assert set(response.json()["error"]["fields"]) == {"durationSeconds"}
+    else:
+        assert response.json()["error"]["code"] == "invalid_json"
+
+
 @pytest.mark.parametrize("content_type", ["text/plain", "application/xml", "multipart/form-data; boundary=x"])
 def test_wrong_content_types_are_415(client: TestClient[Any], world: World, content_type: str) -> None:
     response = send(client, world, json.dumps(valid_body(world)).encode(), content_type)

@@ -162,6 +162,16 @@ def test_only_writes_checked_for_overlaps_promise_warnings(document: dict[str, A
         assert members(name, status) == {"data", "warnings"}, name
 
 
+def test_an_unknown_page_under_schema_is_the_references_html_404_as_documented(
+    client: TestClient[Any],
+) -> None:
+    """docs/api.md ("JSON only"): the documents under /schema are not JSON, nor is their 404."""
+    answer = client.get("/schema/nope")
+    assert answer.status_code == 404
+    assert answer.headers["content-type"].startswith("text/html")
+    assert answer.headers["x-request-id"]
+
+
 def test_the_201_of_post_tokens_promises_no_url(document: dict[str, Any]) -> None:
     created = document["paths"]["/tokens"]["post"]["responses"]["201"]
     assert "URL" not in created["description"]

@@ -536,6 +536,11 @@ EVERY_OPERATION = {
     "internal_error",
     "store_busy",
     "service_unavailable",
+    # Refused before routing on every route (a repeated Authorization or Idempotency-Key, a
+    # Content-Encoding), and a body over the limit, read or not.
+    "bad_request",
+    "unsupported_media_type",
+    "payload_too_large",
 }
 IDEMPOTENT = {"idempotency_key_invalid", "idempotency_key_reused", "idempotency_request_in_progress"}
 KEYED = {

@@ -272,13 +272,14 @@ async def _keyed_body(
 ) -> tuple[bool, PendingBody[Any] | None, Receive]:
     """Whether the request's body could be read within the route's limit, the body (``None`` for
     a route that reads none), and the ``receive`` the app reads the same body from."""
-    if "data" not in handler.parsed_fn_signature.parameters:  # the route reads no body
-        return True, None, receive
     limit = handler.resolve_request_max_body_size()
     announced = next((value for name, value in scope["headers"] if name == _CONTENT_LENGTH), None)
     if announced is not None and not _within(announced, limit):
-        # The route refuses it (413, or 400 for a malformed length) before reading a byte.
+        # The route refuses it (413, or 400 for a malformed length) before reading a byte, whether
+        # it reads a body or not.
         return False, None, receive
+    if "data" not in handler.parsed_fn_signature.parameters:  # the route reads no body
+        return True, None, receive
     chunks, receive = await _read_body(receive, limit)
     if chunks is None:  # over the route's limit, or the client left: the route answers
         return False, None, receive

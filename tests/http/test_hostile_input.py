@@ -162,3 +162,24 @@ def test_a_body_over_64_kib_is_413_on_routes_that_read_no_body_too(
     bad_query = client.request("GET", "/me?bogus=1", content=too_big, headers=owner)
     assert bad_query.status_code == 422
     assert bad_query.json()["error"]["fields"] == {"bogus": "is not a query parameter of this endpoint"}
+
+
+def test_a_keyed_replay_of_a_route_that_reads_no_body_is_413_over_the_limit_too(
+    client: TestClient[Any], world: World
+) -> None:
+    """A replay the process remembers is answered before routing, but not past the body's limit:
+    the route's 413 comes first, as for any request to it (step 5 before the replay of step 6)."""
+    created = client.post("/time-entries", json=valid_body(world), headers=bearer(world.owner_token))
+    entry_id = created.json()["data"]["id"]
+    owner = bearer(world.owner_token)
+    assert client.delete(f"/time-entries/{entry_id}", headers=owner).status_code == 204
+    keyed = {**owner, "Idempotency-Key": "0190c2d4-5a6b-7c8d-9e0f-112233445577"}
+    restored = client.post(f"/time-entries/{entry_id}/restore", headers=keyed)
+    assert restored.status_code == 200, restored.text
+
+    replayed = client.post(f"/time-entries/{entry_id}/restore", headers=keyed)
+    too_big = client.post(f"/time-entries/{entry_id}/restore", content=b"x" * (64 * 1024 + 1), headers=keyed)
+
+    assert replayed.headers["idempotent-replayed"] == "true"
+    assert too_big.status_code == 413, too_big.text
+    assert too_big.json()["error"]["code"] == "payload_too_large"

@@ -11,6 +11,7 @@ day that no write may touch (a closed day, a week whose timesheet is submitted o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from uuid import UUID
@@ -38,6 +39,7 @@ __all__ = [
     "Row",
     "WeekGrid",
     "all_entries",
+    "form_date",
     "load_week",
     "save_cell",
     "today_of",
@@ -95,6 +97,18 @@ class DayLocks:
         return None if reason is None else LOCK_TEXT[reason]
 
 
+_FORM_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def form_date(text: str) -> date:
+    """A date a form sent, in the one form the app writes: ``YYYY-MM-DD``. ``ValueError`` for
+    anything else, even what ``date.fromisoformat`` would read (``20000101``, ``2000-W01-1``), so
+    that a name or field the app never wrote is refused rather than read as some date."""
+    if not _FORM_DATE.fullmatch(text):
+        raise ValueError(f"not a date in the form YYYY-MM-DD: {text!r}")
+    return date.fromisoformat(text)
+
+
 @attrs.frozen
 class CellKey:
     """Which cell: a project, a task or none, a day. Its ``ref`` names it in forms."""
@@ -116,9 +130,7 @@ class CellKey:
         ``week_start``)."""
         try:
             project, task, day = ref.split(".")
-            key = cls(
-                ProjectId(UUID(project)), None if task == "-" else TaskId(UUID(task)), date.fromisoformat(day)
-            )
+            key = cls(ProjectId(UUID(project)), None if task == "-" else TaskId(UUID(task)), form_date(day))
         except ValueError as error:
             raise ValidationFailed.one("cell", "is not a cell of the week grid") from error
         if first_day_of_entry_week(key.day, week_start) is None:

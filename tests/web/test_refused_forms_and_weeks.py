@@ -130,7 +130,9 @@ def test_a_cell_of_the_first_week_before_2000_says_why_in_the_cell(
     assert entries_of(world) == []
 
 
-@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "1999-12-26", "2101-01-03"])
+@pytest.mark.parametrize(
+    "day", ["9999-12-31", "0001-01-01", "1999-12-26", "2101-01-03", "20260302", "2026-W10-1", "2026-3-2"]
+)
 def test_a_cell_of_a_week_no_grid_shows_is_refused_and_logs_nothing(
     owner: TestClient,  # type: ignore[type-arg]
     world: World,
@@ -154,6 +156,8 @@ def test_a_cell_of_a_week_no_grid_shows_is_refused_and_logs_nothing(
         ("0001-01-01", WEEK_REFUSED),
         ("2026-02-30", "Week: must be a date in the form YYYY-MM-DD"),
         ("next", "Week: must be a date in the form YYYY-MM-DD"),
+        ("20260302", "Week: must be a date in the form YYYY-MM-DD"),
+        ("2026-W10-1", "Week: must be a date in the form YYYY-MM-DD"),
     ],
 )
 def test_the_plain_form_with_a_week_no_grid_shows_is_refused_before_saving_anything(
@@ -246,3 +250,29 @@ def test_an_archive_form_that_is_neither_1_nor_0_is_refused_and_changes_nothing(
     archived_now = owner.post(paths[0], data={"csrf": token, "archived": "1"}, follow_redirects=False)
     assert archived_now.status_code == 303
     assert world.services.projects.get_task(caller, world.task.id).archived
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("project=zzz", "Project: is not one of the choices: choose from the list"),
+        ("billable=maybe", "Billable: is not one of the choices: choose from the list"),
+    ],
+)
+def test_an_entries_filter_that_is_none_of_the_choices_is_a_notice_not_every_entry(
+    owner: TestClient,  # type: ignore[type-arg]
+    world: World,
+    query: str,
+    message: str,
+) -> None:
+    """A filter the form never sends is not read as "no filter" (which would list every entry)."""
+    caller = world.caller(world.owner)
+    command = CreateTimeEntry(
+        project_id=world.project.id, entry_date=date(2026, 3, 2), duration="1h", note="kept"
+    )
+    world.services.entries.create_time_entry(caller, command)
+
+    page = owner.get(f"/app/entries?{query}")
+
+    assert message in page.text
+    assert "kept" not in page.text

@@ -17,7 +17,7 @@ from hours_core.services import UNSET, Services, SessionCaller, UpdateTimeEntry
 from hours_web.notices import Notice, notice_of, status_of
 from hours_web.pages import Deps, Who, call, chosen_id, page
 from hours_web.session import APP_PATH, form_of
-from hours_web.week import DayLocks
+from hours_web.week import DayLocks, form_date
 
 __all__ = ["EntriesPages"]
 
@@ -42,7 +42,16 @@ def _listing(
 
 
 def _billable(text: str | None) -> bool | None:
-    return {"yes": True, "no": False}.get(text or "")
+    """The billable filter: ``yes``, ``no``, or nothing (left out or empty: both);
+    :class:`ValidationFailed` on ``billable`` for anything else, which no option sends."""
+    if not text:
+        return None
+    if text not in _BILLABLE_CHOICES:
+        raise ValidationFailed.one("billable", "is not one of the choices: choose from the list")
+    return _BILLABLE_CHOICES[text]
+
+
+_BILLABLE_CHOICES = {"yes": True, "no": False}
 
 
 class EntriesPages(Controller):
@@ -63,18 +72,19 @@ class EntriesPages(Controller):
         deleted: Annotated[str | None, QueryParameter(name="deleted")] = None,
     ) -> Template:
         """The list, newest first, filtered by dates, project and billable."""
-        project_id = _uuid(project)
-        query = EntryQuery(
-            date_from=date_from,
-            date_to=date_to,
-            project_id=None if project_id is None else ProjectId(project_id),
-            billable=_billable(billable),
-            descending=True,
-            limit=LIST_LIMIT,
-            user_id=None if who.caller.user.role.manages_org else who.caller.user_id,
-        )
         notice: Notice | None = None
+        project_id: UUID | None = None
         try:
+            project_id = chosen_id(project, "project_id")
+            query = EntryQuery(
+                date_from=date_from,
+                date_to=date_to,
+                project_id=None if project_id is None else ProjectId(project_id),
+                billable=_billable(billable),
+                descending=True,
+                limit=LIST_LIMIT,
+                user_id=None if who.caller.user.role.manages_org else who.caller.user_id,
+            )
             if date_from and date_to and date_from > date_to:
                 raise ValidationFailed.one("entry_date", "the first date is after the last")
             rows, more, projects, tasks = await call(_listing, services, who, query)
@@ -202,7 +212,7 @@ def _update_of(form: dict[str, str], entry: TimeEntry) -> UpdateTimeEntry:
         raise ValidationFailed.one("project_id", "choose a project")
     task_id = chosen_id(form.get("task"), "task_id")
     try:
-        entry_date = date.fromisoformat(form.get("date", ""))
+        entry_date = form_date(form.get("date", ""))
     except ValueError as error:
         raise ValidationFailed.one("entry_date", "must be a date like 2026-03-02") from error
     note = form.get("note", "").strip() or None

@@ -18,7 +18,7 @@ from hours_core.services import Services, SessionCaller, StartTimer
 from hours_web.notices import Notice, notice_of, status_of
 from hours_web.pages import Deps, Who, call, chosen_id, page
 from hours_web.session import APP_PATH, form_of
-from hours_web.week import CellKey, WeekGrid, load_week, save_cell, today_of, week_of
+from hours_web.week import CellKey, WeekGrid, form_date, load_week, save_cell, today_of, week_of
 
 __all__ = ["WeekPages"]
 
@@ -241,7 +241,7 @@ def _week_field(who: SessionCaller, text: str | None) -> date | None:
     if not text:
         return None
     try:
-        day = date.fromisoformat(text)
+        day = form_date(text)
     except ValueError as error:
         raise ValidationFailed.one("week", "must be a date in the form YYYY-MM-DD") from error
     week_of(who.caller, day)

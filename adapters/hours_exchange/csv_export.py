@@ -31,8 +31,10 @@ _CHUNK_CHARS = 64 * 1024
 
 
 def guard_formula(text: str) -> str:
-    """``text`` with a leading ``'`` when it begins with a formula trigger, else unchanged."""
-    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+    """``text`` with a leading ``'`` when, past any leading ``'``, it begins with a formula trigger,
+    else unchanged. The ``'``s count, so that dropping one leading ``'`` from a cell of that kind
+    always gives the text back: ``'=x`` is written ``''=x``, and read back as ``'=x``."""
+    return "'" + text if text.lstrip("'").startswith(FORMULA_TRIGGERS) else text
 
 
 def _text(value: Value) -> str:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from hours_core.errors import ValidationFailed
 from hours_exchange import COLUMNS, ColumnKind, ExportRow, guard_formula, write_csv, write_export
+from hours_exchange.csv_export import FORMULA_TRIGGERS
 
 from .entries import export_row, export_rows
 
@@ -116,6 +117,9 @@ def test_an_unknown_delimiter_or_format_is_refused_naming_it() -> None:
         ("\rreturn", "'\rreturn"),
         ("a=b", "a=b"),
         ("'quoted", "'quoted"),
+        ("'=x", "''=x"),  # so that dropping one leading quote gives the note back
+        ("''-1", "'''-1"),
+        ("''", "''"),
         (" =spaced", " =spaced"),
     ],
 )
@@ -208,3 +212,16 @@ def test_csv_parses_back_to_the_cells_apart_from_the_injection_quote(
                 )
                 assert unquoted == ("" if value is None else str(value))
             assert not cell.startswith(FORMULA_STARTS), (column.key, cell)
+
+
+def unguarded(cell: str) -> str:
+    """What docs/export-import.md tells a reader to do: drop one leading ``'`` from a text cell that
+    begins with one or more ``'`` followed by one of the six triggers."""
+    return cell[1:] if cell.startswith("'") and cell.lstrip("'").startswith(FORMULA_TRIGGERS) else cell
+
+
+@given(st.text(alphabet=st.sampled_from("'=+-@\t\rab "), max_size=6) | st.text(max_size=20))
+def test_the_documented_undo_gives_back_every_text(text: str) -> None:
+    cell = guard_formula(text)
+    assert not cell.startswith(FORMULA_TRIGGERS)
+    assert unguarded(cell) == text

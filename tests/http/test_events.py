@@ -329,3 +329,28 @@ def test_the_documented_event_types_are_the_cores() -> None:
 def test_the_documented_subject_types_are_the_cores() -> None:
     hints = typing.get_type_hints(wire.SubjectOut)
     assert set(typing.get_args(hints["type"])) == {subject_type.value for subject_type in SubjectType}
+
+
+def test_an_audit_subject_id_is_a_uuid_in_either_case_or_a_token_prefix(
+    client: TestClient[Any], world: World
+) -> None:
+    """A subjectId no event can name is 422, not a silent empty page; a UUID in upper case finds
+    the same events as in lower case, as every id of the API is read in either case."""
+    owner = bearer(world.owner_token)
+    world.set_plan(Plan.STUDIO)
+    entry = log_time(client, world, world.owner_token)
+
+    lower = client.get("/audit-events", params={"subjectId": entry["id"]}, headers=owner)
+    upper = client.get("/audit-events", params={"subjectId": entry["id"].upper()}, headers=owner)
+    minted = client.post("/tokens", json={"name": "laptop"}, headers=owner).json()["data"]
+    by_prefix = client.get("/audit-events", params={"subjectId": minted["prefix"]}, headers=owner)
+
+    assert [e["type"] for e in lower.json()["data"]] == ["time_entry.created"]
+    assert upper.json()["data"] == lower.json()["data"]
+    assert [e["type"] for e in by_prefix.json()["data"]] == ["token.created"]
+    for wrong in ("zz", "\x00", entry["id"] + "0", "{" + entry["id"] + "}", "short"):
+        refused = client.get("/audit-events", params={"subjectId": wrong}, headers=owner)
+        assert refused.status_code == 422, wrong
+        assert refused.json()["error"]["fields"] == {
+            "subjectId": "must be a UUID, or a token's 12-character prefix"
+        }

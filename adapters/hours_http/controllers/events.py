@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -14,9 +15,11 @@ from litestar.params import QueryParameter
 from hours_core.events import SubjectType
 from hours_core.model import UserId
 from hours_core.services import AuditFilter, Caller, EventPage, Services
+from hours_core.tokens import PREFIX_PATTERN
 from hours_http.converter import event_json
 from hours_http.cursors import Cursors
-from hours_http.decoding import parse_instant
+from hours_http.decoding import UUID_SHAPE, parse_instant
+from hours_http.errors import InvalidWireFields
 from hours_http.openapi import Reason, documented
 from hours_http.query import STRICT_QUERY
 from hours_http.responses import json_response
@@ -112,7 +115,11 @@ class AuditController(Controller):
         ] = None,
         subject_id: Annotated[
             str | None,
-            QueryParameter(name="subjectId", max_length=128, description="Events about this subject's id."),
+            QueryParameter(
+                name="subjectId",
+                max_length=128,
+                description="Events about this subject: its UUID, or a token's 12-character prefix.",
+            ),
         ] = None,
         actor_id: Annotated[
             UUID | None, QueryParameter(name="actorId", description="Changes made by this user.")
@@ -138,7 +145,7 @@ class AuditController(Controller):
         the events of their own time entries). Needs the studio plan (`audit_log`)."""
         where = AuditFilter(
             subject_type=None if subject_type is None else SubjectType(subject_type),
-            subject_id=subject_id,
+            subject_id=None if subject_id is None else _subject_id(subject_id),
             actor_id=None if actor_id is None else UserId(actor_id),
             occurred_from=None if occurred_from is None else parse_instant(occurred_from, "from"),
             occurred_to=None if occurred_to is None else parse_instant(occurred_to, "to"),
@@ -146,3 +153,17 @@ class AuditController(Controller):
         before = None if cursor is None else cursors.decode_events(cursor, listing="audit")
         page = services.events.audit(caller, where, before, limit)
         return event_page_response(page, cursors, listing="audit")
+
+
+_TOKEN_PREFIX = re.compile(PREFIX_PATTERN)
+
+
+def _subject_id(text: str) -> str:
+    """The id events name a subject by, from ``subjectId``: a UUID (hyphenated, either case, as the
+    events spell it: lower case), or a token's 12-character prefix (a token's events name it so);
+    422 on ``subjectId`` for anything else, which no event names (it would find nothing, silently)."""
+    if UUID_SHAPE.fullmatch(text):
+        return str(UUID(text))
+    if _TOKEN_PREFIX.fullmatch(text):
+        return text
+    raise InvalidWireFields.one("subjectId", "must be a UUID, or a token's 12-character prefix")

@@ -85,8 +85,8 @@ class InvoiceController(Controller):
             _MANAGERS_ONLY,
             Reason(
                 "validation_failed",
-                "a query parameter is unknown or has a wrong value, or `cursor` is not a UUID in its one "
-                "form (hyphenated, as `nextCursor` gives it)",
+                "a query parameter is unknown or has a wrong value, or `cursor` is not a hyphenated UUID "
+                "(as `nextCursor` gives it)",
             ),
         ),
     )

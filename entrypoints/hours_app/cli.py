@@ -504,7 +504,7 @@ examples:
         "set-password",
         "Give a user a password to sign in to the web app; their web sessions end.",
         details=(
-            "The password (10 to 1024 characters) is read from the first line of stdin, or prompted\n"
+            "The password (10 to 1024 characters) is read from the first line of stdin (UTF-8), or prompted\n"
             "for twice on a terminal; --generate makes a random one and prints it once. The JSON API\n"
             'takes tokens only, never a password. With --json prints {"userId"} (and "password" with\n'
             "--generate)."

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import BinaryIO
 
 from hours_app import cli_output as out
 from hours_app.cli_schema import openapi_document, typescript_definitions
@@ -263,13 +264,25 @@ def users_set_password(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _read_password() -> str:
-    """The new password: prompted for twice on a terminal, else the first line of stdin."""
+    """The new password: prompted for twice on a terminal, else the first line of stdin, which must
+    be UTF-8 (read as bytes and decoded strictly: a text stream would fail with a traceback, or under
+    the C locale carry the bad bytes on as lone surrogates)."""
     if sys.stdin.isatty():
         first = getpass.getpass("New password: ")
         if getpass.getpass("Again: ") != first:
             raise SettingsError("the two passwords differ")
         return first
-    return sys.stdin.readline().rstrip("\r\n")
+    raw: BinaryIO | None = getattr(sys.stdin, "buffer", None)
+    if raw is None:  # a text stream with no bytes beneath it; the core's rule still refuses surrogates
+        return sys.stdin.readline().rstrip("\r\n")
+    line = raw.readline()
+    try:
+        return line.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError as error:  # read as bytes: a text stream would raise, or smuggle surrogates
+        raise SettingsError(
+            f"the new password is not UTF-8 text (byte 0x{line[error.start]:02x} at position "
+            f"{error.start + 1}); nothing was stored"
+        ) from error
 
 
 def users_deactivate(args: argparse.Namespace, settings: Settings) -> int:

@@ -545,6 +545,44 @@ def test_users_set_password_refuses_a_short_one_and_an_unknown_user(
     assert hours("users", "set-password", UNKNOWN_ID, "--generate") == 1
 
 
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        (
+            b"\xff\xfeabcdefghijkl\n",
+            "the new password is not UTF-8 text (byte 0xff at position 1); nothing was stored",
+        ),
+        (
+            b"abcdefghij\xed\xa0\x80\n",
+            "the new password is not UTF-8 text (byte 0xed at position 11); nothing was stored",
+        ),
+    ],
+)
+def test_users_set_password_refuses_a_line_that_is_not_utf8_and_keeps_the_old_one(
+    hours: Run, demo: dict[str, str], monkeypatch: pytest.MonkeyPatch, line: bytes, message: str
+) -> None:
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(line), errors="surrogateescape"))
+    assert hours("users", "set-password", demo["userId"]) == 2
+    assert hours.error == f"error: {message}"
+    assert _signs_in(hours, "owner@example.com", demo["password"])
+
+
+def test_users_set_password_refuses_a_lone_surrogate_however_it_was_read(
+    hours: Run, demo: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("abcdefghij\udcff\n"))  # text, no bytes beneath
+    assert hours("users", "set-password", demo["userId"]) == 2
+    assert hours.error == (
+        "error: the new password contains the lone surrogate U+DCFF at position 11, "
+        "which is not a character (was the text valid UTF-8?)"
+    )
+    assert _signs_in(hours, "owner@example.com", demo["password"])
+
+
 # -- events ------------------------------------------------------------------------------------
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from hours_core.errors import NotFound, SignInFailed, Unauthenticated, ValidationFailed
@@ -78,6 +78,16 @@ def test_a_short_password_is_refused_naming_the_field(world: World) -> None:
     assert list(failure.value.fields) == ["password"]
 
 
+@pytest.mark.parametrize("surrogate", [0xD800, 0xDBFF, 0xDC00, 0xDFFF])
+def test_a_password_with_a_lone_surrogate_is_refused_naming_the_field(world: World, surrogate: int) -> None:
+    """A Python string may hold a lone surrogate (JSON's ``"\\ud800"``, bytes read with
+    ``surrogateescape``); UTF-8 cannot, so it could never be hashed: refused, never a crash."""
+    with pytest.raises(ValidationFailed) as failure:
+        world.services.sign_in.set_password(world.member.id, "abcdefghij" + chr(surrogate))
+
+    assert f"lone surrogate U+{surrogate:04X} at position 11" in failure.value.fields["password"]
+
+
 def test_a_password_for_an_unknown_user_is_not_found(world: World) -> None:
     with pytest.raises(NotFound):
         world.services.sign_in.set_password(world.org.id, "long enough password")  # type: ignore[arg-type]
@@ -118,6 +128,14 @@ def test_a_hash_verifies_its_password_and_no_other(password: str) -> None:
 
     assert verify_password(password, stored)
     assert not verify_password(password + "x", stored)
+
+
+@given(st.text(st.characters(exclude_categories=()), min_size=MIN_PASSWORD_LENGTH, max_size=40))
+@example("abcdefghij\ud800")
+def test_a_password_the_rule_accepts_always_hashes(password: str) -> None:
+    """Any string, surrogates included: the rule refuses it or the hash takes it (never an error)."""
+    if password_problem(password) is None:
+        assert verify_password(password, hash_password(password, cost=2**4))
 
 
 @given(st.text(max_size=80))

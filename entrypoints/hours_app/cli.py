@@ -4,9 +4,10 @@
 Every command takes ``--db URL`` (default: ``$HOURS_DATABASE_URL``, else ``sqlite:///hours.db``
 in the current folder), applies pending migrations by itself, and prints JSON with ``--json``.
 
-Exit status: 0 on success; 1 when the database cannot be opened or reached, an id is not found,
-or the request conflicts with what is stored (e.g. a duplicate email); 2 for bad arguments
-(including values the core rejects, such as a malformed email, and a bad ``--db`` URL).
+Exit status: 0 on success; 1 when the database cannot be opened or reached, a file cannot be read
+or written (``hours import``, ``hours export --output``), an id is not found, or the request
+conflicts with what is stored (e.g. a duplicate email); 2 for bad arguments (including values the
+core rejects, such as a malformed email, and a bad ``--db`` URL).
 Errors go to stderr as ``error: <message>``, never as a traceback.
 """
 
@@ -157,8 +158,9 @@ def _add_export(commands: _Commands) -> None:
         details=(
             "The same file as GET /time-entries/export, with the same filters and columns\n"
             "(docs/export-import.md), as the organization's oldest active owner sees it. The file goes\n"
-            "to --output (written as FILE.partial, renamed when complete) or to standard output; a\n"
-            "progress line goes to standard error when it is a terminal."
+            "to --output (written as FILE.partial, renamed when complete; a FILE that cannot be\n"
+            "written is an error, exit status 1, and no FILE.partial is left) or to standard output;\n"
+            "a progress line goes to standard error when it is a terminal."
         ),
         epilog="""\
 examples:
@@ -195,7 +197,8 @@ def _add_import(commands: _Commands) -> None:
         details=(
             "The same import as POST /imports (docs/export-import.md), as the organization's oldest\n"
             "active owner. Rows already imported are skipped as duplicates. Prints the report; with\n"
-            "--json the API's body. Exit status 3: the import ran, but some rows failed."
+            "--json the API's body. Exit status 3: the import ran, but some rows failed; 1: FILE\n"
+            "cannot be read (missing, a folder, not permitted), or the import was refused."
         ),
         epilog="""\
 examples:
@@ -816,7 +819,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print_error(str(error))
         return EXIT_BAD_ARGUMENTS
-    except StoreUnavailable as error:
+    except (StoreUnavailable, cli_exchange.FileUnusable) as error:
         print_error(str(error))
         return EXIT_FAILED
     except ValidationFailed as error:

@@ -9,6 +9,7 @@ terminal; ``hours import`` prints the import's report (``--json``: the API's bod
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from collections.abc import Iterator
@@ -25,13 +26,30 @@ from hours_core.ports import EntryQuery
 from hours_core.services import ExportEntries, ImportEntries, ImportReport
 from hours_http.converter import import_report_json
 
-__all__ = ["CLI_IMPORT_LIMITS", "EXIT_ROWS_FAILED", "Progress", "export_entries", "import_file"]
+__all__ = [
+    "CLI_IMPORT_LIMITS",
+    "EXIT_ROWS_FAILED",
+    "FileUnusable",
+    "Progress",
+    "export_entries",
+    "import_file",
+]
 
 CLI_IMPORT_LIMITS = ImportLimits(max_bytes=4 * 1024**3, max_rows=20_000_000)
 """The CLI reads files from disk: larger ones than the API takes (4 GiB, 20 million rows)."""
 
 EXIT_ROWS_FAILED = 3
 """``hours import``'s exit status when the import ran but some rows failed (see the report)."""
+
+
+class FileUnusable(Exception):
+    """A file the command was told to read or write cannot be (missing, a folder, not permitted):
+    ``error: cannot write FILE: <reason>`` (or ``read``) and exit status 1, never a traceback."""
+
+    @classmethod
+    def of(cls, verb: str, path: Path | str, error: OSError) -> FileUnusable:
+        """The error for ``verb`` (``read``, ``write``) on ``path``, with the system's reason."""
+        return cls(f"cannot {verb} {path}: {error.strerror or error}")
 
 
 class Progress:
@@ -113,10 +131,25 @@ def _output(path: Path | None) -> Iterator[IO[bytes]]:
             yield stdout
             stdout.flush()
         return
+    if path.is_dir():  # checked first: FILE.partial would be written beside it, then not renamed
+        raise FileUnusable(f"cannot write {path}: Is a directory")
     partial = path.with_name(path.name + ".partial")
-    with partial.open("wb") as file:
-        yield file
-    partial.replace(path)  # a failed export leaves no file that looks complete
+    try:
+        file = partial.open("wb")
+    except OSError as error:
+        raise FileUnusable.of("write", path, error) from error
+    try:
+        with file:
+            yield file
+        partial.replace(path)  # a failed export leaves no file that looks complete
+    except OSError as error:  # a full disk, a rename refused: nothing is left behind
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        raise FileUnusable.of("write", path, error) from error
+    except BaseException:  # the export failed, or Ctrl-C: no FILE.partial is left behind either
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        raise
 
 
 def import_file(args: argparse.Namespace, settings: Settings) -> int:
@@ -147,7 +180,11 @@ def _input(name: str) -> Iterator[IO[bytes]]:
     if name == "-":
         yield sys.stdin.buffer
         return
-    with Path(name).open("rb") as file:
+    try:
+        file = Path(name).open("rb")  # noqa: SIM115 - closed below; only opening is translated
+    except OSError as error:  # missing, a folder, not permitted
+        raise FileUnusable.of("read", name, error) from error
+    with file:
         yield file
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from pathlib import Path
 
 import openpyxl
@@ -145,6 +146,82 @@ def test_an_ambiguous_file_names_the_option(
     )
     assert main(["import", "clockify", str(path), "--org", org, "--timezone", "UTC", "--db", db]) == 1
     assert "--date-format" in capsys.readouterr().err
+
+
+def _left_in(folder: Path) -> list[str]:
+    return sorted(path.name for path in folder.iterdir() if not path.name.startswith("hours.db"))
+
+
+@pytest.mark.parametrize(
+    ("where", "reason"),
+    [("missing/out.csv", "No such file or directory"), (".", "Is a directory")],
+)
+def test_an_export_to_a_file_it_cannot_write_is_an_error_line_and_leaves_nothing(
+    db: str, org: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str, reason: str
+) -> None:
+    target = tmp_path / where
+    capsys.readouterr()
+
+    code = main(["export", "--org", org, "--output", str(target), "--db", db])
+
+    assert code == 1
+    assert capsys.readouterr().err.splitlines()[-1] == f"error: cannot write {target}: {reason}"
+    assert _left_in(tmp_path) == []
+    assert not tmp_path.with_name(tmp_path.name + ".partial").exists()  # nothing beside a folder either
+
+
+def test_an_export_that_fails_while_writing_leaves_no_partial_file(
+    db: str, org: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full_disk(self: cli_exchange.Progress, size: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(cli_exchange.Progress, "advance", full_disk)
+    target = tmp_path / "out.csv"
+    capsys.readouterr()
+
+    assert main(["export", "--org", org, "--output", str(target), "--db", db]) == 1
+    assert (
+        capsys.readouterr().err.splitlines()[-1] == f"error: cannot write {target}: No space left on device"
+    )
+    assert not target.exists() and not (tmp_path / "out.csv.partial").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"), [("missing.csv", "No such file or directory"), (".", "Is a directory")]
+)
+def test_an_import_of_a_file_it_cannot_read_is_an_error_line(
+    db: str, org: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, reason: str
+) -> None:
+    path = tmp_path / name
+    capsys.readouterr()
+
+    code = main(["import", "toggl", str(path), "--org", org, "--timezone", "UTC", "--db", db])
+
+    assert code == 1
+    assert capsys.readouterr().err.splitlines()[-1] == f"error: cannot read {path}: {reason}"
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root reads and writes any file")
+def test_files_without_permission_are_error_lines(
+    db: str, org: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    secret = tmp_path / "secret.csv"
+    secret.write_bytes(b"x")
+    secret.chmod(0)
+    locked.chmod(0o555)
+    capsys.readouterr()
+    try:
+        assert main(["export", "--org", org, "--output", str(locked / "out.csv"), "--db", db]) == 1
+        assert capsys.readouterr().err.endswith(
+            f"error: cannot write {locked / 'out.csv'}: Permission denied\n"
+        )
+        assert main(["import", "toggl", str(secret), "--org", org, "--timezone", "UTC", "--db", db]) == 1
+        assert capsys.readouterr().err.endswith(f"error: cannot read {secret}: Permission denied\n")
+    finally:
+        locked.chmod(0o755)
 
 
 class _Terminal(io.StringIO):

@@ -95,10 +95,11 @@ def test_the_reports_range_downloads_as_csv_and_xlsx(owner: TestClient, world: W
     csv = owner.get("/app/reports/export?format=csv&from=2026-03-01&to=2026-03-07")
     xlsx = owner.get("/app/reports/export?format=xlsx&from=2026-03-01&to=2026-03-07")
 
-    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    assert csv.status_code == 200 and csv.headers["content-type"] == "text/csv; charset=utf-8"  # once
     assert csv.headers["content-disposition"].startswith('attachment; filename="time-entries-')
     assert "2026-03-02" in csv.text and "2026-03-20" not in csv.text and "My first project" in csv.text
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    assert xlsx.headers["content-type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def test_an_unknown_download_format_is_refused(owner: TestClient) -> None:

@@ -147,6 +147,7 @@ class ReportPages(Controller):
         made = await call(services.exports.export_time_entries, who.caller, command)
         return Stream(
             made.chunks,
-            media_type=made.export_format.media_type,
+            # Litestar adds "; charset=utf-8" to a text/* type itself: the core's type would say it twice.
+            media_type=made.export_format.media_type.removesuffix("; charset=utf-8"),
             headers={"Content-Disposition": f'attachment; filename="{made.filename}"'},
         )

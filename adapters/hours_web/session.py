@@ -8,19 +8,24 @@ session yet, carries the CSRF token of a short-lived ``hours_sign_in`` cookie (d
 
 Every unsafe request (POST) is refused unless its ``csrf`` form field, or its ``X-CSRF-Token``
 header (htmx), equals the session's token.
+
+A form is read by :func:`form_of`, which refuses (400, :class:`FormNotText`) a form whose
+percent-decoded bytes are not UTF-8 rather than storing U+FFFD in their place.
 """
 
 from __future__ import annotations
 
 import hmac
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 import anyio.to_thread
 from litestar import Request
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
 
-from hours_core.errors import Forbidden, Unauthenticated
+from hours_core.errors import Forbidden, HoursError, Unauthenticated
 from hours_core.services import Services, SessionCaller
 from hours_core.web_sessions import SESSION_LIFETIME
 
@@ -29,6 +34,7 @@ __all__ = [
     "SESSION_COOKIE",
     "SIGN_IN_COOKIE",
     "CsrfRefused",
+    "FormNotText",
     "SignInRequired",
     "cookie_is_secure",
     "csrf_matches",
@@ -77,10 +83,60 @@ def session_cookie(request: Request[Any, Any, Any], key: str | None) -> Cookie:
     )
 
 
+class FormNotText(HoursError):
+    """A form field whose bytes are not UTF-8 (``name=%FF``): no browser sends one for a page of
+    ours, so it is refused (400, the error page) rather than read with U+FFFD in place of the bytes
+    (which would store a name the person never typed)."""
+
+    code = "form_not_utf8"
+    default_message = "The form is not valid UTF-8 text; nothing was saved. Reload the page and try again."
+
+    @classmethod
+    def in_field(cls, name: str | None) -> FormNotText:
+        """The error naming the field (``None``: its very name is not UTF-8)."""
+        where = "a field's name" if name is None else f"the field “{name}”"
+        return cls(
+            f"The form is not valid UTF-8 text ({where}); nothing was saved. Reload the page and try again."
+        )
+
+
 async def form_of(request: Request[Any, Any, Any]) -> dict[str, str]:
-    """The request's form fields (the last value of a repeated one)."""
-    form = await request.form()
+    """The request's form fields (the last value of a repeated one).
+
+    A URL-encoded body (what every form of ours sends) is decoded here, strictly: each name and
+    value is percent-decoded to bytes, which must be UTF-8, else :class:`FormNotText`. (Litestar
+    decodes with ``errors="replace"``, and reads bytes sent unescaped as Latin-1.) A multipart
+    body goes through Litestar, with the same refusal for text it cannot decode.
+    """
+    content_type, _ = request.content_type
+    if content_type == RequestEncodingType.URL_ENCODED:
+        return _url_encoded_fields(await request.body())
+    try:
+        form = await request.form()
+    except (UnicodeDecodeError, LookupError) as error:  # a part not in UTF-8, or in no known charset
+        raise FormNotText() from error
     return {name: value for name, value in form.items() if isinstance(value, str)}
+
+
+def _url_encoded_fields(body: bytes) -> dict[str, str]:
+    """``application/x-www-form-urlencoded`` fields as ``parse_qsl(keep_blank_values=True)`` reads
+    them (``&`` between fields, ``+`` for a space, a field without ``=`` is empty), but decoded as
+    strict UTF-8."""
+    fields: dict[str, str] = {}
+    for pair in body.split(b"&"):
+        if not pair:
+            continue
+        raw_name, _, raw_value = pair.partition(b"=")
+        name = _utf8(raw_name, None)
+        fields[name] = _utf8(raw_value, name)
+    return fields
+
+
+def _utf8(raw: bytes, field: str | None) -> str:
+    try:
+        return unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise FormNotText.in_field(field) from error
 
 
 def csrf_matches(sent: str | None, expected: str) -> bool:

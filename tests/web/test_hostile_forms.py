@@ -79,3 +79,69 @@ def test_any_form_gets_a_page_never_a_server_error(
     response = owner.post(routes(world)[index], data=data)
 
     assert response.status_code < 500, (routes(world)[index], data, response.text[:300])
+
+
+FORM = {"content-type": "application/x-www-form-urlencoded"}
+
+
+@pytest.mark.parametrize(
+    ("path", "fields"),
+    [
+        ("/app/settings/projects/", "name=%ED%A0%80"),  # a UTF-8-encoded surrogate
+        ("/app/settings/projects/clients", "name=%FFx&currency=EUR"),
+        ("/app/settings/api/", "name=%FF%FE"),
+        ("/app/settings/api/", "name=ok&expires_in_days=%C3"),  # a sequence cut short
+        ("/app/settings/projects/", "name=Raw\xff"),  # a byte sent unescaped
+    ],
+)
+def test_a_form_that_is_not_utf8_is_refused_and_stores_nothing(
+    owner: TestClient, world: World, path: str, fields: str
+) -> None:
+    """Read with U+FFFD for the bad bytes, these stored names like '���' that nobody typed."""
+    caller = world.caller(world.owner)
+    before = (
+        list(world.services.projects.list_projects(caller)),
+        list(world.services.clients.list_clients(caller)),
+        list(world.services.account.list_tokens(caller)),
+    )
+    body = f"csrf={csrf_of(owner.get('/app/settings/api').text)}&".encode() + fields.encode("latin-1")
+
+    response = owner.post(path, content=body, headers=FORM, follow_redirects=False)
+
+    assert response.status_code == 400
+    assert "The form is not valid UTF-8 text (the field “" in response.text
+    assert "nothing was saved" in response.text
+    after = (
+        list(world.services.projects.list_projects(caller)),
+        list(world.services.clients.list_clients(caller)),
+        list(world.services.account.list_tokens(caller)),
+    )
+    assert after == before
+
+
+def test_a_field_name_that_is_not_utf8_and_a_multipart_part_are_refused_too(
+    owner: TestClient, world: World
+) -> None:
+    token = csrf_of(owner.get("/app/settings/api").text)
+
+    bad_name = owner.post(
+        "/app/settings/projects/", content=f"csrf={token}&%FF=x&name=P".encode(), headers=FORM
+    )
+    multipart = owner.post("/app/settings/projects/", data={"csrf": token}, files={"name": (None, b"\xff")})
+
+    assert bad_name.status_code == 400 and "(a field&#39;s name)" in bad_name.text
+    assert multipart.status_code == 400 and "not valid UTF-8" in multipart.text
+    assert [p.name for p in world.services.projects.list_projects(world.caller(world.owner))] == [
+        world.project.name
+    ]
+
+
+def test_a_form_in_utf8_is_read_as_sent_escaped_or_not(owner: TestClient, world: World) -> None:
+    token = csrf_of(owner.get("/app/settings/api").text)
+    for name in ("Caf%C3%A9+%2B+1", "Na%C3%AFve=yes", "Raw é"):
+        body = f"csrf={token}&name={name}".encode()
+        response = owner.post("/app/settings/projects/", content=body, headers=FORM, follow_redirects=False)
+        assert response.status_code == 303, response.text[:300]
+
+    names = {p.name for p in world.services.projects.list_projects(world.caller(world.owner))}
+    assert {"Café + 1", "Naïve=yes", "Raw é"} <= names

@@ -27,6 +27,7 @@ __all__ = ["FIELD_LABELS", "Notice", "notice_of", "status_of"]
 FIELD_LABELS: Mapping[str, str] = MappingProxyType(
     {
         "project_id": "Project",
+        "client_id": "Client",
         "task_id": "Task",
         "entry_date": "Date",
         "duration": "Duration",

@@ -276,3 +276,92 @@ def test_an_entries_filter_that_is_none_of_the_choices_is_a_notice_not_every_ent
 
     assert message in page.text
     assert "kept" not in page.text
+
+
+@pytest.mark.parametrize("billable", ["maybe", "", "off", "ON", "true", "1"])
+def test_an_entry_edit_whose_billable_checkbox_is_neither_on_nor_left_out_is_refused(
+    owner: TestClient,  # type: ignore[type-arg]
+    world: World,
+    billable: str,
+) -> None:
+    """A checkbox sends ``on`` or nothing: ``billable=maybe`` once saved the entry as not billable."""
+    command = CreateTimeEntry(
+        project_id=world.project.id, entry_date=date(2026, 3, 2), duration="1h", billable=True
+    )
+    entry = world.services.entries.create_time_entry(world.caller(world.owner), command)
+    form = {
+        "date": "2026-03-02",
+        "project": str(world.project.id),
+        "duration": "1:00",
+        "billable": billable,
+        "csrf": token_of(owner),
+    }
+
+    response = owner.post(f"/app/entries/{entry.id}/edit", data=form, follow_redirects=False)
+
+    assert response.status_code == 422
+    assert "Billable: must be &#34;on&#34; (checked) or left out (unchecked)" in response.text
+    (kept,) = entries_of(world)
+    assert kept.billable and kept.version == entry.version
+    unchecked = {key: value for key, value in form.items() if key != "billable"}
+    assert (
+        owner.post(f"/app/entries/{entry.id}/edit", data=unchecked, follow_redirects=False).status_code == 303
+    )
+    assert not entries_of(world)[0].billable
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        (
+            {"billable": "maybe"},
+            "Billable by default: must be &#34;on&#34; (checked) or left out (unchecked)",
+        ),
+        ({"client": "zzz"}, "Client: is not one of the choices: choose from the list"),
+    ],
+)
+def test_a_new_project_form_with_a_value_that_is_none_of_the_choices_is_refused(
+    owner: TestClient,  # type: ignore[type-arg]
+    world: World,
+    fields: dict[str, str],
+    message: str,
+) -> None:
+    form = {"name": "Portal", "csrf": token_of(owner), **fields}
+
+    response = owner.post("/app/settings/projects/", data=form, follow_redirects=False)
+
+    assert response.status_code == 422
+    assert message in response.text
+    names = [p.name for p in world.services.projects.list_projects(world.caller(world.owner))]
+    assert "Portal" not in names
+
+
+@pytest.mark.parametrize("days", ["1_0", "３", "٣", "+3", "-1", "3.0", "0x3", "1e1", "9" * 5000])
+def test_a_token_lifetime_in_anything_but_ascii_digits_is_refused(
+    owner: TestClient,  # type: ignore[type-arg]
+    world: World,
+    days: str,
+) -> None:
+    """``int()`` takes ``1_0``, ``３`` and ``٣`` (and raises on 5,000 digits): the form does not."""
+    form = {"name": "CI", "expires_in_days": days, "csrf": token_of(owner)}
+
+    response = owner.post("/app/settings/api/", data=form, follow_redirects=False)
+
+    assert response.status_code == 422
+    assert "Expires in (days): must be a whole number of days (digits 0 to 9)" in response.text or (
+        "Expires in (days): is too large (5000 digits)" in response.text
+    )
+    assert "CI" not in [t.name for t in world.services.account.list_tokens(world.caller(world.owner))]
+
+
+def test_a_token_lifetime_in_ascii_digits_is_read_as_days(
+    owner: TestClient,  # type: ignore[type-arg]
+    world: World,
+) -> None:
+    form = {"name": "CI", "expires_in_days": " 30 ", "csrf": token_of(owner)}
+
+    response = owner.post("/app/settings/api/", data=form, follow_redirects=False)
+
+    assert response.status_code == 201
+    (token,) = [t for t in world.services.account.list_tokens(world.caller(world.owner)) if t.name == "CI"]
+    assert token.expires_at is not None and (token.expires_at - token.created_at).days == 30

@@ -14,7 +14,7 @@ from litestar.response import Template
 from hours_core.errors import ValidationFailed
 from hours_core.services import Services, SessionCaller
 
-__all__ = ["Deps", "Who", "call", "chosen_id", "page"]
+__all__ = ["Deps", "Who", "call", "checked", "chosen_id", "page", "whole_number"]
 
 Deps = NamedDependency[Services]
 """A handler's parameter that receives the use cases (the app's ``services`` dependency)."""
@@ -57,3 +57,34 @@ def chosen_id(text: str | None, field: str) -> UUID | None:
         return UUID(text)
     except ValueError as error:
         raise ValidationFailed.one(field, "is not one of the choices: choose from the list") from error
+
+
+def checked(text: str | None, field: str) -> bool:
+    """A checkbox of ours for ``field`` (a core field name): it sends ``on`` when checked and
+    nothing when not. Anything else (``billable=maybe``, an empty value) no browser sends for it:
+    :class:`ValidationFailed` on ``field``, never read as "not checked"."""
+    if text is None:
+        return False
+    if text == "on":
+        return True
+    raise ValidationFailed.one(field, 'must be "on" (checked) or left out (unchecked)')
+
+
+MAX_NUMBER_DIGITS = 18
+"""The most digits :func:`whole_number` reads: any count a form asks for is far shorter, and
+:func:`int` refuses more than 4,300 (a bound on its time)."""
+
+
+def whole_number(text: str | None, field: str, problem: str) -> int | None:
+    """The whole number a form's field holds, in ASCII digits only (surrounding spaces aside);
+    ``None`` when left out or empty. :func:`int` would also take ``1_0``, ``+3``, ``３`` and ``٣``:
+    those, and anything else but ``0``-``9``, are :class:`ValidationFailed` on ``field`` with
+    ``problem`` (the field's own message)."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    if not (text.isascii() and text.isdigit()):
+        raise ValidationFailed.one(field, problem)
+    if len(text) > MAX_NUMBER_DIGITS:
+        raise ValidationFailed.one(field, f"is too large ({len(text)} digits)")
+    return int(text)

@@ -15,7 +15,7 @@ from hours_core.model import Project, ProjectId, Task, TaskId, TimeEntry, TimeEn
 from hours_core.ports import EntryQuery
 from hours_core.services import UNSET, Services, SessionCaller, UpdateTimeEntry
 from hours_web.notices import Notice, notice_of, status_of
-from hours_web.pages import Deps, Who, call, chosen_id, page
+from hours_web.pages import Deps, Who, call, checked, chosen_id, page
 from hours_web.session import APP_PATH, form_of
 from hours_web.week import DayLocks, form_date
 
@@ -216,7 +216,7 @@ def _update_of(form: dict[str, str], entry: TimeEntry) -> UpdateTimeEntry:
     except ValueError as error:
         raise ValidationFailed.one("entry_date", "must be a date like 2026-03-02") from error
     note = form.get("note", "").strip() or None
-    billable = form.get("billable") == "on"
+    billable = checked(form.get("billable"), "billable")
     duration = form.get("duration", "").strip()
     return UpdateTimeEntry(
         project_id=ProjectId(project_id) if project_id != entry.project_id else UNSET,

@@ -14,7 +14,7 @@ from hours_core.model import Client, ClientId, Project, ProjectId, Task, TaskId
 from hours_core.services import ChangeClient, ChangeProject, ChangeTask, Services, SessionCaller
 from hours_core.tokens import MintedToken
 from hours_web.notices import Notice, notice_of, status_of
-from hours_web.pages import Deps, Who, call, page
+from hours_web.pages import Deps, Who, call, checked, chosen_id, page, whole_number
 from hours_web.session import APP_PATH, form_of
 
 __all__ = ["ApiTokenPages", "ProjectPages"]
@@ -62,11 +62,11 @@ class ApiTokenPages(Controller):
         """Mint a token; the page shows its plaintext this once."""
         form = await form_of(request)
         try:
-            days_text = form.get("expires_in_days", "").strip()
-            try:
-                days = int(days_text) if days_text else None
-            except ValueError as error:
-                raise ValidationFailed.one("expires_in_days", "must be a whole number of days") from error
+            days = whole_number(
+                form.get("expires_in_days"),
+                "expires_in_days",
+                "must be a whole number of days (digits 0 to 9)",
+            )
             minted = await call(services.account.mint_token, who.caller, form.get("name", ""), days)
         except HoursError as failure:
             return await _tokens_page(
@@ -133,17 +133,6 @@ async def _refused(services: Services, who: SessionCaller, failure: HoursError) 
     return await _projects_page(services, who, notice=notice_of(failure), status_code=status_of(failure))
 
 
-def _client_id(text: str) -> ClientId | None:
-    """The client a form's select names (``""``: none). A value that is no UUID names no client the
-    org has, so the use case answers it as an unknown client."""
-    if not text:
-        return None
-    try:
-        return ClientId(UUID(text))
-    except ValueError:
-        return ClientId(UUID(int=0))
-
-
 class ProjectPages(Controller):
     """Clients, projects and tasks: everyone reads them; owners and admins create and archive them."""
 
@@ -164,15 +153,19 @@ class ProjectPages(Controller):
     ) -> Template | Redirect:
         """A new project (``create_project``: the use case of ``POST /projects``)."""
         form = await form_of(request)
-        client = form.get("client", "")
+        try:
+            billable = checked(form.get("billable"), "billable_by_default")
+            client_id = chosen_id(form.get("client"), "client_id")
+        except ValidationFailed as failure:
+            return await _refused(services, who, failure)
         return await self._run(
             services,
             who,
             services.projects.create_project,
             who.caller,
             form.get("name", "").strip(),
-            billable_by_default=form.get("billable") == "on",
-            client_id=_client_id(client),
+            billable_by_default=billable,
+            client_id=None if client_id is None else ClientId(client_id),
         )
 
     @post("/clients")

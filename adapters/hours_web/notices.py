@@ -40,9 +40,13 @@ FIELD_LABELS: Mapping[str, str] = MappingProxyType(
         "expires_in_days": "Expires in (days)",
         "password": "Password",
         "email": "Email",
+        # The reports form's groupings, by their query parameters (the core's field is group_by).
+        "by": "Table by",
+        "chart": "Chart by",
     }
 )
-"""The label of each core field name, as the forms show it."""
+"""The label of each core field name (and of the few form parameters no core field matches), as
+the forms show it."""
 
 
 @attrs.frozen

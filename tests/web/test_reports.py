@@ -73,7 +73,15 @@ def test_a_wrong_range_or_grouping_names_the_field(owner: TestClient) -> None:
     wrong_group = owner.get("/app/reports?from=2026-03-01&to=2026-03-07&by=planet")
 
     assert reversed_range.status_code == 422 and "notice error" in reversed_range.text
-    assert wrong_group.status_code == 422 and "must be one of project, user" in wrong_group.text
+    assert wrong_group.status_code == 422 and "Table by: must be one of project, user" in wrong_group.text
+
+
+def test_a_wrong_chart_period_names_the_chart_not_the_table(owner: TestClient) -> None:
+    response = owner.get("/app/reports?chart=year")
+
+    assert response.status_code == 422
+    assert "Chart by: must be one of day, week" in response.text
+    assert "Group by" not in response.text and "Table by: must" not in response.text
 
 
 def test_a_member_sees_their_own_time_only(browser: TestClient, world: World) -> None:

@@ -33,11 +33,14 @@ ROUNDINGS = ("", "nearest:15:entry", "up:15:entry", "up:30:entry", "nearest:6:gr
 """The rounding choices the form offers (the API takes any ``MODE:MINUTES:SCOPE``)."""
 
 
-def _choice(value: str | None, choices: tuple[str, ...]) -> str:
+def _choice(value: str | None, choices: tuple[str, ...], parameter: str) -> str:
+    """The choice the query ``parameter`` (``by``, ``chart``) names: the first when left out or
+    empty; :class:`ValidationFailed` on ``parameter`` (labelled as the form does: "Table by",
+    "Chart by") for anything else."""
     if value is None or value == "":
         return choices[0]
     if value not in choices:
-        raise ValidationFailed.one("group_by", f"must be one of {', '.join(choices)}")
+        raise ValidationFailed.one(parameter, f"must be one of {', '.join(choices)}")
     return value
 
 
@@ -93,8 +96,8 @@ class ReportPages(Controller):
         status = 200
         by_report = chart_report = None
         try:
-            group = _choice(by, TABLE_GROUPS)
-            period = _choice(chart, CHART_PERIODS)
+            group = _choice(by, TABLE_GROUPS, "by")
+            period = _choice(chart, CHART_PERIODS, "chart")
             asked = TimeReportRequest(date_from=first, date_to=last, rounding=rounding or None)
             chart_report = await call(
                 services.reports.time_report, who.caller, attrs.evolve(asked, group_by=period)

@@ -23,7 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from hours_app import cli_args, cli_commands, cli_exchange, server
-from hours_app.cli_output import print_error, print_validation_error
+from hours_app.cli_output import (
+    FileUnusable,
+    StdoutUnwritable,
+    print_error,
+    print_validation_error,
+    stdout_writes,
+)
 from hours_app.composition import StoreUnavailable
 from hours_app.logging_setup import LOG_LEVELS, cli_logging
 from hours_app.settings import Settings, SettingsError
@@ -815,11 +821,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         if handler is server.serve:
             return handler(args, settings)
         with cli_logging():
-            return handler(args, settings)
+            status = handler(args, settings)
+        with stdout_writes():  # what is still buffered fails here, not unseen at exit
+            sys.stdout.flush()
+        return status
     except SettingsError as error:
         print_error(str(error))
         return EXIT_BAD_ARGUMENTS
-    except (StoreUnavailable, cli_exchange.FileUnusable) as error:
+    except StdoutUnwritable as error:
+        _silence_stdout()  # what is left in its buffer would fail again at exit
+        print_error(str(error))
+        return EXIT_FAILED
+    except (StoreUnavailable, FileUnusable) as error:
         print_error(str(error))
         return EXIT_FAILED
     except ValidationFailed as error:

@@ -67,7 +67,7 @@ def _opened(settings: Settings) -> Iterator[Application]:
 
 def schema_openapi(args: argparse.Namespace, _settings: Settings) -> int:
     """Print the OpenAPI document (JSON either way)."""
-    print(openapi_document())
+    out.say(openapi_document())
     return 0
 
 
@@ -129,7 +129,7 @@ def bootstrap(args: argparse.Namespace, settings: Settings) -> int:
         }
     )
     expires = out.when(made.token.token.expires_at, missing="never")
-    print(
+    out.say(
         f"""Created organization {made.org.name!r} on the {made.org.plan.value} plan.
 
   organization  {made.org.id}  {made.org.name}

@@ -19,6 +19,7 @@ from typing import IO, TextIO
 
 from hours_app import cli_output as out
 from hours_app.cli_commands import _opened
+from hours_app.cli_output import FileUnusable
 from hours_app.settings import Settings
 from hours_core.exchange import ImportLimits
 from hours_core.model import OrgId, ProjectId, TaskId, UserId
@@ -40,16 +41,6 @@ CLI_IMPORT_LIMITS = ImportLimits(max_bytes=4 * 1024**3, max_rows=20_000_000)
 
 EXIT_ROWS_FAILED = 3
 """``hours import``'s exit status when the import ran but some rows failed (see the report)."""
-
-
-class FileUnusable(Exception):
-    """A file the command was told to read or write cannot be (missing, a folder, not permitted):
-    ``error: cannot write FILE: <reason>`` (or ``read``) and exit status 1, never a traceback."""
-
-    @classmethod
-    def of(cls, verb: str, path: Path | str, error: OSError) -> FileUnusable:
-        """The error for ``verb`` (``read``, ``write``) on ``path``, with the system's reason."""
-        return cls(f"cannot {verb} {path}: {error.strerror or error}")
 
 
 class Progress:
@@ -127,7 +118,7 @@ def export_entries(args: argparse.Namespace, settings: Settings) -> int:
 @contextmanager
 def _output(path: Path | None) -> Iterator[IO[bytes]]:
     if path is None:
-        with nullcontext(sys.stdout.buffer) as stdout:
+        with out.stdout_writes(), nullcontext(sys.stdout.buffer) as stdout:
             yield stdout
             stdout.flush()
         return

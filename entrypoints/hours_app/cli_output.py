@@ -9,7 +9,8 @@ their email, as owners and admins see them). Results go to stdout; errors go to 
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
@@ -27,6 +28,8 @@ from hours_http.converter import user_json as api_user_json
 from hours_http.report_json import report_document
 
 __all__ = [
+    "FileUnusable",
+    "StdoutUnwritable",
     "emit",
     "org_json",
     "print_error",
@@ -34,6 +37,8 @@ __all__ = [
     "project_json",
     "report_document",
     "report_table",
+    "say",
+    "stdout_writes",
     "table",
     "task_json",
     "token_json",
@@ -49,6 +54,40 @@ def when(value: datetime | None, *, missing: str = "-") -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+class FileUnusable(Exception):
+    """A file the command was told to read or write cannot be (missing, a folder, not permitted,
+    a full disk): ``error: cannot write FILE: <reason>`` (or ``read``) and exit status 1, never a
+    traceback."""
+
+    @classmethod
+    def of(cls, verb: str, path: object, error: OSError) -> FileUnusable:
+        """The error for ``verb`` (``read``, ``write``) on ``path``, with the system's reason."""
+        return cls(f"cannot {verb} {path}: {error.strerror or error}")
+
+
+class StdoutUnwritable(FileUnusable):
+    """Standard output refused a write (a full disk, ``> /dev/full``); a closed pipe is not this
+    but :class:`BrokenPipeError`, which ends the command quietly."""
+
+
+@contextmanager
+def stdout_writes() -> Iterator[None]:
+    """Around writes to standard output: an :class:`OSError` but a closed pipe becomes
+    :class:`StdoutUnwritable`."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        raise StdoutUnwritable.of("write", "standard output", error) from error
+
+
+def say(text: str) -> None:
+    """Print ``text`` to standard output (see :func:`stdout_writes`)."""
+    with stdout_writes():
+        print(text)
+
+
 def emit(as_json: bool, document: object, human: str) -> None:
     """Print ``document`` as JSON when ``as_json``, else the ``human`` text.
 
@@ -56,9 +95,9 @@ def emit(as_json: bool, document: object, human: str) -> None:
     instants encoded by msgspec exactly as the API encodes them.
     """
     if as_json:
-        print(msgspec.json.format(msgspec.json.encode(document), indent=2).decode("utf-8"))
+        say(msgspec.json.format(msgspec.json.encode(document), indent=2).decode("utf-8"))
     else:
-        print(human)
+        say(human)
 
 
 def print_error(message: str) -> None:

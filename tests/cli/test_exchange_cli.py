@@ -202,6 +202,39 @@ def test_an_import_of_a_file_it_cannot_read_is_an_error_line(
     assert capsys.readouterr().err.splitlines()[-1] == f"error: cannot read {path}: {reason}"
 
 
+class FullDevice(io.RawIOBase):
+    """Standard output on a full disk (``> /dev/full``) until ``full`` is cleared."""
+
+    full = True
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: object) -> int:
+        if self.full:
+            raise OSError(28, "No space left on device")
+        return len(data)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("command", [["export", "--org"], ["users", "list"], ["users", "list", "--json"]])
+def test_standard_output_on_a_full_disk_is_an_error_line(
+    db: str, org: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    device = FullDevice()
+    monkeypatch.setattr("sys.stdout", io.TextIOWrapper(io.BufferedWriter(device)))
+    capsys.readouterr()
+    try:
+        code = main([*command, org, "--db", db])
+    finally:
+        device.full = False  # what is left in the buffer may go now
+
+    assert code == 1
+    assert (
+        capsys.readouterr().err.splitlines()[-1]
+        == "error: cannot write standard output: No space left on device"
+    )
+
+
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root reads and writes any file")
 def test_files_without_permission_are_error_lines(
     db: str, org: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]

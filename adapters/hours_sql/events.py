@@ -249,9 +249,17 @@ class SqlEventRepository:
         self._session = session
         self._sql = event_statements_for(dialect)
         self._pending: list[NewEvent] = []
-        self._draft_id = uuid.uuid4()
+        self._draft_key: uuid.UUID | None = None
         self._drafted: dict[OrgId, int] = {}
         """How many events of each org this unit of work has written to ``event_drafts``."""
+
+    @property
+    def _draft_id(self) -> uuid.UUID:
+        """The id of this unit of work's spilled drafts, made when the first one spills (most units
+        of work spill none, and a random UUID costs a call to the kernel)."""
+        if self._draft_key is None:
+            self._draft_key = uuid.uuid4()
+        return self._draft_key
 
     def append(self, event: NewEvent) -> None:
         """Collect ``event``; :meth:`flush` writes it as the unit of work commits (every

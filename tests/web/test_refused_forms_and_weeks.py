@@ -365,3 +365,21 @@ def test_a_token_lifetime_in_ascii_digits_is_read_as_days(
     assert response.status_code == 201
     (token,) = [t for t in world.services.account.list_tokens(world.caller(world.owner)) if t.name == "CI"]
     assert token.expires_at is not None and (token.expires_at - token.created_at).days == 30
+
+
+@pytest.mark.parametrize("row", ["zzz", "{project}.zzz", "{project}.", ".{task}"])
+def test_a_week_row_the_app_never_writes_is_refused_not_ignored(
+    owner: TestClient,  # type: ignore[type-arg]
+    world: World,
+    row: str,
+) -> None:
+    ref = row.format(project=world.project.id, task=world.task.id)
+
+    refused = owner.get("/app/week", params={"week": "2026-03-02", "row": ref})
+    shown = owner.get(
+        "/app/week", params={"week": "2026-03-02", "row": f"{world.project.id}.{world.task.id}"}
+    )
+
+    assert refused.status_code == 422
+    assert "is not a row of the week grid" in refused.text
+    assert shown.status_code == 200

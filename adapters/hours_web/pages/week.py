@@ -26,20 +26,19 @@ _CELL_FIELD = "d."
 _WAS_FIELD = "was."
 
 
-def _uuid(text: str | None) -> UUID | None:
-    try:
-        return UUID(text) if text else None
-    except ValueError:
-        return None
-
-
 def _extra_rows(refs: list[str] | None) -> list[tuple[ProjectId, TaskId | None]]:
+    """The task rows a week page adds to the grid (``row=<project id>.<task id>``, as its "Add a task
+    row" form writes them; a project id alone is a project's row); :class:`ValidationFailed` on
+    ``row`` for anything else, which the app never writes (it was once ignored, silently)."""
     rows: list[tuple[ProjectId, TaskId | None]] = []
     for ref in refs or []:
-        project, _, task = ref.partition(".")
-        project_id, task_id = _uuid(project), _uuid(task)
-        if project_id is not None:
-            rows.append((ProjectId(project_id), None if task_id is None else TaskId(task_id)))
+        project, dot, task = ref.partition(".")
+        try:
+            project_id = UUID(project)
+            task_id = UUID(task) if dot else None
+        except ValueError as error:
+            raise ValidationFailed.one("row", "is not a row of the week grid") from error
+        rows.append((ProjectId(project_id), None if task_id is None else TaskId(task_id)))
     return rows
 
 

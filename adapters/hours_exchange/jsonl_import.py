@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, tzinfo
 from types import MappingProxyType
 from typing import Any
 
+from hours_core.json_shape import MAX_NESTING, nesting_exceeds
+from hours_core.json_shape import json_type as shared_json_type
 from hours_core.model import MAX_NOTE_LENGTH, control_character_problem, name_problem
 from hours_core.validation import instant_problem
 from hours_exchange.columns import LONE_SURROGATE
@@ -34,18 +35,6 @@ from hours_exchange.import_rows import (
 from hours_exchange.source_text import ImportData, SourceText
 
 __all__ = ["MAX_NESTING", "json_type", "nesting_exceeds", "read_hours_jsonl"]
-
-MAX_NESTING = 32
-"""The deepest nesting of arrays and objects a line may have, its own object counting as one.
-
-The HTTP API's limit for a request body (``hours_http.decoding.MAX_NESTING``), kept here as its own
-constant because the adapters do not import each other. An export's line nests one level; a deeper
-line is refused before it is parsed, since Python's ``json`` recurses once per level and a line of
-a thousand ``[`` would exhaust the stack.
-"""
-
-_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]', re.DOTALL)
-"""A string (to its closing quote, or to the end of the line when it has none) or a bracket."""
 
 _FIELDS = MappingProxyType(
     {
@@ -104,26 +93,12 @@ def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def json_type(value: object) -> str:
-    """How a message names the JSON type of a parsed ``value``: ``a string``, ``an integer``, ...
-
-    The words of the HTTP API's strict decoding (docs/api.md, "Strict decoding"), so that a row
-    error reads like a field error of a request.
-    """
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
+    """How a message names the JSON type of a parsed ``value`` (:func:`hours_core.json_shape.json_type`,
+    the words of the HTTP API's strict decoding, so that a row error reads like a field error of a
+    request), and an integer this reader did not convert as ``an integer that is too large``."""
     if isinstance(value, _TooLargeInteger):
         return "an integer that is too large"
-    if isinstance(value, float):
-        return "a number with a fraction or exponent"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
+    return shared_json_type(value)
 
 
 def read_hours_jsonl(
@@ -176,23 +151,6 @@ def _rows(text: SourceText, limits: ImportLimits) -> Iterator[ImportRow | Reject
 
 def _rejected(row: int, column: str | None, code: str, message: str) -> RejectedRow:
     return RejectedRow(row, (RowError(row, column, code, message),))
-
-
-def nesting_exceeds(line: str, limit: int = MAX_NESTING) -> bool:
-    """Whether the arrays and objects of ``line`` nest deeper than ``limit``, brackets inside
-    strings aside. One pass with no recursion, for any text (JSON or not)."""
-    if line.count("[") + line.count("{") <= limit:
-        return False
-    depth = 0
-    for token in _JSON_TOKEN.finditer(line):
-        kind = token[0][0]
-        if kind in "[{":
-            depth += 1
-            if depth > limit:
-                return True
-        elif kind in "]}":
-            depth -= 1
-    return False
 
 
 def _row(line_number: int, line: str) -> ImportRow:

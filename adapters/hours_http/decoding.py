@@ -16,6 +16,7 @@ from uuid import UUID
 
 import msgspec
 
+from hours_core.json_shape import MAX_NESTING, json_type, nesting_exceeds
 from hours_core.validation import instant_problem
 from hours_http.errors import TYPE_PHRASES, InvalidJson, InvalidWireFields
 
@@ -156,50 +157,6 @@ def parse_instant(text: str, field: str) -> dt.datetime:
         return structure_datetime(text, dt.datetime)
     except WrongValue as error:
         raise InvalidWireFields.one(field, str(error)) from None
-
-
-def json_type(value: object) -> str:
-    """How a message names the JSON type of ``value``: ``a string``, ``an integer``, ..."""
-
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number with a fraction or exponent"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
-
-
-MAX_NESTING = 32
-"""The deepest nesting of arrays and objects a body may have, its own object counting as one. No
-request of the API needs more than three; a deeper body is refused before it is parsed, so that
-nothing that walks a document (the idempotency fingerprint's canonical JSON) recurses far."""
-
-_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"?|[\[\]{}]', re.DOTALL)
-"""A string (to its closing quote, or to the end when it has none: every byte is read once) or a bracket."""
-
-
-def nesting_exceeds(body: bytes, limit: int = MAX_NESTING) -> bool:
-    """Whether the arrays and objects of ``body`` nest deeper than ``limit``, brackets inside
-    strings aside. One pass with no recursion, for any bytes (JSON or not)."""
-    if body.count(b"[") + body.count(b"{") <= limit:
-        return False
-    depth = 0
-    for token in _TOKEN.finditer(body):
-        kind = token[0][:1]
-        if kind in (b"[", b"{"):
-            depth += 1
-            if depth > limit:
-                return True
-        elif kind in (b"]", b"}"):
-            depth -= 1
-    return False
 
 
 def parse_json(body: bytes) -> Any:

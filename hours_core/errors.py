@@ -308,11 +308,15 @@ class TimerAlreadyRunning(Conflict):
 
     code = "timer_already_running"
 
-    def __init__(self, running_entry_id: str) -> None:
+    def __init__(self, running_entry_id: str, *, restoring: bool = False) -> None:
         self.running_entry_id = running_entry_id
+        self.restoring = restoring
+        """Raised by a restore, which cannot stop the running timer itself (it takes no options)."""
+        advice = (
+            "then restore this one" if restoring else "or start the new one with stop_running to stop it now"
+        )
         super().__init__(
-            f"A timer is already running (time entry {running_entry_id}); stop it first, "
-            "or start the new one with stop_running to stop it now."
+            f"A timer is already running (time entry {running_entry_id}); stop it first, {advice}."
         )
 
 

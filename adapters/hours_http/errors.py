@@ -291,7 +291,7 @@ def _wire_message(error: HoursError) -> str:
     """The message of ``error``; a core message that suggests a request member or header is worded here."""
     if isinstance(error, Unauthenticated) and error.message == Unauthenticated.default_message:
         return UNAUTHENTICATED_MESSAGE
-    if isinstance(error, TimerAlreadyRunning):
+    if isinstance(error, TimerAlreadyRunning) and not error.restoring:
         return (
             f"A timer is already running (time entry {error.running_entry_id}); stop it first, "
             f'or send "{json_name("stop_running")}": true to stop it now.'

@@ -117,6 +117,8 @@ async def refuse_unknown_query_parameters(request: Request[Any, Any, Any]) -> No
     silently keeping the first or the last would hide a client's bug), and every value that breaks
     its parameter's rule.
     """
+    if request.method == "OPTIONS":  # it asks what the path allows: its query string is not read
+        return
     if not request.scope.get("query_string") or not request.route_handler.opt.get("strict_query"):
         return
     declared = _query_parameters(request.route_handler)

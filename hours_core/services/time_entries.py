@@ -419,7 +419,7 @@ class TimeEntryService:
             if entry.is_running:
                 running = uow.entries.running_for_user(caller.org_id, entry.user_id)
                 if running is not None:
-                    raise TimerAlreadyRunning(str(running.id))
+                    raise TimerAlreadyRunning(str(running.id), restoring=True)
             restored = entry.restored(later(self._clock.now(), entry.updated_at))
             check_overlaps(uow, caller, restored, self._clock.now(), before=entry)
             restored = _replace(uow, entry, restored, if_match)

@@ -414,6 +414,18 @@ def test_options_lists_every_method_of_the_path(client: TestClient[Any], world: 
     assert response.headers["allow"] == "DELETE, GET, HEAD, OPTIONS, PATCH"
 
 
+@pytest.mark.parametrize(
+    ("path", "allow"),
+    [
+        ("/reports/time?from=2024-03-01&to=nope", "GET, HEAD, OPTIONS"),
+        ("/time-entries?limit=5&x=1", "GET, HEAD, OPTIONS, POST"),
+    ],
+)
+def test_options_reads_no_query_string(client: TestClient[Any], path: str, allow: str) -> None:
+    response = client.options(path)
+    assert response.status_code == 204 and response.headers["allow"] == allow
+
+
 def test_a_running_timer_is_stopped_only_by_the_stop_endpoint(client: TestClient[Any], world: World) -> None:
     started = client.post(
         "/timers", json={"projectId": str(world.project.id)}, headers=bearer(world.owner_token)
@@ -439,7 +451,10 @@ def test_restoring_a_deleted_timer_while_another_runs_is_409(client: TestClient[
     client.post("/timers", json={"projectId": str(world.project.id)}, headers=bearer(world.owner_token))
     restored = client.post(f"/time-entries/{first_id}/restore", headers=bearer(world.owner_token))
     assert restored.status_code == 409
-    assert restored.json()["error"]["code"] == "timer_already_running"
+    error = restored.json()["error"]
+    assert error["code"] == "timer_already_running"
+    assert "stopRunning" not in error["message"]  # a restore takes no body: nothing to send
+    assert error["message"].endswith("stop it first, then restore this one.")
 
 
 def test_names_are_validated_before_roles_and_plans(client: TestClient[Any], world: World) -> None:

@@ -53,13 +53,13 @@ class HttpSemantics:
             return
         request_id = request_id_of(scope).encode()  # in the scope's state, before any copy of it
         head = scope["method"] == "HEAD"
+        private = not _PUBLIC.match(scope["path"])
         refusal = _refusal(scope["headers"])
         if refusal is not None:
-            await _answer(_answering(send, request_id, private=False, head=head), *refusal)
+            await _answer(_answering(send, request_id, private=private, head=head), *refusal)
             return
         if head:
             scope = {**scope, "method": "GET"}
-        private = not _PUBLIC.match(scope["path"])
         await self.app(scope, receive, _answering(send, request_id, private=private, head=head))
 
 

@@ -94,6 +94,7 @@ def test_a_content_encoding_hours_does_not_decode_is_415(
             },
         )
         assert response.status_code == 415
+        assert response.headers["cache-control"] == "private, no-store"  # as every answer of the route
         error = response.json()["error"]
         assert error["code"] == "unsupported_media_type"
         assert "Content-Encoding" in error["message"] and "identity" in error["message"]
@@ -132,3 +133,8 @@ def test_a_new_tokens_secret_and_every_authenticated_answer_are_not_stored(
     assert replay.headers["idempotent-replayed"] == "true"
     assert "private" not in client.get("/health").headers.get("cache-control", "")
     assert client.get("/schema/assets/hours-scalar.css").headers["cache-control"].endswith("immutable")
+
+
+def test_a_refused_header_on_a_public_path_keeps_plain_no_store(client: TestClient[Any]) -> None:
+    response = client.get("/health", headers={"Content-Encoding": "gzip"})
+    assert response.status_code == 415 and response.headers["cache-control"] == "no-store"

@@ -77,3 +77,4 @@ def test_a_security_header_sent_twice_is_400_naming_it(server: Server, name: str
         "fields": {name: "must be sent once"},
     }
     assert headers["content-type"] == "application/json"
+    assert headers["cache-control"] == "private, no-store"  # as every answer of a route that needs a token

@@ -60,6 +60,7 @@ __all__ = [
     "EventRepository",
     "IdFactory",
     "IdempotencyRepository",
+    "IdentitySignal",
     "ImportRepository",
     "InstallationSecretRepository",
     "InvoiceRepository",
@@ -98,6 +99,24 @@ class IdFactory(Protocol):
 
     def new_id(self) -> UUID:
         """A new unique id."""
+        ...
+
+
+class IdentitySignal(Protocol):
+    """A mark that every process using one store reads, moved by each committed change of an org,
+    a user or a token, so that the callers a process keeps in memory (the authentication cache)
+    are dropped on its next request after another process's change, not a moment later.
+
+    A store whose processes share a machine can offer one (SQLite: a small file beside the
+    database); one whose processes may be anywhere offers none, and the cache's ``ttl`` bounds how
+    stale it may be (PostgreSQL)."""
+
+    def current(self) -> int:
+        """The mark now: any change of it means something changed since it was last read."""
+        ...
+
+    def move(self) -> None:
+        """Move the mark (after the change is durable): every process reading it sees a new value."""
         ...
 
 

@@ -4,10 +4,11 @@ The middleware runs before routing to handlers, so authentication is the first c
 request, before the body is read. A token that authenticated less than the cache's ttl ago (1 s by
 default) is answered from the core's in-process cache, on the event loop, with no store access:
 :class:`~hours_core.services.identity_cache.IdentityCache`, which a revocation, deactivation or other
-change of a token, user or org empties as it commits in this process (other processes see it within
-the ttl). Otherwise the token lookup is one indexed query. By default it runs in a worker thread,
-so a store that waits on the network never blocks the event loop. With ``in_thread=False`` it runs
-on the event loop, saving a thread hop per request: right for a store whose reads are local and
+change of a token, user or org empties as it commits in this process (other processes see it on
+their next request where the store offers an identity signal, SQLite; else within the ttl).
+Otherwise the token lookup is one indexed query. By default it runs in a worker thread, so a store
+that waits on the network never blocks the event loop. With ``in_thread=False`` it runs on the
+event loop, saving a thread hop per request: right for a store whose reads are local and
 never wait for a lock (SQLite in WAL mode: one indexed read of a local file). The token's last use
 (at most once a minute per token, cached or not) is only noted: the request never writes it, so it
 never waits for the store's writer; :class:`~hours_http.last_use.LastUseWriter` writes it in the

@@ -40,6 +40,7 @@ from hours_sql import Session, SqlStore, SqlUnitOfWork, statements_for
 from hours_sqlite import introspection, migrations
 from hours_sqlite.connection import ConnectionSettings, ReaderPool, WriterGate, connect, open_transaction
 from hours_sqlite.dialect import SQLITE
+from hours_sqlite.identity_signal import FileIdentitySignal
 from hours_sqlite.session import SqliteSession
 from hours_sqlite.write_queue import WriteQueue
 
@@ -55,6 +56,7 @@ class SqliteStore(SqlStore):
         self._writer = WriterGate(connect(settings, read_only=False), settings)
         self._readers = ReaderPool(settings)
         self._write_queue: WriteQueue | None = None
+        self._identity_signal: FileIdentitySignal | None = None
 
     @classmethod
     def open(
@@ -103,6 +105,13 @@ class SqliteStore(SqlStore):
         if self._write_queue is None:
             self._write_queue = WriteQueue(self._writer)
         return self._write_queue
+
+    def identity_signal(self) -> FileIdentitySignal:
+        """The database's :class:`~hours_sqlite.identity_signal.FileIdentitySignal`, which every
+        process of the file shares (``<file>-identity``, made on first use; :meth:`close` unmaps it)."""
+        if self._identity_signal is None:
+            self._identity_signal = FileIdentitySignal.beside(self.path)
+        return self._identity_signal
 
     def integrity_check(self) -> str:
         """The result of ``PRAGMA integrity_check``: ``"ok"`` when the file is healthy."""
@@ -155,6 +164,8 @@ class SqliteStore(SqlStore):
             self._write_queue.close()
         self._writer.close()
         self._readers.close()
+        if self._identity_signal is not None:
+            self._identity_signal.close()
 
 
 class SqliteUnitOfWork(SqlUnitOfWork):

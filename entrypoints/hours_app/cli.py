@@ -321,7 +321,8 @@ examples:
         type=cli_args.seconds,
         metavar="SECONDS",
         help="serve an authenticated token's user and org from memory for this long; this process "
-        "sees a revocation at once, other processes within this time; 0 to 60, 0 for off "
+        "sees a revocation at once, and so do the others on SQLite (on PostgreSQL within this "
+        "time); 0 to 60, 0 for off "
         "(default: $HOURS_AUTH_CACHE_SECONDS, else 1)",
     )
     limits = serve.add_argument_group("connection limits (docs/operations.md)")

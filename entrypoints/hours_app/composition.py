@@ -16,7 +16,7 @@ import attrs
 from hours_app.settings import DatabaseUrl, Settings, SettingsError
 from hours_core.clock import SystemClock
 from hours_core.ids import UuidV7Ids
-from hours_core.ports import UnitOfWorkFactory
+from hours_core.ports import IdentitySignal, UnitOfWorkFactory
 from hours_core.services import Services, build_services
 from hours_core.services.dispatcher import DEFAULT_LEASE, WebhookDispatcher
 from hours_core.subscriptions import UrlPolicy
@@ -50,6 +50,10 @@ class OpenedStore:
     run_write: RunWrite | None = None
     """How a server runs its write requests off the event loop, if the store has its own way
     (SQLite: one writer thread that commits queued writes together); ``None``: a worker thread each."""
+    identity_signal: IdentitySignal | None = None
+    """The mark the store's processes share, moved by each change of an org, user or token, if the
+    store has one (SQLite: a file beside the database); ``None``: other processes' changes reach the
+    authentication cache within its ttl."""
 
 
 def open_store(database: DatabaseUrl, settings: Settings, *, migrate: bool = True) -> OpenedStore:
@@ -82,6 +86,7 @@ def _open_sqlite(database: DatabaseUrl, settings: Settings, *, migrate: bool) ->
         description=f"SQLite at {path.resolve()}",
         reads_are_local=True,
         run_write=store.write_queue().run,
+        identity_signal=store.identity_signal(),
     )
 
 
@@ -134,6 +139,7 @@ def build(settings: Settings, *, migrate: bool = True) -> Application:
         file_formats=FILE_FORMATS,
         url_policy=url_policy(settings),
         auth_cache_ttl=timedelta(seconds=settings.auth_cache_seconds),
+        identity_signal=store.identity_signal,
     )
     return Application(services=services, store=store, settings=settings)
 

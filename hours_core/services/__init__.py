@@ -8,7 +8,7 @@ import attrs
 
 from hours_core.exchange import FileFormats
 from hours_core.passwords import SCRYPT_N
-from hours_core.ports import Clock, IdFactory, UnitOfWorkFactory
+from hours_core.ports import Clock, IdentitySignal, IdFactory, UnitOfWorkFactory
 from hours_core.services.account import AccountService
 from hours_core.services.admin import AdminService, Bootstrapped
 from hours_core.services.audit import AuditFilter, EventPage, EventService, FeedPage
@@ -195,6 +195,7 @@ def build_services(
     password_cost: int = SCRYPT_N,
     url_policy: UrlPolicy | None = None,
     auth_cache_ttl: timedelta = DEFAULT_AUTH_CACHE_TTL,
+    identity_signal: IdentitySignal | None = None,
 ) -> Services:
     """The use cases over a store. ``env`` is the token environment this installation accepts;
     ``file_formats`` are what exports write and imports read (without them, both refuse to run);
@@ -202,12 +203,16 @@ def build_services(
     ``url_policy`` the operator's webhook URL rules; ``bodies`` writes webhook deliveries' bodies
     (the HTTP adapter's ``JsonEventBodies``; without it, sending a delivery raises);
     ``auth_cache_ttl`` how long an authenticated token's caller is served without a read
-    (``timedelta(0)``: never; see :mod:`hours_core.services.identity_cache`)."""
+    (``timedelta(0)``: never; see :mod:`hours_core.services.identity_cache`), and
+    ``identity_signal`` the store's mark shared by its processes, if it offers one (then another
+    process's change of an org, user or token holds here on the next request)."""
     transactions = Transactions(unit_of_work)
     events = EventService(transactions, clock)
     entries = TimeEntryService(transactions, clock, ids)
     return Services(
-        authenticator=Authenticator(transactions, clock, env, cache_ttl=auth_cache_ttl),
+        authenticator=Authenticator(
+            transactions, clock, env, cache_ttl=auth_cache_ttl, identity_signal=identity_signal
+        ),
         idempotent=IdempotentRunner(transactions, clock, housekeeping=events.purge_if_due),
         entries=entries,
         batches=BatchService(transactions, entries),

@@ -7,7 +7,7 @@ from datetime import timedelta
 import attrs
 
 from hours_core.errors import Unauthenticated
-from hours_core.ports import Clock
+from hours_core.ports import Clock, IdentitySignal
 from hours_core.services.caller import Caller
 from hours_core.services.identity_cache import DEFAULT_AUTH_CACHE_TTL, IdentityCache
 from hours_core.services.token_use import LastUses
@@ -22,7 +22,9 @@ class Authenticator:
 
     The callers it identified are kept for at most ``cache_ttl`` in an
     :class:`~hours_core.services.identity_cache.IdentityCache` (``timedelta(0)``: not at all), which
-    every committed change of an org, a user or a token made through ``transactions`` empties.
+    every committed change of an org, a user or a token made through ``transactions`` empties, and
+    which the store's ``identity_signal`` (if it offers one) empties after such a change in another
+    process.
     """
 
     def __init__(
@@ -32,11 +34,12 @@ class Authenticator:
         env: str,
         *,
         cache_ttl: timedelta = DEFAULT_AUTH_CACHE_TTL,
+        identity_signal: IdentitySignal | None = None,
     ) -> None:
         self._transactions = transactions
         self._clock = clock
         self.env = env
-        self.cache = IdentityCache(cache_ttl)
+        self.cache = IdentityCache(cache_ttl, shared=identity_signal)
         """The recently identified callers (see :mod:`hours_core.services.identity_cache`)."""
         transactions.on_identity_change(self.cache.forget)
         self.last_uses = LastUses(transactions)
@@ -52,9 +55,10 @@ class Authenticator:
         A token that authenticated less than the cache's ``ttl`` ago (1 s by default) is served
         from :attr:`cache` without a read, its expiry checked against the clock. Revocation,
         deactivation and every other change of the caller's org, user or token take effect on the
-        next request in this process (the commit empties the cache), and within ``ttl`` in other
-        processes. The cached caller carries its token as :meth:`note_use` returned it, so a hit
-        notes a use only when one is due (once a minute per token).
+        next request in this process (the commit empties the cache), and in other processes on the
+        next request too where the store offers an identity signal (SQLite), else within ``ttl``.
+        The cached caller carries its token as :meth:`note_use` returned it, so a hit notes a use
+        only when one is due (once a minute per token).
         """
         return self._noted(*self._lookup(token_text))
 

@@ -15,8 +15,14 @@ How fresh a served caller is:
   repositories of each write and calls :meth:`IdentityCache.forget` after the commit (see there).
   A lookup that began before such a commit may have read the old rows: its result is not stored
   (the cache's generation moved on while it read).
-- **In other processes (other ``hours serve`` workers, the CLI, other hosts): within ``ttl``.**
-  Nothing tells this process about their commits; its entries age out after ``ttl``.
+- **In other processes on a store that offers an** :class:`~hours_core.ports.IdentitySignal`
+  **(SQLite): at once too.** Such a commit also moves the store's shared mark, after it is durable
+  and before its request is answered; every lookup here reads the mark first and, if it moved,
+  empties the cache (and, as above, does not store a lookup that began before the move). So a
+  deactivation, a revocation or a role change made by another ``hours serve`` worker or by the
+  CLI holds on this process's next request.
+- **In other processes otherwise (PostgreSQL, whose servers may run on other hosts): within
+  ``ttl``.** Nothing tells this process about their commits; its entries age out after ``ttl``.
 
 The token's expiry is checked against the clock on every hit, so an expiring token is refused at
 once whether it is cached or not. At most ``max_entries`` are kept; the oldest go first. The cache
@@ -28,6 +34,7 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta
 
+from hours_core.ports import IdentitySignal
 from hours_core.services.caller import Caller
 
 __all__ = ["DEFAULT_AUTH_CACHE_ENTRIES", "DEFAULT_AUTH_CACHE_TTL", "IdentityCache"]
@@ -43,7 +50,11 @@ class IdentityCache:
     """Recently authenticated callers by token digest, each for at most ``ttl`` after its read."""
 
     def __init__(
-        self, ttl: timedelta = DEFAULT_AUTH_CACHE_TTL, max_entries: int = DEFAULT_AUTH_CACHE_ENTRIES
+        self,
+        ttl: timedelta = DEFAULT_AUTH_CACHE_TTL,
+        max_entries: int = DEFAULT_AUTH_CACHE_ENTRIES,
+        *,
+        shared: IdentitySignal | None = None,
     ) -> None:
         if ttl < timedelta(0) or max_entries < 1:
             raise ValueError("the identity cache needs a ttl of 0 or more and room for an entry")
@@ -52,6 +63,8 @@ class IdentityCache:
         self._entries: dict[str, tuple[Caller, datetime]] = {}  # caller, read at; oldest read first
         self._generation = 0
         self._lock = threading.Lock()
+        self._shared = shared
+        self._shared_mark = None if shared is None else shared.current()
 
     @property
     def enabled(self) -> bool:
@@ -65,6 +78,7 @@ class IdentityCache:
     def ticket(self) -> int:
         """Take this before reading the store; hand it to :meth:`put` with what was read."""
         with self._lock:
+            self._follow_shared_mark()
             return self._generation
 
     def get(self, key: str, now: datetime) -> Caller | None:
@@ -74,6 +88,7 @@ class IdentityCache:
         if not self.enabled:
             return None
         with self._lock:
+            self._follow_shared_mark()
             entry = self._entries.get(key)
             if entry is None:
                 return None
@@ -89,6 +104,7 @@ class IdentityCache:
         if not self.enabled:
             return
         with self._lock:
+            self._follow_shared_mark()
             if ticket != self._generation:
                 return
             self._entries.pop(key, None)
@@ -105,7 +121,22 @@ class IdentityCache:
                 self._entries[key] = (caller, entry[1])
 
     def forget(self) -> None:
-        """Drop every entry, and every lookup still under way (see :meth:`put`)."""
+        """Drop every entry, and every lookup still under way (see :meth:`put`); move the shared
+        mark, if any, so that every other process does the same on its next lookup."""
         with self._lock:
+            self._generation += 1
+            self._entries.clear()
+            if self._shared is not None:
+                self._shared.move()
+                self._shared_mark = self._shared.current()
+
+    def _follow_shared_mark(self) -> None:
+        """Empty the cache, as :meth:`forget` does, if another process moved the shared mark since
+        this one last read it (the caller holds the lock)."""
+        if self._shared is None:
+            return
+        mark = self._shared.current()
+        if mark != self._shared_mark:
+            self._shared_mark = mark
             self._generation += 1
             self._entries.clear()

@@ -8,9 +8,10 @@ from datetime import timedelta
 import pytest
 
 from hours_core.errors import Unauthenticated
+from hours_core.ids import UuidV7Ids
 from hours_core.model import Plan, Role
 from hours_core.ports import UnitOfWork, UnitOfWorkFactory
-from hours_core.services import Authenticator, ChangeOrg, ChangeUser, IdentityCache
+from hours_core.services import Authenticator, ChangeOrg, ChangeUser, IdentityCache, TeamService
 from hours_core.services.transactions import Transactions
 from hours_core.tokens import hash_token
 from hours_memory import InMemoryStore
@@ -262,3 +263,68 @@ def test_cached_answers_a_hit_as_authenticate_does_and_a_miss_with_none(
     with pytest.raises(Unauthenticated):
         auth.cached("not a token")
     assert reads.reads == 1
+
+
+# Other processes: a store's shared identity signal (SQLite's file beside the database).
+
+
+class SharedMark:
+    """An in-memory :class:`~hours_core.ports.IdentitySignal` that several "processes" share."""
+
+    def __init__(self) -> None:
+        self.mark = 0
+        self.moves = 0
+
+    def current(self) -> int:
+        return self.mark
+
+    def move(self) -> None:
+        self.mark += 1
+        self.moves += 1
+
+
+def process(world: World, reads: CountingReads, mark: SharedMark) -> tuple[Authenticator, TeamService]:
+    """The authenticator and team service of one more process on the same store (a long ttl: only
+    the mark may empty the cache)."""
+    transactions = Transactions(reads)
+    auth = Authenticator(
+        transactions, world.clock, "live", cache_ttl=timedelta(seconds=60), identity_signal=mark
+    )
+    return auth, TeamService(transactions, world.clock, UuidV7Ids())
+
+
+def test_another_processs_deactivation_holds_on_the_next_request(world: World, reads: CountingReads) -> None:
+    mark = SharedMark()
+    (serving, _), (_, team) = process(world, reads, mark), process(world, reads, mark)
+    serving.authenticate(world.member_token)
+    assert serving.authenticate(world.member_token).user == world.member and reads.reads == 1  # cached
+    team.deactivate_user(world.caller(world.owner), world.member.id)
+    assert mark.moves >= 1  # the commit moved the shared mark
+    with pytest.raises(Unauthenticated):
+        serving.authenticate(world.member_token)
+
+
+def test_the_cache_is_kept_while_the_mark_stands_still(world: World, reads: CountingReads) -> None:
+    mark = SharedMark()
+    auth, _ = process(world, reads, mark)
+    for _ in range(5):
+        auth.authenticate(world.member_token)
+    assert reads.reads == 1 and len(auth.cache) == 1
+
+
+def test_a_read_that_began_before_another_processs_change_is_not_stored(world: World) -> None:
+    mark = SharedMark()
+    cache = IdentityCache(timedelta(seconds=60), shared=mark)
+    ticket = cache.ticket()
+    mark.move()  # another process committed a change while this read was under way
+    cache.put("a", world.caller(world.member), world.clock.now(), ticket)
+    assert cache.get("a", world.clock.now()) is None
+
+
+def test_forgetting_moves_the_shared_mark_once_and_keeps_following_it(world: World) -> None:
+    mark = SharedMark()
+    cache = IdentityCache(timedelta(seconds=60), shared=mark)
+    cache.forget()
+    assert mark.moves == 1
+    cache.put("a", world.caller(world.member), world.clock.now(), cache.ticket())
+    assert cache.get("a", world.clock.now()) is not None  # its own move does not empty it again

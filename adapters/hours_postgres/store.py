@@ -41,6 +41,7 @@ from hours_postgres.connection import (
     translate,
 )
 from hours_postgres.dialect import POSTGRES
+from hours_postgres.identity_signal import NotifiedIdentitySignal
 from hours_postgres.session import PostgresSession
 from hours_sql import Session, SqlStore, SqlUnitOfWork, statements_for
 
@@ -54,6 +55,7 @@ class PostgresStore(SqlStore):
         """A store over an open ``pool`` (:meth:`open` is the usual way in)."""
         self.settings = settings
         self._pool = pool
+        self._identity_signal: NotifiedIdentitySignal | None = None
 
     @classmethod
     def open(
@@ -110,6 +112,13 @@ class PostgresStore(SqlStore):
         """A new, not yet entered, unit of work (this bound method is a ``UnitOfWorkFactory``)."""
         return PostgresUnitOfWork(self._pool, self.settings, read_only=read_only)
 
+    def identity_signal(self) -> NotifiedIdentitySignal:
+        """The store's :class:`~hours_postgres.identity_signal.NotifiedIdentitySignal` (``LISTEN``/
+        ``NOTIFY`` between the processes of the database; made on first use, stopped by :meth:`close`)."""
+        if self._identity_signal is None:
+            self._identity_signal = NotifiedIdentitySignal(self.settings, self._pool)
+        return self._identity_signal
+
     def drop_schema(self) -> None:
         """Drop the store's schema with everything in it (for tests that use a schema per run)."""
         if self.settings.schema is None:
@@ -118,7 +127,10 @@ class PostgresStore(SqlStore):
             conn.execute(f"DROP SCHEMA IF EXISTS {quoted_schema(self.settings.schema)} CASCADE")
 
     def close(self) -> None:
-        """Close every pooled connection (waiting a few seconds for those in use); idempotent."""
+        """Close every pooled connection (waiting a few seconds for those in use) and stop listening
+        for identity changes; idempotent."""
+        if self._identity_signal is not None:
+            self._identity_signal.close()
         self._pool.close()
 
     @contextmanager

@@ -107,6 +107,7 @@ def _open_postgres(database: DatabaseUrl, *, migrate: bool) -> OpenedStore:
         close=store.close,
         description=f"PostgreSQL at {database.redacted()}",
         reads_are_local=False,
+        identity_signal=store.identity_signal(),
     )
 
 

@@ -64,7 +64,7 @@ class IdentityCache:
         self._generation = 0
         self._lock = threading.Lock()
         self._shared = shared
-        self._shared_mark = None if shared is None else shared.current()
+        self._shared_mark: int | None = None  # not read yet: the first lookup reads it
 
     @property
     def enabled(self) -> bool:
@@ -128,7 +128,7 @@ class IdentityCache:
             self._entries.clear()
             if self._shared is not None:
                 self._shared.move()
-                self._shared_mark = self._shared.current()
+                self._shared_mark = None  # read again by the next lookup, which finds nothing to drop
 
     def _follow_shared_mark(self) -> None:
         """Empty the cache, as :meth:`forget` does, if another process moved the shared mark since

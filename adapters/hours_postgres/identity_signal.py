@@ -1,0 +1,127 @@
+"""The identity signal of a PostgreSQL database: ``LISTEN``/``NOTIFY`` between its processes.
+
+Servers on PostgreSQL may run on several hosts, so no shared memory reaches them all; the database
+does. A process that commits a change of an org, a user or a token sends ``NOTIFY`` on the store's
+channel (``hours_identity``, or ``hours_identity_<schema>`` for a store in a schema of its own)
+once the change is committed, before its request is answered. Every server process listens on that
+channel with one connection of its own, outside the pool, in a background thread that moves the
+process's mark for each notification; the authentication cache empties itself when it finds the
+mark moved (:mod:`hours_core.services.identity_cache`).
+
+How fast: PostgreSQL hands a notification to every listening session as the ``NOTIFY`` commits,
+so another process normally sees the change within a millisecond or two, before a client that got
+the answer can send it another request; under heavy load, as long as its listening thread waits for
+Python's interpreter lock. It is not a guarantee: what bounds the staleness in every case is still
+the cache's ``ttl`` (``HOURS_AUTH_CACHE_SECONDS``), which also covers a listening connection that
+failed. While it reconnects (every second), each new connection counts as a change, since a
+notification sent meanwhile was lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+
+import psycopg
+from psycopg import sql
+from psycopg_pool import ConnectionPool
+
+from hours_postgres.connection import Connection, ConnectionSettings, connect
+
+__all__ = ["CHANNEL", "NotifiedIdentitySignal", "channel_of"]
+
+CHANNEL = "hours_identity"
+
+_WAIT_SECONDS = 0.5
+"""How long the listening thread waits for notifications before it checks whether to stop."""
+_RECONNECT_SECONDS = 1.0
+
+logger = logging.getLogger("hours")
+
+
+def channel_of(settings: ConnectionSettings) -> str:
+    """The store's channel: one per database, or per schema for a store in a schema of its own
+    (at most 63 characters, PostgreSQL's longest name)."""
+    return CHANNEL if settings.schema is None else f"{CHANNEL}_{settings.schema}"[:63]
+
+
+class NotifiedIdentitySignal:
+    """An :class:`~hours_core.ports.IdentitySignal` over ``LISTEN``/``NOTIFY`` (see the module).
+
+    The listening thread starts with the first :meth:`current` (so a CLI command, which only moves
+    the mark, opens no listening connection); :meth:`close` stops it.
+    """
+
+    def __init__(self, settings: ConnectionSettings, pool: ConnectionPool[Connection]) -> None:
+        self._settings = settings
+        self._pool = pool
+        self.channel = channel_of(settings)
+        self._mark = 0
+        self._origin = secrets.token_hex(8)
+        """The payload of this process's notifications: its own are not a change from elsewhere."""
+        self._lock = threading.Lock()
+        self._listener: threading.Thread | None = None
+        self._stop = threading.Event()
+        self.listening = threading.Event()
+        """Set while the listening connection is open (for tests and the startup log)."""
+
+    def current(self) -> int:
+        """This process's mark: moved by each notification, and by each (re)connection."""
+        if self._listener is None:
+            self._start_listening()
+        return self._mark
+
+    def move(self) -> None:
+        """Notify every listening process (one pooled round trip). A failure is logged, not raised:
+        the cache's ttl still bounds what other processes serve."""
+        with self._lock:
+            self._mark += 1
+        try:
+            with self._pool.connection() as conn:
+                conn.execute("SELECT pg_notify(%s, %s)", (self.channel, self._origin))
+        except psycopg.Error as error:
+            logger.warning(
+                "could not notify other processes of an identity change (they see it within the "
+                "authentication cache's ttl): %s",
+                " ".join(str(error).split()),
+            )
+
+    def close(self) -> None:
+        """Stop the listening thread (within half a second)."""
+        self._stop.set()
+
+    def _start_listening(self) -> None:
+        with self._lock:
+            if self._listener is not None or self._stop.is_set():
+                return
+            self._listener = threading.Thread(
+                target=self._listen, name="hours-identity-listener", daemon=True
+            )
+            self._listener.start()
+
+    def _moved(self) -> None:
+        with self._lock:
+            self._mark += 1
+
+    def _listen(self) -> None:
+        listen = sql.SQL("LISTEN {}").format(sql.Identifier(self.channel))
+        while not self._stop.is_set():
+            try:
+                with connect(self._settings) as conn:
+                    conn.execute(listen)
+                    self.listening.set()
+                    self._moved()  # anything sent while nobody listened here counts as a change
+                    while not self._stop.is_set():
+                        for notification in conn.notifies(timeout=_WAIT_SECONDS):
+                            if notification.payload != self._origin:
+                                self._moved()
+            except psycopg.Error as error:
+                logger.warning(
+                    "the identity listener lost its PostgreSQL connection (retrying in %.0f s): %s",
+                    _RECONNECT_SECONDS,
+                    " ".join(str(error).split()),
+                )
+            finally:
+                self.listening.clear()
+            self._stop.wait(_RECONNECT_SECONDS)

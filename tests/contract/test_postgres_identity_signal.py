@@ -1,0 +1,107 @@
+"""PostgreSQL's identity signal: LISTEN/NOTIFY tells every process of the database about a change
+of an org, a user or a token, so that their authentication caches drop it well before their ttl."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+
+import attrs
+import pytest
+from litestar.testing import TestClient
+
+from hours_app.composition import build
+from hours_app.settings import DatabaseUrl, Settings
+from hours_core.model import Plan, Role
+from hours_http import create_app
+from hours_postgres import PostgresStore
+from hours_postgres.identity_signal import CHANNEL, NotifiedIdentitySignal, channel_of
+from tests.postgres_support import empty_postgres_store, run_store
+from tests.postgres_url import require_postgres, url_with_search_path
+
+ATTEMPTS = 500
+"""Pauses of 10 ms a test waits at most for a notification to arrive (a guard, not a deadline)."""
+
+
+def eventually(check: Callable[[], bool]) -> bool:
+    for _ in range(ATTEMPTS):
+        if check():
+            return True
+        time.sleep(0.01)
+    return check()
+
+
+@pytest.fixture
+def pg() -> Iterator[PostgresStore]:
+    with empty_postgres_store():
+        yield run_store()
+
+
+@pytest.fixture
+def other(pg: PostgresStore) -> Iterator[PostgresStore]:
+    """Another process's store on the same schema."""
+    store = PostgresStore.open(require_postgres(), schema=pg.schema)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def listening(signal: NotifiedIdentitySignal) -> int:
+    """The signal's mark once its listening connection is open."""
+    signal.current()
+    assert eventually(signal.listening.is_set)
+    return signal.current()
+
+
+def test_the_channel_is_the_databases_or_the_schemas(pg: PostgresStore) -> None:
+    assert pg.identity_signal().channel == f"{CHANNEL}_{pg.schema}"
+    assert channel_of(attrs.evolve(pg.settings, schema=None)) == CHANNEL
+
+
+def test_another_processs_move_reaches_this_one(pg: PostgresStore, other: PostgresStore) -> None:
+    mark = listening(other.identity_signal())
+    pg.identity_signal().move()
+    assert eventually(lambda: other.identity_signal().current() != mark)
+
+
+def test_a_process_does_not_count_its_own_notification_twice(pg: PostgresStore, other: PostgresStore) -> None:
+    mine, theirs = pg.identity_signal(), other.identity_signal()
+    mark = listening(mine)
+    mine.move()  # counted at once, by the move itself
+    assert mine.current() == mark + 1
+    theirs.move()  # delivered after this process's own notification, in commit order
+    assert eventually(lambda: mine.current() >= mark + 2)
+    assert mine.current() == mark + 2
+
+
+def test_a_move_that_cannot_notify_is_logged_not_raised(caplog: pytest.LogCaptureFixture) -> None:
+    store = PostgresStore.open(require_postgres())
+    signal = store.identity_signal()
+    store.close()  # its pool is closed: the NOTIFY cannot be sent
+    with caplog.at_level(logging.WARNING, logger="hours"):
+        signal.move()
+    assert "could not notify other processes" in caplog.text
+
+
+def test_a_deactivation_in_one_process_holds_in_another_long_before_its_cache_ages_out(
+    pg: PostgresStore,
+) -> None:
+    assert pg.schema is not None
+    url = DatabaseUrl.parse(url_with_search_path(require_postgres(), pg.schema))
+    serving = build(Settings(database=url, auth_cache_seconds=60), migrate=False)  # a minute's cache
+    changing = build(Settings(database=url, auth_cache_seconds=60), migrate=False)  # e.g. the CLI
+    try:
+        admin = changing.services.admin
+        made = admin.bootstrap(org_name="Acme", plan=Plan.AGENCY, email="owner@example.com", env="live")
+        member = admin.create_user(made.org.id, "m@example.com", Role.MEMBER)
+        token = admin.mint_token(member.id, env="live", name="t").plaintext
+        with TestClient(create_app(serving.services)) as client:
+            auth = {"Authorization": f"Bearer {token}"}
+            assert client.get("/me", headers=auth).status_code == 200  # now in the serving cache
+            admin.deactivate_user(member.id)
+            assert eventually(lambda: client.get("/me", headers=auth).status_code == 401)
+    finally:
+        serving.close()
+        changing.close()

@@ -36,6 +36,9 @@ CHANNEL = "hours_identity"
 _WAIT_SECONDS = 0.5
 """How long the listening thread waits for notifications before it checks whether to stop."""
 _RECONNECT_SECONDS = 1.0
+_NOTIFY_WAIT_SECONDS = 2.0
+"""The longest a ``NOTIFY`` waits for a pooled connection: its request is answered after it, and the
+cache's ttl covers a notification that could not be sent."""
 
 logger = logging.getLogger("hours")
 
@@ -78,9 +81,9 @@ class NotifiedIdentitySignal:
         with self._lock:
             self._mark += 1
         try:
-            with self._pool.connection() as conn:
+            with self._pool.connection(timeout=_NOTIFY_WAIT_SECONDS) as conn:
                 conn.execute("SELECT pg_notify(%s, %s)", (self.channel, self._origin))
-        except psycopg.Error as error:
+        except psycopg.Error as error:  # PoolTimeout and PoolClosed included
             logger.warning(
                 "could not notify other processes of an identity change (they see it within the "
                 "authentication cache's ttl): %s",

@@ -122,13 +122,15 @@ class IdentityCache:
 
     def forget(self) -> None:
         """Drop every entry, and every lookup still under way (see :meth:`put`); move the shared
-        mark, if any, so that every other process does the same on its next lookup."""
+        mark, if any, so that every other process does the same on its next lookup. The mark moves
+        outside the lock: moving it may take a round trip to the store (PostgreSQL's ``NOTIFY``),
+        which lookups on an event loop must not wait for."""
         with self._lock:
             self._generation += 1
             self._entries.clear()
-            if self._shared is not None:
-                self._shared.move()
-                self._shared_mark = None  # read again by the next lookup, which finds nothing to drop
+            self._shared_mark = None  # read again by the next lookup, which finds nothing to drop
+        if self._shared is not None:
+            self._shared.move()
 
     def _follow_shared_mark(self) -> None:
         """Empty the cache, as :meth:`forget` does, if another process moved the shared mark since

@@ -136,7 +136,7 @@ def invoiced_lock(entry: TimeEntry) -> EntryLocked:
 
 def check_entry_write(
     closed: ClosedDays,
-    role: Role,
+    role: Role | None,
     entry: TimeEntry | None,
     days: Iterable[date],
     override: LockOverride | None,
@@ -144,8 +144,9 @@ def check_entry_write(
     """Refuse a write of ``entry`` (``None``: a new one) that touches ``days`` (its old and new
     ``entry_date``) if it is locked; return the override's reason if an override let it through.
 
-    Only owners may ask for an override (:class:`Forbidden` otherwise, locked or not); an invoiced
-    entry is refused whatever the override.
+    ``role`` is the writer's (``None``: the installation's operator, who holds no role in the
+    organization). Only owners may ask for an override (:class:`Forbidden` otherwise, locked or
+    not); an invoiced entry is refused whatever the override.
     """
     if override is not None and role is not Role.OWNER:
         raise Forbidden("Only owners may override a closed period (overrideLock).")

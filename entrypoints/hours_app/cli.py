@@ -535,7 +535,10 @@ examples:
         "Deactivate a user: their tokens stop working at once, their running timer stops now.",
         details=(
             "Their time entries stay and keep counting. The last active owner of an organization\n"
-            "cannot be deactivated. Deactivating a deactivated user changes nothing."
+            "cannot be deactivated. A running timer on a closed day (a closed period or the lock\n"
+            "policy) refuses the deactivation and changes nothing: reopen the day, or have an owner\n"
+            "deactivate the user over the API with ?overrideLock=true&reason=... (the timer's stop\n"
+            "then records the reason). Deactivating a deactivated user changes nothing."
         ),
         epilog="examples:\n  hours users deactivate 0190c2d4-5a6b-7c8d-9e0f-112233445566",
         handler=cli_commands.users_deactivate,

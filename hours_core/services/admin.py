@@ -125,30 +125,32 @@ class AdminService:
     def set_role(self, user_id: UserId, role: Role) -> User:
         """Give a user another role; the organization keeps an active owner (:class:`LastOwner`)."""
         with self._transactions.write() as uow:
-            user = self._locked_user(uow, user_id)
+            _org, user = self._locked_user(uow, user_id)
             return change_role(uow, self._events, OPERATOR, user, role)
 
     def deactivate_user(self, user_id: UserId) -> User:
-        """Deactivate a user: their tokens stop working, their running timer stops now."""
+        """Deactivate a user: their tokens stop working, their running timer stops now. A timer on a
+        closed day refuses it (:class:`~hours_core.errors.EntryLocked`): the operator has no
+        override (an owner may deactivate the user over the API with one, or the day is reopened)."""
         with self._transactions.write() as uow:
-            user = self._locked_user(uow, user_id)
-            return deactivate(uow, self._events, OPERATOR, user, self._clock.now())
+            org, user = self._locked_user(uow, user_id)
+            return deactivate(uow, self._events, OPERATOR, org, user, self._clock.now())
 
     def reactivate_user(self, user_id: UserId) -> User:
         """Reactivate a deactivated user (the plan's user limit does not bind the operator)."""
         with self._transactions.write() as uow:
-            user = self._locked_user(uow, user_id)
+            _org, user = self._locked_user(uow, user_id)
             return reactivate(uow, self._events, OPERATOR, user)
 
-    def _locked_user(self, uow: UnitOfWork, user_id: UserId) -> User:
-        """The user, read again after their organization's lock is taken."""
+    def _locked_user(self, uow: UnitOfWork, user_id: UserId) -> tuple[Org, User]:
+        """The user's organization, locked, and the user, read again under that lock."""
         found = uow.users.locate(user_id)
         if found is None:
             raise NotFound.of("user")
-        locked_org(uow, found.org_id)
+        org = locked_org(uow, found.org_id)
         user = uow.users.get(found.org_id, user_id)
         assert user is not None  # users are never deleted
-        return user
+        return org, user
 
     def create_project(self, org_id: OrgId, name: str, *, billable_by_default: bool = False) -> Project:
         """A new project of the organization."""

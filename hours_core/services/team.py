@@ -12,7 +12,8 @@ run at once, in however many processes:
   else, and may demote or deactivate an owner as long as another active owner remains;
 * a user deactivated meanwhile acts no more (the same error as any unusable token).
 
-Deactivating a user stops their running timer at that moment; their entries stay, and so do their
+Deactivating a user stops their running timer at that moment (a timer on a closed day refuses the
+deactivation, unless an owner overrides the lock for that stop); their entries stay, and so do their
 tokens, which are refused while the user is deactivated and work again after a reactivation
 (unless they expired or were revoked meanwhile).
 
@@ -28,7 +29,8 @@ from datetime import datetime
 import attrs
 
 from hours_core.emails import email_problem
-from hours_core.errors import Forbidden, LastOwner, NotFound, Unauthenticated
+from hours_core.entry_locks import ClosedDays, LockOverride, check_entry_write
+from hours_core.errors import EntryLocked, Forbidden, LastOwner, NotFound, Unauthenticated
 from hours_core.events import EventType
 from hours_core.model import (
     KEEP,
@@ -142,10 +144,22 @@ def change_role(
 
 
 def deactivate(
-    uow: UnitOfWork, events: EventRecorder, origin: Origin | Caller, user: User, now: datetime
+    uow: UnitOfWork,
+    events: EventRecorder,
+    origin: Origin | Caller,
+    org: Org,
+    user: User,
+    now: datetime,
+    *,
+    override: LockOverride | None = None,
 ) -> User:
     """``user`` deactivated at ``now``, stored, their running timer stopped at the same moment;
     a user already deactivated is returned as is. :class:`LastOwner` for the last active owner.
+
+    The stop is a write of the timer like any other: on a closed day (or an invoiced entry) it is
+    :class:`~hours_core.errors.EntryLocked` and nothing changes, unless an owner's ``override`` lets
+    it through, which its ``timer.stopped`` event records (the operator, ``origin`` not a
+    :class:`Caller`, has no role and may not override).
 
     The caller holds the organization's lock.
     """
@@ -155,9 +169,23 @@ def deactivate(
         _require_another_active_owner(uow, user)
     running = uow.entries.running_for_user(user.org_id, user.id)
     if running is not None:
+        role = origin.user.role if isinstance(origin, Caller) else None
+        closed = ClosedDays.read(uow.periods, org, now)
+        try:
+            overridden = check_entry_write(closed, role, running, [running.entry_date], override)
+        except EntryLocked as locked:
+            raise EntryLocked(
+                locked.reason,
+                through=locked.through,
+                message=(
+                    f"The user's running timer (time entry {running.id}) cannot be stopped, so the user "
+                    f"was not deactivated: {locked.message}"
+                ),
+                more=locked.more,
+            ) from None
         stopped = running.stopped_by_deactivation(now)
         stopped = uow.entries.update(stopped, expected_updated_at=running.updated_at)
-        events.entry(uow, origin, EventType.TIMER_STOPPED, running, stopped)
+        events.entry(uow, origin, EventType.TIMER_STOPPED, running, stopped, override=overridden)
     changed = user.deactivated(now)
     uow.users.update(changed)
     events.user(uow, origin, EventType.USER_DEACTIVATED, user, changed)
@@ -293,14 +321,23 @@ class TeamService:
                 self._events.user(uow, acting, EventType.USER_UPDATED, was, user)
         return user
 
-    def deactivate_user(self, caller: Caller, user_id: UserId) -> User:
+    def deactivate_user(
+        self, caller: Caller, user_id: UserId, *, override: LockOverride | None = None
+    ) -> User:
         """Deactivate a user (owners and admins): their tokens stop working at once, their running
-        timer stops now, their entries stay. Deactivating a deactivated user changes nothing."""
+        timer stops now, their entries stay. Deactivating a deactivated user changes nothing.
+
+        A running timer on a closed day refuses the deactivation (:class:`~hours_core.errors.EntryLocked`),
+        as it refuses a stop, unless an owner's ``override`` lets the stop through; only owners may
+        send one (:class:`Forbidden`, whether or not a timer runs)."""
         with self._transactions.write() as uow:
             acting = self._acting(uow, caller)
             user = _user(uow, acting.org_id, user_id)
             acting.require_manager("deactivate users")
-            return deactivate(uow, self._events, acting, user, self._clock.now())
+            check_entry_write(ClosedDays(), acting.user.role, None, (), override)  # only owners override
+            return deactivate(
+                uow, self._events, acting, acting.org, user, self._clock.now(), override=override
+            )
 
     def reactivate_user(self, caller: Caller, user_id: UserId) -> User:
         """Reactivate a deactivated user (owners and admins); the plan must hold one more active user.

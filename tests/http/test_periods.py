@@ -4,11 +4,13 @@ organization's time zone, an owner's override (and who may not), plan gates and 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
+import pytest
 from litestar.testing import TestClient
 
+from hours_core.errors import EntryLocked
 from hours_core.model import Plan
 from hours_core.services import ImportEntries
 from tests.http.conftest import bearer
@@ -290,3 +292,106 @@ def test_an_import_fails_the_rows_dated_on_a_closed_day(client: TestClient[Any],
     assert (report.created, report.failed) == (1, 1)
     (error,) = report.errors
     assert (error.row, error.code) == (2, "entry_locked")
+
+
+def member_timer_on_a_closed_day(client: TestClient[Any], world: World) -> dict[str, Any]:
+    """The member's running timer, started today (2026-03-02), which a lock then closes."""
+    started = client.post(
+        "/timers", json={"projectId": str(world.project.id)}, headers=bearer(world.member_token)
+    )
+    assert started.status_code == 201, started.text
+    lock(client, world, "2026-03-02")
+    timer: dict[str, Any] = started.json()["data"]
+    return timer
+
+
+def test_deactivating_a_user_whose_timer_runs_on_a_closed_day_is_refused_and_changes_nothing(
+    client: TestClient[Any], world: World
+) -> None:
+    timer = member_timer_on_a_closed_day(client, world)
+    path = f"/users/{world.member.id}/deactivate"
+    for token in (world.admin_token, world.owner_token):
+        refused = client.post(path, headers={**bearer(token), **key()})
+        assert refused.status_code == 409, refused.text
+        error = refused.json()["error"]
+        assert error["code"] == "entry_locked"
+        assert error["lock"] == {"reason": "February payroll", "through": "2026-03-02", "kind": "period"}
+        assert timer["id"] in error["message"] and "not deactivated" in error["message"]
+
+    assert client.get("/me", headers=bearer(world.member_token)).status_code == 200
+    still = client.get(f"/time-entries/{timer['id']}", headers=bearer(world.owner_token)).json()["data"]
+    assert (still["stoppedAt"], still["version"]) == (None, 1)
+    history = client.get(f"/time-entries/{timer['id']}/history", headers=bearer(world.owner_token))
+    assert [event["type"] for event in history.json()["data"]] == ["timer.started"]
+    feed = client.get("/changes", headers=bearer(world.owner_token)).json()["data"]
+    assert "user.deactivated" not in [event["type"] for event in feed]
+
+
+def test_only_an_owner_deactivates_through_a_closed_day_and_the_stop_records_the_reason(
+    client: TestClient[Any], world: World
+) -> None:
+    timer = member_timer_on_a_closed_day(client, world)
+    path = f"/users/{world.member.id}/deactivate"
+    by_admin = client.post(f"{path}?overrideLock=true&reason=left", headers=bearer(world.admin_token))
+    assert by_admin.status_code == 403, by_admin.text
+    no_reason = client.post(f"{path}?overrideLock=true", headers=bearer(world.owner_token))
+    assert no_reason.status_code == 422, no_reason.text
+    assert set(no_reason.json()["error"]["fields"]) == {"reason"}
+    assert "overrideLock" in no_reason.json()["error"]["fields"]["reason"]
+    reason_alone = client.post(f"{path}?reason=left", headers=bearer(world.owner_token))
+    assert reason_alone.status_code == 422, reason_alone.text
+
+    done = client.post(f"{path}?overrideLock=true&reason=left the company", headers=bearer(world.owner_token))
+    assert done.status_code == 200, done.text
+    assert done.json()["data"]["deactivatedAt"] is not None
+    stopped = client.get(f"/time-entries/{timer['id']}", headers=bearer(world.owner_token)).json()["data"]
+    assert stopped["stoppedAt"] is not None and stopped["version"] == 2
+    history = client.get(f"/time-entries/{timer['id']}/history", headers=bearer(world.owner_token))
+    last = history.json()["data"][-1]
+    assert last["type"] == "timer.stopped"
+    assert last["changes"]["lockOverride"] == {"from": None, "to": "left the company"}
+
+
+def test_an_admins_override_on_a_deactivation_is_refused_even_with_no_timer_running(
+    client: TestClient[Any], world: World
+) -> None:
+    path = f"/users/{world.member.id}/deactivate"
+    refused = client.post(f"{path}?overrideLock=true&reason=x", headers=bearer(world.admin_token))
+    assert refused.status_code == 403, refused.text
+    assert client.get("/me", headers=bearer(world.member_token)).status_code == 200
+    done = client.post(f"{path}?overrideLock=true&reason=x", headers=bearer(world.owner_token))
+    assert done.status_code == 200, done.text
+
+
+def test_the_lock_policy_refuses_a_deactivation_and_so_does_the_operator_command(
+    client: TestClient[Any], world: World
+) -> None:
+    started = client.post(
+        "/timers",
+        json={"projectId": str(world.project.id), "entryDate": "2026-02-10"},
+        headers=bearer(world.member_token),
+    )
+    assert started.status_code == 201, started.text
+    changed = client.patch("/org", json={"lockPolicy": {"afterDays": 10}}, headers=bearer(world.owner_token))
+    assert changed.status_code == 200, changed.text
+    refused = client.post(f"/users/{world.member.id}/deactivate", headers=bearer(world.owner_token))
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["error"]["lock"] == {
+        "reason": "older than 10 days (lockPolicy)",
+        "through": "2026-02-19",
+        "kind": "period",
+    }
+    with pytest.raises(EntryLocked) as operator:
+        world.services.admin.deactivate_user(world.member.id)
+    assert operator.value.details()["lock"] == {
+        "reason": "older than 10 days (lockPolicy)",
+        "through": date(2026, 2, 19),
+        "kind": "period",
+    }
+    assert client.get("/me", headers=bearer(world.member_token)).status_code == 200
+    timer = started.json()["data"]
+    still = client.get(f"/time-entries/{timer['id']}", headers=bearer(world.owner_token)).json()["data"]
+    assert still["stoppedAt"] is None
+
+    client.patch("/org", json={"lockPolicy": None}, headers=bearer(world.owner_token))
+    assert world.services.admin.deactivate_user(world.member.id).deactivated_at is not None

@@ -15,6 +15,7 @@ from hours_http.body import PendingBody, StrictJson
 from hours_http.controllers.account import TokenPrefix
 from hours_http.converter import command_from, token_json, user_json
 from hours_http.openapi import IdempotencyKeyHeader, Reason, documented
+from hours_http.overrides import OverrideLockQuery, OverrideReasonQuery, override_of_query
 from hours_http.query import STRICT_QUERY
 from hours_http.responses import Writer, json_response, look_up
 from hours_http.wire import (
@@ -145,10 +146,19 @@ class UserController(Controller):
         summary="Deactivate a user",
         status_code=200,
         **documented(
-            _MANAGERS_ONLY,
+            Reason(
+                "forbidden",
+                "members may not do this: owners and admins only; only owners send `overrideLock`",
+            ),
             _NO_USER,
             _LAST_OWNER,
             Reason("stale_update", "the user's running timer changed at the same moment; retry"),
+            Reason(
+                "entry_locked",
+                "the user's running timer is on a closed day, and stopping it needs an owner's "
+                "`overrideLock`; `lock` says which lock; nothing changed",
+            ),
+            Reason("validation_failed", "`overrideLock=true` without `reason`, or a `reason` without it"),
             idempotent=True,
         ),
     )
@@ -159,14 +169,20 @@ class UserController(Controller):
         services: NamedDependency[Services],
         writer: NamedDependency[Writer],
         idempotency_key: IdempotencyKeyHeader = None,
+        override_lock: OverrideLockQuery = None,
+        reason: OverrideReasonQuery = None,
     ) -> Response[UserEnvelope]:
         """Owners and admins: the user's tokens stop working at once (401 on their next request), their
-        running timer stops now, their time entries stay. Takes no body. Deactivating a deactivated
-        user changes nothing; the last active owner cannot be deactivated (409 `last_owner`).
+        running timer stops now, their time entries stay. Takes no body. A running timer on a closed
+        day refuses the deactivation (409 `entry_locked`), as it refuses a stop; an owner may stop it
+        through the lock with `?overrideLock=true&reason=...`. Deactivating a deactivated user changes
+        nothing; the last active owner cannot be deactivated (409 `last_owner`).
         """
 
         def deactivate() -> dict[str, Any]:
-            return user_json(services.team.deactivate_user(caller, UserId(user_id)), with_email=True)
+            override = override_of_query(override_lock, reason)
+            user = services.team.deactivate_user(caller, UserId(user_id), override=override)
+            return user_json(user, with_email=True)
 
         return await writer(deactivate, key=idempotency_key)
 

@@ -399,7 +399,8 @@ class TimeEntryRepository(Protocol):
         return them as they were before, exactly those this call deleted. Call again until fewer
         than ``limit`` come back.
         Raise :class:`~hours_core.errors.EntryLocked`, changing nothing, when one of the import's
-        live entries is on an invoice.
+        live entries is on an invoice: :func:`~hours_core.entry_locks.invoiced_lock` of the first
+        such entry by id, the error a write of that entry gets.
         """
         ...
 

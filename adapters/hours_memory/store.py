@@ -32,7 +32,8 @@ from typing import Any, Self, TypeVar
 
 import attrs
 
-from hours_core.errors import Conflict, EmailTaken, EntryLocked, StaleUpdate, TimerAlreadyRunning
+from hours_core.entry_locks import invoiced_lock
+from hours_core.errors import Conflict, EmailTaken, StaleUpdate, TimerAlreadyRunning
 from hours_core.events import Event, EventQuery, NewEvent
 from hours_core.idempotency import IdempotencyRecord
 from hours_core.installation import InstallationSecret
@@ -669,8 +670,9 @@ class InMemoryTimeEntryRepository(_Repository):
             ),
             key=lambda e: e.id,
         )
-        if any(e.invoice_id is not None for e in mine):
-            raise EntryLocked()
+        invoiced = next((e for e in mine if e.invoice_id is not None), None)
+        if invoiced is not None:
+            raise invoiced_lock(invoiced)
         page = mine[: max(limit, 0)]
         if page:
             table = self.tables.write("entries")

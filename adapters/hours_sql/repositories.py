@@ -20,10 +20,10 @@ from typing import Any, TypeVar
 
 import attrs
 
+from hours_core.entry_locks import invoiced_lock
 from hours_core.errors import (
     Conflict,
     EmailTaken,
-    EntryLocked,
     IdempotencyRequestInProgress,
     StaleUpdate,
     TimerAlreadyRunning,
@@ -446,12 +446,13 @@ class SqlTimeEntryRepository(_Repository):
     ) -> Sequence[TimeEntry]:
         """Soft-delete a page of the import's live entries (in id order, their rows locked until
         the transaction ends) and release their references; return them as they were.
-        ``EntryLocked`` if one of the import's live entries is invoiced (then nothing changes)."""
+        ``EntryLocked`` if one of the import's live entries is invoiced (then nothing changes): the
+        first by id, as a write of that entry would answer (:func:`~hours_core.entry_locks.invoiced_lock`)."""
         sql = self._sql
         org, imported = sql.reference(org_id), sql.reference(import_id)
-        row = self._row(sql.locked_entries_of_import, (org, imported))
-        if row is not None and row[0]:
-            raise EntryLocked()
+        invoiced = self._row(sql.invoiced_entry_of_import, (org, imported))
+        if invoiced is not None:
+            raise invoiced_lock(sql.entries.decode(invoiced))
         page = [
             sql.entries.decode(row)
             for row in self._session.rows(sql.live_entries_of_import, (org, imported, max(limit, 0)))

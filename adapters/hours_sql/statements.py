@@ -283,9 +283,9 @@ class Statements:
     def _import_statements(self) -> TableStatements:
         """The statements of imports, and of the entries one import created."""
         sql = self.dialect.sql
-        self.locked_entries_of_import = sql(
-            "SELECT count(*) FROM time_entries WHERE org_id = ? AND import_id = ?"
-            " AND deleted_at IS NULL AND invoice_id IS NOT NULL"
+        self.invoiced_entry_of_import = sql(
+            f"{self.entries.select} WHERE org_id = ? AND import_id = ?"
+            " AND deleted_at IS NULL AND invoice_id IS NOT NULL ORDER BY id LIMIT 1"
         )
         self.live_entries_of_import = sql(
             f"{self.entries.select} WHERE org_id = ? AND import_id = ? AND deleted_at IS NULL"

@@ -9,6 +9,7 @@ from datetime import timedelta
 import attrs
 import pytest
 
+from hours_core.entry_locks import invoiced_lock
 from hours_core.errors import Conflict, EntryLocked
 from hours_core.model import Import, ImportId, TimeEntry
 
@@ -148,8 +149,11 @@ def test_an_import_with_an_invoiced_entry_is_locked_and_nothing_changes(
         uow.imports.add(record)
         uow.entries.add_many([invoiced, plain])
         uow.commit()
-    with store.unit_of_work() as uow, pytest.raises(EntryLocked):
+    with store.unit_of_work() as uow, pytest.raises(EntryLocked) as locked:
         uow.entries.delete_imported(world.a.org.id, record.id, T0 + timedelta(days=1), limit=1)
+    # the error a write of that entry gets: kind and invoice id included
+    assert locked.value.details() == invoiced_lock(invoiced).details()
+    assert locked.value.message == invoiced_lock(invoiced).message
     with store.unit_of_work(read_only=True) as uow:
         assert uow.entries.get(world.a.org.id, plain.id) == plain
 

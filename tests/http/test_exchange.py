@@ -260,6 +260,27 @@ def test_an_owner_undoes_an_import_through_a_closed_day_with_override_lock_and_a
     assert (undone.status_code, listed(client, world)) == (204, [])
 
 
+def test_an_import_with_an_invoiced_entry_is_409_with_the_lock_a_delete_of_that_entry_gets(
+    client: TestClient[Any], world: World
+) -> None:
+    import_id = toggl(client, world).json()["data"]["id"]
+    owner = bearer(world.owner_token)
+    entry_id = listed(client, world)[0]["id"]
+    made = client.post("/invoices", json={"externalRef": "IMP", "entryIds": [entry_id]}, headers=owner)
+    assert made.status_code == 201, made.text
+
+    for query in ("", "?overrideLock=true&reason=wrong%20file"):
+        refused = client.delete(f"/imports/{import_id}{query}", headers=owner)
+        assert refused.status_code == 409, refused.text
+        single = client.delete(f"/time-entries/{entry_id}{query}", headers=owner)
+        assert single.status_code == 409, single.text
+        assert refused.json()["error"] == single.json()["error"]
+        assert refused.json()["error"]["lock"] == {
+            "reason": "invoiced", "through": None, "kind": "invoiced", "invoiceId": made.json()["data"]["id"]
+        }  # fmt: skip
+    assert len(listed(client, world)) == 5
+
+
 def test_an_import_with_an_entry_in_a_submitted_week_is_409_and_stays(
     client: TestClient[Any], world: World
 ) -> None:

@@ -8,12 +8,12 @@ invoicing or voiding (neither changes what an entry says: only its ``invoice_id`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from uuid import UUID
 
 import attrs
 
-from hours_core.errors import Conflict, FieldProblem, NotFound, ValidationFailed
+from hours_core.errors import Conflict, FieldProblem, NotFound, StaleUpdate, ValidationFailed
 from hours_core.events import Change, EventType, Subject, SubjectType
 from hours_core.invoices import (
     MAX_INVOICE_ENTRIES,
@@ -62,12 +62,20 @@ class InvoiceService:
 
     def create_invoice(self, caller: Caller, command: CreateInvoice) -> Invoice:
         """Make an invoice of the entries and lock them, or change nothing: an entry that is unknown,
-        deleted, running or already invoiced fails the call (422, one field ``entry_ids[i]`` each)."""
-        _check_command(command)
+        deleted, running or already invoiced, and a repeated id, fail the call (422, one field
+        ``entry_ids[i]`` each, all of them together).
+
+        Two calls that invoice the same entry at once: one wins, and the other answers as if it had
+        come second (the entry ``already invoiced``), on every store. Where writers run side by side
+        (PostgreSQL), the loser's write of the entry finds it changed (``StaleUpdate``); it then reads
+        the entries again and raises their per-id errors. Entries are written in id order, so that
+        two invoices never wait for each other's rows in opposite orders.
+        """
+        repeats = _check_command(command)
         caller.require_manager("create invoices")
         caller.require_feature(Feature.BILLABLE_RATES)
         with self._transactions.write() as uow:
-            entries = _invoiceable(uow, caller, command.entry_ids)
+            entries = _invoiceable(uow, caller, command.entry_ids, repeats)
             now = self._clock.now()
             seconds, amounts = totals_of(entries)
             invoice = Invoice(
@@ -83,11 +91,17 @@ class InvoiceService:
             )
             uow.invoices.add(invoice)
             self._record(uow, caller, EventType.INVOICE_CREATED, invoice, None)
+            invoiced: dict[TimeEntryId, TimeEntry] = {}
+            try:
+                for entry in sorted(entries, key=lambda each: each.id):
+                    invoiced[entry.id] = uow.entries.update(
+                        entry.invoiced(invoice.id, now), expected_updated_at=entry.updated_at
+                    )
+            except StaleUpdate:
+                _invoiceable(uow, caller, command.entry_ids, repeats)  # what the other writer changed
+                raise
             for entry in entries:
-                invoiced = uow.entries.update(
-                    entry.invoiced(invoice.id, now), expected_updated_at=entry.updated_at
-                )
-                self._events.entry(uow, caller, EventType.TIME_ENTRY_UPDATED, entry, invoiced)
+                self._events.entry(uow, caller, EventType.TIME_ENTRY_UPDATED, entry, invoiced[entry.id])
         return invoice
 
     def get_invoice(self, caller: Caller, invoice_id: InvoiceId) -> InvoiceWithEntries:
@@ -147,12 +161,16 @@ class InvoiceService:
         self._events.record(uow, caller, type_, subject, changes, org_id=caller.org_id, owner_id=None)
 
 
-def _check_command(command: CreateInvoice) -> None:
+def _check_command(command: CreateInvoice) -> dict[str, FieldProblem]:
+    """Raise the errors of the command's own fields; return the repeated ids (``entry_ids[i]``:
+    ``repeats entry_ids[j]``), which are raised with those of the entries (:func:`_invoiceable`),
+    or with the others here if there are any."""
     errors = FieldErrors()
     problem = external_ref_problem(command.external_ref)
     if problem is not None:
         errors.add("external_ref", problem)
     ids = command.entry_ids
+    repeats: dict[str, FieldProblem] = {}
     if not ids:
         errors.add("entry_ids", "must name at least one time entry")
     elif len(ids) > MAX_INVOICE_ENTRIES:
@@ -161,21 +179,30 @@ def _check_command(command: CreateInvoice) -> None:
         first: dict[UUID, int] = {}
         for index, entry_id in enumerate(ids):
             if entry_id in first:
-                errors.add(
-                    f"entry_ids[{index}]",
-                    FieldProblem(f"repeats entry_ids[{first[entry_id]}]", mentions=("entry_ids",)),
+                repeats[f"entry_ids[{index}]"] = FieldProblem(
+                    f"repeats entry_ids[{first[entry_id]}]", mentions=("entry_ids",)
                 )
             first.setdefault(entry_id, index)
+    if errors:
+        for field, repeat in repeats.items():
+            errors.add(field, repeat)
     errors.raise_if_any()
+    return repeats
 
 
-def _invoiceable(uow: UnitOfWork, caller: Caller, entry_ids: Sequence[UUID]) -> list[TimeEntry]:
-    """The entries, each live, stopped and not invoiced; else one field error per entry that is not."""
-    problems: dict[str, str] = {}
+def _invoiceable(
+    uow: UnitOfWork, caller: Caller, entry_ids: Sequence[UUID], repeats: Mapping[str, FieldProblem]
+) -> list[TimeEntry]:
+    """The entries, each live, stopped and not invoiced; else one field error per entry that is not,
+    with the ``repeats`` (a repeated id is checked once, at its first place)."""
+    problems: dict[str, str | FieldProblem] = {}
     entries: list[TimeEntry] = []
     for index, entry_id in enumerate(entry_ids):
-        entry = uow.entries.get(caller.org_id, TimeEntryId(entry_id), include_deleted=True)
         field = f"entry_ids[{index}]"
+        if field in repeats:
+            problems[field] = repeats[field]
+            continue
+        entry = uow.entries.get(caller.org_id, TimeEntryId(entry_id), include_deleted=True)
         if entry is None:
             problems[field] = "no such time entry in your organization"
         elif entry.is_deleted:
@@ -186,8 +213,12 @@ def _invoiceable(uow: UnitOfWork, caller: Caller, entry_ids: Sequence[UUID]) -> 
             problems[field] = f"the time entry is already invoiced (invoice {entry.invoice_id})"
         else:
             entries.append(entry)
+    if len(problems) > len(repeats):
+        unusable = len(problems) - len(repeats)
+        also = f"; repeated ids: {len(repeats)}" if repeats else ""
+        raise ValidationFailed(problems, f"{unusable} of {len(entry_ids)} entries cannot be invoiced{also}.")
     if problems:
-        raise ValidationFailed(problems, f"{len(problems)} of {len(entry_ids)} entries cannot be invoiced.")
+        raise ValidationFailed(problems)
     return entries
 
 

@@ -135,6 +135,43 @@ def test_an_invoice_is_all_or_nothing_with_an_error_per_entry(client: TestClient
     assert len(client.get("/invoices", headers=bearer(world.owner_token)).json()["data"]) == 1
 
 
+def test_a_repeated_id_is_listed_with_every_other_refused_entry(
+    client: TestClient[Any], world: World
+) -> None:
+    good = log(client, world)
+    deleted = log(client, world)
+    assert client.delete(f"/time-entries/{deleted}", headers=bearer(world.owner_token)).status_code == 204
+    running = client.post(
+        "/timers", json={"projectId": str(world.project.id)}, headers=bearer(world.member_token)
+    ).json()["data"]["id"]
+    invoiced = log(client, world)
+    assert invoice(client, world, [invoiced]).status_code == 201
+
+    refused = invoice(client, world, [good, UNKNOWN, deleted, running, invoiced, good, UNKNOWN])
+    assert refused.status_code == 422, refused.text
+    error = refused.json()["error"]
+    assert error["fields"] == {
+        "entryIds[1]": "no such time entry in your organization",
+        "entryIds[2]": "the time entry is deleted",
+        "entryIds[3]": "the time entry is a running timer; stop it first",
+        "entryIds[4]": error["fields"]["entryIds[4]"],
+        "entryIds[5]": "repeats entryIds[0]",
+        "entryIds[6]": "repeats entryIds[1]",
+    }
+    assert "already invoiced" in error["fields"]["entryIds[4]"]
+    assert error["message"] == "4 of 7 entries cannot be invoiced; repeated ids: 2."
+    assert (
+        client.get(f"/time-entries/{good}", headers=bearer(world.owner_token)).json()["data"]["invoiceId"]
+        is None
+    )
+
+    with_bad_ref = client.post(
+        "/invoices", json={"externalRef": " ", "entryIds": [good, good]}, headers=bearer(world.owner_token)
+    )
+    assert with_bad_ref.status_code == 422, with_bad_ref.text
+    assert set(with_bad_ref.json()["error"]["fields"]) == {"externalRef", "entryIds[1]"}
+
+
 def test_an_invoice_refuses_repeats_empty_and_oversized_lists(client: TestClient[Any], world: World) -> None:
     entry = log(client, world)
     repeated = invoice(client, world, [entry, entry])

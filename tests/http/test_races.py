@@ -7,9 +7,10 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from hours_core.errors import StaleUpdate
+from hours_core.errors import StaleUpdate, ValidationFailed
+from hours_core.invoices import Invoice
 from hours_core.ports import EntryQuery
-from hours_core.services import CreateTimeEntry, KeyedRequest, UpdateTimeEntry
+from hours_core.services import CreateInvoice, CreateTimeEntry, KeyedRequest, UpdateTimeEntry
 from tests.world import World
 
 
@@ -75,3 +76,33 @@ def test_fifty_concurrent_requests_with_one_key_create_exactly_one_entry(world: 
     assert len({o.result for o in successes}) == 1
     page = world.services.entries.list_time_entries(owner, EntryQuery(limit=100))
     assert len(page.entries) == 1
+
+
+def test_concurrent_invoices_of_the_same_entries_leave_one_and_refuse_the_others_per_entry(
+    world: World,
+) -> None:
+    """Every loser answers as if it came second (422, per entry ``already invoiced``), on every
+    store: on PostgreSQL the losers' writes find the entries changed and read them again. Half the
+    callers name the entries in the other order: the writes go in id order, so none deadlocks."""
+    owner = world.caller(world.owner)
+    ids = [
+        world.services.entries.create_time_entry(
+            owner, CreateTimeEntry(project_id=world.project.id, entry_date=date(2026, 3, 2), duration="1h")
+        ).id
+        for _ in range(3)
+    ]
+
+    def make(index: int) -> Any:
+        order = ids if index % 2 else list(reversed(ids))
+        return world.services.invoices.create_invoice(owner, CreateInvoice(f"R{index}", order))
+
+    results = together(6, make)
+    made = [r for r in results if isinstance(r, Invoice)]
+    assert len(made) == 1, results
+    losers = [r for r in results if not isinstance(r, Invoice)]
+    assert all(isinstance(r, ValidationFailed) for r in losers), losers
+    for loser in losers:  # a loser that read some entries before the winner committed names the others
+        assert loser.fields and set(loser.fields) <= {"entry_ids[0]", "entry_ids[1]", "entry_ids[2]"}
+        assert all(f"already invoiced (invoice {made[0].id})" in text for text in loser.fields.values())
+    for entry_id in ids:
+        assert world.services.entries.get_time_entry(owner, entry_id).invoice_id == made[0].id

@@ -51,8 +51,10 @@ class InvoiceController(Controller):
             Reason(
                 "validation_failed",
                 "a body field is wrong, or an entry cannot be invoiced (unknown, deleted, running or "
-                "already invoiced): `fields` names each as `entryIds[i]`, and nothing changes",
+                "already invoiced, also by a call at the same moment) or is repeated: `fields` names "
+                "each as `entryIds[i]`, all together, and nothing changes",
             ),
+            Reason("stale_update", "another write changed one of the entries at the same moment; retry"),
             body=True,
             idempotent=True,
             location="/invoices/{id}",

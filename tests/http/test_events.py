@@ -257,6 +257,34 @@ def test_an_entry_history_is_its_events_oldest_first_for_its_owner_and_managers(
     assert "cursor" in foreign.json()["error"]["fields"]
 
 
+def test_a_history_cursor_is_refused_on_another_entrys_history(client: TestClient[Any], world: World) -> None:
+    owner = bearer(world.owner_token)
+    first_entry, other = (
+        log_time(client, world, world.owner_token),
+        log_time(client, world, world.owner_token),
+    )
+    for note in ("a", "b"):
+        client.patch(f"/time-entries/{first_entry['id']}", json={"note": note}, headers=owner)
+    cursor = client.get(
+        f"/time-entries/{first_entry['id']}/history", params={"limit": 1}, headers=owner
+    ).json()["nextCursor"]
+    assert cursor is not None
+
+    foreign = client.get(f"/time-entries/{other['id']}/history", params={"cursor": cursor}, headers=owner)
+    assert foreign.status_code == 422, foreign.text
+    assert foreign.json()["error"]["fields"] == {
+        "cursor": "is not a cursor this API returned; pass nextCursor as it is"
+    }
+    audit_cursor = client.get("/audit-events", params={"limit": 1}, headers=owner).json()["nextCursor"]
+    assert audit_cursor is not None
+    audit = client.get(f"/time-entries/{other['id']}/history", params={"cursor": audit_cursor}, headers=owner)
+    assert audit.status_code == 422, audit.text
+    upper = first_entry["id"].upper()  # the same entry spelled in upper case takes its own cursor
+    rest = client.get(f"/time-entries/{upper}/history", params={"cursor": cursor}, headers=owner)
+    assert rest.status_code == 200, rest.text
+    assert [event["type"] for event in rest.json()["data"]] == ["time_entry.updated"] * 2
+
+
 def test_the_audit_trail_needs_studio_and_filters_newest_first(client: TestClient[Any], world: World) -> None:
     owner = bearer(world.owner_token)
     world.set_plan(Plan.SOLO)

@@ -478,9 +478,10 @@ class TimeEntryController(Controller):
         """Every change of one entry, oldest first: its creation (or timer start), updates, stop,
         deletion and restoration, each with who made it and what changed. Every plan; members see
         their own entries' history only."""
-        after = 0 if cursor is None else cursors.decode_events(cursor, listing="history")
+        listing = f"history:{entry_id}"  # a cursor of one entry's history is refused on another's
+        after = 0 if cursor is None else cursors.decode_events(cursor, listing=listing)
         page = services.events.history(caller, TimeEntryId(entry_id), after, limit)
-        return event_page_response(page, cursors, listing="history")
+        return event_page_response(page, cursors, listing=listing)
 
     @patch(
         "/{entry_id:uuid}",

@@ -413,9 +413,13 @@ class BatchFailed(HoursError):
         if not failures:
             raise ValueError("BatchFailed needs at least one failed operation")
         self.failures: tuple[tuple[int, HoursError], ...] = tuple(failures)
-        first_index, first = self.failures[0]
+        super().__init__(self.summary(self.failures[0][1].message))
+
+    def summary(self, first_message: str) -> str:
+        """The batch's message around ``first_message``, the first failure's (an adapter passes it
+        in its own words, as it words that failure's entry in :meth:`details`)."""
         more = "" if len(self.failures) == 1 else f" (and {len(self.failures) - 1} more)"
-        super().__init__(f"The batch stored nothing: operation {first_index} failed{more}: {first.message}")
+        return f"The batch stored nothing: operation {self.failures[0][0]} failed{more}: {first_message}"
 
     def details(self) -> Mapping[str, object]:
         """``{"errors": [{"index", "code", "message", "fields", ...}]}``, one per failure, each with

@@ -252,6 +252,7 @@ def error_member(error: HoursError) -> dict[str, Any]:
         member["feature"] = error.feature
     if isinstance(error, BatchFailed):
         member["errors"] = [_batch_error(index, failed) for index, failed in error.failures]
+        member["message"] = error.summary(member["errors"][0]["message"])  # in the wire's words too
     else:
         member.update(respelled(error.details()))
     return member

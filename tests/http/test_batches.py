@@ -403,3 +403,17 @@ def test_an_owner_overrides_a_closed_period_per_operation(client: TestClient[Any
     assert set(results[4]["error"]["fields"]) == {"reason"}
     refused = batch(client, world, operations[1:2], atomic=False, token=world.admin_token)
     assert refused.json()["data"]["results"][0]["status"] == 403
+
+
+def test_an_atomic_batchs_message_names_the_fields_as_the_wire_does(
+    client: TestClient[Any], world: World
+) -> None:
+    answer = batch(client, world, [create(world), create(world, overrideLock=True)], atomic=True)
+    assert answer.status_code == 422, answer.text
+    error = answer.json()["error"]
+    (failed,) = error["errors"]
+    assert failed["fields"] == {"reason": "is required with overrideLock: true"}
+    assert error["message"] == (
+        "The batch stored nothing: operation 1 failed: reason: is required with overrideLock: true"
+    )
+    assert "override_lock" not in answer.text

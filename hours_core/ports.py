@@ -424,8 +424,10 @@ class ReportRepository(Protocol):
         Entries with ``query.date_from <= entry_date <= query.date_to`` that match
         ``query.entry_filter`` and are not deleted are grouped by the values of ``query.group_by``
         (users, projects, tasks and clients labelled by their current names) and the currency of
-        their stored rate. A period level's value is the first day of the finest period level of
-        the query (any day of a coarser period will do for :func:`~hours_core.reports.build_report`).
+        their stored rate. A period level's value is a day of the rows' period at that level (the
+        first day of a finer period level of the query that lies within it will do: any day of the
+        period, for :func:`~hours_core.reports.build_report`); a row's entries share the period of
+        every level (a week that straddles two years is two rows in a ``year,week`` report).
         Rounded seconds are summed per entry after :func:`~hours_core.rounding.entry_seconds`.
         A running timer counts its seconds elapsed at ``now``. Without ``amounts`` every row has no
         currency and no amounts (the plan has no rates).

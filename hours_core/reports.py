@@ -104,18 +104,6 @@ PERIOD_KEYS = frozenset({GroupKey.DAY, GroupKey.WEEK, GroupKey.MONTH, GroupKey.Y
 _NULL_LABELS = MappingProxyType({GroupKey.CLIENT: "No client", GroupKey.TASK: "No task"})
 """The levels that may have no value, and the label of their null group."""
 
-_DETERMINED_BY = MappingProxyType(
-    {
-        GroupKey.DAY: (frozenset({GroupKey.WEEK, GroupKey.MONTH, GroupKey.YEAR}), "every day lies in one"),
-        GroupKey.MONTH: (frozenset({GroupKey.YEAR}), "every month lies in one"),
-        GroupKey.PROJECT: (frozenset({GroupKey.CLIENT}), "every project has at most one"),
-    }
-)
-"""Levels that a level above them already determines: below it they would add nothing."""
-
-_STRADDLING = frozenset({GroupKey.MONTH, GroupKey.YEAR})
-"""The periods a week can straddle; a week is never combined with them."""
-
 
 class WeekStart(enum.StrEnum):
     """The first day of a week; a week is named by its first day."""
@@ -151,29 +139,15 @@ def _group_by_problem(text: str) -> tuple[tuple[GroupKey, ...], str | None]:
     for index, key in enumerate(keys):
         if key in keys[:index]:
             return (), f"lists {key.value} twice; each level may appear once"
-        for above in keys[:index]:
-            determined, reason = _DETERMINED_BY.get(above, (frozenset(), ""))
-            if key in determined:
-                return (), (
-                    f"{key.value} after {above.value} adds nothing ({reason} {key.value}); "
-                    f"put {key.value} before {above.value}"
-                )
-    if GroupKey.WEEK in keys and _STRADDLING.intersection(keys):
-        other = next(key for key in keys if key in _STRADDLING)
-        return (), (
-            f"week cannot be combined with {other.value}: a week can straddle two {other.value}s and "
-            "would be split in two; group by week alone or with day"
-        )
     return keys, None
 
 
 def parse_group_by(text: str, field: str = "groupBy") -> tuple[GroupKey, ...]:
     """The levels that ``text`` lists, e.g. ``"project,user"``.
 
-    One to three distinct levels, comma-separated, lower case, no spaces. Also refused: a level
-    that a level above it determines (``day,month``: put ``month`` first; ``project,client``:
-    put ``client`` first) and ``week`` together with ``month`` or ``year`` (a week can straddle
-    them). Raise :class:`ValidationFailed` keyed ``field`` otherwise.
+    One to three distinct levels, comma-separated, lower case, no spaces, in any order: each level
+    groups every entry by its own value (a week that straddles two years lies in both, with the
+    entries of each; docs/reports.md). Raise :class:`ValidationFailed` keyed ``field`` otherwise.
     """
     keys, problem = _group_by_problem(text)
     if problem is not None:

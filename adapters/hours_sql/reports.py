@@ -1,10 +1,11 @@
 """Time reports in SQL: one ``GROUP BY`` in the database, the same SQL on SQLite and PostgreSQL.
 
 :class:`ReportStatement` builds, for one :class:`~hours_core.reports.ReportQuery`, the aggregation
-of the stopped entries: the report's levels (a period as the first day of the finest period level,
-bucketed by the dialect's :meth:`~hours_sql.dialect.Dialect.period_start`; users, projects and tasks
-by id; ``billable``) and the stored rate's currency are the ``GROUP BY``; the sums are computed per
-entry with integer arithmetic (docs/reports.md gives the expressions):
+of the stopped entries: the report's levels (a period as the first day of the finest period level
+of the report that lies within it, bucketed by the dialect's
+:meth:`~hours_sql.dialect.Dialect.period_start`; users, projects and tasks by id; ``billable``) and
+the stored rate's currency are the ``GROUP BY``; the sums are computed per entry with integer
+arithmetic (docs/reports.md gives the expressions):
 
 * the entry-rounded seconds (:func:`hours_core.rounding.entry_seconds`);
 * the billable and cost amounts, each rounded half to even per entry, then summed.
@@ -32,7 +33,14 @@ from hours_sql.statements import RUNNING, Statements
 
 __all__ = ["ReportStatement", "SqlReportRepository", "amount_sql", "rounded_sql"]
 
-_PERIOD_ORDER = (GroupKey.DAY, GroupKey.WEEK, GroupKey.MONTH, GroupKey.YEAR)
+_WITHIN = {
+    GroupKey.DAY: (GroupKey.DAY,),
+    GroupKey.WEEK: (GroupKey.DAY, GroupKey.WEEK),
+    GroupKey.MONTH: (GroupKey.DAY, GroupKey.MONTH),
+    GroupKey.YEAR: (GroupKey.DAY, GroupKey.MONTH, GroupKey.YEAR),
+}
+"""For each period level, the periods that always lie within one of its periods, finest first. A
+week lies within no month and no year (the week of 2024-12-30 holds 2025-01-01), nor they in it."""
 
 _ID_COLUMNS = {
     # A project has at most one client: the database groups by project, and each project's row is
@@ -85,8 +93,12 @@ _Groups: TypeAlias = dict[Any, Labelled | None]
 """A labelled level's groups by the value the database grouped by."""
 
 
-def _finest_period(levels: Sequence[GroupKey]) -> GroupKey | None:
-    return next((key for key in _PERIOD_ORDER if key in levels), None)
+def _period_grain(key: GroupKey, levels: Sequence[GroupKey]) -> GroupKey:
+    """What the period level ``key`` groups by in SQL: the first day of the finest period of the
+    report's levels that lies within ``key``'s periods (a ``month,day`` report groups both levels by
+    day, a ``year,week`` report by the year and by the week apart, so that a week's entries of two
+    years stay apart). Every row's days then lie in one period of each of the report's levels."""
+    return next(fine for fine in _WITHIN[key] if fine in levels)
 
 
 class ReportStatement:
@@ -97,12 +109,10 @@ class ReportStatement:
         self.query = query
         self.amounts = amounts
         dialect = statements.dialect
-        finest = _finest_period(query.group_by)
-        if not any(key in _ID_COLUMNS for key in query.group_by):
-            # Without a level of ids, a report has at most 366 days (x 2 billable values x the
-            # currencies) of rows: the days themselves are grouped, in the order of the index
-            # (entry_date, then rate_currency: no sort), and build_report folds them into periods.
-            finest = GroupKey.DAY
+        # Without a level of ids, a report has at most 366 days (x 2 billable values x the
+        # currencies) of rows: the days themselves are grouped, in the order of the index
+        # (entry_date, then rate_currency: no sort), and build_report folds them into periods.
+        by_day = not any(key in _ID_COLUMNS for key in query.group_by)
         first = 1 if query.week_start.weekday == 0 else 0
         self.level_columns: list[str] = []
         """What each level groups by."""
@@ -111,8 +121,8 @@ class ReportStatement:
         fetch, hash and compare in Python than a driver's UUID, in reports of thousands of rows)."""
         for key in query.group_by:
             if key.is_period:
-                assert finest is not None
-                self.level_columns.append(dialect.period_start(finest.value, "e.entry_date", first))
+                grain = GroupKey.DAY if by_day else _period_grain(key, query.group_by)
+                self.level_columns.append(dialect.period_start(grain.value, "e.entry_date", first))
             elif key is GroupKey.BILLABLE:
                 self.level_columns.append("e.billable")
             else:

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import attrs
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from hours_core.model import (
@@ -185,6 +185,29 @@ def filters(draw: st.DrawFn, tenant_shape: int = 3) -> tuple[dict[str, list[int]
     roundings,
     filters(),
     st.booleans(),
+)
+@example(
+    # Sunday 2023-12-31 (day 7) starts a week that holds 2024-01-01 (day 8): it is under each year,
+    # with that year's entries, on every store (each level is bucketed from the entry's own date).
+    drawn=[
+        (0, 0, None, 1, 3600, True, False, (9050, 4030, "EUR")),
+        (1, 0, 0, 7, 451, True, False, (1800, None, "EUR")),
+        (0, 2, None, 8, 901, False, False, None),
+        (2, 1, 1, 8, 1350, True, False, (4999, 2001, "JPY")),
+    ],
+    levels=[GroupKey.YEAR, GroupKey.WEEK, GroupKey.USER],
+    week_start=WeekStart.SUNDAY,
+    rounding=Rounding.parse("up:15:group"),
+    chosen=({"users": [], "projects": [], "tasks": [], "clients": []}, None),
+    running=True,
+)
+@example(
+    drawn=[(0, 0, None, 7, 3600, True, False, None), (1, 1, None, 8, 900, False, False, (1, 1, "KWD"))],
+    levels=[GroupKey.WEEK, GroupKey.YEAR],
+    week_start=WeekStart.SUNDAY,
+    rounding=Rounding.parse("nearest:6:entry"),
+    chosen=({"users": [], "projects": [], "tasks": [], "clients": []}, None),
+    running=False,
 )
 def test_a_stored_report_equals_the_naive_model_of_its_entry_list(
     store: OpenStore,

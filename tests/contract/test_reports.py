@@ -59,6 +59,15 @@ GROUPINGS = [
     "billable,week,day",
     "user,task,billable",
     "year,month,day",
+    # Periods that do not nest (the Sunday week of 2023-12-31 holds 2024-01-01, the Monday week of
+    # 2024-01-29 holds February), with and without a level of ids, and levels that the level above
+    # determines.
+    "year,week",
+    "week,month",
+    "month,week,user",
+    "year,week,billable",
+    "day,week",
+    "project,client",
 ]
 
 
@@ -275,6 +284,9 @@ def test_weeks_months_and_years_are_bucketed_as_the_core_says_on_every_day(
         ("week", WeekStart.SUNDAY),
         ("month", None),
         ("year", None),
+        ("year,week", WeekStart.SUNDAY),
+        ("week,month,user", WeekStart.MONDAY),
+        ("month,project,week", WeekStart.SUNDAY),
     ]:
         for start in (first, first + timedelta(days=366)):
             query = ReportQuery(

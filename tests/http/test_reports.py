@@ -79,6 +79,84 @@ def test_a_report_grouped_by_week_and_user_has_the_documented_shape(
     assert sum(week["durationSeconds"] for week in weeks) == totals["durationSeconds"]
 
 
+def test_a_week_that_straddles_two_years_is_under_each_year_with_that_years_time(
+    client: TestClient[Any], world: World
+) -> None:
+    with_client_and_rate(world)  # in effect from 2026-01-01: the 2025 entries store no rate
+    log(world, 0, "2025-12-29", 3000)  # Monday: the week of 2025-12-29 holds 2026-01-01 to 04
+    log(world, 2, "2025-12-31", 600)
+    log(world, 0, "2026-01-02", 900)
+    span = {"from": "2025-12-01", "to": "2026-01-31"}
+    response = get(client, world.owner_token, groupBy="year,week", rounding="up:60:group", **span)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["meta"]["groupBy"] == ["year", "week"]
+    tree = [
+        (
+            year["key"]["id"],
+            year["durationSeconds"],
+            year["roundedSeconds"],
+            year["amounts"],
+            [
+                (week["key"]["id"], week["durationSeconds"], week["roundedSeconds"])
+                for week in year["children"]
+            ],
+        )
+        for year in body["data"]["groups"]
+    ]
+    # Each half of the week is a group of the finest level: rounded on its own. 900 s at 90.50 /
+    # 40.30 EUR an hour: 2262.5 -> 2262 and 1007.5 -> 1008 (amounts use the raw seconds).
+    assert tree == [
+        ("2025", 3600, 3600, [], [("2025-12-29", 3600, 3600)]),
+        (
+            "2026",
+            900,
+            3600,
+            [{"currency": "EUR", "billableMinor": 2262, "costMinor": 1008}],
+            [("2025-12-29", 900, 3600)],
+        ),
+    ]
+    totals = body["data"]["totals"]
+    assert (totals["durationSeconds"], totals["roundedSeconds"], totals["entryCount"]) == (4500, 7200, 3)
+    assert totals["amounts"] == [{"currency": "EUR", "billableMinor": 2262, "costMinor": 1008}]
+    by_week = get(client, world.owner_token, groupBy="week,year", **span).json()["data"]["groups"]
+    assert [
+        (w["key"]["id"], [(y["key"]["id"], y["durationSeconds"]) for y in w["children"]]) for w in by_week
+    ] == [("2025-12-29", [("2025", 3600), ("2026", 900)])]
+
+
+def test_every_combination_of_levels_that_issue_13_lists_is_answered(
+    client: TestClient[Any], world: World
+) -> None:
+    log(world, 0, "2026-03-31", 600)
+    log(world, 2, "2026-04-01", 900)
+    span = {"from": "2026-03-01", "to": "2026-04-30"}
+    pairs = ["day,week", "day,month", "day,year", "month,year", "week,month", "month,week", "week,year"]
+    for levels in [
+        *pairs,
+        *(f"{pair},user" for pair in pairs),
+        "year,week",
+        "day,user,week",
+        "project,client",
+    ]:
+        response = get(client, world.owner_token, groupBy=levels, **span)
+        assert response.status_code == 200, (levels, response.text)
+        assert response.json()["data"]["totals"]["durationSeconds"] == 1500
+    client_first = get(client, world.owner_token, groupBy="project,client", **span).json()["data"]
+    (project,) = client_first["groups"]
+    assert [child["key"] for child in project["children"]] == [
+        {"type": "client", "id": None, "label": "No client"}
+    ]
+    weeks = get(client, world.owner_token, groupBy="month,week", **span).json()["data"]["groups"]
+    # The week of Monday 2026-03-30 holds both days: under March with the first, April the second.
+    assert [
+        (m["key"]["id"], [(w["key"]["id"], w["durationSeconds"]) for w in m["children"]]) for m in weeks
+    ] == [
+        ("2026-03", [("2026-03-30", 600)]),
+        ("2026-04", [("2026-03-30", 900)]),
+    ]
+
+
 def test_without_group_by_the_report_is_the_totals_alone(client: TestClient[Any], world: World) -> None:
     log(world, 1, "2026-03-05", 600)
     body = get(client, world.admin_token, **MARCH).json()
@@ -164,7 +242,7 @@ def test_every_wrong_parameter_is_named_at_once(client: TestClient[Any], world: 
         client,
         world.owner_token,
         **{"from": "2026-01-01", "to": "2027-01-03"},
-        groupBy="day,month",
+        groupBy="day,day",
         rounding="UP:7",
     )
     assert response.status_code == 422

@@ -67,7 +67,7 @@ def table(name: str) -> list[dict[str, str]]:
 def test_the_doc_has_every_checked_example() -> None:
     names = set(checked_blocks())
     assert {"weeks", "rounding", "amounts", "entries", "sql up", "sql down", "sql nearest"} <= names
-    assert {"sql amount", "sql week"} <= names
+    assert {"sql amount", "sql week", "straddling entries", "straddling report"} <= names
     assert sum(name.startswith("report ") for name in names) == 2
 
 
@@ -174,6 +174,50 @@ def test_each_worked_report_is_what_build_report_returns(name: str) -> None:
     )
     documented = json.loads("\n".join(checked_blocks()[name]))
     assert {"totals": wire(report.totals), "groups": [wire(g) for g in report.groups]} == documented
+
+
+def flattened(report_nodes: tuple[Node, ...], above: str = "") -> list[tuple[str, int, int]]:
+    """Each node as (its path of ids, joined by `` / ``, raw seconds, rounded seconds), parents first."""
+    flat = []
+    for node in report_nodes:
+        path = f"{above}{node.key.id}"
+        flat.append((path, node.duration_seconds, node.rounded_seconds))
+        flat.extend(flattened(node.children, f"{path} / "))
+    return flat
+
+
+def test_the_straddling_week_is_what_build_report_returns() -> None:
+    user, project = Labelled("u-ada", "Ada"), Labelled("p-website", "Website")
+    rounding = Rounding.parse("up:60:group")
+    documented = table("straddling report")
+    for group_by in dict.fromkeys(row["groupBy"] for row in documented):
+        levels = parse_group_by(group_by)
+        rows = [
+            ReportRow.for_entry(
+                group_values(
+                    levels,
+                    entry_date=date.fromisoformat(entry["entryDate"]),
+                    user=user,
+                    project=project,
+                    client=None,
+                    task=None,
+                    billable=True,
+                ),
+                duration_seconds=int(entry["durationSeconds"]),
+                billable=True,
+                rate=None,
+                rounding=rounding,
+            )
+            for entry in table("straddling entries")
+        ]
+        report = build_report(rows, group_by=levels, week_start=WeekStart.MONDAY, rounding=rounding)
+        totals = report.totals
+        computed = [*flattened(report.groups), ("Total", totals.duration_seconds, totals.rounded_seconds)]
+        assert computed == [
+            (row["group"], int(row["durationSeconds"]), int(row["roundedSeconds"]))
+            for row in documented
+            if row["groupBy"] == group_by
+        ], group_by
 
 
 def sql(name: str) -> str:

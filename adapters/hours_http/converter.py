@@ -155,6 +155,12 @@ _SUPPLIED: Mapping[type, frozenset[str]] = {
 }
 """Members a wire class has that no entity attribute gives: the renderer adds them."""
 
+_DERIVED: Mapping[type, Mapping[str, Callable[[Any], Any]]] = {
+    ClientOut: {"archived": lambda client: client.archived},
+}
+"""Members a wire class computes from its entity, in their place among the members: a client's
+``archived`` (from ``archived_at``), so that it archives on the wire as a project does."""
+
 
 def _build_converter() -> cattrs.Converter:
     converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
@@ -234,7 +240,9 @@ def _structure_array(converter: cattrs.Converter, kind: Any) -> Callable[[Any, A
 def _shape(converter: cattrs.Converter, source: type, wire: type) -> Callable[[Any], dict[str, Any]]:
     """The generated function that renders a ``source`` object as the body of ``wire``."""
     supplied = _SUPPLIED.get(wire, frozenset())
-    members = [field for field in attrs.fields(attrs.resolve_types(wire)) if field.name not in supplied]
+    derived = _DERIVED.get(wire, {})
+    rendered = [field for field in attrs.fields(attrs.resolve_types(wire)) if field.name not in supplied]
+    members = [field for field in rendered if field.name not in derived]
     attributes = {json_name(attribute.name): attribute for attribute in attrs.fields(source)}
     unknown = [member.name for member in members if member.name not in attributes]
     if unknown:
@@ -252,7 +260,17 @@ def _shape(converter: cattrs.Converter, source: type, wire: type) -> Callable[[A
         elif StoredRateOut in kinds:
             hook = stored_rate_json
         overrides[listed[members.index(member)]] = override(rename=member.name, unstruct_hook=hook)
-    return make_dict_unstructure_fn(source, converter, **overrides)
+    generated: Callable[[Any], dict[str, Any]] = make_dict_unstructure_fn(source, converter, **overrides)
+    if not derived:
+        return generated
+    order = [field.name for field in rendered]
+
+    def with_derived(value: Any) -> dict[str, Any]:
+        document = generated(value)
+        document.update((name, compute(value)) for name, compute in derived.items())
+        return {name: document[name] for name in order}
+
+    return with_derived
 
 
 def stored_rate_json(rate: StoredRate | None) -> dict[str, Any] | None:

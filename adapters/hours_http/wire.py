@@ -490,13 +490,14 @@ class UpdateClientBody:
 
 @attrs.frozen
 class ClientOut:
-    """A client. ``archivedAt`` is ``null`` while it is active; ``billableByDefault`` ``null`` when
-    not set (its projects then default to not billable)."""
+    """A client. ``archived`` as a project's; ``archivedAt`` when it was archived, ``null`` while it
+    is active; ``billableByDefault`` ``null`` when not set (its projects then default to not billable)."""
 
     id: UUID
     name: str
     currency: str
     billableByDefault: bool | None
+    archived: bool
     archivedAt: dt.datetime | None
     createdAt: dt.datetime
     version: Version

@@ -76,6 +76,20 @@ _ARCHIVABLE_KINDS: dict[type, SubjectType] = {
 }
 
 
+def _with_archived(
+    changes: dict[str, Change], old: Project | Task | Client | None, new: Client
+) -> dict[str, Change]:
+    """A client's changes with ``archived`` (derived from ``archived_at``) just before it: a client
+    archives as a project does, and its events say so as a project's do."""
+    derived = Change(None if old is None else old.archived, new.archived)
+    with_it: dict[str, Change] = {}
+    for name, change in changes.items():
+        if name == "archived_at":
+            with_it["archived"] = derived
+        with_it[name] = change
+    return with_it
+
+
 class EventRecorder:
     """Appends the events of changes to their units of work."""
 
@@ -159,10 +173,13 @@ class EventRecorder:
         new: Project | Task | Client,
     ) -> None:
         """``project.*``, ``task.*`` or ``client.*``: ``created``, ``archived``, ``unarchived`` or
-        ``updated`` (a change of ``archived`` decides; a client's is its ``archived_at``)."""
+        ``updated`` (a change of ``archived`` decides; a client's changes carry its ``archived``,
+        derived from ``archived_at``, beside it)."""
         changes = changes_between(old, new)
         if old is not None and not changes:
             return
+        if isinstance(new, Client) and "archived_at" in changes:
+            changes = _with_archived(changes, old, new)
         kind = _ARCHIVABLE_KINDS[type(new)]
         if old is None:
             what = "created"

@@ -13,6 +13,17 @@ from tests.world import World
 
 UNKNOWN = "0190c2d4-0000-7000-8000-0000000000ff"
 KEY = "0190c2d4-0000-7000-8000-00000000aaaa"
+CLIENT_MEMBERS = [
+    "id",
+    "name",
+    "currency",
+    "billableByDefault",
+    "archived",
+    "archivedAt",
+    "createdAt",
+    "version",
+]
+"""A client's members in the order the API sends them and OpenAPI lists them."""
 
 
 def create(client: TestClient[Any], world: World, body: dict[str, Any], key: str | None = None) -> Any:
@@ -24,11 +35,18 @@ def test_a_client_is_created_read_listed_changed_and_archived(client: TestClient
     created = create(client, world, {"name": "Globex", "currency": "EUR", "billableByDefault": True}, KEY)
     assert created.status_code == 201, created.text
     body = created.json()["data"]
-    assert set(body) == {"id", "name", "currency", "billableByDefault", "archivedAt", "createdAt", "version"}
-    assert (body["name"], body["currency"], body["billableByDefault"], body["archivedAt"]) == (
+    assert list(body) == CLIENT_MEMBERS
+    assert (
+        body["name"],
+        body["currency"],
+        body["billableByDefault"],
+        body["archived"],
+        body["archivedAt"],
+    ) == (
         "Globex",
         "EUR",
         True,
+        False,
         None,
     )
     assert created.headers["Location"] == f"/clients/{body['id']}"
@@ -46,13 +64,36 @@ def test_a_client_is_created_read_listed_changed_and_archived(client: TestClient
     )
     assert changed.status_code == 200, changed.text
     data = changed.json()["data"]
-    assert (data["archivedAt"] is not None, data["billableByDefault"], data["currency"]) == (
+    assert (
+        data["archived"],
+        data["archivedAt"] is not None,
+        data["billableByDefault"],
+        data["currency"],
+    ) == (
+        True,
         True,
         None,
         "JPY",
     )
+    assert client.get(f"/clients/{body['id']}", headers=member).json()["data"]["archived"] is True
+    assert [c["archived"] for c in client.get("/clients", headers=member).json()["data"]] == [True]
+    again = client.patch(f"/clients/{body['id']}", json={"archived": True}, headers=bearer(world.owner_token))
+    assert again.json()["data"]["archivedAt"] == data["archivedAt"]  # archived once: the first time stays
     back = client.patch(f"/clients/{body['id']}", json={"archived": False}, headers=bearer(world.owner_token))
-    assert back.json()["data"]["archivedAt"] is None
+    assert (back.json()["data"]["archived"], back.json()["data"]["archivedAt"]) == (False, None)
+
+
+def test_a_client_archives_on_the_wire_as_a_project_does(client: TestClient[Any], world: World) -> None:
+    owner = bearer(world.owner_token)
+    globex = create(client, world, {"name": "Globex", "currency": "EUR"}).json()["data"]
+    project = client.get(f"/projects/{world.project.id}", headers=owner).json()["data"]
+    assert (globex["archived"], project["archived"]) == (False, False)
+    for path in (f"/clients/{globex['id']}", f"/projects/{world.project.id}"):
+        for archived in (True, False, True):
+            response = client.patch(path, json={"archived": archived}, headers=owner)
+            assert (response.status_code, response.json()["data"]["archived"]) == (200, archived), path
+    wrong = client.patch(f"/clients/{globex['id']}", json={"archived": "yes"}, headers=owner)
+    assert wrong.status_code == 422 and set(wrong.json()["error"]["fields"]) == {"archived"}
 
 
 def test_a_wrong_currency_is_a_422_naming_the_field(client: TestClient[Any], world: World) -> None:
@@ -138,14 +179,8 @@ def test_openapi_documents_the_client_routes(client: TestClient[Any]) -> None:
     assert "404" in paths["/clients/{client_id}"]["patch"]["responses"]
     schemas = document["components"]["schemas"]
     client_out = next(schema for name, schema in schemas.items() if name.endswith("ClientOut"))
-    assert set(client_out["properties"]) == {
-        "id",
-        "name",
-        "currency",
-        "billableByDefault",
-        "archivedAt",
-        "createdAt",
-        "version",
-    }
+    assert list(client_out["properties"]) == CLIENT_MEMBERS
+    assert client_out["properties"]["archived"]["type"] == "boolean"
+    assert "archived" in client_out["required"]
     project_out = next(schema for name, schema in schemas.items() if name.endswith("ProjectOut"))
     assert "clientId" in project_out["properties"]

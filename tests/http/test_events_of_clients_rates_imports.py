@@ -72,12 +72,20 @@ def test_each_client_change_is_one_client_event_that_members_see_too(
         "name": {"from": None, "to": "Initech"},
         "currency": {"from": None, "to": "EUR"},
         "billableByDefault": {"from": None, "to": None},
+        "archived": {"from": None, "to": False},
         "archivedAt": {"from": None, "to": None},
     }
     assert events[1]["changes"] == {"name": {"from": "Initech", "to": "Initrode"}}
     assert events[1]["actor"]["userId"] == str(world.admin.id)
-    assert events[2]["changes"] == {"archivedAt": {"from": None, "to": archived["archivedAt"]}}
-    assert events[3]["changes"] == {"archivedAt": {"from": archived["archivedAt"], "to": None}}
+    # A client archives as a project does: ``archived`` beside the time it was archived.
+    assert events[2]["changes"] == {
+        "archived": {"from": False, "to": True},
+        "archivedAt": {"from": None, "to": archived["archivedAt"]},
+    }
+    assert events[3]["changes"] == {
+        "archived": {"from": True, "to": False},
+        "archivedAt": {"from": archived["archivedAt"], "to": None},
+    }
     assert [e["type"] for e in events_after(client, world.member_token, start)] == [e["type"] for e in events]
 
 

@@ -14,6 +14,7 @@ from hours_app.cli_schema import openapi_document
 from hours_core.model import Org, Project, Task, TimeEntry, User
 from hours_core.services import (
     AddUser,
+    ChangeClient,
     ChangeOrg,
     ChangeProject,
     ChangeTask,
@@ -89,13 +90,23 @@ def test_a_served_entity_is_its_wire_class_member_for_member_in_order(wire_class
 def test_every_member_of_a_wire_class_is_an_attribute_of_its_source_by_the_rule(wire_class: type) -> None:
     source_names = [json_name(attribute.name) for attribute in attrs.fields(WIRE_SHAPES[wire_class])]
     supplied = SUPPLIED.get(wire_class, set()) | set(RESHAPED.get(wire_class, {}).values())
-    listed = [name for name in members(wire_class) if name not in supplied]
+    listed = [name for name in members(wire_class) if name not in supplied | DERIVED.get(wire_class, set())]
     assert listed == [name for name in source_names if name in listed]
     assert not {json_name(name) for name in NEVER_SERVED} & set(members(wire_class))
 
 
 SUPPLIED: dict[type, set[str]] = {wire.CreatedTokenOut: {"token"}, wire.WebhookWithSecretOut: {"secret"}}
 """Members a renderer adds that no attribute gives."""
+
+DERIVED: dict[type, set[str]] = {wire.ClientOut: {"archived"}}
+"""Members computed from the entity (a property, not an attribute), rendered in their place."""
+
+
+def test_a_derived_member_is_a_property_of_its_source() -> None:
+    for wire_class, names in DERIVED.items():
+        source = WIRE_SHAPES[wire_class]
+        for name in names:
+            assert isinstance(getattr(source, name, None), property), (wire_class.__name__, name)
 
 
 def test_a_webhook_renders_its_secret_only_where_it_is_shown_once(world: World) -> None:
@@ -116,9 +127,11 @@ def _samples(world: World) -> dict[type, Any]:
     webhook = world.services.webhooks.create(
         caller, CreateWebhook(url="https://hooks.example.com/", events=("*",))
     )
+    client = world.services.clients.create_client(caller, "Globex", "EUR")
     return {
         wire.TimeEntryOut: entry,
         wire.ProjectOut: world.project,
+        wire.ClientOut: world.services.clients.change_client(caller, client.id, ChangeClient(archived=True)),
         wire.TaskOut: world.task,
         wire.TokenOut: token,
         wire.CreatedTokenOut: minted.token,

@@ -16,6 +16,8 @@ from hours_core.model import Plan, RateScope, TimeEntryId
 from hours_core.services import (
     AuditFilter,
     Caller,
+    ChangeClient,
+    ChangeProject,
     CreateRate,
     CreateTimeEntry,
     ImportEntries,
@@ -79,6 +81,31 @@ def test_an_update_that_changes_nothing_records_nothing(world: World) -> None:
 
     [event] = new_events(world, start)
     assert event.changes == {"note": Change(None, "x")}
+
+
+def test_a_client_s_archive_events_say_archived_as_a_project_s_do(world: World) -> None:
+    caller = world.caller(world.owner)
+    start = latest(world)
+    client = world.services.clients.create_client(caller, "Globex", "EUR")
+    archived = world.services.clients.change_client(caller, client.id, ChangeClient(archived=True))
+    world.services.clients.change_client(caller, client.id, ChangeClient(name="Globex Corp"))
+    world.services.clients.change_client(caller, client.id, ChangeClient(archived=False))
+    project = world.services.projects.change_project(caller, world.project.id, ChangeProject(archived=True))
+
+    created, archive, renamed, unarchive, project_archive = new_events(world, start)
+    assert created.changes["archived"] == Change(None, False)
+    assert list(created.changes)[-2:] == ["archived", "archived_at"]
+    when = archived.archived_at.isoformat().replace("+00:00", "Z") if archived.archived_at else None
+    assert (archive.type, archive.changes) == (
+        EventType.CLIENT_ARCHIVED,
+        {"archived": Change(False, True), "archived_at": Change(None, when)},
+    )
+    assert renamed.changes == {"name": Change("Globex", "Globex Corp")}  # archived did not change
+    assert (unarchive.type, unarchive.changes["archived"]) == (
+        EventType.CLIENT_UNARCHIVED,
+        Change(True, False),
+    )
+    assert (project.archived, project_archive.changes) == (True, {"archived": Change(False, True)})
 
 
 def test_the_operators_changes_are_via_the_cli_without_a_user(world: World) -> None:

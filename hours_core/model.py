@@ -677,7 +677,8 @@ class TimeEntry:
     deleted_at: datetime | None = attrs.field(default=None, validator=_aware_utc)
     rate: StoredRate | None = None
     """The rate stored when the entry was logged or its project, user or date changed; ``None``
-    when none applied (or the organization's plan has no ``billable_rates``)."""
+    when none applied, or when it was logged on a plan without ``billable_rates`` (on such a plan a
+    change keeps the stored rate as it is: :func:`hours_core.services.rates.rate_for_entry`)."""
     import_id: ImportId | None = None
     """The import that created the entry, if one did (``DELETE /imports/{id}`` undoes it)."""
     external_ref: str | None = attrs.field(default=None, validator=_external_ref)

@@ -234,10 +234,14 @@ class RateService:
 
 def rate_for_entry(uow: UnitOfWork, caller: Caller, entry: TimeEntry, project: Project) -> StoredRate | None:
     """The rate ``entry`` (on ``project``) stores when it is created, or its project, user or date
-    changes: the resolved rate's snapshot; ``None`` when no rate applies or the organization's plan
-    lacks ``billable_rates`` (then no rate is even read)."""
+    changes: the resolved rate's snapshot, ``None`` when no rate applies.
+
+    On a plan without ``billable_rates`` no rate is read or resolved: the entry keeps the rate it
+    stored (``entry.rate``; a new entry has none), even when its project or date changes, so that
+    a downgrade never loses a stored rate and an upgrade finds it again (``POST /rates/reapply``
+    re-resolves it then; docs/reports.md, "Storage")."""
     if not allows(caller.org.plan, Feature.BILLABLE_RATES):
-        return None
+        return entry.rate
     rates = uow.rates.list(caller.org_id)
     return RateBook(rates).stored_for(entry, project) if rates else None
 

@@ -131,6 +131,43 @@ def test_reapply_reports_and_makes_the_changes_idempotently(client: TestClient[A
     assert stored["rate"] == after
 
 
+def test_an_entry_edited_after_a_downgrade_keeps_its_stored_rate_for_the_upgrade(
+    client: TestClient[Any], world: World
+) -> None:
+    body = {"scope": "org", "billableRateMinor": 9050, "costRateMinor": 4030, "currency": "EUR"}
+    assert post_rate(client, world, {**body, "effectiveFrom": "2026-01-01"}).status_code == 201
+    patched, batched = (log(client, world).json()["data"] for _ in range(2))
+    stored = patched["rate"]
+    assert stored is not None and batched["rate"] == stored
+    report = {"from": "2026-03-01", "to": "2026-03-31"}
+    amounts = client.get("/reports/time", params=report, headers=bearer(world.owner_token)).json()
+    assert amounts["data"]["totals"]["amounts"] == [
+        {"currency": "EUR", "billableMinor": 18100, "costMinor": 8060}
+    ]
+    world.set_plan(Plan.FREE)
+
+    # The black-box report's steps: a new date on the free plan (the same rates would apply).
+    owner = bearer(world.owner_token)
+    moved = client.patch(f"/time-entries/{patched['id']}", json={"entryDate": "2026-03-03"}, headers=owner)
+    assert (moved.status_code, moved.json()["data"]["rate"]) == (200, stored)
+    operations = [{"op": "update", "id": batched["id"], "body": {"entryDate": "2026-03-04"}}]
+    response = client.post(
+        "/time-entries/batch", json={"atomic": True, "operations": operations}, headers=owner
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["data"]["results"][0]["data"]["rate"] == stored
+    free = client.get("/reports/time", params=report, headers=owner).json()
+    assert free["data"]["totals"]["amounts"] == []  # no amounts without the plan's rates
+
+    world.set_plan(Plan.AGENCY)
+    for entry in (patched, batched):
+        assert client.get(f"/time-entries/{entry['id']}", headers=owner).json()["data"]["rate"] == stored
+    assert (
+        client.get("/reports/time", params=report, headers=owner).json()["data"]["totals"]
+        == (amounts["data"]["totals"])
+    )
+
+
 def test_wrong_fields_are_a_422_naming_each(client: TestClient[Any], world: World) -> None:
     answer = post_rate(
         client,

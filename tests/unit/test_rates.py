@@ -14,12 +14,14 @@ from hours_core.errors import Conflict, Forbidden, NotFound, PlanRequired, Valid
 from hours_core.model import ClientId, Plan, ProjectId, Rate, RateScope, StoredRate, TimeEntry, UserId
 from hours_core.rates import RateBook
 from hours_core.services import (
+    Applied,
     ChangeClient,
     CreateRate,
     CreateTimeEntry,
     CreateTimesheet,
     ReapplyRates,
     StartTimer,
+    UpdateOperation,
     UpdateTimeEntry,
 )
 from hours_memory import InMemoryStore
@@ -99,6 +101,51 @@ def test_without_billable_rates_entries_store_no_rate_and_rates_are_a_402(world:
         with pytest.raises(PlanRequired) as raised:
             attempt()
         assert (raised.value.required_plan, raised.value.feature) == ("solo", "billable_rates")
+
+
+def test_after_a_downgrade_no_write_re_resolves_and_an_upgrade_finds_the_stored_rates(world: World) -> None:
+    owner = world.caller(world.owner)
+    org_rate = set_rate(world, billable_rate_minor=10000, cost_rate_minor=4000)
+    other = world.services.projects.create_project(owner, "Other")
+    set_rate(world, scope=RateScope.PROJECT, project_id=other.id, currency="USD", cost_rate_minor=7)
+    dated, moved, batched, deleted = log(world), log(world), log(world), log(world)
+    timer = world.services.entries.start_timer(owner, StartTimer(project_id=world.project.id))
+    assert {entry.rate for entry in (dated, moved, batched, deleted, timer)} == {org_rate.stored()}
+    world.services.entries.delete_time_entry(owner, deleted.id)
+    world.set_plan(Plan.FREE)
+    owner = world.caller(world.owner)
+
+    # A new date, even a new project: on a plan without rates no rate is read; the stored one stays.
+    after = [
+        world.services.entries.update_time_entry(
+            owner, dated.id, UpdateTimeEntry(entry_date=DAY + timedelta(1))
+        ),
+        world.services.entries.update_time_entry(owner, moved.id, UpdateTimeEntry(project_id=other.id)),
+        world.services.entries.restore_time_entry(owner, deleted.id),
+    ]
+    outcome = world.services.batches.run_batch(
+        owner, [UpdateOperation(batched.id, UpdateTimeEntry(entry_date=DAY + timedelta(2)))], atomic=True
+    )
+    assert isinstance(outcome[0], Applied)
+    # Starting a timer with stop_running stops the running one: it keeps its rate; the new one has none.
+    started = world.services.entries.start_timer(
+        owner, StartTimer(project_id=world.project.id, stop_running=True)
+    )
+    assert started.rate is None
+    for entry in [*after, outcome[0].entry]:
+        assert entry.rate == org_rate.stored(), entry
+    assert world.services.entries.get_time_entry(owner, timer.id).rate == org_rate.stored()
+
+    world.set_plan(Plan.SOLO)
+    owner = world.caller(world.owner)
+    for entry in (dated, moved, batched, deleted, timer):
+        assert world.services.entries.get_time_entry(owner, entry.id).rate == org_rate.stored()
+    # The moved entry kept its old project's rate; a reapply re-resolves it with its new project's
+    # (and gives the timer started on the free plan the org rate).
+    result = world.services.rates.reapply_rates(owner, ReapplyRates(DAY, DAY + timedelta(2)))
+    assert {change.entry_id for change in result.changes} == {moved.id, started.id}
+    assert world.services.entries.get_time_entry(owner, moved.id).rate is not None
+    assert world.services.entries.get_time_entry(owner, moved.id).rate.currency == "USD"  # type: ignore[union-attr]
 
 
 def test_members_neither_read_nor_write_rates(world: World) -> None:

@@ -109,6 +109,34 @@ def test_the_table_has_a_line_per_group_indented_by_level_and_the_totals(
     assert lines[5].split() == ["Total", "2", "0:37:30", "0:15:00", "0:45:00"]
 
 
+def test_the_table_puts_a_week_across_two_months_under_the_month_of_its_entries(
+    hours: Run, org: dict[str, Any]
+) -> None:
+    # The week of Monday 2026-03-30 is named by a March day, but its entry (2026-04-01) is April's.
+    assert (
+        hours(
+            "report",
+            "--org",
+            org["orgId"],
+            "--from",
+            "2026-03-01",
+            "--to",
+            "2026-04-30",
+            "--group-by",
+            "month,week",
+        )
+        == 0
+    )
+    rows = [line.split() for line in hours.stdout.splitlines()[2:]]
+    assert rows == [
+        ["2026-03", "2", "0:37:30", "0:15:00", "0:37:30"],
+        ["2026-03-02", "2", "0:37:30", "0:15:00", "0:37:30"],
+        ["2026-04", "1", "0:01:00", "0:01:00", "0:01:00"],
+        ["2026-03-30", "1", "0:01:00", "0:01:00", "0:01:00"],
+        ["Total", "3", "0:38:30", "0:16:00", "0:38:30"],
+    ]
+
+
 def test_filters_and_the_week_start_are_options(hours: Run, org: dict[str, Any]) -> None:
     printed = hours.json(
         "report",

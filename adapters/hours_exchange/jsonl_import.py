@@ -2,10 +2,12 @@
 
 Each line is one object with the export's column keys (unknown keys are ignored, so a file from a
 later version of the same column list still reads). The reader needs ``id``, ``entryDate``,
-``durationSeconds`` and ``projectName``; everything else is optional. Instants carry their offset
-(they are UTC in an export), so no time zone is involved. The ``external_ref`` of a row is the
-hash of the exported entry's ``id``: an entry exported twice (with a note changed in between)
-is still the same entry, and re-importing it is a duplicate, not a second entry.
+``durationSeconds`` and ``projectName``; everything else is optional. A line that is a JSON
+object is read member by member and every problem of it is reported, each on its member.
+Instants carry their offset (they are UTC in an export), so no time zone is involved. The
+``external_ref`` of a row is the hash of the exported entry's ``id``: an entry exported twice
+(with a note changed in between) is still the same entry, and re-importing it is a duplicate,
+not a second entry.
 """
 
 from __future__ import annotations
@@ -51,14 +53,6 @@ _FIELDS = MappingProxyType(
         "duration_seconds": "durationSeconds",
     }
 )
-
-
-class _Problem(ValueError):
-    def __init__(self, key: str | None, code: str, message: str) -> None:
-        self.key = key
-        self.code = code
-        self.message = message
-        super().__init__(message)
 
 
 _MAX_INTEGER_DIGITS = 20
@@ -132,7 +126,7 @@ def _rows(text: SourceText, limits: ImportLimits) -> Iterator[ImportRow | Reject
                 while (rest := stream.readline(limits.max_row_chars)) and not rest.endswith("\n"):
                     pass
                 yield _rejected(
-                    line_number, None, "row_too_long", f"is longer than {limits.max_row_chars:,} characters"
+                    line_number, "row_too_long", f"is longer than {limits.max_row_chars:,} characters"
                 )
                 continue
             if not line.strip():
@@ -143,153 +137,224 @@ def _rows(text: SourceText, limits: ImportLimits) -> Iterator[ImportRow | Reject
                     f"The file has more than {limits.max_rows:,} lines; split it by date range.",
                     row=line_number,
                 )
-            try:
-                yield _row(line_number, line)
-            except _Problem as problem:
-                yield _rejected(line_number, problem.key, problem.code, problem.message)
+            yield _row(line_number, line)
 
 
-def _rejected(row: int, column: str | None, code: str, message: str) -> RejectedRow:
-    return RejectedRow(row, (RowError(row, column, code, message),))
+def _rejected(row: int, code: str, message: str) -> RejectedRow:
+    """A line refused as a whole (too long, not a JSON object): one error, with no member named."""
+    return RejectedRow(row, (RowError(row, None, code, message),))
 
 
-def _row(line_number: int, line: str) -> ImportRow:
+def _row(line_number: int, line: str) -> ImportRow | RejectedRow:
     if nesting_exceeds(line):
-        raise _Problem(
-            None,
+        return _rejected(
+            line_number,
             "invalid_json",
             f"nests arrays and objects deeper than {MAX_NESTING} levels; at most {MAX_NESTING} are allowed",
         )
     try:
-        member = json.loads(
+        parsed = json.loads(
             line, parse_constant=_reject_constant, parse_int=_integer, object_pairs_hook=_unique_members
         )
     except json.JSONDecodeError as error:
         reason = error.msg[:1].lower() + error.msg[1:]
-        raise _Problem(None, "invalid_json", f"is not JSON: {reason} at column {error.colno}") from None
+        return _rejected(line_number, "invalid_json", f"is not JSON: {reason} at column {error.colno}")
     except ValueError as error:
-        raise _Problem(None, "invalid_json", f"is not a JSON object: {error}") from None
-    if not isinstance(member, dict):
-        raise _Problem(None, "invalid_json", f"must be a JSON object, got {json_type(member)}")
-    entry_id = _string(member, "id", required=True)
-    started_at = _instant(member, "startedAt")
-    stopped_at = _instant(member, "stoppedAt")
-    if started_at is not None and stopped_at is None:
-        raise _Problem(
-            "stoppedAt", "running_timer", "is null while startedAt is set: a running timer is not imported"
+        return _rejected(line_number, "invalid_json", f"is not a JSON object: {error}")
+    if not isinstance(parsed, dict):
+        return _rejected(line_number, "invalid_json", f"must be a JSON object, got {json_type(parsed)}")
+    return _Line(line_number, parsed).read()
+
+
+class _Line:
+    """One line's object: each member the reader takes is read on its own, and every problem found is
+    recorded (as :class:`~hours_exchange.csv_import.Cells` does for a CSV row), so that a line with
+    three wrong members is told all three. A reading method returns ``None`` for an absent, null or
+    wrong member; ``column`` of each error is the member's name."""
+
+    def __init__(self, row: int, members: dict[str, Any]) -> None:
+        self.row = row
+        self._members = members
+        self.errors: list[RowError] = []
+
+    def fail(self, key: str, code: str, message: str) -> None:
+        """Record a problem with the member ``key``."""
+        self.errors.append(RowError(self.row, key, code, message))
+
+    def read(self) -> ImportRow | RejectedRow:
+        """The line as an :class:`ImportRow`, or every problem of it as a :class:`RejectedRow`.
+
+        The members are read in the export's column order, so the errors come in that order too.
+        """
+        entry_id = self.string("id", required=True)
+        entry_date = self.date("entryDate")
+        started_at = self.instant("startedAt")
+        stopped_at = self.instant("stoppedAt")
+        self._check_pair()
+        user_email = self.string("userEmail")
+        user_name = self.name("userName")
+        client = self.name("clientName")
+        project = self.name("projectName", required=True)
+        task = self.name("taskName")
+        note = self.note()
+        billable = self.billable()
+        duration = self.duration()
+        self._check_span(started_at, stopped_at, duration)
+        if self.errors:
+            return RejectedRow(self.row, tuple(self.errors))
+        assert entry_id is not None and entry_date is not None and duration is not None
+        return ImportRow(
+            source=ImportSource.HOURS,
+            row=self.row,
+            external_ref=hashlib.sha256(json.dumps(["hours", entry_id]).encode()).hexdigest(),
+            entry_date=entry_date,
+            duration_seconds=duration,
+            user_email=user_email,
+            user_name=user_name,
+            client=client,
+            project=project,
+            task=task,
+            note=note,
+            billable=billable,
+            started_at=started_at,
+            stopped_at=stopped_at,
+            columns=_FIELDS,
         )
-    if stopped_at is not None and started_at is None:
-        raise _Problem("startedAt", "missing_value", "is null while stoppedAt is set")
-    duration = member.get("durationSeconds")
-    if type(duration) is not int or not 0 <= duration <= 86_400:
-        raise _Problem(
-            "durationSeconds",
-            "invalid_duration",
-            f"must be an integer in 0..86400, got {_number_or_type(duration)}",
-        )
-    if (
-        started_at is not None
-        and stopped_at is not None
-        and (stopped_at - started_at).total_seconds() < duration
-    ):
-        raise _Problem(
-            "durationSeconds", "duration_exceeds_span", "is longer than the span from startedAt to stoppedAt"
-        )
-    billable = member.get("billable")
-    if billable is not None and type(billable) is not bool:
-        raise _Problem(
-            "billable", "invalid_boolean", f"must be true, false or null, got {json_type(billable)}"
-        )
-    return ImportRow(
-        source=ImportSource.HOURS,
-        row=line_number,
-        external_ref=hashlib.sha256(json.dumps(["hours", entry_id]).encode()).hexdigest(),
-        entry_date=_date(member, "entryDate"),
-        duration_seconds=duration,
-        user_email=_string(member, "userEmail"),
-        user_name=_name(member, "userName"),
-        client=_name(member, "clientName"),
-        project=_name(member, "projectName", required=True),
-        task=_name(member, "taskName"),
-        note=_note(member),
-        billable=billable,
-        started_at=started_at,
-        stopped_at=stopped_at,
-        columns=_FIELDS,
-    )
+
+    def _missing(self, key: str) -> None:
+        said = "is null" if key in self._members else "is missing"
+        self.fail(key, "missing_value", f"{said}; this member is required")
+
+    def _check_pair(self) -> None:
+        """A start needs a stop (a running timer is not imported) and a stop a start; told whenever
+        the other member is there, even when it does not read (that is its own error)."""
+        started, stopped = self._members.get("startedAt"), self._members.get("stoppedAt")
+        if started is not None and stopped is None:
+            self.fail(
+                "stoppedAt",
+                "running_timer",
+                "is null while startedAt is set: a running timer is not imported",
+            )
+        if stopped is not None and started is None:
+            self.fail("startedAt", "missing_value", "is null while stoppedAt is set")
+
+    def _check_span(self, started: datetime | None, stopped: datetime | None, duration: int | None) -> None:
+        """The duration fits between start and stop (when all three read)."""
+        if started is None or stopped is None or duration is None:
+            return
+        if (stopped - started).total_seconds() < duration:
+            self.fail(
+                "durationSeconds",
+                "duration_exceeds_span",
+                "is longer than the span from startedAt to stoppedAt",
+            )
+
+    def string(self, key: str, *, required: bool = False) -> str | None:
+        """A string member; ``missing_value`` when ``required`` and absent or null."""
+        value = self._members.get(key)
+        if value is None:
+            if required:
+                self._missing(key)
+            return None
+        if not isinstance(value, str):
+            self.fail(key, "invalid_type", f"must be a string, got {json_type(value)}")
+            return None
+        if LONE_SURROGATE.search(value):
+            # JSON lets \ud800 be written, but it is half of a pair, not a character: UTF-8 (and so the
+            # store and the report) cannot hold it. The message does not echo the value, for that reason.
+            self.fail(
+                key,
+                "invalid_json",
+                "holds a lone surrogate escape (\\ud800 to \\udfff without its pair), which is not a "
+                "character: JSON text must be Unicode",
+            )
+            return None
+        return value
+
+    def name(self, key: str, *, required: bool = False) -> str | None:
+        """A client, project, task or user name (the name rule of :func:`name_problem`)."""
+        value = self.string(key, required=required)
+        if value is not None and (problem := name_problem(value)) is not None:
+            self.fail(key, "invalid_name", problem)
+            return None
+        return value
+
+    def note(self) -> str | None:
+        """The note: at most 5,000 characters, no control characters but tab, line feed, return."""
+        value = self.string("note")
+        if value is None:
+            return None
+        if len(value) > MAX_NOTE_LENGTH:
+            self.fail(
+                "note",
+                "note_too_long",
+                f"has {len(value):,} characters; hours keeps at most {MAX_NOTE_LENGTH:,}",
+            )
+            return None
+        if (problem := control_character_problem(value, allowed="\t\n\r")) is not None:
+            self.fail("note", "invalid_note", problem)
+            return None
+        return value
+
+    def date(self, key: str) -> date | None:
+        """A required ``YYYY-MM-DD`` date."""
+        value = self.string(key, required=True)
+        if value is None:
+            return None
+        try:
+            if len(value) != 10:
+                raise ValueError(value)
+            return date.fromisoformat(value)
+        except ValueError:
+            self.fail(key, "invalid_date", f"must be a date like 2026-03-02, got {value!r}")
+            return None
+
+    def instant(self, key: str) -> datetime | None:
+        """An optional date-time with an offset, in the range of instants, as UTC."""
+        value = self.string(key)
+        if value is None:
+            return None
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            parsed = None
+        if parsed is None or parsed.tzinfo is None:
+            self.fail(
+                key,
+                "invalid_datetime",
+                f"must be a date-time with an offset like 2026-03-02T08:00:00Z, got {value!r}",
+            )
+            return None
+        problem = instant_problem(parsed)  # before the conversion, which overflows out of range
+        if problem is not None:
+            self.fail(key, "invalid_datetime", f"{problem}, got {value!r}")
+            return None
+        return parsed.astimezone(UTC)
+
+    def billable(self) -> bool | None:
+        """``true``, ``false``, or ``None`` (absent or null: the project's default applies)."""
+        value = self._members.get("billable")
+        if value is not None and type(value) is not bool:
+            self.fail("billable", "invalid_boolean", f"must be true, false or null, got {json_type(value)}")
+            return None
+        return value
+
+    def duration(self) -> int | None:
+        """The required ``durationSeconds``: an integer in 0..86400."""
+        value = self._members.get("durationSeconds")
+        if value is None:
+            self._missing("durationSeconds")
+            return None
+        if type(value) is not int or not 0 <= value <= 86_400:
+            self.fail(
+                "durationSeconds",
+                "invalid_duration",
+                f"must be an integer in 0..86400, got {_number_or_type(value)}",
+            )
+            return None
+        return value
 
 
 def _number_or_type(value: object) -> str:
     """An integer as itself (it has at most 20 digits), anything else as its JSON type."""
     return str(value) if type(value) is int else json_type(value)
-
-
-def _string(member: dict[str, Any], key: str, *, required: bool = False) -> str | None:
-    value = member.get(key)
-    if value is None:
-        if required:
-            raise _Problem(key, "missing_value", "is missing; this member is required")
-        return None
-    if not isinstance(value, str):
-        raise _Problem(key, "invalid_type", f"must be a string, got {json_type(value)}")
-    if LONE_SURROGATE.search(value):
-        # JSON lets \ud800 be written, but it is half of a pair, not a character: UTF-8 (and so the
-        # store and the report) cannot hold it. The message does not echo the value, for that reason.
-        raise _Problem(
-            key,
-            "invalid_json",
-            "holds a lone surrogate escape (\\ud800 to \\udfff without its pair), which is not a "
-            "character: JSON text must be Unicode",
-        )
-    return value
-
-
-def _name(member: dict[str, Any], key: str, *, required: bool = False) -> str | None:
-    value = _string(member, key, required=required)
-    if value is not None and (problem := name_problem(value)) is not None:
-        raise _Problem(key, "invalid_name", problem)
-    return value
-
-
-def _note(member: dict[str, Any]) -> str | None:
-    value = _string(member, "note")
-    if value is None:
-        return None
-    if len(value) > MAX_NOTE_LENGTH:
-        raise _Problem(
-            "note", "note_too_long", f"has {len(value):,} characters; hours keeps at most {MAX_NOTE_LENGTH:,}"
-        )
-    if (problem := control_character_problem(value, allowed="\t\n\r")) is not None:
-        raise _Problem("note", "invalid_note", problem)
-    return value
-
-
-def _date(member: dict[str, Any], key: str) -> date:
-    value = _string(member, key, required=True)
-    assert value is not None
-    try:
-        if len(value) != 10:
-            raise ValueError(value)
-        return date.fromisoformat(value)
-    except ValueError:
-        raise _Problem(key, "invalid_date", f"must be a date like 2026-03-02, got {value!r}") from None
-
-
-def _instant(member: dict[str, Any], key: str) -> datetime | None:
-    value = _string(member, key)
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        parsed = None
-    if parsed is None or parsed.tzinfo is None:
-        raise _Problem(
-            key,
-            "invalid_datetime",
-            f"must be a date-time with an offset like 2026-03-02T08:00:00Z, got {value!r}",
-        )
-    problem = instant_problem(parsed)  # before the conversion, which overflows out of range
-    if problem is not None:
-        raise _Problem(key, "invalid_datetime", f"{problem}, got {value!r}")
-    return parsed.astimezone(UTC)

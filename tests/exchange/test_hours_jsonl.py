@@ -194,7 +194,7 @@ HUGE = "9" * 5000
         ("durationSeconds", HUGE, "invalid_duration", "must be an integer in 0..86400, got an integer that is too large"),
         ("durationSeconds", "-" + "9" * 21, "invalid_duration", "must be an integer in 0..86400, got an integer that is too large"),
         ("durationSeconds", "86401", "invalid_duration", "must be an integer in 0..86400, got 86401"),
-        ("durationSeconds", "null", "invalid_duration", "must be an integer in 0..86400, got null"),
+        ("durationSeconds", "null", "missing_value", "is null; this member is required"),
         ("durationSeconds", "5400.0", "invalid_duration", "must be an integer in 0..86400, got a number with a fraction or exponent"),
         ("durationSeconds", "1e400", "invalid_duration", "must be an integer in 0..86400, got a number with a fraction or exponent"),
         ("durationSeconds", "true", "invalid_duration", "must be an integer in 0..86400, got a boolean"),
@@ -244,3 +244,101 @@ def test_a_huge_integer_in_a_member_the_reader_ignores_does_not_fail_the_line() 
     line = exported([export_row()])
     (row,) = imported(line[:-2] + f', "extra": {HUGE}}}\n'.encode())
     assert isinstance(row, ImportRow), row
+
+
+REQUIRED = ("id", "entryDate", "projectName", "durationSeconds")
+
+
+@pytest.mark.parametrize("member", REQUIRED)
+def test_a_required_member_that_is_absent_or_null_is_missing_value_never_got_null(member: str) -> None:
+    line = json.loads(exported([export_row()]))
+    del line[member]
+    (absent,) = imported(json.dumps(line).encode())
+    (null,) = imported(json.dumps({**line, member: None}).encode())
+
+    assert isinstance(absent, RejectedRow) and isinstance(null, RejectedRow)
+    assert [(e.column, e.code, e.message) for e in absent.errors] == [
+        (member, "missing_value", "is missing; this member is required")
+    ]
+    assert [(e.column, e.code, e.message) for e in null.errors] == [
+        (member, "missing_value", "is null; this member is required")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "missing"),
+    [
+        ("{}", REQUIRED),
+        ('{"id": "e-1"}', REQUIRED[1:]),
+        ('{"id": "e-1", "entryDate": "2026-03-02", "billable": true}', REQUIRED[2:]),
+    ],
+)
+def test_every_missing_required_member_is_reported_not_only_the_first(
+    line: str, missing: tuple[str, ...]
+) -> None:
+    (row,) = imported(line.encode())
+    assert isinstance(row, RejectedRow)
+    assert [(e.row, e.column, e.code) for e in row.errors] == [
+        (1, member, "missing_value") for member in missing
+    ]
+
+
+def test_every_wrong_member_of_a_line_is_reported_each_with_its_member_and_code() -> None:
+    line = {
+        "id": "0190c2d4-5a6b-7c8d-9e0f-112233445566",
+        "entryDate": "2024-13-01",
+        "startedAt": "x",
+        "stoppedAt": "y",
+        "userEmail": 5,
+        "userName": "two\nlines",
+        "clientName": ["c"],
+        "projectName": "",
+        "taskName": 1.5,
+        "note": 5,
+        "billable": "x",
+        "durationSeconds": 99_999_999,
+    }
+
+    (row,) = imported(json.dumps(line).encode())
+
+    assert isinstance(row, RejectedRow)
+    assert [(e.row, e.column, e.code) for e in row.errors] == [
+        (1, "entryDate", "invalid_date"),
+        (1, "startedAt", "invalid_datetime"),
+        (1, "stoppedAt", "invalid_datetime"),
+        (1, "userEmail", "invalid_type"),
+        (1, "userName", "invalid_name"),
+        (1, "clientName", "invalid_type"),
+        (1, "projectName", "invalid_name"),
+        (1, "taskName", "invalid_type"),
+        (1, "note", "invalid_type"),
+        (1, "billable", "invalid_boolean"),
+        (1, "durationSeconds", "invalid_duration"),
+    ]
+    assert row.errors[-1].message == "must be an integer in 0..86400, got 99999999"
+
+
+def test_a_start_without_a_stop_is_a_running_timer_even_when_the_start_does_not_read() -> None:
+    line = json.loads(exported([export_row()]))
+    line.update(startedAt="08:00", stoppedAt=None, note="bell \x07")
+    (row,) = imported(json.dumps(line).encode())
+    assert isinstance(row, RejectedRow)
+    assert [(e.column, e.code) for e in row.errors] == [
+        ("startedAt", "invalid_datetime"),
+        ("stoppedAt", "running_timer"),
+        ("note", "invalid_note"),
+    ]
+
+
+def test_the_span_is_checked_only_when_start_stop_and_duration_all_read() -> None:
+    line = json.loads(exported([export_row()]))
+    line.update(stoppedAt="2026-03-02T08:00:01", durationSeconds=7200)  # no offset: does not read
+    (row,) = imported(json.dumps(line).encode())
+    assert isinstance(row, RejectedRow)
+    assert [(e.column, e.code) for e in row.errors] == [("stoppedAt", "invalid_datetime")]
+
+
+def test_a_line_that_is_no_json_object_still_has_one_error_naming_no_member() -> None:
+    (row,) = imported(b'[{"id": 5, "durationSeconds": "x"}]')
+    assert isinstance(row, RejectedRow)
+    assert [(e.column, e.code) for e in row.errors] == [(None, "invalid_json")]

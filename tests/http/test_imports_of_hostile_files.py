@@ -199,12 +199,43 @@ def test_row_errors_of_wrong_json_members_speak_json_not_python(
         ("durationSeconds", "must be an integer in 0..86400, got an integer that is too large"),
         ("taskName", "must be a string, got a number with a fraction or exponent"),
         ("note", "must be a string, got an array"),
-        ("durationSeconds", "must be an integer in 0..86400, got null"),
+        ("durationSeconds", "is null; this member is required"),
         ("billable", "must be true, false or null, got an object"),
         (None, "must be a JSON object, got an array"),
     ]
     for python_word in ("NoneType", "float", "list", "dict", "sys.", "int_max_str_digits"):
         assert python_word not in json.dumps(report["errors"])
+
+
+def test_every_problem_of_a_json_line_is_a_row_error_of_the_report(
+    client: TestClient[Any], world: World
+) -> None:
+    bad = (
+        '{"id":"0190c2d4-5a6b-7c8d-9e0f-112233445566","entryDate":"2024-13-01","durationSeconds":99999999,'
+        '"projectName":"","billable":"x","note":5,"startedAt":"x","stoppedAt":"y","userEmail":5}'
+    )
+    body = f"{bad}\n{{}}\n{GOOD_LINE}\n".encode()
+
+    report = report_of(post(client, world, "?source=hours", body, JSONL), 201)
+
+    assert (report["created"], report["failed"]) == (1, 2)
+    assert errors_of(report) == [
+        (1, "entryDate", "invalid_date"),
+        (1, "startedAt", "invalid_datetime"),
+        (1, "stoppedAt", "invalid_datetime"),
+        (1, "userEmail", "invalid_type"),
+        (1, "projectName", "invalid_name"),
+        (1, "note", "invalid_type"),
+        (1, "billable", "invalid_boolean"),
+        (1, "durationSeconds", "invalid_duration"),
+        (2, "id", "missing_value"),
+        (2, "entryDate", "missing_value"),
+        (2, "projectName", "missing_value"),
+        (2, "durationSeconds", "missing_value"),
+    ]
+    assert {error["message"] for error in report["errors"] if error["row"] == 2} == {
+        "is missing; this member is required"
+    }
 
 
 # 5. The time zone is checked as PATCH /org checks it.

@@ -44,7 +44,7 @@ from hours_exchange.import_rows import (
     RejectedRow,
     RowError,
 )
-from hours_exchange.source_text import ImportData, SourceText
+from hours_exchange.source_text import CSV_ADVICE, ImportData, SourceText
 from hours_exchange.wall_clock import (
     CellProblem,
     ClockTime,
@@ -279,7 +279,7 @@ def read_csv(
     limits: ImportLimits,
 ) -> Iterator[ImportRow | RejectedRow]:
     """Check the file's header and date order now, and return a generator of its rows."""
-    text = SourceText(data, limits.max_bytes)
+    text = SourceText(data, limits.max_bytes, not_utf8_advice=CSV_ADVICE)
     header = _read_header(text, layout, limits)
     order = (
         _date_order(date_format) if date_format is not None else _detect_order(text, header, layout, limits)

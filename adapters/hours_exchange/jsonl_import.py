@@ -24,7 +24,7 @@ from hours_core.json_shape import json_type as shared_json_type
 from hours_core.model import MAX_NOTE_LENGTH, control_character_problem, name_problem
 from hours_core.validation import instant_problem
 from hours_exchange.columns import LONE_SURROGATE
-from hours_exchange.errors import ImportFileTooLarge
+from hours_exchange.errors import ImportFileTooLarge, ImportFileUnreadable
 from hours_exchange.import_rows import (
     DEFAULT_LIMITS,
     DateFormat,
@@ -34,7 +34,7 @@ from hours_exchange.import_rows import (
     RejectedRow,
     RowError,
 )
-from hours_exchange.source_text import ImportData, SourceText
+from hours_exchange.source_text import JSON_LINES_ADVICE, ImportData, SourceText
 
 __all__ = ["MAX_NESTING", "json_type", "nesting_exceeds", "read_hours_jsonl"]
 
@@ -104,13 +104,27 @@ def read_hours_jsonl(
 ) -> Iterator[ImportRow | RejectedRow]:
     """The rows of an hours JSON lines export (``timezone`` and ``date_format`` are unused).
 
-    Returns a generator of one :class:`ImportRow` or :class:`RejectedRow` per non-blank line;
+    Checks now that the file has a line that is not blank (an empty file, or one of blank lines
+    only, raises :class:`~hours_exchange.ImportFileUnreadable`, as an empty CSV file does), and
+    returns a generator of one :class:`ImportRow` or :class:`RejectedRow` per non-blank line;
     ``row`` is the line number. A line longer than ``limits.max_row_chars`` is rejected without
     being read whole.
     """
     del timezone, date_format
-    text = SourceText(data, limits.max_bytes)
+    text = SourceText(data, limits.max_bytes, not_utf8_advice=JSON_LINES_ADVICE)
+    _require_a_line(text, limits)
     return _rows(text, limits)
+
+
+def _require_a_line(text: SourceText, limits: ImportLimits) -> None:
+    with text.open() as stream:
+        while line := stream.readline(limits.max_row_chars + 1):
+            if line.strip():
+                return
+    raise ImportFileUnreadable(
+        "The file is empty: it has no lines, or only blank ones; an hours JSON lines export has one "
+        "JSON object per line."
+    )
 
 
 def _rows(text: SourceText, limits: ImportLimits) -> Iterator[ImportRow | RejectedRow]:

@@ -17,7 +17,13 @@ from typing import IO, TextIO
 from hours_core.exchange import ImportData
 from hours_exchange.errors import ImportFileTooLarge, ImportFileUnreadable
 
-__all__ = ["ImportData", "SourceText"]
+__all__ = ["CSV_ADVICE", "JSON_LINES_ADVICE", "ImportData", "SourceText"]
+
+CSV_ADVICE = "export it again, or save it as 'CSV UTF-8'"
+"""What to do with a CSV file that is not UTF-8 (a spreadsheet's 'CSV' is often Windows-1252)."""
+
+JSON_LINES_ADVICE = "an hours JSON lines export is UTF-8: export it from hours again, or save it as UTF-8"
+"""What to do with a JSON lines file that is not UTF-8 (JSON text is UTF-8, RFC 8259)."""
 
 
 _SPOOL_IN_MEMORY = 8 * 1024 * 1024
@@ -53,10 +59,15 @@ def _too_large(max_bytes: int) -> ImportFileTooLarge:
 
 
 class SourceText:
-    """The file's text, opened afresh by each :meth:`open` (``utf-8-sig``: a leading BOM is dropped)."""
+    """The file's text, opened afresh by each :meth:`open` (``utf-8-sig``: a leading BOM is dropped).
 
-    def __init__(self, data: ImportData, max_bytes: int) -> None:
+    ``not_utf8_advice`` ends the message of a file that is not UTF-8: how to save this kind of
+    file again (:data:`CSV_ADVICE`, :data:`JSON_LINES_ADVICE`).
+    """
+
+    def __init__(self, data: ImportData, max_bytes: int, *, not_utf8_advice: str) -> None:
         self._max_bytes = max_bytes
+        self._advice = not_utf8_advice
         self._bytes: bytes | None = None
         self._stream: IO[bytes] | None = None
         self._start = 0
@@ -112,8 +123,7 @@ class SourceText:
             yield text
         except UnicodeDecodeError as error:
             raise ImportFileUnreadable(
-                "The file is not UTF-8 text; export it again, or save it as 'CSV UTF-8'. "
-                f"({error.reason} in a chunk of the file)"
+                f"The file is not UTF-8 text; {self._advice}. ({error.reason} in a chunk of the file)"
             ) from error
         finally:
             text.detach()

@@ -204,7 +204,8 @@ def _add_import(commands: _Commands) -> None:
             "The same import as POST /imports (docs/export-import.md), as the organization's oldest\n"
             "active owner. Rows already imported are skipped as duplicates. Prints the report; with\n"
             "--json the API's body. Exit status 3: the import ran, but some rows failed; 1: FILE\n"
-            "cannot be read (missing, a folder, not permitted), or the import was refused."
+            "cannot be read (missing, a folder, not permitted), or the import was refused and stored\n"
+            "nothing (an empty file, or one of blank lines only; not UTF-8; a required column missing)."
         ),
         epilog="""\
 examples:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import os
+import sqlite3
 from pathlib import Path
 
 import openpyxl
@@ -200,6 +202,48 @@ def test_an_import_of_a_file_it_cannot_read_is_an_error_line(
 
     assert code == 1
     assert capsys.readouterr().err.splitlines()[-1] == f"error: cannot read {path}: {reason}"
+
+
+def stored_imports(db: str) -> int:
+    with contextlib.closing(sqlite3.connect(db.removeprefix("sqlite:///"))) as connection:
+        (count,) = connection.execute("SELECT count(*) FROM imports").fetchone()
+    return int(count)
+
+
+@pytest.mark.parametrize("content", [b"", b"\n \n"], ids=["empty", "blank-lines"])
+@pytest.mark.parametrize("options", [[], ["--dry-run"], ["--json"]])
+def test_an_empty_json_lines_file_is_an_error_line_and_stores_no_import(
+    db: str,
+    org: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    content: bytes,
+    options: list[str],
+) -> None:
+    path = tmp_path / "empty.jsonl"
+    path.write_bytes(content)
+    capsys.readouterr()
+
+    code = main(["import", "hours", str(path), "--org", org, "--db", db, *options])
+
+    printed = capsys.readouterr()
+    assert code == 1
+    assert printed.out == ""
+    assert printed.err == (
+        "error: The file is empty: it has no lines, or only blank ones; an hours JSON lines export has one "
+        "JSON object per line.\n"
+    )
+    assert stored_imports(db) == 0
+
+
+def test_an_empty_json_lines_file_on_standard_input_is_refused_too(
+    db: str, org: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"")))
+    capsys.readouterr()
+    assert main(["import", "hours", "-", "--org", org, "--db", db]) == 1
+    assert "error: The file is empty" in capsys.readouterr().err
+    assert stored_imports(db) == 0
 
 
 class FullDevice(io.RawIOBase):

@@ -5,6 +5,8 @@ no final newline)."""
 
 from __future__ import annotations
 
+import io
+
 TOGGL_HEADER = "User,Email,Client,Project,Task,Description,Billable,Start date,Start time,End date,End time,Duration,Tags"
 
 
@@ -49,3 +51,19 @@ def harvest_file() -> bytes:
     """A Harvest "Detailed time" CSV with decimal commas (rows 2 and 3) and no user columns filled."""
     rows = ['2025-02-03,Acme,Website,,Standup,"1,5",No,,', '2025-02-04,Acme,Website,,Review,"0,25",No,,']
     return (HARVEST_HEADER + "\n" + "\n".join(rows) + "\n").encode()
+
+
+def pipe(data: bytes) -> io.BufferedReader:
+    """``data`` as standard input gives it: a binary stream that is read once and cannot seek."""
+    return io.BufferedReader(_Pipe(data))
+
+
+class _Pipe(io.RawIOBase):
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        return self._data.readinto(buffer)

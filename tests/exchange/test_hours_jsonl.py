@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import UTC, datetime
 
@@ -9,10 +10,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hours_exchange import ExportRow, ImportRow, ImportSource, RejectedRow, read_hours_jsonl, write_jsonl
+from hours_exchange import (
+    ExportRow,
+    ImportFileUnreadable,
+    ImportRow,
+    ImportSource,
+    RejectedRow,
+    read_hours_jsonl,
+    write_jsonl,
+)
 from hours_exchange.jsonl_import import nesting_exceeds
 
 from .entries import export_row, export_rows
+from .odd_files import pipe
 
 
 def exported(rows: list[ExportRow]) -> bytes:
@@ -36,7 +46,7 @@ def assert_same_entry(original: ExportRow, row: ImportRow) -> None:
     assert row.duration_seconds == original.duration_seconds
 
 
-@given(st.lists(export_rows(), max_size=5))
+@given(st.lists(export_rows(), min_size=1, max_size=5))  # an export of nothing is an empty file: below
 def test_an_hours_export_imports_back_to_the_same_entries(rows: list[ExportRow]) -> None:
     back = imported(exported(rows))
     assert len(back) == len(rows)
@@ -342,3 +352,47 @@ def test_a_line_that_is_no_json_object_still_has_one_error_naming_no_member() ->
     (row,) = imported(b'[{"id": 5, "durationSeconds": "x"}]')
     assert isinstance(row, RejectedRow)
     assert [(e.column, e.code) for e in row.errors] == [(None, "invalid_json")]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"\n", b"\n\n   \r\n\t\n", b"\xef\xbb\xbf", b"\xef\xbb\xbf\n \n"],
+    ids=["empty", "one-blank-line", "blank-lines", "a-bom", "a-bom-and-blank-lines"],
+)
+def test_an_empty_file_is_refused_as_unreadable_when_the_reader_is_called(data: bytes) -> None:
+    for source in (
+        data,
+        io.BytesIO(data),
+        pipe(data),
+        io.StringIO(data.decode()),
+    ):
+        with pytest.raises(ImportFileUnreadable) as raised:
+            read_hours_jsonl(source)  # called, not iterated: refused before any row is asked for
+        assert raised.value.code == "import_file_unreadable"
+        assert raised.value.message == (
+            "The file is empty: it has no lines, or only blank ones; an hours JSON lines export has one "
+            "JSON object per line."
+        )
+
+
+def test_an_export_of_no_entries_is_an_empty_file_and_importing_it_is_refused_so() -> None:
+    assert exported([]) == b""
+    with pytest.raises(ImportFileUnreadable, match="The file is empty"):
+        read_hours_jsonl(exported([]))
+
+
+def test_blank_lines_before_the_first_line_are_skipped_and_counted() -> None:
+    data = b"\n  \n" + exported([export_row()])
+    for source in (data, pipe(data)):
+        assert [row.row for row in read_hours_jsonl(source)] == [3]
+
+
+def test_a_file_that_is_not_utf_8_is_told_so_in_json_lines_terms_not_csv_ones() -> None:
+    for data in (b"\xff\xfe{}\n", exported([export_row()]) + b'{"note": "\xe9"}\n'):
+        with pytest.raises(ImportFileUnreadable) as raised:
+            list(read_hours_jsonl(data))
+        assert raised.value.message.startswith(
+            "The file is not UTF-8 text; an hours JSON lines export is UTF-8: export it from hours "
+            "again, or save it as UTF-8. ("
+        )
+        assert "CSV" not in raised.value.message

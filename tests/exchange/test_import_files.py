@@ -19,6 +19,8 @@ from hours_exchange import (
     read_toggl,
 )
 
+from .odd_files import pipe
+
 TEXT = (
     "User,Email,Project,Description,Start date,Start time,End date,End time,Duration\n"
     "Ada,ada@example.com,Website,First,2025-01-10,09:00:00,2025-01-10,10:00:00,01:00:00\n"
@@ -55,19 +57,9 @@ def test_a_different_row_has_a_different_reference() -> None:
 def test_binary_streams_text_streams_and_unseekable_pipes_read_the_same() -> None:
     expected = rows_of(TEXT.encode())
 
-    class Pipe(io.RawIOBase):
-        def __init__(self, data: bytes) -> None:
-            self._data = io.BytesIO(data)
-
-        def readable(self) -> bool:
-            return True
-
-        def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-            return self._data.readinto(buffer)
-
     assert rows_of(io.BytesIO(TEXT.encode())) == expected
     assert rows_of(io.StringIO(TEXT)) == expected
-    assert rows_of(io.BufferedReader(Pipe(TEXT.encode()))) == expected
+    assert rows_of(pipe(TEXT.encode())) == expected
 
 
 def test_a_file_that_is_not_utf8_is_refused_with_the_way_out() -> None:
@@ -214,8 +206,9 @@ def test_a_csv_reader_never_lets_a_lone_surrogate_through(source: str, text: str
     as_bytes = head.encode() + ENCODED_SURROGATE + tail.encode()
     as_text = io.StringIO(head + "\ud800" + tail)  # a text stream holding one (the CLI may pass one)
     for data in (as_bytes, as_text):
-        with pytest.raises(ImportFileUnreadable, match="not UTF-8"):
+        with pytest.raises(ImportFileUnreadable, match="not UTF-8") as raised:
             list(read_import(source, data, timezone="UTC"))  # type: ignore[arg-type]
+        assert "save it as 'CSV UTF-8'" in raised.value.message
 
 
 @pytest.mark.parametrize(

@@ -375,3 +375,37 @@ def test_file_and_parameter_problems_are_refused_naming_them(
     if field is not None:
         assert field in error["fields"]
     assert listed(client, world) == []
+
+
+@pytest.mark.parametrize("body", [b"", b"\n", b"\n  \r\n\n"], ids=["empty", "one-blank-line", "blank-lines"])
+@pytest.mark.parametrize("query", ["", "&dryRun=true", "&atomic=true"])
+def test_an_empty_json_lines_file_is_422_unreadable_and_stores_no_import(
+    client: TestClient[Any], world: World, body: bytes, query: str
+) -> None:
+    response = client.post(
+        f"/imports?source=hours{query}",
+        content=body,
+        headers={**bearer(world.owner_token), "Content-Type": "application/jsonl"},
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["error"] == {
+        "code": "import_file_unreadable",
+        "message": "The file is empty: it has no lines, or only blank ones; an hours JSON lines export has one "
+        "JSON object per line.",
+    }
+    assert listed(client, world, "&includeDeleted=true") == []
+
+
+def test_a_json_lines_file_that_is_not_utf_8_is_told_so_in_json_lines_terms(
+    client: TestClient[Any], world: World
+) -> None:
+    response = client.post(
+        "/imports?source=hours",
+        content=b'{"id": "\xff"}\n',
+        headers={**bearer(world.owner_token), "Content-Type": "application/jsonl"},
+    )
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "import_file_unreadable"
+    assert error["message"].startswith("The file is not UTF-8 text; an hours JSON lines export is UTF-8: ")
+    assert "CSV" not in error["message"]

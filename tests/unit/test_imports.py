@@ -15,7 +15,7 @@ from hours_core.model import ImportId, Plan
 from hours_core.ports import EntryQuery
 from hours_core.services import ChangeOrg, CreateTimesheet, ExportEntries, ImportEntries, ImportReport
 from hours_core.timesheets import TimesheetId
-from hours_exchange import AmbiguousDateFormat, ImportColumnsMissing
+from hours_exchange import AmbiguousDateFormat, ImportColumnsMissing, ImportFileUnreadable
 from hours_memory import InMemoryStore
 from tests.exchange.odd_files import clockify_file, harvest_file, toggl_file
 from tests.world import World, make_world
@@ -288,6 +288,21 @@ def test_a_file_without_a_required_column_stores_nothing(world: World) -> None:
     with pytest.raises(ImportColumnsMissing):
         run(world, "harvest", b"Date,Project\n2025-02-03,Website\n")
     assert entries(world) == []
+
+
+@pytest.mark.parametrize("data", [b"", b"\n \n"], ids=["empty", "blank-lines"])
+@pytest.mark.parametrize(
+    "options", [{}, {"dry_run": True}, {"atomic": True}], ids=["plain", "dry-run", "atomic"]
+)
+def test_an_empty_json_lines_file_is_unreadable_and_stores_no_import(
+    data: bytes, options: dict[str, object]
+) -> None:
+    store = InMemoryStore()
+    world = make_world(store.unit_of_work)
+    with pytest.raises(ImportFileUnreadable, match="The file is empty"):
+        run(world, "hours", data, **options)
+    assert store.tables["imports"] == {}
+    assert entries(world, include_deleted=True) == []
 
 
 def test_the_plan_gates_fail_the_rows_that_need_a_higher_plan(world: World) -> None:

@@ -470,8 +470,10 @@ def _add_users(commands: _Commands) -> None:
         "create",
         "Create a user in an organization.",
         details=(
-            'With --json prints {"id", "orgId", "email", "name", "role", "createdAt", "deactivatedAt"}.\n'
-            "The plan's user limit binds the API, not this command."
+            'With --json prints {"userId", "id", "orgId", "email", "name", "role", "createdAt",\n'
+            '"deactivatedAt"}: the user as GET /users/{id} answers it (id), after userId, the same id\n'
+            "under the name hours bootstrap --json gives it. The plan's user limit binds the API, not\n"
+            "this command."
         ),
         epilog="""\
 examples:

@@ -2,8 +2,9 @@
 
 JSON documents name things as the API does: an organization, user, project, task or token is the
 body the API answers for it (``hours_http.converter``: ``id``, not ``projectId``; a user with
-their email, as owners and admins see them). Results go to stdout; errors go to stderr as
-``error: <message>``, with the fields named by the options that set them.
+their email, as owners and admins see them, and with ``userId`` first, see :func:`user_json`).
+Results go to stdout; errors go to stderr as ``error: <message>``, with the fields named by the
+options that set them.
 """
 
 from __future__ import annotations
@@ -158,8 +159,11 @@ def org_json(org: Org) -> dict[str, Any]:
 
 
 def user_json(user: User) -> dict[str, Any]:
-    """A user as ``GET /users/{id}`` answers an owner or admin."""
-    return api_user_json(user, with_email=True)
+    """A user as ``GET /users/{id}`` answers an owner or admin, after ``userId``: the same id under
+    the name every other document of the command line gives a user (``hours bootstrap --json``,
+    ``hours users set-password --json``), which scripts read (issue #3: ``users create --json``
+    prints ``{"userId", ...}``). ``id`` stays, for scripts that read the API's name."""
+    return {"userId": user.id, **api_user_json(user, with_email=True)}
 
 
 def clock_time(seconds: int) -> str:

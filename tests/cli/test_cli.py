@@ -197,21 +197,48 @@ def test_orgs_list_is_empty_on_a_new_database(hours: Run) -> None:
 def test_the_json_of_users_projects_and_tasks_names_things_as_the_api_does(
     hours: Run, demo: dict[str, str]
 ) -> None:
-    """An org, user, project or task the CLI prints is the body the API answers for it, member for member."""
+    """An org, user, project or task the CLI prints is the body the API answers for it, member for member
+    (a user after ``userId``, the name bootstrap gives it)."""
     project = hours.json("projects", "create", "--org", demo["orgId"], "--name", "Shared")
     task = hours.json("tasks", "create", "--project", project["id"], "--name", "Design")
+    user = hours.json(
+        "users", "create", "--org", demo["orgId"], "--email", "cy@example.com", "--role", "member"
+    )
     application = build(Settings(database=DatabaseUrl.parse(hours.db)))
     try:
         with TestClient(create_app(application.services)) as client:
             auth = {"Authorization": f"Bearer {demo['token']}"}
             assert client.get(f"/projects/{project['id']}", headers=auth).json()["data"] == project
             assert client.get(f"/projects/{project['id']}/tasks", headers=auth).json()["data"] == [task]
+            api_user = client.get(f"/users/{user['id']}", headers=auth).json()["data"]
     finally:
         application.close()
-    user = hours.json(
-        "users", "create", "--org", demo["orgId"], "--email", "cy@example.com", "--role", "member"
+    assert list(user) == ["userId", "id", "orgId", "email", "name", "role", "createdAt", "deactivatedAt"]
+    assert user["userId"] == user["id"]
+    assert {key: value for key, value in user.items() if key != "userId"} == api_user
+
+
+def test_every_user_document_of_the_cli_names_the_user_user_id_as_bootstrap_does(
+    hours: Run, demo: dict[str, str]
+) -> None:
+    made = hours.json(
+        "users", "create", "--org", demo["orgId"], "--email", "dee@example.com", "--role", "admin"
     )
-    assert list(user) == ["id", "orgId", "email", "name", "role", "createdAt", "deactivatedAt"]
+    user_id = made["userId"]
+    documents = [
+        made,
+        *hours.json("users", "list", "--org", demo["orgId"]),
+        hours.json("users", "set-role", user_id, "member"),
+        hours.json("users", "deactivate", user_id),
+        hours.json("users", "reactivate", user_id),
+    ]
+    assert all(document["userId"] == document["id"] for document in documents)
+    assert [document["userId"] for document in documents] == [
+        user_id,
+        demo["userId"],
+        user_id,
+        *[user_id] * 3,
+    ]
 
 
 def test_users_projects_and_tasks_are_created_in_an_org(hours: Run, demo: dict[str, str]) -> None:

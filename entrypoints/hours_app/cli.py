@@ -172,6 +172,8 @@ def _add_export(commands: _Commands) -> None:
 examples:
   hours export --org 0190c2d4-5a6b-7c8d-9e0f-112233445566 --format csv --output entries.csv
   hours export --org 0190c2d4-5a6b-7c8d-9e0f-112233445566 --format jsonl --from 2026-01-01 > 2026.jsonl
+  hours export --org 0190c2d4-5a6b-7c8d-9e0f-112233445566 --format jsonl \\
+      --updated-since 2026-03-01T00:00:00Z > changed.jsonl
   hours export --org 0190c2d4-5a6b-7c8d-9e0f-112233445566 --format xlsx --output q1.xlsx \\
       --from 2026-01-01 --to 2026-03-31 --columns entryDate,userEmail,projectName,decimalHours""",
         handler=cli_exchange.export_entries,
@@ -193,6 +195,16 @@ examples:
     export.add_argument("--user", type=cli_args.identifier, metavar="USER_ID", help="one user")
     export.add_argument("--billable", type=_flag, metavar="true|false", help="billable entries or not")
     export.add_argument("--invoiced", type=_flag, metavar="true|false", help="invoiced entries or not")
+    export.add_argument(
+        "--running", type=_flag, metavar="true|false", help="running timers (true) or stopped entries (false)"
+    )
+    export.add_argument(
+        "--updated-since",
+        type=cli_args.instant,
+        metavar="INSTANT",
+        help="entries changed at or after this RFC 3339 instant with an offset, e.g. 2026-03-02T08:00:00Z; "
+        "soft-deleted ones included, whatever --include-deleted says (the list's updatedSince)",
+    )
     export.add_argument("--include-deleted", action="store_true", help="soft-deleted entries too")
 
 

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import argparse
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from uuid import UUID
 
 from hours_core.tokens import ENV_PATTERN, TOKEN_PATTERN
+from hours_http.decoding import WrongValue, structure_datetime
 
 __all__ = [
     "count",
     "day",
     "identifier",
+    "instant",
     "lifetime",
     "port",
     "seconds",
@@ -115,3 +117,12 @@ def day(text: str) -> date:
         except ValueError:
             pass
     raise argparse.ArgumentTypeError(f"must be a date such as 2026-03-31, not {text!r}")
+
+
+def instant(text: str) -> datetime:
+    """An RFC 3339 date-time with an offset, in the range of instants, as UTC: the API's own rule and
+    words for an instant in a query (``updatedSince``), so the option and the parameter agree."""
+    try:
+        return structure_datetime(text, datetime)
+    except WrongValue as error:
+        raise argparse.ArgumentTypeError(str(error)) from None

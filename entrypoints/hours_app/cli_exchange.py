@@ -92,6 +92,8 @@ def export_entries(args: argparse.Namespace, settings: Settings) -> int:
         user_id=None if args.user is None else UserId(args.user),
         billable=args.billable,
         invoiced=args.invoiced,
+        running=args.running,
+        updated_since=args.updated_since,
         include_deleted=args.include_deleted,
     )
     command = ExportEntries(

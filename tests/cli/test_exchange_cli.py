@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import datetime as dt
 import io
 import json
 import os
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
+from litestar.testing import TestClient
 
 from hours_app import cli_exchange
 from hours_app.cli import main
+from hours_app.composition import build
+from hours_app.settings import DatabaseUrl, Settings
+from hours_http import create_app
 from tests.exchange.odd_files import harvest_file, toggl_file
 
 
@@ -132,6 +139,101 @@ def test_the_export_goes_to_standard_output_with_the_list_s_filters(
     assert code == 0
     out = capsysbinary.readouterr().out
     assert list(csv.reader(io.StringIO(out.decode()))) == [["entryDate", "note"], ["2025-02-04", "Review"]]
+
+
+@contextlib.contextmanager
+def api(db: str) -> Iterator[TestClient[Any]]:
+    """The HTTP API over the same database, for what the commands cannot make (a running timer)."""
+    application = build(Settings(database=DatabaseUrl.parse(db)))
+    try:
+        with TestClient(create_app(application.services)) as client:
+            yield client
+    finally:
+        application.close()
+
+
+def exported_notes(db: str, org: str, capsysbinary: pytest.CaptureFixture[bytes], *options: str) -> list[str]:
+    capsysbinary.readouterr()
+    code = main(["export", "--org", org, "--db", db, "--format", "jsonl", *options])
+    assert code == 0
+    return [json.loads(line)["note"] for line in capsysbinary.readouterr().out.splitlines()]
+
+
+def test_the_export_takes_the_list_s_running_and_updated_since_filters(
+    db: str, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    assert main(["bootstrap", "--plan", "agency", "--db", db, "--json"]) == 0
+    demo = json.loads(capsysbinary.readouterr().out)
+    org, auth = demo["orgId"], {"Authorization": f"Bearer {demo['token']}"}
+    with api(db) as client:
+        body = {"projectId": demo["projectId"], "entryDate": "2026-03-02", "duration": "1h", "note": "done"}
+        assert client.post("/time-entries", json=body, headers=auth).status_code == 201
+        between = dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z")
+        timer = {"projectId": demo["projectId"], "note": "running"}
+        assert client.post("/timers", json=timer, headers=auth).status_code == 201
+        listed = client.get(f"/time-entries?updatedSince={between}", headers=auth).json()["data"]
+    assert [entry["note"] for entry in listed] == ["running"]
+
+    assert exported_notes(db, org, capsysbinary, "--running", "true") == ["running"]
+    assert exported_notes(db, org, capsysbinary, "--running", "false") == ["done"]
+    assert exported_notes(db, org, capsysbinary, "--updated-since", between) == ["running"]
+    assert exported_notes(db, org, capsysbinary, "--updated-since", "2000-01-01T01:00:00+01:00") == [
+        "done",
+        "running",
+    ]
+    assert exported_notes(db, org, capsysbinary, "--updated-since", between, "--running", "false") == []
+
+    with api(db) as client:
+        done = client.get("/time-entries?running=false", headers=auth).json()["data"][0]
+        assert client.delete(f"/time-entries/{done['id']}", headers=auth).status_code == 204
+    assert exported_notes(db, org, capsysbinary, "--running", "false") == []
+    assert exported_notes(db, org, capsysbinary, "--running", "false", "--updated-since", between) == ["done"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2026-03-02",
+        "2026-03-02T08:00:00",
+        "2026-03-02 08:00:00Z",
+        "2026-02-30T08:00:00Z",
+        "1969-12-31T23:59:59Z",
+        "2200-01-01T00:00:00Z",
+        "2026-03-02T08:00:00.1234567890Z",
+        "",
+    ],
+)
+def test_a_wrong_updated_since_is_a_usage_error_in_the_api_s_words(
+    db: str, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    assert main(["bootstrap", "--plan", "agency", "--db", db, "--json"]) == 0
+    demo = json.loads(capsys.readouterr().out)
+    with api(db) as client:
+        response = client.get(
+            "/time-entries/export",
+            params={"updatedSince": value},
+            headers={"Authorization": f"Bearer {demo['token']}"},
+        )
+    assert response.status_code == 422, response.text
+    api_message = response.json()["error"]["fields"]["updatedSince"]
+
+    code = main(["export", "--org", demo["orgId"], "--db", db, "--updated-since", value])
+
+    printed = capsys.readouterr()
+    assert code == 2
+    assert printed.out == ""
+    assert printed.err.splitlines()[-1] == f"hours export: error: argument --updated-since: {api_message}"
+
+
+@pytest.mark.parametrize("value", ["yes", "1", "", "null"])
+def test_a_running_filter_other_than_true_or_false_is_a_usage_error(
+    db: str, org: str, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    capsys.readouterr()
+    assert main(["export", "--org", org, "--db", db, "--running", value]) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"hours export: error: argument --running: must be true or false, got {value!r}"
+    )
 
 
 def test_an_unknown_column_is_a_usage_error(db: str, org: str, capsys: pytest.CaptureFixture[str]) -> None:

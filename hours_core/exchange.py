@@ -114,9 +114,12 @@ class ImportRow:
 
     ``external_ref`` identifies the source row: the SHA-256 (hex) of its canonical content, so
     the same row read from the same file, or from another export of the same data, gets the same
-    reference (see docs/export-import.md). ``columns`` maps each field name of this class to the
-    header of the column it came from in this file, for error messages about a row that reads
-    well but cannot be stored (an unknown email, an archived project).
+    reference (see docs/export-import.md). ``earlier_external_ref`` is the reference an earlier
+    version of the reader gave the same row, when it differs (a CSV row whose email is not written
+    as users are compared: the content once held the email as written); the import use case counts
+    the row as a duplicate when an entry holds either. ``columns`` maps each field name of this
+    class to the header of the column it came from in this file, for error messages about a row
+    that reads well but cannot be stored (an unknown email, an archived project).
     """
 
     source: ImportSource
@@ -134,6 +137,7 @@ class ImportRow:
     started_at: datetime | None = attrs.field(default=None, validator=utc_or_none)
     stopped_at: datetime | None = attrs.field(default=None, validator=utc_or_none)
     tags: tuple[str, ...] = ()
+    earlier_external_ref: str | None = None
     columns: Mapping[str, str] = attrs.field(factory=dict, eq=False, repr=False, converter=_read_only)
 
     def __attrs_post_init__(self) -> None:

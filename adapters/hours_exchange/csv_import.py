@@ -28,6 +28,7 @@ from typing import Any, TextIO, TypeVar
 
 import attrs
 
+from hours_core.emails import email_key
 from hours_core.errors import ValidationFailed
 from hours_core.model import MAX_NOTE_LENGTH, control_character_problem, name_problem
 from hours_exchange.errors import (
@@ -56,7 +57,7 @@ from hours_exchange.wall_clock import (
     parse_time_of_day,
 )
 
-__all__ = ["Cells", "Column", "CsvLayout", "RowContext", "read_csv", "row_reference"]
+__all__ = ["Cells", "Column", "CsvLayout", "RowContext", "RowReferences", "read_csv"]
 
 _DELIMITERS = (",", ";", "\t")
 
@@ -64,6 +65,9 @@ _T = TypeVar("_T")
 
 _name_problem = functools.lru_cache(maxsize=4096)(name_problem)
 """Names repeat on almost every row (the same projects, users, clients): check each once."""
+
+_email_key = functools.lru_cache(maxsize=4096)(email_key)
+"""Emails repeat on almost every row too: fold each once."""
 
 _SPACE = re.compile(r"\s")
 
@@ -416,7 +420,7 @@ def _detect_order(
 def _rows(
     text: SourceText, header: _Header, layout: CsvLayout, context: RowContext, limits: ImportLimits
 ) -> Iterator[ImportRow | RejectedRow]:
-    seen: dict[bytes, int] = {}
+    references = RowReferences(layout.source)
     with text.open() as stream:
         for row, values in _records(stream, header, limits):
             if len(values) != header.width:
@@ -434,9 +438,14 @@ def _rows(
             if fields is None or cells.errors:
                 yield RejectedRow(row, tuple(cells.errors))
                 continue
-            reference = row_reference(layout.source, fields, seen)
+            reference, earlier = references.of(fields)
             yield ImportRow(
-                source=layout.source, row=row, external_ref=reference, columns=header.row_columns, **fields
+                source=layout.source,
+                row=row,
+                external_ref=reference,
+                earlier_external_ref=earlier,
+                columns=header.row_columns,
+                **fields,
             )
 
 
@@ -460,18 +469,49 @@ _IDENTITY = (
 )
 
 
-def row_reference(source: ImportSource, fields: Mapping[str, Any], seen: dict[bytes, int]) -> str:
-    """The ``external_ref`` of a row: SHA-256 of its canonical content, and which copy of it this is.
+class RowReferences:
+    """The ``external_ref`` of each row of one file, in order, and the reference an earlier version of
+    hours gave it when that differs.
 
-    The content is the normalized fields (names, note, billable, date, UTC start and stop,
-    duration, tags) as canonical JSON, so quoting, column order, line ends or a BOM never change
-    it. Identical rows in one file (two one-hour Harvest entries on the same day with the same
-    note) are different entries: the second copy's reference also hashes its copy number, and
-    ``seen`` counts the copies.
+    A reference is the SHA-256 of the row's canonical content: the normalized fields (names, note,
+    billable, date, UTC start and stop, duration, tags) as canonical JSON, so quoting, column
+    order, line ends or a BOM never change it, with the email as users are matched
+    (:func:`~hours_core.emails.email_key`: ``Ada@Example.com`` and ``ada@example.com`` are one user,
+    and so one row). Identical rows in one file (two one-hour Harvest entries on the same day with
+    the same note) are different entries: the second copy's reference also hashes its copy number.
+
+    Until emails were folded, the content held the email as written. For a row whose email folding
+    changes (upper-case letters, or not in NFC), :meth:`of` also gives the reference hours gave it
+    then (with copies counted among rows of the same email as written), so that the import use case
+    still finds an entry imported from the same file before. A file with none such rows keeps one
+    table of copies only; the second one starts, as a copy of the first, at the first such row.
     """
+
+    def __init__(self, source: ImportSource) -> None:
+        self._source = source
+        self._seen: dict[bytes, int] = {}
+        self._earlier_seen: dict[bytes, int] | None = None
+
+    def of(self, fields: Mapping[str, Any]) -> tuple[str, str | None]:
+        """The row's reference, and its earlier one (``None`` when it is the same)."""
+        email: str | None = fields.get("user_email")
+        folded = None if email is None else _email_key(email)
+        if email != folded and self._earlier_seen is None:
+            self._earlier_seen = dict(self._seen)  # every row so far had a folded email: the same copies
+        reference = _content_reference(self._source, fields, folded, self._seen)
+        if self._earlier_seen is None:
+            return reference, None
+        earlier = _content_reference(self._source, fields, email, self._earlier_seen)
+        return reference, None if earlier == reference else earlier
+
+
+def _content_reference(
+    source: ImportSource, fields: Mapping[str, Any], email: str | None, seen: dict[bytes, int]
+) -> str:
+    """SHA-256 of the content (with ``email`` for the row's), and which copy of it this is."""
     content: list[object] = [source.value]
     for name in _IDENTITY:
-        value = fields.get(name)
+        value = email if name == "user_email" else fields.get(name)
         content.append(value.isoformat() if isinstance(value, date) else value)
     digest = hashlib.sha256(json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()).digest()
     key = digest[:16]

@@ -340,6 +340,7 @@ class _Run:
     def _take(self, batch: list[ImportRow | RejectedRow]) -> None:
         good = [row for row in batch if isinstance(row, ImportRow)]
         refs = [self._ref(row) for row in good]
+        refs += [earlier for row in good if (earlier := self._earlier_ref(row)) is not None]
         existing = self.uow.entries.existing_external_refs(self.caller.org_id, refs) if refs else set()
         entries: list[TimeEntry] = []
         for row in batch:
@@ -348,7 +349,7 @@ class _Run:
                 self.errors.extend(row.errors)
                 continue
             ref = self._ref(row)
-            if ref in existing or ref in self.seen:
+            if ref in existing or ref in self.seen or self._earlier_ref(row) in existing:
                 self.duplicates += 1
                 continue
             try:
@@ -365,6 +366,11 @@ class _Run:
 
     def _ref(self, row: ImportRow) -> str:
         return f"{self.source}:{row.external_ref}"
+
+    def _earlier_ref(self, row: ImportRow) -> str | None:
+        """The row's reference as an earlier version of hours stored it, if it differs: an entry
+        imported then from the same row holds it (new entries store :meth:`_ref`)."""
+        return None if row.earlier_external_ref is None else f"{self.source}:{row.earlier_external_ref}"
 
     def _entry(self, row: ImportRow, ref: str) -> TimeEntry:
         if not FIRST_ENTRY_DATE <= row.entry_date <= LAST_ENTRY_DATE:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from hours_core.emails import email_key
 from hours_core.errors import ValidationFailed
 from hours_core.timezones import timezone_problem
 from hours_exchange import (
@@ -184,6 +189,93 @@ def test_rows_are_read_lazily_one_at_a_time() -> None:
     assert isinstance(first, ImportRow)
     assert first.row == 2
     assert sum(1 for _ in rows) == 100_001
+
+
+REFERENCES_BEFORE_FOLDING = {
+    "ada@example.com": (
+        "32169304f424768c87e9db0c64c31b2be71346e760cfeea4b1b0de2844bba6a9",
+        "22f4f1ce050df2c8c89466a47d9bff5b98a15cd01f7f9702f38b64c0bd710b49",
+    ),
+    "Ada@Example.COM": (
+        "84d8e590c3f61b5831287eccf4a611b7baa04d2b0793c6b6a459b73c7a7233bf",
+        "2de374faaf1a74cafc43e8217a0c5760bf6a98eb58141db175853617dce6aa38",
+    ),
+}
+"""The references of TEXT's two rows, with its email so spelled, as hours stored them before emails were
+folded (the email as written), from the reader of commit 451df87."""
+
+
+@pytest.mark.parametrize(
+    "spelling", ["ada@example.com", "Ada@Example.COM", "ADA@EXAMPLE.COM", " ada@EXAMPLE.com"]
+)
+def test_the_reference_folds_the_email_s_case_as_users_are_matched(spelling: str) -> None:
+    rows = rows_of(TEXT.replace("ada@example.com", spelling).encode())
+    assert [row.external_ref for row in rows] == list(REFERENCES_BEFORE_FOLDING["ada@example.com"])  # type: ignore[union-attr]
+    assert [row.user_email for row in rows] == [spelling.strip()] * 2  # type: ignore[union-attr]
+
+
+def test_a_lower_case_email_keeps_the_reference_hours_stored_before_and_no_earlier_one() -> None:
+    rows = rows_of(TEXT.encode())
+    assert [(row.external_ref, row.earlier_external_ref) for row in rows] == [  # type: ignore[union-attr]
+        (reference, None) for reference in REFERENCES_BEFORE_FOLDING["ada@example.com"]
+    ]
+
+
+def test_an_email_that_folding_changes_also_carries_the_reference_hours_stored_before() -> None:
+    rows = rows_of(TEXT.replace("ada@example.com", "Ada@Example.COM").encode())
+    assert [row.earlier_external_ref for row in rows] == list(REFERENCES_BEFORE_FOLDING["Ada@Example.COM"])  # type: ignore[union-attr]
+
+
+def references_before_folding(rows: list[ImportRow], fold: bool) -> list[str]:
+    """The references the reader gave ``rows`` before emails were folded (the email as written), or,
+    with ``fold``, of the same rows with their emails as users are compared: that reader's rule, restated."""
+    seen: dict[bytes, int] = {}
+    references = []
+    for row in rows:
+        email = row.user_email if row.user_email is None or not fold else email_key(row.user_email)
+        content: list[object] = [row.source.value, email, row.user_name, row.client, row.project, row.task]
+        content += [row.note, row.billable, row.entry_date.isoformat()]
+        content += [None if at is None else at.isoformat() for at in (row.started_at, row.stopped_at)]
+        content += [row.duration_seconds, list(row.tags)]
+        digest = hashlib.sha256(
+            json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
+        ).digest()
+        copy = seen[digest[:16]] = seen.get(digest[:16], 0) + 1
+        references.append(
+            digest.hex() if copy == 1 else hashlib.sha256(digest + f"#{copy}".encode()).hexdigest()
+        )
+    return references
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(
+                ["", "ada@x.test", "Ada@X.test", "ADA@X.TEST", "bo@x.test", "Straße@x.test", "strasse@x.test"]
+            ),
+            st.sampled_from(["a", "b"]),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_each_row_has_the_reference_of_its_folded_content_and_else_the_one_stored_before(
+    cells: list[tuple[str, str]],
+) -> None:
+    head = "User,Email,Project,Description,Start date,Start time,End date,End time,Duration\n"
+    body = "".join(
+        f"Ada,{email},Website,{note},2025-01-10,09:00:00,2025-01-10,10:00:00,01:00:00\n"
+        for email, note in cells
+    )
+    rows = rows_of((head + body).encode())
+    assert all(isinstance(row, ImportRow) for row in rows)
+    good = [row for row in rows if isinstance(row, ImportRow)]
+
+    assert [row.external_ref for row in good] == references_before_folding(good, fold=True)
+    assert [row.earlier_external_ref or row.external_ref for row in good] == references_before_folding(
+        good, fold=False
+    )
+    assert all(row.earlier_external_ref != row.external_ref for row in good)
 
 
 ENCODED_SURROGATE = "\ud800".encode("utf-8", "surrogatepass")

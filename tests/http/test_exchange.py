@@ -194,6 +194,21 @@ def test_importing_the_same_file_twice_creates_nothing_the_second_time(
     assert len(listed(client, world)) == 5
 
 
+def test_the_same_file_with_the_emails_in_another_case_creates_nothing_either(
+    client: TestClient[Any], world: World
+) -> None:
+    toggl(client, world)
+    again = client.post(
+        "/imports?source=toggl&timezone=Europe/Berlin",
+        content=toggl_file(world.owner.email.upper(), world.member.email.title()),
+        headers={**bearer(world.owner_token), **CSV},
+    )
+    assert again.status_code == 201, again.text
+    report = again.json()["data"]
+    assert (report["created"], report["duplicates"], report["failed"]) == (0, 5, 1)
+    assert len(listed(client, world)) == 5
+
+
 def test_an_atomic_import_with_a_failed_row_answers_200_and_stores_nothing(
     client: TestClient[Any], world: World
 ) -> None:

@@ -3,22 +3,33 @@ users, projects and tasks matched or created, plan gates, and undoing an import.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
+from typing import Any
 
+import attrs
 import pytest
 
 from hours_core.entry_locks import LockOverride
 from hours_core.errors import EntryLocked, Forbidden, NotFound
 from hours_core.events import EventType
-from hours_core.exchange import ImportSource
+from hours_core.exchange import FileFormats, ImportRow, ImportSource, RejectedRow
+from hours_core.ids import UuidV7Ids
 from hours_core.model import ImportId, Plan
 from hours_core.ports import EntryQuery
-from hours_core.services import ChangeOrg, CreateTimesheet, ExportEntries, ImportEntries, ImportReport
+from hours_core.services import (
+    ChangeOrg,
+    CreateTimesheet,
+    ExportEntries,
+    ImportEntries,
+    ImportReport,
+    build_services,
+)
 from hours_core.timesheets import TimesheetId
-from hours_exchange import AmbiguousDateFormat, ImportColumnsMissing, ImportFileUnreadable
+from hours_exchange import FILE_FORMATS, AmbiguousDateFormat, ImportColumnsMissing, ImportFileUnreadable
 from hours_memory import InMemoryStore
 from tests.exchange.odd_files import clockify_file, harvest_file, toggl_file
-from tests.world import World, make_world
+from tests.world import TEST_PASSWORD_COST, World, make_world
 
 
 @pytest.fixture
@@ -71,6 +82,69 @@ def test_importing_the_same_file_twice_creates_nothing_the_second_time(world: Wo
     assert (second.created, second.duplicates, second.failed) == (0, 5, 1)
     assert second.created_projects == second.created_tasks == ()
     assert len(entries(world)) == first.created == 5
+
+
+def test_a_re_import_with_the_emails_in_another_case_is_all_duplicates(world: World) -> None:
+    first = toggl(world)
+    shouted = toggl_file(world.owner.email.upper(), world.member.email.title())
+    again = run(world, "toggl", shouted, timezone="Europe/Berlin")
+
+    assert (first.created, again.created, again.duplicates, again.failed) == (5, 0, 5, 1)
+    assert len(entries(world)) == 5
+
+
+def read_as_before_folding(source: str, data: object, **options: Any) -> Iterator[ImportRow | RejectedRow]:
+    """The reader as hours had it before emails were folded: each row's reference is the one an entry
+    imported then stores (the email as written)."""
+    for row in FILE_FORMATS.read(source, data, **options):  # type: ignore[arg-type]
+        if isinstance(row, ImportRow) and row.earlier_external_ref is not None:
+            yield attrs.evolve(row, external_ref=row.earlier_external_ref, earlier_external_ref=None)
+        else:
+            yield row
+
+
+def imported_before_folding(store: InMemoryStore, world: World, data: bytes) -> ImportReport:
+    """``data`` imported by the reader of before into ``world``'s store: a database from before."""
+    before = build_services(
+        store.unit_of_work,
+        clock=world.clock,
+        ids=UuidV7Ids(),
+        file_formats=FileFormats(FILE_FORMATS.write, read_as_before_folding),
+        password_cost=TEST_PASSWORD_COST,
+    )
+    command = ImportEntries(source="toggl", data=data, timezone="Europe/Berlin")
+    return before.imports.import_entries(world.caller(world.owner), command)
+
+
+@pytest.mark.parametrize("case", [str.lower, str.upper, str.title], ids=["lower", "upper", "title"])
+def test_rows_imported_before_emails_were_folded_are_duplicates_when_the_same_file_comes_again(
+    case: Callable[[str], str],
+) -> None:
+    store = InMemoryStore()
+    world = make_world(store.unit_of_work)
+    data = toggl_file(case(world.owner.email), case(world.member.email))
+    assert imported_before_folding(store, world, data).created == 5
+
+    again = run(world, "toggl", data, timezone="Europe/Berlin")
+
+    assert (again.created, again.duplicates, again.failed) == (0, 5, 1)
+    assert len(entries(world)) == 5
+
+
+def test_a_row_imported_before_the_folding_with_one_case_is_imported_again_from_another_case() -> None:
+    """The limit export-import.md states: a reference of before holds the email as it was written then."""
+    store = InMemoryStore()
+    world = make_world(store.unit_of_work)
+    before = imported_before_folding(store, world, toggl_file(world.owner.email.title(), world.member.email))
+
+    again = toggl(world)  # the same entries, the owner's email now in lower case
+    shouted = run(
+        world, "toggl", toggl_file(world.owner.email.upper(), world.member.email), timezone="Europe/Berlin"
+    )
+
+    assert (before.created, again.created, again.duplicates) == (5, 1, 4)  # the owner's one row, again
+    assert (shouted.created, shouted.duplicates) == (0, 5)  # stored since the folding: any case is one row
+    assert len(entries(world)) == 6
 
 
 def test_an_atomic_import_with_a_failed_row_stores_nothing(world: World) -> None:

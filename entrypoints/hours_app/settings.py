@@ -4,7 +4,8 @@ Every setting has a command-line flag (see ``hours --help``) and an environment 
 flag wins. ``HOURS_DATABASE_URL`` picks the store:
 
 - ``sqlite:///hours.db`` — a file relative to the current folder (the default);
-- ``sqlite:////var/lib/hours/hours.db`` — an absolute path (four slashes);
+- ``sqlite:////var/lib/hours/hours.db`` — an absolute path (four slashes); no query string or
+  fragment (``?mode=ro`` is refused, not taken as part of the file name);
 - ``postgresql://user@host:5432/dbname`` — PostgreSQL, for several processes or machines.
 """
 
@@ -49,6 +50,14 @@ class DatabaseUrl:
             if not url.lower().startswith("sqlite:///") or len(url) <= len("sqlite:///"):
                 raise SettingsError(
                     f"bad SQLite URL {url!r}: use sqlite:///relative/path.db or sqlite:////absolute/path.db"
+                )
+            if "?" in url or "#" in url:
+                # In a URL, ?... is a query and #... a fragment: taking them as part of the file name
+                # would open (and create) a database nobody asked for, named h.db?mode=ro.
+                raise SettingsError(
+                    f"bad SQLite URL {url!r}: it takes no query string (?...) or fragment (#...), so no "
+                    "SQLite URI options such as mode=ro and no ? or # in the file name; use "
+                    "sqlite:///relative/path.db or sqlite:////absolute/path.db"
                 )
             return cls(url=url, scheme="sqlite")
         if scheme in {"postgresql", "postgres"}:

@@ -489,6 +489,37 @@ def test_an_unsupported_database_url_is_a_usage_error(hours: Run) -> None:
     assert hours.stderr.startswith("error: unsupported database URL")
 
 
+@pytest.mark.parametrize("tail", ["?mode=ro", "?", "#x", "?mode=ro&cache=shared#x", "?immutable=1"])
+@pytest.mark.parametrize("given_by", ["--db", "HOURS_DATABASE_URL"])
+def test_a_sqlite_url_with_a_query_or_fragment_is_a_usage_error_and_creates_no_file(
+    hours: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tail: str, given_by: str
+) -> None:
+    folder = tmp_path / "x"
+    folder.mkdir()
+    url = f"sqlite:///{folder / 'h.db'}{tail}"
+    if given_by == "--db":
+        code = hours("--db", url, "orgs", "list", db=False)
+    else:
+        monkeypatch.setenv("HOURS_DATABASE_URL", url)
+        code = hours("orgs", "list", db=False)
+
+    assert code == 2
+    assert hours.stdout == ""
+    assert hours.stderr == (
+        f"error: bad SQLite URL {url!r}: it takes no query string (?...) or fragment (#...), so no SQLite "
+        "URI options such as mode=ro and no ? or # in the file name; use sqlite:///relative/path.db or "
+        "sqlite:////absolute/path.db\n"
+    )
+    assert list(folder.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["h.db", "with space.db", "h%3Fmode=ro.db", "h;x=1.db"])
+def test_a_sqlite_url_without_a_query_opens_the_file_it_names(hours: Run, tmp_path: Path, name: str) -> None:
+    assert hours("--db", f"sqlite:///{tmp_path / name}", "orgs", "list", db=False) == 0
+    assert (tmp_path / name).is_file()
+    assert DatabaseUrl.parse(f"sqlite:///{tmp_path / name}").sqlite_path == tmp_path / name
+
+
 # -- schema ------------------------------------------------------------------------------------
 
 

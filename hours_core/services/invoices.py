@@ -67,9 +67,10 @@ class InvoiceService:
 
         Two calls that invoice the same entry at once: one wins, and the other answers as if it had
         come second (the entry ``already invoiced``), on every store. Where writers run side by side
-        (PostgreSQL), the loser's write of the entry finds it changed (``StaleUpdate``); it then reads
-        the entries again and raises their per-id errors. Entries are written in id order, so that
-        two invoices never wait for each other's rows in opposite orders.
+        (PostgreSQL), the loser's write of the entry finds it changed (``StaleUpdate``); it then undoes
+        the entries it had already written, reads them all again and raises their per-id errors (or
+        the ``StaleUpdate``, when another kind of write changed the entry). Entries are written in id
+        order, so that two invoices never wait for each other's rows in opposite orders.
         """
         repeats = _check_command(command)
         caller.require_manager("create invoices")
@@ -93,10 +94,11 @@ class InvoiceService:
             self._record(uow, caller, EventType.INVOICE_CREATED, invoice, None)
             invoiced: dict[TimeEntryId, TimeEntry] = {}
             try:
-                for entry in sorted(entries, key=lambda each: each.id):
-                    invoiced[entry.id] = uow.entries.update(
-                        entry.invoiced(invoice.id, now), expected_updated_at=entry.updated_at
-                    )
+                with uow.savepoint():  # a stale entry undoes this call's own writes before the re-read
+                    for entry in sorted(entries, key=lambda each: each.id):
+                        invoiced[entry.id] = uow.entries.update(
+                            entry.invoiced(invoice.id, now), expected_updated_at=entry.updated_at
+                        )
             except StaleUpdate:
                 _invoiceable(uow, caller, command.entry_ids, repeats)  # what the other writer changed
                 raise

@@ -106,3 +106,54 @@ def test_concurrent_invoices_of_the_same_entries_leave_one_and_refuse_the_others
         assert all(f"already invoiced (invoice {made[0].id})" in text for text in loser.fields.values())
     for entry_id in ids:
         assert world.services.entries.get_time_entry(owner, entry_id).invoice_id == made[0].id
+
+
+def test_a_loser_that_wrote_some_entries_before_the_stale_one_names_only_the_winners(world: World) -> None:
+    """Invoices of overlapping entries: a loser that had already marked its first entries when it
+    found the last one changed undoes them before it reads again, so it names only the entries the
+    winner invoiced, never its own invoice (which rolls back)."""
+    owner = world.caller(world.owner)
+    ids = sorted(
+        world.services.entries.create_time_entry(
+            owner, CreateTimeEntry(project_id=world.project.id, entry_date=date(2026, 3, 2), duration="1h")
+        ).id
+        for _ in range(3)
+    )
+
+    def make(index: int) -> Any:
+        wanted = ids if index % 2 else ids[-1:]  # all three, or only the last one (written last)
+        return world.services.invoices.create_invoice(owner, CreateInvoice(f"R{index}", wanted))
+
+    results = together(6, make)
+    made = [r for r in results if isinstance(r, Invoice)]
+    assert len(made) == 1, results
+    winner = made[0]
+    for loser in (r for r in results if not isinstance(r, Invoice)):
+        assert isinstance(loser, ValidationFailed), loser
+        assert all(f"already invoiced (invoice {winner.id})" in text for text in loser.fields.values())
+    for entry_id in ids:
+        expected = winner.id if str(entry_id) in winner.entry_ids else None
+        assert world.services.entries.get_time_entry(owner, entry_id).invoice_id == expected
+
+
+def test_an_invoice_beaten_by_another_kind_of_write_is_a_stale_update_not_already_invoiced(
+    world: World,
+) -> None:
+    owner = world.caller(world.owner)
+    ids = sorted(
+        world.services.entries.create_time_entry(
+            owner, CreateTimeEntry(project_id=world.project.id, entry_date=date(2026, 3, 2), duration="1h")
+        ).id
+        for _ in range(2)
+    )
+
+    def act(index: int) -> Any:
+        if index == 0:
+            return world.services.invoices.create_invoice(owner, CreateInvoice("R", ids))
+        return world.services.entries.update_time_entry(owner, ids[-1], UpdateTimeEntry(note=f"n{index}"))
+
+    for _ in range(5):
+        outcome = together(4, act)[0]
+        assert isinstance(outcome, Invoice | StaleUpdate), outcome  # never "already invoiced" by itself
+        if isinstance(outcome, Invoice):
+            world.services.invoices.void_invoice(owner, outcome.id)

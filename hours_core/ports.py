@@ -107,9 +107,9 @@ class IdentitySignal(Protocol):
     a user or a token, so that the callers a process keeps in memory (the authentication cache)
     are dropped on its next request after another process's change, not a moment later.
 
-    A store whose processes share a machine can offer one (SQLite: a small file beside the
-    database); one whose processes may be anywhere offers none, and the cache's ``ttl`` bounds how
-    stale it may be (PostgreSQL)."""
+    SQLite's is a small file beside the database, in every process's memory: exact. PostgreSQL's
+    is a ``NOTIFY`` each process listens for: prompt, not exact. In every case the cache's ``ttl``
+    bounds how stale a served caller may be."""
 
     def current(self) -> int:
         """The mark now: any change of it means something changed since it was last read."""

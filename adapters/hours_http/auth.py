@@ -4,8 +4,8 @@ The middleware runs before routing to handlers, so authentication is the first c
 request, before the body is read. A token that authenticated less than the cache's ttl ago (1 s by
 default) is answered from the core's in-process cache, on the event loop, with no store access:
 :class:`~hours_core.services.identity_cache.IdentityCache`, which a revocation, deactivation or other
-change of a token, user or org empties as it commits in this process (other processes see it on
-their next request where the store offers an identity signal, SQLite; else within the ttl).
+change of a token, user or org empties as it commits in this process (other processes: on their
+next request on SQLite, within milliseconds on PostgreSQL, within the ttl at the latest).
 Otherwise the token lookup is one indexed query. By default it runs in a worker thread, so a store
 that waits on the network never blocks the event loop. With ``in_thread=False`` it runs on the
 event loop, saving a thread hop per request: right for a store whose reads are local and

@@ -65,7 +65,7 @@ WRITER_CACHE_KIB = 8_192
 """The writer's page cache (8 MiB; SQLite's default is 2 MiB). It was 64 MiB, for the bulk path's
 large transactions, but that bought nothing measurable (500,000 entries through ``add_many`` in
 transactions of 50,000: 8.6 s with 64, 16 or 2 MiB; a Toggl import of 100,000 rows no slower)
-while a server's cache filled with the pages its writes touched: 60 MB more peak RSS after
+while a server's cache filled with the pages its writes touched: 53 MB more peak RSS after
 12,000 creates (docs/performance.md, round 7)."""
 
 MAX_GROUP = 32

@@ -37,8 +37,10 @@ def signal_path(database: Path) -> Path:
 class FileIdentitySignal:
     """An :class:`~hours_core.ports.IdentitySignal` in a memory-mapped file (see the module)."""
 
-    def __init__(self, path: Path) -> None:
-        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    def __init__(self, path: Path, *, mode: int = 0o600) -> None:
+        """Map the file at ``path``, made with ``mode`` (less the umask) when missing; raises
+        ``OSError`` when it cannot be opened for reading and writing."""
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, mode)
         try:
             if os.fstat(descriptor).st_size < SIGNAL_BYTES:
                 os.ftruncate(descriptor, SIGNAL_BYTES)  # new bytes read as zeros
@@ -49,8 +51,15 @@ class FileIdentitySignal:
 
     @classmethod
     def beside(cls, database: Path) -> FileIdentitySignal:
-        """The signal of the database file ``database``."""
-        return cls(signal_path(database))
+        """The signal of the database file ``database``: beside the file the path leads to (as
+        SQLite's ``-wal`` and ``-shm``, so a symbolic link and its target share one), made with the
+        database's permissions, so that whoever may write the database may open it."""
+        target = database.resolve()
+        try:
+            mode = target.stat().st_mode & 0o666
+        except FileNotFoundError:
+            mode = 0o600
+        return cls(signal_path(target), mode=mode)
 
     def current(self) -> int:
         """The eight bytes, as a number."""

@@ -6,16 +6,22 @@ One access line per request made the log the largest single cost of a replayed w
 process in memory and writes them together:
 
 * at most :data:`FLUSH_SECONDS` after a line was handed to it (a background thread of the
-  process writes what waits), or at once when :data:`MAX_PENDING_BYTES` are waiting;
+  process writes what waits), or at once when :data:`MAX_PENDING_BYTES` are waiting (then by the
+  thread that added the last line, which is the back-pressure a slow stdout puts on requests);
 * when it is flushed: at the end of the server's lifespan (the access middleware flushes after
-  the app's shutdown, when every request is answered), by :func:`logging.shutdown` at exit, and
-  by anyone who calls :meth:`~AccessLineHandler.flush`.
+  the app's shutdown, when every request is answered; this is what writes a granian worker's last
+  lines, since its process ends with ``os._exit``, without :func:`logging.shutdown`), at exit in a
+  process that exits normally (:func:`logging.shutdown`), and by anyone who calls
+  :meth:`~AccessLineHandler.flush`.
 
 What a crash can lose is the lines of the last :data:`FLUSH_SECONDS` (a process killed with
-``SIGKILL``); the requests themselves are not affected. The access middleware hands its fields
-straight to :meth:`~AccessLineHandler.write_access` when this handler is the access logger's only
-one, with no ``LogRecord``; a record that reaches it through :mod:`logging` (another configuration,
-another caller) is formatted by its formatter and joins the same batch.
+``SIGKILL``, or one that does not finish its lifespan); the requests themselves are not affected.
+Lines are taken from memory under the handler's lock and written under another, so adding a line
+never waits for a write in progress unless the batch is full. The access middleware hands its
+lines straight to :meth:`~AccessLineHandler.write_line` when this handler, with the JSON
+formatter, is the access logger's only one, with no ``LogRecord``; a record that reaches it through
+:mod:`logging` (another configuration, another caller) is formatted by its formatter and joins the
+same batch.
 """
 
 from __future__ import annotations
@@ -59,6 +65,8 @@ class AccessLineHandler(logging.Handler):
         self._pending_chars = 0
         self._owner_pid = -1  # the process whose flushing thread runs; none yet
         self._stop = threading.Event()
+        self._writing = threading.Lock()
+        """Held while a batch is taken and written, so that batches reach the stream in order."""
 
     def emit(self, record: logging.LogRecord) -> None:
         """Format ``record`` and add it to the batch."""
@@ -74,14 +82,20 @@ class AccessLineHandler(logging.Handler):
                 self._adopt_process()
             self._pending.append(line)
             self._pending_chars += len(line) + 1
-            if self._pending_chars >= self.max_pending:
-                self._write_pending()
+            full = self._pending_chars >= self.max_pending
+        if full:
+            self.flush()
 
     def flush(self) -> None:
         """Write every waiting line and flush the stream."""
-        with self.lock:  # type: ignore[union-attr]
-            if self._owner_pid == os.getpid():
-                self._write_pending()
+        with self._writing:
+            with self.lock:  # type: ignore[union-attr]
+                if self._owner_pid != os.getpid() or not self._pending:
+                    return
+                text = "\n".join(self._pending) + "\n"
+                self._pending.clear()
+                self._pending_chars = 0
+            self._write(text)
 
     def close(self) -> None:
         """Write what waits and stop the flushing thread."""
@@ -105,14 +119,9 @@ class AccessLineHandler(logging.Handler):
         while not stop.wait(self.flush_seconds):
             self.flush()
 
-    def _write_pending(self) -> None:
-        """Write the batch (the caller holds the lock). A stream that fails loses the batch,
-        reported once through :meth:`logging.Handler.handleError`, as a failed ``emit`` would."""
-        if not self._pending:
-            return
-        text = "\n".join(self._pending) + "\n"
-        self._pending.clear()
-        self._pending_chars = 0
+    def _write(self, text: str) -> None:
+        """Write one batch. A stream that fails loses the batch, reported once through
+        :meth:`logging.Handler.handleError`, as a failed ``emit`` would."""
         try:
             self.stream.write(text)
             self.stream.flush()

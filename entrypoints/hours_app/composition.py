@@ -25,6 +25,7 @@ from hours_exchange import FILE_FORMATS
 if TYPE_CHECKING:
     from hours_app.dispatching import DispatcherLoop
     from hours_http.responses import RunWrite
+    from hours_sqlite import SqliteStore
 
 __all__ = ["Application", "OpenedStore", "StoreUnavailable", "build", "build_dispatcher", "open_store"]
 
@@ -51,9 +52,9 @@ class OpenedStore:
     """How a server runs its write requests off the event loop, if the store has its own way
     (SQLite: one writer thread that commits queued writes together); ``None``: a worker thread each."""
     identity_signal: IdentitySignal | None = None
-    """The mark the store's processes share, moved by each change of an org, user or token, if the
-    store has one (SQLite: a file beside the database); ``None``: other processes' changes reach the
-    authentication cache within its ttl."""
+    """The mark the store's processes share, moved by each change of an org, user or token (SQLite:
+    a file beside the database; PostgreSQL: ``LISTEN``/``NOTIFY``); ``None``: other processes'
+    changes reach the authentication cache within its ttl."""
 
 
 def open_store(database: DatabaseUrl, settings: Settings, *, migrate: bool = True) -> OpenedStore:
@@ -86,8 +87,23 @@ def _open_sqlite(database: DatabaseUrl, settings: Settings, *, migrate: bool) ->
         description=f"SQLite at {path.resolve()}",
         reads_are_local=True,
         run_write=store.write_queue().run,
-        identity_signal=store.identity_signal(),
+        identity_signal=_sqlite_identity_signal(store),
     )
+
+
+def _sqlite_identity_signal(store: SqliteStore) -> IdentitySignal | None:
+    """The file's identity signal; one that cannot be opened (a file of another user, a read-only
+    folder) is a warning, and other processes' changes then reach this one within the cache's ttl."""
+    try:
+        return store.identity_signal()
+    except OSError as error:
+        logger.warning(
+            "cannot open %s's identity signal (%s): token, user and org changes made by other "
+            "processes hold here within HOURS_AUTH_CACHE_SECONDS, not at once",
+            store.path,
+            error,
+        )
+        return None
 
 
 def _open_postgres(database: DatabaseUrl, *, migrate: bool) -> OpenedStore:

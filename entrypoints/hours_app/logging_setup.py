@@ -209,10 +209,16 @@ class JsonLineFormatter(logging.Formatter):
         return _encode_line(line).decode()
 
 
-def _access_line(fields: dict[str, Any]) -> str:
-    """An access line as :class:`JsonLineFormatter` writes the record of one, made without the record."""
-    line = {"time": _timestamp(time.time()), "level": "info", "logger": ACCESS_LOGGER, **fields}
-    return _encode_line(line).decode()
+def _write_direct(handler: AccessLineHandler, logger_name: str, fields: dict[str, Any]) -> None:
+    """Hand ``handler`` the access line :class:`JsonLineFormatter` would make of the record of
+    ``fields``, without the record; a failure is reported as a failed ``emit`` is, never raised (the
+    request has been answered)."""
+    line = {"time": _timestamp(time.time()), "level": "info", "logger": logger_name, **fields}
+    try:
+        handler.write_line(_encode_line(line).decode())
+    except Exception:
+        record = logging.LogRecord(logger_name, logging.INFO, __file__, 0, "request", None, None)
+        handler.handleError(record)
 
 
 def _message(record: logging.LogRecord) -> str:
@@ -394,13 +400,14 @@ class AccessLogMiddleware:
                 if handler is None:
                     self.logger.info("request", extra={"access": fields})
                 else:
-                    handler.write_line(_access_line(fields))
+                    _write_direct(handler, self.logger.name, fields)
             _CURRENT_EXCHANGE.reset(current)
 
     def _direct_handler(self) -> AccessLineHandler | None:
         """The access logger's handler, when the fields may go to it without a ``LogRecord``: it is
-        the logger's only handler, an :class:`AccessLineHandler` taking info lines, and no filter
-        or parent logger would see the record. Otherwise the line goes through :mod:`logging`."""
+        the logger's only handler, an :class:`AccessLineHandler` with the JSON formatter taking info
+        lines, and no filter or parent logger would see the record. Otherwise the line goes through
+        :mod:`logging`."""
         logger = self.logger
         handlers = logger.handlers
         if len(handlers) != 1 or logger.propagate or logger.filters:
@@ -408,7 +415,7 @@ class AccessLogMiddleware:
         handler = handlers[0]
         if type(handler) is not AccessLineHandler or handler.filters or handler.level > logging.INFO:
             return None
-        return handler
+        return handler if type(handler.formatter) is JsonLineFormatter else None
 
     def _flushing_at_shutdown(self, send: Send) -> Send:
         """``send`` for the lifespan: the access lines still waiting are written before the server

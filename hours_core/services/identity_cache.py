@@ -15,14 +15,17 @@ How fresh a served caller is:
   repositories of each write and calls :meth:`IdentityCache.forget` after the commit (see there).
   A lookup that began before such a commit may have read the old rows: its result is not stored
   (the cache's generation moved on while it read).
-- **In other processes on a store that offers an** :class:`~hours_core.ports.IdentitySignal`
-  **(SQLite): at once too.** Such a commit also moves the store's shared mark, after it is durable
+- **In other processes of a SQLite file: at once too.** Its :class:`~hours_core.ports.IdentitySignal`
+  is shared memory. Such a commit also moves the store's shared mark, after it is durable
   and before its request is answered; every lookup here reads the mark first and, if it moved,
   empties the cache (and, as above, does not store a lookup that began before the move). So a
   deactivation, a revocation or a role change made by another ``hours serve`` worker or by the
   CLI holds on this process's next request.
-- **In other processes otherwise (PostgreSQL, whose servers may run on other hosts): within
-  ``ttl``.** Nothing tells this process about their commits; its entries age out after ``ttl``.
+- **In other processes on PostgreSQL: normally within milliseconds, at the latest within
+  ``ttl``.** Its signal is a ``NOTIFY`` that each server process hears on a listening connection:
+  prompt, but not ordered with this process's requests, and a notification can be lost (a
+  reconnecting listener). On a store without a signal (memory),
+  nothing tells this process about other processes' commits; its entries age out after ``ttl``.
 
 The token's expiry is checked against the clock on every hit, so an expiring token is refused at
 once whether it is cached or not. At most ``max_entries`` are kept; the oldest go first. The cache
@@ -134,8 +137,9 @@ class IdentityCache:
 
     def _follow_shared_mark(self) -> None:
         """Empty the cache, as :meth:`forget` does, if another process moved the shared mark since
-        this one last read it (the caller holds the lock)."""
-        if self._shared is None:
+        this one last read it (the caller holds the lock). A cache that is off never reads the mark
+        (on PostgreSQL, reading it starts a listening connection), but still moves it."""
+        if self._shared is None or not self.enabled:
             return
         mark = self._shared.current()
         if mark != self._shared_mark:

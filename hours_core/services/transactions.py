@@ -140,19 +140,21 @@ class Transactions:
                 opened.commit()
             finally:
                 self._current.reset(token)
-            if uow.identity_changed:
-                for listener in self._identity_listeners:
-                    listener()
-                held = _HELD_HOOKS.get()
-                if held is not None:
-                    held.extend(self._identity_listeners)
-            if uow.durable_callbacks:
-                later = _HELD_DURABLE.get()
-                if later is not None:
-                    later.extend(uow.durable_callbacks)
-                else:
-                    for callback in uow.durable_callbacks:
-                        callback()
+        # The unit of work has given its connection back: a listener may use the store (PostgreSQL's
+        # identity signal sends a NOTIFY) without holding two of the pool's connections at once.
+        if uow.identity_changed:
+            for listener in self._identity_listeners:
+                listener()
+            held = _HELD_HOOKS.get()
+            if held is not None:
+                held.extend(self._identity_listeners)
+        if uow.durable_callbacks:
+            later = _HELD_DURABLE.get()
+            if later is not None:
+                later.extend(uow.durable_callbacks)
+            else:
+                for callback in uow.durable_callbacks:
+                    callback()
 
     @contextmanager
     def read(self) -> Iterator[UnitOfWork]:

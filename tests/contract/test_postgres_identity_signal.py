@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 
 import attrs
+import psycopg
 import pytest
 from litestar.testing import TestClient
 
@@ -105,3 +106,29 @@ def test_a_deactivation_in_one_process_holds_in_another_long_before_its_cache_ag
     finally:
         serving.close()
         changing.close()
+
+
+def test_a_listener_whose_connection_dies_reconnects_and_counts_it_as_a_change(
+    pg: PostgresStore, other: PostgresStore
+) -> None:
+    signal = other.identity_signal()
+    before = listening(signal)
+    with psycopg.connect(require_postgres(), autocommit=True) as admin:
+        killed = admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE query = %s AND pid <> pg_backend_pid()",
+            (f'LISTEN "{signal.channel}"',),
+        ).fetchall()
+    assert killed  # the listening connection was there to kill
+    assert eventually(lambda: signal.current() > before and signal.listening.is_set())
+    moved = signal.current()
+    pg.identity_signal().move()  # and it hears notifications again
+    assert eventually(lambda: signal.current() > moved)
+
+
+def test_closing_the_store_stops_the_listener(pg: PostgresStore) -> None:
+    store = PostgresStore.open(require_postgres(), schema=pg.schema)
+    signal = store.identity_signal()
+    listening(signal)
+    store.close()
+    assert eventually(lambda: not signal.listening.is_set())

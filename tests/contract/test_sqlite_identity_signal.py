@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
 import pytest
 
+from hours_app.composition import open_store
+from hours_app.settings import DatabaseUrl, Settings
 from hours_sqlite import SqliteStore
 from hours_sqlite.identity_signal import SIGNAL_BYTES, FileIdentitySignal, signal_path
 
@@ -69,3 +72,42 @@ def test_another_processs_move_is_seen(tmp_path: Path) -> None:
     assert os.waitstatus_to_exitcode(status) == 0
     assert signal.current() != before
     signal.close()
+
+
+def test_a_symbolic_link_to_the_database_shares_its_signal(tmp_path: Path) -> None:
+    (tmp_path / "hours.db").write_bytes(b"")
+    (tmp_path / "link.db").symlink_to(tmp_path / "hours.db")
+    through_link = FileIdentitySignal.beside(tmp_path / "link.db")
+    direct = FileIdentitySignal.beside(tmp_path / "hours.db")
+    through_link.move()
+    assert through_link.path == direct.path == tmp_path / "hours.db-identity"
+    assert direct.current() == through_link.current() != 0
+    through_link.close()
+    direct.close()
+
+
+def test_the_signal_gets_the_databases_permissions(tmp_path: Path) -> None:
+    database = tmp_path / "hours.db"
+    database.write_bytes(b"")
+    database.chmod(0o664)
+    previous = os.umask(0o002)
+    try:
+        signal = FileIdentitySignal.beside(database)
+    finally:
+        os.umask(previous)
+    assert signal.path.stat().st_mode & 0o777 == 0o664
+    signal.close()
+
+
+def test_a_signal_that_cannot_be_opened_is_a_warning_and_the_ttl_bounds_changes(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "hours.db-identity").mkdir()  # not a file: it cannot be opened, whoever runs this
+    url = DatabaseUrl.parse(f"sqlite:///{tmp_path / 'hours.db'}")
+    with caplog.at_level(logging.WARNING, logger="hours"):
+        opened = open_store(url, Settings(database=url))
+    try:
+        assert opened.identity_signal is None
+        assert "identity signal" in caplog.text and "HOURS_AUTH_CACHE_SECONDS" in caplog.text
+    finally:
+        opened.close()

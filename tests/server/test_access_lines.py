@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import os
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -247,3 +248,51 @@ def test_a_server_that_stops_has_written_a_line_for_every_request(tmp_path: Path
         assert stop(server.process) == 0
         queries = [line["query"] for line in server.access_lines() if line["path"] == "/health"]
     assert {f"n={number}" for number in range(20)} <= set(queries)
+
+
+class BlockedStream(io.StringIO):
+    """A stream whose writes wait until the test lets them through."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def write(self, text: str) -> int:
+        self.entered.set()
+        assert self.release.wait(30)
+        return super().write(text)
+
+
+def test_adding_a_line_does_not_wait_for_a_batch_being_written() -> None:
+    stream = BlockedStream()
+    handler = AccessLineHandler(stream, flush_seconds=NEVER)
+    handler.write_line("first")
+    writer = threading.Thread(target=handler.flush)
+    writer.start()
+    assert stream.entered.wait(30)  # the first batch is being written, and its write waits
+    handler.write_line("second")  # returns although that write has not finished
+    stream.release.set()
+    writer.join(30)
+    handler.close()
+    assert stream.getvalue() == "first\nsecond\n"
+
+
+def test_a_handler_with_another_formatter_gets_records(
+    access_logger: logging.Logger, handler: AccessLineHandler, stream: io.StringIO
+) -> None:
+    handler.setFormatter(logging.Formatter("%(name)s %(message)s"))
+    serve_one(AccessLogMiddleware(answer_201, access_logger))
+    handler.flush()
+    assert written(stream) == ["hours.access request"]  # its own format, not the direct JSON line
+
+
+def test_a_direct_line_that_fails_is_reported_not_raised(
+    access_logger: logging.Logger, handler: AccessLineHandler, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def refuse(line: str) -> None:
+        raise RuntimeError("can't start new thread")
+
+    handler.write_line = refuse  # type: ignore[method-assign]
+    serve_one(AccessLogMiddleware(answer_201, access_logger))  # the request was answered: no error
+    assert "--- Logging error ---" in capsys.readouterr().err

@@ -18,7 +18,6 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -188,8 +187,12 @@ examples:
         "--delimiter", choices=("comma", "semicolon", "tab"), default="comma", help="CSV delimiter (comma)"
     )
     export.add_argument("--no-bom", action="store_true", help="CSV without the UTF-8 byte-order mark")
-    export.add_argument("--from", dest="date_from", type=date.fromisoformat, metavar="DATE", help="first day")
-    export.add_argument("--to", dest="date_to", type=date.fromisoformat, metavar="DATE", help="last day")
+    export.add_argument(
+        "--from", dest="date_from", type=cli_args.day, metavar="DATE", help="first day, YYYY-MM-DD"
+    )
+    export.add_argument(
+        "--to", dest="date_to", type=cli_args.day, metavar="DATE", help="last day, YYYY-MM-DD"
+    )
     export.add_argument("--project", type=cli_args.identifier, metavar="PROJECT_ID", help="one project")
     export.add_argument("--task", type=cli_args.identifier, metavar="TASK_ID", help="one task")
     export.add_argument("--user", type=cli_args.identifier, metavar="USER_ID", help="one user")

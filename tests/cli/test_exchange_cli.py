@@ -225,6 +225,18 @@ def test_a_wrong_updated_since_is_a_usage_error_in_the_api_s_words(
     assert printed.err.splitlines()[-1] == f"hours export: error: argument --updated-since: {api_message}"
 
 
+@pytest.mark.parametrize("option", ["--from", "--to"])
+@pytest.mark.parametrize("value", ["20260302", "2026-W10-1", "2026-3-2", "2026-02-30", ""])
+def test_an_export_day_is_yyyy_mm_dd_as_in_the_api(
+    db: str, org: str, capsys: pytest.CaptureFixture[str], option: str, value: str
+) -> None:
+    capsys.readouterr()
+    assert main(["export", "--org", org, "--db", db, option, value]) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"hours export: error: argument {option}: must be a date such as 2026-03-31, not {value!r}"
+    )
+
+
 @pytest.mark.parametrize("value", ["yes", "1", "", "null"])
 def test_a_running_filter_other_than_true_or_false_is_a_usage_error(
     db: str, org: str, capsys: pytest.CaptureFixture[str], value: str

@@ -151,8 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _flag(text: str) -> bool:
     """``true`` or ``false``, as the API's boolean query parameters."""
-    if text.lower() in ("true", "false"):
-        return text.lower() == "true"
+    if text in ("true", "false"):
+        return text == "true"
     raise argparse.ArgumentTypeError(f"must be true or false, got {text!r}")
 
 

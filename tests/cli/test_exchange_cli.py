@@ -237,7 +237,7 @@ def test_an_export_day_is_yyyy_mm_dd_as_in_the_api(
     )
 
 
-@pytest.mark.parametrize("value", ["yes", "1", "", "null"])
+@pytest.mark.parametrize("value", ["yes", "1", "", "null", "TRUE", "False"])
 def test_a_running_filter_other_than_true_or_false_is_a_usage_error(
     db: str, org: str, capsys: pytest.CaptureFixture[str], value: str
 ) -> None:

@@ -32,6 +32,7 @@ __all__ = [
     "invoiced_lock",
     "lock_override",
     "lock_reason",
+    "require_override_allowed",
 ]
 
 
@@ -134,6 +135,12 @@ def invoiced_lock(entry: TimeEntry) -> EntryLocked:
     )
 
 
+def require_override_allowed(role: Role | None, override: LockOverride | None) -> None:
+    """:class:`Forbidden` when a writer who is not an owner asks for an override, locked or not."""
+    if override is not None and role is not Role.OWNER:
+        raise Forbidden("Only owners may override a closed period (overrideLock).")
+
+
 def check_entry_write(
     closed: ClosedDays,
     role: Role | None,
@@ -148,8 +155,7 @@ def check_entry_write(
     organization). Only owners may ask for an override (:class:`Forbidden` otherwise, locked or
     not); an invoiced entry is refused whatever the override.
     """
-    if override is not None and role is not Role.OWNER:
-        raise Forbidden("Only owners may override a closed period (overrideLock).")
+    require_override_allowed(role, override)
     if entry is not None and entry.is_locked:
         raise invoiced_lock(entry)
     used: str | None = None

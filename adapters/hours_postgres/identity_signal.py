@@ -78,8 +78,7 @@ class NotifiedIdentitySignal:
     def move(self) -> None:
         """Notify every listening process (one pooled round trip). A failure is logged, not raised:
         the cache's ttl still bounds what other processes serve."""
-        with self._lock:
-            self._mark += 1
+        self._moved()
         try:
             with self._pool.connection(timeout=_NOTIFY_WAIT_SECONDS) as conn:
                 conn.execute("SELECT pg_notify(%s, %s)", (self.channel, self._origin))

@@ -194,11 +194,7 @@ class JsonLineFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         """The record as one JSON line."""
-        line: dict[str, Any] = {
-            "time": _timestamp(record.created),
-            "level": record.levelname.lower(),
-            "logger": _logger_name(record),
-        }
+        line = _line_head(record.created, record.levelname.lower(), _logger_name(record))
         access = getattr(record, "access", None)
         if isinstance(access, dict):
             line.update(access)
@@ -213,12 +209,17 @@ def _write_direct(handler: AccessLineHandler, logger_name: str, fields: dict[str
     """Hand ``handler`` the access line :class:`JsonLineFormatter` would make of the record of
     ``fields``, without the record; a failure is reported as a failed ``emit`` is, never raised (the
     request has been answered)."""
-    line = {"time": _timestamp(time.time()), "level": "info", "logger": logger_name, **fields}
+    line = {**_line_head(time.time(), "info", logger_name), **fields}
     try:
         handler.write_line(_encode_line(line).decode())
     except Exception:
         record = logging.LogRecord(logger_name, logging.INFO, __file__, 0, "request", None, None)
         handler.handleError(record)
+
+
+def _line_head(created: float, level: str, logger_name: str) -> dict[str, Any]:
+    """The members every JSON line starts with, in their order."""
+    return {"time": _timestamp(created), "level": level, "logger": logger_name}
 
 
 def _message(record: logging.LogRecord) -> str:

@@ -29,7 +29,7 @@ from datetime import datetime
 import attrs
 
 from hours_core.emails import email_problem
-from hours_core.entry_locks import ClosedDays, LockOverride, check_entry_write
+from hours_core.entry_locks import ClosedDays, LockOverride, check_entry_write, require_override_allowed
 from hours_core.errors import EntryLocked, Forbidden, LastOwner, NotFound, Unauthenticated
 from hours_core.events import EventType
 from hours_core.model import (
@@ -334,7 +334,7 @@ class TeamService:
             acting = self._acting(uow, caller)
             user = _user(uow, acting.org_id, user_id)
             acting.require_manager("deactivate users")
-            check_entry_write(ClosedDays(), acting.user.role, None, (), override)  # only owners override
+            require_override_allowed(acting.user.role, override)
             return deactivate(
                 uow, self._events, acting, acting.org, user, self._clock.now(), override=override
             )

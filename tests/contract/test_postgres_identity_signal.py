@@ -4,8 +4,7 @@ of an org, a user or a token, so that their authentication caches drop it well b
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import attrs
 import psycopg
@@ -18,19 +17,9 @@ from hours_core.model import Plan, Role
 from hours_http import create_app
 from hours_postgres import PostgresStore
 from hours_postgres.identity_signal import CHANNEL, NotifiedIdentitySignal, channel_of
+from tests.polling import eventually
 from tests.postgres_support import empty_postgres_store, run_store
 from tests.postgres_url import require_postgres, url_with_search_path
-
-ATTEMPTS = 500
-"""Pauses of 10 ms a test waits at most for a notification to arrive (a guard, not a deadline)."""
-
-
-def eventually(check: Callable[[], bool]) -> bool:
-    for _ in range(ATTEMPTS):
-        if check():
-            return True
-        time.sleep(0.01)
-    return check()
 
 
 @pytest.fixture

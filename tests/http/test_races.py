@@ -9,6 +9,7 @@ from typing import Any
 
 from hours_core.errors import StaleUpdate, ValidationFailed
 from hours_core.invoices import Invoice
+from hours_core.model import TimeEntryId
 from hours_core.ports import EntryQuery
 from hours_core.services import CreateInvoice, CreateTimeEntry, KeyedRequest, UpdateTimeEntry
 from tests.world import World
@@ -32,6 +33,13 @@ def together(count: int, action: Callable[[int], Any]) -> list[Any]:
     for thread in threads:
         thread.join()
     return results
+
+
+def new_entries(world: World, count: int) -> list[TimeEntryId]:
+    """``count`` one-hour entries of the owner's on the same day, in the order they were made."""
+    owner = world.caller(world.owner)
+    command = CreateTimeEntry(project_id=world.project.id, entry_date=date(2026, 3, 2), duration="1h")
+    return [world.services.entries.create_time_entry(owner, command).id for _ in range(count)]
 
 
 def test_concurrent_patches_never_lose_an_update_silently(world: World) -> None:
@@ -85,12 +93,7 @@ def test_concurrent_invoices_of_the_same_entries_leave_one_and_refuse_the_others
     store: on PostgreSQL the losers' writes find the entries changed and read them again. Half the
     callers name the entries in the other order: the writes go in id order, so none deadlocks."""
     owner = world.caller(world.owner)
-    ids = [
-        world.services.entries.create_time_entry(
-            owner, CreateTimeEntry(project_id=world.project.id, entry_date=date(2026, 3, 2), duration="1h")
-        ).id
-        for _ in range(3)
-    ]
+    ids = new_entries(world, 3)
 
     def make(index: int) -> Any:
         order = ids if index % 2 else list(reversed(ids))
@@ -113,12 +116,7 @@ def test_a_loser_that_wrote_some_entries_before_the_stale_one_names_only_the_win
     found the last one changed undoes them before it reads again, so it names only the entries the
     winner invoiced, never its own invoice (which rolls back)."""
     owner = world.caller(world.owner)
-    ids = sorted(
-        world.services.entries.create_time_entry(
-            owner, CreateTimeEntry(project_id=world.project.id, entry_date=date(2026, 3, 2), duration="1h")
-        ).id
-        for _ in range(3)
-    )
+    ids = sorted(new_entries(world, 3))
 
     def make(index: int) -> Any:
         wanted = ids if index % 2 else ids[-1:]  # all three, or only the last one (written last)
@@ -140,12 +138,7 @@ def test_an_invoice_beaten_by_another_kind_of_write_is_a_stale_update_not_alread
     world: World,
 ) -> None:
     owner = world.caller(world.owner)
-    ids = sorted(
-        world.services.entries.create_time_entry(
-            owner, CreateTimeEntry(project_id=world.project.id, entry_date=date(2026, 3, 2), duration="1h")
-        ).id
-        for _ in range(2)
-    )
+    ids = sorted(new_entries(world, 2))
 
     def act(index: int) -> Any:
         if index == 0:

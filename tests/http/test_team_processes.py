@@ -31,6 +31,7 @@ import httpx
 import pytest
 
 from hours_postgres import PostgresStore
+from tests.polling import eventually
 from tests.postgres_url import new_schema_name, require_postgres, url_with_search_path
 from tests.server_support import clean_environment, free_port, hours_command, stop, wait_until_healthy
 
@@ -218,10 +219,6 @@ def test_a_deactivation_through_one_process_holds_in_another_with_a_warm_cache(
         if database.startswith("sqlite"):
             assert httpx.get(f"{second}/me", headers=member).status_code == 401
         else:
-            for _ in range(500):  # bounded: a guard, not a deadline
-                if httpx.get(f"{second}/me", headers=member).status_code == 401:
-                    break
-                time.sleep(0.01)
-            assert httpx.get(f"{second}/me", headers=member).status_code == 401
+            assert eventually(lambda: httpx.get(f"{second}/me", headers=member).status_code == 401)
         assert httpx.post(f"{first}/users/{team.member}/reactivate", headers=admin).status_code == 200
         assert httpx.get(f"{second}/me", headers=member).status_code == 200

@@ -8,7 +8,6 @@ import json
 import logging
 import os
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import pytest
 
 from hours_app.access_lines import AccessLineHandler
 from hours_app.logging_setup import AccessLogMiddleware, JsonLineFormatter
+from tests.polling import eventually
 from tests.server_support import request, served, stop
 
 NEVER = 3600.0
@@ -25,15 +25,6 @@ NEVER = 3600.0
 
 def written(stream: io.StringIO) -> list[str]:
     return stream.getvalue().splitlines()
-
-
-def eventually(check: Any, attempts: int = 500) -> bool:
-    """Whether ``check()`` becomes true within a bounded number of short pauses."""
-    for _ in range(attempts):
-        if check():
-            return True
-        time.sleep(0.01)
-    return bool(check())
 
 
 @pytest.fixture

@@ -631,6 +631,11 @@ class WebhookRepository(Protocol):
         org: a SQLite file has one dispatcher, see docs/webhooks.md)."""
         ...
 
+    def release_dispatcher_lease(self, holder: str) -> bool:
+        """Give the dispatcher lease up if ``holder`` holds it, so that another dispatcher may take
+        it at once (a dispatcher that stops); whether ``holder`` held it."""
+        ...
+
 
 class WebhookDeliveryRepository(Protocol):
     """The deliveries of webhooks: each webhook's queue, and its log."""

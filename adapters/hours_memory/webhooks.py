@@ -99,6 +99,13 @@ class InMemoryWebhookRepository(_Repository):
         self.tables.write("dispatcher_lease")["dispatcher"] = (holder, until)
         return True
 
+    def release_dispatcher_lease(self, holder: str) -> bool:
+        current: tuple[str, datetime] | None = self.tables.read("dispatcher_lease").get("dispatcher")
+        if current is None or current[0] != holder:
+            return False
+        del self.tables.write("dispatcher_lease")["dispatcher"]
+        return True
+
 
 class InMemoryWebhookDeliveryRepository(_Repository):
     """Webhook deliveries in memory."""

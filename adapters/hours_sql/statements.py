@@ -452,6 +452,9 @@ class WebhookStatements:
             " WHERE webhook_dispatcher_lease.holder = excluded.holder"
             " OR webhook_dispatcher_lease.expires_at <= ?"
         )
+        self.dispatcher_lease_release = sql(
+            "DELETE FROM webhook_dispatcher_lease WHERE name = 'dispatcher' AND holder = ?"
+        )
 
         self.deliveries = deliveries = TableStatements(WEBHOOK_DELIVERIES, dialect)
         self.delivery_by_id = sql(f"{deliveries.select} WHERE id = ? AND org_id = ? AND webhook_id = ?")

@@ -78,6 +78,11 @@ class SqlWebhookRepository(_WebhookRepository):
         params = (holder, sql.instant(until), sql.instant(now))
         return self._write(self._hooks.dispatcher_lease, params, kind="dispatcher lease") > 0
 
+    def release_dispatcher_lease(self, holder: str) -> bool:
+        """Give the dispatcher lease up if ``holder`` holds it."""
+        released = self._write(self._hooks.dispatcher_lease_release, (holder,), kind="dispatcher lease")
+        return released > 0
+
 
 class SqlWebhookDeliveryRepository(_WebhookRepository):
     """Webhook deliveries in SQL: each webhook's queue and its log."""

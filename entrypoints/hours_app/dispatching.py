@@ -9,8 +9,10 @@ Once an hour it purges deliveries that finished more than 30 days ago.
 On a store that takes one dispatcher (SQLite: ``single=True``) a round first takes or renews the
 store's dispatcher lease (a row of ``webhook_dispatcher_lease``) and does nothing while another
 process holds it; the lease runs as long as a delivery's claim, so a dispatcher that dies hands
-over within that time. On PostgreSQL every process dispatches: the claims (``FOR UPDATE SKIP
-LOCKED``) give each delivery to one of them.
+over within that time, and one that stops (:meth:`DispatcherLoop.stop`) gives the lease up at once,
+so that the next process (a restarted server, another worker) dispatches from its first round.
+On PostgreSQL every process dispatches: the claims (``FOR UPDATE SKIP LOCKED``) give each
+delivery to one of them.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ class DispatcherLoop:
         self._pool = ThreadPoolExecutor(max_workers=batch, thread_name_prefix="hours-webhook-send")
         self._last_purge = float("-inf")
         self._renew_after = float("-inf")
+        self._held = False
 
     def _holds_the_store(self) -> bool:
         """Take or renew the store's dispatcher lease, at most every third of its length: at the start
@@ -69,7 +72,9 @@ class DispatcherLoop:
         if time.monotonic() < self._renew_after:
             return True
         if not self._dispatcher.hold_the_store(self.holder):
+            self._held = False
             return False
+        self._held = True
         self._renew_after = time.monotonic() + self._dispatcher.lease.total_seconds() / 3
         return True
 
@@ -115,9 +120,18 @@ class DispatcherLoop:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop after the round in progress (at most one attempt's time) and wait for it."""
+        """Stop after the round in progress (at most one attempt's time) and wait for it, then give
+        the store's dispatcher lease up if this loop held it (the next dispatcher need not wait for
+        it to run out). A lease that cannot be given up is logged; it then runs out as after a crash."""
         self._stopping.set()
         if self._thread is not None:
             self._thread.join()
             self._thread = None
         self._pool.shutdown(wait=True)
+        if self._held:
+            self._held = False
+            self._renew_after = float("-inf")
+            try:
+                self._dispatcher.release_the_store(self.holder)
+            except Exception:
+                logger.exception("could not give the webhook dispatcher lease up; it runs out by itself")

@@ -99,6 +99,12 @@ class WebhookDispatcher:
         with self._transactions.write() as uow:
             return uow.webhooks.take_dispatcher_lease(holder, now, now + self.lease)
 
+    def release_the_store(self, holder: str) -> bool:
+        """Give the store's dispatcher lease up if ``holder`` holds it (a dispatcher that stops), so
+        that the next one takes it at once instead of after the lease; whether it was held."""
+        with self._transactions.write() as uow:
+            return uow.webhooks.release_dispatcher_lease(holder)
+
     def fan_out(self, limit: int = 50) -> int:
         """Queue the new events of at most ``limit`` webhooks that are behind; how many deliveries
         were queued."""

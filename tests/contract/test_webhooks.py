@@ -153,6 +153,28 @@ def test_the_dispatcher_lease_is_held_by_one_holder_until_it_runs_out(store: Ope
     assert not take("one", timedelta(seconds=91))
 
 
+def test_the_dispatcher_lease_is_given_up_by_its_holder_only(store: OpenStore, world: World) -> None:
+    def take(holder: str) -> bool:
+        with store.unit_of_work() as uow:
+            taken = uow.webhooks.take_dispatcher_lease(holder, T0, T0 + timedelta(seconds=60))
+            uow.commit()
+        return taken
+
+    def release(holder: str) -> bool:
+        with store.unit_of_work() as uow:
+            released = uow.webhooks.release_dispatcher_lease(holder)
+            uow.commit()
+        return released
+
+    assert release("one") is False  # nobody holds it
+    assert take("one")
+    assert release("two") is False  # not the holder's to give up
+    assert not take("two")
+    assert release("one") is True
+    assert release("one") is False
+    assert take("two")  # at once, long before the 60 s ran out
+
+
 # Deliveries.
 
 

@@ -19,12 +19,13 @@ from litestar.testing import TestClient
 
 from hours_app.asgi import create_api
 from hours_core.services import CreateWebhook
-from hours_core.subscriptions import DeliveryStatus, UrlPolicy
+from hours_core.services.caller import Caller
+from hours_core.subscriptions import DeliveryStatus, UrlPolicy, Webhook
 from hours_postgres import PostgresStore
 from hours_sqlite import SqliteStore
 from tests.postgres_url import new_schema_name, require_postgres, url_with_search_path
 from tests.webhooks.receiver import Receiver, Reply
-from tests.world import make_world
+from tests.world import World, make_world
 
 GUARD_SECONDS = 120
 """How long a wait for the other process gives up after (a guard against hangs, not a time limit)."""
@@ -42,7 +43,7 @@ def database(tmp_path: Path) -> Path:
     return tmp_path / "hours.db"
 
 
-def worker(database: Path | str) -> subprocess.Popen[bytes]:
+def worker(database: Path | str, *, lease_seconds: float = 2) -> subprocess.Popen[bytes]:
     url = database if isinstance(database, str) else f"sqlite:///{database}"
     env = {
         **os.environ,
@@ -50,7 +51,8 @@ def worker(database: Path | str) -> subprocess.Popen[bytes]:
         "HOURS_WEBHOOKS_ALLOW_HTTP": "1",
         "HOURS_WEBHOOKS_ALLOW_PRIVATE": "1",
     }
-    command = [sys.executable, "-m", "hours_app", "worker", "--lease-seconds", "2", "--poll-seconds", "0.05"]
+    lease = ["--lease-seconds", f"{lease_seconds:g}"]
+    command = [sys.executable, "-m", "hours_app", "worker", *lease, "--poll-seconds", "0.05"]
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -79,15 +81,21 @@ def stopped_at_the_end() -> Iterator[list[subprocess.Popen[bytes]]]:
         process.wait()
 
 
+def subscribed(store: SqliteStore, receiver: Receiver) -> tuple[World, Caller, Webhook]:
+    """A world on ``store``, its owner, and a webhook of every event sent to ``receiver``."""
+    world = make_world(store.unit_of_work, url_policy=UrlPolicy(allow_http=True, allow_private=True))
+    owner = world.caller(world.owner)
+    webhook = world.services.webhooks.create(owner, CreateWebhook(url=receiver.url(), events=("*",)))
+    return world, owner, webhook
+
+
 def test_a_worker_killed_mid_delivery_leaves_the_event_to_be_delivered_again(
     database: Path, receiver: Receiver, stopped_at_the_end: list[subprocess.Popen[bytes]]
 ) -> None:
     store = SqliteStore.open(database)
     store.migrate()
     try:
-        world = make_world(store.unit_of_work, url_policy=UrlPolicy(allow_http=True, allow_private=True))
-        owner = world.caller(world.owner)
-        webhook = world.services.webhooks.create(owner, CreateWebhook(url=receiver.url(), events=("*",)))
+        world, owner, webhook = subscribed(store, receiver)
         queued = world.services.webhooks.ping(owner, webhook.id)
     finally:
         store.close()
@@ -117,6 +125,32 @@ def test_a_worker_killed_mid_delivery_leaves_the_event_to_be_delivered_again(
     before, after = receiver.requests
     assert before.header("Hours-Event-Id") == after.header("Hours-Event-Id") == queued.event_id
     assert before.body == after.body
+
+
+def test_a_worker_stopped_cleanly_hands_the_sqlite_lease_on_at_once(
+    database: Path, receiver: Receiver, stopped_at_the_end: list[subprocess.Popen[bytes]]
+) -> None:
+    store = SqliteStore.open(database)
+    store.migrate()
+    try:
+        world, owner, webhook = subscribed(store, receiver)
+        world.services.webhooks.ping(owner, webhook.id)
+        # An hour's lease: without the hand-over the second worker would send nothing for an hour.
+        first = worker(database, lease_seconds=3600)
+        stopped_at_the_end.append(first)
+        wait_until_dispatching(first)
+        wait_for(lambda: len(receiver.requests) == 1, "the first worker's delivery")
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(GUARD_SECONDS) == 0
+
+        second = worker(database, lease_seconds=3600)
+        stopped_at_the_end.append(second)
+        world.services.webhooks.ping(owner, webhook.id)
+        wait_for(lambda: len(receiver.requests) == 2, "the second worker's delivery")
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(GUARD_SECONDS) == 0
+    finally:
+        store.close()
 
 
 def test_the_api_server_delivers_by_itself(

@@ -355,6 +355,40 @@ def test_on_a_single_dispatcher_store_a_second_loop_waits_for_the_lease(
     assert len(receiver.requests) == 2
 
 
+def test_a_loop_that_stops_gives_the_lease_up_so_the_next_one_dispatches_at_once(
+    world: World, dispatcher: WebhookDispatcher, receiver: Receiver
+) -> None:
+    first, second, third = (DispatcherLoop(dispatcher, single=True) for _ in range(3))
+    webhook = subscribe(world, receiver)
+    try:
+        assert first.step() == 0  # takes the lease
+        first.stop()  # a server that stops (not one that dies)
+        ping(world, webhook)
+        assert second.step() == 1  # no wait for the lease to run out
+        ping(world, webhook)
+        assert third.step() == 0  # the second holds it now
+        third.stop()  # a loop that never held the lease gives nothing up
+        assert second.step() == 1
+    finally:
+        second.stop()
+    assert len(receiver.requests) == 2
+
+
+def test_a_lease_that_cannot_be_given_up_is_logged_and_the_stop_goes_on(
+    world: World, dispatcher: WebhookDispatcher, caplog: pytest.LogCaptureFixture
+) -> None:
+    loop = DispatcherLoop(dispatcher, single=True)
+    assert loop.step() == 0  # takes the lease
+
+    def broken(holder: str) -> bool:
+        raise RuntimeError("the store is closed")
+
+    dispatcher.release_the_store = broken  # type: ignore[method-assign]
+    loop.stop()
+
+    assert "could not give the webhook dispatcher lease up" in caplog.text
+
+
 def test_webhooks_filtered_by_the_client_and_rate_families_get_those_events(
     world: World, dispatcher: WebhookDispatcher, receiver: Receiver
 ) -> None:

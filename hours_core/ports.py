@@ -525,8 +525,10 @@ class TokenRepository(Protocol):
         """Set the token's ``last_used_at`` to ``at``, touching nothing else."""
         ...
 
-    def revoke(self, org_id: OrgId, prefix: str, at: datetime) -> None:
-        """Set the token's ``revoked_at`` to ``at`` unless it is already revoked."""
+    def revoke(self, org_id: OrgId, prefix: str, at: datetime) -> bool:
+        """Set the token's ``revoked_at`` to ``at`` unless it is already revoked; whether this
+        revoked it (``False``: revoked already, by this unit of work's read or by a concurrent one
+        that committed since, or no such token)."""
         ...
 
 
@@ -719,6 +721,13 @@ class ImportRepository(Protocol):
         """The import of ``org_id``, or ``None`` (deleted ones too: see ``deleted_at``)."""
         ...
 
+    def lock(self, org_id: OrgId, import_id: ImportId) -> Import | None:
+        """As :meth:`get`, locked until this unit of work ends (write units of work only): an undo
+        takes this lock, so that of two undos of one import the second sees the first's
+        ``deleted_at``. (PostgreSQL: ``FOR NO KEY UPDATE``; SQLite and the in-memory store run one
+        writer at a time.)"""
+        ...
+
     def update(self, record: Import) -> None:
         """Replace a stored import's counts and ``deleted_at``."""
 
@@ -804,6 +813,12 @@ class InvoiceRepository(Protocol):
 
     def get(self, org_id: OrgId, invoice_id: InvoiceId) -> Invoice | None:
         """The invoice of ``org_id``, or ``None``."""
+        ...
+
+    def lock(self, org_id: OrgId, invoice_id: InvoiceId) -> Invoice | None:
+        """As :meth:`get`, locked until this unit of work ends (write units of work only): a void
+        takes this lock, so that of two voids of one invoice the second sees it void. (PostgreSQL:
+        ``FOR NO KEY UPDATE``; SQLite and the in-memory store run one writer at a time.)"""
         ...
 
     def list(self, org_id: OrgId, *, limit: int, before: InvoiceId | None = None) -> Sequence[Invoice]:

@@ -755,10 +755,12 @@ class InMemoryTokenRepository(_Repository):
         if token is not None:
             self.tables.write("tokens")[prefix] = token.used(at)
 
-    def revoke(self, org_id: OrgId, prefix: str, at: datetime) -> None:
+    def revoke(self, org_id: OrgId, prefix: str, at: datetime) -> bool:
         token = self.get(org_id, prefix)
-        if token is not None:
-            self.tables.write("tokens")[prefix] = token.revoked(at)
+        if token is None or token.revoked_at is not None:
+            return False
+        self.tables.write("tokens")[prefix] = token.revoked(at)
+        return True
 
 
 class InMemoryIdempotencyRepository(_Repository):
@@ -958,6 +960,10 @@ class InMemoryImportRepository(_Repository):
         found: Import | None = _owned(self.tables.read("imports").get(import_id), org_id)
         return found
 
+    def lock(self, org_id: OrgId, import_id: ImportId) -> Import | None:
+        self.tables.write("imports")  # writers run one at a time: holding the writer lock is the lock
+        return self.get(org_id, import_id)
+
     def update(self, record: Import) -> None:
         stored: Import | None = _owned(self.tables.read("imports").get(record.id), record.org_id)
         if stored is not None:
@@ -1012,6 +1018,10 @@ class InMemoryInvoiceRepository(_Repository):
     def get(self, org_id: OrgId, invoice_id: InvoiceId) -> Invoice | None:
         invoice: Invoice | None = self.tables.read("invoices").get(invoice_id)
         return invoice if invoice is not None and invoice.org_id == org_id else None
+
+    def lock(self, org_id: OrgId, invoice_id: InvoiceId) -> Invoice | None:
+        self.tables.write("invoices")  # writers run one at a time: holding the writer lock is the lock
+        return self.get(org_id, invoice_id)
 
     def list(self, org_id: OrgId, *, limit: int, before: InvoiceId | None = None) -> Sequence[Invoice]:
         invoices = [

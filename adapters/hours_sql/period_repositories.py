@@ -80,8 +80,16 @@ class SqlInvoiceRepository(_LedgerRepository):
 
     def get(self, org_id: OrgId, invoice_id: InvoiceId) -> Invoice | None:
         """The invoice of ``org_id``, or ``None``."""
+        return self._one(self._ledger.invoice_by_id, org_id, invoice_id)
+
+    def lock(self, org_id: OrgId, invoice_id: InvoiceId) -> Invoice | None:
+        """The invoice of ``org_id``, or ``None``, locked until the unit of work ends (the dialect's
+        row lock)."""
+        return self._one(self._ledger.invoice_by_id_locked, org_id, invoice_id)
+
+    def _one(self, statement: str, org_id: OrgId, invoice_id: InvoiceId) -> Invoice | None:
         sql = self._sql
-        row = self._row(self._ledger.invoice_by_id, (sql.uuid(invoice_id), sql.reference(org_id)))
+        row = self._row(statement, (sql.uuid(invoice_id), sql.reference(org_id)))
         return None if row is None else self._ledger.invoices.decode(row)
 
     def list(self, org_id: OrgId, *, limit: int, before: InvoiceId | None = None) -> Sequence[Invoice]:

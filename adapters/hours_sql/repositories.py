@@ -487,8 +487,16 @@ class SqlImportRepository(_Repository):
 
     def get(self, org_id: OrgId, import_id: ImportId) -> Import | None:
         """The import of ``org_id``, or ``None``."""
+        return self._one(self._sql.import_by_id, org_id, import_id)
+
+    def lock(self, org_id: OrgId, import_id: ImportId) -> Import | None:
+        """The import of ``org_id``, or ``None``, locked until the unit of work ends (the dialect's
+        row lock)."""
+        return self._one(self._sql.import_by_id_locked, org_id, import_id)
+
+    def _one(self, statement: str, org_id: OrgId, import_id: ImportId) -> Import | None:
         sql = self._sql
-        row = self._row(sql.import_by_id, (sql.uuid(import_id), sql.reference(org_id)))
+        row = self._row(statement, (sql.uuid(import_id), sql.reference(org_id)))
         return None if row is None else sql.imports.decode(row)
 
     def update(self, record: Import) -> None:
@@ -554,10 +562,11 @@ class SqlTokenRepository(_Repository):
         sql = self._sql
         self._write(sql.token_use, (sql.instant(at), prefix, sql.reference(org_id)), kind="token")
 
-    def revoke(self, org_id: OrgId, prefix: str, at: datetime) -> None:
-        """Set the token's ``revoked_at`` to ``at`` unless it is already revoked."""
+    def revoke(self, org_id: OrgId, prefix: str, at: datetime) -> bool:
+        """Set the token's ``revoked_at`` to ``at`` unless it is already revoked; whether it did."""
         sql = self._sql
-        self._write(sql.token_revocation, (sql.instant(at), prefix, sql.reference(org_id)), kind="token")
+        params = (sql.instant(at), prefix, sql.reference(org_id))
+        return self._write(sql.token_revocation, params, kind="token") > 0
 
 
 # Idempotency records.

@@ -294,6 +294,7 @@ class Statements:
 
         imports = TableStatements(IMPORTS, self.dialect)
         self.import_by_id = sql(f"{imports.select} WHERE id = ? AND org_id = ?")
+        self.import_by_id_locked = sql(f"{imports.select} WHERE id = ? AND org_id = ?{self.dialect.row_lock}")
         self.import_update = sql(
             _update_of(IMPORTS, ("created", "duplicates", "failed", "deleted_at"), "id = ? AND org_id = ?")
         )
@@ -534,6 +535,7 @@ class PeriodStatements:
 
         self.invoices = invoices = TableStatements(INVOICES, dialect)
         self.invoice_by_id = sql(f"{invoices.select} WHERE id = ? AND org_id = ?")
+        self.invoice_by_id_locked = sql(f"{invoices.select} WHERE id = ? AND org_id = ?{dialect.row_lock}")
         self.invoices_of_org = sql(f"{invoices.select} WHERE org_id = ? ORDER BY id DESC LIMIT ?")
         self.invoices_of_org_before = sql(
             f"{invoices.select} WHERE org_id = ? AND id < ? ORDER BY id DESC LIMIT ?"

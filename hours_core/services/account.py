@@ -97,5 +97,7 @@ def revoke(
     (its first ``revoked_at``), and nothing is recorded."""
     if token.revoked_at is not None:
         return
-    uow.tokens.revoke(token.org_id, token.prefix, now)
-    events.token(uow, origin, EventType.TOKEN_REVOKED, token, token.revoked(now))
+    # The store revokes only a token that is not revoked yet: one revoked by a concurrent unit of
+    # work since ``token`` was read (PostgreSQL) keeps its first ``revoked_at``, and no event.
+    if uow.tokens.revoke(token.org_id, token.prefix, now):
+        events.token(uow, origin, EventType.TOKEN_REVOKED, token, token.revoked(now))

@@ -209,7 +209,7 @@ class ImportService:
         caller.require_manager("delete imports")
         check_entry_write(ClosedDays(), caller.user.role, None, (), override)  # only owners override
         with self._transactions.write() as uow:
-            record = uow.imports.get(caller.org_id, import_id)
+            record = uow.imports.lock(caller.org_id, import_id)  # two undos: the second sees the first's
             if record is None or record.deleted_at is not None:
                 raise NotFound.of("import")
             now = self._clock.now()
@@ -288,6 +288,9 @@ class _Run:
         self.created_tasks: list[str] = []
         self.created_users: list[str] = []
         org = caller.org_id
+        # The closed days first: reading them holds the org's entry writes (PostgreSQL), which a
+        # deactivation waits for and holds itself, so the users read next are as it left them.
+        self.closed = ClosedDays.read(uow.periods, caller.org, now)
         users = uow.users.list(org)
         self.users_by_email = {user.email_key: user for user in users}
         self.users_by_name: dict[str, list[User]] = {}
@@ -311,7 +314,6 @@ class _Run:
         )
         self.tasks: dict[tuple[ProjectId, str], Task] = {}
         self.tasks_loaded: set[ProjectId] = set()
-        self.closed = ClosedDays.read(uow.periods, caller.org, now)
         self.seen: set[str] = set()
         self.week_locks = TimesheetLocks(uow, org)
 

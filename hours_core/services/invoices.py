@@ -132,7 +132,7 @@ class InvoiceService:
         """Void an open invoice: its entries lose their ``invoice_id`` and unlock (409 if already void)."""
         caller.require_manager("void invoices")
         with self._transactions.write() as uow:
-            invoice = _invoice(uow, caller, invoice_id)
+            invoice = _invoice(uow, caller, invoice_id, lock=True)  # two voids: the second sees it void
             if not invoice.is_open:
                 raise Conflict("The invoice is already void.")
             now = self._clock.now()
@@ -224,8 +224,10 @@ def _invoiceable(
     return entries
 
 
-def _invoice(uow: UnitOfWork, caller: Caller, invoice_id: InvoiceId) -> Invoice:
-    invoice = uow.invoices.get(caller.org_id, invoice_id)
+def _invoice(uow: UnitOfWork, caller: Caller, invoice_id: InvoiceId, *, lock: bool = False) -> Invoice:
+    """The caller's organization's invoice (locked until the unit of work ends if ``lock``), or
+    :class:`NotFound`."""
+    invoice = (uow.invoices.lock if lock else uow.invoices.get)(caller.org_id, invoice_id)
     if invoice is None:
         raise NotFound.of("invoice")
     return invoice

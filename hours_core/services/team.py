@@ -161,12 +161,17 @@ def deactivate(
     it through, which its ``timer.stopped`` event records (the operator, ``origin`` not a
     :class:`Caller`, has no role and may not override).
 
-    The caller holds the organization's lock.
+    The caller holds the organization's lock; this holds its entry writes too
+    (:meth:`~hours_core.ports.PeriodRepository.hold`).
     """
     if not user.is_active:
         return user
     if user.is_active_owner:
         _require_another_active_owner(uow, user)
+    # Entry writes in flight finish first and new ones wait (PostgreSQL; one writer at a time
+    # elsewhere): a timer started or an entry logged for the user either committed before this
+    # reads the running timer, or reads the user after this commits and is refused.
+    uow.periods.hold(user.org_id)
     running = uow.entries.running_for_user(user.org_id, user.id)
     if running is not None:
         role = origin.user.role if isinstance(origin, Caller) else None

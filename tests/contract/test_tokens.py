@@ -108,7 +108,7 @@ def test_a_use_recorded_through_another_organization_changes_nothing(
 
     with store.unit_of_work() as uow:
         uow.tokens.record_use(world.b.org.id, token.prefix, T0 + timedelta(hours=1))
-        uow.tokens.revoke(world.b.org.id, token.prefix, T0 + timedelta(hours=1))
+        assert uow.tokens.revoke(world.b.org.id, token.prefix, T0 + timedelta(hours=1)) is False
         uow.commit()
 
     assert stored_token(store, world, token) == token
@@ -122,10 +122,11 @@ def test_a_revoked_token_keeps_its_first_revocation_time(
     first, second = T0 + timedelta(days=1), T0 + timedelta(days=2)
 
     with store.unit_of_work() as uow:
-        uow.tokens.revoke(world.a.org.id, token.prefix, first)
+        assert uow.tokens.revoke(world.a.org.id, token.prefix, first) is True
         uow.commit()
     with store.unit_of_work() as uow:
-        uow.tokens.revoke(world.a.org.id, token.prefix, second)
+        assert uow.tokens.revoke(world.a.org.id, token.prefix, second) is False  # revoked already
+        assert uow.tokens.revoke(world.a.org.id, "hsk_nope", second) is False  # no such token
         uow.commit()
 
     assert stored_token(store, world, token) == attrs.evolve(token, revoked_at=first)

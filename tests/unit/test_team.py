@@ -16,6 +16,7 @@ from hours_core.errors import (
     ValidationFailed,
 )
 from hours_core.model import Plan, Role, User, UserId, WeekStart
+from hours_core.ports import EntryQuery
 from hours_core.services import AddUser, Caller, ChangeOrg, ChangeUser, CreateTimeEntry, StartTimer
 from tests.world import START, World
 
@@ -257,6 +258,37 @@ def test_a_caller_deactivated_since_authentication_acts_no_more(world: World) ->
     world.services.team.deactivate_user(world.caller(world.owner), world.admin.id)
     with pytest.raises(Unauthenticated):
         world.services.team.change_org(admin_as_authenticated, ChangeOrg(name="Mine"))
+
+
+def test_a_member_deactivated_since_authentication_logs_no_time(world: World) -> None:
+    member_as_authenticated = world.caller(world.member)
+    world.services.team.deactivate_user(world.caller(world.owner), world.member.id)
+    entries = world.services.entries
+    with pytest.raises(Unauthenticated):
+        entries.start_timer(member_as_authenticated, StartTimer(project_id=world.project.id))
+    with pytest.raises(Unauthenticated):
+        entries.create_time_entry(
+            member_as_authenticated,
+            CreateTimeEntry(project_id=world.project.id, entry_date=date(2026, 3, 2), duration_seconds=60),
+        )
+    assert (
+        entries.list_time_entries(world.caller(world.owner), EntryQuery(user_id=world.member.id)).entries
+        == []
+    )
+
+
+def test_a_deactivated_users_deleted_timer_is_not_restored_to_run_again(world: World) -> None:
+    owner, member = world.caller(world.owner), world.caller(world.member)
+    timer = world.services.entries.start_timer(member, StartTimer(project_id=world.project.id))
+    world.services.entries.delete_time_entry(member, timer.id)  # a deleted timer is not stopped
+    world.services.team.deactivate_user(owner, world.member.id)
+
+    with pytest.raises(ValidationFailed) as refused:
+        world.services.entries.restore_time_entry(owner, timer.id)
+
+    assert "deactivated" in str(refused.value.fields)
+    world.services.team.reactivate_user(owner, world.member.id)
+    assert world.services.entries.restore_time_entry(owner, timer.id).is_running  # once active again
 
 
 def test_a_name_is_checked_by_the_name_rule(world: World) -> None:

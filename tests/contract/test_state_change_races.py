@@ -1,0 +1,175 @@
+"""State changes that must happen once, raced through the use cases on PostgreSQL (where writers run
+side by side; SQLite and the in-memory store run one writer at a time, so these races cannot arise
+there, and the service tests cover the sequential rules on every store).
+
+Each test starts several threads at one barrier and checks both the answers (one winner, the
+documented refusal for the others) and the change feed (one event per change that happened): a
+check of a row read without a lock passes in every thread under READ COMMITTED, so each of these
+changes reads its row locked, or asks the store whether its guarded write changed anything.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Callable, Iterator
+from datetime import date
+from typing import TypeVar
+
+import pytest
+
+from hours_core.errors import Conflict, NotFound, Unauthenticated, ValidationFailed
+from hours_core.events import Event, EventType
+from hours_core.services import CreateInvoice, CreateTimeEntry, ImportEntries, StartTimer
+from tests.contract.test_entry_lock_races import events
+from tests.exchange.odd_files import toggl_file
+from tests.postgres_support import empty_postgres_store
+from tests.world import World, make_world
+
+THREADS = 6
+GUARD_SECONDS = 120
+"""How long the test waits for its threads before it gives up (a guard against hangs)."""
+
+_T = TypeVar("_T")
+
+
+@pytest.fixture
+def world() -> Iterator[World]:
+    with empty_postgres_store() as unit_of_work:
+        yield make_world(unit_of_work)
+
+
+def at_once(calls: list[Callable[[], _T]]) -> list[_T | BaseException]:
+    """Run ``calls`` in threads started together; each one's result or error, in order."""
+    outcomes: dict[int, _T | BaseException] = {}
+    start = threading.Barrier(len(calls))
+
+    def run(index: int) -> None:
+        start.wait()
+        try:
+            outcomes[index] = calls[index]()
+        except BaseException as error:
+            outcomes[index] = error
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(GUARD_SECONDS)
+    assert not any(thread.is_alive() for thread in threads)
+    return [outcomes[index] for index in range(len(calls))]
+
+
+def of_type(world: World, type_: EventType) -> list[Event]:
+    return [event for event in events(world) if event.type is type_]
+
+
+def test_an_invoice_voided_by_several_callers_at_once_is_voided_once(world: World) -> None:
+    owner = world.caller(world.owner)
+    entries = [
+        world.services.entries.create_time_entry(
+            owner,
+            CreateTimeEntry(project_id=world.project.id, entry_date=date(2026, 3, day), duration_seconds=60),
+        )
+        for day in (2, 3, 4)
+    ]
+    invoice = world.services.invoices.create_invoice(
+        owner, CreateInvoice(external_ref="INV-1", entry_ids=[entry.id for entry in entries])
+    )
+
+    outcomes = at_once([lambda: world.services.invoices.void_invoice(owner, invoice.id)] * THREADS)
+
+    voided = [outcome for outcome in outcomes if not isinstance(outcome, BaseException)]
+    refused = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+    assert len(voided) == 1
+    assert all(isinstance(error, Conflict) for error in refused), refused
+    assert len(of_type(world, EventType.INVOICE_VOIDED)) == 1
+    stored = world.services.invoices.get_invoice(owner, invoice.id).invoice
+    assert stored.voided_at == voided[0].voided_at  # the winner's moment, not a later loser's
+    # Each entry updated twice: invoiced, then freed by the one void.
+    assert len(of_type(world, EventType.TIME_ENTRY_UPDATED)) == 2 * len(entries)
+
+
+def test_a_token_revoked_by_several_callers_at_once_is_revoked_once(world: World) -> None:
+    member = world.caller(world.member)
+    minted = world.services.account.mint_token(member, "laptop")
+    prefix = minted.token.prefix
+
+    outcomes = at_once([lambda: world.services.account.revoke_token(member, prefix)] * THREADS)
+
+    assert not [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+    revoked = of_type(world, EventType.TOKEN_REVOKED)
+    assert len(revoked) == 1
+    (stored,) = [token for token in world.services.account.list_tokens(member) if token.prefix == prefix]
+    assert stored.revoked_at is not None
+    assert revoked[0].changes["revoked_at"] == (None, stored.revoked_at.isoformat().replace("+00:00", "Z"))
+
+
+def test_an_import_undone_by_several_callers_at_once_is_undone_once(world: World) -> None:
+    owner = world.caller(world.owner)
+    data = io.BytesIO(toggl_file(world.owner.email, world.member.email))
+    report = world.services.imports.import_entries(
+        owner, ImportEntries(source="toggl", data=data, timezone="Europe/Berlin")
+    )
+    assert report.id is not None and report.created > 0
+    import_id = report.id
+
+    outcomes = at_once([lambda: world.services.imports.delete_import(owner, import_id)] * THREADS)
+
+    undone = [outcome for outcome in outcomes if not isinstance(outcome, BaseException)]
+    refused = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+    assert len(undone) == 1
+    assert all(isinstance(error, NotFound) for error in refused), refused
+    assert len(of_type(world, EventType.TIME_ENTRY_DELETED)) == report.created
+
+
+def test_a_user_deactivated_while_starting_timers_is_left_with_none_running(world: World) -> None:
+    admin, member = world.caller(world.admin), world.caller(world.member)
+    start = StartTimer(project_id=world.project.id, stop_running=True)
+    starting: list[Callable[[], object]] = [lambda: world.services.entries.start_timer(member, start)] * (
+        THREADS - 1
+    )
+    for _round in range(3):
+        outcomes = at_once([*starting, lambda: world.services.team.deactivate_user(admin, world.member.id)])
+
+        unexpected = [
+            outcome
+            for outcome in outcomes
+            if isinstance(outcome, BaseException) and not isinstance(outcome, (Unauthenticated, Conflict))
+        ]
+        assert unexpected == []
+        assert world.services.team.get_user(admin, world.member.id).deactivated_at is not None
+        with pytest.raises(NotFound):  # nobody can stop a deactivated user's timer: none may run
+            world.services.entries.current_timer(member)
+        world.services.team.reactivate_user(admin, world.member.id)
+
+
+def test_no_entry_is_logged_for_a_user_after_their_deactivation(world: World) -> None:
+    admin, member, owner = world.caller(world.admin), world.caller(world.member), world.caller(world.owner)
+    create = CreateTimeEntry(project_id=world.project.id, entry_date=date(2026, 3, 2), duration_seconds=60)
+    on_behalf = CreateTimeEntry(
+        project_id=world.project.id, entry_date=date(2026, 3, 2), duration_seconds=60, user_id=world.member.id
+    )
+    writes: list[Callable[[], object]] = [
+        lambda: world.services.entries.create_time_entry(member, create),
+        lambda: world.services.entries.create_time_entry(owner, on_behalf),
+    ] * 3
+    for _round in range(3):
+        outcomes = at_once([*writes, lambda: world.services.team.deactivate_user(admin, world.member.id)])
+        unexpected = [
+            outcome
+            for outcome in outcomes
+            if isinstance(outcome, BaseException)
+            and not isinstance(outcome, (Unauthenticated, ValidationFailed))
+        ]
+        assert unexpected == []
+        world.services.team.reactivate_user(admin, world.member.id)
+
+    inactive = False
+    for event in events(world):
+        if event.type is EventType.USER_DEACTIVATED:
+            inactive = True
+        elif event.type is EventType.USER_REACTIVATED:
+            inactive = False
+        elif event.type is EventType.TIME_ENTRY_CREATED and event.owner_id == world.member.id:
+            assert not inactive, f"entry {event.subject.id} was logged for the member while deactivated"

@@ -4,7 +4,8 @@ Each server process calls the factory once: it reads the settings from the envir
 the store and builds the app. ``hours serve`` uses it (through :func:`hours_app.server.worker_app`),
 so N workers means N processes, each with its own connections. The app is wrapped in
 :class:`~hours_app.logging_setup.AccessLogMiddleware` (one JSON line per request, never a header
-but ``User-Agent``); :func:`create_api` is the bare Litestar app, for tests and embedding.
+but ``User-Agent``) and :class:`~hours_http.body_deadline.BodyDeadline` (408 for a body that stops
+arriving); :func:`create_api` is the bare Litestar app, for tests and embedding.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ import logging
 from litestar import Litestar
 
 from hours_app.composition import Application, build, build_dispatcher
-from hours_app.logging_setup import AccessLogMiddleware
+from hours_app.logging_setup import AccessLogMiddleware, note_body_timeout
 from hours_app.mount import WebAndApi
 from hours_app.settings import Settings
 from hours_app.version import hours_version
 from hours_http import create_app
+from hours_http.body_deadline import BodyDeadline
 from hours_web import create_web_app
 
 __all__ = ["create_api", "create_asgi_app", "create_site"]
@@ -57,5 +59,8 @@ def create_site(application: Application) -> WebAndApi:
 
 
 def create_asgi_app() -> AccessLogMiddleware:
-    """The web app and the API with the JSON access log: what each worker of ``hours serve`` runs."""
-    return AccessLogMiddleware(create_site(build(Settings.from_env())))
+    """The web app and the API with the JSON access log, and a deadline on request bodies that stop
+    arriving (:class:`~hours_http.body_deadline.BodyDeadline`): what each worker of ``hours serve`` runs."""
+    settings = Settings.from_env()
+    site = create_site(build(settings))
+    return AccessLogMiddleware(BodyDeadline(site, settings.body_timeout, on_timeout=note_body_timeout))

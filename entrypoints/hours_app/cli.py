@@ -66,7 +66,8 @@ Every command applies pending migrations to the database by itself.
 environment:
   HOURS_DATABASE_URL  the default for --db        HOURS_ENV        the default for --env
   HOURS_HOST, HOURS_PORT, HOURS_WORKERS, HOURS_LOG_LEVEL   defaults for `hours serve`
-  HOURS_HEADER_TIMEOUT, HOURS_MAX_HEADER_BYTES, HOURS_MAX_CONNECTIONS   its connection limits
+  HOURS_HEADER_TIMEOUT, HOURS_BODY_TIMEOUT, HOURS_MAX_HEADER_BYTES,
+  HOURS_MAX_CONNECTIONS                              its connection limits
   HOURS_SQLITE_SYNCHRONOUS  full (default) or normal
   HOURS_WEBHOOKS_ALLOW_HTTP, HOURS_WEBHOOKS_ALLOW_PRIVATE   1: webhooks may use http, internal addresses
 
@@ -348,6 +349,13 @@ examples:
         metavar="SECONDS",
         help="disconnect a client that has not sent a request's headers within this time, idle "
         "keep-alive connections included; 0.1 to 60 (default: $HOURS_HEADER_TIMEOUT, else 10)",
+    )
+    limits.add_argument(
+        "--body-timeout",
+        type=cli_args.seconds,
+        metavar="SECONDS",
+        help="answer 408 and close the connection when no byte of a request's body has arrived "
+        "for this time; 0.1 to 600 (default: $HOURS_BODY_TIMEOUT, else 10)",
     )
     limits.add_argument(
         "--max-header-bytes",
@@ -823,6 +831,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         "auth_failure_limit": getattr(args, "auth_failure_limit", None),
         "auth_cache_seconds": getattr(args, "auth_cache_seconds", None),
         "header_timeout": getattr(args, "header_timeout", None),
+        "body_timeout": getattr(args, "body_timeout", None),
         "max_header_bytes": getattr(args, "max_header_bytes", None),
         "max_connections": getattr(args, "max_connections", None),
     }

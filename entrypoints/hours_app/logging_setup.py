@@ -61,6 +61,7 @@ __all__ = [
     "JsonLineFormatter",
     "TextFormatter",
     "cli_logging",
+    "note_body_timeout",
     "redact",
     "safe_field",
     "server_log_config",
@@ -320,6 +321,18 @@ class _Exchange:
 
     body_complete: bool = False
     client_aborted: bool = False
+    body_timed_out: bool = False
+    """The server stopped waiting for the body and answered 408 (:func:`note_body_timeout`)."""
+
+
+def note_body_timeout() -> None:
+    """Mark the request being served as answered 408 for a body that stopped arriving
+    (:class:`~hours_http.body_deadline.BodyDeadline`): its access line says ``"bodyTimeout": true``,
+    and the errors the app then reports about the body it could not read are dropped, as for a
+    client that left."""
+    exchange = _CURRENT_EXCHANGE.get()
+    if exchange is not None:
+        exchange.body_timed_out = True
 
 
 _CURRENT_EXCHANGE: ContextVar[_Exchange | None] = ContextVar("hours_current_exchange", default=None)
@@ -327,7 +340,8 @@ _CURRENT_EXCHANGE: ContextVar[_Exchange | None] = ContextVar("hours_current_exch
 
 
 class ClientAbortFilter(logging.Filter):
-    """Drops error records of a request whose client left before sending its whole body.
+    """Drops error records of a request whose client left before sending its whole body (or
+    stopped sending it: :func:`note_body_timeout`).
 
     When a client disconnects in the middle of its body, reading the body fails and the app
     reports that as an unhandled error (with a stack trace and a 500 nobody receives). It is not a
@@ -339,7 +353,8 @@ class ClientAbortFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         """False for an error record emitted while serving a request whose client aborted."""
         exchange = _CURRENT_EXCHANGE.get()
-        return not (exchange is not None and exchange.client_aborted and record.levelno >= logging.ERROR)
+        gone = exchange is not None and (exchange.client_aborted or exchange.body_timed_out)
+        return not (gone and record.levelno >= logging.ERROR)
 
 
 class AccessLogMiddleware:
@@ -397,6 +412,8 @@ class AccessLogMiddleware:
                 if exchange.client_aborted:
                     fields["status"] = CLIENT_ABORT_STATUS
                     fields["clientAbort"] = True
+                elif exchange.body_timed_out:
+                    fields["bodyTimeout"] = True
                 handler = self._direct_handler()
                 if handler is None:
                     self.logger.info("request", extra={"access": fields})

@@ -96,6 +96,9 @@ class Settings:
     """Failed authentications per client address, or ``off`` (``hours serve``)."""
     header_timeout: float = 10.0
     """Seconds a client has to send a request's line and headers (``hours serve``)."""
+    body_timeout: float = 10.0
+    """Seconds a request's body may pause (no byte of it arriving) before the request is answered
+    408 and its connection closed (``hours serve``)."""
     max_header_bytes: int = 64 * 1024
     """The largest request line plus headers; larger ones get 431 (``hours serve``)."""
     max_connections: int = 512
@@ -126,7 +129,7 @@ class Settings:
         for name in ("webhooks_allow_http", "webhooks_allow_private"):
             if name in values:
                 values[name] = _switch(str(values[name]), _ENV_VARIABLES[name])
-        for name in ("header_timeout", "auth_cache_seconds"):
+        for name in ("header_timeout", "body_timeout", "auth_cache_seconds"):
             if name in values:
                 values[name] = _seconds(str(values[name]), _ENV_VARIABLES[name])
         for name, value in overrides.items():
@@ -144,6 +147,7 @@ class Settings:
         cache's seconds, is out of its range."""
         for name, unit in (
             ("header_timeout", " seconds"),
+            ("body_timeout", " seconds"),
             ("max_header_bytes", " bytes"),
             ("max_connections", ""),
             ("auth_cache_seconds", " seconds"),
@@ -199,6 +203,7 @@ _ENV_VARIABLES = {
     "rate_limit": "HOURS_RATE_LIMIT",
     "auth_failure_limit": "HOURS_AUTH_FAILURE_LIMIT",
     "header_timeout": "HOURS_HEADER_TIMEOUT",
+    "body_timeout": "HOURS_BODY_TIMEOUT",
     "max_header_bytes": "HOURS_MAX_HEADER_BYTES",
     "max_connections": "HOURS_MAX_CONNECTIONS",
     "auth_cache_seconds": "HOURS_AUTH_CACHE_SECONDS",
@@ -208,6 +213,7 @@ _ENV_VARIABLES = {
 
 SERVER_LIMIT_RANGES: Mapping[str, tuple[int | float, int | float]] = {
     "header_timeout": (0.1, 60),
+    "body_timeout": (0.1, 600),
     "max_header_bytes": (8 * 1024, 1024 * 1024),
     "max_connections": (1, 100_000),
     "auth_cache_seconds": (0, 60),  # 0 turns the authentication cache off

@@ -7,6 +7,7 @@ generous bound (30 s) only keeps a broken server from hanging the run; no test m
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.polling import eventually
 from tests.server_support import Server, raw_exchange, request, served
 
 pytestmark = pytest.mark.slow
@@ -26,7 +28,8 @@ PATIENCE_SECONDS = 30
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with served(tmp_path_factory.mktemp("limits"), "--header-timeout", "1") as running:
+    folder = tmp_path_factory.mktemp("limits")
+    with served(folder, "--header-timeout", "1", "--body-timeout", "1") as running:
         yield running
 
 
@@ -120,6 +123,66 @@ def test_a_client_that_trickles_its_headers_is_disconnected_before_it_finishes(s
                 break
             time.sleep(0.1)
         assert closed, "the server let a client spend a minute on its headers"
+
+
+def stalled_body(server: Server, *, announced: int, sent: bytes) -> bytes:
+    """A keyed ``POST /time-entries`` announcing ``announced`` bytes of body and sending ``sent``;
+    everything the server answers until it closes the connection."""
+    head = (
+        "POST /time-entries HTTP/1.1\r\nHost: hours\r\n"
+        f"Authorization: Bearer {server.demo['token']}\r\nContent-Type: application/json\r\n"
+        f"Idempotency-Key: 0190c2d4-5a6b-7c8d-9e0f-{announced:012d}\r\nContent-Length: {announced}\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", server.port), timeout=PATIENCE_SECONDS) as connection:
+        connection.sendall(head.encode() + sent)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+        return answer  # the server closed the connection
+
+
+@pytest.mark.parametrize(
+    ("announced", "sent"), [(100, b'{"proj'), (5, b""), (40, b'{"projectId": "x", "entryDate": ')]
+)
+def test_a_body_that_stops_arriving_is_answered_408_and_the_connection_closed(
+    server: Server, announced: int, sent: bytes
+) -> None:
+    answer = stalled_body(server, announced=announced, sent=sent)
+
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert status_line(answer) == b"HTTP/1.1 408 Request Timeout"
+    assert b"connection: close" in head.lower()
+    error = json.loads(body)["error"]
+    assert error["code"] == "request_timeout"
+    assert "for 1 s;" in error["message"]
+    assert status_line(raw_exchange(server.port, HEALTH)) == b"HTTP/1.1 200 OK"  # others are served
+
+    def timed_out() -> list[dict[str, object]]:
+        return [line for line in server.access_lines() if line.get("status") == 408]
+
+    assert eventually(lambda: bool(timed_out()))  # access lines are written within 0.1 s
+    assert all(line["bodyTimeout"] is True and line["path"] == "/time-entries" for line in timed_out())
+    assert "Traceback" not in server.stderr.read_text()  # the app's failed body read is not an error
+
+
+def test_stalled_bodies_do_not_keep_others_waiting(tmp_path: Path) -> None:
+    """As many stalled bodies as the connection cap: each is closed after the body timeout, so a
+    next client is served (before, they held every connection for as long as they stayed open)."""
+    with (
+        served(tmp_path, "--max-connections", "2", "--body-timeout", "1") as running,
+        ExitStack() as stack,
+    ):
+        for number in range(2):
+            connection = stack.enter_context(
+                socket.create_connection(("127.0.0.1", running.port), timeout=PATIENCE_SECONDS)
+            )
+            connection.sendall(
+                b"POST /projects HTTP/1.1\r\nHost: hours\r\nContent-Type: application/json\r\n"
+                + f"Authorization: Bearer {running.demo['token']}\r\nContent-Length: 50\r\n\r\n".encode()
+                + b'{"name": "'
+                + str(number).encode()
+            )
+        assert status_line(raw_exchange(running.port, HEALTH)) == b"HTTP/1.1 200 OK"
 
 
 def test_an_idle_keep_alive_connection_is_closed(server: Server) -> None:

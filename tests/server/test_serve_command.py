@@ -27,6 +27,8 @@ PATIENCE_SECONDS = 30
             "HOURS_HEADER_TIMEOUT / --header-timeout must be 0.1 to 60 seconds, got 0.0",
         ),
         (["--header-timeout", "61"], "must be 0.1 to 60 seconds"),
+        (["--body-timeout", "0"], "HOURS_BODY_TIMEOUT / --body-timeout must be 0.1 to 600 seconds, got 0.0"),
+        (["--body-timeout", "601"], "must be 0.1 to 600 seconds"),
         (
             ["--max-header-bytes", "100"],
             "HOURS_MAX_HEADER_BYTES / --max-header-bytes must be 8192 to 1048576 bytes",
@@ -75,9 +77,12 @@ def test_limits_come_from_the_environment_and_flags_win() -> None:
         "HOURS_HEADER_TIMEOUT": "2.5",
         "HOURS_MAX_HEADER_BYTES": "16384",
         "HOURS_MAX_CONNECTIONS": "64",
+        "HOURS_BODY_TIMEOUT": "30",
     }
     settings = Settings.from_env(environ)
     assert (settings.header_timeout, settings.max_header_bytes, settings.max_connections) == (2.5, 16384, 64)
+    assert settings.body_timeout == 30.0
+    assert Settings.from_env({}).body_timeout == 10.0
     assert Settings.from_env(environ, max_connections=8).max_connections == 8
     assert Settings.from_env({}).max_header_bytes == 64 * 1024
     assert Settings.from_env(settings.to_env()) == settings

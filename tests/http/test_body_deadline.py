@@ -1,0 +1,143 @@
+"""BodyDeadline at the ASGI level: which waits are timed, what the client gets, what the app hears.
+
+The real server's behaviour (a stalled socket answered 408 and closed) is in
+tests/server/test_connection_limits.py; here a scripted ``receive`` stands in for the client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from hours_http.body_deadline import BodyDeadline
+
+SECONDS = 0.05
+"""A short deadline; the scripted client either answers at once or never."""
+
+NEVER = object()
+"""In a script: the client sends nothing more (the wait lasts until it is cancelled)."""
+
+
+def scripted(*messages: object) -> Callable[[], Any]:
+    """A ``receive`` that returns ``messages`` in turn, then waits forever (or at :data:`NEVER`)."""
+    pending = list(messages)
+
+    async def receive() -> Any:
+        if not pending or pending[0] is NEVER:
+            await asyncio.Event().wait()
+        return pending.pop(0)
+
+    return receive
+
+
+def body(data: bytes, *, more: bool) -> dict[str, Any]:
+    return {"type": "http.request", "body": data, "more_body": more}
+
+
+def run(app: Callable[..., Any], receive: Callable[[], Any], **options: Any) -> list[dict[str, Any]]:
+    """Serve one request through a :class:`BodyDeadline` around ``app``; what the client got."""
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/projects", "headers": []}
+    asyncio.run(BodyDeadline(app, SECONDS, **options)(scope, receive, send))
+    return sent
+
+
+def reading_app(heard: list[dict[str, Any]]) -> Callable[..., Any]:
+    """An app that reads the whole body, noting each message, then answers 201 (or stops at a
+    disconnect, answering 500 as a framework would)."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        while True:
+            message = await receive()
+            heard.append(message)
+            if message["type"] == "http.disconnect":
+                await send({"type": "http.response.start", "status": 500, "headers": []})
+                await send({"type": "http.response.body", "body": b"gone"})
+                return
+            if not message.get("more_body", False):
+                break
+        await send({"type": "http.response.start", "status": 201, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    return app
+
+
+def test_a_body_that_stops_arriving_gets_408_and_the_app_hears_a_disconnect() -> None:
+    heard: list[dict[str, Any]] = []
+    noted: list[bool] = []
+
+    sent = run(
+        reading_app(heard), scripted(body(b'{"na', more=True), NEVER), on_timeout=lambda: noted.append(True)
+    )
+
+    start, answer = sent  # the app's 500 after the disconnect went nowhere
+    assert start["status"] == 408
+    assert (b"connection", b"close") in start["headers"]
+    assert (b"content-type", b"application/json") in start["headers"]
+    error = json.loads(answer["body"])["error"]
+    assert error["code"] == "request_timeout"
+    assert f"{SECONDS:g} s" in error["message"]
+    assert heard[-1] == {"type": "http.disconnect"}
+    assert noted == [True]
+
+
+def test_a_body_that_keeps_arriving_is_not_cut_off() -> None:
+    heard: list[dict[str, Any]] = []
+    pieces = [body(bytes([byte]), more=True) for byte in b'{"name": "slow"'] + [body(b"}", more=False)]
+
+    sent = run(reading_app(heard), scripted(*pieces))
+
+    assert [message["status"] for message in sent if message["type"] == "http.response.start"] == [201]
+    assert b"".join(message["body"] for message in heard) == b'{"name": "slow"}'
+
+
+def test_waiting_for_the_client_to_leave_after_the_body_is_not_timed() -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await receive()  # the whole body
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        waiting = asyncio.ensure_future(receive())  # as a streaming response listens for a disconnect
+        done, _ = await asyncio.wait([waiting], timeout=SECONDS * 4)
+        assert not done, "the wait for a disconnect after the body was cut short"
+        waiting.cancel()
+        await send({"type": "http.response.body", "body": b"streamed"})
+
+    sent = run(app, scripted(body(b"{}", more=False)))
+
+    assert [message.get("status") or message.get("body") for message in sent] == [200, b"streamed"]
+
+
+def test_an_app_that_answered_without_reading_the_body_keeps_its_answer() -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        assert await receive() == {"type": "http.disconnect"}  # the part of a body that never comes
+        await send({"type": "http.response.body", "body": b""})
+
+    sent = run(app, scripted(NEVER))
+
+    assert [message["type"] for message in sent] == ["http.response.start", "http.response.body"]
+    assert sent[0]["status"] == 204
+
+
+def test_other_scopes_pass_untouched() -> None:
+    seen: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(scope["type"])
+
+    asyncio.run(BodyDeadline(app, SECONDS)({"type": "lifespan"}, scripted(), lambda message: None))
+
+    assert seen == ["lifespan"]
+
+
+@pytest.mark.parametrize("seconds", [0, -1])
+def test_the_deadline_is_positive(seconds: float) -> None:
+    with pytest.raises(ValueError, match="positive"):
+        BodyDeadline(reading_app([]), seconds)

@@ -88,9 +88,21 @@ def _use_wire_names(schema: Schema, names: dict[str, str]) -> None:
         schema.required = [names.get(key, key) for key in schema.required]
 
 
+_UTF8 = ("utf-8", "utf8")
+
+
 def _is_json(content_type: str) -> bool:
-    media_type = content_type.partition(";")[0].strip().lower()
-    return media_type == "application/json"
+    """Whether ``content_type`` is ``application/json`` in UTF-8: JSON has no other encoding on the
+    wire (RFC 8259, 8.1), so a ``charset`` parameter, if sent, must say UTF-8; a body declared in
+    another charset is refused rather than read as UTF-8. Other parameters are ignored."""
+    media_type, _, parameters = content_type.partition(";")
+    if media_type.strip().lower() != "application/json":
+        return False
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in _UTF8:
+            return False
+    return True
 
 
 class StrictJson(AbstractDTO[T]):

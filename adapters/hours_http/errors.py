@@ -105,7 +105,7 @@ class UnsupportedMediaType(HoursError):
     """The Content-Type is missing or not application/json."""
 
     code = "unsupported_media_type"
-    default_message = "Send the body as JSON with the header Content-Type: application/json."
+    default_message = "Send the body as JSON in UTF-8 with the header Content-Type: application/json."
 
 
 class PayloadTooLarge(HoursError):

@@ -122,7 +122,17 @@ def test_a_body_that_is_not_a_json_object_is_400(client: TestClient[Any], world:
     assert error_of(response)["code"] == "invalid_json"
 
 
-@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        None,
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "application/json; charset=iso-8859-1",
+        'application/json; charset="utf-16"',
+        "application/json; boundary=x; charset=latin1",
+    ],
+)
 def test_a_body_that_is_not_sent_as_json_is_415(
     client: TestClient[Any], world: World, content_type: str | None
 ) -> None:
@@ -132,6 +142,16 @@ def test_a_body_that_is_not_sent_as_json_is_415(
     response = client.post("/time-entries", content=json.dumps(body(world)).encode(), headers=headers)
     assert response.status_code == 415
     assert error_of(response)["code"] == "unsupported_media_type"
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json; charset=utf-8", 'Application/JSON; Charset="UTF-8"', "application/json;charset=utf8"],
+)
+def test_json_in_utf_8_may_say_so(client: TestClient[Any], world: World, content_type: str) -> None:
+    headers = {**bearer(world.owner_token), "Content-Type": content_type}
+    response = client.post("/time-entries", content=json.dumps(body(world)).encode(), headers=headers)
+    assert response.status_code == 201, response.text
 
 
 def test_a_body_over_64_kib_is_413(client: TestClient[Any], world: World) -> None:

@@ -796,7 +796,10 @@ class PeriodRepository(Protocol):
     def hold(self, org_id: OrgId) -> None:
         """Wait for the write units of work that read the organization's closed periods, and keep new
         ones from reading them, until this unit of work ends (write units of work only): what closes
-        days or weeks does this first, so that no entry write checked before it lands after it."""
+        days or weeks does this first, so that no entry write checked before it lands after it; so
+        does a deactivation, so that no entry write of the user lands after it (every entry write
+        reads the closed periods first and its user after them: ``guard_entry_write``). Every entry
+        write of the organization waits meanwhile: hold it for short units of work only."""
         ...
 
     def replace(self, org_id: OrgId, periods: Sequence[ClosedPeriod]) -> None:

@@ -14,7 +14,9 @@ operation, and each writes its own events.
   reported in its outcome, and the batch goes on.
 
 Either way an error of the store itself (:attr:`~hours_core.errors.HoursError.transient`: a busy
-or unreachable database) stops the whole batch: nothing is stored and the error propagates.
+or unreachable database) stops the whole batch: nothing is stored and the error propagates; so
+does a caller deactivated since the request was authenticated
+(:class:`~hours_core.errors.Unauthenticated`: the request is 401, not one of its operations).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from collections.abc import Sequence
 import attrs
 
 from hours_core.entry_locks import LockOverride
-from hours_core.errors import BatchFailed, HoursError, ValidationFailed
+from hours_core.errors import BatchFailed, HoursError, Unauthenticated, ValidationFailed
 from hours_core.model import TimeEntry, TimeEntryId
 from hours_core.services.caller import Caller
 from hours_core.services.time_entries import CreateTimeEntry, TimeEntryService, UpdateTimeEntry
@@ -153,8 +155,8 @@ class BatchService:
                 try:
                     entry = self._apply(caller, operation)
                 except HoursError as error:
-                    if error.transient:
-                        raise
+                    if error.transient or isinstance(error, Unauthenticated):
+                        raise  # the store's, or the caller's: not this operation's
                     raise BatchFailed([(index, error)]) from error
                 outcomes.append(Applied(index, operation, entry))
         return outcomes
@@ -167,8 +169,8 @@ class BatchService:
                     with uow.savepoint():
                         entry = self._apply(caller, operation)
                 except HoursError as error:
-                    if error.transient:
-                        raise
+                    if error.transient or isinstance(error, Unauthenticated):
+                        raise  # the store's, or the caller's: not this operation's
                     outcomes.append(Failed(index, error))
                     continue
                 outcomes.append(Applied(index, operation, entry))

@@ -24,7 +24,7 @@ import attrs
 
 from hours_core.emails import email_key, email_problem
 from hours_core.entry_locks import ClosedDays, LockOverride, check_entry_write
-from hours_core.errors import NotFound, PlanRequired
+from hours_core.errors import NotFound, PlanRequired, Unauthenticated
 from hours_core.events import EventType
 from hours_core.exchange import (
     DEFAULT_LIMITS,
@@ -292,6 +292,8 @@ class _Run:
         # deactivation waits for and holds itself, so the users read next are as it left them.
         self.closed = ClosedDays.read(uow.periods, caller.org, now)
         users = uow.users.list(org)
+        if not any(user.id == caller.user_id and user.is_active for user in users):
+            raise Unauthenticated(token_sent=True)  # deactivated since the request was authenticated
         self.users_by_email = {user.email_key: user for user in users}
         self.users_by_name: dict[str, list[User]] = {}
         for user in users:

@@ -12,12 +12,12 @@ import attrs
 from hours_core.clock import later
 from hours_core.entry_locks import LockOverride
 from hours_core.errors import (
+    Conflict,
     FieldProblem,
     Forbidden,
     Hint,
     NotFound,
     TimerAlreadyRunning,
-    Unauthenticated,
     ValidationFailed,
 )
 from hours_core.events import EventType
@@ -34,7 +34,7 @@ from hours_core.model import (
 from hours_core.plans import Feature
 from hours_core.ports import Clock, EntryCursor, EntryQuery, IdFactory, UnitOfWork
 from hours_core.services.caller import Caller
-from hours_core.services.entry_guard import guard_entry_write
+from hours_core.services.entry_guard import guard_entry_write, require_active
 from hours_core.services.overlaps import check_overlaps
 from hours_core.services.rates import rate_for_entry
 from hours_core.services.recording import EventRecorder
@@ -271,7 +271,8 @@ class TimeEntryService:
             # Closed periods first, then the timesheet's row, as every entry write takes them: what
             # holds the periods (a period lock, a submission) takes them in the same order.
             overridden = guard_entry_write(uow, caller, now, None, [command.entry_date], override)
-            _still_active(uow, caller, user.id)
+            if on_behalf:
+                require_active(uow, caller, user.id)  # read again, as the guard read the caller
             check_timesheet_lock(uow, caller.org_id, user.id, command.entry_date)
             entry = TimeEntry(
                 id=TimeEntryId(self._ids.new_id()),
@@ -419,7 +420,7 @@ class TimeEntryService:
             )
             check_timesheet_lock(uow, caller.org_id, entry.user_id, entry.entry_date)
             if entry.is_running:
-                _still_active(uow, caller, entry.user_id)  # a deactivated user's timer stays stopped
+                _require_restartable(uow, caller, entry)
                 running = uow.entries.running_for_user(caller.org_id, entry.user_id)
                 if running is not None:
                     raise TimerAlreadyRunning(str(running.id), restoring=True)
@@ -447,7 +448,6 @@ class TimeEntryService:
             billable = project.billable_by_default if command.billable is None else command.billable
             _require_features(caller, billable=billable, task=command.task_id is not None, on_behalf=False)
             overridden = guard_entry_write(uow, caller, now, None, [entry_date], override)
-            _still_active(uow, caller, caller.user_id)
             check_timesheet_lock(uow, caller.org_id, caller.user_id, entry_date)
             running = uow.entries.running_for_user(caller.org_id, caller.user_id)
             if running is not None:
@@ -621,19 +621,15 @@ def _user(uow: UnitOfWork, caller: Caller, user_id: UserId) -> User:
     return user
 
 
-def _still_active(uow: UnitOfWork, caller: Caller, user_id: UserId) -> None:
-    """Refuse to log time for ``user_id`` if the user is deactivated now: read once the write holds
-    the organization's entry writes (:func:`guard_entry_write`), which a deactivation waits for and
-    then holds until it commits, so what this reads is what a deactivation in progress left. The
-    caller was authenticated before this unit of work began: a caller deactivated since acts no
-    more (:class:`Unauthenticated`, as their next request would be); another user takes no new
-    entries (as :func:`_user` says)."""
-    user = uow.users.get(caller.org_id, user_id)
-    if user is not None and user.is_active:
-        return
-    if user_id == caller.user_id:
-        raise Unauthenticated(token_sent=True)
-    raise ValidationFailed.one("user_id", "the user is deactivated and takes no new entries")
+def _require_restartable(uow: UnitOfWork, caller: Caller, entry: TimeEntry) -> None:
+    """A deleted running entry restored runs again: not for a deactivated user (409), whose timer
+    the deactivation stopped or would have stopped (their own restore is already 401)."""
+    user = uow.users.get(caller.org_id, entry.user_id)
+    if user is None or not user.is_active:
+        raise Conflict(
+            f"Time entry {entry.id} is a running timer of a deactivated user: restored, it would run "
+            "again. Reactivate the user first."
+        )
 
 
 def _check_references(uow: UnitOfWork, caller: Caller, project: Project, task_id: TaskId | None) -> None:

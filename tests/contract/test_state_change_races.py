@@ -18,7 +18,7 @@ from typing import TypeVar
 
 import pytest
 
-from hours_core.errors import Conflict, NotFound, Unauthenticated, ValidationFailed
+from hours_core.errors import Conflict, NotFound, StoreBusy, Unauthenticated, ValidationFailed
 from hours_core.events import Event, EventType
 from hours_core.services import CreateInvoice, CreateTimeEntry, ImportEntries, StartTimer
 from tests.contract.test_entry_lock_races import events
@@ -82,7 +82,7 @@ def test_an_invoice_voided_by_several_callers_at_once_is_voided_once(world: Worl
     voided = [outcome for outcome in outcomes if not isinstance(outcome, BaseException)]
     refused = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
     assert len(voided) == 1
-    assert all(isinstance(error, Conflict) for error in refused), refused
+    assert all(isinstance(error, (Conflict, StoreBusy)) for error in refused), refused
     assert len(of_type(world, EventType.INVOICE_VOIDED)) == 1
     stored = world.services.invoices.get_invoice(owner, invoice.id).invoice
     assert stored.voided_at == voided[0].voided_at  # the winner's moment, not a later loser's
@@ -119,7 +119,7 @@ def test_an_import_undone_by_several_callers_at_once_is_undone_once(world: World
     undone = [outcome for outcome in outcomes if not isinstance(outcome, BaseException)]
     refused = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
     assert len(undone) == 1
-    assert all(isinstance(error, NotFound) for error in refused), refused
+    assert all(isinstance(error, (NotFound, StoreBusy)) for error in refused), refused
     assert len(of_type(world, EventType.TIME_ENTRY_DELETED)) == report.created
 
 
@@ -132,16 +132,24 @@ def test_a_user_deactivated_while_starting_timers_is_left_with_none_running(worl
     for _round in range(3):
         outcomes = at_once([*starting, lambda: world.services.team.deactivate_user(admin, world.member.id)])
 
-        unexpected = [
-            outcome
-            for outcome in outcomes
-            if isinstance(outcome, BaseException) and not isinstance(outcome, (Unauthenticated, Conflict))
-        ]
-        assert unexpected == []
+        assert unexpected(outcomes, Unauthenticated, Conflict) == []
+        if isinstance(outcomes[-1], StoreBusy):
+            continue  # the deactivation waited out the lock timeout on a slow machine: nothing changed
         assert world.services.team.get_user(admin, world.member.id).deactivated_at is not None
         with pytest.raises(NotFound):  # nobody can stop a deactivated user's timer: none may run
             world.services.entries.current_timer(member)
         world.services.team.reactivate_user(admin, world.member.id)
+
+
+def unexpected(outcomes: list[object], *expected: type[BaseException]) -> list[object]:
+    """The errors among ``outcomes`` other than ``expected`` and a lock wait that ran out
+    (:class:`StoreBusy`, on a machine too slow for the lock timeout; it changes nothing)."""
+    allowed = (*expected, StoreBusy)
+    return [
+        outcome
+        for outcome in outcomes
+        if isinstance(outcome, BaseException) and not isinstance(outcome, allowed)
+    ]
 
 
 def test_no_entry_is_logged_for_a_user_after_their_deactivation(world: World) -> None:
@@ -156,14 +164,8 @@ def test_no_entry_is_logged_for_a_user_after_their_deactivation(world: World) ->
     ] * 3
     for _round in range(3):
         outcomes = at_once([*writes, lambda: world.services.team.deactivate_user(admin, world.member.id)])
-        unexpected = [
-            outcome
-            for outcome in outcomes
-            if isinstance(outcome, BaseException)
-            and not isinstance(outcome, (Unauthenticated, ValidationFailed))
-        ]
-        assert unexpected == []
-        world.services.team.reactivate_user(admin, world.member.id)
+        assert unexpected(outcomes, Unauthenticated, ValidationFailed) == []
+        world.services.team.reactivate_user(admin, world.member.id)  # a no-op if it did not happen
 
     inactive = False
     for event in events(world):

@@ -166,4 +166,6 @@ def test_a_create_and_its_replay_make_the_documented_round_trips(
     assert response.headers["idempotent-replayed"] == "true"
     # The token comes from the authentication cache; the record from the process's replay memory,
     # or from the claim's round trips where the process has not seen it complete.
-    assert (created, replayed, replayed_elsewhere) == (7, 0, 2)
+    # A create reads its caller again once it holds the org's entry writes (a deactivation in
+    # another process cannot cross it): the eighth.
+    assert (created, replayed, replayed_elsewhere) == (8, 0, 2)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date, timedelta
 
+import attrs
 import pytest
 
 from hours_core.errors import (
+    Conflict,
     EmailTaken,
     Forbidden,
     LastOwner,
@@ -17,7 +20,19 @@ from hours_core.errors import (
 )
 from hours_core.model import Plan, Role, User, UserId, WeekStart
 from hours_core.ports import EntryQuery
-from hours_core.services import AddUser, Caller, ChangeOrg, ChangeUser, CreateTimeEntry, StartTimer
+from hours_core.services import (
+    AddUser,
+    Caller,
+    ChangeOrg,
+    ChangeUser,
+    CreateOperation,
+    CreateTimeEntry,
+    DeleteOperation,
+    ImportEntries,
+    StartTimer,
+    UpdateTimeEntry,
+)
+from tests.exchange.odd_files import toggl_file
 from tests.world import START, World
 
 
@@ -277,16 +292,53 @@ def test_a_member_deactivated_since_authentication_logs_no_time(world: World) ->
     )
 
 
+@pytest.mark.parametrize("atomic", [True, False])
+def test_a_caller_deactivated_since_authentication_changes_no_entry(world: World, atomic: bool) -> None:
+    """Not only their own new time: an admin deactivated meanwhile edits, deletes, logs for others
+    and runs batches no more (the request is 401, not one of a batch's operations)."""
+    owner, entries = world.caller(world.owner), world.services.entries
+    day = CreateTimeEntry(project_id=world.project.id, entry_date=date(2026, 3, 2), duration_seconds=60)
+    entry = entries.create_time_entry(owner, day)
+    admin_as_authenticated = world.caller(world.admin)
+    world.services.team.deactivate_user(owner, world.admin.id)
+
+    for write in (
+        lambda: entries.update_time_entry(admin_as_authenticated, entry.id, UpdateTimeEntry(note="mine")),
+        lambda: entries.delete_time_entry(admin_as_authenticated, entry.id),
+        lambda: entries.create_time_entry(admin_as_authenticated, attrs.evolve(day, user_id=world.member.id)),
+        lambda: world.services.batches.run_batch(
+            admin_as_authenticated, [CreateOperation(day), DeleteOperation(entry.id)], atomic=atomic
+        ),
+    ):
+        with pytest.raises(Unauthenticated):
+            write()
+
+    assert entries.get_time_entry(owner, entry.id) == entry  # untouched
+
+
+def test_a_caller_deactivated_since_authentication_imports_nothing(world: World) -> None:
+    owner = world.caller(world.owner)
+    admin_as_authenticated = world.caller(world.admin)
+    world.services.team.deactivate_user(owner, world.admin.id)
+    data = io.BytesIO(toggl_file(world.owner.email, world.member.email))
+
+    with pytest.raises(Unauthenticated):
+        world.services.imports.import_entries(
+            admin_as_authenticated, ImportEntries(source="toggl", data=data, timezone="Europe/Berlin")
+        )
+
+    assert world.services.entries.list_time_entries(owner, EntryQuery()).entries == []
+
+
 def test_a_deactivated_users_deleted_timer_is_not_restored_to_run_again(world: World) -> None:
     owner, member = world.caller(world.owner), world.caller(world.member)
     timer = world.services.entries.start_timer(member, StartTimer(project_id=world.project.id))
     world.services.entries.delete_time_entry(member, timer.id)  # a deleted timer is not stopped
     world.services.team.deactivate_user(owner, world.member.id)
 
-    with pytest.raises(ValidationFailed) as refused:
+    with pytest.raises(Conflict, match="running timer of a deactivated user"):
         world.services.entries.restore_time_entry(owner, timer.id)
 
-    assert "deactivated" in str(refused.value.fields)
     world.services.team.reactivate_user(owner, world.member.id)
     assert world.services.entries.restore_time_entry(owner, timer.id).is_running  # once active again
 

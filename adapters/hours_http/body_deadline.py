@@ -10,10 +10,11 @@ lasts longer, the client gets ``408 Request Timeout`` with the error body ``requ
 ``Connection: close``; the app sees the client leave (``http.disconnect``), as if it had
 disconnected, and whatever it answers is dropped.
 
-The clock runs while the app waits for body bytes, from the first wait to the last piece: a client
-that keeps sending (even slowly) is not cut off, and a request whose body is complete (or that has
-none: the app never waits for one) is never timed. An app that waits for the client to leave
-(``http.disconnect`` after the body) is not timed either.
+The clock runs while the app waits for body bytes it has asked for, and starts again with each
+piece: a client that keeps sending (even slowly) is not cut off, and a request whose body is
+complete (or that has none: the app never waits for one) is never timed. An app that waits for the
+client to leave (``http.disconnect`` after the body) is not timed either. (A body the app never
+reads is the server's: granian closes such a connection once the answer is sent.)
 """
 
 from __future__ import annotations
@@ -25,10 +26,11 @@ from typing import Any
 from litestar.types import ASGIApp, Message, Receive, Send
 
 from hours_http.errors import error_body
+from hours_http.request_id import REQUEST_ID_NAME, request_id_of
 
 __all__ = ["DEFAULT_BODY_TIMEOUT", "REQUEST_TIMEOUT_CODE", "BodyDeadline", "timeout_message"]
 
-DEFAULT_BODY_TIMEOUT = 10.0
+DEFAULT_BODY_TIMEOUT = 30.0
 """Seconds a request's body may pause before the request is answered 408."""
 
 REQUEST_TIMEOUT_CODE = "request_timeout"
@@ -52,22 +54,7 @@ class BodyDeadline:
         self.app = app
         self.seconds = seconds
         self._on_timeout = on_timeout
-        self._answer = (
-            {
-                "type": "http.response.start",
-                "status": 408,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"connection", b"close"),
-                    (b"cache-control", b"no-store"),
-                ],
-            },
-            {
-                "type": "http.response.body",
-                "body": error_body(REQUEST_TIMEOUT_CODE, timeout_message(seconds)),
-                "more_body": False,
-            },
-        )
+        self._body = error_body(REQUEST_TIMEOUT_CODE, timeout_message(seconds))
 
     async def __call__(self, scope: Any, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -88,13 +75,14 @@ class BodyDeadline:
                 async with asyncio.timeout(self.seconds):
                     message = await receive()
             except TimeoutError:
+                if timed_out:  # another wait of this request timed out first and answered
+                    return {"type": "http.disconnect"}
                 timed_out = True
                 if not started:  # an app that answered without reading the body keeps its answer
                     answered = True
                     if self._on_timeout is not None:
                         self._on_timeout()
-                    for part in self._answer:
-                        await send(part)  # type: ignore[arg-type]
+                    await self._send_answer(scope, send)
                 return {"type": "http.disconnect"}
             if message["type"] != "http.request" or not message.get("more_body", False):
                 body_complete = True
@@ -108,3 +96,14 @@ class BodyDeadline:
             await send(message)
 
         await self.app(scope, receive_in_time, send_unless_answered)
+
+    async def _send_answer(self, scope: Any, send: Send) -> None:
+        """The 408, with the request's ``X-Request-Id`` as every answer of hours."""
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"connection", b"close"),
+            (b"cache-control", b"no-store"),
+            (REQUEST_ID_NAME, request_id_of(scope).encode()),
+        ]
+        await send({"type": "http.response.start", "status": 408, "headers": headers})
+        await send({"type": "http.response.body", "body": self._body, "more_body": False})

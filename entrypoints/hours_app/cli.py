@@ -355,7 +355,7 @@ examples:
         type=cli_args.seconds,
         metavar="SECONDS",
         help="answer 408 and close the connection when no byte of a request's body has arrived "
-        "for this time; 0.1 to 600 (default: $HOURS_BODY_TIMEOUT, else 10)",
+        "for this time; 0.1 to 600 (default: $HOURS_BODY_TIMEOUT, else 30)",
     )
     limits.add_argument(
         "--max-header-bytes",

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from hours_http.body_deadline import DEFAULT_BODY_TIMEOUT
 from hours_http.rate_limit import RateLimit, parse_rate_limit
 
 __all__ = [
@@ -96,7 +97,7 @@ class Settings:
     """Failed authentications per client address, or ``off`` (``hours serve``)."""
     header_timeout: float = 10.0
     """Seconds a client has to send a request's line and headers (``hours serve``)."""
-    body_timeout: float = 10.0
+    body_timeout: float = DEFAULT_BODY_TIMEOUT
     """Seconds a request's body may pause (no byte of it arriving) before the request is answered
     408 and its connection closed (``hours serve``)."""
     max_header_bytes: int = 64 * 1024

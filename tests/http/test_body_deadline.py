@@ -38,7 +38,9 @@ def body(data: bytes, *, more: bool) -> dict[str, Any]:
     return {"type": "http.request", "body": data, "more_body": more}
 
 
-def run(app: Callable[..., Any], receive: Callable[[], Any], **options: Any) -> list[dict[str, Any]]:
+def run(
+    app: Callable[..., Any], receive: Callable[[], Any], *, seconds: float = SECONDS, **options: Any
+) -> list[dict[str, Any]]:
     """Serve one request through a :class:`BodyDeadline` around ``app``; what the client got."""
     sent: list[dict[str, Any]] = []
 
@@ -46,7 +48,7 @@ def run(app: Callable[..., Any], receive: Callable[[], Any], **options: Any) -> 
         sent.append(message)
 
     scope = {"type": "http", "method": "POST", "path": "/projects", "headers": []}
-    asyncio.run(BodyDeadline(app, SECONDS, **options)(scope, receive, send))
+    asyncio.run(BodyDeadline(app, seconds, **options)(scope, receive, send))
     return sent
 
 
@@ -81,6 +83,7 @@ def test_a_body_that_stops_arriving_gets_408_and_the_app_hears_a_disconnect() ->
     start, answer = sent  # the app's 500 after the disconnect went nowhere
     assert start["status"] == 408
     assert (b"connection", b"close") in start["headers"]
+    assert any(name == b"x-request-id" and value for name, value in start["headers"])
     assert (b"content-type", b"application/json") in start["headers"]
     error = json.loads(answer["body"])["error"]
     assert error["code"] == "request_timeout"
@@ -90,10 +93,18 @@ def test_a_body_that_stops_arriving_gets_408_and_the_app_hears_a_disconnect() ->
 
 
 def test_a_body_that_keeps_arriving_is_not_cut_off() -> None:
+    """Each piece comes a tenth of the deadline after the last: the whole body takes longer than
+    the deadline, no pause does."""
     heard: list[dict[str, Any]] = []
     pieces = [body(bytes([byte]), more=True) for byte in b'{"name": "slow"'] + [body(b"}", more=False)]
+    deadline = 0.5
+    pending = list(pieces)
 
-    sent = run(reading_app(heard), scripted(*pieces))
+    async def slow_client() -> Any:
+        await asyncio.sleep(deadline / 10)
+        return pending.pop(0)
+
+    sent = run(reading_app(heard), slow_client, seconds=deadline)
 
     assert [message["status"] for message in sent if message["type"] == "http.response.start"] == [201]
     assert b"".join(message["body"] for message in heard) == b'{"name": "slow"}'
@@ -124,6 +135,16 @@ def test_an_app_that_answered_without_reading_the_body_keeps_its_answer() -> Non
 
     assert [message["type"] for message in sent] == ["http.response.start", "http.response.body"]
     assert sent[0]["status"] == 204
+
+
+def test_two_waits_that_time_out_together_answer_once() -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        first, second = await asyncio.gather(receive(), receive())
+        assert first == second == {"type": "http.disconnect"}
+
+    sent = run(app, scripted(NEVER))
+
+    assert [message.get("status") for message in sent] == [408, None]
 
 
 def test_other_scopes_pass_untouched() -> None:

@@ -82,7 +82,7 @@ def test_limits_come_from_the_environment_and_flags_win() -> None:
     settings = Settings.from_env(environ)
     assert (settings.header_timeout, settings.max_header_bytes, settings.max_connections) == (2.5, 16384, 64)
     assert settings.body_timeout == 30.0
-    assert Settings.from_env({}).body_timeout == 10.0
+    assert Settings.from_env({}).body_timeout == 30.0
     assert Settings.from_env(environ, max_connections=8).max_connections == 8
     assert Settings.from_env({}).max_header_bytes == 64 * 1024
     assert Settings.from_env(settings.to_env()) == settings

@@ -34,7 +34,6 @@ from hours_core.errors import (
     IdempotencyRequestInProgress,
     PlanRequired,
     PreconditionFailed,
-    StoreBusy,
     TimerAlreadyRunning,
     Unauthenticated,
     ValidationFailed,
@@ -278,7 +277,7 @@ def error_response(error: HoursError, headers: dict[str, str] | None = None) -> 
     extra = dict(headers or {})
     if isinstance(error, Unauthenticated):
         extra["WWW-Authenticate"] = 'Bearer error="invalid_token"' if error.token_sent else "Bearer"
-    if isinstance(error, IdempotencyRequestInProgress | StoreBusy):
+    if isinstance(error, IdempotencyRequestInProgress) or error.transient:  # busy, unreachable
         extra["Retry-After"] = "1"
     if isinstance(error, RateLimited):
         extra.update(error.headers)

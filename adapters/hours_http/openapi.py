@@ -246,6 +246,7 @@ _HEADERS_BY_CODE: Mapping[str, tuple[str, ...]] = {
     "unauthenticated": ("WWW-Authenticate",),
     "rate_limited": ("Retry-After", *_RATE_LIMIT_HEADERS),
     "store_busy": ("Retry-After",),
+    "service_unavailable": ("Retry-After",),
     "idempotency_request_in_progress": ("Retry-After",),
     "precondition_failed": ("ETag",),
 }

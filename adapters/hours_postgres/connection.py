@@ -22,6 +22,8 @@ else is a bug in this adapter's SQL and becomes a ``RuntimeError`` that names it
 from __future__ import annotations
 
 import re
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -176,6 +178,64 @@ def ensure_schema(settings: ConnectionSettings) -> None:
         exists = conn.execute("SELECT to_regnamespace(%s) IS NOT NULL", (settings.schema,)).fetchone()
         if not (exists and exists[0]):  # only then: CREATE needs a privilege a user of it may lack
             conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quoted_schema(settings.schema)}")
+
+
+FIRST_WAIT_SECONDS = 1.0
+"""How long a unit of work waits for a pooled connection before it asks whether PostgreSQL can be
+reached at all (:class:`Reachability`)."""
+
+_PROBE_CONNECT_TIMEOUT_S = 2
+_PROBE_MEMORY_SECONDS = 1.0
+
+
+class Reachability:
+    """Whether PostgreSQL accepts connections now: one probe connection at a time, its answer kept
+    for a second (so that a thousand waiting requests make one probe, not a thousand).
+
+    A pool with no free connection is either busy (every connection in use: waiting is right) or
+    has none left because PostgreSQL went away (waiting the whole pool timeout only holds clients
+    up: each would get 503 after 30 s). :func:`take_connection` asks this after a short wait.
+    """
+
+    def __init__(self, settings: ConnectionSettings) -> None:
+        self._settings = settings
+        self._lock = threading.Lock()
+        self._checked_at = float("-inf")
+        self._reachable = True
+
+    def reachable(self) -> bool:
+        """Whether a new connection to PostgreSQL opens (the last answer, if under a second old)."""
+        with self._lock:
+            if time.monotonic() - self._checked_at < _PROBE_MEMORY_SECONDS:
+                return self._reachable
+            self._checked_at = time.monotonic()  # others use the last answer meanwhile
+        kwargs = {**_connect_kwargs(self._settings), "connect_timeout": _PROBE_CONNECT_TIMEOUT_S}
+        try:
+            psycopg.connect(self._settings.url, **kwargs).close()
+        except psycopg.Error:
+            self._reachable = False
+        else:
+            self._reachable = True
+        return self._reachable
+
+
+def take_connection(
+    pool: ConnectionPool[Connection], settings: ConnectionSettings, reachability: Reachability
+) -> Connection:
+    """A pooled connection. After :data:`FIRST_WAIT_SECONDS` without one, PostgreSQL is probed: if
+    it cannot be reached the wait ends at once (:class:`DatabaseUnavailable`: a client then gets 503
+    with ``Retry-After`` within about a second, not after the whole pool timeout); if it can, the
+    pool is busy and the wait goes on up to the pool timeout."""
+    first = min(FIRST_WAIT_SECONDS, settings.pool_timeout_s)
+    try:
+        try:
+            return pool.getconn(timeout=first)
+        except PoolTimeout:
+            if not reachability.reachable():
+                raise DatabaseUnavailable("PostgreSQL cannot be reached; retry shortly.") from None
+            return pool.getconn(timeout=max(settings.pool_timeout_s - first, 0.001))
+    except psycopg.Error as error:
+        raise translate(error) from error
 
 
 def open_pool(settings: ConnectionSettings) -> ConnectionPool[Connection]:

@@ -35,9 +35,11 @@ from hours_postgres.connection import (
     Connection,
     ConnectionSettings,
     DatabaseUnavailable,
+    Reachability,
     ensure_schema,
     open_pool,
     quoted_schema,
+    take_connection,
     translate,
 )
 from hours_postgres.dialect import POSTGRES
@@ -55,6 +57,7 @@ class PostgresStore(SqlStore):
         """A store over an open ``pool`` (:meth:`open` is the usual way in)."""
         self.settings = settings
         self._pool = pool
+        self._reachability = Reachability(settings)
         self._identity_signal: NotifiedIdentitySignal | None = None
 
     @classmethod
@@ -110,7 +113,7 @@ class PostgresStore(SqlStore):
 
     def unit_of_work(self, *, read_only: bool = False) -> PostgresUnitOfWork:
         """A new, not yet entered, unit of work (this bound method is a ``UnitOfWorkFactory``)."""
-        return PostgresUnitOfWork(self._pool, self.settings, read_only=read_only)
+        return PostgresUnitOfWork(self._pool, self.settings, self._reachability, read_only=read_only)
 
     def identity_signal(self) -> NotifiedIdentitySignal:
         """The store's :class:`~hours_postgres.identity_signal.NotifiedIdentitySignal` (``LISTEN``/
@@ -152,19 +155,26 @@ class PostgresUnitOfWork(SqlUnitOfWork):
     """One transaction on a :class:`PostgresStore`, on one pooled connection."""
 
     def __init__(
-        self, pool: ConnectionPool[Connection], settings: ConnectionSettings, *, read_only: bool = False
+        self,
+        pool: ConnectionPool[Connection],
+        settings: ConnectionSettings,
+        reachability: Reachability,
+        *,
+        read_only: bool = False,
     ) -> None:
         """A unit of work on a connection of ``pool``, read-only if ``read_only``."""
         super().__init__(statements_for(POSTGRES), read_only=read_only)
         self._pool = pool
         self._settings = settings
+        self._reachability = reachability
 
     def _begin(self) -> Session:
         """A session on a pooled connection; its transaction begins with its first statement.
 
         Raises :class:`~hours_postgres.connection.DatabaseUnavailable` when no connection frees
-        up within the pool timeout. A pooled connection may have died while idle (a server
-        restart, an idle timeout): the session's first pipeline (``BEGIN`` and the first
+        up within the pool timeout, or within about a second when PostgreSQL cannot be reached
+        (:func:`~hours_postgres.connection.take_connection`). A pooled connection may have died
+        while idle (a server restart, an idle timeout): the session's first pipeline (``BEGIN`` and the first
         statement) then fails before anything ran, and is sent again on another connection
         (:meth:`_replace`), so that such a restart costs the requests in flight but not the next
         ones. Every failed attempt takes a dead connection out of the pool, so the attempts are
@@ -179,10 +189,7 @@ class PostgresUnitOfWork(SqlUnitOfWork):
         )
 
     def _connection(self) -> Connection:
-        try:
-            return self._pool.getconn()
-        except psycopg.Error as error:
-            raise translate(error) from error
+        return take_connection(self._pool, self._settings, self._reachability)
 
     def _replace(self, dead: Connection) -> Connection:
         """Give ``dead`` back (the pool discards a closed connection) and take another one."""

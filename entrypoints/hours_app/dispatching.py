@@ -25,9 +25,16 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+from hours_core.errors import HoursError
 from hours_core.services.dispatcher import WebhookDispatcher
 
-__all__ = ["DEFAULT_BATCH", "DEFAULT_POLL_SECONDS", "PURGE_INTERVAL_SECONDS", "DispatcherLoop"]
+__all__ = [
+    "DEFAULT_BATCH",
+    "DEFAULT_POLL_SECONDS",
+    "PURGE_INTERVAL_SECONDS",
+    "UNAVAILABLE_WARNING_SECONDS",
+    "DispatcherLoop",
+]
 
 logger = logging.getLogger("hours.webhooks")
 
@@ -39,6 +46,9 @@ DEFAULT_BATCH = 8
 
 PURGE_INTERVAL_SECONDS = 3600.0
 """How often finished deliveries older than 30 days are purged."""
+
+UNAVAILABLE_WARNING_SECONDS = 60.0
+"""While the store cannot be reached, how often the dispatcher says so again."""
 
 
 class DispatcherLoop:
@@ -65,6 +75,8 @@ class DispatcherLoop:
         self._last_purge = float("-inf")
         self._renew_after = float("-inf")
         self._held = False
+        self._failing_since: float | None = None
+        self._warned_at: float | None = None
 
     def _holds_the_store(self) -> bool:
         """Take or renew the store's dispatcher lease, at most every third of its length: at the start
@@ -102,15 +114,38 @@ class DispatcherLoop:
         return len(recorded)
 
     def run(self) -> None:
-        """Run rounds until :meth:`stop`; a failing round is logged and the loop goes on."""
+        """Run rounds until :meth:`stop`; a failing round is logged and the loop goes on.
+
+        A store that cannot be reached (a transient error: PostgreSQL down, a busy SQLite file)
+        is one warning line, not a stack trace per round: when it starts, at most once a minute
+        while it lasts, and one line when a round succeeds again."""
         while not self._stopping.is_set():
             try:
                 sent = self.step()
-            except Exception:
-                logger.exception("the webhook dispatcher's round failed; retrying")
+            except Exception as error:
+                if isinstance(error, HoursError) and error.transient:
+                    self._unavailable(error)
+                else:
+                    logger.exception("the webhook dispatcher's round failed; retrying")
                 sent = 0
+            else:
+                if self._failing_since is not None:
+                    logger.info("the webhook dispatcher reaches the store again")
+                    self._failing_since = self._warned_at = None
             if sent == 0:
                 self._stopping.wait(self._poll)
+
+    def _unavailable(self, error: HoursError) -> None:
+        now = time.monotonic()
+        if self._failing_since is None:
+            self._failing_since = now
+        if self._warned_at is None or now - self._warned_at >= UNAVAILABLE_WARNING_SECONDS:
+            self._warned_at = now
+            logger.warning(
+                "the webhook dispatcher cannot reach the store (for %.0f s; retrying): %s",
+                now - self._failing_since,
+                error.message,
+            )
 
     def start(self) -> None:
         """Run the loop in a daemon thread (``hours serve``)."""

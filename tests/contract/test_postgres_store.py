@@ -13,10 +13,12 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from typing import Any
 
 import attrs
 import psycopg
 import pytest
+from psycopg_pool import PoolTimeout
 
 from hours_app.composition import open_store
 from hours_app.settings import DatabaseUrl, Settings
@@ -30,6 +32,7 @@ from hours_core.errors import (
 from hours_core.model import OrgId
 from hours_core.ports import EntryCursor, EntryQuery
 from hours_postgres import DatabaseUnavailable, PostgresStore
+from hours_postgres.connection import FIRST_WAIT_SECONDS, ConnectionSettings, Reachability, take_connection
 from hours_postgres.dialect import POSTGRES
 from hours_sql import TABLES as TABLE_DESCRIPTIONS
 from hours_sql import Kind, Table, statements_for
@@ -197,6 +200,55 @@ def test_the_composition_root_opens_and_migrates_a_postgresql_url(fresh: Postgre
 def test_an_unreachable_server_is_database_unavailable() -> None:
     with pytest.raises(DatabaseUnavailable, match="cannot connect"):
         PostgresStore.open("postgresql://postgres@127.0.0.1:1/test?connect_timeout=2")
+
+
+class _EmptyPool:
+    """A pool whose connections are all gone (or all in use): every wait runs out."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    def getconn(self, timeout: float) -> object:
+        self.waits.append(timeout)
+        raise PoolTimeout(f"couldn't get a connection after {timeout} sec")
+
+
+def test_a_pool_without_connections_answers_at_once_when_postgresql_cannot_be_reached() -> None:
+    settings = ConnectionSettings(url="postgresql://postgres@127.0.0.1:1/test", pool_timeout_s=30.0)
+    pool = _EmptyPool()
+
+    with pytest.raises(DatabaseUnavailable, match="cannot be reached"):
+        take_connection(pool, settings, Reachability(settings))  # type: ignore[arg-type]
+
+    assert pool.waits == [FIRST_WAIT_SECONDS]  # not the 30 s of the pool timeout
+
+
+def test_a_busy_pool_waits_out_the_pool_timeout_when_postgresql_answers() -> None:
+    settings = ConnectionSettings(url=require_postgres(), pool_timeout_s=30.0)
+    pool = _EmptyPool()
+
+    with pytest.raises(DatabaseUnavailable, match="stayed busy"):
+        take_connection(pool, settings, Reachability(settings))  # type: ignore[arg-type]
+
+    assert pool.waits == [FIRST_WAIT_SECONDS, 30.0 - FIRST_WAIT_SECONDS]
+
+
+def test_reachability_is_probed_once_a_second_however_many_ask() -> None:
+    settings = ConnectionSettings(url="postgresql://postgres@127.0.0.1:1/test")
+    reachability = Reachability(settings)
+    probes: list[int] = []
+    real_connect = psycopg.connect
+
+    def counting_connect(*args: object, **kwargs: object) -> psycopg.Connection[Any]:
+        probes.append(1)
+        return real_connect(*args, **kwargs)  # type: ignore[arg-type]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(psycopg, "connect", counting_connect)
+        answers = [reachability.reachable() for _ in range(50)]
+
+    assert answers == [False] * 50
+    assert len(probes) == 1
 
 
 @pytest.mark.parametrize("schema", ["Hours", "a-b", "x" * 64, "", 'a"; DROP TABLE orgs; --'])

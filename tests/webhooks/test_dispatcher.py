@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ import msgspec
 import pytest
 
 from hours_app.dispatching import DispatcherLoop
+from hours_core.errors import StoreBusy
 from hours_core.ids import UuidV7Ids
 from hours_core.model import RateScope
 from hours_core.services import (
@@ -387,6 +389,34 @@ def test_a_lease_that_cannot_be_given_up_is_logged_and_the_stop_goes_on(
     loop.stop()
 
     assert "could not give the webhook dispatcher lease up" in caplog.text
+
+
+def test_a_store_out_of_reach_is_one_warning_line_then_one_line_when_it_is_back(
+    world: World, dispatcher: WebhookDispatcher, caplog: pytest.LogCaptureFixture
+) -> None:
+    loop = DispatcherLoop(dispatcher, single=False, poll=0.01)
+    rounds = iter([StoreBusy("the database is unavailable"), StoreBusy("the database is unavailable"), None])
+
+    def step() -> int:
+        failure = next(rounds, None)
+        if failure is not None:
+            raise failure
+        loop.stop()  # the loop ends after this round
+        return 0
+
+    loop.step = step  # type: ignore[method-assign]
+    with caplog.at_level(logging.INFO, logger="hours.webhooks"):
+        loop.run()
+
+    lines = [(record.levelname, record.getMessage()) for record in caplog.records]
+    assert lines == [
+        (
+            "WARNING",
+            "the webhook dispatcher cannot reach the store (for 0 s; retrying): the database is unavailable",
+        ),
+        ("INFO", "the webhook dispatcher reaches the store again"),
+    ]
+    assert not any(record.exc_info for record in caplog.records)  # no stack trace per round
 
 
 def test_webhooks_filtered_by_the_client_and_rate_families_get_those_events(

@@ -9,11 +9,14 @@ process's mark for each notification; the authentication cache empties itself wh
 mark moved (:mod:`hours_core.services.identity_cache`).
 
 How fast: PostgreSQL hands a notification to every listening session as the ``NOTIFY`` commits,
-so another process normally sees the change within a millisecond or two, before a client that got
-the answer can send it another request; under heavy load, as long as its listening thread waits for
-Python's interpreter lock. It is not a guarantee: what bounds the staleness in every case is still
-the cache's ``ttl`` (``HOURS_AUTH_CACHE_SECONDS``), which also covers a listening connection that
-failed. While it reconnects (every second), each new connection counts as a change, since a
+so another process normally has it within a millisecond, before a client that got the answer can
+send it another request. The listening thread may not have read it yet (it waits for Python's
+interpreter lock while the process serves requests), so :meth:`NotifiedIdentitySignal.current`
+also looks at the listening connection's socket, without reading it: data waiting there counts as
+a change at once. What remains is the moment between the ``NOTIFY``'s commit and the notification
+reaching this process's socket. It is not a guarantee: what bounds the staleness in every case is
+still the cache's ``ttl`` (``HOURS_AUTH_CACHE_SECONDS``), which also covers a listening connection
+that failed. While it reconnects (every second), each new connection counts as a change, since a
 notification sent meanwhile was lost.
 """
 
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import select
 import threading
 
 import psycopg
@@ -41,6 +45,16 @@ _NOTIFY_WAIT_SECONDS = 2.0
 cache's ttl covers a notification that could not be sent."""
 
 logger = logging.getLogger("hours")
+
+
+def _has_data(socket: int) -> bool:
+    """Whether ``socket`` has bytes to read now (a notification the listening thread has not read);
+    a socket that is closing counts too (a reconnection is a change anyway)."""
+    try:
+        readable, _, _ = select.select([socket], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
 
 
 def channel_of(settings: ConnectionSettings) -> str:
@@ -68,12 +82,19 @@ class NotifiedIdentitySignal:
         self._stop = threading.Event()
         self.listening = threading.Event()
         """Set while the listening connection is open (for tests and the startup log)."""
+        self._socket: int | None = None
+        """The listening connection's socket, while it is open."""
 
     def current(self) -> int:
-        """This process's mark: moved by each notification, and by each (re)connection."""
+        """This process's mark: moved by each notification, and by each (re)connection. While a
+        notification waits unread on the listening connection (see the module), the mark it will
+        move to: the change counts at once, and once only when the listening thread reads it."""
         if self._listener is None:
             self._start_listening()
-        return self._mark
+        mark, socket = self._mark, self._socket
+        if socket is not None and _has_data(socket):
+            return mark + 1
+        return mark
 
     def move(self) -> None:
         """Notify every listening process (one pooled round trip). A failure is logged, not raised:
@@ -112,6 +133,7 @@ class NotifiedIdentitySignal:
             try:
                 with connect(self._settings) as conn:
                     conn.execute(listen)
+                    self._socket = conn.pgconn.socket
                     self.listening.set()
                     self._moved()  # anything sent while nobody listened here counts as a change
                     while not self._stop.is_set():
@@ -125,5 +147,6 @@ class NotifiedIdentitySignal:
                     " ".join(str(error).split()),
                 )
             finally:
+                self._socket = None
                 self.listening.clear()
             self._stop.wait(_RECONNECT_SECONDS)

@@ -125,11 +125,17 @@ def resolve_duration(
     malformed). Either must lie in 0..86400: one entry belongs to one day.
     """
     if duration_seconds is not None:
+        if type(duration_seconds) is not int:  # a library caller's 5400.0 or True (HTTP refuses them first)
+            errors.add("duration_seconds", "must be a whole number of seconds (an integer)")
+            return None
         if not 0 <= duration_seconds <= MAX_ENTRY_SECONDS:
             errors.add("duration_seconds", f"must be between 0 and {MAX_ENTRY_SECONDS} (24 hours)")
             return None
         return duration_seconds
     if duration is not None:
+        if not isinstance(duration, str):
+            errors.add("duration", "must be a string such as 1h30m, 1:30, 90m or 1.5h")
+            return None
         try:
             seconds = parse_duration(duration)
         except DurationError as error:

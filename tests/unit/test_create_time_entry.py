@@ -50,6 +50,9 @@ def test_duration_seconds_wins_over_a_malformed_duration(world: World) -> None:
         ({"duration": "25h"}, "duration"),
         ({"duration": None, "duration_seconds": 86_401}, "duration_seconds"),
         ({"duration": None, "duration_seconds": -1}, "duration_seconds"),
+        ({"duration": None, "duration_seconds": 5400.0}, "duration_seconds"),  # a library caller's float
+        ({"duration": None, "duration_seconds": True}, "duration_seconds"),
+        ({"duration": 90}, "duration"),
         ({"entry_date": date(1999, 12, 31)}, "entry_date"),
         ({"entry_date": date(2101, 1, 1)}, "entry_date"),
         ({"note": "x" * 5001}, "note"),

@@ -1,9 +1,15 @@
 """Sign-in attempts, limited per email and per client address (in the memory of one process).
 
-A failed sign-in counts against the email (case-folded) and against the address it came from;
-once either has :attr:`LoginThrottle.per_email` / :attr:`LoginThrottle.per_address` failures
-within :attr:`LoginThrottle.window`, further attempts are refused without checking the password
-until the oldest failure leaves the window. A successful sign-in clears its email's failures.
+Every attempt counts against the email (case-folded) and against the address it came from *before*
+its password is checked, in one step with the check of the limits (:meth:`LoginThrottle.begin`,
+under one lock): once either has :attr:`LoginThrottle.per_email` / :attr:`LoginThrottle.per_address`
+attempts counted within :attr:`LoginThrottle.window`, further attempts are refused
+(:class:`Throttled`) without checking the password until the oldest leaves the window. So attempts
+sent at the same moment cannot all pass the check while the first ones are still being verified:
+at most the limit are ever checked. An attempt whose password matched takes its own count back
+(:meth:`Attempt.succeeded`); it does not clear the other failures of its email, which age out of
+the window: an email may belong to users of several organizations, and one of them signing in
+must not reset the count of guesses against another's password.
 With N server processes an attacker gets up to N times the limit (as with the API's rate limit).
 """
 
@@ -15,14 +21,36 @@ from datetime import datetime, timedelta
 
 from hours_core.emails import email_key
 
-__all__ = ["SWEEP_ABOVE", "LoginThrottle"]
+__all__ = ["SWEEP_ABOVE", "Attempt", "LoginThrottle", "Throttled"]
 
 SWEEP_ABOVE = 10_000
 """How many emails and addresses may be counted before the stale ones are swept out."""
 
 
+class Throttled(Exception):
+    """Too many attempts: the email or address may try again after :attr:`retry_after`."""
+
+    def __init__(self, retry_after: timedelta) -> None:
+        super().__init__(f"sign-in attempts limited for {retry_after}")
+        self.retry_after = retry_after
+
+
+class Attempt:
+    """One sign-in attempt let through by :meth:`LoginThrottle.begin`: counted as a failure until
+    :meth:`succeeded` takes it back."""
+
+    def __init__(self, throttle: LoginThrottle, keys: tuple[str, str], at: datetime) -> None:
+        self._throttle = throttle
+        self._keys = keys
+        self._at = at
+
+    def succeeded(self) -> None:
+        """The password matched: this attempt no longer counts (the others stay)."""
+        self._throttle._take_back(self._keys, self._at)
+
+
 class LoginThrottle:
-    """Counts failed sign-ins per email and per address in a sliding window."""
+    """Counts sign-in attempts per email and per address in a sliding window."""
 
     def __init__(
         self, *, per_email: int = 5, per_address: int = 20, window: timedelta = timedelta(minutes=15)
@@ -33,33 +61,47 @@ class LoginThrottle:
         self._failures: dict[str, deque[datetime]] = {}
         self._lock = threading.Lock()
 
-    def retry_after(self, email: str, address: str, now: datetime) -> timedelta | None:
-        """How long until this email and address may try again, or ``None`` if they may now."""
-        with self._lock:
-            waits = [
-                self._wait(key, limit, now)
-                for key, limit in ((_email(email), self.per_email), (_address(address), self.per_address))
-            ]
-        return max((wait for wait in waits if wait is not None), default=None)
+    def begin(self, email: str, address: str, now: datetime) -> Attempt:
+        """Count one attempt of ``email`` from ``address``, before its password is checked, or
+        :class:`Throttled` (nothing counted) when either already has its limit within the window.
 
-    def failed(self, email: str, address: str, now: datetime) -> None:
-        """Count one failed sign-in of ``email`` from ``address``.
-
-        When more than :data:`SWEEP_ABOVE` emails and addresses are counted, those whose failures
+        When more than :data:`SWEEP_ABOVE` emails and addresses are counted, those whose attempts
         have all left the window are forgotten, so that sign-ins with ever new emails cannot grow
         the process's memory without bound.
         """
+        keys = (_email(email), _address(address))
         with self._lock:
+            wait = self._longest_wait(keys, now)
+            if wait is not None:
+                raise Throttled(wait)
             if len(self._failures) > SWEEP_ABOVE:
                 cutoff = now - self.window
                 self._failures = {key: times for key, times in self._failures.items() if times[-1] > cutoff}
-            for key in (_email(email), _address(address)):
+            for key in keys:
                 self._failures.setdefault(key, deque()).append(now)
+        return Attempt(self, keys, now)
 
-    def succeeded(self, email: str) -> None:
-        """Forget the email's failures (the address keeps its own)."""
+    def retry_after(self, email: str, address: str, now: datetime) -> timedelta | None:
+        """How long until this email and address may try again, or ``None`` if they may now (it counts
+        nothing)."""
+        keys = (_email(email), _address(address))
         with self._lock:
-            self._failures.pop(_email(email), None)
+            return self._longest_wait(keys, now)
+
+    def _longest_wait(self, keys: tuple[str, str], now: datetime) -> timedelta | None:
+        limits = (self.per_email, self.per_address)
+        waits = [self._wait(key, limit, now) for key, limit in zip(keys, limits, strict=True)]
+        return max((wait for wait in waits if wait is not None), default=None)
+
+    def _take_back(self, keys: tuple[str, ...], at: datetime) -> None:
+        with self._lock:
+            for key in keys:
+                times = self._failures.get(key)
+                if times is None or at not in times:  # already out of the window, or swept
+                    continue
+                times.remove(at)
+                if not times:
+                    del self._failures[key]
 
     def _wait(self, key: str, limit: int, now: datetime) -> timedelta | None:
         failures = self._failures.get(key)

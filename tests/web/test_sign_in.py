@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+
+import pytest
 from litestar.testing import TestClient
 
 from hours_app.mount import WebAndApi
+from hours_core.model import Plan
 from hours_http import create_app
 from hours_web import LoginThrottle, create_web_app
+from tests.polling import eventually
 from tests.world import World
 
 from .conftest import BASE_URL, csrf_of, sign_in
@@ -138,3 +143,66 @@ def test_a_session_cookie_never_authenticates_the_json_api(world: World) -> None
             assert response.status_code == 401, path
             assert response.json()["error"]["code"] == "unauthenticated"
         assert client.get("/me", headers={"Authorization": f"Bearer {world.owner_token}"}).status_code == 200
+
+
+def test_concurrent_wrong_sign_ins_check_at_most_the_limits_passwords(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Attempts sent at once (the report's race: the first ones still in scrypt while the rest
+    arrive) are counted before their passwords are checked: 5 are checked, the rest get 429."""
+    sent = 40
+    release = threading.Event()
+    checked: list[str] = []
+    real_sign_in = world.services.sign_in.sign_in
+
+    def slow_sign_in(email: str, password: str) -> object:
+        checked.append(password)
+        release.wait(timeout=60)  # held until every attempt was let through or refused
+        return real_sign_in(email, password)
+
+    monkeypatch.setattr(world.services.sign_in, "sign_in", slow_sign_in)
+    statuses: list[int] = []
+    with TestClient(create_web_app(world.services), base_url=BASE_URL) as client:
+        token = csrf_of(client.get("/app/sign-in").text)
+        cookie = f"hours_sign_in={client.cookies['hours_sign_in']}"  # each answer sets a new one
+        client.cookies.clear()
+
+        def guess(number: int) -> None:
+            response = client.post(
+                "/app/sign-in",
+                data={"email": world.admin.email, "password": f"guess {number:03}", "csrf": token},
+                headers={"Cookie": cookie},
+            )
+            statuses.append(response.status_code)
+
+        threads = [threading.Thread(target=guess, args=(number,)) for number in range(sent)]
+        for thread in threads:
+            thread.start()
+        assert eventually(lambda: len(checked) + len(statuses) == sent)
+        release.set()
+        for thread in threads:
+            thread.join()
+
+    assert len(checked) == 5
+    assert sorted(statuses) == [401] * 5 + [429] * (sent - 5)
+
+
+def test_another_organizations_user_with_the_same_email_does_not_reset_the_emails_failures(
+    world: World,
+) -> None:
+    """The report's finding 5: four guesses against the admin's password, then a sign-in with the
+    attacker's own password for the same email in another organization, repeated, never reached
+    the limit. A success now takes back only its own attempt."""
+    other = world.services.admin.bootstrap(
+        org_name="Other", plan=Plan.SOLO, email=world.admin.email, env="live"
+    )
+    app = create_web_app(world.services, throttle=LoginThrottle(per_email=5, per_address=100))
+    with TestClient(app, base_url=BASE_URL) as client:
+        for _ in range(4):
+            assert sign_in(client, world.admin.email, "a wrong guess").status_code == 401
+        assert sign_in(client, world.admin.email, other.password).status_code == 303
+        client.cookies.clear()
+        assert sign_in(client, world.admin.email, "a fifth guess").status_code == 401
+
+        assert sign_in(client, world.admin.email, "a sixth guess").status_code == 429
+        assert sign_in(client, world.admin.email, other.password).status_code == 429

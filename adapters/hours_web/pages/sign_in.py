@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -19,7 +20,7 @@ from hours_web.session import (
     form_of,
     session_cookie,
 )
-from hours_web.throttle import LoginThrottle
+from hours_web.throttle import LoginThrottle, Throttled
 
 __all__ = ["SignInPages"]
 
@@ -56,6 +57,19 @@ def _sign_in_page(
     return response
 
 
+def _throttled_page(request: Request[Any, Any, Any], email: str, wait: timedelta) -> Template:
+    """429: the sign-in form saying how long to wait (``Retry-After`` in seconds)."""
+    minutes = max(1, int(wait.total_seconds() + 59) // 60)
+    response = _sign_in_page(
+        request,
+        email=email,
+        error=f"Too many failed attempts. Try again in {minutes} minute{'s' if minutes > 1 else ''}.",
+        status_code=429,
+    )
+    response.headers["Retry-After"] = str(int(wait.total_seconds()) + 1)
+    return response
+
+
 class SignInPages(Controller):
     """``/app/sign-in`` and ``/app/sign-out``."""
 
@@ -82,24 +96,17 @@ class SignInPages(Controller):
             )
         throttle: LoginThrottle = request.app.state["throttle"]
         address = request.client.host if request.client else "unknown"
-        now = services.clock.now()
-        wait = throttle.retry_after(email, address, now)
-        if wait is not None:
-            minutes = max(1, int(wait.total_seconds() + 59) // 60)
-            response = _sign_in_page(
-                request,
-                email=email,
-                error=f"Too many failed attempts. Try again in {minutes} minute{'s' if minutes > 1 else ''}.",
-                status_code=429,
-            )
-            response.headers["Retry-After"] = str(int(wait.total_seconds()) + 1)
-            return response
+        try:
+            # Counted before the password is checked, in one step with the limit's check: attempts
+            # sent at once cannot all pass while the first are being verified.
+            attempt = throttle.begin(email, address, services.clock.now())
+        except Throttled as throttled:
+            return _throttled_page(request, email, throttled.retry_after)
         try:
             signed_in = await call(services.sign_in.sign_in, email, password)
         except SignInFailed as failure:
-            throttle.failed(email, address, now)
             return _sign_in_page(request, email=email, error=failure.message, status_code=401)
-        throttle.succeeded(email)
+        attempt.succeeded()
         redirect = Redirect(f"{APP_PATH}/week", status_code=303)
         redirect.cookies.append(session_cookie(request, signed_in.minted.key))
         redirect.cookies.append(Cookie(key=SIGN_IN_COOKIE, path=_SIGN_IN, value="", max_age=0))

@@ -135,9 +135,15 @@ async def _secure_headers(response: Response[Any]) -> Response[Any]:
 
 
 def create_web_app(
-    services: Services, *, throttle: LoginThrottle | None = None, debug: bool = False
+    services: Services,
+    *,
+    throttle: LoginThrottle | None = None,
+    secure_cookies: bool = False,
+    debug: bool = False,
 ) -> Litestar:
-    """The web app over ``services``; ``throttle`` limits sign-in attempts (a new one by default)."""
+    """The web app over ``services``; ``throttle`` limits sign-in attempts (a new one by default);
+    ``secure_cookies`` makes every cookie ``Secure``, even over plain HTTP to a loopback host (a
+    server behind a TLS-terminating proxy; :func:`hours_web.session.cookie_is_secure`)."""
     assets = _asset_urls()
     environment = _environment(assets)
 
@@ -174,7 +180,7 @@ def create_web_app(
             HTTPException: _http_error_page,
             Exception: _crash_page,
         },
-        state=State({"throttle": throttle or LoginThrottle()}),
+        state=State({"throttle": throttle or LoginThrottle(), "secure_cookies": secure_cookies}),
         after_request=_secure_headers,
         openapi_config=None,
         request_max_body_size=256 * 1024,

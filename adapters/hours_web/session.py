@@ -2,8 +2,9 @@
 
 The cookie ``hours_session`` holds the session's key (the store keeps its SHA-256 only). It is
 ``HttpOnly``, ``SameSite=Lax`` and scoped to ``/app``; it is ``Secure`` unless the request came
-over plain HTTP to a loopback host (``localhost``, ``127.0.0.1``, ``[::1]``), where a browser would
-not send a secure cookie back (docs/web.md, "Sessions and cookies"). The sign-in form, which has no
+over plain HTTP to a loopback host (``localhost``, ``127.0.0.1``, ``[::1]``) and through no proxy,
+where a browser would not send a secure cookie back, and always with ``secure_cookies``
+(:func:`cookie_is_secure`; docs/web.md, "Sessions and cookies"). The sign-in form, which has no
 session yet, carries the CSRF token of a short-lived ``hours_sign_in`` cookie (double submit).
 
 Every unsafe request (POST) is refused unless its ``csrf`` form field, or its ``X-CSRF-Token``
@@ -64,10 +65,28 @@ class CsrfRefused(Forbidden):
     default_message = "This form has expired or did not come from hours; reload the page and try again."
 
 
+_PROXY_HEADERS = ("forwarded", "x-forwarded-proto", "x-forwarded-for", "x-forwarded-host", "x-real-ip")
+"""Headers a proxy adds: a request that has one did not come from the browser to us directly."""
+
+
 def cookie_is_secure(request: Request[Any, Any, Any]) -> bool:
-    """Whether cookies must be ``Secure``: always, but for plain HTTP to a loopback host."""
+    """Whether cookies must be ``Secure``: always when the app was made with
+    ``secure_cookies=True`` (``HOURS_WEB_SECURE_COOKIES=1``, for a server behind a TLS proxy);
+    otherwise always but for plain HTTP to a loopback host that no proxy forwarded.
+
+    The loopback exception lets ``bash scripts/serve`` work over ``http://127.0.0.1`` on a laptop.
+    A proxy in front usually connects to ``127.0.0.1`` too, and a proxy that does not pass the
+    browser's ``Host`` on would make the request look like a laptop's: so a request carrying any
+    of the headers proxies add (``Forwarded``, ``X-Forwarded-Proto``, ``-For``, ``-Host``,
+    ``X-Real-IP``) gets ``Secure`` cookies. Those headers are never believed to turn ``Secure``
+    *off*: a client that forges one only makes its own cookie stricter.
+    """
+    if request.app.state.get("secure_cookies", False):
+        return True
     host = (request.url.hostname or "").lower()
-    return not (request.url.scheme == "http" and host in _LOOPBACK)
+    if request.url.scheme != "http" or host not in _LOOPBACK:
+        return True
+    return any(name in request.headers for name in _PROXY_HEADERS)
 
 
 def session_cookie(request: Request[Any, Any, Any], key: str | None) -> Cookie:

@@ -55,7 +55,8 @@ def create_api(application: Application | None = None) -> Litestar:
 
 def create_site(application: Application) -> WebAndApi:
     """The web app and the API over one application: ``/`` and ``/app/...`` are the web app's."""
-    return WebAndApi(api=create_api(application), web=create_web_app(application.services))
+    web = create_web_app(application.services, secure_cookies=application.settings.web_secure_cookies)
+    return WebAndApi(api=create_api(application), web=web)
 
 
 def create_asgi_app() -> AccessLogMiddleware:

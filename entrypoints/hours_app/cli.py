@@ -69,6 +69,7 @@ environment:
   HOURS_HEADER_TIMEOUT, HOURS_BODY_TIMEOUT, HOURS_MAX_HEADER_BYTES,
   HOURS_MAX_CONNECTIONS                              its connection limits
   HOURS_SQLITE_SYNCHRONOUS  full (default) or normal
+  HOURS_WEB_SECURE_COOKIES  1: the web app's cookies are always Secure (behind a TLS proxy)
   HOURS_WEBHOOKS_ALLOW_HTTP, HOURS_WEBHOOKS_ALLOW_PRIVATE   1: webhooks may use http, internal addresses
 
 exit status:
@@ -341,6 +342,14 @@ examples:
         "sees a revocation at once, and so do the others on SQLite (on PostgreSQL within this "
         "time); 0 to 60, 0 for off "
         "(default: $HOURS_AUTH_CACHE_SECONDS, else 1)",
+    )
+    serve.add_argument(
+        "--web-secure-cookies",
+        action="store_true",
+        default=None,
+        help="make the web app's cookies Secure even over plain HTTP to 127.0.0.1 or localhost: "
+        "set it behind a TLS-terminating proxy (default: $HOURS_WEB_SECURE_COOKIES, else off: "
+        "Secure but for plain HTTP to a loopback host that no proxy forwarded)",
     )
     limits = serve.add_argument_group("connection limits (docs/operations.md)")
     limits.add_argument(
@@ -830,6 +839,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         "rate_limit": getattr(args, "rate_limit", None),
         "auth_failure_limit": getattr(args, "auth_failure_limit", None),
         "auth_cache_seconds": getattr(args, "auth_cache_seconds", None),
+        "web_secure_cookies": getattr(args, "web_secure_cookies", None),
         "header_timeout": getattr(args, "header_timeout", None),
         "body_timeout": getattr(args, "body_timeout", None),
         "max_header_bytes": getattr(args, "max_header_bytes", None),

@@ -108,6 +108,10 @@ class Settings:
     """Seconds an authenticated token's caller is served from memory without a read (0: off). A
     revocation or other change is seen at once by the process that made it, within this by others
     (``HOURS_AUTH_CACHE_SECONDS`` / ``--auth-cache-seconds``, 0 to 60; ``hours serve``)."""
+    web_secure_cookies: bool = False
+    """Whether the web app's cookies are always ``Secure``, even over plain HTTP to a loopback host
+    (``HOURS_WEB_SECURE_COOKIES=1`` / ``--web-secure-cookies``; for a server behind a TLS proxy,
+    docs/operations.md; ``hours serve``)."""
     webhooks_allow_http: bool = False
     """Whether webhook URLs may be plain ``http`` (``HOURS_WEBHOOKS_ALLOW_HTTP=1``; development only)."""
     webhooks_allow_private: bool = False
@@ -127,7 +131,7 @@ class Settings:
         for name in ("port", "workers", "max_header_bytes", "max_connections"):
             if name in values:
                 values[name] = _integer(str(values[name]), _ENV_VARIABLES[name])
-        for name in ("webhooks_allow_http", "webhooks_allow_private"):
+        for name in ("web_secure_cookies", "webhooks_allow_http", "webhooks_allow_private"):
             if name in values:
                 values[name] = _switch(str(values[name]), _ENV_VARIABLES[name])
         for name in ("header_timeout", "body_timeout", "auth_cache_seconds"):
@@ -208,6 +212,7 @@ _ENV_VARIABLES = {
     "max_header_bytes": "HOURS_MAX_HEADER_BYTES",
     "max_connections": "HOURS_MAX_CONNECTIONS",
     "auth_cache_seconds": "HOURS_AUTH_CACHE_SECONDS",
+    "web_secure_cookies": "HOURS_WEB_SECURE_COOKIES",
     "webhooks_allow_http": "HOURS_WEBHOOKS_ALLOW_HTTP",
     "webhooks_allow_private": "HOURS_WEBHOOKS_ALLOW_PRIVATE",
 }

@@ -13,7 +13,7 @@ import pytest
 
 from hours_app.cli import EXIT_BAD_ARGUMENTS, main
 from hours_app.server import ServerOptions
-from hours_app.settings import Settings
+from hours_app.settings import Settings, SettingsError
 from tests.server_support import raw_exchange, served
 
 PATIENCE_SECONDS = 30
@@ -96,6 +96,29 @@ def test_the_authentication_cache_lasts_a_second_unless_set_and_0_turns_it_off()
     assert (
         Settings.from_env({"HOURS_AUTH_CACHE_SECONDS": "0"}, auth_cache_seconds=2.5).auth_cache_seconds == 2.5
     )
+
+
+def test_secure_web_cookies_are_off_unless_the_environment_or_the_flag_turns_them_on() -> None:
+    assert Settings.from_env({}).web_secure_cookies is False
+    settings = Settings.from_env({"HOURS_WEB_SECURE_COOKIES": "1"})
+    assert settings.web_secure_cookies is True
+    assert Settings.from_env(settings.to_env()) == settings  # what worker processes get
+    assert Settings.from_env({}, web_secure_cookies=True).web_secure_cookies is True
+    with pytest.raises(SettingsError, match="HOURS_WEB_SECURE_COOKIES must be 1 or 0"):
+        Settings.from_env({"HOURS_WEB_SECURE_COOKIES": "https"})
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("flags", "secure"), [([], False), (["--web-secure-cookies"], True)])
+def test_hours_serve_web_secure_cookies_makes_the_cookies_secure_over_plain_http_to_loopback(
+    tmp_path: Path, flags: list[str], secure: bool
+) -> None:
+    with served(tmp_path, *flags) as server:
+        answer = raw_exchange(server.port, b"GET /app/sign-in HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    cookie = next(
+        line for line in answer.split(b"\r\n") if line.lower().startswith(b"set-cookie: hours_sign_in=")
+    )
+    assert (b"; Secure" in cookie) is secure
 
 
 def test_the_supervisor_reads_back_the_options_it_is_given() -> None:

@@ -54,6 +54,80 @@ def test_cookies_are_secure_anywhere_but_plain_http_to_loopback(world: World) ->
             assert ("Secure" in cookie) is secure, base
 
 
+def _set_cookies(client: TestClient, headers: dict[str, str]) -> list[str]:  # type: ignore[type-arg]
+    """The ``Set-Cookie`` lines of the sign-in form and of a successful sign-in (the form's cookie,
+    the session's, and the form's deleted), for requests carrying ``headers`` (the form's cookie is
+    sent by hand: a client keeps no ``Secure`` cookie over plain HTTP)."""
+    form = client.get("/app/sign-in", headers=headers)
+    lines = form.headers.get_list("set-cookie")
+    value = lines[0].split("=", 1)[1].split(";", 1)[0]
+    client.cookies.clear()
+    signed_in = client.post(
+        "/app/sign-in",
+        data={
+            "email": "owner@acme.test",
+            "password": client.app.state["password"],
+            "csrf": csrf_of(form.text),
+        },
+        headers={**headers, "Cookie": f"hours_sign_in={value}"},
+        follow_redirects=False,
+    )
+    assert signed_in.status_code == 303, signed_in.text
+    lines += signed_in.headers.get_list("set-cookie")
+    assert sorted(line.split("=", 1)[0] for line in lines) == [
+        "hours_session",
+        "hours_sign_in",
+        "hours_sign_in",
+    ]
+    return lines
+
+
+def test_cookies_are_secure_behind_a_proxy_that_connects_to_loopback(world: World) -> None:
+    """The report's finding 2: nginx's bare ``proxy_pass http://127.0.0.1:8000`` sends
+    ``Host: 127.0.0.1:8000``; the browser spoke HTTPS to the proxy. Any header a proxy adds makes
+    the cookies ``Secure``."""
+    app = create_web_app(world.services)
+    app.state["password"] = world.owner_password
+    with TestClient(app, base_url=BASE_URL) as client:
+        for header, value in (
+            ("X-Forwarded-Proto", "https"),
+            ("X-Forwarded-For", "203.0.113.7"),
+            ("Forwarded", "for=203.0.113.7;proto=https"),
+            ("X-Forwarded-Host", "hours.example"),
+            ("X-Real-IP", "203.0.113.7"),
+        ):
+            assert all("; Secure" in line for line in _set_cookies(client, {header: value})), header
+        # The laptop (bash scripts/serve): no proxy, plain HTTP to loopback.
+        assert not any("Secure" in line for line in _set_cookies(client, {}))
+
+
+def test_a_forwarded_header_never_makes_a_cookie_less_secure(world: World) -> None:
+    with TestClient(create_web_app(world.services), base_url="https://hours.example") as client:
+        form = client.get("/app/sign-in", headers={"X-Forwarded-Proto": "http", "Forwarded": "proto=http"})
+        cookie = next(c for c in form.headers.get_list("set-cookie") if c.startswith("hours_sign_in="))
+        assert "; Secure" in cookie
+
+
+def test_secure_cookies_makes_every_cookie_secure_even_over_plain_http_to_loopback(world: World) -> None:
+    app = create_web_app(world.services, secure_cookies=True)
+    app.state["password"] = world.owner_password
+    with TestClient(app, base_url=BASE_URL) as client:
+        lines = _set_cookies(client, {})
+        assert all("; Secure" in line for line in lines)
+        session = next(line for line in lines if line.startswith("hours_session="))
+        key = session.split("=", 1)[1].split(";", 1)[0]
+        week = client.get("/app/week", headers={"Cookie": f"hours_session={key}"})
+        signed_out = client.post(
+            "/app/sign-out",
+            data={"csrf": csrf_of(week.text)},
+            headers={"Cookie": f"hours_session={key}"},
+            follow_redirects=False,
+        )
+        assert signed_out.status_code == 303
+        deleted = next(c for c in signed_out.headers.get_list("set-cookie") if c.startswith("hours_session="))
+        assert "; Secure" in deleted and "Max-Age=0" in deleted
+
+
 def test_plain_http_to_another_host_says_why_the_browser_dropped_the_cookie(world: World) -> None:
     with TestClient(create_web_app(world.services), base_url="http://hours.example") as client:
         form = client.get("/app/sign-in")

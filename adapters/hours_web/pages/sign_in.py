@@ -43,18 +43,22 @@ def _sign_in_page(
         error=error,
         status_code=status_code,
     )
-    response.cookies.append(
-        Cookie(
-            key=SIGN_IN_COOKIE,
-            value=token,
-            path=_SIGN_IN,
-            max_age=3600,
-            secure=cookie_is_secure(request),
-            httponly=True,
-            samesite="strict",
-        )
-    )
+    response.cookies.append(_sign_in_cookie(request, token))
     return response
+
+
+def _sign_in_cookie(request: Request[Any, Any, Any], token: str) -> Cookie:
+    """The sign-in form's cookie holding ``token``, or (``""``) one that deletes it, with the same
+    flags either way (a browser keeps a ``Secure`` cookie from being replaced by one that is not)."""
+    return Cookie(
+        key=SIGN_IN_COOKIE,
+        value=token,
+        path=_SIGN_IN,
+        max_age=3600 if token else 0,
+        secure=cookie_is_secure(request),
+        httponly=True,
+        samesite="strict",
+    )
 
 
 def _throttled_page(request: Request[Any, Any, Any], email: str, wait: timedelta) -> Template:
@@ -109,7 +113,7 @@ class SignInPages(Controller):
         attempt.succeeded()
         redirect = Redirect(f"{APP_PATH}/week", status_code=303)
         redirect.cookies.append(session_cookie(request, signed_in.minted.key))
-        redirect.cookies.append(Cookie(key=SIGN_IN_COOKIE, path=_SIGN_IN, value="", max_age=0))
+        redirect.cookies.append(_sign_in_cookie(request, ""))
         return redirect
 
     @post("/sign-out")

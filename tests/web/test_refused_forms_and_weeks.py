@@ -362,7 +362,7 @@ def test_a_token_lifetime_in_ascii_digits_is_read_as_days(
 
     response = owner.post("/app/settings/api/", data=form, follow_redirects=False)
 
-    assert response.status_code == 201
+    assert response.status_code == 303
     (token,) = [t for t in world.services.account.list_tokens(world.caller(world.owner)) if t.name == "CI"]
     assert token.expires_at is not None and (token.expires_at - token.created_at).days == 30
 

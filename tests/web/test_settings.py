@@ -20,22 +20,101 @@ def test_a_token_is_created_shown_once_listed_and_revoked(owner: TestClient, wor
     assert "bootstrap" in page and "Never" in page  # the bootstrap token: never used
 
     created = owner.post(
-        "/app/settings/api/", data={"csrf": csrf_of(page), "name": "CI", "expires_in_days": "30"}
+        "/app/settings/api/",
+        data={"csrf": csrf_of(page), "name": "CI", "expires_in_days": "30"},
+        follow_redirects=False,
     )
 
-    assert created.status_code == 201
-    plaintext = re.search(TOKEN_PATTERN.pattern, created.text)
-    assert plaintext is not None and 'data-copy="new-token"' in created.text
+    assert created.status_code == 303 and created.headers["location"] == "/app/settings/api"
+    flash = next(c for c in created.headers.get_list("set-cookie") if c.startswith("hours_new_token="))
+    assert all(
+        part in flash for part in ("HttpOnly", "SameSite=strict", "Path=/app/settings/api", "Max-Age=300")
+    )
+    shown = owner.get("/app/settings/api")
+    plaintext = re.search(TOKEN_PATTERN.pattern, shown.text)
+    assert plaintext is not None and 'data-copy="new-token"' in shown.text
+    assert shown.text.count(plaintext.group(0)) == 1 and "Token “CI” created." in shown.text
+    deleted = next(c for c in shown.headers.get_list("set-cookie") if c.startswith("hours_new_token="))
+    assert "Max-Age=0" in deleted
     assert world.services.authenticator.authenticate(plaintext.group(0)).user_id == world.owner.id
-    assert plaintext.group(0) not in owner.get("/app/settings/api").text  # shown only once
+
+    reloaded = owner.get("/app/settings/api").text
+    assert plaintext.group(0) not in reloaded  # shown only once
     prefix = plaintext.group("prefix")
-    assert f"<code>{prefix}</code>" in owner.get("/app/settings/api").text
+    assert f"<code>{prefix}</code>" in reloaded
+    assert [t.name for t in world.services.account.list_tokens(world.caller(world.owner))].count("CI") == 1
 
     owner.post(f"/app/settings/api/{prefix}/revoke", data={"csrf": csrf_of(page)})
 
     assert "Revoked" in owner.get("/app/settings/api").text
     with pytest.raises(Unauthenticated):
         world.services.authenticator.authenticate(plaintext.group(0))
+
+
+def _flash_of(client: TestClient, name: str) -> str:  # type: ignore[type-arg]
+    """Create a token named ``name`` and return its flash cookie's value, unread."""
+    created = client.post(
+        "/app/settings/api/",
+        data={"csrf": csrf_of(client.get("/app/settings/api").text), "name": name},
+        follow_redirects=False,
+    )
+    assert created.status_code == 303
+    value = client.cookies["hours_new_token"]
+    client.cookies.delete("hours_new_token")
+    return value
+
+
+def test_a_new_tokens_flash_is_shown_to_the_session_that_minted_it_only(
+    browser: TestClient, world: World
+) -> None:
+    assert sign_in(browser, world.owner.email, world.owner_password).status_code == 303  # type: ignore[attr-defined]
+    flash = _flash_of(browser, "CI")
+    plaintext = flash.rpartition(".")[0]
+    signed_out = browser.post(
+        "/app/sign-out", data={"csrf": csrf_of(browser.get("/app/week").text)}, follow_redirects=False
+    )
+    assert any(
+        c.startswith("hours_new_token=") and "Max-Age=0" in c
+        for c in signed_out.headers.get_list("set-cookie")
+    )
+    assert sign_in(browser, world.owner.email, world.owner_password).status_code == 303  # type: ignore[attr-defined]
+
+    browser.cookies.set("hours_new_token", flash, domain="127.0.0.1", path="/app/settings/api")
+    page = browser.get("/app/settings/api")
+
+    assert page.status_code == 200 and plaintext not in page.text and "created." not in page.text
+
+
+@pytest.mark.parametrize(
+    "forge",
+    [
+        lambda flash: flash[:-1] + ("0" if flash[-1] != "0" else "1"),  # the MAC altered
+        lambda flash: "x" + flash,  # the token altered
+        lambda flash: flash.rpartition(".")[0],  # no MAC
+        lambda flash: "",
+        lambda flash: "<b>.</b>",
+    ],
+)
+def test_an_altered_flash_shows_nothing(owner: TestClient, forge: object) -> None:
+    flash = _flash_of(owner, "CI")
+    owner.cookies.set("hours_new_token", forge(flash), domain="127.0.0.1", path="/app/settings/api")  # type: ignore[operator]
+
+    page = owner.get("/app/settings/api")
+
+    assert (
+        page.status_code == 200 and flash.rpartition(".")[0] not in page.text and "created." not in page.text
+    )
+
+
+def test_a_flash_of_a_token_revoked_before_it_was_shown_shows_nothing(owner: TestClient) -> None:
+    flash = _flash_of(owner, "CI")
+    prefix = TOKEN_PATTERN.fullmatch(flash.rpartition(".")[0])["prefix"]  # type: ignore[index]
+    owner.post(
+        f"/app/settings/api/{prefix}/revoke", data={"csrf": csrf_of(owner.get("/app/settings/api").text)}
+    )
+    owner.cookies.set("hours_new_token", flash, domain="127.0.0.1", path="/app/settings/api")
+
+    assert flash.rpartition(".")[0] not in owner.get("/app/settings/api").text
 
 
 def test_a_wrong_token_form_names_its_fields(owner: TestClient) -> None:

@@ -2,22 +2,81 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, get, post
+from litestar.datastructures import Cookie
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from hours_core.errors import HoursError, ValidationFailed
+from hours_core.errors import HoursError, Unauthenticated, ValidationFailed
 from hours_core.model import Client, ClientId, Project, ProjectId, Task, TaskId
 from hours_core.services import ChangeClient, ChangeProject, ChangeTask, Services, SessionCaller
-from hours_core.tokens import MintedToken
+from hours_core.tokens import MintedToken, parse_token
 from hours_web.notices import Notice, notice_of, status_of
 from hours_web.pages import Deps, Who, call, checked, chosen_id, page, whole_number
-from hours_web.session import APP_PATH, form_of
+from hours_web.session import APP_PATH, cookie_is_secure, form_of
 
-__all__ = ["ApiTokenPages", "ProjectPages"]
+__all__ = ["NEW_TOKEN_COOKIE", "ApiTokenPages", "ProjectPages", "new_token_cookie"]
+
+
+NEW_TOKEN_COOKIE = "hours_new_token"
+"""The one-time flash of a new token's plaintext, from the create form's POST to the page its 303
+leads to (see :func:`new_token_cookie`)."""
+_TOKENS_PATH = f"{APP_PATH}/settings/api"
+_FLASH_SECONDS = 300
+
+
+def _flash_mac(plaintext: str, who: SessionCaller) -> str:
+    """Ties a flash to the session that minted the token (its CSRF token is a server-side secret of
+    that session): another session, or a forged cookie, shows nothing."""
+    return hmac.new(who.session.csrf_token.encode(), plaintext.encode(), hashlib.sha256).hexdigest()
+
+
+def new_token_cookie(request: Request[Any, Any, Any], value: str) -> Cookie:
+    """The flash cookie holding ``value``, or (``""``) one that deletes it.
+
+    Post/redirect/get: the create form's POST answers 303, so a reload does not mint another token,
+    and the plaintext rides to the next GET in this cookie, which that GET shows and deletes. It is
+    a cookie, not a field of the session row, so that the GET may land on another server process
+    without a change to the store; ``HttpOnly``, ``SameSite=Strict``, ``Secure`` by the session
+    cookie's rule, scoped to Settings -> API, five minutes at most, deleted on sign-out. It holds no
+    more power than the session cookie beside it, which can mint a token itself.
+    """
+    return Cookie(
+        key=NEW_TOKEN_COOKIE,
+        value=value,
+        path=_TOKENS_PATH,
+        max_age=_FLASH_SECONDS if value else 0,
+        secure=cookie_is_secure(request),
+        httponly=True,
+        samesite="strict",
+    )
+
+
+def _flashed(services: Services, who: SessionCaller, value: str | None) -> MintedToken | None:
+    """The new token a flash cookie carries, if it is this session's and names a live token of the
+    caller's; ``None`` otherwise."""
+    if not value:
+        return None
+    plaintext, _, mac = value.rpartition(".")
+    if not hmac.compare_digest(mac.encode(), _flash_mac(plaintext, who).encode()):
+        return None
+    try:
+        presented = parse_token(plaintext)
+    except Unauthenticated:
+        return None
+    for token in services.account.list_tokens(who.caller):
+        if token.prefix == presented.prefix:
+            try:
+                token.verify(presented, env=token.env, now=services.clock.now())
+            except Unauthenticated:
+                return None
+            return MintedToken(plaintext=plaintext, token=token)
+    return None
 
 
 async def _tokens_page(
@@ -44,13 +103,18 @@ async def _tokens_page(
 class ApiTokenPages(Controller):
     """Settings -> API: the caller's personal access tokens (the use cases of ``/tokens``)."""
 
-    path = f"{APP_PATH}/settings/api"
+    path = _TOKENS_PATH
     include_in_schema = False
 
     @get("/")
-    async def tokens(self, services: Deps, who: Who) -> Template:
-        """The caller's tokens: name, prefix, last use, expiry."""
-        return await _tokens_page(services, who)
+    async def tokens(self, request: Request[Any, Any, Any], services: Deps, who: Who) -> Template:
+        """The caller's tokens: name, prefix, last use, expiry; and, once, a new token's plaintext."""
+        flash = request.cookies.get(NEW_TOKEN_COOKIE)
+        minted = await call(_flashed, services, who, flash)
+        response = await _tokens_page(services, who, minted=minted)
+        if flash is not None:
+            response.cookies.append(new_token_cookie(request, ""))
+        return response
 
     @post("/")
     async def create(
@@ -58,8 +122,8 @@ class ApiTokenPages(Controller):
         request: Request[Any, Any, Any],
         services: Deps,
         who: Who,
-    ) -> Template:
-        """Mint a token; the page shows its plaintext this once."""
+    ) -> Template | Redirect:
+        """Mint a token, then 303 to the list, which shows its plaintext this once."""
         form = await form_of(request)
         try:
             days = whole_number(
@@ -72,13 +136,16 @@ class ApiTokenPages(Controller):
             return await _tokens_page(
                 services, who, notice=notice_of(failure), status_code=status_of(failure)
             )
-        return await _tokens_page(services, who, minted=minted, status_code=201)
+        redirect = Redirect(_TOKENS_PATH, status_code=303)
+        flash = f"{minted.plaintext}.{_flash_mac(minted.plaintext, who)}"
+        redirect.cookies.append(new_token_cookie(request, flash))
+        return redirect
 
     @post("/{prefix:str}/revoke")
     async def revoke(self, services: Deps, who: Who, prefix: FromPath[str]) -> Redirect:
         """Revoke one of the caller's tokens: the API refuses it from the next request on."""
         await call(services.account.revoke_token, who.caller, prefix)
-        return Redirect(f"{APP_PATH}/settings/api", status_code=303)
+        return Redirect(_TOKENS_PATH, status_code=303)
 
 
 def _catalog(

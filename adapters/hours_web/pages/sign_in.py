@@ -12,6 +12,7 @@ from litestar.response import Redirect, Template
 
 from hours_core.errors import SignInFailed
 from hours_web.pages import Deps, Who, call, page
+from hours_web.pages.settings import new_token_cookie
 from hours_web.session import (
     APP_PATH,
     SIGN_IN_COOKIE,
@@ -118,8 +119,9 @@ class SignInPages(Controller):
 
     @post("/sign-out")
     async def sign_out(self, request: Request[Any, Any, Any], services: Deps, who: Who) -> Redirect:
-        """End the session and forget the cookie."""
+        """End the session and forget its cookies."""
         await call(services.sign_in.sign_out, who.session)
         redirect = Redirect(_SIGN_IN, status_code=303)
         redirect.cookies.append(session_cookie(request, None))
+        redirect.cookies.append(new_token_cookie(request, ""))  # a new token not yet shown
         return redirect

@@ -18,11 +18,12 @@ from hours_core.errors import (
     HoursError,
     NotFound,
     PlanRequired,
+    TimerAlreadyRunning,
     Unauthenticated,
     ValidationFailed,
 )
 
-__all__ = ["FIELD_LABELS", "Notice", "notice_of", "status_of"]
+__all__ = ["FIELD_LABELS", "TIMER_RUNNING", "Notice", "notice_of", "status_of"]
 
 FIELD_LABELS: Mapping[str, str] = MappingProxyType(
     {
@@ -73,7 +74,16 @@ def notice_of(error: HoursError) -> Notice:
     if isinstance(error, ValidationFailed):
         respelled = error.respelled(_label, CORE_HINTS)
         return Notice(text=respelled.message, fields=dict(respelled.fields))
+    if isinstance(error, TimerAlreadyRunning) and not error.restoring:
+        # The core's message names the API's option (stop_running), which no form of ours sends.
+        return Notice(text=TIMER_RUNNING)
     return Notice(text=error.message)
+
+
+TIMER_RUNNING = (
+    "A timer is already running: stop it first with the timer's Stop button, then start the new one."
+)
+"""What the week page says when a timer is started while another runs."""
 
 
 def status_of(error: HoursError) -> int:

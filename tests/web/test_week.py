@@ -285,7 +285,9 @@ def test_the_timer_follows_the_apis_rules(owner: TestClient, world: World) -> No
     second = owner.post("/app/timer/start", data={"csrf": token, "project": str(world.project.id)})
     no_project = owner.post("/app/timer/start", data={"csrf": token, "project": ""})
 
-    assert second.status_code == 409 and "already running" in second.text
+    assert second.status_code == 409
+    assert "A timer is already running: stop it first with the timer&#39;s Stop button" in second.text
+    assert "stop_running" not in second.text  # the API's option, which no form sends
     assert no_project.status_code == 422 and "Project: choose a project" in no_project.text
 
 

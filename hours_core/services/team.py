@@ -153,8 +153,9 @@ def deactivate(
     *,
     override: LockOverride | None = None,
 ) -> User:
-    """``user`` deactivated at ``now``, stored, their running timer stopped at the same moment;
-    a user already deactivated is returned as is. :class:`LastOwner` for the last active owner.
+    """``user`` deactivated at ``now``, stored, their running timer stopped at the same moment and
+    their web sessions ended (a reactivated user signs in again); a user already deactivated is
+    returned as is. :class:`LastOwner` for the last active owner.
 
     The stop is a write of the timer like any other: on a closed day (or an invoiced entry) it is
     :class:`~hours_core.errors.EntryLocked` and nothing changes, unless an owner's ``override`` lets
@@ -193,6 +194,7 @@ def deactivate(
         events.entry(uow, origin, EventType.TIMER_STOPPED, running, stopped, override=overridden)
     changed = user.deactivated(now)
     uow.users.update(changed)
+    uow.sessions.delete_for_user(user.org_id, user.id)  # for good: a reactivation signs nobody back in
     events.user(uow, origin, EventType.USER_DEACTIVATED, user, changed)
     return changed
 

@@ -106,6 +106,28 @@ def test_a_deactivated_user_neither_signs_in_nor_keeps_a_session(world: World) -
         services.sign_in.sign_in(world.admin.email, "admin password")
 
 
+@pytest.mark.parametrize("by", ["operator", "owner"])
+def test_a_deactivation_ends_the_users_sessions_for_good(world: World, by: str) -> None:
+    """The report's nit 6: the old cookie worked again after a reactivation."""
+    services = world.services
+    services.sign_in.set_password(world.admin.id, "admin password")
+    session = services.sign_in.sign_in(world.admin.email, "admin password")
+    kept = services.sign_in.sign_in(world.owner.email, world.owner_password)
+
+    if by == "operator":
+        services.admin.deactivate_user(world.admin.id)
+        services.admin.reactivate_user(world.admin.id)
+    else:
+        services.team.deactivate_user(world.caller(world.owner), world.admin.id)
+        services.team.reactivate_user(world.caller(world.owner), world.admin.id)
+
+    with pytest.raises(Unauthenticated):
+        services.sign_in.identify(session.minted.key)
+    services.sign_in.identify(kept.minted.key)  # another user's session stays
+    again = services.sign_in.sign_in(world.admin.email, "admin password")  # the password stays
+    assert services.sign_in.identify(again.minted.key).caller.user.id == world.admin.id
+
+
 def test_a_session_expires_after_its_lifetime(world: World) -> None:
     session = world.services.sign_in.sign_in(world.owner.email, world.owner_password)
 

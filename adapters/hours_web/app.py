@@ -17,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Litestar, Request, Response, get
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, ValidationException
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
@@ -96,11 +96,51 @@ def _error_page(request: Request[Any, Any, Any], error: HoursError) -> Response[
     )
 
 
+MAX_FORM_BYTES = 256 * 1024
+"""The largest request body a page takes (a week of cells is far smaller); larger ones get 413."""
+
+_QUERY_DATES = {"date_from": ("from", "From"), "date_to": ("to", "To"), "week": ("week", "Week")}
+"""The date parameters of the pages' addresses: the handler's name -> (the query's name, its label)."""
+
+
 def _http_error_page(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
-    notice = {"text": error.detail, "kind": "error"}
-    return _secured(
-        Template("error.html", context={"notice": notice, "who": None}, status_code=error.status_code)
-    )
+    """The framework's refusals as pages: a query date that is no date names its field (422, as
+    the API), a 413 gives the limit, and the answer keeps the exception's headers (405's ``Allow``)."""
+    text, status = str(error.detail), error.status_code
+    if isinstance(error, ValidationException):
+        text, status = _query_problem(request, error)
+    elif status == 413:
+        text = (
+            f"The form is larger than {MAX_FORM_BYTES // 1024} KiB, the most a page takes; nothing was saved."
+        )
+    notice = {"text": text, "kind": "error"}
+    response = Template("error.html", context={"notice": notice, "who": None}, status_code=status)
+    for name, value in (error.headers or {}).items():
+        response.headers[name] = value
+    return _secured(response)
+
+
+def _query_problem(request: Request[Any, Any, Any], error: ValidationException) -> tuple[str, int]:
+    """The text and status of a query parameter the framework could not read."""
+    for problem in error.extra if isinstance(error.extra, list) else []:
+        found = _QUERY_DATES.get(str(problem.get("key")) if isinstance(problem, dict) else "")
+        if found is not None:
+            name, label = found
+            value = request.query_params.get(name, "")[:40]
+            return f"{label}: is not a real calendar date in the form YYYY-MM-DD: {value}", 422
+    return str(error.detail), error.status_code
+
+
+async def _refuse_encoded_forms(request: Request[Any, Any, Any]) -> None:
+    """Before every handler: a body with a ``Content-Encoding`` (``gzip``, ...) is refused (415, as
+    the API refuses one) rather than read as if it were not compressed; no browser sends one."""
+    encoding = request.headers.get("content-encoding", "").strip().lower()
+    if encoding and encoding != "identity":
+        raise HTTPException(
+            status_code=415,
+            detail="The form was sent compressed (Content-Encoding); send it as the browser does, "
+            "uncompressed. Nothing was saved.",
+        )
 
 
 def _crash_page(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
@@ -181,8 +221,9 @@ def create_web_app(
             Exception: _crash_page,
         },
         state=State({"throttle": throttle or LoginThrottle(), "secure_cookies": secure_cookies}),
+        before_request=_refuse_encoded_forms,
         after_request=_secure_headers,
         openapi_config=None,
-        request_max_body_size=256 * 1024,
+        request_max_body_size=MAX_FORM_BYTES,
         debug=debug,
     )

@@ -16,6 +16,7 @@ percent-decoded bytes are not UTF-8 rather than storing U+FFFD in their place.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -41,6 +42,8 @@ __all__ = [
     "csrf_matches",
     "form_of",
     "session_cookie",
+    "signed",
+    "unsigned",
     "visitor",
 ]
 
@@ -161,6 +164,26 @@ def _utf8(raw: bytes, field: str | None) -> str:
 def csrf_matches(sent: str | None, expected: str) -> bool:
     """Whether the token sent is the expected one (a comparison whose time does not depend on it)."""
     return sent is not None and hmac.compare_digest(sent.encode(), expected.encode())
+
+
+def signed(who: SessionCaller, text: str) -> str:
+    """``text`` with a MAC of the session (HMAC-SHA256 under its CSRF token, a server-side secret
+    of that session): ``text.<mac>``. What :func:`unsigned` reads back for this session only."""
+    return f"{text}.{_mac(who, text)}"
+
+
+def unsigned(who: SessionCaller, value: str | None) -> str | None:
+    """The text :func:`signed` signed for this session, or ``None`` (another session's, altered,
+    unsigned, or nothing)."""
+    text, dot, mac = (value or "").rpartition(".")
+    if not dot or not hmac.compare_digest(mac.encode(), _mac(who, text).encode()):
+        return None
+    return text
+
+
+def _mac(who: SessionCaller, text: str) -> str:
+    key = who.session.csrf_token.encode()
+    return hmac.new(key, text.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
 
 
 async def visitor(request: Request[Any, Any, Any], services: NamedDependency[Services]) -> SessionCaller:

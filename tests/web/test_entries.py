@@ -111,6 +111,33 @@ def test_delete_then_undo(owner: TestClient, world: World) -> None:
     assert "oops" in after_undo.text
 
 
+def test_undo_is_offered_only_for_an_entry_this_session_deleted(owner: TestClient, world: World) -> None:
+    """The report: ``?deleted=<any id>`` said "The entry was deleted. Undo" for an entry that was not."""
+    kept = log(world, "2026-03-02", "1h", note="kept")
+    gone = log(world, "2026-03-03", "1h", note="gone")
+    token = csrf_of(owner.get("/app/entries").text)
+    deleted = owner.post(f"/app/entries/{gone}/delete", data={"csrf": token}, follow_redirects=False)
+    location = deleted.headers["location"]
+    signed = location.split("deleted=", 1)[1]
+    assert signed.startswith(f"{gone}.")
+
+    for query in (
+        f"deleted={kept}",  # an entry that was not deleted
+        f"deleted={gone}",  # unsigned
+        f"deleted={kept}.{signed.split('.', 1)[1]}",  # another id under this one's MAC
+        f"deleted={signed}0",
+        "deleted=nonsense",
+    ):
+        page = owner.get(f"/app/entries?{query}")
+        assert page.status_code == 200 and "The entry was deleted." not in page.text, query
+    assert "The entry was deleted." in owner.get(location).text
+
+    other = TestClient(owner.app, base_url=str(owner.base_url))
+    with other:
+        assert sign_in(other, world.owner.email, world.owner_password).status_code == 303  # type: ignore[attr-defined]
+        assert "The entry was deleted." not in other.get(location).text  # another session
+
+
 def test_an_invoiced_entry_has_no_edit_or_delete(owner: TestClient, world: World) -> None:
     entry_id = log(world, "2026-03-02", "1h")
     world.services.admin.mark_invoiced(world.org.id, entry_id, uuid.uuid4())  # type: ignore[arg-type]

@@ -16,7 +16,7 @@ from hours_core.ports import EntryQuery
 from hours_core.services import UNSET, Services, SessionCaller, UpdateTimeEntry
 from hours_web.notices import Notice, notice_of, status_of
 from hours_web.pages import Deps, Who, call, checked, chosen_id, page
-from hours_web.session import APP_PATH, form_of
+from hours_web.session import APP_PATH, form_of, signed, unsigned
 from hours_web.week import DayLocks, form_date
 
 __all__ = ["EntriesPages"]
@@ -103,7 +103,7 @@ class EntriesPages(Controller):
             projects={p.id: p for p in projects},
             tasks=tasks,
             filters={"from": date_from, "to": date_to, "project": project_id, "billable": billable or ""},
-            deleted=_uuid(deleted),
+            deleted=_uuid(unsigned(who, deleted)),  # only an entry this session just deleted
             locks={entry.id: locks.entry_text(entry) for entry in rows},
             notice=notice,
             now=services.clock.now(),
@@ -147,9 +147,10 @@ class EntriesPages(Controller):
         who: Who,
         entry_id: FromPath[UUID],
     ) -> Redirect:
-        """Delete (softly); the list then offers to undo."""
+        """Delete (softly); the list then offers to undo (``deleted`` is the entry's id signed for
+        this session, so a link with another id offers nothing)."""
         await call(services.entries.delete_time_entry, who.caller, TimeEntryId(entry_id))
-        return Redirect(f"{APP_PATH}/entries?deleted={entry_id}", status_code=303)
+        return Redirect(f"{APP_PATH}/entries?deleted={signed(who, str(entry_id))}", status_code=303)
 
     @post("/{entry_id:uuid}/restore")
     async def restore(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from typing import Any
 from uuid import UUID
 
@@ -18,7 +16,7 @@ from hours_core.services import ChangeClient, ChangeProject, ChangeTask, Service
 from hours_core.tokens import MintedToken, parse_token
 from hours_web.notices import Notice, notice_of, status_of
 from hours_web.pages import Deps, Who, call, checked, chosen_id, page, whole_number
-from hours_web.session import APP_PATH, cookie_is_secure, form_of
+from hours_web.session import APP_PATH, cookie_is_secure, form_of, signed, unsigned
 
 __all__ = ["NEW_TOKEN_COOKIE", "ApiTokenPages", "ProjectPages", "new_token_cookie"]
 
@@ -28,12 +26,6 @@ NEW_TOKEN_COOKIE = "hours_new_token"
 leads to (see :func:`new_token_cookie`)."""
 _TOKENS_PATH = f"{APP_PATH}/settings/api"
 _FLASH_SECONDS = 300
-
-
-def _flash_mac(plaintext: str, who: SessionCaller) -> str:
-    """Ties a flash to the session that minted the token (its CSRF token is a server-side secret of
-    that session): another session, or a forged cookie, shows nothing."""
-    return hmac.new(who.session.csrf_token.encode(), plaintext.encode(), hashlib.sha256).hexdigest()
 
 
 def new_token_cookie(request: Request[Any, Any, Any], value: str) -> Cookie:
@@ -60,10 +52,8 @@ def new_token_cookie(request: Request[Any, Any, Any], value: str) -> Cookie:
 def _flashed(services: Services, who: SessionCaller, value: str | None) -> MintedToken | None:
     """The new token a flash cookie carries, if it is this session's and names a live token of the
     caller's; ``None`` otherwise."""
-    if not value:
-        return None
-    plaintext, _, mac = value.rpartition(".")
-    if not hmac.compare_digest(mac.encode(), _flash_mac(plaintext, who).encode()):
+    plaintext = unsigned(who, value)  # this session's only
+    if plaintext is None:
         return None
     try:
         presented = parse_token(plaintext)
@@ -137,8 +127,7 @@ class ApiTokenPages(Controller):
                 services, who, notice=notice_of(failure), status_code=status_of(failure)
             )
         redirect = Redirect(_TOKENS_PATH, status_code=303)
-        flash = f"{minted.plaintext}.{_flash_mac(minted.plaintext, who)}"
-        redirect.cookies.append(new_token_cookie(request, flash))
+        redirect.cookies.append(new_token_cookie(request, signed(who, minted.plaintext)))
         return redirect
 
     @post("/{prefix:str}/revoke")

@@ -133,7 +133,8 @@ class StrictJson(AbstractDTO[T]):
     ) -> Reference | Schema:
         """The wire type's own schema: no unknown fields (nor in the nested objects it lists in
         ``__openapi_closed_parts__``), plus the cross-field rules it declares
-        (``__openapi_dependent_required__``, and ``__openapi_any_of__``: a choice of members).
+        (``__openapi_dependent_schemas__``: what a member asks of the others when sent, and
+        ``__openapi_any_of__``: a choice of members).
 
         A choice is documented as ``allOf`` of the object and an ``anyOf`` of the choices, not as an
         ``anyOf`` beside the object's ``properties``: code generators (openapi-typescript) turn the
@@ -150,7 +151,9 @@ class StrictJson(AbstractDTO[T]):
             schema = schema_creator.schema_registry.from_reference(reference).schema
             schema.additional_properties = False
             _use_wire_names(schema, getattr(cls.model_type, "__wire_names__", {}))
-            schema.dependent_required = getattr(cls.model_type, "__openapi_dependent_required__", None)
+            dependent_schemas = getattr(cls.model_type, "__openapi_dependent_schemas__", None)
+            if dependent_schemas is not None:
+                schema.dependent_schemas = dependent_schemas()
             any_of = getattr(cls.model_type, "__openapi_any_of__", None)
             if any_of is not None:
                 _choose_one_of(schema, any_of())

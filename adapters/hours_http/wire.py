@@ -144,11 +144,49 @@ OverrideLock = Annotated[
     bool,
     KwargDefinition(
         description=(
-            "Owners only: write through a closed period (never an invoice). Needs `reason`, which the "
-            "event of the write records as `lockOverride`."
+            "Owners only: `true` writes through a closed period (never an invoice) and needs `reason`, "
+            "which the event of the write records as `lockOverride`. `false` (or leaving it out) is no "
+            "override, and then `reason` is refused (422)."
         )
     ),
 ]
+OverrideReasonText = Annotated[
+    str,
+    KwargDefinition(
+        min_length=1,
+        max_length=500,
+        pattern=r"\S",
+        description=(
+            "Why the owner overrides the closed period: 1 to 500 characters, not blank, no control "
+            "characters. Taken only with `overrideLock: true` (422 otherwise), and required with it."
+        ),
+    ),
+]
+
+
+def _override_rules() -> dict[str, Schema]:
+    """``dependentSchemas`` of a body with ``overrideLock`` and ``reason``: ``overrideLock: true``
+    needs a ``reason``, and a ``reason`` needs ``overrideLock: true``, as
+    :func:`hours_core.entry_locks.lock_override` rules. ``false``, ``null`` or leaving both out is no
+    override, which every body accepts."""
+    return {
+        "overrideLock": _when("overrideLock", Schema(const=True), then_required="reason", of=_TEXT),
+        "reason": _when("reason", _TEXT, then_required="overrideLock", of=Schema(const=True)),
+    }
+
+
+_TEXT = Schema(type=OpenAPIType.STRING)
+
+
+def _when(member: str, value: Schema, *, then_required: str, of: Schema) -> Schema:
+    """A ``dependentSchemas`` entry for ``member``: when its value matches ``value``, ``then_required``
+    must be sent, matching ``of`` (``null`` does not count: it means left out on a create)."""
+    return Schema(
+        schema_if=Schema(properties={member: value}),
+        then=Schema(required=[then_required], properties={then_required: of}),
+    )
+
+
 Version = Annotated[
     int,
     KwargDefinition(
@@ -201,9 +239,15 @@ class CreateTimeEntryBody:
     stoppedAt: Instant | None = None
     userId: UUID | None = None
     overrideLock: OverrideLock | None = None
-    reason: LockReasonText | None = None
+    reason: OverrideReasonText | None = None
 
-    __openapi_dependent_required__: ClassVar = {"stoppedAt": ["startedAt"], "overrideLock": ["reason"]}
+    @staticmethod
+    def __openapi_dependent_schemas__() -> dict[str, Schema]:
+        """A ``stoppedAt`` needs a ``startedAt``; ``overrideLock: true`` and ``reason`` go together."""
+        return {
+            "stoppedAt": _when("stoppedAt", _TEXT, then_required="startedAt", of=_TEXT),
+            **_override_rules(),
+        }
 
     @staticmethod
     def __openapi_any_of__() -> list[Schema]:
@@ -432,9 +476,9 @@ class UpdateTimeEntryBody:
     startedAt: Instant | None = ABSENT
     stoppedAt: Instant | None = ABSENT
     overrideLock: OverrideLock = ABSENT
-    reason: LockReasonText = ABSENT
+    reason: OverrideReasonText = ABSENT
 
-    __openapi_dependent_required__: ClassVar = {"overrideLock": ["reason"]}
+    __openapi_dependent_schemas__ = staticmethod(_override_rules)
 
 
 @attrs.frozen
@@ -456,7 +500,9 @@ class StartTimerBody:
     entryDate: EntryDate | None = None
     stopRunning: bool | None = None
     overrideLock: OverrideLock | None = None
-    reason: LockReasonText | None = None
+    reason: OverrideReasonText | None = None
+
+    __openapi_dependent_schemas__ = staticmethod(_override_rules)
 
 
 @attrs.frozen
@@ -465,7 +511,9 @@ class StopTimerBody:
 
     stoppedAt: Instant | None = None
     overrideLock: OverrideLock | None = None
-    reason: LockReasonText | None = None
+    reason: OverrideReasonText | None = None
+
+    __openapi_dependent_schemas__ = staticmethod(_override_rules)
 
 
 @attrs.frozen

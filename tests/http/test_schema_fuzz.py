@@ -11,10 +11,15 @@ the app it loads from runs over an in-memory store, so nothing outside the test 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
+import attrs
+import jsonschema_rs
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from litestar.testing import TestClient
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
@@ -64,3 +69,114 @@ def _malformed_precondition(case: Any) -> bool:
 @fuzz_settings
 def test_every_operation_answers_as_documented_without_a_token(case: Any) -> None:
     case.call_and_validate()
+
+
+# The black-box tester's cases (its finding 1): bodies that the document refused although the server
+# takes them (`overrideLock: false` or `null`, `stoppedAt: null`), and bodies the document let through
+# although the server refuses them (a `reason` without `overrideLock: true`). For each, the served
+# document and the server must agree: schema-valid exactly when the server accepts it.
+ACCEPTED, REFUSED = True, False
+_DAY = "2026-07-05"
+_CREATE_CASES = [
+    ({"overrideLock": False}, ACCEPTED),
+    ({"overrideLock": None}, ACCEPTED),
+    ({"overrideLock": None, "reason": None}, ACCEPTED),
+    ({"stoppedAt": None}, ACCEPTED),
+    ({"startedAt": f"{_DAY}T09:00:00Z", "stoppedAt": f"{_DAY}T10:00:00Z"}, ACCEPTED),
+    ({"overrideLock": True, "reason": "fixing a closed week"}, ACCEPTED),
+    ({"overrideLock": True}, REFUSED),
+    ({"overrideLock": True, "reason": None}, REFUSED),
+    ({"reason": "why"}, REFUSED),
+    ({"overrideLock": False, "reason": "why"}, REFUSED),
+    ({"overrideLock": None, "reason": "why"}, REFUSED),
+    ({"stoppedAt": f"{_DAY}T10:00:00Z"}, REFUSED),
+    ({"startedAt": None, "stoppedAt": f"{_DAY}T10:00:00Z"}, REFUSED),
+]
+_UPDATE_CASES = [
+    ({"note": "y"}, ACCEPTED),
+    ({"note": "y", "overrideLock": False}, ACCEPTED),
+    ({"note": "y", "overrideLock": True, "reason": "fixing a closed week"}, ACCEPTED),
+    ({"note": "y", "overrideLock": True}, REFUSED),
+    ({"note": "y", "reason": "why"}, REFUSED),
+    ({"note": "y", "overrideLock": False, "reason": "why"}, REFUSED),
+]
+_TIMER_CASES = [
+    ({"overrideLock": False}, ACCEPTED),
+    ({"overrideLock": None, "reason": None}, ACCEPTED),
+    ({"overrideLock": True, "reason": "fixing a closed week"}, ACCEPTED),
+    ({"overrideLock": True}, REFUSED),
+    ({"reason": "why"}, REFUSED),
+    ({"overrideLock": False, "reason": "why"}, REFUSED),
+]
+
+
+@attrs.frozen
+class Served:
+    """The app with its served document, an owner's headers and a project to log time on."""
+
+    client: TestClient[Any]
+    document: dict[str, Any]
+    headers: dict[str, str]
+    project_id: str
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[Served]:
+    world = make_world(InMemoryStore().unit_of_work)
+    with TestClient(create_app(world.services)) as client:
+        document = client.get("/schema/openapi.json").json()
+        yield Served(client, document, bearer(world.owner_token), str(world.project.id))
+
+
+def _body_validator(document: dict[str, Any], path: str, method: str) -> jsonschema_rs.Validator:
+    schema = document["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]
+    return jsonschema_rs.Draft202012Validator({**schema, "components": document["components"]})
+
+
+def _agree(validator: jsonschema_rs.Validator, body: dict[str, Any], accepted: bool, response: Any) -> None:
+    assert validator.is_valid(body) is accepted, (body, "the document disagrees with the server")
+    if accepted:
+        assert response.status_code < 300, (body, response.text)
+    else:
+        assert response.status_code == 422, (body, response.text)
+
+
+@pytest.mark.parametrize(("extra", "accepted"), _CREATE_CASES)
+def test_a_create_body_is_schema_valid_exactly_when_the_server_takes_it(
+    served: Served, extra: dict[str, Any], accepted: bool
+) -> None:
+    client, document, headers = served.client, served.document, served.headers
+    body = {"projectId": served.project_id, "entryDate": _DAY, "duration": "1h", **extra}
+    response = client.post("/time-entries", json=body, headers=headers)
+    _agree(_body_validator(document, "/time-entries", "post"), body, accepted, response)
+
+
+@pytest.mark.parametrize(("body", "accepted"), _UPDATE_CASES)
+def test_an_update_body_is_schema_valid_exactly_when_the_server_takes_it(
+    served: Served, body: dict[str, Any], accepted: bool
+) -> None:
+    client, document, headers = served.client, served.document, served.headers
+    created = client.post(
+        "/time-entries",
+        json={"projectId": served.project_id, "entryDate": _DAY, "duration": "1h"},
+        headers=headers,
+    )
+    assert created.status_code == 201, created.text
+    response = client.patch(f"/time-entries/{created.json()['data']['id']}", json=body, headers=headers)
+    _agree(_body_validator(document, "/time-entries/{entry_id}", "patch"), body, accepted, response)
+
+
+@pytest.mark.parametrize(("extra", "accepted"), _TIMER_CASES)
+def test_a_timer_body_is_schema_valid_exactly_when_the_server_takes_it(
+    served: Served, extra: dict[str, Any], accepted: bool
+) -> None:
+    client, document, headers = served.client, served.document, served.headers
+    start = {"projectId": served.project_id, "stopRunning": True, **extra}
+    response = client.post("/timers", json=start, headers=headers)
+    _agree(_body_validator(document, "/timers", "post"), start, accepted, response)
+    started = client.post(
+        "/timers", json={"projectId": served.project_id, "stopRunning": True}, headers=headers
+    )
+    assert started.status_code == 201, started.text
+    response = client.post("/timers/current/stop", json=extra, headers=headers)
+    _agree(_body_validator(document, "/timers/current/stop", "post"), extra, accepted, response)

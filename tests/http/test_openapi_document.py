@@ -425,3 +425,83 @@ def test_every_request_body_object_refuses_unknown_members_as_the_app_does(docum
         and name not in ("ErrorBody", "HealthBody")  # response bodies
     ]
     assert open_bodies == []
+
+
+# Each query parameter as the document states it (required or not, bounds, values) against what the
+# handler does with it. A 422 "names" a parameter when its `fields` has the parameter's name.
+_REQUIRED_SAMPLES = {"from": "2026-03-01", "to": "2026-03-31"}
+
+
+def _query_parameters(operation: dict[str, Any]) -> list[dict[str, Any]]:
+    return [parameter for parameter in operation.get("parameters", []) if parameter["in"] == "query"]
+
+
+def _value_schema(parameter: dict[str, Any]) -> dict[str, Any]:
+    """The parameter's schema without its ``null`` branch, with the constraints beside ``oneOf``."""
+    schema: dict[str, Any] = parameter["schema"]
+    branches = [branch for branch in schema.get("oneOf", []) if branch.get("type") != "null"]
+    if len(branches) != 1:
+        return schema
+    return {**branches[0], **{key: value for key, value in schema.items() if key != "oneOf"}}
+
+
+def _sample(parameter: dict[str, Any]) -> str:
+    """A valid value of a required parameter."""
+    schema = _value_schema(parameter)
+    if "enum" in schema:
+        return str(schema["enum"][0])
+    return _REQUIRED_SAMPLES[parameter["name"]]
+
+
+def _url(path: str, world: World, entry_id: str) -> str:
+    """``path`` with its ids: the owner's entry, the world's project, unknown ids elsewhere (the query
+    is checked before the id is looked up)."""
+    ids = {"entry_id": entry_id, "project_id": str(world.project.id), "user_id": str(world.member.id)}
+    return re.sub(
+        r"\{(\w+)\}",
+        lambda m: ids.get(m[1], "0190c2d4-0000-7000-8000-00000000ffff" if "_id" in m[1] else "x"),
+        path,
+    )
+
+
+def _fields_of(response: Any) -> set[str]:
+    if response.status_code != 422:
+        return set()
+    return set(response.json()["error"].get("fields", {}))
+
+
+@pytest.fixture(scope="module")
+def entry_id(client: TestClient[Any], world: World) -> str:
+    created = client.post(
+        "/time-entries",
+        json={"projectId": str(world.project.id), "entryDate": "2026-03-02", "duration": "1h"},
+        headers=bearer(world.owner_token),
+    )
+    assert created.status_code == 201, created.text
+    entry: str = created.json()["data"]["id"]
+    return entry
+
+
+def test_every_query_parameter_is_required_exactly_when_the_server_requires_it(
+    client: TestClient[Any], world: World, document: dict[str, Any], entry_id: str
+) -> None:
+    """Without a required parameter the answer is 422 naming it; with only the required ones, no
+    optional one is named (a read only: a write without its optional parameters would run)."""
+    owner = bearer(world.owner_token)
+    wrong = []
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            parameters = _query_parameters(operation) if method in METHODS else []
+            if not parameters:
+                continue
+            url = _url(path, world, entry_id)
+            required = {p["name"]: _sample(p) for p in parameters if p.get("required")}
+            if method == "get":
+                named = _fields_of(client.get(url, params=required, headers=owner))
+                wrong += [(path, name, "optional, yet required") for name in named - set(required)]
+            for name in required:
+                others = {key: value for key, value in required.items() if key != name}
+                response = client.request(method.upper(), url, params=others, headers=owner)
+                if name not in _fields_of(response):
+                    wrong.append((f"{method.upper()} {path}", name, f"required, yet {response.status_code}"))
+    assert wrong == []

@@ -336,16 +336,18 @@ class TimeEntryController(Controller):
         self,
         caller: NamedDependency[Caller],
         services: NamedDependency[Services],
+        # Required, but checked by the use case, so that a missing one is reported with every other
+        # wrong parameter (Litestar would stop at the first missing one, with a 400).
         date_from: Annotated[
             dt.date | None,
             QueryParameter(
-                name="from", description="First day, inclusive, in the org's time zone (required)."
+                name="from", required=True, description="First day, inclusive, in the org's time zone."
             ),
         ] = None,
         date_to: Annotated[
             dt.date | None,
             QueryParameter(
-                name="to", description="Last day, inclusive (required; at most 366 days after `from`)."
+                name="to", required=True, description="Last day, inclusive, at most 366 days after `from`."
             ),
         ] = None,
         user_id: UserFilter = None,

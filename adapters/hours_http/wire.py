@@ -21,6 +21,7 @@ from hours_core.validation import INSTANT_RANGE
 
 __all__ = [
     "ABSENT",
+    "AT_LEAST_ZERO",
     "BatchBody",
     "BatchEnvelope",
     "BatchErrorOut",
@@ -56,12 +57,16 @@ class _SchemaExtra(dict[str, Any]):
         return hash(tuple(sorted(self.items())))
 
 
-# Constraints are KwargDefinition metadata, which Litestar turns into the OpenAPI schema. (Litestar
-# 2.25 drops falsy bounds such as ge=0, so "at least 0" is set through schema_extra.)
+AT_LEAST_ZERO = _SchemaExtra(minimum=0)
+"""``schema_extra`` for a number whose least value is 0: Litestar 2.25 drops falsy bounds, so a
+``ge=0`` (which the server still enforces) never reaches the document; pass this beside it."""
+
+# Constraints are KwargDefinition metadata, which Litestar turns into the OpenAPI schema; "at least
+# 0" is AT_LEAST_ZERO.
 Seconds = Annotated[
     int,
     KwargDefinition(
-        le=86_400, schema_extra=_SchemaExtra(minimum=0), description="Whole seconds, 0 to 86400 (24 hours)."
+        le=86_400, schema_extra=AT_LEAST_ZERO, description="Whole seconds, 0 to 86400 (24 hours)."
     ),
 ]
 DurationText = Annotated[
@@ -127,7 +132,7 @@ RateMinor = Annotated[
     int,
     KwargDefinition(
         le=1_000_000_000,
-        schema_extra=_SchemaExtra(minimum=0),
+        schema_extra=AT_LEAST_ZERO,
         description="An hourly rate in minor units of the currency (cents for EUR): 0 to 1,000,000,000.",
     ),
 ]

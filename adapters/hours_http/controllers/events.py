@@ -23,7 +23,7 @@ from hours_http.errors import InvalidWireFields
 from hours_http.openapi import Reason, documented
 from hours_http.query import STRICT_QUERY
 from hours_http.responses import json_response
-from hours_http.wire import ChangeFeedEnvelope, EventListEnvelope, SubjectTypeName
+from hours_http.wire import AT_LEAST_ZERO, ChangeFeedEnvelope, EventListEnvelope, SubjectTypeName
 
 __all__ = ["AuditController", "ChangeController", "event_page_response"]
 
@@ -66,6 +66,7 @@ class ChangeController(Controller):
             QueryParameter(
                 ge=0,
                 le=2**63 - 1,
+                schema_extra=AT_LEAST_ZERO,
                 description="The `nextAfter` of the previous page (0: from the first event). "
                 "Left out: from the oldest event kept.",
             ),

@@ -203,6 +203,16 @@ Version = Annotated[
         ),
     ),
 ]
+CurrentVersion = Annotated[
+    int,
+    KwargDefinition(
+        ge=1,
+        description=(
+            "The version the resource has now (412 `precondition_failed`: `If-Match` or `ifMatch` named "
+            "another; the `ETag` header says the same). Read the resource again before retrying."
+        ),
+    ),
+]
 RateScopeName = Literal["org", "client", "project", "user", "user_project"]
 RoleName = Literal["owner", "admin", "member"]
 PlanName = Literal["free", "solo", "studio", "agency"]
@@ -394,7 +404,8 @@ class LockOut:
 class BatchErrorOut:
     """A failed operation of an all-or-nothing batch (``batch_failed``): its index (from 0), the
     status its single-entry route would have answered, and its error; ``fields`` is ``{}`` when the
-    error names no field. A plan gate adds ``requiredPlan`` and ``feature``, a lock ``lock``."""
+    error names no field. A plan gate adds ``requiredPlan`` and ``feature``, a lock ``lock``, an
+    overlap ``entries`` and a stale ``ifMatch`` ``currentVersion``."""
 
     index: int
     status: int
@@ -404,13 +415,16 @@ class BatchErrorOut:
     requiredPlan: Literal["solo", "studio", "agency"] = ABSENT
     feature: str = ABSENT
     lock: LockOut = ABSENT
+    entries: list[OverlappingEntryOut] = ABSENT
+    currentVersion: CurrentVersion = ABSENT
 
 
 @attrs.frozen
 class ErrorBody:
     """What went wrong: ``fields`` names wrong fields; a plan gate sets ``requiredPlan`` and ``feature``;
     ``lock`` says which lock refused a write (``entry_locked``); ``entries`` which entries a write
-    would overlap (``entry_overlaps``: the first 20 by start).
+    would overlap (``entry_overlaps``: the first 20 by start); ``currentVersion`` the version a
+    resource has now (``precondition_failed``).
 
     Members that do not apply are left out, never ``null`` (``hours_http.errors.error_body``).
     """
@@ -440,6 +454,7 @@ class ErrorBody:
     """The status of the timesheet that refused a transition (``invalid_transition``)."""
     timesheetId: UUID = ABSENT
     """The timesheet of the user and week that exists already (``conflict`` on ``POST /timesheets``)."""
+    currentVersion: CurrentVersion = ABSENT
 
 
 @attrs.frozen

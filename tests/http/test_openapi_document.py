@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import jsonschema_rs
 import pytest
 from litestar.testing import TestClient
 
@@ -19,7 +21,7 @@ from hours_http.openapi import SCALAR_VERSION, SWAGGER_UI_VERSION
 from hours_http.rate_limit import RateLimit
 from hours_memory import InMemoryStore
 from tests.http.conftest import bearer
-from tests.world import World, make_world
+from tests.world import START, World, make_world
 
 ERROR_ENVELOPE = {"$ref": "#/components/schemas/ErrorEnvelope"}
 CODE = re.compile(r"`([a-z]+(?:_[a-z]+)+|[a-z]+)`:")
@@ -550,3 +552,50 @@ def test_every_documented_bound_and_value_of_a_query_parameter_is_the_servers(
                         (path, name, value[:20], "documented " + ("valid" if allowed else "invalid"))
                     )
     assert wrong == []
+
+
+def test_every_member_an_error_body_sends_is_documented(document: dict[str, Any]) -> None:
+    """Each error with more to say (a lock, overlapping entries, the current version, a timesheet's
+    status...) sends only members its documented schema lists, in a response and in a batch's
+    ``errors[]`` or ``results[].error``. ``currentVersion`` of a 412 was once missing from both."""
+    from hours_core import errors as core_errors
+    from hours_core.timesheets import Action, InvalidTransition, TimesheetExists, TimesheetStatus
+    from hours_http.errors import _batch_error, error_member
+
+    entry = "0190c2d4-0000-7000-8000-000000000001"
+    in_a_batch = [
+        core_errors.PreconditionFailed(3),
+        core_errors.EntryLocked("invoiced", more={"kind": "invoiced", "invoice_id": entry}),
+        core_errors.EntryOverlaps([{"id": entry, "started_at": START, "stopped_at": None}], 1),
+        core_errors.PlanRequired("studio", "tasks"),
+        core_errors.ValidationFailed.one("note", "is too long"),
+    ]
+    alone = [
+        *in_a_batch,
+        InvalidTransition(Action.APPROVE, TimesheetStatus.APPROVED),
+        TimesheetExists(uuid.UUID(entry)),
+    ]
+    schemas = document["components"]["schemas"]
+    for error in alone:
+        assert set(error_member(error)) <= set(schemas["ErrorBody"]["properties"]), error.code
+    for error in in_a_batch:
+        assert set(_batch_error(0, error)) <= set(schemas["BatchErrorOut"]["properties"]), error.code
+
+
+def test_a_412_body_matches_its_documented_schema_with_its_current_version(
+    client: TestClient[Any], world: World, document: dict[str, Any], entry_id: str
+) -> None:
+    owner = bearer(world.owner_token)
+    response = client.patch(
+        f"/time-entries/{entry_id}", json={"note": "late"}, headers={**owner, "If-Match": '"99"'}
+    )
+    assert response.status_code == 412, response.text
+    assert response.json()["error"]["currentVersion"] == int(response.headers["ETag"].strip('"'))
+    schema = document["paths"]["/time-entries/{entry_id}"]["patch"]["responses"]["412"]["content"]
+    validator = jsonschema_rs.Draft202012Validator(
+        {**schema["application/json"]["schema"], "components": document["components"]}
+    )
+    assert validator.is_valid(response.json())
+    member = document["components"]["schemas"]["ErrorBody"]["properties"]["currentVersion"]
+    assert member["type"] == "integer"
+    assert "precondition_failed" in member["description"]

@@ -17,6 +17,7 @@ import msgspec
 from litestar.openapi.spec import OpenAPIType, Reference, Schema
 from litestar.params import KwargDefinition
 
+from hours_core.subscriptions import EVENT_FAMILIES
 from hours_core.validation import INSTANT_RANGE
 
 __all__ = [
@@ -1101,8 +1102,7 @@ EventFilter = Annotated[
         max_items=50,
         description=(
             '`"*"` for every event, `"<family>.*"` (e.g. `"project.*"`) for every event of a family, or '
-            "event types such as `time_entry.created`; families: time_entry, timer, project, task, token, "
-            "org, user, client, rate, timesheet."
+            f"event types such as `time_entry.created`; families: {', '.join(EVENT_FAMILIES)}."
         ),
     ),
 ]

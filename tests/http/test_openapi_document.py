@@ -13,6 +13,7 @@ from litestar.testing import TestClient
 
 from hours_core.model import Plan
 from hours_core.plans import FEATURE_PLANS, Feature
+from hours_core.subscriptions import EVENT_FAMILIES
 from hours_core.tokens import TOKEN_PATTERN
 from hours_http import create_app
 from hours_http.controllers.account import TOKEN_PREFIX_PATTERN
@@ -599,3 +600,12 @@ def test_a_412_body_matches_its_documented_schema_with_its_current_version(
     member = document["components"]["schemas"]["ErrorBody"]["properties"]["currentVersion"]
     assert member["type"] == "integer"
     assert "precondition_failed" in member["description"]
+
+
+@pytest.mark.parametrize("body", ["CreateWebhookBody", "UpdateWebhookBody"])
+def test_a_webhook_s_events_name_every_family_the_server_takes(document: dict[str, Any], body: str) -> None:
+    events = document["components"]["schemas"][body]["properties"]["events"]
+    description = next(branch for branch in [events, *events.get("oneOf", [])] if "description" in branch)
+    listed = description["description"].rpartition("families: ")[2].rstrip(".").split(", ")
+    assert listed == list(EVENT_FAMILIES)
+    assert {"period", "invoice"} <= set(listed)

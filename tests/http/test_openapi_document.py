@@ -12,6 +12,7 @@ import jsonschema_rs
 import pytest
 from litestar.testing import TestClient
 
+from hours_core.events import SHARED_SUBJECTS
 from hours_core.model import Plan
 from hours_core.plans import FEATURE_PLANS, Feature
 from hours_core.subscriptions import EVENT_FAMILIES
@@ -654,3 +655,24 @@ def test_the_guide_s_error_lists_name_each_operation_s_own_statuses(document: di
                     wrong.append((method, path, status, "not in the guide's list"))
         wrong += [(*endpoints[0], status, "not in the document") for status in listed - documented]
     assert wrong == []
+
+
+def test_the_change_feed_names_every_family_a_member_sees(document: dict[str, Any]) -> None:
+    description = document["paths"]["/changes"]["get"]["description"]
+    assert [s for s in SHARED_SUBJECTS if f"`{s.value}.*`" not in description] == []
+
+
+def test_every_write_that_takes_no_idempotency_key_says_so(document: dict[str, Any]) -> None:
+    """Deletes are idempotent without a key; a create or change that ignores one says it takes none
+    (`POST /tokens` once called itself "the one write without `Idempotency-Key`", beside `POST /imports`)."""
+    keyless = [
+        (name, operation)
+        for name, operation in operations(document)
+        if name.split()[0] in ("POST", "PATCH", "PUT")
+        and not any(p["name"] == "Idempotency-Key" for p in operation.get("parameters", []))
+    ]
+    assert {name for name, _ in keyless} == {"POST /tokens", "POST /imports"}
+    for name, operation in keyless:
+        description = " ".join(operation["description"].split())
+        assert "takes no `Idempotency-Key` (one sent is ignored)" in description, name
+        assert "the one write" not in description, name

@@ -92,8 +92,9 @@ class TokenController(Controller):
         `token` is in this response only: store it now. You may hold at most 50 active tokens (not
         revoked, not expired); the 51st is 422 `too_many_tokens` until you revoke one.
 
-        This is the one write without `Idempotency-Key`: replaying it would mean storing the token's
-        plaintext, which hours never does. A retry mints another token; revoke the one you lost.
+        It takes no `Idempotency-Key` (one sent is ignored), as `POST /imports` takes none: replaying
+        it would mean storing the token's plaintext, which hours never does. A retry mints another
+        token; revoke the one you lost.
         """
 
         def create() -> dict[str, Any]:

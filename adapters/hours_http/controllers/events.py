@@ -76,8 +76,9 @@ class ChangeController(Controller):
         """The events after `after`, in sequence order (`seq`), deletions included. Store `nextAfter`
         and pass it as `after` next time: you never miss nor repeat a change, even while several
         servers write. Owners and admins see every change of the organization; members see the
-        changes of their own time entries, timers, tokens, timesheets and user, and of projects, tasks and the
-        organization's settings.
+        changes of their own time entries, timers, tokens, timesheets and user, and those of what every
+        member reads: projects, tasks, clients, the organization's settings and its closed periods
+        (`project.*`, `task.*`, `client.*`, `org.*`, `period.*`).
         """
         page = services.events.changes(caller, after, limit)
         return json_response(

@@ -149,6 +149,9 @@ class ImportController(Controller):
         counted as `duplicates` and not stored again; each failed row is reported with its row
         number, column and code. 201 with the report when the import was stored (its `id` undoes
         it: `DELETE /imports/{id}`); 200 when nothing was (`dryRun`, or `atomic` with a failed row).
+
+        It takes no `Idempotency-Key` (one sent is ignored): an import is idempotent by its rows, so
+        sending the file again stores only rows not imported yet.
         """
         caller.require_manager("import time entries")
         _check_media_type(request, source)

@@ -189,8 +189,11 @@ def period_id(key: GroupKey, start: date) -> str:
     raise ValueError(f"{key.value} is not a period")
 
 
-def check_report_range(date_from: date | None, date_to: date | None, errors: FieldErrors) -> None:
-    """``from`` and ``to`` are given, inclusive, in the entry-date range, and at most 366 days apart."""
+def check_report_range(
+    date_from: date | None, date_to: date | None, errors: FieldErrors, *, longer: str | None = None
+) -> None:
+    """``from`` and ``to`` are given, inclusive, in the entry-date range, and at most 366 days apart;
+    ``longer`` says where a longer range goes, when somewhere does (the report's: the export)."""
     for field, value in (("from", date_from), ("to", date_to)):
         if value is None:
             errors.add(field, "is required: a date such as 2024-01-31")
@@ -201,10 +204,11 @@ def check_report_range(date_from: date | None, date_to: date | None, errors: Fie
     if date_to < date_from:
         errors.add("to", f"must not be before from ({date_from})")
     elif (date_to - date_from).days > MAX_REPORT_SPAN_DAYS:
+        hint = "" if longer is None else f"; {longer}"
         errors.add(
             "to",
             f"must be at most {MAX_REPORT_SPAN_DAYS} days after from (latest: "
-            f"{date_from + timedelta(days=MAX_REPORT_SPAN_DAYS)}); export longer ranges",
+            f"{date_from + timedelta(days=MAX_REPORT_SPAN_DAYS)}){hint}",
         )
 
 
@@ -288,7 +292,7 @@ class ReportQuery:
         ``date_from`` and ``date_to`` may not (``None`` is reported as missing).
         """
         errors = FieldErrors()
-        check_report_range(date_from, date_to, errors)
+        check_report_range(date_from, date_to, errors, longer="export longer ranges")
         levels: tuple[GroupKey, ...] = ()
         if group_by is not None:
             levels, problem = _group_by_problem(group_by)

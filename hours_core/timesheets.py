@@ -78,6 +78,11 @@ _ALLOWED: Mapping[Action, frozenset[TimesheetStatus]] = {
 """The statuses each action starts from."""
 
 
+def _a(word: str) -> str:
+    """``word`` after its indefinite article: "an approved", "a draft"."""
+    return f"{'an' if word[0] in 'aeiou' else 'a'} {word}"
+
+
 class InvalidTransition(Conflict):
     """The timesheet's status does not allow the action (approving a draft, submitting twice)."""
 
@@ -87,7 +92,9 @@ class InvalidTransition(Conflict):
         self.action = action
         self.status = status
         allowed = " or ".join(sorted(each.value for each in _ALLOWED[action]))
-        super().__init__(f"A {status.value} timesheet cannot {action.value}: only a {allowed} one can.")
+        super().__init__(
+            f"{_a(status.value).capitalize()} timesheet cannot {action.value}: only {_a(allowed)} one can."
+        )
 
     def details(self) -> Mapping[str, object]:
         """``{"current_status": ...}``: the status that refused the action."""

@@ -193,6 +193,12 @@ def test_wrong_fields_are_a_422_naming_each(client: TestClient[Any], world: Worl
         "/rates/reapply", json={"from": "2026-03-02", "to": "2026-03-01"}, headers=bearer(world.owner_token)
     )
     assert reapply.status_code == 422 and set(reapply.json()["error"]["fields"]) == {"to"}
+    too_long = client.post(
+        "/rates/reapply", json={"from": "2026-01-01", "to": "2027-01-03"}, headers=bearer(world.owner_token)
+    )
+    assert too_long.json()["error"]["fields"] == {
+        "to": "must be at most 366 days after from (latest: 2027-01-02)"  # no "export longer ranges"
+    }
     missing = client.post("/rates/reapply", json={"to": "2026-03-01"}, headers=bearer(world.owner_token))
     assert missing.json()["error"]["fields"] == {"from": "is required"}
 

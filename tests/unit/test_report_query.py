@@ -142,8 +142,9 @@ def test_the_range_is_inclusive_and_at_most_366_days_apart() -> None:
     assert range_errors(date(2024, 1, 1), date(2024, 12, 31)) == {}
     assert range_errors(date(2024, 1, 1), date(2025, 1, 1)) == {}
     assert range_errors(date(2024, 5, 5), date(2024, 5, 5)) == {}
+    # The range of a reapply or an overlap list: the export is no way to a longer one.
     assert range_errors(date(2024, 1, 1), date(2025, 1, 2)) == {
-        "to": "must be at most 366 days after from (latest: 2025-01-01); export longer ranges"
+        "to": "must be at most 366 days after from (latest: 2025-01-01)"
     }
     assert range_errors(date(2024, 5, 5), date(2024, 5, 4)) == {"to": "must not be before from (2024-05-05)"}
     assert range_errors(date(1999, 12, 31), date(2101, 1, 1)) == {
@@ -165,6 +166,9 @@ def test_a_query_reports_every_wrong_field_at_once() -> None:
         )
     assert set(raised.value.fields) == {"to", "groupBy", "weekStart", "rounding", "projectId"}
     assert raised.value.fields["projectId"] == "may list at most 100 ids (got 101)"
+    assert raised.value.fields["to"] == (
+        "must be at most 366 days after from (latest: 2025-01-01); export longer ranges"
+    )
 
 
 def test_a_query_takes_the_org_week_start_unless_told_otherwise() -> None:

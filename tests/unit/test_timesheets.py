@@ -112,6 +112,12 @@ def test_the_transitions_and_what_each_records() -> None:
         with pytest.raises(InvalidTransition) as raised:
             move()
         assert raised.value.code == "invalid_transition"
+    with pytest.raises(InvalidTransition) as raised:
+        approved.approved(BOSS, NOW)
+    assert raised.value.message == "An approved timesheet cannot approve: only a submitted one can."
+    with pytest.raises(InvalidTransition) as raised:
+        draft().approved(BOSS, NOW)
+    assert raised.value.message == "A draft timesheet cannot approve: only a submitted one can."
     with pytest.raises(InvalidTransition):
         draft().reopened(NOW)
 

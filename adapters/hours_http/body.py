@@ -88,7 +88,7 @@ def _use_wire_names(schema: Schema, names: dict[str, str]) -> None:
         schema.required = [names.get(key, key) for key in schema.required]
 
 
-_UTF8 = ("utf-8", "utf8")
+_UTF8 = ("utf-8", "utf8", "us-ascii", "ascii")  # ASCII is a part of UTF-8
 
 
 def _is_json(content_type: str) -> bool:

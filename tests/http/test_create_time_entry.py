@@ -146,7 +146,12 @@ def test_a_body_that_is_not_sent_as_json_is_415(
 
 @pytest.mark.parametrize(
     "content_type",
-    ["application/json; charset=utf-8", 'Application/JSON; Charset="UTF-8"', "application/json;charset=utf8"],
+    [
+        "application/json; charset=utf-8",
+        'Application/JSON; Charset="UTF-8"',
+        "application/json;charset=utf8",
+        "application/json; charset=us-ascii",
+    ],
 )
 def test_json_in_utf_8_may_say_so(client: TestClient[Any], world: World, content_type: str) -> None:
     headers = {**bearer(world.owner_token), "Content-Type": content_type}

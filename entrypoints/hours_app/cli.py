@@ -4,11 +4,11 @@
 Every command takes ``--db URL`` (default: ``$HOURS_DATABASE_URL``, else ``sqlite:///hours.db``
 in the current folder), applies pending migrations by itself, and prints JSON with ``--json``.
 
-Exit status: 0 on success; 1 when the database cannot be opened or reached, a file cannot be read
-or written (``hours import``, ``hours export --output``), an id is not found, or the request
-conflicts with what is stored (e.g. a duplicate email); 2 for bad arguments (including values the
-core rejects, such as a malformed email, and a bad ``--db`` URL).
-Errors go to stderr as ``error: <message>``, never as a traceback.
+Exit status: :data:`EXIT_STATUSES` (0 on success; 1 when the database cannot be opened or
+reached, a file cannot be read or written, an id is not found, or the request conflicts with what
+is stored; 2 for bad arguments and settings; 3 when ``hours import`` ran but some rows failed; 130
+when interrupted). Errors go to stderr as ``error: <message>``, never as a traceback (``hours serve
+--json``: as a JSON log line, as its other log lines).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from hours_app import cli_args, cli_commands, cli_exchange, server
+from hours_app.cli_exchange import EXIT_ROWS_FAILED
 from hours_app.cli_output import (
     FileUnusable,
     StdoutUnwritable,
@@ -31,12 +32,20 @@ from hours_app.cli_output import (
 )
 from hours_app.composition import StoreUnavailable
 from hours_app.logging_setup import LOG_LEVELS, cli_logging
-from hours_app.settings import Settings, SettingsError
+from hours_app.settings import ENVIRONMENT, Settings, SettingsError
 from hours_app.version import hours_version
 from hours_core.errors import HoursError, ValidationFailed
 from hours_core.model import Plan, Role
 
-__all__ = ["EXIT_BAD_ARGUMENTS", "EXIT_FAILED", "EXIT_OK", "build_parser", "main"]
+__all__ = [
+    "EXIT_BAD_ARGUMENTS",
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_STATUSES",
+    "build_parser",
+    "main",
+]
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -53,7 +62,7 @@ _DB_HELP = (
     "(default: $HOURS_DATABASE_URL, else sqlite:///hours.db in the current folder)"
 )
 
-_MAIN_EPILOG = """\
+_MAIN_EXAMPLES = """\
 examples:
   hours bootstrap                      a demo organization, its owner, a project, a task and a token
   hours serve                          serve the API on http://127.0.0.1:8000 (docs at /schema)
@@ -61,23 +70,40 @@ examples:
   hours orgs list --json
   hours tokens create --user 0190c2d4-5a6b-7c8d-9e0f-112233445566 --expires-in 30d
 
-Every command applies pending migrations to the database by itself.
-
-environment:
-  HOURS_DATABASE_URL  the default for --db        HOURS_ENV        the default for --env
-  HOURS_HOST, HOURS_PORT, HOURS_WORKERS, HOURS_LOG_LEVEL   defaults for `hours serve`
-  HOURS_HEADER_TIMEOUT, HOURS_BODY_TIMEOUT, HOURS_MAX_HEADER_BYTES,
-  HOURS_MAX_CONNECTIONS                              its connection limits
-  HOURS_SQLITE_SYNCHRONOUS  full (default) or normal
-  HOURS_WEB_SECURE_COOKIES  1: the web app's cookies are always Secure (behind a TLS proxy)
-  HOURS_WEBHOOKS_ALLOW_HTTP, HOURS_WEBHOOKS_ALLOW_PRIVATE   1: webhooks may use http, internal addresses
-
-exit status:
-  0  success
-  1  the database cannot be opened or reached, an id was not found, or a conflict
-  2  bad arguments (a usage error, a malformed id, email or name, a bad --db URL,
-     a --port that another program already listens on)
+Every command applies pending migrations to the database by itself. Results go to stdout (JSON
+with --json); errors go to stderr as one line, `error: <message>` (with hours serve --json, a JSON
+log line), never a traceback.
 """
+
+EXIT_STATUSES = (
+    (EXIT_OK, "success"),
+    (
+        EXIT_FAILED,
+        "the database cannot be opened or reached, a file cannot be read or written (standard\n"
+        "output included), an id was not found, or a conflict",
+    ),
+    (
+        EXIT_BAD_ARGUMENTS,
+        "bad arguments or settings (a usage error, a malformed id, email or name, a bad --db URL,\n"
+        "a bad HOURS_* variable, a --port that another program already listens on)",
+    ),
+    (EXIT_ROWS_FAILED, "hours import ran, but some rows failed (see its report)"),
+    (EXIT_INTERRUPTED, "interrupted (Ctrl-C)"),
+)
+"""Every exit status of the ``hours`` command and what it means (``hours --help`` lists them)."""
+
+
+def _main_epilog() -> str:
+    """The top-level help's epilog: examples, then the environment variables and the exit statuses,
+    both from their tables (:data:`~hours_app.settings.ENVIRONMENT`, :data:`EXIT_STATUSES`)."""
+    width = max(len(variable.name) for variable in ENVIRONMENT)
+    environment = [f"  {variable.name.ljust(width)}  {variable.summary}" for variable in ENVIRONMENT]
+    statuses = [
+        f"  {str(code).ljust(3)}  {text.replace(chr(10), chr(10) + ' ' * 7)}" for code, text in EXIT_STATUSES
+    ]
+    return "\n".join(
+        [_MAIN_EXAMPLES, "environment (flags win over them):", *environment, "", "exit status:", *statuses]
+    )
 
 
 def _common_options(*, suppress: bool) -> argparse.ArgumentParser:
@@ -128,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hours",
         description="hours: a time-tracking API server, and the tools to run it.",
-        epilog=_MAIN_EPILOG,
+        epilog=_main_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[_common_options(suppress=False)],
     )

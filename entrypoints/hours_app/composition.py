@@ -7,8 +7,10 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import attrs
@@ -77,8 +79,10 @@ def _open_sqlite(database: DatabaseUrl, settings: Settings, *, migrate: bool) ->
     try:
         store = SqliteStore.open(path, synchronous=settings.sqlite_synchronous)
         applied = store.migrate() if migrate else []
-    except (sqlite3.Error, OSError) as error:
-        raise StoreUnavailable(f"cannot open the SQLite database {path}: {error}") from error
+    except (sqlite3.Error, OSError, RuntimeError) as error:  # RuntimeError: SQLite refused WAL mode
+        raise StoreUnavailable(
+            f"cannot open the SQLite database {path}: {_unwritable(path) or error}"
+        ) from error
     return OpenedStore(
         kind="sqlite",
         unit_of_work=store.unit_of_work,
@@ -89,6 +93,22 @@ def _open_sqlite(database: DatabaseUrl, settings: Settings, *, migrate: bool) ->
         run_write=store.write_queue().run,
         identity_signal=_sqlite_identity_signal(store),
     )
+
+
+def _unwritable(path: Path) -> str | None:
+    """Why hours cannot write the database at ``path``, when its folder or the file is read-only for
+    this user (asked once opening failed: SQLite only says "attempt to write a readonly database"
+    or "unable to open database file"); ``None`` when both are writable."""
+    folder = path.parent
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return (
+            f"the folder {folder} is not writable by this user, and SQLite must create {path.name}-wal "
+            f"and {path.name}-shm beside the database (WAL mode): let this user write to the folder, "
+            "or move the database to a folder it can write"
+        )
+    if path.exists() and not os.access(path, os.W_OK):
+        return f"the file {path} is read-only for this user: hours writes to its database (migrations too)"
+    return None
 
 
 def _sqlite_identity_signal(store: SqliteStore) -> IdentitySignal | None:
@@ -111,20 +131,74 @@ def _open_postgres(database: DatabaseUrl, *, migrate: bool) -> OpenedStore:
         from hours_postgres import PostgresStore  # type: ignore[attr-defined,unused-ignore]
     except ImportError as error:
         raise StoreUnavailable(f"the PostgreSQL adapter is not available: {error}") from error
+    target = _postgres_target(database)
     try:
         store = PostgresStore.open(database.url)
         applied = store.migrate() if migrate else []
     except Exception as error:
-        raise StoreUnavailable(f"cannot reach PostgreSQL at {database.redacted()}: {error}") from error
+        raise StoreUnavailable(f"cannot open PostgreSQL {target}: {error}") from error
     return OpenedStore(
         kind="postgresql",
         unit_of_work=store.unit_of_work,
         applied_migrations=applied,
         close=store.close,
-        description=f"PostgreSQL at {database.redacted()}",
+        description=f"PostgreSQL {target}",
         reads_are_local=False,
         identity_signal=store.identity_signal(),
     )
+
+
+POSTGRES_CONNECT_TIMEOUT_S = 10
+"""How long the first connection waits for the server, unless the URL says (``connect_timeout``)."""
+
+_REFUSED_CREDENTIALS = (
+    "password authentication failed",
+    "no password supplied",
+    "authentication failed",
+    "pg_hba.conf",
+    'role "',
+)
+"""What libpq's reason says when the server was reached but refused who connected (its messages
+carry no SQLSTATE before the connection exists)."""
+
+
+def _postgres_target(database: DatabaseUrl) -> str:
+    """Which database the URL leads to, as libpq resolved it (its defaults and ``PG*`` variables
+    included): ``database hours on db.internal:5432 as hours, schema public (postgresql://...)``,
+    never with the password. Connects once, before anything is migrated; a refusal says whether the
+    server could not be reached or refused the credentials."""
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        given = conninfo_to_dict(database.url)
+        timeout = {} if "connect_timeout" in given else {"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S}
+        with psycopg.connect(database.url, autocommit=True, **timeout) as conn:  # type: ignore[arg-type]
+            row = conn.execute("SELECT current_schema()").fetchone()
+            info = conn.info
+            schema = row[0] if row and row[0] else "(none: no schema of its search_path exists)"
+            return (
+                f"database {info.dbname} on {info.host}:{info.port} as {info.user}, schema {schema} "
+                f"({database.redacted()})"
+            )
+    except psycopg.Error as error:
+        raise StoreUnavailable(_postgres_refusal(database, error)) from error
+
+
+def _postgres_refusal(database: DatabaseUrl, error: Exception) -> str:
+    """The error for a first connection that failed: credentials refused, another refusal of the
+    server (a database that does not exist), or a server that could not be reached."""
+    reason = " ".join(str(error).split())
+    lowered = reason.lower()
+    where = database.redacted()
+    if any(mark in lowered for mark in _REFUSED_CREDENTIALS):
+        return (
+            f"PostgreSQL at {where} refused the credentials (check the user and password of the URL, "
+            f"or PGPASSWORD / ~/.pgpass): {reason}"
+        )
+    if "fatal:" in lowered:
+        return f"PostgreSQL at {where} refused the connection: {reason}"
+    return f"cannot reach PostgreSQL at {where}: {reason}"
 
 
 @attrs.frozen
@@ -144,7 +218,7 @@ def build(settings: Settings, *, migrate: bool = True) -> Application:
     """Open the store, apply migrations, and wire the services."""
     store = open_store(settings.database, settings, migrate=migrate)
     if store.applied_migrations:
-        logger.info("applied migrations: %s", ", ".join(store.applied_migrations))
+        logger.info("applied migrations to %s: %s", store.description, ", ".join(store.applied_migrations))
     from hours_http import JsonEventBodies
 
     services = build_services(

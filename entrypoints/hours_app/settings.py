@@ -6,7 +6,16 @@ flag wins. ``HOURS_DATABASE_URL`` picks the store:
 - ``sqlite:///hours.db`` — a file relative to the current folder (the default);
 - ``sqlite:////var/lib/hours/hours.db`` — an absolute path (four slashes); no query string or
   fragment (``?mode=ro`` is refused, not taken as part of the file name);
-- ``postgresql://user@host:5432/dbname`` — PostgreSQL, for several processes or machines.
+- ``postgresql://user@host:5432/dbname`` — PostgreSQL, for several processes or machines. The URL
+  must name its database (in its path, or ``?dbname=``), unless ``PGDATABASE`` or a service
+  (``?service=``, ``PGSERVICE``) does: libpq would otherwise fall back to a database named as the
+  user, and every command migrates the database it is given.
+
+``sqlite:///:memory:`` is refused: hours runs SQLite in WAL mode with several connections (a
+writer, readers, often several processes), and each connection to ``:memory:`` is a database of
+its own.
+
+:data:`ENVIRONMENT` lists every ``HOURS_*`` variable; ``hours --help`` prints it.
 """
 
 from __future__ import annotations
@@ -14,22 +23,29 @@ from __future__ import annotations
 import os
 import pathlib
 from collections.abc import Mapping
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import attrs
 
+from hours_core.tokens import ENV_PATTERN
 from hours_http.body_deadline import DEFAULT_BODY_TIMEOUT
 from hours_http.rate_limit import RateLimit, parse_rate_limit
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
+    "ENVIRONMENT",
     "SERVER_LIMIT_RANGES",
+    "SQLITE_SYNCHRONOUS_LEVELS",
     "DatabaseUrl",
+    "EnvironmentVariable",
     "Settings",
     "SettingsError",
 ]
 
 DEFAULT_DATABASE_URL = "sqlite:///hours.db"
+
+SQLITE_SYNCHRONOUS_LEVELS = ("full", "normal")
+"""The accepted ``HOURS_SQLITE_SYNCHRONOUS`` values (the SQLite adapter's ``SYNCHRONOUS_LEVELS``)."""
 
 
 class SettingsError(ValueError):
@@ -44,10 +60,19 @@ class DatabaseUrl:
     scheme: str
 
     @classmethod
-    def parse(cls, url: str) -> DatabaseUrl:
-        """Check ``url`` names a store hours supports."""
+    def parse(cls, url: str, environ: Mapping[str, str] | None = None) -> DatabaseUrl:
+        """Check ``url`` names a store hours supports; ``environ`` (default: ``os.environ``) is
+        where libpq would find ``PGDATABASE`` or ``PGSERVICE`` for a PostgreSQL URL without a database."""
         scheme = urlsplit(url).scheme.lower()
         if scheme == "sqlite":
+            if url[len("sqlite:///") :].startswith(":memory:"):
+                raise SettingsError(
+                    f"bad SQLite URL {url!r}: hours needs a database file, not an in-memory database: "
+                    "it runs SQLite in WAL mode with several connections (a writer, readers, often "
+                    "several processes), and each connection to :memory: would be an empty database "
+                    "of its own; use sqlite:///relative/path.db or sqlite:////absolute/path.db (a file "
+                    "in a temporary folder for a throwaway one)"
+                )
             if not url.lower().startswith("sqlite:///") or len(url) <= len("sqlite:///"):
                 raise SettingsError(
                     f"bad SQLite URL {url!r}: use sqlite:///relative/path.db or sqlite:////absolute/path.db"
@@ -62,7 +87,14 @@ class DatabaseUrl:
                 )
             return cls(url=url, scheme="sqlite")
         if scheme in {"postgresql", "postgres"}:
-            return cls(url=url, scheme="postgresql")
+            parsed = cls(url=url, scheme="postgresql")
+            if not _names_a_database(url, os.environ if environ is None else environ):
+                raise SettingsError(
+                    f"the PostgreSQL URL {parsed.redacted()!r} names no database, and libpq would pick "
+                    "one by itself (a database named as the user); hours migrates the database it is "
+                    "given, so name it: postgresql://user@host:5432/dbname (or set PGDATABASE)"
+                )
+            return parsed
         raise SettingsError(f"unsupported database URL {url!r}: use sqlite:///path.db or postgresql://...")
 
     @property
@@ -124,7 +156,7 @@ class Settings:
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
         if "HOURS_DATABASE_URL" in env:
-            values["database"] = DatabaseUrl.parse(env["HOURS_DATABASE_URL"])
+            values["database"] = DatabaseUrl.parse(env["HOURS_DATABASE_URL"], env)
         for name, variable in _ENV_VARIABLES.items():
             if variable in env:
                 values[name] = env[variable]
@@ -140,7 +172,11 @@ class Settings:
         for name, value in overrides.items():
             if value is None:
                 continue
-            values[name] = DatabaseUrl.parse(str(value)) if name == "database" else value
+            values[name] = DatabaseUrl.parse(str(value), env) if name == "database" else value
+        if "sqlite_synchronous" in values:
+            values["sqlite_synchronous"] = _synchronous(str(values["sqlite_synchronous"]))
+        if "token_env" in values:
+            _check_token_env(str(values["token_env"]))
         settings = cls(**values)  # type: ignore[arg-type]
         settings.parsed_rate_limit()
         settings.parsed_auth_failure_limit()
@@ -198,23 +234,50 @@ class Settings:
         return env
 
 
+@attrs.frozen
+class EnvironmentVariable:
+    """One ``HOURS_*`` variable: the setting it gives, its name, and what it is for (``hours --help``)."""
+
+    setting: str
+    name: str
+    summary: str
+
+
+ENVIRONMENT: tuple[EnvironmentVariable, ...] = (
+    EnvironmentVariable("database", "HOURS_DATABASE_URL", "the default for --db"),
+    EnvironmentVariable("token_env", "HOURS_ENV", "the default for --env (live)"),
+    EnvironmentVariable("host", "HOURS_HOST", "hours serve --host (127.0.0.1)"),
+    EnvironmentVariable("port", "HOURS_PORT", "hours serve --port (8000)"),
+    EnvironmentVariable("workers", "HOURS_WORKERS", "hours serve --workers (1)"),
+    EnvironmentVariable("log_level", "HOURS_LOG_LEVEL", "hours serve --log-level (info)"),
+    EnvironmentVariable(
+        "sqlite_synchronous", "HOURS_SQLITE_SYNCHRONOUS", f"{' or '.join(SQLITE_SYNCHRONOUS_LEVELS)} (full)"
+    ),
+    EnvironmentVariable("rate_limit", "HOURS_RATE_LIMIT", "hours serve --rate-limit (none)"),
+    EnvironmentVariable(
+        "auth_failure_limit", "HOURS_AUTH_FAILURE_LIMIT", "hours serve --auth-failure-limit (60/min)"
+    ),
+    EnvironmentVariable("header_timeout", "HOURS_HEADER_TIMEOUT", "hours serve --header-timeout (10)"),
+    EnvironmentVariable("body_timeout", "HOURS_BODY_TIMEOUT", "hours serve --body-timeout (30)"),
+    EnvironmentVariable(
+        "max_header_bytes", "HOURS_MAX_HEADER_BYTES", "hours serve --max-header-bytes (65536)"
+    ),
+    EnvironmentVariable("max_connections", "HOURS_MAX_CONNECTIONS", "hours serve --max-connections (512)"),
+    EnvironmentVariable(
+        "auth_cache_seconds", "HOURS_AUTH_CACHE_SECONDS", "hours serve --auth-cache-seconds (1)"
+    ),
+    EnvironmentVariable(
+        "web_secure_cookies", "HOURS_WEB_SECURE_COOKIES", "1: web cookies are Secure (behind a TLS proxy)"
+    ),
+    EnvironmentVariable("webhooks_allow_http", "HOURS_WEBHOOKS_ALLOW_HTTP", "1: webhooks may use http"),
+    EnvironmentVariable(
+        "webhooks_allow_private", "HOURS_WEBHOOKS_ALLOW_PRIVATE", "1: webhooks may call internal addresses"
+    ),
+)
+"""Every environment variable hours reads: the settings' table, and ``hours --help``'s."""
+
 _ENV_VARIABLES = {
-    "token_env": "HOURS_ENV",
-    "host": "HOURS_HOST",
-    "port": "HOURS_PORT",
-    "workers": "HOURS_WORKERS",
-    "log_level": "HOURS_LOG_LEVEL",
-    "sqlite_synchronous": "HOURS_SQLITE_SYNCHRONOUS",
-    "rate_limit": "HOURS_RATE_LIMIT",
-    "auth_failure_limit": "HOURS_AUTH_FAILURE_LIMIT",
-    "header_timeout": "HOURS_HEADER_TIMEOUT",
-    "body_timeout": "HOURS_BODY_TIMEOUT",
-    "max_header_bytes": "HOURS_MAX_HEADER_BYTES",
-    "max_connections": "HOURS_MAX_CONNECTIONS",
-    "auth_cache_seconds": "HOURS_AUTH_CACHE_SECONDS",
-    "web_secure_cookies": "HOURS_WEB_SECURE_COOKIES",
-    "webhooks_allow_http": "HOURS_WEBHOOKS_ALLOW_HTTP",
-    "webhooks_allow_private": "HOURS_WEBHOOKS_ALLOW_PRIVATE",
+    variable.setting: variable.name for variable in ENVIRONMENT if variable.setting != "database"
 }
 
 SERVER_LIMIT_RANGES: Mapping[str, tuple[int | float, int | float]] = {
@@ -252,3 +315,35 @@ def _seconds(value: str, variable: str) -> float:
         return float(value)
     except ValueError:
         raise SettingsError(f"{variable} must be a number of seconds, got {value!r}") from None
+
+
+def _synchronous(value: str) -> str:
+    """``HOURS_SQLITE_SYNCHRONOUS``, lowercased, if it is one of :data:`SQLITE_SYNCHRONOUS_LEVELS`."""
+    level = value.strip().lower()
+    if level not in SQLITE_SYNCHRONOUS_LEVELS:
+        raise SettingsError(
+            f"HOURS_SQLITE_SYNCHRONOUS must be {' or '.join(SQLITE_SYNCHRONOUS_LEVELS)}, got {value!r}"
+        )
+    return level
+
+
+def _check_token_env(value: str) -> None:
+    """A token environment (``HOURS_ENV`` / ``--env``): the rule of :data:`hours_core.tokens.ENV_PATTERN`."""
+    if ENV_PATTERN.fullmatch(value) is None:
+        raise SettingsError(
+            f"HOURS_ENV / --env must be 2 to 16 lowercase letters or digits, starting with a letter "
+            f"(e.g. live, test, staging2), got {value!r}"
+        )
+
+
+def _names_a_database(url: str, environ: Mapping[str, str]) -> bool:
+    """Whether a PostgreSQL URL, or the libpq variables beside it, name the database to use."""
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    return bool(
+        parts.path.strip("/")
+        or query.get("dbname")
+        or query.get("service")
+        or environ.get("PGDATABASE")
+        or environ.get("PGSERVICE")
+    )

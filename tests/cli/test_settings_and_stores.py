@@ -1,0 +1,282 @@
+"""Bad settings and stores the CLI cannot use: one clear line and the documented exit status, never
+a traceback; which database a command really opened; ``hours --help`` lists what the CLI reads and
+every exit status it uses."""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from hours_app import composition
+from hours_app.cli import EXIT_STATUSES, main
+from hours_app.composition import StoreUnavailable, open_store
+from hours_app.settings import ENVIRONMENT, SQLITE_SYNCHRONOUS_LEVELS, DatabaseUrl, Settings, SettingsError
+from hours_sqlite.connection import SYNCHRONOUS_LEVELS
+from tests.postgres_url import new_schema_name, require_postgres, url_with_search_path
+
+
+@pytest.fixture(autouse=True)
+def _no_hours_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for variable in ENVIRONMENT:
+        monkeypatch.delenv(variable.name, raising=False)
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# -- HOURS_SQLITE_SYNCHRONOUS --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", [["orgs", "list"], ["migrate"], ["serve", "--port", "0"]])
+def test_a_bad_sqlite_synchronous_level_is_a_usage_error_that_names_the_variable(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path, command: list[str]
+) -> None:
+    monkeypatch.setenv("HOURS_SQLITE_SYNCHRONOUS", "off")
+    code, out, err = run(capsys, "--db", f"sqlite:///{tmp_path / 'h.db'}", *command)
+    assert (code, out) == (2, "")
+    assert err == "error: HOURS_SQLITE_SYNCHRONOUS must be full or normal, got 'off'\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_sqlite_synchronous_level_is_read_in_any_case() -> None:
+    settings = Settings.from_env({"HOURS_SQLITE_SYNCHRONOUS": " NORMAL"})
+    assert settings.sqlite_synchronous == "normal"
+
+
+def test_the_settings_accept_the_synchronous_levels_the_sqlite_adapter_takes() -> None:
+    assert SQLITE_SYNCHRONOUS_LEVELS == SYNCHRONOUS_LEVELS
+
+
+# -- sqlite:///:memory: ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["sqlite:///:memory:", "SQLITE:///:memory:"])
+def test_an_in_memory_sqlite_database_is_refused_with_the_reason_and_what_to_use(
+    capsys: pytest.CaptureFixture[str], url: str
+) -> None:
+    code, out, err = run(capsys, "--db", url, "orgs", "list")
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1
+    assert err.startswith(f"error: bad SQLite URL {url!r}: hours needs a database file")
+    assert "WAL" in err
+    assert "several connections" in err
+    assert "sqlite:////absolute/path.db" in err
+
+
+def test_a_store_that_refuses_wal_mode_is_a_clear_error_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from hours_sqlite import SqliteStore
+
+    def refuse(*_args: object, **_kwargs: object) -> SqliteStore:
+        raise RuntimeError("SQLite refused WAL mode for x.db (journal_mode=delete)")
+
+    monkeypatch.setattr(SqliteStore, "open", refuse)
+    with pytest.raises(StoreUnavailable, match="refused WAL mode"):
+        open_store(DatabaseUrl.parse(f"sqlite:///{tmp_path / 'x.db'}"), Settings())
+
+
+# -- HOURS_ENV -------------------------------------------------------------------------------
+
+
+def test_a_bad_hours_env_names_the_variable_and_the_flag(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("HOURS_ENV", "BAD")
+    code, out, err = run(capsys, "--db", f"sqlite:///{tmp_path / 'h.db'}", "bootstrap")
+    assert (code, out) == (2, "")
+    assert err == (
+        "error: HOURS_ENV / --env must be 2 to 16 lowercase letters or digits, starting with a letter "
+        "(e.g. live, test, staging2), got 'BAD'\n"
+    )
+
+
+# -- a SQLite database hours cannot write ----------------------------------------------------
+
+
+def test_a_folder_that_cannot_be_written_is_named_as_the_cause(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    database = folder / "h.db"
+    real_access = os.access
+
+    def access(path: object, mode: int, **kwargs: object) -> bool:
+        """As for a user who owns h.db but not its folder (root may write anywhere)."""
+        if Path(str(path)) == folder and mode & os.W_OK:
+            return False
+        return real_access(path, mode)  # type: ignore[arg-type]
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise sqlite3.OperationalError("attempt to write a readonly database")
+
+    from hours_sqlite import SqliteStore
+
+    monkeypatch.setattr(composition.os, "access", access)
+    monkeypatch.setattr(SqliteStore, "open", refuse)
+    code, out, err = run(capsys, "--db", f"sqlite:///{database}", "orgs", "list")
+    assert (code, out) == (1, "")
+    assert err == (
+        f"error: cannot open the SQLite database {database}: the folder {folder} is not writable by this "
+        "user, and SQLite must create h.db-wal and h.db-shm beside the database (WAL mode): let this "
+        "user write to the folder, or move the database to a folder it can write\n"
+    )
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root writes any folder")
+def test_a_read_only_folder_is_named_as_the_cause_for_real(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    database = folder / "h.db"
+    sqlite3.connect(database).close()
+    folder.chmod(0o555)
+    try:
+        code, _out, err = run(capsys, "--db", f"sqlite:///{database}", "orgs", "list")
+    finally:
+        folder.chmod(0o755)
+    assert code == 1
+    assert f"the folder {folder} is not writable" in err
+
+
+def test_other_sqlite_errors_keep_their_own_reason(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    database = tmp_path / "h.db"
+    database.write_text("not a database, but plain text long enough to be looked at " * 20)
+    code, _out, err = run(capsys, "--db", f"sqlite:///{database}", "orgs", "list")
+    assert code == 1
+    assert err.startswith(f"error: cannot open the SQLite database {database}: file is not a database")
+
+
+# -- PostgreSQL: which database, and why it refused -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url", ["postgresql://", "postgresql://postgres@127.0.0.1:5432", "postgres://u:secret@db.internal/"]
+)
+def test_a_postgresql_url_without_a_database_is_refused_before_anything_connects(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    for variable in ("PGDATABASE", "PGSERVICE"):
+        monkeypatch.delenv(variable, raising=False)
+    code, out, err = run(capsys, "--db", url, "orgs", "list")
+    assert (code, out) == (2, "")
+    assert "names no database" in err
+    assert "postgresql://user@host:5432/dbname (or set PGDATABASE)" in err
+    assert "secret" not in err
+
+
+@pytest.mark.parametrize(
+    ("url", "environ"),
+    [
+        ("postgresql://h/hours", {}),
+        ("postgresql://h?dbname=hours", {}),
+        ("postgresql://h", {"PGDATABASE": "hours"}),
+        ("postgresql://?service=hours", {}),
+    ],
+)
+def test_a_postgresql_url_may_name_its_database_in_any_way_libpq_takes(
+    url: str, environ: dict[str, str]
+) -> None:
+    assert DatabaseUrl.parse(url, environ).scheme == "postgresql"
+
+
+def test_the_environment_url_is_checked_with_the_same_environment() -> None:
+    with pytest.raises(SettingsError, match="names no database"):
+        Settings.from_env({"HOURS_DATABASE_URL": "postgresql://h"})
+    settings = Settings.from_env({"HOURS_DATABASE_URL": "postgresql://h", "PGDATABASE": "hours"})
+    assert settings.database.url == "postgresql://h"
+
+
+def test_the_store_description_says_which_postgresql_database_libpq_chose() -> None:
+    from hours_postgres import PostgresStore
+
+    url = require_postgres()
+    schema = new_schema_name("cli")
+    created = PostgresStore.open(url, schema=schema)  # creates the schema, no table
+    try:
+        opened = open_store(DatabaseUrl.parse(url_with_search_path(url, schema)), Settings(), migrate=False)
+        opened.close()
+    finally:
+        created.drop_schema()
+        created.close()
+    description = opened.description
+    assert re.fullmatch(
+        rf"PostgreSQL database \S+ on \S+:\d+ as \S+, schema {schema} \(postgresql://.*\)", description
+    ), description
+    password = urlsplit(url).password
+    assert not password or password not in description
+
+
+@pytest.mark.parametrize(
+    ("reason", "expected"),
+    [
+        (
+            'connection failed: connection to server at "127.0.0.1", port 5432 failed: FATAL:  password '
+            'authentication failed for user "hours"',
+            "error: PostgreSQL at postgresql://hours:***@127.0.0.1:5432/hours refused the credentials",
+        ),
+        (
+            'connection failed: connection to server at "127.0.0.1", port 5432 failed: fe_sendauth: no '
+            "password supplied",
+            "error: PostgreSQL at postgresql://hours:***@127.0.0.1:5432/hours refused the credentials",
+        ),
+        (
+            'connection failed: connection to server at "127.0.0.1", port 5432 failed: FATAL:  database '
+            '"hours" does not exist',
+            "error: PostgreSQL at postgresql://hours:***@127.0.0.1:5432/hours refused the connection",
+        ),
+        (
+            'connection failed: connection to server at "127.0.0.1", port 5432 failed: Connection refused\n'
+            "\tIs the server running on that host and accepting TCP/IP connections?",
+            "error: cannot reach PostgreSQL at postgresql://hours:***@127.0.0.1:5432/hours",
+        ),
+    ],
+)
+def test_a_refused_postgresql_connection_says_whether_the_server_was_reached(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, reason: str, expected: str
+) -> None:
+    import psycopg
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise psycopg.OperationalError(reason)
+
+    monkeypatch.setattr(psycopg, "connect", refuse)
+    code, out, err = run(capsys, "--db", "postgresql://hours:secret@127.0.0.1:5432/hours", "orgs", "list")
+    assert (code, out) == (1, "")
+    assert err.startswith(expected), err
+    assert err.count("\n") == 1
+    assert "secret" not in err
+
+
+# -- hours --help ----------------------------------------------------------------------------
+
+
+def test_the_help_lists_every_environment_variable_the_settings_read(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _code, help_text, _err = run(capsys, "--help")
+    settings_source = (Path(__file__).parents[2] / "entrypoints/hours_app/settings.py").read_text()
+    read = set(re.findall(r"\bHOURS_[A-Z_]+[A-Z]\b", settings_source))
+    listed = set(re.findall(r"^  (HOURS_[A-Z_]+)", help_text, re.MULTILINE))
+    assert read == listed == {variable.name for variable in ENVIRONMENT}
+
+
+def test_the_help_lists_every_exit_status(capsys: pytest.CaptureFixture[str]) -> None:
+    _code, help_text, _err = run(capsys, "--help")
+    section = help_text.split("exit status:\n", 1)[1]
+    listed = [int(code) for code in re.findall(r"^  (\d+)  ", section, re.MULTILINE)]
+    assert listed == [code for code, _text in EXIT_STATUSES]
+    assert {0, 1, 2, 3, 130} <= set(listed)

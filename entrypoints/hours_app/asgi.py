@@ -15,7 +15,7 @@ import logging
 from litestar import Litestar
 
 from hours_app.composition import Application, build, build_dispatcher
-from hours_app.logging_setup import AccessLogMiddleware, note_body_timeout
+from hours_app.logging_setup import AccessLogMiddleware, keeping_server_logging, note_body_timeout
 from hours_app.mount import WebAndApi
 from hours_app.settings import Settings
 from hours_app.version import hours_version
@@ -63,5 +63,6 @@ def create_asgi_app() -> AccessLogMiddleware:
     """The web app and the API with the JSON access log, and a deadline on request bodies that stop
     arriving (:class:`~hours_http.body_deadline.BodyDeadline`): what each worker of ``hours serve`` runs."""
     settings = Settings.from_env()
-    site = create_site(build(settings))
+    with keeping_server_logging():  # Litestar's apps would route other libraries' logs their own way
+        site = create_site(build(settings))
     return AccessLogMiddleware(BodyDeadline(site, settings.body_timeout, on_timeout=note_body_timeout))

@@ -61,6 +61,7 @@ __all__ = [
     "JsonLineFormatter",
     "TextFormatter",
     "cli_logging",
+    "keeping_server_logging",
     "note_body_timeout",
     "redact",
     "safe_field",
@@ -278,6 +279,30 @@ def server_log_config(level: str, *, json_lines: bool = False) -> dict[str, Any]
             "uvicorn.access": silenced,
         },
     }
+
+
+@contextmanager
+def keeping_server_logging() -> Iterator[None]:
+    """Around making the ASGI apps of a server worker: leave its logging as :func:`server_log_config`
+    set it.
+
+    Making a Litestar app configures logging (its default ``LoggingConfig``): the root logger, and
+    with it every library's logger that has no handler of its own (``psycopg``, ``psycopg.pool``,
+    ...), then writes in Litestar's format (``WARNING - <time> - psycopg - ...``), not as text or
+    JSON lines and without redaction. Leaving the block gives the root logger back its handlers and
+    level, and has Litestar's own logger pass its records to them, so every application log line
+    goes through hours' formatter (docs/operations.md, "Logs").
+    """
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        litestar = logging.getLogger("litestar")
+        litestar.handlers.clear()
+        litestar.propagate = True
 
 
 class _CurrentStderr(logging.Handler):

@@ -441,6 +441,7 @@ examples:
     bootstrap.add_argument(
         "--org-name", default="Demo", metavar="NAME", help="organization name (default: Demo)"
     )
+    bootstrap.set_defaults(**{_FIELD_OPTIONS: {"name": "--org-name"}})
     bootstrap.add_argument("--plan", choices=_PLANS, default=Plan.FREE.value, help="plan (default: free)")
     bootstrap.add_argument(
         "--email", default="owner@example.com", help="the owner's email (default: owner@example.com)"
@@ -614,6 +615,10 @@ examples:
     )
     _either(reactivate, "user_id", "--user", "USER_ID", "the user's id", type=cli_args.identifier)
 
+
+_FIELD_OPTIONS = "field_options"
+"""The parser default of a command whose options name the core's fields otherwise than
+``--<field>`` (``hours bootstrap``: the organization's ``name`` is ``--org-name``)."""
 
 _EITHER = "either_of"
 """The parser default that lists the values given either as a positional argument or an option."""
@@ -883,6 +888,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as stop:  # --help, --version, or a usage error (argparse printed it)
         return stop.code if isinstance(stop.code, int) else EXIT_BAD_ARGUMENTS
     handler: Handler = args.handler
+    json_line = handler is server.serve and bool(args.json)  # its stderr holds JSON log lines only
     try:
         settings = _settings(args)
         if handler is server.serve:
@@ -893,20 +899,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.flush()
         return status
     except SettingsError as error:
-        print_error(str(error))
+        print_error(str(error), json_line=json_line)
         return EXIT_BAD_ARGUMENTS
     except StdoutUnwritable as error:
         _silence_stdout()  # what is left in its buffer would fail again at exit
-        print_error(str(error))
+        print_error(str(error), json_line=json_line)
         return EXIT_FAILED
     except (StoreUnavailable, FileUnusable) as error:
-        print_error(str(error))
+        print_error(str(error), json_line=json_line)
         return EXIT_FAILED
     except ValidationFailed as error:
-        print_validation_error(error)
+        print_validation_error(error, getattr(args, _FIELD_OPTIONS, None), json_line=json_line)
         return EXIT_BAD_ARGUMENTS
     except HoursError as error:
-        print_error(error.message)
+        print_error(error.message, json_line=json_line)
         return EXIT_FAILED
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED

@@ -112,14 +112,27 @@ def bootstrap(args: argparse.Namespace, settings: Settings) -> int:
         "token": made.token.plaintext,
         "password": made.password,
     }
+    made_note = (
+        f"the organization {made.org.id} ({made.org.name!r}) was created with its owner {made.user.email} "
+        f"({made.user.id}), a project, a task and a token (prefix {made.token.token.prefix}), but its "
+        f"token and password were not shown: revoke the token with `hours tokens revoke "
+        f"{made.token.token.prefix}`, mint another with `hours tokens create --user {made.user.id}` and "
+        f"set a password with `hours users set-password {made.user.id}`"
+    )
     if args.json:
-        out.emit(True, document, "")
+        with out.shown_once(made_note):
+            out.emit(True, document, "")
         return 0
     serve_command = "hours serve"
     if settings.database.url != DEFAULT_DATABASE_URL:
         serve_command += f" --db {settings.database.url}"
     if settings.token_env != "live":
         serve_command += f" --env {settings.token_env}"
+    defaults = Settings()
+    if settings.host != defaults.host:
+        serve_command += f" --host {settings.host}"
+    if settings.port != defaults.port:
+        serve_command += f" --port {settings.port}"
     entry = json.dumps(
         {
             "projectId": str(made.project.id),
@@ -129,8 +142,9 @@ def bootstrap(args: argparse.Namespace, settings: Settings) -> int:
         }
     )
     expires = out.when(made.token.token.expires_at, missing="never")
-    out.say(
-        f"""Created organization {made.org.name!r} on the {made.org.plan.value} plan.
+    with out.shown_once(made_note):
+        out.say(
+            f"""Created organization {made.org.name!r} on the {made.org.plan.value} plan.
 
   organization  {made.org.id}  {made.org.name}
   owner         {made.user.id}  {made.user.email}
@@ -160,7 +174,7 @@ curl -sS -i -X POST {_base_url(settings)}/time-entries \\
   -d '{entry}'
 
 API docs: {_base_url(settings)}/schema"""
-    )
+        )
     return 0
 
 
@@ -257,9 +271,16 @@ def users_set_password(args: argparse.Namespace, settings: Settings) -> int:
         application.services.sign_in.set_password(UserId(args.user_id), password)
     document = {"userId": str(args.user_id), **({"password": password} if args.generate else {})}
     human = f"The password of user {args.user_id} is set; their web sessions have ended."
-    if args.generate:
-        human += f" The new password (shown only now):\n\n  {password}"
-    out.emit(args.json, document, human)
+    if not args.generate:
+        out.emit(args.json, document, human)
+        return 0
+    human += f" The new password (shown only now):\n\n  {password}"
+    made = (
+        f"the password of user {args.user_id} was changed, but the new one was not shown: set "
+        f"another with `hours users set-password {args.user_id}`"
+    )
+    with out.shown_once(made):
+        out.emit(args.json, document, human)
     return 0
 
 
@@ -346,7 +367,12 @@ def tokens_create(args: argparse.Namespace, settings: Settings) -> int:
         "It is shown only now; store it somewhere safe:\n\n"
         f"  {minted.plaintext}"
     )
-    out.emit(args.json, document, human)
+    made = (
+        f"the token {token.name!r} (prefix {token.prefix}) for user {token.user_id} was created but not "
+        f"shown: revoke it with `hours tokens revoke {token.prefix}` and create another"
+    )
+    with out.shown_once(made):
+        out.emit(args.json, document, human)
     return 0
 
 

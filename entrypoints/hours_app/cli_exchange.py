@@ -20,7 +20,7 @@ from typing import IO, TextIO
 from hours_app import cli_output as out
 from hours_app.cli_commands import _opened
 from hours_app.cli_output import FileUnusable
-from hours_app.settings import Settings
+from hours_app.settings import Settings, SettingsError
 from hours_core.exchange import ImportLimits
 from hours_core.model import OrgId, ProjectId, TaskId, UserId
 from hours_core.ports import EntryQuery
@@ -103,6 +103,11 @@ def export_entries(args: argparse.Namespace, settings: Settings) -> int:
         delimiter=args.delimiter,
         bom=not args.no_bom,
     )
+    if args.format == "xlsx" and args.output is None and sys.stdout.isatty():
+        raise SettingsError(
+            "--format xlsx writes a binary file, not text for a terminal: give --output FILE.xlsx, "
+            "or redirect standard output (> FILE.xlsx)"
+        )
     with _opened(settings) as application:
         services = application.services
         caller = services.admin.owner_caller(OrgId(args.org))
@@ -150,7 +155,7 @@ def import_file(args: argparse.Namespace, settings: Settings) -> int:
     with _opened(settings) as application:
         services = application.services
         caller = services.admin.owner_caller(OrgId(args.org))
-        with _input(args.file) as data:
+        with _input(args.file) as data, _nothing_stored_if_interrupted():
             report = services.imports.import_entries(
                 caller,
                 ImportEntries(
@@ -166,6 +171,19 @@ def import_file(args: argparse.Namespace, settings: Settings) -> int:
             )
     out.emit(args.json, import_report_json(report), _human_report(report))
     return EXIT_ROWS_FAILED if report.failed else 0
+
+
+@contextmanager
+def _nothing_stored_if_interrupted() -> Iterator[None]:
+    """Around the import's one write transaction: Ctrl-C before it committed rolls all of it back,
+    and standard error says so (exit status 130, as for any interrupted command)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        print(
+            "interrupted: nothing was imported (the import is one transaction, rolled back)", file=sys.stderr
+        )
+        raise
 
 
 @contextmanager
@@ -196,10 +214,14 @@ def _human_report(report: ImportReport) -> str:
         f"  {report.created} entries {verb}, {report.duplicates} duplicates skipped, "
         f"{report.failed} rows failed",
     ]
+    tasks = [
+        f"{task} ({project})"
+        for task, project in zip(report.created_tasks, report.created_task_projects, strict=True)
+    ]
     for kind, names in (
         ("projects", report.created_projects),
         ("clients", report.created_clients),
-        ("tasks", report.created_tasks),
+        ("tasks", tasks),
         ("users", report.created_users),
     ):
         if names:

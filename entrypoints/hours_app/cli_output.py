@@ -9,6 +9,7 @@ options that set them.
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -30,6 +31,7 @@ from hours_http.report_json import report_document
 
 __all__ = [
     "FileUnusable",
+    "OutputLost",
     "StdoutUnwritable",
     "emit",
     "org_json",
@@ -39,6 +41,7 @@ __all__ = [
     "report_document",
     "report_table",
     "say",
+    "shown_once",
     "stdout_writes",
     "table",
     "task_json",
@@ -71,6 +74,26 @@ class StdoutUnwritable(FileUnusable):
     but :class:`BrokenPipeError`, which ends the command quietly."""
 
 
+class OutputLost(StdoutUnwritable):
+    """Something shown only once (a token, a password) was made, but standard output refused it or
+    its reader left: the message says what exists now and how to undo it (exit status 1)."""
+
+
+@contextmanager
+def shown_once(made: str) -> Iterator[None]:
+    """Around printing what was just made and can be shown only this once: standard output is
+    flushed inside, and when it fails (a full disk, ``> /dev/full``, a closed pipe) the error says
+    ``made`` (what was created, and how to revoke or replace it) instead of a bare write error."""
+    try:
+        with stdout_writes():
+            yield
+            sys.stdout.flush()
+    except BrokenPipeError as error:
+        raise OutputLost(f"standard output was closed before the output was written; {made}") from error
+    except StdoutUnwritable as error:
+        raise OutputLost(f"{error}; {made}") from error
+
+
 @contextmanager
 def stdout_writes() -> Iterator[None]:
     """Around writes to standard output: an :class:`OSError` but a closed pipe becomes
@@ -101,8 +124,15 @@ def emit(as_json: bool, document: object, human: str) -> None:
         say(human)
 
 
-def print_error(message: str) -> None:
-    """``error: <message>`` on stderr."""
+def print_error(message: str, *, json_line: bool = False) -> None:
+    """``error: <message>`` on stderr; with ``json_line``, the JSON log line of an error of the
+    ``hours`` logger instead (``hours serve --json``, whose stderr holds JSON lines only)."""
+    if json_line:
+        from hours_app.logging_setup import JsonLineFormatter
+
+        record = logging.LogRecord("hours", logging.ERROR, __file__, 0, "%s", (message,), None)
+        print(JsonLineFormatter().format(record), file=sys.stderr)
+        return
     print(f"error: {message}", file=sys.stderr)
 
 
@@ -129,16 +159,28 @@ def option_name(field: str) -> str:
     return _OPTIONS.get(field, "--" + field.replace("_", "-"))
 
 
-def print_validation_error(error: ValidationFailed) -> None:
+def print_validation_error(
+    error: ValidationFailed, options: Mapping[str, str] | None = None, *, json_line: bool = False
+) -> None:
     """``error: <message>``, then each wrong field on its own line (unless the message is that line).
 
-    Fields are named by the options that set them (:func:`option_name`).
+    Fields are named by the options that set them: ``options`` first (a command's own names, such
+    as ``hours bootstrap``'s ``--org-name`` for the core's ``name``), then :func:`option_name`.
+    With ``json_line``, one JSON log line (:func:`print_error`) holds the message and the fields.
     """
-    error = error.respelled(option_name, CLI_HINTS)
+    chosen = options or {}
+    error = error.respelled(lambda field: chosen.get(field) or option_name(field), CLI_HINTS)
+    details = [
+        f"{name}: {problem}"
+        for name, problem in sorted(error.fields.items())
+        if error.message != f"{name}: {problem}"
+    ]
+    if json_line:
+        print_error("; ".join([error.message, *details]), json_line=True)
+        return
     print_error(error.message)
-    for name, problem in sorted(error.fields.items()):
-        if error.message != f"{name}: {problem}":
-            print(f"  {name}: {problem}", file=sys.stderr)
+    for detail in details:
+        print(f"  {detail}", file=sys.stderr)
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, empty: str) -> str:

@@ -119,6 +119,9 @@ class ImportReport:
     created_tasks: tuple[str, ...]
     created_users: tuple[str, ...]
     errors: tuple[RowError, ...]
+    created_task_projects: tuple[str, ...] = ()
+    """The project of each of ``created_tasks``, in the same order (a task name may be new in
+    several projects)."""
 
 
 class _Abandoned(Exception):
@@ -286,6 +289,7 @@ class _Run:
         self.created_projects: list[str] = []
         self.created_clients: list[str] = []
         self.created_tasks: list[str] = []
+        self.created_task_projects: list[str] = []
         self.created_users: list[str] = []
         org = caller.org_id
         # The closed days first: reading them holds the org's entry writes (PostgreSQL), which a
@@ -339,6 +343,7 @@ class _Run:
             created_tasks=tuple(self.created_tasks) if stored else (),
             created_users=tuple(self.created_users) if stored else (),
             errors=errors,
+            created_task_projects=tuple(self.created_task_projects) if stored else (),
         )
 
     def _take(self, batch: list[ImportRow | RejectedRow]) -> None:
@@ -580,6 +585,7 @@ class _Run:
             self.events.archivable(self.uow, self.origin, None, task)
         self.tasks[(project.id, row.task.casefold())] = task
         self.created_tasks.append(row.task)
+        self.created_task_projects.append(project.name)
         return task
 
 

@@ -1,0 +1,294 @@
+"""Edges of the ``hours`` commands: output that fails after something shown only once was made,
+errors named by the right option, ``hours serve --json``'s errors as JSON lines, Ctrl-C during an
+import, an XLSX export to a terminal, the import report's new tasks, and scripts/serve's summary."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+import pytest
+
+from hours_app import cli_exchange
+from hours_app.cli import main
+from tests.exchange.odd_files import HARVEST_HEADER
+from tests.server_support import clean_environment, hours_command
+
+REPOSITORY = Path(__file__).parents[2]
+
+
+@pytest.fixture(autouse=True)
+def _no_hours_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [name for name in os.environ if name.startswith("HOURS_")]:
+        monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'hours.db'}"
+
+
+def hours(*argv: str, stdout: IO[bytes] | int = subprocess.PIPE) -> subprocess.CompletedProcess[bytes]:
+    """``hours`` in a process of its own (so that its standard output can be /dev/full or a closed pipe)."""
+    return subprocess.run(
+        hours_command(*argv), stdout=stdout, stderr=subprocess.PIPE, env=clean_environment(), check=False
+    )
+
+
+def demo(db: str) -> dict[str, str]:
+    made = hours("bootstrap", "--db", db, "--json")
+    assert made.returncode == 0, made.stderr.decode()
+    result: dict[str, str] = json.loads(made.stdout)
+    return result
+
+
+def tokens_of(db: str, user: str) -> list[dict[str, Any]]:
+    listed = hours("tokens", "list", "--user", user, "--db", db)
+    assert listed.returncode == 0, listed.stderr.decode()
+    result: list[dict[str, Any]] = json.loads(listed.stdout)
+    return result
+
+
+@contextmanager
+def closed_pipe() -> Iterator[int]:
+    """The write end of a pipe nobody reads (as `hours ... | head -c0` once head has left)."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        yield write
+    finally:
+        os.close(write)
+
+
+# -- something shown only once, and an output that fails ---------------------------------------
+
+
+@pytest.mark.parametrize("json_output", [True, False])
+@pytest.mark.parametrize("output", ["/dev/full", "closed pipe"])
+def test_a_token_that_cannot_be_printed_is_named_with_how_to_revoke_it(
+    db: str, json_output: bool, output: str
+) -> None:
+    user = demo(db)["userId"]
+    argv = ["tokens", "create", "--user", user, "--db", db, *(["--json"] if json_output else [])]
+    if output == "/dev/full":
+        with open(os.devnull.replace("null", "full"), "wb") as full:
+            created = hours(*argv, stdout=full)
+    else:
+        with closed_pipe() as write:
+            created = hours(*argv, stdout=write)
+
+    tokens = tokens_of(db, user)
+    assert len(tokens) == 2  # bootstrap's, and the one that was not shown
+    prefix = tokens[0]["prefix"]
+    err = created.stderr.decode()
+    assert created.returncode == 1
+    assert err.count("\n") == 1, err
+    assert err.startswith("error: ")
+    assert f"the token 'cli' (prefix {prefix}) for user {user} was created but not shown" in err
+    assert f"`hours tokens revoke {prefix}`" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("json_output", [True, False])
+def test_a_bootstrap_that_cannot_be_printed_says_what_it_made_and_how_to_replace_its_secrets(
+    db: str, json_output: bool
+) -> None:
+    with open("/dev/full", "wb") as full:
+        made = hours("bootstrap", "--db", db, *(["--json"] if json_output else []), stdout=full)
+    err = made.stderr.decode().splitlines()[-1]  # after the line of the migrations of a new file
+    assert made.returncode == 1
+    listed = hours("orgs", "list", "--db", db, "--json")
+    org = json.loads(listed.stdout)[0]
+    users = json.loads(hours("users", "list", org["id"], "--db", db, "--json").stdout)
+    user = users[0]["id"]
+    prefix = tokens_of(db, user)[0]["prefix"]
+    assert (
+        f"error: cannot write standard output: No space left on device; the organization {org['id']}" in err
+    )
+    assert f"`hours tokens revoke {prefix}`" in err
+    assert f"`hours users set-password {user}`" in err
+
+
+def test_a_generated_password_that_cannot_be_printed_says_it_was_changed(db: str) -> None:
+    user = demo(db)["userId"]
+    with open("/dev/full", "wb") as full:
+        changed = hours("users", "set-password", user, "--generate", "--db", db, stdout=full)
+    err = changed.stderr.decode()
+    assert changed.returncode == 1
+    assert err == (
+        f"error: cannot write standard output: No space left on device; the password of user {user} "
+        f"was changed, but the new one was not shown: set another with `hours users set-password {user}`\n"
+    )
+
+
+# -- errors named by the option that sets the value --------------------------------------------
+
+
+def test_a_blank_organization_name_of_bootstrap_is_named_org_name(
+    db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["bootstrap", "--org-name", " ", "--db", db]) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == "error: --org-name: must not be blank"
+
+
+def test_a_blank_organization_name_of_orgs_create_is_still_named_name(
+    db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["orgs", "create", "--name", " ", "--db", db]) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == "error: --name: must not be blank"
+
+
+# -- hours serve --json: its errors are JSON log lines too ---------------------------------------
+
+
+def test_a_bad_setting_of_serve_with_json_is_one_json_log_line(
+    db: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOURS_SQLITE_SYNCHRONOUS", "off")
+    assert main(["--json", "serve", "--db", db, "--port", "0"]) == 2
+    err = capsys.readouterr().err
+    record = json.loads(err)
+    assert (record["level"], record["logger"]) == ("error", "hours")
+    assert record["message"] == "HOURS_SQLITE_SYNCHRONOUS must be full or normal, got 'off'"
+
+
+def test_a_store_serve_cannot_open_with_json_is_a_json_log_line(tmp_path: Path) -> None:
+    missing = tmp_path / "no" / "such" / "h.db"
+    served = hours("serve", "--json", "--port", "0", "--db", f"sqlite:///{missing}")
+    assert served.returncode == 1
+    lines = served.stderr.decode().splitlines()
+    record = json.loads(lines[-1])
+    assert record["level"] == "error"
+    assert "does not exist" in record["message"]
+    assert all(json.loads(line) for line in lines)
+
+
+def test_without_json_serve_errors_stay_text(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--db", db, "--port", "0", "--rate-limit", "lots"]) == 2
+    assert capsys.readouterr().err.startswith("error: HOURS_RATE_LIMIT / --rate-limit: ")
+
+
+# -- hours import: Ctrl-C, and the report's new tasks --------------------------------------------
+
+
+def harvest(rows: list[str]) -> bytes:
+    return (HARVEST_HEADER + "\n" + "\n".join(rows) + "\n").encode()
+
+
+def org_of(db: str, capsys: pytest.CaptureFixture[str]) -> str:
+    assert main(["bootstrap", "--plan", "agency", "--db", db, "--json"]) == 0
+    org: str = json.loads(capsys.readouterr().out)["orgId"]
+    return org
+
+
+def test_the_import_report_names_the_project_of_each_new_task(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    org = org_of(db, capsys)
+    path = tmp_path / "harvest.csv"
+    path.write_bytes(harvest(["2025-02-03,Acme,Website,Ops,a,1,No,,", "2025-02-03,Acme,Mobile,Ops,b,1,No,,"]))
+    assert main(["import", "harvest", str(path), "--org", org, "--db", db]) == 0
+    assert "  new tasks: Ops (Website), Ops (Mobile)\n" in capsys.readouterr().out
+
+
+class InterruptedRead(io.RawIOBase):
+    """A file whose reader is interrupted (Ctrl-C) after its first chunk."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+        self._reads = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        self._reads += 1
+        if self._reads > 1:
+            raise KeyboardInterrupt
+        return self._data.readinto(memoryview(buffer)[:64])
+
+
+def test_ctrl_c_during_an_import_says_that_nothing_was_imported(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org = org_of(db, capsys)
+    data = harvest([f"2025-02-03,Acme,Website,Ops,row {number},1,No,," for number in range(200)])
+
+    @contextmanager
+    def interrupted(_name: str) -> Iterator[IO[bytes]]:
+        yield io.BufferedReader(InterruptedRead(data), buffer_size=64)
+
+    monkeypatch.setattr(cli_exchange, "_input", interrupted)
+    assert main(["import", "harvest", "-", "--org", org, "--db", db]) == 130
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "interrupted: nothing was imported (the import is one transaction, rolled back)"
+    )
+    assert main(["export", "--org", org, "--db", db, "--format", "jsonl"]) == 0
+    assert capsys.readouterr().out == ""
+
+
+# -- hours export --format xlsx to a terminal ----------------------------------------------------
+
+
+def test_an_xlsx_export_to_a_terminal_is_refused_with_what_to_do(
+    db: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org = org_of(db, capsys)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    assert main(["export", "--org", org, "--format", "xlsx", "--db", db]) == 2
+    printed = capsys.readouterr()
+    assert printed.out == ""
+    assert printed.err == (
+        "error: --format xlsx writes a binary file, not text for a terminal: give --output FILE.xlsx, "
+        "or redirect standard output (> FILE.xlsx)\n"
+    )
+
+
+def test_a_csv_export_to_a_terminal_is_still_printed(
+    db: str, capsysbinary: pytest.CaptureFixture[bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert main(["bootstrap", "--plan", "agency", "--db", db, "--json"]) == 0
+    org = json.loads(capsysbinary.readouterr().out)["orgId"]
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    assert main(["export", "--org", org, "--format", "csv", "--db", db, "--no-bom"]) == 0
+    assert capsysbinary.readouterr().out.startswith(b"id,entryDate,")
+
+
+# -- the bootstrap summary and scripts/serve name the port the server will listen on ------------
+
+
+def test_the_bootstrap_summary_starts_the_server_on_the_port_of_hours_port(
+    db: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOURS_PORT", "18300")
+    assert main(["bootstrap", "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert f"  hours serve --db {db} --port 18300\n" in out
+    assert "curl -sS -i -X POST http://127.0.0.1:18300/time-entries" in out
+
+
+def test_scripts_serve_says_which_port_it_serves_on(tmp_path: Path) -> None:
+    (tmp_path / "scripts").mkdir()
+    shutil.copy(REPOSITORY / "scripts" / "serve", tmp_path / "scripts" / "serve")
+    bin_folder = tmp_path / ".venv" / "bin"
+    bin_folder.mkdir(parents=True)
+    for name, body in (("python", "exit 0"), ("hours", 'echo "hours $*"')):
+        (bin_folder / name).write_text(f"#!/bin/sh\n{body}\n")
+        (bin_folder / name).chmod(0o755)
+    ran = subprocess.run(
+        ["bash", str(tmp_path / "scripts" / "serve"), "--port", "18300"],
+        capture_output=True,
+        text=True,
+        env=clean_environment(),
+        check=True,
+    )
+    assert "scripts/serve starts the server for you now on http://127.0.0.1:18300 " in ran.stdout
+    assert ran.stdout.rstrip().endswith("hours serve --db sqlite:///hours.db --port 18300")

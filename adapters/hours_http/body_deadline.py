@@ -79,6 +79,7 @@ class BodyDeadline:
         self._waits: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, set[_Wait]] = (
             weakref.WeakKeyDictionary()
         )
+        # The watcher tasks, held here: an event loop keeps only weak references to its tasks.
         self._watchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task[None]] = (
             weakref.WeakKeyDictionary()
         )

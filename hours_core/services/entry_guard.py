@@ -11,7 +11,7 @@ from hours_core.model import TimeEntry, UserId
 from hours_core.ports import UnitOfWork
 from hours_core.services.caller import Caller
 
-__all__ = ["guard_entry_write", "require_active"]
+__all__ = ["DEACTIVATED_USER", "guard_entry_write", "require_active"]
 
 
 def guard_entry_write(
@@ -36,15 +36,19 @@ def guard_entry_write(
     return check_entry_write(closed, caller.user.role, entry, days, override)
 
 
-def require_active(uow: UnitOfWork, caller: Caller, user_id: UserId, *, what: str = "new entries") -> None:
+DEACTIVATED_USER = "the user is deactivated and takes no new entries"
+"""The field message for an entry written for a deactivated user (``user_id``)."""
+
+
+def require_active(uow: UnitOfWork, caller: Caller, user_id: UserId) -> None:
     """Refuse an entry write for ``user_id`` if the user is deactivated now. Read once the write
     holds the organization's entry writes (:func:`guard_entry_write`), so what this reads is what a
     deactivation in progress left: a caller deactivated since the request was authenticated acts no
     more (:class:`~hours_core.errors.Unauthenticated`, as their next request would be); another user
-    takes no ``what`` (:class:`~hours_core.errors.ValidationFailed` on ``user_id``)."""
+    takes no new entries (:class:`~hours_core.errors.ValidationFailed` on ``user_id``)."""
     user = uow.users.get(caller.org_id, user_id)
     if user is not None and user.is_active:
         return
     if user_id == caller.user_id:
         raise Unauthenticated(token_sent=True)
-    raise ValidationFailed.one("user_id", f"the user is deactivated and takes no {what}")
+    raise ValidationFailed.one("user_id", DEACTIVATED_USER)

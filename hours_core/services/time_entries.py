@@ -34,7 +34,7 @@ from hours_core.model import (
 from hours_core.plans import Feature
 from hours_core.ports import Clock, EntryCursor, EntryQuery, IdFactory, UnitOfWork
 from hours_core.services.caller import Caller
-from hours_core.services.entry_guard import guard_entry_write, require_active
+from hours_core.services.entry_guard import DEACTIVATED_USER, guard_entry_write, require_active
 from hours_core.services.overlaps import check_overlaps
 from hours_core.services.rates import rate_for_entry
 from hours_core.services.recording import EventRecorder
@@ -617,7 +617,7 @@ def _user(uow: UnitOfWork, caller: Caller, user_id: UserId) -> User:
     if user is None:
         raise NotFound.of("user")
     if not user.is_active:
-        raise ValidationFailed.one("user_id", "the user is deactivated and takes no new entries")
+        raise ValidationFailed.one("user_id", DEACTIVATED_USER)
     return user
 
 

@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -81,24 +82,26 @@ def stopped_at_the_end() -> Iterator[list[subprocess.Popen[bytes]]]:
         process.wait()
 
 
-def subscribed(store: SqliteStore, receiver: Receiver) -> tuple[World, Caller, Webhook]:
-    """A world on ``store``, its owner, and a webhook of every event sent to ``receiver``."""
-    world = make_world(store.unit_of_work, url_policy=UrlPolicy(allow_http=True, allow_private=True))
-    owner = world.caller(world.owner)
-    webhook = world.services.webhooks.create(owner, CreateWebhook(url=receiver.url(), events=("*",)))
-    return world, owner, webhook
+@contextmanager
+def subscribed(database: Path, receiver: Receiver) -> Iterator[tuple[World, Caller, Webhook]]:
+    """A world on the migrated SQLite ``database``, its owner, and a webhook of every event sent to
+    ``receiver``; the store is closed when the block ends."""
+    store = SqliteStore.open(database)
+    store.migrate()
+    try:
+        world = make_world(store.unit_of_work, url_policy=UrlPolicy(allow_http=True, allow_private=True))
+        owner = world.caller(world.owner)
+        webhook = world.services.webhooks.create(owner, CreateWebhook(url=receiver.url(), events=("*",)))
+        yield world, owner, webhook
+    finally:
+        store.close()
 
 
 def test_a_worker_killed_mid_delivery_leaves_the_event_to_be_delivered_again(
     database: Path, receiver: Receiver, stopped_at_the_end: list[subprocess.Popen[bytes]]
 ) -> None:
-    store = SqliteStore.open(database)
-    store.migrate()
-    try:
-        world, owner, webhook = subscribed(store, receiver)
+    with subscribed(database, receiver) as (world, owner, webhook):
         queued = world.services.webhooks.ping(owner, webhook.id)
-    finally:
-        store.close()
     held = threading.Event()
     receiver.reply_with(Reply(hold=held))
 
@@ -130,10 +133,7 @@ def test_a_worker_killed_mid_delivery_leaves_the_event_to_be_delivered_again(
 def test_a_worker_stopped_cleanly_hands_the_sqlite_lease_on_at_once(
     database: Path, receiver: Receiver, stopped_at_the_end: list[subprocess.Popen[bytes]]
 ) -> None:
-    store = SqliteStore.open(database)
-    store.migrate()
-    try:
-        world, owner, webhook = subscribed(store, receiver)
+    with subscribed(database, receiver) as (world, owner, webhook):
         world.services.webhooks.ping(owner, webhook.id)
         # An hour's lease: without the hand-over the second worker would send nothing for an hour.
         first = worker(database, lease_seconds=3600)
@@ -149,8 +149,6 @@ def test_a_worker_stopped_cleanly_hands_the_sqlite_lease_on_at_once(
         wait_for(lambda: len(receiver.requests) == 2, "the second worker's delivery")
         second.send_signal(signal.SIGTERM)
         assert second.wait(GUARD_SECONDS) == 0
-    finally:
-        store.close()
 
 
 def test_the_api_server_delivers_by_itself(

@@ -182,7 +182,9 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         f"{rate.limit} per {rate.window}s per user" if rate else "none",
         f"{failures.limit} per {failures.window}s per client address" if failures else "no limit",
     )
-    logger.info("server: %s", options.describe())
+    logger.info(
+        "server: %s; a request body may pause at most %g s", options.describe(), settings.body_timeout
+    )
     _ensure_open_files(settings.max_connections + OPEN_FILES_MARGIN)
     logger.info(
         "listening on %s with %d worker%s", base, settings.workers, "" if settings.workers == 1 else "s"

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from litestar._openapi.schema_generation import SchemaCreator
     from litestar.dto.data_structures import DTOFieldDefinition
 
-__all__ = ["PendingBody", "StrictJson"]
+__all__ = ["PendingBody", "StrictJson", "declared_charset", "declares_utf8"]
 
 T = TypeVar("T")
 
@@ -91,18 +91,30 @@ def _use_wire_names(schema: Schema, names: dict[str, str]) -> None:
 _UTF8 = ("utf-8", "utf8", "us-ascii", "ascii")  # ASCII is a part of UTF-8
 
 
-def _is_json(content_type: str) -> bool:
-    """Whether ``content_type`` is ``application/json`` in UTF-8: JSON has no other encoding on the
-    wire (RFC 8259, 8.1), so a ``charset`` parameter, if sent, must say UTF-8; a body declared in
-    another charset is refused rather than read as UTF-8. Other parameters are ignored."""
-    media_type, _, parameters = content_type.partition(";")
-    if media_type.strip().lower() != "application/json":
-        return False
+def declared_charset(content_type: str) -> str | None:
+    """The ``charset`` parameter of ``content_type`` as sent (lowercased, unquoted), or ``None``."""
+    _, _, parameters = content_type.partition(";")
     for parameter in parameters.split(";"):
         name, _, value = parameter.partition("=")
-        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in _UTF8:
-            return False
-    return True
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"').lower()
+    return None
+
+
+def declares_utf8(content_type: str) -> bool:
+    """Whether ``content_type`` declares no charset or UTF-8 (US-ASCII, a part of it, included): the
+    only text encoding hours reads. A body declared in another charset is refused rather than read
+    as UTF-8, which would store its accented letters wrongly or fail on them."""
+    charset = declared_charset(content_type)
+    return charset is None or charset in _UTF8
+
+
+def _is_json(content_type: str) -> bool:
+    """Whether ``content_type`` is ``application/json`` in UTF-8: JSON has no other encoding on the
+    wire (RFC 8259, 8.1), so a ``charset`` parameter, if sent, must say UTF-8. Other parameters are
+    ignored."""
+    media_type, _, _ = content_type.partition(";")
+    return media_type.strip().lower() == "application/json" and declares_utf8(content_type)
 
 
 class StrictJson(AbstractDTO[T]):

@@ -344,6 +344,27 @@ def test_a_body_of_the_wrong_media_type_is_415(
     assert (response.status_code, response.json()["error"]["code"]) == (415, "unsupported_media_type")
 
 
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/csv; charset=windows-1252", 'text/csv;CHARSET="ISO-8859-1"', "text/csv; charset=utf-16"],
+)
+def test_a_file_declared_in_another_charset_is_415_and_nothing_is_stored(
+    client: TestClient[Any], world: World, content_type: str
+) -> None:
+    headers = bearer(world.owner_token) | {"Content-Type": content_type}
+    response = client.post("/imports?source=harvest", content=harvest_file(), headers=headers)
+    assert (response.status_code, response.json()["error"]["code"]) == (415, "unsupported_media_type")
+    assert "UTF-8" in response.json()["error"]["message"]
+    assert listed(client, world) == []
+
+
+@pytest.mark.parametrize("charset", ["utf-8", "UTF8", "us-ascii"])
+def test_a_file_declared_in_utf8_is_read(client: TestClient[Any], world: World, charset: str) -> None:
+    headers = bearer(world.owner_token) | {"Content-Type": f"text/csv; charset={charset}"}
+    response = client.post("/imports?source=harvest", content=harvest_file(), headers=headers)
+    assert response.status_code == 201, response.text
+
+
 def test_a_body_over_the_limit_is_413(
     client: TestClient[Any], world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -15,6 +15,7 @@ from litestar.params import FromPath, QueryParameter
 from hours_core.exchange import DEFAULT_LIMITS
 from hours_core.model import ImportId
 from hours_core.services import Caller, ImportEntries, Services
+from hours_http.body import declared_charset, declares_utf8
 from hours_http.converter import import_report_json
 from hours_http.errors import PayloadTooLarge, UnsupportedMediaType
 from hours_http.openapi import Reason, documented
@@ -63,12 +64,19 @@ async def _spooled_body(request: Request[Any, Any, Any]) -> IO[bytes]:
 
 def _check_media_type(request: Request[Any, Any, Any], source: str) -> None:
     """The body must be a file: ``text/csv`` or ``application/jsonl`` (the source, not the media
-    type, decides how it is read, so either is taken for any source)."""
+    type, decides how it is read, so either is taken for any source), in UTF-8: a ``charset``
+    parameter, if sent, must say UTF-8 (or US-ASCII)."""
     media_type = request.content_type[0].lower()
+    expected = IMPORT_MEDIA_TYPES[source]
     if media_type not in _ACCEPTED:
-        expected = IMPORT_MEDIA_TYPES[source]
         raise UnsupportedMediaType(
             f"Send a {source} file with the header Content-Type: {expected} (got {media_type or 'none'})."
+        )
+    content_type = request.headers.get("content-type", "")
+    if not declares_utf8(content_type):
+        raise UnsupportedMediaType(
+            f"Import files are read as UTF-8, and this one is declared as {declared_charset(content_type)}: "
+            f"save it as UTF-8 and send it with Content-Type: {expected}; charset=utf-8."
         )
 
 
@@ -78,7 +86,7 @@ _IMPORT_DOCUMENTATION = documented(
     Reason(
         "unsupported_media_type",
         "the body is sent neither as `text/csv` (Toggl, Clockify, Harvest) nor as "
-        "`application/jsonl` (hours)",
+        "`application/jsonl` (hours), or is declared in a charset other than UTF-8",
     ),
     Reason(
         "validation_failed",

@@ -50,9 +50,11 @@ __all__ = [
     "User",
     "UserId",
     "WeekStart",
+    "bidi_control_problem",
     "check_name",
     "control_character_problem",
     "name_problem",
+    "one_line_problem",
 ]
 
 OrgId = NewType("OrgId", UUID)
@@ -140,15 +142,29 @@ def control_character_problem(value: str, allowed: str = "") -> str | None:
     return None
 
 
-def _one_line_problem(value: str) -> str | None:
+def one_line_problem(value: str) -> str | None:
     """The message for the first line or paragraph separator (U+2028, U+2029: refused like a newline)
-    or bidirectional control of ``value``."""
+    or bidirectional control of ``value``: what keeps a text that is shown on one line (a name, a
+    lock's reason) from breaking the line or reordering what a client displays around it."""
     for index, char in enumerate(value):
         if unicodedata.category(char) in ("Zl", "Zp"):
             return f"contains the line or paragraph separator U+{ord(char):04X} at position {index + 1}"
         if char in _BIDI_CONTROLS:
-            return f"contains the bidirectional control character U+{ord(char):04X} at position {index + 1}"
+            return _bidi_message(char, index)
     return None
+
+
+def bidi_control_problem(value: str) -> str | None:
+    """The message for the first bidirectional embedding, override or isolate of ``value`` (for a
+    text of several lines, which may hold line separators but must read as it is stored)."""
+    for index, char in enumerate(value):
+        if char in _BIDI_CONTROLS:
+            return _bidi_message(char, index)
+    return None
+
+
+def _bidi_message(char: str, index: int) -> str:
+    return f"contains the bidirectional control character U+{ord(char):04X} at position {index + 1}"
 
 
 def name_problem(value: str, max_length: int = MAX_NAME_LENGTH) -> str | None:
@@ -164,7 +180,7 @@ def name_problem(value: str, max_length: int = MAX_NAME_LENGTH) -> str | None:
         return "must not be blank"
     if len(value) > max_length:
         return f"must be at most {max_length} characters (got {len(value)})"
-    return control_character_problem(value) or _one_line_problem(value)
+    return control_character_problem(value) or one_line_problem(value)
 
 
 def check_name(value: str, max_length: int = MAX_NAME_LENGTH) -> None:

@@ -23,7 +23,7 @@ from uuid import UUID
 import attrs
 
 from hours_core.events import EventType
-from hours_core.model import OrgId, control_character_problem
+from hours_core.model import OrgId, control_character_problem, one_line_problem
 from hours_core.webhooks import SECRET_ROTATION_OVERLAP, WebhookUrl
 
 __all__ = [
@@ -118,10 +118,11 @@ class UrlPolicy:
 
 
 def description_problem(description: str) -> str | None:
-    """What is wrong with a description (at most 500 characters, no control characters), or ``None``."""
+    """What is wrong with a description (at most 500 characters, one line: no control characters,
+    line or paragraph separators, or bidirectional controls), or ``None``."""
     if len(description) > MAX_DESCRIPTION_LENGTH:
         return f"must be at most {MAX_DESCRIPTION_LENGTH} characters"
-    return control_character_problem(description)
+    return control_character_problem(description) or one_line_problem(description)
 
 
 @attrs.frozen

@@ -283,6 +283,23 @@ def test_a_lock_is_replayed_with_its_key_and_refuses_bad_input(client: TestClien
         assert answer.status_code == 422, (bad, answer.text)
 
 
+@pytest.mark.parametrize(
+    ("reason", "message"),
+    [
+        ("a\u202eb", "contains the bidirectional control character U+202E at position 2"),
+        ("a\u2028b", "contains the line or paragraph separator U+2028 at position 2"),
+        ("a\nb", "contains the control character U+000A at position 2"),
+    ],
+)
+def test_a_lock_reason_is_one_line_as_every_entry_locked_message_repeats_it(
+    client: TestClient[Any], world: World, reason: str, message: str
+) -> None:
+    answer = lock(client, world, "2026-02-28", reason=reason)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["fields"] == {"reason": message}
+    assert client.get("/periods", headers=bearer(world.owner_token)).json()["data"]["periods"] == []
+
+
 def test_an_import_fails_the_rows_dated_on_a_closed_day(client: TestClient[Any], world: World) -> None:
     lock(client, world, "2026-03-01")
     data = b"Date,Project,Hours,Notes\n2026-03-01,Website,1.5,Closed\n2026-03-02,Website,1,Open\n"

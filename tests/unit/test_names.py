@@ -9,8 +9,11 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from hours_core.errors import ValidationFailed
+from hours_core.invoices import external_ref_problem
 from hours_core.model import check_name, name_problem
+from hours_core.periods import reason_problem as lock_reason_problem
 from hours_core.services import ChangeProject
+from hours_core.subscriptions import description_problem
 from tests.world import World
 
 
@@ -131,3 +134,26 @@ def test_the_name_rule_is_total_and_what_it_accepts_is_one_visible_line(name: st
         assert not any(unicodedata.category(char) in ("Cc", "Zl", "Zp") for char in name)
         assert not any(char in bidi_controls for char in name)
         assert not all(char.isspace() or unicodedata.category(char) == "Cf" for char in name)
+
+
+@given(
+    st.sampled_from([*separators, *bidi_controls]),
+    st.text(st.characters(categories=["L", "N"]), min_size=1, max_size=20),
+)
+def test_one_line_free_texts_refuse_what_names_refuse(control: str, before: str) -> None:
+    """A lock's reason, an invoice's reference and a webhook's description are shown on one line
+    (a reason in every ``entry_locked`` message): the separators and bidirectional controls names
+    refuse are refused there too, with the same message."""
+    text = before + control
+    expected = name_problem(text)
+    assert expected is not None
+    assert lock_reason_problem(text) == expected
+    assert external_ref_problem(text) == expected
+    assert description_problem(text) == expected
+
+
+@pytest.mark.parametrize("text", ["Q3 closed \u2014 see #42", "\u05e9\u05dc\u05d5\u05dd\u200f", "a\u200eb"])
+def test_one_line_free_texts_keep_ordinary_text_and_marks(text: str) -> None:
+    assert lock_reason_problem(text) is None
+    assert external_ref_problem(text) is None
+    assert description_problem(text) is None

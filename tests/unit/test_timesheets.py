@@ -124,7 +124,14 @@ def test_the_transitions_and_what_each_records() -> None:
 
 @pytest.mark.parametrize(
     ("reason", "problem"),
-    [("ok", None), ("tab\tand\nnewline", None), ("  ", "must not be blank"), ("a\x00b", "control")],
+    [
+        ("ok", None),
+        ("tab\tand\nnewline", None),
+        ("two\u2028lines", None),
+        ("  ", "must not be blank"),
+        ("a\x00b", "control"),
+        ("a\u202eb", "bidirectional control character U+202E at position 2"),
+    ],
 )
 def test_a_rejection_reason_is_one_to_a_thousand_visible_characters(reason: str, problem: str | None) -> None:
     found = reason_problem(reason)

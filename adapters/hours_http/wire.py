@@ -143,7 +143,10 @@ LockReasonText = Annotated[
         min_length=1,
         max_length=500,
         pattern=r"\S",
-        description="Why: 1 to 500 characters, not blank, no control characters.",
+        description=(
+            "Why: 1 to 500 characters, not blank, one line (no control characters, line separators "
+            "or bidirectional controls)."
+        ),
     ),
 ]
 OverrideLock = Annotated[

@@ -21,6 +21,7 @@ from uuid import UUID
 
 import attrs
 
+from hours_core.delivery_share import OrgShare
 from hours_core.events import Event, EventQuery, NewEvent
 from hours_core.idempotency import IdempotencyRecord
 from hours_core.installation import InstallationSecret
@@ -657,14 +658,20 @@ class WebhookDeliveryRepository(Protocol):
         position ``before`` if given."""
         ...
 
-    def claim_due(self, now: datetime, until: datetime, limit: int) -> Sequence[WebhookDelivery]:
-        """Lease at most ``limit`` due deliveries until ``until`` and return them, leased.
+    def claim_due(
+        self, now: datetime, until: datetime, limit: int, *, share: OrgShare | None = None
+    ) -> Sequence[WebhookDelivery]:
+        """Lease at most ``limit`` due deliveries until ``until`` and return them, leased, in the
+        order they fell due (``next_attempt_at``, then id).
 
         A delivery is due when it is pending, its ``next_attempt_at`` has come, no lease on it runs
         past ``now``, its webhook is active, and it is the first pending delivery of its webhook
-        (deliveries of a webhook go out one at a time, in order). Of several dispatchers claiming at
-        once, each delivery goes to one (PostgreSQL: ``FOR UPDATE SKIP LOCKED``). Housekeeping across
-        every org, like :meth:`purge_finished_before`.
+        (deliveries of a webhook go out one at a time, in order). With ``share``, the deliveries of
+        an organization at its share are passed over for the next due ones of others
+        (:meth:`~hours_core.delivery_share.OrgShare.take`, over the first
+        :meth:`~hours_core.delivery_share.OrgShare.candidates` due ones). Of several dispatchers
+        claiming at once, each delivery goes to one (PostgreSQL: ``FOR UPDATE SKIP LOCKED``).
+        Housekeeping across every org, like :meth:`purge_finished_before`.
         """
         ...
 

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import attrs
 
+from hours_core.delivery_share import OrgShare
 from hours_core.errors import Conflict
 from hours_core.model import OrgId
 from hours_core.ports import WebhookDeliveryRepository, WebhookRepository
@@ -142,7 +143,9 @@ class InMemoryWebhookDeliveryRepository(_Repository):
         found.sort(key=lambda delivery: delivery.position, reverse=True)
         return found[: max(limit, 0)]
 
-    def claim_due(self, now: datetime, until: datetime, limit: int) -> Sequence[WebhookDelivery]:
+    def claim_due(
+        self, now: datetime, until: datetime, limit: int, *, share: OrgShare | None = None
+    ) -> Sequence[WebhookDelivery]:
         heads: dict[WebhookId, WebhookDelivery] = {}
         for delivery in self.tables.read("deliveries").values():
             if delivery.status is not DeliveryStatus.PENDING:
@@ -160,7 +163,8 @@ class InMemoryWebhookDeliveryRepository(_Repository):
             and webhooks[head.webhook_id].active
         ]
         due.sort(key=lambda delivery: (delivery.next_attempt_at, delivery.id))
-        claimed = [delivery.leased(until) for delivery in due[: max(limit, 0)]]
+        taken = due[: max(limit, 0)] if share is None else share.take(due[: share.candidates(limit)], limit)
+        claimed = [delivery.leased(until) for delivery in taken]
         if claimed:
             table = self.tables.write("deliveries")
             for delivery in claimed:

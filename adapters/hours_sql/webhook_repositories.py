@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from hours_core.delivery_share import OrgShare
 from hours_core.model import OrgId
 from hours_core.ports import WebhookDeliveryRepository, WebhookRepository
 from hours_core.subscriptions import DeliveryId, Webhook, WebhookDelivery, WebhookId
@@ -112,18 +113,23 @@ class SqlWebhookDeliveryRepository(_WebhookRepository):
             )
         return [self._hooks.deliveries.decode(row) for row in rows]
 
-    def claim_due(self, now: datetime, until: datetime, limit: int) -> Sequence[WebhookDelivery]:
-        """Lease the due deliveries (the first pending one of each active webhook) until ``until``."""
+    def claim_due(
+        self, now: datetime, until: datetime, limit: int, *, share: OrgShare | None = None
+    ) -> Sequence[WebhookDelivery]:
+        """Lease the due deliveries (the first pending one of each active webhook) until ``until``;
+        with ``share``, read more of them and take those it allows (PostgreSQL: the rows read but
+        not taken are locked only until this unit of work ends)."""
         sql = self._sql
         at = sql.instant(now)
-        rows = self._session.rows(self._hooks.deliveries_due, (at, at, sql.boolean(True), max(limit, 0)))
+        read = limit if share is None else share.candidates(limit)
+        rows = self._session.rows(self._hooks.deliveries_due, (at, at, sql.boolean(True), max(read, 0)))
+        due = [self._hooks.deliveries.decode(row) for row in rows]
         claimed = []
-        for row in rows:
-            delivery = self._hooks.deliveries.decode(row).leased(until)
+        for delivery in due[: max(limit, 0)] if share is None else share.take(due, limit):
             self._write(
                 self._hooks.delivery_lease, (sql.instant(until), sql.uuid(delivery.id)), kind="delivery"
             )
-            claimed.append(delivery)
+            claimed.append(delivery.leased(until))
         return claimed
 
     def record(self, delivery: WebhookDelivery, *, leased_until: datetime) -> bool:

@@ -1,18 +1,29 @@
 """The webhook dispatcher's loop: a background thread of each ``hours serve`` worker, or ``hours worker``.
 
-Each round (:meth:`DispatcherLoop.step`) fans new events out to the webhooks' queues, claims up
-to ``batch`` due deliveries and sends them at once, each in a thread of its own (deliveries of one
-webhook are never claimed together: only the first pending one of a webhook is due), then waits
-``poll`` seconds when there was nothing to do.
+The loop sends deliveries in **slots** (:data:`DEFAULT_SLOTS`, each a thread of a pool), and a slot
+frees as soon as its delivery is sent and recorded: it never waits for the others. Each pass
+(:meth:`DispatcherLoop.fill`) fans new events out to the webhooks' queues (at most every
+:data:`FAN_OUT_SECONDS`), claims as many due deliveries as there are free slots and starts sending
+them; the loop then waits until a slot frees or ``poll`` seconds pass. So a receiver that answers
+slowly (up to the 10 s read limit) holds one slot and its own queue, and every other webhook goes on
+in the other slots:
+
+* deliveries of one webhook are never in flight together (only the first pending one of a webhook
+  is due, and the one in flight is that one), so one webhook holds at most one slot;
+* one organization holds at most :data:`DEFAULT_SLOTS_PER_ORG` slots at once
+  (:class:`~hours_core.delivery_share.OrgShare`): the due deliveries of an organization at its
+  share are passed over for the next due ones of others, so a tenant with many slow webhooks and a
+  backlog does not keep other tenants waiting.
+
 Once an hour it purges deliveries that finished more than 30 days ago.
 
-On a store that takes one dispatcher (SQLite: ``single=True``) a round first takes or renews the
+On a store that takes one dispatcher (SQLite: ``single=True``) each pass first takes or renews the
 store's dispatcher lease (a row of ``webhook_dispatcher_lease``) and does nothing while another
 process holds it; the lease runs as long as a delivery's claim, so a dispatcher that dies hands
-over within that time, and one that stops (:meth:`DispatcherLoop.stop`) gives the lease up at once,
-so that the next process (a restarted server, another worker) dispatches from its first round.
-On PostgreSQL every process dispatches: the claims (``FOR UPDATE SKIP LOCKED``) give each
-delivery to one of them.
+over within that time, and one that stops (:meth:`DispatcherLoop.stop`) gives the lease up once
+its deliveries in flight have ended, so that the next process (a restarted server, another worker)
+dispatches from its first pass. On PostgreSQL every process dispatches: the claims (``FOR UPDATE
+SKIP LOCKED``) give each delivery to one of them, and each process has its own slots.
 """
 
 from __future__ import annotations
@@ -23,14 +34,20 @@ import socket
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 
+from hours_core.delivery_share import OrgShare
 from hours_core.errors import HoursError
-from hours_core.services.dispatcher import WebhookDispatcher
+from hours_core.model import OrgId
+from hours_core.services.dispatcher import Claim, WebhookDispatcher
+from hours_core.subscriptions import WebhookDelivery
 
 __all__ = [
-    "DEFAULT_BATCH",
     "DEFAULT_POLL_SECONDS",
+    "DEFAULT_SLOTS",
+    "DEFAULT_SLOTS_PER_ORG",
+    "FAN_OUT_SECONDS",
     "PURGE_INTERVAL_SECONDS",
     "UNAVAILABLE_WARNING_SECONDS",
     "DispatcherLoop",
@@ -39,10 +56,17 @@ __all__ = [
 logger = logging.getLogger("hours.webhooks")
 
 DEFAULT_POLL_SECONDS = 1.0
-"""How long the loop waits after a round that found nothing to send."""
+"""How long the loop waits for a free slot or new work before it looks again."""
 
-DEFAULT_BATCH = 8
-"""Deliveries claimed and sent at once (each to another webhook)."""
+DEFAULT_SLOTS = 16
+"""Deliveries one dispatcher sends at once, each to another webhook."""
+
+DEFAULT_SLOTS_PER_ORG = 4
+"""Of those, at most this many for one organization."""
+
+FAN_OUT_SECONDS = 0.25
+"""The shortest time between two fan-outs of new events to the webhooks' queues (a fan-out is a
+write; slots that free one after the other do not each need one)."""
 
 PURGE_INTERVAL_SECONDS = 3600.0
 """How often finished deliveries older than 30 days are purged."""
@@ -60,27 +84,33 @@ class DispatcherLoop:
         *,
         single: bool,
         poll: float = DEFAULT_POLL_SECONDS,
-        batch: int = DEFAULT_BATCH,
+        slots: int = DEFAULT_SLOTS,
+        slots_per_org: int = DEFAULT_SLOTS_PER_ORG,
     ) -> None:
-        if poll <= 0 or batch < 1:
-            raise ValueError("poll must be positive and batch at least 1")
+        if poll <= 0 or slots < 1 or slots_per_org < 1:
+            raise ValueError("poll must be positive, and slots and slots_per_org at least 1")
         self._dispatcher = dispatcher
         self._single = single
         self._poll = poll
-        self._batch = batch
+        self._slots = slots
+        self._slots_per_org = min(slots_per_org, slots)
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._stopping = threading.Event()
+        self._slot_freed = threading.Event()
         self._thread: threading.Thread | None = None
-        self._pool = ThreadPoolExecutor(max_workers=batch, thread_name_prefix="hours-webhook-send")
+        self._pool = ThreadPoolExecutor(max_workers=slots, thread_name_prefix="hours-webhook-send")
+        self._in_flight: Counter[OrgId] = Counter()
+        self._lock = threading.Lock()
         self._last_purge = float("-inf")
+        self._last_fan_out = float("-inf")
         self._renew_after = float("-inf")
         self._held = False
         self._failing_since: float | None = None
         self._warned_at: float | None = None
 
     def _holds_the_store(self) -> bool:
-        """Take or renew the store's dispatcher lease, at most every third of its length: at the start
-        of every round at least two thirds of it remain, more than a round can take."""
+        """Take or renew the store's dispatcher lease, at most every third of its length: whenever a
+        delivery is claimed at least two thirds of it remain, more than an attempt can take."""
         if time.monotonic() < self._renew_after:
             return True
         if not self._dispatcher.hold_the_store(self.holder):
@@ -90,62 +120,100 @@ class DispatcherLoop:
         self._renew_after = time.monotonic() + self._dispatcher.lease.total_seconds() / 3
         return True
 
-    def step(self) -> int:
-        """One round: take the lease if the store needs one, claim, send; how many were sent."""
+    def fill(self, *, fan_out: bool = False) -> list[Future[None]]:
+        """One pass: take the lease if the store needs one, fan new events out (if ``fan_out`` or
+        :data:`FAN_OUT_SECONDS` have passed since the last), claim a due delivery for each free slot
+        (within each organization's share) and start sending them; their futures."""
         if self._single and not self._holds_the_store():
-            return 0
-        if time.monotonic() - self._last_purge >= PURGE_INTERVAL_SECONDS:
+            return []
+        now = time.monotonic()
+        if now - self._last_purge >= PURGE_INTERVAL_SECONDS:
             purged = self._dispatcher.purge()
-            self._last_purge = time.monotonic()
+            self._last_purge = now
             if purged:
                 logger.info("purged %d webhook deliveries finished over 30 days ago", purged)
-        self._dispatcher.fan_out()
-        claims = self._dispatcher.claim(self._batch)
-        recorded = list(self._pool.map(self._dispatcher.deliver, claims))
-        for delivery in recorded:
-            logger.info(
-                "webhook delivery %s (%s) attempt %d: %s%s",
-                delivery.id,
-                delivery.event_type,
-                delivery.attempt,
-                delivery.status.value,
-                "" if delivery.error is None else f" ({delivery.error})",
-            )
-        return len(recorded)
+        if fan_out or now - self._last_fan_out >= FAN_OUT_SECONDS:
+            self._dispatcher.fan_out()
+            self._last_fan_out = now
+        with self._lock:
+            free = self._slots - sum(self._in_flight.values())
+            share = OrgShare(self._slots_per_org, dict(self._in_flight))
+        if free <= 0:
+            return []
+        claims = self._dispatcher.claim(free, share)
+        started = []
+        for claim in claims:
+            with self._lock:
+                self._in_flight[claim.delivery.org_id] += 1
+            started.append(self._pool.submit(self._send, claim))
+        return started
+
+    def step(self) -> int:
+        """:meth:`fill` (with a fan-out), then wait until the deliveries it started have ended; how
+        many it sent (for tests and for callers that want one pass at a time)."""
+        started = self.fill(fan_out=True)
+        wait(started)
+        for future in started:
+            future.result()
+        return len(started)
+
+    def _send(self, claim: Claim) -> None:
+        """Send one claimed delivery in a slot, log its outcome, and free the slot. An error (the
+        store out of reach while recording) is logged; the delivery keeps its lease and goes out
+        again once the lease has run out."""
+        try:
+            _log(self._dispatcher.deliver(claim))
+        except Exception as error:
+            self._failed(error)
+        finally:
+            with self._lock:
+                self._in_flight[claim.delivery.org_id] -= 1
+                if self._in_flight[claim.delivery.org_id] <= 0:
+                    del self._in_flight[claim.delivery.org_id]
+            self._slot_freed.set()
 
     def run(self) -> None:
-        """Run rounds until :meth:`stop`; a failing round is logged and the loop goes on.
+        """Run passes (:meth:`fill`) until :meth:`stop`, each after a slot frees or ``poll`` seconds;
+        a failing pass is logged and the loop goes on.
 
         A store that cannot be reached (a transient error: PostgreSQL down, a busy SQLite file)
-        is one warning line, not a stack trace per round: when it starts, at most once a minute
-        while it lasts, and one line when a round succeeds again."""
+        is one warning line, not a stack trace per pass: when it starts, at most once a minute
+        while it lasts, and one line when a pass succeeds again."""
         while not self._stopping.is_set():
+            self._slot_freed.clear()
             try:
-                sent = self.step()
+                self.fill()
             except Exception as error:
-                if isinstance(error, HoursError) and error.transient:
-                    self._unavailable(error)
-                else:
-                    logger.exception("the webhook dispatcher's round failed; retrying")
-                sent = 0
+                self._failed(error)
             else:
-                if self._failing_since is not None:
-                    logger.info("the webhook dispatcher reaches the store again")
-                    self._failing_since = self._warned_at = None
-            if sent == 0:
-                self._stopping.wait(self._poll)
+                self._reached()
+            self._slot_freed.wait(self._poll)
+
+    def _failed(self, error: Exception) -> None:
+        if isinstance(error, HoursError) and error.transient:
+            self._unavailable(error)
+        else:
+            logger.exception("the webhook dispatcher failed; retrying")
+
+    def _reached(self) -> None:
+        with self._lock:
+            back = self._failing_since is not None
+            self._failing_since = self._warned_at = None
+        if back:
+            logger.info("the webhook dispatcher reaches the store again")
 
     def _unavailable(self, error: HoursError) -> None:
         now = time.monotonic()
-        if self._failing_since is None:
-            self._failing_since = now
-        if self._warned_at is None or now - self._warned_at >= UNAVAILABLE_WARNING_SECONDS:
+        with self._lock:
+            if self._failing_since is None:
+                self._failing_since = now
+            if self._warned_at is not None and now - self._warned_at < UNAVAILABLE_WARNING_SECONDS:
+                return
             self._warned_at = now
-            logger.warning(
-                "the webhook dispatcher cannot reach the store (for %.0f s; retrying): %s",
-                now - self._failing_since,
-                error.message,
-            )
+            since = now - self._failing_since
+        logger.warning(
+            "the webhook dispatcher cannot reach the store (for %.0f s; retrying): %s", since, error.message
+        )
 
     def start(self) -> None:
         """Run the loop in a daemon thread (``hours serve``)."""
@@ -155,10 +223,12 @@ class DispatcherLoop:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop after the round in progress (at most one attempt's time) and wait for it, then give
-        the store's dispatcher lease up if this loop held it (the next dispatcher need not wait for
-        it to run out). A lease that cannot be given up is logged; it then runs out as after a crash."""
+        """Stop after the pass in progress, wait for the deliveries in flight (at most one attempt's
+        time), then give the store's dispatcher lease up if this loop held it (the next dispatcher
+        need not wait for it to run out). A lease that cannot be given up is logged; it then runs
+        out as after a crash."""
         self._stopping.set()
+        self._slot_freed.set()
         if self._thread is not None:
             self._thread.join()
             self._thread = None
@@ -170,3 +240,14 @@ class DispatcherLoop:
                 self._dispatcher.release_the_store(self.holder)
             except Exception:
                 logger.exception("could not give the webhook dispatcher lease up; it runs out by itself")
+
+
+def _log(delivery: WebhookDelivery) -> None:
+    logger.info(
+        "webhook delivery %s (%s) attempt %d: %s%s",
+        delivery.id,
+        delivery.event_type,
+        delivery.attempt,
+        delivery.status.value,
+        "" if delivery.error is None else f" ({delivery.error})",
+    )

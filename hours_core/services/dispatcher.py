@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 
 import attrs
 
+from hours_core.delivery_share import OrgShare
 from hours_core.events import EventQuery
 from hours_core.ports import Clock, IdFactory
 from hours_core.services.transactions import Transactions
@@ -138,11 +139,13 @@ class WebhookDispatcher:
                 queued += len(taken)
         return queued
 
-    def claim(self, limit: int) -> list[Claim]:
-        """Lease at most ``limit`` due deliveries (each the first pending one of its webhook)."""
+    def claim(self, limit: int, share: OrgShare | None = None) -> list[Claim]:
+        """Lease at most ``limit`` due deliveries (each the first pending one of its webhook), in the
+        order they fell due; with ``share``, within each organization's share
+        (:class:`~hours_core.delivery_share.OrgShare`)."""
         now = self._clock.now()
         with self._transactions.write() as uow:
-            leased = uow.deliveries.claim_due(now, now + self.lease, limit)
+            leased = uow.deliveries.claim_due(now, now + self.lease, limit, share=share)
             claims = []
             for delivery in leased:
                 webhook = uow.webhooks.get(delivery.org_id, delivery.webhook_id)

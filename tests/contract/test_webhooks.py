@@ -8,6 +8,7 @@ from datetime import timedelta
 import attrs
 import pytest
 
+from hours_core.delivery_share import OrgShare
 from hours_core.errors import Conflict
 from hours_core.subscriptions import DeliveryId, DeliveryStatus, Webhook, WebhookDelivery, WebhookId
 from tests.postgres_support import empty_postgres_store
@@ -235,6 +236,30 @@ def test_a_claim_takes_at_most_the_limit_in_due_order(store: OpenStore, world: W
     add(store, *hooks, *due)
 
     assert [delivery.id for delivery in claim(store, limit=2)] == [due[2].id, due[1].id]
+
+
+def test_a_claim_with_a_share_passes_over_an_organization_at_its_share(
+    store: OpenStore, world: World, build: Build
+) -> None:
+    """Org a's five webhooks fell due first, org b's two after; a share of two per organization, with
+    one of a's in flight already, takes one of a's (the oldest) and both of b's, and leases only those."""
+    a_hooks = [a_webhook(build, world.a) for _ in range(5)]
+    b_hooks = [a_webhook(build, world.b) for _ in range(2)]
+    a_due = [
+        a_delivery(build, hook, 1, due=timedelta(seconds=index - 10)) for index, hook in enumerate(a_hooks)
+    ]
+    b_due = [a_delivery(build, hook, 1, due=timedelta(seconds=-index)) for index, hook in enumerate(b_hooks)]
+    add(store, *a_hooks, *b_hooks, *a_due, *b_due)
+    share = OrgShare(per_org=2, busy={world.a.org.id: 1})
+
+    with store.unit_of_work() as uow:
+        claimed = list(uow.deliveries.claim_due(T0, LEASE, 4, share=share))
+        uow.commit()
+
+    assert [delivery.id for delivery in claimed] == [a_due[0].id, b_due[1].id, b_due[0].id]
+    assert all(delivery.leased_until == LEASE for delivery in claimed)
+    # What was passed over is not leased: the next claim (no share) takes a's four others, oldest first.
+    assert [delivery.id for delivery in claim(store, limit=10)] == [d.id for d in a_due[1:]]
 
 
 def test_a_lease_that_ran_out_is_claimed_again(store: OpenStore, world: World, build: Build) -> None:

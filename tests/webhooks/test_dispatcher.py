@@ -9,6 +9,7 @@ import logging
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
@@ -397,14 +398,14 @@ def test_a_store_out_of_reach_is_one_warning_line_then_one_line_when_it_is_back(
     loop = DispatcherLoop(dispatcher, single=False, poll=0.01)
     rounds = iter([StoreBusy("the database is unavailable"), StoreBusy("the database is unavailable"), None])
 
-    def step() -> int:
+    def fill(*, fan_out: bool = False) -> list[Any]:
         failure = next(rounds, None)
         if failure is not None:
             raise failure
-        loop.stop()  # the loop ends after this round
-        return 0
+        loop.stop()  # the loop ends after this pass
+        return []
 
-    loop.step = step  # type: ignore[method-assign]
+    loop.fill = fill  # type: ignore[method-assign]
     with caplog.at_level(logging.INFO, logger="hours.webhooks"):
         loop.run()
 

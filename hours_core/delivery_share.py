@@ -1,0 +1,58 @@
+"""How one webhook dispatcher shares its sending slots between organizations.
+
+A dispatcher sends a few deliveries at once, each in a slot of its own, and claims the due ones in
+the order they fell due. Without a share, the organization with the oldest backlog (many webhooks,
+each with a queue, each receiver answering slowly) would fill every slot and keep every other
+organization waiting. :class:`OrgShare` caps what one organization holds at once: a claim passes
+over the deliveries of an organization that holds its share already, and takes the next due ones
+of the others instead. Within an organization, and within a webhook, the order stays the order in
+which deliveries fell due.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Final
+
+import attrs
+
+from hours_core.model import OrgId
+from hours_core.subscriptions import WebhookDelivery
+
+__all__ = ["CANDIDATES_PER_SLOT", "OrgShare"]
+
+CANDIDATES_PER_SLOT: Final = 4
+"""How many due deliveries a claim reads for each free slot, so that it can pass over those of
+organizations at their share and still fill the slot."""
+
+
+def _counts(value: Mapping[OrgId, int]) -> Mapping[OrgId, int]:
+    return {org_id: count for org_id, count in value.items() if count > 0}
+
+
+@attrs.frozen
+class OrgShare:
+    """At most ``per_org`` deliveries of one organization in flight at once, counting ``busy``
+    (each organization's deliveries that this dispatcher is sending already)."""
+
+    per_org: int = attrs.field(validator=attrs.validators.ge(1))
+    busy: Mapping[OrgId, int] = attrs.field(factory=dict, converter=_counts)
+
+    def candidates(self, slots: int) -> int:
+        """How many due deliveries to read to fill ``slots`` slots."""
+        return max(slots, 0) * CANDIDATES_PER_SLOT
+
+    def take(self, due: Iterable[WebhookDelivery], slots: int) -> list[WebhookDelivery]:
+        """The deliveries of ``due`` (in the order they fell due) to claim for ``slots`` free slots:
+        in that order, passing over an organization once it holds ``per_org``."""
+        held = Counter(self.busy)
+        taken: list[WebhookDelivery] = []
+        for delivery in due:
+            if len(taken) >= slots:
+                break
+            if held[delivery.org_id] >= self.per_org:
+                continue
+            held[delivery.org_id] += 1
+            taken.append(delivery)
+        return taken

@@ -225,6 +225,11 @@ class WriterGate:
         self._deferred: list[WriteGroup] = []
         self.closed = False
 
+    @property
+    def busy_timeout_seconds(self) -> float:
+        """How long a writer waits for this connection before it gives up (``StoreBusy``)."""
+        return self._settings.busy_timeout_seconds
+
     def acquire(self) -> Database:
         """Wait (at most the busy timeout) for the writer connection and take it.
 

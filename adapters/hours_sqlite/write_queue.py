@@ -30,6 +30,13 @@ The guarantees are those of group commit (:mod:`hours_sqlite.connection`):
   (:func:`~hours_core.services.transactions.durable_callbacks_held`).
 * Writers of other threads (the CLI, background jobs) still use the gate as before; they may join
   or commit a batch's group, which changes nothing above.
+* A work waits for the writer at most the store's busy timeout (5 s), as a writer of another thread
+  waits for the gate: a work still queued when its wait runs out (a long write ahead of it: the undo
+  of a large import, another process holding the file) is withdrawn and its request gets
+  :class:`~hours_core.errors.StoreBusy` (503 ``store_busy``, retryable; it never ran, so nothing of
+  it was written). A watcher thread looks at the queue every quarter of the timeout (at most every
+  second) while works wait, and the writer thread answers the same way, without running it, a
+  work whose wait ran out while it was waiting in the writer's batch.
 
 The thread starts with the first work and stops when the queue is closed, after running what was
 queued (the store's ``close`` waits up to 30 seconds for it).
@@ -41,13 +48,14 @@ import asyncio
 import contextvars
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import attrs
 
 from hours_core.services.transactions import commit_hooks_held, durable_callbacks_held
-from hours_sqlite.connection import MAX_GROUP, WriteGroup, WriterGate
+from hours_sqlite.connection import MAX_GROUP, WriteGroup, WriterGate, busy
 
 __all__ = ["MAX_BATCH", "WriteQueue"]
 
@@ -72,6 +80,7 @@ class _Work:
     groups: list[WriteGroup] = attrs.Factory(list)
     after_durable: list[Callable[[], None]] = attrs.Factory(list)
     on_success: list[Callable[[], None]] = attrs.Factory(list)
+    queued_at: float = attrs.Factory(time.monotonic)
 
     def run_held(self) -> None:
         """Run the work, keeping the commit hooks it fired to call again once its groups ended,
@@ -95,7 +104,11 @@ class WriteQueue:
         self._queued: list[_Work] = []
         self._ready = threading.Condition()
         self._thread: threading.Thread | None = None
+        self._watcher: threading.Thread | None = None
+        self._stop_watching = threading.Event()
         self._closed = False
+        self._wait: float | None = gate.busy_timeout_seconds or None
+        """How long a work may wait for the writer (``None``: a busy timeout of 0, no limit)."""
         self.batches = 0
         """How many batches the thread has run (for tests and benchmarks)."""
 
@@ -113,6 +126,12 @@ class WriteQueue:
                 thread = threading.Thread(target=self._serve, name="hours-sqlite-writer", daemon=True)
                 thread.start()
                 self._thread = thread
+                if self._wait is not None:
+                    watcher = threading.Thread(
+                        target=self._watch, name="hours-sqlite-queue-watch", daemon=True
+                    )
+                    watcher.start()
+                    self._watcher = watcher
             self._ready.notify()
         return await future
 
@@ -123,8 +142,31 @@ class WriteQueue:
             self._closed = True
             self._ready.notify()
             thread = self._thread
+        self._stop_watching.set()
         if thread is not None and thread is not threading.current_thread():
             thread.join(_CLOSE_WAIT_SECONDS)
+
+    def _watch(self) -> None:
+        """Withdraw the works queued longer than the busy timeout, answering them ``StoreBusy``,
+        until the queue is closed (see the module)."""
+        wait = self._wait
+        if wait is None:
+            return
+        interval = min(1.0, max(wait / 4, 0.01))
+        while not self._stop_watching.wait(interval):  # its own event: never takes the writer's wake-up
+            with self._ready:
+                expired = self._expired(time.monotonic(), wait)
+            for work in expired:
+                work.error = busy()
+            _answer(expired)
+
+    def _expired(self, now: float, wait: float) -> list[_Work]:
+        """Take the queued works that waited ``wait`` seconds out of the queue (the caller holds
+        the lock)."""
+        expired = [work for work in self._queued if now - work.queued_at >= wait]
+        if expired:
+            self._queued = [work for work in self._queued if now - work.queued_at < wait]
+        return expired
 
     def _serve(self) -> None:
         self._gate.serve_batches()
@@ -152,6 +194,10 @@ class WriteQueue:
         last = len(batch) - 1
         for index, work in enumerate(batch):
             gate.expect_more(index < last)
+            if self._wait is not None and time.monotonic() - work.queued_at >= self._wait:
+                # It waited its time behind the works before it: answered, never run.
+                work.error = busy()
+                continue
             try:
                 work.context.run(work.run_held)
             except BaseException as error:  # handed to the request that queued the work

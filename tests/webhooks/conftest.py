@@ -9,8 +9,16 @@ from pathlib import Path
 
 import pytest
 
+from hours_core.ids import UuidV7Ids
+from hours_core.services.dispatcher import WebhookDispatcher
+from hours_core.subscriptions import UrlPolicy
+from hours_core.webhooks import WebhookSender
+from hours_http import JsonEventBodies
+from hours_memory import InMemoryStore
+from hours_sqlite import SqliteStore
 from tests.webhooks.receiver import Receiver, running_receiver
 from tests.webhooks.required_tools import require_tool
+from tests.world import World, make_world
 
 CERTIFICATE_NAMES = "DNS:hooks.example.com,DNS:localhost,IP:127.0.0.1"
 """What the test server certificate is valid for."""
@@ -66,3 +74,34 @@ def tls_receiver(certificate_authority: Path) -> Iterator[Receiver]:
     context.load_cert_chain(certificate_authority / "server.pem", certificate_authority / "server.key")
     with running_receiver(tls=context) as running:
         yield running
+
+
+LOCAL = UrlPolicy(allow_http=True, allow_private=True)
+"""The URL policy of the dispatcher tests: their receivers listen on 127.0.0.1 over plain HTTP."""
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
+    """An organization whose webhooks may point at local receivers, on the in-memory store and SQLite."""
+    if request.param == "memory":
+        yield make_world(InMemoryStore().unit_of_work, url_policy=LOCAL)
+        return
+    store = SqliteStore.open(tmp_path / "hours.db")
+    store.migrate()
+    try:
+        yield make_world(store.unit_of_work, url_policy=LOCAL)
+    finally:
+        store.close()
+
+
+def dispatcher_for(world: World, sender: WebhookSender) -> WebhookDispatcher:
+    """A dispatcher over ``world``'s store and clock that sends with ``sender`` (retries at their
+    longest delay: the random draw is always 1)."""
+    return WebhookDispatcher(
+        world.services.transactions,
+        world.clock,
+        sender,
+        lambda: 1.0,
+        ids=UuidV7Ids(),
+        bodies=JsonEventBodies(),
+    )

@@ -6,9 +6,7 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -16,7 +14,6 @@ import pytest
 
 from hours_app.dispatching import DispatcherLoop
 from hours_core.errors import StoreBusy
-from hours_core.ids import UuidV7Ids
 from hours_core.model import RateScope
 from hours_core.services import (
     ChangeClient,
@@ -27,44 +24,19 @@ from hours_core.services import (
     ImportEntries,
 )
 from hours_core.services.dispatcher import WebhookDispatcher
-from hours_core.subscriptions import DeliveryStatus, UrlPolicy, Webhook
+from hours_core.subscriptions import DeliveryStatus, Webhook
 from hours_core.webhooks import MAX_DELIVERY_ATTEMPTS, SECRET_ROTATION_OVERLAP, retry_delay_cap, verify
-from hours_http import JsonEventBodies
 from hours_http.converter import event_json
-from hours_memory import InMemoryStore
-from hours_sqlite import SqliteStore
 from hours_webhooks import HttpWebhookSender
 from tests.exchange.odd_files import toggl_file
+from tests.webhooks.conftest import dispatcher_for
 from tests.webhooks.receiver import Receiver, Reply
-from tests.world import World, make_world
-
-LOCAL = UrlPolicy(allow_http=True, allow_private=True)
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
-    if request.param == "memory":
-        yield make_world(InMemoryStore().unit_of_work, url_policy=LOCAL)
-        return
-    store = SqliteStore.open(tmp_path / "hours.db")
-    store.migrate()
-    try:
-        yield make_world(store.unit_of_work, url_policy=LOCAL)
-    finally:
-        store.close()
+from tests.world import World
 
 
 @pytest.fixture
 def dispatcher(world: World) -> WebhookDispatcher:
-    sender = HttpWebhookSender(allow_http=True, allow_private=True)
-    return WebhookDispatcher(
-        world.services.transactions,
-        world.clock,
-        sender,
-        lambda: 1.0,
-        ids=UuidV7Ids(),
-        bodies=JsonEventBodies(),
-    )
+    return dispatcher_for(world, HttpWebhookSender(allow_http=True, allow_private=True))
 
 
 def subscribe(world: World, receiver: Receiver, **changes: object) -> Webhook:

@@ -8,24 +8,18 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
 from hours_app.dispatching import DispatcherLoop
-from hours_core.ids import UuidV7Ids
 from hours_core.model import Plan
 from hours_core.services import CreateWebhook
 from hours_core.services.caller import Caller
-from hours_core.services.dispatcher import WebhookDispatcher
-from hours_core.subscriptions import UrlPolicy, Webhook
+from hours_core.subscriptions import Webhook
 from hours_core.webhooks import DeliveryResult
-from hours_http import JsonEventBodies
-from hours_memory import InMemoryStore
-from hours_sqlite import SqliteStore
-from tests.world import World, make_world
+from tests.webhooks.conftest import dispatcher_for
+from tests.world import World
 
-LOCAL = UrlPolicy(allow_http=True, allow_private=True)
 WAIT = 10.0
 
 
@@ -56,35 +50,11 @@ class HeldSender:
             return sum(fragment in url for url in self.sent)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
-    if request.param == "memory":
-        yield make_world(InMemoryStore().unit_of_work, url_policy=LOCAL)
-        return
-    store = SqliteStore.open(tmp_path / "hours.db")
-    store.migrate()
-    try:
-        yield make_world(store.unit_of_work, url_policy=LOCAL)
-    finally:
-        store.close()
-
-
 @pytest.fixture
 def sender() -> Iterator[HeldSender]:
     held = HeldSender()
     yield held
     held.release()  # never leave a slot waiting after a failed test
-
-
-def dispatcher_of(world: World, sender: HeldSender) -> WebhookDispatcher:
-    return WebhookDispatcher(
-        world.services.transactions,
-        world.clock,
-        sender,
-        lambda: 1.0,
-        ids=UuidV7Ids(),
-        bodies=JsonEventBodies(),
-    )
 
 
 def hook(world: World, caller: Caller, path: str) -> Webhook:
@@ -119,7 +89,7 @@ def test_a_slow_receiver_holds_its_own_queue_and_no_other(world: World, sender: 
     slow, fast = hook(world, owner, "/slow"), hook(world, owner, "/fast")
     pings(world, owner, slow, 3)
     pings(world, owner, fast, 5)
-    loop = DispatcherLoop(dispatcher_of(world, sender), single=True, poll=0.02)
+    loop = DispatcherLoop(dispatcher_for(world, sender), single=True, poll=0.02)
     loop.start()
     try:
         eventually(lambda: sender.count("/fast") == 5, "the fast webhook's five deliveries")
@@ -139,7 +109,7 @@ def test_one_organization_holds_at_most_its_share_of_the_slots(world: World, sen
         pings(world, owner, webhook, 2)  # Acme's backlog: older than anything Globex queues
     fast = hook(world, globex, "/fast")
     pings(world, globex, fast, 4)
-    loop = DispatcherLoop(dispatcher_of(world, sender), single=True, poll=0.02, slots=4, slots_per_org=2)
+    loop = DispatcherLoop(dispatcher_for(world, sender), single=True, poll=0.02, slots=4, slots_per_org=2)
     loop.start()
     try:
         eventually(lambda: sender.count("/fast") == 4, "Globex's deliveries beside Acme's slow ones")
@@ -156,7 +126,7 @@ def test_step_sends_one_pass_and_waits_for_it(world: World, sender: HeldSender) 
     webhooks = [hook(world, owner, f"/fast/{index}") for index in range(3)]
     for webhook in webhooks:
         pings(world, owner, webhook, 2)
-    loop = DispatcherLoop(dispatcher_of(world, sender), single=False, slots=2)
+    loop = DispatcherLoop(dispatcher_for(world, sender), single=False, slots=2)
     try:
         assert loop.step() == 2  # two slots: two webhooks' first deliveries, sent and recorded
         assert sender.count("/fast") == 2
@@ -171,5 +141,5 @@ def test_step_sends_one_pass_and_waits_for_it(world: World, sender: HeldSender) 
 def test_a_loop_needs_a_slot_a_share_and_a_poll(world: World, slots: int, per_org: int, poll: float) -> None:
     with pytest.raises(ValueError, match="poll must be positive"):
         DispatcherLoop(
-            dispatcher_of(world, HeldSender()), single=False, poll=poll, slots=slots, slots_per_org=per_org
+            dispatcher_for(world, HeldSender()), single=False, poll=poll, slots=slots, slots_per_org=per_org
         )

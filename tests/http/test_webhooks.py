@@ -253,6 +253,18 @@ def test_a_change_to_a_refused_url_is_422(client: TestClient[Any], world: World)
     assert "private" in response.json()["error"]["fields"]["url"]
 
 
+@pytest.mark.parametrize(("url", "address"), [("https://0.0.0.0/", "0.0.0.0"), ("https://[::]/", "::")])
+def test_an_unspecified_address_is_refused_as_an_unspecified_address(
+    client: TestClient[Any], world: World, url: str, address: str
+) -> None:
+    response = client.post("/webhooks", json={"url": url, "events": ["*"]}, headers=bearer(world.owner_token))
+
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"] == {
+        "url": f"points at an unspecified address ({address}); webhooks may only call public addresses"
+    }
+
+
 def test_another_organizations_webhook_is_not_found(client: TestClient[Any], world: World) -> None:
     created = create(client, world)
     other = world.services.admin.bootstrap(

@@ -71,16 +71,18 @@ class Cursors:
         return _text(self._mac(payload) + payload)
 
     def encode_events(self, seq: int, *, listing: str) -> str:
-        """The opaque, signed cursor of the next page of events of ``listing`` (``audit``, or
-        ``history:<entry id>``: an entry's history is its own listing, so that its cursor is refused
-        on another entry's), after (or before, for the newest-first audit trail) ``seq``."""
+        """The opaque, signed cursor of the next page of ``listing``, a list paged by a sequence
+        number: events (``audit``, or ``history:<entry id>``: an entry's history is its own listing,
+        so that its cursor is refused on another entry's) after (or before, for the newest-first audit
+        trail) ``seq``, or a webhook's delivery log (``deliveries:<webhook id>``, newest first) before
+        the position ``seq``."""
         payload = json.dumps([_VERSION, listing, seq], separators=(",", ":")).encode()
         return _text(self._mac(payload) + payload)
 
     def decode_events(self, text: str, *, listing: str) -> int:
         """The sequence number ``text`` encodes; 422 naming ``cursor`` for any cursor this API did
         not issue, and for a cursor of another listing (an entry list's, the audit trail's, another
-        entry's history)."""
+        entry's history, another webhook's delivery log)."""
         document = self._verified(text)
         if type(document) is not list or len(document) != 3:
             raise InvalidWireFields.one("cursor", _FOREIGN)

@@ -14,6 +14,7 @@ from hours_core.services.caller import Caller
 from hours_core.subscriptions import DeliveryId, WebhookId
 from hours_http.body import PendingBody, StrictJson
 from hours_http.converter import command_from, delivery_json, webhook_json
+from hours_http.cursors import Cursors
 from hours_http.openapi import IdempotencyKeyHeader, Reason, documented
 from hours_http.query import STRICT_QUERY
 from hours_http.responses import Writer, json_response, look_up
@@ -36,6 +37,11 @@ _MANAGERS_ONLY = Reason("forbidden", "members may not manage webhooks: owners an
 _NO_WEBHOOK = Reason("not_found", "no such webhook in your organization")
 _NO_DELIVERY = Reason("not_found", "no such webhook in your organization, or no such delivery of it")
 _INACTIVE = Reason("webhook_inactive", "the webhook is not active; set `active` to true first")
+_WRONG_QUERY = Reason(
+    "validation_failed",
+    "a query parameter is unknown or has a wrong value, or `cursor` is not one this endpoint returned "
+    "for this webhook; `fields` names each",
+)
 _GATES = (_PLAN, _MANAGERS_ONLY)
 
 
@@ -186,29 +192,31 @@ class WebhookController(Controller):
         "/{webhook_id:uuid}/deliveries",
         summary="List a webhook's deliveries",
         sync_to_thread=True,
-        **documented(*_GATES, _NO_WEBHOOK),
+        **documented(*_GATES, _NO_WEBHOOK, _WRONG_QUERY),
     )
     def list_deliveries(
         self,
         webhook_id: FromPath[UUID],
         caller: NamedDependency[Caller],
         services: NamedDependency[Services],
+        cursors: NamedDependency[Cursors],
         limit: Annotated[int, QueryParameter(ge=1, le=100, description="Page size, 1 to 100.")] = 50,
         cursor: Annotated[
-            str | None,
-            QueryParameter(
-                max_length=18, pattern=r"^[0-9]{1,18}$", description="The `nextCursor` of the previous page."
-            ),
+            str | None, QueryParameter(max_length=512, description="The `nextCursor` of the previous page.")
         ] = None,
     ) -> Response[DeliveryListEnvelope]:
         """The webhook's deliveries, newest first: each event (or ping) queued for it, its `status`
         (`pending`, `delivered`, `failed`), `attempt` (attempts made), and the last attempt's
         `responseCode`, `durationMs` and `error`. Finished deliveries are kept 30 days. Pass `nextCursor`
-        back as `cursor`; `null` means the last page.
+        back as `cursor`, as it is; `null` means the last page. A cursor this API did not return, or one
+        of another webhook's log, is 422.
         """
-        before = None if cursor is None else int(cursor)
+        listing = f"deliveries:{webhook_id}"  # a cursor of one webhook's log is refused on another's
+        before = None if cursor is None else cursors.decode_events(cursor, listing=listing)
         page = services.webhooks.deliveries(caller, WebhookId(webhook_id), limit=limit, before=before)
-        next_cursor = None if page.next_before is None else str(page.next_before)
+        next_cursor = (
+            None if page.next_before is None else cursors.encode_events(page.next_before, listing=listing)
+        )
         return json_response([delivery_json(d) for d in page.deliveries], nextCursor=next_cursor)
 
     @get(

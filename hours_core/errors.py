@@ -40,6 +40,7 @@ __all__ = [
     "StoreBusy",
     "TimerAlreadyRunning",
     "TooManyTokens",
+    "TooManyWebhooks",
     "Unauthenticated",
     "ValidationFailed",
     "WebhookInactive",
@@ -355,6 +356,20 @@ class TooManyTokens(HoursError):
         super().__init__(
             f"A user may have at most {limit} active tokens (not revoked and not expired), and this "
             "user has that many; revoke one to create another."
+        )
+
+
+class TooManyWebhooks(HoursError):
+    """The organization has as many webhooks as an organization may have, active or not; deleting
+    one frees a slot."""
+
+    code = "too_many_webhooks"
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(
+            f"An organization may have at most {limit} webhooks (active or not), and this organization "
+            "has that many; delete one to create another."
         )
 
 

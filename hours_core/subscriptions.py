@@ -33,6 +33,7 @@ __all__ = [
     "EVENT_TYPES",
     "MAX_DESCRIPTION_LENGTH",
     "MAX_EVENT_FILTERS",
+    "MAX_WEBHOOKS",
     "PING_EVENT_TYPE",
     "DeliveryId",
     "DeliveryStatus",
@@ -66,6 +67,11 @@ MAX_EVENT_FILTERS = 50
 
 MAX_DESCRIPTION_LENGTH = 500
 """The longest description of a webhook."""
+
+MAX_WEBHOOKS = 20
+"""The most webhooks an organization may have, active or not. Every event is copied into the queue
+of each of its active webhooks that takes it, so the number of webhooks multiplies the work of
+every write; an inactive one counts too, since turning it on needs no slot."""
 
 DELIVERY_RETENTION = timedelta(days=30)
 """Finished deliveries (delivered or given up) are kept this long, then purged."""

@@ -161,6 +161,7 @@ STATUS_BY_CODE: Mapping[str, int] = {
     "import_columns_missing": 422,
     "ambiguous_date_format": 422,
     "too_many_tokens": 422,
+    "too_many_webhooks": 422,
     "rate_limited": 429,
     "internal_error": 500,
     "service_unavailable": 503,

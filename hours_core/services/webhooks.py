@@ -14,13 +14,14 @@ from typing import Protocol
 
 import attrs
 
-from hours_core.errors import NotFound, ValidationFailed, WebhookInactive
+from hours_core.errors import NotFound, TooManyWebhooks, ValidationFailed, WebhookInactive
 from hours_core.events import Event
 from hours_core.plans import Feature
 from hours_core.ports import Clock, IdFactory, UnitOfWork
 from hours_core.services.caller import Caller
 from hours_core.services.transactions import Transactions
 from hours_core.subscriptions import (
+    MAX_WEBHOOKS,
     PING_EVENT_TYPE,
     DeliveryId,
     UrlPolicy,
@@ -33,7 +34,15 @@ from hours_core.subscriptions import (
 from hours_core.validation import FieldErrors
 from hours_core.webhooks import mint_signing_secret
 
-__all__ = ["ChangeWebhook", "CreateWebhook", "DeliveryPage", "EventBodies", "NoEventBodies", "WebhookService"]
+__all__ = [
+    "ChangeWebhook",
+    "CreateWebhook",
+    "DeliveryPage",
+    "EventBodies",
+    "NoEventBodies",
+    "WebhookService",
+    "add_webhook",
+]
 
 
 class EventBodies(Protocol):
@@ -65,6 +74,23 @@ _NO_BODIES = (
     "webhook deliveries need their JSON bodies: build the services with "
     "build_services(..., bodies=hours_http.JsonEventBodies())"
 )
+
+
+def add_webhook(uow: UnitOfWork, webhook: Webhook) -> Webhook:
+    """Store a new webhook unless its organization has :data:`MAX_WEBHOOKS` already, active or not
+    (:class:`TooManyWebhooks`); the stored webhook, which starts at the organization's latest event
+    (the events before it existed are not sent to it).
+
+    The count and the insert run under the organization's lock (``FOR NO KEY UPDATE`` on
+    PostgreSQL; SQLite and the in-memory store run one writer at a time), as a new token's do, so
+    concurrent creations, in one process or many, cannot both take the last slot.
+    """
+    uow.orgs.lock(webhook.org_id)
+    if len(uow.webhooks.list(webhook.org_id)) >= MAX_WEBHOOKS:
+        raise TooManyWebhooks(MAX_WEBHOOKS)
+    started = attrs.evolve(webhook, event_cursor=uow.events.latest_seq(webhook.org_id))
+    uow.webhooks.add(started)
+    return started
 
 
 @attrs.frozen
@@ -136,7 +162,11 @@ class WebhookService:
                 errors.add("description", problem)
 
     def create(self, caller: Caller, command: CreateWebhook) -> Webhook:
-        """A new webhook with a new signing secret (in ``secret``: show it to the caller once)."""
+        """A new webhook with a new signing secret (in ``secret``: show it to the caller once).
+
+        The plan, the role and the fields are checked first; then an organization that has
+        :data:`MAX_WEBHOOKS` webhooks, active or not, gets :class:`TooManyWebhooks` (deleting one
+        frees a slot)."""
         self._allowed(caller)
         errors = FieldErrors()
         self._check(errors, url=command.url, events=command.events, description=command.description)
@@ -160,10 +190,7 @@ class WebhookService:
             last_position=0,
         )
         with self._transactions.write() as uow:
-            # Events from now on: the ones before the webhook existed are not sent to it.
-            webhook = attrs.evolve(webhook, event_cursor=uow.events.latest_seq(caller.org_id))
-            uow.webhooks.add(webhook)
-        return webhook
+            return add_webhook(uow, webhook)
 
     def list(self, caller: Caller) -> Sequence[Webhook]:
         """The organization's webhooks, oldest first."""

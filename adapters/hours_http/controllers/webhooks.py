@@ -11,7 +11,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from hours_core.services import ChangeWebhook, CreateWebhook, Services
 from hours_core.services.caller import Caller
-from hours_core.subscriptions import DeliveryId, WebhookId
+from hours_core.subscriptions import MAX_WEBHOOKS, DeliveryId, WebhookId
 from hours_http.body import PendingBody, StrictJson
 from hours_http.converter import command_from, delivery_json, webhook_json
 from hours_http.cursors import Cursors
@@ -65,6 +65,11 @@ class WebhookController(Controller):
                 "a body field is wrong (a URL that is not https, names a local host or an internal address; "
                 "an unknown event type), or a query parameter unknown; `fields` names each",
             ),
+            Reason(
+                "too_many_webhooks",
+                f"the organization has {MAX_WEBHOOKS} webhooks (active or not), the most it may have; delete "
+                "one first",
+            ),
             body=True,
             idempotent=True,
             location="/webhooks/{id}",
@@ -80,7 +85,8 @@ class WebhookController(Controller):
     ) -> Response[WebhookWithSecretEnvelope]:
         """Owners and admins, studio plan or higher: a webhook for `events` (`["*"]`: every event) at
         `url`. The answer holds the signing `secret`, shown this once: store it now. `active` defaults to
-        true, `description` to empty.
+        true, `description` to empty. An organization may have at most 20 webhooks, active or not; the
+        21st is 422 `too_many_webhooks` until you delete one.
         """
 
         def create() -> dict[str, Any]:

@@ -21,6 +21,7 @@ import attrs
 from hours_core.errors import Conflict
 from hours_core.model import OrgId, UserId, WeekStart, bidi_control_problem, control_character_problem
 from hours_core.validation import FIRST_ENTRY_DATE, LAST_ENTRY_DATE
+from hours_core.wording import with_article
 
 __all__ = [
     "MAX_REJECTION_REASON_LENGTH",
@@ -78,11 +79,6 @@ _ALLOWED: Mapping[Action, frozenset[TimesheetStatus]] = {
 """The statuses each action starts from."""
 
 
-def _a(word: str) -> str:
-    """``word`` after its indefinite article: "an approved", "a draft"."""
-    return f"{'an' if word[0] in 'aeiou' else 'a'} {word}"
-
-
 class InvalidTransition(Conflict):
     """The timesheet's status does not allow the action (approving a draft, submitting twice)."""
 
@@ -93,7 +89,8 @@ class InvalidTransition(Conflict):
         self.status = status
         allowed = " or ".join(sorted(each.value for each in _ALLOWED[action]))
         super().__init__(
-            f"{_a(status.value).capitalize()} timesheet cannot {action.value}: only {_a(allowed)} one can."
+            f"{with_article(status.value).capitalize()} timesheet cannot {action.value}: "
+            f"only {with_article(allowed)} one can."
         )
 
     def details(self) -> Mapping[str, object]:

@@ -42,6 +42,7 @@ from urllib.parse import urlsplit
 import attrs
 
 from hours_core.errors import HoursError, ValidationFailed
+from hours_core.wording import with_article
 
 __all__ = [
     "EVENT_ID_HEADER",
@@ -136,30 +137,6 @@ class WebhookTimestampOutOfTolerance(WebhookSignatureInvalid):
     code = "webhook_timestamp_out_of_tolerance"
 
 
-_CONSONANT_SOUNDS = ("eu", "unicast", "uniform", "union", "unique", "unit", "univers", "use", "usu", "uti")
-"""Beginnings of words written with a vowel but said with a consonant ("a unique-local", "a
-utility"): they take "a", as do the words "one" and "once"."""
-
-_SILENT_H = ("heir", "honest", "honor", "honour", "hour")
-"""Beginnings of words whose ``h`` is silent ("an hour"): they take "an"."""
-
-_NOT_A_LETTER = re.compile(r"[^a-z]")
-
-
-def _a(phrase: str) -> str:
-    """``phrase`` after the indefinite article its first sound takes: "an unspecified", "an
-    internal", "a loopback", "a unique-local". A vowel letter takes "an" and a consonant "a", but
-    for the beginnings of :data:`_CONSONANT_SOUNDS` and :data:`_SILENT_H`."""
-    word = phrase.lower()
-    if word.startswith(_SILENT_H):
-        return f"an {phrase}"
-    if _NOT_A_LETTER.split(word, maxsplit=1)[0] in ("one", "once"):
-        return f"a {phrase}"
-    if word[:1] in ("a", "e", "i", "o", "u") and not word.startswith(_CONSONANT_SOUNDS):
-        return f"an {phrase}"
-    return f"a {phrase}"
-
-
 class WebhookAddressRefused(HoursError):
     """A webhook URL points at (or its host resolves to) an address that deliveries may not call."""
 
@@ -169,7 +146,7 @@ class WebhookAddressRefused(HoursError):
         self.address = address
         self.kind = kind
         super().__init__(
-            f"{address} is {_a(kind.value)} address; webhooks may only call public addresses "
+            f"{address} is {with_article(kind.value)} address; webhooks may only call public addresses "
             "unless the operator allows private ones (for development)."
         )
 
@@ -562,8 +539,8 @@ class WebhookUrl:
                 check_address(address, allow_private=allow_private)
             except WebhookAddressRefused as refused:
                 raise _url_problem(
-                    f"points at {_a(refused.kind.value)} address ({address}); webhooks may only call "
-                    "public addresses"
+                    f"points at {with_article(refused.kind.value)} address ({address}); "
+                    "webhooks may only call public addresses"
                 ) from None
         else:
             host = _checked_hostname(host, allow_private=allow_private)

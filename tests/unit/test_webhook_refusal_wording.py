@@ -8,7 +8,8 @@ import ipaddress
 import pytest
 
 from hours_core.errors import ValidationFailed
-from hours_core.webhooks import AddressKind, WebhookAddressRefused, WebhookUrl, _a, check_address
+from hours_core.webhooks import AddressKind, WebhookAddressRefused, WebhookUrl, check_address
+from hours_core.wording import with_article
 
 EXAMPLES = {
     AddressKind.LOOPBACK: "127.0.0.1",
@@ -77,7 +78,7 @@ def test_the_unspecified_addresses_are_an_unspecified_address(text: str, message
 
 
 @pytest.mark.parametrize(
-    ("phrase", "with_article"),
+    ("phrase", "expected"),
     [
         ("unspecified", "an unspecified"),
         ("internal", "an internal"),
@@ -102,7 +103,5 @@ def test_the_unspecified_addresses_are_an_unspecified_address(text: str, message
         ("host", "a host"),
     ],
 )
-def test_the_article_follows_the_first_sound_not_only_the_first_letter(
-    phrase: str, with_article: str
-) -> None:
-    assert _a(phrase) == with_article
+def test_the_article_follows_the_first_sound_not_only_the_first_letter(phrase: str, expected: str) -> None:
+    assert with_article(phrase) == expected

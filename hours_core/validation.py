@@ -11,6 +11,7 @@ from hours_core.model import MAX_ENTRY_SECONDS, MAX_NOTE_LENGTH, control_charact
 __all__ = [
     "FIRST_ENTRY_DATE",
     "FIRST_INSTANT",
+    "FOREIGN_CURSOR",
     "INSTANT_RANGE",
     "LAST_ENTRY_DATE",
     "LAST_INSTANT",
@@ -34,6 +35,10 @@ It is wide enough for any entry date (2000 to 2100) in any offset, and narrow en
 instant in it plus a day (the longest entry) is still a date-time Python can hold: arithmetic on
 a checked instant never overflows.
 """
+
+FOREIGN_CURSOR = "is not a cursor this API returned; pass nextCursor as it is"
+"""The message on ``cursor`` for a cursor that no list of this installation handed out (or one of
+another list, another sort order or a row the caller no longer sees): every list says it alike."""
 
 INSTANT_RANGE = "an instant from 1970-01-01T00:00:00Z to 2199-12-31T23:59:59.999999Z"
 """How messages state the range of instants."""

@@ -28,6 +28,7 @@ from uuid import UUID
 
 from hours_core.model import TimeEntryId
 from hours_core.ports import EntryCursor
+from hours_core.validation import FOREIGN_CURSOR
 from hours_http.decoding import DATE_SHAPE, UUID_SHAPE
 from hours_http.errors import InvalidWireFields
 
@@ -37,7 +38,6 @@ MAC_BYTES = 16
 """The length of a cursor's MAC: 128 bits of HMAC-SHA256."""
 
 _VERSION = 1
-_FOREIGN = "is not a cursor this API returned; pass nextCursor as it is"
 _OTHER_ORDER = "was returned for the other sort order; keep the sort of the first page"
 
 
@@ -85,26 +85,26 @@ class Cursors:
         entry's history, another webhook's delivery log)."""
         document = self._verified(text)
         if type(document) is not list or len(document) != 3:
-            raise InvalidWireFields.one("cursor", _FOREIGN)
+            raise InvalidWireFields.one("cursor", FOREIGN_CURSOR)
         version, kind, seq = document
         if type(version) is not int or version != _VERSION or kind != listing:
-            raise InvalidWireFields.one("cursor", _FOREIGN)
+            raise InvalidWireFields.one("cursor", FOREIGN_CURSOR)
         if type(seq) is not int or seq < 0:
-            raise InvalidWireFields.one("cursor", _FOREIGN)
+            raise InvalidWireFields.one("cursor", FOREIGN_CURSOR)
         return seq
 
     def _verified(self, text: str) -> object:
         """The JSON of a cursor whose text and MAC check; 422 naming ``cursor`` otherwise."""
         raw = _bytes(text)
         if raw is None or len(raw) <= MAC_BYTES:
-            raise InvalidWireFields.one("cursor", _FOREIGN)
+            raise InvalidWireFields.one("cursor", FOREIGN_CURSOR)
         mac, payload = raw[:MAC_BYTES], raw[MAC_BYTES:]
         if not hmac.compare_digest(mac, self._mac(payload)):
-            raise InvalidWireFields.one("cursor", _FOREIGN)
+            raise InvalidWireFields.one("cursor", FOREIGN_CURSOR)
         try:
             document: object = json.loads(payload)
         except (ValueError, RecursionError):
-            raise InvalidWireFields.one("cursor", _FOREIGN) from None
+            raise InvalidWireFields.one("cursor", FOREIGN_CURSOR) from None
         return document
 
     def decode(self, text: str, *, descending: bool) -> EntryCursor:
@@ -112,13 +112,13 @@ class Cursors:
         issue (forged, truncated, altered, re-encoded) and for one of the other order."""
         raw = _bytes(text)
         if raw is None or len(raw) <= MAC_BYTES:
-            raise InvalidWireFields.one("cursor", _FOREIGN)
+            raise InvalidWireFields.one("cursor", FOREIGN_CURSOR)
         mac, payload = raw[:MAC_BYTES], raw[MAC_BYTES:]
         if not hmac.compare_digest(mac, self._mac(payload)):
-            raise InvalidWireFields.one("cursor", _FOREIGN)
+            raise InvalidWireFields.one("cursor", FOREIGN_CURSOR)
         parsed = _parse(payload)
         if parsed is None:
-            raise InvalidWireFields.one("cursor", _FOREIGN)
+            raise InvalidWireFields.one("cursor", FOREIGN_CURSOR)
         order, cursor = parsed
         if order != ("desc" if descending else "asc"):
             raise InvalidWireFields.one("cursor", _OTHER_ORDER)
@@ -169,5 +169,5 @@ def id_cursor(text: str) -> UUID:
     (invoices, timesheets: their ids order them, or the store finds the row's place); 422 on
     ``cursor`` for anything but a UUID in its one form."""
     if not UUID_SHAPE.fullmatch(text):
-        raise InvalidWireFields.one("cursor", "is not a cursor this endpoint returned")
+        raise InvalidWireFields.one("cursor", FOREIGN_CURSOR)
     return UUID(text)

@@ -30,7 +30,7 @@ from hours_core.timesheets import (
     first_day_of_week,
     reason_problem,
 )
-from hours_core.validation import FieldErrors, check_entry_date
+from hours_core.validation import FOREIGN_CURSOR, FieldErrors, check_entry_date
 
 __all__ = ["CreateTimesheet", "TimesheetPage", "TimesheetService", "TimesheetTotals", "TimesheetView"]
 
@@ -133,7 +133,7 @@ class TimesheetService:
             if after is not None:
                 start = uow.timesheets.get(caller.org_id, after)
                 if start is None or not _sees(caller, start):
-                    raise ValidationFailed.one("cursor", "is not a cursor this endpoint returned")
+                    raise ValidationFailed.one("cursor", FOREIGN_CURSOR)
                 query = attrs.evolve(query, after=TimesheetPosition.of(start))
             found = uow.timesheets.list(caller.org_id, attrs.evolve(query, limit=limit + 1))
             views = tuple(self._view(uow, timesheet) for timesheet in found[:limit])

@@ -117,7 +117,10 @@ class ImportRow:
     reference (see docs/export-import.md). ``earlier_external_ref`` is the reference an earlier
     version of the reader gave the same row, when it differs (a CSV row whose email is not written
     as users are compared: the content once held the email as written); the import use case counts
-    the row as a duplicate when an entry holds either. ``columns`` maps each field name of this
+    the row as a duplicate when an entry holds either. ``exported_id`` (hours' JSON lines only) is
+    the id the entry had where it was exported, when the file's ``id`` is a UUID: the import use
+    case counts the row as a duplicate when the importing organization has an entry of that id (the
+    file is that organization's own export). ``columns`` maps each field name of this
     class to the header of the column it came from in this file, for error messages about a row
     that reads well but cannot be stored (an unknown email, an archived project).
     """
@@ -138,6 +141,7 @@ class ImportRow:
     stopped_at: datetime | None = attrs.field(default=None, validator=utc_or_none)
     tags: tuple[str, ...] = ()
     earlier_external_ref: str | None = None
+    exported_id: UUID | None = None
     columns: Mapping[str, str] = attrs.field(factory=dict, eq=False, repr=False, converter=_read_only)
 
     def __attrs_post_init__(self) -> None:

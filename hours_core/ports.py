@@ -391,6 +391,12 @@ class TimeEntryRepository(Protocol):
         (deleted entries included: an entry deleted on purpose is not imported again)."""
         ...
 
+    def existing_ids(self, org_id: OrgId, entry_ids: Sequence[TimeEntryId]) -> set[TimeEntryId]:
+        """Those of ``entry_ids`` that are entries of the organization (deleted entries included),
+        looked up in a few queries however many are asked: how an import of hours' own JSON lines
+        finds the rows that are entries of the importing organization already."""
+        ...
+
     def delete_imported(
         self, org_id: OrgId, import_id: ImportId, at: datetime, *, limit: int
     ) -> Sequence[TimeEntry]:

@@ -7,7 +7,8 @@ object is read member by member and every problem of it is reported, each on its
 Instants carry their offset (they are UTC in an export), so no time zone is involved. The
 ``external_ref`` of a row is the hash of the exported entry's ``id``: an entry exported twice
 (with a note changed in between) is still the same entry, and re-importing it is a duplicate,
-not a second entry.
+not a second entry. The ``id`` itself is ``exported_id``, so that the import use case can tell a
+row that is an entry of the importing organization (its own export, restored) as a duplicate too.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, tzinfo
 from types import MappingProxyType
 from typing import Any
+from uuid import UUID
 
 from hours_core.json_shape import MAX_NESTING, nesting_exceeds
 from hours_core.json_shape import json_type as shared_json_type
@@ -232,6 +234,7 @@ class _Line:
             billable=billable,
             started_at=started_at,
             stopped_at=stopped_at,
+            exported_id=_uuid_or_none(entry_id),
             columns=_FIELDS,
         )
 
@@ -367,6 +370,15 @@ class _Line:
             )
             return None
         return value
+
+
+def _uuid_or_none(text: str) -> UUID | None:
+    """The exported entry's id, or ``None`` for an ``id`` that is no UUID (a hand-made file): such
+    a row cannot be an entry of the importing organization, and imports as any other row."""
+    try:
+        return UUID(text)
+    except ValueError:
+        return None
 
 
 def _number_or_type(value: object) -> str:

@@ -659,6 +659,14 @@ class InMemoryTimeEntryRepository(_Repository):
             if e.org_id == org_id and e.external_ref in wanted
         }
 
+    def existing_ids(self, org_id: OrgId, entry_ids: Sequence[TimeEntryId]) -> set[TimeEntryId]:
+        stored = self.tables.read("entries")
+        return {
+            entry_id
+            for entry_id in entry_ids
+            if (entry := stored.get(entry_id)) is not None and entry.org_id == org_id
+        }
+
     def delete_imported(
         self, org_id: OrgId, import_id: ImportId, at: datetime, *, limit: int
     ) -> Sequence[TimeEntry]:

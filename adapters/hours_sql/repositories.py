@@ -90,7 +90,7 @@ __all__ = [
 
 _CLAIM_ATTEMPTS = 3
 _REFS_PER_QUERY = 500
-"""External references asked for in one query (well under every database's parameter limit)."""
+"""External references (or entry ids) asked for in one query (well under every database's parameter limit)."""
 _BY_DATE = attrgetter("entry_date", "created_at")
 
 
@@ -439,6 +439,20 @@ class SqlTimeEntryRepository(_Repository):
             found.update(
                 ref for (ref,) in self._session.rows(self._sql.external_refs(len(batch)), (org, *batch))
             )
+        return found
+
+    def existing_ids(self, org_id: OrgId, entry_ids: Sequence[TimeEntryId]) -> set[TimeEntryId]:
+        """Those of ``entry_ids`` that are entries of the organization (deleted ones included), in
+        one query per :data:`_REFS_PER_QUERY` ids (the primary key answers each)."""
+        sql = self._sql
+        by_stored = {sql.uuid(entry_id): entry_id for entry_id in entry_ids}  # the ids as the rows hold them
+        org = sql.reference(org_id)
+        unique = list(by_stored)
+        found: set[TimeEntryId] = set()
+        for start in range(0, len(unique), _REFS_PER_QUERY):
+            batch = unique[start : start + _REFS_PER_QUERY]
+            rows = self._session.rows(sql.entry_ids(len(batch)), (org, *batch))
+            found.update(by_stored[stored] for (stored,) in rows)
         return found
 
     def delete_imported(

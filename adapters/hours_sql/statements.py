@@ -350,6 +350,11 @@ class Statements:
             f"SELECT external_ref FROM time_entries WHERE org_id = ? AND external_ref IN ({marks})"  # noqa: S608
         )
 
+    def entry_ids(self, count: int) -> str:
+        """The select of which of ``count`` ids are entries of an org (deleted ones included)."""
+        marks = ", ".join("?" * count)
+        return self.dialect.sql(f"SELECT id FROM time_entries WHERE org_id = ? AND id IN ({marks})")  # noqa: S608
+
     def entries_intersecting(
         self,
         org_id: OrgId,

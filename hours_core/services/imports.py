@@ -4,7 +4,8 @@ The file is read through the :class:`~hours_core.exchange.ImportReader` port, ro
 batches of :data:`IMPORT_BATCH_SIZE`. Each good row is matched to the organization's users (by
 email), projects and tasks (by name; created when missing), checked as a new entry is, and stored
 through the bulk path (``add_many``) unless an entry of the organization already holds its
-``external_ref`` (then it is a duplicate). The whole import is one write transaction: an
+``external_ref``, or, for hours' own JSON lines, is the entry the row was exported from (then it
+is a duplicate; both are looked up once per batch). The whole import is one write transaction: an
 ``atomic`` import that meets a failed row, and a problem with the file itself, store nothing; a
 dry run reads and checks everything in a read-only one. docs/export-import.md has the rules.
 
@@ -351,6 +352,8 @@ class _Run:
         refs = [self._ref(row) for row in good]
         refs += [earlier for row in good if (earlier := self._earlier_ref(row)) is not None]
         existing = self.uow.entries.existing_external_refs(self.caller.org_id, refs) if refs else set()
+        exported = [TimeEntryId(row.exported_id) for row in good if row.exported_id is not None]
+        present = self.uow.entries.existing_ids(self.caller.org_id, exported) if exported else set()
         entries: list[TimeEntry] = []
         for row in batch:
             if isinstance(row, RejectedRow):
@@ -358,7 +361,12 @@ class _Run:
                 self.errors.extend(row.errors)
                 continue
             ref = self._ref(row)
-            if ref in existing or ref in self.seen or self._earlier_ref(row) in existing:
+            if (
+                ref in existing
+                or ref in self.seen
+                or self._earlier_ref(row) in existing
+                or row.exported_id in present  # the organization's own export: the entry is here
+            ):
                 self.duplicates += 1
                 continue
             try:

@@ -11,7 +11,7 @@ import pytest
 
 from hours_core.entry_locks import invoiced_lock
 from hours_core.errors import Conflict, EntryLocked
-from hours_core.model import Import, ImportId, TimeEntry
+from hours_core.model import Import, ImportId, TimeEntry, TimeEntryId
 
 from .conftest import T0, Build, OpenStore, Tenant, World
 
@@ -99,6 +99,24 @@ def test_many_references_are_looked_up_at_once(store: OpenStore, world: World, b
     with store.unit_of_work(read_only=True) as uow:
         found = uow.entries.existing_external_refs(world.a.org.id, asked)
     assert found == {f"hours:{n:04d}" for n in range(0, 1200, 2)}
+
+
+def test_the_ids_of_entries_of_the_organization_are_found_live_or_deleted_many_at_once(
+    store: OpenStore, world: World, build: Build
+) -> None:
+    live = [build.entry(world.a.member, world.a.project) for _ in range(700)]
+    deleted = [build.entry(world.a.member, world.a.project, deleted_at=T0) for _ in range(600)]
+    theirs = build.entry(world.b.member, world.b.project)
+    with store.unit_of_work() as uow:
+        uow.entries.add_many([*live, *deleted, theirs])
+        uow.commit()
+    unknown = [TimeEntryId(build.id()) for _ in range(5)]
+    asked = [entry.id for entry in live[::2]] + [entry.id for entry in deleted] + [theirs.id, *unknown]
+    with store.unit_of_work(read_only=True) as uow:
+        found = uow.entries.existing_ids(world.a.org.id, [*asked, live[0].id])  # asked twice: once found
+        assert uow.entries.existing_ids(world.b.org.id, asked) == {theirs.id}
+        assert uow.entries.existing_ids(world.a.org.id, []) == set()
+    assert found == {entry.id for entry in live[::2]} | {entry.id for entry in deleted}
 
 
 def test_deleting_an_import_soft_deletes_its_live_entries_and_releases_their_rows(

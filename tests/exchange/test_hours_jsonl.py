@@ -62,6 +62,13 @@ def test_the_reference_is_the_exported_entrys_id_so_a_later_edit_is_still_a_dupl
     assert first.external_ref == edited.external_ref != other.external_ref  # type: ignore[union-attr]
 
 
+def test_the_exported_id_is_carried_when_it_is_a_uuid() -> None:
+    (row,) = imported(exported([export_row()]))
+    assert isinstance(row, ImportRow) and row.exported_id == export_row().id
+    (hand_made,) = imported(b'{"id":"row-1","entryDate":"2026-03-02","projectName":"P","durationSeconds":1}')
+    assert isinstance(hand_made, ImportRow) and hand_made.exported_id is None
+
+
 def test_line_numbers_are_rows_and_blank_lines_are_skipped() -> None:
     data = exported([export_row()]) + b"\n\n" + exported([export_row()])
     assert [row.row for row in imported(data)] == [1, 4]

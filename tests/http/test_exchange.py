@@ -209,6 +209,26 @@ def test_the_same_file_with_the_emails_in_another_case_creates_nothing_either(
     assert len(listed(client, world)) == 5
 
 
+def test_an_organization_s_own_json_lines_export_sent_back_creates_nothing(
+    client: TestClient[Any], world: World
+) -> None:
+    toggl(client, world)
+    gone = log(client, world, "deleted before the backup")
+    assert client.delete(f"/time-entries/{gone['id']}", headers=bearer(world.owner_token)).status_code == 204
+    backup = export(client, world.owner_token, "?format=jsonl&includeDeleted=true").content
+
+    response = client.post(
+        "/imports?source=hours",
+        content=backup,
+        headers={**bearer(world.owner_token), "Content-Type": "application/jsonl"},
+    )
+
+    assert response.status_code == 201, response.text
+    report = response.json()["data"]
+    assert (report["created"], report["duplicates"], report["failed"]) == (0, 6, 0)
+    assert len(listed(client, world, "&includeDeleted=true")) == 6
+
+
 def test_an_atomic_import_with_a_failed_row_answers_200_and_stores_nothing(
     client: TestClient[Any], world: World
 ) -> None:

@@ -3,9 +3,11 @@ users, projects and tasks matched or created, plan gates, and undoing an import.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import json
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
+from uuid import uuid4
 
 import attrs
 import pytest
@@ -15,19 +17,22 @@ from hours_core.errors import EntryLocked, Forbidden, NotFound
 from hours_core.events import EventType
 from hours_core.exchange import FileFormats, ImportRow, ImportSource, RejectedRow
 from hours_core.ids import UuidV7Ids
-from hours_core.model import ImportId, Plan
+from hours_core.model import ImportId, OrgId, Plan, TimeEntryId
 from hours_core.ports import EntryQuery
 from hours_core.services import (
     ChangeOrg,
+    CreateTimeEntry,
     CreateTimesheet,
     ExportEntries,
     ImportEntries,
     ImportReport,
     build_services,
 )
+from hours_core.services.imports import IMPORT_BATCH_SIZE
 from hours_core.timesheets import TimesheetId
 from hours_exchange import FILE_FORMATS, AmbiguousDateFormat, ImportColumnsMissing, ImportFileUnreadable
 from hours_memory import InMemoryStore
+from hours_memory.store import InMemoryTimeEntryRepository
 from tests.exchange.odd_files import clockify_file, harvest_file, toggl_file
 from tests.world import TEST_PASSWORD_COST, World, make_world
 
@@ -463,3 +468,89 @@ def test_rows_of_a_week_whose_timesheet_is_submitted_fail_with_entry_locked(worl
     assert "whose timesheet is submitted" in locked[0].message
     assert entries(world, user_id=world.member.id) == []
     assert report.created + report.failed == 6 and report.created > 0
+
+
+def own_export(world: World, *, include_deleted: bool = False) -> bytes:
+    """The organization's JSON lines export, as an owner downloads it."""
+    query = EntryQuery(include_deleted=include_deleted)
+    export = world.services.exports.export_time_entries(
+        world.caller(world.owner), ExportEntries("jsonl", query=query)
+    )
+    return b"".join(export.chunks)
+
+
+def test_an_organization_s_own_export_imported_back_is_all_duplicates_live_or_deleted(world: World) -> None:
+    toggl(world)  # five entries of a tracker's file, and one the API creates
+    owner = world.caller(world.owner)
+    made = world.services.entries.create_time_entry(
+        owner,
+        CreateTimeEntry(project_id=world.project.id, entry_date=date(2025, 3, 7), duration="45m"),
+    )
+    gone = entries(world)[0]
+    world.services.entries.delete_time_entry(owner, gone.id)
+    before = entries(world, include_deleted=True)
+    backup = own_export(world, include_deleted=True)
+
+    report = run(world, "hours", backup)
+    dry = run(world, "hours", backup, dry_run=True)
+
+    assert (report.created, report.duplicates, report.failed) == (0, 6, 0)
+    assert report.created_projects == report.created_clients == report.created_tasks == ()
+    assert (dry.created, dry.duplicates) == (0, 6)
+    assert entries(world, include_deleted=True) == before
+    assert made.id in {entry.id for entry in before}
+
+
+def test_an_organization_filled_by_an_hours_import_finds_its_own_export_all_duplicates(world: World) -> None:
+    toggl(world)
+    other = make_world(InMemoryStore().unit_of_work, name="Globex")
+    for email in (world.owner.email, world.member.email):
+        other.services.admin.create_user(other.org.id, email, other.member.role)
+    filled = other.services.imports.import_entries(
+        other.caller(other.owner), ImportEntries(source=ImportSource.HOURS, data=own_export(world))
+    )
+    theirs = own_export(other)  # the same entries under Globex's ids, which hold Acme's references
+
+    again = other.services.imports.import_entries(
+        other.caller(other.owner), ImportEntries(source=ImportSource.HOURS, data=theirs)
+    )
+
+    assert (filled.created, again.created, again.duplicates) == (5, 0, 5)
+
+
+def hours_line(entry_id: str, seconds: int, **members: object) -> dict[str, object]:
+    """One line of an hours JSON lines file: the members the reader needs, and ``members``."""
+    return {
+        "id": entry_id,
+        "entryDate": "2025-03-04",
+        "projectName": "Website",
+        "durationSeconds": seconds,
+        **members,
+    }
+
+
+def test_a_row_whose_id_is_no_entry_of_the_organization_imports(world: World) -> None:
+    ids = [str(world.project.id), "not-a-uuid"]  # a project's id: no entry has it
+    lines = [json.dumps(hours_line(entry_id, 60)) for entry_id in ids]
+    report = run(world, "hours", "\n".join(lines).encode())
+    assert (report.created, report.duplicates, report.failed) == (2, 0, 0)
+
+
+def test_the_entries_of_the_organization_are_looked_up_once_per_batch(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = [json.dumps(hours_line(str(uuid4()), n)) for n in range(IMPORT_BATCH_SIZE * 2 + 10)]
+    asked: list[int] = []
+    looked_up = InMemoryTimeEntryRepository.existing_ids
+
+    def counting(
+        self: InMemoryTimeEntryRepository, org_id: OrgId, ids: Sequence[TimeEntryId]
+    ) -> set[TimeEntryId]:
+        asked.append(len(ids))
+        return looked_up(self, org_id, ids)
+
+    monkeypatch.setattr(InMemoryTimeEntryRepository, "existing_ids", counting)
+    report = run(world, "hours", "\n".join(lines).encode(), dry_run=True)
+
+    assert report.created == len(lines)
+    assert asked == [IMPORT_BATCH_SIZE, IMPORT_BATCH_SIZE, 10]

@@ -111,6 +111,8 @@ class ImportRow:
     ``None`` when the file does not say (the project's default applies). ``started_at`` and
     ``stopped_at`` are aware UTC datetimes, both or neither (Harvest rows have neither).
     ``duration_seconds`` is in 0..86400 and never longer than the span between them.
+    ``deleted_at`` (hours' JSON lines only) is when the exported entry had been deleted, ``None``
+    for a live one: the import use case stores such a row as a deleted entry, never as live time.
 
     ``external_ref`` identifies the source row: the SHA-256 (hex) of its canonical content, so
     the same row read from the same file, or from another export of the same data, gets the same
@@ -142,6 +144,7 @@ class ImportRow:
     tags: tuple[str, ...] = ()
     earlier_external_ref: str | None = None
     exported_id: UUID | None = None
+    deleted_at: datetime | None = attrs.field(default=None, validator=utc_or_none)
     columns: Mapping[str, str] = attrs.field(factory=dict, eq=False, repr=False, converter=_read_only)
 
     def __attrs_post_init__(self) -> None:
@@ -190,6 +193,8 @@ class ExportRow:
     ``billable_amount_minor`` and ``cost_amount_minor`` what the entry is worth as the reports
     count it (the use case computes them; the writers only format them). All four are ``None``
     when no rate applies. ``user_name`` is ``None`` while hours keeps no display names.
+    ``deleted_at`` is when the entry was soft-deleted, ``None`` for a live one (an export of
+    deleted entries is asked for: ``include_deleted``).
     """
 
     id: UUID
@@ -217,6 +222,7 @@ class ExportRow:
     cost_rate_minor: int | None = None
     billable_amount_minor: int | None = None
     cost_amount_minor: int | None = None
+    deleted_at: datetime | None = attrs.field(default=None, validator=utc_or_none)
 
     @property
     def invoiced(self) -> bool:
@@ -256,6 +262,7 @@ class ExportRow:
             stopped_at=entry.stopped_at,
             created_at=entry.created_at,
             updated_at=entry.updated_at,
+            deleted_at=entry.deleted_at,
         )
 
 

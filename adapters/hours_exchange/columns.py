@@ -3,7 +3,7 @@
 Every format writes the same columns under the same keys (the CSV header, the JSON member name),
 each in the format's own types (see docs/export-import.md, "Columns"). The list is versioned:
 within version 1 columns may be added at the end, never renamed, removed, reordered or given
-another meaning; anything else is version 2.
+another meaning; anything else is version 2. ``deletedAt`` is the one added so far.
 """
 
 from __future__ import annotations
@@ -127,8 +127,12 @@ COLUMNS: tuple[ExportColumn, ...] = (
         "createdAt", ColumnKind.DATETIME, lambda r: r.created_at, "when the entry was created (UTC)"
     ),
     ExportColumn("updatedAt", ColumnKind.DATETIME, lambda r: r.updated_at, "when it last changed (UTC)"),
+    ExportColumn(
+        "deletedAt", ColumnKind.DATETIME, lambda r: r.deleted_at, "when it was deleted (UTC), or empty"
+    ),
 )
-"""Version 1, in the default order."""
+"""Version 1, in the default order: the default export writes every column, those added to
+version 1 since (at the end: ``deletedAt``) included."""
 
 _BY_KEY = {column.key.casefold(): column for column in COLUMNS}
 

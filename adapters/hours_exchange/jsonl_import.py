@@ -9,6 +9,7 @@ Instants carry their offset (they are UTC in an export), so no time zone is invo
 (with a note changed in between) is still the same entry, and re-importing it is a duplicate,
 not a second entry. The ``id`` itself is ``exported_id``, so that the import use case can tell a
 row that is an entry of the importing organization (its own export, restored) as a duplicate too.
+``deletedAt`` (an export with deleted entries) marks a row the use case stores as a deleted entry.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ _FIELDS = MappingProxyType(
         "started_at": "startedAt",
         "stopped_at": "stoppedAt",
         "duration_seconds": "durationSeconds",
+        "deleted_at": "deletedAt",
     }
 )
 
@@ -216,6 +218,7 @@ class _Line:
         billable = self.billable()
         duration = self.duration()
         self._check_span(started_at, stopped_at, duration)
+        deleted_at = self.instant("deletedAt")
         if self.errors:
             return RejectedRow(self.row, tuple(self.errors))
         assert entry_id is not None and entry_date is not None and duration is not None
@@ -235,6 +238,7 @@ class _Line:
             started_at=started_at,
             stopped_at=stopped_at,
             exported_id=_uuid_or_none(entry_id),
+            deleted_at=deleted_at,
             columns=_FIELDS,
         )
 

@@ -9,10 +9,15 @@ is a duplicate; both are looked up once per batch). The whole import is one writ
 ``atomic`` import that meets a failed row, and a problem with the file itself, store nothing; a
 dry run reads and checks everything in a read-only one. docs/export-import.md has the rules.
 
+A row of hours' JSON lines that the file marks deleted (``deletedAt``: an export with deleted
+entries) is stored as a deleted entry, deleted at the import's time as it is created then, so that
+restoring a backup never turns deleted entries into live time.
+
 What an import stores writes its events in the same transaction, ``via: import``: the
 ``*.created`` of each user, client, project and task it creates, and ``time_entry.created`` for
-each entry of a batch it stores; duplicates write nothing. Its undo writes ``time_entry.deleted``
-for each entry it deletes (docs/events.md, "Imports").
+each entry of a batch it stores (then ``time_entry.deleted`` for one stored deleted); duplicates
+write nothing. Its undo writes ``time_entry.deleted`` for each entry it deletes (docs/events.md,
+"Imports").
 """
 
 from __future__ import annotations
@@ -378,8 +383,20 @@ class _Run:
             self.seen.add(ref)
         if self.events is not None and entries:
             self.uow.entries.add_many(entries)
-            self.events.entries_created(self.uow, self.origin, entries)
+            self._record_created(self.events, entries)
         self.created += len(entries)
+
+    def _record_created(self, events: EventRecorder, entries: list[TimeEntry]) -> None:
+        """``time_entry.created`` for each entry stored, and, for each one stored deleted (a row the
+        file marks deleted), ``time_entry.deleted`` after it: its creation as live time, then its
+        deletion, as any deleted entry's events tell it (a consumer that follows either sees it deleted)."""
+        live = [
+            entry if entry.deleted_at is None else attrs.evolve(entry, deleted_at=None) for entry in entries
+        ]
+        events.entries_created(self.uow, self.origin, live)
+        for created, entry in zip(live, entries, strict=True):
+            if entry.deleted_at is not None:
+                events.entry(self.uow, self.origin, EventType.TIME_ENTRY_DELETED, created, entry)
 
     def _ref(self, row: ImportRow) -> str:
         return f"{self.source}:{row.external_ref}"
@@ -437,6 +454,7 @@ class _Run:
             stopped_at=row.stopped_at,
             created_at=self.now,
             updated_at=self.now,
+            deleted_at=None if row.deleted_at is None else self.now,  # deleted in the file: stays deleted
             import_id=self.import_id,
             external_ref=ref,
         )

@@ -86,4 +86,5 @@ def export_rows(draw: st.DrawFn) -> ExportRow:
         cost_rate_minor=draw(money),
         billable_amount_minor=draw(money),
         cost_amount_minor=draw(money),
+        deleted_at=draw(st.none() | instants),
     )

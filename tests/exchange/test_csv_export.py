@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import example, given
@@ -63,7 +64,15 @@ def test_the_file_starts_with_a_bom_and_the_versioned_header_and_ends_rows_in_cr
         "costAmount": "60.00",
         "createdAt": "2026-03-02T17:00:00Z",
         "updatedAt": "2026-03-02T17:00:00Z",
+        "deletedAt": "",
     }
+
+
+def test_deleted_at_is_the_last_column_an_instant_for_a_deleted_entry_and_empty_for_a_live_one() -> None:
+    gone = export_row(deleted_at=datetime(2026, 3, 3, 10, 15, tzinfo=UTC))
+    header, live, deleted = parsed(written([export_row(), gone]))
+    assert header[-1] == "deletedAt" and header[:-1] == [column.key for column in COLUMNS[:-1]]
+    assert (live[-1], deleted[-1]) == ("", "2026-03-03T10:15:00Z")
 
 
 def test_bom_false_drops_the_byte_order_mark() -> None:

@@ -44,6 +44,7 @@ def assert_same_entry(original: ExportRow, row: ImportRow) -> None:
     assert (row.note, row.billable, row.entry_date) == (original.note, original.billable, original.entry_date)
     assert (row.started_at, row.stopped_at) == (original.started_at, original.stopped_at)
     assert row.duration_seconds == original.duration_seconds
+    assert row.deleted_at == original.deleted_at
 
 
 @given(st.lists(export_rows(), min_size=1, max_size=5))  # an export of nothing is an empty file: below
@@ -67,6 +68,24 @@ def test_the_exported_id_is_carried_when_it_is_a_uuid() -> None:
     assert isinstance(row, ImportRow) and row.exported_id == export_row().id
     (hand_made,) = imported(b'{"id":"row-1","entryDate":"2026-03-02","projectName":"P","durationSeconds":1}')
     assert isinstance(hand_made, ImportRow) and hand_made.exported_id is None
+
+
+def test_deleted_at_is_read_as_utc_and_absent_or_null_is_a_live_entry() -> None:
+    line = {"id": "x", "entryDate": "2026-03-02", "projectName": "P", "durationSeconds": 1}
+    rows = [
+        line,
+        {**line, "deletedAt": None},
+        {**line, "deletedAt": "2026-03-03T11:15:00+01:00"},
+        {**line, "deletedAt": "yesterday"},
+        {**line, "deletedAt": 7},
+    ]
+    absent, null, deleted, wrong, number = imported("\n".join(map(json.dumps, rows)).encode())
+    assert isinstance(absent, ImportRow) and absent.deleted_at is None
+    assert isinstance(null, ImportRow) and null.deleted_at is None
+    assert isinstance(deleted, ImportRow) and deleted.deleted_at == datetime(2026, 3, 3, 10, 15, tzinfo=UTC)
+    assert isinstance(wrong, RejectedRow) and isinstance(number, RejectedRow)
+    assert [(e.column, e.code) for e in wrong.errors] == [("deletedAt", "invalid_datetime")]
+    assert [(e.column, e.code) for e in number.errors] == [("deletedAt", "invalid_type")]
 
 
 def test_line_numbers_are_rows_and_blank_lines_are_skipped() -> None:

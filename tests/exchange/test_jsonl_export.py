@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from hours_exchange import COLUMNS, ExportRow, write_export, write_jsonl
@@ -26,6 +27,13 @@ def test_each_line_is_an_object_with_typed_members_in_column_order() -> None:
     assert line["invoiceId"] is None
     assert line["startedAt"] == "2026-03-02T08:00:00Z"
     assert line["hoursMinutes"] == "1:30"
+
+
+def test_deleted_at_is_the_last_member_an_instant_or_null() -> None:
+    gone = export_row(deleted_at=datetime(2026, 3, 3, 10, 15, tzinfo=UTC))
+    live, deleted = lines([export_row(), gone])
+    assert list(live)[-1] == "deletedAt"
+    assert (live["deletedAt"], deleted["deletedAt"]) == (None, "2026-03-03T10:15:00Z")
 
 
 def test_decimals_are_written_as_exact_literals() -> None:

@@ -49,6 +49,15 @@ def test_cells_are_typed_numbers_dates_booleans_and_text() -> None:
     assert [cell.data_type for cell in sheet[2]][:3] == ["s", "d", "d"]
 
 
+def test_deleted_at_is_the_last_column_a_utc_date_time_or_an_empty_cell() -> None:
+    gone = export_row(deleted_at=datetime(2026, 3, 3, 10, 15, tzinfo=UTC))
+    book = workbook([export_row(), gone])
+    live, deleted = cells(book, 2), cells(book, 3)
+    assert list(live)[-1] == "deletedAt"
+    assert (live["deletedAt"], deleted["deletedAt"]) == (None, datetime(2026, 3, 3, 10, 15))
+    assert book.worksheets[0].cell(3, len(COLUMNS)).is_date
+
+
 def test_text_that_looks_like_a_formula_stays_text_without_a_quote() -> None:
     book = workbook([export_row(note="=SUM(A1:A9)", project_name="+cmd", user_email="@x.example")])
     sheet = book.worksheets[0]

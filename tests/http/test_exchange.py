@@ -128,6 +128,27 @@ def test_formula_injection_is_escaped_in_csv_only(client: TestClient[Any], world
     assert sheet.cell(row=2, column=header.index("durationSeconds") + 1).value == 3600
 
 
+def test_an_export_with_deleted_entries_marks_them_in_the_last_column_deleted_at(
+    client: TestClient[Any], world: World
+) -> None:
+    kept, gone = log(client, world, "kept"), log(client, world, "gone")
+    assert client.delete(f"/time-entries/{gone['id']}", headers=bearer(world.owner_token)).status_code == 204
+    (deleted,) = [
+        entry for entry in listed(client, world, "&includeDeleted=true") if entry["id"] == gone["id"]
+    ]
+    assert deleted["deletedAt"] is not None
+
+    rows = csv_rows(export(client, world.owner_token, "?includeDeleted=true").content)
+    lines = export(client, world.owner_token, "?format=jsonl&includeDeleted=true").text.splitlines()
+
+    assert list(rows[0])[-1] == "deletedAt"
+    assert {row["id"]: row["deletedAt"] for row in rows} == {kept["id"]: "", gone["id"]: deleted["deletedAt"]}
+    assert {line["id"]: line["deletedAt"] for line in map(json.loads, lines)} == {
+        kept["id"]: None,
+        gone["id"]: deleted["deletedAt"],
+    }
+
+
 def test_json_lines_and_xlsx_have_their_media_types(client: TestClient[Any], world: World) -> None:
     log(client, world, "x")
     jsonl = export(client, world.owner_token, "?format=jsonl")

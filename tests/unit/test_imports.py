@@ -14,7 +14,7 @@ import pytest
 
 from hours_core.entry_locks import LockOverride
 from hours_core.errors import EntryLocked, Forbidden, NotFound
-from hours_core.events import EventType
+from hours_core.events import EventType, SubjectType
 from hours_core.exchange import FileFormats, ImportRow, ImportSource, RejectedRow
 from hours_core.ids import UuidV7Ids
 from hours_core.model import ImportId, OrgId, Plan, TimeEntryId
@@ -503,9 +503,7 @@ def test_an_organization_s_own_export_imported_back_is_all_duplicates_live_or_de
 
 def test_an_organization_filled_by_an_hours_import_finds_its_own_export_all_duplicates(world: World) -> None:
     toggl(world)
-    other = make_world(InMemoryStore().unit_of_work, name="Globex")
-    for email in (world.owner.email, world.member.email):
-        other.services.admin.create_user(other.org.id, email, other.member.role)
+    other = globex_with_acme_s_users(world)
     filled = other.services.imports.import_entries(
         other.caller(other.owner), ImportEntries(source=ImportSource.HOURS, data=own_export(world))
     )
@@ -554,3 +552,67 @@ def test_the_entries_of_the_organization_are_looked_up_once_per_batch(
 
     assert report.created == len(lines)
     assert asked == [IMPORT_BATCH_SIZE, IMPORT_BATCH_SIZE, 10]
+
+
+def globex_with_acme_s_users(world: World) -> World:
+    """A second organization, in a store of its own, with the users of ``world``'s export."""
+    other = make_world(InMemoryStore().unit_of_work, name="Globex")
+    for email in (world.owner.email, world.member.email):
+        other.services.admin.create_user(other.org.id, email, other.member.role)
+    return other
+
+
+def test_a_deleted_entry_of_a_backup_is_imported_deleted_never_as_live_time(world: World) -> None:
+    toggl(world)
+    owner = world.caller(world.owner)
+    gone = entries(world)[0]
+    world.services.entries.delete_time_entry(owner, gone.id)
+    backup = own_export(world, include_deleted=True)
+    other = globex_with_acme_s_users(world)
+    start = other.services.events.changes(other.caller(other.owner), None, 1).latest_seq
+
+    report = run(other, "hours", backup)
+    again = run(other, "hours", backup)
+
+    assert (report.created, report.duplicates, report.failed) == (5, 0, 0)
+    assert (again.created, again.duplicates) == (0, 5)
+    live = entries(other)
+    everything = entries(other, include_deleted=True)
+    assert len(live) == 4 and gone.note not in {entry.note for entry in live}
+    (deleted,) = [entry for entry in everything if entry.deleted_at is not None]
+    assert (deleted.note, deleted.duration_seconds) == (gone.note, gone.duration_seconds)
+    assert deleted.deleted_at == deleted.created_at == deleted.updated_at == other.clock.now()
+    events = other.services.events.changes(other.caller(other.owner), start, 100).events
+    entry_events = [(e.type, e.subject.id) for e in events if e.subject.type is SubjectType.TIME_ENTRY]
+    assert sorted(entry_events[:5]) == sorted((EventType.TIME_ENTRY_CREATED, str(e.id)) for e in everything)
+    assert entry_events[5:] == [(EventType.TIME_ENTRY_DELETED, str(deleted.id))]
+    (created,) = [
+        e for e in events if e.type is EventType.TIME_ENTRY_CREATED and e.subject.id == str(deleted.id)
+    ]
+    assert created.changes["deleted_at"].new is None  # created as time, then deleted, as any deleted entry
+
+
+def test_a_dry_run_counts_a_deleted_row_as_created_and_stores_nothing(world: World) -> None:
+    line = hours_line(str(uuid4()), 60, deletedAt="2025-03-05T10:00:00Z")
+    report = run(world, "hours", json.dumps(line).encode(), dry_run=True)
+    assert (report.created, report.failed) == (1, 0)
+    assert entries(world, include_deleted=True) == []
+
+
+def test_after_an_undo_the_deleted_rows_of_a_backup_stay_deleted_and_the_live_ones_import_again(
+    world: World,
+) -> None:
+    lines = [
+        hours_line(str(uuid4()), 60, note="live"),
+        hours_line(str(uuid4()), 60, note="gone", deletedAt="2025-03-05T10:00:00Z"),
+    ]
+    data = "\n".join(map(json.dumps, lines)).encode()
+    first = run(world, "hours", data)
+    assert first.id is not None
+    world.services.imports.delete_import(world.caller(world.owner), first.id)
+
+    again = run(world, "hours", data)
+
+    assert (first.created, again.created, again.duplicates) == (2, 1, 1)
+    assert [entry.note for entry in entries(world)] == ["live"]
+    assert sorted(entry.note for entry in entries(world, include_deleted=True)) == ["gone", "live", "live"]

@@ -107,8 +107,8 @@ class ImportEntries:
 class ImportReport:
     """What an import did (or, for a dry run, would do).
 
-    ``created`` entries were stored (0 when nothing was: a dry run counts what it would store in
-    ``created`` all the same; an atomic import with a failed row stores and counts nothing);
+    ``created`` entries were stored (0 when nothing was; a dry run counts what the import would
+    store: an atomic import with a failed row stores and counts nothing, its dry run too);
     ``duplicates`` rows were already imported; ``failed`` rows are explained in ``errors``. The
     ``created_*`` lists name what the import created (or would), in the order it did. ``id`` is the
     stored import's id (``None`` when nothing was stored).
@@ -171,7 +171,7 @@ class ImportService:
             with self._transactions.read() as uow:
                 run = _Run(uow, caller, self._ids, self._clock.now(), source, command, events=None)
                 run.take_all(rows)
-                return run.report(None)
+                return run.report(None, stored=not (command.atomic and run.failed))  # as the real run
         try:
             with self._transactions.write() as uow:
                 now = self._clock.now()
@@ -335,7 +335,8 @@ class _Run:
             self._take(batch)
 
     def report(self, import_id: ImportId | None, *, stored: bool = True) -> ImportReport:
-        """The report so far (``stored=False``: an atomic import rolled back, nothing created)."""
+        """The report so far (``stored=False``: an atomic import with a failed row, which creates
+        nothing, rolled back or dry run)."""
         errors = tuple(sorted(self.errors, key=lambda error: error.row))
         return ImportReport(
             id=import_id,

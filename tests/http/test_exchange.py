@@ -260,6 +260,17 @@ def test_an_atomic_import_with_a_failed_row_answers_200_and_stores_nothing(
     assert listed(client, world) == []
 
 
+def test_an_atomic_dry_run_with_a_failed_row_reports_nothing_created(
+    client: TestClient[Any], world: World
+) -> None:
+    response = toggl(client, world, "&atomic=true&dryRun=true")
+    assert response.status_code == 200
+    report = response.json()["data"]
+    assert (report["id"], report["dryRun"], report["created"], report["failed"]) == (None, True, 0, 1)
+    assert report["createdProjects"] == report["createdTasks"] == []
+    assert listed(client, world) == []
+
+
 def test_a_dry_run_answers_200_and_stores_nothing(client: TestClient[Any], world: World) -> None:
     response = toggl(client, world, "&dryRun=true")
     assert response.status_code == 200

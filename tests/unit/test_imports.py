@@ -616,3 +616,18 @@ def test_after_an_undo_the_deleted_rows_of_a_backup_stay_deleted_and_the_live_on
     assert (first.created, again.created, again.duplicates) == (2, 1, 1)
     assert [entry.note for entry in entries(world)] == ["live"]
     assert sorted(entry.note for entry in entries(world, include_deleted=True)) == ["gone", "live", "live"]
+
+
+def test_an_atomic_dry_run_with_a_failed_row_reports_what_the_atomic_import_does_nothing_created(
+    world: World,
+) -> None:
+    dry = toggl(world, atomic=True, dry_run=True)
+    real = toggl(world, atomic=True)
+
+    assert (dry.id, dry.dry_run, dry.created, dry.duplicates, dry.failed) == (None, True, 0, 0, 1)
+    assert dry.created_projects == dry.created_tasks == dry.created_clients == dry.created_users == ()
+    assert [(e.row, e.code) for e in dry.errors] == [(4, "duration_over_24_hours")]
+    assert (real.created, real.failed) == (dry.created, dry.failed)
+    clean = run(world, "harvest", harvest_file(), atomic=True, dry_run=True)  # no failed row: counted
+    assert (clean.created, clean.created_projects) == (2, ("Website",))
+    assert entries(world) == []

@@ -7,8 +7,9 @@ in the current folder), applies pending migrations by itself, and prints JSON wi
 Exit status: :data:`EXIT_STATUSES` (0 on success; 1 when the database cannot be opened or
 reached, a file cannot be read or written, an id is not found, or the request conflicts with what
 is stored; 2 for bad arguments and settings; 3 when ``hours import`` ran but some rows failed; 130
-when interrupted). Errors go to stderr as ``error: <message>``, never as a traceback (``hours serve
---json``: as a JSON log line, as its other log lines).
+when interrupted; 129 and 143 when SIGHUP or SIGTERM stopped ``hours export`` or ``hours import``).
+Errors go to stderr as ``error: <message>``, never as a traceback (``hours serve --json``: as a
+JSON log line, as its other log lines).
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from hours_app import cli_args, cli_commands, cli_exchange, server
-from hours_app.cli_exchange import EXIT_ROWS_FAILED
+from hours_app.cli_exchange import EXIT_ROWS_FAILED, Terminated
 from hours_app.cli_output import (
     FileUnusable,
     StdoutUnwritable,
@@ -40,9 +42,11 @@ from hours_core.model import Plan, Role
 __all__ = [
     "EXIT_BAD_ARGUMENTS",
     "EXIT_FAILED",
+    "EXIT_HANGUP",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
     "EXIT_STATUSES",
+    "EXIT_TERMINATED",
     "build_parser",
     "main",
 ]
@@ -51,6 +55,8 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD_ARGUMENTS = 2
 EXIT_INTERRUPTED = 130
+EXIT_HANGUP = 128 + signal.SIGHUP
+EXIT_TERMINATED = 128 + signal.SIGTERM
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -89,6 +95,8 @@ EXIT_STATUSES = (
     ),
     (EXIT_ROWS_FAILED, "hours import ran, but some rows failed (see its report)"),
     (EXIT_INTERRUPTED, "interrupted (Ctrl-C)"),
+    (EXIT_HANGUP, "hours export or hours import stopped by SIGHUP (128 + 1), cleaned up as for Ctrl-C"),
+    (EXIT_TERMINATED, "hours export or hours import stopped by SIGTERM (128 + 15), cleaned up as for Ctrl-C"),
 )
 """Every exit status of the ``hours`` command and what it means (``hours --help`` lists them)."""
 
@@ -192,8 +200,9 @@ def _add_export(commands: _Commands) -> None:
             "The same file as GET /time-entries/export, with the same filters and columns\n"
             "(docs/export-import.md), as the organization's oldest active owner sees it. The file goes\n"
             "to --output (written as FILE.partial, renamed when complete; a FILE that cannot be\n"
-            "written is an error, exit status 1, and no FILE.partial is left) or to standard output;\n"
-            "a progress line goes to standard error when it is a terminal."
+            "written is an error, exit status 1, and no FILE.partial is left; Ctrl-C, SIGTERM and\n"
+            "SIGHUP remove it too) or to standard output; a progress line goes to standard error\n"
+            "when it is a terminal."
         ),
         epilog="""\
 examples:
@@ -914,6 +923,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HoursError as error:
         print_error(error.message, json_line=json_line)
         return EXIT_FAILED
+    except Terminated as terminated:  # SIGTERM or SIGHUP during hours export or hours import
+        return terminated.exit_status
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # e.g. `hours schema openapi | head`: the reader left; say nothing more

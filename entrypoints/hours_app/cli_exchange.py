@@ -4,17 +4,25 @@ Both act as the organization's oldest active owner (:meth:`AdminService.owner_ca
 see and may do what an owner sees and does over the API. ``hours export`` writes the file to
 ``--output`` or standard output, and draws a progress line on standard error when that is a
 terminal; ``hours import`` prints the import's report (``--json``: the API's body).
+
+Both stop on SIGTERM and SIGHUP (``kill``, ``timeout``, systemd, a closed terminal) as they stop on
+Ctrl-C: the signal raises :class:`Terminated` (a ``KeyboardInterrupt``) in the main thread, so the
+export's ``FILE.partial`` is removed and the import's transaction rolled back, and ``hours`` exits
+with 128 + the signal's number (143, 129), as a shell reports a process the signal ended. The
+handlers are installed for the command only (:func:`signals_interrupt`).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import signal
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
+from types import FrameType
 from typing import IO, TextIO
 
 from hours_app import cli_output as out
@@ -30,10 +38,13 @@ from hours_http.converter import import_report_json
 __all__ = [
     "CLI_IMPORT_LIMITS",
     "EXIT_ROWS_FAILED",
+    "INTERRUPTING_SIGNALS",
     "FileUnusable",
     "Progress",
+    "Terminated",
     "export_entries",
     "import_file",
+    "signals_interrupt",
 ]
 
 CLI_IMPORT_LIMITS = ImportLimits(max_bytes=4 * 1024**3, max_rows=20_000_000)
@@ -41,6 +52,51 @@ CLI_IMPORT_LIMITS = ImportLimits(max_bytes=4 * 1024**3, max_rows=20_000_000)
 
 EXIT_ROWS_FAILED = 3
 """``hours import``'s exit status when the import ran but some rows failed (see the report)."""
+
+
+INTERRUPTING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+"""The signals that stop ``hours export`` and ``hours import`` as Ctrl-C (SIGINT) does."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP arrived while ``hours export`` or ``hours import`` ran.
+
+    A ``KeyboardInterrupt``, so that everything that cleans up after Ctrl-C cleans up after it too;
+    ``exit_status`` is 128 + the signal's number, the status a shell gives a process the signal ended.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+    @property
+    def exit_status(self) -> int:
+        """128 + the signal's number: 143 for SIGTERM, 129 for SIGHUP."""
+        return 128 + self.signum
+
+
+def _terminate(signum: int, _frame: FrameType | None) -> None:
+    raise Terminated(signum)
+
+
+@contextmanager
+def signals_interrupt() -> Iterator[None]:
+    """While the block runs, SIGTERM and SIGHUP raise :class:`Terminated` in the main thread; the
+    handlers that were there before come back when it ends, however it ends. A signal the process
+    ignores (``nohup`` ignores SIGHUP) stays ignored; outside the main thread (where Python cannot
+    set handlers) nothing changes."""
+    previous: dict[signal.Signals, signal._HANDLER] = {}
+    try:
+        for signum in INTERRUPTING_SIGNALS:
+            if signal.getsignal(signum) is not signal.SIG_IGN:
+                previous[signum] = signal.signal(signum, _terminate)
+    except ValueError:  # not the main thread: the signals keep their handlers
+        pass
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
 
 
 class Progress:
@@ -108,7 +164,7 @@ def export_entries(args: argparse.Namespace, settings: Settings) -> int:
             "--format xlsx writes a binary file, not text for a terminal: give --output FILE.xlsx, "
             "or redirect standard output (> FILE.xlsx)"
         )
-    with _opened(settings) as application:
+    with signals_interrupt(), _opened(settings) as application:
         services = application.services
         caller = services.admin.owner_caller(OrgId(args.org))
         export = services.exports.export_time_entries(caller, command)
@@ -144,7 +200,7 @@ def _output(path: Path | None) -> Iterator[IO[bytes]]:
         with contextlib.suppress(OSError):
             partial.unlink(missing_ok=True)
         raise FileUnusable.of("write", path, error) from error
-    except BaseException:  # the export failed, or Ctrl-C: no FILE.partial is left behind either
+    except BaseException:  # the export failed, Ctrl-C, SIGTERM or SIGHUP: no FILE.partial is left either
         with contextlib.suppress(OSError):
             partial.unlink(missing_ok=True)
         raise
@@ -152,7 +208,7 @@ def _output(path: Path | None) -> Iterator[IO[bytes]]:
 
 def import_file(args: argparse.Namespace, settings: Settings) -> int:
     """Import a file into an organization and print the report."""
-    with _opened(settings) as application:
+    with signals_interrupt(), _opened(settings) as application:
         services = application.services
         caller = services.admin.owner_caller(OrgId(args.org))
         with _input(args.file) as data, _nothing_stored_if_interrupted():
@@ -175,8 +231,9 @@ def import_file(args: argparse.Namespace, settings: Settings) -> int:
 
 @contextmanager
 def _nothing_stored_if_interrupted() -> Iterator[None]:
-    """Around the import's one write transaction: Ctrl-C before it committed rolls all of it back,
-    and standard error says so (exit status 130, as for any interrupted command)."""
+    """Around the import's one write transaction: Ctrl-C (or SIGTERM, SIGHUP) before it committed
+    rolls all of it back, and standard error says so (exit status 130, or 128 + the signal's number,
+    as for any interrupted command)."""
     try:
         yield
     except KeyboardInterrupt:

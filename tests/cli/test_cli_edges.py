@@ -4,10 +4,13 @@ import, an XLSX export to a terminal, the import report's new tasks, and scripts
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
 import shutil
+import signal
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -233,6 +236,119 @@ def test_ctrl_c_during_an_import_says_that_nothing_was_imported(
     )
     assert main(["export", "--org", org, "--db", db, "--format", "jsonl"]) == 0
     assert capsys.readouterr().out == ""
+
+
+# -- SIGTERM and SIGHUP during hours export and hours import ---------------------------------------
+
+STOPPED_MIDWAY = """
+import sys, time
+from hours_app import cli_exchange
+from hours_app.cli import main
+from hours_core.services import imports
+
+def wait_for_a_signal(*_arguments, **_options):
+    sys.stdout.write("ready\\n")
+    sys.stdout.flush()
+    while True:
+        time.sleep(60)
+
+if sys.argv[1] == "export":  # after the first chunk is written to FILE.partial
+    cli_exchange.Progress.advance = wait_for_a_signal
+else:  # in the import's write transaction, at its first batch
+    imports._Run._take = wait_for_a_signal
+sys.exit(main(sys.argv[2:]))
+"""
+"""``hours`` in a process of its own that stops half way through an export or an import, says
+``ready`` and waits for a signal, so that the test sends it at a known point (no race, no sleep)."""
+
+SIGNAL_PATIENCE_SECONDS = 120
+"""A guard against a process that never ends (a hang), not a claim about how long anything takes."""
+
+
+def stopped_midway(command: str, signum: signal.Signals, *argv: str) -> subprocess.CompletedProcess[bytes]:
+    """Run ``hours command argv`` with :data:`STOPPED_MIDWAY`, send ``signum`` once it is half way, and
+    return how it ended."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", STOPPED_MIDWAY, command, command, *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=clean_environment(),
+    )
+    assert process.stdout is not None
+    ready = process.stdout.readline()
+    if ready == b"ready\n":
+        process.send_signal(signum)
+    out, err = process.communicate(timeout=SIGNAL_PATIENCE_SECONDS)
+    assert ready == b"ready\n", err.decode()
+    return subprocess.CompletedProcess(process.args, process.returncode, ready + out, err)
+
+
+@pytest.mark.parametrize(
+    ("signum", "status"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129)], ids=["SIGTERM", "SIGHUP"]
+)
+def test_sigterm_or_sighup_during_an_export_leaves_no_partial_file_and_exits_128_plus_the_signal(
+    db: str, tmp_path: Path, signum: signal.Signals, status: int
+) -> None:
+    org = demo(db)["orgId"]
+    target = tmp_path / "entries.csv"
+
+    ended = stopped_midway("export", signum, "--org", org, "--output", str(target), "--db", db)
+
+    assert ended.returncode == status == 128 + signum, ended.stderr.decode()
+    assert b"Traceback" not in ended.stderr
+    assert sorted(path.name for path in tmp_path.iterdir() if path.name.startswith("entries")) == []
+
+
+def test_sigterm_during_an_import_says_that_nothing_was_imported_and_stores_nothing(
+    db: str, tmp_path: Path
+) -> None:
+    org = demo(db)["orgId"]
+    path = tmp_path / "harvest.csv"
+    path.write_bytes(harvest([f"2025-02-03,Acme,Website,Ops,row {number},1,No,," for number in range(20)]))
+
+    ended = stopped_midway("import", signal.SIGTERM, "harvest", str(path), "--org", org, "--db", db)
+
+    assert ended.returncode == 143, ended.stderr.decode()
+    assert ended.stderr.decode().splitlines()[-1] == (
+        "interrupted: nothing was imported (the import is one transaction, rolled back)"
+    )
+    with contextlib.closing(sqlite3.connect(db.removeprefix("sqlite:///"))) as connection:
+        assert connection.execute("SELECT count(*) FROM imports").fetchone() == (0,)
+        assert connection.execute("SELECT count(*) FROM projects WHERE name = 'Website'").fetchone() == (0,)
+
+
+def test_the_signal_handlers_are_the_previous_ones_again_after_the_command(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    org = org_of(db, capsys)
+    before = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGHUP)}
+    target = tmp_path / "entries.csv"
+
+    assert main(["export", "--org", org, "--output", str(target), "--db", db]) == 0
+    assert main(["import", "harvest", str(target), "--org", org, "--db", db]) == 1  # not a Harvest file
+
+    assert {signum: signal.getsignal(signum) for signum in before} == before
+
+
+def test_a_sighup_the_process_ignores_stays_ignored_during_an_export(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``nohup hours export ...``: the hangup of the terminal does not stop it."""
+    org = org_of(db, capsys)
+    advance = cli_exchange.Progress.advance
+
+    def hang_up(self: cli_exchange.Progress, size: int) -> None:
+        os.kill(os.getpid(), signal.SIGHUP)
+        advance(self, size)
+
+    monkeypatch.setattr(cli_exchange.Progress, "advance", hang_up)
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        assert main(["export", "--org", org, "--output", str(tmp_path / "entries.csv"), "--db", db]) == 0
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+    assert (tmp_path / "entries.csv").read_bytes().startswith(b"\xef\xbb\xbfid,")
 
 
 # -- hours export --format xlsx to a terminal ----------------------------------------------------

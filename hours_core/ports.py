@@ -744,6 +744,15 @@ class ImportRepository(Protocol):
     def update(self, record: Import) -> None:
         """Replace a stored import's counts and ``deleted_at``."""
 
+    def hold(self, org_id: OrgId) -> None:
+        """Wait for the organization's other imports that hold it to end, and keep new ones waiting
+        until this unit of work ends (write units of work only): an import takes it before it reads
+        the names it matches, so that two imports of one organization that create the same project,
+        client, task or user create it once. Imports of other organizations do not wait. (PostgreSQL:
+        a transaction-level advisory lock on a key of the organization; SQLite and the in-memory
+        store run one writer at a time.)"""
+        ...
+
 
 class TimesheetRepository(Protocol):
     """Timesheets of one organization: at most one per user and first day of a week."""

@@ -982,6 +982,9 @@ class InMemoryImportRepository(_Repository):
                 deleted_at=record.deleted_at,
             )
 
+    def hold(self, org_id: OrgId) -> None:
+        self.tables.write("imports")  # writers run one at a time: holding the writer lock is the hold
+
 
 class InMemoryInstallationSecretRepository(_Repository):
     """The installation's secrets in memory; the writer lock makes an add atomic."""

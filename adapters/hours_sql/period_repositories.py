@@ -8,7 +8,7 @@ from hours_core.invoices import Invoice, InvoiceId
 from hours_core.model import OrgId
 from hours_core.periods import ClosedPeriod
 from hours_core.ports import InvoiceRepository, PeriodRepository
-from hours_sql.repositories import _Repository
+from hours_sql.repositories import _Repository, org_key
 from hours_sql.session import Session
 from hours_sql.statements import PeriodStatements, Statements
 
@@ -28,10 +28,8 @@ half is the low 32 bits of the organization's id, as a signed integer."""
 
 def entry_writes_key(org_id: OrgId) -> tuple[int, int]:
     """The two integers of the key that :meth:`SqlPeriodRepository.list` (shared) and
-    :meth:`SqlPeriodRepository.hold` (exclusive) lock. Two organizations may share a key: one then
-    waits a moment for the other's writes, which changes no answer."""
-    low = org_id.int & 0xFFFF_FFFF
-    return ENTRY_WRITES_KEY, low - (1 << 32) if low >= 1 << 31 else low
+    :meth:`SqlPeriodRepository.hold` (exclusive) lock (:func:`~hours_sql.repositories.org_key`)."""
+    return org_key(ENTRY_WRITES_KEY, org_id)
 
 
 class SqlPeriodRepository(_LedgerRepository):

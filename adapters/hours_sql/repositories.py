@@ -75,6 +75,7 @@ from hours_sql.statements import Statements
 from hours_sql.tables import EMAIL_PER_ORG, ENTRIES, ONE_RUNNING_TIMER, TOKEN_PREFIX
 
 __all__ = [
+    "IMPORTS_KEY",
     "SqlClientRepository",
     "SqlIdempotencyRepository",
     "SqlImportRepository",
@@ -86,7 +87,20 @@ __all__ = [
     "SqlTimeEntryRepository",
     "SqlTokenRepository",
     "SqlUserRepository",
+    "org_key",
 ]
+
+IMPORTS_KEY = 0x696D7074
+"""The first half of the key an organization's imports lock (``impt`` in ASCII): see :func:`org_key`."""
+
+
+def org_key(first: int, org_id: OrgId) -> tuple[int, int]:
+    """A key lock's two integers for ``org_id``: ``first`` (what the key is of) and the low 32 bits of
+    the organization's id, as a signed integer. Two organizations may share a key: one then waits a
+    moment for the other, which changes no answer."""
+    low = org_id.int & 0xFFFF_FFFF
+    return first, low - (1 << 32) if low >= 1 << 31 else low
+
 
 _CLAIM_ATTEMPTS = 3
 _REFS_PER_QUERY = 500
@@ -521,6 +535,14 @@ class SqlImportRepository(_Repository):
         self._write(
             sql.import_update, (*params, sql.uuid(record.id), sql.reference(record.org_id)), kind="import"
         )
+
+    def hold(self, org_id: OrgId) -> None:
+        """Take the organization's imports key exclusively until the transaction ends (the dialect's
+        key lock: PostgreSQL's advisory lock, which waits at most the lock timeout and then raises
+        ``StoreBusy``); nothing where writers run one at a time (SQLite)."""
+        statement = self._sql.imports_of_org_exclusive
+        if statement is not None:
+            self._session.rows(statement, org_key(IMPORTS_KEY, org_id))
 
 
 # API tokens.

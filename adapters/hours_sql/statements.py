@@ -298,6 +298,8 @@ class Statements:
         self.import_update = sql(
             _update_of(IMPORTS, ("created", "duplicates", "failed", "deleted_at"), "id = ? AND org_id = ?")
         )
+        exclusive = self.dialect.exclusive_key_lock
+        self.imports_of_org_exclusive = sql(exclusive) if exclusive else None
 
         return imports
 

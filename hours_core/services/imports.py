@@ -7,7 +7,9 @@ through the bulk path (``add_many``) unless an entry of the organization already
 ``external_ref``, or, for hours' own JSON lines, is the entry the row was exported from (then it
 is a duplicate; both are looked up once per batch). The whole import is one write transaction: an
 ``atomic`` import that meets a failed row, and a problem with the file itself, store nothing; a
-dry run reads and checks everything in a read-only one. docs/export-import.md has the rules.
+dry run reads and checks everything in a read-only one. The imports of one organization that
+store run one at a time (``ImportRepository.hold``), so that names they create are created once.
+docs/export-import.md has the rules.
 
 A row of hours' JSON lines that the file marks deleted (``deletedAt``: an export with deleted
 entries) is stored as a deleted entry, deleted at the import's time as it is created then, so that
@@ -174,6 +176,9 @@ class ImportService:
                 return run.report(None, stored=not (command.atomic and run.failed))  # as the real run
         try:
             with self._transactions.write() as uow:
+                # First: the organization's other imports end before this one reads the names it
+                # matches, so that two imports creating one project create it once (PostgreSQL).
+                uow.imports.hold(caller.org_id)
                 now = self._clock.now()
                 if command.create_users:
                     uow.orgs.lock(caller.org_id)

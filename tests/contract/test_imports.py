@@ -176,6 +176,23 @@ def test_an_import_with_an_invoiced_entry_is_locked_and_nothing_changes(
         assert uow.entries.get(world.a.org.id, plain.id) == plain
 
 
+def test_an_import_holds_its_organization_until_its_unit_of_work_ends_then_another_may(
+    store: OpenStore, world: World, build: Build
+) -> None:
+    """What the hold waits for is raced on PostgreSQL in test_state_change_races.py; here, that it
+    is taken in a write unit of work and let go at its end, on every store."""
+    for tenant in (world.a, world.a, world.b):
+        with store.unit_of_work() as uow:
+            uow.imports.hold(tenant.org.id)
+            uow.imports.add(an_import(build, tenant))
+            uow.commit()
+    with store.unit_of_work() as uow:  # a rolled back one lets go too
+        uow.imports.hold(world.a.org.id)
+    with store.unit_of_work() as uow:
+        uow.imports.hold(world.a.org.id)
+        uow.commit()
+
+
 def test_an_entry_cannot_name_an_import_that_does_not_exist(
     store: OpenStore, world: World, build: Build
 ) -> None:

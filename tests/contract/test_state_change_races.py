@@ -14,15 +14,16 @@ import io
 import threading
 from collections.abc import Callable, Iterator
 from datetime import date
+from functools import partial
 from typing import TypeVar
 
 import pytest
 
 from hours_core.errors import Conflict, NotFound, StoreBusy, Unauthenticated, ValidationFailed
 from hours_core.events import Event, EventType
-from hours_core.services import CreateInvoice, CreateTimeEntry, ImportEntries, StartTimer
+from hours_core.services import CreateInvoice, CreateTimeEntry, ImportEntries, ImportReport, StartTimer
 from tests.contract.test_entry_lock_races import events
-from tests.exchange.odd_files import toggl_file
+from tests.exchange.odd_files import HARVEST_HEADER, toggl_file
 from tests.postgres_support import empty_postgres_store
 from tests.world import World, make_world
 
@@ -175,3 +176,48 @@ def test_no_entry_is_logged_for_a_user_after_their_deactivation(world: World) ->
             inactive = False
         elif event.type is EventType.TIME_ENTRY_CREATED and event.owner_id == world.member.id:
             assert not inactive, f"entry {event.subject.id} was logged for the member while deactivated"
+
+
+def race_file(number: int) -> bytes:
+    """A Harvest file of its own (its own note and hours) naming one client, project and task that
+    the organization does not have yet."""
+    row = f"2025-02-03,RaceClient,RaceProj,RaceTask,import {number},{number + 1},No,,"
+    return (HARVEST_HEADER + "\n" + row + "\n").encode()
+
+
+def test_imports_of_one_organization_that_create_one_project_at_once_create_it_once(world: World) -> None:
+    owner = world.caller(world.owner)
+    imports = [ImportEntries(source="harvest", data=race_file(number)) for number in range(THREADS)]
+
+    outcomes = at_once(
+        [partial(world.services.imports.import_entries, owner, command) for command in imports]
+    )
+
+    assert unexpected(outcomes) == []
+    reports = [outcome for outcome in outcomes if isinstance(outcome, ImportReport)]
+    assert reports and all(report.created == 1 for report in reports)
+    assert sum(len(report.created_projects) for report in reports) == 1
+    assert sum(len(report.created_clients) for report in reports) == 1
+    assert sum(len(report.created_tasks) for report in reports) == 1
+    projects = [p for p in world.services.projects.list_projects(owner) if p.name == "RaceProj"]
+    clients = [c for c in world.services.clients.list_clients(owner) if c.name == "RaceClient"]
+    assert (len(projects), len(clients)) == (1, 1)
+    assert projects[0].client_id == clients[0].id
+    assert len(of_type(world, EventType.PROJECT_CREATED)) == 1 + 1  # the world's own project, and RaceProj
+
+
+def test_an_import_does_not_wait_for_another_organization_s_imports() -> None:
+    with empty_postgres_store() as unit_of_work:
+        acme, globex = make_world(unit_of_work), make_world(unit_of_work, name="Globex")
+        with unit_of_work() as held:
+            held.imports.hold(acme.org.id)  # as an import of Acme in progress holds it
+
+            (report,) = at_once(
+                [
+                    lambda: globex.services.imports.import_entries(
+                        globex.caller(globex.owner), ImportEntries(source="harvest", data=race_file(0))
+                    )
+                ]
+            )
+
+    assert isinstance(report, ImportReport) and report.created == 1

@@ -31,12 +31,13 @@ The guarantees are those of group commit (:mod:`hours_sqlite.connection`):
 * Writers of other threads (the CLI, background jobs) still use the gate as before; they may join
   or commit a batch's group, which changes nothing above.
 * A work waits for the writer at most the store's busy timeout (5 s), as a writer of another thread
-  waits for the gate: a work still queued when its wait runs out (a long write ahead of it: the undo
-  of a large import, another process holding the file) is withdrawn and its request gets
-  :class:`~hours_core.errors.StoreBusy` (503 ``store_busy``, retryable; it never ran, so nothing of
-  it was written). A watcher thread looks at the queue every quarter of the timeout (at most every
-  second) while works wait, and the writer thread answers the same way, without running it, a
-  work whose wait ran out while it was waiting in the writer's batch.
+  waits for the gate: a work not started when its wait runs out (a long write ahead of it, in the
+  queue or in the writer's batch: the undo of a large import; another process holding the file) is
+  withdrawn and its request gets :class:`~hours_core.errors.StoreBusy` at once (503
+  ``store_busy``, retryable; it never ran, so nothing of it was written). A watcher thread, which
+  the queue starts with its writer thread, looks every quarter of the timeout (at most every
+  second), and the writer looks again before it starts each work: a work is either started or
+  withdrawn, never both (its state changes under the queue's lock).
 
 The thread starts with the first work and stops when the queue is closed, after running what was
 queued (the store's ``close`` waits up to 30 seconds for it).
@@ -69,6 +70,9 @@ logger = logging.getLogger("hours")
 _T = TypeVar("_T")
 
 
+_QUEUED, _STARTED, _WITHDRAWN = "queued", "started", "withdrawn"
+
+
 @attrs.define
 class _Work:
     run: Callable[[], Any]
@@ -81,6 +85,8 @@ class _Work:
     after_durable: list[Callable[[], None]] = attrs.Factory(list)
     on_success: list[Callable[[], None]] = attrs.Factory(list)
     queued_at: float = attrs.Factory(time.monotonic)
+    state: str = _QUEUED
+    """:data:`_QUEUED`, then :data:`_STARTED` or :data:`_WITHDRAWN` (changed under the queue's lock)."""
 
     def run_held(self) -> None:
         """Run the work, keeping the commit hooks it fired to call again once its groups ended,
@@ -107,8 +113,12 @@ class WriteQueue:
         self._watcher: threading.Thread | None = None
         self._stop_watching = threading.Event()
         self._closed = False
+        self._batch: list[_Work] = []
+        """The batch the writer thread is running (its works not started yet may be withdrawn)."""
         self._wait: float | None = gate.busy_timeout_seconds or None
-        """How long a work may wait for the writer (``None``: a busy timeout of 0, no limit)."""
+        """How long a work may wait for the writer before it starts. ``None`` for a busy timeout of 0
+        (only tests open a store so): a queue cannot answer at once without ever running a work, so
+        there it waits without limit."""
         self.batches = 0
         """How many batches the thread has run (for tests and benchmarks)."""
 
@@ -142,9 +152,9 @@ class WriteQueue:
             self._closed = True
             self._ready.notify()
             thread = self._thread
-        self._stop_watching.set()
         if thread is not None and thread is not threading.current_thread():
             thread.join(_CLOSE_WAIT_SECONDS)
+        self._stop_watching.set()  # after the writer: what waits behind its last works is still answered
 
     def _watch(self) -> None:
         """Withdraw the works queued longer than the busy timeout, answering them ``StoreBusy``,
@@ -155,18 +165,31 @@ class WriteQueue:
         interval = min(1.0, max(wait / 4, 0.01))
         while not self._stop_watching.wait(interval):  # its own event: never takes the writer's wake-up
             with self._ready:
-                expired = self._expired(time.monotonic(), wait)
-            for work in expired:
-                work.error = busy()
-            _answer(expired)
+                now = time.monotonic()
+                expired = [
+                    work
+                    for work in (*self._queued, *self._batch)
+                    if work.state == _QUEUED and now - work.queued_at >= wait
+                ]
+                for work in expired:
+                    work.state = _WITHDRAWN
+                if expired:
+                    self._queued = [work for work in self._queued if work.state == _QUEUED]
+            _withdrawn(expired)
 
-    def _expired(self, now: float, wait: float) -> list[_Work]:
-        """Take the queued works that waited ``wait`` seconds out of the queue (the caller holds
-        the lock)."""
-        expired = [work for work in self._queued if now - work.queued_at >= wait]
-        if expired:
-            self._queued = [work for work in self._queued if now - work.queued_at < wait]
-        return expired
+    def _start(self, work: _Work) -> bool:
+        """Whether the writer may run ``work`` now: it was not withdrawn and its wait has not run out
+        (else it is withdrawn here, and answered)."""
+        with self._ready:
+            if work.state == _WITHDRAWN:
+                return False
+            if self._wait is not None and time.monotonic() - work.queued_at >= self._wait:
+                work.state = _WITHDRAWN
+            else:
+                work.state = _STARTED
+                return True
+        _withdrawn([work])
+        return False
 
     def _serve(self) -> None:
         self._gate.serve_batches()
@@ -184,20 +207,24 @@ class WriteQueue:
                     return
                 batch = self._queued[: self._max_batch]
                 del self._queued[: self._max_batch]
+                self._batch = batch
             try:
                 self._run_batch(batch)
             except Exception:  # a bug here must not stop the writer: the batch is answered regardless
                 logger.exception("the SQLite writer thread failed on a batch")
+            finally:
+                with self._ready:
+                    self._batch = []
 
     def _run_batch(self, batch: list[_Work]) -> None:
         gate = self._gate
         last = len(batch) - 1
+        started: list[_Work] = []
         for index, work in enumerate(batch):
             gate.expect_more(index < last)
-            if self._wait is not None and time.monotonic() - work.queued_at >= self._wait:
-                # It waited its time behind the works before it: answered, never run.
-                work.error = busy()
+            if not self._start(work):  # withdrawn: it waited its time behind the works before it
                 continue
+            started.append(work)
             try:
                 work.context.run(work.run_held)
             except BaseException as error:  # handed to the request that queued the work
@@ -206,21 +233,22 @@ class WriteQueue:
             for group in work.groups:  # the hooks run again right after the durable COMMIT
                 group.after_end(work.after_durable)
         try:
-            gate.settle()
-            for work in batch:
+            if started:  # a batch whose every work was withdrawn wrote nothing: nothing to settle
+                gate.settle()
+            for work in started:
                 _wait_for_groups(gate, work)
         except Exception as error:  # not durable, then: no work of the batch may succeed
-            for work in batch:
+            for work in started:
                 work.error = work.error or error
         else:
-            for work in batch:  # durable: what waited for it may now use it, before the answers
+            for work in started:  # durable: what waited for it may now use it, before the answers
                 if work.error is None:
                     for callback in work.on_success:
                         callback()
         finally:
             gate.expect_more(False)
             self.batches += 1
-            _answer(batch)
+            _answer(started)  # the withdrawn ones were answered when they were withdrawn
 
 
 def _wait_for_groups(gate: WriterGate, work: _Work) -> None:
@@ -232,6 +260,14 @@ def _wait_for_groups(gate: WriterGate, work: _Work) -> None:
         except Exception as error:
             if work.error is None:
                 work.error = error
+
+
+def _withdrawn(works: list[_Work]) -> None:
+    """Answer works withdrawn before they started: the database was busy for longer than they may wait."""
+    if works:
+        for work in works:
+            work.error = busy()
+        _answer(works)
 
 
 def _answer(batch: list[_Work]) -> None:

@@ -163,7 +163,10 @@ class InMemoryWebhookDeliveryRepository(_Repository):
             and webhooks[head.webhook_id].active
         ]
         due.sort(key=lambda delivery: (delivery.next_attempt_at, delivery.id))
-        taken = due[: max(limit, 0)] if share is None else share.take(due[: share.candidates(limit)], limit)
+        if share is not None:
+            full = set(share.full())
+            due = [delivery for delivery in due if delivery.org_id not in full][: share.candidates(limit)]
+        taken = due[: max(limit, 0)] if share is None else share.take(due, limit)
         claimed = [delivery.leased(until) for delivery in taken]
         if claimed:
             table = self.tables.write("deliveries")

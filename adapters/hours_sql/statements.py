@@ -476,20 +476,32 @@ class WebhookStatements:
         self.deliveries_of_webhook_deleted = sql(
             "DELETE FROM webhook_deliveries WHERE webhook_id = ? AND org_id = ?"
         )
-        self.deliveries_due = sql(
-            f"SELECT {_columns(WEBHOOK_DELIVERIES, 'd')} FROM webhook_deliveries AS d"  # noqa: S608
-            " WHERE d.status = 'pending' AND d.next_attempt_at <= ?"
-            " AND (d.leased_until IS NULL OR d.leased_until <= ?)"
-            " AND d.position = (SELECT min(p.position) FROM webhook_deliveries AS p"
-            " WHERE p.webhook_id = d.webhook_id AND p.status = 'pending')"
-            " AND d.webhook_id IN (SELECT w.id FROM webhooks AS w WHERE w.active = ?)"
-            f" ORDER BY d.next_attempt_at, d.id LIMIT ?{dialect.skip_locked}"
-        )
+        self._dialect = dialect
+        self._deliveries_due: dict[int, str] = {}
         self.delivery_lease = sql("UPDATE webhook_deliveries SET leased_until = ? WHERE id = ?")
         self.delivery_record = sql(_update(WEBHOOK_DELIVERIES, 1, "id = ? AND leased_until = ?"))
         self.deliveries_purge = sql(
             "DELETE FROM webhook_deliveries WHERE status <> 'pending' AND completed_at < ?"
         )
+
+    def deliveries_due_excluding(self, orgs: int) -> str:
+        """The due deliveries (the first pending one of each active webhook), in the order they fell
+        due, but those of ``orgs`` organizations (their ids are parameters after the others):
+        ``now``, ``now``, ``True``, the ids, the limit. Made once per number of organizations."""
+        statement = self._deliveries_due.get(orgs)
+        if statement is None:
+            dialect = self._dialect
+            excluding = f" AND d.org_id NOT IN ({', '.join('?' * orgs)})" if orgs else ""
+            statement = self._deliveries_due[orgs] = dialect.sql(
+                f"SELECT {_columns(WEBHOOK_DELIVERIES, 'd')} FROM webhook_deliveries AS d"  # noqa: S608
+                " WHERE d.status = 'pending' AND d.next_attempt_at <= ?"
+                " AND (d.leased_until IS NULL OR d.leased_until <= ?)"
+                " AND d.position = (SELECT min(p.position) FROM webhook_deliveries AS p"
+                " WHERE p.webhook_id = d.webhook_id AND p.status = 'pending')"
+                " AND d.webhook_id IN (SELECT w.id FROM webhooks AS w WHERE w.active = ?)"
+                f"{excluding} ORDER BY d.next_attempt_at, d.id LIMIT ?{dialect.skip_locked}"
+            )
+        return statement
 
 
 class TimesheetStatements:

@@ -122,7 +122,11 @@ class SqlWebhookDeliveryRepository(_WebhookRepository):
         sql = self._sql
         at = sql.instant(now)
         read = limit if share is None else share.candidates(limit)
-        rows = self._session.rows(self._hooks.deliveries_due, (at, at, sql.boolean(True), max(read, 0)))
+        full = () if share is None else share.full()
+        rows = self._session.rows(
+            self._hooks.deliveries_due_excluding(len(full)),
+            (at, at, sql.boolean(True), *(sql.reference(org_id) for org_id in full), max(read, 0)),
+        )
         due = [self._hooks.deliveries.decode(row) for row in rows]
         claimed = []
         for delivery in due[: max(limit, 0)] if share is None else share.take(due, limit):

@@ -290,8 +290,8 @@ def _add_worker(commands: _Commands) -> None:
             "hours serve delivers webhooks too (a background thread of each worker process); run\n"
             "hours worker where the deliveries should run apart from the API. On PostgreSQL any number\n"
             "of workers and servers share the work; on SQLite one process at a time dispatches (a lease\n"
-            "in the database), the others wait. Stop with Ctrl-C or SIGTERM: the round in progress\n"
-            "finishes first. HOURS_WEBHOOKS_ALLOW_HTTP=1 and HOURS_WEBHOOKS_ALLOW_PRIVATE=1 lift the\n"
+            "in the database), the others wait. Stop with Ctrl-C or SIGTERM: the deliveries in flight\n"
+            "finish first. HOURS_WEBHOOKS_ALLOW_HTTP=1 and HOURS_WEBHOOKS_ALLOW_PRIVATE=1 lift the\n"
             "https-only and public-addresses-only rules (development only; docs/webhooks.md)."
         ),
         epilog="""\
@@ -313,7 +313,7 @@ examples:
         type=cli_args.seconds,
         default=1.0,
         metavar="SECONDS",
-        help="how long to wait after a round with nothing to send (default: 1)",
+        help="how long an idle dispatcher waits before it looks for due deliveries again (default: 1)",
     )
 
 

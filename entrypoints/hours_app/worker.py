@@ -1,7 +1,7 @@
 """``hours worker``: the webhook dispatcher on its own, for deployments that run it apart from the API.
 
 It applies pending migrations, then runs the dispatcher's loop in the foreground until SIGTERM or
-Ctrl-C, and stops after the round in progress. ``hours serve`` runs the same loop in a background
+Ctrl-C, and stops once the deliveries in flight have ended. ``hours serve`` runs the same loop in a background
 thread of each worker process, so a separate worker is optional (docs/operations.md).
 """
 
@@ -31,7 +31,8 @@ def worker(args: argparse.Namespace, settings: Settings) -> int:
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         logger.info(
-            "hours worker: %s received, stopping after the round in progress", signal.Signals(signum).name
+            "hours worker: %s received, stopping once the deliveries in flight have ended",
+            signal.Signals(signum).name,
         )
         stopping.set()
 

@@ -262,6 +262,33 @@ def test_a_claim_with_a_share_passes_over_an_organization_at_its_share(
     assert [delivery.id for delivery in claim(store, limit=10)] == [d.id for d in a_due[1:]]
 
 
+def test_a_claim_leaves_out_the_organizations_at_their_share_and_reaches_the_others(
+    store: OpenStore, world: World, build: Build
+) -> None:
+    """Three organizations at their share, each with a backlog older than anything else, and one free
+    slot: the claim reads past them (they are left out where the store reads) and takes the fourth's
+    delivery. (Review of round 5: a window of the oldest rows only came back full of theirs, and the
+    free slot stayed idle.)"""
+    busy = [make_tenant(build, name) for name in ("Initech", "Umbrella")]
+    store.seed(*(tenant.org for tenant in busy))
+    full = [world.a, world.b, *busy[:1]]
+    backlog = []
+    for tenant in full:
+        for index in range(20):
+            hook = a_webhook(build, tenant)
+            backlog += [hook, a_delivery(build, hook, 1, due=timedelta(seconds=index - 100))]
+    patient = a_webhook(build, busy[1])
+    waiting = a_delivery(build, patient, 1)
+    add(store, *backlog, patient, waiting)
+    share = OrgShare(per_org=4, busy={tenant.org.id: 4 for tenant in full})
+
+    with store.unit_of_work() as uow:
+        claimed = list(uow.deliveries.claim_due(T0, LEASE, 1, share=share))
+        uow.commit()
+
+    assert [delivery.id for delivery in claimed] == [waiting.id]
+
+
 def test_a_lease_that_ran_out_is_claimed_again(store: OpenStore, world: World, build: Build) -> None:
     webhook = a_webhook(build, world.a)
     delivery = a_delivery(build, webhook, 1)

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import random
 import uuid
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+import attrs
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hours_core.delivery_share import CANDIDATES_PER_SLOT, OrgShare
-from hours_core.model import OrgId
-from hours_core.subscriptions import DeliveryId, DeliveryStatus, WebhookDelivery, WebhookId
+from hours_core.model import Org, OrgId, Plan, WeekStart
+from hours_core.subscriptions import (
+    MAX_WEBHOOKS,
+    DeliveryId,
+    DeliveryStatus,
+    Webhook,
+    WebhookDelivery,
+    WebhookId,
+)
+from hours_memory import InMemoryStore
 
 ORGS = [OrgId(uuid.UUID(int=index + 1)) for index in range(4)]
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -83,3 +93,81 @@ def test_what_it_takes_is_the_greedy_fair_choice(
         for one in due:
             if one not in taken:
                 assert held[one.org_id] >= per_org
+
+
+def _webhook(org_id: OrgId) -> Webhook:
+    return Webhook(
+        id=WebhookId(uuid.uuid4()),
+        org_id=org_id,
+        url="https://hooks.example.com/hours",
+        events=("*",),
+        description="",
+        active=True,
+        created_at=NOW,
+        updated_at=NOW,
+        disabled_at=None,
+        disabled_reason=None,
+        secret="whsec_" + "a" * 32,
+        previous_secret=None,
+        previous_secret_expires_at=None,
+        event_cursor=0,
+        last_position=0,
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(0, MAX_WEBHOOKS), min_size=1, max_size=6),
+    st.lists(st.integers(0, 4), min_size=6, max_size=6),
+    st.integers(1, 4),
+    st.integers(1, 16),
+    st.randoms(use_true_random=False),
+)
+def test_a_claim_with_a_share_leaves_no_slot_free_that_a_due_delivery_could_take(
+    webhooks_per_org: list[int], busy_per_org: list[int], per_org: int, slots: int, shuffle: random.Random
+) -> None:
+    """The law of a claim (not of ``take`` alone: what the store reads matters too), on the in-memory
+    store: in the order they fell due, at most ``slots``, no organization past its share counting what
+    it has in flight, and a slot left free only when every due delivery left out is of a full org."""
+    orgs = [OrgId(uuid.uuid4()) for _ in webhooks_per_org]
+    heads = []
+    for org_id, count in zip(orgs, webhooks_per_org, strict=False):
+        for _ in range(count):
+            webhook = _webhook(org_id)
+            queued = WebhookDelivery.queued(
+                DeliveryId(uuid.uuid4()),
+                webhook,
+                1,
+                event_id="evt",
+                event_type="ping",
+                payload=b"{}",
+                now=NOW,
+            )
+            heads.append((webhook, queued))
+    shuffle.shuffle(heads)  # organizations' deliveries fell due interleaved, in any order
+    store = InMemoryStore()
+    with store.unit_of_work() as uow:
+        for number, org_id in enumerate(orgs):
+            uow.orgs.add(Org(org_id, f"Org {number}", Plan.AGENCY, "UTC", WeekStart.MONDAY, NOW))
+        for offset, (webhook, queued) in enumerate(heads):
+            uow.webhooks.add(webhook)
+            uow.deliveries.add(
+                attrs.evolve(queued, next_attempt_at=NOW - timedelta(seconds=len(heads) - offset))
+            )
+        uow.commit()
+    busy = dict(zip(orgs, busy_per_org, strict=False))
+    share = OrgShare(per_org=per_org, busy=busy)
+
+    with store.unit_of_work() as uow:
+        claimed = list(uow.deliveries.claim_due(NOW, NOW + timedelta(seconds=60), slots, share=share))
+        uow.commit()
+
+    due_order = [queued.id for _, queued in heads]
+    positions = [due_order.index(delivery.id) for delivery in claimed]
+    assert positions == sorted(positions) and len(claimed) <= slots
+    held = Counter({org: count for org, count in busy.items() if count > 0})
+    held.update(delivery.org_id for delivery in claimed)
+    assert all(held[org] <= max(per_org, busy[org]) for org in orgs)
+    if len(claimed) < slots:
+        taken = {delivery.id for delivery in claimed}
+        assert all(held[queued.org_id] >= per_org for _, queued in heads if queued.id not in taken)

@@ -9,11 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hours_core.ids import UuidV7Ids
-from hours_core.services.dispatcher import WebhookDispatcher
 from hours_core.subscriptions import UrlPolicy
-from hours_core.webhooks import WebhookSender
-from hours_http import JsonEventBodies
 from hours_memory import InMemoryStore
 from hours_sqlite import SqliteStore
 from tests.webhooks.receiver import Receiver, running_receiver
@@ -92,16 +88,3 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
         yield make_world(store.unit_of_work, url_policy=LOCAL)
     finally:
         store.close()
-
-
-def dispatcher_for(world: World, sender: WebhookSender) -> WebhookDispatcher:
-    """A dispatcher over ``world``'s store and clock that sends with ``sender`` (retries at their
-    longest delay: the random draw is always 1)."""
-    return WebhookDispatcher(
-        world.services.transactions,
-        world.clock,
-        sender,
-        lambda: 1.0,
-        ids=UuidV7Ids(),
-        bodies=JsonEventBodies(),
-    )

@@ -29,8 +29,8 @@ from hours_core.webhooks import MAX_DELIVERY_ATTEMPTS, SECRET_ROTATION_OVERLAP, 
 from hours_http.converter import event_json
 from hours_webhooks import HttpWebhookSender
 from tests.exchange.odd_files import toggl_file
-from tests.webhooks.conftest import dispatcher_for
 from tests.webhooks.receiver import Receiver, Reply
+from tests.webhooks.support import dispatcher_for
 from tests.world import World
 
 

@@ -17,7 +17,6 @@ from hours_core.model import Org, OrgId, Plan, WeekStart
 from hours_core.subscriptions import (
     MAX_WEBHOOKS,
     DeliveryId,
-    DeliveryStatus,
     Webhook,
     WebhookDelivery,
     WebhookId,
@@ -29,24 +28,13 @@ NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 def delivery(org_id: OrgId) -> WebhookDelivery:
-    return WebhookDelivery(
-        id=DeliveryId(uuid.uuid4()),
-        org_id=org_id,
-        webhook_id=WebhookId(uuid.uuid4()),
-        position=1,
-        event_id="evt",
-        event_type="ping",
-        payload=b"{}",
-        status=DeliveryStatus.PENDING,
-        attempt=0,
-        next_attempt_at=NOW,
-        leased_until=None,
-        last_attempt_at=None,
-        response_code=None,
-        duration_ms=None,
-        error=None,
-        created_at=NOW,
-        completed_at=None,
+    """The first delivery of a new webhook of ``org_id``, due now."""
+    return queued_for(webhook_of(org_id))
+
+
+def queued_for(webhook: Webhook) -> WebhookDelivery:
+    return WebhookDelivery.queued(
+        DeliveryId(uuid.uuid4()), webhook, 1, event_id="evt", event_type="ping", payload=b"{}", now=NOW
     )
 
 
@@ -95,7 +83,7 @@ def test_what_it_takes_is_the_greedy_fair_choice(
                 assert held[one.org_id] >= per_org
 
 
-def _webhook(org_id: OrgId) -> Webhook:
+def webhook_of(org_id: OrgId) -> Webhook:
     return Webhook(
         id=WebhookId(uuid.uuid4()),
         org_id=org_id,
@@ -133,17 +121,8 @@ def test_a_claim_with_a_share_leaves_no_slot_free_that_a_due_delivery_could_take
     heads = []
     for org_id, count in zip(orgs, webhooks_per_org, strict=False):
         for _ in range(count):
-            webhook = _webhook(org_id)
-            queued = WebhookDelivery.queued(
-                DeliveryId(uuid.uuid4()),
-                webhook,
-                1,
-                event_id="evt",
-                event_type="ping",
-                payload=b"{}",
-                now=NOW,
-            )
-            heads.append((webhook, queued))
+            webhook = webhook_of(org_id)
+            heads.append((webhook, queued_for(webhook)))
     shuffle.shuffle(heads)  # organizations' deliveries fell due interleaved, in any order
     store = InMemoryStore()
     with store.unit_of_work() as uow:

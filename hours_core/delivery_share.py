@@ -6,8 +6,10 @@ each with a queue, each receiver answering slowly) would fill every slot and kee
 organization waiting. :class:`OrgShare` caps what one organization holds at once: a claim leaves
 out the organizations that hold their share already (:meth:`OrgShare.full`, excluded where the store
 reads the due deliveries), and passes over those that reach it within the claim, taking the next due
-deliveries of the others instead. Within an organization, and within a webhook, the order stays the
-order in which deliveries fell due.
+deliveries of the others instead; and a free slot goes to the least loaded organization first (the
+fewest deliveries in flight), so a slot that a slow tenant frees goes to an idle tenant before it
+goes back to the slow tenant's older backlog. Within an organization, and within a webhook, the
+order stays the order in which deliveries fell due.
 
 The law a claim keeps (``tests/unit/test_delivery_share.py``, over the in-memory store): if a slot
 stays free, every due delivery it did not take belongs to an organization at its share. It holds
@@ -19,9 +21,11 @@ as many organizations as there are free slots.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Final
+from uuid import UUID
 
 import attrs
 
@@ -51,20 +55,40 @@ class OrgShare:
         """The organizations that hold their share already: a claim does not read their deliveries."""
         return tuple(org_id for org_id, count in self.busy.items() if count >= self.per_org)
 
+    def loaded(self) -> tuple[tuple[OrgId, int], ...]:
+        """The organizations with deliveries in flight but below their share, with how many: a claim
+        reads their due deliveries after those of organizations with none in flight."""
+        return tuple((org_id, count) for org_id, count in self.busy.items() if count < self.per_org)
+
     def candidates(self, slots: int) -> int:
         """How many due deliveries to read to fill ``slots`` slots."""
         return max(slots, 0) * CANDIDATES_PER_SLOT
 
     def take(self, due: Iterable[WebhookDelivery], slots: int) -> list[WebhookDelivery]:
-        """The deliveries of ``due`` (in the order they fell due) to claim for ``slots`` free slots:
-        in that order, passing over an organization once it holds ``per_org``."""
+        """The deliveries of ``due`` to claim for ``slots`` free slots, in the order the slots are
+        given: each slot goes to the organization with the fewest deliveries in flight (counting
+        those this claim takes), below its share, and within it to its delivery that fell due
+        first; among organizations as loaded, to the one whose next delivery fell due first. So a
+        slot that a busy organization frees goes to an idle one first, whatever the age of the busy
+        one's backlog."""
+        waiting: dict[OrgId, deque[WebhookDelivery]] = {}
+        for delivery in sorted(due, key=_fell_due):
+            waiting.setdefault(delivery.org_id, deque()).append(delivery)
         held = Counter(self.busy)
         taken: list[WebhookDelivery] = []
-        for delivery in due:
-            if len(taken) >= slots:
+        while len(taken) < slots:
+            open_orgs = [org for org, queue in waiting.items() if queue and held[org] < self.per_org]
+            if not open_orgs:
                 break
-            if held[delivery.org_id] >= self.per_org:
-                continue
-            held[delivery.org_id] += 1
-            taken.append(delivery)
+            org_id = min(open_orgs, key=lambda org: (held[org], _fell_due(waiting[org][0])))
+            taken.append(waiting[org_id].popleft())
+            held[org_id] += 1
         return taken
+
+
+_LONG_AGO = datetime.min.replace(tzinfo=UTC)
+
+
+def _fell_due(delivery: WebhookDelivery) -> tuple[datetime, UUID]:
+    """The order deliveries fell due in, as the stores order them (``next_attempt_at``, then id)."""
+    return delivery.next_attempt_at or _LONG_AGO, delivery.id

@@ -668,14 +668,15 @@ class WebhookDeliveryRepository(Protocol):
         self, now: datetime, until: datetime, limit: int, *, share: OrgShare | None = None
     ) -> Sequence[WebhookDelivery]:
         """Lease at most ``limit`` due deliveries until ``until`` and return them, leased, in the
-        order they fell due (``next_attempt_at``, then id).
+        order they fell due (``next_attempt_at``, then id), or with ``share`` in the order it gives
+        them their slots.
 
         A delivery is due when it is pending, its ``next_attempt_at`` has come, no lease on it runs
         past ``now``, its webhook is active, and it is the first pending delivery of its webhook
         (deliveries of a webhook go out one at a time, in order). With ``share``, the deliveries of
-        an organization at its share are passed over for the next due ones of others
-        (:meth:`~hours_core.delivery_share.OrgShare.take`, over the first
-        :meth:`~hours_core.delivery_share.OrgShare.candidates` due ones). Of several dispatchers
+        the organizations at their share are not read, those of the least loaded organizations are
+        read first, and :meth:`~hours_core.delivery_share.OrgShare.take` chooses among the first
+        :meth:`~hours_core.delivery_share.OrgShare.candidates` read. Of several dispatchers
         claiming at once, each delivery goes to one (PostgreSQL: ``FOR UPDATE SKIP LOCKED``).
         Housekeeping across every org, like :meth:`purge_finished_before`.
         """

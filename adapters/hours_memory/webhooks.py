@@ -163,9 +163,11 @@ class InMemoryWebhookDeliveryRepository(_Repository):
             and webhooks[head.webhook_id].active
         ]
         due.sort(key=lambda delivery: (delivery.next_attempt_at, delivery.id))
-        if share is not None:
-            full = set(share.full())
-            due = [delivery for delivery in due if delivery.org_id not in full][: share.candidates(limit)]
+        if share is not None:  # as the SQL stores read: the full left out, the least loaded first
+            full, load = set(share.full()), dict(share.loaded())
+            due = [delivery for delivery in due if delivery.org_id not in full]
+            due.sort(key=lambda delivery: load.get(delivery.org_id, 0))  # stable: due order within
+            due = due[: share.candidates(limit)]
         taken = due[: max(limit, 0)] if share is None else share.take(due, limit)
         claimed = [delivery.leased(until) for delivery in taken]
         if claimed:

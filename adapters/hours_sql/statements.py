@@ -477,29 +477,37 @@ class WebhookStatements:
             "DELETE FROM webhook_deliveries WHERE webhook_id = ? AND org_id = ?"
         )
         self._dialect = dialect
-        self._deliveries_due: dict[int, str] = {}
+        self._deliveries_due: dict[tuple[int, int], str] = {}
         self.delivery_lease = sql("UPDATE webhook_deliveries SET leased_until = ? WHERE id = ?")
         self.delivery_record = sql(_update(WEBHOOK_DELIVERIES, 1, "id = ? AND leased_until = ?"))
         self.deliveries_purge = sql(
             "DELETE FROM webhook_deliveries WHERE status <> 'pending' AND completed_at < ?"
         )
 
-    def deliveries_due_excluding(self, orgs: int) -> str:
-        """The due deliveries (the first pending one of each active webhook), in the order they fell
-        due, but those of ``orgs`` organizations (their ids are parameters after the others):
-        ``now``, ``now``, ``True``, the ids, the limit. Made once per number of organizations."""
-        statement = self._deliveries_due.get(orgs)
+    def deliveries_due(self, full: int, loaded: int) -> str:
+        """The due deliveries: the first pending one of each active webhook (found per webhook, in
+        the index of pending positions, so a webhook's backlog is never scanned), leaving out those
+        of ``full`` organizations, the least loaded organizations' first (``loaded`` organizations
+        with deliveries in flight come after those with none, fewest in flight first), then in the
+        order they fell due. Parameters: ``True`` (active), ``now``, ``now``, the ``full``
+        organizations' ids, an id and its count in flight for each of the ``loaded`` ones, the
+        limit. Made once per pair of numbers."""
+        statement = self._deliveries_due.get((full, loaded))
         if statement is None:
             dialect = self._dialect
-            excluding = f" AND d.org_id NOT IN ({', '.join('?' * orgs)})" if orgs else ""
-            statement = self._deliveries_due[orgs] = dialect.sql(
+            excluding = f" AND d.org_id NOT IN ({', '.join('?' * full)})" if full else ""
+            load = (
+                "CASE d.org_id " + " ".join(["WHEN ? THEN CAST(? AS INTEGER)"] * loaded) + " ELSE 0 END, "
+                if loaded
+                else ""
+            )
+            statement = self._deliveries_due[(full, loaded)] = dialect.sql(
                 f"SELECT {_columns(WEBHOOK_DELIVERIES, 'd')} FROM webhook_deliveries AS d"  # noqa: S608
-                " WHERE d.status = 'pending' AND d.next_attempt_at <= ?"
-                " AND (d.leased_until IS NULL OR d.leased_until <= ?)"
-                " AND d.position = (SELECT min(p.position) FROM webhook_deliveries AS p"
-                " WHERE p.webhook_id = d.webhook_id AND p.status = 'pending')"
-                " AND d.webhook_id IN (SELECT w.id FROM webhooks AS w WHERE w.active = ?)"
-                f"{excluding} ORDER BY d.next_attempt_at, d.id LIMIT ?{dialect.skip_locked}"
+                " WHERE d.id IN (SELECT (SELECT p.id FROM webhook_deliveries AS p"
+                " WHERE p.webhook_id = w.id AND p.status = 'pending' ORDER BY p.position LIMIT 1)"
+                " FROM webhooks AS w WHERE w.active = ?)"
+                " AND d.next_attempt_at <= ? AND (d.leased_until IS NULL OR d.leased_until <= ?)"
+                f"{excluding} ORDER BY {load}d.next_attempt_at, d.id LIMIT ?{dialect.skip_locked}"
             )
         return statement
 

@@ -123,9 +123,17 @@ class SqlWebhookDeliveryRepository(_WebhookRepository):
         at = sql.instant(now)
         read = limit if share is None else share.candidates(limit)
         full = () if share is None else share.full()
+        loaded = () if share is None else share.loaded()
         rows = self._session.rows(
-            self._hooks.deliveries_due_excluding(len(full)),
-            (at, at, sql.boolean(True), *(sql.reference(org_id) for org_id in full), max(read, 0)),
+            self._hooks.deliveries_due(len(full), len(loaded)),
+            (
+                sql.boolean(True),
+                at,
+                at,
+                *(sql.reference(org_id) for org_id in full),
+                *(value for org_id, count in loaded for value in (sql.reference(org_id), count)),
+                max(read, 0),
+            ),
         )
         due = [self._hooks.deliveries.decode(row) for row in rows]
         claimed = []

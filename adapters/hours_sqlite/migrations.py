@@ -771,6 +771,23 @@ def _report_index_by_day(db: Database) -> None:
         db.execute(statement)
 
 
+# 0020: the pending positions of each webhook, so that a claim finds each webhook's first pending
+# delivery with one step of an index, however long its backlog (black-box round 5: on PostgreSQL
+# a claim scanned a webhook's whole backlog once per pending row, 30.9 s with 16,000 of them).
+
+_WEBHOOK_PENDING_HEADS = (
+    "CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (webhook_id, position)"
+    " WHERE status = 'pending'",
+)
+
+
+@MIGRATIONS(name="0020_webhook_pending_heads")
+def _webhook_pending_heads(db: Database) -> None:
+    """The index of each webhook's pending deliveries by position (the claim's heads)."""
+    for statement in _WEBHOOK_PENDING_HEADS:
+        db.execute(statement)
+
+
 def pending(db: Database) -> list[str]:
     """The names of the migrations not yet applied to ``db``, in the order they would run."""
     return [migration.name for migration in MIGRATIONS.pending(db)]

@@ -58,6 +58,7 @@ MIGRATIONS = [
     "0016_overlap_policy",
     "0017_event_drafts",
     "0019_report_index_by_day",
+    "0020_webhook_pending_heads",
 ]
 """Every migration of the adapter, in order."""
 

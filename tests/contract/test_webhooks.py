@@ -242,7 +242,9 @@ def test_a_claim_with_a_share_passes_over_an_organization_at_its_share(
     store: OpenStore, world: World, build: Build
 ) -> None:
     """Org a's five webhooks fell due first, org b's two after; a share of two per organization, with
-    one of a's in flight already, takes one of a's (the oldest) and both of b's, and leases only those."""
+    one of a's in flight already, takes one of a's (the oldest) and both of b's, and leases only those:
+    the first slot to b (none in flight), the next to a's oldest (both at one, a's fell due first),
+    the last to b."""
     a_hooks = [a_webhook(build, world.a) for _ in range(5)]
     b_hooks = [a_webhook(build, world.b) for _ in range(2)]
     a_due = [
@@ -256,7 +258,7 @@ def test_a_claim_with_a_share_passes_over_an_organization_at_its_share(
         claimed = list(uow.deliveries.claim_due(T0, LEASE, 4, share=share))
         uow.commit()
 
-    assert [delivery.id for delivery in claimed] == [a_due[0].id, b_due[1].id, b_due[0].id]
+    assert [delivery.id for delivery in claimed] == [b_due[1].id, a_due[0].id, b_due[0].id]
     assert all(delivery.leased_until == LEASE for delivery in claimed)
     # What was passed over is not leased: the next claim (no share) takes a's four others, oldest first.
     assert [delivery.id for delivery in claim(store, limit=10)] == [d.id for d in a_due[1:]]
@@ -281,6 +283,29 @@ def test_a_claim_leaves_out_the_organizations_at_their_share_and_reaches_the_oth
     waiting = a_delivery(build, patient, 1)
     add(store, *backlog, patient, waiting)
     share = OrgShare(per_org=4, busy={tenant.org.id: 4 for tenant in full})
+
+    with store.unit_of_work() as uow:
+        claimed = list(uow.deliveries.claim_due(T0, LEASE, 1, share=share))
+        uow.commit()
+
+    assert [delivery.id for delivery in claimed] == [waiting.id]
+
+
+def test_a_slot_a_busy_organization_frees_goes_to_an_idle_one_before_its_older_backlog(
+    store: OpenStore, world: World, build: Build
+) -> None:
+    """Org a holds 3 of its 4 slots and has 20 webhooks with a backlog older than anything else; org
+    b has none in flight and one delivery. One slot frees: it goes to b, whose rows the store reads
+    first (the least loaded first), not to a's backlog, which would fill a window of the oldest rows.
+    (Black-box round 5, re-check: four slow tenants kept a fifth waiting 43.5 s.)"""
+    backlog = []
+    for index in range(20):
+        hook = a_webhook(build, world.a)
+        backlog += [hook, a_delivery(build, hook, 1, due=timedelta(seconds=index - 100))]
+    idle = a_webhook(build, world.b)
+    waiting = a_delivery(build, idle, 1)
+    add(store, *backlog, idle, waiting)
+    share = OrgShare(per_org=4, busy={world.a.org.id: 3})
 
     with store.unit_of_work() as uow:
         claimed = list(uow.deliveries.claim_due(T0, LEASE, 1, share=share))

@@ -53,6 +53,7 @@ __all__ = [
     "bidi_control_problem",
     "check_name",
     "control_character_problem",
+    "is_blank",
     "name_problem",
     "one_line_problem",
 ]
@@ -134,6 +135,13 @@ def _is_invisible(char: str) -> bool:
     return char.isspace() or unicodedata.category(char) == "Cf" or char in _INVISIBLE
 
 
+def is_blank(value: str) -> bool:
+    """Whether ``value`` shows nothing: empty, or only white space and invisible characters (zero-width
+    spaces and joiners, other format characters, the Hangul fillers, the blank braille pattern),
+    wherever they stand. The one test of "not blank" for names and short free texts."""
+    return all(_is_invisible(char) for char in value)
+
+
 def control_character_problem(value: str, allowed: str = "") -> str | None:
     """The message for the first control character of ``value`` (C0, DEL or C1) not in ``allowed``."""
     for index, char in enumerate(value):
@@ -176,7 +184,7 @@ def name_problem(value: str, max_length: int = MAX_NAME_LENGTH) -> str | None:
     reads: no control characters (not even tab or newline), no line or paragraph separators, no
     bidirectional embeddings, overrides or isolates.
     """
-    if all(_is_invisible(char) for char in value):
+    if is_blank(value):
         return "must not be blank"
     if len(value) > max_length:
         return f"must be at most {max_length} characters (got {len(value)})"

@@ -23,7 +23,14 @@ from datetime import date, datetime, timedelta
 
 import attrs
 
-from hours_core.model import MAX_LOCK_AFTER_DAYS, OrgId, UserId, control_character_problem, one_line_problem
+from hours_core.model import (
+    MAX_LOCK_AFTER_DAYS,
+    OrgId,
+    UserId,
+    control_character_problem,
+    is_blank,
+    one_line_problem,
+)
 
 __all__ = [
     "MAX_LOCK_AFTER_DAYS",
@@ -47,10 +54,11 @@ _ONE_DAY = timedelta(days=1)
 
 def short_text_problem(value: str, max_length: int) -> str | None:
     """What is wrong with a short free text (a reason, an invoice's reference), or ``None``: not
-    blank, at most ``max_length`` characters, and one line that shows as it reads (no control
-    characters, line or paragraph separators, or bidirectional controls: a lock's reason is repeated
-    in every ``entry_locked`` message that clients show)."""
-    if not value.strip():
+    blank (as names: :func:`~hours_core.model.is_blank`), at most ``max_length`` characters, and one
+    line that shows as it reads (no control characters, line or paragraph separators, or
+    bidirectional controls: a lock's reason is repeated in every ``entry_locked`` message that
+    clients show)."""
+    if is_blank(value):
         return "must not be blank"
     if len(value) > max_length:
         return f"must be at most {max_length} characters (got {len(value)})"

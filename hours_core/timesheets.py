@@ -19,7 +19,14 @@ from uuid import UUID
 import attrs
 
 from hours_core.errors import Conflict
-from hours_core.model import OrgId, UserId, WeekStart, bidi_control_problem, control_character_problem
+from hours_core.model import (
+    OrgId,
+    UserId,
+    WeekStart,
+    bidi_control_problem,
+    control_character_problem,
+    is_blank,
+)
 from hours_core.validation import FIRST_ENTRY_DATE, LAST_ENTRY_DATE
 from hours_core.wording import with_article
 
@@ -142,7 +149,7 @@ def earliest_week_start_reaching(day: date) -> date:
 def reason_problem(reason: str) -> str | None:
     """What is wrong with a rejection's reason, or ``None``: 1 to 1,000 characters, not blank,
     no control characters but tab and newlines, no bidirectional controls."""
-    if not reason.strip():
+    if is_blank(reason):
         return "must not be blank"
     if len(reason) > MAX_REJECTION_REASON_LENGTH:
         return f"must be at most {MAX_REJECTION_REASON_LENGTH} characters (got {len(reason)})"

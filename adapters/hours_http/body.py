@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from litestar._openapi.schema_generation import SchemaCreator
     from litestar.dto.data_structures import DTOFieldDefinition
 
-__all__ = ["PendingBody", "StrictJson", "declared_charset", "declares_utf8"]
+__all__ = ["PendingBody", "StrictJson", "charset_refusal", "declared_charsets", "declares_utf8"]
 
 T = TypeVar("T")
 
@@ -91,22 +91,35 @@ def _use_wire_names(schema: Schema, names: dict[str, str]) -> None:
 _UTF8 = ("utf-8", "utf8", "us-ascii", "ascii")  # ASCII is a part of UTF-8
 
 
-def declared_charset(content_type: str) -> str | None:
-    """The ``charset`` parameter of ``content_type`` as sent (lowercased, unquoted), or ``None``."""
+def declared_charsets(content_type: str) -> list[str]:
+    """The ``charset`` parameters of ``content_type`` as sent (lowercased, unquoted): none, one, or
+    (a malformed header) several."""
     _, _, parameters = content_type.partition(";")
+    charsets = []
     for parameter in parameters.split(";"):
         name, _, value = parameter.partition("=")
         if name.strip().lower() == "charset":
-            return value.strip().strip('"').lower()
-    return None
+            charsets.append(value.strip().strip('"').lower())
+    return charsets
 
 
 def declares_utf8(content_type: str) -> bool:
-    """Whether ``content_type`` declares no charset or UTF-8 (US-ASCII, a part of it, included): the
-    only text encoding hours reads. A body declared in another charset is refused rather than read
-    as UTF-8, which would store its accented letters wrongly or fail on them."""
-    charset = declared_charset(content_type)
-    return charset is None or charset in _UTF8
+    """Whether ``content_type`` declares no charset or UTF-8 (US-ASCII, a part of it, included), once:
+    the only text encoding hours reads. A body declared in another charset, an empty one, or two
+    (which one would win?) is refused rather than read as UTF-8, which would store its accented
+    letters wrongly or fail on them."""
+    charsets = declared_charsets(content_type)
+    return not charsets or (len(charsets) == 1 and charsets[0] in _UTF8)
+
+
+def charset_refusal(content_type: str) -> str:
+    """How the charset of a ``content_type`` that :func:`declares_utf8` refuses is named in a message."""
+    charsets = declared_charsets(content_type)
+    if len(charsets) > 1:
+        return f"declares {len(charsets)} charsets ({', '.join(repr(each) for each in charsets)})"
+    if not charsets[0]:
+        return "declares an empty charset"
+    return f"is declared as {charsets[0]}"
 
 
 def _is_json(content_type: str) -> bool:

@@ -397,16 +397,22 @@ def test_a_body_of_the_wrong_media_type_is_415(
 
 
 @pytest.mark.parametrize(
-    "content_type",
-    ["text/csv; charset=windows-1252", 'text/csv;CHARSET="ISO-8859-1"', "text/csv; charset=utf-16"],
+    ("content_type", "named"),
+    [
+        ("text/csv; charset=windows-1252", "is declared as windows-1252"),
+        ('text/csv;CHARSET="ISO-8859-1"', "is declared as iso-8859-1"),
+        ("text/csv; charset=utf-16", "is declared as utf-16"),
+        ("text/csv; charset=", "declares an empty charset"),
+        ("text/csv; charset=utf-8; charset=latin1", "declares 2 charsets ('utf-8', 'latin1')"),
+    ],
 )
 def test_a_file_declared_in_another_charset_is_415_and_nothing_is_stored(
-    client: TestClient[Any], world: World, content_type: str
+    client: TestClient[Any], world: World, content_type: str, named: str
 ) -> None:
     headers = bearer(world.owner_token) | {"Content-Type": content_type}
     response = client.post("/imports?source=harvest", content=harvest_file(), headers=headers)
     assert (response.status_code, response.json()["error"]["code"]) == (415, "unsupported_media_type")
-    assert "UTF-8" in response.json()["error"]["message"]
+    assert f"this one {named}: save it as UTF-8" in response.json()["error"]["message"]
     assert listed(client, world) == []
 
 

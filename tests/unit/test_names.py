@@ -14,6 +14,7 @@ from hours_core.model import check_name, name_problem
 from hours_core.periods import reason_problem as lock_reason_problem
 from hours_core.services import ChangeProject
 from hours_core.subscriptions import description_problem
+from hours_core.timesheets import reason_problem as rejection_reason_problem
 from tests.world import World
 
 
@@ -157,3 +158,11 @@ def test_one_line_free_texts_keep_ordinary_text_and_marks(text: str) -> None:
     assert lock_reason_problem(text) is None
     assert external_ref_problem(text) is None
     assert description_problem(text) is None
+
+
+@pytest.mark.parametrize("text", ["\u200b", " \u200d\u3000", "\u2800", "\u00ad"])
+def test_short_free_texts_made_only_of_invisible_characters_are_blank_as_names_are(text: str) -> None:
+    assert name_problem(text) == "must not be blank"
+    assert lock_reason_problem(text) == "must not be blank"
+    assert external_ref_problem(text) == "must not be blank"
+    assert rejection_reason_problem(text) == "must not be blank"

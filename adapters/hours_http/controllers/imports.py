@@ -15,7 +15,7 @@ from litestar.params import FromPath, QueryParameter
 from hours_core.exchange import DEFAULT_LIMITS
 from hours_core.model import ImportId
 from hours_core.services import Caller, ImportEntries, Services
-from hours_http.body import declared_charset, declares_utf8
+from hours_http.body import charset_refusal, declares_utf8
 from hours_http.converter import import_report_json
 from hours_http.errors import PayloadTooLarge, UnsupportedMediaType
 from hours_http.openapi import Reason, documented
@@ -75,7 +75,7 @@ def _check_media_type(request: Request[Any, Any, Any], source: str) -> None:
     content_type = request.headers.get("content-type", "")
     if not declares_utf8(content_type):
         raise UnsupportedMediaType(
-            f"Import files are read as UTF-8, and this one is declared as {declared_charset(content_type)}: "
+            f"Import files are read as UTF-8, and this one {charset_refusal(content_type)}: "
             f"save it as UTF-8 and send it with Content-Type: {expected}; charset=utf-8."
         )
 

@@ -29,9 +29,11 @@ SQLite allows one writer at a time per database file, and WAL lets readers run b
 
 from __future__ import annotations
 
+import contextvars
 import pathlib
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -143,6 +145,39 @@ def connect(settings: ConnectionSettings, *, read_only: bool) -> Database:
         raise
 
 
+_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "hours_sqlite_deadline", default=None
+)
+"""When (``time.monotonic()``) the write running in this context stops waiting for the writer: set by
+the write queue for its works (a request waits the busy timeout in all, queue included)."""
+
+_SETTLE_LOOK_SECONDS = 0.01
+"""While another writer holds the lock, how often the end of a batch looks whether its group ended."""
+
+_SHORTENED_BY = 0.1
+"""How much shorter than the busy timeout a deadline must leave the wait before SQLite's own busy
+timeout is shortened for one ``BEGIN IMMEDIATE`` (two statements: not worth it for less)."""
+
+
+@contextmanager
+def waiting_until(deadline: float) -> Iterator[None]:
+    """Bound every wait for the writer in this context (the gate's lock, another process's lock of
+    the file) by ``deadline`` (``time.monotonic()``), not by a busy timeout of its own."""
+    token = _DEADLINE.set(deadline)
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+
+
+def _wait_seconds(busy_timeout: float) -> float:
+    """How long a writer of this context may still wait: the busy timeout, or less by its deadline."""
+    deadline = _DEADLINE.get()
+    if deadline is None:
+        return busy_timeout
+    return max(0.0, min(busy_timeout, deadline - time.monotonic()))
+
+
 def open_transaction(conn: sqlite3.Connection, *statements: str) -> None:
     """Run the statements that open a transaction (``BEGIN ...`` and any first read).
 
@@ -174,9 +209,11 @@ class WriteGroup:
     :meth:`after_end` run when it ends, before ``done`` is set.
     """
 
-    __slots__ = ("_ended", "_hooks", "_lock", "done", "error", "members")
+    __slots__ = ("_ended", "_hooks", "_lock", "batch", "done", "error", "members")
 
-    def __init__(self) -> None:
+    def __init__(self, *, batch: bool = False) -> None:
+        self.batch = batch
+        """Whether the write queue's thread began it: a writer of another thread does not join it."""
         self.done = threading.Event()
         self.error: BaseException | None = None
         self.members = 0
@@ -242,7 +279,7 @@ class WriterGate:
             )
         self._count_waiting(+1)
         try:
-            acquired = self._lock.acquire(timeout=self._settings.busy_timeout_seconds)
+            acquired = self._lock.acquire(timeout=_wait_seconds(self._settings.busy_timeout_seconds))
         finally:
             self._count_waiting(-1)
         if not acquired:
@@ -251,6 +288,16 @@ class WriterGate:
             self._lock.release()
             raise RuntimeError("the store is closed")
         self._owner = threading.get_ident()
+        group = self._group
+        if group is not None and group.batch and self._owner != self._batch_thread:
+            # The write queue's group, handed on: its members' answers wait for its COMMIT, and a
+            # writer of another thread (an import, a CLI command) may hold the writer for many
+            # seconds. It commits that group first, and begins its own.
+            try:
+                self._finish(group)
+            except BaseException:
+                self.release()
+                raise
         return self.db
 
     def _count_waiting(self, change: int) -> None:
@@ -271,6 +318,7 @@ class WriterGate:
         """
         conn = self.db.conn
         group = self._group
+        batch = threading.get_ident() == self._batch_thread
         if group is not None and not conn.in_transaction:
             # SQLite rolled the group back by itself (an I/O error, out of memory): its members
             # get the error, and this unit of work starts a group of its own. A bare SAVEPOINT
@@ -278,10 +326,25 @@ class WriterGate:
             self._finish(group)
             group = None
         if group is None:
-            open_transaction(conn, "BEGIN IMMEDIATE")
-            group = self._group = WriteGroup()
+            self._begin_immediate(conn)
+            group = self._group = WriteGroup(batch=batch)
         conn.execute(f"SAVEPOINT {_SAVEPOINT}")
         return group
+
+    def _begin_immediate(self, conn: sqlite3.Connection) -> None:
+        """``BEGIN IMMEDIATE``, waiting for another process's lock of the file at most as long as
+        this writer may still wait (SQLite's busy timeout, shortened for this one statement when
+        the writer's deadline is nearer)."""
+        full = self._settings.busy_timeout_seconds
+        wait = _wait_seconds(full)
+        if wait > full - _SHORTENED_BY:
+            open_transaction(conn, "BEGIN IMMEDIATE")
+            return
+        conn.execute(f"PRAGMA busy_timeout = {int(wait * 1000):d}")
+        try:
+            open_transaction(conn, "BEGIN IMMEDIATE")
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {self._settings.busy_timeout_ms:d}")
 
     def end(self, *, keep: bool) -> None:
         """End the holder's savepoint: keep its changes in the group, or undo them."""
@@ -359,11 +422,18 @@ class WriterGate:
         """End the batch: commit the open group now, unless another writer holds the lock (which
         then commits it or hands it on). The caller then waits for its groups (:meth:`wait_for`)."""
         self._batch_more = False
-        if not self._lock.acquire(timeout=self._settings.busy_timeout_seconds):
-            return  # a writer holds the lock: it ends the group, or wait_for's check does
+        group = self._group
+        if group is None or not group.batch:
+            return
+        # The lock, or the group's end: a writer of another thread that takes the lock first
+        # commits the queue's group as it does (:meth:`acquire`), and then may hold the lock for long.
+        give_up = time.monotonic() + self._settings.busy_timeout_seconds
+        while not self._lock.acquire(timeout=_SETTLE_LOOK_SECONDS):
+            if group.done.is_set() or time.monotonic() >= give_up:
+                return  # ended by that writer; or wait_for's check ends it
         try:
-            if self._group is not None:
-                self._finish(self._group)
+            if self._group is group:
+                self._finish(group)
         finally:
             self._lock.release()
 

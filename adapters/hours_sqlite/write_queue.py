@@ -51,12 +51,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any, TypeVar
 
 import attrs
 
 from hours_core.services.transactions import commit_hooks_held, durable_callbacks_held
-from hours_sqlite.connection import MAX_GROUP, WriteGroup, WriterGate, busy
+from hours_sqlite.connection import MAX_GROUP, WriteGroup, WriterGate, busy, waiting_until
 
 __all__ = ["MAX_BATCH", "WriteQueue"]
 
@@ -88,10 +89,12 @@ class _Work:
     state: str = _QUEUED
     """:data:`_QUEUED`, then :data:`_STARTED` or :data:`_WITHDRAWN` (changed under the queue's lock)."""
 
-    def run_held(self) -> None:
-        """Run the work, keeping the commit hooks it fired to call again once its groups ended,
-        and the callbacks that wait for its commits to be durable (:attr:`on_success`)."""
-        with commit_hooks_held() as held, durable_callbacks_held() as durable:
+    def run_held(self, deadline: float | None) -> None:
+        """Run the work, waiting for the writer until ``deadline`` at most (``time.monotonic()``;
+        ``None``: the busy timeout), keeping the commit hooks it fired to call again once its groups
+        ended, and the callbacks that wait for its commits to be durable (:attr:`on_success`)."""
+        waiting = nullcontext() if deadline is None else waiting_until(deadline)
+        with waiting, commit_hooks_held() as held, durable_callbacks_held() as durable:
             try:
                 self.result = self.run()
             finally:
@@ -226,7 +229,7 @@ class WriteQueue:
                 continue
             started.append(work)
             try:
-                work.context.run(work.run_held)
+                work.context.run(work.run_held, None if self._wait is None else work.queued_at + self._wait)
             except BaseException as error:  # handed to the request that queued the work
                 work.error = _answerable(error)
             work.groups = gate.take_deferred()

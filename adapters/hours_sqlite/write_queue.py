@@ -233,6 +233,14 @@ class WriteQueue:
             except BaseException as error:  # handed to the request that queued the work
                 work.error = _answerable(error)
             work.groups = gate.take_deferred()
+            if work.error is not None and not work.groups:
+                # It failed and took part in no group (it waited for the writer in vain, or read
+                # nothing another work wrote): nothing of it waits for a COMMIT, so it is answered
+                # now, not when the batch ends (a batch of works that each wait out their deadline
+                # would otherwise answer the first one only with the last).
+                started.remove(work)
+                _answer([work])
+                continue
             for group in work.groups:  # the hooks run again right after the durable COMMIT
                 group.after_end(work.after_durable)
         try:

@@ -517,3 +517,40 @@ def make_org(name: str) -> Org:
     return Org(
         OrgId(uuid.uuid4()), name, Plan.FREE, "UTC", WeekStart.MONDAY, datetime(2026, 3, 2, tzinfo=UTC)
     )
+
+
+def test_a_work_that_failed_outside_any_group_is_answered_before_its_batch_ends(
+    tmp_path: pathlib.Path,
+) -> None:
+    """A work that failed and took part in no group (it waited for the writer in vain) is answered at
+    once, not when the rest of its batch is done (black-box round 5, re-check: works that each waited
+    out their deadline behind an import were answered together, with the last, 7 to 8 s late)."""
+    blocking, unblock, answered = threading.Event(), threading.Event(), threading.Event()
+
+    def blocker() -> str:
+        blocking.set()
+        unblock.wait(30)
+        return "blocker"
+
+    def fails() -> str:
+        raise ValueError("refused before it wrote anything")
+
+    def next_in_batch() -> str:
+        return "after" if answered.wait(30) else "the failed work was not answered before this one ended"
+
+    async def scenario() -> object:
+        with SqliteStore.open(tmp_path / "hours.db") as store:
+            queue = store.write_queue()
+            first = asyncio.ensure_future(queue.run(blocker))
+            assert await asyncio.to_thread(blocking.wait, 30)
+            failing = asyncio.ensure_future(queue.run(fails))  # both join the writer's next batch
+            later = asyncio.ensure_future(queue.run(next_in_batch))
+            await asyncio.sleep(0)
+            unblock.set()
+            assert await first == "blocker"
+            with pytest.raises(ValueError, match="refused"):
+                await failing
+            answered.set()
+            return await later
+
+    assert asyncio.run(scenario()) == "after"

@@ -423,7 +423,7 @@ class WriterGate:
         then commits it or hands it on). The caller then waits for its groups (:meth:`wait_for`)."""
         self._batch_more = False
         group = self._group
-        if group is None or not group.batch:
+        if group is None:
             return
         # The lock, or the group's end: a writer of another thread that takes the lock first
         # commits the queue's group as it does (:meth:`acquire`), and then may hold the lock for long.

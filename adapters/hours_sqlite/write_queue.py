@@ -85,7 +85,9 @@ class _Work:
     groups: list[WriteGroup] = attrs.Factory(list)
     after_durable: list[Callable[[], None]] = attrs.Factory(list)
     on_success: list[Callable[[], None]] = attrs.Factory(list)
-    queued_at: float = attrs.Factory(time.monotonic)
+    deadline: float | None = None
+    """When (``time.monotonic()``) it stops waiting for the writer: queued + the busy timeout
+    (``None``: no limit)."""
     state: str = _QUEUED
     """:data:`_QUEUED`, then :data:`_STARTED` or :data:`_WITHDRAWN` (changed under the queue's lock)."""
 
@@ -130,7 +132,8 @@ class WriteQueue:
         transaction it wrote in is durable. Raises ``RuntimeError`` once the queue is closed."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[_T] = loop.create_future()
-        queued = _Work(work, contextvars.copy_context(), future, loop)
+        deadline = None if self._wait is None else time.monotonic() + self._wait
+        queued = _Work(work, contextvars.copy_context(), future, loop, deadline=deadline)
         with self._ready:
             if self._closed:
                 raise RuntimeError("the store is closed")
@@ -172,7 +175,7 @@ class WriteQueue:
                 expired = [
                     work
                     for work in (*self._queued, *self._batch)
-                    if work.state == _QUEUED and now - work.queued_at >= wait
+                    if work.state == _QUEUED and _ran_out(work, now)
                 ]
                 for work in expired:
                     work.state = _WITHDRAWN
@@ -186,7 +189,7 @@ class WriteQueue:
         with self._ready:
             if work.state == _WITHDRAWN:
                 return False
-            if self._wait is not None and time.monotonic() - work.queued_at >= self._wait:
+            if _ran_out(work, time.monotonic()):
                 work.state = _WITHDRAWN
             else:
                 work.state = _STARTED
@@ -229,7 +232,7 @@ class WriteQueue:
                 continue
             started.append(work)
             try:
-                work.context.run(work.run_held, None if self._wait is None else work.queued_at + self._wait)
+                work.context.run(work.run_held, work.deadline)
             except BaseException as error:  # handed to the request that queued the work
                 work.error = _answerable(error)
             work.groups = gate.take_deferred()
@@ -271,6 +274,11 @@ def _wait_for_groups(gate: WriterGate, work: _Work) -> None:
         except Exception as error:
             if work.error is None:
                 work.error = error
+
+
+def _ran_out(work: _Work, now: float) -> bool:
+    """Whether ``work``'s wait for the writer has run out."""
+    return work.deadline is not None and now >= work.deadline
 
 
 def _withdrawn(works: list[_Work]) -> None:

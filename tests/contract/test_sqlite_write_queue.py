@@ -554,3 +554,34 @@ def test_a_work_that_failed_outside_any_group_is_answered_before_its_batch_ends(
             return await later
 
     assert asyncio.run(scenario()) == "after"
+
+
+def test_a_deadline_also_bounds_the_wait_for_another_processs_lock_of_the_file(
+    tmp_path: pathlib.Path,
+) -> None:
+    """Another store of the file (as another process: its own gate) holds SQLite's write lock; a
+    writer with no time left gives up at once (SQLite's busy timeout shortened for that BEGIN), where
+    its own busy timeout would have outlasted the holder and then succeeded."""
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_file() -> None:
+        with SqliteStore.open(tmp_path / "hours.db") as other, other.unit_of_work() as uow:
+            uow.orgs.add(make_org("Holder"))  # BEGIN IMMEDIATE: the file's write lock
+            holding.set()
+            release.wait(60)
+
+    with SqliteStore.open(tmp_path / "hours.db", busy_timeout_ms=600_000) as store:
+        store.migrate()
+        holder = threading.Thread(target=hold_the_file)
+        holder.start()
+        try:
+            assert holding.wait(30)
+            with waiting_until(time.monotonic()), pytest.raises(StoreBusy), store.unit_of_work() as uow:
+                uow.orgs.add(make_org("Late"))
+        finally:
+            release.set()
+            holder.join(60)
+        with store.unit_of_work() as uow:  # the busy timeout is the store's again afterwards
+            uow.orgs.add(make_org("After"))
+            uow.commit()
+        assert org_names(store.path) == ["After"]

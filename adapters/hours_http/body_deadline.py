@@ -12,10 +12,14 @@ lasts longer, the client gets ``408 Request Timeout`` with the error body ``requ
 disconnected, and whatever it answers is dropped.
 
 The clock runs while the app waits for body bytes it has asked for, and starts again with each
-piece: a client that keeps sending (even slowly) is not cut off, and a request whose body is
-complete (or that has none: the app never waits for one) is never timed. An app that waits for the
-client to leave (``http.disconnect`` after the body) is not timed either. (A body the app never
-reads is the server's: granian closes such a connection once the answer is sent.)
+piece, so a pause is bounded. The whole body is bounded too, as Apache's ``mod_reqtimeout`` bounds
+it: from the app's first read, a body may take ``seconds`` plus one second for each ``min_rate``
+bytes it has delivered (500 by default); a client that trickles a byte just within each pause is
+answered 408 once it falls behind that pace, instead of holding its connection for days. A
+request whose body is complete (or that has none: the app never waits for one) is never timed.
+An app that waits for the client to leave (``http.disconnect`` after the body) is not timed
+either. (A body the app never reads is the server's: granian closes such a connection once the
+answer is sent.)
 """
 
 from __future__ import annotations
@@ -30,10 +34,22 @@ from litestar.types import ASGIApp, Message, Receive, Send
 from hours_http.errors import error_body
 from hours_http.request_id import REQUEST_ID_NAME, request_id_of
 
-__all__ = ["DEFAULT_BODY_TIMEOUT", "REQUEST_TIMEOUT_CODE", "BodyDeadline", "timeout_message"]
+__all__ = [
+    "DEFAULT_BODY_MIN_RATE",
+    "DEFAULT_BODY_TIMEOUT",
+    "REQUEST_TIMEOUT_CODE",
+    "BodyDeadline",
+    "slow_body_message",
+    "timeout_message",
+]
 
 DEFAULT_BODY_TIMEOUT = 30.0
 """Seconds a request's body may pause before the request is answered 408."""
+
+DEFAULT_BODY_MIN_RATE = 500
+"""Bytes a second a body must average past its first :data:`DEFAULT_BODY_TIMEOUT` seconds
+(``mod_reqtimeout``'s default ``MinRate``): a 64 KiB body may take 2 min 41 s, a 64 MiB import
+37 hours; a byte every 29 s is cut off after about 30 s."""
 
 REQUEST_TIMEOUT_CODE = "request_timeout"
 
@@ -46,36 +62,64 @@ def timeout_message(seconds: float) -> str:
     )
 
 
+def slow_body_message(seconds: float, min_rate: int) -> str:
+    """The message of a 408 for a body that kept coming, too slowly in all."""
+    return (
+        f"The request body arrived too slowly: a body may take {seconds:g} s plus 1 s for each "
+        f"{min_rate} bytes it carries; the connection is closed. Send the body at a steadier pace, "
+        "then retry."
+    )
+
+
 _IDLE_SWEEPS = 10
 """Sweeps with nothing waiting after which a loop's watcher ends."""
 
 
 class _BodyTimedOut(Exception):
-    """A body read that the watcher cancelled for lasting longer than the deadline."""
+    """A body read that the watcher cancelled: it paused too long, or (``too_slow``) the body as a
+    whole fell behind the minimum rate."""
+
+    def __init__(self, *, too_slow: bool) -> None:
+        super().__init__()
+        self.too_slow = too_slow
 
 
 class _Wait:
-    """One body read in progress: the task awaiting it, and since when (the loop's clock)."""
+    """One body read in progress: the task awaiting it, since when, and when the body as a whole
+    must be complete by (the loop's clock)."""
 
-    __slots__ = ("expired", "since", "task")
+    __slots__ = ("expired", "since", "task", "too_slow", "until")
 
-    def __init__(self, task: asyncio.Task[Any], since: float) -> None:
+    def __init__(self, task: asyncio.Task[Any], since: float, until: float) -> None:
         self.task = task
         self.since = since
+        self.until = until
         self.expired = False
+        self.too_slow = False
 
 
 class BodyDeadline:
     """The ASGI wrapper of the module docstring. ``on_timeout`` is called (in the request's context)
     when a request is answered 408, before the answer is sent: the access log marks the request."""
 
-    def __init__(self, app: ASGIApp, seconds: float, *, on_timeout: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        seconds: float,
+        *,
+        min_rate: int = DEFAULT_BODY_MIN_RATE,
+        on_timeout: Callable[[], None] | None = None,
+    ) -> None:
         if seconds <= 0:
             raise ValueError(f"the body timeout must be positive, got {seconds!r}")
+        if min_rate <= 0:
+            raise ValueError(f"the body's minimum rate must be positive, got {min_rate!r}")
         self.app = app
         self.seconds = seconds
+        self.min_rate = min_rate
         self._on_timeout = on_timeout
-        self._body = error_body(REQUEST_TIMEOUT_CODE, timeout_message(seconds))
+        self._paused_body = error_body(REQUEST_TIMEOUT_CODE, timeout_message(seconds))
+        self._slow_body = error_body(REQUEST_TIMEOUT_CODE, slow_body_message(seconds, min_rate))
         self._waits: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, set[_Wait]] = (
             weakref.WeakKeyDictionary()
         )
@@ -92,16 +136,22 @@ class BodyDeadline:
         timed_out = False  # from then on the app hears that the client left
         answered = False  # the 408 was sent: the app's own answer goes nowhere
         started = False
+        first_read: float | None = None  # the loop's clock at the app's first read of the body
+        received = 0  # bytes of the body delivered so far
 
         async def receive_in_time() -> Any:
-            nonlocal body_complete, timed_out, answered
+            nonlocal body_complete, timed_out, answered, first_read, received
             if body_complete:
                 return await receive()
             if timed_out:
                 return {"type": "http.disconnect"}
+            now = asyncio.get_running_loop().time()
+            if first_read is None:
+                first_read = now
+            until = first_read + self.seconds + received / self.min_rate
             try:
-                message = await self._watched(receive)
-            except _BodyTimedOut:
+                message = await self._watched(receive, now, until)
+            except _BodyTimedOut as timeout:
                 if timed_out:  # another wait of this request timed out first and answered
                     return {"type": "http.disconnect"}
                 timed_out = True
@@ -109,8 +159,10 @@ class BodyDeadline:
                     answered = True
                     if self._on_timeout is not None:
                         self._on_timeout()
-                    await self._send_answer(scope, send)
+                    answer = self._slow_body if timeout.too_slow else self._paused_body
+                    await self._send_answer(scope, send, answer)
                 return {"type": "http.disconnect"}
+            received += len(message.get("body", b""))
             if message["type"] != "http.request" or not message.get("more_body", False):
                 body_complete = True
             return message
@@ -124,9 +176,10 @@ class BodyDeadline:
 
         await self.app(scope, receive_in_time, send_unless_answered)
 
-    async def _watched(self, receive: Receive) -> Any:
+    async def _watched(self, receive: Receive, since: float, until: float) -> Any:
         """``await receive()``, registered with the event loop's watcher (:meth:`_watch`), which
-        cancels it once it has lasted :attr:`seconds`: then :class:`_BodyTimedOut`.
+        cancels it once it has lasted :attr:`seconds` or once the loop's clock passes ``until``
+        (the whole body's bound): then :class:`_BodyTimedOut`.
 
         One watcher per event loop rather than a timer per wait: a timer armed and cancelled for
         every body read (``asyncio.timeout``) cost a replay a tenth of its CPU and put its p99
@@ -137,7 +190,7 @@ class BodyDeadline:
         if task is None:  # not in a task: nothing to cancel (no ASGI server runs an app so)
             return await receive()
         waits = self._waits_of(loop)
-        wait = _Wait(task, loop.time())
+        wait = _Wait(task, since, until)
         waits.add(wait)
         try:
             return await receive()
@@ -145,7 +198,7 @@ class BodyDeadline:
             if not wait.expired:
                 raise
             task.uncancel()
-            raise _BodyTimedOut() from None
+            raise _BodyTimedOut(too_slow=wait.too_slow) from None
         finally:
             waits.discard(wait)
 
@@ -159,7 +212,8 @@ class BodyDeadline:
 
     async def _watch(self, loop: asyncio.AbstractEventLoop, waits: set[_Wait]) -> None:
         """Every quarter of the deadline (at most a second), cancel the reads that have waited
-        longer than it: a body times out after ``seconds`` and at most a quarter more. A watcher
+        longer than it, or whose body is past its whole bound: a body times out after ``seconds``
+        (or its bound) and at most a quarter of ``seconds`` more. A watcher
         that found nothing waiting :data:`_IDLE_SWEEPS` times in a row ends (the next read starts
         another), so an idle or stopping server keeps no task of it."""
         interval = min(1.0, self.seconds / 4)
@@ -168,13 +222,14 @@ class BodyDeadline:
             await asyncio.sleep(interval)
             idle = 0 if waits else idle + 1
             now = loop.time()
-            for wait in [wait for wait in waits if now - wait.since >= self.seconds]:
+            for wait in [wait for wait in waits if now - wait.since >= self.seconds or now >= wait.until]:
                 if not wait.expired:
                     wait.expired = True
+                    wait.too_slow = now - wait.since < self.seconds
                     wait.task.cancel()
         del self._waits[loop], self._watchers[loop]  # nothing awaits between the check and this
 
-    async def _send_answer(self, scope: Any, send: Send) -> None:
+    async def _send_answer(self, scope: Any, send: Send, body: bytes) -> None:
         """The 408, with the request's ``X-Request-Id`` as every answer of hours."""
         headers = [
             (b"content-type", b"application/json"),
@@ -183,4 +238,4 @@ class BodyDeadline:
             (REQUEST_ID_NAME, request_id_of(scope).encode()),
         ]
         await send({"type": "http.response.start", "status": 408, "headers": headers})
-        await send({"type": "http.response.body", "body": self._body, "more_body": False})
+        await send({"type": "http.response.body", "body": body, "more_body": False})

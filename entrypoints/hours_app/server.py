@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hours_app.logging_setup import LOG_LEVELS, server_log_config
+from hours_http.body_deadline import DEFAULT_BODY_MIN_RATE
 
 if TYPE_CHECKING:
     from granian.server.common import AbstractServer
@@ -183,7 +184,10 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         f"{failures.limit} per {failures.window}s per client address" if failures else "no limit",
     )
     logger.info(
-        "server: %s; a request body may pause at most %g s", options.describe(), settings.body_timeout
+        "server: %s; a request body may pause at most %g s, and must average %d bytes a second past that",
+        options.describe(),
+        settings.body_timeout,
+        DEFAULT_BODY_MIN_RATE,
     )
     _ensure_open_files(settings.max_connections + OPEN_FILES_MARGIN)
     logger.info(

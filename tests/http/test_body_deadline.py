@@ -92,22 +92,74 @@ def test_a_body_that_stops_arriving_gets_408_and_the_app_hears_a_disconnect() ->
     assert noted == [True]
 
 
-def test_a_body_that_keeps_arriving_is_not_cut_off() -> None:
-    """Each piece comes a tenth of the deadline after the last: the whole body takes longer than
-    the deadline, no pause does."""
-    heard: list[dict[str, Any]] = []
-    pieces = [body(bytes([byte]), more=True) for byte in b'{"name": "slow"'] + [body(b"}", more=False)]
-    deadline = 0.5
-    pending = list(pieces)
+def trickling(data: bytes, *, every: float) -> Callable[[], Any]:
+    """A client that sends ``data`` a byte at a time, one every ``every`` seconds."""
+    pending = [body(bytes([byte]), more=True) for byte in data[:-1]] + [body(data[-1:], more=False)]
 
-    async def slow_client() -> Any:
-        await asyncio.sleep(deadline / 10)
+    async def receive() -> Any:
+        await asyncio.sleep(every)
         return pending.pop(0)
 
-    sent = run(reading_app(heard), slow_client, seconds=deadline)
+    return receive
+
+
+def test_a_body_that_keeps_arriving_at_the_minimum_rate_is_not_cut_off() -> None:
+    """Each byte comes a tenth of the deadline after the last: the whole body takes longer than
+    the deadline, no pause does, and it keeps the pace of 10 bytes a second."""
+    heard: list[dict[str, Any]] = []
+    deadline = 0.5
+
+    sent = run(
+        reading_app(heard), trickling(b'{"name": "slow"}', every=deadline / 10), seconds=deadline, min_rate=10
+    )
 
     assert [message["status"] for message in sent if message["type"] == "http.response.start"] == [201]
     assert b"".join(message["body"] for message in heard) == b'{"name": "slow"}'
+
+
+def test_a_body_that_trickles_slower_than_the_minimum_rate_gets_408_though_no_pause_is_too_long() -> None:
+    """50 bytes a second (a byte every tenth of the deadline), where the rate asks for 100: the
+    body's bound (the deadline, 0.2 s, plus 1 s per 100 bytes) passes at 0.4 s, after about 20
+    bytes of the 40."""
+    heard: list[dict[str, Any]] = []
+    noted: list[bool] = []
+    deadline = 0.2
+
+    sent = run(
+        reading_app(heard),
+        trickling(b'{"name": "' + b"s" * 28 + b'"}', every=deadline / 10),
+        seconds=deadline,
+        min_rate=100,
+        on_timeout=lambda: noted.append(True),
+    )
+
+    start, answer = sent
+    assert start["status"] == 408
+    assert (b"connection", b"close") in start["headers"]
+    error = json.loads(answer["body"])["error"]
+    assert error["code"] == "request_timeout"
+    assert error["message"].startswith(
+        "The request body arrived too slowly: a body may take 0.2 s plus 1 s for each 100 bytes"
+    )
+    assert heard[-1] == {"type": "http.disconnect"}
+    assert 15 <= len(heard) - 1 < 40  # cut off after the bound, before the body was complete
+    assert noted == [True]
+
+
+def test_a_large_body_that_arrives_fast_may_take_longer_than_the_deadline() -> None:
+    """The bound grows by 1 s per ``min_rate`` bytes delivered: 20 pieces of 1,000 bytes, one every
+    tenth of the deadline, take twice the deadline and stay well within the bound."""
+    heard: list[dict[str, Any]] = []
+    deadline = 0.2
+    pending = [body(b" " * 1000, more=True) for _ in range(19)] + [body(b"{}", more=False)]
+
+    async def steady_client() -> Any:
+        await asyncio.sleep(deadline / 10)
+        return pending.pop(0)
+
+    sent = run(reading_app(heard), steady_client, seconds=deadline, min_rate=500)
+
+    assert [message["status"] for message in sent if message["type"] == "http.response.start"] == [201]
 
 
 def test_waiting_for_the_client_to_leave_after_the_body_is_not_timed() -> None:
@@ -162,3 +214,9 @@ def test_other_scopes_pass_untouched() -> None:
 def test_the_deadline_is_positive(seconds: float) -> None:
     with pytest.raises(ValueError, match="positive"):
         BodyDeadline(reading_app([]), seconds)
+
+
+@pytest.mark.parametrize("min_rate", [0, -1])
+def test_the_minimum_rate_is_positive(min_rate: int) -> None:
+    with pytest.raises(ValueError, match="positive"):
+        BodyDeadline(reading_app([]), SECONDS, min_rate=min_rate)

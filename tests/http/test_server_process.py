@@ -68,6 +68,8 @@ def test_a_served_api_logs_time_and_replays_an_idempotent_request(server: Server
     assert re.search(r"hours \S+ starting", app_log)
     assert "/schema" in app_log and "SQLite at" in app_log and "token env: live" in app_log
     assert re.search(r"INFO hours: server: granian \S+ \(HTTP/1\.1", app_log)  # the stack, named
-    assert "a request body may pause at most 30 s" in app_log  # the body deadline, with the other limits
+    assert (
+        "a request body may pause at most 30 s, and must average 500 bytes a second past that" in app_log
+    )  # the body deadline, with the other limits
     assert "INFO granian: Started worker-1" in app_log  # granian's "_granian" logger, named plainly
     assert "INFO granian: Granian shutdown completed" in app_log

@@ -8,6 +8,7 @@ generous bound (30 s) only keeps a broken server from hanging the run; no test m
 from __future__ import annotations
 
 import json
+import select
 import socket
 import time
 from collections.abc import Iterator
@@ -163,6 +164,38 @@ def test_a_body_that_stops_arriving_is_answered_408_and_the_connection_closed(
     assert eventually(lambda: bool(timed_out()))  # access lines are written within 0.1 s
     assert all(line["bodyTimeout"] is True and line["path"] == "/time-entries" for line in timed_out())
     assert "Traceback" not in server.stderr.read_text()  # the app's failed body read is not an error
+
+
+def test_a_body_trickled_within_each_pause_is_answered_408_once_it_falls_behind_the_minimum_rate(
+    server: Server,
+) -> None:
+    """A byte every 0.25 s, each well within the 1 s body timeout: the 40-byte body would take 10 s.
+    Its bound (1 s plus 1 s per 500 bytes) passes after about a second: 408, and the connection is
+    closed (before, nothing bounded a body that kept coming)."""
+    announced = 40
+    head = (
+        "POST /time-entries HTTP/1.1\r\nHost: hours\r\n"
+        f"Authorization: Bearer {server.demo['token']}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {announced}\r\n\r\n"
+    )
+    answer = b""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=PATIENCE_SECONDS) as connection:
+        connection.sendall(head.encode())
+        for byte in b'{"projectId": "' + b"p" * (announced - 17) + b'"}':
+            time.sleep(0.25)
+            try:
+                connection.sendall(bytes([byte]))
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            if select.select([connection], [], [], 0)[0]:
+                break  # the server answered before the body was complete
+        while chunk := connection.recv(65536):
+            answer += chunk
+
+    assert status_line(answer) == b"HTTP/1.1 408 Request Timeout"
+    error = json.loads(answer.partition(b"\r\n\r\n")[2])["error"]
+    assert error["code"] == "request_timeout"
+    assert error["message"].startswith("The request body arrived too slowly")
 
 
 def test_stalled_bodies_do_not_keep_others_waiting(tmp_path: Path) -> None:

@@ -57,12 +57,15 @@ class SignInService:
             uow.sessions.set_password(user.org_id, user.id, password_hash)
             uow.sessions.delete_for_user(user.org_id, user.id)
 
-    def sign_in(self, email: str, password: str) -> SignedIn:
+    def sign_in(self, email: str, password: str, *, replacing: str | None = None) -> SignedIn:
         """A new session for the active user with this email and password, or :class:`SignInFailed`.
 
         An email is unique in an organization, not across them: when the address has a password in
         several organizations, the oldest active user whose password matches signs in. Expired sessions of
-        every organization are purged on the way.
+        every organization are purged on the way. ``replacing`` is the session key the browser held
+        (its cookie, if any): that session ends with the new one's start, as the browser forgets its
+        key, so a second sign-in leaves no session behind that nobody can sign out of. A failed
+        sign-in ends nothing.
         """
         with self._transactions.read() as uow:
             logins = uow.sessions.password_logins(email_key(email))
@@ -80,6 +83,10 @@ class SignInService:
         minted = WebSession.mint(match.org.id, match.user.id, now)
         with self._transactions.write() as uow:
             uow.sessions.purge_expired(now)
+            if replacing:
+                held = uow.sessions.find(hash_session_key(replacing))
+                if held is not None:
+                    uow.sessions.delete(held.session.org_id, held.session.key_hash)
             uow.sessions.add(minted.session)
         return SignedIn(minted=minted, caller=Caller(user=match.user, org=match.org))
 

@@ -40,6 +40,36 @@ def test_a_session_key_identifies_its_user_until_sign_out(world: World) -> None:
         world.services.sign_in.identify(signed_in.minted.key)
 
 
+def test_signing_in_again_ends_the_session_the_browser_held(world: World) -> None:
+    first = world.services.sign_in.sign_in(world.owner.email, world.owner_password)
+    other_browser = world.services.sign_in.sign_in(world.owner.email, world.owner_password)
+
+    second = world.services.sign_in.sign_in(
+        world.owner.email, world.owner_password, replacing=first.minted.key
+    )
+
+    with pytest.raises(Unauthenticated):
+        world.services.sign_in.identify(first.minted.key)
+    assert world.services.sign_in.identify(second.minted.key).caller.user_id == world.owner.id
+    assert world.services.sign_in.identify(other_browser.minted.key).caller.user_id == world.owner.id
+
+
+@pytest.mark.parametrize("replacing", ["", "not-a-session-key", "x" * 10_000])
+def test_a_held_key_that_is_no_session_is_ignored(world: World, replacing: str) -> None:
+    signed_in = world.services.sign_in.sign_in(world.owner.email, world.owner_password, replacing=replacing)
+
+    assert world.services.sign_in.identify(signed_in.minted.key).caller.user_id == world.owner.id
+
+
+def test_a_failed_sign_in_ends_no_session(world: World) -> None:
+    held = world.services.sign_in.sign_in(world.owner.email, world.owner_password)
+
+    with pytest.raises(SignInFailed):
+        world.services.sign_in.sign_in(world.owner.email, "not the password", replacing=held.minted.key)
+
+    assert world.services.sign_in.identify(held.minted.key).caller.user_id == world.owner.id
+
+
 @pytest.mark.parametrize(
     ("email", "password"),
     [

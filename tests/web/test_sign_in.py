@@ -143,6 +143,21 @@ def test_plain_http_to_another_host_says_why_the_browser_dropped_the_cookie(worl
     assert "open it over HTTPS (or on localhost)" in refused.text  # type: ignore[attr-defined]
 
 
+def test_signing_in_again_in_the_same_browser_ends_the_session_it_held(
+    browser: TestClient, world: World
+) -> None:
+    sign_in(browser, world.owner.email, world.owner_password)
+    first = browser.cookies["hours_session"]
+
+    sign_in(browser, world.owner.email, world.owner_password)
+    second = browser.cookies["hours_session"]
+
+    assert second != first
+    browser.cookies.clear()
+    assert browser.get("/app/week", headers={"Cookie": f"hours_session={first}"}).url.path == "/app/sign-in"
+    assert browser.get("/app/week", headers={"Cookie": f"hours_session={second}"}).status_code == 200
+
+
 def test_a_wrong_password_shows_one_message_and_sets_no_session(browser: TestClient, world: World) -> None:
     response = sign_in(browser, world.owner.email, "not the password")
 
@@ -229,10 +244,10 @@ def test_concurrent_wrong_sign_ins_check_at_most_the_limits_passwords(
     checked: list[str] = []
     real_sign_in = world.services.sign_in.sign_in
 
-    def slow_sign_in(email: str, password: str) -> object:
+    def slow_sign_in(email: str, password: str, *, replacing: str | None = None) -> object:
         checked.append(password)
         release.wait(timeout=60)  # held until every attempt was let through or refused
-        return real_sign_in(email, password)
+        return real_sign_in(email, password, replacing=replacing)
 
     monkeypatch.setattr(world.services.sign_in, "sign_in", slow_sign_in)
     statuses: list[int] = []

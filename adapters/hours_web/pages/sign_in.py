@@ -15,6 +15,7 @@ from hours_web.pages import Deps, Who, call, page
 from hours_web.pages.settings import new_token_cookie
 from hours_web.session import (
     APP_PATH,
+    SESSION_COOKIE,
     SIGN_IN_COOKIE,
     cookie_is_secure,
     csrf_matches,
@@ -108,7 +109,9 @@ class SignInPages(Controller):
         except Throttled as throttled:
             return _throttled_page(request, email, throttled.retry_after)
         try:
-            signed_in = await call(services.sign_in.sign_in, email, password)
+            signed_in = await call(
+                services.sign_in.sign_in, email, password, replacing=request.cookies.get(SESSION_COOKIE)
+            )
         except SignInFailed as failure:
             return _sign_in_page(request, email=email, error=failure.message, status_code=401)
         attempt.succeeded()

@@ -1,4 +1,5 @@
-"""A request body that stops arriving is answered 408 and its connection closed.
+"""A request body that stops arriving is answered 408, one that cannot be read 400; either way
+the connection is closed.
 
 The server stack bounds the time a client takes to send a request's line and headers (``hours
 serve --header-timeout``), not its body: a client that sent its headers and part of its body, or a
@@ -20,6 +21,13 @@ request whose body is complete (or that has none: the app never waits for one) i
 An app that waits for the client to leave (``http.disconnect`` after the body) is not timed
 either. (A body the app never reads is the server's: granian closes such a connection once the
 answer is sent.)
+
+A body the server cannot read (a chunked encoding that is not valid HTTP/1.1: a size that is not
+hex, a chunk without its CRLF) reaches the app as ``http.disconnect`` before the body is complete,
+as a client that left does, and the connection stays open: if the app answered nothing, granian
+would answer a text ``500 Internal server error`` of its own. So a disconnect in the middle of a
+body is answered ``400`` with the error body ``bad_request`` and ``Connection: close`` (a client
+that really left hears nothing: the answer goes nowhere), and the app's own answer is dropped.
 """
 
 from __future__ import annotations
@@ -38,6 +46,8 @@ __all__ = [
     "DEFAULT_BODY_MIN_RATE",
     "DEFAULT_BODY_TIMEOUT",
     "REQUEST_TIMEOUT_CODE",
+    "UNREADABLE_BODY_CODE",
+    "UNREADABLE_BODY_MESSAGE",
     "BodyDeadline",
     "slow_body_message",
     "timeout_message",
@@ -52,6 +62,15 @@ DEFAULT_BODY_MIN_RATE = 500
 37 hours; a byte every 29 s is cut off after about 30 s."""
 
 REQUEST_TIMEOUT_CODE = "request_timeout"
+
+UNREADABLE_BODY_CODE = "bad_request"
+"""The code of the 400 for a body the server could not read (:data:`UNREADABLE_BODY_MESSAGE`)."""
+
+UNREADABLE_BODY_MESSAGE = (
+    "The request body could not be read: its chunked encoding is not valid HTTP/1.1, or the "
+    "connection closed before the body was complete; the connection is closed. Send the whole "
+    "body again."
+)
 
 
 def timeout_message(seconds: float) -> str:
@@ -120,6 +139,7 @@ class BodyDeadline:
         self._on_timeout = on_timeout
         self._paused_body = error_body(REQUEST_TIMEOUT_CODE, timeout_message(seconds))
         self._slow_body = error_body(REQUEST_TIMEOUT_CODE, slow_body_message(seconds, min_rate))
+        self._unreadable_body = error_body(UNREADABLE_BODY_CODE, UNREADABLE_BODY_MESSAGE)
         self._waits: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, set[_Wait]] = (
             weakref.WeakKeyDictionary()
         )
@@ -133,17 +153,25 @@ class BodyDeadline:
             await self.app(scope, receive, send)
             return
         body_complete = False
-        timed_out = False  # from then on the app hears that the client left
-        answered = False  # the 408 was sent: the app's own answer goes nowhere
+        gone = False  # the body timed out or cannot be read: from then on the app hears the client left
+        answered = False  # the 408 or 400 was sent: the app's own answer goes nowhere
         started = False
         first_read: float | None = None  # the loop's clock at the app's first read of the body
         received = 0  # bytes of the body delivered so far
 
+        async def answer_instead(body: bytes, status: int) -> None:
+            """Answer ``body`` (a 408 or 400) unless the app has begun its own answer (an app that
+            answered without reading the body keeps it); the app's answer then goes nowhere."""
+            nonlocal answered
+            if not started:
+                answered = True
+                await self._send_answer(scope, send, body, status)
+
         async def receive_in_time() -> Any:
-            nonlocal body_complete, timed_out, answered, first_read, received
+            nonlocal body_complete, gone, first_read, received
             if body_complete:
                 return await receive()
-            if timed_out:
+            if gone:
                 return {"type": "http.disconnect"}
             now = asyncio.get_running_loop().time()
             if first_read is None:
@@ -152,18 +180,23 @@ class BodyDeadline:
             try:
                 message = await self._watched(receive, now, until)
             except _BodyTimedOut as timeout:
-                if timed_out:  # another wait of this request timed out first and answered
+                if gone:  # another wait of this request timed out first and answered
                     return {"type": "http.disconnect"}
-                timed_out = True
-                if not started:  # an app that answered without reading the body keeps its answer
-                    answered = True
-                    if self._on_timeout is not None:
-                        self._on_timeout()
-                    answer = self._slow_body if timeout.too_slow else self._paused_body
-                    await self._send_answer(scope, send, answer)
+                gone = True
+                if not started and self._on_timeout is not None:
+                    self._on_timeout()
+                await answer_instead(self._slow_body if timeout.too_slow else self._paused_body, 408)
                 return {"type": "http.disconnect"}
+            if message["type"] == "http.disconnect":
+                # Before the body was complete: the client left, or the server could not read
+                # the body (a malformed chunked encoding) and the connection is still open; the
+                # server would answer that with its own text 500 if the app answered nothing.
+                if not gone:
+                    gone = True
+                    await answer_instead(self._unreadable_body, 400)
+                return message
             received += len(message.get("body", b""))
-            if message["type"] != "http.request" or not message.get("more_body", False):
+            if not message.get("more_body", False):
                 body_complete = True
             return message
 
@@ -229,13 +262,13 @@ class BodyDeadline:
                     wait.task.cancel()
         del self._waits[loop], self._watchers[loop]  # nothing awaits between the check and this
 
-    async def _send_answer(self, scope: Any, send: Send, body: bytes) -> None:
-        """The 408, with the request's ``X-Request-Id`` as every answer of hours."""
+    async def _send_answer(self, scope: Any, send: Send, body: bytes, status: int) -> None:
+        """The 408 or 400, with the request's ``X-Request-Id`` as every answer of hours."""
         headers = [
             (b"content-type", b"application/json"),
             (b"connection", b"close"),
             (b"cache-control", b"no-store"),
             (REQUEST_ID_NAME, request_id_of(scope).encode()),
         ]
-        await send({"type": "http.response.start", "status": 408, "headers": headers})
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body, "more_body": False})

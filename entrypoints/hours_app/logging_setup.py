@@ -388,8 +388,10 @@ class AccessLogMiddleware:
     WebSocket traffic passes through untouched; the lifespan too, but for one thing: the lines
     still waiting in the access logger's handlers are written when the app has shut down. The
     only request header read is ``User-Agent``. A client that disconnects before its body is
-    complete is logged as a client abort (status 499, ``"clientAbort": true``), and nothing is
-    sent to it any more.
+    complete is logged as a client abort (status 499, ``"clientAbort": true``). What it is sent
+    then is :class:`~hours_http.body_deadline.BodyDeadline`'s (inside this middleware): a 400 that
+    goes nowhere, or reaches a client whose chunked body the server could not read (the server
+    tells the app the same ``http.disconnect`` for both).
     """
 
     def __init__(self, app: ASGIApp, logger: logging.Logger | None = None) -> None:
@@ -421,8 +423,6 @@ class AccessLogMiddleware:
 
         async def send_and_note(message: Message) -> None:
             nonlocal status, size
-            if exchange.client_aborted:
-                return  # the client is gone: there is no one to answer
             if message["type"] == "http.response.start":
                 status = message["status"]
             elif message["type"] == "http.response.body":

@@ -199,6 +199,32 @@ def test_two_waits_that_time_out_together_answer_once() -> None:
     assert [message.get("status") for message in sent] == [408, None]
 
 
+def test_a_disconnect_in_the_middle_of_the_body_is_answered_400_and_the_apps_answer_dropped() -> None:
+    """What the server says both for a client that left and for a chunked body it could not read
+    (then the connection is open, and a client hears the 400)."""
+    heard: list[dict[str, Any]] = []
+
+    sent = run(reading_app(heard), scripted(body(b'{"na', more=True), {"type": "http.disconnect"}))
+
+    start, answer = sent  # the app's 500 after the disconnect went nowhere
+    assert start["status"] == 400
+    assert (b"connection", b"close") in start["headers"]
+    assert json.loads(answer["body"])["error"]["code"] == "bad_request"
+    assert heard[-1] == {"type": "http.disconnect"}
+
+
+def test_a_disconnect_after_the_app_began_its_answer_leaves_the_answer_alone() -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        assert await receive() == {"type": "http.disconnect"}
+        assert await receive() == {"type": "http.disconnect"}  # and so on, without asking the server
+        await send({"type": "http.response.body", "body": b""})
+
+    sent = run(app, scripted({"type": "http.disconnect"}, NEVER))
+
+    assert [message.get("status") for message in sent] == [204, None]
+
+
 def test_other_scopes_pass_untouched() -> None:
     seen: list[str] = []
 

@@ -198,6 +198,42 @@ def test_a_body_trickled_within_each_pause_is_answered_408_once_it_falls_behind_
     assert error["message"].startswith("The request body arrived too slowly")
 
 
+@pytest.mark.parametrize(
+    "chunked",
+    [
+        b"zz\r\nabc\r\n0\r\n\r\n",  # a size that is not hex
+        b"100000000000000000\r\n{}\r\n0\r\n\r\n",  # a size of 2^68
+        b"5;" + b"a" * 100_000 + b"\r\nabcde\r\n0\r\n\r\n",  # a 100 KB chunk extension
+        b"2\r\n{}XX0\r\n\r\n",  # no CRLF after the chunk's data
+        b"-2\r\n{}\r\n0\r\n\r\n",  # a negative size
+    ],
+    ids=["not-hex", "2-to-the-68", "huge-extension", "no-crlf", "negative"],
+)
+def test_a_malformed_chunked_body_is_answered_400_in_the_error_shape(server: Server, chunked: bytes) -> None:
+    """The server cannot read the body and tells the app the client left; the connection is still
+    open. Before, the app answered nothing and granian sent its own text 500 (``Server: granian``)."""
+    head = (
+        "POST /projects HTTP/1.1\r\nHost: hours\r\nContent-Type: application/json\r\n"
+        f"Authorization: Bearer {server.demo['token']}\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", server.port), timeout=PATIENCE_SECONDS) as connection:
+        connection.sendall(head.encode() + chunked)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+
+    head_part, _, body = answer.partition(b"\r\n\r\n")
+    assert status_line(answer) == b"HTTP/1.1 400 Bad Request"
+    headers = head_part.lower()
+    assert b"server: hours" in headers and b"x-request-id: " in headers
+    assert b"content-type: application/json" in headers
+    error = json.loads(body)["error"]
+    assert error["code"] == "bad_request"
+    assert error["message"].startswith("The request body could not be read")
+    assert status_line(raw_exchange(server.port, HEALTH)) == b"HTTP/1.1 200 OK"
+    assert "Traceback" not in server.stderr.read_text()
+
+
 def test_stalled_bodies_do_not_keep_others_waiting(tmp_path: Path) -> None:
     """As many stalled bodies as the connection cap: each is closed after the body timeout, so a
     next client is served (before, they held every connection for as long as they stayed open)."""

@@ -11,6 +11,7 @@ import re
 from datetime import date, datetime, timedelta
 from uuid import UUID
 
+from hours_app.settings import MAX_WORKERS
 from hours_core.tokens import ENV_PATTERN, TOKEN_PATTERN
 from hours_http.decoding import WrongValue, structure_datetime
 
@@ -89,9 +90,11 @@ def port(text: str) -> int:
 
 
 def workers(text: str) -> int:
-    """A number of worker processes, at least 1."""
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of workers; use 1 or more")
+    """A number of worker processes, 1 to :data:`~hours_app.settings.MAX_WORKERS`."""
+    if not text.isdigit() or not 1 <= int(text) <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of workers; use a number from 1 to {MAX_WORKERS}"
+        )
     return int(text)
 
 

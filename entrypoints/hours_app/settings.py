@@ -187,6 +187,8 @@ class Settings:
         """:class:`SettingsError` when a connection limit of ``hours serve``, or its authentication
         cache's seconds, is out of its range."""
         for name, unit in (
+            ("port", ""),
+            ("workers", " processes"),
             ("header_timeout", " seconds"),
             ("body_timeout", " seconds"),
             ("max_header_bytes", " bytes"),
@@ -280,15 +282,22 @@ _ENV_VARIABLES = {
     variable.setting: variable.name for variable in ENVIRONMENT if variable.setting != "database"
 }
 
+MAX_WORKERS = 256
+"""The most worker processes ``hours serve`` starts: each is a whole server (about 70 MB, its own
+connections and database pool), and the supervisor holds pipes to each; more than a large
+machine's cores buys nothing."""
+
 SERVER_LIMIT_RANGES: Mapping[str, tuple[int | float, int | float]] = {
+    "port": (0, 65535),  # 0: the system picks a free port
+    "workers": (1, MAX_WORKERS),
     "header_timeout": (0.1, 60),
     "body_timeout": (0.1, 600),
     "max_header_bytes": (8 * 1024, 1024 * 1024),
     "max_connections": (1, 100_000),
     "auth_cache_seconds": (0, 60),  # 0 turns the authentication cache off
 }
-"""The accepted range of each connection limit (the server stack's own bounds: granian's header
-read timeout is 1 ms to 60 s, its buffer at least 8 KiB)."""
+"""The accepted range of the port, the workers and each connection limit (the server stack's own
+bounds: granian's header read timeout is 1 ms to 60 s, its buffer at least 8 KiB)."""
 
 
 def _integer(value: str, variable: str) -> int:

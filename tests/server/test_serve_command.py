@@ -49,6 +49,41 @@ def test_a_limit_out_of_its_range_is_refused_before_anything_starts(
     assert not (tmp_path / "hours.db").exists()
 
 
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("HOURS_PORT", "65536", "HOURS_PORT / --port must be 0 to 65535, got 65536"),
+        ("HOURS_PORT", "-1", "HOURS_PORT / --port must be 0 to 65535, got -1"),
+        ("HOURS_WORKERS", "0", "HOURS_WORKERS / --workers must be 1 to 256 processes, got 0"),
+        ("HOURS_WORKERS", "100000", "HOURS_WORKERS / --workers must be 1 to 256 processes, got 100000"),
+    ],
+)
+def test_a_port_or_workers_variable_out_of_its_range_is_refused_before_anything_starts(
+    variable: str,
+    value: str,
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """Before, 65536 logged "listening on" and ended in an OverflowError traceback, -1 in a
+    resolver error that named neither, and 100,000 workers in "Too many open files"."""
+    monkeypatch.setenv(variable, value)
+    status = main(["serve", "--db", f"sqlite:///{tmp_path / 'hours.db'}"])
+    assert status == EXIT_BAD_ARGUMENTS
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not (tmp_path / "hours.db").exists()
+
+
+@pytest.mark.parametrize(("flag", "value"), [("--workers", "257"), ("--workers", "0"), ("--port", "65536")])
+def test_a_port_or_workers_flag_out_of_its_range_is_a_usage_error(
+    flag: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["serve", flag, value]) == EXIT_BAD_ARGUMENTS
+    assert "use a number from" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("value", ["ten", "-1", "1e3", "nan"])
 def test_a_header_timeout_that_is_not_a_number_of_seconds_is_a_usage_error(
     value: str, capsys: pytest.CaptureFixture[str]

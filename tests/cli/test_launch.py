@@ -1,0 +1,51 @@
+"""The ``hours`` script's entry point: a Ctrl-C while the command line loads is exit 130, not a traceback."""
+
+from __future__ import annotations
+
+import importlib.abc
+import sys
+from collections.abc import Sequence
+from importlib.machinery import ModuleSpec
+from types import ModuleType
+
+import pytest
+
+from hours_app import cli, launch
+
+
+class InterruptedImport(importlib.abc.MetaPathFinder):
+    """Raises ``KeyboardInterrupt`` when ``hours_app.cli`` is imported: a Ctrl-C while it loads."""
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        if fullname == "hours_app.cli":
+            raise KeyboardInterrupt
+        return None
+
+
+def test_a_ctrl_c_while_the_command_line_loads_is_exit_130_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delitem(sys.modules, "hours_app.cli")
+    monkeypatch.setattr(sys, "meta_path", [InterruptedImport(), *sys.meta_path])
+
+    assert launch.main() == launch.EXIT_INTERRUPTED == cli.EXIT_INTERRUPTED
+
+    assert capsys.readouterr().err == f"{launch.INTERRUPTED_WHILE_LOADING}\n"
+
+
+def test_a_ctrl_c_outside_the_commands_own_handling_is_exit_130(monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(argv: Sequence[str] | None = None) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "main", interrupted)
+
+    assert launch.main() == 130
+
+
+def test_the_command_lines_status_is_the_scripts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "argv", ["hours", "--version"])
+    with pytest.raises(SystemExit) as stop:  # argparse's --version exits after printing
+        raise SystemExit(launch.main())
+    assert stop.value.code == 0

@@ -473,7 +473,7 @@ def _handle_bug(request: Request[Any, Any, Any], error: Exception) -> Response[b
     logger.error(
         "unhandled error on %s %s",
         request.method,
-        request.url.path,
+        request.scope["path"],  # not request.url: a bad Host header would fail here again
         exc_info=(type(error), error, error.__traceback__),
     )
     return Response(

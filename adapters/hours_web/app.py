@@ -144,7 +144,8 @@ async def _refuse_encoded_forms(request: Request[Any, Any, Any]) -> None:
 
 
 def _crash_page(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
-    logger.error("web request failed: %s %s", request.method, request.url.path, exc_info=error)
+    # request.scope["path"], not request.url: a bad Host header would fail here again
+    logger.error("web request failed: %s %s", request.method, request.scope["path"], exc_info=error)
     notice = {"text": "Something went wrong on our side; the error is logged. Try again.", "kind": "error"}
     return _secured(Template("error.html", context={"notice": notice, "who": None}, status_code=500))
 

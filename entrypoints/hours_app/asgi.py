@@ -21,6 +21,7 @@ from hours_app.settings import Settings
 from hours_app.version import hours_version
 from hours_http import create_app
 from hours_http.body_deadline import BodyDeadline
+from hours_http.host_header import HostCheck
 from hours_web import create_web_app
 
 __all__ = ["create_api", "create_asgi_app", "create_site"]
@@ -60,9 +61,13 @@ def create_site(application: Application) -> WebAndApi:
 
 
 def create_asgi_app() -> AccessLogMiddleware:
-    """The web app and the API with the JSON access log, and a deadline on request bodies that stop
-    arriving (:class:`~hours_http.body_deadline.BodyDeadline`): what each worker of ``hours serve`` runs."""
+    """The web app and the API with the JSON access log, a 400 for a ``Host`` header no URL can be
+    built from (:class:`~hours_http.host_header.HostCheck`), and a deadline on request bodies that
+    stop arriving (:class:`~hours_http.body_deadline.BodyDeadline`): what each worker of ``hours
+    serve`` runs."""
     settings = Settings.from_env()
     with keeping_server_logging():  # Litestar's apps would route other libraries' logs their own way
         site = create_site(build(settings))
-    return AccessLogMiddleware(BodyDeadline(site, settings.body_timeout, on_timeout=note_body_timeout))
+    return AccessLogMiddleware(
+        HostCheck(BodyDeadline(site, settings.body_timeout, on_timeout=note_body_timeout))
+    )

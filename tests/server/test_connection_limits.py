@@ -234,6 +234,34 @@ def test_a_malformed_chunked_body_is_answered_400_in_the_error_shape(server: Ser
     assert "Traceback" not in server.stderr.read_text()
 
 
+@pytest.mark.parametrize("host", ["x:notaport", "x:99999", "127.0.0.1:8301:1", "x:-1"])
+@pytest.mark.parametrize(
+    "request_line", ["POST /projects", "PATCH /org", "POST /time-entries/batch", "POST /app/sign-in"]
+)
+def test_a_host_header_whose_port_is_no_port_is_400_on_every_route(
+    server: Server, host: str, request_line: str
+) -> None:
+    """Before, every write route (and the web sign-in, without a token) answered granian's text
+    500 and logged a traceback: building the request's URL failed on the port."""
+    body = b'{"name": "p"}'
+    with socket.create_connection(("127.0.0.1", server.port), timeout=PATIENCE_SECONDS) as connection:
+        connection.sendall(
+            f"{request_line} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+            f"Authorization: Bearer {server.demo['token']}\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+        answer = b""
+        while chunk := connection.recv(65536):  # the answer says Connection: close
+            answer += chunk
+
+    head, _, payload = answer.partition(b"\r\n\r\n")
+    assert status_line(answer) == b"HTTP/1.1 400 Bad Request"
+    assert b"server: hours" in head.lower()
+    error = json.loads(payload)["error"]
+    assert error["code"] == "bad_request" and "Host" in error["fields"]
+    assert "Traceback" not in server.stderr.read_text()
+
+
 def test_stalled_bodies_do_not_keep_others_waiting(tmp_path: Path) -> None:
     """As many stalled bodies as the connection cap: each is closed after the body timeout, so a
     next client is served (before, they held every connection for as long as they stayed open)."""

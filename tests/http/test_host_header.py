@@ -1,0 +1,71 @@
+"""HostCheck: a Host header no URL can be built from is 400 in the error shape, before any app."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hours_http.host_header import HOST_PROBLEM, HostCheck, host_is_readable
+
+
+@pytest.mark.parametrize(
+    "host",
+    [b"x:notaport", b"x:99999", b"x:65536", b"127.0.0.1:8301:1", b"x:-1", b"x:+80", b"[::1"],
+)
+def test_a_host_whose_port_is_no_port_is_unreadable(host: bytes) -> None:
+    assert not host_is_readable(host)
+
+
+@pytest.mark.parametrize(
+    "host", [b"hours.example", b"127.0.0.1:8000", b"x:0", b"x:65535", b"[::1]:80", b"x:", b"\xff:80"]
+)
+def test_a_host_with_an_optional_port_is_readable(host: bytes) -> None:
+    assert host_is_readable(host)
+
+
+@given(st.binary(max_size=40))
+def test_any_bytes_are_readable_or_not_without_an_error(host: bytes) -> None:
+    assert host_is_readable(host) in (True, False)
+
+
+def serve(headers: list[tuple[bytes, bytes]]) -> tuple[list[dict[str, Any]], list[str]]:
+    """One request through HostCheck around an app that notes it ran; what was sent, and the app's notes."""
+    ran: list[str] = []
+    sent: list[dict[str, Any]] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        ran.append(scope["path"])
+
+    async def receive() -> Any:
+        return {"type": "http.request", "body": b"{}", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/projects", "headers": headers}
+    asyncio.run(HostCheck(app)(scope, receive, send))
+    return sent, ran
+
+
+def test_an_unreadable_host_is_answered_400_and_the_app_never_runs() -> None:
+    sent, ran = serve([(b"host", b"x:notaport"), (b"content-type", b"application/json")])
+
+    start, body = sent
+    assert start["status"] == 400
+    assert (b"connection", b"close") in start["headers"]
+    assert any(name == b"x-request-id" and value for name, value in start["headers"])
+    error = json.loads(body["body"])["error"]
+    assert error["code"] == "bad_request" and error["fields"] == {"Host": HOST_PROBLEM}
+    assert ran == []
+
+
+@pytest.mark.parametrize("headers", [[(b"host", b"hours.example:8000")], []])
+def test_a_readable_host_or_none_reaches_the_app(headers: list[tuple[bytes, bytes]]) -> None:
+    sent, ran = serve(headers)
+
+    assert sent == [] and ran == ["/projects"]

@@ -715,6 +715,7 @@ class ImportReportOut:
     createdTasks: list[str]
     createdUsers: list[str]
     errors: list[ImportRowErrorOut]
+    errorsOmitted: int
 
 
 @attrs.frozen

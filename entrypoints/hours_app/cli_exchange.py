@@ -286,4 +286,9 @@ def _human_report(report: ImportReport) -> str:
     if report.errors:
         rows = [(str(e.row), e.column or "-", e.code, e.message) for e in report.errors]
         lines.append(out.table(("ROW", "COLUMN", "CODE", "MESSAGE"), rows, empty=""))
+    if report.errors_omitted:
+        lines.append(
+            f"  and {report.errors_omitted} more row errors, not listed (the report lists the first "
+            f"{len(report.errors)}): fix these and import again"
+        )
     return "\n".join(lines)

@@ -74,13 +74,26 @@ from hours_core.services.transactions import Transactions
 from hours_core.timesheet_locks import TimesheetLocks, timesheet_locked
 from hours_core.validation import FIRST_ENTRY_DATE, LAST_ENTRY_DATE, instant_problem
 
-__all__ = ["IMPORT_BATCH_SIZE", "IMPORT_CURRENCY", "ImportEntries", "ImportReport", "ImportService"]
+__all__ = [
+    "IMPORT_BATCH_SIZE",
+    "IMPORT_CURRENCY",
+    "MAX_REPORTED_ROW_ERRORS",
+    "ImportEntries",
+    "ImportReport",
+    "ImportService",
+]
 
 IMPORT_BATCH_SIZE = 2_000
 """Rows checked for duplicates and stored together."""
 
 _UNDO_PAGE = 1_000
 """Entries an undo deletes (and records the events of) at a time."""
+
+MAX_REPORTED_ROW_ERRORS = 1_000
+"""The row errors a report lists: the first ones, by row; the rest are counted in
+``errors_omitted``. A file of 500,000 failing rows would otherwise make a report of hundreds of
+megabytes (a tester's 1.5 MB file of ``{}`` lines: a 214 MB answer and 1.1 GB in the server), and
+a person fixes a file from its first errors. ``failed`` still counts every failed row."""
 
 IMPORT_CURRENCY = "EUR"
 """The currency of a client an import creates: no tracker's export states a client's currency."""
@@ -111,7 +124,8 @@ class ImportReport:
 
     ``created`` entries were stored (0 when nothing was; a dry run counts what the import would
     store: an atomic import with a failed row stores and counts nothing, its dry run too);
-    ``duplicates`` rows were already imported; ``failed`` rows are explained in ``errors``. The
+    ``duplicates`` rows were already imported; ``failed`` rows are explained in ``errors`` (the
+    first :data:`MAX_REPORTED_ROW_ERRORS` of their errors; ``errors_omitted`` counts the rest). The
     ``created_*`` lists name what the import created (or would), in the order it did. ``id`` is the
     stored import's id (``None`` when nothing was stored).
     """
@@ -130,6 +144,8 @@ class ImportReport:
     created_task_projects: tuple[str, ...] = ()
     """The project of each of ``created_tasks``, in the same order (a task name may be new in
     several projects)."""
+    errors_omitted: int = 0
+    """Row errors past the first :data:`MAX_REPORTED_ROW_ERRORS`, counted but not listed."""
 
 
 class _Abandoned(Exception):
@@ -297,6 +313,7 @@ class _Run:
         self.origin = Origin.importing(caller)
         self.created = self.duplicates = self.failed = 0
         self.errors: list[RowError] = []
+        self.errors_omitted = 0
         self.created_projects: list[str] = []
         self.created_clients: list[str] = []
         self.created_tasks: list[str] = []
@@ -356,6 +373,7 @@ class _Run:
             created_users=tuple(self.created_users) if stored else (),
             errors=errors,
             created_task_projects=tuple(self.created_task_projects) if stored else (),
+            errors_omitted=self.errors_omitted,
         )
 
     def _take(self, batch: list[ImportRow | RejectedRow]) -> None:
@@ -369,7 +387,7 @@ class _Run:
         for row in batch:
             if isinstance(row, RejectedRow):
                 self.failed += 1
-                self.errors.extend(row.errors)
+                self._note(*row.errors)
                 continue
             ref = self._ref(row)
             if (
@@ -384,13 +402,20 @@ class _Run:
                 entries.append(self._entry(row, ref))
             except _RowFailed as failure:
                 self.failed += 1
-                self.errors.append(RowError(row.row, failure.column, failure.code, failure.message))
+                self._note(RowError(row.row, failure.column, failure.code, failure.message))
                 continue
             self.seen.add(ref)
         if self.events is not None and entries:
             self.uow.entries.add_many(entries)
             self._record_created(self.events, entries)
         self.created += len(entries)
+
+    def _note(self, *errors: RowError) -> None:
+        """Keep ``errors`` for the report while it lists fewer than :data:`MAX_REPORTED_ROW_ERRORS`
+        (rows come in order, so those kept are the first); count the rest."""
+        room = MAX_REPORTED_ROW_ERRORS - len(self.errors)
+        self.errors.extend(errors[:room] if room > 0 else ())
+        self.errors_omitted += max(0, len(errors) - max(room, 0))
 
     def _record_created(self, events: EventRecorder, entries: list[TimeEntry]) -> None:
         """``time_entry.created`` for each entry stored, and, for each one stored deleted (a row the

@@ -76,6 +76,20 @@ def test_an_import_prints_its_report_and_exits_3_when_rows_failed(
     }
 
 
+def test_an_import_with_many_failed_rows_lists_the_first_errors_and_says_how_many_more(
+    db: str, org: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "empty-lines.jsonl"
+    path.write_bytes(b"{}\n" * 1_200)
+
+    code = main(["import", "hours", str(path), "--org", org, "--db", db, "--dry-run"])
+
+    text = capsys.readouterr().out
+    assert code == cli_exchange.EXIT_ROWS_FAILED
+    assert "1200 rows failed" in text
+    assert "more row errors, not listed (the report lists the first 1000): fix these and import again" in text
+
+
 def test_dry_run_and_all_or_nothing_store_nothing(
     db: str, org: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -12,6 +12,7 @@ import pytest
 from litestar.testing import TestClient
 
 from hours_core.model import Plan
+from hours_core.services.imports import MAX_REPORTED_ROW_ERRORS
 from hours_http.controllers import imports as imports_controller
 from tests.exchange.odd_files import harvest_file, toggl_file
 from tests.http.conftest import bearer
@@ -181,6 +182,24 @@ def test_the_export_takes_the_list_s_filters(client: TestClient[Any], world: Wor
 # Import.
 
 
+def test_an_import_report_lists_the_first_row_errors_and_counts_the_rest(
+    client: TestClient[Any], world: World
+) -> None:
+    """Before, 500,000 failing lines (1.5 MB) made a 214 MB answer and took the server to 1.1 GB."""
+    response = client.post(
+        "/imports?source=hours&dryRun=true",
+        content=b"{}\n" * 1_500,
+        headers={**bearer(world.owner_token), "Content-Type": "application/jsonl"},
+    )
+
+    assert response.status_code == 200, response.text
+    report = response.json()["data"]
+    assert report["failed"] == 1_500
+    assert len(report["errors"]) == MAX_REPORTED_ROW_ERRORS and report["errorsOmitted"] > 0
+    rows = [error["row"] for error in report["errors"]]
+    assert rows == sorted(rows) and rows[0] == 1
+
+
 def test_an_import_answers_201_with_its_report(client: TestClient[Any], world: World) -> None:
     response = toggl(client, world)
 
@@ -188,7 +207,7 @@ def test_an_import_answers_201_with_its_report(client: TestClient[Any], world: W
     report = response.json()["data"]
     assert list(report) == [
         "id", "source", "dryRun", "created", "duplicates", "failed", "createdProjects",
-        "createdClients", "createdTasks", "createdUsers", "errors",
+        "createdClients", "createdTasks", "createdUsers", "errors", "errorsOmitted",
     ]  # fmt: skip
     assert (report["created"], report["duplicates"], report["failed"]) == (5, 0, 1)
     assert report["createdProjects"] == ["Website", "Backend"]

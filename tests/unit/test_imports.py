@@ -28,7 +28,8 @@ from hours_core.services import (
     ImportReport,
     build_services,
 )
-from hours_core.services.imports import IMPORT_BATCH_SIZE
+from hours_core.services import imports as imports_module
+from hours_core.services.imports import IMPORT_BATCH_SIZE, MAX_REPORTED_ROW_ERRORS
 from hours_core.timesheets import TimesheetId
 from hours_exchange import FILE_FORMATS, AmbiguousDateFormat, ImportColumnsMissing, ImportFileUnreadable
 from hours_memory import InMemoryStore
@@ -176,6 +177,31 @@ def test_a_dry_run_stores_nothing_and_reports_what_it_would_do(world: World) -> 
     assert report.created_projects == ("Website", "Backend")
     assert entries(world) == []
     assert toggl(world).created == 5  # and the real run still creates them
+
+
+def test_a_report_lists_the_first_row_errors_and_counts_the_rest(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """1,500 lines that each fail with several errors: the report lists the first
+    MAX_REPORTED_ROW_ERRORS of them, by row, and counts the others; ``failed`` counts every row."""
+    data = b"{}\n" * 1_500
+    monkeypatch.setattr(imports_module, "MAX_REPORTED_ROW_ERRORS", 10**9)
+    every = run(world, "hours", data, dry_run=True).errors
+
+    report = run(world, "hours", data, dry_run=True)
+    monkeypatch.undo()
+    capped = run(world, "hours", data, dry_run=True)
+
+    assert report.errors == every and report.errors_omitted == 0
+    assert capped.failed == 1_500
+    assert capped.errors == every[:MAX_REPORTED_ROW_ERRORS]
+    assert capped.errors_omitted == len(every) - MAX_REPORTED_ROW_ERRORS > 0
+
+
+def test_a_report_with_few_errors_omits_none(world: World) -> None:
+    report = toggl(world)
+
+    assert report.failed == len(report.errors) == 1 and report.errors_omitted == 0
 
 
 def test_deleting_an_import_soft_deletes_its_entries_and_the_file_imports_again(world: World) -> None:

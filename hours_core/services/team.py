@@ -348,13 +348,19 @@ class TeamService:
 
     def reactivate_user(self, caller: Caller, user_id: UserId) -> User:
         """Reactivate a deactivated user (owners and admins); the plan must hold one more active user.
-        Reactivating an active user changes nothing."""
+        Reactivating an active user changes nothing.
+
+        Only an owner reactivates an owner: bringing a deactivated owner back makes an active owner,
+        which an admin may not (as an admin may not promote one); an admin's try is :class:`Forbidden`.
+        """
         with self._transactions.write() as uow:
             acting = self._acting(uow, caller)
             user = _user(uow, acting.org_id, user_id)
             acting.require_manager("reactivate users")
             if user.is_active:
                 return user
+            if user.role is Role.OWNER:
+                _require_owner(acting, "reactivate an owner")
             require_room_for_users(acting.org.plan, uow.users.count_active(acting.org_id) + 1)
             return reactivate(uow, self._events, acting, user)
 

@@ -394,6 +394,21 @@ def test_the_last_owner_is_409_last_owner(client: TestClient[Any], team: Team) -
     assert client.patch(owner_url, json={"role": "admin"}, headers=team.headers("admin")).status_code == 200
 
 
+def test_an_admin_reactivating_an_owner_is_403_and_an_owner_may(client: TestClient[Any], team: Team) -> None:
+    promoted = client.patch(f"/users/{team.target.id}", json={"role": "owner"}, headers=team.headers("owner"))
+    assert promoted.status_code == 200
+    url = f"/users/{team.target.id}"
+    assert client.post(f"{url}/deactivate", headers=team.headers("owner")).status_code == 200
+
+    refused = client.post(f"{url}/reactivate", headers=team.headers("admin"))
+
+    assert refused.status_code == 403
+    assert refused.json()["error"] == {"code": "forbidden", "message": "Only owners may reactivate an owner."}
+    assert client.get("/me", headers={"Authorization": f"Bearer {team.target_token}"}).status_code == 401
+    reactivated = client.post(f"{url}/reactivate", headers=team.headers("owner"))
+    assert reactivated.status_code == 200 and reactivated.json()["data"]["role"] == "owner"
+
+
 def test_a_taken_email_is_409_email_taken_whatever_its_case(client: TestClient[Any], team: Team) -> None:
     refused = client.post(
         "/users", json={"email": "TINA@Acme.Test", "name": "Twin"}, headers=team.headers("owner")

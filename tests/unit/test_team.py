@@ -407,6 +407,31 @@ def test_the_last_active_owner_cannot_be_deactivated(world: World) -> None:
     assert stored(world, world.owner).is_active
 
 
+def test_only_an_owner_reactivates_an_owner(world: World) -> None:
+    """An admin could bring back an owner another owner had deactivated: an admin makes no owner."""
+    second = world.services.team.add_user(
+        world.caller(world.owner), AddUser("o2@acme.test", "O2", Role.OWNER)
+    )
+    world.services.team.deactivate_user(world.caller(world.owner), second.id)
+
+    with pytest.raises(Forbidden, match="Only owners may reactivate an owner"):
+        world.services.team.reactivate_user(world.caller(world.admin), second.id)
+    assert not stored(world, second).is_active
+
+    assert world.services.team.reactivate_user(world.caller(world.owner), second.id).is_active
+
+
+def test_an_admin_reactivates_an_admin_or_a_member(world: World) -> None:
+    for user in (world.member, world.admin):
+        world.services.team.deactivate_user(world.caller(world.owner), user.id)
+    other_admin = world.services.team.add_user(
+        world.caller(world.owner), AddUser("a2@acme.test", "A2", Role.ADMIN)
+    )
+
+    for user in (world.member, world.admin):
+        assert world.services.team.reactivate_user(world.caller(other_admin), user.id).is_active
+
+
 def test_a_reactivated_users_tokens_work_again(world: World) -> None:
     world.services.team.deactivate_user(world.caller(world.owner), world.member.id)
     reactivated = world.services.team.reactivate_user(world.caller(world.owner), world.member.id)

@@ -5,9 +5,12 @@ A new address (over the API or the command line) must look like a real mailbox:
 local part of at most 64 characters made of the characters RFC 5322 allows unquoted (letters,
 digits, ``!#$%&'*+-/=?^_`{|}~`` and dots, no dot first, last or twice in a row), and a domain of
 at least two labels of letters, digits and hyphens (at most 63 characters each, no hyphen first or
-last; the last is not only digits). Letters beyond ASCII are allowed on both sides
-(internationalized addresses, RFC 6531); quoted local parts, comments and IP-address domains are
-not: no person's work address needs them.
+last; the last is not only digits). Characters beyond ASCII are allowed (internationalized
+addresses, RFC 6531): in the domain letters, marks and digits; in the local part, whose ``atext``
+RFC 6532 extends with every character beyond ASCII, also punctuation and symbols (``a€``, an
+emoji), but never separators, controls or format characters (Unicode categories Z and C: no white
+space, no invisible or bidirectional characters). Quoted local parts, comments and IP-address
+domains are not allowed: no person's work address needs them.
 
 Two addresses are the same when their :func:`email_key` is: Unicode case-folded and in NFC, so
 ``Ada@Example.com``, ``ADA@EXAMPLE.COM`` and ``Élodie@x.fr`` / ``élodie@x.fr`` collide on every

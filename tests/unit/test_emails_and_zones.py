@@ -26,6 +26,9 @@ SHAPE = "must be an email address like ada@example.com"
         "x_y-z!#$%&*=?^`{|}~@sub-domain.example.org",
         "élodie@exemple.fr",
         "用户@例子.广告",
+        "josé.müller@x.de",
+        "a€@x.test",  # RFC 6532's atext takes any character beyond ASCII: symbols too
+        "a😀@x.test",
         "ada@123.example",
         "a" * 64 + "@example.com",
     ],
@@ -63,6 +66,9 @@ def test_a_real_address_is_accepted(address: str) -> None:
         "ada(comment)@example.com",
         "ada\x00@example.com",
         "ada\u200b@example.com",
+        "ada\u202e@example.com",  # a bidirectional override (format, category Cf)
+        "ada\u00a0x@example.com",  # a no-break space (separator, category Zs)
+        "ada@x€.test",  # the domain takes letters, marks and digits only
         "ada@example.com\n",
         "a" * 65 + "@example.com",
         "ada@" + "a" * 64 + ".com",

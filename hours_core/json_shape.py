@@ -1,16 +1,19 @@
 """The shape of JSON text, for the adapters that read JSON from outside (request bodies, import lines).
 
-Two rules both apply, kept once here since the adapters do not import each other: how deep arrays and
+Three rules both apply, kept once here since the adapters do not import each other: how deep arrays and
 objects may nest before a document is refused unparsed (a parser that recurses once per level would
-exhaust the stack on a thousand ``[``), and how a message names a parsed value's JSON type. Pure text
-and values: no parser, no serializer.
+exhaust the stack on a thousand ``[``), that an object names each member once (:func:`unique_members`,
+the hook a parser calls), and how a message names a parsed value's JSON type. Pure text and values: no
+parser, no serializer.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
-__all__ = ["MAX_NESTING", "json_type", "nesting_exceeds"]
+__all__ = ["MAX_NESTING", "RepeatedMember", "json_type", "nesting_exceeds", "unique_members"]
 
 MAX_NESTING = 32
 """The deepest nesting of arrays and objects a document may have, its own object counting as one. No
@@ -60,3 +63,25 @@ def json_type(value: object) -> str:
     if isinstance(value, list):
         return "an array"
     return "an object"
+
+
+class RepeatedMember(ValueError):
+    """An object of a JSON document names the member :attr:`name` twice."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"the member {json.dumps(name)} appears twice")
+        self.name = name
+
+
+def unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """The object of ``pairs`` (an ``object_pairs_hook`` of :func:`json.loads`), or
+    :class:`RepeatedMember` for a member named twice: keeping the first or the last silently would
+    let two readers of one document see two different requests."""
+    members = dict(pairs)
+    if len(members) != len(pairs):
+        seen: set[str] = set()
+        for name, _value in pairs:
+            if name in seen:
+                raise RepeatedMember(name)
+            seen.add(name)
+    return members

@@ -22,7 +22,7 @@ from types import MappingProxyType
 from typing import Any
 from uuid import UUID
 
-from hours_core.json_shape import MAX_NESTING, nesting_exceeds
+from hours_core.json_shape import MAX_NESTING, nesting_exceeds, unique_members
 from hours_core.json_shape import json_type as shared_json_type
 from hours_core.model import MAX_NOTE_LENGTH, control_character_problem, name_problem
 from hours_core.validation import instant_problem
@@ -79,15 +79,6 @@ def _integer(text: str) -> int | _TooLargeInteger:
     if len(text.lstrip("-")) > _MAX_INTEGER_DIGITS:
         return _TOO_LARGE_INTEGER
     return int(text)
-
-
-def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    members: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in members:
-            raise ValueError(f"the member {json.dumps(key)} appears twice")
-        members[key] = value
-    return members
 
 
 def json_type(value: object) -> str:
@@ -172,7 +163,7 @@ def _row(line_number: int, line: str) -> ImportRow | RejectedRow:
         )
     try:
         parsed = json.loads(
-            line, parse_constant=_reject_constant, parse_int=_integer, object_pairs_hook=_unique_members
+            line, parse_constant=_reject_constant, parse_int=_integer, object_pairs_hook=unique_members
         )
     except json.JSONDecodeError as error:
         reason = error.msg[:1].lower() + error.msg[1:]

@@ -380,7 +380,9 @@ class TeamService:
         with self._transactions.write() as uow:
             user = _user(uow, caller.org_id, user_id)
             if user.id != caller.user_id:
-                caller.require_manager("revoke other users' tokens")
+                # The role as it is now, under the organization's lock, as every other team change
+                # reads it: a demotion that commits first refuses the revocation.
+                self._acting(uow, caller).require_manager("revoke other users' tokens")
             token = uow.tokens.get(caller.org_id, prefix)
             if token is None or token.user_id != user.id:
                 raise NotFound.of("token")

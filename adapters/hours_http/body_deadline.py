@@ -28,6 +28,12 @@ as a client that left does, and the connection stays open: if the app answered n
 would answer a text ``500 Internal server error`` of its own. So a disconnect in the middle of a
 body is answered ``400`` with the error body ``bad_request`` and ``Connection: close`` (a client
 that really left hears nothing: the answer goes nowhere), and the app's own answer is dropped.
+
+An app that answers before it has read the whole body it was sent (a ``413`` once the body
+passed the route's limit, or by its ``Content-Length``; a ``401`` before the body is read) may
+leave the rest on the connection, which the server then closes (granian drains a small rest and
+closes for a larger one): the answer says ``Connection: close``, so that a client never sends its
+next request on a connection about to close.
 """
 
 from __future__ import annotations
@@ -88,6 +94,17 @@ def slow_body_message(seconds: float, min_rate: int) -> str:
         f"{min_rate} bytes it carries; the connection is closed. Send the body at a steadier pace, "
         "then retry."
     )
+
+
+_CLOSE = (b"connection", b"close")
+
+
+def _announces_body(scope: Any) -> bool:
+    """Whether the request's headers announce a body: chunked, or a ``Content-Length`` not 0."""
+    for name, value in scope["headers"]:
+        if name == b"transfer-encoding" or (name == b"content-length" and value.strip() != b"0"):
+            return True
+    return False
 
 
 _IDLE_SWEEPS = 10
@@ -204,6 +221,11 @@ class BodyDeadline:
             nonlocal started
             if answered:
                 return
+            if not started and not body_complete and (first_read is not None or _announces_body(scope)):
+                # The app answers before it has read the whole body (a 413 past the limit, a 401
+                # before it): the rest may still be on the connection, which the server then
+                # closes; say so, so that the client does not send its next request on it.
+                message = {**message, "headers": [*message.get("headers", ()), _CLOSE]}
             started = True
             await send(message)
 

@@ -262,6 +262,24 @@ def test_a_host_header_whose_port_is_no_port_is_400_on_every_route(
     assert "Traceback" not in server.stderr.read_text()
 
 
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_a_413_in_the_middle_of_a_body_says_connection_close(server: Server, chunked: bool) -> None:
+    """The rest of the body is still on the connection, which the server closes after the answer;
+    before, the answer did not say so, and a client's next request on it failed."""
+    body = b'{"name": "' + b"a" * 70_000 + b'"}'
+    framing = "Transfer-Encoding: chunked" if chunked else f"Content-Length: {len(body)}"
+    head = (
+        f"POST /projects HTTP/1.1\r\nHost: hours\r\nAuthorization: Bearer {server.demo['token']}\r\n"
+        f"Content-Type: application/json\r\n{framing}\r\n\r\n"
+    ).encode()
+    payload = b"%x\r\n" % len(body) + body + b"\r\n0\r\n\r\n" if chunked else body
+
+    answer = raw_exchange(server.port, head + payload)
+
+    assert status_line(answer) == b"HTTP/1.1 413 Payload Too Large"
+    assert b"\r\nconnection: close" in answer.partition(b"\r\n\r\n")[0].lower()
+
+
 def test_stalled_bodies_do_not_keep_others_waiting(tmp_path: Path) -> None:
     """As many stalled bodies as the connection cap: each is closed after the body timeout, so a
     next client is served (before, they held every connection for as long as they stayed open)."""

@@ -126,6 +126,16 @@ def test_a_client_that_trickles_its_headers_is_disconnected_before_it_finishes(s
         assert closed, "the server let a client spend a minute on its headers"
 
 
+def answer_until_closed(server: Server, data: bytes) -> bytes:
+    """Send ``data`` on a new connection; everything the server answers until it closes it."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=PATIENCE_SECONDS) as connection:
+        connection.sendall(data)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+        return answer
+
+
 def stalled_body(server: Server, *, announced: int, sent: bytes) -> bytes:
     """A keyed ``POST /time-entries`` announcing ``announced`` bytes of body and sending ``sent``;
     everything the server answers until it closes the connection."""
@@ -134,12 +144,7 @@ def stalled_body(server: Server, *, announced: int, sent: bytes) -> bytes:
         f"Authorization: Bearer {server.demo['token']}\r\nContent-Type: application/json\r\n"
         f"Idempotency-Key: 0190c2d4-5a6b-7c8d-9e0f-{announced:012d}\r\nContent-Length: {announced}\r\n\r\n"
     )
-    with socket.create_connection(("127.0.0.1", server.port), timeout=PATIENCE_SECONDS) as connection:
-        connection.sendall(head.encode() + sent)
-        answer = b""
-        while chunk := connection.recv(65536):
-            answer += chunk
-        return answer  # the server closed the connection
+    return answer_until_closed(server, head.encode() + sent)
 
 
 @pytest.mark.parametrize(
@@ -216,11 +221,7 @@ def test_a_malformed_chunked_body_is_answered_400_in_the_error_shape(server: Ser
         "POST /projects HTTP/1.1\r\nHost: hours\r\nContent-Type: application/json\r\n"
         f"Authorization: Bearer {server.demo['token']}\r\nTransfer-Encoding: chunked\r\n\r\n"
     )
-    with socket.create_connection(("127.0.0.1", server.port), timeout=PATIENCE_SECONDS) as connection:
-        connection.sendall(head.encode() + chunked)
-        answer = b""
-        while chunk := connection.recv(65536):
-            answer += chunk
+    answer = answer_until_closed(server, head.encode() + chunked)
 
     head_part, _, body = answer.partition(b"\r\n\r\n")
     assert status_line(answer) == b"HTTP/1.1 400 Bad Request"
@@ -244,15 +245,12 @@ def test_a_host_header_whose_port_is_no_port_is_400_on_every_route(
     """Before, every write route (and the web sign-in, without a token) answered granian's text
     500 and logged a traceback: building the request's URL failed on the port."""
     body = b'{"name": "p"}'
-    with socket.create_connection(("127.0.0.1", server.port), timeout=PATIENCE_SECONDS) as connection:
-        connection.sendall(
-            f"{request_line} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-            f"Authorization: Bearer {server.demo['token']}\r\nContent-Length: {len(body)}\r\n\r\n".encode()
-            + body
-        )
-        answer = b""
-        while chunk := connection.recv(65536):  # the answer says Connection: close
-            answer += chunk
+    answer = answer_until_closed(  # the answer says Connection: close
+        server,
+        f"{request_line} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        f"Authorization: Bearer {server.demo['token']}\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+        + body,
+    )
 
     head, _, payload = answer.partition(b"\r\n\r\n")
     assert status_line(answer) == b"HTTP/1.1 400 Bad Request"

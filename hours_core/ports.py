@@ -12,7 +12,7 @@ calling :meth:`UnitOfWork.commit` rolls everything back.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime
 from types import TracebackType
@@ -347,6 +347,21 @@ class TimeEntryRepository(Protocol):
 
     def get(self, org_id: OrgId, entry_id: TimeEntryId, *, include_deleted: bool = False) -> TimeEntry | None:
         """The entry of ``org_id``, or ``None``; soft-deleted ones only with ``include_deleted``."""
+        ...
+
+    def get_many(
+        self, org_id: OrgId, entry_ids: Iterable[TimeEntryId], *, lock: bool = False
+    ) -> Sequence[TimeEntry]:
+        """Those of ``entry_ids`` that are entries of ``org_id`` (deleted ones included), in id
+        order, in a few queries however many are asked.
+
+        With ``lock`` (write units of work only), their rows stay locked until the unit of work
+        ends, and they are locked in id order: how a write of several entries takes them all
+        before it writes the first, in the one order every writer of several entries takes them
+        (docs/store.md, "The order of locks"), so that two such writers never wait for each
+        other. (PostgreSQL: ``SELECT ... ORDER BY id FOR NO KEY UPDATE``; SQLite and the in-memory
+        store run one writer at a time and lock nothing.)
+        """
         ...
 
     def update(self, entry: TimeEntry, *, expected_updated_at: datetime) -> TimeEntry:

@@ -20,9 +20,16 @@ __all__ = ["TimesheetLocks", "check_timesheet_lock", "timesheet_lock", "timeshee
 
 
 def timesheet_lock(uow: UnitOfWork, org_id: OrgId, user_id: UserId, *days: date) -> Timesheet | None:
-    """The submitted or approved timesheet of ``user_id`` whose week holds one of ``days``, or ``None``."""
+    """The submitted or approved timesheet of ``user_id`` whose week holds one of ``days`` (the
+    first of them that one holds), or ``None``.
+
+    The rows are read (and, in a write unit of work, locked) day by day in date order, whatever the
+    order of ``days``: the order every writer takes a user's timesheet rows in (docs/store.md, "The
+    order of locks"), so that an update moving an entry back a week and a batch touching both weeks
+    never wait for each other."""
+    covering = {day: uow.timesheets.covering(org_id, user_id, day) for day in sorted(set(days))}
     for day in dict.fromkeys(days):
-        for timesheet in uow.timesheets.covering(org_id, user_id, day):
+        for timesheet in covering[day]:
             if timesheet.status.locks_entries:
                 return timesheet
     return None

@@ -593,6 +593,13 @@ class InMemoryTimeEntryRepository(_Repository):
             return None
         return entry
 
+    def get_many(
+        self, org_id: OrgId, entry_ids: Iterable[TimeEntryId], *, lock: bool = False
+    ) -> Sequence[TimeEntry]:
+        stored = self.tables.read("entries")  # one writer at a time: ``lock`` has nothing to do
+        found = (_owned(stored.get(entry_id), org_id) for entry_id in sorted(set(entry_ids)))
+        return [entry for entry in found if entry is not None]
+
     def update(self, entry: TimeEntry, *, expected_updated_at: datetime) -> TimeEntry:
         stored = _owned(self.tables.read("entries").get(entry.id), entry.org_id)
         if stored is None or stored.updated_at != expected_updated_at:

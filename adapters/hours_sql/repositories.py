@@ -13,7 +13,7 @@ that says so; a claim that waits too long for a concurrent one,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from operator import attrgetter
 from typing import Any, TypeVar
@@ -397,6 +397,23 @@ class SqlTimeEntryRepository(_Repository):
         statement = sql.entry_by_id_with_deleted if include_deleted else sql.entry_by_id
         row = self._row(statement, (sql.uuid(entry_id), sql.reference(org_id)))
         return None if row is None else sql.entries.decode(row)
+
+    def get_many(
+        self, org_id: OrgId, entry_ids: Iterable[TimeEntryId], *, lock: bool = False
+    ) -> Sequence[TimeEntry]:
+        """The entries of ``org_id`` among ``entry_ids`` (deleted ones included), in id order, in
+        one query per :data:`_REFS_PER_QUERY` ids; with ``lock``, their rows locked in id order
+        until the transaction ends (the ids are sorted before they are cut into queries, so each
+        query locks the rows after the previous one's)."""
+        sql = self._sql
+        unique = sorted(set(entry_ids))
+        org = sql.reference(org_id)
+        found: list[TimeEntry] = []
+        for start in range(0, len(unique), _REFS_PER_QUERY):
+            batch = [sql.uuid(entry_id) for entry_id in unique[start : start + _REFS_PER_QUERY]]
+            rows = self._session.rows(sql.entries_by_ids(len(batch), locked=lock), (org, *batch))
+            found.extend(map(sql.entries.decode, rows))
+        return found
 
     def update(self, entry: TimeEntry, *, expected_updated_at: datetime) -> TimeEntry:
         """Replace a stored entry one version up if its ``updated_at`` is still

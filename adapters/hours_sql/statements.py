@@ -357,6 +357,15 @@ class Statements:
         marks = ", ".join("?" * count)
         return self.dialect.sql(f"SELECT id FROM time_entries WHERE org_id = ? AND id IN ({marks})")  # noqa: S608
 
+    def entries_by_ids(self, count: int, *, locked: bool) -> str:
+        """The select of the entries of an org among ``count`` ids (deleted ones included), in id
+        order; ``locked``: their rows locked in that order (the dialect's ``row_lock``)."""
+        marks = ", ".join("?" * count)
+        lock = self.dialect.row_lock if locked else ""
+        return self.dialect.sql(
+            f"{self.entries.select} WHERE org_id = ? AND id IN ({marks}) ORDER BY id{lock}"
+        )
+
     def entries_intersecting(
         self,
         org_id: OrgId,

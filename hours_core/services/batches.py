@@ -13,6 +13,14 @@ operation, and each writes its own events.
   (:meth:`~hours_core.ports.UnitOfWork.savepoint`); a failure undoes that operation alone and is
   reported in its outcome, and the batch goes on.
 
+Before the first operation runs, atomic or not, the batch takes the locks its operations will take
+(:func:`hold_rows`: the organization's entry writes, then the timesheet rows of the users and days
+it touches, then those users' rows where the overlap check locks them, then the entries it changes
+by id), in the one order every writer takes them (docs/store.md, "The order of locks"); taken one
+operation at a time, in the order of the operations, they made a batch and an invoice (or another
+batch) of the same entries in another order wait for each other until PostgreSQL broke the
+deadlock.
+
 Either way an error of the store itself (:attr:`~hours_core.errors.HoursError.transient`: a busy
 or unreachable database) stops the whole batch: nothing is stored and the error propagates; so
 does a caller deactivated since the request was authenticated
@@ -22,12 +30,14 @@ does a caller deactivated since the request was authenticated
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 import attrs
 
 from hours_core.entry_locks import LockOverride
 from hours_core.errors import BatchFailed, HoursError, Unauthenticated, ValidationFailed
-from hours_core.model import TimeEntry, TimeEntryId
+from hours_core.model import OverlapPolicy, TimeEntry, TimeEntryId, UserId
+from hours_core.ports import UnitOfWork
 from hours_core.services.caller import Caller
 from hours_core.services.time_entries import CreateTimeEntry, TimeEntryService, UpdateTimeEntry
 from hours_core.services.transactions import Transactions
@@ -46,6 +56,7 @@ __all__ = [
     "UnreadableOperation",
     "UpdateOperation",
     "check_batch_size",
+    "hold_rows",
 ]
 
 MAX_BATCH_OPERATIONS = 500
@@ -150,7 +161,8 @@ class BatchService:
         if unreadable:
             raise BatchFailed(unreadable)
         outcomes: list[BatchOutcome] = []
-        with self._transactions.write():
+        with self._transactions.write() as uow:
+            hold_rows(uow, caller, operations)
             for index, operation in enumerate(operations):
                 try:
                     entry = self._apply(caller, operation)
@@ -164,6 +176,7 @@ class BatchService:
     def _each_on_its_own(self, caller: Caller, operations: Sequence[Operation]) -> list[BatchOutcome]:
         outcomes: list[BatchOutcome] = []
         with self._transactions.write() as uow:
+            hold_rows(uow, caller, operations)
             for index, operation in enumerate(operations):
                 try:
                     with uow.savepoint():
@@ -191,6 +204,51 @@ class BatchService:
                 return entries.restore_time_entry(caller, entry_id, if_match=if_match)
             case UnreadableOperation(error=error):
                 raise error
+
+
+def hold_rows(uow: UnitOfWork, caller: Caller, operations: Sequence[Operation]) -> None:
+    """Take the locks that ``operations`` will take, in the order every writer takes them
+    (docs/store.md, "The order of locks"), before the first of them runs: the organization's entry
+    writes (in share mode, as :func:`~hours_core.services.entry_guard.guard_entry_write` takes
+    them), then the timesheet rows of each user and day the operations touch (by user, then day),
+    then, unless the organization allows overlaps, those users' rows (by id: the overlap check's
+    lock), and last the rows of the entries they change (by id).
+
+    Each operation then takes its own locks again, already held. What the operations are about
+    to do is read before they run, so an operation may still need a lock this did not foresee
+    (an entry that another writer moved to another day meanwhile, an update of an entry the
+    batch itself creates): it takes it then, as it always did. Where one writer runs at a time
+    (SQLite, the in-memory store) nothing is locked, and this only reads.
+    """
+    uow.periods.list(caller.org_id)  # the entry writes, in share mode, before what they protect
+    changed = [operation.entry_id for operation in operations if isinstance(operation, _OF_AN_ENTRY)]
+    entries = {
+        entry.id: entry
+        for entry in uow.entries.get_many(caller.org_id, changed)
+        if entry.user_id == caller.user_id or caller.user.role.manages_org
+    }
+    days: dict[UserId, set[date]] = {}
+    for operation in operations:
+        match operation:
+            case CreateOperation(command=command):
+                days.setdefault(command.user_id or caller.user_id, set()).add(command.entry_date)
+            case UpdateOperation() | DeleteOperation() | RestoreOperation() if operation.entry_id in entries:
+                entry = entries[operation.entry_id]
+                touched = days.setdefault(entry.user_id, set())
+                touched.add(entry.entry_date)
+                if isinstance(operation, UpdateOperation) and isinstance(operation.command.entry_date, date):
+                    touched.add(operation.command.entry_date)
+    for user_id in sorted(days):
+        for day in sorted(days[user_id]):
+            uow.timesheets.covering(caller.org_id, user_id, day)
+    if caller.org.overlap_policy is not OverlapPolicy.ALLOW:
+        for user_id in sorted(days):
+            uow.users.lock(caller.org_id, user_id)
+    uow.entries.get_many(caller.org_id, entries, lock=True)
+
+
+_OF_AN_ENTRY = (UpdateOperation, DeleteOperation, RestoreOperation)
+"""The operations that change a stored entry."""
 
 
 def check_batch_size(count: int) -> None:

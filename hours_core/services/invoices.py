@@ -139,8 +139,12 @@ class InvoiceService:
             voided = invoice.voided(now)
             uow.invoices.update(voided)
             self._record(uow, caller, EventType.INVOICE_VOIDED, voided, invoice)
+            # Its entries' rows locked at once, in id order, as every writer of several entries
+            # takes them (an invoice's order is its caller's); then freed in the invoice's order.
+            held = uow.entries.get_many(caller.org_id, invoice.entries, lock=True)
+            locked = {entry.id: entry for entry in held}
             for entry_id in invoice.entries:
-                entry = uow.entries.get(caller.org_id, entry_id, include_deleted=True)
+                entry = locked.get(entry_id)
                 if entry is None or entry.invoice_id != invoice.id:
                     continue
                 freed = uow.entries.update(entry.uninvoiced(now), expected_updated_at=entry.updated_at)

@@ -197,6 +197,7 @@ class RateService:
         _require_rates(caller, "reapply rates")
         examined = changed = skipped = 0
         changes: list[RateChange] = []
+        rerated: list[tuple[TimeEntry, StoredRate | None]] = []
         with self._transactions.write() as uow:
             book = RateBook(uow.rates.list(caller.org_id))
             projects = {project.id: project for project in uow.projects.list(caller.org_id)}
@@ -218,9 +219,14 @@ class RateService:
                 if len(changes) < MAX_REAPPLY_CHANGES_LISTED:
                     changes.append(RateChange(entry.id, entry.rate, after))
                 if not command.dry_run:
-                    updated = attrs.evolve(entry, rate=after, updated_at=later(now, entry.updated_at))
-                    uow.entries.update(updated, expected_updated_at=entry.updated_at)
-                    self._events.entry(uow, caller, EventType.TIME_ENTRY_UPDATED, entry, updated)
+                    rerated.append((entry, after))
+            # The rows to write locked at once, in id order, as every writer of several entries
+            # takes them (the list's order is by date); then written in the list's order.
+            uow.entries.get_many(caller.org_id, (entry.id for entry, _ in rerated), lock=True)
+            for entry, after in rerated:
+                updated = attrs.evolve(entry, rate=after, updated_at=later(now, entry.updated_at))
+                uow.entries.update(updated, expected_updated_at=entry.updated_at)
+                self._events.entry(uow, caller, EventType.TIME_ENTRY_UPDATED, entry, updated)
         return ReapplyResult(
             date_from=command.date_from,
             date_to=command.date_to,

@@ -328,3 +328,22 @@ def test_stopped_or_deleted_timers_are_not_running(store: OpenStore, world: Worl
     with store.unit_of_work(read_only=True) as uow:
         assert uow.entries.running_for_user(world.a.org.id, world.a.member.id) is None
         assert uow.entries.running_for_user(world.a.org.id, world.a.owner.id) is None
+
+
+@pytest.mark.parametrize("lock", [False, True], ids=["read", "locked"])
+def test_entries_of_the_organization_are_read_many_at_once_in_id_order_live_or_deleted(
+    store: OpenStore, world: World, build: Build, lock: bool
+) -> None:
+    live = [build.entry(world.a.member, world.a.project) for _ in range(700)]
+    deleted = [build.entry(world.a.member, world.a.project, deleted_at=T0) for _ in range(3)]
+    theirs = build.entry(world.b.member, world.b.project)
+    with store.unit_of_work() as uow:
+        uow.entries.add_many([*live, *deleted, theirs])
+        uow.commit()
+    unknown = [TimeEntryId(build.id()) for _ in range(3)]
+    asked = [entry.id for entry in live[::-1]] + [entry.id for entry in deleted] + [theirs.id, *unknown]
+    with store.unit_of_work() as uow:
+        found = uow.entries.get_many(world.a.org.id, [*asked, live[0].id], lock=lock)  # asked twice: once
+        assert uow.entries.get_many(world.b.org.id, asked, lock=lock) == [theirs]
+        assert uow.entries.get_many(world.a.org.id, [], lock=lock) == []
+    assert found == sorted([*live, *deleted], key=lambda entry: entry.id)

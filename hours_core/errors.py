@@ -38,6 +38,7 @@ __all__ = [
     "SignInFailed",
     "StaleUpdate",
     "StoreBusy",
+    "StoreDeadlock",
     "TimerAlreadyRunning",
     "TooManyTokens",
     "TooManyWebhooks",
@@ -389,6 +390,13 @@ class StoreBusy(HoursError):
     code = "store_busy"
     default_message = "The database is busy; retry shortly."
     transient = True
+
+
+class StoreDeadlock(StoreBusy):
+    """The database broke a deadlock by rolling this write transaction back (PostgreSQL: SQLSTATE
+    ``40P01``, after its ``deadlock_timeout``). Nothing of the transaction was stored, so running
+    it again is safe: :meth:`~hours_core.services.IdempotentRunner.run` runs a write once more
+    when its own transaction ends so. Answered as :class:`StoreBusy` when it reaches a client."""
 
 
 class IdempotencyKeyInvalid(HoursError):

@@ -11,8 +11,9 @@ behind its back. When the pool opens a connection it sets, once for the connecti
 * ``search_path`` to the store's schema, when it has one (tests use a schema per run).
 
 Errors. :func:`translate` turns a driver error into what the ports promise: constraint
-violations become :class:`~hours_core.errors.Conflict`; lock timeouts, deadlocks and cancelled
-statements become :class:`~hours_core.errors.StoreBusy` (as in the SQLite adapter);
+violations become :class:`~hours_core.errors.Conflict`; lock timeouts and cancelled statements
+become :class:`~hours_core.errors.StoreBusy` (as in the SQLite adapter), and a deadlock its
+subclass :class:`~hours_core.errors.StoreDeadlock` (the transaction rolled back: it may run again);
 values PostgreSQL cannot store (a NUL character in text) become
 :class:`~hours_core.errors.ValidationFailed`; a server that cannot be reached, a lost connection
 or an exhausted pool become :class:`DatabaseUnavailable` (code ``service_unavailable``). Anything
@@ -34,7 +35,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import TupleRow
 from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
-from hours_core.errors import Conflict, HoursError, StoreBusy, ValidationFailed
+from hours_core.errors import Conflict, HoursError, StoreBusy, StoreDeadlock, ValidationFailed
 
 __all__ = [
     "BUSY_MESSAGE",
@@ -74,8 +75,14 @@ class DatabaseUnavailable(HoursError):
 
 
 def busy() -> StoreBusy:
-    """The core error for "a lock stayed taken longer than the lock timeout" (and deadlocks)."""
+    """The core error for "a lock stayed taken longer than the lock timeout"."""
     return StoreBusy(BUSY_MESSAGE)
+
+
+def deadlocked() -> StoreDeadlock:
+    """The core error for "PostgreSQL broke a deadlock by rolling this transaction back" (40P01),
+    which a write runner may run again (:class:`~hours_core.errors.StoreDeadlock`)."""
+    return StoreDeadlock(BUSY_MESSAGE)
 
 
 def _check_schema(_instance: object, _attribute: object, value: str | None) -> None:
@@ -260,7 +267,6 @@ def open_pool(settings: ConnectionSettings) -> ConnectionPool[Connection]:
 
 _BUSY = (
     pg_errors.LockNotAvailable,
-    pg_errors.DeadlockDetected,
     pg_errors.SerializationFailure,
     pg_errors.QueryCanceled,
 )
@@ -281,6 +287,8 @@ def translate(error: Exception, *, kind: str = "row") -> Exception:
         return Conflict(f"The {kind} already exists.")
     if isinstance(error, psycopg.IntegrityError):
         return Conflict(f"The {kind} breaks a rule of the database.")  # the cause (chained) names it
+    if isinstance(error, pg_errors.DeadlockDetected):
+        return deadlocked()
     if isinstance(error, _BUSY):
         return busy()
     if isinstance(error, psycopg.DataError | UnicodeEncodeError):

@@ -15,7 +15,13 @@ The claim, the change and the recorded result are one transaction:
 4. A completed record, once durable, is also kept in this process's
    :class:`~hours_core.services.replay_memory.ReplayMemory`, which answers the key's later
    requests (replay or reuse) with no store access until the record expires.
-5. At most once per :data:`PURGE_INTERVAL` per process, a keyed request first deletes the
+5. A write whose transaction the database rolled back to break a deadlock
+   (:class:`~hours_core.errors.StoreDeadlock`, PostgreSQL's ``40P01``) runs once more, claim and
+   all, when this runner opened that transaction: nothing of it was stored, and the writer it
+   waited for has gone on. A second deadlock is answered as the busy store it is (503
+   ``store_busy``). A write that joined a transaction opened around the runner is not run again
+   (the transaction it would run in is the one that was rolled back).
+6. At most once per :data:`PURGE_INTERVAL` per process, a keyed request first deletes the
    records past the replay window, in a short write transaction of its own. (Inside the claim's
    transaction it would hold the expired rows' locks for the whole request: on PostgreSQL a
    concurrent claim of an expired key would wait on them.)
@@ -30,7 +36,7 @@ from functools import partial
 
 import attrs
 
-from hours_core.errors import IdempotencyKeyReused, IdempotencyRequestInProgress, StoreBusy
+from hours_core.errors import IdempotencyKeyReused, IdempotencyRequestInProgress, StoreBusy, StoreDeadlock
 from hours_core.idempotency import REPLAY_WINDOW, Decision, IdempotencyRecord, decide
 from hours_core.ports import Clock
 from hours_core.services.caller import Caller
@@ -102,11 +108,24 @@ class IdempotentRunner:
         if self._housekeeping is not None:
             self._run_housekeeping()
         if keyed is None:
-            with self._transactions.write():
-                return Outcome(work())
+            return self._once_more_after_a_deadlock(partial(self._unrecorded, work))
         if self._take_purge_turn():
             self.purge_expired()
-        return self._claim_and_run(caller, keyed, work)
+        return self._once_more_after_a_deadlock(partial(self._claim_and_run, caller, keyed, work))
+
+    def _once_more_after_a_deadlock(self, attempt: Callable[[], Outcome]) -> Outcome:
+        """``attempt()``, and once more if the database broke a deadlock by rolling its transaction
+        back, when it ran in a transaction of its own (see the module's docstring, step 5)."""
+        if self._transactions.writing:
+            return attempt()
+        try:
+            return attempt()
+        except StoreDeadlock:
+            return attempt()
+
+    def _unrecorded(self, work: Callable[[], bytes]) -> Outcome:
+        with self._transactions.write():
+            return Outcome(work())
 
     def _claim_and_run(
         self, caller: Caller, keyed_request: KeyedRequest, work: Callable[[], bytes]

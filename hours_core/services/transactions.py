@@ -115,6 +115,12 @@ class Transactions:
         again once the commit is durable, under :func:`commit_hooks_held`)."""
         self._identity_listeners.append(listener)
 
+    @property
+    def writing(self) -> bool:
+        """Whether a write scope is open here (in this thread or task): one that :meth:`write`
+        would join instead of opening its own."""
+        return self._current.get() is not None
+
     def when_durable(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` (quick, never raising) once the open write scope's commit is durable,
         and never if that scope rolls back or its commit fails; with no write scope open, at once

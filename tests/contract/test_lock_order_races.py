@@ -34,6 +34,7 @@ from hours_core.services import (
     CreateRate,
     CreateTimeEntry,
     CreateTimesheet,
+    Outcome,
     ReapplyRates,
     UpdateOperation,
     UpdateTimeEntry,
@@ -349,3 +350,31 @@ def at_once(calls: list[Callable[[], Any]]) -> list[Any]:
         thread.join(GUARD_SECONDS)
     assert not any(thread.is_alive() for thread in threads)
     return [outcomes[index] for index in range(len(calls))]
+
+
+@pytest.mark.postgres
+def test_a_write_postgres_rolls_back_to_break_a_deadlock_runs_again_and_both_writes_succeed(
+    world: World,
+) -> None:
+    """Two writes that lock two entries in opposite orders (no use case does now): PostgreSQL
+    fails one of them (``40P01``), the runner runs it once more, after the other has committed."""
+    first, second = (entry.id for entry in new_entries(world, 2))
+    both_hold_one = threading.Barrier(2)
+    owner = world.caller(world.owner)
+
+    def locking(one: TimeEntryId, other: TimeEntryId) -> Callable[[], Outcome]:
+        runs: list[int] = []
+
+        def work() -> bytes:
+            runs.append(1)
+            with world.services.transactions.write() as uow:
+                uow.entries.get_many(world.org.id, [one], lock=True)
+                if len(runs) == 1:
+                    both_hold_one.wait(GUARD_SECONDS)
+                uow.entries.get_many(world.org.id, [other], lock=True)
+            return str(len(runs)).encode()
+
+        return lambda: world.services.idempotent.run(owner, None, work)
+
+    outcomes = at_once([locking(first, second), locking(second, first)])
+    assert sorted(outcome.result for outcome in outcomes) == [b"1", b"2"], outcomes

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from hours_core.errors import IdempotencyKeyReused, ValidationFailed
+from hours_core.errors import IdempotencyKeyReused, StoreBusy, StoreDeadlock, ValidationFailed
 from hours_core.idempotency import IdempotencyRecord
 from hours_core.ports import EntryQuery
 from hours_core.services import CreateTimeEntry, IdempotentRunner, KeyedRequest, Outcome
@@ -302,3 +302,55 @@ def test_a_takeover_of_an_expired_key_that_another_request_won_replays_the_winne
     assert runs == []
     with pytest.raises(IdempotencyKeyReused):  # another request with the winner's key
         runner.run(caller, KeyedRequest(KEY, "other"), counted_work(runs))
+
+
+def deadlocking(world: World, times: int, error: type[StoreBusy] = StoreDeadlock) -> Callable[[], bytes]:
+    """A write that creates an entry and then, its first ``times`` runs, fails as a transaction
+    the database rolled back to break a deadlock (``error``) would."""
+    runs: list[int] = []
+
+    def work() -> bytes:
+        result = create(world)
+        runs.append(1)
+        if len(runs) <= times:
+            raise error()
+        return result + f" on run {len(runs)}".encode()
+
+    return work
+
+
+@pytest.mark.parametrize("keyed", [True, False], ids=["keyed", "unkeyed"])
+def test_a_write_rolled_back_to_break_a_deadlock_runs_once_more(
+    world: World, store: InMemoryStore, keyed: bool
+) -> None:
+    request = KeyedRequest(KEY, "fp") if keyed else None
+    outcome = world.services.idempotent.run(world.caller(world.owner), request, deadlocking(world, 1))
+    assert outcome.result.endswith(b" on run 2") and not outcome.replayed
+    assert entry_count(store, world) == 1  # the first run's entry rolled back with it
+    if keyed:
+        assert run(world).replayed
+
+
+def test_a_write_deadlocked_twice_is_answered_busy_with_nothing_stored(
+    world: World, store: InMemoryStore
+) -> None:
+    with pytest.raises(StoreDeadlock):
+        world.services.idempotent.run(
+            world.caller(world.owner), KeyedRequest(KEY, "fp"), deadlocking(world, 2)
+        )
+    assert entry_count(store, world) == 0
+    assert not run(world).replayed  # the key is free
+
+
+def test_a_busy_store_that_is_no_deadlock_is_not_run_again(world: World, store: InMemoryStore) -> None:
+    with pytest.raises(StoreBusy):
+        world.services.idempotent.run(world.caller(world.owner), None, deadlocking(world, 1, StoreBusy))
+    assert entry_count(store, world) == 0
+
+
+def test_a_write_that_joined_an_open_transaction_is_not_run_again_after_a_deadlock(
+    world: World, store: InMemoryStore
+) -> None:
+    with pytest.raises(StoreDeadlock), world.services.transactions.write():
+        world.services.idempotent.run(world.caller(world.owner), None, deadlocking(world, 1))
+    assert entry_count(store, world) == 0

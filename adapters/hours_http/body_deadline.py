@@ -225,7 +225,11 @@ class BodyDeadline:
                 # The app answers before it has read the whole body (a 413 past the limit, a 401
                 # before it): the rest may still be on the connection, which the server then
                 # closes; say so, so that the client does not send its next request on it.
-                message = {**message, "headers": [*message.get("headers", ()), _CLOSE]}
+                start: dict[str, Any] = dict(message)
+                start["headers"] = [*start.get("headers", ()), _CLOSE]
+                started = True
+                await send(start)  # type: ignore[arg-type]
+                return
             started = True
             await send(message)
 

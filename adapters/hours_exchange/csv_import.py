@@ -10,8 +10,9 @@ does the rest, the same way for each:
   refuses a file that lacks a required column or repeats a known one;
 - settles the date order (``date_format``, or a first pass over the date columns that stops at
   the first date with a day above 12; a file that never settles it is refused);
-- reads the rows as a generator, so memory stays flat however long the file: one row error list
-  per bad row, one :class:`ImportRow` per good one, with its ``external_ref``.
+- reads the rows as a generator, so memory stays flat however long the file, or any line of it
+  (:mod:`hours_exchange.csv_records`): one row error list per bad row, one :class:`ImportRow` per
+  good one, with its ``external_ref``.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import attrs
 from hours_core.emails import email_key
 from hours_core.errors import ValidationFailed
 from hours_core.model import MAX_NOTE_LENGTH, control_character_problem, name_problem
+from hours_exchange.csv_records import OverlongRecord, csv_records, record_text_limit
 from hours_exchange.errors import (
     AmbiguousDateFormat,
     ImportColumnsMissing,
@@ -366,15 +368,26 @@ def _display(layout: CsvLayout, field: str) -> str:
     return field
 
 
-def _records(stream: TextIO, header: _Header, limits: ImportLimits) -> Iterator[tuple[int, list[str]]]:
-    """The data rows as (row number, cells); blank lines are skipped (a spreadsheet shows none)."""
-    reader = csv.reader(stream, delimiter=header.delimiter, strict=True)
+def _records(
+    stream: TextIO, header: _Header, limits: ImportLimits
+) -> Iterator[tuple[int, list[str] | OverlongRecord]]:
+    """The data rows as (row number, cells); blank lines are skipped (a spreadsheet shows none).
+
+    A row whose text is longer than any row within ``limits.max_row_chars`` could be is read past
+    without being held (:func:`~hours_exchange.csv_records.csv_records`) and comes as an
+    :class:`OverlongRecord`: its number of fields, not its cells.
+    """
+    records = csv_records(
+        stream,
+        delimiter=header.delimiter,
+        record_limit=record_text_limit(limits.max_row_chars, header.width),
+    )
     row = 0
     count = 0
     try:
-        for values in reader:
+        for values in records:
             row += 1
-            if row == 1 or not any(value.strip() for value in values):
+            if row == 1 or _blank(values):
                 continue
             count += 1
             if count > limits.max_rows:
@@ -388,6 +401,12 @@ def _records(stream: TextIO, header: _Header, limits: ImportLimits) -> Iterator[
         ) from error
 
 
+def _blank(values: list[str] | OverlongRecord) -> bool:
+    if isinstance(values, OverlongRecord):
+        return values.blank
+    return not any(value.strip() for value in values)
+
+
 def _detect_order(
     text: SourceText, header: _Header, layout: CsvLayout, limits: ImportLimits
 ) -> DateFormat | None:
@@ -397,6 +416,8 @@ def _detect_order(
     first_ambiguous: tuple[int, str, str] | None = None
     with text.open() as stream:
         for row, values in _records(stream, header, limits):
+            if isinstance(values, OverlongRecord):
+                continue  # a row too long to read settles nothing: it is rejected
             for position, label in positions:
                 if position >= len(values):
                     continue
@@ -423,15 +444,14 @@ def _rows(
     references = RowReferences(layout.source)
     with text.open() as stream:
         for row, values in _records(stream, header, limits):
+            if isinstance(values, OverlongRecord):
+                yield _overlong_rejected(row, values, header, limits)
+                continue
             if len(values) != header.width:
-                yield _rejected(
-                    row,
-                    "wrong_field_count",
-                    f"has {len(values)} fields where the header has {header.width}; is a quote off?",
-                )
+                yield _wrong_field_count(row, len(values), header)
                 continue
             if sum(len(value) for value in values) > limits.max_row_chars:
-                yield _rejected(row, "row_too_long", f"is longer than {limits.max_row_chars:,} characters")
+                yield _row_too_long(row, limits)
                 continue
             cells = Cells(row, values, header)
             fields = layout.build(cells, context)
@@ -447,6 +467,28 @@ def _rows(
                 columns=header.row_columns,
                 **fields,
             )
+
+
+def _overlong_rejected(
+    row: int, record: OverlongRecord, header: _Header, limits: ImportLimits
+) -> RejectedRow:
+    """A row read past for its length: as many fields as the header in that much text are too many
+    characters (:func:`~hours_exchange.csv_records.record_text_limit`); else the count is off."""
+    if record.field_count != header.width:
+        return _wrong_field_count(row, record.field_count, header)
+    return _row_too_long(row, limits)
+
+
+def _wrong_field_count(row: int, field_count: int, header: _Header) -> RejectedRow:
+    return _rejected(
+        row,
+        "wrong_field_count",
+        f"has {field_count} fields where the header has {header.width}; is a quote off?",
+    )
+
+
+def _row_too_long(row: int, limits: ImportLimits) -> RejectedRow:
+    return _rejected(row, "row_too_long", f"is longer than {limits.max_row_chars:,} characters")
 
 
 def _rejected(row: int, code: str, message: str) -> RejectedRow:

@@ -156,8 +156,8 @@ ERROR_TEXT: Mapping[str, str] = {
     "import_file_too_large": "the file is over a limit of docs/export-import.md (bytes, rows or columns)",
     "import_file_invalid": "the file cannot be read as a whole",
     "import_file_unreadable": (
-        "the file is empty (blank lines only, for JSON lines), not UTF-8, has a quote left open, or names "
-        "a column twice"
+        "the file is empty (blank lines only, for JSON lines), not UTF-8, has a quote left open, has a "
+        "CSV field over 131,072 characters, or names a column twice"
     ),
     "import_columns_missing": "a column the source always has is missing; the message names it",
     "ambiguous_date_format": (

@@ -10,19 +10,46 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hours_http.host_header import HOST_PROBLEM, HostCheck, host_is_readable
+from hours_http.host_header import HOST_PROBLEM, MISSING, REPEATED, HostCheck, host_is_readable
 
 
 @pytest.mark.parametrize(
     "host",
-    [b"x:notaport", b"x:99999", b"x:65536", b"127.0.0.1:8301:1", b"x:-1", b"x:+80", b"[::1"],
+    [
+        b"x:notaport",
+        b"x:99999",
+        b"x:65536",
+        b"127.0.0.1:8301:1",
+        b"x:-1",
+        b"x:+80",
+        b"[::1",
+        b"user@x:80",
+        b"[::1]x",
+        b":80",
+        b":",
+        b"",
+        b"a b",
+        b"\xff:80",
+        b"x/y",
+        b"x?y",
+    ],
 )
 def test_a_host_whose_port_is_no_port_is_unreadable(host: bytes) -> None:
     assert not host_is_readable(host)
 
 
 @pytest.mark.parametrize(
-    "host", [b"hours.example", b"127.0.0.1:8000", b"x:0", b"x:65535", b"[::1]:80", b"x:", b"\xff:80"]
+    "host",
+    [
+        b"hours.example",
+        b"127.0.0.1:8000",
+        b"x:0",
+        b"x:65535",
+        b"[::1]:80",
+        b"[::1]",
+        b"x:",
+        b"xn--bcher-kva.example",
+    ],
 )
 def test_a_host_with_an_optional_port_is_readable(host: bytes) -> None:
     assert host_is_readable(host)
@@ -33,7 +60,9 @@ def test_any_bytes_are_readable_or_not_without_an_error(host: bytes) -> None:
     assert host_is_readable(host) in (True, False)
 
 
-def serve(headers: list[tuple[bytes, bytes]]) -> tuple[list[dict[str, Any]], list[str]]:
+def serve(
+    headers: list[tuple[bytes, bytes]], *, http_version: str = "1.1"
+) -> tuple[list[dict[str, Any]], list[str]]:
     """One request through HostCheck around an app that notes it ran; what was sent, and the app's notes."""
     ran: list[str] = []
     sent: list[dict[str, Any]] = []
@@ -47,7 +76,13 @@ def serve(headers: list[tuple[bytes, bytes]]) -> tuple[list[dict[str, Any]], lis
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    scope = {"type": "http", "method": "POST", "path": "/projects", "headers": headers}
+    scope = {
+        "type": "http",
+        "http_version": http_version,
+        "method": "POST",
+        "path": "/projects",
+        "headers": headers,
+    }
     asyncio.run(HostCheck(app)(scope, receive, send))
     return sent, ran
 
@@ -64,8 +99,29 @@ def test_an_unreadable_host_is_answered_400_and_the_app_never_runs() -> None:
     assert ran == []
 
 
-@pytest.mark.parametrize("headers", [[(b"host", b"hours.example:8000")], []])
-def test_a_readable_host_or_none_reaches_the_app(headers: list[tuple[bytes, bytes]]) -> None:
+@pytest.mark.parametrize(
+    ("headers", "problem"),
+    [
+        ([], MISSING),
+        ([(b"host", b"a"), (b"host", b"b")], REPEATED),
+        ([(b"host", b"a"), (b"host", b"a")], REPEATED),
+    ],
+    ids=["missing", "two", "the same twice"],
+)
+def test_an_http_1_1_request_needs_one_host(headers: list[tuple[bytes, bytes]], problem: str) -> None:
     sent, ran = serve(headers)
+
+    assert sent[0]["status"] == 400 and ran == []
+    assert json.loads(sent[1]["body"])["error"]["fields"] == {"Host": problem}
+
+
+def test_a_readable_host_reaches_the_app() -> None:
+    sent, ran = serve([(b"host", b"hours.example:8000")])
+
+    assert sent == [] and ran == ["/projects"]
+
+
+def test_an_http_1_0_request_may_come_without_host() -> None:
+    sent, ran = serve([], http_version="1.0")
 
     assert sent == [] and ran == ["/projects"]

@@ -235,7 +235,9 @@ def test_a_malformed_chunked_body_is_answered_400_in_the_error_shape(server: Ser
     assert "Traceback" not in server.stderr.read_text()
 
 
-@pytest.mark.parametrize("host", ["x:notaport", "x:99999", "127.0.0.1:8301:1", "x:-1"])
+@pytest.mark.parametrize(
+    "host", ["x:notaport", "x:99999", "127.0.0.1:8301:1", "x:-1", "user@x:80", "a\r\nHost: b"]
+)
 @pytest.mark.parametrize(
     "request_line", ["POST /projects", "PATCH /org", "POST /time-entries/batch", "POST /app/sign-in"]
 )

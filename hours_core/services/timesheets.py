@@ -1,8 +1,11 @@
 """Timesheet use cases: create a user's week, submit it, approve, reject or reopen it.
 
-Every route needs the ``approvals`` feature (agency). Checks run in this order: field rules (422),
-the plan (402), the timesheet or user exists and the caller may see it (404: members see their
-own only), the role (403), the timesheet's status (409 ``invalid_transition``).
+Creating, submitting and approving need the ``approvals`` feature (agency). Reading, rejecting and
+reopening work on every plan: a submitted or approved week stays locked after a downgrade (a payroll
+relies on it), so it must stay possible to see it and to open it again, as closed periods are
+unlocked and invoices voided on every plan. Checks run in this order: field rules (422), the plan
+(402, where it applies), the timesheet or user exists and the caller may see it (404: members see
+their own only), the role (403), the timesheet's status (409 ``invalid_transition``).
 """
 
 from __future__ import annotations
@@ -112,8 +115,7 @@ class TimesheetService:
             return self._view(uow, timesheet)
 
     def get_timesheet(self, caller: Caller, timesheet_id: TimesheetId) -> TimesheetView:
-        """One timesheet the caller may see (members: their own) with its totals."""
-        caller.require_feature(Feature.APPROVALS)
+        """One timesheet the caller may see (members: their own) with its totals, on any plan."""
         with self._transactions.read() as uow:
             return self._view(uow, _visible(uow, caller, timesheet_id))
 
@@ -124,10 +126,9 @@ class TimesheetService:
         user), after the timesheet ``after`` (the ``next`` of the page before) if given. Members see
         their own (filtering by another user is :class:`~hours_core.errors.Forbidden`). An ``after``
         that is not a timesheet the caller sees is :class:`~hours_core.errors.ValidationFailed` on
-        ``cursor``."""
+        ``cursor``. On any plan."""
         if query.date_from is not None and query.date_to is not None and query.date_from > query.date_to:
             raise ValidationFailed.one("to", "must not be earlier than from")
-        caller.require_feature(Feature.APPROVALS)
         query = attrs.evolve(query, user_id=_users_seen(caller, query.user_id))
         with self._transactions.read() as uow:
             if after is not None:
@@ -184,11 +185,11 @@ class TimesheetService:
             return self._change(uow, caller, EventType.TIMESHEET_APPROVED, timesheet, changed)
 
     def reject(self, caller: Caller, timesheet_id: TimesheetId, reason: str) -> TimesheetView:
-        """Reject a submitted timesheet with ``reason`` (owners and admins): its entries open again."""
+        """Reject a submitted timesheet with ``reason`` (owners and admins, on any plan): its entries
+        open again."""
         problem = reason_problem(reason)
         if problem is not None:
             raise ValidationFailed.one("reason", problem)
-        caller.require_feature(Feature.APPROVALS)
         with self._transactions.write() as uow:
             timesheet = _visible(uow, caller, timesheet_id, lock=True)
             caller.require_manager("reject timesheets")
@@ -196,8 +197,8 @@ class TimesheetService:
             return self._change(uow, caller, EventType.TIMESHEET_REJECTED, timesheet, changed)
 
     def reopen(self, caller: Caller, timesheet_id: TimesheetId) -> TimesheetView:
-        """Reopen a submitted or approved timesheet (owners and admins): back to draft, entries open."""
-        caller.require_feature(Feature.APPROVALS)
+        """Reopen a submitted or approved timesheet (owners and admins, on any plan): back to draft,
+        entries open."""
         with self._transactions.write() as uow:
             timesheet = _visible(uow, caller, timesheet_id, lock=True)
             caller.require_manager("reopen timesheets")

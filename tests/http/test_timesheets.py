@@ -299,10 +299,58 @@ def test_creation_refusals_week_start_duplicates_roles_users_and_the_plan(
         "agency",
         "approvals",
     )
-    listed = client.get("/timesheets", headers=bearer(world.member_token))
-    assert listed.status_code == 402
     submit = act(client, world.member_token, first.json()["data"]["id"], "submit")
     assert submit.status_code == 402
+
+
+@pytest.mark.parametrize("plan", [Plan.STUDIO, Plan.FREE])
+def test_after_a_downgrade_locked_weeks_are_read_rejected_and_reopened_but_not_created_submitted_or_approved(
+    client: TestClient[Any], world: World, plan: Plan
+) -> None:
+    """A submitted or approved week keeps its lock after a downgrade; reading, rejecting and reopening
+    stay on every plan (as unlocking a period and voiding an invoice), so that the week can be fixed."""
+    owner = world.owner_token
+    assert log(client, world, MONDAY).status_code == 201
+    approved = member_sheet(client, world)
+    assert act(client, world.member_token, approved, "submit").status_code == 200
+    assert act(client, owner, approved, "approve").status_code == 200
+    submitted = create(client, world.member_token, "2026-03-09").json()["data"]["id"]
+    assert act(client, world.member_token, submitted, "submit").status_code == 200
+    draft = create(client, owner, "2026-03-16", userId=str(world.member.id)).json()["data"]["id"]
+
+    world.set_plan(plan)
+
+    assert log(client, world, MONDAY).status_code == 409  # the lock outlives the feature
+    read = client.get(f"/timesheets/{approved}", headers=bearer(world.member_token))
+    assert (read.status_code, read.json()["data"]["status"]) == (200, "approved"), read.text
+    listed = client.get("/timesheets", headers=bearer(owner))
+    assert listed.status_code == 200, listed.text
+    assert {sheet["id"] for sheet in listed.json()["data"]} == {approved, submitted, draft}
+
+    for gated in (
+        create(client, owner, "2026-03-23"),
+        act(client, world.member_token, draft, "submit"),
+        act(client, owner, submitted, "approve"),
+    ):
+        assert gated.status_code == 402, gated.text
+        assert (gated.json()["error"]["code"], gated.json()["error"]["feature"]) == (
+            "plan_required",
+            "approvals",
+        )
+
+    reopened = act(client, owner, approved, "reopen")
+    assert (reopened.status_code, reopened.json()["data"]["status"]) == (200, "draft"), reopened.text
+    rejected = act(client, owner, submitted, "reject", json={"reason": "Tuesday is missing"})
+    assert (rejected.status_code, rejected.json()["data"]["status"]) == (200, "rejected"), rejected.text
+    assert log(client, world, MONDAY).status_code == 201  # the week is open again
+    assert log(client, world, "2026-03-10").status_code == 201
+
+    # The role and the state machine still hold without the feature.
+    assert act(client, world.member_token, approved, "reopen").status_code == 403
+    again = act(client, owner, approved, "reopen")
+    assert (again.status_code, again.json()["error"]["code"]) == (409, "invalid_transition")
+    foreign = client.get(f"/timesheets/{UNKNOWN}", headers=bearer(owner))
+    assert foreign.status_code == 404
 
 
 def test_the_list_filters_by_status_user_and_range_and_members_see_their_own(

@@ -11,13 +11,14 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from hours_core.entry_locks import LockReason, lock_reason
-from hours_core.errors import Forbidden
+from hours_core.errors import Forbidden, PlanRequired
 from hours_core.model import OrgId, Plan, TimeEntry, TimeEntryId, User, UserId, WeekStart
 from hours_core.services import CreateTimesheet
 from hours_core.timesheets import (
     InvalidTransition,
     Timesheet,
     TimesheetId,
+    TimesheetQuery,
     TimesheetStatus,
     earliest_week_start_reaching,
     first_day_of_entry_week,
@@ -203,3 +204,34 @@ def test_the_locking_weeks_are_the_callers_submitted_and_approved_ones_in_the_ra
     assert locking(world.owner, MONDAY - timedelta(days=7), MONDAY - timedelta(days=1)) == []
     with pytest.raises(Forbidden):
         locking(world.member, MONDAY, MONDAY, user_id=boss)
+
+
+def test_after_a_downgrade_timesheets_are_read_rejected_and_reopened_while_the_rest_is_gated() -> None:
+    world = make_world(InMemoryStore().unit_of_work)
+    owner = world.caller(world.owner)
+    sheets = [
+        world.services.timesheets.create_timesheet(
+            owner, CreateTimesheet(week_start=MONDAY + timedelta(days=7 * n), user_id=world.member.id)
+        ).timesheet.id
+        for n in range(3)
+    ]
+    for sheet in sheets[:2]:
+        world.services.timesheets.submit(owner, sheet)
+    world.services.timesheets.approve(owner, sheets[0])
+    world.services.admin.set_plan(world.org.id, Plan.FREE)
+    owner = world.caller(world.owner)
+    timesheets = world.services.timesheets
+
+    assert timesheets.get_timesheet(owner, sheets[0]).timesheet.status is TimesheetStatus.APPROVED
+    assert len(timesheets.list_timesheets(owner, TimesheetQuery()).timesheets) == 3
+    assert timesheets.reopen(owner, sheets[0]).timesheet.status is TimesheetStatus.DRAFT
+    assert (
+        timesheets.reject(owner, sheets[1], "Tuesday is missing").timesheet.status is TimesheetStatus.REJECTED
+    )
+    for gated in (
+        lambda: timesheets.create_timesheet(owner, CreateTimesheet(week_start=MONDAY + timedelta(days=28))),
+        lambda: timesheets.submit(owner, sheets[2]),
+        lambda: timesheets.approve(owner, sheets[2]),
+    ):
+        with pytest.raises(PlanRequired):
+            gated()

@@ -2,6 +2,8 @@
 
 A member creates and submits their own; owners and admins anyone's, and they approve, reject and
 reopen. While a timesheet is submitted or approved, its user's entries of its week are locked.
+Creating, submitting and approving need ``approvals``; reading, rejecting and reopening work on
+every plan, so that a week locked before a downgrade can still be opened again.
 """
 
 from __future__ import annotations
@@ -99,7 +101,6 @@ class TimesheetController(Controller):
         summary="List timesheets",
         sync_to_thread=True,
         **documented(
-            _PLAN,
             Reason("forbidden", "a member filtered by another user (`userId`)"),
             Reason(
                 "validation_failed",
@@ -132,9 +133,10 @@ class TimesheetController(Controller):
             str | None, QueryParameter(max_length=64, description="The `nextCursor` of the previous page.")
         ] = None,
     ) -> Response[TimesheetListEnvelope]:
-        """A page of the timesheets that match, newest week first (then by user): members see their
-        own, owners and admins the organization's. `from` and `to` keep the weeks that overlap the
-        range. Pass `nextCursor` back as `cursor`, with the same filters, for the next page."""
+        """A page of the timesheets that match, newest week first (then by user), on every plan:
+        members see their own, owners and admins the organization's. `from` and `to` keep the weeks
+        that overlap the range. Pass `nextCursor` back as `cursor`, with the same filters, for the
+        next page."""
         query = TimesheetQuery(
             status=None if status is None else TimesheetStatus(status),
             user_id=None if user_id is None else UserId(user_id),
@@ -146,7 +148,7 @@ class TimesheetController(Controller):
         next_cursor = None if page.next is None else str(page.next)
         return json_response([timesheet_json(view) for view in page.timesheets], nextCursor=next_cursor)
 
-    @get("/{timesheet_id:uuid}", summary="Get a timesheet", **documented(_PLAN, _NO_TIMESHEET))
+    @get("/{timesheet_id:uuid}", summary="Get a timesheet", **documented(_NO_TIMESHEET))
     async def get_timesheet(
         self,
         request: Request[Any, Any, Any],
@@ -154,7 +156,7 @@ class TimesheetController(Controller):
         caller: NamedDependency[Caller],
         services: NamedDependency[Services],
     ) -> Response[TimesheetEnvelope]:
-        """One timesheet with its totals, as they are now."""
+        """One timesheet with its totals, as they are now (on every plan)."""
 
         def read() -> Response[Any]:
             view = services.timesheets.get_timesheet(caller, TimesheetId(timesheet_id))
@@ -225,7 +227,6 @@ class TimesheetController(Controller):
         return_dto=None,
         status_code=200,
         **documented(
-            _PLAN,
             _NO_TIMESHEET,
             _MANAGERS_ONLY,
             _transition("only a submitted timesheet can be rejected"),
@@ -242,8 +243,8 @@ class TimesheetController(Controller):
         data: JSONBody[PendingBody[RejectTimesheetBody]],
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[TimesheetEnvelope]:
-        """Owners and admins: reject a submitted timesheet with a `reason` (1 to 1,000 characters). Its
-        entries open again; its user fixes them and submits again."""
+        """Owners and admins, on every plan: reject a submitted timesheet with a `reason` (1 to 1,000
+        characters). Its entries open again; its user fixes them and submits again."""
 
         def reject() -> dict[str, Any]:
             body = data.decode()
@@ -256,7 +257,6 @@ class TimesheetController(Controller):
         summary="Reopen a timesheet",
         status_code=200,
         **documented(
-            _PLAN,
             _NO_TIMESHEET,
             _MANAGERS_ONLY,
             _transition("only a submitted or approved timesheet can be reopened"),
@@ -271,8 +271,8 @@ class TimesheetController(Controller):
         writer: NamedDependency[Writer],
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[TimesheetEnvelope]:
-        """Owners and admins: take a submitted or approved timesheet back to `draft`; its entries open
-        again. Takes no body."""
+        """Owners and admins, on every plan: take a submitted or approved timesheet back to `draft`; its
+        entries open again. Takes no body."""
 
         def reopen() -> dict[str, Any]:
             return timesheet_json(services.timesheets.reopen(caller, TimesheetId(timesheet_id)))

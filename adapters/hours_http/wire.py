@@ -1084,8 +1084,8 @@ class RateChangeOut:
 @attrs.frozen
 class ReapplyResultOut:
     """What a reapply did (or would do, ``dryRun``): entries examined, changed, and skipped because
-    they are locked (invoiced, or in a submitted or approved timesheet's week); ``changes`` lists the
-    first 1,000 changes, ``truncated`` says more changed."""
+    they are locked (invoiced, on a closed day, or in a submitted or approved timesheet's week);
+    ``changes`` lists the first 1,000 changes, ``truncated`` says more changed."""
 
     dryRun: bool
     examined: int

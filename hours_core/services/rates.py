@@ -104,7 +104,8 @@ class RateChange:
 @attrs.frozen
 class ReapplyResult:
     """What a reapply did: how many entries it examined, changed (or would), and left alone because
-    they are locked (invoiced); the first :data:`MAX_REAPPLY_CHANGES_LISTED` changes one by one."""
+    they are locked (invoiced, on a closed day, or in a submitted or approved week of their user); the
+    first :data:`MAX_REAPPLY_CHANGES_LISTED` changes one by one."""
 
     date_from: date
     date_to: date
@@ -190,7 +191,8 @@ class RateService:
 
     def reapply_rates(self, caller: Caller, command: ReapplyRates) -> ReapplyResult:
         """Re-resolve the stored rate of every entry in the range that is not deleted or locked
-        (invoiced, or dated in a closed period: those count as ``skipped_locked``)."""
+        (invoiced, dated on a closed day, or in a submitted or approved week of their user: those it
+        would change count as ``skipped_locked``)."""
         errors = FieldErrors()
         check_report_range(command.date_from, command.date_to, errors)
         errors.raise_if_any()

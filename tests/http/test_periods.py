@@ -89,6 +89,40 @@ def test_an_entry_moved_into_a_closed_day_and_back_is_refused_both_ways(
     assert history[-1]["changes"]["entryDate"] == {"from": "2026-03-01", "to": "2026-02-28"}
 
 
+def test_a_patch_on_a_closed_day_is_refused_by_the_lock_before_its_fields_are_checked(
+    client: TestClient[Any], world: World
+) -> None:
+    """docs/api.md, section 3: the closed-period check runs with the invoice check, before the field
+    rules; an override from an admin is refused before either."""
+    closed = log(client, world, "2026-02-27").json()["data"]
+    open_entry = log(client, world, "2026-03-01").json()["data"]
+    lock(client, world, "2026-02-28")
+    owner = bearer(world.owner_token)
+
+    on_closed = client.patch(f"/time-entries/{closed['id']}", json={"durationSeconds": -5}, headers=owner)
+    assert (on_closed.status_code, on_closed.json()["error"]["code"]) == (409, "entry_locked")
+    moved_in = client.patch(
+        f"/time-entries/{open_entry['id']}",
+        json={"entryDate": "2026-02-28", "durationSeconds": -5},
+        headers=owner,
+    )
+    assert (moved_in.status_code, moved_in.json()["error"]["code"]) == (409, "entry_locked")
+    on_open = client.patch(f"/time-entries/{open_entry['id']}", json={"durationSeconds": -5}, headers=owner)
+    assert (on_open.status_code, on_open.json()["error"]["code"]) == (422, "validation_failed")
+    by_admin = client.patch(
+        f"/time-entries/{closed['id']}",
+        json={"durationSeconds": -5, "overrideLock": True, "reason": "fix"},
+        headers=bearer(world.admin_token),
+    )
+    assert (by_admin.status_code, by_admin.json()["error"]["code"]) == (403, "forbidden")
+    forced = client.patch(
+        f"/time-entries/{closed['id']}",
+        json={"durationSeconds": -5, "overrideLock": True, "reason": "fix"},
+        headers=owner,
+    )
+    assert (forced.status_code, forced.json()["error"]["code"]) == (422, "validation_failed")
+
+
 def test_unlocking_part_of_a_range_reopens_exactly_the_days_up_to_its_date(
     client: TestClient[Any], world: World
 ) -> None:

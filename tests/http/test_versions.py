@@ -140,6 +140,25 @@ def test_delete_and_restore_take_if_match_and_move_the_version(client: TestClien
     assert restored.json()["data"]["deletedAt"] is None
 
 
+def test_invoicing_and_voiding_each_move_the_entrys_version_so_an_if_match_read_before_is_stale(
+    client: TestClient[Any], world: World
+) -> None:
+    path = _entry(client, world)
+    owner = bearer(world.owner_token)
+    entry_id = path.rsplit("/", 1)[1]
+
+    invoiced = client.post("/invoices", json={"externalRef": "INV-1", "entryIds": [entry_id]}, headers=owner)
+    assert invoiced.status_code == 201, invoiced.text
+    after_invoice = client.get(path, headers=owner)
+    assert (after_invoice.headers["ETag"], after_invoice.json()["data"]["version"]) == ('"2"', 2)
+
+    voided = client.post(f"/invoices/{invoiced.json()['data']['id']}/void", headers=owner)
+    assert voided.status_code == 200, voided.text
+    assert client.get(path, headers=owner).headers["ETag"] == '"3"'
+    stale = client.patch(path, json={"note": "read before the invoice"}, headers={**owner, "If-Match": '"1"'})
+    assert (stale.status_code, stale.json()["error"]["currentVersion"]) == (412, 3)
+
+
 def test_if_match_takes_a_list_and_star_and_compares_strongly(client: TestClient[Any], world: World) -> None:
     path = _entry(client, world)
     owner = bearer(world.owner_token)

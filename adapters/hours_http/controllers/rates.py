@@ -146,8 +146,8 @@ class RateController(Controller):
     ) -> Response[ReapplyResultEnvelope]:
         """Re-resolve the stored rate of every entry dated `from` to `to` (inclusive, at most 366 days
         apart) with today's rates, and report each change (the first 1,000; `truncated` says more).
-        Deleted and locked entries (invoiced, or in a submitted or approved timesheet's week) are never
-        touched; `dryRun: true` changes nothing."""
+        Deleted and locked entries (invoiced, on a closed day, or in a submitted or approved
+        timesheet's week) are never touched; `dryRun: true` changes nothing."""
 
         def reapply() -> dict[str, Any]:
             body = data.decode()

@@ -18,7 +18,7 @@ import attrs
 from hours_core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from hours_core.events import EventType, Subject, SubjectType, changes_between
 from hours_core.model import UserId, WeekStart
-from hours_core.plans import Feature
+from hours_core.plans import Feature, allows
 from hours_core.ports import Clock, EntryCursor, EntryQuery, IdFactory, UnitOfWork
 from hours_core.services.caller import Caller
 from hours_core.services.recording import EventRecorder
@@ -126,11 +126,20 @@ class TimesheetService:
         user), after the timesheet ``after`` (the ``next`` of the page before) if given. Members see
         their own (filtering by another user is :class:`~hours_core.errors.Forbidden`). An ``after``
         that is not a timesheet the caller sees is :class:`~hours_core.errors.ValidationFailed` on
-        ``cursor``. On any plan."""
+        ``cursor``.
+
+        Without the ``approvals`` feature the list answers an organization that has timesheets
+        (from when it had the plan: their weeks may still be locked, and must be found to be
+        opened again) and is :class:`~hours_core.errors.PlanRequired` for one that never had any:
+        there the list is the missing feature's, as creating a timesheet is."""
         if query.date_from is not None and query.date_to is not None and query.date_from > query.date_to:
             raise ValidationFailed.one("to", "must not be earlier than from")
         query = attrs.evolve(query, user_id=_users_seen(caller, query.user_id))
         with self._transactions.read() as uow:
+            if not allows(caller.org.plan, Feature.APPROVALS) and not uow.timesheets.list(
+                caller.org_id, TimesheetQuery(limit=1)
+            ):
+                caller.require_feature(Feature.APPROVALS)
             if after is not None:
                 start = uow.timesheets.get(caller.org_id, after)
                 if start is None or not _sees(caller, start):

@@ -304,6 +304,24 @@ def test_creation_refusals_week_start_duplicates_roles_users_and_the_plan(
 
 
 @pytest.mark.parametrize("plan", [Plan.STUDIO, Plan.FREE])
+def test_the_list_of_an_organization_that_never_had_timesheets_is_402_below_agency(
+    client: TestClient[Any], world: World, plan: Plan
+) -> None:
+    """There the list is the missing feature's (after a downgrade, one that has timesheets lists them)."""
+    world.set_plan(plan)
+
+    listed = client.get("/timesheets", headers=bearer(world.owner_token))
+
+    assert listed.status_code == 402, listed.text
+    error = listed.json()["error"]
+    assert (error["code"], error["requiredPlan"], error["feature"]) == (
+        "plan_required",
+        "agency",
+        "approvals",
+    )
+
+
+@pytest.mark.parametrize("plan", [Plan.STUDIO, Plan.FREE])
 def test_after_a_downgrade_locked_weeks_are_read_rejected_and_reopened_but_not_created_submitted_or_approved(
     client: TestClient[Any], world: World, plan: Plan
 ) -> None:

@@ -3,7 +3,8 @@
 A member creates and submits their own; owners and admins anyone's, and they approve, reject and
 reopen. While a timesheet is submitted or approved, its user's entries of its week are locked.
 Creating, submitting and approving need ``approvals``; reading, rejecting and reopening work on
-every plan, so that a week locked before a downgrade can still be opened again.
+every plan (the list: once the organization has timesheets), so that a week locked before a
+downgrade can still be found and opened again.
 """
 
 from __future__ import annotations
@@ -101,6 +102,7 @@ class TimesheetController(Controller):
         summary="List timesheets",
         sync_to_thread=True,
         **documented(
+            Reason("plan_required", "below agency, for an organization that never had a timesheet"),
             Reason("forbidden", "a member filtered by another user (`userId`)"),
             Reason(
                 "validation_failed",
@@ -133,10 +135,11 @@ class TimesheetController(Controller):
             str | None, QueryParameter(max_length=64, description="The `nextCursor` of the previous page.")
         ] = None,
     ) -> Response[TimesheetListEnvelope]:
-        """A page of the timesheets that match, newest week first (then by user), on every plan:
-        members see their own, owners and admins the organization's. `from` and `to` keep the weeks
-        that overlap the range. Pass `nextCursor` back as `cursor`, with the same filters, for the
-        next page."""
+        """A page of the timesheets that match, newest week first (then by user): members see their
+        own, owners and admins the organization's. `from` and `to` keep the weeks that overlap the
+        range. Pass `nextCursor` back as `cursor`, with the same filters, for the next page. Below
+        agency the list answers an organization that has timesheets (from before a downgrade) and is
+        402 for one that never had any."""
         query = TimesheetQuery(
             status=None if status is None else TimesheetStatus(status),
             user_id=None if user_id is None else UserId(user_id),

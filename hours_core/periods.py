@@ -18,16 +18,14 @@ Both are pure functions of their inputs here; the use cases read and write the r
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 
 import attrs
 
-from hours_core.errors import Conflict
 from hours_core.model import (
     MAX_LOCK_AFTER_DAYS,
     OrgId,
-    TimeEntry,
     UserId,
     control_character_problem,
     is_blank,
@@ -38,10 +36,8 @@ __all__ = [
     "MAX_LOCK_AFTER_DAYS",
     "MAX_LOCK_REASON_LENGTH",
     "ClosedPeriod",
-    "TimersRunningOnClosingDays",
     "covering",
     "lock_through",
-    "newly_closed",
     "policy_reason",
     "policy_through",
     "reason_problem",
@@ -135,68 +131,6 @@ def unlock_through(periods: Sequence[ClosedPeriod], through: date) -> tuple[Clos
         starts_by_then = period.first_day is None or period.first_day <= through
         kept.append(attrs.evolve(period, first_day=through + _ONE_DAY) if starts_by_then else period)
     return tuple(kept)
-
-
-def newly_closed(
-    before: Sequence[ClosedPeriod], after: Sequence[ClosedPeriod], policy_through: date | None
-) -> tuple[tuple[date | None, date], ...]:
-    """The days that ``after`` closes and that were open under ``before`` and the rolling rule
-    (which closes every day up to ``policy_through``; ``None``: no rule), as ranges ``(first, last)``
-    inclusive (``first=None``: every day up to ``last``), by date."""
-    kept = set(before)
-    ranges: list[tuple[date | None, date]] = []
-    for period in _ordered(after):
-        if period in kept:
-            continue
-        first = period.first_day
-        if policy_through is not None and (first is None or first <= policy_through):
-            first = policy_through + _ONE_DAY
-        if first is None or first <= period.last_day:
-            ranges.append((first, period.last_day))
-    return tuple(ranges)
-
-
-class TimersRunningOnClosingDays(Conflict):
-    """A lock would close days on which timers run (each user's own, which only they can stop):
-    nothing is locked. ``timers`` are the running entries, by date; the lock may go through once
-    they are stopped."""
-
-    def __init__(self, timers: Sequence[TimeEntry]) -> None:
-        self.timers = tuple(timers)
-        named = "; ".join(
-            f"time entry {timer.id} of user {timer.user_id}, dated {timer.entry_date}"
-            for timer in self.timers[:_NAMED_TIMERS]
-        )
-        more = len(self.timers) - _NAMED_TIMERS
-        if more > 0:
-            named += f"; and {more} more"
-        if len(self.timers) == 1:
-            text = f"A timer is running on a day this lock would close ({named}): its user must stop it"
-        else:
-            text = (
-                f"{len(self.timers)} timers are running on days this lock would close ({named}): "
-                "their users must stop them"
-            )
-        super().__init__(f"{text} before the lock. Nothing was locked.")
-
-    def details(self) -> Mapping[str, object]:
-        """``{"running_timers": [{"id", "user_id", "entry_date", "started_at"}, ...]}``: every one."""
-        return {
-            "running_timers": [
-                {
-                    "id": timer.id,
-                    "user_id": timer.user_id,
-                    "entry_date": timer.entry_date,
-                    "started_at": timer.started_at,
-                }
-                for timer in self.timers
-            ]
-        }
-
-
-_NAMED_TIMERS = 5
-"""How many running timers the message of :class:`TimersRunningOnClosingDays` names (the error's
-``running_timers`` lists every one)."""
 
 
 def covering(periods: Iterable[ClosedPeriod], day: date) -> ClosedPeriod | None:

@@ -382,12 +382,6 @@ class TimeEntryRepository(Protocol):
         """The user's running timer that is not deleted, or ``None``."""
         ...
 
-    def running_dated(self, org_id: OrgId, first_day: date | None, last_day: date) -> Sequence[TimeEntry]:
-        """The organization's running timers that are not deleted, dated ``first_day`` (``None``: any
-        day up to ``last_day``) to ``last_day`` inclusive, by (entry date, creation time, id): at most
-        one per user. What a lock of these days asks first (``PeriodService.lock``)."""
-        ...
-
     def intersecting(
         self,
         org_id: OrgId,

@@ -44,7 +44,6 @@ __all__ = [
     "LockOut",
     "OverlapListEnvelope",
     "OverlappingEntryOut",
-    "RunningTimerOut",
     "TimeEntryEnvelope",
     "TimeEntryOnlyEnvelope",
     "TimeEntryOut",
@@ -340,17 +339,6 @@ class OverlappingEntryOut:
 
 
 @attrs.frozen
-class RunningTimerOut:
-    """A timer that runs on a day a lock would close (``conflict`` on ``POST /periods/lock``): the
-    entry, its user (who alone can stop it), its date and start."""
-
-    id: UUID
-    userId: UUID
-    entryDate: dt.date
-    startedAt: dt.datetime
-
-
-@attrs.frozen
 class WarningOut:
     """Something to know about a write that succeeded: ``entry_overlaps`` (the org's overlap policy
     is ``warn``) lists the first 20 entries by start that the entry overlaps."""
@@ -470,8 +458,6 @@ class ErrorBody:
     """The status of the timesheet that refused a transition (``invalid_transition``)."""
     timesheetId: UUID = ABSENT
     """The timesheet of the user and week that exists already (``conflict`` on ``POST /timesheets``)."""
-    runningTimers: list[RunningTimerOut] = ABSENT
-    """The timers running on days a lock would close (``conflict`` on ``POST /periods/lock``), by date."""
     currentVersion: CurrentVersion = ABSENT
 
 

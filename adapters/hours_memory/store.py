@@ -26,7 +26,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -630,17 +630,6 @@ class InMemoryTimeEntryRepository(_Repository):
             if e.org_id == org_id and e.user_id == user_id and _counts_as_running(e)
         ]
         return min(running, key=lambda e: (e.created_at, e.id), default=None)
-
-    def running_dated(self, org_id: OrgId, first_day: date | None, last_day: date) -> Sequence[TimeEntry]:
-        running = [
-            e
-            for e in self.tables.read("entries").values()
-            if e.org_id == org_id
-            and _counts_as_running(e)
-            and (first_day is None or first_day <= e.entry_date)
-            and e.entry_date <= last_day
-        ]
-        return sorted(running, key=_entry_key)
 
     def intersecting(
         self,

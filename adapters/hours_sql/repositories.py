@@ -14,7 +14,7 @@ that says so; a claim that waits too long for a concurrent one,
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import datetime
 from operator import attrgetter
 from typing import Any, TypeVar
 
@@ -444,13 +444,6 @@ class SqlTimeEntryRepository(_Repository):
         sql = self._sql
         row = self._row(sql.running_entry_of_user, (sql.reference(org_id), sql.reference(user_id)))
         return None if row is None else sql.entries.decode(row)
-
-    def running_dated(self, org_id: OrgId, first_day: date | None, last_day: date) -> Sequence[TimeEntry]:
-        """The organization's running timers that are not deleted, dated ``first_day`` (``None``: any
-        day) to ``last_day``, by (entry date, creation time, id), read on the index of running timers."""
-        sql = self._sql
-        params = (sql.reference(org_id), sql.date(first_day or date.min), sql.date(last_day))
-        return [sql.entries.decode(row) for row in self._session.rows(sql.running_entries_dated, params)]
 
     def intersecting(
         self,

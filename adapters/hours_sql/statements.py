@@ -184,19 +184,9 @@ class Statements:
         self.entry_by_id = sql(f"{entries.select} WHERE id = ? AND org_id = ? AND deleted_at IS NULL")
         self.entry_by_id_with_deleted = sql(f"{entries.select} WHERE id = ? AND org_id = ?")
         self.entry_update = sql(_update(ENTRIES, 2, f"{VERSIONED} AND updated_at = ?"))
-        # A user's running timer, and the organization's running timers of a range of days: both on
-        # the index of running timers (whose predicate they repeat; SQLite is told to use it for the
-        # range, or it walks the range's entries instead: ``Dialect.running_timers_index``).
-        self.running_entry_of_user, self.running_entries_dated = (
-            sql(
-                f"{entries.select} WHERE org_id = ? AND user_id = ? AND {RUNNING} AND deleted_at IS NULL"
-                " ORDER BY created_at, id LIMIT 1"
-            ),
-            sql(
-                f"{entries.select}{dialect.running_timers_index} WHERE org_id = ? AND {RUNNING}"
-                " AND deleted_at IS NULL AND entry_date >= ? AND entry_date <= ?"
-                " ORDER BY entry_date, created_at, id"
-            ),
+        self.running_entry_of_user = sql(
+            f"{entries.select} WHERE org_id = ? AND user_id = ? AND {RUNNING} AND deleted_at IS NULL"
+            " ORDER BY created_at, id LIMIT 1"
         )
 
         self.imports = imports = self._import_statements()

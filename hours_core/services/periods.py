@@ -5,30 +5,17 @@ day up to ``D``, ``unlock(through=D)`` reopens every day up to ``D``. Locking ne
 ``period_locks`` feature (studio); unlocking does not, so that an organization that left the plan
 can still reopen what it closed. Each call that changes the closed days takes the organization's
 lock, replaces its periods and writes one event (``period.locked`` or ``period.unlocked``).
-
-A lock is refused, changing nothing, while a timer runs on a day it would newly close
-(:class:`~hours_core.periods.TimersRunningOnClosingDays`), as a submission is while a timer of its
-week runs: only a timer's user can stop it, and a timer stopped for them would put time nobody
-worked into the closed period. The rolling rule is not held to this (it closes days as time passes).
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 import attrs
 
 from hours_core.entry_locks import ClosedDays
 from hours_core.events import Change, EventType, Subject, SubjectType
-from hours_core.periods import (
-    ClosedPeriod,
-    TimersRunningOnClosingDays,
-    lock_through,
-    newly_closed,
-    policy_through,
-    reason_problem,
-    unlock_through,
-)
+from hours_core.periods import ClosedPeriod, lock_through, policy_through, reason_problem, unlock_through
 from hours_core.plans import Feature
 from hours_core.ports import Clock, IdFactory, UnitOfWork
 from hours_core.services.caller import Caller
@@ -69,8 +56,7 @@ class PeriodService:
             return ClosedDays.read(uow.periods, uow.orgs.get(caller.org_id) or caller.org, self._clock.now())
 
     def lock(self, caller: Caller, through: date, reason: str) -> ClosedDaysView:
-        """Close every open day up to ``through`` for ``reason`` (owners and admins, ``period_locks``);
-        :class:`~hours_core.periods.TimersRunningOnClosingDays` while a timer runs on one of them."""
+        """Close every open day up to ``through`` for ``reason`` (owners and admins, ``period_locks``)."""
         _check(through, reason)
         caller.require_manager("close periods")
         caller.require_feature(Feature.PERIOD_LOCKS)
@@ -90,7 +76,6 @@ class PeriodService:
             now = self._clock.now()
             if locking:
                 after = lock_through(caller.org_id, before, through, reason, caller.user_id, now)
-                _refuse_running_timers(uow, caller, before, after, now)
             else:
                 after = unlock_through(before, through)
             if after != before:
@@ -118,29 +103,6 @@ class PeriodService:
             lock_after_days=org.lock_after_days,
             policy_through=policy_through(org.lock_after_days, org.timezone, self._clock.now()),
         )
-
-
-def _refuse_running_timers(
-    uow: UnitOfWork,
-    caller: Caller,
-    before: tuple[ClosedPeriod, ...],
-    after: tuple[ClosedPeriod, ...],
-    now: datetime,
-) -> None:
-    """Raise :class:`~hours_core.periods.TimersRunningOnClosingDays` if a timer runs on a day that
-    ``after`` closes and that was open (by ``before`` and the rolling rule): a closed day's timer
-    could not be stopped by its user, and stopping it here would put up to a day of time nobody
-    worked into a closed period. Called once the entry writes are held, so a timer that started
-    before is seen here and one that starts after sees the new periods."""
-    org = uow.orgs.get(caller.org_id) or caller.org
-    rule_through = policy_through(org.lock_after_days, org.timezone, now)
-    running = [
-        timer
-        for first_day, last_day in newly_closed(before, after, rule_through)
-        for timer in uow.entries.running_dated(caller.org_id, first_day, last_day)
-    ]
-    if running:
-        raise TimersRunningOnClosingDays(running)
 
 
 def _check(through: date, reason: str) -> None:

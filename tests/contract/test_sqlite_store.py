@@ -483,20 +483,6 @@ def test_entry_list_pages_are_index_searches_without_a_sort(
             assert not any("TEMP B-TREE" in step for step in plan), (name, plan)
 
 
-@pytest.mark.parametrize("analyzed", [False, True], ids=["no-statistics", "analyzed"])
-def test_an_orgs_running_timers_are_read_on_the_index_of_running_timers(
-    sqlite_store: SqliteStore, populated: Tenant, path: pathlib.Path, analyzed: bool
-) -> None:
-    """What a period lock asks before it closes days: not a walk over the organization's entries."""
-    sql = statements_for(SQLITE).running_entries_dated
-    with closing(sqlite3.connect(path)) as raw:
-        if analyzed:
-            raw.execute("ANALYZE")
-        params = (str(populated.org.id), "0001-01-01", "2100-12-31")
-        plan = [detail for _id, _parent, _unused, detail in raw.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
-    assert plan[0] == "SEARCH time_entries USING INDEX time_entries_one_running_per_user (org_id=?)", plan
-
-
 # Storage forms.
 
 _OFFSETS = st.builds(lambda minutes: timezone(timedelta(minutes=minutes)), st.integers(-14 * 60, 14 * 60))

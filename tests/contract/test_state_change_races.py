@@ -13,15 +13,14 @@ from __future__ import annotations
 import io
 import threading
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
+from datetime import date
 from functools import partial
 from typing import TypeVar
 
 import pytest
 
-from hours_core.errors import Conflict, EntryLocked, NotFound, StoreBusy, Unauthenticated, ValidationFailed
+from hours_core.errors import Conflict, NotFound, StoreBusy, Unauthenticated, ValidationFailed
 from hours_core.events import Event, EventType
-from hours_core.periods import TimersRunningOnClosingDays
 from hours_core.services import CreateInvoice, CreateTimeEntry, ImportEntries, ImportReport, StartTimer
 from tests.contract.test_entry_lock_races import events
 from tests.exchange.odd_files import HARVEST_HEADER, toggl_file
@@ -222,39 +221,3 @@ def test_an_import_does_not_wait_for_another_organization_s_imports() -> None:
             )
 
     assert isinstance(report, ImportReport) and report.created == 1
-
-
-def test_a_lock_raced_by_timer_starts_on_its_days_never_leaves_a_timer_running_on_a_closed_day(
-    world: World,
-) -> None:
-    """The lock holds the entry writes before it asks for running timers (as a submission does):
-    a timer that started before is seen and refuses the lock; one that starts after sees the day
-    closed. Either the lock is refused or every start is, never both through."""
-    users = (world.owner, world.admin, world.member)
-    admin = world.caller(world.admin)
-    for round_ in range(4):
-        day = date(2026, 4, 1) + timedelta(days=round_)
-        world.clock.advance(timedelta(minutes=1))
-        start = StartTimer(project_id=world.project.id, billable=False, entry_date=day)
-        starting: list[Callable[[], object]] = [
-            partial(world.services.entries.start_timer, world.caller(user), start) for user in users
-        ]
-        outcomes = at_once([*starting, lambda day=day: world.services.periods.lock(admin, day, "payroll")])
-
-        assert unexpected(outcomes, EntryLocked, TimersRunningOnClosingDays) == []
-        *timer_outcomes, locking = outcomes
-        started = {outcome.id for outcome in timer_outcomes if not isinstance(outcome, BaseException)}
-        if isinstance(locking, TimersRunningOnClosingDays):
-            assert {timer.id for timer in locking.timers} <= started
-            assert locking.timers
-        elif not isinstance(locking, StoreBusy):
-            assert started == set(), "a timer started on a day the lock closed"
-        closed = world.services.periods.locks(admin).lock_of(day) is not None
-        for user in users:
-            try:
-                running = world.services.entries.current_timer(world.caller(user))
-            except NotFound:
-                continue
-            assert not closed, f"a timer runs on the closed day {day}"
-            assert running.entry_date == day
-            world.services.entries.stop_timer(world.caller(user))

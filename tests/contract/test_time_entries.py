@@ -347,29 +347,3 @@ def test_entries_of_the_organization_are_read_many_at_once_in_id_order_live_or_d
         assert uow.entries.get_many(world.b.org.id, asked, lock=lock) == [theirs]
         assert uow.entries.get_many(world.a.org.id, [], lock=lock) == []
     assert found == sorted([*live, *deleted], key=lambda entry: entry.id)
-
-
-def test_an_orgs_running_timers_of_a_range_of_days_are_found_by_date(
-    store: OpenStore, world: World, build: Build
-) -> None:
-    a, b = world.a, world.b
-    third = build.user(a.org, "third@acme.example")
-    early = attrs.evolve(build.running(a.member, a.project), entry_date=day(2))
-    late = attrs.evolve(build.running(a.owner, a.project), entry_date=day(9))
-    same_day = attrs.evolve(
-        build.running(third, a.project, started_at=T0 + timedelta(hours=1)), entry_date=day(9)
-    )
-    deleted = attrs.evolve(build.running(a.member, a.other_project), entry_date=day(2)).deleted(T0)
-    stopped = build.entry(
-        a.member, a.project, entry_date=day(2), started_at=T0, stopped_at=T0 + timedelta(hours=1)
-    )
-    foreign = attrs.evolve(build.running(b.member, b.project), entry_date=day(2))
-    store.seed(third, early, late, same_day, deleted, stopped, foreign)
-
-    with store.unit_of_work(read_only=True) as uow:
-        assert uow.entries.running_dated(a.org.id, None, day(31)) == [early, late, same_day]
-        assert uow.entries.running_dated(a.org.id, day(2), day(2)) == [early]  # both ends included
-        assert uow.entries.running_dated(a.org.id, day(3), day(9)) == [late, same_day]
-        assert uow.entries.running_dated(a.org.id, None, day(1)) == []
-        assert uow.entries.running_dated(a.org.id, day(10), day(31)) == []
-        assert uow.entries.running_dated(b.org.id, None, day(31)) == [foreign]

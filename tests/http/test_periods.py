@@ -269,59 +269,19 @@ def test_only_owners_override_a_closed_period_and_only_with_a_reason(
 
 
 def test_a_timer_cannot_start_or_stop_on_a_closed_day(client: TestClient[Any], world: World) -> None:
-    member_timer_on_a_closed_day(client, world)
+    started = client.post(
+        "/timers", json={"projectId": str(world.project.id)}, headers=bearer(world.member_token)
+    )
+    assert started.status_code == 201, started.text
+    lock(client, world, "2026-03-02")
     stop = client.post("/timers/current/stop", headers=bearer(world.member_token))
     assert stop.status_code == 409, stop.text
-    assert stop.json()["error"]["lock"] == RULE_LOCK
-    # The rule closed the timer's day already: a lock that closes the days after it goes through.
-    assert lock(client, world, "2026-03-01").status_code == 200
     body = {"projectId": str(world.project.id), "entryDate": "2026-03-01"}
     assert client.post("/timers", json=body, headers=bearer(world.owner_token)).status_code == 409
     forced = client.post(
         "/timers", json={**body, "overrideLock": True, "reason": "forgot"}, headers=bearer(world.owner_token)
     )
     assert forced.status_code == 201, forced.text
-
-
-def test_a_lock_is_refused_while_a_timer_runs_on_a_day_it_would_close_and_names_the_timer(
-    client: TestClient[Any], world: World
-) -> None:
-    started = client.post(
-        "/timers", json={"projectId": str(world.project.id)}, headers=bearer(world.member_token)
-    )
-    assert started.status_code == 201, started.text
-    timer = started.json()["data"]
-    headers = {**bearer(world.admin_token), **key()}
-    body = {"through": "2026-03-02", "reason": "February payroll"}
-
-    refused = client.post("/periods/lock", json=body, headers=headers)
-
-    assert refused.status_code == 409, refused.text
-    error = refused.json()["error"]
-    assert error["code"] == "conflict"
-    assert error["runningTimers"] == [
-        {
-            "id": timer["id"],
-            "userId": str(world.member.id),
-            "entryDate": "2026-03-02",
-            "startedAt": timer["startedAt"],
-        }
-    ]
-    assert timer["id"] in error["message"] and str(world.member.id) in error["message"]
-    assert "Nothing was locked" in error["message"]
-    assert client.get("/periods", headers=bearer(world.admin_token)).json()["data"]["periods"] == []
-    feed = client.get("/changes", headers=bearer(world.owner_token)).json()["data"]
-    assert "period.locked" not in [event["type"] for event in feed]
-
-    # Its user stops it; the same request (its key was not spent) then closes the day, and no
-    # timer starts on it any more.
-    assert client.post("/timers/current/stop", headers=bearer(world.member_token)).status_code == 200
-    locked = client.post("/periods/lock", json=body, headers=headers)
-    assert locked.status_code == 200, locked.text
-    again = client.post(
-        "/timers", json={"projectId": str(world.project.id)}, headers=bearer(world.member_token)
-    )
-    assert (again.status_code, again.json()["error"]["code"]) == (409, "entry_locked")
 
 
 def test_closing_periods_needs_studio_and_a_manager(client: TestClient[Any], world: World) -> None:
@@ -385,21 +345,13 @@ def test_an_import_fails_the_rows_dated_on_a_closed_day(client: TestClient[Any],
     assert (error.row, error.code) == (2, "entry_locked")
 
 
-RULE_LOCK = {"reason": "older than 1 days (lockPolicy)", "through": "2026-02-28", "kind": "period"}
-"""What refuses a write on 2026-02-28 once ``lockPolicy: {"afterDays": 1}`` closes it (today is 2026-03-02)."""
-
-
 def member_timer_on_a_closed_day(client: TestClient[Any], world: World) -> dict[str, Any]:
-    """The member's running timer, dated 2026-02-28, which the rolling rule then closes (a lock is
-    refused while a timer runs on a day it would close; the rule is not)."""
+    """The member's running timer, started today (2026-03-02), which a lock then closes."""
     started = client.post(
-        "/timers",
-        json={"projectId": str(world.project.id), "entryDate": "2026-02-28"},
-        headers=bearer(world.member_token),
+        "/timers", json={"projectId": str(world.project.id)}, headers=bearer(world.member_token)
     )
     assert started.status_code == 201, started.text
-    policy = client.patch("/org", json={"lockPolicy": {"afterDays": 1}}, headers=bearer(world.owner_token))
-    assert policy.status_code == 200, policy.text
+    lock(client, world, "2026-03-02")
     timer: dict[str, Any] = started.json()["data"]
     return timer
 
@@ -414,7 +366,7 @@ def test_deactivating_a_user_whose_timer_runs_on_a_closed_day_is_refused_and_cha
         assert refused.status_code == 409, refused.text
         error = refused.json()["error"]
         assert error["code"] == "entry_locked"
-        assert error["lock"] == RULE_LOCK
+        assert error["lock"] == {"reason": "February payroll", "through": "2026-03-02", "kind": "period"}
         assert timer["id"] in error["message"] and "not deactivated" in error["message"]
 
     assert client.get("/me", headers=bearer(world.member_token)).status_code == 200

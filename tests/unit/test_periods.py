@@ -12,21 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hours_core.entry_locks import ClosedDays, LockOverride, check_entry_write, lock_override
-from hours_core.errors import Conflict, EntryLocked, Forbidden, ValidationFailed
-from hours_core.events import EventType
-from hours_core.model import OrgId, Role, TimeEntryId, User, UserId
-from hours_core.periods import (
-    ClosedPeriod,
-    TimersRunningOnClosingDays,
-    covering,
-    lock_through,
-    newly_closed,
-    policy_through,
-    unlock_through,
-)
-from hours_core.services import ChangeOrg, StartTimer
-from hours_memory import InMemoryStore
-from tests.world import START, World, make_world
+from hours_core.errors import EntryLocked, Forbidden, ValidationFailed
+from hours_core.model import OrgId, Role, UserId
+from hours_core.periods import ClosedPeriod, covering, lock_through, policy_through, unlock_through
 
 ORG = OrgId(uuid.UUID(int=1))
 WHO = UserId(uuid.UUID(int=2))
@@ -134,108 +122,3 @@ def test_an_override_needs_a_reason_and_a_reason_needs_an_override() -> None:
         with pytest.raises(ValidationFailed) as refused:
             lock_override(flag, reason)
         assert set(refused.value.fields) == {"reason"}
-
-
-@given(
-    st.lists(st.integers(min_value=0, max_value=SPAN - 1), max_size=4),
-    st.lists(st.integers(min_value=0, max_value=SPAN - 1), max_size=3),
-    st.integers(min_value=0, max_value=SPAN - 1),
-    st.one_of(st.none(), st.integers(min_value=-5, max_value=SPAN - 1)),
-)
-def test_the_newly_closed_days_are_those_a_lock_closes_that_no_period_or_rule_closed(
-    locks: list[int], unlocks: list[int], through: int, rule: int | None
-) -> None:
-    before, _ = apply([(True, offset) for offset in locks] + [(False, offset) for offset in unlocks])
-    after = lock_through(ORG, before, BASE + timedelta(days=through), "new", WHO, AT)
-    rule_through = None if rule is None else BASE + timedelta(days=rule)
-    ranges = newly_closed(before, after, rule_through)
-
-    days = {BASE + timedelta(days=n) for n in range(-5, SPAN)}
-    in_ranges = {
-        d for d in days if any((first is None or first <= d) and d <= last for first, last in ranges)
-    }
-    by_rule = {d for d in days if rule_through is not None and d <= rule_through}
-    assert in_ranges == closed_set(after) - closed_set(before) - by_rule
-    assert list(ranges) == sorted(ranges, key=lambda span: span[1])
-
-
-# The lock refused while a timer runs on a day it would close (the service, on the in-memory store).
-
-TODAY = START.date()
-
-
-@pytest.fixture
-def world() -> World:
-    return make_world(InMemoryStore().unit_of_work)
-
-
-def start_timer(world: World, user: User, entry_date: date | None = None) -> TimeEntryId:
-    """Start a timer of ``user`` (dated ``entry_date``, default today); its id."""
-    command = StartTimer(project_id=world.project.id, billable=False, entry_date=entry_date)
-    return world.services.entries.start_timer(world.caller(user), command).id
-
-
-def test_a_lock_is_refused_while_timers_run_on_days_it_would_close_and_names_them(world: World) -> None:
-    admin = world.caller(world.admin)
-    members_timer = start_timer(world, world.member)
-    owners_timer = start_timer(world, world.owner, TODAY - timedelta(days=3))
-
-    with pytest.raises(TimersRunningOnClosingDays) as refused:
-        world.services.periods.lock(admin, TODAY, "payroll")
-
-    assert isinstance(refused.value, Conflict) and refused.value.code == "conflict"
-    assert refused.value.details() == {
-        "running_timers": [
-            {
-                "id": owners_timer,
-                "user_id": world.owner.id,
-                "entry_date": TODAY - timedelta(days=3),
-                "started_at": START,
-            },
-            {"id": members_timer, "user_id": world.member.id, "entry_date": TODAY, "started_at": START},
-        ]
-    }
-    assert str(owners_timer) in refused.value.message and str(world.member.id) in refused.value.message
-    assert "2 timers are running" in refused.value.message
-    assert world.services.periods.closed_days(admin).periods == ()  # nothing was locked
-    page = world.services.events.changes(admin, None, 100)
-    assert EventType.PERIOD_LOCKED not in {event.type for event in page.events}
-
-
-def test_a_lock_goes_through_once_the_timers_stop_and_then_no_timer_starts_on_its_days(world: World) -> None:
-    admin, member = world.caller(world.admin), world.caller(world.member)
-    start_timer(world, world.member)
-    world.services.entries.stop_timer(member)
-
-    world.services.periods.lock(admin, TODAY, "payroll")
-
-    with pytest.raises(EntryLocked):
-        start_timer(world, world.member)
-
-
-def test_a_timer_on_a_day_the_lock_leaves_open_does_not_refuse_it(world: World) -> None:
-    admin = world.caller(world.admin)
-    timer = start_timer(world, world.member)
-
-    view = world.services.periods.lock(admin, TODAY - timedelta(days=1), "payroll")
-
-    assert [period.last_day for period in view.periods] == [TODAY - timedelta(days=1)]
-    assert world.services.entries.current_timer(world.caller(world.member)).id == timer
-
-
-def test_a_timer_on_a_day_that_was_closed_already_does_not_refuse_a_lock_of_later_days(world: World) -> None:
-    """Only days the lock newly closes count: a timer an owner started on a closed day (with an
-    override), or one the rolling rule closed under it, is stranded either way."""
-    admin, owner = world.caller(world.admin), world.caller(world.owner)
-    world.services.periods.lock(admin, TODAY - timedelta(days=20), "January")
-    start_timer(world, world.member, TODAY - timedelta(days=10))
-    world.services.entries.start_timer(
-        owner,
-        StartTimer(project_id=world.project.id, billable=False, entry_date=TODAY - timedelta(days=30)),
-        override=LockOverride("late start"),
-    )
-    world.services.team.change_org(owner, ChangeOrg(lock_after_days=5))  # closes the member's day
-
-    view = world.services.periods.lock(admin, TODAY - timedelta(days=1), "February")
-
-    assert [period.reason for period in view.periods] == ["January", "February"]

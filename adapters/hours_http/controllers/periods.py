@@ -45,11 +45,6 @@ class PeriodController(Controller):
         **documented(
             Reason("plan_required", "closing periods needs studio (`period_locks`)"),
             _MANAGERS_ONLY,
-            Reason(
-                "conflict",
-                "a timer runs on a day the lock would close; `runningTimers` names each (its `id`, "
-                "`userId`, `entryDate`, `startedAt`): its user stops it first. Nothing was locked",
-            ),
             body=True,
             idempotent=True,
         ),
@@ -64,8 +59,7 @@ class PeriodController(Controller):
     ) -> Response[ClosedDaysEnvelope]:
         """Owners and admins: close every open day up to and including `through` (2000-01-01 to
         2100-12-31) for `reason`. Days already closed keep their period and reason. Answers the
-        closed periods as `GET /periods` does; writes `period.locked` when anything closed. Refused
-        (409 `conflict`, `runningTimers`) while a timer runs on a day it would close."""
+        closed periods as `GET /periods` does; writes `period.locked` when anything closed."""
 
         def lock() -> dict[str, Any]:
             body = data.decode()

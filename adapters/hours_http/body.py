@@ -59,7 +59,7 @@ class PendingBody(Generic[T]):
         ``invalid_json``."""
         if not _is_json(self.content_type):
             raise UnsupportedMediaType()
-        return decode_document(self.document)
+        return decode_document(self.document, self.raw)
 
     def decode_optional(self) -> T | None:
         """Like :meth:`decode`, but an empty body (with any content type) is ``None``."""

@@ -173,16 +173,9 @@ def parse_json(body: bytes) -> Any:
             f"at most {MAX_NESTING} are allowed."
         )
     try:
-        document = msgspec.json.decode(body)
+        return msgspec.json.decode(body)
     except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError):
         return NOT_JSON
-    repeated = repeated_member(body) if isinstance(document, (dict, list)) else None
-    if repeated is not None:
-        raise InvalidJson(
-            f"The request body names the member {json.dumps(repeated)} twice in one object; "
-            "send each member once."
-        )
-    return document
 
 
 def repeated_member(body: bytes) -> str | None:
@@ -200,10 +193,19 @@ def repeated_member(body: bytes) -> str | None:
     return None
 
 
-def decode_document(document: Any) -> dict[str, Any]:
-    """The body as a JSON object, or :class:`InvalidJson`."""
+def decode_document(document: Any, body: bytes) -> dict[str, Any]:
+    """The body (``document``, parsed from the bytes ``body``) as a JSON object, or
+    :class:`InvalidJson`: not JSON, not an object, or an object that names a member twice
+    (:func:`repeated_member`; checked here, where a body is decoded for a use case, not where a
+    replay's fingerprint is taken: a replay is answered from a body decoded when it was new)."""
     if document is NOT_JSON:
         raise InvalidJson("The request body is not valid JSON.")
     if not isinstance(document, dict):
         raise InvalidJson(f"The request body must be a JSON object, got {json_type(document)}.")
+    repeated = repeated_member(body)
+    if repeated is not None:
+        raise InvalidJson(
+            f"The request body names the member {json.dumps(repeated)} twice in one object; "
+            "send each member once."
+        )
     return document

@@ -42,6 +42,7 @@ from hours_core.services import (
 from hours_sql.repositories import SqlTimeEntryRepository
 from hours_sql.timesheet_repositories import SqlTimesheetRepository
 from hours_sqlite import SqliteStore
+from tests.contract.test_state_change_races import at_once
 from tests.polling import eventually
 from tests.postgres_support import empty_postgres_store
 from tests.postgres_url import require_postgres
@@ -329,27 +330,6 @@ def _name(outcome: Any) -> str:
     if isinstance(outcome, ValidationFailed | BaseException):
         raise AssertionError(outcome)
     return "applied" if isinstance(outcome, list) else "invoiced"
-
-
-def at_once(calls: list[Callable[[], Any]]) -> list[Any]:
-    """Run ``calls`` in threads started together; each one's result or error, in order."""
-    outcomes: dict[int, Any] = {}
-    start = threading.Barrier(len(calls))
-
-    def run(index: int) -> None:
-        start.wait()
-        try:
-            outcomes[index] = calls[index]()
-        except BaseException as error:
-            outcomes[index] = error
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(GUARD_SECONDS)
-    assert not any(thread.is_alive() for thread in threads)
-    return [outcomes[index] for index in range(len(calls))]
 
 
 @pytest.mark.postgres

@@ -45,8 +45,7 @@ from typing import Any
 
 from litestar.types import ASGIApp, Message, Receive, Send
 
-from hours_http.errors import error_body
-from hours_http.request_id import REQUEST_ID_NAME, request_id_of
+from hours_http.errors import error_body, send_error_and_close
 
 __all__ = [
     "DEFAULT_BODY_MIN_RATE",
@@ -182,7 +181,7 @@ class BodyDeadline:
             nonlocal answered
             if not started:
                 answered = True
-                await self._send_answer(scope, send, body, status)
+                await send_error_and_close(scope, send, status, body)
 
         async def receive_in_time() -> Any:
             nonlocal body_complete, gone, first_read, received
@@ -287,14 +286,3 @@ class BodyDeadline:
                     wait.too_slow = now - wait.since < self.seconds
                     wait.task.cancel()
         del self._waits[loop], self._watchers[loop]  # nothing awaits between the check and this
-
-    async def _send_answer(self, scope: Any, send: Send, body: bytes, status: int) -> None:
-        """The 408 or 400, with the request's ``X-Request-Id`` as every answer of hours."""
-        headers = [
-            (b"content-type", b"application/json"),
-            (b"connection", b"close"),
-            (b"cache-control", b"no-store"),
-            (REQUEST_ID_NAME, request_id_of(scope).encode()),
-        ]
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body, "more_body": False})

@@ -20,8 +20,7 @@ from urllib.parse import urlsplit
 
 from litestar.types import ASGIApp, Receive, Send
 
-from hours_http.errors import error_body
-from hours_http.request_id import REQUEST_ID_NAME, request_id_of
+from hours_http.errors import error_body, send_error_and_close
 
 __all__ = ["HOST_PROBLEM", "HostCheck", "host_is_readable", "host_problem"]
 
@@ -75,17 +74,6 @@ class HostCheck:
         if scope["type"] == "http":
             problem = host_problem(scope)
             if problem is not None:
-                await self._refuse(scope, send, self._bodies[problem])
+                await send_error_and_close(scope, send, 400, self._bodies[problem])
                 return
         await self.app(scope, receive, send)
-
-    async def _refuse(self, scope: Any, send: Send, body: bytes) -> None:
-        headers = [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-            (b"cache-control", b"no-store"),
-            (b"connection", b"close"),
-            (REQUEST_ID_NAME, request_id_of(scope).encode()),
-        ]
-        await send({"type": "http.response.start", "status": 400, "headers": headers})
-        await send({"type": "http.response.body", "body": body, "more_body": False})

@@ -22,6 +22,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
+from litestar.types import ASGIApp, Message, Receive, Send
 
 from hours_core.duration import format_clock
 from hours_core.errors import HoursError
@@ -116,8 +117,39 @@ def _http_error_page(request: Request[Any, Any, Any], error: HTTPException) -> R
     notice = {"text": text, "kind": "error"}
     response = Template("error.html", context={"notice": notice, "who": None}, status_code=status)
     for name, value in (error.headers or {}).items():
-        response.headers[name] = value
+        response.headers[name] = _with_head(value) if name.lower() == "allow" else value
     return _secured(response)
+
+
+def _with_head(allow: str) -> str:
+    """An ``Allow`` value with ``HEAD`` beside ``GET``: every page answers HEAD (:class:`HeadAsGet`),
+    though the framework lists only its handlers' methods."""
+    methods = [method.strip() for method in allow.split(",") if method.strip()]
+    if "GET" in methods and "HEAD" not in methods:
+        methods.append("HEAD")
+    return ", ".join(sorted(methods))
+
+
+class HeadAsGet:
+    """``HEAD`` on a page answers what ``GET`` would, status and headers (``Content-Length``
+    included), without the body (RFC 9110, 9.3.2: a server that answers GET answers HEAD). The
+    API does the same in its own layer (``hours_http.transport``); the web app is an app of its own."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        scope = {**scope, "method": "GET"}
+        await self.app(scope, receive, send_headers_only)
 
 
 def _query_problem(request: Request[Any, Any, Any], error: ValidationException) -> tuple[str, int]:
@@ -198,7 +230,7 @@ def create_web_app(
         name="web_static",
         include_in_schema=False,
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             home,
             app_home,
@@ -228,3 +260,6 @@ def create_web_app(
         request_max_body_size=MAX_FORM_BYTES,
         debug=debug,
     )
+    # Outside the router, so that HEAD reaches the GET pages (as the API's HttpSemantics does).
+    app.asgi_handler = HeadAsGet(app.asgi_handler)
+    return app

@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 from litestar.testing import TestClient
 
+from hours_web import create_web_app
 from hours_web.app import STATIC, TEMPLATES
 from tests.wheel_support import wheel_names
 from tests.world import World
 
-from .conftest import csrf_of
+from .conftest import BASE_URL, csrf_of
 
 
 def test_every_script_and_style_of_a_page_is_served_by_hours_for_a_year(owner: TestClient) -> None:
@@ -109,7 +110,35 @@ def test_a_method_a_page_does_not_take_is_405_with_allow(owner: TestClient) -> N
     response = owner.put("/app/week")
 
     assert response.status_code == 405 and "<h1>That did not work</h1>" in response.text
-    assert {"GET", "POST"} <= {method.strip() for method in response.headers["allow"].split(",")}
+    assert {"GET", "HEAD", "POST"} <= {method.strip() for method in response.headers["allow"].split(",")}
+
+
+@pytest.mark.parametrize("path", ["/app/week", "/app/entries", "/app/sign-in", "/"])
+def test_head_on_a_page_answers_what_get_would_without_the_body(owner: TestClient, path: str) -> None:
+    got = owner.get(path, follow_redirects=False)
+    head = owner.head(path, follow_redirects=False)
+
+    assert head.status_code == got.status_code != 405
+    assert head.content == b""
+    assert head.headers["content-type"] == got.headers["content-type"]
+    assert head.headers.get("content-length") == got.headers.get("content-length")
+    assert head.headers.get("location") == got.headers.get("location")
+
+
+def test_head_on_a_static_file_gives_its_length_and_caching(owner: TestClient) -> None:
+    url = re.findall(r'src="(/app/static/[^"]+\.js[^"]*)"', owner.get("/app/week").text)[0]
+    got, head = owner.get(url), owner.head(url)
+
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-length"] == got.headers["content-length"] == str(len(got.content))
+    assert head.headers["cache-control"] == got.headers["cache-control"]
+
+
+def test_head_on_a_page_signed_out_sends_to_sign_in_as_get_does(world: World) -> None:
+    with TestClient(create_web_app(world.services), base_url=BASE_URL) as client:
+        head = client.head("/app/week", follow_redirects=False)
+
+    assert head.status_code == 303 and head.headers["location"].startswith("/app/sign-in")
 
 
 def test_a_form_over_the_limit_is_413_saying_the_limit(owner: TestClient) -> None:

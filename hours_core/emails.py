@@ -23,6 +23,8 @@ from __future__ import annotations
 import string
 import unicodedata
 
+from hours_core.caseless import caseless
+
 __all__ = ["MAX_EMAIL_LENGTH", "MAX_LOCAL_PART_LENGTH", "email_key", "email_problem"]
 
 MAX_EMAIL_LENGTH = 254
@@ -74,5 +76,6 @@ def email_problem(value: str) -> str | None:
 
 
 def email_key(value: str) -> str:
-    """The form in which two addresses are compared: case-folded (Unicode's full folding) and NFC."""
-    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", value).casefold())
+    """The form in which two addresses are compared: case-folded (Unicode's full folding) and NFC
+    (:func:`~hours_core.caseless.caseless`)."""
+    return caseless(value)

@@ -33,6 +33,7 @@ from uuid import UUID
 
 import attrs
 
+from hours_core.caseless import caseless
 from hours_core.errors import ValidationFailed
 from hours_core.money import HourlyRate, currency_problem
 from hours_core.rounding import Rounding, entry_seconds
@@ -490,7 +491,7 @@ def _level(key: GroupKey, value: GroupValue, week_start: WeekStart) -> _Level:
         return _Level(NodeKey(key.value, None, null_label), (1, "", "", ""))
     if not isinstance(value, Labelled):
         raise TypeError(f"the {key.value} level needs a Labelled, got {value!r}")
-    order = (0, value.label.casefold(), value.label, value.id)
+    order = (0, caseless(value.label), value.label, value.id)
     return _Level(NodeKey(key.value, value.id, value.label), order)
 
 

@@ -30,6 +30,7 @@ from itertools import islice
 
 import attrs
 
+from hours_core.caseless import caseless
 from hours_core.emails import email_key, email_problem
 from hours_core.entry_locks import ClosedDays, LockOverride, check_entry_write
 from hours_core.errors import NotFound, PlanRequired, Unauthenticated
@@ -329,20 +330,20 @@ class _Run:
         self.users_by_email = {user.email_key: user for user in users}
         self.users_by_name: dict[str, list[User]] = {}
         for user in users:
-            self.users_by_name.setdefault(user.name.casefold(), []).append(user)
+            self.users_by_name.setdefault(caseless(user.name), []).append(user)
         self.active_users = sum(1 for user in users if user.is_active)
         projects = uow.projects.list(org)
         self.projects: dict[str, Project] = {}
         for project in projects:  # the oldest of a name, an active one first
-            known = self.projects.get(project.name.casefold())
+            known = self.projects.get(caseless(project.name))
             if known is None or (known.archived and not project.archived):
-                self.projects[project.name.casefold()] = project
+                self.projects[caseless(project.name)] = project
         self.active_projects = sum(1 for project in projects if not project.archived)
         self.clients: dict[str, Client] = {}
         for client in uow.clients.list(org):  # the oldest of a name, an active one first
-            known_client = self.clients.get(client.name.casefold())
+            known_client = self.clients.get(caseless(client.name))
             if known_client is None or (known_client.archived and not client.archived):
-                self.clients[client.name.casefold()] = client
+                self.clients[caseless(client.name)] = client
         self.rates = (
             RateBook(uow.rates.list(org)) if allows(caller.org.plan, Feature.BILLABLE_RATES) else None
         )
@@ -510,7 +511,7 @@ class _Run:
                 user = self._new_user(row, column)
         elif row.user_name is not None:
             column = _column(row, "user_name")
-            named = self.users_by_name.get(row.user_name.casefold(), [])
+            named = self.users_by_name.get(caseless(row.user_name), [])
             if len(named) != 1:
                 how = "no user" if not named else "more than one user"
                 raise _RowFailed(
@@ -552,7 +553,7 @@ class _Run:
             self.uow.users.add(user)
             self.events.user(self.uow, self.origin, EventType.USER_CREATED, None, user)
         self.users_by_email[user.email_key] = user
-        self.users_by_name.setdefault(user.name.casefold(), []).append(user)
+        self.users_by_name.setdefault(caseless(user.name), []).append(user)
         self.active_users += 1
         self.created_users.append(email)
         return user
@@ -561,7 +562,7 @@ class _Run:
         column = _column(row, "project")
         if row.project is None:
             raise _RowFailed(column, "missing_value", "the row names no project; every entry needs one")
-        project = self.projects.get(row.project.casefold())
+        project = self.projects.get(caseless(row.project))
         if project is None:
             client = None if row.client is None else self._client(row.client, _column(row, "client"))
             project = self._new_project(row.project, column, client)
@@ -573,7 +574,7 @@ class _Run:
         """The client of that name (ignoring case), created when missing: in :data:`IMPORT_CURRENCY`,
         since no tracker's export states a client's currency (change it with ``PATCH /clients/{id}``
         before setting its rates)."""
-        client = self.clients.get(name.casefold())
+        client = self.clients.get(caseless(name))
         if client is not None:
             if client.archived:
                 raise _RowFailed(column, "client_archived", f"the client {client.name!r} is archived")
@@ -585,7 +586,7 @@ class _Run:
         if self.events is not None:
             self.uow.clients.add(client)
             self.events.archivable(self.uow, self.origin, None, client)
-        self.clients[name.casefold()] = client
+        self.clients[caseless(name)] = client
         self.created_clients.append(name)
         return client
 
@@ -613,7 +614,7 @@ class _Run:
         if self.events is not None:
             self.uow.projects.add(project)
             self.events.archivable(self.uow, self.origin, None, project)
-        self.projects[name.casefold()] = project
+        self.projects[caseless(name)] = project
         self.tasks_loaded.add(project.id)
         self.active_projects += 1
         self.created_projects.append(name)
@@ -626,9 +627,9 @@ class _Run:
         self._require(row, "task", Feature.TASKS, "tasks")
         if project.id not in self.tasks_loaded:
             for task in self.uow.tasks.list_for_project(self.caller.org_id, project.id):
-                self.tasks.setdefault((project.id, task.name.casefold()), task)
+                self.tasks.setdefault((project.id, caseless(task.name)), task)
             self.tasks_loaded.add(project.id)
-        known = self.tasks.get((project.id, row.task.casefold()))
+        known = self.tasks.get((project.id, caseless(row.task)))
         if known is not None:
             if known.archived:
                 raise _RowFailed(column, "task_archived", f"the task {known.name!r} is archived")
@@ -640,7 +641,7 @@ class _Run:
         if self.events is not None:
             self.uow.tasks.add(task)
             self.events.archivable(self.uow, self.origin, None, task)
-        self.tasks[(project.id, row.task.casefold())] = task
+        self.tasks[(project.id, caseless(row.task))] = task
         self.created_tasks.append(row.task)
         self.created_task_projects.append(project.name)
         return task

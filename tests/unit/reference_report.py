@@ -13,6 +13,7 @@ A tree is plain data: ``{"key": (type, id, label), "duration_seconds", "billable
 from __future__ import annotations
 
 import math
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
@@ -109,7 +110,7 @@ def level_order(key: tuple[str, str | None, str]) -> tuple[Any, ...]:
         return (0 if key_id == "true" else 1,)
     if key_id is None:
         return (1,)
-    return (0, label.casefold(), label, key_id)
+    return (0, unicodedata.normalize("NFC", unicodedata.normalize("NFC", label).casefold()), label, key_id)
 
 
 def entry_time(entry: Entry, rounding: tuple[str, int, str] | None) -> int:

@@ -484,6 +484,35 @@ def test_a_new_project_gets_the_row_s_client_matched_by_name_or_created_and_entr
     assert portal.client_id == clients[0].id
 
 
+def test_names_match_ignoring_case_and_unicode_form(world: World) -> None:
+    """\"Öl\" typed precomposed (NFC) and as O + a combining diaeresis (NFD) is one name: the row finds
+    the client, project and task an earlier row created, whatever case and form each was sent in."""
+    owner = world.caller(world.owner)
+    header = "Date,Client,Project,Task,Notes,Hours,Billable?,First Name,Last Name\n"
+    nfc, nfd = "\u00d6l", "O\u0308l"
+    first = run(
+        world, "harvest", f"{header}2025-02-04,{nfc} GmbH,{nfc}-Projekt,{nfc}-Task,a,1,No,,\n".encode()
+    )
+    assert (first.created, first.created_clients, first.created_projects) == (
+        1,
+        (f"{nfc} GmbH",),
+        (f"{nfc}-Projekt",),
+    )
+
+    upper_nfd = nfd.upper()
+    second = run(
+        world,
+        "harvest",
+        f"{header}2025-02-05,{upper_nfd} GMBH,{nfd}-projekt,{upper_nfd}-TASK,b,1,No,,\n".encode(),
+    )
+    assert (second.created, second.created_clients, second.created_projects) == (1, (), ())
+    assert [p.name for p in world.services.projects.list_projects(owner) if "Projekt" in p.name] == [
+        f"{nfc}-Projekt"
+    ]
+    task_ids = {e.task_id for e in entries(world)}
+    assert len(task_ids) == 1 and None not in task_ids
+
+
 def test_rows_of_a_week_whose_timesheet_is_submitted_fail_with_entry_locked(world: World) -> None:
     submit_members_week(world)
 

@@ -281,7 +281,10 @@ class Reason:
 
 
 _TRANSPORT_REASONS = (
-    Reason("bad_request", "`Authorization` or `Idempotency-Key` sent more than once; `fields` names it"),
+    Reason(
+        "bad_request",
+        "`Authorization`, `Idempotency-Key` or `Content-Type` sent more than once; `fields` names it",
+    ),
     Reason("unsupported_media_type", "a `Content-Encoding` other than `identity`, whatever the body"),
 )
 """What every request may be refused for before routing (:class:`hours_http.transport.HttpSemantics`):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from typing import Any
+from urllib.parse import unquote_to_bytes
 from uuid import UUID
 
 from litestar import Request
@@ -27,7 +28,14 @@ from litestar.typing import FieldDefinition
 from hours_http.decoding import DATE_SHAPE, UUID_SHAPE
 from hours_http.errors import InvalidWireFields, declared_type, parameter_message
 
-__all__ = ["STRICT_QUERY", "check_parameters", "loose_path_ids", "refuse_unknown_query_parameters"]
+__all__ = [
+    "NOT_UTF8",
+    "STRICT_QUERY",
+    "check_parameters",
+    "loose_path_ids",
+    "not_utf8_parameters",
+    "refuse_unknown_query_parameters",
+]
 
 STRICT_QUERY = {"strict_query": True}
 """The ``opt`` of controllers whose handlers refuse unknown query parameters (the API, not /schema)."""
@@ -123,8 +131,10 @@ async def refuse_unknown_query_parameters(request: Request[Any, Any, Any]) -> No
         return
     declared = _query_parameters(request.route_handler)
     path_names = request.path_params  # a path parameter is no query parameter
-    problems: dict[str, str] = {}
+    problems = not_utf8_parameters(request.scope["query_string"])
     for name in request.query_params:
+        if name in problems:
+            continue
         values = request.query_params.getall(name)
         if name not in declared or name in path_names:
             problems[name] = "is not a query parameter of this endpoint"
@@ -137,6 +147,28 @@ async def refuse_unknown_query_parameters(request: Request[Any, Any, Any]) -> No
                 problems[name] = problem
     if problems:
         raise InvalidWireFields(problems)
+
+
+NOT_UTF8 = "is not valid UTF-8 once percent-decoded"
+"""The field message for a query parameter whose bytes are not UTF-8 (``%FF``, an encoded surrogate)."""
+
+
+def not_utf8_parameters(query_string: bytes) -> dict[str, str]:
+    """:data:`NOT_UTF8` for each query parameter whose name or value, once percent-decoded, is not
+    UTF-8. The framework decodes such bytes leniently, each into U+FFFD, so without this a reason
+    sent as ``%FF%FE`` would be stored as two replacement characters: text the client never sent.
+    (Named as the framework names it, replacement characters and all.)"""
+    problems: dict[str, str] = {}
+    for pair in query_string.split(b"&"):
+        raw_name, _, raw_value = pair.partition(b"=")
+        name = unquote_to_bytes(raw_name.replace(b"+", b" "))
+        value = unquote_to_bytes(raw_value.replace(b"+", b" "))
+        try:
+            name.decode("utf-8")
+            value.decode("utf-8")
+        except UnicodeDecodeError:
+            problems[name.decode("utf-8", "replace")] = NOT_UTF8
+    return problems
 
 
 def refuse_loose_path_ids(request: Request[Any, Any, Any]) -> None:

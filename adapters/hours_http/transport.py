@@ -6,9 +6,9 @@ request before routing:
 
 * ``HEAD`` on a ``GET`` route answers what ``GET`` would, headers and all (``Content-Length``
   included), without the body (RFC 9110, 9.3.2). Load balancers probe ``HEAD /health``.
-* ``Authorization`` or ``Idempotency-Key`` sent more than once is 400 ``bad_request`` naming the
-  header: silently taking the first (or the last) could authenticate or deduplicate a request as
-  another part of the chain read it.
+* ``Authorization``, ``Idempotency-Key`` or ``Content-Type`` sent more than once is 400
+  ``bad_request`` naming the header: silently taking the first (or the last) could authenticate,
+  deduplicate or read a request as another part of the chain did not.
 * A body with a ``Content-Encoding`` other than ``identity`` is 415 ``unsupported_media_type``:
   hours decodes no content coding, and must not read gzip bytes as JSON.
 * Every answer of a route that needs a token carries ``Cache-Control: private, no-store``, so no
@@ -31,14 +31,19 @@ from hours_http.request_id import REQUEST_ID_NAME, request_id_of
 
 __all__ = ["CACHE_CONTROL", "REPEATABLE_NOWHERE", "HttpSemantics"]
 
-REPEATABLE_NOWHERE = (b"authorization", b"idempotency-key")
-"""Request headers that must be sent at most once."""
+REPEATABLE_NOWHERE = (b"authorization", b"idempotency-key", b"content-type")
+"""Request headers that must be sent at most once: the two security headers, and ``Content-Type``, a
+singleton field (RFC 9110, 5.3) that the framework would read the first of and a proxy the last."""
 
 CACHE_CONTROL = b"private, no-store"
 """The ``Cache-Control`` of every answer of a route that needs a token."""
 
 _PUBLIC = re.compile("|".join(PUBLIC_PATHS))
-_CANONICAL_NAMES = {b"authorization": "Authorization", b"idempotency-key": "Idempotency-Key"}
+_CANONICAL_NAMES = {
+    b"authorization": "Authorization",
+    b"idempotency-key": "Idempotency-Key",
+    b"content-type": "Content-Type",
+}
 
 
 class HttpSemantics:

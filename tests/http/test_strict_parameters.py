@@ -153,6 +153,29 @@ def test_head_refused_for_its_headers_answers_as_get_without_the_body(
 
 
 @pytest.mark.parametrize(
+    "second",
+    [b"application/json", b"application/json; charset=latin-1", b"text/plain"],
+    ids=["the-same", "another-charset", "another-type"],
+)
+@pytest.mark.parametrize("order", ["json-first", "json-last"])
+def test_a_content_type_sent_twice_is_400_naming_it_and_stores_nothing(
+    world: World, second: bytes, order: str
+) -> None:
+    """Round 7 (tester A): the framework read the first of two, where a proxy may read the last."""
+    app = create_app(world.services)
+    auth = (b"authorization", f"Bearer {world.owner_token}".encode())
+    types = [(b"content-type", b"application/json"), (b"content-type", second)]
+    if order == "json-last":
+        types.reverse()
+    body = f'{{"projectId": "{world.project.id}", "entryDate": "2026-03-02", "duration": "1h"}}'.encode()
+    status, _, answer = call(app, "POST", "/time-entries", [auth, *types], body)
+    assert status == 400
+    assert b'"fields":{"Content-Type":"must be sent once"}' in answer
+    listed, _, entries = call(app, "GET", "/time-entries", [auth])
+    assert listed == 200 and b'"data":[]' in entries
+
+
+@pytest.mark.parametrize(
     ("name", "method", "path"),
     [
         ("Authorization", "GET", "/me"),
@@ -179,3 +202,42 @@ def test_a_security_header_sent_twice_is_400_naming_it(
         assert response_headers[b"content-type"] == b"application/json"
     status, _, _ = call(app, "GET", "/me", [auth])
     assert status == 200
+
+
+@pytest.mark.parametrize(
+    "encoded", ["%FF%FE", "%ED%A0%80", "ok%C3", "%80"], ids=["ff-fe", "surrogate", "cut", "lone"]
+)
+def test_a_query_value_that_is_not_utf8_is_422_naming_it_and_changes_nothing(
+    client: TestClient[Any], world: World, encoded: str
+) -> None:
+    """Round 7 (tester A): the framework read each bad byte as U+FFFD, and a reason so sent was stored."""
+    created = client.post(
+        "/time-entries",
+        json={"projectId": str(world.project.id), "entryDate": "2026-03-02", "duration": "1h"},
+        headers=bearer(world.owner_token),
+    )
+    entry_id = created.json()["data"]["id"]
+    response = client.delete(
+        f"/time-entries/{entry_id}?overrideLock=true&reason={encoded}", headers=bearer(world.owner_token)
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"] == {"reason": "is not valid UTF-8 once percent-decoded"}
+    assert client.get(f"/time-entries/{entry_id}", headers=bearer(world.owner_token)).status_code == 200
+
+
+def test_a_query_value_in_utf8_percent_encoded_is_read_as_sent(client: TestClient[Any], world: World) -> None:
+    created = client.post(
+        "/time-entries",
+        json={"projectId": str(world.project.id), "entryDate": "2026-03-02", "duration": "1h"},
+        headers=bearer(world.owner_token),
+    )
+    entry_id = created.json()["data"]["id"]
+    response = client.get(
+        "/time-entries?limit=5&from=2026-03-02&%6C%69mit2=x", headers=bearer(world.owner_token)
+    )
+    assert response.json()["error"]["fields"] == {"limit2": "is not a query parameter of this endpoint"}
+    deleted = client.delete(
+        f"/time-entries/{entry_id}?overrideLock=true&reason=%C3%96l+%F0%9F%98%80",
+        headers=bearer(world.owner_token),
+    )
+    assert deleted.status_code == 204, deleted.text

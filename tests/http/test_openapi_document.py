@@ -676,3 +676,22 @@ def test_every_write_that_takes_no_idempotency_key_says_so(document: dict[str, A
         description = " ".join(operation["description"].split())
         assert "takes no `Idempotency-Key` (one sent is ignored)" in description, name
         assert "the one write" not in description, name
+
+
+def test_api_md_lists_exactly_the_operations_that_take_an_idempotency_key(document: dict[str, Any]) -> None:
+    """Round 7 (testers B and C): api.md section 5 listed 19 of the 33 keyed operations."""
+    declared = set()
+    for name, operation in operations(document):
+        parameters = [
+            parameter.get("$ref", "") + parameter.get("name", "")
+            for parameter in operation.get("parameters", [])
+        ]
+        if any("Idempotency" in parameter for parameter in parameters):
+            declared.add(re.sub(r"\{[a-z_]+\}", "{}", name))
+    api_md = (pathlib.Path(__file__).parents[2] / "docs" / "api.md").read_text()
+    section = api_md.split("**Endpoints that honor it:**", 1)[1].split("`POST /tokens` does not take", 1)[0]
+    listed = {
+        re.sub(r"\{[A-Za-z]+\}", "{}", found) for found in re.findall(r"`((?:POST|PATCH) /[^`]+)`", section)
+    }
+    listed -= {"POST /tokens", "POST /imports"}  # named as the two that do not take it
+    assert listed == declared

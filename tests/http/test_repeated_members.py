@@ -4,6 +4,7 @@ not, and nothing is stored (before, the last value silently won: ``"duration": "
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from typing import Any
@@ -13,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from litestar.testing import TestClient
 
-from hours_http.decoding import repeated_member
+from hours_http.decoding import parse_json, repeated_member
 from tests.http.conftest import bearer
 from tests.world import World
 
@@ -74,12 +75,54 @@ JSON_VALUES = st.recursive(
 )
 
 
-@given(st.dictionaries(st.text(max_size=6), JSON_VALUES, max_size=6))
-def test_a_document_of_distinct_members_has_no_repeat(document: dict[str, Any]) -> None:
-    assert repeated_member(json.dumps(document).encode()) is None
+@given(st.dictionaries(st.text(max_size=6), JSON_VALUES, max_size=6), st.booleans())
+def test_a_document_of_distinct_members_has_no_repeat(document: dict[str, Any], ascii_only: bool) -> None:
+    body = json.dumps(document, ensure_ascii=ascii_only).encode()
+    assert repeated_member(body) is None
+    assert repeated_member(body, parse_json(body)) is None
 
 
-@given(st.text(max_size=6), JSON_VALUES, JSON_VALUES)
-def test_a_member_written_twice_is_found_at_any_depth(name: str, first: Any, second: Any) -> None:
-    inner = f"{{{json.dumps(name)}: {json.dumps(first)}, {json.dumps(name)}: {json.dumps(second)}}}"
-    assert repeated_member(f'{{"outer": [{inner}]}}'.encode()) == name
+@given(st.text(max_size=6), JSON_VALUES, JSON_VALUES, st.booleans())
+def test_a_member_written_twice_is_found_at_any_depth(
+    name: str, first: Any, second: Any, ascii_only: bool
+) -> None:
+    """Whether the parsed document is given (its members counted against the colons first) or not."""
+    dump = functools.partial(json.dumps, ensure_ascii=ascii_only)
+    inner = f"{{{dump(name)}: {dump(first)}, {dump(name)}: {dump(second)}}}"
+    body = f'{{"outer": [{inner}]}}'.encode()
+    assert repeated_member(body) == name
+    assert repeated_member(body, parse_json(body)) == name
+
+
+@pytest.mark.parametrize(
+    "ambiguous",
+    [
+        '{{"note": "EVIL", "projectId": "{p}", "entryDate": "2026-05-01", "durationSeconds": 60, "note": "sp"}}',
+        '{{"note": "sp", "projectId": "{p}", "entryDate": "2026-05-01", "durationSeconds": 60, "note": "sp"}}',
+    ],
+    ids=["first-differs", "both-the-same"],
+)
+def test_a_key_reused_with_a_member_named_twice_is_no_replay(
+    client: TestClient[Any], world: World, ambiguous: str
+) -> None:
+    """Round 7 (tester C): the replay path read such a body with the last member winning, so it
+    matched the record and was answered as a replay, where a new key gets 400 invalid_json."""
+    key = {
+        "Idempotency-Key": str(uuid.uuid4()),
+        **bearer(world.owner_token),
+        "Content-Type": "application/json",
+    }
+    body = {
+        "note": "sp",
+        "projectId": str(world.project.id),
+        "entryDate": "2026-05-01",
+        "durationSeconds": 60,
+    }
+    first = client.post("/time-entries", json=body, headers=key)
+    assert first.status_code == 201
+    again = client.post("/time-entries", content=ambiguous.format(p=world.project.id).encode(), headers=key)
+    assert again.status_code == 422, again.text
+    assert again.json()["error"]["code"] == "idempotency_key_reused"
+    assert "Idempotent-Replayed" not in again.headers
+    replay = client.post("/time-entries", json=body, headers=key)
+    assert replay.status_code == 201 and replay.headers["Idempotent-Replayed"] == "true"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, tzinfo
 from types import MappingProxyType
@@ -330,7 +331,7 @@ class _Line:
             parsed = datetime.fromisoformat(value)
         except ValueError:
             parsed = None
-        if parsed is None or parsed.tzinfo is None:
+        if parsed is None or parsed.tzinfo is None or _offset_out_of_range(value):
             self.fail(
                 key,
                 "invalid_datetime",
@@ -365,6 +366,16 @@ class _Line:
             )
             return None
         return value
+
+
+_OFFSET_TAIL = re.compile(r"[+-][0-9]{2}:?([0-9]{2})(?::?([0-9]{2})(?:\.[0-9]+)?)?\Z")
+
+
+def _offset_out_of_range(text: str) -> bool:
+    """Whether the UTC offset that ends the date-time ``text`` has a minute or second past 59
+    (``+00:99``): Python reads it as +01:39, which would move the instant silently."""
+    tail = _OFFSET_TAIL.search(text)
+    return tail is not None and any(part is not None and int(part) > 59 for part in tail.groups())
 
 
 def _uuid_or_none(text: str) -> UUID | None:

@@ -49,8 +49,10 @@ DATE_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 """The one accepted form of a date: ``YYYY-MM-DD``."""
 _DATETIME = re.compile(
     r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})[Tt](?P<time>[0-9]{2}:[0-9]{2}:[0-9]{2})"
-    r"(?:\.(?P<fraction>[0-9]{1,9}))?(?P<offset>[Zz]|[+-][0-9]{2}:[0-9]{2})"
+    r"(?:\.(?P<fraction>[0-9]{1,9}))?(?P<offset>[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
 )
+"""RFC 3339's ``date-time``: an offset's hour is 00-23 and its minute 00-59 (``+00:99`` is no offset;
+Python would read it as +01:39 and move the instant silently)."""
 
 NOT_JSON = object()
 """What :func:`parse_json` returns for a body that is not JSON."""

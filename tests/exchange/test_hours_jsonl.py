@@ -101,6 +101,8 @@ def test_line_numbers_are_rows_and_blank_lines_are_skipped() -> None:
         ({"durationSeconds": True}, "durationSeconds", "invalid_duration"),
         ({"stoppedAt": None}, "stoppedAt", "running_timer"),
         ({"startedAt": "2026-03-02T08:00:00"}, "startedAt", "invalid_datetime"),
+        ({"startedAt": "2026-03-02T08:00:00+00:99"}, "startedAt", "invalid_datetime"),
+        ({"startedAt": "2026-03-02T08:00:00-0560"}, "startedAt", "invalid_datetime"),
         ({"entryDate": "2026-02-30"}, "entryDate", "invalid_date"),
         ({"projectName": None}, "projectName", "missing_value"),
         ({"projectName": 7}, "projectName", "invalid_type"),

@@ -8,12 +8,15 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from litestar.enums import ParamType
 from litestar.params import ParameterKwarg
 from litestar.testing import TestClient
 from litestar.typing import FieldDefinition
 
 from hours_http import create_app
+from hours_http.decoding import WrongValue, structure_datetime
 from tests.http.conftest import bearer
 from tests.world import World
 
@@ -168,6 +171,15 @@ def test_project_and_task_names_follow_the_same_name_rule_as_tokens(
             "updatedSince",
             "must be an RFC 3339 date-time with an offset, such as 2019-08-24T14:15:22Z",
         ),
+        # Round 7 (tester C): an offset's minute past 59 was read as more hours (+00:99 as +01:39).
+        *(
+            (
+                f"updatedSince=2026-03-02T09:00:00%2B{offset}",
+                "updatedSince",
+                "must be an RFC 3339 date-time with an offset, such as 2019-08-24T14:15:22Z",
+            )
+            for offset in ("00:60", "00:99", "05:75", "24:00", "99:00")
+        ),
     ],
 )
 def test_a_wrong_query_parameter_gets_a_message_in_the_words_of_the_body_messages(
@@ -312,3 +324,16 @@ def test_the_allowed_query_parameters_of_one_app_do_not_leak_into_the_next(world
             me = fresh.get("/me?limit=5", headers=bearer(world.owner_token))
         assert listing.status_code == 200
         assert me.status_code == 422
+
+
+@given(st.sampled_from("+-"), st.integers(0, 99), st.integers(0, 99))
+def test_an_offset_is_read_exactly_or_refused(sign: str, hours: int, minutes: int) -> None:
+    """RFC 3339: an offset's hour is 00-23 and its minute 00-59; any other is refused, never read as
+    another offset (``+00:99`` as +01:39, round 7)."""
+    text = f"2026-03-02T09:00:00{sign}{hours:02d}:{minutes:02d}"
+    if hours <= 23 and minutes <= 59:
+        offset = (1 if sign == "+" else -1) * dt.timedelta(hours=hours, minutes=minutes)
+        assert structure_datetime(text, dt.datetime) == dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC) - offset
+    else:
+        with pytest.raises(WrongValue, match="must be an RFC 3339 date-time with an offset"):
+            structure_datetime(text, dt.datetime)

@@ -16,6 +16,9 @@ request before routing:
   above all. ``/health`` and the API reference keep their own caching.
 * Every answer, errors and unmatched routes included, says which request it answers
   (``X-Request-Id``, :mod:`hours_http.request_id`).
+* The API reference's pages under ``/schema`` (where a reader pastes a token into "try it") may not
+  be framed by another site, nor sniffed into another type, nor leak their address to other sites:
+  :data:`REFERENCE_HEADERS`, as the web app's pages.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from hours_http.auth import PUBLIC_PATHS
 from hours_http.errors import STATUS_BY_CODE, error_body
 from hours_http.request_id import REQUEST_ID_NAME, request_id_of
 
-__all__ = ["CACHE_CONTROL", "REPEATABLE_NOWHERE", "HttpSemantics"]
+__all__ = ["CACHE_CONTROL", "REFERENCE_HEADERS", "REPEATABLE_NOWHERE", "HttpSemantics"]
 
 REPEATABLE_NOWHERE = (b"authorization", b"idempotency-key", b"content-type")
 """Request headers that must be sent at most once: the two security headers, and ``Content-Type``, a
@@ -38,7 +41,17 @@ singleton field (RFC 9110, 5.3) that the framework would read the first of and a
 CACHE_CONTROL = b"private, no-store"
 """The ``Cache-Control`` of every answer of a route that needs a token."""
 
+REFERENCE_HEADERS = (
+    (b"content-security-policy", b"frame-ancestors 'none'"),
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+)
+"""What every answer under ``/schema`` carries. No script policy: the reference pages run the
+vendored Scalar and Swagger UI, whose inline start-up a ``script-src`` would have to allow anyway."""
+
 _PUBLIC = re.compile("|".join(PUBLIC_PATHS))
+_REFERENCE = "/schema"
 _CANONICAL_NAMES = {
     b"authorization": "Authorization",
     b"idempotency-key": "Idempotency-Key",
@@ -58,14 +71,17 @@ class HttpSemantics:
             return
         request_id = request_id_of(scope).encode()  # in the scope's state, before any copy of it
         head = scope["method"] == "HEAD"
-        private = not _PUBLIC.match(scope["path"])
+        path = scope["path"]
+        private = not _PUBLIC.match(path)
+        reference = not private and (path == _REFERENCE or path.startswith(_REFERENCE + "/"))
+        answering = _answering(send, request_id, private=private, head=head, reference=reference)
         refusal = _refusal(scope["headers"])
         if refusal is not None:
-            await _answer(_answering(send, request_id, private=private, head=head), *refusal)
+            await _answer(answering, *refusal)
             return
         if head:
             scope = {**scope, "method": "GET"}
-        await self.app(scope, receive, _answering(send, request_id, private=private, head=head))
+        await self.app(scope, receive, answering)
 
 
 def _refusal(headers: Any) -> tuple[str, str, dict[str, str] | None] | None:
@@ -110,10 +126,11 @@ async def _answer(send: Send, code: str, message: str, fields: dict[str, str] | 
     await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
-def _answering(send: Send, request_id: bytes, *, private: bool, head: bool) -> Send:
+def _answering(send: Send, request_id: bytes, *, private: bool, head: bool, reference: bool = False) -> Send:
     """``send`` that adds ``X-Request-Id`` to the start of every response, ``Cache-Control:
-    private, no-store`` too when ``private``, and drops the body when ``head``: one wrapper for
-    the three, as each layer of them costs every request a call."""
+    private, no-store`` too when ``private``, :data:`REFERENCE_HEADERS` when ``reference``, and
+    drops the body when ``head``: one wrapper for them all, as each layer of them costs every
+    request a call."""
 
     async def send_answer(message: Message) -> None:
         if message["type"] == "http.response.start":
@@ -124,6 +141,8 @@ def _answering(send: Send, request_id: bytes, *, private: bool, head: bool) -> S
             headers.append((REQUEST_ID_NAME, request_id))
             if private:
                 headers.append((b"cache-control", CACHE_CONTROL))
+            elif reference:
+                headers.extend(REFERENCE_HEADERS)
             message = {**message, "headers": headers}
         elif head and message["type"] == "http.response.body":
             message = {**message, "body": b""}

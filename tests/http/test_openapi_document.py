@@ -695,3 +695,24 @@ def test_api_md_lists_exactly_the_operations_that_take_an_idempotency_key(docume
     }
     listed -= {"POST /tokens", "POST /imports"}  # named as the two that do not take it
     assert listed == declared
+
+
+@pytest.mark.parametrize(
+    "path", ["/schema", "/schema/swagger", "/schema/openapi.json", "/schema/nope", "/schema/openapi.yaml"]
+)
+def test_every_answer_under_schema_refuses_framing_and_sniffing(client: TestClient[Any], path: str) -> None:
+    """Round 7 (tester B): the reference, where a reader pastes a token, could be framed by any site."""
+    response = client.get(path)
+    assert response.headers["content-security-policy"] == "frame-ancestors 'none'"
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "same-origin"
+
+
+def test_the_api_s_own_answers_carry_no_reference_headers(client: TestClient[Any], world: World) -> None:
+    for response in (
+        client.get("/health"),
+        client.get("/me", headers=bearer(world.owner_token)),
+        client.get("/schemata"),
+    ):
+        assert "x-frame-options" not in response.headers, response.request.url

@@ -204,19 +204,31 @@ def test_a_security_header_sent_twice_is_400_naming_it(
     assert status == 200
 
 
-@pytest.mark.parametrize(
-    "encoded", ["%FF%FE", "%ED%A0%80", "ok%C3", "%80"], ids=["ff-fe", "surrogate", "cut", "lone"]
-)
-def test_a_query_value_that_is_not_utf8_is_422_naming_it_and_changes_nothing(
-    client: TestClient[Any], world: World, encoded: str
-) -> None:
-    """Round 7 (tester A): the framework read each bad byte as U+FFFD, and a reason so sent was stored."""
+def an_entry_on_a_closed_day(client: TestClient[Any], world: World) -> str:
+    """The id of an entry on 2026-03-02, a day then closed by a period lock."""
     created = client.post(
         "/time-entries",
         json={"projectId": str(world.project.id), "entryDate": "2026-03-02", "duration": "1h"},
         headers=bearer(world.owner_token),
     )
-    entry_id = created.json()["data"]["id"]
+    locked = client.post(
+        "/periods/lock", json={"through": "2026-03-31", "reason": "March"}, headers=bearer(world.owner_token)
+    )
+    assert created.status_code == 201 and locked.status_code == 200, locked.text
+    entry_id: str = created.json()["data"]["id"]
+    return entry_id
+
+
+@pytest.mark.parametrize(
+    "encoded",
+    ["%FF%FE", "%ED%A0%80", "ok%C3", "%80", "%C0%AF"],
+    ids=["ff-fe", "surrogate", "cut", "lone", "overlong"],
+)
+def test_a_query_value_that_is_not_utf8_is_422_naming_it_and_changes_nothing(
+    client: TestClient[Any], world: World, encoded: str
+) -> None:
+    """Round 7 (tester A): the framework read each bad byte as U+FFFD, and a reason so sent was stored."""
+    entry_id = an_entry_on_a_closed_day(client, world)
     response = client.delete(
         f"/time-entries/{entry_id}?overrideLock=true&reason={encoded}", headers=bearer(world.owner_token)
     )
@@ -225,19 +237,24 @@ def test_a_query_value_that_is_not_utf8_is_422_naming_it_and_changes_nothing(
     assert client.get(f"/time-entries/{entry_id}", headers=bearer(world.owner_token)).status_code == 200
 
 
-def test_a_query_value_in_utf8_percent_encoded_is_read_as_sent(client: TestClient[Any], world: World) -> None:
-    created = client.post(
-        "/time-entries",
-        json={"projectId": str(world.project.id), "entryDate": "2026-03-02", "duration": "1h"},
-        headers=bearer(world.owner_token),
-    )
-    entry_id = created.json()["data"]["id"]
-    response = client.get(
-        "/time-entries?limit=5&from=2026-03-02&%6C%69mit2=x", headers=bearer(world.owner_token)
-    )
-    assert response.json()["error"]["fields"] == {"limit2": "is not a query parameter of this endpoint"}
+def test_a_query_text_in_utf8_percent_encoded_is_stored_as_sent(
+    client: TestClient[Any], world: World
+) -> None:
+    entry_id = an_entry_on_a_closed_day(client, world)
     deleted = client.delete(
-        f"/time-entries/{entry_id}?overrideLock=true&reason=%C3%96l+%F0%9F%98%80",
+        f"/time-entries/{entry_id}?overrideLock=true&reason=%C3%96l+O%CC%88l+%F0%9F%98%80",
         headers=bearer(world.owner_token),
     )
     assert deleted.status_code == 204, deleted.text
+    history = client.get(f"/time-entries/{entry_id}/history", headers=bearer(world.owner_token)).json()
+    overrides = [
+        event["changes"]["lockOverride"]["to"]
+        for event in history["data"]
+        if "lockOverride" in event["changes"]
+    ]
+    assert overrides == ["\u00d6l O\u0308l \U0001f600"]
+
+
+def test_a_parameter_name_spelled_with_escapes_is_read_decoded(client: TestClient[Any], world: World) -> None:
+    response = client.get("/time-entries?limit=5&%6C%69mit2=x", headers=bearer(world.owner_token))
+    assert response.json()["error"]["fields"] == {"limit2": "is not a query parameter of this endpoint"}

@@ -149,6 +149,9 @@ async def refuse_unknown_query_parameters(request: Request[Any, Any, Any]) -> No
         raise InvalidWireFields(problems)
 
 
+_HIGH_ESCAPE = re.compile(rb"%[89A-Fa-f]")
+"""A percent-escape of a byte past ASCII (``%80`` to ``%FF``)."""
+
 NOT_UTF8 = "is not valid UTF-8 once percent-decoded"
 """The field message for a query parameter whose bytes are not UTF-8 (``%FF``, an encoded surrogate)."""
 
@@ -158,6 +161,8 @@ def not_utf8_parameters(query_string: bytes) -> dict[str, str]:
     UTF-8. The framework decodes such bytes leniently, each into U+FFFD, so without this a reason
     sent as ``%FF%FE`` would be stored as two replacement characters: text the client never sent.
     (Named as the framework names it, replacement characters and all.)"""
+    if query_string.isascii() and _HIGH_ESCAPE.search(query_string) is None:
+        return {}  # every byte it can decode to is ASCII: the common case, at the cost of one scan
     problems: dict[str, str] = {}
     for pair in query_string.split(b"&"):
         raw_name, _, raw_value = pair.partition(b"=")

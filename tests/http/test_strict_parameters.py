@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from litestar.testing import TestClient
 
 from hours_http import create_app
+from hours_http.query import not_utf8_parameters
 from hours_memory import InMemoryStore
 from tests.http.conftest import bearer
 from tests.world import World, make_world
@@ -258,3 +259,32 @@ def test_a_query_text_in_utf8_percent_encoded_is_stored_as_sent(
 def test_a_parameter_name_spelled_with_escapes_is_read_decoded(client: TestClient[Any], world: World) -> None:
     response = client.get("/time-entries?limit=5&%6C%69mit2=x", headers=bearer(world.owner_token))
     assert response.json()["error"]["fields"] == {"limit2": "is not a query parameter of this endpoint"}
+
+
+QUERY_BYTES = st.lists(
+    st.sampled_from(
+        [
+            *(b"%", b"&", b"=", b"+", b"a", b"8", b"f", b"\xc3", b"\x96", b"\xff"),
+            *(b"%80", b"%8f", b"%96", b"%9A", b"%C3", b"%e2", b"%82", b"%FF", b"%7F", b"%41", b"%2B"),
+        ]
+    ),
+    max_size=24,
+).map(b"".join)
+
+
+@given(QUERY_BYTES)
+def test_a_query_string_is_refused_exactly_when_a_part_decodes_to_no_utf8(query: bytes) -> None:
+    """The fast path (ASCII with no escape past %7F) and the full reading agree on every query string."""
+    from urllib.parse import unquote_to_bytes
+
+    def decodes(part: bytes) -> bool:
+        try:
+            unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        return True
+
+    every_part_decodes = all(
+        decodes(part) for pair in query.split(b"&") for part in pair.partition(b"=")[::2]
+    )
+    assert (not_utf8_parameters(query) == {}) == every_part_decodes

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, tzinfo
 from types import MappingProxyType
@@ -26,6 +25,7 @@ from uuid import UUID
 from hours_core.json_shape import MAX_NESTING, nesting_exceeds, unique_members
 from hours_core.json_shape import json_type as shared_json_type
 from hours_core.model import MAX_NOTE_LENGTH, control_character_problem, name_problem
+from hours_core.rfc3339 import NotARealDateTime, read_date_time
 from hours_core.validation import instant_problem
 from hours_exchange.columns import LONE_SURROGATE
 from hours_exchange.errors import ImportFileTooLarge, ImportFileUnreadable
@@ -328,14 +328,14 @@ class _Line:
         if value is None:
             return None
         try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
+            parsed = read_date_time(value)
+        except NotARealDateTime:
             parsed = None
-        if parsed is None or parsed.tzinfo is None or _offset_out_of_range(value):
+        if parsed is None:
             self.fail(
                 key,
                 "invalid_datetime",
-                f"must be a date-time with an offset like 2026-03-02T08:00:00Z, got {value!r}",
+                f"must be an RFC 3339 date-time with an offset like 2026-03-02T08:00:00Z, got {value!r}",
             )
             return None
         problem = instant_problem(parsed)  # before the conversion, which overflows out of range
@@ -366,16 +366,6 @@ class _Line:
             )
             return None
         return value
-
-
-_OFFSET_TAIL = re.compile(r"[+-][0-9]{2}:?([0-9]{2})(?::?([0-9]{2})(?:\.[0-9]+)?)?\Z")
-
-
-def _offset_out_of_range(text: str) -> bool:
-    """Whether the UTC offset that ends the date-time ``text`` has a minute or second past 59
-    (``+00:99``): Python reads it as +01:39, which would move the instant silently."""
-    tail = _OFFSET_TAIL.search(text)
-    return tail is not None and any(part is not None and int(part) > 59 for part in tail.groups())
 
 
 def _uuid_or_none(text: str) -> UUID | None:

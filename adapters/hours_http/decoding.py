@@ -19,6 +19,7 @@ from uuid import UUID
 import msgspec
 
 from hours_core.json_shape import MAX_NESTING, RepeatedMember, json_type, nesting_exceeds, unique_members
+from hours_core.rfc3339 import NotARealDateTime, read_date_time
 from hours_core.validation import instant_problem
 from hours_http.errors import TYPE_PHRASES, InvalidJson, InvalidWireFields
 
@@ -47,13 +48,6 @@ UUID_SHAPE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-
 """The one accepted form of a UUID, in bodies, paths and queries: hyphenated 8-4-4-4-12 hex digits."""
 DATE_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 """The one accepted form of a date: ``YYYY-MM-DD``."""
-_DATETIME = re.compile(
-    r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})[Tt](?P<time>[0-9]{2}:[0-9]{2}:[0-9]{2})"
-    r"(?:\.(?P<fraction>[0-9]{1,9}))?(?P<offset>[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
-)
-"""RFC 3339's ``date-time``: an offset's hour is 00-23 and its minute 00-59 (``+00:99`` is no offset;
-Python would read it as +01:39 and move the instant silently)."""
-
 NOT_JSON = object()
 """What :func:`parse_json` returns for a body that is not JSON."""
 
@@ -141,15 +135,12 @@ def structure_datetime(value: object, _type: object) -> dt.datetime:
     expected = TYPE_PHRASES[dt.datetime]
     if value is None:
         raise _null(expected)
-    match = _DATETIME.fullmatch(value) if type(value) is str else None
-    if match is None:
-        raise WrongValue(f"must be {expected}")
-    fraction = (match["fraction"] or "").ljust(6, "0")[:6]
-    offset = "+00:00" if match["offset"] in "Zz" else match["offset"]
     try:
-        parsed = dt.datetime.fromisoformat(f"{match['date']}T{match['time']}.{fraction}{offset}")
-    except ValueError:
+        parsed = read_date_time(value) if type(value) is str else None
+    except NotARealDateTime:
         raise WrongValue(f"is not a real date and time: {value}") from None
+    if parsed is None:
+        raise WrongValue(f"must be {expected}")
     problem = instant_problem(parsed)  # before the conversion, which overflows out of range
     if problem is not None:
         raise WrongValue(problem)

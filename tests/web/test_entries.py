@@ -45,11 +45,17 @@ def test_the_list_filters_by_dates_and_billable(owner: TestClient, world: World)
     assert all(note in by_project for note in ("early", "billed", "late"))
 
 
-def test_reversed_dates_are_a_notice_not_an_error(owner: TestClient, world: World) -> None:
+def test_reversed_dates_are_refused_as_the_reports_page_refuses_them(owner: TestClient, world: World) -> None:
+    """Round 7: the list said "Date: the first date is after the last" (200), the reports page
+    "To: must not be before from (...)" (422); both now say the latter."""
+    log(world, "2026-03-02", "1h", note="in between")
     page = owner.get("/app/entries?from=2026-03-05&to=2026-03-01")
+    report = owner.get("/app/reports?from=2026-03-05&to=2026-03-01")
 
-    assert page.status_code == 200
-    assert "Date: the first date is after the last" in page.text
+    assert page.status_code == report.status_code == 422
+    assert "To: must not be before from (2026-03-05)" in page.text
+    assert "To: must not be before from (2026-03-05)" in report.text
+    assert "in between" not in page.text
 
 
 def test_an_entry_is_edited_through_the_form(owner: TestClient, world: World) -> None:
@@ -61,6 +67,7 @@ def test_an_entry_is_edited_through_the_form(owner: TestClient, world: World) ->
         f"/app/entries/{entry_id}/edit",
         data={
             "csrf": csrf_of(form),
+            "version": "1",
             "date": "2026-03-03",
             "project": str(world.project.id),
             "task": str(world.task.id),
@@ -90,6 +97,7 @@ def test_a_wrong_edit_keeps_what_was_typed_and_names_the_field(owner: TestClient
         f"/app/entries/{entry_id}/edit",
         data={
             "csrf": csrf_of(form),
+            "version": "1",
             "date": "2026-03-02",
             "project": str(world.project.id),
             "duration": "25h",
@@ -104,10 +112,10 @@ def test_delete_then_undo(owner: TestClient, world: World) -> None:
     entry_id = log(world, "2026-03-02", "1h", note="oops")
     token = csrf_of(owner.get("/app/entries").text)
 
-    after_delete = owner.post(f"/app/entries/{entry_id}/delete", data={"csrf": token})
+    after_delete = owner.post(f"/app/entries/{entry_id}/delete", data={"csrf": token, "version": "1"})
     assert "The entry was deleted." in after_delete.text and "oops" not in after_delete.text
 
-    after_undo = owner.post(f"/app/entries/{entry_id}/restore", data={"csrf": token})
+    after_undo = owner.post(f"/app/entries/{entry_id}/restore", data={"csrf": token, "version": "2"})
     assert "oops" in after_undo.text
 
 
@@ -116,15 +124,17 @@ def test_undo_is_offered_only_for_an_entry_this_session_deleted(owner: TestClien
     kept = log(world, "2026-03-02", "1h", note="kept")
     gone = log(world, "2026-03-03", "1h", note="gone")
     token = csrf_of(owner.get("/app/entries").text)
-    deleted = owner.post(f"/app/entries/{gone}/delete", data={"csrf": token}, follow_redirects=False)
+    deleted = owner.post(
+        f"/app/entries/{gone}/delete", data={"csrf": token, "version": "1"}, follow_redirects=False
+    )
     location = deleted.headers["location"]
     signed = location.split("deleted=", 1)[1]
-    assert signed.startswith(f"{gone}.")
+    assert signed.startswith(f"{gone}:2.")
 
     for query in (
         f"deleted={kept}",  # an entry that was not deleted
         f"deleted={gone}",  # unsigned
-        f"deleted={kept}.{signed.split('.', 1)[1]}",  # another id under this one's MAC
+        f"deleted={kept}:2.{signed.split('.', 1)[1]}",  # another id under this one's MAC
         f"deleted={signed}0",
         "deleted=nonsense",
     ):
@@ -144,7 +154,7 @@ def test_an_invoiced_entry_has_no_edit_or_delete(owner: TestClient, world: World
 
     page = owner.get("/app/entries").text
     edit = owner.get(f"/app/entries/{entry_id}/edit").text
-    refused = owner.post(f"/app/entries/{entry_id}/delete", data={"csrf": csrf_of(page)})
+    refused = owner.post(f"/app/entries/{entry_id}/delete", data={"csrf": csrf_of(page), "version": "2"})
 
     assert "Invoiced: an invoiced entry cannot change" in page and f"/app/entries/{entry_id}/edit" not in page
     assert (

@@ -212,6 +212,7 @@ def test_an_entry_edit_naming_no_task_id_is_refused_and_keeps_the_task(
         "project": str(world.project.id),
         "task": "zzz",
         "duration": "1:00",
+        "version": str(entry.version),
         "csrf": token_of(owner),
     }
 
@@ -294,6 +295,7 @@ def test_an_entry_edit_whose_billable_checkbox_is_neither_on_nor_left_out_is_ref
         "project": str(world.project.id),
         "duration": "1:00",
         "billable": billable,
+        "version": str(entry.version),
         "csrf": token_of(owner),
     }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
@@ -10,19 +11,26 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
-from hours_core.errors import HoursError, ValidationFailed
+from hours_core.errors import HoursError, PreconditionFailed, ValidationFailed
 from hours_core.model import Project, ProjectId, Task, TaskId, TimeEntry, TimeEntryId
 from hours_core.ports import EntryQuery
 from hours_core.services import UNSET, Services, SessionCaller, UpdateTimeEntry
 from hours_web.notices import Notice, notice_of, status_of
-from hours_web.pages import Deps, Who, call, checked, chosen_id, page
+from hours_web.pages import Deps, Who, call, checked, chosen_id, page, whole_number
 from hours_web.session import APP_PATH, form_of, signed, unsigned
 from hours_web.week import DayLocks, form_date
 
-__all__ = ["EntriesPages"]
+__all__ = ["STALE_ENTRY", "EntriesPages"]
 
 LIST_LIMIT = 200
 """The most entries one page of the list shows (newest first); narrow the filters for older ones."""
+
+STALE_ENTRY = (
+    "This entry changed since you opened it (someone saved it meanwhile), so nothing was saved: "
+    "reload to see the new values, then make your change again."
+)
+"""What a form that acts on an entry says when the entry's version is no longer the one the page
+was built from (the core's :class:`PreconditionFailed`, the API's ``If-Match`` refusal)."""
 
 
 def _choices(services: Services, who: SessionCaller) -> tuple[list[Project], dict[TaskId, Task]]:
@@ -54,6 +62,29 @@ def _billable(text: str | None) -> bool | None:
 _BILLABLE_CHOICES = {"yes": True, "no": False}
 
 
+def check_range(date_from: date | None, date_to: date | None) -> None:
+    """:class:`ValidationFailed` on ``to`` when it is before ``from``, in the words of the reports
+    page (:func:`hours_core.reports.check_report_range`), so both pages refuse it alike."""
+    if date_from and date_to and date_to < date_from:
+        raise ValidationFailed.one("to", f"must not be before from ({date_from})")
+
+
+def refusal(failure: HoursError) -> tuple[Notice, int]:
+    """The notice and status of a refused entry form: a stale version is :data:`STALE_ENTRY`, 409."""
+    if isinstance(failure, PreconditionFailed):
+        return Notice(text=STALE_ENTRY), 409
+    return notice_of(failure), status_of(failure)
+
+
+def form_version(form: dict[str, str]) -> int:
+    """The entry version a form was built from (its hidden ``version``), required: a form that acts
+    on an entry without it could overwrite a change made since, unseen."""
+    version = whole_number(form.get("version"), "version", "must be the entry's version: reload the page")
+    if version is None:
+        raise ValidationFailed.one("version", "is missing: reload the page, then make your change again")
+    return version
+
+
 class EntriesPages(Controller):
     """The caller's entries (owners and admins: the organization's)."""
 
@@ -72,42 +103,8 @@ class EntriesPages(Controller):
         deleted: Annotated[str | None, QueryParameter(name="deleted")] = None,
     ) -> Template:
         """The list, newest first, filtered by dates, project and billable."""
-        notice: Notice | None = None
-        project_id: UUID | None = None
-        try:
-            project_id = chosen_id(project, "project_id")
-            query = EntryQuery(
-                date_from=date_from,
-                date_to=date_to,
-                project_id=None if project_id is None else ProjectId(project_id),
-                billable=_billable(billable),
-                descending=True,
-                limit=LIST_LIMIT,
-                user_id=None if who.caller.user.role.manages_org else who.caller.user_id,
-            )
-            if date_from and date_to and date_from > date_to:
-                raise ValidationFailed.one("entry_date", "the first date is after the last")
-            rows, more, projects, tasks = await call(_listing, services, who, query)
-        except HoursError as failure:
-            notice = notice_of(failure)
-            rows, more = [], False
-            projects, tasks = await call(_choices, services, who)
-        locks = await call(_locks_of, services, who, rows)
-        return page(
-            "entries.html",
-            who,
-            section="entries",
-            entries=rows,
-            more=more,
-            limit=LIST_LIMIT,
-            projects={p.id: p for p in projects},
-            tasks=tasks,
-            filters={"from": date_from, "to": date_to, "project": project_id, "billable": billable or ""},
-            deleted=_uuid(unsigned(who, deleted)),  # only an entry this session just deleted
-            locks={entry.id: locks.entry_text(entry) for entry in rows},
-            notice=notice,
-            now=services.clock.now(),
-        )
+        filters = {"from": date_from, "to": date_to, "project": project, "billable": billable}
+        return await _list_page(services, who, filters, deleted=_deleted(unsigned(who, deleted)))
 
     @get("/{entry_id:uuid}/edit")
     async def edit_form(
@@ -128,40 +125,113 @@ class EntriesPages(Controller):
         who: Who,
         entry_id: FromPath[UUID],
     ) -> Template | Redirect:
-        """Save the edit through ``update_time_entry`` (the use case of ``PATCH /time-entries/{id}``)."""
+        """Save the edit through ``update_time_entry`` (the use case of ``PATCH /time-entries/{id}``),
+        on the condition that the entry is still at the version the form was built from."""
         form = await form_of(request)
         entry = await call(services.entries.get_time_entry, who.caller, TimeEntryId(entry_id))
         try:
+            version = form_version(form)
             command = _update_of(form, entry)
-            await call(services.entries.update_time_entry, who.caller, entry.id, command)
+            await call(services.entries.update_time_entry, who.caller, entry.id, command, if_match=version)
         except HoursError as failure:
-            return await _edit_page(
-                services, who, entry, form=form, notice=notice_of(failure), status_code=status_of(failure)
-            )
+            notice, status = refusal(failure)
+            return await _edit_page(services, who, entry, form=form, notice=notice, status_code=status)
         return Redirect(f"{APP_PATH}/entries", status_code=303)
 
     @post("/{entry_id:uuid}/delete")
     async def delete(
         self,
+        request: Request[Any, Any, Any],
         services: Deps,
         who: Who,
         entry_id: FromPath[UUID],
-    ) -> Redirect:
-        """Delete (softly); the list then offers to undo (``deleted`` is the entry's id signed for
-        this session, so a link with another id offers nothing)."""
-        await call(services.entries.delete_time_entry, who.caller, TimeEntryId(entry_id))
-        return Redirect(f"{APP_PATH}/entries?deleted={signed(who, str(entry_id))}", status_code=303)
+    ) -> Template | Redirect:
+        """Delete (softly) the entry at the version the list showed; the list then offers to undo
+        (``deleted`` is the entry's id and new version signed for this session, so a link with
+        another id offers nothing)."""
+        form = await form_of(request)
+        try:
+            gone = await call(
+                services.entries.delete_time_entry,
+                who.caller,
+                TimeEntryId(entry_id),
+                if_match=form_version(form),
+            )
+        except HoursError as failure:
+            notice, status = refusal(failure)
+            return await _list_page(services, who, {}, notice=notice, status_code=status)
+        token = signed(who, f"{entry_id}:{gone.version}")
+        return Redirect(f"{APP_PATH}/entries?deleted={token}", status_code=303)
 
     @post("/{entry_id:uuid}/restore")
     async def restore(
         self,
+        request: Request[Any, Any, Any],
         services: Deps,
         who: Who,
         entry_id: FromPath[UUID],
-    ) -> Redirect:
-        """Undo a delete."""
-        await call(services.entries.restore_time_entry, who.caller, TimeEntryId(entry_id))
+    ) -> Template | Redirect:
+        """Undo a delete, unless the entry changed since (restored and changed elsewhere)."""
+        form = await form_of(request)
+        try:
+            await call(
+                services.entries.restore_time_entry,
+                who.caller,
+                TimeEntryId(entry_id),
+                if_match=form_version(form),
+            )
+        except HoursError as failure:
+            notice, status = refusal(failure)
+            return await _list_page(services, who, {}, notice=notice, status_code=status)
         return Redirect(f"{APP_PATH}/entries", status_code=303)
+
+
+async def _list_page(
+    services: Services,
+    who: SessionCaller,
+    filters: dict[str, Any],
+    *,
+    deleted: tuple[UUID, int] | None = None,
+    notice: Notice | None = None,
+    status_code: int = 200,
+) -> Template:
+    """The list under ``filters`` (the query's ``from``, ``to``, ``project``, ``billable``); a
+    filter that is refused is the page's notice over an empty list, with the refusal's status."""
+    project_id: UUID | None = None
+    try:
+        project_id = chosen_id(filters.get("project"), "project_id")
+        check_range(filters.get("from"), filters.get("to"))
+        query = EntryQuery(
+            date_from=filters.get("from"),
+            date_to=filters.get("to"),
+            project_id=None if project_id is None else ProjectId(project_id),
+            billable=_billable(filters.get("billable")),
+            descending=True,
+            limit=LIST_LIMIT,
+            user_id=None if who.caller.user.role.manages_org else who.caller.user_id,
+        )
+        rows, more, projects, tasks = await call(_listing, services, who, query)
+    except HoursError as failure:
+        notice, status_code = notice_of(failure), status_of(failure)
+        rows, more = [], False
+        projects, tasks = await call(_choices, services, who)
+    locks = await call(_locks_of, services, who, rows)
+    return page(
+        "entries.html",
+        who,
+        section="entries",
+        entries=rows,
+        more=more,
+        limit=LIST_LIMIT,
+        projects={p.id: p for p in projects},
+        tasks=tasks,
+        filters={**filters, "project": project_id, "billable": filters.get("billable") or ""},
+        deleted=deleted,  # only an entry this session just deleted
+        locks={entry.id: locks.entry_text(entry) for entry in rows},
+        notice=notice,
+        now=services.clock.now(),
+        status_code=status_code,
+    )
 
 
 def _locks_of(services: Services, who: SessionCaller, rows: list[TimeEntry]) -> DayLocks:
@@ -199,9 +269,13 @@ async def _edit_page(
     )
 
 
-def _uuid(text: str | None) -> UUID | None:
+def _deleted(text: str | None) -> tuple[UUID, int] | None:
+    """The entry id and version of a signed ``deleted`` (``<id>:<version>``), or ``None``."""
+    entry_id, colon, version = (text or "").partition(":")
+    if not colon or not (version.isascii() and version.isdigit()):
+        return None
     try:
-        return UUID(text) if text else None
+        return UUID(entry_id), int(version)
     except ValueError:
         return None
 
@@ -212,10 +286,7 @@ def _update_of(form: dict[str, str], entry: TimeEntry) -> UpdateTimeEntry:
     if project_id is None:
         raise ValidationFailed.one("project_id", "choose a project")
     task_id = chosen_id(form.get("task"), "task_id")
-    try:
-        entry_date = form_date(form.get("date", ""))
-    except ValueError as error:
-        raise ValidationFailed.one("entry_date", "must be a date like 2026-03-02") from error
+    entry_date = _entry_date(form.get("date", ""))
     note = form.get("note", "").strip() or None
     billable = checked(form.get("billable"), "billable")
     duration = form.get("duration", "").strip()
@@ -223,7 +294,22 @@ def _update_of(form: dict[str, str], entry: TimeEntry) -> UpdateTimeEntry:
         project_id=ProjectId(project_id) if project_id != entry.project_id else UNSET,
         task_id=(None if task_id is None else TaskId(task_id)) if task_id != entry.task_id else UNSET,
         entry_date=entry_date if entry_date != entry.entry_date else UNSET,
-        duration=duration if not entry.is_running and duration else UNSET,
+        duration=UNSET if entry.is_running else duration,
         billable=billable if billable != entry.billable else UNSET,
         note=note if note != entry.note else UNSET,
     )
+
+
+def _entry_date(text: str) -> date:
+    """The edit form's date: ``YYYY-MM-DD`` and a real day of the calendar, else
+    :class:`ValidationFailed` on ``entry_date`` saying which."""
+    try:
+        return form_date(text)
+    except ValueError as error:
+        if _DATE_SHAPE.fullmatch(text):
+            raise ValidationFailed.one("entry_date", f"is not a real calendar date: {text}") from error
+        raise ValidationFailed.one("entry_date", "must be a date like 2026-03-02") from error
+
+
+_DATE_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+"""A date's shape, ``YYYY-MM-DD``, whether or not the calendar has that day."""

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 from litestar import Controller, Request, get, post
@@ -12,8 +13,8 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
 from hours_core.errors import HoursError, PreconditionFailed, ValidationFailed
-from hours_core.model import Project, ProjectId, Task, TaskId, TimeEntry, TimeEntryId
-from hours_core.ports import EntryQuery
+from hours_core.model import Project, ProjectId, Task, TaskId, TimeEntry, TimeEntryId, UserId
+from hours_core.ports import EntryCursor, EntryQuery
 from hours_core.services import UNSET, Services, SessionCaller, UpdateTimeEntry
 from hours_web.notices import Notice, notice_of, status_of
 from hours_web.pages import Deps, Who, call, checked, chosen_id, page, whole_number
@@ -43,10 +44,10 @@ def _choices(services: Services, who: SessionCaller) -> tuple[list[Project], dic
 
 def _listing(
     services: Services, who: SessionCaller, query: EntryQuery
-) -> tuple[list[TimeEntry], bool, list[Project], dict[TaskId, Task]]:
+) -> tuple[list[TimeEntry], EntryCursor | None, list[Project], dict[TaskId, Task]]:
     result = services.entries.list_time_entries(who.caller, query)
     projects, tasks = _choices(services, who)
-    return list(result.entries), result.next_cursor is not None, projects, tasks
+    return list(result.entries), result.next_cursor, projects, tasks
 
 
 def _billable(text: str | None) -> bool | None:
@@ -100,11 +101,16 @@ class EntriesPages(Controller):
         date_to: Annotated[date | None, QueryParameter(name="to")] = None,
         project: Annotated[str | None, QueryParameter(name="project")] = None,
         billable: Annotated[str | None, QueryParameter(name="billable")] = None,
+        user: Annotated[str | None, QueryParameter(name="user")] = None,
+        after: Annotated[str | None, QueryParameter(name="after")] = None,
         deleted: Annotated[str | None, QueryParameter(name="deleted")] = None,
     ) -> Template:
-        """The list, newest first, filtered by dates, project and billable."""
-        filters = {"from": date_from, "to": date_to, "project": project, "billable": billable}
-        return await _list_page(services, who, filters, deleted=_deleted(unsigned(who, deleted)))
+        """One page of the list, newest first, filtered by dates, project, billable and (owners and
+        admins) user; ``after`` is the next-page link's position."""
+        filters = {"from": date_from, "to": date_to, "project": project, "billable": billable, "user": user}
+        return await _list_page(
+            services, who, filters, after=after or None, deleted=_deleted(unsigned(who, deleted))
+        )
 
     @get("/{entry_id:uuid}/edit")
     async def edit_form(
@@ -191,15 +197,23 @@ async def _list_page(
     who: SessionCaller,
     filters: dict[str, Any],
     *,
+    after: str | None = None,
     deleted: tuple[UUID, int] | None = None,
     notice: Notice | None = None,
     status_code: int = 200,
 ) -> Template:
-    """The list under ``filters`` (the query's ``from``, ``to``, ``project``, ``billable``); a
-    filter that is refused is the page's notice over an empty list, with the refusal's status."""
-    project_id: UUID | None = None
+    """One page of the list under ``filters`` (the query's ``from``, ``to``, ``project``,
+    ``billable``, ``user``), from the position ``after`` (a signed next-page cursor); a filter that
+    is refused is the page's notice over an empty list, with the refusal's status."""
+    manages = who.caller.user.role.manages_org
+    team = {user.id: user for user in await call(services.team.list_users, who.caller)} if manages else {}
+    project_id = user_id = None
+    next_cursor: EntryCursor | None = None
     try:
         project_id = chosen_id(filters.get("project"), "project_id")
+        user_id = chosen_id(filters.get("user"), "user")
+        if user_id is not None and manages and user_id not in team:
+            raise ValidationFailed.one("user", "is not one of the choices: choose from the list")
         check_range(filters.get("from"), filters.get("to"))
         query = EntryQuery(
             date_from=filters.get("from"),
@@ -208,30 +222,73 @@ async def _list_page(
             billable=_billable(filters.get("billable")),
             descending=True,
             limit=LIST_LIMIT,
-            user_id=None if who.caller.user.role.manages_org else who.caller.user_id,
+            user_id=_user_filter(who, user_id),
+            after=None if after is None else _cursor_of(who, after),
         )
-        rows, more, projects, tasks = await call(_listing, services, who, query)
+        rows, next_cursor, projects, tasks = await call(_listing, services, who, query)
     except HoursError as failure:
         notice, status_code = notice_of(failure), status_of(failure)
-        rows, more = [], False
+        rows = []
         projects, tasks = await call(_choices, services, who)
+    shown = {
+        **{name: value for name, value in filters.items() if value},
+        "project": project_id,
+        "user": user_id,
+        "billable": filters.get("billable") or "",
+    }
     locks = await call(_locks_of, services, who, rows)
     return page(
         "entries.html",
         who,
         section="entries",
         entries=rows,
-        more=more,
+        next_page=None if next_cursor is None else _page_link(who, filters, next_cursor),
+        first_page=None if after is None else _page_link(who, filters, None),
         limit=LIST_LIMIT,
         projects={p.id: p for p in projects},
         tasks=tasks,
-        filters={**filters, "project": project_id, "billable": filters.get("billable") or ""},
+        team=sorted(team.values(), key=lambda user: (user.name.casefold(), user.email)),
+        users=team,
+        filters=shown,
         deleted=deleted,  # only an entry this session just deleted
         locks={entry.id: locks.entry_text(entry) for entry in rows},
         notice=notice,
         now=services.clock.now(),
         status_code=status_code,
     )
+
+
+def _user_filter(who: SessionCaller, chosen: UUID | None) -> UserId | None:
+    """Whose entries the list asks for: the one chosen; else, for an owner or admin, everyone's;
+    for a member, their own (a member who names another user gets the use case's refusal)."""
+    if chosen is not None:
+        return UserId(chosen)
+    return None if who.caller.user.role.manages_org else who.caller.user_id
+
+
+def _page_link(who: SessionCaller, filters: dict[str, Any], after: EntryCursor | None) -> str:
+    """The address of the list under ``filters`` from the position ``after`` (``None``: the first
+    page). The position is the list use case's own keyset cursor, signed for this session."""
+    query = {name: str(value) for name, value in filters.items() if value}
+    if after is not None:
+        text = f"{after.entry_date.isoformat()}|{after.created_at.isoformat()}|{after.id}"
+        query["after"] = signed(who, text)
+    return f"{APP_PATH}/entries" + (f"?{urlencode(query)}" if query else "")
+
+
+def _cursor_of(who: SessionCaller, after: str) -> EntryCursor:
+    """The position a next-page link carries; :class:`ValidationFailed` on ``after`` for one this
+    session did not sign (another session's, altered, made by hand)."""
+    parts = (unsigned(who, after) or "").split("|")
+    try:
+        day, created_at, entry_id = parts
+        return EntryCursor(
+            date.fromisoformat(day), datetime.fromisoformat(created_at), TimeEntryId(UUID(entry_id))
+        )
+    except ValueError as error:
+        raise ValidationFailed.one(
+            "after", "is not a next-page link of this session: start again from the first page"
+        ) from error
 
 
 def _locks_of(services: Services, who: SessionCaller, rows: list[TimeEntry]) -> DayLocks:
@@ -254,11 +311,13 @@ async def _edit_page(
     projects, tasks = await call(_choices, services, who)
     day = entry.entry_date
     locks = await call(DayLocks.read, services, who.caller, day, day, user_id=entry.user_id)
+    others = entry.user_id != who.caller.user_id
     return page(
         "entry_edit.html",
         who,
         section="entries",
         entry=entry,
+        entry_user=await call(services.team.get_user, who.caller, entry.user_id) if others else None,
         form=form,
         projects=projects,
         tasks=tasks,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+import attrs
 from litestar import Controller, Request, get, post
 from litestar.datastructures import Cookie
 from litestar.params import FromPath
@@ -74,9 +75,11 @@ async def _tokens_page(
     who: SessionCaller,
     *,
     minted: MintedToken | None = None,
+    typed: dict[str, str] | None = None,
     notice: Notice | None = None,
     status_code: int = 200,
 ) -> Template:
+    """Settings -> API; ``typed`` is what a refused create form held, shown again."""
     tokens = await call(services.account.list_tokens, who.caller)
     return page(
         "api_tokens.html",
@@ -84,6 +87,7 @@ async def _tokens_page(
         section="api",
         tokens=tokens,
         minted=minted,
+        typed=typed or {},
         notice=notice,
         now=services.clock.now(),
         status_code=status_code,
@@ -124,7 +128,7 @@ class ApiTokenPages(Controller):
             minted = await call(services.account.mint_token, who.caller, form.get("name", ""), days)
         except HoursError as failure:
             return await _tokens_page(
-                services, who, notice=notice_of(failure), status_code=status_of(failure)
+                services, who, typed=form, notice=notice_of(failure), status_code=status_of(failure)
             )
         redirect = Redirect(_TOKENS_PATH, status_code=303)
         redirect.cookies.append(new_token_cookie(request, signed(who, minted.plaintext)))
@@ -153,9 +157,12 @@ async def _projects_page(
     services: Services,
     who: SessionCaller,
     *,
+    typed: Typed | None = None,
     notice: Notice | None = None,
     status_code: int = 200,
 ) -> Template:
+    """The clients, projects and tasks; ``typed`` is a refused create form and what it held, which
+    that form shows again (the others are blank)."""
     clients, projects, tasks = await call(_catalog, services, who)
     return page(
         "projects.html",
@@ -165,9 +172,20 @@ async def _projects_page(
         client_names={client.id: client.name for client in clients},
         projects=projects,
         tasks=tasks,
+        typed_form=None if typed is None else typed.form,
+        typed={} if typed is None else typed.values,
         notice=notice,
         status_code=status_code,
     )
+
+
+@attrs.frozen
+class Typed:
+    """A create form that was refused: which one (``project``, ``client``, ``task:<project id>``)
+    and the values it sent, so the page gives them back rather than blank inputs."""
+
+    form: str
+    values: dict[str, str]
 
 
 _ARCHIVED_CHOICES = {"1": True, "0": False}
@@ -184,9 +202,14 @@ async def _archived_of(request: Request[Any, Any, Any]) -> bool:
     return choice
 
 
-async def _refused(services: Services, who: SessionCaller, failure: HoursError) -> Template:
-    """The projects page saying why a form was refused, with the refusal's status."""
-    return await _projects_page(services, who, notice=notice_of(failure), status_code=status_of(failure))
+async def _refused(
+    services: Services, who: SessionCaller, failure: HoursError, typed: Typed | None = None
+) -> Template:
+    """The projects page saying why a form was refused, with the refusal's status (and, for a
+    create form, what it held)."""
+    return await _projects_page(
+        services, who, typed=typed, notice=notice_of(failure), status_code=status_of(failure)
+    )
 
 
 class ProjectPages(Controller):
@@ -209,14 +232,16 @@ class ProjectPages(Controller):
     ) -> Template | Redirect:
         """A new project (``create_project``: the use case of ``POST /projects``)."""
         form = await form_of(request)
+        typed = Typed("project", form)
         try:
             billable = checked(form.get("billable"), "billable_by_default")
             client_id = chosen_id(form.get("client"), "client_id")
         except ValidationFailed as failure:
-            return await _refused(services, who, failure)
+            return await _refused(services, who, failure, typed)
         return await self._run(
             services,
             who,
+            typed,
             services.projects.create_project,
             who.caller,
             form.get("name", "").strip(),
@@ -236,6 +261,7 @@ class ProjectPages(Controller):
         return await self._run(
             services,
             who,
+            Typed("client", form),
             services.clients.create_client,
             who.caller,
             form.get("name", "").strip(),
@@ -256,7 +282,7 @@ class ProjectPages(Controller):
         except ValidationFailed as failure:
             return await _refused(services, who, failure)
         return await self._run(
-            services, who, services.clients.change_client, who.caller, ClientId(client_id), change
+            services, who, None, services.clients.change_client, who.caller, ClientId(client_id), change
         )
 
     @post("/{project_id:uuid}/archive")
@@ -273,7 +299,7 @@ class ProjectPages(Controller):
         except ValidationFailed as failure:
             return await _refused(services, who, failure)
         return await self._run(
-            services, who, services.projects.change_project, who.caller, ProjectId(project_id), change
+            services, who, None, services.projects.change_project, who.caller, ProjectId(project_id), change
         )
 
     @post("/{project_id:uuid}/tasks")
@@ -285,9 +311,15 @@ class ProjectPages(Controller):
         project_id: FromPath[UUID],
     ) -> Template | Redirect:
         """A new task of the project (tasks need the studio plan)."""
-        name = (await form_of(request)).get("name", "").strip()
+        form = await form_of(request)
         return await self._run(
-            services, who, services.projects.create_task, who.caller, ProjectId(project_id), name
+            services,
+            who,
+            Typed(f"task:{project_id}", form),
+            services.projects.create_task,
+            who.caller,
+            ProjectId(project_id),
+            form.get("name", "").strip(),
         )
 
     @post("/tasks/{task_id:uuid}/archive")
@@ -304,13 +336,14 @@ class ProjectPages(Controller):
         except ValidationFailed as failure:
             return await _refused(services, who, failure)
         return await self._run(
-            services, who, services.projects.change_task, who.caller, TaskId(task_id), change
+            services, who, None, services.projects.change_task, who.caller, TaskId(task_id), change
         )
 
     @staticmethod
     async def _run(
         services: Deps,
         who: Who,
+        typed: Typed | None,
         use_case: Any,
         *args: Any,
         **kwargs: Any,
@@ -318,5 +351,5 @@ class ProjectPages(Controller):
         try:
             await call(use_case, *args, **kwargs)
         except HoursError as failure:
-            return await _refused(services, who, failure)
+            return await _refused(services, who, failure, typed)
         return Redirect(f"{APP_PATH}/settings/projects", status_code=303)

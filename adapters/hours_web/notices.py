@@ -18,6 +18,7 @@ from hours_core.errors import (
     HoursError,
     NotFound,
     PlanRequired,
+    PreconditionFailed,
     TimerAlreadyRunning,
     Unauthenticated,
     ValidationFailed,
@@ -101,4 +102,5 @@ _STATUSES: tuple[tuple[type[HoursError], int], ...] = (
     (Unauthenticated, 401),
     (PlanRequired, 402),
     (Conflict, 409),
+    (PreconditionFailed, 409),  # a form of an older version: a page's own conflict, not a header's 412
 )

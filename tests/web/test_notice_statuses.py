@@ -1,0 +1,17 @@
+"""The status of a page that shows a core refusal (``hours_web.notices.status_of``)."""
+
+from __future__ import annotations
+
+from hours_core.errors import Forbidden, NotFound, PreconditionFailed, ValidationFailed
+from hours_web.notices import status_of
+
+
+def test_a_form_of_an_older_version_is_a_conflict_on_every_page() -> None:
+    """A stale form is the page's own conflict (409), as a locked day is, not a header's 412 (nor 400)."""
+    assert status_of(PreconditionFailed(current_version=3)) == 409
+
+
+def test_the_other_refusals_keep_their_statuses() -> None:
+    assert status_of(ValidationFailed.one("note", "is too long")) == 422
+    assert status_of(NotFound.of("entry")) == 404
+    assert status_of(Forbidden("no")) == 403

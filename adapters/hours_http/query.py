@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from typing import Any
-from urllib.parse import unquote_to_bytes
+from urllib.parse import quote_from_bytes, unquote_to_bytes
 from uuid import UUID
 
 from litestar import Request
@@ -133,7 +133,7 @@ async def refuse_unknown_query_parameters(request: Request[Any, Any, Any]) -> No
     path_names = request.path_params  # a path parameter is no query parameter
     problems = not_utf8_parameters(request.scope["query_string"])
     for name in request.query_params:
-        if name in problems:
+        if name in problems or (problems and "\ufffd" in name):  # reported above, under its own name
             continue
         values = request.query_params.getall(name)
         if name not in declared or name in path_names:
@@ -160,7 +160,8 @@ def not_utf8_parameters(query_string: bytes) -> dict[str, str]:
     """:data:`NOT_UTF8` for each query parameter whose name or value, once percent-decoded, is not
     UTF-8. The framework decodes such bytes leniently, each into U+FFFD, so without this a reason
     sent as ``%FF%FE`` would be stored as two replacement characters: text the client never sent.
-    (Named as the framework names it, replacement characters and all.)"""
+    A parameter is named by its decoded name, or, when that name is what is not UTF-8, by the name
+    percent-encoded (``%FF``)."""
     if query_string.isascii() and _HIGH_ESCAPE.search(query_string) is None:
         return {}  # every byte it can decode to is ASCII: the common case, at the cost of one scan
     problems: dict[str, str] = {}
@@ -169,10 +170,14 @@ def not_utf8_parameters(query_string: bytes) -> dict[str, str]:
         name = unquote_to_bytes(raw_name.replace(b"+", b" "))
         value = unquote_to_bytes(raw_value.replace(b"+", b" "))
         try:
-            name.decode("utf-8")
+            shown = name.decode("utf-8")
+        except UnicodeDecodeError:  # named as it was sent, escaped: two bad names stay two
+            problems[quote_from_bytes(name, safe="")] = NOT_UTF8
+            continue
+        try:
             value.decode("utf-8")
         except UnicodeDecodeError:
-            problems[name.decode("utf-8", "replace")] = NOT_UTF8
+            problems[shown] = NOT_UTF8
     return problems
 
 

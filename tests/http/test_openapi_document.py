@@ -716,3 +716,25 @@ def test_the_api_s_own_answers_carry_no_reference_headers(client: TestClient[Any
         client.get("/schemata"),
     ):
         assert "x-frame-options" not in response.headers, response.request.url
+
+
+def test_api_md_names_exactly_the_keyed_operations_whose_body_is_not_fingerprinted(
+    document: dict[str, Any],
+) -> None:
+    """Round 7 re-check: a keyed route that takes no body replays any body; api.md names them all."""
+    bodiless = set()
+    for name, operation in operations(document):
+        parameters = [
+            parameter.get("$ref", "") + parameter.get("name", "")
+            for parameter in operation.get("parameters", [])
+        ]
+        if any("Idempotency" in parameter for parameter in parameters) and "requestBody" not in operation:
+            bodiless.add(re.sub(r"\{[a-z_]+\}", "{}", name))
+    api_md = (pathlib.Path(__file__).parents[2] / "docs" / "api.md").read_text()
+    section = api_md.split("the body of a route that **takes none**", 1)[1].split(
+        "any body there replays", 1
+    )[0]
+    listed = {
+        re.sub(r"\{[A-Za-z]+\}", "{}", found) for found in re.findall(r"`((?:POST|PATCH) /[^`]+)`", section)
+    }
+    assert listed == bodiless

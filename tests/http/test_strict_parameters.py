@@ -288,3 +288,16 @@ def test_a_query_string_is_refused_exactly_when_a_part_decodes_to_no_utf8(query:
         decodes(part) for pair in query.split(b"&") for part in pair.partition(b"=")[::2]
     )
     assert (not_utf8_parameters(query) == {}) == every_part_decodes
+
+
+def test_parameter_names_that_are_not_utf8_are_each_named_as_sent(
+    client: TestClient[Any], world: World
+) -> None:
+    """Round 7 re-check: both became one field named with a replacement character."""
+    response = client.get("/time-entries?%FF=1&%FE=2&x%3D%FF=3&limit=5", headers=bearer(world.owner_token))
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"] == {
+        "%FF": "is not valid UTF-8 once percent-decoded",
+        "%FE": "is not valid UTF-8 once percent-decoded",
+        "x%3D%FF": "is not valid UTF-8 once percent-decoded",
+    }

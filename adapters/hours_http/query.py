@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from typing import Any
-from urllib.parse import quote_from_bytes, unquote_to_bytes
 from uuid import UUID
 
 from litestar import Request
@@ -25,17 +24,11 @@ from litestar.exceptions import NotFoundException
 from litestar.params import DependencyKwarg, KwargDefinition, ParameterKwarg
 from litestar.typing import FieldDefinition
 
+from hours_core.query_text import not_utf8_parameters
 from hours_http.decoding import DATE_SHAPE, UUID_SHAPE
 from hours_http.errors import InvalidWireFields, declared_type, parameter_message
 
-__all__ = [
-    "NOT_UTF8",
-    "STRICT_QUERY",
-    "check_parameters",
-    "loose_path_ids",
-    "not_utf8_parameters",
-    "refuse_unknown_query_parameters",
-]
+__all__ = ["STRICT_QUERY", "check_parameters", "loose_path_ids", "refuse_unknown_query_parameters"]
 
 STRICT_QUERY = {"strict_query": True}
 """The ``opt`` of controllers whose handlers refuse unknown query parameters (the API, not /schema)."""
@@ -147,38 +140,6 @@ async def refuse_unknown_query_parameters(request: Request[Any, Any, Any]) -> No
                 problems[name] = problem
     if problems:
         raise InvalidWireFields(problems)
-
-
-_HIGH_ESCAPE = re.compile(rb"%[89A-Fa-f]")
-"""A percent-escape of a byte past ASCII (``%80`` to ``%FF``)."""
-
-NOT_UTF8 = "is not valid UTF-8 once percent-decoded"
-"""The field message for a query parameter whose bytes are not UTF-8 (``%FF``, an encoded surrogate)."""
-
-
-def not_utf8_parameters(query_string: bytes) -> dict[str, str]:
-    """:data:`NOT_UTF8` for each query parameter whose name or value, once percent-decoded, is not
-    UTF-8. The framework decodes such bytes leniently, each into U+FFFD, so without this a reason
-    sent as ``%FF%FE`` would be stored as two replacement characters: text the client never sent.
-    A parameter is named by its decoded name, or, when that name is what is not UTF-8, by the name
-    percent-encoded (``%FF``)."""
-    if query_string.isascii() and _HIGH_ESCAPE.search(query_string) is None:
-        return {}  # every byte it can decode to is ASCII: the common case, at the cost of one scan
-    problems: dict[str, str] = {}
-    for pair in query_string.split(b"&"):
-        raw_name, _, raw_value = pair.partition(b"=")
-        name = unquote_to_bytes(raw_name.replace(b"+", b" "))
-        value = unquote_to_bytes(raw_value.replace(b"+", b" "))
-        try:
-            shown = name.decode("utf-8")
-        except UnicodeDecodeError:  # named as it was sent, escaped: two bad names stay two
-            problems[quote_from_bytes(name, safe="")] = NOT_UTF8
-            continue
-        try:
-            value.decode("utf-8")
-        except UnicodeDecodeError:
-            problems[shown] = NOT_UTF8
-    return problems
 
 
 def refuse_loose_path_ids(request: Request[Any, Any, Any]) -> None:

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from litestar.testing import TestClient
 
+from hours_core.query_text import not_utf8_parameters
 from hours_http import create_app
-from hours_http.query import not_utf8_parameters
 from hours_memory import InMemoryStore
 from tests.http.conftest import bearer
 from tests.world import World, make_world

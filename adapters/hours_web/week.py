@@ -7,6 +7,12 @@ duration (``update_time_entry``), an emptied cell deletes it (``delete_time_entr
 the entries page). A cell of several entries, of an entry with a lock (:func:`lock_reason`), of a
 day that no write may touch (a closed day, a week whose timesheet is submitted or approved:
 :class:`DayLocks`), or of a running timer is read-only here and says why.
+
+A save carries what the page showed of the cell (:attr:`Cell.shown`: its entry's id and version, or
+nothing for an empty cell) and writes only if the cell still holds that; otherwise it is
+:class:`CellChanged` and nothing is written. The update or delete of the entry passes that version
+as ``if_match``, so the core checks it in its write transaction: a writer in between wins, never
+this save (no lost update).
 """
 
 from __future__ import annotations
@@ -21,8 +27,17 @@ import attrs
 
 from hours_core.duration import format_clock
 from hours_core.entry_locks import ClosedDays, LockReason, day_lock_reason, lock_reason
-from hours_core.errors import HoursError, ValidationFailed
-from hours_core.model import OverlapPolicy, Project, ProjectId, Task, TaskId, TimeEntry, UserId, WeekStart
+from hours_core.errors import HoursError, NotFound, PreconditionFailed, ValidationFailed
+from hours_core.model import (
+    OverlapPolicy,
+    Project,
+    ProjectId,
+    Task,
+    TaskId,
+    TimeEntry,
+    UserId,
+    WeekStart,
+)
 from hours_core.ports import EntryQuery
 from hours_core.services import CreateTimeEntry, ListOverlaps, OverlapCluster, Services, UpdateTimeEntry
 from hours_core.services.caller import Caller
@@ -33,6 +48,7 @@ __all__ = [
     "LOCK_TEXT",
     "WEEK_OUT_OF_RANGE",
     "Cell",
+    "CellChanged",
     "CellKey",
     "CellReadOnly",
     "DayLocks",
@@ -68,6 +84,13 @@ class CellReadOnly(HoursError):
     """The cell cannot be typed into (several entries, a lock, a running timer); the message says why."""
 
     code = "cell_read_only"
+
+
+class CellChanged(HoursError):
+    """The cell no longer holds what the page showed (another tab, the API, a colleague wrote
+    meanwhile); nothing was written. The message says what it holds now."""
+
+    code = "cell_changed"
 
 
 @attrs.frozen
@@ -157,6 +180,16 @@ class Cell:
     def text(self) -> str:
         """The time as ``H:MM`` (``H:MM:SS`` with seconds); empty for no entries."""
         return format_clock(self.seconds) if self.entries else ""
+
+    @property
+    def shown(self) -> str:
+        """What a save of this cell must find in it (the form's ``seen.<ref>``): ``<entry id>:<version>``
+        for a cell of one entry, empty for an empty cell (a cell of several is read-only)."""
+        return _shown(self.entries)
+
+
+def _shown(entries: Sequence[TimeEntry]) -> str:
+    return ",".join(f"{entry.id}:{entry.version}" for entry in entries)
 
 
 @attrs.frozen
@@ -365,15 +398,22 @@ def _cell_entries(services: Services, caller: Caller, key: CellKey) -> list[Time
     return [entry for entry in all_entries(services, caller, query) if entry.task_id == key.task_id]
 
 
-def save_cell(services: Services, caller: Caller, key: CellKey, text: str) -> TimeEntry | None:
+def save_cell(
+    services: Services, caller: Caller, key: CellKey, text: str, shown: str = ""
+) -> TimeEntry | None:
     """Apply what was typed into a cell through one use case; return the entry it made, changed or
-    deleted (``None`` when nothing changed)."""
+    deleted (``None`` when nothing changed). ``shown`` is what the page showed of the cell
+    (:attr:`Cell.shown`; empty, or left out of the form: an empty cell). :class:`CellChanged`, with
+    nothing written, when the cell holds anything else now, or when its entry changes before the
+    write (the core's ``if_match``)."""
     text = text.strip()
+    if not text and not shown:
+        return None  # nothing typed into a cell that showed nothing
     entries = _cell_entries(services, caller, key)
+    if _shown(entries) != shown:
+        raise CellChanged(_changed_text(services, entries))
     locks = DayLocks.read(services, caller, key.day, key.day, user_id=caller.user_id)
     if not entries:
-        if not text:
-            return None
         day_reason = locks.day_reason(caller, key.day)
         if day_reason is not None:
             raise CellReadOnly(LOCK_TEXT[day_reason])
@@ -386,6 +426,24 @@ def save_cell(services: Services, caller: Caller, key: CellKey, text: str) -> Ti
     if reason is not None:
         raise CellReadOnly(reason)
     (entry,) = entries
-    if not text:
-        return services.entries.delete_time_entry(caller, entry.id)
-    return services.entries.update_time_entry(caller, entry.id, UpdateTimeEntry(duration=text))
+    try:
+        if not text:
+            return services.entries.delete_time_entry(caller, entry.id, if_match=entry.version)
+        command_update = UpdateTimeEntry(duration=text)
+        return services.entries.update_time_entry(caller, entry.id, command_update, if_match=entry.version)
+    except (PreconditionFailed, NotFound) as raced:  # written (or deleted) since the read above
+        raise CellChanged(_changed_text(services, _cell_entries(services, caller, key))) from raced
+
+
+def _changed_text(services: Services, entries: Sequence[TimeEntry]) -> str:
+    """What a save says of a cell that changed since the page showed it: what it holds now."""
+    now = services.clock.now()
+    if not entries:
+        holds = "empty"
+    else:
+        total = format_clock(sum(entry.elapsed_seconds(now) for entry in entries))
+        holds = total if len(entries) == 1 else f"{len(entries)} entries, {total}"
+    return (
+        f"Not saved: changed since you loaded the page, now {holds}. "
+        "The cell shows it; type again to change it."
+    )

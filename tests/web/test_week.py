@@ -29,12 +29,20 @@ def ref(world: World, day: date, task: bool = False) -> str:
     return f"{world.project.id}.{world.task.id if task else '-'}.{day.isoformat()}"
 
 
+def seen_of(html: str, cell: str) -> str:
+    """What the page showed of a cell (its ``seen.<ref>`` field; empty for a cell with no input)."""
+    found = re.search(rf'name="seen\.{re.escape(cell)}" value="([^"]*)"', html)
+    return found.group(1) if found else ""
+
+
 def type_into(client: TestClient, cell: str, text: str) -> str:  # type: ignore[type-arg]
-    """What htmx sends when a cell loses focus after a change: the cell's ref and its value."""
-    token = csrf_of(client.get("/app/week").text)
+    """What htmx sends when a cell loses focus after a change: the cell's ref, its value and what
+    the page showed of it (htmx sends the whole form; the rest is not read)."""
+    page = client.get("/app/week").text
+    token = csrf_of(page)
     response = client.post(
         "/app/week/cell",
-        data={"cell": cell, f"d.{cell}": text},
+        data={"cell": cell, f"d.{cell}": text, f"seen.{cell}": seen_of(page, cell)},
         headers={"HX-Request": "true", "X-CSRF-Token": token},
     )
     assert response.status_code == 200

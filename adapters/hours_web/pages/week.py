@@ -18,12 +18,13 @@ from hours_core.services import Services, SessionCaller, StartTimer
 from hours_web.notices import Notice, notice_of, status_of
 from hours_web.pages import Deps, Who, call, chosen_id, page
 from hours_web.session import APP_PATH, form_of
-from hours_web.week import CellKey, WeekGrid, form_date, load_week, save_cell, today_of, week_of
+from hours_web.week import CellChanged, CellKey, WeekGrid, form_date, load_week, save_cell, today_of, week_of
 
 __all__ = ["WeekPages"]
 
 _CELL_FIELD = "d."
 _WAS_FIELD = "was."
+_SEEN_FIELD = "seen."
 
 
 def _extra_rows(refs: list[str] | None) -> list[tuple[ProjectId, TaskId | None]]:
@@ -90,7 +91,7 @@ async def _week_page(
     rows: list[str] | None = None,
     *,
     notice: Notice | None = None,
-    cell_errors: Mapping[str, tuple[str, str]] | None = None,
+    cell_errors: Mapping[str, tuple[str | None, str]] | None = None,
     status_code: int = 200,
 ) -> Template:
     when = day or today_of(who.caller, services)
@@ -140,10 +141,12 @@ class WeekPages(Controller):
         key = CellKey.parse(form.get("cell", ""), who.caller.org.week_start)
         text = form.get(_CELL_FIELD + key.ref, "")
         error: str | None = None
+        typed: str | None = None
         try:
-            await call(save_cell, services, who.caller, key, text)
+            await call(save_cell, services, who.caller, key, text, form.get(_SEEN_FIELD + key.ref, ""))
         except HoursError as failure:
             error = _cell_error(failure)
+            typed = _kept(failure, text)
         grid = await call(load_week, services, who.caller, key.day, [(key.project_id, key.task_id)])
         row = next(
             (
@@ -163,7 +166,7 @@ class WeekPages(Controller):
             row=row,
             cell=row.cells[index],
             index=index,
-            typed=text if error else None,
+            typed=typed,
             error=error,
         )
 
@@ -177,21 +180,27 @@ class WeekPages(Controller):
         """Save every changed cell of the grid (the form without JavaScript)."""
         form = await form_of(request)
         week = _week_field(who, form.get("week"))  # a week no grid shows is refused before any save
-        errors: dict[str, tuple[str, str]] = {}
+        errors: dict[str, tuple[str | None, str]] = {}
+        changed = 0
         day: date | None = None
         for name, text in form.items():
-            if not name.startswith(_CELL_FIELD) or form.get(_WAS_FIELD + name[len(_CELL_FIELD) :]) == text:
+            ref = name[len(_CELL_FIELD) :]
+            if not name.startswith(_CELL_FIELD) or form.get(_WAS_FIELD + ref) == text:
                 continue
             try:
-                key = CellKey.parse(name[len(_CELL_FIELD) :], who.caller.org.week_start)
+                key = CellKey.parse(ref, who.caller.org.week_start)
                 day = day or key.day
-                await call(save_cell, services, who.caller, key, text)
+                await call(save_cell, services, who.caller, key, text, form.get(_SEEN_FIELD + ref, ""))
             except HoursError as failure:
-                errors[name[len(_CELL_FIELD) :]] = (text, _cell_error(failure))
+                errors[ref] = (_kept(failure, text), _cell_error(failure))
+                changed += isinstance(failure, CellChanged)
         week = week or day
         if errors:
             notice = Notice(text=f"{len(errors)} cell{'s' if len(errors) > 1 else ''} could not be saved.")
-            return await _week_page(services, who, week, notice=notice, cell_errors=errors, status_code=422)
+            status = 409 if changed == len(errors) else 422
+            return await _week_page(
+                services, who, week, notice=notice, cell_errors=errors, status_code=status
+            )
         return Redirect(f"{APP_PATH}/week" + (f"?week={week.isoformat()}" if week else ""), status_code=303)
 
     @post("/timer/start")
@@ -245,6 +254,12 @@ def _week_field(who: SessionCaller, text: str | None) -> date | None:
         raise ValidationFailed.one("week", "must be a date in the form YYYY-MM-DD") from error
     week_of(who.caller, day)
     return day
+
+
+def _kept(failure: HoursError, text: str) -> str | None:
+    """What a refused cell shows: what was typed, unless the cell changed since the page showed it;
+    then what it holds now (``None``), so that the page never offers the stale save again."""
+    return None if isinstance(failure, CellChanged) else text
 
 
 def _cell_error(failure: HoursError) -> str:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -11,6 +12,7 @@ from litestar.datastructures import Cookie
 from litestar.response import Redirect, Template
 
 from hours_core.errors import SignInFailed
+from hours_core.services import Services
 from hours_web.pages import Deps, Who, call, page
 from hours_web.pages.settings import new_token_cookie
 from hours_web.session import (
@@ -31,22 +33,57 @@ _NO_COOKIE = (
     "Your browser did not send back the sign-in form's cookie. hours sets its cookies Secure: open it "
     "over HTTPS (or on localhost), and allow cookies for this site."
 )
+_EXPIRED = "The form expired; please sign in again."
+
+SIGN_IN_FORM_LIFETIME = timedelta(hours=1)
+"""How long the sign-in form's cookie lives (its ``Max-Age``), counted again at each load of the form."""
+
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
+"""The shape of a token of :func:`secrets.token_urlsafe` (32 bytes), which the form's cookie holds."""
+
+_ISSUED = re.compile(r"[0-9]{1,12}")
 
 
 def _sign_in_page(
-    request: Request[Any, Any, Any], *, email: str = "", error: str | None = None, status_code: int = 200
+    request: Request[Any, Any, Any],
+    services: Services,
+    *,
+    email: str = "",
+    error: str | None = None,
+    status_code: int = 200,
 ) -> Template:
-    token = secrets.token_urlsafe(32)
+    """The sign-in form, with its cookie: the token of the cookie the browser sent, if any, so
+    that forms loaded in two tabs share one token and both sign in (:func:`_form_token`)."""
+    token = _form_token(request)
     response = page(
         "sign_in.html",
         None,
         sign_in_csrf=token,
+        issued=int(services.clock.now().timestamp()),
         email=email,
         error=error,
         status_code=status_code,
     )
     response.cookies.append(_sign_in_cookie(request, token))
     return response
+
+
+def _form_token(request: Request[Any, Any, Any]) -> str:
+    """The token of the sign-in cookie the browser sent, when it has the shape of ours (a browser
+    sends it only while it lives), else a new random one."""
+    sent = request.cookies.get(SIGN_IN_COOKIE, "")
+    return sent if _TOKEN.fullmatch(sent) else secrets.token_urlsafe(32)
+
+
+def _no_cookie_error(issued: str | None, now: datetime) -> str:
+    """Why a sign-in came without the form's cookie: the form is older than the cookie lives
+    (its ``issued`` field, the second it was made), so the cookie expired; else the browser did
+    not keep it (plain HTTP from another host, cookies blocked). The field only picks the message:
+    either way nothing is signed in."""
+    known = issued is not None and _ISSUED.fullmatch(issued) is not None
+    if known and now.timestamp() - int(issued or 0) >= SIGN_IN_FORM_LIFETIME.total_seconds():
+        return _EXPIRED
+    return _NO_COOKIE
 
 
 def _sign_in_cookie(request: Request[Any, Any, Any], token: str) -> Cookie:
@@ -56,18 +93,21 @@ def _sign_in_cookie(request: Request[Any, Any, Any], token: str) -> Cookie:
         key=SIGN_IN_COOKIE,
         value=token,
         path=_SIGN_IN,
-        max_age=3600 if token else 0,
+        max_age=int(SIGN_IN_FORM_LIFETIME.total_seconds()) if token else 0,
         secure=cookie_is_secure(request),
         httponly=True,
         samesite="strict",
     )
 
 
-def _throttled_page(request: Request[Any, Any, Any], email: str, wait: timedelta) -> Template:
+def _throttled_page(
+    request: Request[Any, Any, Any], services: Services, email: str, wait: timedelta
+) -> Template:
     """429: the sign-in form saying how long to wait (``Retry-After`` in seconds)."""
     minutes = max(1, int(wait.total_seconds() + 59) // 60)
     response = _sign_in_page(
         request,
+        services,
         email=email,
         error=f"Too many failed attempts. Try again in {minutes} minute{'s' if minutes > 1 else ''}.",
         status_code=429,
@@ -83,9 +123,9 @@ class SignInPages(Controller):
     include_in_schema = False
 
     @get("/sign-in", sync_to_thread=False)
-    def sign_in_form(self, request: Request[Any, Any, Any]) -> Template:
+    def sign_in_form(self, request: Request[Any, Any, Any], services: Deps) -> Template:
         """The sign-in form."""
-        return _sign_in_page(request)
+        return _sign_in_page(request, services)
 
     @post("/sign-in")
     async def sign_in(self, request: Request[Any, Any, Any], services: Deps) -> Template | Redirect:
@@ -95,11 +135,10 @@ class SignInPages(Controller):
         password = form.get("password", "")
         expected = request.cookies.get(SIGN_IN_COOKIE)
         if expected is None:
-            return _sign_in_page(request, email=email, error=_NO_COOKIE, status_code=403)
+            error = _no_cookie_error(form.get("issued"), services.clock.now())
+            return _sign_in_page(request, services, email=email, error=error, status_code=403)
         if not csrf_matches(form.get("csrf"), expected):
-            return _sign_in_page(
-                request, email=email, error="The form expired; please sign in again.", status_code=403
-            )
+            return _sign_in_page(request, services, email=email, error=_EXPIRED, status_code=403)
         throttle: LoginThrottle = request.app.state["throttle"]
         address = request.client.host if request.client else "unknown"
         try:
@@ -107,13 +146,13 @@ class SignInPages(Controller):
             # sent at once cannot all pass while the first are being verified.
             attempt = throttle.begin(email, address, services.clock.now())
         except Throttled as throttled:
-            return _throttled_page(request, email, throttled.retry_after)
+            return _throttled_page(request, services, email, throttled.retry_after)
         try:
             signed_in = await call(
                 services.sign_in.sign_in, email, password, replacing=request.cookies.get(SESSION_COOKIE)
             )
         except SignInFailed as failure:
-            return _sign_in_page(request, email=email, error=failure.message, status_code=401)
+            return _sign_in_page(request, services, email=email, error=failure.message, status_code=401)
         attempt.succeeded()
         redirect = Redirect(f"{APP_PATH}/week", status_code=303)
         redirect.cookies.append(session_cookie(request, signed_in.minted.key))

@@ -24,6 +24,8 @@ from tests.server_support import Server, request, served
 REPOSITORY = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPOSITORY / "docs" / "screenshots"
 PHONE = {"width": 390, "height": 844}
+PAGES = ("/app/entries", "/app/reports", "/app/settings/api", "/app/settings/projects", "/app/week")
+"""The pages checked at a phone's width (the week last: its screenshot follows)."""
 
 UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
     .filter(el => el.labels.length === 0 && !el.getAttribute('aria-label'))
@@ -174,16 +176,24 @@ def test_the_whole_journey_in_a_browser(server: Server, tmp_path: Path) -> None:
             check_page(page)
             camera.shoot(page, "projects")
             page.set_viewport_size(PHONE)
-            for path in (
-                "/app/entries",
-                "/app/reports",
-                "/app/settings/api",
-                "/app/settings/projects",
-                "/app/week",
-            ):
+            for path in PAGES:
                 page.goto(server.base_url + path)
                 check_page(page)
             camera.shoot(page, "week-phone")
+
+            # One long name (the organization's in the header, a project's) widens no page either.
+            page.goto(server.base_url + "/app/settings/api")
+            page.get_by_label("Name").fill("long names")
+            page.get_by_role("button", name="Create token").click()
+            bearer = {"Authorization": f"Bearer {page.locator('#new-token').inner_text().strip()}"}
+            for method, path, name in (("PATCH", "/org", "O"), ("POST", "/projects", "W")):
+                named = request(
+                    server.base_url + path, method=method, body={"name": name * 200}, headers=bearer
+                )
+                assert named.status in (200, 201), named.body
+            for path in PAGES:
+                page.goto(server.base_url + path)
+                check_page(page)
 
             # Sign out: the pages are closed again.
             page.set_viewport_size({"width": 1280, "height": 900})

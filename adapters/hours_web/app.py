@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
-from litestar.types import ASGIApp, Message, Receive, Send
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from hours_core.duration import format_clock
 from hours_core.errors import HoursError
@@ -36,12 +37,16 @@ from hours_web.pages.week import WeekPages
 from hours_web.session import APP_PATH, SignInRequired, visitor
 from hours_web.throttle import LoginThrottle
 
-__all__ = ["STATIC", "TEMPLATES", "create_web_app"]
+__all__ = ["REQUEST_ID_HEADER", "STATIC", "TEMPLATES", "RequestIds", "create_web_app"]
 
 TEMPLATES = Path(__file__).with_name("templates")
 STATIC = Path(__file__).with_name("static")
 STATIC_PATH = f"{APP_PATH}/static"
 logger = logging.getLogger("hours.web")
+REQUEST_ID_HEADER = "X-Request-Id"
+RequestIds = Callable[[Scope], str]
+"""How the server names a request: its id, the same each time it is asked for one scope (the
+composition root passes the API's, so that one id names a request in both apps and the access log)."""
 STATIC_CACHE_CONTROL = CacheControlHeader(public=True, max_age=365 * 24 * 3600, immutable=True)
 """Static URLs never change content (vendored files carry their version in the path, hours' own a
 hash of their content in the query), so browsers keep them for a year."""
@@ -152,6 +157,30 @@ class HeadAsGet:
         await self.app(scope, receive, send_headers_only)
 
 
+class RequestIdHeader:
+    """``X-Request-Id`` on every response of the web app (pages, redirects, errors, static files,
+    the framework's own 404 and 405), the id :data:`RequestIds` gives the request. It is asked for
+    before anything else runs, so that every later copy of the scope shares it."""
+
+    def __init__(self, app: ASGIApp, request_ids: RequestIds) -> None:
+        self.app = app
+        self.request_ids = request_ids
+
+    async def __call__(self, scope: Any, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        header = (REQUEST_ID_HEADER.lower().encode(), self.request_ids(scope).encode("latin-1"))
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [pair for pair in message.get("headers", ()) if pair[0].lower() != header[0]]
+                message = {**message, "headers": [*headers, header]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
 def _query_problem(request: Request[Any, Any, Any], error: ValidationException) -> tuple[str, int]:
     """The text and status of a query parameter the framework could not read."""
     for problem in error.extra if isinstance(error.extra, list) else []:
@@ -176,9 +205,19 @@ async def _refuse_encoded_forms(request: Request[Any, Any, Any]) -> None:
 
 
 def _crash_page(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    """500: the error logged with the request's id, which the page shows for a person to quote."""
+    request_ids: RequestIds | None = request.app.state.get("request_id")
+    request_id = None if request_ids is None else request_ids(request.scope)
     # request.scope["path"], not request.url: a bad Host header would fail here again
-    logger.error("web request failed: %s %s", request.method, request.scope["path"], exc_info=error)
-    notice = {"text": "Something went wrong on our side; the error is logged. Try again.", "kind": "error"}
+    logger.error(
+        "web request failed: %s %s (request %s)",
+        request.method,
+        request.scope["path"],
+        request_id,
+        exc_info=error,
+    )
+    logged = "the error is logged" + ("" if request_id is None else f" as request {request_id}")
+    notice = {"text": f"Something went wrong on our side; {logged}. Try again.", "kind": "error"}
     return _secured(Template("error.html", context={"notice": notice, "who": None}, status_code=500))
 
 
@@ -212,11 +251,14 @@ def create_web_app(
     *,
     throttle: LoginThrottle | None = None,
     secure_cookies: bool = False,
+    request_id: RequestIds | None = None,
     debug: bool = False,
 ) -> Litestar:
     """The web app over ``services``; ``throttle`` limits sign-in attempts (a new one by default);
     ``secure_cookies`` makes every cookie ``Secure``, even over plain HTTP to a loopback host (a
-    server behind a TLS-terminating proxy; :func:`hours_web.session.cookie_is_secure`)."""
+    server behind a TLS-terminating proxy; :func:`hours_web.session.cookie_is_secure`);
+    ``request_id`` names each request: every response carries it as ``X-Request-Id`` and the
+    500 page and its log line name it (without it, for an app embedded alone, no id is given)."""
     assets = _asset_urls()
     environment = _environment(assets)
 
@@ -253,7 +295,13 @@ def create_web_app(
             HTTPException: _http_error_page,
             Exception: _crash_page,
         },
-        state=State({"throttle": throttle or LoginThrottle(), "secure_cookies": secure_cookies}),
+        state=State(
+            {
+                "throttle": throttle or LoginThrottle(),
+                "secure_cookies": secure_cookies,
+                "request_id": request_id,
+            }
+        ),
         before_request=_refuse_encoded_forms,
         after_request=_secure_headers,
         openapi_config=None,
@@ -262,4 +310,6 @@ def create_web_app(
     )
     # Outside the router, so that HEAD reaches the GET pages (as the API's HttpSemantics does).
     app.asgi_handler = HeadAsGet(app.asgi_handler)
+    if request_id is not None:
+        app.asgi_handler = RequestIdHeader(app.asgi_handler, request_id)
     return app

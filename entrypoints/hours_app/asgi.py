@@ -22,6 +22,7 @@ from hours_app.version import hours_version
 from hours_http import create_app
 from hours_http.body_deadline import BodyDeadline
 from hours_http.host_header import HostCheck
+from hours_http.request_id import request_id_of
 from hours_web import create_web_app
 
 __all__ = ["create_api", "create_asgi_app", "create_site"]
@@ -55,8 +56,13 @@ def create_api(application: Application | None = None) -> Litestar:
 
 
 def create_site(application: Application) -> WebAndApi:
-    """The web app and the API over one application: ``/`` and ``/app/...`` are the web app's."""
-    web = create_web_app(application.services, secure_cookies=application.settings.web_secure_cookies)
+    """The web app and the API over one application: ``/`` and ``/app/...`` are the web app's. Both
+    name a request by the API's :func:`~hours_http.request_id.request_id_of` (``X-Request-Id``)."""
+    web = create_web_app(
+        application.services,
+        secure_cookies=application.settings.web_secure_cookies,
+        request_id=request_id_of,
+    )
     return WebAndApi(api=create_api(application), web=web)
 
 

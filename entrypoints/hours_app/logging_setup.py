@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from hours_app.access_lines import AccessLineHandler
+from hours_http.request_id import request_id_of
 
 if TYPE_CHECKING:  # only types: the server's supervisor process imports this module without Litestar
     from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
@@ -408,6 +409,7 @@ class AccessLogMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
+        request_id = request_id_of(scope)  # first, so that the apps' copies of the scope share it
         status: int | None = None
         size = 0
         exchange = _Exchange()
@@ -434,6 +436,7 @@ class AccessLogMiddleware:
         finally:
             if self.logger.isEnabledFor(logging.INFO):  # not with --log-level warning and above
                 fields = _access_fields(scope, status, size, time.perf_counter() - started)
+                fields["requestId"] = request_id
                 if exchange.client_aborted:
                     fields["status"] = CLIENT_ABORT_STATUS
                     fields["clientAbort"] = True

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ from hours_web.pages.reports import ReportPages
 from hours_web.pages.settings import ApiTokenPages, ProjectPages
 from hours_web.pages.sign_in import SignInPages
 from hours_web.pages.week import WeekPages
-from hours_web.session import APP_PATH, SignInRequired, visitor
+from hours_web.session import APP_PATH, SignInRequired, has_session_cookie, known_visitor, visitor
 from hours_web.throttle import LoginThrottle
 
 __all__ = ["REQUEST_ID_HEADER", "STATIC", "TEMPLATES", "RequestIds", "create_web_app"]
@@ -94,12 +95,39 @@ def _to_sign_in(request: Request[Any, Any, Any], _error: SignInRequired) -> Resp
     return _secured(Redirect(target, status_code=303))
 
 
+_TITLES = {
+    402: "Not on your plan",
+    403: "Not allowed",
+    404: "Not found",
+    413: "Too large",
+    422: "Not valid",
+    500: "Something went wrong",
+}
+"""An error page's title by its status, where the status's own phrase would read as jargon."""
+
+NOT_FOUND = "There is no page or file at this address."
+"""What a 404 of the framework says (an unknown page, a missing static file), instead of its own text."""
+
+
+def _error_template(request: Request[Any, Any, Any], notice: object, status: int) -> Template:
+    """The error page: titled by its status ("Not found", "Not valid", ...), with the navigation of
+    the signed-in caller when the request got as far as knowing them (:func:`known_visitor`: no
+    second look-up, which could fail too); a request that carries a session cookie but got no
+    further (an unknown address) gets the navigation's links without the sign-out."""
+    who = known_visitor(request)
+    context: Mapping[str, Any] = {
+        "notice": notice,
+        "title": _TITLES.get(status) or HTTPStatus(status).phrase.capitalize(),
+        "who": who,
+        "csrf": None if who is None else who.session.csrf_token,
+        "manages": who is not None and who.caller.user.role.manages_org,
+        "links_only": who is None and has_session_cookie(request),
+    }
+    return Template("error.html", context=dict(context), status_code=status)
+
+
 def _error_page(request: Request[Any, Any, Any], error: HoursError) -> Response[Any]:
-    return _secured(
-        Template(
-            "error.html", context={"notice": notice_of(error), "who": None}, status_code=status_of(error)
-        )
-    )
+    return _secured(_error_template(request, notice_of(error), status_of(error)))
 
 
 MAX_FORM_BYTES = 256 * 1024
@@ -119,8 +147,10 @@ def _http_error_page(request: Request[Any, Any, Any], error: HTTPException) -> R
         text = (
             f"The form is larger than {MAX_FORM_BYTES // 1024} KiB, the most a page takes; nothing was saved."
         )
+    elif status == 404:
+        text = NOT_FOUND
     notice = {"text": text, "kind": "error"}
-    response = Template("error.html", context={"notice": notice, "who": None}, status_code=status)
+    response = _error_template(request, notice, status)
     for name, value in (error.headers or {}).items():
         response.headers[name] = _with_head(value) if name.lower() == "allow" else value
     return _secured(response)
@@ -218,7 +248,7 @@ def _crash_page(request: Request[Any, Any, Any], error: Exception) -> Response[A
     )
     logged = "the error is logged" + ("" if request_id is None else f" as request {request_id}")
     notice = {"text": f"Something went wrong on our side; {logged}. Try again.", "kind": "error"}
-    return _secured(Template("error.html", context={"notice": notice, "who": None}, status_code=500))
+    return _secured(_error_template(request, notice, 500))
 
 
 SECURITY_HEADERS = {

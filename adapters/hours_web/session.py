@@ -41,6 +41,8 @@ __all__ = [
     "cookie_is_secure",
     "csrf_matches",
     "form_of",
+    "has_session_cookie",
+    "known_visitor",
     "session_cookie",
     "signed",
     "unsigned",
@@ -54,6 +56,7 @@ SESSION_COOKIE = "hours_session"
 SIGN_IN_COOKIE = "hours_sign_in"
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "x-csrf-token"
+_VISITOR_STATE = "hours_web_visitor"
 _LOOPBACK = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
 
 
@@ -203,4 +206,17 @@ async def visitor(request: Request[Any, Any, Any], services: NamedDependency[Ser
         sent = request.headers.get(CSRF_HEADER) or (await form_of(request)).get(CSRF_FIELD)
         if not csrf_matches(sent, found.session.csrf_token):
             raise CsrfRefused()
+    request.scope.setdefault("state", {})[_VISITOR_STATE] = found
     return found
+
+
+def known_visitor(request: Request[Any, Any, Any]) -> SessionCaller | None:
+    """The signed-in caller :func:`visitor` found for this request, if it ran and let the request
+    through: what an error page shows in its header, without asking the store again."""
+    found = request.scope.get("state", {}).get(_VISITOR_STATE)
+    return found if isinstance(found, SessionCaller) else None
+
+
+def has_session_cookie(request: Request[Any, Any, Any]) -> bool:
+    """Whether the request carries a session cookie (not checked: it may be dead)."""
+    return bool(request.cookies.get(SESSION_COOKIE))

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
 import anyio.to_thread
+import attrs
 from litestar import Request
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
@@ -190,7 +192,8 @@ def _mac(who: SessionCaller, text: str) -> str:
 
 
 async def visitor(request: Request[Any, Any, Any], services: NamedDependency[Services]) -> SessionCaller:
-    """The signed-in caller of the request (a Litestar dependency), CSRF-checked on POST.
+    """The signed-in caller of the request (a Litestar dependency), CSRF-checked on POST, with the
+    request's id (the app's ``request_id``, when it has one) for the events of its changes.
 
     Raises :class:`SignInRequired` without a live session, :class:`CsrfRefused` for a form
     without the session's token.
@@ -206,6 +209,9 @@ async def visitor(request: Request[Any, Any, Any], services: NamedDependency[Ser
         sent = request.headers.get(CSRF_HEADER) or (await form_of(request)).get(CSRF_FIELD)
         if not csrf_matches(sent, found.session.csrf_token):
             raise CsrfRefused()
+    request_ids: Callable[[Any], str] | None = request.app.state.get("request_id")
+    if request_ids is not None:  # the events of the request's changes record its id
+        found = attrs.evolve(found, caller=attrs.evolve(found.caller, request_id=request_ids(request.scope)))
     request.scope.setdefault("state", {})[_VISITOR_STATE] = found
     return found
 

@@ -127,3 +127,22 @@ def test_the_500_page_and_its_log_line_name_the_request(
     (logged,) = errors.records
     assert "(request crash-1)" in logged.getMessage() and logged.exc_info is not None
     assert lines.fields[-1]["requestId"] == "crash-1" and lines.fields[-1]["status"] == 500
+
+
+def test_the_events_of_a_pages_changes_record_its_request_id(
+    site: TestClient,  # type: ignore[type-arg]
+    world: World,
+) -> None:
+    sign_in(site, world.owner.email, world.owner_password)
+    token = csrf_of(site.get("/app/week").text)
+    cell = f"{world.project.id}.-.2026-03-02"
+
+    saved = site.post(
+        "/app/week/cell",
+        data={"cell": cell, f"d.{cell}": "1h"},
+        headers={"HX-Request": "true", "X-CSRF-Token": token, "X-Request-Id": "web-7"},
+    )
+
+    assert saved.status_code == 200 and saved.headers["x-request-id"] == "web-7"
+    events = world.services.events.changes(world.caller(world.owner), None, 100).events
+    assert [event.request_id for event in events][-1:] == ["web-7"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from hours_core.duration import format_clock
 from hours_core.errors import HoursError
 from hours_core.services import Services
 from hours_web.notices import notice_of, status_of
+from hours_web.pages import page
 from hours_web.pages.entries import EntriesPages
 from hours_web.pages.reports import ReportPages
 from hours_web.pages.settings import ApiTokenPages, ProjectPages
@@ -115,15 +116,23 @@ def _error_template(request: Request[Any, Any, Any], notice: object, status: int
     second look-up, which could fail too); a request that carries a session cookie but got no
     further (an unknown address) gets the navigation's links without the sign-out."""
     who = known_visitor(request)
-    context: Mapping[str, Any] = {
-        "notice": notice,
-        "title": _TITLES.get(status) or HTTPStatus(status).phrase.capitalize(),
-        "who": who,
-        "csrf": None if who is None else who.session.csrf_token,
-        "manages": who is not None and who.caller.user.role.manages_org,
-        "links_only": who is None and has_session_cookie(request),
-    }
-    return Template("error.html", context=dict(context), status_code=status)
+    return page(
+        "error.html",
+        who,
+        status_code=status,
+        notice=notice,
+        title=_title(status),
+        links_only=who is None and has_session_cookie(request),
+    )
+
+
+def _title(status: int) -> str:
+    if status in _TITLES:
+        return _TITLES[status]
+    try:
+        return HTTPStatus(status).phrase.capitalize()
+    except ValueError:  # a status of no standard
+        return "That did not work"
 
 
 def _error_page(request: Request[Any, Any, Any], error: HoursError) -> Response[Any]:

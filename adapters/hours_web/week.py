@@ -28,16 +28,7 @@ import attrs
 from hours_core.duration import format_clock
 from hours_core.entry_locks import ClosedDays, LockReason, day_lock_reason, lock_reason
 from hours_core.errors import HoursError, NotFound, PreconditionFailed, ValidationFailed
-from hours_core.model import (
-    OverlapPolicy,
-    Project,
-    ProjectId,
-    Task,
-    TaskId,
-    TimeEntry,
-    UserId,
-    WeekStart,
-)
+from hours_core.model import OverlapPolicy, Project, ProjectId, Task, TaskId, TimeEntry, UserId, WeekStart
 from hours_core.ports import EntryQuery
 from hours_core.services import CreateTimeEntry, ListOverlaps, OverlapCluster, Services, UpdateTimeEntry
 from hours_core.services.caller import Caller
@@ -429,8 +420,8 @@ def save_cell(
     try:
         if not text:
             return services.entries.delete_time_entry(caller, entry.id, if_match=entry.version)
-        command_update = UpdateTimeEntry(duration=text)
-        return services.entries.update_time_entry(caller, entry.id, command_update, if_match=entry.version)
+        change = UpdateTimeEntry(duration=text)
+        return services.entries.update_time_entry(caller, entry.id, change, if_match=entry.version)
     except (PreconditionFailed, NotFound) as raced:  # written (or deleted) since the read above
         raise CellChanged(_changed_text(services, _cell_entries(services, caller, key))) from raced
 

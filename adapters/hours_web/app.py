@@ -28,6 +28,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from hours_core.duration import format_clock
 from hours_core.errors import HoursError
+from hours_core.query_text import not_utf8_parameters
 from hours_core.services import Services
 from hours_web.notices import notice_of, status_of
 from hours_web.pages import page
@@ -231,9 +232,25 @@ def _query_problem(request: Request[Any, Any, Any], error: ValidationException) 
     return str(error.detail), error.status_code
 
 
-async def _refuse_encoded_forms(request: Request[Any, Any, Any]) -> None:
-    """Before every handler: a body with a ``Content-Encoding`` (``gzip``, ...) is refused (415, as
-    the API refuses one) rather than read as if it were not compressed; no browser sends one."""
+async def _refuse_unreadable_requests(request: Request[Any, Any, Any]) -> None:
+    """Before every handler, what the API refuses too (no browser sends any of it): a query string
+    that is not UTF-8 once percent-decoded (400: the framework would read each bad byte as U+FFFD,
+    ``hours_core.query_text``), ``Content-Type`` sent twice (400: the framework reads the first, a
+    proxy perhaps the last), and a body with a ``Content-Encoding`` (415: ``gzip`` read as if it were
+    not compressed)."""
+    not_utf8 = not_utf8_parameters(request.scope.get("query_string", b""))
+    if not_utf8:
+        raise HTTPException(
+            status_code=400,
+            detail=f"The address holds text that is not UTF-8 ({', '.join(sorted(not_utf8))}); "
+            "nothing was read. Use the page's own links and forms.",
+        )
+    if sum(1 for name, _ in request.scope["headers"] if name.lower() == b"content-type") > 1:
+        raise HTTPException(
+            status_code=400,
+            detail="The request was sent with two Content-Type headers; send one, as the browser does. "
+            "Nothing was saved.",
+        )
     encoding = request.headers.get("content-encoding", "").strip().lower()
     if encoding and encoding != "identity":
         raise HTTPException(
@@ -341,7 +358,7 @@ def create_web_app(
                 "request_id": request_id,
             }
         ),
-        before_request=_refuse_encoded_forms,
+        before_request=_refuse_unreadable_requests,
         after_request=_secure_headers,
         openapi_config=None,
         request_max_body_size=MAX_FORM_BYTES,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from typing import Any
 
@@ -14,6 +13,7 @@ from litestar.testing import TestClient
 from hours_core.query_text import not_utf8_parameters
 from hours_http import create_app
 from hours_memory import InMemoryStore
+from tests.asgi_support import call
 from tests.http.conftest import bearer
 from tests.world import World, make_world
 
@@ -95,42 +95,6 @@ def test_any_limit_text_is_a_page_or_a_422() -> None:
 
 
 # -- repeated security headers: TestClient joins repeated headers, so these call the ASGI app --------
-
-
-def call(
-    app: Any, method: str, path: str, headers: list[tuple[bytes, bytes]], body: bytes = b""
-) -> tuple[int, dict[bytes, bytes], bytes]:
-    """One request straight through the ASGI app, with the header list exactly as given."""
-    sent: list[dict[str, Any]] = []
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "root_path": "",
-        "query_string": b"",
-        "headers": [(b"host", b"hours"), *headers],
-        "client": ("127.0.0.1", 1),
-        "server": ("127.0.0.1", 80),
-        "state": {},
-    }
-    chunks = [{"type": "http.request", "body": body, "more_body": False}]
-
-    async def receive() -> dict[str, Any]:
-        return chunks.pop(0) if chunks else {"type": "http.disconnect"}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    asyncio.run(app(scope, receive, send))
-    start = next(message for message in sent if message["type"] == "http.response.start")
-    body_bytes = b"".join(
-        message.get("body", b"") for message in sent if message["type"] == "http.response.body"
-    )
-    return start["status"], dict(start["headers"]), body_bytes
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -155,17 +156,10 @@ class EntriesPages(Controller):
         """Delete (softly) the entry at the version the list showed; the list then offers to undo
         (``deleted`` is the entry's id and new version signed for this session, so a link with
         another id offers nothing)."""
-        form = await form_of(request)
-        try:
-            gone = await call(
-                services.entries.delete_time_entry,
-                who.caller,
-                TimeEntryId(entry_id),
-                if_match=form_version(form),
-            )
-        except HoursError as failure:
-            notice, status = refusal(failure)
-            return await _list_page(services, who, {}, notice=notice, status_code=status)
+        delete = services.entries.delete_time_entry
+        gone = await _at_shown_version(request, services, who, delete, entry_id)
+        if isinstance(gone, Template):
+            return gone
         token = signed(who, f"{entry_id}:{gone.version}")
         return Redirect(f"{APP_PATH}/entries?deleted={token}", status_code=303)
 
@@ -178,18 +172,28 @@ class EntriesPages(Controller):
         entry_id: FromPath[UUID],
     ) -> Template | Redirect:
         """Undo a delete, unless the entry changed since (restored and changed elsewhere)."""
-        form = await form_of(request)
-        try:
-            await call(
-                services.entries.restore_time_entry,
-                who.caller,
-                TimeEntryId(entry_id),
-                if_match=form_version(form),
-            )
-        except HoursError as failure:
-            notice, status = refusal(failure)
-            return await _list_page(services, who, {}, notice=notice, status_code=status)
+        restore = services.entries.restore_time_entry
+        restored = await _at_shown_version(request, services, who, restore, entry_id)
+        if isinstance(restored, Template):
+            return restored
         return Redirect(f"{APP_PATH}/entries", status_code=303)
+
+
+async def _at_shown_version(
+    request: Request[Any, Any, Any],
+    services: Services,
+    who: SessionCaller,
+    use_case: Callable[..., TimeEntry],
+    entry_id: UUID,
+) -> TimeEntry | Template:
+    """The entry after ``use_case`` (a delete or a restore) ran on it at the version the list showed
+    (the form's ``version``, as ``if_match``); or, refused, the list page saying why."""
+    form = await form_of(request)
+    try:
+        return await call(use_case, who.caller, TimeEntryId(entry_id), if_match=form_version(form))
+    except HoursError as failure:
+        notice, status = refusal(failure)
+        return await _list_page(services, who, {}, notice=notice, status_code=status)
 
 
 async def _list_page(

@@ -488,14 +488,21 @@ def _allowed_methods(error: HTTPException) -> str:
 
 
 def _handle_bug(request: Request[Any, Any, Any], error: Exception) -> Response[bytes]:
+    """500 ``internal_error``; the log line names the request by the id its answer and access line
+    carry, and so does the message, for a client to quote."""
+    request_id = request_id_of(request.scope)
     logger.error(
-        "unhandled error on %s %s",
+        "unhandled error on %s %s (request %s)",
         request.method,
         request.scope["path"],  # not request.url: a bad Host header would fail here again
+        request_id,
         exc_info=(type(error), error, error.__traceback__),
     )
     return Response(
-        error_body("internal_error", "Something went wrong on our side; the error was logged."),
+        error_body(
+            "internal_error",
+            f"Something went wrong on our side; the error was logged as request {request_id}.",
+        ),
         status_code=500,
         media_type=MediaType.JSON,
     )

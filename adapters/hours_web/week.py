@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from hours_core.duration import format_clock
+from hours_core.duration import DurationError, format_clock, parse_duration
 from hours_core.entry_locks import ClosedDays, LockReason, day_lock_reason, lock_reason
 from hours_core.errors import HoursError, NotFound, PreconditionFailed, ValidationFailed
 from hours_core.model import OverlapPolicy, Project, ProjectId, Task, TaskId, TimeEntry, UserId, WeekStart
@@ -402,6 +402,8 @@ def save_cell(
         return None  # nothing typed into a cell that showed nothing
     entries = _cell_entries(services, caller, key)
     if _shown(entries) != shown:
+        if _already_holds(entries, text):
+            return None  # the same save a second time (the cell's own save, then the week's form)
         raise CellChanged(_changed_text(services, entries))
     locks = DayLocks.read(services, caller, key.day, key.day, user_id=caller.user_id)
     if not entries:
@@ -424,6 +426,21 @@ def save_cell(
         return services.entries.update_time_entry(caller, entry.id, change, if_match=entry.version)
     except (PreconditionFailed, NotFound) as raced:  # written (or deleted) since the read above
         raise CellChanged(_changed_text(services, _cell_entries(services, caller, key))) from raced
+
+
+def _already_holds(entries: Sequence[TimeEntry], text: str) -> bool:
+    """Whether a cell of ``entries`` already holds what was typed (``text``, stripped): empty for an
+    empty cell, else the duration of its one stopped entry. With JavaScript on, leaving a cell saves
+    it, and a click on "Save the week" then sends the same cell with what the page showed before that
+    save: nothing is left to write, and nothing was lost."""
+    if not text:
+        return not entries
+    if len(entries) != 1 or entries[0].is_running:
+        return False
+    try:
+        return parse_duration(text) == entries[0].duration_seconds
+    except DurationError:
+        return False
 
 
 def _changed_text(services: Services, entries: Sequence[TimeEntry]) -> str:

@@ -88,7 +88,7 @@ def test_a_week_without_a_date_an_entry_can_have_is_refused_with_the_error_page(
     response = owner.get("/app/week", params={"week": day})
 
     assert response.status_code == 422
-    assert WEEK_REFUSED in response.text and "That did not work" in response.text
+    assert WEEK_REFUSED in response.text and "<h1>Not valid</h1>" in response.text
 
 
 @pytest.mark.parametrize("policy", [OverlapPolicy.ALLOW, OverlapPolicy.WARN])

@@ -33,6 +33,11 @@ def test_forms_loaded_in_two_tabs_both_sign_in(browser: TestClient, world: World
 
     assert csrf_of(first) == csrf_of(second)  # the second load reuses the cookie the first set
     assert submit(browser, world, first).status_code == 303
+    # Round 7 re-check: the first sign-in deleted the cookie, and the second tab was told that its
+    # browser dropped cookies. The second tab signs in too, in place of the first tab's session.
+    held = browser.cookies.get("hours_session")
+    assert submit(browser, world, second).status_code == 303
+    assert browser.cookies.get("hours_session") not in (None, held)
 
 
 def test_a_failed_sign_in_keeps_the_other_tabs_form_working(browser: TestClient, world: World) -> None:

@@ -50,8 +50,8 @@ def test_an_unknown_page_and_a_malformed_query_are_pages_not_json(owner: TestCli
     malformed = owner.get("/app/week?week=someday")
     no_entry = owner.get("/app/entries/01900000-0000-7000-8000-000000000000/edit")
 
-    assert missing.status_code == 404 and "<h1>That did not work</h1>" in missing.text
-    assert malformed.status_code == 422 and "<h1>That did not work</h1>" in malformed.text
+    assert missing.status_code == 404 and "<h1>Not found</h1>" in missing.text
+    assert malformed.status_code == 422 and "<h1>Not valid</h1>" in malformed.text
     assert (
         no_entry.status_code == 404 and "Time entry not found." in no_entry.text
     ) or "not found" in no_entry.text
@@ -109,7 +109,7 @@ def test_a_query_date_that_is_no_date_names_its_field(owner: TestClient, path: s
 def test_a_method_a_page_does_not_take_is_405_with_allow(owner: TestClient) -> None:
     response = owner.put("/app/week")
 
-    assert response.status_code == 405 and "<h1>That did not work</h1>" in response.text
+    assert response.status_code == 405 and "<h1>Method not allowed</h1>" in response.text
     assert {"GET", "HEAD", "POST"} <= {method.strip() for method in response.headers["allow"].split(",")}
 
 

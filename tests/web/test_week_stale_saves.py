@@ -191,3 +191,56 @@ def test_a_write_between_the_cells_read_and_its_save_wins_over_the_save(
     monkeypatch.undo()
     (kept,) = entries_of(world)
     assert (kept.id, kept.duration_seconds) == (entry.id, 18000)
+
+
+@pytest.mark.parametrize(
+    ("before", "typed", "after"),
+    [(None, "2h", 7200), ("15m", "3h", 10800), ("15m", "", None)],
+    ids=["filled", "changed", "cleared"],
+)
+def test_the_week_form_after_the_cell_s_own_save_is_no_conflict(
+    owner: TestClient, world: World, before: str | None, typed: str, after: int | None
+) -> None:
+    """Round 7 re-check: with JavaScript on, leaving the cell saves it, then "Save the week" sends the
+    same cell with what the page showed before; that was a 409 naming the user's own change."""
+    cell = ref(world, MONDAY)
+    if before is not None:
+        log(world, before)
+    page = owner.get("/app/week").text
+    shown, was = seen_of(page, cell), "0:15" if before else ""
+    token = csrf_of(page)
+    own = owner.post(
+        "/app/week/cell",
+        data={"cell": cell, f"d.{cell}": typed, f"seen.{cell}": shown},
+        headers={**HTMX, "X-CSRF-Token": token},
+    )
+    assert own.status_code == 200 and "Not saved" not in own.text
+
+    week = {
+        "csrf": token,
+        "week": MONDAY.isoformat(),
+        f"d.{cell}": typed,
+        f"was.{cell}": was,
+        f"seen.{cell}": shown,
+    }
+    answer = owner.post("/app/week", data=week, follow_redirects=False)
+
+    assert answer.status_code == 303, answer.text
+    assert [e.duration_seconds for e in entries_of(world)] == ([] if after is None else [after])
+
+
+def test_the_same_duration_in_another_spelling_is_the_same_save(owner: TestClient, world: World) -> None:
+    cell = ref(world, MONDAY)
+    page = owner.get("/app/week").text
+    log(world, "1h30m")  # the cell's own save, or another tab, wrote what this page now sends
+    week = {
+        "csrf": csrf_of(page),
+        "week": MONDAY.isoformat(),
+        f"d.{cell}": "1:30",
+        f"was.{cell}": "",
+        f"seen.{cell}": "",
+    }
+    assert owner.post("/app/week", data=week, follow_redirects=False).status_code == 303
+    week[f"d.{cell}"] = "1:45"
+    assert owner.post("/app/week", data=week, follow_redirects=False).status_code == 409
+    assert [e.duration_seconds for e in entries_of(world)] == [5400]

@@ -87,13 +87,13 @@ def _no_cookie_error(issued: str | None, now: datetime) -> str:
 
 
 def _sign_in_cookie(request: Request[Any, Any, Any], token: str) -> Cookie:
-    """The sign-in form's cookie holding ``token``, or (``""``) one that deletes it, with the same
-    flags either way (a browser keeps a ``Secure`` cookie from being replaced by one that is not)."""
+    """The sign-in form's cookie holding ``token``, for :data:`SIGN_IN_FORM_LIFETIME` (``Secure``
+    whenever the request came over HTTPS or a proxy: :func:`~hours_web.session.cookie_is_secure`)."""
     return Cookie(
         key=SIGN_IN_COOKIE,
         value=token,
         path=_SIGN_IN,
-        max_age=int(SIGN_IN_FORM_LIFETIME.total_seconds()) if token else 0,
+        max_age=int(SIGN_IN_FORM_LIFETIME.total_seconds()),
         secure=cookie_is_secure(request),
         httponly=True,
         samesite="strict",
@@ -155,8 +155,10 @@ class SignInPages(Controller):
             return _sign_in_page(request, services, email=email, error=failure.message, status_code=401)
         attempt.succeeded()
         redirect = Redirect(f"{APP_PATH}/week", status_code=303)
+        # The sign-in form's cookie stays for the rest of its hour: a form still open in another tab
+        # signs in too (in place of this session, which it ends), rather than being told its
+        # browser dropped the cookie.
         redirect.cookies.append(session_cookie(request, signed_in.minted.key))
-        redirect.cookies.append(_sign_in_cookie(request, ""))
         return redirect
 
     @post("/sign-out")

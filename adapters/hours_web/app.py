@@ -177,8 +177,10 @@ def _with_head(allow: str) -> str:
 
 class HeadAsGet:
     """``HEAD`` on a page answers what ``GET`` would, status and headers (``Content-Length``
-    included), without the body (RFC 9110, 9.3.2: a server that answers GET answers HEAD). The
-    API does the same in its own layer (``hours_http.transport``); the web app is an app of its own."""
+    included), without the body (RFC 9110, 9.3.2: a server that answers GET answers HEAD), and
+    without ``Set-Cookie``: a HEAD changes nothing in the browser (the page of a new token deletes
+    the cookie that shows it once; a HEAD must not spend that showing). The API does the same in
+    its own layer (``hours_http.transport``); the web app is an app of its own."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -189,7 +191,14 @@ class HeadAsGet:
             return
 
         async def send_headers_only(message: Message) -> None:
-            if message["type"] == "http.response.body":
+            if message["type"] == "http.response.start":
+                headers = [
+                    (name, value)
+                    for name, value in message.get("headers", ())
+                    if name.lower() != b"set-cookie"
+                ]
+                message = {**message, "headers": headers}
+            elif message["type"] == "http.response.body":
                 message = {**message, "body": b""}
             await send(message)
 

@@ -196,3 +196,14 @@ def test_the_free_plans_project_limit_is_a_plan_notice(owner: TestClient, world:
     assert page.status_code == 402
     assert "Available on the solo plan." in page.text
     assert "feature: <code>unlimited_projects</code>" in page.text
+
+
+def test_a_head_of_the_tokens_page_does_not_spend_a_new_token_s_showing(owner: TestClient) -> None:
+    """A HEAD answers as GET would, but sets no cookie: the GET deletes the flash that shows a new
+    token once, and a HEAD (a link checker, a prefetch) must not spend it."""
+    flash = _flash_of(owner, "CI")
+    owner.cookies.set("hours_new_token", flash, domain="127.0.0.1", path="/app/settings/api")
+    head = owner.head("/app/settings/api")
+    assert head.status_code == 200 and "set-cookie" not in head.headers
+    page = owner.get("/app/settings/api")
+    assert flash.rpartition(".")[0] in page.text

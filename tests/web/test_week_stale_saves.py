@@ -31,6 +31,13 @@ def change(world: World, entry: TimeEntry, duration: str) -> TimeEntry:
     return world.services.entries.update_time_entry(caller, entry.id, UpdateTimeEntry(duration=duration))
 
 
+def week_form(page: str, cell: str, typed: str, was: str, seen: str | None = None) -> dict[str, str]:
+    """The plain week form of ``page`` saving ``typed`` into ``cell`` (which showed ``was``), with
+    what the page showed of the cell (``seen``: the page's own by default)."""
+    shown = seen_of(page, cell) if seen is None else seen
+    return {"csrf": csrf_of(page), f"d.{cell}": typed, f"was.{cell}": was, f"seen.{cell}": shown}
+
+
 def test_a_cell_the_page_showed_empty_does_not_change_an_entry_logged_since(
     owner: TestClient, world: World
 ) -> None:
@@ -108,12 +115,7 @@ def test_a_cell_that_shows_its_entry_and_version_still_changes_and_clears(
 
     saved = owner.post(
         "/app/week",
-        data={
-            "csrf": csrf_of(page),
-            f"d.{cell}": "1h",
-            f"was.{cell}": "0:15",
-            f"seen.{cell}": seen_of(page, cell),
-        },
+        data=week_form(page, cell, "1h", "0:15"),
         follow_redirects=False,
     )
     assert saved.status_code == 303
@@ -122,24 +124,14 @@ def test_a_cell_that_shows_its_entry_and_version_still_changes_and_clears(
 
     stale = owner.post(  # the same form again: it names the version before that save
         "/app/week",
-        data={
-            "csrf": csrf_of(page),
-            f"d.{cell}": "",
-            f"was.{cell}": "0:15",
-            f"seen.{cell}": seen_of(page, cell),
-        },
+        data=week_form(page, cell, "", "0:15"),
     )
     assert stale.status_code == 409 and len(entries_of(world)) == 1
 
     page = owner.get("/app/week").text
     cleared = owner.post(
         "/app/week",
-        data={
-            "csrf": csrf_of(page),
-            f"d.{cell}": "",
-            f"was.{cell}": "1:00",
-            f"seen.{cell}": seen_of(page, cell),
-        },
+        data=week_form(page, cell, "", "1:00"),
         follow_redirects=False,
     )
     assert cleared.status_code == 303 and entries_of(world) == []

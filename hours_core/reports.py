@@ -63,6 +63,7 @@ __all__ = [
     "parse_week_start",
     "period_id",
     "period_start",
+    "reversed_range",
 ]
 
 MAX_REPORT_SPAN_DAYS = 366
@@ -190,6 +191,14 @@ def period_id(key: GroupKey, start: date) -> str:
     raise ValueError(f"{key.value} is not a period")
 
 
+def reversed_range(date_from: date | None, date_to: date | None) -> str | None:
+    """The message on ``to`` for a date range that ends before it starts, or ``None``: a report and
+    the web app's entry list word it alike."""
+    if date_from is not None and date_to is not None and date_to < date_from:
+        return f"must not be before from ({date_from})"
+    return None
+
+
 def check_report_range(
     date_from: date | None, date_to: date | None, errors: FieldErrors, *, longer: str | None = None
 ) -> None:
@@ -202,8 +211,9 @@ def check_report_range(
             errors.add(field, f"must be a date from {FIRST_ENTRY_DATE} to {LAST_ENTRY_DATE}")
     if "from" in errors or "to" in errors or date_from is None or date_to is None:
         return
-    if date_to < date_from:
-        errors.add("to", f"must not be before from ({date_from})")
+    reversed_problem = reversed_range(date_from, date_to)
+    if reversed_problem is not None:
+        errors.add("to", reversed_problem)
     elif (date_to - date_from).days > MAX_REPORT_SPAN_DAYS:
         hint = "" if longer is None else f"; {longer}"
         errors.add(

@@ -16,6 +16,7 @@ from litestar.response import Redirect, Template
 from hours_core.errors import HoursError, PreconditionFailed, ValidationFailed
 from hours_core.model import Project, ProjectId, Task, TaskId, TimeEntry, TimeEntryId, UserId
 from hours_core.ports import EntryCursor, EntryQuery
+from hours_core.reports import reversed_range
 from hours_core.services import UNSET, Services, SessionCaller, UpdateTimeEntry
 from hours_web.notices import Notice, notice_of, status_of
 from hours_web.pages import Deps, Who, call, checked, chosen_id, page, whole_number
@@ -66,9 +67,10 @@ _BILLABLE_CHOICES = {"yes": True, "no": False}
 
 def check_range(date_from: date | None, date_to: date | None) -> None:
     """:class:`ValidationFailed` on ``to`` when it is before ``from``, in the words of the reports
-    page (:func:`hours_core.reports.check_report_range`), so both pages refuse it alike."""
-    if date_from and date_to and date_to < date_from:
-        raise ValidationFailed.one("to", f"must not be before from ({date_from})")
+    page (:func:`hours_core.reports.reversed_range`), so both pages refuse it alike."""
+    problem = reversed_range(date_from, date_to)
+    if problem is not None:
+        raise ValidationFailed.one("to", problem)
 
 
 def refusal(failure: HoursError) -> tuple[Notice, int]:

@@ -22,7 +22,7 @@ from litestar.openapi.spec import Reference, Schema
 from litestar.typing import FieldDefinition
 
 from hours_http.converter import structure
-from hours_http.decoding import decode_document, parse_json
+from hours_http.decoding import NOT_JSON, decode_document, parse_json, repeated_member
 from hours_http.errors import UnsupportedMediaType
 
 if TYPE_CHECKING:
@@ -50,6 +50,13 @@ class PendingBody(Generic[T]):
         raises 400 ``invalid_json`` for a body nested deeper than the limit, before parsing it."""
         return parse_json(self.raw)
 
+    @cached_property
+    def repeated_member(self) -> str | None:
+        """A member the body names twice in one object, or ``None`` (also for a body that is not
+        JSON): worked out once, for its decoding (400 ``invalid_json``) and its fingerprint."""
+        document = self.document
+        return None if document is NOT_JSON else repeated_member(self.raw, document)
+
     def decode(self) -> T:
         """The body as the wire type; raises 415, 400 ``invalid_json`` or 422 with field messages."""
         return structure(self.json_object(), self.wire_type)
@@ -59,7 +66,7 @@ class PendingBody(Generic[T]):
         ``invalid_json``."""
         if not _is_json(self.content_type):
             raise UnsupportedMediaType()
-        return decode_document(self.document, self.raw)
+        return decode_document(self.document, self.repeated_member)
 
     def decode_optional(self) -> T | None:
         """Like :meth:`decode`, but an empty body (with any content type) is ``None``."""

@@ -209,16 +209,14 @@ def _member_count(value: Any) -> int:
     return count
 
 
-def decode_document(document: Any, body: bytes) -> dict[str, Any]:
-    """The body (``document``, parsed from the bytes ``body``) as a JSON object, or
-    :class:`InvalidJson`: not JSON, not an object, or an object that names a member twice
-    (:func:`repeated_member`; checked here, where a body is decoded for a use case, not where a
-    replay's fingerprint is taken: a replay is answered from a body decoded when it was new)."""
+def decode_document(document: Any, repeated: str | None) -> dict[str, Any]:
+    """The body (``document``, parsed) as a JSON object, or :class:`InvalidJson`: not JSON, not an
+    object, or an object that names a member twice (``repeated``: :func:`repeated_member` of its
+    bytes, which the body works out once for this and for its fingerprint)."""
     if document is NOT_JSON:
         raise InvalidJson("The request body is not valid JSON.")
     if not isinstance(document, dict):
         raise InvalidJson(f"The request body must be a JSON object, got {json_type(document)}.")
-    repeated = repeated_member(body, document)
     if repeated is not None:
         raise InvalidJson(
             f"The request body names the member {json.dumps(repeated)} twice in one object; "

@@ -31,7 +31,7 @@ from litestar import MediaType, Response
 from hours_core.idempotency import fingerprint, parse_key
 from hours_core.services import KeyedRequest, Outcome
 from hours_http.body import PendingBody
-from hours_http.decoding import NOT_JSON, repeated_member
+from hours_http.decoding import NOT_JSON
 
 __all__ = [
     "IDEMPOTENCY_HEADER",
@@ -99,7 +99,7 @@ class _FingerprintMemo:
         # A body that is no JSON, or names a member twice (which a parser keeping the first reads as
         # another request than one keeping the last), counts by its bytes: it never matches the
         # record of a well-formed body, so a key reused with it is idempotency_key_reused.
-        unambiguous = document is not NOT_JSON and repeated_member(raw, document) is None
+        unambiguous = document is not NOT_JSON and body.repeated_member is None
         computed = fingerprint(method, path, document if unambiguous else raw)
         if slot is not None:
             if len(self._fingerprints) >= self.MAX_ENTRIES:

@@ -337,7 +337,10 @@ def changes_between(old: AttrsInstance | None, new: AttrsInstance | None) -> dic
         return {name: Change(_json(getattr(old, name)), None) for name in _reported(type(old))}
     changes: dict[str, Change] = {}
     for name in _reported(type(new)):
-        before, after = _json(getattr(old, name)), _json(getattr(new, name))
+        was, now = getattr(old, name), getattr(new, name)
+        if was is now:  # a field ``attrs.evolve`` left alone: one object, one JSON value
+            continue
+        before, after = _json(was), _json(now)
         if before != after:
             changes[name] = Change(before, after)
     return changes

@@ -621,6 +621,16 @@ _WEBHOOK_PENDING_HEADS: tuple[Step, ...] = (
     " WHERE status = 'pending'",
 )
 
+# 0021: the live entries of each import, and its invoiced ones, in id order (see the SQLite
+# migration of the same name): an undo's pages no longer read every entry of the import again.
+_LIVE_ENTRIES_OF_IMPORT: tuple[Step, ...] = (
+    "DROP INDEX time_entries_of_import",
+    "CREATE INDEX time_entries_live_of_import ON time_entries (org_id, import_id, id)"
+    " WHERE import_id IS NOT NULL AND deleted_at IS NULL",
+    "CREATE INDEX time_entries_invoiced_of_import ON time_entries (org_id, import_id, id)"
+    " WHERE import_id IS NOT NULL AND deleted_at IS NULL AND invoice_id IS NOT NULL",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL),
     Migration("0002_idempotency_result", _IDEMPOTENCY_RESULT),
@@ -640,6 +650,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0017_event_drafts", _EVENT_DRAFTS),
     Migration("0019_report_group_statistics", _REPORT_GROUP_STATISTICS),
     Migration("0020_webhook_pending_heads", _WEBHOOK_PENDING_HEADS),
+    Migration("0021_live_entries_of_import", _LIVE_ENTRIES_OF_IMPORT),
 )
 """Every migration, in the order they apply."""
 

@@ -492,7 +492,12 @@ class SqlTimeEntryRepository(_Repository):
         """Soft-delete a page of the import's live entries (in id order, their rows locked until
         the transaction ends) and release their references; return them as they were.
         ``EntryLocked`` if one of the import's live entries is invoiced (then nothing changes): the
-        first by id, as a write of that entry would answer (:func:`~hours_core.entry_locks.invoiced_lock`)."""
+        first by id, as a write of that entry would answer (:func:`~hours_core.entry_locks.invoiced_lock`).
+
+        Both reads are steps of an index of the import's live entries by id (migration
+        ``0021_live_entries_of_import``), so each page costs its own rows, not the import's. The
+        page is checked again once its rows are locked: on PostgreSQL an invoice committed between
+        the check and the lock shows there."""
         sql = self._sql
         org, imported = sql.reference(org_id), sql.reference(import_id)
         invoiced = self._row(sql.invoiced_entry_of_import, (org, imported))
@@ -502,6 +507,9 @@ class SqlTimeEntryRepository(_Repository):
             sql.entries.decode(row)
             for row in self._session.rows(sql.live_entries_of_import, (org, imported, max(limit, 0)))
         ]
+        invoiced_now = next((entry for entry in page if entry.invoice_id is not None), None)
+        if invoiced_now is not None:
+            raise invoiced_lock(invoiced_now)
         if page:
             instant = sql.instant(at)
             ids = [sql.uuid(entry.id) for entry in page]

@@ -341,8 +341,9 @@ class Statements:
         """The soft delete of ``count`` entries of an import by id, releasing their source rows."""
         marks = ", ".join("?" * count)
         return self.dialect.sql(
-            "UPDATE time_entries SET deleted_at = ?, updated_at = ?, external_ref = NULL,"  # noqa: S608
-            f" version = version + 1 WHERE org_id = ? AND deleted_at IS NULL AND id IN ({marks})"
+            f"UPDATE time_entries{self.dialect.entries_by_id_index} SET deleted_at = ?, updated_at = ?,"  # noqa: S608
+            " external_ref = NULL, version = version + 1"
+            f" WHERE org_id = ? AND deleted_at IS NULL AND id IN ({marks})"
         )
 
     def external_refs(self, count: int) -> str:
@@ -355,7 +356,10 @@ class Statements:
     def entry_ids(self, count: int) -> str:
         """The select of which of ``count`` ids are entries of an org (deleted ones included)."""
         marks = ", ".join("?" * count)
-        return self.dialect.sql(f"SELECT id FROM time_entries WHERE org_id = ? AND id IN ({marks})")  # noqa: S608
+        return self.dialect.sql(
+            f"SELECT id FROM time_entries{self.dialect.entries_by_id_index}"  # noqa: S608
+            f" WHERE org_id = ? AND id IN ({marks})"
+        )
 
     def entries_by_ids(self, count: int, *, locked: bool) -> str:
         """The select of the entries of an org among ``count`` ids (deleted ones included), in id
@@ -363,7 +367,8 @@ class Statements:
         marks = ", ".join("?" * count)
         lock = self.dialect.row_lock if locked else ""
         return self.dialect.sql(
-            f"{self.entries.select} WHERE org_id = ? AND id IN ({marks}) ORDER BY id{lock}"
+            f"{self.entries.select}{self.dialect.entries_by_id_index}"
+            f" WHERE org_id = ? AND id IN ({marks}) ORDER BY id{lock}"
         )
 
     def entries_intersecting(

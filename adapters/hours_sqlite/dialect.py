@@ -83,6 +83,7 @@ SQLITE = Dialect(
     # contract suite.
     one_if_true="({condition})",
     running_timers_index=" INDEXED BY time_entries_one_running_per_user",
+    entries_by_id_index=" INDEXED BY sqlite_autoindex_time_entries_1",  # its primary key
     period_starts={
         "week": (
             "date({column}, '-' || ((CAST(strftime('%w', {column}) AS INTEGER) + 7 - {first}) % 7)"

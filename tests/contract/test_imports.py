@@ -12,8 +12,11 @@ import pytest
 from hours_core.entry_locks import invoiced_lock
 from hours_core.errors import Conflict, EntryLocked
 from hours_core.model import Import, ImportId, TimeEntry, TimeEntryId
+from hours_postgres.dialect import POSTGRES
+from hours_sql import statements_for
+from hours_sqlite.dialect import SQLITE
 
-from .conftest import T0, Build, OpenStore, Tenant, World
+from .conftest import STORE_FACTORIES, T0, Build, OpenStore, Tenant, World
 
 
 def an_import(build: Build, tenant: Tenant) -> Import:
@@ -172,6 +175,36 @@ def test_an_import_with_an_invoiced_entry_is_locked_and_nothing_changes(
     # the error a write of that entry gets: kind and invoice id included
     assert locked.value.details() == invoiced_lock(invoiced).details()
     assert locked.value.message == invoiced_lock(invoiced).message
+    with store.unit_of_work(read_only=True) as uow:
+        assert uow.entries.get(world.a.org.id, plain.id) == plain
+
+
+SQL_STORES = [
+    pytest.param(factory, id=factory.name, marks=factory.marks)
+    for factory in STORE_FACTORIES
+    if factory.name != "memory"
+]
+
+
+@pytest.mark.parametrize("store", SQL_STORES, indirect=True)
+def test_an_invoice_the_first_check_missed_still_stops_the_undo_once_its_page_is_locked(
+    store: OpenStore, world: World, build: Build, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL an invoice may commit between the look for invoiced entries and the lock of
+    the page: the locked page shows it, and the page is refused as a write of that entry is."""
+    record = an_import(build, world.a)
+    plain = imported(build, world.a, record, "toggl:1")
+    invoiced = imported(build, world.a, record, "toggl:2", invoice_id=uuid.uuid4())
+    with store.unit_of_work() as uow:
+        uow.imports.add(record)
+        uow.entries.add_many([plain, invoiced])
+        uow.commit()
+    sql = statements_for(SQLITE if store.name == "sqlite" else POSTGRES)
+    nothing = sql.invoiced_entry_of_import.replace("WHERE", "WHERE 1 = 0 AND", 1)  # what it saw before
+    monkeypatch.setattr(sql, "invoiced_entry_of_import", nothing)
+    with store.unit_of_work() as uow, pytest.raises(EntryLocked) as locked:
+        uow.entries.delete_imported(world.a.org.id, record.id, T0 + timedelta(days=1), limit=10)
+    assert locked.value.details() == invoiced_lock(invoiced).details()
     with store.unit_of_work(read_only=True) as uow:
         assert uow.entries.get(world.a.org.id, plain.id) == plain
 

@@ -63,6 +63,7 @@ MIGRATIONS = [
     "0017_event_drafts",
     "0019_report_group_statistics",
     "0020_webhook_pending_heads",
+    "0021_live_entries_of_import",
 ]
 """Every migration of the adapter, in order."""
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -122,6 +123,7 @@ def measure(source: str, rows: int, postgres: str | None) -> dict[str, object]:
         "undone": undone is not None and undone.deleted_at is not None,
         "undo_seconds": round(undo_seconds, 2),
         "undo_cpu_seconds": round(undo_cpu, 2),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
 
 

@@ -7,12 +7,14 @@ names by their path (``lockPolicy.afterDays``).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from types import MappingProxyType
 
 __all__ = ["NESTED_FIELDS", "field_path", "json_name"]
 
 
+@functools.lru_cache(maxsize=4096)  # attribute names: a few hundred; bounded for names an error echoes
 def json_name(attribute: str) -> str:
     """The JSON name of a snake_case attribute: ``entry_date`` -> ``entryDate``, ``id`` -> ``id``."""
     head, *rest = attribute.split("_")

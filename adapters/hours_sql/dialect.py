@@ -127,10 +127,11 @@ class Dialect:
         return self.reference_as_text.format(column=column)
 
     running_timers_index: str = ""
-    """What follows ``FROM time_entries AS e`` in a query of running timers in a date range, so that
-    it reads the few running timers of the partial index ``time_entries_one_running_per_user``
-    rather than every entry of the range (SQLite's planner prefers the range without it); empty
-    where the planner finds the partial index itself."""
+    """What follows ``FROM time_entries`` in a query of live running timers (a report's, or the
+    entry list's ``running=true``), so that it reads the few running timers of the partial index
+    ``time_entries_one_running_per_user`` rather than every entry of the range or the organization
+    (SQLite's planner prefers those without it); empty where the planner finds the partial index
+    itself."""
 
     entries_by_id_index: str = ""
     """What follows ``time_entries`` in a statement that names its entries by a list of ids

@@ -433,10 +433,13 @@ class Statements:
             condition("invoice_id IS NOT NULL" if query.invoiced else "invoice_id IS NULL")
         if query.running is not None:
             condition(f"({RUNNING})" if query.running else f"NOT ({RUNNING})")
+        source = self.entries.select
         if query.updated_since is not None:
             condition("updated_at >= ?", self.instant(query.updated_since))
         elif not query.include_deleted:
             condition("deleted_at IS NULL")
+            if query.running:  # live running timers: at most one a user, in their partial index
+                source += self.dialect.running_timers_index
         if after is not None:
             condition(
                 f"({', '.join(_ENTRY_ORDER)}) {'<' if query.descending else '>'} (?, ?, ?)",
@@ -447,7 +450,7 @@ class Statements:
         direction = " DESC" if query.descending else ""
         order = ", ".join(f"{column}{direction}" for column in _ENTRY_ORDER)
         params.append(max(query.limit, 0))
-        sql = f"{self.entries.select} WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ?"
+        sql = f"{source} WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ?"
         return self.dialect.sql(sql), params
 
 

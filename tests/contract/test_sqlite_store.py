@@ -484,6 +484,30 @@ def test_entry_list_pages_are_index_searches_without_a_sort(
             assert not any("TEMP B-TREE" in step for step in plan), (name, plan)
 
 
+@pytest.mark.parametrize("analyzed", [False, True], ids=["no-statistics", "analyzed"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        EntryQuery(running=True),
+        EntryQuery(running=True, descending=True, after=DEEP),
+        EntryQuery(running=True, date_from=D0, date_to=D0 + timedelta(days=80)),
+    ],
+    ids=["first page", "newest first, deep page", "dates"],
+)
+def test_the_running_timers_of_the_entry_list_are_read_from_their_partial_index(
+    sqlite_store: SqliteStore, populated: Tenant, path: pathlib.Path, analyzed: bool, query: EntryQuery
+) -> None:
+    """``running=true`` reads the live running timers (at most one a user) and sorts those, where
+    it read the organization's every entry in list order before (30 ms at 130,000 entries)."""
+    with closing(sqlite3.connect(path)) as raw:
+        if analyzed:
+            raw.execute("ANALYZE")
+        sql, params = statements_for(SQLITE).entry_list(populated.org.id, query)
+        plan = _plan(raw, sql, tuple(params))
+    assert plan[0] == "SEARCH time_entries USING INDEX time_entries_one_running_per_user (org_id=?)", plan
+    assert plan[1:] in ([], ["USE TEMP B-TREE FOR ORDER BY"]), plan
+
+
 def _plan(raw: sqlite3.Connection, sql: str, params: tuple[object, ...]) -> list[str]:
     return [detail for _id, _parent, _unused, detail in raw.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
 

@@ -133,6 +133,12 @@ class Dialect:
     (SQLite's planner prefers those without it); empty where the planner finds the partial index
     itself."""
 
+    indexed_by: str = ""
+    """What follows a table's name to make a statement read the index ``{index}`` (SQLite's
+    `` INDEXED BY {index}``), where only the store knows which plan a query's data needs (see
+    ``Statements.entry_list``'s ``changed_many``); empty where the planner weighs plans with
+    statistics of the data itself (PostgreSQL)."""
+
     entries_by_id_index: str = ""
     """What follows ``time_entries`` in a statement that names its entries by a list of ids
     (``WHERE org_id = ? AND id IN (...)``), so that it looks each id up in the primary key. Without

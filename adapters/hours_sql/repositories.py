@@ -71,7 +71,7 @@ from hours_core.ports import (
 from hours_core.tokens import ApiToken
 from hours_core.web_sessions import WebSession
 from hours_sql.session import ErrorFactory, Params, Refused, Session
-from hours_sql.statements import Statements
+from hours_sql.statements import CHANGED_SORTED_AT_MOST, Statements
 from hours_sql.tables import EMAIL_PER_ORG, ENTRIES, ONE_RUNNING_TIMER, TOKEN_PREFIX
 
 __all__ = [
@@ -434,8 +434,15 @@ class SqlTimeEntryRepository(_Repository):
         return stored
 
     def list(self, org_id: OrgId, query: EntryQuery) -> Sequence[TimeEntry]:
-        """At most ``query.limit`` entries matching ``query``, in its order (``Statements.entry_list``)."""
-        sql, params = self._sql.entry_list(org_id, query)
+        """At most ``query.limit`` entries matching ``query``, in its order (``Statements.entry_list``).
+        With ``updated_since``, where the dialect names indexes, it first counts the entries changed
+        since then, up to :data:`~hours_sql.statements.CHANGED_SORTED_AT_MOST`, to choose the plan."""
+        statements, changed_many = self._sql, None
+        if query.updated_since is not None and statements.dialect.indexed_by:
+            org, since = statements.reference(org_id), statements.instant(query.updated_since)
+            rows = self._session.rows(statements.changed_since_count, (org, since, CHANGED_SORTED_AT_MOST))
+            changed_many = rows[0][0] >= CHANGED_SORTED_AT_MOST
+        sql, params = statements.entry_list(org_id, query, changed_many=changed_many)
         decode = self._sql.entries.decode
         return [decode(row) for row in self._session.rows(sql, params)]
 

@@ -61,6 +61,10 @@ VERSIONED = "id = ? AND org_id = ? AND version = ?"
 """The row a versioned update replaces: the one the caller read, still at the version it read
 (the repository binds the entity at its next version, and the version it read last)."""
 
+CHANGED_SORTED_AT_MOST = 5_000
+"""The most entries changed since ``updatedSince`` that a page of the list reads and sorts (see
+``Statements.entry_list``); from this many on, it walks the list order instead."""
+
 RUNNING = "started_at IS NOT NULL AND stopped_at IS NULL"
 """A running timer. With ``deleted_at IS NULL`` it is the predicate of the partial unique index
 ``time_entries_one_running_per_user`` on every database (the planner needs the same terms)."""
@@ -287,6 +291,11 @@ class Statements:
             f"{self.entries.select} WHERE org_id = ? AND import_id = ?"
             " AND deleted_at IS NULL AND invoice_id IS NOT NULL ORDER BY id LIMIT 1"
         )
+        by_update = self.dialect.indexed_by.format(index="time_entries_by_update")
+        self.changed_since_count = sql(
+            f"SELECT count(*) FROM (SELECT 1 FROM time_entries{by_update}"  # noqa: S608 - constant identifiers
+            " WHERE org_id = ? AND updated_at >= ? LIMIT ?) AS changed"
+        )
         self.live_entries_of_import = sql(
             f"{self.entries.select} WHERE org_id = ? AND import_id = ? AND deleted_at IS NULL"
             f" ORDER BY id LIMIT ?{self.dialect.row_lock}"
@@ -397,11 +406,19 @@ class Statements:
         sql = f"{self.entries.select} WHERE {' AND '.join(where)} ORDER BY user_id, started_at, id LIMIT ?"
         return self.dialect.sql(sql), params
 
-    def entry_list(self, org_id: OrgId, query: EntryQuery) -> tuple[str, list[Any]]:
+    def entry_list(
+        self, org_id: OrgId, query: EntryQuery, *, changed_many: bool | None = None
+    ) -> tuple[str, list[Any]]:
         """The SQL and parameters of the entry list (public for the query-plan tests).
 
         Pages are keyset pages: the cursor is a row-value comparison on the index order
         ``(entry_date, created_at, id)``, never an OFFSET, so a deep page costs what the first does.
+
+        ``changed_many`` (with ``updated_since``, where the dialect names indexes: SQLite) is
+        whether :data:`CHANGED_SORTED_AT_MOST` entries or more changed since then
+        (:attr:`changed_since_count`). Few: the page reads them by ``time_entries_by_update`` and
+        sorts them. Many: it walks the list order from the cursor and keeps the changed ones, so a
+        first sync of every entry reads each once, not all of them on every page.
         """
         where = ["org_id = ?"]
         params: list[Any] = [self.reference(org_id)]
@@ -436,6 +453,10 @@ class Statements:
         source = self.entries.select
         if query.updated_since is not None:
             condition("updated_at >= ?", self.instant(query.updated_since))
+            if changed_many is not None:
+                in_order = "time_entries_of_user_in_order" if query.user_id else "time_entries_in_order"
+                index = in_order if changed_many else "time_entries_by_update"
+                source += self.dialect.indexed_by.format(index=index)
         elif not query.include_deleted:
             condition("deleted_at IS NULL")
             if query.running:  # live running timers: at most one a user, in their partial index

@@ -631,6 +631,15 @@ _LIVE_ENTRIES_OF_IMPORT: tuple[Step, ...] = (
     " WHERE import_id IS NOT NULL AND deleted_at IS NULL AND invoice_id IS NOT NULL",
 )
 
+# 0022: the audit trail's filters, each in sequence order (see the SQLite migration of the same
+# name): a page filtered by an actor read every event of every org (no index began with the actor),
+# and a member's own trail, or a subject type's, the org's events down to the first match.
+_EVENT_FILTERS: tuple[Step, ...] = (
+    "CREATE INDEX events_by_actor ON events (org_id, actor_user_id, seq)",
+    "CREATE INDEX events_by_subject_type ON events (org_id, subject_type, seq)",
+    "CREATE INDEX events_of_owner ON events (org_id, owner_id, seq)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL),
     Migration("0002_idempotency_result", _IDEMPOTENCY_RESULT),
@@ -651,6 +660,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0019_report_group_statistics", _REPORT_GROUP_STATISTICS),
     Migration("0020_webhook_pending_heads", _WEBHOOK_PENDING_HEADS),
     Migration("0021_live_entries_of_import", _LIVE_ENTRIES_OF_IMPORT),
+    Migration("0022_event_filters", _EVENT_FILTERS),
 )
 """Every migration, in the order they apply."""
 

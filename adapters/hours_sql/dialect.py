@@ -133,18 +133,23 @@ class Dialect:
     (SQLite's planner prefers those without it); empty where the planner finds the partial index
     itself."""
 
-    indexed_by: str = ""
-    """What follows a table's name to make a statement read the index ``{index}`` (SQLite's
-    `` INDEXED BY {index}``), where only the store knows which plan a query's data needs (see
-    ``Statements.entry_list``'s ``changed_many``); empty where the planner weighs plans with
-    statistics of the data itself (PostgreSQL)."""
-
     entries_by_id_index: str = ""
     """What follows ``time_entries`` in a statement that names its entries by a list of ids
     (``WHERE org_id = ? AND id IN (...)``), so that it looks each id up in the primary key. Without
     statistics, SQLite's planner reads the organization's every entry through an index on
     ``org_id`` instead (an undo of 100,000 imported entries read the organization 100 times);
     empty where the planner weighs the two itself (PostgreSQL)."""
+
+    index_hint: str = ""
+    """What follows a table's name in a statement to make the planner read it through the index
+    ``{index}`` (`` INDEXED BY {index}`` on SQLite, whose planner has no statistics and picks the
+    primary key for an ``ORDER BY`` of it, however selective another index is, or sorts every entry
+    changed since ``updatedSince`` on each page; see ``Statements.entry_list``'s ``changed_many``);
+    empty where the planner weighs the indexes itself (PostgreSQL). See :meth:`indexed_by`."""
+
+    def indexed_by(self, index: str) -> str:
+        """What follows a table's name to read it through ``index`` (see :attr:`index_hint`)."""
+        return self.index_hint.format(index=index)
 
     skip_locked: str = ""
     """What ends a ``SELECT`` that claims rows for this transaction and passes over rows another

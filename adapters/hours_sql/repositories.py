@@ -438,7 +438,7 @@ class SqlTimeEntryRepository(_Repository):
         With ``updated_since``, where the dialect names indexes, it first counts the entries changed
         since then, up to :data:`~hours_sql.statements.CHANGED_SORTED_AT_MOST`, to choose the plan."""
         statements, changed_many = self._sql, None
-        if query.updated_since is not None and statements.dialect.indexed_by:
+        if query.updated_since is not None and statements.dialect.index_hint:
             org, since = statements.reference(org_id), statements.instant(query.updated_since)
             rows = self._session.rows(statements.changed_since_count, (org, since, CHANGED_SORTED_AT_MOST))
             changed_many = rows[0][0] >= CHANGED_SORTED_AT_MOST

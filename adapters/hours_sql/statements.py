@@ -291,7 +291,7 @@ class Statements:
             f"{self.entries.select} WHERE org_id = ? AND import_id = ?"
             " AND deleted_at IS NULL AND invoice_id IS NOT NULL ORDER BY id LIMIT 1"
         )
-        by_update = self.dialect.indexed_by.format(index="time_entries_by_update")
+        by_update = self.dialect.indexed_by("time_entries_by_update")
         self.changed_since_count = sql(
             f"SELECT count(*) FROM (SELECT 1 FROM time_entries{by_update}"  # noqa: S608 - constant identifiers
             " WHERE org_id = ? AND updated_at >= ? LIMIT ?) AS changed"
@@ -414,8 +414,8 @@ class Statements:
         Pages are keyset pages: the cursor is a row-value comparison on the index order
         ``(entry_date, created_at, id)``, never an OFFSET, so a deep page costs what the first does.
 
-        ``changed_many`` (with ``updated_since``, where the dialect names indexes: SQLite) is
-        whether :data:`CHANGED_SORTED_AT_MOST` entries or more changed since then
+        ``changed_many`` (with ``updated_since``, where the dialect names indexes: its ``index_hint``)
+        is whether :data:`CHANGED_SORTED_AT_MOST` entries or more changed since then
         (:attr:`changed_since_count`). Few: the page reads them by ``time_entries_by_update`` and
         sorts them. Many: it walks the list order from the cursor and keeps the changed ones, so a
         first sync of every entry reads each once, not all of them on every page.
@@ -456,7 +456,7 @@ class Statements:
             if changed_many is not None:
                 in_order = "time_entries_of_user_in_order" if query.user_id else "time_entries_in_order"
                 index = in_order if changed_many else "time_entries_by_update"
-                source += self.dialect.indexed_by.format(index=index)
+                source += self.dialect.indexed_by(index)
         elif not query.include_deleted:
             condition("deleted_at IS NULL")
             if query.running:  # live running timers: at most one a user, in their partial index

@@ -84,7 +84,7 @@ SQLITE = Dialect(
     one_if_true="({condition})",
     running_timers_index=" INDEXED BY time_entries_one_running_per_user",
     entries_by_id_index=" INDEXED BY sqlite_autoindex_time_entries_1",  # its primary key
-    indexed_by=" INDEXED BY {index}",
+    index_hint=" INDEXED BY {index}",
     period_starts={
         "week": (
             "date({column}, '-' || ((CAST(strftime('%w', {column}) AS INTEGER) + 7 - {first}) % 7)"

@@ -811,6 +811,27 @@ def _live_entries_of_import(db: Database) -> None:
         db.execute(statement)
 
 
+# 0022: the audit trail's filters. A page of the audit trail is the org's newest events that pass
+# its filters; read through the primary key (org_id, seq), a selective filter (an actor, a subject
+# type, a member's own entries) tested every event of the org down to its first match, and a page
+# cost the org's whole log when nothing matched (docs/performance.md, "Round 12: the audit
+# trail's filters"). Each of these indexes holds one filter's events in sequence order, so a page
+# reads its own rows (hours_sql.events chooses the index by the filters present).
+
+_EVENT_FILTERS = (
+    "CREATE INDEX events_by_actor ON events (org_id, actor_user_id, seq)",
+    "CREATE INDEX events_by_subject_type ON events (org_id, subject_type, seq)",
+    "CREATE INDEX events_of_owner ON events (org_id, owner_id, seq)",
+)
+
+
+@MIGRATIONS(name="0022_event_filters")
+def _event_filters(db: Database) -> None:
+    """The indexes of an org's events by actor, by subject type and by owner, in sequence order."""
+    for statement in _EVENT_FILTERS:
+        db.execute(statement)
+
+
 def pending(db: Database) -> list[str]:
     """The names of the migrations not yet applied to ``db``, in the order they would run."""
     return [migration.name for migration in MIGRATIONS.pending(db)]

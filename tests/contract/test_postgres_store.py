@@ -64,6 +64,7 @@ MIGRATIONS = [
     "0019_report_group_statistics",
     "0020_webhook_pending_heads",
     "0021_live_entries_of_import",
+    "0022_event_filters",
 ]
 """Every migration of the adapter, in order."""
 

@@ -224,13 +224,14 @@ class EventStatements:
         )
 
     def index_of(self, query: EventQuery, *, few_in_window: bool = False) -> str:
-        """The index a page of ``query`` reads (see :data:`EVENT_INDEXES`): the time index when the
-        query's time window holds few events (``few_in_window``, which :meth:`window_probe`
-        tells), else the index of its most selective equality filter, else the primary key."""
-        if few_in_window and (query.occurred_from is not None or query.occurred_to is not None):
-            return BY_TIME
+        """The index a page of ``query`` reads (SQLite's name; migrations 0008 and 0022): one
+        subject's events (a handful) first; else the time index when the query's time window holds
+        few events (``few_in_window``, which :meth:`window_probe` tells); else the index of its
+        most selective equality filter; else the primary key."""
         if query.subject_type is not None and query.subject_id is not None:
             return "events_of_subject"
+        if few_in_window and (query.occurred_from is not None or query.occurred_to is not None):
+            return BY_TIME
         if query.actor_id is not None:
             return "events_by_actor"
         if query.owner_id is not None and not query.or_subject_types:
@@ -461,7 +462,7 @@ class SqlEventRepository:
         """
         sql = self._sql
         few = False
-        if sql.dialect.index_hint and (query.occurred_from is not None or query.occurred_to is not None):
+        if sql.dialect.index_hint and sql.index_of(query, few_in_window=True) == BY_TIME:
             probe, probe_params = sql.window_probe(org_id, query)
             few = int(self._session.rows(probe, probe_params)[0][0]) <= FEW_IN_WINDOW
         statement, params = sql.listing(org_id, query, few_in_window=few)

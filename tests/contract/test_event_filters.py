@@ -215,7 +215,8 @@ def test_a_window_of_few_events_is_counted_in_the_time_index_and_then_read_throu
     sqlite_store_with_events: pathlib.Path, analyzed: bool
 ) -> None:
     """The count reads the window's entries of the time index only (on SQLite they hold ``seq``); the
-    page then reads the window's rows, at most ``FEW_IN_WINDOW`` of them, and sorts them."""
+    page then reads the window's rows, at most ``FEW_IN_WINDOW`` of them, and sorts them. One
+    subject's events (an entry's history) are fewer still: their index wins."""
     sql = event_statements_for(SQLITE)
     window = EventQuery(
         actor_id=USER,
@@ -235,6 +236,10 @@ def test_a_window_of_few_events_is_counted_in_the_time_index_and_then_read_throu
             "SEARCH events USING INDEX events_by_time (org_id=? AND occurred_at>? AND occurred_at<?)",
             "USE TEMP B-TREE FOR ORDER BY",
         ]
+        one_subject = attrs.evolve(window, subject_type=SubjectType.TIME_ENTRY, subject_id="x")
+        assert _plan(raw, *sql.listing(ORG, one_subject, few_in_window=True))[0].startswith(
+            "SEARCH events USING INDEX events_of_subject (org_id=? AND subject_type=? AND subject_id=?"
+        )
 
 
 @pytest.mark.parametrize("analyzed", [False, True], ids=["no-statistics", "analyzed"])

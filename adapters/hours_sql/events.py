@@ -87,6 +87,12 @@ PRIMARY_KEY = "sqlite_autoindex_events_1"
 """SQLite's name of the primary key (org_id, seq) of ``events``."""
 BY_TIME = "events_by_time"
 """The index (org_id, occurred_at) of ``events`` (on SQLite it ends with the primary key's ``seq``)."""
+BY_SUBJECT_TYPE = "events_by_subject_type"
+"""The index (org_id, subject_type, seq) of the events of every subject but entries (migration 0022)."""
+
+NOT_ENTRY_EVENTS = f"subject_type <> '{SubjectType.TIME_ENTRY.value}'"
+"""The predicate of the partial index ``events_by_subject_type`` (migration 0022): a query that
+reads it states it too, as both databases need to use a partial index."""
 
 FEW_IN_WINDOW = 1000
 """The most events of a time window that a page reads through the time index and sorts: a page of a
@@ -236,8 +242,8 @@ class EventStatements:
             return "events_by_actor"
         if query.owner_id is not None and not query.or_subject_types:
             return "events_of_owner"
-        if query.subject_type is not None:
-            return "events_by_subject_type"
+        if query.subject_type is not None and query.subject_type is not SubjectType.TIME_ENTRY:
+            return BY_SUBJECT_TYPE  # entries' events are most of the log: the primary key finds them
         return PRIMARY_KEY
 
     def window_probe(self, org_id: OrgId, query: EventQuery) -> tuple[str, list[Any]]:
@@ -287,6 +293,8 @@ class EventStatements:
             condition("occurred_at < ?", self.instant(query.occurred_to))
         order = "DESC" if query.descending else "ASC"
         index = self.index_of(query, few_in_window=few_in_window)
+        if index == BY_SUBJECT_TYPE:
+            condition(NOT_ENTRY_EVENTS)
         if (
             query.owner_id is not None
             and query.or_subject_types
@@ -329,9 +337,11 @@ class EventStatements:
         ]
         params.append(owner)
         for kind in dict.fromkeys(kinds):
+            of_kind = "" if kind is SubjectType.TIME_ENTRY else f" AND {NOT_ENTRY_EVENTS}"
+            index = PRIMARY_KEY if kind is SubjectType.TIME_ENTRY else BY_SUBJECT_TYPE
             parts.append(
-                f"SELECT {self.columns} FROM events{self.dialect.indexed_by('events_by_subject_type')}"  # noqa: S608
-                f" WHERE {common} AND subject_type = ? AND (owner_id IS NULL OR owner_id <> ?)"
+                f"SELECT {self.columns} FROM events{self.dialect.indexed_by(index)}"  # noqa: S608
+                f" WHERE {common} AND subject_type = ?{of_kind} AND (owner_id IS NULL OR owner_id <> ?)"
             )
             params.extend([*values, kind.value, owner])
         return " UNION ALL ".join(parts)

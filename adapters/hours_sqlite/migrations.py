@@ -816,11 +816,14 @@ def _live_entries_of_import(db: Database) -> None:
 # type, a member's own entries) tested every event of the org down to its first match, and a page
 # cost the org's whole log when nothing matched (docs/performance.md, "Round 12: the audit
 # trail's filters"). Each of these indexes holds one filter's events in sequence order, so a page
-# reads its own rows (hours_sql.events chooses the index by the filters present).
+# reads its own rows (hours_sql.events chooses the index by the filters present). The subject
+# type's index leaves out the entries' events, most of every log, which the primary key finds
+# densely anyway: an import's or a create's event goes into one index fewer.
 
 _EVENT_FILTERS = (
     "CREATE INDEX events_by_actor ON events (org_id, actor_user_id, seq)",
-    "CREATE INDEX events_by_subject_type ON events (org_id, subject_type, seq)",
+    "CREATE INDEX events_by_subject_type ON events (org_id, subject_type, seq)"
+    " WHERE subject_type <> 'time_entry'",
     "CREATE INDEX events_of_owner ON events (org_id, owner_id, seq)",
 )
 

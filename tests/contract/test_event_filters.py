@@ -177,6 +177,7 @@ AUDIT_PLANS: dict[str, tuple[EventQuery, str]] = {
     ),
     "wide window and actor": (EventQuery(actor_id=USER, occurred_from=T0), "INDEX events_by_actor"),
     "subject type": (EventQuery(subject_type=SubjectType.INVOICE), "INDEX events_by_subject_type"),
+    "entries' events": (EventQuery(subject_type=SubjectType.TIME_ENTRY), "PRIMARY KEY"),
     "a member's trail": (
         EventQuery(subject_type=SubjectType.TIME_ENTRY, owner_id=USER),
         "INDEX events_of_owner",

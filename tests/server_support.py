@@ -90,6 +90,14 @@ class Server:
     def logs(self) -> str:
         return self.stdout.read_text() + self.stderr.read_text()
 
+    def exit_status(self, within: float) -> int:
+        """Its exit status once it has stopped; fails the test with its logs if it has not within
+        ``within`` seconds (what it was doing is then in the failure, not lost with the folder)."""
+        try:
+            return self.process.wait(timeout=within)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"hours serve did not stop within {within} s; its logs:\n{self.logs()[-20_000:]}")
+
     def access_lines(self) -> list[dict[str, Any]]:
         return [json.loads(line) for line in self.stdout.read_text().splitlines() if line.strip()]
 

@@ -172,7 +172,7 @@ def test_several_workers_serve_one_port_and_stop_together(tmp_path: Path) -> Non
                 b"HTTP/1.1 200 OK"
             )
         server.process.send_signal(signal.SIGTERM)
-        assert server.process.wait(timeout=PATIENCE_SECONDS) == 0
+        assert server.exit_status(within=PATIENCE_SECONDS) == 0
         assert "with 2 workers" in server.stderr.read_text()
 
 
@@ -201,7 +201,7 @@ def test_a_request_in_flight_finishes_when_the_server_is_stopped(tmp_path: Path)
             connection.sendall(body[10:].encode())
             answer = connection.recv(65536)
         assert answer.startswith(b"HTTP/1.1 201 Created"), answer
-        assert server.process.wait(timeout=PATIENCE_SECONDS) == 0
+        assert server.exit_status(within=PATIENCE_SECONDS) == 0
         assert "Granian shutdown completed" in server.stderr.read_text()
 
 

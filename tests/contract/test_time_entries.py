@@ -1,5 +1,6 @@
 """The contract of the time entry repository, for every store: storage, tenancy, filters, order."""
 
+import itertools
 import uuid
 from datetime import date, datetime, timedelta
 
@@ -347,3 +348,71 @@ def test_entries_of_the_organization_are_read_many_at_once_in_id_order_live_or_d
         assert uow.entries.get_many(world.b.org.id, asked, lock=lock) == [theirs]
         assert uow.entries.get_many(world.a.org.id, [], lock=lock) == []
     assert found == sorted([*live, *deleted], key=lambda entry: entry.id)
+
+
+# Every combination of the filters, against a model of the documented rules.
+
+_SINCE = (None, T0, T0 + timedelta(days=5))
+
+
+def _expected(entries: list[TimeEntry], query: EntryQuery) -> list[TimeEntry]:
+    """What ``query`` answers from ``entries`` by the rules of ``EntryQuery`` (docs/api.md)."""
+
+    def keeps(entry: TimeEntry) -> bool:
+        if query.updated_since is not None:
+            if entry.updated_at < query.updated_since:  # deleted ones included
+                return False
+        elif entry.deleted_at is not None and not query.include_deleted:
+            return False
+        running = entry.started_at is not None and entry.stopped_at is None
+        return (
+            (query.user_id is None or entry.user_id == query.user_id)
+            and (query.project_id is None or entry.project_id == query.project_id)
+            and (query.running is None or running == query.running)
+            and (query.date_from is None or entry.entry_date >= query.date_from)
+            and (query.date_to is None or entry.entry_date <= query.date_to)
+        )
+
+    kept = sorted(filter(keeps, entries), key=lambda entry: (entry.entry_date, entry.created_at, entry.id))
+    return (kept[::-1] if query.descending else kept)[: query.limit]
+
+
+def test_every_combination_of_the_filters_lists_what_the_rules_say(
+    store: OpenStore, world: World, ledger: Ledger, build: Build, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite, also with every ``updatedSince`` page walking the list order (the plan a sync of
+    many changes takes) and every page of running timers read from their partial index: no
+    combination may make SQLite refuse an index the statement names, or change an answer."""
+    stopped_deleted_timer = build.running(world.a.member, world.a.other_project, started_at=T0).deleted(
+        T0 + timedelta(days=6)
+    )
+    store.seed(stopped_deleted_timer)
+    entries = [*ledger.listed, ledger.e6, stopped_deleted_timer]
+    a = world.a
+    plans: list[int | None] = [None]
+    if store.name == "sqlite":
+        plans.append(0)  # every updatedSince page walks the list order
+    for plan in plans:
+        if plan is not None:
+            monkeypatch.setattr("hours_sql.repositories.CHANGED_SORTED_AT_MOST", plan)
+        for user, project, running, include_deleted, since, descending, dates in itertools.product(
+            (None, a.member.id),
+            (None, a.other_project.id),
+            (None, True, False),
+            (False, True),
+            _SINCE,
+            (False, True),
+            ((None, None), (day(2), day(5))),
+        ):
+            query = EntryQuery(
+                user_id=user,
+                project_id=project,
+                running=running,
+                include_deleted=include_deleted,
+                updated_since=since,
+                descending=descending,
+                date_from=dates[0],
+                date_to=dates[1],
+                limit=4,
+            )
+            assert listed(store, world, query) == _expected(entries, query), (plan, query)

@@ -126,26 +126,16 @@ class Dialect:
         """The SQL of the id in ``column`` as text (see :attr:`reference_as_text`)."""
         return self.reference_as_text.format(column=column)
 
-    running_timers_index: str = ""
-    """What follows ``FROM time_entries`` in a query of live running timers (a report's, or the
-    entry list's ``running=true``), so that it reads the few running timers of the partial index
-    ``time_entries_one_running_per_user`` rather than every entry of the range or the organization
-    (SQLite's planner prefers those without it); empty where the planner finds the partial index
-    itself."""
-
-    entries_by_id_index: str = ""
-    """What follows ``time_entries`` in a statement that names its entries by a list of ids
-    (``WHERE org_id = ? AND id IN (...)``), so that it looks each id up in the primary key. Without
-    statistics, SQLite's planner reads the organization's every entry through an index on
-    ``org_id`` instead (an undo of 100,000 imported entries read the organization 100 times);
-    empty where the planner weighs the two itself (PostgreSQL)."""
-
     index_hint: str = ""
     """What follows a table's name in a statement to make the planner read it through the index
-    ``{index}`` (`` INDEXED BY {index}`` on SQLite, whose planner has no statistics and picks the
-    primary key for an ``ORDER BY`` of it, however selective another index is, or sorts every entry
-    changed since ``updatedSince`` on each page; see ``Statements.entry_list``'s ``changed_many``);
-    empty where the planner weighs the indexes itself (PostgreSQL). See :meth:`indexed_by`."""
+    ``{index}`` (`` INDEXED BY {index}`` on SQLite); empty where the planner weighs the indexes
+    itself (PostgreSQL, which has statistics). See :meth:`indexed_by`. Without statistics SQLite's
+    planner picks the primary key for an ``ORDER BY`` of it however selective another index is
+    (the audit trail's filters); an index on ``org_id`` alone over the primary key for a list of
+    ids (``WHERE org_id = ? AND id IN (...)``: an import's undo read the organization once a page);
+    the organization's every entry over the partial index of the running timers; and a sort of
+    every entry changed since ``updatedSince`` on each page (``Statements.entry_list``'s
+    ``changed_many``)."""
 
     def indexed_by(self, index: str) -> str:
         """What follows a table's name to read it through ``index`` (see :attr:`index_hint`)."""

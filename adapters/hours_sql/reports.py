@@ -29,7 +29,7 @@ from hours_core.reports import GroupKey, GroupValue, Labelled, ReportQuery, Repo
 from hours_core.rounding import Rounding, RoundingMode
 from hours_sql.dialect import Dialect, Kind
 from hours_sql.session import Session
-from hours_sql.statements import RUNNING, Statements
+from hours_sql.statements import RUNNING, RUNNING_TIMERS_INDEX, Statements
 
 __all__ = ["ReportStatement", "SqlReportRepository", "amount_sql", "rounded_sql"]
 
@@ -194,7 +194,8 @@ class ReportStatement:
         columns = [*self.level_values, *(f"e.{name}" for name in self._sql.entries.table.field_column_names)]
         where = [*self.where, f"({_qualified_running()})"]
         sql = (
-            f"SELECT {', '.join(columns)} FROM time_entries AS e{self._sql.dialect.running_timers_index}"  # noqa: S608 - built from constants
+            f"SELECT {', '.join(columns)} FROM time_entries AS e"  # noqa: S608 - built from constants
+            f"{self._sql.dialect.indexed_by(RUNNING_TIMERS_INDEX)}"
             f" WHERE {' AND '.join(where)}"
         )
         return self._sql.dialect.sql(sql), list(self.params)

@@ -69,6 +69,14 @@ RUNNING = "started_at IS NOT NULL AND stopped_at IS NULL"
 """A running timer. With ``deleted_at IS NULL`` it is the predicate of the partial unique index
 ``time_entries_one_running_per_user`` on every database (the planner needs the same terms)."""
 
+RUNNING_TIMERS_INDEX = "time_entries_one_running_per_user"
+"""The partial index of the live running timers (at most one a user): what a query of them reads
+(``Dialect.indexed_by``), not every entry of a range or of the organization."""
+
+ENTRIES_PRIMARY_KEY = "sqlite_autoindex_time_entries_1"
+"""SQLite's name of the primary key of ``time_entries``: what a statement that names its entries
+by a list of ids reads (``Dialect.indexed_by``)."""
+
 _TIMED = "started_at IS NOT NULL"
 """An entry with a start (stopped or running): the predicate of ``time_entries_timed_of_user``."""
 _ENTRY_ORDER = ("entry_date", "created_at", "id")
@@ -350,8 +358,8 @@ class Statements:
         """The soft delete of ``count`` entries of an import by id, releasing their source rows."""
         marks = ", ".join("?" * count)
         return self.dialect.sql(
-            f"UPDATE time_entries{self.dialect.entries_by_id_index} SET deleted_at = ?, updated_at = ?,"  # noqa: S608
-            " external_ref = NULL, version = version + 1"
+            f"UPDATE time_entries{self.dialect.indexed_by(ENTRIES_PRIMARY_KEY)}"  # noqa: S608
+            " SET deleted_at = ?, updated_at = ?, external_ref = NULL, version = version + 1"
             f" WHERE org_id = ? AND deleted_at IS NULL AND id IN ({marks})"
         )
 
@@ -366,7 +374,7 @@ class Statements:
         """The select of which of ``count`` ids are entries of an org (deleted ones included)."""
         marks = ", ".join("?" * count)
         return self.dialect.sql(
-            f"SELECT id FROM time_entries{self.dialect.entries_by_id_index}"  # noqa: S608
+            f"SELECT id FROM time_entries{self.dialect.indexed_by(ENTRIES_PRIMARY_KEY)}"  # noqa: S608
             f" WHERE org_id = ? AND id IN ({marks})"
         )
 
@@ -376,7 +384,7 @@ class Statements:
         marks = ", ".join("?" * count)
         lock = self.dialect.row_lock if locked else ""
         return self.dialect.sql(
-            f"{self.entries.select}{self.dialect.entries_by_id_index}"
+            f"{self.entries.select}{self.dialect.indexed_by(ENTRIES_PRIMARY_KEY)}"
             f" WHERE org_id = ? AND id IN ({marks}) ORDER BY id{lock}"
         )
 
@@ -460,7 +468,7 @@ class Statements:
         elif not query.include_deleted:
             condition("deleted_at IS NULL")
             if query.running:  # live running timers: at most one a user, in their partial index
-                source += self.dialect.running_timers_index
+                source += self.dialect.indexed_by(RUNNING_TIMERS_INDEX)
         if after is not None:
             condition(
                 f"({', '.join(_ENTRY_ORDER)}) {'<' if query.descending else '>'} (?, ?, ?)",

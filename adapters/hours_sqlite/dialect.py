@@ -82,8 +82,6 @@ SQLITE = Dialect(
     # its first day (strftime's %w counts Sunday as 0). Checked against hours_core.reports in the
     # contract suite.
     one_if_true="({condition})",
-    running_timers_index=" INDEXED BY time_entries_one_running_per_user",
-    entries_by_id_index=" INDEXED BY sqlite_autoindex_time_entries_1",  # its primary key
     index_hint=" INDEXED BY {index}",
     period_starts={
         "week": (

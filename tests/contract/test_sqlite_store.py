@@ -586,7 +586,7 @@ def _plan(raw: sqlite3.Connection, sql: str, params: tuple[object, ...]) -> list
 def test_statements_that_name_entries_by_id_look_each_id_up_in_the_primary_key(
     sqlite_store: SqliteStore, populated: Tenant, path: pathlib.Path, analyzed: bool
 ) -> None:
-    """Without the dialect's ``entries_by_id_index`` SQLite's planner read every entry of the
+    """Without ``INDEXED BY`` its primary key (``ENTRIES_PRIMARY_KEY``) SQLite's planner read every entry of the
     organization through an index on ``org_id`` for each of these (an import's undo read the
     organization once per page of 1,000: 36 s for 100,000 entries)."""
     sql = statements_for(SQLITE)

@@ -232,19 +232,21 @@ class EventStatements:
     def index_of(self, query: EventQuery, *, few_in_window: bool = False) -> str:
         """The index a page of ``query`` reads (SQLite's name; migrations 0008 and 0022): one
         subject's events (a handful) first; else the time index when the query's time window holds
-        few events (``few_in_window``, which :meth:`window_probe` tells); else the index of its
-        most selective equality filter; else the primary key."""
+        few events (``few_in_window``, which :meth:`window_probe` tells); else a subject type's
+        (not the entries'); else the actor's; else the owner's; else the primary key."""
         if query.subject_type is not None and query.subject_id is not None:
             return "events_of_subject"
         if few_in_window and (query.occurred_from is not None or query.occurred_to is not None):
             return BY_TIME
+        if query.subject_type is not None and query.subject_type is not SubjectType.TIME_ENTRY:
+            # Before the actor: the events of every subject but entries are a small part of any
+            # log, where one actor (an owner) may have made most of it.
+            return BY_SUBJECT_TYPE
         if query.actor_id is not None:
             return "events_by_actor"
         if query.owner_id is not None and not query.or_subject_types:
             return "events_of_owner"
-        if query.subject_type is not None and query.subject_type is not SubjectType.TIME_ENTRY:
-            return BY_SUBJECT_TYPE  # entries' events are most of the log: the primary key finds them
-        return PRIMARY_KEY
+        return PRIMARY_KEY  # entries' events are most of the log: the primary key finds them
 
     def window_probe(self, org_id: OrgId, query: EventQuery) -> tuple[str, list[Any]]:
         """The SQL and parameters that count the events of ``query``'s time window and sequence

@@ -173,6 +173,10 @@ AUDIT_PLANS: dict[str, tuple[EventQuery, str]] = {
     "actor": (EventQuery(actor_id=USER), "INDEX events_by_actor"),
     "actor and subject type": (
         EventQuery(actor_id=USER, subject_type=SubjectType.INVOICE),
+        "INDEX events_by_subject_type",
+    ),
+    "actor and the entries' events": (
+        EventQuery(actor_id=USER, subject_type=SubjectType.TIME_ENTRY),
         "INDEX events_by_actor",
     ),
     "wide window and actor": (EventQuery(actor_id=USER, occurred_from=T0), "INDEX events_by_actor"),

@@ -231,10 +231,11 @@ class EventStatements:
 
     def index_of(self, query: EventQuery, *, few_in_window: bool = False) -> str:
         """The index a page of ``query`` reads (SQLite's name; migrations 0008 and 0022): one
-        subject's events (a handful) first; else the time index when the query's time window holds
+        subject's events (a handful) first, of its type or, without one, of each type (a sort of a
+        few rows); else the time index when the query's time window holds
         few events (``few_in_window``, which :meth:`window_probe` tells); else a subject type's
         (not the entries'); else the actor's; else the owner's; else the primary key."""
-        if query.subject_type is not None and query.subject_id is not None:
+        if query.subject_id is not None:  # without its type: the subject of each type, merged
             return "events_of_subject"
         if few_in_window and (query.occurred_from is not None or query.occurred_to is not None):
             return BY_TIME
@@ -286,6 +287,9 @@ class EventStatements:
         if query.subject_type is not None:
             condition("subject_type = ?", query.subject_type.value)
         if query.subject_id is not None:
+            if query.subject_type is None:  # every type, so that the subject's index serves
+                kinds = [kind.value for kind in SubjectType]
+                condition(f"subject_type IN ({', '.join('?' * len(kinds))})", *kinds)
             condition("subject_id = ?", query.subject_id)
         if query.actor_id is not None:
             condition("actor_user_id = ?", self.reference(query.actor_id))

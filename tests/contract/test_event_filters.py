@@ -169,7 +169,6 @@ AUDIT_PLANS: dict[str, tuple[EventQuery, str]] = {
     "no filter": (EventQuery(), "PRIMARY KEY"),
     "wide window": (EventQuery(occurred_to=T0), "PRIMARY KEY"),
     "subject": (EventQuery(subject_type=SubjectType.TIME_ENTRY, subject_id="x"), "INDEX events_of_subject"),
-    "subject id alone": (EventQuery(subject_id="x"), "PRIMARY KEY"),
     "actor": (EventQuery(actor_id=USER), "INDEX events_by_actor"),
     "actor and subject type": (
         EventQuery(actor_id=USER, subject_type=SubjectType.INVOICE),
@@ -213,6 +212,21 @@ def test_each_filter_s_page_searches_its_own_index_in_sequence_order_without_a_s
             assert plan[0].startswith(f"SEARCH events USING {index} ("), (name, plan)
             assert "seq>?" in plan[0], (name, plan)
             assert len(plan) == 1, (name, plan)  # no SCAN, no TEMP B-TREE
+
+
+@pytest.mark.parametrize("analyzed", [False, True], ids=["no-statistics", "analyzed"])
+def test_a_subject_id_without_its_type_reads_the_subject_s_index_for_every_type(
+    sqlite_store_with_events: pathlib.Path, analyzed: bool
+) -> None:
+    """Not the whole log down the primary key (an independent re-check: 53 ms and 123 ms on
+    65,000 and 281,000 events): one subject's events of each type, then a sort of those few."""
+    sql = event_statements_for(SQLITE)
+    with closing(_raw(sqlite_store_with_events, analyzed)) as raw:
+        plan = _plan(raw, *sql.listing(ORG, EventQuery(subject_id="x", actor_id=USER, descending=True)))
+    assert plan[0].startswith(
+        "SEARCH events USING INDEX events_of_subject (org_id=? AND subject_type=? AND subject_id=?"
+    ), plan
+    assert plan[1:] in ([], ["USE TEMP B-TREE FOR ORDER BY"]), plan
 
 
 @pytest.mark.parametrize("analyzed", [False, True], ids=["no-statistics", "analyzed"])

@@ -234,7 +234,8 @@ class EventStatements:
         subject's events (a handful) first, of its type or, without one, of each type (a sort of a
         few rows); else the time index when the query's time window holds
         few events (``few_in_window``, which :meth:`window_probe` tells); else a subject type's
-        (not the entries'); else the actor's; else the owner's; else the primary key."""
+        (not the entries'); else the owner's (a member's trail); else the actor's; else the
+        primary key."""
         if query.subject_id is not None:  # without its type: the subject of each type, merged
             return "events_of_subject"
         if few_in_window and (query.occurred_from is not None or query.occurred_to is not None):
@@ -243,10 +244,10 @@ class EventStatements:
             # Before the actor: the events of every subject but entries are a small part of any
             # log, where one actor (an owner) may have made most of it.
             return BY_SUBJECT_TYPE
+        if query.owner_id is not None and not query.or_subject_types:
+            return "events_of_owner"  # a member's trail: at most what they may see, whoever acted
         if query.actor_id is not None:
             return "events_by_actor"
-        if query.owner_id is not None and not query.or_subject_types:
-            return "events_of_owner"
         return PRIMARY_KEY  # entries' events are most of the log: the primary key finds them
 
     def window_probe(self, org_id: OrgId, query: EventQuery) -> tuple[str, list[Any]]:

@@ -185,6 +185,10 @@ AUDIT_PLANS: dict[str, tuple[EventQuery, str]] = {
         EventQuery(subject_type=SubjectType.TIME_ENTRY, owner_id=USER),
         "INDEX events_of_owner",
     ),
+    "a member's trail, of another actor": (
+        EventQuery(actor_id=UserId(uuid.uuid4()), owner_id=USER),
+        "INDEX events_of_owner",
+    ),
 }
 
 

@@ -232,10 +232,9 @@ class EventStatements:
     def index_of(self, query: EventQuery, *, few_in_window: bool = False) -> str:
         """The index a page of ``query`` reads (SQLite's name; migrations 0008 and 0022): one
         subject's events (a handful) first, of its type or, without one, of each type (a sort of a
-        few rows); else the time index when the query's time window holds
-        few events (``few_in_window``, which :meth:`window_probe` tells); else a subject type's
-        (not the entries'); else the owner's (a member's trail); else the actor's; else the
-        primary key."""
+        few rows); else the time index when the query's time window holds few events
+        (``few_in_window``, which :meth:`window_probe` tells); else a subject type's (not the
+        entries'); else the owner's (a member's trail); else the actor's; else the primary key."""
         if query.subject_id is not None:  # without its type: the subject of each type, merged
             return "events_of_subject"
         if few_in_window and (query.occurred_from is not None or query.occurred_to is not None):

@@ -31,6 +31,7 @@ from bench.dataset import load_entries
 from hours_core.model import OrgId
 from hours_core.ports import EntryCursor, EntryQuery
 from hours_sql import repositories, statements_for
+from hours_sql.statements import RUNNING_TIMERS_INDEX
 from hours_sqlite import SqliteStore
 from hours_sqlite.dialect import SQLITE
 
@@ -90,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"({1000 * seconds / pages:.1f} ms a page)"
                 )
         sql, params = statements_for(SQLITE).entry_list(org_id, EntryQuery(running=True, limit=100))
-        hint = " INDEXED BY time_entries_one_running_per_user"
+        hint = SQLITE.indexed_by(RUNNING_TIMERS_INDEX)
         with sqlite3.connect(path) as connection:
             before = _median_ms(connection, sql.replace(hint, ""), params, arguments.runs)
             now = _median_ms(connection, sql, params, arguments.runs)

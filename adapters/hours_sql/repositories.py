@@ -443,7 +443,7 @@ class SqlTimeEntryRepository(_Repository):
             rows = self._session.rows(statements.changed_since_count, (org, since, CHANGED_SORTED_AT_MOST))
             changed_many = rows[0][0] >= CHANGED_SORTED_AT_MOST
         sql, params = statements.entry_list(org_id, query, changed_many=changed_many)
-        decode = self._sql.entries.decode
+        decode = statements.entries.decode
         return [decode(row) for row in self._session.rows(sql, params)]
 
     def running_for_user(self, org_id: OrgId, user_id: UserId) -> TimeEntry | None:

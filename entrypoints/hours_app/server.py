@@ -265,14 +265,18 @@ def worker_app() -> ASGIApp:
       get their default action (the process ends: it has served nothing yet);
     - it asks the kernel to send it SIGTERM when its supervisor dies (Linux), so that a supervisor
       killed with SIGKILL leaves no worker behind serving on its own: the worker finishes its
-      requests in flight and exits.
+      requests in flight and exits;
+    - on uvloop, a stop signal that arrives while granian starts serving, between two runs of the
+      loop, is sent again once the loop runs (:mod:`hours_app.stop_signals`): uvloop would lose it.
     """
     from hours_app.asgi import create_asgi_app
+    from hours_app.stop_signals import STOP_SIGNALS, CatchStopSignals
 
-    for number in (signal.SIGTERM, signal.SIGINT):
+    for number in STOP_SIGNALS:
         signal.signal(number, signal.SIG_DFL)
     _stop_with_supervisor()
-    return NamedServer(create_asgi_app())
+    app = create_asgi_app()
+    return NamedServer(CatchStopSignals(app) if _loop_name() == "uvloop" else app)
 
 
 class NamedServer:

@@ -1,0 +1,115 @@
+"""A worker's stop signal is not lost between two runs of its uvloop event loop.
+
+granian runs a worker's event loop three times: the app's lifespan startup; then, once it has
+started its HTTP server, the serving (a wait for the stop signal); then the lifespan shutdown.
+While the loop is not running, uvloop puts back the signal wakeup descriptor the process had
+before: a SIGTERM that arrives while granian starts its server wakes nothing, and the loop then
+waits for a signal it already had. The supervisor waited its 30 s (``SHUTDOWN_SECONDS``) and
+killed the worker, which served on meanwhile; it happened once in 20 to 30 stops of two workers on
+a busy machine.
+
+:class:`StopSignalCatcher` gives the process a wakeup descriptor of its own before the loop first
+runs, so that uvloop puts back that one between runs, and reads it from the loop: a stop signal
+found there arrived while the loop was not listening, and is sent again, now that it is. It is
+sent again at most once, and only if no stop signal reached the loop before it: granian's stop
+event must be set once (a second ``set`` before its server has read the first blocks for good).
+
+What it cannot see: a signal that uvloop noted but had not read when a run ended (its own self-pipe
+is closed then). That window is one turn of the loop, against the whole start of the server; the
+supervisor's kill after ``SHUTDOWN_SECONDS`` stays the backstop. asyncio's loops keep their
+wakeup descriptor between runs and need none of this.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import Callable
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from litestar.types import ASGIApp, LifeSpanScope, Receive, Scope, Send
+
+__all__ = ["STOP_SIGNALS", "CatchStopSignals", "StopSignalCatcher"]
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+"""The signals that stop a granian worker (those its loop has handlers for)."""
+
+_Handler = Callable[[int, FrameType | None], Any]
+
+
+class StopSignalCatcher:
+    """The stop signals that arrive while a uvloop loop is not running, sent again once it runs.
+
+    Call :meth:`before_the_loop` in the main thread before the loop first runs, then :meth:`watch`
+    from a coroutine on the loop once its own signal handlers are registered.
+    """
+
+    def __init__(self) -> None:
+        self._read_end, self._write_end = os.pipe()
+        for end in (self._read_end, self._write_end):
+            os.set_blocking(end, False)
+        self.seen = 0
+        """Stop signals whose Python-level handler ran (those that reached the loop, and the rest)."""
+        self.missed = 0
+        """Stop signals that arrived while the loop was not listening."""
+        self.sent_again = False
+
+    def before_the_loop(self) -> int:
+        """Make this catcher's pipe the process's signal wakeup descriptor; the one before it."""
+        return signal.set_wakeup_fd(self._write_end, warn_on_full_buffer=False)
+
+    def watch(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Read the pipe from ``loop``, and count the stop signals its handlers see."""
+        for number in STOP_SIGNALS:
+            handler = signal.getsignal(number)
+            if callable(handler):
+                signal.signal(number, self._counting(handler))
+        loop.add_reader(self._read_end, self._read)
+
+    def close(self) -> None:
+        """Close the pipe (after the loop has stopped reading it)."""
+        for end in (self._read_end, self._write_end):
+            os.close(end)
+
+    def _counting(self, handler: _Handler) -> _Handler:
+        def stop_signal(number: int, frame: FrameType | None) -> None:
+            self.seen += 1
+            handler(number, frame)
+
+        return stop_signal
+
+    def _read(self) -> None:
+        missed: list[int] = []
+        while True:
+            try:
+                data = os.read(self._read_end, 512)
+            except BlockingIOError:
+                break
+            if not data:
+                break
+            missed.extend(number for number in data if number in STOP_SIGNALS)
+        self.missed += len(missed)
+        if missed and not self.sent_again and self.seen <= self.missed:
+            self.sent_again = True
+            os.kill(os.getpid(), missed[0])
+
+
+class CatchStopSignals:
+    """ASGI middleware: a :class:`StopSignalCatcher` watches the worker's loop from its lifespan startup.
+
+    Build it before the loop first runs (in the app factory): it sets the wakeup descriptor then.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.catcher = StopSignalCatcher()
+        self.catcher.before_the_loop()
+
+    async def __call__(self, scope: Scope | LifeSpanScope, receive: Receive, send: Send) -> None:
+        """Serve through the wrapped app; a lifespan scope first starts the watch."""
+        if scope["type"] == "lifespan":
+            self.catcher.watch(asyncio.get_running_loop())
+        await self.app(scope, receive, send)  # type: ignore[arg-type]  # litestar types ASGI apps without lifespan scopes

@@ -1,0 +1,132 @@
+"""A stop signal that reaches a worker between two runs of its uvloop loop is not lost.
+
+These tests play granian's part with a real uvloop loop in this process: a handler for SIGTERM
+registered with the loop (granian's sets its stop event), a first run (the lifespan startup), the
+signal while the loop is not running (while granian starts its server), then a second run (the
+serving) that must see it, once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from hours_app.stop_signals import StopSignalCatcher
+
+uvloop = pytest.importorskip("uvloop")
+
+PATIENCE_SECONDS = 30
+
+
+class Worker:
+    """A uvloop loop with granian's kind of SIGTERM handler, and what that handler saw."""
+
+    def __init__(self, catcher: StopSignalCatcher | None) -> None:
+        self.catcher = catcher
+        self.loop = uvloop.new_event_loop()
+        self.stops: list[str] = []
+        self.loop.add_signal_handler(signal.SIGTERM, self.stops.append, "stop")
+
+    def run(self, step: Callable[[], object] | None = None) -> None:
+        """One run of the loop: the catcher's watch on the first, then ``step`` (if any)."""
+
+        async def once() -> None:
+            if self.catcher is not None and not hasattr(self, "_watching"):
+                self.catcher.watch(asyncio.get_running_loop())
+                self._watching = True
+            if step is not None:
+                step()
+            for _ in range(10):  # a few turns of the loop, for a signal sent in ``step`` to arrive
+                await asyncio.sleep(0)
+
+        self.loop.run_until_complete(once())
+
+    def run_until_stopped(self) -> None:
+        """Run the loop until its handler saw a stop, or :data:`PATIENCE_SECONDS` passed."""
+
+        async def stopped() -> None:
+            deadline = asyncio.get_running_loop().time() + PATIENCE_SECONDS
+            while not self.stops and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.01)
+
+        self.loop.run_until_complete(stopped())
+
+    def settle(self) -> None:
+        """Run the loop a little: long enough for the catcher to read its pipe and act."""
+        self.loop.run_until_complete(asyncio.sleep(0.2))
+
+
+def stop_myself() -> None:
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+@pytest.fixture
+def worker_of() -> Iterator[Callable[[bool], Worker]]:
+    """A :class:`Worker`, with a catcher or without; the process's signal state put back after."""
+    previous_handler = signal.getsignal(signal.SIGTERM)
+    previous_wakeup = signal.set_wakeup_fd(-1)
+    signal.set_wakeup_fd(previous_wakeup)
+    made: list[Worker] = []
+
+    def make(catching: bool) -> Worker:
+        catcher = StopSignalCatcher() if catching else None
+        if catcher is not None:
+            catcher.before_the_loop()
+        made.append(Worker(catcher))
+        return made[-1]
+
+    yield make
+    for worker in made:
+        worker.loop.remove_signal_handler(signal.SIGTERM)
+        worker.loop.close()
+        if worker.catcher is not None:
+            worker.catcher.close()
+    signal.set_wakeup_fd(previous_wakeup)
+    signal.signal(signal.SIGTERM, previous_handler)
+
+
+def test_without_the_catcher_uvloop_loses_a_signal_sent_between_two_runs(
+    worker_of: Callable[[bool], Worker],
+) -> None:
+    worker = worker_of(False)
+    worker.run()
+    stop_myself()  # the loop is not running
+    worker.settle()
+    assert worker.stops == []  # the defect the catcher is for (if uvloop mends it, the catcher can go)
+
+
+def test_a_signal_sent_between_two_runs_reaches_the_loop_once_it_runs(
+    worker_of: Callable[[bool], Worker],
+) -> None:
+    worker = worker_of(True)
+    worker.run()
+    stop_myself()
+    worker.run_until_stopped()
+    worker.settle()
+    assert worker.stops == ["stop"]
+    assert worker.catcher is not None and worker.catcher.sent_again
+
+
+def test_a_signal_sent_while_the_loop_runs_is_not_sent_again(worker_of: Callable[[bool], Worker]) -> None:
+    worker = worker_of(True)
+    worker.run(stop_myself)
+    worker.settle()
+    assert worker.stops == ["stop"]
+    assert worker.catcher is not None and not worker.catcher.sent_again
+
+
+def test_after_a_stop_that_reached_the_loop_a_missed_one_is_not_sent_again(
+    worker_of: Callable[[bool], Worker],
+) -> None:
+    """granian's stop event must be set once: a second ``set`` before its server read the first
+    blocks for good, so a second signal lost between runs stays lost."""
+    worker = worker_of(True)
+    worker.run(stop_myself)
+    stop_myself()  # between runs: missed
+    worker.settle()
+    assert worker.stops == ["stop"]
+    assert worker.catcher is not None and worker.catcher.missed == 1 and not worker.catcher.sent_again

@@ -24,7 +24,7 @@ write nothing. Its undo writes ``time_entry.deleted`` for each entry it deletes 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from itertools import islice
 
@@ -351,6 +351,9 @@ class _Run:
         self.tasks_loaded: set[ProjectId] = set()
         self.seen: set[str] = set()
         self.week_locks = TimesheetLocks(uow, org)
+        # What the row being checked would create (a user, a client, a project, a task), kept only
+        # once the whole row passes: a row that fails creates nothing (no seat, no project slot).
+        self.pending: list[Callable[[], None]] = []
 
     def take_all(self, rows: Iterable[ImportRow | RejectedRow]) -> None:
         """Read every row of the file, storing each batch as it goes."""
@@ -439,6 +442,16 @@ class _Run:
         return None if row.earlier_external_ref is None else f"{self.source}:{row.earlier_external_ref}"
 
     def _entry(self, row: ImportRow, ref: str) -> TimeEntry:
+        """The row's entry; the users, clients, projects and tasks it needs are created (stored,
+        recorded and reported) only when every check of the row passed."""
+        self.pending = []
+        entry = self._checked_entry(row, ref)
+        for keep in self.pending:
+            keep()
+        self.pending = []
+        return entry
+
+    def _checked_entry(self, row: ImportRow, ref: str) -> TimeEntry:
         if not FIRST_ENTRY_DATE <= row.entry_date <= LAST_ENTRY_DATE:
             raise _RowFailed(
                 _column(row, "entry_date"),
@@ -549,13 +562,17 @@ class _Run:
             Role.MEMBER,
             self.now,
         )
-        if self.events is not None:
-            self.uow.users.add(user)
-            self.events.user(self.uow, self.origin, EventType.USER_CREATED, None, user)
-        self.users_by_email[user.email_key] = user
-        self.users_by_name.setdefault(caseless(user.name), []).append(user)
-        self.active_users += 1
-        self.created_users.append(email)
+
+        def keep() -> None:
+            if self.events is not None:
+                self.uow.users.add(user)
+                self.events.user(self.uow, self.origin, EventType.USER_CREATED, None, user)
+            self.users_by_email[user.email_key] = user
+            self.users_by_name.setdefault(caseless(user.name), []).append(user)
+            self.active_users += 1
+            self.created_users.append(email)
+
+        self.pending.append(keep)
         return user
 
     def _project(self, row: ImportRow) -> Project:
@@ -582,13 +599,17 @@ class _Run:
         problem = name_problem(name)
         if problem is not None:
             raise _RowFailed(column, "invalid_name", f"the client name {problem}")
-        client = Client.new(ClientId(self.ids.new_id()), self.caller.org_id, name, IMPORT_CURRENCY, self.now)
-        if self.events is not None:
-            self.uow.clients.add(client)
-            self.events.archivable(self.uow, self.origin, None, client)
-        self.clients[caseless(name)] = client
-        self.created_clients.append(name)
-        return client
+        new = Client.new(ClientId(self.ids.new_id()), self.caller.org_id, name, IMPORT_CURRENCY, self.now)
+
+        def keep() -> None:
+            if self.events is not None:
+                self.uow.clients.add(new)
+                self.events.archivable(self.uow, self.origin, None, new)
+            self.clients[caseless(name)] = new
+            self.created_clients.append(name)
+
+        self.pending.append(keep)
+        return new
 
     def _new_project(self, name: str, column: str, client: Client | None = None) -> Project:
         problem = name_problem(name)
@@ -611,13 +632,17 @@ class _Run:
             billable_by_default=False,
             client_id=None if client is None else client.id,
         )
-        if self.events is not None:
-            self.uow.projects.add(project)
-            self.events.archivable(self.uow, self.origin, None, project)
-        self.projects[caseless(name)] = project
-        self.tasks_loaded.add(project.id)
-        self.active_projects += 1
-        self.created_projects.append(name)
+        self.tasks_loaded.add(project.id)  # a new project has no tasks to read
+
+        def keep() -> None:
+            if self.events is not None:
+                self.uow.projects.add(project)
+                self.events.archivable(self.uow, self.origin, None, project)
+            self.projects[caseless(name)] = project
+            self.active_projects += 1
+            self.created_projects.append(name)
+
+        self.pending.append(keep)
         return project
 
     def _task(self, row: ImportRow, project: Project) -> Task | None:
@@ -637,13 +662,18 @@ class _Run:
         problem = name_problem(row.task)
         if problem is not None:
             raise _RowFailed(column, "invalid_name", f"the task name {problem}")
-        task = Task.new(TaskId(self.ids.new_id()), project, row.task, self.now)
-        if self.events is not None:
-            self.uow.tasks.add(task)
-            self.events.archivable(self.uow, self.origin, None, task)
-        self.tasks[(project.id, caseless(row.task))] = task
-        self.created_tasks.append(row.task)
-        self.created_task_projects.append(project.name)
+        name = row.task
+        task = Task.new(TaskId(self.ids.new_id()), project, name, self.now)
+
+        def keep() -> None:
+            if self.events is not None:
+                self.uow.tasks.add(task)
+                self.events.archivable(self.uow, self.origin, None, task)
+            self.tasks[(project.id, caseless(name))] = task
+            self.created_tasks.append(name)
+            self.created_task_projects.append(project.name)
+
+        self.pending.append(keep)
         return task
 
 

@@ -686,3 +686,58 @@ def test_an_atomic_dry_run_with_a_failed_row_reports_what_the_atomic_import_does
     clean = run(world, "harvest", harvest_file(), atomic=True, dry_run=True)  # no failed row: counted
     assert (clean.created, clean.created_projects) == (2, ("Website",))
     assert entries(world) == []
+
+
+def test_a_failed_row_creates_no_user(world: World) -> None:
+    """A row either imports or is reported: one that fails creates nothing it would have needed (no
+    member taking a seat of the plan, no ``user.created`` event); a later good row of the same new
+    email creates the user, once."""
+    from tests.exchange.odd_files import TOGGL_HEADER
+
+    rows = [  # a new user, then no project: missing_value; then the same user on a good row
+        "Newbie,newbie@acme.test,,,,No project,No,2025-03-04,09:00:00,2025-03-04,10:00:00,01:00:00,",
+        "Newbie,newbie@acme.test,,Website,,Good,No,2025-03-05,09:00:00,2025-03-05,10:00:00,01:00:00,",
+        "Newbie,newbie@acme.test,,,,No project,No,2025-03-06,09:00:00,2025-03-06,10:00:00,01:00:00,",
+    ]
+    data = (TOGGL_HEADER + "\r\n" + "\r\n".join(rows)).encode()
+    first = rows[0]
+    users_before = {user.email for user in world.services.admin.list_users(world.org.id)}
+
+    refused = run(world, "toggl", (TOGGL_HEADER + "\r\n" + first).encode(), timezone="UTC", create_users=True)
+
+    assert (refused.created, refused.failed, refused.created_users) == (0, 1, ())
+    assert [(e.row, e.column, e.code) for e in refused.errors] == [(2, "Project", "missing_value")]
+    assert {user.email for user in world.services.admin.list_users(world.org.id)} == users_before
+
+    report = run(world, "toggl", data, timezone="UTC", create_users=True)
+
+    assert (report.created, report.failed, report.created_users) == (1, 2, ("newbie@acme.test",))
+    users = [user.email for user in world.services.admin.list_users(world.org.id)]
+    assert users.count("newbie@acme.test") == 1
+
+
+def test_on_the_free_plan_a_failed_row_takes_no_project_slot(world: World) -> None:
+    """The free plan holds 3 active projects: a row refused for billable time creates neither its
+    client nor its project, so the next rows' projects still fit."""
+    from tests.exchange.odd_files import TOGGL_HEADER
+
+    world.set_plan(Plan.FREE)
+    caller = world.caller(world.owner)
+    before = len([p for p in world.services.projects.list_projects(caller) if not p.archived])
+    owner = world.owner.email
+    free_slots = 3 - before
+    assert free_slots >= 1
+    rows = [f"Ada,{owner},Initech,Billed,,Billable,Yes,2025-03-04,09:00:00,2025-03-04,10:00:00,01:00:00,"]
+    rows += [
+        f"Ada,{owner},,Fits {n},,Not billable,No,2025-03-04,10:00:00,2025-03-04,11:00:00,01:00:00,"
+        for n in range(free_slots)
+    ]
+    data = (TOGGL_HEADER + "\r\n" + "\r\n".join(rows)).encode()
+
+    report = run(world, "toggl", data, timezone="UTC")
+
+    assert [(e.row, e.column, e.code) for e in report.errors] == [(2, "Billable", "plan_required")]
+    assert (report.created, report.failed) == (free_slots, 1)
+    assert (report.created_clients, "Billed" in report.created_projects) == ((), False)
+    assert "Billed" not in [p.name for p in world.services.projects.list_projects(caller)]
+    assert [c.name for c in world.services.clients.list_clients(caller)] == []

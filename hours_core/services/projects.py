@@ -103,6 +103,10 @@ class ProjectService:
         if change.name is not None:
             check_name(change.name)
         with self._transactions.write() as uow:
+            if not isinstance(change.client_id, Keep):
+                # A project rate takes its client's currency under the organization's lock (POST
+                # /rates): taken first, the move and a new rate of the project run one after the other.
+                uow.orgs.lock(caller.org_id)
             project = _project(uow, caller, project_id)
             caller.require_manager("change projects")
             check_if_match(project, if_match)

@@ -86,9 +86,10 @@ class ClientService:
         """
         _check_fields(change.name, change.currency)
         with self._transactions.write() as uow:
-            if change.currency is not None:
-                # Rates are created under the organization's lock (POST /rates): taken first, it
-                # makes the count of the rates bound to the client below see every one committed.
+            if change.currency is not None or change.archived:
+                # Rates and projects are created under the organization's lock: taken first, the
+                # count of the rates bound to the client below sees every one committed, and a
+                # project created meanwhile reads the client archived.
                 uow.orgs.lock(caller.org_id)
             client = _client(uow, caller, client_id)
             caller.require_manager("change clients")

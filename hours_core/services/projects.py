@@ -74,6 +74,9 @@ class ProjectService:
         check_name(name)
         caller.require_manager("create projects")
         with self._transactions.write() as uow:
+            # The free plan's count of active projects, and the client's archived flag, are read
+            # under the organization's lock, so that creations (and archiving a client) run in turn.
+            uow.orgs.lock(caller.org_id)
             client = None if client_id is None else client_for_project(uow, caller, client_id)
             if billable_by_default is None:
                 billable_by_default = bool(client is not None and client.billable_by_default)
@@ -103,9 +106,10 @@ class ProjectService:
         if change.name is not None:
             check_name(change.name)
         with self._transactions.write() as uow:
-            if not isinstance(change.client_id, Keep):
-                # A project rate takes its client's currency under the organization's lock (POST
-                # /rates): taken first, the move and a new rate of the project run one after the other.
+            if not isinstance(change.client_id, Keep) or change.archived is False:
+                # A project rate takes its client's currency, and a project is created, under the
+                # organization's lock: taken first, a move and a new rate of the project, or an
+                # unarchiving and a creation counting the free plan's active projects, run in turn.
                 uow.orgs.lock(caller.org_id)
             project = _project(uow, caller, project_id)
             caller.require_manager("change projects")

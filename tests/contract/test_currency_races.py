@@ -41,21 +41,23 @@ def world() -> Iterator[World]:
         yield make_world(unit_of_work)
 
 
-class AfterRates:
-    """Stops the thread named ``first`` right after it first reads the organization's rates, keeping
-    its transaction open, until :meth:`release`."""
+class StopAfter:
+    """Stops the thread named ``first`` right after its first call of ``cls.name`` (the rates' list,
+    by default), keeping its transaction open, until :meth:`release`."""
 
-    def __init__(self) -> None:
+    def __init__(self, cls: type = SqlRateRepository, name: str = "list") -> None:
+        self.cls = cls
+        self.name = name
         self.reached = threading.Event()
         self._released = threading.Event()
         self._stopped = False
         self.backend_pid: int | None = None
 
     def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        listing = SqlRateRepository.list
+        method = getattr(self.cls, self.name)
 
         def stopping(repository: Any, *args: Any, **kwargs: Any) -> Any:
-            result = listing(repository, *args, **kwargs)
+            result = method(repository, *args, **kwargs)
             if threading.current_thread().name == "first" and not self._stopped:
                 self._stopped = True
                 [(pid,)] = repository._session.rows("SELECT pg_backend_pid()")
@@ -64,17 +66,21 @@ class AfterRates:
                 assert self._released.wait(GUARD_SECONDS)
             return result
 
-        monkeypatch.setattr(SqlRateRepository, "list", stopping)
+        monkeypatch.setattr(self.cls, self.name, stopping)
 
     def release(self) -> None:
         self._released.set()
 
 
 def first_then_second(
-    monkeypatch: pytest.MonkeyPatch, first: Callable[[], Any], second: Callable[[], Any]
+    monkeypatch: pytest.MonkeyPatch,
+    first: Callable[[], Any],
+    second: Callable[[], Any],
+    *,
+    stop: StopAfter | None = None,
 ) -> tuple[Any, Any]:
-    """Run ``first`` until it has read the rates, then ``second`` until it ends or waits for ``first``,
-    then ``first`` to its end; each one's result or error."""
+    """Run ``first`` until it has read the rates (or made the call ``stop`` names), then ``second``
+    until it ends or waits for ``first``, then ``first`` to its end; each one's result or error."""
     outcomes: dict[str, Any] = {}
 
     def run(name: str, call: Callable[[], Any]) -> threading.Thread:
@@ -88,11 +94,11 @@ def first_then_second(
         thread.start()
         return thread
 
-    stop = AfterRates()
+    stop = stop or StopAfter()
     stop.install(monkeypatch)
     threads = [run("first", first)]
     try:
-        assert stop.reached.wait(GUARD_SECONDS), "the first write read no rates"
+        assert stop.reached.wait(GUARD_SECONDS), f"the first write made no call of {stop.name}"
         threads.append(run("second", second))
         pid = stop.backend_pid
         assert pid is not None

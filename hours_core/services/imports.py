@@ -197,7 +197,9 @@ class ImportService:
                 # matches, so that two imports creating one project create it once (PostgreSQL).
                 uow.imports.hold(caller.org_id)
                 now = self._clock.now()
-                if command.create_users:
+                if command.create_users or not allows(caller.org.plan, Feature.UNLIMITED_PROJECTS):
+                    # The plan's limits of users and of active projects are counted under the
+                    # organization's lock, as POST /users and POST /projects count them.
                     uow.orgs.lock(caller.org_id)
                 record = Import(
                     id=ImportId(self._ids.new_id()),

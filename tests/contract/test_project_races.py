@@ -5,9 +5,10 @@ Each check reads rows another transaction may be changing: the count of active p
 client's ``archived``. Under READ COMMITTED two creations side by side both counted two active
 projects and both added one, and a project created while its client was archived read the client
 as it was. Creating a project, unarchiving one and archiving a client take the organization's lock
-first, so they run one after the other. The tests stop the first write at the point that raced, run
-the second until it ends or waits for the first, then let the first go on (see
-``tests/contract/test_currency_races.py``). SQLite and the in-memory store run one writer at a time.
+first, so they run one after the other; so does an import on a plan that limits projects. The
+tests stop the first write at the point that raced, run the second until it ends or waits for the
+first, then let the first go on (see ``tests/contract/test_currency_races.py``). SQLite and the
+in-memory store run one writer at a time.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ import pytest
 
 from hours_core.errors import PlanRequired, ValidationFailed
 from hours_core.model import Plan
-from hours_core.services import ChangeClient, ChangeProject
+from hours_core.services import ChangeClient, ChangeProject, ImportEntries, ImportReport
 from hours_sql.repositories import SqlClientRepository, SqlProjectRepository
 from tests.contract.test_currency_races import StopAfter, first_then_second
+from tests.exchange.odd_files import HARVEST_HEADER
 from tests.postgres_support import empty_postgres_store
 from tests.world import World, make_world
 
@@ -88,3 +90,22 @@ def test_a_project_created_while_its_client_is_archived_is_refused(
     assert first.archived
     assert isinstance(second, ValidationFailed)
     assert [p.name for p in world.services.projects.list_projects(owner) if p.client_id == client.id] == []
+
+
+@pytest.mark.postgres
+def test_a_project_created_while_an_import_creates_one_on_the_free_plan_leaves_three_active(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    owner = world.caller(world.owner)
+    world.services.projects.create_project(owner, "Second")
+    data = (HARVEST_HEADER + "\n2025-02-03,,Imported,,from the file,1,No,,\n").encode()
+    first, second = first_then_second(
+        monkeypatch,
+        lambda: world.services.imports.import_entries(owner, ImportEntries(source="harvest", data=data)),
+        lambda: world.services.projects.create_project(owner, "Fourth"),
+        stop=StopAfter(SqlProjectRepository, "list"),
+    )
+    assert isinstance(first, ImportReport)
+    assert list(first.created_projects) == ["Imported"]
+    assert isinstance(second, PlanRequired)
+    assert active_projects(world) == 3

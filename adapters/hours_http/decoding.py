@@ -31,6 +31,7 @@ __all__ = [
     "WrongValue",
     "decode_document",
     "exact",
+    "instant_text_problem",
     "is_literal",
     "json_type",
     "nesting_exceeds",
@@ -153,6 +154,16 @@ def parse_instant(text: str, field: str) -> dt.datetime:
         return structure_datetime(text, dt.datetime)
     except WrongValue as error:
         raise InvalidWireFields.one(field, str(error)) from None
+
+
+def instant_text_problem(text: str) -> str | None:
+    """Why ``text`` is no instant :func:`parse_instant` reads (its message), or ``None`` if it is
+    one: the rule of an instant query parameter, checked with the others (:mod:`hours_http.query`)."""
+    try:
+        structure_datetime(text, dt.datetime)
+    except WrongValue as error:
+        return str(error)
+    return None
 
 
 def parse_json(body: bytes) -> Any:

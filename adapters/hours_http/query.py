@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable, Mapping
 from typing import Any
 from uuid import UUID
 
@@ -28,10 +29,27 @@ from hours_core.query_text import not_utf8_parameters
 from hours_http.decoding import DATE_SHAPE, UUID_SHAPE
 from hours_http.errors import InvalidWireFields, declared_type, parameter_message
 
-__all__ = ["STRICT_QUERY", "check_parameters", "loose_path_ids", "refuse_unknown_query_parameters"]
+__all__ = [
+    "QUERY_RULES",
+    "STRICT_QUERY",
+    "QueryRule",
+    "check_parameters",
+    "loose_path_ids",
+    "refuse_unknown_query_parameters",
+]
 
 STRICT_QUERY = {"strict_query": True}
 """The ``opt`` of controllers whose handlers refuse unknown query parameters (the API, not /schema)."""
+
+QueryRule = Callable[[str], "str | None"]
+"""A rule of one query parameter beyond its declared type: the message of a wrong value, or ``None``."""
+
+QUERY_RULES = "query_rules"
+"""The key of a handler's ``opt`` that maps query parameters (by the name a client sends) to a
+:data:`QueryRule` of their own: for a value declared as text but read as something else (an
+RFC 3339 instant, a UUID or a token prefix), so that a wrong one is reported with every other wrong
+parameter, not alone once the others are right. A handler names them with the keyword argument
+``query_rules`` of its route decorator, which Litestar keeps in the handler's ``opt``."""
 
 _SHAPES: dict[Any, re.Pattern[str]] = {
     int: re.compile(r"0|[1-9][0-9]{0,18}"),
@@ -68,16 +86,17 @@ def _query_parameters(route_handler: Any) -> dict[str, FieldDefinition]:
     return found
 
 
-def _value_problem(field: FieldDefinition, value: str) -> str | None:
+def _value_problem(field: FieldDefinition, value: str, rule: QueryRule | None = None) -> str | None:
     """The message for a query value that breaks its parameter's rule (its type's one form, its
-    range, length or choices), or ``None``. Every rule of every declared parameter is checked here,
-    so that all wrong parameters are reported at once; Litestar's own parsing only follows."""
+    range, length or choices, then the handler's own ``rule`` for it), or ``None``. Every rule of
+    every declared parameter is checked here, so that all wrong parameters are reported at once;
+    Litestar's own parsing only follows."""
     declared = declared_type(field)
     if declared is not None and declared.is_non_string_sequence:  # a list: each value is one element
         declared = declared.inner_types[0] if declared.inner_types else None
         field = declared or field
     if declared is None or _meets_rule(declared, field.kwarg_definition, value):
-        return None
+        return None if rule is None else rule(value)
     return parameter_message(field, value) or "is not valid"
 
 
@@ -123,6 +142,7 @@ async def refuse_unknown_query_parameters(request: Request[Any, Any, Any]) -> No
     if not request.scope.get("query_string") or not request.route_handler.opt.get("strict_query"):
         return
     declared = _query_parameters(request.route_handler)
+    rules: Mapping[str, QueryRule] = request.route_handler.opt.get(QUERY_RULES, {})
     path_names = request.path_params  # a path parameter is no query parameter
     problems = not_utf8_parameters(request.scope["query_string"])
     for name in request.query_params:
@@ -134,7 +154,7 @@ async def refuse_unknown_query_parameters(request: Request[Any, Any, Any]) -> No
         elif len(values) > 1 and not declared[name].is_non_string_sequence:
             problems[name] = "must be given once"
         else:
-            found = (_value_problem(declared[name], value) for value in values)
+            found = (_value_problem(declared[name], value, rules.get(name)) for value in values)
             problem = next((each for each in found if each is not None), None)
             if problem is not None:
                 problems[name] = problem

@@ -18,8 +18,7 @@ from hours_core.services import AuditFilter, Caller, EventPage, Services
 from hours_core.tokens import PREFIX_PATTERN
 from hours_http.converter import event_json
 from hours_http.cursors import Cursors
-from hours_http.decoding import UUID_SHAPE, parse_instant
-from hours_http.errors import InvalidWireFields
+from hours_http.decoding import UUID_SHAPE, instant_text_problem, parse_instant
 from hours_http.openapi import Reason, documented
 from hours_http.query import STRICT_QUERY
 from hours_http.responses import json_response
@@ -30,6 +29,27 @@ __all__ = ["AuditController", "ChangeController", "event_page_response"]
 _INSTANT = {
     "one_of": [Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.DATE_TIME), Schema(type=OpenAPIType.NULL)]
 }
+
+
+_TOKEN_PREFIX = re.compile(PREFIX_PATTERN)
+
+
+def _subject_id_problem(text: str) -> str | None:
+    """The rule of ``subjectId``: a UUID (hyphenated, either case) or a token's 12-character prefix
+    (a token's events name it so); anything else is 422, as no event names it (it would find
+    nothing, silently). Checked with the other query parameters (:data:`hours_http.query.QUERY_RULES`)."""
+    if UUID_SHAPE.fullmatch(text) or _TOKEN_PREFIX.fullmatch(text):
+        return None
+    return "must be a UUID, or a token's 12-character prefix"
+
+
+_AUDIT_QUERY_RULES = {
+    "subjectId": _subject_id_problem,
+    "from": instant_text_problem,
+    "to": instant_text_problem,
+}
+"""The rules of the audit trail's text parameters, checked with every other parameter
+(:data:`hours_http.query.QUERY_RULES`)."""
 
 
 def event_page_response(page: EventPage, cursors: Cursors, *, listing: str) -> Response[Any]:
@@ -97,6 +117,7 @@ class AuditController(Controller):
         "/",
         summary="Search the audit trail",
         sync_to_thread=True,
+        query_rules=_AUDIT_QUERY_RULES,  # Litestar keeps it in the handler's opt (QUERY_RULES)
         **documented(
             Reason("plan_required", "the audit trail needs studio (`audit_log`)"),
             Reason(
@@ -157,15 +178,7 @@ class AuditController(Controller):
         return event_page_response(page, cursors, listing="audit")
 
 
-_TOKEN_PREFIX = re.compile(PREFIX_PATTERN)
-
-
 def _subject_id(text: str) -> str:
-    """The id events name a subject by, from ``subjectId``: a UUID (hyphenated, either case, as the
-    events spell it: lower case), or a token's 12-character prefix (a token's events name it so);
-    422 on ``subjectId`` for anything else, which no event names (it would find nothing, silently)."""
-    if UUID_SHAPE.fullmatch(text):
-        return str(UUID(text))
-    if _TOKEN_PREFIX.fullmatch(text):
-        return text
-    raise InvalidWireFields.one("subjectId", "must be a UUID, or a token's 12-character prefix")
+    """The id events name a subject by, from a ``subjectId`` that met its rule: a UUID as the events
+    spell it (lower case), or a token's prefix as it is."""
+    return str(UUID(text)) if UUID_SHAPE.fullmatch(text) else text

@@ -454,6 +454,10 @@ _PRINTABLE_ASCII = re.compile(r"[!-~]+")
 _DNS_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 """A label of a host name (RFC 1123): letters, digits and hyphens, no hyphen first or last. No
 underscore: ``_dmarc.example.com`` names a DNS record, never a host an HTTP client reaches."""
+_BRACKETED_AUTHORITY = re.compile(r"\[[^\[\]]*\](?::[^\[\]]*)?")
+"""An authority whose host is an IPv6 literal: the brackets, then nothing but an optional port (the
+port's own rule follows). ``urlsplit`` reads ``[2001:db8::1]x:99`` as the literal on port 443, while
+another URL parser may read something else: such text is refused, not guessed at."""
 _MAX_HOSTNAME_LENGTH = 253
 _LOCAL_DOMAINS = ("localhost", "local", "internal", "home.arpa")
 """Special-use names that only ever mean this host or the local network (RFC 6761, 6762, 8375)."""
@@ -555,9 +559,18 @@ class WebhookUrl:
         )
 
 
+_HOST_SHAPE = (
+    "must name a host by a DNS name (letters, digits, hyphens; the last label starts with a "
+    "letter), a dotted-quad IPv4 address or a bracketed IPv6 address"
+)
+
+
 def _host_address(netloc: str, host: str) -> IPAddress | None:
     """The IP address the host spells, ``None`` for a name; raises for IPv6 zones and bad literals."""
-    if netloc.rpartition("@")[2].startswith("["):
+    authority = netloc.rpartition("@")[2]
+    if authority.startswith("["):
+        if _BRACKETED_AUTHORITY.fullmatch(authority) is None:
+            raise _url_problem(_HOST_SHAPE)
         if "%" in host:
             raise _url_problem("must not use an IPv6 zone (%...)")
         try:
@@ -578,10 +591,7 @@ def _checked_hostname(host: str, *, allow_private: bool) -> str:
         or not all(_DNS_LABEL.fullmatch(label) for label in labels)
         or not labels[-1][0].isalpha()
     ):
-        raise _url_problem(
-            "must name a host by a DNS name (letters, digits, hyphens; the last label starts with a "
-            "letter), a dotted-quad IPv4 address or a bracketed IPv6 address"
-        )
+        raise _url_problem(_HOST_SHAPE)
     if not allow_private and (len(labels) == 1 or _is_local_name(name)):
         raise _url_problem(f"names a local host ({name}); webhooks may only call public hosts")
     return name

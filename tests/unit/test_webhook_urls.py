@@ -177,6 +177,9 @@ def test_plain_http_needs_the_operator_setting() -> None:
         ("https://example.com:https/", "port from 1 to 65535"),
         ("https://[::1/", "not a valid URL"),
         ("https://[fe80::1%25eth0]/", "zone"),
+        ("https://[2606:4700::1]x/", "bracketed IPv6 address"),
+        ("https://[2606:4700::1]x:444/", "bracketed IPv6 address"),
+        ("https://[2606:4700::1]]/", "bracketed IPv6 address"),
         ("https://exa_mple.com-/", "DNS name"),
         ("https://ex_ample.com/", "DNS name"),
         ("https://_hook.example.com/", "DNS name"),
@@ -254,10 +257,21 @@ def test_any_text_is_a_webhook_url_or_a_validation_error_on_url(text: str) -> No
         r"\A(https?)://(\[[0-9a-f:.%]{0,20}\]|[a-z0-9._%-]{0,20})(:[0-9a-z]{0,6})?(/[!-~]{0,10})?\Z"
     )
 )
+@example(text="https://[2606:4700::1]x:8/")
 def test_url_shaped_text_is_a_webhook_url_or_a_validation_error_on_url(text: str) -> None:
     url = parse_or_refusal(text, allow_http=True, allow_private=False)
     if url is not None:
         assert url.address is None or classify_address(url.address) is AddressKind.PUBLIC
+        # The host and port a delivery connects to are the URL's whole authority, nothing left over.
+        authority = text.split("://", 1)[1].split("/", 1)[0]
+        if authority.startswith("["):
+            host, _, rest = authority[1:].partition("]")
+            assert rest == "" or rest.startswith(":")
+            port = rest.removeprefix(":")
+        else:
+            host, _, port = authority.partition(":")
+        assert host.lower().removesuffix(".") == url.host
+        assert port == "" or int(port) == url.port
 
 
 def parse_or_refusal(text: str, *, allow_http: bool, allow_private: bool) -> WebhookUrl | None:

@@ -43,6 +43,7 @@ __all__ = [
     "MAX_FILTER_VALUES",
     "MAX_GROUP_LEVELS",
     "MAX_REPORT_SPAN_DAYS",
+    "MISSING_DATE",
     "PERIOD_KEYS",
     "TOTAL_KEY",
     "CurrencyAmount",
@@ -199,6 +200,10 @@ def reversed_range(date_from: date | None, date_to: date | None) -> str | None:
     return None
 
 
+MISSING_DATE = "is required: a date such as 2024-01-31"
+"""The message for a required date (a report's or an overlap list's ``from`` and ``to``) that is missing."""
+
+
 def check_report_range(
     date_from: date | None, date_to: date | None, errors: FieldErrors, *, longer: str | None = None
 ) -> None:
@@ -206,7 +211,7 @@ def check_report_range(
     ``longer`` says where a longer range goes, when somewhere does (the report's: the export)."""
     for field, value in (("from", date_from), ("to", date_to)):
         if value is None:
-            errors.add(field, "is required: a date such as 2024-01-31")
+            errors.add(field, MISSING_DATE)
         elif not FIRST_ENTRY_DATE <= value <= LAST_ENTRY_DATE:
             errors.add(field, f"must be a date from {FIRST_ENTRY_DATE} to {LAST_ENTRY_DATE}")
     if "from" in errors or "to" in errors or date_from is None or date_to is None:

@@ -26,6 +26,7 @@ from litestar.params import DependencyKwarg, KwargDefinition, ParameterKwarg
 from litestar.typing import FieldDefinition
 
 from hours_core.query_text import not_utf8_parameters
+from hours_core.reports import MISSING_DATE
 from hours_http.decoding import DATE_SHAPE, UUID_SHAPE
 from hours_http.errors import InvalidWireFields, declared_type, parameter_message
 
@@ -159,7 +160,23 @@ async def refuse_unknown_query_parameters(request: Request[Any, Any, Any]) -> No
             if problem is not None:
                 problems[name] = problem
     if problems:
-        raise InvalidWireFields(problems)
+        raise InvalidWireFields({**problems, **_missing_required(declared, request.query_params)})
+
+
+def _missing_required(declared: Mapping[str, FieldDefinition], given: Any) -> dict[str, str]:
+    """The required parameters missing from ``given``, each with its message. A required parameter
+    is declared optional and checked by its use case (Litestar would stop at the first missing
+    one, with a 400); when other parameters are wrong, this names it with them."""
+    return {
+        name: MISSING_DATE if _is_date(field) else "is required"
+        for name, field in declared.items()
+        if name not in given and getattr(field.kwarg_definition, "required", False)
+    }
+
+
+def _is_date(field: FieldDefinition) -> bool:
+    declared = declared_type(field)
+    return declared is not None and declared.annotation is dt.date
 
 
 def refuse_loose_path_ids(request: Request[Any, Any, Any]) -> None:

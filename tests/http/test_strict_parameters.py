@@ -265,3 +265,39 @@ def test_parameter_names_that_are_not_utf8_are_each_named_as_sent(
         "%FE": "is not valid UTF-8 once percent-decoded",
         "x%3D%FF": "is not valid UTF-8 once percent-decoded",
     }
+
+
+INSTANT_MESSAGE = "must be an RFC 3339 date-time with an offset, such as 2019-08-24T14:15:22Z"
+
+
+@pytest.mark.parametrize("path", ["/time-entries", "/time-entries/export"])
+def test_a_wrong_updated_since_is_reported_with_every_other_wrong_parameter(
+    client: TestClient[Any], world: World, path: str
+) -> None:
+    """`updatedSince` is text read as an instant: a wrong one is named with the other wrong
+    parameters (docs/api.md, "Query parameters"), not alone once they are right."""
+    response = client.get(
+        path, params={"updatedSince": "yesterday", "billable": "yes"}, headers=bearer(world.owner_token)
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"] == {
+        "updatedSince": INSTANT_MESSAGE,
+        "billable": "must be true or false",
+    }
+
+
+@pytest.mark.parametrize("path", ["/time-entries/overlaps", "/reports/time"])
+def test_a_missing_required_date_is_reported_with_a_wrong_parameter(
+    client: TestClient[Any], world: World, path: str
+) -> None:
+    """`from` and `to` are required, and checked by the use case; when another parameter is wrong,
+    the check of the parameters names a missing one too, with the use case's message."""
+    refused = client.get(path, params={"to": "2026-13-01"}, headers=bearer(world.owner_token))
+    missing_only = client.get(path, params={"to": "2026-03-01"}, headers=bearer(world.owner_token))
+
+    assert refused.status_code == 422
+    fields = refused.json()["error"]["fields"]
+    assert set(fields) == {"from", "to"}
+    assert fields["from"] == "is required: a date such as 2024-01-31"
+    assert missing_only.status_code == 422
+    assert missing_only.json()["error"]["fields"] == {"from": "is required: a date such as 2024-01-31"}

@@ -29,7 +29,7 @@ from hours_http.body import PendingBody, StrictJson
 from hours_http.controllers.events import event_page_response
 from hours_http.converter import command_from, overlap_list_json, time_entry_json
 from hours_http.cursors import Cursors
-from hours_http.decoding import parse_instant
+from hours_http.decoding import instant_text_problem, parse_instant
 from hours_http.openapi import IdempotencyKeyHeader, Reason, documented
 from hours_http.overrides import OverrideLockQuery, OverrideReasonQuery, override_of, override_of_query
 from hours_http.preconditions import IfMatchHeader, IfNoneMatchHeader, if_match_versions, if_none_match_tags
@@ -53,6 +53,10 @@ EXPORT_VERSION_HEADER = "Hours-Export-Version"
 """The header that names the version of the export's column list."""
 
 _EXPORT_MEDIA_TYPES = tuple(ExportFormat)
+
+_LIST_QUERY_RULES = {"updatedSince": instant_text_problem}
+"""The rule of the list's and the export's text parameter read as an instant, checked with every
+other parameter (:data:`hours_http.query.QUERY_RULES`)."""
 
 
 _NO_ENTRY = Reason(
@@ -247,6 +251,7 @@ class TimeEntryController(Controller):
         "/export",
         summary="Export time entries",
         sync_to_thread=True,
+        query_rules=_LIST_QUERY_RULES,  # Litestar keeps it in the handler's opt (QUERY_RULES)
         **documented(
             Reason("forbidden", "a member filtered by another user's `userId`"),
             Reason(
@@ -392,6 +397,7 @@ class TimeEntryController(Controller):
         "/",
         summary="List time entries",
         sync_to_thread=True,
+        query_rules=_LIST_QUERY_RULES,  # Litestar keeps it in the handler's opt (QUERY_RULES)
         **documented(
             Reason("forbidden", "a member filtered by another user's `userId`"),
             Reason(

@@ -449,10 +449,17 @@ class TimeEntryService:
             _require_features(caller, billable=billable, task=command.task_id is not None, on_behalf=False)
             overridden = guard_entry_write(uow, caller, now, None, [entry_date], override)
             check_timesheet_lock(uow, caller.org_id, caller.user_id, entry_date)
+            # The user's row serializes the starts and stops of their timers (PostgreSQL runs
+            # writers side by side): a start reads the timer that runs once the starts before it
+            # committed, so stop_running stops that one instead of failing on it.
+            uow.users.lock(caller.org_id, caller.user_id)
             running = uow.entries.running_for_user(caller.org_id, caller.user_id)
             if running is not None:
                 if not command.stop_running:
                     raise TimerAlreadyRunning(str(running.id))
+                assert running.started_at is not None
+                # A start that read the clock before the one it stops: both happened at once.
+                now = max(now, running.started_at)
                 stopping = guard_entry_write(uow, caller, now, running, [running.entry_date], override)
                 stopped = _stop(running, now, now)
                 stopped = uow.entries.update(stopped, expected_updated_at=running.updated_at)
@@ -499,6 +506,9 @@ class TimeEntryService:
             running = uow.entries.running_for_user(caller.org_id, caller.user_id)
             if running is None:
                 raise NotFound("No timer is running.")
+            assert running.started_at is not None
+            # A timer started by a request that read the clock after this one: it stops at its start.
+            now = max(now, running.started_at)
             overridden = guard_entry_write(uow, caller, now, running, [running.entry_date], override)
             stopped = _stop(running, stopped_at or now, now)
             stopped = uow.entries.update(stopped, expected_updated_at=running.updated_at)

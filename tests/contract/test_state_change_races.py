@@ -221,3 +221,23 @@ def test_an_import_does_not_wait_for_another_organization_s_imports() -> None:
             )
 
     assert isinstance(report, ImportReport) and report.created == 1
+
+
+def test_timers_started_with_stop_running_by_one_user_at_once_all_start_one_after_another(
+    world: World,
+) -> None:
+    # Each start with stop_running stops the timer running when it runs, whichever start that was:
+    # none is refused as "already running" (its body says to stop it), and none stops a timer at an
+    # instant before that timer's start (a 422 on a stoppedAt the request never sent).
+    member = world.caller(world.member)
+    start = StartTimer(project_id=world.project.id, stop_running=True)
+    for _round in range(3):
+        outcomes = at_once([lambda: world.services.entries.start_timer(member, start)] * THREADS)
+
+        assert unexpected(outcomes) == []
+        running = world.services.entries.current_timer(member)
+        assert running.id in {outcome.id for outcome in outcomes if not isinstance(outcome, BaseException)}
+
+    stopped = of_type(world, EventType.TIMER_STOPPED)
+    started = of_type(world, EventType.TIMER_STARTED)
+    assert len(stopped) == len(started) - 1  # every timer but the last was stopped, once

@@ -94,8 +94,37 @@ class Plan(enum.StrEnum):
         """Whether this plan is ``other`` or a higher one."""
         return self.rank >= other.rank
 
+    # Plans compare in their order (free < solo < studio < agency), not as the strings they are
+    # ("studio" > "agency"); a plan's name counts as the plan, any other string compares as text.
+
+    def __lt__(self, other: object) -> bool:
+        rank = _rank_of(other)
+        return str.__lt__(self, other) if rank is None else self.rank < rank  # type: ignore[operator]
+
+    def __le__(self, other: object) -> bool:
+        rank = _rank_of(other)
+        return str.__le__(self, other) if rank is None else self.rank <= rank  # type: ignore[operator]
+
+    def __gt__(self, other: object) -> bool:
+        rank = _rank_of(other)
+        return str.__gt__(self, other) if rank is None else self.rank > rank  # type: ignore[operator]
+
+    def __ge__(self, other: object) -> bool:
+        rank = _rank_of(other)
+        return str.__ge__(self, other) if rank is None else self.rank >= rank  # type: ignore[operator]
+
 
 _PLAN_ORDER = (Plan.FREE, Plan.SOLO, Plan.STUDIO, Plan.AGENCY)
+_PLAN_NAMES = frozenset(plan.value for plan in _PLAN_ORDER)
+
+
+def _rank_of(other: object) -> int | None:
+    """The rank of ``other`` if it is a plan or a plan's name, else ``None``."""
+    if isinstance(other, Plan):
+        return other.rank
+    if isinstance(other, str) and other in _PLAN_NAMES:
+        return Plan(other).rank
+    return None
 
 
 class Role(enum.StrEnum):

@@ -85,20 +85,22 @@ USER_LIMITS = MappingProxyType(
 API (adding or reactivating a user); the operator's commands are not limited."""
 
 
-def required_plan(feature: Feature) -> Plan:
-    """The lowest plan that includes ``feature``."""
-    return FEATURE_PLANS[feature]
+def required_plan(feature: Feature | str) -> Plan:
+    """The lowest plan that includes ``feature`` (a :class:`Feature` or its name, such as ``"tasks"``;
+    another name is a ``ValueError``)."""
+    return FEATURE_PLANS[Feature(feature)]
 
 
-def allows(plan: Plan, feature: Feature) -> bool:
-    """Whether ``plan`` includes ``feature``."""
-    return plan.includes(required_plan(feature))
+def allows(plan: Plan | str, feature: Feature | str) -> bool:
+    """Whether ``plan`` (a :class:`Plan` or its name) includes ``feature`` (see :func:`required_plan`)."""
+    return Plan(plan).includes(required_plan(feature))
 
 
-def require(plan: Plan, feature: Feature) -> None:
-    """Raise :class:`PlanRequired` naming the lowest plan with ``feature`` unless ``plan`` includes it."""
+def require(plan: Plan | str, feature: Feature | str) -> None:
+    """Raise :class:`PlanRequired` naming the lowest plan with ``feature`` unless ``plan`` includes it
+    (either given as its enum member or its name: ``require("free", "billable_time")``)."""
     if not allows(plan, feature):
-        raise PlanRequired(required_plan(feature).value, feature.value)
+        raise PlanRequired(required_plan(feature).value, Feature(feature).value)
 
 
 def plan_with_room_for_users(count: int) -> Plan:

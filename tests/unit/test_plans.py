@@ -12,6 +12,26 @@ def test_plans_are_ordered_free_solo_studio_agency() -> None:
     assert Plan.AGENCY.includes(Plan.STUDIO) and not Plan.SOLO.includes(Plan.STUDIO)
 
 
+def test_plans_compare_in_their_order_not_by_their_names() -> None:
+    # A StrEnum compares as its string: "studio" > "agency". The plans compare by rank instead.
+    assert Plan.FREE < Plan.SOLO < Plan.STUDIO < Plan.AGENCY
+    assert Plan.AGENCY > Plan.STUDIO >= Plan.STUDIO > Plan.SOLO > Plan.FREE
+    assert Plan.STUDIO <= Plan.AGENCY and not Plan.AGENCY <= Plan.STUDIO
+    assert sorted([Plan.AGENCY, Plan.FREE, Plan.STUDIO, Plan.SOLO]) == list(Plan)
+    assert max(Plan) is Plan.AGENCY and min(Plan) is Plan.FREE
+    assert Plan.STUDIO < "agency" and Plan.AGENCY > "studio"  # a plan's name counts as the plan
+
+
+def test_require_takes_a_plan_and_a_feature_by_name() -> None:
+    with pytest.raises(PlanRequired) as raised:
+        require("free", "billable_time")
+    assert (raised.value.required_plan, raised.value.feature) == ("solo", "billable_time")
+    require("agency", "tasks")
+    assert allows("studio", "team_entries") and not allows("solo", "team_entries")
+    with pytest.raises(ValueError, match="days"):
+        require(Plan.AGENCY, "days")
+
+
 @pytest.mark.parametrize(
     ("feature", "lowest"),
     [

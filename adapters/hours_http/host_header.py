@@ -9,7 +9,9 @@ value is invalid, and that is what :class:`HostCheck`, around the whole site, an
 error body ``bad_request`` with ``fields: {"Host": ...}``. A valid value is ``uri-host [":" port]``
 (RFC 3986): a name of letters, digits and ``-._~!$&'()*+,;=%``, an IPv4 address, or an IPv6
 literal in brackets, then a port of digits from 0 to 65535 (nothing else: no ``user@``, nothing
-after the brackets). HTTP/1.0 has no ``Host`` requirement: such a request without one passes.
+after the brackets). HTTP/1.0 has no ``Host`` requirement: such a request without one passes, and
+so does one with an empty ``Host``, as granian adds one to a request that sent none (granian also
+names the version ``"1"``, not ASGI's ``"1.0"``).
 """
 
 from __future__ import annotations
@@ -47,6 +49,11 @@ def host_is_readable(value: bytes) -> bool:
     return True
 
 
+_HTTP_1_0 = frozenset({"1.0", "1"})
+"""How an ASGI server names HTTP/1.0 in ``scope["http_version"]``: ``"1.0"`` by the spec, ``"1"`` by
+granian."""
+
+
 def host_problem(scope: Any) -> str | None:
     """What is wrong with the request's ``Host`` headers (the message of ``fields.Host``), or ``None``."""
     found: bytes | None = None
@@ -55,8 +62,10 @@ def host_problem(scope: Any) -> str | None:
             if found is not None:
                 return REPEATED
             found = value
+    if scope.get("http_version", "1.1") in _HTTP_1_0:
+        return None if not found or host_is_readable(found) else HOST_PROBLEM
     if found is None:
-        return MISSING if scope.get("http_version", "1.1") != "1.0" else None
+        return MISSING
     return None if host_is_readable(found) else HOST_PROBLEM
 
 

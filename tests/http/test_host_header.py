@@ -125,3 +125,17 @@ def test_an_http_1_0_request_may_come_without_host() -> None:
     sent, ran = serve([], http_version="1.0")
 
     assert sent == [] and ran == ["/projects"]
+
+
+@pytest.mark.parametrize("http_version", ["1.0", "1"], ids=["asgi", "granian"])
+def test_an_http_1_0_request_with_the_servers_empty_host_passes(http_version: str) -> None:
+    # granian names HTTP/1.0 "1" and adds an empty host header to a request that sent none.
+    sent, ran = serve([(b"host", b"")], http_version=http_version)
+
+    assert sent == [] and ran == ["/projects"]
+
+
+def test_an_http_1_1_request_with_an_empty_host_is_400() -> None:
+    sent, ran = serve([(b"host", b"")])
+
+    assert sent[0]["status"] == 400 and ran == []

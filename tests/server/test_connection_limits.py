@@ -262,6 +262,31 @@ def test_a_host_header_whose_port_is_no_port_is_400_on_every_route(
     assert "Traceback" not in server.stderr.read_text()
 
 
+def test_an_http_1_0_request_without_host_is_served(server: Server) -> None:
+    """HTTP/1.0 has no Host requirement (docs/api.md, "JSON only"). granian hands such a request on
+    with ``http_version`` "1" and an empty ``host`` header of its own; both used to make it 400."""
+    health = answer_until_closed(server, b"GET /health HTTP/1.0\r\n\r\n")
+    assert status_line(health) == b"HTTP/1.0 200 OK"
+
+    body = json.dumps(
+        {"projectId": server.demo["projectId"], "entryDate": "2026-03-02", "duration": "1h"}
+    ).encode()
+    created = answer_until_closed(
+        server,
+        b"POST /time-entries HTTP/1.0\r\nContent-Type: application/json\r\n"
+        + f"Authorization: Bearer {server.demo['token']}\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+        + body,
+    )
+    assert status_line(created) == b"HTTP/1.0 201 Created"
+    assert json.loads(created.partition(b"\r\n\r\n")[2])["data"]["durationSeconds"] == 3600
+
+
+def test_an_http_1_1_request_without_host_is_still_400(server: Server) -> None:
+    answer = answer_until_closed(server, b"GET /health HTTP/1.1\r\n\r\n")
+    assert status_line(answer) == b"HTTP/1.1 400 Bad Request"
+    assert json.loads(answer.partition(b"\r\n\r\n")[2])["error"]["code"] == "bad_request"
+
+
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
 def test_a_413_in_the_middle_of_a_body_says_connection_close(server: Server, chunked: bool) -> None:
     """The rest of the body is still on the connection, which the server closes after the answer;

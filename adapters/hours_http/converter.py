@@ -87,6 +87,7 @@ from hours_http.wire import (
     TaskOut,
     TimeEntryOut,
     TokenOut,
+    UpdateTimeEntryBody,
     UserOut,
     WebhookOut,
     WebhookWithSecretOut,
@@ -300,18 +301,18 @@ def _nested(converter: cattrs.Converter, wire: type) -> Callable[[Any], Any]:
 
 
 def _ignore_duration_when_seconds_sent(converter: cattrs.Converter) -> None:
-    """``durationSeconds`` wins over ``duration``: then ``duration`` is ignored, even when malformed."""
-    generated = make_dict_structure_fn(
-        CreateTimeEntryBody, converter, _cattrs_forbid_extra_keys=True, _cattrs_detailed_validation=True
-    )
+    """``durationSeconds`` wins over ``duration``: then ``duration`` is ignored, even when malformed
+    (of any type, ``null`` included), on a create and on an update alike."""
     seconds, duration = json_name("duration_seconds"), json_name("duration")
+    for body in (CreateTimeEntryBody, UpdateTimeEntryBody):
+        strict = _structure_object(converter, body)
 
-    def structure_create_body(document: dict[str, Any], wire_type: type[CreateTimeEntryBody]) -> Any:
-        if document.get(seconds) is not None and duration in document:
-            document = {name: value for name, value in document.items() if name != duration}
-        return generated(document, wire_type)
+        def structure_body(document: Any, wire_type: type, strict: Callable[[Any, Any], Any] = strict) -> Any:
+            if type(document) is dict and document.get(seconds) is not None and duration in document:
+                document = {name: value for name, value in document.items() if name != duration}
+            return strict(document, wire_type)
 
-    converter.register_structure_hook(CreateTimeEntryBody, structure_create_body)
+        converter.register_structure_hook(body, structure_body)
 
 
 _converter = _build_converter()

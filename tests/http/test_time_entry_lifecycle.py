@@ -134,6 +134,37 @@ def test_patch_changes_fields_and_updated_at_but_never_created_at(
     assert changed["createdAt"] == entry["createdAt"] and changed["updatedAt"] > entry["updatedAt"]
 
 
+@pytest.mark.parametrize(
+    "duration",
+    ["not a duration", 5400, {"not": "a string"}, None],
+    ids=["malformed", "int", "object", "null"],
+)
+def test_patch_duration_seconds_wins_and_the_duration_beside_it_is_ignored(
+    client: TestClient[Any], world: World, duration: Any
+) -> None:
+    # As on POST (docs/api.md, "Choices where the spec was silent"): the ignored duration is not
+    # validated, whatever it holds.
+    entry = create(client, world)
+    response = client.patch(
+        f"/time-entries/{entry['id']}",
+        json={"durationSeconds": 60, "duration": duration},
+        headers=bearer(world.owner_token),
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["data"]["durationSeconds"] == 60
+
+
+def test_patch_refuses_a_null_duration_sent_alone(client: TestClient[Any], world: World) -> None:
+    entry = create(client, world)
+    for body, field in (
+        ({"duration": None}, "duration"),
+        ({"durationSeconds": None, "duration": "1h"}, "durationSeconds"),
+    ):
+        response = client.patch(f"/time-entries/{entry['id']}", json=body, headers=bearer(world.owner_token))
+        assert response.status_code == 422, response.text
+        assert field in response.json()["error"]["fields"]
+
+
 def test_patch_validates_the_merged_entry(client: TestClient[Any], world: World) -> None:
     entry = create(client, world, startedAt="2026-03-02T09:00:00Z", stoppedAt="2026-03-02T11:00:00Z")
     too_early = client.patch(

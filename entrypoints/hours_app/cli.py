@@ -443,7 +443,7 @@ def _add_bootstrap(commands: _Commands) -> None:
         epilog="""\
 examples:
   hours bootstrap
-  hours bootstrap --org-name "Acme" --plan studio --email ada@acme.test --json
+  hours bootstrap --org-name "Acme" --plan free --email ada@acme.test --json
   TOKEN=$(hours bootstrap --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')""",
         handler=cli_commands.bootstrap,
     )
@@ -451,7 +451,13 @@ examples:
         "--org-name", default="Demo", metavar="NAME", help="organization name (default: Demo)"
     )
     bootstrap.set_defaults(**{_FIELD_OPTIONS: {"name": "--org-name"}})
-    bootstrap.add_argument("--plan", choices=_PLANS, default=Plan.FREE.value, help="plan (default: free)")
+    bootstrap.add_argument(
+        "--plan",
+        choices=_PLANS,
+        default=Plan.AGENCY.value,
+        help="plan (default: agency, on which all of the demo works: its task, billable time, the team's "
+        "features; --plan free shows the free plan's limits)",
+    )
     bootstrap.add_argument(
         "--email", default="owner@example.com", help="the owner's email (default: owner@example.com)"
     )

@@ -142,7 +142,30 @@ def test_bootstrap_again_makes_another_independent_org(hours: Run, demo: dict[st
     assert again["orgId"] != demo["orgId"] and again["token"] != demo["token"]
     orgs = hours.json("orgs", "list")
     assert [org["id"] for org in orgs] == [demo["orgId"], again["orgId"]]
-    assert {org["name"] for org in orgs} == {"Demo"} and {org["plan"] for org in orgs} == {"free"}
+    assert {org["name"] for org in orgs} == {"Demo"} and {org["plan"] for org in orgs} == {"agency"}
+
+
+def test_the_default_demo_org_is_usable_whole(hours: Run, demo: dict[str, str]) -> None:
+    """Issue 3: "Defaults give a usable demo org": the task bootstrap prints takes time, billable
+    time and another member's entries too (the default plan is agency)."""
+    member = hours.json(
+        "users", "create", "--org", demo["orgId"], "--email", "mo@example.com", "--role", "member"
+    )
+    body = {"projectId": demo["projectId"], "taskId": demo["taskId"], "entryDate": "2026-03-02"}
+    application = build(Settings(database=DatabaseUrl.parse(hours.db)))
+    try:
+        with TestClient(create_app(application.services)) as client:
+            auth = {"Authorization": f"Bearer {demo['token']}"}
+            answers = [
+                client.post("/time-entries", json={**body, "duration": "1h30m"}, headers=auth),
+                client.post("/time-entries", json={**body, "duration": "1h", "billable": True}, headers=auth),
+                client.post(
+                    "/time-entries", json={**body, "duration": "2h", "userId": member["id"]}, headers=auth
+                ),
+            ]
+    finally:
+        application.close()
+    assert [answer.status_code for answer in answers] == [201, 201, 201], [a.text for a in answers]
 
 
 def test_bootstrap_takes_a_name_plan_email_and_env(hours: Run) -> None:

@@ -285,7 +285,11 @@ _TRANSPORT_REASONS = (
         "bad_request",
         "`Authorization`, `Idempotency-Key` or `Content-Type` sent more than once; `fields` names it",
     ),
-    Reason("unsupported_media_type", "a `Content-Encoding` other than `identity`, whatever the body"),
+    Reason(
+        "unsupported_media_type",
+        "a `Content-Encoding` other than `identity`, or a `Transfer-Encoding` other than `chunked`, "
+        "whatever the body",
+    ),
 )
 """What every request may be refused for before routing (:class:`hours_http.transport.HttpSemantics`):
 each operation lists them, after its own reasons for the same code."""

@@ -10,7 +10,9 @@ request before routing:
   ``bad_request`` naming the header: silently taking the first (or the last) could authenticate,
   deduplicate or read a request as another part of the chain did not.
 * A body with a ``Content-Encoding`` other than ``identity`` is 415 ``unsupported_media_type``:
-  hours decodes no content coding, and must not read gzip bytes as JSON.
+  hours decodes no content coding, and must not read gzip bytes as JSON. So is a
+  ``Transfer-Encoding`` that names a coding other than ``chunked`` (``gzip, chunked``): the HTTP
+  server takes the chunks apart and hands the rest on still coded.
 * Every answer of a route that needs a token carries ``Cache-Control: private, no-store``, so no
   shared cache (and no browser cache) keeps what belongs to one caller, a new token's secret
   above all. ``/health`` and the API reference keep their own caching.
@@ -105,6 +107,16 @@ def _refusal(headers: Any) -> tuple[str, str, dict[str, str] | None] | None:
             return (
                 "unsupported_media_type",
                 f"The Content-Encoding {coding!r} is not supported: send the body unencoded (identity).",
+                None,
+            )
+        elif name == b"transfer-encoding" and any(
+            coding.strip().lower() != b"chunked" for coding in value.split(b",")
+        ):
+            coding = value.decode("latin-1").strip()[:64]
+            return (
+                "unsupported_media_type",
+                f"The Transfer-Encoding {coding!r} is not supported: send the body with a Content-Length, "
+                "or chunked only.",
                 None,
             )
     return None

@@ -102,6 +102,28 @@ def test_a_content_encoding_hours_does_not_decode_is_415(
     assert listed == []
 
 
+@pytest.mark.parametrize(
+    "coding", ["gzip, chunked", "deflate,chunked", "x-custom, chunked", "identity, chunked"]
+)
+def test_a_transfer_coding_besides_chunked_is_415(client: TestClient[Any], world: World, coding: str) -> None:
+    """The HTTP server undoes ``chunked`` only and hands the rest on: it must not be read as plain JSON."""
+    body = json.dumps({"projectId": str(world.project.id), "entryDate": "2026-03-02", "duration": "1h"})
+    response = client.post(
+        "/time-entries",
+        content=body.encode(),
+        headers={
+            **bearer(world.owner_token),
+            "Content-Type": "application/json",
+            "Transfer-Encoding": coding,
+        },
+    )
+
+    assert response.status_code == 415
+    error = response.json()["error"]
+    assert error["code"] == "unsupported_media_type" and "Transfer-Encoding" in error["message"]
+    assert client.get("/time-entries", headers=bearer(world.owner_token)).json()["data"] == []
+
+
 def test_identity_is_the_one_content_encoding_accepted(client: TestClient[Any], world: World) -> None:
     body = {"projectId": str(world.project.id), "entryDate": "2026-03-02", "duration": "1h"}
     response = client.post(

@@ -78,3 +78,26 @@ def test_a_security_header_sent_twice_is_400_naming_it(server: Server, name: str
     }
     assert headers["content-type"] == "application/json"
     assert headers["cache-control"] == "private, no-store"  # as every answer of a route that needs a token
+
+
+@pytest.mark.slow
+def test_a_transfer_coding_besides_chunked_is_415_and_a_chunked_body_is_read(server: Server) -> None:
+    """Before, ``Transfer-Encoding: gzip, chunked`` with a plain JSON body made an entry: the server
+    undid the chunks and read the "gzip" bytes as JSON."""
+    token = server.demo["token"]
+    body = json.dumps({"projectId": server.demo["projectId"], "entryDate": "2026-03-03", "duration": "1h"})
+    chunks = f"{len(body):x}\r\n{body}\r\n0\r\n\r\n"
+    answers = {}
+    for coding in ("gzip, chunked", "chunked"):
+        request = (
+            f"POST /time-entries HTTP/1.1\r\nHost: hours\r\nAuthorization: Bearer {token}\r\n"
+            f"Content-Type: application/json\r\nTransfer-Encoding: {coding}\r\n\r\n{chunks}"
+        )
+        with socket.create_connection(("127.0.0.1", server.port), timeout=30) as connection:
+            connection.sendall(request.encode())
+            status, _, answer = read_response(connection, head_request=False)
+        answers[coding] = (status, json.loads(answer))
+    status, answer = answers["gzip, chunked"]
+    assert status == "HTTP/1.1 415 Unsupported Media Type"
+    assert answer["error"]["code"] == "unsupported_media_type"
+    assert answers["chunked"][0] == "HTTP/1.1 201 Created"

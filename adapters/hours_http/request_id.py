@@ -1,12 +1,14 @@
 """``X-Request-Id``: every request has an id, and every response says which.
 
 A request that sends ``X-Request-Id`` with a safe value (1 to 128 characters of letters, digits
-and ``._:@/+=-``, starting with a letter or digit) keeps it; any other request, or one with an
-unsafe value (which is ignored, not refused), gets a new UUID. The id is worked out once per
-request (:func:`request_id_of`, kept in the scope's state), handed to the use cases through the
-:class:`~hours_core.services.Caller` (the events of the request's changes record it), and echoed
-on every response, errors and unmatched routes included (by :class:`hours_http.transport.HttpSemantics`,
-which wraps the whole app and so sees every response it sends).
+and ``._:@/+=-``, starting with a letter or digit, and nothing shaped like a personal access token)
+keeps it; any other request, or one with an unsafe value (which is ignored, not refused), gets a new
+UUID. A token sent there by mistake so never reaches a log line, an event or an answer. The id is
+worked out once per request (:func:`request_id_of`, kept in the scope's state), handed to the use
+cases through the :class:`~hours_core.services.Caller` (the events of the request's changes record
+it), and echoed on every response, errors and unmatched routes included (by
+:class:`hours_http.transport.HttpSemantics`, which wraps the whole app and so sees every response
+it sends).
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ __all__ = ["REQUEST_ID_HEADER", "REQUEST_ID_NAME", "REQUEST_ID_PATTERN", "reques
 REQUEST_ID_HEADER = "X-Request-Id"
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}")
 """A client's request id that hours keeps (anything else is replaced by a new UUID)."""
+_TOKEN_SHAPE = re.compile(r"(?i:hsk)_[0-9A-Za-z_]{8,}")
+"""Anything shaped like a personal access token (the rule the logs redact by,
+``hours_app.logging_setup``): a request id holding one is not kept, as the id is logged, stored in
+events and echoed as it is."""
 
 REQUEST_ID_NAME = REQUEST_ID_HEADER.lower().encode()
 """The header's name as ASGI spells it (lower case bytes)."""
@@ -37,7 +43,8 @@ def request_id_of(scope: Scope) -> str:
         return str(known)
     sent = next((value for name, value in scope.get("headers", ()) if name.lower() == REQUEST_ID_NAME), None)
     text = None if sent is None else sent.decode("latin-1")
-    request_id = text if text is not None and REQUEST_ID_PATTERN.fullmatch(text) else _new_request_id()
+    safe = text is not None and REQUEST_ID_PATTERN.fullmatch(text) and not _TOKEN_SHAPE.search(text)
+    request_id = text if safe and text is not None else _new_request_id()
     state[_STATE_KEY] = request_id
     return request_id
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import typing
 from typing import Any
 
@@ -338,6 +339,24 @@ def test_every_response_carries_a_request_id_kept_when_safe_and_made_otherwise(
     assert unauthenticated.status_code == 401 and unauthenticated.headers["X-Request-Id"] == "r-401"
     assert unmatched.status_code == 404 and unmatched.headers["X-Request-Id"] == "r-404"
     assert len(too_long.headers["X-Request-Id"]) == 36
+
+
+def test_a_request_id_shaped_like_a_token_is_replaced_not_logged_stored_or_echoed(
+    client: TestClient[Any], world: World
+) -> None:
+    """Before, ``X-Request-Id: hsk_live_...`` (a token in the wrong header) was kept: echoed, written
+    verbatim in the access log's ``requestId`` and recorded in the events of the request's writes."""
+    headers = {**bearer(world.owner_token), "X-Request-Id": world.owner_token}
+    body = {"projectId": str(world.project.id), "entryDate": "2026-03-02", "duration": "1h"}
+
+    created = client.post("/time-entries", json=body, headers=headers)
+    shaped = client.get("/me", headers={**bearer(world.owner_token), "X-Request-Id": "x.HSK_abcdefgh"})
+
+    assert created.status_code == 201
+    assert len(created.headers["X-Request-Id"]) == 36 and "hsk" not in created.headers["X-Request-Id"]
+    assert len(shaped.headers["X-Request-Id"]) == 36
+    events = client.get("/changes", headers=bearer(world.owner_token)).json()["data"]
+    assert world.owner_token not in json.dumps(events)
 
 
 def test_every_documented_response_declares_the_request_id_header(client: TestClient[Any]) -> None:

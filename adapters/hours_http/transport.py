@@ -13,6 +13,9 @@ request before routing:
   hours decodes no content coding, and must not read gzip bytes as JSON. So is a
   ``Transfer-Encoding`` that names a coding other than ``chunked`` (``gzip, chunked``): the HTTP
   server takes the chunks apart and hands the rest on still coded.
+* ``If-Match`` or ``If-None-Match`` sent on several field lines is one list (RFC 9110, 5.3): the
+  lines are joined with ``, `` before the framework, which would read the first line only (a version
+  named on the second line never matched).
 * Every answer of a route that needs a token carries ``Cache-Control: private, no-store``, so no
   shared cache (and no browser cache) keeps what belongs to one caller, a new token's secret
   above all. ``/health`` and the API reference keep their own caching.
@@ -52,6 +55,9 @@ REFERENCE_HEADERS = (
 """What every answer under ``/schema`` carries. No script policy: the reference pages run the
 vendored Scalar and Swagger UI, whose inline start-up a ``script-src`` would have to allow anyway."""
 
+LIST_HEADERS = (b"if-match", b"if-none-match")
+"""The list-valued request headers hours reads whose field lines it joins into one."""
+
 _PUBLIC = re.compile("|".join(PUBLIC_PATHS))
 _REFERENCE = "/schema"
 _CANONICAL_NAMES = {
@@ -83,7 +89,30 @@ class HttpSemantics:
             return
         if head:
             scope = {**scope, "method": "GET"}
+        joined = _joined_lists(scope["headers"])
+        if joined is not None:
+            scope = {**scope, "headers": joined}
         await self.app(scope, receive, answering)
+
+
+def _joined_lists(headers: Any) -> list[tuple[bytes, bytes]] | None:
+    """``headers`` with the field lines of each of :data:`LIST_HEADERS` joined into one line, at the
+    place of its first, or ``None`` when there are not two such lines (nothing to join)."""
+    if sum(1 for name, _ in headers if name.lower() in LIST_HEADERS) < 2:
+        return None
+    lines: dict[bytes, list[bytes]] = {}
+    kept: list[tuple[bytes, bytes]] = []
+    for name, value in headers:
+        key = name.lower()
+        if key in LIST_HEADERS:
+            if key in lines:
+                lines[key].append(value)
+                continue
+            lines[key] = [value]
+        kept.append((name, value))
+    return [
+        (name, b", ".join(lines[name.lower()]) if name.lower() in lines else value) for name, value in kept
+    ]
 
 
 def _refusal(headers: Any) -> tuple[str, str, dict[str, str] | None] | None:

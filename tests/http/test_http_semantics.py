@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import string
@@ -12,6 +13,7 @@ import pytest
 from litestar.testing import TestClient
 
 from hours_core.services import CreateTimeEntry, StartTimer
+from hours_http.transport import HttpSemantics
 from tests.http.conftest import bearer
 from tests.world import World
 
@@ -160,3 +162,41 @@ def test_a_new_tokens_secret_and_every_authenticated_answer_are_not_stored(
 def test_a_refused_header_on_a_public_path_keeps_plain_no_store(client: TestClient[Any]) -> None:
     response = client.get("/health", headers={"Content-Encoding": "gzip"})
     assert response.status_code == 415 and response.headers["cache-control"] == "no-store"
+
+
+@pytest.mark.parametrize(
+    ("sent", "seen"),
+    [
+        ([(b"if-match", b'"9"'), (b"if-match", b'"1"')], [(b"if-match", b'"9", "1"')]),
+        (
+            [(b"if-none-match", b'"9"'), (b"x-other", b"a"), (b"if-none-match", b'W/"1", "2"')],
+            [(b"if-none-match", b'"9", W/"1", "2"'), (b"x-other", b"a")],
+        ),
+        (
+            [(b"if-match", b'"1"'), (b"if-none-match", b'"2"')],
+            [(b"if-match", b'"1"'), (b"if-none-match", b'"2"')],
+        ),
+        ([(b"if-match", b'"1"')], [(b"if-match", b'"1"')]),
+    ],
+    ids=["if-match twice", "if-none-match twice", "one of each", "once"],
+)
+def test_the_field_lines_of_a_precondition_header_are_one_list(
+    sent: list[tuple[bytes, bytes]], seen: list[tuple[bytes, bytes]]
+) -> None:
+    """RFC 9110 (5.3): several lines of a list field are one list. Before, the framework read the
+    first line only, so a version named on a later line never matched (412, or 200 for a 304)."""
+    received: list[Any] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        received.append(scope["headers"])
+
+    async def receive() -> Any:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Any) -> None:
+        raise AssertionError(message)
+
+    scope = {"type": "http", "method": "GET", "path": "/projects", "headers": [(b"host", b"h"), *sent]}
+    asyncio.run(HttpSemantics(app)(scope, receive, send))
+
+    assert received == [[(b"host", b"h"), *seen]]

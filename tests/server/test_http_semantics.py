@@ -101,3 +101,29 @@ def test_a_transfer_coding_besides_chunked_is_415_and_a_chunked_body_is_read(ser
     assert status == "HTTP/1.1 415 Unsupported Media Type"
     assert answer["error"]["code"] == "unsupported_media_type"
     assert answers["chunked"][0] == "HTTP/1.1 201 Created"
+
+
+@pytest.mark.slow
+def test_precondition_headers_on_several_lines_are_one_list(server: Server) -> None:
+    """``If-Match: "99"`` then ``If-Match: "<current>"`` names the current version (RFC 9110 5.3);
+    before, only the first line was read: 412 for the write, 200 instead of 304 for the read."""
+    token = server.demo["token"]
+    auth = f"Host: hours\r\nAuthorization: Bearer {token}\r\n"
+    path = f"/projects/{server.demo['projectId']}"
+    body = json.dumps({"name": "Renamed"})
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as connection:
+        connection.sendall(f"GET {path} HTTP/1.1\r\n{auth}\r\n".encode())
+        _, headers, _ = read_response(connection, head_request=False)
+        current = headers["etag"]
+        connection.sendall(
+            f'PATCH {path} HTTP/1.1\r\n{auth}If-Match: "99"\r\nIf-Match: {current}\r\n'
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n{body}".encode()
+        )
+        status, headers, _ = read_response(connection, head_request=False)
+        assert status == "HTTP/1.1 200 OK"
+        changed = headers["etag"]
+        connection.sendall(
+            f'GET {path} HTTP/1.1\r\n{auth}If-None-Match: "99"\r\nIf-None-Match: {changed}\r\n\r\n'.encode()
+        )
+        status, _, _ = read_response(connection, head_request=True)
+        assert status == "HTTP/1.1 304 Not Modified"

@@ -29,7 +29,7 @@ from hours_core.ports import Clock, IdFactory, UnitOfWork
 from hours_core.services.caller import Caller
 from hours_core.services.recording import EventRecorder
 from hours_core.services.transactions import Transactions
-from hours_core.validation import FieldErrors
+from hours_core.validation import FOREIGN_CURSOR, FieldErrors
 
 __all__ = ["CreateInvoice", "InvoiceService", "InvoiceWithEntries"]
 
@@ -123,9 +123,13 @@ class InvoiceService:
     def list_invoices(
         self, caller: Caller, *, limit: int, before: InvoiceId | None = None
     ) -> Sequence[Invoice]:
-        """At most ``limit`` invoices, newest first, older than ``before`` if given (owners and admins)."""
+        """At most ``limit`` invoices, newest first, older than ``before`` if given (owners and admins).
+        A ``before`` that is no invoice of the organization is :class:`ValidationFailed` on ``cursor``:
+        the API hands out only its own invoices' ids as cursors."""
         caller.require_manager("read invoices")
         with self._transactions.read() as uow:
+            if before is not None and uow.invoices.get(caller.org_id, before) is None:
+                raise ValidationFailed.one("cursor", FOREIGN_CURSOR)
             return uow.invoices.list(caller.org_id, limit=limit, before=before)
 
     def void_invoice(self, caller: Caller, invoice_id: InvoiceId) -> Invoice:

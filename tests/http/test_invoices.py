@@ -267,11 +267,29 @@ def test_the_list_of_invoices_comes_in_pages_whose_cursor_is_an_id_in_its_one_fo
 
     assert [each["id"] for each in first["data"]] == made[:0:-1] and first["nextCursor"] == made[1]
     assert ([each["id"] for each in rest["data"]], rest["nextCursor"]) == ([made[0]], None)
-    # Any id in the one form is a position (invoice ids grow with time); other spellings are 422.
-    assert client.get("/invoices", params={"cursor": UNKNOWN}, headers=owner).status_code == 200
-    for cursor in (made[1].replace("-", ""), "{" + made[1] + "}", "urn:uuid:" + made[1], "nope"):
+    # A cursor is an invoice of the organization, in the one form; anything else the API never
+    # handed out is 422 (issue 11; before, any UUID was taken as a position and answered 200).
+    assert client.get("/invoices", params={"cursor": made[1].upper()}, headers=owner).status_code == 200
+    for cursor in (UNKNOWN, made[1].replace("-", ""), "{" + made[1] + "}", "urn:uuid:" + made[1], "nope"):
         refused = client.get("/invoices", params={"cursor": cursor}, headers=owner)
         assert (refused.status_code, refused.json()["error"]["fields"]) == (
             422,
             {"cursor": FOREIGN_CURSOR},
         ), cursor
+
+
+def test_another_organizations_invoice_is_no_cursor(client: TestClient[Any], world: World) -> None:
+    other = world.services.admin.bootstrap(
+        org_name="Other", plan=world.org.plan, email="x@other.test", env="live"
+    )
+    theirs = bearer(other.token.plaintext)
+    body = {"projectId": str(other.project.id), "entryDate": "2026-03-02", "duration": "1h"}
+    entry = client.post("/time-entries", json=body, headers=theirs).json()["data"]["id"]
+    made = client.post("/invoices", json={"externalRef": "X-1", "entryIds": [entry]}, headers=theirs)
+    assert made.status_code == 201, made.text
+
+    refused = client.get(
+        "/invoices", params={"cursor": made.json()["data"]["id"]}, headers=bearer(world.owner_token)
+    )
+
+    assert (refused.status_code, refused.json()["error"]["fields"]) == (422, {"cursor": FOREIGN_CURSOR})

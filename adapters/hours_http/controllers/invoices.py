@@ -87,8 +87,8 @@ class InvoiceController(Controller):
             _MANAGERS_ONLY,
             Reason(
                 "validation_failed",
-                "a query parameter is unknown or has a wrong value, or `cursor` is not a hyphenated UUID "
-                "(as `nextCursor` gives it)",
+                "a query parameter is unknown or has a wrong value, or `cursor` is not the hyphenated UUID "
+                "of an invoice of your organization (as `nextCursor` gives it)",
             ),
         ),
     )

@@ -457,9 +457,7 @@ class TimeEntryService:
             if running is not None:
                 if not command.stop_running:
                     raise TimerAlreadyRunning(str(running.id))
-                assert running.started_at is not None
-                # A start that read the clock before the one it stops: both happened at once.
-                now = max(now, running.started_at)
+                now = _not_before_start(running, now, self._clock)
                 stopping = guard_entry_write(uow, caller, now, running, [running.entry_date], override)
                 stopped = _stop(running, now, now)
                 stopped = uow.entries.update(stopped, expected_updated_at=running.updated_at)
@@ -506,9 +504,7 @@ class TimeEntryService:
             running = uow.entries.running_for_user(caller.org_id, caller.user_id)
             if running is None:
                 raise NotFound("No timer is running.")
-            assert running.started_at is not None
-            # A timer started by a request that read the clock after this one: it stops at its start.
-            now = max(now, running.started_at)
+            now = _not_before_start(running, now, self._clock)
             overridden = guard_entry_write(uow, caller, now, running, [running.entry_date], override)
             stopped = _stop(running, stopped_at or now, now)
             stopped = uow.entries.update(stopped, expected_updated_at=running.updated_at)
@@ -560,6 +556,17 @@ def _check_running_update(command: UpdateTimeEntry, now: datetime) -> None:
     ):
         errors.add("started_at", "must not be in the future: the entry is a running timer")
     errors.raise_if_any()
+
+
+def _not_before_start(running: TimeEntry, now: datetime, clock: Clock) -> datetime:
+    """The time to stop ``running`` at when no stop time was sent: ``now``, read when the request
+    began, unless the timer started after it. That is a timer another request started while this
+    one waited for the store (or a clock of another host a little ahead): then the clock again, and
+    never before the timer's start. Before, such a stop was 422 on a ``stopped_at`` nobody sent."""
+    assert running.started_at is not None
+    if running.started_at <= now:
+        return now
+    return max(clock.now(), running.started_at)
 
 
 def _stop(running: TimeEntry, at: datetime, now: datetime) -> TimeEntry:

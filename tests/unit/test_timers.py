@@ -55,6 +55,31 @@ def test_stopping_fixes_the_duration_and_a_second_stop_finds_no_timer(world: Wor
         world.services.entries.current_timer(caller)
 
 
+@pytest.mark.parametrize("stop_running", [False, True], ids=["stop", "start with stopRunning"])
+def test_a_timer_started_after_the_request_read_its_clock_is_stopped_not_refused(
+    world: World, stop_running: bool
+) -> None:
+    """A request reads the clock, then waits for the store; meanwhile another request starts a timer.
+    Before, stopping that timer (no ``stoppedAt`` sent) was 422 ``stopped_at: must not be earlier
+    than the timer's start`` (seen on PostgreSQL under concurrent starts and stops). The clock set
+    back after the start is that request's view."""
+    caller = world.caller(world.member)
+    world.clock.advance(timedelta(seconds=5))
+    running = world.services.entries.start_timer(caller, StartTimer(project_id=world.project.id))
+    world.clock.advance(timedelta(seconds=-5))
+
+    if stop_running:
+        second = world.services.entries.start_timer(
+            caller, StartTimer(project_id=world.project.id, stop_running=True)
+        )
+        assert second.started_at == running.started_at
+    else:
+        world.services.entries.stop_timer(caller)
+    stopped = world.services.entries.get_time_entry(caller, running.id)
+
+    assert (stopped.stopped_at, stopped.duration_seconds) == (running.started_at, 0)
+
+
 @pytest.mark.parametrize(
     ("offset", "message"),
     [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import attrs
 
 from hours_core.errors import Forbidden
@@ -10,7 +12,7 @@ from hours_core.model import Org, OrgId, User, UserId
 from hours_core.plans import Feature, require
 from hours_core.tokens import ApiToken
 
-__all__ = ["Caller"]
+__all__ = ["Caller", "allowed_after_existence"]
 
 
 @attrs.frozen
@@ -57,3 +59,17 @@ class Caller:
     def require_feature(self, feature: Feature) -> None:
         """Raise :class:`~hours_core.errors.PlanRequired` unless the org's plan includes ``feature``."""
         require(self.org.plan, feature)
+
+
+def allowed_after_existence(check: Callable[[], None], look_up: Callable[[], object]) -> None:
+    """Run ``check`` (the role check, and any plan check, of a resource named by id); when the role
+    refuses the caller, ``look_up`` the resource first, which raises
+    :class:`~hours_core.errors.NotFound` for one that is not there, another organization's included:
+    that is 404 whoever asks, as the order of checks puts existence before the role. So a member of
+    another organization gets 404 for a webhook, a rate, an invoice or an import, never 403 (a plan
+    refusal is answered as before); a caller who passes ``check`` costs no extra read."""
+    try:
+        check()
+    except Forbidden:
+        look_up()
+        raise

@@ -69,7 +69,7 @@ from hours_core.plans import (
 )
 from hours_core.ports import Clock, IdFactory, UnitOfWork
 from hours_core.rates import RateBook
-from hours_core.services.caller import Caller
+from hours_core.services.caller import Caller, allowed_after_existence
 from hours_core.services.recording import EventRecorder, Origin
 from hours_core.services.transactions import Transactions
 from hours_core.timesheet_locks import TimesheetLocks, timesheet_locked
@@ -239,7 +239,14 @@ class ImportService:
         (explicit periods and the rolling rule), as it lets a delete through: each entry it deletes on
         a closed day records the reason. It never lifts an invoice or a timesheet.
         """
-        caller.require_manager("delete imports")
+
+        def look_up() -> None:
+            with self._transactions.read() as uow:
+                record = uow.imports.get(caller.org_id, import_id)
+            if record is None or record.deleted_at is not None:
+                raise NotFound.of("import")
+
+        allowed_after_existence(lambda: caller.require_manager("delete imports"), look_up)
         check_entry_write(ClosedDays(), caller.user.role, None, (), override)  # only owners override
         with self._transactions.write() as uow:
             record = uow.imports.lock(caller.org_id, import_id)  # two undos: the second sees the first's

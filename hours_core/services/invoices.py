@@ -26,7 +26,7 @@ from hours_core.invoices import (
 from hours_core.model import TimeEntry, TimeEntryId
 from hours_core.plans import Feature
 from hours_core.ports import Clock, IdFactory, UnitOfWork
-from hours_core.services.caller import Caller
+from hours_core.services.caller import Caller, allowed_after_existence
 from hours_core.services.recording import EventRecorder
 from hours_core.services.transactions import Transactions
 from hours_core.validation import FOREIGN_CURSOR, FieldErrors
@@ -108,7 +108,7 @@ class InvoiceService:
 
     def get_invoice(self, caller: Caller, invoice_id: InvoiceId) -> InvoiceWithEntries:
         """One invoice with its entries (owners and admins)."""
-        caller.require_manager("read invoices")
+        self._require_manager_of(caller, invoice_id, "read invoices")
         with self._transactions.read() as uow:
             invoice = _invoice(uow, caller, invoice_id)
             entries = tuple(
@@ -119,6 +119,15 @@ class InvoiceService:
                 if entry is not None
             )
         return InvoiceWithEntries(invoice, entries)
+
+    def _require_manager_of(self, caller: Caller, invoice_id: InvoiceId, action: str) -> None:
+        """Owners and admins, after the invoice exists (404 first)."""
+
+        def look_up() -> None:
+            with self._transactions.read() as uow:
+                _invoice(uow, caller, invoice_id)
+
+        allowed_after_existence(lambda: caller.require_manager(action), look_up)
 
     def list_invoices(
         self, caller: Caller, *, limit: int, before: InvoiceId | None = None
@@ -134,7 +143,7 @@ class InvoiceService:
 
     def void_invoice(self, caller: Caller, invoice_id: InvoiceId) -> Invoice:
         """Void an open invoice: its entries lose their ``invoice_id`` and unlock (409 if already void)."""
-        caller.require_manager("void invoices")
+        self._require_manager_of(caller, invoice_id, "void invoices")
         with self._transactions.write() as uow:
             invoice = _invoice(uow, caller, invoice_id, lock=True)  # two voids: the second sees it void
             if not invoice.is_open:

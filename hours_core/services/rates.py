@@ -37,7 +37,7 @@ from hours_core.plans import Feature, allows
 from hours_core.ports import Clock, EntryCursor, EntryQuery, IdFactory, UnitOfWork
 from hours_core.rates import RateBook, check_new_rate
 from hours_core.reports import check_report_range
-from hours_core.services.caller import Caller
+from hours_core.services.caller import Caller, allowed_after_existence
 from hours_core.services.recording import EventRecorder
 from hours_core.services.transactions import Transactions
 from hours_core.timesheet_locks import TimesheetLocks
@@ -138,7 +138,7 @@ class RateService:
 
     def get_rate(self, caller: Caller, rate_id: RateId) -> Rate:
         """One rate of the organization (owners and admins; plan solo)."""
-        _require_rates(caller, "see rates")
+        self._require_rates_of(caller, rate_id, "see rates")
         with self._transactions.read() as uow:
             rate = uow.rates.get(caller.org_id, rate_id)
         if rate is None:
@@ -181,13 +181,23 @@ class RateService:
 
     def delete_rate(self, caller: Caller, rate_id: RateId) -> Rate:
         """Delete a rate for good. Entries that stored it keep it (reapply to re-resolve them)."""
-        _require_rates(caller, "delete rates")
+        self._require_rates_of(caller, rate_id, "delete rates")
         with self._transactions.write() as uow:
             rate = uow.rates.get(caller.org_id, rate_id)
             if rate is None or not uow.rates.delete(caller.org_id, rate_id):
                 raise NotFound.of("rate")
             self._events.rate(uow, caller, EventType.RATE_DELETED, rate)
         return rate
+
+    def _require_rates_of(self, caller: Caller, rate_id: RateId, action: str) -> None:
+        """The role and plan of :func:`_require_rates`, after the rate exists (404 first)."""
+
+        def look_up() -> None:
+            with self._transactions.read() as uow:
+                if uow.rates.get(caller.org_id, rate_id) is None:
+                    raise NotFound.of("rate")
+
+        allowed_after_existence(lambda: _require_rates(caller, action), look_up)
 
     def reapply_rates(self, caller: Caller, command: ReapplyRates) -> ReapplyResult:
         """Re-resolve the stored rate of every entry in the range that is not deleted or locked

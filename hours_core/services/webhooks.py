@@ -18,7 +18,7 @@ from hours_core.errors import NotFound, TooManyWebhooks, ValidationFailed, Webho
 from hours_core.events import Event
 from hours_core.plans import Feature
 from hours_core.ports import Clock, IdFactory, UnitOfWork
-from hours_core.services.caller import Caller
+from hours_core.services.caller import Caller, allowed_after_existence
 from hours_core.services.transactions import Transactions
 from hours_core.subscriptions import (
     MAX_WEBHOOKS,
@@ -144,6 +144,21 @@ class WebhookService:
         caller.require_feature(Feature.WEBHOOKS)
         caller.require_manager("manage webhooks")
 
+    def _allowed_to(
+        self, caller: Caller, webhook_id: WebhookId, delivery_id: DeliveryId | None = None
+    ) -> None:
+        """:meth:`_allowed`, after the webhook (and the delivery) exists: 404 first, with the body the
+        allowed caller would get."""
+
+        def look_up() -> None:
+            with self._transactions.read() as uow:
+                if delivery_id is None:
+                    _webhook(uow, caller, webhook_id)
+                else:
+                    _delivery(uow, caller, webhook_id, delivery_id)
+
+        allowed_after_existence(lambda: self._allowed(caller), look_up)
+
     def _check(
         self, errors: FieldErrors, *, url: str | None, events: Sequence[str] | None, description: str | None
     ) -> None:
@@ -200,14 +215,14 @@ class WebhookService:
 
     def get(self, caller: Caller, webhook_id: WebhookId) -> Webhook:
         """One webhook of the organization."""
-        self._allowed(caller)
+        self._allowed_to(caller, webhook_id)
         with self._transactions.read() as uow:
             return _webhook(uow, caller, webhook_id)
 
     def change(self, caller: Caller, webhook_id: WebhookId, command: ChangeWebhook) -> Webhook:
         """The webhook with what ``command`` changes; ``active`` true clears hours' reason for turning
         it off, and its queue resumes where it stopped."""
-        self._allowed(caller)
+        self._allowed_to(caller, webhook_id)
         errors = FieldErrors()
         self._check(errors, url=command.url, events=command.events, description=command.description)
         errors.raise_if_any()
@@ -234,14 +249,14 @@ class WebhookService:
 
     def delete(self, caller: Caller, webhook_id: WebhookId) -> None:
         """Delete the webhook and its delivery log; deliveries in flight are not recorded."""
-        self._allowed(caller)
+        self._allowed_to(caller, webhook_id)
         with self._transactions.write() as uow:
             if not uow.webhooks.delete(caller.org_id, webhook_id):
                 raise NotFound.of("webhook")
 
     def rotate_secret(self, caller: Caller, webhook_id: WebhookId) -> Webhook:
         """A new signing secret (in ``secret``); the one it replaces signs beside it for 24 hours."""
-        self._allowed(caller)
+        self._allowed_to(caller, webhook_id)
         with self._transactions.write() as uow:
             webhook = _webhook(uow, caller, webhook_id, lock=True)
             rotated = webhook.rotated(mint_signing_secret(), self._clock.now())
@@ -252,7 +267,7 @@ class WebhookService:
         self, caller: Caller, webhook_id: WebhookId, *, limit: int, before: int | None = None
     ) -> DeliveryPage:
         """A page of the webhook's delivery log, newest first (kept 30 days after they finish)."""
-        self._allowed(caller)
+        self._allowed_to(caller, webhook_id)
         with self._transactions.read() as uow:
             _webhook(uow, caller, webhook_id)
             rows = uow.deliveries.list(caller.org_id, webhook_id, limit=limit + 1, before=before)
@@ -261,14 +276,14 @@ class WebhookService:
 
     def get_delivery(self, caller: Caller, webhook_id: WebhookId, delivery_id: DeliveryId) -> WebhookDelivery:
         """One delivery of the webhook."""
-        self._allowed(caller)
+        self._allowed_to(caller, webhook_id, delivery_id)
         with self._transactions.read() as uow:
             return _delivery(uow, caller, webhook_id, delivery_id)
 
     def redeliver(self, caller: Caller, webhook_id: WebhookId, delivery_id: DeliveryId) -> WebhookDelivery:
         """Queue the delivery's event again, at the end of the webhook's queue: a new delivery with
         the same event id, type and body (signed anew when it is sent)."""
-        self._allowed(caller)
+        self._allowed_to(caller, webhook_id, delivery_id)
         with self._transactions.write() as uow:
             webhook = _active(_webhook(uow, caller, webhook_id, lock=True))
             original = _delivery(uow, caller, webhook_id, delivery_id)
@@ -282,7 +297,7 @@ class WebhookService:
 
     def ping(self, caller: Caller, webhook_id: WebhookId) -> WebhookDelivery:
         """Queue a ``ping`` delivery (type ``ping``, sent whatever the webhook subscribes to)."""
-        self._allowed(caller)
+        self._allowed_to(caller, webhook_id)
         with self._transactions.write() as uow:
             webhook = _active(_webhook(uow, caller, webhook_id, lock=True))
             event_id = str(self._ids.new_id())

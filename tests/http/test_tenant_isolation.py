@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from litestar.testing import TestClient
 
-from hours_core.model import Role
+from hours_core.model import Plan, Role
 from tests.http.conftest import bearer
 from tests.world import World
 
@@ -159,3 +160,64 @@ def test_the_role_matrix_members_read_owners_and_admins_write(
     for token in (world.admin_token, world.owner_token):
         allowed = client.request(method, url, json=body, headers=bearer(token))
         assert allowed.status_code in (200, 201), allowed.text
+
+
+def test_a_member_of_another_org_gets_404_where_this_orgs_member_gets_403(
+    client: TestClient[Any], world: World
+) -> None:
+    """Webhooks, rates, invoices and imports are for owners and admins; before, a member of another
+    organization asking for this one's got 403 there (the role was checked before the resource was
+    looked up), where issue 7 says another organization's resources are always 404."""
+    world.set_plan(Plan.AGENCY)
+    owner = bearer(world.owner_token)
+    entry = client.post(
+        "/time-entries",
+        json={"projectId": str(world.project.id), "entryDate": "2026-03-02", "duration": "1h"},
+        headers=owner,
+    ).json()["data"]["id"]
+    webhook = client.post(
+        "/webhooks", json={"url": "https://hooks.example.com/h", "events": ["*"]}, headers=owner
+    ).json()["data"]["id"]
+    delivery = client.post(f"/webhooks/{webhook}/ping", headers=owner).json()["data"]["id"]
+    rate = client.post(
+        "/rates",
+        json={"scope": "org", "currency": "EUR", "billableRateMinor": 100, "effectiveFrom": "2026-01-01"},
+        headers=owner,
+    ).json()["data"]["id"]
+    invoice = client.post(
+        "/invoices", json={"externalRef": "INV-1", "entryIds": [entry]}, headers=owner
+    ).json()["data"]["id"]
+    line = json.dumps({"entryDate": "2026-03-03", "projectId": str(world.project.id), "durationSeconds": 60})
+    imported = client.post(
+        "/imports?source=hours",
+        content=line.encode() + b"\n",
+        headers={**owner, "Content-Type": "application/jsonl"},
+    ).json()["data"]["id"]
+    other = world.services.admin.bootstrap(
+        org_name="Intruder", plan=Plan.AGENCY, email="x@i.test", env="live"
+    )
+    intruder = world.services.admin.create_user(other.org.id, "y@i.test", Role.MEMBER)
+    foreign = bearer(world.services.admin.mint_token(intruder.id, env="live").plaintext)
+    requests = [
+        ("GET", f"/webhooks/{webhook}", None),
+        ("PATCH", f"/webhooks/{webhook}", {"description": "mine"}),
+        ("DELETE", f"/webhooks/{webhook}", None),
+        ("POST", f"/webhooks/{webhook}/rotate-secret", None),
+        ("POST", f"/webhooks/{webhook}/ping", None),
+        ("GET", f"/webhooks/{webhook}/deliveries", None),
+        ("GET", f"/webhooks/{webhook}/deliveries/{delivery}", None),
+        ("POST", f"/webhooks/{webhook}/deliveries/{delivery}/redeliver", None),
+        ("GET", f"/rates/{rate}", None),
+        ("DELETE", f"/rates/{rate}", None),
+        ("GET", f"/invoices/{invoice}", None),
+        ("POST", f"/invoices/{invoice}/void", None),
+        ("DELETE", f"/imports/{imported}", None),
+    ]
+
+    for method, url, body in requests:
+        theirs = client.request(method, url, json=body, headers=foreign)
+        ours = client.request(method, url, json=body, headers=bearer(world.member_token))
+        assert (theirs.status_code, theirs.json()["error"]["code"]) == (404, "not_found"), (method, url)
+        assert (ours.status_code, ours.json()["error"]["code"]) == (403, "forbidden"), (method, url)
+    assert client.get(f"/webhooks/{webhook}", headers=owner).json()["data"]["description"] == ""
+    assert client.get(f"/invoices/{invoice}", headers=owner).json()["data"]["status"] == "open"

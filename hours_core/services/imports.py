@@ -246,8 +246,11 @@ class ImportService:
             if record is None or record.deleted_at is not None:
                 raise NotFound.of("import")
 
-        allowed_after_existence(lambda: caller.require_manager("delete imports"), look_up)
-        check_entry_write(ClosedDays(), caller.user.role, None, (), override)  # only owners override
+        def check() -> None:
+            caller.require_manager("delete imports")
+            check_entry_write(ClosedDays(), caller.user.role, None, (), override)  # only owners override
+
+        allowed_after_existence(check, look_up)
         with self._transactions.write() as uow:
             record = uow.imports.lock(caller.org_id, import_id)  # two undos: the second sees the first's
             if record is None or record.deleted_at is not None:

@@ -212,6 +212,7 @@ def test_a_member_of_another_org_gets_404_where_this_orgs_member_gets_403(
         ("GET", f"/invoices/{invoice}", None),
         ("POST", f"/invoices/{invoice}/void", None),
         ("DELETE", f"/imports/{imported}", None),
+        ("DELETE", f"/imports/{imported}?overrideLock=true&reason=closing", None),
     ]
 
     for method, url, body in requests:
@@ -219,5 +220,9 @@ def test_a_member_of_another_org_gets_404_where_this_orgs_member_gets_403(
         ours = client.request(method, url, json=body, headers=bearer(world.member_token))
         assert (theirs.status_code, theirs.json()["error"]["code"]) == (404, "not_found"), (method, url)
         assert (ours.status_code, ours.json()["error"]["code"]) == (403, "forbidden"), (method, url)
+    admin = world.services.admin.create_user(other.org.id, "z@i.test", Role.ADMIN)
+    foreign_admin = bearer(world.services.admin.mint_token(admin.id, env="live").plaintext)
+    overriding = client.delete(f"/imports/{imported}?overrideLock=true&reason=closing", headers=foreign_admin)
+    assert overriding.status_code == 404  # before: 403, only owners override, checked before the lookup
     assert client.get(f"/webhooks/{webhook}", headers=owner).json()["data"]["description"] == ""
     assert client.get(f"/invoices/{invoice}", headers=owner).json()["data"]["status"] == "open"

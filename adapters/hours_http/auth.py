@@ -57,12 +57,17 @@ def authorization_of(scope: Any) -> str | None:
 
 
 def bearer_token(authorization: str | None) -> str:
-    """The token of an ``Authorization: Bearer <token>`` header, or :class:`Unauthenticated`."""
+    """The token of an ``Authorization: Bearer <token>`` header, or :class:`Unauthenticated`.
+
+    Only a bearer token that was sent makes it ``token_sent`` (``error="invalid_token"``): no header,
+    another scheme (``Basic``) and ``Bearer`` with nothing after it carry no token, and RFC 6750 (3.1)
+    gives a request that "lacks any authentication information" or "attempted using an unsupported
+    authentication method" no error code."""
     if not authorization:
         raise Unauthenticated()
     scheme, _, token = authorization.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthenticated(token_sent=True)
+        raise Unauthenticated()
     return token.strip()
 
 

@@ -112,7 +112,8 @@ ERROR_TEXT: Mapping[str, str] = {
     "bad_request": "the request is malformed",
     "unauthenticated": (
         "no, malformed, unknown, revoked, expired or other-environment token; `WWW-Authenticate` is "
-        '`Bearer` without an `Authorization` header or with an empty one, else `Bearer error="invalid_token"`'
+        '`Bearer` when no bearer token was sent (no header, another scheme, `Bearer` alone), else '
+        '`Bearer error="invalid_token"`'
     ),
     "plan_required": "the organization's plan lacks a feature; `requiredPlan` and `feature` say which",
     "forbidden": "your role may not do this",
@@ -200,8 +201,8 @@ _HEADER_COMPONENTS: dict[str, OpenAPIHeader] = {
     "WWW-Authenticate": OpenAPIHeader(
         schema=Schema(type=OpenAPIType.STRING, enum=["Bearer", 'Bearer error="invalid_token"']),
         description=(
-            "`Bearer` when no `Authorization` header was sent, or an empty one (no credentials), "
-            'else `Bearer error="invalid_token"`.'
+            "`Bearer` when no bearer token was sent (no `Authorization` header, an empty one, another "
+            'scheme such as `Basic`, or `Bearer` alone), else `Bearer error="invalid_token"`.'
         ),
         required=True,
     ),

@@ -75,11 +75,13 @@ def test_a_replay_returns_the_stored_response_with_the_replay_header(
     [
         ({}, False),
         ({"Authorization": ""}, False),  # no credentials: no error attribute (RFC 6750, 3.1)
-        ({"Authorization": "Bearer "}, True),
-        ({"Authorization": "Basic abc"}, True),
-        ({"Authorization": "Bearer hsk_live_nope"}, True),
+        ({"Authorization": "Bearer "}, False),  # no token either
+        ({"Authorization": "Bearer"}, False),
+        ({"Authorization": "Basic abc"}, False),  # "an unsupported authentication method" (3.1)
+        ({"Authorization": "Bearer hsk_live_nope"}, True),  # a token was sent: invalid_token
+        ({"Authorization": "bearer not-a-token-shape"}, True),
     ],
-    ids=["no-header", "empty-header", "empty-bearer-token", "basic", "unknown-token"],
+    ids=["no-header", "empty-header", "empty-bearer-token", "bare-bearer", "basic", "unknown-token", "malformed"],
 )
 def test_missing_or_bad_tokens_get_one_401_body(
     client: TestClient[Any], world: World, headers: dict[str, str], sent: bool

@@ -112,7 +112,7 @@ ERROR_TEXT: Mapping[str, str] = {
     "bad_request": "the request is malformed",
     "unauthenticated": (
         "no, malformed, unknown, revoked, expired or other-environment token; `WWW-Authenticate` is "
-        '`Bearer` when no bearer token was sent (no header, another scheme, `Bearer` alone), else '
+        "`Bearer` when no bearer token was sent (no header, another scheme, `Bearer` alone), else "
         '`Bearer error="invalid_token"`'
     ),
     "plan_required": "the organization's plan lacks a feature; `requiredPlan` and `feature` say which",

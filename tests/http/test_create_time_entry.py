@@ -81,7 +81,15 @@ def test_a_replay_returns_the_stored_response_with_the_replay_header(
         ({"Authorization": "Bearer hsk_live_nope"}, True),  # a token was sent: invalid_token
         ({"Authorization": "bearer not-a-token-shape"}, True),
     ],
-    ids=["no-header", "empty-header", "empty-bearer-token", "bare-bearer", "basic", "unknown-token", "malformed"],
+    ids=[
+        "no-header",
+        "empty-header",
+        "empty-bearer-token",
+        "bare-bearer",
+        "basic",
+        "unknown-token",
+        "malformed",
+    ],
 )
 def test_missing_or_bad_tokens_get_one_401_body(
     client: TestClient[Any], world: World, headers: dict[str, str], sent: bool

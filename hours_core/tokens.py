@@ -29,6 +29,8 @@ __all__ = [
     "MAX_TOKEN_LIFETIME",
     "MAX_TOKEN_NAME_LENGTH",
     "PREFIX_PATTERN",
+    "REDACTED_TOKEN",
+    "TOKEN_LIKE",
     "TOKEN_PATTERN",
     "ApiToken",
     "MintedToken",
@@ -37,6 +39,7 @@ __all__ = [
     "hash_token",
     "lifetime_in_days",
     "parse_token",
+    "redact_tokens",
 ]
 
 ENV_PATTERN = re.compile(r"[a-z][a-z0-9]{1,15}")
@@ -49,6 +52,20 @@ TOKEN_PATTERN = re.compile(
     rf"hsk_(?P<env>{ENV_PATTERN.pattern})_(?P<prefix>{PREFIX_PATTERN})_(?P<secret>[0-9A-Za-z]{{32}})"
 )
 """The one published shape of a token; match it with ``fullmatch``."""
+
+TOKEN_LIKE = re.compile(r"(?i:hsk)_[0-9A-Za-z_]{8,}")
+"""Anything shaped like a token, or a part of one: ``hsk_`` (either case) and 8 or more of the
+characters tokens are made of. What the logs, the request ids and the error bodies keep out."""
+
+REDACTED_TOKEN = "hsk_[redacted]"
+"""What stands where :data:`TOKEN_LIKE` text was."""
+
+
+def redact_tokens(text: str) -> str:
+    """``text`` with each :data:`TOKEN_LIKE` run replaced by :data:`REDACTED_TOKEN` (text as it
+    stands; the logs also look through percent-escapes: ``hours_app.logging_setup.redact``)."""
+    return TOKEN_LIKE.sub(REDACTED_TOKEN, text)
+
 
 DEFAULT_TOKEN_LIFETIME = timedelta(days=90)
 MAX_TOKEN_LIFETIME = timedelta(days=365)

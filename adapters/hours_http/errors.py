@@ -38,6 +38,7 @@ from hours_core.errors import (
     Unauthenticated,
     ValidationFailed,
 )
+from hours_core.tokens import redact_tokens
 from hours_http.naming import field_path, json_name
 from hours_http.options import with_head
 from hours_http.preconditions import ETAG_HEADER, entity_tag
@@ -262,9 +263,9 @@ def error_member(error: HoursError) -> dict[str, Any]:
     option = getattr(error, "option", None)  # the argument that settles it (ambiguous_date_format)
     if fields is None and isinstance(option, str):
         fields = {json_name(option): error.message}
-    member: dict[str, Any] = {"code": error.code, "message": _wire_message(error)}
-    if fields:
-        member["fields"] = fields
+    member: dict[str, Any] = {"code": error.code, "message": redact_tokens(_wire_message(error))}
+    if fields:  # a name or message may quote what the client sent: a token never goes back out
+        member["fields"] = {redact_tokens(name): redact_tokens(text) for name, text in fields.items()}
     if isinstance(error, PlanRequired):
         member["requiredPlan"] = error.required_plan
         member["feature"] = error.feature

@@ -20,15 +20,13 @@ from typing import Any
 
 from litestar.types import Scope
 
+from hours_core.tokens import TOKEN_LIKE
+
 __all__ = ["REQUEST_ID_HEADER", "REQUEST_ID_NAME", "REQUEST_ID_PATTERN", "request_id_of"]
 
 REQUEST_ID_HEADER = "X-Request-Id"
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}")
 """A client's request id that hours keeps (anything else is replaced by a new UUID)."""
-_TOKEN_SHAPE = re.compile(r"(?i:hsk)_[0-9A-Za-z_]{8,}")
-"""Anything shaped like a personal access token (the rule the logs redact by,
-``hours_app.logging_setup``): a request id holding one is not kept, as the id is logged, stored in
-events and echoed as it is."""
 
 REQUEST_ID_NAME = REQUEST_ID_HEADER.lower().encode()
 """The header's name as ASGI spells it (lower case bytes)."""
@@ -43,7 +41,8 @@ def request_id_of(scope: Scope) -> str:
         return str(known)
     sent = next((value for name, value in scope.get("headers", ()) if name.lower() == REQUEST_ID_NAME), None)
     text = None if sent is None else sent.decode("latin-1")
-    safe = text is not None and REQUEST_ID_PATTERN.fullmatch(text) and not _TOKEN_SHAPE.search(text)
+    # An id holding a token's shape is not kept: the id is logged, stored in events and echoed.
+    safe = text is not None and REQUEST_ID_PATTERN.fullmatch(text) and not TOKEN_LIKE.search(text)
     request_id = text if safe and text is not None else _new_request_id()
     state[_STATE_KEY] = request_id
     return request_id

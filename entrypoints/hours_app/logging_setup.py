@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from hours_app.access_lines import AccessLineHandler
+from hours_core.tokens import REDACTED_TOKEN, TOKEN_LIKE, redact_tokens
 from hours_http.request_id import request_id_of
 
 if TYPE_CHECKING:  # only types: the server's supervisor process imports this module without Litestar
@@ -92,12 +93,9 @@ MAX_TRACEBACK_CHARS = 16384
 CLIENT_ABORT_STATUS = 499
 """The status an access line gives a request whose client left before sending its whole body."""
 
-_TOKEN_SHAPE = re.compile(r"(?i:hsk)_[0-9A-Za-z_]{8,}")
-"""Anything shaped like a token: ``hsk_`` and 8 or more of the characters tokens are made of."""
 _PERCENT_ASCII = re.compile(r"%([0-7][0-9A-Fa-f])")
 """A percent-encoded ASCII character; tokens are ASCII, so no other escape can hide a part of one."""
 _DECODING_ROUNDS = 3
-_REDACTED = "hsk_[redacted]"
 
 
 def redact(text: str) -> str:
@@ -109,7 +107,7 @@ def redact(text: str) -> str:
     escapes and all, so the rest of the line keeps its form. One pass, linear in the length.
     """
     if "%" not in text:
-        return _TOKEN_SHAPE.sub(_REDACTED, text)
+        return redact_tokens(text)
     layers: list[list[int]] = []  # per decoding round: where each character came from
     current = text
     for _ in range(_DECODING_ROUNDS):
@@ -122,11 +120,11 @@ def redact(text: str) -> str:
     written = 0
     # Decoding only ever reveals more of a token (an escape next to a shape may decode to one more
     # of its characters), so the most decoded form holds every shape at its widest.
-    for match in _TOKEN_SHAPE.finditer(current):
+    for match in TOKEN_LIKE.finditer(current):
         start, end = match.span()
         for origins in reversed(layers):
             start, end = origins[start], origins[end]
-        pieces += [text[written:start], _REDACTED]
+        pieces += [text[written:start], REDACTED_TOKEN]
         written = end
     return "".join([*pieces, text[written:]])
 

@@ -200,3 +200,26 @@ def test_the_field_lines_of_a_precondition_header_are_one_list(
     asyncio.run(HttpSemantics(app)(scope, receive, send))
 
     assert received == [[(b"host", b"h"), *seen]]
+
+
+def test_a_token_sent_where_a_name_or_value_goes_never_comes_back_in_an_error_body(
+    client: TestClient[Any], world: World
+) -> None:
+    """Issue 7: token plaintext never reaches an error body, not even the token a client put where
+    a field's or a parameter's name goes (the 422 names each one it refuses)."""
+    token = world.owner_token
+    auth = bearer(token)
+    entry = {"projectId": str(world.project.id), "entryDate": "2026-03-02", "duration": "1h"}
+    answers = [
+        client.post("/time-entries", json={**entry, token: 1}, headers=auth),
+        client.get(f"/time-entries?{token}=1", headers=auth),
+        client.post(
+            "/time-entries/batch",
+            json={"atomic": True, "operations": [{"op": "create", "body": {**entry, token: 1}}]},
+            headers={**auth, "Idempotency-Key": str(uuid.uuid4())},
+        ),
+    ]
+    for answer in answers:
+        assert answer.status_code == 422, answer.text
+        assert token not in answer.text and token.split("_")[3] not in answer.text, answer.text
+        assert "hsk_[redacted]" in answer.text

@@ -13,7 +13,9 @@ from litestar.testing import TestClient
 
 from hours_core.model import Plan
 from hours_core.services.imports import MAX_REPORTED_ROW_ERRORS
+from hours_http import create_app
 from hours_http.controllers import imports as imports_controller
+from tests.asgi_support import call
 from tests.exchange.odd_files import harvest_file, toggl_file
 from tests.http.conftest import bearer
 from tests.world import World
@@ -450,6 +452,22 @@ def test_a_body_over_the_limit_is_413(
         "/imports?source=harvest", content=harvest_file() * 3, headers={**bearer(world.owner_token), **CSV}
     )
     assert (response.status_code, response.json()["error"]["code"]) == (413, "payload_too_large")
+
+
+def test_a_body_announced_over_the_limit_is_413_before_any_of_it_is_read(world: World) -> None:
+    """A `Content-Length` over 64 MiB is refused at once: before, the import waited for the bytes
+    (until the body timeout) to refuse them after 64 MiB of them. The body here is empty: read,
+    it would have been an empty file."""
+    app = create_app(world.services, run_write=world.run_write, reads_in_thread=world.reads_in_thread)
+    announced = str(imports_controller.MAX_IMPORT_BYTES + 1).encode()
+    headers = [
+        (b"authorization", f"Bearer {world.owner_token}".encode()),
+        (b"content-type", b"text/csv"),
+        (b"content-length", announced),
+    ]
+    status, _, body = call(app, "POST", "/imports", headers, query=b"source=harvest")
+    assert (status, json.loads(body)["error"]["code"]) == (413, "payload_too_large")
+    assert json.loads(body)["error"]["message"] == "The import file exceeds the limit of 64 MiB."
 
 
 @pytest.mark.parametrize(

@@ -39,21 +39,26 @@ IMPORT_MEDIA_TYPES = {
 
 _ACCEPTED = frozenset(IMPORT_MEDIA_TYPES.values())
 
+_TOO_LARGE = f"The import file exceeds the limit of {MAX_IMPORT_BYTES // 2**20} MiB."
+
 _SPOOL_IN_MEMORY = 8 * 1024 * 1024
 """A body larger than this waits on disk, not in memory, until the import reads it."""
 
 
 async def _spooled_body(request: Request[Any, Any, Any]) -> IO[bytes]:
-    """The body in a spooled temporary file, refused with 413 as soon as it passes the limit."""
+    """The body in a spooled temporary file, refused with 413 as soon as it passes the limit, and
+    before a byte of it is read when its ``Content-Length`` announces more (rather than waiting
+    for a body that may never come, or reading 64 MiB of one that will be refused)."""
+    announced = request.headers.get("content-length", "")
+    if announced.isdigit() and int(announced) > MAX_IMPORT_BYTES:
+        raise PayloadTooLarge(_TOO_LARGE)
     spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115
     size = 0
     try:
         async for chunk in request.stream():
             size += len(chunk)
             if size > MAX_IMPORT_BYTES:
-                raise PayloadTooLarge(
-                    f"The import file exceeds the limit of {MAX_IMPORT_BYTES // 2**20} MiB."
-                )
+                raise PayloadTooLarge(_TOO_LARGE)
             spool.write(chunk)
     except BaseException:
         spool.close()
@@ -70,7 +75,7 @@ def _check_media_type(request: Request[Any, Any, Any], source: str) -> None:
     expected = IMPORT_MEDIA_TYPES[source]
     if media_type not in _ACCEPTED:
         raise UnsupportedMediaType(
-            f"Send a {source} file with the header Content-Type: {expected} (got {media_type or 'none'})."
+            f"Send the {source} file with the header Content-Type: {expected} (got {media_type or 'none'})."
         )
     content_type = request.headers.get("content-type", "")
     if not declares_utf8(content_type):

@@ -30,7 +30,9 @@ __all__ = [
     "Client",
     "ClientId",
     "Import",
+    "ImportCreation",
     "ImportId",
+    "ImportedKind",
     "Keep",
     "Org",
     "OrgId",
@@ -821,7 +823,8 @@ class Import:
     """One import of a file into an organization: who ran it, from where, and what it did.
 
     ``created``, ``duplicates`` and ``failed`` count the file's rows as the import's report did.
-    ``deleted_at`` is set when the import was undone (its entries soft-deleted).
+    ``deleted_at`` is set when the import was undone (its entries soft-deleted, and what it created
+    archived or deactivated unless something else uses it: :class:`ImportCreation`).
     """
 
     id: ImportId
@@ -837,3 +840,25 @@ class Import:
     def deleted(self, now: datetime) -> Import:
         """The import undone at ``now``."""
         return attrs.evolve(self, deleted_at=now)
+
+
+class ImportedKind(enum.StrEnum):
+    """What an import creates besides entries (:class:`ImportCreation`)."""
+
+    CLIENT = "client"
+    PROJECT = "project"
+    TASK = "task"
+    USER = "user"
+
+
+@attrs.frozen
+class ImportCreation:
+    """One client, project, task or user that an import created (``subject_id`` is its id): what
+    the import's undo archives (a client, project or task) or deactivates (a user), unless
+    something outside the import uses it by then. An import stores one per thing it created, in
+    its own transaction; they never change."""
+
+    org_id: OrgId
+    import_id: ImportId
+    kind: ImportedKind
+    subject_id: UUID

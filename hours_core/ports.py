@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Literal, Protocol, Self
 from uuid import UUID
 
 import attrs
@@ -30,6 +30,7 @@ from hours_core.model import (
     Client,
     ClientId,
     Import,
+    ImportCreation,
     ImportId,
     Org,
     OrgId,
@@ -58,6 +59,7 @@ __all__ = [
     "Credentials",
     "EntryCursor",
     "EntryQuery",
+    "EntryReference",
     "EventRepository",
     "IdFactory",
     "IdempotencyRepository",
@@ -334,6 +336,11 @@ class EntryQuery:
     after: EntryCursor | None = None
 
 
+EntryReference = Literal["project_id", "task_id", "user_id"]
+"""A field of an entry that names another thing of its organization
+(:meth:`TimeEntryRepository.referenced_by_live_entries`)."""
+
+
 class TimeEntryRepository(Protocol):
     """Time entries of one organization."""
 
@@ -424,6 +431,15 @@ class TimeEntryRepository(Protocol):
         live entries is on an invoice: :func:`~hours_core.entry_locks.invoiced_lock` of the first
         such entry by id, the error a write of that entry gets.
         """
+        ...
+
+    def referenced_by_live_entries(
+        self, org_id: OrgId, field: EntryReference, ids: Sequence[UUID]
+    ) -> set[UUID]:
+        """Those of ``ids`` that a live (not deleted) entry of the organization names in ``field``
+        (its project, task or user), running timers included: what an import's undo leaves alone.
+        A few queries however many ids are asked (each may read every entry of the organization:
+        no index holds the entries by project or task)."""
         ...
 
 
@@ -759,6 +775,26 @@ class ImportRepository(Protocol):
 
     def update(self, record: Import) -> None:
         """Replace a stored import's counts and ``deleted_at``."""
+
+    def add_creations(self, creations: Sequence[ImportCreation]) -> None:
+        """Store what an import created (each of its own organization and import, stored first);
+        at once, in a few statements however many there are."""
+        ...
+
+    def creations(self, org_id: OrgId, import_id: ImportId) -> Sequence[ImportCreation]:
+        """What the import of ``org_id`` created (nothing for another organization's import), by
+        ``subject_id``."""
+        ...
+
+    def forget_creations(self, org_id: OrgId, import_id: ImportId, subject_ids: Sequence[UUID]) -> None:
+        """Drop those of the import's creations whose ``subject_id`` is given: what its undo left
+        alone, since something else uses it (an undone import lists what its undo retired)."""
+        ...
+
+    def retired_creations(self, org_id: OrgId) -> Sequence[ImportCreation]:
+        """The creations of the organization's undone imports: what their undos archived or
+        deactivated (another import that names one of them revives it, as its own creation)."""
+        ...
 
     def hold(self, org_id: OrgId) -> None:
         """Wait for the organization's other imports that hold it to end, and keep new ones waiting

@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar
+from uuid import UUID
 
 import attrs
 
@@ -42,6 +43,7 @@ from hours_core.model import (
     Client,
     ClientId,
     Import,
+    ImportCreation,
     ImportId,
     Org,
     OrgId,
@@ -63,6 +65,7 @@ from hours_core.ports import (
     Credentials,
     EntryCursor,
     EntryQuery,
+    EntryReference,
     EventRepository,
     IdempotencyRepository,
     ImportRepository,
@@ -114,6 +117,7 @@ _TABLES = (
     "events",
     "event_counters",
     "imports",
+    "import_creations",
     "rates",
     "passwords",
     "sessions",
@@ -695,6 +699,16 @@ class InMemoryTimeEntryRepository(_Repository):
                 table[entry.id] = entry.unimported(at)
         return page
 
+    def referenced_by_live_entries(
+        self, org_id: OrgId, field: EntryReference, ids: Sequence[UUID]
+    ) -> set[UUID]:
+        wanted = set(ids)
+        return {
+            named
+            for e in self.tables.read("entries").values()
+            if e.org_id == org_id and e.deleted_at is None and (named := getattr(e, field)) in wanted
+        }
+
     def _check_external_ref(self, entry: TimeEntry) -> None:
         """No other entry of the organization holds the entry's ``external_ref`` (a unique index)."""
         if entry.external_ref is None:
@@ -988,6 +1002,49 @@ class InMemoryImportRepository(_Repository):
                 failed=record.failed,
                 deleted_at=record.deleted_at,
             )
+
+    def add_creations(self, creations: Sequence[ImportCreation]) -> None:
+        for creation in creations:  # every check first: all or none
+            self._require(self.get(creation.org_id, creation.import_id) is not None, "import's creation")
+        keys = [(c.org_id, c.import_id, c.subject_id) for c in creations]
+        stored = self.tables.read("import_creations")
+        if len(set(keys)) != len(keys) or any(key in stored for key in keys):
+            raise Conflict("The import's creation already exists.")
+        if creations:
+            table = self.tables.write("import_creations")
+            for key, creation in zip(keys, creations, strict=True):
+                table[key] = creation
+
+    def creations(self, org_id: OrgId, import_id: ImportId) -> Sequence[ImportCreation]:
+        return sorted(
+            (
+                c
+                for c in self.tables.read("import_creations").values()
+                if c.org_id == org_id and c.import_id == import_id
+            ),
+            key=lambda c: c.subject_id,
+        )
+
+    def forget_creations(self, org_id: OrgId, import_id: ImportId, subject_ids: Sequence[UUID]) -> None:
+        keys = [(org_id, import_id, subject_id) for subject_id in subject_ids]
+        stored = self.tables.read("import_creations")
+        if any(key in stored for key in keys):
+            table = self.tables.write("import_creations")
+            for key in keys:
+                table.pop(key, None)
+
+    def retired_creations(self, org_id: OrgId) -> Sequence[ImportCreation]:
+        imports = self.tables.read("imports")
+        return sorted(
+            (
+                c
+                for c in self.tables.read("import_creations").values()
+                if c.org_id == org_id
+                and (record := _owned(imports.get(c.import_id), org_id)) is not None
+                and record.deleted_at is not None
+            ),
+            key=lambda c: c.subject_id,
+        )
 
     def hold(self, org_id: OrgId) -> None:
         self.tables.write("imports")  # writers run one at a time: holding the writer lock is the hold

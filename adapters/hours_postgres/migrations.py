@@ -642,6 +642,22 @@ _EVENT_FILTERS: tuple[Step, ...] = (
     "CREATE INDEX events_of_owner ON events (org_id, owner_id, seq)",
 )
 
+# 0023: what each import created, one row per client, project, task or user (see the SQLite
+# migration of the same name): what its undo archives or deactivates.
+_IMPORT_CREATIONS: tuple[Step, ...] = (
+    """
+    CREATE TABLE import_creations (
+        org_id uuid NOT NULL,
+        import_id uuid NOT NULL,
+        kind text NOT NULL CHECK (kind IN ('client', 'project', 'task', 'user')),
+        subject_id uuid NOT NULL,
+        PRIMARY KEY (org_id, import_id, subject_id),
+        CONSTRAINT import_creations_import_fkey
+            FOREIGN KEY (org_id, import_id) REFERENCES imports (org_id, id)
+    )
+    """,
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL),
     Migration("0002_idempotency_result", _IDEMPOTENCY_RESULT),
@@ -663,6 +679,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0020_webhook_pending_heads", _WEBHOOK_PENDING_HEADS),
     Migration("0021_live_entries_of_import", _LIVE_ENTRIES_OF_IMPORT),
     Migration("0022_event_filters", _EVENT_FILTERS),
+    Migration("0023_import_creations", _IMPORT_CREATIONS),
 )
 """Every migration, in the order they apply."""
 

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from operator import attrgetter
 from typing import Any, TypeVar
+from uuid import UUID
 
 import attrs
 
@@ -34,6 +35,7 @@ from hours_core.model import (
     Client,
     ClientId,
     Import,
+    ImportCreation,
     ImportId,
     Org,
     OrgId,
@@ -53,6 +55,7 @@ from hours_core.ports import (
     ClientRepository,
     Credentials,
     EntryQuery,
+    EntryReference,
     IdempotencyRepository,
     ImportRepository,
     InstallationSecretRepository,
@@ -72,7 +75,7 @@ from hours_core.tokens import ApiToken
 from hours_core.web_sessions import WebSession
 from hours_sql.session import ErrorFactory, Params, Refused, Session
 from hours_sql.statements import CHANGED_SORTED_AT_MOST, Statements
-from hours_sql.tables import EMAIL_PER_ORG, ENTRIES, ONE_RUNNING_TIMER, TOKEN_PREFIX
+from hours_sql.tables import EMAIL_PER_ORG, ENTRIES, IMPORT_CREATIONS, ONE_RUNNING_TIMER, TOKEN_PREFIX
 
 __all__ = [
     "IMPORTS_KEY",
@@ -523,6 +526,23 @@ class SqlTimeEntryRepository(_Repository):
             self._write(sql.unimport_entries(len(ids)), (instant, instant, org, *ids), kind="time entry")
         return page
 
+    def referenced_by_live_entries(
+        self, org_id: OrgId, field: EntryReference, ids: Sequence[UUID]
+    ) -> set[UUID]:
+        """Those of ``ids`` that live entries of the organization name in ``field``: one query per
+        :data:`_REFS_PER_QUERY` ids, each a scan of the organization's entries for a project or a
+        task (no index holds them by either), of the user's index for a user."""
+        sql = self._sql
+        by_stored = {sql.reference(each): each for each in ids}
+        unique = list(by_stored)
+        org = sql.reference(org_id)
+        found: set[UUID] = set()
+        for start in range(0, len(unique), _REFS_PER_QUERY):
+            batch = unique[start : start + _REFS_PER_QUERY]
+            rows = self._session.rows(sql.live_references(field, len(batch)), (org, *batch))
+            found.update(by_stored[stored] for (stored,) in rows)
+        return found
+
     def _one_timer(self, entry: TimeEntry) -> Mapping[str, ErrorFactory]:
         """The error for a second running timer of ``entry``'s user (it reads the running one)."""
 
@@ -567,6 +587,36 @@ class SqlImportRepository(_Repository):
         self._write(
             sql.import_update, (*params, sql.uuid(record.id), sql.reference(record.org_id)), kind="import"
         )
+
+    def add_creations(self, creations: Sequence[ImportCreation]) -> None:
+        """Store what an import created through the bulk path (one row each)."""
+        if creations:
+            encode = self._sql.import_creations.encode
+            try:
+                self._session.insert_many(IMPORT_CREATIONS, map(encode, creations))
+            except Refused as refusal:
+                raise refusal.error("import's creation") from refusal
+
+    def creations(self, org_id: OrgId, import_id: ImportId) -> Sequence[ImportCreation]:
+        """What the import of ``org_id`` created, by ``subject_id`` (the primary key's order)."""
+        sql = self._sql
+        rows = self._session.rows(sql.creations_of_import, (sql.reference(org_id), sql.reference(import_id)))
+        return [sql.import_creations.decode(row) for row in rows]
+
+    def forget_creations(self, org_id: OrgId, import_id: ImportId, subject_ids: Sequence[UUID]) -> None:
+        """Delete those of the import's creations, :data:`_REFS_PER_QUERY` at a time."""
+        sql = self._sql
+        subjects = [sql.uuid(each) for each in dict.fromkeys(subject_ids)]
+        for start in range(0, len(subjects), _REFS_PER_QUERY):
+            batch = subjects[start : start + _REFS_PER_QUERY]
+            params = (sql.reference(org_id), sql.reference(import_id), *batch)
+            self._write(sql.forget_creations(len(batch)), params, kind="import's creation")
+
+    def retired_creations(self, org_id: OrgId) -> Sequence[ImportCreation]:
+        """The creations of the organization's undone imports, in one query."""
+        sql = self._sql
+        rows = self._session.rows(sql.retired_creations, (sql.reference(org_id),))
+        return [sql.import_creations.decode(row) for row in rows]
 
     def hold(self, org_id: OrgId) -> None:
         """Take the organization's imports key exclusively until the transaction ends (the dialect's

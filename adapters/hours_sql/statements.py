@@ -25,6 +25,7 @@ from hours_sql.tables import (
     CLOSED_PERIODS,
     ENTRIES,
     IDEMPOTENCY_RECORDS,
+    IMPORT_CREATIONS,
     IMPORTS,
     INSTALLATION_SECRETS,
     INVOICES,
@@ -80,6 +81,8 @@ by a list of ids reads (``Dialect.indexed_by``)."""
 _TIMED = "started_at IS NOT NULL"
 """An entry with a start (stopped or running): the predicate of ``time_entries_timed_of_user``."""
 _ENTRY_ORDER = ("entry_date", "created_at", "id")
+_ENTRY_REFERENCES = frozenset({"project_id", "task_id", "user_id"})
+"""The fields :meth:`Statements.live_references` may select (``EntryReference``)."""
 _IDEMPOTENCY_KEY = "(org_id, user_id, key)"
 
 
@@ -236,6 +239,7 @@ class Statements:
                 projects,
                 tasks,
                 imports,
+                self.import_creations,
                 entries,
                 tokens,
                 records,
@@ -318,6 +322,16 @@ class Statements:
         exclusive = self.dialect.exclusive_key_lock
         self.imports_of_org_exclusive = sql(exclusive) if exclusive else None
 
+        self.import_creations = creations = TableStatements(IMPORT_CREATIONS, self.dialect)
+        self.creations_of_import = sql(
+            f"{creations.select} WHERE org_id = ? AND import_id = ? ORDER BY subject_id"
+        )
+        self.retired_creations = sql(
+            f"SELECT {_columns(IMPORT_CREATIONS, 'c')} FROM import_creations AS c"  # noqa: S608
+            " JOIN imports AS i ON i.org_id = c.org_id AND i.id = c.import_id"
+            " WHERE c.org_id = ? AND i.deleted_at IS NOT NULL ORDER BY c.subject_id"
+        )
+
         return imports
 
     def _web_sign_in(self) -> TableStatements:
@@ -361,6 +375,25 @@ class Statements:
             f"UPDATE time_entries{self.dialect.indexed_by(ENTRIES_PRIMARY_KEY)}"  # noqa: S608
             " SET deleted_at = ?, updated_at = ?, external_ref = NULL, version = version + 1"
             f" WHERE org_id = ? AND deleted_at IS NULL AND id IN ({marks})"
+        )
+
+    def forget_creations(self, count: int) -> str:
+        """The delete of ``count`` creations of one import, by their subjects' ids."""
+        marks = ", ".join("?" * count)
+        return self.dialect.sql(
+            "DELETE FROM import_creations"  # noqa: S608 - constant identifiers
+            f" WHERE org_id = ? AND import_id = ? AND subject_id IN ({marks})"
+        )
+
+    def live_references(self, field: str, count: int) -> str:
+        """The select of which of ``count`` ids the live entries of an org name in ``field``
+        (``project_id``, ``task_id`` or ``user_id``: :data:`~hours_core.ports.EntryReference`)."""
+        if field not in _ENTRY_REFERENCES:
+            raise ValueError(f"not a reference of an entry: {field!r}")
+        marks = ", ".join("?" * count)
+        return self.dialect.sql(
+            f"SELECT DISTINCT {field} FROM time_entries"  # noqa: S608 - a constant identifier, checked
+            f" WHERE org_id = ? AND deleted_at IS NULL AND {field} IN ({marks})"
         )
 
     def external_refs(self, count: int) -> str:

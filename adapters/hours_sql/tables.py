@@ -24,7 +24,7 @@ import attrs
 from hours_core.idempotency import IdempotencyRecord
 from hours_core.installation import InstallationSecret
 from hours_core.invoices import Invoice
-from hours_core.model import Client, Import, Org, Project, Rate, Task, TimeEntry, User
+from hours_core.model import Client, Import, ImportCreation, Org, Project, Rate, Task, TimeEntry, User
 from hours_core.periods import ClosedPeriod
 from hours_core.subscriptions import Webhook, WebhookDelivery
 from hours_core.timesheets import Timesheet
@@ -42,6 +42,7 @@ __all__ = [
     "IDEMPOTENCY_KEY",
     "IDEMPOTENCY_RECORDS",
     "IMPORTS",
+    "IMPORT_CREATIONS",
     "INSTALLATION_SECRETS",
     "INVOICES",
     "ONE_RUNNING_TIMER",
@@ -249,6 +250,7 @@ ENTRY_RATE_COLUMNS = (
 """The columns of an entry's stored rate (``TimeEntry.rate``), one per member of ``StoredRate``."""
 ENTRIES = Table("time_entries", TimeEntry, embedded=(("rate", ENTRY_RATE_COLUMNS),))
 IMPORTS = Table("imports", Import)
+IMPORT_CREATIONS = Table("import_creations", ImportCreation)
 TOKENS = Table("api_tokens", ApiToken)
 IDEMPOTENCY_RECORDS = Table("idempotency_records", IdempotencyRecord)
 INSTALLATION_SECRETS = Table("installation_secrets", InstallationSecret)
@@ -267,6 +269,7 @@ TABLES = (
     PROJECTS,
     TASKS,
     IMPORTS,
+    IMPORT_CREATIONS,
     ENTRIES,
     TOKENS,
     IDEMPOTENCY_RECORDS,

@@ -835,6 +835,33 @@ def _event_filters(db: Database) -> None:
         db.execute(statement)
 
 
+# 0023: what each import created. An import creates the clients, projects, tasks and users its
+# rows name that the organization lacks; its undo (DELETE /imports/{id}) archives those, or
+# deactivates the users, unless something outside the import uses them by then. One row per thing
+# created, written once in the import's transaction (a few per import, not one per entry); an
+# import made before this migration has none, and its undo deletes its entries only.
+
+_IMPORT_CREATIONS = (
+    """
+    CREATE TABLE import_creations (
+        org_id TEXT NOT NULL,
+        import_id TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('client', 'project', 'task', 'user')),
+        subject_id TEXT NOT NULL,
+        PRIMARY KEY (org_id, import_id, subject_id),
+        FOREIGN KEY (org_id, import_id) REFERENCES imports (org_id, id)
+    ) STRICT
+    """,
+)
+
+
+@MIGRATIONS(name="0023_import_creations")
+def _import_creations(db: Database) -> None:
+    """The clients, projects, tasks and users each import created (what its undo archives)."""
+    for statement in _IMPORT_CREATIONS:
+        db.execute(statement)
+
+
 def pending(db: Database) -> list[str]:
     """The names of the migrations not yet applied to ``db``, in the order they would run."""
     return [migration.name for migration in MIGRATIONS.pending(db)]

@@ -79,6 +79,7 @@ TABLE_NAMES = frozenset(
         "events",
         "event_drafts",
         "imports",
+        "import_creations",
         "web_sessions",
         "installation_secrets",
         "rate_counters",

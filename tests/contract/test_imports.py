@@ -11,7 +11,7 @@ import pytest
 
 from hours_core.entry_locks import invoiced_lock
 from hours_core.errors import Conflict, EntryLocked
-from hours_core.model import Import, ImportId, TimeEntry, TimeEntryId
+from hours_core.model import Import, ImportCreation, ImportedKind, ImportId, TimeEntry, TimeEntryId
 from hours_postgres.dialect import POSTGRES
 from hours_sql import statements_for
 from hours_sqlite.dialect import SQLITE
@@ -232,3 +232,92 @@ def test_an_entry_cannot_name_an_import_that_does_not_exist(
     ghost = an_import(build, world.a)
     with store.unit_of_work() as uow, pytest.raises(Conflict):
         uow.entries.add(imported(build, world.a, ghost, "toggl:1"))
+
+
+def creations_of(record: Import, *made: tuple[ImportedKind, uuid.UUID]) -> list[ImportCreation]:
+    return [ImportCreation(record.org_id, record.id, kind, subject_id) for kind, subject_id in made]
+
+
+def test_what_an_import_created_is_stored_with_it_and_read_back_in_its_organization_only(
+    store: OpenStore, world: World, build: Build
+) -> None:
+    record, later, theirs = an_import(build, world.a), an_import(build, world.a), an_import(build, world.b)
+    made = creations_of(
+        record,
+        (ImportedKind.USER, world.a.member.id),
+        (ImportedKind.PROJECT, world.a.other_project.id),
+        (ImportedKind.TASK, world.a.task.id),
+        (ImportedKind.CLIENT, build.id()),
+    )
+    with store.unit_of_work() as uow:
+        for each in (record, later, theirs):
+            uow.imports.add(each)
+        uow.imports.add_creations(made)
+        uow.imports.add_creations([])
+        uow.imports.add_creations(creations_of(theirs, (ImportedKind.PROJECT, world.b.project.id)))
+        uow.commit()
+    with store.unit_of_work(read_only=True) as uow:
+        assert uow.imports.creations(world.a.org.id, record.id) == sorted(made, key=lambda c: c.subject_id)
+        assert uow.imports.creations(world.b.org.id, record.id) == []  # not b's
+        assert uow.imports.creations(world.a.org.id, later.id) == []
+        assert uow.imports.retired_creations(world.a.org.id) == []  # no import of a's is undone
+    with store.unit_of_work() as uow, pytest.raises(Conflict):  # one row per thing and import
+        uow.imports.add_creations(made[:1])
+    with store.unit_of_work() as uow, pytest.raises(Conflict):  # of an import of its organization
+        uow.imports.add_creations([attrs.evolve(made[0], org_id=world.b.org.id)])
+
+
+def test_an_undone_import_lists_what_its_undo_did_not_forget(
+    store: OpenStore, world: World, build: Build
+) -> None:
+    record, other = an_import(build, world.a), an_import(build, world.a)
+    made = creations_of(
+        record,
+        (ImportedKind.PROJECT, world.a.project.id),
+        (ImportedKind.PROJECT, world.a.other_project.id),
+        (ImportedKind.TASK, world.a.task.id),
+    )
+    with store.unit_of_work() as uow:
+        uow.imports.add(record)
+        uow.imports.add(other)
+        uow.imports.add_creations(made)
+        uow.imports.add_creations(creations_of(other, (ImportedKind.USER, world.a.member.id)))
+        uow.commit()
+    with store.unit_of_work() as uow:
+        uow.imports.update(record.deleted(T0 + timedelta(hours=1)))
+        uow.imports.forget_creations(world.b.org.id, record.id, [world.a.project.id])  # not b's: nothing
+        uow.imports.forget_creations(world.a.org.id, record.id, [world.a.project.id, world.a.project.id])
+        uow.imports.forget_creations(world.a.org.id, record.id, [])
+        uow.commit()
+    with store.unit_of_work(read_only=True) as uow:
+        retired = uow.imports.retired_creations(world.a.org.id)
+        assert retired == sorted(made[1:], key=lambda c: c.subject_id)  # not the other import's (not undone)
+        assert uow.imports.retired_creations(world.b.org.id) == []
+
+
+def test_the_live_entries_name_their_projects_tasks_and_users_many_at_once(
+    store: OpenStore, world: World, build: Build
+) -> None:
+    a, b = world.a, world.b
+    live = build.entry(a.member, a.project, task=a.task)
+    gone = build.entry(a.owner, a.other_project, deleted_at=T0)
+    running = attrs.evolve(
+        build.entry(a.owner, a.other_project), started_at=T0, stopped_at=None, duration_seconds=0
+    )
+    theirs = build.entry(b.member, b.other_project)
+    with store.unit_of_work() as uow:
+        uow.entries.add_many([live, gone, theirs])
+        uow.commit()
+    unknown = [uuid.UUID(int=n) for n in range(1, 700)]  # more than one query's worth
+    with store.unit_of_work(read_only=True) as uow:
+        found = uow.entries.referenced_by_live_entries
+        assert found(a.org.id, "project_id", [*unknown, a.project.id, a.other_project.id]) == {a.project.id}
+        assert found(a.org.id, "task_id", [a.task.id, *unknown]) == {a.task.id}
+        assert found(a.org.id, "user_id", [a.member.id, a.owner.id, b.member.id]) == {a.member.id}
+        assert found(b.org.id, "project_id", [a.project.id, b.other_project.id]) == {b.other_project.id}
+        assert found(a.org.id, "user_id", []) == set()
+    with store.unit_of_work() as uow:  # a running timer is a live entry
+        uow.entries.add(running)
+        uow.commit()
+    with store.unit_of_work(read_only=True) as uow:
+        assert uow.entries.referenced_by_live_entries(a.org.id, "user_id", [a.owner.id]) == {a.owner.id}

@@ -65,6 +65,7 @@ MIGRATIONS = [
     "0020_webhook_pending_heads",
     "0021_live_entries_of_import",
     "0022_event_filters",
+    "0023_import_creations",
 ]
 """Every migration of the adapter, in order."""
 

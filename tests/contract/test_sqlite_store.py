@@ -65,6 +65,7 @@ MIGRATIONS = [
     "0020_webhook_pending_heads",
     "0021_live_entries_of_import",
     "0022_event_filters",
+    "0023_import_creations",
 ]
 """Every migration of the adapter, in order."""
 
@@ -329,6 +330,7 @@ def test_table_counts_are_the_committed_rows_of_each_table(sqlite_store: SqliteS
         "projects": 2,
         "tasks": 1,
         "imports": 0,
+        "import_creations": 0,
         "time_entries": 2,
         "api_tokens": 0,
         "idempotency_records": 0,

@@ -20,13 +20,22 @@ What an import stores writes its events in the same transaction, ``via: import``
 each entry of a batch it stores (then ``time_entry.deleted`` for one stored deleted); duplicates
 write nothing. Its undo writes ``time_entry.deleted`` for each entry it deletes (docs/events.md,
 "Imports").
+
+An import records what it created besides entries (:class:`~hours_core.model.ImportCreation`, one
+per client, project, task and user, stored with it), and its undo soft-deletes those as each kind
+is deleted: it archives the tasks, projects and clients and deactivates the users, except what
+something outside the import uses by then (:func:`_retire_creations`), with their ``*.archived``
+and ``user.deactivated`` events. A later import whose rows name what an undo retired revives it as
+its own (``*.unarchived``, ``user.reactivated``), so that a file imports again after its undo
+(docs/export-import.md, "Undoing an import").
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from itertools import islice
+from uuid import UUID
 
 import attrs
 
@@ -48,7 +57,10 @@ from hours_core.model import (
     Client,
     ClientId,
     Import,
+    ImportCreation,
+    ImportedKind,
     ImportId,
+    Org,
     Project,
     ProjectId,
     Role,
@@ -71,6 +83,7 @@ from hours_core.ports import Clock, IdFactory, UnitOfWork
 from hours_core.rates import RateBook
 from hours_core.services.caller import Caller, allowed_after_existence
 from hours_core.services.recording import EventRecorder, Origin
+from hours_core.services.team import deactivate, locked_org, reactivate
 from hours_core.services.transactions import Transactions
 from hours_core.timesheet_locks import TimesheetLocks, timesheet_locked
 from hours_core.validation import FIRST_ENTRY_DATE, LAST_ENTRY_DATE, instant_problem
@@ -218,6 +231,7 @@ class ImportService:
                 run.take_all(rows)
                 if command.atomic and run.failed:
                     raise _Abandoned(run.report(None, stored=False))
+                uow.imports.add_creations(run.creations)
                 uow.imports.update(
                     attrs.evolve(record, created=run.created, duplicates=run.duplicates, failed=run.failed)
                 )
@@ -229,8 +243,11 @@ class ImportService:
         self, caller: Caller, import_id: ImportId, *, override: LockOverride | None = None
     ) -> Import:
         """Undo an import (owners and admins): soft-delete the entries it created that are not
-        deleted yet, and release their source rows, so that the file imports again. Each entry
-        deleted writes ``time_entry.deleted`` (``via: import``).
+        deleted yet, and release their source rows, so that the file imports again; then archive
+        the tasks, projects and clients it created and deactivate the users it created, each unless
+        something outside the import uses it (:func:`_retire_creations`). Each entry deleted writes
+        ``time_entry.deleted``, each thing archived or deactivated its ``*.archived`` or
+        ``user.deactivated`` (all ``via: import``).
 
         An import of another organization, or one already deleted, is :class:`NotFound`. An import
         with a live entry that a delete of it would not change is :class:`~hours_core.errors.EntryLocked`,
@@ -252,6 +269,17 @@ class ImportService:
 
         allowed_after_existence(check, look_up)
         with self._transactions.write() as uow:
+            made = uow.imports.creations(caller.org_id, import_id)  # stored with the import, never changed
+            kinds = {creation.kind for creation in made}
+            org = caller.org
+            if kinds & {ImportedKind.CLIENT, ImportedKind.USER}:
+                # Archiving a client and deactivating a user take the organization's lock (as PATCH
+                # /clients and POST /users/{id}/deactivate do), first in the order of locks.
+                org = locked_org(uow, caller.org_id)
+            if ImportedKind.USER in kinds:
+                # A deactivation holds the organization's entry writes (team.deactivate), so that
+                # none of the user's lands after it: taken before the undo reads them in share mode.
+                uow.periods.hold(caller.org_id)
             record = uow.imports.lock(caller.org_id, import_id)  # two undos: the second sees the first's
             if record is None or record.deleted_at is not None:
                 raise NotFound.of("import")
@@ -268,9 +296,80 @@ class ImportService:
                     )
                 if len(entries) < _UNDO_PAGE:
                     break
+            kept = _retire_creations(uow, self._events, origin, org, made, now)
+            # What the undo did not retire is no longer the import's: another import that names it
+            # finds it as it is (an undone import lists what its undo archived or deactivated).
+            uow.imports.forget_creations(caller.org_id, import_id, kept)
             deleted = record.deleted(now)
             uow.imports.update(deleted)
         return deleted
+
+
+def _retire_creations(
+    uow: UnitOfWork,
+    events: EventRecorder,
+    origin: Origin,
+    org: Org,
+    made: Sequence[ImportCreation],
+    now: datetime,
+) -> list[UUID]:
+    """Soft-delete what an import created, once its entries are deleted: archive each task,
+    project and client, and deactivate each user, that is still active and that nothing outside
+    the import uses (each change with the event its own route writes); return the ids of the others
+    (left alone, or archived or deactivated already):
+
+    * a task or a project that a live entry names (the import's are deleted by now, so another's);
+    * a project with an active task (one the import created and kept, or one added since);
+    * a client with an active project (one not created by the import, or one kept);
+    * a user with a live entry, who is an owner or an admin now, or who was given a way to sign in
+      since (an active token, a password).
+
+    Tasks go first, then projects, then clients, so that each sees what the step before kept."""
+    org_id = org.id
+    of_kind = {kind: [c.subject_id for c in made if c.kind is kind] for kind in ImportedKind}
+    retired: set[UUID] = set()
+
+    task_ids = of_kind[ImportedKind.TASK]
+    used = uow.entries.referenced_by_live_entries(org_id, "task_id", task_ids) if task_ids else set()
+    for task_id in task_ids:
+        task = uow.tasks.get(org_id, TaskId(task_id))
+        if task is not None and not task.archived and task_id not in used:
+            events.archivable(uow, origin, task, uow.tasks.update(task.revised(now, archived=True)))
+            retired.add(task_id)
+
+    project_ids = of_kind[ImportedKind.PROJECT]
+    used = uow.entries.referenced_by_live_entries(org_id, "project_id", project_ids) if project_ids else set()
+    for project_id in project_ids:
+        project = uow.projects.get(org_id, ProjectId(project_id))
+        if project is None or project.archived or project_id in used:
+            continue
+        if any(not task.archived for task in uow.tasks.list_for_project(org_id, project.id)):
+            continue
+        events.archivable(uow, origin, project, uow.projects.update(project.revised(now, archived=True)))
+        retired.add(project_id)
+
+    client_ids = of_kind[ImportedKind.CLIENT]
+    if client_ids:
+        served = {project.client_id for project in uow.projects.list(org_id, include_archived=False)}
+        for client_id in client_ids:
+            client = uow.clients.get(org_id, ClientId(client_id))
+            if client is not None and not client.archived and client.id not in served:
+                events.archivable(uow, origin, client, uow.clients.update(client.revised(now, archived=True)))
+                retired.add(client_id)
+
+    user_ids = of_kind[ImportedKind.USER]
+    used = uow.entries.referenced_by_live_entries(org_id, "user_id", user_ids) if user_ids else set()
+    for user_id in user_ids:
+        user = uow.users.get(org_id, UserId(user_id))
+        if user is None or not user.is_active or user.role is not Role.MEMBER or user_id in used:
+            continue
+        if uow.tokens.count_active(org_id, user.id, now) or any(
+            login.user.id == user.id for login in uow.sessions.password_logins(user.email_key)
+        ):
+            continue
+        deactivate(uow, events, origin, org, user, now)
+        retired.add(user_id)
+    return [creation.subject_id for creation in made if creation.subject_id not in retired]
 
 
 def _undo_check(
@@ -352,7 +451,9 @@ class _Run:
                 self.projects[caseless(project.name)] = project
         self.active_projects = sum(1 for project in projects if not project.archived)
         self.clients: dict[str, Client] = {}
+        self.clients_by_id: dict[ClientId, Client] = {}
         for client in uow.clients.list(org):  # the oldest of a name, an active one first
+            self.clients_by_id[client.id] = client
             known_client = self.clients.get(caseless(client.name))
             if known_client is None or (known_client.archived and not client.archived):
                 self.clients[caseless(client.name)] = client
@@ -366,6 +467,10 @@ class _Run:
         # What the row being checked would create (a user, a client, a project, a task), kept only
         # once the whole row passes: a row that fails creates nothing (no seat, no project slot).
         self.pending: list[Callable[[], None]] = []
+        self.creations: list[ImportCreation] = []
+        """What this import created and stored (what its undo archives or deactivates)."""
+        self.retired = {creation.subject_id for creation in uow.imports.retired_creations(org)}
+        """What undone imports archived or deactivated: a row naming one revives it (as created)."""
 
     def take_all(self, rows: Iterable[ImportRow | RejectedRow]) -> None:
         """Read every row of the file, storing each batch as it goes."""
@@ -425,6 +530,11 @@ class _Run:
             self.uow.entries.add_many(entries)
             self._record_created(self.events, entries)
         self.created += len(entries)
+
+    def _created(self, kind: ImportedKind, subject_id: UUID) -> None:
+        """Note that the import stored a new ``kind`` (stored with the import: its undo reads them)."""
+        assert self.import_id is not None  # only a run that stores creates
+        self.creations.append(ImportCreation(self.caller.org_id, self.import_id, kind, subject_id))
 
     def _note(self, *errors: RowError) -> None:
         """Keep ``errors`` for the report while it lists fewer than :data:`MAX_REPORTED_ROW_ERRORS`
@@ -534,6 +644,8 @@ class _Run:
             user = self.users_by_email.get(email_key(row.user_email))
             if user is None:
                 user = self._new_user(row, column)
+            elif not user.is_active and user.id in self.retired and self.command.create_users:
+                user = self._revived_user(user, column)
         elif row.user_name is not None:
             column = _column(row, "user_name")
             named = self.users_by_name.get(caseless(row.user_name), [])
@@ -579,6 +691,7 @@ class _Run:
             if self.events is not None:
                 self.uow.users.add(user)
                 self.events.user(self.uow, self.origin, EventType.USER_CREATED, None, user)
+                self._created(ImportedKind.USER, user.id)
             self.users_by_email[user.email_key] = user
             self.users_by_name.setdefault(caseless(user.name), []).append(user)
             self.active_users += 1
@@ -586,6 +699,28 @@ class _Run:
 
         self.pending.append(keep)
         return user
+
+    def _revived_user(self, user: User, column: str) -> User:
+        """``user``, whom an undone import created and its undo deactivated, active again (with
+        ``create_users``: the import creates them again), if the plan holds one more active user."""
+        try:
+            require_room_for_users(self.caller.org.plan, self.active_users + 1)
+        except PlanRequired as refusal:
+            raise _RowFailed(column, "plan_required", refusal.message) from None
+        revived = user.reactivated()
+
+        def keep() -> None:
+            if self.events is not None:
+                reactivate(self.uow, self.events, self.origin, user)
+                self._created(ImportedKind.USER, user.id)
+            self.users_by_email[user.email_key] = revived
+            named = self.users_by_name.get(caseless(user.name), [])
+            self.users_by_name[caseless(user.name)] = [revived if u.id == user.id else u for u in named]
+            self.active_users += 1
+            self.created_users.append(user.email)
+
+        self.pending.append(keep)
+        return revived
 
     def _project(self, row: ImportRow) -> Project:
         column = _column(row, "project")
@@ -596,8 +731,33 @@ class _Run:
             client = None if row.client is None else self._client(row.client, _column(row, "client"))
             project = self._new_project(row.project, column, client)
         elif project.archived:
-            raise _RowFailed(column, "project_archived", f"the project {project.name!r} is archived")
+            if project.id not in self.retired:
+                raise _RowFailed(column, "project_archived", f"the project {project.name!r} is archived")
+            project = self._revived_project(project, column)
         return project
+
+    def _revived_project(self, project: Project, column: str) -> Project:
+        """``project``, which an undone import created and its undo archived, active again (as a
+        new one would be: the plan's active projects counted), with its client if that undo
+        archived it too."""
+        self._require_room_for_a_project(project.name, column)
+        client = None if project.client_id is None else self.clients_by_id.get(project.client_id)
+        if client is not None and client.archived and client.id in self.retired:
+            self._revived_client(client)
+        revived = project.revised(self.now, archived=False)
+
+        def keep() -> None:
+            stored = revived
+            if self.events is not None:
+                stored = self.uow.projects.update(revived)
+                self.events.archivable(self.uow, self.origin, project, stored)
+                self._created(ImportedKind.PROJECT, project.id)
+            self.projects[caseless(project.name)] = stored
+            self.active_projects += 1
+            self.created_projects.append(project.name)
+
+        self.pending.append(keep)
+        return revived
 
     def _client(self, name: str, column: str) -> Client:
         """The client of that name (ignoring case), created when missing: in :data:`IMPORT_CURRENCY`,
@@ -606,7 +766,9 @@ class _Run:
         client = self.clients.get(caseless(name))
         if client is not None:
             if client.archived:
-                raise _RowFailed(column, "client_archived", f"the client {client.name!r} is archived")
+                if client.id not in self.retired:
+                    raise _RowFailed(column, "client_archived", f"the client {client.name!r} is archived")
+                return self._revived_client(client)
             return client
         problem = name_problem(name)
         if problem is not None:
@@ -617,25 +779,34 @@ class _Run:
             if self.events is not None:
                 self.uow.clients.add(new)
                 self.events.archivable(self.uow, self.origin, None, new)
-            self.clients[caseless(name)] = new
+                self._created(ImportedKind.CLIENT, new.id)
+            self.clients[caseless(name)] = self.clients_by_id[new.id] = new
             self.created_clients.append(name)
 
         self.pending.append(keep)
         return new
 
+    def _revived_client(self, client: Client) -> Client:
+        """``client``, which an undone import created and its undo archived, active again."""
+        revived = client.revised(self.now, archived=False)
+
+        def keep() -> None:
+            stored = revived
+            if self.events is not None:
+                stored = self.uow.clients.update(revived)
+                self.events.archivable(self.uow, self.origin, client, stored)
+                self._created(ImportedKind.CLIENT, client.id)
+            self.clients[caseless(client.name)] = self.clients_by_id[client.id] = stored
+            self.created_clients.append(client.name)
+
+        self.pending.append(keep)
+        return revived
+
     def _new_project(self, name: str, column: str, client: Client | None = None) -> Project:
         problem = name_problem(name)
         if problem is not None:
             raise _RowFailed(column, "invalid_name", f"the project name {problem}")
-        plan = self.caller.org.plan
-        if not allows(plan, Feature.UNLIMITED_PROJECTS) and self.active_projects >= FREE_PLAN_ACTIVE_PROJECTS:
-            needed = required_plan(Feature.UNLIMITED_PROJECTS).value
-            raise _RowFailed(
-                column,
-                "plan_required",
-                f"the {plan.value} plan holds {FREE_PLAN_ACTIVE_PROJECTS} active projects; creating "
-                f"{name!r} needs the {needed} plan",
-            )
+        self._require_room_for_a_project(name, column)
         project = Project.new(
             ProjectId(self.ids.new_id()),
             self.caller.org_id,
@@ -650,12 +821,25 @@ class _Run:
             if self.events is not None:
                 self.uow.projects.add(project)
                 self.events.archivable(self.uow, self.origin, None, project)
+                self._created(ImportedKind.PROJECT, project.id)
             self.projects[caseless(name)] = project
             self.active_projects += 1
             self.created_projects.append(name)
 
         self.pending.append(keep)
         return project
+
+    def _require_room_for_a_project(self, name: str, column: str) -> None:
+        """Refuse the row (``plan_required``) if the plan holds no more active projects."""
+        plan = self.caller.org.plan
+        if not allows(plan, Feature.UNLIMITED_PROJECTS) and self.active_projects >= FREE_PLAN_ACTIVE_PROJECTS:
+            needed = required_plan(Feature.UNLIMITED_PROJECTS).value
+            raise _RowFailed(
+                column,
+                "plan_required",
+                f"the {plan.value} plan holds {FREE_PLAN_ACTIVE_PROJECTS} active projects; creating "
+                f"{name!r} needs the {needed} plan",
+            )
 
     def _task(self, row: ImportRow, project: Project) -> Task | None:
         if row.task is None:
@@ -669,7 +853,9 @@ class _Run:
         known = self.tasks.get((project.id, caseless(row.task)))
         if known is not None:
             if known.archived:
-                raise _RowFailed(column, "task_archived", f"the task {known.name!r} is archived")
+                if known.id not in self.retired:
+                    raise _RowFailed(column, "task_archived", f"the task {known.name!r} is archived")
+                return self._revived_task(known, project)
             return known
         problem = name_problem(row.task)
         if problem is not None:
@@ -681,12 +867,30 @@ class _Run:
             if self.events is not None:
                 self.uow.tasks.add(task)
                 self.events.archivable(self.uow, self.origin, None, task)
+                self._created(ImportedKind.TASK, task.id)
             self.tasks[(project.id, caseless(name))] = task
             self.created_tasks.append(name)
             self.created_task_projects.append(project.name)
 
         self.pending.append(keep)
         return task
+
+    def _revived_task(self, task: Task, project: Project) -> Task:
+        """``task``, which an undone import created and its undo archived, active again."""
+        revived = task.revised(self.now, archived=False)
+
+        def keep() -> None:
+            stored = revived
+            if self.events is not None:
+                stored = self.uow.tasks.update(revived)
+                self.events.archivable(self.uow, self.origin, task, stored)
+                self._created(ImportedKind.TASK, task.id)
+            self.tasks[(project.id, caseless(task.name))] = stored
+            self.created_tasks.append(task.name)
+            self.created_task_projects.append(project.name)
+
+        self.pending.append(keep)
+        return revived
 
 
 def _column(row: ImportRow, field: str) -> str:

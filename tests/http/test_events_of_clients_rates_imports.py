@@ -165,7 +165,7 @@ def test_a_reapply_writes_one_update_per_changed_entry_with_its_rate_as_the_entr
     assert cleared["changes"] == {"rate": {"from": stored["rate"], "to": None}}
 
 
-def test_an_import_writes_its_creations_via_import_and_its_undo_one_deletion_per_entry(
+def test_an_import_writes_its_creations_via_import_and_its_undo_one_deletion_per_entry_then_archivings(
     client: TestClient[Any], world: World
 ) -> None:
     start = latest(client, world)
@@ -210,8 +210,18 @@ def test_an_import_writes_its_creations_via_import_and_its_undo_one_deletion_per
     undo = client.delete(f"/imports/{report['id']}", headers=bearer(world.owner_token))
     assert undo.status_code == 204
 
-    deletions = events_after(client, world.owner_token, middle)
+    undone = events_after(client, world.owner_token, middle)
+    deletions, retired = undone[:5], undone[5:]
     assert [e["type"] for e in deletions] == ["time_entry.deleted"] * 5
+    # Then what the import created, archived: the task, the projects, the client (all unused now).
+    assert [(e["type"], e["changes"]["archived"]) for e in retired] == [
+        ("task.archived", {"from": False, "to": True}),
+        ("project.archived", {"from": False, "to": True}),
+        ("project.archived", {"from": False, "to": True}),
+        ("client.archived", {"from": False, "to": True}),
+    ]
+    assert {e["subject"]["id"] for e in retired} == {e["subject"]["id"] for e in events[:4]}
+    assert all(e["actor"]["via"] == "import" for e in retired)
     assert sorted(e["subject"]["id"] for e in deletions) == sorted(by_id)
     for event in deletions:
         assert event["actor"]["via"] == "import"

@@ -16,7 +16,7 @@ from hours_core.services.imports import MAX_REPORTED_ROW_ERRORS
 from hours_http import create_app
 from hours_http.controllers import imports as imports_controller
 from tests.asgi_support import call
-from tests.exchange.odd_files import harvest_file, toggl_file
+from tests.exchange.odd_files import TOGGL_HEADER, harvest_file, toggl_file
 from tests.http.conftest import bearer
 from tests.world import World
 
@@ -309,6 +309,91 @@ def test_deleting_an_import_soft_deletes_what_it_created(client: TestClient[Any]
     assert len(listed(client, world, "&includeDeleted=true")) == 5
     again = client.delete(f"/imports/{import_id}", headers=bearer(world.owner_token))
     assert (again.status_code, again.json()["error"]["code"]) == (404, "not_found")
+
+
+NEWCOMER = "newcomer@example.test"
+
+
+def newcomers(client: TestClient[Any], world: World) -> dict[str, Any]:
+    """Import a Toggl file that creates a client (Globex), a project of it (Portal), a task of that
+    (Login) and a user (the newcomer, ``createUsers=true``); the report."""
+    rows = [
+        f"Ada,{world.owner.email},Globex,Portal,Login,Sign-in page,No,2025-03-04,09:00:00,2025-03-04,10:00:00,01:00:00,",
+        f"Nia,{NEWCOMER},Globex,Portal,,Review,No,2025-03-04,11:00:00,2025-03-04,12:00:00,01:00:00,",
+    ]
+    response = client.post(
+        "/imports?source=toggl&timezone=Europe/Berlin&createUsers=true",
+        content=("\r\n".join([TOGGL_HEADER, *rows])).encode(),
+        headers={**bearer(world.owner_token), **CSV},
+    )
+    assert response.status_code == 201, response.text
+    report: dict[str, Any] = response.json()["data"]
+    assert (report["created"], report["failed"]) == (2, 0)
+    return report
+
+
+def seen(client: TestClient[Any], world: World) -> dict[str, Any]:
+    """Whether the list routes show the newcomers file's client, project and task archived, and its
+    user deactivated."""
+    owner = bearer(world.owner_token)
+    globex = next(c for c in client.get("/clients", headers=owner).json()["data"] if c["name"] == "Globex")
+    portal = next(p for p in client.get("/projects", headers=owner).json()["data"] if p["name"] == "Portal")
+    (login,) = client.get(f"/projects/{portal['id']}/tasks", headers=owner).json()["data"]
+    (user,) = [u for u in client.get("/users", headers=owner).json()["data"] if u["email"] == NEWCOMER]
+    return {
+        "Globex": globex["archived"],
+        "Portal": portal["archived"],
+        "Login": login["archived"],
+        NEWCOMER: user["deactivatedAt"] is not None,
+        "portalId": portal["id"],
+        "newcomerId": user["id"],
+    }
+
+
+def test_deleting_an_import_archives_the_client_project_and_task_it_created_and_deactivates_its_user(
+    client: TestClient[Any], world: World
+) -> None:
+    report = newcomers(client, world)
+    assert (report["createdClients"], report["createdProjects"], report["createdTasks"], report["createdUsers"]) == (
+        ["Globex"], ["Portal"], ["Login"], [NEWCOMER]
+    )  # fmt: skip
+    before = seen(client, world)
+    assert [before[key] for key in ("Globex", "Portal", "Login", NEWCOMER)] == [False] * 4
+
+    response = client.delete(f"/imports/{report['id']}", headers=bearer(world.owner_token))
+
+    assert (response.status_code, response.content) == (204, b"")
+    after = seen(client, world)
+    assert [after[key] for key in ("Globex", "Portal", "Login", NEWCOMER)] == [True] * 4
+    assert listed(client, world) == []
+    feed = client.get("/changes?limit=100", headers=bearer(world.owner_token)).json()["data"]
+    retired = [(e["type"], e["actor"]["via"]) for e in feed if not e["type"].startswith("time_entry.")][-4:]
+    assert retired == [
+        ("task.archived", "import"), ("project.archived", "import"), ("client.archived", "import"),
+        ("user.deactivated", "import"),
+    ]  # fmt: skip
+
+    again = newcomers(client, world)  # the file imports again: what the undo retired comes back
+    assert again["createdProjects"] == ["Portal"] and again["createdUsers"] == [NEWCOMER]
+    revived = seen(client, world)
+    assert [revived[key] for key in ("Globex", "Portal", "Login", NEWCOMER)] == [False] * 4
+    assert (revived["portalId"], revived["newcomerId"]) == (before["portalId"], before["newcomerId"])
+
+
+def test_deleting_an_import_leaves_a_project_that_another_entry_uses(
+    client: TestClient[Any], world: World
+) -> None:
+    report = newcomers(client, world)
+    portal = seen(client, world)["portalId"]
+    log(client, world, "by hand, on the imported project", projectId=portal)
+
+    response = client.delete(f"/imports/{report['id']}", headers=bearer(world.owner_token))
+
+    assert response.status_code == 204, response.text
+    after = seen(client, world)
+    # Portal has a live entry, so Globex keeps an active project; Login and the newcomer are unused.
+    assert [after[key] for key in ("Globex", "Portal", "Login", NEWCOMER)] == [False, False, True, True]
+    assert [entry["note"] for entry in listed(client, world)] == ["by hand, on the imported project"]
 
 
 def test_an_import_with_an_entry_on_a_closed_day_is_409_and_stays(

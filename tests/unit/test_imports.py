@@ -17,10 +17,12 @@ from hours_core.errors import EntryLocked, Forbidden, NotFound
 from hours_core.events import EventType, SubjectType
 from hours_core.exchange import FileFormats, ImportRow, ImportSource, RejectedRow
 from hours_core.ids import UuidV7Ids
-from hours_core.model import ImportId, OrgId, Plan, TimeEntryId
+from hours_core.model import ImportId, OrgId, Plan, Role, TimeEntryId
 from hours_core.ports import EntryQuery
 from hours_core.services import (
     ChangeOrg,
+    ChangeProject,
+    ChangeUser,
     CreateTimeEntry,
     CreateTimesheet,
     ExportEntries,
@@ -34,7 +36,7 @@ from hours_core.timesheets import TimesheetId
 from hours_exchange import FILE_FORMATS, AmbiguousDateFormat, ImportColumnsMissing, ImportFileUnreadable
 from hours_memory import InMemoryStore
 from hours_memory.store import InMemoryTimeEntryRepository
-from tests.exchange.odd_files import clockify_file, harvest_file, toggl_file
+from tests.exchange.odd_files import TOGGL_HEADER, clockify_file, harvest_file, toggl_file
 from tests.world import TEST_PASSWORD_COST, World, make_world
 
 
@@ -217,6 +219,164 @@ def test_deleting_an_import_soft_deletes_its_entries_and_the_file_imports_again(
     assert toggl(world).created == 5
 
 
+NEWCOMER = "newcomer@example.test"
+
+
+def newcomers_file(world: World) -> bytes:
+    """A Toggl file whose rows name a new client (Globex), two new projects (Portal, of Globex, and
+    Intranet), a new task (Login, of Portal) and, beside the owner, a new user (the newcomer)."""
+    rows = [
+        f"Ada,{world.owner.email},Globex,Portal,Login,Sign-in page,No,2025-03-04,09:00:00,2025-03-04,10:00:00,01:00:00,",
+        f"Nia,{NEWCOMER},Globex,Portal,,Review,No,2025-03-04,11:00:00,2025-03-04,12:00:00,01:00:00,",
+        f"Nia,{NEWCOMER},,Intranet,,Wiki,No,2025-03-05,09:00:00,2025-03-05,09:30:00,00:30:00,",
+    ]
+    return ("\n".join([TOGGL_HEADER, *rows]) + "\n").encode()
+
+
+def import_newcomers(world: World) -> ImportReport:
+    report = run(world, "toggl", newcomers_file(world), timezone="Europe/Berlin", create_users=True)
+    assert (report.created, report.failed) == (3, 0), report.errors
+    assert report.id is not None
+    return report
+
+
+def undo(world: World, report: ImportReport) -> None:
+    assert report.id is not None
+    world.services.imports.delete_import(world.caller(world.owner), report.id)
+
+
+def state(world: World) -> dict[str, object]:
+    """What the owner sees of the newcomers file's client, projects, task and user."""
+    owner = world.caller(world.owner)
+    projects = {p.name: p for p in world.services.projects.list_projects(owner)}
+    return {
+        "Globex": next(c for c in world.services.clients.list_clients(owner) if c.name == "Globex").archived,
+        "Portal": projects["Portal"].archived,
+        "Intranet": projects["Intranet"].archived,
+        "Login": world.services.projects.list_tasks(owner, projects["Portal"].id)[0].archived,
+        NEWCOMER: next(u for u in world.services.team.list_users(owner) if u.email == NEWCOMER).is_active,
+    }
+
+
+ALL_ACTIVE = {"Globex": False, "Portal": False, "Intranet": False, "Login": False, NEWCOMER: True}
+ALL_RETIRED = {"Globex": True, "Portal": True, "Intranet": True, "Login": True, NEWCOMER: False}
+
+
+def test_undoing_an_import_archives_the_client_projects_and_task_it_created_and_deactivates_its_user(
+    world: World,
+) -> None:
+    report = import_newcomers(world)
+    assert (report.created_clients, report.created_projects, report.created_tasks, report.created_users) == (
+        ("Globex",), ("Portal", "Intranet"), ("Login",), (NEWCOMER,)
+    )  # fmt: skip
+    assert state(world) == ALL_ACTIVE
+    seq = latest_seq(world)
+
+    undo(world, report)
+
+    assert state(world) == ALL_RETIRED
+    assert world.services.projects.get_project(world.caller(world.owner), world.project.id).archived is False
+    events = world.services.events.changes(world.caller(world.owner), seq, 100).events
+    assert [event.type for event in events] == [
+        *[EventType.TIME_ENTRY_DELETED] * 3,
+        EventType.TASK_ARCHIVED,
+        EventType.PROJECT_ARCHIVED,
+        EventType.PROJECT_ARCHIVED,
+        EventType.CLIENT_ARCHIVED,
+        EventType.USER_DEACTIVATED,
+    ]
+    assert {event.actor.via.value for event in events} == {"import"}
+
+
+def test_the_undo_leaves_what_something_outside_the_import_uses(world: World) -> None:
+    report = import_newcomers(world)
+    owner = world.caller(world.owner)
+    portal = next(p for p in world.services.projects.list_projects(owner) if p.name == "Portal")
+    newcomer = next(u for u in world.services.team.list_users(owner) if u.email == NEWCOMER)
+    world.services.entries.create_time_entry(  # the newcomer's own time on Portal, logged by hand
+        owner,
+        CreateTimeEntry(
+            project_id=portal.id, entry_date=date(2025, 3, 10), duration_seconds=600, user_id=newcomer.id
+        ),
+    )
+
+    undo(world, report)
+
+    # Portal has a live entry, so Globex has an active project; the newcomer has an entry. The task
+    # Login and the project Intranet are used by nothing else.
+    assert state(world) == {"Globex": False, "Portal": False, "Intranet": True, "Login": True, NEWCOMER: True}
+
+
+def test_the_undo_leaves_a_user_who_is_an_admin_now_or_was_given_a_token(world: World) -> None:
+    report = import_newcomers(world)
+    owner = world.caller(world.owner)
+    newcomer = next(u for u in world.services.team.list_users(owner) if u.email == NEWCOMER)
+    world.services.team.change_user(owner, newcomer.id, ChangeUser(role=Role.ADMIN))
+    undo(world, report)
+    assert state(world)[NEWCOMER] is True
+
+    again = import_newcomers(world)  # the file imports again; the newcomer exists (an admin)
+    assert again.created_users == ()
+    world.services.team.change_user(owner, newcomer.id, ChangeUser(role=Role.MEMBER))
+    world.services.admin.mint_token(newcomer.id, env="live")
+    undo(world, again)
+    assert state(world)[NEWCOMER] is True
+
+
+def test_an_import_of_the_file_again_after_its_undo_revives_what_the_undo_retired(world: World) -> None:
+    first = import_newcomers(world)
+    owner = world.caller(world.owner)
+    ids = {p.name: p.id for p in world.services.projects.list_projects(owner)}
+    undo(world, first)
+    seq = latest_seq(world)
+
+    second = import_newcomers(world)
+
+    assert (second.created_clients, second.created_projects, second.created_tasks, second.created_users) == (
+        first.created_clients, first.created_projects, first.created_tasks, first.created_users
+    )  # fmt: skip
+    assert state(world) == ALL_ACTIVE
+    assert {p.name: p.id for p in world.services.projects.list_projects(owner)} == ids  # the same ones
+    kinds = [event.type for event in world.services.events.changes(owner, seq, 100).events]
+    for revived in (
+        EventType.CLIENT_UNARCHIVED, EventType.PROJECT_UNARCHIVED, EventType.TASK_UNARCHIVED, EventType.USER_REACTIVATED
+    ):  # fmt: skip
+        assert revived in kinds
+    undo(world, second)  # what it revived is its own: its undo retires it again
+    assert state(world) == ALL_RETIRED
+
+
+def test_without_create_users_a_user_the_undo_deactivated_stays_deactivated(world: World) -> None:
+    undo(world, import_newcomers(world))
+
+    report = run(world, "toggl", newcomers_file(world), timezone="Europe/Berlin")
+
+    assert [(error.row, error.code) for error in report.errors] == [
+        (3, "user_deactivated"),
+        (4, "user_deactivated"),
+    ]
+    assert state(world)[NEWCOMER] is False
+
+
+def test_a_project_archived_by_hand_is_not_revived_by_an_import(world: World) -> None:
+    report = import_newcomers(world)
+    owner = world.caller(world.owner)
+    portal = next(p for p in world.services.projects.list_projects(owner) if p.name == "Portal")
+    world.services.entries.create_time_entry(
+        owner, CreateTimeEntry(project_id=portal.id, entry_date=date(2025, 3, 10), duration_seconds=600)
+    )
+    undo(world, report)  # Portal is used: it stays, and is no longer the import's
+    world.services.projects.change_project(owner, portal.id, ChangeProject(archived=True))
+
+    again = run(world, "toggl", newcomers_file(world), timezone="Europe/Berlin", create_users=True)
+
+    assert [(error.row, error.code) for error in again.errors] == [
+        (2, "project_archived"),
+        (3, "project_archived"),
+    ]
+    assert again.created_projects == ("Intranet",)
+
+
 def submit_members_week(world: World) -> TimesheetId:
     """Submit the member's timesheet of the week of 2025-03-03, which holds the Toggl file's days."""
     owner = world.caller(world.owner)
@@ -290,9 +450,13 @@ def test_an_owner_undoes_an_import_through_closed_days_with_a_reason_and_nobody_
     world.services.imports.delete_import(owner, report.id, override=LockOverride("wrong time zone"))
 
     assert entries(world) == []
-    deleted = world.services.events.changes(owner, seq, 100).events
+    changed = world.services.events.changes(owner, seq, 100).events
+    deleted, retired = changed[:5], changed[5:]
     assert [event.type for event in deleted] == [EventType.TIME_ENTRY_DELETED] * 5
     assert all(event.changes["lock_override"].new == "wrong time zone" for event in deleted)
+    assert [event.type for event in retired] == [  # what it created: archiving needs no lock override
+        EventType.TASK_ARCHIVED, EventType.PROJECT_ARCHIVED, EventType.PROJECT_ARCHIVED, EventType.CLIENT_ARCHIVED
+    ]  # fmt: skip
 
 
 def test_an_override_does_not_lift_a_submitted_week(world: World) -> None:

@@ -501,7 +501,10 @@ class InMemoryTaskRepository(_Repository):
         )
 
     def update(self, task: Task) -> Task:
-        stored = _next_version(self.get(task.org_id, task.id), task)
+        current = self.get(task.org_id, task.id)
+        if current is not None and current.project_id != task.project_id:
+            raise Conflict("A task stays in its project; it cannot be moved to another one.")
+        stored = _next_version(current, task)
         if _owned(self.tables.read("tasks").get(task.id), task.org_id) is None:
             return stored
         self._require(self._project_exists(task.org_id, task.project_id), "task")

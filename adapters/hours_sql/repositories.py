@@ -105,6 +105,9 @@ def org_key(first: int, org_id: OrgId) -> tuple[int, int]:
     return first, low - (1 << 32) if low >= 1 << 31 else low
 
 
+TASK_STAYS_IN_ITS_PROJECT = "A task stays in its project; it cannot be moved to another one."
+"""The refusal of an update of a task in another project than its own (the in-memory store's too)."""
+
 _CLAIM_ATTEMPTS = 3
 _REFS_PER_QUERY = 500
 """External references (or entry ids) asked for in one query (well under every database's parameter limit)."""
@@ -114,12 +117,15 @@ _BY_DATE = attrgetter("entry_date", "created_at")
 _Versioned = TypeVar("_Versioned", Client, Project, Task, TimeEntry)
 
 
-def _versioned_params(encode: Any, entity: _Versioned) -> tuple[_Versioned, tuple[Any, ...]]:
+def _versioned_params(
+    encode: Any, entity: _Versioned, *, keep: int = 0
+) -> tuple[_Versioned, tuple[Any, ...]]:
     """``entity`` one version up, and the parameters of its versioned update
-    (:data:`~hours_sql.statements.VERSIONED`: the new values, then the id, the org and the version read)."""
+    (:data:`~hours_sql.statements.VERSIONED`: the new values, then the id, the org and the version read).
+    ``keep``: how many columns after the id and the org the statement leaves as they are."""
     stored = attrs.evolve(entity, version=entity.version + 1)
     id_, org_id, *rest = encode(stored)
-    return stored, (*rest, id_, org_id, entity.version)
+    return stored, (*rest[keep:], id_, org_id, entity.version)
 
 
 def _second_timer_in_batch() -> Exception:
@@ -362,8 +368,20 @@ class SqlTaskRepository(_Repository):
         return [sql.tasks.decode(row) for row in rows]
 
     def update(self, task: Task) -> Task:
-        """Replace a stored task one version up (see ``TaskRepository.update``)."""
-        return self._replace(self._sql.task_update, self._sql.tasks.encode, task, self.get, "task")
+        """Replace a stored task one version up (see ``TaskRepository.update``), in its project: the
+        statement sets every column but the project, which it matches instead (a task never moves;
+        setting a column of the key entries name it by would cost SQLite a look through every
+        entry). ``Conflict`` for a task of another project than the stored one."""
+        sql = self._sql
+        stored, params = _versioned_params(sql.tasks.encode, task, keep=1)
+        if self._write(sql.task_update, (*params, sql.reference(task.project_id)), kind="task"):
+            return stored
+        current = self.get(task.org_id, task.id)
+        if current is None:
+            return stored  # the organization has no such task: nothing happens
+        if current.project_id != task.project_id:
+            raise Conflict(TASK_STAYS_IN_ITS_PROJECT)
+        raise StaleUpdate()
 
 
 # Time entries.

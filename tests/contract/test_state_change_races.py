@@ -23,7 +23,7 @@ from hours_core.errors import Conflict, NotFound, StoreBusy, Unauthenticated, Va
 from hours_core.events import Event, EventType
 from hours_core.services import CreateInvoice, CreateTimeEntry, ImportEntries, ImportReport, StartTimer
 from tests.contract.test_entry_lock_races import events
-from tests.exchange.odd_files import HARVEST_HEADER, toggl_file
+from tests.exchange.odd_files import HARVEST_HEADER, TOGGL_HEADER, toggl_file
 from tests.postgres_support import empty_postgres_store
 from tests.world import World, make_world
 
@@ -241,3 +241,44 @@ def test_timers_started_with_stop_running_by_one_user_at_once_all_start_one_afte
     stopped = of_type(world, EventType.TIMER_STOPPED)
     started = of_type(world, EventType.TIMER_STARTED)
     assert len(stopped) == len(started) - 1  # every timer but the last was stopped, once
+
+
+def test_an_import_s_undo_racing_entries_of_the_user_it_created_deactivates_them_only_if_none_landed(
+    world: World,
+) -> None:
+    """The undo holds the organization's entry writes before it decides about the user (as a
+    deactivation does): an entry logged for them either lands first, and the user stays active, or
+    waits and is refused once they are deactivated; never a live entry of a user the undo retired."""
+    owner = world.caller(world.owner)
+    for round_ in range(3):
+        email = f"newcomer{round_}@example.test"
+        rows = f"Nia,{email},,Imported {round_},,Review,No,2025-03-04,11:00:00,2025-03-04,12:00:00,01:00:00,"
+        report = world.services.imports.import_entries(
+            owner,
+            ImportEntries(
+                source="toggl",
+                data=f"{TOGGL_HEADER}\n{rows}\n".encode(),
+                timezone="UTC",
+                create_users=True,
+            ),
+        )
+        assert report.id is not None and report.created_users == (email,)
+        newcomer = next(user for user in world.services.team.list_users(owner) if user.email == email)
+        import_id = report.id
+        entry = CreateTimeEntry(
+            project_id=world.project.id, entry_date=date(2026, 3, 2), duration_seconds=60, user_id=newcomer.id
+        )
+
+        outcomes = at_once(
+            [
+                partial(world.services.imports.delete_import, owner, import_id),
+                *[partial(world.services.entries.create_time_entry, owner, entry)] * (THREADS - 1),
+            ]
+        )
+
+        assert unexpected(outcomes, ValidationFailed, Conflict, Unauthenticated) == []
+        if isinstance(outcomes[0], StoreBusy):
+            continue  # the undo waited out the lock timeout on a slow machine: nothing changed
+        logged = [outcome for outcome in outcomes[1:] if not isinstance(outcome, BaseException)]
+        active = world.services.team.get_user(owner, newcomer.id).deactivated_at is None
+        assert active == bool(logged), (active, outcomes)

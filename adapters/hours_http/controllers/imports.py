@@ -194,7 +194,7 @@ class ImportController(Controller):
             Reason(
                 "entry_locked",
                 "an entry of the import is invoiced, on a closed day (without an owner's `overrideLock`), "
-                "or in a submitted or approved week; nothing was deleted",
+                "or in a submitted or approved week; nothing was deleted or archived",
             ),
             Reason("validation_failed", "`overrideLock=true` without `reason`, or a `reason` without it"),
         ),
@@ -208,10 +208,13 @@ class ImportController(Controller):
         override_lock: OverrideLockQuery = None,
         reason: OverrideReasonQuery = None,
     ) -> None:
-        """Soft-delete every entry the import created (they vanish from lists and reports, and
-        `includeDeleted` still shows them); their source rows are released, so importing the file
-        again creates them again. Refused, deleting nothing, if one of them could not be deleted
-        (409 `entry_locked`); an owner may undo through closed days with `?overrideLock=true&reason=...`.
+        """Soft-delete everything the import created: every entry (they vanish from lists and
+        reports, and `includeDeleted` still shows them; their source rows are released, so importing
+        the file again creates them again), then archive the tasks, projects and clients and
+        deactivate the users it created, except what something outside the import uses by then (a
+        live entry, an active task or project, a role, a token or a password since). Refused,
+        changing nothing, if one of its entries could not be deleted (409 `entry_locked`); an owner
+        may undo through closed days with `?overrideLock=true&reason=...`.
         """
 
         def delete() -> None:

@@ -150,9 +150,13 @@ def _aware_utc(_instance: object, attribute: attrs.Attribute[Any], value: dateti
         raise ValueError(f"{attribute.name} must be a UTC datetime, got {value!r}")
 
 
-_INVISIBLE = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u2800\u3164\uffa0")
+_INVISIBLE = frozenset(
+    "\u034f\u115f\u1160\u17b4\u17b5\u2800\u3164\uffa0"
+    + "".join(map(chr, (*range(0x180B, 0x1810), *range(0xFE00, 0xFE10), *range(0xE0100, 0xE01F0))))
+)
 """Characters that show nothing but are neither white space nor format characters (a combining
-grapheme joiner, Hangul and braille blanks); with those two classes they make a name look blank."""
+grapheme joiner, Hangul and braille blanks, and the variation selectors, which only choose the glyph
+of the character before them); with those two classes they make a name look blank."""
 
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 """The bidirectional embeddings, overrides and isolates: they reorder how the text around them is
@@ -162,13 +166,14 @@ allowed: they change no order, and right-to-left names use them."""
 
 def _is_invisible(char: str) -> bool:
     """White space, a format character (Cf: zero-width spaces and joiners, bidi controls, the BOM,
-    soft hyphens), or one of :data:`_INVISIBLE`."""
+    soft hyphens), or one of :data:`_INVISIBLE` (variation selectors included)."""
     return char.isspace() or unicodedata.category(char) == "Cf" or char in _INVISIBLE
 
 
 def is_blank(value: str) -> bool:
     """Whether ``value`` shows nothing: empty, or only white space and invisible characters (zero-width
-    spaces and joiners, other format characters, the Hangul fillers, the blank braille pattern),
+    spaces and joiners, other format characters, the Hangul fillers, the blank braille pattern, the
+    variation selectors),
     wherever they stand. The one test of "not blank" for names and short free texts."""
     return all(_is_invisible(char) for char in value)
 

@@ -29,7 +29,7 @@ from collections.abc import Callable
 import attrs
 
 from hours_postgres.connection import Connection
-from hours_sql.upgrades import named_and_keyed
+from hours_sql.upgrades import NAMED_TABLES, named_and_keyed, visible_names, visible_user_names
 
 __all__ = [
     "MIGRATIONS",
@@ -658,6 +658,22 @@ _IMPORT_CREATIONS: tuple[Step, ...] = (
     """,
 )
 
+# 0024: names that show something (see the SQLite migration of the same name): a name stored
+# before that the grown name rule finds blank (variation selectors only) gets a visible one.
+
+
+def _name_visibly(conn: Connection) -> None:
+    with conn.cursor() as cursor:
+        for table in NAMED_TABLES:
+            select = f"SELECT id, name FROM {table} WHERE name !~ '[A-Za-z0-9]'"  # noqa: S608 (a table of NAMED_TABLES)
+            update = f"UPDATE {table} SET name = %s WHERE id = %s"  # noqa: S608 (a table of NAMED_TABLES)
+            cursor.executemany(update, list(visible_names(table, conn.execute(select).fetchall())))
+        users = conn.execute("SELECT id, name, email FROM users WHERE name !~ '[A-Za-z0-9]'").fetchall()
+        cursor.executemany("UPDATE users SET name = %s WHERE id = %s", list(visible_user_names(users)))
+
+
+_VISIBLE_NAMES: tuple[Step, ...] = (_name_visibly,)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL),
     Migration("0002_idempotency_result", _IDEMPOTENCY_RESULT),
@@ -680,6 +696,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0021_live_entries_of_import", _LIVE_ENTRIES_OF_IMPORT),
     Migration("0022_event_filters", _EVENT_FILTERS),
     Migration("0023_import_creations", _IMPORT_CREATIONS),
+    Migration("0024_visible_names", _VISIBLE_NAMES),
 )
 """Every migration, in the order they apply."""
 

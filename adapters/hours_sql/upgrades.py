@@ -10,9 +10,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from hours_core.emails import email_key
-from hours_core.model import User
+from hours_core.model import User, is_blank
 
-__all__ = ["named_and_keyed"]
+__all__ = ["NAMED_TABLES", "named_and_keyed", "visible_names", "visible_user_names"]
 
 
 def named_and_keyed(users: Iterable[Sequence[Any]]) -> Iterator[tuple[Any, str, str]]:
@@ -32,3 +32,35 @@ def named_and_keyed(users: Iterable[Sequence[Any]]) -> Iterator[tuple[Any, str, 
             key = f"{key} {user_id}"
         taken.add((org_id, key))
         yield user_id, User.name_from_email(email), key
+
+
+NAMED_TABLES = {
+    "orgs": "Unnamed organization",
+    "projects": "Unnamed project",
+    "tasks": "Unnamed task",
+    "clients": "Unnamed client",
+    "api_tokens": "Unnamed token",
+}
+"""The tables whose rows have a name (users apart), and the name a row gets when its own shows
+nothing (:func:`visible_names`)."""
+
+
+def visible_names(table: str, rows: Iterable[Sequence[Any]]) -> Iterator[tuple[str, Any]]:
+    """For each ``(id, name)`` row of ``table`` whose name the name rule finds blank, ``(the name
+    of NAMED_TABLES, id)``.
+
+    The name rule grew (variation selectors count as invisible since 0024), and a row is read
+    through its entity's validators, so a name stored under the older rule that the rule now calls
+    blank would make every list holding the row fail: it gets a visible name instead.
+    """
+    for row_id, name in rows:
+        if is_blank(name):
+            yield NAMED_TABLES[table], row_id
+
+
+def visible_user_names(users: Iterable[Sequence[Any]]) -> Iterator[tuple[str, Any]]:
+    """For each ``(id, name, email)`` user row whose name the name rule finds blank, ``(the name
+    from its email, id)`` (:meth:`User.name_from_email`, as 0004 named the users who had none)."""
+    for user_id, name, email in users:
+        if is_blank(name):
+            yield User.name_from_email(email), user_id

@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 
 from sqlite_utils import Database, Migrations
 
-from hours_sql.upgrades import named_and_keyed
+from hours_sql.upgrades import NAMED_TABLES, named_and_keyed, visible_names, visible_user_names
 from hours_sqlite.dialect import encode_instant
 
 __all__ = ["MIGRATIONS", "apply_pending", "pending"]
@@ -860,6 +860,27 @@ def _import_creations(db: Database) -> None:
     """The clients, projects, tasks and users each import created (what its undo archives)."""
     for statement in _IMPORT_CREATIONS:
         db.execute(statement)
+
+
+# 0024: names that show something. Variation selectors (U+FE00-U+FE0F, U+E0100-U+E01EF,
+# U+180B-U+180F) count as invisible since this version, so a name made of them and white space is
+# blank; a row is read through its entity's validators, so such a name stored before would make
+# every list holding it fail. Each gets a visible name (hours_sql.upgrades.visible_names): a
+# user's from their email, the others "Unnamed project" and the like. Only names without an ASCII
+# letter or digit can be blank, so only those are read.
+
+
+@MIGRATIONS(name="0024_visible_names")
+def _visible_names(db: Database) -> None:
+    """Names that the name rule now finds blank get a visible one."""
+    for table in NAMED_TABLES:
+        select = f"SELECT id, name FROM {table} WHERE name NOT GLOB '*[A-Za-z0-9]*'"  # noqa: S608 (a table of NAMED_TABLES)
+        update = f"UPDATE {table} SET name = ? WHERE id = ?"  # noqa: S608 (a table of NAMED_TABLES)
+        for name, row_id in visible_names(table, db.execute(select).fetchall()):
+            db.execute(update, (name, row_id))
+    users = db.execute("SELECT id, name, email FROM users WHERE name NOT GLOB '*[A-Za-z0-9]*'").fetchall()
+    for name, user_id in visible_user_names(users):
+        db.execute("UPDATE users SET name = ? WHERE id = ?", (name, user_id))
 
 
 def pending(db: Database) -> list[str]:

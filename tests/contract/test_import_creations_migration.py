@@ -65,7 +65,7 @@ def test_an_import_of_before_the_upgrade_is_undone_after_it_and_what_it_created_
         uow.entries.add_many([entry])
         uow.commit()
 
-    assert store.migrate() == [BEFORE]
+    assert store.migrate()[0] == BEFORE  # then any later migration
 
     owner = world.caller(world.owner)
     world.services.imports.delete_import(owner, old.id)

@@ -66,6 +66,7 @@ MIGRATIONS = [
     "0021_live_entries_of_import",
     "0022_event_filters",
     "0023_import_creations",
+    "0024_visible_names",
 ]
 """Every migration of the adapter, in order."""
 

@@ -76,10 +76,26 @@ def test_a_name_of_white_space_and_invisible_characters_anywhere_is_blank(name: 
     assert name_problem(name) == "must not be blank"
 
 
+variation_selectors = [
+    chr(code) for code in (*range(0x180B, 0x1810), *range(0xFE00, 0xFE10), *range(0xE0100, 0xE01F0))
+]
+
 invisible = st.one_of(
     st.characters(categories=["Zs", "Cf"]),
     st.sampled_from("\t\n\r\u2028\u2029\u034f\u115f\u1160\u2800\u3164\uffa0"),
+    st.sampled_from(variation_selectors),
 )
+
+
+@pytest.mark.parametrize("name", ["\ufe0f", "\ufe0e\ufe0f", "\u180b", " \U000e0100 ", "\u200b\ufe00"])
+def test_a_name_of_variation_selectors_is_blank(name: str) -> None:
+    # A variation selector picks a glyph for the character before it; alone it shows nothing
+    # (Unicode's Default_Ignorable_Code_Point), so a name of them looks blank.
+    assert name_problem(name) == "must not be blank"
+
+
+def test_a_variation_selector_after_a_visible_character_is_allowed() -> None:
+    assert name_problem("\u2764\ufe0f Team") is None
 
 
 @given(st.text(invisible, min_size=1, max_size=50))

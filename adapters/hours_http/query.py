@@ -146,10 +146,11 @@ async def refuse_unknown_query_parameters(request: Request[Any, Any, Any]) -> No
     rules: Mapping[str, QueryRule] = request.route_handler.opt.get(QUERY_RULES, {})
     path_names = request.path_params  # a path parameter is no query parameter
     problems = not_utf8_parameters(request.scope["query_string"])
-    for name in request.query_params:
+    given = request.query_params  # the framework builds it anew at each access: once, not once a name
+    for name in given:
         if name in problems or (problems and "\ufffd" in name):  # reported above, under its own name
             continue
-        values = request.query_params.getall(name)
+        values = given.getall(name)
         if name not in declared or name in path_names:
             problems[name] = "is not a query parameter of this endpoint"
         elif len(values) > 1 and not declared[name].is_non_string_sequence:
@@ -160,7 +161,7 @@ async def refuse_unknown_query_parameters(request: Request[Any, Any, Any]) -> No
             if problem is not None:
                 problems[name] = problem
     if problems:
-        raise InvalidWireFields({**problems, **_missing_required(declared, request.query_params)})
+        raise InvalidWireFields({**problems, **_missing_required(declared, given)})
 
 
 def _missing_required(declared: Mapping[str, FieldDefinition], given: Any) -> dict[str, str]:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from litestar.datastructures import MultiDict
 from litestar.testing import TestClient
 
 from hours_core.query_text import not_utf8_parameters
@@ -16,6 +17,31 @@ from hours_memory import InMemoryStore
 from tests.asgi_support import call
 from tests.http.conftest import bearer
 from tests.world import World, make_world
+
+
+def test_the_query_is_read_once_however_many_parameters_it_has(
+    client: TestClient[Any], world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The framework builds its multi-dict of the query anew at each access: read once per name, 12,000
+    # unknown names (a 55 KB query) took 3.5 s of the event loop for one request, every client waiting.
+    built: list[object] = []
+    original = MultiDict.__init__
+
+    def counting(self: MultiDict[Any], *args: Any) -> None:
+        built.append(self)
+        original(self, *args)
+
+    monkeypatch.setattr(MultiDict, "__init__", counting)
+
+    def multi_dicts_built(count: int) -> int:
+        built.clear()
+        query = "&".join(f"p{index}=1" for index in range(count))
+        response = client.get(f"/time-entries?{query}&limit=1&limit=2", headers=bearer(world.owner_token))
+        assert response.status_code == 422
+        assert len(response.json()["error"]["fields"]) == count + 1
+        return len(built)
+
+    assert multi_dicts_built(500) == multi_dicts_built(1)
 
 
 @pytest.mark.parametrize("value", ["2.0", "1e2", "+1", " 1", "1 ", "01", "0x10", "1_0", "١", "10.", "-1"])

@@ -13,11 +13,15 @@ so another process normally has it within a millisecond, before a client that go
 send it another request. The listening thread may not have read it yet (it waits for Python's
 interpreter lock while the process serves requests), so :meth:`NotifiedIdentitySignal.current`
 also looks at the listening connection's socket, without reading it: data waiting there counts as
-a change at once. What remains is the moment between the ``NOTIFY``'s commit and the notification
-reaching this process's socket. It is not a guarantee: what bounds the staleness in every case is
-still the cache's ``ttl`` (``HOURS_AUTH_CACHE_SECONDS``), which also covers a listening connection
-that failed. While it reconnects (every second), each new connection counts as a change, since a
-notification sent meanwhile was lost.
+a change at once. So does a notification the thread has taken off the socket and not counted yet
+(it may wait for the interpreter lock between the two): the thread says it is reading before it
+takes anything off the socket, and :meth:`~NotifiedIdentitySignal.current` looks at that first, the
+socket next, the mark last, so a notification is always seen at one of the three. What remains is
+the moment between the ``NOTIFY``'s commit and the notification reaching this process's socket
+(on a busy host, sometimes longer than a client's next request takes). It is not a guarantee: what
+bounds the staleness in every case is still the cache's ``ttl`` (``HOURS_AUTH_CACHE_SECONDS``),
+which also covers a listening connection that failed. While it reconnects (every second), each
+new connection counts as a change, since a notification sent meanwhile was lost.
 """
 
 from __future__ import annotations
@@ -84,6 +88,9 @@ class NotifiedIdentitySignal:
         """Set while the listening connection is open (for tests and the startup log)."""
         self._socket: int | None = None
         """The listening connection's socket, while it is open."""
+        self._reading = False
+        """Set by the listening thread from before it takes data off the socket until it has
+        counted the notifications in it."""
 
     def current(self) -> int:
         """This process's mark: moved by each notification, and by each (re)connection. While a
@@ -91,10 +98,12 @@ class NotifiedIdentitySignal:
         move to: the change counts at once, and once only when the listening thread reads it."""
         if self._listener is None:
             self._start_listening()
-        mark, socket = self._mark, self._socket
-        if socket is not None and _has_data(socket):
-            return mark + 1
-        return mark
+        # In this order (see the module): a notification taken off the socket after the first look
+        # was there at the second, and one counted before the last look moved the mark it reads.
+        reading, socket = self._reading, self._socket
+        waiting = reading or (socket is not None and _has_data(socket))
+        mark = self._mark
+        return mark + 1 if waiting else mark
 
     def move(self) -> None:
         """Notify every listening process (one pooled round trip). A failure is logged, not raised:
@@ -137,10 +146,8 @@ class NotifiedIdentitySignal:
                     self.listening.set()
                     self._moved()  # anything sent while nobody listened here counts as a change
                     while not self._stop.is_set():
-                        for notification in conn.notifies(timeout=_WAIT_SECONDS):
-                            if notification.payload != self._origin:
-                                self._moved()
-            except psycopg.Error as error:
+                        self._read_notifications(conn)
+            except (psycopg.Error, OSError, ValueError) as error:  # select() on a closed socket too
                 logger.warning(
                     "the identity listener lost its PostgreSQL connection (retrying in %.0f s): %s",
                     _RECONNECT_SECONDS,
@@ -148,5 +155,24 @@ class NotifiedIdentitySignal:
                 )
             finally:
                 self._socket = None
+                self._reading = False
                 self.listening.clear()
             self._stop.wait(_RECONNECT_SECONDS)
+
+    def _read_notifications(self, conn: Connection) -> None:
+        """Wait (at most :data:`_WAIT_SECONDS`) for the listening socket, then take what came off it
+        and count each notification of another process. ``_reading`` is set before anything is
+        taken off, so :meth:`current` sees a notification in between (see the module)."""
+        pgconn = conn.pgconn
+        readable, _, _ = select.select([pgconn.socket], [], [], _WAIT_SECONDS)
+        if not readable:
+            return
+        self._reading = True
+        try:
+            pgconn.consume_input()  # a lost connection raises OperationalError: the caller reconnects
+            origin = self._origin.encode()
+            while (notification := pgconn.notifies()) is not None:
+                if notification.extra != origin:
+                    self._moved()
+        finally:
+            self._reading = False

@@ -51,14 +51,22 @@ cache's ttl covers a notification that could not be sent."""
 logger = logging.getLogger("hours")
 
 
+def _readable(socket: int, timeout: float) -> bool:
+    """Whether ``socket`` has bytes to read (or is closing) within ``timeout`` seconds. ``poll``, not
+    ``select``: ``select`` refuses a descriptor numbered 1024 or more, which a server process with
+    hundreds of connections open hands out."""
+    poller = select.poll()
+    poller.register(socket, select.POLLIN)
+    return bool(poller.poll(timeout * 1000))
+
+
 def _has_data(socket: int) -> bool:
     """Whether ``socket`` has bytes to read now (a notification the listening thread has not read);
     a socket that is closing counts too (a reconnection is a change anyway)."""
     try:
-        readable, _, _ = select.select([socket], [], [], 0)
+        return _readable(socket, 0)
     except (OSError, ValueError):
         return True
-    return bool(readable)
 
 
 def channel_of(settings: ConnectionSettings) -> str:
@@ -147,7 +155,7 @@ class NotifiedIdentitySignal:
                     self._moved()  # anything sent while nobody listened here counts as a change
                     while not self._stop.is_set():
                         self._read_notifications(conn)
-            except (psycopg.Error, OSError, ValueError) as error:  # select() on a closed socket too
+            except (psycopg.Error, OSError, ValueError) as error:  # poll() on a closed socket too
                 logger.warning(
                     "the identity listener lost its PostgreSQL connection (retrying in %.0f s): %s",
                     _RECONNECT_SECONDS,
@@ -164,8 +172,7 @@ class NotifiedIdentitySignal:
         and count each notification of another process. ``_reading`` is set before anything is
         taken off, so :meth:`current` sees a notification in between (see the module)."""
         pgconn = conn.pgconn
-        readable, _, _ = select.select([pgconn.socket], [], [], _WAIT_SECONDS)
-        if not readable:
+        if not _readable(pgconn.socket, _WAIT_SECONDS):
             return
         self._reading = True
         try:

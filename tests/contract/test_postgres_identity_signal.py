@@ -4,6 +4,8 @@ of an org, a user or a token, so that their authentication caches drop it well b
 from __future__ import annotations
 
 import logging
+import os
+import resource
 import socket
 import threading
 from collections.abc import Iterator
@@ -100,6 +102,33 @@ def test_a_notification_waiting_unread_moves_the_mark_at_once(pg: PostgresStore)
         assert signal.current() == mark
     finally:
         signal._socket = listening_socket
+        waiting.close()
+        writer.close()
+
+
+def test_a_notification_waiting_unread_counts_on_a_socket_numbered_above_1023(pg: PostgresStore) -> None:
+    """A server process with hundreds of connections open may get such a socket for its listening
+    connection; ``select`` refuses one (ValueError), and the look then always said a notification
+    waited, even when none did."""
+    signal = pg.identity_signal()
+    listening(signal)
+    mark = settled(signal)
+    waiting, writer = socket.socketpair()
+    high = 1500
+    if resource.getrlimit(resource.RLIMIT_NOFILE)[0] <= high:
+        pytest.skip(f"needs an open-files limit over {high} (ulimit -n)")
+    os.dup2(waiting.fileno(), high)
+    listening_socket = signal._socket
+    try:
+        signal._socket = high
+        assert signal.current() == mark  # nothing waits
+        writer.send(b"N")
+        assert signal.current() == mark + 1
+        waiting.recv(1)
+        assert signal.current() == mark
+    finally:
+        signal._socket = listening_socket
+        os.close(high)
         waiting.close()
         writer.close()
 

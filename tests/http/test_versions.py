@@ -4,11 +4,13 @@ and the If-Match race (one winner) on every store."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -83,6 +85,27 @@ def test_a_patch_with_the_version_read_wins_and_a_stale_one_is_412_with_the_curr
     read = client.get(path, headers=owner)
     assert read.headers["ETag"] == '"2"'
     assert read.json()["data"] == first.json()["data"]
+
+
+def test_the_api_guides_412_example_is_the_body_the_server_sends(
+    client: TestClient[Any], world: World
+) -> None:
+    """docs/api.md, "Optimistic concurrency", shows a 412 body: its message is the server's, word for word
+    (it once showed a message the server never sent)."""
+    guide = (Path(__file__).parents[2] / "docs" / "api.md").read_text(encoding="utf-8")
+    shown = [
+        json.loads(line)
+        for line in guide.splitlines()
+        if line.startswith('{"error": {"code": "precondition_failed"')
+    ]
+    assert len(shown) == 1
+    path = _entry(client, world)
+    owner = bearer(world.owner_token)
+    assert client.patch(path, json={"note": "Reviewed"}, headers=owner).status_code == 200
+    stale = client.patch(path, json={"note": "Lost"}, headers={**owner, "If-Match": '"1"'})
+    assert stale.status_code == 412
+    assert stale.json()["error"]["message"] == shown[0]["error"]["message"]
+    assert set(stale.json()["error"]) == set(shown[0]["error"])
 
 
 @pytest.mark.parametrize("kind", list(RESOURCES))

@@ -30,6 +30,8 @@ imports the app: the workers do not inherit what the migrations and the CLI load
 from __future__ import annotations
 
 import argparse
+import contextlib
+import ipaddress
 import logging
 import os
 import signal
@@ -57,6 +59,7 @@ __all__ = [
     "base_url",
     "check_address_free",
     "granian_server",
+    "listen_url",
     "serve",
     "supervise",
     "worker_app",
@@ -139,10 +142,26 @@ class ServerOptions:
         )
 
 
+def listen_url(settings: Settings) -> str:
+    """``http://host:port`` of the address the server listens on (IPv6 hosts in brackets)."""
+    return _http_url(settings.host, settings.port)
+
+
 def base_url(settings: Settings) -> str:
-    """``http://host:port`` of the server (IPv6 hosts in brackets)."""
-    host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    return f"http://{host}:{settings.port}"
+    """``http://host:port`` to open the server at from this machine: the listen address, but for a
+    wildcard one (``0.0.0.0``, ``::``), which names no host to connect to, the loopback address of its
+    family. The web app's cookies work over plain HTTP to a loopback host only (docs/web.md), so a
+    person sent to ``http://0.0.0.0:8000/`` could not sign in."""
+    host = settings.host
+    with contextlib.suppress(ValueError):  # a name, not an address: as it is
+        address = ipaddress.ip_address(host)
+        if address.is_unspecified:
+            host = "127.0.0.1" if address.version == 4 else "::1"
+    return _http_url(host, settings.port)
+
+
+def _http_url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def _loop_name() -> str:
@@ -191,7 +210,10 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     )
     _ensure_open_files(settings.max_connections + OPEN_FILES_MARGIN)
     logger.info(
-        "listening on %s with %d worker%s", base, settings.workers, "" if settings.workers == 1 else "s"
+        "listening on %s with %d worker%s",
+        listen_url(settings),
+        settings.workers,
+        "" if settings.workers == 1 else "s",
     )
     logger.info("API docs: %s/schema (OpenAPI JSON at %s/schema/openapi.json)", base, base)
     os.environ.update(settings.to_env())  # worker processes read their settings from here
@@ -340,7 +362,7 @@ def check_address_free(settings: Settings) -> None:
             probe.bind(address)
         except OSError as error:
             raise SettingsError(
-                f"cannot listen on {base_url(settings)}: {error.strerror}; is another server running "
+                f"cannot listen on {listen_url(settings)}: {error.strerror}; is another server running "
                 "there? Stop it, or pick another port with --port (or HOURS_PORT)"
             ) from error
 

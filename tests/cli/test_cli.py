@@ -599,6 +599,22 @@ def test_bootstrap_prints_a_first_password_that_signs_the_owner_in(hours: Run) -
     assert "Password for bo@acme.test to sign in to the web app at http://127.0.0.1:8000/" in hours.stdout
 
 
+@pytest.mark.parametrize(("host", "url"), [("0.0.0.0", "http://127.0.0.1:8001"), ("::", "http://[::1]:8001")])
+def test_bootstrap_on_a_wildcard_host_sends_the_reader_to_the_loopback_address(
+    hours: Run, monkeypatch: pytest.MonkeyPatch, host: str, url: str
+) -> None:
+    """A server told to listen on every address (0.0.0.0, ::) is opened at the loopback address:
+    http://0.0.0.0:8001/ names no host to connect to, and the web app's cookies work over plain HTTP
+    to a loopback host only, so the sign-in the summary points to failed there."""
+    monkeypatch.setenv("HOURS_HOST", host)
+    monkeypatch.setenv("HOURS_PORT", "8001")
+    assert hours("bootstrap") == 0
+    assert f"sign in to the web app at {url}/ (shown only now;" in hours.stdout
+    assert f"curl -sS -i -X POST {url}/time-entries" in hours.stdout
+    assert f"API docs: {url}/schema" in hours.stdout
+    assert f"--host {host} --port 8001" in hours.stdout  # the server still listens where it was told
+
+
 def test_users_set_password_reads_stdin_and_ends_the_old_password(
     hours: Run, demo: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from hours_app.cli import EXIT_BAD_ARGUMENTS, main
-from hours_app.server import ServerOptions
+from hours_app.server import ServerOptions, base_url, listen_url
 from hours_app.settings import Settings, SettingsError
 from tests.server_support import raw_exchange, served
 
@@ -105,6 +105,27 @@ def test_a_port_another_program_listens_on_is_refused_with_a_hint(
     assert (
         f"cannot listen on http://127.0.0.1:{port}" in error and "is another server running there?" in error
     )
+
+
+@pytest.mark.parametrize(
+    ("host", "opened", "listened"),
+    [
+        ("0.0.0.0", "http://127.0.0.1:8000", "http://0.0.0.0:8000"),
+        ("::", "http://[::1]:8000", "http://[::]:8000"),
+        ("127.0.0.1", "http://127.0.0.1:8000", "http://127.0.0.1:8000"),
+        ("::1", "http://[::1]:8000", "http://[::1]:8000"),
+        ("hours.internal", "http://hours.internal:8000", "http://hours.internal:8000"),
+    ],
+)
+def test_the_url_to_open_names_the_loopback_address_for_a_server_on_every_address(
+    host: str, opened: str, listened: str
+) -> None:
+    """The startup log's "API docs" line and the bootstrap summary send a person to ``base_url``;
+    0.0.0.0 names no host to connect to (and the web app's cookies need a loopback host over plain
+    HTTP), so a wildcard host is opened at the loopback address while "listening on" keeps it."""
+    settings = Settings(host=host, port=8000)
+    assert base_url(settings) == opened
+    assert listen_url(settings) == listened
 
 
 def test_limits_come_from_the_environment_and_flags_win() -> None:

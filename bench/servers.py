@@ -2,12 +2,14 @@
 
 Every server of a run is started with the same settings, whichever app it serves:
 
-* uvicorn, as ``hours serve`` runs it: one process, ``--factory``, uvicorn's access log off
-  (hours writes its own JSON access log), no ``Server`` header, and the log configuration of
-  :func:`hours_app.logging_setup.server_log_config` (written to a JSON file for the CLI), so
-  the hours server writes one JSON access line per request, as in production. Its stdout (the
-  access log) goes to a file.
-* granian (if installed), with the ASGI interface, one worker, HTTP/1.
+* granian, as ``hours serve`` runs it (the default): the ASGI interface, ``--factory``, one worker,
+  uvloop, HTTP/1 and ``hours serve``'s connection limits, granian's access log off (hours writes
+  its own JSON access log), and the log configuration of
+  :func:`hours_app.logging_setup.server_log_config` (written to a JSON file for the CLI), so the
+  hours server writes one JSON access line per request, as in production. Its stdout (the access
+  log) goes to a file.
+* uvicorn (``--servers``), one process, ``--factory``, its access log off, no ``Server`` header,
+  with the same log configuration: the stack ``hours serve`` ran before granian.
 """
 
 from __future__ import annotations

@@ -76,9 +76,9 @@ examples:
   hours orgs list --json
   hours tokens create --user 0190c2d4-5a6b-7c8d-9e0f-112233445566 --expires-in 30d
 
-Every command applies pending migrations to the database by itself. Results go to stdout (JSON
-with --json); errors go to stderr as one line, `error: <message>` (with hours serve --json, a JSON
-log line), never a traceback.
+Every command that opens the database applies pending migrations to it by itself (hours schema
+needs none). Results go to stdout (JSON with --json); errors go to stderr as one line,
+`error: <message>` (with hours serve --json, a JSON log line), never a traceback.
 """
 
 EXIT_STATUSES = (

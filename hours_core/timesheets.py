@@ -85,6 +85,14 @@ _ALLOWED: Mapping[Action, frozenset[TimesheetStatus]] = {
 }
 """The statuses each action starts from."""
 
+_DONE: Mapping[Action, str] = {
+    Action.SUBMIT: "submitted",
+    Action.APPROVE: "approved",
+    Action.REJECT: "rejected",
+    Action.REOPEN: "reopened",
+}
+"""Each action as its past participle, for the message of a refused one."""
+
 
 class InvalidTransition(Conflict):
     """The timesheet's status does not allow the action (approving a draft, submitting twice)."""
@@ -96,7 +104,7 @@ class InvalidTransition(Conflict):
         self.status = status
         allowed = " or ".join(sorted(each.value for each in _ALLOWED[action]))
         super().__init__(
-            f"{with_article(status.value).capitalize()} timesheet cannot {action.value}: "
+            f"{with_article(status.value).capitalize()} timesheet cannot be {_DONE[action]}: "
             f"only {with_article(allowed)} one can."
         )
 

@@ -115,10 +115,15 @@ def test_the_transitions_and_what_each_records() -> None:
         assert raised.value.code == "invalid_transition"
     with pytest.raises(InvalidTransition) as raised:
         approved.approved(BOSS, NOW)
-    assert raised.value.message == "An approved timesheet cannot approve: only a submitted one can."
+    assert raised.value.message == "An approved timesheet cannot be approved: only a submitted one can."
     with pytest.raises(InvalidTransition) as raised:
         draft().approved(BOSS, NOW)
-    assert raised.value.message == "A draft timesheet cannot approve: only a submitted one can."
+    assert raised.value.message == "A draft timesheet cannot be approved: only a submitted one can."
+    with pytest.raises(InvalidTransition) as raised:
+        approved.submitted(USER, NOW)
+    assert (
+        raised.value.message == "An approved timesheet cannot be submitted: only a draft or rejected one can."
+    )
     with pytest.raises(InvalidTransition):
         draft().reopened(NOW)
 

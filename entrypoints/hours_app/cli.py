@@ -405,7 +405,8 @@ examples:
         "--max-header-bytes",
         type=cli_args.count,
         metavar="BYTES",
-        help="largest request line plus headers, answered 431 beyond; 8192 to 1048576 "
+        help="largest request line plus headers, answered 431 beyond (a head that arrives in "
+        "large pieces may pass with up to twice it: docs/operations.md); 8192 to 1048576 "
         "(default: $HOURS_MAX_HEADER_BYTES, else 65536)",
     )
     limits.add_argument(

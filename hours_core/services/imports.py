@@ -61,6 +61,7 @@ from hours_core.model import (
     ImportedKind,
     ImportId,
     Org,
+    OrgId,
     Project,
     ProjectId,
     Role,
@@ -272,13 +273,18 @@ class ImportService:
             made = uow.imports.creations(caller.org_id, import_id)  # stored with the import, never changed
             kinds = {creation.kind for creation in made}
             org = caller.org
+            if kinds:
+                # An import that would find what this archives still active runs before or after
+                # (taken first, as an import takes it).
+                uow.imports.hold(caller.org_id)
             if kinds & {ImportedKind.CLIENT, ImportedKind.USER}:
                 # Archiving a client and deactivating a user take the organization's lock (as PATCH
                 # /clients and POST /users/{id}/deactivate do), first in the order of locks.
                 org = locked_org(uow, caller.org_id)
-            if ImportedKind.USER in kinds:
-                # A deactivation holds the organization's entry writes (team.deactivate), so that
-                # none of the user's lands after it: taken before the undo reads them in share mode.
+            if kinds:
+                # The organization's entry writes wait (as for a deactivation, team.deactivate): an
+                # entry that names a project, task or user this retires either landed before and
+                # keeps it, or comes after and is refused. Taken before the undo reads in share mode.
                 uow.periods.hold(caller.org_id)
             record = uow.imports.lock(caller.org_id, import_id)  # two undos: the second sees the first's
             if record is None or record.deleted_at is not None:
@@ -303,6 +309,24 @@ class ImportService:
             deleted = record.deleted(now)
             uow.imports.update(deleted)
         return deleted
+
+
+def _retired_by_undos(uow: UnitOfWork, org_id: OrgId) -> dict[UUID, datetime]:
+    """What the organization's undone imports created and their undos archived or deactivated,
+    each with the time of the last undo that did (an undo retires what it retires at its own
+    ``deleted_at``)."""
+    creations = uow.imports.retired_creations(org_id)
+    undone_at: dict[ImportId, datetime] = {}
+    for import_id in {creation.import_id for creation in creations}:
+        record = uow.imports.get(org_id, import_id)
+        if record is not None and record.deleted_at is not None:
+            undone_at[import_id] = record.deleted_at
+    retired: dict[UUID, datetime] = {}
+    for creation in creations:
+        at = undone_at.get(creation.import_id)
+        if at is not None:
+            retired[creation.subject_id] = max(at, retired.get(creation.subject_id, at))
+    return retired
 
 
 def _retire_creations(
@@ -469,8 +493,9 @@ class _Run:
         self.pending: list[Callable[[], None]] = []
         self.creations: list[ImportCreation] = []
         """What this import created and stored (what its undo archives or deactivates)."""
-        self.retired = {creation.subject_id for creation in uow.imports.retired_creations(org)}
-        """What undone imports archived or deactivated: a row naming one revives it (as created)."""
+        self.retired = _retired_by_undos(uow, org)
+        """What undone imports archived or deactivated, each with when: a row naming one that is
+        still as that undo left it revives it (as created); see :meth:`_left_by_an_undo`."""
 
     def take_all(self, rows: Iterable[ImportRow | RejectedRow]) -> None:
         """Read every row of the file, storing each batch as it goes."""
@@ -530,6 +555,14 @@ class _Run:
             self.uow.entries.add_many(entries)
             self._record_created(self.events, entries)
         self.created += len(entries)
+
+    def _left_by_an_undo(self, subject_id: UUID, changed_at: datetime | None) -> bool:
+        """Whether an undone import's undo archived or deactivated ``subject_id`` and nothing changed
+        it since: its last change (``changed_at``: a project's or task's ``updated_at``, a client's
+        ``archived_at``, a user's ``deactivated_at``) is the last such undo. A thing archived or
+        deactivated by hand since, even after an undo revived it and another undid it, is not revived:
+        its row fails as for any archived or inactive one."""
+        return changed_at is not None and self.retired.get(subject_id) == changed_at
 
     def _created(self, kind: ImportedKind, subject_id: UUID) -> None:
         """Note that the import stored a new ``kind`` (stored with the import: its undo reads them)."""
@@ -644,7 +677,7 @@ class _Run:
             user = self.users_by_email.get(email_key(row.user_email))
             if user is None:
                 user = self._new_user(row, column)
-            elif not user.is_active and user.id in self.retired and self.command.create_users:
+            elif self._left_by_an_undo(user.id, user.deactivated_at) and self.command.create_users:
                 user = self._revived_user(user, column)
         elif row.user_name is not None:
             column = _column(row, "user_name")
@@ -731,7 +764,7 @@ class _Run:
             client = None if row.client is None else self._client(row.client, _column(row, "client"))
             project = self._new_project(row.project, column, client)
         elif project.archived:
-            if project.id not in self.retired:
+            if not self._left_by_an_undo(project.id, project.updated_at):
                 raise _RowFailed(column, "project_archived", f"the project {project.name!r} is archived")
             project = self._revived_project(project, column)
         return project
@@ -742,7 +775,7 @@ class _Run:
         archived it too."""
         self._require_room_for_a_project(project.name, column)
         client = None if project.client_id is None else self.clients_by_id.get(project.client_id)
-        if client is not None and client.archived and client.id in self.retired:
+        if client is not None and client.archived and self._left_by_an_undo(client.id, client.archived_at):
             self._revived_client(client)
         revived = project.revised(self.now, archived=False)
 
@@ -766,7 +799,7 @@ class _Run:
         client = self.clients.get(caseless(name))
         if client is not None:
             if client.archived:
-                if client.id not in self.retired:
+                if not self._left_by_an_undo(client.id, client.archived_at):
                     raise _RowFailed(column, "client_archived", f"the client {client.name!r} is archived")
                 return self._revived_client(client)
             return client
@@ -853,7 +886,7 @@ class _Run:
         known = self.tasks.get((project.id, caseless(row.task)))
         if known is not None:
             if known.archived:
-                if known.id not in self.retired:
+                if not self._left_by_an_undo(known.id, known.updated_at):
                     raise _RowFailed(column, "task_archived", f"the task {known.name!r} is archived")
                 return self._revived_task(known, project)
             return known

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -344,6 +344,42 @@ def test_an_import_of_the_file_again_after_its_undo_revives_what_the_undo_retire
         assert revived in kinds
     undo(world, second)  # what it revived is its own: its undo retires it again
     assert state(world) == ALL_RETIRED
+
+
+def test_what_was_archived_or_deactivated_by_hand_after_a_revival_is_not_revived_again(world: World) -> None:
+    """Only what an undo left as it left it is revived: a user deactivated by hand (who left) or a
+    project archived by hand stays so, whatever undone import created them (review of round 13)."""
+    owner = world.caller(world.owner)
+    undo(world, import_newcomers(world))
+    world.clock.advance(timedelta(minutes=1))
+    import_newcomers(world)  # revives them all
+    world.clock.advance(timedelta(minutes=1))
+    newcomer = next(u for u in world.services.team.list_users(owner) if u.email == NEWCOMER)
+    intranet = next(p for p in world.services.projects.list_projects(owner) if p.name == "Intranet")
+    world.services.team.deactivate_user(owner, newcomer.id)
+    world.services.projects.change_project(owner, intranet.id, ChangeProject(archived=True))
+    world.clock.advance(timedelta(minutes=1))
+
+    again = run(world, "toggl", newcomers_file(world), timezone="Europe/Berlin", create_users=True)
+
+    assert again.created_users == () and "Intranet" not in again.created_projects
+    assert {error.code for error in again.errors} <= {"user_deactivated", "project_archived"}
+    assert state(world)[NEWCOMER] is False and state(world)["Intranet"] is True
+
+
+def test_a_project_unarchived_and_archived_by_hand_after_an_undo_is_not_revived(world: World) -> None:
+    owner = world.caller(world.owner)
+    undo(world, import_newcomers(world))
+    intranet = next(p for p in world.services.projects.list_projects(owner) if p.name == "Intranet")
+    world.clock.advance(timedelta(minutes=1))
+    world.services.projects.change_project(owner, intranet.id, ChangeProject(archived=False))
+    world.clock.advance(timedelta(minutes=1))
+    world.services.projects.change_project(owner, intranet.id, ChangeProject(archived=True))
+
+    again = run(world, "toggl", newcomers_file(world), timezone="Europe/Berlin", create_users=True)
+
+    assert "Intranet" not in again.created_projects and "project_archived" in {e.code for e in again.errors}
+    assert state(world)["Intranet"] is True
 
 
 def test_without_create_users_a_user_the_undo_deactivated_stays_deactivated(world: World) -> None:

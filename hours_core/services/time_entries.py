@@ -504,6 +504,14 @@ class TimeEntryService:
             running = uow.entries.running_for_user(caller.org_id, caller.user_id)
             if running is None:
                 raise NotFound("No timer is running.")
+            # The locks in their order: the entry writes' key (the guard reads the closed days in
+            # share mode), then the user's row, which serializes this user's starts and stops (a
+            # start with stop_running that committed meanwhile started the timer to stop now).
+            guard_entry_write(uow, caller, now, running, [running.entry_date], override)
+            uow.users.lock(caller.org_id, caller.user_id)
+            running = uow.entries.running_for_user(caller.org_id, caller.user_id)
+            if running is None:
+                raise NotFound("No timer is running.")
             now = _not_before_start(running, now, self._clock)
             overridden = guard_entry_write(uow, caller, now, running, [running.entry_date], override)
             stopped = _stop(running, stopped_at or now, now)

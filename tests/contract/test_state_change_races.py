@@ -243,6 +243,23 @@ def test_timers_started_with_stop_running_by_one_user_at_once_all_start_one_afte
     assert len(stopped) == len(started) - 1  # every timer but the last was stopped, once
 
 
+def test_a_stop_racing_starts_with_stop_running_of_one_user_stops_whichever_timer_runs_then(
+    world: World,
+) -> None:
+    # The stop takes the user's row as the starts do: it stops the timer running once the starts
+    # before it committed, never failing on a timer one of them stopped meanwhile (stale_update).
+    member = world.caller(world.member)
+    start = StartTimer(project_id=world.project.id, stop_running=True)
+    for _round in range(3):
+        world.services.entries.start_timer(member, start)
+        outcomes = at_once(
+            [lambda: world.services.entries.start_timer(member, start)] * (THREADS - 1)
+            + [lambda: world.services.entries.stop_timer(member)]
+        )
+
+        assert unexpected(outcomes) == []
+
+
 def test_an_import_s_undo_racing_entries_of_the_user_it_created_deactivates_them_only_if_none_landed(
     world: World,
 ) -> None:

@@ -15,8 +15,8 @@ interpreter lock while the process serves requests), so :meth:`NotifiedIdentityS
 also looks at the listening connection's socket, without reading it: data waiting there counts as
 a change at once. So does a notification the thread has taken off the socket and not counted yet
 (it may wait for the interpreter lock between the two): the thread says it is reading before it
-takes anything off the socket, and :meth:`~NotifiedIdentitySignal.current` looks at that first, the
-socket next, the mark last, so a notification is always seen at one of the three. What remains is
+takes anything off the socket, and :meth:`~NotifiedIdentitySignal.current` looks at the socket
+first, that flag next, the mark last, so a notification is always seen at one of the three. What remains is
 the moment between the ``NOTIFY``'s commit and the notification reaching this process's socket
 (on a busy host, sometimes longer than a client's next request takes). It is not a guarantee: what
 bounds the staleness in every case is still the cache's ``ttl`` (``HOURS_AUTH_CACHE_SECONDS``),
@@ -106,12 +106,15 @@ class NotifiedIdentitySignal:
         move to: the change counts at once, and once only when the listening thread reads it."""
         if self._listener is None:
             self._start_listening()
-        # In this order (see the module): a notification taken off the socket after the first look
-        # was there at the second, and one counted before the last look moved the mark it reads.
-        reading, socket = self._reading, self._socket
-        waiting = reading or (socket is not None and _has_data(socket))
+        # In this order (see the module): the socket, then the reading flag, then the mark. A
+        # notification not on the socket at the first look either came after it, or was taken off
+        # before it: then the flag was set before, and is either still set at the second look, or
+        # was cleared once the notification was counted, before the mark is read at the last.
+        socket = self._socket
+        on_socket = socket is not None and _has_data(socket)
+        reading = self._reading
         mark = self._mark
-        return mark + 1 if waiting else mark
+        return mark + 1 if on_socket or reading else mark
 
     def move(self) -> None:
         """Notify every listening process (one pooled round trip). A failure is logged, not raised:

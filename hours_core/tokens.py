@@ -61,10 +61,57 @@ REDACTED_TOKEN = "hsk_[redacted]"
 """What stands where :data:`TOKEN_LIKE` text was."""
 
 
+_PERCENT_ASCII = re.compile(r"%([0-7][0-9A-Fa-f])")
+"""A percent-encoded ASCII character; tokens are ASCII, so no other escape can hide a part of one."""
+_DECODING_ROUNDS = 3
+
+
 def redact_tokens(text: str) -> str:
-    """``text`` with each :data:`TOKEN_LIKE` run replaced by :data:`REDACTED_TOKEN` (text as it
-    stands; the logs also look through percent-escapes: ``hours_app.logging_setup.redact``)."""
-    return TOKEN_LIKE.sub(REDACTED_TOKEN, text)
+    """``text`` with anything that looks like a personal access token replaced by ``hsk_[redacted]``.
+
+    Token shapes are looked for in the text's most decoded form (percent-decoded up to three
+    times, so that a token encoded once, twice or three times over is found, and also one that is
+    only partly encoded); each shape found is replaced where it stands in the text as written,
+    escapes and all, so the rest of the line keeps its form. One pass, linear in the length.
+    """
+    if "%" not in text:
+        return TOKEN_LIKE.sub(REDACTED_TOKEN, text)
+    layers: list[list[int]] = []  # per decoding round: where each character came from
+    current = text
+    for _ in range(_DECODING_ROUNDS):
+        decoded, origins = _decode(current)
+        if decoded == current:
+            break
+        layers.append(origins)
+        current = decoded
+    pieces: list[str] = []
+    written = 0
+    # Decoding only ever reveals more of a token (an escape next to a shape may decode to one more
+    # of its characters), so the most decoded form holds every shape at its widest.
+    for match in TOKEN_LIKE.finditer(current):
+        start, end = match.span()
+        for origins in reversed(layers):
+            start, end = origins[start], origins[end]
+        pieces += [text[written:start], REDACTED_TOKEN]
+        written = end
+    return "".join([*pieces, text[written:]])
+
+
+def _decode(text: str) -> tuple[str, list[int]]:
+    """``text`` with its ASCII escapes decoded, and the index in ``text`` each character came from
+    (with one more entry: the end of ``text``)."""
+    pieces: list[str] = []
+    origins: list[int] = []
+    written = 0
+    for match in _PERCENT_ASCII.finditer(text):
+        pieces.append(text[written : match.start()])
+        origins.extend(range(written, match.start()))
+        pieces.append(chr(int(match[1], 16)))
+        origins.append(match.start())
+        written = match.end()
+    pieces.append(text[written:])
+    origins.extend(range(written, len(text) + 1))
+    return "".join(pieces), origins
 
 
 DEFAULT_TOKEN_LIFETIME = timedelta(days=90)

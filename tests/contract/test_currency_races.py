@@ -14,7 +14,6 @@ rule. SQLite and the in-memory store run one writer at a time, so the race canno
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
@@ -25,13 +24,11 @@ from hours_core.errors import Conflict, ValidationFailed
 from hours_core.model import Client, RateScope
 from hours_core.services import ChangeClient, ChangeProject, CreateRate
 from hours_sql.repositories import SqlRateRepository
-from tests.contract.test_lock_order_races import blocks_someone
-from tests.polling import eventually
+from tests.contract import test_lock_order_races as races
+from tests.contract.test_lock_order_races import StopAfterCall
 from tests.postgres_support import empty_postgres_store
 from tests.world import World, make_world
 
-GUARD_SECONDS = 120
-"""How long a test waits for a thread before it gives up (a guard against hangs, not a timing)."""
 DAY = date(2026, 3, 2)
 
 
@@ -41,35 +38,18 @@ def world() -> Iterator[World]:
         yield make_world(unit_of_work)
 
 
-class StopAfter:
+class StopAfter(StopAfterCall):
     """Stops the thread named ``first`` right after its first call of ``cls.name`` (the rates' list,
     by default), keeping its transaction open, until :meth:`release`."""
 
     def __init__(self, cls: type = SqlRateRepository, name: str = "list") -> None:
+        super().__init__("first")
         self.cls = cls
         self.name = name
-        self.reached = threading.Event()
-        self._released = threading.Event()
-        self._stopped = False
-        self.backend_pid: int | None = None
+        self.what = f"made no call of {name}"
 
     def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        method = getattr(self.cls, self.name)
-
-        def stopping(repository: Any, *args: Any, **kwargs: Any) -> Any:
-            result = method(repository, *args, **kwargs)
-            if threading.current_thread().name == "first" and not self._stopped:
-                self._stopped = True
-                [(pid,)] = repository._session.rows("SELECT pg_backend_pid()")
-                self.backend_pid = pid
-                self.reached.set()
-                assert self._released.wait(GUARD_SECONDS)
-            return result
-
-        monkeypatch.setattr(self.cls, self.name, stopping)
-
-    def release(self) -> None:
-        self._released.set()
+        self._after(monkeypatch, self.cls, self.name, lambda _: True)
 
 
 def first_then_second(
@@ -80,35 +60,9 @@ def first_then_second(
     stop: StopAfter | None = None,
 ) -> tuple[Any, Any]:
     """Run ``first`` until it has read the rates (or made the call ``stop`` names), then ``second``
-    until it ends or waits for ``first``, then ``first`` to its end; each one's result or error."""
-    outcomes: dict[str, Any] = {}
-
-    def run(name: str, call: Callable[[], Any]) -> threading.Thread:
-        def target() -> None:
-            try:
-                outcomes[name] = call()
-            except BaseException as error:
-                outcomes[name] = error
-
-        thread = threading.Thread(target=target, name=name)
-        thread.start()
-        return thread
-
-    stop = stop or StopAfter()
-    stop.install(monkeypatch)
-    threads = [run("first", first)]
-    try:
-        assert stop.reached.wait(GUARD_SECONDS), f"the first write made no call of {stop.name}"
-        threads.append(run("second", second))
-        pid = stop.backend_pid
-        assert pid is not None
-        assert eventually(lambda: "second" in outcomes or blocks_someone(pid), attempts=3000)
-    finally:
-        stop.release()
-        for thread in threads:
-            thread.join(GUARD_SECONDS)
-    assert not any(thread.is_alive() for thread in threads)
-    return outcomes["first"], outcomes["second"]
+    until it ends or waits for ``first``, then ``first`` to its end; each one's result or error
+    (:func:`tests.contract.test_lock_order_races.first_then_second`)."""
+    return races.first_then_second(monkeypatch, first, second, stop=stop or StopAfter(), second_may_end=True)
 
 
 def rate_currencies(world: World, client: Client) -> set[str]:

@@ -109,25 +109,22 @@ def batch_of(world: World, ids: list[TimeEntryId]) -> Callable[[], Any]:
     return lambda: world.services.batches.run_batch(owner, operations, atomic=True)
 
 
-class FirstLock:
-    """Stops the thread named ``thread_name`` right after it first locks rows of entries (a locking
-    read of several, or a write of one), or, with ``timesheets``, rows of timesheets (a read that
-    locks what covers a day), holding what it locked, until :meth:`release`."""
+class StopAfterCall:
+    """Stops the thread named ``thread_name`` right after its first call of a method that
+    :meth:`install` patches (and that locks, where it says), holding its transaction open, until
+    :meth:`release`. ``what`` says what the thread failed to do when it is never stopped."""
 
-    def __init__(self, thread_name: str, *, timesheets: bool = False) -> None:
+    what = "made no call it stops after"
+
+    def __init__(self, thread_name: str = "first") -> None:
         self.thread_name = thread_name
-        self.timesheets = timesheets
         self.reached = threading.Event()
         self._released = threading.Event()
         self._stopped = False
         self.backend_pid: int | None = None
 
     def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        if self.timesheets:
-            self._after(monkeypatch, SqlTimesheetRepository, "covering", lambda _: True)
-        else:
-            self._after(monkeypatch, SqlTimeEntryRepository, "update", lambda _: True)
-            self._after(monkeypatch, SqlTimeEntryRepository, "get_many", lambda kwargs: kwargs.get("lock"))
+        raise NotImplementedError
 
     def _after(
         self, monkeypatch: pytest.MonkeyPatch, cls: type, name: str, locks: Callable[[dict[str, Any]], Any]
@@ -155,6 +152,25 @@ class FirstLock:
         self._released.set()
 
 
+class FirstLock(StopAfterCall):
+    """Stops the thread named ``thread_name`` right after it first locks rows of entries (a locking
+    read of several, or a write of one), or, with ``timesheets``, rows of timesheets (a read that
+    locks what covers a day), holding what it locked, until :meth:`release`."""
+
+    what = "locked no entry"
+
+    def __init__(self, thread_name: str, *, timesheets: bool = False) -> None:
+        super().__init__(thread_name)
+        self.timesheets = timesheets
+
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        if self.timesheets:
+            self._after(monkeypatch, SqlTimesheetRepository, "covering", lambda _: True)
+        else:
+            self._after(monkeypatch, SqlTimeEntryRepository, "update", lambda _: True)
+            self._after(monkeypatch, SqlTimeEntryRepository, "get_many", lambda kwargs: kwargs.get("lock"))
+
+
 def blocks_someone(pid: int) -> bool:
     """Whether another session of the server waits for a lock that the session ``pid`` holds."""
     with psycopg.connect(require_postgres(), autocommit=True) as connection:
@@ -170,9 +186,12 @@ def first_then_second(
     second: Callable[[], Any],
     *,
     timesheets: bool = False,
+    stop: StopAfterCall | None = None,
+    second_may_end: bool = False,
 ) -> tuple[Any, Any]:
-    """Run ``first`` until it has locked entry rows (timesheet rows, with ``timesheets``), then
-    ``second`` until it waits for one of them, then both to their end; each one's result or error."""
+    """Run ``first`` until ``stop`` stops it (by default, once it has locked entry rows, or
+    timesheet rows with ``timesheets``), then ``second`` until it waits for ``first`` (or ends, with
+    ``second_may_end``), then both to their end; each one's result or error."""
     outcomes: dict[str, Any] = {}
 
     def run(name: str, call: Callable[[], Any]) -> threading.Thread:
@@ -186,20 +205,22 @@ def first_then_second(
         thread.start()
         return thread
 
-    stop = FirstLock("first", timesheets=timesheets)
+    stop = stop or FirstLock("first", timesheets=timesheets)
     stop.install(monkeypatch)
-    threads = [run("first", first)]
+    threads = [run(stop.thread_name, first)]
     try:
-        assert stop.reached.wait(GUARD_SECONDS), "the first writer locked no entry"
+        assert stop.reached.wait(GUARD_SECONDS), f"the first writer {stop.what}"
         threads.append(run("second", second))
-        assert stop.backend_pid is not None
-        assert eventually(lambda: blocks_someone(stop.backend_pid), attempts=3000), "no one waited"
+        pid = stop.backend_pid
+        assert pid is not None
+        waited = lambda: (second_may_end and "second" in outcomes) or blocks_someone(pid)  # noqa: E731
+        assert eventually(waited, attempts=3000), "no one waited"
     finally:
         stop.release()
         for thread in threads:
             thread.join(GUARD_SECONDS)
     assert not any(thread.is_alive() for thread in threads)
-    return outcomes["first"], outcomes.get("second")
+    return outcomes[stop.thread_name], outcomes.get("second")
 
 
 @pytest.mark.postgres

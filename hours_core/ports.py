@@ -110,16 +110,18 @@ class IdentitySignal(Protocol):
     a user or a token, so that the callers a process keeps in memory (the authentication cache)
     are dropped on its next request after another process's change, not a moment later.
 
-    SQLite's is a small file beside the database, in every process's memory: exact. PostgreSQL's
-    is a ``NOTIFY`` each process listens for: prompt, not exact. In every case the cache's ``ttl``
-    bounds how stale a served caller may be."""
+    SQLite's is a small file beside the database, in every process's memory. PostgreSQL's is a
+    ``NOTIFY`` each process listens for and confirms, :meth:`move` returning once every listening
+    process has counted it. In every case the cache's ``ttl`` bounds how stale a served caller may
+    be (a process that could not be told)."""
 
     def current(self) -> int:
         """The mark now: any change of it means something changed since it was last read."""
         ...
 
     def move(self) -> None:
-        """Move the mark (after the change is durable): every process reading it sees a new value."""
+        """Move the mark (after the change is durable): every process reading it sees a new value
+        on its next read after this returns. It may wait a moment for other processes."""
         ...
 
 

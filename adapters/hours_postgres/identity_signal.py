@@ -1,35 +1,55 @@
-"""The identity signal of a PostgreSQL database: ``LISTEN``/``NOTIFY`` between its processes.
+"""The identity signal of a PostgreSQL database: ``LISTEN``/``NOTIFY`` between its processes, each
+notification confirmed by every listening process before the change is answered.
 
 Servers on PostgreSQL may run on several hosts, so no shared memory reaches them all; the database
-does. A process that commits a change of an org, a user or a token sends ``NOTIFY`` on the store's
-channel (``hours_identity``, or ``hours_identity_<schema>`` for a store in a schema of its own)
-once the change is committed, before its request is answered. Every server process listens on that
-channel with one connection of its own, outside the pool, in a background thread that moves the
-process's mark for each notification; the authentication cache empties itself when it finds the
-mark moved (:mod:`hours_core.services.identity_cache`).
+does. Every server process listens on the store's channel (``hours_identity``, or
+``hours_identity_<schema>`` for a store in a schema of its own) with one connection of its own,
+outside the pool, in a background thread that moves the process's mark for each notification of
+another process; the authentication cache empties itself when it finds the mark moved
+(:mod:`hours_core.services.identity_cache`). That connection also holds a shared session advisory
+lock of the channel's (:func:`listeners_key`) while it listens, so ``pg_locks`` names every process
+listening at any moment.
 
-How fast: PostgreSQL hands a notification to every listening session as the ``NOTIFY`` commits,
-so another process normally has it within a millisecond, before a client that got the answer can
-send it another request. The listening thread may not have read it yet (it waits for Python's
-interpreter lock while the process serves requests), so :meth:`NotifiedIdentitySignal.current`
-also looks at the listening connection's socket, without reading it: data waiting there counts as
-a change at once. So does a notification the thread has taken off the socket and not counted yet
-(it may wait for the interpreter lock between the two): the thread says it is reading before it
-takes anything off the socket, and :meth:`~NotifiedIdentitySignal.current` looks at the socket
-first, that flag next, the mark last, so a notification is always seen at one of the three. What remains is
-the moment between the ``NOTIFY``'s commit and the notification reaching this process's socket
-(on a busy host, sometimes longer than a client's next request takes). It is not a guarantee: what
-bounds the staleness in every case is still the cache's ``ttl`` (``HOURS_AUTH_CACHE_SECONDS``),
-which also covers a listening connection that failed. While it reconnects (every second), each
-new connection counts as a change, since a notification sent meanwhile was lost.
+**A change holds on every process's next request.** A process that commits a change of an org, a
+user or a token then, before its request is answered (:meth:`NotifiedIdentitySignal.move`):
+
+1. listens on :data:`ACK_CHANNEL` on a pooled connection;
+2. reads which backends hold the listeners' lock: the processes that may serve a token from memory;
+3. sends ``NOTIFY`` on the store's channel, with a payload of its own (its origin and a number);
+4. waits until each of those backends has sent that payload back on :data:`ACK_CHANNEL`. A
+   listening thread does so only after it has moved its process's mark, so once every one has
+   answered, every process empties its cache before it serves a token from memory again.
+
+A process that starts listening after step 2 moves its own mark as it starts (anything sent while
+it did not listen counts as a change), which is after the change committed, so it needs no answer;
+a process whose listening connection is down does not serve tokens from memory at all
+(:meth:`~NotifiedIdentitySignal.current` counts every look as a change until it listens again).
+A process that stops listening while the mover waits (it stopped, or its connection broke) leaves
+``pg_locks`` and is no longer waited for. What remains is a listening process that does not answer
+within :data:`ACK_WAIT_SECONDS` (stopped by a debugger, a network partition that PostgreSQL has not
+noticed yet): the move then logs a warning and returns, and the cache's ttl bounds what that
+process serves (``HOURS_AUTH_CACHE_SECONDS``, one second by default, so with the default a second
+wait already outlasts it). A change costs its request one round trip per listening process's
+answer, a millisecond or two on one network; requests that change nothing wait for nothing.
+
+Before it serves a token from memory, a process also looks whether a notification waits on its
+listening connection's socket (its thread may wait for Python's interpreter lock while the process
+serves requests), or has been taken off it and not counted yet: the thread says it is reading
+before it takes anything off the socket, and :meth:`~NotifiedIdentitySignal.current` looks at the
+socket first, that flag next, the mark last, so a notification is seen at one of the three. This
+makes a change count in the listening process as early as possible; the answers of step 4 make it
+certain.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import secrets
 import select
 import threading
+import time
+import zlib
 
 import psycopg
 from psycopg import sql
@@ -37,9 +57,37 @@ from psycopg_pool import ConnectionPool
 
 from hours_postgres.connection import Connection, ConnectionSettings, connect
 
-__all__ = ["CHANNEL", "NotifiedIdentitySignal", "channel_of"]
+__all__ = [
+    "ACK_CHANNEL",
+    "ACK_WAIT_SECONDS",
+    "CHANNEL",
+    "NotifiedIdentitySignal",
+    "channel_of",
+    "listeners_key",
+]
 
 CHANNEL = "hours_identity"
+
+ACK_CHANNEL = "hours_identity_ack"
+"""Where listening processes answer each notification, with its payload (one channel for every
+schema of a database: a payload names the process that sent it and is never sent twice)."""
+
+ACK_WAIT_SECONDS = 1.0
+"""How long a move waits for every listening process's answer before it logs a warning and returns."""
+
+_ACK_POLL_SECONDS = 0.05
+"""How often a move waiting for answers looks again at which processes still listen."""
+
+_LISTENERS_KEY = 0x6C69736E
+"""The first half of the listeners' advisory lock (``lisn`` in ASCII): see :func:`listeners_key`."""
+
+_LISTENERS = (
+    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2"
+    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    " AND classid::bigint = %s AND objid::bigint = %s"
+)
+"""The backends holding the listeners' lock of a channel (a two-integer advisory key is
+``objsubid`` 2 in ``pg_locks``, its halves ``classid`` and ``objid``)."""
 
 _WAIT_SECONDS = 0.5
 """How long the listening thread waits for notifications before it checks whether to stop."""
@@ -69,6 +117,14 @@ def _has_data(socket: int) -> bool:
         return True
 
 
+def listeners_key(channel: str) -> tuple[int, int]:
+    """The two integers of the shared advisory lock every process listening on ``channel`` holds:
+    :data:`_LISTENERS_KEY` and 31 bits of the channel's CRC-32 (positive, so that ``pg_locks``
+    shows it as it is). Two channels sharing a key only make a move wait for the other's
+    listeners, which answer nothing: the move then waits out :data:`ACK_WAIT_SECONDS`."""
+    return _LISTENERS_KEY, zlib.crc32(channel.encode()) & 0x7FFF_FFFF
+
+
 def channel_of(settings: ConnectionSettings) -> str:
     """The store's channel: one per database, or per schema for a store in a schema of its own
     (at most 63 characters, PostgreSQL's longest name)."""
@@ -76,7 +132,8 @@ def channel_of(settings: ConnectionSettings) -> str:
 
 
 class NotifiedIdentitySignal:
-    """An :class:`~hours_core.ports.IdentitySignal` over ``LISTEN``/``NOTIFY`` (see the module).
+    """An :class:`~hours_core.ports.IdentitySignal` over ``LISTEN``/``NOTIFY``, each move confirmed by
+    every listening process (see the module).
 
     The listening thread starts with the first :meth:`current` (so a CLI command, which only moves
     the mark, opens no listening connection); :meth:`close` stops it.
@@ -87,8 +144,13 @@ class NotifiedIdentitySignal:
         self._pool = pool
         self.channel = channel_of(settings)
         self._mark = 0
+        """Even: moved by two each time, so that a look while a notification is on its way (the mark
+        plus one, odd) never equals a mark this process later moves to."""
         self._origin = secrets.token_hex(8)
-        """The payload of this process's notifications: its own are not a change from elsewhere."""
+        """The first part of this process's payloads: its own notifications are not a change from
+        elsewhere, and need no answer."""
+        self._moves = itertools.count(1)
+        """The second part: every notification this process sends has a payload of its own."""
         self._lock = threading.Lock()
         self._listener: threading.Thread | None = None
         self._stop = threading.Event()
@@ -96,43 +158,93 @@ class NotifiedIdentitySignal:
         """Set while the listening connection is open (for tests and the startup log)."""
         self._socket: int | None = None
         """The listening connection's socket, while it is open."""
+        self._backend: int | None = None
+        """The listening connection's backend process id (a move does not wait for its own)."""
         self._reading = False
         """Set by the listening thread from before it takes data off the socket until it has
         counted the notifications in it."""
 
     def current(self) -> int:
-        """This process's mark: moved by each notification, and by each (re)connection. While a
-        notification waits unread on the listening connection (see the module), the mark it will
-        move to: the change counts at once, and once only when the listening thread reads it."""
+        """This process's mark: moved by each notification of another process, and by each
+        (re)connection. While a notification waits unread on the listening connection (see the
+        module), the mark it will move to: the change counts at once, and once only when the
+        listening thread reads it. While nothing listens (before the first connection, and while a
+        lost one reconnects), a new mark at every look: no move waits for this process then, so
+        nothing it keeps in memory may be served."""
         if self._listener is None:
             self._start_listening()
+        socket = self._socket
+        if socket is None:
+            return self._moved()
         # In this order (see the module): the socket, then the reading flag, then the mark. A
         # notification not on the socket at the first look either came after it, or was taken off
         # before it: then the flag was set before, and is either still set at the second look, or
         # was cleared once the notification was counted, before the mark is read at the last.
-        socket = self._socket
-        on_socket = socket is not None and _has_data(socket)
+        on_socket = _has_data(socket)
         reading = self._reading
         mark = self._mark
+        # Odd while a notification is on its way: a value the mark never takes. Were it even, it
+        # could be the very mark a later notification moves to, which a cache that saw it then would
+        # not take for a change (a first read moves the mark, the flag still set until its answer
+        # is sent, showed the next one's mark early).
         return mark + 1 if on_socket or reading else mark
 
     def move(self) -> None:
-        """Notify every listening process (one pooled round trip). A failure is logged, not raised:
-        the cache's ttl still bounds what other processes serve."""
+        """Move this process's mark, notify every listening process, and wait until each has
+        counted the change, at most :data:`ACK_WAIT_SECONDS` (see the module). A failure, or a
+        process that does not answer in time, is logged, not raised: the cache's ttl still bounds
+        what other processes serve."""
         self._moved()
+        payload = f"{self._origin}:{next(self._moves)}"
         try:
             with self._pool.connection(timeout=_NOTIFY_WAIT_SECONDS) as conn:
-                conn.execute("SELECT pg_notify(%s, %s)", (self.channel, self._origin))
+                silent = self._notify_and_wait(conn, payload)
         except psycopg.Error as error:  # PoolTimeout and PoolClosed included
             logger.warning(
                 "could not notify other processes of an identity change (they see it within the "
                 "authentication cache's ttl): %s",
                 " ".join(str(error).split()),
             )
+            return
+        if silent:
+            logger.warning(
+                "%d listening server process(es) (PostgreSQL backends %s) did not confirm an identity "
+                "change within %.0f s; they see it within their authentication cache's ttl "
+                "(HOURS_AUTH_CACHE_SECONDS)",
+                len(silent),
+                ", ".join(str(pid) for pid in sorted(silent)),
+                ACK_WAIT_SECONDS,
+            )
 
     def close(self) -> None:
         """Stop the listening thread (within half a second)."""
         self._stop.set()
+
+    def _notify_and_wait(self, conn: Connection, payload: str) -> set[int]:
+        """Steps 1 to 4 of the module on ``conn``; the backends that did not answer in time. ``conn``
+        goes back to the pool as it came: not listening, with no notification kept."""
+        ack_channel = sql.Identifier(ACK_CHANNEL)
+        conn.execute(sql.SQL("LISTEN {}").format(ack_channel))
+        try:
+            waiting = self._listening_backends(conn)
+            conn.execute("SELECT pg_notify(%s, %s)", (self.channel, payload))
+            deadline = time.monotonic() + ACK_WAIT_SECONDS
+            while waiting and (left := deadline - time.monotonic()) > 0:
+                for answer in conn.notifies(timeout=min(left, _ACK_POLL_SECONDS), stop_after=1):
+                    if answer.payload == payload:
+                        waiting.discard(answer.pid)
+                if waiting:  # a process that stopped listening will not answer: wait no more for it
+                    waiting &= self._listening_backends(conn)
+            return waiting
+        finally:
+            conn.execute(sql.SQL("UNLISTEN {}").format(ack_channel))
+            for _ in conn.notifies(timeout=0):  # answers that came late: nobody reads them after
+                pass
+
+    def _listening_backends(self, conn: Connection) -> set[int]:
+        """The backends of every process listening on the channel now, but this process's own."""
+        rows = conn.execute(_LISTENERS, listeners_key(self.channel)).fetchall()
+        return {int(row[0]) for row in rows} - {self._backend}
 
     def _start_listening(self) -> None:
         with self._lock:
@@ -143,9 +255,10 @@ class NotifiedIdentitySignal:
             )
             self._listener.start()
 
-    def _moved(self) -> None:
+    def _moved(self) -> int:
         with self._lock:
-            self._mark += 1
+            self._mark += 2
+            return self._mark
 
     def _listen(self) -> None:
         listen = sql.SQL("LISTEN {}").format(sql.Identifier(self.channel))
@@ -153,11 +266,19 @@ class NotifiedIdentitySignal:
             try:
                 with connect(self._settings) as conn:
                     conn.execute(listen)
+                    conn.execute(
+                        "SELECT pg_advisory_lock_shared(%s::integer, %s::integer)",
+                        listeners_key(self.channel),
+                    )
+                    self._backend = conn.pgconn.backend_pid
                     self._socket = conn.pgconn.socket
-                    self.listening.set()
-                    self._moved()  # anything sent while nobody listened here counts as a change
-                    while not self._stop.is_set():
-                        self._read_notifications(conn)
+                    try:
+                        self.listening.set()
+                        self._moved()  # anything sent while nobody listened here counts as a change
+                        while not self._stop.is_set():
+                            self._read_notifications(conn)
+                    finally:
+                        self._stopped_listening()  # before the socket closes: its number may be reused
             except (psycopg.Error, OSError, ValueError) as error:  # poll() on a closed socket too
                 logger.warning(
                     "the identity listener lost its PostgreSQL connection (retrying in %.0f s): %s",
@@ -165,24 +286,31 @@ class NotifiedIdentitySignal:
                     " ".join(str(error).split()),
                 )
             finally:
-                self._socket = None
-                self._reading = False
-                self.listening.clear()
+                self._stopped_listening()
             self._stop.wait(_RECONNECT_SECONDS)
 
+    def _stopped_listening(self) -> None:
+        self._socket = None
+        self._backend = None
+        self._reading = False
+        self.listening.clear()
+
     def _read_notifications(self, conn: Connection) -> None:
-        """Wait (at most :data:`_WAIT_SECONDS`) for the listening socket, then take what came off it
-        and count each notification of another process. ``_reading`` is set before anything is
-        taken off, so :meth:`current` sees a notification in between (see the module)."""
-        pgconn = conn.pgconn
-        if not _readable(pgconn.socket, _WAIT_SECONDS):
+        """Wait (at most :data:`_WAIT_SECONDS`) for the listening socket, then take what came off it:
+        count each notification of another process, then answer it on :data:`ACK_CHANNEL` with its
+        payload. ``_reading`` is set before anything is taken off, so :meth:`current` sees a
+        notification in between (see the module); notifications that come while the answers are
+        sent are taken in the same turn."""
+        if not _readable(conn.pgconn.socket, _WAIT_SECONDS):
             return
         self._reading = True
         try:
-            pgconn.consume_input()  # a lost connection raises OperationalError: the caller reconnects
-            origin = self._origin.encode()
-            while (notification := pgconn.notifies()) is not None:
-                if notification.extra != origin:
+            own = f"{self._origin}:"
+            # A lost connection raises OperationalError here: the caller reconnects.
+            while payloads := [n.payload for n in conn.notifies(timeout=0) if not n.payload.startswith(own)]:
+                for _ in payloads:
                     self._moved()
+                for payload in payloads:
+                    conn.execute("SELECT pg_notify(%s, %s)", (ACK_CHANNEL, payload))
         finally:
             self._reading = False

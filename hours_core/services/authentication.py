@@ -55,9 +55,9 @@ class Authenticator:
         A token that authenticated less than the cache's ``ttl`` ago (1 s by default) is served
         from :attr:`cache` without a read, its expiry checked against the clock. Revocation,
         deactivation and every other change of the caller's org, user or token take effect on the
-        next request in this process (the commit empties the cache); in other processes, on the
-        next request on SQLite, normally within milliseconds on PostgreSQL, and within ``ttl`` at
-        the latest (see :mod:`hours_core.services.identity_cache`).
+        next request in this process (the commit empties the cache), and in other processes of the
+        store too, through its identity signal (within ``ttl`` at the latest for a process the
+        signal cannot reach; see :mod:`hours_core.services.identity_cache`).
         The cached caller carries its token as :meth:`note_use` returned it, so a hit notes a use
         only when one is due (once a minute per token).
         """

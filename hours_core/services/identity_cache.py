@@ -21,11 +21,13 @@ How fresh a served caller is:
   empties the cache (and, as above, does not store a lookup that began before the move). So a
   deactivation, a revocation or a role change made by another ``hours serve`` worker or by the
   CLI holds on this process's next request.
-- **In other processes on PostgreSQL: normally within milliseconds, at the latest within
-  ``ttl``.** Its signal is a ``NOTIFY`` that each server process hears on a listening connection:
-  prompt, but not ordered with this process's requests, and a notification can be lost (a
-  reconnecting listener). On a store without a signal (memory),
-  nothing tells this process about other processes' commits; its entries age out after ``ttl``.
+- **In other processes on PostgreSQL: at once too.** Its signal is a ``NOTIFY`` that each server
+  process hears on a listening connection and confirms once it has moved its mark; the change's
+  request is answered after every listening process confirmed, and a process that is not
+  listening (starting, reconnecting) serves nothing from memory. A process that does not confirm
+  within a second (stopped, cut off) is logged and bounded by ``ttl``. On a store without a
+  signal (memory), nothing tells this process about other processes' commits; its entries age out
+  after ``ttl``.
 
 The token's expiry is checked against the clock on every hit, so an expiring token is refused at
 once whether it is cached or not. At most ``max_entries`` are kept; the oldest go first. The cache

@@ -110,9 +110,10 @@ class Transactions:
         self._identity_listeners: list[Callable[[], None]] = []
 
     def on_identity_change(self, listener: Callable[[], None]) -> None:
-        """Call ``listener`` (no arguments, quick, never raising) after each commit that changed an
-        org, a user or a token, in the thread that committed, before the write scope returns (and
-        again once the commit is durable, under :func:`commit_hooks_held`)."""
+        """Call ``listener`` (no arguments, never raising) after each commit that changed an org, a
+        user or a token, in the thread that committed, before the write scope returns (and again
+        once the commit is durable, under :func:`commit_hooks_held`). It may wait briefly: on
+        PostgreSQL it waits for the other server processes to confirm the change."""
         self._identity_listeners.append(listener)
 
     @property

@@ -233,9 +233,12 @@ def supervise(argv: Sequence[str]) -> int:
     """
     import logging.config
 
+    from hours_app.stop_signals import default_stop_signals_in_forked_children
+
     options = ServerOptions.from_argv(argv)
     log_config = server_log_config(options.log_level, json_lines=options.json_lines)
     logging.config.dictConfig(log_config)
+    default_stop_signals_in_forked_children()
     try:
         granian_server(options, log_config=log_config).serve()
     except SystemExit as stop:  # granian exits with 1 when a worker fails to start or dies
@@ -272,6 +275,10 @@ def granian_server(options: ServerOptions, *, log_config: dict[str, Any]) -> Abs
         log_dictconfig=log_config,
         log_access=False,
         workers_kill_timeout=SHUTDOWN_SECONDS,
+        # A worker that dies (SIGKILL, the out-of-memory killer, a crash) is replaced while the
+        # others serve on; one that dies again within 5.5 s of its replacement stops the server
+        # (granian's crash-loop rule), exit status 1.
+        respawn_failed_workers=True,
     )
 
 

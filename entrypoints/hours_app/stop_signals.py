@@ -18,6 +18,14 @@ What it cannot see: a signal that uvloop noted but had not read when a run ended
 is closed then). That window is one turn of the loop, against the whole start of the server; the
 supervisor's kill after ``SHUTDOWN_SECONDS`` stays the backstop. asyncio's loops keep their
 wakeup descriptor between runs and need none of this.
+
+Earlier still, a stop signal could be lost between the ``fork`` of a worker and its first line of
+hours: the child runs the supervisor's Python handlers, which flag the supervisor's loop (a copy,
+in the child) and nothing else. :func:`default_stop_signals_in_forked_children` closes that window:
+the supervisor blocks the stop signals across each ``fork``, and the child gives them their
+default action (the worker ends; it has served nothing yet) before it unblocks them, so one sent
+meanwhile is obeyed then. It mattered most for a worker started in place of one that died, which
+a SIGTERM could reach within milliseconds of its ``fork``.
 """
 
 from __future__ import annotations
@@ -32,12 +40,38 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, LifeSpanScope, Receive, Scope, Send
 
-__all__ = ["STOP_SIGNALS", "CatchStopSignals", "StopSignalCatcher"]
+__all__ = ["STOP_SIGNALS", "CatchStopSignals", "StopSignalCatcher", "default_stop_signals_in_forked_children"]
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 """The signals that stop a granian worker (those its loop has handlers for)."""
 
 _Handler = Callable[[int, FrameType | None], Any]
+
+
+def default_stop_signals_in_forked_children() -> None:
+    """From now on, every ``os.fork`` of this process (a granian supervisor's workers) blocks the
+    stop signals across the fork, and the child gives them their default action before unblocking
+    them: a stop signal sent to a child as it is born ends it, rather than reaching the parent's
+    Python handlers in the child, where nothing would act on it (see the module)."""
+    os.register_at_fork(
+        before=_block_stop_signals,
+        after_in_parent=_unblock_stop_signals,
+        after_in_child=_child_stops_by_default,
+    )
+
+
+def _block_stop_signals() -> None:
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+
+
+def _unblock_stop_signals() -> None:
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+
+
+def _child_stops_by_default() -> None:
+    for number in STOP_SIGNALS:
+        signal.signal(number, signal.SIG_DFL)
+    _unblock_stop_signals()
 
 
 class StopSignalCatcher:

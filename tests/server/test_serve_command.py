@@ -198,6 +198,42 @@ def test_several_workers_serve_one_port_and_stop_together(tmp_path: Path) -> Non
 
 
 @pytest.mark.slow
+def test_a_worker_that_dies_is_replaced_and_the_others_serve_on(tmp_path: Path) -> None:
+    """A worker killed (as the out-of-memory killer does) used to take the whole server down: the
+    supervisor stopped the other workers and exited 1. Now it starts a new worker in its place."""
+    with served(tmp_path, "--workers", "2") as server:
+        supervisor = server.process.pid
+        for _ in range(PATIENCE_SECONDS * 10):  # both serve (the first one answered /health)
+            if "Started worker-2" in server.stderr.read_text():
+                break
+            time.sleep(0.1)
+        before = _workers_of(supervisor)
+        assert len(before) == 2
+        os.kill(before[0], signal.SIGKILL)
+        for _ in range(PATIENCE_SECONDS * 10):
+            now = _workers_of(supervisor)
+            if len(now) == 2 and before[0] not in now:
+                break
+            time.sleep(0.1)
+        now = _workers_of(supervisor)
+        assert len(now) == 2 and before[0] not in now and before[1] in now
+        assert server.process.poll() is None  # the server runs on
+        for _ in range(8):  # whichever worker takes the connection: the survivor or the new one
+            assert raw_exchange(server.port, b"GET /health HTTP/1.1\r\nHost: hours\r\n\r\n").startswith(
+                b"HTTP/1.1 200 OK"
+            )
+        server.process.send_signal(signal.SIGTERM)
+        assert server.exit_status(within=PATIENCE_SECONDS) == 0
+        assert "Respawning worker-1" in server.stderr.read_text()
+
+
+def _workers_of(supervisor: int) -> list[int]:
+    """The live worker processes of ``supervisor`` (its children that are not zombies)."""
+    children = Path(f"/proc/{supervisor}/task/{supervisor}/children").read_text().split()
+    return [int(pid) for pid in children if _running(int(pid))]
+
+
+@pytest.mark.slow
 def test_responses_name_hours_and_not_the_server_stack(tmp_path: Path) -> None:
     with served(tmp_path) as server:
         answer = raw_exchange(server.port, b"GET /health HTTP/1.1\r\nHost: hours\r\n\r\n").lower()

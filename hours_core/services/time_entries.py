@@ -350,7 +350,7 @@ class TimeEntryService:
             project = _project(uow, caller, draft.project_id) if command.project_id is not UNSET else None
             if project is not None or command.task_id is not UNSET:
                 project = project or _project(uow, caller, draft.project_id)
-                _check_references(uow, caller, project, draft.task_id)
+                _check_references(uow, caller, project, draft.task_id, kept=entry)
             _require_features(
                 caller,
                 billable=command.billable is True,
@@ -657,8 +657,19 @@ def _require_restartable(uow: UnitOfWork, caller: Caller, entry: TimeEntry) -> N
         )
 
 
-def _check_references(uow: UnitOfWork, caller: Caller, project: Project, task_id: TaskId | None) -> None:
-    """The task exists in the org (else 404), belongs to the project, and neither is archived (else 422)."""
+def _check_references(
+    uow: UnitOfWork,
+    caller: Caller,
+    project: Project,
+    task_id: TaskId | None,
+    *,
+    kept: TimeEntry | None = None,
+) -> None:
+    """The task exists in the org (else 404), belongs to the project, and neither is archived (else 422).
+
+    ``kept``: the entry an update changes. The project and the task it already has are not new to
+    it, so their being archived refuses nothing (sending them back, or clearing the task, leaves
+    the entry where it was: an archived project keeps its entries)."""
     errors = FieldErrors()
     if task_id is not None:
         task = uow.tasks.get(caller.org_id, task_id)
@@ -666,8 +677,8 @@ def _check_references(uow: UnitOfWork, caller: Caller, project: Project, task_id
             raise NotFound.of("task")
         if task.project_id != project.id:
             errors.add("task_id", "the task belongs to another project")
-        elif task.archived:
+        elif task.archived and (kept is None or kept.task_id != task.id):
             errors.add("task_id", "the task is archived and takes no new entries")
-    if project.archived:
+    if project.archived and (kept is None or kept.project_id != project.id):
         errors.add("project_id", "the project is archived and takes no new entries")
     errors.raise_if_any()

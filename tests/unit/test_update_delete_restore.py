@@ -10,7 +10,7 @@ import pytest
 from hours_core.errors import EntryLocked, NotFound, PlanRequired, TimerAlreadyRunning, ValidationFailed
 from hours_core.model import Plan, Role, TimeEntry
 from hours_core.ports import EntryQuery
-from hours_core.services import ChangeProject, CreateTimeEntry, StartTimer, UpdateTimeEntry
+from hours_core.services import ChangeProject, ChangeTask, CreateTimeEntry, StartTimer, UpdateTimeEntry
 from hours_memory import InMemoryStore
 from tests.world import START, World
 
@@ -100,6 +100,22 @@ def test_an_archived_project_takes_no_moved_entries(world: World) -> None:
     with pytest.raises(ValidationFailed) as raised:
         update(world, entry, project_id=other.id)
     assert set(problems(raised)) == {"project_id"}
+
+
+def test_an_entry_on_an_archived_project_or_task_takes_its_own_ids_back(world: World) -> None:
+    # A client that sends the entry's own projectId and taskId along (a form, a sync client) fixes
+    # its note; and clearing the task leaves the entry on its project: neither is a new entry there.
+    entry = logged(world, task_id=world.task.id)
+    owner = world.caller(world.owner)
+    world.services.projects.change_task(owner, world.task.id, ChangeTask(archived=True))
+    world.services.projects.change_project(owner, world.project.id, ChangeProject(archived=True))
+    same = update(world, entry, project_id=world.project.id, task_id=world.task.id, note="fixed")
+    assert (same.project_id, same.task_id, same.note) == (world.project.id, world.task.id, "fixed")
+    cleared = update(world, entry, task_id=None)
+    assert (cleared.project_id, cleared.task_id) == (world.project.id, None)
+    with pytest.raises(ValidationFailed) as raised:
+        update(world, entry, task_id=world.task.id)  # the task it left is archived: a new one now
+    assert problems(raised) == {"task_id": "the task is archived and takes no new entries"}
 
 
 def test_plan_gates_apply_only_to_what_an_update_sets(world: World) -> None:

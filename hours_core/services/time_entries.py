@@ -17,6 +17,8 @@ from hours_core.errors import (
     Forbidden,
     Hint,
     NotFound,
+    PreconditionFailed,
+    StaleUpdate,
     TimerAlreadyRunning,
     ValidationFailed,
 )
@@ -597,9 +599,22 @@ def _stop(running: TimeEntry, at: datetime, now: datetime) -> TimeEntry:
 def _replace(uow: UnitOfWork, entry: TimeEntry, changed: TimeEntry, if_match: IfMatch) -> TimeEntry:
     """Store ``changed`` over ``entry`` (as read in this unit of work); return it as stored, one
     version up. A writer that got in between is :class:`~hours_core.errors.PreconditionFailed` when
-    the caller sent ``if_match`` (:func:`~hours_core.services.versions.raced`), else ``StaleUpdate``."""
-    with raced(if_match, lambda: uow.entries.get(entry.org_id, entry.id, include_deleted=True)):
-        return uow.entries.update(changed, expected_updated_at=entry.updated_at)
+    the caller sent ``if_match`` (:func:`~hours_core.services.versions.raced`), else ``StaleUpdate``;
+    but when it deleted a live ``entry``, the write is :class:`NotFound`, as it is on the stores
+    that run one writer at a time, where it reads the entry after that writer."""
+
+    def reread() -> TimeEntry | None:
+        return uow.entries.get(entry.org_id, entry.id, include_deleted=True)
+
+    try:
+        with raced(if_match, reread):
+            return uow.entries.update(changed, expected_updated_at=entry.updated_at)
+    except (StaleUpdate, PreconditionFailed):
+        if not entry.is_deleted:
+            now = reread()
+            if now is None or now.is_deleted:
+                raise NotFound.of("time entry") from None
+        raise
 
 
 def _require_features(caller: Caller, *, billable: bool, task: bool, on_behalf: bool) -> None:

@@ -428,7 +428,13 @@ class TimeEntryService:
                     raise TimerAlreadyRunning(str(running.id), restoring=True)
             restored = entry.restored(later(self._clock.now(), entry.updated_at))
             check_overlaps(uow, caller, restored, self._clock.now(), before=entry)
-            restored = _replace(uow, entry, restored, if_match)
+            try:
+                restored = _replace(uow, entry, restored, if_match)
+            except StaleUpdate:
+                now = uow.entries.get(caller.org_id, entry.id, include_deleted=True)
+                if now is not None and not now.is_deleted:
+                    return now  # restored meanwhile: as a restore of an entry that is not deleted
+                raise
             self._events.entry(
                 uow, caller, EventType.TIME_ENTRY_RESTORED, entry, restored, override=overridden
             )
@@ -461,9 +467,11 @@ class TimeEntryService:
                     raise TimerAlreadyRunning(str(running.id))
                 now = _not_before_start(running, now, self._clock)
                 stopping = guard_entry_write(uow, caller, now, running, [running.entry_date], override)
-                stopped = _stop(running, now, now)
-                stopped = uow.entries.update(stopped, expected_updated_at=running.updated_at)
-                self._events.entry(uow, caller, EventType.TIMER_STOPPED, running, stopped, override=stopping)
+                stopped = _stopped_unless_deleted(uow, running, _stop(running, now, now))
+                if stopped is not None:
+                    self._events.entry(
+                        uow, caller, EventType.TIMER_STOPPED, running, stopped, override=stopping
+                    )
             entry = TimeEntry(
                 id=TimeEntryId(self._ids.new_id()),
                 org_id=caller.org_id,
@@ -516,8 +524,9 @@ class TimeEntryService:
                 raise NotFound("No timer is running.")
             now = _not_before_start(running, now, self._clock)
             overridden = guard_entry_write(uow, caller, now, running, [running.entry_date], override)
-            stopped = _stop(running, stopped_at or now, now)
-            stopped = uow.entries.update(stopped, expected_updated_at=running.updated_at)
+            stopped = _stopped_unless_deleted(uow, running, _stop(running, stopped_at or now, now))
+            if stopped is None:
+                raise NotFound("No timer is running.")
             self._events.entry(uow, caller, EventType.TIMER_STOPPED, running, stopped, override=overridden)
         return stopped
 
@@ -614,6 +623,19 @@ def _replace(uow: UnitOfWork, entry: TimeEntry, changed: TimeEntry, if_match: If
             now = reread()
             if now is None or now.is_deleted:
                 raise NotFound.of("time entry") from None
+        raise
+
+
+def _stopped_unless_deleted(uow: UnitOfWork, running: TimeEntry, stopped: TimeEntry) -> TimeEntry | None:
+    """Store ``stopped`` over the ``running`` timer; ``None`` when another request deleted the timer
+    meanwhile (PostgreSQL runs writers side by side): no timer runs then, as a stop that read it
+    after the delete would have found. Another change of it stays ``StaleUpdate``."""
+    try:
+        return uow.entries.update(stopped, expected_updated_at=running.updated_at)
+    except StaleUpdate:
+        now = uow.entries.get(running.org_id, running.id, include_deleted=True)
+        if now is None or now.is_deleted:
+            return None
         raise
 
 

@@ -323,3 +323,28 @@ def test_a_cell_that_is_not_of_the_grid_is_refused(owner: TestClient, world: Wor
         )
         assert response.status_code in (404, 422), cell
     assert entries_of(world) == []
+
+
+def test_the_timer_is_dated_the_organizations_today_as_the_grid_is(owner: TestClient, world: World) -> None:
+    """In Auckland it is Monday 09:00 while UTC is still Sunday: the timer started from the week of
+    Monday belongs to Monday, the grid's today, not to the Sunday of the week before (whose
+    submitted timesheet would even refuse it)."""
+    caller = world.caller(world.owner)
+    world.services.team.change_org(caller, ChangeOrg(timezone="Pacific/Auckland"))
+    sunday = MONDAY - timedelta(days=1)
+    world.clock.set(datetime(2026, 3, 1, 20, 0, tzinfo=UTC))  # 09:00 on Monday 2 March in Auckland
+    last_week = world.services.timesheets.create_timesheet(
+        caller, CreateTimesheet(week_start=MONDAY - timedelta(days=7), user_id=world.owner.id)
+    ).timesheet
+    world.services.timesheets.submit(caller, last_week.id)
+    page = owner.get("/app/week").text
+    assert "Week of 2 March 2026" in page
+
+    started = owner.post(
+        "/app/timer/start", data={"csrf": csrf_of(page), "project": str(world.project.id), "note": "Design"}
+    )
+
+    assert started.status_code == 200, started.text
+    (entry,) = entries_of(world)
+    assert entry.is_running and entry.entry_date == MONDAY != sunday
+    assert entry.started_at == world.clock.now()

@@ -210,7 +210,10 @@ class WeekPages(Controller):
         services: Deps,
         who: Who,
     ) -> Template | Redirect:
-        """Start a timer (project, task, note): the same use case as ``POST /timers``."""
+        """Start a timer (project, task, note): the same use case as ``POST /timers``, dated the
+        organization's today (the grid's today), which ``POST /timers`` leaves to its client: its own
+        default, the UTC date, is another day than the organization's for hours a day east or west
+        of UTC, and puts the timer in a column, even a week, other than the one it was started from."""
         form = await form_of(request)
         note = form.get("note", "").strip() or None
         try:
@@ -222,6 +225,7 @@ class WeekPages(Controller):
                 project_id=ProjectId(project_id),
                 task_id=None if task_id is None else TaskId(task_id),
                 note=note,
+                entry_date=today_of(who.caller, services),
             )
             await call(services.entries.start_timer, who.caller, command)
         except HoursError as failure:

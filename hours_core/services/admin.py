@@ -79,9 +79,14 @@ class AdminService:
             return uow.orgs.list()
 
     def set_plan(self, org_id: OrgId, plan: Plan) -> Org:
-        """Move an organization to another plan."""
+        """Move an organization to another plan.
+
+        Under the organization's lock, as every other writer of the organization's row (``PATCH
+        /org``) and of what the plan limits (users, active projects) reads it: the row is written
+        whole, so a plan change that read it unlocked wrote back, on PostgreSQL, the settings as
+        they were before a change that committed meanwhile, and no event told of that."""
         with self._transactions.write() as uow:
-            org = uow.orgs.get(org_id)
+            org = uow.orgs.lock(org_id)
             if org is None:
                 raise NotFound.of("organization")
             changed = org.with_plan(plan)

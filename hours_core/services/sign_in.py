@@ -6,13 +6,15 @@ The JSON API never reaches these: it authenticates personal access tokens only
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import attrs
 
 from hours_core.emails import email_key
 from hours_core.errors import NotFound, SignInFailed, Unauthenticated, ValidationFailed
 from hours_core.model import UserId
 from hours_core.passwords import SCRYPT_N, burn_time, hash_password, password_problem, verify_password
-from hours_core.ports import Clock
+from hours_core.ports import Clock, PasswordLogin
 from hours_core.services.caller import Caller
 from hours_core.services.transactions import Transactions
 from hours_core.web_sessions import MintedSession, WebSession, hash_session_key
@@ -82,6 +84,14 @@ class SignInService:
         now = self._clock.now()
         minted = WebSession.mint(match.org.id, match.user.id, now)
         with self._transactions.write() as uow:
+            # The password was checked outside this transaction (scrypt takes a while): a
+            # deactivation or a new password that committed meanwhile ended the user's sessions
+            # without this one, which must then not start. Read again under the user's row lock,
+            # which both of them take (PostgreSQL; one writer at a time elsewhere), so that one
+            # that commits after this reads ends this session too.
+            uow.users.lock(match.org.id, match.user.id)
+            if not _unchanged(uow.sessions.password_logins(email_key(email)), match):
+                raise SignInFailed()
             uow.sessions.purge_expired(now)
             if replacing:
                 held = uow.sessions.find(hash_session_key(replacing))
@@ -102,3 +112,14 @@ class SignInService:
         """End the session."""
         with self._transactions.write() as uow:
             uow.sessions.delete(session.org_id, session.key_hash)
+
+
+def _unchanged(logins: Sequence[PasswordLogin], checked: PasswordLogin) -> bool:
+    """Whether the login that the password was checked against is still there as it was: its user
+    active, with the same password hash."""
+    return any(
+        each.user.id == checked.user.id
+        and each.user.is_active
+        and each.password_hash == checked.password_hash
+        for each in logins
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -15,6 +16,7 @@ from hours_core.passwords import (
     password_problem,
     verify_password,
 )
+from hours_core.services import sign_in as sign_in_module
 from hours_core.web_sessions import SESSION_LIFETIME
 from tests.world import World
 
@@ -156,6 +158,60 @@ def test_a_deactivation_ends_the_users_sessions_for_good(world: World, by: str) 
     services.sign_in.identify(kept.minted.key)  # another user's session stays
     again = services.sign_in.sign_in(world.admin.email, "admin password")  # the password stays
     assert services.sign_in.identify(again.minted.key).caller.user.id == world.admin.id
+
+
+def _while_the_password_is_checked(monkeypatch: pytest.MonkeyPatch, change: Callable[[], object]) -> None:
+    """Make ``change`` happen after a sign-in has checked the password and before it starts the
+    session: the scrypt check takes a noticeable time, in which another request may commit."""
+    check = sign_in_module.verify_password
+
+    def check_then_change(password: str, stored: str) -> bool:
+        matched = check(password, stored)
+        change()
+        return matched
+
+    monkeypatch.setattr(sign_in_module, "verify_password", check_then_change)
+
+
+def test_a_sign_in_with_the_password_changed_meanwhile_starts_no_session(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new password ends the user's sessions: a sign-in that checked the old one while the
+    operator changed it must not start a session that the change did not see (a session left
+    with whoever knew the old password, for 14 days)."""
+    services = world.services
+    _while_the_password_is_checked(
+        monkeypatch, lambda: services.sign_in.set_password(world.owner.id, "the new password")
+    )
+
+    with pytest.raises(SignInFailed):
+        services.sign_in.sign_in(world.owner.email, world.owner_password)
+
+    monkeypatch.undo()
+    with pytest.raises(SignInFailed):
+        services.sign_in.sign_in(world.owner.email, world.owner_password)
+    assert services.sign_in.sign_in(world.owner.email, "the new password").caller.user.id == world.owner.id
+
+
+def test_a_sign_in_of_a_user_deactivated_meanwhile_leaves_no_session_for_a_reactivation(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services = world.services
+    services.sign_in.set_password(world.admin.id, "admin password")
+    started: list[str] = []
+
+    def sign_in() -> None:
+        started.append(services.sign_in.sign_in(world.admin.email, "admin password").minted.key)
+
+    _while_the_password_is_checked(monkeypatch, lambda: services.admin.deactivate_user(world.admin.id))
+    with pytest.raises(SignInFailed):
+        sign_in()
+    monkeypatch.undo()
+    services.admin.reactivate_user(world.admin.id)
+
+    assert started == []
+    sign_in()  # signing in again works
+    assert services.sign_in.identify(started[0]).caller.user.id == world.admin.id
 
 
 def test_a_session_expires_after_its_lifetime(world: World) -> None:

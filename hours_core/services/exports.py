@@ -29,6 +29,7 @@ from hours_core.model import (
     UserId,
 )
 from hours_core.money import CURRENCIES, amount_minor
+from hours_core.periods import today_in
 from hours_core.plans import Feature, allows
 from hours_core.ports import Clock, EntryCursor, EntryQuery, UnitOfWork
 from hours_core.services.caller import Caller
@@ -98,7 +99,8 @@ class ExportService:
             delimiter=command.delimiter,
             bom=command.bom,
         )
-        filename = f"time-entries-{now.date().isoformat()}.{export_format.extension}"
+        day = today_in(caller.org.timezone, now)  # the organization's day, as its reports name days
+        filename = f"time-entries-{day.isoformat()}.{export_format.extension}"
         return Export(export_format=export_format, filename=filename, chunks=chunks)
 
     def _rows(self, caller: Caller, query: EntryQuery, now: datetime) -> Iterator[ExportRow]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -183,3 +183,20 @@ def test_rows_name_the_client_and_carry_the_stored_rate_and_amounts(world: World
     assert {(r["clientName"], r["currency"], r["costAmount"]) for r in rows(b"".join(exported.chunks))} == {
         ("Globex", "", "")
     }
+
+
+def test_the_file_is_named_after_the_organizations_day(world: World) -> None:
+    """Late on 1 March in UTC it is already 2 March in Auckland: the file names the organization's
+    day (its reports' and closed periods' day), not the server's UTC date."""
+    import attrs
+
+    from hours_core.clock import FixedClock
+
+    assert isinstance(world.clock, FixedClock)
+    world.clock.set(datetime(2026, 3, 1, 23, 0, tzinfo=UTC))
+    auckland = world.caller(world.owner)
+    auckland = attrs.evolve(auckland, org=attrs.evolve(auckland.org, timezone="Pacific/Auckland"))
+    export = world.services.exports.export_time_entries(auckland, ExportEntries("csv"))
+    assert export.filename == "time-entries-2026-03-02.csv"
+    utc = world.services.exports.export_time_entries(world.caller(world.owner), ExportEntries("csv"))
+    assert utc.filename == "time-entries-2026-03-01.csv"

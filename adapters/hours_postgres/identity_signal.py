@@ -21,7 +21,8 @@ user or a token then, before its request is answered (:meth:`NotifiedIdentitySig
    answered, every process empties its cache before it serves a token from memory again.
 
 A process that starts listening after step 2 moves its own mark as it starts (anything sent while
-it did not listen counts as a change), which is after the change committed, so it needs no answer;
+it did not listen counts as a change), which is after the change committed, so it needs no answer
+(the mark moves before the process shows as listening: no look from then on equals one from before);
 a process whose listening connection is down does not serve tokens from memory at all
 (:meth:`~NotifiedIdentitySignal.current` counts every look as a change until it listens again).
 A process that stops listening while the mover waits (it stopped, or its connection broke) leaves
@@ -270,11 +271,15 @@ class NotifiedIdentitySignal:
                         "SELECT pg_advisory_lock_shared(%s::integer, %s::integer)",
                         listeners_key(self.channel),
                     )
+                    # Anything sent while nobody listened here counts as a change; the mark moves
+                    # before the socket shows, so that no look from now on equals one from before
+                    # (a lookup that began before, and read the store before a change no move
+                    # waited for, would otherwise be kept).
+                    self._moved()
                     self._backend = conn.pgconn.backend_pid
                     self._socket = conn.pgconn.socket
                     try:
                         self.listening.set()
-                        self._moved()  # anything sent while nobody listened here counts as a change
                         while not self._stop.is_set():
                             self._read_notifications(conn)
                     finally:

@@ -19,7 +19,8 @@ from hours_app.composition import build
 from hours_app.settings import DatabaseUrl, Settings
 from hours_core.model import Plan, Role
 from hours_http import create_app
-from hours_postgres import PostgresStore, identity_signal
+from hours_postgres import PostgresStore, connection, identity_signal
+from hours_postgres.connection import ConnectionSettings
 from hours_postgres.identity_signal import (
     ACK_CHANNEL,
     CHANNEL,
@@ -343,3 +344,44 @@ def test_closing_the_store_stops_the_listener(pg: PostgresStore) -> None:
     listening(signal)
     store.close()
     assert eventually(lambda: not signal.listening.is_set())
+
+
+class _PausedSet(threading.Event):
+    """An event whose ``set`` waits until the test lets it go on (the listening thread, held up)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reached, self.go_on = threading.Event(), threading.Event()
+
+    def set(self) -> None:
+        self.reached.set()
+        self.go_on.wait()
+        super().set()
+
+
+def test_a_look_once_the_process_listens_differs_from_every_look_before(
+    pg: PostgresStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before its listening connection is open, a process's looks are all new marks, and no move
+    waits for it; once it listens, the mark it shows must differ from every one of them. The mark
+    used to move only after the socket showed: a look in between was the last look before it, so a
+    lookup that began before the process listened (and read the store before a change no move waited
+    for) was kept, and served after the change was answered."""
+    connected = threading.Event()
+    real_connect = connection.connect
+
+    def held_connect(settings: ConnectionSettings) -> psycopg.Connection[tuple[object, ...]]:
+        connected.wait()
+        return real_connect(settings)
+
+    monkeypatch.setattr(identity_signal, "connect", held_connect)
+    signal = NotifiedIdentitySignal(pg.settings, pg._pool)  # a process of its own
+    signal.listening = paused = _PausedSet()
+    try:
+        before = signal.current()  # not listening yet: its connection waits
+        connected.set()
+        assert eventually(paused.reached.is_set)  # it listens, and says so
+        assert signal.current() != before
+    finally:
+        paused.go_on.set()
+        signal.close()

@@ -280,6 +280,9 @@ class NotifiedIdentitySignal:
                     self._socket = conn.pgconn.socket
                     try:
                         self.listening.set()
+                        # What came with the answers of LISTEN and of the lock is off the socket
+                        # already (psycopg keeps it aside): answer it now, not with the next arrival.
+                        self._take_notifications(conn)
                         while not self._stop.is_set():
                             self._read_notifications(conn)
                     finally:
@@ -301,13 +304,17 @@ class NotifiedIdentitySignal:
         self.listening.clear()
 
     def _read_notifications(self, conn: Connection) -> None:
-        """Wait (at most :data:`_WAIT_SECONDS`) for the listening socket, then take what came off it:
-        count each notification of another process, then answer it on :data:`ACK_CHANNEL` with its
-        payload. ``_reading`` is set before anything is taken off, so :meth:`current` sees a
-        notification in between (see the module); notifications that come while the answers are
-        sent are taken in the same turn."""
-        if not _readable(conn.pgconn.socket, _WAIT_SECONDS):
-            return
+        """Wait (at most :data:`_WAIT_SECONDS`) for the listening socket, then take what came off
+        it (:meth:`_take_notifications`)."""
+        if _readable(conn.pgconn.socket, _WAIT_SECONDS):
+            self._take_notifications(conn)
+
+    def _take_notifications(self, conn: Connection) -> None:
+        """Take what came off the socket, and what psycopg kept aside from the answers of earlier
+        statements: count each notification of another process, then answer it on
+        :data:`ACK_CHANNEL` with its payload. ``_reading`` is set before anything is taken off, so
+        :meth:`current` sees a notification in between (see the module); notifications that come
+        while the answers are sent are taken in the same turn."""
         self._reading = True
         try:
             own = f"{self._origin}:"

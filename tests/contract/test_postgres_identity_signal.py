@@ -30,7 +30,7 @@ from hours_postgres.identity_signal import (
 )
 from tests.polling import eventually
 from tests.postgres_support import empty_postgres_store, run_store
-from tests.postgres_url import require_postgres, url_with_search_path
+from tests.postgres_url import new_schema_name, require_postgres, url_with_search_path
 
 
 @pytest.fixture
@@ -344,6 +344,42 @@ def test_closing_the_store_stops_the_listener(pg: PostgresStore) -> None:
     listening(signal)
     store.close()
     assert eventually(lambda: not signal.listening.is_set())
+
+
+def test_a_notification_that_came_with_the_listeners_lock_is_answered(pg: PostgresStore) -> None:
+    """A notification that reaches a listening connection while it still waits for its lock's
+    answer is read off the socket with that answer (psycopg keeps it aside), and the socket then
+    shows nothing. A move that found the lock granted waited for an answer that never came (until
+    some other notification arrived): a second, then a warning that the process did not confirm,
+    whenever a server process (re)connected as a change was made. The listener now answers what
+    came with its lock as soon as it listens."""
+    quiet = attrs.evolve(pg.settings, schema=new_schema_name("quiet"))  # a channel nobody listens on
+    signal = NotifiedIdentitySignal(quiet, pg._pool)  # a process of its own
+    key = listeners_key(signal.channel)
+    url = url_with_search_path(require_postgres(), "public")
+    with psycopg.connect(url, autocommit=True) as mover, psycopg.connect(url, autocommit=True) as holder:
+        mover.execute(f'LISTEN "{ACK_CHANNEL}"')
+        holder.execute("SELECT pg_advisory_lock(%s::integer, %s::integer)", key)  # holds the lock's grant
+        waiting = (
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+            " AND classid::bigint = %s AND objid::bigint = %s"
+        )
+        try:
+            signal.current()  # starts listening: LISTEN, then the lock, which waits for the holder
+            assert eventually(lambda: holder.execute(waiting, key).fetchone() is not None)
+            (backend,) = holder.execute(waiting, key).fetchone() or ()
+            mover.execute("SELECT pg_notify(%s, %s)", (signal.channel, "elsewhere:1"))
+            holder.execute("SELECT pg_advisory_unlock(%s::integer, %s::integer)", key)
+            assert eventually(signal.listening.is_set)
+            answers: list[tuple[int, str]] = []
+
+            def answered() -> bool:
+                answers.extend((n.pid, n.payload) for n in mover.notifies(timeout=0))
+                return (backend, "elsewhere:1") in answers
+
+            assert eventually(answered)
+        finally:
+            signal.close()
 
 
 class _PausedSet(threading.Event):

@@ -24,7 +24,9 @@ A process that starts listening after step 2 moves its own mark as it starts (an
 it did not listen counts as a change), which is after the change committed, so it needs no answer
 (the mark moves before the process shows as listening: no look from then on equals one from before);
 a process whose listening connection is down does not serve tokens from memory at all
-(:meth:`~NotifiedIdentitySignal.current` counts every look as a change until it listens again).
+(:meth:`~NotifiedIdentitySignal.current` counts every look as a change until it listens again,
+from the moment the socket shows the connection closing: the backend has left ``pg_locks`` then,
+and its listening thread may not have noticed yet).
 A process that stops listening while the mover waits (it stopped, or its connection broke) leaves
 ``pg_locks`` and is no longer waited for. What remains is a listening process that does not answer
 within :data:`ACK_WAIT_SECONDS` (stopped by a debugger, a network partition that PostgreSQL has not
@@ -109,13 +111,23 @@ def _readable(socket: int, timeout: float) -> bool:
     return bool(poller.poll(timeout * 1000))
 
 
-def _has_data(socket: int) -> bool:
-    """Whether ``socket`` has bytes to read now (a notification the listening thread has not read);
-    a socket that is closing counts too (a reconnection is a change anyway)."""
+_CLOSING = select.POLLHUP | select.POLLERR | select.POLLNVAL | select.POLLRDHUP
+"""What ``poll`` reports of a connection that is closing (the server ended it, or it broke)."""
+
+
+def _looked_at(socket: int) -> tuple[bool, bool]:
+    """Whether ``socket`` has bytes to read now (a notification the listening thread has not read),
+    and whether it is closing: its backend is gone then, from ``pg_locks`` too, and no move waits
+    for this process any more, though its listening thread may not have noticed yet. A socket that
+    cannot be looked at counts as closing."""
+    poller = select.poll()
     try:
-        return _readable(socket, 0)
+        poller.register(socket, select.POLLIN | select.POLLRDHUP)
+        events = poller.poll(0)
     except (OSError, ValueError):
-        return True
+        return True, True
+    revents = events[0][1] if events else 0
+    return bool(revents), bool(revents & _CLOSING)
 
 
 def listeners_key(channel: str) -> tuple[int, int]:
@@ -170,8 +182,8 @@ class NotifiedIdentitySignal:
         (re)connection. While a notification waits unread on the listening connection (see the
         module), the mark it will move to: the change counts at once, and once only when the
         listening thread reads it. While nothing listens (before the first connection, and while a
-        lost one reconnects), a new mark at every look: no move waits for this process then, so
-        nothing it keeps in memory may be served."""
+        lost one reconnects, from the moment its socket shows it closing), a new mark at every
+        look: no move waits for this process then, so nothing it keeps in memory may be served."""
         if self._listener is None:
             self._start_listening()
         socket = self._socket
@@ -181,7 +193,9 @@ class NotifiedIdentitySignal:
         # notification not on the socket at the first look either came after it, or was taken off
         # before it: then the flag was set before, and is either still set at the second look, or
         # was cleared once the notification was counted, before the mark is read at the last.
-        on_socket = _has_data(socket)
+        on_socket, closing = _looked_at(socket)
+        if closing:  # not listening any more, whether or not the thread has noticed: as below
+            return self._moved()
         reading = self._reading
         mark = self._mark
         # Odd while a notification is on its way: a value the mark never takes. Were it even, it

@@ -421,3 +421,40 @@ def test_a_look_once_the_process_listens_differs_from_every_look_before(
     finally:
         paused.go_on.set()
         signal.close()
+
+
+def test_a_process_whose_listening_connection_broke_keeps_nothing_in_memory_at_once(
+    pg: PostgresStore, other: PostgresStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once the listening connection's backend is gone, no move waits for this process: it leaves
+    ``pg_locks`` with the backend. Until its listening thread noticed (it may wait for Python's
+    interpreter lock while the process serves requests), every look showed the same mark (the
+    closing socket counted as one notification on its way), so a token read before a revocation
+    that committed meanwhile was kept and served after the revocation was answered. A look now
+    finds the connection closing, and is a change each time, as while it reconnects."""
+    signal = other.identity_signal()
+    listening(signal)
+    settled(signal)
+    real_readable = identity_signal._readable
+    held, noticed, go_on = threading.Event(), threading.Event(), threading.Event()
+
+    def held_up_wait(socket: int, timeout: float) -> bool:  # the listening thread's wait only
+        readable = real_readable(socket, timeout)
+        if timeout > 0 and held.is_set() and readable:
+            noticed.set()
+            go_on.wait()
+        return readable
+
+    monkeypatch.setattr(identity_signal, "_readable", held_up_wait)
+    held.set()
+    try:
+        with psycopg.connect(require_postgres(), autocommit=True) as admin:
+            backend = signal._backend
+            assert admin.execute("SELECT pg_terminate_backend(%s)", (backend,)).fetchone() == (True,)
+            assert eventually(noticed.is_set)  # the thread woke up, and has not read the socket yet
+            gone = "SELECT count(*) FROM pg_locks WHERE pid = %s"
+            assert eventually(lambda: admin.execute(gone, (backend,)).fetchone() == (0,))
+        assert signal.current() != signal.current()
+    finally:
+        go_on.set()
+    assert eventually(signal.listening.is_set)  # and it listens again

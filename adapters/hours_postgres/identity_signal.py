@@ -71,9 +71,11 @@ __all__ = [
 
 CHANNEL = "hours_identity"
 
-ACK_CHANNEL = "hours_identity_ack"
+ACK_CHANNEL = "hours_ack"
 """Where listening processes answer each notification, with its payload (one channel for every
-schema of a database: a payload names the process that sent it and is never sent twice)."""
+schema of a database: a payload names the process that sent it and is never sent twice). Not
+``hours_identity_<something>``: that is the channel of the store in the schema ``<something>``,
+which would take every answer for a change and answer it again, its own answers included."""
 
 ACK_WAIT_SECONDS = 1.0
 """How long a move waits for every listening process's answer before it logs a warning and returns."""

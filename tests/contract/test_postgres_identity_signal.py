@@ -458,3 +458,22 @@ def test_a_process_whose_listening_connection_broke_keeps_nothing_in_memory_at_o
     finally:
         go_on.set()
     assert eventually(signal.listening.is_set)  # and it listens again
+
+
+def test_no_schemas_channel_is_the_channel_of_the_answers(pg: PostgresStore) -> None:
+    """The answers went on ``hours_identity_ack``, which is also the channel of a store in the
+    schema ``ack``: such a store counted every answer of every move in the database as a change and
+    answered it again, on the channel it listens on, so it heard its own answer and answered it
+    again, forever (11,683 times a second after one answer, its cache never serving a token, until
+    the process stopped). The answers' channel is none a store listens on."""
+    assert ACK_CHANNEL not in {channel_of(attrs.evolve(pg.settings, schema=name)) for name in ("ack", "acks")}
+    assert not ACK_CHANNEL.startswith(f"{CHANNEL}_")  # what every schema's channel starts with
+    ack = NotifiedIdentitySignal(attrs.evolve(pg.settings, schema="ack"), pg._pool)
+    try:
+        listening(ack)
+        before = settled(ack)
+        with psycopg.connect(require_postgres(), autocommit=True) as peer:
+            peer.execute("SELECT pg_notify(%s, %s)", (ACK_CHANNEL, "elsewhere:1"))  # some move's answer
+        assert settled(ack) == before
+    finally:
+        ack.close()

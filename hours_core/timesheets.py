@@ -174,7 +174,8 @@ class Timesheet:
     """One user's week: ``week_start`` is its first day, :attr:`week_end` its last.
 
     ``submitted_at``/``submitted_by`` record the last submission; ``decided_at``/``decided_by`` the
-    approval or rejection that followed it (``rejection_reason`` for a rejection).
+    approval or rejection that followed it (``rejection_reason`` for a rejection). A draft has
+    none of them: a reopen withdraws the submission.
     """
 
     id: TimesheetId
@@ -244,11 +245,15 @@ class Timesheet:
         return self._decided(TimesheetStatus.REJECTED, by, now, reason)
 
     def reopened(self, now: datetime) -> Timesheet:
-        """Back to draft (from submitted or approved): its entries open again."""
+        """Back to draft (from submitted or approved): the submission is withdrawn and its decision
+        with it, so the timesheet reads as a draft never submitted (the events keep both); its
+        entries open again."""
         self._require(Action.REOPEN)
         return attrs.evolve(
             self,
             status=TimesheetStatus.DRAFT,
+            submitted_at=None,
+            submitted_by=None,
             decided_at=None,
             decided_by=None,
             rejection_reason=None,

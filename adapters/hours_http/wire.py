@@ -1398,7 +1398,8 @@ class TimesheetTotalsOut:
 class TimesheetOut:
     """A user's week and its approval: ``weekStart`` to ``weekEnd`` (inclusive), the last
     submission (``submittedAt``, ``submittedBy``) and the decision that followed it (``decidedAt``,
-    ``decidedBy``; ``rejectionReason`` for a rejection); ``null`` where there is none yet."""
+    ``decidedBy``; ``rejectionReason`` for a rejection); ``null`` where there is none, as on a draft
+    (a reopen withdraws the submission)."""
 
     id: UUID
     userId: UUID

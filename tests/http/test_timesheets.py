@@ -147,6 +147,47 @@ def test_wrong_transitions_are_409_invalid_transition_with_the_current_status(
     assert (reopened.json()["data"]["status"], reopened.json()["data"]["decidedAt"]) == ("draft", None)
 
 
+@pytest.mark.parametrize("decision", [None, "approve"], ids=["submitted", "approved"])
+def test_a_reopened_timesheet_is_a_draft_again_with_no_submission_or_decision_and_its_events_keep_them(
+    client: TestClient[Any], world: World, decision: str | None
+) -> None:
+    """A reopen withdraws the submission: the timesheet reads as a draft that was never submitted
+    (``submittedAt``, ``submittedBy``, ``decidedAt``, ``decidedBy`` all ``null``), as a new one does,
+    while the change feed keeps what it was."""
+    sheet = member_sheet(client, world)
+    owner = world.owner_token
+    submitted = act(client, world.member_token, sheet, "submit").json()["data"]
+    before = act(client, owner, sheet, decision).json()["data"] if decision else submitted
+
+    reopened = act(client, owner, sheet, "reopen")
+    assert reopened.status_code == 200, reopened.text
+    cleared = {"submittedAt", "submittedBy", "decidedAt", "decidedBy", "rejectionReason"}
+    data = reopened.json()["data"]
+    assert data["status"] == "draft"
+    assert {name: data[name] for name in cleared} == dict.fromkeys(cleared)
+    assert client.get(f"/timesheets/{sheet}", headers=bearer(owner)).json() == {"data": data}
+    drafts = client.get("/timesheets", params={"status": "draft"}, headers=bearer(owner)).json()["data"]
+    assert [each for each in drafts if each["id"] == sheet] == [data]
+
+    events = client.get("/changes", headers=bearer(owner)).json()["data"]
+    mine = [event for event in events if event["subject"] == {"type": "timesheet", "id": sheet}]
+    assert mine[1]["changes"]["submittedBy"] == {"from": None, "to": str(world.member.id)}
+    changes = mine[-1]["changes"]
+    assert mine[-1]["type"] == "timesheet.reopened"
+    assert changes["status"] == {"from": before["status"], "to": "draft"}
+    assert changes["submittedAt"] == {"from": submitted["submittedAt"], "to": None}
+    assert changes["submittedBy"] == {"from": str(world.member.id), "to": None}
+    if decision:
+        assert changes["decidedBy"] == {"from": str(world.owner.id), "to": None}
+
+    again = act(client, world.member_token, sheet, "submit").json()["data"]
+    assert (again["status"], again["submittedBy"], again["decidedAt"]) == (
+        "submitted",
+        str(world.member.id),
+        None,
+    )
+
+
 def test_a_rejection_needs_a_reason_and_reopens_the_week_for_a_new_submission(
     client: TestClient[Any], world: World
 ) -> None:

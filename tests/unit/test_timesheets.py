@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
+import attrs
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -107,7 +108,11 @@ def test_the_transitions_and_what_each_records() -> None:
     assert (again.status, again.decided_by, again.rejection_reason) == (TimesheetStatus.SUBMITTED, None, None)
     approved = again.approved(BOSS, later)
     assert approved.status is TimesheetStatus.APPROVED and approved.updated_at > again.updated_at
-    assert approved.reopened(later).status is TimesheetStatus.DRAFT
+    reopened = approved.reopened(later)
+    assert reopened == attrs.evolve(
+        draft(), id=approved.id, created_at=approved.created_at, updated_at=reopened.updated_at
+    )
+    assert reopened.updated_at > approved.updated_at
 
     for move in (lambda: draft().approved(BOSS, NOW), lambda: approved.submitted(USER, NOW)):
         with pytest.raises(InvalidTransition) as raised:

@@ -274,8 +274,9 @@ class TimesheetController(Controller):
         writer: NamedDependency[Writer],
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[TimesheetEnvelope]:
-        """Owners and admins, on every plan: take a submitted or approved timesheet back to `draft`; its
-        entries open again. Takes no body."""
+        """Owners and admins, on every plan: take a submitted or approved timesheet back to `draft`,
+        withdrawing its submission and decision (`submittedAt`, `submittedBy`, `decidedAt`, `decidedBy`
+        are `null` again; the change feed keeps them); its entries open again. Takes no body."""
 
         def reopen() -> dict[str, Any]:
             return timesheet_json(services.timesheets.reopen(caller, TimesheetId(timesheet_id)))

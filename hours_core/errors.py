@@ -24,6 +24,7 @@ __all__ = [
     "EmailTaken",
     "EntryLocked",
     "EntryOverlaps",
+    "ExternalRefTaken",
     "FieldProblem",
     "Forbidden",
     "Hint",
@@ -319,6 +320,23 @@ class TimerAlreadyRunning(Conflict):
         )
         super().__init__(
             f"A timer is already running (time entry {running_entry_id}); stop it first, {advice}."
+        )
+
+
+class ExternalRefTaken(Conflict):
+    """A restore of an entry whose import was undone, while another live entry holds the source row
+    it came from (the file was imported again since): restoring it would count that row twice."""
+
+    code = "external_ref_taken"
+
+    def __init__(self, holder_id: str | None) -> None:
+        self.holder_id = holder_id
+        """The live entry that holds the row, when the caller may see it (else ``None``)."""
+        holder = "another user's entry" if holder_id is None else f"time entry {holder_id}"
+        super().__init__(
+            "The row this entry was imported from was imported again after its import was undone: "
+            f"{holder} holds it (its externalRef). Restoring this one would count the row twice; "
+            "delete that entry first, then restore this one."
         )
 
 

@@ -316,11 +316,13 @@ def scalar(value: object) -> JsonScalar:
 
 
 _NEVER_IN_CHANGES = frozenset(
-    {"id", "org_id", "created_at", "updated_at", "version", "secret_hash", "last_used_at"}
+    {"id", "org_id", "created_at", "updated_at", "version", "secret_hash", "last_used_at", "released_ref"}
 )
 """Fields no event reports: the subject's identity, bookkeeping times (the event has its own
-``occurred_at``) and write counts (``version``: one more with every write, events or not), and a
-token's hash and its last use (not a change anyone made). An entry's stored ``rate`` is reported,
+``occurred_at``) and write counts (``version``: one more with every write, events or not), a
+token's hash and its last use (not a change anyone made), and an entry's ``released_ref`` (the
+store's memory of a released source row: its ``externalRef`` change says it). An entry's stored
+``rate`` is reported,
 as an object of its fields (:func:`jsonable`), or ``None``."""
 
 

@@ -745,6 +745,9 @@ class TimeEntry:
     """``source:sha256`` of the source row an import read the entry from; unique per organization."""
     version: int = attrs.field(default=1, validator=_version)
     """1 when created, one more for every write of the row: the store counts (``ETag``, ``If-Match``)."""
+    released_ref: str | None = attrs.field(default=None, validator=_external_ref)
+    """The ``external_ref`` this entry gave up when its import was undone (:meth:`unimported`), so
+    that the file imports again; a restore takes it back (:meth:`restored`). ``None`` otherwise."""
 
     @duration_seconds.validator
     def _check_duration(self, _attribute: attrs.Attribute[int], value: int) -> None:
@@ -814,13 +817,31 @@ class TimeEntry:
         return attrs.evolve(self, deleted_at=now, updated_at=now)
 
     def restored(self, now: datetime) -> TimeEntry:
-        """The soft-deleted entry brought back."""
-        return attrs.evolve(self, deleted_at=None, updated_at=now)
+        """The soft-deleted entry brought back, with the source row its import's undo released, if it
+        did (``released_ref`` back in ``external_ref``: the caller checked that no other entry holds it)."""
+        if self.released_ref is None:
+            return attrs.evolve(self, deleted_at=None, updated_at=now)
+        return attrs.evolve(
+            self, deleted_at=None, updated_at=now, external_ref=self.released_ref, released_ref=None
+        )
 
     def unimported(self, now: datetime) -> TimeEntry:
         """The imported entry soft-deleted by its import's undo at ``now``, its source row released
-        (``external_ref`` cleared, so that the file imports again), one version up."""
-        return attrs.evolve(self, deleted_at=now, updated_at=now, external_ref=None, version=self.version + 1)
+        (``external_ref`` moved to ``released_ref``, so that the file imports again and a restore can
+        take it back), one version up."""
+        return attrs.evolve(
+            self,
+            deleted_at=now,
+            updated_at=now,
+            external_ref=None,
+            released_ref=self.external_ref,
+            version=self.version + 1,
+        )
+
+    def source_row_given_up(self, now: datetime) -> TimeEntry:
+        """The deleted entry's ``external_ref`` released (to ``released_ref``), as an undo releases it:
+        another copy of its source row is being restored and takes the reference."""
+        return attrs.evolve(self, external_ref=None, released_ref=self.external_ref, updated_at=now)
 
 
 @attrs.frozen

@@ -415,6 +415,11 @@ class TimeEntryRepository(Protocol):
         (deleted entries included: an entry deleted on purpose is not imported again)."""
         ...
 
+    def holding_external_ref(self, org_id: OrgId, ref: str) -> TimeEntry | None:
+        """The entry of the organization (deleted or not) that holds ``ref`` as its
+        ``external_ref``, or ``None``: at most one does (a unique index)."""
+        ...
+
     def existing_ids(self, org_id: OrgId, entry_ids: Sequence[TimeEntryId]) -> set[TimeEntryId]:
         """Those of ``entry_ids`` that are entries of the organization (deleted entries included),
         looked up in a few queries however many are asked: how an import of hours' own JSON lines
@@ -426,7 +431,8 @@ class TimeEntryRepository(Protocol):
     ) -> Sequence[TimeEntry]:
         """Soft-delete at most ``limit`` of the organization's entries that ``import_id`` created
         and that are not deleted yet, at ``at`` (:meth:`~hours_core.model.TimeEntry.unimported`:
-        their ``external_ref`` released, so that the file imports again; each one version up);
+        their ``external_ref`` released to ``released_ref``, so that the file imports again and a
+        restore can take it back; each one version up);
         return them as they were before, exactly those this call deleted. Call again until fewer
         than ``limit`` come back.
         Raise :class:`~hours_core.errors.EntryLocked`, changing nothing, when one of the import's

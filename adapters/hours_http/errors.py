@@ -146,6 +146,7 @@ STATUS_BY_CODE: Mapping[str, int] = {
     "entry_overlaps": 409,
     "invalid_transition": 409,
     "timer_already_running": 409,
+    "external_ref_taken": 409,
     "stale_update": 409,
     "batch_failed": 409,
     "idempotency_request_in_progress": 409,

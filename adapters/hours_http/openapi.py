@@ -138,6 +138,10 @@ ERROR_TEXT: Mapping[str, str] = {
         "`reject`; `entries` lists them (the first 20 by start)"
     ),
     "timer_already_running": "another timer of yours is running; the message names its id",
+    "external_ref_taken": (
+        "the entry's import was undone and the file imported again: another live entry holds the "
+        "source row it came from (`externalRef`); the message names it"
+    ),
     "stale_update": "the entry changed concurrently; read it again and retry",
     "batch_failed": "an operation of an atomic batch failed, so nothing was stored; `errors` names it",
     "invalid_precondition": (

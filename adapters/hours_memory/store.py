@@ -673,6 +673,12 @@ class InMemoryTimeEntryRepository(_Repository):
             if e.org_id == org_id and e.external_ref in wanted
         }
 
+    def holding_external_ref(self, org_id: OrgId, ref: str) -> TimeEntry | None:
+        return next(
+            (e for e in self.tables.read("entries").values() if e.org_id == org_id and e.external_ref == ref),
+            None,
+        )
+
     def existing_ids(self, org_id: OrgId, entry_ids: Sequence[TimeEntryId]) -> set[TimeEntryId]:
         stored = self.tables.read("entries")
         return {

@@ -674,6 +674,9 @@ def _name_visibly(conn: Connection) -> None:
 
 _VISIBLE_NAMES: tuple[Step, ...] = (_name_visibly,)
 
+# 0025: the source row an undo released (see the SQLite migration of the same name).
+_RELEASED_REFS: tuple[Step, ...] = ('ALTER TABLE time_entries ADD COLUMN released_ref text COLLATE "C"',)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL),
     Migration("0002_idempotency_result", _IDEMPOTENCY_RESULT),
@@ -697,6 +700,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0022_event_filters", _EVENT_FILTERS),
     Migration("0023_import_creations", _IMPORT_CREATIONS),
     Migration("0024_visible_names", _VISIBLE_NAMES),
+    Migration("0025_released_refs", _RELEASED_REFS),
 )
 """Every migration, in the order they apply."""
 

@@ -500,6 +500,12 @@ class SqlTimeEntryRepository(_Repository):
             )
         return found
 
+    def holding_external_ref(self, org_id: OrgId, ref: str) -> TimeEntry | None:
+        """The entry that holds ``ref`` (deleted or not), by the unique index of references."""
+        sql = self._sql
+        row = self._row(sql.entry_holding_ref, (sql.reference(org_id), ref))
+        return None if row is None else sql.entries.decode(row)
+
     def existing_ids(self, org_id: OrgId, entry_ids: Sequence[TimeEntryId]) -> set[TimeEntryId]:
         """Those of ``entry_ids`` that are entries of the organization (deleted ones included), in
         one query per :data:`_REFS_PER_QUERY` ids (the primary key answers each)."""

@@ -373,11 +373,13 @@ class Statements:
         return self._tables[table.name]
 
     def unimport_entries(self, count: int) -> str:
-        """The soft delete of ``count`` entries of an import by id, releasing their source rows."""
+        """The soft delete of ``count`` entries of an import by id, releasing their source rows
+        (``external_ref`` moves to ``released_ref``: every right-hand side reads the row as it was)."""
         marks = ", ".join("?" * count)
         return self.dialect.sql(
             f"UPDATE time_entries{self.dialect.indexed_by(ENTRIES_PRIMARY_KEY)}"  # noqa: S608
-            " SET deleted_at = ?, updated_at = ?, external_ref = NULL, version = version + 1"
+            " SET deleted_at = ?, updated_at = ?, released_ref = external_ref, external_ref = NULL,"
+            " version = version + 1"
             f" WHERE org_id = ? AND deleted_at IS NULL AND id IN ({marks})"
         )
 
@@ -406,6 +408,12 @@ class Statements:
         return self.dialect.sql(
             f"SELECT external_ref FROM time_entries WHERE org_id = ? AND external_ref IN ({marks})"  # noqa: S608
         )
+
+    @functools.cached_property
+    def entry_holding_ref(self) -> str:
+        """The select of the entry of an org (deleted or not) that holds an external reference: one
+        step of ``time_entries_external_ref_per_org``."""
+        return self.dialect.sql(f"{self.entries.select} WHERE org_id = ? AND external_ref = ?")
 
     def entry_ids(self, count: int) -> str:
         """The select of which of ``count`` ids are entries of an org (deleted ones included)."""

@@ -883,6 +883,18 @@ def _visible_names(db: Database) -> None:
         db.execute("UPDATE users SET name = ? WHERE id = ?", (name, user_id))
 
 
+# 0025: the source row an undo released. An import's undo moves each entry's external_ref to
+# released_ref (the file imports again); a restore of the entry takes it back, so that importing
+# the file once more finds it a duplicate. Entries undone before this migration released theirs
+# without keeping it: they come back without one, as before.
+
+
+@MIGRATIONS(name="0025_released_refs")
+def _released_refs(db: Database) -> None:
+    """The external reference an undone import's entry gave up (NULL for every existing row)."""
+    db.execute("ALTER TABLE time_entries ADD COLUMN released_ref TEXT")
+
+
 def pending(db: Database) -> list[str]:
     """The names of the migrations not yet applied to ``db``, in the order they would run."""
     return [migration.name for migration in MIGRATIONS.pending(db)]

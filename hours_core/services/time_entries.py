@@ -13,6 +13,7 @@ from hours_core.clock import later
 from hours_core.entry_locks import LockOverride
 from hours_core.errors import (
     Conflict,
+    ExternalRefTaken,
     FieldProblem,
     Forbidden,
     Hint,
@@ -426,6 +427,7 @@ class TimeEntryService:
                 running = uow.entries.running_for_user(caller.org_id, entry.user_id)
                 if running is not None:
                     raise TimerAlreadyRunning(str(running.id), restoring=True)
+            self._free_source_row(uow, caller, entry)
             restored = entry.restored(later(self._clock.now(), entry.updated_at))
             check_overlaps(uow, caller, restored, self._clock.now(), before=entry)
             try:
@@ -439,6 +441,39 @@ class TimeEntryService:
                 uow, caller, EventType.TIME_ENTRY_RESTORED, entry, restored, override=overridden
             )
         return restored
+
+    def _free_source_row(self, uow: UnitOfWork, caller: Caller, entry: TimeEntry) -> None:
+        """Make way for ``entry``'s restore to take back the source row its import's undo released
+        (``released_ref``), so that importing the file again finds the entry a duplicate.
+
+        Nobody holds it: nothing to do. A live entry holds it (the file was imported again after the
+        undo): :class:`ExternalRefTaken`, since the row would count twice. A deleted entry holds it
+        (imported again, then deleted): that entry gives it up as an undo would (``released_ref``,
+        one version up, a ``time_entry.updated`` event), so each row stays held by one entry. Both
+        rows are taken in id order, as every writer of several entries takes them.
+        """
+        ref = entry.released_ref
+        if ref is None:
+            return
+        holder = uow.entries.holding_external_ref(caller.org_id, ref)
+        if holder is None:
+            return
+        if not holder.is_deleted:
+            raise ExternalRefTaken(str(holder.id) if _may_see(caller, holder) else None)
+        both = {
+            each.id: each for each in uow.entries.get_many(caller.org_id, [entry.id, holder.id], lock=True)
+        }
+        mine = both.get(entry.id)
+        if mine is None or mine.updated_at != entry.updated_at:
+            return  # changed meanwhile (restored, say): the restore's write answers as after that change
+        holder = both.get(holder.id, holder)
+        if holder.external_ref != ref:  # another copy's restore took it meanwhile: retry to see which
+            raise StaleUpdate()
+        if not holder.is_deleted:
+            raise ExternalRefTaken(str(holder.id) if _may_see(caller, holder) else None)
+        given_up = holder.source_row_given_up(later(self._clock.now(), holder.updated_at))
+        given_up = uow.entries.update(given_up, expected_updated_at=holder.updated_at)
+        self._events.entry(uow, caller, EventType.TIME_ENTRY_UPDATED, holder, given_up)
 
     def start_timer(
         self, caller: Caller, command: StartTimer, *, override: LockOverride | None = None

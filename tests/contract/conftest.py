@@ -496,10 +496,16 @@ def rows_before_0004(dialect: Dialect, org: Org, *users: User) -> list[tuple[str
 _ADDED_BY_0007 = {
     "projects": ("client_id", "version"),
     "tasks": ("version",),
-    "time_entries": (*(column for _m, column in ENTRY_RATE_COLUMNS), "import_id", "external_ref", "version"),
+    "time_entries": (
+        *(column for _m, column in ENTRY_RATE_COLUMNS),
+        "import_id",
+        "external_ref",
+        "version",
+        "released_ref",
+    ),
 }
-"""The columns that ``0007_clients_and_rates`` (and the later ``0011_imports`` and ``0013_versions``)
-added to tables that existed before it."""
+"""The columns that ``0007_clients_and_rates`` (and the later ``0011_imports``, ``0013_versions``
+and ``0025_released_refs``) added to tables that existed before it."""
 
 
 def rows_before_0007(dialect: Dialect, *entities: object) -> list[tuple[str, tuple[object, ...]]]:
@@ -526,9 +532,21 @@ def rows_before_0007(dialect: Dialect, *entities: object) -> list[tuple[str, tup
 
 def entries_before_0011(dialect: Dialect, *entries: TimeEntry) -> list[tuple[str, tuple[object, ...]]]:
     """The statements that store ``entries`` as the schema held them before ``0011_imports``
-    (no ``import_id`` or ``external_ref``, nor the later ``version``), for the tests of earlier migrations."""
+    (no ``import_id`` or ``external_ref``, nor the later ``version`` and ``released_ref``), for the
+    tests of earlier migrations."""
+    return _entries_without(dialect, ("import_id", "external_ref", "version", "released_ref"), entries)
+
+
+def entries_before_0025(dialect: Dialect, *entries: TimeEntry) -> list[tuple[str, tuple[object, ...]]]:
+    """The statements that store ``entries`` as the schema held them before ``0025_released_refs``
+    (no ``released_ref``), for the tests of earlier migrations."""
+    return _entries_without(dialect, ("released_ref",), entries)
+
+
+def _entries_without(
+    dialect: Dialect, later: tuple[str, ...], entries: tuple[TimeEntry, ...]
+) -> list[tuple[str, tuple[object, ...]]]:
     table = statements_for(dialect).entries
-    later = ("import_id", "external_ref", "version")
     kept = [index for index, name in enumerate(table.table.column_names) if name not in later]
     names = [table.table.column_names[index] for index in kept]
     marks = ", ".join("?" * len(names))

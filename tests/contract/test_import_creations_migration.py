@@ -16,6 +16,7 @@ from hours_core.services import ImportEntries
 from tests.exchange.odd_files import toggl_file
 from tests.world import make_world
 
+from .conftest import entries_before_0025
 from .stopped_stores import STOPPED_STORES, StoppedStore
 
 BEFORE = "0023_import_creations"
@@ -62,8 +63,8 @@ def test_an_import_of_before_the_upgrade_is_undone_after_it_and_what_it_created_
         uow.imports.add(old)
         uow.clients.add(client)
         uow.projects.add(project)
-        uow.entries.add_many([entry])
         uow.commit()
+    before_upgrade.execute(entries_before_0025(before_upgrade.dialect, entry))
 
     assert store.migrate()[0] == BEFORE  # then any later migration
 

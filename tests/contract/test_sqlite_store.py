@@ -67,6 +67,7 @@ MIGRATIONS = [
     "0022_event_filters",
     "0023_import_creations",
     "0024_visible_names",
+    "0025_released_refs",
 ]
 """Every migration of the adapter, in order."""
 

@@ -311,6 +311,72 @@ def test_deleting_an_import_soft_deletes_what_it_created(client: TestClient[Any]
     assert (again.status_code, again.json()["error"]["code"]) == (404, "not_found")
 
 
+def restore(client: TestClient[Any], world: World, entry_id: str, token: str | None = None) -> Any:
+    return client.post(f"/time-entries/{entry_id}/restore", headers=bearer(token or world.owner_token))
+
+
+def test_entries_restored_after_an_undo_take_their_rows_back_so_the_file_imports_as_duplicates(
+    client: TestClient[Any], world: World
+) -> None:
+    """An undo releases each entry's source row so that the file imports again; restoring the
+    entries instead takes the rows back, and the file then imports as duplicates, not a second copy."""
+    import_id = toggl(client, world).json()["data"]["id"]
+    refs = {entry["id"]: entry["externalRef"] for entry in listed(client, world)}
+    assert client.delete(f"/imports/{import_id}", headers=bearer(world.owner_token)).status_code == 204
+    undone = listed(client, world, "&includeDeleted=true")
+    assert {entry["externalRef"] for entry in undone} == {None}
+
+    for entry_id, ref in refs.items():
+        restored = restore(client, world, entry_id)
+        assert restored.status_code == 200, restored.text
+        assert (restored.json()["data"]["deletedAt"], restored.json()["data"]["externalRef"]) == (None, ref)
+
+    again = toggl(client, world).json()["data"]
+    assert (again["created"], again["duplicates"], again["failed"]) == (0, 5, 1)
+    assert {entry["id"]: entry["externalRef"] for entry in listed(client, world)} == refs
+
+
+def test_restoring_an_undone_entry_whose_row_was_imported_again_is_409_until_that_copy_is_deleted(
+    client: TestClient[Any], world: World
+) -> None:
+    """After undo and a second import, the second import's entry holds the row: restoring the first
+    is 409 ``external_ref_taken`` naming it (two live copies would count the row twice). Once that
+    copy is deleted the restore takes the row from it, and the file still imports as duplicates."""
+    first = toggl(client, world).json()["data"]["id"]
+    old = {entry["externalRef"]: entry["id"] for entry in listed(client, world)}
+    assert client.delete(f"/imports/{first}", headers=bearer(world.owner_token)).status_code == 204
+    second = toggl(client, world).json()["data"]
+    assert second["created"] == 5
+    new = {entry["externalRef"]: entry["id"] for entry in listed(client, world)}
+    ref = sorted(new)[0]
+    old_id, new_id = old[ref], new[ref]
+
+    refused = restore(client, world, old_id)
+    assert refused.status_code == 409, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "external_ref_taken"
+    assert new_id in error["message"]
+    assert client.get(f"/time-entries/{old_id}", headers=bearer(world.owner_token)).status_code == 404
+
+    assert client.delete(f"/time-entries/{new_id}", headers=bearer(world.owner_token)).status_code == 204
+    restored = restore(client, world, old_id)
+    assert restored.status_code == 200, restored.text
+    assert restored.json()["data"]["externalRef"] == ref
+    history = client.get(f"/time-entries/{new_id}/history", headers=bearer(world.owner_token))
+    assert history.status_code == 200, history.text
+    assert history.json()["data"][-1]["type"] == "time_entry.updated"
+    assert history.json()["data"][-1]["changes"] == {"externalRef": {"from": ref, "to": None}}
+
+    third = toggl(client, world).json()["data"]
+    assert (third["created"], third["duplicates"]) == (0, 5)
+    # The second import's copy, restored now, would be the row's second live entry.
+    twice = restore(client, world, new_id)
+    assert (twice.status_code, twice.json()["error"]["code"]) == (409, "external_ref_taken")
+    assert old_id in twice.json()["error"]["message"]
+    live = listed(client, world)
+    assert len(live) == 5 and len({entry["externalRef"] for entry in live}) == 5
+
+
 NEWCOMER = "newcomer@example.test"
 
 

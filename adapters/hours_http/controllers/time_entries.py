@@ -594,6 +594,7 @@ class TimeEntryController(Controller):
             _OWNERS_OVERRIDE,
             Reason("conflict", "another timer of yours started concurrently; retry"),
             "entry_overlaps",
+            "external_ref_taken",
             idempotent=True,
             etag=True,
             if_match=True,

@@ -8,6 +8,7 @@ Every error the core raises subclasses :class:`HoursError` and carries a stable 
 from __future__ import annotations
 
 import enum
+import heapq
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
@@ -158,12 +159,28 @@ class ValidationFailed(HoursError):
         return ValidationFailed(fields, None if self.summarized else self.message)
 
 
+SUMMARY_NAMES = 10
+"""How many fields the message of an error about several fields names (:func:`summarize`)."""
+SUMMARY_NAME_LENGTH = 64
+"""The longest name a summary shows whole; a longer one is cut to this many characters, ``…`` last."""
+
+
 def summarize(fields: Mapping[str, str]) -> str:
-    """The message of an error about ``fields``: the one problem, or how many fields are wrong."""
+    """The message of an error about ``fields``: the one problem, or how many fields are wrong and
+    the first :data:`SUMMARY_NAMES` of them in name order (``and N more``). Each name is shown up
+    to :data:`SUMMARY_NAME_LENGTH` characters, so the message stays short whatever was sent (a
+    query of thousands of unknown names, a name of thousands of characters)."""
     if len(fields) == 1:
         ((name, problem),) = fields.items()
-        return f"{name}: {problem}"
-    return f"{len(fields)} fields are invalid: {', '.join(sorted(fields))}."
+        return f"{_shown(name)}: {problem}"
+    first = heapq.nsmallest(SUMMARY_NAMES, fields)
+    more = len(fields) - len(first)
+    named = ", ".join(_shown(name) for name in first)
+    return f"{len(fields)} fields are invalid: {named}{f' and {more} more' if more else ''}."
+
+
+def _shown(name: str) -> str:
+    return name if len(name) <= SUMMARY_NAME_LENGTH else f"{name[: SUMMARY_NAME_LENGTH - 1]}…"
 
 
 class NotFound(HoursError):

@@ -13,6 +13,7 @@ its message is written from the parameter's declared type and constraints (``mus
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import logging
 import math
 import re
@@ -37,6 +38,7 @@ from hours_core.errors import (
     TimerAlreadyRunning,
     Unauthenticated,
     ValidationFailed,
+    summarize,
 )
 from hours_core.tokens import redact_tokens
 from hours_http.naming import field_path, json_name
@@ -46,6 +48,7 @@ from hours_http.request_id import REQUEST_ID_NAME, request_id_of
 
 __all__ = [
     "HTTP_HINTS",
+    "MAX_LISTED_FIELDS",
     "STATUS_BY_CODE",
     "TYPE_PHRASES",
     "VARYING_STATUSES",
@@ -59,6 +62,7 @@ __all__ = [
     "error_member",
     "error_response",
     "exception_handlers",
+    "listed_fields",
     "parameter_message",
     "respelled",
     "send_error_and_close",
@@ -266,7 +270,10 @@ def error_member(error: HoursError) -> dict[str, Any]:
         fields = {json_name(option): error.message}
     member: dict[str, Any] = {"code": error.code, "message": redact_tokens(_wire_message(error))}
     if fields:  # a name or message may quote what the client sent: a token never goes back out
-        member["fields"] = {redact_tokens(name): redact_tokens(text) for name, text in fields.items()}
+        shown = {redact_tokens(name): redact_tokens(text) for name, text in fields.items()}
+        if isinstance(error, ValidationFailed) and error.summarized:  # from names already redacted,
+            member["message"] = summarize(shown)  # so that cutting one short cannot split a token
+        member["fields"] = listed_fields(shown)
     if isinstance(error, PlanRequired):
         member["requiredPlan"] = error.required_plan
         member["feature"] = error.feature
@@ -276,6 +283,20 @@ def error_member(error: HoursError) -> dict[str, Any]:
     else:
         member.update(respelled(error.details()))
     return member
+
+
+MAX_LISTED_FIELDS = 100
+"""The most fields an error body lists: beyond it, the first this many in name order (the message
+says how many there are). A client that sent more wrong names than this has a bug to find, not a
+list to read; without a cap a query of 8,000 unknown names was answered with half a megabyte."""
+
+
+def listed_fields(fields: Mapping[str, str]) -> Mapping[str, str]:
+    """``fields`` as the body lists them: all of them up to :data:`MAX_LISTED_FIELDS`, else that
+    many, the first in name order."""
+    if len(fields) <= MAX_LISTED_FIELDS:
+        return fields
+    return {name: fields[name] for name in heapq.nsmallest(MAX_LISTED_FIELDS, fields)}
 
 
 def _batch_error(index: int, error: HoursError) -> dict[str, Any]:

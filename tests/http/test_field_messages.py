@@ -337,3 +337,80 @@ def test_an_offset_is_read_exactly_or_refused(sign: str, hours: int, minutes: in
     else:
         with pytest.raises(WrongValue, match="must be an RFC 3339 date-time with an offset"):
             structure_datetime(text, dt.datetime)
+
+
+UNKNOWN_PARAMETER = "is not a query parameter of this endpoint"
+
+
+def test_thousands_of_unknown_query_parameters_get_a_bounded_answer(
+    client: TestClient[Any], world: World
+) -> None:
+    """A query of 8,000 unknown names (55 KB) was answered with each name twice, in ``fields`` and
+    in the message (470 KB). The message names the first ten and counts the rest; ``fields`` lists
+    the first 100 names in name order."""
+    names = [f"p{n}" for n in range(8000)]
+    response = client.get(
+        "/time-entries?" + "&".join(f"{name}=" for name in names), headers=bearer(world.owner_token)
+    )
+    assert response.status_code == 422, response.text[:500]
+    error = response.json()["error"]
+    first = sorted(names)
+    assert error["message"] == f"8000 fields are invalid: {', '.join(first[:10])} and 7990 more."
+    assert error["fields"] == dict.fromkeys(first[:100], UNKNOWN_PARAMETER)
+    assert list(error["fields"]) == first[:100]
+    assert len(response.content) < 8_000
+
+
+@pytest.mark.parametrize("count", [11, 100, 101])
+def test_up_to_100_wrong_fields_are_all_listed_and_the_message_names_ten(
+    client: TestClient[Any], world: World, count: int
+) -> None:
+    names = [f"q{n:03d}" for n in range(count)]
+    response = client.get(
+        "/time-entries?" + "&".join(f"{name}=1" for name in names), headers=bearer(world.owner_token)
+    )
+    error = response.json()["error"]
+    assert error["fields"] == dict.fromkeys(names[:100], UNKNOWN_PARAMETER)
+    assert error["message"] == f"{count} fields are invalid: {', '.join(names[:10])} and {count - 10} more."
+
+
+def test_a_long_name_is_cut_short_in_the_message_and_whole_in_fields_with_tokens_redacted(
+    client: TestClient[Any], world: World
+) -> None:
+    long = "a" * 20_000
+    token = world.owner_token
+    hidden = "x" * 55 + token  # the token runs past the message's cut: redacted before it
+    response = client.get(f"/time-entries?{long}=1&{hidden}=2", headers=bearer(world.owner_token))
+    error = response.json()["error"]
+    assert set(error["fields"]) == {long, "x" * 55 + "hsk_[redacted]"}
+    assert error["message"] == f"2 fields are invalid: {'a' * 63}…, {'x' * 55}hsk_[red…."
+    assert token not in response.text and token[:12] not in response.text
+    assert len(response.content) < 20_000 + 1_000
+
+    alone = client.get(f"/time-entries?{long}=1", headers=bearer(world.owner_token)).json()["error"]
+    assert alone["message"] == f"{'a' * 63}…: {UNKNOWN_PARAMETER}"
+    assert alone["fields"] == {long: UNKNOWN_PARAMETER}
+
+
+def test_bodies_of_many_unknown_members_get_a_bounded_answer_also_in_a_batch(
+    client: TestClient[Any], world: World
+) -> None:
+    keys = [f"k{n}" for n in range(5000)]
+    body = "{" + ",".join(f'"{key}":0' for key in keys) + "}"
+    headers = {**bearer(world.owner_token), "Content-Type": "application/json"}
+    response = client.post("/projects", content=body, headers=headers)
+    assert response.status_code == 422, response.text[:500]
+    error = response.json()["error"]
+    assert error["message"].startswith("5001 fields are invalid: k0, k1, k10, k100, k1000, ")
+    assert error["message"].endswith(" and 4991 more.")
+    assert len(error["fields"]) == 100
+    assert len(response.content) < 8_000
+
+    operation = {"op": "create", "body": dict.fromkeys(keys[:2000], 0)}
+    batch = client.post(
+        "/time-entries/batch", json={"atomic": True, "operations": [operation] * 20}, headers=headers
+    )
+    assert batch.status_code == 422, batch.text[:500]
+    errors = batch.json()["error"]["errors"]
+    assert len(errors) == 20 and all(len(each["fields"]) == 100 for each in errors)
+    assert len(batch.content) < 20 * 8_000

@@ -12,7 +12,7 @@ calling :meth:`UnitOfWork.commit` rolls everything back.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime
 from types import TracebackType
@@ -54,6 +54,7 @@ from hours_core.tokens import ApiToken
 from hours_core.web_sessions import WebSession
 
 __all__ = [
+    "ENTRY_REFERENCES",
     "ClientRepository",
     "Clock",
     "Credentials",
@@ -341,6 +342,8 @@ class EntryQuery:
 EntryReference = Literal["project_id", "task_id", "user_id"]
 """A field of an entry that names another thing of its organization
 (:meth:`TimeEntryRepository.referenced_by_live_entries`)."""
+ENTRY_REFERENCES: tuple[EntryReference, ...] = ("project_id", "task_id", "user_id")
+"""Every :data:`EntryReference`, in the order a store reads them."""
 
 
 class TimeEntryRepository(Protocol):
@@ -442,12 +445,13 @@ class TimeEntryRepository(Protocol):
         ...
 
     def referenced_by_live_entries(
-        self, org_id: OrgId, field: EntryReference, ids: Sequence[UUID]
-    ) -> set[UUID]:
-        """Those of ``ids`` that a live (not deleted) entry of the organization names in ``field``
-        (its project, task or user), running timers included: what an import's undo leaves alone.
-        A few queries however many ids are asked (each may read every entry of the organization:
-        no index holds the entries by project or task)."""
+        self, org_id: OrgId, ids: Mapping[EntryReference, Sequence[UUID]]
+    ) -> dict[EntryReference, set[UUID]]:
+        """For each field asked (an entry's project, task or user), those of its ``ids`` that a live
+        (not deleted) entry of the organization names in it, running timers included: what an
+        import's undo leaves alone. One read of the organization's live entries for every field at
+        once (no index holds the entries by project or task, so each read may walk all of them),
+        however many ids, up to thousands; every field asked is a key of the answer."""
         ...
 
 

@@ -24,7 +24,7 @@ A refused write changes nothing, and the unit of work goes on, as on the databas
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from types import TracebackType
@@ -709,14 +709,16 @@ class InMemoryTimeEntryRepository(_Repository):
         return page
 
     def referenced_by_live_entries(
-        self, org_id: OrgId, field: EntryReference, ids: Sequence[UUID]
-    ) -> set[UUID]:
-        wanted = set(ids)
-        return {
-            named
-            for e in self.tables.read("entries").values()
-            if e.org_id == org_id and e.deleted_at is None and (named := getattr(e, field)) in wanted
-        }
+        self, org_id: OrgId, ids: Mapping[EntryReference, Sequence[UUID]]
+    ) -> dict[EntryReference, set[UUID]]:
+        wanted = {field: set(each) for field, each in ids.items()}
+        found: dict[EntryReference, set[UUID]] = {field: set() for field in ids}
+        for e in self.tables.read("entries").values():
+            if e.org_id == org_id and e.deleted_at is None:
+                for field, among in wanted.items():
+                    if (named := getattr(e, field)) in among:
+                        found[field].add(named)
+        return found
 
     def _check_external_ref(self, entry: TimeEntry) -> None:
         """No other entry of the organization holds the entry's ``external_ref`` (a unique index)."""

@@ -52,6 +52,7 @@ from hours_core.model import (
     UserId,
 )
 from hours_core.ports import (
+    ENTRY_REFERENCES,
     ClientRepository,
     Credentials,
     EntryQuery,
@@ -111,6 +112,10 @@ TASK_STAYS_IN_ITS_PROJECT = "A task stays in its project; it cannot be moved to 
 _CLAIM_ATTEMPTS = 3
 _REFS_PER_QUERY = 500
 """External references (or entry ids) asked for in one query (well under every database's parameter limit)."""
+_LIVE_REFERENCES_PER_QUERY = 10_000
+"""Ids asked for in one query of :meth:`SqlTimeEntryRepository.referenced_by_live_entries`, which walks
+the organization's live entries whatever it asks: as many as an import creates in one go (SQLite takes
+32,766 parameters, PostgreSQL 65,535)."""
 _BY_DATE = attrgetter("entry_date", "created_at")
 
 
@@ -551,20 +556,34 @@ class SqlTimeEntryRepository(_Repository):
         return page
 
     def referenced_by_live_entries(
-        self, org_id: OrgId, field: EntryReference, ids: Sequence[UUID]
-    ) -> set[UUID]:
-        """Those of ``ids`` that live entries of the organization name in ``field``: one query per
-        :data:`_REFS_PER_QUERY` ids, each a scan of the organization's entries for a project or a
-        task (no index holds them by either), of the user's index for a user."""
+        self, org_id: OrgId, ids: Mapping[EntryReference, Sequence[UUID]]
+    ) -> dict[EntryReference, set[UUID]]:
+        """For each field asked, those of its ids that live entries of the organization name in it:
+        one query for every field at once (up to :data:`_LIVE_REFERENCES_PER_QUERY` ids in all, one
+        more per as many again), each a single walk of the organization's live entries (no index
+        holds them by project or task). Before, a query per field walked them once per field."""
         sql = self._sql
-        by_stored = {sql.reference(each): each for each in ids}
-        unique = list(by_stored)
+        found: dict[EntryReference, set[UUID]] = {field: set() for field in ids}
+        stored = {
+            field: {sql.reference(each): each for each in ids[field]}
+            for field in ENTRY_REFERENCES
+            if field in ids
+        }
+        asked = [(field, each) for field, by_stored in stored.items() for each in by_stored]
         org = sql.reference(org_id)
-        found: set[UUID] = set()
-        for start in range(0, len(unique), _REFS_PER_QUERY):
-            batch = unique[start : start + _REFS_PER_QUERY]
-            rows = self._session.rows(sql.live_references(field, len(batch)), (org, *batch))
-            found.update(by_stored[stored] for (stored,) in rows)
+        for start in range(0, len(asked), _LIVE_REFERENCES_PER_QUERY):
+            batch = asked[start : start + _LIVE_REFERENCES_PER_QUERY]
+            counts = {field: sum(1 for named, _each in batch if named == field) for field in stored}
+            fields = tuple(field for field in stored if counts[field])
+            statement = sql.live_references(tuple((field, counts[field]) for field in fields))
+            params = [org]
+            for field in fields:
+                params += [each for named, each in batch if named == field]
+            for row in self._session.rows(statement, params):
+                for field, value in zip(fields, row, strict=True):
+                    original = stored[field].get(value)
+                    if original is not None:
+                        found[field].add(original)
         return found
 
     def _one_timer(self, entry: TimeEntry) -> Mapping[str, ErrorFactory]:

@@ -75,6 +75,9 @@ RUNNING_TIMERS_INDEX = "time_entries_one_running_per_user"
 (``Dialect.indexed_by``), not every entry of a range or of the organization."""
 
 ENTRIES_PRIMARY_KEY = "sqlite_autoindex_time_entries_1"
+REPORTS_INDEX = "time_entries_for_reports"
+"""SQLite's covering index of reports (``0019_report_index_by_day``): every column of an entry but
+its note, its instants of creation and change, its invoice and import."""
 """SQLite's name of the primary key of ``time_entries``: what a statement that names its entries
 by a list of ids reads (``Dialect.indexed_by``)."""
 
@@ -391,15 +394,19 @@ class Statements:
             f" WHERE org_id = ? AND import_id = ? AND subject_id IN ({marks})"
         )
 
-    def live_references(self, field: str, count: int) -> str:
-        """The select of which of ``count`` ids the live entries of an org name in ``field``
-        (``project_id``, ``task_id`` or ``user_id``: :data:`~hours_core.ports.EntryReference`)."""
-        if field not in _ENTRY_REFERENCES:
-            raise ValueError(f"not a reference of an entry: {field!r}")
-        marks = ", ".join("?" * count)
+    def live_references(self, asked: tuple[tuple[str, int], ...]) -> str:
+        """The select of the distinct ``(field, ...)`` values of the live entries of an org that
+        name one of the ids asked in one of the fields: ``asked`` is each field (``project_id``,
+        ``task_id`` or ``user_id``: :data:`~hours_core.ports.EntryReference`) with how many ids of
+        it follow the org in the parameters. One walk of the organization's live entries, in the
+        reports' covering index on SQLite (it holds every column read: no table row is looked up)."""
+        if not asked or any(field not in _ENTRY_REFERENCES for field, _count in asked):
+            raise ValueError(f"not references of an entry: {asked!r}")
+        named = " OR ".join(f"{field} IN ({', '.join('?' * count)})" for field, count in asked)
+        fields = ", ".join(field for field, _count in asked)
         return self.dialect.sql(
-            f"SELECT DISTINCT {field} FROM time_entries"  # noqa: S608 - a constant identifier, checked
-            f" WHERE org_id = ? AND deleted_at IS NULL AND {field} IN ({marks})"
+            f"SELECT DISTINCT {fields} FROM time_entries{self.dialect.indexed_by(REPORTS_INDEX)}"  # noqa: S608 - constant identifiers, checked
+            f" WHERE org_id = ? AND deleted_at IS NULL AND ({named})"
         )
 
     def external_refs(self, count: int) -> str:

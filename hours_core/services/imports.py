@@ -32,7 +32,7 @@ its own (``*.unarchived``, ``user.reactivated``), so that a file imports again a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from itertools import islice
 from uuid import UUID
@@ -80,7 +80,7 @@ from hours_core.plans import (
     require_room_for_users,
     required_plan,
 )
-from hours_core.ports import Clock, IdFactory, UnitOfWork
+from hours_core.ports import Clock, EntryReference, IdFactory, UnitOfWork
 from hours_core.rates import RateBook
 from hours_core.services.caller import Caller, allowed_after_existence
 from hours_core.services.recording import EventRecorder, Origin
@@ -329,6 +329,15 @@ def _retired_by_undos(uow: UnitOfWork, org_id: OrgId) -> dict[UUID, datetime]:
     return retired
 
 
+_NAMED_BY_ENTRIES: Mapping[EntryReference, ImportedKind] = {
+    "project_id": ImportedKind.PROJECT,
+    "task_id": ImportedKind.TASK,
+    "user_id": ImportedKind.USER,
+}
+"""The field of an entry that names each kind of thing an import creates (a client is named by
+projects, not entries)."""
+
+
 def _retire_creations(
     uow: UnitOfWork,
     events: EventRecorder,
@@ -352,9 +361,15 @@ def _retire_creations(
     org_id = org.id
     of_kind = {kind: [c.subject_id for c in made if c.kind is kind] for kind in ImportedKind}
     retired: set[UUID] = set()
+    # One read of the live entries for tasks, projects and users at once: retiring one changes no
+    # entry, so what the live entries name is the same at each step.
+    asked: dict[EntryReference, Sequence[UUID]] = {
+        field: of_kind[kind] for field, kind in _NAMED_BY_ENTRIES.items() if of_kind[kind]
+    }
+    named = uow.entries.referenced_by_live_entries(org_id, asked) if asked else {}
 
     task_ids = of_kind[ImportedKind.TASK]
-    used = uow.entries.referenced_by_live_entries(org_id, "task_id", task_ids) if task_ids else set()
+    used = named.get("task_id", set())
     for task_id in task_ids:
         task = uow.tasks.get(org_id, TaskId(task_id))
         if task is not None and not task.archived and task_id not in used:
@@ -362,7 +377,7 @@ def _retire_creations(
             retired.add(task_id)
 
     project_ids = of_kind[ImportedKind.PROJECT]
-    used = uow.entries.referenced_by_live_entries(org_id, "project_id", project_ids) if project_ids else set()
+    used = named.get("project_id", set())
     for project_id in project_ids:
         project = uow.projects.get(org_id, ProjectId(project_id))
         if project is None or project.archived or project_id in used:
@@ -382,7 +397,7 @@ def _retire_creations(
                 retired.add(client_id)
 
     user_ids = of_kind[ImportedKind.USER]
-    used = uow.entries.referenced_by_live_entries(org_id, "user_id", user_ids) if user_ids else set()
+    used = named.get("user_id", set())
     for user_id in user_ids:
         user = uow.users.get(org_id, UserId(user_id))
         if user is None or not user.is_active or user.role is not Role.MEMBER or user_id in used:

@@ -308,16 +308,36 @@ def test_the_live_entries_name_their_projects_tasks_and_users_many_at_once(
     with store.unit_of_work() as uow:
         uow.entries.add_many([live, gone, theirs])
         uow.commit()
-    unknown = [uuid.UUID(int=n) for n in range(1, 700)]  # more than one query's worth
+    unknown = [uuid.UUID(int=n) for n in range(1, 700)]
+    many = [uuid.UUID(int=n) for n in range(1_000, 21_000)]  # more than one query's worth
     with store.unit_of_work(read_only=True) as uow:
         found = uow.entries.referenced_by_live_entries
-        assert found(a.org.id, "project_id", [*unknown, a.project.id, a.other_project.id]) == {a.project.id}
-        assert found(a.org.id, "task_id", [a.task.id, *unknown]) == {a.task.id}
-        assert found(a.org.id, "user_id", [a.member.id, a.owner.id, b.member.id]) == {a.member.id}
-        assert found(b.org.id, "project_id", [a.project.id, b.other_project.id]) == {b.other_project.id}
-        assert found(a.org.id, "user_id", []) == set()
+        assert found(
+            a.org.id,
+            {
+                "project_id": [*unknown, a.project.id, a.other_project.id],
+                "task_id": [a.task.id, *unknown],
+                "user_id": [a.member.id, a.owner.id, b.member.id],
+            },
+        ) == {"project_id": {a.project.id}, "task_id": {a.task.id}, "user_id": {a.member.id}}
+        assert found(a.org.id, {"project_id": [*many, a.project.id], "task_id": [*many, a.task.id]}) == {
+            "project_id": {a.project.id},
+            "task_id": {a.task.id},
+        }
+        # One field's id named in another field of an entry does not count.
+        assert found(a.org.id, {"task_id": [a.project.id], "user_id": [a.project.id]}) == {
+            "task_id": set(),
+            "user_id": set(),
+        }
+        assert found(b.org.id, {"project_id": [a.project.id, b.other_project.id]}) == {
+            "project_id": {b.other_project.id}
+        }
+        assert found(a.org.id, {"user_id": []}) == {"user_id": set()}
+        assert found(a.org.id, {}) == {}
     with store.unit_of_work() as uow:  # a running timer is a live entry
         uow.entries.add(running)
         uow.commit()
     with store.unit_of_work(read_only=True) as uow:
-        assert uow.entries.referenced_by_live_entries(a.org.id, "user_id", [a.owner.id]) == {a.owner.id}
+        assert uow.entries.referenced_by_live_entries(a.org.id, {"user_id": [a.owner.id]}) == {
+            "user_id": {a.owner.id}
+        }

@@ -630,6 +630,24 @@ def test_an_undo_reads_its_page_and_its_invoiced_entries_from_the_import_s_live_
     ]
 
 
+@pytest.mark.parametrize("analyzed", [False, True], ids=["no-statistics", "analyzed"])
+def test_an_undo_reads_what_live_entries_name_in_one_walk_of_the_reports_covering_index(
+    sqlite_store: SqliteStore, populated: Tenant, path: pathlib.Path, analyzed: bool
+) -> None:
+    """Whether anything outside an import still uses its projects, tasks and users is one walk of
+    the organization's entries in the reports' covering index, for the three fields at once (before,
+    one walk per field, and one more per 500 ids)."""
+    sql = statements_for(SQLITE)
+    ids = [str(uuid.uuid4()) for _n in range(6)]
+    statement = sql.live_references((("project_id", 2), ("task_id", 2), ("user_id", 2)))
+    with closing(sqlite3.connect(path)) as raw:
+        if analyzed:
+            raw.execute("ANALYZE")
+        plan = _plan(raw, statement, (str(populated.org.id), *ids))
+    scans = [step for step in plan if step.startswith(("SCAN", "SEARCH")) and "time_entries" in step]
+    assert scans == ["SEARCH time_entries USING COVERING INDEX time_entries_for_reports (org_id=?)"], plan
+
+
 # Storage forms.
 
 _OFFSETS = st.builds(lambda minutes: timezone(timedelta(minutes=minutes)), st.integers(-14 * 60, 14 * 60))

@@ -260,6 +260,9 @@ class WriterGate:
         self._batch_thread: int | None = None
         self._batch_more = False
         self._deferred: list[WriteGroup] = []
+        self._journal_in_memory = False
+        """Whether the writer connection keeps its savepoints' journal in memory
+        (``temp_store = MEMORY``: see :meth:`_keep_savepoint_journal_in_memory`)."""
         self.closed = False
 
     @property
@@ -326,10 +329,30 @@ class WriterGate:
             self._finish(group)
             group = None
         if group is None:
+            self._keep_savepoint_journal_in_memory(conn, batch)
             self._begin_immediate(conn)
             group = self._group = WriteGroup(batch=batch)
         conn.execute(f"SAVEPOINT {_SAVEPOINT}")
         return group
+
+    def _keep_savepoint_journal_in_memory(self, conn: sqlite3.Connection, batch: bool) -> None:
+        """Where the group transaction about to begin keeps its savepoints' journal (SQLite's
+        *sub-journal*, the pages a savepoint changed as they were before, for a ``ROLLBACK TO``):
+        in memory for the write queue's groups, in a temporary file for any other writer's.
+
+        SQLite keeps the first 64 KiB of a sub-journal in memory and then moves it to a file of
+        its own (``/var/tmp/etilqs_*``: ``open``, ``unlink``, two ``pwrite`` calls per page). One
+        create's savepoint changes about twenty pages of the tables and their indexes, so every
+        write request of a batch went to that file. A request changes what its body and the
+        limits of its route allow (a batch of 500 operations, a year of entries rerated), so its
+        journal stays within what the request holds in Python anyway; an import, which changes
+        up to 500,000 rows in one transaction, or a command of the CLI, runs on another thread
+        and keeps the file (``temp_store = DEFAULT``). SQLite reads the setting as the
+        transaction begins, so it is set before the ``BEGIN``, only when it changes.
+        """
+        if self._journal_in_memory is not batch:
+            conn.execute("PRAGMA temp_store = MEMORY" if batch else "PRAGMA temp_store = DEFAULT")
+            self._journal_in_memory = batch
 
     def _begin_immediate(self, conn: sqlite3.Connection) -> None:
         """``BEGIN IMMEDIATE``, waiting for another process's lock of the file at most as long as

@@ -94,6 +94,42 @@ def test_a_write_that_fails_gets_its_own_error_and_undoes_only_its_own_changes(
     assert stored_entry_ids(path) == {str(e.id) for n, e in enumerate(entries) if n not in failing}
 
 
+def test_the_queues_savepoints_journal_in_memory_and_other_writers_in_a_file(
+    sqlite_store: SqliteStore, sqlite_tenant: Tenant, build: Build, path: pathlib.Path
+) -> None:
+    """A savepoint's journal (SQLite's sub-journal) outgrew its 64 KiB in memory with each create
+    and went to a temporary file, a few system calls a page: the write queue's groups keep it in
+    memory (``temp_store = MEMORY``), any other writer (an import, the CLI) in a file as before.
+    A failing work still undoes only its own changes (the test above, and here)."""
+    entries = [build.entry(sqlite_tenant.owner, sqlite_tenant.project) for _ in range(4)]
+    conn = sqlite_store._writer.db.conn
+
+    def adding_and_reading(entry: TimeEntry, *, fail: bool = False) -> Callable[[], int]:
+        def work() -> int:
+            with sqlite_store.unit_of_work() as uow:
+                uow.entries.add(entry)
+                temp_store = int(conn.execute("PRAGMA temp_store").fetchone()[0])
+                if fail:
+                    raise ValueError(f"{entry.id} fails")
+                uow.commit()
+            return temp_store
+
+        return work
+
+    async def queued(*works: Callable[[], int]) -> list[object]:
+        queue = sqlite_store.write_queue()
+        return list(await asyncio.gather(*(queue.run(work) for work in works), return_exceptions=True))
+
+    first, failed = asyncio.run(
+        queued(adding_and_reading(entries[0]), adding_and_reading(entries[1], fail=True))
+    )
+    assert first == 2  # MEMORY
+    assert isinstance(failed, ValueError)
+    assert adding_and_reading(entries[2])() == 0  # this thread's write: DEFAULT, a file
+    assert asyncio.run(queued(adding_and_reading(entries[3]))) == [2]  # and the queue's again
+    assert stored_entry_ids(path) == {str(entries[n].id) for n in (0, 2, 3)}
+
+
 def test_a_batch_whose_last_work_writes_nothing_is_still_committed(
     sqlite_store: SqliteStore, sqlite_tenant: Tenant, build: Build, path: pathlib.Path
 ) -> None:

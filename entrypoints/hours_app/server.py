@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import ipaddress
 import logging
 import os
@@ -297,6 +298,9 @@ def worker_app() -> ASGIApp:
       requests in flight and exits;
     - on uvloop, a stop signal that arrives while granian starts serving, between two runs of the
       loop, is sent again once the loop runs (:mod:`hours_app.stop_signals`): uvloop would lose it.
+
+    Once the app is built, what the process holds then (modules, the app, its routes, its
+    services) is left out of the garbage collector's later passes (:func:`_freeze_what_lasts`).
     """
     from hours_app.asgi import create_asgi_app
     from hours_app.stop_signals import STOP_SIGNALS, CatchStopSignals
@@ -305,7 +309,20 @@ def worker_app() -> ASGIApp:
         signal.signal(number, signal.SIG_DFL)
     _stop_with_supervisor()
     app = create_asgi_app()
+    _freeze_what_lasts()
     return NamedServer(CatchStopSignals(app) if _loop_name() == "uvloop" else app)
+
+
+def _freeze_what_lasts() -> None:
+    """Collect the garbage of the app's startup, then move every object left (what the worker keeps
+    until it exits) to the collector's permanent generation (:func:`gc.freeze`).
+
+    Python's cyclic garbage collector runs as requests allocate and, in its full passes, walked
+    those hundreds of thousands of objects each time, although none of them ever becomes garbage: a
+    few percent of a create's CPU. Objects made later (requests, caches) are collected as before.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 class NamedServer:

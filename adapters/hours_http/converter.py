@@ -619,25 +619,55 @@ def command_from(body: object, command: type[T], **given: Any) -> T:
     sent (:data:`~hours_http.wire.ABSENT`), or was ``null`` where the wire class says ``null`` means
     absent (its default is ``None``). ``given`` sets attributes that do not come from the body.
     """
-    members = attrs.fields_dict(type(body))  # type: ignore[arg-type]
     values = dict(given)
-    for attribute in attrs.fields(attrs.resolve_types(command)):  # type: ignore[arg-type, type-var]
-        member = members.get(json_name(attribute.name))
-        if member is None or attribute.name in values:
+    for name, member, null_is_absent, enums in _command_plan(type(body), command):
+        if name in values:
             continue
-        value = getattr(body, member.name)
-        if value is ABSENT or (value is None and member.default is None):
+        value = getattr(body, member)
+        if value is ABSENT or (value is None and null_is_absent):
             continue
-        values[attribute.name] = _as_enum(attribute.type, value)
+        values[name] = _as_one_of(enums, value) if enums else value
     return command(**values)
 
 
-def _as_enum(declared: Any, value: Any) -> Any:
-    """``value`` as the string enum the command declares (``Role | None``), if it declares one: the
-    wire carries an enum's value (``"admin"``), the core its member (``Role.ADMIN``)."""
+_Plan = tuple[tuple[str, str, bool, tuple[type[enum.StrEnum], ...]], ...]
+
+
+_PLANS: dict[tuple[type, type], _Plan] = {}
+
+
+def _command_plan(wire_type: type, command: type) -> _Plan:
+    """How :func:`command_from` fills ``command`` from a ``wire_type`` body, worked out once per
+    pair (it was, for every request: the command's types resolved, the members named, the enums
+    looked for): for each attribute of the command that the body has a member for, in the
+    command's order, its name, the member's, whether ``null`` means absent there, and the string
+    enums the attribute declares."""
+    known = _PLANS.get((wire_type, command))
+    if known is not None:
+        return known
+    members = attrs.fields_dict(wire_type)
+    plan = []
+    for attribute in attrs.fields(attrs.resolve_types(command)):
+        member = members.get(json_name(attribute.name))
+        if member is None:
+            continue
+        enums = tuple(
+            kind
+            for kind in (attribute.type, *get_args(attribute.type))
+            if isinstance(kind, type) and issubclass(kind, enum.StrEnum)
+        )
+        plan.append((attribute.name, member.name, member.default is None, enums))
+    _PLANS[wire_type, command] = made = tuple(plan)
+    return made
+
+
+def _as_one_of(enums: tuple[type[enum.StrEnum], ...], value: Any) -> Any:
+    """``value`` as the first of ``enums`` (the string enums a command's attribute declares:
+    ``Role | None``) it is not a member of already, if it is a string: the wire carries an enum's
+    value (``"admin"``), the core its member (``Role.ADMIN``)."""
     if not isinstance(value, str):
         return value
-    for kind in (declared, *get_args(declared)):
-        if isinstance(kind, type) and issubclass(kind, enum.StrEnum) and not isinstance(value, kind):
+    for kind in enums:
+        if not isinstance(value, kind):
             return kind(value)
     return value

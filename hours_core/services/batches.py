@@ -212,7 +212,8 @@ def hold_rows(uow: UnitOfWork, caller: Caller, operations: Sequence[Operation]) 
     writes (in share mode, as :func:`~hours_core.services.entry_guard.guard_entry_write` takes
     them), then the timesheet rows of each user and day the operations touch (by user, then day),
     then, unless the organization allows overlaps, those users' rows (by id: the overlap check's
-    lock), and last the rows of the entries they change (by id).
+    lock), and last the rows of the entries they change (by id). Before all of them, the
+    organization's imports key if a restore will take back a source row an undo released.
 
     Each operation then takes its own locks again, already held. What the operations are about
     to do is read before they run, so an operation may still need a lock this did not foresee
@@ -220,13 +221,18 @@ def hold_rows(uow: UnitOfWork, caller: Caller, operations: Sequence[Operation]) 
     batch itself creates): it takes it then, as it always did. Where one writer runs at a time
     (SQLite, the in-memory store) nothing is locked, and this only reads.
     """
-    uow.periods.list(caller.org_id)  # the entry writes, in share mode, before what they protect
     changed = [operation.entry_id for operation in operations if isinstance(operation, _OF_AN_ENTRY)]
     entries = {
         entry.id: entry
         for entry in uow.entries.get_many(caller.org_id, changed)
         if entry.user_id == caller.user_id or caller.user.role.manages_org
     }
+    restored = (entries.get(op.entry_id) for op in operations if isinstance(op, RestoreOperation))
+    if any(entry is not None and entry.released_ref is not None for entry in restored):
+        # A restore that takes back its source row waits for the organization's imports first
+        # (TimeEntryService.restore_time_entry), before the entry writes an undo takes after it.
+        uow.imports.hold(caller.org_id)
+    uow.periods.list(caller.org_id)  # the entry writes, in share mode, before what they protect
     days: dict[UserId, set[date]] = {}
     for operation in operations:
         match operation:

@@ -418,6 +418,11 @@ class TimeEntryService:
             check_if_match(entry, if_match)
             if not entry.is_deleted:
                 return entry
+            if entry.released_ref is not None:
+                # Taking back a source row writes an external_ref, as an import does: first, the
+                # organization's imports end (their own first lock), so that an import in progress
+                # cannot add a copy of the row between this restore's look and its write (PostgreSQL).
+                uow.imports.hold(caller.org_id)
             overridden = guard_entry_write(
                 uow, caller, self._clock.now(), entry, [entry.entry_date], override
             )

@@ -12,19 +12,33 @@ from __future__ import annotations
 
 import io
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import date
 from functools import partial
 from typing import TypeVar
 
+import attrs
+import psycopg
 import pytest
 
-from hours_core.errors import Conflict, NotFound, StoreBusy, Unauthenticated, ValidationFailed
+from hours_core.errors import (
+    Conflict,
+    ExternalRefTaken,
+    NotFound,
+    StoreBusy,
+    Unauthenticated,
+    ValidationFailed,
+)
 from hours_core.events import Event, EventType
+from hours_core.model import TimeEntryId
 from hours_core.services import CreateInvoice, CreateTimeEntry, ImportEntries, ImportReport, StartTimer
+from hours_core.services.batches import CreateOperation, RestoreOperation
 from tests.contract.test_entry_lock_races import events
 from tests.exchange.odd_files import HARVEST_HEADER, TOGGL_HEADER, toggl_file
+from tests.polling import eventually
 from tests.postgres_support import empty_postgres_store
+from tests.postgres_url import require_postgres
 from tests.world import World, make_world
 
 THREADS = 6
@@ -299,3 +313,101 @@ def test_an_import_s_undo_racing_entries_of_the_user_it_created_deactivates_them
         logged = [outcome for outcome in outcomes[1:] if not isinstance(outcome, BaseException)]
         active = world.services.team.get_user(owner, newcomer.id).deactivated_at is None
         assert active == bool(logged), (active, outcomes)
+
+
+def test_a_restore_that_takes_back_its_source_row_waits_for_an_import_in_progress() -> None:
+    # The undone import's entry gave its row up (released_ref); its restore takes the row back. An
+    # import of the same file in progress meanwhile adds a copy of the row that the restore cannot
+    # see until it commits: the restore waits for the organization's imports (as an import does),
+    # then finds the copy and answers external_ref_taken, not a unique index's bare conflict.
+    with empty_postgres_store() as unit_of_work:
+        world = make_world(unit_of_work)
+        owner = world.caller(world.owner)
+        report = world.services.imports.import_entries(
+            owner, ImportEntries(source="harvest", data=race_file(0))
+        )
+        assert report.id is not None and report.created == 1
+        (created,) = of_type(world, EventType.TIME_ENTRY_CREATED)
+        entry_id = TimeEntryId(uuid.UUID(created.subject.id))
+        world.services.imports.delete_import(owner, report.id)
+        url = require_postgres()
+        with unit_of_work() as held, psycopg.connect(url, autocommit=True) as watcher:
+            held.imports.hold(world.org.id)  # as an import of the same file in progress holds it
+            undone = held.entries.get(world.org.id, entry_id, include_deleted=True)
+            assert undone is not None and undone.released_ref is not None
+            copy = attrs.evolve(
+                undone,
+                id=TimeEntryId(uuid.uuid4()),
+                external_ref=undone.released_ref,
+                released_ref=None,
+                deleted_at=None,
+                version=1,
+            )
+            held.entries.add(copy)  # the import's copy of the row, not committed yet
+            outcome: list[object] = []
+
+            def restore() -> None:
+                try:
+                    outcome.append(world.services.entries.restore_time_entry(owner, entry_id))
+                except Exception as error:
+                    outcome.append(error)
+
+            restoring = threading.Thread(target=restore)
+            restoring.start()
+            waiting = (
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            assert eventually(lambda: (watcher.execute(waiting).fetchone() or (0,))[0] >= 1)  # it waits
+            held.commit()
+        restoring.join(GUARD_SECONDS)
+        assert not restoring.is_alive()
+        (answer,) = outcome
+        assert isinstance(answer, ExternalRefTaken), answer
+        assert answer.holder_id == str(copy.id)
+
+
+def test_a_batch_that_restores_an_undone_entry_after_a_create_waits_for_an_undo_without_a_deadlock() -> None:
+    # The restore waits for the organization's imports key, which an undo takes before the entry
+    # writes key (exclusively). A batch took the entry writes (in share mode, for its create) before
+    # its restore waited for the imports key: with an undo between the two, each waited for the
+    # other until PostgreSQL failed one (store_busy). The batch now takes the imports key first.
+    with empty_postgres_store() as unit_of_work:
+        world = make_world(unit_of_work)
+        owner = world.caller(world.owner)
+        report = world.services.imports.import_entries(
+            owner, ImportEntries(source="harvest", data=race_file(0))
+        )
+        assert report.id is not None
+        (created,) = of_type(world, EventType.TIME_ENTRY_CREATED)
+        entry_id = TimeEntryId(uuid.UUID(created.subject.id))
+        world.services.imports.delete_import(owner, report.id)
+        operations = [
+            CreateOperation(
+                CreateTimeEntry(project_id=world.project.id, entry_date=date(2026, 3, 2), duration_seconds=60)
+            ),
+            RestoreOperation(entry_id),
+        ]
+        outcome: list[object] = []
+
+        def run_batch() -> None:
+            try:
+                outcome.append(world.services.batches.run_batch(owner, operations, atomic=True))
+            except Exception as error:
+                outcome.append(error)
+
+        with unit_of_work() as undo, psycopg.connect(require_postgres(), autocommit=True) as watcher:
+            undo.imports.hold(world.org.id)  # as an undo of another import holds it, first
+            batch = threading.Thread(target=run_batch)
+            batch.start()
+            waiting = (
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            assert eventually(lambda: (watcher.execute(waiting).fetchone() or (0,))[0] >= 1)  # it waits
+            undo.periods.hold(world.org.id)  # then the entry writes, exclusively, as that undo does
+            undo.commit()
+        batch.join(GUARD_SECONDS)
+        assert not batch.is_alive()
+        (answer,) = outcome
+        assert isinstance(answer, list) and len(answer) == 2, answer

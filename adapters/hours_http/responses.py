@@ -111,14 +111,27 @@ class Writer:
         self._caller = caller
 
     async def __call__(
-        self, work: Callable[[], object], *, body: PendingBody[Any] | None = None, key: str | None = None
+        self,
+        work: Callable[[], object],
+        *,
+        body: PendingBody[Any] | None = None,
+        key: str | None = None,
+        unbounded: bool = False,
     ) -> Response[Any]:
-        """Run ``work`` once per ``key`` and answer with its recorded response (or its replay)."""
+        """Run ``work`` once per ``key`` and answer with its recorded response (or its replay).
+
+        ``unbounded``: ``work`` may change any number of rows, whatever the request holds (an
+        import's undo): it runs in a worker thread of its own, never in SQLite's write queue, whose
+        group transactions keep their savepoints' journal in memory (a copy of every page a work
+        changes: about 1 GB for the undo of a 100,000-row import); in its own thread it keeps the
+        journal in a file, as an import does."""
         request, runner = self._request, self._services.idempotent
         keyed: KeyedRequest | None = request.scope.get(LOOKED_UP)  # type: ignore[assignment]
         if keyed is None:
             keyed = keyed_request(key, request.method, request.url.path, body)
-        run_write: RunWrite = self._request.app.state.get(RUN_WRITE) or in_a_worker_thread
+        run_write: RunWrite = (
+            in_a_worker_thread if unbounded else self._request.app.state.get(RUN_WRITE) or in_a_worker_thread
+        )
         outcome: Outcome = await run_write(partial(runner.run, self._caller, keyed, self._recording(work)))
         return to_response(outcome)
 

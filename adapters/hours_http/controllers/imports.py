@@ -221,4 +221,4 @@ class ImportController(Controller):
             override = override_of_query(override_lock, reason)
             services.imports.delete_import(caller, ImportId(import_id), override=override)
 
-        await writer(delete)
+        await writer(delete, unbounded=True)  # as many entries as the import created

@@ -121,10 +121,10 @@ class Writer:
         """Run ``work`` once per ``key`` and answer with its recorded response (or its replay).
 
         ``unbounded``: ``work`` may change any number of rows, whatever the request holds (an
-        import's undo): it runs in a worker thread of its own, never in SQLite's write queue, whose
-        group transactions keep their savepoints' journal in memory (a copy of every page a work
-        changes: about 1 GB for the undo of a 100,000-row import); in its own thread it keeps the
-        journal in a file, as an import does."""
+        import's undo, a rates reapply over a year): it runs in a worker thread of its own, never
+        in SQLite's write queue, whose group transactions keep their savepoints' journal in memory
+        (a copy of every page a work changes: about 1 GB for the undo of a 100,000-row import); in
+        its own thread it keeps the journal in a file, as an import does."""
         request, runner = self._request, self._services.idempotent
         keyed: KeyedRequest | None = request.scope.get(LOOKED_UP)  # type: ignore[assignment]
         if keyed is None:

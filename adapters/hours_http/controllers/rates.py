@@ -154,4 +154,4 @@ class RateController(Controller):
             command = ReapplyRates(date_from=body.from_, date_to=body.to, dry_run=body.dryRun)
             return reapply_json(services.rates.reapply_rates(caller, command))
 
-        return await writer(reapply, body=data, key=idempotency_key)
+        return await writer(reapply, body=data, key=idempotency_key, unbounded=True)  # a year of entries

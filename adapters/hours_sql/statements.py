@@ -75,11 +75,12 @@ RUNNING_TIMERS_INDEX = "time_entries_one_running_per_user"
 (``Dialect.indexed_by``), not every entry of a range or of the organization."""
 
 ENTRIES_PRIMARY_KEY = "sqlite_autoindex_time_entries_1"
+"""SQLite's name of the primary key of ``time_entries``: what a statement that names its entries
+by a list of ids reads (``Dialect.indexed_by``)."""
+
 REPORTS_INDEX = "time_entries_for_reports"
 """SQLite's covering index of reports (``0019_report_index_by_day``): every column of an entry but
 its note, its instants of creation and change, its invoice and import."""
-"""SQLite's name of the primary key of ``time_entries``: what a statement that names its entries
-by a list of ids reads (``Dialect.indexed_by``)."""
 
 _TIMED = "started_at IS NOT NULL"
 """An entry with a start (stopped or running): the predicate of ``time_entries_timed_of_user``."""

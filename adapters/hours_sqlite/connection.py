@@ -343,11 +343,12 @@ class WriterGate:
         SQLite keeps the first 64 KiB of a sub-journal in memory and then moves it to a file of
         its own (``/var/tmp/etilqs_*``: ``open``, ``unlink``, two ``pwrite`` calls per page). One
         create's savepoint changes about twenty pages of the tables and their indexes, so every
-        write request of a batch went to that file. A request changes what its body and the
-        limits of its route allow (a batch of 500 operations, a year of entries rerated), so its
-        journal stays within what the request holds in Python anyway; an import, which changes
-        up to 500,000 rows in one transaction, or a command of the CLI, runs on another thread
-        and keeps the file (``temp_store = DEFAULT``). SQLite reads the setting as the
+        write request of a batch went to that file. A request in the queue changes what its body
+        and the limits of its route allow (a batch of 500 operations, an invoice of 1,000 entries),
+        so its journal stays within what the request holds in Python anyway. A write whose rows its
+        request does not bound (an import of up to 500,000 rows, an import's undo, a rates reapply
+        over a year) or a command of the CLI runs on another thread and keeps the file
+        (``temp_store = DEFAULT``). SQLite reads the setting as the
         transaction begins, so it is set before the ``BEGIN``, only when it changes.
         """
         if self._journal_in_memory is not batch:

@@ -16,11 +16,11 @@ from hours_core.model import Plan
 from hours_core.services.imports import MAX_REPORTED_ROW_ERRORS
 from hours_http import create_app
 from hours_http.controllers import imports as imports_controller
-from hours_sqlite import SqliteStore
 from tests.asgi_support import call
 from tests.exchange.odd_files import TOGGL_HEADER, harvest_file, toggl_file
 from tests.http.conftest import bearer
-from tests.world import World, make_world
+from tests.http.write_queue_support import journals_seen_by, served_by_the_write_queue
+from tests.world import World
 
 CSV = {"Content-Type": "text/csv"}
 FORMULA = '=HYPERLINK("http://evil.example","click")'
@@ -321,38 +321,24 @@ def test_an_undo_keeps_its_savepoints_journal_in_a_file_on_sqlite(
     kept a copy of every page it changed there: the undo of a 100,000-row import grew the server
     from 100 MB to 1 GB. It now runs in a thread of its own and keeps the journal in a file, as the
     import did (``temp_store`` 0, DEFAULT; the queue's writes read 2, MEMORY)."""
-    store = SqliteStore.open(tmp_path / "hours.db")
-    store.migrate()
-    try:
-        world = make_world(store.unit_of_work)
-        conn = store._writer.db.conn
-        seen: list[int] = []
-        undo = world.services.imports.delete_import
+    with served_by_the_write_queue(tmp_path) as (world, client, conn):
+        seen = journals_seen_by(monkeypatch, conn, world.services.imports, "delete_import")
+        import_id = toggl(client, world).json()["data"]["id"]
+        created = client.post(
+            "/time-entries",
+            json={"projectId": str(world.project.id), "entryDate": "2026-03-02", "durationSeconds": 60},
+            headers=bearer(world.owner_token),
+        )
+        # A queued write: the writer connection is left at MEMORY, unless a write of another thread
+        # (the token's last use, recorded in the background) began the group it joined. Either way
+        # the write below must begin a group of its own, at DEFAULT.
+        assert created.status_code == 201
 
-        def undo_noting_the_journal(*args: Any, **kwargs: Any) -> Any:
-            # in the write transaction the undo joins: the setting it began with
-            seen.append(int(conn.execute("PRAGMA temp_store").fetchone()[0]))
-            return undo(*args, **kwargs)
+        response = client.delete(f"/imports/{import_id}", headers=bearer(world.owner_token))
 
-        monkeypatch.setattr(world.services.imports, "delete_import", undo_noting_the_journal)
-        app = create_app(world.services, run_write=store.write_queue().run, reads_in_thread=False)
-        with TestClient(app) as client:
-            import_id = toggl(client, world).json()["data"]["id"]
-            created = client.post(
-                "/time-entries",
-                json={"projectId": str(world.project.id), "entryDate": "2026-03-02", "durationSeconds": 60},
-                headers=bearer(world.owner_token),
-            )
-            assert created.status_code == 201  # a queued write, with the journal in memory
-            assert int(conn.execute("PRAGMA temp_store").fetchone()[0]) == 2
-
-            response = client.delete(f"/imports/{import_id}", headers=bearer(world.owner_token))
-
-            assert response.status_code == 204
-            assert seen == [0]
-            assert len(listed(client, world, "&includeDeleted=true")) == 6
-    finally:
-        store.close()
+        assert response.status_code == 204
+        assert seen == [0]
+        assert len(listed(client, world, "&includeDeleted=true")) == 6
 
 
 def restore(client: TestClient[Any], world: World, entry_id: str, token: str | None = None) -> Any:

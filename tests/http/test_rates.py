@@ -11,10 +11,9 @@ import pytest
 from litestar.testing import TestClient
 
 from hours_core.model import Plan
-from hours_http import create_app
-from hours_sqlite import SqliteStore
 from tests.http.conftest import bearer
-from tests.world import World, make_world
+from tests.http.write_queue_support import journals_seen_by, served_by_the_write_queue
+from tests.world import World
 
 UNKNOWN = "0190c2d4-0000-7000-8000-0000000000ff"
 
@@ -315,43 +314,23 @@ def test_a_reapply_keeps_its_savepoints_journal_in_a_file_on_sqlite(
     In SQLite's write queue, whose groups keep their savepoints' journal in memory, it would hold a
     copy of every page it changed (as an import's undo did: 1 GB for 100,000 entries); it runs in a
     thread of its own and keeps the journal in a file (``temp_store`` 0, DEFAULT; the queue's 2)."""
-    store = SqliteStore.open(tmp_path / "hours.db")
-    store.migrate()
-    try:
-        world = make_world(store.unit_of_work)
-        conn = store._writer.db.conn
-        seen: list[int] = []
-        reapply = world.services.rates.reapply_rates
-
-        def reapply_noting_the_journal(*args: Any, **kwargs: Any) -> Any:
-            seen.append(int(conn.execute("PRAGMA temp_store").fetchone()[0]))
-            return reapply(*args, **kwargs)
-
-        monkeypatch.setattr(world.services.rates, "reapply_rates", reapply_noting_the_journal)
-        app = create_app(world.services, run_write=store.write_queue().run, reads_in_thread=False)
+    with served_by_the_write_queue(tmp_path) as (world, client, conn):
+        seen = journals_seen_by(monkeypatch, conn, world.services.rates, "reapply_rates")
         owner = bearer(world.owner_token)
-        with TestClient(app) as client:
-            created = client.post(
-                "/time-entries",
-                json={"projectId": str(world.project.id), "entryDate": "2026-03-02", "durationSeconds": 60},
-                headers=owner,
-            )
-            assert created.status_code == 201  # a queued write, with the journal in memory
-            assert int(conn.execute("PRAGMA temp_store").fetchone()[0]) == 2
-            rate = {
-                "scope": "org",
-                "billableRateMinor": 9000,
-                "currency": "EUR",
-                "effectiveFrom": "2026-01-01",
-            }
-            assert client.post("/rates", json=rate, headers=owner).status_code == 201
+        created = client.post(
+            "/time-entries",
+            json={"projectId": str(world.project.id), "entryDate": "2026-03-02", "durationSeconds": 60},
+            headers=owner,
+        )
+        # A queued write: the writer connection is left at MEMORY, unless a write of another thread
+        # (the token's last use, recorded in the background) began the group it joined. Either way
+        # the write below must begin a group of its own, at DEFAULT.
+        assert created.status_code == 201
+        rate = {"scope": "org", "billableRateMinor": 9000, "currency": "EUR", "effectiveFrom": "2026-01-01"}
+        assert client.post("/rates", json=rate, headers=owner).status_code == 201
 
-            done = client.post(
-                "/rates/reapply", json={"from": "2026-01-01", "to": "2026-12-31"}, headers=owner
-            )
+        done = client.post("/rates/reapply", json={"from": "2026-01-01", "to": "2026-12-31"}, headers=owner)
 
-            assert done.status_code == 200, done.text
-            assert done.json()["data"]["changed"] == 1
-            assert seen == [0]
-    finally:
-        store.close()
+        assert done.status_code == 200, done.text
+        assert done.json()["data"]["changed"] == 1
+        assert seen == [0]

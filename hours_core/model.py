@@ -819,10 +819,9 @@ class TimeEntry:
     def restored(self, now: datetime) -> TimeEntry:
         """The soft-deleted entry brought back, with the source row its import's undo released, if it
         did (``released_ref`` back in ``external_ref``: the caller checked that no other entry holds it)."""
-        if self.released_ref is None:
-            return attrs.evolve(self, deleted_at=None, updated_at=now)
+        external_ref = self.external_ref if self.released_ref is None else self.released_ref
         return attrs.evolve(
-            self, deleted_at=None, updated_at=now, external_ref=self.released_ref, released_ref=None
+            self, deleted_at=None, updated_at=now, external_ref=external_ref, released_ref=None
         )
 
     def unimported(self, now: datetime) -> TimeEntry:

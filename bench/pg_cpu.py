@@ -2,13 +2,15 @@
 
     python -m bench.pg_cpu --postgres postgresql://postgres@127.0.0.1:5432/test [--compare DIR] [--seconds 8]
     python -m bench.pg_cpu --sqlite [--compare DIR] [--seconds 8]
+    python -m bench.pg_cpu --sqlite --rates 1000 --periods 120     # an organization with a history
 
 For this tree (and a compared one, alternately, ``--rounds`` times each), on a fresh schema of
 ``--postgres`` or a fresh SQLite file (``--sqlite``): ``hours serve --workers 1``, a warm-up, then
 ``wrk -t2 -c16`` of ``create.lua`` and of ``replay.lua`` (its 1,000 keys created first);
 the CPU time (user + system, ``/proc/<pid>/stat``) of the server's processes and of the
 PostgreSQL backends serving it (found in ``pg_stat_activity`` by an ``application_name`` of the
-run's own) over the run, divided by the answers. Other work on the machine does not count in
+run's own) over the run, divided by the answers. ``--rates`` and ``--periods`` give the seeded
+organization a history first (:mod:`bench.history`). Other work on the machine does not count in
 these figures (only these processes' CPU time does), though it slows them: the figure to compare
 two trees by on a busy machine, where requests per second move with the neighbours' load.
 """
@@ -25,6 +27,7 @@ from collections.abc import Iterator
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from bench.dataset import seed
+from bench.history import add_history
 from bench.load import run_wrk
 from bench.servers import HOURS_FACTORY, Server, ServerKind
 from bench.suite import REPLAY_KEYS, REPO, entry_body, postgres_schema, seed_with, warm_replay_keys
@@ -80,14 +83,21 @@ def fresh_database(server_url: str | None, name: str, workdir: pathlib.Path) -> 
 
 
 def measure(
-    tree: pathlib.Path, server_url: str | None, seconds: float, workdir: pathlib.Path
+    tree: pathlib.Path,
+    server_url: str | None,
+    seconds: float,
+    workdir: pathlib.Path,
+    history: tuple[int, int] = (0, 0),
 ) -> dict[str, dict[str, float]]:
     """One run of ``tree``, a create run then a replay run: for each, requests per second, and ms
-    of CPU per request in hours and in PostgreSQL (0 on SQLite: ``server_url`` is ``None``)."""
+    of CPU per request in hours and in PostgreSQL (0 on SQLite: ``server_url`` is ``None``).
+    ``history``: the rates and closed periods the organization has (:func:`bench.history.add_history`)."""
     name = f"hours_bench_cpu_{secrets.token_hex(3)}"
     figures: dict[str, dict[str, float]] = {}
     with fresh_database(server_url, name, workdir) as url:
         seeded = seed(url) if tree == REPO else seed_with(tree, url)
+        rates, periods = history
+        add_history(seeded, rates=rates, periods=periods)
         kind = ServerKind("hours-serve-1", "hours-serve", "uvloop", options=("--workers", "1"))
         env = {"HOURS_DATABASE_URL": url}
         with Server(kind, HOURS_FACTORY, "/health", workdir, env=env, tree=tree) as server:
@@ -123,12 +133,17 @@ def main() -> None:
     parser.add_argument("--compare", type=pathlib.Path, help="another source tree, measured alternately")
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rates", type=int, default=0, help="projects with a rate each in the organization")
+    parser.add_argument("--periods", type=int, default=0, help="closed periods of the organization")
     args = parser.parse_args()
     trees = [(REPO, "this tree")] + ([] if args.compare is None else [(args.compare, str(args.compare))])
     with tempfile.TemporaryDirectory(prefix="hours-bench-cpu-") as workdir:
         for round_ in range(args.rounds):
             for tree, label in trees:
-                for run, got in measure(tree, args.postgres, args.seconds, pathlib.Path(workdir)).items():
+                history = (args.rates, args.periods)
+                for run, got in measure(
+                    tree, args.postgres, args.seconds, pathlib.Path(workdir), history
+                ).items():
                     print(
                         f"round {round_ + 1}, {label}, {run}: {got['rps']:.0f} req/s, CPU per request: hours "
                         f"{got['hours_ms']:.3f} ms"

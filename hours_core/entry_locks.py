@@ -12,7 +12,7 @@ timesheet: reopen it) with a reason (:class:`LockOverride`), which the write's e
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import date, datetime
 
 import attrs
@@ -87,10 +87,16 @@ class ClosedDays:
     lock_after_days: int | None = None
 
     @classmethod
-    def read(cls, periods: PeriodRepository, org: Org, now: datetime) -> ClosedDays:
-        """The closed days of ``org`` at ``now`` (the rolling rule counts days in its time zone)."""
+    def read(
+        cls, periods: PeriodRepository, org: Org, now: datetime, *, days: Collection[date] = ()
+    ) -> ClosedDays:
+        """The closed days of ``org`` at ``now`` (the rolling rule counts days in its time zone).
+
+        With ``days``, only the periods that hold a day from the first of them to the last are
+        read (:meth:`~hours_core.ports.PeriodRepository.holding`): what :meth:`lock_of` needs for
+        those days, whatever the organization closed before or after. Ask it of no other day."""
         return cls(
-            periods=tuple(periods.list(org.id)),
+            periods=tuple(periods.holding(org.id, min(days), max(days)) if days else periods.list(org.id)),
             policy_through=policy_through(org.lock_after_days, org.timezone, now),
             lock_after_days=org.lock_after_days,
         )

@@ -236,6 +236,16 @@ class RateRepository(Protocol):
         """The organization's rates, oldest first (by creation time, then id)."""
         ...
 
+    def matching(
+        self, org_id: OrgId, *, user_id: UserId, project_id: ProjectId, client_id: ClientId | None, on: date
+    ) -> Sequence[Rate]:
+        """The rates that may apply to an entry of ``user_id`` on ``project_id`` (of ``client_id``)
+        dated ``on``: those of the targets it matches (:func:`~hours_core.rates.entry_targets`) in
+        effect on ``on`` (``effective_from <= on``), oldest first. Which of them applies is
+        :class:`~hours_core.rates.RateBook`'s to decide; a write of one entry reads these rather
+        than the whole :meth:`list`, so that its cost does not grow with the organization's rates."""
+        ...
+
     def delete(self, org_id: OrgId, rate_id: RateId) -> bool:
         """Delete the rate for good; whether there was one. Entries keep the rate they stored."""
         ...
@@ -877,6 +887,12 @@ class PeriodRepository(Protocol):
     def list(self, org_id: OrgId) -> Sequence[ClosedPeriod]:
         """The organization's closed periods, by their last day (in a write unit of work, once every
         unit of work that holds them (:meth:`hold`) has ended)."""
+        ...
+
+    def holding(self, org_id: OrgId, first: date, last: date) -> Sequence[ClosedPeriod]:
+        """The organization's closed periods that hold a day from ``first`` to ``last``, by their
+        last day: :meth:`list` narrowed to what a write of entries dated in that range needs, and
+        taking the organization's entry writes in share mode as :meth:`list` does."""
         ...
 
     def hold(self, org_id: OrgId) -> None:

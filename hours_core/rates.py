@@ -32,14 +32,15 @@ import attrs
 from hours_core.errors import Conflict
 from hours_core.model import ClientId, Project, ProjectId, Rate, RateScope, StoredRate, TimeEntry, UserId
 
-__all__ = ["RateBook", "check_new_rate", "resolve"]
+__all__ = ["RateBook", "check_new_rate", "entry_targets", "resolve"]
 
 _Target = tuple[RateScope, ClientId | None, ProjectId | None, UserId | None]
 
 
-def _targets(user_id: UserId, project_id: ProjectId, client_id: ClientId | None) -> tuple[_Target, ...]:
-    """The targets an entry of ``user_id`` on ``project_id`` (of ``client_id``) matches, most
-    specific first."""
+def entry_targets(user_id: UserId, project_id: ProjectId, client_id: ClientId | None) -> tuple[_Target, ...]:
+    """The targets (:attr:`~hours_core.model.Rate.target`) an entry of ``user_id`` on ``project_id``
+    (of ``client_id``) matches, most specific first: a rate of any other target never applies to it
+    (what :meth:`~hours_core.ports.RateRepository.matching` reads)."""
     targets: list[_Target] = [
         (RateScope.USER_PROJECT, None, project_id, user_id),
         (RateScope.USER, None, None, user_id),
@@ -86,7 +87,7 @@ class RateBook:
         self, *, user_id: UserId, project_id: ProjectId, client_id: ClientId | None, on: date
     ) -> Rate | None:
         """The rate for an entry (see :func:`resolve`)."""
-        for target in _targets(user_id, project_id, client_id):
+        for target in entry_targets(user_id, project_id, client_id):
             in_effect = [rate for rate in self._by_target.get(target, ()) if rate.effective_from <= on]
             if in_effect:
                 return in_effect[-1]

@@ -26,7 +26,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar
 from uuid import UUID
@@ -91,6 +91,7 @@ from hours_core.ports import (
     WebhookDeliveryRepository,
     WebhookRepository,
 )
+from hours_core.rates import entry_targets
 from hours_core.report_entries import Names, rows_of_entries
 from hours_core.reports import ReportQuery
 from hours_core.tokens import ApiToken
@@ -441,6 +442,12 @@ class InMemoryRateRepository(_Repository):
 
     def list(self, org_id: OrgId) -> Sequence[Rate]:
         return _oldest_first(r for r in self.tables.read("rates").values() if r.org_id == org_id)
+
+    def matching(
+        self, org_id: OrgId, *, user_id: UserId, project_id: ProjectId, client_id: ClientId | None, on: date
+    ) -> Sequence[Rate]:
+        targets = entry_targets(user_id, project_id, client_id)
+        return [rate for rate in self.list(org_id) if rate.target in targets and rate.effective_from <= on]
 
     def delete(self, org_id: OrgId, rate_id: RateId) -> bool:
         if self.get(org_id, rate_id) is None:
@@ -1082,6 +1089,13 @@ class InMemoryPeriodRepository(_Repository):
     def list(self, org_id: OrgId) -> Sequence[ClosedPeriod]:
         periods: tuple[ClosedPeriod, ...] = self.tables.read("periods").get(org_id, ())
         return periods
+
+    def holding(self, org_id: OrgId, first: date, last: date) -> Sequence[ClosedPeriod]:
+        return [
+            period
+            for period in self.list(org_id)
+            if period.last_day >= first and (period.first_day is None or period.first_day <= last)
+        ]
 
     def replace(self, org_id: OrgId, periods: Sequence[ClosedPeriod]) -> None:
         self._require(org_id in self.tables.read("orgs"), "closed period")

@@ -677,6 +677,11 @@ _VISIBLE_NAMES: tuple[Step, ...] = (_name_visibly,)
 # 0025: the source row an undo released (see the SQLite migration of the same name).
 _RELEASED_REFS: tuple[Step, ...] = ('ALTER TABLE time_entries ADD COLUMN released_ref text COLLATE "C"',)
 
+# 0026: the rates of one entry's targets (see the SQLite migration of the same name).
+_RATES_BY_TARGET: tuple[Step, ...] = (
+    "CREATE INDEX rates_by_target ON rates (org_id, scope, user_id, project_id, client_id, effective_from)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL),
     Migration("0002_idempotency_result", _IDEMPOTENCY_RESULT),
@@ -701,6 +706,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0023_import_creations", _IMPORT_CREATIONS),
     Migration("0024_visible_names", _VISIBLE_NAMES),
     Migration("0025_released_refs", _RELEASED_REFS),
+    Migration("0026_rates_by_target", _RATES_BY_TARGET),
 )
 """Every migration, in the order they apply."""
 

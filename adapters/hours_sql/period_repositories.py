@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from hours_core.invoices import Invoice, InvoiceId
 from hours_core.model import OrgId
@@ -43,15 +44,26 @@ class SqlPeriodRepository(_LedgerRepository):
 
     def list(self, org_id: OrgId) -> Sequence[ClosedPeriod]:
         """The organization's closed periods, by their last day."""
+        return self._read(org_id, self._ledger.periods_of_org, (self._sql.reference(org_id),))
+
+    def holding(self, org_id: OrgId, first: date, last: date) -> Sequence[ClosedPeriod]:
+        """The organization's closed periods that hold a day from ``first`` to ``last``, by their last day."""
+        sql = self._sql
+        return self._read(
+            org_id, self._ledger.periods_holding, (sql.reference(org_id), sql.date(first), sql.date(last))
+        )
+
+    def _read(self, org_id: OrgId, statement: str, params: tuple[object, ...]) -> Sequence[ClosedPeriod]:
+        """The periods ``statement`` reads, after the organization's entry writes in share mode in a
+        write unit of work."""
         ledger = self._ledger
-        org = (self._sql.reference(org_id),)
         if self._locking and ledger.entry_writes_shared is not None:
             # The lock, then the read, in one round trip: the read's snapshot is taken once the
             # lock is held, so it sees a period that a holder committed while this one waited.
             lock = entry_writes_key(org_id)
-            rows = self._session.rows_after(ledger.entry_writes_shared, lock, ledger.periods_of_org, org)
+            rows = self._session.rows_after(ledger.entry_writes_shared, lock, statement, params)
         else:
-            rows = self._session.rows(ledger.periods_of_org, org)
+            rows = self._session.rows(statement, params)
         return [ledger.periods.decode(row) for row in rows]
 
     def hold(self, org_id: OrgId) -> None:

@@ -14,7 +14,7 @@ that says so; a claim that waits too long for a concurrent one,
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from operator import attrgetter
 from typing import Any, TypeVar
 from uuid import UUID
@@ -117,6 +117,7 @@ _LIVE_REFERENCES_PER_QUERY = 10_000
 the organization's live entries whatever it asks: as many as an import creates in one go (SQLite takes
 32,766 parameters, PostgreSQL 65,535)."""
 _BY_DATE = attrgetter("entry_date", "created_at")
+_CREATION_ORDER = attrgetter("created_at", "id")
 
 
 _Versioned = TypeVar("_Versioned", Client, Project, Task, TimeEntry)
@@ -306,6 +307,19 @@ class SqlRateRepository(_Repository):
         return [
             sql.rates.decode(row) for row in self._session.rows(sql.rates_of_org, (sql.reference(org_id),))
         ]
+
+    def matching(
+        self, org_id: OrgId, *, user_id: UserId, project_id: ProjectId, client_id: ClientId | None, on: date
+    ) -> Sequence[Rate]:
+        """The rates that may apply to one entry (:data:`~hours_sql.statements.RATE_TARGETS`), oldest
+        first."""
+        sql = self._sql
+        org, day = sql.reference(org_id), sql.date(on)
+        user, project = sql.reference(user_id), sql.reference(project_id)
+        client = None if client_id is None else sql.reference(client_id)
+        params = (org, day, user, project, org, day, user, org, day, project, org, day, client, org, day)
+        rates = [sql.rates.decode(row) for row in self._session.rows(sql.rates_matching, params)]
+        return sorted(rates, key=_CREATION_ORDER)
 
     def delete(self, org_id: OrgId, rate_id: RateId) -> bool:
         """Delete the rate; whether there was one."""

@@ -16,7 +16,7 @@ import functools
 from datetime import datetime
 from typing import Any
 
-from hours_core.model import OrgId, TimeEntry, UserId
+from hours_core.model import OrgId, RateScope, TimeEntry, UserId
 from hours_core.ports import EntryQuery
 from hours_sql.dialect import Dialect, Kind
 from hours_sql.rows import RowCodec, row_codec
@@ -107,6 +107,31 @@ def _update(table: Table, skip: int, where: str) -> str:
     """``UPDATE`` of every column after the first ``skip`` (the key), for the rows ``where`` says."""
     assignments = ", ".join(f"{column} = ?" for column in table.column_names[skip:])
     return f"UPDATE {table.name} SET {assignments} WHERE {where}"  # noqa: S608 - constant identifiers
+
+
+RATE_TARGETS: tuple[tuple[RateScope, str], ...] = (
+    (RateScope.USER_PROJECT, "user_id = ? AND project_id = ? AND client_id IS NULL"),
+    (RateScope.USER, "user_id = ? AND project_id IS NULL AND client_id IS NULL"),
+    (RateScope.PROJECT, "user_id IS NULL AND project_id = ? AND client_id IS NULL"),
+    (RateScope.CLIENT, "user_id IS NULL AND project_id IS NULL AND client_id = ?"),
+    (RateScope.ORG, "user_id IS NULL AND project_id IS NULL AND client_id IS NULL"),
+)
+"""The targets an entry matches (:func:`hours_core.rates.entry_targets`), each as the condition on a
+rate's columns, every one of them named (``NULL`` ones too) so that each reads ``rates_by_target``
+alone; their parameters, in order: user and project, user, project, client (``NULL`` for a project
+without a client: then no client rate matches), none."""
+
+
+def _rates_matching(select: str) -> str:
+    """The rates of :data:`RATE_TARGETS` in effect on a day (``RateRepository.matching``), in no
+    particular order: an ``ORDER BY`` would make SQLite read each branch through
+    ``rates_by_org_age`` (every rate of the organization) to merge them in order. Each branch takes
+    the organization and the day, then its target's parameters."""
+    branches = (
+        f"{select} WHERE org_id = ? AND effective_from <= ? AND scope = '{scope.value}' AND {target}"
+        for scope, target in RATE_TARGETS
+    )
+    return " UNION ALL ".join(branches)
 
 
 def _update_of(table: Table, columns: tuple[str, ...], where: str) -> str:
@@ -275,6 +300,7 @@ class Statements:
         self.rates = rates = TableStatements(RATES, dialect)
         self.rate_by_id = sql(f"{rates.select} WHERE id = ? AND org_id = ?")
         self.rates_of_org = sql(f"{rates.select} WHERE org_id = ? ORDER BY created_at, id")
+        self.rates_matching = sql(_rates_matching(rates.select))
         self.rate_delete = sql("DELETE FROM rates WHERE id = ? AND org_id = ?")
         return clients, rates
 
@@ -655,6 +681,10 @@ class PeriodStatements:
         sql = dialect.sql
         self.periods = periods = TableStatements(CLOSED_PERIODS, dialect)
         self.periods_of_org = sql(f"{periods.select} WHERE org_id = ? ORDER BY last_day")
+        self.periods_holding = sql(
+            f"{periods.select} WHERE org_id = ? AND last_day >= ? AND (first_day IS NULL OR first_day <= ?)"
+            " ORDER BY last_day"
+        )
         self.periods_delete = sql("DELETE FROM closed_periods WHERE org_id = ?")
         self.entry_writes_shared = sql(dialect.shared_key_lock) if dialect.shared_key_lock else None
         self.entry_writes_exclusive = sql(dialect.exclusive_key_lock) if dialect.exclusive_key_lock else None

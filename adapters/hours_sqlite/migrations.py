@@ -895,6 +895,20 @@ def _released_refs(db: Database) -> None:
     db.execute("ALTER TABLE time_entries ADD COLUMN released_ref TEXT")
 
 
+# 0026: the rates of one entry's targets. A write of an entry reads the rates that may apply to it
+# (RateRepository.matching: five targets, each in effect on the entry's date) instead of every rate
+# of its organization; this index finds each target's rates without reading the others.
+_RATES_BY_TARGET = (
+    "CREATE INDEX rates_by_target ON rates (org_id, scope, user_id, project_id, client_id, effective_from)"
+)
+
+
+@MIGRATIONS(name="0026_rates_by_target")
+def _rates_by_target(db: Database) -> None:
+    """An index of the rates by the target they apply to."""
+    db.execute(_RATES_BY_TARGET)
+
+
 def pending(db: Database) -> list[str]:
     """The names of the migrations not yet applied to ``db``, in the order they would run."""
     return [migration.name for migration in MIGRATIONS.pending(db)]

@@ -25,15 +25,16 @@ def guard_entry_write(
     """Refuse the caller's write of ``entry`` (``None``: a new one) touching ``days`` if a lock holds
     (:func:`~hours_core.entry_locks.check_entry_write`); the override's reason if one was used.
 
-    Reading the closed days holds the organization's entry writes (``PeriodRepository.list`` in a
-    write unit of work), which a period lock, a timesheet submission and a deactivation wait for
-    and then hold until they commit. So the caller is read again after it
-    (:func:`require_active`): a caller deactivated since the request was authenticated writes
-    nothing (401), whichever process deactivated them.
+    Reading the closed days of ``days`` holds the organization's entry writes
+    (``PeriodRepository.holding`` in a write unit of work), which a period lock, a timesheet
+    submission and a deactivation wait for and then hold until they commit. So the caller is read
+    again after it (:func:`require_active`): a caller deactivated since the request was
+    authenticated writes nothing (401), whichever process deactivated them.
     """
-    closed = ClosedDays.read(uow.periods, caller.org, now)
+    touched = tuple(days)
+    closed = ClosedDays.read(uow.periods, caller.org, now, days=touched)
     require_active(uow, caller, caller.user_id)
-    return check_entry_write(closed, caller.user.role, entry, days, override)
+    return check_entry_write(closed, caller.user.role, entry, touched, override)
 
 
 DEACTIVATED_USER = "the user is deactivated and takes no new entries"

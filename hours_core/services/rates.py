@@ -260,7 +260,13 @@ def rate_for_entry(uow: UnitOfWork, caller: Caller, entry: TimeEntry, project: P
     re-resolves it then; docs/reports.md, "Storage")."""
     if not allows(caller.org.plan, Feature.BILLABLE_RATES):
         return entry.rate
-    rates = uow.rates.list(caller.org_id)
+    rates = uow.rates.matching(
+        caller.org_id,
+        user_id=entry.user_id,
+        project_id=entry.project_id,
+        client_id=project.client_id,
+        on=entry.entry_date,
+    )
     return RateBook(rates).stored_for(entry, project) if rates else None
 
 

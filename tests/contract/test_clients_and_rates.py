@@ -9,6 +9,7 @@ import pytest
 
 from hours_core.errors import Conflict
 from hours_core.model import ClientId, RateId, RateScope, StoredRate
+from hours_core.rates import entry_targets
 
 from .conftest import D0, T0, Build, OpenStore, World
 
@@ -126,6 +127,52 @@ def test_rates_of_every_scope_are_stored_listed_oldest_first_and_deleted(
     with store.unit_of_work(read_only=True) as uow:
         assert rates[3] not in uow.rates.list(a.org.id)
         assert uow.rates.get(a.org.id, rates[3].id) is None
+
+
+def test_the_rates_matching_an_entry_are_those_of_its_targets_in_effect_on_its_day(
+    store: OpenStore, world: World, build: Build
+) -> None:
+    """``matching`` is ``list`` narrowed to :func:`entry_targets` and ``effective_from <= on``, for
+    every user, project, client and day around the rates' dates."""
+    a = world.a
+    client, other_client = build.client(a.org), build.client(a.org)
+    store.seed(client, other_client)
+    day = D0
+    rates = [
+        build.rate(a.org, effective_from=day - timedelta(days=30)),
+        build.rate(a.org, effective_from=day + timedelta(days=1), created_at=T0 - timedelta(seconds=1)),
+        build.rate(a.org, client=client, effective_from=day),
+        build.rate(a.org, client=other_client),
+        build.rate(a.org, project=a.project),
+        build.rate(a.org, project=a.other_project, effective_from=day - timedelta(days=1)),
+        build.rate(a.org, user=a.member, effective_from=day + timedelta(days=1)),
+        build.rate(a.org, user=a.owner),
+        build.rate(a.org, project=a.project, user=a.member, created_at=T0 + timedelta(seconds=2)),
+        build.rate(a.org, project=a.other_project, user=a.owner, effective_from=day - timedelta(days=2)),
+    ]
+    store.seed(*rates, build.rate(world.b.org), build.rate(world.b.org, user=world.b.member))
+
+    with store.unit_of_work(read_only=True) as uow:
+        listed = list(uow.rates.list(a.org.id))
+        for user in (a.owner, a.member, world.b.member):
+            for project in (a.project, a.other_project):
+                for client_id in (None, client.id, other_client.id):
+                    for on in (
+                        day - timedelta(days=31),
+                        day - timedelta(days=1),
+                        day,
+                        day + timedelta(days=1),
+                    ):
+                        targets = entry_targets(user.id, project.id, client_id)
+                        expected = [r for r in listed if r.target in targets and r.effective_from <= on]
+                        found = uow.rates.matching(
+                            a.org.id, user_id=user.id, project_id=project.id, client_id=client_id, on=on
+                        )
+                        assert list(found) == expected, (user.email, project.name, client_id, on)
+        assert uow.rates.matching(
+            world.b.org.id, user_id=a.member.id, project_id=a.project.id, client_id=None, on=day
+        ) == [listed_b for listed_b in uow.rates.list(world.b.org.id) if listed_b.scope is RateScope.ORG]
+    assert len(listed) == len(rates)
 
 
 @pytest.mark.parametrize("target", ["client", "project", "user"])

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import attrs
+import pytest
 
 from hours_core.invoices import Invoice, InvoiceId, InvoiceStatus
 from hours_core.model import OrgId
 from hours_core.periods import ClosedPeriod
+from hours_core.ports import UnitOfWork
 
 from .conftest import T0, Build, OpenStore, World
 
@@ -78,8 +81,47 @@ def test_an_org_keeps_its_rolling_rule(store: OpenStore, world: World) -> None:
         assert other.lock_after_days is None
 
 
-def test_holding_the_periods_waits_for_a_write_that_read_them_then_sees_its_change(
+def test_the_periods_holding_a_range_are_those_that_share_a_day_with_it(
     store: OpenStore, world: World
+) -> None:
+    january = period(world, None, date(2024, 1, 31), "January")
+    late_february = period(world, date(2024, 2, 16), date(2024, 2, 29), "late February")
+    april = period(world, date(2024, 4, 1), date(2024, 4, 30), "April")
+    with store.unit_of_work() as uow:
+        uow.periods.replace(world.a.org.id, [april, january, late_february])
+        uow.commit()
+
+    def holding(first: date, last: date, org: OrgId = world.a.org.id) -> list[ClosedPeriod]:
+        with store.unit_of_work(read_only=True) as uow:
+            return list(uow.periods.holding(org, first, last))
+
+    assert holding(date(1970, 1, 1), date(1970, 1, 1)) == [january]  # the first period has no first day
+    assert holding(date(2024, 1, 31), date(2024, 1, 31)) == [january]
+    assert holding(date(2024, 2, 1), date(2024, 2, 15)) == []
+    assert holding(date(2024, 2, 1), date(2024, 2, 16)) == [late_february]
+    assert holding(date(2024, 2, 29), date(2024, 2, 29)) == [late_february]
+    assert holding(date(2024, 1, 31), date(2024, 4, 1)) == [january, late_february, april]
+    assert holding(date(2024, 3, 1), date(2024, 3, 31)) == []
+    assert holding(date(2024, 3, 31), date(2024, 12, 31)) == [april]
+    assert holding(date(2024, 5, 1), date(9999, 12, 31)) == []
+    assert holding(date(2024, 1, 1), date(2024, 12, 31), world.b.org.id) == []
+
+
+def _read_all(uow: UnitOfWork, org: OrgId) -> tuple[ClosedPeriod, ...]:
+    return tuple(uow.periods.list(org))
+
+
+def _read_a_day(uow: UnitOfWork, org: OrgId) -> tuple[ClosedPeriod, ...]:
+    return tuple(uow.periods.holding(org, date(2024, 1, 15), date(2024, 1, 15)))
+
+
+READS = pytest.mark.parametrize("read", [_read_all, _read_a_day], ids=["list", "holding"])
+"""The two reads of an entry write: every period, or those of the days it touches."""
+
+
+@READS
+def test_holding_the_periods_waits_for_a_write_that_read_them_then_sees_its_change(
+    store: OpenStore, world: World, read: Callable[[UnitOfWork, OrgId], tuple[ClosedPeriod, ...]]
 ) -> None:
     org = world.a.org.id
     held = threading.Event()
@@ -93,7 +135,7 @@ def test_holding_the_periods_waits_for_a_write_that_read_them_then_sees_its_chan
             uow.commit()
 
     with store.unit_of_work() as writer:
-        assert list(writer.periods.list(org)) == []  # an entry write reads them before its checks
+        assert read(writer, org) == ()  # an entry write reads them before its checks
         holder = threading.Thread(target=closing)
         holder.start()
         assert not held.wait(0.5)  # the hold waits while the write is in flight: this wait runs out
@@ -103,17 +145,18 @@ def test_holding_the_periods_waits_for_a_write_that_read_them_then_sees_its_chan
     assert held.is_set() and seen == [(period(world, None, date(2024, 1, 31)),)]
 
 
+@READS
 def test_a_write_that_reads_held_periods_waits_for_the_holder_and_a_read_only_one_does_not(
-    store: OpenStore, world: World
+    store: OpenStore, world: World, read: Callable[[UnitOfWork, OrgId], tuple[ClosedPeriod, ...]]
 ) -> None:
     org = world.a.org.id
-    read = threading.Event()
+    done = threading.Event()
     seen: list[tuple[ClosedPeriod, ...]] = []
 
     def entry_write() -> None:
         with store.unit_of_work() as uow:
-            seen.append(tuple(uow.periods.list(org)))
-            read.set()
+            seen.append(read(uow, org))
+            done.set()
             uow.commit()
 
     with store.unit_of_work() as holder:
@@ -121,7 +164,7 @@ def test_a_write_that_reads_held_periods_waits_for_the_holder_and_a_read_only_on
         holder.periods.replace(org, [period(world, None, date(2024, 1, 31))])
         writer = threading.Thread(target=entry_write)
         writer.start()
-        assert not read.wait(0.5)  # the write waits for the holder
+        assert not done.wait(0.5)  # the write waits for the holder
         reader = threading.Thread(target=lambda: _read_periods(store, org))
         reader.start()
         reader.join(timeout=30)

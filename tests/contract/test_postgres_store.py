@@ -68,6 +68,7 @@ MIGRATIONS = [
     "0023_import_creations",
     "0024_visible_names",
     "0025_released_refs",
+    "0026_rates_by_target",
 ]
 """Every migration of the adapter, in order."""
 

@@ -68,6 +68,7 @@ MIGRATIONS = [
     "0023_import_creations",
     "0024_visible_names",
     "0025_released_refs",
+    "0026_rates_by_target",
 ]
 """Every migration of the adapter, in order."""
 
@@ -580,6 +581,36 @@ def test_a_sync_reads_the_same_pages_whichever_plan_its_count_chooses(
     )  # tenant A's entries from the 1,000th second on, half each user's
     assert len(sorted_pages) == expected
     assert all(entry.updated_at >= since for entry in sorted_pages)
+
+
+@pytest.mark.parametrize("analyzed", [False, True], ids=["no-statistics", "analyzed"])
+def test_an_entry_write_reads_its_own_rates_and_periods_by_index_not_the_organizations(
+    sqlite_store: SqliteStore, populated: Tenant, path: pathlib.Path, analyzed: bool
+) -> None:
+    """Every entry write reads the rates that may apply to it and the closed periods of its days.
+    Before, it read every rate and every period of the organization (an org with 1,000 rates
+    spent 16 ms of CPU on each create instead of 1); an ``ORDER BY`` over the five branches of the
+    rates made SQLite read each through ``rates_by_org_age``, every rate of the organization."""
+    sql = statements_for(SQLITE)
+    org, user, project, day = (
+        str(populated.org.id),
+        str(populated.member.id),
+        str(populated.project.id),
+        "2024-01-15",
+    )
+    with closing(sqlite3.connect(path)) as raw:
+        if analyzed:
+            raw.execute("ANALYZE")
+        params = (org, day, user, project, org, day, user, org, day, project, org, day, None, org, day)
+        rates = _plan(raw, sql.rates_matching, params)
+        periods = _plan(raw, sql.period_sql.periods_holding, (org, day, day))
+    searches = [step for step in rates if step.startswith("SEARCH")]
+    assert len(searches) == 5, rates
+    assert all(step.startswith("SEARCH rates USING INDEX rates_by_target (") for step in searches), rates
+    assert not any("TEMP B-TREE" in step for step in rates), rates
+    assert periods == [
+        "SEARCH closed_periods USING INDEX sqlite_autoindex_closed_periods_1 (org_id=? AND last_day>?)"
+    ]
 
 
 def _plan(raw: sqlite3.Connection, sql: str, params: tuple[object, ...]) -> list[str]:

@@ -206,6 +206,36 @@ class HeadAsGet:
         await self.app(scope, receive, send_headers_only)
 
 
+class AllowEveryMethodOfTheAddress:
+    """``OPTIONS`` on a page lists every method of its address in ``Allow`` (``HEAD`` beside
+    ``GET``), as a 405 there does. The framework's own ``OPTIONS`` answer names the methods of one
+    handler of the address only (``Allow: OPTIONS, POST`` on ``/app/week``, whose page is a GET).
+    A middleware of the app, so that it runs once the router has matched the address; the API has
+    its own (``hours_http.options``)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        methods = None
+        if scope.get("method") == "OPTIONS":
+            template = scope.get("path_template")
+            routes = scope["litestar_app"].routes
+            methods = next((route.methods for route in routes if route.path_format == template), None)
+        if not methods:
+            await self.app(scope, receive, send)
+            return
+        allow = _with_head(", ".join(methods)).encode()
+
+        async def send_with_allow(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [pair for pair in message.get("headers", ()) if pair[0].lower() != b"allow"]
+                message = {**message, "headers": [*headers, (b"allow", allow)]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_allow)
+
+
 class RequestIdHeader:
     """``X-Request-Id`` on every response of the web app (pages, redirects, errors, static files,
     the framework's own 404 and 405), the id :data:`RequestIds` gives the request. It is asked for
@@ -369,6 +399,7 @@ def create_web_app(
         ),
         before_request=_refuse_unreadable_requests,
         after_request=_secure_headers,
+        middleware=[AllowEveryMethodOfTheAddress],
         openapi_config=None,
         request_max_body_size=MAX_FORM_BYTES,
         debug=debug,

@@ -113,6 +113,32 @@ def test_a_method_a_page_does_not_take_is_405_with_allow(owner: TestClient) -> N
     assert {"GET", "HEAD", "POST"} <= {method.strip() for method in response.headers["allow"].split(",")}
 
 
+@pytest.mark.parametrize(
+    ("path", "methods"),
+    [
+        ("/app/week", {"GET", "HEAD", "OPTIONS", "POST"}),
+        ("/app/sign-in", {"GET", "HEAD", "OPTIONS", "POST"}),
+        ("/app/settings/api", {"GET", "HEAD", "OPTIONS", "POST"}),
+        ("/app/entries/01900000-0000-7000-8000-000000000000/edit", {"GET", "HEAD", "OPTIONS", "POST"}),
+        ("/app/entries", {"GET", "HEAD", "OPTIONS"}),
+        ("/", {"GET", "HEAD", "OPTIONS"}),
+        ("/app/sign-out", {"OPTIONS", "POST"}),
+    ],
+)
+def test_options_on_a_page_lists_every_method_of_its_address(
+    owner: TestClient, path: str, methods: set[str]
+) -> None:
+    """Before, the framework's answer named the methods of one handler of the address only:
+    ``OPTIONS /app/week`` said ``Allow: OPTIONS, POST`` while a ``PUT`` there was 405 with
+    ``Allow: GET, HEAD, OPTIONS, POST``."""
+    options = owner.options(path)
+    refused = owner.put(path)
+
+    assert options.status_code == 204
+    assert {method.strip() for method in options.headers["allow"].split(",")} == methods
+    assert refused.status_code == 405 and refused.headers["allow"] == options.headers["allow"]
+
+
 @pytest.mark.parametrize("path", ["/app/week", "/app/entries", "/app/sign-in", "/"])
 def test_head_on_a_page_answers_what_get_would_without_the_body(owner: TestClient, path: str) -> None:
     got = owner.get(path, follow_redirects=False)

@@ -11,7 +11,8 @@ Every unsafe request (POST) is refused unless its ``csrf`` form field, or its ``
 header (htmx), equals the session's token.
 
 A form is read by :func:`form_of`, which refuses (400, :class:`FormNotText`) a form whose
-percent-decoded bytes are not UTF-8 rather than storing U+FFFD in their place.
+percent-decoded bytes are not UTF-8 rather than storing U+FFFD in their place, and (400,
+:class:`FormUnreadable`) a multipart body the framework's parser cannot read, in the app's words.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from litestar import Request
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
+from litestar.exceptions import ClientException
+from litestar.status_codes import HTTP_400_BAD_REQUEST
 
 from hours_core.errors import Forbidden, HoursError, Unauthenticated
 from hours_core.services import Services, SessionCaller
@@ -39,6 +42,7 @@ __all__ = [
     "SIGN_IN_COOKIE",
     "CsrfRefused",
     "FormNotText",
+    "FormUnreadable",
     "SignInRequired",
     "cookie_is_secure",
     "csrf_matches",
@@ -127,6 +131,19 @@ class FormNotText(HoursError):
         )
 
 
+class FormUnreadable(HoursError):
+    """A ``multipart/form-data`` body the framework's parser refuses (no boundary, a part cut short
+    or without a name, more than its 1,000 parts or its few header lines a part): no browser sends
+    one for a page of ours. 400 in the app's words; the framework's own text said "Request Entity
+    Too Large" on a 400, or "Invalid multipart/form-data"."""
+
+    code = "form_unreadable"
+    default_message = (
+        "The form could not be read as multipart/form-data (a boundary missing, a part cut short or "
+        "malformed, or more parts than a page takes); nothing was saved. Reload the page and try again."
+    )
+
+
 async def form_of(request: Request[Any, Any, Any]) -> dict[str, str]:
     """The request's form fields (the last value of a repeated one).
 
@@ -142,6 +159,10 @@ async def form_of(request: Request[Any, Any, Any]) -> dict[str, str]:
         form = await request.form()
     except (UnicodeDecodeError, LookupError) as error:  # a part not in UTF-8, or in no known charset
         raise FormNotText() from error
+    except ClientException as error:
+        if error.status_code != HTTP_400_BAD_REQUEST:  # a body over the limit: the framework's 413 page
+            raise
+        raise FormUnreadable() from error
     return {name: value for name, value in form.items() if isinstance(value, str)}
 
 

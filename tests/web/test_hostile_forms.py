@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -145,3 +146,70 @@ def test_a_form_in_utf8_is_read_as_sent_escaped_or_not(owner: TestClient, world:
 
     names = {p.name for p in world.services.projects.list_projects(world.caller(world.owner))}
     assert {"Café + 1", "Naïve=yes", "Raw é"} <= names
+
+
+def _multipart(*parts: tuple[str, bytes], boundary: str = "b0und", head: bytes = b"") -> bytes:
+    """A multipart/form-data body of ``parts`` (name, value), each part with ``head`` lines too."""
+    body = b""
+    for name, value in parts:
+        body += f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n'.encode()
+        body += head + b"\r\n" + value + b"\r\n"
+    return body + f"--{boundary}--\r\n".encode()
+
+
+@pytest.mark.parametrize(
+    ("content_type", "form"),
+    [
+        pytest.param(  # the parser's limit of 1,000 parts
+            "multipart/form-data; boundary=b0und",
+            lambda token: _multipart(
+                ("csrf", token), *[(f"x{i}", b"v") for i in range(1000)], ("name", b"P")
+            ),
+            id="1001 parts",
+        ),
+        pytest.param(  # the parser's limit of header lines in a part
+            "multipart/form-data; boundary=b0und",
+            lambda token: _multipart(("csrf", token), ("name", b"P"), head=b"X: y\r\n" * 20),
+            id="20 header lines in a part",
+        ),
+        pytest.param(
+            "multipart/form-data",
+            lambda token: _multipart(("csrf", token), ("name", b"P")),
+            id="no boundary",
+        ),
+        pytest.param(
+            "multipart/form-data; boundary=b0und",
+            lambda token: _multipart(("csrf", token), ("name", b"P"))[:-30],
+            id="cut short",
+        ),
+        pytest.param(
+            "multipart/form-data; boundary=b0und",
+            lambda token: b"--b0und\r\nContent-Disposition: nonsense\r\n\r\nx\r\n--b0und--\r\n",
+            id="a part with no name",
+        ),
+    ],
+)
+def test_a_multipart_form_the_parser_refuses_is_a_page_in_the_apps_words(
+    owner: TestClient, world: World, content_type: str, form: Any
+) -> None:
+    """Before, the framework's own text reached the page: '400 Bad request: Request Entity Too
+    Large' (a 400 saying too large) for 1,001 parts, 'Invalid multipart/form-data', 'multipart
+    boundary missing in Content-Type'."""
+    token = csrf_of(owner.get("/app/settings/api").text).encode()
+
+    response = owner.post(
+        "/app/settings/projects/", content=form(token), headers={"content-type": content_type}
+    )
+
+    assert response.status_code == 400
+    assert "The form could not be read" in response.text and "nothing was saved" in response.text
+    for framework_text in (
+        "Entity Too Large",
+        "Invalid multipart",
+        "missing in Content-Type",
+        "Unexpected eof",
+    ):
+        assert framework_text not in response.text
+    assert [p.name for p in world.services.projects.list_projects(world.caller(world.owner))] == [
+        world.project.name
+    ]

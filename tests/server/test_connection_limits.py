@@ -100,6 +100,23 @@ def test_headers_within_the_limit_are_served(server: Server) -> None:
     assert status_line(answer) == b"HTTP/1.1 200 OK"
 
 
+def head_of_fields(count: int) -> bytes:
+    """A ``GET /health`` whose head has ``count`` header fields (``Host`` among them)."""
+    fields = b"".join(b"X-Field-%d: v\r\n" % index for index in range(count - 1))
+    return b"GET /health HTTP/1.1\r\nHost: hours\r\n" + fields + b"\r\n"
+
+
+def test_a_head_of_100_fields_is_served_and_one_of_101_gets_431(server: Server) -> None:
+    """The server's parser holds at most 100 header fields (hyper's limit, not a setting of granian):
+    docs/operations.md names it beside the head's size."""
+    assert status_line(raw_exchange(server.port, head_of_fields(100))) == b"HTTP/1.1 200 OK"
+    assert (
+        status_line(raw_exchange(server.port, head_of_fields(101)))
+        == b"HTTP/1.1 431 Request Header Fields Too Large"
+    )
+    assert status_line(raw_exchange(server.port, HEALTH)) == b"HTTP/1.1 200 OK"
+
+
 def test_a_client_that_stops_in_the_middle_of_its_headers_is_disconnected(server: Server) -> None:
     with socket.create_connection(("127.0.0.1", server.port), timeout=PATIENCE_SECONDS) as connection:
         connection.sendall(b"GET /health HTTP/1.1\r\nHost: hours\r\n")  # no blank line: never complete

@@ -34,10 +34,19 @@ from hours_web.notices import notice_of, status_of
 from hours_web.pages import page
 from hours_web.pages.entries import EntriesPages
 from hours_web.pages.reports import ReportPages
-from hours_web.pages.settings import ApiTokenPages, ProjectPages
+from hours_web.pages.settings import NEW_TOKEN_COOKIE, ApiTokenPages, ProjectPages
 from hours_web.pages.sign_in import SignInPages
 from hours_web.pages.week import WeekPages
-from hours_web.session import APP_PATH, SignInRequired, has_session_cookie, known_visitor, visitor
+from hours_web.session import (
+    APP_PATH,
+    SESSION_COOKIE,
+    SIGN_IN_COOKIE,
+    SignInRequired,
+    cookies_sent_twice,
+    has_session_cookie,
+    known_visitor,
+    visitor,
+)
 from hours_web.throttle import LoginThrottle
 
 __all__ = ["REQUEST_ID_HEADER", "STATIC", "TEMPLATES", "RequestIds", "create_web_app"]
@@ -275,8 +284,10 @@ async def _refuse_unreadable_requests(request: Request[Any, Any, Any]) -> None:
     """Before every handler, what the API refuses too (no browser sends any of it): a query string
     that is not UTF-8 once percent-decoded (400: the framework would read each bad byte as U+FFFD,
     ``hours_core.query_text``), ``Content-Type`` sent twice (400: the framework reads the first, a
-    proxy perhaps the last), and a body with a ``Content-Encoding`` (415: ``gzip`` read as if it were
-    not compressed)."""
+    proxy perhaps the last), one of our cookies sent twice with two values (400: the framework reads
+    the last, so a cookie another site of the domain set for the whole domain would choose the
+    session or the sign-in form's CSRF token; :func:`~hours_web.session.cookies_sent_twice`), and a
+    body with a ``Content-Encoding`` (415: ``gzip`` read as if it were not compressed)."""
     not_utf8 = not_utf8_parameters(request.scope.get("query_string", b""))
     if not_utf8:
         raise HTTPException(
@@ -290,6 +301,14 @@ async def _refuse_unreadable_requests(request: Request[Any, Any, Any]) -> None:
             detail="The request was sent with two Content-Type headers; send one, as the browser does. "
             "Nothing was saved.",
         )
+    twice = cookies_sent_twice(request.scope["headers"], _OUR_COOKIES)
+    if twice:
+        raise HTTPException(
+            status_code=400,
+            detail=f"Your browser sent the cookie {twice[0]} twice, with two values (one of them set for "
+            "this whole domain, perhaps by another site on it), so hours cannot tell which is yours; "
+            "nothing was read. Clear this site's cookies, then sign in again.",
+        )
     encoding = request.headers.get("content-encoding", "").strip().lower()
     if encoding and encoding != "identity":
         raise HTTPException(
@@ -297,6 +316,10 @@ async def _refuse_unreadable_requests(request: Request[Any, Any, Any]) -> None:
             detail="The form was sent compressed (Content-Encoding); send it as the browser does, "
             "uncompressed. Nothing was saved.",
         )
+
+
+_OUR_COOKIES = (SESSION_COOKIE, SIGN_IN_COOKIE, NEW_TOKEN_COOKIE)
+"""The cookies the web app sets and reads."""
 
 
 def _crash_page(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -45,6 +45,7 @@ __all__ = [
     "FormUnreadable",
     "SignInRequired",
     "cookie_is_secure",
+    "cookies_sent_twice",
     "csrf_matches",
     "form_of",
     "has_session_cookie",
@@ -185,6 +186,25 @@ def _utf8(raw: bytes, field: str | None) -> str:
         return unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
     except UnicodeDecodeError as error:
         raise FormNotText.in_field(field) from error
+
+
+def cookies_sent_twice(headers: Iterable[tuple[bytes, bytes]], names: Iterable[str]) -> list[str]:
+    """Which of the cookies ``names`` the request sends more than once with different values, on
+    one ``Cookie`` line or several (sorted). A browser sends two cookies of one name when one was set
+    for another path or for the whole domain (``Domain=example.com``, by another site on it); the
+    framework reads the last of one line, so such a cookie could pick the session (or the sign-in
+    form's CSRF token). Values are compared as the framework reads them: without surrounding quotes."""
+    wanted = set(names)
+    values: dict[str, set[str]] = {}
+    for name, line in headers:
+        if name.lower() != b"cookie":
+            continue
+        for pair in line.decode("latin-1").split(";"):
+            key, equals, value = pair.partition("=")
+            key = key.strip()
+            if equals and key in wanted:
+                values.setdefault(key, set()).add(value.strip().strip('"'))
+    return sorted(key for key, found in values.items() if len(found) > 1)
 
 
 def csrf_matches(sent: str | None, expected: str) -> bool:

@@ -291,3 +291,44 @@ def test_another_organizations_user_with_the_same_email_does_not_reset_the_email
 
         assert sign_in(client, world.admin.email, "a sixth guess").status_code == 429
         assert sign_in(client, world.admin.email, other.password).status_code == 429
+
+
+@pytest.mark.parametrize("order", ["ours first", "ours last"])
+def test_a_session_cookie_sent_twice_with_two_values_is_refused_whichever_comes_first(
+    owner: TestClient, world: World, order: str
+) -> None:
+    """A cookie of the same name set for the whole domain (``Domain=example.com; Path=/``, by another
+    site on it) reaches the pages beside ours. Before, the last one won: a browser lists the cookie of
+    the longer path (ours, ``/app``) first, so another site's session signed the person in to its
+    account ("session swapping"); with ours last, to theirs. Now neither: 400, nothing read."""
+    ours = owner.cookies["hours_session"]
+    other = "x" * 43
+    pair = (ours, other) if order == "ours first" else (other, ours)
+    with TestClient(create_web_app(world.services), base_url=BASE_URL) as client:
+        week = client.get(
+            "/app/week", headers={"cookie": f"hours_session={pair[0]}; hours_session={pair[1]}"}
+        )
+        same_twice = client.get(
+            "/app/week", headers={"cookie": f"hours_session={ours}; hours_session={ours}"}
+        )
+
+    assert week.status_code == 400
+    assert "sent the cookie hours_session twice" in week.text and world.owner.name not in week.text
+    assert same_twice.status_code == 200 and world.owner.name in same_twice.text
+
+
+def test_a_sign_in_with_the_forms_cookie_sent_twice_is_refused(world: World) -> None:
+    """The sign-in form's cookie holds its CSRF token (double submit): with a second one of another
+    value, the last one won, so a cookie set by another site of the domain chose the token."""
+    with TestClient(create_web_app(world.services), base_url=BASE_URL) as client:
+        form = client.get("/app/sign-in")
+        token = csrf_of(form.text)
+        response = client.post(
+            "/app/sign-in",
+            data={"email": world.owner.email, "password": world.owner_password, "csrf": token},
+            headers={"cookie": f"hours_sign_in={'y' * 43}; hours_sign_in={token}"},
+            follow_redirects=False,
+        )
+
+    assert response.status_code == 400 and "sent the cookie hours_sign_in twice" in response.text
+    assert not any(c.startswith("hours_session=") for c in response.headers.get_list("set-cookie"))

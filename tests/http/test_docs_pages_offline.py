@@ -92,6 +92,28 @@ def test_unknown_assets_and_paths_outside_the_folder_are_not_found(client: TestC
         assert client.get(url).status_code == 404
 
 
+UNNAMEABLE_FILES = [
+    pytest.param("%00", id="a NUL byte"),
+    pytest.param("a%00b.js", id="a NUL byte in a name"),
+    pytest.param("a" * 300 + ".js", id="a name longer than the system allows"),
+    pytest.param("a/" * 2100 + "b.js", id="a path longer than the system allows"),
+    pytest.param("hours-scalar.css/x.js", id="a file's name used as a folder"),
+]
+"""Asset paths that can name no file: the file system refuses them (ValueError, ENAMETOOLONG, ENOTDIR)
+rather than finding nothing."""
+
+
+@pytest.mark.parametrize("name", UNNAMEABLE_FILES)
+def test_an_asset_path_that_can_name_no_file_is_not_found_never_a_server_error(
+    client: TestClient[Any], name: str
+) -> None:
+    """Before, each was 500 internal_error and a logged traceback, for a client without a token."""
+    for method in ("GET", "HEAD"):
+        answer = client.request(method, f"{DOCS_ASSETS_PATH}/{name}")
+        assert answer.status_code == 404, (method, answer.text[:200])
+    assert client.get(f"{DOCS_ASSETS_PATH}/{name}").json()["error"]["code"] == "not_found"
+
+
 @pytest.mark.slow
 def test_the_wheel_ships_the_vendored_assets(tmp_path: Path) -> None:
     names = wheel_names(tmp_path)

@@ -151,6 +151,27 @@ def test_head_on_a_page_answers_what_get_would_without_the_body(owner: TestClien
     assert head.headers.get("location") == got.headers.get("location")
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("%00", id="a NUL byte"),
+        pytest.param("a%00b.js", id="a NUL byte in a name"),
+        pytest.param("a" * 300 + ".js", id="a name longer than the system allows"),
+        pytest.param("a/" * 2100 + "b.js", id="a path longer than the system allows"),
+        pytest.param("web.css/x.js", id="a file's name used as a folder"),
+    ],
+)
+def test_a_static_path_that_can_name_no_file_is_not_found_never_a_server_error(
+    browser: TestClient, name: str
+) -> None:
+    """Before, each was the 500 page and a logged traceback (the file system refused the path:
+    ValueError, ENAMETOOLONG, ENOTDIR), for anyone, signed in or not."""
+    for method in ("GET", "HEAD"):
+        answer = browser.request(method, f"/app/static/{name}")
+        assert answer.status_code == 404, (method, answer.text[:200])
+    assert "There is no page or file at this address." in browser.get(f"/app/static/{name}").text
+
+
 def test_head_on_a_static_file_gives_its_length_and_caching(owner: TestClient) -> None:
     url = re.findall(r'src="(/app/static/[^"]+\.js[^"]*)"', owner.get("/app/week").text)[0]
     got, head = owner.get(url), owner.head(url)

@@ -159,8 +159,13 @@ _QUERY_DATES = {"date_from": ("from", "From"), "date_to": ("to", "To"), "week": 
 
 def _http_error_page(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
     """The framework's refusals as pages: a query date that is no date names its field (422, as
-    the API), a 413 gives the limit, and the answer keeps the exception's headers (405's ``Allow``)."""
+    the API), a 413 gives the limit, and the answer keeps the exception's headers (405's ``Allow``).
+    A 500 or above the framework raises itself is a bug like any other: :func:`_crash_page` logs it
+    and names the request (before, the page showed the exception's own text, a file's path perhaps,
+    and nothing was logged)."""
     text, status = str(error.detail), error.status_code
+    if status >= 500:
+        return _crash_page(request, error)
     if isinstance(error, ValidationException):
         text, status = _query_problem(request, error)
     elif status == 413:

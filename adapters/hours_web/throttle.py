@@ -1,6 +1,7 @@
 """Sign-in attempts, limited per email and per client address (in the memory of one process).
 
-Every attempt counts against the email (case-folded) and against the address it came from *before*
+Every attempt counts against the email (case-folded; kept as a SHA-256, so a long email costs no
+more than a short one) and against the address it came from *before*
 its password is checked, in one step with the check of the limits (:meth:`LoginThrottle.begin`,
 under one lock): once either has :attr:`LoginThrottle.per_email` / :attr:`LoginThrottle.per_address`
 attempts counted within :attr:`LoginThrottle.window`, further attempts are refused
@@ -15,6 +16,7 @@ With N server processes an attacker gets up to N times the limit (as with the AP
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import deque
 from datetime import datetime, timedelta
@@ -118,7 +120,9 @@ class LoginThrottle:
 
 
 def _email(email: str) -> str:
-    return "email:" + email_key(email.strip())
+    """The key of an email's count: a SHA-256 of the email as users are compared (case-folded), so
+    that each email costs the same few bytes however long the form's field (up to its 256 KiB)."""
+    return "email:" + hashlib.sha256(email_key(email.strip()).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _address(address: str) -> str:

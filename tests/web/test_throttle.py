@@ -4,6 +4,7 @@ password is checked."""
 from __future__ import annotations
 
 import threading
+import tracemalloc
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -120,3 +121,26 @@ def test_stale_counts_are_swept_once_many_are_kept(monkeypatch: pytest.MonkeyPat
     fail(throttle, "late@x.test", "10.0.1.1", T0 + timedelta(minutes=20))
 
     assert len(throttle._failures) == 2  # the six stale keys went; the new email and address stay
+
+
+def test_a_long_email_costs_the_throttle_a_digest_not_its_text() -> None:
+    """A sign-in form may carry an email of up to the form's 256 KiB, and each failure kept its text
+    for the window (15 minutes): 20 failures per address, so 5 MB per address, and a client with
+    many addresses (an IPv6 prefix) could grow the process by gigabytes. Each email now costs a
+    fixed-size digest, and the limit still binds it, case-folded."""
+    throttle = LoginThrottle(per_email=5, per_address=20)
+    emails = [f"{index}{'a' * 200_000}@x.test" for index in range(20)]
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for email in emails:
+            fail(throttle, email, "10.0.0.1", T0)
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+
+    assert kept < 64 * 1024, kept
+    for _ in range(4):
+        fail(throttle, emails[0].upper(), "10.0.0.2", T0)
+    with pytest.raises(Throttled):
+        throttle.begin(emails[0], "10.0.0.3", T0)

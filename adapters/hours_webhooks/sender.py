@@ -85,12 +85,28 @@ class _DeadlineReader(io.RawIOBase):
 
 
 class _DeadlineResponse(http.client.HTTPResponse):
-    """An ``HTTPResponse`` whose reads share one deadline (see :class:`_DeadlineReader`)."""
+    """An ``HTTPResponse`` whose reads share one deadline (see :class:`_DeadlineReader`), and that
+    skips every interim (1xx) answer before the final one, not only ``100 Continue``.
+
+    ``http.client`` skips ``100`` alone, so a receiver (or the proxy or CDN in front of it) that
+    sends ``102 Processing`` or ``103 Early Hints`` before its ``200`` would have the delivery
+    recorded as a failure with the code 103, and retried, although the receiver took it. HTTP
+    (RFC 9110, section 15.2) has a client read any number of 1xx answers before the final one.
+    ``101 Switching Protocols`` is a final answer (to an upgrade this request never asks for),
+    so it stays a failure. The shared deadline bounds a stream of interim answers too.
+    """
 
     def __init__(self, sock: socket.socket, deadline: float) -> None:
         super().__init__(sock, method="POST")
         self.fp.close()  # the plain reader made by the base class; this one replaces it
         self.fp = io.BufferedReader(_DeadlineReader(sock, deadline))
+
+    def _read_status(self) -> tuple[str, int, str]:
+        while True:
+            version, status, reason = super()._read_status()  # type: ignore[misc]
+            if not 100 <= status < 200 or status == http.client.SWITCHING_PROTOCOLS:
+                return version, status, reason
+            http.client.parse_headers(self.fp)  # an interim answer's headers, skipped
 
 
 class _PreparedRequest(http.client.HTTPConnection):

@@ -321,6 +321,61 @@ def test_no_redirect_status_is_followed(receiver: Receiver, status: int) -> None
     assert len(receiver.requests) == 1
 
 
+def _final_after(*interim: bytes, status: int = 200) -> bytes:
+    final = f"HTTP/1.1 {status} Final\r\nContent-Length: 5\r\nConnection: close\r\n\r\nfinal".encode()
+    return b"".join(interim) + final
+
+
+@pytest.mark.parametrize(
+    ("interim", "status", "outcome"),
+    [
+        ((b"HTTP/1.1 102 Processing\r\n\r\n",), 200, DeliveryOutcome.DELIVERED),
+        (
+            (b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n",),
+            202,
+            DeliveryOutcome.DELIVERED,
+        ),
+        (
+            (
+                b"HTTP/1.1 100 Continue\r\n\r\n",
+                b"HTTP/1.1 103 Early Hints\r\n\r\n",
+                b"HTTP/1.1 199 Misc\r\n\r\n",
+            ),
+            200,
+            DeliveryOutcome.DELIVERED,
+        ),
+        ((b"HTTP/1.1 103 Early Hints\r\n\r\n",), 410, DeliveryOutcome.GONE),
+    ],
+    ids=["102 then 200", "103 then 202", "100, 103 and 199 then 200", "103 then 410"],
+)
+def test_interim_1xx_answers_are_skipped_and_the_final_answer_counts(
+    receiver: Receiver, interim: tuple[bytes, ...], status: int, outcome: DeliveryOutcome
+) -> None:
+    receiver.reply_with(Reply(raw=_final_after(*interim, status=status)))
+
+    result = local_sender().send(receiver.url(), headers_for(), BODY)
+
+    assert (result.status_code, result.outcome, result.response_excerpt) == (status, outcome, "final")
+
+
+def test_interim_answers_without_a_final_one_are_a_lost_connection(receiver: Receiver) -> None:
+    receiver.reply_with(Reply(raw=b"HTTP/1.1 103 Early Hints\r\n\r\n"))
+
+    result = local_sender().send(receiver.url(), headers_for(), BODY)
+
+    assert result.status_code is None
+    assert_failed(result, DeliveryErrorKind.CONNECTION_LOST)
+
+
+def test_a_101_answer_to_a_request_that_asked_for_no_upgrade_is_a_failure(receiver: Receiver) -> None:
+    receiver.reply_with(Reply(raw=b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n"))
+
+    result = local_sender().send(receiver.url(), headers_for(), BODY)
+
+    assert result.status_code == 101
+    assert_failed(result, DeliveryErrorKind.HTTP_STATUS)
+
+
 def test_a_receiver_that_does_not_answer_in_time_is_a_read_timeout(receiver: Receiver) -> None:
     release = threading.Event()
     receiver.reply_with(Reply(hold=release))

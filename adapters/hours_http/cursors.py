@@ -72,8 +72,9 @@ class Cursors:
 
     def encode_events(self, seq: int, *, listing: str) -> str:
         """The opaque, signed cursor of the next page of ``listing``, a list paged by a sequence
-        number: events (``audit``, or ``history:<entry id>``: an entry's history is its own listing,
-        so that its cursor is refused on another entry's) after (or before, for the newest-first audit
+        number: events (``audit:<org id>``, or ``history:<entry id>``: an organization's audit trail
+        and an entry's history are each a listing of their own, so that a cursor is refused on
+        another organization's trail or another entry's history) after (or before, for the newest-first audit
         trail) ``seq``, or a webhook's delivery log (``deliveries:<webhook id>``, newest first) before
         the position ``seq``."""
         payload = json.dumps([_VERSION, listing, seq], separators=(",", ":")).encode()

@@ -286,6 +286,34 @@ def test_a_history_cursor_is_refused_on_another_entrys_history(client: TestClien
     assert [event["type"] for event in rest.json()["data"]] == ["time_entry.updated"] * 2
 
 
+def test_an_audit_cursor_is_refused_in_another_organization(client: TestClient[Any], world: World) -> None:
+    other = world.services.admin.bootstrap(
+        org_name="Other", plan=world.org.plan, email="owner@other.test", env="live"
+    )
+    foreign = bearer(other.token.plaintext)
+    for _ in range(3):  # the other organization has events of its own below the cursor's number too
+        client.post(
+            "/time-entries",
+            json={"projectId": str(other.project.id), "entryDate": "2026-03-02", "duration": "1h"},
+            headers=foreign,
+        )
+    for _ in range(3):
+        log_time(client, world, world.owner_token)
+    cursor = client.get("/audit-events", params={"limit": 1}, headers=bearer(world.owner_token)).json()[
+        "nextCursor"
+    ]
+    assert cursor is not None
+
+    elsewhere = client.get("/audit-events", params={"cursor": cursor}, headers=foreign)
+
+    assert elsewhere.status_code == 422, elsewhere.text
+    assert elsewhere.json()["error"]["fields"] == {
+        "cursor": "is not a cursor this API returned; pass nextCursor as it is"
+    }
+    at_home = client.get("/audit-events", params={"cursor": cursor}, headers=bearer(world.admin_token))
+    assert at_home.status_code == 200, at_home.text  # another manager of the same organization may go on
+
+
 def test_the_audit_trail_needs_studio_and_filters_newest_first(client: TestClient[Any], world: World) -> None:
     owner = bearer(world.owner_token)
     world.set_plan(Plan.SOLO)

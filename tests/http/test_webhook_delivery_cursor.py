@@ -165,7 +165,13 @@ def test_a_cursor_of_another_list_is_refused(client: TestClient[Any], world: Wor
     ours = signed(world, json.dumps([1, f"deliveries:{webhook_id}", 2], separators=(",", ":")).encode())
     assert deliveries(client, world, webhook_id, limit="1", cursor=ours).status_code == 200
 
-    for listing in ["audit", f"history:{webhook_id}", f"deliveries:{webhook_id.upper()}", "deliveries"]:
+    for listing in [
+        "audit",
+        f"audit:{world.org.id}",
+        f"history:{webhook_id}",
+        f"deliveries:{webhook_id.upper()}",
+        "deliveries",
+    ]:
         theirs = signed(world, json.dumps([1, listing, 2], separators=(",", ":")).encode())
         assert_foreign(deliveries(client, world, webhook_id, limit="1", cursor=theirs))
 

@@ -173,9 +173,12 @@ class AuditController(Controller):
             occurred_from=None if occurred_from is None else parse_instant(occurred_from, "from"),
             occurred_to=None if occurred_to is None else parse_instant(occurred_to, "to"),
         )
-        before = None if cursor is None else cursors.decode_events(cursor, listing="audit")
+        # Sequence numbers are per organization: a cursor of another organization's trail is refused,
+        # not read as a place in this one (which would skip this organization's newest events).
+        listing = f"audit:{caller.org_id}"
+        before = None if cursor is None else cursors.decode_events(cursor, listing=listing)
         page = services.events.audit(caller, where, before, limit)
-        return event_page_response(page, cursors, listing="audit")
+        return event_page_response(page, cursors, listing=listing)
 
 
 def _subject_id(text: str) -> str:

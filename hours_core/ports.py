@@ -678,7 +678,9 @@ class WebhookRepository(Protocol):
         ...
 
     def delete(self, org_id: OrgId, webhook_id: WebhookId) -> bool:
-        """Delete the webhook and its deliveries; whether it existed."""
+        """Delete the webhook and its deliveries; whether it existed. It locks the webhook first,
+        as the writers that queue its deliveries do (:meth:`lock`), so that it waits for them and
+        deletes what they queued too."""
         ...
 
     def behind(self, limit: int) -> Sequence[Webhook]:

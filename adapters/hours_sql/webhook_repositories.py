@@ -62,9 +62,17 @@ class SqlWebhookRepository(_WebhookRepository):
         self._write(self._hooks.webhook_update, (*rest, id_, org_id), kind="webhook")
 
     def delete(self, org_id: OrgId, webhook_id: WebhookId) -> bool:
-        """Delete the webhook and its deliveries; whether it existed."""
+        """Delete the webhook and its deliveries; whether it existed.
+
+        The webhook is locked first (PostgreSQL: ``FOR NO KEY UPDATE``), as every writer that
+        queues a delivery for it locks it (a ping, a redelivery, the fan-out): a deletion that
+        meets one of them waits for its commit, and then deletes the deliveries it queued too.
+        Deleting the deliveries first read them before that commit, and the webhook's own
+        deletion then failed on the queued delivery's foreign key."""
         sql = self._sql
         params = (sql.uuid(webhook_id), sql.reference(org_id))
+        if self._row(self._hooks.webhook_locked, params) is None:
+            return False
         self._write(self._hooks.deliveries_of_webhook_deleted, params, kind="delivery")
         return self._write(self._hooks.webhook_delete, params, kind="webhook") > 0
 

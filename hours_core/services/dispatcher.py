@@ -191,13 +191,19 @@ class WebhookDispatcher:
         )
         with self._transactions.write() as uow:
             leased_until = delivery.leased_until
+            # A give-up disables the webhook: it locks the webhook before it writes the delivery, in
+            # the order of every writer that takes both (a ping, the fan-out, a deletion), so that
+            # it and a deletion of the webhook wait for each other instead of deadlocking.
+            webhook = (
+                uow.webhooks.lock(delivery.org_id, delivery.webhook_id)
+                if status is DeliveryStatus.FAILED
+                else None
+            )
             if leased_until is None or not uow.deliveries.record(attempted, leased_until=leased_until):
                 return attempted
-            if status is DeliveryStatus.FAILED:
-                webhook = uow.webhooks.lock(delivery.org_id, delivery.webhook_id)
-                if webhook is not None and webhook.active:
-                    reason = _disabled_reason(outcome, attempted)
-                    uow.webhooks.update(webhook.disabled(reason, self._clock.now()))
+            if webhook is not None and webhook.active:
+                reason = _disabled_reason(outcome, attempted)
+                uow.webhooks.update(webhook.disabled(reason, self._clock.now()))
         return attempted
 
     def purge(self) -> int:

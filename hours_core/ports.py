@@ -683,10 +683,11 @@ class WebhookRepository(Protocol):
         deletes what they queued too."""
         ...
 
-    def behind(self, limit: int) -> Sequence[Webhook]:
+    def behind(self, limit: int, *, after: WebhookId | None = None) -> Sequence[Webhook]:
         """At most ``limit`` active webhooks, of any org, whose ``event_cursor`` is below their org's
-        latest event, locked for this unit of work (PostgreSQL: ``FOR UPDATE SKIP LOCKED``, so that
-        dispatchers of several processes take different webhooks). The fan-out of events only."""
+        latest event, in id order (with ``after``: those whose id is greater), locked for this unit
+        of work (PostgreSQL: ``FOR UPDATE SKIP LOCKED``, so that dispatchers of several processes
+        take different webhooks). The fan-out of events only."""
         ...
 
     def take_dispatcher_lease(self, holder: str, now: datetime, until: datetime) -> bool:

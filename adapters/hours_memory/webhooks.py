@@ -83,13 +83,15 @@ class InMemoryWebhookRepository(_Repository):
         del self.tables.write("webhooks")[webhook_id]
         return True
 
-    def behind(self, limit: int) -> Sequence[Webhook]:
+    def behind(self, limit: int, *, after: WebhookId | None = None) -> Sequence[Webhook]:
         self.tables.write("webhooks")  # writers run one at a time: holding the writer lock is the lock
         counters = self.tables.read("event_counters")
         found = [
             webhook
             for webhook in self.tables.read("webhooks").values()
-            if webhook.active and webhook.event_cursor < counters.get(webhook.org_id, (0, 0))[0]
+            if webhook.active
+            and webhook.event_cursor < counters.get(webhook.org_id, (0, 0))[0]
+            and (after is None or webhook.id > after)
         ]
         return sorted(found, key=lambda webhook: webhook.id)[: max(limit, 0)]
 

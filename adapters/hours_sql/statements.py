@@ -573,12 +573,13 @@ class WebhookStatements:
         self.webhooks_of_org = sql(f"{webhooks.select} WHERE org_id = ? ORDER BY created_at, id")
         self.webhook_update = sql(_update(WEBHOOKS, 2, "id = ? AND org_id = ?"))
         self.webhook_delete = sql("DELETE FROM webhooks WHERE id = ? AND org_id = ?")
-        self.webhooks_behind = sql(
+        behind = (
             f"SELECT {_columns(WEBHOOKS, 'w')} FROM webhooks AS w"  # noqa: S608 - constant identifiers
             " WHERE w.active = ? AND w.event_cursor <"
             " (SELECT c.last_seq FROM event_counters AS c WHERE c.org_id = w.org_id)"
-            f" ORDER BY w.id LIMIT ?{dialect.skip_locked}"
         )
+        self.webhooks_behind = sql(f"{behind} ORDER BY w.id LIMIT ?{dialect.skip_locked}")
+        self.webhooks_behind_after = sql(f"{behind} AND w.id > ? ORDER BY w.id LIMIT ?{dialect.skip_locked}")
         self.dispatcher_lease = sql(
             "INSERT INTO webhook_dispatcher_lease (name, holder, expires_at) VALUES ('dispatcher', ?, ?)"
             " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at"

@@ -76,9 +76,15 @@ class SqlWebhookRepository(_WebhookRepository):
         self._write(self._hooks.deliveries_of_webhook_deleted, params, kind="delivery")
         return self._write(self._hooks.webhook_delete, params, kind="webhook") > 0
 
-    def behind(self, limit: int) -> Sequence[Webhook]:
-        """Active webhooks behind their org's latest event, locked (PostgreSQL: ``SKIP LOCKED``)."""
-        rows = self._session.rows(self._hooks.webhooks_behind, (self._sql.boolean(True), max(limit, 0)))
+    def behind(self, limit: int, *, after: WebhookId | None = None) -> Sequence[Webhook]:
+        """Active webhooks behind their org's latest event, in id order (after ``after``), locked
+        (PostgreSQL: ``SKIP LOCKED``)."""
+        sql = self._sql
+        if after is None:
+            rows = self._session.rows(self._hooks.webhooks_behind, (sql.boolean(True), max(limit, 0)))
+        else:
+            params = (sql.boolean(True), sql.uuid(after), max(limit, 0))
+            rows = self._session.rows(self._hooks.webhooks_behind_after, params)
         return [self._hooks.webhooks.decode(row) for row in rows]
 
     def take_dispatcher_lease(self, holder: str, now: datetime, until: datetime) -> bool:

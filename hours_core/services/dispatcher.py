@@ -40,6 +40,7 @@ from hours_core.subscriptions import (
     DeliveryStatus,
     Webhook,
     WebhookDelivery,
+    WebhookId,
     matches,
 )
 from hours_core.webhooks import (
@@ -92,6 +93,8 @@ class WebhookDispatcher:
         self._sender = sender
         self._random = random
         self.lease = lease
+        self._fan_out_after: WebhookId | None = None
+        """Where the last fan-out that reached its limit stopped: the next one starts after it."""
 
     def hold_the_store(self, holder: str) -> bool:
         """Take or renew the store's one dispatcher lease for ``holder`` (for stores that allow one
@@ -108,11 +111,20 @@ class WebhookDispatcher:
 
     def fan_out(self, limit: int = 50) -> int:
         """Queue the new events of at most ``limit`` webhooks that are behind; how many deliveries
-        were queued."""
+        were queued.
+
+        The webhooks take turns, in id order: a fan-out that reaches its limit remembers the last
+        webhook it took, and the next one starts after it (and goes round to the first ids when it
+        reaches the end). Always starting from the first ids, webhooks beyond the first ``limit``
+        would wait for as long as those kept getting new events (busy organizations under load)."""
         now = self._clock.now()
         queued = 0
         with self._transactions.write() as uow:
-            for webhook in uow.webhooks.behind(limit):
+            webhooks = list(uow.webhooks.behind(limit, after=self._fan_out_after))
+            if len(webhooks) < limit and self._fan_out_after is not None:  # round to the first ids
+                first = {webhook.id for webhook in webhooks}
+                webhooks += [w for w in uow.webhooks.behind(limit - len(webhooks)) if w.id not in first]
+            for webhook in webhooks:
                 events = uow.events.list(
                     webhook.org_id, EventQuery(after=webhook.event_cursor, limit=EVENTS_PER_FAN_OUT)
                 )
@@ -137,6 +149,7 @@ class WebhookDispatcher:
                     )
                 uow.webhooks.update(attrs.evolve(advanced, event_cursor=events[-1].seq))
                 queued += len(taken)
+        self._fan_out_after = webhooks[-1].id if len(webhooks) >= limit > 0 else None
         return queued
 
     def claim(self, limit: int, share: OrgShare | None = None) -> list[Claim]:

@@ -431,3 +431,22 @@ def test_behind_are_the_active_webhooks_below_their_orgs_latest_event(
 
     assert [webhook.id for webhook in behind] == [lagging.id]
     assert behind[0].event_cursor == 1
+
+
+def test_behind_goes_in_id_order_and_from_after_an_id_when_given(
+    store: OpenStore, world: World, build: Build
+) -> None:
+    hooks = sorted((a_webhook(build, world.a) for _ in range(4)), key=lambda webhook: webhook.id)
+    add(store, *hooks)
+    with store.unit_of_work() as uow:
+        uow.events.append(new_event(world.a.org.id))
+        uow.commit()
+
+    with store.unit_of_work() as uow:
+        first_two = [webhook.id for webhook in uow.webhooks.behind(2)]
+        after_second = [webhook.id for webhook in uow.webhooks.behind(10, after=hooks[1].id)]
+        after_last = list(uow.webhooks.behind(10, after=hooks[-1].id))
+
+    assert first_two == [hooks[0].id, hooks[1].id]
+    assert after_second == [hooks[2].id, hooks[3].id]
+    assert after_last == []

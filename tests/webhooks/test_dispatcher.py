@@ -311,6 +311,23 @@ def test_events_while_a_webhook_is_off_are_not_queued_for_it(
     assert [json.loads(request.body)["subject"]["id"] for request in receiver.requests] == [str(loud.id)]
 
 
+def test_a_fan_out_takes_turns_so_webhooks_past_its_limit_are_not_starved_by_busy_ones(
+    world: World, dispatcher: WebhookDispatcher, receiver: Receiver
+) -> None:
+    # Three webhooks, a fan-out of two at a time, and a new event before every round: the two first
+    # (by id) are behind at every round, as those of busy organizations are under load.
+    owner = world.caller(world.owner)
+    hooks = sorted((subscribe(world, receiver) for _ in range(3)), key=lambda webhook: webhook.id)
+    for round_ in range(3):
+        world.services.projects.create_project(owner, f"Busy {round_}")
+        dispatcher.fan_out(limit=2)
+
+    last = hooks[-1]
+    page = world.services.webhooks.deliveries(owner, last.id, limit=100)
+    assert [delivery.event_type for delivery in page.deliveries] != []  # its turn came within 3 rounds
+    assert {delivery.event_type for delivery in page.deliveries} == {"project.created"}
+
+
 def test_on_a_single_dispatcher_store_a_second_loop_waits_for_the_lease(
     world: World, dispatcher: WebhookDispatcher, receiver: Receiver
 ) -> None:

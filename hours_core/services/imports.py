@@ -652,8 +652,9 @@ class _Run:
         billable = project.billable_by_default if row.billable is None else row.billable
         if billable:
             self._require(row, "billable", Feature.BILLABLE_TIME, "billable time")
-        if user.id != self.caller.user_id:
-            self._require(row, "user_email", Feature.TEAM_ENTRIES, "entries of other users")
+        if user.id != self.caller.user_id:  # matched by email, else by name (Harvest has no email)
+            field = "user_email" if row.user_email is not None else "user_name"
+            self._require(row, field, Feature.TEAM_ENTRIES, "entries of other users")
         entry = TimeEntry(
             id=TimeEntryId(self.ids.new_id()),
             org_id=self.caller.org_id,
@@ -709,7 +710,7 @@ class _Run:
             raise _RowFailed(column, "user_deactivated", f"the user {user.email} is deactivated")
         return user
 
-    def _new_user(self, row: ImportRow, column: str) -> User:
+    def _new_user(self, row: ImportRow, column: str | None) -> User:
         email = row.user_email or ""
         if not self.command.create_users:
             raise _RowFailed(
@@ -748,7 +749,7 @@ class _Run:
         self.pending.append(keep)
         return user
 
-    def _revived_user(self, user: User, column: str) -> User:
+    def _revived_user(self, user: User, column: str | None) -> User:
         """``user``, whom an undone import created and its undo deactivated, active again (with
         ``create_users``: the import creates them again), if the plan holds one more active user."""
         try:
@@ -784,7 +785,7 @@ class _Run:
             project = self._revived_project(project, column)
         return project
 
-    def _revived_project(self, project: Project, column: str) -> Project:
+    def _revived_project(self, project: Project, column: str | None) -> Project:
         """``project``, which an undone import created and its undo archived, active again (as a
         new one would be: the plan's active projects counted), with its client if that undo
         archived it too."""
@@ -807,7 +808,7 @@ class _Run:
         self.pending.append(keep)
         return revived
 
-    def _client(self, name: str, column: str) -> Client:
+    def _client(self, name: str, column: str | None) -> Client:
         """The client of that name (ignoring case), created when missing: in :data:`IMPORT_CURRENCY`,
         since no tracker's export states a client's currency (change it with ``PATCH /clients/{id}``
         before setting its rates)."""
@@ -850,7 +851,7 @@ class _Run:
         self.pending.append(keep)
         return revived
 
-    def _new_project(self, name: str, column: str, client: Client | None = None) -> Project:
+    def _new_project(self, name: str, column: str | None, client: Client | None = None) -> Project:
         problem = name_problem(name)
         if problem is not None:
             raise _RowFailed(column, "invalid_name", f"the project name {problem}")
@@ -877,7 +878,7 @@ class _Run:
         self.pending.append(keep)
         return project
 
-    def _require_room_for_a_project(self, name: str, column: str) -> None:
+    def _require_room_for_a_project(self, name: str, column: str | None) -> None:
         """Refuse the row (``plan_required``) if the plan holds no more active projects."""
         plan = self.caller.org.plan
         if not allows(plan, Feature.UNLIMITED_PROJECTS) and self.active_projects >= FREE_PLAN_ACTIVE_PROJECTS:
@@ -941,6 +942,8 @@ class _Run:
         return revived
 
 
-def _column(row: ImportRow, field: str) -> str:
-    """The header of the column ``field`` came from in the row's file (the field's name if none)."""
-    return row.columns.get(field, field)
+def _column(row: ImportRow, field: str) -> str | None:
+    """The header of the column ``field`` came from in the row's file, or ``None`` when the file has
+    no such column (a Toggl file without `Project`, a Harvest file without `Billable?`): an error
+    names a cell of the file, or none, never one of hours' field names."""
+    return row.columns.get(field)

@@ -941,3 +941,21 @@ def test_on_the_free_plan_a_failed_row_takes_no_project_slot(world: World) -> No
     assert (report.created_clients, "Billed" in report.created_projects) == ((), False)
     assert "Billed" not in [p.name for p in world.services.projects.list_projects(caller)]
     assert [c.name for c in world.services.clients.list_clients(caller)] == []
+
+
+def test_a_row_error_names_a_column_of_the_file_or_none_never_a_field_of_hours(world: World) -> None:
+    """Harvest has no email: the user of a row comes from its name columns, so a gate on another
+    user's entry names `First Name`; a file without a Project column fails its rows on no column
+    (`null`: there is no cell), not on hours' field names `user_email` or `project`."""
+    world.set_plan(Plan.FREE)
+    harvest = b"Date,Project,Notes,Hours,First Name,Last Name\n2025-02-03,Website,Standup,1,member,\n"
+    toggl_without_project = (
+        "User,Email,Description,Start date,Start time,Duration\r\n"
+        f"owner,{world.owner.email},Standup,2025-02-03,09:00:00,01:00:00\r\n"
+    ).encode()
+
+    by_name = run(world, "harvest", harvest)
+    no_project = run(world, "toggl", toggl_without_project, timezone="UTC")
+
+    assert [(e.row, e.column, e.code) for e in by_name.errors] == [(2, "First Name", "plan_required")]
+    assert [(e.row, e.column, e.code) for e in no_project.errors] == [(2, None, "missing_value")]

@@ -150,6 +150,11 @@ def _rows(text: SourceText, limits: ImportLimits) -> Iterator[ImportRow | Reject
             yield _row(line_number, line)
 
 
+def _utc(instant: datetime) -> str:
+    """``instant`` as the export writes it (UTC, ``Z``)."""
+    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 def _rejected(row: int, code: str, message: str) -> RejectedRow:
     """A line refused as a whole (too long, not a JSON object): one error, with no member named."""
     return RejectedRow(row, (RowError(row, None, code, message),))
@@ -201,6 +206,7 @@ class _Line:
         started_at = self.instant("startedAt")
         stopped_at = self.instant("stoppedAt")
         self._check_pair()
+        self._check_order(started_at, stopped_at)
         user_email = self.string("userEmail")
         user_name = self.name("userName")
         client = self.name("clientName")
@@ -251,9 +257,20 @@ class _Line:
         if stopped is not None and started is None:
             self.fail("startedAt", "missing_value", "is null while stoppedAt is set")
 
+    def _check_order(self, started: datetime | None, stopped: datetime | None) -> None:
+        """The stop is not before the start (when both read): `end_before_start` on the stop, as the
+        CSV readers say it and as the API refuses such a stop."""
+        if started is not None and stopped is not None and stopped < started:
+            self.fail(
+                "stoppedAt",
+                "end_before_start",
+                f"is earlier than startedAt ({_utc(stopped)} < {_utc(started)})",
+            )
+
     def _check_span(self, started: datetime | None, stopped: datetime | None, duration: int | None) -> None:
-        """The duration fits between start and stop (when all three read)."""
-        if started is None or stopped is None or duration is None:
+        """The duration fits between start and stop (when all three read and the stop is not before
+        the start: that is :meth:`_check_order`'s error, told once)."""
+        if started is None or stopped is None or duration is None or stopped < started:
             return
         if (stopped - started).total_seconds() < duration:
             self.fail(

@@ -381,6 +381,18 @@ def test_the_span_is_checked_only_when_start_stop_and_duration_all_read() -> Non
     assert [(e.column, e.code) for e in row.errors] == [("stoppedAt", "invalid_datetime")]
 
 
+@pytest.mark.parametrize("seconds", [0, 60])
+def test_a_stop_before_the_start_is_end_before_start_on_the_stop_as_in_the_csv_sources(seconds: int) -> None:
+    """Not a duration longer than a negative span: the API refuses such a stop, the CSV readers
+    call it `end_before_start`, and the JSON lines reader says the same, once, on `stoppedAt`."""
+    line = json.loads(exported([export_row()]))
+    line.update(startedAt="2026-03-02T10:00:00Z", stoppedAt="2026-03-02T09:59:00Z", durationSeconds=seconds)
+    (row,) = imported(json.dumps(line).encode())
+    assert isinstance(row, RejectedRow)
+    assert [(e.column, e.code) for e in row.errors] == [("stoppedAt", "end_before_start")]
+    assert row.errors[0].message == "is earlier than startedAt (2026-03-02T09:59:00Z < 2026-03-02T10:00:00Z)"
+
+
 def test_a_line_that_is_no_json_object_still_has_one_error_naming_no_member() -> None:
     (row,) = imported(b'[{"id": 5, "durationSeconds": "x"}]')
     assert isinstance(row, RejectedRow)

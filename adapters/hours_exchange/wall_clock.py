@@ -74,21 +74,32 @@ _YEAR_LAST = re.compile(r"(\d{1,2})([-/.])(\d{1,2})\2(\d{4})", re.ASCII)
 def date_order_evidence(text: str) -> DateFormat | bool | None:
     """What one date cell says about the file's date order.
 
-    ``DateFormat.DMY`` or ``MDY`` when the cell settles it (its first or second number is above
-    12), ``None`` when it reads both ways (``09/04/2025``), ``False`` when the order does not
-    matter for it (ISO ``2025-04-09``, empty, or not a date at all: the row reader reports that).
+    ``DateFormat.DMY`` or ``MDY`` when the cell settles it (it is a real date in that order only:
+    ``25/04/2024``, ``04/25/2024``), ``None`` when it reads both ways (``09/04/2025``), ``False``
+    when the order does not matter for it (ISO ``2025-04-09``, empty, or not a date at all, such as
+    ``32/05/2024`` or ``31/02/2024``: a number above 12 there is a typo, not a day; the row reader
+    reports it).
     """
     match = _YEAR_LAST.fullmatch(text.strip())
     if match is None:
         return False
-    first, second = int(match[1]), int(match[3])
-    if first > 12 >= second:
-        return DateFormat.DMY
-    if second > 12 >= first:
+    first, second, year = int(match[1]), int(match[3]), int(match[4])
+    month_first, day_first = _is_date(year, first, second), _is_date(year, second, first)
+    if month_first and day_first:
+        return None
+    if month_first:
         return DateFormat.MDY
-    if first > 12 or first == 0 or second == 0:
-        return False  # not a date either way; the row reader says so
-    return None
+    if day_first:
+        return DateFormat.DMY
+    return False  # not a date either way; the row reader says so
+
+
+def _is_date(year: int, month: int, day: int) -> bool:
+    try:
+        date(year, month, day)
+    except ValueError:
+        return False
+    return True
 
 
 @functools.lru_cache(maxsize=4096)

@@ -63,6 +63,17 @@ def test_a_file_that_stays_ambiguous_is_refused_naming_the_option() -> None:
     assert "dateFormat" in error.message
 
 
+@pytest.mark.parametrize("impossible", ["32/05/2024", "31/02/2024", "02/31/2024", "13/13/2024"])
+def test_a_date_real_in_neither_order_settles_nothing(impossible: str) -> None:
+    """`32/05/2024` has a number above 12, but no day 32 either way: it is a typo, not evidence
+    that the file is day-first. The file stays ambiguous (the typo's row would fail on its own)."""
+    text = HEADER + line(impossible, "10:00 AM", impossible, "11:00 AM", "01:00:00")
+    text += line("01/02/2024", "10:00 AM", "01/02/2024", "11:00 AM", "01:00:00")
+    with pytest.raises(AmbiguousDateFormat) as raised:
+        read(text)
+    assert (raised.value.row, raised.value.column) == (3, "Start Date")
+
+
 @pytest.mark.parametrize(("date_format", "expected"), [("MDY", date(2025, 9, 4)), ("DMY", date(2025, 4, 9))])
 def test_the_date_format_option_settles_an_ambiguous_file(date_format: str, expected: date) -> None:
     text = HEADER + line("09/04/2025", "10:00 AM", "09/04/2025", "11:00 AM", "01:00:00")

@@ -75,10 +75,10 @@ def date_order_evidence(text: str) -> DateFormat | bool | None:
     """What one date cell says about the file's date order.
 
     ``DateFormat.DMY`` or ``MDY`` when the cell settles it (it is a real date in that order only:
-    ``25/04/2024``, ``04/25/2024``), ``None`` when it reads both ways (``09/04/2025``), ``False``
-    when the order does not matter for it (ISO ``2025-04-09``, empty, or not a date at all, such as
-    ``32/05/2024`` or ``31/02/2024``: a number above 12 there is a typo, not a day; the row reader
-    reports it).
+    ``25/04/2024``, ``04/25/2024``), ``None`` when it reads as two days (``09/04/2025``), ``False``
+    when the order does not matter for it (ISO ``2025-04-09``; ``03/03/2025``, the same day either
+    way; empty; or not a date at all, such as ``32/05/2024`` or ``31/02/2024``: a number above 12
+    there is a typo, not a day, and the row reader reports it).
     """
     match = _YEAR_LAST.fullmatch(text.strip())
     if match is None:
@@ -86,7 +86,7 @@ def date_order_evidence(text: str) -> DateFormat | bool | None:
     first, second, year = int(match[1]), int(match[3]), int(match[4])
     month_first, day_first = _is_date(year, first, second), _is_date(year, second, first)
     if month_first and day_first:
-        return None
+        return None if first != second else False  # 03/03/2025 is the same day either way
     if month_first:
         return DateFormat.MDY
     if day_first:

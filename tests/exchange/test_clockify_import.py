@@ -74,6 +74,18 @@ def test_a_date_real_in_neither_order_settles_nothing(impossible: str) -> None:
     assert (raised.value.row, raised.value.column) == (3, "Start Date")
 
 
+def test_a_date_that_reads_the_same_both_ways_needs_no_order() -> None:
+    """A one-day export of 3 March (`03/03/2025` throughout) is not ambiguous: both orders give the
+    same day, so it imports without `date_format`; a date that differs still needs one."""
+    same = line("03/03/2025", "10:00 AM", "03/03/2025", "11:00 AM", "01:00:00")
+    (row,) = read(HEADER + same)
+    assert isinstance(row, ImportRow)
+    assert row.entry_date == date(2025, 3, 3)
+    with pytest.raises(AmbiguousDateFormat) as raised:
+        read(HEADER + same + line("01/02/2025", "10:00 AM", "01/02/2025", "11:00 AM", "01:00:00"))
+    assert (raised.value.row, raised.value.column) == (3, "Start Date")
+
+
 @pytest.mark.parametrize(("date_format", "expected"), [("MDY", date(2025, 9, 4)), ("DMY", date(2025, 4, 9))])
 def test_the_date_format_option_settles_an_ambiguous_file(date_format: str, expected: date) -> None:
     text = HEADER + line("09/04/2025", "10:00 AM", "09/04/2025", "11:00 AM", "01:00:00")

@@ -132,6 +132,8 @@ class _Header:
     """field -> the header as the file spells it"""
     row_columns: Mapping[str, str]
     """ImportRow field -> the header it comes from (ImportRow.columns)"""
+    names: Mapping[str, str]
+    """field -> the header the tracker writes for it (``Start time``), for a file that lacks it"""
 
 
 _ROW_FIELD_SOURCES = {
@@ -165,13 +167,25 @@ class Cells:
         self._header = header
         self.errors: list[RowError] = []
 
-    def label(self, field: str) -> str:
-        """The header of ``field`` in this file (the field name itself when the file has no such column)."""
-        return self._header.labels.get(field, field)
+    def label(self, field: str) -> str | None:
+        """The header of ``field`` in this file, or ``None`` when the file has no such column (an
+        error then names no column: never one of hours' field names, which no file has)."""
+        return self._header.labels.get(field)
 
     def fail(self, field: str, code: str, message: str) -> None:
         """Record a problem with the cell of ``field``."""
         self.errors.append(RowError(self.row, self.label(field), code, message))
+
+    def fail_missing(self, field: str, empty: str, lacking: str) -> None:
+        """Record ``missing_value`` for ``field``: on its cell (``empty``, as "is empty, ...") when
+        the file has the column, else on the whole row (``lacking``, as "the row has no ...", with
+        the name of the column the file lacks)."""
+        if self.has(field):
+            self.fail(field, "missing_value", empty)
+        else:
+            name = self._header.names.get(field, field)
+            message = f"{lacking} (the file has no {name} column)"
+            self.errors.append(RowError(self.row, None, "missing_value", message))
 
     def has(self, field: str) -> bool:
         """Whether the file has a column for ``field``."""
@@ -358,6 +372,7 @@ def _read_header(text: SourceText, layout: CsvLayout, limits: ImportLimits) -> _
         MappingProxyType(index),
         MappingProxyType(labels),
         MappingProxyType(row_columns),
+        MappingProxyType({column.field: _display(layout, column.field) for column in layout.columns}),
     )
 
 

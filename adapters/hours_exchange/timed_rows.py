@@ -49,10 +49,18 @@ def build_timed_row(cells: Cells, context: RowContext) -> dict[str, Any] | None:
     if start_time is None:
         # A date and a duration only (Toggl's import layout allows it): like a Harvest row.
         if end_time is not None:
-            cells.fail("start_time", "missing_value", "is empty, but the row has an end time")
+            cells.fail_missing(
+                "start_time",
+                "is empty, but the row has an end time",
+                "the row has an end time but no start time",
+            )
             return None
         if duration is None:
-            cells.fail(duration_field, "missing_value", "is empty, and the row has no start or end time")
+            cells.fail_missing(
+                duration_field,
+                "is empty, and the row has no start or end time",
+                "the row has no start or end time and no duration",
+            )
             return None
         try:
             check_duration_length(duration.seconds)
@@ -73,6 +81,9 @@ def build_timed_row(cells: Cells, context: RowContext) -> dict[str, Any] | None:
                 end += timedelta(days=1)  # no end date, and the end time is earlier: it crossed midnight
         span = place_span(start, end, duration, context.zone, minute_precision=not precise)
     except SpanProblem as problem:
+        if problem.column == "duration" and problem.code == "missing_value":
+            cells.fail_missing(duration_field, problem.message, "the row has no end time and no duration")
+            return None
         blamed = {
             "start_date": "start_date",
             "start": "start_time",

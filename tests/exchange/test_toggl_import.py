@@ -125,6 +125,33 @@ def test_an_empty_duration_without_an_end_is_refused() -> None:
     assert only_error(text) == ("Duration", "missing_value")
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "Project,Start date,End time\nWebsite,2025-01-10,10:00:00\n",
+            "the row has an end time but no start time (the file has no Start time column)",
+        ),
+        (
+            "Project,Start date,Start time,End time\nWebsite,2025-01-10,09:00:00,\n",
+            "the row has no end time and no duration (the file has no Duration column)",
+        ),
+        (
+            "Project,Start date,Start time,End time\nWebsite,2025-01-10,,\n",
+            "the row has no start or end time and no duration (the file has no Duration column)",
+        ),
+    ],
+)
+def test_a_value_missing_for_want_of_a_column_is_told_on_the_row_not_on_a_field_name(
+    text: str, message: str
+) -> None:
+    """`column` is a header of the file or null: never `start_time` or `duration`, hours' own
+    names, which no file has."""
+    (row,) = read(text)
+    assert isinstance(row, RejectedRow)
+    assert [(e.column, e.code, e.message) for e in row.errors] == [(None, "missing_value", message)]
+
+
 def test_a_duration_longer_than_the_span_is_refused() -> None:
     text = OLD_HEADER + "Ada,,,Website,,,No,2025-01-10,09:00:00,2025-01-10,09:20:00,00:30:00,,\n"
     assert only_error(text) == ("Duration", "duration_exceeds_span")

@@ -96,10 +96,18 @@ class RowError:
 
 @attrs.frozen
 class RejectedRow:
-    """A source row that cannot be imported, with every problem found in it."""
+    """A source row that cannot be imported, with every problem found in it.
+
+    ``external_ref`` and ``exported_id`` (hours' JSON lines, when the line's ``id`` reads) say which
+    entry the row is the export of, as for :class:`ImportRow`: the import use case counts the row
+    as a duplicate, not as failed, when the organization already holds that entry (its own export
+    with a running timer in it: the timer's line does not import, but its entry is there).
+    """
 
     row: int
     errors: tuple[RowError, ...]
+    external_ref: str | None = None
+    exported_id: UUID | None = None
 
 
 @attrs.frozen

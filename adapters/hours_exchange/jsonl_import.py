@@ -150,6 +150,11 @@ def _rows(text: SourceText, limits: ImportLimits) -> Iterator[ImportRow | Reject
             yield _row(line_number, line)
 
 
+def _reference(entry_id: str) -> str:
+    """The row's ``external_ref``: the SHA-256 of the exported entry's id."""
+    return hashlib.sha256(json.dumps(["hours", entry_id]).encode()).hexdigest()
+
+
 def _utc(instant: datetime) -> str:
     """``instant`` as the export writes it (UTC, ``Z``)."""
     return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
@@ -218,12 +223,17 @@ class _Line:
         self._check_span(started_at, stopped_at, duration)
         deleted_at = self.instant("deletedAt")
         if self.errors:
-            return RejectedRow(self.row, tuple(self.errors))
+            return RejectedRow(
+                self.row,
+                tuple(self.errors),
+                external_ref=None if entry_id is None else _reference(entry_id),
+                exported_id=None if entry_id is None else _uuid_or_none(entry_id),
+            )
         assert entry_id is not None and entry_date is not None and duration is not None
         return ImportRow(
             source=ImportSource.HOURS,
             row=self.row,
-            external_ref=hashlib.sha256(json.dumps(["hours", entry_id]).encode()).hexdigest(),
+            external_ref=_reference(entry_id),
             entry_date=entry_date,
             duration_seconds=duration,
             user_email=user_email,

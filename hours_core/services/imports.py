@@ -540,13 +540,20 @@ class _Run:
     def _take(self, batch: list[ImportRow | RejectedRow]) -> None:
         good = [row for row in batch if isinstance(row, ImportRow)]
         refs = [self._ref(row) for row in good]
+        refs += [ref for row in batch if isinstance(row, RejectedRow) and (ref := self._rejected_ref(row))]
         refs += [earlier for row in good if (earlier := self._earlier_ref(row)) is not None]
         existing = self.uow.entries.existing_external_refs(self.caller.org_id, refs) if refs else set()
-        exported = [TimeEntryId(row.exported_id) for row in good if row.exported_id is not None]
+        exported = [TimeEntryId(row.exported_id) for row in batch if row.exported_id is not None]
         present = self.uow.entries.existing_ids(self.caller.org_id, exported) if exported else set()
         entries: list[TimeEntry] = []
         for row in batch:
             if isinstance(row, RejectedRow):
+                known = self._rejected_ref(row)
+                if (known is not None and (known in existing or known in self.seen)) or (
+                    row.exported_id in present
+                ):
+                    self.duplicates += 1  # the export of an entry that is here: nothing else counts
+                    continue
                 self.failed += 1
                 self._note(*row.errors)
                 continue
@@ -605,6 +612,10 @@ class _Run:
 
     def _ref(self, row: ImportRow) -> str:
         return f"{self.source}:{row.external_ref}"
+
+    def _rejected_ref(self, row: RejectedRow) -> str | None:
+        """The reference of the entry a rejected row is the export of, if the reader could tell."""
+        return None if row.external_ref is None else f"{self.source}:{row.external_ref}"
 
     def _earlier_ref(self, row: ImportRow) -> str | None:
         """The row's reference as an earlier version of hours stored it, if it differs: an entry

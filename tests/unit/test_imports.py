@@ -28,6 +28,7 @@ from hours_core.services import (
     ExportEntries,
     ImportEntries,
     ImportReport,
+    StartTimer,
     build_services,
 )
 from hours_core.services import imports as imports_module
@@ -754,6 +755,30 @@ def test_an_organization_s_own_export_imported_back_is_all_duplicates_live_or_de
     assert (dry.created, dry.duplicates) == (0, 6)
     assert entries(world, include_deleted=True) == before
     assert made.id in {entry.id for entry in before}
+
+
+def test_an_organization_s_own_export_with_a_running_timer_imported_back_is_all_duplicates(
+    world: World,
+) -> None:
+    """A backup taken while a timer runs holds the timer's line (no `stoppedAt`): the entry is the
+    organization's own, so the line is a duplicate like the others, not a failed row. Into another
+    organization it is no entry, and fails as `running_timer` (a running timer is not imported)."""
+    owner = world.caller(world.owner)
+    world.services.entries.create_time_entry(
+        owner, CreateTimeEntry(project_id=world.project.id, entry_date=date(2025, 3, 7), duration="45m")
+    )
+    world.services.entries.start_timer(owner, StartTimer(project_id=world.project.id))
+    backup = own_export(world)
+
+    report = run(world, "hours", backup)
+    elsewhere = globex_with_acme_s_users(world)
+    into_other = elsewhere.services.imports.import_entries(
+        elsewhere.caller(elsewhere.owner), ImportEntries(source=ImportSource.HOURS, data=backup)
+    )
+
+    assert (report.created, report.duplicates, report.failed, report.errors) == (0, 2, 0, ())
+    assert (into_other.created, into_other.failed) == (1, 1)
+    assert [e.code for e in into_other.errors] == ["running_timer"]
 
 
 def test_an_organization_filled_by_an_hours_import_finds_its_own_export_all_duplicates(world: World) -> None:

@@ -129,6 +129,17 @@ def parse_date(text: str, order: DateFormat | None) -> date:
         raise CellProblem("invalid_date", f"is not a real date when read as {expected}: {value!r}") from None
 
 
+# Spaces -----------------------------------------------------------------------------------------
+
+_SPACES = str.maketrans(
+    dict.fromkeys(["\u00a0", "\u1680", *map(chr, range(0x2000, 0x200B)), "\u202f", "\u205f", "\u3000"], " ")
+)
+"""Unicode's space separators, made an ASCII space: CLDR 42 (Java 20, ICU 72, today's browsers)
+writes ``10:23\u202fAM`` with a narrow no-break space, and a spreadsheet may save ``1.5\u00a0h``.
+The patterns below read ASCII only (their digits must be ASCII), so the cell's spaces are made
+ASCII first."""
+
+
 # Times of day -----------------------------------------------------------------------------------
 
 _TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\s*([AaPp])\.?\s*[Mm]\.?)?", re.ASCII)
@@ -144,8 +155,9 @@ class ClockTime:
 
 @functools.lru_cache(maxsize=4096)
 def parse_time_of_day(text: str) -> ClockTime:
-    """``HH:MM:SS``, ``HH:MM``, or 12-hour ``hh:mm:ss AM`` / ``hh:mm PM`` (``12 AM`` is midnight)."""
-    value = text.strip()
+    """``HH:MM:SS``, ``HH:MM``, or 12-hour ``hh:mm:ss AM`` / ``hh:mm PM`` (``12 AM`` is midnight),
+    with any Unicode space before AM/PM (``10:23\u202fAM``)."""
+    value = text.strip().translate(_SPACES)
     match = _TIME.fullmatch(value)
     if match is None:
         raise CellProblem(
@@ -188,9 +200,10 @@ def parse_duration_text(text: str) -> Duration:
     ``H:MM:SS`` (Toggl, Clockify; hours may exceed 24), ``H:MM`` (Clockify's compact format,
     Harvest's hh:mm setting), ``M:SS min`` (Toggl's classic format under an hour), and decimal
     hours with a dot or a comma (``1.85``, ``20,0``, ``1.5 h``). A value with both a dot and a
-    comma reads the last one as the decimal mark (``1.234,5``).
+    comma reads the last one as the decimal mark (``1.234,5``). Any Unicode space may come before
+    the unit (``1.5\u00a0h``).
     """
-    value = text.strip()
+    value = text.strip().translate(_SPACES)
     if len(value) > _MAX_DURATION_CHARS:
         raise CellProblem(
             "invalid_duration",

@@ -67,6 +67,23 @@ def test_times_of_day_read_in_12_and_24_hours(text: str, expected: time, has_sec
     assert (clock.value, clock.has_seconds) == (expected, has_seconds)
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("10:23\u202fAM", time(10, 23)),  # CLDR 42 (Java 20, ICU 72): a narrow no-break space
+        ("10:23:52\u202fPM", time(22, 23, 52)),
+        ("1:05\u00a0p.m.", time(13, 5)),  # a no-break space, as a spreadsheet may save it
+    ],
+)
+def test_a_12_hour_time_with_a_no_break_space_before_am_pm_reads(text: str, expected: time) -> None:
+    assert parse_time_of_day(text).value == expected
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("1.5\u00a0h", 5400), ("47:06\u202fmin", 2826)])
+def test_a_duration_with_a_no_break_space_before_its_unit_reads(text: str, seconds: int) -> None:
+    assert parse_duration_text(text).seconds == seconds
+
+
 @pytest.mark.parametrize("text", ["24:00", "0:00 AM", "13:00 PM", "9", "9:5", "noon"])
 def test_impossible_times_are_refused(text: str) -> None:
     with pytest.raises(CellProblem):

@@ -209,16 +209,23 @@ class RateService:
         _require_rates(caller, "reapply rates")
         examined = changed = skipped = 0
         changes: list[RateChange] = []
-        rerated: list[tuple[TimeEntry, StoredRate | None]] = []
         with self._transactions.write() as uow:
             book = RateBook(uow.rates.list(caller.org_id))
             projects = {project.id: project for project in uow.projects.list(caller.org_id)}
             week_locks = TimesheetLocks(uow, caller.org_id)
             now = self._clock.now()
             closed = ClosedDays.read(uow.periods, caller.org, now)
+            to_rerate: list[TimeEntry] = []
             for entry in _entries_in(uow, caller, command.date_from, command.date_to):
                 examined += 1
-                after = book.stored_for(entry, projects[entry.project_id])
+                if book.stored_for(entry, projects[entry.project_id]) != entry.rate:
+                    to_rerate.append(entry)
+            if not command.dry_run:
+                to_rerate = _as_locked(uow, caller, command, to_rerate)
+            for entry in to_rerate:
+                project = projects.get(entry.project_id) or uow.projects.get(caller.org_id, entry.project_id)
+                assert project is not None  # an entry's project is never deleted
+                after = book.stored_for(entry, project)
                 if after == entry.rate:
                     continue
                 if (
@@ -231,14 +238,9 @@ class RateService:
                 if len(changes) < MAX_REAPPLY_CHANGES_LISTED:
                     changes.append(RateChange(entry.id, entry.rate, after))
                 if not command.dry_run:
-                    rerated.append((entry, after))
-            # The rows to write locked at once, in id order, as every writer of several entries
-            # takes them (the list's order is by date); then written in the list's order.
-            uow.entries.get_many(caller.org_id, (entry.id for entry, _ in rerated), lock=True)
-            for entry, after in rerated:
-                updated = attrs.evolve(entry, rate=after, updated_at=later(now, entry.updated_at))
-                uow.entries.update(updated, expected_updated_at=entry.updated_at)
-                self._events.entry(uow, caller, EventType.TIME_ENTRY_UPDATED, entry, updated)
+                    updated = attrs.evolve(entry, rate=after, updated_at=later(now, entry.updated_at))
+                    uow.entries.update(updated, expected_updated_at=entry.updated_at)
+                    self._events.entry(uow, caller, EventType.TIME_ENTRY_UPDATED, entry, updated)
         return ReapplyResult(
             date_from=command.date_from,
             date_to=command.date_to,
@@ -268,6 +270,28 @@ def rate_for_entry(uow: UnitOfWork, caller: Caller, entry: TimeEntry, project: P
         on=entry.entry_date,
     )
     return RateBook(rates).stored_for(entry, project) if rates else None
+
+
+def _as_locked(
+    uow: UnitOfWork, caller: Caller, command: ReapplyRates, entries: list[TimeEntry]
+) -> list[TimeEntry]:
+    """``entries`` as they are once their rows are locked (in id order, as every writer of several
+    entries takes them), in the order they were read, leaving out those deleted or moved out of the
+    range since: on PostgreSQL another write may have committed between the reapply's read and its
+    lock (a note edited, the entry deleted, invoiced or moved), and writing the entry as it was read
+    would fail the whole reapply (``stale_update``) or undo that write. The reapply re-rates each
+    entry as it is now; on SQLite and in memory, where one writer runs at a time, nothing changed."""
+    ids = [entry.id for entry in entries]
+    locked = {entry.id: entry for entry in uow.entries.get_many(caller.org_id, ids, lock=True)}
+    current = []
+    for entry in entries:
+        now = locked.get(entry.id)
+        if now is None or now.deleted_at is not None:
+            continue
+        if not command.date_from <= now.entry_date <= command.date_to:
+            continue
+        current.append(now)
+    return current
 
 
 def _entries_in(uow: UnitOfWork, caller: Caller, date_from: date, date_to: date) -> list[TimeEntry]:

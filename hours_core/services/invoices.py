@@ -65,17 +65,24 @@ class InvoiceService:
         deleted, running or already invoiced, and a repeated id, fail the call (422, one field
         ``entry_ids[i]`` each, all of them together).
 
-        Two calls that invoice the same entry at once: one wins, and the other answers as if it had
-        come second (the entry ``already invoiced``), on every store. Where writers run side by side
-        (PostgreSQL), the loser's write of the entry finds it changed (``StaleUpdate``); it then undoes
-        the entries it had already written, reads them all again and raises their per-id errors (or
-        the ``StaleUpdate``, when another kind of write changed the entry). Entries are written in id
-        order, so that two invoices never wait for each other's rows in opposite orders.
+        The entries' rows are locked (in id order, so that two invoices never wait for each other's
+        rows in opposite orders) before they are read: where writers run side by side (PostgreSQL),
+        a write of one of them that committed first is what the invoice reads (an edited note, a new
+        rate, or the entry invoiced, deleted or restarted, with their per-id errors), and one that
+        comes later waits for the invoice. Two calls that invoice the same entry at once: one wins,
+        and the other answers as if it had come second (the entry ``already invoiced``), on every
+        store. Should a write still find an entry changed (``StaleUpdate``), the call undoes the
+        entries it had written, reads them all again and raises their per-id errors, or the
+        ``StaleUpdate``.
         """
         repeats = _check_command(command)
         caller.require_manager("create invoices")
         caller.require_feature(Feature.BILLABLE_RATES)
         with self._transactions.write() as uow:
+            # Their rows locked first, in id order (as every writer of several entries takes them):
+            # the entries read next are the ones written, so a write of one of them that committed
+            # before the lock (PostgreSQL) is seen, and counted, instead of failing the invoice.
+            uow.entries.get_many(caller.org_id, (TimeEntryId(each) for each in command.entry_ids), lock=True)
             entries = _invoiceable(uow, caller, command.entry_ids, repeats)
             now = self._clock.now()
             seconds, amounts = totals_of(entries)

@@ -26,6 +26,7 @@ import psycopg
 import pytest
 
 from hours_core.errors import BatchFailed, EntryLocked, StaleUpdate, StoreBusy, ValidationFailed
+from hours_core.invoices import Invoice, totals_of
 from hours_core.model import RateScope, TimeEntry, TimeEntryId
 from hours_core.ports import UnitOfWorkFactory
 from hours_core.services import (
@@ -224,15 +225,18 @@ def first_then_second(
 
 
 @pytest.mark.postgres
-def test_an_invoice_waiting_for_a_batch_of_its_entries_in_the_other_order_is_a_stale_update(
+def test_an_invoice_waiting_for_a_batch_of_its_entries_in_the_other_order_invoices_them_as_edited(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The invoice locks its entries before it reads them: it waits for the batch, then reads and
+    invoices the entries the batch edited (it used to read them first, and fail ``stale_update``)."""
     ids = [entry.id for entry in new_entries(world)]
     batch, invoice = first_then_second(monkeypatch, batch_of(world, ids[::-1]), invoice_of(world, ids))
     assert [type(outcome) for outcome in batch] == [Applied] * ENTRIES
-    assert isinstance(invoice, StaleUpdate)
+    assert isinstance(invoice, Invoice), invoice
     owner = world.caller(world.owner)
-    assert all(world.services.entries.get_time_entry(owner, each).invoice_id is None for each in ids)
+    entries = [world.services.entries.get_time_entry(owner, each) for each in ids]
+    assert {(entry.invoice_id, entry.note) for entry in entries} == {(invoice.id, "edited")}
 
 
 @pytest.mark.postgres
@@ -275,7 +279,12 @@ def test_a_reapply_writing_entries_in_date_order_and_an_invoice_in_id_order_do_n
     reapply = lambda: world.services.rates.reapply_rates(owner, ReapplyRates(days[-1], DAY))  # noqa: E731
     reapplied, invoice = first_then_second(monkeypatch, reapply, invoice_of(world, ids))
     assert reapplied.changed == ENTRIES
-    assert isinstance(invoice, StaleUpdate)
+    assert isinstance(invoice, Invoice), invoice  # it waited for the reapply, and counts its rates
+    with world.services.transactions.read() as uow:
+        stored = uow.entries.get_many(world.org.id, ids)
+    assert {entry.invoice_id for entry in stored} == {invoice.id}
+    assert {entry.rate.billable_rate_minor if entry.rate else None for entry in stored} == {10_000}
+    assert (invoice.duration_seconds, invoice.amounts) == totals_of(stored)
 
 
 @pytest.mark.postgres

@@ -367,7 +367,13 @@ def test_a_write_postgres_rolls_back_to_break_a_deadlock_runs_again_and_both_wri
     world: World,
 ) -> None:
     """Two writes that lock two entries in opposite orders (no use case does now): PostgreSQL
-    fails one of them (``40P01``), the runner runs it once more, after the other has committed."""
+    fails one of them (``40P01``), the runner runs it once more, and both succeed.
+
+    Usually the other commits first and the failed one runs again after it (results 1 and 2). But
+    PostgreSQL does not queue row locks: the other wakes when the failed one rolls back and must
+    take the row again, and the failed one's second run may take it first; then the two deadlock
+    once more, the other fails this time, and runs once more itself (results 2 and 2). Measured: 1
+    run in 15 under load."""
     first, second = (entry.id for entry in new_entries(world, 2))
     both_hold_one = threading.Barrier(2)
     owner = world.caller(world.owner)
@@ -387,4 +393,4 @@ def test_a_write_postgres_rolls_back_to_break_a_deadlock_runs_again_and_both_wri
         return lambda: world.services.idempotent.run(owner, None, work)
 
     outcomes = at_once([locking(first, second), locking(second, first)])
-    assert sorted(outcome.result for outcome in outcomes) == [b"1", b"2"], outcomes
+    assert sorted(outcome.result for outcome in outcomes) in ([b"1", b"2"], [b"2", b"2"]), outcomes

@@ -882,9 +882,9 @@ class PeriodRepository(Protocol):
 
     Every write of an entry reads them (:func:`~hours_core.entry_locks.ClosedDays.read`) before it
     checks its locks, so they are also where an organization's entry writes are held back: in a
-    write unit of work, :meth:`list` takes the organization's entry writes in share mode, and
-    :meth:`hold` takes them exclusively. (PostgreSQL: a transaction-level advisory lock; SQLite and
-    the in-memory store run one writer at a time.)
+    write unit of work, :meth:`list` and :meth:`holding` take the organization's entry writes in
+    share mode, and :meth:`hold` takes them exclusively. (PostgreSQL: a transaction-level advisory
+    lock; SQLite and the in-memory store run one writer at a time.)
     """
 
     def list(self, org_id: OrgId) -> Sequence[ClosedPeriod]:

@@ -9,6 +9,7 @@ from hours_webhooks.sender import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_READ_TIMEOUT,
+    LONGEST_ATTEMPT_SECONDS,
     MAX_ADDRESSES_TRIED,
     HttpWebhookSender,
 )
@@ -17,6 +18,7 @@ __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_READ_TIMEOUT",
+    "LONGEST_ATTEMPT_SECONDS",
     "MAX_ADDRESSES_TRIED",
     "HttpWebhookSender",
     "Resolver",

@@ -41,6 +41,7 @@ __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_READ_TIMEOUT",
+    "LONGEST_ATTEMPT_SECONDS",
     "MAX_ADDRESSES_TRIED",
     "HttpWebhookSender",
 ]
@@ -56,6 +57,12 @@ DEFAULT_MAX_RESPONSE_BYTES = 4096
 
 MAX_ADDRESSES_TRIED = 3
 """A name with more addresses is tried on its first three (every one is checked all the same)."""
+
+LONGEST_ATTEMPT_SECONDS = DEFAULT_CONNECT_TIMEOUT * (1 + MAX_ADDRESSES_TRIED + 1) + DEFAULT_READ_TIMEOUT
+"""The longest one attempt of the default sender can take (35 s): the DNS answer, a TCP connection
+to each of :data:`MAX_ADDRESSES_TRIED` addresses and the TLS handshake, each within
+:data:`DEFAULT_CONNECT_TIMEOUT`, then the answer within :data:`DEFAULT_READ_TIMEOUT`. A claim held
+for less may be taken over while its delivery is still being sent."""
 
 _LOCATION_SHOWN = 200
 _HEADERS_THE_SENDER_WRITES = frozenset({"host", "content-length", "connection", "transfer-encoding"})

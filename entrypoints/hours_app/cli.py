@@ -306,7 +306,8 @@ examples:
         default=60.0,
         metavar="SECONDS",
         help="how long a claimed delivery (and SQLite's dispatcher lease) is held before another "
-        "dispatcher may take it over: longer than one attempt (default: 60)",
+        "dispatcher may take it over: longer than one attempt, at most 35 s (default: 60; a shorter "
+        "one is warned of)",
     )
     parser.add_argument(
         "--poll-seconds",

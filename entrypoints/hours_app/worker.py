@@ -17,9 +17,25 @@ from types import FrameType
 from hours_app.composition import build, build_dispatcher
 from hours_app.settings import Settings
 
-__all__ = ["worker"]
+__all__ = ["short_lease_warning", "worker"]
 
 logger = logging.getLogger("hours")
+
+
+def short_lease_warning(lease_seconds: float) -> str | None:
+    """What the worker warns of when its claims are held for less than the longest delivery attempt
+    (:data:`~hours_webhooks.LONGEST_ATTEMPT_SECONDS`), or ``None``: another dispatcher may then take
+    a delivery over while it is still being sent, and the receiver gets it twice (out of order
+    with what follows). Allowed, for tests and receivers known to answer fast."""
+    from hours_webhooks import LONGEST_ATTEMPT_SECONDS
+
+    if lease_seconds >= LONGEST_ATTEMPT_SECONDS:
+        return None
+    return (
+        f"hours worker: --lease-seconds {lease_seconds:g} is shorter than the longest delivery attempt "
+        f"({LONGEST_ATTEMPT_SECONDS:g} s): a delivery still being sent may be claimed and sent again by "
+        "another dispatcher; keep it above that unless every receiver answers fast"
+    )
 
 
 def worker(args: argparse.Namespace, settings: Settings) -> int:
@@ -37,6 +53,9 @@ def worker(args: argparse.Namespace, settings: Settings) -> int:
         stopping.set()
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    warning = short_lease_warning(args.lease_seconds)
+    if warning is not None:
+        logger.warning(warning)
     try:
         # Said once a signal would stop it cleanly: before this line, SIGTERM ends it as the default does.
         logger.info(

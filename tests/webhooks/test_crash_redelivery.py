@@ -57,19 +57,24 @@ def worker(database: Path | str, *, lease_seconds: float = 2) -> subprocess.Pope
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def wait_until_dispatching(process: subprocess.Popen[bytes]) -> None:
+def wait_until_dispatching(process: subprocess.Popen[bytes]) -> list[bytes]:
     """Wait until the worker says it is dispatching, which it says once SIGTERM stops it cleanly
-    (exit status 0); its standard error is drained from then on, so the pipe never fills."""
+    (exit status 0), and return the lines of its standard error up to that one; the rest is
+    drained from then on, so the pipe never fills."""
     dispatching = threading.Event()
+    lines: list[bytes] = []
 
     def read() -> None:
         assert process.stderr is not None
         for line in process.stderr:
+            if not dispatching.is_set():
+                lines.append(line)
             if b"dispatching webhooks" in line:
                 dispatching.set()
 
     threading.Thread(target=read, daemon=True).start()
     assert dispatching.wait(GUARD_SECONDS), "gave up waiting for the worker to start dispatching"
+    return lines
 
 
 @pytest.fixture

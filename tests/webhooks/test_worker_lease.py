@@ -1,0 +1,38 @@
+"""``hours worker --lease-seconds``: a lease shorter than the longest delivery attempt is warned of."""
+
+from pathlib import Path
+
+import pytest
+
+from hours_app.worker import short_lease_warning
+from hours_webhooks import LONGEST_ATTEMPT_SECONDS
+
+from .test_crash_redelivery import wait_until_dispatching, worker
+
+
+def test_the_longest_attempt_is_the_dns_answer_three_connections_the_handshake_and_the_answer() -> None:
+    assert LONGEST_ATTEMPT_SECONDS == 5 + 3 * 5 + 5 + 10
+
+
+@pytest.mark.parametrize("seconds", [60, LONGEST_ATTEMPT_SECONDS])
+def test_a_lease_as_long_as_the_longest_attempt_is_not_warned_of(seconds: float) -> None:
+    assert short_lease_warning(seconds) is None
+
+
+def test_a_shorter_lease_is_warned_of_with_both_figures() -> None:
+    warning = short_lease_warning(34.5)
+    assert warning is not None
+    assert "--lease-seconds 34.5" in warning
+    assert "(35 s)" in warning
+    assert "sent again" in warning
+
+
+def test_the_worker_logs_the_warning_before_it_dispatches(tmp_path: Path) -> None:
+    process = worker(tmp_path / "hours.db", lease_seconds=2)
+    try:
+        lines = wait_until_dispatching(process)
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+    warned = [line for line in lines if b"--lease-seconds 2 is shorter" in line]
+    assert len(warned) == 1, lines

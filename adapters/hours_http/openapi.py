@@ -17,7 +17,7 @@ operation, drops every error response the operation did not declare and adds the
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
@@ -34,6 +34,7 @@ from litestar.openapi.spec import (
     OpenAPIResponse,
     OpenAPIType,
     Operation,
+    Parameter,
     Reference,
     RequestBody,
     Schema,
@@ -462,6 +463,12 @@ def _operation_class(
                 parent()
             if optional_body and isinstance(self.request_body, RequestBody):
                 self.request_body.required = False  # Litestar marks every body required
+            self.parameters = [
+                replace(parameter, schema=_never_null(parameter.schema))
+                if isinstance(parameter, Parameter) and parameter.schema is not None
+                else parameter
+                for parameter in self.parameters or []
+            ] or None
             if raw_body:
                 self.request_body = RequestBody(
                     content={media_type: OpenAPIMediaType(schema=binary) for media_type in raw_body},
@@ -499,6 +506,37 @@ def _operation_class(
             self.responses = kept
 
     return DocumentedOperation
+
+
+def _never_null(schema: Schema | Reference) -> Schema | Reference:
+    """A parameter's schema without ``null``. Litestar documents an optional argument ``T | None``
+    as ``T`` or null (``oneOf`` with a null branch, or ``type: [null, ...]`` with ``null`` in its
+    ``enum``); but a query string or a header carries text, no text is null (a client leaves the
+    parameter out instead), and the server refuses ``?billable=null`` as any other wrong value. The
+    constraints Litestar puts beside ``oneOf`` (``maxLength``, ``maximum``, the description) join
+    the one branch left."""
+    if not isinstance(schema, Schema):
+        return schema
+    if schema.one_of is not None:
+        branches = [branch for branch in schema.one_of if not _is_null(branch)]
+        if len(branches) == 1 and isinstance(branches[0], Schema):
+            beside = {
+                field.name: getattr(schema, field.name)
+                for field in fields(schema)
+                if field.name != "one_of" and getattr(schema, field.name) is not None
+            }
+            return replace(branches[0], **beside)
+        schema = replace(schema, one_of=branches)
+    types = schema.type
+    if isinstance(types, Sequence) and not isinstance(types, str) and OpenAPIType.NULL in types:
+        kept = [kind for kind in types if kind != OpenAPIType.NULL]
+        enum = None if schema.enum is None else [value for value in schema.enum if value is not None]
+        schema = replace(schema, type=kept[0] if len(kept) == 1 else kept, enum=enum)
+    return schema
+
+
+def _is_null(schema: Schema | Reference) -> bool:
+    return isinstance(schema, Schema) and schema.type == OpenAPIType.NULL
 
 
 def docs_pages() -> list[OpenAPIRenderPlugin]:

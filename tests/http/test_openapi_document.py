@@ -333,12 +333,14 @@ def test_duration_seconds_has_a_minimum_of_zero(document: dict[str, Any]) -> Non
     assert "exclusiveMinimum" not in seconds
 
 
-def test_updated_since_carries_its_format_inside_the_string_branch(document: dict[str, Any]) -> None:
+def test_updated_since_carries_its_format_with_its_string_type(document: dict[str, Any]) -> None:
+    """The format belongs to the string (it was once beside a ``oneOf`` of string and null; the null
+    branch is gone since no parameter takes null)."""
     parameter = next(
         p for p in document["paths"]["/time-entries"]["get"]["parameters"] if p["name"] == "updatedSince"
     )
-    assert "format" not in parameter["schema"]
-    assert {"type": "string", "format": "date-time"} in parameter["schema"]["oneOf"]
+    schema = parameter["schema"]
+    assert (schema["type"], schema["format"], "oneOf" in schema) == ("string", "date-time", False)
 
 
 def test_me_always_has_its_token(document: dict[str, Any]) -> None:
@@ -485,6 +487,33 @@ def entry_id(client: TestClient[Any], world: World) -> str:
     assert created.status_code == 201, created.text
     entry: str = created.json()["data"]["id"]
     return entry
+
+
+def test_no_parameter_documents_null_which_the_server_refuses(
+    client: TestClient[Any], world: World, document: dict[str, Any], entry_id: str
+) -> None:
+    """A query string or a header carries text, and no text is ``null``: a client leaves a parameter
+    out instead. The server refuses ``?billable=null`` or ``?from=null`` as any other wrong value
+    (422 naming it), so no parameter's schema may take ``null`` (schemathesis sent ``from=null`` to
+    ``GET /reports/time``, where the document had the required ``from`` as a date or null)."""
+    nullable = [
+        (name, parameter["in"], parameter["name"])
+        for name, operation in operations(document)
+        for parameter in operation.get("parameters", [])
+        if jsonschema_rs.validator_for(parameter["schema"]).is_valid(None)
+    ]
+    assert nullable == []
+    owner = bearer(world.owner_token)
+    required = {"from": "2026-03-01", "to": "2026-03-31"}
+    for url, name in [
+        ("/time-entries", "billable"),
+        ("/time-entries", "projectId"),
+        ("/reports/time", "from"),
+        ("/timesheets", "status"),
+        ("/changes", "after"),
+    ]:
+        params = {**(required if url == "/reports/time" else {}), name: "null"}
+        assert name in _fields_of(client.get(url, params=params, headers=owner)), (url, name)
 
 
 def test_every_query_parameter_is_required_exactly_when_the_server_requires_it(

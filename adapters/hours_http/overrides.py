@@ -7,6 +7,7 @@ from typing import Annotated
 from litestar.params import QueryParameter
 
 from hours_core.entry_locks import LockOverride, lock_override
+from hours_core.periods import MAX_LOCK_REASON_LENGTH
 from hours_http.wire import ABSENT
 
 __all__ = ["OverrideLockQuery", "OverrideReasonQuery", "override_of", "override_of_query"]
@@ -20,7 +21,15 @@ OverrideLockQuery = Annotated[
 ]
 OverrideReasonQuery = Annotated[
     str | None,
-    QueryParameter(description="Why the owner overrides the closed period (with `overrideLock=true`)."),
+    QueryParameter(
+        description=(
+            "Why the owner overrides the closed period (with `overrideLock=true`): 1 to 500 characters, "
+            "not blank, one line (no control characters, line separators or bidirectional controls)."
+        ),
+        # Documented as the body's `reason` is; hours_core.periods.reason_problem is the check (422),
+        # with the body's messages ("must not be blank"), which Litestar's own bounds would replace.
+        schema_extra={"minLength": 1, "maxLength": MAX_LOCK_REASON_LENGTH, "pattern": r"\S"},
+    ),
 ]
 
 

@@ -516,6 +516,34 @@ def test_no_parameter_documents_null_which_the_server_refuses(
         assert name in _fields_of(client.get(url, params=params, headers=owner)), (url, name)
 
 
+def test_the_reason_of_an_override_in_a_query_is_documented_as_the_one_in_a_body(
+    client: TestClient[Any], world: World, document: dict[str, Any], entry_id: str
+) -> None:
+    """``DELETE /time-entries/{id}?overrideLock=true&reason=...`` (and the other overrides in a query)
+    hold ``reason`` to the rules of the body's: 1 to 500 characters, not blank. The document said any
+    string (schemathesis sent ``reason=`` and got 422 "must not be blank")."""
+    body_reason = document["components"]["schemas"]["UpdateTimeEntryBody"]["properties"]["reason"]
+    rules = {key: body_reason[key] for key in ("minLength", "maxLength", "pattern")}
+    assert rules == {"minLength": 1, "maxLength": 500, "pattern": "\\S"}
+    documented = {
+        name: {key: parameter["schema"].get(key) for key in rules}
+        for name, operation in operations(document)
+        for parameter in _query_parameters(operation)
+        if parameter["name"] == "reason"
+    }
+    assert len(documented) == 4
+    assert documented == dict.fromkeys(documented, rules)
+    delete = document["paths"]["/time-entries/{entry_id}"]["delete"]
+    schema = next(p["schema"] for p in _query_parameters(delete) if p["name"] == "reason")
+    owner = bearer(world.owner_token)
+    for reason in ("", "   ", "a" * 501):
+        response = client.delete(
+            f"/time-entries/{entry_id}", params={"overrideLock": "true", "reason": reason}, headers=owner
+        )
+        assert "reason" in _fields_of(response), (reason[:5], response.text)
+        assert not jsonschema_rs.validator_for(schema).is_valid(reason), reason[:5]
+
+
 def test_every_query_parameter_is_required_exactly_when_the_server_requires_it(
     client: TestClient[Any], world: World, document: dict[str, Any], entry_id: str
 ) -> None:

@@ -544,6 +544,45 @@ def test_the_reason_of_an_override_in_a_query_is_documented_as_the_one_in_a_body
         assert not jsonschema_rs.validator_for(schema).is_valid(reason), reason[:5]
 
 
+_UUID_TEXT = "5a8591dd-4039-49df-9202-96385ba3eff8"
+_TEXT_GRAMMARS: dict[tuple[str, str], tuple[list[str], list[str]]] = {
+    ("/reports/time", "rounding"): (
+        ["up:15:entry", "nearest:6:group", "down:60:entry", "up:1:group"],
+        ["UP:15:entry", "up:015:entry", "up:7:entry", "up:15", " up:15:entry", "up:15:entry:x", "0"],
+    ),
+    ("/reports/time", "groupBy"): (
+        ["project", "project,user", "day,week,month", "billable,task"],
+        ["Project", "project,", ",project", "project, user", "day,week,month,year", "0", "x"],
+    ),
+    ("/audit-events", "subjectId"): (
+        [_UUID_TEXT, _UUID_TEXT.upper(), "a1B2c3D4e5F6"],
+        ["a1B2c3D4e5F", "a1B2c3D4e5F6x", _UUID_TEXT.replace("-", ""), "{" + _UUID_TEXT + "}", "0" * 128],
+    ),
+}
+
+
+@pytest.mark.parametrize(("path", "name"), list(_TEXT_GRAMMARS))
+def test_a_query_parameter_with_a_grammar_documents_it_as_a_pattern(
+    client: TestClient[Any], world: World, document: dict[str, Any], path: str, name: str
+) -> None:
+    """The text parameters with a grammar of their own (a rounding ``up:15:entry``, report levels
+    ``project,user``, an audit subject's UUID or token prefix) state it as a ``pattern``: a value
+    is schema-valid exactly when the server takes it. The document said any string up to a length
+    (schemathesis sent ``rounding=0`` and ``subjectId=000...``, schema-valid, and got 422)."""
+    parameter = next(p for p in _query_parameters(document["paths"][path]["get"]) if p["name"] == name)
+    validator = jsonschema_rs.validator_for(parameter["schema"])
+    required = {"from": "2026-03-01", "to": "2026-03-31"} if path == "/reports/time" else {}
+    accepted, refused = _TEXT_GRAMMARS[(path, name)]
+    owner = bearer(world.owner_token)
+    wrong = []
+    for value, takes in [*((v, True) for v in accepted), *((v, False) for v in refused)]:
+        response = client.get(path, params={**required, name: value}, headers=owner)
+        server_takes = name not in _fields_of(response)
+        if server_takes is not takes or validator.is_valid(value) is not takes:
+            wrong.append((value, "server", server_takes, "document", validator.is_valid(value)))
+    assert wrong == []
+
+
 def test_every_query_parameter_is_required_exactly_when_the_server_requires_it(
     client: TestClient[Any], world: World, document: dict[str, Any], entry_id: str
 ) -> None:

@@ -32,6 +32,8 @@ _INSTANT = {
 
 
 _TOKEN_PREFIX = re.compile(PREFIX_PATTERN)
+_SUBJECT_ID_PATTERN = f"^(?:{UUID_SHAPE.pattern}|{PREFIX_PATTERN})$"
+"""The documented shape of ``subjectId`` (:func:`_subject_id_problem` is the check)."""
 
 
 def _subject_id_problem(text: str) -> str | None:
@@ -142,6 +144,7 @@ class AuditController(Controller):
                 name="subjectId",
                 max_length=128,
                 description="Events about this subject: its UUID, or a token's 12-character prefix.",
+                schema_extra={"pattern": _SUBJECT_ID_PATTERN},
             ),
         ] = None,
         actor_id: Annotated[

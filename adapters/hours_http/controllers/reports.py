@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -10,6 +11,8 @@ from litestar import Controller, Response, get
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
+from hours_core.reports import GroupKey
+from hours_core.rounding import ROUNDING_MINUTES, RoundingMode, RoundingScope
 from hours_core.services import Caller, Services, TimeReportRequest
 from hours_http.openapi import Reason, documented
 from hours_http.query import STRICT_QUERY
@@ -20,6 +23,19 @@ from hours_http.wire import ReportEnvelope
 __all__ = ["ReportController"]
 
 _IDS = "Repeatable (`?{name}=a&{name}=b`: either), at most 100."
+
+
+def _one_of(choices: Iterable[object]) -> str:
+    """A regular expression group matching any of ``choices`` as written (``str``)."""
+    return "(?:" + "|".join(map(str, choices)) + ")"
+
+
+_LEVEL = _one_of(GroupKey)
+_GROUP_BY_PATTERN = f"^{_LEVEL}(?:,{_LEVEL}){{0,2}}$"
+"""The documented shape of ``groupBy``: one to three levels, comma-separated (that none is listed
+twice is the server's rule alone: ``hours_core.reports.parse_group_by`` is the check)."""
+_ROUNDING_PATTERN = f"^{_one_of(RoundingMode)}:{_one_of(ROUNDING_MINUTES)}:{_one_of(RoundingScope)}$"
+"""The documented shape of ``rounding`` (``hours_core.rounding.Rounding.parse`` is the check)."""
 
 
 class ReportController(Controller):
@@ -68,9 +84,11 @@ class ReportController(Controller):
                 name="groupBy",
                 max_length=100,
                 description=(
-                    "One to three levels, comma-separated, from `day`, `week`, `month`, `year`, `user`, "
-                    "`client`, `project`, `task`, `billable` (e.g. `project,user`). Absent: the totals alone."
+                    "One to three levels, comma-separated, each once, from `day`, `week`, `month`, `year`, "
+                    "`user`, `client`, `project`, `task`, `billable` (e.g. `project,user`). Absent: the "
+                    "totals alone."
                 ),
+                schema_extra={"pattern": _GROUP_BY_PATTERN},
             ),
         ] = None,
         week_start: Annotated[
@@ -85,6 +103,7 @@ class ReportController(Controller):
                     "`MODE:MINUTES:SCOPE`: mode `up`, `down` or `nearest` (a tie goes up), minutes 1, 5, "
                     "6, 10, 12, 15, 30 or 60, scope `entry` or `group` (e.g. `up:15:entry`). Needs solo."
                 ),
+                schema_extra={"pattern": _ROUNDING_PATTERN},
             ),
         ] = None,
         user_id: Annotated[

@@ -1013,6 +1013,50 @@ class CreateRateBody:
     costRateMinor: RateMinor | None = None
     currency: CurrencyCode | None = None
 
+    @staticmethod
+    def __openapi_dependent_schemas__() -> dict[str, Schema]:
+        """The rules of ``hours_core.services.rates`` (``_check_fields``) that a schema can state, on
+        ``scope``: it is always sent, so its entry holds for every body. Each scope needs its ids
+        (a string) and refuses the others (left out or ``null``); ``org`` and ``user`` need a
+        ``currency`` (the other scopes may take it from a client, which only the server can tell);
+        and one of the two rates is a number."""
+        return {"scope": Schema(all_of=[*map(_rate_scope_rule, _RATE_SCOPE_IDS), _ONE_RATE])}
+
+
+_RATE_SCOPE_IDS: dict[str, tuple[str, ...]] = {
+    "org": (),
+    "client": ("clientId",),
+    "project": ("projectId",),
+    "user": ("userId",),
+    "user_project": ("userId", "projectId"),
+}
+"""The ids each scope of a rate names (``hours_core.services.rates._TARGETS``); it refuses the others."""
+_RATE_SCOPES_WITHOUT_CLIENT = ("org", "user")
+"""The scopes whose rate has no client to take its currency from: ``currency`` is required."""
+_ONE_RATE = Schema(
+    any_of=[
+        Schema(required=[member], properties={member: Schema(type=OpenAPIType.INTEGER)})
+        for member in ("billableRateMinor", "costRateMinor")
+    ]
+)
+
+
+def _rate_scope_rule(scope: str) -> Schema:
+    """``if scope is <scope> then``: its ids (and ``currency`` where no client gives it) are sent as
+    strings, and the ids of the other scopes are left out or ``null``."""
+    needed = [*_RATE_SCOPE_IDS[scope], *(("currency",) if scope in _RATE_SCOPES_WITHOUT_CLIENT else ())]
+    refused = [member for member in ("clientId", "projectId", "userId") if member not in needed]
+    return Schema(
+        schema_if=Schema(properties={"scope": Schema(const=scope)}),
+        then=Schema(
+            required=needed,
+            properties={
+                **dict.fromkeys(needed, _TEXT),
+                **dict.fromkeys(refused, Schema(type=OpenAPIType.NULL)),
+            },
+        ),
+    )
+
 
 @attrs.frozen
 class RateOut:

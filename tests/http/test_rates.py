@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 import pytest
 from litestar.testing import TestClient
 
@@ -334,3 +335,73 @@ def test_a_reapply_keeps_its_savepoints_journal_in_a_file_on_sqlite(
         assert done.status_code == 200, done.text
         assert done.json()["data"]["changed"] == 1
         assert seen == [0]
+
+
+# Bodies of POST /rates and whether the server takes them (the project of the world has no client,
+# so its rates name their currency: where a project's client gives it, only the server can tell).
+_RATE_CASES: list[tuple[dict[str, Any], bool]] = [
+    ({"scope": "org", "currency": "EUR", "billableRateMinor": 100}, True),
+    (
+        {"scope": "org", "currency": "EUR", "costRateMinor": 5, "billableRateMinor": None, "clientId": None},
+        True,
+    ),
+    ({"scope": "client", "clientId": "CLIENT", "billableRateMinor": 100}, True),
+    ({"scope": "project", "projectId": "PROJECT", "currency": "EUR", "billableRateMinor": 100}, True),
+    ({"scope": "user", "userId": "USER", "currency": "EUR", "costRateMinor": 100}, True),
+    (
+        {
+            "scope": "user_project",
+            "userId": "USER",
+            "projectId": "PROJECT",
+            "currency": "EUR",
+            "costRateMinor": 1,
+        },
+        True,
+    ),
+    ({"scope": "org", "billableRateMinor": 100}, False),
+    ({"scope": "org", "currency": None, "billableRateMinor": 100}, False),
+    ({"scope": "org", "currency": "EUR", "clientId": "CLIENT", "billableRateMinor": 100}, False),
+    ({"scope": "client", "billableRateMinor": 100}, False),
+    ({"scope": "client", "clientId": None, "billableRateMinor": 100}, False),
+    (
+        {"scope": "project", "projectId": "PROJECT", "userId": "USER", "currency": "EUR", "costRateMinor": 1},
+        False,
+    ),
+    ({"scope": "user", "currency": "EUR", "costRateMinor": 100}, False),
+    ({"scope": "user", "userId": "USER", "costRateMinor": 100}, False),
+    ({"scope": "user_project", "userId": "USER", "currency": "EUR", "costRateMinor": 1}, False),
+    ({"scope": "org", "currency": "EUR"}, False),
+    ({"scope": "org", "currency": "EUR", "billableRateMinor": None, "costRateMinor": None}, False),
+]
+
+
+def test_a_rate_body_is_schema_valid_exactly_when_the_server_takes_it(
+    client: TestClient[Any], world: World
+) -> None:
+    """The document states which ids each scope needs (and refuses), where `currency` is required, and
+    that a rate needs one of its two amounts: it once had every member but `scope` and
+    `effectiveFrom` optional, so schemathesis's schema-valid `{"scope": "org", ...}` without a
+    currency or a rate got 422."""
+    document = client.get("/schema/openapi.json").json()
+    operation = document["paths"]["/rates"]["post"]
+    schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    validator = jsonschema_rs.Draft202012Validator({**schema, "components": document["components"]})
+    owner = bearer(world.owner_token)
+    made = client.post("/clients", json={"name": "Rated", "currency": "EUR"}, headers=owner)
+    assert made.status_code == 201, made.text
+    ids = {
+        "CLIENT": made.json()["data"]["id"],
+        "PROJECT": str(world.project.id),
+        "USER": str(world.member.id),
+    }
+    wrong = []
+    for index, (sample, accepted) in enumerate(_RATE_CASES):
+        body = {
+            key: ids.get(value, value) if isinstance(value, str) else value for key, value in sample.items()
+        }
+        body["effectiveFrom"] = f"2026-01-{index + 1:02d}"
+        response = post_rate(client, world, body)
+        assert response.status_code == (201 if accepted else 422), (body, response.text)
+        if validator.is_valid(body) is not accepted:
+            wrong.append(sample)
+    assert wrong == []

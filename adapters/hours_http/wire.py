@@ -17,7 +17,7 @@ import msgspec
 from litestar.openapi.spec import OpenAPIType, Reference, Schema
 from litestar.params import KwargDefinition
 
-from hours_core.subscriptions import EVENT_FAMILIES
+from hours_core.subscriptions import ALL_EVENTS, EVENT_FAMILIES, EVENT_TYPES
 from hours_core.validation import INSTANT_RANGE
 
 __all__ = [
@@ -52,10 +52,11 @@ __all__ = [
 
 
 class _SchemaExtra(dict[str, Any]):
-    """A ``schema_extra`` that can be hashed, as a ``KwargDefinition`` in a union (``Seconds | None``) is."""
+    """A ``schema_extra`` that can be hashed, as a ``KwargDefinition`` in a union (``Seconds | None``) is,
+    or read by the decoder (a list's). By its ``repr``: a value may be a ``Schema``, which is not hashable."""
 
     def __hash__(self) -> int:  # type: ignore[override]
-        return hash(tuple(sorted(self.items())))
+        return hash(repr(sorted(self.items())))
 
 
 AT_LEAST_ZERO = _SchemaExtra(minimum=0)
@@ -1149,8 +1150,18 @@ EventFilter = Annotated[
         min_items=1,
         max_items=50,
         description=(
-            '`"*"` for every event, `"<family>.*"` (e.g. `"project.*"`) for every event of a family, or '
-            f"event types such as `time_entry.created`; families: {', '.join(EVENT_FAMILIES)}."
+            'Each at most once: `"*"` for every event, `"<family>.*"` (e.g. `"project.*"`) for every '
+            "event of a family, or event types such as `time_entry.created`; families: "
+            f"{', '.join(EVENT_FAMILIES)}."
+        ),
+        # The entries hours_core.subscriptions.event_filter_problem takes (it is the check, with its
+        # messages); a list of strings to the decoder, so that a wrong entry is its 422, not the decoder's.
+        schema_extra=_SchemaExtra(
+            items=Schema(
+                type=OpenAPIType.STRING,
+                enum=[ALL_EVENTS, *(f"{family}.*" for family in EVENT_FAMILIES), *EVENT_TYPES],
+            ),
+            uniqueItems=True,
         ),
     ),
 ]

@@ -709,6 +709,46 @@ def test_a_webhook_s_events_name_every_family_the_server_takes(document: dict[st
     assert {"period", "invoice"} <= set(listed)
 
 
+_EVENT_LISTS: list[tuple[list[str], bool]] = [
+    (["*"], True),
+    (["project.*", "period.*"], True),
+    (["time_entry.created", "invoice.voided", "timer.started"], True),
+    ([""], False),
+    (["project"], False),
+    (["Project.*"], False),
+    (["nope.*"], False),
+    (["time_entry.*x"], False),
+    (["time_entry.created "], False),
+    (["project.*", "project.*"], False),
+]
+
+
+def test_a_webhook_s_events_are_schema_valid_exactly_when_the_server_takes_them(
+    client: TestClient[Any], world: World, document: dict[str, Any]
+) -> None:
+    """Each entry of ``events`` is one of a known set (``*``, ``<family>.*``, an event type) and none is
+    listed twice: the document says so with an ``enum`` of the entries and ``uniqueItems``. It once
+    took any strings (schemathesis's schema-valid ``{"events": [""]}`` got 422)."""
+    owner = bearer(world.owner_token)
+    made = client.post(
+        "/webhooks", json={"url": "https://hooks.example.com/h", "events": ["*"]}, headers=owner
+    )
+    assert made.status_code == 201, made.text
+    url = f"/webhooks/{made.json()['data']['id']}"
+    schemas = document["components"]["schemas"]
+    validators = [
+        jsonschema_rs.validator_for(schemas[body]["properties"]["events"])
+        for body in ("CreateWebhookBody", "UpdateWebhookBody")
+    ]
+    wrong = []
+    for events, accepted in _EVENT_LISTS:
+        response = client.patch(url, json={"events": events}, headers=owner)
+        assert response.status_code == (200 if accepted else 422), (events, response.text)
+        if any(validator.is_valid(events) is not accepted for validator in validators):
+            wrong.append(events)
+    assert wrong == []
+
+
 API_GUIDE = pathlib.Path(__file__).resolve().parents[2] / "docs" / "api.md"
 # Statuses whose causes are the operation's own, so its "Errors:" list in docs/api.md must name them
 # (a 409 only for a key still in progress is every keyed write's, said once in the guide).

@@ -17,6 +17,7 @@ import msgspec
 from litestar.openapi.spec import OpenAPIType, Reference, Schema
 from litestar.params import KwargDefinition
 
+from hours_core.money import CURRENCIES
 from hours_core.subscriptions import ALL_EVENTS, EVENT_FAMILIES, EVENT_TYPES
 from hours_core.validation import INSTANT_RANGE
 
@@ -128,6 +129,11 @@ CurrencyCode = Annotated[
         max_length=3,
         pattern=r"^[A-Z]{3}$",
         description="An ISO 4217 code with a minor unit, in capitals, such as `EUR`, `USD` or `JPY`.",
+        # The codes hours_core.money.currency_problem takes (it is the check, with its messages: a
+        # lower-case code gets a hint), in the document only.
+        schema_extra=_SchemaExtra(
+            enum=sorted(code for code, currency in CURRENCIES.items() if currency.minor_units is not None)
+        ),
     ),
 ]
 RateMinor = Annotated[

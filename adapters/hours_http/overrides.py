@@ -8,7 +8,7 @@ from litestar.params import QueryParameter
 
 from hours_core.entry_locks import LockOverride, lock_override
 from hours_core.periods import MAX_LOCK_REASON_LENGTH
-from hours_http.wire import ABSENT
+from hours_http.wire import ABSENT, ONE_LINE_TEXT
 
 __all__ = ["OverrideLockQuery", "OverrideReasonQuery", "override_of", "override_of_query"]
 
@@ -28,7 +28,7 @@ OverrideReasonQuery = Annotated[
         ),
         # Documented as the body's `reason` is; hours_core.periods.reason_problem is the check (422),
         # with the body's messages ("must not be blank"), which Litestar's own bounds would replace.
-        schema_extra={"minLength": 1, "maxLength": MAX_LOCK_REASON_LENGTH, "pattern": r"\S"},
+        schema_extra={"minLength": 1, "maxLength": MAX_LOCK_REASON_LENGTH, "pattern": ONE_LINE_TEXT},
     ),
 ]
 

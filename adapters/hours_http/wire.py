@@ -24,6 +24,8 @@ from hours_core.validation import INSTANT_RANGE
 __all__ = [
     "ABSENT",
     "AT_LEAST_ZERO",
+    "NOTE_TEXT",
+    "ONE_LINE_TEXT",
     "BatchBody",
     "BatchEnvelope",
     "BatchErrorOut",
@@ -83,7 +85,26 @@ DurationText = Annotated[
         ),
     ),
 ]
-Note = Annotated[str, KwargDefinition(max_length=5000, description="Free text, at most 5,000 characters.")]
+_NOT_ON_ONE_LINE = r"\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+ONE_LINE_TEXT = rf"^[^{_NOT_ON_ONE_LINE}]*[^\s{_NOT_ON_ONE_LINE}][^{_NOT_ON_ONE_LINE}]*$"
+"""The documented shape of a name and of the other one-line texts (a reason, an invoice's reference):
+something that is not white space, and no control character (C0, DEL, C1: tab and newline too), line
+or paragraph separator, or bidirectional embedding, override or isolate. ``hours_core.model.name_problem``
+and ``hours_core.periods.short_text_problem`` are the checks; a text of only invisible characters (a
+zero-width space) is blank to them, which a pattern cannot say."""
+_NOT_IN_A_NOTE = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f"
+NOTE_TEXT = rf"^[^{_NOT_IN_A_NOTE}]*$"
+"""The documented shape of a note: no control character but tab, LF and CR
+(``hours_core.validation.check_note`` is the check)."""
+
+Note = Annotated[
+    str,
+    KwargDefinition(
+        max_length=5000,
+        pattern=NOTE_TEXT,
+        description="Free text, at most 5,000 characters; no control characters but tab, CR and LF.",
+    ),
+]
 EntryDate = Annotated[dt.date, KwargDefinition(description="The calendar day, 2000-01-01 to 2100-12-31.")]
 Instant = Annotated[
     dt.datetime,
@@ -92,11 +113,14 @@ Instant = Annotated[
 Name = Annotated[
     str,
     KwargDefinition(
-        min_length=1, max_length=200, pattern=r"\S", description="1 to 200 characters, not blank."
+        min_length=1, max_length=200, pattern=ONE_LINE_TEXT, description="1 to 200 characters, not blank."
     ),
 ]
 TokenName = Annotated[
-    str, KwargDefinition(min_length=1, max_length=100, pattern=r"\S", description="What the token is for.")
+    str,
+    KwargDefinition(
+        min_length=1, max_length=100, pattern=ONE_LINE_TEXT, description="What the token is for."
+    ),
 ]
 LifetimeDays = Annotated[
     int, KwargDefinition(ge=1, le=365, description="Days until it expires (default 90).")
@@ -149,7 +173,7 @@ LockReasonText = Annotated[
     KwargDefinition(
         min_length=1,
         max_length=500,
-        pattern=r"\S",
+        pattern=ONE_LINE_TEXT,
         description=(
             "Why: 1 to 500 characters, not blank, one line (no control characters, line separators "
             "or bidirectional controls)."
@@ -171,7 +195,7 @@ OverrideReasonText = Annotated[
     KwargDefinition(
         min_length=1,
         max_length=500,
-        pattern=r"\S",
+        pattern=ONE_LINE_TEXT,
         description=(
             "Why the owner overrides the closed period: 1 to 500 characters, not blank, no control "
             "characters. Taken only with `overrideLock: true` (422 otherwise), and required with it."
@@ -1539,7 +1563,7 @@ class CreateInvoiceBody:
         KwargDefinition(
             min_length=1,
             max_length=200,
-            pattern=r"\S",
+            pattern=ONE_LINE_TEXT,
             description="The invoicing system's id of the invoice.",
         ),
     ]

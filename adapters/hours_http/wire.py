@@ -96,6 +96,13 @@ _NOT_IN_A_NOTE = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f"
 NOTE_TEXT = rf"^[^{_NOT_IN_A_NOTE}]*$"
 """The documented shape of a note: no control character but tab, LF and CR
 (``hours_core.validation.check_note`` is the check)."""
+_ONE_LINE_OR_BLANK = rf"^[^{_NOT_ON_ONE_LINE}]*$"
+"""A one-line text that may be empty or blank: a webhook's description
+(``hours_core.subscriptions.description_problem``)."""
+_NOT_IN_A_REJECTION = _NOT_IN_A_NOTE + r"\u202a-\u202e\u2066-\u2069"
+_LINES_OF_TEXT = rf"^[^{_NOT_IN_A_REJECTION}]*[^\s{_NOT_IN_A_REJECTION}][^{_NOT_IN_A_REJECTION}]*$"
+"""Text of several lines, not blank: no control character but tab, LF and CR, no bidirectional
+control (a timesheet's rejection reason: ``hours_core.timesheets.reason_problem``)."""
 
 Note = Annotated[
     str,
@@ -1196,7 +1203,15 @@ EventFilter = Annotated[
     ),
 ]
 WebhookDescription = Annotated[
-    str, KwargDefinition(max_length=500, description="A note for people, at most 500 characters.")
+    str,
+    KwargDefinition(
+        max_length=500,
+        pattern=_ONE_LINE_OR_BLANK,
+        description=(
+            "A note for people, at most 500 characters, one line (no control characters, line "
+            "separators or bidirectional controls)."
+        ),
+    ),
 ]
 
 
@@ -1448,8 +1463,11 @@ RejectionReason = Annotated[
     KwargDefinition(
         min_length=1,
         max_length=1000,
-        pattern=r"\S",
-        description="Why the timesheet is rejected, for its user: 1 to 1,000 characters, not blank.",
+        pattern=_LINES_OF_TEXT,
+        description=(
+            "Why the timesheet is rejected, for its user: 1 to 1,000 characters, not blank; lines "
+            "may break, but no other control characters nor bidirectional controls."
+        ),
     ),
 ]
 

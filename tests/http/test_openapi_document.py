@@ -834,6 +834,50 @@ def test_a_one_line_text_or_a_note_is_schema_valid_exactly_when_the_server_takes
     assert wrong == []
 
 
+_DESCRIPTIONS = [
+    ("", True),
+    ("  ", True),
+    ("For the CRM", True),
+    ("a\tb", False),
+    ("a\u2029", False),
+    ("\u202e", False),
+]
+_REJECTIONS = [("Fix Monday\nand Tuesday", True), ("a\tb\r\n", True), ("a\u2028b", True), ("a\u0001", False)]
+_REJECTIONS += [("a\u202eb", False), ("\u0085", False), (" \n ", False)]
+
+
+def test_a_webhook_description_or_a_rejection_reason_is_schema_valid_exactly_when_the_server_takes_it(
+    client: TestClient[Any], world: World, document: dict[str, Any]
+) -> None:
+    """A webhook's description is one line (it may be empty or blank); a timesheet's rejection reason
+    may span lines (tab, CR and LF, line separators) but holds no other control character nor a
+    bidirectional control, and is not blank. Both were documented without these rules (a schema-valid
+    description with U+0002 got 422)."""
+    schemas = document["components"]["schemas"]
+    owner = bearer(world.owner_token)
+    wrong = []
+    made = client.post(
+        "/webhooks", json={"url": "https://hooks.example.com/d", "events": ["*"]}, headers=owner
+    )
+    assert made.status_code == 201, made.text
+    description = jsonschema_rs.validator_for(schemas["UpdateWebhookBody"]["properties"]["description"])
+    for text, accepted in _DESCRIPTIONS:
+        response = client.patch(
+            f"/webhooks/{made.json()['data']['id']}", json={"description": text}, headers=owner
+        )
+        assert response.status_code == (200 if accepted else 422), (text, response.text)
+        if description.is_valid(text) is not accepted:
+            wrong.append(text)
+    reason = jsonschema_rs.validator_for(schemas["RejectTimesheetBody"]["properties"]["reason"])
+    unknown = "/timesheets/0190c2d4-0000-7000-8000-00000000ffff/reject"  # the body is checked first
+    for text, accepted in _REJECTIONS:
+        response = client.post(unknown, json={"reason": text}, headers=owner)
+        assert response.status_code == (404 if accepted else 422), (text, response.text)
+        if reason.is_valid(text) is not accepted:
+            wrong.append(text)
+    assert wrong == []
+
+
 API_GUIDE = pathlib.Path(__file__).resolve().parents[2] / "docs" / "api.md"
 # Statuses whose causes are the operation's own, so its "Errors:" list in docs/api.md must name them
 # (a 409 only for a key still in progress is every keyed write's, said once in the guide).

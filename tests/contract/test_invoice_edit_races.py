@@ -22,7 +22,7 @@ from hours_core.invoices import Invoice
 from hours_core.model import TimeEntry
 from hours_core.services import CreateInvoice, UpdateTimeEntry
 from hours_core.services import invoices as invoice_service
-from tests.contract.test_lock_order_races import _STORES, blocks_someone, new_entries
+from tests.contract.test_lock_order_races import _STORES, blocks_someone, new_entries, recording_thread
 from tests.polling import eventually
 from tests.world import make_world
 
@@ -55,15 +55,7 @@ def test_an_invoice_that_read_its_entries_is_not_failed_by_an_edit_of_one_of_the
         outcomes: dict[str, Any] = {}
 
         def run(name: str, call: Any) -> threading.Thread:
-            def target() -> None:
-                try:
-                    outcomes[name] = call()
-                except BaseException as error:
-                    outcomes[name] = error
-
-            thread = threading.Thread(target=target, name=name)
-            thread.start()
-            return thread
+            return recording_thread(outcomes, name, call)
 
         invoicing = run(
             "invoice", lambda: world.services.invoices.create_invoice(owner, CreateInvoice("INV-1", ids))

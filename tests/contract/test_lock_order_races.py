@@ -181,6 +181,21 @@ def blocks_someone(pid: int) -> bool:
     return row is not None and row[0] > 0
 
 
+def recording_thread(outcomes: dict[str, Any], name: str, call: Callable[[], Any]) -> threading.Thread:
+    """A started thread named ``name`` that runs ``call`` and puts its result, or the error it
+    raised, in ``outcomes[name]``."""
+
+    def target() -> None:
+        try:
+            outcomes[name] = call()
+        except BaseException as error:
+            outcomes[name] = error
+
+    thread = threading.Thread(target=target, name=name)
+    thread.start()
+    return thread
+
+
 def first_then_second(
     monkeypatch: pytest.MonkeyPatch,
     first: Callable[[], Any],
@@ -196,15 +211,7 @@ def first_then_second(
     outcomes: dict[str, Any] = {}
 
     def run(name: str, call: Callable[[], Any]) -> threading.Thread:
-        def target() -> None:
-            try:
-                outcomes[name] = call()
-            except BaseException as error:
-                outcomes[name] = error
-
-        thread = threading.Thread(target=target, name=name)
-        thread.start()
-        return thread
+        return recording_thread(outcomes, name, call)
 
     stop = stop or FirstLock("first", timesheets=timesheets)
     stop.install(monkeypatch)

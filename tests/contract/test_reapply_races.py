@@ -21,6 +21,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -35,7 +36,7 @@ from hours_core.services import (
     UpdateTimeEntry,
 )
 from hours_core.services import rates as rate_service
-from tests.contract.test_lock_order_races import _STORES
+from tests.contract.test_lock_order_races import _STORES, recording_thread
 from tests.world import World, make_world
 
 DAY = date(2026, 3, 2)
@@ -124,15 +125,8 @@ def test_a_reapply_on_postgresql_succeeds_when_an_entry_of_its_range_is_edited_w
 
         monkeypatch.setattr(rate_service, "_entries_in", read_then_wait)
         outcome: dict[str, Any] = {}
-
-        def reapply() -> None:
-            try:
-                outcome["result"] = world.services.rates.reapply_rates(owner, ReapplyRates(DAY, DAY))
-            except BaseException as error:
-                outcome["result"] = error
-
-        thread = threading.Thread(target=reapply)
-        thread.start()
+        reapply = partial(world.services.rates.reapply_rates, owner, ReapplyRates(DAY, DAY))
+        thread = recording_thread(outcome, "result", reapply)
         try:
             assert read.wait(GUARD_SECONDS), "the reapply never read its entries"
             world.services.entries.update_time_entry(owner, made[0].id, UpdateTimeEntry(note="meanwhile"))

@@ -32,7 +32,7 @@ from sqlite_utils import Database, Migrations
 from hours_sql.upgrades import NAMED_TABLES, named_and_keyed, visible_names, visible_user_names
 from hours_sqlite.dialect import encode_instant
 
-__all__ = ["MIGRATIONS", "apply_pending", "pending"]
+__all__ = ["MIGRATIONS", "NotAnHoursDatabase", "apply_pending", "pending"]
 
 MIGRATIONS = Migrations("hours")
 
@@ -909,6 +909,24 @@ def _rates_by_target(db: Database) -> None:
     db.execute(_RATES_BY_TARGET)
 
 
+class NotAnHoursDatabase(RuntimeError):
+    """The database has tables of its own and no hours migration ever ran on it: another
+    application's database, which hours leaves as it is rather than adding its tables to it."""
+
+
+def _foreign_tables(db: Database) -> list[str]:
+    """The tables of a database on which no hours migration ran (none for an empty database, or
+    for one that hours migrated, even in part)."""
+    if MIGRATIONS.applied(db):
+        return []
+    rows = db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
+        "AND name != ? ORDER BY name",
+        [Migrations.migrations_table],
+    ).fetchall()
+    return [str(row[0]) for row in rows]
+
+
 def pending(db: Database) -> list[str]:
     """The names of the migrations not yet applied to ``db``, in the order they would run."""
     return [migration.name for migration in MIGRATIONS.pending(db)]
@@ -918,10 +936,19 @@ def apply_pending(db: Database, *, stop_before: str | None = None) -> list[str]:
     """Apply every pending migration (up to ``stop_before``, if given) in one ``BEGIN IMMEDIATE``
     transaction; return their names.
 
-    ``db`` must be the writer connection, held by the caller, with no transaction open.
+    ``db`` must be the writer connection, held by the caller, with no transaction open. Raises
+    :class:`NotAnHoursDatabase`, and changes nothing, when ``db`` has tables but no hours migration
+    ever ran on it (another application's database).
     """
     db.execute("BEGIN IMMEDIATE")
     try:
+        foreign = _foreign_tables(db)
+        if foreign:
+            raise NotAnHoursDatabase(
+                f"it is not an hours database (it has the table{'s' if len(foreign) > 1 else ''} "
+                f"{', '.join(foreign)}, and no hours "
+                "migration ran on it)"
+            )
         names = pending(db)
         if stop_before is not None and stop_before in names:
             names = names[: names.index(stop_before)]

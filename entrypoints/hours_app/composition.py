@@ -72,6 +72,7 @@ def _open_sqlite(database: DatabaseUrl, settings: Settings, *, migrate: bool) ->
     import sqlite3
 
     from hours_sqlite import SqliteStore
+    from hours_sqlite.migrations import NotAnHoursDatabase
 
     path = database.sqlite_path
     if path.parent != path and not path.parent.exists():
@@ -79,6 +80,12 @@ def _open_sqlite(database: DatabaseUrl, settings: Settings, *, migrate: bool) ->
     try:
         store = SqliteStore.open(path, synchronous=settings.sqlite_synchronous)
         applied = store.migrate() if migrate else []
+    except NotAnHoursDatabase as error:
+        store.close()
+        raise StoreUnavailable(
+            f"cannot open the SQLite database {path}: {error}: hours adds its tables only to a new or "
+            "empty database or one of its own; point --db (or HOURS_DATABASE_URL) at one of those"
+        ) from error
     except (sqlite3.Error, OSError, RuntimeError) as error:  # RuntimeError: SQLite refused WAL mode
         raise StoreUnavailable(
             f"cannot open the SQLite database {path}: {_unwritable(path) or error}"

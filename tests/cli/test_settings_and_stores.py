@@ -160,6 +160,40 @@ def test_other_sqlite_errors_keep_their_own_reason(
     assert err.startswith(f"error: cannot open the SQLite database {database}: file is not a database")
 
 
+@pytest.mark.parametrize("tables", [["notes"], ["users", "projects"]])
+def test_a_sqlite_database_of_another_application_is_refused_and_left_as_it_was(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, tables: list[str]
+) -> None:
+    database = tmp_path / "other.db"
+    with sqlite3.connect(database) as conn:
+        for table in tables:
+            conn.execute(f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, name TEXT)")
+    conn.close()
+    code, out, err = run(capsys, "--db", f"sqlite:///{database}", "migrate")
+    assert (code, out) == (1, "")
+    assert err == (
+        f"error: cannot open the SQLite database {database}: it is not an hours database (it has the "
+        f"table{'s' if len(tables) > 1 else ''} {', '.join(sorted(tables))}, and no hours migration ran "
+        "on it): hours adds its tables "
+        "only to a new or empty database or one of its own; point --db (or HOURS_DATABASE_URL) at "
+        "one of those\n"
+    )
+    with sqlite3.connect(database) as conn:
+        left = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    conn.close()
+    assert left == set(tables)
+
+
+def test_an_empty_sqlite_file_becomes_an_hours_database(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    database = tmp_path / "empty.db"
+    sqlite3.connect(database).close()
+    code, out, _err = run(capsys, "--db", f"sqlite:///{database}", "migrate")
+    assert code == 0
+    assert "0001_initial" in out
+
+
 # -- PostgreSQL: which database, and why it refused -------------------------------------------
 
 

@@ -247,9 +247,10 @@ def report_table(result: TimeReport) -> str:
     for group in result.report.groups:
         add(group, 0)
     add(result.report.totals, 0)
-    levels = ",".join(key.value for key in query.group_by) or "-"
+    levels = ",".join(key.value for key in query.group_by)
+    grouping = f"by {levels}" if levels else "the totals alone (no --group-by)"
     heading = (
-        f"Time from {query.date_from} to {query.date_to}, by {levels}; "
+        f"Time from {query.date_from} to {query.date_to}, {grouping}; "
         f"weeks start on {query.week_start.value}; rounding {query.rounding or 'none'}"
         + ("; a running timer counted up to now" if result.report.running else "")
     )

@@ -109,6 +109,17 @@ def test_the_table_has_a_line_per_group_indented_by_level_and_the_totals(
     assert lines[5].split() == ["Total", "2", "0:37:30", "0:15:00", "0:45:00"]
 
 
+def test_the_table_without_group_by_says_it_holds_the_totals_alone(hours: Run, org: dict[str, Any]) -> None:
+    assert hours("report", "--org", org["orgId"], *MARCH) == 0
+    lines = hours.stdout.splitlines()
+    assert lines[0] == (
+        "Time from 2026-03-01 to 2026-03-31, the totals alone (no --group-by); weeks start on monday; "
+        "rounding none"
+    )
+    assert lines[2].split() == ["Total", "2", "0:37:30", "0:15:00", "0:37:30"]
+    assert len(lines) == 3
+
+
 def test_the_table_puts_a_week_across_two_months_under_the_month_of_its_entries(
     hours: Run, org: dict[str, Any]
 ) -> None:

@@ -7,7 +7,8 @@ in the current folder), applies pending migrations by itself, and prints JSON wi
 Exit status: :data:`EXIT_STATUSES` (0 on success; 1 when the database cannot be opened or
 reached, a file cannot be read or written, an id is not found, or the request conflicts with what
 is stored; 2 for bad arguments and settings; 3 when ``hours import`` ran but some rows failed; 130
-when interrupted; 129 and 143 when SIGHUP or SIGTERM stopped ``hours export`` or ``hours import``).
+when interrupted, but 0 for ``hours serve`` and ``hours worker``, whose normal stop is Ctrl-C or
+SIGTERM; 129 and 143 when SIGHUP or SIGTERM stopped ``hours export`` or ``hours import``).
 Errors go to stderr as ``error: <message>``, never as a traceback (``hours serve --json``: as a
 JSON log line, as its other log lines).
 """
@@ -82,7 +83,7 @@ needs none). Results go to stdout (JSON with --json); errors go to stderr as one
 """
 
 EXIT_STATUSES = (
-    (EXIT_OK, "success"),
+    (EXIT_OK, "success; also hours serve and hours worker stopped by Ctrl-C or SIGTERM (their normal stop)"),
     (
         EXIT_FAILED,
         "the database cannot be opened or reached, a file cannot be read or written (standard\n"
@@ -94,7 +95,7 @@ EXIT_STATUSES = (
         "a bad HOURS_* variable, a --port that another program already listens on)",
     ),
     (EXIT_ROWS_FAILED, "hours import ran, but some rows failed (see its report)"),
-    (EXIT_INTERRUPTED, "interrupted (Ctrl-C)"),
+    (EXIT_INTERRUPTED, "interrupted (Ctrl-C) before it finished (not hours serve or hours worker: 0)"),
     (EXIT_HANGUP, "hours export or hours import stopped by SIGHUP (128 + 1), cleaned up as for Ctrl-C"),
     (EXIT_TERMINATED, "hours export or hours import stopped by SIGTERM (128 + 15), cleaned up as for Ctrl-C"),
 )

@@ -314,3 +314,14 @@ def test_the_help_lists_every_exit_status(capsys: pytest.CaptureFixture[str]) ->
     listed = [int(code) for code in re.findall(r"^  (\d+)  ", section, re.MULTILINE)]
     assert listed == [code for code, _text in EXIT_STATUSES]
     assert {0, 1, 2, 3, 130} <= set(listed)
+
+
+def test_the_help_says_serve_and_worker_stop_with_status_0_on_ctrl_c(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _code, help_text, _err = run(capsys, "--help")
+    statuses = dict(
+        re.findall(r"^  (\d+) +(.*(?:\n {7}.*)*)", help_text.split("exit status:\n", 1)[1], re.MULTILINE)
+    )
+    assert "hours serve and hours worker stopped by Ctrl-C or SIGTERM" in " ".join(statuses["0"].split())
+    assert "not hours serve or hours worker" in " ".join(statuses["130"].split())

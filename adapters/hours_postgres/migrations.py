@@ -24,6 +24,7 @@ Storage conventions:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import attrs
@@ -36,6 +37,7 @@ __all__ = [
     "MIGRATIONS_TABLE",
     "MIGRATION_LOCK_TIMEOUT_MS",
     "Migration",
+    "NotAnHoursSchema",
     "Step",
     "apply_pending",
     "current_schema",
@@ -737,15 +739,53 @@ def pending(conn: Connection) -> list[str]:
     return [migration.name for migration in MIGRATIONS if migration.name not in applied]
 
 
+class NotAnHoursSchema(RuntimeError):
+    """The schema has a table of a name hours creates, and no hours migration ever ran on it:
+    another application's tables, which hours leaves as they are."""
+
+
+_CREATED_TABLE = re.compile(r"\bCREATE (?:UNLOGGED )?TABLE (?:IF NOT EXISTS )?([a-z_][a-z0-9_]*)")
+
+
+def _tables_of_hours() -> frozenset[str]:
+    """The names of the tables the migrations create."""
+    return frozenset(
+        name
+        for migration in MIGRATIONS
+        for step in migration.statements
+        if isinstance(step, str)
+        for name in _CREATED_TABLE.findall(step)
+    )
+
+
+def _refuse_foreign_tables(conn: Connection, schema: str) -> None:
+    """Raise :class:`NotAnHoursSchema` when ``schema`` already has a table of a name the migrations
+    create (called only when no hours migration ran on it)."""
+    rows = conn.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = %s ORDER BY table_name",
+        (schema,),
+    ).fetchall()
+    taken = [str(row[0]) for row in rows if row[0] in _tables_of_hours()]
+    if taken:
+        raise NotAnHoursSchema(
+            f"schema {schema} is not an hours schema: it has a table{'s' if len(taken) > 1 else ''} "
+            f"{', '.join(taken)} of its own, and no hours migration ran on it; give hours a schema of "
+            "its own (?options=-csearch_path%3Dhours in the URL) or a database of its own"
+        )
+
+
 def apply_pending(conn: Connection, *, lock_timeout_ms: int, stop_before: str | None = None) -> list[str]:
     """Apply every pending migration (up to ``stop_before``, if given) in one transaction; return
     their names.
 
     ``conn`` is an autocommit connection with no transaction open. The statements of a
     migration wait at most ``lock_timeout_ms`` for a lock, so that a migration never queues
-    behind a long transaction while blocking the traffic that queues behind it.
+    behind a long transaction while blocking the traffic that queues behind it. Raises
+    :class:`NotAnHoursSchema`, and changes nothing, when no hours migration ran on the schema and
+    it has a table of a name hours creates (another application's).
     """
-    if current_schema(conn) is None:
+    schema = current_schema(conn)
+    if schema is None:
         raise RuntimeError(
             "no schema to create the tables in: the search_path names no existing schema "
             "(create it, or open the store with schema=...)"
@@ -756,6 +796,8 @@ def apply_pending(conn: Connection, *, lock_timeout_ms: int, stop_before: str | 
         conn.execute(f"SET LOCAL lock_timeout = {lock_timeout_ms:d}")
         conn.execute(_CREATE_TABLE)
         applied = _applied(conn)
+        if not applied:
+            _refuse_foreign_tables(conn, schema)
         if stop_before in applied:
             raise ValueError(f"cannot stop before {stop_before}: it is already applied")
         names: list[str] = []

@@ -254,6 +254,38 @@ def test_the_store_description_says_which_postgresql_database_libpq_chose() -> N
     assert not password or password not in description
 
 
+def test_a_postgresql_schema_with_a_table_of_hours_name_is_refused_with_what_to_do(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import psycopg
+
+    from hours_postgres import PostgresStore
+
+    url = require_postgres()
+    schema = new_schema_name("cli")
+    created = PostgresStore.open(url, schema=schema)  # creates the schema, no table
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"CREATE TABLE {schema}.users (id integer PRIMARY KEY, name text)")
+        code, out, err = run(capsys, "--db", url_with_search_path(url, schema), "migrate")
+        with psycopg.connect(url, autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (schema,)
+            ).fetchall()
+    finally:
+        created.drop_schema()
+        created.close()
+    assert (code, out) == (1, "")
+    assert err.count("\n") == 1
+    assert err.startswith("error: cannot open PostgreSQL database ")
+    assert err.endswith(
+        f": schema {schema} is not an hours schema: it has a table users of its own, and no hours "
+        "migration ran on it; give hours a schema of its own (?options=-csearch_path%3Dhours in the URL) "
+        "or a database of its own\n"
+    )
+    assert sorted(row[0] for row in rows) == ["users"]
+
+
 @pytest.mark.parametrize(
     ("reason", "expected"),
     [

@@ -32,7 +32,8 @@ from hours_app.settings import Settings, SettingsError
 from hours_core.exchange import ImportLimits
 from hours_core.model import OrgId, ProjectId, TaskId, UserId
 from hours_core.ports import EntryQuery
-from hours_core.services import ExportEntries, ImportEntries, ImportReport
+from hours_core.services import Caller, ExportEntries, ImportEntries, ImportReport, Services
+from hours_core.services.admin import NoActiveOwner
 from hours_http.converter import import_report_json
 
 __all__ = [
@@ -166,7 +167,7 @@ def export_entries(args: argparse.Namespace, settings: Settings) -> int:
         )
     with signals_interrupt(), _opened(settings) as application:
         services = application.services
-        caller = services.admin.owner_caller(OrgId(args.org))
+        caller = _acting_owner(services, OrgId(args.org))
         export = services.exports.export_time_entries(caller, command)
         progress = Progress(sys.stderr, label=f"exporting {export.export_format.value}")
         target: IO[bytes]
@@ -206,11 +207,24 @@ def _output(path: Path | None) -> Iterator[IO[bytes]]:
         raise
 
 
+def _acting_owner(services: Services, org_id: OrgId) -> Caller:
+    """The organization's oldest active owner, whom hours export and hours import act as; an
+    organization without one (``hours orgs create`` makes none) is an error that says how to add one."""
+    try:
+        return services.admin.owner_caller(org_id)
+    except NoActiveOwner as error:
+        raise NoActiveOwner(
+            f"{str(error).rstrip('.')}: give it one with `hours users create --org {org_id} --role owner "
+            "--email EMAIL` (or `hours users reactivate USER_ID`, `hours users set-role USER_ID owner`), "
+            "then run this again."
+        ) from error
+
+
 def import_file(args: argparse.Namespace, settings: Settings) -> int:
     """Import a file into an organization and print the report."""
     with signals_interrupt(), _opened(settings) as application:
         services = application.services
-        caller = services.admin.owner_caller(OrgId(args.org))
+        caller = _acting_owner(services, OrgId(args.org))
         with _input(args.file) as data, _nothing_stored_if_interrupted():
             report = services.imports.import_entries(
                 caller,

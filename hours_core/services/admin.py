@@ -38,7 +38,7 @@ from hours_core.services.transactions import Transactions
 from hours_core.tokens import DEFAULT_TOKEN_LIFETIME, ApiToken, MintedToken
 from hours_core.validation import FieldErrors
 
-__all__ = ["AdminService", "Bootstrapped"]
+__all__ = ["AdminService", "Bootstrapped", "NoActiveOwner"]
 
 
 @attrs.frozen
@@ -52,6 +52,11 @@ class Bootstrapped:
     task: Task
     token: MintedToken
     password: str = attrs.field(repr=False)
+
+
+class NoActiveOwner(NotFound):
+    """The organization has no active owner for an operator command to act as
+    (:meth:`AdminService.owner_caller`): its caller says how to give it one."""
 
 
 class AdminService:
@@ -179,7 +184,7 @@ class AdminService:
                 raise NotFound.of("organization")
             owner = next((user for user in uow.users.list(org_id) if user.is_active_owner), None)
         if owner is None:
-            raise NotFound("The organization has no active owner to act as.")
+            raise NoActiveOwner("The organization has no active owner to act as.")
         return Caller(user=owner, org=org)
 
     def create_task(self, project_id: ProjectId, name: str) -> Task:

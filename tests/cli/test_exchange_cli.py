@@ -443,3 +443,23 @@ def test_the_progress_line_is_drawn_on_a_terminal_only() -> None:
     assert "exporting csv [" in terminal.getvalue() and "MiB" in terminal.getvalue()
     assert terminal.getvalue().endswith("\n")
     assert pipe.getvalue() == ""
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["export", "--format", "csv"], ["import", "toggl", "FILE", "--timezone", "UTC"]],
+)
+def test_an_organization_without_an_owner_says_how_to_give_it_one(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    assert main(["orgs", "create", "--name", "Bare", "--db", db, "--json"]) == 0
+    bare = json.loads(capsys.readouterr().out)["id"]
+    path = tmp_path / "toggl.csv"
+    path.write_bytes(toggl_file("ada@acme.test", "bo@acme.test"))
+    argv = [str(path) if word == "FILE" else word for word in command]
+    assert main([*argv, "--org", bare, "--db", db]) == 1
+    assert capsys.readouterr().err == (
+        "error: The organization has no active owner to act as: give it one with "
+        f"`hours users create --org {bare} --role owner --email EMAIL` (or `hours users reactivate USER_ID`, "
+        "`hours users set-role USER_ID owner`), then run this again.\n"
+    )

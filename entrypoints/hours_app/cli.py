@@ -92,7 +92,8 @@ EXIT_STATUSES = (
     (
         EXIT_BAD_ARGUMENTS,
         "bad arguments or settings (a usage error, a malformed id, email or name, a bad --db URL,\n"
-        "a bad HOURS_* variable, a --port that another program already listens on)",
+        "a bad HOURS_* variable, a --host or --port hours serve cannot listen on: taken by another\n"
+        "program, not an address of this machine, or a port below 1024 without the privilege)",
     ),
     (EXIT_ROWS_FAILED, "hours import ran, but some rows failed (see its report)"),
     (EXIT_INTERRUPTED, "interrupted (Ctrl-C) before it finished (not hours serve or hours worker: 0)"),

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import gc
 import ipaddress
 import logging
@@ -368,7 +369,8 @@ _PR_SET_PDEATHSIG = 1
 
 
 def check_address_free(settings: Settings) -> None:
-    """Refuse to start, with a hint, when another program already listens on the host and port.
+    """Refuse to start, with a hint, when the server could not listen on the host and port: another
+    program listens there, the host is not an address of this machine, or the port is privileged.
 
     The server would find out too, but only after the startup lines have said "listening on ...".
     Binding a socket (with ``SO_REUSEADDR``, as the server does) and closing it again is the test.
@@ -386,9 +388,30 @@ def check_address_free(settings: Settings) -> None:
             probe.bind(address)
         except OSError as error:
             raise SettingsError(
-                f"cannot listen on {listen_url(settings)}: {error.strerror}; is another server running "
-                "there? Stop it, or pick another port with --port (or HOURS_PORT)"
+                f"cannot listen on {listen_url(settings)}: {_bind_refusal(error, settings)}"
             ) from error
+
+
+def _bind_refusal(error: OSError, settings: Settings) -> str:
+    """Why binding the host and port failed, and what to do: each cause has its own remedy (a taken
+    port is not the same mistake as a host that is not this machine's, or a privileged port)."""
+    if error.errno == errno.EADDRNOTAVAIL:
+        return (
+            f"{settings.host} is not an address of this machine; use --host 127.0.0.1 (this machine "
+            "only), 0.0.0.0 (every address) or one of its own (or HOURS_HOST)"
+        )
+    if error.errno == errno.EACCES and 0 < settings.port < 1024:
+        return (
+            f"{error.strerror}; ports below 1024 need privileges this user lacks: pick a port from 1024 "
+            "up with --port (or HOURS_PORT), and put a proxy or a port forward in front if it must be "
+            "80 or 443"
+        )
+    if error.errno == errno.EADDRINUSE:
+        return (
+            f"{error.strerror}; is another server running there? Stop it, or pick another port with "
+            "--port (or HOURS_PORT)"
+        )
+    return str(error.strerror)
 
 
 def _ensure_open_files(needed: int) -> None:

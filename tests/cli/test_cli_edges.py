@@ -408,3 +408,33 @@ def test_scripts_serve_says_which_port_it_serves_on(tmp_path: Path) -> None:
     )
     assert "scripts/serve starts the server for you now on http://127.0.0.1:18300 " in ran.stdout
     assert ran.stdout.rstrip().endswith("hours serve --db sqlite:///hours.db --port 18300")
+
+
+def test_a_host_that_is_not_an_address_of_this_machine_says_so_not_that_the_port_is_taken(
+    db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 192.0.2.1 is TEST-NET-1 (RFC 5737): never an address of this machine.
+    assert main(["serve", "--db", db, "--host", "192.0.2.1", "--port", "18599"]) == 2
+    assert capsys.readouterr().err == (
+        "error: cannot listen on http://192.0.2.1:18599: 192.0.2.1 is not an address of this machine; "
+        "use --host 127.0.0.1 (this machine only), 0.0.0.0 (every address) or one of its own "
+        "(or HOURS_HOST)\n"
+    )
+
+
+def test_a_port_this_user_may_not_open_says_so_not_that_it_is_taken(
+    db: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import socket
+
+    def refuse(_probe: socket.socket, _address: object) -> None:
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(socket.socket, "bind", refuse)
+    assert main(["serve", "--db", db, "--port", "80"]) == 2
+    assert capsys.readouterr().err == (
+        "error: cannot listen on http://127.0.0.1:80: Permission denied; ports below 1024 need "
+        "privileges this user lacks: pick a port from 1024 up with --port (or HOURS_PORT), and put a "
+        "proxy or a port forward in front if it must be 80 or 443\n"
+    )

@@ -12,6 +12,9 @@ import argparse
 import getpass
 import json
 import logging
+import os
+import shlex
+import shutil
 import sys
 import uuid
 from collections.abc import Iterator
@@ -98,6 +101,19 @@ def migrate(args: argparse.Namespace, settings: Settings) -> int:
 # -- bootstrap ---------------------------------------------------------------------------------
 
 
+def _program() -> str:
+    """How to run this ``hours`` again in the summary's commands: ``hours`` when that name on the
+    PATH is this program (or it was not run by a path), else the path it was run by
+    (``.venv/bin/hours`` in a virtual environment that is not activated, as the README's quickstart)."""
+    invoked = sys.argv[0] if sys.argv else ""
+    if os.path.basename(invoked) != "hours" or os.sep not in invoked:
+        return "hours"
+    on_path = shutil.which("hours")
+    if on_path is not None and os.path.realpath(on_path) == os.path.realpath(invoked):
+        return "hours"
+    return shlex.quote(invoked)
+
+
 def bootstrap(args: argparse.Namespace, settings: Settings) -> int:
     """Create a demo organization with its owner, a project, a task and a token."""
     with _opened(settings) as application:
@@ -123,7 +139,8 @@ def bootstrap(args: argparse.Namespace, settings: Settings) -> int:
         with out.shown_once(made_note):
             out.emit(True, document, "")
         return 0
-    serve_command = "hours serve"
+    program = _program()
+    serve_command = f"{program} serve"
     if settings.database.url != DEFAULT_DATABASE_URL:
         serve_command += f" --db {settings.database.url}"
     if settings.token_env != "live":
@@ -156,7 +173,7 @@ API token for {made.user.email} (env {made.token.token.env}, expires {expires});
   {made.token.plaintext}
 
 Password for {made.user.email} to sign in to the web app at {_base_url(settings)}/ (shown only now;
-change it with `hours users set-password {made.user.id}`):
+change it with `{program} users set-password {made.user.id}`):
 
   {made.password}
 

@@ -438,3 +438,26 @@ def test_a_port_this_user_may_not_open_says_so_not_that_it_is_taken(
         "privileges this user lacks: pick a port from 1024 up with --port (or HOURS_PORT), and put a "
         "proxy or a port forward in front if it must be 80 or 443\n"
     )
+
+
+def test_the_bootstrap_summary_names_hours_as_it_was_run_when_it_is_not_on_the_path(
+    db: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The README's quickstart runs .venv/bin/hours without activating the virtual environment.
+    program = tmp_path / ".venv" / "bin" / "hours"
+    program.parent.mkdir(parents=True)
+    program.write_text("#!/bin/sh\n")
+    program.chmod(0o755)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", [".venv/bin/hours", "bootstrap"])
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert main(["bootstrap", "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert f"\n  .venv/bin/hours serve --db {db}\n" in out
+    assert "`.venv/bin/hours users set-password " in out
+
+    monkeypatch.setenv("PATH", str(program.parent))  # the same program is `hours` on the PATH
+    assert main(["bootstrap", "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert f"\n  hours serve --db {db}\n" in out
+    assert "`hours users set-password " in out

@@ -213,7 +213,11 @@ def orgs_create(args: argparse.Namespace, settings: Settings) -> int:
     """Create an organization."""
     with _opened(settings) as application:
         org = application.services.admin.create_org(args.name, Plan(args.plan))
-    out.emit(args.json, out.org_json(org), f"Created organization {org.name!r} ({org.plan.value}): {org.id}")
+    human = (
+        f"Created organization {org.name!r} ({org.plan.value}): {org.id}\n"
+        f"It has no user yet; add its owner: hours users create --org {org.id} --role owner --email EMAIL"
+    )
+    out.emit(args.json, out.org_json(org), human)
     return 0
 
 

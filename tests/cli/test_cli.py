@@ -191,6 +191,16 @@ def test_bootstrap_without_json_prints_the_token_and_a_curl_command(hours: Run) 
 # -- orgs, users, projects, tasks --------------------------------------------------------------
 
 
+def test_orgs_create_says_the_organization_has_no_user_yet_and_how_to_add_its_owner(hours: Run) -> None:
+    assert hours("orgs", "create", "--name", "Acme") == 0
+    org_id = hours.stdout.split(": ", 1)[1].splitlines()[0]
+    assert hours.stdout == (
+        f"Created organization 'Acme' (free): {org_id}\n"
+        "It has no user yet; add its owner: "
+        f"hours users create --org {org_id} --role owner --email EMAIL\n"
+    )
+
+
 def test_orgs_create_list_and_set_plan(hours: Run) -> None:
     created = hours.json("orgs", "create", "--name", "Acme", "--plan", "solo")
     assert created["name"] == "Acme" and created["plan"] == "solo"

@@ -25,6 +25,9 @@ Storage conventions (every table is ``STRICT``; the codecs are :mod:`hours_sqlit
 from __future__ import annotations
 
 import json
+import pathlib
+import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime
 
 from sqlite_utils import Database, Migrations
@@ -32,7 +35,7 @@ from sqlite_utils import Database, Migrations
 from hours_sql.upgrades import NAMED_TABLES, named_and_keyed, visible_names, visible_user_names
 from hours_sqlite.dialect import encode_instant
 
-__all__ = ["MIGRATIONS", "NotAnHoursDatabase", "apply_pending", "pending"]
+__all__ = ["MIGRATIONS", "NotAnHoursDatabase", "apply_pending", "pending", "refuse_another_applications"]
 
 MIGRATIONS = Migrations("hours")
 
@@ -927,6 +930,30 @@ def _foreign_tables(db: Database) -> list[str]:
     return [str(row[0]) for row in rows]
 
 
+def _refusal(foreign: list[str]) -> NotAnHoursDatabase:
+    tables = f"table{'s' if len(foreign) > 1 else ''} {', '.join(foreign)}"
+    return NotAnHoursDatabase(
+        f"it is not an hours database (it has the {tables}, and no hours migration ran on it)"
+    )
+
+
+def refuse_another_applications(path: pathlib.Path) -> None:
+    """Raise :class:`NotAnHoursDatabase` if the file at ``path`` is another application's database,
+    read through a read-only connection before anything opens it for writing: the writer's
+    connection turns the file to WAL mode (which lasts in the file) before a migration could refuse
+    it, so a refused file would not be left as it was. A missing file, or one SQLite cannot read
+    (not a database, no permission), is left to the store's opening to report."""
+    if not path.exists():
+        return
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+            foreign = _foreign_tables(Database(conn, execute_plugins=False))
+    except sqlite3.Error:
+        return
+    if foreign:
+        raise _refusal(foreign)
+
+
 def pending(db: Database) -> list[str]:
     """The names of the migrations not yet applied to ``db``, in the order they would run."""
     return [migration.name for migration in MIGRATIONS.pending(db)]
@@ -943,12 +970,8 @@ def apply_pending(db: Database, *, stop_before: str | None = None) -> list[str]:
     db.execute("BEGIN IMMEDIATE")
     try:
         foreign = _foreign_tables(db)
-        if foreign:
-            raise NotAnHoursDatabase(
-                f"it is not an hours database (it has the table{'s' if len(foreign) > 1 else ''} "
-                f"{', '.join(foreign)}, and no hours "
-                "migration ran on it)"
-            )
+        if foreign:  # made so since refuse_another_applications looked, or opened by other means
+            raise _refusal(foreign)
         names = pending(db)
         if stop_before is not None and stop_before in names:
             names = names[: names.index(stop_before)]

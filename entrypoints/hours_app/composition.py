@@ -72,16 +72,19 @@ def _open_sqlite(database: DatabaseUrl, settings: Settings, *, migrate: bool) ->
     import sqlite3
 
     from hours_sqlite import SqliteStore
-    from hours_sqlite.migrations import NotAnHoursDatabase
+    from hours_sqlite.migrations import NotAnHoursDatabase, refuse_another_applications
 
     path = database.sqlite_path
     if path.parent != path and not path.parent.exists():
         raise StoreUnavailable(f"cannot open {path}: the folder {path.parent} does not exist")
+    store: SqliteStore | None = None
     try:
+        refuse_another_applications(path)
         store = SqliteStore.open(path, synchronous=settings.sqlite_synchronous)
         applied = store.migrate() if migrate else []
     except NotAnHoursDatabase as error:
-        store.close()
+        if store is not None:
+            store.close()
         raise StoreUnavailable(
             f"cannot open the SQLite database {path}: {error}: hours adds its tables only to a new or "
             "empty database or one of its own; point --db (or HOURS_DATABASE_URL) at one of those"

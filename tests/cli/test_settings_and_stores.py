@@ -180,8 +180,11 @@ def test_a_sqlite_database_of_another_application_is_refused_and_left_as_it_was(
     )
     with sqlite3.connect(database) as conn:
         left = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        journal = conn.execute("PRAGMA journal_mode").fetchone()[0]
     conn.close()
     assert left == set(tables)
+    assert journal == "delete"  # not turned to WAL mode (which lasts in the file) before the refusal
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["other.db"]
 
 
 def test_an_empty_sqlite_file_becomes_an_hours_database(

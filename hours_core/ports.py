@@ -246,6 +246,13 @@ class RateRepository(Protocol):
         than the whole :meth:`list`, so that its cost does not grow with the organization's rates."""
         ...
 
+    def same_start(self, org_id: OrgId, rate: Rate) -> Sequence[Rate]:
+        """The stored rates of ``org_id`` of ``rate``'s target (:attr:`~hours_core.model.Rate.target`)
+        that take effect on its ``effective_from``, oldest first: the rates a new ``rate`` clashes with
+        (:func:`~hours_core.rates.check_new_rate`), read by that target rather than the whole
+        :meth:`list`, so that a rate's creation does not grow with the organization's rates."""
+        ...
+
     def delete(self, org_id: OrgId, rate_id: RateId) -> bool:
         """Delete the rate for good; whether there was one. Entries keep the rate they stored."""
         ...

@@ -449,6 +449,13 @@ class InMemoryRateRepository(_Repository):
         targets = entry_targets(user_id, project_id, client_id)
         return [rate for rate in self.list(org_id) if rate.target in targets and rate.effective_from <= on]
 
+    def same_start(self, org_id: OrgId, rate: Rate) -> Sequence[Rate]:
+        return [
+            other
+            for other in self.list(org_id)
+            if other.target == rate.target and other.effective_from == rate.effective_from
+        ]
+
     def delete(self, org_id: OrgId, rate_id: RateId) -> bool:
         if self.get(org_id, rate_id) is None:
             return False

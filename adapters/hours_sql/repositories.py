@@ -321,6 +321,18 @@ class SqlRateRepository(_Repository):
         rates = [sql.rates.decode(row) for row in self._session.rows(sql.rates_matching, params)]
         return sorted(rates, key=_CREATION_ORDER)
 
+    def same_start(self, org_id: OrgId, rate: Rate) -> Sequence[Rate]:
+        """The rates of ``rate``'s target from its first day (``rates_by_target``), oldest first."""
+        sql = self._sql
+        named = (rate.user_id, rate.project_id, rate.client_id)  # the order of RATE_TARGETS' parameters
+        params = (
+            sql.reference(org_id),
+            *(sql.reference(each) for each in named if each is not None),
+            sql.date(rate.effective_from),
+        )
+        rows = self._session.rows(sql.rates_starting[rate.scope], params)
+        return sorted((sql.rates.decode(row) for row in rows), key=_CREATION_ORDER)
+
     def delete(self, org_id: OrgId, rate_id: RateId) -> bool:
         """Delete the rate; whether there was one."""
         sql = self._sql

@@ -301,6 +301,15 @@ class Statements:
         self.rate_by_id = sql(f"{rates.select} WHERE id = ? AND org_id = ?")
         self.rates_of_org = sql(f"{rates.select} WHERE org_id = ? ORDER BY created_at, id")
         self.rates_matching = sql(_rates_matching(rates.select))
+        self.rates_starting = {
+            scope: sql(
+                f"{rates.select} WHERE org_id = ? AND scope = '{scope.value}' AND {target}"
+                " AND effective_from = ?"
+            )
+            for scope, target in RATE_TARGETS
+        }
+        """By scope: the rates of one target from one day (``RateRepository.same_start``); parameters:
+        the organization, the target's (as in :data:`RATE_TARGETS`), the day."""
         self.rate_delete = sql("DELETE FROM rates WHERE id = ? AND org_id = ?")
         return clients, rates
 

@@ -174,7 +174,7 @@ class RateService:
                 effective_from=command.effective_from,
                 created_at=self._clock.now(),
             )
-            check_new_rate(rate, uow.rates.list(caller.org_id))
+            check_new_rate(rate, uow.rates.same_start(caller.org_id, rate))
             uow.rates.add(rate)
             self._events.rate(uow, caller, EventType.RATE_CREATED, rate)
         return rate

@@ -175,6 +175,50 @@ def test_the_rates_matching_an_entry_are_those_of_its_targets_in_effect_on_its_d
     assert len(listed) == len(rates)
 
 
+def test_the_rates_of_a_new_rate_s_target_and_first_day_are_those_it_clashes_with(
+    store: OpenStore, world: World, build: Build
+) -> None:
+    """``same_start`` is ``list`` narrowed to the rate's target and ``effective_from``, at every
+    scope: what a new rate is refused for (409), read without the organization's other rates."""
+    a = world.a
+    client = build.client(a.org)
+    store.seed(client)
+    day, later = D0, D0 + timedelta(days=1)
+    named: list[dict[str, object]] = [
+        {},
+        {"client": client},
+        {"project": a.project},
+        {"project": a.other_project},
+        {"user": a.member},
+        {"user": a.owner},
+        {"project": a.project, "user": a.member},
+        {"project": a.project, "user": a.owner},
+        {"project": a.other_project, "user": a.member},
+    ]
+    rates = [
+        build.rate(a.org, effective_from=on, created_at=T0 - timedelta(seconds=index), **target)  # type: ignore[arg-type]
+        for index, target in enumerate(named)
+        for on in (day, later)
+    ]
+    twins = [
+        build.rate(a.org, effective_from=day, created_at=T0 + timedelta(seconds=1), **target)  # type: ignore[arg-type]
+        for target in named
+    ]
+    store.seed(*rates, *twins, build.rate(world.b.org), build.rate(world.b.org, user=world.b.member))
+
+    with store.unit_of_work(read_only=True) as uow:
+        listed = list(uow.rates.list(a.org.id))
+        for target in named:
+            for on in (day - timedelta(days=1), day, later):
+                new = build.rate(a.org, effective_from=on, **target)  # type: ignore[arg-type]
+                expected = [r for r in listed if r.target == new.target and r.effective_from == on]
+                assert list(uow.rates.same_start(a.org.id, new)) == expected, (target, on)
+                assert len(expected) == {day: 2, later: 1}.get(on, 0)
+        assert uow.rates.same_start(world.b.org.id, build.rate(a.org)) == [
+            theirs for theirs in uow.rates.list(world.b.org.id) if theirs.scope is RateScope.ORG
+        ]
+
+
 @pytest.mark.parametrize("target", ["client", "project", "user"])
 def test_a_rate_naming_another_organizations_row_is_refused(
     store: OpenStore, world: World, build: Build, target: str

@@ -101,7 +101,10 @@ def test_a_client_changing_currency_while_a_rate_of_it_is_created_finds_the_rate
     rate = CreateRate(RateScope.CLIENT, DAY, client_id=client.id, billable_rate_minor=100)
     change = lambda: world.services.clients.change_client(owner, client.id, ChangeClient(currency="USD"))  # noqa: E731
     created, changed = first_then_second(
-        monkeypatch, lambda: world.services.rates.create_rate(owner, rate), change
+        monkeypatch,
+        lambda: world.services.rates.create_rate(owner, rate),
+        change,
+        stop=StopAfter(name="same_start"),
     )
     assert created.currency == "EUR"
     assert isinstance(changed, Conflict)

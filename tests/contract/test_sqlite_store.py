@@ -18,7 +18,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from hours_core.errors import StoreBusy, TimerAlreadyRunning
-from hours_core.model import TimeEntry, TimeEntryId
+from hours_core.model import RateScope, TimeEntry, TimeEntryId
 from hours_core.ports import EntryCursor, EntryQuery
 from hours_core.tokens import ApiToken
 from hours_sql import TABLES as TABLE_DESCRIPTIONS
@@ -611,6 +611,40 @@ def test_an_entry_write_reads_its_own_rates_and_periods_by_index_not_the_organiz
     assert periods == [
         "SEARCH closed_periods USING INDEX sqlite_autoindex_closed_periods_1 (org_id=? AND last_day>?)"
     ]
+
+
+@pytest.mark.parametrize("analyzed", [False, True], ids=["no-statistics", "analyzed"])
+def test_a_new_rate_reads_the_rates_of_its_target_and_day_by_index_not_the_organizations(
+    sqlite_store: SqliteStore, populated: Tenant, path: pathlib.Path, analyzed: bool
+) -> None:
+    """A rate's creation reads the rates it may clash with, at every scope. Before, it read every
+    rate of the organization (``list``): with 1,000 rates ``POST /rates`` cost 14.5 ms of CPU
+    instead of 1.8."""
+    sql = statements_for(SQLITE)
+    org, user, project, client, day = (
+        str(populated.org.id),
+        str(populated.member.id),
+        str(populated.project.id),
+        str(uuid.uuid4()),
+        "2024-01-15",
+    )
+    target_params = {
+        RateScope.USER_PROJECT: (user, project),
+        RateScope.USER: (user,),
+        RateScope.PROJECT: (project,),
+        RateScope.CLIENT: (client,),
+        RateScope.ORG: (),
+    }
+    with closing(sqlite3.connect(path)) as raw:
+        if analyzed:
+            raw.execute("ANALYZE")
+        for scope, params in target_params.items():
+            plan = _plan(raw, sql.rates_starting[scope], (org, *params, day))
+            assert len(plan) == 1, (scope, plan)
+            assert plan[0].startswith("SEARCH rates USING INDEX rates_by_target (org_id=? AND scope=? AND"), (
+                plan
+            )
+            assert plan[0].endswith("AND effective_from=?)"), (scope, plan)
 
 
 def _plan(raw: sqlite3.Connection, sql: str, params: tuple[object, ...]) -> list[str]:

@@ -246,6 +246,17 @@ class RateRepository(Protocol):
         than the whole :meth:`list`, so that its cost does not grow with the organization's rates."""
         ...
 
+    def of_project(self, org_id: OrgId, project_id: ProjectId) -> Sequence[Rate]:
+        """The rates of ``org_id`` that name ``project_id`` (of scopes ``project`` and
+        ``user_project``), oldest first: those that must be in its client's currency."""
+        ...
+
+    def bound_to_client(self, org_id: OrgId, client_id: ClientId) -> Sequence[Rate]:
+        """The rates of ``org_id`` that must be in ``client_id``'s currency: the client's own (scope
+        ``client``) and those naming one of its projects (:meth:`of_project`), oldest first. Read by
+        the client and its projects, not the whole :meth:`list`."""
+        ...
+
     def same_start(self, org_id: OrgId, rate: Rate) -> Sequence[Rate]:
         """The stored rates of ``org_id`` of ``rate``'s target (:attr:`~hours_core.model.Rate.target`)
         that take effect on its ``effective_from``, oldest first: the rates a new ``rate`` clashes with

@@ -449,6 +449,21 @@ class InMemoryRateRepository(_Repository):
         targets = entry_targets(user_id, project_id, client_id)
         return [rate for rate in self.list(org_id) if rate.target in targets and rate.effective_from <= on]
 
+    def of_project(self, org_id: OrgId, project_id: ProjectId) -> Sequence[Rate]:
+        return [rate for rate in self.list(org_id) if rate.project_id == project_id]
+
+    def bound_to_client(self, org_id: OrgId, client_id: ClientId) -> Sequence[Rate]:
+        projects = {
+            project.id
+            for project in self.tables.read("projects").values()
+            if project.org_id == org_id and project.client_id == client_id
+        }
+        return [
+            rate
+            for rate in self.list(org_id)
+            if rate.client_id == client_id or (rate.project_id is not None and rate.project_id in projects)
+        ]
+
     def same_start(self, org_id: OrgId, rate: Rate) -> Sequence[Rate]:
         return [
             other

@@ -684,6 +684,9 @@ _RATES_BY_TARGET: tuple[Step, ...] = (
     "CREATE INDEX rates_by_target ON rates (org_id, scope, user_id, project_id, client_id, effective_from)",
 )
 
+# 0027: the rates that name a project (see the SQLite migration of the same name).
+_RATES_OF_PROJECT: tuple[Step, ...] = ("CREATE INDEX rates_of_project ON rates (org_id, project_id)",)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL),
     Migration("0002_idempotency_result", _IDEMPOTENCY_RESULT),
@@ -709,6 +712,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0024_visible_names", _VISIBLE_NAMES),
     Migration("0025_released_refs", _RELEASED_REFS),
     Migration("0026_rates_by_target", _RATES_BY_TARGET),
+    Migration("0027_rates_of_project", _RATES_OF_PROJECT),
 )
 """Every migration, in the order they apply."""
 

@@ -321,6 +321,19 @@ class SqlRateRepository(_Repository):
         rates = [sql.rates.decode(row) for row in self._session.rows(sql.rates_matching, params)]
         return sorted(rates, key=_CREATION_ORDER)
 
+    def of_project(self, org_id: OrgId, project_id: ProjectId) -> Sequence[Rate]:
+        """The rates naming the project (``rates_of_project``), oldest first."""
+        sql = self._sql
+        rows = self._session.rows(sql.rates_of_project, (sql.reference(org_id), sql.reference(project_id)))
+        return sorted((sql.rates.decode(row) for row in rows), key=_CREATION_ORDER)
+
+    def bound_to_client(self, org_id: OrgId, client_id: ClientId) -> Sequence[Rate]:
+        """The client's rates and its projects', oldest first."""
+        sql = self._sql
+        org, client = sql.reference(org_id), sql.reference(client_id)
+        rows = self._session.rows(sql.rates_bound_to_client, (org, client, org, org, client))
+        return sorted((sql.rates.decode(row) for row in rows), key=_CREATION_ORDER)
+
     def same_start(self, org_id: OrgId, rate: Rate) -> Sequence[Rate]:
         """The rates of ``rate``'s target from its first day (``rates_by_target``), oldest first."""
         sql = self._sql

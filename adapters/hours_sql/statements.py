@@ -301,6 +301,14 @@ class Statements:
         self.rate_by_id = sql(f"{rates.select} WHERE id = ? AND org_id = ?")
         self.rates_of_org = sql(f"{rates.select} WHERE org_id = ? ORDER BY created_at, id")
         self.rates_matching = sql(_rates_matching(rates.select))
+        self.rates_of_project = sql(f"{rates.select} WHERE org_id = ? AND project_id = ?")
+        own = "scope = 'client' AND user_id IS NULL AND project_id IS NULL AND client_id = ?"
+        of_projects = "project_id IN (SELECT id FROM projects WHERE org_id = ? AND client_id = ?)"
+        bound = f"{rates.select} WHERE org_id = ? AND {own} UNION ALL {rates.select} WHERE org_id = ?"
+        self.rates_bound_to_client = sql(f"{bound} AND {of_projects}")
+        """The client's rates (``rates_by_target``) and its projects' (``projects_of_client``, then
+        ``rates_of_project``); parameters: the organization and the client, twice, then the
+        organization again."""
         self.rates_starting = {
             scope: sql(
                 f"{rates.select} WHERE org_id = ? AND scope = '{scope.value}' AND {target}"

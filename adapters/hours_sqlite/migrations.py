@@ -912,6 +912,18 @@ def _rates_by_target(db: Database) -> None:
     db.execute(_RATES_BY_TARGET)
 
 
+# 0027: the rates that name a project. Moving a project to another client (its rates must be in the
+# client's currency) and changing a client's currency (its projects' rates must be in the old one)
+# read the rates of those projects instead of every rate of the organization.
+_RATES_OF_PROJECT = "CREATE INDEX rates_of_project ON rates (org_id, project_id)"
+
+
+@MIGRATIONS(name="0027_rates_of_project")
+def _rates_of_project(db: Database) -> None:
+    """An index of the rates by the project they name."""
+    db.execute(_RATES_OF_PROJECT)
+
+
 class NotAnHoursDatabase(RuntimeError):
     """The database has tables of its own and no hours migration ever ran on it: another
     application's database, which hours leaves as it is rather than adding its tables to it."""

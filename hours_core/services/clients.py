@@ -118,12 +118,7 @@ class ClientService:
 
 def rates_bound_to_client(uow: UnitOfWork, client: Client) -> int:
     """How many rates must be in ``client``'s currency: the client's, and its projects'."""
-    projects = {p.id for p in uow.projects.list(client.org_id) if p.client_id == client.id}
-    return sum(
-        1
-        for rate in uow.rates.list(client.org_id)
-        if rate.client_id == client.id or (rate.project_id is not None and rate.project_id in projects)
-    )
+    return len(uow.rates.bound_to_client(client.org_id, client.id))
 
 
 def client_for_project(uow: UnitOfWork, caller: Caller, client_id: ClientId) -> Client:
@@ -138,8 +133,7 @@ def check_project_rates_currency(uow: UnitOfWork, project: Project, client: Clie
     """Refuse (422 on ``client_id``) to put ``project`` under ``client`` if the project has rates in
     another currency: a rate's currency is its client's."""
     currencies = sorted(
-        {rate.currency for rate in uow.rates.list(project.org_id) if rate.project_id == project.id}
-        - {client.currency}
+        {rate.currency for rate in uow.rates.of_project(project.org_id, project.id)} - {client.currency}
     )
     if currencies:
         raise ValidationFailed.one(

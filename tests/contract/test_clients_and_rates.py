@@ -175,6 +175,50 @@ def test_the_rates_matching_an_entry_are_those_of_its_targets_in_effect_on_its_d
     assert len(listed) == len(rates)
 
 
+def test_the_rates_of_a_project_and_of_a_client_are_those_that_name_them(
+    store: OpenStore, world: World, build: Build
+) -> None:
+    """``of_project`` is ``list`` narrowed to the rates naming the project (scopes ``project`` and
+    ``user_project``); ``bound_to_client`` to the client's own rates and those of its projects (the
+    rates that must be in its currency), for each project and client of the organization."""
+    a = world.a
+    client, other_client, unused_client = build.client(a.org), build.client(a.org), build.client(a.org)
+    store.seed(client, other_client, unused_client)
+    served = attrs.evolve(build.project(a.org, "Served"), client_id=client.id)
+    also_served = attrs.evolve(build.project(a.org, "Also served"), client_id=client.id)
+    elsewhere = attrs.evolve(build.project(a.org, "Elsewhere"), client_id=other_client.id)
+    store.seed(served, also_served, elsewhere)
+    projects = (a.project, a.other_project, served, also_served, elsewhere)
+    rates = [
+        build.rate(a.org),
+        build.rate(a.org, client=client, created_at=T0 + timedelta(seconds=3)),
+        build.rate(a.org, client=other_client),
+        build.rate(a.org, user=a.member),
+        *(
+            build.rate(a.org, project=project, created_at=T0 - timedelta(seconds=index))
+            for index, project in enumerate(projects)
+        ),
+        *(build.rate(a.org, project=project, user=a.member) for project in projects),
+        build.rate(a.org, project=served, user=a.owner, effective_from=D0 + timedelta(days=1)),
+    ]
+    store.seed(*rates, build.rate(world.b.org, project=world.b.project))
+
+    with store.unit_of_work(read_only=True) as uow:
+        listed = list(uow.rates.list(a.org.id))
+        for project in (*projects, world.b.project):
+            expected = [r for r in listed if r.project_id == project.id]
+            assert list(uow.rates.of_project(a.org.id, project.id)) == expected, project.name
+        assert len(uow.rates.of_project(a.org.id, served.id)) == 3
+        for each in (client, other_client, unused_client):
+            own = {p.id for p in projects if p.client_id == each.id}
+            expected = [r for r in listed if r.client_id == each.id or r.project_id in own]
+            assert list(uow.rates.bound_to_client(a.org.id, each.id)) == expected, each.name
+        assert len(uow.rates.bound_to_client(a.org.id, client.id)) == 6
+        assert uow.rates.bound_to_client(a.org.id, unused_client.id) == []
+        assert uow.rates.of_project(world.b.org.id, served.id) == []
+        assert uow.rates.bound_to_client(world.b.org.id, client.id) == []
+
+
 def test_the_rates_of_a_new_rate_s_target_and_first_day_are_those_it_clashes_with(
     store: OpenStore, world: World, build: Build
 ) -> None:

@@ -7,7 +7,8 @@ has not committed yet, so two of them side by side could each pass and leave a r
 currency than its client's. Each takes the organization's lock before it reads (as creating a rate
 always did), so they run one after the other.
 
-The tests stop the first write right after it has read the rates, run the second until it either
+The tests stop the first write right after it has read the rates (the narrow read of its check:
+``bound_to_client``, ``same_start``, ``of_project``), run the second until it either
 ends or waits for a lock the first holds, then let the first go on: the interleaving that broke the
 rule. SQLite and the in-memory store run one writer at a time, so the race cannot arise there.
 """
@@ -39,8 +40,8 @@ def world() -> Iterator[World]:
 
 
 class StopAfter(StopAfterCall):
-    """Stops the thread named ``first`` right after its first call of ``cls.name`` (the rates' list,
-    by default), keeping its transaction open, until :meth:`release`."""
+    """Stops the thread named ``first`` right after its first call of ``cls.name`` (a read of the
+    rates, by default their list), keeping its transaction open, until :meth:`release`."""
 
     def __init__(self, cls: type = SqlRateRepository, name: str = "list") -> None:
         super().__init__("first")
@@ -57,12 +58,12 @@ def first_then_second(
     first: Callable[[], Any],
     second: Callable[[], Any],
     *,
-    stop: StopAfter | None = None,
+    stop: StopAfter,
 ) -> tuple[Any, Any]:
-    """Run ``first`` until it has read the rates (or made the call ``stop`` names), then ``second``
+    """Run ``first`` until it has read the rates (the call ``stop`` names), then ``second``
     until it ends or waits for ``first``, then ``first`` to its end; each one's result or error
     (:func:`tests.contract.test_lock_order_races.first_then_second`)."""
-    return races.first_then_second(monkeypatch, first, second, stop=stop or StopAfter(), second_may_end=True)
+    return races.first_then_second(monkeypatch, first, second, stop=stop, second_may_end=True)
 
 
 def rate_currencies(world: World, client: Client) -> set[str]:
@@ -85,7 +86,10 @@ def test_a_client_rate_created_while_its_client_changes_currency_is_in_the_new_c
     change = lambda: world.services.clients.change_client(owner, client.id, ChangeClient(currency="USD"))  # noqa: E731
     rate = CreateRate(RateScope.CLIENT, DAY, client_id=client.id, billable_rate_minor=100, currency="EUR")
     changed, created = first_then_second(
-        monkeypatch, change, lambda: world.services.rates.create_rate(owner, rate)
+        monkeypatch,
+        change,
+        lambda: world.services.rates.create_rate(owner, rate),
+        stop=StopAfter(name="bound_to_client"),
     )
     assert changed.currency == "USD"
     assert isinstance(created, ValidationFailed)
@@ -122,7 +126,10 @@ def test_a_project_rate_created_while_its_project_moves_to_another_client_takes_
     move = lambda: world.services.projects.change_project(owner, project.id, ChangeProject(client_id=yen.id))  # noqa: E731
     rate = CreateRate(RateScope.PROJECT, DAY, project_id=project.id, billable_rate_minor=100)
     moved, created = first_then_second(
-        monkeypatch, move, lambda: world.services.rates.create_rate(owner, rate)
+        monkeypatch,
+        move,
+        lambda: world.services.rates.create_rate(owner, rate),
+        stop=StopAfter(name="of_project"),
     )
     assert moved.client_id == yen.id
     assert created.currency == "JPY"

@@ -69,6 +69,7 @@ MIGRATIONS = [
     "0024_visible_names",
     "0025_released_refs",
     "0026_rates_by_target",
+    "0027_rates_of_project",
 ]
 """Every migration of the adapter, in order."""
 

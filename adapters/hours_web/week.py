@@ -99,7 +99,7 @@ class DayLocks:
         """The locks from ``first`` to ``last`` on the entries of ``user_id`` (``None``: of every
         user whose entries the caller sees)."""
         weeks = services.timesheets.locking(caller, first, last, user_id=user_id)
-        return cls(services.periods.locks(caller), tuple(weeks))
+        return cls(services.periods.locks(caller, (first, last)), tuple(weeks))
 
     def day_reason(self, caller: Caller, day: date) -> LockReason | None:
         """Why no entry of the caller may be written on ``day`` (:func:`day_lock_reason`), or ``None``."""

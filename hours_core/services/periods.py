@@ -9,6 +9,7 @@ lock, replaces its periods and writes one event (``period.locked`` or ``period.u
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 
 import attrs
@@ -49,11 +50,14 @@ class PeriodService:
         with self._transactions.read() as uow:
             return self._view(uow, caller)
 
-    def locks(self, caller: Caller) -> ClosedDays:
-        """The organization's closed days now, to ask of any day whether a write there is refused
-        (:meth:`~hours_core.entry_locks.ClosedDays.lock_of`): what screens show before a write."""
+    def locks(self, caller: Caller, days: Collection[date] = ()) -> ClosedDays:
+        """The organization's closed days now, to ask of a day whether a write there is refused
+        (:meth:`~hours_core.entry_locks.ClosedDays.lock_of`): what screens show before a write.
+        With ``days``, only the periods holding a day from the first of them to the last are read
+        (:meth:`ClosedDays.read`): ask it of no other day."""
         with self._transactions.read() as uow:
-            return ClosedDays.read(uow.periods, uow.orgs.get(caller.org_id) or caller.org, self._clock.now())
+            org = uow.orgs.get(caller.org_id) or caller.org
+            return ClosedDays.read(uow.periods, org, self._clock.now(), days=days)
 
     def lock(self, caller: Caller, through: date, reason: str) -> ClosedDaysView:
         """Close every open day up to ``through`` for ``reason`` (owners and admins, ``period_locks``)."""

@@ -176,7 +176,7 @@ def deactivate(
     running = uow.entries.running_for_user(user.org_id, user.id)
     if running is not None:
         role = origin.user.role if isinstance(origin, Caller) else None
-        closed = ClosedDays.read(uow.periods, org, now)
+        closed = ClosedDays.read(uow.periods, org, now, days=[running.entry_date])
         try:
             overridden = check_entry_write(closed, role, running, [running.entry_date], override)
         except EntryLocked as locked:

@@ -308,8 +308,8 @@ examples:
         default=60.0,
         metavar="SECONDS",
         help="how long a claimed delivery (and SQLite's dispatcher lease) is held before another "
-        "dispatcher may take it over: longer than one attempt, at most 35 s (default: 60; a shorter "
-        "one is warned of)",
+        "dispatcher may take it over: at least as long as the longest attempt (35 s), or a delivery "
+        "still being sent may be sent again; a shorter one is warned of (default: 60)",
     )
     parser.add_argument(
         "--poll-seconds",

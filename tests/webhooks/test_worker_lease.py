@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from hours_app.cli import main
 from hours_app.worker import short_lease_warning
 from hours_webhooks import LONGEST_ATTEMPT_SECONDS
 
@@ -36,3 +37,12 @@ def test_the_worker_logs_the_warning_before_it_dispatches(tmp_path: Path) -> Non
         process.wait(timeout=60)
     warned = [line for line in lines if b"--lease-seconds 2 is shorter" in line]
     assert len(warned) == 1, lines
+
+
+def test_the_help_asks_for_a_lease_at_least_as_long_as_the_longest_attempt(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["worker", "--help"]) == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert f"at least as long as the longest attempt ({LONGEST_ATTEMPT_SECONDS:g} s)" in help_text
+    assert "at most" not in help_text

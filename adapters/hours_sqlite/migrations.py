@@ -953,12 +953,18 @@ def refuse_another_applications(path: pathlib.Path) -> None:
     """Raise :class:`NotAnHoursDatabase` if the file at ``path`` is another application's database,
     read through a read-only connection before anything opens it for writing: the writer's
     connection turns the file to WAL mode (which lasts in the file) before a migration could refuse
-    it, so a refused file would not be left as it was. A missing file, or one SQLite cannot read
+    it, so a refused file would not be left as it was. Both reads are one snapshot, so a file another
+    ``hours`` migrates meanwhile is never seen half-way. A missing file, or one SQLite cannot read
     (not a database, no permission), is left to the store's opening to report."""
     if not path.exists():
         return
     try:
-        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+        with closing(
+            sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
+        ) as conn:
+            # One read transaction: the migrations read and the tables read see the same file, not
+            # (another hours migrating it meanwhile) no migration and then its committed tables.
+            conn.execute("BEGIN")
             foreign = _foreign_tables(Database(conn, execute_plugins=False))
     except sqlite3.Error:
         return

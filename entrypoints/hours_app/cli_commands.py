@@ -114,6 +114,15 @@ def _program() -> str:
     return shlex.quote(invoked)
 
 
+def db_option(settings: Settings) -> str:
+    """`` --db URL`` for a command printed to be run next, when the database is not the default one
+    (``hours.db`` in the current folder): without it, that command would open another database. A
+    password in the URL is shown as ``***`` (the output may be kept or shared, as logs are)."""
+    if settings.database.url == DEFAULT_DATABASE_URL:
+        return ""
+    return f" --db {shlex.quote(settings.database.redacted())}"
+
+
 def bootstrap(args: argparse.Namespace, settings: Settings) -> int:
     """Create a demo organization with its owner, a project, a task and a token."""
     with _opened(settings) as application:
@@ -215,7 +224,8 @@ def orgs_create(args: argparse.Namespace, settings: Settings) -> int:
         org = application.services.admin.create_org(args.name, Plan(args.plan))
     human = (
         f"Created organization {org.name!r} ({org.plan.value}): {org.id}\n"
-        f"It has no user yet; add its owner: hours users create --org {org.id} --role owner --email EMAIL"
+        f"It has no user yet; add its owner: {_program()} users create --org {org.id} --role owner "
+        f"--email EMAIL{db_option(settings)}"
     )
     out.emit(args.json, out.org_json(org), human)
     return 0

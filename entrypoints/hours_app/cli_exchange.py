@@ -26,7 +26,7 @@ from types import FrameType
 from typing import IO, TextIO
 
 from hours_app import cli_output as out
-from hours_app.cli_commands import _opened
+from hours_app.cli_commands import _opened, _program, db_option
 from hours_app.cli_output import FileUnusable
 from hours_app.settings import Settings, SettingsError
 from hours_core.exchange import ImportLimits
@@ -167,7 +167,7 @@ def export_entries(args: argparse.Namespace, settings: Settings) -> int:
         )
     with signals_interrupt(), _opened(settings) as application:
         services = application.services
-        caller = _acting_owner(services, OrgId(args.org))
+        caller = _acting_owner(services, OrgId(args.org), settings)
         export = services.exports.export_time_entries(caller, command)
         progress = Progress(sys.stderr, label=f"exporting {export.export_format.value}")
         target: IO[bytes]
@@ -207,16 +207,17 @@ def _output(path: Path | None) -> Iterator[IO[bytes]]:
         raise
 
 
-def _acting_owner(services: Services, org_id: OrgId) -> Caller:
+def _acting_owner(services: Services, org_id: OrgId, settings: Settings) -> Caller:
     """The organization's oldest active owner, whom hours export and hours import act as; an
     organization without one (``hours orgs create`` makes none) is an error that says how to add one."""
     try:
         return services.admin.owner_caller(org_id)
     except NoActiveOwner as error:
+        program, db = _program(), db_option(settings)
         raise NoActiveOwner(
-            f"{str(error).rstrip('.')}: give it one with `hours users create --org {org_id} --role owner "
-            "--email EMAIL` (or `hours users reactivate USER_ID`, `hours users set-role USER_ID owner`), "
-            "then run this again."
+            f"{str(error).rstrip('.')}: give it one with `{program} users create --org {org_id} --role owner "
+            f"--email EMAIL{db}` (or `{program} users reactivate USER_ID{db}`, `{program} users set-role "
+            f"USER_ID owner{db}`), then run this again."
         ) from error
 
 
@@ -224,7 +225,7 @@ def import_file(args: argparse.Namespace, settings: Settings) -> int:
     """Import a file into an organization and print the report."""
     with signals_interrupt(), _opened(settings) as application:
         services = application.services
-        caller = _acting_owner(services, OrgId(args.org))
+        caller = _acting_owner(services, OrgId(args.org), settings)
         with _input(args.file) as data, _nothing_stored_if_interrupted():
             report = services.imports.import_entries(
                 caller,

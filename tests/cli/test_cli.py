@@ -197,7 +197,7 @@ def test_orgs_create_says_the_organization_has_no_user_yet_and_how_to_add_its_ow
     assert hours.stdout == (
         f"Created organization 'Acme' (free): {org_id}\n"
         "It has no user yet; add its owner: "
-        f"hours users create --org {org_id} --role owner --email EMAIL\n"
+        f"hours users create --org {org_id} --role owner --email EMAIL --db {hours.db}\n"
     )
 
 

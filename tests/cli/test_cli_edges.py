@@ -8,6 +8,7 @@ import contextlib
 import io
 import json
 import os
+import shlex
 import shutil
 import signal
 import sqlite3
@@ -461,3 +462,20 @@ def test_the_bootstrap_summary_names_hours_as_it_was_run_when_it_is_not_on_the_p
     out = capsys.readouterr().out
     assert f"\n  hours serve --db {db}\n" in out
     assert "`hours users set-password " in out
+
+
+def test_the_command_orgs_create_prints_adds_the_owner_to_that_database_as_hours_was_run(
+    db: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)  # hours.db here is the default database: not the one created in
+    monkeypatch.setattr(sys, "argv", [".venv/bin/hours", "orgs", "create"])
+    monkeypatch.setenv("PATH", "/nonexistent")
+    other = tmp_path / "other.db"
+    other_url = f"sqlite:///{other}"
+    assert main(["orgs", "create", "--name", "Acme", "--db", other_url]) == 0
+    printed = capsys.readouterr().out.splitlines()[1].split("add its owner: ", 1)[1]
+    words = shlex.split(printed.replace("EMAIL", "ada@acme.test"))
+    assert words[0] == ".venv/bin/hours"
+    assert main(words[1:]) == 0  # as a person pasting it would run it
+    assert "ada@acme.test" in capsys.readouterr().out
+    assert not (tmp_path / "hours.db").exists()  # not added to another database

@@ -460,6 +460,6 @@ def test_an_organization_without_an_owner_says_how_to_give_it_one(
     assert main([*argv, "--org", bare, "--db", db]) == 1
     assert capsys.readouterr().err == (
         "error: The organization has no active owner to act as: give it one with "
-        f"`hours users create --org {bare} --role owner --email EMAIL` (or `hours users reactivate USER_ID`, "
-        "`hours users set-role USER_ID owner`), then run this again.\n"
+        f"`hours users create --org {bare} --role owner --email EMAIL --db {db}` (or `hours users "
+        f"reactivate USER_ID --db {db}`, `hours users set-role USER_ID owner --db {db}`), then run this again.\n"
     )

@@ -763,10 +763,13 @@ def _tables_of_hours() -> frozenset[str]:
 
 
 def _refuse_foreign_tables(conn: Connection, schema: str) -> None:
-    """Raise :class:`NotAnHoursSchema` when ``schema`` already has a table of a name the migrations
-    create (called only when no hours migration ran on it)."""
+    """Raise :class:`NotAnHoursSchema` when ``schema`` already has a relation (a table, a view, an
+    index, a sequence: they share one namespace) of a name the migrations create (called only when no
+    hours migration ran on it). Read from ``pg_class``: ``information_schema.tables`` lists only the
+    tables and views the current role has a privilege on, and no index."""
     rows = conn.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = %s ORDER BY table_name",
+        "SELECT c.relname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace"
+        " WHERE n.nspname = %s ORDER BY c.relname",
         (schema,),
     ).fetchall()
     taken = [str(row[0]) for row in rows if row[0] in _tables_of_hours()]

@@ -307,8 +307,8 @@ class Statements:
         bound = f"{rates.select} WHERE org_id = ? AND {own} UNION ALL {rates.select} WHERE org_id = ?"
         self.rates_bound_to_client = sql(f"{bound} AND {of_projects}")
         """The client's rates (``rates_by_target``) and its projects' (``projects_of_client``, then
-        ``rates_of_project``); parameters: the organization and the client, twice, then the
-        organization again."""
+        ``rates_of_project``); parameters: the organization and the client (its own rates), the
+        organization (its projects' rates), the organization and the client (which projects)."""
         self.rates_starting = {
             scope: sql(
                 f"{rates.select} WHERE org_id = ? AND scope = '{scope.value}' AND {target}"

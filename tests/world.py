@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import attrs
 
 from hours_core.clock import FixedClock
 from hours_core.ids import UuidV7Ids
 from hours_core.model import Org, Plan, Project, Role, Task, User
+from hours_core.periods import ClosedPeriod
 from hours_core.ports import UnitOfWorkFactory
 from hours_core.services import Caller, Services, build_services
 from hours_core.subscriptions import UrlPolicy
@@ -95,3 +96,23 @@ def make_world(
         member_token=services.admin.mint_token(member.id, env="live").plaintext,
         owner_password=made.password,
     )
+
+
+def close_every_third_day(world: World, unit_of_work: UnitOfWorkFactory, count: int) -> None:
+    """Give ``world``'s organization ``count`` closed periods of two days every third day from
+    2000-01-01 on (2000-01-01 and 02, 04 and 05, ...), stored through ``unit_of_work``."""
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    periods = [
+        ClosedPeriod(
+            world.org.id,
+            date(2000, 1, 1) + timedelta(days=3 * n),
+            date(2000, 1, 2) + timedelta(days=3 * n),
+            f"closed {n}",
+            world.owner.id,
+            at,
+        )
+        for n in range(count)
+    ]
+    with unit_of_work() as uow:
+        uow.periods.replace(world.org.id, periods)
+        uow.commit()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pathlib
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 
 import pytest
 
@@ -15,27 +15,7 @@ from hours_core.periods import ClosedPeriod
 from hours_core.services import StartTimer
 from hours_sql.period_repositories import SqlPeriodRepository
 from hours_sqlite import SqliteStore
-from tests.world import World, make_world
-
-AT = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-def closed_every_third_day(world: World, store: SqliteStore, count: int) -> None:
-    """Two-day periods every third day from 2000-01-01 (2000-01-01 and 02, 04 and 05, ...)."""
-    periods = [
-        ClosedPeriod(
-            world.org.id,
-            date(2000, 1, 1) + timedelta(days=3 * n),
-            date(2000, 1, 2) + timedelta(days=3 * n),
-            f"closed {n}",
-            world.owner.id,
-            AT,
-        )
-        for n in range(count)
-    ]
-    with store.unit_of_work() as uow:
-        uow.periods.replace(world.org.id, periods)
-        uow.commit()
+from tests.world import World, close_every_third_day, make_world
 
 
 def no_whole_list(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -65,7 +45,7 @@ def check_deactivation(
     world.services.entries.start_timer(
         world.caller(world.member), StartTimer(world.project.id, entry_date=day)
     )
-    closed_every_third_day(world, store, 300)
+    close_every_third_day(world, store.unit_of_work, 300)
     no_whole_list(monkeypatch)
     admin = world.caller(world.admin)
 

@@ -3,14 +3,11 @@ organization's whole history of closed periods."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
-from hours_core.periods import ClosedPeriod
 from hours_memory import InMemoryStore
 from hours_web.week import DayLocks
-from tests.world import make_world
-
-AT = datetime(2026, 1, 1, tzinfo=UTC)
+from tests.world import close_every_third_day, make_world
 
 
 def test_a_week_s_locks_are_the_closed_periods_that_hold_one_of_its_days() -> None:
@@ -20,20 +17,7 @@ def test_a_week_s_locks_are_the_closed_periods_that_hold_one_of_its_days() -> No
     to 2000-01-16 shares days with the periods starting on the 10th, 13th and 16th."""
     store = InMemoryStore()
     world = make_world(store.unit_of_work)
-    periods = [
-        ClosedPeriod(
-            world.org.id,
-            date(2000, 1, 1) + timedelta(days=3 * n),
-            date(2000, 1, 2) + timedelta(days=3 * n),
-            f"closed {n}",
-            world.owner.id,
-            AT,
-        )
-        for n in range(300)
-    ]
-    with store.unit_of_work() as uow:
-        uow.periods.replace(world.org.id, periods)
-        uow.commit()
+    close_every_third_day(world, store.unit_of_work, 300)
     caller = world.caller(world.member)
     first, last = date(2000, 1, 10), date(2000, 1, 16)
 

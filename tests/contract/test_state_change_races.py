@@ -32,7 +32,14 @@ from hours_core.errors import (
 )
 from hours_core.events import Event, EventType
 from hours_core.model import TimeEntryId
-from hours_core.services import CreateInvoice, CreateTimeEntry, ImportEntries, ImportReport, StartTimer
+from hours_core.services import (
+    Caller,
+    CreateInvoice,
+    CreateTimeEntry,
+    ImportEntries,
+    ImportReport,
+    StartTimer,
+)
 from hours_core.services.batches import CreateOperation, RestoreOperation
 from tests.contract.test_entry_lock_races import events
 from tests.exchange.odd_files import HARVEST_HEADER, TOGGL_HEADER, toggl_file
@@ -315,6 +322,22 @@ def test_an_import_s_undo_racing_entries_of_the_user_it_created_deactivates_them
         assert active == bool(logged), (active, outcomes)
 
 
+WAITING_FOR_A_LOCK = (
+    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+)
+"""How many sessions of the test database wait for a lock."""
+
+
+def undone_import_entry(world: World, owner: Caller) -> TimeEntryId:
+    """The one entry of a Harvest import that ``owner`` made and then undid: deleted, its source
+    row given up (``released_ref``)."""
+    report = world.services.imports.import_entries(owner, ImportEntries(source="harvest", data=race_file(0)))
+    assert report.id is not None and report.created == 1
+    (created,) = of_type(world, EventType.TIME_ENTRY_CREATED)
+    world.services.imports.delete_import(owner, report.id)
+    return TimeEntryId(uuid.UUID(created.subject.id))
+
+
 def test_a_restore_that_takes_back_its_source_row_waits_for_an_import_in_progress() -> None:
     # The undone import's entry gave its row up (released_ref); its restore takes the row back. An
     # import of the same file in progress meanwhile adds a copy of the row that the restore cannot
@@ -323,13 +346,7 @@ def test_a_restore_that_takes_back_its_source_row_waits_for_an_import_in_progres
     with empty_postgres_store() as unit_of_work:
         world = make_world(unit_of_work)
         owner = world.caller(world.owner)
-        report = world.services.imports.import_entries(
-            owner, ImportEntries(source="harvest", data=race_file(0))
-        )
-        assert report.id is not None and report.created == 1
-        (created,) = of_type(world, EventType.TIME_ENTRY_CREATED)
-        entry_id = TimeEntryId(uuid.UUID(created.subject.id))
-        world.services.imports.delete_import(owner, report.id)
+        entry_id = undone_import_entry(world, owner)
         url = require_postgres()
         with unit_of_work() as held, psycopg.connect(url, autocommit=True) as watcher:
             held.imports.hold(world.org.id)  # as an import of the same file in progress holds it
@@ -354,11 +371,7 @@ def test_a_restore_that_takes_back_its_source_row_waits_for_an_import_in_progres
 
             restoring = threading.Thread(target=restore)
             restoring.start()
-            waiting = (
-                "SELECT count(*) FROM pg_stat_activity"
-                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
-            )
-            assert eventually(lambda: (watcher.execute(waiting).fetchone() or (0,))[0] >= 1)  # it waits
+            assert eventually(lambda: (watcher.execute(WAITING_FOR_A_LOCK).fetchone() or (0,))[0] >= 1)
             held.commit()
         restoring.join(GUARD_SECONDS)
         assert not restoring.is_alive()
@@ -375,13 +388,7 @@ def test_a_batch_that_restores_an_undone_entry_after_a_create_waits_for_an_undo_
     with empty_postgres_store() as unit_of_work:
         world = make_world(unit_of_work)
         owner = world.caller(world.owner)
-        report = world.services.imports.import_entries(
-            owner, ImportEntries(source="harvest", data=race_file(0))
-        )
-        assert report.id is not None
-        (created,) = of_type(world, EventType.TIME_ENTRY_CREATED)
-        entry_id = TimeEntryId(uuid.UUID(created.subject.id))
-        world.services.imports.delete_import(owner, report.id)
+        entry_id = undone_import_entry(world, owner)
         operations = [
             CreateOperation(
                 CreateTimeEntry(project_id=world.project.id, entry_date=date(2026, 3, 2), duration_seconds=60)
@@ -400,11 +407,7 @@ def test_a_batch_that_restores_an_undone_entry_after_a_create_waits_for_an_undo_
             undo.imports.hold(world.org.id)  # as an undo of another import holds it, first
             batch = threading.Thread(target=run_batch)
             batch.start()
-            waiting = (
-                "SELECT count(*) FROM pg_stat_activity"
-                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
-            )
-            assert eventually(lambda: (watcher.execute(waiting).fetchone() or (0,))[0] >= 1)  # it waits
+            assert eventually(lambda: (watcher.execute(WAITING_FOR_A_LOCK).fetchone() or (0,))[0] >= 1)
             undo.periods.hold(world.org.id)  # then the entry writes, exclusively, as that undo does
             undo.commit()
         batch.join(GUARD_SECONDS)

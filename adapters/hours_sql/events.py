@@ -84,9 +84,10 @@ SPILL_AT = 1000
 """How many events a unit of work collects before it writes them to ``event_drafts``."""
 
 PRIMARY_KEY = "sqlite_autoindex_events_1"
-"""SQLite's name of the primary key (org_id, seq) of ``events``."""
+"""SQLite's name of the primary key (org_id, seq) of ``events``: a unique index of the rowid table
+since migration 0028 (before it, the table's own B-tree)."""
 BY_TIME = "events_by_time"
-"""The index (org_id, occurred_at) of ``events`` (on SQLite it ends with the primary key's ``seq``)."""
+"""The index (org_id, occurred_at) of ``events`` (on SQLite it ends with ``seq``: migration 0028)."""
 BY_SUBJECT_TYPE = "events_by_subject_type"
 """The index (org_id, subject_type, seq) of the events of every subject but entries (migration 0022)."""
 

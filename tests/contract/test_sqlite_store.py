@@ -18,6 +18,18 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from hours_core.errors import StoreBusy, TimerAlreadyRunning
+from hours_core.events import (
+    Actor,
+    Event,
+    EventId,
+    EventQuery,
+    EventType,
+    NewEvent,
+    Subject,
+    SubjectType,
+    Via,
+    changes_between,
+)
 from hours_core.model import RateScope, TimeEntry, TimeEntryId
 from hours_core.ports import EntryCursor, EntryQuery
 from hours_core.tokens import ApiToken
@@ -70,6 +82,7 @@ MIGRATIONS = [
     "0025_released_refs",
     "0026_rates_by_target",
     "0027_rates_of_project",
+    "0028_events_with_rowid",
 ]
 """Every migration of the adapter, in order."""
 
@@ -292,6 +305,89 @@ def test_migrating_to_one_running_timer_keeps_the_first_and_soft_deletes_the_oth
         assert kept.updated_at == kept.deleted_at and kept.updated_at > second.updated_at
         with pytest.raises(TimerAlreadyRunning), store.unit_of_work() as uow:
             uow.entries.update(kept.restored(kept.updated_at), expected_updated_at=kept.updated_at)
+
+
+def _entry_events(made: Tenant, build: Build, count: int) -> list[NewEvent]:
+    """``time_entry.created`` of ``count`` new entries of ``made``, as an import records them (every
+    field: about 1,050 bytes a row)."""
+    events = []
+    for number in range(count):
+        note = f"Entry {number}: " + "notes " * 25
+        entry = build.entry(made.member, made.project, task=made.task, note=note)
+        events.append(
+            NewEvent(
+                id=EventId(uuid.uuid4()),
+                org_id=made.org.id,
+                type=EventType.TIME_ENTRY_CREATED,
+                occurred_at=T0 + timedelta(seconds=number),
+                actor=Actor(user_id=made.owner.id, token_prefix="AbCdEfGhIjKl", via=Via.IMPORT),
+                request_id="req-1",
+                idempotency_key=None,
+                subject=Subject(SubjectType.TIME_ENTRY, str(entry.id)),
+                changes=changes_between(None, entry),
+                owner_id=made.member.id,
+            )
+        )
+    return events
+
+
+def _append(store: SqliteStore, events: list[NewEvent]) -> None:
+    with store.unit_of_work() as uow:
+        for event in events:
+            uow.events.append(event)
+        uow.commit()
+
+
+def _listed(store: SqliteStore, made: Tenant) -> list[Event]:
+    with store.unit_of_work(read_only=True) as uow:
+        return uow.events.list(made.org.id, EventQuery(limit=1000))
+
+
+def test_an_entry_s_event_is_kept_in_one_page_without_an_overflow_page(
+    sqlite_store: SqliteStore, build: Build
+) -> None:
+    """Migration 0028: a row of a WITHOUT ROWID table longer than about 1,000 bytes moved its tail
+    to a 4 KiB overflow page of its own, and an entry's event is longer (one such page per event)."""
+    made = tenant(sqlite_store, build)
+    _append(sqlite_store, _entry_events(made, build, 50))
+    with closing(sqlite3.connect(sqlite_store.path)) as raw:
+        (length,) = raw.execute("SELECT min(length(changes)) FROM events").fetchone()
+        overflow = raw.execute(
+            "SELECT count(*) FROM dbstat WHERE name = 'events' AND pagetype = 'overflow'"
+        ).fetchone()
+    assert length > 750  # as long as an import's: the test measures what it says
+    assert overflow == (0,)
+
+
+def test_migrating_the_events_to_a_rowid_table_keeps_each_event_and_its_number(
+    path: pathlib.Path, build: Build
+) -> None:
+    with SqliteStore.open(path) as store:
+        store.migrate(stop_before="0028_events_with_rowid")
+        made = tenant(store, build)
+        first, second = _entry_events(made, build, 2)
+        _append(store, [first, *_entry_events(made, build, 30)])
+        before = _listed(store, made)
+
+        assert store.migrate() == ["0028_events_with_rowid"]
+
+        assert _listed(store, made) == before
+        _append(store, [second])
+        after = _listed(store, made)
+        assert after[:-1] == before
+        assert (after[-1].id, after[-1].seq) == (second.id, before[-1].seq + 1)
+    with closing(sqlite3.connect(path)) as raw:
+        (table,) = raw.execute("SELECT sql FROM sqlite_schema WHERE name = 'events'").fetchone()
+        indexes = {name for (name,) in raw.execute("SELECT name FROM pragma_index_list('events')")}
+    assert "WITHOUT ROWID" not in table
+    assert indexes == {
+        "sqlite_autoindex_events_1",
+        "events_of_subject",
+        "events_by_time",
+        "events_by_actor",
+        "events_by_subject_type",
+        "events_of_owner",
+    }
 
 
 # Tokens.

@@ -348,15 +348,22 @@ def changes_between(old: AttrsInstance | None, new: AttrsInstance | None) -> dic
     return changes
 
 
+_AS_THEY_ARE = frozenset({type(None), bool, int, float, str})
+
+
 def _json(value: object) -> JsonValue:
-    """:func:`jsonable`, the common cases first (it runs for every field of every event)."""
-    if value is None or isinstance(value, _SCALARS):
-        return value
-    if isinstance(value, uuid.UUID):
+    """:func:`jsonable`, the common cases first, by their exact type (it runs for every field of
+    every event: an import of 100,000 rows runs it 1.4 million times)."""
+    kind = type(value)
+    if kind in _AS_THEY_ARE:
+        return cast("JsonScalar", value)
+    if kind is uuid.UUID:
         return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
-    return jsonable(value)
+    if kind is datetime:
+        return cast("datetime", value).isoformat().replace("+00:00", "Z")
+    if kind is date:
+        return cast("date", value).isoformat()
+    return jsonable(value)  # an enum, a value object, a subclass: the general path
 
 
 @functools.cache

@@ -153,16 +153,23 @@ class EventRecorder:
         """``time_entry.created`` for each of ``entries`` (the bulk path: an import)."""
         if isinstance(origin, Caller):
             origin = Origin.of(origin)
+        # :meth:`record` per entry, with what is the same for every entry read once.
+        actor, request_id, key = origin.actor, origin.request_id, _idempotency_key.get()
+        now, new_id, append = self._clock.now, self._ids.new_id, uow.events.append
         for entry in entries:
-            subject = Subject(SubjectType.TIME_ENTRY, str(entry.id))
-            self.record(
-                uow,
-                origin,
-                EventType.TIME_ENTRY_CREATED,
-                subject,
-                changes_between(None, entry),
-                org_id=entry.org_id,
-                owner_id=entry.user_id,
+            append(
+                NewEvent(
+                    id=EventId(new_id()),
+                    org_id=entry.org_id,
+                    type=EventType.TIME_ENTRY_CREATED,
+                    occurred_at=now(),
+                    actor=actor,
+                    request_id=request_id,
+                    idempotency_key=key,
+                    subject=Subject(SubjectType.TIME_ENTRY, str(entry.id)),
+                    changes=changes_between(None, entry),
+                    owner_id=entry.user_id,
+                )
             )
 
     def archivable(

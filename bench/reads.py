@@ -259,7 +259,9 @@ def query_plans(database_url: str, org_id: OrgId, pages: dict[str, Page], entry_
     explain = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN (ANALYZE, BUFFERS) "
     application = build(settings_for(database_url))
     cursors = Cursors(lambda: application.services.installation.secret(CURSOR_SECRET))
-    queries: dict[str, EntryQuery | None] = {name: _list_query(cursors, page) for name, page in pages.items()}
+    queries: dict[str, EntryQuery | None] = {
+        name: _list_query(cursors, org_id, page) for name, page in pages.items()
+    }
     queries["get by id"] = None
     plans: dict[str, Any] = {}
     try:
@@ -288,11 +290,13 @@ def query_plans(database_url: str, org_id: OrgId, pages: dict[str, Page], entry_
     return plans
 
 
-def _list_query(cursors: Cursors, page: Page) -> EntryQuery:
+def _list_query(cursors: Cursors, org_id: OrgId, page: Page) -> EntryQuery:
     """The query the service sends the repository for an owner's page (one row more than the page)."""
     return EntryQuery(
         date_from=page.date_from,
         date_to=page.date_to,
         limit=page.limit + 1,
-        after=None if page.cursor is None else cursors.decode(page.cursor, descending=False),
+        after=None
+        if page.cursor is None
+        else cursors.decode(page.cursor, descending=False, listing=f"entries:{org_id}"),
     )

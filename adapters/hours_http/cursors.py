@@ -10,7 +10,9 @@ and only then is its JSON parsed, by a parser that checks every type and accepts
 A forged, truncated or altered cursor is refused before its JSON is read.
 
 The position is a row position (entry date, creation time, id), not an offset, so it stays
-correct while rows are inserted or deleted between pages.
+correct while rows are inserted or deleted between pages. Every cursor names its listing (an
+organization's entry list, audit trail, an entry's history, a webhook's delivery log), and is read
+by that listing only: a cursor of another organization is a foreign cursor, as a forged one is.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ import hmac
 import json
 import threading
 from collections.abc import Callable
-from typing import Any
 from uuid import UUID
 
 from hours_core.model import TimeEntryId
@@ -38,7 +39,10 @@ MAC_BYTES = 16
 """The length of a cursor's MAC: 128 bits of HMAC-SHA256."""
 
 _VERSION = 1
+_ENTRY_VERSION = 2
+"""The form of an entry-list cursor that names its listing (the first form, 1, did not)."""
 _OTHER_ORDER = "was returned for the other sort order; keep the sort of the first page"
+_BEFORE_UPGRADE = "was returned before this server was upgraded; start again from the first page"
 
 
 class Cursors:
@@ -56,11 +60,13 @@ class Cursors:
                     self._key = self._load_key()
         return hmac.new(self._key, payload, hashlib.sha256).digest()[:MAC_BYTES]
 
-    def encode(self, cursor: EntryCursor, *, descending: bool) -> str:
-        """The opaque, signed form of ``cursor`` for a list read in the given order."""
+    def encode(self, cursor: EntryCursor, *, descending: bool, listing: str) -> str:
+        """The opaque, signed form of ``cursor`` for ``listing`` (``entries:<org id>``: an
+        organization's entry list) read in the given order."""
         payload = json.dumps(
             [
-                _VERSION,
+                _ENTRY_VERSION,
+                listing,
                 "desc" if descending else "asc",
                 cursor.entry_date.isoformat(),
                 cursor.created_at.astimezone(dt.UTC).isoformat(),
@@ -108,19 +114,18 @@ class Cursors:
             raise InvalidWireFields.one("cursor", FOREIGN_CURSOR) from None
         return document
 
-    def decode(self, text: str, *, descending: bool) -> EntryCursor:
+    def decode(self, text: str, *, descending: bool, listing: str) -> EntryCursor:
         """The position ``text`` encodes; 422 naming ``cursor`` for any cursor this API did not
-        issue (forged, truncated, altered, re-encoded) and for one of the other order."""
-        raw = _bytes(text)
-        if raw is None or len(raw) <= MAC_BYTES:
+        issue (forged, truncated, altered, re-encoded), one of another listing (another
+        organization's entry list, any list of events), one of the other order, and one of the
+        first form (issued before cursors named their listing: it may be another organization's)."""
+        document = self._verified(text)
+        if _is_first_form(document):
+            raise InvalidWireFields.one("cursor", _BEFORE_UPGRADE)
+        parsed = _parse(document)
+        if parsed is None or parsed[0] != listing:
             raise InvalidWireFields.one("cursor", FOREIGN_CURSOR)
-        mac, payload = raw[:MAC_BYTES], raw[MAC_BYTES:]
-        if not hmac.compare_digest(mac, self._mac(payload)):
-            raise InvalidWireFields.one("cursor", FOREIGN_CURSOR)
-        parsed = _parse(payload)
-        if parsed is None:
-            raise InvalidWireFields.one("cursor", FOREIGN_CURSOR)
-        order, cursor = parsed
+        _, order, cursor = parsed
         if order != ("desc" if descending else "asc"):
             raise InvalidWireFields.one("cursor", _OTHER_ORDER)
         return cursor
@@ -139,19 +144,33 @@ def _bytes(text: str) -> bytes | None:
     return raw if _text(raw) == text else None
 
 
-def _parse(payload: bytes) -> tuple[str, EntryCursor] | None:
-    """The order and position of a signed payload; ``None`` for any other shape (a total parser:
-    every member's type is checked, nothing is converted on trust)."""
-    try:
-        document: Any = json.loads(payload)
-    except (ValueError, RecursionError):
-        return None
+def _is_first_form(document: object) -> bool:
+    """Whether a signed ``document`` is an entry-list cursor of the first form, which named no
+    listing: ``[1, order, entry date, creation time, id]``."""
     if type(document) is not list or len(document) != 5:
+        return False
+    version, *position = document
+    return type(version) is int and version == 1 and _position(*position) is not None
+
+
+def _parse(document: object) -> tuple[str, str, EntryCursor] | None:
+    """The listing, order and position of a signed entry-list cursor; ``None`` for any other shape
+    (a total parser: every member's type is checked, nothing is converted on trust)."""
+    if type(document) is not list or len(document) != 6:
         return None
-    version, order, entry_date, created_at, entry_id = document
-    if version != _VERSION or type(version) is not int or order not in ("asc", "desc"):
+    version, listing, *position = document
+    if type(version) is not int or version != _ENTRY_VERSION or type(listing) is not str:
         return None
-    if not all(type(value) is str for value in (entry_date, created_at, entry_id)):
+    return None if (parsed := _position(*position)) is None else (listing, *parsed)
+
+
+def _position(
+    order: object, entry_date: object, created_at: object, entry_id: object
+) -> tuple[str, EntryCursor] | None:
+    """The order and position that a cursor's last four members spell; ``None`` for any other shape."""
+    if type(order) is not str or order not in ("asc", "desc"):
+        return None
+    if type(entry_date) is not str or type(created_at) is not str or type(entry_id) is not str:
         return None
     if DATE_SHAPE.fullmatch(entry_date) is None or UUID_SHAPE.fullmatch(entry_id) is None:
         return None

@@ -136,6 +136,30 @@ def test_a_cursor_of_another_installation_is_refused(client: TestClient[Any], wo
         [1, "up", "2026-03-02", "2026-03-02T09:00:00+00:00", "00000000-0000-0000-0000-000000000000"],
         [2, "asc", "2026-03-02", "2026-03-02T09:00:00+00:00", "00000000-0000-0000-0000-000000000000"],
         [1, "asc", "2026-03-02", "2026-03-02T09:00:00+00:00"],
+        [
+            2,
+            ["entries"],
+            "asc",
+            "2026-03-02",
+            "2026-03-02T09:00:00+00:00",
+            "00000000-0000-0000-0000-000000000000",
+        ],
+        [
+            2,
+            "entries:x",
+            "asc",
+            "2026-03-02",
+            "2026-03-02T09:00:00+00:00",
+            "00000000-0000-0000-0000-000000000000",
+        ],
+        [
+            3,
+            "entries:x",
+            "asc",
+            "2026-03-02",
+            "2026-03-02T09:00:00+00:00",
+            "00000000-0000-0000-0000-000000000000",
+        ],
         {"version": 1},
         [[[[[[[[[[1]]]]]]]]]],
         None,
@@ -172,7 +196,8 @@ def test_any_signed_json_is_a_page_or_a_422() -> None:
             st.one_of(
                 json_documents,
                 st.tuples(
-                    st.just(1),
+                    st.just(2),
+                    st.just(f"entries:{world.org.id}"),
                     st.sampled_from(["asc", "desc"]),
                     st.text(max_size=12) | st.dates().map(str),
                     st.text(max_size=40) | st.datetimes().map(lambda value: value.isoformat() + "+00:00"),
@@ -182,7 +207,8 @@ def test_any_signed_json_is_a_page_or_a_422() -> None:
         )
         @example(
             [
-                1,
+                2,
+                f"entries:{world.org.id}",
                 "asc",
                 "9999-12-31",
                 "9999-12-31T23:59:59.999999+00:00",
@@ -196,3 +222,59 @@ def test_any_signed_json_is_a_page_or_a_422() -> None:
                 assert set(response.json()["error"]["fields"]) == {"cursor"}
 
         check()
+
+
+def test_a_cursor_of_another_organization_is_refused(client: TestClient[Any], world: World) -> None:
+    """An entry-list cursor is a position in its organization's list: in another organization's it
+    would name no place (and skip or repeat that organization's entries), so it is refused there as
+    a cursor this API did not return, while another manager of its own organization may go on."""
+    other = world.services.admin.bootstrap(
+        org_name="Other", plan=world.org.plan, email="owner@other.test", env="live"
+    )
+    theirs = bearer(other.token.plaintext)
+    for day in ("2026-03-02", "2026-03-03"):
+        body = {"projectId": str(other.project.id), "entryDate": day, "duration": "1h"}
+        assert client.post("/time-entries", json=body, headers=theirs).status_code == 201
+    foreign = client.get("/time-entries", params={"limit": "1"}, headers=theirs).json()["nextCursor"]
+    ours = issued_cursor(client, world)
+
+    assert_foreign(listed(client, world, foreign))
+    elsewhere = client.get("/time-entries", params={"limit": "1", "cursor": ours}, headers=theirs)
+    assert_foreign(elsewhere)
+    at_home = client.get(
+        "/time-entries", params={"limit": "1", "cursor": ours}, headers=bearer(world.admin_token)
+    )
+    assert at_home.status_code == 200, at_home.text
+    assert [entry["entryDate"] for entry in at_home.json()["data"]] == ["2026-03-03"]
+
+
+def test_a_cursor_of_another_listing_is_refused(client: TestClient[Any], world: World) -> None:
+    """The listing a cursor names is checked as a whole: another organization's, an entry's history,
+    the audit trail, a listing without its organization are each a foreign cursor."""
+    position = ["asc", "2026-03-02", "2026-03-02T09:00:00+00:00", "00000000-0000-0000-0000-000000000000"]
+    ours = signed(world, json.dumps([2, f"entries:{world.org.id}", *position]).encode())
+    assert listed(client, world, ours).status_code == 200
+    for listing in (
+        f"entries:{world.project.id}",
+        f"entries:{str(world.org.id).upper()}",
+        "entries",
+        f"audit:{world.org.id}",
+        f"history:{world.org.id}",
+    ):
+        assert_foreign(listed(client, world, signed(world, json.dumps([2, listing, *position]).encode())))
+
+
+def test_a_cursor_issued_before_cursors_named_their_organization_asks_to_start_again(
+    client: TestClient[Any], world: World
+) -> None:
+    """A client that pages through an upgrade holds a cursor of the first form (signed, with no
+    organization): it cannot be told apart from another organization's, so it is refused, with a
+    message that says what to do rather than that the client edited it."""
+    position = ["2026-03-02", "2026-03-02T09:00:00+00:00", "00000000-0000-0000-0000-000000000000"]
+    for order, sort in (("asc", "entryDate"), ("desc", "-entryDate")):
+        old = signed(world, json.dumps([1, order, *position], separators=(",", ":")).encode())
+        response = listed(client, world, old, sort=sort)
+        assert response.status_code == 422, response.text
+        assert response.json()["error"]["fields"] == {
+            "cursor": "was returned before this server was upgraded; start again from the first page"
+        }

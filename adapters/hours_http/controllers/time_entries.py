@@ -403,7 +403,8 @@ class TimeEntryController(Controller):
             Reason(
                 "validation_failed",
                 "a query parameter is unknown or has a wrong value, or `cursor` is not one this API "
-                "returned or was returned for the other sort order; `fields` names each",
+                "returned for your organization's list, or was returned for the other sort order or "
+                "before an upgrade; `fields` names each",
             ),
         ),
     )
@@ -435,6 +436,7 @@ class TimeEntryController(Controller):
         one page at a time. Pass the returned `nextCursor` back as `cursor`; `null` means the last page.
         """
         descending = sort.startswith("-")
+        listing = f"entries:{caller.org_id}"  # a cursor of another organization's list is refused
         query = attrs.evolve(
             entry_filters(
                 date_from,
@@ -450,12 +452,14 @@ class TimeEntryController(Controller):
             ),
             descending=descending,
             limit=limit,
-            after=None if cursor is None else cursors.decode(cursor, descending=descending),
+            after=None if cursor is None else cursors.decode(cursor, descending=descending, listing=listing),
         )
         page = services.entries.list_time_entries(caller, query)
         now = services.clock.now()
         next_cursor = (
-            None if page.next_cursor is None else cursors.encode(page.next_cursor, descending=descending)
+            None
+            if page.next_cursor is None
+            else cursors.encode(page.next_cursor, descending=descending, listing=listing)
         )
         return json_response([time_entry_json(e, now) for e in page.entries], nextCursor=next_cursor)
 

@@ -10,7 +10,7 @@ from typing import Any, Final
 import attrs
 
 from hours_core.clock import later
-from hours_core.entry_locks import LockOverride
+from hours_core.entry_locks import LockOverride, invoiced_lock
 from hours_core.errors import (
     Conflict,
     ExternalRefTaken,
@@ -649,8 +649,10 @@ def _replace(uow: UnitOfWork, entry: TimeEntry, changed: TimeEntry, if_match: If
     """Store ``changed`` over ``entry`` (as read in this unit of work); return it as stored, one
     version up. A writer that got in between is :class:`~hours_core.errors.PreconditionFailed` when
     the caller sent ``if_match`` (:func:`~hours_core.services.versions.raced`), else ``StaleUpdate``;
-    but when it deleted a live ``entry``, the write is :class:`NotFound`, as it is on the stores
-    that run one writer at a time, where it reads the entry after that writer."""
+    but when it deleted a live ``entry``, the write is :class:`NotFound`, and when it invoiced
+    ``entry`` (an invoice this write waited for, on PostgreSQL), the write is the invoiced entry's
+    :class:`~hours_core.errors.EntryLocked`, as each is on the stores that run one writer at a
+    time, where the write reads the entry after that writer."""
 
     def reread() -> TimeEntry | None:
         return uow.entries.get(entry.org_id, entry.id, include_deleted=True)
@@ -658,11 +660,12 @@ def _replace(uow: UnitOfWork, entry: TimeEntry, changed: TimeEntry, if_match: If
     try:
         with raced(if_match, reread):
             return uow.entries.update(changed, expected_updated_at=entry.updated_at)
-    except (StaleUpdate, PreconditionFailed):
-        if not entry.is_deleted:
-            now = reread()
-            if now is None or now.is_deleted:
-                raise NotFound.of("time entry") from None
+    except (StaleUpdate, PreconditionFailed) as error:
+        now = reread()
+        if not entry.is_deleted and (now is None or now.is_deleted):
+            raise NotFound.of("time entry") from None
+        if isinstance(error, StaleUpdate) and now is not None and now.is_locked:
+            raise invoiced_lock(now) from None  # a stale If-Match stays 412, as checked before the lock
         raise
 
 

@@ -5,7 +5,7 @@ PostgreSQL, where writers run side by side, an edit of one of them (a note) that
 between failed the whole invoice with ``stale_update``: an invoice of 300 entries failed 10 times
 in 10 while one person edited notes of that month. Now it locks its entries' rows before it reads
 them, so the edit either commits first (and the invoice reads and invoices the edited entry) or
-waits for the invoice (and then fails with a 409, the entry being invoiced).
+waits for the invoice (and then fails with 409 ``entry_locked``, the entry being invoiced).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from hours_core.errors import EntryLocked, StaleUpdate
+from hours_core.errors import EntryLocked
 from hours_core.invoices import Invoice
 from hours_core.model import TimeEntry
 from hours_core.services import CreateInvoice, UpdateTimeEntry
@@ -75,9 +75,8 @@ def test_an_invoice_that_read_its_entries_is_not_failed_by_an_edit_of_one_of_the
         invoice = outcomes["invoice"]
         assert isinstance(invoice, Invoice), invoice
         assert invoice.entry_ids == tuple(str(each) for each in ids)
-        # The edit waited for the invoice: a 409 either way (its write finds the entry changed under
-        # it, or, read again, invoiced), and the note is not written.
-        assert isinstance(outcomes["edit"], EntryLocked | StaleUpdate), outcomes["edit"]
+        # The edit waited for the invoice: the entry is invoiced then, and the note is not written.
+        assert isinstance(outcomes["edit"], EntryLocked), outcomes["edit"]
         entries = [world.services.entries.get_time_entry(owner, each) for each in ids]
         assert {entry.invoice_id for entry in entries} == {invoice.id}
         assert {entry.note for entry in entries} == {None}

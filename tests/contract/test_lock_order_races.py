@@ -261,6 +261,31 @@ def test_a_batch_waiting_for_an_invoice_of_its_entries_in_the_other_order_finds_
 
 
 @pytest.mark.postgres
+def test_an_update_and_a_delete_waiting_for_an_invoice_of_their_entry_find_it_invoiced(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A PATCH or DELETE that read the entry before the invoice locked it waits for the invoice at
+    its write; once the invoice commits the entry is invoiced, so the write is refused as on an
+    invoiced entry (``entry_locked``), not as a write that lost a race (``stale_update``)."""
+    owner = world.caller(world.owner)
+    edited, deleted = new_entries(world, 2)
+    writes = {
+        edited.id: lambda: world.services.entries.update_time_entry(
+            owner, edited.id, UpdateTimeEntry(note="x")
+        ),
+        deleted.id: lambda: world.services.entries.delete_time_entry(owner, deleted.id),
+    }
+    for entry_id, write in writes.items():
+        invoice, refused = first_then_second(monkeypatch, invoice_of(world, [entry_id]), write)
+        monkeypatch.undo()
+        assert isinstance(invoice, Invoice), invoice
+        assert isinstance(refused, EntryLocked), refused
+        assert refused.details()["lock"]["invoice_id"] == invoice.id
+        entry = world.services.entries.get_time_entry(owner, entry_id)
+        assert (entry.invoice_id, entry.note, entry.is_deleted) == (invoice.id, None, False)
+
+
+@pytest.mark.postgres
 def test_two_batches_of_the_same_entries_in_opposite_orders_run_one_after_the_other(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:

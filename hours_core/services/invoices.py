@@ -65,25 +65,24 @@ class InvoiceService:
         deleted, running or already invoiced, and a repeated id, fail the call (422, one field
         ``entry_ids[i]`` each, all of them together).
 
-        The entries' rows are locked (in id order, so that two invoices never wait for each other's
-        rows in opposite orders) before they are read: where writers run side by side (PostgreSQL),
-        a write of one of them that committed first is what the invoice reads (an edited note, a new
-        rate, or the entry invoiced, deleted or restarted, with their per-id errors), and one that
-        comes later waits for the invoice. Two calls that invoice the same entry at once: one wins,
-        and the other answers as if it had come second (the entry ``already invoiced``), on every
-        store. Should a write still find an entry changed (``StaleUpdate``), the call undoes the
-        entries it had written, reads them all again and raises their per-id errors, or the
-        ``StaleUpdate``.
+        The entries are read once, by the read that locks their rows (in id order, so that two
+        invoices never wait for each other's rows in opposite orders): where writers run side by
+        side (PostgreSQL), a write of one of them that committed first is what the invoice reads (an
+        edited note, a new rate, or the entry invoiced, deleted or restarted, with their per-id
+        errors), and one that comes later waits for the invoice. Two calls that invoice the same
+        entry at once: one wins, and the other answers as if it had come second (the entry
+        ``already invoiced``), on every store. Should a write still find an entry changed
+        (``StaleUpdate``), the call undoes the entries it had written, reads them all again and
+        raises their per-id errors, or the ``StaleUpdate``.
         """
         repeats = _check_command(command)
         caller.require_manager("create invoices")
         caller.require_feature(Feature.BILLABLE_RATES)
         with self._transactions.write() as uow:
-            # Their rows locked first, in id order (as every writer of several entries takes them):
-            # the entries read next are the ones written, so a write of one of them that committed
-            # before the lock (PostgreSQL) is seen, and counted, instead of failing the invoice.
-            uow.entries.get_many(caller.org_id, (TimeEntryId(each) for each in command.entry_ids), lock=True)
-            entries = _invoiceable(uow, caller, command.entry_ids, repeats)
+            # Their rows locked as they are read, in id order (as every writer of several entries
+            # takes them): the entries read are the ones written, so a write of one of them that
+            # committed before the lock (PostgreSQL) is seen, and counted, instead of failing the invoice.
+            entries = _invoiceable(_locked(uow, caller, command.entry_ids), command.entry_ids, repeats)
             now = self._clock.now()
             seconds, amounts = totals_of(entries)
             invoice = Invoice(
@@ -106,8 +105,8 @@ class InvoiceService:
                         invoiced[entry.id] = uow.entries.update(
                             entry.invoiced(invoice.id, now), expected_updated_at=entry.updated_at
                         )
-            except StaleUpdate:
-                _invoiceable(uow, caller, command.entry_ids, repeats)  # what the other writer changed
+            except StaleUpdate:  # what the other writer changed
+                _invoiceable(_locked(uow, caller, command.entry_ids), command.entry_ids, repeats)
                 raise
             for entry in entries:
                 self._events.entry(uow, caller, EventType.TIME_ENTRY_UPDATED, entry, invoiced[entry.id])
@@ -216,11 +215,19 @@ def _check_command(command: CreateInvoice) -> dict[str, FieldProblem]:
     return repeats
 
 
+def _locked(uow: UnitOfWork, caller: Caller, entry_ids: Sequence[UUID]) -> dict[UUID, TimeEntry]:
+    """The organization's entries among ``entry_ids`` (deleted ones included) by id, their rows
+    locked until the unit of work ends."""
+    found = uow.entries.get_many(caller.org_id, (TimeEntryId(each) for each in entry_ids), lock=True)
+    return {entry.id: entry for entry in found}
+
+
 def _invoiceable(
-    uow: UnitOfWork, caller: Caller, entry_ids: Sequence[UUID], repeats: Mapping[str, FieldProblem]
+    found: Mapping[UUID, TimeEntry], entry_ids: Sequence[UUID], repeats: Mapping[str, FieldProblem]
 ) -> list[TimeEntry]:
-    """The entries, each live, stopped and not invoiced; else one field error per entry that is not,
-    with the ``repeats`` (a repeated id is checked once, at its first place)."""
+    """The entries of ``entry_ids``, as ``found`` holds them (:func:`_locked`), each live, stopped
+    and not invoiced; else one field error per entry that is not, with the ``repeats`` (a repeated
+    id is checked once, at its first place)."""
     problems: dict[str, str | FieldProblem] = {}
     entries: list[TimeEntry] = []
     for index, entry_id in enumerate(entry_ids):
@@ -228,7 +235,7 @@ def _invoiceable(
         if field in repeats:
             problems[field] = repeats[field]
             continue
-        entry = uow.entries.get(caller.org_id, TimeEntryId(entry_id), include_deleted=True)
+        entry = found.get(entry_id)
         if entry is None:
             problems[field] = "no such time entry in your organization"
         elif entry.is_deleted:

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import pathlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping
 from typing import Any
+from uuid import UUID
 
 import pytest
 
@@ -41,9 +42,9 @@ def test_an_invoice_that_read_its_entries_is_not_failed_by_an_edit_of_one_of_the
         read = threading.Event()
         go_on = threading.Event()
         backend: list[int] = []
-        reading = invoice_service._invoiceable
+        reading = invoice_service._locked
 
-        def read_then_wait(uow: Any, *args: Any) -> Sequence[TimeEntry]:
+        def read_then_wait(uow: Any, *args: Any) -> Mapping[UUID, TimeEntry]:
             found = reading(uow, *args)
             [(pid,)] = uow.entries._session.rows("SELECT pg_backend_pid()")
             backend.append(pid)
@@ -51,7 +52,7 @@ def test_an_invoice_that_read_its_entries_is_not_failed_by_an_edit_of_one_of_the
             assert go_on.wait(GUARD_SECONDS)
             return found
 
-        monkeypatch.setattr(invoice_service, "_invoiceable", read_then_wait)
+        monkeypatch.setattr(invoice_service, "_locked", read_then_wait)
         outcomes: dict[str, Any] = {}
 
         def run(name: str, call: Any) -> threading.Thread:

@@ -524,6 +524,26 @@ def test_the_list_comes_in_pages_that_a_cursor_walks_with_the_same_filters(
     assert (len(largest["data"]), largest["nextCursor"]) == (8, None)
 
 
+def test_a_timesheet_of_another_organization_is_no_cursor(client: TestClient[Any], world: World) -> None:
+    """A cursor is the id of a timesheet the caller sees: another organization's, though a real
+    timesheet, names no place in this organization's list, and is refused as any foreign cursor."""
+    assert create(client, world.owner_token).status_code == 201
+    other = world.services.admin.bootstrap(
+        org_name="Other", plan=world.org.plan, email="owner@other.test", env="live"
+    )
+    theirs = create(client, other.token.plaintext)
+    assert theirs.status_code == 201, theirs.text
+
+    refused = client.get(
+        "/timesheets", params={"cursor": theirs.json()["data"]["id"]}, headers=bearer(world.owner_token)
+    )
+
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"]["fields"] == {
+        "cursor": "is not a cursor this API returned; pass nextCursor as it is"
+    }
+
+
 def test_a_replayed_submit_answers_the_recorded_response_and_writes_nothing(
     client: TestClient[Any], world: World
 ) -> None:

@@ -60,6 +60,8 @@ class Notice:
     fields: Mapping[str, str] = attrs.field(factory=dict)
     required_plan: str | None = None
     feature: str | None = None
+    lines: tuple[str, ...] = ()
+    """Sentences listed under the text (the grid form's refused cells that the grid cannot show)."""
 
 
 def _label(name: str) -> str:

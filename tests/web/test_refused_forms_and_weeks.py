@@ -146,6 +146,7 @@ def test_a_cell_of_a_week_no_grid_shows_is_refused_and_logs_nothing(
 
     assert one.status_code == 422 and NOT_A_CELL in one.text
     assert plain.status_code == 422 and "1 cell could not be saved." in plain.text
+    assert f": {NOT_A_CELL.removeprefix('Cell: ')}</li>" in plain.text  # which cell, and why
     assert entries_of(world) == []
 
 

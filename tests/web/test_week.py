@@ -256,6 +256,58 @@ def test_the_plain_form_shows_each_cell_it_could_not_save(owner: TestClient, wor
     assert "1 cell could not be saved." in response.text and 'value="soon"' in response.text
 
 
+def test_the_plain_form_refuses_a_cell_of_another_week_and_says_which_day_and_why(
+    owner: TestClient, world: World
+) -> None:
+    """A form shows one week: a cell of another (which no page of ours sends) was saved unseen, and
+    a refused one was counted ("1 cell could not be saved.") without a word of which or why."""
+    token = csrf_of(owner.get("/app/week").text)
+    later = ref(world, MONDAY + timedelta(days=8), task=True)
+
+    response = owner.post(
+        "/app/week", data={"csrf": token, "week": MONDAY.isoformat(), f"d.{later}": "1h", f"was.{later}": ""}
+    )
+
+    assert response.status_code == 422 and "1 cell could not be saved." in response.text
+    assert (
+        "<li>The cell of Tuesday 10 March 2026 (My first project · General): is not a day of the week"
+        " the form shows, the week of 2 March 2026</li>" in response.text
+    )
+    assert entries_of(world) == []
+
+
+def test_the_plain_form_names_each_refused_cell_the_grid_cannot_show(owner: TestClient, world: World) -> None:
+    token = csrf_of(owner.get("/app/week").text)
+    cells = {"zzz": "The cell “zzz”", f"{uuid.uuid4()}.-.2026-03-04": "The cell of Wednesday 4 March 2026"}
+
+    response = owner.post(
+        "/app/week",
+        data={"csrf": token, **{f"d.{cell}": "1h" for cell in cells}, **{f"was.{c}": "" for c in cells}},
+    )
+
+    assert response.status_code == 422 and "2 cells could not be saved." in response.text
+    assert f"<li>{cells['zzz']}: is not a cell of the week grid</li>" in response.text
+    assert "<li>The cell of Wednesday 4 March 2026: The project was not found.</li>" in response.text
+
+
+def test_a_refused_cell_of_a_task_row_not_in_view_comes_back_in_its_row(
+    owner: TestClient, world: World
+) -> None:
+    """A task row added to the view is not in the form's address: the page that showed the refusal
+    lost the row, and with it the cell's reason and what was typed."""
+    token = csrf_of(owner.get("/app/week").text)
+    cell = ref(world, MONDAY, task=True)
+
+    response = owner.post("/app/week", data={"csrf": token, f"d.{cell}": "soon", f"was.{cell}": ""})
+
+    assert response.status_code == 422 and "1 cell could not be saved." in response.text
+    assert (
+        f'name="d.{cell}" value="soon"' in response.text
+        and f'id="err-{cell.replace(".", "_")}"' in response.text
+    )
+    assert "<li>The cell of" not in response.text
+
+
 def test_a_task_row_is_added_to_the_view_and_takes_time(owner: TestClient, world: World) -> None:
     page = owner.get(f"/app/week?row={world.project.id}.{world.task.id}").text
     assert "My first project · General" in page

@@ -12,7 +12,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 
-from hours_core.errors import HoursError, NotFound, ValidationFailed
+from hours_core.errors import SUMMARY_NAME_LENGTH, HoursError, NotFound, ValidationFailed
 from hours_core.model import Project, ProjectId, Task, TaskId, TimeEntry
 from hours_core.services import Services, SessionCaller, StartTimer
 from hours_web.notices import Notice, notice_of, status_of
@@ -96,6 +96,9 @@ async def _week_page(
 ) -> Template:
     when = day or today_of(who.caller, services)
     grid, projects, tasks, timer = await call(_load, services, who, when, _extra_rows(rows))
+    unshown = _unshown_cells(grid, tasks, cell_errors or {})
+    if notice is not None and unshown:
+        notice = attrs.evolve(notice, lines=unshown)
     return page(
         "week.html",
         who,
@@ -180,26 +183,31 @@ class WeekPages(Controller):
         """Save every changed cell of the grid (the form without JavaScript)."""
         form = await form_of(request)
         week = _week_field(who, form.get("week"))  # a week no grid shows is refused before any save
+        start = None if week is None else week_of(who.caller, week)
         errors: dict[str, tuple[str | None, str]] = {}
+        rows: dict[str, None] = {}
         changed = 0
-        day: date | None = None
         for name, text in form.items():
             ref = name[len(_CELL_FIELD) :]
             if not name.startswith(_CELL_FIELD) or form.get(_WAS_FIELD + ref) == text:
                 continue
             try:
                 key = CellKey.parse(ref, who.caller.org.week_start)
-                day = day or key.day
+                start = start or week_of(who.caller, key.day)
+                if week_of(who.caller, key.day) != start:
+                    raise ValidationFailed.one("cell", _not_this_week(start))
+                if key.task_id is not None:
+                    rows[f"{key.project_id}.{key.task_id}"] = None
                 await call(save_cell, services, who.caller, key, text, form.get(_SEEN_FIELD + ref, ""))
             except HoursError as failure:
                 errors[ref] = (_kept(failure, text), _cell_error(failure))
                 changed += isinstance(failure, CellChanged)
-        week = week or day
+        week = week or start
         if errors:
             notice = Notice(text=f"{len(errors)} cell{'s' if len(errors) > 1 else ''} could not be saved.")
             status = 409 if changed == len(errors) else 422
             return await _week_page(
-                services, who, week, notice=notice, cell_errors=errors, status_code=status
+                services, who, week, list(rows), notice=notice, cell_errors=errors, status_code=status
             )
         return Redirect(f"{APP_PATH}/week" + (f"?week={week.isoformat()}" if week else ""), status_code=303)
 
@@ -258,6 +266,49 @@ def _week_field(who: SessionCaller, text: str | None) -> date | None:
         raise ValidationFailed.one("week", "must be a date in the form YYYY-MM-DD") from error
     week_of(who.caller, day)
     return day
+
+
+def _not_this_week(start: date) -> str:
+    """Why the grid form refuses a cell of another week than the one it shows (from ``start``)."""
+    return f"is not a day of the week the form shows, the week of {start:%-d %B %Y}"
+
+
+UNSHOWN_CELLS = 10
+"""How many refused cells the notice of the grid form names when the grid cannot show them."""
+
+
+def _unshown_cells(
+    grid: WeekGrid,
+    tasks: Mapping[ProjectId, list[Task]],
+    cell_errors: Mapping[str, tuple[str | None, str]],
+) -> tuple[str, ...]:
+    """What the notice says of each refused cell that the grid does not show (a cell of another
+    week, of a project or task it has no row for, a name that is no cell): its day, its row when
+    the page knows it, and the reason, as the grid would say it in the cell. At most
+    :data:`UNSHOWN_CELLS` of them, then how many more."""
+    shown = {cell.ref for row in grid.rows for cell in row.cells}
+    projects = {row.project.id: row.project.name for row in grid.rows}
+    task_names = {task.id: task.name for listed in tasks.values() for task in listed}
+    lines = []
+    unshown = [(ref, error) for ref, (_, error) in cell_errors.items() if ref not in shown]
+    for ref, error in unshown[:UNSHOWN_CELLS]:
+        project, _, rest = ref.partition(".")
+        task, _, day = rest.partition(".")
+        try:
+            named = f"The cell of {form_date(day):%A %-d %B %Y}"
+        except ValueError:
+            shown_ref = ref if len(ref) <= SUMMARY_NAME_LENGTH else f"{ref[: SUMMARY_NAME_LENGTH - 1]}…"
+            named = f"The cell “{shown_ref}”"
+        try:
+            row = projects.get(ProjectId(UUID(project)))
+            if row is not None and task != "-":
+                row = f"{row} · {task_names[TaskId(UUID(task))]}"
+        except (ValueError, KeyError):
+            row = None
+        lines.append(f"{named}{f' ({row})' if row else ''}: {error}")
+    if len(unshown) > UNSHOWN_CELLS:
+        lines.append(f"and {len(unshown) - UNSHOWN_CELLS} more")
+    return tuple(lines)
 
 
 def _kept(failure: HoursError, text: str) -> str | None:

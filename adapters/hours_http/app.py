@@ -36,7 +36,7 @@ from hours_http.query import check_parameters
 from hours_http.rate_limit import AuthFailureLimit, RateLimit, RateLimitMiddleware, user_policy
 from hours_http.replays import ReplayBeforeRouting, ReplayFirst
 from hours_http.responses import READS_IN_THREAD, RUN_WRITE, RunWrite, provide_writer
-from hours_http.transport import HttpSemantics
+from hours_http.transport import HttpSemantics, ServerWideOptions
 
 __all__ = ["MAX_BODY_BYTES", "create_app"]
 
@@ -158,5 +158,5 @@ def create_app(
             failures=failures,
             rate_limit=policy,
         )
-    app.asgi_handler = HttpSemantics(handler)
+    app.asgi_handler = HttpSemantics(ServerWideOptions(handler, app.routes))
     return app

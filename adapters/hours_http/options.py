@@ -3,7 +3,8 @@
 Litestar's automatic OPTIONS handler lists only the methods of the first handler it saw for a
 path (``Allow: DELETE, OPTIONS`` on ``/time-entries/{id}``); the route itself knows them all. This
 middleware rewrites ``Allow`` on OPTIONS responses (adding ``HEAD`` where there is ``GET``) and
-leaves every other request alone.
+leaves every other request alone. The request target ``*`` (``OPTIONS *``, the server as a whole)
+matches no route: :class:`hours_http.transport.ServerWideOptions` answers it before routing.
 """
 
 from __future__ import annotations

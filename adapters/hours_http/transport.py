@@ -21,6 +21,11 @@ request before routing:
   above all. ``/health`` and the API reference keep their own caching.
 * Every answer, errors and unmatched routes included, says which request it answers
   (``X-Request-Id``, :mod:`hours_http.request_id`).
+* The asterisk-form request target ``*`` (RFC 9112, 3.2.4: the server as a whole, for ``OPTIONS``
+  only; the server hands it on as the path ``*``) matches no route, and was a 404.
+  :class:`ServerWideOptions` answers it: ``OPTIONS *`` is 204 with ``Allow`` listing every method
+  of every route (RFC 9110, 9.3.7), ``HEAD`` beside ``GET``; any other method on ``*`` is 400
+  ``bad_request`` (:data:`ASTERISK_REFUSED`).
 * The API reference's pages under ``/schema`` (where a reader pastes a token into "try it") may not
   be framed by another site, nor sniffed into another type, nor leak their address to other sites:
   :data:`REFERENCE_HEADERS`, as the web app's pages.
@@ -29,15 +34,25 @@ request before routing:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
-from litestar.types import ASGIApp, Message, Send
+from litestar.routes import BaseRoute
+from litestar.types import ASGIApp, Message, Receive, Send
 
 from hours_http.auth import PUBLIC_PATHS
 from hours_http.errors import STATUS_BY_CODE, error_body
+from hours_http.options import with_head
 from hours_http.request_id import REQUEST_ID_NAME, request_id_of
 
-__all__ = ["CACHE_CONTROL", "REFERENCE_HEADERS", "REPEATABLE_NOWHERE", "HttpSemantics"]
+__all__ = [
+    "ASTERISK_REFUSED",
+    "CACHE_CONTROL",
+    "REFERENCE_HEADERS",
+    "REPEATABLE_NOWHERE",
+    "HttpSemantics",
+    "ServerWideOptions",
+]
 
 REPEATABLE_NOWHERE = (b"authorization", b"idempotency-key", b"content-type")
 """Request headers that must be sent at most once: the two security headers, and ``Content-Type``, a
@@ -54,6 +69,11 @@ REFERENCE_HEADERS = (
 )
 """What every answer under ``/schema`` carries. No script policy: the reference pages run the
 vendored Scalar and Swagger UI, whose inline start-up a ``script-src`` would have to allow anyway."""
+
+ASTERISK_REFUSED = (
+    "The request target * (the server as a whole) is for OPTIONS only; name a path, such as /health."
+)
+"""The message of the 400 for another method than ``OPTIONS`` on the request target ``*``."""
 
 LIST_HEADERS = (b"if-match", b"if-none-match")
 """The list-valued request headers hours reads whose field lines it joins into one."""
@@ -93,6 +113,25 @@ class HttpSemantics:
         if joined is not None:
             scope = {**scope, "headers": joined}
         await self.app(scope, receive, answering)
+
+
+class ServerWideOptions:
+    """Answers the request target ``*`` (the module docstring); every other request goes on to
+    ``app``. ``routes`` are the app's: ``Allow`` is made of their methods once."""
+
+    def __init__(self, app: ASGIApp, routes: Iterable[BaseRoute]) -> None:
+        self.app = app
+        methods = with_head(method for route in routes for method in route.methods)
+        self.allow = ", ".join(sorted(methods)).encode()
+
+    async def __call__(self, scope: Any, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != "*":
+            await self.app(scope, receive, send)
+        elif scope["method"] == "OPTIONS":
+            await send({"type": "http.response.start", "status": 204, "headers": [(b"allow", self.allow)]})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        else:
+            await _answer(send, "bad_request", ASTERISK_REFUSED, None)
 
 
 def _joined_lists(headers: Any) -> list[tuple[bytes, bytes]] | None:

@@ -12,10 +12,15 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
+from hours_app.mount import WebAndApi
 from hours_core.services import CreateTimeEntry, StartTimer
+from hours_http import create_app
 from hours_http.transport import HttpSemantics
+from hours_memory import InMemoryStore
+from hours_web import create_web_app
+from tests.asgi_support import call as asgi_call
 from tests.http.conftest import bearer
-from tests.world import World
+from tests.world import World, make_world
 
 
 def get_paths(client: TestClient[Any], world: World) -> list[str]:
@@ -224,3 +229,27 @@ def test_a_token_sent_where_a_name_or_value_goes_never_comes_back_in_an_error_bo
         assert answer.status_code == 422, answer.text
         assert token not in answer.text and token.split("_")[3] not in answer.text, answer.text
         assert "hsk_[redacted]" in answer.text
+
+
+def test_options_asterisk_lists_every_method_of_the_server_and_other_methods_on_it_are_400() -> None:
+    """``OPTIONS *`` (RFC 9110, 9.3.7) asks about the server as a whole: it was 404 ``not_found``.
+    Through the app ``hours serve`` serves, the web app and the API (a server hands ``*`` on as the path)."""
+    world = make_world(InMemoryStore().unit_of_work)
+    site = WebAndApi(api=create_app(world.services), web=create_web_app(world.services))
+
+    status, headers, body = asgi_call(site, "OPTIONS", "*", [])
+
+    assert (status, body) == (204, b"")
+    assert headers[b"allow"] == b"DELETE, GET, HEAD, OPTIONS, PATCH, POST"
+    assert uuid.UUID(headers[b"x-request-id"].decode())
+    web_methods = {method for route in create_web_app(world.services).routes for method in route.methods}
+    assert web_methods <= set(headers[b"allow"].decode().split(", "))  # the web app's are the API's too
+    for method in ("GET", "POST", "HEAD", "DELETE"):
+        status, headers, body = asgi_call(site, method, "*", [])
+        assert status == 400, method
+        if method != "HEAD":
+            assert json.loads(body)["error"] == {
+                "code": "bad_request",
+                "message": "The request target * (the server as a whole) is for OPTIONS only; name a path, "
+                "such as /health.",
+            }

@@ -127,3 +127,16 @@ def test_precondition_headers_on_several_lines_are_one_list(server: Server) -> N
         )
         status, _, _ = read_response(connection, head_request=True)
         assert status == "HTTP/1.1 304 Not Modified"
+
+
+@pytest.mark.slow
+def test_options_asterisk_is_answered_by_the_server_with_every_method(server: Server) -> None:
+    """The request line ``OPTIONS * HTTP/1.1`` reaches the app as the path ``*``: it was 404."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as connection:
+        connection.sendall(b"OPTIONS * HTTP/1.1\r\nHost: hours\r\n\r\n")
+        status, headers, body = read_response(connection, head_request=False)
+        connection.sendall(b"GET * HTTP/1.1\r\nHost: hours\r\n\r\n")
+        refused, _, answer = read_response(connection, head_request=False)
+    assert status == "HTTP/1.1 204 No Content" and body == b""
+    assert headers["allow"] == "DELETE, GET, HEAD, OPTIONS, PATCH, POST"
+    assert refused == "HTTP/1.1 400 Bad Request" and json.loads(answer)["error"]["code"] == "bad_request"

@@ -19,11 +19,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, TypedDict
 
 from litestar import Router
 from litestar.datastructures import CacheControlHeader
-from litestar.file_system import BaseLocalFileSystem
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import OpenAPIRenderPlugin, ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import (
@@ -42,11 +41,11 @@ from litestar.openapi.spec import (
 )
 from litestar.params import HeaderParameter
 from litestar.static_files import create_static_files_router
-from litestar.types import FileInfo, PathType
 
 from hours_http.errors import STATUS_BY_CODE
 from hours_http.idempotency import IDEMPOTENCY_HEADER, IDEMPOTENT, REPLAYED_HEADER
 from hours_http.wire import ErrorEnvelope
+from hours_litestar import LocalFiles
 
 __all__ = [
     "DOCS_ASSETS",
@@ -574,31 +573,12 @@ def docs_pages() -> list[OpenAPIRenderPlugin]:
     ]
 
 
-class AssetFiles(BaseLocalFileSystem):
-    """The local file system of the vendored assets, where a path that can name no file is a missing
-    file (404 ``not_found``), as an unknown asset is. The framework's own reading took the file
-    system's refusal of such a path for a server error: a NUL byte (``ValueError``), a name or path
-    longer than the system allows (``ENAMETOOLONG``), a file's name used as a folder (``ENOTDIR``)
-    were 500 ``internal_error`` with a logged traceback, for clients without a token. A file it may
-    not read (``PermissionError``) stays the framework's. The web app has the same for its static
-    files (``hours_web.app.StaticFiles``)."""
-
-    async def info(self, path: PathType, **kwargs: Any) -> FileInfo:
-        """The file's information, or ``FileNotFoundError`` for a path that can name no file."""
-        try:
-            return await super().info(path, **kwargs)
-        except PermissionError:
-            raise
-        except (OSError, ValueError) as error:
-            raise FileNotFoundError(f"no file can have this path: {error}") from error
-
-
 def _docs_router() -> Router:
     """The ``/schema`` router, with the vendored assets; Litestar adds the pages and the JSON to it."""
     assets = create_static_files_router(
         path=DOCS_ASSETS_PATH.removeprefix("/schema"),
         directories=[DOCS_ASSETS],
-        file_system=AssetFiles(),
+        file_system=LocalFiles(),
         name="docs_assets",
         cache_control=DOCS_ASSETS_CACHE_CONTROL,
         include_in_schema=False,

@@ -20,17 +20,17 @@ from litestar import Litestar, Request, Response, get
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.file_system import BaseLocalFileSystem
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
-from litestar.types import ASGIApp, FileInfo, Message, PathType, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from hours_core.duration import format_clock
 from hours_core.errors import HoursError
 from hours_core.query_text import not_utf8_parameters
 from hours_core.services import Services
+from hours_litestar import LocalFiles
 from hours_web.notices import notice_of, status_of
 from hours_web.pages import page
 from hours_web.pages.entries import EntriesPages
@@ -188,24 +188,6 @@ def _with_head(allow: str) -> str:
     if "GET" in methods and "HEAD" not in methods:
         methods.append("HEAD")
     return ", ".join(sorted(methods))
-
-
-class StaticFiles(BaseLocalFileSystem):
-    """The local file system of the static files, where a path that can name no file is a missing
-    file (the 404 page), as an unknown file is. The framework's own reading took the file system's
-    refusal of such a path for a server error: a NUL byte (``ValueError``), a name or path longer
-    than the system allows (``ENAMETOOLONG``), a file's name used as a folder (``ENOTDIR``) were the
-    500 page with a logged traceback. A file it may not read (``PermissionError``) stays the
-    framework's. The API has the same for its docs assets (``hours_http.openapi.AssetFiles``)."""
-
-    async def info(self, path: PathType, **kwargs: Any) -> FileInfo:
-        """The file's information, or ``FileNotFoundError`` for a path that can name no file."""
-        try:
-            return await super().info(path, **kwargs)
-        except PermissionError:
-            raise
-        except (OSError, ValueError) as error:
-            raise FileNotFoundError(f"no file can have this path: {error}") from error
 
 
 class HeadAsGet:
@@ -410,7 +392,7 @@ def create_web_app(
     static = create_static_files_router(
         path=STATIC_PATH,
         directories=[STATIC],
-        file_system=StaticFiles(),
+        file_system=LocalFiles(),
         cache_control=STATIC_CACHE_CONTROL,
         name="web_static",
         include_in_schema=False,

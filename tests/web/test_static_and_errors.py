@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 from litestar.testing import TestClient
 
+from hours_http import create_app
+from hours_http.openapi import DOCS_ASSETS_PATH
+from hours_litestar import LocalFiles
 from hours_web import create_web_app
 from hours_web.app import STATIC, TEMPLATES
 from tests.wheel_support import wheel_names
@@ -64,6 +67,7 @@ def test_the_wheel_ships_the_templates_and_static_files(tmp_path: Path) -> None:
         for file in folder.rglob("*"):
             if file.is_file():
                 assert f"{prefix}/{file.relative_to(folder).as_posix()}" in names
+    assert "hours_litestar/files.py" in names  # the static files' file system, the API's too
 
 
 def test_pages_allow_only_the_servers_own_scripts_and_no_framing_or_caching(owner: TestClient) -> None:
@@ -170,6 +174,30 @@ def test_a_static_path_that_can_name_no_file_is_not_found_never_a_server_error(
         answer = browser.request(method, f"/app/static/{name}")
         assert answer.status_code == 404, (method, answer.text[:200])
     assert "There is no page or file at this address." in browser.get(f"/app/static/{name}").text
+
+
+def test_the_web_app_and_the_api_read_their_static_files_through_one_file_system(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The 404 for a path that can name no file (above; the API's docs assets likewise) was the same
+    class twice, ``hours_web.app.StaticFiles`` and ``hours_http.openapi.AssetFiles``: now both apps
+    read through ``hours_litestar.LocalFiles``, which neither app owns (they may not import each other)."""
+    read: list[str] = []
+    info = LocalFiles.info
+
+    async def noted(self: LocalFiles, path: str, **kwargs: object) -> object:
+        read.append(str(path))
+        return await info(self, path, **kwargs)
+
+    monkeypatch.setattr(LocalFiles, "info", noted)
+    with (
+        TestClient(create_web_app(world.services), base_url=BASE_URL) as web,
+        TestClient(create_app(world.services)) as api,
+    ):
+        assert web.get("/app/static/web.css").status_code == 200
+        assert api.get(f"{DOCS_ASSETS_PATH}/hours-scalar.css").status_code == 200
+
+    assert [Path(path).name for path in read] == ["web.css", "hours-scalar.css"]
 
 
 def test_head_on_a_static_file_gives_its_length_and_caching(owner: TestClient) -> None:

@@ -40,11 +40,13 @@ from hours_web.pages.sign_in import SignInPages
 from hours_web.pages.week import WeekPages
 from hours_web.session import (
     APP_PATH,
+    CSRF_HEADER,
     SESSION_COOKIE,
     SIGN_IN_COOKIE,
     SignInRequired,
     cookies_sent_twice,
     has_session_cookie,
+    headers_sent_twice,
     known_visitor,
     visitor,
 )
@@ -292,7 +294,9 @@ async def _refuse_unreadable_requests(request: Request[Any, Any, Any]) -> None:
     ``hours_core.query_text``), ``Content-Type`` sent twice (400: the framework reads the first, a
     proxy perhaps the last), one of our cookies sent twice with two values (400: the framework reads
     the last, so a cookie another site of the domain set for the whole domain would choose the
-    session or the sign-in form's CSRF token; :func:`~hours_web.session.cookies_sent_twice`), and a
+    session or the sign-in form's CSRF token; :func:`~hours_web.session.cookies_sent_twice`),
+    ``X-CSRF-Token`` sent twice with two values (400: the framework reads the first;
+    :func:`~hours_web.session.headers_sent_twice`), and a
     body with a ``Content-Encoding`` (415: ``gzip`` read as if it were not compressed)."""
     not_utf8 = not_utf8_parameters(request.scope.get("query_string", b""))
     if not_utf8:
@@ -309,11 +313,14 @@ async def _refuse_unreadable_requests(request: Request[Any, Any, Any]) -> None:
         )
     twice = cookies_sent_twice(request.scope["headers"], _OUR_COOKIES)
     if twice:
-        raise HTTPException(
-            status_code=400,
-            detail=f"Your browser sent the cookie {twice[0]} twice, with two values (one of them set for "
-            "this whole domain, perhaps by another site on it), so hours cannot tell which is yours; "
-            "nothing was read. Clear this site's cookies, then sign in again.",
+        raise _sent_twice(
+            f"the cookie {twice[0]}",
+            " (one of them set for this whole domain, perhaps by another site on it)",
+            "Clear this site's cookies, then sign in again.",
+        )
+    if headers_sent_twice(request.scope["headers"], (CSRF_HEADER,)):
+        raise _sent_twice(
+            "the header X-CSRF-Token", " (a page of hours sends it once)", "Reload the page, then try again."
         )
     encoding = request.headers.get("content-encoding", "").strip().lower()
     if encoding and encoding != "identity":
@@ -322,6 +329,15 @@ async def _refuse_unreadable_requests(request: Request[Any, Any, Any]) -> None:
             detail="The form was sent compressed (Content-Encoding); send it as the browser does, "
             "uncompressed. Nothing was saved.",
         )
+
+
+def _sent_twice(what: str, why: str, advice: str) -> HTTPException:
+    """The 400 for ``what`` (a cookie, a header) sent twice with two values, ``why`` that can be."""
+    return HTTPException(
+        status_code=400,
+        detail=f"Your browser sent {what} twice, with two values{why}, so hours cannot tell which is "
+        f"yours; nothing was read. {advice}",
+    )
 
 
 _OUR_COOKIES = (SESSION_COOKIE, SIGN_IN_COOKIE, NEW_TOKEN_COOKIE)

@@ -8,7 +8,9 @@ where a browser would not send a secure cookie back, and always with ``secure_co
 session yet, carries the CSRF token of a short-lived ``hours_sign_in`` cookie (double submit).
 
 Every unsafe request (POST) is refused unless its ``csrf`` form field, or its ``X-CSRF-Token``
-header (htmx), equals the session's token.
+header (htmx), equals the session's token. A request that sends one of our cookies, or
+``X-CSRF-Token``, twice with two values is refused before that (400: :func:`cookies_sent_twice`,
+:func:`headers_sent_twice`).
 
 A form is read by :func:`form_of`, which refuses (400, :class:`FormNotText`) a form whose
 percent-decoded bytes are not UTF-8 rather than storing U+FFFD in their place, and (400,
@@ -38,6 +40,7 @@ from hours_core.web_sessions import SESSION_LIFETIME
 
 __all__ = [
     "APP_PATH",
+    "CSRF_HEADER",
     "SESSION_COOKIE",
     "SIGN_IN_COOKIE",
     "CsrfRefused",
@@ -49,6 +52,7 @@ __all__ = [
     "csrf_matches",
     "form_of",
     "has_session_cookie",
+    "headers_sent_twice",
     "known_visitor",
     "session_cookie",
     "signed",
@@ -63,6 +67,7 @@ SESSION_COOKIE = "hours_session"
 SIGN_IN_COOKIE = "hours_sign_in"
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "x-csrf-token"
+"""The header htmx sends the session's CSRF token in (``hx-headers`` on the page's body)."""
 _VISITOR_STATE = "hours_web_visitor"
 _LOOPBACK = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
 
@@ -194,17 +199,33 @@ def cookies_sent_twice(headers: Iterable[tuple[bytes, bytes]], names: Iterable[s
     for another path or for the whole domain (``Domain=example.com``, by another site on it); the
     framework reads the last of one line, so such a cookie could pick the session (or the sign-in
     form's CSRF token). Values are compared as the framework reads them: without surrounding quotes."""
+    pairs = (
+        (key.strip(), value.strip().strip('"'))
+        for name, line in headers
+        if name.lower() == b"cookie"
+        for key, equals, value in (pair.partition("=") for pair in line.decode("latin-1").split(";"))
+        if equals
+    )
+    return _sent_twice(pairs, names)
+
+
+def headers_sent_twice(headers: Iterable[tuple[bytes, bytes]], names: Iterable[str]) -> list[str]:
+    """Which of the headers ``names`` (lowercase) the request sends on several lines with different
+    values (sorted). The framework reads the first line of a header, a proxy perhaps the last: of
+    ``X-CSRF-Token``, the first alone decided whether a POST passed."""
+    pairs = ((name.lower().decode("latin-1"), value.decode("latin-1").strip()) for name, value in headers)
+    return _sent_twice(pairs, names)
+
+
+def _sent_twice(pairs: Iterable[tuple[str, str]], names: Iterable[str]) -> list[str]:
+    """Which of ``names`` come with two values or more among the ``(name, value)`` pairs (sorted);
+    one value sent twice is one value."""
     wanted = set(names)
     values: dict[str, set[str]] = {}
-    for name, line in headers:
-        if name.lower() != b"cookie":
-            continue
-        for pair in line.decode("latin-1").split(";"):
-            key, equals, value = pair.partition("=")
-            key = key.strip()
-            if equals and key in wanted:
-                values.setdefault(key, set()).add(value.strip().strip('"'))
-    return sorted(key for key, found in values.items() if len(found) > 1)
+    for name, value in pairs:
+        if name in wanted:
+            values.setdefault(name, set()).add(value)
+    return sorted(name for name, found in values.items() if len(found) > 1)
 
 
 def csrf_matches(sent: str | None, expected: str) -> bool:

@@ -9,8 +9,10 @@ from litestar.testing import TestClient
 
 from hours_app.mount import WebAndApi
 from hours_core.model import Plan
+from hours_core.ports import EntryQuery
 from hours_http import create_app
 from hours_web import LoginThrottle, create_web_app
+from tests.asgi_support import call as asgi_call
 from tests.polling import eventually
 from tests.world import World
 
@@ -315,6 +317,39 @@ def test_a_session_cookie_sent_twice_with_two_values_is_refused_whichever_comes_
     assert week.status_code == 400
     assert "sent the cookie hours_session twice" in week.text and world.owner.name not in week.text
     assert same_twice.status_code == 200 and world.owner.name in same_twice.text
+
+
+@pytest.mark.parametrize("order", ["the token first", "the token last"])
+def test_a_csrf_header_sent_twice_with_two_values_is_refused_whichever_comes_first(
+    owner: TestClient, world: World, order: str
+) -> None:
+    """htmx sends the session's CSRF token as ``X-CSRF-Token``. Sent twice, the framework read the
+    first line only: the token first passed whatever followed, the token last was "This form has
+    expired". Now both are 400, as a cookie sent twice is, and nothing is saved."""
+    token = csrf_of(owner.get("/app/week").text)
+    cell = f"{world.project.id}.-.2026-03-02"
+    body = f"cell={cell}&d.{cell}=1h".encode()
+    pair = (token, "y" * 43) if order == "the token first" else ("y" * 43, token)
+    web = create_web_app(world.services)
+
+    def post(*tokens: str) -> tuple[int, bytes]:
+        headers = [
+            (b"cookie", f"hours_session={owner.cookies['hours_session']}".encode()),
+            (b"content-type", b"application/x-www-form-urlencoded"),
+            *((b"x-csrf-token", sent.encode()) for sent in tokens),
+        ]
+        status, _, answer = asgi_call(web, "POST", "/app/week/cell", headers, body)
+        return status, answer
+
+    status, answer = post(*pair)
+    assert status == 400
+    assert (
+        "Your browser sent the header X-CSRF-Token twice, with two values (a page of hours sends it once), "
+        "so hours cannot tell which is yours; nothing was read. Reload the page, then try again."
+    ) in answer.decode()
+    caller = world.caller(world.owner)
+    assert list(world.services.entries.list_time_entries(caller, EntryQuery()).entries) == []
+    assert post(token, token)[0] == 200  # the same value twice is one value
 
 
 def test_a_sign_in_with_the_forms_cookie_sent_twice_is_refused(world: World) -> None:

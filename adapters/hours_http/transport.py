@@ -18,7 +18,9 @@ request before routing:
   named on the second line never matched).
 * Every answer of a route that needs a token carries ``Cache-Control: private, no-store``, so no
   shared cache (and no browser cache) keeps what belongs to one caller, a new token's secret
-  above all. ``/health`` and the API reference keep their own caching.
+  above all. ``/health`` and the API reference keep their own caching. Which route a path is
+  is read as the router reads it (:func:`routed_path`: ``/health/`` and ``//health`` are
+  ``/health``), so every spelling the router serves gets the headers of its route.
 * Every answer, errors and unmatched routes included, says which request it answers
   (``X-Request-Id``, :mod:`hours_http.request_id`).
 * The asterisk-form request target ``*`` (RFC 9112, 3.2.4: the server as a whole, for ``OPTIONS``
@@ -39,6 +41,7 @@ from typing import Any
 
 from litestar.routes import BaseRoute
 from litestar.types import ASGIApp, Message, Receive, Send
+from litestar.utils import normalize_path
 
 from hours_http.auth import PUBLIC_PATHS
 from hours_http.errors import STATUS_BY_CODE, error_body
@@ -52,6 +55,7 @@ __all__ = [
     "REPEATABLE_NOWHERE",
     "HttpSemantics",
     "ServerWideOptions",
+    "routed_path",
 ]
 
 REPEATABLE_NOWHERE = (b"authorization", b"idempotency-key", b"content-type")
@@ -99,7 +103,7 @@ class HttpSemantics:
             return
         request_id = request_id_of(scope).encode()  # in the scope's state, before any copy of it
         head = scope["method"] == "HEAD"
-        path = scope["path"]
+        path = routed_path(scope["path"])
         private = not _PUBLIC.match(path)
         reference = not private and (path == _REFERENCE or path.startswith(_REFERENCE + "/"))
         answering = _answering(send, request_id, private=private, head=head, reference=reference)
@@ -113,6 +117,15 @@ class HttpSemantics:
         if joined is not None:
             scope = {**scope, "headers": joined}
         await self.app(scope, receive, answering)
+
+
+def routed_path(path: str) -> str:
+    """``path`` as the router matches it: without a slash at the end, with each run of slashes
+    one (Litestar's ``normalize_path``; ``//schema/`` is ``/schema``). Before, the headers of
+    ``/health/`` and ``//health`` were those of a route that needs a token, and ``//schema`` went
+    without the reference's (framing allowed), though the router served them as ``/health`` and
+    ``/schema``. Most paths need no change, and are not copied."""
+    return normalize_path(path) if "//" in path or (path.endswith("/") and path != "/") else path
 
 
 class ServerWideOptions:

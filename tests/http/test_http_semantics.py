@@ -253,3 +253,39 @@ def test_options_asterisk_lists_every_method_of_the_server_and_other_methods_on_
                 "message": "The request target * (the server as a whole) is for OPTIONS only; name a path, "
                 "such as /health.",
             }
+
+
+@pytest.fixture(scope="module")
+def bare_api() -> Any:
+    """The API over an in-memory world, as an ASGI app (one for the module: it is not written to)."""
+    return create_app(make_world(InMemoryStore().unit_of_work).services)
+
+
+@pytest.mark.parametrize("path", ["/health", "/health/", "//health", "/health//", "///health"])
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_every_spelling_of_health_the_router_serves_is_answered_alike_and_never_stored(
+    bare_api: Any, path: str, method: str
+) -> None:
+    """The router serves ``/health/`` and ``//health`` as ``/health`` (it trims and joins slashes),
+    but the layer before it read them as paths that need a token: ``private, no-store`` on them, and
+    no ``Cache-Control`` on ``/health``, which a cache may keep (an "ok" of a server now down)."""
+    status, headers, body = asgi_call(bare_api, method, path, [])
+
+    assert status == 200 and body == (b"" if method == "HEAD" else b'{"data":{"status":"ok"}}')
+    assert headers[b"cache-control"] == b"no-store"
+
+
+@pytest.mark.parametrize("path", ["/schema", "//schema", "/schema/", "//schema//swagger"])
+def test_every_spelling_of_the_reference_the_router_serves_carries_its_headers(
+    bare_api: Any, path: str
+) -> None:
+    """``//schema`` was served without the reference's headers (framing allowed): its spelling is
+    not ``/schema``, though the router served it as that."""
+    status, headers, _ = asgi_call(bare_api, "GET", path, [])
+
+    assert status == 200
+    assert (
+        headers[b"content-security-policy"] == b"frame-ancestors 'none'"
+        and headers[b"x-frame-options"] == b"DENY"
+    )
+    assert b"cache-control" not in headers

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import get
+from litestar.datastructures import CacheControlHeader
 
 from hours_http.openapi import refused_before_routing
 from hours_http.wire import HealthBody, HealthEnvelope
@@ -17,7 +18,9 @@ __all__ = ["health"]
     security=[{}],
     sync_to_thread=False,
     responses=refused_before_routing(),
+    cache_control=CacheControlHeader(no_store=True),
 )
 def health() -> HealthEnvelope:
-    """Answers 200 `{"data": {"status": "ok"}}` while the server is up. Needs no token."""
+    """Answers 200 `{"data": {"status": "ok"}}` while the server is up. Needs no token. Never
+    stored by a cache (`Cache-Control: no-store`): a kept "ok" would hide a server that is down."""
     return HealthEnvelope(data=HealthBody(status="ok"))

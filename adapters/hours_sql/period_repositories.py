@@ -10,8 +10,9 @@ from hours_core.model import OrgId
 from hours_core.periods import ClosedPeriod
 from hours_core.ports import InvoiceRepository, PeriodRepository
 from hours_sql.repositories import _Repository, org_key
-from hours_sql.session import Session
+from hours_sql.session import Refused, Session
 from hours_sql.statements import PeriodStatements, Statements
+from hours_sql.tables import CLOSED_PERIODS
 
 __all__ = ["SqlInvoiceRepository", "SqlPeriodRepository"]
 
@@ -74,11 +75,16 @@ class SqlPeriodRepository(_LedgerRepository):
             self._session.rows(statement, entry_writes_key(org_id))
 
     def replace(self, org_id: OrgId, periods: Sequence[ClosedPeriod]) -> None:
-        """Make ``periods`` the organization's closed periods."""
+        """Make ``periods`` the organization's closed periods: one delete, then one bulk insert
+        (:meth:`~hours_sql.Session.insert_many`), so that a lock's round trips do not grow with the
+        periods it keeps (an organization that closes every day gains a period a day)."""
         ledger = self._ledger
         self._write(ledger.periods_delete, (self._sql.reference(org_id),), kind="closed period")
-        for period in periods:
-            self._write(ledger.periods.insert, ledger.periods.encode(period), kind="closed period")
+        if periods:
+            try:
+                self._session.insert_many(CLOSED_PERIODS, map(ledger.periods.encode, periods))
+            except Refused as refusal:
+                raise refusal.error("closed period") from refusal
 
 
 class SqlInvoiceRepository(_LedgerRepository):

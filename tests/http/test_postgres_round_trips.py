@@ -26,7 +26,7 @@ from hours_postgres import PostgresStore
 from tests.http.conftest import bearer
 from tests.postgres_support import empty_postgres_store, run_store
 from tests.postgres_url import postgres_url
-from tests.world import World, make_world
+from tests.world import World, close_every_third_day, make_world
 
 pytestmark = pytest.mark.postgres
 
@@ -169,3 +169,23 @@ def test_a_create_and_its_replay_make_the_documented_round_trips(
     # A create reads its caller again once it holds the org's entry writes (a deactivation in
     # another process cannot cross it): the eighth.
     assert (created, replayed, replayed_elsewhere) == (8, 0, 2)
+
+
+def test_a_lock_makes_as_many_round_trips_with_hundreds_of_closed_periods_as_with_one(
+    client: TestClient[Any], world: World, counter: TurnCounter
+) -> None:
+    # An organization that closes every day (a nightly close) gains a period a day; its lock wrote
+    # each period back in a round trip of its own, so a lock slowed down with every day closed.
+    def lock(through: str) -> Any:
+        body = {"through": through, "reason": "payroll"}
+        return client.post("/periods/lock", json=body, headers=bearer(world.owner_token))
+
+    assert lock("2026-01-01").status_code == 200  # the first write of a process runs its housekeeping
+    settled(counter)
+    with_one, response = turns_of(counter, lambda: lock("2026-01-02"))
+    assert response.status_code == 200, response.text
+    close_every_third_day(world, run_store().unit_of_work, 300)  # beside the proxy: not counted
+    with_hundreds, response = turns_of(counter, lambda: lock("2026-01-03"))
+    assert response.status_code == 200, response.text
+    assert len(response.json()["data"]["periods"]) == 601  # the 300, the gaps it closed, the days to Jan 3
+    assert with_hundreds == with_one

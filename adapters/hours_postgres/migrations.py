@@ -744,8 +744,8 @@ def pending(conn: Connection) -> list[str]:
 
 
 class NotAnHoursSchema(RuntimeError):
-    """The schema has a table of a name hours creates, and no hours migration ever ran on it:
-    another application's tables, which hours leaves as they are."""
+    """The schema has a relation (a table, an index, a view, ...) of a name hours creates, and no
+    hours migration ever ran on it: another application's, which hours leaves as they are."""
 
 
 _CREATED_TABLE = re.compile(r"\bCREATE (?:UNLOGGED )?TABLE (?:IF NOT EXISTS )?([a-z_][a-z0-9_]*)")
@@ -765,20 +765,42 @@ def _tables_of_hours() -> frozenset[str]:
 def _refuse_foreign_tables(conn: Connection, schema: str) -> None:
     """Raise :class:`NotAnHoursSchema` when ``schema`` already has a relation (a table, a view, an
     index, a sequence: they share one namespace) of a name the migrations create (called only when no
-    hours migration ran on it). Read from ``pg_class``: ``information_schema.tables`` lists only the
-    tables and views the current role has a privilege on, and no index."""
+    hours migration ran on it), naming each by its kind. Read from ``pg_class``:
+    ``information_schema.tables`` lists only the tables and views the current role has a privilege
+    on, and no index."""
     rows = conn.execute(
-        "SELECT c.relname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace"
+        "SELECT c.relname, c.relkind FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace"
         " WHERE n.nspname = %s ORDER BY c.relname",
         (schema,),
     ).fetchall()
-    taken = [str(row[0]) for row in rows if row[0] in _tables_of_hours()]
+    taken = [_named_relation(str(name), str(kind)) for name, kind in rows if name in _tables_of_hours()]
     if taken:
+        listed = taken[0] if len(taken) == 1 else f"{', '.join(taken[:-1])} and {taken[-1]}"
         raise NotAnHoursSchema(
-            f"schema {schema} is not an hours schema: it has a table{'s' if len(taken) > 1 else ''} "
-            f"{', '.join(taken)} of its own, and no hours migration ran on it; give hours a schema of "
-            "its own (?options=-csearch_path%3Dhours in the URL) or a database of its own"
+            f"schema {schema} is not an hours schema: it has {listed} of its own, and no hours migration "
+            "ran on it; give hours a schema of its own (?options=-csearch_path%3Dhours in the URL) or a "
+            "database of its own"
         )
+
+
+_RELATION_KINDS = {
+    "r": "a table",
+    "p": "a partitioned table",
+    "f": "a foreign table",
+    "v": "a view",
+    "m": "a materialized view",
+    "i": "an index",
+    "I": "a partitioned index",
+    "S": "a sequence",
+    "c": "a composite type",
+    "t": "a TOAST table",
+}
+"""``pg_class.relkind``: what each kind of relation is called."""
+
+
+def _named_relation(name: str, kind: str) -> str:
+    """``a view users``: the relation with its kind (``a relation`` for a kind this version does not know)."""
+    return f"{_RELATION_KINDS.get(kind, 'a relation')} {name}"
 
 
 def apply_pending(conn: Connection, *, lock_timeout_ms: int, stop_before: str | None = None) -> list[str]:
@@ -789,7 +811,7 @@ def apply_pending(conn: Connection, *, lock_timeout_ms: int, stop_before: str | 
     migration wait at most ``lock_timeout_ms`` for a lock, so that a migration never queues
     behind a long transaction while blocking the traffic that queues behind it. Raises
     :class:`NotAnHoursSchema`, and changes nothing, when no hours migration ran on the schema and
-    it has a table of a name hours creates (another application's).
+    it has a relation of a name hours creates (another application's).
     """
     schema = current_schema(conn)
     if schema is None:

@@ -258,16 +258,27 @@ def test_the_store_description_says_which_postgresql_database_libpq_chose() -> N
 
 
 @pytest.mark.parametrize(
-    "relation",
+    ("relations", "named", "tables_left"),
     [
-        "CREATE TABLE {schema}.users (id integer PRIMARY KEY, name text)",
+        ("CREATE TABLE {schema}.users (id integer PRIMARY KEY, name text)", "a table users", ["users"]),
         # an index is no table, but its name is taken all the same (information_schema missed it)
-        "CREATE TABLE {schema}.widgets (id integer); CREATE INDEX users ON {schema}.widgets (id)",
+        (
+            "CREATE TABLE {schema}.widgets (id integer); CREATE INDEX users ON {schema}.widgets (id)",
+            "an index users",
+            ["widgets"],
+        ),
+        ("CREATE VIEW {schema}.projects AS SELECT 1 AS id", "a view projects", ["projects"]),
+        ("CREATE SEQUENCE {schema}.api_tokens", "a sequence api_tokens", []),
+        (
+            "CREATE MATERIALIZED VIEW {schema}.tasks AS SELECT 1 AS id; CREATE TABLE {schema}.users (id integer)",
+            "a materialized view tasks and a table users",
+            ["users"],
+        ),
     ],
-    ids=["table", "index"],
+    ids=["table", "index", "view", "sequence", "several"],
 )
-def test_a_postgresql_schema_with_a_table_of_hours_name_is_refused_with_what_to_do(
-    capsys: pytest.CaptureFixture[str], relation: str
+def test_a_postgresql_schema_with_a_relation_of_an_hours_name_is_refused_naming_its_kind(
+    capsys: pytest.CaptureFixture[str], relations: str, named: str, tables_left: list[str]
 ) -> None:
     import psycopg
 
@@ -278,7 +289,7 @@ def test_a_postgresql_schema_with_a_table_of_hours_name_is_refused_with_what_to_
     created = PostgresStore.open(url, schema=schema)  # creates the schema, no table
     try:
         with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(relation.format(schema=schema))  # type: ignore[arg-type]
+            conn.execute(relations.format(schema=schema))  # type: ignore[arg-type]
         code, out, err = run(capsys, "--db", url_with_search_path(url, schema), "migrate")
         with psycopg.connect(url, autocommit=True) as conn:
             rows = conn.execute(
@@ -291,11 +302,11 @@ def test_a_postgresql_schema_with_a_table_of_hours_name_is_refused_with_what_to_
     assert err.count("\n") == 1
     assert err.startswith("error: cannot open PostgreSQL database ")
     assert err.endswith(
-        f": schema {schema} is not an hours schema: it has a table users of its own, and no hours "
+        f": schema {schema} is not an hours schema: it has {named} of its own, and no hours "
         "migration ran on it; give hours a schema of its own (?options=-csearch_path%3Dhours in the URL) "
         "or a database of its own\n"
     )
-    assert sorted(row[0] for row in rows) == (["users"] if relation.count("CREATE") == 1 else ["widgets"])
+    assert sorted(row[0] for row in rows) == tables_left
 
 
 @pytest.mark.parametrize(

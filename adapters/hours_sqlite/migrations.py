@@ -980,27 +980,33 @@ def _events_with_rowid(db: Database) -> None:
 
 
 class NotAnHoursDatabase(RuntimeError):
-    """The database has tables of its own and no hours migration ever ran on it: another
+    """The database has tables or views of its own and no hours migration ever ran on it: another
     application's database, which hours leaves as it is rather than adding its tables to it."""
 
 
-def _foreign_tables(db: Database) -> list[str]:
-    """The tables of a database on which no hours migration ran (none for an empty database, or
-    for one that hours migrated, even in part)."""
+def _foreign_relations(db: Database) -> list[tuple[str, str]]:
+    """The tables and views (``(type, name)``, as ``sqlite_master`` names them) of a database on
+    which no hours migration ran (none for an empty database, or for one that hours migrated, even in
+    part). Indexes and triggers belong to one of those, so they are not listed."""
     if MIGRATIONS.applied(db):
         return []
     rows = db.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
-        "AND name != ? ORDER BY name",
+        "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'view') "
+        "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name != ? ORDER BY type, name",
         [Migrations.migrations_table],
     ).fetchall()
-    return [str(row[0]) for row in rows]
+    return [(str(row[0]), str(row[1])) for row in rows]
 
 
-def _refusal(foreign: list[str]) -> NotAnHoursDatabase:
-    tables = f"table{'s' if len(foreign) > 1 else ''} {', '.join(foreign)}"
+def _refusal(foreign: list[tuple[str, str]]) -> NotAnHoursDatabase:
+    kinds = []
+    for kind in ("table", "view"):
+        names = [name for each, name in foreign if each == kind]
+        if names:
+            kinds.append(f"{kind}{'s' if len(names) > 1 else ''} {', '.join(names)}")
     return NotAnHoursDatabase(
-        f"it is not an hours database (it has the {tables}, and no hours migration ran on it)"
+        f"it is not an hours database (it has the {' and the '.join(kinds)}, and no hours migration "
+        "ran on it)"
     )
 
 
@@ -1020,7 +1026,7 @@ def refuse_another_applications(path: pathlib.Path) -> None:
             # One read transaction: the migrations read and the tables read see the same file, not
             # (another hours migrating it meanwhile) no migration and then its committed tables.
             conn.execute("BEGIN")
-            foreign = _foreign_tables(Database(conn, execute_plugins=False))
+            foreign = _foreign_relations(Database(conn, execute_plugins=False))
     except sqlite3.Error:
         return
     if foreign:
@@ -1037,12 +1043,12 @@ def apply_pending(db: Database, *, stop_before: str | None = None) -> list[str]:
     transaction; return their names.
 
     ``db`` must be the writer connection, held by the caller, with no transaction open. Raises
-    :class:`NotAnHoursDatabase`, and changes nothing, when ``db`` has tables but no hours migration
-    ever ran on it (another application's database).
+    :class:`NotAnHoursDatabase`, and changes nothing, when ``db`` has tables or views but no hours
+    migration ever ran on it (another application's database).
     """
     db.execute("BEGIN IMMEDIATE")
     try:
-        foreign = _foreign_tables(db)
+        foreign = _foreign_relations(db)
         if foreign:  # made so since refuse_another_applications looked, or opened by other means
             raise _refusal(foreign)
         names = pending(db)

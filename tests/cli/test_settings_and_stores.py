@@ -160,29 +160,48 @@ def test_other_sqlite_errors_keep_their_own_reason(
     assert err.startswith(f"error: cannot open the SQLite database {database}: file is not a database")
 
 
-@pytest.mark.parametrize("tables", [["notes"], ["users", "projects"]])
+@pytest.mark.parametrize(
+    ("schema", "named"),
+    [
+        (["CREATE TABLE notes (id INTEGER PRIMARY KEY, name TEXT)"], "the table notes"),
+        (
+            [
+                "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)",
+                "CREATE TABLE projects (id INTEGER PRIMARY KEY, name TEXT)",
+            ],
+            "the tables projects, users",
+        ),
+        # a view is another application's too: it was migrated (or failed on CREATE TABLE users)
+        (["CREATE VIEW users AS SELECT 1 AS id"], "the view users"),
+        (
+            ["CREATE TABLE notes (id INTEGER PRIMARY KEY)", "CREATE VIEW recent AS SELECT id FROM notes"],
+            "the table notes and the view recent",
+        ),
+    ],
+    ids=["table", "tables", "view", "table-and-view"],
+)
 def test_a_sqlite_database_of_another_application_is_refused_and_left_as_it_was(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, tables: list[str]
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, schema: list[str], named: str
 ) -> None:
     database = tmp_path / "other.db"
     with sqlite3.connect(database) as conn:
-        for table in tables:
-            conn.execute(f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, name TEXT)")
+        for statement in schema:
+            conn.execute(statement)
+        before = conn.execute("SELECT type, name FROM sqlite_master ORDER BY name").fetchall()
     conn.close()
     code, out, err = run(capsys, "--db", f"sqlite:///{database}", "migrate")
     assert (code, out) == (1, "")
     assert err == (
-        f"error: cannot open the SQLite database {database}: it is not an hours database (it has the "
-        f"table{'s' if len(tables) > 1 else ''} {', '.join(sorted(tables))}, and no hours migration ran "
-        "on it): hours adds its tables "
+        f"error: cannot open the SQLite database {database}: it is not an hours database (it has "
+        f"{named}, and no hours migration ran on it): hours adds its tables "
         "only to a new or empty database or one of its own; point --db (or HOURS_DATABASE_URL) at "
         "one of those\n"
     )
     with sqlite3.connect(database) as conn:
-        left = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        left = conn.execute("SELECT type, name FROM sqlite_master ORDER BY name").fetchall()
         journal = conn.execute("PRAGMA journal_mode").fetchone()[0]
     conn.close()
-    assert left == set(tables)
+    assert left == before
     assert journal == "delete"  # not turned to WAL mode (which lasts in the file) before the refusal
     assert sorted(path.name for path in tmp_path.iterdir()) == ["other.db"]
 

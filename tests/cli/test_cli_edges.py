@@ -392,23 +392,50 @@ def test_the_bootstrap_summary_starts_the_server_on_the_port_of_hours_port(
     assert "curl -sS -i -X POST http://127.0.0.1:18300/time-entries" in out
 
 
-def test_scripts_serve_says_which_port_it_serves_on(tmp_path: Path) -> None:
-    (tmp_path / "scripts").mkdir()
-    shutil.copy(REPOSITORY / "scripts" / "serve", tmp_path / "scripts" / "serve")
-    bin_folder = tmp_path / ".venv" / "bin"
+def scripts_serve_in(folder: Path) -> Path:
+    """A copy of scripts/serve in ``folder``, with a .venv whose pip does nothing and whose ``hours``
+    is this one, but for ``hours serve``, which prints the command it was given instead of serving."""
+    (folder / "scripts").mkdir()
+    shutil.copy(REPOSITORY / "scripts" / "serve", folder / "scripts" / "serve")
+    bin_folder = folder / ".venv" / "bin"
     bin_folder.mkdir(parents=True)
-    for name, body in (("python", "exit 0"), ("hours", 'echo "hours $*"')):
+    real_hours = shlex.join(hours_command())
+    for name, body in (
+        ("python", "exit 0"),
+        ("hours", f'if [ "$1" = serve ]; then echo "hours $*"; else exec {real_hours} "$@"; fi'),
+    ):
         (bin_folder / name).write_text(f"#!/bin/sh\n{body}\n")
         (bin_folder / name).chmod(0o755)
+    return folder / "scripts" / "serve"
+
+
+def run_scripts_serve(script: Path, *argv: str) -> str:
     ran = subprocess.run(
-        ["bash", str(tmp_path / "scripts" / "serve"), "--port", "18300"],
-        capture_output=True,
-        text=True,
-        env=clean_environment(),
-        check=True,
+        ["bash", str(script), *argv], capture_output=True, text=True, env=clean_environment(), check=False
     )
-    assert "scripts/serve starts the server for you now on http://127.0.0.1:18300 " in ran.stdout
-    assert ran.stdout.rstrip().endswith("hours serve --db sqlite:///hours.db --port 18300")
+    assert ran.returncode == 0, ran.stderr
+    return ran.stdout
+
+
+def test_scripts_serve_says_which_port_it_serves_on(tmp_path: Path) -> None:
+    out = run_scripts_serve(scripts_serve_in(tmp_path), "--port", "18300")
+    assert "scripts/serve starts the server for you now on http://127.0.0.1:18300 " in out
+    assert out.rstrip().endswith("hours serve --db sqlite:///hours.db --port 18300")
+
+
+@pytest.mark.parametrize("db_option", [["--db", "sqlite:///other.db"], ["--db=sqlite:///other.db"]])
+def test_scripts_serve_makes_its_demo_in_the_database_it_serves(tmp_path: Path, db_option: list[str]) -> None:
+    """scripts/serve --db sqlite:///other.db made its demo in hours.db, printed a token of that
+    file, and served other.db, where the token did not exist."""
+    script = scripts_serve_in(tmp_path)
+    out = run_scripts_serve(script, *db_option, "--port", "18400")
+    assert "  hours serve --db sqlite:///other.db --port 18400\n" in out  # the bootstrap summary's
+    assert out.rstrip().endswith(f"hours serve --db sqlite:///other.db {shlex.join(db_option)} --port 18400")
+    assert not (tmp_path / "hours.db").exists()
+    again = run_scripts_serve(script, *db_option)  # a database with an organization: no second demo
+    assert "Created organization" not in again
+    listed = hours("orgs", "list", "--db", f"sqlite:///{tmp_path / 'other.db'}", "--json")
+    assert [org["name"] for org in json.loads(listed.stdout)] == ["Demo"]
 
 
 def test_a_host_that_is_not_an_address_of_this_machine_says_so_not_that_the_port_is_taken(

@@ -141,8 +141,12 @@ def stop(process: subprocess.Popen[bytes]) -> int:
 
 
 @contextmanager
-def served(folder: Path, *serve_options: str, bootstrap: Sequence[str] = ()) -> Iterator[Server]:
-    """``hours serve`` on a fresh SQLite file in ``folder`` with a demo organization, until the block ends."""
+def served(
+    folder: Path, *serve_options: str, bootstrap: Sequence[str] = (), process_group: bool = False
+) -> Iterator[Server]:
+    """``hours serve`` on a fresh SQLite file in ``folder`` with a demo organization, until the block
+    ends; with ``process_group``, in a process group of its own (its id is the server's process id),
+    which a terminal's Ctrl-C reaches as a whole."""
     db = f"sqlite:///{folder / 'hours.db'}"
     environment = clean_environment()
     bootstrapped = subprocess.run(
@@ -163,6 +167,7 @@ def served(folder: Path, *serve_options: str, bootstrap: Sequence[str] = ()) -> 
             stderr=err,
             cwd=folder,
             env=environment,
+            process_group=0 if process_group else None,
         )
     try:
         base_url = f"http://127.0.0.1:{port}"

@@ -235,17 +235,29 @@ def supervise(argv: Sequence[str]) -> int:
     """
     import logging.config
 
-    from hours_app.stop_signals import default_stop_signals_in_forked_children
+    from hours_app.stop_signals import default_stop_signals_in_forked_children, note_the_first_stop
 
     options = ServerOptions.from_argv(argv)
     log_config = server_log_config(options.log_level, json_lines=options.json_lines)
     logging.config.dictConfig(log_config)
     default_stop_signals_in_forked_children()
+    server = granian_server(options, log_config=log_config)
+    # granian's startup sets its stop handlers, then runs the startup hooks, then starts the workers.
+    server.on_startup(lambda: note_the_first_stop(_log_the_stop))
     try:
-        granian_server(options, log_config=log_config).serve()
+        server.serve()
     except SystemExit as stop:  # granian exits with 1 when a worker fails to start or dies
         return 0 if stop.code in (0, None) else 1
     return 0
+
+
+def _log_the_stop(received: signal.Signals) -> None:
+    logger.info(
+        "hours serve: %s received, stopping: no new connections; the requests in flight have up to %d s "
+        "to finish",
+        received.name,
+        SHUTDOWN_SECONDS,
+    )
 
 
 def granian_server(options: ServerOptions, *, log_config: dict[str, Any]) -> AbstractServer[Any]:

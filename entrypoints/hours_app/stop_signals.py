@@ -40,7 +40,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, LifeSpanScope, Receive, Scope, Send
 
-__all__ = ["STOP_SIGNALS", "CatchStopSignals", "StopSignalCatcher", "default_stop_signals_in_forked_children"]
+__all__ = [
+    "STOP_SIGNALS",
+    "CatchStopSignals",
+    "StopSignalCatcher",
+    "default_stop_signals_in_forked_children",
+    "note_the_first_stop",
+]
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 """The signals that stop a granian worker (those its loop has handlers for)."""
@@ -58,6 +64,31 @@ def default_stop_signals_in_forked_children() -> None:
         after_in_parent=_unblock_stop_signals,
         after_in_child=_child_stops_by_default,
     )
+
+
+def note_the_first_stop(note: Callable[[signal.Signals], None]) -> None:
+    """Call ``note`` with the first stop signal this process gets, before the handler it has now
+    (granian's supervisor's, which sets its stop flag) runs; later ones go to that handler alone.
+
+    ``hours serve`` logs its stop from here, in the supervisor: a terminal's Ctrl-C reaches every
+    worker too (their process group), but their handlers are granian's own (a worker's loop, or the
+    default action until it serves: :func:`default_stop_signals_in_forked_children`), so the line
+    is written once per server, whatever the number of workers."""
+    noted = False
+
+    for number in STOP_SIGNALS:
+        handler = signal.getsignal(number)
+        if not callable(handler):
+            continue
+
+        def noting(received: int, frame: FrameType | None, handler: _Handler = handler) -> None:
+            nonlocal noted
+            if not noted:
+                noted = True
+                note(signal.Signals(received))
+            handler(received, frame)
+
+        signal.signal(number, noting)
 
 
 def _block_stop_signals() -> None:

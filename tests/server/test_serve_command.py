@@ -229,6 +229,38 @@ def test_a_worker_that_dies_is_replaced_and_the_others_serve_on(tmp_path: Path) 
         assert "Respawning worker-1" in server.stderr.read_text()
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("stop_signal", "whole_group"),
+    [(signal.SIGTERM, False), (signal.SIGINT, True)],
+    ids=["sigterm", "ctrl-c"],
+)
+def test_a_stopped_server_logs_its_stop_once_whatever_its_workers(
+    tmp_path: Path, stop_signal: signal.Signals, whole_group: bool
+) -> None:
+    """hours serve logged nothing of its own when stopped, only granian's lines. A terminal's Ctrl-C
+    reaches the supervisor and every worker (their process group): the line comes from the
+    supervisor alone, once."""
+    with served(tmp_path, "--workers", "2", process_group=True) as server:
+        for _ in range(PATIENCE_SECONDS * 10):  # both workers serve, so that both get the signal
+            if "Started worker-2" in server.stderr.read_text():
+                break
+            time.sleep(0.1)
+        if whole_group:
+            os.killpg(server.process.pid, stop_signal)
+        else:
+            server.process.send_signal(stop_signal)
+        assert server.exit_status(within=PATIENCE_SECONDS) == 0
+        logs = server.stderr.read_text()
+    said = [line for line in logs.splitlines() if "received, stopping" in line]
+    assert len(said) == 1, logs
+    assert said[0].endswith(
+        f"hours serve: {stop_signal.name} received, stopping: no new connections; the requests in "
+        "flight have up to 30 s to finish"
+    ), said[0]
+    assert logs.index("received, stopping") < logs.index("Granian shutdown completed")
+
+
 def _workers_of(supervisor: int) -> list[int]:
     """The live worker processes of ``supervisor`` (its children that are not zombies)."""
     children = Path(f"/proc/{supervisor}/task/{supervisor}/children").read_text().split()

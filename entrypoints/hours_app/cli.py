@@ -31,6 +31,7 @@ from hours_app.cli_output import (
     StdoutUnwritable,
     print_error,
     print_validation_error,
+    print_warning,
     stdout_writes,
 )
 from hours_app.composition import StoreUnavailable
@@ -92,8 +93,10 @@ EXIT_STATUSES = (
     (
         EXIT_BAD_ARGUMENTS,
         "bad arguments or settings (a usage error, a malformed id, email or name, a bad --db URL,\n"
-        "a bad HOURS_* variable, a --host or --port hours serve cannot listen on: taken by another\n"
-        "program, not an address of this machine, or a port below 1024 without the privilege)",
+        "a bad HOURS_* variable the command reads (those of hours serve's address, workers and\n"
+        "limits: hours serve alone; the others warn and run), a --host or --port hours serve cannot\n"
+        "listen on: taken by another program, not an address of this machine, or a port below 1024\n"
+        "without the privilege)",
     ),
     (EXIT_ROWS_FAILED, "hours import ran, but some rows failed (see its report)"),
     (EXIT_INTERRUPTED, "interrupted (Ctrl-C) before it finished (not hours serve or hours worker: 0)"),
@@ -878,7 +881,8 @@ def _add_schema(commands: _Commands) -> None:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    """Settings from the environment, with the flags this command has on top."""
+    """Settings from the environment, with the flags this command has on top. A command that does
+    not listen warns of a server setting (``HOURS_PORT``, ...) that cannot work, and runs."""
     flags = {
         "database": args.db,
         "token_env": getattr(args, "env", None),
@@ -895,7 +899,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         "max_header_bytes": getattr(args, "max_header_bytes", None),
         "max_connections": getattr(args, "max_connections", None),
     }
-    return Settings.from_env(**flags)
+    listening = args.handler is server.serve
+    return Settings.from_env(listening=listening, ignored=print_warning, **flags)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -37,6 +37,7 @@ __all__ = [
     "org_json",
     "print_error",
     "print_validation_error",
+    "print_warning",
     "project_json",
     "report_document",
     "report_table",
@@ -134,6 +135,11 @@ def print_error(message: str, *, json_line: bool = False) -> None:
         print(JsonLineFormatter().format(record), file=sys.stderr)
         return
     print(f"error: {message}", file=sys.stderr)
+
+
+def print_warning(message: str) -> None:
+    """``warning: <message>`` on stderr: something the command went on without (a setting it ignored)."""
+    print(f"warning: {message}", file=sys.stderr)
 
 
 CLI_HINTS: Mapping[Hint, str] = MappingProxyType({Hint.STOP_THE_TIMER: "stop it first"})

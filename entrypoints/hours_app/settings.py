@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 import pathlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from urllib.parse import parse_qs, urlsplit
 
 import attrs
@@ -35,6 +35,7 @@ __all__ = [
     "DEFAULT_DATABASE_URL",
     "ENVIRONMENT",
     "SERVER_LIMIT_RANGES",
+    "SERVER_SETTINGS",
     "SQLITE_SYNCHRONOUS_LEVELS",
     "DatabaseUrl",
     "EnvironmentVariable",
@@ -151,24 +152,34 @@ class Settings:
     (``HOURS_WEBHOOKS_ALLOW_PRIVATE=1``; development, tests with a local receiver)."""
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
-        """Settings from ``HOURS_*`` environment variables, then ``overrides`` (flags) on top."""
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        *,
+        listening: bool = True,
+        ignored: Callable[[str], None] | None = None,
+        **overrides: object,
+    ) -> Settings:
+        """Settings from ``HOURS_*`` environment variables, then ``overrides`` (flags) on top; a
+        variable whose flag is given is not read.
+
+        A command that does not listen (``listening=False``: every command but ``hours serve``)
+        keeps the default of each :data:`SERVER_SETTINGS` variable that cannot work, and tells
+        ``ignored`` why, instead of refusing to run: it does not use them."""
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
         if "HOURS_DATABASE_URL" in env:
             values["database"] = DatabaseUrl.parse(env["HOURS_DATABASE_URL"], env)
         for name, variable in _ENV_VARIABLES.items():
-            if variable in env:
-                values[name] = env[variable]
-        for name in ("port", "workers", "max_header_bytes", "max_connections"):
-            if name in values:
-                values[name] = _integer(str(values[name]), _ENV_VARIABLES[name])
-        for name in ("web_secure_cookies", "webhooks_allow_http", "webhooks_allow_private"):
-            if name in values:
-                values[name] = _switch(str(values[name]), _ENV_VARIABLES[name])
-        for name in ("header_timeout", "body_timeout", "auth_cache_seconds"):
-            if name in values:
-                values[name] = _seconds(str(values[name]), _ENV_VARIABLES[name])
+            if variable not in env or overrides.get(name) is not None:  # unset, or the flag wins
+                continue
+            try:
+                values[name] = _from_variable(name, env[variable])
+            except SettingsError as error:
+                if listening or name not in SERVER_SETTINGS:
+                    raise
+                if ignored is not None:
+                    ignored(f"{error}; {_IGNORED}")
         for name, value in overrides.items():
             if value is None:
                 continue
@@ -298,6 +309,50 @@ SERVER_LIMIT_RANGES: Mapping[str, tuple[int | float, int | float]] = {
 }
 """The accepted range of the port, the workers and each connection limit (the server stack's own
 bounds: granian's header read timeout is 1 ms to 60 s, its buffer at least 8 KiB)."""
+
+
+SERVER_SETTINGS = frozenset(
+    {
+        "host",
+        "port",
+        "workers",
+        "log_level",
+        "rate_limit",
+        "auth_failure_limit",
+        "header_timeout",
+        "body_timeout",
+        "max_header_bytes",
+        "max_connections",
+        "auth_cache_seconds",
+        "web_secure_cookies",
+    }
+)
+"""The settings of the server that ``hours serve`` runs, which no other command uses (``hours
+bootstrap`` prints the host and the port in its summary): a value of their variables that cannot
+work stops ``hours serve`` alone (:meth:`Settings.from_env`)."""
+
+
+_IGNORED = "ignored by this command, which does not listen (hours serve refuses it)"
+
+
+def _from_variable(name: str, value: str) -> object:
+    """The setting ``name`` from its variable's ``value``: parsed, and for one of
+    :data:`SERVER_SETTINGS`, checked on its own (its range, the rate limit's form);
+    :class:`SettingsError` when it cannot work."""
+    variable = _ENV_VARIABLES[name]
+    parsed: object = value
+    if name in ("port", "workers", "max_header_bytes", "max_connections"):
+        parsed = _integer(value, variable)
+    elif name in ("web_secure_cookies", "webhooks_allow_http", "webhooks_allow_private"):
+        parsed = _switch(value, variable)
+    elif name in ("header_timeout", "body_timeout", "auth_cache_seconds"):
+        parsed = _seconds(value, variable)
+    if name in SERVER_SETTINGS:
+        alone = Settings(**{name: parsed})  # type: ignore[arg-type]
+        alone.check_server_limits()
+        alone.parsed_rate_limit()
+        alone.parsed_auth_failure_limit()
+    return parsed
 
 
 def _integer(value: str, variable: str) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -15,7 +16,7 @@ import pytest
 
 from hours_app.cli import EXIT_BAD_ARGUMENTS, main
 from hours_app.server import ServerOptions, base_url, listen_url
-from hours_app.settings import Settings, SettingsError
+from hours_app.settings import ENVIRONMENT, SERVER_SETTINGS, Settings, SettingsError
 from tests.server_support import clean_environment, raw_exchange, served
 
 PATIENCE_SECONDS = 30
@@ -56,11 +57,15 @@ def test_a_limit_out_of_its_range_is_refused_before_anything_starts(
     [
         ("HOURS_PORT", "65536", "HOURS_PORT / --port must be 0 to 65535, got 65536"),
         ("HOURS_PORT", "-1", "HOURS_PORT / --port must be 0 to 65535, got -1"),
+        ("HOURS_PORT", "abc", "HOURS_PORT must be a whole number, got 'abc'"),
         ("HOURS_WORKERS", "0", "HOURS_WORKERS / --workers must be 1 to 256 processes, got 0"),
         ("HOURS_WORKERS", "100000", "HOURS_WORKERS / --workers must be 1 to 256 processes, got 100000"),
+        ("HOURS_RATE_LIMIT", "lots", "HOURS_RATE_LIMIT / --rate-limit: bad rate limit 'lots'"),
+        ("HOURS_HEADER_TIMEOUT", "soon", "HOURS_HEADER_TIMEOUT must be a number of seconds, got 'soon'"),
+        ("HOURS_WEB_SECURE_COOKIES", "https", "HOURS_WEB_SECURE_COOKIES must be 1 or 0"),
     ],
 )
-def test_a_port_or_workers_variable_out_of_its_range_is_refused_before_anything_starts(
+def test_a_server_variable_that_cannot_work_stops_hours_serve_alone_before_anything_starts(
     variable: str,
     value: str,
     message: str,
@@ -69,13 +74,47 @@ def test_a_port_or_workers_variable_out_of_its_range_is_refused_before_anything_
     tmp_path: Path,
 ) -> None:
     """Before, 65536 logged "listening on" and ended in an OverflowError traceback, -1 in a
-    resolver error that named neither, and 100,000 workers in "Too many open files"."""
+    resolver error that named neither, and 100,000 workers in "Too many open files". And
+    HOURS_PORT=abc made hours migrate, and every other command that does not listen, refuse to
+    run: they warn of it now, and run."""
     monkeypatch.setenv(variable, value)
-    status = main(["serve", "--db", f"sqlite:///{tmp_path / 'hours.db'}"])
-    assert status == EXIT_BAD_ARGUMENTS
+    db = f"sqlite:///{tmp_path / 'hours.db'}"
+    assert main(["serve", "--db", db]) == EXIT_BAD_ARGUMENTS
     err = capsys.readouterr().err
-    assert message in err and "Traceback" not in err
+    assert err.startswith(f"error: {message}") and err.count("\n") == 1
     assert not (tmp_path / "hours.db").exists()
+    assert main(["migrate", "--db", db]) == 0
+    assert f"warning: {message}" in capsys.readouterr().err
+    assert main(["orgs", "list", "--db", db, "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert out == "[]\n"
+    assert err.endswith("; ignored by this command, which does not listen (hours serve refuses it)\n")
+
+
+def test_the_settings_table_gives_to_serve_the_variables_only_hours_serve_refuses() -> None:
+    table = (Path(__file__).parents[2] / "docs" / "operations.md").read_text().split("## Settings", 1)[1]
+    of_serve = set(re.findall(r"^\| `(HOURS_[A-Z_]+)` \| [^|]+ \| `serve`(?!,)", table, re.MULTILINE))
+    assert of_serve == {variable.name for variable in ENVIRONMENT if variable.setting in SERVER_SETTINGS}
+
+
+def test_a_flag_given_leaves_its_variable_unread() -> None:
+    """The flag wins: HOURS_PORT=abc did not matter to hours serve --port 8001, yet stopped it."""
+    assert Settings.from_env({"HOURS_PORT": "abc"}, port=8001).port == 8001
+    assert Settings.from_env({"HOURS_RATE_LIMIT": "lots"}, rate_limit="10/s").rate_limit == "10/s"
+
+
+def test_a_command_that_does_not_listen_keeps_the_default_of_a_server_setting_it_ignores() -> None:
+    ignored: list[str] = []
+    settings = Settings.from_env(
+        {"HOURS_PORT": "abc", "HOURS_HOST": "0.0.0.0"}, listening=False, ignored=ignored.append
+    )
+    assert (settings.host, settings.port) == ("0.0.0.0", 8000)
+    assert ignored == [
+        "HOURS_PORT must be a whole number, got 'abc'; ignored by this command, which does not listen "
+        "(hours serve refuses it)"
+    ]
+    with pytest.raises(SettingsError, match="HOURS_SQLITE_SYNCHRONOUS must be full or normal"):
+        Settings.from_env({"HOURS_SQLITE_SYNCHRONOUS": "off"}, listening=False)  # every command's
 
 
 @pytest.mark.parametrize(("flag", "value"), [("--workers", "257"), ("--workers", "0"), ("--port", "65536")])

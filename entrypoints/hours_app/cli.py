@@ -864,7 +864,10 @@ def _add_schema(commands: _Commands) -> None:
     schema.add(
         "openapi",
         "Print the OpenAPI 3.1 document of the API as JSON.",
-        details="The same document the server serves at /schema/openapi.json; --db is ignored.",
+        details=(
+            "The same document the server serves at /schema/openapi.json; --db and the HOURS_*\n"
+            "variables are ignored."
+        ),
         epilog="examples:\n  hours schema openapi > openapi.json",
         handler=cli_commands.schema_openapi,
     )
@@ -872,8 +875,8 @@ def _add_schema(commands: _Commands) -> None:
         "typescript",
         "Print TypeScript definitions of the API's parameters, request and response bodies.",
         details=(
-            'Generated from the OpenAPI document; --json wraps them as {"typescript": "..."}; '
-            "--db is ignored."
+            'Generated from the OpenAPI document; --json wraps them as {"typescript": "..."}; --db\n'
+            "and the HOURS_* variables are ignored."
         ),
         epilog="examples:\n  hours schema typescript > src/hours-api.ts",
         handler=cli_commands.schema_typescript,
@@ -914,7 +917,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler = args.handler
     json_line = handler is server.serve and bool(args.json)  # its stderr holds JSON log lines only
     try:
-        settings = _settings(args)
+        # hours schema opens no database: its --db and the HOURS_* variables are not read.
+        reads_no_settings = handler in (cli_commands.schema_openapi, cli_commands.schema_typescript)
+        settings = Settings() if reads_no_settings else _settings(args)
         if handler is server.serve:
             return handler(args, settings)
         with cli_logging():

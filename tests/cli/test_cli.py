@@ -564,6 +564,18 @@ def test_schema_openapi_prints_the_document_without_a_database(hours: Run, tmp_p
     assert not (tmp_path / "hours.db").exists()
 
 
+@pytest.mark.parametrize("command", ["openapi", "typescript"])
+def test_schema_reads_no_database_setting(hours: Run, command: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """hours schema needs no database and says --db is ignored, yet refused a --db, a
+    HOURS_DATABASE_URL or a HOURS_SQLITE_SYNCHRONOUS that could not work."""
+    assert hours("schema", command, "--db", "bogus", db=False) == 0
+    monkeypatch.setenv("HOURS_DATABASE_URL", "sqlite:///:memory:")
+    monkeypatch.setenv("HOURS_SQLITE_SYNCHRONOUS", "off")
+    monkeypatch.setenv("HOURS_PORT", "abc")
+    assert hours("schema", command, db=False) == 0
+    assert hours.stdout and hours.stderr == ""
+
+
 def test_schema_typescript_prints_the_body_types(hours: Run) -> None:
     assert hours("schema", "typescript") == 0
     assert "export namespace HoursAPI {" in hours.stdout

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from hours_app.cli import EXIT_BAD_ARGUMENTS, main
+from hours_app.logging_setup import LOG_LEVELS
 from hours_app.server import ServerOptions, base_url, listen_url
 from hours_app.settings import ENVIRONMENT, SERVER_SETTINGS, Settings, SettingsError
 from tests.server_support import clean_environment, raw_exchange, served
@@ -95,6 +96,14 @@ def test_the_settings_table_gives_to_serve_the_variables_only_hours_serve_refuse
     table = (Path(__file__).parents[2] / "docs" / "operations.md").read_text().split("## Settings", 1)[1]
     of_serve = set(re.findall(r"^\| `(HOURS_[A-Z_]+)` \| [^|]+ \| `serve`(?!,)", table, re.MULTILINE))
     assert of_serve == {variable.name for variable in ENVIRONMENT if variable.setting in SERVER_SETTINGS}
+
+
+def test_the_settings_table_names_every_log_level_serve_takes() -> None:
+    """The table listed critical to debug; hours serve --log-level takes trace too."""
+    table = (Path(__file__).parents[2] / "docs" / "operations.md").read_text().split("## Settings", 1)[1]
+    row = next(line for line in table.splitlines() if line.startswith("| `HOURS_LOG_LEVEL` |"))
+    meaning = row.split(" | ")[4].split(" (")[0]
+    assert re.findall(r"`([a-z]+)`", meaning) == list(LOG_LEVELS)
 
 
 def test_a_flag_given_leaves_its_variable_unread() -> None:

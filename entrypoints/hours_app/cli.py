@@ -72,8 +72,10 @@ _DB_HELP = (
 
 _MAIN_EXAMPLES = """\
 examples:
-  hours bootstrap                      a demo organization, its owner, a project, a task and a token
-  hours serve                          serve the API on http://127.0.0.1:8000 (docs at /schema)
+  hours bootstrap                      a demo organization: its owner (with a password for the web
+                                       app), a project, a task and a token
+  hours serve                          the web app and the API on http://127.0.0.1:8000/ (API docs
+                                       at /schema)
   hours --db sqlite:////var/lib/hours/hours.db migrate
   hours orgs list --json
   hours tokens create --user 0190c2d4-5a6b-7c8d-9e0f-112233445566 --expires-in 30d
@@ -119,16 +121,17 @@ def _main_epilog() -> str:
     )
 
 
-def _common_options(*, suppress: bool) -> argparse.ArgumentParser:
-    """``--db`` and ``--json``. Subcommands suppress their defaults so ``hours --db X cmd`` works too."""
+_JSON_HELP = "print the result as JSON (for scripts)"
+
+
+def _common_options(*, suppress: bool, json_help: str = _JSON_HELP) -> argparse.ArgumentParser:
+    """``--db`` and ``--json`` (``json_help`` says what it does to the command). Subcommands suppress
+    their defaults so ``hours --db X cmd`` works too."""
     parent = argparse.ArgumentParser(add_help=False)
     group = parent.add_argument_group("common options")
     group.add_argument("--db", metavar="URL", help=_DB_HELP, default=argparse.SUPPRESS if suppress else None)
     group.add_argument(
-        "--json",
-        action="store_true",
-        help="print the result as JSON (for scripts)",
-        default=argparse.SUPPRESS if suppress else False,
+        "--json", action="store_true", help=json_help, default=argparse.SUPPRESS if suppress else False
     )
     return parent
 
@@ -141,16 +144,25 @@ class _Commands:
         self._common = _common_options(suppress=True)
 
     def add(
-        self, name: str, summary: str, *, epilog: str, handler: Handler | None = None, details: str = ""
+        self,
+        name: str,
+        summary: str,
+        *,
+        epilog: str,
+        handler: Handler | None = None,
+        details: str = "",
+        json_help: str | None = None,
     ) -> argparse.ArgumentParser:
-        """A subcommand; ``handler`` runs it (a group of subcommands has none)."""
+        """A subcommand; ``handler`` runs it (a group of subcommands has none); ``json_help`` says
+        what ``--json`` does to it, when that is not printing its result as JSON."""
+        common = self._common if json_help is None else _common_options(suppress=True, json_help=json_help)
         parser = self._subparsers.add_parser(
             name,
             help=summary,
             description=f"{summary}\n\n{details}".rstrip(),
             epilog=epilog,
             formatter_class=argparse.RawDescriptionHelpFormatter,
-            parents=[self._common],
+            parents=[common],
         )
         if handler is not None:
             parser.set_defaults(handler=handler)
@@ -304,6 +316,7 @@ examples:
   hours worker --db postgresql://hours@db/hours
   HOURS_DATABASE_URL=sqlite:///hours.db hours worker""",
         handler=worker,
+        json_help="no effect: hours worker prints only its log lines, as text",
     )
     parser.add_argument(
         "--lease-seconds",
@@ -326,12 +339,14 @@ examples:
 def _add_serve(commands: _Commands) -> None:
     serve = commands.add(
         "serve",
-        "Apply pending migrations, then serve the HTTP API (granian, HTTP/1.1).",
+        "Apply pending migrations, then serve the web app and the HTTP API (granian, HTTP/1.1).",
         details=(
-            "Logs the version, the store, the listen address, the token environment and where the API\n"
-            "docs are (/schema) on stderr; access logs go to stdout, one JSON line per request (never\n"
-            "with the Authorization header). With --json every log line is JSON. Stop with Ctrl-C or\n"
-            "SIGTERM: requests in flight finish first (for up to 30 s).\n\n"
+            "The web app is at / (sign in with a password from hours users set-password or hours\n"
+            "bootstrap), the API beside it, its docs at /schema. Logs the version, the store, the listen\n"
+            "address, the token environment and where the API docs are on stderr, and one line when it\n"
+            "stops; access logs go to stdout, one JSON line per request (never with the Authorization\n"
+            "header). With --json every log line is JSON. Stop with Ctrl-C or SIGTERM: requests in flight\n"
+            "finish first (for up to 30 s).\n\n"
             "The server needs no proxy in front: it caps the size of request headers, disconnects\n"
             "clients that are slow to send them, and caps open connections (the limits below)."
         ),
@@ -341,6 +356,8 @@ examples:
   hours serve --db sqlite:////var/lib/hours/hours.db --host 0.0.0.0 --port 8080 --workers 4
   HOURS_DATABASE_URL=sqlite:///demo.db hours serve --log-level debug""",
         handler=server.serve,
+        json_help="write every log line on stderr as JSON, a startup error included (the access log "
+        "on stdout is JSON either way)",
     )
     serve.add_argument("--host", help="address to listen on (default: $HOURS_HOST, else 127.0.0.1)")
     serve.add_argument(
@@ -355,7 +372,7 @@ examples:
         "--workers",
         type=cli_args.workers,
         metavar="N",
-        help="worker processes, each with its own connections (default: $HOURS_WORKERS, else 1)",
+        help="worker processes, each with its own connections, 1 to 256 (default: $HOURS_WORKERS, else 1)",
     )
     serve.add_argument(
         "--log-level",
@@ -766,6 +783,7 @@ examples:
         ),
         epilog="examples:\n  hours tokens list --user 0190c2d4-5a6b-7c8d-9e0f-112233445566",
         handler=cli_commands.tokens_list,
+        json_help="no effect: the list is JSON either way",
     )
     listing.add_argument("--user", required=True, type=cli_args.identifier, metavar="USER_ID", help="user id")
     revoke = tokens.add(

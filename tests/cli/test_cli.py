@@ -70,6 +70,7 @@ def demo(hours: Run) -> dict[str, str]:
 COMMANDS = [
     [],
     ["serve"],
+    ["worker"],
     ["migrate"],
     ["bootstrap"],
     ["orgs"],
@@ -115,6 +116,45 @@ def test_serve_help_names_every_option(capsys: pytest.CaptureFixture[str]) -> No
     text = capsys.readouterr().out
     for option in ("--db", "--json", "--host", "--port", "--env", "--workers", "--log-level"):
         assert option in text
+
+
+def help_of(command: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    """The help of ``hours COMMAND``, its words separated by single spaces (as wrapped at any width)."""
+    assert main([*command, "--help"]) == 0
+    return " ".join(capsys.readouterr().out.split())
+
+
+@pytest.mark.parametrize(
+    ("command", "said"),
+    [
+        (["serve"], "Apply pending migrations, then serve the web app and the HTTP API"),
+        (["serve"], "and one line when it stops"),
+        ([], "hours serve the web app and the API on http://127.0.0.1:8000/"),
+        ([], "hours bootstrap a demo organization: its owner (with a password for the web app)"),
+    ],
+)
+def test_the_help_says_hours_serve_serves_the_web_app_too(
+    command: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The help said hours serve served the API, and not that the web app is where a new user signs in."""
+    assert said in help_of(command, capsys)
+
+
+@pytest.mark.parametrize(
+    ("command", "said"),
+    [
+        (["orgs", "list"], "--json print the result as JSON (for scripts)"),
+        (["serve"], "--json write every log line on stderr as JSON, a startup error included"),
+        (["worker"], "--json no effect: hours worker prints only its log lines, as text"),
+        (["tokens", "list"], "--json no effect: the list is JSON either way"),
+    ],
+)
+def test_each_command_says_what_json_does_to_it(
+    command: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every command's --json said 'print the result as JSON', also where it makes log lines JSON
+    (serve) or changes nothing (worker, tokens list)."""
+    assert said in help_of(command, capsys)
 
 
 # -- migrate and bootstrap ---------------------------------------------------------------------

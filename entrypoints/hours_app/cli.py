@@ -230,6 +230,7 @@ examples:
   hours export --org 0190c2d4-5a6b-7c8d-9e0f-112233445566 --format xlsx --output q1.xlsx \\
       --from 2026-01-01 --to 2026-03-31 --columns entryDate,userEmail,projectName,decimalHours""",
         handler=cli_exchange.export_entries,
+        json_help="no effect: --format chooses the file's format (jsonl: JSON lines)",
     )
     export.add_argument(
         "--org", required=True, type=cli_args.identifier, metavar="ORG_ID", help="organization id"

@@ -147,13 +147,14 @@ def test_the_help_says_hours_serve_serves_the_web_app_too(
         (["serve"], "--json write every log line on stderr as JSON, a startup error included"),
         (["worker"], "--json no effect: hours worker prints only its log lines, as text"),
         (["tokens", "list"], "--json no effect: the list is JSON either way"),
+        (["export"], "--json no effect: --format chooses the file's format (jsonl: JSON lines)"),
     ],
 )
 def test_each_command_says_what_json_does_to_it(
     command: list[str], said: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Every command's --json said 'print the result as JSON', also where it makes log lines JSON
-    (serve) or changes nothing (worker, tokens list)."""
+    (serve) or changes nothing (worker, tokens list, export)."""
     assert said in help_of(command, capsys)
 
 

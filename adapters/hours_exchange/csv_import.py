@@ -29,7 +29,7 @@ from typing import Any, TextIO, TypeVar
 
 import attrs
 
-from hours_core.emails import email_key
+from hours_core.caseless import caseless
 from hours_core.errors import ValidationFailed
 from hours_core.model import MAX_NOTE_LENGTH, control_character_problem, name_problem
 from hours_exchange.csv_records import OverlongRecord, csv_records, record_text_limit
@@ -68,7 +68,7 @@ _T = TypeVar("_T")
 _name_problem = functools.lru_cache(maxsize=4096)(name_problem)
 """Names repeat on almost every row (the same projects, users, clients): check each once."""
 
-_email_key = functools.lru_cache(maxsize=4096)(email_key)
+_folded_email = functools.lru_cache(maxsize=4096)(caseless)
 """Emails repeat on almost every row too: fold each once."""
 
 _SPACE = re.compile(r"\s")
@@ -532,10 +532,13 @@ class RowReferences:
 
     A reference is the SHA-256 of the row's canonical content: the normalized fields (names, note,
     billable, date, UTC start and stop, duration, tags) as canonical JSON, so quoting, column
-    order, line ends or a BOM never change it, with the email as users are matched
-    (:func:`~hours_core.emails.email_key`: ``Ada@Example.com`` and ``ada@example.com`` are one user,
-    and so one row). Identical rows in one file (two one-hour Harvest entries on the same day with
-    the same note) are different entries: the second copy's reference also hashes its copy number.
+    order, line ends or a BOM never change it, with the email case-folded and in NFC
+    (:func:`~hours_core.caseless.caseless`: ``Ada@Example.com`` and ``ada@example.com`` are one user,
+    and so one row). That is the key users were compared by before 0029, which reads a domain label
+    in its ASCII form (``xn--caf-dma``) as the label it writes: the reference keeps the domain as
+    written, so that every reference stays what it was and a file imported before finds its rows.
+    Identical rows in one file (two one-hour Harvest entries on the same day with the same note)
+    are different entries: the second copy's reference also hashes its copy number.
 
     Until emails were folded, the content held the email as written. For a row whose email folding
     changes (upper-case letters, or not in NFC), :meth:`of` also gives the reference hours gave it
@@ -552,7 +555,7 @@ class RowReferences:
     def of(self, fields: Mapping[str, Any]) -> tuple[str, str | None]:
         """The row's reference, and its earlier one (``None`` when it is the same)."""
         email: str | None = fields.get("user_email")
-        folded = None if email is None else _email_key(email)
+        folded = None if email is None else _folded_email(email)
         if email != folded and self._earlier_seen is None:
             self._earlier_seen = dict(self._seen)  # every row so far had a folded email: the same copies
         reference = _content_reference(self._source, fields, folded, self._seen)

@@ -30,7 +30,7 @@ from collections.abc import Callable
 import attrs
 
 from hours_postgres.connection import Connection
-from hours_sql.upgrades import NAMED_TABLES, named_and_keyed, visible_names, visible_user_names
+from hours_sql.upgrades import NAMED_TABLES, named_and_keyed, rekeyed, visible_names, visible_user_names
 
 __all__ = [
     "MIGRATIONS",
@@ -687,6 +687,19 @@ _RATES_BY_TARGET: tuple[Step, ...] = (
 # 0027: the rates that name a project (see the SQLite migration of the same name).
 _RATES_OF_PROJECT: tuple[Step, ...] = ("CREATE INDEX rates_of_project ON rates (org_id, project_id)",)
 
+# 0029: the keys of emails whose domain has a label in its ASCII form (see the SQLite migration of
+# the same name).
+
+
+def _key_ascii_domains(conn: Connection) -> None:
+    select = "SELECT id, org_id, email, email_key FROM users ORDER BY org_id, created_at, id"
+    rows = conn.execute(select).fetchall()
+    with conn.cursor() as cursor:
+        cursor.executemany("UPDATE users SET email_key = %s WHERE id = %s", list(rekeyed(rows)))
+
+
+_EMAIL_KEYS_OF_ASCII_DOMAINS: tuple[Step, ...] = (_key_ascii_domains,)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL),
     Migration("0002_idempotency_result", _IDEMPOTENCY_RESULT),
@@ -713,6 +726,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0025_released_refs", _RELEASED_REFS),
     Migration("0026_rates_by_target", _RATES_BY_TARGET),
     Migration("0027_rates_of_project", _RATES_OF_PROJECT),
+    Migration("0029_email_keys_of_ascii_domains", _EMAIL_KEYS_OF_ASCII_DOMAINS),
 )
 """Every migration, in the order they apply."""
 

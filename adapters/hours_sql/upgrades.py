@@ -12,7 +12,7 @@ from typing import Any
 from hours_core.emails import email_key
 from hours_core.model import User, is_blank
 
-__all__ = ["NAMED_TABLES", "named_and_keyed", "visible_names", "visible_user_names"]
+__all__ = ["NAMED_TABLES", "named_and_keyed", "rekeyed", "visible_names", "visible_user_names"]
 
 
 def named_and_keyed(users: Iterable[Sequence[Any]]) -> Iterator[tuple[Any, str, str]]:
@@ -32,6 +32,29 @@ def named_and_keyed(users: Iterable[Sequence[Any]]) -> Iterator[tuple[Any, str, 
             key = f"{key} {user_id}"
         taken.add((org_id, key))
         yield user_id, User.name_from_email(email), key
+
+
+def rekeyed(users: Iterable[Sequence[Any]]) -> Iterator[tuple[str, Any]]:
+    """For each ``(id, org_id, email, email_key)`` row, oldest first within each organization, whose
+    key :func:`hours_core.emails.email_key` now computes otherwise: ``(its new key, its id)``.
+
+    The key grew (0029: a domain label in its ASCII form, ``xn--caf-dma``, reads as the label it
+    writes, ``café``). A new key that another user of the organization holds already (the same
+    mailbox, stored once in each form) is made unique as :func:`named_and_keyed` makes it, with a
+    space and the user's id: the user whose key did not change keeps it, both keep their addresses,
+    and no new user takes either. No new key is one a row holds before it, so the rows can be
+    updated one by one under the unique index.
+    """
+    rows = list(users)
+    taken = {(org_id, key) for _user_id, org_id, _email, key in rows}
+    for user_id, org_id, email, key in rows:
+        new = email_key(email)
+        if key in (new, f"{new} {user_id}"):
+            continue
+        if (org_id, new) in taken:
+            new = f"{new} {user_id}"
+        taken.add((org_id, new))
+        yield new, user_id
 
 
 NAMED_TABLES = {

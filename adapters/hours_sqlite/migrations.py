@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 
 from sqlite_utils import Database, Migrations
 
-from hours_sql.upgrades import NAMED_TABLES, named_and_keyed, visible_names, visible_user_names
+from hours_sql.upgrades import NAMED_TABLES, named_and_keyed, rekeyed, visible_names, visible_user_names
 from hours_sqlite.dialect import encode_instant
 
 __all__ = ["MIGRATIONS", "NotAnHoursDatabase", "apply_pending", "pending", "refuse_another_applications"]
@@ -977,6 +977,21 @@ def _events_with_rowid(db: Database) -> None:
     """The events table rebuilt as a rowid table: an event's row stays in one page."""
     for statement in _EVENTS_WITH_ROWID:
         db.execute(statement)
+
+
+# 0029: the keys of emails whose domain has a label in its ASCII form. hours_core.emails.email_key
+# reads an ``xn--`` label as the label beyond ASCII it writes (``bo@xn--caf-dma.fr`` is
+# ``bo@café.fr``, one mailbox), so that both forms of an address are one user. The keys stored
+# before are computed again (hours_sql.upgrades.rekeyed); all users are read, since a new key is
+# checked against every key of its organization.
+
+
+@MIGRATIONS(name="0029_email_keys_of_ascii_domains")
+def _email_keys_of_ascii_domains(db: Database) -> None:
+    """Each email whose key changed gets its new one."""
+    users = db.execute("SELECT id, org_id, email, email_key FROM users ORDER BY org_id, created_at, id")
+    for key, user_id in list(rekeyed(users.fetchall())):
+        db.execute("UPDATE users SET email_key = ? WHERE id = ?", (key, user_id))
 
 
 class NotAnHoursDatabase(RuntimeError):

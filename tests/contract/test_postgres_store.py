@@ -70,6 +70,7 @@ MIGRATIONS = [
     "0025_released_refs",
     "0026_rates_by_target",
     "0027_rates_of_project",
+    "0029_email_keys_of_ascii_domains",
 ]
 """Every migration of the adapter, in order."""
 

@@ -226,6 +226,21 @@ def test_an_email_that_folding_changes_also_carries_the_reference_hours_stored_b
     assert [row.earlier_external_ref for row in rows] == list(REFERENCES_BEFORE_FOLDING["Ada@Example.COM"])  # type: ignore[union-attr]
 
 
+REFERENCES_OF_AN_ASCII_DOMAIN = [
+    ("c0c40d55debdb0b829d8c83044d9adebbb970258da54a49c1b3800dc9e9ca399", None),
+    ("49070e864de8969953fb6e6dd1c5ae2506edb36bbf004e3a8826948587d4ece5", None),
+]
+"""The references of TEXT's two rows with the email ``ada@xn--caf-dma.test``, as hours stored them before
+0029 (from the reader of commit ab693a4)."""
+
+
+def test_an_email_of_an_ascii_domain_keeps_its_reference_after_0029() -> None:
+    """Users compare ``xn--caf-dma`` as ``café`` since 0029; a reference keeps the domain as written, so
+    that a file imported before finds its rows again."""
+    rows = rows_of(TEXT.replace("ada@example.com", "ada@xn--caf-dma.test").encode())
+    assert [(row.external_ref, row.earlier_external_ref) for row in rows] == REFERENCES_OF_AN_ASCII_DOMAIN  # type: ignore[union-attr]
+
+
 def references_before_folding(rows: list[ImportRow], fold: bool) -> list[str]:
     """The references the reader gave ``rows`` before emails were folded (the email as written), or,
     with ``fold``, of the same rows with their emails as users are compared: that reader's rule, restated."""

@@ -423,6 +423,29 @@ def test_a_taken_email_is_409_email_taken_whatever_its_case(client: TestClient[A
 
 
 @pytest.mark.parametrize(
+    ("first", "second"),
+    [("bo@café.test", "bo@xn--caf-dma.test"), ("bo@XN--CAF-DMA.test", "BO@CAFÉ.TEST")],
+)
+def test_a_domain_in_its_ascii_form_is_the_same_address(
+    client: TestClient[Any], team: Team, first: str, second: str
+) -> None:
+    """``xn--caf-dma`` is how DNS and mail carry ``café``: one mailbox, so one user."""
+    added = client.post("/users", json={"email": first, "name": "Bo"}, headers=team.headers("owner"))
+    assert added.status_code == 201, added.text
+    refused = client.post("/users", json={"email": second, "name": "Bo"}, headers=team.headers("owner"))
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "email_taken"
+
+
+def test_a_domain_label_in_ascii_form_must_write_a_real_label(client: TestClient[Any], team: Team) -> None:
+    refused = client.post(
+        "/users", json={"email": "bo@xn--zz.test", "name": "Bo"}, headers=team.headers("owner")
+    )
+    assert refused.status_code == 422
+    assert refused.json()["error"]["fields"] == {"email": "must be an email address like ada@example.com"}
+
+
+@pytest.mark.parametrize(
     ("method", "path", "body", "fields"),
     [
         (

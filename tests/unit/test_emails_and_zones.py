@@ -31,6 +31,8 @@ SHAPE = "must be an email address like ada@example.com"
         "a😀@x.test",
         "ada@123.example",
         "a" * 64 + "@example.com",
+        "bo@xn--caf-dma.fr",  # café.fr in the ASCII form DNS and mail carry (IDNA)
+        "bo@example.xn--p1ai",
     ],
 )
 def test_a_real_address_is_accepted(address: str) -> None:
@@ -72,6 +74,11 @@ def test_a_real_address_is_accepted(address: str) -> None:
         "ada@example.com\n",
         "a" * 65 + "@example.com",
         "ada@" + "a" * 64 + ".com",
+        "bo@xn--zz.fr",  # not Punycode
+        "bo@xn--abc.fr",  # Punycode of ASCII only: no label is written so
+        "bo@xn--.fr",
+        "bo@xn--caf-dma",  # one label still
+        "bo@xn--x-xpn.fr",  # x€: a character the domain does not take
     ],
 )
 def test_an_address_without_a_real_address_shape_is_refused(address: str) -> None:
@@ -101,6 +108,9 @@ def test_the_email_rule_answers_any_text_with_a_message_or_none(text: str) -> No
         ("ÉLODIE@exemple.fr", "élodie@EXEMPLE.fr"),
         ("STRASSE@example.de", "straße@example.de"),
         ("e\u0301lodie@exemple.fr", "\u00e9lodie@exemple.fr"),
+        ("bo@xn--caf-dma.fr", "bo@café.fr"),
+        ("Bo@XN--CAF-DMA.FR", "BO@CAFÉ.FR"),
+        ("bo@mail.xn--p1ai", "bo@MAIL.РФ"),
     ],
 )
 def test_addresses_that_differ_in_case_or_normal_form_have_one_key(one: str, other: str) -> None:
@@ -110,9 +120,13 @@ def test_addresses_that_differ_in_case_or_normal_form_have_one_key(one: str, oth
 def test_addresses_that_differ_otherwise_have_different_keys() -> None:
     assert email_key("ada@example.com") != email_key("ada2@example.com")
     assert email_key("ada+x@example.com") != email_key("ada@example.com")
+    assert email_key("xn--caf-dma@example.com") != email_key("café@example.com")  # the local part is as sent
+    assert email_key("bo@xn--zz.fr") == "bo@xn--zz.fr"  # a label that writes none is kept
 
 
 @given(st.text(max_size=80))
+@example("a@xn--CAF-pia.fr")
+@example("a@xn--xn--abc-def.fr")
 def test_the_key_of_a_key_is_the_key(text: str) -> None:
     assert email_key(email_key(text)) == email_key(text)
 

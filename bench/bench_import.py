@@ -17,6 +17,8 @@ reports the three times. The issue's budget is 20 s for the first import of 100,
 ``cpu_seconds`` is the process's CPU time
 for the first import (the reader, the use case and SQLite's own work all run in it): on a machine
 that other work shares, it says what the import costs better than the wall-clock ``seconds``.
+``file_mib`` is the SQLite file after the first import (``null`` on PostgreSQL): an
+event's row that no longer fits its page shows there first (docs/store.md, migration 0028).
 """
 
 from __future__ import annotations
@@ -36,22 +38,31 @@ from pathlib import Path
 
 from bench.bench_exchange import import_file
 
+Opened = tuple[Callable[..., object], Callable[[], float | None]]
+"""A store's ``unit_of_work``, and what its database takes on disk now in MiB (``None``: not measured)."""
 
-def _sqlite_store() -> AbstractContextManager[Callable[..., object]]:
+
+def _sqlite_store() -> AbstractContextManager[Opened]:
     @contextmanager
-    def opened() -> Iterator[Callable[..., object]]:
+    def opened() -> Iterator[Opened]:
         from hours_sqlite import SqliteStore
 
         with tempfile.TemporaryDirectory() as folder, SqliteStore.open(Path(folder) / "bench.db") as store:
             store.migrate()
-            yield store.unit_of_work
+            yield store.unit_of_work, lambda: _file_mib(Path(folder))
 
     return opened()
 
 
-def _postgres_store(url: str) -> AbstractContextManager[Callable[..., object]]:
+def _file_mib(folder: Path) -> float:
+    """The SQLite file, in MiB (the commit's checkpoint has copied the WAL into it; the WAL file
+    keeps the size it grew to, whatever it holds)."""
+    return round((folder / "bench.db").stat().st_size / 2**20, 1)
+
+
+def _postgres_store(url: str) -> AbstractContextManager[Opened]:
     @contextmanager
-    def opened() -> Iterator[Callable[..., object]]:
+    def opened() -> Iterator[Opened]:
         import psycopg
 
         from hours_postgres import PostgresStore
@@ -62,7 +73,7 @@ def _postgres_store(url: str) -> AbstractContextManager[Callable[..., object]]:
         try:
             with PostgresStore.open(url, schema=schema) as store:
                 store.migrate()
-                yield store.unit_of_work
+                yield store.unit_of_work, lambda: None
         finally:
             with psycopg.connect(url, autocommit=True) as admin:
                 admin.execute(f"DROP SCHEMA {schema} CASCADE")
@@ -82,7 +93,7 @@ def measure(source: str, rows: int, postgres: str | None) -> dict[str, object]:
 
     data = import_file(source, rows)
     store = _sqlite_store() if postgres is None else _postgres_store(postgres)
-    with store as unit_of_work:
+    with store as (unit_of_work, file_mib):
         services = build_services(
             unit_of_work,  # type: ignore[arg-type]
             clock=SystemClock(),
@@ -103,6 +114,7 @@ def measure(source: str, rows: int, postgres: str | None) -> dict[str, object]:
         started, cpu = time.perf_counter(), time.process_time()
         first = services.imports.import_entries(caller, command)
         first_seconds, first_cpu = time.perf_counter() - started, time.process_time() - cpu
+        first_mib = file_mib()
         started = time.perf_counter()
         second = services.imports.import_entries(caller, command)
         second_seconds = time.perf_counter() - started
@@ -118,6 +130,7 @@ def measure(source: str, rows: int, postgres: str | None) -> dict[str, object]:
         "seconds": round(first_seconds, 2),
         "cpu_seconds": round(first_cpu, 2),
         "rows_per_second": round(rows / first_seconds),
+        "file_mib": first_mib,
         "again_duplicates": second.duplicates,
         "again_seconds": round(second_seconds, 2),
         "undone": undone is not None and undone.deleted_at is not None,

@@ -168,7 +168,7 @@ class Settings:
         ``ignored`` why, instead of refusing to run: it does not use them."""
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
-        if "HOURS_DATABASE_URL" in env:
+        if "HOURS_DATABASE_URL" in env and overrides.get("database") is None:  # --db wins, unread
             values["database"] = DatabaseUrl.parse(env["HOURS_DATABASE_URL"], env)
         for name, variable in _ENV_VARIABLES.items():
             if variable not in env or overrides.get(name) is not None:  # unset, or the flag wins

@@ -256,6 +256,19 @@ def test_the_environment_url_is_checked_with_the_same_environment() -> None:
     assert settings.database.url == "postgresql://h"
 
 
+def test_the_db_flag_leaves_hours_database_url_unread(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A variable whose flag is given is not read: a stale HOURS_DATABASE_URL in the environment
+    stopped hours --db URL migrate, though the command never opens it."""
+    monkeypatch.setenv("HOURS_DATABASE_URL", "mysql://elsewhere/hours")
+    db = tmp_path / "h.db"
+    code, _, err = run(capsys, "--db", f"sqlite:///{db}", "migrate")
+    assert (code, err) == (0, "") and db.exists()
+    settings = Settings.from_env({"HOURS_DATABASE_URL": "postgresql://h"}, database=f"sqlite:///{db}")
+    assert settings.database.url == f"sqlite:///{db}"
+
+
 def test_the_store_description_says_which_postgresql_database_libpq_chose() -> None:
     from hours_postgres import PostgresStore
 

@@ -75,7 +75,7 @@ def test_a_real_address_is_accepted(address: str) -> None:
         "a" * 65 + "@example.com",
         "ada@" + "a" * 64 + ".com",
         "bo@xn--zz.fr",  # not Punycode
-        "bo@xn--abc.fr",  # Punycode of ASCII only: no label is written so
+        "bo@xn--abc.fr",  # its Punycode writes control characters (U+0082 U+0081 U+0080)
         "bo@xn--.fr",
         "bo@xn--caf-dma",  # one label still
         "bo@xn--x-xpn.fr",  # x€: a character the domain does not take

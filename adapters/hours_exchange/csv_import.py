@@ -407,7 +407,9 @@ def _records(
             count += 1
             if count > limits.max_rows:
                 raise ImportFileTooLarge(
-                    f"The file has more than {limits.max_rows:,} rows; split it by date range.", row=row
+                    f"The file has more than {limits.max_rows:,} rows; row {row:,} is the first past the "
+                    "limit (the header is row 1). Split it by date range.",
+                    row=row,
                 )
             yield row, values
     except csv.Error as error:

@@ -144,7 +144,8 @@ def _rows(text: SourceText, limits: ImportLimits) -> Iterator[ImportRow | Reject
             count += 1
             if count > limits.max_rows:
                 raise ImportFileTooLarge(
-                    f"The file has more than {limits.max_rows:,} lines; split it by date range.",
+                    f"The file has more than {limits.max_rows:,} lines; line {line_number:,} is the first "
+                    "past the limit. Split it by date range.",
                     row=line_number,
                 )
             yield _row(line_number, line)

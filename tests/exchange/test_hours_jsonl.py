@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 
 from hours_exchange import (
     ExportRow,
+    ImportFileTooLarge,
     ImportFileUnreadable,
+    ImportLimits,
     ImportRow,
     ImportSource,
     RejectedRow,
@@ -441,3 +443,16 @@ def test_a_file_that_is_not_utf_8_is_told_so_in_json_lines_terms_not_csv_ones() 
             "again, or save it as UTF-8. ("
         )
         assert "CSV" not in raised.value.message
+
+
+def test_the_line_limit_error_names_the_line_where_the_limit_was_passed() -> None:
+    """Blank lines are counted in line numbers but not against the limit."""
+    data = b"{}\n\n{}\n"
+    rows = read_hours_jsonl(data, limits=ImportLimits(max_rows=1))
+    assert next(rows).row == 1
+    with pytest.raises(ImportFileTooLarge) as raised:
+        next(rows)
+    assert raised.value.row == 3
+    assert raised.value.message == (
+        "The file has more than 1 lines; line 3 is the first past the limit. Split it by date range."
+    )

@@ -121,6 +121,20 @@ def test_more_rows_than_the_limit_refuse_the_file_in_the_date_pass_before_any_ro
     assert raised.value.row == 3
 
 
+def test_the_row_limit_error_names_the_row_of_the_file_where_the_limit_was_passed() -> None:
+    """Blank lines are counted in row numbers but not against the limit: with a blank line before
+    them, the second data row is row 4 of the file."""
+    lines = TEXT.split("\n")
+    text = "\n".join([lines[0], "", lines[1], lines[1].replace("First", "Second")]) + "\n"
+    with pytest.raises(ImportFileTooLarge) as raised:
+        read_toggl(text.encode(), timezone="UTC", limits=ImportLimits(max_rows=1))
+    assert raised.value.row == 4
+    assert raised.value.message == (
+        "The file has more than 1 rows; row 4 is the first past the limit (the header is row 1). "
+        "Split it by date range."
+    )
+
+
 def test_more_rows_than_the_limit_stop_the_file_while_it_is_read_when_the_date_format_is_given() -> None:
     rows = read_toggl(TEXT.encode(), timezone="UTC", date_format="DMY", limits=ImportLimits(max_rows=1))
     assert isinstance(next(rows), ImportRow)

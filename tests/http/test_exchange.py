@@ -204,6 +204,26 @@ def test_an_import_report_lists_the_first_row_errors_and_counts_the_rest(
     assert rows == sorted(rows) and rows[0] == 1
 
 
+def test_a_file_over_the_row_limit_is_413_naming_the_row_where_the_limit_was_passed(
+    client: TestClient[Any], world: World
+) -> None:
+    """500,001 data rows after the header: row 500,002 is the first past the default limit. The
+    error is a file error like the others (``import_file_unreadable`` at a row): the row is in the
+    message, and there are no ``fields``, which name the request's parameters."""
+    body = b"Date,Project,Hours\n" + b"2025-01-01,P,1\n" * 500_001
+    response = client.post(
+        "/imports?source=harvest", content=body, headers={**bearer(world.owner_token), **CSV}
+    )
+
+    assert response.status_code == 413, response.text
+    assert response.json()["error"] == {
+        "code": "import_file_too_large",
+        "message": "The file has more than 500,000 rows; row 500,002 is the first past the limit (the header "
+        "is row 1). Split it by date range.",
+    }
+    assert listed(client, world) == []
+
+
 def test_an_import_answers_201_with_its_report(client: TestClient[Any], world: World) -> None:
     response = toggl(client, world)
 

@@ -5,11 +5,14 @@ rate and amount columns, ``Type``, ``Invoiced``, ``Date of creation`` may each b
 and ``Task`` is called ``Activity`` in some workspaces. Dates follow each user's profile
 (``MM/DD/YYYY``, ``DD/MM/YYYY``, other separators), times are 12-hour (``10:23:52 AM``,
 ``10:23 AM``) or 24-hour, ``Duration (h)`` follows the workspace's format (``hh:mm:ss``, ``h:mm``
-or ``h.hh``) and ``Duration (decimal)`` is hours with two decimals.
+or ``h.hh``) and ``Duration (decimal)`` is hours with two decimals. A time without seconds is
+written to the minute, so an end of ``09:00`` after a start of ``09:00:30`` ended within that
+minute: it is read as the start, and the duration says how long the entry was.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from datetime import tzinfo
 
@@ -39,7 +42,7 @@ CLOCKIFY = CsvLayout(
     ),
     required=(("start_date",), ("duration", "duration_decimal", "end_time")),
     date_fields=("start_date", "end_date"),
-    build=build_timed_row,
+    build=functools.partial(build_timed_row, ends_to_the_minute=True),
 )
 
 

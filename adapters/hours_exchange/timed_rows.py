@@ -30,8 +30,15 @@ TIMED_COLUMNS = (
 """The columns Toggl and Clockify share, by the same names."""
 
 
-def build_timed_row(cells: Cells, context: RowContext) -> dict[str, Any] | None:
-    """The :class:`~hours_exchange.ImportRow` fields of a Toggl or Clockify row, or ``None``."""
+def build_timed_row(
+    cells: Cells, context: RowContext, *, ends_to_the_minute: bool = False
+) -> dict[str, Any] | None:
+    """The :class:`~hours_exchange.ImportRow` fields of a Toggl or Clockify row, or ``None``.
+
+    ``ends_to_the_minute`` (Clockify) reads an end time without seconds in the minute of a start
+    with seconds (``09:00:30`` to ``09:00``) as the start: the entry ended within that minute, and
+    the duration says when (the end moves to start + duration within the minute's precision).
+    """
     fields = cells.descriptive_fields(cells.name("user_name"))
     if cells.required("start_date") is None:
         return None
@@ -77,7 +84,14 @@ def build_timed_row(cells: Cells, context: RowContext) -> dict[str, Any] | None:
         end = None
         if end_time is not None:
             end = datetime.combine(end_date or start_date, end_time.value)
-            if end_date is None and end < start:
+            if (
+                ends_to_the_minute
+                and end < start
+                and not end_time.has_seconds
+                and end == start.replace(second=0)
+            ):
+                end = start  # written to the minute: it ended within the start's minute, not before it
+            elif end_date is None and end < start:
                 end += timedelta(days=1)  # no end date, and the end time is earlier: it crossed midnight
         span = place_span(start, end, duration, context.zone, minute_precision=not precise)
     except SpanProblem as problem:

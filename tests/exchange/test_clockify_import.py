@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -193,3 +193,49 @@ def test_a_date_at_the_end_of_the_calendar_in_any_zone_is_invalid_date(
     (row,) = read(text, timezone=timezone, date_format="MDY")
     assert isinstance(row, RejectedRow), row
     assert [(error.column, error.code) for error in row.errors] == [(column, "invalid_date")]
+
+
+@pytest.mark.parametrize(
+    ("start", "end"), [("09:00:30", "09:00"), ("9:00:30 AM", "9:00 AM"), ("09:00:59", "09:00")]
+)
+@pytest.mark.parametrize(("duration", "seconds"), [("00:00:20", 20), ("", 0)])
+def test_an_end_without_seconds_in_the_minute_of_a_start_with_seconds_is_the_start(
+    start: str, end: str, duration: str, seconds: int
+) -> None:
+    """Clockify writes the end to the minute: 09:00:30 to 09:00 ended within that minute, not before
+    it began. The end is taken as the start, so the duration column says how long it was (the end
+    moves to start + duration, as for any minute-precision row); without one it is 0 s."""
+    (row,) = read(HEADER + line("01/15/2025", start, "01/15/2025", end, duration))
+    assert isinstance(row, ImportRow), row
+    started = datetime(2025, 1, 15, 14, 0, int(start.split(":")[2][:2]), tzinfo=UTC)
+    assert (row.started_at, row.duration_seconds) == (started, seconds)
+    assert row.stopped_at == started + timedelta(seconds=seconds)
+
+
+def test_an_end_without_seconds_in_the_start_minute_is_the_same_day_without_an_end_date() -> None:
+    """With no end date, an earlier end time crosses midnight; an end in the start's own minute
+    does not: it is the start, not a day less 30 seconds later."""
+    header = '"Project","Email","Start Date","Start Time","End Time","Duration (h)"\r\n'
+    (row,) = read(header + '"Website","ada@example.com","01/15/2025","09:00:30","09:00","00:00:10"\r\n')
+    assert isinstance(row, ImportRow), row
+    assert (row.started_at, row.stopped_at) == (
+        datetime(2025, 1, 15, 14, 0, 30, tzinfo=UTC),
+        datetime(2025, 1, 15, 14, 0, 40, tzinfo=UTC),
+    )
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "duration", "column", "code"),
+    [
+        ("09:00:30", "08:59", "", "End Time", "end_before_start"),  # the minute before: before the start
+        ("09:00:30", "09:00:10", "", "End Time", "end_before_start"),  # seconds: exactly known
+        ("09:01", "09:00:30", "", "End Time", "end_before_start"),  # the start has no seconds
+        ("09:00:30", "09:00", "00:01:00", "Duration (h)", "duration_exceeds_span"),  # ended in that minute
+    ],
+)
+def test_an_end_before_the_start_minute_or_with_seconds_is_still_refused(
+    start: str, end: str, duration: str, column: str, code: str
+) -> None:
+    (row,) = read(HEADER + line("01/15/2025", start, "01/15/2025", end, duration))
+    assert isinstance(row, RejectedRow), row
+    assert [(error.column, error.code) for error in row.errors] == [(column, code)]

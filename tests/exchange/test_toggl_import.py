@@ -89,6 +89,13 @@ def test_an_end_time_before_the_start_time_without_an_end_date_crosses_midnight(
     assert row.stopped_at == datetime(2025, 1, 11, 0, 15, tzinfo=UTC)
 
 
+def test_an_end_without_seconds_in_the_start_minute_is_before_the_start_in_toggl() -> None:
+    """Toggl writes its times with seconds: an end of 09:00 after a start of 09:00:30 is before it
+    (only Clockify, which writes times to the minute, reads such an end as the start)."""
+    text = "Project,Start date,Start time,End date,End time,Duration\nWebsite,2025-01-10,09:00:30,2025-01-10,09:00,\n"
+    assert only_error(text) == ("End time", "end_before_start")
+
+
 def test_a_zero_length_entry_is_imported_as_zero_seconds() -> None:
     row = only_row(
         OLD_HEADER + "Ada,ada@example.com,,Website,,,No,2025-01-10,10:23:52,2025-01-10,10:23:52,00:00:00,,\n"

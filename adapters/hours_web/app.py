@@ -19,7 +19,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Litestar, Request, Response, get
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
@@ -155,22 +155,18 @@ def _error_page(request: Request[Any, Any, Any], error: HoursError) -> Response[
 MAX_FORM_BYTES = 256 * 1024
 """The largest request body a page takes (a week of cells is far smaller); larger ones get 413."""
 
-_QUERY_DATES = {"date_from": ("from", "From"), "date_to": ("to", "To"), "week": ("week", "Week")}
-"""The date parameters of the pages' addresses: the handler's name -> (the query's name, its label)."""
-
 
 def _http_error_page(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
-    """The framework's refusals as pages: a query date that is no date names its field (422, as
-    the API), a 413 gives the limit, and the answer keeps the exception's headers (405's ``Allow``).
+    """The framework's refusals as pages: a 413 gives the limit, a 404 says there is nothing there,
+    and the answer keeps the exception's headers (405's ``Allow``). (A date of a page's address is
+    read by the page itself: :func:`hours_web.pages.query_date`.)
     A 500 or above the framework raises itself is a bug like any other: :func:`_crash_page` logs it
     and names the request (before, the page showed the exception's own text, a file's path perhaps,
     and nothing was logged)."""
     text, status = str(error.detail), error.status_code
     if status >= 500:
         return _crash_page(request, error)
-    if isinstance(error, ValidationException):
-        text, status = _query_problem(request, error)
-    elif status == 413:
+    if status == 413:
         text = (
             f"The form is larger than {MAX_FORM_BYTES // 1024} KiB, the most a page takes; nothing was saved."
         )
@@ -275,17 +271,6 @@ class RequestIdHeader:
             await send(message)
 
         await self.app(scope, receive, send_with_id)
-
-
-def _query_problem(request: Request[Any, Any, Any], error: ValidationException) -> tuple[str, int]:
-    """The text and status of a query parameter the framework could not read."""
-    for problem in error.extra if isinstance(error.extra, list) else []:
-        found = _QUERY_DATES.get(str(problem.get("key")) if isinstance(problem, dict) else "")
-        if found is not None:
-            name, label = found
-            value = request.query_params.get(name, "")[:40]
-            return f"{label}: is not a real calendar date in the form YYYY-MM-DD: {value}", 422
-    return str(error.detail), error.status_code
 
 
 async def _refuse_unreadable_requests(request: Request[Any, Any, Any]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from datetime import date
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -13,8 +14,9 @@ from litestar.response import Template
 
 from hours_core.errors import ValidationFailed
 from hours_core.services import Services, SessionCaller
+from hours_web.week import form_date
 
-__all__ = ["Deps", "Who", "call", "checked", "chosen_id", "page", "whole_number"]
+__all__ = ["Deps", "Who", "call", "checked", "chosen_id", "page", "query_date", "whole_number"]
 
 Deps = NamedDependency[Services]
 """A handler's parameter that receives the use cases (the app's ``services`` dependency)."""
@@ -88,3 +90,19 @@ def whole_number(text: str | None, field: str, problem: str) -> int | None:
     if len(text) > MAX_NUMBER_DIGITS:
         raise ValidationFailed.one(field, f"is too large ({len(text)} digits)")
     return int(text)
+
+
+def query_date(text: str | None, field: str) -> date | None:
+    """A date of a page's address (``from``, ``to``, ``week``): ``None`` when left out or empty,
+    which is what a browser sends for a form's date field left empty (the entries filter's From and
+    To: ``from=&to=``); else ``YYYY-MM-DD`` exactly (:func:`~hours_web.week.form_date`), or
+    :class:`ValidationFailed` on ``field`` naming the value (the 422 page, "From: is not a real
+    calendar date in the form YYYY-MM-DD: 2026-13-01")."""
+    if not text:
+        return None
+    try:
+        return form_date(text)
+    except ValueError as error:
+        raise ValidationFailed.one(
+            field, f"is not a real calendar date in the form YYYY-MM-DD: {text[:40]}"
+        ) from error

@@ -19,7 +19,7 @@ from hours_core.ports import EntryCursor, EntryQuery
 from hours_core.reports import reversed_range
 from hours_core.services import UNSET, Services, SessionCaller, UpdateTimeEntry
 from hours_web.notices import Notice, notice_of, status_of
-from hours_web.pages import Deps, Who, call, checked, chosen_id, page, whole_number
+from hours_web.pages import Deps, Who, call, checked, chosen_id, page, query_date, whole_number
 from hours_web.session import APP_PATH, form_of, signed, unsigned
 from hours_web.week import DayLocks, form_date
 
@@ -100,8 +100,8 @@ class EntriesPages(Controller):
         self,
         services: Deps,
         who: Who,
-        date_from: Annotated[date | None, QueryParameter(name="from")] = None,
-        date_to: Annotated[date | None, QueryParameter(name="to")] = None,
+        date_from: Annotated[str | None, QueryParameter(name="from")] = None,
+        date_to: Annotated[str | None, QueryParameter(name="to")] = None,
         project: Annotated[str | None, QueryParameter(name="project")] = None,
         billable: Annotated[str | None, QueryParameter(name="billable")] = None,
         user: Annotated[str | None, QueryParameter(name="user")] = None,
@@ -110,7 +110,13 @@ class EntriesPages(Controller):
     ) -> Template:
         """One page of the list, newest first, filtered by dates, project, billable and (owners and
         admins) user; ``after`` is the next-page link's position."""
-        filters = {"from": date_from, "to": date_to, "project": project, "billable": billable, "user": user}
+        filters = {
+            "from": query_date(date_from, "from"),
+            "to": query_date(date_to, "to"),
+            "project": project,
+            "billable": billable,
+            "user": user,
+        }
         return await _list_page(
             services, who, filters, after=after or None, deleted=_deleted(unsigned(who, deleted))
         )

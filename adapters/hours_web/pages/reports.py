@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 import attrs
@@ -17,7 +17,7 @@ from hours_core.reports import GroupKey, Node, period_id, period_start
 from hours_core.services import ExportEntries, TimeReport, TimeReportRequest
 from hours_web.chart import bar_chart
 from hours_web.notices import Notice, notice_of, status_of
-from hours_web.pages import Deps, Who, call, page
+from hours_web.pages import Deps, Who, call, page, query_date
 from hours_web.session import APP_PATH
 from hours_web.week import today_of
 
@@ -82,16 +82,16 @@ class ReportPages(Controller):
         self,
         services: Deps,
         who: Who,
-        date_from: Annotated[date | None, QueryParameter(name="from")] = None,
-        date_to: Annotated[date | None, QueryParameter(name="to")] = None,
+        date_from: Annotated[str | None, QueryParameter(name="from")] = None,
+        date_to: Annotated[str | None, QueryParameter(name="to")] = None,
         by: Annotated[str | None, QueryParameter(name="by")] = None,
         chart: Annotated[str | None, QueryParameter(name="chart")] = None,
         rounding: Annotated[str | None, QueryParameter(name="rounding")] = None,
     ) -> Template:
         """The report of ``from``..``to`` (default: this month so far)."""
         today = today_of(who.caller, services)
-        first = date_from or today.replace(day=1)
-        last = date_to or today
+        first = query_date(date_from, "from") or today.replace(day=1)
+        last = query_date(date_to, "to") or today
         notice: Notice | None = None
         status = 200
         by_report = chart_report = None
@@ -137,16 +137,15 @@ class ReportPages(Controller):
         self,
         services: Deps,
         who: Who,
-        date_from: Annotated[date | None, QueryParameter(name="from")] = None,
-        date_to: Annotated[date | None, QueryParameter(name="to")] = None,
+        date_from: Annotated[str | None, QueryParameter(name="from")] = None,
+        date_to: Annotated[str | None, QueryParameter(name="to")] = None,
         export_format: Annotated[str, QueryParameter(name="format")] = "csv",
     ) -> Stream:
         """The entries of the report's range as a CSV or XLSX download (the export use case)."""
         if export_format not in EXPORT_FORMATS:
             raise ValidationFailed.one("format", f"must be one of {', '.join(EXPORT_FORMATS)}")
-        command = ExportEntries(
-            export_format=export_format, query=EntryQuery(date_from=date_from, date_to=date_to)
-        )
+        query = EntryQuery(date_from=query_date(date_from, "from"), date_to=query_date(date_to, "to"))
+        command = ExportEntries(export_format=export_format, query=query)
         made = await call(services.exports.export_time_entries, who.caller, command)
         return Stream(
             made.chunks,

@@ -16,7 +16,7 @@ from hours_core.errors import SUMMARY_NAME_LENGTH, HoursError, NotFound, Validat
 from hours_core.model import Project, ProjectId, Task, TaskId, TimeEntry
 from hours_core.services import Services, SessionCaller, StartTimer
 from hours_web.notices import Notice, notice_of, status_of
-from hours_web.pages import Deps, Who, call, chosen_id, page
+from hours_web.pages import Deps, Who, call, chosen_id, page, query_date
 from hours_web.session import APP_PATH, form_of
 from hours_web.week import CellChanged, CellKey, WeekGrid, form_date, load_week, save_cell, today_of, week_of
 
@@ -126,11 +126,11 @@ class WeekPages(Controller):
         self,
         services: Deps,
         who: Who,
-        week: Annotated[date | None, QueryParameter(name="week")] = None,
+        week: Annotated[str | None, QueryParameter(name="week")] = None,
         row: Annotated[list[str] | None, QueryParameter(name="row")] = None,
     ) -> Template:
         """The week that holds ``week`` (default: today in the org's time zone)."""
-        return await _week_page(services, who, week, row)
+        return await _week_page(services, who, query_date(week, "week"), row)
 
     @post("/week/cell")
     async def save_one_cell(

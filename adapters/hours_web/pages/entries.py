@@ -358,7 +358,7 @@ def _update_of(form: dict[str, str], entry: TimeEntry) -> UpdateTimeEntry:
         raise ValidationFailed.one("project_id", "choose a project")
     task_id = chosen_id(form.get("task"), "task_id")
     entry_date = _entry_date(form.get("date", ""))
-    note = form.get("note", "").strip() or None
+    note = _typed_note(form.get("note", ""))
     billable = checked(form.get("billable"), "billable")
     duration = form.get("duration", "").strip()
     return UpdateTimeEntry(
@@ -367,8 +367,18 @@ def _update_of(form: dict[str, str], entry: TimeEntry) -> UpdateTimeEntry:
         entry_date=entry_date if entry_date != entry.entry_date else UNSET,
         duration=UNSET if entry.is_running else duration,
         billable=billable if billable != entry.billable else UNSET,
-        note=note if note != entry.note else UNSET,
+        note=note if note != _typed_note(entry.note or "") else UNSET,
     )
+
+
+def _typed_note(text: str) -> str | None:
+    """A note as the edit form's text area gives it back: a browser sends its line breaks as CRLF
+    (HTML's form submission), so they are read as the API's ``\n``; nothing else is trimmed or
+    changed. Blank (spaces and line breaks only) is no note. The entry's own note is read the same
+    way to tell whether the person changed it: one left as it was is not written (a stored note
+    with CRLF, or spaces around it, stays as it is)."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n")
+    return lines if lines.strip() else None
 
 
 def _entry_date(text: str) -> date:

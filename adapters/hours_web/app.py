@@ -102,6 +102,12 @@ def app_home() -> Redirect:
     return Redirect(f"{APP_PATH}/week", status_code=303)
 
 
+@get(f"{APP_PATH}/settings", include_in_schema=False, sync_to_thread=False)
+def settings_home() -> Redirect:
+    """``/app/settings``: Settings -> API (the page the API's docs send people to for a token)."""
+    return Redirect(f"{APP_PATH}/settings/api", status_code=303)
+
+
 def _to_sign_in(request: Request[Any, Any, Any], _error: SignInRequired) -> Response[Any]:
     target = f"{APP_PATH}/sign-in"
     if request.headers.get("hx-request"):
@@ -402,6 +408,7 @@ def create_web_app(
         route_handlers=[
             home,
             app_home,
+            settings_home,
             static,
             SignInPages,
             WeekPages,

@@ -207,3 +207,13 @@ def test_a_head_of_the_tokens_page_does_not_spend_a_new_token_s_showing(owner: T
     assert head.status_code == 200 and "set-cookie" not in head.headers
     page = owner.get("/app/settings/api")
     assert flash.rpartition(".")[0] in page.text
+
+
+@pytest.mark.parametrize("path", ["/app/settings", "/app/settings/"])
+def test_settings_leads_to_settings_api(owner: TestClient, path: str) -> None:
+    """The audit of issue 18: the API's docs send people to "Settings -> API", and
+    ``/app/settings`` was the 404 page."""
+    response = owner.get(path, follow_redirects=False)
+
+    assert response.status_code == 303
+    assert response.headers["location"] == "/app/settings/api"

@@ -78,4 +78,6 @@ def test_a_refused_note_comes_back_whole_even_with_a_leading_newline(owner: Test
 
     assert page.status_code == 422 and "Note: must be at most 5000 characters" in page.text
     escaped = note.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    assert f'maxlength="5000">\n{escaped}</textarea>' in page.text
+    assert (
+        f'maxlength="5000" aria-invalid="true" aria-describedby="notice">\n{escaped}</textarea>' in page.text
+    )

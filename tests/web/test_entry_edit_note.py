@@ -11,29 +11,17 @@ from litestar.testing import TestClient
 from hours_core.services import CreateTimeEntry
 from tests.world import World
 
-from .conftest import csrf_of
+from .test_entry_edit_fields import post_edit
 
 
-def edited(owner: TestClient, world: World, stored: str, sent: str, duration: str = "2:00") -> str | None:
-    """The entry's note after the edit form posted ``sent`` as its note (and ``duration``)."""
+def edited(owner: TestClient, world: World, stored: str, sent: str) -> str | None:
+    """The entry's note after the edit form posted ``sent`` as its note and a new duration."""
     caller = world.caller(world.owner)
     entry = world.services.entries.create_time_entry(
         caller,
         CreateTimeEntry(project_id=world.project.id, entry_date=date(2026, 3, 2), duration="1h", note=stored),
     )
-    form = owner.get(f"/app/entries/{entry.id}/edit").text
-    response = owner.post(
-        f"/app/entries/{entry.id}/edit",
-        data={
-            "csrf": csrf_of(form),
-            "version": str(entry.version),
-            "date": "2026-03-02",
-            "project": str(entry.project_id),
-            "duration": duration,
-            "note": sent,
-        },
-        follow_redirects=False,
-    )
+    response = post_edit(owner, entry, duration="2:00", note=sent)
     assert response.status_code == 303, response.text
     return world.services.entries.get_time_entry(caller, entry.id).note
 

@@ -59,7 +59,8 @@ def test_a_refused_task_keeps_its_name_in_its_own_project_s_form(owner: TestClie
 
     assert page.status_code == 422
     assert (
-        f'<input id="t-{world.project.id}" name="name" required maxlength="200" value="{BELL}">' in page.text
+        f'<input id="t-{world.project.id}" name="name" required maxlength="200" value="{BELL}"'
+        ' aria-invalid="true" aria-describedby="notice">' in page.text
     )
     assert f'<input id="t-{other.id}" name="name" required maxlength="200" value="">' in page.text
 

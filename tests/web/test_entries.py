@@ -194,3 +194,21 @@ def test_a_member_sees_only_their_own_entries_and_not_others(browser: TestClient
 
     assert "the owner's" not in browser.get("/app/entries").text
     assert browser.get(f"/app/entries/{owners}/edit").status_code == 404
+
+
+def test_undo_is_no_longer_offered_once_the_entry_is_back(owner: TestClient, world: World) -> None:
+    """The audit of issue 18: the delete's link (the back button or a reload after Undo) offered
+    "The entry was deleted. Undo" for an entry already restored, and Undo then answered 409 "This
+    entry changed since you opened it (someone saved it meanwhile)"."""
+    entry_id = log(world, "2026-03-02", "1h", note="back")
+    token = csrf_of(owner.get("/app/entries").text)
+    deleted = owner.post(
+        f"/app/entries/{entry_id}/delete", data={"csrf": token, "version": "1"}, follow_redirects=False
+    )
+    location = deleted.headers["location"]
+    owner.post(f"/app/entries/{entry_id}/restore", data={"csrf": token, "version": "2"})
+
+    page = owner.get(location)
+
+    assert page.status_code == 200 and "back" in page.text
+    assert "The entry was deleted." not in page.text and "/restore" not in page.text

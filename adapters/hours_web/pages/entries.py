@@ -13,7 +13,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
-from hours_core.errors import HoursError, PreconditionFailed, ValidationFailed
+from hours_core.errors import HoursError, NotFound, PreconditionFailed, ValidationFailed
 from hours_core.model import Project, ProjectId, Task, TaskId, TimeEntry, TimeEntryId, UserId
 from hours_core.ports import EntryCursor, EntryQuery
 from hours_core.reports import reversed_range
@@ -117,9 +117,10 @@ class EntriesPages(Controller):
             "billable": billable,
             "user": user,
         }
-        return await _list_page(
-            services, who, filters, after=after or None, deleted=_deleted(unsigned(who, deleted))
-        )
+        undo = _deleted(unsigned(who, deleted))
+        if undo is not None and not await call(_still_deleted, services, who, undo[0]):
+            undo = None  # restored since (the Undo itself, then the back button): nothing to undo
+        return await _list_page(services, who, filters, after=after or None, deleted=undo)
 
     @get("/{entry_id:uuid}/edit")
     async def edit_form(
@@ -338,6 +339,16 @@ async def _edit_page(
         now=services.clock.now(),
         status_code=status_code,
     )
+
+
+def _still_deleted(services: Services, who: SessionCaller, entry_id: UUID) -> bool:
+    """Whether the entry an Undo link names is still deleted: the list offers no Undo of an entry
+    that is back (it would be refused as changed since)."""
+    try:
+        services.entries.get_time_entry(who.caller, TimeEntryId(entry_id))
+    except NotFound:
+        return True
+    return False
 
 
 def _deleted(text: str | None) -> tuple[UUID, int] | None:

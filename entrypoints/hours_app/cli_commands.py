@@ -123,6 +123,12 @@ def db_option(settings: Settings) -> str:
     return f" --db {shlex.quote(settings.database.redacted())}"
 
 
+def next_command(settings: Settings, words: str) -> str:
+    """``hours WORDS`` as a person pastes it to run next: hours as it was run (:func:`_program`) and
+    the ``--db`` of this database (:func:`db_option`), so that it acts where this command did."""
+    return f"{_program()} {words}{db_option(settings)}"
+
+
 def bootstrap(args: argparse.Namespace, settings: Settings) -> int:
     """Create a demo organization with its owner, a project, a task and a token."""
     with _opened(settings) as application:
@@ -140,9 +146,10 @@ def bootstrap(args: argparse.Namespace, settings: Settings) -> int:
     made_note = (
         f"the organization {made.org.id} ({made.org.name!r}) was created with its owner {made.user.email} "
         f"({made.user.id}), a project, a task and a token (prefix {made.token.token.prefix}), but its "
-        f"token and password were not shown: revoke the token with `hours tokens revoke "
-        f"{made.token.token.prefix}`, mint another with `hours tokens create --user {made.user.id}` and "
-        f"set a password with `hours users set-password {made.user.id}`"
+        f"token and password were not shown: revoke the token with "
+        f"`{next_command(settings, f'tokens revoke {made.token.token.prefix}')}`, mint another with "
+        f"`{next_command(settings, f'tokens create --user {made.user.id}')}` and set a password with "
+        f"`{next_command(settings, f'users set-password {made.user.id}')}`"
     )
     if args.json:
         with out.shown_once(made_note):
@@ -182,7 +189,7 @@ API token for {made.user.email} (env {made.token.token.env}, expires {expires});
   {made.token.plaintext}
 
 Password for {made.user.email} to sign in to the web app at {_base_url(settings)}/ (shown only now;
-change it with `{program} users set-password {made.user.id}`):
+change it with `{next_command(settings, f"users set-password {made.user.id}")}`):
 
   {made.password}
 
@@ -224,8 +231,8 @@ def orgs_create(args: argparse.Namespace, settings: Settings) -> int:
         org = application.services.admin.create_org(args.name, Plan(args.plan))
     human = (
         f"Created organization {org.name!r} ({org.plan.value}): {org.id}\n"
-        f"It has no user yet; add its owner: {_program()} users create --org {org.id} --role owner "
-        f"--email EMAIL{db_option(settings)}"
+        "It has no user yet; add its owner: "
+        + next_command(settings, f"users create --org {org.id} --role owner --email EMAIL")
     )
     out.emit(args.json, out.org_json(org), human)
     return 0
@@ -259,7 +266,7 @@ def users_create(args: argparse.Namespace, settings: Settings) -> int:
         )
     human = (
         f"Created {user.role.value} {user.name!r} <{user.email}>: {user.id}\n"
-        f"Mint a token for them: hours tokens create --user {user.id}"
+        f"Mint a token for them: {next_command(settings, f'tokens create --user {user.id}')}"
     )
     out.emit(args.json, out.user_json(user), human)
     return 0
@@ -308,7 +315,7 @@ def users_set_password(args: argparse.Namespace, settings: Settings) -> int:
     human += f" The new password (shown only now):\n\n  {password}"
     made = (
         f"the password of user {args.user_id} was changed, but the new one was not shown: set "
-        f"another with `hours users set-password {args.user_id}`"
+        f"another with `{next_command(settings, f'users set-password {args.user_id}')}`"
     )
     with out.shown_once(made):
         out.emit(args.json, document, human)
@@ -400,7 +407,8 @@ def tokens_create(args: argparse.Namespace, settings: Settings) -> int:
     )
     made = (
         f"the token {token.name!r} (prefix {token.prefix}) for user {token.user_id} was created but not "
-        f"shown: revoke it with `hours tokens revoke {token.prefix}` and create another"
+        f"shown: revoke it with `{next_command(settings, f'tokens revoke {token.prefix}')}` and create "
+        "another"
     )
     with out.shown_once(made):
         out.emit(args.json, document, human)

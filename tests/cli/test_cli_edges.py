@@ -97,7 +97,7 @@ def test_a_token_that_cannot_be_printed_is_named_with_how_to_revoke_it(
     assert err.count("\n") == 1, err
     assert err.startswith("error: ")
     assert f"the token 'cli' (prefix {prefix}) for user {user} was created but not shown" in err
-    assert f"`hours tokens revoke {prefix}`" in err
+    assert f"`hours tokens revoke {prefix} --db {db}`" in err  # runs on this database as printed
     assert "Traceback" not in err
 
 
@@ -117,8 +117,9 @@ def test_a_bootstrap_that_cannot_be_printed_says_what_it_made_and_how_to_replace
     assert (
         f"error: cannot write standard output: No space left on device; the organization {org['id']}" in err
     )
-    assert f"`hours tokens revoke {prefix}`" in err
-    assert f"`hours users set-password {user}`" in err
+    assert f"`hours tokens revoke {prefix} --db {db}`" in err
+    assert f"`hours tokens create --user {user} --db {db}`" in err
+    assert f"`hours users set-password {user} --db {db}`" in err
 
 
 def test_a_generated_password_that_cannot_be_printed_says_it_was_changed(db: str) -> None:
@@ -129,7 +130,8 @@ def test_a_generated_password_that_cannot_be_printed_says_it_was_changed(db: str
     assert changed.returncode == 1
     assert err == (
         f"error: cannot write standard output: No space left on device; the password of user {user} "
-        f"was changed, but the new one was not shown: set another with `hours users set-password {user}`\n"
+        f"was changed, but the new one was not shown: set another with `hours users set-password {user} "
+        f"--db {db}`\n"
     )
 
 
@@ -489,6 +491,36 @@ def test_the_bootstrap_summary_names_hours_as_it_was_run_when_it_is_not_on_the_p
     out = capsys.readouterr().out
     assert f"\n  hours serve --db {db}\n" in out
     assert "`hours users set-password " in out
+
+
+def test_the_commands_bootstrap_and_users_create_print_run_on_that_database_as_hours_was_run(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """bash scripts/serve --db sqlite:///other.db printed `.venv/bin/hours users set-password ID`
+    without the --db, and hours users create printed `hours tokens create --user ID` (neither the
+    --db nor hours as it was run): pasted as printed, each opened ./hours.db and found no user."""
+    monkeypatch.chdir(tmp_path)  # hours.db here is the default database: not the one the user is in
+    monkeypatch.setattr(sys, "argv", [".venv/bin/hours", "bootstrap"])
+    monkeypatch.setenv("PATH", "/nonexistent")
+    other_url = f"sqlite:///{tmp_path / 'other.db'}"
+
+    def pasted(printed: str) -> list[str]:
+        words = shlex.split(printed)
+        assert words[0] == ".venv/bin/hours"
+        return words[1:]
+
+    assert main(["bootstrap", "--db", other_url]) == 0
+    summary = capsys.readouterr().out
+    set_password = pasted(summary.split("change it with `", 1)[1].split("`", 1)[0])
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"a new password\n")))
+    assert main(set_password) == 0
+    org = json.loads(hours("orgs", "list", "--db", other_url, "--json").stdout)[0]["id"]
+    create = ["users", "create", "--org", org, "--email", "bo@acme.test", "--role", "member"]
+    assert main([*create, "--db", other_url]) == 0
+    mint = pasted(capsys.readouterr().out.split("Mint a token for them: ", 1)[1].strip())
+    assert main(mint) == 0
+    assert "It is shown only now" in capsys.readouterr().out
+    assert not (tmp_path / "hours.db").exists()  # nothing went to another database
 
 
 def test_the_command_orgs_create_prints_adds_the_owner_to_that_database_as_hours_was_run(

@@ -829,9 +829,11 @@ def apply_pending(conn: Connection, *, lock_timeout_ms: int, stop_before: str | 
     """
     schema = current_schema(conn)
     if schema is None:
+        row = conn.execute("SHOW search_path").fetchone()
         raise RuntimeError(
-            "no schema to create the tables in: the search_path names no existing schema "
-            "(create it, or open the store with schema=...)"
+            f"no schema to create the tables in: no schema of the search_path ({row[0] if row else ''}) "
+            "exists; create it (CREATE SCHEMA name, by a user who may), or name an existing one in the "
+            "URL (?options=-csearch_path%3Dname)"
         )
     with conn.transaction():
         conn.execute(f"SET LOCAL lock_timeout = {MIGRATION_LOCK_TIMEOUT_MS:d}")

@@ -341,6 +341,23 @@ def test_a_postgresql_schema_with_a_relation_of_an_hours_name_is_refused_naming_
     assert sorted(row[0] for row in rows) == tables_left
 
 
+def test_a_postgresql_schema_that_does_not_exist_is_named_with_how_to_make_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The error said '(create it, or open the store with schema=...)': an argument of the
+    adapter's Python API that no command takes, and it named no schema."""
+    url = require_postgres()
+    schema = new_schema_name("missing")  # never created
+    code, out, err = run(capsys, "--db", url_with_search_path(url, schema), "migrate")
+    assert (code, out) == (1, "")
+    assert err.startswith("error: cannot open PostgreSQL database ")
+    assert err.endswith(
+        f": no schema to create the tables in: no schema of the search_path ({schema}) exists; create "
+        "it (CREATE SCHEMA name, by a user who may), or name an existing one in the URL "
+        "(?options=-csearch_path%3Dname)\n"
+    )
+
+
 @pytest.mark.parametrize(
     ("reason", "expected"),
     [

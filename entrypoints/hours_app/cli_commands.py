@@ -158,7 +158,7 @@ def bootstrap(args: argparse.Namespace, settings: Settings) -> int:
     program = _program()
     serve_command = f"{program} serve"
     if settings.database.url != DEFAULT_DATABASE_URL:
-        serve_command += f" --db {settings.database.url}"
+        serve_command += f" --db {shlex.quote(settings.database.url)}"  # ? & and spaces: as one word
     if settings.token_env != "live":
         serve_command += f" --env {settings.token_env}"
     defaults = Settings()

@@ -493,6 +493,19 @@ def test_the_bootstrap_summary_names_hours_as_it_was_run_when_it_is_not_on_the_p
     assert "`hours users set-password " in out
 
 
+def test_the_bootstrap_summary_quotes_the_database_of_its_serve_command(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A URL with a space, or PostgreSQL's ?options=...&...: printed bare, the shell split it, ran
+    it in the background at the &, or (zsh) refused the ? as a pattern that matched no file."""
+    folder = tmp_path / "my time"
+    folder.mkdir()
+    url = f"sqlite:///{folder / 'hours.db'}"
+    assert main(["bootstrap", "--db", url]) == 0
+    printed = capsys.readouterr().out.split("Start the server:\n\n  ", 1)[1].split("\n", 1)[0]
+    assert shlex.split(printed)[1:] == ["serve", "--db", url]
+
+
 def test_the_commands_bootstrap_and_users_create_print_run_on_that_database_as_hours_was_run(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -728,7 +728,7 @@ class _Run:
                 column,
                 "unknown_user",
                 f"no user of this organization has the email {email}; add them first, or let the "
-                "import create users",
+                "import create users (createUsers over the API, --create-users on the CLI)",
             )
         problem = email_problem(email)
         if problem is not None:

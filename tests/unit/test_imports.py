@@ -550,6 +550,10 @@ def test_an_unknown_email_fails_its_row_unless_the_import_creates_users(world: W
     refused = run(world, "clockify", data, timezone="America/New_York")
     assert (refused.created, refused.failed) == (0, 2)
     assert {(e.column, e.code) for e in refused.errors} == {("Email", "unknown_user")}
+    assert refused.errors[0].message == (  # names the switch, on either side, as the date format's does
+        "no user of this organization has the email newcomer@acme.test; add them first, or let the "
+        "import create users (createUsers over the API, --create-users on the CLI)"
+    )
 
     created = run(world, "clockify", data, timezone="America/New_York", create_users=True)
     assert (created.created, created.failed, created.created_users) == (2, 0, ("newcomer@acme.test",))

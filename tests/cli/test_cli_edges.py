@@ -419,6 +419,28 @@ def run_scripts_serve(script: Path, *argv: str) -> str:
     return ran.stdout
 
 
+def test_scripts_serve_leaves_no_file_that_git_does_not_ignore(tmp_path: Path) -> None:
+    """The first run of the README's command in a clone left hours.db-identity (the SQLite store's
+    signal file, made beside the database) as an untracked file in git status."""
+    script = scripts_serve_in(tmp_path)
+    shutil.copy(REPOSITORY / ".gitignore", tmp_path / ".gitignore")
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    before = git_untracked(tmp_path)
+    run_scripts_serve(script)
+    assert (tmp_path / "hours.db-identity").exists()
+    assert git_untracked(tmp_path) == before == [".gitignore", "scripts/serve"]
+
+
+def git_untracked(folder: Path) -> list[str]:
+    listed = subprocess.run(
+        ["git", "-C", str(folder), "ls-files", "--others", "--exclude-standard"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return sorted(listed.stdout.split())
+
+
 def test_scripts_serve_says_which_port_it_serves_on(tmp_path: Path) -> None:
     out = run_scripts_serve(scripts_serve_in(tmp_path), "--port", "18300")
     assert "scripts/serve starts the server for you now on http://127.0.0.1:18300 " in out

@@ -174,6 +174,8 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     """Apply pending migrations, log where everything is, then become the supervisor until stopped."""
     import logging.config
 
+    import attrs
+
     from hours_app.composition import open_store
     from hours_app.settings import SettingsError
     from hours_app.version import hours_version
@@ -184,7 +186,9 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         )
     if settings.workers < 1:
         raise SettingsError(f"HOURS_WORKERS must be 1 or more, got {settings.workers}")
-    check_address_free(settings)
+    port = check_address_free(settings)
+    if port != settings.port:  # --port 0: the port the system picked, named by the logs, given to granian
+        settings = attrs.evolve(settings, port=port)
     options = ServerOptions.from_settings(settings, json_lines=args.json)
     logging.config.dictConfig(server_log_config(options.log_level, json_lines=options.json_lines))
     store = open_store(settings.database, settings, migrate=True)
@@ -412,12 +416,15 @@ _MMAP_THRESHOLD_BYTES = 128 * 1024
 """glibc's default mmap threshold, fixed rather than left to grow."""
 
 
-def check_address_free(settings: Settings) -> None:
+def check_address_free(settings: Settings) -> int:
     """Refuse to start, with a hint, when the server could not listen on the host and port: another
     program listens there, the host is not an address of this machine, or the port is privileged.
+    Return the port: the one of the settings, or for port 0 the free one the system picked.
 
     The server would find out too, but only after the startup lines have said "listening on ...".
     Binding a socket (with ``SO_REUSEADDR``, as the server does) and closing it again is the test.
+    Port 0 is bound the same way, and the server then listens on the port the probe got: left to the
+    server, the system's pick happened after the logs had said ``listening on http://127.0.0.1:0``.
     """
     from hours_app.settings import SettingsError
 
@@ -434,6 +441,8 @@ def check_address_free(settings: Settings) -> None:
             raise SettingsError(
                 f"cannot listen on {listen_url(settings)}: {_bind_refusal(error, settings)}"
             ) from error
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def _bind_refusal(error: OSError, settings: Settings) -> str:

@@ -19,7 +19,16 @@ from hours_app.cli import EXIT_BAD_ARGUMENTS, main
 from hours_app.logging_setup import LOG_LEVELS
 from hours_app.server import ServerOptions, base_url, listen_url
 from hours_app.settings import ENVIRONMENT, SERVER_SETTINGS, Settings, SettingsError
-from tests.server_support import clean_environment, raw_exchange, served
+from tests.server_support import (
+    HEALTH_ATTEMPTS,
+    HEALTH_PAUSE_SECONDS,
+    clean_environment,
+    hours_command,
+    raw_exchange,
+    served,
+    stop,
+    wait_until_healthy,
+)
 
 PATIENCE_SECONDS = 30
 
@@ -234,6 +243,33 @@ def test_the_supervisor_reads_back_the_options_it_is_given() -> None:
 
 
 @pytest.mark.slow
+def test_port_0_serves_on_a_free_port_that_the_logs_name(tmp_path: Path) -> None:
+    """hours serve --port 0 served on a port the system picked, and logged 'listening on
+    http://127.0.0.1:0': nobody could tell where the server was."""
+    stderr = tmp_path / "serve.err"
+    with stderr.open("wb") as err:
+        process = subprocess.Popen(
+            hours_command("serve", "--db", f"sqlite:///{tmp_path / 'hours.db'}", "--port", "0"),
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            env=clean_environment(),
+        )
+    try:
+        listening = None
+        for _ in range(HEALTH_ATTEMPTS):
+            listening = re.search(r"listening on http://127\.0\.0\.1:(\d+) ", stderr.read_text())
+            if listening is not None or process.poll() is not None:
+                break
+            time.sleep(HEALTH_PAUSE_SECONDS)
+        assert listening is not None, stderr.read_text()
+        port = int(listening[1])
+        assert port != 0
+        wait_until_healthy(process, f"http://127.0.0.1:{port}", stderr)
+        assert f"API docs: http://127.0.0.1:{port}/schema " in stderr.read_text()
+    finally:
+        stop(process)
+
+
 def test_several_workers_serve_one_port_and_stop_together(tmp_path: Path) -> None:
     with served(tmp_path, "--workers", "2") as server:
         supervisor = server.process.pid

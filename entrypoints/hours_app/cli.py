@@ -38,8 +38,9 @@ from hours_app.composition import StoreUnavailable
 from hours_app.logging_setup import LOG_LEVELS, cli_logging
 from hours_app.settings import ENVIRONMENT, Settings, SettingsError
 from hours_app.version import hours_version
-from hours_core.errors import HoursError, ValidationFailed
+from hours_core.errors import HoursError, NotFound, ValidationFailed
 from hours_core.model import Plan, Role
+from hours_core.services.admin import NoActiveOwner
 
 __all__ = [
     "EXIT_BAD_ARGUMENTS",
@@ -959,6 +960,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationFailed as error:
         print_validation_error(error, getattr(args, _FIELD_OPTIONS, None), json_line=json_line)
         return EXIT_BAD_ARGUMENTS
+    except NotFound as error:  # most often an id of another database: say which one was read
+        found_elsewhere = (
+            f"{error.message.rstrip('.')} in {settings.database.redacted()}; if it is in another "
+            "database, name that one with --db (or HOURS_DATABASE_URL)"
+        )
+        # An organization without an owner was found: its message says what to do instead.
+        message = error.message if isinstance(error, NoActiveOwner) else found_elsewhere
+        print_error(message, json_line=json_line)
+        return EXIT_FAILED
     except HoursError as error:
         print_error(error.message, json_line=json_line)
         return EXIT_FAILED

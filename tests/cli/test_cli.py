@@ -336,9 +336,12 @@ def test_a_malformed_id_is_a_usage_error(hours: Run) -> None:
 
 def test_an_unknown_id_is_not_found(hours: Run) -> None:
     assert hours("users", "create", "--org", UNKNOWN_ID, "--email", "a@b.c", "--role", "member") == 1
-    assert hours.error == "error: The organization was not found."
+    assert hours.error == (  # names the database it read: the id may be one of another
+        f"error: The organization was not found in {hours.db}; if it is in another database, name that "
+        "one with --db (or HOURS_DATABASE_URL)"
+    )
     assert hours("tasks", "create", "--project", UNKNOWN_ID, "--name", "x") == 1
-    assert hours.error == "error: The project was not found."
+    assert hours.error.startswith(f"error: The project was not found in {hours.db}; ")
     assert hours("orgs", "set-plan", UNKNOWN_ID, "solo") == 1
     assert hours("tokens", "list", "--user", UNKNOWN_ID) == 1
 
@@ -391,7 +394,7 @@ def test_users_list_shows_the_team_oldest_first(hours: Run, demo: dict[str, str]
     assert hours("users", "list", "--org", demo["orgId"]) == 0
     assert "Bo.Diaz@example.com" in hours.stdout and "active" in hours.stdout
     assert hours("users", "list", "--org", UNKNOWN_ID) == 1
-    assert hours.error == "error: The organization was not found."
+    assert hours.error.startswith(f"error: The organization was not found in {hours.db}; ")
 
 
 def test_users_set_role_keeps_an_active_owner(hours: Run, demo: dict[str, str]) -> None:
@@ -519,7 +522,7 @@ def test_tokens_revoke_needs_a_known_well_formed_prefix(hours: Run) -> None:
     assert hours("tokens", "revoke", "short") == 2
     assert "not a token prefix" in hours.stderr
     assert hours("tokens", "revoke", "AAAAAAAAAAAA") == 1
-    assert hours.error == "error: The token was not found."
+    assert hours.error.startswith(f"error: The token was not found in {hours.db}; ")
 
 
 # -- the database URL --------------------------------------------------------------------------

@@ -183,7 +183,7 @@ def test_wrong_parameters_are_reported_by_their_option(hours: Run, org: dict[str
 
 def test_an_unknown_org_and_a_plan_gate_fail(hours: Run, org: dict[str, Any]) -> None:
     assert hours("report", "--org", UNKNOWN_ID, *MARCH) == 1
-    assert hours.error == "error: The organization was not found."
+    assert hours.error.startswith(f"error: The organization was not found in {hours.db}; ")
     assert hours("orgs", "set-plan", org["orgId"], Plan.FREE.value) == 0
     assert hours("report", "--org", org["orgId"], *MARCH, "--rounding", "up:15:entry") == 1
     assert "solo" in hours.error

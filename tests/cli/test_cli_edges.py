@@ -419,6 +419,15 @@ def run_scripts_serve(script: Path, *argv: str) -> str:
     return ran.stdout
 
 
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_scripts_serve_help_prints_the_help_and_makes_no_demo(tmp_path: Path, flag: str) -> None:
+    """bash scripts/serve --help created hours.db and a demo organization (printing its token and
+    password) before hours serve printed its help."""
+    out = run_scripts_serve(scripts_serve_in(tmp_path), "--port", "18300", flag)
+    assert out == "hours serve --help\n"  # the stand-in for hours serve prints what it was given
+    assert not (tmp_path / "hours.db").exists()
+
+
 def test_scripts_serve_leaves_no_file_that_git_does_not_ignore(tmp_path: Path) -> None:
     """The first run of the README's command in a clone left hours.db-identity (the SQLite store's
     signal file, made beside the database) as an untracked file in git status."""

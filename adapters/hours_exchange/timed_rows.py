@@ -29,6 +29,9 @@ TIMED_COLUMNS = (
 )
 """The columns Toggl and Clockify share, by the same names."""
 
+_MINUTE = 60
+"""Seconds in a minute: the precision of a time written without seconds."""
+
 
 def build_timed_row(
     cells: Cells, context: RowContext, *, ends_to_the_minute: bool = False
@@ -38,6 +41,7 @@ def build_timed_row(
     ``ends_to_the_minute`` (Clockify) reads an end time without seconds in the minute of a start
     with seconds (``09:00:30`` to ``09:00``) as the start: the entry ended within that minute, and
     the duration says when (the end moves to start + duration within the minute's precision).
+    Without an end date, a duration of a minute or more says the entry crossed midnight instead.
     """
     fields = cells.descriptive_fields(cells.name("user_name"))
     if cells.required("start_date") is None:
@@ -89,6 +93,7 @@ def build_timed_row(
                 and end < start
                 and not end_time.has_seconds
                 and end == start.replace(second=0)
+                and (end_date is not None or duration is None or duration.seconds < _MINUTE)
             ):
                 end = start  # written to the minute: it ended within the start's minute, not before it
             elif end_date is None and end < start:

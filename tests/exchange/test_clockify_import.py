@@ -239,3 +239,20 @@ def test_an_end_before_the_start_minute_or_with_seconds_is_still_refused(
     (row,) = read(HEADER + line("01/15/2025", start, "01/15/2025", end, duration))
     assert isinstance(row, RejectedRow), row
     assert [(error.column, error.code) for error in row.errors] == [(column, code)]
+
+
+@pytest.mark.parametrize(("duration", "seconds"), [("23:59:40", 86380), ("23:59", 86340), ("1:00:00", 3600)])
+def test_an_end_in_the_start_minute_without_an_end_date_crosses_midnight_when_the_duration_says_so(
+    duration: str, seconds: int
+) -> None:
+    """With no end date, 09:00:30 to 09:00 is either within that minute or across midnight; a
+    duration of a minute or more says which (a timer left running overnight). It imported as
+    such before Clockify's minute ends were read as the start, which refused it as
+    duration_exceeds_span against a span of 0 s."""
+    header = '"Project","Email","Start Date","Start Time","End Time","Duration (h)"\r\n'
+    text = header + f'"Website","ada@example.com","01/15/2025","09:00:30","09:00","{duration}"\r\n'
+    (row,) = read(text)
+    assert isinstance(row, ImportRow), row
+    started = datetime(2025, 1, 15, 14, 0, 30, tzinfo=UTC)
+    assert (row.started_at, row.duration_seconds) == (started, seconds)
+    assert row.stopped_at is not None and row.stopped_at.date() == date(2025, 1, 16)

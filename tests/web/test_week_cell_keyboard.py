@@ -19,4 +19,7 @@ def test_a_cell_does_not_ask_for_a_keypad_without_colon_or_letters(owner: TestCl
     assert cells
     for cell in cells:
         assert not re.search(r'inputmode="(decimal|numeric|tel)"', cell), cell
-        assert 'autocapitalize="none"' in cell and 'spellcheck="false"' in cell, cell
+        assert all(
+            attribute in cell
+            for attribute in ('autocapitalize="none"', 'autocorrect="off"', 'spellcheck="false"')
+        ), cell

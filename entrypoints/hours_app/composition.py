@@ -25,6 +25,8 @@ from hours_core.subscriptions import UrlPolicy
 from hours_exchange import FILE_FORMATS
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from hours_app.dispatching import DispatcherLoop
     from hours_http.responses import RunWrite
     from hours_sqlite import SqliteStore
@@ -78,10 +80,15 @@ def _open_sqlite(database: DatabaseUrl, settings: Settings, *, migrate: bool) ->
     if path.parent != path and not path.parent.exists():
         raise StoreUnavailable(f"cannot open {path}: the folder {path.parent} does not exist")
     store: SqliteStore | None = None
+    pending: list[str] = []
     try:
         refuse_another_applications(path)
         store = SqliteStore.open(path, synchronous=settings.sqlite_synchronous)
-        applied = store.migrate() if migrate else []
+        if migrate:
+            pending = store.pending_migrations()
+            applied = store.migrate()
+        else:
+            applied = []
     except NotAnHoursDatabase as error:
         if store is not None:
             store.close()
@@ -90,9 +97,11 @@ def _open_sqlite(database: DatabaseUrl, settings: Settings, *, migrate: bool) ->
             "empty database or one of its own; point --db (or HOURS_DATABASE_URL) at one of those"
         ) from error
     except (sqlite3.Error, OSError, RuntimeError) as error:  # RuntimeError: SQLite refused WAL mode
-        raise StoreUnavailable(
-            f"cannot open the SQLite database {path}: {_unwritable(path) or error}"
-        ) from error
+        unwritable = _unwritable(path)
+        if pending and store is not None and isinstance(error, sqlite3.Error) and not unwritable:
+            store.close()
+            raise StoreUnavailable(_migration_failed(path, pending, error)) from error
+        raise StoreUnavailable(f"cannot open the SQLite database {path}: {unwritable or error}") from error
     return OpenedStore(
         kind="sqlite",
         unit_of_work=store.unit_of_work,
@@ -103,6 +112,19 @@ def _open_sqlite(database: DatabaseUrl, settings: Settings, *, migrate: bool) ->
         run_write=store.write_queue().run,
         identity_signal=_sqlite_identity_signal(store),
     )
+
+
+def _migration_failed(path: Path, pending: list[str], error: sqlite3.Error) -> str:
+    """What a migration that SQLite stopped did: the pending migrations run in one transaction, so
+    nothing changed; a full disk says so and what to do."""
+    told = f"cannot migrate the SQLite database {path} ({', '.join(pending)})"
+    unchanged = "nothing was changed (the migrations roll back together)"
+    if error.sqlite_errorname == "SQLITE_FULL":
+        return (
+            f"{told}: the disk is full ({error}); {unchanged}: free disk space beside the database "
+            '(docs/operations.md, "Migrations and upgrades", says how much) and run it again'
+        )
+    return f"{told}: {error}; {unchanged}"
 
 
 def _unwritable(path: Path) -> str | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -158,6 +159,43 @@ def test_other_sqlite_errors_keep_their_own_reason(
     code, _out, err = run(capsys, "--db", f"sqlite:///{database}", "orgs", "list")
     assert code == 1
     assert err.startswith(f"error: cannot open the SQLite database {database}: file is not a database")
+
+
+def _disk_full(self: object, *, stop_before: str | None = None) -> list[str]:
+    """What SQLite raises when the disk fills up (a page limit stands in for the disk)."""
+    with closing(sqlite3.connect(":memory:")) as small:
+        small.execute("PRAGMA max_page_count = 1")
+        small.execute("CREATE TABLE filled (text TEXT)")
+        small.execute("INSERT INTO filled VALUES (?)", ["x" * 10_000])
+    raise AssertionError("the page limit let the row in")
+
+
+@pytest.mark.parametrize("command", [["migrate"], ["orgs", "list"]])
+def test_a_migration_that_fills_the_disk_says_so_and_that_nothing_changed(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    command: list[str],
+) -> None:
+    """It said 'cannot open the SQLite database ...: database or disk is full': the file opened,
+    and a migration (0028 copies every event) ran out of disk."""
+    from hours_sqlite import SqliteStore
+
+    database = tmp_path / "h.db"
+    with SqliteStore.open(database) as store:
+        store.migrate(stop_before="0028_events_with_rowid")
+        pending = store.pending_migrations()
+    monkeypatch.setattr(SqliteStore, "migrate", _disk_full)
+
+    code, _out, err = run(capsys, "--db", f"sqlite:///{database}", *command)
+
+    assert code == 1
+    assert err == (
+        f"error: cannot migrate the SQLite database {database} ({', '.join(pending)}): the disk is full "
+        "(database or disk is full); nothing was changed (the migrations roll back together): free "
+        'disk space beside the database (docs/operations.md, "Migrations and upgrades", says how much) '
+        "and run it again\n"
+    )
 
 
 @pytest.mark.parametrize(

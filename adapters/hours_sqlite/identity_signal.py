@@ -39,11 +39,17 @@ class FileIdentitySignal:
 
     def __init__(self, path: Path, *, mode: int = 0o600) -> None:
         """Map the file at ``path``, made with ``mode`` (less the umask) when missing; raises
-        ``OSError`` when it cannot be opened for reading and writing."""
+        ``OSError`` when it cannot be opened for reading and writing, or its bytes have no disk
+        block and the disk has none left."""
         descriptor = os.open(path, os.O_RDWR | os.O_CREAT, mode)
         try:
             if os.fstat(descriptor).st_size < SIGNAL_BYTES:
                 os.ftruncate(descriptor, SIGNAL_BYTES)  # new bytes read as zeros
+            # The bytes get their disk block now (a file made by ftruncate has none): a mapped page
+            # without one that a read or write touches on a full disk kills the process (SIGBUS),
+            # where this raises ENOSPC. It keeps the bytes there, which another process may move.
+            if hasattr(os, "posix_fallocate"):  # not on macOS
+                os.posix_fallocate(descriptor, 0, SIGNAL_BYTES)
             self._map = mmap.mmap(descriptor, SIGNAL_BYTES)
         finally:
             os.close(descriptor)  # the mapping keeps the file

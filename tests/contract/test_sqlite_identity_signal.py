@@ -59,6 +59,23 @@ def test_a_file_that_is_too_short_is_extended_and_one_in_use_is_kept(tmp_path: P
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX only")
+def test_the_signal_s_bytes_have_their_disk_block_even_in_a_file_made_before(tmp_path: Path) -> None:
+    """A file made by ftruncate alone has no block: on a full disk (a migration that filled it),
+    touching its mapped page killed each server worker with SIGBUS at the first authenticated
+    request, where opening the signal now fails with ENOSPC and is a warning."""
+    made_before = tmp_path / "old"
+    descriptor = os.open(made_before, os.O_RDWR | os.O_CREAT, 0o600)
+    os.ftruncate(descriptor, SIGNAL_BYTES)
+    os.close(descriptor)
+    assert made_before.stat().st_blocks == 0  # the file system keeps holes: the test means something
+
+    for path in (tmp_path / "new", made_before):
+        signal = FileIdentitySignal(path)
+        assert path.stat().st_blocks > 0
+        assert signal.current() == 0
+        signal.close()
+
+
 def test_another_processs_move_is_seen(tmp_path: Path) -> None:
     signal = FileIdentitySignal(tmp_path / "s")
     before = signal.current()

@@ -41,6 +41,7 @@ __all__ = [
     "StaleUpdate",
     "StoreBusy",
     "StoreDeadlock",
+    "StoreFull",
     "TimerAlreadyRunning",
     "TooManyTokens",
     "TooManyWebhooks",
@@ -432,6 +433,17 @@ class StoreDeadlock(StoreBusy):
     ``40P01``, after its ``deadlock_timeout``). Nothing of the transaction was stored, so running
     it again is safe: :meth:`~hours_core.services.IdempotentRunner.run` runs a write once more
     when its own transaction ends so. Answered as :class:`StoreBusy` when it reaches a client."""
+
+
+class StoreFull(HoursError):
+    """The database's disk is full: the write was rolled back, nothing of it was stored. It goes
+    through once the operator frees space; retrying at once only fails again."""
+
+    code = "store_full"
+    default_message = (
+        "The database's disk is full, so nothing was stored; retry later (the operator has to free space)."
+    )
+    transient = True
 
 
 class IdempotencyKeyInvalid(HoursError):

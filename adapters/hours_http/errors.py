@@ -35,6 +35,7 @@ from hours_core.errors import (
     IdempotencyRequestInProgress,
     PlanRequired,
     PreconditionFailed,
+    StoreFull,
     TimerAlreadyRunning,
     Unauthenticated,
     ValidationFailed,
@@ -84,6 +85,9 @@ TYPE_PHRASES: Mapping[type, str] = MappingProxyType(
 )
 """What a value of each wire type must be, as body fields and query parameters both say it."""
 
+
+STORE_FULL_RETRY_AFTER_SECONDS = 30
+"""``Retry-After`` of a 503 ``store_full``: freeing disk space takes a person, not a second."""
 
 UNAUTHENTICATED_MESSAGE = "A valid personal access token is required (Authorization: Bearer hsk_...)."
 """The one message of every 401, naming the header the token goes in."""
@@ -174,6 +178,7 @@ STATUS_BY_CODE: Mapping[str, int] = {
     "internal_error": 500,
     "service_unavailable": 503,
     "store_busy": 503,
+    "store_full": 503,
 }
 """The HTTP status of each error code; only this adapter maps codes to statuses."""
 
@@ -319,7 +324,9 @@ def error_response(error: HoursError, headers: dict[str, str] | None = None) -> 
     extra = dict(headers or {})
     if isinstance(error, Unauthenticated):
         extra["WWW-Authenticate"] = 'Bearer error="invalid_token"' if error.token_sent else "Bearer"
-    if isinstance(error, IdempotencyRequestInProgress) or error.transient:  # busy, unreachable
+    if isinstance(error, StoreFull):  # the operator has to free space first
+        extra["Retry-After"] = str(STORE_FULL_RETRY_AFTER_SECONDS)
+    elif isinstance(error, IdempotencyRequestInProgress) or error.transient:  # busy, unreachable
         extra["Retry-After"] = "1"
     if isinstance(error, RateLimited):
         extra.update(error.headers)

@@ -182,13 +182,17 @@ ERROR_TEXT: Mapping[str, str] = {
         "at most once a minute); retry after `Retry-After` seconds"
     ),
     "service_unavailable": "PostgreSQL is unreachable or every pooled connection stayed busy; retry shortly",
+    "store_full": (
+        "the database's disk is full: nothing was stored; retry after `Retry-After` seconds (the "
+        "operator has to free space)"
+    ),
 }
 """What each error code means, unless an operation words it itself (:class:`Reason`)."""
 
 _IDEMPOTENCY_CODES = ("idempotency_key_invalid", "idempotency_key_reused", "idempotency_request_in_progress")
 _BODY_CODES = ("invalid_json", "payload_too_large", "unsupported_media_type")
 _EVERY_OPERATION = ("unauthenticated", "validation_failed", "rate_limited", "internal_error")
-_STORE_CODES = ("store_busy", "service_unavailable")
+_STORE_CODES = ("store_busy", "store_full", "service_unavailable")
 
 _BODY_VALIDATION = (
     "a body field is wrong, or a query parameter unknown; `fields` names each (an unknown body field too)"
@@ -253,6 +257,7 @@ _HEADERS_BY_CODE: Mapping[str, tuple[str, ...]] = {
     "unauthenticated": ("WWW-Authenticate",),
     "rate_limited": ("Retry-After", *_RATE_LIMIT_HEADERS),
     "store_busy": ("Retry-After",),
+    "store_full": ("Retry-After",),
     "service_unavailable": ("Retry-After",),
     "idempotency_request_in_progress": ("Retry-After",),
     "precondition_failed": ("ETag",),

@@ -35,7 +35,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import TupleRow
 from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
-from hours_core.errors import Conflict, HoursError, StoreBusy, StoreDeadlock, ValidationFailed
+from hours_core.errors import Conflict, HoursError, StoreBusy, StoreDeadlock, StoreFull, ValidationFailed
 
 __all__ = [
     "BUSY_MESSAGE",
@@ -299,6 +299,8 @@ def translate(error: Exception, *, kind: str = "row") -> Exception:
         return RuntimeError("the store is closed")
     if isinstance(error, PoolTimeout):
         return DatabaseUnavailable("Every database connection stayed busy; retry shortly.")
+    if isinstance(error, pg_errors.DiskFull):  # SQLSTATE 53100: the transaction is rolled back
+        return StoreFull()
     if isinstance(error, psycopg.OperationalError | psycopg.InterfaceError):
         return DatabaseUnavailable()
     return RuntimeError(f"PostgreSQL refused a statement of the hours adapter: {error}")

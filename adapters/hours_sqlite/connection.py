@@ -40,7 +40,7 @@ from contextlib import contextmanager
 import attrs
 from sqlite_utils import Database
 
-from hours_core.errors import StoreBusy
+from hours_core.errors import StoreBusy, StoreFull
 
 __all__ = [
     "BUSY_MESSAGE",
@@ -54,7 +54,9 @@ __all__ = [
     "busy",
     "connect",
     "is_busy",
+    "is_full",
     "open_transaction",
+    "store_error",
 ]
 
 SYNCHRONOUS_LEVELS = ("full", "normal")
@@ -78,6 +80,7 @@ _HANDOFF_CHECK_SECONDS = 0.05
 
 _SQLITE_BUSY = 5
 _SQLITE_LOCKED = 6
+_SQLITE_FULL = 13
 
 
 def busy() -> StoreBusy:
@@ -89,6 +92,22 @@ def is_busy(error: sqlite3.Error) -> bool:
     """Whether ``error`` is SQLITE_BUSY or SQLITE_LOCKED (any extended code of them)."""
     code = getattr(error, "sqlite_errorcode", None)
     return code is not None and code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)
+
+
+def is_full(error: sqlite3.Error) -> bool:
+    """Whether ``error`` is SQLITE_FULL: the disk (or the file system's quota) has no room."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF == _SQLITE_FULL
+
+
+def store_error(error: sqlite3.Error) -> StoreBusy | StoreFull | None:
+    """The core error a client is answered for ``error`` (a busy database, a full disk: nothing
+    was stored, and a retry can go through), or ``None`` for a failure of this adapter or the file."""
+    if is_busy(error):
+        return busy()
+    if is_full(error):
+        return StoreFull()
+    return None
 
 
 def _check_synchronous(_instance: object, _attribute: object, value: str) -> None:
@@ -181,7 +200,8 @@ def _wait_seconds(busy_timeout: float) -> float:
 def open_transaction(conn: sqlite3.Connection, *statements: str) -> None:
     """Run the statements that open a transaction (``BEGIN ...`` and any first read).
 
-    If one fails, the transaction is rolled back, and SQLITE_BUSY becomes the busy error.
+    If one fails, the transaction is rolled back, and SQLITE_BUSY or SQLITE_FULL becomes the
+    core's error (:func:`store_error`).
     """
     try:
         for statement in statements:
@@ -189,8 +209,9 @@ def open_transaction(conn: sqlite3.Connection, *statements: str) -> None:
     except sqlite3.OperationalError as error:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
-        if is_busy(error):
-            raise busy() from error
+        answered = store_error(error)
+        if answered is not None:
+            raise answered from error
         raise
 
 
@@ -200,6 +221,16 @@ def _rolled_back() -> RuntimeError:
 
 def _group_failed(error: BaseException) -> RuntimeError:
     return RuntimeError(f"the transaction this write joined did not commit: {error}")
+
+
+def _member_error(error: BaseException) -> BaseException:
+    """What a member of a group that did not commit raises: a busy database or a full disk as
+    such (a new one of each: see :meth:`WriterGate.wait_for`), anything else as a failed group."""
+    if isinstance(error, StoreBusy):
+        return busy()
+    if isinstance(error, StoreFull):
+        return StoreFull()
+    return _group_failed(error)
 
 
 class WriteGroup:
@@ -263,6 +294,8 @@ class WriterGate:
         self._journal_in_memory = False
         """Whether the writer connection keeps its savepoints' journal in memory
         (``temp_store = MEMORY``: see :meth:`_keep_savepoint_journal_in_memory`)."""
+        self._rollback_cause: BaseException | None = None
+        """Why SQLite rolled the open group back itself, when a holder knew (a full disk)."""
         self.closed = False
 
     @property
@@ -385,6 +418,11 @@ class WriterGate:
             conn.execute(f"ROLLBACK TO {_SAVEPOINT}")
             conn.execute(f"RELEASE {_SAVEPOINT}")
 
+    def rolled_back_by(self, error: BaseException) -> None:
+        """Note that SQLite rolled the open group back itself after ``error`` (:func:`store_error`
+        of a full disk, for one): the group's members are answered that, not a failed group."""
+        self._rollback_cause = error
+
     def leave(self) -> WriteGroup | None:
         """End the holder's turn and release the lock; return the group its work belongs to.
 
@@ -479,22 +517,26 @@ class WriterGate:
                     self._lock.release()
         error = group.error
         if error is not None:
-            raise (busy() if isinstance(error, StoreBusy) else _group_failed(error)) from error
+            raise _member_error(error) from error
 
     def _finish(self, group: WriteGroup) -> None:
         """Commit (or, when empty, roll back) the open group and wake its members."""
         conn = self.db.conn
         self._group = None
         try:
-            if not conn.in_transaction:
-                raise _rolled_back()
+            if not conn.in_transaction:  # SQLite rolled the group back itself
+                cause, self._rollback_cause = self._rollback_cause, None
+                if not group.members:
+                    return  # nothing was kept in it: its rollback was all there was to do
+                raise _rolled_back() if cause is None else _member_error(cause)
             conn.execute("COMMIT" if group.members else "ROLLBACK")
         except BaseException as error:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             failure: BaseException = error
-            if isinstance(error, sqlite3.OperationalError) and is_busy(error):
-                failure = busy()
+            answered = store_error(error) if isinstance(error, sqlite3.OperationalError) else None
+            if answered is not None:
+                failure = answered
                 failure.__cause__ = error
             group.error = failure
             if not group.members:

@@ -7,8 +7,10 @@ savepoint of the writer's group transaction (see :mod:`hours_sqlite.connection`)
 
 Errors. A constraint violation becomes :class:`~hours_sql.session.Refused` (SQLite undoes the
 failed statement by itself; a failed bulk insert is undone by its savepoint); SQLITE_BUSY becomes
-the core's :class:`~hours_core.errors.StoreBusy`. Other ``sqlite3`` errors (a full disk, a corrupt
-file) are failures of the infrastructure, not of the request, and propagate unchanged.
+the core's :class:`~hours_core.errors.StoreBusy`, and SQLITE_FULL (no room on the disk: the write
+is rolled back) its :class:`~hours_core.errors.StoreFull`: both answer the client that nothing was
+stored and a retry can go through. Other ``sqlite3`` errors (a corrupt file, a bug) are failures of
+the infrastructure, not of the request, and propagate unchanged.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from hours_core.errors import StoreBusy
+from hours_core.errors import StoreBusy, StoreFull
 from hours_sql import (
     UNIQUE_CONSTRAINTS,
     Params,
@@ -31,7 +33,7 @@ from hours_sql import (
     savepoint,
     statements_for,
 )
-from hours_sqlite.connection import WriterGate, busy, is_busy, open_transaction
+from hours_sqlite.connection import WriterGate, open_transaction, store_error
 from hours_sqlite.dialect import SQLITE
 
 __all__ = ["SqliteSession", "refusal"]
@@ -66,12 +68,6 @@ def refusal(error: sqlite3.IntegrityError) -> Refused:
     if name in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"):
         return Refused(Reason.UNIQUE, _unique_constraint(str(error)))
     return Refused(Reason.RULE)
-
-
-def _busy_or_raise(error: sqlite3.OperationalError) -> StoreBusy:
-    if is_busy(error):
-        return busy()
-    raise error
 
 
 class SqliteSession(SessionState):
@@ -122,7 +118,7 @@ class SqliteSession(SessionState):
         try:
             self.db.conn.execute("COMMIT")
         except sqlite3.OperationalError as error:
-            raise _busy_or_raise(error) from error
+            raise self._store_error_or_raise(error) from error
         self._active = False
 
     def rollback(self) -> None:
@@ -143,6 +139,17 @@ class SqliteSession(SessionState):
             # too, so that nothing it answers rests on a write that is then lost. Its own error
             # is what it reports, not the group's.
             self._end_turn(report_group_error=False)
+
+    def _store_error_or_raise(self, error: sqlite3.OperationalError) -> StoreBusy | StoreFull:
+        """The core's error for ``error`` (:func:`~hours_sqlite.connection.store_error`), or
+        ``error`` raised as it is. SQLite rolls the whole transaction back after some errors (a
+        full disk among them): the group's other writers are then told why (``rolled_back_by``)."""
+        answered = store_error(error)
+        if answered is None:
+            raise error
+        if self._gate is not None and not self.db.conn.in_transaction:
+            self._gate.rolled_back_by(answered)
+        return answered
 
     def _end_turn(self, *, report_group_error: bool = True) -> None:
         assert self._gate is not None
@@ -173,7 +180,7 @@ class SqliteSession(SessionState):
         try:
             self.db.conn.execute(sql)
         except sqlite3.OperationalError as error:
-            raise _busy_or_raise(error) from error
+            raise self._store_error_or_raise(error) from error
 
     def rows(self, sql: str, params: Params = ()) -> list[Any]:
         """Every row of a query, as tuples."""
@@ -183,7 +190,7 @@ class SqliteSession(SessionState):
             # wrapper (which commits implicit transactions) would only add work to every statement.
             return self.db.conn.execute(sql, params).fetchall()
         except sqlite3.OperationalError as error:
-            raise _busy_or_raise(error) from error
+            raise self._store_error_or_raise(error) from error
 
     def rows_after(self, statement: str, params: Params, query: str, query_params: Params) -> list[Any]:
         """``statement``, then ``query``: the query's rows (one writer at a time: nothing to wait for)."""
@@ -198,7 +205,7 @@ class SqliteSession(SessionState):
         except sqlite3.IntegrityError as error:
             raise refusal(error) from error
         except sqlite3.OperationalError as error:
-            raise _busy_or_raise(error) from error
+            raise self._store_error_or_raise(error) from error
 
     def write_or_read(
         self, sql: str, params: Params, query: str, query_params: Params
@@ -216,7 +223,7 @@ class SqliteSession(SessionState):
         except sqlite3.IntegrityError as error:
             raise refusal(error) from error
         except sqlite3.OperationalError as error:
-            raise _busy_or_raise(error) from error
+            raise self._store_error_or_raise(error) from error
 
     def insert_many(self, table: Table, rows: Iterable[Params]) -> int:
         """Insert ``rows`` with one ``executemany`` in a savepoint, all or none; return how many."""
@@ -235,4 +242,4 @@ class SqliteSession(SessionState):
         except sqlite3.IntegrityError as error:
             raise refusal(error) from error
         except sqlite3.OperationalError as error:
-            raise _busy_or_raise(error) from error
+            raise self._store_error_or_raise(error) from error

@@ -91,6 +91,8 @@ TIMER_RUNNING = (
 
 def status_of(error: HoursError) -> int:
     """The status of a page that shows ``error`` (a browser reads the page, not the status)."""
+    if error.transient:  # the store busy, its disk full, PostgreSQL unreachable: nothing was done
+        return 503
     for kind, status in _STATUSES:
         if isinstance(error, kind):
             return status

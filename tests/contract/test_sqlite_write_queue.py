@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import attrs
 import pytest
 
-from hours_core.errors import StoreBusy
+from hours_core.errors import StoreBusy, StoreFull
 from hours_core.model import Org, OrgId, Plan, TimeEntry, WeekStart
 from hours_core.services.transactions import Transactions
 from hours_sqlite import SqliteStore, WriteQueue
@@ -24,6 +24,8 @@ from hours_sqlite.connection import WriteGroup, waiting_until
 from .conftest import Build, OpenStore, Tenant, make_tenant, stored_entry_ids
 
 WRITES = 20
+WAIT_SECONDS = 60
+"""How long a test's work waits for the test to let it go on (a guard against hangs, not a limit)."""
 
 
 def adding(
@@ -621,3 +623,55 @@ def test_a_deadline_also_bounds_the_wait_for_another_processs_lock_of_the_file(
             uow.orgs.add(make_org("After"))
             uow.commit()
         assert org_names(store.path) == ["After"]
+
+
+def test_a_full_disk_answers_store_full_to_every_write_its_rollback_undid_and_the_next_go_on(
+    sqlite_store: SqliteStore, sqlite_tenant: Tenant, build: Build, path: pathlib.Path
+) -> None:
+    """SQLite rolls the whole group back when a write finds the disk full (SQLITE_FULL). The writes
+    kept in the group before it are lost with it: each is answered StoreFull, as the full one is
+    (nothing was stored, a retry can go through), where they got a RuntimeError (a 500)."""
+    entries = [build.entry(sqlite_tenant.owner, sqlite_tenant.project) for _ in range(5)]
+    big = [
+        attrs.evolve(build.entry(sqlite_tenant.owner, sqlite_tenant.project), note="x" * 4000)
+        for _ in range(200)
+    ]  # more than the file's free pages hold
+    conn = sqlite_store._writer.db.conn
+
+    def filling_the_disk() -> str:
+        (pages,) = conn.execute("PRAGMA page_count").fetchone()
+        conn.execute(f"PRAGMA max_page_count = {pages:d}")  # not one page more: the disk is full
+        try:
+            with sqlite_store.unit_of_work() as uow:
+                for entry in big:
+                    uow.entries.add(entry)
+                uow.commit()
+        finally:
+            conn.execute(f"PRAGMA max_page_count = {2**31:d}")
+        return "stored"
+
+    released = threading.Event()
+
+    def first() -> str:  # holds the writer until every other work is queued: they run as one batch
+        released.wait(WAIT_SECONDS)
+        return adding(sqlite_store, entries[0], path)()
+
+    works = [first, adding(sqlite_store, entries[1], path), filling_the_disk]
+    works += [adding(sqlite_store, e, path) for e in entries[2:]]
+
+    async def answers() -> list[object]:
+        queue = sqlite_store.write_queue()
+        running = [asyncio.ensure_future(queue.run(work)) for work in works]
+        await asyncio.sleep(0.2)
+        released.set()
+        return list(await asyncio.gather(*running, return_exceptions=True))
+
+    answered = asyncio.run(answers())
+
+    assert isinstance(answered[2], StoreFull), answered
+    ids = [str(entry.id) for entry in entries]
+    for entry_id, answer in zip([ids[0], ids[1], None, *ids[2:]], answered, strict=True):
+        assert answer == entry_id or isinstance(answer, StoreFull), answered  # never a RuntimeError
+    stored = {answer for answer in answered if isinstance(answer, str)}
+    assert stored_entry_ids(path) == stored  # each write answered StoreFull stored nothing
+    assert set(ids[2:]) <= stored  # the writes after it went on

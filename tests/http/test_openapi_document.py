@@ -114,14 +114,18 @@ def test_an_operation_names_no_code_it_cannot_return(
     assert not named & absent
 
 
-def test_every_operation_documents_both_causes_of_503_and_every_cause_of_401(
+def test_every_operation_documents_each_cause_of_503_and_every_cause_of_401(
     document: dict[str, Any],
 ) -> None:
     for name, operation in operations(document):
         if name == "GET /health":
             continue
         responses = operation["responses"]
-        assert codes_in(responses["503"]["description"]) == {"store_busy", "service_unavailable"}, name
+        assert codes_in(responses["503"]["description"]) == {
+            "store_busy",
+            "store_full",
+            "service_unavailable",
+        }, name
         assert "other-environment" in responses["401"]["description"], name
 
 
@@ -372,6 +376,7 @@ def test_the_declared_error_headers_are_the_ones_error_response_sends() -> None:
         "unauthenticated": core_errors.Unauthenticated(token_sent=True),
         "idempotency_request_in_progress": core_errors.IdempotencyRequestInProgress(),
         "store_busy": core_errors.StoreBusy(),
+        "store_full": core_errors.StoreFull(),
         "not_found": core_errors.NotFound(),
         "conflict": core_errors.Conflict(),
         "forbidden": core_errors.Forbidden(),

@@ -579,6 +579,7 @@ EVERY_OPERATION = {
     "rate_limited",
     "internal_error",
     "store_busy",
+    "store_full",
     "service_unavailable",
     # Refused before routing on every route (a repeated Authorization or Idempotency-Key, a
     # Content-Encoding), and a body over the limit, read or not.

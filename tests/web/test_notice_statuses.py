@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hours_core.errors import Forbidden, NotFound, PreconditionFailed, ValidationFailed
+from hours_core.errors import Forbidden, NotFound, PreconditionFailed, StoreBusy, StoreFull, ValidationFailed
 from hours_web.notices import status_of
 
 
@@ -15,3 +15,10 @@ def test_the_other_refusals_keep_their_statuses() -> None:
     assert status_of(ValidationFailed.one("note", "is too long")) == 422
     assert status_of(NotFound.of("entry")) == 404
     assert status_of(Forbidden("no")) == 403
+
+
+def test_a_store_that_could_not_take_the_write_is_503_like_the_api_s_answer() -> None:
+    """A busy store and a full disk were 400, as if the form were wrong: nothing was done, and the
+    same form can go through later."""
+    assert status_of(StoreBusy()) == 503
+    assert status_of(StoreFull()) == 503

@@ -1,0 +1,90 @@
+"""A database whose disk is full: a write is answered 503 ``store_full`` with ``Retry-After``,
+stores nothing, and goes through, once, when it is retried with room on the disk again.
+
+The disk is "full" for SQLite's writer connection by ``PRAGMA max_page_count``: a write that needs
+one page more than the file holds fails with SQLITE_FULL, as on a disk with no room. Before,
+SQLite's error went through unchanged and the client got 500 ``internal_error``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+from litestar.testing import TestClient
+
+from hours_http import create_app
+from hours_http.errors import STORE_FULL_RETRY_AFTER_SECONDS
+from hours_sqlite import SqliteStore
+from tests.http.conftest import bearer
+from tests.world import World, make_world
+
+KEY = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[SqliteStore]:
+    store = SqliteStore.open(tmp_path / "hours.db")
+    store.migrate()
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def world(sqlite_store: SqliteStore) -> World:
+    world = make_world(sqlite_store.unit_of_work)
+    return attrs.evolve(world, run_write=sqlite_store.write_queue().run, reads_in_thread=False)
+
+
+@pytest.fixture
+def client(world: World) -> Iterator[TestClient[Any]]:
+    app = create_app(world.services, run_write=world.run_write, reads_in_thread=world.reads_in_thread)
+    with TestClient(app) as client:
+        yield client
+
+
+def disk_full(store: SqliteStore, full: bool) -> None:
+    """Give the writer connection no page more than the file holds (or its room back)."""
+    with store._writer.held() as db:
+        (pages,) = db.execute("PRAGMA page_count").fetchone()
+        db.execute(f"PRAGMA max_page_count = {pages if full else 2**31:d}")
+
+
+def create(client: TestClient[Any], world: World, note: str) -> Any:
+    payload = {"projectId": str(world.project.id), "entryDate": "2026-03-02", "duration": "1h", "note": note}
+    return client.post(
+        "/time-entries", json=payload, headers={**bearer(world.owner_token), "Idempotency-Key": KEY}
+    )
+
+
+def listed(client: TestClient[Any], world: World) -> list[str]:
+    response = client.get("/time-entries", headers=bearer(world.owner_token))
+    assert response.status_code == 200, response.text
+    return [entry["note"] for entry in response.json()["data"]]
+
+
+def test_a_write_on_a_full_disk_is_503_store_full_and_its_retry_stores_it_once(
+    client: TestClient[Any], world: World, sqlite_store: SqliteStore
+) -> None:
+    # Writes big enough to need pages of their own: the file's free pages are used first.
+    disk_full(sqlite_store, full=True)
+    refused = create(client, world, "x" * 4000)
+
+    assert refused.status_code == 503, refused.text
+    assert refused.headers["retry-after"] == str(STORE_FULL_RETRY_AFTER_SECONDS)
+    error = refused.json()["error"]
+    assert error["code"] == "store_full"
+    assert "disk is full" in error["message"] and "nothing was stored" in error["message"]
+    assert listed(client, world) == []
+
+    disk_full(sqlite_store, full=False)
+    stored = create(client, world, "x" * 4000)
+    replayed = create(client, world, "x" * 4000)
+
+    assert stored.status_code == 201, stored.text
+    assert replayed.status_code == 201 and replayed.json() == stored.json()
+    assert listed(client, world) == ["x" * 4000]

@@ -190,15 +190,19 @@ back to (and release) the innermost savepoint of a name."""
 
 
 @contextmanager
-def savepoint(run: Callable[[str], object]) -> Iterator[None]:
+def savepoint(run: Callable[[str], object], *, open_: Callable[[], bool] | None = None) -> Iterator[None]:
     """``SAVEPOINT``, then ``RELEASE`` after the block, or ``ROLLBACK TO`` and ``RELEASE`` when it
     raises; ``run`` sends one statement. The statements are the same on SQLite and PostgreSQL,
-    and ``ROLLBACK TO`` also clears PostgreSQL's failed-transaction state."""
+    and ``ROLLBACK TO`` also clears PostgreSQL's failed-transaction state. ``open_`` says whether
+    the transaction is still open when the block raises: SQLite rolls a whole transaction back
+    after some errors (a full disk), its savepoints with it, and the block's error then goes on
+    as it is, where ``ROLLBACK TO`` would replace it with "no such savepoint"."""
     run(f"SAVEPOINT {SAVEPOINT}")
     try:
         yield
     except BaseException:
-        run(f"ROLLBACK TO SAVEPOINT {SAVEPOINT}")
-        run(f"RELEASE SAVEPOINT {SAVEPOINT}")
+        if open_ is None or open_():
+            run(f"ROLLBACK TO SAVEPOINT {SAVEPOINT}")
+            run(f"RELEASE SAVEPOINT {SAVEPOINT}")
         raise
     run(f"RELEASE SAVEPOINT {SAVEPOINT}")

@@ -174,7 +174,7 @@ class SqliteSession(SessionState):
     def savepoint(self) -> AbstractContextManager[None]:
         """A savepoint inside the unit of work's own (see :func:`hours_sql.savepoint`)."""
         self._ensure_writable()
-        return savepoint(self._control)
+        return savepoint(self._control, open_=lambda: self.db.conn.in_transaction)
 
     def _control(self, sql: str) -> None:
         try:

@@ -61,6 +61,14 @@ def create(client: TestClient[Any], world: World, note: str) -> Any:
     )
 
 
+def batch(client: TestClient[Any], world: World, operations: list[dict[str, Any]]) -> Any:
+    return client.post(
+        "/time-entries/batch",
+        json={"atomic": False, "operations": operations},
+        headers={**bearer(world.owner_token), "Idempotency-Key": KEY},
+    )
+
+
 def listed(client: TestClient[Any], world: World) -> list[str]:
     response = client.get("/time-entries", headers=bearer(world.owner_token))
     assert response.status_code == 200, response.text
@@ -88,3 +96,34 @@ def test_a_write_on_a_full_disk_is_503_store_full_and_its_retry_stores_it_once(
     assert stored.status_code == 201, stored.text
     assert replayed.status_code == 201 and replayed.json() == stored.json()
     assert listed(client, world) == ["x" * 4000]
+
+
+def test_a_batch_of_operations_each_on_its_own_on_a_full_disk_is_503_store_full(
+    client: TestClient[Any], world: World, sqlite_store: SqliteStore
+) -> None:
+    # Before, its savepoint's ROLLBACK TO failed with "no such savepoint" and the client got 500.
+    # Enough big notes that the writer spills its cache into a file with no room: SQLite then
+    # rolls the whole transaction back, the savepoint of the operation that failed with it.
+    operations = [
+        {
+            "op": "create",
+            "body": {
+                "projectId": str(world.project.id),
+                "entryDate": "2026-03-02",
+                "duration": "1h",
+                "note": f"{i:03d}" + "x" * 4000,
+            },
+        }
+        for i in range(200)
+    ]
+    disk_full(sqlite_store, full=True)
+    refused = batch(client, world, operations)
+
+    assert refused.status_code == 503, refused.text
+    assert refused.json()["error"]["code"] == "store_full"
+    assert listed(client, world) == []
+
+    disk_full(sqlite_store, full=False)
+    stored = batch(client, world, operations)
+    assert stored.status_code == 200, stored.text
+    assert [result["status"] for result in stored.json()["data"]["results"]] == [201] * 200

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -101,7 +102,8 @@ def _open_sqlite(database: DatabaseUrl, settings: Settings, *, migrate: bool) ->
         if pending and store is not None and isinstance(error, sqlite3.Error) and not unwritable:
             store.close()
             raise StoreUnavailable(_migration_failed(path, pending, error)) from error
-        raise StoreUnavailable(f"cannot open the SQLite database {path}: {unwritable or error}") from error
+        reason = unwritable or _no_room(path, error)
+        raise StoreUnavailable(f"cannot open the SQLite database {path}: {reason or error}") from error
     return OpenedStore(
         kind="sqlite",
         unit_of_work=store.unit_of_work,
@@ -141,6 +143,32 @@ def _unwritable(path: Path) -> str | None:
     if path.exists() and not os.access(path, os.W_OK):
         return f"the file {path} is read-only for this user: hours writes to its database (migrations too)"
     return None
+
+
+_ROOM_BYTES = 1 << 20
+"""Less free space than this beside the database, and an I/O error of SQLite opening it, is a full
+disk: SQLite says only "disk I/O error" when it cannot grow the ``-shm`` file it maps."""
+
+
+def _no_room(path: Path, error: BaseException) -> str | None:
+    """Why hours cannot open the database at ``path`` when the disk holding it is full (asked once
+    opening failed: SQLite says "database or disk is full", or only "disk I/O error" of the
+    ``-shm`` file it creates beside it); ``None`` when there is room."""
+    name = getattr(error, "sqlite_errorname", "")
+    if name != "SQLITE_FULL" and not name.startswith("SQLITE_IOERR"):
+        return None
+    folder = path.parent
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return None
+    if name != "SQLITE_FULL" and free >= _ROOM_BYTES:
+        return None
+    return (
+        f"the disk holding {folder} is full ({free:,} bytes free; SQLite said: {error}): SQLite writes "
+        f"{path.name}-wal and {path.name}-shm beside the database as it opens it: free disk space "
+        "there and run it again"
+    )
 
 
 def _sqlite_identity_signal(store: SqliteStore) -> IdentitySignal | None:

@@ -7,8 +7,11 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -467,3 +470,55 @@ def test_the_help_says_serve_and_worker_stop_with_status_0_on_ctrl_c(
     )
     assert "hours serve and hours worker stopped by Ctrl-C or SIGTERM" in " ".join(statuses["0"].split())
     assert "not hours serve or hours worker" in " ".join(statuses["130"].split())
+
+
+def _io_error(code: int, name: str) -> Callable[..., Any]:
+    """A stand-in for ``SqliteStore.open`` that fails as SQLite does with the I/O error ``name``."""
+
+    def failing(*_args: object, **_kwargs: object) -> Any:
+        error = sqlite3.OperationalError("disk I/O error")
+        error.sqlite_errorcode = code  # type: ignore[attr-defined]
+        error.sqlite_errorname = name  # type: ignore[attr-defined]
+        raise error
+
+    return failing
+
+
+def test_a_database_on_a_full_disk_that_cannot_be_opened_says_the_disk_is_full(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It said 'cannot open the SQLite database ...: disk I/O error': with no byte free, SQLite
+    cannot grow the -shm file it creates beside the database (SQLITE_IOERR_SHMSIZE), as a server
+    restarted on a disk that filled up found."""
+    from hours_sqlite import SqliteStore
+
+    database = tmp_path / "h.db"
+    with SqliteStore.open(database) as store:
+        store.migrate()
+
+    monkeypatch.setattr(SqliteStore, "open", _io_error(4874, "SQLITE_IOERR_SHMSIZE"))
+    monkeypatch.setattr(
+        composition.shutil, "disk_usage", lambda _folder: SimpleNamespace(total=100, used=100, free=0)
+    )
+
+    code, _out, err = run(capsys, "--db", f"sqlite:///{database}", "orgs", "list")
+
+    assert code == 1
+    assert err == (
+        f"error: cannot open the SQLite database {database}: the disk holding {tmp_path} is full (0 bytes "
+        "free; SQLite said: disk I/O error): SQLite writes h.db-wal and h.db-shm beside the database as "
+        "it opens it: free disk space there and run it again\n"
+    )
+
+
+def test_an_io_error_with_room_on_the_disk_keeps_sqlite_s_reason(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hours_sqlite import SqliteStore
+
+    monkeypatch.setattr(SqliteStore, "open", _io_error(10, "SQLITE_IOERR"))
+
+    code, _out, err = run(capsys, "--db", f"sqlite:///{tmp_path / 'h.db'}", "orgs", "list")
+
+    assert code == 1
+    assert err == f"error: cannot open the SQLite database {tmp_path / 'h.db'}: disk I/O error\n"

@@ -15,8 +15,10 @@ import attrs
 import pytest
 from litestar.testing import TestClient
 
+from hours_core.errors import StoreFull
 from hours_http import create_app
 from hours_http.errors import STORE_FULL_RETRY_AFTER_SECONDS
+from hours_http.rate_limit import RateLimit
 from hours_sqlite import SqliteStore
 from tests.http.conftest import bearer
 from tests.world import World, make_world
@@ -127,3 +129,30 @@ def test_a_batch_of_operations_each_on_its_own_on_a_full_disk_is_503_store_full(
     stored = batch(client, world, operations)
     assert stored.status_code == 200, stored.text
     assert [result["status"] for result in stored.json()["data"]["results"]] == [201] * 200
+
+
+def test_reads_go_on_with_a_rate_limit_where_no_write_can_be_stored(sqlite_store: SqliteStore) -> None:
+    """operations.md said a read got 503 store_full too when its token's last-use stamp or its rate
+    limit's counter had to be written: the stamp is written after the answer, best effort, and a
+    request whose limit cannot be counted is let through (the limit fails open)."""
+    full = False
+    refused_writes: list[int] = []
+
+    def unit_of_work(*, read_only: bool = False) -> Any:
+        if full and not read_only:
+            refused_writes.append(1)
+            raise StoreFull()
+        return sqlite_store.unit_of_work(read_only=read_only)
+
+    world = make_world(unit_of_work)
+    full = True
+    app = create_app(world.services, rate_limit=RateLimit(600, 60))
+    with TestClient(app) as client:
+        answers = [
+            client.get("/time-entries", headers=bearer(world.owner_token)).status_code for _ in range(3)
+        ]
+        refused = create(client, world, "x")
+
+    assert answers == [200, 200, 200]
+    assert len(refused_writes) >= 3  # the counter, the last use, the create
+    assert refused.status_code == 503 and refused.json()["error"]["code"] == "store_full"

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from litestar.testing import TestClient
 
+from hours_core.errors import StoreFull
 from hours_core.model import OverlapPolicy, Plan, WeekStart
 from hours_core.ports import EntryQuery
 from hours_core.services import ChangeOrg, CreateTimeEntry, CreateTimesheet
@@ -400,3 +401,22 @@ def test_the_timer_is_dated_the_organizations_today_as_the_grid_is(owner: TestCl
     (entry,) = entries_of(world)
     assert entry.is_running and entry.entry_date == MONDAY != sunday
     assert entry.started_at == world.clock.now()
+
+
+def test_the_plain_form_whose_every_cell_the_store_could_not_take_is_503(
+    owner: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk (or a busy store) refuses every cell: the page said so in each cell but answered
+    422, as if the form were wrong, where every other page answers such a refusal 503."""
+
+    def disk_full(*_args: object) -> None:
+        raise StoreFull()
+
+    monkeypatch.setattr("hours_web.pages.week.save_cell", disk_full)
+    token = csrf_of(owner.get("/app/week").text)
+    cell = ref(world, MONDAY)
+
+    response = owner.post("/app/week", data={"csrf": token, f"d.{cell}": "1h", f"was.{cell}": ""})
+
+    assert response.status_code == 503
+    assert "1 cell could not be saved." in response.text and "disk is full" in response.text

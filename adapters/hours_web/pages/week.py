@@ -187,6 +187,7 @@ class WeekPages(Controller):
         errors: dict[str, tuple[str | None, str]] = {}
         rows: dict[str, None] = {}
         changed = 0
+        unstored = 0  # refused by the store (busy, its disk full): the same form goes through later
         for name, text in form.items():
             ref = name[len(_CELL_FIELD) :]
             if not name.startswith(_CELL_FIELD) or form.get(_WAS_FIELD + ref) == text:
@@ -202,10 +203,11 @@ class WeekPages(Controller):
             except HoursError as failure:
                 errors[ref] = (_kept(failure, text), _cell_error(failure))
                 changed += isinstance(failure, CellChanged)
+                unstored += failure.transient
         week = week or start
         if errors:
             notice = Notice(text=f"{len(errors)} cell{'s' if len(errors) > 1 else ''} could not be saved.")
-            status = 409 if changed == len(errors) else 422
+            status = 409 if changed == len(errors) else 503 if unstored == len(errors) else 422
             return await _week_page(
                 services, who, week, list(rows), notice=notice, cell_errors=errors, status_code=status
             )

@@ -36,7 +36,13 @@ from functools import partial
 
 import attrs
 
-from hours_core.errors import IdempotencyKeyReused, IdempotencyRequestInProgress, StoreBusy, StoreDeadlock
+from hours_core.errors import (
+    IdempotencyKeyReused,
+    IdempotencyRequestInProgress,
+    StoreBusy,
+    StoreDeadlock,
+    StoreFull,
+)
 from hours_core.idempotency import REPLAY_WINDOW, Decision, IdempotencyRecord, decide
 from hours_core.ports import Clock
 from hours_core.services.caller import Caller
@@ -192,12 +198,12 @@ class IdempotentRunner:
 
     def _run_housekeeping(self) -> None:
         """The housekeeping every write runs first (the events' retention purge, which runs at most
-        once an hour per process), in its own transaction; a busy store postpones it, never fails
-        the request."""
+        once an hour per process), in its own transaction; a busy store or a full disk postpones it,
+        never fails the request (whose own write may still fit)."""
         assert self._housekeeping is not None
         try:
             self._housekeeping()
-        except StoreBusy:
+        except (StoreBusy, StoreFull):
             return
 
     def _take_purge_turn(self) -> bool:

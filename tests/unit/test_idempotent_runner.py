@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from hours_core.errors import IdempotencyKeyReused, StoreBusy, StoreDeadlock, ValidationFailed
+from hours_core.errors import IdempotencyKeyReused, StoreBusy, StoreDeadlock, StoreFull, ValidationFailed
 from hours_core.idempotency import IdempotencyRecord
 from hours_core.ports import EntryQuery
 from hours_core.services import CreateTimeEntry, IdempotentRunner, KeyedRequest, Outcome
@@ -354,3 +354,20 @@ def test_a_write_that_joined_an_open_transaction_is_not_run_again_after_a_deadlo
     with pytest.raises(StoreDeadlock), world.services.transactions.write():
         world.services.idempotent.run(world.caller(world.owner), None, deadlocking(world, 1))
     assert entry_count(store, world) == 0
+
+
+@pytest.mark.parametrize("refusal", [StoreBusy, StoreFull])
+def test_housekeeping_the_store_cannot_take_now_never_fails_the_request(
+    world: World, store: InMemoryStore, refusal: type[Exception]
+) -> None:
+    """The events' purge deletes many rows: on a full disk it failed the write request that ran it
+    (503 store_full) although the request's own write fitted."""
+
+    def housekeeping() -> None:
+        raise refusal()
+
+    runner = IdempotentRunner(world.services.transactions, world.clock, housekeeping=housekeeping)
+
+    outcome = runner.run(world.caller(world.owner), KeyedRequest(KEY, "fp"), lambda: create(world))
+
+    assert not outcome.replayed and entry_count(store, world) == 1

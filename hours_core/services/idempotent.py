@@ -116,7 +116,7 @@ class IdempotentRunner:
         if keyed is None:
             return self._once_more_after_a_deadlock(partial(self._unrecorded, work))
         if self._take_purge_turn():
-            self.purge_expired()
+            self._purge_expired_or_postpone()
         return self._once_more_after_a_deadlock(partial(self._claim_and_run, caller, keyed, work))
 
     def _once_more_after_a_deadlock(self, attempt: Callable[[], Outcome]) -> Outcome:
@@ -214,6 +214,14 @@ class IdempotentRunner:
                 return False
             self._next_purge = now + PURGE_INTERVAL
         return True
+
+    def _purge_expired_or_postpone(self) -> None:
+        """:meth:`purge_expired` as a keyed write's housekeeping: a busy store or a full disk puts it
+        off to the next turn (an hour on), never fails the request (whose own write may still fit)."""
+        try:
+            self.purge_expired()
+        except (StoreBusy, StoreFull):
+            return
 
     def purge_expired(self) -> int:
         """Delete every record past the replay window; return how many went."""

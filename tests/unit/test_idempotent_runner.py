@@ -371,3 +371,21 @@ def test_housekeeping_the_store_cannot_take_now_never_fails_the_request(
     outcome = runner.run(world.caller(world.owner), KeyedRequest(KEY, "fp"), lambda: create(world))
 
     assert not outcome.replayed and entry_count(store, world) == 1
+
+
+@pytest.mark.parametrize("refusal", [StoreBusy, StoreFull])
+def test_a_purge_of_expired_keys_the_store_cannot_take_now_never_fails_the_request(
+    world: World, store: InMemoryStore, refusal: type[Exception], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hourly purge of expired idempotency records runs before a keyed write, in a transaction
+    of its own: a busy store or a full disk there failed the request, whose own write may fit."""
+    runner = world.services.idempotent
+
+    def purging() -> int:
+        raise refusal()
+
+    monkeypatch.setattr(runner, "purge_expired", purging)
+
+    outcome = runner.run(world.caller(world.owner), KeyedRequest(KEY, "fp"), lambda: create(world))
+
+    assert not outcome.replayed and entry_count(store, world) == 1

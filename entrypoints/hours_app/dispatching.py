@@ -222,7 +222,7 @@ class DispatcherLoop:
             back = self._failing_since is not None
             self._failing_since = self._warned_at = None
         if back:
-            logger.info("the webhook dispatcher reaches the store again")
+            logger.info("the webhook dispatcher can use the store again")
 
     def _unavailable(self, error: HoursError) -> None:
         now = time.monotonic()
@@ -234,7 +234,7 @@ class DispatcherLoop:
             self._warned_at = now
             since = now - self._failing_since
         logger.warning(
-            "the webhook dispatcher cannot reach the store (for %.0f s; retrying): %s", since, error.message
+            "the webhook dispatcher cannot use the store (for %.0f s; retrying): %s", since, error.message
         )
 
     def start(self) -> None:

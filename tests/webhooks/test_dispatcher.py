@@ -402,9 +402,9 @@ def test_a_store_out_of_reach_is_one_warning_line_then_one_line_when_it_is_back(
     assert lines == [
         (
             "WARNING",
-            "the webhook dispatcher cannot reach the store (for 0 s; retrying): the database is unavailable",
+            "the webhook dispatcher cannot use the store (for 0 s; retrying): the database is unavailable",
         ),
-        ("INFO", "the webhook dispatcher reaches the store again"),
+        ("INFO", "the webhook dispatcher can use the store again"),
     ]
     assert not any(record.exc_info for record in caplog.records)  # no stack trace per round
 

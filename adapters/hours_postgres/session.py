@@ -172,8 +172,23 @@ class PostgresSession(SessionState):
         if len(statements) == 1:
             sql, params = statements[0]
             return [conn.execute(sql, params)]
-        with conn.pipeline():
-            return [conn.execute(sql, params) for sql, params in statements]
+        # A statement's error may arrive while a later one is sent (a large one waits for the
+        # socket): it is raised inside the block, and the pipeline's end then fails too ("pipeline
+        # aborted"), which psycopg logs as a warning ("error ignored terminating"). The first
+        # error is the one that counts: it is raised here, after the end, and nothing is logged.
+        failure: psycopg.Error | None = None
+        try:
+            with conn.pipeline():
+                try:
+                    cursors = [conn.execute(sql, params) for sql, params in statements]
+                except psycopg.Error as error:
+                    failure = error
+        except psycopg.Error:
+            if failure is None:
+                raise
+        if failure is not None:
+            raise failure
+        return cursors
 
     def _statements(self, statements: Sequence[Statement]) -> list[psycopg.Cursor[Any]]:
         """:meth:`_trip`, after the deferred writes (in a round trip of their own, if any)."""

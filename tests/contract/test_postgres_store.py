@@ -8,6 +8,7 @@ driver's, isolation levels, and the schema's types and indexes. They need a reac
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -34,6 +35,7 @@ from hours_core.ports import EntryCursor, EntryQuery
 from hours_postgres import DatabaseUnavailable, PostgresStore
 from hours_postgres.connection import FIRST_WAIT_SECONDS, ConnectionSettings, Reachability, take_connection
 from hours_postgres.dialect import POSTGRES
+from hours_postgres.session import PostgresSession
 from hours_sql import TABLES as TABLE_DESCRIPTIONS
 from hours_sql import Kind, Table, statements_for
 from tests.postgres_support import empty_postgres_store, run_store
@@ -579,3 +581,19 @@ def test_a_failed_pipeline_leaves_every_statement_usable_on_its_connection(
             assert uow.events.latest_seq(tenant.org.id) == 9
     finally:
         one.close()
+
+
+def test_a_failed_pipeline_raises_its_first_error_and_psycopg_logs_nothing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A statement's error that arrives while a large later statement is still being sent (a
+    refused write with a big note on a full disk) was raised inside psycopg's pipeline block, and
+    psycopg logged a warning, "error ignored terminating <psycopg.Pipeline ...>: pipeline
+    aborted", for a write that was answered as refused (operations.md: nothing is logged)."""
+    with psycopg.connect(require_postgres()) as conn:
+        session = PostgresSession(conn, writable=True, lock_timeout_ms=1000)
+        session.begin()
+        with caplog.at_level(logging.DEBUG, logger="psycopg"), pytest.raises(ValidationFailed) as raised:
+            session.rows_after("SELECT 1/0", (), "SELECT length(%s)", ("x" * 8_000_000,))
+    assert isinstance(raised.value.__cause__, psycopg.errors.DivisionByZero)
+    assert [record.getMessage() for record in caplog.records if record.name.startswith("psycopg")] == []

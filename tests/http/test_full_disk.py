@@ -156,3 +156,38 @@ def test_reads_go_on_with_a_rate_limit_where_no_write_can_be_stored(sqlite_store
     assert answers == [200, 200, 200]
     assert len(refused_writes) >= 3  # the counter, the last use, the create
     assert refused.status_code == 503 and refused.json()["error"]["code"] == "store_full"
+
+
+def test_the_first_list_page_with_a_next_cursor_on_a_full_disk_is_503_until_the_key_is_stored(
+    sqlite_store: SqliteStore,
+) -> None:
+    """A database's first next-page cursor stores the key that signs cursors (installation_secrets):
+    on a full disk that page is 503 store_full, as a write is. A page with no next cursor needs no
+    key, and once the key is stored, every page goes on."""
+    full = False
+
+    def unit_of_work(*, read_only: bool = False) -> Any:
+        if full and not read_only:
+            raise StoreFull()
+        return sqlite_store.unit_of_work(read_only=read_only)
+
+    world = make_world(unit_of_work)
+    headers = bearer(world.owner_token)
+    with TestClient(create_app(world.services)) as client:
+        assert create(client, world, "a").status_code == 201
+        second = {"projectId": str(world.project.id), "entryDate": "2026-03-03", "duration": "1h"}
+        assert client.post("/time-entries", json=second, headers=headers).status_code == 201
+        full = True
+        last_page = client.get("/time-entries", params={"limit": 5}, headers=headers)
+        first_cursor = client.get("/time-entries", params={"limit": 1}, headers=headers)
+        full = False
+        assert client.get("/time-entries", params={"limit": 1}, headers=headers).status_code == 200
+        full = True
+        first_page = client.get("/time-entries", params={"limit": 1}, headers=headers)
+        cursor = first_page.json()["nextCursor"]
+        next_page = client.get("/time-entries", params={"limit": 1, "cursor": cursor}, headers=headers)
+
+    assert last_page.status_code == 200 and len(last_page.json()["data"]) == 2
+    assert first_cursor.status_code == 503 and first_cursor.json()["error"]["code"] == "store_full"
+    assert first_page.status_code == 200 and next_page.status_code == 200, next_page.text
+    assert len(next_page.json()["data"]) == 1

@@ -18,18 +18,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from hours_core.errors import StoreBusy, TimerAlreadyRunning
-from hours_core.events import (
-    Actor,
-    Event,
-    EventId,
-    EventQuery,
-    EventType,
-    NewEvent,
-    Subject,
-    SubjectType,
-    Via,
-    changes_between,
-)
+from hours_core.events import Event, EventQuery, EventType, NewEvent, Subject, SubjectType, changes_between
 from hours_core.model import RateScope, TimeEntry, TimeEntryId
 from hours_core.ports import EntryCursor, EntryQuery
 from hours_core.tokens import ApiToken
@@ -54,6 +43,7 @@ from .conftest import (
     rows_before_0007,
     stored_as,
 )
+from .test_events import new_event
 
 MIGRATIONS = [
     "0001_initial",
@@ -316,17 +306,14 @@ def _entry_events(made: Tenant, build: Build, count: int) -> list[NewEvent]:
         note = f"Entry {number}: " + "notes " * 25
         entry = build.entry(made.member, made.project, task=made.task, note=note)
         events.append(
-            NewEvent(
-                id=EventId(uuid.uuid4()),
-                org_id=made.org.id,
-                type=EventType.TIME_ENTRY_CREATED,
-                occurred_at=T0 + timedelta(seconds=number),
-                actor=Actor(user_id=made.owner.id, token_prefix="AbCdEfGhIjKl", via=Via.IMPORT),
-                request_id="req-1",
-                idempotency_key=None,
+            new_event(
+                made.org.id,
+                type_=EventType.TIME_ENTRY_CREATED,
                 subject=Subject(SubjectType.TIME_ENTRY, str(entry.id)),
+                actor=made.owner.id,
+                owner=made.member.id,
+                at_minutes=number,
                 changes=changes_between(None, entry),
-                owner_id=made.member.id,
             )
         )
     return events

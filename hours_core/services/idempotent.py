@@ -112,11 +112,11 @@ class IdempotentRunner:
             if outcome is not None:
                 return outcome
         if self._housekeeping is not None:
-            self._run_housekeeping()
+            _postponed_if_refused(self._housekeeping)
         if keyed is None:
             return self._once_more_after_a_deadlock(partial(self._unrecorded, work))
         if self._take_purge_turn():
-            self._purge_expired_or_postpone()
+            _postponed_if_refused(self.purge_expired)
         return self._once_more_after_a_deadlock(partial(self._claim_and_run, caller, keyed, work))
 
     def _once_more_after_a_deadlock(self, attempt: Callable[[], Outcome]) -> Outcome:
@@ -196,16 +196,6 @@ class IdempotentRunner:
         """Keep a completed ``record`` in memory once what read or wrote it is durable."""
         self._transactions.when_durable(partial(self._memory.remember, record))
 
-    def _run_housekeeping(self) -> None:
-        """The housekeeping every write runs first (the events' retention purge, which runs at most
-        once an hour per process), in its own transaction; a busy store or a full disk postpones it,
-        never fails the request (whose own write may still fit)."""
-        assert self._housekeeping is not None
-        try:
-            self._housekeeping()
-        except (StoreBusy, StoreFull):
-            return
-
     def _take_purge_turn(self) -> bool:
         """Whether this request purges the expired records (at most once per :data:`PURGE_INTERVAL`)."""
         now = self._clock.now()
@@ -215,18 +205,20 @@ class IdempotentRunner:
             self._next_purge = now + PURGE_INTERVAL
         return True
 
-    def _purge_expired_or_postpone(self) -> None:
-        """:meth:`purge_expired` as a keyed write's housekeeping: a busy store or a full disk puts it
-        off to the next turn (an hour on), never fails the request (whose own write may still fit)."""
-        try:
-            self.purge_expired()
-        except (StoreBusy, StoreFull):
-            return
-
     def purge_expired(self) -> int:
         """Delete every record past the replay window; return how many went."""
         with self._transactions.write() as uow:
             return uow.idempotency.purge_completed_before(self._clock.now() - REPLAY_WINDOW)
+
+
+def _postponed_if_refused(job: Callable[[], object]) -> None:
+    """Run a write's housekeeping ``job`` (the events' retention purge, the purge of expired records:
+    each at most once an hour per process, in a transaction of its own); a busy store or a full disk
+    puts it off to its next turn, never fails the request (whose own write may still fit)."""
+    try:
+        job()
+    except (StoreBusy, StoreFull):
+        return
 
 
 def _raise_for(decision: Decision) -> None:

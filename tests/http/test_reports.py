@@ -252,6 +252,31 @@ def test_every_wrong_parameter_is_named_at_once(client: TestClient[Any], world: 
     assert "366 days" in error["fields"]["to"]
 
 
+def test_a_too_long_group_by_or_rounding_is_named_with_every_other_wrong_parameter(
+    client: TestClient[Any], world: World
+) -> None:
+    # The length caps are rules of groupBy and rounding (the core's checks, with their messages), not
+    # a form the framework checks first: a wrong range is still named beside them.
+    response = get(
+        client,
+        world.owner_token,
+        **{"from": "2026-01-01", "to": "2027-01-03"},
+        groupBy="project," * 13,
+        rounding="up:15:entry" * 4,
+    )
+    assert response.status_code == 422
+    fields = response.json()["error"]["fields"]
+    assert set(fields) == {"to", "groupBy", "rounding"}
+    assert "day, week, month, year, user, client, project, task, billable" in fields["groupBy"]
+    assert (
+        fields["rounding"].startswith("must be MODE:MINUTES:SCOPE")
+        and "(got 44 characters)" in fields["rounding"]
+    )
+    document = client.get("/schema/openapi.json").json()
+    schemas = {each["name"]: each["schema"] for each in document["paths"][REPORT]["get"]["parameters"]}
+    assert (schemas["groupBy"]["maxLength"], schemas["rounding"]["maxLength"]) == (100, 40)
+
+
 def test_from_and_to_are_required(client: TestClient[Any], world: World) -> None:
     response = client.get(REPORT, headers=bearer(world.owner_token))
     assert response.status_code == 422

@@ -503,7 +503,7 @@ def _level(key: GroupKey, value: GroupValue, week_start: WeekStart) -> _Level:
         null_label = _NULL_LABELS.get(key)
         if null_label is None:
             raise ValueError(f"the {key.value} level has a value for every entry")
-        return _Level(NodeKey(key.value, None, null_label), (1, "", "", ""))
+        return _Level(NodeKey(key.value, None, null_label), (0, caseless(null_label), null_label, ""))
     if not isinstance(value, Labelled):
         raise TypeError(f"the {key.value} level needs a Labelled, got {value!r}")
     order = (0, caseless(value.label), value.label, value.id)
@@ -567,8 +567,9 @@ def build_report(
     ``rounded_seconds`` (the rounded sum with a ``group``-scope rounding, the rows' sum of
     entry-rounded seconds with an ``entry`` scope, the raw sum without rounding); every parent
     and the totals are the sums of their children. Within a level, periods sort
-    chronologically, billable before non-billable, named groups by label (case-insensitively,
-    then exactly, then by id), and a null group (no client, no task) comes last.
+    chronologically, billable before non-billable, the others by label (case-insensitively,
+    then exactly, then by id), a null group (no client, no task) by its label (``No client``)
+    like any other.
     """
     levels = tuple(group_by)
     group_rounding = rounding if rounding is not None and not rounding.per_entry else None

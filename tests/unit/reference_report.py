@@ -108,9 +108,12 @@ def level_order(key: tuple[str, str | None, str]) -> tuple[Any, ...]:
         return (0, key_id)
     if level == "billable":
         return (0 if key_id == "true" else 1,)
-    if key_id is None:
-        return (1,)
-    return (0, unicodedata.normalize("NFC", unicodedata.normalize("NFC", label).casefold()), label, key_id)
+    return (
+        0,
+        unicodedata.normalize("NFC", unicodedata.normalize("NFC", label).casefold()),
+        label,
+        key_id or "",
+    )
 
 
 def entry_time(entry: Entry, rounding: tuple[str, int, str] | None) -> int:

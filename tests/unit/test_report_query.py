@@ -308,8 +308,14 @@ def test_a_week_that_straddles_two_years_lies_in_each_with_the_entries_of_that_y
     ]
 
 
-def test_named_groups_sort_by_label_then_id_and_the_null_group_comes_last() -> None:
-    tasks = [Labelled("t2", "design"), None, Labelled("t3", "Build"), Labelled("t1", "Design")]
+def test_groups_sort_by_label_then_id_the_null_group_by_its_label_too() -> None:
+    tasks = [
+        Labelled("t2", "design"),
+        None,
+        Labelled("t4", "Review"),
+        Labelled("t3", "Build"),
+        Labelled("t1", "Design"),
+    ]
     rows = [row((task, billable), 60, billable=billable) for task in tasks for billable in (False, True)]
     report = build_report(rows, group_by=[G.TASK, G.BILLABLE], week_start=WeekStart.MONDAY, rounding=None)
     assert [(g.key.id, g.key.label) for g in report.groups] == [
@@ -317,6 +323,7 @@ def test_named_groups_sort_by_label_then_id_and_the_null_group_comes_last() -> N
         ("t1", "Design"),
         ("t2", "design"),
         (None, "No task"),
+        ("t4", "Review"),
     ]
     assert [(c.key.id, c.key.label) for c in report.groups[0].children] == [
         ("true", "Billable"),

@@ -37,6 +37,11 @@ fuzz_settings = settings(max_examples=120, deadline=None, suppress_health_check=
 @schema.parametrize()
 @fuzz_settings
 def test_every_operation_answers_as_documented_with_a_valid_token(case: Any) -> None:
+    _call_and_validate_with(case, FUZZ.owner_token)
+
+
+def _call_and_validate_with(case: Any, token: str) -> None:
+    """Send ``case`` with ``token`` and run every check on the answer."""
     # A case whose headers were generated to break the schema (a missing Authorization header, say)
     # keeps them as generated: adding the token back would turn it into a valid request that the
     # negative-data check then reports as "accepted".
@@ -47,12 +52,66 @@ def test_every_operation_answers_as_documented_with_a_valid_token(case: Any) -> 
         # Schemathesis draws If-Match / If-None-Match from its own generator, which mixes in values
         # outside the documented pattern even for a case it counts as valid: those are 400
         # invalid_precondition (documented), not a schema-valid request refused.
-        response = case.call_and_validate(
-            headers=bearer(FUZZ.owner_token), excluded_checks=[positive_data_acceptance]
-        )
+        response = case.call_and_validate(headers=bearer(token), excluded_checks=[positive_data_acceptance])
         assert response.status_code == 400, response.text
         return
-    case.call_and_validate(headers=bearer(FUZZ.owner_token))
+    case.call_and_validate(headers=bearer(token))
+
+
+# The same fuzzing with the path ids of resources that exist, as `schemathesis run` against a running
+# server finds them (its resource pool): reads, conditional reads (`If-None-Match: *` is 304 Not
+# Modified, documented) and writes of real resources, where random ids only reach the 404 of a
+# missing one. The member's token prefix is the one `/users/{user_id}/tokens/{prefix}` may revoke:
+# the owner's token stays valid for the rest of the run.
+EXISTING = make_world(InMemoryStore().unit_of_work)
+existing_schema = schemathesis.openapi.from_asgi(
+    "/schema/openapi.json", create_app(EXISTING.services)
+).exclude(path_regex=r"^[^{]*$")  # only the operations whose path names a resource
+
+
+def _existing_ids() -> dict[str, str]:
+    """A resource of each kind that a path names, created through the API; by path parameter."""
+    with TestClient(create_app(EXISTING.services)) as client:
+        headers = bearer(EXISTING.owner_token)
+
+        def created(path: str, body: dict[str, Any]) -> str:
+            response = client.post(path, json=body, headers=headers)
+            assert response.status_code in (200, 201), (path, response.text)
+            return str(response.json()["data"]["id"])
+
+        project = str(EXISTING.project.id)
+        entry = created("/time-entries", {"projectId": project, "entryDate": "2026-03-02", "duration": "1h"})
+        webhook = created("/webhooks", {"url": "https://hooks.example.com/in", "events": ["*"]})
+        ping = client.post(f"/webhooks/{webhook}/ping", headers=headers)
+        assert ping.status_code == 202, ping.text
+        return {
+            "entry_id": entry,
+            "project_id": project,
+            "task_id": str(EXISTING.task.id),
+            "client_id": created("/clients", {"name": "Globex", "currency": "EUR"}),
+            "user_id": str(EXISTING.member.id),
+            "invoice_id": created("/invoices", {"entryIds": [entry], "externalRef": "INV-1"}),
+            "timesheet_id": created("/timesheets", {"weekStart": "2026-03-02"}),
+            "webhook_id": webhook,
+            "delivery_id": str(ping.json()["data"]["id"]),
+            "prefix": EXISTING.member_token.split("_")[2],
+        }
+
+
+EXISTING_IDS = _existing_ids()
+
+
+@existing_schema.hook("map_path_parameters")
+def _to_existing(context: Any, path_parameters: dict[str, Any] | None) -> dict[str, Any] | None:
+    if path_parameters is None:
+        return None
+    return {name: EXISTING_IDS.get(name, value) for name, value in path_parameters.items()}
+
+
+@existing_schema.parametrize()
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+def test_every_operation_on_existing_resources_answers_as_documented(case: Any) -> None:
+    _call_and_validate_with(case, EXISTING.owner_token)
 
 
 def _malformed_precondition(case: Any) -> bool:

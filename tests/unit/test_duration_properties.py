@@ -1,6 +1,9 @@
 """Properties of the duration grammar: round trips, oracles, and robustness on any text."""
 
+import re
+import string
 from collections.abc import Callable
+from decimal import Decimal
 from fractions import Fraction
 
 from hypothesis import assume, example, given
@@ -11,6 +14,7 @@ from hours_core.duration import (
     MAX_DURATION_TEXT_LENGTH,
     DurationError,
     DurationOutOfRange,
+    DurationTooLong,
     format_clock,
     format_duration,
     parse_duration,
@@ -23,6 +27,7 @@ SPELLINGS = {
     1: ["s", "sec", "secs", "second", "seconds"],
 }
 ISO_DESIGNATORS = {3600: "H", 60: "M", 1: "S"}
+ALLOWED_CHARACTERS = frozenset(string.ascii_letters + string.digits + ".: \t")
 UNIT_ORDERS = [(3600,), (60,), (1,), (3600, 60), (3600, 1), (60, 1), (3600, 60, 1)]
 
 seconds_in_range = st.integers(min_value=0, max_value=MAX_DURATION_SECONDS)
@@ -331,3 +336,146 @@ NEAR_VALID = (
 @example("100000:00")
 def test_almost_valid_shapes_give_a_duration_or_a_duration_error(text: str) -> None:
     assert_value_or_duration_error(text)
+
+
+# The grammar of issue 2 written again, independently of the parser: one regex per form, read
+# straight off its EBNF. A text is accepted exactly when one of them matches and the rules the
+# EBNF states in words hold (later parts below 60, a fraction on the last part only, the range).
+
+_DECIMAL = r"([0-9]+(?:\.[0-9]+)?|\.[0-9]+)"
+_BLANKS = r"[ \t]*"
+_WHOLE_RUN = r"(?![A-Za-z])"  # a unit is the whole run of letters
+_SPELLED_UNITS = [
+    rf"{_DECIMAL}{_BLANKS}(?:{'|'.join(sorted(SPELLINGS[unit], key=len, reverse=True))}){_WHOLE_RUN}"
+    for unit in (3600, 60, 1)
+]
+_GRAMMAR_FORMS = {
+    "units": re.compile(
+        rf"(?:{_SPELLED_UNITS[0]}{_BLANKS})?(?:{_SPELLED_UNITS[1]}{_BLANKS})?(?:{_SPELLED_UNITS[2]})?",
+        re.IGNORECASE,
+    ),
+    "iso": re.compile(rf"PT(?:{_DECIMAL}H)?(?:{_DECIMAL}M)?(?:{_DECIMAL}S)?", re.IGNORECASE),
+    "clock": re.compile(r"([0-9]+):([0-9]{2})(?::([0-9]{2}))?"),
+    "zero": re.compile(_DECIMAL),
+}
+
+
+def value_by_the_grammar(text: str) -> int | None:
+    """The seconds issue 2's grammar and rules give ``text``, or None where they refuse it."""
+    if len(text) > MAX_DURATION_TEXT_LENGTH or re.search(r"[^0-9A-Za-z.: \t]", text):
+        return None
+    inner = text.strip(" \t")
+    value: Fraction | None = None
+    if match := _GRAMMAR_FORMS["zero"].fullmatch(inner):
+        value = Fraction(match[1]) if Fraction(match[1]) == 0 else None
+    elif match := _GRAMMAR_FORMS["clock"].fullmatch(inner):
+        hours, minutes, secs = (int(part or 0) for part in match.groups())
+        value = Fraction(hours * 3600 + minutes * 60 + secs) if minutes < 60 and secs < 60 else None
+    elif match := _GRAMMAR_FORMS["iso"].fullmatch(inner) or _GRAMMAR_FORMS["units"].fullmatch(inner):
+        parts = [
+            (Fraction(number), number, unit)
+            for number, unit in zip(match.groups(), (3600, 60, 1), strict=True)
+            if number
+        ]
+        if parts and all(
+            (index == 0 or exact < 60) and (index == len(parts) - 1 or "." not in written)
+            for index, (exact, written, _) in enumerate(parts)
+        ):
+            value = sum((exact * unit for exact, _, unit in parts), Fraction(0))
+    if value is None or round(value) > MAX_DURATION_SECONDS:
+        return None
+    return round(value)
+
+
+NUMBERS_NEAR_LIMITS = st.sampled_from(["0", "00", "1", "05", "30", "59", "60", "61", "90"]) | st.sampled_from(
+    [".5", "1.5", "59.99", "60.0", "99999", "100000", "1."]
+)
+UNITS_AND_SLIPS = st.sampled_from(
+    [*(spelling for spellings in SPELLINGS.values() for spelling in spellings), *"HMSdx", "ms", ""]
+)
+OTHER_PIECES = st.sampled_from([".", ":", " ", "\t", "PT", "pt", "P", "-", ",", "h", "m", "s"])
+
+
+@st.composite
+def near_grammar_texts(draw: st.DrawFn) -> str:
+    """Text shaped like the grammar's forms, with slips: parts of 60, wrong units, stray pieces."""
+    shape = draw(st.sampled_from(["parts", "iso", "clock", "pieces"]))
+    if shape == "clock":
+        numbers = draw(st.lists(NUMBERS_NEAR_LIMITS, min_size=2, max_size=3))
+        return ":".join(numbers)
+    if shape == "pieces":
+        return "".join(
+            draw(st.lists(st.one_of(NUMBERS_NEAR_LIMITS, UNITS_AND_SLIPS, OTHER_PIECES), max_size=8))
+        )
+    parts = draw(st.lists(st.tuples(NUMBERS_NEAR_LIMITS, UNITS_AND_SLIPS), min_size=1, max_size=3))
+    if shape == "iso":
+        return "PT" + "".join(number + unit.upper()[:1] for number, unit in parts)
+    return "".join(number + draw(blanks) + unit + draw(blanks) for number, unit in parts)
+
+
+@given(near_grammar_texts())
+@example("1h30m")
+@example("PT.5H")
+@example("1h 59.999m")
+@example("99999h59m59.5s")
+@example("0.")
+@example("1:30:15")
+def test_a_text_is_accepted_exactly_when_the_grammar_derives_it(text: str) -> None:
+    expected = value_by_the_grammar(text)
+    result = attempt(parse_duration, text)
+    if expected is None:
+        assert isinstance(result, DurationError), f"{text!r} was accepted as {result}"
+    else:
+        assert result == expected, text
+
+
+# Laws across forms and values.
+
+
+@given(
+    st.integers(min_value=0, max_value=99_999),
+    st.integers(min_value=0, max_value=59),
+    st.integers(min_value=0, max_value=59),
+)
+def test_the_unit_clock_and_iso_forms_of_the_same_parts_mean_the_same(
+    hours: int, minutes: int, secs: int
+) -> None:
+    seconds = hours * 3600 + minutes * 60 + secs
+    for text in (
+        f"{hours}h{minutes}m{secs}s",
+        f"{hours}:{minutes:02d}:{secs:02d}",
+        f"PT{hours}H{minutes}M{secs}S",
+    ):
+        assert parse_duration(text) == seconds, text
+
+
+@given(
+    st.decimals(min_value=0, max_value=10**5, places=4, allow_nan=False, allow_infinity=False),
+    st.decimals(min_value=0, max_value=10**5, places=4, allow_nan=False, allow_infinity=False),
+    st.sampled_from([spelling for spellings in SPELLINGS.values() for spelling in spellings]),
+)
+def test_a_larger_number_never_means_fewer_seconds(smaller: Decimal, larger: Decimal, unit: str) -> None:
+    smaller, larger = sorted((smaller, larger))
+    values = [attempt(parse_duration, f"{number:f}{unit}") for number in (smaller, larger)]
+    assume(all(isinstance(value, int) for value in values))
+    assert values[0] <= values[1]
+
+
+@given(st.text(min_size=MAX_DURATION_TEXT_LENGTH + 1, max_size=3 * MAX_DURATION_TEXT_LENGTH))
+def test_any_text_over_64_characters_is_refused_as_too_long(text: str) -> None:
+    error = attempt(parse_duration, text)
+    assert isinstance(error, DurationTooLong)
+    assert error.position == MAX_DURATION_TEXT_LENGTH
+
+
+@given(
+    st.text(alphabet="0123456789hms.: \t", max_size=30),
+    st.characters().filter(lambda character: character not in ALLOWED_CHARACTERS),
+    st.text(alphabet="0123456789hms.: \t", max_size=30),
+)
+def test_a_character_outside_the_alphabet_is_refused_where_it_first_stands(
+    before: str, outsider: str, after: str
+) -> None:
+    error = attempt(parse_duration, before + outsider + after)
+    assert isinstance(error, DurationError)
+    assert (error.code, error.position) == ("invalid_duration", len(before))

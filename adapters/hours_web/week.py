@@ -101,14 +101,22 @@ class DayLocks:
         weeks = services.timesheets.locking(caller, first, last, user_id=user_id)
         return cls(services.periods.locks(caller, (first, last)), tuple(weeks))
 
-    def day_reason(self, caller: Caller, day: date) -> LockReason | None:
-        """Why no entry of the caller may be written on ``day`` (:func:`day_lock_reason`), or ``None``."""
-        return day_lock_reason(caller.org_id, caller.user_id, day, self.closed, self.weeks)
+    def day_text(self, caller: Caller, day: date) -> str | None:
+        """What a page says of ``day`` if no entry of the caller may be written on it
+        (:func:`day_lock_reason`), or ``None``."""
+        return self._text(day_lock_reason(caller.org_id, caller.user_id, day, self.closed, self.weeks), day)
 
     def entry_text(self, entry: TimeEntry) -> str | None:
         """What a page says of ``entry`` if it is read-only (:func:`lock_reason`), or ``None``."""
-        reason = lock_reason(entry, self.closed, self.weeks)
-        return None if reason is None else LOCK_TEXT[reason]
+        return self._text(lock_reason(entry, self.closed, self.weeks), entry.entry_date)
+
+    def _text(self, reason: LockReason | None, day: date) -> str | None:
+        """:data:`LOCK_TEXT` of ``reason``; for a closed day, with the reason it was closed for (the
+        admin's ``reason`` of the closed period, or the rolling rule's), as the API's 409 names it."""
+        if reason is None:
+            return None
+        lock = self.closed.lock_of(day) if reason is LockReason.CLOSED_PERIOD else None
+        return LOCK_TEXT[reason] if lock is None else f"{LOCK_TEXT[reason]}. Reason: {lock.reason}"
 
 
 _FORM_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -273,9 +281,9 @@ def _read_only(
         text = locks.entry_text(entry)
         if text is not None:
             return text
-    day_reason = locks.day_reason(caller, day)
-    if day_reason is not None:
-        return LOCK_TEXT[day_reason]
+    day_text = locks.day_text(caller, day)
+    if day_text is not None:
+        return day_text
     if any(entry.is_running for entry in entries):
         return "A timer is running: stop it to change this day"
     if len(entries) > 1:
@@ -407,9 +415,9 @@ def save_cell(
         raise CellChanged(_changed_text(services, entries))
     locks = DayLocks.read(services, caller, key.day, key.day, user_id=caller.user_id)
     if not entries:
-        day_reason = locks.day_reason(caller, key.day)
-        if day_reason is not None:
-            raise CellReadOnly(LOCK_TEXT[day_reason])
+        day_text = locks.day_text(caller, key.day)
+        if day_text is not None:
+            raise CellReadOnly(day_text)
         command = CreateTimeEntry(
             project_id=key.project_id, task_id=key.task_id, entry_date=key.day, duration=text
         )

@@ -130,6 +130,23 @@ def test_a_closed_day_is_read_only_with_the_reason(owner: TestClient, world: Wor
     assert f'name="d.{ref(world, MONDAY + timedelta(days=1))}"' in page
 
 
+def test_a_closed_day_s_cell_names_the_admin_s_reason_escaped(owner: TestClient, world: World) -> None:
+    """Before, the cell said only "Closed: the day is in a closed period", never why (the reason the
+    admin gave when closing it): a person had to ask. The reason is the cell's text, escaped."""
+    world.services.periods.lock(world.caller(world.owner), MONDAY, "<b>Payroll</b> & co")
+    closed = f"cell-{ref(world, MONDAY).replace('.', '_')}"
+
+    page = owner.get("/app/week").text
+
+    cell = re.search(rf'<td [^>]*id="{closed}">(.*?)</td>', page, re.DOTALL)
+    assert cell is not None
+    expected = "Closed: the day is in a closed period. Reason: &lt;b&gt;Payroll&lt;/b&gt; &amp; co"
+    assert expected in cell.group(1)
+    assert "<b>Payroll</b>" not in page
+    answer = type_into(owner, ref(world, MONDAY), "1h")  # a save typed anyway says the same
+    assert expected in answer and entries_of(world) == []
+
+
 def test_a_submitted_or_approved_week_is_read_only_with_the_reason_until_reopened(
     owner: TestClient, world: World
 ) -> None:

@@ -28,7 +28,7 @@ def test_a_week_s_locks_are_the_closed_periods_that_hold_one_of_its_days() -> No
         date(2000, 1, 13),
         date(2000, 1, 16),
     ]
-    closed = {day for day in (first + timedelta(days=n) for n in range(7)) if locks.day_reason(caller, day)}
+    closed = {day for day in (first + timedelta(days=n) for n in range(7)) if locks.day_text(caller, day)}
     assert closed == {
         date(2000, 1, 10),
         date(2000, 1, 11),

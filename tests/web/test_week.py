@@ -355,6 +355,23 @@ def test_the_timer_starts_counts_up_and_stops(owner: TestClient, world: World) -
     assert '<span id="day-total-0">0:25</span>' in stopped.text
 
 
+@pytest.mark.parametrize(("typed", "stored"), [("  Design review  ", "  Design review  "), ("   ", None)])
+def test_the_timer_keeps_its_note_as_typed_as_the_api_does(
+    owner: TestClient, world: World, typed: str, stored: str | None
+) -> None:
+    """``POST /timers`` keeps a note's leading and trailing spaces; the timer form trimmed them. A
+    note of spaces only is no note, as on the entry's edit form."""
+    token = csrf_of(owner.get("/app/week").text)
+
+    started = owner.post(
+        "/app/timer/start", data={"csrf": token, "project": str(world.project.id), "note": typed}
+    )
+
+    assert started.status_code == 200, started.text
+    (entry,) = entries_of(world)
+    assert entry.is_running and entry.note == stored
+
+
 def test_the_timer_follows_the_apis_rules(owner: TestClient, world: World) -> None:
     token = csrf_of(owner.get("/app/week").text)
     assert owner.post("/app/timer/stop", data={"csrf": token}).status_code == 404

@@ -16,7 +16,7 @@ from hours_core.errors import ValidationFailed
 from hours_core.services import Services, SessionCaller
 from hours_web.week import form_date
 
-__all__ = ["Deps", "Who", "call", "checked", "chosen_id", "page", "query_date", "whole_number"]
+__all__ = ["Deps", "Who", "call", "checked", "chosen_id", "page", "query_date", "typed_note", "whole_number"]
 
 Deps = NamedDependency[Services]
 """A handler's parameter that receives the use cases (the app's ``services`` dependency)."""
@@ -106,3 +106,14 @@ def query_date(text: str | None, field: str) -> date | None:
         raise ValidationFailed.one(
             field, f"is not a real calendar date in the form YYYY-MM-DD: {text[:40]}"
         ) from error
+
+
+def typed_note(text: str) -> str | None:
+    """A note as a form gives it back (the edit form's text area, the timer's field): a browser
+    sends a text area's line breaks as CRLF (HTML's form submission), so they are read as the API's
+    ``\n``; nothing else is trimmed or changed, as ``POST /timers`` and ``PATCH /time-entries/{id}``
+    keep a note's spaces. Blank (spaces and line breaks only) is no note. The edit form reads the
+    entry's own note the same way to tell whether the person changed it: one left as it was is not
+    written (a stored note with CRLF, or spaces around it, stays as it is)."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n")
+    return lines if lines.strip() else None

@@ -19,7 +19,7 @@ from hours_core.ports import EntryCursor, EntryQuery
 from hours_core.reports import reversed_range
 from hours_core.services import UNSET, Services, SessionCaller, UpdateTimeEntry
 from hours_web.notices import Notice, notice_of, status_of
-from hours_web.pages import Deps, Who, call, checked, chosen_id, page, query_date, whole_number
+from hours_web.pages import Deps, Who, call, checked, chosen_id, page, query_date, typed_note, whole_number
 from hours_web.session import APP_PATH, form_of, signed, unsigned
 from hours_web.week import DayLocks, form_date
 
@@ -369,7 +369,7 @@ def _update_of(form: dict[str, str], entry: TimeEntry) -> UpdateTimeEntry:
         raise ValidationFailed.one("project_id", "choose a project")
     task_id = chosen_id(form.get("task"), "task_id")
     entry_date = _entry_date(form.get("date", ""))
-    note = _typed_note(form.get("note", ""))
+    note = typed_note(form.get("note", ""))
     billable = checked(form.get("billable"), "billable")
     duration = form.get("duration", "").strip()
     return UpdateTimeEntry(
@@ -378,18 +378,8 @@ def _update_of(form: dict[str, str], entry: TimeEntry) -> UpdateTimeEntry:
         entry_date=entry_date if entry_date != entry.entry_date else UNSET,
         duration=UNSET if entry.is_running else duration,
         billable=billable if billable != entry.billable else UNSET,
-        note=note if note != _typed_note(entry.note or "") else UNSET,
+        note=note if note != typed_note(entry.note or "") else UNSET,
     )
-
-
-def _typed_note(text: str) -> str | None:
-    """A note as the edit form's text area gives it back: a browser sends its line breaks as CRLF
-    (HTML's form submission), so they are read as the API's ``\n``; nothing else is trimmed or
-    changed. Blank (spaces and line breaks only) is no note. The entry's own note is read the same
-    way to tell whether the person changed it: one left as it was is not written (a stored note
-    with CRLF, or spaces around it, stays as it is)."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n")
-    return lines if lines.strip() else None
 
 
 def _entry_date(text: str) -> date:

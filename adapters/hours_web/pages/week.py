@@ -16,7 +16,7 @@ from hours_core.errors import SUMMARY_NAME_LENGTH, HoursError, NotFound, Validat
 from hours_core.model import Project, ProjectId, Task, TaskId, TimeEntry
 from hours_core.services import Services, SessionCaller, StartTimer
 from hours_web.notices import Notice, notice_of, status_of
-from hours_web.pages import Deps, Who, call, chosen_id, page, query_date
+from hours_web.pages import Deps, Who, call, chosen_id, page, query_date, typed_note
 from hours_web.session import APP_PATH, form_of
 from hours_web.week import CellChanged, CellKey, WeekGrid, form_date, load_week, save_cell, today_of, week_of
 
@@ -225,7 +225,7 @@ class WeekPages(Controller):
         default, the UTC date, is another day than the organization's for hours a day east or west
         of UTC, and puts the timer in a column, even a week, other than the one it was started from."""
         form = await form_of(request)
-        note = form.get("note", "").strip() or None
+        note = typed_note(form.get("note", ""))  # as typed, as POST /timers keeps it
         try:
             project_id = chosen_id(form.get("project"), "project_id")
             task_id = chosen_id(form.get("task"), "task_id")

@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections import Counter
 from collections.abc import Callable
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Litestar, Request, Response, get
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
+from litestar.params import QueryParameter
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
@@ -27,7 +30,7 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from hours_core.duration import format_clock
-from hours_core.errors import HoursError
+from hours_core.errors import HoursError, ValidationFailed
 from hours_core.query_text import not_utf8_parameters
 from hours_core.services import Services
 from hours_litestar import LocalFiles
@@ -287,7 +290,8 @@ async def _refuse_unreadable_requests(request: Request[Any, Any, Any]) -> None:
     the last, so a cookie another site of the domain set for the whole domain would choose the
     session or the sign-in form's CSRF token; :func:`~hours_web.session.cookies_sent_twice`),
     ``X-CSRF-Token`` sent twice with two values (400: the framework reads the first;
-    :func:`~hours_web.session.headers_sent_twice`), and a
+    :func:`~hours_web.session.headers_sent_twice`), a query parameter of the page given twice (422
+    naming it, as over the API; :func:`_given_twice`), and a
     body with a ``Content-Encoding`` (415: ``gzip`` read as if it were not compressed)."""
     not_utf8 = not_utf8_parameters(request.scope.get("query_string", b""))
     if not_utf8:
@@ -296,6 +300,9 @@ async def _refuse_unreadable_requests(request: Request[Any, Any, Any]) -> None:
             detail=f"The address holds text that is not UTF-8 ({', '.join(sorted(not_utf8))}); "
             "nothing was read. Use the page's own links and forms.",
         )
+    twice = _given_twice(request)
+    if twice:
+        raise ValidationFailed(dict.fromkeys(twice, GIVEN_TWICE))
     if sum(1 for name, _ in request.scope["headers"] if name.lower() == b"content-type") > 1:
         raise HTTPException(
             status_code=400,
@@ -320,6 +327,32 @@ async def _refuse_unreadable_requests(request: Request[Any, Any, Any]) -> None:
             detail="The form was sent compressed (Content-Encoding); send it as the browser does, "
             "uncompressed. Nothing was saved.",
         )
+
+
+GIVEN_TWICE = "must be given once"
+"""Why a page refuses a query parameter its address names twice: the API's words for the same."""
+
+
+def _given_twice(request: Request[Any, Any, Any]) -> list[str]:
+    """The query parameters of the request's page that its address names more than once, though the
+    page takes one value of each (every one but the week's ``row``, a list, as the API's list
+    filters of ``GET /reports/time`` repeat). Refused as the API refuses them: read as the last
+    value, silently, ``?week=A&week=B`` showed week B. A parameter the page does not read is not
+    looked at, given once or twice."""
+    query = request.scope.get("query_string", b"")
+    if not query:
+        return []
+    counts = Counter(name for name, _ in parse_qsl(query.decode("latin-1"), keep_blank_values=True))
+    repeated = {name for name, count in counts.items() if count > 1}
+    handler = request.scope.get("route_handler")
+    if not repeated or handler is None:
+        return []
+    single = {
+        field.kwarg_definition.name or name
+        for name, field in handler.parsed_fn_signature.parameters.items()
+        if isinstance(field.kwarg_definition, QueryParameter) and not field.is_non_string_sequence
+    }
+    return sorted(repeated & single)
 
 
 def _sent_twice(what: str, why: str, advice: str) -> HTTPException:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote_from_bytes
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Litestar, Request, Response, get
@@ -28,6 +28,7 @@ from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.utils import normalize_path
 
 from hours_core.duration import format_clock
 from hours_core.errors import HoursError, ValidationFailed
@@ -258,6 +259,36 @@ class AllowEveryMethodOfTheAddress:
         await self.app(scope, receive, send_with_allow)
 
 
+class SingleSlashes:
+    """An address of the web app spelled with a run of slashes (``//app/week``, ``/app//entries``)
+    answers **308** to the same address with one slash each and no slash at the end (the query kept;
+    308 keeps the method and body), as the API serves ``//time-entries`` as ``/time-entries``
+    (its ``routed_path``, the router's ``normalize_path``). A redirect rather than the page: the
+    session cookie's path is ``/app``, which a browser does not send to ``//app/week``. The new
+    address is the request's own path, escaped as it came (``raw_path``), and always starts with one
+    slash: it can name no other host."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or "//" not in scope["path"]:
+            await self.app(scope, receive, send)
+            return
+        raw = scope.get("raw_path") or scope["path"].encode()
+        path = quote_from_bytes(normalize_path(raw.decode("latin-1")).encode("latin-1"), safe=_PATH_SAFE)
+        query = scope.get("query_string", b"")
+        location = path.encode("ascii") + (b"?" + query if query else b"")
+        headers = [(b"location", location), (b"content-length", b"0"), (b"cache-control", b"no-store")]
+        await send({"type": "http.response.start", "status": 308, "headers": headers})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+_PATH_SAFE = "/%!$&'()*+,;=:@"
+"""What a redirect's path keeps as it is: ``/``, escapes already made (``%20``) and RFC 3986's
+other characters of a path segment; anything else (a space sent unescaped) is escaped."""
+
+
 class RequestIdHeader:
     """``X-Request-Id`` on every response of the web app (pages, redirects, errors, static files,
     the framework's own 404 and 405), the id :data:`RequestIds` gives the request. It is asked for
@@ -476,7 +507,7 @@ def create_web_app(
         debug=debug,
     )
     # Outside the router, so that HEAD reaches the GET pages (as the API's HttpSemantics does).
-    app.asgi_handler = HeadAsGet(app.asgi_handler)
+    app.asgi_handler = SingleSlashes(HeadAsGet(app.asgi_handler))
     if request_id is not None:
         app.asgi_handler = RequestIdHeader(app.asgi_handler, request_id)
     return app

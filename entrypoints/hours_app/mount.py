@@ -11,13 +11,18 @@ from __future__ import annotations
 
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from hours_http.transport import routed_path
 from hours_web import APP_PATH
 
 __all__ = ["WebAndApi", "is_web_path"]
 
 
 def is_web_path(path: str) -> bool:
-    """Whether ``path`` is the web app's: ``/``, ``/app`` and ``/app/...``."""
+    """Whether ``path`` is the web app's: ``/``, ``/app`` and ``/app/...``, spelled as the router
+    reads it (:func:`~hours_http.transport.routed_path`, as the API reads ``//time-entries`` as
+    ``/time-entries``): ``//app/week`` is the web app's too (which redirects it to ``/app/week``);
+    before, the raw path was read, and ``//app/week`` was the API's 404."""
+    path = routed_path(path)
     return path in ("/", APP_PATH) or path.startswith(APP_PATH + "/")
 
 

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
+from hours_core.duration import DurationError, parse_duration
 from hours_core.errors import HoursError, NotFound, PreconditionFailed, ValidationFailed
 from hours_core.model import Project, ProjectId, Task, TaskId, TimeEntry, TimeEntryId, UserId
 from hours_core.ports import EntryCursor, EntryQuery
 from hours_core.reports import reversed_range
 from hours_core.services import UNSET, Services, SessionCaller, UpdateTimeEntry
+from hours_core.validation import instant_problem
 from hours_web.notices import Notice, notice_of, status_of
 from hours_web.pages import Deps, Who, call, checked, chosen_id, page, query_date, typed_note, whole_number
 from hours_web.session import APP_PATH, form_of, signed, unsigned
@@ -147,7 +150,7 @@ class EntriesPages(Controller):
         entry = await call(services.entries.get_time_entry, who.caller, TimeEntryId(entry_id))
         try:
             version = form_version(form)
-            command = _update_of(form, entry)
+            command = _update_of(form, entry, who.caller.org.timezone)
             await call(services.entries.update_time_entry, who.caller, entry.id, command, if_match=version)
         except HoursError as failure:
             notice, status = refusal(failure)
@@ -335,6 +338,9 @@ async def _edit_page(
         projects=projects,
         tasks=tasks,
         lock=locks.entry_text(entry),
+        timezone=who.caller.org.timezone,
+        start=local_time_text(entry.started_at, who.caller.org.timezone),
+        stop=local_time_text(entry.stopped_at, who.caller.org.timezone),
         notice=notice,
         now=services.clock.now(),
         status_code=status_code,
@@ -362,8 +368,9 @@ def _deleted(text: str | None) -> tuple[UUID, int] | None:
         return None
 
 
-def _update_of(form: dict[str, str], entry: TimeEntry) -> UpdateTimeEntry:
-    """The update the edit form asks for: only what differs from the entry."""
+def _update_of(form: dict[str, str], entry: TimeEntry, org_timezone: str) -> UpdateTimeEntry:
+    """The update the edit form asks for: only what differs from the entry (the times read in the
+    organization's ``org_timezone``), as a client of ``PATCH /time-entries/{id}`` sends it."""
     project_id = chosen_id(form.get("project"), "project_id")
     if project_id is None:
         raise ValidationFailed.one("project_id", "choose a project")
@@ -372,14 +379,77 @@ def _update_of(form: dict[str, str], entry: TimeEntry) -> UpdateTimeEntry:
     note = typed_note(form.get("note", ""))
     billable = checked(form.get("billable"), "billable")
     duration = form.get("duration", "").strip()
+    zone = ZoneInfo(org_timezone)
+    started_at = _typed_instant(form.get("start", ""), "started_at", zone)
+    stopped_at = None if entry.is_running else _typed_instant(form.get("stop", ""), "stopped_at", zone)
     return UpdateTimeEntry(
         project_id=ProjectId(project_id) if project_id != entry.project_id else UNSET,
         task_id=(None if task_id is None else TaskId(task_id)) if task_id != entry.task_id else UNSET,
         entry_date=entry_date if entry_date != entry.entry_date else UNSET,
-        duration=UNSET if entry.is_running else duration,
+        duration=UNSET if entry.is_running or _same_duration(duration, entry) else duration,
         billable=billable if billable != entry.billable else UNSET,
         note=note if note != typed_note(entry.note or "") else UNSET,
+        started_at=UNSET if _same_instant(started_at, entry.started_at) else started_at,
+        # a running timer's form has no Stop: it stops with the timer's Stop button
+        stopped_at=UNSET if entry.is_running or _same_instant(stopped_at, entry.stopped_at) else stopped_at,
     )
+
+
+def _same_duration(text: str, entry: TimeEntry) -> bool:
+    """Whether the form's Duration is the entry's (then it is not sent, as the times are not: a span
+    error names what the person changed, as over the API). One that cannot be read is sent, so that
+    the core says why."""
+    try:
+        return parse_duration(text) == entry.duration_seconds
+    except DurationError:
+        return False
+
+
+def local_time_text(instant: datetime | None, timezone: str) -> str:
+    """What the edit form's Start or Stop shows of ``instant``: the wall-clock time in the
+    organization's ``timezone``, to the second (``2026-03-02T09:00``, ``2026-03-02T09:00:15``), as a
+    ``datetime-local`` field holds it; empty for no time."""
+    if instant is None:
+        return ""
+    local = instant.astimezone(ZoneInfo(timezone)).replace(tzinfo=None, microsecond=0)
+    return local.isoformat(timespec="minutes" if local.second == 0 else "seconds")
+
+
+_LOCAL_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?")
+"""What a ``datetime-local`` field sends: ``YYYY-MM-DDTHH:MM``, seconds and their fraction optional."""
+
+
+def _typed_instant(text: str, field: str, zone: ZoneInfo) -> datetime | None:
+    """The instant the edit form's Start or Stop names, a wall-clock time in the organization's
+    ``zone``; ``None`` when left empty (the API's ``null``: the time is cleared).
+    :class:`ValidationFailed` on ``field`` for text of another shape, a day the calendar lacks, a
+    time the clocks skip in ``zone`` (moved forward), or an instant out of the API's range; a time
+    the clocks pass twice (moved back) is the first of the two."""
+    text = text.strip()
+    if not text:
+        return None
+    if not _LOCAL_TIME.fullmatch(text):
+        raise ValidationFailed.one(field, "must be a date and time like 2026-03-02T09:00")
+    try:
+        local = datetime.fromisoformat(text)
+    except ValueError as error:
+        raise ValidationFailed.one(field, f"is not a real date and time: {text}") from error
+    instant = local.replace(tzinfo=zone)
+    problem = instant_problem(instant)  # before any conversion: year 1 cannot be converted to UTC
+    if problem is not None:
+        raise ValidationFailed.one(field, problem)
+    utc = instant.astimezone(UTC)
+    if utc.astimezone(zone).replace(tzinfo=None) != local:
+        raise ValidationFailed.one(field, f"is no time in {zone.key}: the clocks skip it")
+    return utc
+
+
+def _same_instant(typed: datetime | None, stored: datetime | None) -> bool:
+    """Whether the form's time is the entry's as the form showed it (to the second: an entry written
+    over the API may carry a fraction, which a form left as it was must not cut)."""
+    if typed is None or stored is None:
+        return typed is stored
+    return typed in (stored, stored.replace(microsecond=0))
 
 
 def _entry_date(text: str) -> date:

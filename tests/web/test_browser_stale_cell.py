@@ -98,3 +98,29 @@ def test_a_saved_cell_takes_a_change_as_soon_as_it_is_swapped_in(server: Server,
     page.locator(f'input[name="{name}"][value="3:00"]').wait_for()
     (entry,) = api(server, "GET", f"/time-entries?from={day}&to={day}")
     assert entry["durationSeconds"] == 10800
+
+
+@pytest.mark.slow
+def test_enter_saves_a_cell_and_keeps_the_focus_in_it(server: Server, context: Any) -> None:
+    """Enter in a cell saved it by blurring it, and the cell htmx swapped in had no id to give the
+    focus back to: the focus fell to the page's body, so the next keys typed went nowhere. The
+    focus stays in the saved cell, which takes the next change at once."""
+    week, day = "2026-03-23", "2026-03-24"
+    page = context.new_page()
+    sign_in(page, server)
+    page.goto(f"{server.base_url}/app/week?week={week}")
+    name = f"d.{server.demo['projectId']}.-.{day}"
+
+    cell_of(page, server, day).focus()
+    page.keyboard.type("1h")
+    page.keyboard.press("Enter")
+    page.locator(f'input[name="{name}"][value="1:00"]').wait_for()
+
+    assert page.evaluate("document.activeElement.name") == name
+    page.keyboard.press("Control+A")
+    page.keyboard.type("2h")
+    page.keyboard.press("Enter")
+    page.locator(f'input[name="{name}"][value="2:00"]').wait_for()
+    assert page.evaluate("document.activeElement.name") == name
+    (entry,) = api(server, "GET", f"/time-entries?from={day}&to={day}")
+    assert entry["durationSeconds"] == 7200

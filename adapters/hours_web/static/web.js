@@ -20,15 +20,17 @@
       button.textContent = "Copied";
     });
   });
-  // Enter in a grid cell saves that cell (as leaving it does) instead of posting the whole week too;
-  // in a cell whose save failed it sends the save again.
+  // Enter in a grid cell saves that cell (as leaving it does) instead of posting the whole week too,
+  // and the focus stays in it (htmx gives it back to the swapped-in cell by its id); in a cell whose
+  // save failed it sends the save again. Without htmx, leaving the cell is the save.
   document.addEventListener("keydown", function (event) {
-    if (event.key === "Enter" && event.target.matches && event.target.matches(".grid input[hx-post]")) {
+    var cell = event.target;
+    if (event.key === "Enter" && cell.matches && cell.matches(".grid input[hx-post]")) {
       event.preventDefault();
-      if (event.target.closest("td.unsaved") && window.htmx) {
-        window.htmx.trigger(event.target, "change");
-      } else {
-        event.target.blur();
+      if (!window.htmx) {
+        cell.blur();
+      } else if (cell.value !== cell.defaultValue || cell.closest("td.unsaved")) {
+        window.htmx.trigger(cell, "change");
       }
     }
   });

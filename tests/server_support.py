@@ -37,8 +37,10 @@ __all__ = [
     "wait_until_healthy",
 ]
 
-HEALTH_ATTEMPTS = 300
+HEALTH_ATTEMPTS = 1200
 HEALTH_PAUSE_SECONDS = 0.1
+"""How long a test waits for a started server to answer ``/health``: a guard against a server that
+never comes up (2 minutes), not a limit on how fast it starts; a loaded machine took over 30 s."""
 
 
 def hours_command(*argv: str) -> list[str]:

@@ -641,7 +641,10 @@ class IdempotencyRepository(Protocol):
         This is one atomic write: of two transactions claiming one key, exactly one inserts. A
         claim that meets a concurrent, uncommitted claim of the same key waits for it (a bounded
         time) and then returns the record it committed; if the wait runs out it raises
-        :class:`~hours_core.errors.IdempotencyRequestInProgress`.
+        :class:`~hours_core.errors.IdempotencyRequestInProgress`. A store whose write transactions
+        run one at a time may write the claimed record as late as :meth:`complete` or the commit
+        (no other transaction can meet it before), provided this transaction sees its claim meanwhile
+        and a failed savepoint undoes the claims made inside it.
         """
         ...
 

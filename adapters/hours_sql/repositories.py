@@ -778,12 +778,27 @@ class SqlIdempotencyRepository(_Repository):
     A claim is one ``INSERT ... ON CONFLICT DO NOTHING`` on the primary key. How a concurrent,
     uncommitted claim of the same key is met is the database's: on PostgreSQL the second insert
     waits on the index entry until the first transaction ends (at most the lock timeout), then
-    inserts (the first rolled back) or reads the record the first committed; on SQLite write
-    transactions run one at a time, so the second claim begins after the first committed.
+    inserts (the first rolled back) or reads the record the first committed.
+
+    Where write transactions run one at a time (SQLite: :attr:`~hours_sql.dialect.Dialect.one_writer`),
+    no other transaction can meet the claim before this one ends, so a claim is a read: the claimed
+    record is written once, by :meth:`complete` (or, if the transaction commits without completing
+    it, by :meth:`flush` at the commit), instead of inserted and then overwritten. Until then this
+    repository answers the key from the claim it holds.
     """
+
+    def __init__(self, session: Session, statements: Statements, *, read_only: bool = False) -> None:
+        super().__init__(session, statements)
+        self._claims_read = statements.dialect.one_writer and not read_only
+        """Whether a claim is a read (a read-only block's claim is refused by its insert, as ever)."""
+        self._unwritten: dict[tuple[OrgId, UserId, str], IdempotencyRecord] = {}
+        """The claims of this transaction not written yet (when claims are reads), by key."""
 
     def get(self, org_id: OrgId, user_id: UserId, key: str) -> IdempotencyRecord | None:
         """The committed record of the key (or this transaction's own), or ``None``."""
+        unwritten = self._unwritten.get((org_id, user_id, key))
+        if unwritten is not None:
+            return unwritten
         sql = self._sql
         row = self._row(sql.idempotency_record, (sql.reference(org_id), sql.reference(user_id), key))
         return None if row is None else sql.idempotency.decode(row)
@@ -794,6 +809,11 @@ class SqlIdempotencyRepository(_Repository):
         timeout raises :class:`~hours_core.errors.IdempotencyRequestInProgress`.
         """
         sql = self._sql
+        if self._claims_read:
+            found = self.get(record.org_id, record.user_id, record.key)
+            if found is None:
+                self._unwritten[record.org_id, record.user_id, record.key] = record
+            return found
         params = sql.idempotency.encode(record)
         key = (sql.reference(record.org_id), sql.reference(record.user_id), record.key)
         for _attempt in range(_CLAIM_ATTEMPTS):
@@ -817,17 +837,39 @@ class SqlIdempotencyRepository(_Repository):
     def replace(self, record: IdempotencyRecord, *, expired_before: datetime) -> bool:
         """Take the key over (see the port): one upsert whose update is conditional."""
         sql = self._sql
+        self._unwritten.pop((record.org_id, record.user_id, record.key), None)
         params = (*sql.idempotency.encode(record), sql.instant(expired_before))
         return self._write(sql.idempotency_takeover, params, kind="idempotency record") > 0
 
     def complete(self, record: IdempotencyRecord) -> None:
-        """Overwrite the claimed record with its completion, as a write no client input can make
-        fail (:meth:`~hours_sql.Session.execute_all`: PostgreSQL sends it with ``COMMIT``)."""
+        """Write the claimed record's completion over it (an upsert, which inserts it where the
+        claim was only read), as a write no client input can make fail
+        (:meth:`~hours_sql.Session.execute_all`: PostgreSQL sends it with ``COMMIT``)."""
+        self._unwritten.pop((record.org_id, record.user_id, record.key), None)
         statement = (self._sql.idempotency_replace, self._sql.idempotency.encode(record))
         try:
             self._session.execute_all([statement])
         except Refused as refusal:
             raise refusal.error("idempotency record") from refusal
+
+    def flush(self) -> None:
+        """Write the claims this transaction holds but did not complete (before its commit)."""
+        if not self._unwritten:
+            return
+        claims, self._unwritten = list(self._unwritten.values()), {}
+        statements = [(self._sql.idempotency_claim, self._sql.idempotency.encode(claim)) for claim in claims]
+        try:
+            self._session.execute_all(statements)
+        except Refused as refusal:
+            raise refusal.error("idempotency record") from refusal
+
+    def unwritten(self) -> dict[tuple[OrgId, UserId, str], IdempotencyRecord]:
+        """A copy of the claims not written yet, for :meth:`forget_after` to go back to."""
+        return dict(self._unwritten)
+
+    def forget_after(self, mark: dict[tuple[OrgId, UserId, str], IdempotencyRecord]) -> None:
+        """Go back to the claims of ``mark`` (a savepoint rolled back the ones made since)."""
+        self._unwritten = mark
 
     def purge_completed_before(self, cutoff: datetime) -> int:
         """Delete records completed before ``cutoff``; return how many went."""

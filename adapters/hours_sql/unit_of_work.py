@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from types import TracebackType
 from typing import Self, cast
 
+from hours_core.idempotency import IdempotencyRecord
+from hours_core.model import OrgId, UserId
 from hours_core.ports import (
     ClientRepository,
     EventRepository,
@@ -159,19 +161,30 @@ class SqlUnitOfWork:
         if self._session is None:
             raise RuntimeError("savepoint() outside the unit of work's block")
         events = cast(SqlEventRepository, self.events)
-        mark = events.collected()
+        mark, claimed = events.collected(), self._unwritten_claims()
         try:
             with self._session.savepoint():
                 yield
         except BaseException:
             events.forget_after(mark)
+            claims: SqlIdempotencyRepository | None = self.__dict__.get("idempotency")
+            if claims is not None:  # the claims made in the savepoint are undone with it
+                claims.forget_after(claimed)
             raise
 
+    def _unwritten_claims(self) -> dict[tuple[OrgId, UserId, str], IdempotencyRecord]:
+        """The idempotency claims this block holds and has not written yet (none if it made none)."""
+        claims: SqlIdempotencyRepository | None = self.__dict__.get("idempotency")
+        return {} if claims is None else claims.unwritten()
+
     def commit(self) -> None:
-        """Write the collected events (numbered under the org's counter lock), then commit; later
-        statements in the block run in a new transaction."""
+        """Write the idempotency claims not written yet, then the collected events (numbered under
+        the org's counter lock), then commit; later statements in the block run in a new transaction."""
         if self._session is None:
             raise RuntimeError("commit() outside the unit of work's block")
+        claims: SqlIdempotencyRepository | None = self.__dict__.get("idempotency")
+        if claims is not None:
+            claims.flush()
         events: SqlEventRepository | None = self.__dict__.get("events")
         if events is not None:  # the block collected events only if it used the repository
             events.flush()
@@ -186,7 +199,9 @@ _REPOSITORIES: dict[str, Callable[[Session, Statements, bool], object]] = {
     "tasks": lambda session, statements, _: SqlTaskRepository(session, statements),
     "entries": lambda session, statements, _: SqlTimeEntryRepository(session, statements),
     "tokens": lambda session, statements, _: SqlTokenRepository(session, statements),
-    "idempotency": lambda session, statements, _: SqlIdempotencyRepository(session, statements),
+    "idempotency": lambda session, statements, read_only: SqlIdempotencyRepository(
+        session, statements, read_only=read_only
+    ),
     "rate_counters": lambda session, statements, _: SqlRateCounterRepository(session, statements),
     "rates": lambda session, statements, _: SqlRateRepository(session, statements),
     "sessions": lambda session, statements, _: SqlSessionRepository(session, statements),

@@ -7,6 +7,7 @@ import pytest
 from hours_core.idempotency import IdempotencyRecord
 
 from .conftest import T0, Build, OpenStore, World
+from .test_savepoints import fail_in_scope
 
 RESULT = b'HTTP/1.1 201 \r\nLocation: /e1\r\n\r\n{"id":"e1","note":"caf\xc3\xa9"}\x00\xff'
 """A result as an adapter might encode it: any bytes, NUL and invalid UTF-8 included."""
@@ -153,3 +154,49 @@ def test_purging_deletes_only_records_completed_before_the_cutoff(
 def test_purging_nothing_returns_zero(store: OpenStore, world: World) -> None:
     with store.unit_of_work() as uow:
         assert uow.idempotency.purge_completed_before(T0) == 0
+
+
+def test_a_claim_holds_the_key_for_the_rest_of_its_transaction(
+    store: OpenStore, world: World, build: Build
+) -> None:
+    claim = build.record(world.a.member, "k", fingerprint="a" * 64)
+    again = build.record(world.a.member, "k", fingerprint="b" * 64, created_at=T0 + timedelta(seconds=1))
+
+    with store.unit_of_work() as uow:
+        assert uow.idempotency.claim(claim) is None
+        assert uow.idempotency.get(claim.org_id, claim.user_id, "k") == claim
+        assert uow.idempotency.claim(again) == claim
+        uow.commit()
+
+    assert stored_record(store, claim) == claim
+
+
+def test_a_claim_completed_in_its_transaction_is_stored_completed(
+    store: OpenStore, world: World, build: Build
+) -> None:
+    claim = build.record(world.a.member)
+    completed = claim.completed(RESULT, T0 + timedelta(milliseconds=5))
+
+    with store.unit_of_work() as uow:
+        assert uow.idempotency.claim(claim) is None
+        uow.idempotency.complete(completed)
+        assert uow.idempotency.get(claim.org_id, claim.user_id, claim.key) == completed
+        uow.commit()
+
+    assert stored_record(store, claim) == completed
+
+
+def test_a_claim_in_a_failed_savepoint_is_undone_with_it(
+    store: OpenStore, world: World, build: Build
+) -> None:
+    undone = build.record(world.a.member, "k")
+    kept = build.record(world.a.member, "other")
+
+    with store.unit_of_work() as uow:
+        uow.idempotency.claim(kept)
+        fail_in_scope(uow, lambda: uow.idempotency.claim(undone))
+        assert uow.idempotency.get(undone.org_id, undone.user_id, "k") is None
+        uow.commit()
+
+    assert stored_record(store, undone) is None
+    assert stored_record(store, kept) == kept

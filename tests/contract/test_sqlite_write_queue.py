@@ -675,3 +675,21 @@ def test_a_full_disk_answers_store_full_to_every_write_its_rollback_undid_and_th
     stored = {answer for answer in answered if isinstance(answer, str)}
     assert stored_entry_ids(path) == stored  # each write answered StoreFull stored nothing
     assert set(ids[2:]) <= stored  # the writes after it went on
+
+
+def test_a_keyed_write_writes_its_idempotency_record_once(
+    sqlite_store: SqliteStore, sqlite_tenant: Tenant, build: Build
+) -> None:
+    """SQLite runs one write transaction at a time, so a claim is a read and the record is written
+    once, completed, where a claim's insert would be overwritten by the completion."""
+    claim = build.record(sqlite_tenant.member)
+    statements: list[str] = []
+    sqlite_store._writer.db.conn.set_trace_callback(statements.append)
+
+    with sqlite_store.unit_of_work() as uow:
+        assert uow.idempotency.claim(claim) is None
+        uow.idempotency.complete(claim.completed(b"{}", claim.created_at))
+        uow.commit()
+
+    writes = [s for s in statements if "idempotency_records" in s and not s.startswith("SELECT")]
+    assert len(writes) == 1, writes

@@ -14,8 +14,6 @@ from contextlib import contextmanager
 from types import TracebackType
 from typing import Self, cast
 
-from hours_core.idempotency import IdempotencyRecord
-from hours_core.model import OrgId, UserId
 from hours_core.ports import (
     ClientRepository,
     EventRepository,
@@ -161,28 +159,28 @@ class SqlUnitOfWork:
         if self._session is None:
             raise RuntimeError("savepoint() outside the unit of work's block")
         events = cast(SqlEventRepository, self.events)
-        mark, claimed = events.collected(), self._unwritten_claims()
+        claims = self._claims()
+        mark, claimed = events.collected(), {} if claims is None else claims.unwritten()
         try:
             with self._session.savepoint():
                 yield
         except BaseException:
             events.forget_after(mark)
-            claims: SqlIdempotencyRepository | None = self.__dict__.get("idempotency")
+            claims = self._claims()  # perhaps first used inside the savepoint
             if claims is not None:  # the claims made in the savepoint are undone with it
                 claims.forget_after(claimed)
             raise
 
-    def _unwritten_claims(self) -> dict[tuple[OrgId, UserId, str], IdempotencyRecord]:
-        """The idempotency claims this block holds and has not written yet (none if it made none)."""
-        claims: SqlIdempotencyRepository | None = self.__dict__.get("idempotency")
-        return {} if claims is None else claims.unwritten()
+    def _claims(self) -> SqlIdempotencyRepository | None:
+        """The idempotency repository, if this block has used it (it holds claims not written yet)."""
+        return self.__dict__.get("idempotency")
 
     def commit(self) -> None:
         """Write the idempotency claims not written yet, then the collected events (numbered under
         the org's counter lock), then commit; later statements in the block run in a new transaction."""
         if self._session is None:
             raise RuntimeError("commit() outside the unit of work's block")
-        claims: SqlIdempotencyRepository | None = self.__dict__.get("idempotency")
+        claims = self._claims()
         if claims is not None:
             claims.flush()
         events: SqlEventRepository | None = self.__dict__.get("events")

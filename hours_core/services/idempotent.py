@@ -7,9 +7,10 @@ The claim, the change and the recorded result are one transaction:
    transaction to find, almost always, nothing, and the claim of step 2 answers a replay the
    memory does not hold (and teaches the memory).
 2. Otherwise, inside one write transaction: claim the key (an atomic insert on the unique
-   (org, user, key) index), run the change, record its result, commit. A concurrent claim of
-   the same key waits on that index until this transaction ends, then sees the committed record
-   and replays it.
+   (org, user, key) index; on a store whose write transactions run one at a time, a read, the
+   record written once with its result), run the change, record its result, commit. A
+   concurrent claim of the same key waits on that index (or for the one writer) until this
+   transaction ends, then sees the committed record and replays it.
 3. Any error rolls the whole transaction back, the claim with it, so a failed request releases
    its key and a corrected retry runs as new. A crash mid-request leaves nothing behind.
 4. A completed record, once durable, is also kept in this process's

@@ -1,6 +1,7 @@
 """The ``hours`` command line: serve the API and administer an installation.
 
 ``hours --help`` lists the commands; ``hours <command> --help`` explains each, with examples.
+``hours`` alone (or a group alone: ``hours tokens``) prints that help on stderr, a usage error.
 Every command takes ``--db URL`` (default: ``$HOURS_DATABASE_URL``, else ``sqlite:///hours.db``
 in the current folder), applies pending migrations by itself, and prints JSON with ``--json``.
 
@@ -95,11 +96,11 @@ EXIT_STATUSES = (
     ),
     (
         EXIT_BAD_ARGUMENTS,
-        "bad arguments or settings (a usage error, a malformed id, email or name, a bad --db URL,\n"
-        "a bad HOURS_* variable the command reads (those of hours serve's address, workers and\n"
-        "limits: hours serve alone; the others warn and run), a --host or --port hours serve cannot\n"
-        "listen on: taken by another program, not an address of this machine, or a port below 1024\n"
-        "without the privilege)",
+        "bad arguments or settings (a usage error; no command: the help is printed; a malformed id,\n"
+        "email or name, a bad --db URL, a bad HOURS_* variable the command reads (those of hours\n"
+        "serve's address, workers and limits: hours serve alone; the others warn and run), a --host\n"
+        "or --port hours serve cannot listen on: taken by another program, not an address of this\n"
+        "machine, or a port below 1024 without the privilege)",
     ),
     (EXIT_ROWS_FAILED, "hours import ran, but some rows failed (see its report)"),
     (EXIT_INTERRUPTED, "interrupted (Ctrl-C) before it finished (not hours serve or hours worker: 0)"),
@@ -170,8 +171,15 @@ class _Commands:
         return parser
 
 
+_COMMANDS_OF = "commands_of"
+"""The parser default that names the parser whose commands were given none (``hours``, ``hours
+tokens``): :func:`main` prints its help rather than argparse's bare "COMMAND required"."""
+
+
 def _group(parser: argparse.ArgumentParser, title: str) -> _Commands:
-    subparsers = parser.add_subparsers(title=title, metavar="COMMAND", required=True)
+    """Commands under ``parser``; given none, ``parser``'s help and a usage error (exit status 2)."""
+    subparsers = parser.add_subparsers(title=title, metavar="COMMAND")
+    parser.set_defaults(handler=None, **{_COMMANDS_OF: parser})
     return _Commands(subparsers)
 
 
@@ -934,6 +942,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _resolve_either(args)
     except SystemExit as stop:  # --help, --version, or a usage error (argparse printed it)
         return stop.code if isinstance(stop.code, int) else EXIT_BAD_ARGUMENTS
+    if args.handler is None:  # `hours`, `hours tokens`: what the commands are, and how to start
+        return _no_command(getattr(args, _COMMANDS_OF))
     handler: Handler = args.handler
     json_line = handler is server.serve and bool(args.json)  # its stderr holds JSON log lines only
     try:
@@ -979,6 +989,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `hours schema openapi | head`: the reader left; say nothing more
         _silence_stdout()
         return EXIT_FAILED
+
+
+def _no_command(parser: argparse.ArgumentParser) -> int:
+    """Print the help of ``parser``, which was given no command, on stderr: a usage error."""
+    parser.print_help(sys.stderr)
+    print_error(
+        f"no command given: pick one of the commands above ({parser.prog} COMMAND --help explains each)"
+    )
+    return EXIT_BAD_ARGUMENTS
 
 
 def _silence_stdout() -> None:

@@ -770,3 +770,26 @@ def test_the_operators_changes_are_events_via_the_cli(hours: Run, demo: dict[str
     assert last["type"] == "org.updated"
     assert last["actor"] == {"userId": None, "tokenPrefix": None, "via": "cli"}
     assert last["changes"]["plan"]["to"] == "studio"
+
+
+@pytest.mark.parametrize(
+    ("command", "listed"),
+    [([], ["serve", "bootstrap", "migrate", "tokens"]), (["tokens"], ["create", "list", "revoke"])],
+    ids=["hours", "hours tokens"],
+)
+def test_no_command_prints_the_help_of_what_was_typed_and_is_a_usage_error(
+    command: list[str], listed: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`hours` alone printed argparse's 'the following arguments are required: COMMAND' and a bare
+    usage line: a new user learned neither what the commands are nor how to start."""
+    assert main(command) == 2
+    out, err = capsys.readouterr()
+    assert out == ""  # stdout holds results; a usage error prints none
+    assert "required: COMMAND" not in err
+    assert "examples:" in err
+    for name in listed:
+        assert re.search(rf"^\s+{name}\s", err, re.MULTILINE), err
+    assert err.rstrip().splitlines()[-1] == (
+        f"error: no command given: pick one of the commands above (hours {' '.join(command)} COMMAND "
+        "--help explains each)".replace("hours  ", "hours ")
+    )

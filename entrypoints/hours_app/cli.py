@@ -344,6 +344,7 @@ examples:
         metavar="SECONDS",
         help="how long an idle dispatcher waits before it looks for due deliveries again (default: 1)",
     )
+    parser.set_defaults(**{_LOG_PREFIX: "hours worker"})
 
 
 def _add_serve(commands: _Commands) -> None:
@@ -669,6 +670,10 @@ _FIELD_OPTIONS = "field_options"
 """The parser default of a command whose options name the core's fields otherwise than
 ``--<field>`` (``hours bootstrap``: the organization's ``name`` is ``--org-name``)."""
 
+_LOG_PREFIX = "log_prefix"
+"""The parser default of a command whose log lines name it rather than ``hours`` (``hours worker``:
+its lines are all it prints, and they read ``hours worker: dispatching webhooks ...``)."""
+
 _EITHER = "either_of"
 """The parser default that lists the values given either as a positional argument or an option."""
 
@@ -952,7 +957,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings() if reads_no_settings else _settings(args)
         if handler is server.serve:
             return handler(args, settings)
-        with cli_logging():
+        with cli_logging(prefix=getattr(args, _LOG_PREFIX, "hours")):
             status = handler(args, settings)
         with stdout_writes():  # what is still buffered fails here, not unseen at exit
             sys.stdout.flush()

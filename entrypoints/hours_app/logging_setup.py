@@ -254,9 +254,9 @@ def keeping_server_logging() -> Iterator[None]:
 class _CurrentStderr(logging.Handler):
     """A handler that writes to whatever ``sys.stderr`` is now (it may be swapped, e.g. by pytest)."""
 
-    def __init__(self) -> None:
+    def __init__(self, prefix: str) -> None:
         super().__init__()
-        self.setFormatter(logging.Formatter("hours: %(message)s"))
+        self.setFormatter(logging.Formatter(f"{prefix}: %(message)s"))
 
     def emit(self, record: logging.LogRecord) -> None:
         """Write the record to the current stderr."""
@@ -267,15 +267,16 @@ class _CurrentStderr(logging.Handler):
 
 
 @contextmanager
-def cli_logging(level: int = logging.INFO) -> Iterator[None]:
-    """Show the ``hours`` logger's messages on stderr (``hours: ...``) while the block runs.
+def cli_logging(level: int = logging.INFO, *, prefix: str = "hours") -> Iterator[None]:
+    """Show the ``hours`` logger's messages on stderr (``hours: ...``, or ``<prefix>: ...``: ``hours
+    worker: ...``) while the block runs.
 
     The commands other than ``serve`` use this, so that e.g. applied migrations are reported
     without touching stdout, which holds the command's output (JSON with ``--json``). Leaving
     the block restores the logger, so calling :func:`hours_app.cli.main` in-process leaves no trace.
     """
     logger = logging.getLogger("hours")
-    handler = _CurrentStderr()
+    handler = _CurrentStderr(prefix)
     previous = logger.level
     logger.addHandler(handler)
     logger.setLevel(level)

@@ -32,7 +32,7 @@ def short_lease_warning(lease_seconds: float) -> str | None:
     if lease_seconds >= LONGEST_ATTEMPT_SECONDS:
         return None
     return (
-        f"hours worker: --lease-seconds {lease_seconds:g} is shorter than the longest delivery attempt "
+        f"--lease-seconds {lease_seconds:g} is shorter than the longest delivery attempt "
         f"({LONGEST_ATTEMPT_SECONDS:g} s): a delivery still being sent may be claimed and sent again by "
         "another dispatcher; keep it above that unless every receiver answers fast"
     )
@@ -47,7 +47,7 @@ def worker(args: argparse.Namespace, settings: Settings) -> int:
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         logger.info(
-            "hours worker: %s received, stopping once the deliveries in flight have ended",
+            "%s received, stopping once the deliveries in flight have ended",
             signal.Signals(signum).name,
         )
         stopping.set()
@@ -59,7 +59,7 @@ def worker(args: argparse.Namespace, settings: Settings) -> int:
     try:
         # Said once a signal would stop it cleanly: before this line, SIGTERM ends it as the default does.
         logger.info(
-            "hours worker: dispatching webhooks from %s (claims held %gs, idle poll %gs, %s)",
+            "dispatching webhooks from %s (claims held %gs, idle poll %gs, %s)",
             application.store.description,
             args.lease_seconds,
             args.poll_seconds,

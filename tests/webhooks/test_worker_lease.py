@@ -28,15 +28,33 @@ def test_a_shorter_lease_is_warned_of_with_both_figures() -> None:
     assert "sent again" in warning
 
 
-def test_the_worker_logs_the_warning_before_it_dispatches(tmp_path: Path) -> None:
-    process = worker(tmp_path / "hours.db", lease_seconds=2)
+def startup_lines(database: Path) -> list[str]:
+    """What a worker with a 2 s lease says on stderr until it dispatches (then it is stopped)."""
+    process = worker(database, lease_seconds=2)
     try:
-        lines = wait_until_dispatching(process)
+        return [line.decode() for line in wait_until_dispatching(process)]
     finally:
         process.terminate()
         process.wait(timeout=60)
-    warned = [line for line in lines if b"--lease-seconds 2 is shorter" in line]
+
+
+def test_the_worker_logs_the_warning_before_it_dispatches(tmp_path: Path) -> None:
+    lines = startup_lines(tmp_path / "hours.db")
+    warned = [line for line in lines if "--lease-seconds 2 is shorter" in line]
     assert len(warned) == 1, lines
+    dispatching = [line for line in lines if "dispatching webhooks" in line]
+    assert lines.index(warned[0]) < lines.index(dispatching[0]), lines
+
+
+def test_the_workers_lines_name_it_once(tmp_path: Path) -> None:
+    """Its lines read 'hours: hours worker: dispatching webhooks ...': the command's logger
+    prefix, then the worker's own name again in the message."""
+    lines = startup_lines(tmp_path / "hours.db")
+    said = [line for line in lines if "lease-seconds" in line or "dispatching" in line]
+    assert len(said) == 2, lines
+    assert said[0].startswith("hours worker: --lease-seconds 2 is shorter"), said
+    assert said[1].startswith("hours worker: dispatching webhooks from SQLite at "), said
+    assert not any("hours worker: hours" in line or "hours: hours" in line for line in lines), lines
 
 
 def test_the_help_asks_for_a_lease_at_least_as_long_as_the_longest_attempt(

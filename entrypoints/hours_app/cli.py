@@ -37,9 +37,9 @@ from hours_app.cli_output import (
 )
 from hours_app.composition import StoreUnavailable
 from hours_app.logging_setup import LOG_LEVELS, cli_logging
-from hours_app.settings import ENVIRONMENT, Settings, SettingsError
+from hours_app.settings import ENVIRONMENT, DatabaseUrl, Settings, SettingsError
 from hours_app.version import hours_version
-from hours_core.errors import HoursError, NotFound, ValidationFailed
+from hours_core.errors import HoursError, NotFound, StoreFull, ValidationFailed
 from hours_core.model import Plan, Role
 from hours_core.services.admin import NoActiveOwner
 
@@ -984,6 +984,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = error.message if isinstance(error, NoActiveOwner) else found_elsewhere
         print_error(message, json_line=json_line)
         return EXIT_FAILED
+    except StoreFull:  # its message is the API's, for a client; this is the operator's
+        print_error(_disk_full(settings.database), json_line=json_line)
+        return EXIT_FAILED
     except HoursError as error:
         print_error(error.message, json_line=json_line)
         return EXIT_FAILED
@@ -994,6 +997,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `hours schema openapi | head`: the reader left; say nothing more
         _silence_stdout()
         return EXIT_FAILED
+
+
+def _disk_full(database: DatabaseUrl) -> str:
+    """What a write refused for a full disk tells the person at the terminal: where the disk is
+    full, that nothing was stored, and what to do."""
+    if database.scheme == "sqlite":
+        where = f"the disk holding {database.sqlite_path.resolve().parent} is full"
+        room = "free disk space there"
+    else:
+        where = f"the disk of the PostgreSQL server at {database.redacted()} is full"
+        room = "free disk space on the database server"
+    return (
+        f"{where}, so nothing was stored (this command's change was rolled back): {room} and run the "
+        "command again"
+    )
 
 
 def _no_command(parser: argparse.ArgumentParser) -> int:

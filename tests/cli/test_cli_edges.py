@@ -582,3 +582,38 @@ def test_the_command_orgs_create_prints_adds_the_owner_to_that_database_as_hours
     assert main(words[1:]) == 0  # as a person pasting it would run it
     assert "ada@acme.test" in capsys.readouterr().out
     assert not (tmp_path / "hours.db").exists()  # not added to another database
+
+
+def test_a_full_disk_tells_the_person_at_the_terminal_what_happened_and_what_to_do(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The error said 'retry later (the operator has to free space)': the API's words for its
+    client, read here by the operator. The disk is full for SQLite's writer as in
+    tests/http/test_full_disk.py: no page more than the file holds."""
+    from hours_sqlite import SqliteStore
+
+    org = org_of(db, capsys)
+    path = tmp_path / "harvest.csv"
+    path.write_bytes(
+        harvest([f"2025-02-03,Acme,Website,Ops,{number:03d}{'x' * 2000},1,No,," for number in range(50)])
+    )
+    opened = SqliteStore.open.__func__  # type: ignore[attr-defined]
+
+    def open_on_a_full_disk(cls: type[SqliteStore], *args: Any, **kwargs: Any) -> SqliteStore:
+        store: SqliteStore = opened(cls, *args, **kwargs)
+        with store._writer.held() as connection:
+            (pages,) = connection.execute("PRAGMA page_count").fetchone()
+            connection.execute(f"PRAGMA max_page_count = {pages:d}")
+        return store
+
+    monkeypatch.setattr(SqliteStore, "open", classmethod(open_on_a_full_disk))
+
+    assert main(["import", "harvest", str(path), "--org", org, "--db", db]) == 1
+
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"error: the disk holding {tmp_path} is full, so nothing was stored (this command's change "
+        "was rolled back): free disk space there and run the command again"
+    )
+    monkeypatch.undo()
+    assert main(["export", "--org", org, "--format", "jsonl", "--db", db]) == 0
+    assert capsys.readouterr().out == ""

@@ -456,7 +456,10 @@ def _add_migrate(commands: _Commands) -> None:
     commands.add(
         "migrate",
         "Apply pending database migrations and say which ran.",
-        details="Safe to run any time, from several processes at once; other commands migrate by themselves.",
+        details=(
+            "Safe to run any time, from several processes at once; other commands migrate by themselves.\n"
+            "It also stores the key that signs list cursors if it is missing (hours serve does too)."
+        ),
         epilog="""\
 examples:
   hours migrate

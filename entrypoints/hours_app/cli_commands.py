@@ -24,7 +24,7 @@ from typing import BinaryIO
 
 from hours_app import cli_output as out
 from hours_app.cli_schema import openapi_document, typescript_definitions
-from hours_app.composition import Application, build, open_store
+from hours_app.composition import Application, build, open_store, prepare_installation
 from hours_app.server import base_url as _base_url
 from hours_app.settings import DEFAULT_DATABASE_URL, Settings, SettingsError
 from hours_core.model import OrgId, Plan, ProjectId, Role, UserId
@@ -86,6 +86,7 @@ def migrate(args: argparse.Namespace, settings: Settings) -> int:
     store = open_store(settings.database, settings, migrate=True)
     try:
         applied, description = store.applied_migrations, store.description
+        prepare_installation(store)
     finally:
         store.close()
     human = (

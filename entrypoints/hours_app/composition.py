@@ -18,10 +18,13 @@ import attrs
 
 from hours_app.settings import DatabaseUrl, Settings, SettingsError
 from hours_core.clock import SystemClock
+from hours_core.errors import HoursError, StoreFull
 from hours_core.ids import UuidV7Ids
 from hours_core.ports import IdentitySignal, UnitOfWorkFactory
 from hours_core.services import Services, build_services
 from hours_core.services.dispatcher import DEFAULT_LEASE, WebhookDispatcher
+from hours_core.services.installation import InstallationService
+from hours_core.services.transactions import Transactions
 from hours_core.subscriptions import UrlPolicy
 from hours_exchange import FILE_FORMATS
 
@@ -32,7 +35,15 @@ if TYPE_CHECKING:
     from hours_http.responses import RunWrite
     from hours_sqlite import SqliteStore
 
-__all__ = ["Application", "OpenedStore", "StoreUnavailable", "build", "build_dispatcher", "open_store"]
+__all__ = [
+    "Application",
+    "OpenedStore",
+    "StoreUnavailable",
+    "build",
+    "build_dispatcher",
+    "open_store",
+    "prepare_installation",
+]
 
 logger = logging.getLogger("hours")
 
@@ -114,6 +125,26 @@ def _open_sqlite(database: DatabaseUrl, settings: Settings, *, migrate: bool) ->
         run_write=store.write_queue().run,
         identity_signal=_sqlite_identity_signal(store),
     )
+
+
+def prepare_installation(store: OpenedStore) -> None:
+    """Store the installation's secrets that are missing (the key that signs list cursors), as
+    ``hours serve`` starts and ``hours migrate`` ends, so that serving never has to write one: a
+    list's first page with a next page works on a full disk too. Processes that prepare at once
+    store one key. A store that refuses the write (a full disk, busy) is a warning, and the first
+    such page stores the key once it can (503 until then)."""
+    try:
+        InstallationService(Transactions(store.unit_of_work), SystemClock()).prepare()
+    except HoursError as error:
+        if not error.transient:
+            raise
+        reason = "the database's disk is full" if isinstance(error, StoreFull) else error.message.rstrip(".")
+        logger.warning(
+            "cannot store the key that signs list cursors yet (%s); until it is stored, a list's first "
+            "page that has a next page is answered 503 %s, and the first such page stores it",
+            reason,
+            error.code,
+        )
 
 
 def _migration_failed(path: Path, pending: list[str], error: sqlite3.Error) -> str:

@@ -176,7 +176,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
 
     import attrs
 
-    from hours_app.composition import open_store
+    from hours_app.composition import open_store, prepare_installation
     from hours_app.settings import SettingsError
     from hours_app.version import hours_version
 
@@ -193,14 +193,14 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     logging.config.dictConfig(server_log_config(options.log_level, json_lines=options.json_lines))
     store = open_store(settings.database, settings, migrate=True)
     try:
-        description = store.description
         applied = store.applied_migrations
+        logger.info("hours %s starting", hours_version())
+        logger.info("store: %s", store.description)
+        logger.info("migrations: %s", ", ".join(applied) + " applied" if applied else "up to date")
+        prepare_installation(store)  # before the workers: they read the key, never write it
     finally:
         store.close()
     base = base_url(settings)
-    logger.info("hours %s starting", hours_version())
-    logger.info("store: %s", description)
-    logger.info("migrations: %s", ", ".join(applied) + " applied" if applied else "up to date")
     logger.info("token env: %s (tokens look like hsk_%s_...)", settings.token_env, settings.token_env)
     rate, failures = settings.parsed_rate_limit(), settings.parsed_auth_failure_limit()
     logger.info(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from hours_core.clock import FixedClock
-from hours_core.installation import SECRET_BYTES, InstallationSecret
+from hours_core.installation import CURSOR_SECRET, SECRET_BYTES, InstallationSecret
 from hours_core.services.installation import InstallationService
 from hours_core.services.transactions import Transactions
 
@@ -57,3 +57,29 @@ def test_processes_that_make_the_secret_at_once_agree_on_one(store: OpenStore) -
     assert len(found) == len(services) and len(set(found)) == 1
     assert len(found[0]) == SECRET_BYTES
     assert services[0].secret("cursors") == found[0]
+
+
+def test_preparing_stores_the_cursor_key_once_and_processes_that_prepare_at_once_agree(
+    store: OpenStore,
+) -> None:
+    """A server's startup (and hours migrate) prepares the secrets, so that serving never writes
+    one; N workers or hosts that start at once store one key, and preparing again changes nothing."""
+    services = [InstallationService(Transactions(store.unit_of_work), FixedClock(T0)) for _ in range(6)]
+    barrier = threading.Barrier(len(services))
+
+    def prepare(service: InstallationService) -> None:
+        barrier.wait()
+        service.prepare()
+
+    threads = [threading.Thread(target=prepare, args=(service,)) for service in services]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with store.unit_of_work(read_only=True) as uow:
+        stored = uow.installation.get(CURSOR_SECRET)
+    assert stored is not None
+    services[0].prepare()
+    with store.unit_of_work(read_only=True) as uow:
+        assert uow.installation.get(CURSOR_SECRET) == stored
+    assert {service.secret(CURSOR_SECRET) for service in services} == {stored.secret}

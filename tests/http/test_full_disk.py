@@ -158,12 +158,14 @@ def test_reads_go_on_with_a_rate_limit_where_no_write_can_be_stored(sqlite_store
     assert refused.status_code == 503 and refused.json()["error"]["code"] == "store_full"
 
 
-def test_the_first_list_page_with_a_next_cursor_on_a_full_disk_is_503_until_the_key_is_stored(
+def test_a_database_without_the_cursor_key_answers_its_first_next_page_on_a_full_disk_503_until_it_is_stored(
     sqlite_store: SqliteStore,
 ) -> None:
-    """A database's first next-page cursor stores the key that signs cursors (installation_secrets):
-    on a full disk that page is 503 store_full, as a write is. A page with no next cursor needs no
-    key, and once the key is stored, every page goes on."""
+    """A database whose key that signs cursors (installation_secrets) is not stored (its row
+    deleted, or a server started on a full disk) stores it with its first next-page cursor: on a
+    full disk that page is 503 store_full, as a write is. A page with no next cursor needs no key,
+    and once the key is stored, every page goes on. (hours serve and hours migrate store the key
+    beforehand: the next test.)"""
     full = False
 
     def unit_of_work(*, read_only: bool = False) -> Any:
@@ -191,3 +193,36 @@ def test_the_first_list_page_with_a_next_cursor_on_a_full_disk_is_503_until_the_
     assert first_cursor.status_code == 503 and first_cursor.json()["error"]["code"] == "store_full"
     assert first_page.status_code == 200 and next_page.status_code == 200, next_page.text
     assert len(next_page.json()["data"]) == 1
+
+
+def test_a_migrated_database_pages_on_a_full_disk_from_its_first_page(tmp_path: Path) -> None:
+    """operations.md said a database's first list page with a next page was 503 store_full on a full
+    disk: it stored the key that signs cursors. hours migrate stores it now, as hours serve's
+    startup does (tests/server/test_serve_command.py), so paging never writes."""
+    from hours_app.cli import main
+
+    assert main(["migrate", "--db", f"sqlite:///{tmp_path / 'hours.db'}"]) == 0
+    store = SqliteStore.open(tmp_path / "hours.db")
+    full = False
+
+    def unit_of_work(*, read_only: bool = False) -> Any:
+        if full and not read_only:
+            raise StoreFull()
+        return store.unit_of_work(read_only=read_only)
+
+    try:
+        world = make_world(unit_of_work)
+        headers = bearer(world.owner_token)
+        with TestClient(create_app(world.services)) as client:
+            for day in ("2026-03-02", "2026-03-03"):
+                body = {"projectId": str(world.project.id), "entryDate": day, "duration": "1h"}
+                assert client.post("/time-entries", json=body, headers=headers).status_code == 201
+            full = True
+            first_page = client.get("/time-entries", params={"limit": 1}, headers=headers)
+            cursor = first_page.json()["nextCursor"]
+            next_page = client.get("/time-entries", params={"limit": 1, "cursor": cursor}, headers=headers)
+    finally:
+        store.close()
+
+    assert first_page.status_code == 200, first_page.text
+    assert next_page.status_code == 200 and len(next_page.json()["data"]) == 1, next_page.text

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -282,6 +284,15 @@ def test_several_workers_serve_one_port_and_stop_together(tmp_path: Path) -> Non
         server.process.send_signal(signal.SIGTERM)
         assert server.exit_status(within=PATIENCE_SECONDS) == 0
         assert "with 2 workers" in server.stderr.read_text()
+
+
+def test_the_key_that_signs_cursors_is_stored_before_the_workers_serve(tmp_path: Path) -> None:
+    """The key was stored by a list's first page with a next page, which a full disk answered 503
+    (operations.md, "A full disk"); hours serve stores it as it starts, the workers only read it."""
+    read_only = f"file:{tmp_path / 'hours.db'}?mode=ro"
+    with served(tmp_path, "--workers", "2"), contextlib.closing(sqlite3.connect(read_only, uri=True)) as db:
+        names = [name for (name,) in db.execute("SELECT name FROM installation_secrets")]
+    assert names == ["cursors"]
 
 
 @pytest.mark.slow

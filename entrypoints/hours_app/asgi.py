@@ -10,13 +10,15 @@ arriving); :func:`create_api` is the bare Litestar app, for tests and embedding.
 
 from __future__ import annotations
 
-import logging
+import functools
+from collections.abc import Callable, Sequence
 
 from litestar import Litestar
 
 from hours_app.composition import Application, build, build_dispatcher
 from hours_app.logging_setup import AccessLogMiddleware, keeping_server_logging, note_body_timeout
 from hours_app.mount import WebAndApi
+from hours_app.readiness import report_ready
 from hours_app.settings import Settings
 from hours_app.version import hours_version
 from hours_http import create_app
@@ -27,19 +29,15 @@ from hours_web import create_web_app
 
 __all__ = ["create_api", "create_asgi_app", "create_site"]
 
-logger = logging.getLogger("hours")
 
-
-def create_api(application: Application | None = None) -> Litestar:
+def create_api(
+    application: Application | None = None, *, on_startup: Sequence[Callable[[], object]] = ()
+) -> Litestar:
     """The API app, wired from ``HOURS_*`` environment variables (or over ``application``); it runs
-    the webhook dispatcher in a background thread while it serves, and closes its store on shutdown."""
+    the webhook dispatcher in a background thread while it serves, and closes its store on shutdown.
+    ``on_startup`` runs after the dispatcher has started."""
     settings = Settings.from_env() if application is None else application.settings
     application = application or build(settings)
-    logger.info(
-        "hours ready: %s, token env %r, API docs at /schema",
-        application.store.description,
-        settings.token_env,
-    )
     app = create_app(
         application.services,
         version=hours_version(),
@@ -50,20 +48,22 @@ def create_api(application: Application | None = None) -> Litestar:
     )
     dispatcher = build_dispatcher(application)
     app.on_startup.append(dispatcher.start)
+    app.on_startup.extend(on_startup)
     app.on_shutdown.append(dispatcher.stop)
     app.on_shutdown.append(application.close)
     return app
 
 
-def create_site(application: Application) -> WebAndApi:
+def create_site(application: Application, *, on_startup: Sequence[Callable[[], object]] = ()) -> WebAndApi:
     """The web app and the API over one application: ``/`` and ``/app/...`` are the web app's. Both
-    name a request by the API's :func:`~hours_http.request_id.request_id_of` (``X-Request-Id``)."""
+    name a request by the API's :func:`~hours_http.request_id.request_id_of` (``X-Request-Id``).
+    ``on_startup``: as :func:`create_api`'s."""
     web = create_web_app(
         application.services,
         secure_cookies=application.settings.web_secure_cookies,
         request_id=request_id_of,
     )
-    return WebAndApi(api=create_api(application), web=web)
+    return WebAndApi(api=create_api(application, on_startup=on_startup), web=web)
 
 
 def create_asgi_app() -> AccessLogMiddleware:
@@ -73,7 +73,9 @@ def create_asgi_app() -> AccessLogMiddleware:
     serve`` runs."""
     settings = Settings.from_env()
     with keeping_server_logging():  # Litestar's apps would route other libraries' logs their own way
-        site = create_site(build(settings))
+        application = build(settings)
+        ready = functools.partial(report_ready, application.store.description, settings.token_env)
+        site = create_site(application, on_startup=[ready])
     return AccessLogMiddleware(
         HostCheck(BodyDeadline(site, settings.body_timeout, on_timeout=note_body_timeout))
     )

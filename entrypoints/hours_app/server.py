@@ -149,7 +149,7 @@ def listen_url(settings: Settings) -> str:
     return _http_url(settings.host, settings.port)
 
 
-def base_url(settings: Settings) -> str:
+def base_url(settings: Settings | ServerOptions) -> str:
     """``http://host:port`` to open the server at from this machine: the listen address, but for a
     wildcard one (``0.0.0.0``, ``::``), which names no host to connect to, the loopback address of its
     family. The web app's cookies work over plain HTTP to a loopback host only (docs/web.md), so a
@@ -239,6 +239,7 @@ def supervise(argv: Sequence[str]) -> int:
     """
     import logging.config
 
+    from hours_app.readiness import announce_when_ready
     from hours_app.stop_signals import default_stop_signals_in_forked_children, note_the_first_stop
 
     options = ServerOptions.from_argv(argv)
@@ -246,6 +247,7 @@ def supervise(argv: Sequence[str]) -> int:
     logging.config.dictConfig(log_config)
     default_stop_signals_in_forked_children()
     server = granian_server(options, log_config=log_config)
+    announce_when_ready(options.workers, base_url(options), lambda pid: _worker_index(server, pid))
     # granian's startup sets its stop handlers, then runs the startup hooks, then starts the workers.
     server.on_startup(lambda: note_the_first_stop(_log_the_stop))
     try:
@@ -253,6 +255,15 @@ def supervise(argv: Sequence[str]) -> int:
     except SystemExit as stop:  # granian exits with 1 when a worker fails to start or dies
         return 0 if stop.code in (0, None) else 1
     return 0
+
+
+def _worker_index(server: AbstractServer[Any], pid: int) -> int | None:
+    """The index (0 for granian's worker-1) of ``server``'s worker process ``pid``, if it is one."""
+    for worker in list(server.wrks):
+        with contextlib.suppress(Exception):  # a worker not started yet has no process id
+            if worker._id() == pid:
+                return int(worker.idx)
+    return None
 
 
 def _log_the_stop(received: signal.Signals) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import json
+import logging
 import os
 import re
 import signal
@@ -19,11 +20,13 @@ import pytest
 
 from hours_app.cli import EXIT_BAD_ARGUMENTS, main
 from hours_app.logging_setup import LOG_LEVELS
+from hours_app.readiness import READY_PIPE, report_now
 from hours_app.server import ServerOptions, base_url, listen_url
 from hours_app.settings import ENVIRONMENT, SERVER_SETTINGS, Settings, SettingsError
 from tests.server_support import (
     HEALTH_ATTEMPTS,
     HEALTH_PAUSE_SECONDS,
+    Server,
     clean_environment,
     hours_command,
     raw_exchange,
@@ -286,6 +289,43 @@ def test_several_workers_serve_one_port_and_stop_together(tmp_path: Path) -> Non
         assert "with 2 workers" in server.stderr.read_text()
 
 
+def test_a_server_of_several_workers_says_once_that_it_is_ready(tmp_path: Path) -> None:
+    """Each worker logged 'hours ready: SQLite at ..., token env 'live', API docs at /schema' as it
+    started: N alike lines for --workers N, none saying which worker, nor that all of them serve."""
+    with served(tmp_path, "--workers", "2") as server:
+        said = _wait_for_line(server, "hours ready")
+    assert said.endswith(
+        f"INFO hours: hours ready: 2 workers serve {server.base_url} (API docs at {server.base_url}/schema)"
+    ), said
+    assert server.stderr.read_text().count("hours ready") == 1, server.stderr.read_text()
+
+
+def test_a_worker_tells_its_supervisor_or_else_logs_a_ready_line_naming_its_process(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    read_end, write_end = os.pipe()
+    monkeypatch.setenv(READY_PIPE, str(write_end))
+    with caplog.at_level(logging.INFO, logger="hours"):
+        report_now("SQLite at /srv/hours/hours.db", "live")  # under hours serve: told, not logged
+        with os.fdopen(read_end, "rb") as pipe:
+            assert pipe.read() == f"{os.getpid()}\n".encode()
+        assert caplog.records == []
+        report_now("SQLite at /srv/hours/hours.db", "live")  # the app under another server
+    assert [record.getMessage() for record in caplog.records] == [
+        f"hours ready (pid {os.getpid()}): SQLite at /srv/hours/hours.db, token env 'live', API docs at /schema"
+    ]
+
+
+def _wait_for_line(server: Server, text: str) -> str:
+    """The first line of the server's application log that holds ``text``, once it is there."""
+    for _ in range(PATIENCE_SECONDS * 10):
+        lines = [line for line in server.stderr.read_text().splitlines() if text in line]
+        if lines:
+            return lines[0]
+        time.sleep(0.1)
+    pytest.fail(f"the server did not log {text!r}:\n{server.logs()[-20_000:]}")
+
+
 def test_the_key_that_signs_cursors_is_stored_before_the_workers_serve(tmp_path: Path) -> None:
     """The key was stored by a list's first page with a next page, which a full disk answered 503
     (operations.md, "A full disk"); hours serve stores it as it starts, the workers only read it."""
@@ -301,10 +341,7 @@ def test_a_worker_that_dies_is_replaced_and_the_others_serve_on(tmp_path: Path) 
     supervisor stopped the other workers and exited 1. Now it starts a new worker in its place."""
     with served(tmp_path, "--workers", "2") as server:
         supervisor = server.process.pid
-        for _ in range(PATIENCE_SECONDS * 10):  # both serve (the first one answered /health)
-            if "Started worker-2" in server.stderr.read_text():
-                break
-            time.sleep(0.1)
+        _wait_for_line(server, "hours ready")  # both serve (the first one answered /health)
         before = _workers_of(supervisor)
         assert len(before) == 2
         os.kill(before[0], signal.SIGKILL)
@@ -316,6 +353,7 @@ def test_a_worker_that_dies_is_replaced_and_the_others_serve_on(tmp_path: Path) 
         now = _workers_of(supervisor)
         assert len(now) == 2 and before[0] not in now and before[1] in now
         assert server.process.poll() is None  # the server runs on
+        replaced = _wait_for_line(server, "serves again")
         for _ in range(8):  # whichever worker takes the connection: the survivor or the new one
             assert raw_exchange(server.port, b"GET /health HTTP/1.1\r\nHost: hours\r\n\r\n").startswith(
                 b"HTTP/1.1 200 OK"
@@ -323,6 +361,10 @@ def test_a_worker_that_dies_is_replaced_and_the_others_serve_on(tmp_path: Path) 
         server.process.send_signal(signal.SIGTERM)
         assert server.exit_status(within=PATIENCE_SECONDS) == 0
         assert "Respawning worker-1" in server.stderr.read_text()
+    assert replaced.endswith(
+        f"hours ready: worker-1 (pid {next(pid for pid in now if pid != before[1])}) serves again in place of "
+        "one that stopped"
+    ), replaced
 
 
 @pytest.mark.slow

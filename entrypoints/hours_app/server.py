@@ -20,7 +20,7 @@ the choice are in docs/performance.md ("Server stack").
 
 ``hours serve`` runs in two steps. :func:`serve` checks the settings and the address, applies
 pending migrations and logs the startup lines; then it replaces itself (``exec``, same process
-id) with the *supervisor*, ``python -m hours_app.server`` and the :class:`ServerOptions` as
+id) with the *supervisor*, ``python -m hours_app.supervisor`` and the :class:`ServerOptions` as
 arguments, which imports granian and the logging setup only, starts the worker processes and
 stops them on SIGTERM or Ctrl-C. Each worker imports the app and builds it from the ``HOURS_*``
 environment (:func:`hours_app.asgi.create_asgi_app`). The supervisor stays small because it never
@@ -122,7 +122,7 @@ class ServerOptions:
     @classmethod
     def from_argv(cls, argv: Sequence[str]) -> ServerOptions:
         """The options from the supervisor's arguments, as :meth:`to_argv` writes them."""
-        parser = argparse.ArgumentParser(prog="python -m hours_app.server", description=__doc__)
+        parser = argparse.ArgumentParser(prog="python -m hours_app.supervisor", description=__doc__)
         parser.add_argument("--host", required=True)
         parser.add_argument("--port", type=int, required=True)
         parser.add_argument("--workers", type=int, required=True)
@@ -227,7 +227,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         return supervise(options.to_argv())
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
-    command = [sys.executable, "-m", "hours_app.server", *options.to_argv()]
+    command = [sys.executable, "-m", "hours_app.supervisor", *options.to_argv()]
     os.execv(command[0], command)  # noqa: S606 - this interpreter, this package: nothing from outside
     raise AssertionError("unreachable: exec returns only by raising")
 

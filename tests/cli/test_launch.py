@@ -10,16 +10,19 @@ from types import ModuleType
 
 import pytest
 
-from hours_app import cli, launch
+from hours_app import cli, launch, supervisor
 
 
 class InterruptedImport(importlib.abc.MetaPathFinder):
-    """Raises ``KeyboardInterrupt`` when ``hours_app.cli`` is imported: a Ctrl-C while it loads."""
+    """Raises ``KeyboardInterrupt`` when ``module`` is imported: a Ctrl-C while it loads."""
+
+    def __init__(self, module: str = "hours_app.cli") -> None:
+        self.module = module
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
     ) -> ModuleSpec | None:
-        if fullname == "hours_app.cli":
+        if fullname == self.module:
             raise KeyboardInterrupt
         return None
 
@@ -49,3 +52,18 @@ def test_the_command_lines_status_is_the_scripts(monkeypatch: pytest.MonkeyPatch
     with pytest.raises(SystemExit) as stop:  # argparse's --version exits after printing
         raise SystemExit(launch.main())
     assert stop.value.code == 0
+
+
+@pytest.mark.parametrize("json_lines", [False, True], ids=["text", "json"])
+def test_a_ctrl_c_while_hours_serve_loads_its_server_stops_it_as_ctrl_c_does_without_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], json_lines: bool
+) -> None:
+    """After its startup lines, hours serve replaces itself with the supervisor, which loads granian
+    and the logging setup: a Ctrl-C then ended it with a KeyboardInterrupt traceback (exit 1)."""
+    monkeypatch.delitem(sys.modules, "hours_app.server")
+    monkeypatch.setattr(sys, "meta_path", [InterruptedImport("hours_app.server"), *sys.meta_path])
+
+    assert supervisor.main(["--host=127.0.0.1", "--port=8000", *(["--json"] if json_lines else [])]) == 0
+
+    said = capsys.readouterr().err
+    assert said == ("" if json_lines else f"{supervisor.STOPPED_WHILE_STARTING}\n")

@@ -344,7 +344,7 @@ examples:
         metavar="SECONDS",
         help="how long an idle dispatcher waits before it looks for due deliveries again (default: 1)",
     )
-    parser.set_defaults(**{_LOG_PREFIX: "hours worker"})
+    parser.set_defaults(**{_LOG_PREFIX: "hours worker", _SERVICE: "hours worker"})
 
 
 def _add_serve(commands: _Commands) -> None:
@@ -371,6 +371,7 @@ examples:
         json_help="write every log line on stderr as JSON, a startup error included (the access log "
         "on stdout is JSON either way)",
     )
+    serve.set_defaults(**{_SERVICE: "hours serve"})
     serve.add_argument("--host", help="address to listen on (default: $HOURS_HOST, else 127.0.0.1)")
     serve.add_argument(
         "--port", type=cli_args.port, help="TCP port to listen on (default: $HOURS_PORT, else 8000)"
@@ -677,6 +678,10 @@ _FIELD_OPTIONS = "field_options"
 _LOG_PREFIX = "log_prefix"
 """The parser default of a command whose log lines name it rather than ``hours`` (``hours worker``:
 its lines are all it prints, and they read ``hours worker: dispatching webhooks ...``)."""
+
+_SERVICE = "service"
+"""The parser default of a command that runs until stopped (``hours serve``, ``hours worker``), its
+name: a Ctrl-C while it starts stops it as one while it runs does, exit status 0."""
 
 _EITHER = "either_of"
 """The parser default that lists the values given either as a positional argument or an option."""
@@ -997,7 +1002,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Terminated as terminated:  # SIGTERM or SIGHUP during hours export or hours import
         return terminated.exit_status
     except KeyboardInterrupt:
-        return EXIT_INTERRUPTED
+        service = getattr(args, _SERVICE, None)
+        if service is None:
+            return EXIT_INTERRUPTED
+        if not json_line:  # hours serve --json: its stderr holds JSON log lines only
+            print(f"{service}: SIGINT received while starting; stopped", file=sys.stderr)
+        return EXIT_OK  # Ctrl-C is how hours serve and hours worker stop, also while they start
     except BrokenPipeError:  # e.g. `hours schema openapi | head`: the reader left; say nothing more
         _silence_stdout()
         return EXIT_FAILED

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.abc
+import pathlib
 import sys
 from collections.abc import Sequence
 from importlib.machinery import ModuleSpec
@@ -67,3 +68,27 @@ def test_a_ctrl_c_while_hours_serve_loads_its_server_stops_it_as_ctrl_c_does_wit
 
     said = capsys.readouterr().err
     assert said == ("" if json_lines else f"{supervisor.STOPPED_WHILE_STARTING}\n")
+
+
+@pytest.mark.parametrize(
+    ("command", "starting"),
+    [("serve", "hours_app.server.check_address_free"), ("worker", "hours_app.worker.build")],
+)
+def test_a_ctrl_c_while_serve_or_worker_starts_stops_it_with_status_0(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: pathlib.Path,
+    command: str,
+    starting: str,
+) -> None:
+    """Ctrl-C is how hours serve and hours worker stop (exit status 0, hours --help says), but one
+    that came while they opened the database or checked the address was exit status 130."""
+
+    def interrupted(*_args: object, **_kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(starting, interrupted)
+
+    assert cli.main([command, "--db", f"sqlite:///{tmp_path / 'hours.db'}"]) == cli.EXIT_OK
+
+    assert capsys.readouterr().err == f"hours {command}: SIGINT received while starting; stopped\n"

@@ -354,11 +354,11 @@ def _add_serve(commands: _Commands) -> None:
         details=(
             "The web app is at / (sign in with a password from hours users set-password or hours\n"
             "bootstrap), the API beside it, its docs at /schema. Logs the version, the store, the listen\n"
-            "address, the token environment and where the API docs are on stderr, one line once every\n"
-            "worker serves (hours ready: N workers serve ...), and one line when it stops; access logs\n"
-            "go to stdout, one JSON line per request (never with the Authorization header). With --json\n"
-            "every log line is JSON. Stop with Ctrl-C or SIGTERM: requests in flight finish first (for\n"
-            "up to 30 s).\n\n"
+            "address, the token environment and where the web app and the API docs are on stderr, one\n"
+            "line once every worker serves (hours ready: N workers serve ...), and one line when it stops;\n"
+            "access logs go to stdout, one JSON line per request (never with the Authorization header).\n"
+            "With --json every log line is JSON. Stop with Ctrl-C or SIGTERM: requests in flight finish\n"
+            "first (for up to 30 s).\n\n"
             "The server needs no proxy in front: it caps the size of request headers, disconnects\n"
             "clients that are slow to send them, and caps open connections (the limits below)."
         ),

@@ -221,6 +221,9 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         settings.workers,
         "" if settings.workers == 1 else "s",
     )
+    logger.info(
+        "web app: %s/ (sign in with the password of hours bootstrap or hours users set-password)", base
+    )
     logger.info("API docs: %s/schema (OpenAPI JSON at %s/schema/openapi.json)", base, base)
     os.environ.update(settings.to_env())  # worker processes read their settings from here
     if os.name != "posix":  # no exec on Windows: supervise from this process

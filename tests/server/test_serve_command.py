@@ -275,6 +275,15 @@ def test_port_0_serves_on_a_free_port_that_the_logs_name(tmp_path: Path) -> None
         stop(process)
 
 
+def test_the_startup_log_names_the_web_app_where_a_person_signs_in(tmp_path: Path) -> None:
+    """The startup log named the listen address and the API docs, not the web app: a person who
+    ran scripts/serve again (no demo, so no summary) was not told where to sign in."""
+    with served(tmp_path) as server:
+        log = server.stderr.read_text()
+    assert f"web app: {server.base_url}/ (sign in with the password of hours bootstrap" in log
+    assert log.index("web app: ") < log.index("API docs: ")
+
+
 def test_several_workers_serve_one_port_and_stop_together(tmp_path: Path) -> None:
     with served(tmp_path, "--workers", "2") as server:
         supervisor = server.process.pid

@@ -323,6 +323,13 @@ def users_set_password(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+_NO_PASSWORD_ON_STDIN = (
+    "no password on standard input, which is not a terminal (so nothing was asked): pipe it in as "
+    "one line (printf '%s\\n' \"$PASSWORD\" | hours users set-password USER_ID), run the command on a "
+    "terminal to be asked, or use --generate; nothing was stored"
+)
+
+
 def _read_password() -> str:
     """The new password: prompted for twice on a terminal, else the first line of stdin, which must
     be UTF-8 (read as bytes and decoded strictly: a text stream would fail with a traceback, or under
@@ -334,8 +341,13 @@ def _read_password() -> str:
         return first
     raw: BinaryIO | None = getattr(sys.stdin, "buffer", None)
     if raw is None:  # a text stream with no bytes beneath it; the core's rule still refuses surrogates
-        return sys.stdin.readline().rstrip("\r\n")
+        text = sys.stdin.readline()
+        if not text:
+            raise SettingsError(_NO_PASSWORD_ON_STDIN)
+        return text.rstrip("\r\n")
     line = raw.readline()
+    if not line:  # end of input before any line: no terminal to ask on, and nothing piped in
+        raise SettingsError(_NO_PASSWORD_ON_STDIN)
     try:
         return line.decode("utf-8").rstrip("\r\n")
     except UnicodeDecodeError as error:  # read as bytes: a text stream would raise, or smuggle surrogates

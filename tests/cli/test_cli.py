@@ -709,6 +709,25 @@ def test_users_set_password_refuses_a_short_one_and_an_unknown_user(
     assert hours("users", "set-password", UNKNOWN_ID, "--generate") == 1
 
 
+@pytest.mark.parametrize("stdin", ["bytes", "text"])
+def test_users_set_password_without_a_terminal_or_a_line_on_stdin_says_how_to_give_one(
+    hours: Run, demo: dict[str, str], monkeypatch: pytest.MonkeyPatch, stdin: str
+) -> None:
+    """Run where stdin is no terminal and holds nothing (docker exec without -t, ssh host cmd, a
+    script), it said "the new password must be at least 10 characters (got 0)": nobody was asked."""
+    import io
+
+    empty = io.TextIOWrapper(io.BytesIO(b"")) if stdin == "bytes" else io.StringIO("")
+    monkeypatch.setattr("sys.stdin", empty)
+    assert hours("users", "set-password", demo["userId"]) == 2
+    assert hours.error.startswith(
+        "error: no password on standard input, which is not a terminal (so nothing was asked): "
+    )
+    assert "--generate" in hours.error
+    assert "got 0" not in hours.error
+    assert _signs_in(hours, "owner@example.com", demo["password"])
+
+
 @pytest.mark.parametrize(
     ("line", "message"),
     [

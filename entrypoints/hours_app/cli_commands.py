@@ -219,7 +219,8 @@ def events_purge(args: argparse.Namespace, settings: Settings) -> int:
     """Delete the events past the retention."""
     with _opened(settings) as application:
         gone = application.services.events.purge_expired()
-    out.emit(args.json, {"purged": gone}, f"Purged {gone} events older than 90 days.")
+    purged = out.counted(gone, "event", "events")
+    out.emit(args.json, {"purged": gone}, f"Purged {purged} older than 90 days.")
     return 0
 
 

@@ -283,8 +283,9 @@ def _human_report(report: ImportReport) -> str:
         verb = "created"
     lines = [
         head,
-        f"  {report.created} entries {verb}, {report.duplicates} duplicates skipped, "
-        f"{report.failed} rows failed",
+        f"  {out.counted(report.created, 'entry', 'entries')} {verb}, "
+        f"{out.counted(report.duplicates, 'duplicate', 'duplicates')} skipped, "
+        f"{out.counted(report.failed, 'row', 'rows')} failed",
     ]
     tasks = [
         f"{task} ({project})"

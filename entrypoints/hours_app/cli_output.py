@@ -33,6 +33,7 @@ __all__ = [
     "FileUnusable",
     "OutputLost",
     "StdoutUnwritable",
+    "counted",
     "emit",
     "org_json",
     "print_error",
@@ -50,6 +51,11 @@ __all__ = [
     "user_json",
     "when",
 ]
+
+
+def counted(count: int, singular: str, plural: str) -> str:
+    """``count`` with the noun that agrees with it: ``1 entry``, ``0 entries``, ``2 entries``."""
+    return f"{count} {singular if count == 1 else plural}"
 
 
 def when(value: datetime | None, *, missing: str = "-") -> str:

@@ -777,6 +777,20 @@ def test_events_purge_deletes_nothing_younger_than_the_retention_and_says_how_ma
     assert hours.stdout.strip() == "Purged 0 events older than 90 days."
 
 
+@pytest.mark.parametrize(
+    ("gone", "said"), [(0, "Purged 0 events"), (1, "Purged 1 event"), (2, "Purged 2 events")]
+)
+def test_events_purge_says_one_event_in_the_singular(
+    hours: Run, demo: dict[str, str], monkeypatch: pytest.MonkeyPatch, gone: int, said: str
+) -> None:
+    """It said "Purged 1 events older than 90 days."."""
+    from hours_core.services.audit import EventService
+
+    monkeypatch.setattr(EventService, "purge_expired", lambda self: gone)
+    assert hours("events", "purge") == 0
+    assert hours.stdout.strip() == f"{said} older than 90 days."
+
+
 def test_the_operators_changes_are_events_via_the_cli(hours: Run, demo: dict[str, str]) -> None:
     hours("orgs", "set-plan", demo["orgId"], "studio")
     application = build(Settings(database=DatabaseUrl.parse(hours.db)))

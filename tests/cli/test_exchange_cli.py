@@ -59,7 +59,7 @@ def test_an_import_prints_its_report_and_exits_3_when_rows_failed(
     code = main(["import", "toggl", str(path), "--org", org, "--timezone", "Europe/Berlin", "--db", db])
     text = capsys.readouterr().out
     assert code == cli_exchange.EXIT_ROWS_FAILED
-    assert "5 entries created, 0 duplicates skipped, 1 rows failed" in text
+    assert "5 entries created, 0 duplicates skipped, 1 row failed" in text
     assert "duration_over_24_hours" in text
 
     again = main(
@@ -107,6 +107,25 @@ def test_dry_run_and_all_or_nothing_store_nothing(
 
     assert main(["export", "--org", org, "--db", db, "--output", str(tmp_path / "out.csv")]) == 0
     assert (tmp_path / "out.csv").read_bytes().decode("utf-8-sig").count("\r\n") == 1  # the header only
+
+
+def test_the_import_report_counts_one_entry_one_duplicate_and_one_row_in_the_singular(
+    db: str, org: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A one-row file's report said "1 entries would be created" and "1 duplicates skipped"."""
+    email = owner_email(db, org, capsys)
+    path = tmp_path / "toggl.csv"
+    path.write_text(
+        "User,Email,Project,Description,Start date,Start time,Duration\n"
+        f"owner,{email},Website,One row,2025-04-09,09:00:00,01:30:00\n"
+    )
+    command = ["import", "toggl", str(path), "--org", org, "--timezone", "Europe/Berlin", "--db", db]
+    assert main([*command, "--dry-run"]) == 0
+    assert "  1 entry would be created, 0 duplicates skipped, 0 rows failed\n" in capsys.readouterr().out
+    assert main(command) == 0
+    assert "  1 entry created, 0 duplicates skipped, 0 rows failed\n" in capsys.readouterr().out
+    assert main(command) == 0
+    assert "  0 entries created, 1 duplicate skipped, 0 rows failed\n" in capsys.readouterr().out
 
 
 def test_a_clean_import_exits_0_and_the_export_writes_the_file(

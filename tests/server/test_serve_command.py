@@ -390,7 +390,9 @@ def test_a_stopped_server_logs_its_stop_once_whatever_its_workers(
     supervisor alone, once."""
     with served(tmp_path, "--workers", "2", process_group=True) as server:
         for _ in range(PATIENCE_SECONDS * 10):  # both workers serve, so that both get the signal
-            if "Started worker-2" in server.stderr.read_text():
+            # granian's "Started worker-2" comes as the worker starts, before its app has, so a
+            # Ctrl-C could reach a worker still starting up; the supervisor's line comes once both serve.
+            if "hours ready: 2 workers serve" in server.stderr.read_text():
                 break
             time.sleep(0.1)
         if whole_group:

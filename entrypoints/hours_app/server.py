@@ -328,17 +328,21 @@ def worker_app() -> ASGIApp:
       killed with SIGKILL leaves no worker behind serving on its own: the worker finishes its
       requests in flight and exits;
     - on uvloop, a stop signal that arrives while granian starts serving, between two runs of the
-      loop, is sent again once the loop runs (:mod:`hours_app.stop_signals`): uvloop would lose it.
+      loop, is sent again once the loop runs (:mod:`hours_app.stop_signals`): uvloop would lose it;
+    - a second stop signal (a Ctrl-C reaches every worker, then the supervisor sends SIGTERM) does
+      nothing: granian's handler would set its stop event again, which can block the worker for
+      good (:func:`hours_app.stop_signals.set_the_stop_event_once`).
 
     Once the app is built, what the process holds then (modules, the app, its routes, its
     services) is left out of the garbage collector's later passes (:func:`_freeze_what_lasts`).
     Large blocks are always given back to the system when freed (:func:`_fix_mmap_threshold`).
     """
     from hours_app.asgi import create_asgi_app
-    from hours_app.stop_signals import STOP_SIGNALS, CatchStopSignals
+    from hours_app.stop_signals import STOP_SIGNALS, CatchStopSignals, set_the_stop_event_once
 
     for number in STOP_SIGNALS:
         signal.signal(number, signal.SIG_DFL)
+    set_the_stop_event_once()
     _stop_with_supervisor()
     _fix_mmap_threshold()
     app = create_asgi_app()

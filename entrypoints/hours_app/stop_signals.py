@@ -26,6 +26,14 @@ the supervisor blocks the stop signals across each ``fork``, and the child gives
 default action (the worker ends; it has served nothing yet) before it unblocks them, so one sent
 meanwhile is obeyed then. It mattered most for a worker started in place of one that died, which
 a SIGTERM could reach within milliseconds of its ``fork``.
+
+A worker that gets two stop signals sets granian's stop event once (:func:`set_the_stop_event_once`).
+A terminal's Ctrl-C reaches the supervisor and every worker; the supervisor then sends each worker
+SIGTERM. granian's handler set its event on each signal, and a second ``set`` that came while
+granian's server thread was taking the first blocked the worker's main thread for good: the
+worker stopped serving but never finished, and the supervisor killed it after its 30 s. It
+happened in about one stop in ten when the two signals came within a millisecond (one in 40
+Ctrl-Cs of a two-worker server on a busy machine).
 """
 
 from __future__ import annotations
@@ -46,6 +54,7 @@ __all__ = [
     "StopSignalCatcher",
     "default_stop_signals_in_forked_children",
     "note_the_first_stop",
+    "set_the_stop_event_once",
 ]
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -89,6 +98,40 @@ def note_the_first_stop(note: Callable[[signal.Signals], None]) -> None:
             handler(received, frame)
 
         signal.signal(number, noting)
+
+
+def set_the_stop_event_once() -> None:
+    """From now on, the stop handlers granian gives a worker's loop set its stop event on the first
+    stop signal only; later ones do nothing (see the module: a second ``set`` can block for good).
+
+    It replaces ``granian._signals.set_loop_signals``, which granian's worker looks up as it
+    starts serving, after the app factory (which calls this) has run: granian's own function
+    makes the event and registers its handlers, then the loop's handlers for the stop signals
+    are replaced by one that sets the event once. Call it in the worker process.
+    """
+    import granian._signals as granian_signals
+
+    granian_set_loop_signals: Callable[[asyncio.AbstractEventLoop], Any] = granian_signals.set_loop_signals
+
+    def set_loop_signals(loop: asyncio.AbstractEventLoop) -> Any:
+        stop_event = granian_set_loop_signals(loop)
+        stopping = False
+
+        def stop_once(number: int, frame: FrameType | None) -> None:
+            nonlocal stopping
+            if not stopping:
+                stopping = True
+                stop_event.set()
+
+        try:
+            for number in STOP_SIGNALS:
+                loop.add_signal_handler(number, stop_once, number, None)
+        except NotImplementedError:  # a loop without signal handlers: granian's are Python's
+            for number in STOP_SIGNALS:
+                signal.signal(number, stop_once)
+        return stop_event
+
+    granian_signals.set_loop_signals = set_loop_signals
 
 
 def _block_stop_signals() -> None:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from hours_app.stop_signals import StopSignalCatcher
+from hours_app.stop_signals import STOP_SIGNALS, StopSignalCatcher, set_the_stop_event_once
 
 uvloop = pytest.importorskip("uvloop")
 
@@ -173,3 +173,77 @@ def test_a_stop_signal_sent_to_a_worker_as_it_is_forked_ends_it() -> None:
     )
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout.split() == [str(int(signal.SIGTERM)), "False"]
+
+
+class RecordedStopEvent:
+    """Stands in for granian's stop event (``WorkerSignal``): counts its ``set`` calls."""
+
+    def __init__(self) -> None:
+        self.sets = 0
+
+    def set(self) -> None:
+        self.sets += 1
+
+
+@pytest.fixture
+def granian_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[tuple[asyncio.AbstractEventLoop, RecordedStopEvent]]:
+    """A uvloop loop, and the stop event of a stand-in for ``granian._signals.set_loop_signals``
+    that registers handlers as granian's does (each stop signal sets the event); the stand-in is
+    granian's function for the test, and the loop's handlers are removed after it."""
+    import granian._signals as granian_signals
+
+    event = RecordedStopEvent()
+
+    def set_loop_signals(loop: asyncio.AbstractEventLoop) -> RecordedStopEvent:
+        for number in STOP_SIGNALS:
+            loop.add_signal_handler(number, lambda *_: event.set(), number, None)
+        return event
+
+    monkeypatch.setattr(granian_signals, "set_loop_signals", set_loop_signals)
+    loop = uvloop.new_event_loop()
+    yield loop, event
+    for number in STOP_SIGNALS:
+        loop.remove_signal_handler(number)
+    loop.close()
+
+
+def _signal_myself(loop: asyncio.AbstractEventLoop, *numbers: signal.Signals) -> None:
+    """Send this process each of ``numbers`` in turn while ``loop`` runs, letting each arrive."""
+
+    async def signalled() -> None:
+        for number in numbers:
+            os.kill(os.getpid(), number)
+            for _ in range(10):
+                await asyncio.sleep(0.01)
+
+    loop.run_until_complete(signalled())
+
+
+def test_a_worker_sets_its_stop_event_once_however_many_stop_signals_it_gets(
+    granian_loop: tuple[asyncio.AbstractEventLoop, RecordedStopEvent],
+) -> None:
+    """A Ctrl-C reaches every worker, then the supervisor sends each SIGTERM: granian's handlers
+    set the stop event twice, and a second ``set`` while granian's server was taking the first
+    blocked the worker for good (the supervisor killed it after 30 s). The handlers that
+    :func:`set_the_stop_event_once` registers set it on the first signal only."""
+    import granian._signals as granian_signals
+
+    loop, event = granian_loop
+    set_the_stop_event_once()
+    assert granian_signals.set_loop_signals(loop) is event
+    _signal_myself(loop, signal.SIGINT, signal.SIGTERM, signal.SIGTERM)
+    assert event.sets == 1
+
+
+def test_without_the_guard_each_stop_signal_sets_the_event(
+    granian_loop: tuple[asyncio.AbstractEventLoop, RecordedStopEvent],
+) -> None:
+    """The stand-in behaves as granian's handlers do, so the test above shows the guard's work."""
+    import granian._signals as granian_signals
+
+    loop, event = granian_loop
+    granian_signals.set_loop_signals(loop)
+    _signal_myself(loop, signal.SIGINT, signal.SIGTERM)
+    assert event.sets == 2

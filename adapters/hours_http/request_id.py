@@ -16,11 +16,12 @@ from __future__ import annotations
 import random
 import re
 import uuid
-from typing import Any
-
-from litestar.types import Scope
+from typing import TYPE_CHECKING, Any
 
 from hours_core.tokens import TOKEN_LIKE
+
+if TYPE_CHECKING:
+    from litestar.types import Scope
 
 __all__ = ["REQUEST_ID_HEADER", "REQUEST_ID_NAME", "REQUEST_ID_PATTERN", "request_id_of"]
 

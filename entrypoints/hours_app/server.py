@@ -44,7 +44,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hours_app.logging_setup import LOG_LEVELS, server_log_config
-from hours_http.body_deadline import DEFAULT_BODY_MIN_RATE
 
 if TYPE_CHECKING:
     from granian.server.common import AbstractServer
@@ -179,6 +178,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     from hours_app.composition import open_store, prepare_installation
     from hours_app.settings import SettingsError
     from hours_app.version import hours_version
+    from hours_http.body_deadline import DEFAULT_BODY_MIN_RATE
 
     if settings.log_level not in LOG_LEVELS:
         raise SettingsError(

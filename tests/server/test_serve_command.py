@@ -377,6 +377,29 @@ def test_a_worker_that_dies_is_replaced_and_the_others_serve_on(tmp_path: Path) 
 
 
 @pytest.mark.slow
+def test_sighup_replaces_the_workers_one_at_a_time_and_the_server_serves_on(tmp_path: Path) -> None:
+    """SIGHUP is granian's graceful respawn, as operations.md says: each worker in turn is replaced
+    by a new one, which serves before the old one is stopped; the server does not stop (a terminal
+    that closes sends it, to the whole group)."""
+    with served(tmp_path, "--workers", "2", process_group=True) as server:
+        supervisor = server.process.pid
+        _wait_for_line(server, "hours ready: 2 workers serve")
+        before = set(_workers_of(supervisor))
+        os.killpg(supervisor, signal.SIGHUP)
+        _wait_for_line(server, "Stopped old worker-2")
+        after = set(_workers_of(supervisor))
+        assert len(after) == 2 and not after & before
+        assert server.process.poll() is None
+        assert raw_exchange(server.port, b"GET /health HTTP/1.1\r\nHost: hours\r\n\r\n").startswith(
+            b"HTTP/1.1 200 OK"
+        )
+        server.process.send_signal(signal.SIGTERM)
+        assert server.exit_status(within=PATIENCE_SECONDS) == 0
+    logs = server.stderr.read_text()
+    assert logs.count("serves again in place of one that stopped") == 2, logs
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("stop_signal", "whole_group"),
     [(signal.SIGTERM, False), (signal.SIGINT, True)],

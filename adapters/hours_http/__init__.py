@@ -23,11 +23,13 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """``hours_http.create_app`` and the other public names, imported from their module on first use."""
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'hours_http' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
+if not TYPE_CHECKING:  # the checker sees the names above, and refuses a misspelled one
+
+    def __getattr__(name: str) -> Any:
+        """``hours_http.create_app`` and the other public names, imported from their module on first use."""
+        home = _HOMES.get(name)
+        if home is None:
+            raise AttributeError(f"module 'hours_http' has no attribute {name!r}")
+        value = getattr(importlib.import_module(home), name)
+        globals()[name] = value
+        return value

@@ -247,3 +247,18 @@ def test_without_the_guard_each_stop_signal_sets_the_event(
     granian_signals.set_loop_signals(loop)
     _signal_myself(loop, signal.SIGINT, signal.SIGTERM)
     assert event.sets == 2
+
+
+def test_granian_looks_its_loop_signals_up_as_a_worker_starts_serving() -> None:
+    """:func:`set_the_stop_event_once` replaces ``granian._signals.set_loop_signals``: that reaches
+    the workers only while granian's ASGI worker imports the function as it starts (as granian 2.8
+    does), after the app factory ran, not once when its module is imported. If a granian upgrade
+    changes that, this fails rather than the guard silently doing nothing."""
+    import inspect
+
+    import granian.server.mp as granian_mp
+
+    assert "set_loop_signals" not in vars(granian_mp)
+    spawn = inspect.getsource(granian_mp.MPServer._spawn_asgi_lifespan_worker)
+    assert "from granian._signals import set_loop_signals" in spawn
+    assert spawn.index("set_loop_signals(loop)") < spawn.index("serve(scheduler, loop, shutdown_event)")

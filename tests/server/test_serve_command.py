@@ -379,14 +379,15 @@ def test_a_worker_that_dies_is_replaced_and_the_others_serve_on(tmp_path: Path) 
 @pytest.mark.slow
 def test_sighup_replaces_the_workers_one_at_a_time_and_the_server_serves_on(tmp_path: Path) -> None:
     """SIGHUP is granian's graceful respawn, as operations.md says: each worker in turn is replaced
-    by a new one, which serves before the old one is stopped; the server does not stop (a terminal
-    that closes sends it, to the whole group)."""
+    by a new one, started beside the old one; the server does not stop (a terminal that closes
+    sends it, to the whole group)."""
     with served(tmp_path, "--workers", "2", process_group=True) as server:
         supervisor = server.process.pid
         _wait_for_line(server, "hours ready: 2 workers serve")
         before = set(_workers_of(supervisor))
         os.killpg(supervisor, signal.SIGHUP)
         _wait_for_line(server, "Stopped old worker-2")
+        _wait_for_line(server, "worker-2 (pid")  # the new worker-2 serves (granian does not wait for it)
         after = set(_workers_of(supervisor))
         assert len(after) == 2 and not after & before
         assert server.process.poll() is None

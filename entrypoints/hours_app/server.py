@@ -321,27 +321,33 @@ def worker_app() -> ASGIApp:
     First it makes sure the worker stops with its supervisor:
 
     - a worker starts with the supervisor's Python signal handlers, which only flag the
-      supervisor's own loop, so a SIGTERM or Ctrl-C that reaches it before granian installs the
-      worker's handlers would be lost and the worker would keep running; until then, the signals
-      get their default action (the process ends: it has served nothing yet);
+      supervisor's own loop, so a SIGTERM that reaches it before granian installs the worker's
+      handlers would be lost and the worker would keep running; until then, SIGTERM gets its
+      default action (the process ends: it has served nothing yet);
+    - it ignores SIGINT: a terminal's Ctrl-C reaches every worker too, and stopping them is the
+      supervisor's (which sends each SIGTERM once it is ready to, even in the middle of replacing
+      them after a SIGHUP);
     - it asks the kernel to send it SIGTERM when its supervisor dies (Linux), so that a supervisor
       killed with SIGKILL leaves no worker behind serving on its own: the worker finishes its
       requests in flight and exits;
     - on uvloop, a stop signal that arrives while granian starts serving, between two runs of the
       loop, is sent again once the loop runs (:mod:`hours_app.stop_signals`): uvloop would lose it;
-    - a second stop signal (a Ctrl-C reaches every worker, then the supervisor sends SIGTERM) does
-      nothing: granian's handler would set its stop event again, which can block the worker for
-      good (:func:`hours_app.stop_signals.set_the_stop_event_once`).
+    - a second SIGTERM (systemd's default stop signals the whole group, then the supervisor does)
+      does nothing: granian's handler would set its stop event again, which can block the worker
+      for good (:func:`hours_app.stop_signals.set_the_stop_event_once`).
 
     Once the app is built, what the process holds then (modules, the app, its routes, its
     services) is left out of the garbage collector's later passes (:func:`_freeze_what_lasts`).
     Large blocks are always given back to the system when freed (:func:`_fix_mmap_threshold`).
     """
     from hours_app.asgi import create_asgi_app
-    from hours_app.stop_signals import STOP_SIGNALS, CatchStopSignals, set_the_stop_event_once
+    from hours_app.stop_signals import (
+        CatchStopSignals,
+        set_the_stop_event_once,
+        workers_stop_on_sigterm_alone,
+    )
 
-    for number in STOP_SIGNALS:
-        signal.signal(number, signal.SIG_DFL)
+    workers_stop_on_sigterm_alone()
     set_the_stop_event_once()
     _stop_with_supervisor()
     _fix_mmap_threshold()

@@ -27,13 +27,23 @@ default action (the worker ends; it has served nothing yet) before it unblocks t
 meanwhile is obeyed then. It mattered most for a worker started in place of one that died, which
 a SIGTERM could reach within milliseconds of its ``fork``.
 
-A worker that gets two stop signals sets granian's stop event once (:func:`set_the_stop_event_once`).
-A terminal's Ctrl-C reaches the supervisor and every worker; the supervisor then sends each worker
-SIGTERM. granian's handler set its event on each signal, and a second ``set`` that came while
-granian's server thread was taking the first blocked the worker's main thread for good: the
-worker stopped serving but never finished, and the supervisor killed it after its 30 s. It
-happened in 3 of 30 stops of one run that sent the two signals within a millisecond (in another
-run, once in about 200), and in 1 of 40 Ctrl-Cs of a two-worker server on a busy machine.
+A worker leaves Ctrl-C to its supervisor, and sets granian's stop event once. A terminal's Ctrl-C
+(SIGINT) reaches the supervisor and every worker (their process group); the supervisor then sends
+each worker SIGTERM. Two faults came of the worker's obeying both:
+
+- granian's handler set its stop event on each signal, and a second ``set`` that came while
+  granian's server thread was taking the first blocked the worker's main thread for good: the
+  worker stopped serving but never finished, and the supervisor killed it after its 30 s. It
+  happened in 3 of 30 stops of one run that sent the two signals within a millisecond (in another
+  run, once in about 200), and in 1 of 40 Ctrl-Cs of a two-worker server on a busy machine;
+- a worker that stopped on the Ctrl-C before the supervisor had asked it to (the supervisor reads
+  no signal while it replaces the workers after a SIGHUP, 3.5 s per worker) was an unexpected
+  exit to granian, which logged an error for each and ended the server with status 1.
+
+So a worker ignores SIGINT from its ``fork`` on (:func:`default_stop_signals_in_forked_children`),
+and its loop's handler for SIGTERM sets the stop event on the first signal only
+(:func:`set_the_stop_event_once`): a SIGTERM sent to the whole group, as systemd's default
+``KillMode=control-group`` does, still reaches each worker twice.
 """
 
 from __future__ import annotations
@@ -50,24 +60,31 @@ if TYPE_CHECKING:
 
 __all__ = [
     "STOP_SIGNALS",
+    "WORKER_STOP_SIGNAL",
     "CatchStopSignals",
     "StopSignalCatcher",
     "default_stop_signals_in_forked_children",
     "note_the_first_stop",
     "set_the_stop_event_once",
+    "workers_stop_on_sigterm_alone",
 ]
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
-"""The signals that stop a granian worker (those its loop has handlers for)."""
+"""The signals that stop granian: its supervisor, and a worker left to granian's handlers."""
+
+WORKER_STOP_SIGNAL = signal.SIGTERM
+"""The signal that stops an hours worker: its supervisor's (SIGINT, a terminal's Ctrl-C, is the
+supervisor's to act on, and a worker ignores it)."""
 
 _Handler = Callable[[int, FrameType | None], Any]
 
 
 def default_stop_signals_in_forked_children() -> None:
     """From now on, every ``os.fork`` of this process (a granian supervisor's workers) blocks the
-    stop signals across the fork, and the child gives them their default action before unblocking
-    them: a stop signal sent to a child as it is born ends it, rather than reaching the parent's
-    Python handlers in the child, where nothing would act on it (see the module)."""
+    stop signals across the fork, and the child gives SIGTERM its default action and ignores SIGINT
+    (:func:`workers_stop_on_sigterm_alone`) before unblocking them: a SIGTERM sent to a child as it is
+    born ends it, rather than reaching the parent's Python handlers in the child, where nothing
+    would act on it, and a Ctrl-C is left to the supervisor (see the module)."""
     os.register_at_fork(
         before=_block_stop_signals,
         after_in_parent=_unblock_stop_signals,
@@ -80,9 +97,10 @@ def note_the_first_stop(note: Callable[[signal.Signals], None]) -> None:
     (granian's supervisor's, which sets its stop flag) runs; later ones go to that handler alone.
 
     ``hours serve`` logs its stop from here, in the supervisor: a terminal's Ctrl-C reaches every
-    worker too (their process group), but their handlers are granian's own (a worker's loop, or the
-    default action until it serves: :func:`default_stop_signals_in_forked_children`), so the line
-    is written once per server, whatever the number of workers."""
+    worker too (their process group), but they ignore it, and their SIGTERM handler is granian's
+    own (a worker's loop, or the default action until it serves:
+    :func:`default_stop_signals_in_forked_children`), so the line is written once per server,
+    whatever the number of workers."""
     noted = False
 
     for number in STOP_SIGNALS:
@@ -100,14 +118,24 @@ def note_the_first_stop(note: Callable[[signal.Signals], None]) -> None:
         signal.signal(number, noting)
 
 
+def workers_stop_on_sigterm_alone() -> None:
+    """This process (a worker) ignores SIGINT and ends on SIGTERM, until granian's loop handles
+    SIGTERM (:func:`set_the_stop_event_once`): the supervisor stops its workers, and a Ctrl-C that
+    reaches the whole group is the supervisor's alone (see the module)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(WORKER_STOP_SIGNAL, signal.SIG_DFL)
+
+
 def set_the_stop_event_once() -> None:
-    """From now on, the stop handlers granian gives a worker's loop set its stop event on the first
-    stop signal only; later ones do nothing (see the module: a second ``set`` can block for good).
+    """From now on, the stop handling granian gives a worker's loop sets its stop event on the first
+    SIGTERM only, later ones doing nothing (see the module: a second ``set`` can block for good), and
+    leaves SIGINT ignored (a terminal's Ctrl-C is the supervisor's).
 
     It replaces ``granian._signals.set_loop_signals``, which granian's worker looks up as it
     starts serving, after the app factory (which calls this) has run: granian's own function
-    makes the event and registers its handlers, then the loop's handlers for the stop signals
-    are replaced by one that sets the event once. Call it in the worker process.
+    makes the event and registers its handlers, then the loop's handler for SIGTERM is replaced by
+    one that sets the event once, and its handler for SIGINT is removed. Call it in the worker
+    process.
     """
     import granian._signals as granian_signals
 
@@ -124,11 +152,11 @@ def set_the_stop_event_once() -> None:
                 stop_event.set()
 
         try:
-            for number in STOP_SIGNALS:
-                loop.add_signal_handler(number, stop_once, number, None)
+            loop.add_signal_handler(WORKER_STOP_SIGNAL, stop_once, WORKER_STOP_SIGNAL, None)
+            loop.remove_signal_handler(signal.SIGINT)  # which gives SIGINT Python's default handler
         except NotImplementedError:  # a loop without signal handlers: granian's are Python's
-            for number in STOP_SIGNALS:
-                signal.signal(number, stop_once)
+            signal.signal(WORKER_STOP_SIGNAL, stop_once)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         return stop_event
 
     granian_signals.set_loop_signals = set_loop_signals
@@ -143,8 +171,7 @@ def _unblock_stop_signals() -> None:
 
 
 def _child_stops_by_default() -> None:
-    for number in STOP_SIGNALS:
-        signal.signal(number, signal.SIG_DFL)
+    workers_stop_on_sigterm_alone()
     _unblock_stop_signals()
 
 

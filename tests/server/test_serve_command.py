@@ -401,6 +401,23 @@ def test_sighup_replaces_the_workers_one_at_a_time_and_the_server_serves_on(tmp_
 
 
 @pytest.mark.slow
+def test_a_ctrl_c_while_sighup_replaces_the_workers_stops_the_server_as_any_ctrl_c(tmp_path: Path) -> None:
+    """While granian replaces the workers after a SIGHUP, its supervisor waits 3.5 s per worker and
+    reads no signal. A Ctrl-C then reached the workers, which stopped on their own: granian logged
+    each as an unexpected exit, went on replacing them, and the server exited with status 1. The
+    workers leave SIGINT to the supervisor, which stops them once it has finished the replacement."""
+    with served(tmp_path, "--workers", "2", process_group=True) as server:
+        _wait_for_line(server, "hours ready: 2 workers serve")
+        server.process.send_signal(signal.SIGHUP)
+        _wait_for_line(server, "Respawning worker-1")
+        os.killpg(server.process.pid, signal.SIGINT)
+        assert server.exit_status(within=PATIENCE_SECONDS) == 0
+        logs = server.stderr.read_text()
+    assert "Unexpected exit" not in logs, logs
+    assert "Granian shutdown completed" in logs
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("stop_signal", "whole_group"),
     [(signal.SIGTERM, False), (signal.SIGINT, True)],

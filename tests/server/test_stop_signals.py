@@ -149,6 +149,8 @@ if child == 0:  # a worker being born: it would go on with the supervisor's hand
             break
         time.sleep(0.01)
     os._exit(0)
+if sys.argv[2] == "ctrl-c-first":  # a Ctrl-C reaches it too, first: it is the supervisor's
+    os.kill(child, signal.SIGINT)
 os.kill(child, signal.SIGTERM)  # the supervisor stops it at once
 _, status = os.waitpid(child, 0)
 blocked = signal.pthread_sigmask(signal.SIG_BLOCK, [])
@@ -156,16 +158,18 @@ print(os.WTERMSIG(status) if os.WIFSIGNALED(status) else "exited", signal.SIGTER
 """
 
 
-def test_a_stop_signal_sent_to_a_worker_as_it_is_forked_ends_it() -> None:
+@pytest.mark.parametrize("sent", ["sigterm", "ctrl-c-first"])
+def test_a_stop_signal_sent_to_a_worker_as_it_is_forked_ends_it(sent: str) -> None:
     """A worker started in place of one that died got a SIGTERM within milliseconds of its fork
     when the server was stopped then; it ran the supervisor's handler (a flag nobody read in the
     child), served on, and the supervisor killed it after 30 s. With the hooks, the child is
     born with the stop signals blocked and obeys them by default once it unblocks them; the
     supervisor's own mask is as before the fork. (Without them the child notes the signal, or
     loses it outright when it comes before Python's own after-fork step, which drops signals
-    pending then.) In a process of its own: the hooks cannot be removed."""
+    pending then.) A Ctrl-C that reaches the child first changes nothing: the child ignores it,
+    and it is the SIGTERM that ends it. In a process of its own: the hooks cannot be removed."""
     ran = subprocess.run(
-        [sys.executable, "-c", _FORK_WITH_A_STOP, "hooks"],
+        [sys.executable, "-c", _FORK_WITH_A_STOP, "hooks", sent],
         check=False,
         capture_output=True,
         text=True,
@@ -191,10 +195,11 @@ def granian_loop(
 ) -> Iterator[tuple[asyncio.AbstractEventLoop, RecordedStopEvent]]:
     """A uvloop loop, and the stop event of a stand-in for ``granian._signals.set_loop_signals``
     that registers handlers as granian's does (each stop signal sets the event); the stand-in is
-    granian's function for the test, and the loop's handlers are removed after it."""
+    granian's function for the test, and the loop's handlers and SIGINT's are put back after it."""
     import granian._signals as granian_signals
 
     event = RecordedStopEvent()
+    previous_sigint = signal.getsignal(signal.SIGINT)
 
     def set_loop_signals(loop: asyncio.AbstractEventLoop) -> RecordedStopEvent:
         for number in STOP_SIGNALS:
@@ -207,6 +212,7 @@ def granian_loop(
     for number in STOP_SIGNALS:
         loop.remove_signal_handler(number)
     loop.close()
+    signal.signal(signal.SIGINT, previous_sigint)
 
 
 def _signal_myself(loop: asyncio.AbstractEventLoop, *numbers: signal.Signals) -> None:
@@ -224,16 +230,35 @@ def _signal_myself(loop: asyncio.AbstractEventLoop, *numbers: signal.Signals) ->
 def test_a_worker_sets_its_stop_event_once_however_many_stop_signals_it_gets(
     granian_loop: tuple[asyncio.AbstractEventLoop, RecordedStopEvent],
 ) -> None:
-    """A Ctrl-C reaches every worker, then the supervisor sends each SIGTERM: granian's handlers
-    set the stop event twice, and a second ``set`` while granian's server was taking the first
-    blocked the worker for good (the supervisor killed it after 30 s). The handlers that
-    :func:`set_the_stop_event_once` registers set it on the first signal only."""
+    """A SIGTERM sent to the whole group (systemd's default stop) reaches a worker, then the
+    supervisor sends it SIGTERM: granian's handlers set the stop event twice, and a second ``set``
+    while granian's server was taking the first blocked the worker for good (the supervisor killed
+    it after 30 s). The handler that :func:`set_the_stop_event_once` registers sets it on the first
+    SIGTERM only."""
     import granian._signals as granian_signals
 
     loop, event = granian_loop
     set_the_stop_event_once()
     assert granian_signals.set_loop_signals(loop) is event
-    _signal_myself(loop, signal.SIGINT, signal.SIGTERM, signal.SIGTERM)
+    _signal_myself(loop, signal.SIGTERM, signal.SIGTERM, signal.SIGTERM)
+    assert event.sets == 1
+
+
+def test_a_serving_worker_ignores_ctrl_c(
+    granian_loop: tuple[asyncio.AbstractEventLoop, RecordedStopEvent],
+) -> None:
+    """A terminal's Ctrl-C reaches every worker; stopping them is the supervisor's (a worker that
+    stopped on it by itself was an unexpected exit to granian, status 1, in the middle of a
+    SIGHUP's replacement of the workers)."""
+    import granian._signals as granian_signals
+
+    loop, event = granian_loop
+    set_the_stop_event_once()
+    granian_signals.set_loop_signals(loop)
+    assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    _signal_myself(loop, signal.SIGINT)
+    assert event.sets == 0
+    _signal_myself(loop, signal.SIGTERM)
     assert event.sets == 1
 
 

@@ -151,12 +151,17 @@ def set_the_stop_event_once() -> None:
                 stopping = True
                 stop_event.set()
 
+        # SIGINT is held back meanwhile: removing the loop's handler gives SIGINT Python's default
+        # one (a KeyboardInterrupt) until it is ignored again, and one held is then discarded.
+        signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGINT])
         try:
             loop.add_signal_handler(WORKER_STOP_SIGNAL, stop_once, WORKER_STOP_SIGNAL, None)
-            loop.remove_signal_handler(signal.SIGINT)  # which gives SIGINT Python's default handler
+            loop.remove_signal_handler(signal.SIGINT)
         except NotImplementedError:  # a loop without signal handlers: granian's are Python's
             signal.signal(WORKER_STOP_SIGNAL, stop_once)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        finally:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
         return stop_event
 
     granian_signals.set_loop_signals = set_loop_signals
@@ -176,7 +181,8 @@ def _child_stops_by_default() -> None:
 
 
 class StopSignalCatcher:
-    """The stop signals that arrive while a uvloop loop is not running, sent again once it runs.
+    """The SIGTERMs (:data:`WORKER_STOP_SIGNAL`) that arrive while a uvloop loop is not running,
+    sent again once it runs (a worker ignores SIGINT).
 
     Call :meth:`before_the_loop` in the main thread before the loop first runs, then :meth:`watch`
     from a coroutine on the loop once its own signal handlers are registered.
@@ -198,10 +204,9 @@ class StopSignalCatcher:
 
     def watch(self, loop: asyncio.AbstractEventLoop) -> None:
         """Read the pipe from ``loop``, and count the stop signals its handlers see."""
-        for number in STOP_SIGNALS:
-            handler = signal.getsignal(number)
-            if callable(handler):
-                signal.signal(number, self._counting(handler))
+        handler = signal.getsignal(WORKER_STOP_SIGNAL)
+        if callable(handler):
+            signal.signal(WORKER_STOP_SIGNAL, self._counting(handler))
         loop.add_reader(self._read_end, self._read)
 
     def close(self) -> None:
@@ -225,7 +230,7 @@ class StopSignalCatcher:
                 break
             if not data:
                 break
-            missed.extend(number for number in data if number in STOP_SIGNALS)
+            missed.extend(number for number in data if number == WORKER_STOP_SIGNAL)
         self.missed += len(missed)
         if missed and not self.sent_again and self.seen <= self.missed:
             self.sent_again = True

@@ -134,6 +134,21 @@ def test_after_a_stop_that_reached_the_loop_a_missed_one_is_not_sent_again(
     assert worker.catcher is not None and worker.catcher.missed == 1 and not worker.catcher.sent_again
 
 
+def test_a_sigint_between_two_runs_is_not_sent_again(worker_of: Callable[[bool], Worker]) -> None:
+    """A worker ignores SIGINT; one that a handler still noted (granian registers one for a moment
+    as the worker starts serving) is not the catcher's to send again: sent again in place of a
+    SIGTERM missed with it, it would be ignored, and the SIGTERM lost."""
+    previous = signal.signal(signal.SIGINT, lambda number, frame: None)
+    try:
+        worker = worker_of(True)
+        worker.run()
+        os.kill(os.getpid(), signal.SIGINT)  # between runs: noted in the wakeup pipe only
+        worker.settle()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert worker.catcher is not None and worker.catcher.missed == 0 and not worker.catcher.sent_again
+
+
 _FORK_WITH_A_STOP = """
 import os, signal, sys, time
 from hours_app.stop_signals import default_stop_signals_in_forked_children

@@ -22,9 +22,9 @@ wakeup descriptor between runs and need none of this.
 Earlier still, a stop signal could be lost between the ``fork`` of a worker and its first line of
 hours: the child runs the supervisor's Python handlers, which flag the supervisor's loop (a copy,
 in the child) and nothing else. :func:`default_stop_signals_in_forked_children` closes that window:
-the supervisor blocks the stop signals across each ``fork``, and the child gives them their
-default action (the worker ends; it has served nothing yet) before it unblocks them, so one sent
-meanwhile is obeyed then. It mattered most for a worker started in place of one that died, which
+the supervisor blocks the stop signals across each ``fork``, and the child gives SIGTERM its
+default action (the worker ends; it has served nothing yet) and ignores SIGINT (below) before it
+unblocks them, so a SIGTERM sent meanwhile is obeyed then. It mattered most for a worker started in place of one that died, which
 a SIGTERM could reach within milliseconds of its ``fork``.
 
 A worker leaves Ctrl-C to its supervisor, and sets granian's stop event once. A terminal's Ctrl-C

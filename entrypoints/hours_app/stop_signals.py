@@ -24,8 +24,8 @@ hours: the child runs the supervisor's Python handlers, which flag the superviso
 in the child) and nothing else. :func:`default_stop_signals_in_forked_children` closes that window:
 the supervisor blocks the stop signals across each ``fork``, and the child gives SIGTERM its
 default action (the worker ends; it has served nothing yet) and ignores SIGINT (below) before it
-unblocks them, so a SIGTERM sent meanwhile is obeyed then. It mattered most for a worker started in place of one that died, which
-a SIGTERM could reach within milliseconds of its ``fork``.
+unblocks them, so a SIGTERM sent meanwhile is obeyed then. It mattered most for a worker started
+in place of one that died, which a SIGTERM could reach within milliseconds of its ``fork``.
 
 A worker leaves Ctrl-C to its supervisor, and sets granian's stop event once. A terminal's Ctrl-C
 (SIGINT) reaches the supervisor and every worker (their process group); the supervisor then sends

@@ -30,6 +30,7 @@ __all__ = [
     "clean_environment",
     "free_port",
     "hours_command",
+    "python_output",
     "raw_exchange",
     "request",
     "served",
@@ -49,6 +50,25 @@ def hours_command(*argv: str) -> list[str]:
 
 def clean_environment() -> dict[str, str]:
     return {name: value for name, value in os.environ.items() if not name.startswith("HOURS_")}
+
+
+SCRIPT_PATIENCE_SECONDS = 120
+"""How long :func:`python_output` lets a script run: a guard against one that hangs, not a limit."""
+
+
+def python_output(script: str, *argv: str, env: dict[str, str] | None = None) -> str:
+    """What ``python -c script argv...`` prints, run in a process of its own (with ``env``, if
+    given); fails the test with its standard error if it does not exit 0."""
+    ran = subprocess.run(
+        [sys.executable, "-c", script, *argv],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=SCRIPT_PATIENCE_SECONDS,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stderr
+    return ran.stdout
 
 
 def free_port() -> int:

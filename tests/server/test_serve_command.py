@@ -12,7 +12,6 @@ import signal
 import socket
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from tests.server_support import (
     Server,
     clean_environment,
     hours_command,
+    python_output,
     raw_exchange,
     served,
     stop,
@@ -520,16 +520,7 @@ def printed_by_a_worker(tmp_path: Path, script: str) -> str:
     """What ``script`` (which calls ``worker_app()``) prints, run in a process of its own over a new
     SQLite file."""
     env = {**clean_environment(), "HOURS_DATABASE_URL": f"sqlite:///{tmp_path / 'hours.db'}"}
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=PATIENCE_SECONDS,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+    return python_output(script, env=env)
 
 
 def test_a_workers_startup_objects_are_left_out_of_the_garbage_collectors_passes(tmp_path: Path) -> None:

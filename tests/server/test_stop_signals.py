@@ -11,13 +11,12 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 
 import pytest
 
 from hours_app.stop_signals import STOP_SIGNALS, StopSignalCatcher, set_the_stop_event_once
+from tests.server_support import python_output
 
 uvloop = pytest.importorskip("uvloop")
 
@@ -183,15 +182,7 @@ def test_a_stop_signal_sent_to_a_worker_as_it_is_forked_ends_it(sent: str) -> No
     loses it outright when it comes before Python's own after-fork step, which drops signals
     pending then.) A Ctrl-C that reaches the child first changes nothing: the child ignores it,
     and it is the SIGTERM that ends it. In a process of its own: the hooks cannot be removed."""
-    ran = subprocess.run(
-        [sys.executable, "-c", _FORK_WITH_A_STOP, "hooks", sent],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=PATIENCE_SECONDS,
-    )
-    assert ran.returncode == 0, ran.stderr
-    assert ran.stdout.split() == [str(int(signal.SIGTERM)), "False"]
+    assert python_output(_FORK_WITH_A_STOP, "hooks", sent).split() == [str(int(signal.SIGTERM)), "False"]
 
 
 class RecordedStopEvent:

@@ -10,8 +10,8 @@ where it needs 34, a quarter of the 150 MiB that the suite's peak RSS goal allow
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
+
+from tests.server_support import python_output
 
 _SUPERVISE_WITHOUT_SERVING = """
 import json, sys
@@ -24,8 +24,6 @@ status = main(["--host=127.0.0.1", "--port=1", "--workers=2", "--log-level=info"
                "--max-header-bytes=65536", "--max-connections=512"])
 print(json.dumps({"status": status, "modules": sorted(sys.modules)}))
 """
-
-PATIENCE_SECONDS = 120
 
 
 SUPERVISOR_MODULES_OF_HOURS = {
@@ -50,15 +48,7 @@ def test_the_supervisor_loads_neither_litestar_nor_the_app() -> None:
     """Runs the supervisor's own code (:func:`hours_app.supervisor.main`, which builds the granian
     server, the readiness pipe and the stop hook) with granian's ``serve`` made a no-op, so that no
     worker starts, then lists what the process loaded."""
-    ran = subprocess.run(
-        [sys.executable, "-c", _SUPERVISE_WITHOUT_SERVING],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=PATIENCE_SECONDS,
-    )
-    assert ran.returncode == 0, ran.stderr
-    loaded = json.loads(ran.stdout.splitlines()[-1])
+    loaded = json.loads(python_output(_SUPERVISE_WITHOUT_SERVING).splitlines()[-1])
     assert loaded["status"] == 0
     modules = set(loaded["modules"])
     assert "granian" in modules and "hours_app.server" in modules  # it did run the supervisor's code

@@ -293,3 +293,42 @@ def test_granian_looks_its_loop_signals_up_as_a_worker_starts_serving() -> None:
     spawn = inspect.getsource(granian_mp.MPServer._spawn_asgi_lifespan_worker)
     assert "from granian._signals import set_loop_signals" in spawn
     assert spawn.index("set_loop_signals(loop)") < spawn.index("serve(scheduler, loop, shutdown_event)")
+
+
+class LoopWithoutSignalHandlers:
+    """A loop that cannot handle signals (``add_signal_handler`` raises ``NotImplementedError``, as
+    on Windows): granian then gives its handlers to Python's ``signal`` module."""
+
+    def add_signal_handler(self, *args: object) -> None:
+        raise NotImplementedError
+
+    def remove_signal_handler(self, number: int) -> bool:
+        raise NotImplementedError
+
+
+def test_on_a_loop_without_signal_handlers_the_guard_is_pythons_handler(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """granian's fallback registers Python handlers; the guard's fallback replaces SIGTERM's with
+    the stop-once handler and ignores SIGINT, as on a loop that handles signals."""
+    import granian._signals as granian_signals
+
+    event = RecordedStopEvent()
+
+    def set_loop_signals(loop: object) -> RecordedStopEvent:
+        for number in STOP_SIGNALS:  # as granian's fallback: each stop signal sets the event
+            signal.signal(number, lambda *_: event.set())
+        return event
+
+    previous = {number: signal.getsignal(number) for number in STOP_SIGNALS}
+    monkeypatch.setattr(granian_signals, "set_loop_signals", set_loop_signals)
+    try:
+        set_the_stop_event_once()
+        assert granian_signals.set_loop_signals(LoopWithoutSignalHandlers()) is event
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        for number in (signal.SIGINT, signal.SIGTERM, signal.SIGTERM):
+            os.kill(os.getpid(), number)  # Python runs the handler before the next line
+        assert event.sets == 1
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)

@@ -10,7 +10,7 @@ from typing import Any, Final
 import attrs
 
 from hours_core.clock import later
-from hours_core.entry_locks import LockOverride, invoiced_lock
+from hours_core.entry_locks import LockOverride, invoiced_lock, require_override_allowed
 from hours_core.errors import (
     Conflict,
     ExternalRefTaken,
@@ -412,10 +412,12 @@ class TimeEntryService:
         override: LockOverride | None = None,
     ) -> TimeEntry:
         """Undo a soft delete; restoring an entry that is not deleted changes nothing (``if_match``:
-        as for :meth:`update_time_entry`, checked first)."""
+        as for :meth:`update_time_entry`, checked first). An ``override`` from a caller who is not
+        an owner is :class:`~hours_core.errors.Forbidden` either way, as on every entry write."""
         with self._transactions.write() as uow:
             entry = _visible_entry(uow, caller, entry_id, include_deleted=True)
             check_if_match(entry, if_match)
+            require_override_allowed(caller.user.role, override)
             if not entry.is_deleted:
                 return entry
             if entry.released_ref is not None:

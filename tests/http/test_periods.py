@@ -268,6 +268,27 @@ def test_only_owners_override_a_closed_period_and_only_with_a_reason(
     assert restored.status_code == 200, restored.text
 
 
+def test_an_override_of_a_restore_is_an_owners_even_of_an_entry_that_is_not_deleted(
+    client: TestClient[Any], world: World
+) -> None:
+    """docs/api.md: an admin's or a member's ``overrideLock`` is 403 whether or not the day is closed;
+    a restore of a live entry (which changes nothing) is no exception."""
+    made = log(client, world, "2026-02-27", world.member_token)
+    assert made.status_code == 201, made.text
+    path = f"/time-entries/{made.json()['data']['id']}/restore"
+    for token in (world.admin_token, world.member_token):
+        refused = client.post(f"{path}?overrideLock=true&reason=x", headers=bearer(token))
+        assert (refused.status_code, refused.json()["error"]["code"]) == (403, "forbidden"), refused.text
+    lock(client, world, "2026-02-28")
+    refused = client.post(f"{path}?overrideLock=true&reason=x", headers=bearer(world.member_token))
+    assert refused.status_code == 403, refused.text
+    for token in (world.owner_token, world.member_token):  # without an override, or an owner's: unchanged
+        query = "?overrideLock=true&reason=x" if token == world.owner_token else ""
+        kept = client.post(f"{path}{query}", headers=bearer(token))
+        assert kept.status_code == 200, kept.text
+        assert kept.json()["data"]["deletedAt"] is None
+
+
 def test_a_timer_cannot_start_or_stop_on_a_closed_day(client: TestClient[Any], world: World) -> None:
     started = client.post(
         "/timers", json={"projectId": str(world.project.id)}, headers=bearer(world.member_token)

@@ -15,6 +15,7 @@ __all__ = [
     "INSTANT_RANGE",
     "LAST_ENTRY_DATE",
     "LAST_INSTANT",
+    "MISSING_DURATION",
     "FieldErrors",
     "check_entry_date",
     "check_instant",
@@ -151,11 +152,12 @@ def resolve_duration(
             return None
         return seconds
     if required:
-        errors.add(
-            "duration",
-            FieldProblem(
-                "send duration_seconds (an integer) or duration (a string such as 1h30m)",
-                mentions=("duration_seconds", "duration"),
-            ),
-        )
+        errors.add("duration", MISSING_DURATION)
     return None
+
+
+MISSING_DURATION = FieldProblem(
+    "send duration_seconds (an integer) or duration (a string such as 1h30m)",
+    mentions=("duration_seconds", "duration"),
+)
+"""The problem of ``duration`` when neither member of the pair is sent (:func:`resolve_duration`)."""

@@ -55,6 +55,7 @@ from hours_core.services import (
 from hours_core.services.timesheets import TimesheetView
 from hours_core.subscriptions import Webhook, WebhookDelivery
 from hours_core.tokens import ApiToken, MintedToken
+from hours_core.validation import MISSING_DURATION
 from hours_http.decoding import (
     WrongValue,
     exact,
@@ -66,7 +67,7 @@ from hours_http.decoding import (
     structure_strings,
     structure_uuid,
 )
-from hours_http.errors import TYPE_PHRASES, InvalidWireFields
+from hours_http.errors import HTTP_HINTS, TYPE_PHRASES, InvalidWireFields
 from hours_http.naming import json_name
 from hours_http.wire import (
     ABSENT,
@@ -567,7 +568,20 @@ def structure(document: dict[str, Any], wire_type: type[T]) -> T:
         fields = _field_messages(group, getattr(wire_type, "__wire_names__", {}))
         refused: Mapping[str, str] = getattr(wire_type, "__refused_members__", {})
         fields.update({name: refused[name] for name in fields if name in refused})
+        if wire_type is CreateTimeEntryBody:
+            fields.update(_missing_duration(document))
         raise InvalidWireFields(fields) from None
+
+
+def _missing_duration(document: Any) -> dict[str, str]:
+    """``duration``'s message for a create body that sends neither member of the duration pair
+    (``null`` is not sending it), so that it is reported with the body's other wrong members: the
+    core says the same (:data:`~hours_core.validation.MISSING_DURATION`), but only of a body that
+    decodes."""
+    seconds, duration = json_name("duration_seconds"), json_name("duration")
+    if type(document) is not dict or document.get(seconds) is not None or document.get(duration) is not None:
+        return {}
+    return {duration: MISSING_DURATION.render(json_name, HTTP_HINTS)}
 
 
 def _field_messages(group: ClassValidationError, renamed: Mapping[str, str]) -> dict[str, str]:

@@ -210,6 +210,38 @@ def test_invalid_fields_are_422_naming_the_field(
     assert field in error["fields"]
 
 
+@pytest.mark.parametrize(
+    ("payload", "also_wrong"),
+    [
+        ({}, {"projectId", "entryDate"}),
+        ({"entryDate": "2026-03-02"}, {"projectId"}),
+        ({"duration": None, "durationSeconds": None, "note": 5}, {"projectId", "entryDate", "note"}),
+    ],
+)
+def test_a_missing_duration_is_reported_with_the_other_wrong_fields(
+    client: TestClient[Any], world: World, payload: dict[str, Any], also_wrong: set[str]
+) -> None:
+    """Issue 3: sending neither member of the pair is 422 with a message for ``duration``, and
+    every wrong field is reported at once, not only those the body's decoding finds first."""
+    alone = post(client, world.owner_token, {"projectId": str(world.project.id), "entryDate": "2026-03-02"})
+    assert alone.status_code == 422, alone.text
+    message = error_of(alone)["fields"]["duration"]
+    assert "durationSeconds" in message and "duration" in message
+
+    response = post(client, world.owner_token, payload)
+    assert response.status_code == 422, response.text
+    fields = error_of(response)["fields"]
+    assert set(fields) == {"duration", *also_wrong}
+    assert fields["duration"] == message
+
+
+def test_a_duration_of_the_wrong_type_is_not_reported_missing(client: TestClient[Any], world: World) -> None:
+    for sent in ({"durationSeconds": "90"}, {"duration": 90}):
+        response = post(client, world.owner_token, sent)
+        assert response.status_code == 422, response.text
+        assert set(error_of(response)["fields"]) == {"projectId", "entryDate", *sent}, response.text
+
+
 def test_duration_seconds_wins_and_a_malformed_duration_is_ignored(
     client: TestClient[Any], world: World
 ) -> None:

@@ -122,12 +122,13 @@ class ImportRow:
     ``deleted_at`` (hours' JSON lines only) is when the exported entry had been deleted, ``None``
     for a live one: the import use case stores such a row as a deleted entry, never as live time.
 
-    ``external_ref`` identifies the source row: the SHA-256 (hex) of its canonical content, so
-    the same row read from the same file, or from another export of the same data, gets the same
-    reference (see docs/export-import.md). ``earlier_external_ref`` is the reference an earlier
-    version of the reader gave the same row, when it differs (a CSV row whose email is not written
-    as users are compared: the content once held the email as written); the import use case counts
-    the row as a duplicate when an entry holds either. ``exported_id`` (hours' JSON lines only) is
+    ``external_ref`` identifies the source row: the SHA-256 (hex) of what identifies the entry
+    (who, on what project, with what note, when and how long), so the same row read from the same
+    file, or from another export of the same data in another layout, gets the same reference (see
+    docs/export-import.md). ``earlier_external_refs`` are the references earlier versions of the
+    reader gave the same row, those that differ from it (a CSV row's whole content; with its email
+    as written, when that is not how users are compared); the import use case counts the row as a
+    duplicate when an entry holds any of them. ``exported_id`` (hours' JSON lines only) is
     the id the entry had where it was exported, when the file's ``id`` is a UUID: the import use
     case counts the row as a duplicate when the importing organization has an entry of that id (the
     file is that organization's own export). ``columns`` maps each field name of this
@@ -150,7 +151,7 @@ class ImportRow:
     started_at: datetime | None = attrs.field(default=None, validator=utc_or_none)
     stopped_at: datetime | None = attrs.field(default=None, validator=utc_or_none)
     tags: tuple[str, ...] = ()
-    earlier_external_ref: str | None = None
+    earlier_external_refs: tuple[str, ...] = ()
     exported_id: UUID | None = None
     deleted_at: datetime | None = attrs.field(default=None, validator=utc_or_none)
     columns: Mapping[str, str] = attrs.field(factory=dict, eq=False, repr=False, converter=_read_only)

@@ -480,7 +480,7 @@ def _rows(
                 source=layout.source,
                 row=row,
                 external_ref=reference,
-                earlier_external_ref=earlier,
+                earlier_external_refs=earlier,
                 columns=header.row_columns,
                 **fields,
             )
@@ -515,6 +515,21 @@ def _rejected(row: int, code: str, message: str) -> RejectedRow:
 _IDENTITY = (
     "user_email",
     "user_name",
+    "project",
+    "note",
+    "entry_date",
+    "started_at",
+    "stopped_at",
+    "duration_seconds",
+)
+"""What a reference hashes: who spent the time, on what project, with what note, when and how long.
+Not what an export may leave out of its layout while the entry stays the same (a ``Client``,
+``Task``, ``Billable`` or ``Tags`` column that a Clockify or Toggl export can hide): another
+layout of the same entries gives the same references."""
+
+_WHOLE_CONTENT = (
+    "user_email",
+    "user_name",
     "client",
     "project",
     "task",
@@ -526,58 +541,72 @@ _IDENTITY = (
     "duration_seconds",
     "tags",
 )
+"""What a reference hashed before 2026-12-07: every field, those a layout may leave out too."""
 
 
 class RowReferences:
-    """The ``external_ref`` of each row of one file, in order, and the reference an earlier version of
-    hours gave it when that differs.
+    """The ``external_ref`` of each row of one file, in order, and the references earlier versions
+    of hours gave it, those that differ.
 
-    A reference is the SHA-256 of the row's canonical content: the normalized fields (names, note,
-    billable, date, UTC start and stop, duration, tags) as canonical JSON, so quoting, column
-    order, line ends or a BOM never change it, with the email case-folded and in NFC
+    A reference is the SHA-256 of what identifies the row's entry (:data:`_IDENTITY`: the user, the
+    project, the note, the date, the UTC start and stop, the duration) as canonical JSON, so
+    quoting, column order, line ends, a BOM or a column an export may leave out (client, task,
+    billable, tags) never change it, with the email case-folded and in NFC
     (:func:`~hours_core.caseless.caseless`: ``Ada@Example.com`` and ``ada@example.com`` are one user,
     and so one row). That is the key users were compared by before 0029, which reads a domain label
     in its ASCII form (``xn--caf-dma``) as the label it writes: the reference keeps the domain as
-    written, so that every reference stays what it was and a file imported before finds its rows.
-    Identical rows in one file (two one-hour Harvest entries on the same day with the same note)
-    are different entries: the second copy's reference also hashes its copy number.
+    written. Identical rows in one file (two one-hour Harvest entries on the same day with the same
+    note) are different entries: the second copy's reference also hashes its copy number.
 
-    Until emails were folded, the content held the email as written. For a row whose email folding
-    changes (upper-case letters, or not in NFC), :meth:`of` also gives the reference hours gave it
-    then (with copies counted among rows of the same email as written), so that the import use case
-    still finds an entry imported from the same file before. A file with none such rows keeps one
-    table of copies only; the second one starts, as a copy of the first, at the first such row.
+    Earlier versions of hours hashed the row's whole content (:data:`_WHOLE_CONTENT`), and before
+    emails were folded, with the email as written. :meth:`of` gives those references too (each with
+    its copies counted as that version counted them), so that the import use case still finds an
+    entry imported from the same file then. The references with the email as written are worked out
+    only from the first row whose email folding changes (upper-case letters, or not in NFC): until
+    then they are the folded ones, and their table of copies starts as a copy of those.
     """
 
     def __init__(self, source: ImportSource) -> None:
         self._source = source
         self._seen: dict[bytes, int] = {}
-        self._earlier_seen: dict[bytes, int] | None = None
+        self._whole_seen: dict[bytes, int] = {}
+        self._as_written_seen: dict[bytes, int] | None = None
 
-    def of(self, fields: Mapping[str, Any]) -> tuple[str, str | None]:
-        """The row's reference, and its earlier one (``None`` when it is the same)."""
+    def of(self, fields: Mapping[str, Any]) -> tuple[str, tuple[str, ...]]:
+        """The row's reference, and its earlier ones that differ from it."""
         email: str | None = fields.get("user_email")
         folded = None if email is None else _folded_email(email)
-        if email != folded and self._earlier_seen is None:
-            self._earlier_seen = dict(self._seen)  # every row so far had a folded email: the same copies
-        reference = _content_reference(self._source, fields, folded, self._seen)
-        if self._earlier_seen is None:
-            return reference, None
-        earlier = _content_reference(self._source, fields, email, self._earlier_seen)
-        return reference, None if earlier == reference else earlier
+        if email != folded and self._as_written_seen is None:
+            self._as_written_seen = dict(self._whole_seen)  # every row so far had a folded email
+        values = {name: fields.get(name) for name in _WHOLE_CONTENT}
+        for name in _DATES_AND_TIMES:
+            if (value := values[name]) is not None:
+                values[name] = value.isoformat()
+        values["user_email"] = folded
+        reference = self._hashed(values, _IDENTITY, self._seen)
+        earlier = [self._hashed(values, _WHOLE_CONTENT, self._whole_seen)]
+        if self._as_written_seen is not None:
+            values["user_email"] = email
+            earlier.append(self._hashed(values, _WHOLE_CONTENT, self._as_written_seen))
+        return reference, tuple(dict.fromkeys(ref for ref in earlier if ref != reference))
+
+    def _hashed(self, values: Mapping[str, object], names: tuple[str, ...], seen: dict[bytes, int]) -> str:
+        """SHA-256 of the source and ``values`` of ``names`` as canonical JSON, and which copy of
+        them this is (counted in ``seen``)."""
+        digest = hashlib.sha256(
+            _canonical_json([self._source.value, *(values[name] for name in names)]).encode()
+        )
+        whole = digest.digest()
+        copy = seen[whole[:16]] = seen.get(whole[:16], 0) + 1
+        if copy == 1:
+            return digest.hexdigest()
+        return hashlib.sha256(whole + f"#{copy}".encode()).hexdigest()
 
 
-def _content_reference(
-    source: ImportSource, fields: Mapping[str, Any], email: str | None, seen: dict[bytes, int]
-) -> str:
-    """SHA-256 of the content (with ``email`` for the row's), and which copy of it this is."""
-    content: list[object] = [source.value]
-    for name in _IDENTITY:
-        value = email if name == "user_email" else fields.get(name)
-        content.append(value.isoformat() if isinstance(value, date) else value)
-    digest = hashlib.sha256(json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()).digest()
-    key = digest[:16]
-    copy = seen[key] = seen.get(key, 0) + 1
-    if copy == 1:
-        return digest.hex()
-    return hashlib.sha256(digest + f"#{copy}".encode()).hexdigest()
+_DATES_AND_TIMES = ("entry_date", "started_at", "stopped_at")
+"""The fields a reference holds in ISO 8601 (the rest as they are)."""
+
+
+_canonical_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+"""``json.dumps(value, ensure_ascii=False, separators=(",", ":"))``, the text every reference
+hashed, with one encoder for every row (``dumps`` makes one per call)."""

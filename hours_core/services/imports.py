@@ -541,7 +541,7 @@ class _Run:
         good = [row for row in batch if isinstance(row, ImportRow)]
         refs = [self._ref(row) for row in good]
         refs += [ref for row in batch if isinstance(row, RejectedRow) and (ref := self._rejected_ref(row))]
-        refs += [earlier for row in good if (earlier := self._earlier_ref(row)) is not None]
+        refs += [earlier for row in good for earlier in self._earlier_refs(row)]
         existing = self.uow.entries.existing_external_refs(self.caller.org_id, refs) if refs else set()
         exported = [TimeEntryId(row.exported_id) for row in batch if row.exported_id is not None]
         present = self.uow.entries.existing_ids(self.caller.org_id, exported) if exported else set()
@@ -561,7 +561,7 @@ class _Run:
             if (
                 ref in existing
                 or ref in self.seen
-                or self._earlier_ref(row) in existing
+                or not existing.isdisjoint(self._earlier_refs(row))
                 or row.exported_id in present  # the organization's own export: the entry is here
             ):
                 self.duplicates += 1
@@ -617,10 +617,10 @@ class _Run:
         """The reference of the entry a rejected row is the export of, if the reader could tell."""
         return None if row.external_ref is None else f"{self.source}:{row.external_ref}"
 
-    def _earlier_ref(self, row: ImportRow) -> str | None:
-        """The row's reference as an earlier version of hours stored it, if it differs: an entry
-        imported then from the same row holds it (new entries store :meth:`_ref`)."""
-        return None if row.earlier_external_ref is None else f"{self.source}:{row.earlier_external_ref}"
+    def _earlier_refs(self, row: ImportRow) -> list[str]:
+        """The row's references as earlier versions of hours stored them, those that differ: an entry
+        imported then from the same row holds one (new entries store :meth:`_ref`)."""
+        return [f"{self.source}:{earlier}" for earlier in row.earlier_external_refs]
 
     def _entry(self, row: ImportRow, ref: str) -> TimeEntry:
         """The row's entry; the users, clients, projects and tasks it needs are created (stored,

@@ -224,25 +224,35 @@ folded (the email as written), from the reader of commit 451df87."""
 )
 def test_the_reference_folds_the_email_s_case_as_users_are_matched(spelling: str) -> None:
     rows = rows_of(TEXT.replace("ada@example.com", spelling).encode())
-    assert [row.external_ref for row in rows] == list(REFERENCES_BEFORE_FOLDING["ada@example.com"])  # type: ignore[union-attr]
+    assert [row.external_ref for row in rows] == content_references(rows_of(TEXT.encode()), fold=True)  # type: ignore[arg-type, union-attr]
+    assert [row.earlier_external_refs[0] for row in rows] == list(
+        REFERENCES_BEFORE_FOLDING["ada@example.com"]
+    )  # type: ignore[union-attr]
     assert [row.user_email for row in rows] == [spelling.strip()] * 2  # type: ignore[union-attr]
 
 
-def test_a_lower_case_email_keeps_the_reference_hours_stored_before_and_no_earlier_one() -> None:
+def test_a_lower_case_email_carries_the_reference_hours_stored_before_as_its_one_earlier_reference() -> None:
     rows = rows_of(TEXT.encode())
-    assert [(row.external_ref, row.earlier_external_ref) for row in rows] == [  # type: ignore[union-attr]
-        (reference, None) for reference in REFERENCES_BEFORE_FOLDING["ada@example.com"]
+    assert [row.earlier_external_refs for row in rows] == [  # type: ignore[union-attr]
+        (reference,) for reference in REFERENCES_BEFORE_FOLDING["ada@example.com"]
     ]
+    assert all(row.external_ref not in row.earlier_external_refs for row in rows)  # type: ignore[union-attr]
 
 
-def test_an_email_that_folding_changes_also_carries_the_reference_hours_stored_before() -> None:
+def test_an_email_that_folding_changes_also_carries_the_reference_hours_stored_before_the_folding() -> None:
     rows = rows_of(TEXT.replace("ada@example.com", "Ada@Example.COM").encode())
-    assert [row.earlier_external_ref for row in rows] == list(REFERENCES_BEFORE_FOLDING["Ada@Example.COM"])  # type: ignore[union-attr]
+    assert [row.earlier_external_refs for row in rows] == list(  # type: ignore[union-attr]
+        zip(
+            REFERENCES_BEFORE_FOLDING["ada@example.com"],
+            REFERENCES_BEFORE_FOLDING["Ada@Example.COM"],
+            strict=True,
+        )
+    )
 
 
 REFERENCES_OF_AN_ASCII_DOMAIN = [
-    ("c0c40d55debdb0b829d8c83044d9adebbb970258da54a49c1b3800dc9e9ca399", None),
-    ("49070e864de8969953fb6e6dd1c5ae2506edb36bbf004e3a8826948587d4ece5", None),
+    "c0c40d55debdb0b829d8c83044d9adebbb970258da54a49c1b3800dc9e9ca399",
+    "49070e864de8969953fb6e6dd1c5ae2506edb36bbf004e3a8826948587d4ece5",
 ]
 """The references of TEXT's two rows with the email ``ada@xn--caf-dma.test``, as hours stored them before
 0029 (from the reader of commit ab693a4)."""
@@ -252,20 +262,44 @@ def test_an_email_of_an_ascii_domain_keeps_its_reference_after_0029() -> None:
     """Users compare ``xn--caf-dma`` as ``café`` since 0029; a reference keeps the domain as written, so
     that a file imported before finds its rows again."""
     rows = rows_of(TEXT.replace("ada@example.com", "ada@xn--caf-dma.test").encode())
-    assert [(row.external_ref, row.earlier_external_ref) for row in rows] == REFERENCES_OF_AN_ASCII_DOMAIN  # type: ignore[union-attr]
+    assert [row.earlier_external_refs for row in rows] == [(ref,) for ref in REFERENCES_OF_AN_ASCII_DOMAIN]  # type: ignore[union-attr]
+    assert [row.external_ref for row in rows] == content_references(rows, fold=False)  # type: ignore[arg-type, union-attr]
 
 
-def references_before_folding(rows: list[ImportRow], fold: bool) -> list[str]:
-    """The references the reader gave ``rows`` before emails were folded (the email as written), or,
-    with ``fold``, of the same rows with their emails as users are compared: that reader's rule, restated."""
+IDENTITY = (
+    "user_email",
+    "user_name",
+    "project",
+    "note",
+    "entry_date",
+    "started_at",
+    "stopped_at",
+    "duration_seconds",
+)
+"""What a reference hashes since 2026-12-07 (docs/export-import.md, "external_ref")."""
+
+WHOLE_CONTENT = (
+    "user_email", "user_name", "client", "project", "task", "note", "billable", "entry_date",
+    "started_at", "stopped_at", "duration_seconds", "tags",
+)  # fmt: skip
+"""What a reference hashed before: every field."""
+
+
+def content_references(rows: list[ImportRow], *, fold: bool, names: tuple[str, ...] = IDENTITY) -> list[str]:
+    """The references of ``rows`` by the reader's rule, restated: the SHA-256 of the source and the
+    fields ``names`` as canonical JSON (with the email as written, or with ``fold`` as users are
+    compared), the n-th copy of the same content hashed again with its number."""
     seen: dict[bytes, int] = {}
     references = []
     for row in rows:
-        email = row.user_email if row.user_email is None or not fold else email_key(row.user_email)
-        content: list[object] = [row.source.value, email, row.user_name, row.client, row.project, row.task]
-        content += [row.note, row.billable, row.entry_date.isoformat()]
-        content += [None if at is None else at.isoformat() for at in (row.started_at, row.stopped_at)]
-        content += [row.duration_seconds, list(row.tags)]
+        content: list[object] = [row.source.value]
+        for name in names:
+            value = getattr(row, name)
+            if name == "user_email" and value is not None and fold:
+                value = email_key(value)
+            content.append(
+                list(value) if name == "tags" else value.isoformat() if hasattr(value, "isoformat") else value
+            )
         digest = hashlib.sha256(
             json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
         ).digest()
@@ -283,28 +317,51 @@ def references_before_folding(rows: list[ImportRow], fold: bool) -> list[str]:
                 ["", "ada@x.test", "Ada@X.test", "ADA@X.TEST", "bo@x.test", "Straße@x.test", "strasse@x.test"]
             ),
             st.sampled_from(["a", "b"]),
+            st.sampled_from(["", "Design", "Review"]),
+            st.sampled_from(["Yes", "No"]),
         ),
         min_size=1,
         max_size=12,
     )
 )
-def test_each_row_has_the_reference_of_its_folded_content_and_else_the_one_stored_before(
-    cells: list[tuple[str, str]],
+def test_each_row_has_the_reference_of_its_identity_and_the_references_stored_before(
+    cells: list[tuple[str, str, str, str]],
 ) -> None:
-    head = "User,Email,Project,Description,Start date,Start time,End date,End time,Duration\n"
+    head = "User,Email,Project,Task,Billable,Description,Start date,Start time,End date,End time,Duration\n"
     body = "".join(
-        f"Ada,{email},Website,{note},2025-01-10,09:00:00,2025-01-10,10:00:00,01:00:00\n"
-        for email, note in cells
+        f"Ada,{email},Website,{task},{billable},{note},2025-01-10,09:00:00,2025-01-10,10:00:00,01:00:00\n"
+        for email, note, task, billable in cells
     )
     rows = rows_of((head + body).encode())
     assert all(isinstance(row, ImportRow) for row in rows)
     good = [row for row in rows if isinstance(row, ImportRow)]
 
-    assert [row.external_ref for row in good] == references_before_folding(good, fold=True)
-    assert [row.earlier_external_ref or row.external_ref for row in good] == references_before_folding(
-        good, fold=False
+    assert [row.external_ref for row in good] == content_references(good, fold=True)
+    assert [row.earlier_external_refs[0] for row in good] == content_references(
+        good, fold=True, names=WHOLE_CONTENT
     )
-    assert all(row.earlier_external_ref != row.external_ref for row in good)
+    assert [row.earlier_external_refs[-1] for row in good] == content_references(
+        good, fold=False, names=WHOLE_CONTENT
+    )
+    assert all(row.external_ref not in row.earlier_external_refs for row in good)
+    assert all(len(set(row.earlier_external_refs)) == len(row.earlier_external_refs) for row in good)
+
+
+def test_a_layout_without_the_columns_an_export_may_leave_out_gives_the_same_references() -> None:
+    """Clockify's and Toggl's exports can leave out the client, task, billable and tags columns."""
+    full = (
+        "User,Email,Client,Project,Task,Description,Billable,Start date,Start time,End date,End time,Duration,Tags\n"
+        'Ada,ada@example.com,Acme,Website,Design,First,Yes,2025-01-10,09:00:00,2025-01-10,10:00:00,01:00:00,"a, b"\n'
+        "Ada,ada@example.com,Acme,Website,Review,First,No,2025-01-10,09:00:00,2025-01-10,10:00:00,01:00:00,\n"
+    )
+    narrow = (
+        "User,Email,Project,Description,Start date,Start time,End date,End time,Duration\n"
+        "Ada,ada@example.com,Website,First,2025-01-10,09:00:00,2025-01-10,10:00:00,01:00:00\n"
+        "Ada,ada@example.com,Website,First,2025-01-10,09:00:00,2025-01-10,10:00:00,01:00:00\n"
+    )
+    references = [row.external_ref for row in rows_of(full.encode())]  # type: ignore[union-attr]
+    assert references == [row.external_ref for row in rows_of(narrow.encode())]  # type: ignore[union-attr]
+    assert len(set(references)) == 2  # the same identity twice: two entries, the second a copy
 
 
 ENCODED_SURROGATE = "\ud800".encode("utf-8", "surrogatepass")

@@ -47,3 +47,30 @@ def test_each_sample_imports_once_and_only_once(name: str) -> None:
     created, duplicates, failed = first
     assert created > 0 and duplicates == 0
     assert second == (0, created, failed)
+
+
+@pytest.mark.parametrize(
+    "other", ["clockify-detailed-solidtime-4-no-billable.csv", "clockify-detailed-solidtime-5-activity.csv"]
+)
+def test_another_layout_of_the_first_clockify_sample_is_all_duplicates_either_way(other: str) -> None:
+    """Sample 4 is sample 1 without its Billable column, sample 5 with Task named Activity (the
+    samples' README): the same entries, so whichever comes second creates nothing."""
+    for order in (("clockify-detailed-solidtime-1.csv", other), (other, "clockify-detailed-solidtime-1.csv")):
+        world = make_world(InMemoryStore().unit_of_work)
+        reports = [
+            world.services.imports.import_entries(
+                world.caller(world.owner),
+                ImportEntries(
+                    source="clockify",
+                    data=(SAMPLES / name).read_bytes(),
+                    timezone="Europe/Berlin",
+                    date_format="MDY",
+                    create_users=True,
+                ),
+            )
+            for name in order
+        ]
+        assert [(report.created, report.duplicates, report.failed) for report in reports] == [
+            (2, 0, 0),
+            (0, 2, 0),
+        ]

@@ -3,6 +3,8 @@ users, projects and tasks matched or created, plan gates, and undoing an import.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -102,23 +104,31 @@ def test_a_re_import_with_the_emails_in_another_case_is_all_duplicates(world: Wo
     assert len(entries(world)) == 5
 
 
-def read_as_before_folding(source: str, data: object, **options: Any) -> Iterator[ImportRow | RejectedRow]:
-    """The reader as hours had it before emails were folded: each row's reference is the one an entry
-    imported then stores (the email as written)."""
-    for row in FILE_FORMATS.read(source, data, **options):  # type: ignore[arg-type]
-        if isinstance(row, ImportRow) and row.earlier_external_ref is not None:
-            yield attrs.evolve(row, external_ref=row.earlier_external_ref, earlier_external_ref=None)
-        else:
-            yield row
+def reader_of_before(earlier: int) -> Callable[..., Iterator[ImportRow | RejectedRow]]:
+    """The reader as an earlier version of hours had it: each row's reference is the one an entry
+    imported then stores, its ``earlier``-th earlier reference (0: the whole content, as before
+    2026-12-07; -1: the whole content with the email as written, as before emails were folded)."""
+
+    def read(source: str, data: object, **options: Any) -> Iterator[ImportRow | RejectedRow]:
+        for row in FILE_FORMATS.read(source, data, **options):  # type: ignore[arg-type]
+            if isinstance(row, ImportRow) and row.earlier_external_refs:
+                yield attrs.evolve(
+                    row, external_ref=row.earlier_external_refs[earlier], earlier_external_refs=()
+                )
+            else:
+                yield row
+
+    return read
 
 
-def imported_before_folding(store: InMemoryStore, world: World, data: bytes) -> ImportReport:
-    """``data`` imported by the reader of before into ``world``'s store: a database from before."""
+def imported_before(store: InMemoryStore, world: World, data: bytes, *, earlier: int = -1) -> ImportReport:
+    """``data`` imported by a reader of before (:func:`reader_of_before`) into ``world``'s store: a
+    database from before."""
     before = build_services(
         store.unit_of_work,
         clock=world.clock,
         ids=UuidV7Ids(),
-        file_formats=FileFormats(FILE_FORMATS.write, read_as_before_folding),
+        file_formats=FileFormats(FILE_FORMATS.write, reader_of_before(earlier)),
         password_cost=TEST_PASSWORD_COST,
     )
     command = ImportEntries(source="toggl", data=data, timezone="Europe/Berlin")
@@ -132,7 +142,7 @@ def test_rows_imported_before_emails_were_folded_are_duplicates_when_the_same_fi
     store = InMemoryStore()
     world = make_world(store.unit_of_work)
     data = toggl_file(case(world.owner.email), case(world.member.email))
-    assert imported_before_folding(store, world, data).created == 5
+    assert imported_before(store, world, data).created == 5
 
     again = run(world, "toggl", data, timezone="Europe/Berlin")
 
@@ -144,7 +154,7 @@ def test_a_row_imported_before_the_folding_with_one_case_is_imported_again_from_
     """The limit export-import.md states: a reference of before holds the email as it was written then."""
     store = InMemoryStore()
     world = make_world(store.unit_of_work)
-    before = imported_before_folding(store, world, toggl_file(world.owner.email.title(), world.member.email))
+    before = imported_before(store, world, toggl_file(world.owner.email.title(), world.member.email))
 
     again = toggl(world)  # the same entries, the owner's email now in lower case
     shouted = run(
@@ -154,6 +164,51 @@ def test_a_row_imported_before_the_folding_with_one_case_is_imported_again_from_
     assert (before.created, again.created, again.duplicates) == (5, 1, 4)  # the owner's one row, again
     assert (shouted.created, shouted.duplicates) == (0, 5)  # stored since the folding: any case is one row
     assert len(entries(world)) == 6
+
+
+def test_rows_imported_when_references_hashed_every_column_are_duplicates_when_the_same_file_comes_again() -> (
+    None
+):
+    store = InMemoryStore()
+    world = make_world(store.unit_of_work)
+    data = toggl_file(world.owner.email, world.member.email)
+    assert imported_before(store, world, data, earlier=0).created == 5
+
+    again = run(world, "toggl", data, timezone="Europe/Berlin")
+
+    assert (again.created, again.duplicates, again.failed) == (0, 5, 1)
+    assert len(entries(world)) == 5
+
+
+@pytest.mark.parametrize("hidden", ["Client", "Task", "Billable", "Tags"])
+def test_another_layout_of_the_same_entries_is_all_duplicates(world: World, hidden: str) -> None:
+    """An export may leave out the client, task, billable and tags columns (Clockify's and Toggl's
+    layouts can): the entries are the same, so a file without one, before or after the file with it,
+    creates nothing twice."""
+    full = toggl_file(world.owner.email, world.member.email)
+    narrow = without_column(full, hidden)
+    first = toggl(world)
+    again = run(world, "toggl", narrow, timezone="Europe/Berlin")
+    assert (first.created, again.created, again.duplicates) == (5, 0, 5)
+
+    other = make_world(InMemoryStore().unit_of_work)
+    first = run(
+        other,
+        "toggl",
+        without_column(toggl_file(other.owner.email, other.member.email), hidden),
+        timezone="Europe/Berlin",
+    )
+    again = toggl(other)
+    assert (first.created, again.created, again.duplicates) == (5, 0, 5)
+
+
+def without_column(data: bytes, name: str) -> bytes:
+    """``data``, a CSV file, without its column ``name``."""
+    rows = list(csv.reader(io.StringIO(data.decode(), newline="")))
+    position = rows[0].index(name)
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([row[:position] + row[position + 1 :] for row in rows])
+    return out.getvalue().encode()
 
 
 def test_an_atomic_import_with_a_failed_row_stores_nothing(world: World) -> None:

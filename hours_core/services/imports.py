@@ -872,7 +872,7 @@ class _Run:
             self.caller.org_id,
             name,
             self.now,
-            billable_by_default=False,
+            billable_by_default=self._client_default(client),
             client_id=None if client is None else client.id,
         )
         self.tasks_loaded.add(project.id)  # a new project has no tasks to read
@@ -888,6 +888,16 @@ class _Run:
 
         self.pending.append(keep)
         return project
+
+    def _client_default(self, client: Client | None) -> bool:
+        """A created project's billable default: its client's, as ``POST /projects`` gives it, where
+        the plan has billable time (a plan without it keeps every project not billable by default,
+        rather than failing the rows that do not say)."""
+        return bool(
+            client is not None
+            and client.billable_by_default
+            and allows(self.caller.org.plan, Feature.BILLABLE_TIME)
+        )
 
     def _require_room_for_a_project(self, name: str, column: str | None) -> None:
         """Refuse the row (``plan_required``) if the plan holds no more active projects."""

@@ -744,6 +744,32 @@ def test_a_new_project_gets_the_row_s_client_matched_by_name_or_created_and_entr
     assert portal.client_id == clients[0].id
 
 
+def test_a_new_project_takes_its_clients_billable_default_as_post_projects_gives_it(world: World) -> None:
+    """docs/api.md, POST /projects: a new project is billable by default when its client is; a
+    project an import creates is no different, unless the plan has no billable time (after a
+    downgrade: the rows that do not say are then stored not billable rather than failed)."""
+    owner = world.caller(world.owner)
+    world.services.clients.create_client(owner, "BillCo", "EUR", billable_by_default=True)
+    header = "Date,Client,Project,Task,Notes,Hours,First Name,Last Name\n"  # no Billable? column
+    first = run(
+        world, "harvest", f"{header}2025-02-04,BillCo,Billed,,a,1,,\n2025-02-04,Other,Plain,,b,1,,\n".encode()
+    )
+    assert (first.created, first.created_projects, first.failed) == (2, ("Billed", "Plain"), 0)
+    projects = {p.name: p for p in world.services.projects.list_projects(owner)}
+    assert (projects["Billed"].billable_by_default, projects["Plain"].billable_by_default) == (True, False)
+    assert {e.note: e.billable for e in entries(world)} == {"a": True, "b": False}
+
+    downgraded = make_world(InMemoryStore().unit_of_work)
+    caller = downgraded.caller(downgraded.owner)
+    downgraded.services.clients.create_client(caller, "BillCo", "EUR", billable_by_default=True)
+    downgraded.set_plan(Plan.FREE)  # the client keeps its default; the plan has no billable time
+    later = run(downgraded, "harvest", f"{header}2025-02-05,BillCo,Free,,c,1,,\n".encode())
+    assert (later.created, later.failed) == (1, 0)
+    free = next(p for p in downgraded.services.projects.list_projects(caller) if p.name == "Free")
+    assert free.billable_by_default is False
+    assert [e.billable for e in entries(downgraded)] == [False]
+
+
 def test_names_match_ignoring_case_and_unicode_form(world: World) -> None:
     """\"Öl\" typed precomposed (NFC) and as O + a combining diaeresis (NFD) is one name: the row finds
     the client, project and task an earlier row created, whatever case and form each was sent in."""

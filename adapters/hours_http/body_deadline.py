@@ -45,7 +45,8 @@ from typing import Any
 
 from litestar.types import ASGIApp, Message, Receive, Send
 
-from hours_http.errors import error_body, send_error_and_close
+from hours_http.errors import error_body
+from hours_http.transport import send_error_and_close
 
 __all__ = [
     "DEFAULT_BODY_MIN_RATE",

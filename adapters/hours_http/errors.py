@@ -45,7 +45,7 @@ from hours_core.tokens import redact_tokens
 from hours_http.naming import field_path, json_name
 from hours_http.options import with_head
 from hours_http.preconditions import ETAG_HEADER, entity_tag
-from hours_http.request_id import REQUEST_ID_NAME, request_id_of
+from hours_http.request_id import request_id_of
 
 __all__ = [
     "HTTP_HINTS",
@@ -66,7 +66,6 @@ __all__ = [
     "listed_fields",
     "parameter_message",
     "respelled",
-    "send_error_and_close",
     "status_for",
     "too_large_message",
 ]
@@ -208,22 +207,6 @@ def status_for(error: HoursError) -> int:
     if isinstance(error, BatchFailed):
         return 422 if all(status_for(failed) == 422 for _index, failed in error.failures) else 409
     return STATUS_BY_CODE.get(error.code, 400 if isinstance(error, ValueError) else 500)
-
-
-async def send_error_and_close(scope: Any, send: Any, status: int, body: bytes) -> None:
-    """Answer ``body`` (an :func:`error_body`) with ``status`` from outside the routers, with the
-    request's ``X-Request-Id`` as every answer of hours, and ``Connection: close``: the wrappers that
-    refuse a request before (or instead of) the app (a bad ``Host``, a body that stopped or cannot
-    be read) leave nothing on the connection worth keeping."""
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        (b"cache-control", b"no-store"),
-        (b"connection", b"close"),
-        (REQUEST_ID_NAME, request_id_of(scope).encode()),
-    ]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 def error_body(

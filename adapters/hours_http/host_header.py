@@ -22,7 +22,8 @@ from urllib.parse import urlsplit
 
 from litestar.types import ASGIApp, Receive, Send
 
-from hours_http.errors import error_body, send_error_and_close
+from hours_http.errors import error_body
+from hours_http.transport import send_error_and_close
 
 __all__ = ["HOST_PROBLEM", "HostCheck", "host_is_readable", "host_problem"]
 

@@ -56,6 +56,7 @@ __all__ = [
     "HttpSemantics",
     "ServerWideOptions",
     "routed_path",
+    "send_error_and_close",
 ]
 
 REPEATABLE_NOWHERE = (b"authorization", b"idempotency-key", b"content-type")
@@ -117,6 +118,24 @@ class HttpSemantics:
         if joined is not None:
             scope = {**scope, "headers": joined}
         await self.app(scope, receive, answering)
+
+
+async def send_error_and_close(scope: Any, send: Send, status: int, body: bytes) -> None:
+    """Answer ``body`` (an :func:`~hours_http.errors.error_body`) with ``status`` from outside the
+    routers, with the request's ``X-Request-Id`` and ``Cache-Control`` as every answer to its path
+    (``private, no-store`` but for the paths that need no token: :class:`HttpSemantics`), and
+    ``Connection: close``: the wrappers that refuse a request before (or instead of) the app (a bad
+    ``Host``, a body that stopped or cannot be read) leave nothing on the connection worth keeping."""
+    public = _PUBLIC.match(routed_path(scope["path"]))
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"cache-control", b"no-store" if public else CACHE_CONTROL),
+        (b"connection", b"close"),
+        (REQUEST_ID_NAME, request_id_of(scope).encode()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 def routed_path(path: str) -> str:

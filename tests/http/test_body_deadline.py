@@ -85,6 +85,7 @@ def test_a_body_that_stops_arriving_gets_408_and_the_app_hears_a_disconnect() ->
     assert (b"connection", b"close") in start["headers"]
     assert any(name == b"x-request-id" and value for name, value in start["headers"])
     assert (b"content-type", b"application/json") in start["headers"]
+    assert (b"cache-control", b"private, no-store") in start["headers"]  # as every answer of /projects
     error = json.loads(answer["body"])["error"]
     assert error["code"] == "request_timeout"
     assert f"{SECONDS:g} s" in error["message"]

@@ -61,7 +61,7 @@ def test_any_bytes_are_readable_or_not_without_an_error(host: bytes) -> None:
 
 
 def serve(
-    headers: list[tuple[bytes, bytes]], *, http_version: str = "1.1"
+    headers: list[tuple[bytes, bytes]], *, http_version: str = "1.1", path: str = "/projects"
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """One request through HostCheck around an app that notes it ran; what was sent, and the app's notes."""
     ran: list[str] = []
@@ -80,7 +80,7 @@ def serve(
         "type": "http",
         "http_version": http_version,
         "method": "POST",
-        "path": "/projects",
+        "path": path,
         "headers": headers,
     }
     asyncio.run(HostCheck(app)(scope, receive, send))
@@ -97,6 +97,18 @@ def test_an_unreadable_host_is_answered_400_and_the_app_never_runs() -> None:
     error = json.loads(body["body"])["error"]
     assert error["code"] == "bad_request" and error["fields"] == {"Host": HOST_PROBLEM}
     assert ran == []
+
+
+@pytest.mark.parametrize(
+    ("path", "cache_control"),
+    [("/projects", b"private, no-store"), ("/health", b"no-store"), ("//health/", b"no-store")],
+)
+def test_the_400_is_cached_as_every_answer_to_its_path(path: str, cache_control: bytes) -> None:
+    """docs/api.md, "Caching": every answer of a route that needs a token, errors included, is
+    ``private, no-store``; ``/health``'s is ``no-store``."""
+    sent, _ran = serve([(b"host", b"x:notaport")], path=path)
+    assert (b"cache-control", cache_control) in sent[0]["headers"]
+    assert [name for name, _value in sent[0]["headers"]].count(b"cache-control") == 1
 
 
 @pytest.mark.parametrize(

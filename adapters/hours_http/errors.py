@@ -145,6 +145,7 @@ STATUS_BY_CODE: Mapping[str, int] = {
     "forbidden": 403,
     "not_found": 404,
     "method_not_allowed": 405,
+    "request_timeout": 408,
     "conflict": 409,
     "email_taken": 409,
     "last_owner": 409,

@@ -295,7 +295,16 @@ class Reason:
 _TRANSPORT_REASONS = (
     Reason(
         "bad_request",
-        "`Authorization`, `Idempotency-Key` or `Content-Type` sent more than once; `fields` names it",
+        "`Authorization`, `Idempotency-Key` or `Content-Type` sent more than once (`fields` names it), "
+        "or `Host` no URL can be built from (a port that is no port, or none sent over HTTP/1.1), or a "
+        "body that cannot be read (a chunked encoding that is not valid HTTP/1.1): then the "
+        "connection is closed",
+    ),
+    Reason(
+        "request_timeout",
+        "the body stopped arriving for the server's body timeout (30 s unless its operator chose "
+        "another), or came slower than its minimum rate: the connection is closed and nothing was "
+        "stored; send the whole body again (with the same `Idempotency-Key`)",
     ),
     Reason(
         "unsupported_media_type",

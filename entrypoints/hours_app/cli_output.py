@@ -155,6 +155,7 @@ CLI_HINTS: Mapping[Hint, str] = MappingProxyType({Hint.STOP_THE_TIMER: "stop it 
 _OPTIONS = MappingProxyType(
     {
         "lifetime": "--expires-in",
+        "user_id": "--user",  # every command that names a user takes --user (the team's USER_ID too)
         # The report's parameters, which the core names as the API does (hours_core.reports).
         "groupBy": "--group-by",
         "weekStart": "--week-start",

@@ -12,7 +12,7 @@ from uuid import UUID
 
 import attrs
 
-from hours_core.errors import NotFound
+from hours_core.errors import NotFound, ValidationFailed
 from hours_core.events import EventType
 from hours_core.model import (
     Org,
@@ -38,7 +38,12 @@ from hours_core.services.transactions import Transactions
 from hours_core.tokens import DEFAULT_TOKEN_LIFETIME, ApiToken, MintedToken
 from hours_core.validation import FieldErrors
 
-__all__ = ["AdminService", "Bootstrapped", "NoActiveOwner"]
+__all__ = ["DEACTIVATED_USER_GETS_NO_TOKEN", "AdminService", "Bootstrapped", "NoActiveOwner"]
+
+DEACTIVATED_USER_GETS_NO_TOKEN = (
+    "is a deactivated user, whose tokens do not work: reactivate them first (their tokens work again then)"
+)
+"""The field message of a token minted for a deactivated user (:meth:`AdminService.mint_token`)."""
 
 
 @attrs.frozen
@@ -209,12 +214,17 @@ class AdminService:
     ) -> MintedToken:
         """A new personal access token for the user; the plaintext is in the result only.
 
-        The user's active tokens are capped as on the API (:func:`add_token`).
+        The user's active tokens are capped as on the API (:func:`add_token`). A deactivated user
+        gets none (:class:`~hours_core.errors.ValidationFailed` on ``user_id``): no request of theirs
+        is served, so the token would be a secret that does nothing yet (reactivating them gives them
+        back the tokens they had).
         """
         with self._transactions.write() as uow:
             user = uow.users.locate(user_id)
             if user is None:
                 raise NotFound.of("user")
+            if not user.is_active:
+                raise ValidationFailed.one("user_id", DEACTIVATED_USER_GETS_NO_TOKEN)
             minted = ApiToken.mint(
                 token_id=self._ids.new_id(),
                 org_id=user.org_id,

@@ -456,6 +456,21 @@ def test_users_deactivate_refuses_the_users_token_until_reactivated(hours: Run, 
     assert "active owner" in hours.error
 
 
+def test_tokens_create_refuses_a_deactivated_user_and_mints_again_once_reactivated(
+    hours: Run, demo: dict[str, str]
+) -> None:
+    member = hours.json(
+        "users", "create", "--org", demo["orgId"], "--email", "m@example.com", "--role", "member"
+    )
+    hours.json("users", "deactivate", member["id"])
+    assert hours("tokens", "create", "--user", member["id"]) == 2  # a wrong value, as any --user
+    assert "--user: is a deactivated user" in hours.error and "reactivate them first" in hours.error
+    assert "hsk_" not in hours.stdout
+    assert hours.json("tokens", "list", "--user", member["id"]) == []  # nothing was minted
+    hours.json("users", "reactivate", member["id"])
+    assert hours.json("tokens", "create", "--user", member["id"])["token"].startswith("hsk_")
+
+
 def test_the_operator_adds_users_past_the_plans_limit(hours: Run, demo: dict[str, str]) -> None:
     for n in range(3):  # bootstrap's demo is on the free plan, which holds 1 user over the API
         hours.json(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from litestar.testing import TestClient
@@ -353,6 +354,45 @@ def test_the_timer_starts_counts_up_and_stops(owner: TestClient, world: World) -
     (entry,) = entries_of(world)
     assert entry.duration_seconds == 1500 and entry.note == "Design" and not entry.is_running
     assert '<span id="day-total-0">0:25</span>' in stopped.text
+
+
+def test_a_timer_that_ran_past_24_hours_stops_at_the_time_its_form_asks_for(
+    owner: TestClient, world: World
+) -> None:
+    """The API stops such a timer with a ``stoppedAt`` within 24 hours of its start, and Stop alone
+    is refused; the week page then asks when it stopped (the latest time it may, by default), in
+    the organization's time zone."""
+    world.services.team.change_org(world.caller(world.owner), ChangeOrg(timezone="Europe/Berlin"))
+    token = csrf_of(owner.get("/app/week").text)
+    assert (
+        'name="stop"'
+        not in owner.post("/app/timer/start", data={"csrf": token, "project": str(world.project.id)}).text
+    )
+    (running,) = entries_of(world)
+    assert running.started_at is not None
+
+    world.clock.advance(timedelta(hours=30))
+    page = owner.get("/app/week").text
+    latest = (running.started_at + timedelta(hours=24)).astimezone(ZoneInfo("Europe/Berlin"))
+    local = latest.replace(tzinfo=None, microsecond=0)
+    shown = local.isoformat(timespec="minutes" if local.second == 0 else "seconds")
+    assert f'name="stop" step="1" required value="{shown}"' in page
+    assert "by " + shown.replace("T", " ") + " at the latest" in page
+
+    refused = owner.post("/app/timer/stop", data={"csrf": token})  # Stop alone: as over the API
+    assert refused.status_code == 422 and entries_of(world)[0].is_running
+    for wrong in ((local + timedelta(minutes=1)).isoformat(timespec="minutes"), "2026-99-01T10:00"):
+        refused = owner.post("/app/timer/stop", data={"csrf": token, "stop": wrong})
+        assert refused.status_code == 422 and 'aria-invalid="true"' in refused.text, wrong
+        assert entries_of(world)[0].is_running
+
+    typed = (local - timedelta(hours=1)).replace(second=0)
+    stopped = owner.post("/app/timer/stop", data={"csrf": token, "stop": typed.isoformat(timespec="minutes")})
+    assert stopped.status_code == 200, stopped.text
+    (entry,) = entries_of(world)
+    expected = typed.replace(tzinfo=ZoneInfo("Europe/Berlin")).astimezone(UTC)
+    assert not entry.is_running and entry.stopped_at == expected
+    assert entry.duration_seconds == int((expected - running.started_at).total_seconds())
 
 
 @pytest.mark.parametrize(("typed", "stored"), [("  Design review  ", "  Design review  "), ("   ", None)])

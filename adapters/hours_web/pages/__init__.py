@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import anyio.to_thread
 from litestar.di import NamedDependency
@@ -14,9 +16,22 @@ from litestar.response import Template
 
 from hours_core.errors import ValidationFailed
 from hours_core.services import Services, SessionCaller
+from hours_core.validation import instant_problem
 from hours_web.week import form_date
 
-__all__ = ["Deps", "Who", "call", "checked", "chosen_id", "page", "query_date", "typed_note", "whole_number"]
+__all__ = [
+    "Deps",
+    "Who",
+    "call",
+    "checked",
+    "chosen_id",
+    "local_time_text",
+    "page",
+    "query_date",
+    "typed_instant",
+    "typed_note",
+    "whole_number",
+]
 
 Deps = NamedDependency[Services]
 """A handler's parameter that receives the use cases (the app's ``services`` dependency)."""
@@ -117,3 +132,42 @@ def typed_note(text: str) -> str | None:
     written (a stored note with CRLF, or spaces around it, stays as it is)."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n")
     return lines if lines.strip() else None
+
+
+def local_time_text(instant: datetime | None, timezone: str) -> str:
+    """What the edit form's Start or Stop shows of ``instant``: the wall-clock time in the
+    organization's ``timezone``, to the second (``2026-03-02T09:00``, ``2026-03-02T09:00:15``), as a
+    ``datetime-local`` field holds it; empty for no time."""
+    if instant is None:
+        return ""
+    local = instant.astimezone(ZoneInfo(timezone)).replace(tzinfo=None, microsecond=0)
+    return local.isoformat(timespec="minutes" if local.second == 0 else "seconds")
+
+
+_LOCAL_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?")
+"""What a ``datetime-local`` field sends: ``YYYY-MM-DDTHH:MM``, seconds and their fraction optional."""
+
+
+def typed_instant(text: str, field: str, zone: ZoneInfo) -> datetime | None:
+    """The instant the edit form's Start or Stop names, a wall-clock time in the organization's
+    ``zone``; ``None`` when left empty (the API's ``null``: the time is cleared).
+    :class:`ValidationFailed` on ``field`` for text of another shape, a day the calendar lacks, a
+    time the clocks skip in ``zone`` (moved forward), or an instant out of the API's range; a time
+    the clocks pass twice (moved back) is the first of the two."""
+    text = text.strip()
+    if not text:
+        return None
+    if not _LOCAL_TIME.fullmatch(text):
+        raise ValidationFailed.one(field, "must be a date and time like 2026-03-02T09:00")
+    try:
+        local = datetime.fromisoformat(text)
+    except ValueError as error:
+        raise ValidationFailed.one(field, f"is not a real date and time: {text}") from error
+    instant = local.replace(tzinfo=zone)
+    problem = instant_problem(instant)  # before any conversion: year 1 cannot be converted to UTC
+    if problem is not None:
+        raise ValidationFailed.one(field, problem)
+    utc = instant.astimezone(UTC)
+    if utc.astimezone(zone).replace(tzinfo=None) != local:
+        raise ValidationFailed.one(field, f"is no time in {zone.key}: the clocks skip it")
+    return utc

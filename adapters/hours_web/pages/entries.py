@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 from uuid import UUID
@@ -20,9 +20,20 @@ from hours_core.model import Project, ProjectId, Task, TaskId, TimeEntry, TimeEn
 from hours_core.ports import EntryCursor, EntryQuery
 from hours_core.reports import reversed_range
 from hours_core.services import UNSET, Services, SessionCaller, UpdateTimeEntry
-from hours_core.validation import instant_problem
 from hours_web.notices import Notice, notice_of, status_of
-from hours_web.pages import Deps, Who, call, checked, chosen_id, page, query_date, typed_note, whole_number
+from hours_web.pages import (
+    Deps,
+    Who,
+    call,
+    checked,
+    chosen_id,
+    local_time_text,
+    page,
+    query_date,
+    typed_instant,
+    typed_note,
+    whole_number,
+)
 from hours_web.session import APP_PATH, form_of, signed, unsigned
 from hours_web.week import DayLocks, form_date
 
@@ -380,8 +391,8 @@ def _update_of(form: dict[str, str], entry: TimeEntry, org_timezone: str) -> Upd
     billable = checked(form.get("billable"), "billable")
     duration = form.get("duration", "").strip()
     zone = ZoneInfo(org_timezone)
-    started_at = _typed_instant(form.get("start", ""), "started_at", zone)
-    stopped_at = None if entry.is_running else _typed_instant(form.get("stop", ""), "stopped_at", zone)
+    started_at = typed_instant(form.get("start", ""), "started_at", zone)
+    stopped_at = None if entry.is_running else typed_instant(form.get("stop", ""), "stopped_at", zone)
     return UpdateTimeEntry(
         project_id=ProjectId(project_id) if project_id != entry.project_id else UNSET,
         task_id=(None if task_id is None else TaskId(task_id)) if task_id != entry.task_id else UNSET,
@@ -403,45 +414,6 @@ def _same_duration(text: str, entry: TimeEntry) -> bool:
         return parse_duration(text) == entry.duration_seconds
     except DurationError:
         return False
-
-
-def local_time_text(instant: datetime | None, timezone: str) -> str:
-    """What the edit form's Start or Stop shows of ``instant``: the wall-clock time in the
-    organization's ``timezone``, to the second (``2026-03-02T09:00``, ``2026-03-02T09:00:15``), as a
-    ``datetime-local`` field holds it; empty for no time."""
-    if instant is None:
-        return ""
-    local = instant.astimezone(ZoneInfo(timezone)).replace(tzinfo=None, microsecond=0)
-    return local.isoformat(timespec="minutes" if local.second == 0 else "seconds")
-
-
-_LOCAL_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?")
-"""What a ``datetime-local`` field sends: ``YYYY-MM-DDTHH:MM``, seconds and their fraction optional."""
-
-
-def _typed_instant(text: str, field: str, zone: ZoneInfo) -> datetime | None:
-    """The instant the edit form's Start or Stop names, a wall-clock time in the organization's
-    ``zone``; ``None`` when left empty (the API's ``null``: the time is cleared).
-    :class:`ValidationFailed` on ``field`` for text of another shape, a day the calendar lacks, a
-    time the clocks skip in ``zone`` (moved forward), or an instant out of the API's range; a time
-    the clocks pass twice (moved back) is the first of the two."""
-    text = text.strip()
-    if not text:
-        return None
-    if not _LOCAL_TIME.fullmatch(text):
-        raise ValidationFailed.one(field, "must be a date and time like 2026-03-02T09:00")
-    try:
-        local = datetime.fromisoformat(text)
-    except ValueError as error:
-        raise ValidationFailed.one(field, f"is not a real date and time: {text}") from error
-    instant = local.replace(tzinfo=zone)
-    problem = instant_problem(instant)  # before any conversion: year 1 cannot be converted to UTC
-    if problem is not None:
-        raise ValidationFailed.one(field, problem)
-    utc = instant.astimezone(UTC)
-    if utc.astimezone(zone).replace(tzinfo=None) != local:
-        raise ValidationFailed.one(field, f"is no time in {zone.key}: the clocks skip it")
-    return utc
 
 
 def _same_instant(typed: datetime | None, stored: datetime | None) -> bool:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import attrs
 from litestar import Controller, Request, get, post
@@ -13,10 +14,20 @@ from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 
 from hours_core.errors import SUMMARY_NAME_LENGTH, HoursError, NotFound, ValidationFailed
-from hours_core.model import Project, ProjectId, Task, TaskId, TimeEntry
+from hours_core.model import MAX_ENTRY_SECONDS, Project, ProjectId, Task, TaskId, TimeEntry
 from hours_core.services import Services, SessionCaller, StartTimer
 from hours_web.notices import Notice, notice_of, status_of
-from hours_web.pages import Deps, Who, call, chosen_id, page, query_date, typed_note
+from hours_web.pages import (
+    Deps,
+    Who,
+    call,
+    chosen_id,
+    local_time_text,
+    page,
+    query_date,
+    typed_instant,
+    typed_note,
+)
 from hours_web.session import APP_PATH, form_of
 from hours_web.week import CellChanged, CellKey, WeekGrid, form_date, load_week, save_cell, today_of, week_of
 
@@ -58,9 +69,15 @@ def _timer_choices(
 
 @attrs.frozen
 class _Timer:
+    """The running timer as the week page shows it. ``latest_stop`` is set once it has run 24 hours,
+    which no entry may hold: the last time it may stop (its start plus 24 hours, a wall-clock time
+    in the organization's time zone), which the stop form then asks for, as Stop alone would be
+    refused."""
+
     entry: TimeEntry
     project: Project
     task: Task | None
+    latest_stop: str | None = None
 
 
 def _running(services: Services, who: SessionCaller) -> _Timer | None:
@@ -70,7 +87,11 @@ def _running(services: Services, who: SessionCaller) -> _Timer | None:
         return None
     project = services.projects.get_project(who.caller, entry.project_id)
     tasks = services.projects.list_tasks(who.caller, project.id) if entry.task_id else ()
-    return _Timer(entry, project, next((task for task in tasks if task.id == entry.task_id), None))
+    task = next((task for task in tasks if task.id == entry.task_id), None)
+    assert entry.started_at is not None  # a running timer has its start
+    latest = entry.started_at + timedelta(seconds=MAX_ENTRY_SECONDS)
+    over = services.clock.now() > latest
+    return _Timer(entry, project, task, local_time_text(latest, who.caller.org.timezone) if over else None)
 
 
 def _load(
@@ -245,10 +266,16 @@ class WeekPages(Controller):
         return Redirect(f"{APP_PATH}/week", status_code=303)
 
     @post("/timer/stop")
-    async def stop_timer(self, services: Deps, who: Who) -> Template | Redirect:
-        """Stop the running timer now."""
+    async def stop_timer(
+        self, request: Request[Any, Any, Any], services: Deps, who: Who
+    ) -> Template | Redirect:
+        """Stop the running timer now, or at the form's ``stop`` (a wall-clock time in the
+        organization's time zone, which the form asks for once the timer has run 24 hours: it must
+        then stop within 24 hours of its start, as ``POST /timers/current/stop`` takes ``stoppedAt``)."""
+        form = await form_of(request)
         try:
-            await call(services.entries.stop_timer, who.caller)
+            stopped_at = typed_instant(form.get("stop", ""), "stopped_at", ZoneInfo(who.caller.org.timezone))
+            await call(services.entries.stop_timer, who.caller, stopped_at)
         except HoursError as failure:
             return await _week_page(
                 services, who, None, notice=notice_of(failure), status_code=status_of(failure)

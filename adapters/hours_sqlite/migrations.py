@@ -1074,7 +1074,13 @@ def apply_pending(db: Database, *, stop_before: str | None = None) -> list[str]:
     ``db`` must be the writer connection, held by the caller, with no transaction open. Raises
     :class:`NotAnHoursDatabase`, and changes nothing, when ``db`` has tables or views but no hours
     migration ever ran on it (another application's database).
+
+    A database with nothing pending is left without taking its write lock: every command opens the
+    store through here, and a read (``hours tokens list``) would otherwise wait for a writer of
+    another process, up to the busy timeout, and fail with "database is locked".
     """
+    if MIGRATIONS.applied(db) and not pending(db):
+        return []  # an hours database with every migration applied: nothing to do, nothing to lock
     db.execute("BEGIN IMMEDIATE")
     try:
         foreign = _foreign_relations(db)

@@ -257,6 +257,22 @@ def test_an_empty_sqlite_file_becomes_an_hours_database(
     assert "0001_initial" in out
 
 
+def test_a_read_runs_while_another_process_holds_the_write_lock(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A migrated database is opened without its write lock: ``hours orgs list`` reads while
+    another connection writes (WAL), where it used to wait out the busy timeout and fail with
+    "cannot open the SQLite database ...: database is locked"."""
+    url = f"sqlite:///{tmp_path / 'hours.db'}"
+    assert run(capsys, "--db", url, "bootstrap", "--org-name", "Acme", "--json")[0] == 0
+    with closing(sqlite3.connect(tmp_path / "hours.db", isolation_level=None)) as writer:
+        writer.execute("BEGIN IMMEDIATE")
+        code, out, err = run(capsys, "--db", url, "orgs", "list")
+        writer.execute("ROLLBACK")
+    assert (code, err) == (0, "")
+    assert "Acme" in out
+
+
 # -- PostgreSQL: which database, and why it refused -------------------------------------------
 
 

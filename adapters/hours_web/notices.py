@@ -20,6 +20,7 @@ from hours_core.errors import (
     PlanRequired,
     PreconditionFailed,
     TimerAlreadyRunning,
+    TooManyTokens,
     Unauthenticated,
     ValidationFailed,
 )
@@ -107,4 +108,5 @@ _STATUSES: tuple[tuple[type[HoursError], int], ...] = (
     (PlanRequired, 402),
     (Conflict, 409),
     (PreconditionFailed, 409),  # a form of an older version: a page's own conflict, not a header's 412
+    (TooManyTokens, 422),  # as POST /tokens answers it (Settings -> API)
 )

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from hours_core.errors import Forbidden, NotFound, PreconditionFailed, StoreBusy, StoreFull, ValidationFailed
+from hours_core.errors import (
+    Forbidden,
+    NotFound,
+    PreconditionFailed,
+    StoreBusy,
+    StoreFull,
+    TooManyTokens,
+    ValidationFailed,
+)
 from hours_web.notices import status_of
 
 
@@ -15,6 +23,10 @@ def test_the_other_refusals_keep_their_statuses() -> None:
     assert status_of(ValidationFailed.one("note", "is too long")) == 422
     assert status_of(NotFound.of("entry")) == 404
     assert status_of(Forbidden("no")) == 403
+
+
+def test_a_token_over_the_users_cap_is_422_as_post_tokens_answers_it() -> None:
+    assert status_of(TooManyTokens(50)) == 422
 
 
 def test_a_store_that_could_not_take_the_write_is_503_like_the_api_s_answer() -> None:

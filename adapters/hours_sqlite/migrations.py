@@ -1079,7 +1079,7 @@ def apply_pending(db: Database, *, stop_before: str | None = None) -> list[str]:
     store through here, and a read (``hours tokens list``) would otherwise wait for a writer of
     another process, up to the busy timeout, and fail with "database is locked".
     """
-    if MIGRATIONS.applied(db) and not pending(db):
+    if stop_before is None and MIGRATIONS.applied(db) and not pending(db):
         return []  # an hours database with every migration applied: nothing to do, nothing to lock
     db.execute("BEGIN IMMEDIATE")
     try:

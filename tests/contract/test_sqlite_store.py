@@ -273,6 +273,16 @@ def test_of_two_processes_starting_a_timer_for_one_user_at_once_exactly_one_succ
         assert uow.entries.get(a.org.id, refused) is None
 
 
+def test_a_migrated_database_still_refuses_to_stop_before_an_applied_migration(path: pathlib.Path) -> None:
+    """Opening a migrated database takes no write lock (nothing is pending), but a ``stop_before``
+    naming a migration it already has is refused as before, and as on PostgreSQL."""
+    with SqliteStore.open(path) as store:
+        store.migrate()
+        assert store.migrate() == []
+        with pytest.raises(ValueError, match="already been applied"):
+            store.migrate(stop_before="0003_one_running_timer_per_user")
+
+
 def test_migrating_to_one_running_timer_keeps_the_first_and_soft_deletes_the_others(
     path: pathlib.Path, build: Build
 ) -> None:

@@ -296,15 +296,8 @@ _TRANSPORT_REASONS = (
     Reason(
         "bad_request",
         "`Authorization`, `Idempotency-Key` or `Content-Type` sent more than once (`fields` names it), "
-        "or `Host` no URL can be built from (a port that is no port, or none sent over HTTP/1.1), or a "
-        "body that cannot be read (a chunked encoding that is not valid HTTP/1.1): then the "
-        "connection is closed",
-    ),
-    Reason(
-        "request_timeout",
-        "the body stopped arriving for the server's body timeout (30 s unless its operator chose "
-        "another), or came slower than its minimum rate: the connection is closed and nothing was "
-        "stored; send the whole body again (with the same `Idempotency-Key`)",
+        "or `Host` no URL can be built from (a port that is no port, or none sent over HTTP/1.1: "
+        "then the connection is closed)",
     ),
     Reason(
         "unsupported_media_type",
@@ -314,6 +307,22 @@ _TRANSPORT_REASONS = (
 )
 """What every request may be refused for before routing (:class:`hours_http.transport.HttpSemantics`):
 each operation lists them, after its own reasons for the same code."""
+
+_BODY_TRANSPORT_REASONS = (
+    Reason(
+        "bad_request",
+        "a body that cannot be read (a chunked encoding that is not valid HTTP/1.1, or the "
+        "connection closed before the body was complete): the connection is closed",
+    ),
+    Reason(
+        "request_timeout",
+        "the body stopped arriving for the server's body timeout (30 s unless its operator chose "
+        "another), or came slower than its minimum rate: the connection is closed and nothing was "
+        "stored; send the whole body again (with the same `Idempotency-Key`)",
+    ),
+)
+"""What a request is refused for while its body is read (:class:`hours_http.body_deadline.BodyDeadline`),
+on an operation that reads one: an operation that reads none never waits for a body."""
 _UNREAD_BODY = Reason("payload_too_large", "a body over 64 KiB, although this operation reads none")
 """A body over the limit is refused on an operation that reads none too (``hours_http.auth.caller_of``)."""
 
@@ -371,8 +380,11 @@ def documented(
     chosen += [Reason(code) for code in extra if code not in named]
     if not (body or optional_body or raw_body) and "payload_too_large" not in named:
         chosen.append(_UNREAD_BODY)
-    chosen = [_with_transport_reason(reason) for reason in chosen]
-    chosen += [reason for reason in _TRANSPORT_REASONS if reason.code not in {r.code for r in chosen}]
+    transport = _TRANSPORT_REASONS + (_BODY_TRANSPORT_REASONS if body or optional_body or raw_body else ())
+    for cause in transport:
+        chosen = [_with_transport_reason(reason, cause) for reason in chosen]
+        if cause.code not in {reason.code for reason in chosen}:
+            chosen.append(cause)
 
     by_status: dict[int, list[Reason]] = {}
     for reason in sorted(chosen, key=lambda r: (r.status, r.code)):
@@ -433,13 +445,13 @@ def refused_before_routing() -> dict[int, ResponseSpec]:
     }
 
 
-def _with_transport_reason(reason: Reason) -> Reason:
-    """``reason``, with the cause every request may have for its code (:data:`_TRANSPORT_REASONS`)
-    added to its own: an operation's 415 for a body without JSON is also a 415 for a coded body."""
-    transport = next((cause for cause in _TRANSPORT_REASONS if cause.code == reason.code), None)
-    if transport is None:
+def _with_transport_reason(reason: Reason, cause: Reason) -> Reason:
+    """``reason``, with ``cause``, a cause a request may have for the same code before the route
+    (:data:`_TRANSPORT_REASONS`, :data:`_BODY_TRANSPORT_REASONS`), added to its own: an operation's
+    415 for a body without JSON is also a 415 for a coded body."""
+    if cause.code != reason.code:
         return reason
-    return Reason(reason.code, f"{reason.text or ERROR_TEXT[reason.code]}; or {transport.text}", reason.at)
+    return Reason(reason.code, f"{reason.text or ERROR_TEXT[reason.code]}; or {cause.text}", reason.at)
 
 
 def _error_headers(codes: Iterable[str]) -> dict[str, OpenAPIHeader]:

@@ -522,10 +522,11 @@ _IDENTITY = (
     "stopped_at",
     "duration_seconds",
 )
-"""What a reference hashes: who spent the time, on what project, with what note, when and how long.
-Not what an export may leave out of its layout while the entry stays the same (a ``Client``,
-``Task``, ``Billable`` or ``Tags`` column that a Clockify or Toggl export can hide): another
-layout of the same entries gives the same references."""
+"""What the reference of a row with its start and stop hashes: who spent the time, on what
+project, with what note, when and how long. Not what an export may leave out of its layout while
+the entry stays the same (a ``Client``, ``Task``, ``Billable`` or ``Tags`` column that a Clockify or
+Toggl export can hide): another layout of the same entries gives the same references. Two entries
+of one user on one project at the very same times are not two entries a tracker exports."""
 
 _WHOLE_CONTENT = (
     "user_email",
@@ -541,24 +542,29 @@ _WHOLE_CONTENT = (
     "duration_seconds",
     "tags",
 )
-"""What a reference hashed before 2026-12-07: every field, those a layout may leave out too."""
+"""What the reference of a row without times hashes (Harvest's rows have none): every field. A day's
+entries of one project without times may differ only in their task (two hours of Design, two of
+Meetings), so the task and the client stay in their reference; every reference hashed this before
+2026-12-07."""
 
 
 class RowReferences:
     """The ``external_ref`` of each row of one file, in order, and the references earlier versions
     of hours gave it, those that differ.
 
-    A reference is the SHA-256 of what identifies the row's entry (:data:`_IDENTITY`: the user, the
-    project, the note, the date, the UTC start and stop, the duration) as canonical JSON, so
-    quoting, column order, line ends, a BOM or a column an export may leave out (client, task,
-    billable, tags) never change it, with the email case-folded and in NFC
+    A reference is the SHA-256 of what identifies the row's entry as canonical JSON: for a row with
+    its start and stop, :data:`_IDENTITY` (the user, the project, the note, the date, the UTC start
+    and stop, the duration), so that a column an export may leave out (client, task, billable, tags)
+    never changes it; for a row without times, its whole content (:data:`_WHOLE_CONTENT`), the task
+    and client included, which are then what tells a day's entries apart. Quoting, column order,
+    line ends or a BOM never change either. The email is case-folded and in NFC
     (:func:`~hours_core.caseless.caseless`: ``Ada@Example.com`` and ``ada@example.com`` are one user,
     and so one row). That is the key users were compared by before 0029, which reads a domain label
     in its ASCII form (``xn--caf-dma``) as the label it writes: the reference keeps the domain as
     written. Identical rows in one file (two one-hour Harvest entries on the same day with the same
     note) are different entries: the second copy's reference also hashes its copy number.
 
-    Earlier versions of hours hashed the row's whole content (:data:`_WHOLE_CONTENT`), and before
+    Earlier versions of hours hashed every row's whole content (:data:`_WHOLE_CONTENT`), and before
     emails were folded, with the email as written. :meth:`of` gives those references too (each with
     its copies counted as that version counted them), so that the import use case still finds an
     entry imported from the same file then. The references with the email as written are worked out
@@ -583,8 +589,10 @@ class RowReferences:
             if (value := values[name]) is not None:
                 values[name] = value.isoformat()
         values["user_email"] = folded
-        reference = self._hashed(values, _IDENTITY, self._seen)
-        earlier = [self._hashed(values, _WHOLE_CONTENT, self._whole_seen)]
+        whole = self._hashed(values, _WHOLE_CONTENT, self._whole_seen)
+        timed = values["started_at"] is not None  # a row has its start and stop, or neither
+        reference = self._hashed(values, _IDENTITY, self._seen) if timed else whole
+        earlier = [whole]
         if self._as_written_seen is not None:
             values["user_email"] = email
             earlier.append(self._hashed(values, _WHOLE_CONTENT, self._as_written_seen))

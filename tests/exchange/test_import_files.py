@@ -347,6 +347,22 @@ def test_each_row_has_the_reference_of_its_identity_and_the_references_stored_be
     assert all(len(set(row.earlier_external_refs)) == len(row.earlier_external_refs) for row in good)
 
 
+def test_a_row_without_times_keeps_the_reference_of_its_whole_content() -> None:
+    """A row without times (Harvest's) hashes its task and client too, which tell a day's entries of
+    one project apart; it is the reference such a row always had, so it has no earlier one."""
+    text = (
+        "Date,Client,Project,Task,Notes,Hours,Billable?,First Name,Last Name\n"
+        "2025-02-04,Acme,Website,Design,,2,No,Ada,Lovelace\n"
+        "2025-02-04,Acme,Website,Meetings,,2,No,Ada,Lovelace\n"
+    )
+    rows = list(read_import("harvest", text.encode()))
+    good = [row for row in rows if isinstance(row, ImportRow)]
+    assert len(good) == 2
+    assert [row.external_ref for row in good] == content_references(good, fold=True, names=WHOLE_CONTENT)
+    assert [row.earlier_external_refs for row in good] == [(), ()]
+    assert good[0].external_ref != good[1].external_ref
+
+
 def test_a_layout_without_the_columns_an_export_may_leave_out_gives_the_same_references() -> None:
     """Clockify's and Toggl's exports can leave out the client, task, billable and tags columns."""
     full = (

@@ -202,6 +202,26 @@ def test_another_layout_of_the_same_entries_is_all_duplicates(world: World, hidd
     assert (first.created, again.created, again.duplicates) == (5, 0, 5)
 
 
+def test_a_days_untimed_entries_that_differ_only_in_their_task_stay_apart_in_any_export(world: World) -> None:
+    """Harvest's rows have no times: two hours of Design and two of Meetings on one project and day
+    differ only in their task, which their references keep. A later export of the day, in another
+    order, finds the one imported and adds the other (the review's case: with the task left out of
+    the reference, Meetings was taken for the Design imported before, and Design imported again)."""
+    header = "Date,Client,Project,Task,Notes,Hours,Billable?,First Name,Last Name\n"
+    design, meetings = (
+        "2025-02-04,Acme,Website,Design,,2,No,,\n",
+        "2025-02-04,Acme,Website,Meetings,,2,No,,\n",
+    )
+    first = run(world, "harvest", (header + design).encode())
+    again = run(world, "harvest", (header + meetings + design).encode())
+    assert (first.created, again.created, again.duplicates) == (1, 1, 1)
+    tasks = {
+        t.id: t.name
+        for t in world.services.projects.list_tasks(world.caller(world.owner), entries(world)[0].project_id)
+    }
+    assert sorted(tasks[e.task_id] for e in entries(world)) == ["Design", "Meetings"]  # type: ignore[index]
+
+
 def without_column(data: bytes, name: str) -> bytes:
     """``data``, a CSV file, without its column ``name``."""
     rows = list(csv.reader(io.StringIO(data.decode(), newline="")))

@@ -122,9 +122,10 @@ class ImportRow:
     ``deleted_at`` (hours' JSON lines only) is when the exported entry had been deleted, ``None``
     for a live one: the import use case stores such a row as a deleted entry, never as live time.
 
-    ``external_ref`` identifies the source row: the SHA-256 (hex) of what identifies the entry
-    (who, on what project, with what note, when and how long), so the same row read from the same
-    file, or from another export of the same data in another layout, gets the same reference (see
+    ``external_ref`` identifies the source row: the SHA-256 (hex) of what identifies the entry (for
+    a row with its start and stop: who, on what project, with what note, when and how long; for a
+    row without times, every field), so the same row read from the same file, or from another export
+    of the same data (in another layout, for a row with times), gets the same reference (see
     docs/export-import.md). ``earlier_external_refs`` are the references earlier versions of the
     reader gave the same row, those that differ from it (a CSV row's whole content; with its email
     as written, when that is not how users are compared); the import use case counts the row as a

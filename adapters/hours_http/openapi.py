@@ -378,9 +378,10 @@ def documented(
         extra += _IDEMPOTENCY_CODES
     named = {reason.code for reason in chosen}
     chosen += [Reason(code) for code in extra if code not in named]
-    if not (body or optional_body or raw_body) and "payload_too_large" not in named:
+    reads_body = body or optional_body or bool(raw_body)
+    if not reads_body and "payload_too_large" not in named:
         chosen.append(_UNREAD_BODY)
-    transport = _TRANSPORT_REASONS + (_BODY_TRANSPORT_REASONS if body or optional_body or raw_body else ())
+    transport = _TRANSPORT_REASONS + (_BODY_TRANSPORT_REASONS if reads_body else ())
     for cause in transport:
         chosen = [_with_transport_reason(reason, cause) for reason in chosen]
         if cause.code not in {reason.code for reason in chosen}:

@@ -135,9 +135,10 @@ def typed_note(text: str) -> str | None:
 
 
 def local_time_text(instant: datetime | None, timezone: str) -> str:
-    """What the edit form's Start or Stop shows of ``instant``: the wall-clock time in the
-    organization's ``timezone``, to the second (``2026-03-02T09:00``, ``2026-03-02T09:00:15``), as a
-    ``datetime-local`` field holds it; empty for no time."""
+    """What a form's time field (the edit form's Start or Stop, the timer's Stopped at) shows of
+    ``instant``: the wall-clock time in the organization's ``timezone``, to the second
+    (``2026-03-02T09:00``, ``2026-03-02T09:00:15``), as a ``datetime-local`` field holds it; empty
+    for no time."""
     if instant is None:
         return ""
     local = instant.astimezone(ZoneInfo(timezone)).replace(tzinfo=None, microsecond=0)
@@ -149,8 +150,9 @@ _LOCAL_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2
 
 
 def typed_instant(text: str, field: str, zone: ZoneInfo) -> datetime | None:
-    """The instant the edit form's Start or Stop names, a wall-clock time in the organization's
-    ``zone``; ``None`` when left empty (the API's ``null``: the time is cleared).
+    """The instant a form's time field names (the edit form's Start or Stop, the timer's Stopped
+    at), a wall-clock time in the organization's ``zone``; ``None`` when left empty (on the edit
+    form the API's ``null``, the time cleared; on the timer's stop, now).
     :class:`ValidationFailed` on ``field`` for text of another shape, a day the calendar lacks, a
     time the clocks skip in ``zone`` (moved forward), or an instant out of the API's range; a time
     the clocks pass twice (moved back) is the first of the two."""

@@ -179,10 +179,22 @@ def is_blank(value: str) -> bool:
 
 
 def control_character_problem(value: str, allowed: str = "") -> str | None:
-    """The message for the first control character of ``value`` (C0, DEL or C1) not in ``allowed``."""
+    """The message for the first control character of ``value`` (C0, DEL or C1) not in ``allowed``,
+    or its first lone UTF-16 surrogate (U+D800 to U+DFFF).
+
+    A surrogate is not a character and has no UTF-8 form, but a Python string may carry one: a
+    command-line argument that was not UTF-8 (Python reads it with ``surrogateescape``), or a
+    library caller's string. Every text an entity stores passes this check, so no store is ever
+    handed one: each would fail its own way (SQLite cannot encode it; PostgreSQL refuses it; the
+    in-memory store would keep it)."""
     for index, char in enumerate(value):
         if (char < " " or "\x7f" <= char <= "\x9f") and char not in allowed:
             return f"contains the control character U+{ord(char):04X} at position {index + 1}"
+        if "\ud800" <= char <= "\udfff":
+            return (
+                f"contains the lone surrogate U+{ord(char):04X} at position {index + 1}, "
+                "which is not a character (was the text valid UTF-8?)"
+            )
     return None
 
 

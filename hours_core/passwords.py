@@ -48,22 +48,12 @@ def password_problem(password: str) -> str | None:
     """What is wrong with a new password, or ``None``: 10 to 1024 characters, no control characters,
     and text UTF-8 can hold: no lone UTF-16 surrogate (U+D800 to U+DFFF), which a Python string may
     carry (a JSON ``"\\ud800"``, bytes that were not UTF-8 read with ``surrogateescape``) but which
-    has no UTF-8 form to hash."""
+    has no UTF-8 form to hash (:func:`~hours_core.model.control_character_problem` refuses both)."""
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"must be at least {MIN_PASSWORD_LENGTH} characters (got {len(password)})"
     if len(password) > MAX_PASSWORD_LENGTH:
         return f"must be at most {MAX_PASSWORD_LENGTH} characters (got {len(password)})"
-    return control_character_problem(password) or _surrogate_problem(password)
-
-
-def _surrogate_problem(password: str) -> str | None:
-    for index, char in enumerate(password):
-        if "\ud800" <= char <= "\udfff":
-            return (
-                f"contains the lone surrogate U+{ord(char):04X} at position {index + 1}, "
-                "which is not a character (was the text valid UTF-8?)"
-            )
-    return None
+    return control_character_problem(password)
 
 
 def generate_password() -> str:

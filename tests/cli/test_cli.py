@@ -781,6 +781,31 @@ def test_users_set_password_refuses_a_lone_surrogate_however_it_was_read(
     assert _signs_in(hours, "owner@example.com", demo["password"])
 
 
+@pytest.mark.parametrize(
+    ("command", "option"),
+    [
+        (("orgs", "create", "--name", "Caf\udce9"), "--name"),
+        (("projects", "create", "--org", "{orgId}", "--name", "bad\udcffname"), "--name"),
+        (("tokens", "create", "--user", "{userId}", "--name", "t\udcff"), "--name"),
+    ],
+)
+def test_a_name_that_was_not_utf_8_is_refused_naming_its_option_not_a_traceback(
+    hours: Run, demo: dict[str, str], command: tuple[str, ...], option: str
+) -> None:
+    """A Latin-1 terminal's ``Caf\xe9`` reaches Python as ``Caf\udce9`` (``surrogateescape``). On
+    SQLite it ended in a ``UnicodeEncodeError`` traceback; on PostgreSQL in an error naming the
+    wrong option; in memory it was stored. The core's text rule refuses it before any store."""
+    before = hours.json("orgs", "list")
+    assert hours(*(part.format(**demo) for part in command)) == 2
+    assert "Traceback" not in hours.stderr
+    position = next(index for index, char in enumerate(command[-1]) if "\ud800" <= char <= "\udfff") + 1
+    assert hours.error == (
+        f"error: {option}: contains the lone surrogate U+{ord(command[-1][position - 1]):04X} at position "
+        f"{position}, which is not a character (was the text valid UTF-8?)"
+    )
+    assert hours.json("orgs", "list") == before
+
+
 # -- events ------------------------------------------------------------------------------------
 
 

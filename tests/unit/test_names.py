@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from datetime import date
 
 import pytest
 from hypothesis import example, given
@@ -12,7 +13,7 @@ from hours_core.errors import ValidationFailed
 from hours_core.invoices import external_ref_problem
 from hours_core.model import check_name, name_problem
 from hours_core.periods import reason_problem as lock_reason_problem
-from hours_core.services import ChangeProject
+from hours_core.services import ChangeProject, CreateTimeEntry
 from hours_core.subscriptions import description_problem
 from hours_core.timesheets import reason_problem as rejection_reason_problem
 from tests.world import World
@@ -182,3 +183,41 @@ def test_short_free_texts_made_only_of_invisible_characters_are_blank_as_names_a
     assert lock_reason_problem(text) == "must not be blank"
     assert external_ref_problem(text) == "must not be blank"
     assert rejection_reason_problem(text) == "must not be blank"
+
+
+@pytest.mark.parametrize("code_point", [0xD800, 0xDBFF, 0xDC00, 0xDFFF])
+def test_a_lone_surrogate_is_refused_in_every_stored_text(world: World, code_point: int) -> None:
+    """A lone UTF-16 surrogate is not a character and has no UTF-8 form; a string from a
+    command-line argument that was not UTF-8, or from a library caller, may hold one. Names, notes
+    and the one-line free texts refuse it with its position, so that no store is handed one (SQLite
+    raised ``UnicodeEncodeError``, PostgreSQL a message about NUL characters, and the in-memory store
+    kept it)."""
+    text = f"Ada{chr(code_point)}x"
+    expected = (
+        f"contains the lone surrogate U+{code_point:04X} at position 4, "
+        "which is not a character (was the text valid UTF-8?)"
+    )
+    assert name_problem(text) == expected
+    assert lock_reason_problem(text) == expected
+    assert external_ref_problem(text) == expected
+    assert description_problem(text) == expected
+    assert rejection_reason_problem(text) == expected
+    owner = world.caller(world.owner)
+    with pytest.raises(ValidationFailed) as raised:
+        world.services.projects.create_project(owner, text)
+    assert raised.value.fields == {"name": expected}
+    with pytest.raises(ValidationFailed) as raised:
+        world.services.entries.create_time_entry(
+            owner,
+            CreateTimeEntry(
+                project_id=world.project.id, entry_date=date(2026, 11, 28), duration_seconds=60, note=text
+            ),
+        )
+    assert raised.value.fields == {"note": expected}
+
+
+@given(st.text(st.one_of(st.characters(), st.integers(0xD800, 0xDFFF).map(chr)), max_size=50))
+def test_a_name_the_rule_takes_can_be_encoded_as_utf_8(name: str) -> None:
+    """Hypothesis leaves surrogates out of text by default; they are mixed back in here."""
+    if name_problem(name) is None:
+        name.encode("utf-8")

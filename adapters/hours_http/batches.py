@@ -103,7 +103,7 @@ def _operation(item: object) -> Operation:
     elif "op" not in fields:
         fields["op"] = "is required"
     if fields:
-        raise InvalidWireFields(fields)
+        raise InvalidWireFields({**_body_problems(op, sent_body), **fields})
     body: dict[str, Any] = sent_body or {}
     match op:
         case "create":
@@ -149,6 +149,23 @@ def _member(item: dict[str, Any], name: str, fields: dict[str, str], read: Any) 
     except WrongValue as error:
         fields[name] = str(error)
         return None
+
+
+def _body_problems(op: str | None, body: object) -> dict[str, str]:
+    """The field problems of a create's or an update's ``body`` (an object), for an operation whose
+    own members are wrong too: every wrong field is named at once, as the single route names them,
+    not the body's only once the operation's are mended."""
+    wire_type = _BODY_TYPES.get(op)
+    if wire_type is None or type(body) is not dict:
+        return {}
+    try:
+        structure(body, wire_type)
+    except ValidationFailed as error:
+        return dict(error.fields)
+    return {}
+
+
+_BODY_TYPES: dict[str | None, type[Any]] = {"create": CreateTimeEntryBody, "update": UpdateTimeEntryBody}
 
 
 def _check_presence(op: str, entry_id: UUID | None, body: object, fields: dict[str, str]) -> None:

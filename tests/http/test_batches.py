@@ -379,6 +379,33 @@ def test_a_wrong_if_match_is_the_operations_422(
     assert result["error"]["fields"]["ifMatch"].startswith(message)
 
 
+def test_an_operation_with_wrong_members_names_its_body_s_wrong_fields_too(
+    client: TestClient[Any], world: World
+) -> None:
+    """Every wrong field at once, as the single route names them: an ``id`` sent with a create hid
+    the body's missing ``projectId``, ``entryDate`` and ``duration`` until it was mended."""
+    entry = an_entry(client, world)
+    operations = [
+        {"op": "create", "id": entry, "body": {}},
+        {"op": "update", "body": {"durationSeconds": "1h", "colour": "red"}},
+        {"op": "update", "id": entry, "ifMatch": 0, "body": {"note": "fine"}},
+    ]
+    results = batch(client, world, operations, atomic=False).json()["data"]["results"]
+    assert [result["status"] for result in results] == [422, 422, 422]
+    assert results[0]["error"]["fields"] == {
+        "id": "must not be sent with op create: the server assigns a new entry's id",
+        "projectId": "is required",
+        "entryDate": "is required",
+        "duration": "send durationSeconds (an integer) or duration (a string such as 1h30m)",
+    }
+    assert results[1]["error"]["fields"] == {
+        "id": "is required for op update",
+        "durationSeconds": "must be an integer, got a string",
+        "colour": "is not a field of this request",
+    }
+    assert list(results[2]["error"]["fields"]) == ["ifMatch"]
+
+
 def test_an_owner_overrides_a_closed_period_per_operation(client: TestClient[Any], world: World) -> None:
     entry_id = an_entry(client, world)
     locked = client.post(

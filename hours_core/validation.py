@@ -21,6 +21,7 @@ __all__ = [
     "check_instant",
     "check_note",
     "check_span_end",
+    "in_utc",
     "instant_problem",
     "resolve_duration",
 ]
@@ -87,6 +88,20 @@ def instant_problem(value: datetime) -> str | None:
     if not FIRST_INSTANT <= value <= LAST_INSTANT:
         return f"must be {INSTANT_RANGE}"
     return None
+
+
+def in_utc(value: datetime) -> datetime:
+    """``value`` converted to UTC when it has another offset (``+02:00``, a ``ZoneInfo``), as the
+    entities store instants. A naive datetime, or one UTC cannot hold (year 1 at ``+01:00``), stays
+    as it is, for :func:`instant_problem` to name. The commands of the core's use cases convert
+    their instants with it, so a library caller may pass any aware datetime, as the HTTP API takes
+    any offset."""
+    if value.tzinfo is not UTC and value.utcoffset() is not None:
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            return value
+    return value
 
 
 def check_instant(value: datetime | None, errors: FieldErrors, field: str) -> bool:

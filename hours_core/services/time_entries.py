@@ -50,10 +50,12 @@ from hours_core.validation import (
     check_instant,
     check_note,
     check_span_end,
+    in_utc,
     resolve_duration,
 )
 
 __all__ = [
+    "MAX_PAGE_SIZE",
     "UNSET",
     "CreateTimeEntry",
     "EntryPage",
@@ -75,6 +77,20 @@ UNSET: Final = _Unset.UNSET
 """A field an update leaves as it is (``None`` clears a nullable field)."""
 
 
+def _utc_unless_none(value: datetime | None) -> datetime | None:
+    """A command's instant in UTC (:func:`~hours_core.validation.in_utc`)."""
+    return in_utc(value) if isinstance(value, datetime) else value
+
+
+def _utc_unless_unset(value: datetime | _Unset | None) -> datetime | _Unset | None:
+    """An update's instant in UTC; ``UNSET`` and ``None`` as they are."""
+    return in_utc(value) if isinstance(value, datetime) else value
+
+
+MAX_PAGE_SIZE: Final = 500
+"""The most entries one page of :meth:`TimeEntryService.list_time_entries` holds (``limit``)."""
+
+
 @attrs.frozen
 class CreateTimeEntry:
     """Log time: what a new entry needs, already of the right types.
@@ -91,8 +107,8 @@ class CreateTimeEntry:
     task_id: TaskId | None = None
     billable: bool | None = None
     note: str | None = None
-    started_at: datetime | None = None
-    stopped_at: datetime | None = None
+    started_at: datetime | None = attrs.field(default=None, converter=_utc_unless_none)
+    stopped_at: datetime | None = attrs.field(default=None, converter=_utc_unless_none)
     user_id: UserId | None = None
 
 
@@ -112,8 +128,8 @@ class UpdateTimeEntry:
     duration: str | _Unset = UNSET
     billable: bool | _Unset = UNSET
     note: str | _Unset | None = UNSET
-    started_at: datetime | _Unset | None = UNSET
-    stopped_at: datetime | _Unset | None = UNSET
+    started_at: datetime | _Unset | None = attrs.field(default=UNSET, converter=_utc_unless_unset)
+    stopped_at: datetime | _Unset | None = attrs.field(default=UNSET, converter=_utc_unless_unset)
 
 
 @attrs.frozen
@@ -307,9 +323,12 @@ class TimeEntryService:
     def list_time_entries(self, caller: Caller, query: EntryQuery) -> EntryPage:
         """A page of the entries the caller may see, and the cursor of the next page.
 
-        Members see their own entries; filtering by another user is :class:`Forbidden`.
+        Members see their own entries; filtering by another user is :class:`Forbidden`. A page
+        holds 1 to :data:`MAX_PAGE_SIZE` entries (``query.limit``), else :class:`ValidationFailed`.
         """
         errors = FieldErrors()
+        if not 1 <= query.limit <= MAX_PAGE_SIZE:
+            errors.add("limit", f"must be an integer from 1 to {MAX_PAGE_SIZE}")
         check_instant(query.updated_since, errors, "updated_since")
         errors.raise_if_any()
         query = visible_query(caller, query)
@@ -548,6 +567,7 @@ class TimeEntryService:
         self, caller: Caller, stopped_at: datetime | None = None, *, override: LockOverride | None = None
     ) -> TimeEntry:
         """Stop the caller's running entry at ``stopped_at`` (default: now); its duration becomes fixed."""
+        stopped_at = _utc_unless_none(stopped_at)
         errors = FieldErrors()
         check_instant(stopped_at, errors, "stopped_at")
         errors.raise_if_any()

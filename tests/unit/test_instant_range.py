@@ -148,3 +148,33 @@ def test_a_running_timers_start_may_be_now(world: World) -> None:
     )
     assert moved.started_at == world.clock.now()
     assert world.services.entries.stop_timer(owner).duration_seconds == 0
+
+
+def test_a_library_caller_may_pass_instants_in_any_offset_and_they_are_stored_in_utc(world: World) -> None:
+    """The HTTP API takes any offset and converts it; a library caller's ``+02:00`` start met the
+    entity's "must be a UTC datetime" ``ValueError`` instead. The commands convert now: create,
+    update and stop alike, and the stored instants are the same instants, in UTC."""
+    owner = world.caller(world.owner)
+    paris = timezone(timedelta(hours=2))
+    started = datetime(2026, 11, 20, 11, 0, tzinfo=paris)
+    entry = world.services.entries.create_time_entry(
+        owner, _entry(world, started_at=started, stopped_at=started + timedelta(hours=1), duration="1h")
+    )
+    assert entry.started_at == started and entry.started_at.tzinfo is UTC
+    assert entry.stopped_at is not None and entry.stopped_at.tzinfo is UTC
+    moved = world.services.entries.update_time_entry(
+        owner, entry.id, UpdateTimeEntry(started_at=started - timedelta(hours=1))
+    )
+    assert moved.started_at == datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+    world.services.entries.start_timer(owner, StartTimer(project_id=world.project.id))
+    now = world.clock.now()
+    stopped = world.services.entries.stop_timer(owner, now.astimezone(timezone(timedelta(hours=-5))))
+    assert stopped.stopped_at == now and stopped.stopped_at.tzinfo is UTC
+
+
+@pytest.mark.parametrize("limit", [0, -1, 501])
+def test_a_page_size_out_of_its_range_is_refused_naming_limit(world: World, limit: int) -> None:
+    """A library caller's ``limit=0`` ended in an ``IndexError``; HTTP checks 1 to 500 itself."""
+    with pytest.raises(ValidationFailed) as raised:
+        world.services.entries.list_time_entries(world.caller(world.owner), EntryQuery(limit=limit))
+    assert raised.value.fields == {"limit": "must be an integer from 1 to 500"}

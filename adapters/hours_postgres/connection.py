@@ -25,8 +25,8 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Final
 
 import attrs
 import psycopg
@@ -39,6 +39,7 @@ from hours_core.errors import Conflict, HoursError, StoreBusy, StoreDeadlock, St
 
 __all__ = [
     "BUSY_MESSAGE",
+    "DEAD_PEER_DETECTION",
     "SCHEMA_PATTERN",
     "Connection",
     "ConnectionSettings",
@@ -142,11 +143,30 @@ def _connect_kwargs(settings: ConnectionSettings) -> dict[str, Any]:
     """
     given = conninfo_to_dict(settings.url)
     kwargs: dict[str, Any] = {"autocommit": True, "prepare_threshold": None}
-    if "connect_timeout" not in given:
-        kwargs["connect_timeout"] = settings.connect_timeout_s
-    if "application_name" not in given:
-        kwargs["application_name"] = _APPLICATION_NAME
+    defaults = {
+        "connect_timeout": settings.connect_timeout_s,
+        "application_name": _APPLICATION_NAME,
+        **DEAD_PEER_DETECTION,
+    }
+    kwargs.update((name, value) for name, value in defaults.items() if name not in given)
     return kwargs
+
+
+DEAD_PEER_DETECTION: Final[Mapping[str, int]] = {
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 30_000,
+}
+"""libpq's TCP settings of every connection (the URL's own win): a database host that vanishes
+without closing its connections (power lost, a failover to another address, a firewall that
+forgot the connection) is noticed within about 30 s, whether a connection waits for an answer
+(keepalive probes after 10 s of silence, three 5 s apart) or for its sent bytes to be acknowledged
+(``tcp_user_timeout``, in milliseconds). The request on it then fails as 503
+``service_unavailable``, and the pool replaces the connection. Without them, the kernel's defaults
+left such a request, and the pool's connection, waiting for about two hours (keepalive) or 15
+minutes (retransmissions) (docs/operations.md, "PostgreSQL")."""
 
 
 def _session_setup(settings: ConnectionSettings) -> str:

@@ -597,3 +597,37 @@ def test_a_failed_pipeline_raises_its_first_error_and_psycopg_logs_nothing(
             session.rows_after("SELECT 1/0", (), "SELECT length(%s)", ("x" * 8_000_000,))
     assert isinstance(raised.value.__cause__, psycopg.errors.DivisionByZero)
     assert [record.getMessage() for record in caplog.records if record.name.startswith("psycopg")] == []
+
+
+def test_every_pooled_connection_notices_a_vanished_database_host_within_about_30_seconds(
+    fresh: PostgresStore,
+) -> None:
+    """A database host that vanishes without closing its connections (power lost, a failover to
+    another address) left a request waiting on its connection as long as the kernel's defaults let
+    it: two hours of silence before the first keepalive probe, 15 minutes of retransmissions. Each
+    connection now sets keepalives and ``tcp_user_timeout`` on its socket, as the socket itself
+    shows (a TCP connection to the server; over a Unix socket there is no TCP to tune)."""
+    import socket
+
+    with fresh.unit_of_work(read_only=True) as uow:
+        conn = uow._session.conn  # type: ignore[attr-defined]
+        if conn.info.host.startswith("/"):
+            pytest.skip("a Unix-socket connection has no TCP settings")
+        tcp = socket.socket(fileno=socket.dup(conn.fileno()))
+        try:
+            assert tcp.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+            assert tcp.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) == 10
+            assert tcp.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL) == 5
+            assert tcp.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT) == 3
+            assert tcp.getsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT) == 30_000
+        finally:
+            tcp.close()
+
+
+def test_a_url_s_own_tcp_settings_win_over_the_defaults() -> None:
+    from hours_postgres.connection import DEAD_PEER_DETECTION, _connect_kwargs
+
+    given = ConnectionSettings(url="postgresql://db/hours?keepalives_idle=60&tcp_user_timeout=0")
+    kwargs = _connect_kwargs(given)
+    assert "keepalives_idle" not in kwargs and "tcp_user_timeout" not in kwargs
+    assert kwargs["keepalives_count"] == DEAD_PEER_DETECTION["keepalives_count"]

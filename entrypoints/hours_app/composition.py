@@ -79,7 +79,7 @@ def open_store(database: DatabaseUrl, settings: Settings, *, migrate: bool = Tru
         return _open_sqlite(database, settings, migrate=migrate)
     if database.scheme == "postgresql":
         return _open_postgres(database, migrate=migrate)
-    raise SettingsError(f"unsupported database {database.url!r}")
+    raise SettingsError(f"unsupported database {database.redacted()!r}")
 
 
 def _open_sqlite(database: DatabaseUrl, settings: Settings, *, migrate: bool) -> OpenedStore:

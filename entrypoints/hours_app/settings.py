@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import pathlib
 from collections.abc import Callable, Mapping
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import attrs
 
@@ -96,22 +96,45 @@ class DatabaseUrl:
                     "given, so name it: postgresql://user@host:5432/dbname (or set PGDATABASE)"
                 )
             return parsed
-        raise SettingsError(f"unsupported database URL {url!r}: use sqlite:///path.db or postgresql://...")
+        raise SettingsError(
+            f"unsupported database URL {redacted_url(url)!r}: use sqlite:///path.db or postgresql://..."
+        )
 
     @property
     def sqlite_path(self) -> pathlib.Path:
         """The file of a ``sqlite:///`` URL (three slashes: relative; four: absolute)."""
         if self.scheme != "sqlite":
-            raise SettingsError(f"{self.url!r} is not a SQLite URL")
+            raise SettingsError(f"{self.redacted()!r} is not a SQLite URL")
         return pathlib.Path(self.url[len("sqlite:///") :])
 
     def redacted(self) -> str:
-        """The URL without its password, for logs."""
-        parts = urlsplit(self.url)
-        if parts.password is None:
-            return self.url
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return parts._replace(netloc=netloc).geturl()
+        """The URL without its password, for logs: ``***`` for the password of ``user:password@``
+        and for the value of a ``password`` or ``sslpassword`` parameter in the query string, which
+        libpq takes too (``?password=...``)."""
+        return redacted_url(self.url)
+
+
+_SECRET_PARAMETERS = frozenset({"password", "sslpassword"})
+"""The libpq connection parameters whose values are secrets (a URL may carry them in its query)."""
+
+
+def redacted_url(url: str) -> str:
+    """``url`` with its password replaced by ``***`` wherever a URL can carry one (see
+    :meth:`DatabaseUrl.redacted`); the rest as written."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:  # a port that is not a number, a bad IPv6 host: nothing to say where it is
+        return "(a URL that cannot be read)"
+    netloc = parts.netloc if password is None else parts.netloc.replace(f":{password}@", ":***@")
+    pairs = []
+    for pair in parts.query.split("&") if parts.query else []:
+        name, equals, _value = pair.partition("=")
+        pairs.append(f"{name}=***" if equals and unquote(name).lower() in _SECRET_PARAMETERS else pair)
+    query = "&".join(pairs)
+    if netloc == parts.netloc and query == parts.query:
+        return url  # as written: rebuilding would drop the empty host of sqlite:////absolute/path.db
+    return parts._replace(netloc=netloc, query=query).geturl()
 
 
 @attrs.frozen

@@ -538,3 +538,34 @@ def test_an_io_error_with_room_on_the_disk_keeps_sqlite_s_reason(
 
     assert code == 1
     assert err == f"error: cannot open the SQLite database {tmp_path / 'h.db'}: disk I/O error\n"
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://ada:s3cret@db:5432/hours", "postgresql://ada:***@db:5432/hours"),
+        ("postgresql://ada@db/hours?password=s3cret", "postgresql://ada@db/hours?password=***"),
+        (
+            "postgresql://db/hours?sslmode=require&PASSWORD=s3cret&sslpassword=k3y&application_name=x",
+            "postgresql://db/hours?sslmode=require&PASSWORD=***&sslpassword=***&application_name=x",
+        ),
+        ("postgresql://db/hours?pass%77ord=s3cret", "postgresql://db/hours?pass%77ord=***"),
+        ("postgresql://ada@db/hours?sslmode=require", "postgresql://ada@db/hours?sslmode=require"),
+    ],
+)
+def test_a_database_url_is_shown_without_any_password_it_carries(url: str, shown: str) -> None:
+    """libpq takes a password in the query string too (``?password=``): the startup line, ``hours
+    migrate`` and every connection error showed it in clear, while ``user:password@`` was masked."""
+    assert DatabaseUrl.parse(url).redacted() == shown
+
+
+def test_an_unsupported_url_is_refused_without_its_password() -> None:
+    with pytest.raises(SettingsError) as refused:
+        DatabaseUrl.parse("mysql://ada:s3cret@db/hours?password=other")
+    assert "s3cret" not in str(refused.value) and "other" not in str(refused.value)
+    assert "mysql://ada:***@db/hours?password=***" in str(refused.value)
+
+
+@pytest.mark.parametrize("url", ["sqlite:////tmp/hours.db", "sqlite:///hours.db", "postgresql:///hours"])
+def test_a_url_without_a_password_is_shown_as_written(url: str) -> None:
+    assert DatabaseUrl.parse(url).redacted() == url

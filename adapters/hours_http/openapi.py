@@ -178,8 +178,9 @@ ERROR_TEXT: Mapping[str, str] = {
     ),
     "internal_error": "a bug on our side; it was logged, the body never holds a stack trace",
     "store_busy": (
-        "the database could not take a write in time (on a read: the token's last-use stamp, written "
-        "at most once a minute); retry after `Retry-After` seconds"
+        "the database could not take the write in time (another writer held it past the busy "
+        "timeout, or on PostgreSQL it deadlocked twice); nothing was changed; retry after "
+        "`Retry-After` seconds (a read never waits for the token's last-use stamp)"
     ),
     "service_unavailable": "PostgreSQL is unreachable or every pooled connection stayed busy; retry shortly",
     "store_full": (

@@ -132,13 +132,14 @@ TokenName = Annotated[
 LifetimeDays = Annotated[
     int, KwargDefinition(ge=1, le=365, description="Days until it expires (default 90).")
 ]
-# The schema's email rule is looser than the server's (hours_core.emails): it documents the length
-# and the one "@"; the server also checks the local part and the domain (422).
+# The schema's email rule is looser than the server's (hours_core.emails): it documents the length,
+# the one "@", dots only between characters and a domain of two labels or more; the server also
+# checks each part's characters and lengths (422).
 Email = Annotated[
     str,
     KwargDefinition(
         max_length=254,
-        pattern=r"^[^@]+@[^@]+$",
+        pattern=r"^[^@\s.]+(\.[^@\s.]+)*@[^@\s.]+(\.[^@\s.]+)+$",
         description=(
             "An email address such as `ada@example.com`, at most 254 characters; unique in the "
             "organization, ignoring case."
@@ -1170,11 +1171,14 @@ class ReapplyResultEnvelope:
     data: ReapplyResultOut
 
 
+# Looser than the server's rule (hours_core.webhooks.WebhookUrl.parse), which also checks the host
+# and its address, the port and that every character is printable ASCII (422).
 WebhookUrlText = Annotated[
     str,
     KwargDefinition(
         min_length=1,
         max_length=2048,
+        pattern=r"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#@\s]+([/?][^#\s]*)?$",
         description=(
             "An absolute `https` URL (plain `http` only where the operator allows it) of a public host; "
             "no user name, password or fragment. See docs/webhooks.md for every rule."

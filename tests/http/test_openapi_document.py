@@ -1017,3 +1017,72 @@ def test_api_md_names_exactly_the_keyed_operations_whose_body_is_not_fingerprint
         re.sub(r"\{[A-Za-z]+\}", "{}", found) for found in re.findall(r"`((?:POST|PATCH) /[^`]+)`", section)
     }
     assert listed == bodiless
+
+
+_EMAILS = [
+    "ada@example.com",
+    "a.b+c@mail.example.co.uk",
+    "élodie@café.fr",
+    "bo@xn--caf-dma.fr",
+    "0@0",
+    "a@b",
+    "a..b@example.com",
+    ".a@example.com",
+    "a.@example.com",
+    "a b@example.com",
+    "a@example..com",
+    "a@@example.com",
+]
+
+
+def test_the_documented_email_pattern_refuses_the_plain_mistakes_and_takes_every_address_the_server_does(
+    document: dict[str, Any],
+) -> None:
+    """The schema's email rule is looser than the server's, never stricter: every address the server
+    takes matches it, and the plain mistakes (no domain of two labels, dots out of place, white
+    space) do not. It once took ``0@0``, which a schema-valid request then got 422 for
+    (schemathesis's positive data)."""
+    from hours_core.emails import email_problem
+
+    pattern = document["components"]["schemas"]["CreateUserBody"]["properties"]["email"]["pattern"]
+    validator = jsonschema_rs.validator_for({"type": "string", "pattern": pattern})
+    for address in _EMAILS:
+        if email_problem(address) is None:
+            assert validator.is_valid(address), address
+    assert [address for address in _EMAILS if validator.is_valid(address)] == _EMAILS[:4]
+
+
+_URLS = [
+    "https://hooks.example.com/hours",
+    "HTTPS://hooks.example.com:8443/a@b?x=1",
+    "http://hooks.example.com",
+    "https://[2001:db8::1]/in",
+    "https://hooks.example.com?only=query",
+    "0",
+    "ftp://hooks.example.com/",
+    "https://user:secret@hooks.example.com/",
+    "https://hooks.example.com/#fragment",
+    "https:///no-host",
+]
+
+
+def test_the_documented_webhook_url_pattern_takes_every_url_the_server_does(document: dict[str, Any]) -> None:
+    """Like the email rule: looser than the server's (which also checks the host and its address),
+    never stricter, and it refuses what is not an http(s) URL with a host, or carries a user name
+    or a fragment. It once took any text (``"0"`` got 422)."""
+    from hours_core.errors import ValidationFailed
+    from hours_core.webhooks import WebhookUrl
+
+    schemas = document["components"]["schemas"]
+    patterns = {
+        schemas[name]["properties"]["url"]["pattern"] for name in ("CreateWebhookBody", "UpdateWebhookBody")
+    }
+    assert len(patterns) == 1
+    validator = jsonschema_rs.validator_for({"type": "string", "pattern": patterns.pop()})
+    for url in _URLS:
+        try:
+            WebhookUrl.parse(url, allow_http=True, allow_private=True)
+        except ValidationFailed:
+            continue
+        assert validator.is_valid(url), url
+    assert [url for url in _URLS if validator.is_valid(url)] == _URLS[:5]

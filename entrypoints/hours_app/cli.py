@@ -409,9 +409,9 @@ examples:
         "--auth-cache-seconds",
         type=cli_args.seconds,
         metavar="SECONDS",
-        help="serve an authenticated token's user and org from memory for this long; this process "
-        "sees a revocation at once, and so do the others on SQLite (on PostgreSQL within this "
-        "time); 0 to 60, 0 for off "
+        help="serve an authenticated token's user and org from memory for this long; every "
+        "process sees a revocation at once (on PostgreSQL, a process that does not confirm it "
+        "within a second: within this time); 0 to 60, 0 for off "
         "(default: $HOURS_AUTH_CACHE_SECONDS, else 1)",
     )
     serve.add_argument(

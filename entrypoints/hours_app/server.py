@@ -216,10 +216,11 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     )
     _ensure_open_files(settings.max_connections + OPEN_FILES_MARGIN)
     logger.info(
-        "listening on %s with %d worker%s",
+        "will listen on %s with %d worker%s (a ready line follows once %s)",
         listen_url(settings),
         settings.workers,
         "" if settings.workers == 1 else "s",
+        "it serves" if settings.workers == 1 else "they serve",
     )
     logger.info(
         "web app: %s/ (sign in with the password of hours bootstrap or hours users set-password)", base
@@ -445,10 +446,11 @@ def check_address_free(settings: Settings) -> int:
     program listens there, the host is not an address of this machine, or the port is privileged.
     Return the port: the one of the settings, or for port 0 the free one the system picked.
 
-    The server would find out too, but only after the startup lines have said "listening on ...".
+    The server would find out too, but only after the startup lines have said "will listen on ...".
     Binding a socket (with ``SO_REUSEADDR``, as the server does) and closing it again is the test.
     Port 0 is bound the same way, and the server then listens on the port the probe got: left to the
-    server, the system's pick happened after the logs had said ``listening on http://127.0.0.1:0``.
+    server, the system's pick happened after the logs had said ``listening on http://127.0.0.1:0``
+    (the line's wording then).
     """
     from hours_app.settings import SettingsError
 

@@ -187,7 +187,7 @@ def test_the_url_to_open_names_the_loopback_address_for_a_server_on_every_addres
 ) -> None:
     """The startup log's "API docs" line and the bootstrap summary send a person to ``base_url``;
     0.0.0.0 names no host to connect to (and the web app's cookies need a loopback host over plain
-    HTTP), so a wildcard host is opened at the loopback address while "listening on" keeps it."""
+    HTTP), so a wildcard host is opened at the loopback address while "will listen on" keeps it."""
     settings = Settings(host=host, port=8000)
     assert base_url(settings) == opened
     assert listen_url(settings) == listened
@@ -262,7 +262,7 @@ def test_port_0_serves_on_a_free_port_that_the_logs_name(tmp_path: Path) -> None
     try:
         listening = None
         for _ in range(HEALTH_ATTEMPTS):
-            listening = re.search(r"listening on http://127\.0\.0\.1:(\d+) ", stderr.read_text())
+            listening = re.search(r"will listen on http://127\.0\.0\.1:(\d+) ", stderr.read_text())
             if listening is not None or process.poll() is not None:
                 break
             time.sleep(HEALTH_PAUSE_SECONDS)

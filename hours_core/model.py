@@ -7,6 +7,8 @@ cannot exist; changes go through named methods that return a new instance (``att
 from __future__ import annotations
 
 import enum
+import functools
+import re
 import unicodedata
 from datetime import date, datetime, timedelta
 from typing import Any, NewType
@@ -186,16 +188,25 @@ def control_character_problem(value: str, allowed: str = "") -> str | None:
     command-line argument that was not UTF-8 (Python reads it with ``surrogateescape``), or a
     library caller's string. Every text an entity stores passes this check, so no store is ever
     handed one: each would fail its own way (SQLite cannot encode it; PostgreSQL refuses it; the
-    in-memory store would keep it)."""
-    for index, char in enumerate(value):
-        if (char < " " or "\x7f" <= char <= "\x9f") and char not in allowed:
-            return f"contains the control character U+{ord(char):04X} at position {index + 1}"
-        if "\ud800" <= char <= "\udfff":
-            return (
-                f"contains the lone surrogate U+{ord(char):04X} at position {index + 1}, "
-                "which is not a character (was the text valid UTF-8?)"
-            )
-    return None
+    in-memory store would keep it). One search of a compiled character class finds the first of
+    either (a 5,000-character note in microseconds, not a Python loop over its characters)."""
+    found = _refused_characters(allowed).search(value)
+    if found is None:
+        return None
+    char, index = found.group(), found.start()
+    if "\ud800" <= char <= "\udfff":
+        return (
+            f"contains the lone surrogate U+{ord(char):04X} at position {index + 1}, "
+            "which is not a character (was the text valid UTF-8?)"
+        )
+    return f"contains the control character U+{ord(char):04X} at position {index + 1}"
+
+
+@functools.cache
+def _refused_characters(allowed: str) -> re.Pattern[str]:
+    """The characters :func:`control_character_problem` refuses, but ``allowed``, as one class."""
+    refused = [chr(code) for code in (*range(0x20), *range(0x7F, 0xA0)) if chr(code) not in allowed]
+    return re.compile("[" + "".join(re.escape(char) for char in refused) + "\ud800-\udfff]")
 
 
 def one_line_problem(value: str) -> str | None:

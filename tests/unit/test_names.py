@@ -221,3 +221,27 @@ def test_a_name_the_rule_takes_can_be_encoded_as_utf_8(name: str) -> None:
     """Hypothesis leaves surrogates out of text by default; they are mixed back in here."""
     if name_problem(name) is None:
         name.encode("utf-8")
+
+
+def _first_refused_character(value: str, allowed: str) -> str | None:
+    """The rule of ``control_character_problem``, restated one character at a time."""
+    for index, char in enumerate(value):
+        if "\ud800" <= char <= "\udfff":
+            return f"contains the lone surrogate U+{ord(char):04X} at position {index + 1}, " + (
+                "which is not a character (was the text valid UTF-8?)"
+            )
+        if (char < " " or "\x7f" <= char <= "\x9f") and char not in allowed:
+            return f"contains the control character U+{ord(char):04X} at position {index + 1}"
+    return None
+
+
+@given(
+    st.text(st.one_of(st.characters(), st.integers(0, 0xA0).map(chr), st.integers(0xD800, 0xDFFF).map(chr))),
+    st.sampled_from(["", "\t\n\r", "\n"]),
+)
+def test_the_compiled_check_finds_what_a_walk_over_the_characters_finds(value: str, allowed: str) -> None:
+    """The check is one search of a compiled character class (a 5,000-character note took a
+    millisecond of a Python loop); it finds the same first character, with the same message."""
+    from hours_core.model import control_character_problem
+
+    assert control_character_problem(value, allowed) == _first_refused_character(value, allowed)

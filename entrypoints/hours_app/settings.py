@@ -68,7 +68,8 @@ class DatabaseUrl:
         if scheme == "sqlite":
             if url[len("sqlite:///") :].startswith(":memory:"):
                 raise SettingsError(
-                    f"bad SQLite URL {url!r}: hours needs a database file, not an in-memory database: "
+                    f"bad SQLite URL {redacted_url(url)!r}: hours needs a database file, not an in-memory "
+                    "database: "
                     "it runs SQLite in WAL mode with several connections (a writer, readers, often "
                     "several processes), and each connection to :memory: would be an empty database "
                     "of its own; use sqlite:///relative/path.db or sqlite:////absolute/path.db (a file "
@@ -76,13 +77,15 @@ class DatabaseUrl:
                 )
             if not url.lower().startswith("sqlite:///") or len(url) <= len("sqlite:///"):
                 raise SettingsError(
-                    f"bad SQLite URL {url!r}: use sqlite:///relative/path.db or sqlite:////absolute/path.db"
+                    f"bad SQLite URL {redacted_url(url)!r}: use sqlite:///relative/path.db or "
+                    "sqlite:////absolute/path.db"
                 )
             if "?" in url or "#" in url:
                 # In a URL, ?... is a query and #... a fragment: taking them as part of the file name
                 # would open (and create) a database nobody asked for, named h.db?mode=ro.
                 raise SettingsError(
-                    f"bad SQLite URL {url!r}: it takes no query string (?...) or fragment (#...), so no "
+                    f"bad SQLite URL {redacted_url(url)!r}: it takes no query string (?...) or fragment "
+                    "(#...), so no "
                     "SQLite URI options such as mode=ro and no ? or # in the file name; use "
                     "sqlite:///relative/path.db or sqlite:////absolute/path.db"
                 )
@@ -120,21 +123,24 @@ _SECRET_PARAMETERS = frozenset({"password", "sslpassword"})
 
 def redacted_url(url: str) -> str:
     """``url`` with its password replaced by ``***`` wherever a URL can carry one (see
-    :meth:`DatabaseUrl.redacted`); the rest as written."""
+    :meth:`DatabaseUrl.redacted`); the rest exactly as written (``postgresql:///db`` keeps its empty
+    host, which rebuilding the URL from its parts would drop)."""
     try:
         parts = urlsplit(url)
         password = parts.password
     except ValueError:  # a port that is not a number, a bad IPv6 host: nothing to say where it is
         return "(a URL that cannot be read)"
-    netloc = parts.netloc if password is None else parts.netloc.replace(f":{password}@", ":***@")
+    head, question, rest = url.partition("?")
+    query, hash_mark, fragment = rest.partition("#")
+    if question == "":
+        head, hash_mark, fragment = url.partition("#")
+    if password is not None:
+        head = head.replace(parts.netloc, parts.netloc.replace(f":{password}@", ":***@"), 1)
     pairs = []
-    for pair in parts.query.split("&") if parts.query else []:
+    for pair in query.split("&") if query else []:
         name, equals, _value = pair.partition("=")
         pairs.append(f"{name}=***" if equals and unquote(name).lower() in _SECRET_PARAMETERS else pair)
-    query = "&".join(pairs)
-    if netloc == parts.netloc and query == parts.query:
-        return url  # as written: rebuilding would drop the empty host of sqlite:////absolute/path.db
-    return parts._replace(netloc=netloc, query=query).geturl()
+    return head + question + "&".join(pairs) + hash_mark + fragment
 
 
 @attrs.frozen

@@ -551,6 +551,12 @@ def test_an_io_error_with_room_on_the_disk_keeps_sqlite_s_reason(
         ),
         ("postgresql://db/hours?pass%77ord=s3cret", "postgresql://db/hours?pass%77ord=***"),
         ("postgresql://ada@db/hours?sslmode=require", "postgresql://ada@db/hours?sslmode=require"),
+        ("postgresql:///hours?password=s3cret", "postgresql:///hours?password=***"),
+        (
+            "postgresql:///hours?host=/var/run/postgresql&password=s3cret#x",
+            "postgresql:///hours?host=/var/run/postgresql&password=***#x",
+        ),
+        ("postgresql://ada:s3cret@/hours", "postgresql://ada:***@/hours"),
     ],
 )
 def test_a_database_url_is_shown_without_any_password_it_carries(url: str, shown: str) -> None:
@@ -569,3 +575,10 @@ def test_an_unsupported_url_is_refused_without_its_password() -> None:
 @pytest.mark.parametrize("url", ["sqlite:////tmp/hours.db", "sqlite:///hours.db", "postgresql:///hours"])
 def test_a_url_without_a_password_is_shown_as_written(url: str) -> None:
     assert DatabaseUrl.parse(url).redacted() == url
+
+
+def test_a_bad_sqlite_url_is_refused_without_its_password() -> None:
+    for url in ("sqlite://ada:s3cret@host/x.db", "sqlite:///h.db?password=s3cret"):
+        with pytest.raises(SettingsError) as refused:
+            DatabaseUrl.parse(url)
+        assert "s3cret" not in str(refused.value), refused.value

@@ -512,7 +512,17 @@ def _rejected(row: int, code: str, message: str) -> RejectedRow:
     return RejectedRow(row, (RowError(row, None, code, message),))
 
 
-_IDENTITY = (
+_IDENTITY = ("user", "project", "note", "entry_date", "started_at", "stopped_at")
+"""What the reference of a row with its start and stop hashes: who spent the time (the folded email,
+or the user's name where the file has no email), on what project, with what note, and when. Not what
+an export may leave out of its layout while the entry stays the same (a ``Client``, ``Task``,
+``Billable`` or ``Tags`` column that a Clockify or Toggl export can hide), nor what its settings
+write differently: the user's display name beside an email (renamed since, or a file without the
+``User`` column), and the duration, which the tracker's duration format rounds (Clockify's
+``h:mm`` or ``h.hh``, Toggl's Decimal) while the start and stop stay. Two entries of one user on
+one project at the very same times are not two entries a tracker exports."""
+
+_IDENTITY_OF_2026_12_07 = (
     "user_email",
     "user_name",
     "project",
@@ -522,11 +532,8 @@ _IDENTITY = (
     "stopped_at",
     "duration_seconds",
 )
-"""What the reference of a row with its start and stop hashes: who spent the time, on what
-project, with what note, when and how long. Not what an export may leave out of its layout while
-the entry stays the same (a ``Client``, ``Task``, ``Billable`` or ``Tags`` column that a Clockify or
-Toggl export can hide): another layout of the same entries gives the same references. Two entries
-of one user on one project at the very same times are not two entries a tracker exports."""
+"""What a row with times hashed on 2026-12-07 (``bf425ff``), before the user's name and the
+duration left it: an earlier reference, so that its entries are still found."""
 
 _WHOLE_CONTENT = (
     "user_email",
@@ -554,8 +561,9 @@ class RowReferences:
 
     A reference is the SHA-256 of what identifies the row's entry as canonical JSON: for a row with
     its start and stop, :data:`_IDENTITY` (the user, the project, the note, the date, the UTC start
-    and stop, the duration), so that a column an export may leave out (client, task, billable, tags)
-    never changes it; for a row without times, its whole content (:data:`_WHOLE_CONTENT`), the task
+    and stop), so that a column an export may leave out (client, task, billable, tags), the user's
+    display name beside an email, or the duration format's rounding never changes it; for a row
+    without times, its whole content (:data:`_WHOLE_CONTENT`), the task
     and client included, which are then what tells a day's entries apart. Quoting, column order,
     line ends or a BOM never change either. The email is case-folded and in NFC
     (:func:`~hours_core.caseless.caseless`: ``Ada@Example.com`` and ``ada@example.com`` are one user,
@@ -565,7 +573,8 @@ class RowReferences:
     note) are different entries: the second copy's reference also hashes its copy number.
 
     Earlier versions of hours hashed every row's whole content (:data:`_WHOLE_CONTENT`), and before
-    emails were folded, with the email as written. :meth:`of` gives those references too (each with
+    emails were folded, with the email as written; on 2026-12-07 a timed row hashed
+    :data:`_IDENTITY_OF_2026_12_07`. :meth:`of` gives those references too (each with
     its copies counted as that version counted them), so that the import use case still finds an
     entry imported from the same file then. The references with the email as written are worked out
     only from the first row whose email folding changes (upper-case letters, or not in NFC): until
@@ -576,6 +585,7 @@ class RowReferences:
         self._source = source
         self._seen: dict[bytes, int] = {}
         self._whole_seen: dict[bytes, int] = {}
+        self._identity_seen: dict[bytes, int] = {}
         self._as_written_seen: dict[bytes, int] | None = None
 
     def of(self, fields: Mapping[str, Any]) -> tuple[str, tuple[str, ...]]:
@@ -590,9 +600,13 @@ class RowReferences:
                 values[name] = value.isoformat()
         values["user_email"] = folded
         whole = self._hashed(values, _WHOLE_CONTENT, self._whole_seen)
-        timed = values["started_at"] is not None  # a row has its start and stop, or neither
-        reference = self._hashed(values, _IDENTITY, self._seen) if timed else whole
         earlier = [whole]
+        if values["started_at"] is None:  # a row has its start and stop, or neither
+            reference = whole
+        else:
+            values["user"] = values["user_name"] if folded is None else folded
+            reference = self._hashed(values, _IDENTITY, self._seen)
+            earlier.append(self._hashed(values, _IDENTITY_OF_2026_12_07, self._identity_seen))
         if self._as_written_seen is not None:
             values["user_email"] = email
             earlier.append(self._hashed(values, _WHOLE_CONTENT, self._as_written_seen))

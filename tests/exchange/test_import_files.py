@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hours_core.caseless import caseless
 from hours_core.emails import email_key
 from hours_core.errors import ValidationFailed
 from hours_core.timezones import timezone_problem
@@ -231,10 +232,13 @@ def test_the_reference_folds_the_email_s_case_as_users_are_matched(spelling: str
     assert [row.user_email for row in rows] == [spelling.strip()] * 2  # type: ignore[union-attr]
 
 
-def test_a_lower_case_email_carries_the_reference_hours_stored_before_as_its_one_earlier_reference() -> None:
+def test_a_lower_case_email_carries_the_references_hours_stored_before_as_its_earlier_ones() -> None:
     rows = rows_of(TEXT.encode())
     assert [row.earlier_external_refs for row in rows] == [  # type: ignore[union-attr]
-        (reference,) for reference in REFERENCES_BEFORE_FOLDING["ada@example.com"]
+        (whole, identity)
+        for whole, identity in zip(
+            REFERENCES_BEFORE_FOLDING["ada@example.com"], REFERENCES_OF_2026_12_07, strict=True
+        )
     ]
     assert all(row.external_ref not in row.earlier_external_refs for row in rows)  # type: ignore[union-attr]
 
@@ -244,6 +248,7 @@ def test_an_email_that_folding_changes_also_carries_the_reference_hours_stored_b
     assert [row.earlier_external_refs for row in rows] == list(  # type: ignore[union-attr]
         zip(
             REFERENCES_BEFORE_FOLDING["ada@example.com"],
+            REFERENCES_OF_2026_12_07,
             REFERENCES_BEFORE_FOLDING["Ada@Example.COM"],
             strict=True,
         )
@@ -262,11 +267,15 @@ def test_an_email_of_an_ascii_domain_keeps_its_reference_after_0029() -> None:
     """Users compare ``xn--caf-dma`` as ``café`` since 0029; a reference keeps the domain as written, so
     that a file imported before finds its rows again."""
     rows = rows_of(TEXT.replace("ada@example.com", "ada@xn--caf-dma.test").encode())
-    assert [row.earlier_external_refs for row in rows] == [(ref,) for ref in REFERENCES_OF_AN_ASCII_DOMAIN]  # type: ignore[union-attr]
+    assert [row.earlier_external_refs[0] for row in rows] == REFERENCES_OF_AN_ASCII_DOMAIN  # type: ignore[union-attr]
     assert [row.external_ref for row in rows] == content_references(rows, fold=False)  # type: ignore[arg-type, union-attr]
 
 
-IDENTITY = (
+IDENTITY = ("user", "project", "note", "entry_date", "started_at", "stopped_at")
+"""What a timed row's reference hashes (docs/export-import.md, "external_ref"): ``user`` is the folded
+email, or the user's name where the row has no email."""
+
+IDENTITY_OF_2026_12_07 = (
     "user_email",
     "user_name",
     "project",
@@ -276,7 +285,13 @@ IDENTITY = (
     "stopped_at",
     "duration_seconds",
 )
-"""What a reference hashes since 2026-12-07 (docs/export-import.md, "external_ref")."""
+"""What a timed row's reference hashed on 2026-12-07 (bf425ff), now one of its earlier references."""
+
+REFERENCES_OF_2026_12_07 = [
+    "158d7c16902b57a1be9655b82bcf70fe9f44785cc978217c55b60effb0d96575",
+    "d4ddae4ac88f4fcda4781414500b2f9b8e9a6e4ccc443f82d14b95c8b253f30e",
+]
+"""TEXT's two references as the reader of bf425ff gave them (with any spelling of the email)."""
 
 WHOLE_CONTENT = (
     "user_email", "user_name", "client", "project", "task", "note", "billable", "entry_date",
@@ -294,7 +309,10 @@ def content_references(rows: list[ImportRow], *, fold: bool, names: tuple[str, .
     for row in rows:
         content: list[object] = [row.source.value]
         for name in names:
-            value = getattr(row, name)
+            if name == "user":
+                value = row.user_name if row.user_email is None else caseless(row.user_email)
+            else:
+                value = getattr(row, name)
             if name == "user_email" and value is not None and fold:
                 value = email_key(value)
             content.append(
@@ -340,8 +358,12 @@ def test_each_row_has_the_reference_of_its_identity_and_the_references_stored_be
     assert [row.earlier_external_refs[0] for row in good] == content_references(
         good, fold=True, names=WHOLE_CONTENT
     )
-    assert [row.earlier_external_refs[-1] for row in good] == content_references(
-        good, fold=False, names=WHOLE_CONTENT
+    assert [row.earlier_external_refs[1] for row in good] == content_references(
+        good, fold=True, names=IDENTITY_OF_2026_12_07
+    )
+    as_written = content_references(good, fold=False, names=WHOLE_CONTENT)
+    assert all(
+        reference in row.earlier_external_refs for reference, row in zip(as_written, good, strict=True)
     )
     assert all(row.external_ref not in row.earlier_external_refs for row in good)
     assert all(len(set(row.earlier_external_refs)) == len(row.earlier_external_refs) for row in good)
@@ -378,6 +400,33 @@ def test_a_layout_without_the_columns_an_export_may_leave_out_gives_the_same_ref
     references = [row.external_ref for row in rows_of(full.encode())]  # type: ignore[union-attr]
     assert references == [row.external_ref for row in rows_of(narrow.encode())]  # type: ignore[union-attr]
     assert len(set(references)) == 2  # the same identity twice: two entries, the second a copy
+
+
+def test_a_re_export_with_another_duration_format_or_user_name_gives_the_same_references() -> None:
+    """The audit's double counting: Toggl's Decimal format (and Clockify's h:mm) rounds the duration
+    while the start and stop stay, and a user renamed in the tracker since (or an export without its
+    User column) is the same user of the same email. Each made new references, and the same hour was
+    imported twice."""
+    head = "User,Email,Project,Description,Start date,Start time,End date,End time,Duration\n"
+    row = "{user}ada@example.com,Website,First,2025-01-10,09:00:00,2025-01-10,10:00:01,{duration}\n"
+    first = rows_of((head + row.format(user="Ada,", duration="01:00:01")).encode())
+    again = [
+        rows_of((head + row.format(user="Ada,", duration="1.00")).encode()),
+        rows_of((head + row.format(user="Ada L.,", duration="01:00:01")).encode()),
+        rows_of((head.replace("User,", "") + row.format(user="", duration="01:00:01")).encode()),
+    ]
+    assert isinstance(first[0], ImportRow) and first[0].duration_seconds == 3601
+    assert isinstance(again[0][0], ImportRow) and again[0][0].duration_seconds == 3600
+    for rows in again:
+        assert [row.external_ref for row in rows] == [first[0].external_ref]  # type: ignore[union-attr]
+    without_email = "User,Project,Description,Start date,Start time,End date,End time,Duration\n"
+    by_name = rows_of(
+        (without_email + "Ada,Website,First,2025-01-10,09:00:00,2025-01-10,10:00:01,01:00:01\n").encode()
+    )
+    renamed = rows_of(
+        (without_email + "Bo,Website,First,2025-01-10,09:00:00,2025-01-10,10:00:01,01:00:01\n").encode()
+    )
+    assert by_name[0].external_ref != renamed[0].external_ref  # type: ignore[union-attr]  # no email: the name is the user
 
 
 ENCODED_SURROGATE = "\ud800".encode("utf-8", "surrogatepass")

@@ -212,8 +212,11 @@ def _malformed(problem: str) -> WebhookSignatureMalformed:
 def _parse_signature_header(header: str | bytes | None) -> _ParsedSignature:
     """Split the header into its timestamp and its ``v1`` digests, or raise the malformed error.
 
-    Unknown fields (a future ``v2=``, say) are ignored; ``t`` must appear once, ``v1`` at least
-    once, and every field must be ``name=value``.
+    Unknown fields (a future ``v2=``, say) are ignored; ``t`` must appear once, a well-formed
+    ``v1`` (64 hexadecimal digits) at least once, and every field must be ``name=value``. A ``v1``
+    that is not well formed beside one that is can match nothing and is passed over, as the
+    documented verifiers in a few lines of the standard library or TypeScript pass it over (they
+    compare each ``v1`` and accept any match).
     """
     if header is None:
         raise _malformed("the header is missing")
@@ -226,6 +229,7 @@ def _parse_signature_header(header: str | bytes | None) -> _ParsedSignature:
         raise _malformed(f"it is longer than {MAX_SIGNATURE_HEADER_LENGTH} characters")
     timestamps: list[str] = []
     candidates: list[bytes] = []
+    malformed_v1 = False
     for item in header.split(","):
         name, equals, value = item.strip().partition("=")
         if not equals or _FIELD_NAME.fullmatch(name) is None:
@@ -236,11 +240,14 @@ def _parse_signature_header(header: str | bytes | None) -> _ParsedSignature:
             timestamps.append(value)
         elif name == "v1":
             if _DIGEST_HEX.fullmatch(value) is None:
-                raise _malformed(f"v1 must be {_DIGEST_HEX_LENGTH} hexadecimal digits")
-            candidates.append(bytes.fromhex(value))
+                malformed_v1 = True
+            else:
+                candidates.append(bytes.fromhex(value))
     if len(timestamps) != 1:
         raise _malformed("it must have exactly one t field")
     if not candidates:
+        if malformed_v1:
+            raise _malformed(f"v1 must be {_DIGEST_HEX_LENGTH} hexadecimal digits")
         raise _malformed("it has no v1 signature")
     return _ParsedSignature(timestamp_text=timestamps[0], candidates=tuple(candidates))
 

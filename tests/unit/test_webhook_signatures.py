@@ -129,6 +129,8 @@ def test_a_naive_now_is_a_programming_error() -> None:
         KNOWN_HEADER + ",v2=whatever-comes-next",
         "v0=abc," + KNOWN_HEADER,
         KNOWN_HEADER.encode(),
+        KNOWN_HEADER + ",v1=zz",
+        "t=1767225600,v1=" + "0" * 63 + "," + KNOWN_HEADER.split(",", 1)[1],
     ],
     ids=[
         "uppercase hex",
@@ -136,6 +138,8 @@ def test_a_naive_now_is_a_programming_error() -> None:
         "an unknown later scheme",
         "an unknown field first",
         "bytes",
+        "a malformed v1 after the matching one",
+        "a malformed v1 before the matching one",
     ],
 )
 def test_harmless_variations_of_the_header_verify(header: str | bytes) -> None:

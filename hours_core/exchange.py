@@ -123,12 +123,14 @@ class ImportRow:
     for a live one: the import use case stores such a row as a deleted entry, never as live time.
 
     ``external_ref`` identifies the source row: the SHA-256 (hex) of what identifies the entry (for
-    a row with its start and stop: who, on what project, with what note, when and how long; for a
-    row without times, every field), so the same row read from the same file, or from another export
-    of the same data (in another layout, for a row with times), gets the same reference (see
+    a row with its start and stop: who (by email, else by name), on what project, with what note,
+    and when, not how long, which a duration format rounds; for a row without times, every field),
+    so the same row read from the same file, or from another export of the same data (in another
+    layout or duration format, for a row with times), gets the same reference (see
     docs/export-import.md). ``earlier_external_refs`` are the references earlier versions of the
-    reader gave the same row, those that differ from it (a CSV row's whole content; with its email
-    as written, when that is not how users are compared); the import use case counts the row as a
+    reader gave the same row, those that differ from it (a CSV row's whole content; a timed row's
+    reference of 2026-12-07, which hashed the name and the duration too; with its email as written,
+    when that is not how users are compared); the import use case counts the row as a
     duplicate when an entry holds any of them. ``exported_id`` (hours' JSON lines only) is
     the id the entry had where it was exported, when the file's ``id`` is a UUID: the import use
     case counts the row as a duplicate when the importing organization has an entry of that id (the

@@ -164,7 +164,8 @@ class StrictJson(AbstractDTO[T]):
         cls, field_definition: FieldDefinition, handler_id: str, schema_creator: SchemaCreator
     ) -> Reference | Schema:
         """The wire type's own schema: no unknown fields (nor in the nested objects it lists in
-        ``__openapi_closed_parts__``), plus the cross-field rules it declares
+        ``__openapi_closed_parts__``, with the rules between their members that they declare in
+        ``__openapi_all_of__``), plus the cross-field rules it declares
         (``__openapi_dependent_schemas__``: what a member asks of the others when sent, and
         ``__openapi_any_of__``: a choice of members).
 
@@ -177,7 +178,11 @@ class StrictJson(AbstractDTO[T]):
         ):  # nested objects: no unknown fields
             nested = schema_creator.for_field_definition(FieldDefinition.from_annotation(part))
             if isinstance(nested, Reference):
-                schema_creator.schema_registry.from_reference(nested).schema.additional_properties = False
+                nested_schema = schema_creator.schema_registry.from_reference(nested).schema
+                nested_schema.additional_properties = False
+                all_of = getattr(part, "__openapi_all_of__", None)
+                if all_of is not None:  # rules between its members (BatchOperationBody's per op)
+                    nested_schema.all_of = all_of()
         reference = schema_creator.for_field_definition(FieldDefinition.from_annotation(cls.model_type))
         if isinstance(reference, Reference):
             schema = schema_creator.schema_registry.from_reference(reference).schema

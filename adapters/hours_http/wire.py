@@ -14,7 +14,7 @@ from uuid import UUID
 
 import attrs
 import msgspec
-from litestar.openapi.spec import OpenAPIType, Reference, Schema
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIType, Reference, Schema
 from litestar.params import KwargDefinition
 
 from hours_core.money import CURRENCIES
@@ -1695,6 +1695,42 @@ class BatchOperationBody:
             },
         ),
     ] = ABSENT
+
+    @staticmethod
+    def __openapi_all_of__() -> list[Schema]:
+        """What each ``op`` asks of the other members (``null`` counts as absent), so that the
+        document, not only the server, refuses ``{"op": "create"}`` without a body or an update
+        without its ``id``: one ``if``/``then`` per operation."""
+        null = Schema(type=OpenAPIType.NULL)
+
+        def when(ops: list[str], *, required: list[str], properties: dict[str, Schema | Reference]) -> Schema:
+            return Schema(
+                schema_if=Schema(
+                    type=OpenAPIType.OBJECT,
+                    required=["op"],
+                    properties={"op": Schema(enum=list(ops))},
+                ),
+                then=Schema(type=OpenAPIType.OBJECT, required=required, properties=properties),
+            )
+
+        entry_id = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.UUID)
+        return [
+            when(
+                ["create"],
+                required=["body"],
+                properties={
+                    "id": null,
+                    "ifMatch": null,
+                    "body": Reference("#/components/schemas/CreateTimeEntryBody"),
+                },
+            ),
+            when(
+                ["update"],
+                required=["id", "body"],
+                properties={"id": entry_id, "body": Reference("#/components/schemas/UpdateTimeEntryBody")},
+            ),
+            when(["delete", "restore"], required=["id"], properties={"id": entry_id, "body": null}),
+        ]
 
 
 BatchOperations = Annotated[

@@ -1086,3 +1086,46 @@ def test_the_documented_webhook_url_pattern_takes_every_url_the_server_does(docu
             continue
         assert validator.is_valid(url), url
     assert [url for url in _URLS if validator.is_valid(url)] == _URLS[:5]
+
+
+def test_a_batch_operation_is_schema_valid_exactly_when_its_members_suit_its_op(
+    client: TestClient[Any], world: World, document: dict[str, Any]
+) -> None:
+    """Each ``op`` asks for its own members (schemathesis's positive data sent ``{"op": "create"}``
+    without a body, and an update body under ``create``, both schema-valid then and 422 from the
+    server). The document says what the server checks: a create has a create body and no ``id`` or
+    ``ifMatch``; an update has an ``id`` and an update body; a delete or restore has an ``id`` and
+    no body; ``null`` counts as absent."""
+    validator = jsonschema_rs.validator_for(
+        {"$ref": "#/components/schemas/BatchOperationBody", "components": document["components"]}
+    )
+    create = {"projectId": str(world.project.id), "entryDate": "2026-03-02", "duration": "1m"}
+    made = client.post("/time-entries", json=create, headers=bearer(world.owner_token))
+    assert made.status_code == 201, made.text
+    entry_id = made.json()["data"]["id"]  # the module's shared entry stays as it is
+    operations = [
+        ({"op": "create", "body": create}, True),
+        ({"op": "create", "body": create, "id": None, "ifMatch": None}, True),
+        ({"op": "update", "id": entry_id, "body": {"note": "batch"}}, True),
+        ({"op": "delete", "id": entry_id, "body": None}, True),
+        ({"op": "restore", "id": entry_id}, True),
+        ({"op": "create"}, False),
+        ({"op": "create", "body": {"note": "an update body"}}, False),
+        ({"op": "create", "body": create, "id": entry_id}, False),
+        ({"op": "create", "body": create, "ifMatch": 1}, False),
+        ({"op": "update", "body": {"note": "no id"}}, False),
+        ({"op": "update", "id": entry_id}, False),
+        ({"op": "delete"}, False),
+        ({"op": "delete", "id": entry_id, "body": {"note": "x"}}, False),
+    ]
+    wrong = []
+    for operation, valid in operations:
+        answer = client.post(
+            "/time-entries/batch",
+            json={"atomic": True, "operations": [operation]},
+            headers=bearer(world.owner_token),
+        )
+        refused = answer.status_code == 422 and "fields" in answer.json()["error"]["errors"][0]
+        if validator.is_valid(operation) is not valid or refused is valid:
+            wrong.append((operation, answer.status_code, answer.text[:200]))
+    assert wrong == []

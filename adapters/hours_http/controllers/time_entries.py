@@ -24,6 +24,7 @@ from hours_core.services import (
     Services,
     UpdateTimeEntry,
 )
+from hours_core.services.time_entries import MAX_PAGE_SIZE
 from hours_http.batches import MAX_BATCH_BYTES, batch_json, read_batch
 from hours_http.body import PendingBody, StrictJson
 from hours_http.controllers.events import event_page_response
@@ -427,7 +428,9 @@ class TimeEntryController(Controller):
             Literal["entryDate", "-entryDate"],
             QueryParameter(description="`entryDate` (ascending) or `-entryDate`."),
         ] = "entryDate",
-        limit: Annotated[int, QueryParameter(ge=1, le=500, description="Page size, 1 to 500.")] = 50,
+        limit: Annotated[
+            int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description=f"Page size, 1 to {MAX_PAGE_SIZE}.")
+        ] = 50,
         cursor: Annotated[
             str | None, QueryParameter(max_length=512, description="The `nextCursor` of the previous page.")
         ] = None,

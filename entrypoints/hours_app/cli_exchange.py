@@ -28,6 +28,7 @@ from typing import IO, TextIO
 from hours_app import cli_output as out
 from hours_app.cli_commands import _opened, _program, db_option
 from hours_app.cli_output import FileUnusable
+from hours_app.garbage import freeze_what_lasts
 from hours_app.settings import Settings, SettingsError
 from hours_core.exchange import ImportLimits
 from hours_core.model import OrgId, ProjectId, TaskId, UserId
@@ -168,6 +169,7 @@ def export_entries(args: argparse.Namespace, settings: Settings) -> int:
     with signals_interrupt(), _opened(settings) as application:
         services = application.services
         caller = _acting_owner(services, OrgId(args.org), settings)
+        freeze_what_lasts()  # the export's garbage is collected without walking the application
         export = services.exports.export_time_entries(caller, command)
         progress = Progress(sys.stderr, label=f"exporting {export.export_format.value}")
         target: IO[bytes]
@@ -226,6 +228,7 @@ def import_file(args: argparse.Namespace, settings: Settings) -> int:
     with signals_interrupt(), _opened(settings) as application:
         services = application.services
         caller = _acting_owner(services, OrgId(args.org), settings)
+        freeze_what_lasts()  # the import's garbage is collected without walking the application
         with _input(args.file) as data, _nothing_stored_if_interrupted():
             report = services.imports.import_entries(
                 caller,

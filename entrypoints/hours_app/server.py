@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
-import gc
 import ipaddress
 import logging
 import os
@@ -338,10 +337,12 @@ def worker_app() -> ASGIApp:
       for good (:func:`hours_app.stop_signals.set_the_stop_event_once`).
 
     Once the app is built, what the process holds then (modules, the app, its routes, its
-    services) is left out of the garbage collector's later passes (:func:`_freeze_what_lasts`).
+    services) is left out of the garbage collector's later passes
+    (:func:`hours_app.garbage.freeze_what_lasts`).
     Large blocks are always given back to the system when freed (:func:`_fix_mmap_threshold`).
     """
     from hours_app.asgi import create_asgi_app
+    from hours_app.garbage import freeze_what_lasts
     from hours_app.stop_signals import (
         CatchStopSignals,
         set_the_stop_event_once,
@@ -353,20 +354,8 @@ def worker_app() -> ASGIApp:
     _stop_with_supervisor()
     _fix_mmap_threshold()
     app = create_asgi_app()
-    _freeze_what_lasts()
+    freeze_what_lasts()
     return NamedServer(CatchStopSignals(app) if _loop_name() == "uvloop" else app)
-
-
-def _freeze_what_lasts() -> None:
-    """Collect the garbage of the app's startup, then move every object left (what the worker keeps
-    until it exits) to the collector's permanent generation (:func:`gc.freeze`).
-
-    Python's cyclic garbage collector runs as requests allocate and, in its full passes, walked
-    those hundreds of thousands of objects each time, although none of them ever becomes garbage: a
-    few percent of a create's CPU. Objects made later (requests, caches) are collected as before.
-    """
-    gc.collect()
-    gc.freeze()
 
 
 class NamedServer:

@@ -34,13 +34,25 @@ passed the route's limit, or by its ``Content-Length``; a ``401`` before the bod
 leave the rest on the connection, which the server then closes (granian drains a small rest and
 closes for a larger one): the answer says ``Connection: close``, so that a client never sends its
 next request on a connection about to close.
+
+**Responses that the client stops reading.** The server stack bounds no send either: a client that
+asks for a streamed answer (an export) and then reads nothing holds its connection, and the
+export's memory (what the server buffered for it, about 3 MiB), for as long as it keeps the
+connection open. So each send of a streamed body (one sent in several pieces) may wait ``seconds``
+too (and at most a quarter more) for the client to take what was sent before; when one waits
+longer, the response is abandoned: the app's stream is stopped, and the connection is closed
+without the body's last chunk, so the client sees an incomplete answer, never a complete one.
+``on_stall`` is then called (in the request's context): the access log marks the request. A body
+sent in one piece is handed to the server whole and never waits.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import math
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar.types import ASGIApp, Message, Receive, Send
@@ -112,17 +124,52 @@ _IDLE_SWEEPS = 10
 
 
 class _BodyTimedOut(Exception):
-    """A body read that the watcher cancelled: it paused too long, or (``too_slow``) the body as a
-    whole fell behind the minimum rate."""
+    """A body read (or a send) that the watcher cancelled: it paused too long, or (``too_slow``)
+    the body as a whole fell behind the minimum rate."""
 
     def __init__(self, *, too_slow: bool) -> None:
         super().__init__()
         self.too_slow = too_slow
 
 
+class _ResponseStalled(Exception):
+    """A send of a streamed response's body that waited longer than the deadline for the client."""
+
+
+class _TimedSends:
+    """The ``send`` of one request, through which each piece of a streamed response body (one sent
+    in several) may wait for the client at most the deadline's :attr:`~BodyDeadline.seconds`; a
+    piece that waits longer abandons the response (:class:`_ResponseStalled`, and every later
+    message is dropped)."""
+
+    __slots__ = ("deadline", "send", "stalled", "streaming")
+
+    def __init__(self, deadline: BodyDeadline, send: Send) -> None:
+        self.deadline = deadline
+        self.send = send
+        self.streaming = False
+        self.stalled = False
+
+    async def __call__(self, message: Message) -> None:
+        if self.stalled:
+            return
+        if message["type"] != "http.response.body" or not (self.streaming or message.get("more_body", False)):
+            await self.send(message)
+            return
+        self.streaming = True
+        try:
+            await self.deadline.watched(
+                functools.partial(self.send, message), asyncio.get_running_loop().time()
+            )
+        except _BodyTimedOut:
+            self.stalled = True
+            self.deadline.note_stall()
+            raise _ResponseStalled from None
+
+
 class _Wait:
-    """One body read in progress: the task awaiting it, since when, and when the body as a whole
-    must be complete by (the loop's clock)."""
+    """One body read (or send) in progress: the task awaiting it, since when, and when the body as
+    a whole must be complete by (the loop's clock)."""
 
     __slots__ = ("expired", "since", "task", "too_slow", "until")
 
@@ -136,7 +183,8 @@ class _Wait:
 
 class BodyDeadline:
     """The ASGI wrapper of the module docstring. ``on_timeout`` is called (in the request's context)
-    when a request is answered 408, before the answer is sent: the access log marks the request."""
+    when a request is answered 408, before the answer is sent, and ``on_stall`` when a response is
+    abandoned because the client stopped reading it: the access log marks the request."""
 
     def __init__(
         self,
@@ -145,6 +193,7 @@ class BodyDeadline:
         *,
         min_rate: int = DEFAULT_BODY_MIN_RATE,
         on_timeout: Callable[[], None] | None = None,
+        on_stall: Callable[[], None] | None = None,
     ) -> None:
         if seconds <= 0:
             raise ValueError(f"the body timeout must be positive, got {seconds!r}")
@@ -154,6 +203,7 @@ class BodyDeadline:
         self.seconds = seconds
         self.min_rate = min_rate
         self._on_timeout = on_timeout
+        self._on_stall = on_stall
         self._paused_body = error_body(REQUEST_TIMEOUT_CODE, timeout_message(seconds))
         self._slow_body = error_body(REQUEST_TIMEOUT_CODE, slow_body_message(seconds, min_rate))
         self._unreadable_body = error_body(UNREADABLE_BODY_CODE, UNREADABLE_BODY_MESSAGE)
@@ -173,6 +223,7 @@ class BodyDeadline:
         gone = False  # the body timed out or cannot be read: from then on the app hears the client left
         answered = False  # the 408 or 400 was sent: the app's own answer goes nowhere
         started = False
+        sends = _TimedSends(self, send)
         first_read: float | None = None  # the loop's clock at the app's first read of the body
         received = 0  # bytes of the body delivered so far
 
@@ -195,7 +246,7 @@ class BodyDeadline:
                 first_read = now
             until = first_read + self.seconds + received / self.min_rate
             try:
-                message = await self._watched(receive, now, until)
+                message = await self.watched(receive, now, until)
             except _BodyTimedOut as timeout:
                 if gone:  # another wait of this request timed out first and answered
                     return {"type": "http.disconnect"}
@@ -219,7 +270,7 @@ class BodyDeadline:
 
         async def send_unless_answered(message: Message) -> None:
             nonlocal started
-            if answered:
+            if answered or sends.stalled:
                 return
             if not started and not body_complete and (first_read is not None or _announces_body(scope)):
                 # The app answers before it has read the whole body (a 413 past the limit, a 401
@@ -228,17 +279,32 @@ class BodyDeadline:
                 start: dict[str, Any] = dict(message)
                 start["headers"] = [*start.get("headers", ()), _CLOSE]
                 started = True
-                await send(start)  # type: ignore[arg-type]
+                await sends(start)  # type: ignore[arg-type]
                 return
             started = True
-            await send(message)
+            await sends(message)
 
-        await self.app(scope, receive_in_time, send_unless_answered)
+        await self._serve(scope, receive_in_time, send_unless_answered, sends)
 
-    async def _watched(self, receive: Receive, since: float, until: float) -> Any:
-        """``await receive()``, registered with the event loop's watcher (:meth:`_watch`), which
-        cancels it once it has lasted :attr:`seconds` or once the loop's clock passes ``until``
-        (the whole body's bound): then :class:`_BodyTimedOut`.
+    async def _serve(self, scope: Any, receive: Receive, send: Send, sends: _TimedSends) -> None:
+        """Run the app; once a response is abandoned (``sends.stalled``), what the app raises is
+        the stall, as it arrives through the app's layers: the response ends there, without its
+        last chunk, and the server closes the connection."""
+        try:
+            await self.app(scope, receive, send)
+        except Exception:
+            if not sends.stalled:
+                raise
+
+    def note_stall(self) -> None:
+        """Tell ``on_stall`` that a response was abandoned (in the request's context)."""
+        if self._on_stall is not None:
+            self._on_stall()
+
+    async def watched(self, step: Callable[[], Awaitable[Any]], since: float, until: float = math.inf) -> Any:
+        """``await step()`` (a body read, or a send), registered with the event loop's watcher
+        (:meth:`_watch`), which cancels it once it has lasted :attr:`seconds` or once the loop's
+        clock passes ``until`` (the whole body's bound): then :class:`_BodyTimedOut`.
 
         One watcher per event loop rather than a timer per wait: a timer armed and cancelled for
         every body read (``asyncio.timeout``) cost a replay a tenth of its CPU and put its p99
@@ -247,12 +313,12 @@ class BodyDeadline:
         loop = asyncio.get_running_loop()
         task = asyncio.current_task()
         if task is None:  # not in a task: nothing to cancel (no ASGI server runs an app so)
-            return await receive()
+            return await step()
         waits = self._waits_of(loop)
         wait = _Wait(task, since, until)
         waits.add(wait)
         try:
-            return await receive()
+            return await step()
         except asyncio.CancelledError:
             if not wait.expired:
                 raise
@@ -262,7 +328,8 @@ class BodyDeadline:
             waits.discard(wait)
 
     def _waits_of(self, loop: asyncio.AbstractEventLoop) -> set[_Wait]:
-        """The body reads waiting on ``loop``, watched by a task of its own (started once per loop)."""
+        """The body reads and sends waiting on ``loop``, watched by a task of its own (started once
+        per loop)."""
         waits = self._waits.get(loop)
         if waits is None:
             waits = self._waits[loop] = set()
@@ -270,7 +337,7 @@ class BodyDeadline:
         return waits
 
     async def _watch(self, loop: asyncio.AbstractEventLoop, waits: set[_Wait]) -> None:
-        """Every quarter of the deadline (at most a second), cancel the reads that have waited
+        """Every quarter of the deadline (at most a second), cancel the reads and sends that have waited
         longer than it, or whose body is past its whole bound: a body times out after ``seconds``
         (or its bound) and at most a quarter of ``seconds`` more. A watcher
         that found nothing waiting :data:`_IDLE_SWEEPS` times in a row ends (the next read starts

@@ -16,7 +16,12 @@ from collections.abc import Callable, Sequence
 from litestar import Litestar
 
 from hours_app.composition import Application, build, build_dispatcher
-from hours_app.logging_setup import AccessLogMiddleware, keeping_server_logging, note_body_timeout
+from hours_app.logging_setup import (
+    AccessLogMiddleware,
+    keeping_server_logging,
+    note_body_timeout,
+    note_response_stalled,
+)
 from hours_app.mount import WebAndApi
 from hours_app.readiness import report_ready
 from hours_app.settings import Settings
@@ -77,5 +82,9 @@ def create_asgi_app() -> AccessLogMiddleware:
         ready = functools.partial(report_ready, application.store.description, settings.token_env)
         site = create_site(application, on_startup=[ready])
     return AccessLogMiddleware(
-        HostCheck(BodyDeadline(site, settings.body_timeout, on_timeout=note_body_timeout))
+        HostCheck(
+            BodyDeadline(
+                site, settings.body_timeout, on_timeout=note_body_timeout, on_stall=note_response_stalled
+            )
+        )
     )

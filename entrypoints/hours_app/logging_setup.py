@@ -64,6 +64,7 @@ __all__ = [
     "cli_logging",
     "keeping_server_logging",
     "note_body_timeout",
+    "note_response_stalled",
     "redact",
     "safe_field",
     "server_log_config",
@@ -295,6 +296,8 @@ class _Exchange:
     client_aborted: bool = False
     body_timed_out: bool = False
     """The server stopped waiting for the body and answered 408 (:func:`note_body_timeout`)."""
+    response_stalled: bool = False
+    """The client stopped reading a streamed answer, which was abandoned (:func:`note_response_stalled`)."""
 
 
 def note_body_timeout() -> None:
@@ -305,6 +308,16 @@ def note_body_timeout() -> None:
     exchange = _CURRENT_EXCHANGE.get()
     if exchange is not None:
         exchange.body_timed_out = True
+
+
+def note_response_stalled() -> None:
+    """Mark the request being served as one whose streamed answer the client stopped reading, so
+    that it was abandoned part-way and its connection closed
+    (:class:`~hours_http.body_deadline.BodyDeadline`): its access line says ``"sendTimeout": true``
+    beside the status the answer began with and the bytes handed to the server."""
+    exchange = _CURRENT_EXCHANGE.get()
+    if exchange is not None:
+        exchange.response_stalled = True
 
 
 _CURRENT_EXCHANGE: ContextVar[_Exchange | None] = ContextVar("hours_current_exchange", default=None)
@@ -388,6 +401,8 @@ class AccessLogMiddleware:
                     fields["clientAbort"] = True
                 elif exchange.body_timed_out:
                     fields["bodyTimeout"] = True
+                elif exchange.response_stalled:
+                    fields["sendTimeout"] = True
                 handler = self._direct_handler()
                 if handler is None:
                     self.logger.info("request", extra={"access": fields})

@@ -307,3 +307,98 @@ def test_other_answers_keep_the_connection(reads: int, headers: list[tuple[bytes
     asyncio.run(BodyDeadline(answer_after(reads), SECONDS)(scope, scripted(body(b"{}", more=False)), send))
 
     assert (b"connection", b"close") not in sent[0]["headers"]
+
+
+def streaming_app(pieces: int) -> Callable[..., Any]:
+    """An app that answers 200 with a body streamed in ``pieces`` pieces and a last empty one."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        for _ in range(pieces):
+            await send({"type": "http.response.body", "body": b"x" * 1000, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    return app
+
+
+def client_reading(wait: Callable[[int], float | None]) -> tuple[list[dict[str, Any]], Callable[..., Any]]:
+    """A ``send`` that takes body piece ``n`` after ``wait(n)`` seconds (``None``: never), and what
+    it took."""
+    taken: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.body":
+            pause = wait(sum(1 for taken_message in taken if taken_message["type"] == "http.response.body"))
+            if pause is None:
+                await asyncio.Event().wait()
+            await asyncio.sleep(pause or 0)
+        taken.append(message)
+
+    return taken, send
+
+
+def serve_get(app: Callable[..., Any], send: Callable[..., Any], **options: Any) -> None:
+    scope = {"type": "http", "method": "GET", "path": "/time-entries/export", "headers": []}
+
+    async def main() -> None:
+        await asyncio.wait_for(BodyDeadline(app, SECONDS, **options)(scope, scripted(), send), 5)
+
+    asyncio.run(main())
+
+
+def test_a_streamed_answer_the_client_stops_reading_is_abandoned_and_its_last_chunk_never_sent() -> None:
+    """A client that asked for an export and reads nothing held its connection and the export's
+    memory for as long as it kept the connection open (nothing bounded a send): the third piece
+    waits past the deadline, so the response ends there, without its last chunk (the server then
+    closes the connection: the client sees an incomplete answer, never a complete one)."""
+    stalls: list[bool] = []
+    taken, send = client_reading(lambda n: None if n == 2 else 0)
+
+    serve_get(streaming_app(100), send, on_stall=lambda: stalls.append(True))
+
+    assert [message["type"] for message in taken] == ["http.response.start", *["http.response.body"] * 2]
+    assert all(message.get("more_body") for message in taken[1:])  # the last chunk never went out
+    assert stalls == [True]
+
+
+def test_a_streamed_answer_read_slowly_but_steadily_is_not_cut_off() -> None:
+    """Each piece is taken a third of the deadline after the last: the whole answer takes longer
+    than the deadline, no single send does."""
+    stalls: list[bool] = []
+    taken, send = client_reading(lambda n: SECONDS / 3)
+
+    serve_get(streaming_app(12), send, on_stall=lambda: stalls.append(True))
+
+    assert len(taken) == 14
+    assert taken[-1] == {"type": "http.response.body", "body": b"", "more_body": False}
+    assert stalls == []
+
+
+def test_an_answer_sent_in_one_piece_is_never_timed() -> None:
+    """A body in one piece is handed to the server whole: a send of it that takes longer than the
+    deadline (a stand-in for a slow server) completes, and nothing is abandoned."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    stalls: list[bool] = []
+    taken, send = client_reading(lambda n: SECONDS * 4)
+
+    serve_get(app, send, on_stall=lambda: stalls.append(True))
+
+    assert [message["type"] for message in taken] == ["http.response.start", "http.response.body"]
+    assert stalls == []
+
+
+def test_an_apps_own_error_while_streaming_still_propagates() -> None:
+    """Only the stall is swallowed: any other error of the app, mid-stream, reaches the server."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"x", "more_body": True})
+        raise RuntimeError("the export's store went away")
+
+    _taken, send = client_reading(lambda n: 0)
+    with pytest.raises(RuntimeError, match="went away"):
+        serve_get(app, send)

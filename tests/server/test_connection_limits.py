@@ -368,3 +368,58 @@ def test_connections_over_the_cap_wait_until_one_closes(tmp_path: Path) -> None:
         waiting.settimeout(PATIENCE_SECONDS)
         assert status_line(waiting.recv(65536)) == b"HTTP/1.1 200 OK"  # served once a slot is free
         assert request(f"{server.base_url}/health").status == 200
+
+
+def test_a_client_that_stops_reading_an_export_has_it_abandoned_and_its_connection_closed(
+    server: Server,
+) -> None:
+    """A client that asked for an export and read nothing held its connection, and what the server
+    had buffered for it, for as long as it liked: no timeout bounded a response. Once a piece of
+    the export waits for the client longer than the body timeout (1 s here), the export is
+    abandoned and the connection closed, without the chunked body's last chunk; the access line
+    says ``"sendTimeout": true``. About 5 MB of export, more than the sockets and the server buffer."""
+    note = "n" * 5_000
+    for batch in range(6):
+        operations = [
+            {
+                "op": "create",
+                "body": {
+                    "projectId": server.demo["projectId"],
+                    "entryDate": f"2025-{1 + batch:02d}-{1 + number % 28:02d}",
+                    "durationSeconds": 60,
+                    "note": note,
+                },
+            }
+            for number in range(180)
+        ]
+        answer = request(
+            f"{server.base_url}/time-entries/batch",
+            method="POST",
+            body={"atomic": True, "operations": operations},
+            headers={"Authorization": f"Bearer {server.demo['token']}"},
+        )
+        assert answer.status == 200, answer.body
+    head = (
+        "GET /time-entries/export?format=csv HTTP/1.1\r\nHost: hours\r\n"
+        f"Authorization: Bearer {server.demo['token']}\r\n\r\n"
+    )
+    with socket.socket() as connection:
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        connection.connect(("127.0.0.1", server.port))
+        connection.sendall(head.encode())
+
+        def abandoned() -> list[dict[str, object]]:
+            return [line for line in server.access_lines() if line.get("sendTimeout") is True]
+
+        assert eventually(lambda: bool(abandoned()), attempts=3_000)  # read nothing meanwhile
+        connection.settimeout(PATIENCE_SECONDS)
+        answer = b""
+        while chunk := connection.recv(1 << 20):  # what was buffered, then the end of the connection
+            answer += chunk
+    assert status_line(answer) == b"HTTP/1.1 200 OK"
+    assert b"transfer-encoding: chunked" in answer.partition(b"\r\n\r\n")[0].lower()
+    assert not answer.endswith(b"0\r\n\r\n")  # incomplete: the client cannot take it for the whole export
+    (line,) = abandoned()
+    assert line["path"] == "/time-entries/export" and line["status"] == 200
+    assert status_line(raw_exchange(server.port, HEALTH)) == b"HTTP/1.1 200 OK"
+    assert "Traceback" not in server.stderr.read_text()

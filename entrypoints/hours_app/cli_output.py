@@ -4,12 +4,14 @@ JSON documents name things as the API does: an organization, user, project, task
 body the API answers for it (``hours_http.converter``: ``id``, not ``projectId``; a user with
 their email, as owners and admins see them, and with ``userId`` first, see :func:`user_json`).
 Results go to stdout; errors go to stderr as ``error: <message>``, with the fields named by the
-options that set them.
+options that set them. Text for people never carries a control character a terminal would act on
+(:func:`terminal_safe`): a name read from a file (an import's header) may hold an escape sequence.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -113,10 +115,22 @@ def stdout_writes() -> Iterator[None]:
         raise StdoutUnwritable.of("write", "standard output", error) from error
 
 
+_TERMINAL_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+"""The C0 controls but tab and line feed, DEL, and the C1 controls: what a terminal acts on (an
+escape sequence sets a window's title or colours the text, a bell rings, a carriage return writes
+over the line) rather than shows."""
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with each control character a terminal would act on written as an escape
+    (``\\x1b``, ``\\x00``), as Python writes it in a ``repr``: tab and line feed stay."""
+    return _TERMINAL_CONTROLS.sub(lambda control: f"\\x{ord(control[0]):02x}", text)
+
+
 def say(text: str) -> None:
-    """Print ``text`` to standard output (see :func:`stdout_writes`)."""
+    """Print ``text`` to standard output (see :func:`stdout_writes`), terminal-safe."""
     with stdout_writes():
-        print(text)
+        print(terminal_safe(text))
 
 
 def emit(as_json: bool, document: object, human: str) -> None:
@@ -140,12 +154,12 @@ def print_error(message: str, *, json_line: bool = False) -> None:
         record = logging.LogRecord("hours", logging.ERROR, __file__, 0, "%s", (message,), None)
         print(JsonLineFormatter().format(record), file=sys.stderr)
         return
-    print(f"error: {message}", file=sys.stderr)
+    print(f"error: {terminal_safe(message)}", file=sys.stderr)
 
 
 def print_warning(message: str) -> None:
     """``warning: <message>`` on stderr: something the command went on without (a setting it ignored)."""
-    print(f"warning: {message}", file=sys.stderr)
+    print(f"warning: {terminal_safe(message)}", file=sys.stderr)
 
 
 CLI_HINTS: Mapping[Hint, str] = MappingProxyType({Hint.STOP_THE_TIMER: "stop it first"})
@@ -193,7 +207,7 @@ def print_validation_error(
         return
     print_error(error.message)
     for detail in details:
-        print(f"  {detail}", file=sys.stderr)
+        print(f"  {terminal_safe(detail)}", file=sys.stderr)
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, empty: str) -> str:

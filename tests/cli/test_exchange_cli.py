@@ -531,3 +531,19 @@ def test_an_organization_without_an_owner_says_how_to_give_it_one(
         f"`hours users create --org {bare} --role owner --email EMAIL --db {db}` (or `hours users "
         f"reactivate USER_ID --db {db}`, `hours users set-role USER_ID owner --db {db}`), then run this again.\n"
     )
+
+
+def test_control_characters_from_a_file_reach_the_terminal_escaped(
+    db: str, org: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The header names an error lists come from the file: an escape sequence among them set the
+    operator's window title and coloured the text, a NUL went through as is (the auditor's file)."""
+    path = tmp_path / "odd.csv"
+    path.write_bytes(b"Da\x1b]0;pwned\x07te,Hours\x00,\x1b[31mX\r\n2025-01-02,1,x\r\n")
+
+    code = main(["import", "harvest", str(path), "--org", org, "--db", db, "--dry-run"])
+
+    error = capsys.readouterr().err
+    assert code == 1
+    assert r"Da\x1b]0;pwned\x07te" in error and r"Hours\x00" in error and r"\x1b[31mX" in error
+    assert not any(char in error for char in "\x1b\x07\x00\r")

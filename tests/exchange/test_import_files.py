@@ -74,6 +74,18 @@ def test_a_file_that_is_not_utf8_is_refused_with_the_way_out() -> None:
     assert raised.value.code == "import_file_unreadable"
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_a_utf_16_file_without_a_byte_order_mark_is_told_it_is_not_utf_8(encoding: str) -> None:
+    """ASCII in UTF-16 is valid UTF-8 with a NUL beside each letter: the file was refused for
+    missing columns, listed as ``U\x00s\x00e\x00r\x00``, instead of being told what it is."""
+    with pytest.raises(
+        ImportFileUnreadable, match="probably UTF-16 text, not UTF-8; export it again"
+    ) as raised:
+        rows_of(TEXT.encode(encoding))
+    assert raised.value.code == "import_file_unreadable"
+    assert raised.value.row == 1
+
+
 def test_an_empty_file_is_refused() -> None:
     with pytest.raises(ImportFileUnreadable, match="empty"):
         rows_of(b"")

@@ -47,7 +47,7 @@ from hours_exchange.import_rows import (
     RejectedRow,
     RowError,
 )
-from hours_exchange.source_text import CSV_ADVICE, ImportData, SourceText
+from hours_exchange.source_text import CSV_ADVICE, ImportData, SourceText, refuse_utf16
 from hours_exchange.wall_clock import (
     CellProblem,
     ClockTime,
@@ -321,14 +321,7 @@ def _read_header(text: SourceText, layout: CsvLayout, limits: ImportLimits) -> _
         raise ImportFileUnreadable(
             "The first line is empty: the file is empty, or does not start with its header row.", row=1
         )
-    if line.count("\x00") * 3 >= len(line):
-        # UTF-16 text without a byte order mark reads as UTF-8 when it is ASCII, a NUL beside each
-        # letter ("U\x00s\x00e\x00r\x00"): say what the file is rather than list odd columns.
-        raise ImportFileUnreadable(
-            "The header row holds NUL characters: the file is probably UTF-16 text, not UTF-8; "
-            f"{CSV_ADVICE}.",
-            row=1,
-        )
+    refuse_utf16(line, CSV_ADVICE, row=1)
     if len(line) > limits.max_row_chars and not line.endswith("\n"):
         raise ImportFileTooLarge(
             f"The header row is longer than {limits.max_row_chars:,} characters; is this a CSV export?", row=1

@@ -38,7 +38,7 @@ from hours_exchange.import_rows import (
     RejectedRow,
     RowError,
 )
-from hours_exchange.source_text import JSON_LINES_ADVICE, ImportData, SourceText
+from hours_exchange.source_text import JSON_LINES_ADVICE, ImportData, SourceText, refuse_utf16
 
 __all__ = ["MAX_NESTING", "json_type", "nesting_exceeds", "read_hours_jsonl"]
 
@@ -114,8 +114,11 @@ def read_hours_jsonl(
 
 def _require_a_line(text: SourceText, limits: ImportLimits) -> None:
     with text.open() as stream:
+        row = 0
         while line := stream.readline(limits.max_row_chars + 1):
+            row += 1
             if line.strip():
+                refuse_utf16(line, JSON_LINES_ADVICE, row=row)
                 return
     raise ImportFileUnreadable(
         "The file is empty: it has no lines, or only blank ones; an hours JSON lines export has one "

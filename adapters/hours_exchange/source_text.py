@@ -17,13 +17,25 @@ from typing import IO, TextIO
 from hours_core.exchange import ImportData
 from hours_exchange.errors import ImportFileTooLarge, ImportFileUnreadable
 
-__all__ = ["CSV_ADVICE", "JSON_LINES_ADVICE", "ImportData", "SourceText"]
+__all__ = ["CSV_ADVICE", "JSON_LINES_ADVICE", "ImportData", "SourceText", "refuse_utf16"]
 
 CSV_ADVICE = "export it again, or save it as 'CSV UTF-8'"
 """What to do with a CSV file that is not UTF-8 (a spreadsheet's 'CSV' is often Windows-1252)."""
 
 JSON_LINES_ADVICE = "an hours JSON lines export is UTF-8: export it from hours again, or save it as UTF-8"
 """What to do with a JSON lines file that is not UTF-8 (JSON text is UTF-8, RFC 8259)."""
+
+
+def refuse_utf16(line: str, advice: str, *, row: int) -> None:
+    """Raise :class:`ImportFileUnreadable` (ending with ``advice``) when ``line``, the file's first
+    line of text, is a third or more NUL characters: UTF-16 text without a byte order mark, which
+    reads as UTF-8 when it is ASCII, a NUL beside each letter (``U\\x00s\\x00e\\x00r\\x00``). The
+    file is then told what it is, instead of its columns or lines being refused one by one."""
+    if line.count("\x00") * 3 >= len(line):
+        raise ImportFileUnreadable(
+            f"The first line holds NUL characters: the file is probably UTF-16 text, not UTF-8; {advice}.",
+            row=row,
+        )
 
 
 _SPOOL_IN_MEMORY = 8 * 1024 * 1024

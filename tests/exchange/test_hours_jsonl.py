@@ -445,6 +445,21 @@ def test_a_file_that_is_not_utf_8_is_told_so_in_json_lines_terms_not_csv_ones() 
         assert "CSV" not in raised.value.message
 
 
+@pytest.mark.parametrize(("encoding", "row"), [("utf-16-le", 2), ("utf-16-be", 1)])
+def test_a_utf_16_file_without_a_byte_order_mark_is_told_it_is_not_utf_8(encoding: str, row: int) -> None:
+    """Without its BOM, an export saved as UTF-16 read as UTF-8 (a NUL beside each character) and
+    every line failed as ``invalid_json``; the file is now told what it is, in JSON lines terms."""
+    data = b"\n" + exported([export_row(), export_row()])
+    with pytest.raises(ImportFileUnreadable) as raised:
+        list(read_hours_jsonl(data.decode().encode(encoding)))
+    assert raised.value.message == (
+        "The first line holds NUL characters: the file is probably UTF-16 text, not UTF-8; an hours "
+        "JSON lines export is UTF-8: export it from hours again, or save it as UTF-8."
+    )
+    # The first line that is not blank: in UTF-16-BE the blank line's NUL comes before its line feed.
+    assert raised.value.row == row
+
+
 def test_the_line_limit_error_names_the_line_where_the_limit_was_passed() -> None:
     """Blank lines are counted in line numbers but not against the limit."""
     data = b"{}\n\n{}\n"

@@ -38,10 +38,12 @@ next request on a connection about to close.
 **Responses that the client stops reading.** The server stack bounds no send either: a client that
 asks for a streamed answer (an export) and then reads nothing holds its connection, and the
 export's memory (what the server buffered for it, about 3 MiB), for as long as it keeps the
-connection open. So each send of a streamed body (one sent in several pieces) may wait ``seconds``
-too (and at most a quarter more) for the client to take what was sent before; when one waits
-longer, the response is abandoned: the app's stream is stopped, and the connection is closed
-without the body's last chunk, so the client sees an incomplete answer, never a complete one.
+connection open. So each send of a streamed body (one sent in several pieces) may wait twice
+``seconds`` (:data:`SEND_PAUSE_FACTOR`; and at most a quarter of ``seconds`` more) for the client to
+take what was sent before; when one waits longer, the response is abandoned: the app's stream is
+stopped, and the connection is closed without the body's last chunk, so the client sees an
+incomplete answer, never a complete one. A send waits until about half of what the socket holds
+has gone (about 1 MB), so a download slower than about 1 MB in each such wait is cut too.
 ``on_stall`` is then called (in the request's context): the access log marks the request. A body
 sent in one piece is handed to the server whole and never waits.
 """
@@ -64,6 +66,7 @@ __all__ = [
     "DEFAULT_BODY_MIN_RATE",
     "DEFAULT_BODY_TIMEOUT",
     "REQUEST_TIMEOUT_CODE",
+    "SEND_PAUSE_FACTOR",
     "UNREADABLE_BODY_CODE",
     "UNREADABLE_BODY_MESSAGE",
     "BodyDeadline",
@@ -73,6 +76,14 @@ __all__ = [
 
 DEFAULT_BODY_TIMEOUT = 30.0
 """Seconds a request's body may pause before the request is answered 408."""
+
+SEND_PAUSE_FACTOR = 2
+"""A send of a streamed response body may wait this many body timeouts for the client to take
+what was sent before: 60 s by default, as nginx's ``send_timeout``. A send waits until the server's
+buffer and the socket's have room again, and the kernel says so only once about half of what the
+socket holds has gone (about 1 MB on Linux, once a download has grown its buffer): a client must
+take about that much within each such wait, about 16 KB a second (130 kbit/s) at the default, or
+have its download cut."""
 
 DEFAULT_BODY_MIN_RATE = 500
 """Bytes a second a body must average past its first :data:`DEFAULT_BODY_TIMEOUT` seconds
@@ -138,8 +149,8 @@ class _ResponseStalled(Exception):
 
 class _TimedSends:
     """The ``send`` of one request, through which each piece of a streamed response body (one sent
-    in several) may wait for the client at most the deadline's :attr:`~BodyDeadline.seconds`; a
-    piece that waits longer abandons the response (:class:`_ResponseStalled`, and every later
+    in several) may wait for the client at most the deadline's :attr:`~BodyDeadline.send_seconds`;
+    a piece that waits longer abandons the response (:class:`_ResponseStalled`, and every later
     message is dropped)."""
 
     __slots__ = ("deadline", "send", "stalled", "streaming")
@@ -159,7 +170,9 @@ class _TimedSends:
         self.streaming = True
         try:
             await self.deadline.watched(
-                functools.partial(self.send, message), asyncio.get_running_loop().time()
+                functools.partial(self.send, message),
+                asyncio.get_running_loop().time(),
+                pause=self.deadline.send_seconds,
             )
         except _BodyTimedOut:
             self.stalled = True
@@ -167,18 +180,36 @@ class _TimedSends:
             raise _ResponseStalled from None
 
 
+def _caused_by_stall(error: BaseException) -> bool:
+    """Whether ``error`` is :class:`_ResponseStalled`, or holds it: as its cause or context, or in
+    an exception group, at any depth."""
+    seen: set[int] = set()
+    pending = [error]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, _ResponseStalled):
+            return True
+        if isinstance(current, BaseExceptionGroup):
+            pending.extend(current.exceptions)
+        pending.extend(link for link in (current.__cause__, current.__context__) if link is not None)
+    return False
+
+
 class _Wait:
-    """One body read (or send) in progress: the task awaiting it, since when, and when the body as
-    a whole must be complete by (the loop's clock)."""
+    """One body read (or send) in progress: the task awaiting it and when it ends (the loop's
+    clock): ``pause`` after it began (``since``), or at ``until`` (the body's bound as a whole),
+    whichever comes first; ``too_slow`` when that is the bound."""
 
-    __slots__ = ("expired", "since", "task", "too_slow", "until")
+    __slots__ = ("ends_at", "expired", "task", "too_slow")
 
-    def __init__(self, task: asyncio.Task[Any], since: float, until: float) -> None:
+    def __init__(self, task: asyncio.Task[Any], since: float, pause: float, until: float) -> None:
         self.task = task
-        self.since = since
-        self.until = until
+        self.ends_at = min(since + pause, until)
+        self.too_slow = until < since + pause
         self.expired = False
-        self.too_slow = False
 
 
 class BodyDeadline:
@@ -201,6 +232,8 @@ class BodyDeadline:
             raise ValueError(f"the body's minimum rate must be positive, got {min_rate!r}")
         self.app = app
         self.seconds = seconds
+        self.send_seconds = SEND_PAUSE_FACTOR * seconds
+        """How long a send of a streamed body may wait for the client (:data:`SEND_PAUSE_FACTOR`)."""
         self.min_rate = min_rate
         self._on_timeout = on_timeout
         self._on_stall = on_stall
@@ -287,13 +320,14 @@ class BodyDeadline:
         await self._serve(scope, receive_in_time, send_unless_answered, sends)
 
     async def _serve(self, scope: Any, receive: Receive, send: Send, sends: _TimedSends) -> None:
-        """Run the app; once a response is abandoned (``sends.stalled``), what the app raises is
-        the stall, as it arrives through the app's layers: the response ends there, without its
-        last chunk, and the server closes the connection."""
+        """Run the app; the stall of an abandoned response (:class:`_ResponseStalled`, as it
+        arrives through the app's layers: Litestar's ``Exception caught after response started``
+        around an anyio exception group) ends it there, without its last chunk, and the server
+        closes the connection. Any other error goes on to the server, as before."""
         try:
             await self.app(scope, receive, send)
-        except Exception:
-            if not sends.stalled:
+        except Exception as error:
+            if not (sends.stalled and _caused_by_stall(error)):
                 raise
 
     def note_stall(self) -> None:
@@ -301,10 +335,18 @@ class BodyDeadline:
         if self._on_stall is not None:
             self._on_stall()
 
-    async def watched(self, step: Callable[[], Awaitable[Any]], since: float, until: float = math.inf) -> Any:
+    async def watched(
+        self,
+        step: Callable[[], Awaitable[Any]],
+        since: float,
+        until: float = math.inf,
+        *,
+        pause: float | None = None,
+    ) -> Any:
         """``await step()`` (a body read, or a send), registered with the event loop's watcher
-        (:meth:`_watch`), which cancels it once it has lasted :attr:`seconds` or once the loop's
-        clock passes ``until`` (the whole body's bound): then :class:`_BodyTimedOut`.
+        (:meth:`_watch`), which cancels it once it has lasted ``pause`` (:attr:`seconds` unless
+        given) or once the loop's clock passes ``until`` (the whole body's bound): then
+        :class:`_BodyTimedOut`.
 
         One watcher per event loop rather than a timer per wait: a timer armed and cancelled for
         every body read (``asyncio.timeout``) cost a replay a tenth of its CPU and put its p99
@@ -315,7 +357,7 @@ class BodyDeadline:
         if task is None:  # not in a task: nothing to cancel (no ASGI server runs an app so)
             return await step()
         waits = self._waits_of(loop)
-        wait = _Wait(task, since, until)
+        wait = _Wait(task, since, self.seconds if pause is None else pause, until)
         waits.add(wait)
         try:
             return await step()
@@ -348,9 +390,8 @@ class BodyDeadline:
             await asyncio.sleep(interval)
             idle = 0 if waits else idle + 1
             now = loop.time()
-            for wait in [wait for wait in waits if now - wait.since >= self.seconds or now >= wait.until]:
+            for wait in [wait for wait in waits if now >= wait.ends_at]:
                 if not wait.expired:
                     wait.expired = True
-                    wait.too_slow = now - wait.since < self.seconds
                     wait.task.cancel()
         del self._waits[loop], self._watchers[loop]  # nothing awaits between the check and this

@@ -435,8 +435,8 @@ examples:
         type=cli_args.seconds,
         metavar="SECONDS",
         help="answer 408 and close the connection when no byte of a request's body has arrived "
-        "for this time, and abandon a streamed answer (an export) the client has read nothing of "
-        "for this time; 0.1 to 600 (default: $HOURS_BODY_TIMEOUT, else 30)",
+        "for this time, and abandon a streamed answer (an export) the client has taken nothing of "
+        "for twice this time; 0.1 to 600 (default: $HOURS_BODY_TIMEOUT, else 30)",
     )
     limits.add_argument(
         "--max-header-bytes",

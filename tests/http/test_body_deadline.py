@@ -7,6 +7,7 @@ tests/server/test_connection_limits.py; here a scripted ``receive`` stands in fo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Callable
 from typing import Any
@@ -361,9 +362,10 @@ def test_a_streamed_answer_the_client_stops_reading_is_abandoned_and_its_last_ch
     assert stalls == [True]
 
 
-def test_a_streamed_answer_read_slowly_but_steadily_is_not_cut_off() -> None:
+def test_a_streamed_answer_whose_every_send_completes_in_time_is_not_cut_off() -> None:
     """Each piece is taken a third of the deadline after the last: the whole answer takes longer
-    than the deadline, no single send does."""
+    than the deadline, no single send does. (On a real server a send waits for about a megabyte to
+    drain, not for one piece: see ``SEND_PAUSE_FACTOR``.)"""
     stalls: list[bool] = []
     taken, send = client_reading(lambda n: SECONDS / 3)
 
@@ -402,3 +404,49 @@ def test_an_apps_own_error_while_streaming_still_propagates() -> None:
     _taken, send = client_reading(lambda n: 0)
     with pytest.raises(RuntimeError, match="went away"):
         serve_get(app, send)
+
+
+def test_a_send_may_wait_twice_the_body_timeout() -> None:
+    """A send waits until the server's and the socket's buffers have room again, which takes a
+    steady but slow reader longer than one piece's time: a send gets twice the body timeout."""
+    stalls: list[bool] = []
+    taken, send = client_reading(lambda n: SECONDS * 1.5 if n == 1 else 0)
+
+    serve_get(streaming_app(3), send, on_stall=lambda: stalls.append(True))
+
+    assert len(taken) == 5
+    assert stalls == []
+
+
+def test_an_error_of_the_app_after_a_stall_that_is_not_the_stall_still_propagates() -> None:
+    """Only the stall (in whatever the app's layers wrap it) is swallowed; an app that went on
+    after it and failed otherwise is reported."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        with contextlib.suppress(Exception):  # the stall
+            await send({"type": "http.response.body", "body": b"x", "more_body": True})
+        raise RuntimeError("the cleanup failed")
+
+    _taken, send = client_reading(lambda n: None)
+    with pytest.raises(RuntimeError, match="cleanup failed"):
+        serve_get(app, send)
+
+
+def test_the_stall_is_swallowed_however_the_framework_wraps_it() -> None:
+    """Litestar raises ``Exception caught after response started`` from an anyio exception group
+    that holds the stall."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        try:
+            await send({"type": "http.response.body", "body": b"x", "more_body": True})
+        except Exception as stall:
+            raise RuntimeError("Exception caught after response started") from ExceptionGroup(
+                "unhandled errors in a TaskGroup", [stall]
+            )
+
+    stalls: list[bool] = []
+    _taken, send = client_reading(lambda n: None)
+    serve_get(app, send, on_stall=lambda: stalls.append(True))
+    assert stalls == [True]

@@ -121,10 +121,18 @@ escape sequence sets a window's title or colours the text, a bell rings, a carri
 over the line) rather than shows."""
 
 
+def _escaped(control: re.Match[str]) -> str:
+    code = ord(control[0])
+    return f"\\x{code:02x}" if code < 0x20 else f"\\u{code:04x}"
+
+
 def terminal_safe(text: str) -> str:
-    """``text`` with each control character a terminal would act on written as an escape
-    (``\\x1b``, ``\\x00``), as Python writes it in a ``repr``: tab and line feed stay."""
-    return _TERMINAL_CONTROLS.sub(lambda control: f"\\x{ord(control[0]):02x}", text)
+    """``text`` with each control character a terminal would act on written as an escape: a C0
+    control as Python writes it in a ``repr`` (``\\x1b``, ``\\x00``), DEL and the C1 controls as
+    JSON and Python both read them (``\\u007f``, ``\\u0085``); tab and line feed stay. JSON output
+    stays the same JSON: its encoder escapes every C0 control in a string already, and writes DEL
+    and the C1 controls as they are, which this turns into ``\\u`` escapes of the same characters."""
+    return _TERMINAL_CONTROLS.sub(_escaped, text)
 
 
 def say(text: str) -> None:

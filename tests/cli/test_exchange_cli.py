@@ -16,12 +16,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import openpyxl
 import pytest
 from litestar.testing import TestClient
 
 from hours_app import cli_exchange
 from hours_app.cli import main
+from hours_app.cli_output import terminal_safe
 from hours_app.composition import build
 from hours_app.settings import DatabaseUrl, Settings
 from hours_http import create_app
@@ -547,3 +549,16 @@ def test_control_characters_from_a_file_reach_the_terminal_escaped(
     assert code == 1
     assert r"Da\x1b]0;pwned\x07te" in error and r"Hours\x00" in error and r"\x1b[31mX" in error
     assert not any(char in error for char in "\x1b\x07\x00\r")
+
+
+def test_json_output_stays_the_same_json_once_terminal_safe() -> None:
+    """The JSON encoder escapes C0 controls and writes DEL and the C1 controls as they are; the
+    terminal escapes turn those into JSON escapes of the same characters (a ``\\x85`` would not be
+    JSON: a column named from a file with U+0085 in its header made ``--json`` unreadable)."""
+    document = {"column": "Start\x85date", "note": "a\x7fb\x1bc\r\u009b"}
+    text = msgspec.json.format(msgspec.json.encode(document), indent=2).decode()
+
+    safe = terminal_safe(text)
+
+    assert json.loads(safe) == document
+    assert not any(0x7F <= ord(char) <= 0x9F or (ord(char) < 0x20 and char != "\n") for char in safe)
